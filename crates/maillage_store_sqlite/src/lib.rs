@@ -1,0 +1,1 @@
+//! maillage_store_sqlite
