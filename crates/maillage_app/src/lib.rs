@@ -1,1 +1,9 @@
-//! maillage_app
+//! Use cases of Maillage, shared by the web pages, the JSON API and the command line.
+//!
+//! - [`import`]: reading every source format into schema places, with a line-by-line report;
+//! - [`doublons`]: finding duplicate places across and within sources, and merging them;
+//! - [`lieux`]: a place as one source gave it.
+
+pub mod doublons;
+pub mod import;
+pub mod lieux;

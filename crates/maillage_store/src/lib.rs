@@ -1,1 +1,457 @@
-//! maillage_store
+//! Storage layer of Maillage: the records kept about places, the [`LieuxStore`] trait every
+//! backend implements, its errors, and (behind the `contract` feature) the contract test
+//! suite that every backend must pass.
+//!
+//! Two backends exist: `maillage_store_sqlite` (default) and `maillage_store_postgres`.
+//! Both are used through `Arc<dyn LieuxStore>`.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+/// One place as read from one source file, already normalised by the importer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    /// The `--source` name given at import, e.g. `"france-services"`.
+    pub source: String,
+    /// The record's own id in its file.
+    pub source_id: String,
+    /// Hex sha256 of the canonical JSON (computed by the caller).
+    pub content_hash: String,
+    /// JSON of the normalised place (opaque to the store).
+    pub data: String,
+    pub code_insee: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub date_maj: Option<NaiveDate>,
+}
+
+/// A [`SourceRecord`] as kept by the store, with its life cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSourceRecord {
+    pub record: SourceRecord,
+    /// `false` once the record is missing from a later import of its source.
+    pub active: bool,
+    pub first_seen_at: DateTime<Utc>,
+    /// Last time the record was inserted, changed or reactivated.
+    pub updated_at: DateTime<Utc>,
+    /// Set while the record is retired (`active == false`).
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// The report of one import, as produced by the importer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewImportReport {
+    pub source: String,
+    pub format: String,
+    pub file_name: String,
+    pub rows_read: i64,
+    pub accepted: i64,
+    pub corrected: i64,
+    pub rejected: i64,
+    /// The line-by-line report (opaque to the store).
+    pub details_json: String,
+}
+
+/// What an import changed in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// Id of the stored import report.
+    pub import_id: i64,
+    pub added: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub retired: i64,
+}
+
+/// A stored import report with its summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportReportRow {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub report: NewImportReport,
+    pub summary: ImportSummary,
+}
+
+/// One place of the published (merged) directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedLieuRow {
+    pub id: String,
+    /// JSON of the merged place (opaque to the store).
+    pub data: String,
+    /// References `"SOURCE#ID"` of the source records merged into this place, in order.
+    /// A reference belongs to at most one merged place.
+    pub members: Vec<String>,
+    /// JSON (opaque to the store).
+    pub provenance: String,
+    pub code_insee: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// A human decision about whether two source records describe the same place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PairDecisionKind {
+    /// Same place (stored as `'confirme'`).
+    Confirmed,
+    /// Different places (stored as `'refuse'`).
+    Refused,
+}
+
+impl PairDecisionKind {
+    /// The value stored in the database.
+    pub fn as_db_str(self) -> &'static str {
+        match self {
+            PairDecisionKind::Confirmed => "confirme",
+            PairDecisionKind::Refused => "refuse",
+        }
+    }
+
+    /// Parses the value stored in the database.
+    pub fn from_db_str(value: &str) -> StoreResult<Self> {
+        match value {
+            "confirme" => Ok(PairDecisionKind::Confirmed),
+            "refuse" => Ok(PairDecisionKind::Refused),
+            other => Err(StoreError::Database(format!(
+                "unknown pair decision in database: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A decision about an unordered pair of source records (`ref_a < ref_b` once stored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairDecision {
+    pub ref_a: String,
+    pub ref_b: String,
+    pub decision: PairDecisionKind,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+impl PairDecision {
+    /// Returns the decision with its references ordered so that `ref_a < ref_b`
+    /// (byte order), or `Invalid` if both references are equal or one is empty.
+    pub fn normalised(mut self) -> StoreResult<Self> {
+        if self.ref_a.is_empty() || self.ref_b.is_empty() {
+            return Err(StoreError::Invalid(
+                "a pair decision needs two non-empty references".into(),
+            ));
+        }
+        match self.ref_a.cmp(&self.ref_b) {
+            std::cmp::Ordering::Equal => Err(StoreError::Invalid(format!(
+                "a pair decision needs two different references, got {:?} twice",
+                self.ref_a
+            ))),
+            std::cmp::Ordering::Greater => {
+                std::mem::swap(&mut self.ref_a, &mut self.ref_b);
+                Ok(self)
+            }
+            std::cmp::Ordering::Less => Ok(self),
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (message from the backend).
+    #[error("database error: {0}")]
+    Database(String),
+    /// The requested row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint was violated.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The input was rejected before anything was written.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage of the places directory. Object safe: use it as `Arc<dyn LieuxStore>`.
+#[async_trait]
+pub trait LieuxStore: Send + Sync {
+    /// Applies the import of one source file, in one transaction.
+    ///
+    /// All records must have `source == report.source` and distinct `source_id`s, else
+    /// `Invalid` is returned and nothing is written. Records are keyed by
+    /// `(source, source_id)`:
+    /// - new: inserted (`added`);
+    /// - known, active, same `content_hash`: nothing is written (`unchanged`);
+    /// - known with another hash, or retired: data replaced, reactivated, `updated_at`
+    ///   bumped (`updated`);
+    /// - every active record of the source missing from the batch is retired (`retired`).
+    ///
+    /// The report is stored with the summary. On any error nothing is written.
+    async fn apply_import(
+        &self,
+        records: Vec<SourceRecord>,
+        report: NewImportReport,
+    ) -> StoreResult<ImportSummary>;
+
+    /// All source records (or only the active ones), ordered by source then source_id.
+    async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>>;
+
+    /// One source record, active or not.
+    async fn source_record(
+        &self,
+        source: &str,
+        source_id: &str,
+    ) -> StoreResult<Option<StoredSourceRecord>>;
+
+    /// Every source ever imported with its number of active records (possibly 0),
+    /// ordered by source name.
+    async fn sources(&self) -> StoreResult<Vec<(String, i64)>>;
+
+    /// Replaces the whole published directory, in one transaction. Ids and member
+    /// references must be unique (else `Invalid`, nothing written).
+    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()>;
+
+    /// The published directory, ordered by id.
+    async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>>;
+
+    /// One merged place by id.
+    async fn merged_lieu(&self, id: &str) -> StoreResult<Option<MergedLieuRow>>;
+
+    /// The merged place whose members contain `member_ref` (`"SOURCE#ID"`).
+    async fn merged_lieu_by_member(&self, member_ref: &str) -> StoreResult<Option<MergedLieuRow>>;
+
+    /// Number of merged places.
+    async fn count_merged_lieux(&self) -> StoreResult<i64>;
+
+    /// Records a decision about an unordered pair; the pair is normalised so that
+    /// `ref_a < ref_b`, and a later decision on the same pair replaces the earlier one.
+    async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()>;
+
+    /// All pair decisions, ordered by `(ref_a, ref_b)`.
+    async fn pair_decisions(&self) -> StoreResult<Vec<PairDecision>>;
+
+    /// The latest `limit` import reports, newest first.
+    async fn import_reports(&self, limit: i64) -> StoreResult<Vec<ImportReportRow>>;
+}
+
+/// The current time, truncated to the microsecond so that every backend stores and
+/// returns exactly the same value.
+pub fn now_micros() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Checks an import before anything is written: every record belongs to the report's
+/// source and source ids are unique in the batch.
+pub fn validate_import(records: &[SourceRecord], report: &NewImportReport) -> StoreResult<()> {
+    if report.source.is_empty() {
+        return Err(StoreError::Invalid("the import source name is empty".into()));
+    }
+    let mut seen: HashSet<&str> = HashSet::with_capacity(records.len());
+    for record in records {
+        if record.source != report.source {
+            return Err(StoreError::Invalid(format!(
+                "record {:?} belongs to source {:?}, not to the imported source {:?}",
+                record.source_id, record.source, report.source
+            )));
+        }
+        if !seen.insert(record.source_id.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "source id {:?} appears more than once in the import of {:?}",
+                record.source_id, report.source
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What an import must do, decided in memory from the existing records of its source.
+#[derive(Debug, Default)]
+pub struct ImportPlan {
+    /// Records to insert.
+    pub inserts: Vec<SourceRecord>,
+    /// Records to update (changed or reactivated).
+    pub updates: Vec<SourceRecord>,
+    /// Number of records left untouched.
+    pub unchanged: i64,
+    /// Source ids of active records to retire.
+    pub retire: Vec<String>,
+}
+
+impl ImportPlan {
+    /// Builds the plan. `existing` maps each known source id of the source to its
+    /// `(content_hash, active)`. Records must have been checked by [`validate_import`].
+    pub fn build(records: Vec<SourceRecord>, mut existing: HashMap<String, (String, bool)>) -> Self {
+        let mut plan = ImportPlan::default();
+        for record in records {
+            match existing.remove(&record.source_id) {
+                None => plan.inserts.push(record),
+                Some((hash, true)) if hash == record.content_hash => plan.unchanged += 1,
+                Some(_) => plan.updates.push(record),
+            }
+        }
+        plan.retire = existing
+            .into_iter()
+            .filter_map(|(source_id, (_, active))| active.then_some(source_id))
+            .collect();
+        plan.retire.sort_unstable();
+        plan
+    }
+
+    /// The summary of this plan once stored as import `import_id`.
+    pub fn summary(&self, import_id: i64) -> ImportSummary {
+        ImportSummary {
+            import_id,
+            added: count(self.inserts.len()),
+            updated: count(self.updates.len()),
+            unchanged: self.unchanged,
+            retired: count(self.retire.len()),
+        }
+    }
+}
+
+/// Checks a new published directory: ids and member references are unique.
+pub fn validate_merged_lieux(lieux: &[MergedLieuRow]) -> StoreResult<()> {
+    let mut ids: HashSet<&str> = HashSet::with_capacity(lieux.len());
+    let mut members: HashSet<&str> = HashSet::new();
+    for lieu in lieux {
+        if !ids.insert(lieu.id.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "merged place id {:?} appears more than once",
+                lieu.id
+            )));
+        }
+        for member in &lieu.members {
+            if !members.insert(member.as_str()) {
+                return Err(StoreError::Invalid(format!(
+                    "member {:?} belongs to more than one merged place (found again in {:?})",
+                    member, lieu.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rejects a negative `limit`.
+pub fn validate_limit(limit: i64) -> StoreResult<()> {
+    if limit < 0 {
+        return Err(StoreError::Invalid(format!(
+            "limit must not be negative, got {limit}"
+        )));
+    }
+    Ok(())
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(source: &str, id: &str, hash: &str) -> SourceRecord {
+        SourceRecord {
+            source: source.into(),
+            source_id: id.into(),
+            content_hash: hash.into(),
+            data: "{}".into(),
+            code_insee: None,
+            latitude: None,
+            longitude: None,
+            date_maj: None,
+        }
+    }
+
+    fn report(source: &str) -> NewImportReport {
+        NewImportReport {
+            source: source.into(),
+            format: "csv".into(),
+            file_name: "f.csv".into(),
+            rows_read: 0,
+            accepted: 0,
+            corrected: 0,
+            rejected: 0,
+            details_json: "[]".into(),
+        }
+    }
+
+    #[test]
+    fn validate_rejects_duplicates_and_foreign_sources() {
+        let ok = vec![record("s", "1", "h"), record("s", "2", "h")];
+        assert_eq!(validate_import(&ok, &report("s")), Ok(()));
+        let dup = vec![record("s", "1", "h"), record("s", "1", "h2")];
+        assert!(matches!(validate_import(&dup, &report("s")), Err(StoreError::Invalid(_))));
+        let foreign = vec![record("s", "1", "h"), record("t", "2", "h")];
+        assert!(matches!(validate_import(&foreign, &report("s")), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn plan_sorts_records() {
+        let existing: HashMap<String, (String, bool)> = [
+            ("same".to_string(), ("h".to_string(), true)),
+            ("changed".to_string(), ("old".to_string(), true)),
+            ("retired".to_string(), ("h".to_string(), false)),
+            ("gone".to_string(), ("h".to_string(), true)),
+            ("gone-already".to_string(), ("h".to_string(), false)),
+        ]
+        .into_iter()
+        .collect();
+        let records = vec![
+            record("s", "same", "h"),
+            record("s", "changed", "new"),
+            record("s", "retired", "h"),
+            record("s", "new", "h"),
+        ];
+        let plan = ImportPlan::build(records, existing);
+        assert_eq!(plan.inserts.len(), 1);
+        assert_eq!(plan.inserts[0].source_id, "new");
+        let mut updated: Vec<_> = plan.updates.iter().map(|r| r.source_id.as_str()).collect();
+        updated.sort_unstable();
+        assert_eq!(updated, ["changed", "retired"]);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.retire, ["gone"]);
+        let summary = plan.summary(7);
+        assert_eq!(
+            summary,
+            ImportSummary { import_id: 7, added: 1, updated: 2, unchanged: 1, retired: 1 }
+        );
+    }
+
+    #[test]
+    fn pair_normalisation() {
+        let d = PairDecision {
+            ref_a: "b#1".into(),
+            ref_b: "a#2".into(),
+            decision: PairDecisionKind::Confirmed,
+            decided_by: "x".into(),
+            decided_at: now_micros(),
+            note: None,
+        };
+        let n = d.clone().normalised().expect("valid pair");
+        assert_eq!((n.ref_a.as_str(), n.ref_b.as_str()), ("a#2", "b#1"));
+        let same = PairDecision { ref_b: "b#1".into(), ..d };
+        assert!(matches!(same.normalised(), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn merged_validation() {
+        let lieu = |id: &str, members: &[&str]| MergedLieuRow {
+            id: id.into(),
+            data: "{}".into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            provenance: "{}".into(),
+            code_insee: None,
+            latitude: None,
+            longitude: None,
+        };
+        assert_eq!(validate_merged_lieux(&[lieu("1", &["a"]), lieu("2", &["b"])]), Ok(()));
+        assert!(validate_merged_lieux(&[lieu("1", &["a"]), lieu("1", &["b"])]).is_err());
+        assert!(validate_merged_lieux(&[lieu("1", &["a"]), lieu("2", &["a"])]).is_err());
+    }
+}
