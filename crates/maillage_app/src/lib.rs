@@ -7,3 +7,4 @@
 pub mod doublons;
 pub mod import;
 pub mod lieux;
+pub mod export;

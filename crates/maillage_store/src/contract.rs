@@ -1,0 +1,882 @@
+//! The contract test suite every [`LieuxStore`] backend must pass.
+//!
+//! In a backend's `tests/contract.rs`:
+//!
+//! ```ignore
+//! async fn fresh_store() -> maillage_store::contract::TestStore {
+//!     let store = MyStore::connect("...").await.expect("store");
+//!     maillage_store::contract::TestStore::new(std::sync::Arc::new(store))
+//! }
+//!
+//! maillage_store::contract_tests!(fresh_store());
+//! ```
+//!
+//! The macro expands to one `#[tokio::test]` per case, named after the case, and evaluates
+//! the given expression (a future of [`TestStore`]) once per case: every case starts with a
+//! fresh, empty store. The backend's tests need `tokio` (with `macros` and `rt`).
+//!
+//! Each case is also a public `async fn(Arc<dyn LieuxStore>)` that can be run directly.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::{
+    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision, PairDecisionKind,
+    SourceRecord, StoreError, StoredSourceRecord,
+};
+
+type Teardown = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A fresh, empty store for one contract case, and how to dispose of it afterwards.
+pub struct TestStore {
+    store: Arc<dyn LieuxStore>,
+    teardown: Option<Teardown>,
+}
+
+impl TestStore {
+    /// A store that needs no clean-up.
+    pub fn new(store: Arc<dyn LieuxStore>) -> Self {
+        TestStore {
+            store,
+            teardown: None,
+        }
+    }
+
+    /// Runs `teardown` after the case, whether it passed or panicked (e.g. drops the test
+    /// database). The case's handle on the store has been dropped by then.
+    pub fn with_teardown<F, Fut>(mut self, teardown: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.teardown = Some(Box::new(move || Box::pin(teardown())));
+        self
+    }
+
+    /// The store under test.
+    pub fn store(&self) -> Arc<dyn LieuxStore> {
+        Arc::clone(&self.store)
+    }
+}
+
+/// Runs one case on the store made by `make`, then its teardown, then re-raises the
+/// case's panic if any.
+pub async fn run_case<M, C, F>(make: M, case: C)
+where
+    M: Future<Output = TestStore>,
+    C: FnOnce(Arc<dyn LieuxStore>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let TestStore { store, teardown } = make.await;
+    let outcome = tokio::spawn(case(store)).await;
+    if let Some(teardown) = teardown {
+        teardown().await;
+    }
+    if let Err(error) = outcome {
+        match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("contract case did not complete: {error}"),
+        }
+    }
+}
+
+/// Expands to one `#[tokio::test]` per contract case. The argument is an expression
+/// evaluating to a `Future<Output = maillage_store::contract::TestStore>`; it is evaluated
+/// once per case.
+#[macro_export]
+macro_rules! contract_tests {
+    ($make:expr) => {
+        $crate::contract_tests!(@cases $make;
+            import_adds_new_records,
+            reimport_of_same_batch_changes_nothing,
+            import_updates_changed_records,
+            import_retires_missing_records,
+            import_reactivates_retired_records,
+            import_only_touches_its_own_source,
+            empty_import_retires_whole_source,
+            duplicate_source_id_writes_nothing,
+            foreign_source_writes_nothing,
+            failed_import_leaves_previous_state_intact,
+            source_record_lookup,
+            records_are_ordered_by_source_then_id,
+            import_reports_newest_first_with_summary,
+            replace_merged_lieux_replaces_directory,
+            merged_lieux_round_trip_all_fields,
+            merged_lieu_by_member_finds_its_place,
+            invalid_merged_lieux_write_nothing,
+            pair_decisions_are_normalised_and_upserted,
+            unicode_text_round_trips,
+            coordinates_round_trip_exactly,
+            large_batch,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test]
+            async fn $case() {
+                $crate::contract::run_case($make, $crate::contract::$case).await;
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+const SOURCE: &str = "france-services";
+
+fn record(source: &str, id: &str, version: u32) -> SourceRecord {
+    SourceRecord {
+        source: source.to_string(),
+        source_id: id.to_string(),
+        content_hash: format!("hash-{source}-{id}-v{version}"),
+        data: format!(r#"{{"nom":"Lieu {id}","version":{version}}}"#),
+        code_insee: Some(format!("{:05}", 29_000 + version)),
+        latitude: Some(48.0 + f64::from(version) / 1000.0),
+        longitude: Some(-4.0 - f64::from(version) / 1000.0),
+        date_maj: NaiveDate::from_ymd_opt(2024, 1, 1 + version % 28),
+    }
+}
+
+fn batch(source: &str, ids: &[&str], version: u32) -> Vec<SourceRecord> {
+    ids.iter().map(|id| record(source, id, version)).collect()
+}
+
+fn report(source: &str, file_name: &str) -> NewImportReport {
+    NewImportReport {
+        source: source.to_string(),
+        format: "csv".to_string(),
+        file_name: file_name.to_string(),
+        rows_read: 10,
+        accepted: 8,
+        corrected: 1,
+        rejected: 1,
+        details_json: format!(r#"[{{"ligne":3,"fichier":"{file_name}"}}]"#),
+    }
+}
+
+async fn import(
+    store: &Arc<dyn LieuxStore>,
+    records: Vec<SourceRecord>,
+    source: &str,
+) -> ImportSummary {
+    store
+        .apply_import(records, report(source, "import.csv"))
+        .await
+        .expect("import succeeds")
+}
+
+fn counts(summary: &ImportSummary) -> (i64, i64, i64, i64) {
+    (
+        summary.added,
+        summary.updated,
+        summary.unchanged,
+        summary.retired,
+    )
+}
+
+async fn all_records(store: &Arc<dyn LieuxStore>) -> Vec<StoredSourceRecord> {
+    store.source_records(false).await.expect("source_records")
+}
+
+async fn get(store: &Arc<dyn LieuxStore>, source: &str, id: &str) -> StoredSourceRecord {
+    store
+        .source_record(source, id)
+        .await
+        .expect("source_record")
+        .unwrap_or_else(|| panic!("record {source}/{id} exists"))
+}
+
+/// Lets the clock move so that a later write gets a later timestamp.
+async fn tick() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+fn lieu(id: &str, members: &[&str]) -> MergedLieuRow {
+    MergedLieuRow {
+        id: id.to_string(),
+        data: format!(r#"{{"nom":"Lieu fusionné {id}"}}"#),
+        members: members.iter().map(|m| m.to_string()).collect(),
+        provenance: format!(r#"{{"nom":"{}"}}"#, members.first().copied().unwrap_or("")),
+        code_insee: Some("29019".to_string()),
+        latitude: Some(48.39),
+        longitude: Some(-4.49),
+    }
+}
+
+async fn state(
+    store: &Arc<dyn LieuxStore>,
+) -> (
+    Vec<StoredSourceRecord>,
+    Vec<(String, i64)>,
+    Vec<crate::ImportReportRow>,
+) {
+    (
+        all_records(store).await,
+        store.sources().await.expect("sources"),
+        store.import_reports(1000).await.expect("import_reports"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Imports
+
+/// New records are inserted, active, with their fields as given.
+pub async fn import_adds_new_records(store: Arc<dyn LieuxStore>) {
+    let records = batch(SOURCE, &["b", "a", "c"], 1);
+    let before = crate::now_micros();
+    let summary = import(&store, records.clone(), SOURCE).await;
+    assert_eq!(counts(&summary), (3, 0, 0, 0));
+    assert!(summary.import_id > 0);
+
+    let stored = all_records(&store).await;
+    let mut expected = records;
+    expected.sort_by(|x, y| x.source_id.cmp(&y.source_id));
+    assert_eq!(
+        stored.iter().map(|s| s.record.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    for s in &stored {
+        assert!(s.active);
+        assert_eq!(s.retired_at, None);
+        assert_eq!(s.first_seen_at, s.updated_at);
+        assert!(s.first_seen_at >= before);
+    }
+    assert_eq!(
+        store.sources().await.expect("sources"),
+        vec![(SOURCE.to_string(), 3)]
+    );
+    assert_eq!(store.source_records(true).await.expect("active"), stored);
+}
+
+/// Importing the same batch twice writes nothing the second time.
+pub async fn reimport_of_same_batch_changes_nothing(store: Arc<dyn LieuxStore>) {
+    let records = batch(SOURCE, &["1", "2", "3", "4"], 1);
+    let first = import(&store, records.clone(), SOURCE).await;
+    let after_first = all_records(&store).await;
+    tick().await;
+    let second = import(&store, records, SOURCE).await;
+    assert_eq!(counts(&second), (0, 0, 4, 0));
+    assert_ne!(first.import_id, second.import_id);
+    assert_eq!(all_records(&store).await, after_first, "no row may change");
+    assert_eq!(store.import_reports(10).await.expect("reports").len(), 2);
+}
+
+/// A record whose hash changed is updated; its first_seen_at is kept, updated_at bumped.
+pub async fn import_updates_changed_records(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["a", "b", "c"], 1), SOURCE).await;
+    let a1 = get(&store, SOURCE, "a").await;
+    let b1 = get(&store, SOURCE, "b").await;
+    tick().await;
+
+    let mut c2 = record(SOURCE, "c", 1);
+    c2.content_hash = "hash-c-other".into();
+    c2.code_insee = None;
+    c2.latitude = None;
+    c2.longitude = None;
+    c2.date_maj = None;
+    let summary = import(
+        &store,
+        vec![record(SOURCE, "a", 2), record(SOURCE, "b", 1), c2.clone()],
+        SOURCE,
+    )
+    .await;
+    assert_eq!(counts(&summary), (0, 2, 1, 0));
+
+    let a2 = get(&store, SOURCE, "a").await;
+    assert_eq!(a2.record, record(SOURCE, "a", 2));
+    assert_eq!(a2.first_seen_at, a1.first_seen_at);
+    assert!(a2.updated_at > a1.updated_at, "updated_at is bumped");
+    assert!(a2.active);
+    assert_eq!(get(&store, SOURCE, "b").await, b1, "unchanged record untouched");
+    let c = get(&store, SOURCE, "c").await;
+    assert_eq!(c.record, c2, "optional columns can be cleared");
+}
+
+/// Active records missing from the batch are retired, once.
+pub async fn import_retires_missing_records(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["a", "b", "c"], 1), SOURCE).await;
+    let b1 = get(&store, SOURCE, "b").await;
+    tick().await;
+    let before = crate::now_micros();
+    let summary = import(&store, batch(SOURCE, &["a"], 1), SOURCE).await;
+    assert_eq!(counts(&summary), (0, 0, 1, 2));
+
+    let b = get(&store, SOURCE, "b").await;
+    assert!(!b.active);
+    let retired_at = b.retired_at.expect("retired_at is set");
+    assert!(retired_at >= before);
+    assert_eq!(b.record, b1.record, "data is kept");
+    assert_eq!(b.first_seen_at, b1.first_seen_at);
+
+    let active: Vec<String> = store
+        .source_records(true)
+        .await
+        .expect("active")
+        .into_iter()
+        .map(|s| s.record.source_id)
+        .collect();
+    assert_eq!(active, ["a"]);
+    assert_eq!(all_records(&store).await.len(), 3, "retired rows are kept");
+    assert_eq!(
+        store.sources().await.expect("sources"),
+        vec![(SOURCE.to_string(), 1)]
+    );
+
+    tick().await;
+    let again = import(&store, batch(SOURCE, &["a"], 1), SOURCE).await;
+    assert_eq!(counts(&again), (0, 0, 1, 0), "already retired: not counted again");
+    assert_eq!(get(&store, SOURCE, "b").await.retired_at, Some(retired_at));
+}
+
+/// A retired record that comes back is reactivated, even with the same hash.
+pub async fn import_reactivates_retired_records(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["a", "b"], 1), SOURCE).await;
+    import(&store, batch(SOURCE, &["a"], 1), SOURCE).await;
+    let retired = get(&store, SOURCE, "b").await;
+    assert!(!retired.active);
+    tick().await;
+
+    let summary = import(&store, batch(SOURCE, &["a", "b"], 1), SOURCE).await;
+    assert_eq!(counts(&summary), (0, 1, 1, 0));
+    let b = get(&store, SOURCE, "b").await;
+    assert!(b.active);
+    assert_eq!(b.retired_at, None);
+    assert!(b.updated_at > retired.updated_at);
+    assert_eq!(b.first_seen_at, retired.first_seen_at);
+    assert_eq!(
+        store.sources().await.expect("sources"),
+        vec![(SOURCE.to_string(), 2)]
+    );
+}
+
+/// Importing one source never touches another, even with the same source ids.
+pub async fn import_only_touches_its_own_source(store: Arc<dyn LieuxStore>) {
+    import(&store, batch("source-a", &["1", "2"], 1), "source-a").await;
+    let before = all_records(&store).await;
+    let summary = import(&store, batch("source-b", &["1"], 7), "source-b").await;
+    assert_eq!(counts(&summary), (1, 0, 0, 0));
+    assert_eq!(
+        store.sources().await.expect("sources"),
+        vec![("source-a".to_string(), 2), ("source-b".to_string(), 1)]
+    );
+    let after = all_records(&store).await;
+    assert_eq!(after.len(), 3);
+    assert_eq!(&after[..2], &before[..]);
+    assert_eq!(get(&store, "source-b", "1").await.record, record("source-b", "1", 7));
+}
+
+/// An empty batch retires every record of its source; the source stays listed with 0.
+pub async fn empty_import_retires_whole_source(store: Arc<dyn LieuxStore>) {
+    import(&store, batch("source-a", &["1", "2"], 1), "source-a").await;
+    import(&store, batch("source-b", &["1"], 1), "source-b").await;
+    let summary = import(&store, Vec::new(), "source-a").await;
+    assert_eq!(counts(&summary), (0, 0, 0, 2));
+    assert_eq!(
+        store.sources().await.expect("sources"),
+        vec![("source-a".to_string(), 0), ("source-b".to_string(), 1)]
+    );
+    assert!(get(&store, "source-b", "1").await.active);
+}
+
+/// A batch with a duplicate source id is rejected as a whole.
+pub async fn duplicate_source_id_writes_nothing(store: Arc<dyn LieuxStore>) {
+    let mut records = batch(SOURCE, &["1", "2", "3"], 1);
+    records.push(record(SOURCE, "2", 2));
+    let result = store.apply_import(records, report(SOURCE, "dup.csv")).await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+    assert!(all_records(&store).await.is_empty());
+    assert!(store.sources().await.expect("sources").is_empty());
+    assert!(store.import_reports(10).await.expect("reports").is_empty());
+}
+
+/// A batch with a record of another source is rejected as a whole.
+pub async fn foreign_source_writes_nothing(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["1", "2"], 1), SOURCE).await;
+    let before = state(&store).await;
+    let mut records = batch(SOURCE, &["1", "3"], 2);
+    records.push(record("autre-source", "9", 1));
+    let result = store.apply_import(records, report(SOURCE, "mixed.csv")).await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+    assert_eq!(state(&store).await, before);
+}
+
+/// An import that fails (here: a duplicate at the very end of a batch that would add,
+/// update and retire records) leaves the previous state exactly as it was.
+pub async fn failed_import_leaves_previous_state_intact(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["1", "2", "3", "4", "5"], 1), SOURCE).await;
+    import(&store, batch(SOURCE, &["1", "2", "3", "4"], 1), SOURCE).await;
+    let before = state(&store).await;
+    tick().await;
+
+    let mut records = vec![
+        record(SOURCE, "1", 1),
+        record(SOURCE, "2", 2),
+        record(SOURCE, "5", 1),
+        record(SOURCE, "6", 1),
+    ];
+    records.extend((0..500).map(|i| record(SOURCE, &format!("n{i}"), 1)));
+    records.push(record(SOURCE, "1", 3));
+    let result = store.apply_import(records, report(SOURCE, "bad.csv")).await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+    assert_eq!(state(&store).await, before);
+}
+
+/// `source_record` finds active and retired records, and nothing else.
+pub async fn source_record_lookup(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["a", "b"], 1), SOURCE).await;
+    import(&store, batch(SOURCE, &["a"], 1), SOURCE).await;
+    let a = get(&store, SOURCE, "a").await;
+    assert!(a.active);
+    assert_eq!(a.record, record(SOURCE, "a", 1));
+    assert!(!get(&store, SOURCE, "b").await.active);
+    assert_eq!(store.source_record(SOURCE, "zz").await, Ok(None));
+    assert_eq!(store.source_record("autre", "a").await, Ok(None));
+}
+
+/// Records are listed by source then source id, in byte order.
+pub async fn records_are_ordered_by_source_then_id(store: Arc<dyn LieuxStore>) {
+    let ids = ["b", "a", "B", "10", "9", "é", "e", "a-1", "a_1", "A"];
+    for source in ["zeta", "Alpha", "mu"] {
+        import(&store, batch(source, &ids, 1), source).await;
+    }
+    let listed: Vec<(String, String)> = all_records(&store)
+        .await
+        .into_iter()
+        .map(|s| (s.record.source, s.record.source_id))
+        .collect();
+    let mut expected = listed.clone();
+    expected.sort();
+    assert_eq!(listed.len(), 30);
+    assert_eq!(listed, expected);
+    let sources: Vec<String> = store
+        .sources()
+        .await
+        .expect("sources")
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(sources, ["Alpha", "mu", "zeta"]);
+}
+
+/// Reports are stored with their summary and listed newest first.
+pub async fn import_reports_newest_first_with_summary(store: Arc<dyn LieuxStore>) {
+    let before = crate::now_micros();
+    let mut summaries = Vec::new();
+    for (n, ids) in [vec!["1", "2"], vec!["2", "3"], vec!["3"]].iter().enumerate() {
+        let mut r = report(SOURCE, &format!("fichier-{n}.csv"));
+        r.rows_read = 100 + n as i64;
+        r.accepted = 90 + n as i64;
+        r.corrected = 5;
+        r.rejected = n as i64;
+        let summary = store
+            .apply_import(batch(SOURCE, ids, 1), r.clone())
+            .await
+            .expect("import");
+        summaries.push((r, summary));
+        tick().await;
+    }
+    assert_eq!(counts(&summaries[1].1), (1, 0, 1, 1));
+
+    let rows = store.import_reports(10).await.expect("reports");
+    assert_eq!(rows.len(), 3);
+    for (row, (r, summary)) in rows.iter().zip(summaries.iter().rev()) {
+        assert_eq!(&row.report, r);
+        assert_eq!(&row.summary, summary);
+        assert_eq!(row.id, summary.import_id);
+        assert!(row.created_at >= before);
+    }
+    assert!(rows[0].created_at > rows[2].created_at);
+
+    let two = store.import_reports(2).await.expect("reports");
+    assert_eq!(two, rows[..2].to_vec());
+    assert_eq!(store.import_reports(0).await, Ok(Vec::new()));
+    assert!(matches!(
+        store.import_reports(-1).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// Merged directory
+
+/// Replacing the directory removes the places that are not in the new one.
+pub async fn replace_merged_lieux_replaces_directory(store: Arc<dyn LieuxStore>) {
+    assert_eq!(store.count_merged_lieux().await, Ok(0));
+    assert_eq!(store.merged_lieux().await, Ok(Vec::new()));
+
+    let first = vec![
+        lieu("x", &["s#1"]),
+        lieu("y", &["s#2", "t#2"]),
+        lieu("z", &["s#3"]),
+    ];
+    store
+        .replace_merged_lieux(first.clone())
+        .await
+        .expect("replace");
+    assert_eq!(store.merged_lieux().await, Ok(first));
+    assert_eq!(store.count_merged_lieux().await, Ok(3));
+
+    let mut y2 = lieu("y", &["t#2", "s#1"]);
+    y2.data = r#"{"nom":"autre"}"#.into();
+    let second = vec![y2.clone(), lieu("w", &["s#3", "s#2"])];
+    store
+        .replace_merged_lieux(second.clone())
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.merged_lieux().await,
+        Ok(vec![second[1].clone(), y2.clone()])
+    );
+    assert_eq!(store.count_merged_lieux().await, Ok(2));
+    assert_eq!(store.merged_lieu("x").await, Ok(None));
+    assert_eq!(store.merged_lieu("y").await, Ok(Some(y2.clone())));
+    assert_eq!(store.merged_lieu_by_member("s#1").await, Ok(Some(y2)));
+    assert_eq!(store.merged_lieu_by_member("s#2").await, Ok(Some(second[1].clone())));
+    assert_eq!(store.merged_lieu_by_member("x#9").await, Ok(None));
+
+    store
+        .replace_merged_lieux(Vec::new())
+        .await
+        .expect("replace");
+    assert_eq!(store.count_merged_lieux().await, Ok(0));
+    assert_eq!(store.merged_lieu_by_member("s#1").await, Ok(None));
+}
+
+/// Every field survives the round trip, including absent values and members order.
+pub async fn merged_lieux_round_trip_all_fields(store: Arc<dyn LieuxStore>) {
+    let mut full = lieu("a-full", &["s2#9", "s1#10", "s1#2", "s0#1"]);
+    full.latitude = Some(-21.115_141);
+    full.longitude = Some(55.536_384);
+    let mut bare = lieu("b-bare", &[]);
+    bare.code_insee = None;
+    bare.latitude = None;
+    bare.longitude = None;
+    bare.data = "{}".into();
+    bare.provenance = "{}".into();
+    let mut half = lieu("c-half", &["s1#1"]);
+    half.latitude = Some(0.0);
+    half.longitude = None;
+    let lieux = vec![full, bare, half];
+    store
+        .replace_merged_lieux(lieux.clone())
+        .await
+        .expect("replace");
+    assert_eq!(store.merged_lieux().await, Ok(lieux.clone()));
+    for l in &lieux {
+        assert_eq!(store.merged_lieu(&l.id).await, Ok(Some(l.clone())));
+    }
+}
+
+/// `merged_lieu_by_member` finds the place whatever the member's position.
+pub async fn merged_lieu_by_member_finds_its_place(store: Arc<dyn LieuxStore>) {
+    let lieux: Vec<MergedLieuRow> = (0..50)
+        .map(|i| {
+            let members: Vec<String> = (0..3).map(|j| format!("src{j}#{i}")).collect();
+            let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+            lieu(&format!("lieu-{i:03}"), &refs)
+        })
+        .collect();
+    store
+        .replace_merged_lieux(lieux.clone())
+        .await
+        .expect("replace");
+    assert_eq!(store.count_merged_lieux().await, Ok(50));
+    for l in &lieux {
+        for m in &l.members {
+            assert_eq!(store.merged_lieu_by_member(m).await, Ok(Some(l.clone())));
+        }
+    }
+    assert_eq!(store.merged_lieu_by_member("src9#1").await, Ok(None));
+    assert_eq!(store.merged_lieu_by_member("lieu-001").await, Ok(None));
+}
+
+/// Duplicate ids or a member in two places are rejected and the directory kept.
+pub async fn invalid_merged_lieux_write_nothing(store: Arc<dyn LieuxStore>) {
+    let good = vec![lieu("1", &["s#1"]), lieu("2", &["s#2"])];
+    store
+        .replace_merged_lieux(good.clone())
+        .await
+        .expect("replace");
+
+    let dup_id = vec![lieu("3", &["s#3"]), lieu("3", &["s#4"])];
+    assert!(matches!(
+        store.replace_merged_lieux(dup_id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let shared_member = vec![lieu("3", &["s#3"]), lieu("4", &["s#5", "s#3"])];
+    assert!(matches!(
+        store.replace_merged_lieux(shared_member).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.merged_lieux().await, Ok(good));
+}
+
+// ---------------------------------------------------------------------------------------
+// Pair decisions
+
+/// Pairs are unordered: stored with `ref_a < ref_b`, a later decision replaces the earlier.
+pub async fn pair_decisions_are_normalised_and_upserted(store: Arc<dyn LieuxStore>) {
+    assert_eq!(store.pair_decisions().await, Ok(Vec::new()));
+    let t1 = crate::now_micros();
+    let first = PairDecision {
+        ref_a: "s#1".into(),
+        ref_b: "t#1".into(),
+        decision: PairDecisionKind::Confirmed,
+        decided_by: "alice".into(),
+        decided_at: t1,
+        note: None,
+    };
+    store
+        .set_pair_decision(first.clone())
+        .await
+        .expect("decision");
+    assert_eq!(store.pair_decisions().await, Ok(vec![first.clone()]));
+
+    let t2 = t1 + chrono::Duration::seconds(60);
+    store
+        .set_pair_decision(PairDecision {
+            ref_a: "t#1".into(),
+            ref_b: "s#1".into(),
+            decision: PairDecisionKind::Refused,
+            decided_by: "bob".into(),
+            decided_at: t2,
+            note: Some("adresses différentes".into()),
+        })
+        .await
+        .expect("decision");
+    let replaced = PairDecision {
+        ref_a: "s#1".into(),
+        ref_b: "t#1".into(),
+        decision: PairDecisionKind::Refused,
+        decided_by: "bob".into(),
+        decided_at: t2,
+        note: Some("adresses différentes".into()),
+    };
+    assert_eq!(store.pair_decisions().await, Ok(vec![replaced.clone()]));
+
+    store
+        .set_pair_decision(PairDecision {
+            ref_a: "s#2".into(),
+            ref_b: "a#9".into(),
+            ..first.clone()
+        })
+        .await
+        .expect("decision");
+    let listed = store.pair_decisions().await.expect("decisions");
+    assert_eq!(listed.len(), 2);
+    assert_eq!((listed[0].ref_a.as_str(), listed[0].ref_b.as_str()), ("a#9", "s#2"));
+    assert_eq!(listed[1], replaced);
+
+    let same = PairDecision {
+        ref_b: "s#1".into(),
+        ..first
+    };
+    assert!(matches!(
+        store.set_pair_decision(same).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.pair_decisions().await.expect("decisions").len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Values
+
+/// Accents, guillemets, emoji and other scripts survive every text column.
+pub async fn unicode_text_round_trips(store: Arc<dyn LieuxStore>) {
+    let source = "réseau-numérique-€";
+    let text = "Espace « Numérique » d'Éléonore — café 🏠☕ 日本語 Ω ẞ \u{301}e\u{301}";
+    let mut r = record(source, "Ñ°1 «test» 🚀", 1);
+    r.data = format!(r#"{{"nom":"{text}","tab":"\t","quote":"\""}}"#);
+    r.code_insee = Some("2A004".into());
+    let mut rep = report(source, "fichier « été » 📄.csv");
+    rep.details_json = format!(r#"[{{"message":"{text}"}}]"#);
+    rep.format = "géojson".into();
+    let summary = store
+        .apply_import(vec![r.clone()], rep.clone())
+        .await
+        .expect("import");
+    assert_eq!(get(&store, source, &r.source_id).await.record, r);
+    assert_eq!(
+        store.sources().await,
+        Ok(vec![(source.to_string(), 1)])
+    );
+    let reports = store.import_reports(1).await.expect("reports");
+    assert_eq!(reports[0].report, rep);
+    assert_eq!(reports[0].summary, summary);
+
+    let mut l = lieu("lieu-é-🏠", &["réseau-numérique-€#Ñ°1 «test» 🚀", "ß#«2»"]);
+    l.data = format!(r#"{{"nom":"{text}"}}"#);
+    l.provenance = format!(r#"{{"source":"{text}"}}"#);
+    store
+        .replace_merged_lieux(vec![l.clone()])
+        .await
+        .expect("replace");
+    assert_eq!(store.merged_lieu(&l.id).await, Ok(Some(l.clone())));
+    assert_eq!(
+        store.merged_lieu_by_member("ß#«2»").await,
+        Ok(Some(l.clone()))
+    );
+
+    let d = PairDecision {
+        ref_a: "é#1".into(),
+        ref_b: "e#1".into(),
+        decision: PairDecisionKind::Confirmed,
+        decided_by: "Zoë « admin »".into(),
+        decided_at: crate::now_micros(),
+        note: Some(text.into()),
+    };
+    store.set_pair_decision(d.clone()).await.expect("decision");
+    let stored = store.pair_decisions().await.expect("decisions");
+    assert_eq!(stored, vec![d.normalised().expect("valid")]);
+}
+
+/// Coordinates come back bit for bit.
+pub async fn coordinates_round_trip_exactly(store: Arc<dyn LieuxStore>) {
+    let values = [
+        48.856_613_999_999_99,
+        -4.486_076_1,
+        0.1 + 0.2,
+        1.0 / 3.0,
+        f64::MIN_POSITIVE,
+        1e-300,
+        -179.999_999_999_999_97,
+        45.0,
+        -0.000_001,
+        2.220_446_049_250_313e-16,
+    ];
+    let records: Vec<SourceRecord> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut r = record(SOURCE, &format!("{i:02}"), 1);
+            r.latitude = Some(*v);
+            r.longitude = Some(-v / 7.0);
+            r
+        })
+        .collect();
+    import(&store, records.clone(), SOURCE).await;
+    let stored = all_records(&store).await;
+    for (r, s) in records.iter().zip(&stored) {
+        assert_eq!(
+            s.record.latitude.map(f64::to_bits),
+            r.latitude.map(f64::to_bits)
+        );
+        assert_eq!(
+            s.record.longitude.map(f64::to_bits),
+            r.longitude.map(f64::to_bits)
+        );
+    }
+
+    let lieux: Vec<MergedLieuRow> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let member = format!("s#{i}");
+            let mut l = lieu(&format!("{i:02}"), &[member.as_str()]);
+            l.latitude = Some(-v);
+            l.longitude = Some(v * 3.0);
+            l
+        })
+        .collect();
+    store
+        .replace_merged_lieux(lieux.clone())
+        .await
+        .expect("replace");
+    let stored = store.merged_lieux().await.expect("merged");
+    for (l, s) in lieux.iter().zip(&stored) {
+        assert_eq!(s.latitude.map(f64::to_bits), l.latitude.map(f64::to_bits));
+        assert_eq!(s.longitude.map(f64::to_bits), l.longitude.map(f64::to_bits));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Volume
+
+/// Number of records of [`large_batch`].
+pub const LARGE_BATCH: usize = 20_000;
+
+/// 20,000 records: first import, an identical re-import, and an import that changes,
+/// adds and drops some; then a directory of as many places. Prints the timings.
+pub async fn large_batch(store: Arc<dyn LieuxStore>) {
+    let make = |version_of: fn(usize) -> u32, range: std::ops::Range<usize>| {
+        range
+            .map(|i| {
+                let mut r = record(SOURCE, &format!("{i:06}"), version_of(i));
+                r.data = format!(
+                    r#"{{"nom":"Lieu numéro {i}","adresse":"{i} rue de la République","v":{}}}"#,
+                    version_of(i)
+                );
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let first = make(|_| 1, 0..LARGE_BATCH);
+    let started = Instant::now();
+    let summary = import(&store, first.clone(), SOURCE).await;
+    let first_time = started.elapsed();
+    assert_eq!(counts(&summary), (LARGE_BATCH as i64, 0, 0, 0));
+
+    let started = Instant::now();
+    let summary = import(&store, first, SOURCE).await;
+    let same_time = started.elapsed();
+    assert_eq!(counts(&summary), (0, 0, LARGE_BATCH as i64, 0));
+
+    // Drop the first 1,000, change every 10th, add 1,000 new ones.
+    let third = make(
+        |i| if i % 10 == 0 { 2 } else { 1 },
+        1_000..LARGE_BATCH + 1_000,
+    );
+    let started = Instant::now();
+    let summary = import(&store, third.clone(), SOURCE).await;
+    let mixed_time = started.elapsed();
+    let changed = (1_000..LARGE_BATCH).filter(|i| i % 10 == 0).count() as i64;
+    assert_eq!(
+        counts(&summary),
+        (1_000, changed, (LARGE_BATCH - 1_000) as i64 - changed, 1_000)
+    );
+
+    let started = Instant::now();
+    let active = store.source_records(true).await.expect("active");
+    let read_time = started.elapsed();
+    assert_eq!(active.len(), LARGE_BATCH);
+    assert_eq!(
+        active.iter().map(|s| s.record.clone()).collect::<Vec<_>>(),
+        third
+    );
+    assert_eq!(all_records(&store).await.len(), LARGE_BATCH + 1_000);
+    assert_eq!(
+        store.sources().await,
+        Ok(vec![(SOURCE.to_string(), LARGE_BATCH as i64)])
+    );
+
+    let lieux: Vec<MergedLieuRow> = (0..LARGE_BATCH)
+        .map(|i| {
+            let a = format!("{SOURCE}#{i:06}");
+            let b = format!("autre#{i:06}");
+            lieu(&format!("L{i:06}"), &[a.as_str(), b.as_str()])
+        })
+        .collect();
+    let started = Instant::now();
+    store
+        .replace_merged_lieux(lieux.clone())
+        .await
+        .expect("replace");
+    let merged_write = started.elapsed();
+    let started = Instant::now();
+    let stored = store.merged_lieux().await.expect("merged");
+    let merged_read = started.elapsed();
+    assert_eq!(stored, lieux);
+    assert_eq!(store.count_merged_lieux().await, Ok(LARGE_BATCH as i64));
+
+    eprintln!(
+        "contract large_batch ({LARGE_BATCH} records): first import {first_time:?}, \
+         identical re-import {same_time:?}, mixed import {mixed_time:?}, \
+         read active {read_time:?}, replace merged {merged_write:?}, read merged {merged_read:?}"
+    );
+}
