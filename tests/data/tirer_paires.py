@@ -42,6 +42,15 @@ QUOTAS = {
     "meme_cp_aleatoire": 30,   # même code postal, tirage au hasard (négatifs faciles)
 }
 
+# Paires remarquées en lisant les candidats (même structure vue dans une autre
+# paire) et ajoutées à la vue côte à côte, famille "ajout_lecture".
+AJOUTS_LECTURE = [
+    ("conseillers-numeriques#62c53f70c9ce0606dcdcfe97", "conseillers-numeriques#62c53f83c9ce0606dcdcfe99"),
+    ("france-services#158", "hinaura#1133"),
+    ("france-services#158", "france-services#2041"),
+    ("france-services#433", "hinaura#111"),
+]
+
 MOTS_VIDES = {
     "de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux",
     "en", "sur", "sous", "lez", "les", "pour", "the",
@@ -312,15 +321,40 @@ def ligne(n, famille, fa, fb):
     }
 
 
+def verifier(chemin, par_ref):
+    vues = set()
+    compte = {"oui": 0, "non": 0}
+    with open(chemin, newline="", encoding="utf-8") as f:
+        lecteur = csv.DictReader(f)
+        assert lecteur.fieldnames == ["ref_a", "ref_b", "meme_lieu", "raison"], lecteur.fieldnames
+        for i, r in enumerate(lecteur, 2):
+            for cle in ("ref_a", "ref_b"):
+                assert r[cle] in par_ref, f"ligne {i}: référence inconnue {r[cle]}"
+            assert r["ref_a"] != r["ref_b"], f"ligne {i}: paire réflexive"
+            p = tuple(sorted((r["ref_a"], r["ref_b"])))
+            assert p not in vues, f"ligne {i}: paire en double {p}"
+            vues.add(p)
+            assert r["meme_lieu"] in compte, f"ligne {i}: meme_lieu={r['meme_lieu']!r}"
+            assert r["raison"].strip(), f"ligne {i}: raison vide"
+            compte[r["meme_lieu"]] += 1
+    print(f"{chemin}: {len(vues)} paires valides ({compte['oui']} oui, {compte['non']} non)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--donnees", type=Path, default=DOSSIER_DEFAUT)
     ap.add_argument("--sortie", type=Path, default=SORTIE_DEFAUT)
+    ap.add_argument("--verifier", type=Path, metavar="PAIRES_CSV",
+                    help="vérifie seulement qu'un fichier d'étiquettes est bien formé "
+                         "(références existantes, pas de doublon, oui/non)")
     args = ap.parse_args()
 
     rng = random.Random(GRAINE)
     fiches = charger(args.donnees)
     par_ref = {f["ref"]: f for f in fiches}
+    if args.verifier:
+        verifier(args.verifier, par_ref)
+        return
     familles, par_cp = candidats(fiches)
 
     deja = set()
@@ -344,6 +378,11 @@ def main():
         for a, b in paires:
             deja.add((a, b))
             lignes.append((famille, par_ref[a], par_ref[b]))
+    for a, b in AJOUTS_LECTURE:
+        p = tuple(sorted((a, b)))
+        if p not in deja:
+            deja.add(p)
+            lignes.append(("ajout_lecture", par_ref[p[0]], par_ref[p[1]]))
 
     with open(args.sortie, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=COLONNES)
