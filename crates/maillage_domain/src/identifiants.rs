@@ -122,7 +122,7 @@ impl Siret {
             return Err(IdentifiantError::SiretFormat(s.to_string()));
         }
         let valid = if t.starts_with(SIREN_LA_POSTE) && t != "35600000000048" {
-            t.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            t.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
         } else {
             luhn_valid(&t)
         };
@@ -152,7 +152,7 @@ pub fn luhn_valid(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// An association's RNA number: `W` followed by nine digits or letters.

@@ -1,1 +1,95 @@
-//! Import.
+//! Import of places from every source format into schema v1 places, with a report of what
+//! was read, corrected and rejected, record by record.
+//!
+//! ```text
+//! detecter(bytes)  →  Format            (or FormatDemande::resoudre for `auto`)
+//! lire(source, format, bytes, options, geocodeur)  →  Lecture { lieux, rapport }
+//! ```
+//!
+//! A file that cannot be read as a whole (not UTF-8, not JSON, CSV header without a required
+//! column…) gives an [`ImportError`]. Otherwise every record is either accepted, possibly with
+//! corrections, or rejected, and each correction and rejection is a [`Remarque`] of the
+//! [`Rapport`]. A record is rejected only when something the schema requires cannot be
+//! recovered: id, nom, adresse, a way to locate it, a date (or a default date); and when its id
+//! was already taken by an accepted record of the same file. Nothing here panics on any input.
+//!
+//! Schema v0 records (`;` or `, ` separators, `conditions_acces`, `labels_nationaux`,
+//! `publics_accueillis`, 15 services…) are translated to v1 as SCHEMA.md §6 and §7.1 say; see
+//! [`vocabulaires`].
+
+mod champs;
+mod construction;
+mod enregistrement;
+mod erreur;
+mod format;
+mod geocodeur;
+pub mod horaires;
+mod json;
+mod rapport;
+mod tableur;
+pub mod vocabulaires;
+
+pub use champs::date_dans_nom;
+pub use erreur::ImportError;
+pub use format::{detecter, Format, FormatDemande};
+pub use geocodeur::{CommuneRef, Geocodeur, SansReferentiel};
+pub use rapport::{Gravite, Rapport, Remarque};
+
+use crate::lieux::LieuSource;
+use chrono::NaiveDate;
+use construction::Constructeur;
+use serde::Serialize;
+
+/// Options of an import.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptionsImport {
+    /// Date used when a record has none (`date_maj`). The France Services list has no date
+    /// column: it requires this date (the CLI takes the one in the file name, see
+    /// [`date_dans_nom`]).
+    pub date_maj_par_defaut: Option<NaiveDate>,
+}
+
+/// What an import read: the accepted places and the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Lecture {
+    pub format: Format,
+    pub lieux: Vec<LieuSource>,
+    pub rapport: Rapport,
+}
+
+/// Reads a file of the given format. `source` names the source (it becomes
+/// [`LieuSource::source`]); `geo` completes INSEE codes, postal codes, commune names and
+/// coordinates, and checks coordinates against the commune.
+pub fn lire<G: Geocodeur + ?Sized>(
+    source: &str,
+    format: Format,
+    bytes: &[u8],
+    options: &OptionsImport,
+    geo: &G,
+) -> Result<Lecture, ImportError> {
+    let texte = erreur::texte_utf8(bytes)?;
+    let mut c = Constructeur::new(source, options, geo);
+    match format {
+        Format::V1Csv => tableur::lire_v1(texte, &mut c)?,
+        Format::FranceServices => tableur::lire_france_services(texte, &mut c)?,
+        Format::V1Json | Format::V0Json => json::lire_tableau(texte, &mut c)?,
+        Format::GeoJson => json::lire_geojson(texte, &mut c)?,
+    }
+    Ok(Lecture {
+        format,
+        lieux: c.lieux,
+        rapport: c.rapport,
+    })
+}
+
+/// [`lire`] with the format asked on the command line (`auto` detects it).
+pub fn lire_demande<G: Geocodeur + ?Sized>(
+    source: &str,
+    format: FormatDemande,
+    bytes: &[u8],
+    options: &OptionsImport,
+    geo: &G,
+) -> Result<Lecture, ImportError> {
+    let format = format.resoudre(bytes)?;
+    lire(source, format, bytes, options, geo)
+}

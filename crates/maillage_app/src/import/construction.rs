@@ -1,0 +1,848 @@
+//! From a raw record to a schema place: every value checked, corrected or dropped, each step
+//! reported; the record rejected when something the schema requires cannot be recovered.
+//!
+//! The same code serves every format: readers name their fields with the schema v1 names,
+//! and the v0 names (`courriel`, `conditions_acces`, `labels_nationaux`, `publics_accueillis`,
+//! `labels_autres`, `accessibilite`) are read too, their labels translated to v1.
+
+use super::champs;
+use super::enregistrement::{Enregistrement, Valeur};
+use super::geocodeur::{CommuneRef, Geocodeur};
+use super::rapport::{Journal, Rapport, Remarque};
+use super::vocabulaires::{self, Equivalent};
+use super::OptionsImport;
+use crate::lieux::LieuSource;
+use chrono::NaiveDate;
+use maillage_domain::identifiants::{IdentifiantError, Siret};
+use maillage_domain::{
+    CodeInsee, CodePostal, Horaires, Itinerance, Lieu, Localisation, ModaliteAcces, Pivot,
+    Telephone, Typologie,
+};
+use std::collections::HashMap;
+
+/// Fields of schema v0 read as aliases of v1 fields.
+pub(crate) const ALIAS_V0: [&str; 8] = [
+    "courriel",
+    "conditions_acces",
+    "conditions_access",
+    "labels_nationaux",
+    "labels_autres",
+    "publics_accueillis",
+    "accessibilite",
+    "cle_ban",
+];
+
+/// Distance from the commune's centroid beyond which coordinates are not believed, in km
+/// (overseas communes are much larger).
+const SEUIL_KM_METROPOLE: f64 = 50.0;
+const SEUIL_KM_OUTRE_MER: f64 = 150.0;
+
+/// Builds places from records, one after the other, and keeps the report.
+pub(crate) struct Constructeur<'a, G: Geocodeur + ?Sized> {
+    source: &'a str,
+    options: &'a OptionsImport,
+    geo: &'a G,
+    /// Ids of the places accepted so far → their record number.
+    ids: HashMap<String, usize>,
+    pub rapport: Rapport,
+    pub lieux: Vec<LieuSource>,
+}
+
+/// Where a place is, once resolved.
+struct Situation {
+    commune: String,
+    code_postal: CodePostal,
+    code_insee: Option<CodeInsee>,
+    localisation: Option<Localisation>,
+}
+
+impl<'a, G: Geocodeur + ?Sized> Constructeur<'a, G> {
+    pub fn new(source: &'a str, options: &'a OptionsImport, geo: &'a G) -> Self {
+        Self {
+            source,
+            options,
+            geo,
+            ids: HashMap::new(),
+            rapport: Rapport::default(),
+            lieux: Vec::new(),
+        }
+    }
+
+    pub fn options(&self) -> &OptionsImport {
+        self.options
+    }
+
+    /// A remark on the file itself (its header), attached to line 1.
+    pub fn remarque_fichier(&mut self, champ: &str, message: String) {
+        self.rapport.remarques.push(Remarque {
+            enregistrement: 1,
+            id: None,
+            champ: champ.to_string(),
+            gravite: super::Gravite::Correction,
+            message,
+        });
+    }
+
+    /// Checks one record, adds the place if it is accepted, and reports.
+    pub fn ajouter(&mut self, mut e: Enregistrement) {
+        let mut j = Journal {
+            corrections: std::mem::take(&mut e.corrections),
+            rejets: std::mem::take(&mut e.rejets),
+        };
+        let id = e.texte("id");
+        if !j.est_rejete() {
+            if let Some(lieu) = self.construire(&e, &mut j) {
+                if !j.est_rejete() {
+                    self.ids.insert(lieu.id.clone(), e.numero);
+                    self.lieux.push(LieuSource {
+                        source: self.source.to_string(),
+                        lieu,
+                    });
+                }
+            }
+        }
+        j.cloturer(&mut self.rapport, e.numero, id.as_deref());
+    }
+
+    fn construire(&self, e: &Enregistrement, j: &mut Journal) -> Option<Lieu> {
+        let id = e.texte("id");
+        match &id {
+            None => j.rejeter("id", "identifiant absent"),
+            Some(id) => {
+                if let Some(n) = self.ids.get(id) {
+                    j.rejeter(
+                        "id",
+                        format!(
+                            "identifiant « {id} » en double : déjà pris par l'enregistrement {n}"
+                        ),
+                    );
+                }
+            }
+        }
+        let nom = e.texte("nom");
+        if nom.is_none() {
+            j.rejeter("nom", "nom absent");
+        }
+        let adresse = e.texte("adresse");
+        if adresse.is_none() {
+            j.rejeter("adresse", "adresse absente");
+        }
+        let situation = self.situer(e, j);
+        let date_maj = self.date_maj(e, j);
+        if j.est_rejete() {
+            return None;
+        }
+        let (id, nom, adresse, situation, date_maj) = (id?, nom?, adresse?, situation?, date_maj?);
+
+        let mut lieu = Lieu {
+            id,
+            pivot: pivot(e, j),
+            nom,
+            commune: situation.commune,
+            code_postal: situation.code_postal,
+            code_insee: situation.code_insee,
+            adresse,
+            complement_adresse: e.texte("complement_adresse"),
+            localisation: situation.localisation,
+            typologie: Vec::new(),
+            telephone: None,
+            courriels: Vec::new(),
+            site_web: Vec::new(),
+            horaires: None,
+            presentation_resume: None,
+            presentation_detail: e.texte("presentation_detail"),
+            source: e.texte("source"),
+            itinerance: Vec::new(),
+            structure_parente: e.texte("structure_parente"),
+            date_maj,
+            services: Vec::new(),
+            publics_specifiquement_adresses: Vec::new(),
+            prise_en_charge_specifique: Vec::new(),
+            frais_a_charge: Vec::new(),
+            dispositif_programmes_nationaux: Vec::new(),
+            formations_labels: Vec::new(),
+            autres_formations_labels: Vec::new(),
+            modalites_acces: Vec::new(),
+            modalites_accompagnement: Vec::new(),
+            fiche_acces_libre: None,
+            prise_rdv: None,
+        };
+        contact(e, j, &mut lieu);
+        textes(e, j, &mut lieu);
+        vocabulaires_du_lieu(e, j, &mut lieu);
+        Some(lieu)
+    }
+
+    fn date_maj(&self, e: &Enregistrement, j: &mut Journal) -> Option<NaiveDate> {
+        let brut = e.texte("date_maj");
+        if let Some(d) = brut.as_deref().and_then(champs::date) {
+            return Some(d);
+        }
+        let pourquoi = match &brut {
+            Some(b) => format!("date de mise à jour « {b} » illisible"),
+            None => "date de mise à jour absente".to_string(),
+        };
+        match self.options.date_maj_par_defaut {
+            Some(d) => {
+                j.corriger(
+                    "date_maj",
+                    format!("{pourquoi} : date par défaut {}", d.format("%Y-%m-%d")),
+                );
+                Some(d)
+            }
+            None => {
+                j.rejeter("date_maj", format!("{pourquoi}, et pas de date par défaut"));
+                None
+            }
+        }
+    }
+
+    /// Commune, postal code, INSEE code and coordinates, completed and checked against the
+    /// referential.
+    fn situer(&self, e: &Enregistrement, j: &mut Journal) -> Option<Situation> {
+        let itinerant = e.texte("itinerance").is_some_and(|b| {
+            b.split(['|', ';'])
+                .any(|l| itinerance(l) == Some(Itinerance::Itinerant))
+        });
+        let commune_brute = e.texte("commune");
+        // A commune "name" without letters ("62300") is no name.
+        let nom_commune = commune_brute
+            .clone()
+            .filter(|n| n.chars().any(char::is_alphabetic));
+
+        let (mut cp, cp_indice) = code_postal(e, j);
+        let mut point = coordonnees(e, j);
+
+        let mut insee = None;
+        if let Some(b) = e.texte("code_insee") {
+            match CodeInsee::parse(&b) {
+                Ok(c) => insee = Some(c),
+                Err(_) => j.corriger(
+                    "code_insee",
+                    format!("code INSEE « {b} » invalide : ignoré"),
+                ),
+            }
+        }
+        // A given code unknown to the referential, or whose commune does not have the given
+        // postal code, is checked against the postal code and the commune name.
+        if let Some(c) = insee.clone() {
+            let connue = self.geo.commune(c.as_str());
+            let douteux = match (&connue, &cp) {
+                (None, _) => true,
+                (Some(cr), Some(cp)) => {
+                    !cr.codes_postaux.is_empty()
+                        && !cr.codes_postaux.iter().any(|x| x == cp.as_str())
+                }
+                (Some(_), None) => false,
+            };
+            let autre = if douteux && (cp.is_some() || nom_commune.is_some()) {
+                self.geo
+                    .code_insee(cp.as_ref().map(CodePostal::as_str), nom_commune.as_deref())
+                    .and_then(|x| CodeInsee::parse(&x).ok())
+                    .filter(|x| *x != c)
+            } else {
+                None
+            };
+            if let Some(autre) = autre {
+                let nom_de = |code: &CodeInsee| {
+                    self.geo
+                        .commune(code.as_str())
+                        .map(|cr| format!(" ({})", cr.nom))
+                        .unwrap_or_default()
+                };
+                let pourquoi = match &connue {
+                    None => "inconnu du référentiel".to_string(),
+                    Some(_) => format!(
+                        "incohérent avec le code postal {}",
+                        cp.as_ref().map(CodePostal::as_str).unwrap_or("")
+                    ),
+                };
+                j.corriger(
+                    "code_insee",
+                    format!(
+                        "code INSEE « {c} »{} {pourquoi} : remplacé par {autre}{}, d'après le code \
+                         postal et le nom de la commune",
+                        nom_de(&c),
+                        nom_de(&autre)
+                    ),
+                );
+                insee = Some(autre);
+            }
+        }
+        let mut commune_ref: Option<CommuneRef> = None;
+        if insee.is_none() {
+            let trouve = if cp.is_some() || nom_commune.is_some() {
+                self.geo
+                    .code_insee(cp.as_ref().map(CodePostal::as_str), nom_commune.as_deref())
+                    .and_then(|c| CodeInsee::parse(&c).ok())
+            } else {
+                None
+            };
+            if let Some(c) = trouve {
+                j.corriger(
+                    "code_insee",
+                    format!(
+                        "code INSEE absent : {c}, déduit du code postal et du nom de la commune"
+                    ),
+                );
+                insee = Some(c);
+            } else if let Some((la, lo)) = point {
+                if let Some(cr) = self.geo.commune_la_plus_proche(la, lo) {
+                    if let Ok(c) = CodeInsee::parse(&cr.code_insee) {
+                        j.corriger(
+                            "code_insee",
+                            format!(
+                                "code INSEE absent : {c} ({}), commune la plus proche des coordonnées",
+                                cr.nom
+                            ),
+                        );
+                        insee = Some(c);
+                        commune_ref = Some(cr);
+                    }
+                }
+            }
+        }
+        if commune_ref.is_none() {
+            commune_ref = insee.as_ref().and_then(|c| self.geo.commune(c.as_str()));
+        }
+
+        if cp.is_none() {
+            if let Some(cr) = &commune_ref {
+                let choisi = cp_indice
+                    .as_deref()
+                    .and_then(|ind| {
+                        cr.codes_postaux
+                            .iter()
+                            .find(|c| ind.starts_with(c.as_str()) || c.starts_with(ind))
+                    })
+                    .or(cr.codes_postaux.first())
+                    .and_then(|c| CodePostal::parse(c).ok());
+                if let Some(c) = choisi {
+                    let avant = match e.texte("code_postal") {
+                        Some(b) => format!("code postal « {b} » invalide"),
+                        None => "code postal absent".to_string(),
+                    };
+                    let plusieurs = if cr.codes_postaux.len() > 1 {
+                        " (la commune en a plusieurs)"
+                    } else {
+                        ""
+                    };
+                    j.corriger(
+                        "code_postal",
+                        format!("{avant} : {c}, code postal de {}{plusieurs}", cr.nom),
+                    );
+                    cp = Some(c);
+                }
+            }
+        }
+
+        let commune = match nom_commune {
+            Some(n) => Some(n),
+            None => match &commune_ref {
+                Some(cr) => {
+                    let message = match &commune_brute {
+                        Some(b) => format!(
+                            "commune « {b} » sans nom : « {} » d'après le code INSEE",
+                            cr.nom
+                        ),
+                        None => format!("commune absente : « {} » d'après le code INSEE", cr.nom),
+                    };
+                    j.corriger("commune", message);
+                    Some(cr.nom.clone())
+                }
+                None => None,
+            },
+        };
+
+        // Coordinates against the commune's centroid.
+        let centre = commune_ref.as_ref().and_then(|cr| cr.centre);
+        let localisation = match (point.take(), centre, &commune_ref) {
+            (Some(p), Some(c), Some(cr)) => {
+                let seuil = if cr.code_insee.starts_with("97") || cr.code_insee.starts_with("98") {
+                    SEUIL_KM_OUTRE_MER
+                } else {
+                    SEUIL_KM_METROPOLE
+                };
+                let d = champs::distance_km(p, c);
+                let inverse = (p.1, p.0);
+                // A bus or a boat may stand far from the commune it is attached to.
+                if d <= seuil || itinerant {
+                    Localisation::new(p.0, p.1)
+                } else if Localisation::new(inverse.0, inverse.1).is_some()
+                    && champs::distance_km(inverse, c) <= seuil
+                {
+                    j.corriger(
+                        "latitude/longitude",
+                        format!(
+                            "latitude et longitude inversées ({}, {}) : remises dans l'ordre",
+                            p.0, p.1
+                        ),
+                    );
+                    Localisation::new(inverse.0, inverse.1)
+                } else {
+                    j.corriger(
+                        "latitude/longitude",
+                        format!(
+                            "coordonnées ({}, {}) à {d:.0} km du centre de {} ({}) : remplacées par \
+                             le centre de la commune (position approximative)",
+                            p.0, p.1, cr.nom, cr.code_insee
+                        ),
+                    );
+                    approximative(c)
+                }
+            }
+            (Some(p), _, _) => {
+                if champs::en_france(p.0, p.1) {
+                    Localisation::new(p.0, p.1)
+                } else {
+                    j.corriger(
+                        "latitude/longitude",
+                        format!("coordonnées ({}, {}) hors de France : ignorées", p.0, p.1),
+                    );
+                    None
+                }
+            }
+            (None, Some(c), Some(cr)) => {
+                j.corriger(
+                    "latitude/longitude",
+                    format!(
+                        "coordonnées absentes : centre de la commune {} ({}), position approximative",
+                        cr.nom, cr.code_insee
+                    ),
+                );
+                approximative(c)
+            }
+            _ => None,
+        };
+
+        let localisable = e.texte("code_postal").is_some()
+            || e.texte("code_insee").is_some()
+            || e.valeur("latitude").is_some();
+        if !localisable {
+            j.rejeter(
+                "code_postal",
+                "ni code postal, ni code INSEE, ni coordonnées : lieu impossible à situer",
+            );
+            return None;
+        }
+        let Some(code_postal) = cp else {
+            j.rejeter(
+                "code_postal",
+                match e.texte("code_postal") {
+                    Some(b) => format!("code postal « {b} » invalide et impossible à déduire"),
+                    None => "code postal absent et impossible à déduire".to_string(),
+                },
+            );
+            return None;
+        };
+        let Some(commune) = commune else {
+            j.rejeter("commune", "commune absente et impossible à déduire");
+            return None;
+        };
+        Some(Situation {
+            commune,
+            code_postal,
+            code_insee: insee,
+            localisation,
+        })
+    }
+}
+
+fn approximative((latitude, longitude): (f64, f64)) -> Option<Localisation> {
+    Localisation::new(latitude, longitude).map(|l| Localisation {
+        approximative: true,
+        ..l
+    })
+}
+
+/// The postal code if valid (a lost leading zero or a `CEDEX` suffix repaired), else the
+/// digits of the invalid value, to choose among the commune's codes.
+fn code_postal(e: &Enregistrement, j: &mut Journal) -> (Option<CodePostal>, Option<String>) {
+    let Some(b) = e.texte("code_postal") else {
+        return (None, None);
+    };
+    let compact: String = b.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Ok(c) = CodePostal::parse(&b) {
+        if compact.len() == 4 {
+            j.corriger(
+                "code_postal",
+                format!("code postal « {b} » complété en « {c} » (zéro initial perdu)"),
+            );
+        }
+        return (Some(c), None);
+    }
+    let chiffres: String = compact.chars().take_while(char::is_ascii_digit).collect();
+    let reste = compact.get(chiffres.len()..).unwrap_or("");
+    if chiffres.len() == 5 && reste.chars().all(char::is_alphabetic) {
+        if let Ok(c) = CodePostal::parse(&chiffres) {
+            j.corriger(
+                "code_postal",
+                format!("code postal « {b} » réduit à « {c} »"),
+            );
+            return (Some(c), None);
+        }
+    }
+    let indice: String = compact.chars().filter(char::is_ascii_digit).collect();
+    (None, (!indice.is_empty()).then_some(indice))
+}
+
+fn nombre_de(v: &Valeur) -> Option<f64> {
+    match v {
+        Valeur::Nombre(x, _) => x.is_finite().then_some(*x),
+        Valeur::Texte(t) => champs::nombre(t),
+    }
+}
+
+/// Latitude and longitude, parsed (numbers or strings) and put in order when swapped.
+fn coordonnees(e: &Enregistrement, j: &mut Journal) -> Option<(f64, f64)> {
+    const CHAMP: &str = "latitude/longitude";
+    let (la, lo) = match (e.valeur("latitude"), e.valeur("longitude")) {
+        (None, None) => return None,
+        (Some(la), Some(lo)) => (la, lo),
+        _ => {
+            j.corriger(CHAMP, "une seule des deux coordonnées est donnée : ignorée");
+            return None;
+        }
+    };
+    let (Some(lat), Some(lon)) = (nombre_de(la), nombre_de(lo)) else {
+        j.corriger(
+            CHAMP,
+            format!(
+                "coordonnées illisibles (« {} », « {} ») : ignorées",
+                la.texte().unwrap_or_default(),
+                lo.texte().unwrap_or_default()
+            ),
+        );
+        return None;
+    };
+    let dans_les_bornes = Localisation::new(lat, lon).is_some();
+    let inverse_en_france = Localisation::new(lon, lat).is_some() && champs::en_france(lon, lat);
+    if (!dans_les_bornes || !champs::en_france(lat, lon)) && inverse_en_france {
+        j.corriger(
+            CHAMP,
+            format!("latitude et longitude inversées ({lat}, {lon}) : remises dans l'ordre"),
+        );
+        return Some((lon, lat));
+    }
+    if !dans_les_bornes {
+        j.corriger(
+            CHAMP,
+            format!("coordonnées ({lat}, {lon}) impossibles : ignorées"),
+        );
+        return None;
+    }
+    Some((lat, lon))
+}
+
+/// The pivot: a valid SIRET or RNA, else the placeholder (reported when a value was given).
+fn pivot(e: &Enregistrement, j: &mut Journal) -> Pivot {
+    let Some(b) = e.texte("pivot") else {
+        return Pivot::Absent;
+    };
+    let erreur = match Pivot::parse(&b) {
+        Ok(p) => return p,
+        Err(err) => err,
+    };
+    // A valid SIRET inside the value ("34106240403159/APE:8790B").
+    let siret = b
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|run| run.len() == 14)
+        .find_map(|run| Siret::parse(run).ok());
+    if let Some(s) = siret {
+        j.corriger("pivot", format!("pivot « {b} » réduit au SIRET « {s} »"));
+        return Pivot::Siret(s);
+    }
+    let chiffres: String = b.chars().filter(|c| !c.is_whitespace()).collect();
+    let pourquoi = if chiffres.len() == 9 && chiffres.bytes().all(|c| c.is_ascii_digit()) {
+        "SIREN sans numéro d'établissement".to_string()
+    } else {
+        match erreur {
+            IdentifiantError::SiretCle(_) => "clé de contrôle du SIRET fausse".to_string(),
+            IdentifiantError::SiretFormat(_) => "ni SIRET de 14 chiffres ni RNA".to_string(),
+            IdentifiantError::Rna(_) => "RNA mal formé".to_string(),
+            _ => "ni SIRET ni RNA".to_string(),
+        }
+    };
+    j.corriger(
+        "pivot",
+        format!("pivot « {b} » invalide ({pourquoi}) : remplacé par 00000000000000"),
+    );
+    Pivot::Absent
+}
+
+/// The first present field among `noms`, with its name.
+fn premier(e: &Enregistrement, noms: &[&'static str]) -> Option<(&'static str, String)> {
+    noms.iter().find_map(|n| e.texte(n).map(|t| (*n, t)))
+}
+
+fn dedoublonner<T: PartialEq>(v: &mut Vec<T>) {
+    let mut i = 0;
+    while i < v.len() {
+        if v.get(..i)
+            .is_some_and(|avant| avant.iter().any(|x| Some(x) == v.get(i)))
+        {
+            v.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Phone, e-mails, web sites, accessibility sheet and booking link.
+fn contact(e: &Enregistrement, j: &mut Journal, lieu: &mut Lieu) {
+    if let Some(b) = e.texte("telephone") {
+        match Telephone::parse(&b, Some(lieu.code_postal.as_str())) {
+            Ok(t) => lieu.telephone = Some(t),
+            Err(_) => j.corriger(
+                "telephone",
+                format!("téléphone « {b} » non reconnu : champ vidé"),
+            ),
+        }
+    }
+    for champ in ["courriels", "courriel"] {
+        let Some(b) = e.texte(champ) else { continue };
+        for morceau in b.split(|c: char| c == '|' || c == ';' || c.is_whitespace()) {
+            // "a@x.fr,b@y.fr": split on commas only between addresses.
+            let parties: Vec<&str> = if morceau.matches('@').count() > 1 {
+                morceau.split(',').collect()
+            } else {
+                vec![morceau]
+            };
+            for p in parties {
+                let p = p.trim();
+                if !p.chars().any(char::is_alphanumeric) {
+                    continue;
+                }
+                match champs::courriel(p) {
+                    Some(c) => {
+                        if c != p {
+                            j.corriger(champ, format!("courriel « {p} » corrigé en « {c} »"));
+                        }
+                        lieu.courriels.push(c);
+                    }
+                    None => j.corriger(champ, format!("courriel « {p} » invalide : retiré")),
+                }
+            }
+        }
+    }
+    dedoublonner(&mut lieu.courriels);
+    if let Some(b) = e.texte("site_web") {
+        for morceau in b.split(|c: char| c == '|' || c == ';' || c.is_whitespace()) {
+            if morceau.is_empty() {
+                continue;
+            }
+            if let Some(u) = une_url(j, "site_web", morceau) {
+                lieu.site_web.push(u);
+            }
+        }
+    }
+    dedoublonner(&mut lieu.site_web);
+    if let Some((champ, b)) = premier(e, &["fiche_acces_libre", "accessibilite"]) {
+        lieu.fiche_acces_libre = une_url(j, champ, &b);
+    }
+    if let Some(b) = e.texte("prise_rdv") {
+        lieu.prise_rdv = une_url(j, "prise_rdv", &b);
+    }
+}
+
+fn une_url(j: &mut Journal, champ: &str, brut: &str) -> Option<String> {
+    match champs::url(brut) {
+        Some((u, repare)) => {
+            if repare {
+                j.corriger(
+                    champ,
+                    format!("adresse web « {brut} » complétée en « {u} »"),
+                );
+            }
+            Some(u)
+        }
+        None => {
+            j.corriger(champ, format!("adresse web « {brut} » invalide : retirée"));
+            None
+        }
+    }
+}
+
+/// Hours and summary.
+fn textes(e: &Enregistrement, j: &mut Journal, lieu: &mut Lieu) {
+    if let Some(b) = e.texte("horaires") {
+        let mut h = Horaires::new(&b);
+        if h.as_ref().is_some_and(|h| !h.valide) {
+            match super::horaires::reparer_osm(&b) {
+                Some(r) => {
+                    j.corriger(
+                        "horaires",
+                        format!("horaires « {b} » écrites au format OSM : « {r} »"),
+                    );
+                    h = Horaires::new(&r);
+                }
+                None => j.corriger(
+                    "horaires",
+                    "horaires non conformes au format OSM, conservées telles quelles",
+                ),
+            }
+        }
+        lieu.horaires = h;
+    }
+    if let Some(b) = e.texte("presentation_resume") {
+        lieu.presentation_resume = Some(match champs::tronquer_resume(&b) {
+            Some(court) => {
+                j.corriger(
+                    "presentation_resume",
+                    format!(
+                        "résumé de {} caractères (280 au plus) : coupé à « …{} »",
+                        b.chars().count(),
+                        court
+                            .chars()
+                            .rev()
+                            .take(30)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect::<String>()
+                    ),
+                );
+                court
+            }
+            None => b,
+        });
+    }
+}
+
+fn inconnu(j: &mut Journal, champ: &str, libelle: &str) {
+    j.corriger(champ, format!("valeur « {libelle} » inconnue : retirée"));
+}
+
+/// Every enumerated field, v1 and v0 names, labels translated to v1.
+fn vocabulaires_du_lieu(e: &Enregistrement, j: &mut Journal, lieu: &mut Lieu) {
+    let reconnaitre = |_: &mut Journal, champ: &str, f: &dyn Fn(&str) -> bool| -> Vec<String> {
+        e.texte(champ)
+            .map(|b| vocabulaires::decouper(&b, f))
+            .unwrap_or_default()
+    };
+
+    for l in reconnaitre(j, "typologie", &|l| {
+        vocabulaires::v1::<Typologie>(l).is_some()
+    }) {
+        match vocabulaires::v1::<Typologie>(&l) {
+            Some(t) => lieu.typologie.push(t),
+            None => inconnu(j, "typologie", &l),
+        }
+    }
+    for l in reconnaitre(j, "services", &|l| vocabulaires::service(l).is_some()) {
+        match vocabulaires::service(&l) {
+            Some(s) => lieu.services.push(s),
+            None => inconnu(j, "services", &l),
+        }
+    }
+    for champ in [
+        "publics_specifiquement_adresses",
+        "prise_en_charge_specifique",
+        "publics_accueillis",
+    ] {
+        for l in reconnaitre(j, champ, &|l| vocabulaires::public(l).is_some()) {
+            match vocabulaires::public(&l) {
+                Some(Equivalent::Public(p)) => lieu.publics_specifiquement_adresses.push(p),
+                Some(Equivalent::Prise(p)) => lieu.prise_en_charge_specifique.push(p),
+                Some(_) => {}
+                None => inconnu(j, champ, &l),
+            }
+        }
+    }
+    for champ in ["frais_a_charge", "conditions_acces", "conditions_access"] {
+        for l in reconnaitre(j, champ, &|l| vocabulaires::frais(l).is_some()) {
+            match vocabulaires::frais(&l) {
+                Some(f) => lieu.frais_a_charge.push(f),
+                None => inconnu(j, champ, &l),
+            }
+        }
+    }
+    for champ in [
+        "dispositif_programmes_nationaux",
+        "formations_labels",
+        "labels_nationaux",
+    ] {
+        for l in reconnaitre(j, champ, &|l| vocabulaires::label(l).is_some()) {
+            match vocabulaires::label(&l) {
+                Some(Equivalent::Dispositif(d)) => lieu.dispositif_programmes_nationaux.push(d),
+                Some(Equivalent::Formation(f)) => lieu.formations_labels.push(f),
+                Some(Equivalent::AutreLabel(a)) => {
+                    lieu.autres_formations_labels.push(a.to_string())
+                }
+                Some(_) => {}
+                None if champ == "labels_nationaux" => {
+                    // v0 labels were free: the unknown ones go to the free list.
+                    j.corriger(
+                        champ,
+                        format!(
+                            "label « {l} » sans équivalent : placé dans autres_formations_labels"
+                        ),
+                    );
+                    lieu.autres_formations_labels.push(l);
+                }
+                None => inconnu(j, champ, &l),
+            }
+        }
+    }
+    if let Some(b) = e.texte("autres_formations_labels") {
+        lieu.autres_formations_labels.extend(
+            b.split(['|', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+    }
+    if let Some(b) = e.texte("labels_autres") {
+        // v0 free list: `;` or `, ` between labels.
+        lieu.autres_formations_labels.extend(
+            b.split(['|', ';'])
+                .flat_map(|s| s.split(", "))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+    }
+    for l in reconnaitre(j, "modalites_acces", &|l| {
+        vocabulaires::v1::<ModaliteAcces>(l).is_some()
+    }) {
+        match vocabulaires::v1::<ModaliteAcces>(&l) {
+            Some(m) => lieu.modalites_acces.push(m),
+            None => inconnu(j, "modalites_acces", &l),
+        }
+    }
+    for l in reconnaitre(j, "modalites_accompagnement", &|l| {
+        vocabulaires::accompagnement(l).is_some()
+    }) {
+        match vocabulaires::accompagnement(&l) {
+            Some(m) => lieu.modalites_accompagnement.push(m),
+            None => inconnu(j, "modalites_accompagnement", &l),
+        }
+    }
+    for l in reconnaitre(j, "itinerance", &|l| itinerance(l).is_some()) {
+        match itinerance(&l) {
+            Some(i) => lieu.itinerance.push(i),
+            None => inconnu(j, "itinerance", &l),
+        }
+    }
+
+    dedoublonner(&mut lieu.typologie);
+    dedoublonner(&mut lieu.services);
+    dedoublonner(&mut lieu.publics_specifiquement_adresses);
+    dedoublonner(&mut lieu.prise_en_charge_specifique);
+    dedoublonner(&mut lieu.frais_a_charge);
+    dedoublonner(&mut lieu.dispositif_programmes_nationaux);
+    dedoublonner(&mut lieu.formations_labels);
+    dedoublonner(&mut lieu.autres_formations_labels);
+    dedoublonner(&mut lieu.modalites_acces);
+    dedoublonner(&mut lieu.modalites_accompagnement);
+    dedoublonner(&mut lieu.itinerance);
+}
+
+/// `Itinérant` / `Fixe`, and the yes/no forms of other files.
+fn itinerance(libelle: &str) -> Option<Itinerance> {
+    vocabulaires::v1(libelle).or_else(|| match vocabulaires::cle(libelle).as_str() {
+        "oui" | "true" | "itinerante" | "mobile" => Some(Itinerance::Itinerant),
+        "non" | "false" | "fixe" => Some(Itinerance::Fixe),
+        _ => None,
+    })
+}

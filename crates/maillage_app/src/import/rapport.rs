@@ -1,0 +1,202 @@
+//! The import report: how many records were read, accepted, corrected, rejected, and why.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How serious a remark is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gravite {
+    /// The record was imported, with this value corrected, completed or dropped.
+    Correction,
+    /// The record was not imported.
+    Rejet,
+}
+
+/// One remark on one record (or, for `enregistrement` 1 of a CSV file, on its header).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Remarque {
+    /// 1-based record number for JSON and GeoJSON; for CSV, the physical line where the record
+    /// starts, the header being line 1.
+    pub enregistrement: usize,
+    /// The record's id, when it has one.
+    pub id: Option<String>,
+    /// The field concerned, as named in the source file.
+    pub champ: String,
+    pub gravite: Gravite,
+    /// What was found and what was done, in French.
+    pub message: String,
+}
+
+/// Counts and remarks of one import. `lus == acceptes + rejetes`;
+/// `acceptes_avec_corrections <= acceptes`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Rapport {
+    pub lus: usize,
+    pub acceptes: usize,
+    pub acceptes_avec_corrections: usize,
+    pub rejetes: usize,
+    pub remarques: Vec<Remarque>,
+}
+
+/// `1234567` → `1 234 567`.
+fn milliers(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// French plural: 0 and 1 are singular.
+fn accorde(n: usize, singulier: &str, pluriel: &str) -> String {
+    format!(
+        "{} {}",
+        milliers(n),
+        if n > 1 { pluriel } else { singulier }
+    )
+}
+
+impl Rapport {
+    /// One line for people: `2 683 lignes lues : 2 650 acceptées dont 1 200 avec corrections,
+    /// 33 rejetées`.
+    pub fn resume_fr(&self) -> String {
+        format!(
+            "{} : {} dont {} avec corrections, {}",
+            accorde(self.lus, "ligne lue", "lignes lues"),
+            accorde(self.acceptes, "acceptée", "acceptées"),
+            milliers(self.acceptes_avec_corrections),
+            accorde(self.rejetes, "rejetée", "rejetées"),
+        )
+    }
+
+    /// Number of remarks per (field, gravity), most frequent first (ties by field name).
+    pub fn remarques_par_champ(&self) -> Vec<(String, Gravite, usize)> {
+        let mut comptes: BTreeMap<(String, Gravite), usize> = BTreeMap::new();
+        for r in &self.remarques {
+            *comptes.entry((r.champ.clone(), r.gravite)).or_default() += 1;
+        }
+        let mut v: Vec<_> = comptes.into_iter().map(|((c, g), n)| (c, g, n)).collect();
+        v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+
+    /// The remarks about one record.
+    pub fn remarques_de(&self, enregistrement: usize) -> impl Iterator<Item = &Remarque> {
+        self.remarques
+            .iter()
+            .filter(move |r| r.enregistrement == enregistrement)
+    }
+}
+
+/// Remarks on one record being built; they reach the report only when the record is done.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    pub corrections: Vec<(String, String)>,
+    pub rejets: Vec<(String, String)>,
+}
+
+impl Journal {
+    pub fn corriger(&mut self, champ: &str, message: impl Into<String>) {
+        self.corrections.push((champ.to_string(), message.into()));
+    }
+
+    pub fn rejeter(&mut self, champ: &str, message: impl Into<String>) {
+        self.rejets.push((champ.to_string(), message.into()));
+    }
+
+    pub fn est_rejete(&self) -> bool {
+        !self.rejets.is_empty()
+    }
+
+    /// Counts the record and moves its remarks to the report: only the reasons of rejection
+    /// for a rejected record, the corrections for an accepted one.
+    pub fn cloturer(self, rapport: &mut Rapport, enregistrement: usize, id: Option<&str>) {
+        rapport.lus += 1;
+        let id = id.map(str::to_string);
+        let (gravite, liste) = if self.rejets.is_empty() {
+            rapport.acceptes += 1;
+            if !self.corrections.is_empty() {
+                rapport.acceptes_avec_corrections += 1;
+            }
+            (Gravite::Correction, self.corrections)
+        } else {
+            rapport.rejetes += 1;
+            (Gravite::Rejet, self.rejets)
+        };
+        for (champ, message) in liste {
+            rapport.remarques.push(Remarque {
+                enregistrement,
+                id: id.clone(),
+                champ,
+                gravite,
+                message,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_in_french_with_thousands_and_plurals() {
+        let r = Rapport {
+            lus: 2683,
+            acceptes: 2650,
+            acceptes_avec_corrections: 1200,
+            rejetes: 33,
+            remarques: vec![],
+        };
+        assert_eq!(
+            r.resume_fr(),
+            "2 683 lignes lues : 2 650 acceptées dont 1 200 avec corrections, 33 rejetées"
+        );
+        let r = Rapport {
+            lus: 1,
+            acceptes: 1,
+            acceptes_avec_corrections: 0,
+            rejetes: 0,
+            remarques: vec![],
+        };
+        assert_eq!(
+            r.resume_fr(),
+            "1 ligne lue : 1 acceptée dont 0 avec corrections, 0 rejetée"
+        );
+        assert_eq!(milliers(1_234_567), "1 234 567");
+        assert_eq!(milliers(999), "999");
+    }
+
+    #[test]
+    fn journal_counts_and_keeps_only_the_relevant_remarks() {
+        let mut rapport = Rapport::default();
+        let mut j = Journal::default();
+        j.corriger("telephone", "vidé");
+        j.closure_check();
+        j.cloturer(&mut rapport, 2, Some("a"));
+        let mut j = Journal::default();
+        j.corriger("telephone", "vidé");
+        j.rejeter("nom", "absent");
+        j.cloturer(&mut rapport, 3, None);
+        Journal::default().cloturer(&mut rapport, 4, Some("c"));
+        assert_eq!((rapport.lus, rapport.acceptes, rapport.rejetes), (3, 2, 1));
+        assert_eq!(rapport.acceptes_avec_corrections, 1);
+        assert_eq!(rapport.remarques.len(), 2);
+        assert_eq!(rapport.remarques[1].gravite, Gravite::Rejet);
+        assert_eq!(rapport.remarques[1].champ, "nom");
+        assert_eq!(rapport.remarques_de(2).count(), 1);
+        let json = serde_json::to_value(&rapport).unwrap_or_default();
+        assert_eq!(json["remarques"][1]["gravite"], "rejet");
+    }
+
+    impl Journal {
+        fn closure_check(&self) {
+            assert!(!self.est_rejete());
+        }
+    }
+}
