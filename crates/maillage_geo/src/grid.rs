@@ -243,9 +243,10 @@ impl<T> GridIndex<T> {
                     if keys.len() + span as usize > budget {
                         return false;
                     }
-                    keys.extend((first..=last).map(|column| {
-                        (row, column.rem_euclid(i64::from(columns)) as i32)
-                    }));
+                    keys.extend(
+                        (first..=last)
+                            .map(|column| (row, column.rem_euclid(i64::from(columns)) as i32)),
+                    );
                     continue;
                 }
                 columns
@@ -304,7 +305,10 @@ mod tests {
         grid.insert(capitole, "capitole");
         grid.insert(p(43.6047, 1.4442), "next door");
         grid.insert(p(43.6110, 1.4540), "1 km away");
-        let mut found: Vec<_> = grid.within(capitole, 100.0).map(|(name, _)| *name).collect();
+        let mut found: Vec<_> = grid
+            .within(capitole, 100.0)
+            .map(|(name, _)| *name)
+            .collect();
         found.sort_unstable();
         assert_eq!(found, vec!["capitole", "next door"]);
         assert_eq!(grid.within(capitole, 2_000.0).count(), 3);
@@ -318,7 +322,12 @@ mod tests {
     fn pairs_across_the_antimeridian() {
         // Fiji-like longitudes: 166°E (Nouvelle-Calédonie) is far from the
         // meridian, Wallis-et-Futuna at -176° is not.
-        let points = [p(-13.3, 179.9999), p(-13.3, -179.9999), p(-13.3, 180.0), p(-13.3, -180.0)];
+        let points = [
+            p(-13.3, 179.9999),
+            p(-13.3, -179.9999),
+            p(-13.3, 180.0),
+            p(-13.3, -180.0),
+        ];
         let grid = grid_of(&points, 50.0);
         assert_eq!(grid.pairs_within(50.0), brute_pairs(&points, 50.0));
         assert_eq!(grid.pairs_within(50.0).len(), 6);
@@ -326,7 +335,12 @@ mod tests {
 
     #[test]
     fn large_radius_falls_back_to_a_scan() {
-        let points = [p(48.85, 2.35), p(-22.27, 166.44), p(-17.53, -149.57), p(16.24, -61.53)];
+        let points = [
+            p(48.85, 2.35),
+            p(-22.27, 166.44),
+            p(-17.53, -149.57),
+            p(16.24, -61.53),
+        ];
         let grid = grid_of(&points, 10.0);
         assert_eq!(grid.pairs_within(2.1e7).len(), 6);
         assert_eq!(grid.within(points[0], 2.1e7).count(), 4);

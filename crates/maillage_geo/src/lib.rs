@@ -96,7 +96,13 @@ mod tests {
         assert!(Point::new(0.0, -180.1).is_none());
         assert!(Point::new(90.0, 180.0).is_some());
         assert!(Point::new(-90.0, -180.0).is_some());
-        assert_eq!(Point::new(43.6, 1.44), Some(Point { lat: 43.6, lon: 1.44 }));
+        assert_eq!(
+            Point::new(43.6, 1.44),
+            Some(Point {
+                lat: 43.6,
+                lon: 1.44
+            })
+        );
     }
 
     #[test]
