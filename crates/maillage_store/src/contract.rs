@@ -292,7 +292,11 @@ pub async fn import_updates_changed_records(store: Arc<dyn LieuxStore>) {
     assert_eq!(a2.first_seen_at, a1.first_seen_at);
     assert!(a2.updated_at > a1.updated_at, "updated_at is bumped");
     assert!(a2.active);
-    assert_eq!(get(&store, SOURCE, "b").await, b1, "unchanged record untouched");
+    assert_eq!(
+        get(&store, SOURCE, "b").await,
+        b1,
+        "unchanged record untouched"
+    );
     let c = get(&store, SOURCE, "c").await;
     assert_eq!(c.record, c2, "optional columns can be cleared");
 }
@@ -329,7 +333,11 @@ pub async fn import_retires_missing_records(store: Arc<dyn LieuxStore>) {
 
     tick().await;
     let again = import(&store, batch(SOURCE, &["a"], 1), SOURCE).await;
-    assert_eq!(counts(&again), (0, 0, 1, 0), "already retired: not counted again");
+    assert_eq!(
+        counts(&again),
+        (0, 0, 1, 0),
+        "already retired: not counted again"
+    );
     assert_eq!(get(&store, SOURCE, "b").await.retired_at, Some(retired_at));
 }
 
@@ -367,7 +375,10 @@ pub async fn import_only_touches_its_own_source(store: Arc<dyn LieuxStore>) {
     let after = all_records(&store).await;
     assert_eq!(after.len(), 3);
     assert_eq!(&after[..2], &before[..]);
-    assert_eq!(get(&store, "source-b", "1").await.record, record("source-b", "1", 7));
+    assert_eq!(
+        get(&store, "source-b", "1").await.record,
+        record("source-b", "1", 7)
+    );
 }
 
 /// An empty batch retires every record of its source; the source stays listed with 0.
@@ -400,7 +411,9 @@ pub async fn foreign_source_writes_nothing(store: Arc<dyn LieuxStore>) {
     let before = state(&store).await;
     let mut records = batch(SOURCE, &["1", "3"], 2);
     records.push(record("autre-source", "9", 1));
-    let result = store.apply_import(records, report(SOURCE, "mixed.csv")).await;
+    let result = store
+        .apply_import(records, report(SOURCE, "mixed.csv"))
+        .await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
     assert_eq!(state(&store).await, before);
 }
@@ -467,7 +480,10 @@ pub async fn records_are_ordered_by_source_then_id(store: Arc<dyn LieuxStore>) {
 pub async fn import_reports_newest_first_with_summary(store: Arc<dyn LieuxStore>) {
     let before = crate::now_micros();
     let mut summaries = Vec::new();
-    for (n, ids) in [vec!["1", "2"], vec!["2", "3"], vec!["3"]].iter().enumerate() {
+    for (n, ids) in [vec!["1", "2"], vec!["2", "3"], vec!["3"]]
+        .iter()
+        .enumerate()
+    {
         let mut r = report(SOURCE, &format!("fichier-{n}.csv"));
         r.rows_read = 100 + n as i64;
         r.accepted = 90 + n as i64;
@@ -536,7 +552,10 @@ pub async fn replace_merged_lieux_replaces_directory(store: Arc<dyn LieuxStore>)
     assert_eq!(store.merged_lieu("x").await, Ok(None));
     assert_eq!(store.merged_lieu("y").await, Ok(Some(y2.clone())));
     assert_eq!(store.merged_lieu_by_member("s#1").await, Ok(Some(y2)));
-    assert_eq!(store.merged_lieu_by_member("s#2").await, Ok(Some(second[1].clone())));
+    assert_eq!(
+        store.merged_lieu_by_member("s#2").await,
+        Ok(Some(second[1].clone()))
+    );
     assert_eq!(store.merged_lieu_by_member("x#9").await, Ok(None));
 
     store
@@ -669,7 +688,10 @@ pub async fn pair_decisions_are_normalised_and_upserted(store: Arc<dyn LieuxStor
         .expect("decision");
     let listed = store.pair_decisions().await.expect("decisions");
     assert_eq!(listed.len(), 2);
-    assert_eq!((listed[0].ref_a.as_str(), listed[0].ref_b.as_str()), ("a#9", "s#2"));
+    assert_eq!(
+        (listed[0].ref_a.as_str(), listed[0].ref_b.as_str()),
+        ("a#9", "s#2")
+    );
     assert_eq!(listed[1], replaced);
 
     let same = PairDecision {
@@ -701,10 +723,7 @@ pub async fn unicode_text_round_trips(store: Arc<dyn LieuxStore>) {
         .await
         .expect("import");
     assert_eq!(get(&store, source, &r.source_id).await.record, r);
-    assert_eq!(
-        store.sources().await,
-        Ok(vec![(source.to_string(), 1)])
-    );
+    assert_eq!(store.sources().await, Ok(vec![(source.to_string(), 1)]));
     let reports = store.import_reports(1).await.expect("reports");
     assert_eq!(reports[0].report, rep);
     assert_eq!(reports[0].summary, summary);
@@ -838,7 +857,12 @@ pub async fn large_batch(store: Arc<dyn LieuxStore>) {
     let changed = (1_000..LARGE_BATCH).filter(|i| i % 10 == 0).count() as i64;
     assert_eq!(
         counts(&summary),
-        (1_000, changed, (LARGE_BATCH - 1_000) as i64 - changed, 1_000)
+        (
+            1_000,
+            changed,
+            (LARGE_BATCH - 1_000) as i64 - changed,
+            1_000
+        )
     );
 
     let started = Instant::now();
@@ -878,5 +902,105 @@ pub async fn large_batch(store: Arc<dyn LieuxStore>) {
         "contract large_batch ({LARGE_BATCH} records): first import {first_time:?}, \
          identical re-import {same_time:?}, mixed import {mixed_time:?}, \
          read active {read_time:?}, replace merged {merged_write:?}, read merged {merged_read:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Failures inside the database
+
+/// File name of an import report that the database under test must reject (see
+/// [`rollback_after_database_failure`]).
+pub const SABOTAGED_FILE_NAME: &str = "sabotage.csv";
+
+/// Member reference of a merged place that the database under test must reject (see
+/// [`rollback_after_database_failure`]).
+pub const SABOTAGED_MEMBER: &str = "sabotage#1";
+
+/// Not part of [`contract_tests!`]: needs a store whose database was sabotaged (e.g. with
+/// triggers) to fail when inserting an import report with file name
+/// [`SABOTAGED_FILE_NAME`] or a merged place member [`SABOTAGED_MEMBER`]. Those inserts
+/// come after every other write of their transaction, so this checks that a failure deep
+/// inside the transaction rolls back everything already written.
+pub async fn rollback_after_database_failure(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["1", "2", "3", "4"], 1), SOURCE).await;
+    let good = vec![lieu("a", &["s#1"]), lieu("b", &["s#2"])];
+    store
+        .replace_merged_lieux(good.clone())
+        .await
+        .expect("replace");
+    let before = state(&store).await;
+    tick().await;
+
+    // Adds, updates, reactivates nothing, retires: every kind of write, then fails.
+    let mut records = batch(SOURCE, &["1", "5", "6"], 1);
+    records.push(record(SOURCE, "2", 2));
+    records.extend((0..CHUNK_PROBE).map(|i| record(SOURCE, &format!("n{i:05}"), 1)));
+    let result = store
+        .apply_import(records, report(SOURCE, SABOTAGED_FILE_NAME))
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::Database(_))),
+        "the sabotaged import must fail in the database: {result:?}"
+    );
+    assert_eq!(state(&store).await, before);
+
+    let bad = vec![
+        lieu("c", &["s#3"]),
+        lieu("d", &["s#4"]),
+        lieu("e", &["s#5", SABOTAGED_MEMBER]),
+    ];
+    let result = store.replace_merged_lieux(bad).await;
+    assert!(
+        matches!(result, Err(StoreError::Database(_))),
+        "the sabotaged replacement must fail in the database: {result:?}"
+    );
+    assert_eq!(store.merged_lieux().await, Ok(good));
+
+    // The store still works afterwards.
+    let summary = import(&store, batch(SOURCE, &["1", "2"], 1), SOURCE).await;
+    assert_eq!(counts(&summary), (0, 0, 2, 2));
+}
+
+/// Enough records to span several bulk statements in backends that chunk their writes.
+const CHUNK_PROBE: usize = 12_000;
+
+// ---------------------------------------------------------------------------------------
+// Benchmark
+
+/// Not part of [`contract_tests!`] (slow): imports `n` records into an empty store, then
+/// re-imports them with every 10th record changed and the first 1% dropped, and prints
+/// the timings. Backends run it from an `#[ignore]`d test.
+pub async fn bulk_import(store: Arc<dyn LieuxStore>, n: usize) {
+    let make = |version_of: &dyn Fn(usize) -> u32, range: std::ops::Range<usize>| {
+        range
+            .map(|i| {
+                let mut r = record(SOURCE, &format!("{i:08}"), version_of(i));
+                r.data = format!(
+                    r#"{{"nom":"Lieu numéro {i}","adresse":"{i} rue de la République","horaires":"Mo-Fr 09:00-12:00,14:00-17:30","services":["aide-demarches","formation-numerique"]}}"#
+                );
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let batch = make(&|_| 1, 0..n);
+    let started = Instant::now();
+    let summary = import(&store, batch, SOURCE).await;
+    let first = started.elapsed();
+    assert_eq!(summary.added, n as i64);
+
+    let dropped = n / 100;
+    let batch = make(&|i| if i % 10 == 0 { 2 } else { 1 }, dropped..n);
+    let started = Instant::now();
+    let summary = import(&store, batch, SOURCE).await;
+    let second = started.elapsed();
+    assert_eq!(summary.retired, dropped as i64);
+
+    let started = Instant::now();
+    let active = store.source_records(true).await.expect("read");
+    let read = started.elapsed();
+    assert_eq!(active.len(), n - dropped);
+    eprintln!(
+        "bulk_import of {n} records: first import {first:?}, re-import with 10% changed \
+         and 1% dropped {second:?}, read active {read:?}"
     );
 }

@@ -3,7 +3,24 @@
 //! suite that every backend must pass.
 //!
 //! Two backends exist: `maillage_store_sqlite` (default) and `maillage_store_postgres`.
-//! Both are used through `Arc<dyn LieuxStore>`.
+//! Both are used through `Arc<dyn LieuxStore>`. The helpers below ([`validate_import`],
+//! [`ImportPlan`], [`validate_merged_lieux`], …) hold the logic both backends share, so
+//! that they decide exactly alike.
+//!
+//! # Contract tests
+//!
+//! Both backends run the same suite, [`contract`] (feature `contract`), from their
+//! `tests/contract.rs`, one named `#[tokio::test]` per case, each on a fresh store:
+//!
+//! ```text
+//! cargo test -p maillage_store_sqlite -p maillage_store_postgres
+//! cargo test -p maillage_store_postgres --test contract large_batch -- --nocapture
+//! ```
+//!
+//! The PostgreSQL tests create (and drop) one database per test on the server of
+//! `MAILLAGE_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) and fail
+//! if it is unreachable. A one-million-record benchmark is `#[ignore]`d in each backend's
+//! `tests/sqlite.rs` / `tests/postgres.rs` (run with `--release -- --ignored --nocapture`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -249,7 +266,9 @@ pub fn now_micros() -> DateTime<Utc> {
 /// source and source ids are unique in the batch.
 pub fn validate_import(records: &[SourceRecord], report: &NewImportReport) -> StoreResult<()> {
     if report.source.is_empty() {
-        return Err(StoreError::Invalid("the import source name is empty".into()));
+        return Err(StoreError::Invalid(
+            "the import source name is empty".into(),
+        ));
     }
     let mut seen: HashSet<&str> = HashSet::with_capacity(records.len());
     for record in records {
@@ -285,7 +304,10 @@ pub struct ImportPlan {
 impl ImportPlan {
     /// Builds the plan. `existing` maps each known source id of the source to its
     /// `(content_hash, active)`. Records must have been checked by [`validate_import`].
-    pub fn build(records: Vec<SourceRecord>, mut existing: HashMap<String, (String, bool)>) -> Self {
+    pub fn build(
+        records: Vec<SourceRecord>,
+        mut existing: HashMap<String, (String, bool)>,
+    ) -> Self {
         let mut plan = ImportPlan::default();
         for record in records {
             match existing.remove(&record.source_id) {
@@ -386,9 +408,15 @@ mod tests {
         let ok = vec![record("s", "1", "h"), record("s", "2", "h")];
         assert_eq!(validate_import(&ok, &report("s")), Ok(()));
         let dup = vec![record("s", "1", "h"), record("s", "1", "h2")];
-        assert!(matches!(validate_import(&dup, &report("s")), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            validate_import(&dup, &report("s")),
+            Err(StoreError::Invalid(_))
+        ));
         let foreign = vec![record("s", "1", "h"), record("t", "2", "h")];
-        assert!(matches!(validate_import(&foreign, &report("s")), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            validate_import(&foreign, &report("s")),
+            Err(StoreError::Invalid(_))
+        ));
     }
 
     #[test]
@@ -419,7 +447,13 @@ mod tests {
         let summary = plan.summary(7);
         assert_eq!(
             summary,
-            ImportSummary { import_id: 7, added: 1, updated: 2, unchanged: 1, retired: 1 }
+            ImportSummary {
+                import_id: 7,
+                added: 1,
+                updated: 2,
+                unchanged: 1,
+                retired: 1
+            }
         );
     }
 
@@ -435,7 +469,10 @@ mod tests {
         };
         let n = d.clone().normalised().expect("valid pair");
         assert_eq!((n.ref_a.as_str(), n.ref_b.as_str()), ("a#2", "b#1"));
-        let same = PairDecision { ref_b: "b#1".into(), ..d };
+        let same = PairDecision {
+            ref_b: "b#1".into(),
+            ..d
+        };
         assert!(matches!(same.normalised(), Err(StoreError::Invalid(_))));
     }
 
@@ -450,7 +487,10 @@ mod tests {
             latitude: None,
             longitude: None,
         };
-        assert_eq!(validate_merged_lieux(&[lieu("1", &["a"]), lieu("2", &["b"])]), Ok(()));
+        assert_eq!(
+            validate_merged_lieux(&[lieu("1", &["a"]), lieu("2", &["b"])]),
+            Ok(())
+        );
         assert!(validate_merged_lieux(&[lieu("1", &["a"]), lieu("1", &["b"])]).is_err());
         assert!(validate_merged_lieux(&[lieu("1", &["a"]), lieu("2", &["a"])]).is_err());
     }

@@ -1,1 +1,532 @@
-//! maillage_store_postgres
+//! PostgreSQL implementation of [`LieuxStore`], the production backend of Maillage.
+//!
+//! Every query is checked at compile time against the offline data in this crate's
+//! `.sqlx/` directory (regenerate it with `scripts/sqlx-prepare.sh` after changing a query
+//! or a migration). The schema lives in `migrations/` and is applied by
+//! [`PgStore::connect`].
+//!
+//! Bulk writes bind whole columns as arrays and expand them with `UNNEST`, in chunks of
+//! [`CHUNK`] rows.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use maillage_store::{
+    now_micros, validate_import, validate_limit, validate_merged_lieux, ImportPlan,
+    ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision,
+    PairDecisionKind, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+/// The migrations of this backend (`migrations/`), embedded at compile time.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Rows written per statement by bulk writes.
+pub const CHUNK: usize = 5_000;
+
+/// Connections of the pool.
+const MAX_CONNECTIONS: u32 = 10;
+
+/// A [`LieuxStore`] backed by PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (e.g. `postgres://user@host:5432/maillage`) and
+    /// applies the migrations.
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect(url)
+            .await
+            .db()?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("PostgreSQL migration failed: {e}")))?;
+        Ok(PgStore { pool })
+    }
+
+    /// The connection pool, for modules that keep their own tables in the same database.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection of the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps sqlx errors into [`StoreError`].
+trait DbResult<T> {
+    fn db(self) -> StoreResult<T>;
+}
+
+impl<T> DbResult<T> for Result<T, sqlx::Error> {
+    fn db(self) -> StoreResult<T> {
+        self.map_err(|error| match error {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(e) if e.is_unique_violation() => {
+                StoreError::Conflict(e.message().to_string())
+            }
+            other => StoreError::Database(other.to_string()),
+        })
+    }
+}
+
+/// The columns of a chunk of source records, to bind as arrays.
+#[derive(Default)]
+struct RecordColumns {
+    source_id: Vec<String>,
+    content_hash: Vec<String>,
+    data: Vec<String>,
+    code_insee: Vec<Option<String>>,
+    latitude: Vec<Option<f64>>,
+    longitude: Vec<Option<f64>>,
+    date_maj: Vec<Option<NaiveDate>>,
+}
+
+impl RecordColumns {
+    fn chunks(records: Vec<SourceRecord>) -> Vec<RecordColumns> {
+        let mut chunks = Vec::with_capacity(records.len().div_ceil(CHUNK));
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let mut c = RecordColumns::default();
+            for r in records.by_ref().take(CHUNK) {
+                c.source_id.push(r.source_id);
+                c.content_hash.push(r.content_hash);
+                c.data.push(r.data);
+                c.code_insee.push(r.code_insee);
+                c.latitude.push(r.latitude);
+                c.longitude.push(r.longitude);
+                c.date_maj.push(r.date_maj);
+            }
+            chunks.push(c);
+        }
+        chunks
+    }
+}
+
+/// Builds a [`StoredSourceRecord`] from a row of any query selecting all its columns.
+macro_rules! stored_record {
+    ($row:expr) => {{
+        let row = $row;
+        StoredSourceRecord {
+            record: SourceRecord {
+                source: row.source,
+                source_id: row.source_id,
+                content_hash: row.content_hash,
+                data: row.data,
+                code_insee: row.code_insee,
+                latitude: row.latitude,
+                longitude: row.longitude,
+                date_maj: row.date_maj,
+            },
+            active: row.active,
+            first_seen_at: row.first_seen_at,
+            updated_at: row.updated_at,
+            retired_at: row.retired_at,
+        }
+    }};
+}
+
+/// Builds a [`MergedLieuRow`] from a row of any query selecting all its columns.
+macro_rules! merged_lieu {
+    ($row:expr) => {{
+        let row = $row;
+        MergedLieuRow {
+            id: row.id,
+            data: row.data,
+            members: row.members,
+            provenance: row.provenance,
+            code_insee: row.code_insee,
+            latitude: row.latitude,
+            longitude: row.longitude,
+        }
+    }};
+}
+
+#[async_trait]
+impl LieuxStore for PgStore {
+    async fn apply_import(
+        &self,
+        records: Vec<SourceRecord>,
+        report: NewImportReport,
+    ) -> StoreResult<ImportSummary> {
+        validate_import(&records, &report)?;
+        let now = now_micros();
+        let source = report.source.as_str();
+        let mut tx = self.pool.begin().await.db()?;
+        // Imports of the same source run one after the other, so that the plan made from
+        // what we read stays valid until commit.
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext($1))", source)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+
+        let existing: HashMap<String, (String, bool)> = sqlx::query!(
+            "SELECT source_id, content_hash, active FROM source_records WHERE source = $1",
+            source
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .db()?
+        .into_iter()
+        .map(|row| (row.source_id, (row.content_hash, row.active)))
+        .collect();
+        let plan = ImportPlan::build(records, existing);
+        let summary = plan.summary(0);
+        let ImportPlan {
+            inserts,
+            updates,
+            retire,
+            ..
+        } = plan;
+
+        for c in RecordColumns::chunks(inserts) {
+            sqlx::query!(
+                r#"INSERT INTO source_records
+                       (source, source_id, content_hash, data, code_insee, latitude, longitude,
+                        date_maj, active, first_seen_at, updated_at, retired_at)
+                   SELECT $1::text, u.source_id, u.content_hash, u.data, u.code_insee,
+                          u.latitude, u.longitude, u.date_maj, TRUE, $2, $2, NULL
+                   FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[],
+                               $7::float8[], $8::float8[], $9::date[])
+                        AS u(source_id, content_hash, data, code_insee, latitude, longitude,
+                             date_maj)"#,
+                source,
+                now,
+                &c.source_id,
+                &c.content_hash,
+                &c.data,
+                c.code_insee.as_slice() as &[Option<String>],
+                c.latitude.as_slice() as &[Option<f64>],
+                c.longitude.as_slice() as &[Option<f64>],
+                c.date_maj.as_slice() as &[Option<NaiveDate>],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        for c in RecordColumns::chunks(updates) {
+            sqlx::query!(
+                r#"UPDATE source_records AS s
+                   SET content_hash = u.content_hash, data = u.data, code_insee = u.code_insee,
+                       latitude = u.latitude, longitude = u.longitude, date_maj = u.date_maj,
+                       active = TRUE, updated_at = $2, retired_at = NULL
+                   FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[],
+                               $7::float8[], $8::float8[], $9::date[])
+                        AS u(source_id, content_hash, data, code_insee, latitude, longitude,
+                             date_maj)
+                   WHERE s.source = $1 AND s.source_id = u.source_id"#,
+                source,
+                now,
+                &c.source_id,
+                &c.content_hash,
+                &c.data,
+                c.code_insee.as_slice() as &[Option<String>],
+                c.latitude.as_slice() as &[Option<f64>],
+                c.longitude.as_slice() as &[Option<f64>],
+                c.date_maj.as_slice() as &[Option<NaiveDate>],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        for ids in retire.chunks(CHUNK) {
+            sqlx::query!(
+                r#"UPDATE source_records SET active = FALSE, retired_at = $2
+                   WHERE source = $1 AND source_id = ANY($3::text[])"#,
+                source,
+                now,
+                ids,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+
+        let import_id = sqlx::query_scalar!(
+            r#"INSERT INTO import_reports
+                   (created_at, source, format, file_name, rows_read, accepted, corrected,
+                    rejected, details_json, added, updated, unchanged, retired)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               RETURNING id"#,
+            now,
+            report.source,
+            report.format,
+            report.file_name,
+            report.rows_read,
+            report.accepted,
+            report.corrected,
+            report.rejected,
+            report.details_json,
+            summary.added,
+            summary.updated,
+            summary.unchanged,
+            summary.retired,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(ImportSummary {
+            import_id,
+            ..summary
+        })
+    }
+
+    async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>> {
+        let rows = sqlx::query!(
+            r#"SELECT source, source_id, content_hash, data, code_insee, latitude, longitude,
+                      date_maj, active, first_seen_at, updated_at, retired_at
+               FROM source_records
+               WHERE active OR NOT $1
+               ORDER BY source, source_id"#,
+            active_only
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(|row| stored_record!(row)).collect())
+    }
+
+    async fn source_record(
+        &self,
+        source: &str,
+        source_id: &str,
+    ) -> StoreResult<Option<StoredSourceRecord>> {
+        let row = sqlx::query!(
+            r#"SELECT source, source_id, content_hash, data, code_insee, latitude, longitude,
+                      date_maj, active, first_seen_at, updated_at, retired_at
+               FROM source_records
+               WHERE source = $1 AND source_id = $2"#,
+            source,
+            source_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row.map(|row| stored_record!(row)))
+    }
+
+    async fn sources(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT source, COUNT(*) FILTER (WHERE active) AS "active_count!"
+               FROM source_records
+               GROUP BY source
+               ORDER BY source"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.source, row.active_count))
+            .collect())
+    }
+
+    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
+        validate_merged_lieux(&lieux)?;
+        let mut tx = self.pool.begin().await.db()?;
+        // Concurrent replacements run one after the other (readers are not blocked).
+        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query!("DELETE FROM merged_lieu_members")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query!("DELETE FROM merged_lieux")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+
+        for chunk in lieux.chunks(CHUNK) {
+            let mut id = Vec::with_capacity(chunk.len());
+            let mut data = Vec::with_capacity(chunk.len());
+            let mut provenance = Vec::with_capacity(chunk.len());
+            let mut code_insee = Vec::with_capacity(chunk.len());
+            let mut latitude = Vec::with_capacity(chunk.len());
+            let mut longitude = Vec::with_capacity(chunk.len());
+            let mut member_lieu = Vec::new();
+            let mut member_position = Vec::new();
+            let mut member_ref = Vec::new();
+            for lieu in chunk {
+                id.push(lieu.id.as_str());
+                data.push(lieu.data.as_str());
+                provenance.push(lieu.provenance.as_str());
+                code_insee.push(lieu.code_insee.as_deref());
+                latitude.push(lieu.latitude);
+                longitude.push(lieu.longitude);
+                for (position, member) in (0_i32..).zip(&lieu.members) {
+                    member_lieu.push(lieu.id.as_str());
+                    member_position.push(position);
+                    member_ref.push(member.as_str());
+                }
+            }
+            sqlx::query!(
+                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
+                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                                        $5::float8[], $6::float8[])"#,
+                id.as_slice() as &[&str],
+                data.as_slice() as &[&str],
+                provenance.as_slice() as &[&str],
+                code_insee.as_slice() as &[Option<&str>],
+                latitude.as_slice() as &[Option<f64>],
+                longitude.as_slice() as &[Option<f64>],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            sqlx::query!(
+                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
+                member_lieu.as_slice() as &[&str],
+                member_position.as_slice() as &[i32],
+                member_ref.as_slice() as &[&str],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()
+    }
+
+    async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>> {
+        let rows = sqlx::query!(
+            r#"SELECT l.id, l.data, l.provenance, l.code_insee, l.latitude, l.longitude,
+                      ARRAY(SELECT m.member_ref FROM merged_lieu_members AS m
+                            WHERE m.lieu_id = l.id ORDER BY m.position) AS "members!"
+               FROM merged_lieux AS l
+               ORDER BY l.id"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(|row| merged_lieu!(row)).collect())
+    }
+
+    async fn merged_lieu(&self, id: &str) -> StoreResult<Option<MergedLieuRow>> {
+        let row = sqlx::query!(
+            r#"SELECT l.id, l.data, l.provenance, l.code_insee, l.latitude, l.longitude,
+                      ARRAY(SELECT m.member_ref FROM merged_lieu_members AS m
+                            WHERE m.lieu_id = l.id ORDER BY m.position) AS "members!"
+               FROM merged_lieux AS l
+               WHERE l.id = $1"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row.map(|row| merged_lieu!(row)))
+    }
+
+    async fn merged_lieu_by_member(&self, member_ref: &str) -> StoreResult<Option<MergedLieuRow>> {
+        let row = sqlx::query!(
+            r#"SELECT l.id, l.data, l.provenance, l.code_insee, l.latitude, l.longitude,
+                      ARRAY(SELECT m.member_ref FROM merged_lieu_members AS m
+                            WHERE m.lieu_id = l.id ORDER BY m.position) AS "members!"
+               FROM merged_lieux AS l
+               WHERE l.id = (SELECT lieu_id FROM merged_lieu_members WHERE member_ref = $1)"#,
+            member_ref
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row.map(|row| merged_lieu!(row)))
+    }
+
+    async fn count_merged_lieux(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!" FROM merged_lieux"#)
+            .fetch_one(&self.pool)
+            .await
+            .db()
+    }
+
+    async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {
+        let d = decision.normalised()?;
+        sqlx::query!(
+            r#"INSERT INTO pair_decisions (ref_a, ref_b, decision, decided_by, decided_at, note)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (ref_a, ref_b) DO UPDATE
+               SET decision = excluded.decision, decided_by = excluded.decided_by,
+                   decided_at = excluded.decided_at, note = excluded.note"#,
+            d.ref_a,
+            d.ref_b,
+            d.decision.as_db_str(),
+            d.decided_by,
+            d.decided_at,
+            d.note,
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn pair_decisions(&self) -> StoreResult<Vec<PairDecision>> {
+        let rows = sqlx::query!(
+            r#"SELECT ref_a, ref_b, decision, decided_by, decided_at, note
+               FROM pair_decisions ORDER BY ref_a, ref_b"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(PairDecision {
+                    decision: PairDecisionKind::from_db_str(&row.decision)?,
+                    ref_a: row.ref_a,
+                    ref_b: row.ref_b,
+                    decided_by: row.decided_by,
+                    decided_at: row.decided_at,
+                    note: row.note,
+                })
+            })
+            .collect()
+    }
+
+    async fn import_reports(&self, limit: i64) -> StoreResult<Vec<ImportReportRow>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query!(
+            r#"SELECT id, created_at, source, format, file_name, rows_read, accepted, corrected,
+                      rejected, details_json, added, updated, unchanged, retired
+               FROM import_reports ORDER BY id DESC LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ImportReportRow {
+                id: row.id,
+                created_at: row.created_at,
+                report: NewImportReport {
+                    source: row.source,
+                    format: row.format,
+                    file_name: row.file_name,
+                    rows_read: row.rows_read,
+                    accepted: row.accepted,
+                    corrected: row.corrected,
+                    rejected: row.rejected,
+                    details_json: row.details_json,
+                },
+                summary: ImportSummary {
+                    import_id: row.id,
+                    added: row.added,
+                    updated: row.updated,
+                    unchanged: row.unchanged,
+                    retired: row.retired,
+                },
+            })
+            .collect())
+    }
+}

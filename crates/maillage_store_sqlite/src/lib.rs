@@ -1,1 +1,687 @@
-//! maillage_store_sqlite
+//! SQLite implementation of [`LieuxStore`], the default backend of Maillage.
+//!
+//! Every query is checked at compile time against the offline data in this crate's
+//! `.sqlx/` directory (regenerate it with `scripts/sqlx-prepare.sh` after changing a query
+//! or a migration). The schema lives in `migrations/` and is applied by
+//! [`SqliteStore::connect`].
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use maillage_store::{
+    now_micros, validate_import, validate_limit, validate_merged_lieux, ImportPlan,
+    ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision,
+    PairDecisionKind, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+
+/// The migrations of this backend (`migrations/`), embedded at compile time.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// How long a connection waits for a lock held by another connection.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections of a file database (SQLite has one writer at a time anyway).
+const MAX_FILE_CONNECTIONS: u32 = 4;
+
+/// A [`LieuxStore`] backed by SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its parent directories if missing) the database at `url`,
+    /// e.g. `sqlite://data/maillage.db`, or an in-memory database with `sqlite::memory:`,
+    /// and applies the migrations.
+    ///
+    /// File databases use WAL journaling with `synchronous = NORMAL`; foreign keys are
+    /// enforced. An in-memory database lives as long as the store (one connection).
+    pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Invalid(format!(
+                "not a SQLite URL (expected sqlite://PATH or sqlite::memory:): {url:?}"
+            )));
+        }
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Invalid(format!("invalid SQLite URL {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let pool_options = if in_memory {
+            // Each connection to `:memory:` would otherwise risk seeing its own database
+            // or losing it when idle: keep exactly one, forever.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            create_parent_dir(options.get_filename())?;
+            SqlitePoolOptions::new().max_connections(MAX_FILE_CONNECTIONS)
+        };
+
+        let pool = pool_options.connect_with(options).await.db()?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("SQLite migration failed: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The connection pool, for modules that keep their own tables in the same database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection of the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn create_parent_dir(file: &Path) -> StoreResult<()> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Database(format!("cannot create directory {}: {e}", dir.display()))
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Maps sqlx errors into [`StoreError`].
+trait DbResult<T> {
+    fn db(self) -> StoreResult<T>;
+}
+
+impl<T> DbResult<T> for Result<T, sqlx::Error> {
+    fn db(self) -> StoreResult<T> {
+        self.map_err(|error| match error {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(e) if e.is_unique_violation() => {
+                StoreError::Conflict(e.message().to_string())
+            }
+            other => StoreError::Database(other.to_string()),
+        })
+    }
+}
+
+/// Rows per multi-row statement of bulk writes: a statement costs far more than a row
+/// (about 15 µs through sqlx's SQLite worker), so bulk writes go [`ROWS`] rows at a time
+/// and only the remainder row by row. Must match the indices of [`for_row_indices!`].
+pub const ROWS: usize = 32;
+
+/// Calls `$m!(ARGS; 0 1 … 31)`, the row indices of one multi-row statement.
+macro_rules! for_row_indices {
+    ($m:ident!($($args:tt)*)) => {
+        $m!($($args)*;
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
+    };
+}
+
+/// `sqlx::query!` whose SQL is `$head`, then `$row` once per index separated by commas,
+/// then `$tail`; the rows are written once in the source, the macro repeats them.
+macro_rules! multi_row_query {
+    ($head:tt, $row:tt, $tail:tt, [$first:tt $($i:tt)*], $($args:tt)*) => {
+        multi_row_query!(@acc [$head + $row] $row $tail [$($i)*] [$($args)*])
+    };
+    (@acc [$($sql:tt)*] $row:tt $tail:tt [$next:tt $($i:tt)*] $args:tt) => {
+        multi_row_query!(@acc [$($sql)* + "," + $row] $row $tail [$($i)*] $args)
+    };
+    (@acc [$($sql:tt)*] $row:tt $tail:tt [] [$($args:tt)*]) => {
+        sqlx::query!($($sql)* + $tail, $($args)*)
+    };
+}
+
+/// Inserts or updates (reactivating) [`ROWS`] source records.
+macro_rules! upsert_records {
+    ($tx:ident, $rows:ident, $now:ident; $($i:tt)*) => {
+        multi_row_query!(
+            "INSERT INTO source_records
+                 (source, source_id, content_hash, data, code_insee, latitude, longitude,
+                  date_maj, active, first_seen_at, updated_at, retired_at)
+             VALUES ",
+            "(?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL)",
+            " ON CONFLICT (source, source_id) DO UPDATE
+              SET content_hash = excluded.content_hash, data = excluded.data,
+                  code_insee = excluded.code_insee, latitude = excluded.latitude,
+                  longitude = excluded.longitude, date_maj = excluded.date_maj, active = 1,
+                  updated_at = excluded.updated_at, retired_at = NULL",
+            [$($i)*],
+            $(
+                $rows[$i].source, $rows[$i].source_id, $rows[$i].content_hash,
+                $rows[$i].data, $rows[$i].code_insee, $rows[$i].latitude,
+                $rows[$i].longitude, $rows[$i].date_maj, $now, $now,
+            )*
+        )
+        .execute(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
+/// Retires [`ROWS`] source records of one source.
+macro_rules! retire_records {
+    ($tx:ident, $source:ident, $ids:ident, $now:ident; $($i:tt)*) => {
+        multi_row_query!(
+            "UPDATE source_records SET active = 0, retired_at = ?
+             WHERE source = ? AND source_id IN (",
+            "?",
+            ")",
+            [$($i)*],
+            $now, $source, $( $ids[$i], )*
+        )
+        .execute(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
+/// Inserts [`ROWS`] merged places (without their members).
+macro_rules! insert_lieux {
+    ($tx:ident, $rows:ident; $($i:tt)*) => {
+        multi_row_query!(
+            "INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
+             VALUES ",
+            "(?, ?, ?, ?, ?, ?)",
+            "",
+            [$($i)*],
+            $(
+                $rows[$i].id, $rows[$i].data, $rows[$i].provenance, $rows[$i].code_insee,
+                $rows[$i].latitude, $rows[$i].longitude,
+            )*
+        )
+        .execute(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
+/// Inserts [`ROWS`] members `(lieu_id, position, member_ref)` of merged places.
+macro_rules! insert_members {
+    ($tx:ident, $rows:ident; $($i:tt)*) => {
+        multi_row_query!(
+            "INSERT INTO merged_lieu_members (lieu_id, position, member_ref) VALUES ",
+            "(?, ?, ?)",
+            "",
+            [$($i)*],
+            $( $rows[$i].0, $rows[$i].1, $rows[$i].2, )*
+        )
+        .execute(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
+/// Builds a [`StoredSourceRecord`] from a row of any query selecting all its columns.
+macro_rules! stored_record {
+    ($row:expr) => {{
+        let row = $row;
+        StoredSourceRecord {
+            record: SourceRecord {
+                source: row.source,
+                source_id: row.source_id,
+                content_hash: row.content_hash,
+                data: row.data,
+                code_insee: row.code_insee,
+                latitude: row.latitude,
+                longitude: row.longitude,
+                date_maj: row.date_maj,
+            },
+            active: row.active,
+            first_seen_at: row.first_seen_at,
+            updated_at: row.updated_at,
+            retired_at: row.retired_at,
+        }
+    }};
+}
+
+/// Loads one merged place and its members.
+async fn load_lieu(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<MergedLieuRow>> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT id AS "id!: String", data AS "data!: String", provenance AS "provenance!: String",
+                  code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                  longitude AS "longitude?: f64"
+           FROM merged_lieux WHERE id = ?1"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?
+    else {
+        return Ok(None);
+    };
+    let members = sqlx::query_scalar!(
+        r#"SELECT member_ref AS "member_ref!: String"
+           FROM merged_lieu_members WHERE lieu_id = ?1 ORDER BY position"#,
+        id
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    Ok(Some(MergedLieuRow {
+        id: row.id,
+        data: row.data,
+        members,
+        provenance: row.provenance,
+        code_insee: row.code_insee,
+        latitude: row.latitude,
+        longitude: row.longitude,
+    }))
+}
+
+#[async_trait]
+impl LieuxStore for SqliteStore {
+    async fn apply_import(
+        &self,
+        records: Vec<SourceRecord>,
+        report: NewImportReport,
+    ) -> StoreResult<ImportSummary> {
+        validate_import(&records, &report)?;
+        let now = now_micros();
+        let source = report.source.as_str();
+        // IMMEDIATE: take the write lock now, so that the plan made from what we read
+        // cannot be invalidated by a concurrent writer.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+
+        let existing: HashMap<String, (String, bool)> = sqlx::query!(
+            r#"SELECT source_id AS "source_id!: String", content_hash AS "content_hash!: String",
+                      active AS "active!: bool"
+               FROM source_records WHERE source = ?1"#,
+            source
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .db()?
+        .into_iter()
+        .map(|row| (row.source_id, (row.content_hash, row.active)))
+        .collect();
+        let plan = ImportPlan::build(records, existing);
+
+        let summary = plan.summary(0);
+        let ImportPlan {
+            mut inserts,
+            updates,
+            retire,
+            ..
+        } = plan;
+        // New and changed records alike: an upsert keeps first_seen_at of known ones.
+        inserts.extend(updates);
+        let mut chunks = inserts.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(upsert_records!(tx, rows, now));
+        }
+        for r in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO source_records
+                       (source, source_id, content_hash, data, code_insee, latitude, longitude,
+                        date_maj, active, first_seen_at, updated_at, retired_at)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, NULL)
+                   ON CONFLICT (source, source_id) DO UPDATE
+                   SET content_hash = excluded.content_hash, data = excluded.data,
+                       code_insee = excluded.code_insee, latitude = excluded.latitude,
+                       longitude = excluded.longitude, date_maj = excluded.date_maj, active = 1,
+                       updated_at = excluded.updated_at, retired_at = NULL"#,
+                r.source,
+                r.source_id,
+                r.content_hash,
+                r.data,
+                r.code_insee,
+                r.latitude,
+                r.longitude,
+                r.date_maj,
+                now,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+
+        let mut chunks = retire.chunks_exact(ROWS);
+        for ids in chunks.by_ref() {
+            for_row_indices!(retire_records!(tx, source, ids, now));
+        }
+        for source_id in chunks.remainder() {
+            sqlx::query!(
+                r#"UPDATE source_records SET active = 0, retired_at = ?3
+                   WHERE source = ?1 AND source_id = ?2"#,
+                source,
+                source_id,
+                now,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+
+        let import_id = sqlx::query_scalar!(
+            r#"INSERT INTO import_reports
+                   (created_at, source, format, file_name, rows_read, accepted, corrected,
+                    rejected, details_json, added, updated, unchanged, retired)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+               RETURNING id AS "id!: i64""#,
+            now,
+            report.source,
+            report.format,
+            report.file_name,
+            report.rows_read,
+            report.accepted,
+            report.corrected,
+            report.rejected,
+            report.details_json,
+            summary.added,
+            summary.updated,
+            summary.unchanged,
+            summary.retired,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(ImportSummary {
+            import_id,
+            ..summary
+        })
+    }
+
+    async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>> {
+        let rows = sqlx::query!(
+            r#"SELECT source AS "source!: String", source_id AS "source_id!: String",
+                      content_hash AS "content_hash!: String", data AS "data!: String",
+                      code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                      longitude AS "longitude?: f64", date_maj AS "date_maj?: NaiveDate",
+                      active AS "active!: bool", first_seen_at AS "first_seen_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>",
+                      retired_at AS "retired_at?: DateTime<Utc>"
+               FROM source_records
+               WHERE active = 1 OR ?1 = 0
+               ORDER BY source, source_id"#,
+            active_only
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(|row| stored_record!(row)).collect())
+    }
+
+    async fn source_record(
+        &self,
+        source: &str,
+        source_id: &str,
+    ) -> StoreResult<Option<StoredSourceRecord>> {
+        let row = sqlx::query!(
+            r#"SELECT source AS "source!: String", source_id AS "source_id!: String",
+                      content_hash AS "content_hash!: String", data AS "data!: String",
+                      code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                      longitude AS "longitude?: f64", date_maj AS "date_maj?: NaiveDate",
+                      active AS "active!: bool", first_seen_at AS "first_seen_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>",
+                      retired_at AS "retired_at?: DateTime<Utc>"
+               FROM source_records
+               WHERE source = ?1 AND source_id = ?2"#,
+            source,
+            source_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row.map(|row| stored_record!(row)))
+    }
+
+    async fn sources(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT source AS "source!: String", SUM(active) AS "active_count!: i64"
+               FROM source_records
+               GROUP BY source
+               ORDER BY source"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.source, row.active_count))
+            .collect())
+    }
+
+    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
+        validate_merged_lieux(&lieux)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        sqlx::query!("DELETE FROM merged_lieu_members")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query!("DELETE FROM merged_lieux")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        let mut chunks = lieux.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(insert_lieux!(tx, rows));
+        }
+        for lieu in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
+                lieu.id,
+                lieu.data,
+                lieu.provenance,
+                lieu.code_insee,
+                lieu.latitude,
+                lieu.longitude,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+
+        let members: Vec<(&str, i64, &str)> = lieux
+            .iter()
+            .flat_map(|lieu| {
+                (0_i64..)
+                    .zip(&lieu.members)
+                    .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
+            })
+            .collect();
+        let mut chunks = members.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(insert_members!(tx, rows));
+        }
+        for (lieu_id, position, member) in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   VALUES (?1, ?2, ?3)"#,
+                lieu_id,
+                position,
+                member,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()
+    }
+
+    async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>> {
+        // One read transaction: both queries see the same snapshot.
+        let mut tx = self.pool.begin().await.db()?;
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!: String", data AS "data!: String", provenance AS "provenance!: String",
+                      code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                      longitude AS "longitude?: f64"
+               FROM merged_lieux ORDER BY id"#
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        let member_rows = sqlx::query!(
+            r#"SELECT lieu_id AS "lieu_id!: String", member_ref AS "member_ref!: String"
+               FROM merged_lieu_members ORDER BY lieu_id, position"#
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+
+        let mut members: HashMap<String, Vec<String>> = HashMap::with_capacity(rows.len());
+        for m in member_rows {
+            members.entry(m.lieu_id).or_default().push(m.member_ref);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| MergedLieuRow {
+                members: members.remove(&row.id).unwrap_or_default(),
+                id: row.id,
+                data: row.data,
+                provenance: row.provenance,
+                code_insee: row.code_insee,
+                latitude: row.latitude,
+                longitude: row.longitude,
+            })
+            .collect())
+    }
+
+    async fn merged_lieu(&self, id: &str) -> StoreResult<Option<MergedLieuRow>> {
+        let mut tx = self.pool.begin().await.db()?;
+        let lieu = load_lieu(&mut tx, id).await?;
+        tx.commit().await.db()?;
+        Ok(lieu)
+    }
+
+    async fn merged_lieu_by_member(&self, member_ref: &str) -> StoreResult<Option<MergedLieuRow>> {
+        let mut tx = self.pool.begin().await.db()?;
+        let lieu_id = sqlx::query_scalar!(
+            r#"SELECT lieu_id AS "lieu_id!: String" FROM merged_lieu_members WHERE member_ref = ?1"#,
+            member_ref
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+        let lieu = match lieu_id {
+            Some(id) => load_lieu(&mut tx, &id).await?,
+            None => None,
+        };
+        tx.commit().await.db()?;
+        Ok(lieu)
+    }
+
+    async fn count_merged_lieux(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!: i64" FROM merged_lieux"#)
+            .fetch_one(&self.pool)
+            .await
+            .db()
+    }
+
+    async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {
+        let d = decision.normalised()?;
+        let kind = d.decision.as_db_str();
+        sqlx::query!(
+            r#"INSERT INTO pair_decisions (ref_a, ref_b, decision, decided_by, decided_at, note)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+               ON CONFLICT (ref_a, ref_b) DO UPDATE
+               SET decision = excluded.decision, decided_by = excluded.decided_by,
+                   decided_at = excluded.decided_at, note = excluded.note"#,
+            d.ref_a,
+            d.ref_b,
+            kind,
+            d.decided_by,
+            d.decided_at,
+            d.note,
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn pair_decisions(&self) -> StoreResult<Vec<PairDecision>> {
+        let rows = sqlx::query!(
+            r#"SELECT ref_a AS "ref_a!: String", ref_b AS "ref_b!: String",
+                      decision AS "decision!: String", decided_by AS "decided_by!: String",
+                      decided_at AS "decided_at!: DateTime<Utc>", note AS "note?: String"
+               FROM pair_decisions ORDER BY ref_a, ref_b"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(PairDecision {
+                    decision: PairDecisionKind::from_db_str(&row.decision)?,
+                    ref_a: row.ref_a,
+                    ref_b: row.ref_b,
+                    decided_by: row.decided_by,
+                    decided_at: row.decided_at,
+                    note: row.note,
+                })
+            })
+            .collect()
+    }
+
+    async fn import_reports(&self, limit: i64) -> StoreResult<Vec<ImportReportRow>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!: i64", created_at AS "created_at!: DateTime<Utc>",
+                      source AS "source!: String", format AS "format!: String",
+                      file_name AS "file_name!: String", rows_read AS "rows_read!: i64",
+                      accepted AS "accepted!: i64", corrected AS "corrected!: i64",
+                      rejected AS "rejected!: i64", details_json AS "details_json!: String",
+                      added AS "added!: i64", updated AS "updated!: i64",
+                      unchanged AS "unchanged!: i64", retired AS "retired!: i64"
+               FROM import_reports ORDER BY id DESC LIMIT ?1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ImportReportRow {
+                id: row.id,
+                created_at: row.created_at,
+                report: NewImportReport {
+                    source: row.source,
+                    format: row.format,
+                    file_name: row.file_name,
+                    rows_read: row.rows_read,
+                    accepted: row.accepted,
+                    corrected: row.corrected,
+                    rejected: row.rejected,
+                    details_json: row.details_json,
+                },
+                summary: ImportSummary {
+                    import_id: row.id,
+                    added: row.added,
+                    updated: row.updated,
+                    unchanged: row.unchanged,
+                    retired: row.retired,
+                },
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_indices_match_rows() {
+        macro_rules! count {
+            (; $($i:tt)*) => {
+                [$($i),*].len()
+            };
+        }
+        assert_eq!(for_row_indices!(count!()), super::ROWS);
+    }
+}
