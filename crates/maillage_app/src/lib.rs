@@ -4,7 +4,9 @@
 //! - [`doublons`]: finding duplicate places across and within sources, and merging them;
 //! - [`lieux`]: a place as one source gave it.
 
+pub mod annuaire;
 pub mod doublons;
 pub mod import;
 pub mod lieux;
+pub mod synthetique;
 pub mod export;

@@ -1,1 +1,363 @@
-fn main() {}
+//! `maillage`: the one binary of Maillage.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use maillage_app::annuaire::{Annuaire, DemandeImport, ResultatImport};
+use maillage_app::doublons::Decision;
+use maillage_app::export::FormatExport;
+use maillage_app::import::Format;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(name = "maillage", version, about = "Maillage : la plateforme territoriale de l'inclusion numérique")]
+struct Cli {
+    /// Base de données : sqlite://CHEMIN (par défaut dans le répertoire de données) ou postgres://…
+    #[arg(long, global = true, env = "MAILLAGE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Répertoire de données (par défaut ~/.local/share/maillage).
+    #[arg(long, global = true, env = "MAILLAGE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lance le serveur web (pages publiques et API).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080", env = "MAILLAGE_LISTEN")]
+        listen: SocketAddr,
+        /// Charge les lieux réels fournis avec le logiciel (fait d'office sur une base vide).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Importe un fichier de lieux (une transaction ; rapport ligne à ligne).
+    Import {
+        /// Nom de la source (les lieux sont identifiés par source + identifiant).
+        #[arg(long)]
+        source: String,
+        /// v1-csv, v1-json, v0-json, geojson, france-services ou auto.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Écrit le rapport détaillé (JSON) dans ce fichier.
+        #[arg(long)]
+        rapport: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// Exporte l'annuaire fusionné au standard national (CSV, JSON) ou en GeoJSON.
+    Export {
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE.
+        #[arg(long)]
+        territoire: Option<String>,
+        /// Fichier de sortie (sinon la sortie standard).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Annuaire des lieux : doublons et décisions des coordinateurs.
+    Lieux {
+        #[command(subcommand)]
+        command: LieuxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LieuxCommand {
+    /// Liste les groupes de doublons fusionnés, ou explique les scores autour d'un lieu.
+    Doublons {
+        /// csv (lignes group,ref) ou texte.
+        #[arg(long, default_value = "texte")]
+        format: String,
+        /// Explique les scores des paires autour de ce lieu (identifiant publié ou SOURCE#ID).
+        #[arg(long)]
+        explain: Option<String>,
+    },
+    /// Confirme que deux enregistrements sont le même lieu (toujours fusionnés).
+    Confirmer {
+        ref_a: String,
+        ref_b: String,
+        #[arg(long, default_value = "coordinateur")]
+        par: String,
+    },
+    /// Refuse la fusion de deux enregistrements (jamais fusionnés).
+    Refuser {
+        ref_a: String,
+        ref_b: String,
+        #[arg(long, default_value = "coordinateur")]
+        par: String,
+    },
+}
+
+fn data_dir(cli: &Cli) -> PathBuf {
+    if let Some(d) = &cli.data_dir {
+        return d.clone();
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/maillage"),
+        None => PathBuf::from("maillage-data"),
+    }
+}
+
+fn database_url(cli: &Cli) -> String {
+    match &cli.database_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", data_dir(cli).join("maillage.db").display()),
+    }
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn nombre(n: impl Into<u64>) -> String {
+    let s = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn afficher_import(r: &ResultatImport) {
+    println!(
+        "Source « {} » ({}) : {}",
+        r.source,
+        r.format,
+        r.rapport.resume_fr()
+    );
+    println!(
+        "  base : {} ajoutés, {} mis à jour, {} inchangés, {} retirés",
+        r.bilan.added, r.bilan.updated, r.bilan.unchanged, r.bilan.retired
+    );
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "maillage=info,maillage_web=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Erreur : {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let url = database_url(&cli);
+    let pb = spinner("Ouverture de la base");
+    let annuaire = Annuaire::ouvrir(&url)
+        .await
+        .with_context(|| format!("ouverture de la base {url}"))?;
+    pb.finish_and_clear();
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            let vide = annuaire.store().count_merged_lieux().await? == 0;
+            if demo || vide {
+                let pb = spinner("Chargement des lieux de démonstration (5 sources réelles)");
+                let start = Instant::now();
+                let resultats = annuaire.charger_demo().await?;
+                pb.finish_and_clear();
+                for r in &resultats {
+                    afficher_import(r);
+                }
+                if let Some(last) = resultats.last() {
+                    println!(
+                        "Démonstration chargée en {:.1} s : {} lieux publiés ({} enregistrements, {} groupes de doublons).",
+                        start.elapsed().as_secs_f64(),
+                        nombre(last.fusion.lieux_publies as u64),
+                        nombre(last.fusion.enregistrements as u64),
+                        nombre(last.fusion.groupes_doublons as u64)
+                    );
+                }
+            }
+            maillage_web::serve(annuaire, listen).await?;
+        }
+        Command::Import {
+            source,
+            format,
+            rapport,
+            file,
+        } => {
+            let format: Option<Format> = if format == "auto" {
+                None
+            } else {
+                Some(format.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
+            };
+            let contenu = std::fs::read(&file)
+                .with_context(|| format!("lecture de {}", file.display()))?;
+            let nom_fichier = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let pb = spinner(&format!("Import de {nom_fichier}"));
+            let r = annuaire
+                .importer(DemandeImport {
+                    source,
+                    format,
+                    nom_fichier,
+                    contenu,
+                })
+                .await?;
+            pb.finish_and_clear();
+            for remarque in r.rapport.remarques.iter().take(20) {
+                println!("  {remarque}");
+            }
+            if r.rapport.remarques.len() > 20 {
+                println!(
+                    "  … et {} autres remarques (--rapport FICHIER pour tout avoir)",
+                    r.rapport.remarques.len() - 20
+                );
+            }
+            if let Some(path) = rapport {
+                std::fs::write(&path, serde_json::to_vec_pretty(&r.rapport)?)
+                    .with_context(|| format!("écriture du rapport {}", path.display()))?;
+            }
+            afficher_import(&r);
+            println!(
+                "Annuaire : {} lieux publiés ({} enregistrements actifs, {} groupes de doublons).",
+                nombre(r.fusion.lieux_publies as u64),
+                nombre(r.fusion.enregistrements as u64),
+                nombre(r.fusion.groupes_doublons as u64)
+            );
+        }
+        Command::Export {
+            format,
+            territoire,
+            output,
+        } => {
+            let format: FormatExport = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let territoire = territoire
+                .map(|t| annuaire.referentiel().territoire(&t))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let pb = spinner("Export");
+            let (bytes, n) = annuaire.exporter(format, territoire.as_ref()).await?;
+            pb.finish_and_clear();
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("écriture de {}", path.display()))?;
+                    eprintln!(
+                        "Export {format} : {} lieux écrits dans {}.",
+                        nombre(n as u64),
+                        path.display()
+                    );
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                    eprintln!("Export {format} : {} lieux.", nombre(n as u64));
+                }
+            }
+        }
+        Command::Lieux { command } => lieux(&annuaire, command).await?,
+    }
+    Ok(())
+}
+
+async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
+    match command {
+        LieuxCommand::Doublons {
+            format,
+            explain: Some(id),
+        } => {
+            let paires = annuaire.expliquer(&id).await?;
+            if format == "csv" {
+                println!("ref_a,ref_b,score,fusion,critere,points,raison");
+                for p in &paires {
+                    for c in &p.explication.criteres {
+                        println!(
+                            "{},{},{:.2},{},{},{:.2},\"{}\"",
+                            p.ref_a,
+                            p.ref_b,
+                            p.explication.score,
+                            if p.explication.decision { "oui" } else { "non" },
+                            c.nom,
+                            c.points,
+                            c.raison.replace('"', "\"\"")
+                        );
+                    }
+                }
+            } else {
+                if paires.is_empty() {
+                    println!("Aucune paire candidate autour de « {id} ».");
+                }
+                for p in &paires {
+                    println!(
+                        "{} ↔ {} : score {:.2} → {}",
+                        p.ref_a,
+                        p.ref_b,
+                        p.explication.score,
+                        if p.explication.decision { "même lieu" } else { "lieux distincts" }
+                    );
+                    for c in &p.explication.criteres {
+                        println!("    {:+.2}  {} : {} ({})", c.points, c.nom, c.raison, c.valeur);
+                    }
+                }
+            }
+        }
+        LieuxCommand::Doublons {
+            format,
+            explain: None,
+        } => {
+            let pb = spinner("Recherche des doublons");
+            let (lieux, resultat) = annuaire.doublons().await?;
+            pb.finish_and_clear();
+            if format == "csv" {
+                print!("{}", maillage_app::doublons::groupes_csv(&resultat, &lieux));
+            } else {
+                for f in resultat.fusionnes.iter().filter(|f| f.membres.len() > 1) {
+                    println!("{} « {} » : {}", f.id, f.lieu.nom, f.membres.join(", "));
+                }
+                eprintln!(
+                    "{} enregistrements, {} paires candidates, {} groupes de doublons, {} lieux publiés.",
+                    nombre(lieux.len() as u64),
+                    nombre(resultat.paires_candidates as u64),
+                    nombre(resultat.groupes.len() as u64),
+                    nombre(resultat.fusionnes.len() as u64)
+                );
+            }
+        }
+        LieuxCommand::Confirmer { ref_a, ref_b, par } => {
+            let b = annuaire
+                .decider(&ref_a, &ref_b, Decision::Confirmee, &par, None)
+                .await?;
+            println!(
+                "Fusion confirmée : {ref_a} et {ref_b}. Annuaire : {} lieux publiés.",
+                nombre(b.lieux_publies as u64)
+            );
+        }
+        LieuxCommand::Refuser { ref_a, ref_b, par } => {
+            let b = annuaire
+                .decider(&ref_a, &ref_b, Decision::Refusee, &par, None)
+                .await?;
+            println!(
+                "Fusion refusée : {ref_a} et {ref_b} ne seront plus fusionnés. Annuaire : {} lieux publiés.",
+                nombre(b.lieux_publies as u64)
+            );
+        }
+    }
+    Ok(())
+}

@@ -28,6 +28,21 @@ pub struct Remarque {
     pub message: String,
 }
 
+impl std::fmt::Display for Remarque {
+    /// `enregistrement 12 (id 45) — telephone — corrigé : …`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "enregistrement {}", self.enregistrement)?;
+        if let Some(id) = &self.id {
+            write!(f, " (id {id})")?;
+        }
+        let gravite = match self.gravite {
+            Gravite::Correction => "corrigé",
+            Gravite::Rejet => "rejeté",
+        };
+        write!(f, " — {} — {gravite} : {}", self.champ, self.message)
+    }
+}
+
 /// Counts and remarks of one import. `lus == acceptes + rejetes`;
 /// `acceptes_avec_corrections <= acceptes`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

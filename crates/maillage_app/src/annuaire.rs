@@ -1,0 +1,444 @@
+//! The directory of places: the use cases behind `maillage import | export | lieux` and the
+//! web pages. One place decides how an import is stored and when the directory is re-merged.
+
+use crate::doublons::{self, Decision, Explication, LieuFusionne, OptionsDoublons, ResultatDoublons};
+use crate::export::{self, FormatExport};
+use crate::import::{self, Format, OptionsImport, Rapport};
+use crate::lieux::LieuSource;
+use maillage_domain::Lieu;
+use maillage_store::{
+    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision, PairDecisionKind,
+    SourceRecord, StoreError,
+};
+use maillage_territoire::{Referentiel, Territoire};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Errors of the directory's use cases; `Display` is French, for people.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("base de données : {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Import(#[from] import::ImportError),
+    #[error("{0}")]
+    Export(#[from] export::ExportError),
+    #[error("{0}")]
+    Invalide(String),
+    #[error("introuvable : {0}")]
+    Introuvable(String),
+    #[error("donnée enregistrée illisible ({0}) : la base a-t-elle été modifiée à la main ?")]
+    Corrompu(String),
+}
+
+/// A file to import.
+pub struct DemandeImport {
+    /// The `--source` name: records are identified by source + their own id.
+    pub source: String,
+    /// `None` detects the format.
+    pub format: Option<Format>,
+    pub nom_fichier: String,
+    pub contenu: Vec<u8>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ResultatImport {
+    pub source: String,
+    pub format: Format,
+    pub rapport: Rapport,
+    pub bilan: ImportSummary,
+    pub fusion: BilanFusion,
+}
+
+/// The published directory after a re-merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BilanFusion {
+    pub enregistrements: usize,
+    pub lieux_publies: usize,
+    pub groupes_doublons: usize,
+}
+
+/// Source names and files of the places bundled in the binary (`data/lieux/`).
+pub const SOURCES_DEMO: [(&str, &str, &[u8]); 5] = [
+    (
+        "france-services",
+        "france-services_2022-12-01.csv",
+        include_bytes!("../../../data/lieux/france-services_2022-12-01.csv.gz"),
+    ),
+    (
+        "conseillers-numeriques",
+        "conseillers-numeriques_lieux_2022-07.json",
+        include_bytes!("../../../data/lieux/conseillers-numeriques_lieux_2022-07.json.gz"),
+    ),
+    (
+        "hinaura",
+        "hinaura_2021.json",
+        include_bytes!("../../../data/lieux/hinaura_2021.json.gz"),
+    ),
+    (
+        "hauts-de-france",
+        "hauts-de-france_2022-11.geojson",
+        include_bytes!("../../../data/lieux/hauts-de-france_2022-11.geojson.gz"),
+    ),
+    (
+        "nouvelle-caledonie",
+        "nouvelle-caledonie_2024-03.json",
+        include_bytes!("../../../data/lieux/nouvelle-caledonie_2024-03.json.gz"),
+    ),
+];
+
+/// The directory, on one store.
+#[derive(Clone)]
+pub struct Annuaire {
+    store: Arc<dyn LieuxStore>,
+    referentiel: &'static Referentiel,
+}
+
+/// Opens the store named by a database URL: `sqlite://PATH`, `sqlite::memory:` or
+/// `postgres://…`.
+pub async fn ouvrir_store(database_url: &str) -> Result<Arc<dyn LieuxStore>, AppError> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            maillage_store_sqlite::SqliteStore::connect(database_url).await?,
+        ))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
+    {
+        Ok(Arc::new(
+            maillage_store_postgres::PgStore::connect(database_url).await?,
+        ))
+    } else {
+        Err(AppError::Invalide(format!(
+            "adresse de base de données non reconnue : « {database_url} » (attendu sqlite://CHEMIN ou postgres://…)"
+        )))
+    }
+}
+
+/// Decompresses gzip data.
+pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn hash_json(json: &str) -> String {
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
+fn record_of(lieu_source: &LieuSource) -> Result<SourceRecord, AppError> {
+    let lieu = &lieu_source.lieu;
+    let data = serde_json::to_string(lieu).map_err(|e| AppError::Corrompu(e.to_string()))?;
+    Ok(SourceRecord {
+        source: lieu_source.source.clone(),
+        source_id: lieu.id.clone(),
+        content_hash: hash_json(&data),
+        data,
+        code_insee: lieu.code_insee.as_ref().map(|c| c.to_string()),
+        latitude: lieu.localisation.map(|l| l.latitude),
+        longitude: lieu.localisation.map(|l| l.longitude),
+        date_maj: Some(lieu.date_maj),
+    })
+}
+
+fn row_of(f: &LieuFusionne) -> Result<MergedLieuRow, AppError> {
+    let corrupt = |e: serde_json::Error| AppError::Corrompu(e.to_string());
+    Ok(MergedLieuRow {
+        id: f.id.clone(),
+        data: serde_json::to_string(&f.lieu).map_err(corrupt)?,
+        members: f.membres.clone(),
+        provenance: serde_json::to_string(&f.provenance).map_err(corrupt)?,
+        code_insee: f.lieu.code_insee.as_ref().map(|c| c.to_string()),
+        latitude: f.lieu.localisation.map(|l| l.latitude),
+        longitude: f.lieu.localisation.map(|l| l.longitude),
+    })
+}
+
+/// Reads a published place back from its stored row.
+pub fn fusionne_of(row: &MergedLieuRow) -> Result<LieuFusionne, AppError> {
+    let corrupt = |e: serde_json::Error| AppError::Corrompu(format!("lieu {} : {e}", row.id));
+    Ok(LieuFusionne {
+        id: row.id.clone(),
+        lieu: serde_json::from_str(&row.data).map_err(corrupt)?,
+        membres: row.members.clone(),
+        provenance: serde_json::from_str::<BTreeMap<String, String>>(&row.provenance)
+            .map_err(corrupt)?,
+    })
+}
+
+impl Annuaire {
+    pub fn new(store: Arc<dyn LieuxStore>) -> Self {
+        Self {
+            store,
+            referentiel: Referentiel::embedded(),
+        }
+    }
+
+    pub async fn ouvrir(database_url: &str) -> Result<Self, AppError> {
+        Ok(Self::new(ouvrir_store(database_url).await?))
+    }
+
+    pub fn store(&self) -> &Arc<dyn LieuxStore> {
+        &self.store
+    }
+
+    pub fn referentiel(&self) -> &'static Referentiel {
+        self.referentiel
+    }
+
+    /// Reads a file and stores it in one transaction (new, changed and retired records of
+    /// that source), then re-merges the directory. A file that cannot be read writes nothing.
+    pub async fn importer(&self, demande: DemandeImport) -> Result<ResultatImport, AppError> {
+        let source = demande.source.trim().to_string();
+        if source.is_empty() || source.contains('#') {
+            return Err(AppError::Invalide(format!(
+                "nom de source invalide : « {source} » (non vide, sans #)"
+            )));
+        }
+        let format = match demande.format {
+            Some(f) => f,
+            None => import::detecter(&demande.contenu)?,
+        };
+        let options = OptionsImport {
+            date_maj_par_defaut: import::date_dans_nom(&demande.nom_fichier),
+        };
+        let lecture = import::lire(&source, format, &demande.contenu, &options, self.referentiel)?;
+        let records = lecture
+            .lieux
+            .iter()
+            .map(record_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let rapport = lecture.rapport;
+        let report = NewImportReport {
+            source: source.clone(),
+            format: format.to_string(),
+            file_name: demande.nom_fichier.clone(),
+            rows_read: rapport.lus as i64,
+            accepted: rapport.acceptes as i64,
+            corrected: rapport.acceptes_avec_corrections as i64,
+            rejected: rapport.rejetes as i64,
+            details_json: serde_json::to_string(&rapport)
+                .map_err(|e| AppError::Corrompu(e.to_string()))?,
+        };
+        let bilan = self.store.apply_import(records, report).await?;
+        let fusion = self.refusionner().await?;
+        Ok(ResultatImport {
+            source,
+            format,
+            rapport,
+            bilan,
+            fusion,
+        })
+    }
+
+    /// Every active source record, as places.
+    pub async fn lieux_sources(&self) -> Result<Vec<LieuSource>, AppError> {
+        self.store
+            .source_records(true)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let lieu: Lieu = serde_json::from_str(&r.record.data).map_err(|e| {
+                    AppError::Corrompu(format!("{}#{} : {e}", r.record.source, r.record.source_id))
+                })?;
+                Ok(LieuSource {
+                    source: r.record.source,
+                    lieu,
+                })
+            })
+            .collect()
+    }
+
+    async fn decisions(&self) -> Result<Vec<(String, String, Decision)>, AppError> {
+        Ok(self
+            .store
+            .pair_decisions()
+            .await?
+            .into_iter()
+            .map(|d| {
+                let k = match d.decision {
+                    PairDecisionKind::Confirmed => Decision::Confirmee,
+                    PairDecisionKind::Refused => Decision::Refusee,
+                };
+                (d.ref_a, d.ref_b, k)
+            })
+            .collect())
+    }
+
+    /// Finds duplicates among the active source records (with the coordinators' decisions).
+    pub async fn doublons(&self) -> Result<(Vec<LieuSource>, ResultatDoublons), AppError> {
+        let lieux = self.lieux_sources().await?;
+        let decisions = self.decisions().await?;
+        let resultat = doublons::dedupliquer(&lieux, &decisions, &OptionsDoublons::default());
+        Ok((lieux, resultat))
+    }
+
+    /// Recomputes the published directory from the sources and the decisions.
+    pub async fn refusionner(&self) -> Result<BilanFusion, AppError> {
+        let (lieux, resultat) = self.doublons().await?;
+        let rows = resultat
+            .fusionnes
+            .iter()
+            .map(row_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let bilan = BilanFusion {
+            enregistrements: lieux.len(),
+            lieux_publies: rows.len(),
+            groupes_doublons: resultat.groupes.len(),
+        };
+        self.store.replace_merged_lieux(rows).await?;
+        Ok(bilan)
+    }
+
+    /// The published places, optionally restricted to a territory.
+    pub async fn lieux_publies(
+        &self,
+        territoire: Option<&Territoire>,
+    ) -> Result<Vec<LieuFusionne>, AppError> {
+        let mut out = Vec::new();
+        for row in self.store.merged_lieux().await? {
+            let f = fusionne_of(&row)?;
+            let garde = match territoire {
+                None => true,
+                Some(t) => f
+                    .lieu
+                    .code_insee
+                    .as_ref()
+                    .is_some_and(|c| t.contient(c.as_str())),
+            };
+            if garde {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One published place, by its id or by the `SOURCE#ID` of one of its records.
+    pub async fn lieu_publie(&self, id: &str) -> Result<Option<LieuFusionne>, AppError> {
+        let row = match self.store.merged_lieu(id).await? {
+            Some(r) => Some(r),
+            None if id.contains('#') => self.store.merged_lieu_by_member(id).await?,
+            None => None,
+        };
+        row.as_ref().map(fusionne_of).transpose()
+    }
+
+    /// Exports the published directory (optionally a territory) in a standard format.
+    pub async fn exporter(
+        &self,
+        format: FormatExport,
+        territoire: Option<&Territoire>,
+    ) -> Result<(Vec<u8>, usize), AppError> {
+        let lieux = self.lieux_publies(territoire).await?;
+        let bytes = export::exporter(format, lieux.iter().map(|f| &f.lieu))?;
+        Ok((bytes, lieux.len()))
+    }
+
+    /// Explains the duplicate decisions around a place: its id (published or `SOURCE#ID`),
+    /// every scored candidate pair touching one of its records.
+    pub async fn expliquer(&self, id: &str) -> Result<Vec<PaireExpliquee>, AppError> {
+        let (lieux, _) = self.doublons().await?;
+        let membres: Vec<String> = match self.lieu_publie(id).await? {
+            Some(f) => f.membres,
+            None => return Err(AppError::Introuvable(format!("aucun lieu « {id} »"))),
+        };
+        let index: BTreeMap<String, usize> = lieux
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.reference(), i))
+            .collect();
+        let mut out = Vec::new();
+        for (a, b) in doublons::candidats(&lieux, &OptionsDoublons::default()) {
+            let (ra, rb) = (lieux[a].reference(), lieux[b].reference());
+            if membres.contains(&ra) || membres.contains(&rb) {
+                out.push(PaireExpliquee {
+                    explication: doublons::expliquer(&lieux[a], &lieux[b]),
+                    ref_a: ra,
+                    ref_b: rb,
+                });
+            }
+        }
+        // Members merged by a coordinator's decision may not be candidates: explain them too.
+        for (i, ra) in membres.iter().enumerate() {
+            for rb in &membres[i + 1..] {
+                let deja = out
+                    .iter()
+                    .any(|p| (&p.ref_a == ra && &p.ref_b == rb) || (&p.ref_a == rb && &p.ref_b == ra));
+                if let (false, Some(&a), Some(&b)) = (deja, index.get(ra), index.get(rb)) {
+                    out.push(PaireExpliquee {
+                        explication: doublons::expliquer(&lieux[a], &lieux[b]),
+                        ref_a: ra.clone(),
+                        ref_b: rb.clone(),
+                    });
+                }
+            }
+        }
+        out.sort_by(|x, y| y.explication.score.total_cmp(&x.explication.score));
+        Ok(out)
+    }
+
+    /// Records a coordinator's decision on a pair of records, then re-merges.
+    pub async fn decider(
+        &self,
+        ref_a: &str,
+        ref_b: &str,
+        decision: Decision,
+        par: &str,
+        note: Option<String>,
+    ) -> Result<BilanFusion, AppError> {
+        if ref_a == ref_b {
+            return Err(AppError::Invalide(
+                "une décision porte sur deux enregistrements différents".into(),
+            ));
+        }
+        for r in [ref_a, ref_b] {
+            let (source, id) = r.split_once('#').ok_or_else(|| {
+                AppError::Invalide(format!("référence invalide : « {r} » (attendu SOURCE#ID)"))
+            })?;
+            if self.store.source_record(source, id).await?.is_none() {
+                return Err(AppError::Introuvable(format!("aucun enregistrement « {r} »")));
+            }
+        }
+        self.store
+            .set_pair_decision(PairDecision {
+                ref_a: ref_a.to_string(),
+                ref_b: ref_b.to_string(),
+                decision: match decision {
+                    Decision::Confirmee => PairDecisionKind::Confirmed,
+                    Decision::Refusee => PairDecisionKind::Refused,
+                },
+                decided_by: par.to_string(),
+                decided_at: chrono::Utc::now(),
+                note,
+            })
+            .await?;
+        self.refusionner().await
+    }
+
+    /// Imports the places bundled in the binary (the five real sources).
+    pub async fn charger_demo(&self) -> Result<Vec<ResultatImport>, AppError> {
+        let mut out = Vec::new();
+        for (source, fichier, gz) in SOURCES_DEMO {
+            let contenu = gunzip(gz).map_err(|e| AppError::Corrompu(e.to_string()))?;
+            out.push(
+                self.importer(DemandeImport {
+                    source: source.to_string(),
+                    format: None,
+                    nom_fichier: fichier.to_string(),
+                    contenu,
+                })
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A scored pair, for `maillage lieux doublons --explain`.
+#[derive(Debug, Clone)]
+pub struct PaireExpliquee {
+    pub ref_a: String,
+    pub ref_b: String,
+    pub explication: Explication,
+}
