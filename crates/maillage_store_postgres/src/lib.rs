@@ -8,6 +8,9 @@
 //! Bulk writes bind whole columns as arrays and expand them with `UNNEST`, in chunks of
 //! [`CHUNK`] rows.
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;
