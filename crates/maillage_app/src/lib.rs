@@ -10,3 +10,4 @@ pub mod import;
 pub mod lieux;
 pub mod synthetique;
 pub mod export;
+pub mod recherche;

@@ -1,0 +1,2 @@
+//! Search engine benchmarks (placeholder, filled in below).
+fn main() {}

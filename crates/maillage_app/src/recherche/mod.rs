@@ -1,0 +1,1 @@
+//! In-memory search engine over the published places.

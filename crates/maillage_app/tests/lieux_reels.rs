@@ -1,0 +1,141 @@
+//! Duplicates on the real shared sources: merge quality measured against the hand-labelled
+//! pairs of `tests/data/paires_doublons.csv`, and the cases the issue names.
+
+use maillage_app::doublons::{self, OptionsDoublons, ResultatDoublons};
+use maillage_app::import::{self, OptionsImport};
+use maillage_app::lieux::LieuSource;
+use maillage_territoire::Referentiel;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The five shared files and the source names they are imported under.
+pub const SOURCES: [(&str, &str); 5] = [
+    ("france-services", "france-services_2022-12-01.csv"),
+    ("conseillers-numeriques", "conseillers-numeriques_lieux_2022-07.json"),
+    ("hinaura", "hinaura_2021.json"),
+    ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
+    ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
+];
+
+fn racine() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn corpus() -> &'static (Vec<LieuSource>, ResultatDoublons) {
+    static C: OnceLock<(Vec<LieuSource>, ResultatDoublons)> = OnceLock::new();
+    C.get_or_init(|| {
+        let mut lieux = Vec::new();
+        for (source, fichier) in SOURCES {
+            let path = racine().join("../shared/data/lieux").join(fichier);
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let format = import::detecter(&bytes).expect("format");
+            let options = OptionsImport {
+                date_maj_par_defaut: import::date_dans_nom(fichier),
+            };
+            let lecture = import::lire(source, format, &bytes, &options, Referentiel::embedded())
+                .expect("readable");
+            lieux.extend(lecture.lieux);
+        }
+        let resultat = doublons::dedupliquer(&lieux, &[], &OptionsDoublons::default());
+        (lieux, resultat)
+    })
+}
+
+fn paires_etiquetees() -> Vec<(String, String, bool, String)> {
+    let path = racine().join("tests/data/paires_doublons.csv");
+    let mut r = csv::Reader::from_path(&path).expect("labelled pairs");
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("csv row");
+            (rec[0].to_string(), rec[1].to_string(), &rec[2] == "oui", rec[3].to_string())
+        })
+        .collect()
+}
+
+fn meme_groupe(a: &str, b: &str) -> bool {
+    let (_, resultat) = corpus();
+    resultat
+        .fusionnes
+        .iter()
+        .any(|f| f.membres.iter().any(|m| m == a) && f.membres.iter().any(|m| m == b))
+}
+
+#[test]
+fn merge_precision_and_recall_on_labelled_pairs() {
+    let (lieux, resultat) = corpus();
+    let paires = paires_etiquetees();
+    assert!(paires.len() >= 200, "at least 200 labelled pairs");
+    let triples: Vec<(String, String, bool)> =
+        paires.iter().map(|(a, b, s, _)| (a.clone(), b.clone(), *s)).collect();
+    let e = doublons::evaluer(&triples, resultat, lieux);
+    for err in &e.erreurs {
+        let raison = paires
+            .iter()
+            .find(|p| p.0 == err.ref_a && p.1 == err.ref_b)
+            .map(|p| p.3.as_str())
+            .unwrap_or("");
+        eprintln!(
+            "{} {} ↔ {} — {raison}",
+            if err.attendu { "FN" } else { "FP" },
+            err.ref_a,
+            err.ref_b
+        );
+    }
+    eprintln!(
+        "pairs {} (unknown refs {}), tp {} fp {} fn {} tn {}, precision {:.3}, recall {:.3}",
+        paires.len(),
+        e.inconnues.len(),
+        e.tp,
+        e.fp,
+        e.fn_,
+        e.tn,
+        e.precision,
+        e.recall
+    );
+    assert!(e.inconnues.is_empty(), "labelled refs missing from the import: {:?}", e.inconnues);
+    assert!(e.precision >= 0.97, "precision {:.3} < 0.97", e.precision);
+    assert!(e.recall >= 0.85, "recall {:.3} < 0.85", e.recall);
+}
+
+#[test]
+fn france_services_hosting_conseillers_numeriques_come_out_as_one_place() {
+    // Real rows: the same France Services in the ANCT list and in the conseillers numériques'
+    // places (different name forms, phone formats).
+    for (fs, cnfs) in [
+        ("france-services#1857", "conseillers-numeriques#62b2cffedd51e705b1807c88"), // Crécy-la-Chapelle
+        ("france-services#136", "conseillers-numeriques#62ab3b858255a806e299cc6e"),  // Loudéac
+        ("france-services#2316", "conseillers-numeriques#62ab3c2d8255a806e299cc8d"), // Chagny
+    ] {
+        assert!(meme_groupe(fs, cnfs), "{fs} and {cnfs} should be one place");
+    }
+}
+
+#[test]
+fn two_places_in_one_building_with_different_services_stay_apart() {
+    // Laventie, 4 rue du 11 Novembre: the France Services and the médiathèque.
+    assert!(!meme_groupe(
+        "hauts-de-france#2233-mediation-numerique-france-services",
+        "hauts-de-france#6299c7a94bdc5506ec39d938-mediation-numerique-conseiller-numerique"
+    ));
+    // The same France Services published twice in the Hauts-de-France file is merged.
+    assert!(meme_groupe(
+        "hauts-de-france#2253-mediation-numerique-assembleurs",
+        "hauts-de-france#627a3115ad1bdb06edc48a82-mediation-numerique-conseiller-numerique"
+    ));
+}
+
+#[test]
+fn groups_csv_lists_every_member_of_every_merged_group() {
+    let (lieux, resultat) = corpus();
+    let csv = doublons::groupes_csv(resultat, lieux);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("group,ref"));
+    let rows: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(',')).collect();
+    let attendu: usize = resultat.groupes.iter().map(Vec::len).sum();
+    assert_eq!(rows.len(), attendu);
+    let refs: std::collections::HashSet<String> = lieux.iter().map(|l| l.reference()).collect();
+    for (_, r) in &rows {
+        assert!(refs.contains(*r), "unknown ref {r}");
+    }
+    assert!(resultat.groupes.len() > 500, "real sources overlap a lot");
+}
