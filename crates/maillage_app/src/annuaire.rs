@@ -1,7 +1,9 @@
 //! The directory of places: the use cases behind `maillage import | export | lieux` and the
 //! web pages. One place decides how an import is stored and when the directory is re-merged.
 
-use crate::doublons::{self, Decision, Explication, LieuFusionne, OptionsDoublons, ResultatDoublons};
+use crate::doublons::{
+    self, Decision, Explication, LieuFusionne, OptionsDoublons, ResultatDoublons,
+};
 use crate::export::{self, FormatExport};
 use crate::import::{self, Format, OptionsImport, Rapport};
 use crate::lieux::LieuSource;
@@ -103,8 +105,7 @@ pub async fn ouvrir_store(database_url: &str) -> Result<Arc<dyn LieuxStore>, App
         Ok(Arc::new(
             maillage_store_sqlite::SqliteStore::connect(database_url).await?,
         ))
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
-    {
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(Arc::new(
             maillage_store_postgres::PgStore::connect(database_url).await?,
         ))
@@ -190,6 +191,22 @@ impl Annuaire {
     /// Reads a file and stores it in one transaction (new, changed and retired records of
     /// that source), then re-merges the directory. A file that cannot be read writes nothing.
     pub async fn importer(&self, demande: DemandeImport) -> Result<ResultatImport, AppError> {
+        let (source, format, rapport, bilan) = self.stocker(demande).await?;
+        let fusion = self.refusionner().await?;
+        Ok(ResultatImport {
+            source,
+            format,
+            rapport,
+            bilan,
+            fusion,
+        })
+    }
+
+    /// Reads a file and stores its records in one transaction, without re-merging.
+    async fn stocker(
+        &self,
+        demande: DemandeImport,
+    ) -> Result<(String, Format, Rapport, ImportSummary), AppError> {
         let source = demande.source.trim().to_string();
         if source.is_empty() || source.contains('#') {
             return Err(AppError::Invalide(format!(
@@ -203,7 +220,13 @@ impl Annuaire {
         let options = OptionsImport {
             date_maj_par_defaut: import::date_dans_nom(&demande.nom_fichier),
         };
-        let lecture = import::lire(&source, format, &demande.contenu, &options, self.referentiel)?;
+        let lecture = import::lire(
+            &source,
+            format,
+            &demande.contenu,
+            &options,
+            self.referentiel,
+        )?;
         let records = lecture
             .lieux
             .iter()
@@ -222,14 +245,7 @@ impl Annuaire {
                 .map_err(|e| AppError::Corrompu(e.to_string()))?,
         };
         let bilan = self.store.apply_import(records, report).await?;
-        let fusion = self.refusionner().await?;
-        Ok(ResultatImport {
-            source,
-            format,
-            rapport,
-            bilan,
-            fusion,
-        })
+        Ok((source, format, rapport, bilan))
     }
 
     /// Every active source record, as places.
@@ -362,9 +378,9 @@ impl Annuaire {
         // Members merged by a coordinator's decision may not be candidates: explain them too.
         for (i, ra) in membres.iter().enumerate() {
             for rb in &membres[i + 1..] {
-                let deja = out
-                    .iter()
-                    .any(|p| (&p.ref_a == ra && &p.ref_b == rb) || (&p.ref_a == rb && &p.ref_b == ra));
+                let deja = out.iter().any(|p| {
+                    (&p.ref_a == ra && &p.ref_b == rb) || (&p.ref_a == rb && &p.ref_b == ra)
+                });
                 if let (false, Some(&a), Some(&b)) = (deja, index.get(ra), index.get(rb)) {
                     out.push(PaireExpliquee {
                         explication: doublons::expliquer(&lieux[a], &lieux[b]),
@@ -397,7 +413,9 @@ impl Annuaire {
                 AppError::Invalide(format!("référence invalide : « {r} » (attendu SOURCE#ID)"))
             })?;
             if self.store.source_record(source, id).await?.is_none() {
-                return Err(AppError::Introuvable(format!("aucun enregistrement « {r} »")));
+                return Err(AppError::Introuvable(format!(
+                    "aucun enregistrement « {r} »"
+                )));
             }
         }
         self.store
@@ -416,13 +434,13 @@ impl Annuaire {
         self.refusionner().await
     }
 
-    /// Imports the places bundled in the binary (the five real sources).
-    pub async fn charger_demo(&self) -> Result<Vec<ResultatImport>, AppError> {
-        let mut out = Vec::new();
+    /// Imports the places bundled in the binary (the five real sources), then merges once.
+    pub async fn charger_demo(&self) -> Result<(Vec<ResultatImport>, BilanFusion), AppError> {
+        let mut stockes = Vec::new();
         for (source, fichier, gz) in SOURCES_DEMO {
             let contenu = gunzip(gz).map_err(|e| AppError::Corrompu(e.to_string()))?;
-            out.push(
-                self.importer(DemandeImport {
+            stockes.push(
+                self.stocker(DemandeImport {
                     source: source.to_string(),
                     format: None,
                     nom_fichier: fichier.to_string(),
@@ -431,7 +449,18 @@ impl Annuaire {
                 .await?,
             );
         }
-        Ok(out)
+        let fusion = self.refusionner().await?;
+        let resultats = stockes
+            .into_iter()
+            .map(|(source, format, rapport, bilan)| ResultatImport {
+                source,
+                format,
+                rapport,
+                bilan,
+                fusion,
+            })
+            .collect();
+        Ok((resultats, fusion))
     }
 }
 

@@ -11,7 +11,18 @@ use maillage_territoire::Referentiel;
 
 const HEADER: &str = "id,pivot,nom,commune,code_postal,code_insee,adresse,complement_adresse,latitude,longitude,typologie,telephone,courriels,site_web,horaires,presentation_resume,presentation_detail,source,itinerance,structure_parente,date_maj,services,publics_specifiquement_adresses,prise_en_charge_specifique,frais_a_charge,dispositif_programmes_nationaux,formations_labels,autres_formations_labels,modalites_acces,modalites_accompagnement,fiche_acces_libre,prise_rdv";
 
-fn row(id: &str, nom: &str, adresse: &str, cp: &str, insee: &str, commune: &str, lat: f64, lon: f64, tel: &str, date: &str) -> String {
+fn row(
+    id: &str,
+    nom: &str,
+    adresse: &str,
+    cp: &str,
+    insee: &str,
+    commune: &str,
+    lat: f64,
+    lon: f64,
+    tel: &str,
+    date: &str,
+) -> String {
     format!(
         "{id},00000000000000,{nom},{commune},{cp},{insee},{adresse},,{lat},{lon},,{tel},,,Mo-Fr 09:00-12:00,,,,,,{date},Aide aux démarches administratives,,,Gratuit,,,,,,,"
     )
@@ -37,52 +48,168 @@ fn demande(source: &str, contenu: Vec<u8>) -> DemandeImport {
 }
 
 fn toulouse_a() -> String {
-    row("a", "Espace numérique du Capitole", "1 place du Capitole", "31000", "31555", "Toulouse", 43.6045, 1.4440, "0561000000", "2024-01-10")
+    row(
+        "a",
+        "Espace numérique du Capitole",
+        "1 place du Capitole",
+        "31000",
+        "31555",
+        "Toulouse",
+        43.6045,
+        1.4440,
+        "0561000000",
+        "2024-01-10",
+    )
 }
 fn toulouse_b() -> String {
-    row("b", "Médiathèque José Cabanis", "1 allée Jacques Chaban-Delmas", "31500", "31555", "Toulouse", 43.6112, 1.4554, "0562000000", "2024-01-10")
+    row(
+        "b",
+        "Médiathèque José Cabanis",
+        "1 allée Jacques Chaban-Delmas",
+        "31500",
+        "31555",
+        "Toulouse",
+        43.6112,
+        1.4554,
+        "0562000000",
+        "2024-01-10",
+    )
 }
 fn albi_c() -> String {
-    row("c", "Centre social de Cantepau", "10 rue de Cantepau", "81000", "81004", "Albi", 43.9310, 2.1620, "0563000000", "2024-01-10")
+    row(
+        "c",
+        "Centre social de Cantepau",
+        "10 rue de Cantepau",
+        "81000",
+        "81004",
+        "Albi",
+        43.9310,
+        2.1620,
+        "0563000000",
+        "2024-01-10",
+    )
 }
 /// The same place as `toulouse_a`, published by another source.
 fn toulouse_a_bis() -> String {
-    row("x1", "Espace Numerique du Capitole", "1 pl. du Capitole", "31000", "31555", "Toulouse", 43.60455, 1.44405, "05 61 00 00 00", "2024-03-01")
+    row(
+        "x1",
+        "Espace Numerique du Capitole",
+        "1 pl. du Capitole",
+        "31000",
+        "31555",
+        "Toulouse",
+        43.60455,
+        1.44405,
+        "05 61 00 00 00",
+        "2024-03-01",
+    )
 }
 
 async fn cycle(annuaire: Annuaire) {
     // First import: three places, three published places.
     let r = annuaire
-        .importer(demande("ville", csv(&[toulouse_a(), toulouse_b(), albi_c()])))
+        .importer(demande(
+            "ville",
+            csv(&[toulouse_a(), toulouse_b(), albi_c()]),
+        ))
         .await
         .expect("import");
-    assert_eq!((r.rapport.lus, r.rapport.acceptes, r.rapport.rejetes), (3, 3, 0));
-    assert_eq!((r.bilan.added, r.bilan.updated, r.bilan.unchanged, r.bilan.retired), (3, 0, 0, 0));
+    assert_eq!(
+        (r.rapport.lus, r.rapport.acceptes, r.rapport.rejetes),
+        (3, 3, 0)
+    );
+    assert_eq!(
+        (
+            r.bilan.added,
+            r.bilan.updated,
+            r.bilan.unchanged,
+            r.bilan.retired
+        ),
+        (3, 0, 0, 0)
+    );
     assert_eq!(r.fusion.lieux_publies, 3);
-    let ids_avant: Vec<String> = annuaire.lieux_publies(None).await.expect("lieux").into_iter().map(|f| f.id).collect();
+    let ids_avant: Vec<String> = annuaire
+        .lieux_publies(None)
+        .await
+        .expect("lieux")
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
 
     // Same file again: nothing changes, same published ids.
     let r = annuaire
-        .importer(demande("ville", csv(&[toulouse_a(), toulouse_b(), albi_c()])))
+        .importer(demande(
+            "ville",
+            csv(&[toulouse_a(), toulouse_b(), albi_c()]),
+        ))
         .await
         .expect("re-import");
-    assert_eq!((r.bilan.added, r.bilan.updated, r.bilan.unchanged, r.bilan.retired), (0, 0, 3, 0));
-    let ids_apres: Vec<String> = annuaire.lieux_publies(None).await.expect("lieux").into_iter().map(|f| f.id).collect();
+    assert_eq!(
+        (
+            r.bilan.added,
+            r.bilan.updated,
+            r.bilan.unchanged,
+            r.bilan.retired
+        ),
+        (0, 0, 3, 0)
+    );
+    let ids_apres: Vec<String> = annuaire
+        .lieux_publies(None)
+        .await
+        .expect("lieux")
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
     assert_eq!(ids_avant, ids_apres);
 
     // Updated file: b changed, c gone, d new.
     let b_modifie = toulouse_b().replace("0562000000", "0562999999");
-    let d = row("d", "France services de Muret", "2 place de la République", "31600", "31395", "Muret", 43.4612, 1.3270, "", "2024-02-01");
+    let d = row(
+        "d",
+        "France services de Muret",
+        "2 place de la République",
+        "31600",
+        "31395",
+        "Muret",
+        43.4612,
+        1.3270,
+        "",
+        "2024-02-01",
+    );
     let r = annuaire
         .importer(demande("ville", csv(&[toulouse_a(), b_modifie, d])))
         .await
         .expect("updated import");
-    assert_eq!((r.bilan.added, r.bilan.updated, r.bilan.unchanged, r.bilan.retired), (1, 1, 1, 1));
-    let noms: Vec<String> = annuaire.lieux_publies(None).await.expect("lieux").into_iter().map(|f| f.lieu.nom).collect();
-    assert!(!noms.iter().any(|n| n.contains("Cantepau")), "retired place still published: {noms:?}");
+    assert_eq!(
+        (
+            r.bilan.added,
+            r.bilan.updated,
+            r.bilan.unchanged,
+            r.bilan.retired
+        ),
+        (1, 1, 1, 1)
+    );
+    let noms: Vec<String> = annuaire
+        .lieux_publies(None)
+        .await
+        .expect("lieux")
+        .into_iter()
+        .map(|f| f.lieu.nom)
+        .collect();
+    assert!(
+        !noms.iter().any(|n| n.contains("Cantepau")),
+        "retired place still published: {noms:?}"
+    );
     assert!(noms.iter().any(|n| n.contains("Muret")));
-    let b = annuaire.lieu_publie("ville#b").await.expect("get").expect("b published");
-    assert_eq!(b.lieu.telephone.map(|t| t.to_string()).as_deref(), Some("+33562999999"));
+    let b = annuaire
+        .lieu_publie("ville#b")
+        .await
+        .expect("get")
+        .expect("b published");
+    assert_eq!(
+        b.lieu.telephone.map(|t| t.to_string()).as_deref(),
+        Some("+33562999999")
+    );
 
     // Another source publishes place a again: merged into one, most recent values win.
     let r = annuaire
@@ -91,8 +218,15 @@ async fn cycle(annuaire: Annuaire) {
         .expect("second source");
     assert_eq!(r.fusion.enregistrements, 4);
     assert_eq!(r.fusion.lieux_publies, 3, "a and x1 should be merged");
-    let a = annuaire.lieu_publie("ville#a").await.expect("get").expect("a");
-    assert_eq!(a.membres, vec!["asso#x1".to_string(), "ville#a".to_string()]);
+    let a = annuaire
+        .lieu_publie("ville#a")
+        .await
+        .expect("get")
+        .expect("a");
+    assert_eq!(
+        a.membres,
+        vec!["asso#x1".to_string(), "ville#a".to_string()]
+    );
     assert_eq!(a.lieu.date_maj.to_string(), "2024-03-01");
     assert_eq!(a.provenance_de("nom"), Some("asso#x1"));
 
@@ -123,21 +257,40 @@ async fn cycle(annuaire: Annuaire) {
         .await
         .expect_err("unknown ref");
     assert!(err.to_string().contains("aucun enregistrement"), "{err}");
-    assert_eq!(annuaire.store().pair_decisions().await.expect("decisions").len(), 2);
+    assert_eq!(
+        annuaire
+            .store()
+            .pair_decisions()
+            .await
+            .expect("decisions")
+            .len(),
+        2
+    );
 
     // Export by territory: Albi's place is retired, Haute-Garonne has the rest.
     let referentiel = Referentiel::embedded();
     let dep31 = referentiel.territoire("dep:31").expect("dep:31");
-    let (bytes, n) = annuaire.exporter(FormatExport::Csv, Some(&dep31)).await.expect("export");
+    let (bytes, n) = annuaire
+        .exporter(FormatExport::Csv, Some(&dep31))
+        .await
+        .expect("export");
     assert_eq!(n, 3);
     let text = String::from_utf8(bytes).expect("utf-8");
     assert_eq!(text.lines().count(), 4);
     let dep81 = referentiel.territoire("dep:81").expect("dep:81");
-    let (_, n) = annuaire.exporter(FormatExport::Json, Some(&dep81)).await.expect("export");
+    let (_, n) = annuaire
+        .exporter(FormatExport::Json, Some(&dep81))
+        .await
+        .expect("export");
     assert_eq!(n, 0);
 
     // A file that cannot be read writes nothing.
-    let avant = annuaire.store().source_records(false).await.expect("records").len();
+    let avant = annuaire
+        .store()
+        .source_records(false)
+        .await
+        .expect("records")
+        .len();
     let err = annuaire
         .importer(DemandeImport {
             source: "ville".into(),
@@ -148,8 +301,21 @@ async fn cycle(annuaire: Annuaire) {
         .await
         .expect_err("broken file");
     assert!(!err.to_string().is_empty());
-    assert_eq!(annuaire.store().source_records(false).await.expect("records").len(), avant);
-    let actifs = annuaire.store().source_records(true).await.expect("records").len();
+    assert_eq!(
+        annuaire
+            .store()
+            .source_records(false)
+            .await
+            .expect("records")
+            .len(),
+        avant
+    );
+    let actifs = annuaire
+        .store()
+        .source_records(true)
+        .await
+        .expect("records")
+        .len();
     assert_eq!(actifs, 4, "a broken file must not retire anything");
 }
 

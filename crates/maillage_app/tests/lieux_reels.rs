@@ -11,7 +11,10 @@ use std::sync::OnceLock;
 /// The five shared files and the source names they are imported under.
 pub const SOURCES: [(&str, &str); 5] = [
     ("france-services", "france-services_2022-12-01.csv"),
-    ("conseillers-numeriques", "conseillers-numeriques_lieux_2022-07.json"),
+    (
+        "conseillers-numeriques",
+        "conseillers-numeriques_lieux_2022-07.json",
+    ),
     ("hinaura", "hinaura_2021.json"),
     ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
     ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
@@ -47,7 +50,12 @@ fn paires_etiquetees() -> Vec<(String, String, bool, String)> {
     r.records()
         .map(|rec| {
             let rec = rec.expect("csv row");
-            (rec[0].to_string(), rec[1].to_string(), &rec[2] == "oui", rec[3].to_string())
+            (
+                rec[0].to_string(),
+                rec[1].to_string(),
+                &rec[2] == "oui",
+                rec[3].to_string(),
+            )
         })
         .collect()
 }
@@ -65,8 +73,10 @@ fn merge_precision_and_recall_on_labelled_pairs() {
     let (lieux, resultat) = corpus();
     let paires = paires_etiquetees();
     assert!(paires.len() >= 200, "at least 200 labelled pairs");
-    let triples: Vec<(String, String, bool)> =
-        paires.iter().map(|(a, b, s, _)| (a.clone(), b.clone(), *s)).collect();
+    let triples: Vec<(String, String, bool)> = paires
+        .iter()
+        .map(|(a, b, s, _)| (a.clone(), b.clone(), *s))
+        .collect();
     let e = doublons::evaluer(&triples, resultat, lieux);
     for err in &e.erreurs {
         let raison = paires
@@ -92,7 +102,11 @@ fn merge_precision_and_recall_on_labelled_pairs() {
         e.precision,
         e.recall
     );
-    assert!(e.inconnues.is_empty(), "labelled refs missing from the import: {:?}", e.inconnues);
+    assert!(
+        e.inconnues.is_empty(),
+        "labelled refs missing from the import: {:?}",
+        e.inconnues
+    );
     assert!(e.precision >= 0.97, "precision {:.3} < 0.97", e.precision);
     assert!(e.recall >= 0.85, "recall {:.3} < 0.85", e.recall);
 }
@@ -102,9 +116,18 @@ fn france_services_hosting_conseillers_numeriques_come_out_as_one_place() {
     // Real rows: the same France Services in the ANCT list and in the conseillers numériques'
     // places (different name forms, phone formats).
     for (fs, cnfs) in [
-        ("france-services#1857", "conseillers-numeriques#62b2cffedd51e705b1807c88"), // Crécy-la-Chapelle
-        ("france-services#136", "conseillers-numeriques#62ab3b858255a806e299cc6e"),  // Loudéac
-        ("france-services#2316", "conseillers-numeriques#62ab3c2d8255a806e299cc8d"), // Chagny
+        (
+            "france-services#1857",
+            "conseillers-numeriques#62b2cffedd51e705b1807c88",
+        ), // Crécy-la-Chapelle
+        (
+            "france-services#136",
+            "conseillers-numeriques#62ab3b858255a806e299cc6e",
+        ), // Loudéac
+        (
+            "france-services#2316",
+            "conseillers-numeriques#62ab3c2d8255a806e299cc8d",
+        ), // Chagny
     ] {
         assert!(meme_groupe(fs, cnfs), "{fs} and {cnfs} should be one place");
     }

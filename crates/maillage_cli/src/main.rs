@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "maillage", version, about = "Maillage : la plateforme territoriale de l'inclusion numérique")]
+#[command(
+    name = "maillage",
+    version,
+    about = "Maillage : la plateforme territoriale de l'inclusion numérique"
+)]
 struct Cli {
     /// Base de données : sqlite://CHEMIN (par défaut dans le répertoire de données) ou postgres://…
     #[arg(long, global = true, env = "MAILLAGE_DATABASE_URL")]
@@ -177,18 +181,18 @@ async fn run(cli: Cli) -> Result<()> {
             if demo || vide {
                 let pb = spinner("Chargement des lieux de démonstration (5 sources réelles)");
                 let start = Instant::now();
-                let resultats = annuaire.charger_demo().await?;
+                let (resultats, fusion) = annuaire.charger_demo().await?;
                 pb.finish_and_clear();
                 for r in &resultats {
                     afficher_import(r);
                 }
-                if let Some(last) = resultats.last() {
+                {
                     println!(
                         "Démonstration chargée en {:.1} s : {} lieux publiés ({} enregistrements, {} groupes de doublons).",
                         start.elapsed().as_secs_f64(),
-                        nombre(last.fusion.lieux_publies as u64),
-                        nombre(last.fusion.enregistrements as u64),
-                        nombre(last.fusion.groupes_doublons as u64)
+                        nombre(fusion.lieux_publies as u64),
+                        nombre(fusion.enregistrements as u64),
+                        nombre(fusion.groupes_doublons as u64)
                     );
                 }
             }
@@ -205,8 +209,8 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 Some(format.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
             };
-            let contenu = std::fs::read(&file)
-                .with_context(|| format!("lecture de {}", file.display()))?;
+            let contenu =
+                std::fs::read(&file).with_context(|| format!("lecture de {}", file.display()))?;
             let nom_fichier = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -310,10 +314,17 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
                         p.ref_a,
                         p.ref_b,
                         p.explication.score,
-                        if p.explication.decision { "même lieu" } else { "lieux distincts" }
+                        if p.explication.decision {
+                            "même lieu"
+                        } else {
+                            "lieux distincts"
+                        }
                     );
                     for c in &p.explication.criteres {
-                        println!("    {:+.2}  {} : {} ({})", c.points, c.nom, c.raison, c.valeur);
+                        println!(
+                            "    {:+.2}  {} : {} ({})",
+                            c.points, c.nom, c.raison, c.valeur
+                        );
                     }
                 }
             }

@@ -284,22 +284,41 @@ struct LieuPage {
 }
 
 fn champs_lisibles(l: &Lieu) -> Vec<(&'static str, String)> {
-    let mut c = vec![
-        ("Adresse", format!("{}, {} {}", l.adresse, l.code_postal, l.commune)),
-    ];
+    let mut c = vec![(
+        "Adresse",
+        format!("{}, {} {}", l.adresse, l.code_postal, l.commune),
+    )];
     let mut push = |k: &'static str, v: String| {
         if !v.is_empty() {
             c.push((k, v));
         }
     };
-    push("Complément d'adresse", l.complement_adresse.clone().unwrap_or_default());
-    push("Téléphone", l.telephone.as_ref().map(|t| t.lisible()).unwrap_or_default());
+    push(
+        "Complément d'adresse",
+        l.complement_adresse.clone().unwrap_or_default(),
+    );
+    push(
+        "Téléphone",
+        l.telephone
+            .as_ref()
+            .map(|t| t.lisible())
+            .unwrap_or_default(),
+    );
     push("Courriel", l.courriels.join(", "));
     push("Site web", l.site_web.join(", "));
-    push("Horaires", l.horaires.as_ref().map(|h| h.brut.clone()).unwrap_or_default());
+    push(
+        "Horaires",
+        l.horaires
+            .as_ref()
+            .map(|h| h.brut.clone())
+            .unwrap_or_default(),
+    );
     push("Services", labels(&l.services));
     push("Publics", labels(&l.publics_specifiquement_adresses));
-    push("Prise en charge spécifique", labels(&l.prise_en_charge_specifique));
+    push(
+        "Prise en charge spécifique",
+        labels(&l.prise_en_charge_specifique),
+    );
     push("Frais", labels(&l.frais_a_charge));
     push("Accès", labels(&l.modalites_acces));
     push("Accompagnement", labels(&l.modalites_accompagnement));
@@ -308,7 +327,10 @@ fn champs_lisibles(l: &Lieu) -> Vec<(&'static str, String)> {
     push("Autres labels", l.autres_formations_labels.join(", "));
     push("Typologie", labels(&l.typologie));
     push("Itinérance", labels(&l.itinerance));
-    push("Présentation", l.presentation_resume.clone().unwrap_or_default());
+    push(
+        "Présentation",
+        l.presentation_resume.clone().unwrap_or_default(),
+    );
     push("Détail", l.presentation_detail.clone().unwrap_or_default());
     push("Mis à jour le", l.date_maj.format("%d/%m/%Y").to_string());
     c
@@ -319,10 +341,9 @@ async fn fiche_lieu(
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let lieux = state.lieux();
-    let f = lieux
-        .iter()
-        .find(|f| f.id == id)
-        .ok_or_else(|| PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} ».")))?;
+    let f = lieux.iter().find(|f| f.id == id).ok_or_else(|| {
+        PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
+    })?;
     rendre(&LieuPage {
         site: state.site.clone(),
         nom: f.lieu.nom.clone(),
