@@ -27,6 +27,9 @@
 //! assert!(territoire.contient("31555"));
 //! ```
 
+pub mod couverture;
+pub mod indice;
+pub mod tournee;
 mod load;
 mod normalize;
 mod resolve;
