@@ -183,7 +183,8 @@ pub(crate) fn noter<J: Journal>(
                 if par_le_nom {
                     "un service itinérant (bus) et un lieu fixe sont deux guichets distincts".into()
                 } else {
-                    "l'une des fiches seulement se déclare itinérante (sans le dire dans son nom)".into()
+                    "l'une des fiches seulement se déclare itinérante (sans le dire dans son nom)"
+                        .into()
                 }
             },
         );
