@@ -364,32 +364,36 @@ impl Annuaire {
             .enumerate()
             .map(|(i, l)| (l.reference(), i))
             .collect();
-        let mut out = Vec::new();
-        for (a, b) in doublons::candidats(&lieux, &OptionsDoublons::default()) {
-            let (ra, rb) = (lieux[a].reference(), lieux[b].reference());
-            if membres.contains(&ra) || membres.contains(&rb) {
-                out.push(PaireExpliquee {
-                    explication: doublons::expliquer(&lieux[a], &lieux[b]),
-                    ref_a: ra,
-                    ref_b: rb,
-                });
-            }
-        }
+        // The corpus knows how many records share each phone, e-mail or SIRET: its scores are
+        // exactly those the merge used.
+        let options = OptionsDoublons::default();
+        let corpus = doublons::Corpus::preparer(&lieux, &options);
+        let mut paires: Vec<(usize, usize)> = doublons::candidats(&lieux, &options)
+            .into_iter()
+            .filter(|&(a, b)| {
+                membres.contains(&lieux[a].reference()) || membres.contains(&lieux[b].reference())
+            })
+            .collect();
         // Members merged by a coordinator's decision may not be candidates: explain them too.
         for (i, ra) in membres.iter().enumerate() {
             for rb in &membres[i + 1..] {
-                let deja = out.iter().any(|p| {
-                    (&p.ref_a == ra && &p.ref_b == rb) || (&p.ref_a == rb && &p.ref_b == ra)
-                });
-                if let (false, Some(&a), Some(&b)) = (deja, index.get(ra), index.get(rb)) {
-                    out.push(PaireExpliquee {
-                        explication: doublons::expliquer(&lieux[a], &lieux[b]),
-                        ref_a: ra.clone(),
-                        ref_b: rb.clone(),
-                    });
+                if let (Some(&a), Some(&b)) = (index.get(ra), index.get(rb)) {
+                    if !paires.contains(&(a, b)) && !paires.contains(&(b, a)) {
+                        paires.push((a, b));
+                    }
                 }
             }
         }
+        let mut out: Vec<PaireExpliquee> = paires
+            .into_iter()
+            .filter_map(|(a, b)| {
+                Some(PaireExpliquee {
+                    explication: corpus.expliquer(a, b)?,
+                    ref_a: lieux[a].reference(),
+                    ref_b: lieux[b].reference(),
+                })
+            })
+            .collect();
         out.sort_by(|x, y| y.explication.score.total_cmp(&x.explication.score));
         Ok(out)
     }

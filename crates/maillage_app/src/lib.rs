@@ -11,3 +11,4 @@ pub mod lieux;
 pub mod synthetique;
 pub mod export;
 pub mod recherche;
+pub mod territoire;

@@ -3,7 +3,6 @@
 //! Generated from `standards/lieux-mediation-numerique/enumerations.json`; the
 //! string of each variant is the exact value of the schema.
 
-
 vocabulary! {
     /// Values of the `services` field.
     Service, "services" {

@@ -41,7 +41,10 @@ mod tests {
         assert_eq!(ok.as_ref().map(|h| h.valide), Some(true));
         let bad = Horaires::new("le lundi matin sur rendez-vous");
         assert_eq!(bad.as_ref().map(|h| h.valide), Some(false));
-        assert_eq!(bad.map(|h| h.brut).as_deref(), Some("le lundi matin sur rendez-vous"));
+        assert_eq!(
+            bad.map(|h| h.brut).as_deref(),
+            Some("le lundi matin sur rendez-vous")
+        );
         assert_eq!(Horaires::new("   "), None);
     }
 }

@@ -122,7 +122,10 @@ impl Siret {
             return Err(IdentifiantError::SiretFormat(s.to_string()));
         }
         let valid = if t.starts_with(SIREN_LA_POSTE) && t != "35600000000048" {
-            t.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
+            t.bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_valid(&t)
         };
@@ -247,14 +250,26 @@ mod tests {
         for bad in ["2C004", "20004", "3155", "315555", "ABCDE", ""] {
             assert!(CodeInsee::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(CodeInsee::parse("2a004").map(|c| c.to_string()), Ok("2A004".into()));
-        assert_eq!(CodeInsee::parse("97411").map(|c| c.departement().to_string()), Ok("974".into()));
+        assert_eq!(
+            CodeInsee::parse("2a004").map(|c| c.to_string()),
+            Ok("2A004".into())
+        );
+        assert_eq!(
+            CodeInsee::parse("97411").map(|c| c.departement().to_string()),
+            Ok("974".into())
+        );
     }
 
     #[test]
     fn code_postal_repairs_a_lost_leading_zero() {
-        assert_eq!(CodePostal::parse("1400").map(|c| c.to_string()), Ok("01400".into()));
-        assert_eq!(CodePostal::parse(" 31 000").map(|c| c.to_string()), Ok("31000".into()));
+        assert_eq!(
+            CodePostal::parse("1400").map(|c| c.to_string()),
+            Ok("01400".into())
+        );
+        assert_eq!(
+            CodePostal::parse(" 31 000").map(|c| c.to_string()),
+            Ok("31000".into())
+        );
         assert!(CodePostal::parse("310000").is_err());
         assert!(CodePostal::parse("3100A").is_err());
     }
@@ -268,7 +283,10 @@ mod tests {
             Siret::parse("43493312300028"),
             Err(IdentifiantError::SiretCle("43493312300028".into()))
         );
-        assert!(matches!(Siret::parse("4349331230002"), Err(IdentifiantError::SiretFormat(_))));
+        assert!(matches!(
+            Siret::parse("4349331230002"),
+            Err(IdentifiantError::SiretFormat(_))
+        ));
         // La Poste: sum of digits multiple of 5.
         assert!(Siret::parse("35600000000048").is_ok());
         assert!(Siret::parse("35600000049837").is_ok());
@@ -279,7 +297,10 @@ mod tests {
         assert_eq!(Pivot::parse("00000000000000"), Ok(Pivot::Absent));
         assert_eq!(Pivot::parse(""), Ok(Pivot::Absent));
         assert!(matches!(Pivot::parse("W751234567"), Ok(Pivot::Rna(_))));
-        assert!(matches!(Pivot::parse("43493312300029"), Ok(Pivot::Siret(_))));
+        assert!(matches!(
+            Pivot::parse("43493312300029"),
+            Ok(Pivot::Siret(_))
+        ));
         assert!(Pivot::parse("43493312300028").is_err());
         assert!(Pivot::parse("12-34").is_err());
         assert_eq!(Pivot::Absent.as_str(), PIVOT_PLACEHOLDER);

@@ -113,7 +113,11 @@ pub struct Lieu {
 }
 
 fn join<V: Vocabulary>(values: &[V]) -> String {
-    values.iter().map(|v| v.label()).collect::<Vec<_>>().join(SEPARATEUR)
+    values
+        .iter()
+        .map(|v| v.label())
+        .collect::<Vec<_>>()
+        .join(SEPARATEUR)
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -131,7 +135,10 @@ impl Lieu {
     /// The values of the 32 schema fields, in [`CHAMPS`] order, as written in the CSV.
     pub fn valeurs_schema(&self) -> [String; 32] {
         let (lat, lon) = match &self.localisation {
-            Some(l) => (format_coordonnee(l.latitude), format_coordonnee(l.longitude)),
+            Some(l) => (
+                format_coordonnee(l.latitude),
+                format_coordonnee(l.longitude),
+            ),
             None => (String::new(), String::new()),
         };
         [
@@ -140,16 +147,25 @@ impl Lieu {
             self.nom.clone(),
             self.commune.clone(),
             self.code_postal.to_string(),
-            self.code_insee.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+            self.code_insee
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
             self.adresse.clone(),
             opt(&self.complement_adresse),
             lat,
             lon,
             join(&self.typologie),
-            self.telephone.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            self.telephone
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
             self.courriels.join(SEPARATEUR),
             self.site_web.join(SEPARATEUR),
-            self.horaires.as_ref().map(|h| h.brut.clone()).unwrap_or_default(),
+            self.horaires
+                .as_ref()
+                .map(|h| h.brut.clone())
+                .unwrap_or_default(),
             opt(&self.presentation_resume),
             opt(&self.presentation_detail),
             opt(&self.source),

@@ -38,7 +38,10 @@ impl Telephone {
             return Err(err());
         }
         if let Some(intl) = s.strip_prefix('+') {
-            let prefix = PREFIXES.iter().find(|p| intl.starts_with(*p)).ok_or_else(err)?;
+            let prefix = PREFIXES
+                .iter()
+                .find(|p| intl.starts_with(*p))
+                .ok_or_else(err)?;
             let mut national = &intl[prefix.len()..];
             if national.starts_with('0') && national.len() == 10 {
                 national = &national[1..];
@@ -46,7 +49,12 @@ impl Telephone {
             return Self::build(prefix, national).ok_or_else(err);
         }
         let cp = code_postal.unwrap_or("");
-        let overseas_short = [("988", "687"), ("987", "689"), ("975", "508"), ("986", "681")];
+        let overseas_short = [
+            ("988", "687"),
+            ("987", "689"),
+            ("975", "508"),
+            ("986", "681"),
+        ];
         if let Some((_, prefix)) = overseas_short.iter().find(|(d, _)| cp.starts_with(d)) {
             if (6..=8).contains(&s.len()) && !s.starts_with('0') {
                 return Self::build(prefix, &s).ok_or_else(err);
@@ -112,7 +120,10 @@ fn overseas_prefix(national: &str) -> Option<&'static str> {
         ("596", "596"),
         ("696", "596"),
     ];
-    PLANS.iter().find(|(start, _)| national.starts_with(start)).map(|(_, p)| *p)
+    PLANS
+        .iter()
+        .find(|(start, _)| national.starts_with(start))
+        .map(|(_, p)| *p)
 }
 
 impl fmt::Display for Telephone {
@@ -141,22 +152,48 @@ mod tests {
             "450568749",
             "04 50 56 87 49 / 06 11 22 33 44",
         ] {
-            assert_eq!(norm(s, Some("01200")).as_deref(), Some("+33450568749"), "{s}");
+            assert_eq!(
+                norm(s, Some("01200")).as_deref(),
+                Some("+33450568749"),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn overseas_numbers_get_their_prefix() {
-        assert_eq!(norm("0262 12 34 56", Some("97400")).as_deref(), Some("+262262123456"));
-        assert_eq!(norm("0690 12 34 56", Some("97100")).as_deref(), Some("+590690123456"));
-        assert_eq!(norm("44 57 28", Some("98800")).as_deref(), Some("+687445728"));
-        assert_eq!(norm("+687445728", Some("98800")).as_deref(), Some("+687445728"));
-        assert_eq!(norm("40 12 34 56", Some("98714")).as_deref(), Some("+68940123456"));
+        assert_eq!(
+            norm("0262 12 34 56", Some("97400")).as_deref(),
+            Some("+262262123456")
+        );
+        assert_eq!(
+            norm("0690 12 34 56", Some("97100")).as_deref(),
+            Some("+590690123456")
+        );
+        assert_eq!(
+            norm("44 57 28", Some("98800")).as_deref(),
+            Some("+687445728")
+        );
+        assert_eq!(
+            norm("+687445728", Some("98800")).as_deref(),
+            Some("+687445728")
+        );
+        assert_eq!(
+            norm("40 12 34 56", Some("98714")).as_deref(),
+            Some("+68940123456")
+        );
     }
 
     #[test]
     fn garbage_is_refused() {
-        for s in ["", "néant", "12", "01 02", "+1 555 123 4567", "06 12 34 56 78 90 12"] {
+        for s in [
+            "",
+            "néant",
+            "12",
+            "01 02",
+            "+1 555 123 4567",
+            "06 12 34 56 78 90 12",
+        ] {
             assert!(Telephone::parse(s, None).is_err(), "{s}");
         }
     }

@@ -29,12 +29,12 @@
 
 pub mod couverture;
 pub mod indice;
-pub mod tournee;
 mod load;
 mod normalize;
 mod resolve;
 mod search;
 mod territoire;
+pub mod tournee;
 
 use std::collections::HashMap;
 use std::fmt;
