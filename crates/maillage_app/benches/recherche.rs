@@ -26,16 +26,21 @@ use std::path::PathBuf;
 
 const SOURCES: [(&str, &str); 5] = [
     ("france-services", "france-services_2022-12-01.csv"),
-    ("conseillers-numeriques", "conseillers-numeriques_lieux_2022-07.json"),
+    (
+        "conseillers-numeriques",
+        "conseillers-numeriques_lieux_2022-07.json",
+    ),
     ("hinaura", "hinaura_2021.json"),
     ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
     ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
 ];
 
 fn annuaire_reel() -> Vec<LieuFusionne> {
-    let dossier = std::env::var("MAILLAGE_LIEUX").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/lieux")
-    });
+    let dossier = std::env::var("MAILLAGE_LIEUX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/lieux")
+        });
     let mut lieux = Vec::new();
     for (source, fichier) in SOURCES {
         let chemin = dossier.join(fichier);

@@ -26,7 +26,10 @@ use std::time::Instant;
 
 const SOURCES: [(&str, &str); 5] = [
     ("france-services", "france-services_2022-12-01.csv"),
-    ("conseillers-numeriques", "conseillers-numeriques_lieux_2022-07.json"),
+    (
+        "conseillers-numeriques",
+        "conseillers-numeriques_lieux_2022-07.json",
+    ),
     ("hinaura", "hinaura_2021.json"),
     ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
     ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
@@ -34,9 +37,11 @@ const SOURCES: [(&str, &str); 5] = [
 
 /// The real directory: the five shared files, imported and merged.
 fn annuaire_reel() -> Result<Vec<LieuFusionne>, String> {
-    let dossier = std::env::var("MAILLAGE_LIEUX").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/lieux")
-    });
+    let dossier = std::env::var("MAILLAGE_LIEUX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/lieux")
+        });
     let mut lieux = Vec::new();
     for (source, fichier) in SOURCES {
         let chemin = dossier.join(fichier);
@@ -77,7 +82,8 @@ fn annuaire_synthetique(n: usize) -> Vec<LieuFusionne> {
         .map(|(i, s)| {
             let reference = s.reference();
             let mut lieu = s.lieu;
-            lieu.horaires = HORAIRES[alea.entier(HORAIRES.len() as u64) as usize].and_then(Horaires::new);
+            lieu.horaires =
+                HORAIRES[alea.entier(HORAIRES.len() as u64) as usize].and_then(Horaires::new);
             let id = format!("lieu-{i:016x}");
             lieu.id = id.clone();
             LieuFusionne {
@@ -144,7 +150,10 @@ fn main() {
     let centre = |alea: &mut Alea| centres[alea.entier(centres.len() as u64) as usize];
     let service = |alea: &mut Alea| Service::ALL[alea.entier(Service::ALL.len() as u64) as usize];
     let scenarios: Vec<(&str, Fabrique)> = vec![
-        ("k=20, sans filtre", Box::new(|a| Requete::autour(centre(a).0))),
+        (
+            "k=20, sans filtre",
+            Box::new(|a| Requete::autour(centre(a).0)),
+        ),
         (
             "k=20, un service",
             Box::new(|a| Requete {
@@ -228,6 +237,42 @@ fn main() {
             let rep = moteur.rechercher(r);
             durees.push(t.elapsed().as_secs_f64() * 1e6);
             totaux += rep.map(|r| r.total).unwrap_or(0);
+        }
+        durees.sort_by(f64::total_cmp);
+        let q = |p: f64| durees[((durees.len() as f64 - 1.0) * p).round() as usize];
+        let moyenne = durees.iter().sum::<f64>() / durees.len() as f64;
+        println!(
+            "{:<45} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10}",
+            nom,
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0),
+            moyenne,
+            totaux / nombre.max(1)
+        );
+    }
+
+    // The map: the visible area around a commune, at two zoom levels, at most 500 markers.
+    for (nom, demi_lat, demi_lon) in [
+        ("carte ~ 20 km × 20 km, 500 max", 0.09, 0.125),
+        ("carte ~ 110 km × 110 km, 500 max", 0.5, 0.7),
+    ] {
+        let mut durees = Vec::with_capacity(nombre);
+        let mut totaux = 0usize;
+        for _ in 0..nombre {
+            let (c, _) = centre(&mut alea);
+            let t = Instant::now();
+            let r = moteur.dans_rectangle(
+                c.lat - demi_lat,
+                c.lon - demi_lon,
+                c.lat + demi_lat,
+                c.lon + demi_lon,
+                &Filtres::default(),
+                500,
+            );
+            durees.push(t.elapsed().as_secs_f64() * 1e6);
+            totaux += r.map(|v| v.len()).unwrap_or(0);
         }
         durees.sort_by(f64::total_cmp);
         let q = |p: f64| durees[((durees.len() as f64 - 1.0) * p).round() as usize];

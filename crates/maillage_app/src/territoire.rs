@@ -20,7 +20,7 @@
 //!   stops). Itinerant places count in the coverage; the tour planner counts only permanent
 //!   places as already serving the people around them.
 
-use crate::annuaire::{AppError, Annuaire};
+use crate::annuaire::{Annuaire, AppError};
 use crate::doublons::LieuFusionne;
 use chrono::NaiveDate;
 use maillage_domain::{Frais, Itinerance, Lieu, Service, Vocabulary};
@@ -34,8 +34,8 @@ use maillage_territoire::indice::{
     IndiceCommune, Methode,
 };
 use maillage_territoire::tournee::{
-    lire_instance, planifier, resoudre, resoudre_exact, ErreurInstance, ErreurPlan,
-    LieuPermanent, Options, OptionsPlan, Plan, Solution,
+    lire_instance, planifier, resoudre, resoudre_exact, ErreurInstance, ErreurPlan, LieuPermanent,
+    Options, OptionsPlan, Plan, Solution,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use opening_hours::{OpeningHours, RuleKind};
@@ -48,22 +48,29 @@ pub const SAMEDI_DE_REFERENCE: (i32, u32, u32) = (2025, 3, 15);
 /// Errors of the territorial use cases; `Display` is French, for people.
 #[derive(Debug, thiserror::Error)]
 pub enum ErreurTerritoire {
-    #[error("{0}")]
+    #[error(transparent)]
     Annuaire(#[from] AppError),
-    #[error("{0}")]
+    #[error(transparent)]
     Territoire(#[from] maillage_territoire::TerritoireError),
     #[error("méthode inconnue « {0} » (attendu : deciles, 2019, 2019:epci, 2019:dep, 2019:reg ou 2019:fr)")]
     Methode(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Plan(#[from] ErreurPlan),
-    #[error("instance illisible : {0}")]
-    Instance(#[from] ErreurInstance),
+    /// Not a `source`: the message already includes it (with its line).
+    #[error("{0}")]
+    Instance(ErreurInstance),
     #[error("nombre de sites invalide ({p}) : il en faut entre 1 et {candidats}")]
     NombreDeSites { p: usize, candidats: usize },
     #[error("écriture CSV : {0}")]
     Csv(String),
     #[error("écriture JSON : {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<ErreurInstance> for ErreurTerritoire {
+    fn from(e: ErreurInstance) -> Self {
+        ErreurTerritoire::Instance(e)
+    }
 }
 
 /// Reads a territory (`fr`, `reg:76`, `dep:31`, `epci:243100633`, `commune:31555`) against
@@ -281,7 +288,10 @@ pub fn ouvert_le_samedi(brut: &str) -> bool {
         return false;
     };
     match brut.parse::<OpeningHours>() {
-        Ok(oh) => oh.schedule_at(samedi).into_iter().any(|r| r.kind == RuleKind::Open),
+        Ok(oh) => oh
+            .schedule_at(samedi)
+            .into_iter()
+            .any(|r| r.kind == RuleKind::Open),
         Err(_) => false,
     }
 }
@@ -352,7 +362,12 @@ pub fn criteres() -> Vec<(String, Critere)> {
     let mut c: Vec<(String, Critere)> = Service::ALL
         .iter()
         .enumerate()
-        .map(|(k, s)| (code_service(*s).to_string(), Critere::service(s.label(), k as u32)))
+        .map(|(k, s)| {
+            (
+                code_service(*s).to_string(),
+                Critere::service(s.label(), k as u32),
+            )
+        })
         .collect();
     c.push(("gratuit".to_string(), Critere::gratuit()));
     c.push(("ouvert_samedi".to_string(), Critere::ouvert_samedi()));
@@ -670,7 +685,7 @@ pub fn plan_json(plan: &Plan) -> Result<Vec<u8>, ErreurTerritoire> {
 }
 
 fn milliers(v: f64) -> String {
-    let s = format!("{:.0}", v.max(0.0));
+    let s = format!("{:.0}", if v > 0.5 { v } else { 0.0 });
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i) % 3 == 0 {
@@ -782,7 +797,13 @@ pub fn plan_texte(plan: &Plan, nom_territoire: &str) -> String {
         let _ = writeln!(s, "Calendrier :");
         for a in &plan.arrets {
             if let Some(d) = a.date {
-                let _ = writeln!(s, "  {} : {} ({})", d.format("%d/%m/%Y"), a.nom, a.code_insee);
+                let _ = writeln!(
+                    s,
+                    "  {} : {} ({})",
+                    d.format("%d/%m/%Y"),
+                    a.nom,
+                    a.code_insee
+                );
             }
         }
     }
@@ -841,7 +862,9 @@ pub fn resoudre_instance(
             let borne = if e.optimal {
                 solution.couvert
             } else {
-                solution.borne_sup.map_or(e.borne_sup, |b| b.min(e.borne_sup))
+                solution
+                    .borne_sup
+                    .map_or(e.borne_sup, |b| b.min(e.borne_sup))
             };
             solution.borne_sup = Some(borne.max(solution.couvert));
             solution.ecart = solution.borne_sup.map(|b| {

@@ -9,15 +9,23 @@ use maillage_app::recherche::{
 };
 use maillage_domain::{
     CodeInsee, CodePostal, DispositifProgrammeNational, Frais, Horaires, Itinerance, Lieu,
-    Localisation, ModaliteAccompagnement, Pivot, PublicSpecifiquementAdresse, Service,
-    Typologie, Vocabulary,
+    Localisation, ModaliteAccompagnement, Pivot, PublicSpecifiquementAdresse, Service, Typologie,
+    Vocabulary,
 };
 use maillage_geo::{haversine_m, Point};
 use maillage_territoire::{Referentiel, Territoire};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-fn lieu(id: &str, nom: &str, insee: &str, cp: &str, commune: &str, lat: f64, lon: f64) -> LieuFusionne {
+fn lieu(
+    id: &str,
+    nom: &str,
+    insee: &str,
+    cp: &str,
+    commune: &str,
+    lat: f64,
+    lon: f64,
+) -> LieuFusionne {
     let l = Lieu {
         id: id.into(),
         pivot: Pivot::Absent,
@@ -70,37 +78,91 @@ fn p(lat: f64, lon: f64) -> Point {
 /// Toulouse, Blagnac, Colomiers (Haute-Garonne, Toulouse Métropole), Albi (Tarn), Lyon,
 /// Nouméa.
 fn jeu() -> Vec<LieuFusionne> {
-    let mut a = lieu("a", "Médiathèque José Cabanis", "31555", "31000", "Toulouse", 43.6114, 1.4536);
-    a.lieu.services = vec![Service::AideAuxDemarchesAdministratives, Service::AccesInternetEtMaterielInformatique];
+    let mut a = lieu(
+        "a",
+        "Médiathèque José Cabanis",
+        "31555",
+        "31000",
+        "Toulouse",
+        43.6114,
+        1.4536,
+    );
+    a.lieu.services = vec![
+        Service::AideAuxDemarchesAdministratives,
+        Service::AccesInternetEtMaterielInformatique,
+    ];
     a.lieu.frais_a_charge = vec![Frais::Gratuit];
     a.lieu.typologie = vec![Typologie::Bib];
     a.lieu.horaires = Horaires::new("Tu-Sa 10:00-19:00; PH off");
 
-    let mut b = lieu("b", "France Services Blagnac", "31069", "31700", "Blagnac", 43.6370, 1.3900);
+    let mut b = lieu(
+        "b",
+        "France Services Blagnac",
+        "31069",
+        "31700",
+        "Blagnac",
+        43.6370,
+        1.3900,
+    );
     b.lieu.services = vec![Service::AideAuxDemarchesAdministratives];
     b.lieu.frais_a_charge = vec![Frais::Payant];
     b.lieu.dispositif_programmes_nationaux = vec![DispositifProgrammeNational::FranceServices];
     b.lieu.horaires = Horaires::new("Mo-Fr 09:00-12:00,14:00-17:00");
 
-    let mut c = lieu("c", "Espace numérique de Colomiers", "31149", "31770", "Colomiers", 43.6110, 1.3350);
+    let mut c = lieu(
+        "c",
+        "Espace numérique de Colomiers",
+        "31149",
+        "31770",
+        "Colomiers",
+        43.6110,
+        1.3350,
+    );
     c.lieu.services = vec![Service::MaitriseDesOutilsNumeriquesDuQuotidien];
     c.lieu.frais_a_charge = vec![Frais::GratuitSousCondition];
     c.lieu.publics_specifiquement_adresses = vec![PublicSpecifiquementAdresse::Seniors];
     c.lieu.modalites_accompagnement = vec![ModaliteAccompagnement::DansUnAtelier];
     c.lieu.horaires = Horaires::new("Mo-Fr 09:00-17:00; PH off");
 
-    let mut d = lieu("d", "Centre social d'Albi", "81004", "81000", "Albi", 43.9289, 2.1464);
-    d.lieu.services = vec![Service::AideAuxDemarchesAdministratives, Service::MaitriseDesOutilsNumeriquesDuQuotidien];
+    let mut d = lieu(
+        "d",
+        "Centre social d'Albi",
+        "81004",
+        "81000",
+        "Albi",
+        43.9289,
+        2.1464,
+    );
+    d.lieu.services = vec![
+        Service::AideAuxDemarchesAdministratives,
+        Service::MaitriseDesOutilsNumeriquesDuQuotidien,
+    ];
     d.lieu.frais_a_charge = vec![Frais::Gratuit];
     d.lieu.itinerance = vec![Itinerance::Fixe];
     d.lieu.horaires = Horaires::new("le mardi matin sur rendez-vous");
 
-    let mut e = lieu("e", "Bus numérique du Rhône", "69123", "69001", "Lyon", 45.7640, 4.8357);
+    let mut e = lieu(
+        "e",
+        "Bus numérique du Rhône",
+        "69123",
+        "69001",
+        "Lyon",
+        45.7640,
+        4.8357,
+    );
     e.lieu.services = vec![Service::AccesInternetEtMaterielInformatique];
     e.lieu.itinerance = vec![Itinerance::Itinerant];
     e.lieu.horaires = Horaires::new("24/7");
 
-    let mut f = lieu("f", "Maison de quartier de Nouméa", "98818", "98800", "Nouméa", -22.2758, 166.4580);
+    let mut f = lieu(
+        "f",
+        "Maison de quartier de Nouméa",
+        "98818",
+        "98800",
+        "Nouméa",
+        -22.2758,
+        166.4580,
+    );
     f.lieu.services = vec![Service::AideAuxDemarchesAdministratives];
     f.lieu.horaires = Horaires::new("Mo-Fr 07:30-16:00");
     vec![a, b, c, d, e, f]
@@ -139,7 +201,10 @@ fn or_inside_a_category_and_across_categories() {
 
     // OR inside services.
     let f = Filtres {
-        services: vec![Service::MaitriseDesOutilsNumeriquesDuQuotidien, Service::AccesInternetEtMaterielInformatique],
+        services: vec![
+            Service::MaitriseDesOutilsNumeriquesDuQuotidien,
+            Service::AccesInternetEtMaterielInformatique,
+        ],
         ..Filtres::default()
     };
     assert_eq!(un(f.clone()), vec!["a", "c", "d", "e"]);
@@ -160,7 +225,10 @@ fn or_inside_a_category_and_across_categories() {
 
     // Places without any value of a filtered category never pass it.
     let f4 = Filtres {
-        publics_specifiquement_adresses: vec![PublicSpecifiquementAdresse::Seniors, PublicSpecifiquementAdresse::Jeunes],
+        publics_specifiquement_adresses: vec![
+            PublicSpecifiquementAdresse::Seniors,
+            PublicSpecifiquementAdresse::Jeunes,
+        ],
         ..Filtres::default()
     };
     assert_eq!(un(f4), vec!["c"]);
@@ -191,17 +259,26 @@ fn nearest_first_with_distances_and_radius() {
     let capitole = p(43.6045, 1.4440);
     let rep = m.rechercher(&Requete::autour(capitole)).expect("query");
     assert_eq!(rep.total, 6);
-    assert_eq!(ids(&m, rep.resultats.iter().map(|t| t.index)), vec!["a", "b", "c", "d", "e", "f"]);
+    assert_eq!(
+        ids(&m, rep.resultats.iter().map(|t| t.index)),
+        vec!["a", "b", "c", "d", "e", "f"]
+    );
     let d0 = rep.resultats[0].distance_m.expect("distance");
     assert!((d0 - haversine_m(capitole, p(43.6114, 1.4536))).abs() < 1e-6);
-    assert!(rep.resultats.windows(2).all(|w| w[0].distance_m <= w[1].distance_m));
+    assert!(rep
+        .resultats
+        .windows(2)
+        .all(|w| w[0].distance_m <= w[1].distance_m));
 
     // 15 km: Toulouse, Blagnac, Colomiers.
     let r = Requete {
         rayon_km: Some(15.0),
         ..Requete::autour(capitole)
     };
-    assert_eq!(chercher(&m, &r), (3, vec!["a".into(), "b".into(), "c".into()]));
+    assert_eq!(
+        chercher(&m, &r),
+        (3, vec!["a".into(), "b".into(), "c".into()])
+    );
     // Pagination.
     let r2 = Requete {
         limit: 2,
@@ -211,7 +288,10 @@ fn nearest_first_with_distances_and_radius() {
     assert_eq!(chercher(&m, &r2), (3, vec!["b".into(), "c".into()]));
     // By name within the radius.
     let r3 = Requete { tri: Tri::Nom, ..r };
-    assert_eq!(chercher(&m, &r3), (3, vec!["c".into(), "b".into(), "a".into()]));
+    assert_eq!(
+        chercher(&m, &r3),
+        (3, vec!["c".into(), "b".into(), "a".into()])
+    );
     // With a filter.
     let r4 = Requete {
         filtres: Filtres {
@@ -220,7 +300,10 @@ fn nearest_first_with_distances_and_radius() {
         },
         ..Requete::autour(capitole)
     };
-    assert_eq!(chercher(&m, &r4), (4, vec!["a".into(), "b".into(), "d".into(), "f".into()]));
+    assert_eq!(
+        chercher(&m, &r4),
+        (4, vec!["a".into(), "b".into(), "d".into(), "f".into()])
+    );
 }
 
 #[test]
@@ -293,7 +376,15 @@ fn opening_hours_states() {
     let mut lieux = jeu();
     let mut x = lieu("x", "Atelier", "31555", "31000", "Toulouse", 43.60, 1.44);
     x.lieu.horaires = Horaires::new("Mo-Fr 09:00-12:00,14:00-17:00");
-    let mut y = lieu("y", "Point numérique", "31555", "31000", "Toulouse", 43.61, 1.45);
+    let mut y = lieu(
+        "y",
+        "Point numérique",
+        "31555",
+        "31000",
+        "Toulouse",
+        43.61,
+        1.45,
+    );
     y.lieu.horaires = Horaires::new("Mo-Fr 09:00-17:00; PH off");
     lieux.push(x);
     lieux.push(y);
@@ -335,15 +426,27 @@ fn opening_hours_states() {
         }
     );
     // Without "PH off", the holiday does not close it.
-    assert!(matches!(m.etat_ouverture(ix, dt("2025-07-14 10:00")), EtatOuverture::Ouvert { .. }));
+    assert!(matches!(
+        m.etat_ouverture(ix, dt("2025-07-14 10:00")),
+        EtatOuverture::Ouvert { .. }
+    ));
     // Easter Monday, Ascension, Whit Monday 2025.
     for jour in ["2025-04-21 10:00", "2025-05-29 10:00", "2025-06-09 10:00"] {
-        assert!(matches!(m.etat_ouverture(iy, dt(jour)), EtatOuverture::Ferme { .. }), "{jour}");
+        assert!(
+            matches!(m.etat_ouverture(iy, dt(jour)), EtatOuverture::Ferme { .. }),
+            "{jour}"
+        );
     }
     // Unparsable hours, and no hours.
     let id = m.index_de("d").expect("d");
-    assert_eq!(m.etat_ouverture(id, dt("2025-03-04 10:00")), EtatOuverture::Inconnu);
-    assert_eq!(m.etat_ouverture(usize::MAX, dt("2025-03-04 10:00")), EtatOuverture::Inconnu);
+    assert_eq!(
+        m.etat_ouverture(id, dt("2025-03-04 10:00")),
+        EtatOuverture::Inconnu
+    );
+    assert_eq!(
+        m.etat_ouverture(usize::MAX, dt("2025-03-04 10:00")),
+        EtatOuverture::Inconnu
+    );
     // 24/7.
     let ie = m.index_de("e").expect("e");
     assert_eq!(
@@ -376,15 +479,32 @@ fn open_now_filter() {
         )
     };
     // Tuesday 4 March 2025 at 10:00 (20:00 in Nouméa).
-    assert_eq!(ouverts(Ouverture::A(dt("2025-03-04 10:00"))), vec!["a", "b", "c", "e"]);
+    assert_eq!(
+        ouverts(Ouverture::A(dt("2025-03-04 10:00"))),
+        vec!["a", "b", "c", "e"]
+    );
     // Tuesday at 12:30: Blagnac closes for lunch.
-    assert_eq!(ouverts(Ouverture::A(dt("2025-03-04 12:30"))), vec!["a", "c", "e"]);
+    assert_eq!(
+        ouverts(Ouverture::A(dt("2025-03-04 12:30"))),
+        vec!["a", "c", "e"]
+    );
     // Monday 14 July at 10:00: Toulouse is closed on Mondays, Colomiers on holidays.
-    assert_eq!(ouverts(Ouverture::A(dt("2025-07-14 10:00"))), vec!["b", "e"]);
+    assert_eq!(
+        ouverts(Ouverture::A(dt("2025-07-14 10:00"))),
+        vec!["b", "e"]
+    );
     // Tuesday at 23:00 in Paris is Wednesday 09:00 in Nouméa.
-    assert_eq!(ouverts(Ouverture::A(dt("2025-03-04 23:00"))), vec!["e", "f"]);
+    assert_eq!(
+        ouverts(Ouverture::A(dt("2025-03-04 23:00"))),
+        vec!["e", "f"]
+    );
     // Some time on Sunday 9 March.
-    assert_eq!(ouverts(Ouverture::Jour(NaiveDate::from_ymd_opt(2025, 3, 9).expect("date"))), vec!["e"]);
+    assert_eq!(
+        ouverts(Ouverture::Jour(
+            NaiveDate::from_ymd_opt(2025, 3, 9).expect("date")
+        )),
+        vec!["e"]
+    );
     // With a centre: nearest open places.
     let r = Requete {
         filtres: Filtres {
@@ -393,27 +513,42 @@ fn open_now_filter() {
         },
         ..Requete::autour(p(43.64, 1.39))
     };
-    assert_eq!(chercher(&m, &r), (3, vec!["c".into(), "a".into(), "e".into()]));
+    assert_eq!(
+        chercher(&m, &r),
+        (3, vec!["c".into(), "a".into(), "e".into()])
+    );
 }
 
 #[test]
 fn map_rectangle() {
     let m = Moteur::nouveau(jeu());
     let f = Filtres::default();
-    let r = m.dans_rectangle(43.5, 1.3, 43.7, 1.5, &f, 100).expect("rectangle");
+    let r = m
+        .dans_rectangle(43.5, 1.3, 43.7, 1.5, &f, 100)
+        .expect("rectangle");
     assert_eq!(trier(ids(&m, r)), vec!["a", "b", "c"]);
-    let r = m.dans_rectangle(43.5, 1.3, 43.7, 1.5, &f, 2).expect("rectangle");
+    let r = m
+        .dans_rectangle(43.5, 1.3, 43.7, 1.5, &f, 2)
+        .expect("rectangle");
     assert_eq!(r.len(), 2);
     // Stable sample.
-    assert_eq!(r, m.dans_rectangle(43.5, 1.3, 43.7, 1.5, &f, 2).expect("rectangle"));
+    assert_eq!(
+        r,
+        m.dans_rectangle(43.5, 1.3, 43.7, 1.5, &f, 2)
+            .expect("rectangle")
+    );
     let gratuit = Filtres {
         frais_a_charge: vec![Frais::Gratuit],
         ..Filtres::default()
     };
-    let r = m.dans_rectangle(43.0, 1.0, 44.0, 3.0, &gratuit, 100).expect("rectangle");
+    let r = m
+        .dans_rectangle(43.0, 1.0, 44.0, 3.0, &gratuit, 100)
+        .expect("rectangle");
     assert_eq!(trier(ids(&m, r)), vec!["a", "d"]);
     // Across the antimeridian.
-    let r = m.dans_rectangle(-23.0, 160.0, -20.0, -170.0, &f, 100).expect("rectangle");
+    let r = m
+        .dans_rectangle(-23.0, 160.0, -20.0, -170.0, &f, 100)
+        .expect("rectangle");
     assert_eq!(ids(&m, r), vec!["f"]);
     assert!(matches!(
         m.dans_rectangle(44.0, 1.0, 43.0, 2.0, &f, 10),
@@ -430,7 +565,10 @@ fn invalid_queries_are_refused_in_french() {
             ..Requete::default()
         })
         .expect_err("radius without centre");
-    assert_eq!(e.to_string(), "un rayon de recherche demande un point de départ");
+    assert_eq!(
+        e.to_string(),
+        "un rayon de recherche demande un point de départ"
+    );
     let e = m
         .rechercher(&Requete {
             rayon_km: Some(-1.0),
@@ -457,7 +595,10 @@ fn invalid_queries_are_refused_in_french() {
 #[test]
 fn lookups_and_atomic_swap() {
     let m = Moteur::nouveau(jeu());
-    assert_eq!(m.lieu("c").map(|l| l.lieu.nom.as_str()), Some("Espace numérique de Colomiers"));
+    assert_eq!(
+        m.lieu("c").map(|l| l.lieu.nom.as_str()),
+        Some("Espace numérique de Colomiers")
+    );
     assert!(m.lieu("zz").is_none());
     let partage = MoteurPartage::new(m);
     let avant = partage.courant();
@@ -468,7 +609,9 @@ fn lookups_and_atomic_swap() {
     assert_eq!(partage.courant().len(), 2);
     let vide = Moteur::default();
     assert!(vide.is_empty());
-    let rep = vide.rechercher(&Requete::autour(p(43.6, 1.4))).expect("query");
+    let rep = vide
+        .rechercher(&Requete::autour(p(43.6, 1.4)))
+        .expect("query");
     assert_eq!(rep.total, 0);
     assert!(rep.resultats.is_empty());
 }
@@ -546,7 +689,10 @@ fn passe(l: &Lieu, f: &Filtres) -> bool {
     }
     un(&f.services, &l.services)
         && un(&f.frais_a_charge, &l.frais_a_charge)
-        && un(&f.publics_specifiquement_adresses, &l.publics_specifiquement_adresses)
+        && un(
+            &f.publics_specifiquement_adresses,
+            &l.publics_specifiquement_adresses,
+        )
 }
 
 fn strategie_lieux() -> impl Strategy<Value = Vec<(f64, f64, u16, u8, u8, bool)>> {

@@ -16,7 +16,10 @@ use std::sync::OnceLock;
 
 const SOURCES: [(&str, &str); 5] = [
     ("france-services", "france-services_2022-12-01.csv"),
-    ("conseillers-numeriques", "conseillers-numeriques_lieux_2022-07.json"),
+    (
+        "conseillers-numeriques",
+        "conseillers-numeriques_lieux_2022-07.json",
+    ),
     ("hinaura", "hinaura_2021.json"),
     ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
     ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
@@ -29,7 +32,8 @@ fn annuaire() -> &'static (Vec<LieuFusionne>, Moteur) {
         let mut lieux = Vec::new();
         for (source, fichier) in SOURCES {
             let chemin = dossier.join(fichier);
-            let octets = std::fs::read(&chemin).unwrap_or_else(|e| panic!("{}: {e}", chemin.display()));
+            let octets =
+                std::fs::read(&chemin).unwrap_or_else(|e| panic!("{}: {e}", chemin.display()));
             let format = import::detecter(&octets).expect("format");
             let options = OptionsImport {
                 date_maj_par_defaut: import::date_dans_nom(fichier),
@@ -66,15 +70,30 @@ fn every_place_is_indexed() {
 fn nearest_with_filters_equals_brute_force() {
     let (lieux, m) = annuaire();
     let filtres = Filtres {
-        services: vec![Service::AideAuxDemarchesAdministratives, Service::UtilisationSecuriseeDuNumerique],
+        services: vec![
+            Service::AideAuxDemarchesAdministratives,
+            Service::UtilisationSecuriseeDuNumerique,
+        ],
         frais_a_charge: vec![Frais::Gratuit],
         ..Filtres::default()
     };
     for centre in [
-        Point { lat: 43.6045, lon: 1.4440 },
-        Point { lat: 50.6292, lon: 3.0573 },
-        Point { lat: 48.3904, lon: -4.4861 },
-        Point { lat: -22.2758, lon: 166.4580 },
+        Point {
+            lat: 43.6045,
+            lon: 1.4440,
+        },
+        Point {
+            lat: 50.6292,
+            lon: 3.0573,
+        },
+        Point {
+            lat: 48.3904,
+            lon: -4.4861,
+        },
+        Point {
+            lat: -22.2758,
+            lon: 166.4580,
+        },
     ] {
         let rep = m
             .rechercher(&Requete {
@@ -90,7 +109,15 @@ fn nearest_with_filters_equals_brute_force() {
                     && l.lieu.frais_a_charge.contains(&Frais::Gratuit)
             })
             .filter_map(|l| l.lieu.localisation)
-            .map(|x| haversine_m(centre, Point { lat: x.latitude, lon: x.longitude }))
+            .map(|x| {
+                haversine_m(
+                    centre,
+                    Point {
+                        lat: x.latitude,
+                        lon: x.longitude,
+                    },
+                )
+            })
             .collect();
         attendus.sort_by(f64::total_cmp);
         assert_eq!(rep.total, attendus.len());
@@ -137,7 +164,14 @@ fn text_finds_mediatheques_without_accents() {
 fn territory_equals_brute_force() {
     let (lieux, m) = annuaire();
     let referentiel = Referentiel::embedded();
-    for code in ["dep:31", "dep:59", "reg:84", "epci:200054781", "dep:988", "commune:69123"] {
+    for code in [
+        "dep:31",
+        "dep:59",
+        "reg:84",
+        "epci:200054781",
+        "dep:988",
+        "commune:69123",
+    ] {
         let t = referentiel.territoire(code).expect("territory");
         let rep = m
             .rechercher(&Requete {
@@ -150,7 +184,12 @@ fn territory_equals_brute_force() {
             .expect("query");
         let attendus = lieux
             .iter()
-            .filter(|l| l.lieu.code_insee.as_ref().is_some_and(|c| t.contient(c.as_str())))
+            .filter(|l| {
+                l.lieu
+                    .code_insee
+                    .as_ref()
+                    .is_some_and(|c| t.contient(c.as_str()))
+            })
             .count();
         assert_eq!(rep.total, attendus, "{code}");
     }
@@ -219,7 +258,14 @@ fn real_opening_hours_agree_with_the_crate() {
                 Some(_) => matches!(etat, EtatOuverture::Ouvert { .. }),
             };
             attendus += usize::from(ouvert);
-            if let (Some(oh), true, EtatOuverture::Ferme { prochaine_ouverture }) = (&oh, metropole, etat) {
+            if let (
+                Some(oh),
+                true,
+                EtatOuverture::Ferme {
+                    prochaine_ouverture,
+                },
+            ) = (&oh, metropole, etat)
+            {
                 let suivante = oh
                     .iter_range(moment, moment + chrono::Duration::days(15))
                     .find(|r| r.kind == opening_hours::RuleKind::Open)

@@ -28,7 +28,9 @@ impl Bitset {
 
     #[inline]
     pub(crate) fn contient(&self, i: usize) -> bool {
-        self.mots.get(i / 64).is_some_and(|m| m & (1u64 << (i % 64)) != 0)
+        self.mots
+            .get(i / 64)
+            .is_some_and(|m| m & (1u64 << (i % 64)) != 0)
     }
 
     /// Adds every index of `debut..fin`.

@@ -120,10 +120,19 @@ impl ZoneHoraire {
 
     /// The public holidays of a year in this zone, in date order.
     pub fn feries(self, annee: i32) -> Vec<NaiveDate> {
-        let mut dates: Vec<NaiveDate> = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
-            .into_iter()
-            .filter_map(|(m, j)| NaiveDate::from_ymd_opt(annee, m, j))
-            .collect();
+        let mut dates: Vec<NaiveDate> = [
+            (1, 1),
+            (5, 1),
+            (5, 8),
+            (7, 14),
+            (8, 15),
+            (11, 1),
+            (11, 11),
+            (12, 25),
+        ]
+        .into_iter()
+        .filter_map(|(m, j)| NaiveDate::from_ymd_opt(annee, m, j))
+        .collect();
         let locales: &[(u32, u32)] = match self {
             ZoneHoraire::Metropole | ZoneHoraire::SaintPierreEtMiquelon => &[],
             ZoneHoraire::AlsaceMoselle => &[(12, 26)],
@@ -138,10 +147,17 @@ impl ZoneHoraire {
             ZoneHoraire::PolynesieFrancaise => &[(3, 5), (6, 29)],
             ZoneHoraire::NouvelleCaledonie => &[(9, 24)],
         };
-        dates.extend(locales.iter().filter_map(|&(m, j)| NaiveDate::from_ymd_opt(annee, m, j)));
+        dates.extend(
+            locales
+                .iter()
+                .filter_map(|&(m, j)| NaiveDate::from_ymd_opt(annee, m, j)),
+        );
         if let Some(p) = paques(annee) {
             dates.extend([1, 39, 50].map(|n| p + Duration::days(n)));
-            if matches!(self, ZoneHoraire::AlsaceMoselle | ZoneHoraire::PolynesieFrancaise) {
+            if matches!(
+                self,
+                ZoneHoraire::AlsaceMoselle | ZoneHoraire::PolynesieFrancaise
+            ) {
                 dates.push(p - Duration::days(2));
             }
         }
@@ -276,7 +292,10 @@ mod tests {
     fn zones_of_codes() {
         assert_eq!(ZoneHoraire::du_code("31555"), ZoneHoraire::Metropole);
         assert_eq!(ZoneHoraire::du_code("67482"), ZoneHoraire::AlsaceMoselle);
-        assert_eq!(ZoneHoraire::du_code("98818"), ZoneHoraire::NouvelleCaledonie);
+        assert_eq!(
+            ZoneHoraire::du_code("98818"),
+            ZoneHoraire::NouvelleCaledonie
+        );
         assert_eq!(ZoneHoraire::du_code("97411"), ZoneHoraire::LaReunion);
         assert_eq!(ZoneHoraire::du_code("2A004"), ZoneHoraire::Metropole);
         assert_eq!(ZoneHoraire::du_code(""), ZoneHoraire::Metropole);

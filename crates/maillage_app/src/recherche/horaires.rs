@@ -199,7 +199,11 @@ fn est_hebdomadaire(oh: &OpeningHours) -> bool {
                     nth_from_start,
                     nth_from_end,
                     ..
-                } => *offset == 0 && nth_from_start.iter().all(|b| *b) && nth_from_end.iter().all(|b| *b),
+                } => {
+                    *offset == 0
+                        && nth_from_start.iter().all(|b| *b)
+                        && nth_from_end.iter().all(|b| *b)
+                }
                 WeekDayRange::Holiday { kind, offset } => {
                     *kind == HolidayKind::Public && *offset == 0
                 }
@@ -308,10 +312,10 @@ pub(crate) fn heure_locale(zone: ZoneHoraire, paris: NaiveDateTime) -> NaiveDate
         return paris;
     }
     let tz = chrono_tz::Europe::Paris;
-    let instant = tz
-        .from_local_datetime(&paris)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(paris + Duration::hours(1))).earliest());
+    let instant = tz.from_local_datetime(&paris).earliest().or_else(|| {
+        tz.from_local_datetime(&(paris + Duration::hours(1)))
+            .earliest()
+    });
     match instant {
         Some(i) => i.with_timezone(&zone.fuseau()).naive_local(),
         None => paris,
@@ -427,7 +431,9 @@ impl TableHoraires {
                             jusqu_a: Some(date.and_time(heure(pl.debut))),
                         };
                     }
-                    let Some(suivant) = date.succ_opt() else { break };
+                    let Some(suivant) = date.succ_opt() else {
+                        break;
+                    };
                     date = suivant;
                     j = 0;
                 }
@@ -442,7 +448,9 @@ impl TableHoraires {
                             prochaine_ouverture: Some(date.and_time(heure(pl.debut))),
                         };
                     }
-                    let Some(suivant) = date.succ_opt() else { break };
+                    let Some(suivant) = date.succ_opt() else {
+                        break;
+                    };
                     date = suivant;
                     j = 0;
                 }
@@ -594,15 +602,27 @@ mod tests {
         );
         let q = Quand::nouveau(Ouverture::A(dt("2025-01-07 00:00")));
         assert!(t.ouvert(0, &q));
-        assert_eq!(heure_locale(ZoneHoraire::LaReunion, dt("2025-07-01 12:00")), dt("2025-07-01 14:00"));
+        assert_eq!(
+            heure_locale(ZoneHoraire::LaReunion, dt("2025-07-01 12:00")),
+            dt("2025-07-01 14:00")
+        );
     }
 
     #[test]
     fn open_on_a_day() {
         let t = table("Mo-Fr 09:00-12:00; PH off", ZoneHoraire::Metropole);
-        assert!(t.ouvert(0, &Quand::nouveau(Ouverture::Jour(dt("2025-07-15 00:00").date()))));
-        assert!(!t.ouvert(0, &Quand::nouveau(Ouverture::Jour(dt("2025-07-14 00:00").date()))));
-        assert!(!t.ouvert(0, &Quand::nouveau(Ouverture::Jour(dt("2025-07-19 00:00").date()))));
+        assert!(t.ouvert(
+            0,
+            &Quand::nouveau(Ouverture::Jour(dt("2025-07-15 00:00").date()))
+        ));
+        assert!(!t.ouvert(
+            0,
+            &Quand::nouveau(Ouverture::Jour(dt("2025-07-14 00:00").date()))
+        ));
+        assert!(!t.ouvert(
+            0,
+            &Quand::nouveau(Ouverture::Jour(dt("2025-07-19 00:00").date()))
+        ));
     }
 
     #[test]

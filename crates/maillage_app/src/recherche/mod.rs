@@ -15,9 +15,12 @@
 //! - its commune in the territorial referential, for territory filters;
 //! - the normalised words of its name, commune, address, postal code and services, in an
 //!   inverted index for accent-insensitive word-prefix search;
-//! - its opening hours, compiled (see [`horaires`](self::horaires) below) and grouped: places
-//!   are numbered by (zone, opening-hours string), so "open now" evaluates each distinct
-//!   string once per query and marks whole runs of places.
+//! - its opening hours (OSM syntax), parsed once per distinct string by the `opening-hours`
+//!   crate; a string that only selects week days, times and `PH` (all the real ones) is
+//!   compiled into 7 × 2 × 2 day tables (week day × holiday × holiday the day before), any
+//!   other is left to the crate at query time. Places are numbered by (zone, opening-hours
+//!   string), so "open now" evaluates each distinct string once per query and marks whole
+//!   runs of places.
 //!
 //! Filters combine as on the national map (cartographie nationale des lieux d'inclusion
 //! numérique): OR inside one category, AND across categories, then AND with the territory,
@@ -143,7 +146,8 @@ pub struct Requete {
     /// Results skipped (pagination).
     pub offset: usize,
     /// Words that must each start a word of the name, commune, address, postal code or
-    /// services of the place (accents, case and punctuation ignored).
+    /// services of the place (accents, case and punctuation ignored; short words such as
+    /// « de », « la » are skipped unless last). A text without any letter or digit is ignored.
     pub texte: Option<String>,
     pub filtres: Filtres,
     pub tri: Tri,
@@ -231,10 +235,7 @@ const NB_CATEGORIES: usize = 10;
 /// Bit mask of the values of one category.
 fn masque<V: Vocabulary + PartialEq>(valeurs: &[V]) -> u128 {
     valeurs.iter().fold(0u128, |m, v| {
-        m | V::ALL
-            .iter()
-            .position(|x| x == v)
-            .map_or(0, |i| 1u128 << i)
+        m | V::ALL.iter().position(|x| x == v).map_or(0, |i| 1u128 << i)
     })
 }
 
@@ -301,6 +302,9 @@ pub struct Moteur {
     localises: Bitset,
     nb_localises: usize,
     arbre: RTree<Entree>,
+    /// Samples of the located places, each 8 times sparser than the one before (see
+    /// [`Moteur::dans_rectangle`]).
+    echantillons: Vec<RTree<Entree>>,
     /// Index of each place's commune in [`Referentiel::communes`], or [`SANS_COMMUNE`].
     communes: Vec<u32>,
     /// Places of commune `k`: `commune_lieux[commune_debuts[k]..commune_debuts[k + 1]]`.
@@ -485,7 +489,9 @@ impl Moteur {
         let mut localises = Bitset::vide(n);
         let mut texte = ConstructeurTexte::default();
         let mut priorites = Vec::with_capacity(n);
-        let libelles_services: Vec<String> = Service::ALL.iter().map(|s| normaliser(s.label())).collect();
+        let mut noms: Vec<String> = Vec::with_capacity(n);
+        let libelles_services: Vec<String> =
+            Service::ALL.iter().map(|s| normaliser(s.label())).collect();
         for (i, f) in lieux.iter().enumerate() {
             par_id.entry(f.id.clone()).or_insert(i as u32);
             let m = masques_lieu(&f.lieu);
@@ -518,16 +524,19 @@ impl Moteur {
                 .iter()
                 .filter_map(|s| Service::ALL.iter().position(|x| x == s))
                 .map(|k| libelles_services[k].as_str());
-            texte.ajouter(
+            let nom = normaliser(&f.lieu.nom);
+            let (commune, adresse) = (normaliser(&f.lieu.commune), normaliser(&f.lieu.adresse));
+            texte.ajouter_normalises(
                 [
-                    f.lieu.nom.as_str(),
-                    f.lieu.commune.as_str(),
-                    f.lieu.adresse.as_str(),
+                    nom.as_str(),
+                    commune.as_str(),
+                    adresse.as_str(),
                     f.lieu.code_postal.as_str(),
                 ]
                 .into_iter()
                 .chain(services),
             );
+            noms.push(nom);
             priorites.push(priorite(&f.id));
         }
         let nb_localises = localises.compter();
@@ -539,6 +548,20 @@ impl Moteur {
                 .map(|(i, _)| Entree::new(vecteurs[i], i as u32))
                 .collect(),
         );
+        // Samples for maps: the places of priority below 2^32 / 8^j, while they are at least
+        // 64 on average.
+        let mut echantillons = Vec::new();
+        let mut j = 1;
+        while j <= 10 && nb_localises >> (3 * j) >= 64 {
+            let seuil = u32::MAX >> (3 * j);
+            echantillons.push(RTree::bulk_load(
+                (0..n)
+                    .filter(|&i| points[i].is_some() && priorites[i] < seuil)
+                    .map(|i| Entree::new(vecteurs[i], i as u32))
+                    .collect(),
+            ));
+            j += 1;
+        }
 
         // Places by commune.
         let nb_communes = referentiel.communes().len();
@@ -578,11 +601,12 @@ impl Moteur {
         }
 
         // Name order.
-        let noms: Vec<String> = lieux.iter().map(|f| normaliser(&f.lieu.nom)).collect();
         let mut ordre_nom: Vec<u32> = (0..n as u32).collect();
         ordre_nom.sort_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
-            noms[a].cmp(&noms[b]).then_with(|| lieux[a].id.cmp(&lieux[b].id))
+            noms[a]
+                .cmp(&noms[b])
+                .then_with(|| lieux[a].id.cmp(&lieux[b].id))
         });
         let mut rang_nom = vec![0u32; n];
         for (r, &i) in ordre_nom.iter().enumerate() {
@@ -599,6 +623,7 @@ impl Moteur {
             localises,
             nb_localises,
             arbre,
+            echantillons,
             communes,
             commune_debuts,
             commune_lieux,
@@ -696,8 +721,10 @@ impl Moteur {
         }
         let centre = match requete.centre {
             Some(c) => Some(
-                Point::new(c.lat, c.lon)
-                    .ok_or(ErreurRecherche::PositionInvalide { lat: c.lat, lon: c.lon })?,
+                Point::new(c.lat, c.lon).ok_or(ErreurRecherche::PositionInvalide {
+                    lat: c.lat,
+                    lon: c.lon,
+                })?,
             ),
             None => None,
         };
@@ -737,7 +764,9 @@ impl Moteur {
                 Some(b)
             }
         };
-        let nombre = candidats.as_ref().map_or(self.nb_localises, Bitset::compter);
+        let nombre = candidats
+            .as_ref()
+            .map_or(self.nb_localises, Bitset::compter);
         let v = vecteur(centre);
         let par_distance = !matches!(requete.tri, Tri::Nom);
         let (total, page) = match cercle {
@@ -752,17 +781,32 @@ impl Moteur {
             Some(cercle) if par_distance => {
                 let mut total = 0usize;
                 let mut meilleurs = Meilleurs::new(k);
-                self.pour_chaque_dans_cercle(centre, &v, &cercle, candidats.as_ref(), nombre, |i, d2| {
-                    total += 1;
-                    meilleurs.voir((d2.to_bits(), i as u32));
-                });
-                (total, meilleurs.tries().into_iter().map(|(_, i)| i).collect())
+                self.pour_chaque_dans_cercle(
+                    centre,
+                    &v,
+                    &cercle,
+                    candidats.as_ref(),
+                    nombre,
+                    |i, d2| {
+                        total += 1;
+                        meilleurs.voir((d2.to_bits(), i as u32));
+                    },
+                );
+                (
+                    total,
+                    meilleurs.tries().into_iter().map(|(_, i)| i).collect(),
+                )
             }
             Some(cercle) => {
                 let mut dedans = Vec::new();
-                self.pour_chaque_dans_cercle(centre, &v, &cercle, candidats.as_ref(), nombre, |i, _| {
-                    dedans.push(i as u32)
-                });
+                self.pour_chaque_dans_cercle(
+                    centre,
+                    &v,
+                    &cercle,
+                    candidats.as_ref(),
+                    nombre,
+                    |i, _| dedans.push(i as u32),
+                );
                 let total = dedans.len();
                 (total, self.meilleurs_par_nom(dedans.into_iter(), k))
             }
@@ -794,7 +838,8 @@ impl Moteur {
         filtres: &Filtres,
         limit: usize,
     ) -> Result<Vec<usize>, ErreurRecherche> {
-        let valide = Point::new(sud, ouest).is_some() && Point::new(nord, est).is_some() && sud <= nord;
+        let valide =
+            Point::new(sud, ouest).is_some() && Point::new(nord, est).is_some() && sud <= nord;
         if !valide {
             return Err(ErreurRecherche::RectangleInvalide {
                 sud,
@@ -803,22 +848,37 @@ impl Moteur {
                 est,
             });
         }
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut plan = Plan::nouveau(self, filtres);
+        let boites = spatial::enveloppes(sud, ouest, nord, est);
         let mut trouves: Vec<(u32, u32)> = Vec::new();
-        for boite in spatial::enveloppes(sud, ouest, nord, est) {
-            for e in self.arbre.locate_in_envelope(&boite) {
-                let i = e.data as usize;
-                let dedans = self.points[i]
-                    .is_some_and(|p| spatial::dans_rectangle(p, sud, ouest, nord, est));
-                if dedans && plan.accepte(self, i) {
-                    trouves.push((self.priorites[i], e.data));
+        // From the sparsest sample to every place: a sample holds every place of priority
+        // below its threshold, so once it has `limit` matches in the rectangle, they are the
+        // `limit` matches of smallest priority of all.
+        let arbres = self
+            .echantillons
+            .iter()
+            .rev()
+            .chain(std::iter::once(&self.arbre));
+        for arbre in arbres {
+            trouves.clear();
+            for boite in &boites {
+                for e in arbre.locate_in_envelope(boite) {
+                    let i = e.data as usize;
+                    let dedans = self.points[i]
+                        .is_some_and(|p| spatial::dans_rectangle(p, sud, ouest, nord, est));
+                    if dedans && plan.accepte(self, i) {
+                        trouves.push((self.priorites[i], e.data));
+                    }
                 }
+            }
+            if trouves.len() >= limit {
+                break;
             }
         }
         if trouves.len() > limit {
-            if limit == 0 {
-                return Ok(Vec::new());
-            }
             trouves.select_nth_unstable(limit - 1);
             trouves.truncate(limit);
         }
@@ -858,7 +918,10 @@ impl Moteur {
                 let mut dans = Bitset::vide(n);
                 for &c in communes {
                     let c = c as usize;
-                    let (a, b) = (self.commune_debuts[c] as usize, self.commune_debuts[c + 1] as usize);
+                    let (a, b) = (
+                        self.commune_debuts[c] as usize,
+                        self.commune_debuts[c + 1] as usize,
+                    );
                     for &i in &self.commune_lieux[a..b] {
                         dans.inserer(i as usize);
                     }
@@ -891,7 +954,11 @@ impl Moteur {
         if *t == Territoire::France {
             return None;
         }
-        Some(self.territoires.get(&t.to_string()).map_or(&[], Vec::as_slice))
+        Some(
+            self.territoires
+                .get(&t.to_string())
+                .map_or(&[], Vec::as_slice),
+        )
     }
 
     /// Calls `f` with every candidate in the circle: walks the R-tree over the circle while
@@ -905,17 +972,18 @@ impl Moteur {
         nombre: usize,
         mut f: impl FnMut(usize, f64),
     ) {
-        let dedans = |i: usize, d2: f64| {
-            self.points[i].is_some_and(|p| cercle.contient(d2, centre, p))
-        };
-        if nombre > self.reglages.seuil_cercle || candidats.is_none() {
-            let budget = match candidats {
-                None => usize::MAX,
-                Some(_) => nombre / 4,
-            };
+        let dedans =
+            |i: usize, d2: f64| self.points[i].is_some_and(|p| cercle.contient(d2, centre, p));
+        if nombre > self.reglages.seuil_cercle {
+            // Past a quarter of the candidates, a scan (a dot product each) is cheaper.
+            let budget = nombre / 4;
             let mut trouves = Vec::new();
             let mut complet = true;
-            for (visites, e) in self.arbre.locate_within_distance(*v, cercle.dehors).enumerate() {
+            for (visites, e) in self
+                .arbre
+                .locate_within_distance(*v, cercle.dehors)
+                .enumerate()
+            {
                 if visites >= budget {
                     complet = false;
                     break;
@@ -931,13 +999,15 @@ impl Moteur {
                 return;
             }
         }
-        if let Some(b) = candidats {
-            for i in b.iter() {
-                let d2 = corde2(v, &self.vecteurs[i]);
-                if dedans(i, d2) {
-                    f(i, d2);
-                }
+        let mut voir = |i: usize| {
+            let d2 = corde2(v, &self.vecteurs[i]);
+            if dedans(i, d2) {
+                f(i, d2);
             }
+        };
+        match candidats {
+            Some(b) => b.iter().for_each(&mut voir),
+            None => self.localises.iter().for_each(&mut voir),
         }
     }
 
@@ -957,8 +1027,8 @@ impl Moteur {
         }
         // Places the walk should visit to meet k candidates, if they are spread evenly.
         let estimation = k.saturating_mul(self.nb_localises) / nombre.max(1) + 1;
-        let marcher =
-            candidats.is_none() || estimation.saturating_mul(self.reglages.rapport_marche) <= nombre;
+        let marcher = candidats.is_none()
+            || estimation.saturating_mul(self.reglages.rapport_marche) <= nombre;
         if marcher {
             let budget = match candidats {
                 None => usize::MAX,
@@ -980,9 +1050,8 @@ impl Moteur {
                 }
                 let i = e.data as usize;
                 let bon = candidats.is_none_or(|b| b.contient(i))
-                    && cercle.is_none_or(|c| {
-                        self.points[i].is_some_and(|p| c.contient(d2, centre, p))
-                    });
+                    && cercle
+                        .is_none_or(|c| self.points[i].is_some_and(|p| c.contient(d2, centre, p)));
                 if bon {
                     trouves.push(e.data);
                 }
@@ -1127,7 +1196,11 @@ impl Plan {
 
     fn accepte(&mut self, moteur: &Moteur, i: usize) -> bool {
         let m = &moteur.masques[i];
-        if !self.exigences.iter().all(|&(c, voulu)| m.categorie(c) & voulu != 0) {
+        if !self
+            .exigences
+            .iter()
+            .all(|&(c, voulu)| m.categorie(c) & voulu != 0)
+        {
             return false;
         }
         if let Some(communes) = &self.communes {
@@ -1142,7 +1215,11 @@ impl Plan {
                 return false;
             };
             if *memo == 0 {
-                *memo = if moteur.horaires.ouvert(cle, quand) { 1 } else { 2 };
+                *memo = if moteur.horaires.ouvert(cle, quand) {
+                    1
+                } else {
+                    2
+                };
             }
             return *memo == 1;
         }

@@ -63,14 +63,19 @@ pub(crate) fn enveloppes(sud: f64, ouest: f64, nord: f64, est: f64) -> Vec<AABB<
     if ouest <= est {
         vec![enveloppe(sud, ouest, nord, est)]
     } else {
-        vec![enveloppe(sud, ouest, nord, 180.0), enveloppe(sud, -180.0, nord, est)]
+        vec![
+            enveloppe(sud, ouest, nord, 180.0),
+            enveloppe(sud, -180.0, nord, est),
+        ]
     }
 }
 
 fn intervalle(valeurs: &[f64]) -> (f64, f64) {
     valeurs
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        })
 }
 
 fn enveloppe(sud: f64, ouest: f64, nord: f64, est: f64) -> AABB<[f64; 3]> {

@@ -15,7 +15,7 @@ fn lieu(i: usize, lat: f64, lon: f64, services: u16, horaires: Option<&str>) -> 
         nom: format!("Lieu {}", (i * 7919) % 500),
         commune: "Toulouse".into(),
         code_postal: CodePostal::parse("31000").expect("cp"),
-        code_insee: CodeInsee::parse(if i % 3 == 0 { "31069" } else { "31555" }).ok(),
+        code_insee: CodeInsee::parse(["31069", "31555", "31555"][i % 3]).ok(),
         adresse: format!("{i} rue du Taur"),
         complement_adresse: None,
         localisation: Localisation::new(lat, lon),
@@ -132,7 +132,7 @@ proptest! {
             .map(|(i, &(lat, lon, s, h))| lieu(i, lat, lon, s & (s >> 2), HORAIRES[h]))
             .collect();
         let requete = Requete {
-            centre: avec_centre.then(|| Point { lat: centre.0, lon: centre.1 }),
+            centre: avec_centre.then_some(Point { lat: centre.0, lon: centre.1 }),
             rayon_km: rayon_km.filter(|_| avec_centre),
             limit,
             offset,
@@ -189,4 +189,50 @@ fn places_are_grouped_by_opening_hours_key() {
         }
     }
     assert_eq!(m.zone(0), Some(ZoneHoraire::Metropole));
+}
+
+#[test]
+fn map_samples_give_the_matches_of_smallest_priority() {
+    let mut alea = crate::synthetique::Alea::new(3);
+    let lieux: Vec<LieuFusionne> = (0..5000)
+        .map(|i| {
+            let (lat, lon) = (42.0 + 8.0 * alea.reel(), -4.0 + 11.0 * alea.reel());
+            lieu(i, lat, lon, (alea.entier(512) as u16) | 1, HORAIRES[i % 4])
+        })
+        .collect();
+    let m = Moteur::nouveau(lieux);
+    assert_eq!(m.echantillons.len(), 2);
+    let filtres = [
+        Filtres::default(),
+        Filtres {
+            services: vec![Service::ALL[3]],
+            ..Filtres::default()
+        },
+    ];
+    for f in &filtres {
+        for (sud, ouest, nord, est) in [
+            (42.0, -4.0, 50.0, 7.0),
+            (45.0, 0.0, 46.0, 2.0),
+            (43.0, 1.0, 43.3, 1.2),
+        ] {
+            for limit in [1, 10, 100, 1000, 10_000] {
+                let mut voulus: Vec<(u32, usize)> = (0..m.len())
+                    .filter(|&i| {
+                        m.points[i]
+                            .is_some_and(|p| spatial::dans_rectangle(p, sud, ouest, nord, est))
+                            && m.correspond(i, f)
+                    })
+                    .map(|i| (m.priorites[i], i))
+                    .collect();
+                voulus.sort_unstable();
+                let mut voulus: Vec<usize> =
+                    voulus.into_iter().take(limit).map(|(_, i)| i).collect();
+                voulus.sort_unstable();
+                let trouves = m
+                    .dans_rectangle(sud, ouest, nord, est, f, limit)
+                    .expect("rectangle");
+                assert_eq!(trouves, voulus, "{sud} {ouest} {nord} {est} {limit}");
+            }
+        }
+    }
 }

@@ -40,13 +40,20 @@ pub(crate) struct ConstructeurTexte {
 
 impl ConstructeurTexte {
     /// Adds place number `self.n` with its texts (each normalised here).
+    #[cfg(test)]
     pub(crate) fn ajouter<'a>(&mut self, textes: impl IntoIterator<Item = &'a str>) {
+        let normalises: Vec<String> = textes.into_iter().map(normaliser).collect();
+        self.ajouter_normalises(normalises.iter().map(String::as_str));
+    }
+
+    /// Adds place number `self.n` with its texts, already normalised
+    /// ([`maillage_domain::texte::normaliser`]).
+    pub(crate) fn ajouter_normalises<'a>(&mut self, textes: impl IntoIterator<Item = &'a str>) {
         let lieu = self.n as u32;
         self.n += 1;
         self.tampon.clear();
-        for texte in textes {
-            let normalise = normaliser(texte);
-            for mot in mots(&normalise) {
+        for normalise in textes {
+            for mot in mots(normalise) {
                 if est_vide(mot) {
                     continue;
                 }
@@ -122,7 +129,11 @@ impl IndexTexte {
         // A word that is the prefix of another query word adds nothing.
         let retenus: Vec<&str> = retenus
             .iter()
-            .filter(|m| !retenus.iter().any(|autre| autre != *m && autre.starts_with(**m)))
+            .filter(|m| {
+                !retenus
+                    .iter()
+                    .any(|autre| autre != *m && autre.starts_with(**m))
+            })
             .copied()
             .collect();
         let mut resultat: Option<Bitset> = None;
