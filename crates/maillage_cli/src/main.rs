@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod territoire;
+
 #[derive(Parser)]
 #[command(
     name = "maillage",
@@ -66,6 +68,16 @@ enum Command {
     Lieux {
         #[command(subcommand)]
         command: LieuxCommand,
+    },
+    /// Territoire : indice de fragilité numérique, couverture, zones blanches.
+    Territoire {
+        #[command(subcommand)]
+        command: territoire::TerritoireCommande,
+    },
+    /// Tournée itinérante : choix des arrêts, instances de référence.
+    Tournee {
+        #[command(subcommand)]
+        command: territoire::TourneeCommande,
     },
 }
 
@@ -277,6 +289,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Lieux { command } => lieux(&annuaire, command).await?,
+        Command::Territoire { command } => territoire::territoire(&annuaire, command).await?,
+        Command::Tournee { command } => territoire::tournee(&annuaire, command).await?,
     }
     Ok(())
 }

@@ -1,0 +1,216 @@
+//! The `maillage territoire` and `maillage tournee` commands, run as a binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn partage() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// A fresh directory with one database (`x.db`) holding one imported file.
+fn base(nom: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "maillage-cli-territoire-{nom}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("x.db").display());
+    let sortie = maillage(
+        &url,
+        &[
+            "import",
+            "--source",
+            "cnfs",
+            partage()
+                .join("data/lieux/conseillers-numeriques_lieux_2022-07.json")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    assert!(
+        sortie.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sortie.stderr)
+    );
+    (dir, url)
+}
+
+fn maillage(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn territory_commands_write_csv_and_json() {
+    let (dir, url) = base("territoire");
+
+    let s = maillage(
+        &url,
+        &[
+            "territoire",
+            "indice",
+            "--territoire",
+            "dep:31",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let csv = String::from_utf8(s.stdout).unwrap();
+    let entete = csv.lines().next().unwrap();
+    assert!(entete.starts_with("code_insee,nom,"), "{entete}");
+    for c in ["indice", "score_sans_diplome", "score_pauvrete", "moteurs"] {
+        assert!(entete.split(',').any(|e| e == c), "{c} absent de {entete}");
+    }
+    assert!(csv.lines().any(|l| l.starts_with("31555,Toulouse,")));
+    assert!(String::from_utf8_lossy(&s.stderr).contains("Indice de fragilité numérique"));
+
+    let fichier = dir.join("couverture.json");
+    let s = maillage(
+        &url,
+        &[
+            "territoire",
+            "couverture",
+            "--territoire",
+            "epci:243100633",
+            "--format",
+            "json",
+            "--output",
+            fichier.to_str().unwrap(),
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&fichier).unwrap()).unwrap();
+    assert!(json["lieux"].as_u64().unwrap() > 1000);
+    assert_eq!(
+        json["communes"].as_array().unwrap().len(),
+        json["resume"]["communes"].as_u64().unwrap() as usize
+    );
+
+    let s = maillage(
+        &url,
+        &[
+            "territoire",
+            "zones-blanches",
+            "--territoire",
+            "dep:31",
+            "--rayon-km",
+            "10",
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let csv = String::from_utf8(s.stdout).unwrap();
+    assert!(
+        csv.starts_with("rang,code_insee,nom,population,population_fragile,distance_km,route_km")
+    );
+
+    let s = maillage(&url, &["territoire", "indice", "--territoire", "dep:99"]);
+    assert!(!s.status.success());
+    assert!(String::from_utf8_lossy(&s.stderr).contains("territoire inconnu"));
+
+    let s = maillage(
+        &url,
+        &[
+            "tournee",
+            "plan",
+            "--territoire",
+            "epci:243100633",
+            "--arrets",
+            "5",
+            "--rayon-km",
+            "10",
+            "--debut",
+            "2027-01-04",
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let texte = String::from_utf8(s.stdout).unwrap();
+    assert!(texte.contains("Arrêts, par apport décroissant"), "{texte}");
+    assert!(texte.contains("semaine du 04/01/2027"), "{texte}");
+
+    let s = maillage(
+        &url,
+        &[
+            "tournee",
+            "plan",
+            "--territoire",
+            "epci:243100633",
+            "--arrets",
+            "3",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    assert!(String::from_utf8(s.stdout)
+        .unwrap()
+        .starts_with("rang,code_insee,nom,"));
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn benchmark_instance_within_half_a_percent_of_the_best_known_value() {
+    let dir = std::env::temp_dir().join(format!("maillage-cli-instance-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("x.db").display());
+    let fichier = partage().join("data/benchmarks/mclp/NewYork.txt");
+    // README: NewYork, r = 400 m, best known value for p = 50: 1,153,640.
+    let s = maillage(
+        &url,
+        &[
+            "tournee",
+            "instance",
+            fichier.to_str().unwrap(),
+            "--p",
+            "50",
+            "--rayon-m",
+            "400",
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let texte = String::from_utf8(s.stdout).unwrap();
+    let couvert: f64 = texte
+        .lines()
+        .find_map(|l| l.strip_prefix("Demande couverte : "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let meilleur = 1_153_640.0;
+    assert!(
+        couvert >= meilleur * 0.995 && couvert <= meilleur,
+        "{couvert}"
+    );
+    let sites = texte
+        .lines()
+        .skip_while(|l| !l.starts_with("Sites choisis"))
+        .skip(1)
+        .count();
+    assert_eq!(sites, 50);
+
+    let mauvais = dir.join("mauvais.txt");
+    std::fs::write(&mauvais, "NAME : t\nDIMENSION : 2\nNODE_COORD_SECTION\n48.85 2.35\n48.86 est\nDEMAND_SECTION\n3\n4\nEOF\n").unwrap();
+    let s = maillage(
+        &url,
+        &[
+            "tournee",
+            "instance",
+            mauvais.to_str().unwrap(),
+            "--p",
+            "1",
+            "--rayon-m",
+            "100",
+        ],
+    );
+    assert!(!s.status.success());
+    let erreur = String::from_utf8_lossy(&s.stderr);
+    assert!(erreur.contains("ligne 5"), "{erreur}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
