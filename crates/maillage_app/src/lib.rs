@@ -6,9 +6,9 @@
 
 pub mod annuaire;
 pub mod doublons;
+pub mod export;
 pub mod import;
 pub mod lieux;
-pub mod synthetique;
-pub mod export;
 pub mod recherche;
+pub mod synthetique;
 pub mod territoire;
