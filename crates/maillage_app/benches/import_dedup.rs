@@ -8,28 +8,18 @@
 //! Needs `../shared/data/lieux` beside the repository.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use maillage_app::annuaire::SOURCES_DEMO;
 use maillage_app::doublons::{dedupliquer_possede, OptionsDoublons};
 use maillage_app::import::{date_dans_nom, detecter, lire, OptionsImport};
 use maillage_territoire::Referentiel;
 use std::hint::black_box;
 use std::path::PathBuf;
 
-const FICHIERS: [(&str, &str); 5] = [
-    ("france-services", "france-services_2022-12-01.csv"),
-    (
-        "conseillers-numeriques",
-        "conseillers-numeriques_lieux_2022-07.json",
-    ),
-    ("hinaura", "hinaura_2021.json"),
-    ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
-    ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
-];
-
 fn sources_reelles(c: &mut Criterion) {
     let dossier = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/lieux");
-    let fichiers: Vec<(&str, &str, Vec<u8>)> = FICHIERS
+    let fichiers: Vec<(&str, &str, Vec<u8>)> = SOURCES_DEMO
         .iter()
-        .map(|(s, f)| (*s, *f, std::fs::read(dossier.join(f)).expect("shared data")))
+        .map(|(s, f, _)| (*s, *f, std::fs::read(dossier.join(f)).expect("shared data")))
         .collect();
     let referentiel = Referentiel::embedded();
     let mut g = c.benchmark_group("sources_reelles");

@@ -1,24 +1,13 @@
 //! Duplicates on the real shared sources: merge quality measured against the hand-labelled
 //! pairs of `tests/data/paires_doublons.csv`, and the cases the issue names.
 
+use maillage_app::annuaire::SOURCES_DEMO;
 use maillage_app::doublons::{self, OptionsDoublons, ResultatDoublons};
 use maillage_app::import::{self, OptionsImport};
 use maillage_app::lieux::LieuSource;
 use maillage_territoire::Referentiel;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-
-/// The five shared files and the source names they are imported under.
-pub const SOURCES: [(&str, &str); 5] = [
-    ("france-services", "france-services_2022-12-01.csv"),
-    (
-        "conseillers-numeriques",
-        "conseillers-numeriques_lieux_2022-07.json",
-    ),
-    ("hinaura", "hinaura_2021.json"),
-    ("hauts-de-france", "hauts-de-france_2022-11.geojson"),
-    ("nouvelle-caledonie", "nouvelle-caledonie_2024-03.json"),
-];
 
 fn racine() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -28,7 +17,7 @@ fn corpus() -> &'static (Vec<LieuSource>, ResultatDoublons) {
     static C: OnceLock<(Vec<LieuSource>, ResultatDoublons)> = OnceLock::new();
     C.get_or_init(|| {
         let mut lieux = Vec::new();
-        for (source, fichier) in SOURCES {
+        for (source, fichier, _) in SOURCES_DEMO {
             let path = racine().join("../shared/data/lieux").join(fichier);
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let format = import::detecter(&bytes).expect("format");

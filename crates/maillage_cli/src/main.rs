@@ -125,7 +125,8 @@ fn database_url(cli: &Cli) -> String {
     }
 }
 
-fn spinner(message: &str) -> ProgressBar {
+/// A spinner for long command-line work (stderr).
+pub(crate) fn spinner(message: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
     pb.set_style(
         ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
@@ -198,15 +199,13 @@ async fn run(cli: Cli) -> Result<()> {
                 for r in &resultats {
                     afficher_import(r);
                 }
-                {
-                    println!(
+                println!(
                         "Démonstration chargée en {:.1} s : {} lieux publiés ({} enregistrements, {} groupes de doublons).",
                         start.elapsed().as_secs_f64(),
                         nombre(fusion.lieux_publies as u64),
                         nombre(fusion.enregistrements as u64),
                         nombre(fusion.groupes_doublons as u64)
                     );
-                }
             }
             maillage_web::serve(annuaire, listen).await?;
         }

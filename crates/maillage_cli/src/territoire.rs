@@ -3,10 +3,10 @@
 //! [`maillage_app::territoire`]; this module reads the arguments, shows a spinner, writes the
 //! result and prints a short summary in French on stderr.
 
+use crate::spinner;
 use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
-use indicatif::{ProgressBar, ProgressStyle};
 use maillage_app::annuaire::Annuaire;
 use maillage_app::territoire as t;
 use maillage_territoire::tournee::{Options, OptionsPlan};
@@ -109,17 +109,6 @@ pub enum TourneeCommande {
         #[arg(long, default_value = "texte")]
         format: String,
     },
-}
-
-fn spinner(message: &str) -> ProgressBar {
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.set_message(message.to_string());
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
 }
 
 fn milliers(v: f64) -> String {
