@@ -9,7 +9,9 @@
 //! The synthetic places (real communes, ~5 % duplicates, several sources) are first written
 //! as national-standard CSV files, one per source, and dropped; then the timed part reads the
 //! files with the `v1-csv` importer (every field parsed and checked, INSEE codes checked
-//! against the referential) and runs the duplicate detection and merge.
+//! against the referential) and runs the duplicate detection and merge. `SUIVI_MEMOIRE=1`
+//! prints the resident memory every 50 ms on stderr. Uses mimalloc, like the `maillage`
+//! binary.
 
 use maillage_app::doublons::{dedupliquer_possede, OptionsDoublons};
 use maillage_app::export::csv_standard;
@@ -18,6 +20,10 @@ use maillage_app::synthetique::generer;
 use maillage_territoire::Referentiel;
 use std::collections::BTreeMap;
 use std::time::Instant;
+
+/// As in the `maillage` binary.
+#[global_allocator]
+static ALLOCATEUR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let n: usize = std::env::args()
@@ -47,7 +53,23 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    // The peak of the preparation is not ours: start counting again (Linux).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let t = Instant::now();
+    if std::env::var_os("SUIVI_MEMOIRE").is_some() {
+        std::thread::spawn(move || loop {
+            let rss = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmRSS:"))
+                        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                })
+                .unwrap_or(0);
+            eprintln!("{:.1} s {} Mo", t.elapsed().as_secs_f64(), rss / 1024);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        });
+    }
     let mut lieux = Vec::with_capacity(n);
     let mut rejetes = 0;
     for (source, bytes) in &fichiers {
@@ -63,6 +85,7 @@ fn main() {
         lieux.extend(lecture.lieux);
     }
     let t_import = t.elapsed();
+    let pic_import = pic_memoire();
     drop(fichiers);
     let lus = lieux.len();
     let t2 = Instant::now();
@@ -77,4 +100,30 @@ fn main() {
         t_doublons.as_secs_f64(),
         t.elapsed().as_secs_f64()
     );
+    println!(
+        "pic mémoire : {} Mo à la fin de l'import, {} Mo en tout",
+        pic_import / 1024,
+        pic_memoire() / 1024
+    );
+    let s = &r.stats;
+    println!(
+        "doublons, par étape (ms) : préparation {}, candidats {}, scores {}, groupes {}, fusion {}",
+        s.duree_preparation_ms,
+        s.duree_candidats_ms,
+        s.duree_scores_ms,
+        s.duree_groupes_ms,
+        s.duree_fusion_ms
+    );
+}
+
+/// Peak resident memory so far, in KiB (Linux; 0 elsewhere).
+fn pic_memoire() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -138,6 +138,48 @@ fn a_duplicate_id_rejects_the_second_record() {
     assert!(r.message.contains("en double"));
 }
 
+/// Records are checked by batches on several threads: a file much larger than a batch gives
+/// the same places and report as a one-by-one reading — file order kept, an id taken in an
+/// early batch rejected in a late one, and a record rejected for another reason not taking
+/// its id.
+#[test]
+fn large_files_keep_file_order_and_duplicate_ids_across_batches() {
+    let n = 10_000;
+    let mut enregistrements: Vec<String> = (0..n)
+        .map(|i| un(&format!(r#""id":"l{i}","nom":"EPN {i}""#)))
+        .collect();
+    // 7,001 takes the id of record 11 (first batch). 8,001 has no name (rejected) and the id
+    // "neuf"; 9,001 has the id "neuf" again: accepted, since the first one was rejected.
+    enregistrements[7000] = un(r#""id":"l10","nom":"Copie""#);
+    enregistrements[8000] = un(r#""id":"neuf","nom":"  ""#);
+    enregistrements[9000] = un(r#""id":"neuf","nom":"Neuf""#);
+    let l = json(&format!("[{}]", enregistrements.join(",")));
+    assert_eq!(
+        (l.rapport.lus, l.rapport.acceptes, l.rapport.rejetes),
+        (n, n - 2, 2)
+    );
+    let rejets: Vec<(usize, &str, &str)> = l
+        .rapport
+        .remarques
+        .iter()
+        .map(|r| (r.enregistrement, r.champ.as_str(), r.message.as_str()))
+        .collect();
+    assert_eq!(rejets.len(), 2, "{rejets:?}");
+    assert_eq!((rejets[0].0, rejets[0].1), (7001, "id"));
+    assert!(
+        rejets[0].2.contains("déjà pris par l'enregistrement 11"),
+        "{}",
+        rejets[0].2
+    );
+    assert_eq!((rejets[1].0, rejets[1].1), (8001, "nom"));
+    let noms: Vec<&str> = l.lieux.iter().map(|x| x.lieu.nom.as_str()).collect();
+    assert_eq!(noms[0], "EPN 0");
+    assert_eq!(noms[6999], "EPN 6999");
+    assert_eq!(noms[7000], "EPN 7001", "the copy is not kept");
+    assert!(noms.contains(&"Neuf"));
+    assert_eq!(noms[noms.len() - 1], format!("EPN {}", n - 1));
+}
+
 #[test]
 fn missing_date_takes_the_default_or_rejects() {
     let texte = format!("[{}]", un(r#""date_maj":"bientôt""#));

@@ -176,7 +176,7 @@ impl<'a> Corpus<'a> {
         // Internal order: by postal code, then ref. It depends only on the records, not on
         // their input order, and puts the records of a commune side by side in memory (most
         // candidate pairs are within a commune: fewer cache misses when scoring).
-        ordre.sort_by(|&a, &b| {
+        ordre.sort_unstable_by(|&a, &b| {
             let (la, lb) = (&lieux[a as usize].lieu, &lieux[b as usize].lieu);
             la.code_postal
                 .cmp(&lb.code_postal)
@@ -583,16 +583,21 @@ pub fn dedupliquer_possede(
     }
     let mut refs: Vec<String> = std::mem::take(&mut g.refs);
     let mut en_attente: HashMap<u32, Vec<(LieuSource, String)>> = HashMap::new();
-    let mut sortie: Vec<LieuFusionne> = Vec::new();
+    // Reserved at its final size: growing a vector of a million places by doubling would hold
+    // the old and the new buffer at once.
+    let nombre_sortie = n - g.groupes.iter().map(|m| m.len() - 1).sum::<usize>();
+    let mut sortie: Vec<LieuFusionne> = Vec::with_capacity(nombre_sortie);
     // Group number of each place of `sortie` (SEUL for a record alone).
-    let mut groupe_sortie: Vec<u32> = Vec::new();
-    // Consume the input from its end, giving its memory back every 64k records (shrinking a
-    // large allocation releases its tail in place).
+    let mut groupe_sortie: Vec<u32> = Vec::with_capacity(nombre_sortie);
+    // Consume the input from its end, giving the memory of the records already taken back to
+    // the system every 64k records, so that the input shrinks while the output grows.
     let mut lieux = lieux;
+    let mut rendu_jusqua = lieux.len();
     while let Some(ls) = lieux.pop() {
         let i = lieux.len();
         if i & 0xFFFF == 0 {
-            lieux.shrink_to_fit();
+            rendre_memoire(&lieux, rendu_jusqua);
+            rendu_jusqua = i;
         }
         let x = rang[i] as usize;
         let reference = std::mem::take(&mut refs[x]);
@@ -639,6 +644,33 @@ pub fn dedupliquer_possede(
         paires_retenues: g.paires_retenues,
         stats: g.stats,
     }
+}
+
+/// Gives back to the system the memory of the slots `v.len()..fin` of `v` (elements already
+/// moved out). On Unix the pages are dropped in place (`madvise`), whatever the allocator: a
+/// `shrink_to_fit` would copy the rest of a large vector with allocators that do not shrink
+/// in place, and hold both copies meanwhile. Elsewhere, nothing is done.
+fn rendre_memoire<T>(v: &Vec<T>, fin: usize) {
+    #[cfg(unix)]
+    {
+        let taille = std::mem::size_of::<T>();
+        // SAFETY: sysconf has no precondition.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let base = v.as_ptr() as usize;
+        let debut = (base + v.len() * taille).next_multiple_of(page);
+        let fin = (base + fin.min(v.capacity()) * taille) / page * page;
+        if fin > debut {
+            // SAFETY: [debut, fin) lies inside the vector's allocation, past its length: the
+            // elements there were moved out and are never read again; nothing is pushed to
+            // `v` afterwards. MADV_DONTNEED only replaces those pages with zero pages on the
+            // next access; the allocation itself is untouched and freed normally.
+            unsafe {
+                libc::madvise(debut as *mut libc::c_void, fin - debut, libc::MADV_DONTNEED);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (v, fin);
 }
 
 /// Reorders `v` so that `v[k]` becomes the old `v[perm[k]]`, in place (swaps along cycles).

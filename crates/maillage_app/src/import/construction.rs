@@ -10,6 +10,7 @@ use super::enregistrement::{Enregistrement, Valeur};
 use super::geocodeur::{CommuneRef, Geocodeur};
 use super::rapport::{Journal, Rapport, Remarque};
 use super::vocabulaires::{self, Equivalent};
+use super::ImportError;
 use super::OptionsImport;
 use crate::lieux::LieuSource;
 use chrono::NaiveDate;
@@ -18,7 +19,8 @@ use maillage_domain::{
     CodeInsee, CodePostal, Horaires, Itinerance, Lieu, Localisation, ModaliteAcces, Pivot,
     Telephone, Typologie,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{mpsc, Mutex};
 
 /// Fields of schema v0 read as aliases of v1 fields.
 pub(crate) const ALIAS_V0: [&str; 8] = [
@@ -37,15 +39,133 @@ pub(crate) const ALIAS_V0: [&str; 8] = [
 const SEUIL_KM_METROPOLE: f64 = 50.0;
 const SEUIL_KM_OUTRE_MER: f64 = 150.0;
 
-/// Builds places from records, one after the other, and keeps the report.
-pub(crate) struct Constructeur<'a, G: Geocodeur + ?Sized> {
-    source: &'a str,
+/// Records sent together to a checking thread: large enough that the hand-over costs
+/// nothing, small enough that the records in flight stay a few megabytes.
+const LOT: usize = 2048;
+
+/// Reads a file with `lire` (the reader of its format) and checks its records on every core
+/// while it reads: the reader hands records by batches to checking threads, and a collector
+/// decides, in file order, what depends on the records before (an id already taken) — so the
+/// places and the report are those of a one-by-one reading.
+pub(crate) fn construire_en_parallele<G, F>(
+    source: &str,
+    options: &OptionsImport,
+    geo: &G,
+    lire: F,
+) -> Result<(Vec<LieuSource>, Rapport), ImportError>
+where
+    G: Geocodeur + ?Sized,
+    F: FnOnce(&mut Constructeur<'_>) -> Result<(), ImportError>,
+{
+    let verificateur = Verificateur { options, geo };
+    let verificateur = &verificateur;
+    let coeurs = std::thread::available_parallelism().map_or(1, usize::from);
+    let (envoi_lots, lots) = mpsc::channel::<(usize, Vec<Enregistrement>)>();
+    let lots = Mutex::new(lots);
+    let lots = &lots;
+    std::thread::scope(|s| {
+        let (envoi_faits, faits) = mpsc::channel::<(usize, Vec<Construit>)>();
+        for _ in 0..coeurs {
+            let envoi_faits = envoi_faits.clone();
+            s.spawn(move || loop {
+                let suivant = match lots.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => return,
+                };
+                let Ok((k, lot)) = suivant else { return };
+                let faits: Vec<Construit> = lot
+                    .into_iter()
+                    .map(|e| verificateur.construire_un(e))
+                    .collect();
+                if envoi_faits.send((k, faits)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(envoi_faits);
+        let collecteur = s.spawn(move || {
+            let mut c = Collecteur {
+                source: source.to_string(),
+                ids: HashMap::new(),
+                rapport: Rapport::default(),
+                lieux: Vec::new(),
+                suivant: 0,
+                en_avance: BTreeMap::new(),
+            };
+            for (k, lot) in faits {
+                c.recevoir(k, lot);
+            }
+            c
+        });
+        let mut c = Constructeur {
+            options,
+            envoi: envoi_lots,
+            en_attente: Vec::with_capacity(LOT),
+            lots: 0,
+            remarques_fichier: Vec::new(),
+        };
+        let lu = lire(&mut c);
+        c.envoyer();
+        let Constructeur {
+            remarques_fichier,
+            envoi,
+            ..
+        } = c;
+        drop(envoi);
+        let collecteur = match collecteur.join() {
+            Ok(c) => c,
+            Err(panique) => std::panic::resume_unwind(panique),
+        };
+        lu?;
+        let mut rapport = collecteur.rapport;
+        rapport.remarques.splice(0..0, remarques_fichier);
+        Ok((collecteur.lieux, rapport))
+    })
+}
+
+/// What the reader of a format sees: it hands records, and remarks on the file itself.
+pub(crate) struct Constructeur<'a> {
     options: &'a OptionsImport,
-    geo: &'a G,
-    /// Ids of the places accepted so far → their record number.
-    ids: HashMap<String, usize>,
-    pub rapport: Rapport,
-    pub lieux: Vec<LieuSource>,
+    envoi: mpsc::Sender<(usize, Vec<Enregistrement>)>,
+    en_attente: Vec<Enregistrement>,
+    /// Batches sent so far.
+    lots: usize,
+    remarques_fichier: Vec<Remarque>,
+}
+
+impl Constructeur<'_> {
+    pub fn options(&self) -> &OptionsImport {
+        self.options
+    }
+
+    /// A remark on the file itself (its header), attached to line 1; listed first.
+    pub fn remarque_fichier(&mut self, champ: &str, message: String) {
+        self.remarques_fichier.push(Remarque {
+            enregistrement: 1,
+            id: None,
+            champ: champ.to_string(),
+            gravite: super::Gravite::Correction,
+            message,
+        });
+    }
+
+    /// Hands one record; it is checked with its batch.
+    pub fn ajouter(&mut self, e: Enregistrement) {
+        self.en_attente.push(e);
+        if self.en_attente.len() >= LOT {
+            self.envoyer();
+        }
+    }
+
+    fn envoyer(&mut self) {
+        if self.en_attente.is_empty() {
+            return;
+        }
+        let lot = std::mem::replace(&mut self.en_attente, Vec::with_capacity(LOT));
+        // The checking threads only stop when this sender is dropped: the send cannot fail.
+        let _ = self.envoi.send((self.lots, lot));
+        self.lots += 1;
+    }
 }
 
 /// Where a place is, once resolved.
@@ -56,68 +176,101 @@ struct Situation {
     localisation: Option<Localisation>,
 }
 
-impl<'a, G: Geocodeur + ?Sized> Constructeur<'a, G> {
-    pub fn new(source: &'a str, options: &'a OptionsImport, geo: &'a G) -> Self {
-        Self {
-            source,
-            options,
-            geo,
-            ids: HashMap::new(),
-            rapport: Rapport::default(),
-            lieux: Vec::new(),
+/// One record once checked, before the id check.
+struct Construit {
+    numero: usize,
+    id: Option<String>,
+    journal: Journal,
+    lieu: Option<Lieu>,
+}
+
+/// Takes the checked batches in file order: rejects ids already taken, keeps the places,
+/// writes the report.
+struct Collecteur {
+    source: String,
+    /// Ids of the places accepted so far → their record number.
+    ids: HashMap<String, usize>,
+    rapport: Rapport,
+    lieux: Vec<LieuSource>,
+    /// Next batch number to take.
+    suivant: usize,
+    /// Batches checked before their turn.
+    en_avance: BTreeMap<usize, Vec<Construit>>,
+}
+
+impl Collecteur {
+    fn recevoir(&mut self, k: usize, lot: Vec<Construit>) {
+        self.en_avance.insert(k, lot);
+        while let Some(lot) = self.en_avance.remove(&self.suivant) {
+            self.suivant += 1;
+            for c in lot {
+                self.prendre(c);
+            }
         }
     }
 
-    pub fn options(&self) -> &OptionsImport {
-        self.options
+    fn prendre(&mut self, c: Construit) {
+        let Construit {
+            numero,
+            id,
+            mut journal,
+            lieu,
+        } = c;
+        if let Some(id) = &id {
+            if let Some(n) = self.ids.get(id) {
+                journal.rejets.insert(
+                    0,
+                    (
+                        "id".to_string(),
+                        format!(
+                            "identifiant « {id} » en double : déjà pris par l'enregistrement {n}"
+                        ),
+                    ),
+                );
+            }
+        }
+        if let (false, Some(lieu)) = (journal.est_rejete(), lieu) {
+            self.ids.insert(lieu.id.clone(), numero);
+            self.lieux.push(LieuSource {
+                source: self.source.clone(),
+                lieu,
+            });
+        }
+        journal.cloturer(&mut self.rapport, numero, id.as_deref());
     }
+}
 
-    /// A remark on the file itself (its header), attached to line 1.
-    pub fn remarque_fichier(&mut self, champ: &str, message: String) {
-        self.rapport.remarques.push(Remarque {
-            enregistrement: 1,
-            id: None,
-            champ: champ.to_string(),
-            gravite: super::Gravite::Correction,
-            message,
-        });
-    }
+/// Checks records, each on its own (shared by the checking threads).
+struct Verificateur<'a, G: Geocodeur + ?Sized> {
+    options: &'a OptionsImport,
+    geo: &'a G,
+}
 
-    /// Checks one record, adds the place if it is accepted, and reports.
-    pub fn ajouter(&mut self, mut e: Enregistrement) {
-        let mut j = Journal {
+impl<G: Geocodeur + ?Sized> Verificateur<'_, G> {
+    /// Checks one record, everything but whether its id is already taken.
+    fn construire_un(&self, mut e: Enregistrement) -> Construit {
+        let mut journal = Journal {
             corrections: std::mem::take(&mut e.corrections),
             rejets: std::mem::take(&mut e.rejets),
         };
         let id = e.texte("id");
-        if !j.est_rejete() {
-            if let Some(lieu) = self.construire(&e, &mut j) {
-                if !j.est_rejete() {
-                    self.ids.insert(lieu.id.clone(), e.numero);
-                    self.lieux.push(LieuSource {
-                        source: self.source.to_string(),
-                        lieu,
-                    });
-                }
-            }
+        let lieu = if journal.est_rejete() {
+            None
+        } else {
+            self.construire(&e, &mut journal)
+        };
+        Construit {
+            numero: e.numero,
+            id,
+            journal,
+            lieu,
         }
-        j.cloturer(&mut self.rapport, e.numero, id.as_deref());
     }
 
     fn construire(&self, e: &Enregistrement, j: &mut Journal) -> Option<Lieu> {
         let id = e.texte("id");
-        match &id {
-            None => j.rejeter("id", "identifiant absent"),
-            Some(id) => {
-                if let Some(n) = self.ids.get(id) {
-                    j.rejeter(
-                        "id",
-                        format!(
-                            "identifiant « {id} » en double : déjà pris par l'enregistrement {n}"
-                        ),
-                    );
-                }
-            }
+        if id.is_none() {
+            j.rejeter("id", "identifiant absent");
         }
         let nom = e.texte("nom");
         if nom.is_none() {

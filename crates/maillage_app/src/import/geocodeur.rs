@@ -12,7 +12,7 @@ pub struct CommuneRef {
 }
 
 /// Territorial look-ups used to complete and check places.
-pub trait Geocodeur {
+pub trait Geocodeur: Sync {
     /// The INSEE code of the commune named `commune` with postal code `code_postal` (either
     /// may be missing; arrondissement codes for Paris, Lyon, Marseille when the postal code
     /// tells which).

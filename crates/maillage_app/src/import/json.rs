@@ -3,7 +3,6 @@
 use super::construction::Constructeur;
 use super::enregistrement::{Enregistrement, Valeur};
 use super::erreur::{erreur_json, ImportError};
-use super::geocodeur::Geocodeur;
 use serde_json::Value;
 
 fn analyser(texte: &str) -> Result<Value, ImportError> {
@@ -11,10 +10,7 @@ fn analyser(texte: &str) -> Result<Value, ImportError> {
 }
 
 /// A JSON array of records; each element that is not an object is rejected.
-pub(crate) fn lire_tableau<G: Geocodeur + ?Sized>(
-    texte: &str,
-    c: &mut Constructeur<'_, G>,
-) -> Result<(), ImportError> {
+pub(crate) fn lire_tableau(texte: &str, c: &mut Constructeur<'_>) -> Result<(), ImportError> {
     let Value::Array(elements) = analyser(texte)? else {
         return Err(ImportError::Structure {
             octet: texte.len() - texte.trim_start().len(),
@@ -53,10 +49,7 @@ fn coordonnee(v: &Value) -> Option<f64> {
 
 /// A GeoJSON FeatureCollection: each feature's `properties` is a record (schema v0 or v1);
 /// a `Point` geometry gives the coordinates and wins over `latitude` / `longitude`.
-pub(crate) fn lire_geojson<G: Geocodeur + ?Sized>(
-    texte: &str,
-    c: &mut Constructeur<'_, G>,
-) -> Result<(), ImportError> {
+pub(crate) fn lire_geojson(texte: &str, c: &mut Constructeur<'_>) -> Result<(), ImportError> {
     let debut = texte.len() - texte.trim_start().len();
     let document = analyser(texte)?;
     let Some(objet) = document.as_object() else {

@@ -37,7 +37,6 @@ pub use rapport::{Gravite, Rapport, Remarque};
 
 use crate::lieux::LieuSource;
 use chrono::NaiveDate;
-use construction::Constructeur;
 use serde::Serialize;
 
 /// Options of an import.
@@ -68,17 +67,17 @@ pub fn lire<G: Geocodeur + ?Sized>(
     geo: &G,
 ) -> Result<Lecture, ImportError> {
     let texte = erreur::texte_utf8(bytes)?;
-    let mut c = Constructeur::new(source, options, geo);
-    match format {
-        Format::V1Csv => tableur::lire_v1(texte, &mut c)?,
-        Format::FranceServices => tableur::lire_france_services(texte, &mut c)?,
-        Format::V1Json | Format::V0Json => json::lire_tableau(texte, &mut c)?,
-        Format::GeoJson => json::lire_geojson(texte, &mut c)?,
-    }
+    let (lieux, rapport) =
+        construction::construire_en_parallele(source, options, geo, |c| match format {
+            Format::V1Csv => tableur::lire_v1(texte, c),
+            Format::FranceServices => tableur::lire_france_services(texte, c),
+            Format::V1Json | Format::V0Json => json::lire_tableau(texte, c),
+            Format::GeoJson => json::lire_geojson(texte, c),
+        })?;
     Ok(Lecture {
         format,
-        lieux: c.lieux,
-        rapport: c.rapport,
+        lieux,
+        rapport,
     })
 }
 

@@ -4,7 +4,6 @@ use super::construction::{Constructeur, ALIAS_V0};
 use super::enregistrement::Enregistrement;
 use super::erreur::ImportError;
 use super::format::entete_csv;
-use super::geocodeur::Geocodeur;
 use super::horaires::{depuis_jours, Jour};
 use maillage_domain::lieu::CHAMPS;
 use maillage_domain::{DispositifProgrammeNational, Service, Typologie};
@@ -72,10 +71,7 @@ fn index_colonnes(entete: &[String]) -> HashMap<String, usize> {
 
 /// The CSV of schema v1: all 32 columns are read; v0 column names are read as aliases;
 /// unknown columns are ignored with one remark.
-pub(crate) fn lire_v1<G: Geocodeur + ?Sized>(
-    texte: &str,
-    c: &mut Constructeur<'_, G>,
-) -> Result<(), ImportError> {
+pub(crate) fn lire_v1(texte: &str, c: &mut Constructeur<'_>) -> Result<(), ImportError> {
     let (delimiteur, entete) = entete_csv(texte)?;
     let index = index_colonnes(&entete);
     let a = |n: &str| index.contains_key(n);
@@ -155,9 +151,9 @@ const COLONNES_JOURS: [(Jour, &str); 7] = [
 
 /// The ANCT list of France Services: `id_fs`, `lib_fs`, `insee_com`, `lib_com`, `mail`, hours
 /// per weekday, `itinerance` Oui/Non. It has no date: the default date is required.
-pub(crate) fn lire_france_services<G: Geocodeur + ?Sized>(
+pub(crate) fn lire_france_services(
     texte: &str,
-    c: &mut Constructeur<'_, G>,
+    c: &mut Constructeur<'_>,
 ) -> Result<(), ImportError> {
     let (delimiteur, entete) = entete_csv(texte)?;
     let index = index_colonnes(&entete);
