@@ -1,0 +1,566 @@
+// Tests navigateur des pages publiques de Maillage / browser tests of Maillage's public pages.
+//
+//   node e2e/run.mjs http://127.0.0.1:PORT
+//
+// Run by `cargo test --workspace` (crates/maillage_web/tests/navigateur.rs), which starts the
+// server over the bundled demo data. Uses Debian's Chromium (/usr/bin/chromium) through
+// playwright-core, and axe-core for accessibility. Exit status 1 on any failure.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import zlib from 'node:zlib';
+import { AxeBuilder } from '@axe-core/playwright';
+import {
+  BESOIN,
+  cliquerEtAttendre,
+  choisirCommuneSiAmbigu,
+  cocher,
+  estTuile,
+  lancerNavigateur,
+  nouveauContexte,
+  repondreAuxQuestions,
+} from './lib.mjs';
+
+const BASE = (process.argv[2] || process.env.MAILLAGE_BASE || '').replace(/\/$/, '');
+if (!/^https?:\/\//.test(BASE)) {
+  console.error('Usage : node e2e/run.mjs http://127.0.0.1:PORT');
+  process.exit(2);
+}
+const ORIGINE = new URL(BASE).origin;
+const FILTRE = process.env.E2E_FILTRE ? new RegExp(process.env.E2E_FILTRE, 'i') : null;
+const TAGS_AXE = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const LIMITES = { '/': 30 * 1024, '/lieux?ou=lille': 30 * 1024, '/carte': 100 * 1024 };
+
+// Stops everything if the run hangs (the Rust test has its own, longer, limit).
+setTimeout(() => {
+  console.error('\n✘ Délai global dépassé / global timeout (15 min)');
+  process.exit(1);
+}, 15 * 60 * 1000).unref();
+
+// ---------------------------------------------------------------- runner
+
+const resultats = [];
+let navigateur;
+
+async function verifier(nom, fn) {
+  if (FILTRE && !FILTRE.test(nom)) return;
+  const debut = Date.now();
+  try {
+    await fn();
+    resultats.push({ nom, ok: true });
+    console.log(`✔ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    resultats.push({ nom, ok: false, erreur: e });
+    console.log(`✘ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
+    console.log(indenter(e && e.stack ? e.stack : String(e)));
+  }
+}
+
+function indenter(texte, n = 4) {
+  return texte
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
+}
+
+/** Runs `fn(contexte, page)` in a fresh context, then checks the pages threw no JS error. */
+async function avecPage(options, fn) {
+  const contexte = await nouveauContexte(navigateur, BASE, options);
+  try {
+    const page = await contexte.newPage();
+    await fn(page, contexte);
+    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
+  } finally {
+    await contexte.close();
+  }
+}
+
+const mode = (js) => (js ? 'JS' : 'sans JS / no JS');
+
+// ---------------------------------------------------------------- a. orientation path
+
+const ID_LIEU = /^\/lieux\/[^/?#]+$/;
+
+async function verifierResultats(page) {
+  const items = page.locator('ol.resultats > li.resultat');
+  const n = await items.count();
+  assert.ok(n >= 1, `au moins un résultat / at least one result on ${page.url()}`);
+  const premier = items.first();
+  const lien = premier.locator('h2 > a[href^="/lieux/"]');
+  assert.equal(await lien.count(), 1, 'le premier résultat a un lien h2 > a vers /lieux/{id}');
+  const href = await lien.getAttribute('href');
+  assert.match(href, ID_LIEU);
+  assert.ok((await lien.innerText()).trim().length > 0, 'nom du lieu / place name');
+  const distance = (await premier.locator('.distance').innerText()).trim();
+  assert.match(distance, /\d.*\b(m|km)\b/, `texte de distance / distance text: « ${distance} »`);
+  assert.ok((await premier.locator('.ouverture').innerText()).trim().length > 0, 'texte .ouverture');
+  assert.ok((await premier.locator('a.itineraire').count()) >= 1, 'lien a.itineraire');
+  const tels = await page.locator('a[href^="tel:"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  for (const t of tels) assert.match(t, /^tel:\+?[0-9]+$/, `lien tel: / tel: link ${t}`);
+  return { href, nom: (await lien.innerText()).trim(), n };
+}
+
+async function verifierLieu(page, { exigerHoraires }) {
+  const h1 = (await page.locator('h1').first().innerText()).trim();
+  assert.ok(h1.length > 0, 'h1');
+  const tables = page.locator('table.horaires');
+  const aHoraires = (await tables.count()) > 0;
+  if (aHoraires) {
+    const lignes = await tables.first().locator('tbody tr').count();
+    assert.equal(lignes, 7, `table.horaires : 7 lignes (une par jour) / 7 rows, got ${lignes}`);
+  } else if (exigerHoraires) {
+    assert.fail('table.horaires absente / missing');
+  }
+  assert.match(await page.locator('main').innerText(), /mis à jour/i, 'fraîcheur « mis à jour »');
+  const form = page.locator('form#signalement');
+  assert.equal(await form.count(), 1, 'form#signalement');
+  assert.equal((await form.getAttribute('method')).toLowerCase(), 'post');
+  const id = new URL(page.url()).pathname.split('/')[2];
+  assert.equal(await form.getAttribute('action'), `/lieux/${id}/signalement`);
+  return { h1, aHoraires };
+}
+
+async function parcoursOrientation(js, ou) {
+  await avecPage({ js, largeur: 360 }, async (page) => {
+    const etapes = await repondreAuxQuestions(page, BASE, {
+      ou,
+      surEtape: async (p, etape) => {
+        const form = p.locator('form#question');
+        // One question at a time.
+        const visibles = [];
+        for (const nom of ['besoin', 'ou', 'quand']) {
+          const l = form.locator(`input[name=${nom}]:not([type=hidden])`);
+          if ((await l.count()) > 0 && (await l.first().isVisible())) visibles.push(nom);
+        }
+        assert.ok(visibles.length <= 1, `une question à la fois / one question at a time: ${visibles}`);
+        if (etape !== 'besoin') {
+          const cache = form.locator('input[type=hidden][name=besoin]');
+          assert.equal(await cache.count(), 1, `réponse « besoin » gardée en champ caché à l'étape ${etape}`);
+          assert.equal(await cache.inputValue(), BESOIN);
+        }
+        if (etape === 'ou') {
+          const champ = p.getByLabel('Votre commune ou code postal');
+          assert.equal(await champ.count(), 1, 'champ « Votre commune ou code postal »');
+          const position = p.getByRole('button', { name: /Utiliser ma position/ });
+          const vue = (await position.count()) > 0 && (await position.first().isVisible());
+          assert.equal(vue, js, js ? 'bouton « Utiliser ma position » avec JS' : 'pas de bouton de position sans JS');
+        }
+        if (etape === 'quand' || etape === 'acces') {
+          const cache = form.locator('input[type=hidden][name=ou]');
+          assert.equal(await cache.count(), 1, `réponse « ou » gardée en champ caché à l'étape ${etape}`);
+          assert.equal(await cache.inputValue(), ou);
+        }
+      },
+    });
+    assert.deepEqual(etapes, ['besoin', 'ou', 'quand', 'acces'], 'étapes besoin → ou → quand → acces');
+    await choisirCommuneSiAmbigu(page);
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/lieux');
+    assert.equal(url.searchParams.get('besoin'), BESOIN);
+    const urlResultats = page.url();
+    const premiers = await verifierResultats(page);
+
+    // Place page, then a report.
+    await cliquerEtAttendre(page, page.locator('ol.resultats > li.resultat').first().locator('h2 > a'));
+    assert.equal(new URL(page.url()).pathname, premiers.href);
+    await verifierLieu(page, { exigerHoraires: false });
+    const form = page.locator('form#signalement');
+    await cocher(form.locator('input[name=categorie][value=horaires]'));
+    await form.locator('textarea[name=message]').fill('Fermé le mardi');
+    await cliquerEtAttendre(page, form.locator('button[type=submit], input[type=submit]').first());
+    const statut = page.locator('[role=status]');
+    assert.ok((await statut.count()) >= 1, `[role=status] après signalement / after report (${page.url()})`);
+    assert.match(await statut.first().innerText(), /Merci/, 'confirmation « Merci »');
+
+    // Orientation sheet: two places ticked on the results page.
+    await page.goto(urlResultats);
+    const items = page.locator('form#fiche ol.resultats > li.resultat');
+    assert.ok((await items.count()) >= 2, 'au moins deux résultats dans form#fiche');
+    const noms = [];
+    for (const i of [0, 1]) {
+      noms.push((await items.nth(i).locator('h2 > a').innerText()).trim());
+      await cocher(items.nth(i).locator('input[name=lieu]'));
+    }
+    const fiche = page.locator('form#fiche');
+    assert.equal(await fiche.getAttribute('action'), '/fiche');
+    await cliquerEtAttendre(
+      page,
+      fiche.getByRole('button', { name: /Préparer une fiche d'orientation/ }),
+    );
+    const f = new URL(page.url());
+    assert.equal(f.pathname, '/fiche');
+    assert.equal(f.searchParams.getAll('lieu').length, 2, 'deux paramètres lieu= / two lieu= parameters');
+    const texte = await page.locator('main').innerText();
+    for (const nom of noms) assert.ok(texte.includes(nom), `la fiche nomme « ${nom} »`);
+    const pdf = page.locator('a[href^="/fiche.pdf"]');
+    assert.ok((await pdf.count()) >= 1, 'lien a[href^="/fiche.pdf"]');
+    const reponse = await page.request.get(new URL(await pdf.first().getAttribute('href'), BASE).href);
+    assert.equal(reponse.status(), 200);
+    assert.match(reponse.headers()['content-type'] || '', /^application\/pdf/);
+    const octets = await reponse.body();
+    assert.equal(octets.subarray(0, 4).toString('latin1'), '%PDF', 'le PDF commence par %PDF');
+  });
+}
+
+/** Some place among the results has opening hours shown as a 7-row table. */
+async function lieuAvecHoraires() {
+  await avecPage({ js: false, largeur: 360 }, async (page) => {
+    await page.goto(`${BASE}/lieux?ou=lille&besoin=${encodeURIComponent(BESOIN)}`);
+    await choisirCommuneSiAmbigu(page);
+    const hrefs = await page
+      .locator('li.resultat h2 > a')
+      .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    for (const href of hrefs) {
+      await page.goto(new URL(href, BASE).href);
+      const { aHoraires } = await verifierLieu(page, { exigerHoraires: false });
+      if (aHoraires) return;
+    }
+    assert.fail(`aucun des ${hrefs.length} lieux n'a de table.horaires / none has opening hours`);
+  });
+}
+
+// ---------------------------------------------------------------- b. accessibility
+
+/** Every public page, visited once by a person with JavaScript. */
+async function pagesPubliques() {
+  const pages = [];
+  await avecPage({ js: true, largeur: 1280 }, async (page) => {
+    await repondreAuxQuestions(page, BASE, {
+      ou: 'lille',
+      surEtape: async (p, etape) => pages.push({ nom: `accueil, étape ${etape}`, url: p.url() }),
+    });
+    await choisirCommuneSiAmbigu(page);
+    pages.push({ nom: 'résultats (questions)', url: page.url() });
+    await page.goto(`${BASE}/lieux?ou=lille&besoin=${encodeURIComponent(BESOIN)}`);
+    await choisirCommuneSiAmbigu(page);
+    pages.push({ nom: 'résultats', url: page.url() });
+    const hrefs = await page
+      .locator('li.resultat h2 > a')
+      .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(hrefs.length >= 2, 'deux résultats pour la fiche');
+    pages.push({ nom: 'lieu', url: new URL(hrefs[0], BASE).href });
+    const ids = hrefs.slice(0, 2).map((h) => h.split('/')[2]);
+    pages.push({
+      nom: 'fiche',
+      url: `${BASE}/fiche?lieu=${ids[0]}&lieu=${ids[1]}&besoin=${encodeURIComponent(BESOIN)}`,
+    });
+  });
+  pages.push({ nom: 'carte', url: `${BASE}/carte?lat=50.63&lon=3.06&zoom=12`, carte: true });
+  pages.push({ nom: 'widget', url: `${BASE}/widget?ou=lille` });
+  pages.push({ nom: 'widget (besoin)', url: `${BASE}/widget?besoin=${encodeURIComponent(BESOIN)}&ou=lille` });
+  pages.push({ nom: '404', url: `${BASE}/cette-page-n-existe-pas`, statut: 404 });
+  return pages;
+}
+
+function decrireViolations(violations) {
+  return violations
+    .map((v) =>
+      [
+        `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`,
+        ...v.nodes.map(
+          (n) =>
+            `    ${JSON.stringify(n.target)}\n      ${(n.html || '').slice(0, 240)}\n      ${(n.failureSummary || '').replace(/\n/g, '\n      ')}`,
+        ),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+async function analyser(page) {
+  const r = await new AxeBuilder({ page }).withTags(TAGS_AXE).analyze();
+  return r.violations;
+}
+
+/**
+ * axe-core cannot run in a page whose JavaScript is disabled (its timers never fire). So the
+ * page is loaded without JavaScript, its DOM as rendered then (<noscript> content included,
+ * scripts removed) is serialised, and axe analyses that DOM at the same URL in a context with
+ * JavaScript where the page's own scripts are blocked.
+ */
+async function analyserSansJs(contexteSansJs, contexteJs, url) {
+  const p = await contexteSansJs.newPage();
+  const reponse = await p.goto(url);
+  const statut = reponse.status();
+  const html = await p.evaluate(() => {
+    for (const s of document.querySelectorAll('script')) s.remove();
+    for (const n of document.querySelectorAll('noscript')) n.replaceWith(...n.childNodes);
+    return '<!doctype html>\n' + document.documentElement.outerHTML;
+  });
+  await p.close();
+  const q = await contexteJs.newPage();
+  try {
+    await q.route('**/*', (route) => {
+      const r = route.request();
+      if (r.isNavigationRequest() && r.url() === url)
+        return route.fulfill({ status: statut, contentType: 'text/html; charset=utf-8', body: html });
+      if (r.resourceType() === 'script') return route.abort();
+      return route.fallback();
+    });
+    await q.goto(url);
+    return await analyser(q);
+  } finally {
+    await q.close();
+  }
+}
+
+async function axePartout(pages, largeur, js) {
+  const echecs = [];
+  const contexteJs = await nouveauContexte(navigateur, BASE, { js: true, largeur });
+  const contexteSansJs = js ? null : await nouveauContexte(navigateur, BASE, { js: false, largeur });
+  try {
+    for (const p of pages) {
+      let violations;
+      if (js) {
+        const page = await contexteJs.newPage();
+        const reponse = await page.goto(p.url);
+        assert.equal(reponse.status(), p.statut || 200, `${p.nom}: statut HTTP ${p.url}`);
+        if (p.carte) {
+          await page.waitForSelector('.leaflet-marker-icon', { timeout: 15_000 }).catch(() => {});
+          await page.waitForLoadState('networkidle').catch(() => {});
+        }
+        violations = await analyser(page);
+        await page.close();
+      } else {
+        violations = await analyserSansJs(contexteSansJs, contexteJs, p.url);
+      }
+      const ligne = `    ${violations.length ? '✘' : '·'} ${p.nom} — ${p.url.replace(BASE, '')}`;
+      console.log(ligne + (violations.length ? ` : ${violations.length} violation(s)` : ''));
+      if (violations.length) {
+        console.log(indenter(decrireViolations(violations), 6));
+        echecs.push(`${p.nom} (${p.url.replace(BASE, '')}): ${violations.map((v) => v.id).join(', ')}`);
+      }
+    }
+    if (js) assert.deepEqual(contexteJs.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
+  } finally {
+    await contexteJs.close();
+    if (contexteSansJs) await contexteSansJs.close();
+  }
+  assert.deepEqual(echecs, [], 'violations axe (WCAG 2.1 A/AA)');
+}
+
+// ---------------------------------------------------------------- c. page weight
+
+function telecharger(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { 'accept-encoding': 'gzip' } }, (r) => {
+      const morceaux = [];
+      r.on('data', (c) => morceaux.push(c));
+      r.on('end', () => resolve({ statut: r.statusCode, entetes: r.headers, corps: Buffer.concat(morceaux) }));
+      r.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+function genre(type, url) {
+  if (type === 'document') return 'HTML';
+  if (type === 'stylesheet') return 'CSS';
+  if (type === 'script') return 'JS';
+  if (type === 'fetch' || type === 'xhr') return 'API';
+  if (/\.css(\?|$)/.test(url)) return 'CSS';
+  if (/\.m?js(\?|$)/.test(url)) return 'JS';
+  return 'autre';
+}
+
+/** What a first visit with JavaScript downloads (map tiles excepted), measured gzip-compressed. */
+async function poids(chemin) {
+  const requetes = [];
+  await avecPage({ js: true, largeur: 1280 }, async (page, contexte) => {
+    page.on('request', (r) => requetes.push({ url: r.url(), type: r.resourceType() }));
+    await page.goto(BASE + chemin, { waitUntil: 'networkidle' });
+    if (chemin.startsWith('/carte'))
+      await page.waitForSelector('.leaflet-marker-icon', { timeout: 15_000 }).catch(() => {});
+    await page.waitForLoadState('networkidle');
+    contexte.etrangeres.length = 0;
+  });
+  const lignes = [];
+  const vus = new Set();
+  for (const { url, type } of requetes) {
+    if (estTuile(url) || new URL(url).origin !== ORIGINE || vus.has(url)) continue;
+    vus.add(url);
+    const r = await telecharger(url);
+    const gz = r.entetes['content-encoding'] === 'gzip';
+    const brut = gz ? zlib.gunzipSync(r.corps).length : r.corps.length;
+    lignes.push({ url: url.replace(ORIGINE, ''), genre: genre(type, url), transfere: r.corps.length, brut, gz });
+  }
+  return lignes;
+}
+
+const ko = (o) => (o / 1024).toFixed(1).replace('.', ',');
+
+async function verifierPoids() {
+  const tableau = [];
+  const depassements = [];
+  for (const [chemin, limite] of Object.entries(LIMITES)) {
+    const lignes = await poids(chemin);
+    console.log(`    ${chemin}`);
+    for (const l of lignes)
+      console.log(
+        `      ${l.genre.padEnd(5)} ${String(l.transfere).padStart(7)} o${l.gz ? ' gzip' : '     '} (${l.brut} o) ${l.url}`,
+      );
+    const somme = (g) => lignes.filter((l) => g.includes(l.genre)).reduce((s, l) => s + l.transfere, 0);
+    const total = chemin === '/carte' ? lignes.reduce((s, l) => s + l.transfere, 0) : somme(['HTML', 'CSS', 'JS']);
+    tableau.push({
+      chemin,
+      html: somme(['HTML']),
+      css: somme(['CSS']),
+      js: somme(['JS']),
+      autres: somme(['API', 'autre']),
+      total,
+      limite,
+    });
+    if (total > limite) depassements.push(`${chemin}: ${ko(total)} Ko > ${ko(limite)} Ko`);
+  }
+  console.log('\n    | Page | HTML | CSS | JS | API et autres (hors tuiles) | Total compté | Limite |');
+  console.log('    |---|---|---|---|---|---|---|');
+  for (const t of tableau)
+    console.log(
+      `    | \`${t.chemin}\` | ${ko(t.html)} Ko | ${ko(t.css)} Ko | ${ko(t.js)} Ko | ${ko(t.autres)} Ko | **${ko(t.total)} Ko** | ${ko(t.limite)} Ko |`,
+    );
+  console.log('    (Ko = 1 024 octets transférés, corps gzip ; « total compté » : HTML+CSS+JS, et tout sauf les tuiles pour /carte)\n');
+  assert.deepEqual(depassements, [], 'poids des pages / page weight');
+}
+
+// ---------------------------------------------------------------- d. map
+
+async function carteAvecJs(largeur) {
+  await avecPage({ js: true, largeur }, async (page, contexte) => {
+    const requetes = [];
+    page.on('request', (r) => requetes.push({ url: r.url(), type: r.resourceType() }));
+    const reponse = await page.goto(`${BASE}/carte?lat=50.63&lon=3.06&zoom=12`);
+    assert.equal(reponse.status(), 200);
+    await page.waitForSelector('.leaflet-marker-icon', { timeout: 15_000 });
+    await page.waitForLoadState('networkidle');
+    assert.ok((await page.locator('.leaflet-marker-icon').count()) > 0, 'marqueurs ou groupes / markers or clusters');
+    const leaflet = requetes.filter(
+      (r) => new URL(r.url).origin === ORIGINE && /^\/assets\/.*leaflet[^/]*\.js/i.test(new URL(r.url).pathname),
+    );
+    assert.ok(leaflet.length >= 1, 'Leaflet chargé depuis /assets/ / Leaflet loaded from /assets/');
+    const etrangeres = [...contexte.etrangeres, ...requetes.map((r) => r.url)].filter(
+      (u) => new URL(u).origin !== ORIGINE && !estTuile(u) && !u.startsWith('data:'),
+    );
+    assert.deepEqual([...new Set(etrangeres)], [], "requêtes vers une autre origine (CDN ?) / other-origin requests");
+    const api = requetes.filter((r) => new URL(r.url).origin === ORIGINE && new URL(r.url).pathname.startsWith('/api/'));
+    assert.ok(api.length >= 1, "la carte interroge l'API / the map queries the API");
+    for (const { url } of api) {
+      const bbox = new URL(url).searchParams.get('bbox');
+      assert.ok(bbox, `paramètre bbox= dans ${url}`);
+      const [sud, ouest, nord, est] = bbox.split(',').map(Number);
+      assert.ok(sud < 50.63 && 50.63 < nord && ouest < 3.06 && 3.06 < est, `bbox autour de Lille : ${bbox}`);
+      assert.ok(nord - sud < 2 && est - ouest < 4, `bbox limitée à la vue / only the visible area: ${bbox}`);
+    }
+  });
+}
+
+async function carteSansJs(largeur) {
+  await avecPage({ js: false, largeur }, async (page) => {
+    const reponse = await page.goto(`${BASE}/carte?lat=50.63&lon=3.06&zoom=12`);
+    assert.equal(reponse.status(), 200);
+    const liens = page.locator('main a[href^="/lieux/"]');
+    const n = await liens.count();
+    assert.ok(n > 0, 'sans JS, /carte liste des lieux avec des liens / lists places with links');
+    assert.ok(
+      (await page.locator('main table a[href^="/lieux/"], main ul a[href^="/lieux/"], main ol a[href^="/lieux/"]').count()) > 0,
+      'liste ou tableau de repli / list or table fallback',
+    );
+  });
+}
+
+// ---------------------------------------------------------------- e. widget
+
+async function widget(js, largeur) {
+  await avecPage({ js, largeur }, async (page) => {
+    const url = `${BASE}/widget?besoin=${encodeURIComponent(BESOIN)}&ou=lille`;
+    const reponse = await page.goto(url);
+    assert.equal(reponse.status(), 200);
+    const entetes = reponse.headers();
+    assert.ok(!/deny|sameorigin/i.test(entetes['x-frame-options'] || ''), 'X-Frame-Options empêche l’intégration');
+    assert.ok(!/frame-ancestors\s+'none'/i.test(entetes['content-security-policy'] || ''), 'CSP frame-ancestors');
+    assert.ok((await page.locator('a[href*="/lieux/"]').count()) > 0, 'le widget montre des lieux / shows places');
+    assert.equal(
+      await page.locator('header.site, footer.site, [role=banner], [role=contentinfo], .lien-evitement').count(),
+      0,
+      'pas d’en-tête ni de pied de page du site / no site header or footer',
+    );
+    const cibles = await page.locator('a[href]').evaluateAll((as) => {
+      const base = document.querySelector('base[target]');
+      return as.map((a) => ({ href: a.getAttribute('href'), cible: a.getAttribute('target') || (base && base.getAttribute('target')) || '' }));
+    });
+    const mauvaises = cibles.filter((c) => !['_top', '_blank'].includes(c.cible) && !c.href.startsWith('#'));
+    assert.deepEqual(mauvaises, [], 'liens du widget ouverts dans la page parente (target _top/_blank)');
+  });
+}
+
+/** The widget inside an iframe of another origin (localhost vs 127.0.0.1) shows its results. */
+async function widgetDansUneIframe() {
+  await avecPage({ js: true, largeur: 1280 }, async (page, contexte) => {
+    const autre = BASE.replace('127.0.0.1', 'localhost');
+    const parent = `${autre}/__page-parente-de-test`;
+    const src = `${BASE}/widget?besoin=${encodeURIComponent(BESOIN)}&ou=lille`;
+    await page.route(parent, (route) =>
+      route.fulfill({
+        contentType: 'text/html; charset=utf-8',
+        body: `<!doctype html><html lang="fr"><title>Parent</title><iframe title="Lieux" src="${src}" width="400" height="600"></iframe>`,
+      }),
+    );
+    contexte.etrangeres.length = 0;
+    await page.goto(parent);
+    const cadre = page.frameLocator('iframe');
+    await cadre.locator('a[href*="/lieux/"]').first().waitFor({ timeout: 15_000 });
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+navigateur = await lancerNavigateur();
+console.log(`Tests navigateur / browser tests — ${BASE} — Chromium ${navigateur.version()}\n`);
+try {
+  for (const js of [true, false]) {
+    for (const ou of ['lille', '59000']) {
+      await verifier(`a. parcours d'orientation / orientation path (${mode(js)}, 360 px, « ${ou} »)`, () =>
+        parcoursOrientation(js, ou),
+      );
+    }
+  }
+  await verifier('a. un lieu de Lille a ses horaires en tableau / a Lille place has an hours table', lieuAvecHoraires);
+
+  let pages = null;
+  await verifier('b. pages publiques à analyser / public pages to analyse', async () => {
+    pages = await pagesPubliques();
+    for (const p of pages) console.log(`    ${p.nom}: ${p.url.replace(BASE, '')}`);
+  });
+  for (const largeur of [360, 1280]) {
+    for (const js of [true, false]) {
+      await verifier(`b. axe WCAG 2.1 A/AA, zéro violation / zero violations (${mode(js)}, ${largeur} px)`, async () => {
+        assert.ok(pages, 'liste des pages / page list');
+        await axePartout(pages, largeur, js);
+      });
+    }
+  }
+
+  await verifier('c. poids des pages / page weight (gzip)', verifierPoids);
+
+  for (const largeur of [360, 1280]) {
+    await verifier(`d. carte / map (JS, ${largeur} px)`, () => carteAvecJs(largeur));
+    await verifier(`d. carte, repli en liste / map list fallback (sans JS / no JS, ${largeur} px)`, () =>
+      carteSansJs(largeur),
+    );
+  }
+
+  for (const js of [true, false]) {
+    for (const largeur of [360, 1280]) {
+      await verifier(`e. widget (${mode(js)}, ${largeur} px)`, () => widget(js, largeur));
+    }
+  }
+  await verifier('e. widget dans une iframe d’une autre origine / widget in a cross-origin iframe', widgetDansUneIframe);
+} finally {
+  await navigateur.close();
+}
+
+const reussis = resultats.filter((r) => r.ok).length;
+const echoues = resultats.filter((r) => !r.ok);
+console.log('\nRésumé / summary');
+console.log(`  ${reussis} réussi(s) / passed, ${echoues.length} échoué(s) / failed`);
+for (const r of echoues) console.log(`  ✘ ${r.nom}`);
+console.log(`e2e: ${reussis} passed, ${echoues.length} failed`);
+process.exit(echoues.length || resultats.length === 0 ? 1 : 0);
