@@ -213,7 +213,7 @@ async fn run(cli: Cli) -> Result<()> {
                         nombre(fusion.groupes_doublons as u64)
                     );
             }
-            maillage_web::serve(annuaire, listen).await?;
+            maillage_web::serve(annuaire, listen, maillage_web::Site::depuis_env()).await?;
         }
         Command::Import {
             source,

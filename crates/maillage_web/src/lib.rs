@@ -1,98 +1,144 @@
-//! The web server of Maillage: public pages (server-rendered, no JavaScript needed) and the
-//! JSON API. Assets are embedded in the binary.
+//! The web server of Maillage: public pages (server-rendered, usable without JavaScript), the
+//! JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`), and assets embedded in the
+//! binary.
+//!
+//! Searches are answered by the in-memory engine of [`maillage_app::recherche`], rebuilt in
+//! the background and swapped atomically when the directory changes (an import or a merge
+//! decision, even from another process: the store is polled).
+pub mod pdf;
 
-use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+mod api;
+mod assets;
+mod erreur;
+mod pages;
+pub mod parametres;
+pub mod presentation;
+mod site;
+
+pub use api::ApiDoc;
+pub use erreur::{ApiError, PageError};
+pub use site::{contraste_avec_blanc, Site};
+
+use axum::routing::{get, post};
+use axum::Router;
 use maillage_app::annuaire::Annuaire;
-use maillage_app::doublons::LieuFusionne;
-use maillage_app::export::objet_standard;
-use maillage_domain::{Lieu, Vocabulary};
-use maillage_geo::{haversine_m, Point};
-use serde::Deserialize;
+use maillage_app::recherche::{Moteur, MoteurPartage};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 
-/// The territory's look: name and colours (white label).
-#[derive(Clone, Debug)]
-pub struct Site {
-    pub nom: String,
-    pub couleur_principale: Option<String>,
-}
-
-impl Default for Site {
-    fn default() -> Self {
-        Self {
-            nom: std::env::var("MAILLAGE_NOM").unwrap_or_else(|_| "Maillage".to_string()),
-            couleur_principale: std::env::var("MAILLAGE_COULEUR")
-                .ok()
-                .filter(|c| is_css_colour(c)),
-        }
-    }
-}
-
-fn is_css_colour(c: &str) -> bool {
-    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-impl Site {
-    pub fn css_couleurs(&self) -> Option<String> {
-        self.couleur_principale
-            .as_ref()
-            .map(|c| format!(":root{{--couleur-principale:{c}}}"))
-    }
-}
-
-/// Shared state: the store and an in-memory snapshot of the published directory.
+/// Shared state of the server.
 #[derive(Clone)]
 pub struct AppState {
     pub annuaire: Annuaire,
-    pub site: Site,
-    lieux: Arc<RwLock<Arc<Vec<LieuFusionne>>>>,
+    pub site: Arc<Site>,
+    moteur: Arc<MoteurPartage>,
+}
+
+/// What tells that the published directory changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Version {
+    lieux: i64,
+    dernier_import: Option<String>,
+    decisions: usize,
 }
 
 impl AppState {
-    pub async fn new(annuaire: Annuaire, site: Site) -> anyhow::Result<Self> {
-        let lieux = annuaire.lieux_publies(None).await?;
-        Ok(Self {
+    /// Loads the published places and builds the search engine.
+    pub async fn new(annuaire: Annuaire, site: Site) -> anyhow::Result<AppState> {
+        let site = Arc::new(site);
+        erreur::definir_site(Arc::clone(&site));
+        let state = AppState {
             annuaire,
             site,
-            lieux: Arc::new(RwLock::new(Arc::new(lieux))),
+            moteur: Arc::new(MoteurPartage::default()),
+        };
+        state.recharger().await?;
+        Ok(state)
+    }
+
+    /// The engine in use.
+    pub fn moteur(&self) -> Arc<Moteur> {
+        self.moteur.courant()
+    }
+
+    /// Rebuilds the engine from the store and swaps it in.
+    pub async fn recharger(&self) -> anyhow::Result<usize> {
+        let lieux = self.annuaire.lieux_publies(None).await?;
+        let moteur = tokio::task::spawn_blocking(move || Moteur::nouveau(lieux)).await?;
+        let n = moteur.len();
+        self.moteur.remplacer(moteur);
+        Ok(n)
+    }
+
+    async fn version(&self) -> anyhow::Result<Version> {
+        let store = self.annuaire.store();
+        let lieux = store.count_merged_lieux().await?;
+        let dernier_import = store
+            .import_reports(1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|r| format!("{r:?}"));
+        let decisions = store.pair_decisions().await?.len();
+        Ok(Version {
+            lieux,
+            dernier_import,
+            decisions,
         })
     }
 
-    /// The current snapshot of the published directory.
-    pub fn lieux(&self) -> Arc<Vec<LieuFusionne>> {
-        match self.lieux.read() {
-            Ok(g) => Arc::clone(&g),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+    /// Watches the store every `periode` and rebuilds the engine when the directory changed.
+    pub fn surveiller(&self, periode: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut connue = state.version().await.ok();
+            loop {
+                tokio::time::sleep(periode).await;
+                let Ok(v) = state.version().await else {
+                    continue;
+                };
+                if connue.as_ref() != Some(&v) {
+                    match state.recharger().await {
+                        Ok(n) => {
+                            tracing::info!("directory changed: search engine rebuilt ({n} places)")
+                        }
+                        Err(e) => tracing::error!("rebuilding the search engine failed: {e}"),
+                    }
+                    connue = Some(v);
+                }
+            }
+        })
     }
 }
 
-const CSS: &str = include_str!("../assets/maillage.css");
-
+/// Every route.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(accueil))
-        .route("/lieux", get(recherche))
-        .route("/lieux/{id}", get(fiche_lieu))
-        .route("/api/v1/lieux", get(api_lieux))
-        .route("/api/v1/lieux/{id}", get(api_lieu))
-        .route("/assets/maillage.css", get(css))
+        .route("/", get(pages::accueil))
+        .route("/lieux", get(pages::resultats))
+        .route("/lieux/{id}", get(pages::lieu))
+        .route("/lieux/{id}/signalement", post(pages::signaler))
+        .route("/fiche", get(pages::fiche))
+        .route("/fiche.pdf", get(pages::fiche_pdf))
+        .route("/carte", get(pages::carte))
+        .route("/widget", get(pages::widget))
+        .route("/api/v1/lieux", get(api::lieux))
+        .route("/api/v1/lieux/{id}", get(api::lieu))
+        .route("/api/v1/communes", get(api::communes))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/assets/{*chemin}", get(assets::servir))
         .route("/sante", get(|| async { "ok" }))
-        .fallback(introuvable)
+        .fallback(pages::introuvable)
         .layer(CompressionLayer::new())
         .with_state(state)
 }
 
 /// Serves until Ctrl-C.
-pub async fn serve(annuaire: Annuaire, listen: SocketAddr) -> anyhow::Result<()> {
-    let state = AppState::new(annuaire, Site::default()).await?;
+pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow::Result<()> {
+    let state = AppState::new(annuaire, site).await?;
+    let _surveillance = state.surveiller(Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Maillage écoute sur http://{listen}");
     axum::serve(listener, router(state))
@@ -103,302 +149,22 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr) -> anyhow::Result<()>
     Ok(())
 }
 
-/// An error shown to people as a page.
-pub enum PageError {
-    Introuvable(String),
-    Interne(String),
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let (status, titre, message) = match self {
-            Self::Introuvable(m) => (StatusCode::NOT_FOUND, "Page introuvable", m),
-            Self::Interne(m) => {
-                tracing::error!("internal error: {m}");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Erreur du serveur",
-                    "Une erreur est survenue de notre côté. Réessayez dans un moment.".to_string(),
-                )
-            }
-        };
-        let page = ErreurPage {
-            site: Site::default(),
-            titre,
-            message,
-        };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, titre).into_response(),
-        }
+/// For tests: a server over a fresh SQLite database in `dossier`, loaded with the bundled
+/// real places, listening on a free port of 127.0.0.1. Returns its base URL.
+pub async fn demarrer_pour_tests(
+    dossier: &std::path::Path,
+) -> anyhow::Result<(String, AppState, tokio::task::JoinHandle<()>)> {
+    let url = format!("sqlite://{}", dossier.join("maillage.db").display());
+    let annuaire = Annuaire::ouvrir(&url).await?;
+    if annuaire.store().count_merged_lieux().await? == 0 {
+        annuaire.charger_demo().await?;
     }
-}
-
-fn rendre(t: &impl Template) -> Result<Html<String>, PageError> {
-    t.render()
-        .map(Html)
-        .map_err(|e| PageError::Interne(e.to_string()))
-}
-
-#[derive(Template)]
-#[template(path = "erreur.html")]
-struct ErreurPage {
-    site: Site,
-    titre: &'static str,
-    message: String,
-}
-
-#[derive(Template)]
-#[template(path = "accueil.html")]
-struct AccueilPage {
-    site: Site,
-    nb_lieux: String,
-}
-
-async fn css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        CSS,
-    )
-}
-
-async fn introuvable() -> PageError {
-    PageError::Introuvable("Cette page n'existe pas.".into())
-}
-
-async fn accueil(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    rendre(&AccueilPage {
-        nb_lieux: state.lieux().len().to_string(),
-        site: state.site.clone(),
-    })
-}
-
-#[derive(Deserialize)]
-struct RechercheQuery {
-    #[serde(default)]
-    ou: String,
-}
-
-struct Resultat {
-    id: String,
-    nom: String,
-    adresse: String,
-    code_postal: String,
-    commune: String,
-    distance: Option<String>,
-    telephone: Option<(String, String)>,
-    services: String,
-}
-
-#[derive(Template)]
-#[template(path = "lieux.html")]
-struct LieuxPage {
-    site: Site,
-    ou: String,
-    message: Option<String>,
-    resultats: Vec<Resultat>,
-}
-
-fn distance_lisible(m: f64) -> String {
-    if m < 1000.0 {
-        format!("{} m", (m / 10.0).round() * 10.0)
-    } else {
-        format!("{:.1} km", m / 1000.0).replace('.', ",")
-    }
-}
-
-/// Where the person is: a commune found from a name, a postal code or an INSEE code.
-fn localiser(state: &AppState, ou: &str) -> Option<(String, Point)> {
-    let r = state.annuaire.referentiel();
-    let commune = r.rechercher(ou, 1).into_iter().next()?;
-    Some((commune.nom.clone(), commune.centre?))
-}
-
-async fn recherche(
-    State(state): State<AppState>,
-    Query(q): Query<RechercheQuery>,
-) -> Result<Html<String>, PageError> {
-    let ou = q.ou.trim().to_string();
-    let lieux = state.lieux();
-    let (message, resultats) = match localiser(&state, &ou) {
-        None => (
-            Some(format!(
-                "Nous n'avons pas trouvé « {ou} ». Essayez le nom de votre commune ou son code postal."
-            )),
-            Vec::new(),
-        ),
-        Some((nom, centre)) => {
-            let mut proches: Vec<(f64, &LieuFusionne)> = lieux
-                .iter()
-                .filter_map(|f| {
-                    let l = f.lieu.localisation?;
-                    let p = Point::new(l.latitude, l.longitude)?;
-                    Some((haversine_m(centre, p), f))
-                })
-                .collect();
-            proches.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let resultats = proches
-                .into_iter()
-                .take(20)
-                .map(|(d, f)| resultat(f, Some(d)))
-                .collect();
-            (Some(format!("Les 20 lieux les plus proches de {nom}.")), resultats)
-        }
-    };
-    rendre(&LieuxPage {
-        site: state.site.clone(),
-        ou,
-        message,
-        resultats,
-    })
-}
-
-fn labels<V: Vocabulary>(v: &[V]) -> String {
-    v.iter().map(|x| x.label()).collect::<Vec<_>>().join(", ")
-}
-
-fn resultat(f: &LieuFusionne, distance: Option<f64>) -> Resultat {
-    let l = &f.lieu;
-    Resultat {
-        id: f.id.clone(),
-        nom: l.nom.clone(),
-        adresse: l.adresse.clone(),
-        code_postal: l.code_postal.to_string(),
-        commune: l.commune.clone(),
-        distance: distance.map(distance_lisible),
-        telephone: l.telephone.as_ref().map(|t| (t.href(), t.lisible())),
-        services: labels(&l.services),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "lieu.html")]
-struct LieuPage {
-    site: Site,
-    nom: String,
-    champs: Vec<(&'static str, String)>,
-    membres: Vec<String>,
-}
-
-fn champs_lisibles(l: &Lieu) -> Vec<(&'static str, String)> {
-    let mut c = vec![(
-        "Adresse",
-        format!("{}, {} {}", l.adresse, l.code_postal, l.commune),
-    )];
-    let mut push = |k: &'static str, v: String| {
-        if !v.is_empty() {
-            c.push((k, v));
-        }
-    };
-    push(
-        "Complément d'adresse",
-        l.complement_adresse.clone().unwrap_or_default(),
-    );
-    push(
-        "Téléphone",
-        l.telephone
-            .as_ref()
-            .map(|t| t.lisible())
-            .unwrap_or_default(),
-    );
-    push("Courriel", l.courriels.join(", "));
-    push("Site web", l.site_web.join(", "));
-    push(
-        "Horaires",
-        l.horaires
-            .as_ref()
-            .map(|h| h.brut.clone())
-            .unwrap_or_default(),
-    );
-    push("Services", labels(&l.services));
-    push("Publics", labels(&l.publics_specifiquement_adresses));
-    push(
-        "Prise en charge spécifique",
-        labels(&l.prise_en_charge_specifique),
-    );
-    push("Frais", labels(&l.frais_a_charge));
-    push("Accès", labels(&l.modalites_acces));
-    push("Accompagnement", labels(&l.modalites_accompagnement));
-    push("Dispositifs", labels(&l.dispositif_programmes_nationaux));
-    push("Labels", labels(&l.formations_labels));
-    push("Autres labels", l.autres_formations_labels.join(", "));
-    push("Typologie", labels(&l.typologie));
-    push("Itinérance", labels(&l.itinerance));
-    push(
-        "Présentation",
-        l.presentation_resume.clone().unwrap_or_default(),
-    );
-    push("Détail", l.presentation_detail.clone().unwrap_or_default());
-    push("Mis à jour le", l.date_maj.format("%d/%m/%Y").to_string());
-    c
-}
-
-async fn fiche_lieu(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Html<String>, PageError> {
-    let lieux = state.lieux();
-    let f = lieux.iter().find(|f| f.id == id).ok_or_else(|| {
-        PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
-    })?;
-    rendre(&LieuPage {
-        site: state.site.clone(),
-        nom: f.lieu.nom.clone(),
-        champs: champs_lisibles(&f.lieu),
-        membres: f.membres.clone(),
-    })
-}
-
-#[derive(Deserialize)]
-struct ApiLieuxQuery {
-    commune: Option<String>,
-    departement: Option<String>,
-    #[serde(default = "default_limit")]
-    limit: usize,
-    #[serde(default)]
-    offset: usize,
-}
-
-fn default_limit() -> usize {
-    50
-}
-
-async fn api_lieux(
-    State(state): State<AppState>,
-    Query(q): Query<ApiLieuxQuery>,
-) -> Json<serde_json::Value> {
-    let lieux = state.lieux();
-    let garde = |f: &&LieuFusionne| {
-        let code = f.lieu.code_insee.as_ref();
-        q.commune
-            .as_deref()
-            .is_none_or(|c| code.is_some_and(|x| x.as_str() == c))
-            && q.departement
-                .as_deref()
-                .is_none_or(|d| code.is_some_and(|x| x.departement() == d))
-    };
-    let total = lieux.iter().filter(garde).count();
-    let items: Vec<serde_json::Value> = lieux
-        .iter()
-        .filter(garde)
-        .skip(q.offset)
-        .take(q.limit.min(500))
-        .map(|f| objet_standard(&f.lieu))
-        .collect();
-    Json(serde_json::json!({ "total": total, "offset": q.offset, "items": items }))
-}
-
-async fn api_lieu(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let lieux = state.lieux();
-    match lieux.iter().find(|f| f.id == id) {
-        Some(f) => Json(objet_standard(&f.lieu)).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "erreur": format!("aucun lieu « {id} »") })),
-        )
-            .into_response(),
-    }
+    let state = AppState::new(annuaire, Site::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let adresse = listener.local_addr()?;
+    let app = router(state.clone());
+    let tache = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://{adresse}"), state, tache))
 }

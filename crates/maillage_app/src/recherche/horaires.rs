@@ -477,6 +477,62 @@ impl TableHoraires {
     }
 }
 
+/// One day of a readable week: when the place is open, local time of the place.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct JourOuvert {
+    pub date: NaiveDate,
+    /// A public holiday of the place's zone.
+    pub ferie: bool,
+    /// Open ranges, in minutes since midnight (`fin` up to 1440).
+    pub plages: Vec<(u16, u16)>,
+    /// Some moment of the day is marked `unknown` in the hours.
+    pub incertain: bool,
+}
+
+/// The seven days from `lundi`, with their open ranges, from an OSM `opening_hours` string
+/// evaluated with the public holidays of `zone`. `None` when the string does not parse.
+pub fn semaine(brut: &str, zone: ZoneHoraire, lundi: NaiveDate) -> Option<Vec<JourOuvert>> {
+    let oh = brut
+        .parse::<OpeningHours>()
+        .ok()?
+        .with_context(contexte_zone(zone));
+    let mut jours = Vec::with_capacity(7);
+    for k in 0..7 {
+        let date = lundi + Duration::days(k);
+        let debut = date.and_time(NaiveTime::MIN);
+        let fin = debut + Duration::days(1);
+        let mut plages: Vec<(u16, u16)> = Vec::new();
+        let mut incertain = false;
+        for r in oh.iter_range(debut, fin) {
+            let minutes = |t: NaiveDateTime| -> u16 {
+                if t >= fin {
+                    1440
+                } else if t <= debut {
+                    0
+                } else {
+                    u16::try_from((t - debut).num_minutes()).unwrap_or(1440)
+                }
+            };
+            let (a, b) = (minutes(r.range.start), minutes(r.range.end));
+            match r.kind {
+                RuleKind::Open if b > a => match plages.last_mut() {
+                    Some(der) if der.1 == a => der.1 = b,
+                    _ => plages.push((a, b)),
+                },
+                RuleKind::Unknown if b > a => incertain = true,
+                _ => {}
+            }
+        }
+        jours.push(JourOuvert {
+            date,
+            ferie: zone.est_ferie(date),
+            plages,
+            incertain,
+        });
+    }
+    Some(jours)
+}
+
 fn etat_complexe(oh: &OpeningHours, local: NaiveDateTime) -> EtatOuverture {
     match oh.state(local).0 {
         RuleKind::Unknown => EtatOuverture::Inconnu,
@@ -502,6 +558,26 @@ fn etat_complexe(oh: &OpeningHours, local: NaiveDateTime) -> EtatOuverture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_week_with_a_holiday() {
+        let lundi = NaiveDate::from_ymd_opt(2026, 7, 13).unwrap_or_default();
+        let s = semaine(
+            "Mo-Fr 09:00-12:00,14:00-17:30; Sa 10:00-24:00; PH off",
+            ZoneHoraire::Metropole,
+            lundi,
+        )
+        .unwrap_or_default();
+        assert_eq!(s.len(), 7);
+        assert_eq!(s[0].plages, vec![(540, 720), (840, 1050)]);
+        assert!(!s[0].ferie);
+        // 14 July.
+        assert!(s[1].ferie);
+        assert!(s[1].plages.is_empty());
+        assert_eq!(s[5].plages, vec![(600, 1440)]);
+        assert!(s[6].plages.is_empty());
+        assert!(semaine("n'importe quoi", ZoneHoraire::Metropole, lundi).is_none());
+    }
 
     fn table(brut: &str, zone: ZoneHoraire) -> TableHoraires {
         let mut c = Compilateur::default();

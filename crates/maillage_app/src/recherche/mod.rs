@@ -47,7 +47,7 @@ mod texte;
 mod tests;
 
 pub use feries::{est_ferie_national, paques, ZoneHoraire};
-pub use horaires::{EtatOuverture, Ouverture};
+pub use horaires::{semaine, EtatOuverture, JourOuvert, Ouverture};
 
 use crate::doublons::LieuFusionne;
 use arc_swap::ArcSwap;

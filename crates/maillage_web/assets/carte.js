@@ -1,0 +1,51 @@
+// Interactive map: Leaflet (vendored) over the server-drawn map; asks the API for the
+// visible area only, and groups nearby places.
+(function () {
+  "use strict";
+  var div = document.getElementById("carte");
+  if (!div || !window.L || !L.markerClusterGroup) return;
+  var d = div.dataset;
+  div.textContent = "";
+  var carte = L.map(div).setView([+d.lat, +d.lon], +d.zoom);
+  L.tileLayer(d.tuiles, { maxZoom: 19, attribution: d.attribution }).addTo(carte);
+  var grappes = L.markerClusterGroup({
+    showCoverageOnHover: false,
+    iconCreateFunction: function (g) {
+      var n = g.getChildCount();
+      var t = n < 10 ? 34 : n < 100 ? 42 : 50;
+      return L.divIcon({ html: "<span>" + n + "</span>", className: "grappe", iconSize: [t, t] });
+    }
+  });
+  carte.addLayer(grappes);
+  var icone = L.divIcon({ className: "marqueur", iconSize: [18, 18] });
+  var requete = 0;
+  function echapper(s) {
+    return String(s).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+  function charger() {
+    var b = carte.getBounds();
+    var bbox = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map(function (x) {
+      return Math.max(-180, Math.min(180, x)).toFixed(5);
+    });
+    bbox[0] = Math.max(-90, +bbox[0]).toFixed(5);
+    bbox[2] = Math.min(90, +bbox[2]).toFixed(5);
+    var n = ++requete;
+    var url = "/api/v1/lieux?format=geojson&limit=1000&bbox=" + bbox.join(",") + (d.filtres ? "&" + d.filtres : "");
+    fetch(url).then(function (r) { return r.json(); }).then(function (g) {
+      if (n !== requete) return;
+      grappes.clearLayers();
+      (g.features || []).forEach(function (f) {
+        if (!f.geometry) return;
+        var c = f.geometry.coordinates, p = f.properties;
+        var m = L.marker([c[1], c[0]], { icon: icone, title: p.nom, keyboard: true });
+        m.bindPopup('<a href="/lieux/' + encodeURIComponent(p.id) + '">' + echapper(p.nom) + "</a><br>" +
+          echapper(p.adresse + ", " + p.code_postal + " " + p.commune) + "<br>" + echapper(p.ouverture.texte));
+        grappes.addLayer(m);
+      });
+    }).catch(function () {});
+  }
+  carte.on("moveend", charger);
+  charger();
+})();

@@ -1,0 +1,54 @@
+// Maillage — small additions when JavaScript runs; every page works without it.
+(function () {
+  "use strict";
+  // "Utiliser ma position" on the "where" question.
+  var bouton = document.getElementById("ma-position");
+  if (bouton && "geolocation" in navigator) {
+    bouton.parentNode.hidden = false;
+    var etat = document.getElementById("position-etat");
+    bouton.addEventListener("click", function () {
+      etat.textContent = "Recherche de votre position…";
+      navigator.geolocation.getCurrentPosition(function (p) {
+        var f = bouton.form;
+        f.elements.lat.value = p.coords.latitude.toFixed(5);
+        f.elements.lon.value = p.coords.longitude.toFixed(5);
+        f.elements.ou.required = false;
+        etat.textContent = "Position trouvée.";
+        f.submit();
+      }, function () {
+        etat.textContent = "Position indisponible : écrivez votre commune.";
+      }, { timeout: 10000, maximumAge: 600000 });
+    });
+  }
+  // Commune suggestions while typing (from our own referential, no external geocoder).
+  var champ = document.getElementById("ou");
+  var liste = document.getElementById("communes");
+  if (champ && liste && window.fetch) {
+    var minuteur;
+    champ.addEventListener("input", function () {
+      clearTimeout(minuteur);
+      var q = champ.value.trim();
+      if (q.length < 2) return;
+      minuteur = setTimeout(function () {
+        fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q))
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (communes) {
+            liste.textContent = "";
+            communes.forEach(function (c) {
+              var o = document.createElement("option");
+              o.value = c.nom;
+              o.textContent = c.codes_postaux[0] ? c.codes_postaux[0] + " (" + c.departement + ")" : c.departement;
+              liste.appendChild(o);
+            });
+          })
+          .catch(function () {});
+      }, 200);
+    });
+  }
+  // Print button of the orientation sheet.
+  var imprimer = document.querySelector("button.imprimer");
+  if (imprimer) {
+    imprimer.hidden = false;
+    imprimer.addEventListener("click", function () { window.print(); });
+  }
+})();

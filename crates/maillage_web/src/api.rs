@@ -1,0 +1,360 @@
+//! The JSON API, `/api/v1`, documented with OpenAPI 3.1 at `/api/openapi.json`.
+//!
+//! Parameters have the same names as on the pages (see [`crate::parametres`]); lists repeat
+//! a parameter or separate values with `|`. Errors are `{"erreur": "…", "parametre": "…"}`
+//! with status 400 (bad parameter) or 404.
+
+use crate::erreur::ApiError;
+use crate::pages::maintenant;
+use crate::parametres::{analyser, Parametres};
+use crate::presentation;
+use crate::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use maillage_app::export::objet_standard;
+use maillage_app::recherche::{EtatOuverture, Moteur};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Maillage — API des lieux d'inclusion numérique",
+        description = "Recherche des lieux d'aide au numérique (schéma national des lieux de médiation numérique v1.0.2), fusionnés depuis plusieurs sources. Les listes se donnent en répétant le paramètre ou en séparant les valeurs par « | » : à l'intérieur d'une catégorie les valeurs se combinent par OU, entre catégories par ET.",
+        license(name = "AGPL-3.0-or-later"),
+        version = "1.0.0"
+    ),
+    paths(lieux, lieu, communes),
+    components(schemas(ReponseLieux, LieuApi, Commune, ApiError, Ouverture))
+)]
+pub struct ApiDoc;
+
+/// Opening state of a place at the time of the request.
+#[derive(Serialize, ToSchema)]
+pub struct Ouverture {
+    /// `ouvert`, `ferme` or `inconnu`.
+    pub etat: String,
+    /// In words: « Ouvert jusqu'à 17 h », « Fermé — ouvre demain à 9 h ».
+    pub texte: String,
+    /// When it closes (if open) or opens next (if closed), local time of the place.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub changement: Option<String>,
+}
+
+/// A place: the 32 fields of the national schema (empty fields left out), plus `distance_m`
+/// and `ouverture`.
+#[derive(Serialize, ToSchema)]
+pub struct LieuApi {
+    /// Published id (`lieu-…`), stable across imports.
+    pub id: String,
+    pub nom: String,
+    pub commune: String,
+    pub code_postal: String,
+    pub adresse: String,
+    pub date_maj: String,
+    #[schema(nullable = false)]
+    pub latitude: Option<f64>,
+    #[schema(nullable = false)]
+    pub longitude: Option<f64>,
+    /// Great-circle distance to `lat`/`lon` or to the commune `ou`, in metres.
+    #[schema(nullable = false)]
+    pub distance_m: Option<f64>,
+    pub ouverture: Ouverture,
+}
+
+/// A page of results.
+#[derive(Serialize, ToSchema)]
+pub struct ReponseLieux {
+    /// Places matching (every page).
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub items: Vec<LieuApi>,
+}
+
+/// A commune of the referential.
+#[derive(Serialize, ToSchema)]
+pub struct Commune {
+    pub code_insee: String,
+    pub nom: String,
+    pub codes_postaux: Vec<String>,
+    pub departement: String,
+    pub region: String,
+    #[schema(nullable = false)]
+    pub epci: Option<String>,
+    pub population: u32,
+    #[schema(nullable = false)]
+    pub latitude: Option<f64>,
+    #[schema(nullable = false)]
+    pub longitude: Option<f64>,
+}
+
+fn objet(
+    moteur: &Moteur,
+    index: usize,
+    distance_m: Option<f64>,
+    maintenant: chrono::NaiveDateTime,
+) -> Option<Value> {
+    let f = moteur.lieu_a(index)?;
+    let mut v = objet_standard(&f.lieu);
+    let etat = moteur.etat_ouverture(index, maintenant);
+    let (texte, classe) = presentation::ouverture(etat, maintenant);
+    let changement = match etat {
+        EtatOuverture::Ouvert { jusqu_a } => jusqu_a,
+        EtatOuverture::Ferme {
+            prochaine_ouverture,
+        } => prochaine_ouverture,
+        EtatOuverture::Inconnu => None,
+    };
+    if let Value::Object(m) = &mut v {
+        m.insert("id".into(), json!(f.id));
+        if let Some(d) = distance_m {
+            m.insert("distance_m".into(), json!((d * 10.0).round() / 10.0));
+        }
+        let mut o = Map::new();
+        o.insert("etat".into(), json!(classe.replace("ferme", "ferme")));
+        o.insert("texte".into(), json!(texte));
+        if let Some(c) = changement {
+            o.insert(
+                "changement".into(),
+                json!(c.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            );
+        }
+        m.insert("ouverture".into(), Value::Object(o));
+    }
+    Some(v)
+}
+
+fn feature(v: Value) -> Value {
+    let (lat, lon) = (v.get("latitude").cloned(), v.get("longitude").cloned());
+    let geometrie = match (lat, lon) {
+        (Some(lat), Some(lon)) => json!({"type": "Point", "coordinates": [lon, lat]}),
+        _ => Value::Null,
+    };
+    json!({"type": "Feature", "geometry": geometrie, "properties": v})
+}
+
+/// Searches places.
+///
+/// With `lat`+`lon` or `ou`, nearest first; otherwise by name. With `bbox`, the places of
+/// that rectangle (for a map; at most `limit`, default 500, a stable sample when more).
+#[utoipa::path(
+    get,
+    path = "/api/v1/lieux",
+    tag = "lieux",
+    params(
+        ("ou" = Option<String>, Query, description = "Commune (nom, code postal ou code INSEE) : point de départ des distances"),
+        ("lat" = Option<f64>, Query, description = "Latitude du point de départ (WGS84)", minimum = -90, maximum = 90),
+        ("lon" = Option<f64>, Query, description = "Longitude du point de départ (WGS84)", minimum = -180, maximum = 180),
+        ("rayon_km" = Option<f64>, Query, description = "Seulement les lieux à moins de ce rayon du point de départ", minimum = 0),
+        ("bbox" = Option<String>, Query, description = "Rectangle sud,ouest,nord,est (degrés) : les lieux de la zone visible d'une carte"),
+        ("q" = Option<String>, Query, description = "Mots du nom, de la commune, de l'adresse ou des services (accents ignorés)"),
+        ("besoin" = Option<Vec<String>>, Query, description = "Service (libellé du schéma), alias de services", explode = true),
+        ("services" = Option<Vec<String>>, Query, explode = true),
+        ("publics_specifiquement_adresses" = Option<Vec<String>>, Query, explode = true),
+        ("prise_en_charge_specifique" = Option<Vec<String>>, Query, explode = true),
+        ("frais_a_charge" = Option<Vec<String>>, Query, explode = true),
+        ("modalites_acces" = Option<Vec<String>>, Query, explode = true),
+        ("modalites_accompagnement" = Option<Vec<String>>, Query, explode = true),
+        ("dispositif_programmes_nationaux" = Option<Vec<String>>, Query, explode = true),
+        ("formations_labels" = Option<Vec<String>>, Query, explode = true),
+        ("itinerance" = Option<Vec<String>>, Query, explode = true),
+        ("typologie" = Option<Vec<String>>, Query, explode = true),
+        ("commune" = Option<String>, Query, description = "Code INSEE : lieux de cette commune"),
+        ("epci" = Option<String>, Query, description = "SIREN de l'EPCI"),
+        ("departement" = Option<String>, Query, description = "Code du département"),
+        ("region" = Option<String>, Query, description = "Code de la région"),
+        ("ouvert" = Option<String>, Query, description = "maintenant, aujourdhui, samedi, une date AAAA-MM-JJ ou un moment AAAA-MM-JJTHH:MM (heure de Paris)"),
+        ("tri" = Option<String>, Query, description = "distance (défaut) ou nom"),
+        ("limit" = Option<usize>, Query, description = "Résultats par page (défaut 20, 500 avec bbox ; au plus 1000)", maximum = 1000),
+        ("offset" = Option<usize>, Query, description = "Résultats sautés"),
+        ("format" = Option<String>, Query, description = "json (défaut) ou geojson"),
+    ),
+    responses(
+        (status = 200, description = "Une page de lieux (ou une FeatureCollection GeoJSON avec format=geojson)", body = ReponseLieux),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+    )
+)]
+pub async fn lieux(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Parametres::depuis(q.as_deref());
+    let geojson = match p.un("format") {
+        None | Some("json") => false,
+        Some("geojson") => true,
+        Some(f) => {
+            return Err(ApiError::requete(
+                Some("format"),
+                format!("format « {f} » inconnu : json ou geojson"),
+            ))
+        }
+    };
+    let maintenant = maintenant();
+    let moteur = state.moteur();
+    let bbox = p.un("bbox");
+    let limite_defaut = if bbox.is_some() { 500 } else { 20 };
+    let r = analyser(&p, state.annuaire.referentiel(), maintenant, limite_defaut)
+        .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
+    if r.ou_inconnu {
+        return Err(ApiError::requete(
+            Some("ou"),
+            format!("commune « {} » introuvable", r.ou.unwrap_or_default()),
+        ));
+    }
+    let (total, items): (usize, Vec<Value>) = match bbox {
+        Some(b) => {
+            let n: Vec<f64> = b
+                .split(',')
+                .map(|x| x.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    ApiError::requete(Some("bbox"), "bbox : quatre nombres sud,ouest,nord,est")
+                })?;
+            let [sud, ouest, nord, est] = n[..] else {
+                return Err(ApiError::requete(
+                    Some("bbox"),
+                    "bbox : quatre nombres sud,ouest,nord,est",
+                ));
+            };
+            let indexes = moteur
+                .dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, r.requete.limit)
+                .map_err(|e| ApiError::requete(Some("bbox"), e.to_string()))?;
+            let centre = r.requete.centre;
+            let items: Vec<Value> = indexes
+                .iter()
+                .filter_map(|&i| {
+                    let d = centre
+                        .zip(moteur.lieu_a(i).and_then(|f| f.lieu.localisation))
+                        .and_then(|(c, l)| {
+                            maillage_geo::Point::new(l.latitude, l.longitude)
+                                .map(|p| maillage_geo::haversine_m(c, p))
+                        });
+                    objet(&moteur, i, d, maintenant)
+                })
+                .collect();
+            (items.len(), items)
+        }
+        None => {
+            let reponse = moteur
+                .rechercher(&r.requete)
+                .map_err(|e| ApiError::requete(None, e.to_string()))?;
+            (
+                reponse.total,
+                reponse
+                    .resultats
+                    .iter()
+                    .filter_map(|t| objet(&moteur, t.index, t.distance_m, maintenant))
+                    .collect(),
+            )
+        }
+    };
+    if geojson {
+        let corps = json!({
+            "type": "FeatureCollection",
+            "total": total,
+            "features": items.into_iter().map(feature).collect::<Vec<_>>(),
+        });
+        return Ok((
+            [(header::CONTENT_TYPE, "application/geo+json")],
+            corps.to_string(),
+        )
+            .into_response());
+    }
+    Ok(Json(json!({
+        "total": total,
+        "offset": r.requete.offset,
+        "limit": r.requete.limit,
+        "items": items,
+    }))
+    .into_response())
+}
+
+/// One place, by its published id (`lieu-…`) or by a member's ref (`SOURCE#ID`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/lieux/{id}",
+    tag = "lieux",
+    params(("id" = String, Path, description = "Identifiant publié du lieu")),
+    responses(
+        (status = 200, description = "Le lieu", body = LieuApi),
+        (status = 404, description = "Aucun lieu de cet identifiant", body = ApiError),
+    )
+)]
+pub async fn lieu(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let moteur = state.moteur();
+    let index = match moteur.index_de(&id) {
+        Some(i) => Some(i),
+        None => moteur
+            .lieux()
+            .iter()
+            .position(|f| f.membres.iter().any(|m| *m == id)),
+    };
+    index
+        .and_then(|i| objet(&moteur, i, None, maintenant()))
+        .map(Json)
+        .ok_or_else(|| ApiError::introuvable(format!("aucun lieu « {id} »")))
+}
+
+/// Communes matching a name, a postal code or an INSEE code (suggestions while typing).
+#[utoipa::path(
+    get,
+    path = "/api/v1/communes",
+    tag = "territoires",
+    params(
+        ("q" = String, Query, description = "Début du nom (accents et casse ignorés, « st » = saint), code postal ou code INSEE"),
+        ("limit" = Option<usize>, Query, description = "Au plus (défaut 10, maximum 50)", maximum = 50),
+    ),
+    responses(
+        (status = 200, description = "Les communes, la meilleure d'abord", body = Vec<Commune>),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+    )
+)]
+pub async fn communes(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<Commune>>, ApiError> {
+    let p = Parametres::depuis(q.as_deref());
+    let limit = match p.un("limit") {
+        None => 10,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 50)
+            .ok_or_else(|| ApiError::requete(Some("limit"), "limit : un entier de 0 à 50"))?,
+    };
+    let texte = p.un("q").unwrap_or("");
+    Ok(Json(
+        state
+            .annuaire
+            .referentiel()
+            .rechercher(texte, limit)
+            .into_iter()
+            .map(|c| Commune {
+                code_insee: c.code_insee.clone(),
+                nom: c.nom.clone(),
+                codes_postaux: c.codes_postaux.clone(),
+                departement: c.code_departement.clone(),
+                region: c.code_region.clone(),
+                epci: c.code_epci.clone(),
+                population: c.population,
+                latitude: c.centre.map(|p| p.lat),
+                longitude: c.centre.map(|p| p.lon),
+            })
+            .collect(),
+    ))
+}
+
+/// The OpenAPI document.
+pub async fn openapi() -> Response {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
+        Err(e) => ApiError::interne(e).into_response(),
+    }
+}

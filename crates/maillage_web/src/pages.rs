@@ -1,0 +1,1142 @@
+//! The public pages. Every page works without JavaScript; scripts only add the position
+//! button, commune suggestions and the interactive map.
+
+use crate::erreur::{rendre, PageError};
+use crate::parametres::{analyser, Depart, Parametres, Recherche};
+use crate::pdf;
+use crate::presentation::{self, Carte, LigneSemaine};
+use crate::site::Site;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{NaiveDateTime, Utc};
+use maillage_app::doublons::LieuFusionne;
+use maillage_app::recherche::{Moteur, Trouve};
+use maillage_app::signalement::CategorieSignalement;
+use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vocabulary};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Now, wall-clock time in Paris (opening hours are read in local time).
+pub fn maintenant() -> NaiveDateTime {
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .naive_local()
+}
+
+/// The needs, in plain words, with the standard service they stand for.
+pub const BESOINS: [(Service, &str); 9] = [
+    (
+        Service::AideAuxDemarchesAdministratives,
+        "Faire une démarche en ligne (CAF, impôts, France Travail, santé…)",
+    ),
+    (
+        Service::MaitriseDesOutilsNumeriquesDuQuotidien,
+        "Apprendre à me servir d'un téléphone, d'une tablette ou d'un ordinateur",
+    ),
+    (
+        Service::AccesInternetEtMaterielInformatique,
+        "Utiliser un ordinateur, Internet, une imprimante ou un scanner",
+    ),
+    (
+        Service::MaterielInformatiqueAPrixSolidaire,
+        "Acheter un ordinateur ou un téléphone à petit prix",
+    ),
+    (
+        Service::InsertionProfessionnelleViaLeNumerique,
+        "Chercher un emploi ou une formation avec le numérique",
+    ),
+    (
+        Service::UtilisationSecuriseeDuNumerique,
+        "Me protéger des arnaques et protéger mes données",
+    ),
+    (
+        Service::ParentaliteEtEducationAvecLeNumerique,
+        "Accompagner mes enfants avec les écrans et l'école en ligne",
+    ),
+    (
+        Service::LoisirsEtCreationsNumeriques,
+        "Découvrir des loisirs et créer avec le numérique",
+    ),
+    (
+        Service::ComprehensionDuMondeNumerique,
+        "Comprendre le numérique et m'informer en ligne",
+    ),
+];
+
+/// One choice of a question: parameter, value, words, checked.
+pub struct Choix {
+    pub nom: &'static str,
+    pub valeur: String,
+    pub texte: String,
+    pub coche: bool,
+}
+
+/// The last question: what matters for access.
+fn choix_acces(p: &Parametres) -> Vec<Choix> {
+    let coche = |nom: &str, v: &str| p.tous(nom).contains(&v);
+    let mut c = vec![
+        Choix {
+            nom: "frais",
+            valeur: Frais::Gratuit.label().into(),
+            texte: "Gratuit".into(),
+            coche: coche("frais", Frais::Gratuit.label()),
+        },
+        Choix {
+            nom: "acces",
+            valeur: ModaliteAcces::SePresenter.label().into(),
+            texte: "Sans rendez-vous (je peux venir directement)".into(),
+            coche: coche("acces", ModaliteAcces::SePresenter.label()),
+        },
+    ];
+    for (v, texte) in [
+        (
+            PriseEnChargeSpecifique::HandicapsMoteurs,
+            "Accueil des personnes en fauteuil roulant ou avec un handicap moteur",
+        ),
+        (
+            PriseEnChargeSpecifique::Surdite,
+            "Accueil des personnes sourdes ou malentendantes",
+        ),
+        (
+            PriseEnChargeSpecifique::DeficienceVisuelle,
+            "Accueil des personnes aveugles ou malvoyantes",
+        ),
+        (
+            PriseEnChargeSpecifique::Illettrisme,
+            "Aide si j'ai du mal à lire ou à écrire",
+        ),
+        (
+            PriseEnChargeSpecifique::LanguesEtrangeresAutre,
+            "Aide si je parle peu le français",
+        ),
+    ] {
+        c.push(Choix {
+            nom: "prise_en_charge",
+            valeur: v.label().into(),
+            texte: texte.into(),
+            coche: coche("prise_en_charge", v.label()),
+        });
+    }
+    c
+}
+
+const ETAPES: [&str; 4] = ["besoin", "ou", "quand", "acces"];
+
+#[derive(Template)]
+#[template(path = "accueil.html")]
+struct AccueilPage {
+    site: Arc<Site>,
+    etape: &'static str,
+    numero: usize,
+    suivante: &'static str,
+    precedente: Option<String>,
+    passer: String,
+    caches: Vec<(String, String)>,
+    besoins: Vec<Choix>,
+    quand: Vec<Choix>,
+    acces: Vec<Choix>,
+    ou: String,
+    message: Option<String>,
+    suggestions: Vec<(String, String)>,
+    nb_lieux: String,
+}
+
+/// `/`: one question at a time (need → where → when → access). Each answer is carried to
+/// the next step in hidden fields; the last step shows the results.
+pub async fn accueil(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let mut numero = ETAPES
+        .iter()
+        .position(|e| Some(*e) == p.un("etape"))
+        .unwrap_or(0);
+    let mut message = None;
+    let mut suggestions = Vec::new();
+    // Leaving the "where" step with a place we do not know: ask again.
+    if numero > 1 && p.un("lat").is_none() {
+        if let Some(ou) = p.un("ou") {
+            let r = state.annuaire.referentiel();
+            if crate::parametres::localiser(r, ou).is_none() {
+                numero = 1;
+                message = Some(format!(
+                    "Nous ne trouvons pas « {ou} ». Écrivez le nom de votre commune ou son code postal (5 chiffres)."
+                ));
+            }
+        }
+    }
+    let etape = ETAPES[numero];
+    if etape == "ou" {
+        if let Some(ou) = p.un("ou") {
+            suggestions = state
+                .annuaire
+                .referentiel()
+                .rechercher(ou, 5)
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.nom.clone(),
+                        format!("{} ({})", c.code_insee, c.code_departement),
+                    )
+                })
+                .collect();
+        }
+    }
+    let suivante = ETAPES.get(numero + 1).copied().unwrap_or("");
+    let besoin_choisi = p.un("besoin").unwrap_or("");
+    let besoins = BESOINS
+        .iter()
+        .map(|(s, texte)| Choix {
+            nom: "besoin",
+            valeur: s.label().into(),
+            texte: (*texte).into(),
+            coche: besoin_choisi == s.label(),
+        })
+        .collect();
+    let quand_choisi = p.un("quand").unwrap_or("");
+    let quand = [
+        ("maintenant", "Maintenant"),
+        ("aujourdhui", "Aujourd'hui"),
+        ("samedi", "Un samedi"),
+        ("", "Peu importe"),
+    ]
+    .into_iter()
+    .map(|(v, t)| Choix {
+        nom: "quand",
+        valeur: v.into(),
+        texte: t.into(),
+        coche: quand_choisi == v,
+    })
+    .collect();
+    let garder: &[&str] = match etape {
+        "besoin" => &["etape", "besoin"],
+        "ou" => &["etape", "ou", "lat", "lon"],
+        "quand" => &["etape", "quand"],
+        _ => &["etape", "frais", "acces", "prise_en_charge"],
+    };
+    let caches = p.sans(garder);
+    let precedente = (numero > 0).then(|| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in p.sans(&["etape"]) {
+            s.append_pair(&k, &v);
+        }
+        s.append_pair("etape", ETAPES[numero - 1]);
+        format!("/?{}", s.finish())
+    });
+    let passer = {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &caches {
+            s.append_pair(k, v);
+        }
+        if suivante.is_empty() {
+            format!("/lieux?{}", s.finish())
+        } else {
+            s.append_pair("etape", suivante);
+            format!("/?{}", s.finish())
+        }
+    };
+    rendre(&AccueilPage {
+        site: Arc::clone(&state.site),
+        etape,
+        numero: numero + 1,
+        suivante,
+        precedente,
+        passer,
+        caches,
+        besoins,
+        quand,
+        acces: choix_acces(&p),
+        ou: p.un("ou").unwrap_or("").to_string(),
+        message,
+        suggestions,
+        nb_lieux: milliers(state.moteur().len()),
+    })
+}
+
+/// `6 911`.
+pub fn milliers(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A filter checkbox of the "Affiner" panel.
+pub struct Filtre {
+    pub id: String,
+    pub nom: &'static str,
+    pub valeur: &'static str,
+    pub coche: bool,
+}
+
+pub struct GroupeFiltres {
+    pub titre: &'static str,
+    pub filtres: Vec<Filtre>,
+}
+
+fn groupe<V: Vocabulary>(
+    p: &Parametres,
+    titre: &'static str,
+    nom: &'static str,
+    alias: &'static str,
+) -> GroupeFiltres {
+    let choisis: Vec<V> = p
+        .tous(nom)
+        .into_iter()
+        .chain(p.tous(alias))
+        .filter_map(crate::parametres::valeur::<V>)
+        .collect();
+    GroupeFiltres {
+        titre,
+        filtres: V::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Filtre {
+                id: format!("f-{alias}-{i}"),
+                nom: alias,
+                valeur: v.label(),
+                coche: choisis.iter().any(|c| c.label() == v.label()),
+            })
+            .collect(),
+    }
+}
+
+fn groupes_filtres(p: &Parametres) -> Vec<GroupeFiltres> {
+    vec![
+        groupe::<Service>(p, "Besoin", "services", "besoin"),
+        groupe::<Frais>(p, "Coût", "frais_a_charge", "frais"),
+        groupe::<ModaliteAcces>(p, "Comment y accéder", "modalites_acces", "acces"),
+        groupe::<maillage_domain::ModaliteAccompagnement>(
+            p,
+            "Accompagnement",
+            "modalites_accompagnement",
+            "accompagnement",
+        ),
+        groupe::<PriseEnChargeSpecifique>(
+            p,
+            "Accueil adapté",
+            "prise_en_charge_specifique",
+            "prise_en_charge",
+        ),
+        groupe::<maillage_domain::PublicSpecifiquementAdresse>(
+            p,
+            "Publics",
+            "publics_specifiquement_adresses",
+            "publics",
+        ),
+    ]
+}
+
+/// What a results list shows, shared by `/lieux` and `/widget`.
+struct Liste {
+    titre: String,
+    message: Option<String>,
+    cartes: Vec<Carte>,
+    debut: usize,
+    page: usize,
+    pages: usize,
+    lien_precedent: Option<String>,
+    lien_suivant: Option<String>,
+    autres: Vec<(String, String)>,
+    elargir: Vec<(String, String)>,
+}
+
+fn chercher(
+    state: &AppState,
+    p: &Parametres,
+    chemin: &str,
+    par_page: usize,
+) -> Result<(Liste, Recherche), PageError> {
+    let moteur = state.moteur();
+    let maintenant = maintenant();
+    let r = analyser(p, state.annuaire.referentiel(), maintenant, par_page).map_err(|e| {
+        PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+    })?;
+    let mut message = None;
+    if r.ou_inconnu {
+        message = Some(format!(
+            "Nous ne trouvons pas la commune « {} ». Vérifiez l'orthographe ou donnez le code postal.",
+            r.ou.as_deref().unwrap_or("")
+        ));
+    } else if r.requete.centre.is_none() && r.requete.filtres.territoire.is_none() {
+        message = Some("Indiquez votre commune pour voir les lieux les plus proches.".into());
+    }
+    let reponse = if r.ou_inconnu {
+        Default::default()
+    } else {
+        moteur
+            .rechercher(&r.requete)
+            .map_err(|e| PageError::Requete(e.to_string()))?
+    };
+    let cartes: Vec<Carte> = reponse
+        .resultats
+        .iter()
+        .filter_map(|t: &Trouve| {
+            let f = moteur.lieu_a(t.index)?;
+            Some(presentation::carte(
+                &moteur,
+                t.index,
+                f,
+                t.distance_m,
+                maintenant,
+            ))
+        })
+        .collect();
+    let titre = if r.ou_inconnu {
+        "Commune introuvable".to_string()
+    } else {
+        r.total_texte(reponse.total)
+    };
+    let page = r.requete.offset / r.requete.limit.max(1) + 1;
+    let pages = reponse.total.div_ceil(r.requete.limit.max(1)).max(1);
+    let lien = |n: usize| format!("{chemin}?{}", p.avec("page", Some(&n.to_string())));
+    let autres = r
+        .autres_communes
+        .iter()
+        .map(|a| {
+            (
+                format!("{} ({})", a.nom, a.departement),
+                format!("{chemin}?{}", p.avec("ou", Some(&a.code_insee))),
+            )
+        })
+        .collect();
+    let mut elargir = Vec::new();
+    if reponse.total < 3 && !r.ou_inconnu {
+        if r.requete.filtres.ouvert.is_some() {
+            let sans = Parametres(p.sans(&["quand", "ouvert", "page"]));
+            elargir.push((
+                "Voir aussi les lieux fermés à ce moment".to_string(),
+                format!("{chemin}?{}", sans.avec("page", None)),
+            ));
+        }
+        let sans_filtres = Parametres(p.sans(&[
+            "frais",
+            "frais_a_charge",
+            "acces",
+            "modalites_acces",
+            "prise_en_charge",
+            "prise_en_charge_specifique",
+            "publics",
+            "publics_specifiquement_adresses",
+            "accompagnement",
+            "modalites_accompagnement",
+            "page",
+        ]));
+        if sans_filtres.0.len() + 1 < p.0.len() {
+            elargir.push((
+                "Retirer les critères d'accès".to_string(),
+                format!("{chemin}?{}", sans_filtres.avec("page", None)),
+            ));
+        }
+        if r.requete.filtres.services.len() == 1 {
+            let sans = Parametres(p.sans(&["besoin", "services", "page"]));
+            elargir.push((
+                "Voir tous les lieux, quel que soit le besoin".to_string(),
+                format!("{chemin}?{}", sans.avec("page", None)),
+            ));
+        }
+    }
+    Ok((
+        Liste {
+            titre,
+            message,
+            cartes,
+            debut: r.requete.offset + 1,
+            page,
+            pages,
+            lien_precedent: (page > 1).then(|| lien(page - 1)),
+            lien_suivant: (page < pages).then(|| lien(page + 1)),
+            autres,
+            elargir,
+        },
+        r,
+    ))
+}
+
+impl Recherche {
+    /// `12 lieux pour « … » près de Lille, ouverts maintenant`.
+    fn total_texte(&self, total: usize) -> String {
+        let mut t = match total {
+            0 => "Aucun lieu".to_string(),
+            1 => "1 lieu".to_string(),
+            n => format!("{} lieux", milliers(n)),
+        };
+        if let Some(b) = self.besoin {
+            t.push_str(&format!(" pour « {} »", b.label()));
+        }
+        match &self.depart {
+            Some(Depart::Commune { nom, .. }) => t.push_str(&format!(" près de {nom}")),
+            Some(Depart::Position) => t.push_str(" près de votre position"),
+            None => {
+                if let Some(terr) = &self.requete.filtres.territoire {
+                    t.push_str(&format!(" — {}", terr.nom()));
+                }
+            }
+        }
+        if let Some(q) = &self.quand {
+            t.push_str(", ");
+            t.push_str(q);
+        }
+        t
+    }
+}
+
+#[derive(Template)]
+#[template(path = "lieux.html")]
+struct ResultatsPage {
+    site: Arc<Site>,
+    liste: Liste,
+    ou: String,
+    besoin: String,
+    quand: String,
+    groupes: Vec<GroupeFiltres>,
+    caches_fiche: Vec<(String, String)>,
+    lien_carte: String,
+}
+
+/// `/lieux`: the results.
+pub async fn resultats(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let (liste, r) = chercher(&state, &p, "/lieux", 20)?;
+    let besoin = r.besoin.map(|b| b.label().to_string()).unwrap_or_default();
+    let mut caches_fiche = Vec::new();
+    if !besoin.is_empty() {
+        caches_fiche.push(("besoin".to_string(), besoin.clone()));
+    }
+    if let Some(ou) = &r.ou {
+        caches_fiche.push(("ou".to_string(), ou.clone()));
+    }
+    let lien_carte = match r.requete.centre {
+        Some(c) => format!(
+            "/carte?lat={:.4}&lon={:.4}&zoom=12&{}",
+            c.lat,
+            c.lon,
+            p.avec("page", None)
+        ),
+        None => "/carte".into(),
+    };
+    rendre(&ResultatsPage {
+        site: Arc::clone(&state.site),
+        liste,
+        ou: r.ou.clone().unwrap_or_default(),
+        besoin,
+        quand: p.un("quand").unwrap_or("").to_string(),
+        groupes: groupes_filtres(&p),
+        caches_fiche,
+        lien_carte,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "widget.html")]
+struct WidgetPage {
+    site: Arc<Site>,
+    liste: Liste,
+    ou: String,
+    caches: Vec<(String, String)>,
+}
+
+/// `/widget`: the results, compact, for an iframe on a commune's website; filters preset by
+/// the URL (`/widget?besoin=…&ou=…&frais=Gratuit`). Links open in the parent page.
+pub async fn widget(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let (liste, r) = chercher(&state, &p, "/widget", 10)?;
+    let page = rendre(&WidgetPage {
+        site: Arc::clone(&state.site),
+        liste,
+        ou: r.ou.unwrap_or_default(),
+        caches: p.sans(&["ou", "page"]),
+    })?;
+    // Meant to be framed by any site.
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, "frame-ancestors *")],
+        page,
+    )
+        .into_response())
+}
+
+/// A field of the place page.
+pub struct Champ {
+    pub nom: &'static str,
+    pub valeur: String,
+    pub lien: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lieu.html")]
+struct LieuPage {
+    site: Arc<Site>,
+    id: String,
+    nom: String,
+    adresse: String,
+    ouverture: String,
+    ouverture_classe: &'static str,
+    semaine: Option<Vec<LigneSemaine>>,
+    horaires_brut: Option<String>,
+    fraicheur: String,
+    ancien: bool,
+    telephone: Option<(String, String)>,
+    itineraire: Option<String>,
+    champs: Vec<Champ>,
+    sources: String,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    signale: bool,
+    erreur: Option<String>,
+    message: String,
+    contact: String,
+}
+
+fn champs_du_lieu(l: &maillage_domain::Lieu) -> Vec<Champ> {
+    let mut c = Vec::new();
+    let mut texte = |nom: &'static str, valeur: String| {
+        if !valeur.trim().is_empty() {
+            c.push(Champ {
+                nom,
+                valeur,
+                lien: None,
+            });
+        }
+    };
+    let j = |v: Vec<&str>| v.join(", ");
+    texte("Services", j(presentation::libelles(&l.services)));
+    texte("Coût", j(presentation::libelles(&l.frais_a_charge)));
+    texte(
+        "Comment y accéder",
+        j(presentation::libelles(&l.modalites_acces)),
+    );
+    texte(
+        "Accompagnement",
+        j(presentation::libelles(&l.modalites_accompagnement)),
+    );
+    texte(
+        "Accueil adapté",
+        j(presentation::libelles(&l.prise_en_charge_specifique)),
+    );
+    texte(
+        "Publics",
+        j(presentation::libelles(&l.publics_specifiquement_adresses)),
+    );
+    texte(
+        "Dispositifs",
+        j(presentation::libelles(&l.dispositif_programmes_nationaux)),
+    );
+    texte("Labels", j(presentation::libelles(&l.formations_labels)));
+    texte("Autres labels", l.autres_formations_labels.join(", "));
+    texte("Type de structure", j(presentation::libelles(&l.typologie)));
+    texte("Itinérance", j(presentation::libelles(&l.itinerance)));
+    texte(
+        "Présentation",
+        l.presentation_resume.clone().unwrap_or_default(),
+    );
+    texte(
+        "En détail",
+        l.presentation_detail.clone().unwrap_or_default(),
+    );
+    texte(
+        "Structure parente",
+        l.structure_parente.clone().unwrap_or_default(),
+    );
+    texte(
+        "Numéro SIRET / RNA",
+        match &l.pivot {
+            maillage_domain::Pivot::Absent => String::new(),
+            p => p.to_string(),
+        },
+    );
+    for m in &l.courriels {
+        c.push(Champ {
+            nom: "Courriel",
+            valeur: m.clone(),
+            lien: Some(format!("mailto:{m}")),
+        });
+    }
+    for s in &l.site_web {
+        c.push(Champ {
+            nom: "Site web",
+            valeur: s.clone(),
+            lien: Some(s.clone()),
+        });
+    }
+    if let Some(u) = &l.prise_rdv {
+        c.push(Champ {
+            nom: "Prendre rendez-vous",
+            valeur: u.clone(),
+            lien: Some(u.clone()),
+        });
+    }
+    if let Some(u) = &l.fiche_acces_libre {
+        c.push(Champ {
+            nom: "Fiche d'accessibilité (Acceslibre)",
+            valeur: u.clone(),
+            lien: Some(u.clone()),
+        });
+    }
+    c
+}
+
+fn page_lieu(
+    state: &AppState,
+    moteur: &Moteur,
+    id: &str,
+    signale: bool,
+    erreur: Option<String>,
+    message: String,
+    contact: String,
+    categorie: Option<CategorieSignalement>,
+) -> Result<Html<String>, PageError> {
+    let index = moteur.index_de(id).ok_or_else(|| {
+        PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
+    })?;
+    let f: &LieuFusionne = moteur
+        .lieu_a(index)
+        .ok_or_else(|| PageError::Introuvable(format!("Aucun lieu « {id} ».")))?;
+    let l = &f.lieu;
+    let maintenant = maintenant();
+    let aujourdhui = maintenant.date();
+    let (ouverture, ouverture_classe) =
+        presentation::ouverture(moteur.etat_ouverture(index, maintenant), maintenant);
+    let zone = moteur
+        .zone(index)
+        .unwrap_or(maillage_app::recherche::ZoneHoraire::Metropole);
+    let semaine = l
+        .horaires
+        .as_ref()
+        .and_then(|h| presentation::semaine_lisible(&h.brut, zone, aujourdhui));
+    let horaires_brut = match (&semaine, &l.horaires) {
+        (None, Some(h)) => Some(h.brut.clone()),
+        _ => None,
+    };
+    rendre(&LieuPage {
+        site: Arc::clone(&state.site),
+        id: f.id.clone(),
+        nom: l.nom.clone(),
+        adresse: presentation::adresse(l),
+        ouverture,
+        ouverture_classe,
+        semaine,
+        horaires_brut,
+        fraicheur: presentation::fraicheur(l.date_maj, aujourdhui),
+        ancien: (aujourdhui - l.date_maj).num_days() > 365,
+        telephone: l.telephone.as_ref().map(|t| (t.href(), t.lisible())),
+        itineraire: presentation::itineraire(l),
+        champs: champs_du_lieu(l),
+        sources: l.source.clone().unwrap_or_default().replace('|', ", "),
+        categories: CategorieSignalement::ALL
+            .iter()
+            .map(|c| (c.code(), c.libelle(), Some(*c) == categorie))
+            .collect(),
+        signale,
+        erreur,
+        message,
+        contact,
+    })
+}
+
+/// `/lieux/{id}`: every field, the week's hours, freshness, and the error report form.
+pub async fn lieu(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let moteur = state.moteur();
+    page_lieu(
+        &state,
+        &moteur,
+        &id,
+        p.un("signale") == Some("1"),
+        None,
+        String::new(),
+        String::new(),
+        None,
+    )
+}
+
+/// `POST /lieux/{id}/signalement`: stores the report for the coordinators, then back to the
+/// place page with a thank-you (or the form again, with what was typed and why it failed).
+pub async fn signaler(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(champs): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let message = champs.get("message").cloned().unwrap_or_default();
+    let contact = champs.get("contact").cloned().unwrap_or_default();
+    let categorie = champs
+        .get("categorie")
+        .and_then(|c| c.parse::<CategorieSignalement>().ok());
+    let moteur = state.moteur();
+    let Some(categorie) = categorie else {
+        let page = page_lieu(
+            &state,
+            &moteur,
+            &id,
+            false,
+            Some("Choisissez ce qui est faux (horaires, services, adresse, contacts, ou le lieu n'existe plus).".into()),
+            message,
+            contact,
+            None,
+        )?;
+        return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+    };
+    let contact_opt = Some(contact.trim()).filter(|c| !c.is_empty());
+    match state
+        .annuaire
+        .signaler(&id, categorie, &message, contact_opt)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/lieux/{id}?signale=1#signaler")).into_response()),
+        Err(maillage_app::annuaire::AppError::Invalide(m))
+        | Err(maillage_app::annuaire::AppError::Introuvable(m)) => {
+            let page = page_lieu(
+                &state,
+                &moteur,
+                &id,
+                false,
+                Some(m),
+                message,
+                contact,
+                Some(categorie),
+            )?;
+            Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(e) => Err(PageError::Interne(e.to_string())),
+    }
+}
+
+/// A place of the orientation sheet.
+pub struct LieuFiche {
+    pub nom: String,
+    pub adresse: String,
+    pub telephone: Option<String>,
+    pub courriel: Option<String>,
+    pub semaine: Vec<LigneSemaine>,
+    pub horaires_brut: Option<String>,
+    pub acces: String,
+    pub services: String,
+    pub itineraire: Option<String>,
+}
+
+struct DonneesFiche {
+    lieux: Vec<LieuFiche>,
+    besoin: Option<String>,
+    pour: Option<String>,
+    note: Option<String>,
+    date: String,
+    ignores: usize,
+}
+
+/// At most this many places on a sheet.
+const LIEUX_PAR_FICHE: usize = 8;
+
+fn donnees_fiche(state: &AppState, p: &Parametres) -> DonneesFiche {
+    let moteur = state.moteur();
+    let maintenant = maintenant();
+    let mut ids: Vec<&str> = p.tous("lieu");
+    ids.dedup();
+    let mut ignores = 0;
+    let mut lieux = Vec::new();
+    for id in ids {
+        let Some(index) = moteur.index_de(id) else {
+            ignores += 1;
+            continue;
+        };
+        let Some(f) = moteur.lieu_a(index) else {
+            ignores += 1;
+            continue;
+        };
+        if lieux.len() >= LIEUX_PAR_FICHE {
+            ignores += 1;
+            continue;
+        }
+        let l = &f.lieu;
+        let zone = moteur
+            .zone(index)
+            .unwrap_or(maillage_app::recherche::ZoneHoraire::Metropole);
+        let semaine = l
+            .horaires
+            .as_ref()
+            .and_then(|h| presentation::semaine_lisible(&h.brut, zone, maintenant.date()));
+        let mut acces: Vec<&str> = presentation::libelles(&l.modalites_acces);
+        acces.extend(presentation::libelles(&l.frais_a_charge));
+        lieux.push(LieuFiche {
+            nom: l.nom.clone(),
+            adresse: presentation::adresse(l),
+            telephone: l.telephone.as_ref().map(|t| t.lisible()),
+            courriel: l.courriels.first().cloned(),
+            horaires_brut: match (&semaine, &l.horaires) {
+                (None, Some(h)) => Some(h.brut.clone()),
+                _ => None,
+            },
+            semaine: semaine.unwrap_or_default(),
+            acces: acces.join(", "),
+            services: presentation::libelles(&l.services).join(", "),
+            itineraire: presentation::itineraire(l),
+        });
+    }
+    let court = |k: &str, max: usize| p.un(k).map(|v| v.chars().take(max).collect::<String>());
+    DonneesFiche {
+        lieux,
+        besoin: court("besoin", 200),
+        pour: court("pour", 80),
+        note: court("note", 600),
+        date: presentation::date_longue(maintenant.date()),
+        ignores,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "fiche.html")]
+struct FichePage {
+    site: Arc<Site>,
+    d: DonneesFiche,
+    lien_pdf: String,
+    caches: Vec<(String, String)>,
+    retour: String,
+}
+
+/// `/fiche?lieu=ID&lieu=ID&besoin=…&pour=…&note=…`: the printable orientation sheet.
+pub async fn fiche(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let d = donnees_fiche(&state, &p);
+    let retour = match p.un("ou") {
+        Some(ou) => {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            s.append_pair("ou", ou);
+            if let Some(b) = p.un("besoin") {
+                s.append_pair("besoin", b);
+            }
+            format!("/lieux?{}", s.finish())
+        }
+        None => "/".into(),
+    };
+    rendre(&FichePage {
+        site: Arc::clone(&state.site),
+        lien_pdf: format!("/fiche.pdf?{}", p.avec("_", None)),
+        caches: p.sans(&["pour", "note", "besoin"]),
+        d,
+        retour,
+    })
+}
+
+/// `/fiche.pdf?…`: the same sheet as a PDF.
+pub async fn fiche_pdf(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let d = donnees_fiche(&state, &p);
+    if d.lieux.is_empty() {
+        return Err(PageError::Requete(
+            "Aucun lieu choisi : cochez des lieux dans la liste des résultats.".into(),
+        ));
+    }
+    let f = pdf::FichePdf {
+        titre: "Fiche d'orientation".into(),
+        territoire: state.site.nom.clone(),
+        besoin: d.besoin,
+        pour: d.pour,
+        date: d.date,
+        lieux: d
+            .lieux
+            .into_iter()
+            .map(|l| pdf::LieuPdf {
+                nom: l.nom,
+                adresse: l.adresse,
+                telephone: l.telephone,
+                courriel: l.courriel,
+                horaires: if l.semaine.is_empty() {
+                    l.horaires_brut
+                        .map(|b| vec![("Horaires".to_string(), b)])
+                        .unwrap_or_default()
+                } else {
+                    l.semaine
+                        .into_iter()
+                        .map(|j| (j.jour, j.horaires))
+                        .collect()
+                },
+                acces: Some(l.acces).filter(|a| !a.is_empty()),
+                services: Some(l.services).filter(|s| !s.is_empty()),
+                distance: None,
+            })
+            .collect(),
+        pied: format!(
+            "{} — {}",
+            state.site.nom,
+            d.note
+                .unwrap_or_else(|| "Annuaire des lieux d'aide au numérique".into())
+        ),
+    };
+    let octets = pdf::fiche_pdf(&f);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf"),
+            (
+                header::CONTENT_DISPOSITION,
+                "inline; filename=\"fiche-orientation.pdf\"",
+            ),
+        ],
+        octets,
+    )
+        .into_response())
+}
+
+/// A place drawn on the server-side map.
+pub struct Point2 {
+    pub x: f64,
+    pub y: f64,
+    pub id: String,
+    pub nom: String,
+}
+
+#[derive(Template)]
+#[template(path = "carte.html")]
+struct CartePage {
+    site: Arc<Site>,
+    lat: f64,
+    lon: f64,
+    zoom: u8,
+    points: Vec<Point2>,
+    cartes: Vec<Carte>,
+    total: usize,
+    filtres: String,
+    titre: String,
+    largeur: f64,
+    hauteur: f64,
+}
+
+/// `/carte?lat=&lon=&zoom=` (or `ou=`), with the same filters as `/lieux`: a server-drawn
+/// SVG map of the area and the list of its places; with JavaScript, an interactive Leaflet
+/// map that asks the API for the visible area only.
+pub async fn carte(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let p = Parametres::depuis(q.as_deref());
+    let moteur = state.moteur();
+    let maintenant = maintenant();
+    // Filters without the place: the view decides where.
+    let sans_lieu = Parametres(p.sans(&[
+        "lat", "lon", "zoom", "ou", "rayon_km", "page", "limit", "offset",
+    ]));
+    let r = analyser(&sans_lieu, state.annuaire.referentiel(), maintenant, 20).map_err(|e| {
+        PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+    })?;
+    let nombre = |k: &str| {
+        p.un(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|x| x.is_finite())
+    };
+    let (mut lat, mut lon, mut zoom, mut titre) = (46.6, 2.4, 6u8, "Carte des lieux".to_string());
+    if let Some(ou) = p.un("ou") {
+        if let Some((c, _)) = crate::parametres::localiser(state.annuaire.referentiel(), ou) {
+            if let Some(centre) = c.centre {
+                (lat, lon, zoom) = (centre.lat, centre.lon, 12);
+                titre = format!("Carte des lieux autour de {}", c.nom);
+            }
+        }
+    }
+    if let (Some(a), Some(o)) = (nombre("lat"), nombre("lon")) {
+        if (-90.0..=90.0).contains(&a) && (-180.0..=180.0).contains(&o) {
+            (lat, lon, zoom) = (a, o, 12);
+        }
+    }
+    if let Some(z) = nombre("zoom") {
+        zoom = z.clamp(3.0, 18.0) as u8;
+    }
+    // Web Mercator view of 640 × 480 px around the centre.
+    let (largeur, hauteur) = (640.0_f64, 480.0_f64);
+    let echelle = 256.0 * 2f64.powi(i32::from(zoom));
+    let projeter = |la: f64, lo: f64| -> (f64, f64) {
+        let x = (lo + 180.0) / 360.0 * echelle;
+        let s = la.to_radians().sin().clamp(-0.9999, 0.9999);
+        let y = (0.5 - ((1.0 + s) / (1.0 - s)).ln() / (4.0 * std::f64::consts::PI)) * echelle;
+        (x, y)
+    };
+    let inverse = |x: f64, y: f64| -> (f64, f64) {
+        let lo = x / echelle * 360.0 - 180.0;
+        let n = std::f64::consts::PI - 2.0 * std::f64::consts::PI * y / echelle;
+        (n.sinh().atan().to_degrees(), lo)
+    };
+    let (cx, cy) = projeter(lat, lon);
+    let (nord, ouest) = inverse(cx - largeur / 2.0, cy - hauteur / 2.0);
+    let (sud, est) = inverse(cx + largeur / 2.0, cy + hauteur / 2.0);
+    let indexes = moteur
+        .dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, 300)
+        .unwrap_or_default();
+    let centre = maillage_geo::Point::new(lat, lon);
+    let mut avec_distance: Vec<(f64, usize)> = indexes
+        .iter()
+        .filter_map(|&i| {
+            let l = moteur.lieu_a(i)?.lieu.localisation?;
+            let p = maillage_geo::Point::new(l.latitude, l.longitude)?;
+            Some((centre.map_or(0.0, |c| maillage_geo::haversine_m(c, p)), i))
+        })
+        .collect();
+    avec_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let points = indexes
+        .iter()
+        .filter_map(|&i| {
+            let f = moteur.lieu_a(i)?;
+            let l = f.lieu.localisation?;
+            let (x, y) = projeter(l.latitude, l.longitude);
+            Some(Point2 {
+                x: ((x - cx + largeur / 2.0) * 10.0).round() / 10.0,
+                y: ((y - cy + hauteur / 2.0) * 10.0).round() / 10.0,
+                id: f.id.clone(),
+                nom: f.lieu.nom.clone(),
+            })
+        })
+        .collect();
+    let cartes = avec_distance
+        .iter()
+        .take(20)
+        .filter_map(|&(d, i)| {
+            Some(presentation::carte(
+                &moteur,
+                i,
+                moteur.lieu_a(i)?,
+                Some(d),
+                maintenant,
+            ))
+        })
+        .collect();
+    rendre(&CartePage {
+        site: Arc::clone(&state.site),
+        lat,
+        lon,
+        zoom,
+        points,
+        cartes,
+        total: indexes.len(),
+        filtres: sans_lieu.avec("_", None),
+        titre,
+        largeur,
+        hauteur,
+    })
+}
+
+/// Any unknown path.
+pub async fn introuvable() -> PageError {
+    PageError::Introuvable(
+        "Cette page n'existe pas. Revenez à l'accueil pour chercher un lieu.".into(),
+    )
+}

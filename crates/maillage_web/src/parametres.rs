@@ -1,0 +1,521 @@
+//! Query parameters of the results page, the widget and the API, read the same way for all:
+//! one place decides what `besoin`, `ou`, `quand`, the filters and the territory mean.
+//!
+//! Lists are given by repeating a parameter (`services=A&services=B`) or with `|` inside one
+//! value; inside a category values combine with OR, across categories with AND.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
+use maillage_app::recherche::{Filtres, Ouverture, Requete, Tri, LIMITE_MAX};
+use maillage_domain::texte::normaliser;
+use maillage_domain::Vocabulary;
+use maillage_geo::Point;
+use maillage_territoire::{Commune, Referentiel};
+
+/// The raw pairs of a query string, in order.
+#[derive(Clone, Debug, Default)]
+pub struct Parametres(pub Vec<(String, String)>);
+
+impl Parametres {
+    pub fn depuis(query: Option<&str>) -> Parametres {
+        Parametres(
+            form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first non-empty value of `cle`, trimmed.
+    pub fn un(&self, cle: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == cle)
+            .map(|(_, v)| v.trim())
+            .find(|v| !v.is_empty())
+    }
+
+    /// Every value of `cle`, split on `|`, trimmed, non-empty.
+    pub fn tous(&self, cle: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == cle)
+            .flat_map(|(_, v)| v.split('|'))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// The query string with `cle` replaced by `valeur` (removed when `None`).
+    pub fn avec(&self, cle: &str, valeur: Option<&str>) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.0 {
+            if k != cle && !v.trim().is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        if let Some(v) = valeur {
+            s.append_pair(cle, v);
+        }
+        s.finish()
+    }
+
+    /// The pairs except those named in `sauf`, for hidden inputs.
+    pub fn sans(&self, sauf: &[&str]) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter(|(k, v)| !sauf.contains(&k.as_str()) && !v.trim().is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+/// A parameter people can fix, and why (French).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErreurParametre {
+    pub parametre: String,
+    pub message: String,
+}
+
+fn erreur(parametre: &str, message: impl Into<String>) -> ErreurParametre {
+    ErreurParametre {
+        parametre: parametre.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Where distances are measured from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Depart {
+    Commune {
+        nom: String,
+        code_insee: String,
+        code_postal: Option<String>,
+    },
+    Position,
+}
+
+/// A commune offered instead of the one chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutreCommune {
+    pub nom: String,
+    pub code_insee: String,
+    pub departement: String,
+}
+
+/// A search, once read.
+#[derive(Clone, Debug)]
+pub struct Recherche {
+    pub requete: Requete,
+    pub depart: Option<Depart>,
+    /// Other communes matching `ou` (same name elsewhere, same postal code, prefix).
+    pub autres_communes: Vec<AutreCommune>,
+    /// `ou` as typed.
+    pub ou: Option<String>,
+    /// `ou` was given but matches no commune.
+    pub ou_inconnu: bool,
+    /// The need (first service asked), for titles.
+    pub besoin: Option<maillage_domain::Service>,
+    /// What `quand` asked, in words ("ouverts maintenant").
+    pub quand: Option<String>,
+}
+
+/// The standard categories, with their parameter names (the schema's field name, and a short
+/// alias).
+pub const CATEGORIES: [(&str, &str); 10] = [
+    ("services", "besoin"),
+    ("publics_specifiquement_adresses", "publics"),
+    ("prise_en_charge_specifique", "prise_en_charge"),
+    ("frais_a_charge", "frais"),
+    ("modalites_acces", "acces"),
+    ("modalites_accompagnement", "accompagnement"),
+    ("dispositif_programmes_nationaux", "dispositifs"),
+    ("formations_labels", "labels"),
+    ("itinerance", "itinerance"),
+    ("typologie", "typologie"),
+];
+
+/// A vocabulary value from its label (exact, or ignoring accents and case).
+pub fn valeur<V: Vocabulary>(texte: &str) -> Option<V> {
+    V::from_label(texte).or_else(|| {
+        let n = normaliser(texte);
+        V::ALL.iter().copied().find(|v| normaliser(v.label()) == n)
+    })
+}
+
+fn liste<V: Vocabulary + PartialEq>(
+    p: &Parametres,
+    noms: (&str, &str),
+) -> Result<Vec<V>, ErreurParametre> {
+    let mut out = Vec::new();
+    for (nom, v) in p
+        .tous(noms.0)
+        .into_iter()
+        .map(|v| (noms.0, v))
+        .chain(p.tous(noms.1).into_iter().map(|v| (noms.1, v)))
+    {
+        match valeur::<V>(v) {
+            Some(x) => {
+                if !out.contains(&x) {
+                    out.push(x)
+                }
+            }
+            None => {
+                let possibles: Vec<&str> = V::ALL.iter().map(|x| x.label()).collect();
+                return Err(erreur(
+                    nom,
+                    format!(
+                        "valeur inconnue « {v} » pour {nom} ; valeurs possibles : {}",
+                        possibles.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn nombre(p: &Parametres, cle: &str) -> Result<Option<f64>, ErreurParametre> {
+    match p.un(cle) {
+        None => Ok(None),
+        Some(v) => v
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(Some)
+            .ok_or_else(|| erreur(cle, format!("« {v} » n'est pas un nombre"))),
+    }
+}
+
+fn entier(p: &Parametres, cle: &str) -> Result<Option<usize>, ErreurParametre> {
+    match p.un(cle) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<usize>()
+            .map(Some)
+            .map_err(|_| erreur(cle, format!("« {v} » n'est pas un nombre entier positif"))),
+    }
+}
+
+/// The next `jour` from `date` (today included).
+fn prochain(date: NaiveDate, jour: Weekday) -> NaiveDate {
+    let ecart = (7 + jour.num_days_from_monday() - date.weekday().num_days_from_monday()) % 7;
+    date + Duration::days(i64::from(ecart))
+}
+
+/// `quand` / `ouvert`: `maintenant`, `aujourdhui`, `samedi`, a date `2026-11-24` or a moment
+/// `2026-11-24T10:30` (Paris time).
+pub fn ouverture(
+    texte: &str,
+    maintenant: NaiveDateTime,
+) -> Result<Option<(Ouverture, String)>, String> {
+    let t = normaliser(texte).replace(' ', "");
+    let aujourdhui = maintenant.date();
+    Ok(match t.as_str() {
+        "" | "indifferent" | "peuimporte" => None,
+        "maintenant" => Some((Ouverture::A(maintenant), "ouverts maintenant".into())),
+        "aujourdhui" => Some((Ouverture::Jour(aujourdhui), "ouverts aujourd'hui".into())),
+        "samedi" => Some((
+            Ouverture::Jour(prochain(aujourdhui, Weekday::Sat)),
+            "ouverts le samedi".into(),
+        )),
+        _ => {
+            if let Ok(d) = NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d") {
+                Some((
+                    Ouverture::Jour(d),
+                    format!("ouverts le {}", d.format("%d/%m/%Y")),
+                ))
+            } else if let Ok(m) = NaiveDateTime::parse_from_str(texte.trim(), "%Y-%m-%dT%H:%M") {
+                Some((
+                    Ouverture::A(m),
+                    format!("ouverts le {}", m.format("%d/%m/%Y à %H h %M")),
+                ))
+            } else {
+                return Err(format!(
+                    "« {texte} » : attendu maintenant, aujourdhui, samedi, une date AAAA-MM-JJ \
+                     ou un moment AAAA-MM-JJTHH:MM"
+                ));
+            }
+        }
+    })
+}
+
+/// Finds the commune of `ou` (name, postal code or INSEE code): the best match, and the
+/// other candidates to offer.
+pub fn localiser<'r>(
+    referentiel: &'r Referentiel,
+    ou: &str,
+) -> Option<(&'r Commune, Vec<&'r Commune>)> {
+    let trouvees = referentiel.rechercher(ou, 8);
+    let mut trouvees = trouvees.into_iter().filter(|c| c.centre.is_some());
+    let premiere = trouvees.next()?;
+    Some((premiere, trouvees.collect()))
+}
+
+/// Reads a search. `limite_defaut` is the page size when `limit` is not given.
+pub fn analyser(
+    p: &Parametres,
+    referentiel: &Referentiel,
+    maintenant: NaiveDateTime,
+    limite_defaut: usize,
+) -> Result<Recherche, ErreurParametre> {
+    let mut filtres = Filtres {
+        services: liste(p, CATEGORIES[0])?,
+        publics_specifiquement_adresses: liste(p, CATEGORIES[1])?,
+        prise_en_charge_specifique: liste(p, CATEGORIES[2])?,
+        frais_a_charge: liste(p, CATEGORIES[3])?,
+        modalites_acces: liste(p, CATEGORIES[4])?,
+        modalites_accompagnement: liste(p, CATEGORIES[5])?,
+        dispositif_programmes_nationaux: liste(p, CATEGORIES[6])?,
+        formations_labels: liste(p, CATEGORIES[7])?,
+        itinerance: liste(p, CATEGORIES[8])?,
+        typologie: liste(p, CATEGORIES[9])?,
+        ..Filtres::default()
+    };
+    let besoin = filtres.services.first().copied();
+
+    // Territory.
+    let mut territoires = Vec::new();
+    for (cle, prefixe) in [
+        ("commune", "commune"),
+        ("epci", "epci"),
+        ("departement", "dep"),
+        ("region", "reg"),
+    ] {
+        if let Some(v) = p.un(cle) {
+            let t = referentiel
+                .territoire(&format!("{prefixe}:{v}"))
+                .map_err(|e| erreur(cle, e.to_string()))?;
+            territoires.push(t);
+        }
+    }
+    if territoires.len() > 1 {
+        return Err(erreur(
+            "commune",
+            "un seul territoire à la fois : commune, epci, departement ou region",
+        ));
+    }
+    filtres.territoire = territoires.pop();
+
+    // When.
+    let mut quand = None;
+    for cle in ["quand", "ouvert"] {
+        if let Some(v) = p.un(cle) {
+            match ouverture(v, maintenant) {
+                Ok(Some((o, texte))) => {
+                    filtres.ouvert = Some(o);
+                    quand = Some(texte);
+                }
+                Ok(None) => {}
+                Err(m) => return Err(erreur(cle, m)),
+            }
+        }
+    }
+
+    // Where.
+    let lat = nombre(p, "lat")?;
+    let lon = nombre(p, "lon")?;
+    let mut depart = None;
+    let mut autres_communes = Vec::new();
+    let mut ou_inconnu = false;
+    let ou = p.un("ou").map(str::to_string);
+    let centre = match (lat, lon) {
+        (Some(lat), Some(lon)) => {
+            let c = Point::new(lat, lon).ok_or_else(|| {
+                erreur(
+                    "lat",
+                    format!("position invalide : latitude {lat}, longitude {lon}"),
+                )
+            })?;
+            depart = Some(Depart::Position);
+            Some(c)
+        }
+        (Some(_), None) => return Err(erreur("lon", "la longitude manque (lon)")),
+        (None, Some(_)) => return Err(erreur("lat", "la latitude manque (lat)")),
+        (None, None) => match ou.as_deref() {
+            None => None,
+            Some(texte) => match localiser(referentiel, texte) {
+                None => {
+                    ou_inconnu = true;
+                    None
+                }
+                Some((c, autres)) => {
+                    let cp = texte.trim();
+                    let code_postal = if cp.len() == 5 && c.codes_postaux.iter().any(|x| x == cp) {
+                        Some(cp.to_string())
+                    } else {
+                        c.codes_postaux.first().cloned()
+                    };
+                    depart = Some(Depart::Commune {
+                        nom: c.nom.clone(),
+                        code_insee: c.code_insee.clone(),
+                        code_postal,
+                    });
+                    autres_communes = autres
+                        .into_iter()
+                        .take(6)
+                        .map(|a| AutreCommune {
+                            nom: a.nom.clone(),
+                            code_insee: a.code_insee.clone(),
+                            departement: a.code_departement.clone(),
+                        })
+                        .collect();
+                    c.centre
+                }
+            },
+        },
+    };
+
+    let rayon_km = nombre(p, "rayon_km")?;
+    if rayon_km.is_some() && centre.is_none() {
+        return Err(erreur(
+            "rayon_km",
+            "un rayon demande un point de départ : ou, ou lat et lon",
+        ));
+    }
+    if rayon_km.is_some_and(|r| r < 0.0) {
+        return Err(erreur("rayon_km", "le rayon doit être positif"));
+    }
+    let limit = entier(p, "limit")?.unwrap_or(limite_defaut);
+    if limit > LIMITE_MAX {
+        return Err(erreur(
+            "limit",
+            format!("au plus {LIMITE_MAX} résultats par page (demandé : {limit})"),
+        ));
+    }
+    let offset = match (entier(p, "offset")?, entier(p, "page")?) {
+        (Some(o), _) => o,
+        (None, Some(page)) => page.saturating_sub(1).saturating_mul(limit),
+        (None, None) => 0,
+    };
+    let tri = match p.un("tri") {
+        None | Some("distance") => Tri::Auto,
+        Some("nom") => Tri::Nom,
+        Some(autre) => {
+            return Err(erreur(
+                "tri",
+                format!("tri « {autre} » inconnu : distance ou nom"),
+            ))
+        }
+    };
+    Ok(Recherche {
+        requete: Requete {
+            centre,
+            rayon_km,
+            limit,
+            offset,
+            texte: p.un("q").map(str::to_string),
+            filtres,
+            tri,
+        },
+        depart,
+        autres_communes,
+        ou,
+        ou_inconnu,
+        besoin,
+        quand,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maillage_domain::{Frais, Service};
+
+    fn maintenant() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .unwrap_or_default()
+    }
+
+    fn lire(q: &str) -> Result<Recherche, ErreurParametre> {
+        analyser(
+            &Parametres::depuis(Some(q)),
+            Referentiel::embedded(),
+            maintenant(),
+            20,
+        )
+    }
+
+    #[test]
+    fn need_place_and_time() {
+        let r = lire("besoin=aide+aux+demarches+administratives&ou=lille&quand=samedi&frais=Gratuit|Gratuit+sous+condition")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.besoin, Some(Service::AideAuxDemarchesAdministratives));
+        assert_eq!(
+            r.requete.filtres.frais_a_charge,
+            vec![Frais::Gratuit, Frais::GratuitSousCondition]
+        );
+        assert!(
+            matches!(r.depart, Some(Depart::Commune { ref code_insee, .. }) if code_insee == "59350")
+        );
+        // 23 November 2026 is a Monday: next Saturday is the 28th.
+        assert_eq!(
+            r.requete.filtres.ouvert,
+            NaiveDate::from_ymd_opt(2026, 11, 28).map(Ouverture::Jour)
+        );
+        assert!(r.requete.centre.is_some());
+    }
+
+    #[test]
+    fn postal_code_and_other_communes() {
+        let r = lire("ou=59000").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            matches!(r.depart, Some(Depart::Commune { ref nom, ref code_postal, .. }) if nom == "Lille" && code_postal.as_deref() == Some("59000"))
+        );
+        let r = lire("ou=saint-denis").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            !r.autres_communes.is_empty(),
+            "Saint-Denis exists in 93 and 974"
+        );
+        let r = lire("ou=xyzzy").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(r.ou_inconnu);
+        assert!(r.requete.centre.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        let e = lire("services=Cuisine").err();
+        assert_eq!(e.as_ref().map(|e| e.parametre.as_str()), Some("services"));
+        assert!(e.is_some_and(|e| e.message.contains("Aide aux démarches administratives")));
+        assert_eq!(
+            lire("lat=45").err().map(|e| e.parametre),
+            Some("lon".into())
+        );
+        assert_eq!(
+            lire("lat=95&lon=2").err().map(|e| e.parametre),
+            Some("lat".into())
+        );
+        assert_eq!(
+            lire("limit=5000").err().map(|e| e.parametre),
+            Some("limit".into())
+        );
+        assert_eq!(
+            lire("rayon_km=5").err().map(|e| e.parametre),
+            Some("rayon_km".into())
+        );
+        assert_eq!(
+            lire("departement=999").err().map(|e| e.parametre),
+            Some("departement".into())
+        );
+        assert_eq!(
+            lire("quand=demain").err().map(|e| e.parametre),
+            Some("quand".into())
+        );
+        assert_eq!(
+            lire("departement=31&region=76").err().map(|e| e.parametre),
+            Some("commune".into())
+        );
+    }
+
+    #[test]
+    fn pages_and_links() {
+        let r = lire("ou=lille&page=3&limit=10").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.requete.offset, 20);
+        let p = Parametres::depuis(Some("ou=lille&page=3&besoin=A&besoin=B"));
+        assert_eq!(
+            p.avec("page", Some("4")),
+            "ou=lille&besoin=A&besoin=B&page=4"
+        );
+        assert_eq!(p.tous("besoin"), vec!["A", "B"]);
+    }
+}
