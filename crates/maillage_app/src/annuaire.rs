@@ -7,10 +7,11 @@ use crate::doublons::{
 use crate::export::{self, FormatExport};
 use crate::import::{self, Format, OptionsImport, Rapport};
 use crate::lieux::LieuSource;
+use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_domain::Lieu;
 use maillage_store::{
-    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision, PairDecisionKind,
-    SourceRecord, StoreError,
+    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement, PairDecision,
+    PairDecisionKind, SignalementRow, SourceRecord, StoreError,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use sha2::{Digest, Sha256};
@@ -436,6 +437,78 @@ impl Annuaire {
             })
             .await?;
         self.refusionner().await
+    }
+
+    /// Records an error report sent by the public about the published place `lieu_id`;
+    /// returns its id. The message is cleaned (line breaks kept, other control characters
+    /// removed) and trimmed: it must then have 1 to [`MESSAGE_MAX`] characters, or may be
+    /// empty for [`CategorieSignalement::LieuFerme`]. The contact is optional (blank counts
+    /// as none), at most [`CONTACT_MAX`] characters. Errors are French, for the person who
+    /// filled the form: `Invalide` for the text, `Introuvable` for an unknown place.
+    pub async fn signaler(
+        &self,
+        lieu_id: &str,
+        categorie: CategorieSignalement,
+        message: &str,
+        contact: Option<&str>,
+    ) -> Result<i64, AppError> {
+        let lieu_id = lieu_id.trim();
+        let message = signalement::nettoyer_message(message);
+        let longueur = message.chars().count();
+        if longueur == 0 && categorie.message_obligatoire() {
+            return Err(AppError::Invalide(
+                "Le message est obligatoire : décrivez l'erreur que vous avez constatée.".into(),
+            ));
+        }
+        if longueur > MESSAGE_MAX {
+            return Err(AppError::Invalide(format!(
+                "Le message est trop long : {longueur} caractères, {MESSAGE_MAX} au plus."
+            )));
+        }
+        let contact = contact
+            .map(signalement::nettoyer_ligne)
+            .filter(|c| !c.is_empty());
+        if let Some(c) = &contact {
+            let longueur = c.chars().count();
+            if longueur > CONTACT_MAX {
+                return Err(AppError::Invalide(format!(
+                    "Le contact est trop long : {longueur} caractères, {CONTACT_MAX} au plus."
+                )));
+            }
+        }
+        if lieu_id.is_empty() || self.store.merged_lieu(lieu_id).await?.is_none() {
+            return Err(AppError::Introuvable(format!("aucun lieu « {lieu_id} »")));
+        }
+        Ok(self
+            .store
+            .add_signalement(NewSignalement {
+                lieu_id: lieu_id.to_string(),
+                categorie: categorie.code().to_string(),
+                message,
+                contact,
+            })
+            .await?)
+    }
+
+    /// The [`LIMITE_SIGNALEMENTS`](signalement::LIMITE_SIGNALEMENTS) newest error reports,
+    /// about one place (`None` or a blank id: every place), only the open ones if
+    /// `seulement_ouverts`. A place id is matched exactly, whether the place is still
+    /// published or not.
+    pub async fn signalements(
+        &self,
+        lieu_id: Option<&str>,
+        seulement_ouverts: bool,
+    ) -> Result<Vec<SignalementRow>, AppError> {
+        let lieu_id = lieu_id.map(str::trim).filter(|id| !id.is_empty());
+        Ok(self
+            .store
+            .signalements(lieu_id, seulement_ouverts, signalement::LIMITE_SIGNALEMENTS)
+            .await?)
+    }
+
+    /// Marks an error report as dealt with; `false` if there is no report `id`.
+    pub async fn traiter_signalement(&self, id: i64) -> Result<bool, AppError> {
+        Ok(self.store.set_signalement_traite(id, true).await?)
     }
 
     /// Imports the places bundled in the binary (the five real sources), then merges once.

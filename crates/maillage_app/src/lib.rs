@@ -2,7 +2,8 @@
 //!
 //! - [`import`]: reading every source format into schema places, with a line-by-line report;
 //! - [`doublons`]: finding duplicate places across and within sources, and merging them;
-//! - [`lieux`]: a place as one source gave it.
+//! - [`lieux`]: a place as one source gave it;
+//! - [`signalement`]: error reports sent by the public about a place.
 
 pub mod annuaire;
 pub mod doublons;
@@ -10,5 +11,6 @@ pub mod export;
 pub mod import;
 pub mod lieux;
 pub mod recherche;
+pub mod signalement;
 pub mod synthetique;
 pub mod territoire;

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use crate::{
-    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision, PairDecisionKind,
-    SourceRecord, StoreError, StoredSourceRecord,
+    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement, PairDecision,
+    PairDecisionKind, SignalementRow, SourceRecord, StoreError, StoredSourceRecord,
 };
 
 type Teardown = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -111,6 +111,11 @@ macro_rules! contract_tests {
             pair_decisions_are_normalised_and_upserted,
             unicode_text_round_trips,
             coordinates_round_trip_exactly,
+            signalements_newest_first,
+            signalements_filtered_by_lieu_and_state,
+            signalement_traite_set_and_unset,
+            signalement_text_round_trips,
+            invalid_signalement_writes_nothing,
             large_batch,
         );
     };
@@ -811,6 +816,245 @@ pub async fn coordinates_round_trip_exactly(store: Arc<dyn LieuxStore>) {
         assert_eq!(s.latitude.map(f64::to_bits), l.latitude.map(f64::to_bits));
         assert_eq!(s.longitude.map(f64::to_bits), l.longitude.map(f64::to_bits));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Error reports (signalements)
+
+fn signalement(lieu_id: &str, categorie: &str, message: &str) -> NewSignalement {
+    NewSignalement {
+        lieu_id: lieu_id.to_string(),
+        categorie: categorie.to_string(),
+        message: message.to_string(),
+        contact: None,
+    }
+}
+
+async fn add(store: &Arc<dyn LieuxStore>, s: &NewSignalement) -> i64 {
+    store
+        .add_signalement(s.clone())
+        .await
+        .expect("add_signalement")
+}
+
+async fn listed(
+    store: &Arc<dyn LieuxStore>,
+    lieu_id: Option<&str>,
+    only_open: bool,
+) -> Vec<SignalementRow> {
+    store
+        .signalements(lieu_id, only_open, 1000)
+        .await
+        .expect("signalements")
+}
+
+fn ids(rows: &[SignalementRow]) -> Vec<i64> {
+    rows.iter().map(|r| r.id).collect()
+}
+
+/// Reports are stored open, stamped, with every field, and listed newest first; `limit`
+/// keeps the newest.
+pub async fn signalements_newest_first(store: Arc<dyn LieuxStore>) {
+    assert_eq!(store.signalements(None, false, 10).await, Ok(Vec::new()));
+    let before = crate::now_micros();
+    let mut sent = Vec::new();
+    for (n, categorie) in ["horaires", "adresse", "contacts"].iter().enumerate() {
+        let mut s = signalement("lieu-1", categorie, &format!("message {n}"));
+        if n == 1 {
+            s.contact = Some("zoe@example.org".into());
+        }
+        let id = add(&store, &s).await;
+        assert!(id > 0);
+        sent.push((id, s));
+        tick().await;
+    }
+    let rows = listed(&store, None, false).await;
+    assert_eq!(rows.len(), 3);
+    for (row, (id, s)) in rows.iter().zip(sent.iter().rev()) {
+        assert_eq!(row.id, *id);
+        assert_eq!(row.lieu_id, s.lieu_id);
+        assert_eq!(row.categorie, s.categorie);
+        assert_eq!(row.message, s.message);
+        assert_eq!(row.contact, s.contact);
+        assert!(!row.traite, "a new report is open");
+        assert!(row.created_at >= before);
+    }
+    assert!(rows[0].created_at > rows[1].created_at);
+    assert!(rows[1].created_at > rows[2].created_at);
+    let mut distinct = ids(&rows);
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3);
+
+    assert_eq!(
+        store.signalements(None, false, 2).await,
+        Ok(rows[..2].to_vec())
+    );
+    assert_eq!(store.signalements(None, false, 0).await, Ok(Vec::new()));
+    assert!(matches!(
+        store.signalements(None, false, -1).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // Reports added within the same instant still come newest first.
+    let a = add(&store, &signalement("lieu-2", "services", "a")).await;
+    let b = add(&store, &signalement("lieu-2", "services", "b")).await;
+    assert_eq!(ids(&listed(&store, Some("lieu-2"), false).await), [b, a]);
+
+    // Reports are not tied to the published directory: a re-merge keeps them.
+    store
+        .replace_merged_lieux(vec![lieu("lieu-1", &["s#1"])])
+        .await
+        .expect("replace");
+    store
+        .replace_merged_lieux(Vec::new())
+        .await
+        .expect("replace");
+    assert_eq!(listed(&store, Some("lieu-1"), false).await, rows);
+}
+
+/// Reports can be listed for one place (exact id), and only the open ones.
+pub async fn signalements_filtered_by_lieu_and_state(store: Arc<dyn LieuxStore>) {
+    let a1 = add(&store, &signalement("lieu-a", "horaires", "1")).await;
+    let b1 = add(&store, &signalement("lieu-b", "adresse", "2")).await;
+    let a2 = add(&store, &signalement("lieu-a", "services", "3")).await;
+    let other_case = add(&store, &signalement("Lieu-A", "services", "4")).await;
+    let accent = add(&store, &signalement("lieu-á", "services", "5")).await;
+
+    assert_eq!(
+        ids(&listed(&store, None, false).await),
+        [accent, other_case, a2, b1, a1]
+    );
+    assert_eq!(ids(&listed(&store, Some("lieu-a"), false).await), [a2, a1]);
+    assert_eq!(ids(&listed(&store, Some("lieu-b"), false).await), [b1]);
+    assert_eq!(
+        ids(&listed(&store, Some("Lieu-A"), false).await),
+        [other_case]
+    );
+    assert_eq!(ids(&listed(&store, Some("lieu-á"), false).await), [accent]);
+    assert!(listed(&store, Some("lieu-z"), false).await.is_empty());
+    assert!(listed(&store, Some(""), false).await.is_empty());
+
+    assert_eq!(store.set_signalement_traite(a2, true).await, Ok(true));
+    assert_eq!(ids(&listed(&store, Some("lieu-a"), true).await), [a1]);
+    assert_eq!(ids(&listed(&store, Some("lieu-a"), false).await), [a2, a1]);
+    assert_eq!(
+        ids(&listed(&store, None, true).await),
+        [accent, other_case, b1, a1]
+    );
+    assert_eq!(
+        store
+            .signalements(Some("lieu-a"), true, 1)
+            .await
+            .map(|r| ids(&r)),
+        Ok(vec![a1])
+    );
+}
+
+/// A report can be marked dealt with and opened again; unknown ids give `false`.
+pub async fn signalement_traite_set_and_unset(store: Arc<dyn LieuxStore>) {
+    let id = add(&store, &signalement("lieu-1", "horaires", "fermé le lundi")).await;
+    let other = add(&store, &signalement("lieu-1", "adresse", "rue")).await;
+    let original = listed(&store, None, false).await;
+
+    assert_eq!(store.set_signalement_traite(id, true).await, Ok(true));
+    let rows = listed(&store, None, false).await;
+    let row = rows.iter().find(|r| r.id == id).expect("still listed");
+    assert!(row.traite);
+    let before = original.iter().find(|r| r.id == id).expect("listed");
+    assert_eq!(
+        SignalementRow {
+            traite: false,
+            ..row.clone()
+        },
+        *before,
+        "only traite changes"
+    );
+    assert!(!rows.iter().find(|r| r.id == other).expect("listed").traite);
+    assert_eq!(ids(&listed(&store, None, true).await), [other]);
+
+    // Idempotent.
+    assert_eq!(store.set_signalement_traite(id, true).await, Ok(true));
+    assert_eq!(ids(&listed(&store, None, true).await), [other]);
+
+    assert_eq!(store.set_signalement_traite(id, false).await, Ok(true));
+    assert_eq!(listed(&store, None, false).await, original);
+    assert_eq!(ids(&listed(&store, None, true).await), [other, id]);
+
+    for unknown in [other + 1000, 0, -1, i64::MAX] {
+        assert_eq!(
+            store.set_signalement_traite(unknown, true).await,
+            Ok(false),
+            "id {unknown}"
+        );
+    }
+    assert_eq!(listed(&store, None, false).await, original);
+}
+
+/// Accents, quotes, emoji, line breaks and SQL-looking text survive every column.
+pub async fn signalement_text_round_trips(store: Arc<dyn LieuxStore>) {
+    let messages = [
+        "Les horaires ont changé : ouvert « le mercredi » l'après-midi — merci ! 🙏🏽",
+        r#"Il manque l'étage ; "bâtiment B", porte 2 \ 'escalier' %_ ?1 $1"#,
+        "Ligne 1\nLigne 2\n\tindentée\r\nfin ",
+        "'); DROP TABLE signalements; --",
+        "日本語 Ω ẞ e\u{301} 👩‍👩‍👧 \u{200b}",
+        "",
+    ];
+    let mut sent = Vec::new();
+    for (n, message) in messages.iter().enumerate() {
+        let s = NewSignalement {
+            lieu_id: format!("lieu-é-🏠-{n}"),
+            categorie: "n-existe-plus".into(),
+            message: message.to_string(),
+            contact: (n % 2 == 0)
+                .then(|| format!("Zoë « {n} » <zoë@exemple.fr> ☎ 06 00 00 00 0{n}")),
+        };
+        sent.push((add(&store, &s).await, s));
+    }
+    for (id, s) in &sent {
+        let rows = listed(&store, Some(&s.lieu_id), false).await;
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(row.id, *id);
+        assert_eq!(
+            NewSignalement {
+                lieu_id: row.lieu_id.clone(),
+                categorie: row.categorie.clone(),
+                message: row.message.clone(),
+                contact: row.contact.clone(),
+            },
+            *s
+        );
+    }
+    let long = "é".repeat(10_000);
+    let id = add(&store, &signalement("lieu-long", "services", &long)).await;
+    let rows = listed(&store, Some("lieu-long"), false).await;
+    assert_eq!((rows[0].id, rows[0].message.as_str()), (id, long.as_str()));
+}
+
+/// An empty place id or a NUL character is rejected, by every backend alike.
+pub async fn invalid_signalement_writes_nothing(store: Arc<dyn LieuxStore>) {
+    let bad = [
+        signalement("", "horaires", "message"),
+        signalement("lieu-1", "horaires", "avant\0après"),
+        signalement("lieu\0", "horaires", "message"),
+        signalement("lieu-1", "hor\0aires", "message"),
+        NewSignalement {
+            contact: Some("a\0b".into()),
+            ..signalement("lieu-1", "horaires", "message")
+        },
+    ];
+    for s in bad {
+        let result = store.add_signalement(s.clone()).await;
+        assert!(
+            matches!(result, Err(StoreError::Invalid(_))),
+            "{s:?}: {result:?}"
+        );
+    }
+    assert!(listed(&store, None, false).await.is_empty());
+    // The store still works afterwards.
+    let id = add(&store, &signalement("lieu-1", "horaires", "ok")).await;
+    assert_eq!(ids(&listed(&store, None, false).await), [id]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -175,6 +175,34 @@ impl PairDecision {
     }
 }
 
+/// An error report sent by the public from a place's page ("signaler une erreur").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSignalement {
+    /// Id of the published place the report is about (not checked by the store: places
+    /// are replaced as a whole at each merge, reports stay).
+    pub lieu_id: String,
+    /// Code of the category (validated by the caller; opaque to the store).
+    pub categorie: String,
+    /// The reporter's message (may be empty).
+    pub message: String,
+    /// How to reach the reporter, if given.
+    pub contact: Option<String>,
+}
+
+/// A stored [`NewSignalement`]. `created_at` is set by the store when it is added, as for
+/// import reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalementRow {
+    pub id: i64,
+    pub lieu_id: String,
+    pub categorie: String,
+    pub message: String,
+    pub contact: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// `true` once a coordinator has dealt with it.
+    pub traite: bool,
+}
+
 /// Errors of the storage layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -254,6 +282,24 @@ pub trait LieuxStore: Send + Sync {
 
     /// The latest `limit` import reports, newest first.
     async fn import_reports(&self, limit: i64) -> StoreResult<Vec<ImportReportRow>>;
+
+    /// Stores an error report about a place, stamped with the current time, open
+    /// (`traite == false`); returns its id. `Invalid` (nothing written) if
+    /// [`validate_signalement`] rejects it.
+    async fn add_signalement(&self, signalement: NewSignalement) -> StoreResult<i64>;
+
+    /// At most `limit` error reports, newest first (by `created_at`, then id), about one
+    /// place or all (`lieu_id == None`), only the open ones if `only_open`.
+    async fn signalements(
+        &self,
+        lieu_id: Option<&str>,
+        only_open: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<SignalementRow>>;
+
+    /// Marks an error report as dealt with (or open again); `false` if there is no report
+    /// `id`. Setting the value it already has is not an error (returns `true`).
+    async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool>;
 }
 
 /// The current time, truncated to the microsecond so that every backend stores and
@@ -354,6 +400,31 @@ pub fn validate_merged_lieux(lieux: &[MergedLieuRow]) -> StoreResult<()> {
                     member, lieu.id
                 )));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Checks an error report before it is written: the place id is not empty, and no text
+/// contains a NUL character (PostgreSQL cannot store it in `TEXT`; rejected by both
+/// backends so that they accept exactly the same reports).
+pub fn validate_signalement(signalement: &NewSignalement) -> StoreResult<()> {
+    if signalement.lieu_id.is_empty() {
+        return Err(StoreError::Invalid(
+            "an error report needs a place id".into(),
+        ));
+    }
+    let texts = [
+        ("lieu_id", Some(signalement.lieu_id.as_str())),
+        ("categorie", Some(signalement.categorie.as_str())),
+        ("message", Some(signalement.message.as_str())),
+        ("contact", signalement.contact.as_deref()),
+    ];
+    for (field, text) in texts {
+        if text.is_some_and(|t| t.contains('\0')) {
+            return Err(StoreError::Invalid(format!(
+                "the {field} of an error report contains a NUL character"
+            )));
         }
     }
     Ok(())

@@ -16,9 +16,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use maillage_store::{
-    now_micros, validate_import, validate_limit, validate_merged_lieux, ImportPlan,
-    ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision,
-    PairDecisionKind, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_import, validate_limit, validate_merged_lieux, validate_signalement,
+    ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport,
+    NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
+    StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -531,5 +532,59 @@ impl LieuxStore for PgStore {
                 },
             })
             .collect())
+    }
+
+    async fn add_signalement(&self, signalement: NewSignalement) -> StoreResult<i64> {
+        validate_signalement(&signalement)?;
+        let now = now_micros();
+        sqlx::query_scalar!(
+            r#"INSERT INTO signalements (lieu_id, categorie, message, contact, created_at, traite)
+               VALUES ($1, $2, $3, $4, $5, FALSE)
+               RETURNING id"#,
+            signalement.lieu_id,
+            signalement.categorie,
+            signalement.message,
+            signalement.contact,
+            now,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn signalements(
+        &self,
+        lieu_id: Option<&str>,
+        only_open: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<SignalementRow>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query_as!(
+            SignalementRow,
+            r#"SELECT id, lieu_id, categorie, message, contact, created_at, traite
+               FROM signalements
+               WHERE ($1::text IS NULL OR lieu_id = $1) AND (NOT traite OR NOT $2)
+               ORDER BY created_at DESC, id DESC
+               LIMIT $3"#,
+            lieu_id,
+            only_open,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows)
+    }
+
+    async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "UPDATE signalements SET traite = $2 WHERE id = $1",
+            id,
+            traite
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -13,9 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::{
-    now_micros, validate_import, validate_limit, validate_merged_lieux, ImportPlan,
-    ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, PairDecision,
-    PairDecisionKind, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_import, validate_limit, validate_merged_lieux, validate_signalement,
+    ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport,
+    NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
+    StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -670,6 +671,73 @@ impl LieuxStore for SqliteStore {
                 },
             })
             .collect())
+    }
+
+    async fn add_signalement(&self, signalement: NewSignalement) -> StoreResult<i64> {
+        validate_signalement(&signalement)?;
+        let now = now_micros();
+        sqlx::query_scalar!(
+            r#"INSERT INTO signalements (lieu_id, categorie, message, contact, created_at, traite)
+               VALUES (?1, ?2, ?3, ?4, ?5, 0)
+               RETURNING id AS "id!: i64""#,
+            signalement.lieu_id,
+            signalement.categorie,
+            signalement.message,
+            signalement.contact,
+            now,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn signalements(
+        &self,
+        lieu_id: Option<&str>,
+        only_open: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<SignalementRow>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!: i64", lieu_id AS "lieu_id!: String",
+                      categorie AS "categorie!: String", message AS "message!: String",
+                      contact AS "contact?: String", created_at AS "created_at!: DateTime<Utc>",
+                      traite AS "traite!: bool"
+               FROM signalements
+               WHERE (?1 IS NULL OR lieu_id = ?1) AND (traite = 0 OR ?2 = 0)
+               ORDER BY created_at DESC, id DESC
+               LIMIT ?3"#,
+            lieu_id,
+            only_open,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SignalementRow {
+                id: row.id,
+                lieu_id: row.lieu_id,
+                categorie: row.categorie,
+                message: row.message,
+                contact: row.contact,
+                created_at: row.created_at,
+                traite: row.traite,
+            })
+            .collect())
+    }
+
+    async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "UPDATE signalements SET traite = ?2 WHERE id = ?1",
+            id,
+            traite
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
     }
 }
 
