@@ -20,7 +20,14 @@ export function estTuile(url) {
 export async function lancerNavigateur() {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+    args: [
+      '--no-sandbox',
+      '--disable-dev-shm-usage',
+      '--disable-gpu',
+      // The test parent page of the widget is served by interception (no IP address): without
+      // this, Chromium's Local Network Access checks refuse its iframe to 127.0.0.1.
+      '--disable-features=LocalNetworkAccessChecks',
+    ],
   });
 }
 
