@@ -115,7 +115,7 @@ fn objet(
             m.insert("distance_m".into(), json!((d * 10.0).round() / 10.0));
         }
         let mut o = Map::new();
-        o.insert("etat".into(), json!(classe.replace("ferme", "ferme")));
+        o.insert("etat".into(), json!(classe));
         o.insert("texte".into(), json!(texte));
         if let Some(c) = changement {
             o.insert(
@@ -291,10 +291,7 @@ pub async fn lieu(
     let moteur = state.moteur();
     let index = match moteur.index_de(&id) {
         Some(i) => Some(i),
-        None => moteur
-            .lieux()
-            .iter()
-            .position(|f| f.membres.iter().any(|m| *m == id)),
+        None => moteur.lieux().iter().position(|f| f.membres.contains(&id)),
     };
     index
         .and_then(|i| objet(&moteur, i, None, maintenant()))

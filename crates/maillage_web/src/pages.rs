@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{NaiveDateTime, Utc};
 use maillage_app::doublons::LieuFusionne;
-use maillage_app::recherche::{Moteur, Trouve};
+use maillage_app::recherche::{Moteur, Requete, Trouve};
 use maillage_app::signalement::CategorieSignalement;
 use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vocabulary};
 use std::collections::HashMap;
@@ -263,7 +263,7 @@ pub fn milliers(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);
@@ -340,6 +340,7 @@ fn groupes_filtres(p: &Parametres) -> Vec<GroupeFiltres> {
 /// What a results list shows, shared by `/lieux` and `/widget`.
 struct Liste {
     titre: String,
+    resume: Option<String>,
     message: Option<String>,
     cartes: Vec<Carte>,
     debut: usize,
@@ -395,7 +396,28 @@ fn chercher(
     let titre = if r.ou_inconnu {
         "Commune introuvable".to_string()
     } else {
-        r.total_texte(reponse.total)
+        r.titre()
+    };
+    // Without a radius, the total counts every match in France: say how many are near.
+    let resume = if r.ou_inconnu {
+        None
+    } else if r.requete.centre.is_some() && r.requete.rayon_km.is_none() {
+        let proches = moteur
+            .rechercher(&Requete {
+                rayon_km: Some(RAYON_PROCHE_KM),
+                limit: 0,
+                offset: 0,
+                ..r.requete.clone()
+            })
+            .map(|x| x.total)
+            .unwrap_or(0);
+        Some(format!(
+            "{} à moins de {RAYON_PROCHE_KM} km, {} en tout ; du plus proche au plus loin.",
+            nombre_de_lieux(proches),
+            milliers(reponse.total)
+        ))
+    } else {
+        Some(format!("{}.", nombre_de_lieux(reponse.total)))
     };
     let page = r.requete.offset / r.requete.limit.max(1) + 1;
     let pages = reponse.total.div_ceil(r.requete.limit.max(1)).max(1);
@@ -449,6 +471,7 @@ fn chercher(
     Ok((
         Liste {
             titre,
+            resume,
             message,
             cartes,
             debut: r.requete.offset + 1,
@@ -463,17 +486,25 @@ fn chercher(
     ))
 }
 
+/// Radius of "near" in the summary line of the results.
+const RAYON_PROCHE_KM: f64 = 10.0;
+
+/// `1 lieu`, `12 lieux`, `Aucun lieu`.
+fn nombre_de_lieux(n: usize) -> String {
+    match n {
+        0 => "Aucun lieu".to_string(),
+        1 => "1 lieu".to_string(),
+        n => format!("{} lieux", milliers(n)),
+    }
+}
+
 impl Recherche {
-    /// `12 lieux pour « … » près de Lille, ouverts maintenant`.
-    fn total_texte(&self, total: usize) -> String {
-        let mut t = match total {
-            0 => "Aucun lieu".to_string(),
-            1 => "1 lieu".to_string(),
-            n => format!("{} lieux", milliers(n)),
+    /// `Aide aux démarches administratives près de Lille, ouverts maintenant`.
+    fn titre(&self) -> String {
+        let mut t = match self.besoin {
+            Some(b) => b.label().to_string(),
+            None => "Lieux d'aide au numérique".to_string(),
         };
-        if let Some(b) = self.besoin {
-            t.push_str(&format!(" pour « {} »", b.label()));
-        }
         match &self.depart {
             Some(Depart::Commune { nom, .. }) => t.push_str(&format!(" près de {nom}")),
             Some(Depart::Position) => t.push_str(" près de votre position"),
@@ -690,16 +721,29 @@ fn champs_du_lieu(l: &maillage_domain::Lieu) -> Vec<Champ> {
     c
 }
 
-fn page_lieu(
-    state: &AppState,
-    moteur: &Moteur,
-    id: &str,
+/// The state of the report form on the place page.
+#[derive(Default)]
+struct Formulaire {
     signale: bool,
     erreur: Option<String>,
     message: String,
     contact: String,
     categorie: Option<CategorieSignalement>,
+}
+
+fn page_lieu(
+    state: &AppState,
+    moteur: &Moteur,
+    id: &str,
+    formulaire: Formulaire,
 ) -> Result<Html<String>, PageError> {
+    let Formulaire {
+        signale,
+        erreur,
+        message,
+        contact,
+        categorie,
+    } = formulaire;
     let index = moteur.index_de(id).ok_or_else(|| {
         PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
     })?;
@@ -760,11 +804,10 @@ pub async fn lieu(
         &state,
         &moteur,
         &id,
-        p.un("signale") == Some("1"),
-        None,
-        String::new(),
-        String::new(),
-        None,
+        Formulaire {
+            signale: p.un("signale") == Some("1"),
+            ..Formulaire::default()
+        },
     )
 }
 
@@ -786,11 +829,14 @@ pub async fn signaler(
             &state,
             &moteur,
             &id,
-            false,
-            Some("Choisissez ce qui est faux (horaires, services, adresse, contacts, ou le lieu n'existe plus).".into()),
-            message,
-            contact,
-            None,
+            Formulaire {
+                erreur: Some(
+                    "Choisissez ce qui est faux (horaires, services, adresse, contacts, ou le lieu n'existe plus).".into(),
+                ),
+                message,
+                contact,
+                ..Formulaire::default()
+            },
         )?;
         return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
     };
@@ -807,11 +853,13 @@ pub async fn signaler(
                 &state,
                 &moteur,
                 &id,
-                false,
-                Some(m),
-                message,
-                contact,
-                Some(categorie),
+                Formulaire {
+                    erreur: Some(m),
+                    message,
+                    contact,
+                    categorie: Some(categorie),
+                    ..Formulaire::default()
+                },
             )?;
             Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
         }

@@ -350,8 +350,18 @@ pub fn analyser(
                         code_insee: c.code_insee.clone(),
                         code_postal,
                     });
+                    // Offer other communes only when the choice is uncertain: homonyms, or
+                    // a query that is not exactly the name, a postal code or the code.
+                    let exact = normaliser(&c.nom) == normaliser(texte)
+                        || c.code_insee == cp
+                        || c.codes_postaux.iter().any(|x| x == cp);
                     autres_communes = autres
                         .into_iter()
+                        .filter(|a| {
+                            !exact
+                                || normaliser(&a.nom) == normaliser(&c.nom)
+                                || a.codes_postaux.iter().any(|x| x == cp)
+                        })
                         .take(6)
                         .map(|a| AutreCommune {
                             nom: a.nom.clone(),
