@@ -14,6 +14,7 @@ mod pages;
 pub mod parametres;
 pub mod presentation;
 mod site;
+mod territoire;
 
 pub use api::ApiDoc;
 pub use erreur::{ApiError, PageError};
@@ -26,7 +27,7 @@ use maillage_app::recherche::{Moteur, MoteurPartage};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 /// Shared state of the server.
 #[derive(Clone)]
@@ -127,11 +128,24 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/lieux", get(api::lieux))
         .route("/api/v1/lieux/{id}", get(api::lieu))
         .route("/api/v1/communes", get(api::communes))
+        .route("/territoires", get(territoire::accueil))
+        .route("/territoires/{code}", get(territoire::page))
+        .route("/territoires/{code}/indice.csv", get(territoire::indice_csv))
+        .route("/territoires/{code}/indice.xlsx", get(territoire::indice_xlsx))
+        .route("/territoires/{code}/zones-blanches.csv", get(territoire::zones_blanches_csv))
+        .route("/territoires/{code}/zones-blanches.xlsx", get(territoire::zones_blanches_xlsx))
+        .route("/territoires/{code}/plan.csv", get(territoire::plan_csv))
+        .route("/territoires/{code}/plan.xlsx", get(territoire::plan_xlsx))
+        .route("/api/v1/territoires/{code}/indice", get(territoire::api_indice))
+        .route("/api/v1/territoires/{code}/couverture", get(territoire::api_couverture))
+        .route("/api/v1/territoires/{code}/zones-blanches", get(territoire::api_zones_blanches))
+        .route("/api/v1/territoires/{code}/plan", get(territoire::api_plan))
         .route("/api/openapi.json", get(api::openapi))
         .route("/assets/{*chemin}", get(assets::servir))
         .route("/sante", get(|| async { "ok" }))
         .fallback(pages::introuvable)
-        .layer(CompressionLayer::new())
+        // Fastest gzip level: see docs/PERFORMANCE.md (throughput and sizes, both levels).
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .with_state(state)
 }
 
