@@ -226,6 +226,26 @@ async function lieuAvecHoraires() {
   });
 }
 
+/** An ambiguous place name offers the other communes (keeping the need); an unknown one says so. */
+async function communeAmbigueOuIntrouvable(js) {
+  await avecPage({ js, largeur: 360 }, async (page) => {
+    await page.goto(`${BASE}/lieux?ou=saint-denis&besoin=${encodeURIComponent(BESOIN)}`);
+    const autres = page.locator('main a[href^="/lieux?"][href*="ou="]');
+    const hrefs = await autres.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    const communes = hrefs.filter((h) => new URL(h, BASE).searchParams.get('ou') !== 'saint-denis');
+    assert.ok(communes.length >= 2, `« saint-denis » propose d'autres communes / offers other communes: ${hrefs}`);
+    for (const h of communes)
+      assert.equal(new URL(h, BASE).searchParams.get('besoin'), BESOIN, `le besoin est gardé / need kept: ${h}`);
+    await cliquerEtAttendre(page, page.locator(`main a[href="${communes[0]}"]`).first());
+    assert.ok((await page.locator('li.resultat').count()) >= 1, `résultats après choix de la commune (${page.url()})`);
+
+    const reponse = await page.goto(`${BASE}/lieux?ou=zzzz`);
+    assert.ok(reponse.status() < 500);
+    assert.match(await page.locator('main').innerText(), /zzzz/, 'le message cite la saisie / quotes the input');
+    assert.equal(await page.locator('li.resultat').count(), 0);
+  });
+}
+
 // ---------------------------------------------------------------- b. accessibility
 
 /** Every public page, visited once by a person with JavaScript. */
@@ -246,6 +266,20 @@ async function pagesPubliques() {
       .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     assert.ok(hrefs.length >= 2, 'deux résultats pour la fiche');
     pages.push({ nom: 'lieu', url: new URL(hrefs[0], BASE).href });
+    for (const href of hrefs) {
+      await page.goto(new URL(href, BASE).href);
+      if ((await page.locator('table.horaires').count()) > 0) {
+        pages.push({ nom: 'lieu avec horaires', url: page.url() });
+        break;
+      }
+    }
+    // The place page as shown after a report (confirmation).
+    await page.goto(new URL(hrefs[0], BASE).href);
+    const form = page.locator('form#signalement');
+    await cocher(form.locator('input[name=categorie][value=adresse]'));
+    await form.locator('textarea[name=message]').fill('Test automatique : adresse');
+    await cliquerEtAttendre(page, form.locator('button[type=submit], input[type=submit]').first());
+    pages.push({ nom: 'lieu, après signalement', url: page.url() });
     const ids = hrefs.slice(0, 2).map((h) => h.split('/')[2]);
     pages.push({
       nom: 'fiche',
@@ -255,6 +289,9 @@ async function pagesPubliques() {
   pages.push({ nom: 'carte', url: `${BASE}/carte?lat=50.63&lon=3.06&zoom=12`, carte: true });
   pages.push({ nom: 'widget', url: `${BASE}/widget?ou=lille` });
   pages.push({ nom: 'widget (besoin)', url: `${BASE}/widget?besoin=${encodeURIComponent(BESOIN)}&ou=lille` });
+  pages.push({ nom: 'résultats, commune ambiguë', url: `${BASE}/lieux?ou=saint-denis&besoin=${encodeURIComponent(BESOIN)}` });
+  pages.push({ nom: 'résultats, commune introuvable', url: `${BASE}/lieux?ou=zzzz` });
+  pages.push({ nom: 'carte sans position', url: `${BASE}/carte`, carte: true });
   pages.push({ nom: '404', url: `${BASE}/cette-page-n-existe-pas`, statut: 404 });
   return pages;
 }
@@ -533,6 +570,11 @@ try {
     }
   }
   await verifier('a. un lieu de Lille a ses horaires en tableau / a Lille place has an hours table', lieuAvecHoraires);
+  for (const js of [true, false]) {
+    await verifier(`a. commune ambiguë ou introuvable / ambiguous or unknown commune (${mode(js)})`, () =>
+      communeAmbigueOuIntrouvable(js),
+    );
+  }
 
   let pages = null;
   await verifier('b. pages publiques à analyser / public pages to analyse', async () => {
