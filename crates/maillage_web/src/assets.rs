@@ -2,8 +2,10 @@
 //! marker-cluster plugin (vendored from npm, see `assets/vendor/README.md`).
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::io::Write;
+use std::sync::OnceLock;
 
 struct Fichier {
     chemin: &'static str,
@@ -50,24 +52,104 @@ const FICHIERS: &[Fichier] = &[
     ),
 ];
 
+/// The files gzipped once, at the best level (the response compression layer uses the
+/// fastest level for dynamic pages and leaves these alone since they carry their encoding).
+fn compresses() -> &'static [Vec<u8>] {
+    static GZ: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    GZ.get_or_init(|| {
+        FICHIERS
+            .iter()
+            .map(|f| {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                let ok = e.write_all(f.contenu).is_ok();
+                match (ok, e.finish()) {
+                    (true, Ok(v)) => v,
+                    _ => Vec::new(),
+                }
+            })
+            .collect()
+    })
+}
+
+fn accepte_gzip(entetes: &HeaderMap) -> bool {
+    entetes
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| {
+            let mut parties = e.split(';');
+            let nom = parties.next().unwrap_or("").trim();
+            let refuse = parties.any(|p| p.trim().replace(' ', "") == "q=0");
+            (nom == "gzip" || nom == "*") && !refuse
+        })
+}
+
 /// `/assets/{chemin}`.
-pub async fn servir(Path(chemin): Path<String>) -> Response {
-    match FICHIERS.iter().find(|f| f.chemin == chemin) {
-        Some(f) => (
+pub async fn servir(Path(chemin): Path<String>, entetes: HeaderMap) -> Response {
+    let Some(k) = FICHIERS.iter().position(|f| f.chemin == chemin) else {
+        return (StatusCode::NOT_FOUND, "fichier inconnu").into_response();
+    };
+    let f = &FICHIERS[k];
+    let cache = if f.immuable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    let gz = &compresses()[k];
+    if accepte_gzip(&entetes) && !gz.is_empty() {
+        (
             [
                 (header::CONTENT_TYPE, f.type_mime),
-                (
-                    header::CACHE_CONTROL,
-                    if f.immuable {
-                        "public, max-age=31536000, immutable"
-                    } else {
-                        "public, max-age=3600"
-                    },
-                ),
+                (header::CACHE_CONTROL, cache),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::VARY, "accept-encoding"),
+            ],
+            gz.as_slice(),
+        )
+            .into_response()
+    } else {
+        (
+            [
+                (header::CONTENT_TYPE, f.type_mime),
+                (header::CACHE_CONTROL, cache),
+                (header::VARY, "accept-encoding"),
             ],
             f.contenu,
         )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "fichier inconnu").into_response(),
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn precompressed_files_decompress_to_the_originals() {
+        for (f, gz) in FICHIERS.iter().zip(compresses()) {
+            let mut d = flate2::read::GzDecoder::new(gz.as_slice());
+            let mut v = Vec::new();
+            assert!(d.read_to_end(&mut v).is_ok(), "{}", f.chemin);
+            assert_eq!(v, f.contenu, "{}", f.chemin);
+            assert!(gz.len() < f.contenu.len(), "{}", f.chemin);
+        }
+    }
+
+    #[test]
+    fn accept_encoding() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            if let Ok(v) = v.parse() {
+                m.insert(header::ACCEPT_ENCODING, v);
+            }
+            m
+        };
+        assert!(accepte_gzip(&h("gzip, deflate, br")));
+        assert!(accepte_gzip(&h("br;q=1.0, gzip;q=0.8")));
+        assert!(!accepte_gzip(&h("gzip;q=0")));
+        assert!(!accepte_gzip(&h("br")));
+        assert!(!accepte_gzip(&HeaderMap::new()));
     }
 }
