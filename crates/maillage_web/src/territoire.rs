@@ -754,7 +754,7 @@ fn dessiner_carte(
         .max(1) as f64;
     let rayon = |pop: u32| rmin + (rmax - rmin) * (f64::from(pop) / pop_max).sqrt();
     let mut ordre: Vec<&Point2> = points.iter().collect();
-    ordre.sort_by(|a, b| b.population.cmp(&a.population));
+    ordre.sort_by_key(|p| std::cmp::Reverse(p.population));
     let titres = points.len() <= TITRES_MAX;
     svg.push_str(r#"<g class="communes">"#);
     for p in &ordre {
@@ -1474,7 +1474,7 @@ fn vue_territoire(
     let fragile_zones: f64 = zones.iter().map(|z| z.population_fragile).sum();
     match reglages.tri {
         Tri::PopulationFragile => {}
-        Tri::Population => zones.sort_by(|a, b| b.population.cmp(&a.population)),
+        Tri::Population => zones.sort_by_key(|z| std::cmp::Reverse(z.population)),
         Tri::Distance => zones.sort_by(|a, b| b.distance_km.total_cmp(&a.distance_km)),
         Tri::Nom => zones.sort_by(|a, b| {
             normaliser_nom(a.nom)
