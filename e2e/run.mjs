@@ -292,6 +292,11 @@ async function pagesPubliques() {
   pages.push({ nom: 'résultats, commune ambiguë', url: `${BASE}/lieux?ou=saint-denis&besoin=${encodeURIComponent(BESOIN)}` });
   pages.push({ nom: 'résultats, commune introuvable', url: `${BASE}/lieux?ou=zzzz` });
   pages.push({ nom: 'carte sans position', url: `${BASE}/carte`, carte: true });
+  pages.push({ nom: 'territoires', url: `${BASE}/territoires` });
+  pages.push({ nom: 'territoire (département)', url: `${BASE}/territoires/dep:31` });
+  pages.push({ nom: 'territoire (tournée)', url: `${BASE}/territoires/epci:243100633?arrets=3&rayon_km=10` });
+  pages.push({ nom: 'territoire (France)', url: `${BASE}/territoires/fr` });
+  pages.push({ nom: 'territoire (réglage invalide)', url: `${BASE}/territoires/epci:243100633?arrets=0`, statut: 400 });
   pages.push({ nom: '404', url: `${BASE}/cette-page-n-existe-pas`, statut: 404 });
   return pages;
 }
