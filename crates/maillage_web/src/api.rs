@@ -9,6 +9,7 @@ use crate::pages::maintenant;
 use crate::parametres::{analyser, Parametres};
 use crate::presentation;
 use crate::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +18,10 @@ use maillage_app::export::objet_standard;
 use maillage_app::recherche::{EtatOuverture, Moteur};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Required};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,9 +32,76 @@ use utoipa::{OpenApi, ToSchema};
         version = "1.0.0"
     ),
     paths(lieux, lieu, communes),
-    components(schemas(ReponseLieux, LieuApi, Commune, ApiError, Ouverture))
+    components(schemas(
+        ReponseLieux,
+        LieuApi,
+        Commune,
+        ApiError,
+        Ouverture,
+        CollectionGeoJson,
+        FeatureGeoJson,
+        PointGeoJson
+    )),
+    modifiers(&ValeursPossibles)
 )]
 pub struct ApiDoc;
+
+/// Gives the list parameters of `/api/v1/lieux` the labels of their vocabulary (from
+/// `maillage_domain`, so the document cannot drift from what the server accepts), and the
+/// closed parameters (`tri`, `format`) their values. Marks the optional query parameters of
+/// `/api/v1/lieux` and `/api/v1/communes` `allowEmptyValue`: like the pages (whose forms send
+/// empty fields), they read `services=` or `limit=` as « not given ».
+struct ValeursPossibles;
+
+impl Modify for ValeursPossibles {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for chemin in ["/api/v1/lieux", "/api/v1/communes"] {
+            let parametres = openapi
+                .paths
+                .paths
+                .get_mut(chemin)
+                .and_then(|p| p.get.as_mut())
+                .and_then(|o| o.parameters.as_mut());
+            for p in parametres.into_iter().flatten() {
+                if p.parameter_in == ParameterIn::Query && p.required == Required::False {
+                    // utoipa 5 has no field for this (deprecated but valid) OpenAPI keyword;
+                    // extensions are written as they are, next to the parameter's fields.
+                    p.extensions
+                        .get_or_insert_with(Default::default)
+                        .insert("allowEmptyValue".into(), Value::Bool(true));
+                }
+            }
+        }
+        let Some(parametres) = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/lieux")
+            .and_then(|p| p.get.as_mut())
+            .and_then(|o| o.parameters.as_mut())
+        else {
+            return;
+        };
+        for p in parametres {
+            let champ = if p.name == "besoin" {
+                "services"
+            } else {
+                p.name.as_str()
+            };
+            let chaine = |valeurs: Vec<&str>| {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(valeurs))
+            };
+            let schema = match (champ, crate::parametres::libelles(champ)) {
+                (_, Some(libelles)) => ArrayBuilder::new().items(chaine(libelles)).build().into(),
+                ("tri", None) => chaine(vec!["distance", "nom"]).build().into(),
+                ("format", None) => chaine(vec!["json", "geojson"]).build().into(),
+                _ => continue,
+            };
+            p.schema = Some(RefOr::T(schema));
+        }
+    }
+}
 
 /// Opening state of a place at the time of the request.
 #[derive(Serialize, ToSchema)]
@@ -39,8 +110,9 @@ pub struct Ouverture {
     pub etat: String,
     /// In words: « Ouvert jusqu'à 17 h », « Fermé — ouvre demain à 9 h ».
     pub texte: String,
-    /// When it closes (if open) or opens next (if closed), local time of the place.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// When it closes (if open) or opens next (if closed): a date and time of day in the local
+    /// time of the place, without offset (`AAAA-MM-JJTHH:MM:SS`, absent when unknown).
+    #[schema(value_type = Option<String>, pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")]
     pub changement: Option<String>,
 }
 
@@ -75,6 +147,58 @@ pub struct ReponseLieux {
     pub items: Vec<LieuApi>,
 }
 
+/// `Point`.
+#[derive(Serialize, ToSchema)]
+pub enum TypePoint {
+    Point,
+}
+
+/// `Feature`.
+#[derive(Serialize, ToSchema)]
+pub enum TypeFeature {
+    Feature,
+}
+
+/// `FeatureCollection`.
+#[derive(Serialize, ToSchema)]
+pub enum TypeCollection {
+    FeatureCollection,
+}
+
+/// A GeoJSON point (WGS84).
+#[derive(Serialize, ToSchema)]
+pub struct PointGeoJson {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub type_geometrie: TypePoint,
+    /// `[longitude, latitude]`.
+    #[schema(min_items = 2, max_items = 2)]
+    pub coordinates: Vec<f64>,
+}
+
+/// A place as a GeoJSON feature: its fields are the properties.
+#[derive(Serialize, ToSchema)]
+pub struct FeatureGeoJson {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub type_feature: TypeFeature,
+    /// `null` when the place has no coordinates.
+    #[schema(required = true)]
+    pub geometry: Option<PointGeoJson>,
+    pub properties: LieuApi,
+}
+
+/// The places of a search as a GeoJSON FeatureCollection (`format=geojson`).
+#[derive(Serialize, ToSchema)]
+pub struct CollectionGeoJson {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub type_collection: TypeCollection,
+    /// Places matching (every page).
+    pub total: usize,
+    pub features: Vec<FeatureGeoJson>,
+}
+
 /// A commune of the referential.
 #[derive(Serialize, ToSchema)]
 pub struct Commune {
@@ -83,11 +207,16 @@ pub struct Commune {
     pub codes_postaux: Vec<String>,
     pub departement: String,
     pub region: String,
+    /// SIREN of its EPCI (absent for the few communes outside one).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub epci: Option<String>,
     pub population: u32,
+    /// Centre of the commune (absent when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub longitude: Option<f64>,
 }
@@ -131,10 +260,10 @@ fn objet(
 fn feature(v: Value) -> Value {
     let (lat, lon) = (v.get("latitude").cloned(), v.get("longitude").cloned());
     let geometrie = match (lat, lon) {
-        (Some(lat), Some(lon)) => json!({"type": "Point", "coordinates": [lon, lat]}),
+        (Some(lat), Some(lon)) => json!({"type": TypePoint::Point, "coordinates": [lon, lat]}),
         _ => Value::Null,
     };
-    json!({"type": "Feature", "geometry": geometrie, "properties": v})
+    json!({"type": TypeFeature::Feature, "geometry": geometrie, "properties": v})
 }
 
 /// Searches places.
@@ -152,8 +281,8 @@ fn feature(v: Value) -> Value {
         ("rayon_km" = Option<f64>, Query, description = "Seulement les lieux à moins de ce rayon du point de départ", minimum = 0),
         ("bbox" = Option<String>, Query, description = "Rectangle sud,ouest,nord,est (degrés) : les lieux de la zone visible d'une carte"),
         ("q" = Option<String>, Query, description = "Mots du nom, de la commune, de l'adresse ou des services (accents ignorés)"),
-        ("besoin" = Option<Vec<String>>, Query, description = "Service (libellé du schéma), alias de services", explode = true),
-        ("services" = Option<Vec<String>>, Query, explode = true),
+        ("besoin" = Option<Vec<String>>, Query, description = "Alias de services", explode = true),
+        ("services" = Option<Vec<String>>, Query, description = "Services (libellés du schéma national ; casse et accents ignorés)", explode = true),
         ("publics_specifiquement_adresses" = Option<Vec<String>>, Query, explode = true),
         ("prise_en_charge_specifique" = Option<Vec<String>>, Query, explode = true),
         ("frais_a_charge" = Option<Vec<String>>, Query, explode = true),
@@ -167,14 +296,17 @@ fn feature(v: Value) -> Value {
         ("epci" = Option<String>, Query, description = "SIREN de l'EPCI"),
         ("departement" = Option<String>, Query, description = "Code du département"),
         ("region" = Option<String>, Query, description = "Code de la région"),
-        ("ouvert" = Option<String>, Query, description = "maintenant, aujourdhui, samedi, une date AAAA-MM-JJ ou un moment AAAA-MM-JJTHH:MM (heure de Paris)"),
+        ("ouvert" = Option<String>, Query, description = "maintenant, aujourdhui, samedi, une date AAAA-MM-JJ ou un moment AAAA-MM-JJTHH:MM (heure de Paris), années 2000 à 2100"),
         ("tri" = Option<String>, Query, description = "distance (défaut) ou nom"),
         ("limit" = Option<usize>, Query, description = "Résultats par page (défaut 20, 500 avec bbox ; au plus 1000)", maximum = 1000),
-        ("offset" = Option<usize>, Query, description = "Résultats sautés"),
+        ("offset" = Option<usize>, Query, description = "Résultats sautés (au-delà du total : page vide)"),
         ("format" = Option<String>, Query, description = "json (défaut) ou geojson"),
     ),
     responses(
-        (status = 200, description = "Une page de lieux (ou une FeatureCollection GeoJSON avec format=geojson)", body = ReponseLieux),
+        (status = 200, description = "Une page de lieux (JSON), ou une FeatureCollection GeoJSON avec format=geojson", content(
+            (ReponseLieux = "application/json"),
+            (CollectionGeoJson = "application/geo+json"),
+        )),
         (status = 400, description = "Paramètre invalide", body = ApiError),
     )
 )]
@@ -254,7 +386,7 @@ pub async fn lieux(
     };
     if geojson {
         let corps = json!({
-            "type": "FeatureCollection",
+            "type": TypeCollection::FeatureCollection,
             "total": total,
             "features": items.into_iter().map(feature).collect::<Vec<_>>(),
         });
@@ -281,13 +413,21 @@ pub async fn lieux(
     params(("id" = String, Path, description = "Identifiant publié du lieu")),
     responses(
         (status = 200, description = "Le lieu", body = LieuApi),
+        (status = 400, description = "Identifiant illisible (pas de l'UTF-8 une fois décodé)", body = ApiError),
         (status = 404, description = "Aucun lieu de cet identifiant", body = ApiError),
     )
 )]
 pub async fn lieu(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(|e| {
+        tracing::debug!("unreadable place id: {e}");
+        ApiError::requete(
+            Some("id"),
+            "identifiant illisible : une fois les %XX décodés, ce n'est pas du texte UTF-8",
+        )
+    })?;
     let moteur = state.moteur();
     let index = match moteur.index_de(&id) {
         Some(i) => Some(i),
@@ -305,7 +445,7 @@ pub async fn lieu(
     path = "/api/v1/communes",
     tag = "territoires",
     params(
-        ("q" = String, Query, description = "Début du nom (accents et casse ignorés, « st » = saint), code postal ou code INSEE"),
+        ("q" = String, Query, description = "Début du nom (accents et casse ignorés, « st » = saint), code postal ou code INSEE ; vide : aucune commune"),
         ("limit" = Option<usize>, Query, description = "Au plus (défaut 10, maximum 50)", maximum = 50),
     ),
     responses(
@@ -318,7 +458,13 @@ pub async fn communes(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Vec<Commune>>, ApiError> {
     let p = Parametres::depuis(q.as_deref());
-    let limit = match p.un("limit") {
+    if !p.0.iter().any(|(k, _)| k == "q") {
+        return Err(ApiError::requete(
+            Some("q"),
+            "q manque : le début du nom, un code postal ou un code INSEE",
+        ));
+    }
+    let limit = match p.nombre_brut("limit") {
         None => 10,
         Some(v) => v
             .parse::<usize>()

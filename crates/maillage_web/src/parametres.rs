@@ -33,6 +33,16 @@ impl Parametres {
             .find(|v| !v.is_empty())
     }
 
+    /// The first non-empty value of `cle`, as sent: for numbers, where spaces are not allowed
+    /// (a value made of spaces is an error, not an absent parameter).
+    pub fn nombre_brut(&self, cle: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == cle && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .next()
+    }
+
     /// Every value of `cle`, split on `|`, trimmed, non-empty.
     pub fn tous(&self, cle: &str) -> Vec<&str> {
         self.0
@@ -141,6 +151,31 @@ pub fn valeur<V: Vocabulary>(texte: &str) -> Option<V> {
     })
 }
 
+/// The labels of the standard category whose schema field is `champ`, in the schema's order.
+pub fn libelles(champ: &str) -> Option<Vec<&'static str>> {
+    fn tous<V: Vocabulary>() -> Vec<&'static str> {
+        V::ALL.iter().map(|v| v.label()).collect()
+    }
+    use maillage_domain::{
+        DispositifProgrammeNational, FormationLabel, Frais, Itinerance, ModaliteAcces,
+        ModaliteAccompagnement, PriseEnChargeSpecifique, PublicSpecifiquementAdresse, Service,
+        Typologie,
+    };
+    Some(match champ {
+        "services" => tous::<Service>(),
+        "publics_specifiquement_adresses" => tous::<PublicSpecifiquementAdresse>(),
+        "prise_en_charge_specifique" => tous::<PriseEnChargeSpecifique>(),
+        "frais_a_charge" => tous::<Frais>(),
+        "modalites_acces" => tous::<ModaliteAcces>(),
+        "modalites_accompagnement" => tous::<ModaliteAccompagnement>(),
+        "dispositif_programmes_nationaux" => tous::<DispositifProgrammeNational>(),
+        "formations_labels" => tous::<FormationLabel>(),
+        "itinerance" => tous::<Itinerance>(),
+        "typologie" => tous::<Typologie>(),
+        _ => return None,
+    })
+}
+
 fn liste<V: Vocabulary + PartialEq>(
     p: &Parametres,
     noms: (&str, &str),
@@ -174,7 +209,7 @@ fn liste<V: Vocabulary + PartialEq>(
 }
 
 fn nombre(p: &Parametres, cle: &str) -> Result<Option<f64>, ErreurParametre> {
-    match p.un(cle) {
+    match p.nombre_brut(cle) {
         None => Ok(None),
         Some(v) => v
             .replace(',', ".")
@@ -186,13 +221,19 @@ fn nombre(p: &Parametres, cle: &str) -> Result<Option<f64>, ErreurParametre> {
     }
 }
 
+/// A non-negative integer. One too large for the machine is read as the largest there is
+/// (an `offset` past the end gives an empty page, a `limit` too large is refused later).
 fn entier(p: &Parametres, cle: &str) -> Result<Option<usize>, ErreurParametre> {
-    match p.un(cle) {
+    match p.nombre_brut(cle) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| erreur(cle, format!("« {v} » n'est pas un nombre entier positif"))),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Ok(Some(usize::MAX)),
+            Err(_) => Err(erreur(
+                cle,
+                format!("« {v} » n'est pas un nombre entier positif"),
+            )),
+        },
     }
 }
 
@@ -202,8 +243,13 @@ fn prochain(date: NaiveDate, jour: Weekday) -> NaiveDate {
     date + Duration::days(i64::from(ecart))
 }
 
+/// The years a date of `quand` / `ouvert` may fall in. Opening hours are not computed for
+/// dates far away (they are meaningless there, and times near the ends of the calendar cannot
+/// be converted between time zones).
+pub const ANNEES_OUVERTURE: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 /// `quand` / `ouvert`: `maintenant`, `aujourdhui`, `samedi`, a date `2026-11-24` or a moment
-/// `2026-11-24T10:30` (Paris time).
+/// `2026-11-24T10:30` (Paris time), in the years [`ANNEES_OUVERTURE`].
 pub fn ouverture(
     texte: &str,
     maintenant: NaiveDateTime,
@@ -219,6 +265,21 @@ pub fn ouverture(
             "ouverts le samedi".into(),
         )),
         _ => {
+            let date = NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d")
+                .ok()
+                .or_else(|| {
+                    NaiveDateTime::parse_from_str(texte.trim(), "%Y-%m-%dT%H:%M")
+                        .ok()
+                        .map(|m| m.date())
+                });
+            if let Some(d) = date.filter(|d| !ANNEES_OUVERTURE.contains(&d.year())) {
+                return Err(format!(
+                    "« {texte} » : l'année {} est hors de la plage {} à {}",
+                    d.year(),
+                    ANNEES_OUVERTURE.start(),
+                    ANNEES_OUVERTURE.end()
+                ));
+            }
             if let Ok(d) = NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d") {
                 Some((
                     Ouverture::Jour(d),
@@ -515,6 +576,55 @@ mod tests {
             lire("departement=31&region=76").err().map(|e| e.parametre),
             Some("commune".into())
         );
+    }
+
+    #[test]
+    fn far_off_dates_are_refused() {
+        // A moment near the end of the calendar used to panic while converting it to the
+        // time zones of overseas places.
+        for q in [
+            "ouvert=-262143-01-01T00:00",
+            "ouvert=262142-12-31",
+            "quand=1999-12-31T23:59",
+            "quand=2101-01-01",
+        ] {
+            assert_eq!(
+                lire(q).err().map(|e| e.parametre),
+                Some(q.split('=').next().unwrap_or("").to_string()),
+                "{q}"
+            );
+        }
+        assert!(lire("ouvert=2000-01-01T00:00").is_ok());
+        assert!(lire("ouvert=2100-12-31").is_ok());
+    }
+
+    #[test]
+    fn every_category_has_its_labels() {
+        for (champ, _) in CATEGORIES {
+            assert!(libelles(champ).is_some_and(|l| !l.is_empty()), "{champ}");
+        }
+        assert_eq!(libelles("besoin"), None);
+    }
+
+    #[test]
+    fn huge_offsets_give_an_empty_page() {
+        let r = lire("offset=99999999999999999999999").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.requete.offset, usize::MAX);
+        assert_eq!(
+            lire("limit=99999999999999999999999")
+                .err()
+                .map(|e| e.parametre),
+            Some("limit".into())
+        );
+        assert_eq!(
+            lire("offset=-1").err().map(|e| e.parametre),
+            Some("offset".into())
+        );
+        // Empty is « not given »; spaces are not a number.
+        assert!(lire("limit=&offset=").is_ok());
+        for q in ["limit=%0D", "offset=+1+", "lat=+&lon=2"] {
+            assert!(lire(q).is_err(), "{q}");
+        }
     }
 
     #[test]
