@@ -32,16 +32,14 @@
     bbox[0] = Math.max(-90, +bbox[0]).toFixed(5);
     bbox[2] = Math.min(90, +bbox[2]).toFixed(5);
     var n = ++requete;
-    var url = "/api/v1/lieux?format=geojson&limit=1000&bbox=" + bbox.join(",") + (d.filtres ? "&" + d.filtres : "");
+    var url = "/api/carte/points?limit=400&bbox=" + bbox.join(",") + (d.filtres ? "&" + d.filtres : "");
     fetch(url).then(function (r) { return r.json(); }).then(function (g) {
       if (n !== requete) return;
       grappes.clearLayers();
-      (g.features || []).forEach(function (f) {
-        if (!f.geometry) return;
-        var c = f.geometry.coordinates, p = f.properties;
-        var m = L.marker([c[1], c[0]], { icon: icone, title: p.nom, keyboard: true });
-        m.bindPopup('<a href="/lieux/' + encodeURIComponent(p.id) + '">' + echapper(p.nom) + "</a><br>" +
-          echapper(p.adresse + ", " + p.code_postal + " " + p.commune) + "<br>" + echapper(p.ouverture.texte));
+      (g.lieux || []).forEach(function (l) {
+        var m = L.marker([l[0], l[1]], { icon: icone, title: l[3], keyboard: true });
+        m.bindPopup('<a href="/lieux/' + encodeURIComponent(l[2]) + '">' + echapper(l[3]) + "</a><br>" +
+          echapper(l[4]) + "<br>" + echapper(l[5]));
         grappes.addLayer(m);
       });
     }).catch(function () {});

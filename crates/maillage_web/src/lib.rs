@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/fiche", get(pages::fiche))
         .route("/fiche.pdf", get(pages::fiche_pdf))
         .route("/carte", get(pages::carte))
+        .route("/api/carte/points", get(pages::points_carte))
         .route("/widget", get(pages::widget))
         .route("/api/v1/lieux", get(api::lieux))
         .route("/api/v1/lieux/{id}", get(api::lieu))

@@ -1051,8 +1051,6 @@ pub async fn fiche_pdf(
 pub struct Point2 {
     pub x: f64,
     pub y: f64,
-    pub id: String,
-    pub nom: String,
 }
 
 #[derive(Template)]
@@ -1149,8 +1147,6 @@ pub async fn carte(
             Some(Point2 {
                 x: ((x - cx + largeur / 2.0) * 10.0).round() / 10.0,
                 y: ((y - cy + hauteur / 2.0) * 10.0).round() / 10.0,
-                id: f.id.clone(),
-                nom: f.lieu.nom.clone(),
             })
         })
         .collect();
@@ -1187,4 +1183,65 @@ pub async fn introuvable() -> PageError {
     PageError::Introuvable(
         "Cette page n'existe pas. Revenez à l'accueil pour chercher un lieu.".into(),
     )
+}
+
+/// `/api/carte/points?bbox=sud,ouest,nord,est&…filters`: the places of the visible area for
+/// the interactive map, as compact rows `[lat, lon, id, nom, commune, ouverture]` (a few
+/// dozen bytes each once gzipped). Internal to the map page: the documented API is
+/// `/api/v1/lieux` (`bbox`, `format=geojson`), whose full objects weigh ten times more.
+pub async fn points_carte(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let p = Parametres::depuis(q.as_deref());
+    let maintenant = maintenant();
+    let erreur = |parametre: &str, message: String| {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({ "erreur": message, "parametre": parametre })),
+        )
+            .into_response()
+    };
+    let sans = Parametres(p.sans(&["bbox", "limit", "ou", "lat", "lon", "rayon_km", "zoom"]));
+    let r = match analyser(&sans, state.annuaire.referentiel(), maintenant, 20) {
+        Ok(r) => r,
+        Err(e) => return erreur(&e.parametre, e.message),
+    };
+    let nombres: Option<Vec<f64>> = p.un("bbox").map(|b| {
+        b.split(',')
+            .filter_map(|x| x.trim().parse::<f64>().ok())
+            .collect()
+    });
+    let Some([sud, ouest, nord, est]) = nombres
+        .as_deref()
+        .and_then(|n| <[f64; 4]>::try_from(n).ok())
+    else {
+        return erreur("bbox", "bbox : quatre nombres sud,ouest,nord,est".into());
+    };
+    let limit = p
+        .un("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(400)
+        .min(500);
+    let moteur = state.moteur();
+    let indexes = match moteur.dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, limit) {
+        Ok(i) => i,
+        Err(e) => return erreur("bbox", e.to_string()),
+    };
+    let arrondi = |x: f64| (x * 1e5).round() / 1e5;
+    let lieux: Vec<serde_json::Value> = indexes
+        .iter()
+        .filter_map(|&i| {
+            let f = moteur.lieu_a(i)?;
+            let l = f.lieu.localisation?;
+            let (ouverture, _) =
+                presentation::ouverture(moteur.etat_ouverture(i, maintenant), maintenant);
+            Some(serde_json::json!([
+                arrondi(l.latitude),
+                arrondi(l.longitude),
+                f.id,
+                f.lieu.nom,
+                f.lieu.commune,
+                ouverture
+            ]))
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "lieux": lieux })).into_response()
 }

@@ -318,6 +318,18 @@ async fn carte_et_widget(state: &AppState) {
         "{scripts:?}"
     );
 
+    // The interactive map's compact rows: only the visible area, at most `limit`.
+    let j = get(state, "/api/carte/points?bbox=50.60,3.00,50.66,3.10&limit=50").await.json();
+    let lieux = j["lieux"].as_array().cloned().unwrap_or_default();
+    assert!(!lieux.is_empty() && lieux.len() <= 50, "{}", lieux.len());
+    for l in &lieux {
+        let (lat, lon) = (l[0].as_f64().unwrap_or(0.0), l[1].as_f64().unwrap_or(0.0));
+        assert!((50.60..=50.66).contains(&lat) && (3.00..=3.10).contains(&lon));
+        assert!(l[2].as_str().is_some_and(|id| id.starts_with("lieu-")));
+    }
+    let r = get(state, "/api/carte/points?bbox=1,2").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
     let r = get(state, &format!("/widget?besoin={DEMARCHES}&ou=lille")).await;
     assert_eq!(r.status, StatusCode::OK);
     let h = r.html();
