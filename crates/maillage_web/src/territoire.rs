@@ -756,6 +756,38 @@ fn dessiner_carte(
     let mut ordre: Vec<&Point2> = points.iter().collect();
     ordre.sort_by_key(|p| std::cmp::Reverse(p.population));
     let titres = points.len() <= TITRES_MAX;
+    // Places: one path of diamonds, one per cell. With département dots (France), small
+    // diamonds under the dots; otherwise over them.
+    let sous = !encarts.is_empty();
+    let (cote, cellule) = if sous { (1.6, 3.0) } else { (3.0, 2.0) };
+    let mut cellules = HashSet::new();
+    let mut d = String::with_capacity(24 * lieux.len());
+    let mut nb_lieux = 0;
+    for l in lieux {
+        let (x, y) = proj.xy(*l);
+        if !proj.contient((x, y)) {
+            continue;
+        }
+        nb_lieux += 1;
+        if cellules.insert(((x / cellule) as i64, (y / cellule) as i64)) {
+            let _ = write!(
+                d,
+                "M{x:.1} {:.1}l{cote} {cote}-{cote} {cote}-{cote}-{cote}z",
+                y - cote
+            );
+        }
+    }
+    let chemin_lieux = if d.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<path class="lieux{}" d="{d}"/>"#,
+            if sous { " petits" } else { "" }
+        )
+    };
+    if sous {
+        svg.push_str(&chemin_lieux);
+    }
     svg.push_str(r#"<g class="communes">"#);
     for p in &ordre {
         let (x, y) = proj.xy(p.point);
@@ -772,22 +804,8 @@ fn dessiner_carte(
         }
     }
     svg.push_str("</g>");
-    // Places: one path of diamonds, one per 2-unit cell.
-    let mut cellules = HashSet::new();
-    let mut d = String::with_capacity(24 * lieux.len());
-    let mut nb_lieux = 0;
-    for l in lieux {
-        let (x, y) = proj.xy(*l);
-        if !proj.contient((x, y)) {
-            continue;
-        }
-        nb_lieux += 1;
-        if cellules.insert(((x / 2.0) as i64, (y / 2.0) as i64)) {
-            let _ = write!(d, "M{x:.1} {:.1}l3 3-3 3-3-3z", y - 3.0);
-        }
-    }
-    if !d.is_empty() {
-        let _ = write!(svg, r#"<path class="lieux" d="{d}"/>"#);
+    if !sous {
+        svg.push_str(&chemin_lieux);
     }
     // Insets (overseas départements for France).
     if !encarts.is_empty() {
@@ -1347,6 +1365,7 @@ fn vue_territoire(
         .collect();
     let scores = Indicateur::TOUS
         .iter()
+        .filter(|&&i| indice.configuration.poids[i] > 0.0)
         .map(|&i| LigneScore {
             libelle: i.libelle(),
             score: agregat.scores[i]
@@ -1400,12 +1419,12 @@ fn vue_territoire(
             fragile: entier(a.population_fragile),
             part_fragile: pourcent(a.population_fragile, resume.population_fragile),
             largeur_population: if pop_total > 0.0 {
-                400.0 * a.population as f64 / pop_total
+                230.0 * a.population as f64 / pop_total
             } else {
                 0.0
             },
             largeur_fragile: if resume.population_fragile > 0.0 {
-                400.0 * a.population_fragile / resume.population_fragile
+                230.0 * a.population_fragile / resume.population_fragile
             } else {
                 0.0
             },
