@@ -131,15 +131,36 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/communes", get(api::communes))
         .route("/territoires", get(territoire::accueil))
         .route("/territoires/{code}", get(territoire::page))
-        .route("/territoires/{code}/indice.csv", get(territoire::indice_csv))
-        .route("/territoires/{code}/indice.xlsx", get(territoire::indice_xlsx))
-        .route("/territoires/{code}/zones-blanches.csv", get(territoire::zones_blanches_csv))
-        .route("/territoires/{code}/zones-blanches.xlsx", get(territoire::zones_blanches_xlsx))
+        .route(
+            "/territoires/{code}/indice.csv",
+            get(territoire::indice_csv),
+        )
+        .route(
+            "/territoires/{code}/indice.xlsx",
+            get(territoire::indice_xlsx),
+        )
+        .route(
+            "/territoires/{code}/zones-blanches.csv",
+            get(territoire::zones_blanches_csv),
+        )
+        .route(
+            "/territoires/{code}/zones-blanches.xlsx",
+            get(territoire::zones_blanches_xlsx),
+        )
         .route("/territoires/{code}/plan.csv", get(territoire::plan_csv))
         .route("/territoires/{code}/plan.xlsx", get(territoire::plan_xlsx))
-        .route("/api/v1/territoires/{code}/indice", get(territoire::api_indice))
-        .route("/api/v1/territoires/{code}/couverture", get(territoire::api_couverture))
-        .route("/api/v1/territoires/{code}/zones-blanches", get(territoire::api_zones_blanches))
+        .route(
+            "/api/v1/territoires/{code}/indice",
+            get(territoire::api_indice),
+        )
+        .route(
+            "/api/v1/territoires/{code}/couverture",
+            get(territoire::api_couverture),
+        )
+        .route(
+            "/api/v1/territoires/{code}/zones-blanches",
+            get(territoire::api_zones_blanches),
+        )
         .route("/api/v1/territoires/{code}/plan", get(territoire::api_plan))
         .route("/api/openapi.json", get(api::openapi))
         .route("/assets/{*chemin}", get(assets::servir))

@@ -319,7 +319,12 @@ async fn carte_et_widget(state: &AppState) {
     );
 
     // The interactive map's compact rows: only the visible area, at most `limit`.
-    let j = get(state, "/api/carte/points?bbox=50.60,3.00,50.66,3.10&limit=50").await.json();
+    let j = get(
+        state,
+        "/api/carte/points?bbox=50.60,3.00,50.66,3.10&limit=50",
+    )
+    .await
+    .json();
     let lieux = j["lieux"].as_array().cloned().unwrap_or_default();
     assert!(!lieux.is_empty() && lieux.len() <= 50, "{}", lieux.len());
     for l in &lieux {
