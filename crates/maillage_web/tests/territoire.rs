@@ -219,7 +219,11 @@ async fn departement(state: &AppState, lieux: &t::LieuxCouverture, indice: &t::R
         .filter(|c| c.indice.is_some())
         .count();
     assert_eq!(par_decile, avec_indice);
-    assert_eq!(compte(&h, "table.scores tbody tr"), 6, "indicators of non-zero weight");
+    assert_eq!(
+        compte(&h, "table.scores tbody tr"),
+        6,
+        "indicators of non-zero weight"
+    );
 
     // Coverage: the three thresholds, as computed.
     let couverture = t::couverture(&territoire, lieux, &indice.indice);
