@@ -2487,6 +2487,28 @@ mod tests {
     }
 
     #[test]
+    fn the_api_paths_are_documented() {
+        use utoipa::OpenApi;
+        #[derive(OpenApi)]
+        #[openapi(paths(api_indice, api_couverture, api_zones_blanches, api_plan))]
+        struct Doc;
+        let v = serde_json::to_value(Doc::openapi()).unwrap_or_default();
+        for chemin in ["indice", "couverture", "zones-blanches", "plan"] {
+            let p = &v["paths"][format!("/api/v1/territoires/{{code}}/{chemin}")]["get"];
+            assert!(p.is_object(), "{chemin}");
+        }
+        for schema in [
+            "IndiceTerritoireApi",
+            "CouvertureTerritoireApi",
+            "ZonesBlanchesApi",
+            "PlanApi",
+            "ApiError",
+        ] {
+            assert!(v["components"]["schemas"][schema].is_object(), "{schema}");
+        }
+    }
+
+    #[test]
     fn numbers_in_french() {
         assert_eq!(entier(1234567.4), "1\u{202f}234\u{202f}567");
         assert_eq!(entier(12.0), "12");
