@@ -327,7 +327,8 @@ pub async fn lieux(
     };
     let maintenant = maintenant();
     let moteur = state.moteur();
-    let bbox = p.un("bbox");
+    let bbox = crate::parametres::rectangle(&p)
+        .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
     let limite_defaut = if bbox.is_some() { 500 } else { 20 };
     let r = analyser(&p, state.annuaire.referentiel(), maintenant, limite_defaut)
         .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
@@ -339,19 +340,7 @@ pub async fn lieux(
     }
     let (total, items): (usize, Vec<Value>) = match bbox {
         Some(b) => {
-            let n: Vec<f64> = b
-                .split(',')
-                .map(|x| x.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|_| {
-                    ApiError::requete(Some("bbox"), "bbox : quatre nombres sud,ouest,nord,est")
-                })?;
-            let [sud, ouest, nord, est] = n[..] else {
-                return Err(ApiError::requete(
-                    Some("bbox"),
-                    "bbox : quatre nombres sud,ouest,nord,est",
-                ));
-            };
+            let [sud, ouest, nord, est] = b;
             let indexes = moteur
                 .dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, r.requete.limit)
                 .map_err(|e| ApiError::requete(Some("bbox"), e.to_string()))?;

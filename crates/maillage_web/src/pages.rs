@@ -755,17 +755,7 @@ fn page_lieu(
     let aujourdhui = maintenant.date();
     let (ouverture, ouverture_classe) =
         presentation::ouverture(moteur.etat_ouverture(index, maintenant), maintenant);
-    let zone = moteur
-        .zone(index)
-        .unwrap_or(maillage_app::recherche::ZoneHoraire::Metropole);
-    let semaine = l
-        .horaires
-        .as_ref()
-        .and_then(|h| presentation::semaine_lisible(&h.brut, zone, aujourdhui));
-    let horaires_brut = match (&semaine, &l.horaires) {
-        (None, Some(h)) => Some(h.brut.clone()),
-        _ => None,
-    };
+    let (semaine, horaires_brut) = presentation::horaires_du_lieu(moteur, index, l, aujourdhui);
     rendre(&LieuPage {
         site: Arc::clone(&state.site),
         id: f.id.clone(),
@@ -913,13 +903,8 @@ fn donnees_fiche(state: &AppState, p: &Parametres) -> DonneesFiche {
             continue;
         }
         let l = &f.lieu;
-        let zone = moteur
-            .zone(index)
-            .unwrap_or(maillage_app::recherche::ZoneHoraire::Metropole);
-        let semaine = l
-            .horaires
-            .as_ref()
-            .and_then(|h| presentation::semaine_lisible(&h.brut, zone, maintenant.date()));
+        let (semaine, horaires_brut) =
+            presentation::horaires_du_lieu(&moteur, index, l, maintenant.date());
         let mut acces: Vec<&str> = presentation::libelles(&l.modalites_acces);
         acces.extend(presentation::libelles(&l.frais_a_charge));
         lieux.push(LieuFiche {
@@ -927,10 +912,7 @@ fn donnees_fiche(state: &AppState, p: &Parametres) -> DonneesFiche {
             adresse: presentation::adresse(l),
             telephone: l.telephone.as_ref().map(|t| t.lisible()),
             courriel: l.courriels.first().cloned(),
-            horaires_brut: match (&semaine, &l.horaires) {
-                (None, Some(h)) => Some(h.brut.clone()),
-                _ => None,
-            },
+            horaires_brut,
             semaine: semaine.unwrap_or_default(),
             acces: acces.join(", "),
             services: presentation::libelles(&l.services).join(", "),
@@ -1204,16 +1186,10 @@ pub async fn points_carte(State(state): State<AppState>, RawQuery(q): RawQuery) 
         Ok(r) => r,
         Err(e) => return erreur(&e.parametre, e.message),
     };
-    let nombres: Option<Vec<f64>> = p.un("bbox").map(|b| {
-        b.split(',')
-            .filter_map(|x| x.trim().parse::<f64>().ok())
-            .collect()
-    });
-    let Some([sud, ouest, nord, est]) = nombres
-        .as_deref()
-        .and_then(|n| <[f64; 4]>::try_from(n).ok())
-    else {
-        return erreur("bbox", "bbox : quatre nombres sud,ouest,nord,est".into());
+    let [sud, ouest, nord, est] = match crate::parametres::rectangle(&p) {
+        Ok(Some(b)) => b,
+        Ok(None) => return erreur("bbox", "bbox : quatre nombres sud,ouest,nord,est".into()),
+        Err(e) => return erreur(&e.parametre, e.message),
     };
     let limit = p
         .un("limit")

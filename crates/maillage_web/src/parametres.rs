@@ -312,6 +312,20 @@ pub fn localiser<'r>(
     Some((premiere, trouvees.collect()))
 }
 
+/// `bbox=sud,ouest,nord,est`: `None` when absent; exactly four numbers otherwise.
+pub fn rectangle(p: &Parametres) -> Result<Option<[f64; 4]>, ErreurParametre> {
+    let Some(b) = p.un("bbox") else {
+        return Ok(None);
+    };
+    let mauvais = || erreur("bbox", "bbox : quatre nombres sud,ouest,nord,est");
+    let n: Vec<f64> = b
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()
+        .ok_or_else(mauvais)?;
+    <[f64; 4]>::try_from(n).map(Some).map_err(|_| mauvais())
+}
+
 /// Reads a search. `limite_defaut` is the page size when `limit` is not given.
 pub fn analyser(
     p: &Parametres,
@@ -624,6 +638,25 @@ mod tests {
         assert!(lire("limit=&offset=").is_ok());
         for q in ["limit=%0D", "offset=+1+", "lat=+&lon=2"] {
             assert!(lire(q).is_err(), "{q}");
+        }
+    }
+
+    #[test]
+    fn rectangles() {
+        let b = |q: &str| rectangle(&Parametres::depuis(Some(q)));
+        assert_eq!(b("bbox=1,2,3,4"), Ok(Some([1.0, 2.0, 3.0, 4.0])));
+        assert_eq!(b("x=1"), Ok(None));
+        for faux in [
+            "bbox=1,2,3",
+            "bbox=1,x,2,3,4",
+            "bbox=1,2,3,NaN",
+            "bbox=1,2,3,4,5",
+        ] {
+            assert_eq!(
+                b(faux).err().map(|e| e.parametre),
+                Some("bbox".into()),
+                "{faux}"
+            );
         }
     }
 

@@ -161,6 +161,24 @@ pub fn semaine_lisible(
     )
 }
 
+/// The hours of place `index` to show: the readable week, or, when the source's string is
+/// not OSM syntax, that string as given (`None` for both when there are no hours).
+pub fn horaires_du_lieu(
+    moteur: &Moteur,
+    index: usize,
+    l: &Lieu,
+    aujourdhui: NaiveDate,
+) -> (Option<Vec<LigneSemaine>>, Option<String>) {
+    let zone = moteur.zone(index).unwrap_or(ZoneHoraire::Metropole);
+    let Some(h) = &l.horaires else {
+        return (None, None);
+    };
+    match semaine_lisible(&h.brut, zone, aujourdhui) {
+        Some(s) => (Some(s), None),
+        None => (None, Some(h.brut.clone())),
+    }
+}
+
 pub fn libelles<V: Vocabulary>(v: &[V]) -> Vec<&'static str> {
     v.iter().map(|x| x.label()).collect()
 }
