@@ -14,6 +14,7 @@ pub mod enums;
 pub mod horaires;
 pub mod identifiants;
 pub mod lieu;
+pub mod mediation;
 pub mod telephone;
 pub mod texte;
 

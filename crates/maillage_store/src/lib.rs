@@ -30,6 +30,15 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "contract")]
 pub mod contract;
+pub mod mediation;
+
+pub use mediation::MediationStore;
+
+/// A whole storage backend: the places directory and the Médiation module, in one database.
+/// `Arc<dyn Store>` coerces to `Arc<dyn LieuxStore>` and `Arc<dyn MediationStore>`.
+pub trait Store: LieuxStore + MediationStore {}
+
+impl<T: LieuxStore + MediationStore> Store for T {}
 
 /// One place as read from one source file, already normalised by the importer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

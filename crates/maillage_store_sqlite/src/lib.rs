@@ -24,6 +24,8 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+mod mediation;
+
 /// The migrations of this backend (`migrations/`), embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 

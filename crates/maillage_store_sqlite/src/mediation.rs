@@ -1,0 +1,1185 @@
+//! SQLite implementation of [`MediationStore`].
+//!
+//! Writes that touch the statistics roll-ups run in `BEGIN IMMEDIATE` transactions: SQLite
+//! has one writer at a time, and taking the write lock first means the read-modify-write
+//! of a roll-up row can never be interleaved with another writer's.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use maillage_store::mediation::{
+    counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
+    BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
+    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, SessionRow,
+    StatDeltas, StatFiltre, StatRow, StructureRow,
+};
+use maillage_store::{validate_limit, StoreError, StoreResult};
+use sqlx::SqliteConnection;
+
+use crate::{DbResult, SqliteStore};
+
+fn json_ids(ids: &[i64]) -> String {
+    let mut s = String::from("[");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}
+
+/// JSON array of strings (this crate has no serde_json: escaped by hand).
+fn json_strings(values: &[String]) -> StoreResult<String> {
+    let mut s = String::from("[");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('"');
+        for c in v.chars() {
+            match c {
+                '"' => s.push_str("\\\""),
+                '\\' => s.push_str("\\\\"),
+                c if (c as u32) < 0x20 => s.push_str(&format!("\\u{:04x}", c as u32)),
+                c => s.push(c),
+            }
+        }
+        s.push('"');
+    }
+    s.push(']');
+    Ok(s)
+}
+
+struct ActiviteBase {
+    id: i64,
+    mediateur_id: i64,
+    structure_id: Option<i64>,
+    lieu_activite_id: Option<i64>,
+    commune: String,
+    date: NaiveDate,
+    type_activite: String,
+    duree: i64,
+    data: String,
+    compteurs: Vec<u8>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+async fn participants(conn: &mut SqliteConnection, activite_id: i64) -> StoreResult<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"SELECT beneficiaire_id AS "b!: i64" FROM participations
+           WHERE activite_id = ?1 ORDER BY beneficiaire_id"#,
+        activite_id
+    )
+    .fetch_all(conn)
+    .await
+    .db()
+}
+
+async fn with_participants(
+    conn: &mut SqliteConnection,
+    rows: Vec<ActiviteBase>,
+) -> StoreResult<Vec<ActiviteRow>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let beneficiaires = participants(conn, r.id).await?;
+        out.push(ActiviteRow {
+            id: r.id,
+            mediateur_id: r.mediateur_id,
+            structure_id: r.structure_id,
+            lieu_activite_id: r.lieu_activite_id,
+            commune: r.commune,
+            date: r.date,
+            type_activite: r.type_activite,
+            duree: r.duree as i32,
+            data: r.data,
+            compteurs: r.compteurs,
+            beneficiaires,
+            version: r.version as i32,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+        });
+    }
+    Ok(out)
+}
+
+async fn activite_base(conn: &mut SqliteConnection, id: i64) -> StoreResult<Option<ActiviteBase>> {
+    sqlx::query_as!(
+        ActiviteBase,
+        r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64",
+                  structure_id AS "structure_id?: i64", lieu_activite_id AS "lieu_activite_id?: i64",
+                  commune AS "commune!: String", date AS "date!: NaiveDate",
+                  type_activite AS "type_activite!: String", duree AS "duree!: i64",
+                  data AS "data!: String", compteurs AS "compteurs!: Vec<u8>",
+                  version AS "version!: i64", created_at AS "created_at!: DateTime<Utc>",
+                  updated_at AS "updated_at!: DateTime<Utc>", deleted_at AS "deleted_at?: DateTime<Utc>"
+           FROM activites WHERE id = ?1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+    .db()
+}
+
+/// Applies summed roll-up deltas (inside the caller's write transaction).
+async fn apply_deltas(conn: &mut SqliteConnection, deltas: StatDeltas) -> StoreResult<()> {
+    let mut par_mediateur: Vec<_> = deltas.par_mediateur.into_iter().collect();
+    par_mediateur.sort_by(|a, b| a.0.cmp(&b.0));
+    for (cle, delta) in par_mediateur {
+        let existing = sqlx::query_scalar!(
+            r#"SELECT compteurs AS "c!: Vec<u8>" FROM stat_mediateur
+               WHERE mediateur_id = ?1 AND lieu_activite_id = ?2 AND commune = ?3 AND mois = ?4"#,
+            cle.mediateur_id,
+            cle.lieu_activite_id,
+            cle.commune,
+            cle.mois
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+        let mut blob = existing.unwrap_or_default();
+        maillage_store::mediation::add_counters(&mut blob, &delta, 1)?;
+        let (activites, accompagnements, minutes) = counter_totals(&blob);
+        sqlx::query!(
+            r#"INSERT INTO stat_mediateur (mediateur_id, lieu_activite_id, structure_id, commune,
+                   mois, activites, accompagnements, minutes, compteurs)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+               ON CONFLICT (mediateur_id, lieu_activite_id, commune, mois) DO UPDATE SET
+                   structure_id = excluded.structure_id, activites = excluded.activites,
+                   accompagnements = excluded.accompagnements, minutes = excluded.minutes,
+                   compteurs = excluded.compteurs"#,
+            cle.mediateur_id,
+            cle.lieu_activite_id,
+            cle.structure_id,
+            cle.commune,
+            cle.mois,
+            activites,
+            accompagnements,
+            minutes,
+            blob
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    let mut par_commune: Vec<_> = deltas.par_commune.into_iter().collect();
+    par_commune.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((commune, mois), delta) in par_commune {
+        let existing = sqlx::query_scalar!(
+            r#"SELECT compteurs AS "c!: Vec<u8>" FROM stat_commune WHERE commune = ?1 AND mois = ?2"#,
+            commune,
+            mois
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+        let mut blob = existing.unwrap_or_default();
+        maillage_store::mediation::add_counters(&mut blob, &delta, 1)?;
+        let (activites, accompagnements, minutes) = counter_totals(&blob);
+        sqlx::query!(
+            r#"INSERT INTO stat_commune (commune, mois, activites, accompagnements, minutes, compteurs)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+               ON CONFLICT (commune, mois) DO UPDATE SET
+                   activites = excluded.activites, accompagnements = excluded.accompagnements,
+                   minutes = excluded.minutes, compteurs = excluded.compteurs"#,
+            commune,
+            mois,
+            activites,
+            accompagnements,
+            minutes,
+            blob
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl MediationStore for SqliteStore {
+    async fn create_compte(&self, c: NewCompte) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"INSERT INTO comptes (email, nom, role, structure_id, password_hash, created_at,
+                   derniere_activite)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+               RETURNING id AS "id!: i64""#,
+            c.email,
+            c.nom,
+            c.role,
+            c.structure_id,
+            c.password_hash,
+            c.created_at
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn compte(&self, id: i64) -> StoreResult<Option<CompteRow>> {
+        sqlx::query_as!(
+            CompteRow,
+            r#"SELECT id AS "id!: i64", email AS "email!: String", nom AS "nom!: String",
+                      role AS "role!: String", structure_id AS "structure_id?: i64",
+                      password_hash AS "password_hash!: String", totp_secret AS "totp_secret?: String",
+                      totp_actif AS "totp_actif!: bool", totp_dernier_pas AS "totp_dernier_pas?: i64",
+                      codes_secours AS "codes_secours!: String", actif AS "actif!: bool",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      derniere_activite AS "derniere_activite!: DateTime<Utc>"
+               FROM comptes WHERE id = ?1"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn compte_par_email(&self, email: &str) -> StoreResult<Option<CompteRow>> {
+        sqlx::query_as!(
+            CompteRow,
+            r#"SELECT id AS "id!: i64", email AS "email!: String", nom AS "nom!: String",
+                      role AS "role!: String", structure_id AS "structure_id?: i64",
+                      password_hash AS "password_hash!: String", totp_secret AS "totp_secret?: String",
+                      totp_actif AS "totp_actif!: bool", totp_dernier_pas AS "totp_dernier_pas?: i64",
+                      codes_secours AS "codes_secours!: String", actif AS "actif!: bool",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      derniere_activite AS "derniere_activite!: DateTime<Utc>"
+               FROM comptes WHERE email = ?1"#,
+            email
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn comptes(&self) -> StoreResult<Vec<CompteRow>> {
+        sqlx::query_as!(
+            CompteRow,
+            r#"SELECT id AS "id!: i64", email AS "email!: String", nom AS "nom!: String",
+                      role AS "role!: String", structure_id AS "structure_id?: i64",
+                      password_hash AS "password_hash!: String", totp_secret AS "totp_secret?: String",
+                      totp_actif AS "totp_actif!: bool", totp_dernier_pas AS "totp_dernier_pas?: i64",
+                      codes_secours AS "codes_secours!: String", actif AS "actif!: bool",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      derniere_activite AS "derniere_activite!: DateTime<Utc>"
+               FROM comptes ORDER BY id"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn update_compte(&self, c: &CompteRow) -> StoreResult<()> {
+        let done = sqlx::query!(
+            r#"UPDATE comptes SET nom = ?2, role = ?3, structure_id = ?4, password_hash = ?5,
+                   totp_secret = ?6, totp_actif = ?7, totp_dernier_pas = ?8, codes_secours = ?9,
+                   actif = ?10, derniere_activite = ?11
+               WHERE id = ?1"#,
+            c.id,
+            c.nom,
+            c.role,
+            c.structure_id,
+            c.password_hash,
+            c.totp_secret,
+            c.totp_actif,
+            c.totp_dernier_pas,
+            c.codes_secours,
+            c.actif,
+            c.derniere_activite
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn deactivate_dormant(&self, avant: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query!(
+            "UPDATE comptes SET actif = 0 WHERE actif = 1 AND derniere_activite < ?1",
+            avant
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn put_session(&self, s: &SessionRow) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO sessions (token_hash, compte_id, created_at, last_seen_at, mfa_at, csrf,
+                   expires_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+               ON CONFLICT (token_hash) DO UPDATE SET compte_id = excluded.compte_id,
+                   last_seen_at = excluded.last_seen_at, mfa_at = excluded.mfa_at,
+                   csrf = excluded.csrf, expires_at = excluded.expires_at"#,
+            s.token_hash,
+            s.compte_id,
+            s.created_at,
+            s.last_seen_at,
+            s.mfa_at,
+            s.csrf,
+            s.expires_at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRow>> {
+        sqlx::query_as!(
+            SessionRow,
+            r#"SELECT token_hash AS "token_hash!: String", compte_id AS "compte_id!: i64",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      last_seen_at AS "last_seen_at!: DateTime<Utc>",
+                      mfa_at AS "mfa_at?: DateTime<Utc>", csrf AS "csrf!: String",
+                      expires_at AS "expires_at!: DateTime<Utc>"
+               FROM sessions WHERE token_hash = ?1"#,
+            token_hash
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query!("DELETE FROM sessions WHERE token_hash = ?1", token_hash)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, compte_id: i64) -> StoreResult<u64> {
+        let done = sqlx::query!("DELETE FROM sessions WHERE compte_id = ?1", compte_id)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn add_login_failure(&self, cle: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query!(
+            "INSERT INTO echecs_connexion (cle, at) VALUES (?1, ?2)",
+            cle,
+            at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn count_login_failures(&self, cle: &str, depuis: DateTime<Utc>) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM echecs_connexion WHERE cle = ?1 AND at >= ?2"#,
+            cle,
+            depuis
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn clear_login_failures(&self, cle: &str) -> StoreResult<()> {
+        sqlx::query!("DELETE FROM echecs_connexion WHERE cle = ?1", cle)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn create_invitation(&self, i: &InvitationRow) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO invitations (token_hash, email, role, structure_id, coordinateur_id,
+                   invite_par, created_at, expires_at, used_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"#,
+            i.token_hash,
+            i.email,
+            i.role,
+            i.structure_id,
+            i.coordinateur_id,
+            i.invite_par,
+            i.created_at,
+            i.expires_at,
+            i.used_at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn invitation(&self, token_hash: &str) -> StoreResult<Option<InvitationRow>> {
+        sqlx::query_as!(
+            InvitationRow,
+            r#"SELECT token_hash AS "token_hash!: String", email AS "email!: String",
+                      role AS "role!: String", structure_id AS "structure_id?: i64",
+                      coordinateur_id AS "coordinateur_id?: i64", invite_par AS "invite_par!: i64",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      expires_at AS "expires_at!: DateTime<Utc>", used_at AS "used_at?: DateTime<Utc>"
+               FROM invitations WHERE token_hash = ?1"#,
+            token_hash
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn use_invitation(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "UPDATE invitations SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
+            token_hash,
+            at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_courriel(&self, c: NewCourriel) -> StoreResult<i64> {
+        let now = maillage_store::now_micros();
+        sqlx::query_scalar!(
+            r#"INSERT INTO courriels (destinataire, sujet, corps, created_at)
+               VALUES (?1, ?2, ?3, ?4) RETURNING id AS "id!: i64""#,
+            c.destinataire,
+            c.sujet,
+            c.corps,
+            now
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn courriels(&self, limit: i64) -> StoreResult<Vec<CourrielRow>> {
+        validate_limit(limit)?;
+        sqlx::query_as!(
+            CourrielRow,
+            r#"SELECT id AS "id!: i64", destinataire AS "destinataire!: String",
+                      sujet AS "sujet!: String", corps AS "corps!: String",
+                      created_at AS "created_at!: DateTime<Utc>", envoye_at AS "envoye_at?: DateTime<Utc>"
+               FROM courriels ORDER BY id DESC LIMIT ?1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn mark_courriel_envoye(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query!("UPDATE courriels SET envoye_at = ?2 WHERE id = ?1", id, at)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn create_structure(
+        &self,
+        nom: &str,
+        siret: Option<&str>,
+        code_insee: Option<&str>,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"INSERT INTO structures (nom, siret, code_insee) VALUES (?1, ?2, ?3)
+               RETURNING id AS "id!: i64""#,
+            nom,
+            siret,
+            code_insee
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn structures(&self) -> StoreResult<Vec<StructureRow>> {
+        sqlx::query_as!(
+            StructureRow,
+            r#"SELECT id AS "id!: i64", nom AS "nom!: String", siret AS "siret?: String",
+                      code_insee AS "code_insee?: String"
+               FROM structures ORDER BY id"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn create_lieu_activite(
+        &self,
+        structure_id: i64,
+        nom: &str,
+        lieu_id: Option<&str>,
+        code_insee: &str,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"INSERT INTO lieux_activite (structure_id, nom, lieu_id, code_insee)
+               VALUES (?1, ?2, ?3, ?4) RETURNING id AS "id!: i64""#,
+            structure_id,
+            nom,
+            lieu_id,
+            code_insee
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn lieux_activite(&self, structure_id: Option<i64>) -> StoreResult<Vec<LieuActiviteRow>> {
+        sqlx::query_as!(
+            LieuActiviteRow,
+            r#"SELECT id AS "id!: i64", structure_id AS "structure_id!: i64", nom AS "nom!: String",
+                      lieu_id AS "lieu_id?: String", code_insee AS "code_insee!: String"
+               FROM lieux_activite WHERE ?1 IS NULL OR structure_id = ?1 ORDER BY id"#,
+            structure_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn add_affectation(&self, a: &AffectationRow) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO affectations (compte_id, lieu_activite_id, debut, fin)
+               VALUES (?1, ?2, ?3, ?4)
+               ON CONFLICT (compte_id, lieu_activite_id, debut) DO UPDATE SET fin = excluded.fin"#,
+            a.compte_id,
+            a.lieu_activite_id,
+            a.debut,
+            a.fin
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn affectations(&self, compte_id: i64) -> StoreResult<Vec<AffectationRow>> {
+        sqlx::query_as!(
+            AffectationRow,
+            r#"SELECT compte_id AS "compte_id!: i64", lieu_activite_id AS "lieu_activite_id!: i64",
+                      debut AS "debut!: NaiveDate", fin AS "fin?: NaiveDate"
+               FROM affectations WHERE compte_id = ?1 ORDER BY debut, lieu_activite_id"#,
+            compte_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn add_equipe_membre(&self, coordinateur_id: i64, mediateur_id: i64) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO equipes (coordinateur_id, mediateur_id) VALUES (?1, ?2)
+               ON CONFLICT DO NOTHING"#,
+            coordinateur_id,
+            mediateur_id
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn equipe(&self, coordinateur_id: i64) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar!(
+            r#"SELECT mediateur_id AS "m!: i64" FROM equipes WHERE coordinateur_id = ?1
+               ORDER BY mediateur_id"#,
+            coordinateur_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn coordinateurs_de(&self, mediateur_id: i64) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar!(
+            r#"SELECT coordinateur_id AS "c!: i64" FROM equipes WHERE mediateur_id = ?1
+               ORDER BY coordinateur_id"#,
+            mediateur_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn add_territoire_coordonne(&self, compte_id: i64, territoire: &str) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO territoires_coordonnes (compte_id, territoire) VALUES (?1, ?2)
+               ON CONFLICT DO NOTHING"#,
+            compte_id,
+            territoire
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn territoires_coordonnes(&self, compte_id: i64) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar!(
+            r#"SELECT territoire AS "t!: String" FROM territoires_coordonnes
+               WHERE compte_id = ?1 ORDER BY territoire"#,
+            compte_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn create_beneficiaire(&self, b: NewBeneficiaire) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"INSERT INTO beneficiaires (mediateur_id, data, cle_doublon, partage_equipe,
+                   consentement_at, created_at, derniere_activite)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id AS "id!: i64""#,
+            b.mediateur_id,
+            b.data,
+            b.cle_doublon,
+            b.partage_equipe,
+            b.consentement_at,
+            b.created_at
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn beneficiaire(&self, id: i64) -> StoreResult<Option<BeneficiaireRow>> {
+        sqlx::query_as!(
+            BeneficiaireRow,
+            r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64", data AS "data?: String",
+                      cle_doublon AS "cle_doublon?: String", partage_equipe AS "partage_equipe!: bool",
+                      consentement_at AS "consentement_at?: DateTime<Utc>",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      derniere_activite AS "derniere_activite!: DateTime<Utc>",
+                      purge_at AS "purge_at?: DateTime<Utc>", fusionne_dans AS "fusionne_dans?: i64"
+               FROM beneficiaires WHERE id = ?1"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
+        let ids = json_ids(mediateur_ids);
+        sqlx::query_as!(
+            BeneficiaireRow,
+            r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64", data AS "data?: String",
+                      cle_doublon AS "cle_doublon?: String", partage_equipe AS "partage_equipe!: bool",
+                      consentement_at AS "consentement_at?: DateTime<Utc>",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      derniere_activite AS "derniere_activite!: DateTime<Utc>",
+                      purge_at AS "purge_at?: DateTime<Utc>", fusionne_dans AS "fusionne_dans?: i64"
+               FROM beneficiaires
+               WHERE mediateur_id IN (SELECT value FROM json_each(?1)) AND fusionne_dans IS NULL
+               ORDER BY id"#,
+            ids
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn update_beneficiaire(&self, b: &BeneficiaireRow) -> StoreResult<()> {
+        let done = sqlx::query!(
+            r#"UPDATE beneficiaires SET data = ?2, cle_doublon = ?3, partage_equipe = ?4,
+                   consentement_at = ?5
+               WHERE id = ?1"#,
+            b.id,
+            b.data,
+            b.cle_doublon,
+            b.partage_equipe,
+            b.consentement_at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
+        if garde == absorbe {
+            return Err(StoreError::Invalid(
+                "cannot merge a beneficiary into itself".into(),
+            ));
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let found = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM beneficiaires
+               WHERE id IN (?1, ?2) AND fusionne_dans IS NULL"#,
+            garde,
+            absorbe
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        if found != 2 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query!(
+            r#"DELETE FROM participations WHERE beneficiaire_id = ?2
+               AND activite_id IN (SELECT activite_id FROM participations WHERE beneficiaire_id = ?1)"#,
+            garde,
+            absorbe
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            "UPDATE participations SET beneficiaire_id = ?1 WHERE beneficiaire_id = ?2",
+            garde,
+            absorbe
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"UPDATE beneficiaires SET derniere_activite = MAX(derniere_activite,
+                   (SELECT derniere_activite FROM beneficiaires WHERE id = ?2))
+               WHERE id = ?1"#,
+            garde,
+            absorbe
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, fusionne_dans = ?1
+               WHERE id = ?2"#,
+            garde,
+            absorbe
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()
+    }
+
+    async fn purge_beneficiaires(
+        &self,
+        avant: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query!(
+            r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, purge_at = ?2
+               WHERE purge_at IS NULL AND derniere_activite < ?1"#,
+            avant,
+            at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn add_consultation(&self, c: &ConsultationRow) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO consultations (beneficiaire_id, compte_id, action, at)
+               VALUES (?1, ?2, ?3, ?4)"#,
+            c.beneficiaire_id,
+            c.compte_id,
+            c.action,
+            c.at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn consultations(&self, beneficiaire_id: i64) -> StoreResult<Vec<ConsultationRow>> {
+        sqlx::query_as!(
+            ConsultationRow,
+            r#"SELECT beneficiaire_id AS "beneficiaire_id!: i64", compte_id AS "compte_id!: i64",
+                      action AS "action!: String", at AS "at!: DateTime<Utc>"
+               FROM consultations WHERE beneficiaire_id = ?1 ORDER BY at, rowid"#,
+            beneficiaire_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn count_participations(&self, beneficiaire_id: i64) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM participations p
+               JOIN activites a ON a.id = p.activite_id
+               WHERE p.beneficiaire_id = ?1 AND a.deleted_at IS NULL"#,
+            beneficiaire_id
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn save_activites(&self, activites: Vec<ActiviteWrite>) -> StoreResult<Vec<i64>> {
+        validate_activites(&activites)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut deltas = StatDeltas::default();
+        let mut ids = Vec::with_capacity(activites.len());
+        for a in activites {
+            let (id, version, action) = match a.id {
+                Some(id) => {
+                    let old = activite_base(&mut tx, id).await?;
+                    let old = match old {
+                        Some(o) if o.deleted_at.is_none() => o,
+                        _ => return Err(StoreError::NotFound),
+                    };
+                    deltas.record(
+                        old.mediateur_id,
+                        old.lieu_activite_id,
+                        old.structure_id,
+                        &old.commune,
+                        old.date,
+                        &old.compteurs,
+                        -1,
+                    )?;
+                    let version = old.version + 1;
+                    sqlx::query!(
+                        r#"UPDATE activites SET mediateur_id = ?2, structure_id = ?3,
+                               lieu_activite_id = ?4, commune = ?5, date = ?6, type_activite = ?7,
+                               duree = ?8, data = ?9, compteurs = ?10, version = ?11,
+                               updated_at = ?12
+                           WHERE id = ?1"#,
+                        id,
+                        a.mediateur_id,
+                        a.structure_id,
+                        a.lieu_activite_id,
+                        a.commune,
+                        a.date,
+                        a.type_activite,
+                        a.duree,
+                        a.data,
+                        a.compteurs,
+                        version,
+                        a.at
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    sqlx::query!("DELETE FROM participations WHERE activite_id = ?1", id)
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
+                    (id, version, "modification")
+                }
+                None => {
+                    let id = sqlx::query_scalar!(
+                        r#"INSERT INTO activites (mediateur_id, structure_id, lieu_activite_id,
+                               commune, date, type_activite, duree, data, compteurs, version,
+                               created_at, updated_at)
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)
+                           RETURNING id AS "id!: i64""#,
+                        a.mediateur_id,
+                        a.structure_id,
+                        a.lieu_activite_id,
+                        a.commune,
+                        a.date,
+                        a.type_activite,
+                        a.duree,
+                        a.data,
+                        a.compteurs,
+                        a.at
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    (id, 1, "creation")
+                }
+            };
+            for b in &a.beneficiaires {
+                sqlx::query!(
+                    "INSERT INTO participations (activite_id, beneficiaire_id) VALUES (?1, ?2)",
+                    id,
+                    b
+                )
+                .execute(&mut *tx)
+                .await
+                .db()?;
+                sqlx::query!(
+                    r#"UPDATE beneficiaires SET derniere_activite = MAX(derniere_activite, ?2)
+                       WHERE id = ?1"#,
+                    b,
+                    a.at
+                )
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            }
+            sqlx::query!(
+                r#"INSERT INTO activites_historique (activite_id, version, action, data, auteur_id, at)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
+                id,
+                version,
+                action,
+                a.data,
+                a.auteur_id,
+                a.at
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            deltas.record(
+                a.mediateur_id,
+                a.lieu_activite_id,
+                a.structure_id,
+                &a.commune,
+                a.date,
+                &a.compteurs,
+                1,
+            )?;
+            ids.push(id);
+        }
+        apply_deltas(&mut tx, deltas).await?;
+        tx.commit().await.db()?;
+        Ok(ids)
+    }
+
+    async fn delete_activite(
+        &self,
+        id: i64,
+        auteur_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let old = match activite_base(&mut tx, id).await? {
+            Some(o) if o.deleted_at.is_none() => o,
+            _ => return Ok(false),
+        };
+        let version = old.version + 1;
+        sqlx::query!(
+            "UPDATE activites SET deleted_at = ?2, updated_at = ?2, version = ?3 WHERE id = ?1",
+            id,
+            at,
+            version
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"INSERT INTO activites_historique (activite_id, version, action, data, auteur_id, at)
+               VALUES (?1, ?2, 'suppression', NULL, ?3, ?4)"#,
+            id,
+            version,
+            auteur_id,
+            at
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        let mut deltas = StatDeltas::default();
+        deltas.record(
+            old.mediateur_id,
+            old.lieu_activite_id,
+            old.structure_id,
+            &old.commune,
+            old.date,
+            &old.compteurs,
+            -1,
+        )?;
+        apply_deltas(&mut tx, deltas).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        let Some(base) = activite_base(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        Ok(with_participants(&mut conn, vec![base]).await?.pop())
+    }
+
+    async fn activites_de(
+        &self,
+        mediateur_ids: &[i64],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ActiviteRow>> {
+        validate_limit(limit)?;
+        let ids = json_ids(mediateur_ids);
+        let mut conn = self.pool.acquire().await.db()?;
+        let rows = sqlx::query_as!(
+            ActiviteBase,
+            r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64",
+                      structure_id AS "structure_id?: i64", lieu_activite_id AS "lieu_activite_id?: i64",
+                      commune AS "commune!: String", date AS "date!: NaiveDate",
+                      type_activite AS "type_activite!: String", duree AS "duree!: i64",
+                      data AS "data!: String", compteurs AS "compteurs!: Vec<u8>",
+                      version AS "version!: i64", created_at AS "created_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>", deleted_at AS "deleted_at?: DateTime<Utc>"
+               FROM activites
+               WHERE mediateur_id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL
+               ORDER BY date DESC, id DESC LIMIT ?2 OFFSET ?3"#,
+            ids,
+            limit,
+            offset
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        with_participants(&mut conn, rows).await
+    }
+
+    async fn activites_du_beneficiaire(
+        &self,
+        beneficiaire_id: i64,
+    ) -> StoreResult<Vec<ActiviteRow>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        let rows = sqlx::query_as!(
+            ActiviteBase,
+            r#"SELECT a.id AS "id!: i64", a.mediateur_id AS "mediateur_id!: i64",
+                      a.structure_id AS "structure_id?: i64", a.lieu_activite_id AS "lieu_activite_id?: i64",
+                      a.commune AS "commune!: String", a.date AS "date!: NaiveDate",
+                      a.type_activite AS "type_activite!: String", a.duree AS "duree!: i64",
+                      a.data AS "data!: String", a.compteurs AS "compteurs!: Vec<u8>",
+                      a.version AS "version!: i64", a.created_at AS "created_at!: DateTime<Utc>",
+                      a.updated_at AS "updated_at!: DateTime<Utc>", a.deleted_at AS "deleted_at?: DateTime<Utc>"
+               FROM activites a JOIN participations p ON p.activite_id = a.id
+               WHERE p.beneficiaire_id = ?1 AND a.deleted_at IS NULL
+               ORDER BY a.date DESC, a.id DESC"#,
+            beneficiaire_id
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        with_participants(&mut conn, rows).await
+    }
+
+    async fn historique_activite(&self, activite_id: i64) -> StoreResult<Vec<HistoriqueRow>> {
+        let rows = sqlx::query!(
+            r#"SELECT activite_id AS "activite_id!: i64", version AS "version!: i64",
+                      action AS "action!: String", data AS "data?: String",
+                      auteur_id AS "auteur_id!: i64", at AS "at!: DateTime<Utc>"
+               FROM activites_historique WHERE activite_id = ?1 ORDER BY version"#,
+            activite_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HistoriqueRow {
+                activite_id: r.activite_id,
+                version: r.version as i32,
+                action: r.action,
+                data: r.data,
+                auteur_id: r.auteur_id,
+                at: r.at,
+            })
+            .collect())
+    }
+
+    async fn durees_frequentes(
+        &self,
+        mediateur_id: i64,
+        min_uses: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i32, i64)>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query!(
+            r#"SELECT duree AS "duree!: i64", COUNT(*) AS "n!: i64" FROM activites
+               WHERE mediateur_id = ?1 AND deleted_at IS NULL
+               GROUP BY duree HAVING COUNT(*) >= ?2
+               ORDER BY COUNT(*) DESC, duree LIMIT ?3"#,
+            mediateur_id,
+            min_uses,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(|r| (r.duree as i32, r.n)).collect())
+    }
+
+    async fn stats(&self, f: &StatFiltre) -> StoreResult<Vec<StatRow>> {
+        let communes = f.communes.as_deref().map(json_strings).transpose()?;
+        if f.mediateurs.is_some() || f.lieux.is_some() {
+            let mediateurs = f.mediateurs.as_deref().map(json_ids);
+            let lieux = f.lieux.as_deref().map(json_ids);
+            let rows = sqlx::query!(
+                r#"SELECT mediateur_id AS "mediateur_id!: i64",
+                          lieu_activite_id AS "lieu_activite_id!: i64", commune AS "commune!: String",
+                          mois AS "mois!: i64", activites AS "activites!: i64",
+                          accompagnements AS "accompagnements!: i64", minutes AS "minutes!: i64",
+                          compteurs AS "compteurs!: Vec<u8>"
+                   FROM stat_mediateur
+                   WHERE mois BETWEEN ?1 AND ?2 AND activites > 0
+                     AND (?3 IS NULL OR mediateur_id IN (SELECT value FROM json_each(?3)))
+                     AND (?4 IS NULL OR lieu_activite_id IN (SELECT value FROM json_each(?4)))
+                     AND (?5 IS NULL OR commune IN (SELECT value FROM json_each(?5)))"#,
+                f.mois_debut,
+                f.mois_fin,
+                mediateurs,
+                lieux,
+                communes
+            )
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+            return Ok(rows
+                .into_iter()
+                .map(|r| StatRow {
+                    mediateur_id: Some(r.mediateur_id),
+                    lieu_activite_id: (r.lieu_activite_id != 0).then_some(r.lieu_activite_id),
+                    commune: r.commune,
+                    mois: r.mois as i32,
+                    activites: r.activites,
+                    accompagnements: r.accompagnements,
+                    minutes: r.minutes,
+                    compteurs: r.compteurs,
+                })
+                .collect());
+        }
+        let rows = sqlx::query!(
+            r#"SELECT commune AS "commune!: String", mois AS "mois!: i64",
+                      activites AS "activites!: i64", accompagnements AS "accompagnements!: i64",
+                      minutes AS "minutes!: i64", compteurs AS "compteurs!: Vec<u8>"
+               FROM stat_commune
+               WHERE mois BETWEEN ?1 AND ?2 AND activites > 0
+                 AND (?3 IS NULL OR commune IN (SELECT value FROM json_each(?3)))"#,
+            f.mois_debut,
+            f.mois_fin,
+            communes
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StatRow {
+                mediateur_id: None,
+                lieu_activite_id: None,
+                commune: r.commune,
+                mois: r.mois as i32,
+                activites: r.activites,
+                accompagnements: r.accompagnements,
+                minutes: r.minutes,
+                compteurs: r.compteurs,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_helpers_escape() {
+        assert_eq!(super::json_ids(&[1, 22]), "[1,22]");
+        assert_eq!(
+            super::json_strings(&["a\"b".into(), "31555".into()]).unwrap(),
+            r#"["a\"b","31555"]"#
+        );
+    }
+}
