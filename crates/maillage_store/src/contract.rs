@@ -33,13 +33,13 @@ type Teardown = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + S
 
 /// A fresh, empty store for one contract case, and how to dispose of it afterwards.
 pub struct TestStore {
-    store: Arc<dyn LieuxStore>,
+    store: Arc<dyn crate::Store>,
     teardown: Option<Teardown>,
 }
 
 impl TestStore {
     /// A store that needs no clean-up.
-    pub fn new(store: Arc<dyn LieuxStore>) -> Self {
+    pub fn new(store: Arc<dyn crate::Store>) -> Self {
         TestStore {
             store,
             teardown: None,
@@ -59,7 +59,7 @@ impl TestStore {
 
     /// The store under test.
     pub fn store(&self) -> Arc<dyn LieuxStore> {
-        Arc::clone(&self.store)
+        Arc::clone(&self.store) as Arc<dyn LieuxStore>
     }
 }
 
@@ -69,6 +69,25 @@ pub async fn run_case<M, C, F>(make: M, case: C)
 where
     M: Future<Output = TestStore>,
     C: FnOnce(Arc<dyn LieuxStore>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    run_any_case(make, |store| case(store as Arc<dyn LieuxStore>)).await
+}
+
+/// Same as [`run_case`] for the cases of the Médiation store.
+pub async fn run_mediation_case<M, C, F>(make: M, case: C)
+where
+    M: Future<Output = TestStore>,
+    C: FnOnce(Arc<dyn crate::MediationStore>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    run_any_case(make, |store| case(store as Arc<dyn crate::MediationStore>)).await
+}
+
+async fn run_any_case<M, C, F>(make: M, case: C)
+where
+    M: Future<Output = TestStore>,
+    C: FnOnce(Arc<dyn crate::Store>) -> F,
     F: Future<Output = ()> + Send + 'static,
 {
     let TestStore { store, teardown } = make.await;

@@ -30,6 +30,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_mediation;
 pub mod mediation;
 
 pub use mediation::MediationStore;

@@ -332,7 +332,8 @@ pub trait MediationStore: Send + Sync {
     /// Moves every participation of `absorbe` to `garde` and marks `absorbe` merged (its
     /// personal fields erased), in one transaction.
     async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()>;
-    /// Erases the personal fields of files whose last activity is before `avant`; the
+    /// Erases the personal fields of files (not merged away, not yet purged) whose last
+    /// activity is before `avant`; the
     /// statistics they fed stay. Returns how many were purged.
     async fn purge_beneficiaires(
         &self,

@@ -773,7 +773,7 @@ impl MediationStore for SqliteStore {
     ) -> StoreResult<u64> {
         let done = sqlx::query!(
             r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, purge_at = ?2
-               WHERE purge_at IS NULL AND derniere_activite < ?1"#,
+               WHERE purge_at IS NULL AND fusionne_dans IS NULL AND derniere_activite < ?1"#,
             avant,
             at
         )

@@ -1,0 +1,507 @@
+//! The contract cases of [`MediationStore`], run by both backends with
+//! `maillage_store::mediation_contract_tests!(fresh_store());` (same pattern as
+//! `contract_tests!`: one `#[tokio::test]` per case, each on a fresh store).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+use crate::mediation::{
+    counter_totals, ActiviteWrite, AffectationRow, ConsultationRow, InvitationRow, MediationStore,
+    NewBeneficiaire, NewCompte, NewCourriel, SessionRow, StatFiltre,
+};
+use crate::StoreError;
+
+/// Expands to one `#[tokio::test]` per Médiation contract case.
+#[macro_export]
+macro_rules! mediation_contract_tests {
+    ($make:expr) => {
+        $crate::mediation_contract_tests!(@cases $make;
+            mediation_accounts_unique_email_and_update,
+            mediation_dormant_accounts_deactivated,
+            mediation_sessions_put_get_delete,
+            mediation_login_failures_counted_in_window,
+            mediation_invitation_used_once,
+            mediation_outbox_newest_first,
+            mediation_structures_places_teams,
+            mediation_activity_rollups_follow_create_update_delete,
+            mediation_failed_batch_writes_nothing,
+            mediation_stats_filters,
+            mediation_beneficiaries_merge_and_purge,
+            mediation_frequent_durations,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test]
+            async fn $case() {
+                $crate::contract::run_mediation_case(
+                    $make,
+                    $crate::contract_mediation::$case,
+                ).await;
+            }
+        )*
+    };
+}
+
+type S = Arc<dyn MediationStore>;
+
+fn t(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn counters(values: &[i64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+async fn compte(s: &S, email: &str, role: &str) -> i64 {
+    s.create_compte(NewCompte {
+        email: email.into(),
+        nom: format!("Nom {email}"),
+        role: role.into(),
+        structure_id: None,
+        password_hash: "$argon2id$x".into(),
+        created_at: t(1, 9),
+    })
+    .await
+    .expect("create account")
+}
+
+async fn beneficiaire(s: &S, mediateur: i64, cle: &str) -> i64 {
+    s.create_beneficiaire(NewBeneficiaire {
+        mediateur_id: mediateur,
+        data: format!(r#"{{"prenom":"{cle}"}}"#),
+        cle_doublon: cle.into(),
+        partage_equipe: false,
+        consentement_at: None,
+        created_at: t(1, 9),
+    })
+    .await
+    .expect("create beneficiary")
+}
+
+fn activite(mediateur: i64, commune: &str, date: (i32, u32, u32), c: &[i64]) -> ActiviteWrite {
+    ActiviteWrite {
+        id: None,
+        mediateur_id: mediateur,
+        structure_id: None,
+        lieu_activite_id: None,
+        commune: commune.into(),
+        date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).expect("date"),
+        type_activite: "individuel".into(),
+        duree: c.get(2).copied().unwrap_or(30) as i32,
+        data: "{}".into(),
+        compteurs: counters(c),
+        beneficiaires: vec![],
+        auteur_id: mediateur,
+        at: t(20, 10),
+    }
+}
+
+fn tout(mois_debut: i32, mois_fin: i32) -> StatFiltre {
+    StatFiltre {
+        mois_debut,
+        mois_fin,
+        ..StatFiltre::default()
+    }
+}
+
+async fn totals(s: &S, f: &StatFiltre) -> (i64, i64, i64) {
+    let rows = s.stats(f).await.expect("stats");
+    let mut sum = (0, 0, 0);
+    for r in &rows {
+        let (a, b, c) = counter_totals(&r.compteurs);
+        assert_eq!((a, b, c), (r.activites, r.accompagnements, r.minutes));
+        sum = (sum.0 + a, sum.1 + b, sum.2 + c);
+    }
+    sum
+}
+
+pub async fn mediation_accounts_unique_email_and_update(s: S) {
+    let id = compte(&s, "a@exemple.fr", "mediateur").await;
+    let again = s
+        .create_compte(NewCompte {
+            email: "a@exemple.fr".into(),
+            nom: "Autre".into(),
+            role: "mediateur".into(),
+            structure_id: None,
+            password_hash: "h".into(),
+            created_at: t(1, 9),
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let mut c = s.compte(id).await.unwrap().expect("account");
+    assert!(c.actif && !c.totp_actif && c.totp_secret.is_none());
+    c.totp_secret = Some("JBSWY3DPEHPK3PXP".into());
+    c.totp_actif = true;
+    c.totp_dernier_pas = Some(59_000_123);
+    c.codes_secours = r#"["h1","h2"]"#.into();
+    c.nom = "Élodie Dupré".into();
+    s.update_compte(&c).await.unwrap();
+    let back = s.compte_par_email("a@exemple.fr").await.unwrap().unwrap();
+    assert_eq!(back, c);
+    assert_eq!(s.compte_par_email("b@exemple.fr").await.unwrap(), None);
+    c.id = 9_999;
+    assert_eq!(s.update_compte(&c).await, Err(StoreError::NotFound));
+    assert_eq!(s.comptes().await.unwrap().len(), 1);
+}
+
+pub async fn mediation_dormant_accounts_deactivated(s: S) {
+    let old = compte(&s, "old@exemple.fr", "mediateur").await;
+    let fresh = compte(&s, "fresh@exemple.fr", "mediateur").await;
+    let mut f = s.compte(fresh).await.unwrap().unwrap();
+    f.derniere_activite = t(20, 9);
+    s.update_compte(&f).await.unwrap();
+    assert_eq!(s.deactivate_dormant(t(10, 0)).await.unwrap(), 1);
+    assert!(!s.compte(old).await.unwrap().unwrap().actif);
+    assert!(s.compte(fresh).await.unwrap().unwrap().actif);
+    assert_eq!(s.deactivate_dormant(t(10, 0)).await.unwrap(), 0);
+}
+
+pub async fn mediation_sessions_put_get_delete(s: S) {
+    let id = compte(&s, "a@exemple.fr", "mediateur").await;
+    let mut session = SessionRow {
+        token_hash: "h1".into(),
+        compte_id: id,
+        created_at: t(2, 9),
+        last_seen_at: t(2, 9),
+        mfa_at: None,
+        csrf: "c1".into(),
+        expires_at: t(2, 21),
+    };
+    s.put_session(&session).await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap(), Some(session.clone()));
+    session.mfa_at = Some(t(2, 10));
+    session.last_seen_at = t(2, 10);
+    s.put_session(&session).await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap(), Some(session.clone()));
+    let mut other = session.clone();
+    other.token_hash = "h2".into();
+    s.put_session(&other).await.unwrap();
+    s.delete_session("h1").await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap(), None);
+    assert_eq!(s.delete_sessions_of(id).await.unwrap(), 1);
+    assert_eq!(s.session("h2").await.unwrap(), None);
+}
+
+pub async fn mediation_login_failures_counted_in_window(s: S) {
+    for h in [8, 9, 10] {
+        s.add_login_failure("email:a@exemple.fr", t(3, h))
+            .await
+            .unwrap();
+    }
+    s.add_login_failure("ip:10.0.0.1", t(3, 10)).await.unwrap();
+    assert_eq!(
+        s.count_login_failures("email:a@exemple.fr", t(3, 9))
+            .await
+            .unwrap(),
+        2
+    );
+    s.clear_login_failures("email:a@exemple.fr").await.unwrap();
+    assert_eq!(
+        s.count_login_failures("email:a@exemple.fr", t(1, 0))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.count_login_failures("ip:10.0.0.1", t(1, 0))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+pub async fn mediation_invitation_used_once(s: S) {
+    let admin = compte(&s, "admin@exemple.fr", "administrateur").await;
+    let inv = InvitationRow {
+        token_hash: "tok".into(),
+        email: "new@exemple.fr".into(),
+        role: "mediateur".into(),
+        structure_id: None,
+        coordinateur_id: Some(admin),
+        invite_par: admin,
+        created_at: t(4, 9),
+        expires_at: t(11, 9),
+        used_at: None,
+    };
+    s.create_invitation(&inv).await.unwrap();
+    assert_eq!(s.invitation("tok").await.unwrap(), Some(inv));
+    assert!(s.use_invitation("tok", t(5, 9)).await.unwrap());
+    assert!(!s.use_invitation("tok", t(5, 10)).await.unwrap());
+    assert!(!s.use_invitation("absent", t(5, 10)).await.unwrap());
+    assert_eq!(
+        s.invitation("tok").await.unwrap().unwrap().used_at,
+        Some(t(5, 9))
+    );
+}
+
+pub async fn mediation_outbox_newest_first(s: S) {
+    for i in 0..3 {
+        s.add_courriel(NewCourriel {
+            destinataire: format!("{i}@exemple.fr"),
+            sujet: "Invitation à Maillage".into(),
+            corps: "Bonjour,\nvoici votre lien.".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let all = s.courriels(10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].destinataire, "2@exemple.fr");
+    assert!(all.iter().all(|c| c.envoye_at.is_none()));
+    s.mark_courriel_envoye(all[0].id, t(6, 9)).await.unwrap();
+    assert_eq!(s.courriels(1).await.unwrap()[0].envoye_at, Some(t(6, 9)));
+}
+
+pub async fn mediation_structures_places_teams(s: S) {
+    let st = s
+        .create_structure(
+            "Médiathèque de Muret",
+            Some("21310395400014"),
+            Some("31395"),
+        )
+        .await
+        .unwrap();
+    let other = s.create_structure("Autre", None, None).await.unwrap();
+    let l1 = s
+        .create_lieu_activite(st, "Médiathèque", Some("lieu-1"), "31395")
+        .await
+        .unwrap();
+    s.create_lieu_activite(other, "Ailleurs", None, "31555")
+        .await
+        .unwrap();
+    assert_eq!(s.structures().await.unwrap().len(), 2);
+    let lieux = s.lieux_activite(Some(st)).await.unwrap();
+    assert_eq!(lieux.len(), 1);
+    assert_eq!(lieux[0].lieu_id.as_deref(), Some("lieu-1"));
+    assert_eq!(s.lieux_activite(None).await.unwrap().len(), 2);
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let c = compte(&s, "c@exemple.fr", "coordinateur").await;
+    let a = AffectationRow {
+        compte_id: m,
+        lieu_activite_id: l1,
+        debut: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        fin: None,
+    };
+    s.add_affectation(&a).await.unwrap();
+    assert_eq!(s.affectations(m).await.unwrap(), vec![a]);
+    s.add_equipe_membre(c, m).await.unwrap();
+    s.add_equipe_membre(c, m).await.unwrap();
+    assert_eq!(s.equipe(c).await.unwrap(), vec![m]);
+    assert_eq!(s.coordinateurs_de(m).await.unwrap(), vec![c]);
+    s.add_territoire_coordonne(c, "dep:31").await.unwrap();
+    s.add_territoire_coordonne(c, "dep:31").await.unwrap();
+    assert_eq!(
+        s.territoires_coordonnes(c).await.unwrap(),
+        vec!["dep:31".to_string()]
+    );
+}
+
+pub async fn mediation_activity_rollups_follow_create_update_delete(s: S) {
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let b = beneficiaire(&s, m, "a").await;
+    let mut w = activite(m, "31555", (2026, 10, 5), &[1, 1, 45, 7]);
+    w.beneficiaires = vec![b];
+    let ids = s
+        .save_activites(vec![
+            w.clone(),
+            activite(m, "31555", (2026, 11, 2), &[1, 8, 90]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(totals(&s, &tout(202601, 202612)).await, (2, 9, 135));
+    assert_eq!(totals(&s, &tout(202611, 202611)).await, (1, 8, 90));
+    assert_eq!(s.count_participations(b).await.unwrap(), 1);
+    assert!(s.beneficiaire(b).await.unwrap().unwrap().derniere_activite >= t(20, 10));
+
+    // Update: moves to another month and changes the counters.
+    let mut u = activite(m, "31069", (2026, 9, 1), &[1, 1, 60]);
+    u.id = Some(ids[0]);
+    u.at = t(21, 10);
+    s.save_activites(vec![u]).await.unwrap();
+    let row = s.activite(ids[0]).await.unwrap().unwrap();
+    assert_eq!((row.version, row.commune.as_str()), (2, "31069"));
+    assert!(row.beneficiaires.is_empty());
+    assert_eq!(s.count_participations(b).await.unwrap(), 0);
+    assert_eq!(totals(&s, &tout(202610, 202610)).await, (0, 0, 0));
+    assert_eq!(totals(&s, &tout(202601, 202612)).await, (2, 9, 150));
+    let by_med = StatFiltre {
+        mediateurs: Some(vec![m]),
+        ..tout(202601, 202612)
+    };
+    assert_eq!(totals(&s, &by_med).await, (2, 9, 150));
+
+    assert!(s.delete_activite(ids[1], m, t(22, 10)).await.unwrap());
+    assert!(!s.delete_activite(ids[1], m, t(22, 11)).await.unwrap());
+    assert_eq!(totals(&s, &tout(202601, 202612)).await, (1, 1, 60));
+    assert_eq!(totals(&s, &by_med).await, (1, 1, 60));
+    let hist = s.historique_activite(ids[1]).await.unwrap();
+    assert_eq!(
+        hist.iter().map(|h| h.action.as_str()).collect::<Vec<_>>(),
+        ["creation", "suppression"]
+    );
+    assert_eq!(hist[1].data, None);
+    assert!(s
+        .activite(ids[1])
+        .await
+        .unwrap()
+        .unwrap()
+        .deleted_at
+        .is_some());
+    let listed = s.activites_de(&[m], 10, 0).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
+
+    // Replacing a deleted record is refused.
+    let mut gone = activite(m, "31555", (2026, 11, 2), &[1, 1, 30]);
+    gone.id = Some(ids[1]);
+    assert_eq!(
+        s.save_activites(vec![gone]).await,
+        Err(StoreError::NotFound)
+    );
+}
+
+pub async fn mediation_failed_batch_writes_nothing(s: S) {
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let ok = activite(m, "31555", (2026, 11, 2), &[1, 1, 30]);
+    let mut bad = activite(m, "31555", (2026, 11, 3), &[1, 1, 30]);
+    bad.beneficiaires = vec![424_242]; // no such beneficiary: foreign key
+    assert!(s.save_activites(vec![ok.clone(), bad]).await.is_err());
+    let mut invalid = ok.clone();
+    invalid.compteurs = vec![1, 2, 3];
+    assert!(matches!(
+        s.save_activites(vec![ok.clone(), invalid]).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(s.activites_de(&[m], 10, 0).await.unwrap().is_empty());
+    assert_eq!(totals(&s, &tout(202601, 202612)).await, (0, 0, 0));
+}
+
+pub async fn mediation_stats_filters(s: S) {
+    let m1 = compte(&s, "m1@exemple.fr", "mediateur").await;
+    let m2 = compte(&s, "m2@exemple.fr", "mediateur").await;
+    let st = s.create_structure("S", None, None).await.unwrap();
+    let l = s
+        .create_lieu_activite(st, "Lieu", None, "31555")
+        .await
+        .unwrap();
+    let mut at_place = activite(m1, "31555", (2026, 11, 2), &[1, 1, 30]);
+    at_place.lieu_activite_id = Some(l);
+    at_place.structure_id = Some(st);
+    s.save_activites(vec![
+        at_place,
+        activite(m1, "31069", (2026, 11, 3), &[1, 2, 30]),
+        activite(m2, "75056", (2026, 11, 4), &[1, 4, 30]),
+    ])
+    .await
+    .unwrap();
+    let f = |mediateurs: Option<Vec<i64>>, lieux: Option<Vec<i64>>, communes: Option<Vec<&str>>| {
+        StatFiltre {
+            mediateurs,
+            lieux,
+            communes: communes.map(|c| c.into_iter().map(String::from).collect()),
+            mois_debut: 202611,
+            mois_fin: 202611,
+        }
+    };
+    assert_eq!(totals(&s, &f(None, None, None)).await.1, 7);
+    assert_eq!(
+        totals(&s, &f(None, None, Some(vec!["31555", "31069"])))
+            .await
+            .1,
+        3
+    );
+    assert_eq!(totals(&s, &f(Some(vec![m2]), None, None)).await.1, 4);
+    assert_eq!(totals(&s, &f(None, Some(vec![l]), None)).await.1, 1);
+    assert_eq!(
+        totals(&s, &f(Some(vec![m1]), None, Some(vec!["31069"])))
+            .await
+            .1,
+        2
+    );
+    assert_eq!(totals(&s, &f(Some(vec![]), None, None)).await.1, 0);
+    let rows = s.stats(&f(Some(vec![m1]), None, None)).await.unwrap();
+    assert!(rows.iter().any(|r| r.lieu_activite_id == Some(l)));
+    assert!(rows.iter().any(|r| r.lieu_activite_id.is_none()));
+}
+
+pub async fn mediation_beneficiaries_merge_and_purge(s: S) {
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let b1 = beneficiaire(&s, m, "x").await;
+    let b2 = beneficiaire(&s, m, "x").await;
+    let b3 = beneficiaire(&s, m, "y").await;
+    let mut w = activite(m, "31555", (2026, 11, 2), &[1, 2, 30]);
+    w.type_activite = "collectif".into();
+    w.beneficiaires = vec![b1, b2];
+    let mut w2 = activite(m, "31555", (2026, 11, 3), &[1, 1, 30]);
+    w2.beneficiaires = vec![b2];
+    s.save_activites(vec![w, w2]).await.unwrap();
+    s.add_consultation(&ConsultationRow {
+        beneficiaire_id: b1,
+        compte_id: m,
+        action: "consultation".into(),
+        at: t(21, 9),
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.consultations(b1).await.unwrap().len(), 1);
+
+    assert!(matches!(
+        s.merge_beneficiaires(b1, b1).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        s.merge_beneficiaires(b1, 777_777).await,
+        Err(StoreError::NotFound)
+    );
+    s.merge_beneficiaires(b1, b2).await.unwrap();
+    assert_eq!(s.count_participations(b1).await.unwrap(), 2);
+    assert_eq!(s.count_participations(b2).await.unwrap(), 0);
+    let merged = s.beneficiaire(b2).await.unwrap().unwrap();
+    assert_eq!((merged.fusionne_dans, merged.data), (Some(b1), None));
+    let mine: Vec<i64> = s
+        .beneficiaires_de(&[m])
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(mine, vec![b1, b3]);
+
+    // b3 never took part in anything since 1 Nov; b1 did on 20 Nov.
+    assert_eq!(s.purge_beneficiaires(t(10, 0), t(23, 3)).await.unwrap(), 1);
+    let purged = s.beneficiaire(b3).await.unwrap().unwrap();
+    assert_eq!((purged.data, purged.cle_doublon), (None, None));
+    assert_eq!(purged.purge_at, Some(t(23, 3)));
+    assert!(s.beneficiaire(b1).await.unwrap().unwrap().data.is_some());
+    assert_eq!(s.purge_beneficiaires(t(10, 0), t(23, 4)).await.unwrap(), 0);
+    // The statistics stay.
+    assert_eq!(totals(&s, &tout(202611, 202611)).await, (2, 3, 60));
+    let later = t(23, 4) + Duration::days(800);
+    assert_eq!(s.purge_beneficiaires(later, later).await.unwrap(), 1);
+    assert_eq!(totals(&s, &tout(202611, 202611)).await, (2, 3, 60));
+}
+
+pub async fn mediation_frequent_durations(s: S) {
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let mut batch = Vec::new();
+    for (duree, n) in [(40, 3), (25, 5), (60, 1)] {
+        for _ in 0..n {
+            let mut w = activite(m, "31555", (2026, 11, 2), &[1, 1, duree]);
+            w.duree = duree as i32;
+            batch.push(w);
+        }
+    }
+    s.save_activites(batch).await.unwrap();
+    assert_eq!(
+        s.durees_frequentes(m, 2, 10).await.unwrap(),
+        vec![(25, 5), (40, 3)]
+    );
+    assert_eq!(s.durees_frequentes(m, 1, 1).await.unwrap(), vec![(25, 5)]);
+}
