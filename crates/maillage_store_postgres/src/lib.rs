@@ -1,4 +1,6 @@
-//! PostgreSQL implementation of [`LieuxStore`], the production backend of Maillage.
+//! PostgreSQL implementation of [`LieuxStore`] and
+//! [`MediationStore`](maillage_store::mediation::MediationStore) (in `mediation`), the
+//! production backend of Maillage.
 //!
 //! Every query is checked at compile time against the offline data in this crate's
 //! `.sqlx/` directory (regenerate it with `scripts/sqlx-prepare.sh` after changing a query
@@ -8,6 +10,7 @@
 //! Bulk writes bind whole columns as arrays and expand them with `UNNEST`, in chunks of
 //! [`CHUNK`] rows.
 
+mod mediation;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -19,3 +19,4 @@ async fn fresh_store() -> TestStore {
 }
 
 maillage_store::contract_tests!(fresh_store());
+maillage_store::mediation_contract_tests!(fresh_store());

@@ -1,11 +1,14 @@
-//! PostgreSQL-specific behaviour: rollback after a failure inside the database, and
-//! concurrent imports.
+//! PostgreSQL-specific behaviour: rollback after a failure inside the database,
+//! concurrent imports, and concurrent writes of Médiation activity records.
 
 mod common;
 
 use std::sync::Arc;
 
 use maillage_store::contract::{self, SABOTAGED_FILE_NAME, SABOTAGED_MEMBER};
+use maillage_store::mediation::{
+    counter_totals, ActiviteWrite, MediationStore, NewCompte, StatFiltre,
+};
 use maillage_store::{LieuxStore, NewImportReport, SourceRecord};
 
 #[tokio::test]
@@ -82,6 +85,145 @@ async fn concurrent_imports_of_one_source_are_serialised() {
     assert_eq!(added, 2_000, "only the first import adds");
     assert_eq!(updated, 3 * 2_000, "every later import updates");
     assert_eq!(store.sources().await, Ok(vec![("s".to_string(), 2_000)]));
+    store.pool().close().await;
+    db.drop_database().await;
+}
+
+fn counters(values: &[i64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn activite(mediateur_id: i64, commune: &str, day: u32, c: &[i64]) -> ActiviteWrite {
+    ActiviteWrite {
+        id: None,
+        mediateur_id,
+        structure_id: None,
+        lieu_activite_id: None,
+        commune: commune.into(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, day).expect("date"),
+        type_activite: "individuel".into(),
+        duree: 30,
+        data: "{}".into(),
+        compteurs: counters(c),
+        beneficiaires: vec![],
+        auteur_id: mediateur_id,
+        at: maillage_store::now_micros(),
+    }
+}
+
+/// Sums of the per-commune and the per-mediator roll-ups of November 2026.
+async fn roll_up_totals(store: &dyn MediationStore, mediateur: i64) -> [(i64, i64, i64); 2] {
+    let mut out = [(0, 0, 0); 2];
+    let filtres = [
+        StatFiltre {
+            mois_debut: 202611,
+            mois_fin: 202611,
+            ..StatFiltre::default()
+        },
+        StatFiltre {
+            mediateurs: Some(vec![mediateur]),
+            mois_debut: 202611,
+            mois_fin: 202611,
+            ..StatFiltre::default()
+        },
+    ];
+    for (sum, filtre) in out.iter_mut().zip(&filtres) {
+        for row in store.stats(filtre).await.expect("stats") {
+            let (a, b, c) = counter_totals(&row.compteurs);
+            assert_eq!((a, b, c), (row.activites, row.accompagnements, row.minutes));
+            *sum = (sum.0 + a, sum.1 + b, sum.2 + c);
+        }
+    }
+    out
+}
+
+/// Concurrent batches that add to the same roll-up rows (new ones included, and in
+/// opposite orders) lose no update and do not deadlock; concurrent replacements and
+/// deletions of one record take its counters out of the roll-ups exactly once.
+#[tokio::test]
+async fn concurrent_activity_writes_keep_roll_ups_exact() {
+    let db = common::TestDatabase::create().await;
+    let store = Arc::new(db.store().await);
+    let m = store
+        .create_compte(NewCompte {
+            email: "m@exemple.fr".into(),
+            nom: "M".into(),
+            role: "mediateur".into(),
+            structure_id: None,
+            password_hash: "h".into(),
+            created_at: maillage_store::now_micros(),
+        })
+        .await
+        .expect("account");
+
+    // 8 batches of 6 records over 3 communes, half of them in reverse order.
+    let communes = ["31555", "31069", "75056"];
+    let mut tasks = Vec::new();
+    for t in 0..8_usize {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut batch: Vec<ActiviteWrite> = (0..6)
+                .map(|i| activite(m, communes[i % 3], 2, &[1, 2, 30]))
+                .collect();
+            if t % 2 == 1 {
+                batch.reverse();
+            }
+            store.save_activites(batch).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.extend(task.await.expect("task").expect("save"));
+    }
+    assert_eq!(ids.len(), 48);
+    assert_eq!(roll_up_totals(&*store, m).await, [(48, 96, 1_440); 2]);
+
+    // 8 concurrent replacements of one record: each takes away the version it replaces.
+    let target = ids[0];
+    let mut tasks = Vec::new();
+    for t in 0..8_i64 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut w = activite(m, "31555", 3, &[1, 10 + t, 60]);
+            w.id = Some(target);
+            store.save_activites(vec![w]).await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("replace");
+    }
+    let row = store.activite(target).await.expect("read").expect("row");
+    assert_eq!(row.version, 9);
+    let (_, accompagnements, _) = counter_totals(&row.compteurs);
+    let expected = (48, 94 + accompagnements, 1_440 + 30);
+    assert_eq!(roll_up_totals(&*store, m).await, [expected; 2]);
+    assert_eq!(
+        store
+            .historique_activite(target)
+            .await
+            .expect("history")
+            .len(),
+        9
+    );
+
+    // 4 concurrent deletions of one record: one deletes it, the others find it gone.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = Arc::clone(&store);
+        let at = maillage_store::now_micros();
+        tasks.push(tokio::spawn(async move {
+            store.delete_activite(target, m, at).await
+        }));
+    }
+    let mut deleted = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("delete") {
+            deleted += 1;
+        }
+    }
+    assert_eq!(deleted, 1);
+    assert_eq!(roll_up_totals(&*store, m).await, [(47, 94, 1_410); 2]);
+
     store.pool().close().await;
     db.drop_database().await;
 }
