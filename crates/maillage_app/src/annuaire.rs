@@ -11,7 +11,7 @@ use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_domain::Lieu;
 use maillage_store::{
     ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement, PairDecision,
-    PairDecisionKind, SignalementRow, SourceRecord, StoreError,
+    PairDecisionKind, SignalementRow, SourceRecord, Store, StoreError,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use sha2::{Digest, Sha256};
@@ -97,11 +97,13 @@ pub const SOURCES_DEMO: [(&str, &str, &[u8]); 5] = [
 pub struct Annuaire {
     store: Arc<dyn LieuxStore>,
     referentiel: &'static Referentiel,
+    /// The Médiation module, when the backend has it (every real backend does).
+    mediation: Option<crate::mediation::Mediation>,
 }
 
 /// Opens the store named by a database URL: `sqlite://PATH`, `sqlite::memory:` or
 /// `postgres://…`.
-pub async fn ouvrir_store(database_url: &str) -> Result<Arc<dyn LieuxStore>, AppError> {
+pub async fn ouvrir_store(database_url: &str) -> Result<Arc<dyn Store>, AppError> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(
             maillage_store_sqlite::SqliteStore::connect(database_url).await?,
@@ -174,11 +176,36 @@ impl Annuaire {
         Self {
             store,
             referentiel: Referentiel::embedded(),
+            mediation: None,
+        }
+    }
+
+    /// A directory and the Médiation module on one backend.
+    pub fn complet(store: Arc<dyn Store>) -> Self {
+        Self {
+            store: Arc::clone(&store) as Arc<dyn LieuxStore>,
+            referentiel: Referentiel::embedded(),
+            mediation: Some(crate::mediation::Mediation::new(
+                store as Arc<dyn maillage_store::MediationStore>,
+            )),
         }
     }
 
     pub async fn ouvrir(database_url: &str) -> Result<Self, AppError> {
-        Ok(Self::new(ouvrir_store(database_url).await?))
+        Ok(Self::complet(ouvrir_store(database_url).await?))
+    }
+
+    /// The Médiation module.
+    pub fn mediation(&self) -> Result<&crate::mediation::Mediation, AppError> {
+        self.mediation
+            .as_ref()
+            .ok_or_else(|| AppError::Invalide("ce stockage n’a pas le module Médiation".into()))
+    }
+
+    /// Replaces the Médiation module (a fake clock or other settings).
+    pub fn avec_mediation(mut self, mediation: crate::mediation::Mediation) -> Self {
+        self.mediation = Some(mediation);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn LieuxStore> {

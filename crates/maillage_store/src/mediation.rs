@@ -383,7 +383,7 @@ pub trait MediationStore: Send + Sync {
         min_uses: i64,
         limit: i64,
     ) -> StoreResult<Vec<(i32, i64)>>;
-    /// Roll-up rows matching the filter.
+    /// Roll-up rows matching the filter, in no particular order (callers sum them).
     async fn stats(&self, filtre: &StatFiltre) -> StoreResult<Vec<StatRow>>;
 }
 
@@ -396,7 +396,7 @@ pub fn mois_de(date: NaiveDate) -> i32 {
 /// Adds (or with `signe = -1` subtracts) the counter vector `b` to `a` (both little-endian
 /// `i64`s; the shorter is padded). `Invalid` if one is not a multiple of 8 bytes.
 pub fn add_counters(a: &mut Vec<u8>, b: &[u8], signe: i64) -> StoreResult<()> {
-    if a.len() % 8 != 0 || b.len() % 8 != 0 {
+    if !a.len().is_multiple_of(8) || !b.len().is_multiple_of(8) {
         return Err(StoreError::Invalid(
             "statistics counters must be whole i64s".into(),
         ));
@@ -446,6 +446,7 @@ pub struct StatDeltas {
 
 impl StatDeltas {
     /// Adds (`signe = 1`) or removes (`-1`) one record's counters.
+    #[allow(clippy::too_many_arguments)] // the roll-up keys of one record, named
     pub fn record(
         &mut self,
         mediateur_id: i64,
@@ -478,7 +479,7 @@ impl StatDeltas {
 /// Checks a batch of writes before anything is written.
 pub fn validate_activites(activites: &[ActiviteWrite]) -> StoreResult<()> {
     for a in activites {
-        if a.compteurs.len() % 8 != 0 {
+        if !a.compteurs.len().is_multiple_of(8) {
             return Err(StoreError::Invalid(
                 "statistics counters must be whole i64s".into(),
             ));

@@ -34,6 +34,11 @@ pub(crate) fn definir_site(site: Arc<Site>) {
 
 static SITE_GLOBAL: std::sync::OnceLock<Arc<Site>> = std::sync::OnceLock::new();
 
+/// The site whose look error pages take.
+pub(crate) fn site_global() -> Arc<Site> {
+    SITE_GLOBAL.get().cloned().unwrap_or_default()
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, titre, message) = match self {

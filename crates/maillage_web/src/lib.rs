@@ -10,6 +10,7 @@ pub mod pdf;
 mod api;
 mod assets;
 mod erreur;
+pub mod espace;
 mod pages;
 pub mod parametres;
 pub mod presentation;
@@ -165,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/assets/{*chemin}", get(assets::servir))
         .route("/sante", get(|| async { "ok" }))
+        .merge(espace::router())
         .fallback(pages::introuvable)
         // Fastest gzip level: see docs/PERFORMANCE.md (throughput and sizes, both levels).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
@@ -173,15 +175,30 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C.
 pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow::Result<()> {
+    let annuaire = match annuaire.mediation() {
+        Ok(m) => {
+            let mut reglages = m.reglages().clone();
+            reglages.adresse_publique = std::env::var("MAILLAGE_ADRESSE_PUBLIQUE")
+                .unwrap_or_else(|_| format!("http://{listen}"));
+            let m = m.clone().avec_reglages(reglages);
+            // Retention and dormant accounts: checked every hour.
+            maillage_app::mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
+            annuaire.avec_mediation(m)
+        }
+        Err(_) => annuaire,
+    };
     let state = AppState::new(annuaire, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Maillage écoute sur http://{listen}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -200,7 +217,11 @@ pub async fn demarrer_pour_tests(
     let adresse = listener.local_addr()?;
     let app = router(state.clone());
     let tache = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
     });
     Ok((format!("http://{adresse}"), state, tache))
 }

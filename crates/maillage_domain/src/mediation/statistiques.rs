@@ -240,7 +240,7 @@ impl Compteurs {
     /// Reads the stored form; a shorter vector (written before a vocabulary grew) is
     /// padded with zeros, a longer one or a length not a multiple of 8 is refused.
     pub fn depuis_octets(octets: &[u8]) -> Option<Compteurs> {
-        if octets.len() % 8 != 0 || octets.len() > NB_COMPTEURS * 8 {
+        if !octets.len().is_multiple_of(8) || octets.len() > NB_COMPTEURS * 8 {
             return None;
         }
         let mut c = Compteurs::default();
@@ -255,7 +255,7 @@ impl Compteurs {
     /// Adds the stored form `octets` to `self` without building a vector (dashboards sum
     /// thousands of rows). Returns `false` if `octets` is malformed.
     pub fn additionner_octets(&mut self, octets: &[u8]) -> bool {
-        if octets.len() % 8 != 0 || octets.len() > NB_COMPTEURS * 8 {
+        if !octets.len().is_multiple_of(8) || octets.len() > NB_COMPTEURS * 8 {
             return false;
         }
         for (slot, chunk) in self.0.iter_mut().zip(octets.chunks_exact(8)) {

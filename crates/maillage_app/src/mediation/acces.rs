@@ -1,0 +1,169 @@
+//! Who may do what. Every Médiation use case asks these rules; nothing else decides.
+//!
+//! | what | médiateur | coordinateur | administrateur |
+//! |---|---|---|---|
+//! | activity records (read, write, export with names and notes) | their own | — | — |
+//! | beneficiary files | their own, and those a team mate shared with consent | — | — |
+//! | statistics | their own | their team's, their territories' | any territory |
+//! | invitations | — | mediators into their team | anyone |
+//! | structures, places of activity | read | read | write |
+//!
+//! Someone else's record or file answers "not found", not "forbidden": its existence is
+//! not revealed.
+
+use maillage_domain::mediation::{Referentiel, Role};
+use maillage_store::mediation::{ActiviteRow, BeneficiaireRow, CompteRow, SessionRow};
+use maillage_territoire::Territoire;
+
+use super::{ErreurMediation, Mediation, Resultat};
+
+/// The signed-in account, with what its rights depend on.
+#[derive(Debug, Clone)]
+pub struct Acteur {
+    pub compte: CompteRow,
+    pub role: Role,
+    pub session: SessionRow,
+    /// Mediators of a coordinator's team.
+    pub equipe: Vec<i64>,
+    /// Mediators sharing a coordinator with this mediator (team mates), self excluded.
+    pub coequipiers: Vec<i64>,
+    /// Territories a coordinator steers.
+    pub territoires: Vec<Territoire>,
+}
+
+impl Acteur {
+    pub fn id(&self) -> i64 {
+        self.compte.id
+    }
+
+    pub fn est_mediateur(&self) -> bool {
+        self.role == Role::Mediateur
+    }
+
+    /// The CSRF token every form of this session must carry.
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf
+    }
+
+    /// May read and change this activity record.
+    pub fn peut_modifier_activite(&self, a: &ActiviteRow) -> bool {
+        self.est_mediateur() && a.mediateur_id == self.id()
+    }
+
+    /// May open this beneficiary's file.
+    pub fn peut_voir_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
+        if !self.est_mediateur() || b.fusionne_dans.is_some() {
+            return false;
+        }
+        b.mediateur_id == self.id()
+            || (b.partage_equipe
+                && b.consentement_at.is_some()
+                && self.coequipiers.contains(&b.mediateur_id))
+    }
+
+    /// May change, merge or delete this beneficiary's file (the owner only).
+    pub fn peut_modifier_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
+        self.est_mediateur() && b.fusionne_dans.is_none() && b.mediateur_id == self.id()
+    }
+
+    /// May see the statistics of this territory.
+    pub fn peut_voir_territoire(&self, t: &Territoire) -> bool {
+        match self.role {
+            Role::Administrateur => true,
+            Role::Coordinateur => self.territoires.iter().any(|mien| contient(mien, t)),
+            Role::Mediateur => false,
+        }
+    }
+}
+
+/// `true` if territory `a` contains territory `b` (or is it).
+fn contient(a: &Territoire, b: &Territoire) -> bool {
+    if a == b || *a == Territoire::France {
+        return true;
+    }
+    let referentiel = maillage_territoire::Referentiel::embedded();
+    let communes = referentiel.communes_of_territoire(b);
+    !communes.is_empty() && communes.iter().all(|c| a.contient(&c.code_insee))
+}
+
+impl Mediation {
+    /// Loads what an account's rights depend on.
+    pub(super) async fn charger_acteur(
+        &self,
+        session: SessionRow,
+        compte: CompteRow,
+    ) -> Resultat<Acteur> {
+        let role = Role::depuis_code(&compte.role)
+            .ok_or_else(|| ErreurMediation::Interne(format!("rôle inconnu {}", compte.role)))?;
+        let mut equipe = Vec::new();
+        let mut coequipiers = Vec::new();
+        let mut territoires = Vec::new();
+        match role {
+            Role::Coordinateur => {
+                equipe = self.store.equipe(compte.id).await?;
+                for code in self.store.territoires_coordonnes(compte.id).await? {
+                    match self.referentiel.territoire(&code) {
+                        Ok(t) => territoires.push(t),
+                        Err(e) => tracing::warn!("coordinated territory {code}: {e}"),
+                    }
+                }
+            }
+            Role::Mediateur => {
+                for c in self.store.coordinateurs_de(compte.id).await? {
+                    coequipiers.extend(self.store.equipe(c).await?);
+                }
+                coequipiers.sort_unstable();
+                coequipiers.dedup();
+                coequipiers.retain(|m| *m != compte.id);
+            }
+            Role::Administrateur => {}
+        }
+        Ok(Acteur {
+            compte,
+            role,
+            session,
+            equipe,
+            coequipiers,
+            territoires,
+        })
+    }
+
+    /// Gives a coordinator a territory to steer (administrators).
+    pub async fn confier_territoire(
+        &self,
+        acteur: &Acteur,
+        coordinateur_id: i64,
+        territoire: &str,
+    ) -> Resultat<()> {
+        if acteur.role != Role::Administrateur {
+            return Err(ErreurMediation::Interdit);
+        }
+        let t = self
+            .referentiel
+            .territoire(territoire)
+            .map_err(|e| ErreurMediation::invalide("territoire", e.to_string()))?;
+        let code = code_territoire(&t);
+        self.store
+            .add_territoire_coordonne(coordinateur_id, &code)
+            .await?;
+        Ok(())
+    }
+}
+
+fn prefixe(t: &Territoire) -> &'static str {
+    match t {
+        Territoire::France => "fr",
+        Territoire::Region { .. } => "reg",
+        Territoire::Departement { .. } => "dep",
+        Territoire::Epci { .. } => "epci",
+        Territoire::Commune { .. } => "commune",
+    }
+}
+
+/// The written code of a territory (`dep:31`).
+pub fn code_territoire(t: &Territoire) -> String {
+    match t.code() {
+        None => "fr".into(),
+        Some(c) => format!("{}:{}", prefixe(t), c.to_ascii_lowercase()),
+    }
+}

@@ -1,0 +1,432 @@
+//! Sign-in pages: password, second factor (or enrolment), re-authentication, sign-out,
+//! invitations.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use maillage_app::mediation::comptes::EtapeConnexion;
+use maillage_app::mediation::{securite, ErreurMediation};
+
+use super::{
+    cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurEspace,
+    OuRetour, COOKIE_PRE, COOKIE_SESSION,
+};
+use crate::site::Site;
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "espace/connexion.html")]
+struct PageConnexion {
+    site: Arc<Site>,
+    /// `motdepasse`, `code` or `reauth`.
+    mode: &'static str,
+    message: Option<String>,
+    info: Option<String>,
+    csrf: String,
+    retour: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/enrolement.html")]
+struct PageEnrolement {
+    site: Arc<Site>,
+    csrf: String,
+    secret: String,
+    qr_svg: String,
+    message: Option<String>,
+    codes: Vec<String>,
+    retour: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/invitation.html")]
+struct PageInvitation {
+    site: Arc<Site>,
+    csrf: String,
+    email: String,
+    role: String,
+    message: Option<String>,
+    nom: String,
+}
+
+fn securise(state: &AppState) -> bool {
+    mediation(state)
+        .map(|m| m.reglages().adresse_publique.starts_with("https://"))
+        .unwrap_or(false)
+}
+
+/// A page with a fresh double-submit token (forms before sign-in).
+fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Response {
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(COOKIE_PRE, Some(jeton), securise(state)),
+    );
+    r
+}
+
+fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurEspace> {
+    match (cookie(headers, COOKIE_PRE), champs.un("csrf")) {
+        (Some(c), Some(f)) if !c.is_empty() && securite::egal_temps_constant(&c, f) => Ok(()),
+        _ => Err(ErreurEspace::Csrf),
+    }
+}
+
+/// The client's network address (throttling), when the server knows it.
+pub struct AdresseClient(String);
+
+impl axum::extract::FromRequestParts<AppState> for AdresseClient {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(AdresseClient(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "inconnue".into()),
+        ))
+    }
+}
+
+fn redirection_avec_session(state: &AppState, jeton: &str, vers: &str) -> Response {
+    let mut r = Redirect::to(vers).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(COOKIE_SESSION, Some(jeton), securise(state)),
+    );
+    r
+}
+
+pub async fn page_connexion(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let jeton = securite::jeton_aleatoire();
+    let info = q
+        .get("compte")
+        .map(|_| "Votre compte est créé : connectez-vous.".to_string());
+    let r = rendre(&PageConnexion {
+        site: state.site.clone(),
+        mode: "motdepasse",
+        message: None,
+        info,
+        csrf: jeton.clone(),
+        retour: retour_sur(q.get("retour").map(String::as_str)),
+        email: String::new(),
+    })?;
+    Ok(avec_pre(&state, &jeton, r))
+}
+
+pub async fn connexion(
+    State(state): State<AppState>,
+    AdresseClient(ip): AdresseClient,
+    headers: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let champs = Champs::lire(&corps);
+    verifier_pre(&headers, &champs)?;
+    let m = mediation(&state)?;
+    let retour = retour_sur(champs.un("retour"));
+    let email = champs.texte("email");
+    match m
+        .connexion(&email, champs.un("mot_de_passe").unwrap_or(""), &ip)
+        .await
+    {
+        Ok(EtapeConnexion::SecondFacteur(j)) => Ok(redirection_avec_session(
+            &state,
+            &j.0,
+            &format!("/connexion/code?retour={}", super::encoder(&retour)),
+        )),
+        Ok(EtapeConnexion::Enrolement(j)) => Ok(redirection_avec_session(
+            &state,
+            &j.0,
+            &format!("/connexion/enrolement?retour={}", super::encoder(&retour)),
+        )),
+        Err(e @ (ErreurMediation::Identifiants | ErreurMediation::TropDeTentatives)) => {
+            let jeton = securite::jeton_aleatoire();
+            let statut = if matches!(e, ErreurMediation::TropDeTentatives) {
+                axum::http::StatusCode::TOO_MANY_REQUESTS
+            } else {
+                axum::http::StatusCode::UNAUTHORIZED
+            };
+            let mut r = rendre(&PageConnexion {
+                site: state.site.clone(),
+                mode: "motdepasse",
+                message: Some(e.to_string()),
+                info: None,
+                csrf: jeton.clone(),
+                retour,
+                email,
+            })?;
+            *r.status_mut() = statut;
+            Ok(avec_pre(&state, &jeton, r))
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+    }
+}
+
+/// The partial session behind the cookie (password passed).
+async fn session_partielle(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<
+    (
+        String,
+        (
+            maillage_app::mediation::stockage::SessionRow,
+            maillage_app::mediation::stockage::CompteRow,
+        ),
+    ),
+    ErreurEspace,
+> {
+    let m = mediation(state)?;
+    let jeton = cookie(headers, COOKIE_SESSION)
+        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
+    let s =
+        m.session(&jeton).await.ou("/espace")?.ok_or_else(|| {
+            ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into())
+        })?;
+    Ok((jeton, s))
+}
+
+async fn page_code_ou_reauth(
+    state: &AppState,
+    headers: &HeaderMap,
+    mode: &'static str,
+    retour: String,
+    message: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let (_, (session, _)) = session_partielle(state, headers).await?;
+    let mut r = rendre(&PageConnexion {
+        site: state.site.clone(),
+        mode,
+        message: message.clone(),
+        info: None,
+        csrf: session.csrf,
+        retour,
+        email: String::new(),
+    })?;
+    if message.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    }
+    Ok(r)
+}
+
+pub async fn page_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let retour = retour_sur(q.get("retour").map(String::as_str));
+    page_code_ou_reauth(&state, &headers, "code", retour, None).await
+}
+
+async fn passer_code(
+    state: &AppState,
+    headers: &HeaderMap,
+    corps: &[u8],
+    mode: &'static str,
+) -> Result<Response, ErreurEspace> {
+    let (jeton, (session, _)) = session_partielle(state, headers).await?;
+    let champs = Champs::lire(corps);
+    match champs.un("csrf") {
+        Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
+        _ => return Err(ErreurEspace::Csrf),
+    }
+    let retour = retour_sur(champs.un("retour"));
+    let m = mediation(state)?;
+    match m.second_facteur(&jeton, &champs.texte("code")).await {
+        Ok(nouveau) => Ok(redirection_avec_session(state, &nouveau.0, &retour)),
+        Err(e @ (ErreurMediation::CodeIncorrect | ErreurMediation::TropDeTentatives)) => {
+            page_code_ou_reauth(state, headers, mode, retour, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+    }
+}
+
+pub async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    passer_code(&state, &headers, &corps, "code").await
+}
+
+pub async fn page_reauth(
+    State(state): State<AppState>,
+    Connecte(_): Connecte,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let retour = retour_sur(q.get("retour").map(String::as_str));
+    page_code_ou_reauth(&state, &headers, "reauth", retour, None).await
+}
+
+pub async fn reauth(
+    State(state): State<AppState>,
+    Connecte(_): Connecte,
+    headers: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    passer_code(&state, &headers, &corps, "reauth").await
+}
+
+pub async fn page_enrolement(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
+    let m = mediation(&state)?;
+    let e = m.debut_enrolement(&jeton).await.ou("/connexion")?;
+    rendre(&PageEnrolement {
+        site: state.site.clone(),
+        csrf: session.csrf,
+        secret: e.secret,
+        qr_svg: e.qr_svg,
+        message: None,
+        codes: vec![],
+        retour: retour_sur(q.get("retour").map(String::as_str)),
+    })
+}
+
+pub async fn enrolement(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
+    let champs = Champs::lire(&corps);
+    match champs.un("csrf") {
+        Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
+        _ => return Err(ErreurEspace::Csrf),
+    }
+    let retour = retour_sur(champs.un("retour"));
+    let m = mediation(&state)?;
+    match m.confirmer_enrolement(&jeton, &champs.texte("code")).await {
+        Ok((nouveau, codes)) => {
+            let mut r = rendre(&PageEnrolement {
+                site: state.site.clone(),
+                csrf: String::new(),
+                secret: String::new(),
+                qr_svg: String::new(),
+                message: None,
+                codes,
+                retour,
+            })?;
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(COOKIE_SESSION, Some(&nouveau.0), securise(&state)),
+            );
+            Ok(r)
+        }
+        Err(ErreurMediation::CodeIncorrect) => {
+            let e = m.debut_enrolement(&jeton).await.ou("/connexion")?;
+            let mut r = rendre(&PageEnrolement {
+                site: state.site.clone(),
+                csrf: session.csrf,
+                secret: e.secret,
+                qr_svg: e.qr_svg,
+                message: Some(ErreurMediation::CodeIncorrect.to_string()),
+                codes: vec![],
+                retour,
+            })?;
+            *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            Ok(r)
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+    }
+}
+
+pub async fn deconnexion(
+    State(state): State<AppState>,
+    Connecte(acteur): Connecte,
+    headers: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    formulaire(&acteur, &corps)?;
+    if let Some(j) = cookie(&headers, COOKIE_SESSION) {
+        mediation(&state)?.deconnexion(&j).await.ou("/")?;
+    }
+    let mut r = Redirect::to("/connexion").into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(COOKIE_SESSION, None, false));
+    Ok(r)
+}
+
+pub async fn page_invitation(
+    State(state): State<AppState>,
+    Path(jeton): Path<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let inv = m.invitation(&jeton).await.ou("/connexion")?;
+    let pre = securite::jeton_aleatoire();
+    let r = rendre(&PageInvitation {
+        site: state.site.clone(),
+        csrf: pre.clone(),
+        email: inv.email,
+        role: role_lisible(&inv.role),
+        message: None,
+        nom: String::new(),
+    })?;
+    Ok(avec_pre(&state, &pre, r))
+}
+
+fn role_lisible(code: &str) -> String {
+    use maillage_domain::mediation::{Referentiel, Role};
+    Role::depuis_code(code)
+        .map(|r| r.libelle().to_string())
+        .unwrap_or_default()
+}
+
+pub async fn invitation(
+    State(state): State<AppState>,
+    Path(jeton): Path<String>,
+    headers: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let champs = Champs::lire(&corps);
+    verifier_pre(&headers, &champs)?;
+    let m = mediation(&state)?;
+    let nom = champs.texte("nom");
+    let mdp = champs.un("mot_de_passe").unwrap_or("");
+    if mdp != champs.un("confirmation").unwrap_or("") {
+        let inv = m.invitation(&jeton).await.ou("/connexion")?;
+        let pre = securite::jeton_aleatoire();
+        let r = rendre(&PageInvitation {
+            site: state.site.clone(),
+            csrf: pre.clone(),
+            email: inv.email,
+            role: role_lisible(&inv.role),
+            message: Some("Les deux mots de passe ne sont pas identiques.".into()),
+            nom,
+        })?;
+        return Ok(avec_pre(&state, &pre, r));
+    }
+    match m.accepter_invitation(&jeton, &nom, mdp).await {
+        Ok(_) => Ok(Redirect::to("/connexion?compte=cree").into_response()),
+        Err(e @ ErreurMediation::Invalide { .. }) => {
+            let inv = m.invitation(&jeton).await.ou("/connexion")?;
+            let pre = securite::jeton_aleatoire();
+            let r = rendre(&PageInvitation {
+                site: state.site.clone(),
+                csrf: pre.clone(),
+                email: inv.email,
+                role: role_lisible(&inv.role),
+                message: Some(e.to_string()),
+                nom,
+            })?;
+            Ok(avec_pre(&state, &pre, r))
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+    }
+}

@@ -1,0 +1,1682 @@
+//! Pages of the signed-in space and the public statistics.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use maillage_app::mediation::activites::Activite;
+use maillage_app::mediation::beneficiaires::Fiche;
+use maillage_app::mediation::import_coop::RapportImportCoop;
+use maillage_app::mediation::statistiques::{
+    debut_de_mois, nombre, secret_statistique, Filtres, Perimetre, Tableau,
+};
+use maillage_app::mediation::stockage::{
+    CompteRow, ConsultationRow, HistoriqueRow, LieuActiviteRow,
+};
+use maillage_app::mediation::{Acteur, ErreurMediation, Mediation};
+use maillage_domain::mediation::{
+    duree_lisible, Autonomie, Beneficiaire, Cra, Dimension, Genre, GroupeAnonyme, Materiel,
+    NiveauAtelier, Referentiel, Role, StatutSocial, StructureRedirection, Thematique, TrancheAge,
+    TypeActivite, TypeLieu,
+};
+use maillage_domain::CodeInsee;
+
+use super::svg;
+use super::{formulaire, mediation, rendre, Connecte, ErreurEspace, OuRetour};
+use crate::site::Site;
+use crate::AppState;
+
+/// `(code, label)` of a vocabulary, for forms.
+fn options<R: Referentiel>() -> Vec<(&'static str, &'static str)> {
+    R::TOUS.iter().map(|v| (v.code(), v.libelle())).collect()
+}
+
+/// What the menu of the space shows.
+pub struct Menu {
+    pub nom: String,
+    pub role: Role,
+    pub csrf: String,
+}
+
+impl Menu {
+    fn de(a: &Acteur) -> Menu {
+        Menu {
+            nom: a.compte.nom.clone(),
+            role: a.role,
+            csrf: a.csrf().to_string(),
+        }
+    }
+    pub fn mediateur(&self) -> bool {
+        self.role == Role::Mediateur
+    }
+    pub fn admin(&self) -> bool {
+        self.role == Role::Administrateur
+    }
+    pub fn role_libelle(&self) -> &'static str {
+        self.role.libelle()
+    }
+}
+
+/// A row of a list of activities.
+pub struct LigneActivite {
+    pub id: i64,
+    pub date: String,
+    pub type_libelle: &'static str,
+    pub duree: String,
+    pub participants: u32,
+    pub thematiques: String,
+    pub lieu: String,
+}
+
+fn ligne_activite(m: &Mediation, a: &Activite, lieux: &[LieuActiviteRow]) -> LigneActivite {
+    let lieu = a
+        .row
+        .lieu_activite_id
+        .and_then(|id| lieux.iter().find(|l| l.id == id))
+        .map(|l| l.nom.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "{} — {}",
+                a.cra.type_lieu.libelle(),
+                m.referentiel()
+                    .commune(&a.row.commune)
+                    .map(|c| c.nom.as_str())
+                    .unwrap_or("")
+            )
+        });
+    LigneActivite {
+        id: a.row.id,
+        date: a.cra.date.format("%d/%m/%Y").to_string(),
+        type_libelle: a.cra.type_activite.libelle(),
+        duree: duree_lisible(a.cra.duree),
+        participants: a.cra.participants(),
+        thematiques: a
+            .cra
+            .thematiques
+            .iter()
+            .map(|t| t.libelle())
+            .collect::<Vec<_>>()
+            .join(", "),
+        lieu,
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Home
+
+#[derive(Template)]
+#[template(path = "espace/accueil.html")]
+struct PageAccueil {
+    site: Arc<Site>,
+    menu: Menu,
+    activites: Vec<LigneActivite>,
+    mois_activites: String,
+    mois_accompagnements: String,
+    territoires: Vec<(String, String)>,
+    equipe: usize,
+    comptes: Vec<CompteRow>,
+}
+
+pub async fn accueil(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let aujourdhui = m.aujourdhui();
+    let mut activites = Vec::new();
+    let (mut mois_activites, mut mois_accompagnements) = (String::new(), String::new());
+    if a.est_mediateur() {
+        let lieux = m.mes_lieux(&a).await.ou("/espace")?;
+        activites = m
+            .mes_activites(&a, 5, 0)
+            .await
+            .ou("/espace")?
+            .iter()
+            .map(|x| ligne_activite(m, x, &lieux))
+            .collect();
+        let t = m
+            .tableau(
+                &a,
+                &Filtres {
+                    perimetre: Perimetre::Moi,
+                    du: debut_de_mois(aujourdhui, 0),
+                    au: aujourdhui,
+                    lieu: None,
+                },
+            )
+            .await
+            .ou("/espace")?;
+        mois_activites = nombre(t.compteurs.activites());
+        mois_accompagnements = nombre(t.compteurs.accompagnements());
+    }
+    let comptes = if a.role == Role::Administrateur {
+        m.comptes(&a).await.ou("/espace")?
+    } else {
+        vec![]
+    };
+    rendre(&PageAccueil {
+        site: state.site.clone(),
+        territoires: m.territoires_visibles(&a),
+        equipe: a.equipe.len(),
+        menu: Menu::de(&a),
+        activites,
+        mois_activites,
+        mois_accompagnements,
+        comptes,
+    })
+}
+
+// ------------------------------------------------------------------------------------
+// Activity records
+
+#[derive(Template)]
+#[template(path = "espace/activites.html")]
+struct PageActivites {
+    site: Arc<Site>,
+    menu: Menu,
+    activites: Vec<LigneActivite>,
+    page: i64,
+    suivante: bool,
+}
+
+pub async fn activites(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let page: i64 = q
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1 && *p <= 100_000)
+        .unwrap_or(1);
+    let lieux = m.mes_lieux(&a).await.ou("/espace/activites")?;
+    let liste = m
+        .mes_activites(&a, 51, (page - 1) * 50)
+        .await
+        .ou("/espace/activites")?;
+    let suivante = liste.len() > 50;
+    rendre(&PageActivites {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        activites: liste
+            .iter()
+            .take(50)
+            .map(|x| ligne_activite(m, x, &lieux))
+            .collect(),
+        page,
+        suivante,
+    })
+}
+
+/// The CRA form's values (what is shown and re-shown after an error).
+pub struct FormulaireCra {
+    pub action: String,
+    pub type_activite: &'static str,
+    pub date: String,
+    pub aujourdhui: String,
+    pub duree: String,
+    pub durees: Vec<(String, String)>,
+    pub duree_heures: String,
+    pub duree_minutes: String,
+    pub type_lieu: &'static str,
+    pub lieu_activite_id: String,
+    pub commune: String,
+    pub thematiques: Vec<&'static str>,
+    pub materiel: Vec<&'static str>,
+    pub autonomie: String,
+    pub orientation: String,
+    pub titre: String,
+    pub niveau: String,
+    pub beneficiaires: Vec<i64>,
+    pub anon_tranche: String,
+    pub anon_statut: String,
+    pub anon_genre: String,
+    pub groupes: Vec<(String, String, String)>,
+    pub notes: String,
+    pub tags: String,
+}
+
+impl FormulaireCra {
+    pub fn a_thematique(&self, code: &&str) -> bool {
+        self.thematiques.contains(code)
+    }
+    pub fn a_materiel(&self, code: &&str) -> bool {
+        self.materiel.contains(code)
+    }
+    pub fn a_beneficiaire(&self, id: &i64) -> bool {
+        self.beneficiaires.contains(id)
+    }
+    pub fn collectif(&self) -> bool {
+        self.type_activite == "collectif"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/activite_form.html")]
+struct PageFormulaireCra {
+    site: Arc<Site>,
+    menu: Menu,
+    titre_page: String,
+    f: FormulaireCra,
+    erreur: Option<(String, String)>,
+    lieux: Vec<LieuActiviteRow>,
+    beneficiaires: Vec<(i64, String)>,
+    thematiques_numeriques: Vec<(&'static str, &'static str)>,
+    thematiques_administratives: Vec<(&'static str, &'static str)>,
+    materiels: Vec<(&'static str, &'static str)>,
+    autonomies: Vec<(&'static str, &'static str)>,
+    orientations: Vec<(&'static str, &'static str)>,
+    niveaux: Vec<(&'static str, &'static str)>,
+    tranches: Vec<(&'static str, &'static str)>,
+    statuts: Vec<(&'static str, &'static str)>,
+    genres: Vec<(&'static str, &'static str)>,
+}
+
+fn formulaire_depuis(
+    cra: Option<&Cra>,
+    m: &Mediation,
+    durees: &[u32],
+    lieux: &[LieuActiviteRow],
+    type_par_defaut: TypeActivite,
+) -> FormulaireCra {
+    let aujourdhui = m.aujourdhui().format("%Y-%m-%d").to_string();
+    let durees_opts: Vec<(String, String)> = durees
+        .iter()
+        .map(|d| (d.to_string(), duree_lisible(*d)))
+        .collect();
+    let defaut_lieu = if lieux.is_empty() {
+        TypeLieu::Autre
+    } else {
+        TypeLieu::LieuActivite
+    };
+    match cra {
+        None => FormulaireCra {
+            action: "/espace/activites".into(),
+            type_activite: type_par_defaut.code(),
+            date: aujourdhui.clone(),
+            aujourdhui,
+            duree: durees
+                .first()
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "30".into()),
+            durees: durees_opts,
+            duree_heures: String::new(),
+            duree_minutes: String::new(),
+            type_lieu: defaut_lieu.code(),
+            lieu_activite_id: lieux.first().map(|l| l.id.to_string()).unwrap_or_default(),
+            commune: String::new(),
+            thematiques: vec![],
+            materiel: vec![],
+            autonomie: String::new(),
+            orientation: String::new(),
+            titre: String::new(),
+            niveau: String::new(),
+            beneficiaires: vec![],
+            anon_tranche: TrancheAge::NonCommunique.code().into(),
+            anon_statut: StatutSocial::NonCommunique.code().into(),
+            anon_genre: Genre::NonCommunique.code().into(),
+            groupes: vec![
+                (
+                    String::new(),
+                    TrancheAge::NonCommunique.code().into(),
+                    StatutSocial::NonCommunique.code().into()
+                );
+                3
+            ],
+            notes: String::new(),
+            tags: String::new(),
+        },
+        Some(c) => {
+            let duree_connue = durees.contains(&c.duree);
+            let mut groupes: Vec<(String, String, String)> = c
+                .anonymes
+                .iter()
+                .map(|g| {
+                    (
+                        g.nombre.to_string(),
+                        g.tranche_age.code().into(),
+                        g.statut.code().into(),
+                    )
+                })
+                .collect();
+            let premier = c.anonymes.first();
+            while groupes.len() < 3 {
+                groupes.push((
+                    String::new(),
+                    TrancheAge::NonCommunique.code().into(),
+                    StatutSocial::NonCommunique.code().into(),
+                ));
+            }
+            FormulaireCra {
+                action: "/espace/activites".into(),
+                type_activite: c.type_activite.code(),
+                date: c.date.format("%Y-%m-%d").to_string(),
+                aujourdhui,
+                duree: if duree_connue {
+                    c.duree.to_string()
+                } else {
+                    "autre".into()
+                },
+                durees: durees_opts,
+                duree_heures: if duree_connue {
+                    String::new()
+                } else {
+                    (c.duree / 60).to_string()
+                },
+                duree_minutes: if duree_connue {
+                    String::new()
+                } else {
+                    (c.duree % 60).to_string()
+                },
+                type_lieu: c.type_lieu.code(),
+                lieu_activite_id: c
+                    .lieu_activite_id
+                    .map(|i| i.to_string())
+                    .unwrap_or_default(),
+                commune: c
+                    .commune
+                    .as_ref()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+                thematiques: c.thematiques.iter().map(|t| t.code()).collect(),
+                materiel: c.materiel.iter().map(|t| t.code()).collect(),
+                autonomie: c
+                    .autonomie
+                    .map(|x| x.code().to_string())
+                    .unwrap_or_default(),
+                orientation: c
+                    .orientation
+                    .map(|x| x.code().to_string())
+                    .unwrap_or_default(),
+                titre: c.titre.clone().unwrap_or_default(),
+                niveau: c.niveau.map(|x| x.code().to_string()).unwrap_or_default(),
+                beneficiaires: c.beneficiaires.clone(),
+                anon_tranche: premier
+                    .map(|g| g.tranche_age.code())
+                    .unwrap_or(TrancheAge::NonCommunique.code())
+                    .into(),
+                anon_statut: premier
+                    .map(|g| g.statut.code())
+                    .unwrap_or(StatutSocial::NonCommunique.code())
+                    .into(),
+                anon_genre: premier
+                    .map(|g| g.genre.code())
+                    .unwrap_or(Genre::NonCommunique.code())
+                    .into(),
+                groupes,
+                notes: c.notes.clone(),
+                tags: c.tags.join(", "),
+            }
+        }
+    }
+}
+
+async fn page_formulaire(
+    state: &AppState,
+    a: &Acteur,
+    titre_page: String,
+    f: FormulaireCra,
+    erreur: Option<(String, String)>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(state)?;
+    let lieux = m.mes_lieux(a).await.ou("/espace")?;
+    let beneficiaires = m
+        .mes_beneficiaires(a)
+        .await
+        .ou("/espace")?
+        .iter()
+        .filter(|b| b.row.mediateur_id == a.id())
+        .map(|b| (b.id(), b.nom()))
+        .collect();
+    let (num, adm): (Vec<Thematique>, Vec<Thematique>) = Thematique::TOUS
+        .iter()
+        .partition(|t| !t.est_administrative());
+    let mut r = rendre(&PageFormulaireCra {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        titre_page,
+        f,
+        erreur: erreur.clone(),
+        lieux,
+        beneficiaires,
+        thematiques_numeriques: num.iter().map(|t| (t.code(), t.libelle())).collect(),
+        thematiques_administratives: adm.iter().map(|t| (t.code(), t.libelle())).collect(),
+        materiels: options::<Materiel>(),
+        autonomies: options::<Autonomie>(),
+        orientations: options::<StructureRedirection>(),
+        niveaux: options::<NiveauAtelier>(),
+        tranches: options::<TrancheAge>(),
+        statuts: options::<StatutSocial>(),
+        genres: options::<Genre>(),
+    })?;
+    if erreur.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn nouvelle_activite(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    if !a.est_mediateur() {
+        return Err(ErreurEspace::Mediation(
+            ErreurMediation::Interdit,
+            String::new(),
+        ));
+    }
+    let durees = m.durees_proposees(&a).await.ou("/espace")?;
+    let lieux = m.mes_lieux(&a).await.ou("/espace")?;
+    let type_activite = match q.get("type").map(String::as_str) {
+        Some("collectif") => TypeActivite::Collectif,
+        _ => TypeActivite::Individuel,
+    };
+    let copie = match q.get("copie").and_then(|c| c.parse::<i64>().ok()) {
+        Some(id) => {
+            let mut c = m.activite(&a, id).await.ou("/espace/activites")?.cra;
+            c.date = m.aujourdhui();
+            Some(c)
+        }
+        None => None,
+    };
+    let f = formulaire_depuis(copie.as_ref(), m, &durees, &lieux, type_activite);
+    let titre = if copie.is_some() {
+        "Dupliquer une activité".to_string()
+    } else if type_activite == TypeActivite::Collectif {
+        "Nouvel atelier collectif".to_string()
+    } else {
+        "Nouvel accompagnement individuel".to_string()
+    };
+    page_formulaire(&state, &a, titre, f, None).await
+}
+
+/// Reads the CRA form. Errors name the field.
+fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
+    let err = |champ: &str, msg: &str| (champ.to_string(), msg.to_string());
+    let code = |nom: &str| c.texte(nom);
+    let type_activite = TypeActivite::depuis_code(&code("type_activite"))
+        .ok_or_else(|| err("type", "choisissez le type d’activité"))?;
+    let date = NaiveDate::parse_from_str(&code("date"), "%Y-%m-%d")
+        .map_err(|_| err("date", "date invalide (JJ/MM/AAAA)"))?;
+    let duree: u32 = match code("duree").as_str() {
+        "autre" => {
+            let h: u32 = code("duree_heures").parse().unwrap_or(0);
+            let mi: u32 = code("duree_minutes").parse().unwrap_or(0);
+            if h > 23 || mi > 59 {
+                return Err(err("durée", "au plus 23 heures et 59 minutes"));
+            }
+            h * 60 + mi
+        }
+        d => d
+            .parse()
+            .map_err(|_| err("durée", "choisissez une durée"))?,
+    };
+    let type_lieu = TypeLieu::depuis_code(&code("type_lieu"))
+        .ok_or_else(|| err("lieu", "choisissez où a eu lieu l’activité"))?;
+    let lieu_activite_id = code("lieu_activite_id").parse::<i64>().ok();
+    let commune =
+        match code("commune").as_str() {
+            "" => None,
+            texte => {
+                let trouvee = CodeInsee::parse(texte)
+                    .ok()
+                    .filter(|c| m.referentiel().commune(c.as_str()).is_some());
+                match trouvee {
+                    Some(c) => Some(c),
+                    None => {
+                        let res = m.referentiel().rechercher(texte, 2);
+                        match res.first() {
+                            Some(c)
+                                if res.len() == 1
+                                    || maillage_domain::texte::normaliser(&c.nom)
+                                        == maillage_domain::texte::normaliser(texte) =>
+                            {
+                                CodeInsee::parse(&c.code_insee).ok()
+                            }
+                            _ => return Err(err(
+                                "commune",
+                                "commune introuvable : indiquez son nom exact ou son code INSEE",
+                            )),
+                        }
+                    }
+                }
+            }
+        };
+    let liste = |nom: &str| c.tous(nom);
+    let thematiques = liste("thematiques")
+        .iter()
+        .map(|t| Thematique::depuis_code(t).ok_or_else(|| err("thématiques", "valeur inconnue")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let materiel = liste("materiel")
+        .iter()
+        .map(|t| Materiel::depuis_code(t).ok_or_else(|| err("matériel", "valeur inconnue")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let beneficiaires = liste("beneficiaires")
+        .iter()
+        .map(|b| {
+            b.parse::<i64>()
+                .map_err(|_| err("participants", "bénéficiaire invalide"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tranche =
+        |nom: &str| TrancheAge::depuis_code(&code(nom)).unwrap_or(TrancheAge::NonCommunique);
+    let statut =
+        |nom: &str| StatutSocial::depuis_code(&code(nom)).unwrap_or(StatutSocial::NonCommunique);
+    let mut anonymes = Vec::new();
+    match type_activite {
+        TypeActivite::Individuel => {
+            if beneficiaires.is_empty() {
+                anonymes.push(GroupeAnonyme {
+                    nombre: 1,
+                    tranche_age: tranche("anon_tranche"),
+                    statut: statut("anon_statut"),
+                    genre: Genre::depuis_code(&code("anon_genre")).unwrap_or(Genre::NonCommunique),
+                });
+            }
+        }
+        TypeActivite::Collectif => {
+            let nombres = liste("groupe_nombre");
+            let tranches = liste("groupe_tranche");
+            let statuts = liste("groupe_statut");
+            for (i, n) in nombres.iter().enumerate() {
+                let n = n.trim();
+                if n.is_empty() {
+                    continue;
+                }
+                let nombre: u32 = n
+                    .parse()
+                    .map_err(|_| err("participants", "nombre de participants invalide"))?;
+                anonymes.push(GroupeAnonyme {
+                    nombre,
+                    tranche_age: tranches
+                        .get(i)
+                        .and_then(|t| TrancheAge::depuis_code(t))
+                        .unwrap_or(TrancheAge::NonCommunique),
+                    statut: statuts
+                        .get(i)
+                        .and_then(|t| StatutSocial::depuis_code(t))
+                        .unwrap_or(StatutSocial::NonCommunique),
+                    genre: Genre::NonCommunique,
+                });
+            }
+        }
+    }
+    let opt = |nom: &str| Some(code(nom)).filter(|s| !s.is_empty());
+    Ok(Cra {
+        type_activite,
+        date,
+        duree,
+        type_lieu,
+        lieu_activite_id,
+        commune,
+        thematiques,
+        materiel,
+        autonomie: opt("autonomie").and_then(|x| Autonomie::depuis_code(&x)),
+        orientation: opt("orientation").and_then(|x| StructureRedirection::depuis_code(&x)),
+        titre: opt("titre"),
+        niveau: opt("niveau").and_then(|x| NiveauAtelier::depuis_code(&x)),
+        beneficiaires,
+        anonymes,
+        notes: code("notes"),
+        tags: code("tags")
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+    })
+}
+
+async fn enregistrer(
+    state: &AppState,
+    a: &Acteur,
+    id: Option<i64>,
+    corps: &[u8],
+) -> Result<Response, ErreurEspace> {
+    let champs = formulaire(a, corps)?;
+    let m = mediation(state)?;
+    let chemin = id
+        .map(|i| format!("/espace/activites/{i}/modifier"))
+        .unwrap_or_else(|| "/espace/activites/nouvelle".into());
+    let durees = m.durees_proposees(a).await.ou(&chemin)?;
+    let lieux = m.mes_lieux(a).await.ou(&chemin)?;
+    let titre = if id.is_some() {
+        "Modifier l’activité"
+    } else {
+        "Nouvelle activité"
+    }
+    .to_string();
+    let cra = match lire_cra(m, &champs) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut f = formulaire_depuis(None, m, &durees, &lieux, TypeActivite::Individuel);
+            reprendre(&mut f, &champs, id);
+            return page_formulaire(state, a, titre, f, Some(e)).await;
+        }
+    };
+    match m.enregistrer_activite(a, id, cra.clone()).await {
+        Ok(nouvel_id) => Ok(
+            Redirect::to(&format!("/espace/activites/{nouvel_id}?enregistre=1")).into_response(),
+        ),
+        Err(ErreurMediation::Invalide { champ, message }) => {
+            let mut f = formulaire_depuis(Some(&cra), m, &durees, &lieux, cra.type_activite);
+            f.action = id
+                .map(|i| format!("/espace/activites/{i}"))
+                .unwrap_or_else(|| "/espace/activites".into());
+            page_formulaire(state, a, titre, f, Some((champ, message))).await
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, chemin)),
+    }
+}
+
+/// Puts back what was typed after an unreadable form.
+fn reprendre(f: &mut FormulaireCra, c: &super::Champs, id: Option<i64>) {
+    if let Some(t) = TypeActivite::depuis_code(&c.texte("type_activite")) {
+        f.type_activite = t.code();
+    }
+    f.date = c.texte("date");
+    f.titre = c.texte("titre");
+    f.notes = c.texte("notes");
+    f.tags = c.texte("tags");
+    f.commune = c.texte("commune");
+    f.thematiques = c
+        .tous("thematiques")
+        .iter()
+        .filter_map(|t| Thematique::depuis_code(t))
+        .map(|t| t.code())
+        .collect();
+    f.materiel = c
+        .tous("materiel")
+        .iter()
+        .filter_map(|t| Materiel::depuis_code(t))
+        .map(|t| t.code())
+        .collect();
+    if let Some(i) = id {
+        f.action = format!("/espace/activites/{i}");
+    }
+}
+
+pub async fn creer_activite(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    enregistrer(&state, &a, None, &corps).await
+}
+
+pub async fn enregistrer_activite(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    mediation(&state)?
+        .activite(&a, id)
+        .await
+        .ou("/espace/activites")?;
+    enregistrer(&state, &a, Some(id), &corps).await
+}
+
+#[derive(Template)]
+#[template(path = "espace/activite.html")]
+struct PageActivite {
+    site: Arc<Site>,
+    menu: Menu,
+    ligne: LigneActivite,
+    cra: Cra,
+    participants: Vec<String>,
+    historique: Vec<HistoriqueRow>,
+    enregistre: bool,
+}
+
+pub async fn activite(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let chemin = format!("/espace/activites/{id}");
+    let act = m.activite(&a, id).await.ou(&chemin)?;
+    let lieux = m.mes_lieux(&a).await.ou(&chemin)?;
+    let mut participants = Vec::new();
+    for b in m.mes_beneficiaires(&a).await.ou(&chemin)? {
+        if act.cra.beneficiaires.contains(&b.id()) {
+            participants.push(b.nom());
+        }
+    }
+    rendre(&PageActivite {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        ligne: ligne_activite(m, &act, &lieux),
+        historique: m.historique(&a, id).await.ou(&chemin)?,
+        cra: act.cra,
+        participants,
+        enregistre: q.contains_key("enregistre"),
+    })
+}
+
+pub async fn modifier_activite(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let chemin = format!("/espace/activites/{id}/modifier");
+    let act = m.activite(&a, id).await.ou(&chemin)?;
+    let durees = m.durees_proposees(&a).await.ou(&chemin)?;
+    let lieux = m.mes_lieux(&a).await.ou(&chemin)?;
+    let mut f = formulaire_depuis(Some(&act.cra), m, &durees, &lieux, act.cra.type_activite);
+    f.action = format!("/espace/activites/{id}");
+    page_formulaire(&state, &a, "Modifier l’activité".into(), f, None).await
+}
+
+pub async fn supprimer_activite(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    formulaire(&a, &corps)?;
+    mediation(&state)?
+        .supprimer_activite(&a, id)
+        .await
+        .ou(&format!("/espace/activites/{id}"))?;
+    Ok(Redirect::to("/espace/activites").into_response())
+}
+
+// ------------------------------------------------------------------------------------
+// Beneficiaries
+
+#[derive(Template)]
+#[template(path = "espace/beneficiaires.html")]
+struct PageBeneficiaires {
+    site: Arc<Site>,
+    menu: Menu,
+    fiches: Vec<(i64, String, String, bool)>,
+    doublons: Vec<Vec<(i64, String)>>,
+    erreur: Option<String>,
+    statuts: Vec<(&'static str, &'static str)>,
+    genres: Vec<(&'static str, &'static str)>,
+}
+
+fn resume(m: &Mediation, f: &Fiche) -> String {
+    let Some(b) = &f.beneficiaire else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if let Some(a) = b.annee_naissance {
+        parts.push(format!("né·e en {a}"));
+    }
+    if let Some(c) = &b.commune {
+        if let Some(x) = m.referentiel().commune(c.as_str()) {
+            parts.push(x.nom.clone());
+        }
+    }
+    parts.push(b.statut.libelle().to_string());
+    parts.join(" · ")
+}
+
+async fn page_beneficiaires(
+    state: &AppState,
+    a: &Acteur,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(state)?;
+    let fiches = m.mes_beneficiaires(a).await.ou("/espace/beneficiaires")?;
+    let doublons = m
+        .doublons(a)
+        .await
+        .ou("/espace/beneficiaires")?
+        .into_iter()
+        .map(|g| g.iter().map(|f| (f.id(), f.nom())).collect())
+        .collect();
+    let mut r = rendre(&PageBeneficiaires {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        fiches: fiches
+            .iter()
+            .map(|f| (f.id(), f.nom(), resume(m, f), f.row.mediateur_id != a.id()))
+            .collect(),
+        doublons,
+        erreur: erreur.clone(),
+        statuts: options::<StatutSocial>(),
+        genres: options::<Genre>(),
+    })?;
+    if erreur.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn beneficiaires(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    if !a.est_mediateur() {
+        return Err(ErreurEspace::Mediation(
+            ErreurMediation::Interdit,
+            String::new(),
+        ));
+    }
+    page_beneficiaires(&state, &a, None).await
+}
+
+fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, String> {
+    let annee = match c.texte("annee_naissance").as_str() {
+        "" => None,
+        t => Some(
+            t.parse::<i32>()
+                .map_err(|_| "année de naissance : nombre attendu".to_string())?,
+        ),
+    };
+    let commune = match c.texte("commune").as_str() {
+        "" => None,
+        t => Some(match CodeInsee::parse(t) {
+            Ok(code) => code,
+            Err(_) => {
+                let res = m.referentiel().rechercher(t, 1);
+                let first = res
+                    .first()
+                    .ok_or_else(|| "commune introuvable".to_string())?;
+                CodeInsee::parse(&first.code_insee).map_err(|e| e.to_string())?
+            }
+        }),
+    };
+    Ok(Beneficiaire {
+        prenom: c.texte("prenom"),
+        annee_naissance: annee,
+        commune,
+        statut: StatutSocial::depuis_code(&c.texte("statut"))
+            .unwrap_or(StatutSocial::NonCommunique),
+        genre: Genre::depuis_code(&c.texte("genre")).unwrap_or(Genre::NonCommunique),
+        notes: c.texte("notes"),
+    })
+}
+
+pub async fn creer_beneficiaire(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let champs = formulaire(&a, &corps)?;
+    let m = mediation(&state)?;
+    let b = match lire_beneficiaire(m, &champs) {
+        Ok(b) => b,
+        Err(e) => return page_beneficiaires(&state, &a, Some(e)).await,
+    };
+    match m.creer_beneficiaire(&a, b, champs.coche("partage")).await {
+        Ok(id) => Ok(Redirect::to(&format!("/espace/beneficiaires/{id}")).into_response()),
+        Err(e @ ErreurMediation::Invalide { .. }) => {
+            page_beneficiaires(&state, &a, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/beneficiaires".into())),
+    }
+}
+
+pub async fn fusionner(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let champs = formulaire(&a, &corps)?;
+    let garde: i64 = champs
+        .texte("garde")
+        .parse()
+        .map_err(|_| ErreurEspace::Mediation(ErreurMediation::Introuvable, String::new()))?;
+    let absorbe: i64 = champs
+        .texte("absorbe")
+        .parse()
+        .map_err(|_| ErreurEspace::Mediation(ErreurMediation::Introuvable, String::new()))?;
+    mediation(&state)?
+        .fusionner(&a, garde, absorbe)
+        .await
+        .ou("/espace/beneficiaires")?;
+    Ok(Redirect::to(&format!("/espace/beneficiaires/{garde}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "espace/beneficiaire.html")]
+struct PageBeneficiaire {
+    site: Arc<Site>,
+    menu: Menu,
+    id: i64,
+    nom: String,
+    b: Beneficiaire,
+    proprietaire: bool,
+    activites: Vec<LigneActivite>,
+    consultations: Vec<(String, String, String)>,
+    statuts: Vec<(&'static str, &'static str)>,
+    genres: Vec<(&'static str, &'static str)>,
+    erreur: Option<String>,
+    b_prenom: String,
+    b_annee: String,
+    b_commune: String,
+    b_statut: &'static str,
+    b_genre: &'static str,
+    b_partage: bool,
+}
+
+async fn page_beneficiaire(
+    state: &AppState,
+    a: &Acteur,
+    id: i64,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(state)?;
+    let chemin = format!("/espace/beneficiaires/{id}");
+    let f = m.beneficiaire(a, id).await.ou(&chemin)?;
+    let b = f
+        .beneficiaire
+        .clone()
+        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::Introuvable, chemin.clone()))?;
+    let lieux = m.mes_lieux(a).await.ou(&chemin)?;
+    let activites = m
+        .activites_du_beneficiaire(a, id)
+        .await
+        .ou(&chemin)?
+        .iter()
+        .map(|x| ligne_activite(m, x, &lieux))
+        .collect();
+    let comptes: HashMap<i64, String> = HashMap::new();
+    let consultations = journal(m, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
+    let mut r = rendre(&PageBeneficiaire {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        id,
+        nom: f.nom(),
+        proprietaire: f.row.mediateur_id == a.id(),
+        b_prenom: b.prenom.clone(),
+        b_annee: b.annee_naissance.map(|x| x.to_string()).unwrap_or_default(),
+        b_commune: b
+            .commune
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        b_statut: b.statut.code(),
+        b_genre: b.genre.code(),
+        b_partage: f.row.partage_equipe,
+        b,
+        activites,
+        consultations,
+        statuts: options::<StatutSocial>(),
+        genres: options::<Genre>(),
+        erreur: erreur.clone(),
+    })?;
+    if erreur.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn journal(
+    m: &Mediation,
+    lignes: Vec<ConsultationRow>,
+    mut noms: HashMap<i64, String>,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for c in lignes.into_iter().rev().take(50) {
+        let nom = match noms.get(&c.compte_id) {
+            Some(n) => n.clone(),
+            None => {
+                let n = m
+                    .store()
+                    .compte(c.compte_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|x| x.nom)
+                    .unwrap_or_else(|| format!("compte nº {}", c.compte_id));
+                noms.insert(c.compte_id, n.clone());
+                n
+            }
+        };
+        out.push((
+            c.at.with_timezone(&chrono_tz::Europe::Paris)
+                .format("%d/%m/%Y %H:%M")
+                .to_string(),
+            nom,
+            c.action,
+        ));
+    }
+    out
+}
+
+pub async fn beneficiaire(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    page_beneficiaire(&state, &a, id, None).await
+}
+
+pub async fn modifier_beneficiaire(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let champs = formulaire(&a, &corps)?;
+    let m = mediation(&state)?;
+    let chemin = format!("/espace/beneficiaires/{id}");
+    let b = match lire_beneficiaire(m, &champs) {
+        Ok(b) => b,
+        Err(e) => return page_beneficiaire(&state, &a, id, Some(e)).await,
+    };
+    match m
+        .modifier_beneficiaire(&a, id, b, champs.coche("partage"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&chemin).into_response()),
+        Err(e @ ErreurMediation::Invalide { .. }) => {
+            page_beneficiaire(&state, &a, id, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, chemin)),
+    }
+}
+
+pub async fn export_beneficiaire(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let chemin = format!("/espace/beneficiaires/{id}/export.json");
+    let export = m.export_personnel(&a, id).await.ou(&chemin)?;
+    let corps = serde_json::to_vec_pretty(&export)
+        .map_err(|e| ErreurEspace::Mediation(ErreurMediation::Interne(e.to_string()), chemin))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!(
+                    "attachment; filename=\"donnees-beneficiaire-{id}.json\""
+                ))
+                .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        corps,
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------------------------------
+// Statistics
+
+/// One block of a dashboard: chart and table.
+pub struct Bloc {
+    pub titre: String,
+    pub unite: &'static str,
+    pub svg: String,
+    pub lignes: Vec<(String, String)>,
+}
+
+fn blocs(t: &Tableau, public: bool) -> Vec<Bloc> {
+    let affiche = |n: i64| {
+        if public {
+            secret_statistique(n)
+        } else {
+            nombre(n)
+        }
+    };
+    let mut out = Vec::new();
+    let mois: Vec<(String, i64)> = t
+        .par_mois
+        .iter()
+        .map(|l| (l.libelle.clone(), l.accompagnements))
+        .collect();
+    if !mois.is_empty() {
+        out.push(Bloc {
+            titre: "Accompagnements par mois".into(),
+            unite: "accompagnements",
+            svg: if public && mois.iter().any(|(_, v)| *v > 0 && *v < 5) {
+                String::new()
+            } else {
+                svg::colonnes(&mois)
+            },
+            lignes: mois.iter().map(|(l, v)| (l.clone(), affiche(*v))).collect(),
+        });
+    }
+    for d in Dimension::TOUTES {
+        let valeurs: Vec<(String, i64)> = t
+            .bloc(d)
+            .into_iter()
+            .map(|(l, v)| (l.to_string(), v))
+            .collect();
+        if valeurs.iter().all(|(_, v)| *v == 0) {
+            continue;
+        }
+        let cache = public && valeurs.iter().any(|(_, v)| *v > 0 && *v < 5);
+        out.push(Bloc {
+            titre: d.titre().into(),
+            unite: if d.compte_participants() {
+                "participants"
+            } else {
+                "activités"
+            },
+            svg: if cache {
+                String::new()
+            } else {
+                svg::barres(&valeurs)
+            },
+            lignes: valeurs
+                .iter()
+                .map(|(l, v)| (l.clone(), affiche(*v)))
+                .collect(),
+        });
+    }
+    for (titre, lignes) in [
+        ("Par commune", &t.par_commune),
+        ("Par lieu d’activité", &t.par_lieu),
+        ("Par médiateur", &t.par_mediateur),
+    ] {
+        if lignes.len() > 1 || (!lignes.is_empty() && titre == "Par commune") {
+            let valeurs: Vec<(String, i64)> = lignes
+                .iter()
+                .take(20)
+                .map(|l| (l.libelle.clone(), l.accompagnements))
+                .collect();
+            let cache = public && valeurs.iter().any(|(_, v)| *v > 0 && *v < 5);
+            out.push(Bloc {
+                titre: titre.into(),
+                unite: "accompagnements",
+                svg: if cache {
+                    String::new()
+                } else {
+                    svg::barres(&valeurs)
+                },
+                lignes: valeurs
+                    .iter()
+                    .map(|(l, v)| (l.clone(), affiche(*v)))
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "espace/statistiques.html")]
+struct PageStatistiques {
+    site: Arc<Site>,
+    menu: Option<Menu>,
+    titre: String,
+    public: bool,
+    du: String,
+    au: String,
+    perimetre: String,
+    perimetres: Vec<(String, String)>,
+    activites: String,
+    accompagnements: String,
+    heures: String,
+    blocs: Vec<Bloc>,
+    lien_export: Option<String>,
+}
+
+fn periode(
+    m: &Mediation,
+    q: &HashMap<String, String>,
+) -> Result<(NaiveDate, NaiveDate), ErreurMediation> {
+    let aujourdhui = m.aujourdhui();
+    let lire = |nom: &str, defaut: NaiveDate| -> Result<NaiveDate, ErreurMediation> {
+        match q.get(nom).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(defaut),
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
+                .ok_or_else(|| ErreurMediation::invalide(nom, "date invalide (AAAA-MM-JJ)")),
+        }
+    };
+    Ok((
+        lire("du", debut_de_mois(aujourdhui, 11))?,
+        lire("au", aujourdhui)?,
+    ))
+}
+
+fn perimetre_demande(a: &Acteur, q: &HashMap<String, String>) -> Perimetre {
+    match q.get("perimetre").map(String::as_str) {
+        Some("equipe") => Perimetre::Equipe,
+        Some(p) if p.starts_with("mediateur:") => p[10..]
+            .parse()
+            .map(Perimetre::Mediateur)
+            .unwrap_or(Perimetre::Equipe),
+        Some(p) if p.contains(':') || p == "fr" => Perimetre::Territoire(p.to_string()),
+        _ => match a.role {
+            Role::Mediateur => Perimetre::Moi,
+            Role::Coordinateur if !a.equipe.is_empty() || a.territoires.is_empty() => {
+                Perimetre::Equipe
+            }
+            Role::Coordinateur => Perimetre::Territoire(
+                maillage_app::mediation::acces::code_territoire(&a.territoires[0]),
+            ),
+            Role::Administrateur => Perimetre::Territoire("fr".into()),
+        },
+    }
+}
+
+fn code_perimetre(p: &Perimetre) -> String {
+    match p {
+        Perimetre::Moi => "moi".into(),
+        Perimetre::Equipe => "equipe".into(),
+        Perimetre::Mediateur(m) => format!("mediateur:{m}"),
+        Perimetre::Territoire(t) => t.clone(),
+    }
+}
+
+pub async fn statistiques(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let chemin = "/espace/statistiques";
+    let (du, au) = periode(m, &q).ou(chemin)?;
+    let perimetre = perimetre_demande(&a, &q);
+    let lieu = q.get("lieu").and_then(|l| l.parse().ok());
+    let filtres = Filtres {
+        perimetre: perimetre.clone(),
+        du,
+        au,
+        lieu,
+    };
+    let t = m.tableau(&a, &filtres).await.ou(chemin)?;
+    let mut perimetres = Vec::new();
+    match a.role {
+        Role::Mediateur => perimetres.push(("moi".to_string(), "Mon activité".to_string())),
+        Role::Coordinateur => {
+            perimetres.push(("equipe".into(), "Mon équipe".into()));
+            for id in &a.equipe {
+                if let Ok(Some(c)) = m.store().compte(*id).await {
+                    perimetres.push((format!("mediateur:{id}"), c.nom));
+                }
+            }
+        }
+        Role::Administrateur => {}
+    }
+    perimetres.extend(m.territoires_visibles(&a));
+    let exportable = matches!(
+        perimetre,
+        Perimetre::Moi | Perimetre::Equipe | Perimetre::Mediateur(_)
+    );
+    let requete = format!(
+        "perimetre={}&du={}&au={}",
+        super::encoder(&code_perimetre(&perimetre)),
+        du.format("%Y-%m-%d"),
+        au.format("%Y-%m-%d")
+    );
+    rendre(&PageStatistiques {
+        site: state.site.clone(),
+        menu: Some(Menu::de(&a)),
+        titre: t.titre.clone(),
+        public: false,
+        du: du.format("%Y-%m-%d").to_string(),
+        au: au.format("%Y-%m-%d").to_string(),
+        perimetre: code_perimetre(&perimetre),
+        perimetres,
+        activites: nombre(t.compteurs.activites()),
+        accompagnements: nombre(t.compteurs.accompagnements()),
+        heures: nombre(t.compteurs.minutes() / 60),
+        blocs: blocs(&t, false),
+        lien_export: exportable.then_some(requete),
+    })
+}
+
+async fn export_lignes(
+    state: &AppState,
+    a: &Acteur,
+    q: &HashMap<String, String>,
+    chemin: &str,
+) -> Result<(Vec<&'static str>, Vec<Vec<String>>), ErreurEspace> {
+    let m = mediation(state)?;
+    let (du, au) = periode(m, q).ou(chemin)?;
+    let filtres = Filtres {
+        perimetre: perimetre_demande(a, q),
+        du,
+        au,
+        lieu: q.get("lieu").and_then(|l| l.parse().ok()),
+    };
+    m.export_activites(a, &filtres).await.ou(chemin)
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
+) -> Result<Response, ErreurEspace> {
+    let chemin = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let (entetes, lignes) = export_lignes(&state, &a, &q, &chemin).await?;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let interne = |e: String| ErreurEspace::Mediation(ErreurMediation::Interne(e), String::new());
+    w.write_record(&entetes)
+        .map_err(|e| interne(e.to_string()))?;
+    for l in &lignes {
+        w.write_record(l).map_err(|e| interne(e.to_string()))?;
+    }
+    let corps = w.into_inner().map_err(|e| interne(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"activites.csv\"",
+            ),
+        ],
+        corps,
+    )
+        .into_response())
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
+) -> Result<Response, ErreurEspace> {
+    let chemin = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let (entetes, lignes) = export_lignes(&state, &a, &q, &chemin).await?;
+    let interne = |e: String| ErreurEspace::Mediation(ErreurMediation::Interne(e), String::new());
+    let mut classeur = rust_xlsxwriter::Workbook::new();
+    let feuille = classeur.add_worksheet();
+    feuille
+        .set_name("Activités")
+        .map_err(|e| interne(e.to_string()))?;
+    for (c, h) in entetes.iter().enumerate() {
+        feuille
+            .write_string(0, c as u16, *h)
+            .map_err(|e| interne(e.to_string()))?;
+    }
+    for (r, l) in lignes.iter().enumerate() {
+        for (c, v) in l.iter().enumerate() {
+            feuille
+                .write_string(r as u32 + 1, c as u16, v)
+                .map_err(|e| interne(e.to_string()))?;
+        }
+    }
+    let corps = classeur
+        .save_to_buffer()
+        .map_err(|e| interne(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"activites.xlsx\"",
+            ),
+        ],
+        corps,
+    )
+        .into_response())
+}
+
+pub async fn statistiques_publiques(
+    State(state): State<AppState>,
+    Path(territoire): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(&state)?;
+    let chemin = format!("/statistiques/{territoire}");
+    let (du, au) = periode(m, &q).ou(&chemin)?;
+    let t = match m
+        .tableau_public(&territoire.replace('-', ":"), du, au)
+        .await
+    {
+        Ok(t) => t,
+        Err(ErreurMediation::Invalide { message, .. }) => {
+            return Err(ErreurEspace::Page(crate::erreur::PageError::Introuvable(
+                message,
+            )))
+        }
+        Err(e) => return Err(ErreurEspace::Mediation(e, chemin)),
+    };
+    let mut r = rendre(&PageStatistiques {
+        site: state.site.clone(),
+        menu: None,
+        titre: t.titre.clone(),
+        public: true,
+        du: du.format("%Y-%m-%d").to_string(),
+        au: au.format("%Y-%m-%d").to_string(),
+        perimetre: territoire,
+        perimetres: vec![],
+        activites: secret_statistique(t.compteurs.activites()),
+        accompagnements: secret_statistique(t.compteurs.accompagnements()),
+        heures: secret_statistique(t.compteurs.minutes() / 60),
+        blocs: blocs(&t, true),
+        lien_export: None,
+    })?;
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(r)
+}
+
+// ------------------------------------------------------------------------------------
+// Import, team, outbox
+
+#[derive(Template)]
+#[template(path = "espace/import.html")]
+struct PageImport {
+    site: Arc<Site>,
+    menu: Menu,
+    rapport: Option<RapportImportCoop>,
+    erreur: Option<String>,
+}
+
+pub async fn page_import(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    if !a.est_mediateur() {
+        return Err(ErreurEspace::Mediation(
+            ErreurMediation::Interdit,
+            String::new(),
+        ));
+    }
+    rendre(&PageImport {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        rapport: None,
+        erreur: None,
+    })
+}
+
+pub async fn importer(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    mut multipart: Multipart,
+) -> Result<Response, ErreurEspace> {
+    let mut csrf = None;
+    let mut contenu = None;
+    while let Ok(Some(champ)) = multipart.next_field().await {
+        match champ.name() {
+            Some("csrf") => csrf = champ.text().await.ok(),
+            Some("fichier") => contenu = champ.bytes().await.ok(),
+            _ => {}
+        }
+    }
+    match csrf {
+        Some(t) if maillage_app::mediation::securite::egal_temps_constant(&t, a.csrf()) => {}
+        _ => return Err(ErreurEspace::Csrf),
+    }
+    let m = mediation(&state)?;
+    let (rapport, erreur) = match contenu.filter(|c| !c.is_empty()) {
+        None => (None, Some("Choisissez un fichier CSV.".to_string())),
+        Some(c) => match m.importer_coop(&a, &c).await {
+            Ok(r) => (Some(r), None),
+            Err(e @ ErreurMediation::Invalide { .. }) => (None, Some(e.to_string())),
+            Err(e) => return Err(ErreurEspace::Mediation(e, "/espace/import".into())),
+        },
+    };
+    let echec = erreur.is_some() || rapport.as_ref().is_some_and(|r| !r.refusees.is_empty());
+    let mut r = rendre(&PageImport {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        rapport,
+        erreur,
+    })?;
+    if echec {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "espace/equipe.html")]
+struct PageEquipe {
+    site: Arc<Site>,
+    menu: Menu,
+    membres: Vec<CompteRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    message: Option<String>,
+    erreur: Option<String>,
+}
+
+async fn page_equipe(
+    state: &AppState,
+    a: &Acteur,
+    message: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mediation(state)?;
+    let membres = match a.role {
+        Role::Administrateur => m.comptes(a).await.ou("/espace/equipe")?,
+        Role::Coordinateur => {
+            let mut v = Vec::new();
+            for id in &a.equipe {
+                if let Some(c) = m
+                    .store()
+                    .compte(*id)
+                    .await
+                    .map_err(|e| ErreurEspace::Mediation(e.into(), String::new()))?
+                {
+                    v.push(c);
+                }
+            }
+            v
+        }
+        Role::Mediateur => {
+            return Err(ErreurEspace::Mediation(
+                ErreurMediation::Interdit,
+                String::new(),
+            ))
+        }
+    };
+    let roles = if a.role == Role::Administrateur {
+        options::<Role>()
+    } else {
+        vec![(Role::Mediateur.code(), Role::Mediateur.libelle())]
+    };
+    let mut r = rendre(&PageEquipe {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        membres,
+        roles,
+        message,
+        erreur: erreur.clone(),
+    })?;
+    if erreur.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn equipe(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    page_equipe(&state, &a, None, None).await
+}
+
+pub async fn inviter(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let champs = formulaire(&a, &corps)?;
+    let m = mediation(&state)?;
+    let role = Role::depuis_code(&champs.texte("role")).unwrap_or(Role::Mediateur);
+    match m.inviter(&a, &champs.texte("email"), role, None).await {
+        Ok(_) => {
+            page_equipe(
+                &state,
+                &a,
+                Some(format!("Invitation envoyée à {}.", champs.texte("email"))),
+                None,
+            )
+            .await
+        }
+        Err(e @ (ErreurMediation::Invalide { .. } | ErreurMediation::DejaInscrit)) => {
+            page_equipe(&state, &a, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/equipe".into())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/courriels.html")]
+struct PageCourriels {
+    site: Arc<Site>,
+    menu: Menu,
+    courriels: Vec<(String, String, String, String)>,
+}
+
+pub async fn courriels(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    if a.role != Role::Administrateur {
+        return Err(ErreurEspace::Mediation(
+            ErreurMediation::Interdit,
+            String::new(),
+        ));
+    }
+    let m = mediation(&state)?;
+    let courriels = m
+        .courriels(100)
+        .await
+        .ou("/espace/courriels")?
+        .into_iter()
+        .map(|c| {
+            (
+                c.created_at
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y %H:%M")
+                    .to_string(),
+                c.destinataire,
+                c.sujet,
+                c.corps,
+            )
+        })
+        .collect();
+    rendre(&PageCourriels {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        courriels,
+    })
+}
