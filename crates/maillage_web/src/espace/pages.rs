@@ -1509,8 +1509,18 @@ pub async fn page_import(
 pub async fn importer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    mut multipart: Multipart,
+    requete: axum::extract::Request,
 ) -> Result<Response, ErreurEspace> {
+    if !a.est_mediateur() {
+        return Err(ErreurEspace::Mediation(
+            ErreurMediation::Interdit,
+            String::new(),
+        ));
+    }
+    use axum::extract::FromRequest;
+    let mut multipart = Multipart::from_request(requete, &state)
+        .await
+        .map_err(|_| ErreurEspace::Csrf)?;
     let mut csrf = None;
     let mut contenu = None;
     while let Ok(Some(champ)) = multipart.next_field().await {
