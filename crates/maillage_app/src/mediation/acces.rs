@@ -128,6 +128,28 @@ impl Mediation {
         })
     }
 
+    /// The actor of an account, for trusted callers only (command line, tests): no
+    /// session, the second factor counts as just passed.
+    pub async fn acteur_de_confiance(&self, compte_id: i64) -> Resultat<Acteur> {
+        let compte = self
+            .store
+            .compte(compte_id)
+            .await?
+            .filter(|c| c.actif)
+            .ok_or(ErreurMediation::Introuvable)?;
+        let now = self.maintenant();
+        let session = SessionRow {
+            token_hash: String::new(),
+            compte_id,
+            created_at: now,
+            last_seen_at: now,
+            mfa_at: Some(now),
+            csrf: String::new(),
+            expires_at: now,
+        };
+        self.charger_acteur(session, compte).await
+    }
+
     /// Gives a coordinator a territory to steer (administrators).
     pub async fn confier_territoire(
         &self,
