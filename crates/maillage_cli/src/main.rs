@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod mediation;
 mod territoire;
 
 #[derive(Parser)]
@@ -78,6 +79,11 @@ enum Command {
     Tournee {
         #[command(subcommand)]
         command: territoire::TourneeCommande,
+    },
+    /// Médiation : premier administrateur, structures, lieux d'activité, tâches, import.
+    Mediation {
+        #[command(subcommand)]
+        command: mediation::MediationCommande,
     },
 }
 
@@ -213,6 +219,13 @@ async fn run(cli: Cli) -> Result<()> {
                         nombre(fusion.groupes_doublons as u64)
                     );
             }
+            if let Ok(m) = annuaire.mediation() {
+                if m.store().comptes().await?.is_empty() {
+                    println!(
+                        "Espace professionnel (médiation) : aucun compte. Créez l'administrateur avec\n  maillage mediation administrateur VOTRE@ADRESSE"
+                    );
+                }
+            }
             maillage_web::serve(annuaire, listen, maillage_web::Site::depuis_env()).await?;
         }
         Command::Import {
@@ -296,6 +309,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Lieux { command } => lieux(&annuaire, command).await?,
         Command::Territoire { command } => territoire::territoire(&annuaire, command).await?,
         Command::Tournee { command } => territoire::tournee(&annuaire, command).await?,
+        Command::Mediation { command } => mediation::mediation(&annuaire, command).await?,
     }
     Ok(())
 }
