@@ -1198,3 +1198,60 @@ async fn dashboard_counts_a_workshop_of_eight_as_eight_and_exports_follow_the_ro
         "no place names on public pages"
     );
 }
+
+#[tokio::test]
+async fn totp_reauthentication_before_sensitive_actions() {
+    let w = monde().await;
+    let (cookie, _) = connecter(&w, "a1@exemple.fr").await;
+    let a1 = acteur(&w, &cookie).await;
+    let id =
+        w.m.creer_beneficiaire(&a1, personne("Lucienne"), false)
+            .await
+            .unwrap();
+    let chemin = format!("/espace/beneficiaires/{id}/export.json");
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&cookie), None)).await;
+    assert_eq!(r.status, StatusCode::OK, "second factor just passed");
+    assert!(r.corps.contains("Lucienne"));
+    // 16 minutes later (the session is still alive: activity every 10 minutes).
+    for _ in 0..2 {
+        w.horloge.avancer(Duration::minutes(8));
+        let r = envoyer(&w.state, requete("GET", "/espace", Some(&cookie), None)).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&cookie), None)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.location().starts_with("/reauthentification?retour="),
+        "{}",
+        r.location()
+    );
+    let page = envoyer(&w.state, requete("GET", &r.location(), Some(&cookie), None)).await;
+    let csrf = page.champ_cache("csrf").unwrap();
+    let ok = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/reauthentification",
+            Some(&cookie),
+            Some(formulaire(&[
+                ("csrf", &csrf),
+                ("code", &code_actuel(&w.m)),
+                ("retour", &chemin),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.corps);
+    assert_eq!(ok.location(), chemin);
+    let nouveau = format!(
+        "maillage_session={}",
+        ok.cookie("maillage_session").unwrap()
+    );
+    assert_ne!(nouveau, cookie, "re-authentication also renews the token");
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&nouveau), None)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // An idle session (over 30 minutes) is over.
+    w.horloge.avancer(Duration::minutes(31));
+    let r = envoyer(&w.state, requete("GET", "/espace", Some(&nouveau), None)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
