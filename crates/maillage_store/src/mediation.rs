@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{StoreError, StoreResult};
+pub use crate::StoreError;
+use crate::StoreResult;
 
 /// A new account.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -854,7 +854,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/import")
         | ("post", "/espace/import") => "mediateur",
         // Coordinators and administrators.
-        ("get", "/espace/equipe") | ("post", "/espace/invitations") => "encadrement",
+        ("get", "/espace/equipe")
+        | ("post", "/espace/invitations")
+        | ("get", "/espace/structures")
+        | ("post", "/espace/structures") => "encadrement",
         ("get", "/espace/courriels") => "administrateur",
         // Any signed-in account (each sees its own perimeter).
         ("get", "/espace")
@@ -1254,4 +1257,139 @@ async fn totp_reauthentication_before_sensitive_actions() {
     w.horloge.avancer(Duration::minutes(31));
     let r = envoyer(&w.state, requete("GET", "/espace", Some(&nouveau), None)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn permission_structures_places_and_assignments_from_the_pages() {
+    let w = monde().await;
+    let (c_admin, csrf_admin) = connecter(&w, "admin@exemple.fr").await;
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let post = |cookie: &str, champs: &[(&str, &str)]| {
+        requete(
+            "POST",
+            "/espace/structures",
+            Some(cookie),
+            Some(formulaire(champs)),
+        )
+    };
+    let r = envoyer(
+        &w.state,
+        post(
+            &c_admin,
+            &[
+                ("csrf", &csrf_admin),
+                ("action", "structure"),
+                ("nom", "Centre social Bagatelle"),
+                ("commune", "31555"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("Centre social Bagatelle"));
+    let st = w.m.store().structures().await.unwrap().last().unwrap().id;
+    let r = envoyer(
+        &w.state,
+        post(
+            &c_admin,
+            &[
+                ("csrf", &csrf_admin),
+                ("action", "structure"),
+                ("nom", "X"),
+                ("siret", "12345678901234"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad SIRET named"
+    );
+    assert!(r.corps.contains("SIRET"));
+    let r = envoyer(
+        &w.state,
+        post(
+            &c_admin,
+            &[
+                ("csrf", &csrf_admin),
+                ("action", "lieu"),
+                ("structure", &st.to_string()),
+                ("nom", "Bagatelle"),
+                ("commune", "31555"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let lieu = w.m.store().lieux_activite(Some(st)).await.unwrap()[0].id;
+    // A coordinator may assign their own team's mediators, not others, and creates nothing.
+    let r = envoyer(
+        &w.state,
+        post(
+            &c_ca,
+            &[
+                ("csrf", &csrf_ca),
+                ("action", "affectation"),
+                ("email", "a1@exemple.fr"),
+                ("lieu", &lieu.to_string()),
+                ("debut", "2026-11-20"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(w
+        .m
+        .store()
+        .affectations(w.a1)
+        .await
+        .unwrap()
+        .iter()
+        .any(|a| a.lieu_activite_id == lieu));
+    let r = envoyer(
+        &w.state,
+        post(
+            &c_ca,
+            &[
+                ("csrf", &csrf_ca),
+                ("action", "affectation"),
+                ("email", "b1@exemple.fr"),
+                ("lieu", &lieu.to_string()),
+                ("debut", "2026-11-20"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(w
+        .m
+        .store()
+        .affectations(w.b1)
+        .await
+        .unwrap()
+        .iter()
+        .all(|a| a.lieu_activite_id != lieu));
+    let r = envoyer(
+        &w.state,
+        post(
+            &c_ca,
+            &[
+                ("csrf", &csrf_ca),
+                ("action", "structure"),
+                ("nom", "Pirate"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The assigned mediator now finds the place in the activity form.
+    let a1 = w.m.acteur_de_confiance(w.a1).await.unwrap();
+    assert!(w
+        .m
+        .mes_lieux(&a1)
+        .await
+        .unwrap()
+        .iter()
+        .any(|l| l.id == lieu));
 }

@@ -189,3 +189,137 @@ pub fn code_territoire(t: &Territoire) -> String {
         Some(c) => format!("{}:{}", prefixe(t), c.to_ascii_lowercase()),
     }
 }
+
+impl Mediation {
+    /// Creates an employer structure (administrators).
+    pub async fn creer_structure(
+        &self,
+        acteur: &Acteur,
+        nom: &str,
+        siret: Option<&str>,
+        commune: Option<&str>,
+    ) -> Resultat<i64> {
+        if acteur.role != Role::Administrateur {
+            return Err(ErreurMediation::Interdit);
+        }
+        let nom = nom.trim();
+        if nom.is_empty() || nom.chars().count() > 200 {
+            return Err(ErreurMediation::invalide(
+                "nom",
+                "indiquez le nom de la structure",
+            ));
+        }
+        let siret = match siret.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                maillage_domain::Siret::parse(s)
+                    .map_err(|e| ErreurMediation::invalide("SIRET", e.to_string()))?
+                    .as_str()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let commune = self.commune_valide(commune)?;
+        Ok(self
+            .store
+            .create_structure(nom, siret.as_deref(), commune.as_deref())
+            .await?)
+    }
+
+    fn commune_valide(&self, commune: Option<&str>) -> Resultat<Option<String>> {
+        match commune.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(c) => {
+                let code = c.to_ascii_uppercase();
+                if self.referentiel.commune(&code).is_some() {
+                    Ok(Some(code))
+                } else {
+                    Err(ErreurMediation::invalide(
+                        "commune",
+                        format!("code INSEE inconnu : {c}"),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Adds a place of activity to a structure, optionally linked to a published place of
+    /// the directory (administrators).
+    pub async fn creer_lieu_activite(
+        &self,
+        acteur: &Acteur,
+        structure_id: i64,
+        nom: &str,
+        commune: &str,
+        lieu_annuaire: Option<&str>,
+    ) -> Resultat<i64> {
+        if acteur.role != Role::Administrateur {
+            return Err(ErreurMediation::Interdit);
+        }
+        if !self
+            .store
+            .structures()
+            .await?
+            .iter()
+            .any(|s| s.id == structure_id)
+        {
+            return Err(ErreurMediation::invalide("structure", "structure inconnue"));
+        }
+        let nom = nom.trim();
+        if nom.is_empty() {
+            return Err(ErreurMediation::invalide("nom", "indiquez le nom du lieu"));
+        }
+        let commune = self
+            .commune_valide(Some(commune))?
+            .ok_or_else(|| ErreurMediation::invalide("commune", "indiquez le code INSEE"))?;
+        let lieu = lieu_annuaire.map(str::trim).filter(|s| !s.is_empty());
+        Ok(self
+            .store
+            .create_lieu_activite(structure_id, nom, lieu, &commune)
+            .await?)
+    }
+
+    /// Assigns a mediator to a place of activity from a date: administrators, or the
+    /// mediator's coordinator.
+    pub async fn affecter(
+        &self,
+        acteur: &Acteur,
+        mediateur_email: &str,
+        lieu_activite_id: i64,
+        debut: chrono::NaiveDate,
+    ) -> Resultat<()> {
+        let m = self
+            .store
+            .compte_par_email(&mediateur_email.trim().to_lowercase())
+            .await?
+            .filter(|c| c.role == Role::Mediateur.code())
+            .ok_or_else(|| {
+                ErreurMediation::invalide("médiateur", "aucun médiateur à cette adresse")
+            })?;
+        let permis = match acteur.role {
+            Role::Administrateur => true,
+            Role::Coordinateur => acteur.equipe.contains(&m.id),
+            Role::Mediateur => false,
+        };
+        if !permis {
+            return Err(ErreurMediation::Interdit);
+        }
+        if !self
+            .store
+            .lieux_activite(None)
+            .await?
+            .iter()
+            .any(|l| l.id == lieu_activite_id)
+        {
+            return Err(ErreurMediation::invalide("lieu", "lieu d’activité inconnu"));
+        }
+        self.store
+            .add_affectation(&maillage_store::mediation::AffectationRow {
+                compte_id: m.id,
+                lieu_activite_id,
+                debut,
+                fin: None,
+            })
+            .await?;
+        Ok(())
+    }
+}

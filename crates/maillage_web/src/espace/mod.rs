@@ -77,6 +77,8 @@ routes! {
     get "/espace/equipe" => pages::equipe,
     post "/espace/invitations" => pages::inviter,
     get "/espace/courriels" => pages::courriels,
+    get "/espace/structures" => pages::structures,
+    post "/espace/structures" => pages::modifier_structures,
     get "/statistiques/{territoire}" => pages::statistiques_publiques,
 }
 

@@ -1690,3 +1690,146 @@ pub async fn courriels(
         courriels,
     })
 }
+
+// ------------------------------------------------------------------------------------
+// Structures, places of activity, assignments
+
+/// A structure on its page: id, name, commune, places `(id, name, commune)`.
+type StructureAffichee = (i64, String, String, Vec<(i64, String, String)>);
+
+#[derive(Template)]
+#[template(path = "espace/structures.html")]
+struct PageStructures {
+    site: Arc<Site>,
+    menu: Menu,
+    structures: Vec<StructureAffichee>,
+    lieux: Vec<(i64, String)>,
+    aujourdhui: String,
+    message: Option<String>,
+    erreur: Option<String>,
+}
+
+async fn page_structures(
+    state: &AppState,
+    a: &Acteur,
+    message: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    if a.role == Role::Mediateur {
+        return Err(ErreurEspace::Mediation(
+            ErreurMediation::Interdit,
+            String::new(),
+        ));
+    }
+    let m = mediation(state)?;
+    let interne = |e: maillage_app::mediation::stockage::StoreError| {
+        ErreurEspace::Mediation(e.into(), "/espace/structures".into())
+    };
+    let lieux = m.store().lieux_activite(None).await.map_err(interne)?;
+    let nom_commune = |c: &str| {
+        m.referentiel()
+            .commune(c)
+            .map(|x| x.nom.clone())
+            .unwrap_or_else(|| c.to_string())
+    };
+    let structures = m
+        .store()
+        .structures()
+        .await
+        .map_err(interne)?
+        .into_iter()
+        .filter(|s| a.role == Role::Administrateur || Some(s.id) == a.compte.structure_id)
+        .map(|s| {
+            let siens: Vec<(i64, String, String)> = lieux
+                .iter()
+                .filter(|l| l.structure_id == s.id)
+                .map(|l| (l.id, l.nom.clone(), nom_commune(&l.code_insee)))
+                .collect();
+            (
+                s.id,
+                s.nom,
+                s.code_insee.as_deref().map(nom_commune).unwrap_or_default(),
+                siens,
+            )
+        })
+        .collect::<Vec<_>>();
+    let lieux_visibles = structures
+        .iter()
+        .flat_map(|(_, _, _, l)| l.iter().map(|(id, nom, _)| (*id, nom.clone())))
+        .collect();
+    let mut r = rendre(&PageStructures {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        structures,
+        lieux: lieux_visibles,
+        aujourdhui: m.aujourdhui().format("%Y-%m-%d").to_string(),
+        message,
+        erreur: erreur.clone(),
+    })?;
+    if erreur.is_some() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn structures(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    page_structures(&state, &a, None, None).await
+}
+
+/// One POST for the three forms of the page (`action` = `structure`, `lieu`, `affectation`).
+pub async fn modifier_structures(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    let m = mediation(&state)?;
+    let opt = |n: &str| Some(c.texte(n)).filter(|s| !s.is_empty());
+    let resultat = match c.texte("action").as_str() {
+        "structure" => m
+            .creer_structure(
+                &a,
+                &c.texte("nom"),
+                opt("siret").as_deref(),
+                opt("commune").as_deref(),
+            )
+            .await
+            .map(|id| format!("Structure nº {id} créée.")),
+        "lieu" => match c.texte("structure").parse::<i64>() {
+            Ok(s) => m
+                .creer_lieu_activite(
+                    &a,
+                    s,
+                    &c.texte("nom"),
+                    &c.texte("commune"),
+                    opt("lieu_annuaire").as_deref(),
+                )
+                .await
+                .map(|id| format!("Lieu d’activité nº {id} créé.")),
+            Err(_) => Err(ErreurMediation::invalide("structure", "structure inconnue")),
+        },
+        "affectation" => {
+            let debut = NaiveDate::parse_from_str(&c.texte("debut"), "%Y-%m-%d")
+                .map_err(|_| ErreurMediation::invalide("début", "date invalide"));
+            match (debut, c.texte("lieu").parse::<i64>()) {
+                (Ok(d), Ok(l)) => m
+                    .affecter(&a, &c.texte("email"), l, d)
+                    .await
+                    .map(|()| format!("{} est affecté·e au lieu nº {l}.", c.texte("email"))),
+                (Err(e), _) => Err(e),
+                (_, Err(_)) => Err(ErreurMediation::invalide("lieu", "lieu inconnu")),
+            }
+        }
+        _ => Err(ErreurMediation::invalide("action", "formulaire inconnu")),
+    };
+    match resultat {
+        Ok(message) => page_structures(&state, &a, Some(message), None).await,
+        Err(e @ ErreurMediation::Invalide { .. }) => {
+            page_structures(&state, &a, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/structures".into())),
+    }
+}
