@@ -1218,6 +1218,8 @@ struct PageStatistiques {
     au: String,
     perimetre: String,
     perimetres: Vec<(String, String)>,
+    lieux: Vec<(i64, String)>,
+    lieu: String,
     activites: String,
     accompagnements: String,
     heures: String,
@@ -1306,15 +1308,29 @@ pub async fn statistiques(
         Role::Administrateur => {}
     }
     perimetres.extend(m.territoires_visibles(&a));
+    let lieux = match a.role {
+        Role::Mediateur => m.mes_lieux(&a).await.ou(chemin)?,
+        Role::Coordinateur => m
+            .store()
+            .lieux_activite(a.compte.structure_id)
+            .await
+            .map_err(|e| ErreurEspace::Mediation(e.into(), chemin.into()))?,
+        Role::Administrateur => m
+            .store()
+            .lieux_activite(None)
+            .await
+            .map_err(|e| ErreurEspace::Mediation(e.into(), chemin.into()))?,
+    };
     let exportable = matches!(
         perimetre,
         Perimetre::Moi | Perimetre::Equipe | Perimetre::Mediateur(_)
     );
     let requete = format!(
-        "perimetre={}&du={}&au={}",
+        "perimetre={}&du={}&au={}{}",
         super::encoder(&code_perimetre(&perimetre)),
         du.format("%Y-%m-%d"),
-        au.format("%Y-%m-%d")
+        au.format("%Y-%m-%d"),
+        lieu.map(|l| format!("&lieu={l}")).unwrap_or_default()
     );
     rendre(&PageStatistiques {
         site: state.site.clone(),
@@ -1325,6 +1341,8 @@ pub async fn statistiques(
         au: au.format("%Y-%m-%d").to_string(),
         perimetre: code_perimetre(&perimetre),
         perimetres,
+        lieux: lieux.into_iter().map(|l| (l.id, l.nom)).collect(),
+        lieu: lieu.map(|l: i64| l.to_string()).unwrap_or_default(),
         activites: nombre(t.compteurs.activites()),
         accompagnements: nombre(t.compteurs.accompagnements()),
         heures: nombre(t.compteurs.minutes() / 60),
@@ -1463,6 +1481,8 @@ pub async fn statistiques_publiques(
         au: au.format("%Y-%m-%d").to_string(),
         perimetre: territoire,
         perimetres: vec![],
+        lieux: vec![],
+        lieu: String::new(),
         activites: secret_statistique(t.compteurs.activites()),
         accompagnements: secret_statistique(t.compteurs.accompagnements()),
         heures: secret_statistique(t.compteurs.minutes() / 60),
