@@ -9,20 +9,7 @@ use maillage_domain::{Lieu, Vocabulary};
 pub const JOURS: [&str; 7] = [
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 ];
-const MOIS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+use maillage_domain::texte::MOIS;
 
 /// `350 m`, `1,2 km`, `23 km`.
 pub fn distance(m: f64) -> String {

@@ -70,20 +70,7 @@ impl Tableau {
     }
 }
 
-const MOIS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+use maillage_domain::texte::MOIS;
 
 /// `202611` → « novembre 2026 ».
 pub fn mois_lisible(mois: i32) -> String {

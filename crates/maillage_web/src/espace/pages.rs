@@ -31,6 +31,14 @@ use super::{formulaire, mediation, rendre, Connecte, ErreurEspace, OuRetour};
 use crate::site::Site;
 use crate::AppState;
 
+/// A form shown again with its error answers 422.
+fn refuser_si(mut r: Response, refuse: bool) -> Response {
+    if refuse {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
 /// `(code, label)` of a vocabulary, for forms.
 fn options<R: Referentiel>() -> Vec<(&'static str, &'static str)> {
     R::TOUS.iter().map(|v| (v.code(), v.libelle())).collect()
@@ -437,7 +445,8 @@ async fn page_formulaire(
     let (num, adm): (Vec<Thematique>, Vec<Thematique>) = Thematique::TOUS
         .iter()
         .partition(|t| !t.est_administrative());
-    let mut r = rendre(&PageFormulaireCra {
+    let refuse = erreur.is_some();
+    let r = rendre(&PageFormulaireCra {
         site: state.site.clone(),
         menu: Menu::de(a),
         titre_page,
@@ -455,10 +464,7 @@ async fn page_formulaire(
         statuts: options::<StatutSocial>(),
         genres: options::<Genre>(),
     })?;
-    if erreur.is_some() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 pub async fn nouvelle_activite(
@@ -838,7 +844,8 @@ async fn page_beneficiaires(
         .into_iter()
         .map(|g| g.iter().map(|f| (f.id(), f.nom())).collect())
         .collect();
-    let mut r = rendre(&PageBeneficiaires {
+    let refuse = erreur.is_some();
+    let r = rendre(&PageBeneficiaires {
         site: state.site.clone(),
         menu: Menu::de(a),
         fiches: fiches
@@ -850,10 +857,7 @@ async fn page_beneficiaires(
         statuts: options::<StatutSocial>(),
         genres: options::<Genre>(),
     })?;
-    if erreur.is_some() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 pub async fn beneficiaires(
@@ -987,7 +991,8 @@ async fn page_beneficiaire(
         .collect();
     let comptes: HashMap<i64, String> = HashMap::new();
     let consultations = journal(m, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
-    let mut r = rendre(&PageBeneficiaire {
+    let refuse = erreur.is_some();
+    let r = rendre(&PageBeneficiaire {
         site: state.site.clone(),
         menu: Menu::de(a),
         id,
@@ -1010,10 +1015,7 @@ async fn page_beneficiaire(
         genres: options::<Genre>(),
         erreur: erreur.clone(),
     })?;
-    if erreur.is_some() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 async fn journal(
@@ -1564,16 +1566,13 @@ pub async fn importer(
         },
     };
     let echec = erreur.is_some() || rapport.as_ref().is_some_and(|r| !r.refusees.is_empty());
-    let mut r = rendre(&PageImport {
+    let r = rendre(&PageImport {
         site: state.site.clone(),
         menu: Menu::de(&a),
         rapport,
         erreur,
     })?;
-    if echec {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, echec))
 }
 
 #[derive(Template)]
@@ -1622,7 +1621,8 @@ async fn page_equipe(
     } else {
         vec![(Role::Mediateur.code(), Role::Mediateur.libelle())]
     };
-    let mut r = rendre(&PageEquipe {
+    let refuse = erreur.is_some();
+    let r = rendre(&PageEquipe {
         site: state.site.clone(),
         menu: Menu::de(a),
         membres,
@@ -1630,10 +1630,7 @@ async fn page_equipe(
         message,
         erreur: erreur.clone(),
     })?;
-    if erreur.is_some() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 pub async fn equipe(
@@ -1777,7 +1774,8 @@ async fn page_structures(
         .iter()
         .flat_map(|(_, _, _, l)| l.iter().map(|(id, nom, _)| (*id, nom.clone())))
         .collect();
-    let mut r = rendre(&PageStructures {
+    let refuse = erreur.is_some();
+    let r = rendre(&PageStructures {
         site: state.site.clone(),
         menu: Menu::de(a),
         structures,
@@ -1786,10 +1784,7 @@ async fn page_structures(
         message,
         erreur: erreur.clone(),
     })?;
-    if erreur.is_some() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 pub async fn structures(
