@@ -1,0 +1,220 @@
+//! Browser tests of the Médiation space (issue « Compte rendu d'activité en 2 minutes »).
+//!
+//! Builds a small world in a temporary SQLite database (a structure and its place of
+//! activity in Toulouse, a mediator with a known TOTP secret, a coordinator of dep:31 with
+//! that mediator in their team, an administrator, a fresh account without second factor and
+//! a pending invitation), starts the real server in-process on 127.0.0.1:0 (no demo places:
+//! the public directory is empty), then runs `node e2e/mediation.mjs BASE_URL` (Debian's
+//! Chromium driven by playwright-core, accessibility by axe-core) and requires exit status 0.
+//! The accounts reach the script through `MAILLAGE_E2E_*` environment variables.
+//!
+//! Needs `/usr/bin/chromium` and `e2e/node_modules`: `.ci/run` installs both. A missing one
+//! fails the test (never a silent skip).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use maillage_app::annuaire::Annuaire;
+use maillage_app::mediation::stockage::AffectationRow;
+use maillage_domain::mediation::Role;
+use maillage_web::{router, AppState, Site};
+
+/// The whole browser run is stopped after this long.
+const DUREE_MAX: Duration = Duration::from_secs(15 * 60);
+
+const MDP: &str = "un mot de passe solide";
+/// TOTP secret of the accounts that have one (base32); the script computes the codes.
+const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const MEDIATEUR: &str = "mediatrice@exemple.fr";
+const COORDINATEUR: &str = "coordinateur@exemple.fr";
+const ADMIN: &str = "admin@exemple.fr";
+/// An account without second factor: signing in leads to the enrolment page.
+const NOUVEAU: &str = "nouvelle@exemple.fr";
+/// Invited, not yet registered: the invitation page.
+const INVITE: &str = "invitee@exemple.fr";
+
+fn racine_workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Fails with a French and English message when something the browser run needs is missing.
+fn verifier_prerequis(racine: &Path) {
+    let mut manquants = Vec::new();
+    if !Path::new("/usr/bin/chromium").exists() {
+        manquants.push("/usr/bin/chromium (apt-get update && apt-get install -y chromium)");
+    }
+    if !racine
+        .join("e2e/node_modules/playwright-core/package.json")
+        .exists()
+        || !racine
+            .join("e2e/node_modules/@axe-core/playwright/package.json")
+            .exists()
+    {
+        manquants.push("e2e/node_modules (npm ci --prefix e2e)");
+    }
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !matches!(node, Ok(s) if s.success()) {
+        manquants.push("node (Node.js ≥ 20)");
+    }
+    assert!(
+        manquants.is_empty(),
+        "\nTests navigateur impossibles : il manque {m}.\n\
+         Lancez les étapes d'installation de .ci/run (Chromium de Debian, puis npm ci --prefix e2e).\n\
+         Browser tests cannot run: missing {m}.\n\
+         Run the install steps of .ci/run (Debian's Chromium, then npm ci --prefix e2e).\n",
+        m = manquants.join(", ")
+    );
+}
+
+/// A temporary directory removed at the end, even when the test fails.
+struct Dossier(PathBuf);
+
+impl Drop for Dossier {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The accounts, places and invitation the script needs. Returns the invitation path.
+async fn construire_monde(annuaire: &Annuaire) -> String {
+    let m = annuaire.mediation().expect("Médiation module");
+    let s = m.store();
+    let structure = s
+        .create_structure("Médiathèque de Toulouse", None, Some("31555"))
+        .await
+        .expect("structure");
+    let lieu = s
+        .create_lieu_activite(structure, "Médiathèque José Cabanis", None, "31555")
+        .await
+        .expect("place of activity");
+    let compte = |email: &'static str, nom: &'static str, role: Role, totp: bool| async move {
+        let id = m
+            .creer_compte(email, nom, role, Some(structure), MDP)
+            .await
+            .expect("account");
+        if totp {
+            m.activer_totp(id, SECRET).await.expect("totp");
+        }
+        id
+    };
+    let mediateur = compte(MEDIATEUR, "Camille Martin", Role::Mediateur, true).await;
+    let coordinateur = compte(COORDINATEUR, "Dominique Roux", Role::Coordinateur, true).await;
+    let nouveau = compte(NOUVEAU, "Sacha Petit", Role::Mediateur, false).await;
+    let admin = m
+        .creer_compte(ADMIN, "Alex Bernard", Role::Administrateur, None, MDP)
+        .await
+        .expect("administrator");
+    m.activer_totp(admin, SECRET).await.expect("totp");
+    let debut = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
+    for c in [mediateur, nouveau] {
+        s.add_affectation(&AffectationRow {
+            compte_id: c,
+            lieu_activite_id: lieu,
+            debut,
+            fin: None,
+        })
+        .await
+        .expect("affectation");
+    }
+    s.add_equipe_membre(coordinateur, mediateur)
+        .await
+        .expect("team");
+    s.add_territoire_coordonne(coordinateur, "dep:31")
+        .await
+        .expect("territory");
+    let lien = m.inviter_administrateur(INVITE).await.expect("invitation");
+    lien.find("/invitation/")
+        .map(|i| lien[i..].to_string())
+        .expect("invitation link")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parcours_navigateur_mediation() {
+    let racine = racine_workspace();
+    verifier_prerequis(&racine);
+
+    let dossier = Dossier(std::env::temp_dir().join(format!(
+        "maillage-navigateur-mediation-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )));
+    std::fs::create_dir_all(&dossier.0).expect("temporary directory");
+
+    // Like `maillage_web::demarrer_pour_tests`, without loading the demo places.
+    let url = format!("sqlite://{}", dossier.0.join("maillage.db").display());
+    let annuaire = Annuaire::ouvrir(&url).await.expect("store");
+    let invitation = construire_monde(&annuaire).await;
+    let state = AppState::new(annuaire, Site::default())
+        .await
+        .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let adresse = listener.local_addr().expect("address");
+    let app = router(state.clone());
+    let serveur = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    let base = format!("http://{adresse}");
+    println!("Serveur de test / test server: {base} (annuaire vide / empty directory)");
+
+    let script = racine.join("e2e/mediation.mjs");
+    let statut = tokio::task::spawn_blocking(move || {
+        let mut enfant = Command::new("node")
+            .arg(&script)
+            .arg(&base)
+            .current_dir(racine.join("e2e"))
+            .env("MAILLAGE_E2E_MEDIATEUR", MEDIATEUR)
+            .env("MAILLAGE_E2E_COORDINATEUR", COORDINATEUR)
+            .env("MAILLAGE_E2E_ADMIN", ADMIN)
+            .env("MAILLAGE_E2E_NOUVEAU", NOUVEAU)
+            .env("MAILLAGE_E2E_MDP", MDP)
+            .env("MAILLAGE_E2E_SECRET", SECRET)
+            .env("MAILLAGE_E2E_INVITATION", &invitation)
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("launch node e2e/mediation.mjs");
+        let debut = Instant::now();
+        loop {
+            if let Some(statut) = enfant.try_wait().expect("wait for node") {
+                return Some(statut);
+            }
+            if debut.elapsed() > DUREE_MAX {
+                let _ = enfant.kill();
+                let _ = enfant.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .await
+    .expect("node runner thread");
+    serveur.abort();
+    drop(state);
+
+    match statut {
+        None => panic!(
+            "Les tests navigateur de la Médiation ont dépassé {} min / Médiation browser tests timed out",
+            DUREE_MAX.as_secs() / 60
+        ),
+        Some(s) => assert!(
+            s.success(),
+            "Des tests navigateur de la Médiation ont échoué (voir ci-dessus) / Médiation browser tests failed (see above): {s}"
+        ),
+    }
+}

@@ -1,0 +1,471 @@
+// Tests navigateur de l'espace professionnel (Médiation) / browser tests of the Médiation space.
+//
+//   MAILLAGE_E2E_MEDIATEUR=… MAILLAGE_E2E_MDP=… MAILLAGE_E2E_SECRET=… … node e2e/mediation.mjs http://127.0.0.1:PORT
+//
+// Run by `cargo test --workspace` (crates/maillage_web/tests/navigateur_mediation.rs), which
+// builds the accounts in a fresh database and passes them through MAILLAGE_E2E_* variables:
+// MEDIATEUR, COORDINATEUR, ADMIN (accounts with the TOTP secret SECRET), NOUVEAU (password
+// only: signing in leads to the enrolment page), MDP (their password), INVITATION (the path
+// of a pending invitation). Uses Debian's Chromium (/usr/bin/chromium) through
+// playwright-core, and axe-core (WCAG 2.1 A/AA) on every page of the module at 360 and
+// 1280 px; at 360 px no page may scroll sideways. Exit status 1 on any failure.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { AxeBuilder } from '@axe-core/playwright';
+import { cliquerEtAttendre, cocher, lancerNavigateur, nouveauContexte, VUES } from './lib.mjs';
+
+const BASE = (process.argv[2] || process.env.MAILLAGE_BASE || '').replace(/\/$/, '');
+if (!/^https?:\/\//.test(BASE)) {
+  console.error('Usage : node e2e/mediation.mjs http://127.0.0.1:PORT (avec les variables MAILLAGE_E2E_*)');
+  process.exit(2);
+}
+
+function variable(nom) {
+  const v = process.env[`MAILLAGE_E2E_${nom}`];
+  if (!v) {
+    console.error(`Variable MAILLAGE_E2E_${nom} manquante / missing (voir navigateur_mediation.rs)`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const COMPTES = {
+  mediateur: variable('MEDIATEUR'),
+  coordinateur: variable('COORDINATEUR'),
+  admin: variable('ADMIN'),
+  nouveau: variable('NOUVEAU'),
+};
+const MDP = variable('MDP');
+const SECRET = variable('SECRET');
+const INVITATION = variable('INVITATION');
+const TAGS_AXE = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const LARGEURS = [360, 1280];
+
+// Stops everything if the run hangs (the Rust test has its own, longer, limit).
+setTimeout(() => {
+  console.error('\n✘ Délai global dépassé / global timeout (12 min)');
+  process.exit(1);
+}, 12 * 60 * 1000).unref();
+
+// ---------------------------------------------------------------- TOTP (RFC 6238)
+
+function base32(texte) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const octets = [];
+  let bits = 0;
+  let valeur = 0;
+  for (const c of texte.replace(/[\s=]/g, '').toUpperCase()) {
+    const i = alphabet.indexOf(c);
+    if (i < 0) throw new Error(`secret base32 invalide / invalid base32 secret: ${c}`);
+    valeur = ((valeur << 5) | i) & 0xfff;
+    bits += 5;
+    if (bits >= 8) {
+      octets.push((valeur >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(octets);
+}
+
+const pasTotp = (ms = Date.now()) => Math.floor(ms / 1000 / 30);
+
+/** HMAC-SHA1, 6 digits, 30 s steps: what an authenticator app shows. */
+function codeTotp(secret, pas) {
+  const compteur = Buffer.alloc(8);
+  compteur.writeBigUInt64BE(BigInt(pas));
+  const h = crypto.createHmac('sha1', base32(secret)).update(compteur).digest();
+  const o = h[h.length - 1] & 0xf;
+  const n = (((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+// Self-check against RFC 6238's SHA-1 test vector (secret "12345678901234567890", T = 59 s).
+assert.equal(codeTotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', pasTotp(59_000)), '287082', 'TOTP RFC 6238');
+
+const attendre = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- runner
+
+const resultats = [];
+let navigateur;
+
+async function verifier(nom, fn) {
+  const debut = Date.now();
+  try {
+    await fn();
+    resultats.push({ nom, ok: true });
+    console.log(`✔ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    resultats.push({ nom, ok: false, erreur: e });
+    console.log(`✘ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
+    console.log(indenter(e && e.stack ? e.stack : String(e)));
+  }
+}
+
+function indenter(texte, n = 4) {
+  return texte
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
+}
+
+const chemin = (page) => {
+  const u = new URL(page.url());
+  return u.pathname + u.search;
+};
+
+// ---------------------------------------------------------------- accessibility
+
+function decrireViolations(violations) {
+  return violations
+    .map((v) =>
+      [
+        `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`,
+        ...v.nodes.map(
+          (n) =>
+            `    ${JSON.stringify(n.target)}\n      ${(n.html || '').slice(0, 240)}\n      ${(n.failureSummary || '').replace(/\n/g, '\n      ')}`,
+        ),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** Whether the page scrolls sideways (content wider than the viewport). */
+async function defilementHorizontal(page) {
+  return page.evaluate(() => {
+    const e = document.scrollingElement;
+    return e.scrollWidth > e.clientWidth ? `${e.scrollWidth} px > ${e.clientWidth} px` : null;
+  });
+}
+
+/**
+ * Runs axe (WCAG 2.1 A/AA) on the page as it is, at 360 then 1280 px wide, and records the
+ * violations in `echecs`; at 360 px a sideways scroll of the page is recorded too (WCAG
+ * 1.4.10: wide tables scroll inside their own region). The viewport is set back to 360 px.
+ */
+async function axe(page, nom, echecs) {
+  for (const largeur of LARGEURS) {
+    await page.setViewportSize(VUES[largeur]);
+    const { violations } = await new AxeBuilder({ page }).withTags(TAGS_AXE).analyze();
+    let ligne = `    ${violations.length ? '✘' : '·'} ${largeur} px ${nom} — ${chemin(page)}`;
+    if (violations.length) ligne += ` : ${violations.length} violation(s)`;
+    if (largeur === 360) {
+      const defile = await defilementHorizontal(page);
+      if (defile) {
+        ligne += ` [défilement horizontal / horizontal scroll ${defile}]`;
+        echecs.push(`${nom} : défilement horizontal à 360 px / horizontal scroll (${defile})`);
+      }
+    }
+    console.log(ligne);
+    if (violations.length) {
+      console.log(indenter(decrireViolations(violations), 6));
+      echecs.push(`${nom} (${largeur} px, ${chemin(page)}): ${violations.map((v) => v.id).join(', ')}`);
+    }
+  }
+  await page.setViewportSize(VUES[360]);
+}
+
+/** Opens `url` (relative to BASE), requires HTTP 200, then runs `axe`. */
+async function allerEtAnalyser(page, url, nom, echecs) {
+  const reponse = await page.goto(BASE + url);
+  assert.equal(reponse.status(), 200, `${nom}: statut HTTP de ${url}`);
+  await axe(page, nom, echecs);
+}
+
+function exigerZeroViolation(echecs) {
+  assert.deepEqual(echecs, [], 'violations axe (WCAG 2.1 A/AA) ou défilement horizontal');
+}
+
+// ---------------------------------------------------------------- sign-in
+
+/**
+ * Signs in as a person would: e-mail and password typed in the form, then the 6-digit code
+ * of the authenticator app typed in the code form. `surPage(nom)` is called on the password
+ * page and on the code page (half signed-in) before they are filled. A code is accepted
+ * once per 30 s step: a refused one is retried once, with the next step's code.
+ */
+async function seConnecter(page, email, { surPage, totp = true } = {}) {
+  await page.goto(`${BASE}/connexion`);
+  assert.equal(new URL(page.url()).pathname, '/connexion');
+  if (surPage) await surPage('connexion');
+  await page.getByLabel('Adresse électronique').pressSequentially(email);
+  await page.getByLabel('Mot de passe').pressSequentially(MDP);
+  await cliquerEtAttendre(page, page.getByRole('button', { name: 'Se connecter' }));
+  const apres = new URL(page.url()).pathname;
+  if (!totp) return apres;
+  assert.equal(apres, '/connexion/code', `après le mot de passe / after the password: ${page.url()}`);
+  if (surPage) await surPage('code');
+  for (let essai = 0; essai < 2; essai++) {
+    const champ = page.getByLabel('Code à usage unique');
+    await champ.fill('');
+    await champ.pressSequentially(codeTotp(SECRET, pasTotp()));
+    await cliquerEtAttendre(page, page.getByRole('button', { name: 'Valider' })).catch(() => {});
+    await page.waitForLoadState('load');
+    if (new URL(page.url()).pathname === '/espace') return '/espace';
+    // Same step as an earlier sign-in of this account: wait for the next one.
+    const alerte = await page.locator('[role=alert]').allInnerTexts();
+    console.log(`    (code refusé / code refused: ${alerte.join(' ')} ; nouvel essai au pas suivant / retry next step)`);
+    const pas = pasTotp();
+    while (pasTotp() === pas) await attendre(500);
+  }
+  assert.fail(`connexion refusée pour ${email} / sign-in failed (${page.url()})`);
+}
+
+async function avecContexte(options, fn) {
+  const contexte = await nouveauContexte(navigateur, BASE, options);
+  try {
+    const page = await contexte.newPage();
+    await fn(page, contexte);
+    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
+    assert.deepEqual(contexte.etrangeres, [], "requêtes vers une autre origine / other-origin requests");
+  } finally {
+    await contexte.close();
+  }
+}
+
+// ---------------------------------------------------------------- the mediator's path
+
+/** Totals of `#totaux` on /espace/statistiques: { activites, accompagnements }. */
+async function totaux(page) {
+  await page.goto(`${BASE}/espace/statistiques`);
+  const texte = (await page.locator('#totaux').textContent()).replace(/\s+/g, ' ');
+  const nombre = (mot) => {
+    const m = texte.match(new RegExp(`(\\d+) ${mot}`));
+    assert.ok(m, `#totaux : « ${mot} » introuvable dans « ${texte} »`);
+    return Number(m[1]);
+  };
+  return { activites: nombre('activités'), accompagnements: nombre('accompagnements'), texte };
+}
+
+async function verifierConfirmation(page, { type, participants }) {
+  assert.match(chemin(page), /^\/espace\/activites\/\d+\?enregistre=1$/, `page de confirmation / confirmation page`);
+  const statut = page.locator('[role=status]');
+  assert.equal(await statut.count(), 1, '[role=status] après enregistrement / after saving');
+  assert.match(await statut.innerText(), /Activité enregistrée/);
+  assert.match(await page.locator('h1').innerText(), new RegExp(`^${type} du `), 'h1 de la confirmation');
+  const dd = page.locator('dl.details dt', { hasText: 'Participants' }).locator('xpath=following-sibling::dd[1]');
+  assert.match((await dd.innerText()).trim(), new RegExp(`^${participants}\\b`), `participants : ${participants}`);
+  return new URL(page.url()).pathname;
+}
+
+async function parcoursMediateur() {
+  const pages = {};
+  let avant = { activites: 0, accompagnements: 0 };
+  await avecContexte({ js: true, largeur: 360 }, async (page) => {
+    await verifier('a. connexion avec mot de passe et code TOTP / sign-in with TOTP (médiateur·rice)', async () => {
+      const locaux = [];
+      await seConnecter(page, COMPTES.mediateur, {
+        surPage: async (p) => {
+          if (p === 'connexion') await axe(page, 'connexion', locaux);
+          else await axe(page, 'code de vérification (à moitié connecté·e)', locaux);
+        },
+      });
+      assert.equal(new URL(page.url()).pathname, '/espace');
+      assert.match(await page.locator('h1').innerText(), /^Bonjour /, 'h1 « Bonjour … » de l’espace');
+      assert.ok(
+        await page.getByRole('navigation', { name: 'Espace professionnel' }).isVisible(),
+        'menu « Espace professionnel »',
+      );
+      avant = await totaux(page);
+      if (avant.activites) console.log(`    (déjà ${avant.texte.trim()} avant le parcours / already there)`);
+      exigerZeroViolation(locaux);
+    });
+
+    await verifier('b. accompagnement individuel saisi au formulaire / individual accompaniment recorded', async () => {
+      await page.goto(`${BASE}/espace`);
+      await cliquerEtAttendre(page, page.getByRole('main').getByRole('link', { name: 'Accompagnement individuel' }).first());
+      assert.equal(new URL(page.url()).pathname, '/espace/activites/nouvelle');
+      const defile = await defilementHorizontal(page);
+      assert.equal(defile, null, `formulaire de CRA à 360 px sans défilement horizontal / no horizontal scroll: ${defile}`);
+      const date = page.getByLabel('Date', { exact: true });
+      assert.match(await date.inputValue(), /^\d{4}-\d{2}-\d{2}$/, 'date du jour par défaut / today by default');
+      await page.getByLabel('Durée', { exact: true }).selectOption({ label: '45 min' });
+      await page.getByLabel('Où ?').selectOption('lieu_activite');
+      const lieu = page.getByLabel('Lieu d’activité', { exact: true });
+      assert.ok((await lieu.locator('option').count()) >= 1, 'au moins un lieu d’activité / a place of activity');
+      await lieu.selectOption({ index: 0 });
+      await cocher(page.getByRole('checkbox', { name: 'E-mail', exact: true }));
+      await cocher(page.getByRole('checkbox', { name: 'Logement', exact: true }));
+      await cocher(page.getByRole('checkbox', { name: 'Ordinateur', exact: true }));
+      await page.locator('#anon_tranche').selectOption({ label: '70 ans et plus' });
+      await page.getByLabel('Statut', { exact: true }).selectOption({ label: 'Retraité' });
+      await cocher(page.getByRole('radio', { name: 'Autonome', exact: true }));
+      const notes = page.getByLabel(/^Notes/);
+      await notes.click();
+      await page.keyboard.type('Création d’une adresse e-mail');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Enregistrer l’activité' }));
+      pages.individuel = await verifierConfirmation(page, { type: 'Accompagnement individuel', participants: 1 });
+    });
+
+    await verifier('c. atelier collectif de 8 participants / workshop with 8 participants', async () => {
+      await cliquerEtAttendre(
+        page,
+        page.getByRole('navigation', { name: 'Espace professionnel' }).getByRole('link', { name: 'Nouvelle activité' }),
+      );
+      await cliquerEtAttendre(page, page.getByRole('main').getByRole('link', { name: 'Atelier collectif' }));
+      assert.equal(chemin(page), '/espace/activites/nouvelle?type=collectif');
+      const defile = await defilementHorizontal(page);
+      assert.equal(defile, null, `formulaire d’atelier à 360 px sans défilement horizontal / no horizontal scroll: ${defile}`);
+      await page.getByLabel('Durée', { exact: true }).selectOption({ label: '2 h' });
+      await cocher(page.getByRole('checkbox', { name: 'Prévention en sécurité numérique', exact: true }));
+      await cocher(page.getByRole('checkbox', { name: 'Téléphone', exact: true }));
+      await page.getByLabel('Titre de l’atelier').fill('Déjouer les arnaques');
+      await cocher(page.getByRole('radio', { name: 'Débutant', exact: true }));
+      await page.getByLabel('Nombre (groupe 1)').fill('5');
+      await page.getByLabel('Tranche d’âge (groupe 1)').selectOption({ label: '70 ans et plus' });
+      await page.getByLabel('Statut (groupe 1)').selectOption({ label: 'Retraité' });
+      await page.getByLabel('Nombre (groupe 2)').fill('3');
+      await page.getByLabel('Tranche d’âge (groupe 2)').selectOption({ label: '40 - 59 ans' });
+      await page.getByLabel('Statut (groupe 2)').selectOption({ label: 'En emploi' });
+      await page.getByRole('button', { name: 'Enregistrer l’activité' }).focus();
+      await Promise.all([page.waitForURL(/\/espace\/activites\/\d+/, { waitUntil: 'load' }), page.keyboard.press('Enter')]);
+      pages.atelier = await verifierConfirmation(page, { type: 'Atelier collectif', participants: 8 });
+    });
+
+    await verifier('d. tableau de bord : 2 activités, 9 accompagnements / dashboard', async () => {
+      await page.goto(`${BASE}/espace`);
+      await cliquerEtAttendre(
+        page,
+        page.getByRole('navigation', { name: 'Espace professionnel' }).getByRole('link', { name: 'Statistiques' }),
+      );
+      assert.equal(new URL(page.url()).pathname, '/espace/statistiques');
+      const t = await totaux(page);
+      console.log(`    #totaux : ${t.texte.trim()}`);
+      assert.equal(t.activites, avant.activites + 2, `activités / activities: ${t.texte}`);
+      assert.equal(t.accompagnements, avant.accompagnements + 9, `accompagnements: ${t.texte}`);
+      assert.ok((await page.locator('svg.graphique').count()) >= 1, 'graphiques / charts');
+
+      await page.goto(`${BASE}/espace/activites`);
+      const lignes = page.locator('table.activites tbody tr');
+      const textes = (await lignes.allInnerTexts()).map((l) => l.replace(/\s+/g, ' '));
+      assert.equal(textes.length, avant.activites + 2, `activités listées / listed: ${textes.join(' | ')}`);
+      assert.ok(textes.some((l) => /Accompagnement individuel/.test(l) && /\b1\b/.test(l)), `individuel listé : ${textes}`);
+      assert.ok(textes.some((l) => /Atelier collectif/.test(l) && /\b8\b/.test(l)), `atelier listé : ${textes}`);
+      for (const href of [pages.individuel, pages.atelier])
+        assert.equal(await page.locator(`table.activites a[href="${href}"]`).count(), 1, `lien vers ${href}`);
+    });
+
+    await verifier('e. fiche bénéficiaire créée / beneficiary created', async () => {
+      await page.goto(`${BASE}/espace/beneficiaires`);
+      await page.getByLabel('Prénom ou initiales').fill('Mme D.');
+      await page.getByLabel('Année de naissance').fill('1948');
+      await page.getByLabel('Commune de résidence').fill('31555');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Créer la fiche' }));
+      assert.match(new URL(page.url()).pathname, /^\/espace\/beneficiaires\/\d+$/, `page de la fiche : ${page.url()}`);
+      assert.equal((await page.locator('h1').innerText()).trim(), 'Mme D.');
+      pages.beneficiaire = new URL(page.url()).pathname;
+    });
+
+    await verifier('f. axe WCAG 2.1 A/AA, zéro violation, pages du médiateur / mediator pages (360 et 1280 px)', async () => {
+      const locaux = [];
+      const liste = [
+        ['accueil de l’espace', '/espace'],
+        ['mes activités', '/espace/activites'],
+        ['nouvelle activité (individuelle)', '/espace/activites/nouvelle'],
+        ['nouvelle activité (atelier)', '/espace/activites/nouvelle?type=collectif'],
+        ['confirmation d’activité', `${pages.individuel}?enregistre=1`],
+        ['activité (atelier)', pages.atelier],
+        ['modifier une activité', `${pages.individuel}/modifier`],
+        ['modifier un atelier', `${pages.atelier}/modifier`],
+        ['bénéficiaires', '/espace/beneficiaires'],
+        ['fiche bénéficiaire', pages.beneficiaire],
+        ['statistiques', '/espace/statistiques'],
+        ['import', '/espace/import'],
+        ['réauthentification', '/reauthentification?retour=/espace/beneficiaires'],
+      ];
+      for (const [nom, url] of liste) {
+        assert.ok(url && !url.startsWith('undefined'), `${nom} : page inconnue (étape précédente échouée)`);
+        await allerEtAnalyser(page, url, nom, locaux);
+      }
+      exigerZeroViolation(locaux);
+    });
+
+    await verifier('g. déconnexion / sign-out', async () => {
+      await page.goto(`${BASE}/espace`);
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Se déconnecter' }));
+      assert.equal(new URL(page.url()).pathname, '/connexion');
+      await page.goto(`${BASE}/espace`);
+      assert.equal(new URL(page.url()).pathname, '/connexion', 'après déconnexion, /espace renvoie à /connexion');
+    });
+  });
+}
+
+// ---------------------------------------------------------------- other roles and pages
+
+async function pagesPubliques() {
+  await avecContexte({ js: true, largeur: 360 }, async (page) => {
+    const locaux = [];
+    await allerEtAnalyser(page, '/statistiques/dep:31', 'statistiques publiques (dep:31)', locaux);
+    assert.match(await page.locator('h1').innerText(), /Statistiques publiques/);
+    assert.equal(await page.getByRole('navigation', { name: 'Espace professionnel' }).count(), 0, 'pas de menu de l’espace');
+    await allerEtAnalyser(page, INVITATION, 'invitation', locaux);
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Créer mon compte');
+    assert.equal(await page.getByLabel('Confirmez le mot de passe').count(), 1, 'champ de confirmation du mot de passe');
+    exigerZeroViolation(locaux);
+  });
+}
+
+async function parcoursCoordinateur() {
+  await avecContexte({ js: true, largeur: 360 }, async (page) => {
+    const locaux = [];
+    await seConnecter(page, COMPTES.coordinateur);
+    await axe(page, 'accueil (coordination)', locaux);
+    await allerEtAnalyser(page, '/espace/equipe', 'mon équipe', locaux);
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Mon équipe');
+    await page.goto(`${BASE}/espace/statistiques`);
+    const t = (await page.locator('#totaux').textContent()).replace(/\s+/g, ' ');
+    console.log(`    #totaux de l’équipe / team: ${t.trim()}`);
+    assert.match(t, /\b9 accompagnements\b/, `l’équipe voit les 9 accompagnements / the team sees them: ${t}`);
+    await axe(page, 'statistiques (équipe)', locaux);
+    await allerEtAnalyser(page, '/espace/statistiques?perimetre=dep:31', 'statistiques (territoire dep:31)', locaux);
+    exigerZeroViolation(locaux);
+  });
+}
+
+async function parcoursAdministrateur() {
+  await avecContexte({ js: true, largeur: 360 }, async (page) => {
+    const locaux = [];
+    await seConnecter(page, COMPTES.admin);
+    await axe(page, 'accueil (administration)', locaux);
+    await allerEtAnalyser(page, '/espace/equipe', 'comptes', locaux);
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Comptes');
+    await allerEtAnalyser(page, '/espace/courriels', 'courriels envoyés', locaux);
+    assert.ok((await page.locator('article.courriel').count()) >= 1, 'au moins un courriel (l’invitation)');
+    exigerZeroViolation(locaux);
+  });
+}
+
+async function enrolement() {
+  await avecContexte({ js: true, largeur: 360 }, async (page) => {
+    const locaux = [];
+    const apres = await seConnecter(page, COMPTES.nouveau, { totp: false });
+    assert.equal(apres, '/connexion/enrolement', `compte sans second facteur → enrôlement : ${page.url()}`);
+    assert.match((await page.locator('#secret').innerText()).trim(), /^[A-Z2-7]{16,}$/, 'clé à saisir à la main');
+    assert.equal(await page.locator('.qr svg').count(), 1, 'QR code');
+    await axe(page, 'enrôlement TOTP', locaux);
+    exigerZeroViolation(locaux);
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+navigateur = await lancerNavigateur();
+console.log(`Tests navigateur de la Médiation / Médiation browser tests — ${BASE} — Chromium ${navigateur.version()}\n`);
+try {
+  await parcoursMediateur();
+  await verifier('h. axe : pages publiques (statistiques dep:31, invitation) / public pages', pagesPubliques);
+  await verifier('i. axe : coordination (accueil, équipe, statistiques) / coordinator pages', parcoursCoordinateur);
+  await verifier('j. axe : administration (comptes, courriels) / administrator pages', parcoursAdministrateur);
+  await verifier('k. axe : enrôlement du second facteur / TOTP enrolment page', enrolement);
+} finally {
+  await navigateur.close();
+}
+
+const reussis = resultats.filter((r) => r.ok).length;
+const echoues = resultats.filter((r) => !r.ok);
+console.log('\nRésumé / summary');
+console.log(`  ${reussis} réussi(s) / passed, ${echoues.length} échoué(s) / failed`);
+for (const r of echoues) console.log(`  ✘ ${r.nom}`);
+console.log(`e2e mediation: ${reussis} passed, ${echoues.length} failed`);
+process.exit(echoues.length || resultats.length === 0 ? 1 : 0);
