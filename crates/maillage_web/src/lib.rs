@@ -183,6 +183,15 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow
             let m = m.clone().avec_reglages(reglages);
             // Retention and dormant accounts: checked every hour.
             maillage_app::mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
+            match maillage_app::mediation::courrier::Smtp::depuis_env() {
+                Some(Ok(smtp)) => maillage_app::mediation::courrier::planifier_envois(
+                    m.clone(),
+                    smtp,
+                    Duration::from_secs(60),
+                ),
+                Some(Err(e)) => anyhow::bail!("{e}"),
+                None => {}
+            }
             annuaire.avec_mediation(m)
         }
         Err(_) => annuaire,

@@ -17,6 +17,7 @@ pub mod acces;
 pub mod activites;
 pub mod beneficiaires;
 pub mod comptes;
+pub mod courrier;
 pub mod import_coop;
 pub mod securite;
 pub mod statistiques;
