@@ -51,6 +51,58 @@ fn json_strings(values: &[String]) -> StoreResult<String> {
     Ok(s)
 }
 
+/// A row of `stat_mediateur` as read.
+struct RollupMediateur {
+    mediateur_id: i64,
+    lieu_activite_id: i64,
+    commune: String,
+    mois: i64,
+    activites: i64,
+    accompagnements: i64,
+    minutes: i64,
+    compteurs: Vec<u8>,
+}
+
+impl RollupMediateur {
+    fn ligne(self) -> StatRow {
+        StatRow {
+            mediateur_id: Some(self.mediateur_id),
+            lieu_activite_id: (self.lieu_activite_id != 0).then_some(self.lieu_activite_id),
+            commune: self.commune,
+            mois: self.mois as i32,
+            activites: self.activites,
+            accompagnements: self.accompagnements,
+            minutes: self.minutes,
+            compteurs: self.compteurs,
+        }
+    }
+}
+
+/// A row of `stat_commune` as read.
+struct RollupCommune {
+    commune: String,
+    mois: i64,
+    activites: i64,
+    accompagnements: i64,
+    minutes: i64,
+    compteurs: Vec<u8>,
+}
+
+impl RollupCommune {
+    fn ligne(self) -> StatRow {
+        StatRow {
+            mediateur_id: None,
+            lieu_activite_id: None,
+            commune: self.commune,
+            mois: self.mois as i32,
+            activites: self.activites,
+            accompagnements: self.accompagnements,
+            minutes: self.minutes,
+            compteurs: self.compteurs,
+        }
+    }
+}
+
 struct ActiviteBase {
     id: i64,
     mediateur_id: i64,
@@ -1104,19 +1156,22 @@ impl MediationStore for SqliteStore {
     }
 
     async fn stats(&self, f: &StatFiltre) -> StoreResult<Vec<StatRow>> {
+        // One query per filter shape, so that each can use its index (an `?n IS NULL OR …`
+        // condition would make SQLite scan the whole roll-up).
         let communes = f.communes.as_deref().map(json_strings).transpose()?;
-        if f.mediateurs.is_some() || f.lieux.is_some() {
-            let mediateurs = f.mediateurs.as_deref().map(json_ids);
-            let lieux = f.lieux.as_deref().map(json_ids);
-            let rows = sqlx::query!(
+        let lieux = f.lieux.as_deref().map(json_ids);
+        if let Some(mediateurs) = f.mediateurs.as_deref() {
+            let mediateurs = json_ids(mediateurs);
+            let rows = sqlx::query_as!(
+                RollupMediateur,
                 r#"SELECT mediateur_id AS "mediateur_id!: i64",
                           lieu_activite_id AS "lieu_activite_id!: i64", commune AS "commune!: String",
                           mois AS "mois!: i64", activites AS "activites!: i64",
                           accompagnements AS "accompagnements!: i64", minutes AS "minutes!: i64",
                           compteurs AS "compteurs!: Vec<u8>"
                    FROM stat_mediateur
-                   WHERE mois BETWEEN ?1 AND ?2 AND activites > 0
-                     AND (?3 IS NULL OR mediateur_id IN (SELECT value FROM json_each(?3)))
+                   WHERE mediateur_id IN (SELECT value FROM json_each(?3))
+                     AND mois BETWEEN ?1 AND ?2 AND activites > 0
                      AND (?4 IS NULL OR lieu_activite_id IN (SELECT value FROM json_each(?4)))
                      AND (?5 IS NULL OR commune IN (SELECT value FROM json_each(?5)))"#,
                 f.mois_debut,
@@ -1128,47 +1183,61 @@ impl MediationStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .db()?;
-            return Ok(rows
-                .into_iter()
-                .map(|r| StatRow {
-                    mediateur_id: Some(r.mediateur_id),
-                    lieu_activite_id: (r.lieu_activite_id != 0).then_some(r.lieu_activite_id),
-                    commune: r.commune,
-                    mois: r.mois as i32,
-                    activites: r.activites,
-                    accompagnements: r.accompagnements,
-                    minutes: r.minutes,
-                    compteurs: r.compteurs,
-                })
-                .collect());
+            return Ok(rows.into_iter().map(RollupMediateur::ligne).collect());
         }
-        let rows = sqlx::query!(
-            r#"SELECT commune AS "commune!: String", mois AS "mois!: i64",
-                      activites AS "activites!: i64", accompagnements AS "accompagnements!: i64",
-                      minutes AS "minutes!: i64", compteurs AS "compteurs!: Vec<u8>"
-               FROM stat_commune
-               WHERE mois BETWEEN ?1 AND ?2 AND activites > 0
-                 AND (?3 IS NULL OR commune IN (SELECT value FROM json_each(?3)))"#,
-            f.mois_debut,
-            f.mois_fin,
-            communes
-        )
-        .fetch_all(&self.pool)
-        .await
-        .db()?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StatRow {
-                mediateur_id: None,
-                lieu_activite_id: None,
-                commune: r.commune,
-                mois: r.mois as i32,
-                activites: r.activites,
-                accompagnements: r.accompagnements,
-                minutes: r.minutes,
-                compteurs: r.compteurs,
-            })
-            .collect())
+        if let Some(lieux) = lieux {
+            let rows = sqlx::query_as!(
+                RollupMediateur,
+                r#"SELECT mediateur_id AS "mediateur_id!: i64",
+                          lieu_activite_id AS "lieu_activite_id!: i64", commune AS "commune!: String",
+                          mois AS "mois!: i64", activites AS "activites!: i64",
+                          accompagnements AS "accompagnements!: i64", minutes AS "minutes!: i64",
+                          compteurs AS "compteurs!: Vec<u8>"
+                   FROM stat_mediateur
+                   WHERE lieu_activite_id IN (SELECT value FROM json_each(?3))
+                     AND mois BETWEEN ?1 AND ?2 AND activites > 0
+                     AND (?4 IS NULL OR commune IN (SELECT value FROM json_each(?4)))"#,
+                f.mois_debut,
+                f.mois_fin,
+                lieux,
+                communes
+            )
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+            return Ok(rows.into_iter().map(RollupMediateur::ligne).collect());
+        }
+        let rows = match communes {
+            Some(communes) => sqlx::query_as!(
+                RollupCommune,
+                r#"SELECT commune AS "commune!: String", mois AS "mois!: i64",
+                          activites AS "activites!: i64", accompagnements AS "accompagnements!: i64",
+                          minutes AS "minutes!: i64", compteurs AS "compteurs!: Vec<u8>"
+                   FROM stat_commune
+                   WHERE commune IN (SELECT value FROM json_each(?3))
+                     AND mois BETWEEN ?1 AND ?2 AND activites > 0"#,
+                f.mois_debut,
+                f.mois_fin,
+                communes
+            )
+            .fetch_all(&self.pool)
+            .await
+            .db()?,
+            None => sqlx::query_as!(
+                RollupCommune,
+                r#"SELECT commune AS "commune!: String", mois AS "mois!: i64",
+                          activites AS "activites!: i64", accompagnements AS "accompagnements!: i64",
+                          minutes AS "minutes!: i64", compteurs AS "compteurs!: Vec<u8>"
+                   FROM stat_commune
+                   WHERE mois BETWEEN ?1 AND ?2 AND activites > 0"#,
+                f.mois_debut,
+                f.mois_fin
+            )
+            .fetch_all(&self.pool)
+            .await
+            .db()?,
+        };
+        Ok(rows.into_iter().map(RollupCommune::ligne).collect())
     }
 }
 
