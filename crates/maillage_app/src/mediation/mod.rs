@@ -21,6 +21,7 @@ pub mod courrier;
 pub mod import_coop;
 pub mod securite;
 pub mod statistiques;
+pub mod synthetique;
 
 use std::sync::Arc;
 
