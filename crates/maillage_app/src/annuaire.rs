@@ -99,6 +99,10 @@ pub struct Annuaire {
     referentiel: &'static Referentiel,
     /// The Médiation module, when the backend has it (every real backend does).
     mediation: Option<crate::mediation::Mediation>,
+    /// The whole backend, kept to build the Mandats module once a journal key is given.
+    complet: Option<Arc<dyn Store>>,
+    /// The Mandats module, once the instance's journal key is loaded.
+    mandats: Option<crate::mandats::Mandats>,
 }
 
 /// Opens the store named by a database URL: `sqlite://PATH`, `sqlite::memory:` or
@@ -177,6 +181,8 @@ impl Annuaire {
             store,
             referentiel: Referentiel::embedded(),
             mediation: None,
+            complet: None,
+            mandats: None,
         }
     }
 
@@ -186,8 +192,10 @@ impl Annuaire {
             store: Arc::clone(&store) as Arc<dyn LieuxStore>,
             referentiel: Referentiel::embedded(),
             mediation: Some(crate::mediation::Mediation::new(
-                store as Arc<dyn maillage_store::MediationStore>,
+                Arc::clone(&store) as Arc<dyn maillage_store::MediationStore>
             )),
+            complet: Some(store),
+            mandats: None,
         }
     }
 
@@ -205,7 +213,37 @@ impl Annuaire {
     /// Replaces the Médiation module (a fake clock or other settings).
     pub fn avec_mediation(mut self, mediation: crate::mediation::Mediation) -> Self {
         self.mediation = Some(mediation);
+        self.mandats = self
+            .mandats
+            .take()
+            .map(|m| m.avec_mediation(self.mediation.clone()));
         self
+    }
+
+    /// Enables the Mandats module with the instance's journal key (see
+    /// [`crate::mandats::cle::charger_ou_creer`]). Call after [`Annuaire::avec_mediation`].
+    pub fn avec_cle_journal(mut self, cle: maillage_domain::mandats::SigningKey) -> Self {
+        if let (Some(store), Some(mediation)) = (&self.complet, &self.mediation) {
+            self.mandats = Some(crate::mandats::Mandats::new(
+                Arc::clone(store),
+                mediation.clone(),
+                cle,
+            ));
+        }
+        self
+    }
+
+    /// Replaces the Mandats module (other settings).
+    pub fn avec_mandats(mut self, mandats: crate::mandats::Mandats) -> Self {
+        self.mandats = Some(mandats);
+        self
+    }
+
+    /// The Mandats module.
+    pub fn mandats(&self) -> Result<&crate::mandats::Mandats, AppError> {
+        self.mandats.as_ref().ok_or_else(|| {
+            AppError::Invalide("le module Mandats n’est pas activé (clé du journal absente)".into())
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn LieuxStore> {

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod mandats;
 mod mediation;
 mod territoire;
 
@@ -27,6 +28,10 @@ struct Cli {
     /// Répertoire de données (par défaut ~/.local/share/maillage).
     #[arg(long, global = true, env = "MAILLAGE_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Clé privée Ed25519 du journal des mandats (par défaut maillage-journal.key dans le
+    /// répertoire de données ; créée au premier lancement). Gardez-la hors de la base.
+    #[arg(long, global = true, env = "MAILLAGE_JOURNAL_CLE")]
+    cle_journal: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +89,16 @@ enum Command {
     Mediation {
         #[command(subcommand)]
         command: mediation::MediationCommande,
+    },
+    /// Journal des mandats : vérification de la chaîne et des sceaux, scellement.
+    Journal {
+        #[command(subcommand)]
+        command: mandats::JournalCommande,
+    },
+    /// Mandats : habilitation des aidants, rappels d'expiration.
+    Mandats {
+        #[command(subcommand)]
+        command: mandats::MandatsCommande,
     },
 }
 
@@ -199,6 +214,13 @@ async fn run(cli: Cli) -> Result<()> {
     let annuaire = Annuaire::ouvrir(&url)
         .await
         .with_context(|| format!("ouverture de la base {url}"))?;
+    let chemin_cle = cli
+        .cle_journal
+        .clone()
+        .unwrap_or_else(|| data_dir(&cli).join("maillage-journal.key"));
+    let cle = maillage_app::mandats::cle::charger_ou_creer(&chemin_cle)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let annuaire = annuaire.avec_cle_journal(cle);
     pb.finish_and_clear();
     match cli.command {
         Command::Serve { listen, demo } => {
@@ -310,6 +332,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Territoire { command } => territoire::territoire(&annuaire, command).await?,
         Command::Tournee { command } => territoire::tournee(&annuaire, command).await?,
         Command::Mediation { command } => mediation::mediation(&annuaire, command).await?,
+        Command::Journal { command } => return mandats::journal(&annuaire, command).await,
+        Command::Mandats { command } => mandats::mandats(&annuaire, command).await?,
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! - [`identifiants`]: `CodeInsee`, `CodePostal`, `Siret` (with Luhn check), `Rna`, `Pivot`;
 //! - [`telephone`]: phone numbers normalised to the schema's `+33…` form;
 //! - [`horaires`]: OSM opening hours, kept raw when they do not parse;
-//! - [`texte`]: text normalisation used for matching.
+//! - [`texte`]: text normalisation used for matching;
+//! - [`mediation`]: activity records, beneficiaries and statistics counters;
+//! - [`mandats`]: démarches, mandate rules, and the chained, sealed journal.
 
 #[macro_use]
 mod vocabulary;
@@ -14,6 +16,7 @@ pub mod enums;
 pub mod horaires;
 pub mod identifiants;
 pub mod lieu;
+pub mod mandats;
 pub mod mediation;
 pub mod telephone;
 pub mod texte;

@@ -35,6 +35,7 @@ type Teardown = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + S
 pub struct TestStore {
     store: Arc<dyn crate::Store>,
     teardown: Option<Teardown>,
+    brut: Option<Arc<dyn crate::contract_mandats::AccesBrut>>,
 }
 
 impl TestStore {
@@ -43,7 +44,14 @@ impl TestStore {
         TestStore {
             store,
             teardown: None,
+            brut: None,
         }
+    }
+
+    /// Gives the tamper tests SQL access that bypasses the store.
+    pub fn with_brut(mut self, brut: Arc<dyn crate::contract_mandats::AccesBrut>) -> Self {
+        self.brut = Some(brut);
+        self
     }
 
     /// Runs `teardown` after the case, whether it passed or panicked (e.g. drops the test
@@ -84,13 +92,38 @@ where
     run_any_case(make, |store| case(store as Arc<dyn crate::MediationStore>)).await
 }
 
+/// Same as [`run_case`] for the cases of the Mandats store, which also get raw SQL access
+/// (the store under test must have been given one with [`TestStore::with_brut`]).
+pub async fn run_mandats_case<M, C, F>(make: M, case: C)
+where
+    M: Future<Output = TestStore>,
+    C: FnOnce(Arc<dyn crate::Store>, Arc<dyn crate::contract_mandats::AccesBrut>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let make = async move {
+        let t = make.await;
+        let brut = t
+            .brut
+            .clone()
+            .expect("the Mandats cases need TestStore::with_brut");
+        (t, brut)
+    };
+    let (t, brut) = make.await;
+    run_any_case(async move { t }, move |store| case(store, brut)).await
+}
+
 async fn run_any_case<M, C, F>(make: M, case: C)
 where
     M: Future<Output = TestStore>,
     C: FnOnce(Arc<dyn crate::Store>) -> F,
     F: Future<Output = ()> + Send + 'static,
 {
-    let TestStore { store, teardown } = make.await;
+    let TestStore {
+        store,
+        teardown,
+        brut,
+    } = make.await;
+    drop(brut);
     let outcome = tokio::spawn(case(store)).await;
     if let Some(teardown) = teardown {
         teardown().await;

@@ -31,16 +31,20 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
+pub mod contract_mandats;
+#[cfg(feature = "contract")]
 pub mod contract_mediation;
+pub mod mandats;
 pub mod mediation;
 
+pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 
-/// A whole storage backend: the places directory and the Médiation module, in one database.
-/// `Arc<dyn Store>` coerces to `Arc<dyn LieuxStore>` and `Arc<dyn MediationStore>`.
-pub trait Store: LieuxStore + MediationStore {}
+/// A whole storage backend: the places directory and the Médiation and Mandats modules, in
+/// one database. `Arc<dyn Store>` coerces to each of the module traits.
+pub trait Store: LieuxStore + MediationStore + MandatsStore {}
 
-impl<T: LieuxStore + MediationStore> Store for T {}
+impl<T: LieuxStore + MediationStore + MandatsStore> Store for T {}
 
 /// One place as read from one source file, already normalised by the importer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
-//! PostgreSQL implementation of [`LieuxStore`] and
-//! [`MediationStore`](maillage_store::mediation::MediationStore) (in `mediation`), the
-//! production backend of Maillage.
+//! PostgreSQL implementation of [`LieuxStore`],
+//! [`MediationStore`](maillage_store::mediation::MediationStore) (in `mediation`) and
+//! [`MandatsStore`](maillage_store::mandats::MandatsStore) (in `mandats`), the production
+//! backend of Maillage.
 //!
 //! Every query is checked at compile time against the offline data in this crate's
 //! `.sqlx/` directory (regenerate it with `scripts/sqlx-prepare.sh` after changing a query
@@ -10,6 +11,7 @@
 //! Bulk writes bind whole columns as arrays and expand them with `UNNEST`, in chunks of
 //! [`CHUNK`] rows.
 
+mod mandats;
 mod mediation;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,5 +1,6 @@
 //! PostgreSQL-specific behaviour: rollback after a failure inside the database,
-//! concurrent imports, and concurrent writes of Médiation activity records.
+//! concurrent imports, concurrent writes of Médiation activity records, and tampered
+//! BYTEA hashes in the Mandats journal.
 
 mod common;
 
@@ -226,6 +227,54 @@ async fn concurrent_activity_writes_keep_roll_ups_exact() {
 
     store.pool().close().await;
     db.drop_database().await;
+}
+
+/// A journal hash rewritten to a value of the wrong length (BYTEA has no length) is read
+/// leniently: verification names the entry instead of failing to read the journal.
+#[tokio::test]
+async fn journal_hash_of_wrong_length_is_reported() {
+    use maillage_domain::mandats::{NouvelleEntree, RaisonRupture, SigningKey};
+    use maillage_store::mandats::{verifier_journal, MandatsStore};
+
+    let db = common::TestDatabase::create().await;
+    let store = db.store().await;
+    for n in 0..3 {
+        let e = store
+            .journaliser(NouvelleEntree {
+                at_us: 1_000_000 * n,
+                action: "consultation".into(),
+                acteur: "systeme".into(),
+                structure_id: None,
+                mandat_id: None,
+                usager: None,
+                demarches: String::new(),
+                details: "{}".into(),
+            })
+            .await
+            .expect("append");
+        assert_eq!(e.seq, n + 1);
+    }
+    sqlx::raw_sql(
+        "DROP TRIGGER journal_sans_modification ON journal;
+         UPDATE journal SET hash = '\\x0102'::bytea WHERE seq = 2;",
+    )
+    .execute(store.pool())
+    .await
+    .expect("tamper");
+    let cle = SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+    let rapport = verifier_journal(&store, vec![], &cle, 10).await;
+    let head = store.tete_journal().await;
+    store.pool().close().await;
+    db.drop_database().await;
+    let rupture = rapport
+        .expect("journal read")
+        .rupture
+        .expect("tampering detected");
+    assert_eq!(
+        (rupture.seq, rupture.raison),
+        (2, RaisonRupture::ContenuModifie)
+    );
+    assert_eq!(head.expect("head read").seq, 3);
 }
 
 /// `cargo test -p maillage_store_postgres --release --test postgres -- --ignored --nocapture`

@@ -24,6 +24,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+mod mandats;
 mod mediation;
 
 /// The migrations of this backend (`migrations/`), embedded at compile time.

@@ -196,6 +196,10 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow
         }
         Err(_) => annuaire,
     };
+    if let Ok(mandats) = annuaire.mandats() {
+        // Expiry reminders and a seal over pending journal entries: every hour.
+        maillage_app::mandats::planifier_taches(mandats.clone(), Duration::from_secs(3600));
+    }
     let state = AppState::new(annuaire, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -217,7 +221,9 @@ pub async fn demarrer_pour_tests(
     dossier: &std::path::Path,
 ) -> anyhow::Result<(String, AppState, tokio::task::JoinHandle<()>)> {
     let url = format!("sqlite://{}", dossier.join("maillage.db").display());
-    let annuaire = Annuaire::ouvrir(&url).await?;
+    let cle = maillage_app::mandats::cle::charger_ou_creer(&dossier.join("maillage-journal.key"))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let annuaire = Annuaire::ouvrir(&url).await?.avec_cle_journal(cle);
     if annuaire.store().count_merged_lieux().await? == 0 {
         annuaire.charger_demo().await?;
     }

@@ -182,7 +182,27 @@ impl Mediation {
     /// Second-factor step (also used to re-authenticate). Accepts a TOTP code or a
     /// recovery code. Returns the new session token: the old one is deleted.
     pub async fn second_facteur(&self, jeton: &str, code: &str) -> Resultat<JetonSession> {
-        let (session, mut compte) = self.session_partielle(jeton).await?;
+        let (session, compte) = self.session_partielle(jeton).await?;
+        self.verifier_code(compte, code).await?;
+        self.store.delete_session(&session.token_hash).await?;
+        let (nouveau, _) = self.nouvelle_session(session.compte_id, true).await?;
+        Ok(nouveau)
+    }
+
+    /// Checks a TOTP or recovery code of an account with an active second factor
+    /// (throttled; a TOTP step or recovery code is accepted once). Used at sign-in and to
+    /// sign legal acts (a mandate) with the second factor again.
+    pub async fn confirmer_code(&self, compte_id: i64, code: &str) -> Resultat<()> {
+        let compte = self
+            .store
+            .compte(compte_id)
+            .await?
+            .filter(|c| c.actif)
+            .ok_or(ErreurMediation::NonConnecte)?;
+        self.verifier_code(compte, code).await
+    }
+
+    async fn verifier_code(&self, mut compte: CompteRow, code: &str) -> Resultat<()> {
         let cles = [format!("totp:{}", compte.id)];
         if self.trop_d_echecs(&cles).await? {
             return Err(ErreurMediation::TropDeTentatives);
@@ -207,9 +227,7 @@ impl Mediation {
         compte.derniere_activite = now;
         self.store.update_compte(&compte).await?;
         self.store.clear_login_failures(&cles[0]).await?;
-        self.store.delete_session(&session.token_hash).await?;
-        let (nouveau, _) = self.nouvelle_session(compte.id, true).await?;
-        Ok(nouveau)
+        Ok(())
     }
 
     /// Starts enrolling a second factor (a session after the password, no TOTP yet).

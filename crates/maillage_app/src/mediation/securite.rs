@@ -339,7 +339,26 @@ const QR_INDISPONIBLE: &str = concat!(
 /// If the text is too long for a QR code, returns an empty SVG whose label says so (the page
 /// also shows the secret to type by hand).
 pub fn qr_svg(texte: &str) -> String {
-    let attributs = format!(r#"<svg role="img" aria-label="{LIBELLE_QR}" focusable="false" "#);
+    qr_svg_avec(texte, LIBELLE_QR)
+}
+
+/// The modules of a QR code (medium error correction): its width and the dark modules,
+/// row by row. `None` if the text is too long for a QR code.
+pub fn qr_modules(texte: &str) -> Option<(usize, Vec<bool>)> {
+    let code = qrcode::QrCode::with_error_correction_level(texte, qrcode::EcLevel::M).ok()?;
+    let largeur = code.width();
+    let modules = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some((largeur, modules))
+}
+
+/// A QR code as inline SVG with its own accessible label.
+pub fn qr_svg_avec(texte: &str, libelle: &str) -> String {
+    let libelle = libelle.replace('"', "&quot;");
+    let attributs = format!(r#"<svg role="img" aria-label="{libelle}" focusable="false" "#);
     match qrcode::QrCode::with_error_correction_level(texte, qrcode::EcLevel::M) {
         Ok(code) => {
             let svg = code

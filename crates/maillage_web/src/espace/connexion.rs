@@ -55,14 +55,14 @@ struct PageInvitation {
     nom: String,
 }
 
-fn securise(state: &AppState) -> bool {
+pub(crate) fn securise(state: &AppState) -> bool {
     mediation(state)
         .map(|m| m.reglages().adresse_publique.starts_with("https://"))
         .unwrap_or(false)
 }
 
 /// A page with a fresh double-submit token (forms before sign-in).
-fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Response {
+pub(crate) fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Response {
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(COOKIE_PRE, Some(jeton), securise(state)),
@@ -70,7 +70,7 @@ fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Response {
     r
 }
 
-fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurEspace> {
+pub(crate) fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurEspace> {
     match (cookie(headers, COOKIE_PRE), champs.un("csrf")) {
         (Some(c), Some(f)) if !c.is_empty() && securite::egal_temps_constant(&c, f) => Ok(()),
         _ => Err(ErreurEspace::Csrf),
@@ -78,7 +78,7 @@ fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurEspace
 }
 
 /// The client's network address (throttling), when the server knows it.
-pub struct AdresseClient(String);
+pub struct AdresseClient(pub String);
 
 impl axum::extract::FromRequestParts<AppState> for AdresseClient {
     type Rejection = std::convert::Infallible;

@@ -13,7 +13,8 @@
 //!   [`ROUTES`] come from the same list, and the permission tests enumerate [`ROUTES`].
 
 mod connexion;
-mod pages;
+pub(crate) mod mandats;
+pub(crate) mod pages;
 pub mod svg;
 
 use askama::Template;
@@ -80,12 +81,27 @@ routes! {
     get "/espace/structures" => pages::structures,
     post "/espace/structures" => pages::modifier_structures,
     get "/statistiques/{territoire}" => pages::statistiques_publiques,
+    get "/espace/mandats" => mandats::liste,
+    post "/espace/habilitations" => mandats::habiliter,
+    get "/espace/mandats/nouveau" => mandats::nouveau,
+    post "/espace/mandats" => mandats::signer,
+    get "/espace/mandats/{id}" => mandats::fiche,
+    post "/espace/mandats/{id}" => mandats::agir,
+    get "/espace/mandats/{id}/imprimer" => mandats::imprimer,
+    get "/espace/mandats/{id}/mandat.pdf" => mandats::pdf,
+    get "/espace/mandats/{id}/attestation-revocation" => mandats::attestation,
+    get "/mon-mandat" => mandats::personne,
+    post "/mon-mandat" => mandats::personne_agir,
+    get "/verifier" => mandats::verifier,
+    get "/.well-known/maillage-journal.pub" => mandats::cle_publique,
+    get "/api/v1/journal/verification" => mandats::verification_journal,
 }
 
 /// Errors of the signed-in space.
 #[derive(Debug)]
 pub enum ErreurEspace {
     Mediation(ErreurMediation, String),
+    Mandat(maillage_app::mandats::ErreurMandat, String),
     Page(PageError),
     /// The CSRF token is missing or wrong.
     Csrf,
@@ -125,8 +141,21 @@ fn page_statut(
 impl IntoResponse for ErreurEspace {
     fn into_response(self) -> Response {
         let site = crate::erreur::site_global();
+        use maillage_app::mandats::ErreurMandat;
         match self {
             ErreurEspace::Page(p) => p.into_response(),
+            ErreurEspace::Mandat(e, chemin) => match e {
+                ErreurMandat::Mediation(m) => ErreurEspace::Mediation(m, chemin).into_response(),
+                ErreurMandat::Introuvable => ErreurEspace::Mediation(ErreurMediation::Introuvable, chemin).into_response(),
+                ErreurMandat::Interdit | ErreurMandat::NonHabilite => {
+                    page_statut(site, StatusCode::FORBIDDEN, "Accès refusé", e.to_string())
+                }
+                ErreurMandat::TropDeTentatives => {
+                    page_statut(site, StatusCode::TOO_MANY_REQUESTS, "Trop de tentatives", e.to_string())
+                }
+                ErreurMandat::Interne(m) => PageError::Interne(m).into_response(),
+                autre => page_statut(site, StatusCode::UNPROCESSABLE_ENTITY, "Demande refusée", autre.to_string()),
+            },
             ErreurEspace::Csrf => page_statut(
                 site,
                 StatusCode::FORBIDDEN,

@@ -52,7 +52,7 @@ pub struct Menu {
 }
 
 impl Menu {
-    fn de(a: &Acteur) -> Menu {
+    pub(crate) fn de(a: &Acteur) -> Menu {
         Menu {
             nom: a.compte.nom.clone(),
             role: a.role,

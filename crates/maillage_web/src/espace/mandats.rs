@@ -1,0 +1,1110 @@
+//! Pages of the Mandats module: the aidant's pages under `/espace/mandats`, the person's
+//! space `/mon-mandat`, the public check `/verifier`, the journal's public key and the
+//! auditors' verification endpoint.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maillage_app::mandats::document::{date_heure, date_longue, PIECES};
+use maillage_app::mandats::{
+    DemandeMandat, DocumentMandat, ErreurMandat, FicheMandat, Identite, Mandats, SessionPersonne,
+    MODELE_COURANT,
+};
+use maillage_app::mediation::{securite, Acteur};
+use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
+use maillage_domain::mediation::Role;
+use serde::Deserialize;
+
+use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
+use super::pages::Menu;
+use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, ErreurEspace};
+use crate::erreur::PageError;
+use crate::site::Site;
+use crate::AppState;
+
+pub(crate) const COOKIE_PERSONNE: &str = "maillage_personne";
+
+pub(crate) fn mandats(state: &AppState) -> Result<&Mandats, ErreurEspace> {
+    state
+        .annuaire
+        .mandats()
+        .map_err(|e| ErreurEspace::Page(PageError::Interne(e.to_string())))
+}
+
+trait OuMandat<T> {
+    fn ou(self, chemin: &str) -> Result<T, ErreurEspace>;
+}
+
+impl<T> OuMandat<T> for Result<T, ErreurMandat> {
+    fn ou(self, chemin: &str) -> Result<T, ErreurEspace> {
+        self.map_err(|e| ErreurEspace::Mandat(e, chemin.to_string()))
+    }
+}
+
+/// A démarche for forms and lists.
+pub struct LigneDemarche {
+    pub code: &'static str,
+    pub titre: &'static str,
+    pub description: &'static str,
+    pub exemples: String,
+    pub mention: Option<&'static str>,
+    pub coche: bool,
+}
+
+fn lignes_demarches(cochees: &[Demarche]) -> Vec<LigneDemarche> {
+    Demarche::TOUTES
+        .iter()
+        .map(|d| LigneDemarche {
+            code: d.code(),
+            titre: d.titre(),
+            description: d.description(),
+            exemples: d.exemples().join(", "),
+            mention: d.mention_legale(),
+            coche: cochees.contains(d),
+        })
+        .collect()
+}
+
+/// One line of a journal as shown to people.
+pub struct LigneJournal {
+    pub seq: i64,
+    pub quand: String,
+    pub quoi: &'static str,
+    pub qui: String,
+    pub demarches: String,
+    pub detail: String,
+}
+
+async fn lignes_journal(m: &Mandats, entrees: &[Entree]) -> Vec<LigneJournal> {
+    let mut out = Vec::with_capacity(entrees.len());
+    for e in entrees {
+        let quoi = Action::depuis_code(&e.contenu.action).map_or("Événement", |a| a.libelle());
+        let demarches = Demarche::liste(&e.contenu.demarches)
+            .map(|v| {
+                v.iter()
+                    .map(|d| d.titre_court())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let detail = if e.contenu.details.contains("\"remplacee\"") {
+            "remplacée par un mandat plus récent".to_string()
+        } else if e.contenu.details.contains("\"renouvellement\"") {
+            "remplacé par son renouvellement".to_string()
+        } else if let Some(motif) = motif_refus(&e.contenu.details) {
+            motif
+        } else {
+            String::new()
+        };
+        out.push(LigneJournal {
+            seq: e.seq,
+            quand: chrono::DateTime::from_timestamp_micros(e.contenu.at_us)
+                .map(date_heure)
+                .unwrap_or_default(),
+            quoi,
+            qui: m.nom_acteur(&e.contenu.acteur).await,
+            demarches,
+            detail,
+        });
+    }
+    out
+}
+
+fn motif_refus(details: &str) -> Option<String> {
+    let code = details.split("\"motif\":\"").nth(1)?.split('"').next()?;
+    Some(
+        match code {
+            "hors_perimetre" => "démarche non couverte",
+            "demarche_revoquee" => "démarche révoquée",
+            "mandat_revoque" => "mandat révoqué",
+            "expire" => "mandat expiré",
+            "autre_structure" => "autre structure",
+            "non_habilite" => "compte non habilité",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// A mandate in a list.
+pub struct LigneMandat {
+    pub id: i64,
+    pub personne: String,
+    pub demarches: String,
+    pub debut: String,
+    pub fin: String,
+    pub etat: &'static str,
+}
+
+fn etat(
+    m: &maillage_app::mandats::stockage::MandatRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> &'static str {
+    if m.revoque_at.is_some() {
+        "révoqué"
+    } else if now >= m.expire_at {
+        "expiré"
+    } else if m.actif(now) {
+        "actif"
+    } else {
+        "sans démarche active"
+    }
+}
+
+fn demarches_actives(m: &maillage_app::mandats::stockage::MandatRow) -> Vec<Demarche> {
+    m.autorisations
+        .iter()
+        .filter(|a| a.revoquee_at.is_none())
+        .map(|a| a.demarche)
+        .collect()
+}
+
+fn titres(d: &[Demarche]) -> String {
+    d.iter()
+        .map(|d| d.titre_court())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Template)]
+#[template(path = "espace/mandats.html")]
+struct PageMandats {
+    site: Arc<Site>,
+    menu: Menu,
+    habilite: bool,
+    peut_habiliter: bool,
+    mandats: Vec<LigneMandat>,
+    message: Option<String>,
+    erreur: Option<String>,
+}
+
+async fn page_mandats(
+    state: &AppState,
+    a: &Acteur,
+    message: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(state)?;
+    let chemin = "/espace/mandats";
+    let habilite = m.est_habilite(a).await.ou(chemin)?;
+    let now = m.mediation().maintenant();
+    let lignes = if habilite {
+        m.mandats_de_ma_structure(a)
+            .await
+            .ou(chemin)?
+            .into_iter()
+            .map(|(row, identite)| LigneMandat {
+                id: row.id,
+                personne: identite
+                    .map(|i| i.nom_complet())
+                    .unwrap_or_else(|| "(données effacées)".into()),
+                demarches: titres(&demarches_actives(&row)),
+                debut: date_longue(row.created_at),
+                fin: date_longue(row.expire_at),
+                etat: etat(&row, now),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let refuse = erreur.is_some();
+    let mut r = rendre(&PageMandats {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        habilite,
+        peut_habiliter: a.role != Role::Mediateur,
+        mandats: lignes,
+        message,
+        erreur,
+    })?;
+    if refuse {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn liste(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    page_mandats(&state, &a, None, None).await
+}
+
+/// Coordinators and administrators habilitate a mediator by e-mail address.
+pub async fn habiliter(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    let m = mandats(&state)?;
+    let email = c.texte("email").to_lowercase();
+    let compte = m
+        .store()
+        .compte_par_email(&email)
+        .await
+        .map_err(|e| ErreurEspace::Mandat(e.into(), "/espace/mandats".into()))?;
+    let resultat = match compte {
+        Some(compte) => m.habiliter(&a, compte.id).await.map(|()| compte.nom),
+        None => Err(ErreurMandat::invalide(
+            "adresse",
+            "aucun compte avec cette adresse",
+        )),
+    };
+    match resultat {
+        Ok(nom) => {
+            page_mandats(
+                &state,
+                &a,
+                Some(format!("{nom} est habilité·e à signer des mandats.")),
+                None,
+            )
+            .await
+        }
+        Err(e @ ErreurMandat::Invalide { .. }) => {
+            page_mandats(&state, &a, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats".into())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/mandat_form.html")]
+struct PageFormulaire {
+    site: Arc<Site>,
+    menu: Menu,
+    demarches: Vec<LigneDemarche>,
+    durees: Vec<(&'static str, &'static str, bool)>,
+    pieces: Vec<(&'static str, &'static str)>,
+    personnes: Vec<(i64, String, bool)>,
+    renouvelle: Option<i64>,
+    valeurs: Valeurs,
+    erreur: Option<String>,
+}
+
+#[derive(Default)]
+struct Valeurs {
+    nom: String,
+    prenoms: String,
+    naissance: String,
+    piece: String,
+}
+
+#[derive(Deserialize)]
+pub struct ParamsFormulaire {
+    renouvelle: Option<i64>,
+}
+
+async fn page_formulaire(
+    state: &AppState,
+    a: &Acteur,
+    renouvelle: Option<i64>,
+    c: Option<&Champs>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(state)?;
+    let chemin = "/espace/mandats/nouveau";
+    if !m.est_habilite(a).await.ou(chemin)? {
+        return Err(ErreurEspace::Mandat(
+            ErreurMandat::NonHabilite,
+            chemin.into(),
+        ));
+    }
+    // A renewal starts from the mandate's person and démarches; the consent is asked again.
+    let (mut cochees, mut personne, mut duree) = (Vec::new(), None, "6m".to_string());
+    if let Some(id) = renouvelle {
+        let f = m.document(a, id).await.ou(chemin)?;
+        cochees = demarches_actives(&f.mandat);
+        personne = Some(f.mandat.usager_id);
+        duree = f.mandat.duree.clone();
+    }
+    if let Some(c) = c {
+        cochees = c
+            .tous("demarche")
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect();
+        personne = c.texte("personne").parse().ok();
+        duree = c.texte("duree");
+    }
+    let personnes = m
+        .personnes(a)
+        .await
+        .ou(chemin)?
+        .into_iter()
+        .map(|(id, i)| {
+            let n = format!(
+                "{} (née ou né le {})",
+                i.nom_complet(),
+                i.date_naissance
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default()
+            );
+            (id, n, Some(id) == personne)
+        })
+        .collect();
+    let valeurs = c.map_or_else(Valeurs::default, |c| Valeurs {
+        nom: c.texte("nom"),
+        prenoms: c.texte("prenoms"),
+        naissance: c.texte("naissance"),
+        piece: c.texte("piece"),
+    });
+    let refuse = erreur.is_some();
+    let mut r = rendre(&PageFormulaire {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        demarches: lignes_demarches(&cochees),
+        durees: DureeMandat::TOUTES
+            .iter()
+            .map(|d| (d.code(), d.libelle(), d.code() == duree))
+            .collect(),
+        pieces: PIECES.to_vec(),
+        personnes,
+        renouvelle,
+        valeurs,
+        erreur,
+    })?;
+    if refuse {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn nouveau(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(p): Query<ParamsFormulaire>,
+) -> Result<Response, ErreurEspace> {
+    page_formulaire(&state, &a, p.renouvelle, None, None).await
+}
+
+#[derive(Template)]
+#[template(path = "espace/mandat_imprimer.html")]
+struct PageImpression {
+    site: Arc<Site>,
+    id: i64,
+    document: DocumentMandat,
+    demarches: Vec<LigneDemarche>,
+    debut: String,
+    fin: String,
+    empreinte: String,
+    qr: String,
+    url_verification: String,
+    code_personnel: Option<String>,
+    naissance: String,
+    verification: String,
+    nouveau: bool,
+}
+
+fn url_verification(state: &AppState, empreinte: &str) -> String {
+    let base = state
+        .annuaire
+        .mediation()
+        .map(|m| m.reglages().adresse_publique.clone())
+        .unwrap_or_default();
+    format!(
+        "{}/verifier?empreinte={empreinte}",
+        base.trim_end_matches('/')
+    )
+}
+
+fn page_impression(
+    state: &AppState,
+    f: &FicheMandat,
+    code_personnel: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let Some(document) = f.document.clone() else {
+        return Err(ErreurEspace::Mandat(
+            ErreurMandat::Introuvable,
+            String::new(),
+        ));
+    };
+    let url = url_verification(state, &f.mandat.empreinte);
+    rendre(&PageImpression {
+        site: state.site.clone(),
+        id: f.mandat.id,
+        demarches: lignes_demarches(&[])
+            .into_iter()
+            .filter(|l| document.demarches.iter().any(|d| d.code() == l.code))
+            .collect(),
+        debut: date_heure(document.debut),
+        fin: date_longue(document.fin),
+        naissance: document
+            .usager
+            .date_naissance
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default(),
+        verification: document.usager.verification_lisible(),
+        document,
+        empreinte: f.mandat.empreinte.clone(),
+        qr: securite::qr_svg_avec(&url, "QR code de vérification du mandat"),
+        url_verification: url,
+        nouveau: code_personnel.is_some(),
+        code_personnel,
+    })
+}
+
+pub async fn signer(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    let m = mandats(&state)?;
+    let renouvelle = c.texte("renouvelle").parse().ok();
+    let lire = || -> Result<DemandeMandat, ErreurMandat> {
+        let demarches = c
+            .tous("demarche")
+            .iter()
+            .map(|d| {
+                d.parse::<Demarche>()
+                    .map_err(|e| ErreurMandat::invalide("démarches", e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let duree = c
+            .texte("duree")
+            .parse::<DureeMandat>()
+            .map_err(|e| ErreurMandat::invalide("durée", e))?;
+        let personne: Option<i64> = c.texte("personne").parse().ok();
+        let identite = match personne {
+            Some(_) => None,
+            None => Some(
+                Identite::declaree(
+                    &c.texte("nom"),
+                    &c.texte("prenoms"),
+                    &c.texte("naissance"),
+                    &c.texte("piece"),
+                    m.mediation().aujourdhui(),
+                )
+                .map_err(|(champ, message)| ErreurMandat::Invalide { champ, message })?,
+            ),
+        };
+        if personne.is_none() && !c.coche("identite_verifiee") {
+            return Err(ErreurMandat::invalide(
+                "identité",
+                "confirmez avoir vérifié l’identité sur la pièce présentée",
+            ));
+        }
+        Ok(DemandeMandat {
+            usager: personne,
+            identite,
+            demarches,
+            duree,
+            pas_de_protection_juridique: c.coche("pas_de_protection"),
+            consentement: c.coche("consentement"),
+            mentions_lues: c.coche("mentions_lues"),
+            code_second_facteur: c.texte("code"),
+            renouvelle,
+        })
+    };
+    let resultat = match lire() {
+        Ok(d) => m.signer(&a, d).await,
+        Err(e) => Err(e),
+    };
+    match resultat {
+        Ok(signe) => {
+            let f = m.document(&a, signe.id).await.ou("/espace/mandats")?;
+            page_impression(&state, &f, signe.code_personnel)
+        }
+        Err(
+            e @ (ErreurMandat::Invalide { .. }
+            | ErreurMandat::Mediation(maillage_app::mediation::ErreurMediation::CodeIncorrect)),
+        ) => page_formulaire(&state, &a, renouvelle, Some(&c), Some(e.to_string())).await,
+        Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats/nouveau".into())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/mandat.html")]
+struct PageMandat {
+    site: Arc<Site>,
+    menu: Menu,
+    id: i64,
+    personne: String,
+    etat: &'static str,
+    actif: bool,
+    structure: String,
+    aidant: String,
+    debut: String,
+    fin: String,
+    duree: &'static str,
+    demarches: Vec<(&'static str, &'static str, Option<String>)>,
+    actives: Vec<(&'static str, &'static str)>,
+    journal: Vec<LigneJournal>,
+    structures: Vec<(i64, String)>,
+    message: Option<String>,
+    erreur: Option<String>,
+}
+
+async fn page_mandat(
+    state: &AppState,
+    a: &Acteur,
+    id: i64,
+    message: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(state)?;
+    let chemin = format!("/espace/mandats/{id}");
+    let f = m.fiche(a, id).await.ou(&chemin)?;
+    let now = m.mediation().maintenant();
+    let structures = m
+        .store()
+        .structures()
+        .await
+        .map_err(|e| ErreurEspace::Mandat(e.into(), chemin.clone()))?
+        .into_iter()
+        .filter(|s| s.id != f.mandat.structure_id)
+        .map(|s| (s.id, s.nom))
+        .collect();
+    let refuse = erreur.is_some();
+    let mut r = rendre(&PageMandat {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        id,
+        personne: f
+            .document
+            .as_ref()
+            .map(|d| d.usager.nom_complet())
+            .unwrap_or_else(|| "(données effacées)".into()),
+        etat: etat(&f.mandat, now),
+        actif: f.mandat.actif(now),
+        structure: f.structure.clone(),
+        aidant: f.aidant.clone(),
+        debut: date_heure(f.mandat.created_at),
+        fin: date_longue(f.mandat.expire_at),
+        duree: f
+            .mandat
+            .duree
+            .parse::<DureeMandat>()
+            .map(|d| d.libelle())
+            .unwrap_or(""),
+        demarches: f
+            .mandat
+            .autorisations
+            .iter()
+            .map(|x| {
+                (
+                    x.demarche.code(),
+                    x.demarche.titre(),
+                    x.revoquee_at.map(date_longue),
+                )
+            })
+            .collect(),
+        actives: demarches_actives(&f.mandat)
+            .iter()
+            .map(|d| (d.code(), d.titre()))
+            .collect(),
+        journal: lignes_journal(m, &f.journal).await,
+        structures,
+        message,
+        erreur,
+    })?;
+    if refuse {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn fiche(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    page_mandat(&state, &a, id, None, None).await
+}
+
+pub async fn imprimer(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let f = m
+        .document(&a, id)
+        .await
+        .ou(&format!("/espace/mandats/{id}"))?;
+    page_impression(&state, &f, None)
+}
+
+pub async fn pdf(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let f = m
+        .document(&a, id)
+        .await
+        .ou(&format!("/espace/mandats/{id}"))?;
+    let Some(doc) = f.document.as_ref() else {
+        return Err(ErreurEspace::Mandat(
+            ErreurMandat::Introuvable,
+            String::new(),
+        ));
+    };
+    let url = url_verification(&state, &f.mandat.empreinte);
+    let octets = crate::pdf::mandat(&state.site.nom, f.mandat.id, doc, &f.mandat.empreinte, &url);
+    let mut r = octets.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"mandat-{id}.pdf\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// One POST for the acts on a mandate: `action` = `utilisation`, `revocation`, `transfert`.
+pub async fn agir(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    let m = mandats(&state)?;
+    let chemin = format!("/espace/mandats/{id}");
+    let demarche = || {
+        c.texte("demarche")
+            .parse::<Demarche>()
+            .map_err(|e| ErreurMandat::invalide("démarche", e.to_string()))
+    };
+    let resultat = match c.texte("action").as_str() {
+        "utilisation" => match demarche() {
+            Ok(d) => m
+                .utiliser(&a, id, d)
+                .await
+                .map(|_| format!("Démarche « {} » enregistrée dans le journal.", d.titre())),
+            Err(e) => Err(e),
+        },
+        "revocation" => {
+            let cibles: Vec<Demarche> = c
+                .tous("demarche")
+                .iter()
+                .filter_map(|d| d.parse().ok())
+                .collect();
+            match m.revoquer(&a, id, &cibles).await {
+                Ok(Some(_)) => {
+                    return Ok(Redirect::to(&format!(
+                        "/espace/mandats/{id}/attestation-revocation"
+                    ))
+                    .into_response())
+                }
+                Ok(None) => Ok("Rien à révoquer : ces démarches l’étaient déjà.".to_string()),
+                Err(e) => Err(e),
+            }
+        }
+        "transfert" => match c.texte("structure").parse::<i64>() {
+            Ok(s) => match m.transferer(&a, id, s).await {
+                Ok(_) => return Ok(Redirect::to("/espace/mandats").into_response()),
+                Err(e) => Err(e),
+            },
+            Err(_) => Err(ErreurMandat::invalide(
+                "structure",
+                "choisissez une structure",
+            )),
+        },
+        _ => Err(ErreurMandat::invalide("action", "formulaire inconnu")),
+    };
+    match resultat {
+        Ok(message) => page_mandat(&state, &a, id, Some(message), None).await,
+        Err(e @ (ErreurMandat::Refus(_) | ErreurMandat::Invalide { .. })) => {
+            page_mandat(&state, &a, id, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mandat(e, chemin)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/mandat_attestation.html")]
+struct PageAttestation {
+    site: Arc<Site>,
+    id: i64,
+    personne: String,
+    structure: String,
+    revocations: Vec<LigneJournal>,
+    etat: &'static str,
+}
+
+pub async fn attestation(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<i64>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let f = m
+        .document(&a, id)
+        .await
+        .ou(&format!("/espace/mandats/{id}"))?;
+    let revocations: Vec<Entree> = f
+        .journal
+        .iter()
+        .filter(|e| e.contenu.action.starts_with("revocation"))
+        .cloned()
+        .collect();
+    if revocations.is_empty() {
+        return Err(ErreurEspace::Mandat(
+            ErreurMandat::Introuvable,
+            String::new(),
+        ));
+    }
+    rendre(&PageAttestation {
+        site: state.site.clone(),
+        id,
+        personne: f
+            .document
+            .as_ref()
+            .map(|d| d.usager.nom_complet())
+            .unwrap_or_else(|| "(données effacées)".into()),
+        structure: f.structure.clone(),
+        revocations: lignes_journal(m, &revocations).await,
+        etat: etat(&f.mandat, m.mediation().maintenant()),
+    })
+}
+
+// --- the person's space ---
+
+#[derive(Template)]
+#[template(path = "mon_mandat.html")]
+struct PagePersonne {
+    site: Arc<Site>,
+    csrf: String,
+    connecte: bool,
+    prenom: String,
+    mandats: Vec<MandatPersonne>,
+    journal: Vec<LigneJournal>,
+    message: Option<String>,
+    erreur: Option<String>,
+}
+
+pub struct MandatPersonne {
+    pub id: i64,
+    pub structure: String,
+    pub etat: &'static str,
+    pub debut: String,
+    pub fin: String,
+    pub actives: Vec<(&'static str, &'static str)>,
+    pub revoquees: String,
+}
+
+fn session_personne(headers: &HeaderMap) -> Option<SessionPersonne> {
+    cookie(headers, COOKIE_PERSONNE).and_then(|v| SessionPersonne::depuis_cookie(&v))
+}
+
+async fn page_personne(
+    state: &AppState,
+    session: Option<&SessionPersonne>,
+    message: Option<String>,
+    erreur: Option<String>,
+    statut: StatusCode,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(state)?;
+    let jeton = securite::jeton_aleatoire();
+    let mut page = PagePersonne {
+        site: state.site.clone(),
+        csrf: jeton.clone(),
+        connecte: false,
+        prenom: String::new(),
+        mandats: Vec::new(),
+        journal: Vec::new(),
+        message,
+        erreur,
+    };
+    if let Some(s) = session {
+        if let Ok((usager, liste, journal)) = m.espace_personne(s).await {
+            let now = m.mediation().maintenant();
+            page.connecte = true;
+            page.prenom = usager
+                .data
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<Identite>(d).ok())
+                .map(|i| i.prenoms)
+                .unwrap_or_default();
+            for row in liste {
+                let structure = m.nom_structure(row.structure_id).await.ou("/mon-mandat")?;
+                page.mandats.push(MandatPersonne {
+                    id: row.id,
+                    structure,
+                    etat: etat(&row, now),
+                    debut: date_longue(row.created_at),
+                    fin: date_longue(row.expire_at),
+                    actives: if row.actif(now) {
+                        demarches_actives(&row)
+                            .iter()
+                            .map(|d| (d.code(), d.titre()))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                    revoquees: titres(
+                        &row.autorisations
+                            .iter()
+                            .filter(|a| a.revoquee_at.is_some())
+                            .map(|a| a.demarche)
+                            .collect::<Vec<_>>(),
+                    ),
+                });
+            }
+            let mut lignes = lignes_journal(m, &journal).await;
+            lignes.reverse();
+            page.journal = lignes;
+        }
+    }
+    let mut r = rendre(&page)?;
+    *r.status_mut() = statut;
+    Ok(avec_pre(state, &jeton, r))
+}
+
+pub async fn personne(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ErreurEspace> {
+    page_personne(
+        &state,
+        session_personne(&headers).as_ref(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `action` = `ouvrir` (with the code), `revocation`, `fermer`.
+pub async fn personne_agir(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AdresseClient(adresse): AdresseClient,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = Champs::lire(&corps);
+    verifier_pre(&headers, &c)?;
+    let m = mandats(&state)?;
+    match c.texte("action").as_str() {
+        "ouvrir" => match m.ouvrir_espace_personne(&c.texte("code"), &adresse).await {
+            Ok(s) => {
+                let mut r = Redirect::to("/mon-mandat").into_response();
+                r.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(COOKIE_PERSONNE, Some(&s.cookie()), securise(&state)),
+                );
+                Ok(r)
+            }
+            Err(e @ ErreurMandat::CodePersonnelIncorrect) => {
+                page_personne(
+                    &state,
+                    None,
+                    None,
+                    Some(e.to_string()),
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await
+            }
+            Err(e @ ErreurMandat::TropDeTentatives) => {
+                page_personne(
+                    &state,
+                    None,
+                    None,
+                    Some(e.to_string()),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await
+            }
+            Err(e) => Err(ErreurEspace::Mandat(e, "/mon-mandat".into())),
+        },
+        "revocation" => {
+            let Some(s) = session_personne(&headers) else {
+                return Ok(Redirect::to("/mon-mandat").into_response());
+            };
+            let id = c.texte("mandat").parse::<i64>().unwrap_or(0);
+            let cibles: Vec<Demarche> = c
+                .tous("demarche")
+                .iter()
+                .filter_map(|d| d.parse().ok())
+                .collect();
+            match m.revoquer_par_la_personne(&s, id, &cibles).await {
+                Ok(Some(e)) => {
+                    let quoi = Demarche::liste(&e.contenu.demarches)
+                        .map(|v| titres(&v))
+                        .unwrap_or_default();
+                    page_personne(&state, Some(&s), Some(format!("C’est fait : « {quoi} » ne peut plus être fait en votre nom au titre du mandat n° {id}.")), None, StatusCode::OK).await
+                }
+                Ok(None) => {
+                    page_personne(
+                        &state,
+                        Some(&s),
+                        Some("Rien à révoquer.".into()),
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await
+                }
+                Err(ErreurMandat::Interdit) => Ok(Redirect::to("/mon-mandat").into_response()),
+                Err(e) => Err(ErreurEspace::Mandat(e, "/mon-mandat".into())),
+            }
+        }
+        _ => {
+            let mut r = Redirect::to("/mon-mandat").into_response();
+            r.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(COOKIE_PERSONNE, None, false));
+            Ok(r)
+        }
+    }
+}
+
+// --- public check, key, audit ---
+
+#[derive(Template)]
+#[template(path = "verifier.html")]
+struct PageVerifier {
+    site: Arc<Site>,
+    empreinte: String,
+    resultat: Option<Resultat>,
+    erreur: Option<String>,
+}
+
+struct Resultat {
+    trouve: bool,
+    id: i64,
+    etat: &'static str,
+    structure: String,
+    debut: String,
+    fin: String,
+    demarches: String,
+    entree: Option<i64>,
+    scelle: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ParamsVerifier {
+    empreinte: Option<String>,
+}
+
+pub async fn verifier(
+    State(state): State<AppState>,
+    Query(p): Query<ParamsVerifier>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let empreinte = p.empreinte.unwrap_or_default();
+    let (mut resultat, mut erreur, mut statut) = (None, None, StatusCode::OK);
+    if !empreinte.trim().is_empty() {
+        match m.verifier_empreinte(&empreinte).await {
+            Ok(Some(v)) => {
+                let now = m.mediation().maintenant();
+                resultat = Some(Resultat {
+                    trouve: true,
+                    id: v.mandat.id,
+                    etat: etat(&v.mandat, now),
+                    structure: v.structure,
+                    debut: date_longue(v.mandat.created_at),
+                    fin: date_longue(v.mandat.expire_at),
+                    demarches: titres(&demarches_actives(&v.mandat)),
+                    entree: v.entree.map(|e| e.seq),
+                    scelle: v.scelle,
+                })
+            }
+            Ok(None) => {
+                statut = StatusCode::NOT_FOUND;
+                resultat = Some(Resultat {
+                    trouve: false,
+                    id: 0,
+                    etat: "",
+                    structure: String::new(),
+                    debut: String::new(),
+                    fin: String::new(),
+                    demarches: String::new(),
+                    entree: None,
+                    scelle: false,
+                })
+            }
+            Err(e @ ErreurMandat::Invalide { .. }) => {
+                statut = StatusCode::UNPROCESSABLE_ENTITY;
+                erreur = Some(e.to_string())
+            }
+            Err(e) => return Err(ErreurEspace::Mandat(e, "/verifier".into())),
+        }
+    }
+    let mut r = rendre(&PageVerifier {
+        site: state.site.clone(),
+        empreinte: empreinte.trim().to_string(),
+        resultat,
+        erreur,
+    })?;
+    *r.status_mut() = statut;
+    Ok(r)
+}
+
+pub async fn cle_publique(State(state): State<AppState>) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let mut r = maillage_app::mandats::cle::pem_publique(&m.cle_publique()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-pem-file"),
+    );
+    Ok(r)
+}
+
+/// Auditors: `Authorization: Bearer <MAILLAGE_AUDIT_JETON>`, or an administrator's session.
+pub async fn verification_journal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let jeton_ok = std::env::var("MAILLAGE_AUDIT_JETON")
+        .ok()
+        .filter(|j| j.len() >= 16)
+        .zip(
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer ")),
+        )
+        .is_some_and(|(attendu, donne)| securite::egal_temps_constant(&attendu, donne));
+    let admin = match cookie(&headers, super::COOKIE_SESSION) {
+        Some(j) => m
+            .mediation()
+            .acteur(&j)
+            .await
+            .is_ok_and(|a| a.role == Role::Administrateur),
+        None => false,
+    };
+    if !jeton_ok && !admin {
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({
+                "erreur": "réservé aux auditeurs (jeton) et aux administrateurs"
+            })),
+        )
+            .into_response());
+    }
+    let rapport = m
+        .verifier_journal()
+        .await
+        .ou("/api/v1/journal/verification")?;
+    let corps = serde_json::json!({
+        "intact": rapport.intact(),
+        "entrees": rapport.entrees,
+        "sceaux_verifies": rapport.sceaux,
+        "derniere_entree_intacte": rapport.derniere,
+        "non_scellees": rapport.non_scellees,
+        "rupture": rapport.rupture.as_ref().map(|r| serde_json::json!({
+            "entree": r.seq,
+            "raison": r.raison,
+            "message": r.message(),
+        })),
+        "cle_publique": "/.well-known/maillage-journal.pub",
+        "modele_mandat": MODELE_COURANT,
+    });
+    let statut = if rapport.intact() {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    Ok((statut, axum::Json(corps)).into_response())
+}
