@@ -83,7 +83,9 @@ async fn monde() -> Monde {
         .expect("mediation")
         .clone()
         .avec_horloge(horloge.clone());
-    let annuaire = annuaire.avec_mediation(m.clone());
+    let annuaire = annuaire
+        .avec_mediation(m.clone())
+        .avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[5; 32]));
     let s = m.store();
     let st_a = s
         .create_structure("Médiathèque de Toulouse", None, Some("31555"))
@@ -859,6 +861,19 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/structures")
         | ("post", "/espace/structures") => "encadrement",
         ("get", "/espace/courriels") => "administrateur",
+        // Mandats: the holding structure's habilitated aidants only (others: 404 / 403).
+        ("get", "/espace/mandats/{id}")
+        | ("post", "/espace/mandats/{id}")
+        | ("get", "/espace/mandats/{id}/imprimer")
+        | ("get", "/espace/mandats/{id}/mandat.pdf")
+        | ("get", "/espace/mandats/{id}/attestation-revocation") => "mandat-d-autrui",
+        ("get", "/espace/mandats/nouveau") | ("post", "/espace/mandats") => "aidant-habilite",
+        ("post", "/espace/habilitations") => "encadrement",
+        ("get", "/espace/mandats") => "connecte",
+        // The person's space (personal code), the public check, the journal's public key.
+        ("get", "/mon-mandat") | ("post", "/mon-mandat") => "public",
+        ("get", "/verifier") | ("get", "/.well-known/maillage-journal.pub") => "public",
+        ("get", "/api/v1/journal/verification") => "auditeur",
         // Any signed-in account (each sees its own perimeter).
         ("get", "/espace")
         | ("get", "/espace/statistiques")
@@ -902,17 +917,28 @@ async fn permission_every_route_refuses_the_wrong_people() {
         w.m.creer_beneficiaire(&a1, personne("Lucienne"), false)
             .await
             .unwrap();
+    // A mandate of structure A (a1 habilitated); b1 is habilitated in structure B.
+    let mandats = w.state.annuaire.mandats().unwrap();
+    for c in [w.a1, w.b1] {
+        mandats
+            .store()
+            .habiliter(c, w.admin, w.m.maintenant())
+            .await
+            .unwrap();
+    }
+    let mandat = mandat_de_a(&w).await;
     let concret = |p: &str| {
-        p.replace(
-            "/espace/activites/{id}",
-            &format!("/espace/activites/{activite}"),
-        )
-        .replace(
-            "/espace/beneficiaires/{id}",
-            &format!("/espace/beneficiaires/{ben}"),
-        )
-        .replace("{jeton}", "jeton-inconnu")
-        .replace("{territoire}", "dep:31")
+        p.replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
+            .replace(
+                "/espace/activites/{id}",
+                &format!("/espace/activites/{activite}"),
+            )
+            .replace(
+                "/espace/beneficiaires/{id}",
+                &format!("/espace/beneficiaires/{ben}"),
+            )
+            .replace("{jeton}", "jeton-inconnu")
+            .replace("{territoire}", "dep:31")
     };
     let mut verifies = 0;
     for (methode, chemin) in maillage_web::espace::ROUTES {
@@ -942,6 +968,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
         // Nobody signed in.
         let anonyme = envoyer(&w.state, req(None, "x")).await;
         match cas {
+            "auditeur" => assert_eq!(anonyme.status, StatusCode::UNAUTHORIZED, "{methode} {uri}"),
             "public" => assert!(
                 anonyme.status.is_success()
                     || anonyme.status == StatusCode::FORBIDDEN
@@ -987,6 +1014,26 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
                 assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
             }
+            "mandat-d-autrui" => {
+                let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{methode} {uri} as another structure's aidant"
+                );
+                let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
+                assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
+            }
+            "aidant-habilite" => {
+                let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
+                assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
+            }
+            "auditeur" => {
+                for (c, s) in [(&c_a1, &csrf_a1), (&c_ca, &csrf_ca)] {
+                    let r = envoyer(&w.state, req(Some(c), s)).await;
+                    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{methode} {uri}");
+                }
+            }
             "encadrement" => {
                 let r = envoyer(&w.state, req(Some(&c_a1), &csrf_a1)).await;
                 assert!(refuse(&r), "{methode} {uri} as a mediator: {}", r.status);
@@ -1002,6 +1049,33 @@ async fn permission_every_route_refuses_the_wrong_people() {
         verifies += 1;
     }
     assert_eq!(verifies, maillage_web::espace::ROUTES.len());
+    // The refused requests changed no mandate: only views by its own structure are journalled.
+    let m = mandats.store().mandat(mandat).await.unwrap().unwrap();
+    assert!(m.revoque_at.is_none() && m.autorisations.iter().all(|a| a.revoquee_at.is_none()));
+    assert_eq!(
+        m.structure_id,
+        mandats
+            .store()
+            .mandat(mandat)
+            .await
+            .unwrap()
+            .unwrap()
+            .structure_id
+    );
+    let actions: Vec<String> = mandats
+        .store()
+        .journal_du_mandat(mandat)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.contenu.action)
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .all(|a| a == "creation_mandat" || a == "refus_utilisation"),
+        "{actions:?}"
+    );
     // Nothing was changed by the refused requests.
     assert!(w.m.activite(&a1, activite).await.is_ok());
     assert!(w
@@ -1392,4 +1466,51 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
         .unwrap()
         .iter()
         .any(|l| l.id == lieu));
+}
+
+/// A mandate signed in structure A by a1 (written through the store: the signature flow is
+/// tested in maillage_app's tests/mandats.rs).
+async fn mandat_de_a(w: &Monde) -> i64 {
+    use maillage_app::mandats::stockage::{NewMandat, NewUsager, UsagerCible};
+    use maillage_domain::mandats::{Demarche, NouvelleEntree};
+    let md = w.state.annuaire.mandats().unwrap();
+    let a1 = md.mediation().store().compte(w.a1).await.unwrap().unwrap();
+    let now = w.m.maintenant();
+    let cree = md
+        .store()
+        .creer_mandat(
+            NewMandat {
+                usager: UsagerCible::Nouveau(NewUsager {
+                    pseudonyme: "p-test".into(),
+                    structure_id: a1.structure_id.unwrap(),
+                    data: r#"{"nom":"Martin","prenoms":"Jeanne","date_naissance":"1950-04-02","verification":"document:cni"}"#.into(),
+                    code_cle: "TESTA".into(),
+                    code_hash: "x".into(),
+                    created_at: now,
+                }),
+                structure_id: a1.structure_id.unwrap(),
+                aidant_id: a1.id,
+                duree: "6m".into(),
+                created_at: now,
+                expire_at: now + chrono::Duration::days(182),
+                demarches: vec![Demarche::Social],
+                empreinte: "a".repeat(64),
+                modele: "2026-11".into(),
+                document: "{}".into(),
+                renouvelle: None,
+            },
+            NouvelleEntree {
+                at_us: now.timestamp_micros(),
+                action: "creation_mandat".into(),
+                acteur: format!("aidant:{}", a1.id),
+                structure_id: None,
+                mandat_id: None,
+                usager: None,
+                demarches: "social".into(),
+                details: "{}".into(),
+            },
+        )
+        .await
+        .unwrap();
+    cree.id
 }

@@ -255,6 +255,21 @@ impl Mandats {
             .ok_or(ErreurMandat::Introuvable)
     }
 
+    /// Habilitates the mediator with this e-mail address (see [`Mandats::habiliter`]).
+    /// Mediators are refused before the address is even looked up.
+    pub async fn habiliter_par_email(&self, acteur: &Acteur, email: &str) -> Resultat<String> {
+        if acteur.role == Role::Mediateur {
+            return Err(ErreurMandat::Interdit);
+        }
+        let compte = self
+            .store
+            .compte_par_email(&email.trim().to_lowercase())
+            .await?
+            .ok_or_else(|| ErreurMandat::invalide("adresse", "aucun compte avec cette adresse"))?;
+        self.habiliter(acteur, compte.id).await?;
+        Ok(compte.nom)
+    }
+
     /// Habilitates a mediator: administrators, or a coordinator of the same structure.
     pub async fn habiliter(&self, acteur: &Acteur, compte_id: i64) -> Resultat<()> {
         let compte = self

@@ -242,19 +242,7 @@ pub async fn habiliter(
 ) -> Result<Response, ErreurEspace> {
     let c = formulaire(&a, &corps)?;
     let m = mandats(&state)?;
-    let email = c.texte("email").to_lowercase();
-    let compte = m
-        .store()
-        .compte_par_email(&email)
-        .await
-        .map_err(|e| ErreurEspace::Mandat(e.into(), "/espace/mandats".into()))?;
-    let resultat = match compte {
-        Some(compte) => m.habiliter(&a, compte.id).await.map(|()| compte.nom),
-        None => Err(ErreurMandat::invalide(
-            "adresse",
-            "aucun compte avec cette adresse",
-        )),
-    };
+    let resultat = m.habiliter_par_email(&a, &c.texte("email")).await;
     match resultat {
         Ok(nom) => {
             page_mandats(
