@@ -14,8 +14,9 @@ use maillage_domain::mandats::{
     Action, Chaine, Demarche, Entree, MotifRefus, NouvelleEntree, Sceau,
 };
 use maillage_store::mandats::{
-    a_revoquer, details, valider_mandat, AutorisationRow, DetailValeur, HabilitationRow,
-    MandatCree, MandatRow, MandatsStore, NewMandat, UsagerCible, UsagerRow, Utilisation,
+    a_revoquer, details, lire_page_json, valider_mandat, AutorisationRow, DetailValeur,
+    HabilitationRow, MandatCree, MandatRow, MandatsStore, NewMandat, UsagerCible, UsagerRow,
+    Utilisation,
 };
 use maillage_store::{StoreError, StoreResult};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -739,11 +740,20 @@ impl MandatsStore for PgStore {
     }
 
     async fn journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
-        let rows = select_journal!("WHERE seq > $1 ORDER BY seq LIMIT $2", apres, limite)
-            .fetch_all(&self.pool)
-            .await
-            .db()?;
-        Ok(rows.into_iter().map(LigneJournal::entree).collect())
+        // One aggregated row per page (see `lire_page_json`): rows cost more than parsing.
+        let page = sqlx::query_scalar!(
+            r#"SELECT COALESCE(json_agg(json_build_array(seq, at_us, action, acteur,
+                          structure_id, mandat_id, usager, demarches, details,
+                          encode(prev_hash, 'hex'), encode(hash, 'hex')) ORDER BY seq)::text,
+                          '[]') AS "page!: String"
+               FROM (SELECT * FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2) t"#,
+            apres,
+            limite
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()?;
+        lire_page_json(&page)
     }
 
     async fn journal_du_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>> {

@@ -11,8 +11,9 @@ use maillage_domain::mandats::{
     Action, Chaine, Demarche, Entree, MotifRefus, NouvelleEntree, Sceau,
 };
 use maillage_store::mandats::{
-    a_revoquer, details, valider_mandat, AutorisationRow, DetailValeur, HabilitationRow,
-    MandatCree, MandatRow, MandatsStore, NewMandat, UsagerCible, UsagerRow, Utilisation,
+    a_revoquer, details, lire_page_json, valider_mandat, AutorisationRow, DetailValeur,
+    HabilitationRow, MandatCree, MandatRow, MandatsStore, NewMandat, UsagerCible, UsagerRow,
+    Utilisation,
 };
 use maillage_store::{StoreError, StoreResult};
 use sqlx::SqliteConnection;
@@ -23,51 +24,6 @@ use crate::{DbResult, SqliteStore};
 /// SHA-256 can equal, so verification reports the entry instead of failing to read it.
 fn octets32(v: &[u8]) -> [u8; 32] {
     <[u8; 32]>::try_from(v).unwrap_or([0xff; 32])
-}
-
-/// One row of an aggregated journal page (see [`MandatsStore::journal`]).
-type LignePage = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-);
-
-fn lire_page(page: &str) -> StoreResult<Vec<Entree>> {
-    let lignes: Vec<LignePage> = serde_json::from_str(page)
-        .map_err(|e| StoreError::Database(format!("journal page: {e}")))?;
-    Ok(lignes
-        .into_iter()
-        .map(|l| LigneJournal {
-            seq: l.0,
-            at_us: l.1,
-            action: l.2,
-            acteur: l.3,
-            structure_id: l.4,
-            mandat_id: l.5,
-            usager: l.6,
-            demarches: l.7,
-            details: l.8,
-            prev_hash: depuis_hex_souple(&l.9),
-            hash: depuis_hex_souple(&l.10),
-        }
-        .entree())
-        .collect())
-}
-
-/// Hex (as SQLite's `hex()` writes it) to bytes; anything malformed gives bytes that no
-/// hash equals, so verification names the entry.
-fn depuis_hex_souple(s: &str) -> Vec<u8> {
-    maillage_domain::mandats::journal::depuis_hex::<32>(s)
-        .map(|b| b.to_vec())
-        .unwrap_or_default()
 }
 
 fn octets64(v: &[u8]) -> [u8; 64] {
@@ -799,7 +755,7 @@ impl MandatsStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .db()?;
-        lire_page(&page)
+        lire_page_json(&page)
     }
 
     async fn journal_du_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>> {
