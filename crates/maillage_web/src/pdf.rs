@@ -930,6 +930,107 @@ fn ecrire_pdf(pages: &[Vec<Trace>], titre: &str) -> Vec<u8> {
     e.octets
 }
 
+/// The printable mandate as a PDF: the same content as the HTML print (template
+/// [`maillage_app::mandats::MODELE_COURANT`]), with the QR code that leads to `/verifier`.
+pub fn mandat(
+    site: &str,
+    numero: i64,
+    doc: &maillage_app::mandats::DocumentMandat,
+    empreinte: &str,
+    url_verification: &str,
+) -> Vec<u8> {
+    use maillage_app::mandats::document::{date_heure, date_longue};
+    let mut mise = Mise::nouvelle(MARGE);
+    mise.paragraphe(
+        &encoder(&format!("Mandat n° {numero}")),
+        Police::Grasse,
+        18.0,
+        0.0,
+    );
+    mise.paragraphe(
+        &encoder(&format!("{site} — modèle {}", doc.modele)),
+        Police::Normale,
+        CORPS,
+        GRIS_ETIQUETTE,
+    );
+    mise.filet();
+    mise.ligne_etiquetee("Personne", &encoder(&doc.usager.nom_complet()));
+    if let Some(d) = doc.usager.date_naissance {
+        mise.ligne_etiquetee("Née ou né le", &encoder(&d.format("%d/%m/%Y").to_string()));
+    }
+    mise.ligne_etiquetee("Identité", &encoder(&doc.usager.verification_lisible()));
+    mise.ligne_etiquetee("Structure", &encoder(&doc.structure));
+    mise.ligne_etiquetee("Aidant", &encoder(&doc.aidant));
+    mise.ligne_etiquetee("Signé le", &encoder(&date_heure(doc.debut)));
+    mise.ligne_etiquetee(
+        "Durée",
+        &encoder(&format!(
+            "{} — jusqu’au {}",
+            doc.duree.libelle(),
+            date_longue(doc.fin)
+        )),
+    );
+    mise.filet();
+    mise.paragraphe(
+        &encoder("La personne autorise l’aidant à faire en son nom les démarches suivantes :"),
+        Police::Normale,
+        CORPS,
+        0.0,
+    );
+    for d in &doc.demarches {
+        mise.paragraphe(
+            &encoder(&format!("• {} ({})", d.titre(), d.description())),
+            Police::Normale,
+            CORPS,
+            0.0,
+        );
+    }
+    mise.espace(6.0);
+    for decl in &doc.declarations {
+        mise.paragraphe(&encoder(decl), Police::Normale, CORPS, 0.0);
+    }
+    mise.filet();
+    mise.paragraphe(
+        &encoder("Signature de la personne :                              Signature de l’aidant :"),
+        Police::Grasse,
+        CORPS,
+        0.0,
+    );
+    mise.espace(48.0);
+    mise.paragraphe(
+        &encoder("Vérifier ce mandat : scannez le code ou ouvrez l’adresse ci-dessous."),
+        Police::Normale,
+        CORPS,
+        0.0,
+    );
+    mise.paragraphe(&encoder(url_verification), Police::Normale, 8.0, 0.0);
+    mise.paragraphe(
+        &encoder(&format!("Empreinte : {empreinte}")),
+        Police::Normale,
+        8.0,
+        0.0,
+    );
+    if let Some((n, modules)) = maillage_app::mediation::securite::qr_modules(url_verification) {
+        let cote = 2.2;
+        let taille = cote * n as f64;
+        mise.reserver(taille + 8.0);
+        let haut = mise.y - 4.0;
+        for (i, sombre) in modules.iter().enumerate() {
+            if *sombre {
+                let (ligne, col) = (i / n, i % n);
+                mise.tracer(Trace::Pave {
+                    x: MARGE + col as f64 * cote,
+                    y: haut - (ligne + 1) as f64 * cote,
+                    l: cote,
+                    h: cote,
+                });
+            }
+        }
+        mise.y = haut - taille - 4.0;
+    }
+    ecrire_pdf(&mise.pages, &format!("Mandat n° {numero}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1472,105 +1573,4 @@ mod tests {
             assert!(texte.contains(attendu), "missing {attendu:?} in:\n{texte}");
         }
     }
-}
-
-/// The printable mandate as a PDF: the same content as the HTML print (template
-/// [`maillage_app::mandats::MODELE_COURANT`]), with the QR code that leads to `/verifier`.
-pub fn mandat(
-    site: &str,
-    numero: i64,
-    doc: &maillage_app::mandats::DocumentMandat,
-    empreinte: &str,
-    url_verification: &str,
-) -> Vec<u8> {
-    use maillage_app::mandats::document::{date_heure, date_longue};
-    let mut mise = Mise::nouvelle(MARGE);
-    mise.paragraphe(
-        &encoder(&format!("Mandat n° {numero}")),
-        Police::Grasse,
-        18.0,
-        0.0,
-    );
-    mise.paragraphe(
-        &encoder(&format!("{site} — modèle {}", doc.modele)),
-        Police::Normale,
-        CORPS,
-        GRIS_ETIQUETTE,
-    );
-    mise.filet();
-    mise.ligne_etiquetee("Personne", &encoder(&doc.usager.nom_complet()));
-    if let Some(d) = doc.usager.date_naissance {
-        mise.ligne_etiquetee("Née ou né le", &encoder(&d.format("%d/%m/%Y").to_string()));
-    }
-    mise.ligne_etiquetee("Identité", &encoder(&doc.usager.verification_lisible()));
-    mise.ligne_etiquetee("Structure", &encoder(&doc.structure));
-    mise.ligne_etiquetee("Aidant", &encoder(&doc.aidant));
-    mise.ligne_etiquetee("Signé le", &encoder(&date_heure(doc.debut)));
-    mise.ligne_etiquetee(
-        "Durée",
-        &encoder(&format!(
-            "{} — jusqu’au {}",
-            doc.duree.libelle(),
-            date_longue(doc.fin)
-        )),
-    );
-    mise.filet();
-    mise.paragraphe(
-        &encoder("La personne autorise l’aidant à faire en son nom les démarches suivantes :"),
-        Police::Normale,
-        CORPS,
-        0.0,
-    );
-    for d in &doc.demarches {
-        mise.paragraphe(
-            &encoder(&format!("• {} ({})", d.titre(), d.description())),
-            Police::Normale,
-            CORPS,
-            0.0,
-        );
-    }
-    mise.espace(6.0);
-    for decl in &doc.declarations {
-        mise.paragraphe(&encoder(decl), Police::Normale, CORPS, 0.0);
-    }
-    mise.filet();
-    mise.paragraphe(
-        &encoder("Signature de la personne :                              Signature de l’aidant :"),
-        Police::Grasse,
-        CORPS,
-        0.0,
-    );
-    mise.espace(48.0);
-    mise.paragraphe(
-        &encoder("Vérifier ce mandat : scannez le code ou ouvrez l’adresse ci-dessous."),
-        Police::Normale,
-        CORPS,
-        0.0,
-    );
-    mise.paragraphe(&encoder(url_verification), Police::Normale, 8.0, 0.0);
-    mise.paragraphe(
-        &encoder(&format!("Empreinte : {empreinte}")),
-        Police::Normale,
-        8.0,
-        0.0,
-    );
-    if let Some((n, modules)) = maillage_app::mediation::securite::qr_modules(url_verification) {
-        let cote = 2.2;
-        let taille = cote * n as f64;
-        mise.reserver(taille + 8.0);
-        let haut = mise.y - 4.0;
-        for (i, sombre) in modules.iter().enumerate() {
-            if *sombre {
-                let (ligne, col) = (i / n, i % n);
-                mise.tracer(Trace::Pave {
-                    x: MARGE + col as f64 * cote,
-                    y: haut - (ligne + 1) as f64 * cote,
-                    l: cote,
-                    h: cote,
-                });
-            }
-        }
-        mise.y = haut - taille - 4.0;
-    }
-    ecrire_pdf(&mise.pages, &format!("Mandat n° {numero}"))
 }

@@ -60,7 +60,7 @@ impl CodePersonnel {
     }
 
     pub fn hash_secret(&self) -> String {
-        hex(&Sha256::digest(self.0[CLE..].as_bytes()))
+        hex(&Sha256::digest(&self.0.as_bytes()[CLE..]))
     }
 
     pub fn verifier(&self, hash: &str) -> bool {

@@ -79,7 +79,15 @@ pub struct LigneJournal {
     pub detail: String,
 }
 
-async fn lignes_journal(m: &Mandats, entrees: &[Entree]) -> Vec<LigneJournal> {
+/// Who reads the journal: the person sees their own acts as « vous-même », the aidant
+/// (mandate page, attestation) as « la personne ».
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lecteur {
+    Aidant,
+    Personne,
+}
+
+async fn lignes_journal(m: &Mandats, entrees: &[Entree], lecteur: Lecteur) -> Vec<LigneJournal> {
     let mut out = Vec::with_capacity(entrees.len());
     for e in entrees {
         let quoi = Action::depuis_code(&e.contenu.action).map_or("Événement", |a| a.libelle());
@@ -95,10 +103,8 @@ async fn lignes_journal(m: &Mandats, entrees: &[Entree]) -> Vec<LigneJournal> {
             "remplacée par un mandat plus récent".to_string()
         } else if e.contenu.details.contains("\"renouvellement\"") {
             "remplacé par son renouvellement".to_string()
-        } else if let Some(motif) = motif_refus(&e.contenu.details) {
-            motif
         } else {
-            String::new()
+            motif_refus(&e.contenu.details).unwrap_or_default()
         };
         out.push(LigneJournal {
             seq: e.seq,
@@ -106,7 +112,11 @@ async fn lignes_journal(m: &Mandats, entrees: &[Entree]) -> Vec<LigneJournal> {
                 .map(date_heure)
                 .unwrap_or_default(),
             quoi,
-            qui: m.nom_acteur(&e.contenu.acteur).await,
+            qui: if lecteur == Lecteur::Aidant && e.contenu.acteur.starts_with("usager:") {
+                "la personne".to_string()
+            } else {
+                m.nom_acteur(&e.contenu.acteur).await
+            },
             demarches,
             detail,
         });
@@ -586,7 +596,7 @@ async fn page_mandat(
             .iter()
             .map(|d| (d.code(), d.titre()))
             .collect(),
-        journal: lignes_journal(m, &f.journal).await,
+        journal: lignes_journal(m, &f.journal, Lecteur::Aidant).await,
         structures,
         message,
         erreur,
@@ -752,7 +762,7 @@ pub async fn attestation(
             .map(|d| d.usager.nom_complet())
             .unwrap_or_else(|| "(données effacées)".into()),
         structure: f.structure.clone(),
-        revocations: lignes_journal(m, &revocations).await,
+        revocations: lignes_journal(m, &revocations, Lecteur::Aidant).await,
         etat: etat(&f.mandat, m.mediation().maintenant()),
     })
 }
@@ -840,7 +850,7 @@ async fn page_personne(
                     ),
                 });
             }
-            let mut lignes = lignes_journal(m, &journal).await;
+            let mut lignes = lignes_journal(m, &journal, Lecteur::Personne).await;
             lignes.reverse();
             page.journal = lignes;
         }

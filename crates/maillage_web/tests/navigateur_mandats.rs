@@ -1,0 +1,209 @@
+//! Browser test of the Mandats module: the acceptance scenario of an habilitated aidant.
+//!
+//! Starts the real server in-process with [`maillage_web::demarrer_pour_tests`] (temporary
+//! SQLite database and journal key), adds a structure, a mediator of that structure with a
+//! known TOTP secret, habilitated by an administrator, then runs
+//! `node e2e/mandats.mjs BASE_URL` (Debian's Chromium driven by playwright-core,
+//! accessibility by axe-core) and requires exit status 0. The script:
+//!
+//! 1. signs the aidant in (e-mail, password, TOTP code);
+//! 2. signs a 6-month mandate for « social » and « logement » for a new person (identity
+//!    seen on a document, declarations, consent, a new TOTP code to sign);
+//! 3. reads the print page (QR code, personal code, fingerprint) and the PDF (`pdftotext`:
+//!    « Mandat n° » and the person's name);
+//! 4. as the person (separate browser context), opens /mon-mandat with the personal code and
+//!    revokes « logement » only;
+//! 5. as the aidant, gets the refusal (HTTP 422, « Refusé : la démarche « Logement » a été
+//!    révoquée pour ce mandat. ») for « logement » and declares « social »;
+//! 6. checks /verifier?empreinte=… (« Mandat n° … : actif »);
+//! 7. opens the person's space again with JavaScript disabled;
+//!
+//! and runs axe (WCAG 2.1 A/AA) at 360 and 1280 px on every page visited, with no sideways
+//! scroll and large touch targets at 360 px.
+//!
+//! The accounts reach the script through `MAILLAGE_E2E_*` environment variables.
+//! Needs `/usr/bin/chromium`, `pdftotext` and `e2e/node_modules`: `.ci/run` installs them.
+//! A missing one fails the test (never a silent skip).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use maillage_app::mediation::stockage::AffectationRow;
+use maillage_domain::mediation::Role;
+use maillage_web::{demarrer_pour_tests, AppState};
+
+/// The whole browser run is stopped after this long.
+const DUREE_MAX: Duration = Duration::from_secs(10 * 60);
+
+const MDP: &str = "un mot de passe solide";
+/// TOTP secret of the aidant (base32); the script computes the codes.
+const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const AIDANT: &str = "aidante@exemple.fr";
+const ADMIN: &str = "admin@exemple.fr";
+
+fn racine_workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn commande_ok(programme: &str, argument: &str) -> bool {
+    matches!(
+        Command::new(programme)
+            .arg(argument)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status(),
+        Ok(s) if s.success()
+    )
+}
+
+/// Fails with a French and English message when something the browser run needs is missing.
+fn verifier_prerequis(racine: &Path) {
+    let mut manquants = Vec::new();
+    if !Path::new("/usr/bin/chromium").exists() {
+        manquants.push("/usr/bin/chromium (apt-get update && apt-get install -y chromium)");
+    }
+    if !commande_ok("pdftotext", "-v") {
+        manquants.push("pdftotext (apt-get install -y poppler-utils)");
+    }
+    if !racine
+        .join("e2e/node_modules/playwright-core/package.json")
+        .exists()
+        || !racine
+            .join("e2e/node_modules/@axe-core/playwright/package.json")
+            .exists()
+    {
+        manquants.push("e2e/node_modules (npm ci --prefix e2e)");
+    }
+    if !commande_ok("node", "--version") {
+        manquants.push("node (Node.js ≥ 20)");
+    }
+    assert!(
+        manquants.is_empty(),
+        "\nTests navigateur impossibles : il manque {m}.\n\
+         Lancez les étapes d'installation de .ci/run (Chromium de Debian, poppler-utils, puis npm ci --prefix e2e).\n\
+         Browser tests cannot run: missing {m}.\n\
+         Run the install steps of .ci/run (Debian's Chromium, poppler-utils, then npm ci --prefix e2e).\n",
+        m = manquants.join(", ")
+    );
+}
+
+/// A temporary directory removed at the end, even when the test fails.
+struct Dossier(PathBuf);
+
+impl Drop for Dossier {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A structure and its place of activity, an habilitated aidant with the TOTP secret (a
+/// mediator of the structure) and the administrator who habilitated them.
+async fn construire_monde(state: &AppState) {
+    let m = state.annuaire.mediation().expect("Médiation module");
+    let s = m.store();
+    let structure = s
+        .create_structure("France services de Muret", None, Some("31395"))
+        .await
+        .expect("structure");
+    let lieu = s
+        .create_lieu_activite(structure, "France services — Muret centre", None, "31395")
+        .await
+        .expect("place of activity");
+    let aidant = m
+        .creer_compte(
+            AIDANT,
+            "Camille Martin",
+            Role::Mediateur,
+            Some(structure),
+            MDP,
+        )
+        .await
+        .expect("aidant account");
+    m.activer_totp(aidant, SECRET).await.expect("totp");
+    s.add_affectation(&AffectationRow {
+        compte_id: aidant,
+        lieu_activite_id: lieu,
+        debut: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"),
+        fin: None,
+    })
+    .await
+    .expect("affectation");
+    let admin = m
+        .creer_compte(ADMIN, "Alex Bernard", Role::Administrateur, None, MDP)
+        .await
+        .expect("administrator");
+    state
+        .annuaire
+        .mandats()
+        .expect("Mandats module (journal key)")
+        .store()
+        .habiliter(aidant, admin, m.maintenant())
+        .await
+        .expect("habilitation");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parcours_navigateur_mandats() {
+    let racine = racine_workspace();
+    verifier_prerequis(&racine);
+
+    let dossier = Dossier(std::env::temp_dir().join(format!(
+        "maillage-navigateur-mandats-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )));
+    std::fs::create_dir_all(&dossier.0).expect("temporary directory");
+
+    let (base, state, serveur) = demarrer_pour_tests(&dossier.0).await.expect("server");
+    construire_monde(&state).await;
+    println!("Serveur de test / test server: {base}");
+
+    let script = racine.join("e2e/mandats.mjs");
+    let temporaire = dossier.0.clone();
+    let statut = tokio::task::spawn_blocking(move || {
+        let mut enfant = Command::new("node")
+            .arg(&script)
+            .arg(&base)
+            .current_dir(racine.join("e2e"))
+            .env("MAILLAGE_E2E_AIDANT", AIDANT)
+            .env("MAILLAGE_E2E_MDP", MDP)
+            .env("MAILLAGE_E2E_SECRET", SECRET)
+            .env("MAILLAGE_E2E_DOSSIER", &temporaire)
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("launch node e2e/mandats.mjs");
+        let debut = Instant::now();
+        loop {
+            if let Some(statut) = enfant.try_wait().expect("wait for node") {
+                return Some(statut);
+            }
+            if debut.elapsed() > DUREE_MAX {
+                let _ = enfant.kill();
+                let _ = enfant.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .await
+    .expect("node runner thread");
+    serveur.abort();
+    drop(state);
+
+    match statut {
+        None => panic!(
+            "Les tests navigateur des Mandats ont dépassé {} min / Mandats browser tests timed out",
+            DUREE_MAX.as_secs() / 60
+        ),
+        Some(s) => assert!(
+            s.success(),
+            "Des tests navigateur des Mandats ont échoué (voir ci-dessus) / Mandats browser tests failed (see above): {s}"
+        ),
+    }
+}

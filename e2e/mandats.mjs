@@ -1,0 +1,621 @@
+// Tests navigateur du module Mandats / browser tests of the Mandats module.
+//
+//   MAILLAGE_E2E_AIDANT=… MAILLAGE_E2E_MDP=… MAILLAGE_E2E_SECRET=… node e2e/mandats.mjs http://127.0.0.1:PORT
+//
+// Run by `cargo test -p maillage_web --test navigateur_mandats`, which builds the world in a
+// fresh database and passes it through MAILLAGE_E2E_* variables: AIDANT (a mediator of a
+// structure, habilitated to sign mandates, with the TOTP secret SECRET), MDP (its password),
+// DOSSIER (optional: where the PDF is written for pdftotext; the system's temporary
+// directory otherwise).
+//
+// The acceptance scenario, in Debian's Chromium (/usr/bin/chromium) through playwright-core:
+//   1. the aidant signs in with e-mail, password and TOTP code;
+//   2. signs a 6-month mandate for « Social » and « Logement » for a new person (identity
+//      seen on a document, declarations, consent, a fresh TOTP code to sign);
+//   3. gets the print page (QR code, personal code, fingerprint) and the PDF, read back with
+//      pdftotext;
+//   4. the person, in a separate browser context, opens /mon-mandat with the personal code
+//      and revokes « Logement » only;
+//   5. the aidant is refused « Logement » (HTTP 422, French message) and declares « Social »;
+//   6. /verifier?empreinte=… says « Mandat n° … : actif »;
+//   7. the person's space also works with JavaScript disabled.
+// axe-core (WCAG 2.1 A/AA) runs on every page visited, at 360 and 1280 px; at 360 px no page
+// may scroll sideways and checkboxes, radios (≥ 24 px) and buttons (≥ 44 px high) must be
+// large touch targets; the keyboard focus must be visible on the new-mandate form.
+// Exit status 1 on any failure.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { cliquerEtAttendre, cocher, lancerNavigateur, nouveauContexte, VUES } from './lib.mjs';
+
+const BASE = (process.argv[2] || process.env.MAILLAGE_BASE || '').replace(/\/$/, '');
+if (!/^https?:\/\//.test(BASE)) {
+  console.error('Usage : node e2e/mandats.mjs http://127.0.0.1:PORT (avec les variables MAILLAGE_E2E_*)');
+  process.exit(2);
+}
+
+function variable(nom) {
+  const v = process.env[`MAILLAGE_E2E_${nom}`];
+  if (!v) {
+    console.error(`Variable MAILLAGE_E2E_${nom} manquante / missing (voir navigateur_mandats.rs)`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const AIDANT = variable('AIDANT');
+const MDP = variable('MDP');
+const SECRET = variable('SECRET');
+const DOSSIER = process.env.MAILLAGE_E2E_DOSSIER || os.tmpdir();
+const TAGS_AXE = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const LARGEURS = [360, 1280];
+
+/** The person the mandate is signed for. */
+const PERSONNE = { nom: 'Durand', prenoms: 'Lucienne Marie', naissance: '1948-05-12' };
+const REFUS_LOGEMENT = 'Refusé : la démarche « Logement » a été révoquée pour ce mandat.';
+
+// Stops everything if the run hangs (the Rust test has its own, longer, limit).
+setTimeout(() => {
+  console.error('\n✘ Délai global dépassé / global timeout (8 min)');
+  process.exit(1);
+}, 8 * 60 * 1000).unref();
+
+// ---------------------------------------------------------------- TOTP (RFC 6238)
+
+function base32(texte) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const octets = [];
+  let bits = 0;
+  let valeur = 0;
+  for (const c of texte.replace(/[\s=]/g, '').toUpperCase()) {
+    const i = alphabet.indexOf(c);
+    if (i < 0) throw new Error(`secret base32 invalide / invalid base32 secret: ${c}`);
+    valeur = ((valeur << 5) | i) & 0xfff;
+    bits += 5;
+    if (bits >= 8) {
+      octets.push((valeur >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(octets);
+}
+
+const pasTotp = (ms = Date.now()) => Math.floor(ms / 1000 / 30);
+
+/** HMAC-SHA1, 6 digits, 30 s steps: what an authenticator app shows. */
+function codeTotp(secret, pas) {
+  const compteur = Buffer.alloc(8);
+  compteur.writeBigUInt64BE(BigInt(pas));
+  const h = crypto.createHmac('sha1', base32(secret)).update(compteur).digest();
+  const o = h[h.length - 1] & 0xf;
+  const n = (((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+// Self-check against RFC 6238's SHA-1 test vector (secret "12345678901234567890", T = 59 s).
+assert.equal(codeTotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', pasTotp(59_000)), '287082', 'TOTP RFC 6238');
+
+const attendre = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The last TOTP step the server accepted: a step is accepted once, so the next code waits. */
+let dernierPas = -1;
+
+/** The code of a step not used yet, waiting for the next 30 s step if needed. */
+async function codeNeuf() {
+  if (pasTotp() <= dernierPas) {
+    console.log('    (attente du pas TOTP suivant / waiting for the next TOTP step)');
+    while (pasTotp() <= dernierPas) await attendre(250);
+  }
+  const pas = pasTotp();
+  return { pas, code: codeTotp(SECRET, pas) };
+}
+
+// ---------------------------------------------------------------- runner
+
+const resultats = [];
+let navigateur;
+
+async function verifier(nom, fn) {
+  const debut = Date.now();
+  try {
+    await fn();
+    resultats.push({ nom, ok: true });
+    console.log(`✔ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    resultats.push({ nom, ok: false, erreur: e });
+    console.log(`✘ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
+    console.log(indenter(e && e.stack ? e.stack : String(e)));
+  }
+}
+
+function indenter(texte, n = 4) {
+  return texte
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
+}
+
+const chemin = (page) => {
+  const u = new URL(page.url());
+  return u.pathname + u.search;
+};
+
+/** The page's text with its spaces (no-break ones included) collapsed. */
+const texte = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
+
+// ---------------------------------------------------------------- accessibility
+
+function decrireViolations(violations) {
+  return violations
+    .map((v) =>
+      [
+        `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`,
+        ...v.nodes.map(
+          (n) =>
+            `    ${JSON.stringify(n.target)}\n      ${(n.html || '').slice(0, 240)}\n      ${(n.failureSummary || '').replace(/\n/g, '\n      ')}`,
+        ),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** Whether the page scrolls sideways (content wider than the viewport). */
+async function defilementHorizontal(page) {
+  return page.evaluate(() => {
+    const e = document.scrollingElement;
+    return e.scrollWidth > e.clientWidth ? `${e.scrollWidth} px > ${e.clientWidth} px` : null;
+  });
+}
+
+/**
+ * Large touch targets: every visible checkbox and radio of `main` at least 24 × 24 px, every
+ * visible button at least 44 px high. Returns the offenders.
+ */
+async function petitesCibles(page) {
+  return page.evaluate(() => {
+    const petites = [];
+    for (const e of document.querySelectorAll('main input[type=checkbox], main input[type=radio], main button')) {
+      const r = e.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      const min = e.tagName === 'BUTTON' ? { l: 0, h: 44 } : { l: 24, h: 24 };
+      if (r.width < min.l || r.height < min.h) {
+        petites.push(`${e.tagName.toLowerCase()}#${e.id || e.name || e.textContent.trim()} ${Math.round(r.width)}×${Math.round(r.height)} px`);
+      }
+    }
+    return petites;
+  });
+}
+
+/**
+ * Runs axe (WCAG 2.1 A/AA) on the page as it is, at 360 then 1280 px wide, and records the
+ * violations in `echecs`; at 360 px a sideways scroll of the page (WCAG 1.4.10) and touch
+ * targets that are too small are recorded too. The viewport is set back to 360 px.
+ */
+async function axe(page, nom, echecs) {
+  for (const largeur of LARGEURS) {
+    await page.setViewportSize(VUES[largeur]);
+    const { violations } = await new AxeBuilder({ page }).withTags(TAGS_AXE).analyze();
+    let ligne = `    ${violations.length ? '✘' : '·'} ${largeur} px ${nom} — ${chemin(page)}`;
+    if (violations.length) ligne += ` : ${violations.length} violation(s)`;
+    if (largeur === 360) {
+      const defile = await defilementHorizontal(page);
+      if (defile) {
+        ligne += ` [défilement horizontal / horizontal scroll ${defile}]`;
+        echecs.push(`${nom} : défilement horizontal à 360 px / horizontal scroll (${defile})`);
+      }
+      const petites = await petitesCibles(page);
+      if (petites.length) {
+        ligne += ` [cibles trop petites / small targets: ${petites.join(', ')}]`;
+        echecs.push(`${nom} : cibles tactiles trop petites / small touch targets (${petites.join(', ')})`);
+      }
+    }
+    console.log(ligne);
+    if (violations.length) {
+      console.log(indenter(decrireViolations(violations), 6));
+      echecs.push(`${nom} (${largeur} px, ${chemin(page)}): ${violations.map((v) => v.id).join(', ')}`);
+    }
+  }
+  await page.setViewportSize(VUES[360]);
+}
+
+/** Opens `url` (relative to BASE), requires HTTP 200, then runs `axe`. */
+async function allerEtAnalyser(page, url, nom, echecs) {
+  const reponse = await page.goto(BASE + url);
+  assert.equal(reponse.status(), 200, `${nom}: statut HTTP de ${url}`);
+  await axe(page, nom, echecs);
+}
+
+function exigerZeroViolation(echecs) {
+  assert.deepEqual(echecs, [], 'violations axe (WCAG 2.1 A/AA), défilement horizontal ou petites cibles');
+}
+
+/**
+ * Visible focus: moves the focus with the keyboard (Shift+Tab then Tab, from `depart`) and
+ * returns the focused element's outline as computed (style, width in px).
+ */
+async function focusClavier(page, depart) {
+  await depart.focus();
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Tab');
+  return page.evaluate(() => {
+    const e = document.activeElement;
+    const c = getComputedStyle(e);
+    return { id: e.id, style: c.outlineStyle, largeur: parseFloat(c.outlineWidth) || 0 };
+  });
+}
+
+async function exigerFocusVisible(page, depart, nom) {
+  const f = await focusClavier(page, depart);
+  assert.ok(f.style !== 'none' && f.largeur >= 2, `focus visible sur ${nom} (#${f.id}) : outline ${f.style} ${f.largeur} px`);
+}
+
+// ---------------------------------------------------------------- navigation helpers
+
+/**
+ * Submits a form by clicking `bouton` and waits for the new page (a POST may answer on the
+ * same URL). Returns the HTTP response of the document (after redirects).
+ */
+async function soumettre(page, bouton) {
+  const [reponse] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), bouton.click()]);
+  assert.ok(reponse, `pas de réponse après l’envoi du formulaire / no response (${page.url()})`);
+  return reponse;
+}
+
+async function avecContexte(options, fn) {
+  const contexte = await nouveauContexte(navigateur, BASE, options);
+  try {
+    const page = await contexte.newPage();
+    await fn(page, contexte);
+    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
+    assert.deepEqual(contexte.etrangeres, [], "requêtes vers une autre origine / other-origin requests");
+  } finally {
+    await contexte.close();
+  }
+}
+
+/**
+ * Signs in as a person would: e-mail and password, then the 6-digit code of the
+ * authenticator app. A refused code is retried once, with the next step's code.
+ */
+async function seConnecter(page, email, echecs) {
+  await page.goto(`${BASE}/connexion`);
+  assert.equal(new URL(page.url()).pathname, '/connexion');
+  await axe(page, 'connexion', echecs);
+  await page.getByLabel('Adresse électronique').pressSequentially(email);
+  await page.getByLabel('Mot de passe').pressSequentially(MDP);
+  await cliquerEtAttendre(page, page.getByRole('button', { name: 'Se connecter' }));
+  assert.equal(new URL(page.url()).pathname, '/connexion/code', `après le mot de passe / after the password: ${page.url()}`);
+  await axe(page, 'code de vérification', echecs);
+  for (let essai = 0; essai < 2; essai++) {
+    const { pas, code } = await codeNeuf();
+    const champ = page.getByLabel('Code à usage unique');
+    await champ.fill('');
+    await champ.pressSequentially(code);
+    await cliquerEtAttendre(page, page.getByRole('button', { name: 'Valider' })).catch(() => {});
+    await page.waitForLoadState('load');
+    dernierPas = Math.max(dernierPas, pas);
+    if (new URL(page.url()).pathname === '/espace') return;
+    const alerte = await page.locator('[role=alert]').allInnerTexts();
+    console.log(`    (code refusé / code refused: ${alerte.join(' ')} ; nouvel essai au pas suivant / retry next step)`);
+  }
+  assert.fail(`connexion refusée pour ${email} / sign-in failed (${page.url()})`);
+}
+
+// ---------------------------------------------------------------- the scenario
+
+/** What the steps pass on to each other. */
+const mandat = { id: null, code: null, empreinte: null };
+
+/** Fills the identity, démarches, duration and declarations of the new-mandate form. */
+async function remplirIdentiteEtChoix(page) {
+  await page.getByLabel('Nom de naissance').fill(PERSONNE.nom);
+  await page.getByLabel('Prénoms').fill(PERSONNE.prenoms);
+  await page.getByLabel('Date de naissance').fill(PERSONNE.naissance);
+  await page.getByLabel('Pièce d’identité vue').selectOption({ label: 'carte nationale d’identité' });
+  await cocher(page.getByRole('checkbox', { name: /^Social - Santé/ }));
+  await cocher(page.getByRole('checkbox', { name: /^Logement/ }));
+  await cocher(page.getByRole('radio', { name: '6 mois (182 jours)', exact: true }));
+}
+
+/** The declarations: asked again whenever the form comes back. */
+async function cocherDeclarations(page, { consentement = true } = {}) {
+  await cocher(page.getByRole('checkbox', { name: /^J’ai vérifié l’identité/ }));
+  await cocher(page.getByRole('checkbox', { name: /^La personne déclare ne pas être sous tutelle/ }));
+  await cocher(page.getByRole('checkbox', { name: /^J’ai lu à la personne les mentions légales/ }));
+  if (consentement) await cocher(page.getByRole('checkbox', { name: /^La personne consent explicitement/ }));
+}
+
+async function parcoursAidant(contexte, page) {
+  await verifier('1. connexion de l’aidant·e (mot de passe et code TOTP) / aidant signs in', async () => {
+    const echecs = [];
+    await seConnecter(page, AIDANT, echecs);
+    assert.equal(new URL(page.url()).pathname, '/espace');
+    await cliquerEtAttendre(
+      page,
+      page.getByRole('navigation', { name: 'Espace professionnel' }).getByRole('link', { name: 'Mandats' }),
+    );
+    assert.equal(chemin(page), '/espace/mandats');
+    assert.equal(await texte(page.locator('h1')), 'Mandats');
+    assert.match(await texte(page.getByRole('main')), /Aucun mandat dans votre structure\./, 'liste vide / empty list');
+    await axe(page, 'mandats (liste vide)', echecs);
+    exigerZeroViolation(echecs);
+  });
+
+  await verifier('2. mandat de 6 mois « Social » et « Logement » signé pour une nouvelle personne / mandate signed', async () => {
+    const echecs = [];
+    await cliquerEtAttendre(page, page.getByRole('link', { name: 'Signer un nouveau mandat' }));
+    assert.equal(chemin(page), '/espace/mandats/nouveau');
+    assert.equal(await texte(page.locator('h1')), 'Nouveau mandat');
+    await axe(page, 'nouveau mandat (formulaire)', echecs);
+    await exigerFocusVisible(page, page.getByRole('checkbox', { name: /^Logement/ }), 'une case à cocher');
+    await exigerFocusVisible(page, page.getByRole('radio', { name: '6 mois (182 jours)' }), 'un bouton radio');
+    await exigerFocusVisible(page, page.getByRole('button', { name: 'Signer le mandat' }), 'le bouton « Signer le mandat »');
+
+    // Without the person's consent: refused (422) before the second factor is checked, the
+    // form comes back with what was typed and a French message.
+    await remplirIdentiteEtChoix(page);
+    await cocherDeclarations(page, { consentement: false });
+    await page.getByLabel(/^Votre code à usage unique/).fill('000000');
+    let reponse = await soumettre(page, page.getByRole('button', { name: 'Signer le mandat' }));
+    assert.equal(reponse.status(), 422, 'sans consentement : 422');
+    assert.match(await texte(page.getByRole('alert')), /consentement explicite de la personne est obligatoire/);
+    assert.equal(await page.getByLabel('Nom de naissance').inputValue(), PERSONNE.nom, 'nom conservé / kept');
+    assert.equal(await page.getByLabel('Date de naissance').inputValue(), PERSONNE.naissance, 'date conservée / kept');
+    assert.ok(await page.getByRole('checkbox', { name: /^Logement/ }).isChecked(), 'démarches conservées / kept');
+    assert.ok(await page.getByRole('radio', { name: '6 mois (182 jours)' }).isChecked(), 'durée conservée / kept');
+    await axe(page, 'nouveau mandat (erreur de saisie)', echecs);
+
+    // Signed with a TOTP step not used at sign-in (a step is accepted once).
+    for (let essai = 0; essai < 2; essai++) {
+      await cocherDeclarations(page);
+      const { pas, code } = await codeNeuf();
+      const champ = page.getByLabel(/^Votre code à usage unique/);
+      await champ.fill('');
+      await champ.pressSequentially(code);
+      reponse = await soumettre(page, page.getByRole('button', { name: 'Signer le mandat' }));
+      dernierPas = Math.max(dernierPas, pas);
+      if (reponse.status() === 200) break;
+      const alerte = await page.locator('[role=alert]').allInnerTexts();
+      console.log(`    (signature refusée / signing refused: ${reponse.status()} ${alerte.join(' ')} ; nouvel essai au pas suivant)`);
+    }
+    assert.equal(reponse.status(), 200, `signature du mandat / signing: ${await texte(page.getByRole('main'))}`);
+
+    // The print page, with the personal code shown once.
+    const h1 = await texte(page.locator('h1'));
+    const n = h1.match(/^Mandat n° (\d+)$/);
+    assert.ok(n, `h1 de la page d’impression / print page h1: « ${h1} »`);
+    mandat.id = Number(n[1]);
+    assert.match(await texte(page.getByRole('status')), /Mandat signé et inscrit au journal\./);
+    await axe(page, 'mandat signé (impression, avec le code personnel)', echecs);
+    exigerZeroViolation(echecs);
+  });
+
+  await verifier('3. impression : QR code, code personnel, empreinte, PDF / print page and PDF', async () => {
+    assert.ok(mandat.id, 'mandat signé à l’étape 2 / mandate signed at step 2');
+    const article = page.locator('article.mandat');
+    const contenu = await texte(article);
+    assert.ok(contenu.includes(`${PERSONNE.prenoms} ${PERSONNE.nom}, née ou né le 12/05/1948`), `personne : ${contenu}`);
+    assert.ok(contenu.includes('Social - Santé') && contenu.includes('Logement'), `démarches : ${contenu}`);
+    assert.ok(contenu.includes('6 mois (182 jours)'), `durée : ${contenu}`);
+    assert.ok(contenu.includes('carte nationale d’identité'), `pièce vue : ${contenu}`);
+    assert.equal(await article.locator('.qr svg').count(), 1, 'QR code');
+    assert.ok(
+      await article.getByRole('img', { name: 'QR code de vérification du mandat' }).isVisible(),
+      'QR code visible, avec un nom accessible / visible, with an accessible name',
+    );
+    mandat.code = (await texte(article.locator('.code-personnel'))).trim();
+    assert.match(mandat.code, /^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$/, `code personnel : « ${mandat.code} »`);
+    mandat.empreinte = (await texte(article.locator('code'))).trim();
+    assert.match(mandat.empreinte, /^[0-9a-f]{64}$/, `empreinte : « ${mandat.empreinte} »`);
+    const lien = await article.getByRole('link', { name: /\/verifier\?empreinte=/ }).getAttribute('href');
+    assert.ok(lien.endsWith(`/verifier?empreinte=${mandat.empreinte}`), `lien de vérification : ${lien}`);
+
+    // The PDF, with the aidant's cookies.
+    const url = `/espace/mandats/${mandat.id}/mandat.pdf`;
+    assert.equal(await page.getByRole('link', { name: 'Version PDF' }).getAttribute('href'), url);
+    const reponse = await contexte.request.get(BASE + url);
+    assert.equal(reponse.status(), 200, `statut HTTP de ${url}`);
+    assert.match(reponse.headers()['content-type'] || '', /^application\/pdf/, 'Content-Type du PDF');
+    const octets = await reponse.body();
+    assert.equal(octets.subarray(0, 4).toString('latin1'), '%PDF', 'le fichier commence par %PDF');
+    const fichier = path.join(DOSSIER, `mandat-${mandat.id}-${process.pid}.pdf`);
+    fs.writeFileSync(fichier, octets);
+    let lu;
+    try {
+      lu = execFileSync('pdftotext', ['-enc', 'UTF-8', '-layout', fichier, '-'], { encoding: 'utf8' });
+    } finally {
+      fs.rmSync(fichier, { force: true });
+    }
+    const plat = lu.replace(/\s+/g, ' ');
+    console.log(`    PDF : ${octets.length} octets, ${plat.length} caractères de texte`);
+    assert.ok(plat.includes(`Mandat n° ${mandat.id}`), `« Mandat n° ${mandat.id} » dans le PDF : ${plat.slice(0, 400)}`);
+    assert.ok(plat.includes(`${PERSONNE.prenoms} ${PERSONNE.nom}`), `nom de la personne dans le PDF : ${plat.slice(0, 600)}`);
+    assert.ok(plat.includes('Social - Santé') && plat.includes('Logement'), `démarches dans le PDF : ${plat}`);
+    assert.ok(plat.includes(mandat.empreinte), `empreinte dans le PDF : ${plat}`);
+    // The code is shown once: it is neither in the PDF nor on the print page opened later.
+    assert.ok(!plat.includes(mandat.code), 'le code personnel n’est pas dans le PDF');
+
+    const echecs = [];
+    await allerEtAnalyser(page, `/espace/mandats/${mandat.id}/imprimer`, 'mandat (impression)', echecs);
+    assert.equal(await page.locator('.code-personnel').count(), 0, 'code personnel montré une seule fois / shown once');
+    assert.equal(await page.locator('.qr svg').count(), 1, 'QR code sur la réimpression');
+    await allerEtAnalyser(page, '/espace/mandats', 'mandats (liste)', echecs);
+    const ligne = page.locator('table tbody tr', { has: page.locator(`a[href="/espace/mandats/${mandat.id}"]`) });
+    assert.equal(await ligne.count(), 1, 'le mandat est listé / listed');
+    const l = await texte(ligne);
+    assert.ok(l.includes(`${PERSONNE.prenoms} ${PERSONNE.nom}`) && /\bactif\b/.test(l), `ligne du mandat : ${l}`);
+    assert.ok(l.includes('Social') && l.includes('Logement'), `démarches actives : ${l}`);
+    await allerEtAnalyser(page, `/espace/mandats/${mandat.id}`, 'mandat (avant révocation)', echecs);
+    exigerZeroViolation(echecs);
+  });
+}
+
+async function parcoursPersonne(page) {
+  await verifier('4. la personne révoque « Logement » depuis /mon-mandat avec son code / person revokes', async () => {
+    assert.ok(mandat.code, 'code personnel lu à l’étape 3 / personal code read at step 3');
+    const echecs = [];
+    await allerEtAnalyser(page, '/mon-mandat', 'mon mandat (code à saisir)', echecs);
+    assert.equal(await texte(page.locator('h1')), 'Mon mandat');
+    const champ = page.getByLabel(/^Code personnel/);
+
+    // A wrong code: 401, a French message, the form again.
+    await champ.fill('AAAAA-BBBBB-CCCCC-DDDDD');
+    let reponse = await soumettre(page, page.getByRole('button', { name: 'Voir mes mandats' }));
+    assert.equal(reponse.status(), 401, 'code faux : 401');
+    assert.equal(await texte(page.getByRole('alert')), 'Code personnel incorrect.');
+    await axe(page, 'mon mandat (code incorrect)', echecs);
+
+    await page.getByLabel(/^Code personnel/).fill(mandat.code.toLowerCase());
+    reponse = await soumettre(page, page.getByRole('button', { name: 'Voir mes mandats' }));
+    assert.equal(reponse.status(), 200);
+    assert.equal(chemin(page), '/mon-mandat');
+    const main = page.getByRole('main');
+    assert.match(await texte(main), new RegExp(`Bonjour ${PERSONNE.prenoms}\\.`), 'accueil de la personne');
+    const section = page.getByRole('region', { name: new RegExp(`^Mandat n° ${mandat.id} avec .* : actif$`) });
+    assert.equal(await section.count(), 1, `section du mandat n° ${mandat.id} : ${await texte(main)}`);
+    assert.match(await texte(section), /L’aidant peut faire en votre nom : Social - Santé, Logement\./);
+    await axe(page, 'mon mandat (code saisi)', echecs);
+
+    await cocher(section.getByRole('checkbox', { name: 'Logement', exact: true }));
+    reponse = await soumettre(page, section.getByRole('button', { name: 'Arrêter' }));
+    assert.equal(reponse.status(), 200);
+    assert.equal(
+      await texte(page.getByRole('status')),
+      `C’est fait : « Logement » ne peut plus être fait en votre nom au titre du mandat n° ${mandat.id}.`,
+    );
+    const apres = page.getByRole('region', { name: new RegExp(`^Mandat n° ${mandat.id} `) });
+    const t = await texte(apres);
+    assert.match(t, /L’aidant peut faire en votre nom : Social - Santé\./, `encore autorisé : ${t}`);
+    assert.match(t, /Arrêté : Logement\./, `arrêté : ${t}`);
+    const journal = await texte(page.getByRole('table', { name: /^Ce qui a été fait en votre nom/ }).locator('tbody'));
+    assert.match(journal, /Révocation d'une démarche vous-même Logement/, `journal de la personne : ${journal}`);
+    await axe(page, 'mon mandat (après révocation)', echecs);
+    exigerZeroViolation(echecs);
+  });
+}
+
+/** The person's space works without JavaScript: code, mandate, closing the space. */
+async function personneSansJavaScript(page) {
+  assert.ok(mandat.code, 'code personnel lu à l’étape 3 / personal code read at step 3');
+  let reponse = await page.goto(`${BASE}/mon-mandat`);
+  assert.equal(reponse.status(), 200);
+  await page.getByLabel(/^Code personnel/).fill(mandat.code);
+  reponse = await soumettre(page, page.getByRole('button', { name: 'Voir mes mandats' }));
+  assert.equal(reponse.status(), 200);
+  const t = await texte(page.getByRole('region', { name: new RegExp(`^Mandat n° ${mandat.id} avec .* : actif$`) }));
+  assert.match(t, /L’aidant peut faire en votre nom : Social - Santé\./, `mandat vu sans JavaScript : ${t}`);
+  assert.match(t, /Arrêté : Logement\./, `arrêté : ${t}`);
+  reponse = await soumettre(page, page.getByRole('button', { name: 'Fermer mon espace' }));
+  assert.equal(reponse.status(), 200);
+  assert.equal(await page.getByLabel(/^Code personnel/).count(), 1, 'espace fermé : le code est redemandé / closed');
+}
+
+async function parcoursAidantApres(contexte, page) {
+  await verifier('5. « Logement » refusé (422), « Social » enregistré / revoked démarche refused, other accepted', async () => {
+    assert.ok(mandat.id, 'mandat signé / mandate signed');
+    const echecs = [];
+    const url = `/espace/mandats/${mandat.id}`;
+    await allerEtAnalyser(page, url, 'mandat (après révocation par la personne)', echecs);
+    const main = page.getByRole('main');
+    assert.match(await texte(main), /Logement — révoquée le /, 'Logement marquée révoquée / marked revoked');
+    const select = page.getByLabel('Démarche', { exact: true });
+    const options = await select.locator('option').allInnerTexts();
+    assert.deepEqual(options, ['Social - Santé'], `démarches proposées / offered: ${options}`);
+
+    // The form posted with a value the page no longer offers.
+    await select.evaluate((s) => {
+      const o = document.createElement('option');
+      o.value = 'logement';
+      o.textContent = 'Logement';
+      s.append(o);
+      s.value = 'logement';
+    });
+    let reponse = await soumettre(page, page.getByRole('button', { name: 'Enregistrer la démarche' }));
+    assert.equal(reponse.status(), 422, 'démarche révoquée : 422');
+    assert.equal(await texte(page.getByRole('alert')), REFUS_LOGEMENT);
+    await axe(page, 'mandat (refus de la démarche révoquée)', echecs);
+
+    // The same with a direct POST carrying the page's CSRF token.
+    const csrf = await page.locator('form[action$="/espace/mandats/' + mandat.id + '"] input[name=csrf]').first().inputValue();
+    const direct = await contexte.request.post(BASE + url, {
+      form: { csrf, action: 'utilisation', demarche: 'logement' },
+      maxRedirects: 0,
+    });
+    assert.equal(direct.status(), 422, 'POST direct demarche=logement : 422');
+    const corps = (await direct.text()).replace(/&#34;|&quot;/g, '"');
+    assert.ok(corps.includes(REFUS_LOGEMENT), 'message de refus dans la réponse au POST direct');
+
+    // « Social » is still allowed.
+    await page.getByLabel('Démarche', { exact: true }).selectOption({ label: 'Social - Santé' });
+    reponse = await soumettre(page, page.getByRole('button', { name: 'Enregistrer la démarche' }));
+    assert.equal(reponse.status(), 200, 'démarche « Social » : 200');
+    assert.equal(await texte(page.getByRole('status')), 'Démarche « Social - Santé » enregistrée dans le journal.');
+    const journal = await texte(page.locator('table tbody'));
+    assert.match(journal, /démarche révoquée/, `refus inscrit au journal / refusal journalled: ${journal}`);
+    assert.match(journal, /Révocation d'une démarche la personne Logement/, `révocation par la personne : ${journal}`);
+    await axe(page, 'mandat (démarche enregistrée)', echecs);
+
+    await allerEtAnalyser(page, `${url}/attestation-revocation`, 'attestation de révocation', echecs);
+    assert.equal(await texte(page.locator('h1')), 'Attestation de révocation');
+    const revocations = await texte(page.getByRole('table', { name: /^Révocations de ce mandat/ }).locator('tbody tr'));
+    assert.match(revocations, /Révocation d'une démarche la personne Logement/, `attestation : ${revocations}`);
+    exigerZeroViolation(echecs);
+  });
+}
+
+async function verification(page) {
+  await verifier('6. /verifier?empreinte=… : « Mandat n° … : actif » / public check', async () => {
+    assert.ok(mandat.empreinte, 'empreinte lue à l’étape 3 / fingerprint read at step 3');
+    const echecs = [];
+    await allerEtAnalyser(page, '/verifier', 'vérifier (sans empreinte)', echecs);
+    await allerEtAnalyser(page, `/verifier?empreinte=${mandat.empreinte}`, 'vérifier (résultat)', echecs);
+    assert.equal(await texte(page.locator('h2#res')), `Mandat n° ${mandat.id} : actif`);
+    const resultat = await texte(page.getByRole('region', { name: `Mandat n° ${mandat.id} : actif` }));
+    assert.match(resultat, /Démarches encore autorisées Social\b/, `démarches : ${resultat}`);
+    assert.ok(!resultat.includes(PERSONNE.nom), 'aucune donnée personnelle / no personal data');
+    exigerZeroViolation(echecs);
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+navigateur = await lancerNavigateur();
+console.log(`Tests navigateur des Mandats / Mandats browser tests — ${BASE} — Chromium ${navigateur.version()}\n`);
+try {
+  const aidant = await nouveauContexte(navigateur, BASE, { js: true, largeur: 360 });
+  try {
+    const page = await aidant.newPage();
+    await parcoursAidant(aidant, page);
+    // The person: another browser, without the aidant's cookies.
+    await avecContexte({ js: true, largeur: 360 }, async (p, c) => {
+      assert.deepEqual(await c.cookies(), [], 'contexte de la personne sans cookie');
+      await parcoursPersonne(p);
+    });
+    await parcoursAidantApres(aidant, page);
+    await avecContexte({ js: true, largeur: 360 }, verification);
+    await verifier('7. l’espace de la personne sans JavaScript / the person\'s space without JavaScript', () =>
+      avecContexte({ js: false, largeur: 360 }, personneSansJavaScript),
+    );
+    await verifier('8. aucune erreur JavaScript ni requête vers une autre origine (aidant·e)', async () => {
+      assert.deepEqual(aidant.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
+      assert.deepEqual(aidant.etrangeres, [], 'requêtes vers une autre origine / other-origin requests');
+    });
+  } finally {
+    await aidant.close();
+  }
+} finally {
+  await navigateur.close();
+}
+
+const reussis = resultats.filter((r) => r.ok).length;
+const echoues = resultats.filter((r) => !r.ok);
+console.log('\nRésumé / summary');
+console.log(`  ${reussis} réussi(s) / passed, ${echoues.length} échoué(s) / failed`);
+for (const r of echoues) console.log(`  ✘ ${r.nom}`);
+console.log(`e2e mandats: ${reussis} passed, ${echoues.length} failed`);
+process.exit(echoues.length || resultats.length === 0 ? 1 : 0);
