@@ -115,6 +115,7 @@ fn demande(w: &Monde, demarches: &[Demarche]) -> DemandeMandat {
         mentions_lues: false,
         code_second_facteur: code(w),
         renouvelle: None,
+        identite_par_fournisseur: false,
     }
 }
 
@@ -495,4 +496,112 @@ async fn fifty_concurrent_uses_on_a_sqlite_file_make_one_unbroken_chain() {
     let r = w.md.verifier_journal().await.unwrap();
     assert!(r.intact(), "{r:?}");
     assert_eq!(r.derniere, avant + 50);
+}
+
+/// A provider plugged in for the test: the identity step is pluggable.
+struct FournisseurDeTest;
+
+#[async_trait::async_trait]
+impl maillage_identite::FournisseurIdentite for FournisseurDeTest {
+    fn identifiant(&self) -> &str {
+        "test"
+    }
+    fn libelle(&self) -> &str {
+        "Fournisseur de test"
+    }
+    fn demarrer(
+        &self,
+    ) -> Result<maillage_identite::DemandeAutorisation, maillage_identite::ErreurIdentite> {
+        Ok(maillage_identite::DemandeAutorisation {
+            fournisseur: "test".into(),
+            url: "https://fournisseur.test/autoriser?state=etat-1".into(),
+            state: "etat-1".into(),
+            nonce: "n".into(),
+            code_verifier: "v".into(),
+            creee_le: Utc::now(),
+        })
+    }
+    async fn terminer(
+        &self,
+        demande: &maillage_identite::DemandeAutorisation,
+        code: &str,
+        state: &str,
+    ) -> Result<maillage_identite::IdentiteVerifiee, maillage_identite::ErreurIdentite> {
+        if state != demande.state {
+            return Err(maillage_identite::ErreurIdentite::EtatInvalide);
+        }
+        assert_eq!(code, "bon-code");
+        Ok(maillage_identite::IdentiteVerifiee {
+            nom: "Durand".into(),
+            prenoms: "Lucienne".into(),
+            date_naissance: chrono::NaiveDate::from_ymd_opt(1948, 3, 9),
+            lieu_naissance: None,
+            methode: maillage_identite::Methode::Oidc {
+                fournisseur: "https://fournisseur.test".into(),
+                sujet: "sujet-42".into(),
+            },
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_plugged_identity_provider_verifies_the_person_once_per_mandate() {
+    let mut w = monde().await;
+    w.md = w.md.clone().avec_fournisseur(Arc::new(FournisseurDeTest));
+    assert_eq!(
+        w.md.fournisseur_libelle().as_deref(),
+        Some("Fournisseur de test")
+    );
+    // Not habilitated: refused before reaching the provider.
+    assert!(matches!(
+        w.md.demarrer_identification(&w.coordinateur).await,
+        Err(ErreurMandat::NonHabilite)
+    ));
+    let url = w.md.demarrer_identification(&w.aidant).await.unwrap();
+    assert!(url.starts_with("https://fournisseur.test/"));
+    // A callback with another state is refused and consumes the request.
+    let e =
+        w.md.terminer_identification(&w.aidant, "bon-code", "etat-pirate")
+            .await
+            .unwrap_err();
+    assert!(matches!(e, ErreurMandat::Invalide { .. }), "{e:?}");
+    assert!(w
+        .md
+        .terminer_identification(&w.aidant, "bon-code", "etat-1")
+        .await
+        .is_err());
+    w.md.demarrer_identification(&w.aidant).await.unwrap();
+    let identite =
+        w.md.terminer_identification(&w.aidant, "bon-code", "etat-1")
+            .await
+            .unwrap();
+    assert_eq!(identite.verification, "oidc:https://fournisseur.test");
+    // Kept for this aidant only.
+    assert!(w.md.identite_verifiee(&w.autre_structure).is_none());
+    let mut d = demande(&w, &[Demarche::Social]);
+    d.identite = None;
+    d.identite_par_fournisseur = true;
+    let signe = w.md.signer(&w.aidant, d).await.unwrap();
+    let doc =
+        w.md.document(&w.aidant, signe.id)
+            .await
+            .unwrap()
+            .document
+            .unwrap();
+    assert_eq!(doc.usager.nom, "Durand");
+    assert!(doc
+        .usager
+        .verification_lisible()
+        .contains("fournisseur d’identité"));
+    // Used once: a second mandate needs a new verification.
+    let mut d = demande(&w, &[Demarche::Social]);
+    d.identite = None;
+    d.identite_par_fournisseur = true;
+    assert!(w
+        .md
+        .signer(&w.aidant, d)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("vérification d’identité"));
 }

@@ -196,6 +196,40 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow
         }
         Err(_) => annuaire,
     };
+    let annuaire = match (annuaire.mandats(), std::env::var("MAILLAGE_OIDC_ISSUER")) {
+        (Ok(mandats), Ok(issuer)) => {
+            // An identity provider (FranceConnect or any OpenID Connect provider).
+            let adresse = std::env::var("MAILLAGE_ADRESSE_PUBLIQUE")
+                .unwrap_or_else(|_| format!("http://{listen}"));
+            let config = maillage_identite::ConfigOidc {
+                issuer,
+                client_id: std::env::var("MAILLAGE_OIDC_CLIENT_ID").unwrap_or_default(),
+                client_secret: std::env::var("MAILLAGE_OIDC_CLIENT_SECRET").unwrap_or_default(),
+                redirect_uri: format!(
+                    "{}/espace/mandats/identite/retour",
+                    adresse.trim_end_matches('/')
+                ),
+                scopes: "given_name family_name birthdate birthplace"
+                    .split(' ')
+                    .map(String::from)
+                    .collect(),
+                libelle: std::env::var("MAILLAGE_OIDC_LIBELLE")
+                    .unwrap_or_else(|_| "FranceConnect".into()),
+            };
+            match maillage_identite::Oidc::decouvrir(config).await {
+                Ok(oidc) => {
+                    let oidc = oidc.avec_parametre_autorisation("prompt", "login");
+                    let m = mandats.clone().avec_fournisseur(std::sync::Arc::new(oidc));
+                    annuaire.avec_mandats(m)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "identity provider unavailable: documents only");
+                    annuaire
+                }
+            }
+        }
+        _ => annuaire,
+    };
     if let Ok(mandats) = annuaire.mandats() {
         // Expiry reminders and a seal over pending journal entries: every hour.
         maillage_app::mandats::planifier_taches(mandats.clone(), Duration::from_secs(3600));

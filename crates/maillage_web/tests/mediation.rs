@@ -867,7 +867,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/mandats/{id}/imprimer")
         | ("get", "/espace/mandats/{id}/mandat.pdf")
         | ("get", "/espace/mandats/{id}/attestation-revocation") => "mandat-d-autrui",
-        ("get", "/espace/mandats/nouveau") | ("post", "/espace/mandats") => "aidant-habilite",
+        ("get", "/espace/mandats/nouveau")
+        | ("post", "/espace/mandats")
+        | ("get", "/espace/mandats/identite")
+        | ("get", "/espace/mandats/identite/retour") => "aidant-habilite",
         ("post", "/espace/habilitations") => "encadrement",
         ("get", "/espace/mandats") => "connecte",
         // The person's space (personal code), the public check, the journal's public key.

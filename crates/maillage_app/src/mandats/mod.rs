@@ -17,6 +17,7 @@
 
 pub mod cle;
 pub mod document;
+pub mod identification;
 pub mod personne;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -124,6 +125,9 @@ pub struct DemandeMandat {
     pub code_second_facteur: String,
     /// The mandate renewed by this one.
     pub renouvelle: Option<i64>,
+    /// Use the identity just verified by the identity provider (see [`identification`])
+    /// instead of `identite`.
+    pub identite_par_fournisseur: bool,
 }
 
 /// A signed mandate: what the aidant prints and hands over.
@@ -165,6 +169,8 @@ pub struct Mandats {
     cle: Arc<SigningKey>,
     reglages: ReglagesMandats,
     dernier_sceau: Arc<AtomicI64>,
+    fournisseur: Option<Arc<dyn maillage_identite::FournisseurIdentite>>,
+    en_cours: Arc<identification::EnCours>,
 }
 
 fn acteur_aidant(a: &Acteur) -> String {
@@ -179,6 +185,8 @@ impl Mandats {
             cle: Arc::new(cle),
             reglages: ReglagesMandats::default(),
             dernier_sceau: Arc::new(AtomicI64::new(-1)),
+            fournisseur: None,
+            en_cours: Arc::default(),
         }
     }
 
@@ -334,8 +342,19 @@ impl Mandats {
                 "confirmez avoir lu à la personne les mentions légales des démarches choisies",
             ));
         }
-        // The person: existing (of this structure) or new.
-        let (cible, identite, code) = match (d.usager, &d.identite) {
+        // The person: existing (of this structure), verified by the provider, or declared.
+        let par_fournisseur = if d.identite_par_fournisseur && d.usager.is_none() {
+            Some(self.identite_verifiee(acteur).ok_or_else(|| {
+                ErreurMandat::invalide(
+                    "identité",
+                    "la vérification d’identité a expiré ou n’a pas eu lieu : recommencez",
+                )
+            })?)
+        } else {
+            None
+        };
+        let identite_choisie = par_fournisseur.as_ref().or(d.identite.as_ref());
+        let (cible, identite, code) = match (d.usager, identite_choisie) {
             (Some(id), _) => {
                 let u = self
                     .store
@@ -402,6 +421,10 @@ impl Mandats {
         )
         .map_err(ErreurMandat::Interne)?;
         let (empreinte, canonique) = document.empreinte().map_err(ErreurMandat::Interne)?;
+        if par_fournisseur.is_some() {
+            // A verified identity signs one mandate.
+            self.prendre_identite_verifiee(acteur);
+        }
         let action = if d.renouvelle.is_some() {
             Action::Renouvellement
         } else {

@@ -282,6 +282,10 @@ struct PageFormulaire {
     renouvelle: Option<i64>,
     valeurs: Valeurs,
     erreur: Option<String>,
+    /// The identity provider's name, when one is configured.
+    fournisseur: Option<String>,
+    /// `(name, birth date, how it was checked)` of the identity the provider just verified.
+    identite_verifiee: Option<(String, String, String)>,
 }
 
 #[derive(Default)]
@@ -365,11 +369,68 @@ async fn page_formulaire(
         renouvelle,
         valeurs,
         erreur,
+        fournisseur: m.fournisseur_libelle(),
+        identite_verifiee: m.identite_verifiee(a).map(|i| {
+            (
+                i.nom_complet(),
+                i.date_naissance
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
+                i.verification_lisible(),
+            )
+        }),
     })?;
     if refuse {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(r)
+}
+
+/// Starts the identity check with the provider (303 to it).
+pub async fn identification(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let chemin = "/espace/mandats/nouveau";
+    match m.demarrer_identification(&a).await {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(e @ ErreurMandat::Invalide { .. }) => {
+            page_formulaire(&state, &a, None, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mandat(e, chemin.into())),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ParamsRetour {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// The provider's callback: back to the form with the verified identity, or the reason.
+pub async fn retour_identification(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(p): Query<ParamsRetour>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let resultat = match (&p.error, &p.code, &p.state) {
+        (Some(e), _, _) => Err(ErreurMandat::invalide(
+            "identité",
+            format!("la vérification n’a pas abouti ({e}) : la personne l’a annulée ou le fournisseur l’a refusée"),
+        )),
+        (None, Some(code), Some(etat)) => m.terminer_identification(&a, code, etat).await,
+        _ => Err(ErreurMandat::invalide("identité", "réponse incomplète du fournisseur")),
+    };
+    match resultat {
+        Ok(_) => Ok(Redirect::to("/espace/mandats/nouveau").into_response()),
+        Err(e @ ErreurMandat::Invalide { .. }) => {
+            page_formulaire(&state, &a, None, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats/nouveau".into())),
+    }
 }
 
 pub async fn nouveau(
@@ -468,8 +529,10 @@ pub async fn signer(
             .parse::<DureeMandat>()
             .map_err(|e| ErreurMandat::invalide("durée", e))?;
         let personne: Option<i64> = c.texte("personne").parse().ok();
+        let par_fournisseur = personne.is_none() && c.coche("identite_fournisseur");
         let identite = match personne {
             Some(_) => None,
+            None if par_fournisseur => None,
             None => Some(
                 Identite::declaree(
                     &c.texte("nom"),
@@ -481,7 +544,7 @@ pub async fn signer(
                 .map_err(|(champ, message)| ErreurMandat::Invalide { champ, message })?,
             ),
         };
-        if personne.is_none() && !c.coche("identite_verifiee") {
+        if personne.is_none() && !par_fournisseur && !c.coche("identite_verifiee") {
             return Err(ErreurMandat::invalide(
                 "identité",
                 "confirmez avoir vérifié l’identité sur la pièce présentée",
@@ -497,6 +560,7 @@ pub async fn signer(
             mentions_lues: c.coche("mentions_lues"),
             code_second_facteur: c.texte("code"),
             renouvelle,
+            identite_par_fournisseur: par_fournisseur,
         })
     };
     let resultat = match lire() {

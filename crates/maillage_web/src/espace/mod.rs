@@ -84,6 +84,8 @@ routes! {
     get "/espace/mandats" => mandats::liste,
     post "/espace/habilitations" => mandats::habiliter,
     get "/espace/mandats/nouveau" => mandats::nouveau,
+    get "/espace/mandats/identite" => mandats::identification,
+    get "/espace/mandats/identite/retour" => mandats::retour_identification,
     post "/espace/mandats" => mandats::signer,
     get "/espace/mandats/{id}" => mandats::fiche,
     post "/espace/mandats/{id}" => mandats::agir,
