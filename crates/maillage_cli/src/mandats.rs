@@ -7,7 +7,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use maillage_app::annuaire::Annuaire;
-use maillage_domain::mandats::Verificateur;
+use maillage_store::mandats::verifier_journal_suivi;
 
 #[derive(Subcommand)]
 pub enum JournalCommande {
@@ -65,24 +65,11 @@ pub async fn journal(annuaire: &Annuaire, commande: JournalCommande) -> Result<(
             );
             pb.set_message("Vérification du journal");
             let debut = Instant::now();
-            let mut v = Verificateur::new(sceaux, &cle);
-            let mut apres = 0;
-            'pages: loop {
-                let lot = store.journal(apres, 20_000).await?;
-                let Some(derniere) = lot.last() else { break };
-                apres = derniere.seq;
-                for e in &lot {
-                    if !v.entree(e) {
-                        break 'pages;
-                    }
-                }
-                pb.set_position(apres.max(0) as u64);
-                if lot.len() < 20_000 {
-                    break;
-                }
-            }
+            let r = verifier_journal_suivi(store.as_ref(), sceaux, &cle, 20_000, |seq| {
+                pb.set_position(seq.max(0) as u64)
+            })
+            .await?;
             pb.finish_and_clear();
-            let r = v.fin();
             let duree = debut.elapsed().as_secs_f64();
             match &r.rupture {
                 None => {

@@ -352,6 +352,17 @@ pub async fn verifier_journal(
     cle: &VerifyingKey,
     page: i64,
 ) -> StoreResult<Rapport> {
+    verifier_journal_suivi(store, sceaux, cle, page, |_| {}).await
+}
+
+/// [`verifier_journal`], calling `progression` with the last entry read after each page.
+pub async fn verifier_journal_suivi(
+    store: &(impl MandatsStore + ?Sized),
+    sceaux: Vec<Sceau>,
+    cle: &VerifyingKey,
+    page: i64,
+    mut progression: impl FnMut(i64),
+) -> StoreResult<Rapport> {
     let mut v = Verificateur::new(sceaux, cle);
     let mut apres = 0;
     'pages: loop {
@@ -364,6 +375,7 @@ pub async fn verifier_journal(
                 break 'pages;
             }
         }
+        progression(apres);
         if !complet {
             break;
         }

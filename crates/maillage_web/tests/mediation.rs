@@ -1055,16 +1055,14 @@ async fn permission_every_route_refuses_the_wrong_people() {
     // The refused requests changed no mandate: only views by its own structure are journalled.
     let m = mandats.store().mandat(mandat).await.unwrap().unwrap();
     assert!(m.revoque_at.is_none() && m.autorisations.iter().all(|a| a.revoquee_at.is_none()));
-    assert_eq!(
-        m.structure_id,
-        mandats
-            .store()
-            .mandat(mandat)
+    let structure_a1 =
+        w.m.store()
+            .compte(w.a1)
             .await
             .unwrap()
             .unwrap()
-            .structure_id
-    );
+            .structure_id;
+    assert_eq!(Some(m.structure_id), structure_a1, "not transferred");
     let actions: Vec<String> = mandats
         .store()
         .journal_du_mandat(mandat)

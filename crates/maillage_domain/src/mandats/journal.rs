@@ -418,9 +418,6 @@ impl Verificateur {
                 .map(|(s, _)| *s);
             return match plus_ancienne {
                 Some(s) => self.rompre(s + 1, RaisonRupture::Inseree),
-                None if n == 1 || e.prev_hash == HASH_INITIAL => {
-                    self.rompre(n, RaisonRupture::ChainageRompu)
-                }
                 None => self.rompre(n, RaisonRupture::ChainageRompu),
             };
         }
@@ -476,14 +473,9 @@ impl Verificateur {
         Rapport {
             entrees: self.entrees,
             sceaux: self.sceaux_verifies,
-            derniere: if rupture.is_some() {
-                rupture
-                    .as_ref()
-                    .map_or(derniere, |r| r.seq - 1)
-                    .min(derniere)
-            } else {
-                derniere
-            },
+            derniere: rupture
+                .as_ref()
+                .map_or(derniere, |r| (r.seq - 1).min(derniere)),
             non_scellees: derniere - self.dernier_sceau,
             rupture,
         }

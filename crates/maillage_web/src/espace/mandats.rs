@@ -20,7 +20,7 @@ use maillage_domain::mediation::Role;
 use serde::Deserialize;
 
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
-use super::pages::Menu;
+use super::pages::{refuser_si, Menu};
 use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, ErreurEspace};
 use crate::erreur::PageError;
 use crate::site::Site;
@@ -222,7 +222,7 @@ async fn page_mandats(
         Vec::new()
     };
     let refuse = erreur.is_some();
-    let mut r = rendre(&PageMandats {
+    let r = rendre(&PageMandats {
         site: state.site.clone(),
         menu: Menu::de(a),
         habilite,
@@ -231,10 +231,7 @@ async fn page_mandats(
         message,
         erreur,
     })?;
-    if refuse {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 pub async fn liste(
@@ -356,7 +353,7 @@ async fn page_formulaire(
         piece: c.texte("piece"),
     });
     let refuse = erreur.is_some();
-    let mut r = rendre(&PageFormulaire {
+    let r = rendre(&PageFormulaire {
         site: state.site.clone(),
         menu: Menu::de(a),
         demarches: lignes_demarches(&cochees),
@@ -380,10 +377,7 @@ async fn page_formulaire(
             )
         }),
     })?;
-    if refuse {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 /// Starts the identity check with the provider (303 to it).
@@ -623,7 +617,7 @@ async fn page_mandat(
         .map(|s| (s.id, s.nom))
         .collect();
     let refuse = erreur.is_some();
-    let mut r = rendre(&PageMandat {
+    let r = rendre(&PageMandat {
         site: state.site.clone(),
         menu: Menu::de(a),
         id,
@@ -665,10 +659,7 @@ async fn page_mandat(
         message,
         erreur,
     })?;
-    if refuse {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
+    Ok(refuser_si(r, refuse))
 }
 
 pub async fn fiche(

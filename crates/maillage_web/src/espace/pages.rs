@@ -32,7 +32,7 @@ use crate::site::Site;
 use crate::AppState;
 
 /// A form shown again with its error answers 422.
-fn refuser_si(mut r: Response, refuse: bool) -> Response {
+pub(crate) fn refuser_si(mut r: Response, refuse: bool) -> Response {
     if refuse {
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
