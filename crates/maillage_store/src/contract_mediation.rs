@@ -26,6 +26,7 @@ macro_rules! mediation_contract_tests {
             mediation_structures_places_teams,
             mediation_activity_rollups_follow_create_update_delete,
             mediation_failed_batch_writes_nothing,
+            mediation_mixed_batch_keeps_input_order,
             mediation_stats_filters,
             mediation_beneficiaries_merge_and_purge,
             mediation_frequent_durations,
@@ -381,6 +382,117 @@ pub async fn mediation_failed_batch_writes_nothing(s: S) {
     ));
     assert!(s.activites_de(&[m], 10, 0).await.unwrap().is_empty());
     assert_eq!(totals(&s, &tout(202601, 202612)).await, (0, 0, 0));
+}
+
+/// A batch mixing new records and a replacement, as an import or a generated history
+/// writes them: ids in input order, one history entry each, participations and
+/// beneficiaries' last activity, roll-up rows shared by several records of the batch.
+pub async fn mediation_mixed_batch_keeps_input_order(s: S) {
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let st1 = s.create_structure("S1", None, None).await.unwrap();
+    let st2 = s.create_structure("S2", None, None).await.unwrap();
+    let b1 = beneficiaire(&s, m, "a").await;
+    let b2 = beneficiaire(&s, m, "b").await;
+    let r0 = s
+        .save_activites(vec![activite(m, "31555", (2026, 11, 2), &[1, 1, 30])])
+        .await
+        .unwrap()[0];
+
+    let mut a = activite(m, "31555", (2026, 11, 3), &[1, 2, 40]);
+    a.structure_id = Some(st1);
+    a.beneficiaires = vec![b2, b1];
+    a.data = r#"{"n":"a"}"#.into();
+    a.at = t(21, 10);
+    let mut u = activite(m, "31069", (2026, 10, 1), &[1, 1, 60]);
+    u.id = Some(r0);
+    u.data = r#"{"n":"u"}"#.into();
+    let mut b = activite(m, "31555", (2026, 11, 4), &[1, 3, 50]);
+    b.structure_id = Some(st2);
+    b.beneficiaires = vec![b1];
+    b.data = r#"{"n":"b"}"#.into();
+    b.at = t(22, 10);
+    let mut c = activite(m, "75056", (2026, 11, 5), &[1, 1, 10]);
+    c.data = r#"{"n":"c"}"#.into();
+    let ids = s.save_activites(vec![a, u, b, c]).await.unwrap();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(ids[1], r0);
+    assert!(r0 < ids[0] && ids[0] < ids[2] && ids[2] < ids[3], "{ids:?}");
+    for (id, n, commune) in [
+        (ids[0], "a", "31555"),
+        (r0, "u", "31069"),
+        (ids[2], "b", "31555"),
+        (ids[3], "c", "75056"),
+    ] {
+        let row = s.activite(id).await.unwrap().unwrap();
+        assert_eq!(row.data, format!(r#"{{"n":"{n}"}}"#));
+        assert_eq!(row.commune, commune);
+    }
+    let first = s.activite(ids[0]).await.unwrap().unwrap();
+    assert_eq!(first.structure_id, Some(st1));
+    assert_eq!(first.beneficiaires, vec![b1, b2]);
+    assert_eq!(first.version, 1);
+    assert_eq!(s.activite(r0).await.unwrap().unwrap().version, 2);
+    for (id, actions) in [
+        (ids[0], vec!["creation"]),
+        (r0, vec!["creation", "modification"]),
+        (ids[3], vec!["creation"]),
+    ] {
+        let hist = s.historique_activite(id).await.unwrap();
+        assert_eq!(
+            hist.iter().map(|h| h.action.as_str()).collect::<Vec<_>>(),
+            actions
+        );
+        assert!(hist.iter().all(|h| h.auteur_id == m));
+    }
+    assert_eq!(s.count_participations(b1).await.unwrap(), 2);
+    assert_eq!(s.count_participations(b2).await.unwrap(), 1);
+    assert_eq!(
+        s.beneficiaire(b1).await.unwrap().unwrap().derniere_activite,
+        t(22, 10)
+    );
+    assert_eq!(
+        s.beneficiaire(b2).await.unwrap().unwrap().derniere_activite,
+        t(21, 10)
+    );
+    assert_eq!(totals(&s, &tout(202611, 202611)).await, (3, 6, 100));
+    assert_eq!(totals(&s, &tout(202610, 202610)).await, (1, 1, 60));
+    // Two records of the batch, of two structures, share one per-mediator row.
+    let lignes: Vec<_> = s
+        .stats(&StatFiltre {
+            mediateurs: Some(vec![m]),
+            communes: Some(vec!["31555".into()]),
+            ..tout(202611, 202611)
+        })
+        .await
+        .unwrap();
+    assert_eq!(lignes.len(), 1, "{lignes:?}");
+    assert_eq!(
+        (
+            lignes[0].activites,
+            lignes[0].accompagnements,
+            lignes[0].minutes
+        ),
+        (2, 5, 90)
+    );
+
+    // A beneficiary twice in one record: a conflict, and nothing of the batch is written.
+    let mut twice = activite(m, "31555", (2026, 11, 6), &[1, 2, 20]);
+    twice.beneficiaires = vec![b2, b2];
+    let mut again = activite(m, "31555", (2026, 11, 6), &[1, 1, 20]);
+    again.id = Some(r0);
+    assert!(matches!(
+        s.save_activites(vec![
+            activite(m, "31555", (2026, 11, 6), &[1, 1, 5]),
+            again,
+            twice
+        ])
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(totals(&s, &tout(202611, 202611)).await, (3, 6, 100));
+    assert_eq!(s.activites_de(&[m], 10, 0).await.unwrap().len(), 4);
+    assert_eq!(s.activite(r0).await.unwrap().unwrap().version, 2);
+    assert_eq!(s.count_participations(b2).await.unwrap(), 1);
 }
 
 pub async fn mediation_stats_filters(s: S) {

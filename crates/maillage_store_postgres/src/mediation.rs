@@ -10,6 +10,8 @@
 //!   order, so concurrent writers cannot deadlock on them;
 //! - both files of a merge (in id order).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
@@ -47,77 +49,221 @@ impl StatSource {
     }
 }
 
+/// New records of one batch, column by column (the arrays one `INSERT … UNNEST` takes).
+#[derive(Default)]
+struct LotNouveaux {
+    id: Vec<i64>,
+    mediateur_id: Vec<i64>,
+    structure_id: Vec<Option<i64>>,
+    lieu_activite_id: Vec<Option<i64>>,
+    commune: Vec<String>,
+    date: Vec<NaiveDate>,
+    type_activite: Vec<String>,
+    duree: Vec<i32>,
+    data: Vec<String>,
+    compteurs: Vec<Vec<u8>>,
+    auteur_id: Vec<i64>,
+    at: Vec<DateTime<Utc>>,
+}
+
+impl LotNouveaux {
+    fn with_capacity(n: usize) -> Self {
+        LotNouveaux {
+            id: Vec::with_capacity(n),
+            mediateur_id: Vec::with_capacity(n),
+            structure_id: Vec::with_capacity(n),
+            lieu_activite_id: Vec::with_capacity(n),
+            commune: Vec::with_capacity(n),
+            date: Vec::with_capacity(n),
+            type_activite: Vec::with_capacity(n),
+            duree: Vec::with_capacity(n),
+            data: Vec::with_capacity(n),
+            compteurs: Vec::with_capacity(n),
+            auteur_id: Vec::with_capacity(n),
+            at: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, id: i64, a: ActiviteWrite) {
+        self.id.push(id);
+        self.mediateur_id.push(a.mediateur_id);
+        self.structure_id.push(a.structure_id);
+        self.lieu_activite_id.push(a.lieu_activite_id);
+        self.commune.push(a.commune);
+        self.date.push(a.date);
+        self.type_activite.push(a.type_activite);
+        self.duree.push(a.duree);
+        self.data.push(a.data);
+        self.compteurs.push(a.compteurs);
+        self.auteur_id.push(a.auteur_id);
+        self.at.push(a.at);
+    }
+}
+
+/// The key of a `stat_mediateur` row: mediator, place of activity (0: none), commune, month.
+type CleLigne = (i64, i64, String, i32);
+
 /// Applies summed roll-up deltas inside the caller's transaction (see the module doc for
-/// the locking).
+/// the locking), in four statements whatever the number of rows: one upsert per table
+/// creates the missing rows, locks them in key order and returns their counters; the
+/// sums are made here; one `UPDATE … FROM UNNEST` per table writes them back.
 async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResult<()> {
-    let mut par_mediateur: Vec<_> = deltas.par_mediateur.into_iter().collect();
-    par_mediateur.sort_by(|a, b| a.0.cmp(&b.0));
-    for (cle, delta) in par_mediateur {
-        let mut blob = sqlx::query_scalar!(
+    // Several keys of the deltas can share one row (the structure is not part of the
+    // row's key): their counters are summed, and the row keeps the greatest structure,
+    // as writing them one after the other in key order did.
+    let mut par_mediateur: BTreeMap<CleLigne, (i64, Vec<u8>)> = BTreeMap::new();
+    for (cle, delta) in deltas.par_mediateur {
+        let ligne = par_mediateur
+            .entry((
+                cle.mediateur_id,
+                cle.lieu_activite_id,
+                cle.commune,
+                cle.mois,
+            ))
+            .or_insert((cle.structure_id, Vec::new()));
+        ligne.0 = ligne.0.max(cle.structure_id);
+        add_counters(&mut ligne.1, &delta, 1)?;
+    }
+    if !par_mediateur.is_empty() {
+        let n = par_mediateur.len();
+        let (mut med, mut lieu, mut st, mut com, mut mois) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for ((m, l, c, mo), (s, _)) in &par_mediateur {
+            med.push(*m);
+            lieu.push(*l);
+            com.push(c.clone());
+            mois.push(*mo);
+            st.push(*s);
+        }
+        let existants = sqlx::query!(
             r#"INSERT INTO stat_mediateur (mediateur_id, lieu_activite_id, structure_id, commune,
                    mois, activites, accompagnements, minutes, compteurs)
-               VALUES ($1, $2, $3, $4, $5, 0, 0, 0, ''::bytea)
+               SELECT m, l, s, c, mo, 0, 0, 0, ''::bytea
+               FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::int[])
+                    WITH ORDINALITY AS u(m, l, s, c, mo, rang)
+               ORDER BY rang
                ON CONFLICT (mediateur_id, lieu_activite_id, commune, mois)
                DO UPDATE SET mois = excluded.mois
-               RETURNING compteurs"#,
-            cle.mediateur_id,
-            cle.lieu_activite_id,
-            cle.structure_id,
-            cle.commune,
-            cle.mois,
+               RETURNING mediateur_id, lieu_activite_id, commune, mois, compteurs"#,
+            &med,
+            &lieu,
+            &st,
+            &com,
+            &mois,
         )
-        .fetch_one(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
         .db()?;
-        add_counters(&mut blob, &delta, 1)?;
-        let (activites, accompagnements, minutes) = counter_totals(&blob);
+        let (mut acts, mut accs, mut mins, mut blobs) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut courants: BTreeMap<CleLigne, Vec<u8>> = existants
+            .into_iter()
+            .map(|r| {
+                (
+                    (r.mediateur_id, r.lieu_activite_id, r.commune, r.mois),
+                    r.compteurs,
+                )
+            })
+            .collect();
+        for (cle, (_, delta)) in &par_mediateur {
+            let mut blob = courants.remove(cle).ok_or_else(|| {
+                StoreError::Database("a per-mediator roll-up row was not returned".into())
+            })?;
+            add_counters(&mut blob, delta, 1)?;
+            let (a, b, c) = counter_totals(&blob);
+            acts.push(a);
+            accs.push(b);
+            mins.push(c);
+            blobs.push(blob);
+        }
         sqlx::query!(
-            r#"UPDATE stat_mediateur
-               SET structure_id = $5, activites = $6, accompagnements = $7, minutes = $8,
-                   compteurs = $9
-               WHERE mediateur_id = $1 AND lieu_activite_id = $2 AND commune = $3
-                 AND mois = $4"#,
-            cle.mediateur_id,
-            cle.lieu_activite_id,
-            cle.commune,
-            cle.mois,
-            cle.structure_id,
-            activites,
-            accompagnements,
-            minutes,
-            blob,
+            r#"UPDATE stat_mediateur AS s
+               SET structure_id = u.st, activites = u.a, accompagnements = u.acc,
+                   minutes = u.mi, compteurs = u.blob
+               FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::bigint[],
+                           $6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[])
+                    AS u(m, l, c, mo, st, a, acc, mi, blob)
+               WHERE s.mediateur_id = u.m AND s.lieu_activite_id = u.l AND s.commune = u.c
+                 AND s.mois = u.mo"#,
+            &med,
+            &lieu,
+            &com,
+            &mois,
+            &st,
+            &acts,
+            &accs,
+            &mins,
+            &blobs,
         )
         .execute(&mut *conn)
         .await
         .db()?;
     }
-    let mut par_commune: Vec<_> = deltas.par_commune.into_iter().collect();
-    par_commune.sort_by(|a, b| a.0.cmp(&b.0));
-    for ((commune, mois), delta) in par_commune {
-        let mut blob = sqlx::query_scalar!(
+
+    let par_commune: BTreeMap<(String, i32), Vec<u8>> = deltas.par_commune.into_iter().collect();
+    if !par_commune.is_empty() {
+        let n = par_commune.len();
+        let (mut com, mut mois) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (c, mo) in par_commune.keys() {
+            com.push(c.clone());
+            mois.push(*mo);
+        }
+        let existants = sqlx::query!(
             r#"INSERT INTO stat_commune (commune, mois, activites, accompagnements, minutes,
                    compteurs)
-               VALUES ($1, $2, 0, 0, 0, ''::bytea)
+               SELECT c, mo, 0, 0, 0, ''::bytea
+               FROM UNNEST($1::text[], $2::int[]) WITH ORDINALITY AS u(c, mo, rang)
+               ORDER BY rang
                ON CONFLICT (commune, mois) DO UPDATE SET mois = excluded.mois
-               RETURNING compteurs"#,
-            commune,
-            mois,
+               RETURNING commune, mois, compteurs"#,
+            &com,
+            &mois,
         )
-        .fetch_one(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
         .db()?;
-        add_counters(&mut blob, &delta, 1)?;
-        let (activites, accompagnements, minutes) = counter_totals(&blob);
+        let mut courants: BTreeMap<(String, i32), Vec<u8>> = existants
+            .into_iter()
+            .map(|r| ((r.commune, r.mois), r.compteurs))
+            .collect();
+        let (mut acts, mut accs, mut mins, mut blobs) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for (cle, delta) in &par_commune {
+            let mut blob = courants.remove(cle).ok_or_else(|| {
+                StoreError::Database("a per-commune roll-up row was not returned".into())
+            })?;
+            add_counters(&mut blob, delta, 1)?;
+            let (a, b, c) = counter_totals(&blob);
+            acts.push(a);
+            accs.push(b);
+            mins.push(c);
+            blobs.push(blob);
+        }
         sqlx::query!(
-            r#"UPDATE stat_commune
-               SET activites = $3, accompagnements = $4, minutes = $5, compteurs = $6
-               WHERE commune = $1 AND mois = $2"#,
-            commune,
-            mois,
-            activites,
-            accompagnements,
-            minutes,
-            blob,
+            r#"UPDATE stat_commune AS s
+               SET activites = u.a, accompagnements = u.acc, minutes = u.mi, compteurs = u.blob
+               FROM UNNEST($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[],
+                           $6::bytea[]) AS u(c, mo, a, acc, mi, blob)
+               WHERE s.commune = u.c AND s.mois = u.mo"#,
+            &com,
+            &mois,
+            &acts,
+            &accs,
+            &mins,
+            &blobs,
         )
         .execute(&mut *conn)
         .await
@@ -736,10 +882,42 @@ impl MediationStore for PgStore {
             .await
             .db()?;
         }
+        // New records get their ids first, in input order, so that all of them are written
+        // by one statement per table (an import or a generated history of thousands of
+        // records does not pay a round trip per record).
+        let nouveaux = activites.iter().filter(|a| a.id.is_none()).count();
+        let mut ids_nouveaux = if nouveaux == 0 {
+            Vec::new()
+        } else {
+            sqlx::query_scalar!(
+                r#"SELECT nextval(pg_get_serial_sequence('activites', 'id')) AS "id!"
+                   FROM generate_series(1, $1::int)"#,
+                i32::try_from(nouveaux)
+                    .map_err(|_| StoreError::Invalid("too many records in one batch".into()))?
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .db()?
+        }
+        .into_iter();
         let mut deltas = StatDeltas::default();
         let mut ids = Vec::with_capacity(activites.len());
-        for a in activites {
-            let (id, version, action) = match a.id {
+        let mut lot = LotNouveaux::with_capacity(nouveaux);
+        // Every beneficiary's latest activity, and every (record, beneficiary) pair.
+        let mut participants: Vec<(i64, i64, DateTime<Utc>)> = Vec::new();
+        for mut a in activites {
+            let beneficiaires = std::mem::take(&mut a.beneficiaires);
+            let at = a.at;
+            deltas.record(
+                a.mediateur_id,
+                a.lieu_activite_id,
+                a.structure_id,
+                &a.commune,
+                a.date,
+                &a.compteurs,
+                1,
+            )?;
+            let id = match a.id {
                 Some(id) => {
                     let old = sqlx::query_as!(
                         StatSource,
@@ -779,78 +957,98 @@ impl MediationStore for PgStore {
                         .execute(&mut *tx)
                         .await
                         .db()?;
-                    (id, version, "modification")
-                }
-                None => {
-                    let id = sqlx::query_scalar!(
-                        r#"INSERT INTO activites (mediateur_id, structure_id, lieu_activite_id,
-                               commune, date, type_activite, duree, data, compteurs, version,
-                               created_at, updated_at)
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)
-                           RETURNING id"#,
-                        a.mediateur_id,
-                        a.structure_id,
-                        a.lieu_activite_id,
-                        a.commune,
-                        a.date,
-                        a.type_activite,
-                        a.duree,
+                    sqlx::query!(
+                        r#"INSERT INTO activites_historique (activite_id, version, action, data,
+                               auteur_id, at)
+                           VALUES ($1, $2, 'modification', $3, $4, $5)"#,
+                        id,
+                        version,
                         a.data,
-                        a.compteurs,
+                        a.auteur_id,
                         a.at,
                     )
-                    .fetch_one(&mut *tx)
+                    .execute(&mut *tx)
                     .await
                     .db()?;
-                    (id, 1, "creation")
+                    id
+                }
+                None => {
+                    let id = ids_nouveaux
+                        .next()
+                        .ok_or_else(|| StoreError::Database("fewer ids than new records".into()))?;
+                    lot.push(id, a);
+                    id
                 }
             };
-            if !a.beneficiaires.is_empty() {
-                // A beneficiary listed twice is a `Conflict`, as with SQLite.
-                sqlx::query!(
-                    r#"INSERT INTO participations (activite_id, beneficiaire_id)
-                       SELECT $1, b FROM UNNEST($2::bigint[]) AS b"#,
-                    id,
-                    &a.beneficiaires,
-                )
-                .execute(&mut *tx)
-                .await
-                .db()?;
-                sqlx::query!(
-                    r#"UPDATE beneficiaires
-                       SET derniere_activite = GREATEST(derniere_activite, $2)
-                       WHERE id = ANY($1)"#,
-                    &a.beneficiaires,
-                    a.at,
-                )
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            }
+            participants.extend(beneficiaires.into_iter().map(|b| (id, b, at)));
+            ids.push(id);
+        }
+        if !lot.id.is_empty() {
+            // One statement writes the records and their first history entry.
             sqlx::query!(
-                r#"INSERT INTO activites_historique (activite_id, version, action, data,
+                r#"WITH u AS (
+                       SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[],
+                                            $4::bigint[], $5::text[], $6::date[], $7::text[],
+                                            $8::int[], $9::text[], $10::bytea[], $11::bigint[],
+                                            $12::timestamptz[])
+                           AS u(id, mediateur_id, structure_id, lieu_activite_id, commune,
+                                date, type_activite, duree, data, compteurs, auteur_id, at)
+                   ), ecrites AS (
+                       INSERT INTO activites (id, mediateur_id, structure_id, lieu_activite_id,
+                           commune, date, type_activite, duree, data, compteurs, version,
+                           created_at, updated_at)
+                       OVERRIDING SYSTEM VALUE
+                       SELECT id, mediateur_id, structure_id, lieu_activite_id, commune, date,
+                              type_activite, duree, data, compteurs, 1, at, at
+                       FROM u
+                   )
+                   INSERT INTO activites_historique (activite_id, version, action, data,
                        auteur_id, at)
-                   VALUES ($1, $2, $3, $4, $5, $6)"#,
-                id,
-                version,
-                action,
-                a.data,
-                a.auteur_id,
-                a.at,
+                   SELECT id, 1, 'creation', data, auteur_id, at FROM u"#,
+                &lot.id,
+                &lot.mediateur_id,
+                &lot.structure_id as &[Option<i64>],
+                &lot.lieu_activite_id as &[Option<i64>],
+                &lot.commune,
+                &lot.date,
+                &lot.type_activite,
+                &lot.duree,
+                &lot.data,
+                &lot.compteurs,
+                &lot.auteur_id,
+                &lot.at,
             )
             .execute(&mut *tx)
             .await
             .db()?;
-            deltas.record(
-                a.mediateur_id,
-                a.lieu_activite_id,
-                a.structure_id,
-                &a.commune,
-                a.date,
-                &a.compteurs,
-                1,
-            )?;
-            ids.push(id);
+        }
+        if !participants.is_empty() {
+            let activite_ids: Vec<i64> = participants.iter().map(|p| p.0).collect();
+            let beneficiaire_ids: Vec<i64> = participants.iter().map(|p| p.1).collect();
+            let ats: Vec<DateTime<Utc>> = participants.iter().map(|p| p.2).collect();
+            // A beneficiary listed twice in a record is a `Conflict`, as with SQLite.
+            sqlx::query!(
+                r#"INSERT INTO participations (activite_id, beneficiaire_id)
+                   SELECT * FROM UNNEST($1::bigint[], $2::bigint[])"#,
+                &activite_ids,
+                &beneficiaire_ids,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            sqlx::query!(
+                r#"UPDATE beneficiaires AS b
+                   SET derniere_activite = GREATEST(b.derniere_activite, u.at)
+                   FROM (SELECT id, MAX(at) AS at
+                         FROM UNNEST($1::bigint[], $2::timestamptz[]) AS p(id, at)
+                         GROUP BY id) AS u
+                   WHERE b.id = u.id"#,
+                &beneficiaire_ids,
+                &ats,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
         }
         apply_deltas(&mut tx, deltas).await?;
         tx.commit().await.db()?;
