@@ -133,28 +133,40 @@ async fn sqlite(n: usize) -> (Arc<dyn MediationStore>, Resume, String) {
     let nom = format!("sqlite_{n}");
     let chemin = dossier().join(format!("tableau_{n}.db"));
     let url = format!("sqlite://{}", chemin.display());
-    let store = SqliteStore::connect(&url).await.expect("SQLite");
-    let existant = synthetique::resume_existant(&store).await.expect("marker");
-    let (store, resume) = if reutilisable(&existant, n) {
-        let r = existant.expect("checked");
-        eprintln!(
-            "{nom}: reusing {} (generated in {:.1} s)",
-            chemin.display(),
-            r.secondes
-        );
-        (store, r)
-    } else {
-        store.close().await;
-        for suffixe in ["", "-wal", "-shm"] {
-            let f = PathBuf::from(format!("{}{suffixe}", chemin.display()));
-            if f.exists() {
-                std::fs::remove_file(&f).expect("remove old database");
-            }
-        }
+    let existant = if chemin.exists() {
         let store = SqliteStore::connect(&url).await.expect("SQLite");
-        let r = generer(&store, &nom, n).await;
-        (store, r)
+        let resume = synthetique::resume_existant(&store).await.expect("marker");
+        Some((store, resume))
+    } else {
+        None
     };
+    let (store, resume) =
+        if let Some((store, Some(r))) = existant.as_ref().filter(|(_, r)| reutilisable(r, n)) {
+            eprintln!(
+                "{nom}: reusing {} (generated in {:.1} s)",
+                chemin.display(),
+                r.secondes
+            );
+            (store.clone(), r.clone())
+        } else {
+            if let Some((store, _)) = existant {
+                // sqlx closes SQLite connections on their own threads, after `close` returns;
+                // the last one to close removes the -wal and -shm files by name, and would
+                // remove the new database's if it were already open (disk I/O error).
+                store.close().await;
+                drop(store);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            for suffixe in ["", "-wal", "-shm"] {
+                let f = PathBuf::from(format!("{}{suffixe}", chemin.display()));
+                if f.exists() {
+                    std::fs::remove_file(&f).expect("remove old database");
+                }
+            }
+            let store = SqliteStore::connect(&url).await.expect("SQLite");
+            let r = generer(&store, &nom, n).await;
+            (store, r)
+        };
     let octets: u64 = ["", "-wal"]
         .iter()
         .filter_map(|s| std::fs::metadata(format!("{}{s}", chemin.display())).ok())
