@@ -26,213 +26,44 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { cliquerEtAttendre, cocher, lancerNavigateur, nouveauContexte, VUES } from './lib.mjs';
+import {
+  allerEtAnalyser,
+  avecContexte,
+  axe,
+  chemin,
+  codeNeuf,
+  executer,
+  exigerZeroViolation,
+  ouvrirContexte,
+  preparer,
+  seConnecter,
+  verifier,
+} from './commun.mjs';
+import { cliquerEtAttendre, cocher } from './lib.mjs';
 
-const BASE = (process.argv[2] || process.env.MAILLAGE_BASE || '').replace(/\/$/, '');
-if (!/^https?:\/\//.test(BASE)) {
-  console.error('Usage : node e2e/mandats.mjs http://127.0.0.1:PORT (avec les variables MAILLAGE_E2E_*)');
-  process.exit(2);
-}
+const { base: BASE, variables: E2E } = preparer({
+  script: 'e2e/mandats.mjs',
+  harnais: 'navigateur_mandats.rs',
+  variables: ['AIDANT', 'MDP', 'SECRET'],
+  minutes: 8,
+  // Mandates are signed on a phone or a tablet too: small checkboxes and buttons fail.
+  ciblesTactiles: true,
+});
 
-function variable(nom) {
-  const v = process.env[`MAILLAGE_E2E_${nom}`];
-  if (!v) {
-    console.error(`Variable MAILLAGE_E2E_${nom} manquante / missing (voir navigateur_mandats.rs)`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const AIDANT = variable('AIDANT');
-const MDP = variable('MDP');
-const SECRET = variable('SECRET');
+const AIDANT = { email: E2E.AIDANT, mdp: E2E.MDP, secret: E2E.SECRET };
 const DOSSIER = process.env.MAILLAGE_E2E_DOSSIER || os.tmpdir();
-const TAGS_AXE = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const LARGEURS = [360, 1280];
 
 /** The person the mandate is signed for. */
 const PERSONNE = { nom: 'Durand', prenoms: 'Lucienne Marie', naissance: '1948-05-12' };
 const REFUS_LOGEMENT = 'Refusé : la démarche « Logement » a été révoquée pour ce mandat.';
 
-// Stops everything if the run hangs (the Rust test has its own, longer, limit).
-setTimeout(() => {
-  console.error('\n✘ Délai global dépassé / global timeout (8 min)');
-  process.exit(1);
-}, 8 * 60 * 1000).unref();
-
-// ---------------------------------------------------------------- TOTP (RFC 6238)
-
-function base32(texte) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const octets = [];
-  let bits = 0;
-  let valeur = 0;
-  for (const c of texte.replace(/[\s=]/g, '').toUpperCase()) {
-    const i = alphabet.indexOf(c);
-    if (i < 0) throw new Error(`secret base32 invalide / invalid base32 secret: ${c}`);
-    valeur = ((valeur << 5) | i) & 0xfff;
-    bits += 5;
-    if (bits >= 8) {
-      octets.push((valeur >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(octets);
-}
-
-const pasTotp = (ms = Date.now()) => Math.floor(ms / 1000 / 30);
-
-/** HMAC-SHA1, 6 digits, 30 s steps: what an authenticator app shows. */
-function codeTotp(secret, pas) {
-  const compteur = Buffer.alloc(8);
-  compteur.writeBigUInt64BE(BigInt(pas));
-  const h = crypto.createHmac('sha1', base32(secret)).update(compteur).digest();
-  const o = h[h.length - 1] & 0xf;
-  const n = (((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]) % 1_000_000;
-  return String(n).padStart(6, '0');
-}
-
-// Self-check against RFC 6238's SHA-1 test vector (secret "12345678901234567890", T = 59 s).
-assert.equal(codeTotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', pasTotp(59_000)), '287082', 'TOTP RFC 6238');
-
-const attendre = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** The last TOTP step the server accepted: a step is accepted once, so the next code waits. */
-let dernierPas = -1;
-
-/** The code of a step not used yet, waiting for the next 30 s step if needed. */
-async function codeNeuf() {
-  if (pasTotp() <= dernierPas) {
-    console.log('    (attente du pas TOTP suivant / waiting for the next TOTP step)');
-    while (pasTotp() <= dernierPas) await attendre(250);
-  }
-  const pas = pasTotp();
-  return { pas, code: codeTotp(SECRET, pas) };
-}
-
-// ---------------------------------------------------------------- runner
-
-const resultats = [];
-let navigateur;
-
-async function verifier(nom, fn) {
-  const debut = Date.now();
-  try {
-    await fn();
-    resultats.push({ nom, ok: true });
-    console.log(`✔ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    resultats.push({ nom, ok: false, erreur: e });
-    console.log(`✘ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
-    console.log(indenter(e && e.stack ? e.stack : String(e)));
-  }
-}
-
-function indenter(texte, n = 4) {
-  return texte
-    .split('\n')
-    .map((l) => ' '.repeat(n) + l)
-    .join('\n');
-}
-
-const chemin = (page) => {
-  const u = new URL(page.url());
-  return u.pathname + u.search;
-};
-
 /** The page's text with its spaces (no-break ones included) collapsed. */
 const texte = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 // ---------------------------------------------------------------- accessibility
-
-function decrireViolations(violations) {
-  return violations
-    .map((v) =>
-      [
-        `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`,
-        ...v.nodes.map(
-          (n) =>
-            `    ${JSON.stringify(n.target)}\n      ${(n.html || '').slice(0, 240)}\n      ${(n.failureSummary || '').replace(/\n/g, '\n      ')}`,
-        ),
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
-/** Whether the page scrolls sideways (content wider than the viewport). */
-async function defilementHorizontal(page) {
-  return page.evaluate(() => {
-    const e = document.scrollingElement;
-    return e.scrollWidth > e.clientWidth ? `${e.scrollWidth} px > ${e.clientWidth} px` : null;
-  });
-}
-
-/**
- * Large touch targets: every visible checkbox and radio of `main` at least 24 × 24 px, every
- * visible button at least 44 px high. Returns the offenders.
- */
-async function petitesCibles(page) {
-  return page.evaluate(() => {
-    const petites = [];
-    for (const e of document.querySelectorAll('main input[type=checkbox], main input[type=radio], main button')) {
-      const r = e.getBoundingClientRect();
-      if (!r.width || !r.height) continue;
-      const min = e.tagName === 'BUTTON' ? { l: 0, h: 44 } : { l: 24, h: 24 };
-      if (r.width < min.l || r.height < min.h) {
-        petites.push(`${e.tagName.toLowerCase()}#${e.id || e.name || e.textContent.trim()} ${Math.round(r.width)}×${Math.round(r.height)} px`);
-      }
-    }
-    return petites;
-  });
-}
-
-/**
- * Runs axe (WCAG 2.1 A/AA) on the page as it is, at 360 then 1280 px wide, and records the
- * violations in `echecs`; at 360 px a sideways scroll of the page (WCAG 1.4.10) and touch
- * targets that are too small are recorded too. The viewport is set back to 360 px.
- */
-async function axe(page, nom, echecs) {
-  for (const largeur of LARGEURS) {
-    await page.setViewportSize(VUES[largeur]);
-    const { violations } = await new AxeBuilder({ page }).withTags(TAGS_AXE).analyze();
-    let ligne = `    ${violations.length ? '✘' : '·'} ${largeur} px ${nom} — ${chemin(page)}`;
-    if (violations.length) ligne += ` : ${violations.length} violation(s)`;
-    if (largeur === 360) {
-      const defile = await defilementHorizontal(page);
-      if (defile) {
-        ligne += ` [défilement horizontal / horizontal scroll ${defile}]`;
-        echecs.push(`${nom} : défilement horizontal à 360 px / horizontal scroll (${defile})`);
-      }
-      const petites = await petitesCibles(page);
-      if (petites.length) {
-        ligne += ` [cibles trop petites / small targets: ${petites.join(', ')}]`;
-        echecs.push(`${nom} : cibles tactiles trop petites / small touch targets (${petites.join(', ')})`);
-      }
-    }
-    console.log(ligne);
-    if (violations.length) {
-      console.log(indenter(decrireViolations(violations), 6));
-      echecs.push(`${nom} (${largeur} px, ${chemin(page)}): ${violations.map((v) => v.id).join(', ')}`);
-    }
-  }
-  await page.setViewportSize(VUES[360]);
-}
-
-/** Opens `url` (relative to BASE), requires HTTP 200, then runs `axe`. */
-async function allerEtAnalyser(page, url, nom, echecs) {
-  const reponse = await page.goto(BASE + url);
-  assert.equal(reponse.status(), 200, `${nom}: statut HTTP de ${url}`);
-  await axe(page, nom, echecs);
-}
-
-function exigerZeroViolation(echecs) {
-  assert.deepEqual(echecs, [], 'violations axe (WCAG 2.1 A/AA), défilement horizontal ou petites cibles');
-}
 
 /**
  * Visible focus: moves the focus with the keyboard (Shift+Tab then Tab, from `depart`) and
@@ -266,46 +97,6 @@ async function soumettre(page, bouton) {
   return reponse;
 }
 
-async function avecContexte(options, fn) {
-  const contexte = await nouveauContexte(navigateur, BASE, options);
-  try {
-    const page = await contexte.newPage();
-    await fn(page, contexte);
-    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
-    assert.deepEqual(contexte.etrangeres, [], "requêtes vers une autre origine / other-origin requests");
-  } finally {
-    await contexte.close();
-  }
-}
-
-/**
- * Signs in as a person would: e-mail and password, then the 6-digit code of the
- * authenticator app. A refused code is retried once, with the next step's code.
- */
-async function seConnecter(page, email, echecs) {
-  await page.goto(`${BASE}/connexion`);
-  assert.equal(new URL(page.url()).pathname, '/connexion');
-  await axe(page, 'connexion', echecs);
-  await page.getByLabel('Adresse électronique').pressSequentially(email);
-  await page.getByLabel('Mot de passe').pressSequentially(MDP);
-  await cliquerEtAttendre(page, page.getByRole('button', { name: 'Se connecter' }));
-  assert.equal(new URL(page.url()).pathname, '/connexion/code', `après le mot de passe / after the password: ${page.url()}`);
-  await axe(page, 'code de vérification', echecs);
-  for (let essai = 0; essai < 2; essai++) {
-    const { pas, code } = await codeNeuf();
-    const champ = page.getByLabel('Code à usage unique');
-    await champ.fill('');
-    await champ.pressSequentially(code);
-    await cliquerEtAttendre(page, page.getByRole('button', { name: 'Valider' })).catch(() => {});
-    await page.waitForLoadState('load');
-    dernierPas = Math.max(dernierPas, pas);
-    if (new URL(page.url()).pathname === '/espace') return;
-    const alerte = await page.locator('[role=alert]').allInnerTexts();
-    console.log(`    (code refusé / code refused: ${alerte.join(' ')} ; nouvel essai au pas suivant / retry next step)`);
-  }
-  assert.fail(`connexion refusée pour ${email} / sign-in failed (${page.url()})`);
-}
-
 // ---------------------------------------------------------------- the scenario
 
 /** What the steps pass on to each other. */
@@ -333,7 +124,7 @@ async function cocherDeclarations(page, { consentement = true } = {}) {
 async function parcoursAidant(contexte, page) {
   await verifier('1. connexion de l’aidant·e (mot de passe et code TOTP) / aidant signs in', async () => {
     const echecs = [];
-    await seConnecter(page, AIDANT, echecs);
+    await seConnecter(page, AIDANT, { echecs });
     assert.equal(new URL(page.url()).pathname, '/espace');
     await cliquerEtAttendre(
       page,
@@ -373,12 +164,10 @@ async function parcoursAidant(contexte, page) {
     // Signed with a TOTP step not used at sign-in (a step is accepted once).
     for (let essai = 0; essai < 2; essai++) {
       await cocherDeclarations(page);
-      const { pas, code } = await codeNeuf();
       const champ = page.getByLabel(/^Votre code à usage unique/);
       await champ.fill('');
-      await champ.pressSequentially(code);
+      await champ.pressSequentially(await codeNeuf(AIDANT));
       reponse = await soumettre(page, page.getByRole('button', { name: 'Signer le mandat' }));
-      dernierPas = Math.max(dernierPas, pas);
       if (reponse.status() === 200) break;
       const alerte = await page.locator('[role=alert]').allInnerTexts();
       console.log(`    (signature refusée / signing refused: ${reponse.status()} ${alerte.join(' ')} ; nouvel essai au pas suivant)`);
@@ -584,10 +373,8 @@ async function verification(page) {
 
 // ---------------------------------------------------------------- main
 
-navigateur = await lancerNavigateur();
-console.log(`Tests navigateur des Mandats / Mandats browser tests — ${BASE} — Chromium ${navigateur.version()}\n`);
-try {
-  const aidant = await nouveauContexte(navigateur, BASE, { js: true, largeur: 360 });
+await executer('Tests navigateur des Mandats / Mandats browser tests', 'e2e mandats', async () => {
+  const aidant = await ouvrirContexte({ js: true, largeur: 360 });
   try {
     const page = await aidant.newPage();
     await parcoursAidant(aidant, page);
@@ -608,14 +395,4 @@ try {
   } finally {
     await aidant.close();
   }
-} finally {
-  await navigateur.close();
-}
-
-const reussis = resultats.filter((r) => r.ok).length;
-const echoues = resultats.filter((r) => !r.ok);
-console.log('\nRésumé / summary');
-console.log(`  ${reussis} réussi(s) / passed, ${echoues.length} échoué(s) / failed`);
-for (const r of echoues) console.log(`  ✘ ${r.nom}`);
-console.log(`e2e mandats: ${reussis} passed, ${echoues.length} failed`);
-process.exit(echoues.length || resultats.length === 0 ? 1 : 0);
+});

@@ -11,218 +11,35 @@
 // 1280 px; at 360 px no page may scroll sideways. Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import { AxeBuilder } from '@axe-core/playwright';
-import { cliquerEtAttendre, cocher, lancerNavigateur, nouveauContexte, VUES } from './lib.mjs';
+import {
+  allerEtAnalyser,
+  avecContexte,
+  axe,
+  chemin,
+  defilementHorizontal,
+  executer,
+  exigerZeroViolation,
+  preparer,
+  seConnecter,
+  verifier,
+} from './commun.mjs';
+import { cliquerEtAttendre, cocher } from './lib.mjs';
 
-const BASE = (process.argv[2] || process.env.MAILLAGE_BASE || '').replace(/\/$/, '');
-if (!/^https?:\/\//.test(BASE)) {
-  console.error('Usage : node e2e/mediation.mjs http://127.0.0.1:PORT (avec les variables MAILLAGE_E2E_*)');
-  process.exit(2);
-}
+const { base: BASE, variables: E2E } = preparer({
+  script: 'e2e/mediation.mjs',
+  harnais: 'navigateur_mediation.rs',
+  variables: ['MEDIATEUR', 'COORDINATEUR', 'ADMIN', 'NOUVEAU', 'MDP', 'SECRET', 'INVITATION'],
+  minutes: 12,
+});
 
-function variable(nom) {
-  const v = process.env[`MAILLAGE_E2E_${nom}`];
-  if (!v) {
-    console.error(`Variable MAILLAGE_E2E_${nom} manquante / missing (voir navigateur_mediation.rs)`);
-    process.exit(2);
-  }
-  return v;
-}
-
+/** The accounts: `nouveau` has no TOTP secret, so signing in leads to the enrolment page. */
 const COMPTES = {
-  mediateur: variable('MEDIATEUR'),
-  coordinateur: variable('COORDINATEUR'),
-  admin: variable('ADMIN'),
-  nouveau: variable('NOUVEAU'),
+  mediateur: { email: E2E.MEDIATEUR, mdp: E2E.MDP, secret: E2E.SECRET },
+  coordinateur: { email: E2E.COORDINATEUR, mdp: E2E.MDP, secret: E2E.SECRET },
+  admin: { email: E2E.ADMIN, mdp: E2E.MDP, secret: E2E.SECRET },
+  nouveau: { email: E2E.NOUVEAU, mdp: E2E.MDP },
 };
-const MDP = variable('MDP');
-const SECRET = variable('SECRET');
-const INVITATION = variable('INVITATION');
-const TAGS_AXE = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const LARGEURS = [360, 1280];
-
-// Stops everything if the run hangs (the Rust test has its own, longer, limit).
-setTimeout(() => {
-  console.error('\n✘ Délai global dépassé / global timeout (12 min)');
-  process.exit(1);
-}, 12 * 60 * 1000).unref();
-
-// ---------------------------------------------------------------- TOTP (RFC 6238)
-
-function base32(texte) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const octets = [];
-  let bits = 0;
-  let valeur = 0;
-  for (const c of texte.replace(/[\s=]/g, '').toUpperCase()) {
-    const i = alphabet.indexOf(c);
-    if (i < 0) throw new Error(`secret base32 invalide / invalid base32 secret: ${c}`);
-    valeur = ((valeur << 5) | i) & 0xfff;
-    bits += 5;
-    if (bits >= 8) {
-      octets.push((valeur >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(octets);
-}
-
-const pasTotp = (ms = Date.now()) => Math.floor(ms / 1000 / 30);
-
-/** HMAC-SHA1, 6 digits, 30 s steps: what an authenticator app shows. */
-function codeTotp(secret, pas) {
-  const compteur = Buffer.alloc(8);
-  compteur.writeBigUInt64BE(BigInt(pas));
-  const h = crypto.createHmac('sha1', base32(secret)).update(compteur).digest();
-  const o = h[h.length - 1] & 0xf;
-  const n = (((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]) % 1_000_000;
-  return String(n).padStart(6, '0');
-}
-
-// Self-check against RFC 6238's SHA-1 test vector (secret "12345678901234567890", T = 59 s).
-assert.equal(codeTotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', pasTotp(59_000)), '287082', 'TOTP RFC 6238');
-
-const attendre = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------- runner
-
-const resultats = [];
-let navigateur;
-
-async function verifier(nom, fn) {
-  const debut = Date.now();
-  try {
-    await fn();
-    resultats.push({ nom, ok: true });
-    console.log(`✔ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    resultats.push({ nom, ok: false, erreur: e });
-    console.log(`✘ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
-    console.log(indenter(e && e.stack ? e.stack : String(e)));
-  }
-}
-
-function indenter(texte, n = 4) {
-  return texte
-    .split('\n')
-    .map((l) => ' '.repeat(n) + l)
-    .join('\n');
-}
-
-const chemin = (page) => {
-  const u = new URL(page.url());
-  return u.pathname + u.search;
-};
-
-// ---------------------------------------------------------------- accessibility
-
-function decrireViolations(violations) {
-  return violations
-    .map((v) =>
-      [
-        `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`,
-        ...v.nodes.map(
-          (n) =>
-            `    ${JSON.stringify(n.target)}\n      ${(n.html || '').slice(0, 240)}\n      ${(n.failureSummary || '').replace(/\n/g, '\n      ')}`,
-        ),
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
-/** Whether the page scrolls sideways (content wider than the viewport). */
-async function defilementHorizontal(page) {
-  return page.evaluate(() => {
-    const e = document.scrollingElement;
-    return e.scrollWidth > e.clientWidth ? `${e.scrollWidth} px > ${e.clientWidth} px` : null;
-  });
-}
-
-/**
- * Runs axe (WCAG 2.1 A/AA) on the page as it is, at 360 then 1280 px wide, and records the
- * violations in `echecs`; at 360 px a sideways scroll of the page is recorded too (WCAG
- * 1.4.10: wide tables scroll inside their own region). The viewport is set back to 360 px.
- */
-async function axe(page, nom, echecs) {
-  for (const largeur of LARGEURS) {
-    await page.setViewportSize(VUES[largeur]);
-    const { violations } = await new AxeBuilder({ page }).withTags(TAGS_AXE).analyze();
-    let ligne = `    ${violations.length ? '✘' : '·'} ${largeur} px ${nom} — ${chemin(page)}`;
-    if (violations.length) ligne += ` : ${violations.length} violation(s)`;
-    if (largeur === 360) {
-      const defile = await defilementHorizontal(page);
-      if (defile) {
-        ligne += ` [défilement horizontal / horizontal scroll ${defile}]`;
-        echecs.push(`${nom} : défilement horizontal à 360 px / horizontal scroll (${defile})`);
-      }
-    }
-    console.log(ligne);
-    if (violations.length) {
-      console.log(indenter(decrireViolations(violations), 6));
-      echecs.push(`${nom} (${largeur} px, ${chemin(page)}): ${violations.map((v) => v.id).join(', ')}`);
-    }
-  }
-  await page.setViewportSize(VUES[360]);
-}
-
-/** Opens `url` (relative to BASE), requires HTTP 200, then runs `axe`. */
-async function allerEtAnalyser(page, url, nom, echecs) {
-  const reponse = await page.goto(BASE + url);
-  assert.equal(reponse.status(), 200, `${nom}: statut HTTP de ${url}`);
-  await axe(page, nom, echecs);
-}
-
-function exigerZeroViolation(echecs) {
-  assert.deepEqual(echecs, [], 'violations axe (WCAG 2.1 A/AA) ou défilement horizontal');
-}
-
-// ---------------------------------------------------------------- sign-in
-
-/**
- * Signs in as a person would: e-mail and password typed in the form, then the 6-digit code
- * of the authenticator app typed in the code form. `surPage(nom)` is called on the password
- * page and on the code page (half signed-in) before they are filled. A code is accepted
- * once per 30 s step: a refused one is retried once, with the next step's code.
- */
-async function seConnecter(page, email, { surPage, totp = true } = {}) {
-  await page.goto(`${BASE}/connexion`);
-  assert.equal(new URL(page.url()).pathname, '/connexion');
-  if (surPage) await surPage('connexion');
-  await page.getByLabel('Adresse électronique').pressSequentially(email);
-  await page.getByLabel('Mot de passe').pressSequentially(MDP);
-  await cliquerEtAttendre(page, page.getByRole('button', { name: 'Se connecter' }));
-  const apres = new URL(page.url()).pathname;
-  if (!totp) return apres;
-  assert.equal(apres, '/connexion/code', `après le mot de passe / after the password: ${page.url()}`);
-  if (surPage) await surPage('code');
-  for (let essai = 0; essai < 2; essai++) {
-    const champ = page.getByLabel('Code à usage unique');
-    await champ.fill('');
-    await champ.pressSequentially(codeTotp(SECRET, pasTotp()));
-    await cliquerEtAttendre(page, page.getByRole('button', { name: 'Valider' })).catch(() => {});
-    await page.waitForLoadState('load');
-    if (new URL(page.url()).pathname === '/espace') return '/espace';
-    // Same step as an earlier sign-in of this account: wait for the next one.
-    const alerte = await page.locator('[role=alert]').allInnerTexts();
-    console.log(`    (code refusé / code refused: ${alerte.join(' ')} ; nouvel essai au pas suivant / retry next step)`);
-    const pas = pasTotp();
-    while (pasTotp() === pas) await attendre(500);
-  }
-  assert.fail(`connexion refusée pour ${email} / sign-in failed (${page.url()})`);
-}
-
-async function avecContexte(options, fn) {
-  const contexte = await nouveauContexte(navigateur, BASE, options);
-  try {
-    const page = await contexte.newPage();
-    await fn(page, contexte);
-    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
-    assert.deepEqual(contexte.etrangeres, [], "requêtes vers une autre origine / other-origin requests");
-  } finally {
-    await contexte.close();
-  }
-}
+const INVITATION = E2E.INVITATION;
 
 // ---------------------------------------------------------------- the mediator's path
 
@@ -255,12 +72,7 @@ async function parcoursMediateur() {
   await avecContexte({ js: true, largeur: 360 }, async (page) => {
     await verifier('a. connexion avec mot de passe et code TOTP / sign-in with TOTP (médiateur·rice)', async () => {
       const locaux = [];
-      await seConnecter(page, COMPTES.mediateur, {
-        surPage: async (p) => {
-          if (p === 'connexion') await axe(page, 'connexion', locaux);
-          else await axe(page, 'code de vérification (à moitié connecté·e)', locaux);
-        },
-      });
+      await seConnecter(page, COMPTES.mediateur, { echecs: locaux });
       assert.equal(new URL(page.url()).pathname, '/espace');
       assert.match(await page.locator('h1').innerText(), /^Bonjour /, 'h1 « Bonjour … » de l’espace');
       assert.ok(
@@ -439,7 +251,7 @@ async function parcoursAdministrateur() {
 async function enrolement() {
   await avecContexte({ js: true, largeur: 360 }, async (page) => {
     const locaux = [];
-    const apres = await seConnecter(page, COMPTES.nouveau, { totp: false });
+    const apres = await seConnecter(page, COMPTES.nouveau);
     assert.equal(apres, '/connexion/enrolement', `compte sans second facteur → enrôlement : ${page.url()}`);
     assert.match((await page.locator('#secret').innerText()).trim(), /^[A-Z2-7]{16,}$/, 'clé à saisir à la main');
     assert.equal(await page.locator('.qr svg').count(), 1, 'QR code');
@@ -450,22 +262,10 @@ async function enrolement() {
 
 // ---------------------------------------------------------------- main
 
-navigateur = await lancerNavigateur();
-console.log(`Tests navigateur de la Médiation / Médiation browser tests — ${BASE} — Chromium ${navigateur.version()}\n`);
-try {
+await executer('Tests navigateur de la Médiation / Médiation browser tests', 'e2e mediation', async () => {
   await parcoursMediateur();
   await verifier('h. axe : pages publiques (statistiques dep:31, invitation) / public pages', pagesPubliques);
   await verifier('i. axe : coordination (accueil, équipe, statistiques) / coordinator pages', parcoursCoordinateur);
   await verifier('j. axe : administration (comptes, courriels) / administrator pages', parcoursAdministrateur);
   await verifier('k. axe : enrôlement du second facteur / TOTP enrolment page', enrolement);
-} finally {
-  await navigateur.close();
-}
-
-const reussis = resultats.filter((r) => r.ok).length;
-const echoues = resultats.filter((r) => !r.ok);
-console.log('\nRésumé / summary');
-console.log(`  ${reussis} réussi(s) / passed, ${echoues.length} échoué(s) / failed`);
-for (const r of echoues) console.log(`  ✘ ${r.nom}`);
-console.log(`e2e mediation: ${reussis} passed, ${echoues.length} failed`);
-process.exit(echoues.length || resultats.length === 0 ? 1 : 0);
+});

@@ -11,71 +11,32 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import { AxeBuilder } from '@axe-core/playwright';
 import {
-  BESOIN,
-  cliquerEtAttendre,
-  choisirCommuneSiAmbigu,
-  cocher,
-  estTuile,
-  lancerNavigateur,
-  nouveauContexte,
-  repondreAuxQuestions,
-} from './lib.mjs';
+  avecContexte,
+  decrireViolations,
+  executer,
+  indenter,
+  ouvrirContexte,
+  preparer,
+  TAGS_AXE,
+  verifier,
+} from './commun.mjs';
+import { BESOIN, cliquerEtAttendre, choisirCommuneSiAmbigu, cocher, estTuile, repondreAuxQuestions } from './lib.mjs';
 
-const BASE = (process.argv[2] || process.env.MAILLAGE_BASE || '').replace(/\/$/, '');
-if (!/^https?:\/\//.test(BASE)) {
-  console.error('Usage : node e2e/run.mjs http://127.0.0.1:PORT');
-  process.exit(2);
-}
+const { base: BASE } = preparer({
+  script: 'e2e/run.mjs',
+  minutes: 15,
+  filtre: process.env.E2E_FILTRE ? new RegExp(process.env.E2E_FILTRE, 'i') : null,
+});
 const ORIGINE = new URL(BASE).origin;
-const FILTRE = process.env.E2E_FILTRE ? new RegExp(process.env.E2E_FILTRE, 'i') : null;
-const TAGS_AXE = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const LIMITES = { '/': 30 * 1024, '/lieux?ou=lille': 30 * 1024, '/carte': 100 * 1024 };
 // Measured and printed, without a limit of their own.
 const POIDS_INFO = ['/carte?lat=50.63&lon=3.06&zoom=12'];
 
-// Stops everything if the run hangs (the Rust test has its own, longer, limit).
-setTimeout(() => {
-  console.error('\n✘ Délai global dépassé / global timeout (15 min)');
-  process.exit(1);
-}, 15 * 60 * 1000).unref();
-
-// ---------------------------------------------------------------- runner
-
-const resultats = [];
-let navigateur;
-
-async function verifier(nom, fn) {
-  if (FILTRE && !FILTRE.test(nom)) return;
-  const debut = Date.now();
-  try {
-    await fn();
-    resultats.push({ nom, ok: true });
-    console.log(`✔ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    resultats.push({ nom, ok: false, erreur: e });
-    console.log(`✘ ${nom} (${((Date.now() - debut) / 1000).toFixed(1)} s)`);
-    console.log(indenter(e && e.stack ? e.stack : String(e)));
-  }
-}
-
-function indenter(texte, n = 4) {
-  return texte
-    .split('\n')
-    .map((l) => ' '.repeat(n) + l)
-    .join('\n');
-}
-
-/** Runs `fn(contexte, page)` in a fresh context, then checks the pages threw no JS error. */
-async function avecPage(options, fn) {
-  const contexte = await nouveauContexte(navigateur, BASE, options);
-  try {
-    const page = await contexte.newPage();
-    await fn(page, contexte);
-    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
-  } finally {
-    await contexte.close();
-  }
-}
+/**
+ * Runs `fn(page, contexte)` in a fresh context, then checks the pages threw no JS error.
+ * Other-origin requests (map tiles) are checked by the map and widget tests themselves.
+ */
+const avecPage = (options, fn) => avecContexte({ ...options, autresOrigines: true }, fn);
 
 const mode = (js) => (js ? 'JS' : 'sans JS / no JS');
 
@@ -301,20 +262,6 @@ async function pagesPubliques() {
   return pages;
 }
 
-function decrireViolations(violations) {
-  return violations
-    .map((v) =>
-      [
-        `[${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`,
-        ...v.nodes.map(
-          (n) =>
-            `    ${JSON.stringify(n.target)}\n      ${(n.html || '').slice(0, 240)}\n      ${(n.failureSummary || '').replace(/\n/g, '\n      ')}`,
-        ),
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
 async function analyser(page) {
   const r = await new AxeBuilder({ page }).withTags(TAGS_AXE).analyze();
   return r.violations;
@@ -354,8 +301,8 @@ async function analyserSansJs(contexteSansJs, contexteJs, url) {
 
 async function axePartout(pages, largeur, js) {
   const echecs = [];
-  const contexteJs = await nouveauContexte(navigateur, BASE, { js: true, largeur });
-  const contexteSansJs = js ? null : await nouveauContexte(navigateur, BASE, { js: false, largeur });
+  const contexteJs = await ouvrirContexte({ js: true, largeur });
+  const contexteSansJs = js ? null : await ouvrirContexte({ js: false, largeur });
   try {
     for (const p of pages) {
       let violations;
@@ -564,9 +511,7 @@ async function widgetDansUneIframe() {
 
 // ---------------------------------------------------------------- main
 
-navigateur = await lancerNavigateur();
-console.log(`Tests navigateur / browser tests — ${BASE} — Chromium ${navigateur.version()}\n`);
-try {
+await executer('Tests navigateur / browser tests', 'e2e', async () => {
   for (const js of [true, false]) {
     for (const ou of ['lille', '59000']) {
       await verifier(`a. parcours d'orientation / orientation path (${mode(js)}, 360 px, « ${ou} »)`, () =>
@@ -610,14 +555,4 @@ try {
     }
   }
   await verifier('e. widget dans une iframe d’une autre origine / widget in a cross-origin iframe', widgetDansUneIframe);
-} finally {
-  await navigateur.close();
-}
-
-const reussis = resultats.filter((r) => r.ok).length;
-const echoues = resultats.filter((r) => !r.ok);
-console.log('\nRésumé / summary');
-console.log(`  ${reussis} réussi(s) / passed, ${echoues.length} échoué(s) / failed`);
-for (const r of echoues) console.log(`  ✘ ${r.nom}`);
-console.log(`e2e: ${reussis} passed, ${echoues.length} failed`);
-process.exit(echoues.length || resultats.length === 0 ? 1 : 0);
+});

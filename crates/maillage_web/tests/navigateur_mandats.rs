@@ -25,10 +25,11 @@
 //! Needs `/usr/bin/chromium`, `pdftotext` and `e2e/node_modules`: `.ci/run` installs them.
 //! A missing one fails the test (never a silent skip).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod commun;
 
+use std::time::Duration;
+
+use commun::{executer_script, exiger_succes, verifier_prerequis, Dossier};
 use maillage_app::mediation::stockage::AffectationRow;
 use maillage_domain::mediation::Role;
 use maillage_web::{demarrer_pour_tests, AppState};
@@ -41,61 +42,6 @@ const MDP: &str = "un mot de passe solide";
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const AIDANT: &str = "aidante@exemple.fr";
 const ADMIN: &str = "admin@exemple.fr";
-
-fn racine_workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn commande_ok(programme: &str, argument: &str) -> bool {
-    matches!(
-        Command::new(programme)
-            .arg(argument)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status(),
-        Ok(s) if s.success()
-    )
-}
-
-/// Fails with a French and English message when something the browser run needs is missing.
-fn verifier_prerequis(racine: &Path) {
-    let mut manquants = Vec::new();
-    if !Path::new("/usr/bin/chromium").exists() {
-        manquants.push("/usr/bin/chromium (apt-get update && apt-get install -y chromium)");
-    }
-    if !commande_ok("pdftotext", "-v") {
-        manquants.push("pdftotext (apt-get install -y poppler-utils)");
-    }
-    if !racine
-        .join("e2e/node_modules/playwright-core/package.json")
-        .exists()
-        || !racine
-            .join("e2e/node_modules/@axe-core/playwright/package.json")
-            .exists()
-    {
-        manquants.push("e2e/node_modules (npm ci --prefix e2e)");
-    }
-    if !commande_ok("node", "--version") {
-        manquants.push("node (Node.js ≥ 20)");
-    }
-    assert!(
-        manquants.is_empty(),
-        "\nTests navigateur impossibles : il manque {m}.\n\
-         Lancez les étapes d'installation de .ci/run (Chromium de Debian, poppler-utils, puis npm ci --prefix e2e).\n\
-         Browser tests cannot run: missing {m}.\n\
-         Run the install steps of .ci/run (Debian's Chromium, poppler-utils, then npm ci --prefix e2e).\n",
-        m = manquants.join(", ")
-    );
-}
-
-/// A temporary directory removed at the end, even when the test fails.
-struct Dossier(PathBuf);
-
-impl Drop for Dossier {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A structure and its place of activity, an habilitated aidant with the TOTP secret (a
 /// mediator of the structure) and the administrator who habilitated them.
@@ -145,65 +91,22 @@ async fn construire_monde(state: &AppState) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parcours_navigateur_mandats() {
-    let racine = racine_workspace();
-    verifier_prerequis(&racine);
-
-    let dossier = Dossier(std::env::temp_dir().join(format!(
-        "maillage-navigateur-mandats-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    )));
-    std::fs::create_dir_all(&dossier.0).expect("temporary directory");
+    verifier_prerequis(&[("pdftotext", "-v", "poppler-utils")]);
+    let dossier = Dossier::nouveau("maillage-navigateur-mandats");
 
     let (base, state, serveur) = demarrer_pour_tests(&dossier.0).await.expect("server");
     construire_monde(&state).await;
     println!("Serveur de test / test server: {base}");
 
-    let script = racine.join("e2e/mandats.mjs");
-    let temporaire = dossier.0.clone();
-    let statut = tokio::task::spawn_blocking(move || {
-        let mut enfant = Command::new("node")
-            .arg(&script)
-            .arg(&base)
-            .current_dir(racine.join("e2e"))
-            .env("MAILLAGE_E2E_AIDANT", AIDANT)
-            .env("MAILLAGE_E2E_MDP", MDP)
-            .env("MAILLAGE_E2E_SECRET", SECRET)
-            .env("MAILLAGE_E2E_DOSSIER", &temporaire)
-            .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("launch node e2e/mandats.mjs");
-        let debut = Instant::now();
-        loop {
-            if let Some(statut) = enfant.try_wait().expect("wait for node") {
-                return Some(statut);
-            }
-            if debut.elapsed() > DUREE_MAX {
-                let _ = enfant.kill();
-                let _ = enfant.wait();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    })
-    .await
-    .expect("node runner thread");
+    let temporaire = dossier.0.display().to_string();
+    let variables = [
+        ("MAILLAGE_E2E_AIDANT", AIDANT),
+        ("MAILLAGE_E2E_MDP", MDP),
+        ("MAILLAGE_E2E_SECRET", SECRET),
+        ("MAILLAGE_E2E_DOSSIER", &temporaire),
+    ];
+    let statut = executer_script("mandats.mjs", &base, &variables, DUREE_MAX).await;
     serveur.abort();
     drop(state);
-
-    match statut {
-        None => panic!(
-            "Les tests navigateur des Mandats ont dépassé {} min / Mandats browser tests timed out",
-            DUREE_MAX.as_secs() / 60
-        ),
-        Some(s) => assert!(
-            s.success(),
-            "Des tests navigateur des Mandats ont échoué (voir ci-dessus) / Mandats browser tests failed (see above): {s}"
-        ),
-    }
+    exiger_succes(statut, DUREE_MAX, (" des Mandats", "Mandats "));
 }

@@ -11,11 +11,12 @@
 //! Needs `/usr/bin/chromium` and `e2e/node_modules`: `.ci/run` installs both. A missing one
 //! fails the test (never a silent skip).
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod commun;
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use commun::{executer_script, exiger_succes, verifier_prerequis, Dossier};
 use maillage_app::annuaire::Annuaire;
 use maillage_app::mediation::stockage::AffectationRow;
 use maillage_domain::mediation::Role;
@@ -34,52 +35,6 @@ const ADMIN: &str = "admin@exemple.fr";
 const NOUVEAU: &str = "nouvelle@exemple.fr";
 /// Invited, not yet registered: the invitation page.
 const INVITE: &str = "invitee@exemple.fr";
-
-fn racine_workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Fails with a French and English message when something the browser run needs is missing.
-fn verifier_prerequis(racine: &Path) {
-    let mut manquants = Vec::new();
-    if !Path::new("/usr/bin/chromium").exists() {
-        manquants.push("/usr/bin/chromium (apt-get update && apt-get install -y chromium)");
-    }
-    if !racine
-        .join("e2e/node_modules/playwright-core/package.json")
-        .exists()
-        || !racine
-            .join("e2e/node_modules/@axe-core/playwright/package.json")
-            .exists()
-    {
-        manquants.push("e2e/node_modules (npm ci --prefix e2e)");
-    }
-    let node = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !matches!(node, Ok(s) if s.success()) {
-        manquants.push("node (Node.js ≥ 20)");
-    }
-    assert!(
-        manquants.is_empty(),
-        "\nTests navigateur impossibles : il manque {m}.\n\
-         Lancez les étapes d'installation de .ci/run (Chromium de Debian, puis npm ci --prefix e2e).\n\
-         Browser tests cannot run: missing {m}.\n\
-         Run the install steps of .ci/run (Debian's Chromium, then npm ci --prefix e2e).\n",
-        m = manquants.join(", ")
-    );
-}
-
-/// A temporary directory removed at the end, even when the test fails.
-struct Dossier(PathBuf);
-
-impl Drop for Dossier {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The accounts, places and invitation the script needs. Returns the invitation path.
 async fn construire_monde(annuaire: &Annuaire) -> String {
@@ -136,18 +91,8 @@ async fn construire_monde(annuaire: &Annuaire) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parcours_navigateur_mediation() {
-    let racine = racine_workspace();
-    verifier_prerequis(&racine);
-
-    let dossier = Dossier(std::env::temp_dir().join(format!(
-        "maillage-navigateur-mediation-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    )));
-    std::fs::create_dir_all(&dossier.0).expect("temporary directory");
+    verifier_prerequis(&[]);
+    let dossier = Dossier::nouveau("maillage-navigateur-mediation");
 
     // Like `maillage_web::demarrer_pour_tests`, without loading the demo places.
     let url = format!("sqlite://{}", dossier.0.join("maillage.db").display());
@@ -171,50 +116,17 @@ async fn parcours_navigateur_mediation() {
     let base = format!("http://{adresse}");
     println!("Serveur de test / test server: {base} (annuaire vide / empty directory)");
 
-    let script = racine.join("e2e/mediation.mjs");
-    let statut = tokio::task::spawn_blocking(move || {
-        let mut enfant = Command::new("node")
-            .arg(&script)
-            .arg(&base)
-            .current_dir(racine.join("e2e"))
-            .env("MAILLAGE_E2E_MEDIATEUR", MEDIATEUR)
-            .env("MAILLAGE_E2E_COORDINATEUR", COORDINATEUR)
-            .env("MAILLAGE_E2E_ADMIN", ADMIN)
-            .env("MAILLAGE_E2E_NOUVEAU", NOUVEAU)
-            .env("MAILLAGE_E2E_MDP", MDP)
-            .env("MAILLAGE_E2E_SECRET", SECRET)
-            .env("MAILLAGE_E2E_INVITATION", &invitation)
-            .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("launch node e2e/mediation.mjs");
-        let debut = Instant::now();
-        loop {
-            if let Some(statut) = enfant.try_wait().expect("wait for node") {
-                return Some(statut);
-            }
-            if debut.elapsed() > DUREE_MAX {
-                let _ = enfant.kill();
-                let _ = enfant.wait();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    })
-    .await
-    .expect("node runner thread");
+    let variables = [
+        ("MAILLAGE_E2E_MEDIATEUR", MEDIATEUR),
+        ("MAILLAGE_E2E_COORDINATEUR", COORDINATEUR),
+        ("MAILLAGE_E2E_ADMIN", ADMIN),
+        ("MAILLAGE_E2E_NOUVEAU", NOUVEAU),
+        ("MAILLAGE_E2E_MDP", MDP),
+        ("MAILLAGE_E2E_SECRET", SECRET),
+        ("MAILLAGE_E2E_INVITATION", &invitation),
+    ];
+    let statut = executer_script("mediation.mjs", &base, &variables, DUREE_MAX).await;
     serveur.abort();
     drop(state);
-
-    match statut {
-        None => panic!(
-            "Les tests navigateur de la Médiation ont dépassé {} min / Médiation browser tests timed out",
-            DUREE_MAX.as_secs() / 60
-        ),
-        Some(s) => assert!(
-            s.success(),
-            "Des tests navigateur de la Médiation ont échoué (voir ci-dessus) / Médiation browser tests failed (see above): {s}"
-        ),
-    }
+    exiger_succes(statut, DUREE_MAX, (" de la Médiation", "Médiation "));
 }

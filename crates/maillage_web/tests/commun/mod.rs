@@ -1,0 +1,145 @@
+//! What the browser tests share (`navigateur.rs`, `navigateur_mediation.rs`,
+//! `navigateur_mandats.rs`): their prerequisites, a temporary directory, and running an
+//! `e2e/*.mjs` script against the test server with a time limit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+fn racine_workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn commande_ok(programme: &str, argument: &str) -> bool {
+    matches!(
+        Command::new(programme)
+            .arg(argument)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status(),
+        Ok(s) if s.success()
+    )
+}
+
+/// Fails with a French and English message when something the browser run needs is missing:
+/// Debian's Chromium, `e2e/node_modules`, Node.js, and each of `outils`, given as
+/// `(program, argument that makes it exit 0, Debian package)`.
+pub fn verifier_prerequis(outils: &[(&str, &str, &str)]) {
+    let racine = racine_workspace();
+    let mut manquants = Vec::new();
+    if !Path::new("/usr/bin/chromium").exists() {
+        manquants
+            .push("/usr/bin/chromium (apt-get update && apt-get install -y chromium)".to_string());
+    }
+    for (programme, argument, paquet) in outils {
+        if !commande_ok(programme, argument) {
+            manquants.push(format!("{programme} (apt-get install -y {paquet})"));
+        }
+    }
+    if !racine
+        .join("e2e/node_modules/playwright-core/package.json")
+        .exists()
+        || !racine
+            .join("e2e/node_modules/@axe-core/playwright/package.json")
+            .exists()
+    {
+        manquants.push("e2e/node_modules (npm ci --prefix e2e)".to_string());
+    }
+    if !commande_ok("node", "--version") {
+        manquants.push("node (Node.js ≥ 20)".to_string());
+    }
+    let paquets: String = outils.iter().map(|(_, _, p)| format!("{p}, ")).collect();
+    assert!(
+        manquants.is_empty(),
+        "\nTests navigateur impossibles : il manque {m}.\n\
+         Lancez les étapes d'installation de .ci/run (Chromium de Debian, {paquets}puis npm ci --prefix e2e).\n\
+         Browser tests cannot run: missing {m}.\n\
+         Run the install steps of .ci/run (Debian's Chromium, {paquets}then npm ci --prefix e2e).\n",
+        m = manquants.join(", ")
+    );
+}
+
+/// A temporary directory removed at the end, even when the test fails.
+pub struct Dossier(pub PathBuf);
+
+impl Dossier {
+    /// Creates `<temp>/<prefixe>-<pid>-<nanoseconds>`.
+    pub fn nouveau(prefixe: &str) -> Self {
+        let dossier = Dossier(std::env::temp_dir().join(format!(
+            "{prefixe}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        )));
+        std::fs::create_dir_all(&dossier.0).expect("temporary directory");
+        dossier
+    }
+}
+
+impl Drop for Dossier {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `node e2e/<script> <base>` from `e2e/`, with the environment `variables` and its
+/// output streamed as it comes. Returns its exit status, or `None` when it was stopped after
+/// `duree_max`.
+pub async fn executer_script(
+    script: &str,
+    base: &str,
+    variables: &[(&str, &str)],
+    duree_max: Duration,
+) -> Option<ExitStatus> {
+    let racine = racine_workspace();
+    let script = racine.join("e2e").join(script);
+    let base = base.to_string();
+    let variables: Vec<(String, String)> = variables
+        .iter()
+        .map(|(nom, valeur)| (nom.to_string(), valeur.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut enfant = Command::new("node")
+            .arg(&script)
+            .arg(&base)
+            .current_dir(racine.join("e2e"))
+            .envs(variables)
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("launch node {}: {e}", script.display()));
+        let debut = Instant::now();
+        loop {
+            if let Some(statut) = enfant.try_wait().expect("wait for node") {
+                return Some(statut);
+            }
+            if debut.elapsed() > duree_max {
+                let _ = enfant.kill();
+                let _ = enfant.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .await
+    .expect("node runner thread")
+}
+
+/// Requires that the script ended in time with status 0. `module` names the tests in the
+/// messages: (`" de la Médiation"`, `"Médiation "`), or `("", "")` for the public pages.
+pub fn exiger_succes(statut: Option<ExitStatus>, duree_max: Duration, module: (&str, &str)) {
+    let (fr, en) = module;
+    match statut {
+        None => panic!(
+            "Les tests navigateur{fr} ont dépassé {} min / {en}browser tests timed out",
+            duree_max.as_secs() / 60
+        ),
+        Some(s) => assert!(
+            s.success(),
+            "Des tests navigateur{fr} ont échoué (voir ci-dessus) / {en}browser tests failed (see above): {s}"
+        ),
+    }
+}
