@@ -475,6 +475,19 @@ impl StatDeltas {
             signe,
         )
     }
+
+    /// Adds the counters of a record being written.
+    pub fn record_write(&mut self, a: &ActiviteWrite) -> StoreResult<()> {
+        self.record(
+            a.mediateur_id,
+            a.lieu_activite_id,
+            a.structure_id,
+            &a.commune,
+            a.date,
+            &a.compteurs,
+            1,
+        )
+    }
 }
 
 /// Checks a batch of writes before anything is written.

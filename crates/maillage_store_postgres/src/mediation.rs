@@ -100,6 +100,43 @@ impl LotNouveaux {
     }
 }
 
+/// The new counters of the roll-up rows of one upsert, in key order: each row's current
+/// counters (as the upsert returned them, locked) plus its delta, and their totals.
+struct Sommes {
+    activites: Vec<i64>,
+    accompagnements: Vec<i64>,
+    minutes: Vec<i64>,
+    compteurs: Vec<Vec<u8>>,
+}
+
+impl Sommes {
+    fn calculer<'a, K: Ord + 'a>(
+        courants: impl IntoIterator<Item = (K, Vec<u8>)>,
+        deltas: impl ExactSizeIterator<Item = (&'a K, &'a Vec<u8>)>,
+    ) -> StoreResult<Sommes> {
+        let mut courants: BTreeMap<K, Vec<u8>> = courants.into_iter().collect();
+        let n = deltas.len();
+        let mut s = Sommes {
+            activites: Vec::with_capacity(n),
+            accompagnements: Vec::with_capacity(n),
+            minutes: Vec::with_capacity(n),
+            compteurs: Vec::with_capacity(n),
+        };
+        for (cle, delta) in deltas {
+            let mut blob = courants.remove(cle).ok_or_else(|| {
+                StoreError::Database("a roll-up row was not returned by its upsert".into())
+            })?;
+            add_counters(&mut blob, delta, 1)?;
+            let (a, b, c) = counter_totals(&blob);
+            s.activites.push(a);
+            s.accompagnements.push(b);
+            s.minutes.push(c);
+            s.compteurs.push(blob);
+        }
+        Ok(s)
+    }
+}
+
 /// The key of a `stat_mediateur` row: mediator, place of activity (0: none), commune, month.
 type CleLigne = (i64, i64, String, i32);
 
@@ -159,32 +196,15 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
         .fetch_all(&mut *conn)
         .await
         .db()?;
-        let (mut acts, mut accs, mut mins, mut blobs) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let mut courants: BTreeMap<CleLigne, Vec<u8>> = existants
-            .into_iter()
-            .map(|r| {
+        let s = Sommes::calculer(
+            existants.into_iter().map(|r| {
                 (
                     (r.mediateur_id, r.lieu_activite_id, r.commune, r.mois),
                     r.compteurs,
                 )
-            })
-            .collect();
-        for (cle, (_, delta)) in &par_mediateur {
-            let mut blob = courants.remove(cle).ok_or_else(|| {
-                StoreError::Database("a per-mediator roll-up row was not returned".into())
-            })?;
-            add_counters(&mut blob, delta, 1)?;
-            let (a, b, c) = counter_totals(&blob);
-            acts.push(a);
-            accs.push(b);
-            mins.push(c);
-            blobs.push(blob);
-        }
+            }),
+            par_mediateur.iter().map(|(cle, (_, delta))| (cle, delta)),
+        )?;
         sqlx::query!(
             r#"UPDATE stat_mediateur AS s
                SET structure_id = u.st, activites = u.a, accompagnements = u.acc,
@@ -199,10 +219,10 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
             &com,
             &mois,
             &st,
-            &acts,
-            &accs,
-            &mins,
-            &blobs,
+            &s.activites,
+            &s.accompagnements,
+            &s.minutes,
+            &s.compteurs,
         )
         .execute(&mut *conn)
         .await
@@ -231,27 +251,12 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
         .fetch_all(&mut *conn)
         .await
         .db()?;
-        let mut courants: BTreeMap<(String, i32), Vec<u8>> = existants
-            .into_iter()
-            .map(|r| ((r.commune, r.mois), r.compteurs))
-            .collect();
-        let (mut acts, mut accs, mut mins, mut blobs) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for (cle, delta) in &par_commune {
-            let mut blob = courants.remove(cle).ok_or_else(|| {
-                StoreError::Database("a per-commune roll-up row was not returned".into())
-            })?;
-            add_counters(&mut blob, delta, 1)?;
-            let (a, b, c) = counter_totals(&blob);
-            acts.push(a);
-            accs.push(b);
-            mins.push(c);
-            blobs.push(blob);
-        }
+        let s = Sommes::calculer(
+            existants
+                .into_iter()
+                .map(|r| ((r.commune, r.mois), r.compteurs)),
+            par_commune.iter(),
+        )?;
         sqlx::query!(
             r#"UPDATE stat_commune AS s
                SET activites = u.a, accompagnements = u.acc, minutes = u.mi, compteurs = u.blob
@@ -260,10 +265,10 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
                WHERE s.commune = u.c AND s.mois = u.mo"#,
             &com,
             &mois,
-            &acts,
-            &accs,
-            &mins,
-            &blobs,
+            &s.activites,
+            &s.accompagnements,
+            &s.minutes,
+            &s.compteurs,
         )
         .execute(&mut *conn)
         .await
@@ -908,15 +913,7 @@ impl MediationStore for PgStore {
         for mut a in activites {
             let beneficiaires = std::mem::take(&mut a.beneficiaires);
             let at = a.at;
-            deltas.record(
-                a.mediateur_id,
-                a.lieu_activite_id,
-                a.structure_id,
-                &a.commune,
-                a.date,
-                &a.compteurs,
-                1,
-            )?;
+            deltas.record_write(&a)?;
             let id = match a.id {
                 Some(id) => {
                     let old = sqlx::query_as!(

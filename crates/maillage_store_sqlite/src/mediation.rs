@@ -982,15 +982,7 @@ impl MediationStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .db()?;
-            deltas.record(
-                a.mediateur_id,
-                a.lieu_activite_id,
-                a.structure_id,
-                &a.commune,
-                a.date,
-                &a.compteurs,
-                1,
-            )?;
+            deltas.record_write(&a)?;
             ids.push(id);
         }
         apply_deltas(&mut tx, deltas).await?;
