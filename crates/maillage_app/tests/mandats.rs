@@ -119,6 +119,14 @@ fn demande(w: &Monde, demarches: &[Demarche]) -> DemandeMandat {
     }
 }
 
+/// The French message of a refused signature.
+async fn refus_signature(w: &Monde, d: DemandeMandat) -> String {
+    w.md.signer(&w.aidant, d)
+        .await
+        .expect_err("signature refused")
+        .to_string()
+}
+
 async fn tete(w: &Monde) -> i64 {
     w.md.store().tete_journal().await.unwrap().seq
 }
@@ -129,35 +137,21 @@ async fn signing_needs_the_second_factor_declarations_and_habilitation() {
     let avant = tete(&w).await;
     let mut d = demande(&w, &[Demarche::Social]);
     d.code_second_facteur = "000000".into();
-    let e = w.md.signer(&w.aidant, d).await.unwrap_err();
-    assert_eq!(e.to_string(), "Code incorrect ou déjà utilisé.");
+    assert_eq!(
+        refus_signature(&w, d).await,
+        "Code incorrect ou déjà utilisé."
+    );
     let mut d = demande(&w, &[Demarche::Social]);
     d.consentement = false;
-    assert!(w
-        .md
-        .signer(&w.aidant, d)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("consentement"));
+    assert!(refus_signature(&w, d).await.contains("consentement"));
     let mut d = demande(&w, &[Demarche::Social]);
     d.pas_de_protection_juridique = false;
-    assert!(w
-        .md
-        .signer(&w.aidant, d)
+    assert!(refus_signature(&w, d)
         .await
-        .unwrap_err()
-        .to_string()
         .contains("protection juridique"));
     // The over-indebtedness notice must have been read for "argent".
     let d = demande(&w, &[Demarche::Argent]);
-    assert!(w
-        .md
-        .signer(&w.aidant, d)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("mentions légales"));
+    assert!(refus_signature(&w, d).await.contains("mentions légales"));
     let d = demande(&w, &[Demarche::Social]);
     assert!(matches!(
         w.md.signer(&w.collegue_non_habilite, d).await,
@@ -597,11 +591,7 @@ async fn a_plugged_identity_provider_verifies_the_person_once_per_mandate() {
     let mut d = demande(&w, &[Demarche::Social]);
     d.identite = None;
     d.identite_par_fournisseur = true;
-    assert!(w
-        .md
-        .signer(&w.aidant, d)
+    assert!(refus_signature(&w, d)
         .await
-        .unwrap_err()
-        .to_string()
         .contains("vérification d’identité"));
 }

@@ -67,23 +67,6 @@ struct LotNouveaux {
 }
 
 impl LotNouveaux {
-    fn with_capacity(n: usize) -> Self {
-        LotNouveaux {
-            id: Vec::with_capacity(n),
-            mediateur_id: Vec::with_capacity(n),
-            structure_id: Vec::with_capacity(n),
-            lieu_activite_id: Vec::with_capacity(n),
-            commune: Vec::with_capacity(n),
-            date: Vec::with_capacity(n),
-            type_activite: Vec::with_capacity(n),
-            duree: Vec::with_capacity(n),
-            data: Vec::with_capacity(n),
-            compteurs: Vec::with_capacity(n),
-            auteur_id: Vec::with_capacity(n),
-            at: Vec::with_capacity(n),
-        }
-    }
-
     fn push(&mut self, id: i64, a: ActiviteWrite) {
         self.id.push(id);
         self.mediateur_id.push(a.mediateur_id);
@@ -907,7 +890,7 @@ impl MediationStore for PgStore {
         .into_iter();
         let mut deltas = StatDeltas::default();
         let mut ids = Vec::with_capacity(activites.len());
-        let mut lot = LotNouveaux::with_capacity(nouveaux);
+        let mut lot = LotNouveaux::default();
         // Every beneficiary's latest activity, and every (record, beneficiary) pair.
         let mut participants: Vec<(i64, i64, DateTime<Utc>)> = Vec::new();
         for mut a in activites {

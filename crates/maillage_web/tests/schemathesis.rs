@@ -16,6 +16,10 @@
 //! Needs `schemathesis` on the PATH (or `python3 -m schemathesis.cli`): `.ci/run` installs it.
 //! A missing one fails the test (never a silent skip).
 
+// Only the time-limited run of a child process is shared with the browser tests.
+#[allow(dead_code)]
+mod commun;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -190,22 +194,7 @@ async fn the_api_matches_its_openapi_document() {
     println!("{commande:?}");
 
     let debut = Instant::now();
-    let statut = tokio::task::spawn_blocking(move || {
-        let mut enfant = commande.spawn().expect("launch schemathesis");
-        loop {
-            if let Some(statut) = enfant.try_wait().expect("wait for schemathesis") {
-                return Some(statut);
-            }
-            if debut.elapsed() > DUREE_MAX {
-                let _ = enfant.kill();
-                let _ = enfant.wait();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    })
-    .await
-    .expect("schemathesis runner thread");
+    let statut = commun::executer_avec_limite(commande, DUREE_MAX).await;
     println!(
         "schemathesis : {:.1} s / schemathesis took {:.1} s",
         debut.elapsed().as_secs_f64(),

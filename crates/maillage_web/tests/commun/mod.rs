@@ -94,26 +94,31 @@ pub async fn executer_script(
     duree_max: Duration,
 ) -> Option<ExitStatus> {
     let racine = racine_workspace();
-    let script = racine.join("e2e").join(script);
-    let base = base.to_string();
-    let variables: Vec<(String, String)> = variables
-        .iter()
-        .map(|(nom, valeur)| (nom.to_string(), valeur.to_string()))
-        .collect();
+    let mut commande = Command::new("node");
+    commande
+        .arg(racine.join("e2e").join(script))
+        .arg(base)
+        .current_dir(racine.join("e2e"))
+        .envs(variables.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    executer_avec_limite(commande, duree_max).await
+}
+
+/// Runs `commande` to its end on a blocking thread, killing it after `duree_max`. Returns its
+/// exit status, or `None` when it was stopped.
+pub async fn executer_avec_limite(
+    mut commande: Command,
+    duree_max: Duration,
+) -> Option<ExitStatus> {
     tokio::task::spawn_blocking(move || {
-        let mut enfant = Command::new("node")
-            .arg(&script)
-            .arg(&base)
-            .current_dir(racine.join("e2e"))
-            .envs(variables)
-            .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
+        let mut enfant = commande
             .spawn()
-            .unwrap_or_else(|e| panic!("launch node {}: {e}", script.display()));
+            .unwrap_or_else(|e| panic!("launch {:?}: {e}", commande.get_program()));
         let debut = Instant::now();
         loop {
-            if let Some(statut) = enfant.try_wait().expect("wait for node") {
+            if let Some(statut) = enfant.try_wait().expect("wait for the child process") {
                 return Some(statut);
             }
             if debut.elapsed() > duree_max {
@@ -125,7 +130,7 @@ pub async fn executer_script(
         }
     })
     .await
-    .expect("node runner thread")
+    .expect("child process runner thread")
 }
 
 /// Requires that the script ended in time with status 0. `module` names the tests in the
