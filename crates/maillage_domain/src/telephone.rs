@@ -83,11 +83,24 @@ impl Telephone {
         format!("tel:{}", self.0)
     }
 
-    /// Readable form: `04 50 56 87 49` for French numbers, the international form otherwise.
+    /// Readable form, as the number is written in its territory: `04 50 56 87 49` in France
+    /// and the overseas départements, `44 57 28` in New Caledonia, `40 12 34 56` in French
+    /// Polynesia (also Saint-Pierre-et-Miquelon, Wallis-et-Futuna: no leading 0 there); the
+    /// international form otherwise.
     pub fn lisible(&self) -> String {
         let d = &self.0[1..];
+        let par_deux = |n: &str| {
+            n.as_bytes()
+                .chunks(2)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         for p in PREFIXES {
             if let Some(n) = d.strip_prefix(p) {
+                if matches!(p, "687" | "689" | "508" | "681") && (6..=8).contains(&n.len()) {
+                    return par_deux(n);
+                }
                 if n.len() == 9 && (p == "33" || overseas_prefix(n) == Some(p)) {
                     let local = format!("0{n}");
                     return local
@@ -202,5 +215,9 @@ mod tests {
     fn readable_form() {
         let t = Telephone::parse("0450568749", None).ok();
         assert_eq!(t.map(|t| t.lisible()).as_deref(), Some("04 50 56 87 49"));
+        let l = |s: &str, cp: &str| Telephone::parse(s, Some(cp)).ok().map(|t| t.lisible());
+        assert_eq!(l("+687445728", "98800").as_deref(), Some("44 57 28"));
+        assert_eq!(l("40 12 34 56", "98714").as_deref(), Some("40 12 34 56"));
+        assert_eq!(l("0262 12 34 56", "97400").as_deref(), Some("02 62 12 34 56"));
     }
 }

@@ -276,8 +276,8 @@ fn feature(v: Value) -> Value {
     tag = "lieux",
     params(
         ("ou" = Option<String>, Query, description = "Commune (nom, code postal ou code INSEE) : point de départ des distances"),
-        ("lat" = Option<f64>, Query, description = "Latitude du point de départ (WGS84)", minimum = -90, maximum = 90),
-        ("lon" = Option<f64>, Query, description = "Longitude du point de départ (WGS84)", minimum = -180, maximum = 180),
+        ("lat" = Option<f64>, Query, description = "Latitude du point de départ (WGS84). Va avec lon : lat sans lon est refusé (400, parametre « lon »)", minimum = -90, maximum = 90),
+        ("lon" = Option<f64>, Query, description = "Longitude du point de départ (WGS84). Va avec lat : lon sans lat est refusé (400, parametre « lat »)", minimum = -180, maximum = 180),
         ("rayon_km" = Option<f64>, Query, description = "Seulement les lieux à moins de ce rayon du point de départ", minimum = 0),
         ("bbox" = Option<String>, Query, description = "Rectangle sud,ouest,nord,est (degrés) : les lieux de la zone visible d'une carte"),
         ("q" = Option<String>, Query, description = "Mots du nom, de la commune, de l'adresse ou des services (accents ignorés)"),
@@ -307,7 +307,7 @@ fn feature(v: Value) -> Value {
             (ReponseLieux = "application/json"),
             (CollectionGeoJson = "application/geo+json"),
         )),
-        (status = 400, description = "Paramètre invalide", body = ApiError),
+        (status = 400, description = "Paramètre invalide, ou règle entre paramètres non respectée : lat sans lon ou lon sans lat, rayon_km sans point de départ (ou, ou lat et lon), plus d'un de commune, epci, departement et region, commune ou territoire inconnu, bbox qui n'est pas un rectangle. Le champ parametre nomme le paramètre en cause.", body = ApiError),
     )
 )]
 pub async fn lieux(

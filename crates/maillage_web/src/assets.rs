@@ -121,6 +121,19 @@ pub async fn servir(Path(chemin): Path<String>, entetes: HeaderMap) -> Response 
     }
 }
 
+/// `/favicon.ico`: the site's icon (16, 32 and 48 px), which browsers ask for on every site.
+/// Served as is: its images are already compressed.
+pub async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("../assets/favicon.ico").as_slice(),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,8 @@ pub enum PageError {
     Requete(String),
     /// 500: logged; people see a generic sentence.
     Interne(String),
+    /// 413: what was sent is over the size limit, and what to do.
+    TropVolumineux(String),
 }
 
 #[derive(Template)]
@@ -44,6 +46,9 @@ impl IntoResponse for PageError {
         let (status, titre, message) = match self {
             PageError::Introuvable(m) => (StatusCode::NOT_FOUND, "Page introuvable", m),
             PageError::Requete(m) => (StatusCode::BAD_REQUEST, "Demande incomplète", m),
+            PageError::TropVolumineux(m) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "Envoi trop volumineux", m)
+            }
             PageError::Interne(m) => {
                 tracing::error!("internal error: {m}");
                 (
@@ -115,5 +120,69 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
         (status, Json(self)).into_response()
+    }
+}
+
+/// Largest request body the server reads (axum's default limit, for every form and upload).
+pub const CORPS_MAX_OCTETS: usize = 2 * 1024 * 1024;
+
+/// The limit in words: `2 Mo`.
+pub fn corps_max_en_mots() -> String {
+    format!("{} Mo", CORPS_MAX_OCTETS / (1024 * 1024))
+}
+
+/// What a request the framework refused before any handler ran (body too large, unreadable
+/// form or JSON, wrong content type) gets: the same status, said in French, as an HTML page
+/// for the pages and as an [`ApiError`] for `/api/…`. Those refusals come as English plain
+/// text from the extractors; every other answer passes unchanged.
+pub(crate) async fn refus_en_francais(
+    requete: axum::extract::Request,
+    suivant: axum::middleware::Next,
+) -> Response {
+    let api = requete.uri().path().starts_with("/api/");
+    let reponse = suivant.run(requete).await;
+    let status = reponse.status();
+    let texte_brut = reponse
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !texte_brut {
+        return reponse;
+    }
+    let (titre, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Envoi trop volumineux",
+            format!(
+                "Ce que vous avez envoyé dépasse la taille acceptée : au plus {} par envoi. Pour un fichier, découpez-le en plusieurs parties.",
+                corps_max_en_mots()
+            ),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "Format non accepté",
+            "Le contenu envoyé n'est pas dans un format accepté ici (formulaire, ou JSON pour l'API).".to_string(),
+        ),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => (
+            "Demande illisible",
+            "Ce qui a été envoyé ne peut pas être lu : revenez en arrière, rechargez la page et recommencez.".to_string(),
+        ),
+        _ => return reponse,
+    };
+    if api {
+        return ApiError {
+            erreur: message,
+            parametre: None,
+            status: status.as_u16(),
+        }
+        .into_response();
+    }
+    let page = ErreurPage {
+        site: site_global(),
+        titre,
+        message,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, titre).into_response(),
     }
 }

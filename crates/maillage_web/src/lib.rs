@@ -13,6 +13,7 @@ mod erreur;
 pub mod espace;
 mod pages;
 pub mod parametres;
+pub mod serveur;
 pub mod presentation;
 mod site;
 mod territoire;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub annuaire: Annuaire,
     pub site: Arc<Site>,
     moteur: Arc<MoteurPartage>,
+    /// Token key and limits of the public error reports.
+    pub signalements: Arc<signalements::GardeSignalements>,
 }
 
 /// What tells that the published directory changed.
@@ -55,6 +58,7 @@ impl AppState {
             annuaire,
             site,
             moteur: Arc::new(MoteurPartage::default()),
+            signalements: Arc::new(signalements::GardeSignalements::depuis_env()),
         };
         state.recharger().await?;
         Ok(state)
@@ -166,14 +170,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/assets/{*chemin}", get(assets::servir))
         .route("/sante", get(|| async { "ok" }))
+        .route("/favicon.ico", get(assets::favicon))
         .merge(espace::router())
         .fallback(pages::introuvable)
+        // Refusals of the extractors (body too large, unreadable form…) in French.
+        .layer(axum::middleware::from_fn(erreur::refus_en_francais))
         // Fastest gzip level: see docs/PERFORMANCE.md (throughput and sizes, both levels).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .with_state(state)
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C or SIGTERM, with the limits of [`serveur::ReglagesServeur`].
 pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow::Result<()> {
     let annuaire = match annuaire.mediation() {
         Ok(m) => {
@@ -236,16 +243,10 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow
     }
     let state = AppState::new(annuaire, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
+    let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Maillage écoute sur http://{listen}");
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    serveur::servir(listener, router(state), reglages, serveur::signal_arret()).await?;
     Ok(())
 }
 
@@ -266,9 +267,11 @@ pub async fn demarrer_pour_tests(
     let adresse = listener.local_addr()?;
     let app = router(state.clone());
     let tache = tokio::spawn(async move {
-        let _ = axum::serve(
+        let _ = serveur::servir(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            app,
+            serveur::ReglagesServeur::default(),
+            std::future::pending(),
         )
         .await;
     });

@@ -506,7 +506,9 @@ impl Recherche {
             None => "Lieux d'aide au numérique".to_string(),
         };
         match &self.depart {
-            Some(Depart::Commune { nom, .. }) => t.push_str(&format!(" près de {nom}")),
+            Some(Depart::Commune { nom, .. }) => {
+                t.push_str(&format!(" près {}", presentation::de(nom)))
+            }
             Some(Depart::Position) => t.push_str(" près de votre position"),
             None => {
                 if let Some(terr) = &self.requete.filtres.territoire {
@@ -631,6 +633,8 @@ struct LieuPage {
     erreur: Option<String>,
     message: String,
     contact: String,
+    /// Signed token of the report form (see `crate::signalements`).
+    jeton: String,
 }
 
 fn champs_du_lieu(l: &maillage_domain::Lieu) -> Vec<Champ> {
@@ -669,8 +673,13 @@ fn champs_du_lieu(l: &maillage_domain::Lieu) -> Vec<Champ> {
     );
     texte("Labels", j(presentation::libelles(&l.formations_labels)));
     texte("Autres labels", l.autres_formations_labels.join(", "));
-    texte("Type de structure", j(presentation::libelles(&l.typologie)));
-    texte("Itinérance", j(presentation::libelles(&l.itinerance)));
+    texte("Type de lieu", presentation::typologies(&l.typologie));
+    texte(
+        "Où l'on vous reçoit",
+        presentation::accueil(&l.itinerance)
+            .unwrap_or_default()
+            .to_string(),
+    );
     texte(
         "Présentation",
         l.presentation_resume.clone().unwrap_or_default(),
@@ -770,7 +779,7 @@ fn page_lieu(
         telephone: l.telephone.as_ref().map(|t| (t.href(), t.lisible())),
         itineraire: presentation::itineraire(l),
         champs: champs_du_lieu(l),
-        sources: l.source.clone().unwrap_or_default().replace('|', ", "),
+        sources: presentation::sources(l.source.as_deref().unwrap_or_default()),
         categories: CategorieSignalement::ALL
             .iter()
             .map(|c| (c.code(), c.libelle(), Some(*c) == categorie))
@@ -779,6 +788,7 @@ fn page_lieu(
         erreur,
         message,
         contact,
+        jeton: state.signalements.jeton(&f.id, Utc::now().timestamp()),
     })
 }
 
@@ -806,52 +816,94 @@ pub async fn lieu(
 pub async fn signaler(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    crate::espace::connexion::AdresseClient(adresse): crate::espace::connexion::AdresseClient,
+    entetes: axum::http::HeaderMap,
     Form(champs): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    use axum::http::StatusCode;
     let message = champs.get("message").cloned().unwrap_or_default();
     let contact = champs.get("contact").cloned().unwrap_or_default();
     let categorie = champs
         .get("categorie")
         .and_then(|c| c.parse::<CategorieSignalement>().ok());
     let moteur = state.moteur();
-    let Some(categorie) = categorie else {
+    // The form again, with what was typed and why it was not taken.
+    let refus = |statut: StatusCode, erreur: String| -> Result<Response, PageError> {
         let page = page_lieu(
             &state,
             &moteur,
             &id,
             Formulaire {
-                erreur: Some(
-                    "Choisissez ce qui est faux (horaires, services, adresse, contacts, ou le lieu n'existe plus).".into(),
-                ),
-                message,
-                contact,
+                erreur: Some(erreur),
+                message: message.clone(),
+                contact: contact.clone(),
+                categorie,
                 ..Formulaire::default()
             },
         )?;
-        return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+        Ok((statut, page).into_response())
     };
+    // Another site cannot make its visitors' browsers send reports: the browser must say the
+    // form comes from here, and the form must carry this page's signed token.
+    let adresse_publique = state
+        .annuaire
+        .mediation()
+        .ok()
+        .map(|m| m.reglages().adresse_publique.clone());
+    let origine = crate::signalements::origine_acceptee(&entetes, adresse_publique.as_deref());
+    let jeton = champs.get("jeton").map(String::as_str).unwrap_or("");
+    if moteur.index_de(&id).is_some()
+        && (!origine || !state.signalements.jeton_valide(&id, jeton, Utc::now().timestamp()))
+    {
+        tracing::info!(origin_ok = origine, "error report refused: token or origin");
+        return refus(
+            StatusCode::FORBIDDEN,
+            "Ce formulaire a expiré ou n'a pas été envoyé depuis ce site : vérifiez ce qui est écrit ci-dessous et envoyez-le de nouveau.".into(),
+        );
+    }
+    let Some(categorie) = categorie else {
+        return refus(
+            StatusCode::BAD_REQUEST,
+            "Choisissez ce qui est faux (horaires, services, adresse, contacts, ou le lieu n'existe plus).".into(),
+        );
+    };
+    if moteur.index_de(&id).is_some() {
+        if let Err(r) = state
+            .signalements
+            .compter(&adresse, &id, std::time::Instant::now())
+        {
+            let (attente, texte) = match r {
+                crate::signalements::Refus::Adresse(s) => (
+                    s,
+                    "Beaucoup de signalements ont été envoyés depuis votre connexion : merci, ils seront lus. Réessayez plus tard (dans une heure au plus).",
+                ),
+                crate::signalements::Refus::Lieu(s) => (
+                    s,
+                    "Ce lieu a déjà reçu beaucoup de signalements aujourd'hui : ils seront lus. Réessayez demain si l'erreur est toujours là.",
+                ),
+            };
+            tracing::info!("error report refused: rate limit ({r:?})");
+            let mut reponse = refus(StatusCode::TOO_MANY_REQUESTS, texte.into())?;
+            if let Ok(v) = axum::http::HeaderValue::from_str(&attente.to_string()) {
+                reponse.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(reponse);
+        }
+    }
     let contact_opt = Some(contact.trim()).filter(|c| !c.is_empty());
     match state
         .annuaire
         .signaler(&id, categorie, &message, contact_opt)
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/lieux/{id}?signale=1#signaler")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/lieux/{}?signale=1#signaler",
+            crate::espace::encoder(&id)
+        ))
+        .into_response()),
         Err(maillage_app::annuaire::AppError::Invalide(m))
         | Err(maillage_app::annuaire::AppError::Introuvable(m)) => {
-            let page = page_lieu(
-                &state,
-                &moteur,
-                &id,
-                Formulaire {
-                    erreur: Some(m),
-                    message,
-                    contact,
-                    categorie: Some(categorie),
-                    ..Formulaire::default()
-                },
-            )?;
-            Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
+            refus(StatusCode::BAD_REQUEST, m)
         }
         Err(e) => Err(PageError::Interne(e.to_string())),
     }
@@ -1078,7 +1130,7 @@ pub async fn carte(
         if let Some((c, _)) = crate::parametres::localiser(state.annuaire.referentiel(), ou) {
             if let Some(centre) = c.centre {
                 (lat, lon, zoom) = (centre.lat, centre.lon, 12);
-                titre = format!("Carte des lieux autour de {}", c.nom);
+                titre = format!("Carte des lieux autour {}", presentation::de(&c.nom));
             }
         }
     }

@@ -75,7 +75,189 @@ pub fn ouverture(etat: EtatOuverture, maintenant: NaiveDateTime) -> (String, &'s
     }
 }
 
-/// `mis à jour il y a 14 mois`.
+/// `de Lille`, `d'Aubusson`, `du Mans`, `des Sables-d'Olonne`: the preposition « de »
+/// before a place name, elided before a vowel and contracted with the name's article. No
+/// elision before an « h » (often aspirated in commune names: « de Hazebrouck »).
+pub fn de(nom: &str) -> String {
+    let nom = nom.trim();
+    if let Some(reste) = nom.strip_prefix("Le ") {
+        return format!("du {reste}");
+    }
+    if let Some(reste) = nom.strip_prefix("Les ") {
+        return format!("des {reste}");
+    }
+    let voyelle = nom.chars().next().is_some_and(|c| {
+        matches!(
+            c.to_lowercase().next().unwrap_or(c),
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'à' | 'â' | 'ä' | 'é' | 'è' | 'ê' | 'ë' | 'î'
+                | 'ï' | 'ô' | 'ö' | 'û' | 'ü' | 'ù' | 'œ' | 'æ'
+        )
+    });
+    if voyelle {
+        format!("d'{nom}")
+    } else {
+        format!("de {nom}")
+    }
+}
+
+/// The word after a count shown as `affiche` (`0`, `1`, `12`, `1 234`): singular for 0 and
+/// 1, as French has it (« 0 activité », « 1 activité », « 2 activités »).
+pub fn accorde(affiche: &str, singulier: &'static str, pluriel: &'static str) -> &'static str {
+    let chiffres: String = affiche.chars().filter(char::is_ascii_digit).collect();
+    match chiffres.parse::<u64>() {
+        Ok(0 | 1) => singulier,
+        _ => pluriel,
+    }
+}
+
+/// What kind of place it is, in words people use (the schema's codes, such as `RFS` or
+/// `ASSO`, mean nothing to them).
+pub fn typologie(t: maillage_domain::Typologie) -> &'static str {
+    use maillage_domain::Typologie::*;
+    match t {
+        Aci | Aciphc => "chantier d'insertion",
+        Afpa => "centre de formation pour adultes (AFPA)",
+        Ai => "association intermédiaire (emploi)",
+        Ase => "aide sociale à l'enfance",
+        Asso => "association",
+        AssoChomeur => "association de personnes sans emploi",
+        Autre => "autre",
+        Avip => "crèche pour parents en recherche d'emploi",
+        Bib => "bibliothèque ou médiathèque",
+        Caarud => "accueil et réduction des risques pour les usagers de drogues",
+        Cada | Huda => "hébergement de demandeurs d'asile",
+        Caf => "caisse d'allocations familiales (CAF)",
+        CapEmploi => "Cap emploi (emploi et handicap)",
+        Cava => "centre d'adaptation à la vie active",
+        Cc => "communauté de communes",
+        Ccas => "centre communal d'action sociale (CCAS)",
+        Ccons => "chambre de commerce, de métiers ou d'agriculture",
+        Cd | Dept => "conseil départemental",
+        Cdas | Mds => "maison départementale des solidarités",
+        Cfp => "centre des finances publiques (impôts)",
+        Chrs => "centre d'hébergement et de réinsertion",
+        Chu => "hébergement d'urgence",
+        Cias => "centre intercommunal d'action sociale (CIAS)",
+        Cidff => "information sur les droits des femmes et des familles",
+        Citmet => "cité des métiers",
+        Cmp => "centre médico-psychologique",
+        Cms => "centre médico-social",
+        Cpam => "caisse primaire d'assurance maladie (CPAM)",
+        Cph => "hébergement de personnes réfugiées",
+        Cs => "centre social",
+        Csapa => "soins et prévention des addictions",
+        Csc => "centre socioculturel",
+        Deets => "services de l'État pour l'emploi et les solidarités",
+        Diplp => "service de l'État contre la pauvreté",
+        E2c => "école de la deuxième chance",
+        Ea | Eatt => "entreprise adaptée (travailleurs handicapés)",
+        Ei | Eiti | Etti => "entreprise d'insertion",
+        Enm => "espace numérique mobile",
+        Epci => "intercommunalité",
+        Epi => "espace public internet",
+        Epide => "établissement pour l'insertion dans l'emploi (EPIDE)",
+        Epn => "espace public numérique",
+        Es => "épicerie solidaire",
+        Esat => "établissement d'aide par le travail (ESAT)",
+        Ess => "entreprise de l'économie sociale et solidaire",
+        Evs => "espace de vie sociale",
+        Fablab => "atelier partagé (fablab)",
+        Fabrique => "fabrique de territoire",
+        Fais => "fédération d'acteurs de la solidarité",
+        Ft => "France Travail",
+        Geiq => "groupement d'employeurs pour l'insertion",
+        LaPoste => "bureau de poste",
+        Mde | Mdef => "maison de l'emploi",
+        Mdh => "maison de l'habitat",
+        Mdph => "maison départementale des personnes handicapées (MDPH)",
+        Mjc => "maison des jeunes et de la culture (MJC)",
+        Ml => "mission locale (jeunes de 16 à 25 ans)",
+        Mq => "maison de quartier",
+        Msa => "Mutualité sociale agricole (MSA)",
+        Msap | Rfs => "France Services (guichet des services publics)",
+        Muni => "mairie",
+        Oacas => "organisme d'accueil communautaire et solidaire",
+        Odc => "organisme agissant pour le département",
+        Of => "organisme de formation",
+        Oil => "aide à la location de logement",
+        Opcs => "organisme de la clause sociale (emploi)",
+        Pad => "point d'accès au droit",
+        Pension => "pension de famille",
+        Pi => "point d'information",
+        PijBij => "point information jeunesse",
+        Pimms => "point d'information et de médiation multi-services (PIMMS)",
+        Pjj => "protection judiciaire de la jeunesse",
+        Plie => "plan local pour l'insertion et l'emploi",
+        Pref => "préfecture ou sous-préfecture",
+        Prevention | Scp => "service de prévention",
+        Reg => "région",
+        RelaisLecture => "relais lecture",
+        Ressourcerie => "ressourcerie (réemploi)",
+        RsFjt => "résidence sociale ou foyer de jeunes travailleurs",
+        Spip => "service d'insertion et de probation",
+        TiersLieux => "tiers-lieu",
+        Udaf => "union départementale des associations familiales (UDAF)",
+    }
+}
+
+/// The kinds of a place, in words, without repeats: `France Services (guichet des services
+/// publics), association`.
+pub fn typologies(v: &[maillage_domain::Typologie]) -> String {
+    let mut mots: Vec<&str> = Vec::new();
+    for t in v {
+        let m = typologie(*t);
+        if !mots.contains(&m) {
+            mots.push(m);
+        }
+    }
+    let mut texte = mots.join(", ");
+    if let Some(premiere) = texte.get(0..1) {
+        let majuscule = premiere.to_uppercase();
+        texte.replace_range(0..1, &majuscule);
+    }
+    texte
+}
+
+/// Where the place receives people, when it says: « Sur place », « Se déplace (permanences
+/// ou bus itinérants) », or both. Nothing when the source says nothing.
+pub fn accueil(v: &[maillage_domain::Itinerance]) -> Option<&'static str> {
+    use maillage_domain::Itinerance::*;
+    match (v.contains(&Fixe), v.contains(&Itinerant)) {
+        (true, true) => Some("Sur place, et aussi en déplacement (permanences ou bus itinérants)"),
+        (false, true) => Some("En déplacement : permanences ou bus itinérants, appelez pour savoir où et quand"),
+        (true, false) => Some("Sur place, à l'adresse ci-dessus"),
+        (false, false) => None,
+    }
+}
+
+/// Where the information of a place comes from, in words: the names of the directories of
+/// `source` (`france-services|hinaura` → `Liste officielle des France Services ; Réseau Hinaura (Auvergne-Rhône-Alpes)`).
+pub fn sources(source: &str) -> String {
+    source
+        .split('|')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "france-services" => "Liste officielle des France Services".to_string(),
+            "conseillers-numeriques" => "Carte des conseillers numériques".to_string(),
+            "hinaura" => "Réseau Hinaura (Auvergne-Rhône-Alpes)".to_string(),
+            "hauts-de-france" => "Annuaire de la région Hauts-de-France".to_string(),
+            "nouvelle-caledonie" => "Annuaire de Nouvelle-Calédonie".to_string(),
+            "coop-numerique" | "coop" => "La Coop de la médiation numérique".to_string(),
+            "data-inclusion" => "data·inclusion (annuaire national de l'inclusion)".to_string(),
+            slug if slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') =>
+            {
+                format!("Annuaire « {} »", slug.replace(['-', '_'], " "))
+            }
+            nom => nom.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+/// `mises à jour il y a 14 mois`: the information of a place (« Informations … »).
 pub fn fraicheur(date_maj: NaiveDate, aujourdhui: NaiveDate) -> String {
     let jours = (aujourdhui - date_maj).num_days();
     let mois = (aujourdhui.year() - date_maj.year()) * 12 + aujourdhui.month() as i32
@@ -92,7 +274,7 @@ pub fn fraicheur(date_maj: NaiveDate, aujourdhui: NaiveDate) -> String {
     } else {
         format!("il y a {} ans", mois / 12)
     };
-    format!("mis à jour {quand} (le {})", date_longue(date_maj))
+    format!("mises à jour {quand} (le {})", date_longue(date_maj))
 }
 
 /// One row of the readable week.
@@ -258,13 +440,13 @@ mod tests {
     fn freshness() {
         assert_eq!(
             fraicheur(d(2025, 9, 10), d(2026, 11, 23)),
-            "mis à jour il y a 14 mois (le 10 septembre 2025)"
+            "mises à jour il y a 14 mois (le 10 septembre 2025)"
         );
         assert!(
-            fraicheur(d(2026, 11, 20), d(2026, 11, 23)).starts_with("mis à jour il y a 3 jours")
+            fraicheur(d(2026, 11, 20), d(2026, 11, 23)).starts_with("mises à jour il y a 3 jours")
         );
-        assert!(fraicheur(d(2022, 1, 5), d(2026, 11, 23)).starts_with("mis à jour il y a 4 ans"));
-        assert!(fraicheur(d(2026, 11, 23), d(2026, 11, 23)).starts_with("mis à jour aujourd'hui"));
+        assert!(fraicheur(d(2022, 1, 5), d(2026, 11, 23)).starts_with("mises à jour il y a 4 ans"));
+        assert!(fraicheur(d(2026, 11, 23), d(2026, 11, 23)).starts_with("mises à jour aujourd'hui"));
     }
 
     #[test]

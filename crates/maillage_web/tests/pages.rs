@@ -234,10 +234,14 @@ async fn lieu_et_signalement(state: &AppState, id: &str) {
         5
     );
 
+    // The form carries a signed token (no session on public pages).
+    let jeton = attributs(&h, "form#signalement input[name=jeton]", "value")
+        .pop()
+        .expect("token field");
     let poster = |corps: String| {
         Request::post(format!("/lieux/{id}/signalement"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(corps))
+            .body(Body::from(format!("{corps}&jeton={jeton}")))
             .expect("request")
     };
     let r = envoyer(

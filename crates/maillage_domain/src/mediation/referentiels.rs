@@ -250,7 +250,7 @@ referentiel! {
     /// Duration buckets of the statistics (`dureeAccompagnementStatisticsRanges`).
     TrancheDuree, "tranche de durée" {
         MoinsDe30 => ("30", "Moins de 30 min"),
-        De30A60 => ("60", "30min à 1 h"),
+        De30A60 => ("60", "30 min à 1 h"),
         De60A120 => ("120", "1 h à 2 h"),
         Plus120 => ("more", "2 h et plus"),
     }

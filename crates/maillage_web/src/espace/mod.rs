@@ -12,7 +12,7 @@
 //! - Every route of the module is declared once in [`routes!`]: the router and
 //!   [`ROUTES`] come from the same list, and the permission tests enumerate [`ROUTES`].
 
-mod connexion;
+pub(crate) mod connexion;
 pub(crate) mod mandats;
 pub(crate) mod pages;
 pub mod svg;
@@ -202,12 +202,27 @@ pub(crate) fn encoder(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A `retour` target: only local paths (no open redirect).
+/// A `retour` target: only a path of this instance (no open redirect), else `/espace`.
 pub(crate) fn retour_sur(retour: Option<&str>) -> String {
     match retour {
-        Some(r) if r.starts_with('/') && !r.starts_with("//") && !r.contains('\\') => r.to_string(),
+        Some(r) if chemin_local(r) => r.to_string(),
         _ => "/espace".to_string(),
     }
+}
+
+/// Whether `r` is a path of this instance, read as a browser would read a `Location`: one
+/// leading `/` then no second `/` or `\\`, no control character or space (browsers drop tabs
+/// and line breaks, so `/\t/evil.example` becomes `//evil.example`, another host), no
+/// backslash anywhere, and a valid path-and-query once parsed.
+pub(crate) fn chemin_local(r: &str) -> bool {
+    let mut octets = r.bytes();
+    octets.next() == Some(b'/')
+        && !matches!(octets.next(), Some(b'/') | Some(b'\\'))
+        && !r
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && r.parse::<axum::http::uri::PathAndQuery>()
+            .is_ok_and(|p| p.path().starts_with('/') && !p.path().starts_with("//"))
 }
 
 /// Reads one cookie.

@@ -1545,16 +1545,55 @@ pub async fn importer(
         .map_err(|_| ErreurEspace::Csrf)?;
     let mut csrf = None;
     let mut contenu = None;
-    while let Ok(Some(champ)) = multipart.next_field().await {
-        match champ.name() {
-            Some("csrf") => csrf = champ.text().await.ok(),
-            Some("fichier") => contenu = champ.bytes().await.ok(),
-            _ => {}
+    // Past the body limit the reading stops with a 413: say so, not « choose a file ».
+    let mut trop_gros = false;
+    let trop = |e: &axum::extract::multipart::MultipartError| {
+        e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+    };
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(champ)) => match champ.name() {
+                Some("csrf") => csrf = champ.text().await.ok(),
+                Some("fichier") => match champ.bytes().await {
+                    Ok(b) => contenu = Some(b),
+                    Err(e) => {
+                        trop_gros = trop(&e);
+                        break;
+                    }
+                },
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => {
+                trop_gros = trop(&e);
+                break;
+            }
         }
     }
-    match csrf {
-        Some(t) if maillage_app::mediation::securite::egal_temps_constant(&t, a.csrf()) => {}
-        _ => return Err(ErreurEspace::Csrf),
+    let csrf_ok = matches!(&csrf, Some(t) if maillage_app::mediation::securite::egal_temps_constant(t, a.csrf()));
+    let message_trop_gros = || {
+        format!(
+            "Ce fichier est trop volumineux : au plus {} par import. Exportez une période plus courte de La Coop et importez les fichiers l'un après l'autre.",
+            crate::erreur::corps_max_en_mots()
+        )
+    };
+    if trop_gros {
+        if !csrf_ok {
+            return Err(ErreurEspace::Page(crate::erreur::PageError::TropVolumineux(
+                message_trop_gros(),
+            )));
+        }
+        let mut r = rendre(&PageImport {
+            site: state.site.clone(),
+            menu: Menu::de(&a),
+            rapport: None,
+            erreur: Some(message_trop_gros()),
+        })?;
+        *r.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(r);
+    }
+    if !csrf_ok {
+        return Err(ErreurEspace::Csrf);
     }
     let m = mediation(&state)?;
     let (rapport, erreur) = match contenu.filter(|c| !c.is_empty()) {
