@@ -14,6 +14,7 @@ pub mod espace;
 mod pages;
 pub mod parametres;
 pub mod serveur;
+pub mod signalements;
 pub mod presentation;
 mod site;
 mod territoire;

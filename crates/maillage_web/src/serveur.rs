@@ -11,7 +11,6 @@
 //! process's file descriptors (issue « Failles », item 2).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};

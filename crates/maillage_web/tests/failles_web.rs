@@ -240,12 +240,12 @@ async fn faille_1_return_after_sign_in_stays_on_the_site() {
         fin.location()
     );
     assert_eq!(fin.location(), "/espace");
-    let cookie = format!(
+    let mut cookie = format!(
         "maillage_session={}",
         fin.cookie("maillage_session").expect("session")
     );
 
-    // Re-authentication: the page and the form.
+    // Re-authentication: the page and the form (each one renews the session token).
     for hostile in HOSTILES {
         let page = envoyer(
             &w.state,
@@ -285,6 +285,10 @@ async fn faille_1_return_after_sign_in_stays_on_the_site() {
             r.location()
         );
         assert_eq!(r.location(), "/espace", "{hostile:?}");
+        cookie = format!(
+            "maillage_session={}",
+            r.cookie("maillage_session").expect("renewed session")
+        );
     }
     // A path of the site is kept.
     let page = envoyer(

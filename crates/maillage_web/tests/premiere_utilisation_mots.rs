@@ -311,5 +311,6 @@ async fn premiere_utilisation_team_size_in_words() {
     assert_eq!(accueil.status, StatusCode::OK);
     let texte = lu(&accueil.html());
     assert!(texte.contains("1 médiatrice ou médiateur"), "{texte}");
-    assert!(!texte.contains("·"), "« ·rice·s » on the page: {texte}");
+    assert!(!texte.contains("médiateur·rice"), "{texte}");
+    assert!(!texte.contains("1 médiateurs"), "{texte}");
 }
