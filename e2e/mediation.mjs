@@ -48,11 +48,11 @@ async function totaux(page) {
   await page.goto(`${BASE}/espace/statistiques`);
   const texte = (await page.locator('#totaux').textContent()).replace(/\s+/g, ' ');
   const nombre = (mot) => {
-    const m = texte.match(new RegExp(`(\\d+) ${mot}`));
+    const m = texte.match(new RegExp(`(\\d+) ${mot}`)); // « 1 activité », « 2 activités »
     assert.ok(m, `#totaux : « ${mot} » introuvable dans « ${texte} »`);
     return Number(m[1]);
   };
-  return { activites: nombre('activités'), accompagnements: nombre('accompagnements'), texte };
+  return { activites: nombre('activité'), accompagnements: nombre('accompagnement'), texte };
 }
 
 async function verifierConfirmation(page, { type, participants }) {

@@ -74,7 +74,7 @@ async function verifierLieu(page, { exigerHoraires }) {
   } else if (exigerHoraires) {
     assert.fail('table.horaires absente / missing');
   }
-  assert.match(await page.locator('main').innerText(), /mis à jour/i, 'fraîcheur « mis à jour »');
+  assert.match(await page.locator('main').innerText(), /mises à jour/i, 'fraîcheur « mises à jour »');
   const form = page.locator('form#signalement');
   assert.equal(await form.count(), 1, 'form#signalement');
   assert.equal((await form.getAttribute('method')).toLowerCase(), 'post');

@@ -218,6 +218,9 @@ mod tests {
         let l = |s: &str, cp: &str| Telephone::parse(s, Some(cp)).ok().map(|t| t.lisible());
         assert_eq!(l("+687445728", "98800").as_deref(), Some("44 57 28"));
         assert_eq!(l("40 12 34 56", "98714").as_deref(), Some("40 12 34 56"));
-        assert_eq!(l("0262 12 34 56", "97400").as_deref(), Some("02 62 12 34 56"));
+        assert_eq!(
+            l("0262 12 34 56", "97400").as_deref(),
+            Some("02 62 12 34 56")
+        );
     }
 }

@@ -13,9 +13,9 @@ mod erreur;
 pub mod espace;
 mod pages;
 pub mod parametres;
+pub mod presentation;
 pub mod serveur;
 pub mod signalements;
-pub mod presentation;
 mod site;
 mod territoire;
 

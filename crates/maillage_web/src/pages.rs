@@ -853,7 +853,10 @@ pub async fn signaler(
     let origine = crate::signalements::origine_acceptee(&entetes, adresse_publique.as_deref());
     let jeton = champs.get("jeton").map(String::as_str).unwrap_or("");
     if moteur.index_de(&id).is_some()
-        && (!origine || !state.signalements.jeton_valide(&id, jeton, Utc::now().timestamp()))
+        && (!origine
+            || !state
+                .signalements
+                .jeton_valide(&id, jeton, Utc::now().timestamp()))
     {
         tracing::info!(origin_ok = origine, "error report refused: token or origin");
         return refus(

@@ -89,8 +89,27 @@ pub fn de(nom: &str) -> String {
     let voyelle = nom.chars().next().is_some_and(|c| {
         matches!(
             c.to_lowercase().next().unwrap_or(c),
-            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'à' | 'â' | 'ä' | 'é' | 'è' | 'ê' | 'ë' | 'î'
-                | 'ï' | 'ô' | 'ö' | 'û' | 'ü' | 'ù' | 'œ' | 'æ'
+            'a' | 'e'
+                | 'i'
+                | 'o'
+                | 'u'
+                | 'y'
+                | 'à'
+                | 'â'
+                | 'ä'
+                | 'é'
+                | 'è'
+                | 'ê'
+                | 'ë'
+                | 'î'
+                | 'ï'
+                | 'ô'
+                | 'ö'
+                | 'û'
+                | 'ü'
+                | 'ù'
+                | 'œ'
+                | 'æ'
         )
     });
     if voyelle {
@@ -224,7 +243,9 @@ pub fn accueil(v: &[maillage_domain::Itinerance]) -> Option<&'static str> {
     use maillage_domain::Itinerance::*;
     match (v.contains(&Fixe), v.contains(&Itinerant)) {
         (true, true) => Some("Sur place, et aussi en déplacement (permanences ou bus itinérants)"),
-        (false, true) => Some("En déplacement : permanences ou bus itinérants, appelez pour savoir où et quand"),
+        (false, true) => {
+            Some("En déplacement : permanences ou bus itinérants, appelez pour savoir où et quand")
+        }
         (true, false) => Some("Sur place, à l'adresse ci-dessus"),
         (false, false) => None,
     }

@@ -84,9 +84,8 @@ impl ReglagesServeur {
             }
         };
         let d = ReglagesServeur::default();
-        let secondes = |nom: &str, defaut: Duration| {
-            nombre(nom, defaut.as_secs()).map(Duration::from_secs)
-        };
+        let secondes =
+            |nom: &str, defaut: Duration| nombre(nom, defaut.as_secs()).map(Duration::from_secs);
         let mut r = ReglagesServeur {
             delai_entetes: secondes("MAILLAGE_DELAI_ENTETES", d.delai_entetes)?,
             delai_corps: secondes("MAILLAGE_DELAI_CORPS", d.delai_corps)?,
@@ -336,10 +335,7 @@ impl AsyncWrite for DelaiEcriture {
         }
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.tcp).poll_shutdown(cx)
     }
 }

@@ -153,7 +153,12 @@ impl Monde {
     async fn connexion(&self, retour_url: &str, retour_champ: &str) -> Reponse {
         let page = envoyer(
             &self.state,
-            requete("GET", &format!("/connexion?retour={retour_url}"), None, None),
+            requete(
+                "GET",
+                &format!("/connexion?retour={retour_url}"),
+                None,
+                None,
+            ),
         )
         .await;
         assert_eq!(page.status, StatusCode::OK);
@@ -175,7 +180,10 @@ impl Monde {
         )
         .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
-        let partiel = format!("maillage_session={}", r.cookie("maillage_session").expect("s"));
+        let partiel = format!(
+            "maillage_session={}",
+            r.cookie("maillage_session").expect("s")
+        );
         let page = envoyer(
             &self.state,
             requete("GET", &r.location(), Some(&partiel), None),
@@ -312,7 +320,11 @@ async fn faille_1_return_after_sign_in_stays_on_the_site() {
 
 async fn serveur_de_test(
     reglages: ReglagesServeur,
-) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let annuaire = Annuaire::ouvrir("sqlite::memory:").await.expect("store");
     let state = AppState::new(annuaire, Site::default())
         .await
@@ -335,8 +347,10 @@ async fn serveur_de_test(
 /// `GET chemin` on a new connection; the answer's status line and body.
 async fn get_brut(adresse: SocketAddr, chemin: &str) -> std::io::Result<String> {
     let mut c = TcpStream::connect(adresse).await?;
-    c.write_all(format!("GET {chemin} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes())
-        .await?;
+    c.write_all(
+        format!("GET {chemin} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
     let mut v = Vec::new();
     c.read_to_end(&mut v).await?;
     Ok(String::from_utf8_lossy(&v).into_owned())
@@ -467,7 +481,8 @@ async fn faille_2_stop_signal_lets_requests_finish() {
     let _ = arret.send(());
     tokio::time::sleep(Duration::from_millis(200)).await;
     // New connections are no longer taken…
-    let nouvelle = tokio::time::timeout(Duration::from_millis(500), get_brut(adresse, "/sante")).await;
+    let nouvelle =
+        tokio::time::timeout(Duration::from_millis(500), get_brut(adresse, "/sante")).await;
     assert!(
         !matches!(&nouvelle, Ok(Ok(r)) if r.starts_with("HTTP/1.1 200")),
         "a new connection was served after the stop signal"
@@ -553,7 +568,10 @@ async fn faille_7_public_reports_need_the_form_and_are_limited() {
     for faux in [autre.as_str(), "9999999999.00", "n'importe quoi"] {
         let r = envoyer(
             &state,
-            depuis("192.0.2.1", signalement(id, &format!("{corps}&jeton={faux}"), &[])),
+            depuis(
+                "192.0.2.1",
+                signalement(id, &format!("{corps}&jeton={faux}"), &[]),
+            ),
         )
         .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{faux}");
@@ -563,7 +581,10 @@ async fn faille_7_public_reports_need_the_form_and_are_limited() {
     let avec_jeton = format!("{corps}&jeton={jeton}");
     for entetes in [
         vec![("sec-fetch-site", "cross-site")],
-        vec![("origin", "https://evil.example"), ("host", "localhost:8080")],
+        vec![
+            ("origin", "https://evil.example"),
+            ("host", "localhost:8080"),
+        ],
         vec![("origin", "null")],
     ] {
         let r = envoyer(
@@ -616,7 +637,10 @@ async fn faille_7_public_reports_need_the_form_and_are_limited() {
         let ip = format!("[2001:db8:1:2::{:x}]", k + 1);
         let r = envoyer(
             &state,
-            depuis(&ip, signalement(&ids[2], &format!("{corps}&jeton={jeton}"), &[])),
+            depuis(
+                &ip,
+                signalement(&ids[2], &format!("{corps}&jeton={jeton}"), &[]),
+            ),
         )
         .await;
         if r.status == StatusCode::SEE_OTHER {
@@ -660,7 +684,11 @@ async fn faille_14_oversized_coop_import_says_so_in_french() {
         "maillage_session={}",
         fin.cookie("maillage_session").expect("session")
     );
-    let page = envoyer(&w.state, requete("GET", "/espace/import", Some(&cookie), None)).await;
+    let page = envoyer(
+        &w.state,
+        requete("GET", "/espace/import", Some(&cookie), None),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = page.champ_cache("csrf").expect("csrf");
     let limite = "boundary-maillage";
@@ -749,8 +777,16 @@ async fn faille_14_lat_without_lon_is_declared() {
             .unwrap_or("")
             .to_string()
     };
-    assert!(description("lat").contains("lat sans lon"), "{}", description("lat"));
-    assert!(description("lon").contains("lon sans lat"), "{}", description("lon"));
+    assert!(
+        description("lat").contains("lat sans lon"),
+        "{}",
+        description("lat")
+    );
+    assert!(
+        description("lon").contains("lon sans lat"),
+        "{}",
+        description("lon")
+    );
     let refus = op["responses"]["400"]["description"].as_str().unwrap_or("");
     assert!(refus.contains("lat sans lon"), "{refus}");
 }

@@ -225,7 +225,7 @@ async fn lieu_et_signalement(state: &AppState, id: &str) {
     let f = state.moteur();
     let lieu = f.lieu(id).expect("published");
     assert_eq!(textes(&h, "h1"), vec![lieu.lieu.nom.clone()]);
-    assert!(textes(&h, ".fraicheur").concat().contains("mis à jour"));
+    assert!(textes(&h, ".fraicheur").concat().contains("mises à jour"));
     if lieu.lieu.horaires.as_ref().is_some_and(|h| h.valide) {
         assert_eq!(textes(&h, "table.horaires tbody tr").len(), 7);
     }

@@ -70,7 +70,11 @@ async fn envoyer(state: &AppState, req: Request<Body>) -> Reponse {
 }
 
 async fn get(state: &AppState, uri: &str) -> Reponse {
-    envoyer(state, Request::get(uri).body(Body::empty()).expect("request")).await
+    envoyer(
+        state,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await
 }
 
 fn textes(h: &Html, s: &str) -> Vec<String> {
@@ -136,7 +140,14 @@ async fn premiere_utilisation_place_pages_speak_plain_french() {
     let page = lu(&h);
     let termes = textes(&h, "dl.fiche dt");
     let valeurs = textes(&h, "dl.fiche dd").join(" | ");
-    for jargon in ["RFS", "ASSO", "MSAP", "Itinérance", "Fixe", "france-services"] {
+    for jargon in [
+        "RFS",
+        "ASSO",
+        "MSAP",
+        "Itinérance",
+        "Fixe",
+        "france-services",
+    ] {
         assert!(
             !valeurs.split([' ', ',', '|']).any(|mot| mot == jargon)
                 && !termes.iter().any(|t| t == jargon),
@@ -186,7 +197,9 @@ async fn premiere_utilisation_favicon_and_print_button() {
     let r = get(&state, "/favicon.ico").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
-        r.entetes.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        r.entetes
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
         Some("image/x-icon")
     );
     assert_eq!(r.corps.get(..4), Some(&[0u8, 0, 1, 0][..]), "an ICO file");
@@ -255,10 +268,7 @@ async fn premiere_utilisation_team_size_in_words() {
         .creer_compte("med@exemple.fr", "Med", Role::Mediateur, Some(st), mdp)
         .await
         .expect("account");
-    m.store()
-        .add_equipe_membre(coord, med)
-        .await
-        .expect("team");
+    m.store().add_equipe_membre(coord, med).await.expect("team");
     let state = AppState::new(annuaire, Site::default())
         .await
         .expect("state");
@@ -281,8 +291,15 @@ async fn premiere_utilisation_team_size_in_words() {
             .body(Body::from(corps))
             .expect("request")
     };
-    let r = envoyer(&state, poster("/connexion", format!("maillage_pre={pre}"), corps)).await;
-    let partiel = format!("maillage_session={}", r.cookie("maillage_session").expect("s"));
+    let r = envoyer(
+        &state,
+        poster("/connexion", format!("maillage_pre={pre}"), corps),
+    )
+    .await;
+    let partiel = format!(
+        "maillage_session={}",
+        r.cookie("maillage_session").expect("s")
+    );
     let page = envoyer(
         &state,
         Request::get("/connexion/code")
@@ -295,11 +312,18 @@ async fn premiere_utilisation_team_size_in_words() {
     horloge.avancer(chrono::Duration::seconds(31));
     let code = securite::code_totp(secret, securite::pas_totp(m.maintenant())).expect("code");
     let corps = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("csrf", csrf.as_str()), ("code", &code), ("retour", "/espace")])
+        .extend_pairs([
+            ("csrf", csrf.as_str()),
+            ("code", &code),
+            ("retour", "/espace"),
+        ])
         .finish();
     let r = envoyer(&state, poster("/connexion/code", partiel, corps)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let session = format!("maillage_session={}", r.cookie("maillage_session").expect("s"));
+    let session = format!(
+        "maillage_session={}",
+        r.cookie("maillage_session").expect("s")
+    );
     let accueil = envoyer(
         &state,
         Request::get("/espace")

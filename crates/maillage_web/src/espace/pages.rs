@@ -1579,9 +1579,9 @@ pub async fn importer(
     };
     if trop_gros {
         if !csrf_ok {
-            return Err(ErreurEspace::Page(crate::erreur::PageError::TropVolumineux(
-                message_trop_gros(),
-            )));
+            return Err(ErreurEspace::Page(
+                crate::erreur::PageError::TropVolumineux(message_trop_gros()),
+            ));
         }
         let mut r = rendre(&PageImport {
             site: state.site.clone(),
