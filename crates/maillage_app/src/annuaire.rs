@@ -10,8 +10,8 @@ use crate::lieux::LieuSource;
 use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_domain::Lieu;
 use maillage_store::{
-    ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement, PairDecision,
-    PairDecisionKind, SignalementRow, SourceRecord, Store, StoreError,
+    ImportGuard, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, Store, StoreError,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use sha2::{Digest, Sha256};
@@ -23,10 +23,14 @@ use std::sync::Arc;
 pub enum AppError {
     #[error("base de données : {0}")]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Import(#[from] import::ImportError),
-    #[error("{0}")]
+    #[error(transparent)]
     Export(#[from] export::ExportError),
+    /// An import stopped before writing anything, because of what it would have done
+    /// (see [`RegleRetrait`]).
+    #[error("{0}")]
+    ImportArrete(String),
     #[error("{0}")]
     Invalide(String),
     #[error("introuvable : {0}")]
@@ -43,6 +47,46 @@ pub struct DemandeImport {
     pub format: Option<Format>,
     pub nom_fichier: String,
     pub contenu: Vec<u8>,
+}
+
+/// What an import may retire: the records of its source missing from the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegleRetrait {
+    /// Largest share, in percent, of the source's active records an import may retire
+    /// (`--seuil-retrait`, 20 by default). Beyond it the import stops and writes nothing.
+    pub seuil_pourcent: f64,
+    /// Retire every missing record whatever their number, and accept a file with no
+    /// accepted record (`--retirer-absents`).
+    pub retirer_absents: bool,
+}
+
+/// Default of `--seuil-retrait`, in percent.
+pub const SEUIL_RETRAIT_DEFAUT: f64 = 20.0;
+
+impl Default for RegleRetrait {
+    fn default() -> Self {
+        Self {
+            seuil_pourcent: SEUIL_RETRAIT_DEFAUT,
+            retirer_absents: false,
+        }
+    }
+}
+
+/// At most this many remarks are quoted when an import is stopped for lack of any
+/// accepted record.
+const RAISONS_CITEES: usize = 5;
+
+/// `1234567` → `1 234 567` (narrow no-break spaces).
+fn milliers(n: i64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && c != '-' && (s.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What an import did.
@@ -256,8 +300,53 @@ impl Annuaire {
 
     /// Reads a file and stores it in one transaction (new, changed and retired records of
     /// that source), then re-merges the directory. A file that cannot be read writes nothing.
+    ///
+    /// The import stops, writes nothing and says why (`AppError::ImportArrete`) when no
+    /// record of the file is accepted, or when it would retire more than
+    /// [`SEUIL_RETRAIT_DEFAUT`] % of the source's active records; see
+    /// [`Annuaire::importer_avec`] to change that.
     pub async fn importer(&self, demande: DemandeImport) -> Result<ResultatImport, AppError> {
-        let (source, format, rapport, bilan) = self.stocker(demande).await?;
+        self.importer_avec(demande, RegleRetrait::default()).await
+    }
+
+    /// [`Annuaire::importer`] with another rule for the records the file no longer has.
+    pub async fn importer_avec(
+        &self,
+        demande: DemandeImport,
+        regle: RegleRetrait,
+    ) -> Result<ResultatImport, AppError> {
+        let (source, format, rapport, bilan) = self.stocker(demande, regle).await?;
+        let fusion = self.refusionner().await?;
+        Ok(ResultatImport {
+            source,
+            format,
+            rapport,
+            bilan,
+            fusion,
+        })
+    }
+
+    /// [`Annuaire::importer_avec`] on a file read as a stream (see
+    /// [`import::lire_fichier`]): the file is never held in memory as a whole.
+    pub async fn importer_fichier(
+        &self,
+        source: &str,
+        format: Option<Format>,
+        chemin: &std::path::Path,
+        regle: RegleRetrait,
+    ) -> Result<ResultatImport, AppError> {
+        let source = verifier_source(source, regle)?;
+        let nom_fichier = chemin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let options = OptionsImport {
+            date_maj_par_defaut: import::date_dans_nom(&nom_fichier),
+        };
+        let lecture = import::lire_fichier(&source, format, chemin, &options, self.referentiel)?;
+        let (source, format, rapport, bilan) = self
+            .stocker_lecture(source, nom_fichier, lecture, regle)
+            .await?;
         let fusion = self.refusionner().await?;
         Ok(ResultatImport {
             source,
@@ -272,13 +361,9 @@ impl Annuaire {
     async fn stocker(
         &self,
         demande: DemandeImport,
+        regle: RegleRetrait,
     ) -> Result<(String, Format, Rapport, ImportSummary), AppError> {
-        let source = demande.source.trim().to_string();
-        if source.is_empty() || source.contains('#') {
-            return Err(AppError::Invalide(format!(
-                "nom de source invalide : « {source} » (non vide, sans #)"
-            )));
-        }
+        let source = verifier_source(&demande.source, regle)?;
         let format = match demande.format {
             Some(f) => f,
             None => import::detecter(&demande.contenu)?,
@@ -293,24 +378,57 @@ impl Annuaire {
             &options,
             self.referentiel,
         )?;
+        drop(demande.contenu);
+        self.stocker_lecture(source, demande.nom_fichier, lecture, regle)
+            .await
+    }
+
+    /// Stores what was read, in one transaction, unless [`RegleRetrait`] stops it.
+    async fn stocker_lecture(
+        &self,
+        source: String,
+        nom_fichier: String,
+        lecture: import::Lecture,
+        regle: RegleRetrait,
+    ) -> Result<(String, Format, Rapport, ImportSummary), AppError> {
+        let format = lecture.format;
+        let rapport = lecture.rapport;
+        if rapport.acceptes == 0 && !regle.retirer_absents {
+            return Err(AppError::ImportArrete(aucun_accepte(&source, &rapport)));
+        }
+        // Each place is dropped once turned into its record.
         let records = lecture
             .lieux
-            .iter()
-            .map(record_of)
+            .into_iter()
+            .map(|l| record_of(&l))
             .collect::<Result<Vec<_>, _>>()?;
-        let rapport = lecture.rapport;
         let report = NewImportReport {
             source: source.clone(),
             format: format.to_string(),
-            file_name: demande.nom_fichier.clone(),
+            file_name: nom_fichier,
             rows_read: rapport.lus as i64,
             accepted: rapport.acceptes as i64,
             corrected: rapport.acceptes_avec_corrections as i64,
             rejected: rapport.rejetes as i64,
-            details_json: serde_json::to_string(&rapport)
+            details_json: serde_json::to_string(&rapport.abrege(import::REMARQUES_STOCKEES))
                 .map_err(|e| AppError::Corrompu(e.to_string()))?,
         };
-        let bilan = self.store.apply_import(records, report).await?;
+        let guard = ImportGuard {
+            max_retired_share: (!regle.retirer_absents).then_some(regle.seuil_pourcent / 100.0),
+        };
+        let bilan = match self
+            .store
+            .apply_import_guarded(records, report, guard)
+            .await
+        {
+            Ok(b) => b,
+            Err(StoreError::TooManyRetired { active, retired }) => {
+                return Err(AppError::ImportArrete(trop_de_retraits(
+                    &source, active, retired, regle,
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok((source, format, rapport, bilan))
     }
 
@@ -358,6 +476,8 @@ impl Annuaire {
 
     /// Recomputes the published directory from the sources and the decisions.
     pub async fn refusionner(&self) -> Result<BilanFusion, AppError> {
+        // Read before the records: an import committed meanwhile keeps the merge pending.
+        let generation = self.store.merge_state().await?.wanted;
         let (lieux, resultat) = self.doublons().await?;
         let rows = resultat
             .fusionnes
@@ -369,8 +489,24 @@ impl Annuaire {
             lieux_publies: rows.len(),
             groupes_doublons: resultat.groupes.len(),
         };
-        self.store.replace_merged_lieux(rows).await?;
+        self.store.replace_merged_lieux_at(rows, generation).await?;
         Ok(bilan)
+    }
+
+    /// `true` when stored records are not yet published: an import's re-merge was
+    /// interrupted (the process stopped between the two) or is under way.
+    pub async fn fusion_en_attente(&self) -> Result<bool, AppError> {
+        Ok(self.store.merge_state().await?.pending())
+    }
+
+    /// Finishes an interrupted re-merge, if there is one (at start-up and on each change
+    /// check of the server); `None` when the directory was up to date.
+    pub async fn reprendre_fusion(&self) -> Result<Option<BilanFusion>, AppError> {
+        if !self.fusion_en_attente().await? {
+            return Ok(None);
+        }
+        tracing::warn!("the published directory is behind the stored records: re-merging");
+        Ok(Some(self.refusionner().await?))
     }
 
     /// The published places, optionally restricted to a territory.
@@ -582,12 +718,15 @@ impl Annuaire {
         for (source, fichier, gz) in SOURCES_DEMO {
             let contenu = gunzip(gz).map_err(|e| AppError::Corrompu(e.to_string()))?;
             stockes.push(
-                self.stocker(DemandeImport {
-                    source: source.to_string(),
-                    format: None,
-                    nom_fichier: fichier.to_string(),
-                    contenu,
-                })
+                self.stocker(
+                    DemandeImport {
+                        source: source.to_string(),
+                        format: None,
+                        nom_fichier: fichier.to_string(),
+                        contenu,
+                    },
+                    RegleRetrait::default(),
+                )
                 .await?,
             );
         }
@@ -604,6 +743,74 @@ impl Annuaire {
             .collect();
         Ok((resultats, fusion))
     }
+}
+
+/// The `--source` name, trimmed, and the rule, checked.
+fn verifier_source(source: &str, regle: RegleRetrait) -> Result<String, AppError> {
+    let source = source.trim().to_string();
+    if source.is_empty() || source.contains('#') {
+        return Err(AppError::Invalide(format!(
+            "nom de source invalide : « {source} » (non vide, sans #)"
+        )));
+    }
+    if !(0.0..=100.0).contains(&regle.seuil_pourcent) {
+        return Err(AppError::Invalide(format!(
+            "seuil de retrait invalide : {} (un pourcentage entre 0 et 100)",
+            regle.seuil_pourcent
+        )));
+    }
+    Ok(source)
+}
+
+/// Why an import with no accepted record stopped, with its first reasons.
+fn aucun_accepte(source: &str, rapport: &Rapport) -> String {
+    let mut message = if rapport.lus == 0 {
+        format!(
+            "Le fichier ne contient aucun lieu : import arrêté, rien n'a été écrit ; les lieux \
+             de la source « {source} » restent publiés."
+        )
+    } else {
+        format!(
+            "Aucun des {} enregistrements lus n'a été accepté : import arrêté, rien n'a été \
+             écrit ; les lieux de la source « {source} » restent publiés.",
+            milliers(i64::try_from(rapport.lus).unwrap_or(i64::MAX))
+        )
+    };
+    let raisons: Vec<String> = rapport
+        .remarques
+        .iter()
+        .filter(|r| r.gravite == import::Gravite::Rejet)
+        .take(RAISONS_CITEES)
+        .map(|r| format!("\n  {r}"))
+        .collect();
+    if !raisons.is_empty() {
+        message.push_str("\nPremières raisons :");
+        message.extend(raisons);
+    }
+    message.push_str(
+        "\nCorrigez le fichier ; pour retirer vraiment tous les lieux de cette source, relancez \
+         avec --retirer-absents.",
+    );
+    message
+}
+
+/// Why an import that would retire too many records stopped.
+fn trop_de_retraits(source: &str, actifs: i64, retires: i64, regle: RegleRetrait) -> String {
+    let part = if actifs > 0 {
+        (retires as f64) * 100.0 / (actifs as f64)
+    } else {
+        100.0
+    };
+    format!(
+        "L'import retirerait {} des {} lieux actifs de la source « {source} » ({part:.0} %, \
+         au-delà du seuil de {} %) : import arrêté, rien n'a été écrit. Le fichier est-il \
+         complet ? Si ces lieux ont vraiment disparu, relancez avec --retirer-absents (ou \
+         --seuil-retrait {}).",
+        milliers(retires),
+        milliers(actifs),
+        regle.seuil_pourcent,
+        part.ceil()
+    )
 }
 
 /// A scored pair, for `maillage lieux doublons --explain`.

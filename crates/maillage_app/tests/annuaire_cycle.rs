@@ -2,7 +2,7 @@
 //! transaction, re-import that changes nothing, updated file (update, add, retire), coordinator
 //! decisions persisted and respected by the re-merge, export by territory.
 
-use maillage_app::annuaire::{Annuaire, DemandeImport};
+use maillage_app::annuaire::{Annuaire, DemandeImport, RegleRetrait};
 use maillage_app::doublons::Decision;
 use maillage_app::export::FormatExport;
 use maillage_app::import::Format;
@@ -177,8 +177,23 @@ async fn cycle(annuaire: Annuaire) {
         "",
         "2024-02-01",
     );
+    // Retiring 1 of 3 records is over the default threshold (20 %): refused, then asked for.
+    let err = annuaire
+        .importer(demande(
+            "ville",
+            csv(&[toulouse_a(), b_modifie.clone(), d.clone()]),
+        ))
+        .await
+        .expect_err("over the retirement threshold");
+    assert!(err.to_string().contains("retirerait 1 des 3"), "{err}");
     let r = annuaire
-        .importer(demande("ville", csv(&[toulouse_a(), b_modifie, d])))
+        .importer_avec(
+            demande("ville", csv(&[toulouse_a(), b_modifie, d])),
+            RegleRetrait {
+                retirer_absents: true,
+                ..RegleRetrait::default()
+            },
+        )
         .await
         .expect("updated import");
     assert_eq!(

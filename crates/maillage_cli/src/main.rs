@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use maillage_app::annuaire::{Annuaire, DemandeImport, ResultatImport};
+use maillage_app::annuaire::{Annuaire, RegleRetrait, ResultatImport};
 use maillage_app::doublons::Decision;
 use maillage_app::export::FormatExport;
 use maillage_app::import::Format;
@@ -57,6 +57,14 @@ enum Command {
         /// Écrit le rapport détaillé (JSON) dans ce fichier.
         #[arg(long)]
         rapport: Option<PathBuf>,
+        /// Part maximale (en %) des lieux actifs de la source qu'un import peut retirer ;
+        /// au-delà, l'import s'arrête sans rien écrire.
+        #[arg(long, default_value_t = maillage_app::annuaire::SEUIL_RETRAIT_DEFAUT)]
+        seuil_retrait: f64,
+        /// Retire tous les lieux absents du fichier, quel que soit leur nombre (et accepte un
+        /// fichier sans aucun lieu accepté, qui retire alors toute la source).
+        #[arg(long)]
+        retirer_absents: bool,
         file: PathBuf,
     },
     /// Exporte l'annuaire fusionné au standard national (CSV, JSON) ou en GeoJSON.
@@ -202,10 +210,27 @@ async fn main() -> std::process::ExitCode {
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Erreur : {e:#}");
+            eprintln!("Erreur : {}", message_erreur(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each cause said once: a cause whose text the
+/// message already contains (an error that displays its source) is not repeated.
+fn message_erreur(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let texte = cause.to_string();
+        if texte.is_empty() || message.contains(&texte) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(" : ");
+        }
+        message.push_str(&texte);
+    }
+    message
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -224,6 +249,13 @@ async fn run(cli: Cli) -> Result<()> {
     pb.finish_and_clear();
     match cli.command {
         Command::Serve { listen, demo } => {
+            if let Some(fusion) = annuaire.reprendre_fusion().await? {
+                println!(
+                    "Fusion interrompue reprise : {} lieux publiés ({} enregistrements).",
+                    nombre(fusion.lieux_publies as u64),
+                    nombre(fusion.enregistrements as u64)
+                );
+            }
             let vide = annuaire.store().count_merged_lieux().await? == 0;
             if demo || vide {
                 let pb = spinner("Chargement des lieux de démonstration (5 sources réelles)");
@@ -254,6 +286,8 @@ async fn run(cli: Cli) -> Result<()> {
             source,
             format,
             rapport,
+            seuil_retrait,
+            retirer_absents,
             file,
         } => {
             let format: Option<Format> = if format == "auto" {
@@ -261,29 +295,30 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 Some(format.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
             };
-            let contenu =
-                std::fs::read(&file).with_context(|| format!("lecture de {}", file.display()))?;
             let nom_fichier = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let pb = spinner(&format!("Import de {nom_fichier}"));
+            let regle = RegleRetrait {
+                seuil_pourcent: seuil_retrait,
+                retirer_absents,
+            };
+            // Read as a stream: the file is never held in memory as a whole.
             let r = annuaire
-                .importer(DemandeImport {
-                    source,
-                    format,
-                    nom_fichier,
-                    contenu,
-                })
-                .await?;
+                .importer_fichier(&source, format, &file, regle)
+                .await;
             pb.finish_and_clear();
+            let r = r.with_context(|| format!("import de {}", file.display()))?;
             for remarque in r.rapport.remarques.iter().take(20) {
                 println!("  {remarque}");
             }
-            if r.rapport.remarques.len() > 20 {
+            let total = r.rapport.nombre_de_remarques();
+            if total > 20 {
                 println!(
-                    "  … et {} autres remarques (--rapport FICHIER pour tout avoir)",
-                    r.rapport.remarques.len() - 20
+                    "  … et {} autres remarques (--rapport FICHIER pour les {} premières)",
+                    nombre((total - 20) as u64),
+                    nombre(r.rapport.remarques.len() as u64)
                 );
             }
             if let Some(path) = rapport {
@@ -428,4 +463,29 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14, item 14: « Erreur : X: X » — an error displaying its source was printed
+    /// with that source again.
+    #[test]
+    fn faille_cli_erreur_dite_une_fois() {
+        let e = anyhow::Error::new(maillage_app::annuaire::AppError::Import(
+            maillage_app::import::ImportError::Vide,
+        ));
+        assert_eq!(message_erreur(&e), "le fichier est vide");
+        let e = anyhow::Error::new(maillage_app::annuaire::AppError::Store(
+            maillage_store::StoreError::Database("disk full".into()),
+        ))
+        .context("ouverture de la base sqlite://x.db");
+        assert_eq!(
+            message_erreur(&e),
+            "ouverture de la base sqlite://x.db : base de données : database error: disk full"
+        );
+        let e = anyhow::anyhow!("cause").context("contexte");
+        assert_eq!(message_erreur(&e), "contexte : cause");
+    }
 }

@@ -169,6 +169,8 @@ macro_rules! contract_tests {
             signalement_text_round_trips,
             invalid_signalement_writes_nothing,
             large_batch,
+            import_guard_refuses_excess_retirement,
+            merge_state_follows_imports_and_merges,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1299,4 +1301,113 @@ pub async fn bulk_import(store: Arc<dyn LieuxStore>, n: usize) {
         "bulk_import of {n} records: first import {first:?}, re-import with 10% changed \
          and 1% dropped {second:?}, read active {read:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Import guard and re-merge bookkeeping
+
+/// An import retiring more than the guard's share of its source fails and writes nothing;
+/// at the share exactly, it passes.
+pub async fn import_guard_refuses_excess_retirement(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["1", "2", "3", "4", "5"], 1), SOURCE).await;
+    let guard = crate::ImportGuard {
+        max_retired_share: Some(0.2),
+    };
+    let before = state(&store).await;
+    let merge_before = store.merge_state().await.expect("merge_state");
+    let result = store
+        .apply_import_guarded(
+            batch(SOURCE, &["1"], 2),
+            report(SOURCE, "tronque.csv"),
+            guard,
+        )
+        .await;
+    assert_eq!(
+        result,
+        Err(StoreError::TooManyRetired {
+            active: 5,
+            retired: 4
+        })
+    );
+    assert_eq!(state(&store).await, before, "nothing may be written");
+    assert_eq!(
+        store.merge_state().await.expect("merge_state"),
+        merge_before
+    );
+    let summary = store
+        .apply_import_guarded(
+            batch(SOURCE, &["1", "2", "3", "4"], 1),
+            report(SOURCE, "moins-un.csv"),
+            guard,
+        )
+        .await
+        .expect("one of five is within 20 %");
+    assert_eq!(counts(&summary), (0, 0, 4, 1));
+    // No guard: the whole source may go.
+    let summary = store
+        .apply_import_guarded(
+            Vec::new(),
+            report(SOURCE, "vide.csv"),
+            crate::ImportGuard::default(),
+        )
+        .await
+        .expect("unguarded");
+    assert_eq!(summary.retired, 4);
+}
+
+/// Every import makes a re-merge pending; publishing at the generation read before clears
+/// it, and a publication from an older generation never lowers `done`.
+pub async fn merge_state_follows_imports_and_merges(store: Arc<dyn LieuxStore>) {
+    let initial = store.merge_state().await.expect("merge_state");
+    assert!(!initial.pending(), "{initial:?}");
+    assert_eq!(store.latest_import_id().await.expect("latest"), None);
+    let first = import(&store, batch(SOURCE, &["a"], 1), SOURCE).await;
+    let s1 = store.merge_state().await.expect("merge_state");
+    assert!(s1.pending(), "{s1:?}");
+    assert_eq!(s1.wanted, initial.wanted + 1);
+    let second = import(&store, batch("autre", &["b"], 1), "autre").await;
+    assert_eq!(
+        store.latest_import_id().await.expect("latest"),
+        Some(second.import_id)
+    );
+    assert!(second.import_id > first.import_id);
+    let s2 = store.merge_state().await.expect("merge_state");
+    assert_eq!(s2.wanted, s1.wanted + 1);
+    // A merge computed from the state after the first import only: still pending.
+    store
+        .replace_merged_lieux_at(vec![lieu("m1", &["france-services#a"])], s1.wanted)
+        .await
+        .expect("publish");
+    let s3 = store.merge_state().await.expect("merge_state");
+    assert!(s3.pending(), "{s3:?}");
+    assert_eq!(s3.done, s1.wanted);
+    store
+        .replace_merged_lieux_at(
+            vec![lieu("m1", &["france-services#a"]), lieu("m2", &["autre#b"])],
+            s2.wanted,
+        )
+        .await
+        .expect("publish");
+    let s4 = store.merge_state().await.expect("merge_state");
+    assert!(!s4.pending(), "{s4:?}");
+    // A late publication from an older generation does not make it look newer or older.
+    store
+        .replace_merged_lieux_at(vec![lieu("m1", &["france-services#a"])], s1.wanted)
+        .await
+        .expect("publish");
+    assert_eq!(store.merge_state().await.expect("merge_state"), s4);
+    // A publication without generation leaves the bookkeeping alone.
+    store
+        .replace_merged_lieux(Vec::new())
+        .await
+        .expect("publish");
+    assert_eq!(store.merge_state().await.expect("merge_state"), s4);
+    // A failed import does not make a merge pending.
+    let mut dup = batch(SOURCE, &["x"], 1);
+    dup.push(record(SOURCE, "x", 2));
+    assert!(store
+        .apply_import(dup, report(SOURCE, "dup.csv"))
+        .await
+        .is_err());
+    assert_eq!(store.merge_state().await.expect("merge_state"), s4);
 }

@@ -233,6 +233,52 @@ pub enum StoreError {
     /// The input was rejected before anything was written.
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// An import would retire more of its source's active records than its
+    /// [`ImportGuard`] allows; nothing was written.
+    #[error("the import would retire {retired} of the {active} active records of its source")]
+    TooManyRetired { active: i64, retired: i64 },
+}
+
+/// Limits an import must respect, checked inside its transaction: when one is exceeded the
+/// import fails with [`StoreError::TooManyRetired`] and nothing is written.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ImportGuard {
+    /// Largest share (0 to 1) of the source's active records the import may retire;
+    /// `None`: no limit.
+    pub max_retired_share: Option<f64>,
+}
+
+impl ImportGuard {
+    /// Checks a plan against the guard; `active` is the number of active records of the
+    /// source before the import.
+    pub fn check(&self, active: i64, plan: &ImportPlan) -> StoreResult<()> {
+        let retired = count(plan.retire.len());
+        match self.max_retired_share {
+            Some(share) if retired > 0 && (retired as f64) > share * (active as f64) => {
+                Err(StoreError::TooManyRetired { active, retired })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether the published directory is up to date with the source records: `wanted` grows
+/// by one with every import (in the import's transaction), `done` is the highest `wanted`
+/// value a published directory was computed from. The re-merge reads `wanted` before it
+/// reads the records and publishes with it, so an import that commits meanwhile keeps the
+/// directory pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MergeState {
+    pub wanted: i64,
+    pub done: i64,
+}
+
+impl MergeState {
+    /// `true` when a change of the source records is not yet published (a re-merge was
+    /// interrupted, or is under way).
+    pub fn pending(&self) -> bool {
+        self.wanted > self.done
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -252,11 +298,41 @@ pub trait LieuxStore: Send + Sync {
     /// - every active record of the source missing from the batch is retired (`retired`).
     ///
     /// The report is stored with the summary. On any error nothing is written.
+    ///
+    /// The import also marks the directory as needing a re-merge ([`MergeState::wanted`]
+    /// grows by one), in the same transaction.
     async fn apply_import(
         &self,
         records: Vec<SourceRecord>,
         report: NewImportReport,
+    ) -> StoreResult<ImportSummary> {
+        self.apply_import_guarded(records, report, ImportGuard::default())
+            .await
+    }
+
+    /// [`LieuxStore::apply_import`], refused ([`StoreError::TooManyRetired`], nothing
+    /// written) when the plan exceeds `guard`, checked in the transaction.
+    async fn apply_import_guarded(
+        &self,
+        records: Vec<SourceRecord>,
+        report: NewImportReport,
+        guard: ImportGuard,
     ) -> StoreResult<ImportSummary>;
+
+    /// The re-merge bookkeeping (see [`MergeState`]).
+    async fn merge_state(&self) -> StoreResult<MergeState>;
+
+    /// [`LieuxStore::replace_merged_lieux`], recording in the same transaction that the
+    /// directory was computed from the records as of `generation` (a [`MergeState::wanted`]
+    /// value read before the records were): `done` becomes `max(done, generation)`.
+    async fn replace_merged_lieux_at(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: i64,
+    ) -> StoreResult<()>;
+
+    /// Id of the newest import report, without reading it (a cheap change check).
+    async fn latest_import_id(&self) -> StoreResult<Option<i64>>;
 
     /// All source records (or only the active ones), ordered by source then source_id.
     async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>>;

@@ -23,9 +23,9 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use maillage_store::{
     now_micros, validate_import, validate_limit, validate_merged_lieux, validate_signalement,
-    ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport,
-    NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
-    StoreResult, StoredSourceRecord,
+    ImportGuard, ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergeState, MergedLieuRow,
+    NewImportReport, NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord,
+    StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -161,12 +161,98 @@ macro_rules! merged_lieu {
     }};
 }
 
+impl PgStore {
+    /// Replaces the published directory; with `generation`, records that it is up to date
+    /// as of that [`MergeState::wanted`] value (same transaction).
+    async fn publish_merged_lieux(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: Option<i64>,
+    ) -> StoreResult<()> {
+        validate_merged_lieux(&lieux)?;
+        let mut tx = self.pool.begin().await.db()?;
+        // Concurrent replacements run one after the other (readers are not blocked).
+        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query!("DELETE FROM merged_lieu_members")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query!("DELETE FROM merged_lieux")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+
+        for chunk in lieux.chunks(CHUNK) {
+            let mut id = Vec::with_capacity(chunk.len());
+            let mut data = Vec::with_capacity(chunk.len());
+            let mut provenance = Vec::with_capacity(chunk.len());
+            let mut code_insee = Vec::with_capacity(chunk.len());
+            let mut latitude = Vec::with_capacity(chunk.len());
+            let mut longitude = Vec::with_capacity(chunk.len());
+            let mut member_lieu = Vec::new();
+            let mut member_position = Vec::new();
+            let mut member_ref = Vec::new();
+            for lieu in chunk {
+                id.push(lieu.id.as_str());
+                data.push(lieu.data.as_str());
+                provenance.push(lieu.provenance.as_str());
+                code_insee.push(lieu.code_insee.as_deref());
+                latitude.push(lieu.latitude);
+                longitude.push(lieu.longitude);
+                for (position, member) in (0_i32..).zip(&lieu.members) {
+                    member_lieu.push(lieu.id.as_str());
+                    member_position.push(position);
+                    member_ref.push(member.as_str());
+                }
+            }
+            sqlx::query!(
+                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
+                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                                        $5::float8[], $6::float8[])"#,
+                id.as_slice() as &[&str],
+                data.as_slice() as &[&str],
+                provenance.as_slice() as &[&str],
+                code_insee.as_slice() as &[Option<&str>],
+                latitude.as_slice() as &[Option<f64>],
+                longitude.as_slice() as &[Option<f64>],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            sqlx::query!(
+                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
+                member_lieu.as_slice() as &[&str],
+                member_position.as_slice() as &[i32],
+                member_ref.as_slice() as &[&str],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        if let Some(generation) = generation {
+            sqlx::query!(
+                "UPDATE lieux_merge_state SET done = GREATEST(done, $1) WHERE id = 1",
+                generation
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()
+    }
+}
+
 #[async_trait]
 impl LieuxStore for PgStore {
-    async fn apply_import(
+    async fn apply_import_guarded(
         &self,
         records: Vec<SourceRecord>,
         report: NewImportReport,
+        guard: ImportGuard,
     ) -> StoreResult<ImportSummary> {
         validate_import(&records, &report)?;
         let now = now_micros();
@@ -189,7 +275,9 @@ impl LieuxStore for PgStore {
         .into_iter()
         .map(|row| (row.source_id, (row.content_hash, row.active)))
         .collect();
+        let active = existing.values().filter(|(_, a)| *a).count();
         let plan = ImportPlan::build(records, existing);
+        guard.check(i64::try_from(active).unwrap_or(i64::MAX), &plan)?;
         let summary = plan.summary(0);
         let ImportPlan {
             inserts,
@@ -284,6 +372,11 @@ impl LieuxStore for PgStore {
         .fetch_one(&mut *tx)
         .await
         .db()?;
+        // Last, so that concurrent imports of other sources wait on this row only briefly.
+        sqlx::query!("UPDATE lieux_merge_state SET wanted = wanted + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .db()?;
         tx.commit().await.db()?;
         Ok(ImportSummary {
             import_id,
@@ -342,71 +435,33 @@ impl LieuxStore for PgStore {
     }
 
     async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
-        validate_merged_lieux(&lieux)?;
-        let mut tx = self.pool.begin().await.db()?;
-        // Concurrent replacements run one after the other (readers are not blocked).
-        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        sqlx::query!("DELETE FROM merged_lieu_members")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        sqlx::query!("DELETE FROM merged_lieux")
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        self.publish_merged_lieux(lieux, None).await
+    }
 
-        for chunk in lieux.chunks(CHUNK) {
-            let mut id = Vec::with_capacity(chunk.len());
-            let mut data = Vec::with_capacity(chunk.len());
-            let mut provenance = Vec::with_capacity(chunk.len());
-            let mut code_insee = Vec::with_capacity(chunk.len());
-            let mut latitude = Vec::with_capacity(chunk.len());
-            let mut longitude = Vec::with_capacity(chunk.len());
-            let mut member_lieu = Vec::new();
-            let mut member_position = Vec::new();
-            let mut member_ref = Vec::new();
-            for lieu in chunk {
-                id.push(lieu.id.as_str());
-                data.push(lieu.data.as_str());
-                provenance.push(lieu.provenance.as_str());
-                code_insee.push(lieu.code_insee.as_deref());
-                latitude.push(lieu.latitude);
-                longitude.push(lieu.longitude);
-                for (position, member) in (0_i32..).zip(&lieu.members) {
-                    member_lieu.push(lieu.id.as_str());
-                    member_position.push(position);
-                    member_ref.push(member.as_str());
-                }
-            }
-            sqlx::query!(
-                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
-                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
-                                        $5::float8[], $6::float8[])"#,
-                id.as_slice() as &[&str],
-                data.as_slice() as &[&str],
-                provenance.as_slice() as &[&str],
-                code_insee.as_slice() as &[Option<&str>],
-                latitude.as_slice() as &[Option<f64>],
-                longitude.as_slice() as &[Option<f64>],
-            )
-            .execute(&mut *tx)
+    async fn replace_merged_lieux_at(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: i64,
+    ) -> StoreResult<()> {
+        self.publish_merged_lieux(lieux, Some(generation)).await
+    }
+
+    async fn merge_state(&self) -> StoreResult<MergeState> {
+        let row = sqlx::query!("SELECT wanted, done FROM lieux_merge_state WHERE id = 1")
+            .fetch_optional(&self.pool)
             .await
             .db()?;
-            sqlx::query!(
-                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
-                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
-                member_lieu.as_slice() as &[&str],
-                member_position.as_slice() as &[i32],
-                member_ref.as_slice() as &[&str],
-            )
-            .execute(&mut *tx)
+        Ok(row.map_or_else(MergeState::default, |r| MergeState {
+            wanted: r.wanted,
+            done: r.done,
+        }))
+    }
+
+    async fn latest_import_id(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar!("SELECT MAX(id) FROM import_reports")
+            .fetch_one(&self.pool)
             .await
-            .db()?;
-        }
-        tx.commit().await.db()
+            .db()
     }
 
     async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>> {

@@ -14,9 +14,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::{
     now_micros, validate_import, validate_limit, validate_merged_lieux, validate_signalement,
-    ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport,
-    NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
-    StoreResult, StoredSourceRecord,
+    ImportGuard, ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergeState, MergedLieuRow,
+    NewImportReport, NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord,
+    StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -252,6 +252,81 @@ macro_rules! stored_record {
     }};
 }
 
+impl SqliteStore {
+    /// Replaces the published directory; with `generation`, records that it is up to date
+    /// as of that [`MergeState::wanted`] value (same transaction).
+    async fn publish_merged_lieux(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: Option<i64>,
+    ) -> StoreResult<()> {
+        validate_merged_lieux(&lieux)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        sqlx::query!("DELETE FROM merged_lieu_members")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query!("DELETE FROM merged_lieux")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        let mut chunks = lieux.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(insert_lieux!(tx, rows));
+        }
+        for lieu in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
+                lieu.id,
+                lieu.data,
+                lieu.provenance,
+                lieu.code_insee,
+                lieu.latitude,
+                lieu.longitude,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+
+        let members: Vec<(&str, i64, &str)> = lieux
+            .iter()
+            .flat_map(|lieu| {
+                (0_i64..)
+                    .zip(&lieu.members)
+                    .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
+            })
+            .collect();
+        let mut chunks = members.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(insert_members!(tx, rows));
+        }
+        for (lieu_id, position, member) in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   VALUES (?1, ?2, ?3)"#,
+                lieu_id,
+                position,
+                member,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        if let Some(generation) = generation {
+            sqlx::query!(
+                "UPDATE lieux_merge_state SET done = MAX(done, ?1) WHERE id = 1",
+                generation
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()
+    }
+}
+
 /// Loads one merged place and its members.
 async fn load_lieu(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<MergedLieuRow>> {
     let Some(row) = sqlx::query!(
@@ -288,10 +363,11 @@ async fn load_lieu(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<
 
 #[async_trait]
 impl LieuxStore for SqliteStore {
-    async fn apply_import(
+    async fn apply_import_guarded(
         &self,
         records: Vec<SourceRecord>,
         report: NewImportReport,
+        guard: ImportGuard,
     ) -> StoreResult<ImportSummary> {
         validate_import(&records, &report)?;
         let now = now_micros();
@@ -312,7 +388,9 @@ impl LieuxStore for SqliteStore {
         .into_iter()
         .map(|row| (row.source_id, (row.content_hash, row.active)))
         .collect();
+        let active = existing.values().filter(|(_, a)| *a).count();
         let plan = ImportPlan::build(records, existing);
+        guard.check(i64::try_from(active).unwrap_or(i64::MAX), &plan)?;
 
         let summary = plan.summary(0);
         let ImportPlan {
@@ -393,6 +471,10 @@ impl LieuxStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .db()?;
+        sqlx::query!("UPDATE lieux_merge_state SET wanted = wanted + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .db()?;
         tx.commit().await.db()?;
         Ok(ImportSummary {
             import_id,
@@ -461,61 +543,36 @@ impl LieuxStore for SqliteStore {
     }
 
     async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
-        validate_merged_lieux(&lieux)?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
-        sqlx::query!("DELETE FROM merged_lieu_members")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        sqlx::query!("DELETE FROM merged_lieux")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        let mut chunks = lieux.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(insert_lieux!(tx, rows));
-        }
-        for lieu in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
-                lieu.id,
-                lieu.data,
-                lieu.provenance,
-                lieu.code_insee,
-                lieu.latitude,
-                lieu.longitude,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
+        self.publish_merged_lieux(lieux, None).await
+    }
 
-        let members: Vec<(&str, i64, &str)> = lieux
-            .iter()
-            .flat_map(|lieu| {
-                (0_i64..)
-                    .zip(&lieu.members)
-                    .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
-            })
-            .collect();
-        let mut chunks = members.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(insert_members!(tx, rows));
-        }
-        for (lieu_id, position, member) in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
-                   VALUES (?1, ?2, ?3)"#,
-                lieu_id,
-                position,
-                member,
-            )
-            .execute(&mut *tx)
+    async fn replace_merged_lieux_at(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: i64,
+    ) -> StoreResult<()> {
+        self.publish_merged_lieux(lieux, Some(generation)).await
+    }
+
+    async fn merge_state(&self) -> StoreResult<MergeState> {
+        let row = sqlx::query!(
+            r#"SELECT wanted AS "wanted!: i64", done AS "done!: i64"
+               FROM lieux_merge_state WHERE id = 1"#
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row.map_or_else(MergeState::default, |r| MergeState {
+            wanted: r.wanted,
+            done: r.done,
+        }))
+    }
+
+    async fn latest_import_id(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar!(r#"SELECT MAX(id) AS "id?: i64" FROM import_reports"#)
+            .fetch_one(&self.pool)
             .await
-            .db()?;
-        }
-        tx.commit().await.db()
+            .db()
     }
 
     async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>> {

@@ -82,12 +82,8 @@ impl AppState {
     async fn version(&self) -> anyhow::Result<Version> {
         let store = self.annuaire.store();
         let lieux = store.count_merged_lieux().await?;
-        let dernier_import = store
-            .import_reports(1)
-            .await?
-            .into_iter()
-            .next()
-            .map(|r| format!("{r:?}"));
+        // The id only: a report's details may be large, a change check never reads them.
+        let dernier_import = store.latest_import_id().await?.map(|id| id.to_string());
         let decisions = store.pair_decisions().await?.len();
         Ok(Version {
             lieux,
@@ -96,13 +92,37 @@ impl AppState {
         })
     }
 
+    /// Publishes stored records whose re-merge was interrupted (a crash between an import
+    /// and its re-merge): when the same import generation is still pending at two checks
+    /// in a row — a re-merge under way elsewhere has had a whole period to finish. Returns
+    /// the pending generation seen now.
+    async fn finir_fusion_interrompue(&self, vue: Option<i64>) -> Option<i64> {
+        match self.annuaire.store().merge_state().await {
+            Ok(m) if m.pending() && vue == Some(m.wanted) => {
+                tracing::warn!("a re-merge was interrupted: re-merging now");
+                if let Err(e) = self.annuaire.refusionner().await {
+                    tracing::error!("finishing an interrupted re-merge failed: {e}");
+                }
+                None
+            }
+            Ok(m) if m.pending() => Some(m.wanted),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!("reading the re-merge state failed: {e}");
+                vue
+            }
+        }
+    }
+
     /// Watches the store every `periode` and rebuilds the engine when the directory changed.
     pub fn surveiller(&self, periode: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
             let mut connue = state.version().await.ok();
+            let mut en_attente = None;
             loop {
                 tokio::time::sleep(periode).await;
+                en_attente = state.finir_fusion_interrompue(en_attente).await;
                 let Ok(v) = state.version().await else {
                     continue;
                 };

@@ -60,7 +60,9 @@ where
     let verificateur = Verificateur { options, geo };
     let verificateur = &verificateur;
     let coeurs = std::thread::available_parallelism().map_or(1, usize::from);
-    let (envoi_lots, lots) = mpsc::channel::<(usize, Vec<Enregistrement>)>();
+    // Bounded: a reader faster than the checks waits, instead of holding the whole file's
+    // records in the channel.
+    let (envoi_lots, lots) = mpsc::sync_channel::<(usize, Vec<Enregistrement>)>(2 * coeurs);
     let lots = Mutex::new(lots);
     let lots = &lots;
     std::thread::scope(|s| {
@@ -118,6 +120,12 @@ where
         };
         lu?;
         let mut rapport = collecteur.rapport;
+        // Remarks on the file come first; the record remarks they push out are counted.
+        let place = super::rapport::REMARQUES_MAX.saturating_sub(remarques_fichier.len());
+        if rapport.remarques.len() > place {
+            rapport.remarques_omises += rapport.remarques.len() - place;
+            rapport.remarques.truncate(place);
+        }
         rapport.remarques.splice(0..0, remarques_fichier);
         Ok((collecteur.lieux, rapport))
     })
@@ -126,7 +134,7 @@ where
 /// What the reader of a format sees: it hands records, and remarks on the file itself.
 pub(crate) struct Constructeur<'a> {
     options: &'a OptionsImport,
-    envoi: mpsc::Sender<(usize, Vec<Enregistrement>)>,
+    envoi: mpsc::SyncSender<(usize, Vec<Enregistrement>)>,
     en_attente: Vec<Enregistrement>,
     /// Batches sent so far.
     lots: usize,
@@ -253,7 +261,11 @@ impl<G: Geocodeur + ?Sized> Verificateur<'_, G> {
             corrections: std::mem::take(&mut e.corrections),
             rejets: std::mem::take(&mut e.rejets),
         };
-        let id = e.texte("id");
+        trop_longs(&e, &mut journal);
+        // A rejected record's id is quoted in the report: never a huge one.
+        let id = e
+            .texte("id")
+            .map(|id| super::limites::abreger(&id, ID_CITE_MAX));
         let lieu = if journal.est_rejete() {
             None
         } else {
@@ -598,6 +610,29 @@ impl<G: Geocodeur + ?Sized> Verificateur<'_, G> {
             code_insee: insee,
             localisation,
         })
+    }
+}
+
+/// Characters of an id quoted in the report.
+const ID_CITE_MAX: usize = 200;
+
+/// Rejects the record for each field longer than its limit (see [`super::limites`]).
+fn trop_longs(e: &Enregistrement, j: &mut Journal) {
+    for (champ, max) in super::limites::LIMITES {
+        let Some(v) = e.valeur(champ) else { continue };
+        let texte = match v {
+            Valeur::Texte(t) | Valeur::Nombre(_, t) => t.trim(),
+        };
+        if let Some(n) = super::limites::depassement(texte, max) {
+            j.rejeter(
+                champ,
+                format!(
+                    "valeur trop longue : {} caractères, {} au plus",
+                    super::rapport::milliers(n),
+                    super::rapport::milliers(max)
+                ),
+            );
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 pub enum ImportError {
     #[error("le fichier est vide")]
     Vide,
+    #[error("lecture du fichier impossible : {0}")]
+    Lecture(String),
     #[error(
         "le fichier n'est pas encodé en UTF-8 : octet invalide à la position {octet} \
          (ligne {ligne}, colonne {colonne})"

@@ -1,10 +1,13 @@
 //! The formats that can be imported, their command-line names, and their detection.
 
+use super::contenu::Contenu;
 use super::erreur::{erreur_json, texte_utf8, ImportError};
 use super::vocabulaires;
+use serde::Deserializer as _;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
+use std::io::BufRead;
 use std::str::FromStr;
 
 /// A file format that can be imported.
@@ -137,35 +140,98 @@ const CHAMPS_V0_SEULEMENT: [&str; 6] = [
 /// - CSV whose header has `id` and schema fields → [`Format::V1Csv`].
 pub fn detecter(bytes: &[u8]) -> Result<Format, ImportError> {
     let texte = texte_utf8(bytes)?;
-    let debut = texte.trim_start();
-    if debut.starts_with('{') || debut.starts_with('[') {
-        let valeur: Value = serde_json::from_str(texte).map_err(|e| erreur_json(&e))?;
-        return detecter_json(&valeur);
-    }
-    detecter_csv(texte)
+    detecter_contenu(&super::contenu::Octets(texte.as_bytes()))
 }
 
-pub(crate) fn detecter_json(valeur: &Value) -> Result<Format, ImportError> {
-    match valeur {
-        Value::Object(o) => {
-            if o.get("type").and_then(Value::as_str) == Some("FeatureCollection") {
-                Ok(Format::GeoJson)
-            } else {
-                Err(ImportError::FormatInconnu(
+/// [`detecter`] on content already checked to be UTF-8 and not blank, read as a stream.
+pub(crate) fn detecter_contenu(contenu: &dyn Contenu) -> Result<Format, ImportError> {
+    let (premier, _) = premier_caractere(contenu)?;
+    if premier == Some(b'{') || premier == Some(b'[') {
+        let apercu = match contenu.octets() {
+            Some(b) => apercu(&mut serde_json::Deserializer::from_slice(b)),
+            None => apercu(&mut serde_json::Deserializer::from_reader(
+                contenu.ouvrir()?,
+            )),
+        }?;
+        return Ok(match apercu {
+            Apercu::Collection => Format::GeoJson,
+            Apercu::Tableau(score) if score > 0 => Format::V0Json,
+            Apercu::Tableau(_) => Format::V1Json,
+            Apercu::Objet => {
+                return Err(ImportError::FormatInconnu(
                     "objet JSON qui n'est pas une FeatureCollection GeoJSON (attendu un tableau \
                      de lieux ou une FeatureCollection)"
                         .into(),
                 ))
             }
+        });
+    }
+    detecter_csv(contenu)
+}
+
+fn apercu<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<Apercu, ImportError> {
+    de.deserialize_any(Apercu::Objet)
+        .and_then(|a| de.end().map(|()| a))
+        .map_err(|e| erreur_json(&e))
+}
+
+/// The first byte that is not blank (after the byte-order mark), and its offset from there.
+pub(crate) fn premier_caractere(contenu: &dyn Contenu) -> Result<(Option<u8>, usize), ImportError> {
+    let mut r = contenu.ouvrir()?;
+    let mut octet = 0;
+    loop {
+        let tampon = r.fill_buf().map_err(super::contenu::lecture)?;
+        if tampon.is_empty() {
+            return Ok((None, octet));
         }
-        Value::Array(a) => Ok(if score_v0_v1(a) > 0 {
-            Format::V0Json
+        let n = tampon.len();
+        if let Some(i) = tampon.iter().position(|b| !b.is_ascii_whitespace()) {
+            return Ok((tampon.get(i).copied(), octet + i));
+        }
+        octet += n;
+        r.consume(n);
+    }
+}
+
+/// What format detection needs of a JSON document, read element by element (never the
+/// whole document in memory).
+enum Apercu {
+    /// An array, with its v0/v1 score (see [`score_v0_v1`]).
+    Tableau(i64),
+    /// An object whose `type` is `FeatureCollection`.
+    Collection,
+    /// Another object.
+    Objet,
+}
+
+impl<'de> serde::de::Visitor<'de> for Apercu {
+    type Value = Apercu;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("un tableau de lieux ou une FeatureCollection")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Apercu, A::Error> {
+        let mut score = 0;
+        while let Some(e) = seq.next_element::<Value>()? {
+            score += score_v0_v1(std::slice::from_ref(&e));
+        }
+        Ok(Apercu::Tableau(score))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Apercu, A::Error> {
+        let mut collection = false;
+        while let Some(cle) = map.next_key::<String>()? {
+            if cle == "type" {
+                collection = map.next_value::<Value>()?.as_str() == Some("FeatureCollection");
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(if collection {
+            Apercu::Collection
         } else {
-            Format::V1Json
-        }),
-        _ => Err(ImportError::FormatInconnu(
-            "document JSON qui n'est ni un tableau ni un objet".into(),
-        )),
+            Apercu::Objet
+        })
     }
 }
 
@@ -209,14 +275,14 @@ fn score_v0_v1(enregistrements: &[Value]) -> i64 {
     score
 }
 
-/// The header of a CSV text, split with the detected delimiter.
-pub(crate) fn entete_csv(texte: &str) -> Result<(u8, Vec<String>), ImportError> {
-    let delimiteur = delimiteur_csv(texte);
+/// The header of a CSV content, split with the detected delimiter.
+pub(crate) fn entete_csv(contenu: &dyn Contenu) -> Result<(u8, Vec<String>), ImportError> {
+    let delimiteur = delimiteur_csv(contenu)?;
     let mut lecteur = csv::ReaderBuilder::new()
         .delimiter(delimiteur)
         .has_headers(false)
         .flexible(true)
-        .from_reader(texte.as_bytes());
+        .from_reader(contenu.ouvrir()?);
     let mut record = csv::StringRecord::new();
     match lecteur.read_record(&mut record) {
         Ok(true) => Ok((
@@ -231,20 +297,29 @@ pub(crate) fn entete_csv(texte: &str) -> Result<(u8, Vec<String>), ImportError> 
     }
 }
 
+/// Bytes of the first line looked at to choose the delimiter.
+const PREMIERE_LIGNE_MAX: u64 = 64 * 1024;
+
 /// `,` unless the first line has more `;` than `,` (CSV saved by a French spreadsheet).
-pub(crate) fn delimiteur_csv(texte: &str) -> u8 {
-    let premiere = texte.lines().next().unwrap_or("");
-    let virgules = premiere.matches(',').count();
-    let points_virgules = premiere.matches(';').count();
-    if points_virgules > virgules {
+pub(crate) fn delimiteur_csv(contenu: &dyn Contenu) -> Result<u8, ImportError> {
+    use std::io::Read;
+    let mut premiere = Vec::new();
+    contenu
+        .ouvrir()?
+        .take(PREMIERE_LIGNE_MAX)
+        .read_until(b'\n', &mut premiere)
+        .map_err(super::contenu::lecture)?;
+    let virgules = premiere.iter().filter(|&&b| b == b',').count();
+    let points_virgules = premiere.iter().filter(|&&b| b == b';').count();
+    Ok(if points_virgules > virgules {
         b';'
     } else {
         b','
-    }
+    })
 }
 
-fn detecter_csv(texte: &str) -> Result<Format, ImportError> {
-    let (_, entete) = entete_csv(texte)?;
+fn detecter_csv(contenu: &dyn Contenu) -> Result<Format, ImportError> {
+    let (_, entete) = entete_csv(contenu)?;
     let a = |nom: &str| entete.iter().any(|c| c == nom);
     if a("id_fs") || a("lib_fs") {
         return Ok(Format::FranceServices);

@@ -19,21 +19,24 @@
 
 mod champs;
 mod construction;
+mod contenu;
 mod enregistrement;
 mod erreur;
 mod format;
 mod geocodeur;
 pub mod horaires;
 mod json;
+pub mod limites;
 mod rapport;
 mod tableur;
 pub mod vocabulaires;
 
 pub use champs::date_dans_nom;
+use contenu::{Contenu, Fichier, Octets};
 pub use erreur::ImportError;
 pub use format::{detecter, Format, FormatDemande};
 pub use geocodeur::{CommuneRef, Geocodeur, SansReferentiel};
-pub use rapport::{Gravite, Rapport, Remarque};
+pub use rapport::{Gravite, Rapport, Remarque, MESSAGE_MAX, REMARQUES_MAX, REMARQUES_STOCKEES};
 
 use crate::lieux::LieuSource;
 use chrono::NaiveDate;
@@ -67,12 +70,41 @@ pub fn lire<G: Geocodeur + ?Sized>(
     geo: &G,
 ) -> Result<Lecture, ImportError> {
     let texte = erreur::texte_utf8(bytes)?;
+    lire_contenu(source, format, &Octets(texte.as_bytes()), options, geo)
+}
+
+/// [`lire`] on a file read as a stream: it is read three times (UTF-8 check, format
+/// detection when `format` is `None`, reading), never held in memory as a whole; the
+/// records are checked as they are read.
+pub fn lire_fichier<G: Geocodeur + ?Sized>(
+    source: &str,
+    format: Option<Format>,
+    chemin: &std::path::Path,
+    options: &OptionsImport,
+    geo: &G,
+) -> Result<Lecture, ImportError> {
+    let fichier = Fichier(chemin.to_path_buf());
+    contenu::verifier_utf8(&fichier)?;
+    let format = match format {
+        Some(f) => f,
+        None => format::detecter_contenu(&fichier)?,
+    };
+    lire_contenu(source, format, &fichier, options, geo)
+}
+
+fn lire_contenu<G: Geocodeur + ?Sized>(
+    source: &str,
+    format: Format,
+    contenu: &dyn Contenu,
+    options: &OptionsImport,
+    geo: &G,
+) -> Result<Lecture, ImportError> {
     let (lieux, rapport) =
         construction::construire_en_parallele(source, options, geo, |c| match format {
-            Format::V1Csv => tableur::lire_v1(texte, c),
-            Format::FranceServices => tableur::lire_france_services(texte, c),
-            Format::V1Json | Format::V0Json => json::lire_tableau(texte, c),
-            Format::GeoJson => json::lire_geojson(texte, c),
+            Format::V1Csv => tableur::lire_v1(contenu, c),
+            Format::FranceServices => tableur::lire_france_services(contenu, c),
+            Format::V1Json | Format::V0Json => json::lire_tableau(contenu, c),
+            Format::GeoJson => json::lire_geojson(contenu, c),
         })?;
     Ok(Lecture {
         format,

@@ -43,6 +43,17 @@ impl std::fmt::Display for Remarque {
     }
 }
 
+/// Remarks kept by one import, in file order; the next ones are only counted
+/// ([`Rapport::remarques_omises`]), so that a file of millions of bad records reads in
+/// bounded memory.
+pub const REMARQUES_MAX: usize = 10_000;
+
+/// Remarks kept in the report stored with the import (see [`Rapport::abrege`]).
+pub const REMARQUES_STOCKEES: usize = 1_000;
+
+/// Characters kept of a remark's message (values quoted in it are cut with `…`).
+pub const MESSAGE_MAX: usize = 500;
+
 /// Counts and remarks of one import. `lus == acceptes + rejetes`;
 /// `acceptes_avec_corrections <= acceptes`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -51,11 +62,14 @@ pub struct Rapport {
     pub acceptes: usize,
     pub acceptes_avec_corrections: usize,
     pub rejetes: usize,
+    /// The first [`REMARQUES_MAX`] remarks.
     pub remarques: Vec<Remarque>,
+    /// Remarks beyond [`REMARQUES_MAX`], counted but not kept.
+    pub remarques_omises: usize,
 }
 
 /// `1234567` → `1 234 567`.
-fn milliers(n: usize) -> String {
+pub(crate) fn milliers(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
@@ -87,6 +101,31 @@ impl Rapport {
             milliers(self.acceptes_avec_corrections),
             accorde(self.rejetes, "rejetée", "rejetées"),
         )
+    }
+
+    /// Every remark, kept or not.
+    pub fn nombre_de_remarques(&self) -> usize {
+        self.remarques.len() + self.remarques_omises
+    }
+
+    /// The report with its first `n` remarks only, the others counted as omitted (the
+    /// compact form stored with the import).
+    pub fn abrege(&self, n: usize) -> Rapport {
+        let garde = self.remarques.len().min(n);
+        Rapport {
+            remarques: self.remarques.get(..garde).unwrap_or_default().to_vec(),
+            remarques_omises: self.remarques_omises + (self.remarques.len() - garde),
+            ..*self
+        }
+    }
+
+    /// Adds a remark, or counts it when [`REMARQUES_MAX`] are kept already.
+    pub(crate) fn noter(&mut self, remarque: Remarque) {
+        if self.remarques.len() < REMARQUES_MAX {
+            self.remarques.push(remarque);
+        } else {
+            self.remarques_omises += 1;
+        }
     }
 
     /// Number of remarks per (field, gravity), most frequent first (ties by field name).
@@ -144,7 +183,16 @@ impl Journal {
             (Gravite::Rejet, self.rejets)
         };
         for (champ, message) in liste {
-            rapport.remarques.push(Remarque {
+            if rapport.remarques.len() >= REMARQUES_MAX {
+                rapport.remarques_omises += 1;
+                continue;
+            }
+            let message = if message.len() > MESSAGE_MAX {
+                super::limites::abreger(&message, MESSAGE_MAX)
+            } else {
+                message
+            };
+            rapport.noter(Remarque {
                 enregistrement,
                 id: id.clone(),
                 champ,
@@ -167,6 +215,7 @@ mod tests {
             acceptes_avec_corrections: 1200,
             rejetes: 33,
             remarques: vec![],
+            remarques_omises: 0,
         };
         assert_eq!(
             r.resume_fr(),
@@ -178,6 +227,7 @@ mod tests {
             acceptes_avec_corrections: 0,
             rejetes: 0,
             remarques: vec![],
+            remarques_omises: 0,
         };
         assert_eq!(
             r.resume_fr(),
@@ -207,6 +257,30 @@ mod tests {
         assert_eq!(rapport.remarques_de(2).count(), 1);
         let json = serde_json::to_value(&rapport).unwrap_or_default();
         assert_eq!(json["remarques"][1]["gravite"], "rejet");
+    }
+
+    #[test]
+    fn faille_import_remarques_plafonnees() {
+        let mut rapport = Rapport::default();
+        for n in 0..REMARQUES_MAX + 5 {
+            let mut j = Journal::default();
+            j.rejeter("enregistrement", "x".repeat(2 * MESSAGE_MAX));
+            j.cloturer(&mut rapport, n + 1, None);
+        }
+        assert_eq!(rapport.lus, REMARQUES_MAX + 5);
+        assert_eq!(rapport.remarques.len(), REMARQUES_MAX);
+        assert_eq!(rapport.remarques_omises, 5);
+        assert_eq!(rapport.nombre_de_remarques(), REMARQUES_MAX + 5);
+        assert!(rapport
+            .remarques
+            .iter()
+            .all(|r| r.message.chars().count() <= MESSAGE_MAX + 1));
+        let court = rapport.abrege(REMARQUES_STOCKEES);
+        assert_eq!(court.remarques.len(), REMARQUES_STOCKEES);
+        assert_eq!(court.nombre_de_remarques(), REMARQUES_MAX + 5);
+        assert_eq!(court.lus, rapport.lus);
+        let json = serde_json::to_string(&court).unwrap_or_default();
+        assert!(json.len() < 1_000_000, "{} bytes", json.len());
     }
 
     impl Journal {

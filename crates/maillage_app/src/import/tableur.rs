@@ -1,6 +1,7 @@
 //! CSV files: the schema v1 CSV and the ANCT list of France Services.
 
 use super::construction::{Constructeur, ALIAS_V0};
+use super::contenu::{Contenu, SansCr};
 use super::enregistrement::Enregistrement;
 use super::erreur::ImportError;
 use super::format::entete_csv;
@@ -10,8 +11,10 @@ use maillage_domain::{DispositifProgrammeNational, Service, Typologie};
 use std::collections::HashMap;
 
 /// Reads every data row (after the header) and hands it with its starting line number.
+/// The content is read as a stream, `\r\n` turned into `\n` so that the csv crate's line
+/// numbers are the file's (see [`SansCr`]).
 fn pour_chaque_ligne(
-    texte: &str,
+    contenu: &dyn Contenu,
     delimiteur: u8,
     largeur: usize,
     mut traiter: impl FnMut(usize, Result<csv::StringRecord, String>),
@@ -20,16 +23,17 @@ fn pour_chaque_ligne(
         .delimiter(delimiteur)
         .has_headers(false)
         .flexible(true)
-        .from_reader(texte.as_bytes());
+        .from_reader(SansCr::new(contenu.ouvrir()?));
     let mut record = csv::StringRecord::new();
     let mut premier = true;
+    let ligne_de = |p: Option<&csv::Position>| {
+        p.map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX))
+    };
     loop {
         match lecteur.read_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {
-                let ligne = record
-                    .position()
-                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+                let ligne = ligne_de(record.position());
                 if premier {
                     premier = false;
                     continue;
@@ -48,11 +52,8 @@ fn pour_chaque_ligne(
                 }
             }
             Err(e) => {
-                let ligne = e
-                    .position()
-                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
                 return Err(ImportError::Csv {
-                    ligne,
+                    ligne: ligne_de(e.position()),
                     message: e.to_string(),
                 });
             }
@@ -71,8 +72,8 @@ fn index_colonnes(entete: &[String]) -> HashMap<String, usize> {
 
 /// The CSV of schema v1: all 32 columns are read; v0 column names are read as aliases;
 /// unknown columns are ignored with one remark.
-pub(crate) fn lire_v1(texte: &str, c: &mut Constructeur<'_>) -> Result<(), ImportError> {
-    let (delimiteur, entete) = entete_csv(texte)?;
+pub(crate) fn lire_v1(contenu: &dyn Contenu, c: &mut Constructeur<'_>) -> Result<(), ImportError> {
+    let (delimiteur, entete) = entete_csv(contenu)?;
     let index = index_colonnes(&entete);
     let a = |n: &str| index.contains_key(n);
     let mut manquantes: Vec<String> = ["id", "nom", "adresse"]
@@ -120,7 +121,7 @@ pub(crate) fn lire_v1(texte: &str, c: &mut Constructeur<'_>) -> Result<(), Impor
         .filter(|(n, _)| CHAMPS.contains(&n.as_str()) || ALIAS_V0.contains(&n.as_str()))
         .map(|(n, i)| (*i, n.clone()))
         .collect();
-    pour_chaque_ligne(texte, delimiteur, entete.len(), |ligne, r| {
+    pour_chaque_ligne(contenu, delimiteur, entete.len(), |ligne, r| {
         let mut e = Enregistrement::new(ligne);
         match r {
             Ok(record) => {
@@ -152,10 +153,10 @@ const COLONNES_JOURS: [(Jour, &str); 7] = [
 /// The ANCT list of France Services: `id_fs`, `lib_fs`, `insee_com`, `lib_com`, `mail`, hours
 /// per weekday, `itinerance` Oui/Non. It has no date: the default date is required.
 pub(crate) fn lire_france_services(
-    texte: &str,
+    contenu: &dyn Contenu,
     c: &mut Constructeur<'_>,
 ) -> Result<(), ImportError> {
-    let (delimiteur, entete) = entete_csv(texte)?;
+    let (delimiteur, entete) = entete_csv(contenu)?;
     let index = index_colonnes(&entete);
     let a = |n: &str| index.contains_key(n);
     let mut manquantes: Vec<String> = ["id_fs", "lib_fs", "adresse"]
@@ -195,7 +196,7 @@ pub(crate) fn lire_france_services(
             .unwrap_or("")
             .to_string()
     };
-    pour_chaque_ligne(texte, delimiteur, entete.len(), |ligne, r| {
+    pour_chaque_ligne(contenu, delimiteur, entete.len(), |ligne, r| {
         let mut e = Enregistrement::new(ligne);
         let record = match r {
             Ok(record) => record,
