@@ -330,7 +330,13 @@ pub async fn lieux(
     let bbox = crate::parametres::rectangle(&p)
         .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
     let limite_defaut = if bbox.is_some() { 500 } else { 20 };
-    let r = analyser(&p, state.annuaire.referentiel(), maintenant, limite_defaut)
+    let r = analyser(
+        &p,
+        state.annuaire.referentiel(),
+        &moteur,
+        maintenant,
+        limite_defaut,
+    )
         .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
     if r.ou_inconnu {
         return Err(ApiError::requete(
