@@ -483,6 +483,7 @@ pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
             let tous = moteur
                 .rechercher(&Requete {
                     centre: r.requete.centre,
+                    rayon_km: Some(RAYON_LOIN_KM),
                     limit: 3,
                     ..Requete::default()
                 })
@@ -501,6 +502,7 @@ pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
         }
         let loin = moteur
             .rechercher(&Requete {
+                rayon_km: Some(RAYON_LOIN_KM),
                 limit: 3,
                 offset: 0,
                 ..r.requete.clone()
@@ -728,6 +730,10 @@ fn chercher(
 
 /// Radius of "near" in the summary line of the results.
 const RAYON_PROCHE_KM: f64 = 10.0;
+
+/// When nothing is near, far places are offered up to this distance only (from Toulouse, a
+/// place in Nouméa helps no one).
+const RAYON_LOIN_KM: f64 = 1000.0;
 
 /// `1 lieu`, `12 lieux`, `Aucun lieu`.
 fn nombre_de_lieux(n: usize) -> String {
@@ -1620,7 +1626,8 @@ pub async fn points_carte(State(state): State<AppState>, RawQuery(q): RawQuery) 
             .into_response()
     };
     let sans = Parametres(p.sans(&["bbox", "limit", "ou", "lat", "lon", "rayon_km", "zoom"]));
-    let r = match analyser(&sans, state.annuaire.referentiel(), maintenant, 20) {
+    let moteur = state.moteur();
+    let r = match analyser(&sans, state.annuaire.referentiel(), &moteur, maintenant, 20) {
         Ok(r) => r,
         Err(e) => return erreur(&e.parametre, e.message),
     };
@@ -1634,7 +1641,6 @@ pub async fn points_carte(State(state): State<AppState>, RawQuery(q): RawQuery) 
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(400)
         .min(500);
-    let moteur = state.moteur();
     let indexes = match moteur.dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, limit) {
         Ok(i) => i,
         Err(e) => return erreur("bbox", e.to_string()),
