@@ -737,6 +737,57 @@ mod tests {
     }
 
     #[test]
+    fn premiere_utilisation_days_and_half_days() {
+        // 23 November 2026, 10:00, is a Monday morning.
+        let d = |j: u32| NaiveDate::from_ymd_opt(2026, 11, j).unwrap_or_default();
+        let r = lire("quand=samedi-matin").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            r.requete.filtres.ouvert,
+            Some(Ouverture::Plage {
+                date: d(28),
+                debut: 0,
+                fin: 720
+            })
+        );
+        assert_eq!(r.quand.as_deref(), Some("ouverts le samedi 28 novembre au matin"));
+        let r = lire("quand=mardi+apr%C3%A8s-midi").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            r.requete.filtres.ouvert,
+            Some(Ouverture::Plage {
+                date: d(24),
+                debut: 720,
+                fin: 1440
+            })
+        );
+        // Today's morning is still on at 10:00; a whole day is today.
+        let r = lire("quand=lundi-matin").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, .. }) if date == d(23)));
+        let r = lire("quand=jeudi").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.requete.filtres.ouvert, Some(Ouverture::Jour(d(26))));
+        // « Un autre moment » reads the list beside.
+        let r = lire("quand=autre&jour=dimanche-apres-midi").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, debut: 720, .. }) if date == d(29)));
+        assert_eq!(
+            lire("quand=samedi-soir").err().map(|e| e.parametre),
+            Some("quand".into())
+        );
+    }
+
+    #[test]
+    fn premiere_utilisation_typos_are_offered() {
+        let r = lire("ou=Saint-Gaudins").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(r.ou_inconnu);
+        assert_eq!(
+            r.suggestions.first().map(|a| a.saisie.as_str()),
+            Some("Saint-Gaudens (31800)")
+        );
+        let r = lire("ou=Saint-Gaudens+%2831800%29").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            matches!(r.depart, Some(Depart::Commune { ref code_insee, .. }) if code_insee == "31483")
+        );
+    }
+
+    #[test]
     fn every_category_has_its_labels() {
         for (champ, _) in CATEGORIES {
             assert!(libelles(champ).is_some_and(|l| !l.is_empty()), "{champ}");
