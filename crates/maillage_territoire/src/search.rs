@@ -140,8 +140,7 @@ impl Referentiel {
         let mut ranked: Vec<((usize, Reverse<u32>, u32), u32)> = Vec::new();
         let mut consider = |theirs: &str, indices: &[u32]| {
             let theirs: Vec<char> = theirs.chars().collect();
-            if let Some(distance) = crate::resolve::bounded_edit_distance(&key, &theirs, budget)
-            {
+            if let Some(distance) = crate::resolve::bounded_edit_distance(&key, &theirs, budget) {
                 for &index in indices {
                     let population = self.commune_at(index).population;
                     ranked.push(((distance, Reverse(population), index), index));
@@ -153,7 +152,10 @@ impl Referentiel {
         }
         for (name, code) in AUTRES_NOMS {
             if let Some(index) = self.commune_index(code) {
-                consider(&crate::normalize::match_key(&normaliser_nom(name)), &[index]);
+                consider(
+                    &crate::normalize::match_key(&normaliser_nom(name)),
+                    &[index],
+                );
             }
         }
         ranked.sort_unstable_by_key(|(key, _)| *key);
@@ -362,10 +364,7 @@ mod tests {
             split("Nouméa 98800 (988)"),
             Some(("98800".into(), "Nouméa".into()))
         );
-        assert_eq!(
-            split("Bastia (2b)"),
-            Some(("2B".into(), "Bastia".into()))
-        );
+        assert_eq!(split("Bastia (2b)"), Some(("2B".into(), "Bastia".into())));
         assert_eq!(split("Marseille 11"), None);
         assert_eq!(split("Lyon 3e"), None);
         assert_eq!(split("31000"), None);

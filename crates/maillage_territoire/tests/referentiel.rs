@@ -616,7 +616,10 @@ fn premiere_utilisation_typos_get_suggestions() {
         ("lile", "59350"),
         ("Toulousse", "31555"),
     ] {
-        assert!(r.rechercher(typed, 5).is_empty(), "{typed} is no name prefix");
+        assert!(
+            r.rechercher(typed, 5).is_empty(),
+            "{typed} is no name prefix"
+        );
         let suggested = codes(&r.suggerer(typed, 5));
         assert_eq!(
             suggested.first().map(String::as_str),

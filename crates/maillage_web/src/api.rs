@@ -337,7 +337,7 @@ pub async fn lieux(
         maintenant,
         limite_defaut,
     )
-        .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
+    .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
     if r.ou_inconnu {
         return Err(ApiError::requete(
             Some("ou"),

@@ -165,10 +165,7 @@ fn choix_quand(p: &Parametres) -> (Vec<Choix>, Vec<(String, String, bool)>) {
         if let Some(premiere) = majuscule.get_mut(0..1) {
             premiere.make_ascii_uppercase();
         }
-        jours.push((
-            nom.to_string(),
-            format!("{majuscule} (toute la journée)"),
-        ));
+        jours.push((nom.to_string(), format!("{majuscule} (toute la journée)")));
         for (suffixe, mots, _, _) in crate::parametres::DEMI_JOURNEES {
             jours.push((format!("{nom}-{suffixe}"), format!("{majuscule} {mots}")));
         }
@@ -474,9 +471,13 @@ pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
                 besoins.join(" ; ")
             )
         } else if filtre {
-            format!("Aucun lieu à moins de {RAYON_LOCAL_KM} km {ici} ne correspond à votre recherche.")
+            format!(
+                "Aucun lieu à moins de {RAYON_LOCAL_KM} km {ici} ne correspond à votre recherche."
+            )
         } else {
-            format!("Aucun lieu d'aide au numérique n'est connu à moins de {RAYON_LOCAL_KM} km {ici}.")
+            format!(
+                "Aucun lieu d'aide au numérique n'est connu à moins de {RAYON_LOCAL_KM} km {ici}."
+            )
         };
         let mut sections = Vec::new();
         if filtre {
@@ -578,9 +579,7 @@ fn chercher(
         maintenant,
         par_page,
     )
-    .map_err(|e| {
-        PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
-    })?;
+    .map_err(|e| PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre)))?;
     if r.ou_inconnu {
         let suggestions = r
             .suggestions
@@ -752,9 +751,10 @@ pub fn pres_de(nom: &str) -> String {
     if let Some(reste) = nom.strip_prefix("Les ") {
         return format!("près des {reste}");
     }
-    let voyelle = nom.chars().next().is_some_and(|c| {
-        "AEIOUYÂÀÉÈÊÎÏÔÛaeiouyâàéèêîïôû".contains(c)
-    });
+    let voyelle = nom
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUYÂÀÉÈÊÎÏÔÛaeiouyâàéèêîïôû".contains(c));
     if voyelle {
         format!("près d'{nom}")
     } else {

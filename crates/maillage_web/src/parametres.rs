@@ -266,8 +266,10 @@ pub const ANNEES_OUVERTURE: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// The half-days of `quand` (`samedi-matin`, `mardi-apres-midi`): parameter suffix, words,
 /// minutes of the day.
-pub const DEMI_JOURNEES: [(&str, &str, u16, u16); 2] =
-    [("matin", "matin", 0, 720), ("apres-midi", "après-midi", 720, 1440)];
+pub const DEMI_JOURNEES: [(&str, &str, u16, u16); 2] = [
+    ("matin", "matin", 0, 720),
+    ("apres-midi", "après-midi", 720, 1440),
+];
 
 /// Week days as written in `quand`, Monday first.
 pub const JOURS_QUAND: [(&str, Weekday); 7] = [
@@ -552,9 +554,7 @@ pub fn analyser(
                     // Communes the referential has no centroid for (the overseas
                     // collectivities): the middle of their places; without any, the places
                     // of their département or collectivity, by name.
-                    let centre = c
-                        .centre
-                        .or_else(|| moteur.centre_des_lieux(&c.code_insee));
+                    let centre = c.centre.or_else(|| moteur.centre_des_lieux(&c.code_insee));
                     if centre.is_none() && filtres.territoire.is_none() {
                         let code = format!("dep:{}", c.code_departement);
                         if let Ok(t) = referentiel.territoire(&code) {
@@ -749,7 +749,10 @@ mod tests {
                 fin: 720
             })
         );
-        assert_eq!(r.quand.as_deref(), Some("ouverts le samedi 28 novembre au matin"));
+        assert_eq!(
+            r.quand.as_deref(),
+            Some("ouverts le samedi 28 novembre au matin")
+        );
         let r = lire("quand=mardi+apr%C3%A8s-midi").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             r.requete.filtres.ouvert,
@@ -761,12 +764,16 @@ mod tests {
         );
         // Today's morning is still on at 10:00; a whole day is today.
         let r = lire("quand=lundi-matin").unwrap_or_else(|e| panic!("{e:?}"));
-        assert!(matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, .. }) if date == d(23)));
+        assert!(
+            matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, .. }) if date == d(23))
+        );
         let r = lire("quand=jeudi").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(r.requete.filtres.ouvert, Some(Ouverture::Jour(d(26))));
         // « Un autre moment » reads the list beside.
         let r = lire("quand=autre&jour=dimanche-apres-midi").unwrap_or_else(|e| panic!("{e:?}"));
-        assert!(matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, debut: 720, .. }) if date == d(29)));
+        assert!(
+            matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, debut: 720, .. }) if date == d(29))
+        );
         assert_eq!(
             lire("quand=samedi-soir").err().map(|e| e.parametre),
             Some("quand".into())

@@ -227,15 +227,24 @@ pub fn ouverture_pendant(
 ) -> Option<(String, &'static str)> {
     let (date, debut, fin, moment) = match choix {
         Ouverture::Jour(date) => (date, 0, 1440, ""),
-        Ouverture::Plage { date, debut, fin } => {
-            (date, debut, fin, if debut == 0 { ", matin" } else { ", après-midi" })
-        }
+        Ouverture::Plage { date, debut, fin } => (
+            date,
+            debut,
+            fin,
+            if debut == 0 {
+                ", matin"
+            } else {
+                ", après-midi"
+            },
+        ),
         Ouverture::A(_) => return None,
     };
     let brut = &l.horaires.as_ref()?.brut;
     let zone = moteur.zone(index).unwrap_or(ZoneHoraire::Metropole);
     let lundi = date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
-    let jour = semaine(brut, zone, lundi)?.into_iter().find(|j| j.date == date)?;
+    let jour = semaine(brut, zone, lundi)?
+        .into_iter()
+        .find(|j| j.date == date)?;
     let plages: Vec<String> = jour
         .plages
         .iter()

@@ -96,11 +96,36 @@ fn lieux_de_test() -> Vec<[String; 8]> {
 }
 
 const QUARTIERS: [&str; 30] = [
-    "Capitole", "Carmes", "Saint-Cyprien", "Minimes", "Rangueil", "Bagatelle", "Mirail",
-    "Purpan", "Lardenne", "Croix-Daurade", "Borderouge", "Jolimont", "Saint-Agne", "Empalot",
-    "Montaudran", "Lalande", "Sept-Deniers", "Amidonniers", "Patte-d'Oie", "Arènes",
-    "Bonnefoy", "Compans", "Marengo", "Matabiau", "Busca", "Pont-des-Demoiselles",
-    "Guilheméry", "Côte-Pavée", "Soupetard", "Reynerie",
+    "Capitole",
+    "Carmes",
+    "Saint-Cyprien",
+    "Minimes",
+    "Rangueil",
+    "Bagatelle",
+    "Mirail",
+    "Purpan",
+    "Lardenne",
+    "Croix-Daurade",
+    "Borderouge",
+    "Jolimont",
+    "Saint-Agne",
+    "Empalot",
+    "Montaudran",
+    "Lalande",
+    "Sept-Deniers",
+    "Amidonniers",
+    "Patte-d'Oie",
+    "Arènes",
+    "Bonnefoy",
+    "Compans",
+    "Marengo",
+    "Matabiau",
+    "Busca",
+    "Pont-des-Demoiselles",
+    "Guilheméry",
+    "Côte-Pavée",
+    "Soupetard",
+    "Reynerie",
 ];
 
 /// A place of the Toulouse districts above.
@@ -195,7 +220,9 @@ fn texte(e: ElementRef) -> String {
 }
 
 fn textes(h: &Html, s: &str) -> Vec<String> {
-    h.select(&sel(s)).map(|e| texte(e).trim().to_string()).collect()
+    h.select(&sel(s))
+        .map(|e| texte(e).trim().to_string())
+        .collect()
 }
 
 fn attributs(h: &Html, s: &str, a: &str) -> Vec<String> {
@@ -228,7 +255,10 @@ fn aucun_lieu_lointain_sans_le_dire(h: &Html, uri: &str) {
         };
         assert!(t.contains("à vol d'oiseau"), "{uri}: {t}");
         if metres(&texte(d)) > 50_000.0 {
-            assert!(t.contains("loin de chez vous"), "{uri}: far place unflagged: {t}");
+            assert!(
+                t.contains("loin de chez vous"),
+                "{uri}: far place unflagged: {t}"
+            );
         }
     }
 }
@@ -250,7 +280,11 @@ async fn premiere_utilisation_communes_sans_centroide() {
         assert_eq!(cartes.len(), 20, "{ou}: a full page of Nouméa's places");
         let adresses = textes(&h, "li.resultat .adresse");
         assert!(
-            adresses.iter().filter(|a| a.contains("Nouméa") || a.contains("NOUMEA") || a.contains("noumea")).count() >= 10,
+            adresses
+                .iter()
+                .filter(|a| a.contains("Nouméa") || a.contains("NOUMEA") || a.contains("noumea"))
+                .count()
+                >= 10,
             "{adresses:?}"
         );
         let distances: Vec<f64> = textes(&h, "li.resultat .distance")
@@ -258,7 +292,9 @@ async fn premiere_utilisation_communes_sans_centroide() {
             .map(|d| metres(d))
             .collect();
         assert!(distances[0] < 10_000.0, "{distances:?}");
-        assert!(!textes(&h, "[role=status]").concat().contains("Nous ne trouvons pas"));
+        assert!(!textes(&h, "[role=status]")
+            .concat()
+            .contains("Nous ne trouvons pas"));
     }
     // The question « Où ? » lets Nouméa through (it used to send the person back).
     let h = html(
@@ -314,14 +350,22 @@ async fn premiere_utilisation_rien_pres_pour_ce_besoin() {
     assert!(sections[0].contains("les plus proches"), "{sections:?}");
     let listes: Vec<Vec<String>> = h
         .select(&sel("ol.resultats"))
-        .map(|ol| ol.select(&sel("li.resultat h2")).map(|e| texte(e).trim().to_string()).collect())
+        .map(|ol| {
+            ol.select(&sel("li.resultat h2"))
+                .map(|e| texte(e).trim().to_string())
+                .collect()
+        })
         .collect();
     assert_eq!(listes[0].len(), 3, "{listes:?}");
     assert!(!listes[0].iter().any(|n| n.contains("Paris")), "{listes:?}");
     let premiers: Vec<f64> = h
         .select(&sel("ol.resultats"))
         .next()
-        .map(|ol| ol.select(&sel(".distance")).map(|d| metres(&texte(d))).collect())
+        .map(|ol| {
+            ol.select(&sel(".distance"))
+                .map(|d| metres(&texte(d)))
+                .collect()
+        })
         .unwrap_or_default();
     assert!(premiers.iter().all(|d| *d < 50_000.0), "{premiers:?}");
     // …then the place that does list the need, flagged as far (those of Nouvelle-Calédonie,
@@ -332,10 +376,19 @@ async fn premiere_utilisation_rien_pres_pour_ce_besoin() {
     assert!(loin[0].contains("loin de chez vous") && loin[0].contains("à vol d'oiseau"));
 
     // With places near, nothing beyond 50 km is listed, and the count is the local one.
-    let h = html(&state, &format!("/lieux?ou=Castanet-Tolosan&besoin={DEMARCHES}")).await;
+    let h = html(
+        &state,
+        &format!("/lieux?ou=Castanet-Tolosan&besoin={DEMARCHES}"),
+    )
+    .await;
     let resume = textes(&h, ".resume").concat();
-    assert!(resume.contains("à moins de 50 km") && !resume.contains("en tout"), "{resume}");
-    assert!(!noms(&h).iter().any(|n| n.contains("Paris") || n.contains("Papeete")));
+    assert!(
+        resume.contains("à moins de 50 km") && !resume.contains("en tout"),
+        "{resume}"
+    );
+    assert!(!noms(&h)
+        .iter()
+        .any(|n| n.contains("Paris") || n.contains("Papeete")));
     assert!(h.select(&sel("li.resultat.loin")).next().is_none());
 }
 
@@ -357,16 +410,26 @@ async fn premiere_utilisation_fautes_de_frappe_et_codes() {
         let lien = attributs(&h, ".suggestions a", "href").remove(0);
         let h = html(&state, &lien).await;
         assert!(textes(&h, "h1").concat().contains(commune), "{lien}");
-        assert!(lien.contains("besoin="), "the other answers are kept: {lien}");
+        assert!(
+            lien.contains("besoin="),
+            "the other answers are kept: {lien}"
+        );
 
         // The same on the question « Où ? ».
         let h = html(&state, &format!("/?ou={tape}&etape=quand")).await;
         assert!(textes(&h, "[role=alert]").concat().contains(tape));
         let proposees = textes(&h, ".suggestions a");
-        assert!(proposees.first().is_some_and(|p| p.starts_with(commune)), "{proposees:?}");
+        assert!(
+            proposees.first().is_some_and(|p| p.starts_with(commune)),
+            "{proposees:?}"
+        );
         let lien = attributs(&h, ".suggestions a", "href").remove(0);
         let h = html(&state, &lien).await;
-        assert_eq!(textes(&h, "legend"), vec!["Quand voulez-vous y aller ?"], "{lien}");
+        assert_eq!(
+            textes(&h, "legend"),
+            vec!["Quand voulez-vous y aller ?"],
+            "{lien}"
+        );
     }
     // A name with its postal code, in either order.
     for (ou, commune) in [
@@ -400,7 +463,10 @@ async fn premiere_utilisation_samedi_matin() {
 
     let h = html(&state, "/lieux?ou=Toulouse&quand=samedi-matin").await;
     let cartes = noms(&h);
-    assert!(cartes.contains(&"Atelier du samedi matin".to_string()), "{cartes:?}");
+    assert!(
+        cartes.contains(&"Atelier du samedi matin".to_string()),
+        "{cartes:?}"
+    );
     assert!(!cartes.contains(&"Atelier du samedi après-midi".to_string()));
     assert!(!cartes.iter().any(|n| quartier(n)));
     // The card gives the hours of that morning, not the next opening from now.
@@ -409,13 +475,23 @@ async fn premiere_utilisation_samedi_matin() {
         .find(|c| texte(*c).contains("Atelier du samedi matin"))
         .map(texte)
         .unwrap_or_default();
-    assert!(carte.contains("Samedi") && carte.contains("matin : 9 h – 12 h"), "{carte}");
+    assert!(
+        carte.contains("Samedi") && carte.contains("matin : 9 h – 12 h"),
+        "{carte}"
+    );
     assert!(textes(&h, "h1").concat().contains("samedi"));
 
     // « Un autre jour ou moment » with the list.
-    let h = html(&state, "/lieux?ou=Toulouse&quand=autre&jour=samedi-apres-midi").await;
+    let h = html(
+        &state,
+        "/lieux?ou=Toulouse&quand=autre&jour=samedi-apres-midi",
+    )
+    .await;
     let cartes = noms(&h);
-    assert!(cartes.contains(&"Atelier du samedi après-midi".to_string()), "{cartes:?}");
+    assert!(
+        cartes.contains(&"Atelier du samedi après-midi".to_string()),
+        "{cartes:?}"
+    );
     assert!(!cartes.contains(&"Atelier du samedi matin".to_string()));
     let h = html(&state, "/lieux?ou=Toulouse&quand=mardi-matin").await;
     let cartes = noms(&h);
@@ -473,7 +549,9 @@ async fn premiere_utilisation_resultats_et_fiche() {
     s.append_pair("lieu", &page1[1]);
     s.append_pair("page", "2");
     let h2 = html(&state, &format!("/lieux?{}", s.finish())).await;
-    assert!(textes(&h2, "h1").concat().contains("Faire une démarche en ligne"));
+    assert!(textes(&h2, "h1")
+        .concat()
+        .contains("Faire une démarche en ligne"));
     assert!(textes(&h2, ".pagination").concat().contains("Page 2"));
     let gardes = attributs(&h2, "form#fiche input[type=hidden][name=lieu]", "value");
     assert_eq!(gardes, vec![page1[0].clone(), page1[1].clone()]);
@@ -503,9 +581,10 @@ async fn premiere_utilisation_resultats_et_fiche() {
         .find(|a| texte(*a).contains("Retour aux résultats"))
         .and_then(|a| a.value().attr("href").map(str::to_string))
         .expect("retour");
-    let p: Vec<(String, String)> = form_urlencoded::parse(retour.split_once('?').map_or("", |x| x.1).as_bytes())
-        .into_owned()
-        .collect();
+    let p: Vec<(String, String)> =
+        form_urlencoded::parse(retour.split_once('?').map_or("", |x| x.1).as_bytes())
+            .into_owned()
+            .collect();
     for attendu in [
         ("ou", "Toulouse"),
         ("quand", "mardi-matin"),
@@ -524,7 +603,11 @@ async fn premiere_utilisation_resultats_et_fiche() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn premiere_utilisation_carte_des_resultats() {
     let (_d, state) = etat().await;
-    let h = html(&state, &format!("/lieux?ou=Castanet-Tolosan&besoin={INSERTION}")).await;
+    let h = html(
+        &state,
+        &format!("/lieux?ou=Castanet-Tolosan&besoin={INSERTION}"),
+    )
+    .await;
     let ids: Vec<String> = attributs(&h, "li.resultat h2 a", "href");
     let lien = h
         .select(&sel("a"))
@@ -541,13 +624,18 @@ async fn premiere_utilisation_carte_des_resultats() {
         .first()
         .and_then(|z| z.parse().ok())
         .unwrap_or(0);
-    assert!((3..=7).contains(&zoom), "Toulouse and Paris in one view: zoom {zoom}");
+    assert!(
+        (3..=7).contains(&zoom),
+        "Toulouse and Paris in one view: zoom {zoom}"
+    );
     assert!(carte.select(&sel("svg.carte-svg circle")).count() >= ids.len());
 
     // Without JavaScript: links to zoom and pan, keeping the filters.
     let liens = attributs(&carte, "nav.deplacer a", "href");
     assert_eq!(liens.len(), 6, "{liens:?}");
-    assert!(liens.iter().all(|l| l.contains("zoom=") && l.contains("besoin=")));
+    assert!(liens
+        .iter()
+        .all(|l| l.contains("zoom=") && l.contains("besoin=")));
     let plus = html(&state, &liens[0]).await;
     assert_eq!(
         attributs(&plus, "#carte", "data-zoom"),
