@@ -458,7 +458,7 @@ fn strict_typo_budget(key: &str) -> usize {
 
 /// Optimal string alignment distance (Levenshtein with transpositions of
 /// adjacent letters) between `a` and `b`, if at most `budget`.
-fn bounded_edit_distance(a: &[char], b: &[char], budget: usize) -> Option<usize> {
+pub(crate) fn bounded_edit_distance(a: &[char], b: &[char], budget: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > budget {
         return None;
     }

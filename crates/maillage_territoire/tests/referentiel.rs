@@ -606,3 +606,52 @@ fn embedded_indicators_are_readable() {
     );
     assert_eq!(lines.count(), 35_405);
 }
+
+#[test]
+fn premiere_utilisation_typos_get_suggestions() {
+    let r = referentiel();
+    for (typed, expected) in [
+        ("Saint-Gaudins", "31483"),
+        ("Marseile", "13055"),
+        ("lile", "59350"),
+        ("Toulousse", "31555"),
+    ] {
+        assert!(
+            r.rechercher(typed, 5).is_empty(),
+            "{typed} is no name prefix"
+        );
+        let suggested = codes(&r.suggerer(typed, 5));
+        assert_eq!(
+            suggested.first().map(String::as_str),
+            Some(expected),
+            "{typed}: {suggested:?}"
+        );
+    }
+    // Nothing close: nothing suggested; too short: nothing either.
+    assert!(r.suggerer("xyzzyqwv", 5).is_empty());
+    assert!(r.suggerer("li", 5).is_empty());
+}
+
+#[test]
+fn premiere_utilisation_name_with_its_code_is_accepted() {
+    assert_eq!(search("Saint-Gaudens (31800)", 5), vec!["31483"]);
+    assert_eq!(search("31000 Toulouse", 5), vec!["31555"]);
+    assert_eq!(search("Toulouse 31000", 5), vec!["31555"]);
+    assert_eq!(search("Nouméa (98800)", 5), vec!["98818"]);
+    // A département in parentheses picks among homonyms.
+    assert_eq!(search("Saint-Denis (974)", 1), vec!["97411"]);
+    assert_eq!(search("Saint-Denis (93)", 1), vec!["93066"]);
+    // A wrong postal code still finds the name.
+    assert_eq!(search("Saint-Gaudens (31000)", 1), vec!["31483"]);
+}
+
+#[test]
+fn premiere_utilisation_overseas_chefs_lieux_are_found() {
+    let r = referentiel();
+    assert_eq!(search("Mata-Utu", 5), vec!["98613"]);
+    assert_eq!(search("mata utu", 5), vec!["98613"]);
+    assert_eq!(search("Papeete", 1), vec!["98735"]);
+    assert_eq!(search("Nouméa", 1), vec!["98818"]);
+    assert_eq!(search("98800", 1), vec!["98818"]);
+    assert_eq!(codes(&r.suggerer("Mata Uttu", 1)), vec!["98613"]);
+}

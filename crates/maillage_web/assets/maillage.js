@@ -36,13 +36,22 @@
             liste.textContent = "";
             communes.forEach(function (c) {
               var o = document.createElement("option");
-              o.value = c.nom;
-              o.textContent = c.codes_postaux[0] ? c.codes_postaux[0] + " (" + c.departement + ")" : c.departement;
+              // The name with its postal code: the server reads it back as this very commune.
+              o.value = c.nom + " (" + (c.codes_postaux[0] || c.departement) + ")";
+              o.textContent = c.nom + " (" + c.departement + ")";
               liste.appendChild(o);
             });
           })
           .catch(function () {});
       }, 200);
+    });
+  }
+  // Choosing a day in the list of « Quand » picks « Un autre jour ou moment ».
+  var jour = document.getElementById("jour");
+  if (jour && jour.form) {
+    jour.addEventListener("change", function () {
+      var autre = jour.form.querySelector("input[name=quand][value=autre]");
+      if (autre) autre.checked = true;
     });
   }
   // Print button of the orientation sheet.

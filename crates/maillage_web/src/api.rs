@@ -296,7 +296,7 @@ fn feature(v: Value) -> Value {
         ("epci" = Option<String>, Query, description = "SIREN de l'EPCI"),
         ("departement" = Option<String>, Query, description = "Code du département"),
         ("region" = Option<String>, Query, description = "Code de la région"),
-        ("ouvert" = Option<String>, Query, description = "maintenant, aujourdhui, samedi, une date AAAA-MM-JJ ou un moment AAAA-MM-JJTHH:MM (heure de Paris), années 2000 à 2100"),
+        ("ouvert" = Option<String>, Query, description = "maintenant, aujourdhui, un jour (samedi), une demi-journée (samedi-matin, mardi-apres-midi), une date AAAA-MM-JJ ou un moment AAAA-MM-JJTHH:MM (heure de Paris), années 2000 à 2100"),
         ("tri" = Option<String>, Query, description = "distance (défaut) ou nom"),
         ("limit" = Option<usize>, Query, description = "Résultats par page (défaut 20, 500 avec bbox ; au plus 1000)", maximum = 1000),
         ("offset" = Option<usize>, Query, description = "Résultats sautés (au-delà du total : page vide)"),
@@ -330,8 +330,14 @@ pub async fn lieux(
     let bbox = crate::parametres::rectangle(&p)
         .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
     let limite_defaut = if bbox.is_some() { 500 } else { 20 };
-    let r = analyser(&p, state.annuaire.referentiel(), maintenant, limite_defaut)
-        .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
+    let r = analyser(
+        &p,
+        state.annuaire.referentiel(),
+        &moteur,
+        maintenant,
+        limite_defaut,
+    )
+    .map_err(|e| ApiError::requete(Some(&e.parametre), e.message))?;
     if r.ou_inconnu {
         return Err(ApiError::requete(
             Some("ou"),

@@ -4,7 +4,7 @@
 use crate::erreur::{rendre, PageError};
 use crate::parametres::{analyser, Depart, Parametres, Recherche};
 use crate::pdf;
-use crate::presentation::{self, Carte, LigneSemaine};
+use crate::presentation::{self, Carte, LigneSemaine, RAYON_LOCAL_KM};
 use crate::site::Site;
 use crate::AppState;
 use askama::Template;
@@ -126,6 +126,60 @@ fn choix_acces(p: &Parametres) -> Vec<Choix> {
 
 const ETAPES: [&str; 4] = ["besoin", "ou", "quand", "acces"];
 
+/// The usual answers to « Quand ? », then « Un autre jour ou moment » with its list.
+const QUAND_COURANTS: [(&str, &str); 4] = [
+    ("maintenant", "Maintenant"),
+    ("aujourdhui", "Aujourd'hui"),
+    ("samedi-matin", "Samedi matin"),
+    ("", "Peu importe"),
+];
+
+/// The « quand » radio buttons, and the options of the day list (`samedi`, `samedi-matin`,
+/// `samedi-apres-midi` for each day) with the one chosen.
+fn choix_quand(p: &Parametres) -> (Vec<Choix>, Vec<(String, String, bool)>) {
+    let choisi = p.un("quand").unwrap_or("");
+    let courant = QUAND_COURANTS.iter().any(|(v, _)| *v == choisi);
+    let mut radios: Vec<Choix> = QUAND_COURANTS
+        .iter()
+        .map(|(v, t)| Choix {
+            nom: "quand",
+            valeur: (*v).into(),
+            texte: (*t).into(),
+            coche: choisi == *v,
+        })
+        .collect();
+    radios.push(Choix {
+        nom: "quand",
+        valeur: "autre".into(),
+        texte: "Un autre jour ou moment (choisissez-le dans la liste)".into(),
+        coche: !courant,
+    });
+    let jour_choisi = match choisi {
+        "autre" => p.un("jour"),
+        v if !courant => Some(v),
+        _ => None,
+    };
+    let mut jours = Vec::new();
+    for (nom, _) in crate::parametres::JOURS_QUAND {
+        let mut majuscule = nom.to_string();
+        if let Some(premiere) = majuscule.get_mut(0..1) {
+            premiere.make_ascii_uppercase();
+        }
+        jours.push((nom.to_string(), format!("{majuscule} (toute la journée)")));
+        for (suffixe, mots, _, _) in crate::parametres::DEMI_JOURNEES {
+            jours.push((format!("{nom}-{suffixe}"), format!("{majuscule} {mots}")));
+        }
+    }
+    let jours = jours
+        .into_iter()
+        .map(|(v, t)| {
+            let coche = jour_choisi == Some(v.as_str());
+            (v, t, coche)
+        })
+        .collect();
+    (radios, jours)
+}
+
 #[derive(Template)]
 #[template(path = "accueil.html")]
 struct AccueilPage {
@@ -138,10 +192,13 @@ struct AccueilPage {
     caches: Vec<(String, String)>,
     besoins: Vec<Choix>,
     quand: Vec<Choix>,
+    jours: Vec<(String, String, bool)>,
     acces: Vec<Choix>,
     ou: String,
     message: Option<String>,
     suggestions: Vec<(String, String)>,
+    /// « Vouliez-vous dire … ? »: (words, link to the next question with that commune).
+    vouliez: Vec<(String, String)>,
     nb_lieux: String,
 }
 
@@ -158,11 +215,27 @@ pub async fn accueil(
         .unwrap_or(0);
     let mut message = None;
     let mut suggestions = Vec::new();
-    // Leaving the "where" step with a place we do not know: ask again.
+    let mut vouliez = Vec::new();
+    // Leaving the "where" step with a place we do not know: ask again, with the communes
+    // spelt nearly the same.
     if numero > 1 && p.un("lat").is_none() {
         if let Some(ou) = p.un("ou") {
             let r = state.annuaire.referentiel();
             if crate::parametres::localiser(r, ou).is_none() {
+                vouliez = crate::parametres::suggestions(r, ou)
+                    .into_iter()
+                    .map(|a| {
+                        let mut s = form_urlencoded::Serializer::new(String::new());
+                        for (k, v) in p.sans(&["ou"]) {
+                            s.append_pair(&k, &v);
+                        }
+                        s.append_pair("ou", &a.saisie);
+                        (
+                            format!("{} ({})", a.nom, a.departement),
+                            format!("/?{}", s.finish()),
+                        )
+                    })
+                    .collect();
                 numero = 1;
                 message = Some(format!(
                     "Nous ne trouvons pas « {ou} ». Écrivez le nom de votre commune ou son code postal (5 chiffres)."
@@ -180,8 +253,8 @@ pub async fn accueil(
                 .into_iter()
                 .map(|c| {
                     (
-                        c.nom.clone(),
-                        format!("{} ({})", c.code_insee, c.code_departement),
+                        crate::parametres::saisie_commune(c),
+                        format!("{} ({})", c.nom, c.code_departement),
                     )
                 })
                 .collect();
@@ -198,25 +271,11 @@ pub async fn accueil(
             coche: besoin_choisi == s.label(),
         })
         .collect();
-    let quand_choisi = p.un("quand").unwrap_or("");
-    let quand = [
-        ("maintenant", "Maintenant"),
-        ("aujourdhui", "Aujourd'hui"),
-        ("samedi", "Un samedi"),
-        ("", "Peu importe"),
-    ]
-    .into_iter()
-    .map(|(v, t)| Choix {
-        nom: "quand",
-        valeur: v.into(),
-        texte: t.into(),
-        coche: quand_choisi == v,
-    })
-    .collect();
+    let (quand, jours) = choix_quand(&p);
     let garder: &[&str] = match etape {
         "besoin" => &["etape", "besoin"],
         "ou" => &["etape", "ou", "lat", "lon"],
-        "quand" => &["etape", "quand"],
+        "quand" => &["etape", "quand", "jour"],
         _ => &["etape", "frais", "acces", "prise_en_charge"],
     };
     let caches = p.sans(garder);
@@ -250,10 +309,12 @@ pub async fn accueil(
         caches,
         besoins,
         quand,
+        jours,
         acces: choix_acces(&p),
         ou: p.un("ou").unwrap_or("").to_string(),
         message,
         suggestions,
+        vouliez,
         nb_lieux: milliers(state.moteur().len()),
     })
 }
@@ -337,19 +398,170 @@ fn groupes_filtres(p: &Parametres) -> Vec<GroupeFiltres> {
     ]
 }
 
+/// A group of result cards, with a heading when the list has several groups.
+pub struct Section {
+    pub titre: Option<String>,
+    pub explication: Option<String>,
+    pub cartes: Vec<Carte>,
+    /// Number of the first card.
+    pub debut: usize,
+}
+
 /// What a results list shows, shared by `/lieux` and `/widget`.
 struct Liste {
     titre: String,
     resume: Option<String>,
     message: Option<String>,
-    cartes: Vec<Carte>,
-    debut: usize,
+    sections: Vec<Section>,
     page: usize,
     pages: usize,
     lien_precedent: Option<String>,
     lien_suivant: Option<String>,
     autres: Vec<(String, String)>,
+    /// « Vouliez-vous dire … ? »: communes spelt nearly like the one typed.
+    suggestions: Vec<(String, String)>,
     elargir: Vec<(String, String)>,
+}
+
+impl Liste {
+    fn nb_cartes(&self) -> usize {
+        self.sections.iter().map(|s| s.cartes.len()).sum()
+    }
+}
+
+/// The places found for a search, as the results page shows them; the map opened from the
+/// results shows the same ones.
+pub struct Trouves {
+    pub sections: Vec<(Option<String>, Option<String>, Vec<Trouve>)>,
+    /// Places matching, near (or all, without a place to start from).
+    pub total: usize,
+    /// Nothing within [`RAYON_LOCAL_KM`]: the sections hold the nearest places for any help
+    /// and the nearest far ones.
+    pub rien_pres: bool,
+    pub resume: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Searches as the results page does. With a place to start from and no radius given, only
+/// places within [`RAYON_LOCAL_KM`] are listed (and counted); when none is, the person is
+/// told plainly, and offered the nearest places for any help (they can orient) and the
+/// nearest ones for the search, flagged as far, never a national list.
+pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
+    let erreur = |e: maillage_app::recherche::ErreurRecherche| PageError::Requete(e.to_string());
+    let local = r.requete.centre.is_some() && r.requete.rayon_km.is_none();
+    let requete = if local {
+        Requete {
+            rayon_km: Some(RAYON_LOCAL_KM),
+            ..r.requete.clone()
+        }
+    } else {
+        r.requete.clone()
+    };
+    let reponse = moteur.rechercher(&requete).map_err(erreur)?;
+    let ici = match &r.depart {
+        Some(Depart::Commune { nom, .. }) => presentation::de(nom),
+        _ => "de votre position".to_string(),
+    };
+    if local && reponse.total == 0 {
+        let filtre = !r.requete.filtres.est_vide() || r.requete.texte.is_some();
+        let besoins = besoins_en_mots(r);
+        let message = if !besoins.is_empty() {
+            format!(
+                "Aucun lieu à moins de {RAYON_LOCAL_KM} km {ici} n'indique proposer : {}.",
+                besoins.join(" ; ")
+            )
+        } else if filtre {
+            format!(
+                "Aucun lieu à moins de {RAYON_LOCAL_KM} km {ici} ne correspond à votre recherche."
+            )
+        } else {
+            format!(
+                "Aucun lieu d'aide au numérique n'est connu à moins de {RAYON_LOCAL_KM} km {ici}."
+            )
+        };
+        let mut sections = Vec::new();
+        if filtre {
+            let tous = moteur
+                .rechercher(&Requete {
+                    centre: r.requete.centre,
+                    rayon_km: Some(RAYON_LOIN_KM),
+                    limit: 3,
+                    ..Requete::default()
+                })
+                .map_err(erreur)?;
+            if !tous.resultats.is_empty() {
+                sections.push((
+                    Some("Les lieux d'aide au numérique les plus proches".to_string()),
+                    Some(
+                        "Ils n'indiquent pas ce que vous cherchez, mais ils peuvent vous aider \
+                         ou vous orienter : appelez-les."
+                            .to_string(),
+                    ),
+                    tous.resultats,
+                ));
+            }
+        }
+        let loin = moteur
+            .rechercher(&Requete {
+                rayon_km: Some(RAYON_LOIN_KM),
+                limit: 3,
+                offset: 0,
+                ..r.requete.clone()
+            })
+            .map_err(erreur)?;
+        if !loin.resultats.is_empty() {
+            sections.push((
+                Some(if filtre {
+                    "Les plus proches qui correspondent à votre recherche, loin de chez vous"
+                        .to_string()
+                } else {
+                    "Les lieux les plus proches, loin de chez vous".to_string()
+                }),
+                Some("Les distances sont à vol d'oiseau.".to_string()),
+                loin.resultats,
+            ));
+        }
+        return Ok(Trouves {
+            sections,
+            total: 0,
+            rien_pres: true,
+            resume: None,
+            message: Some(message),
+        });
+    }
+    let resume = if local {
+        let proches = moteur
+            .rechercher(&Requete {
+                rayon_km: Some(RAYON_PROCHE_KM),
+                limit: 0,
+                offset: 0,
+                ..r.requete.clone()
+            })
+            .map(|x| x.total)
+            .unwrap_or(0);
+        Some(if proches == reponse.total {
+            format!(
+                "{} à moins de {RAYON_PROCHE_KM} km, du plus proche au plus loin (distances à vol d'oiseau).",
+                nombre_de_lieux(reponse.total)
+            )
+        } else {
+            format!(
+                "{} à moins de {RAYON_LOCAL_KM} km, dont {} à moins de {RAYON_PROCHE_KM} km ; \
+                 du plus proche au plus loin (distances à vol d'oiseau).",
+                nombre_de_lieux(reponse.total),
+                milliers(proches)
+            )
+        })
+    } else {
+        Some(format!("{}.", nombre_de_lieux(reponse.total)))
+    };
+    Ok(Trouves {
+        sections: vec![(None, None, reponse.resultats)],
+        total: reponse.total,
+        rien_pres: false,
+        resume,
+        message: None,
+    })
 }
 
 fn chercher(
@@ -360,67 +572,96 @@ fn chercher(
 ) -> Result<(Liste, Recherche), PageError> {
     let moteur = state.moteur();
     let maintenant = maintenant();
-    let r = analyser(p, state.annuaire.referentiel(), maintenant, par_page).map_err(|e| {
-        PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
-    })?;
-    let mut message = None;
+    let r = analyser(
+        p,
+        state.annuaire.referentiel(),
+        &moteur,
+        maintenant,
+        par_page,
+    )
+    .map_err(|e| PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre)))?;
     if r.ou_inconnu {
-        message = Some(format!(
-            "Nous ne trouvons pas la commune « {} ». Vérifiez l'orthographe ou donnez le code postal.",
-            r.ou.as_deref().unwrap_or("")
-        ));
+        let suggestions = r
+            .suggestions
+            .iter()
+            .map(|a| {
+                (
+                    format!("{} ({})", a.nom, a.departement),
+                    format!("{chemin}?{}", p.avec("ou", Some(&a.saisie))),
+                )
+            })
+            .collect();
+        let liste = Liste {
+            titre: "Commune introuvable".to_string(),
+            resume: None,
+            message: Some(format!(
+                "Nous ne trouvons pas la commune « {} ». Vérifiez l'orthographe ou donnez le code postal.",
+                r.ou.as_deref().unwrap_or("")
+            )),
+            sections: Vec::new(),
+            page: 1,
+            pages: 1,
+            lien_precedent: None,
+            lien_suivant: None,
+            autres: Vec::new(),
+            suggestions,
+            elargir: Vec::new(),
+        };
+        return Ok((liste, r));
+    }
+    let trouves = trouver(&moteur, &r)?;
+    let coches = p.tous("lieu");
+    let choix = r.requete.filtres.ouvert;
+    let carte = |t: &Trouve| {
+        let f = moteur.lieu_a(t.index)?;
+        let mut c = presentation::carte(&moteur, t.index, f, t.distance_m, maintenant, choix);
+        c.coche = coches.contains(&c.id.as_str());
+        Some(c)
+    };
+    let mut message = trouves.message.clone();
+    if let Some(sp) = &r.sans_position {
+        let texte = if trouves.total == 0 {
+            format!(
+                "Nous ne connaissons pas la position de {} : aucun lieu ne correspond à \
+                 votre recherche sur tout le territoire ({}).",
+                sp.commune, sp.territoire
+            )
+        } else {
+            format!(
+                "Nous ne connaissons pas la position de {} : voici les lieux de tout le \
+                 territoire ({}), par ordre alphabétique.",
+                sp.commune, sp.territoire
+            )
+        };
+        message = Some(texte);
     } else if r.requete.centre.is_none() && r.requete.filtres.territoire.is_none() {
         message = Some("Indiquez votre commune pour voir les lieux les plus proches.".into());
     }
-    let reponse = if r.ou_inconnu {
-        Default::default()
+    let mut sections = Vec::new();
+    let mut debut = if trouves.rien_pres {
+        1
     } else {
-        moteur
-            .rechercher(&r.requete)
-            .map_err(|e| PageError::Requete(e.to_string()))?
+        r.requete.offset.saturating_add(1)
     };
-    let cartes: Vec<Carte> = reponse
-        .resultats
-        .iter()
-        .filter_map(|t: &Trouve| {
-            let f = moteur.lieu_a(t.index)?;
-            Some(presentation::carte(
-                &moteur,
-                t.index,
-                f,
-                t.distance_m,
-                maintenant,
-            ))
-        })
-        .collect();
-    let titre = if r.ou_inconnu {
-        "Commune introuvable".to_string()
+    for (titre, explication, resultats) in &trouves.sections {
+        let cartes: Vec<Carte> = resultats.iter().filter_map(carte).collect();
+        let n = cartes.len();
+        sections.push(Section {
+            titre: titre.clone(),
+            explication: explication.clone(),
+            cartes,
+            debut,
+        });
+        debut += n;
+    }
+    let titre = r.titre();
+    let limite = r.requete.limit.max(1);
+    let page = if trouves.rien_pres {
+        1
     } else {
-        r.titre()
+        r.requete.offset / limite + 1
     };
-    // Without a radius, the total counts every match in France: say how many are near.
-    let resume = if r.ou_inconnu {
-        None
-    } else if r.requete.centre.is_some() && r.requete.rayon_km.is_none() {
-        let proches = moteur
-            .rechercher(&Requete {
-                rayon_km: Some(RAYON_PROCHE_KM),
-                limit: 0,
-                offset: 0,
-                ..r.requete.clone()
-            })
-            .map(|x| x.total)
-            .unwrap_or(0);
-        Some(format!(
-            "{} à moins de {RAYON_PROCHE_KM} km, {} en tout ; du plus proche au plus loin.",
-            nombre_de_lieux(proches),
-            milliers(reponse.total)
-        ))
-    } else {
-        Some(format!("{}.", nombre_de_lieux(reponse.total)))
-    };
-    let page = r.requete.offset / r.requete.limit.max(1) + 1;
-    let pages = reponse.total.div_ceil(r.requete.limit.max(1)).max(1);
+    let pages = trouves.total.div_ceil(limite).max(1);
     let lien = |n: usize| format!("{chemin}?{}", p.avec("page", Some(&n.to_string())));
     let autres = r
         .autres_communes
@@ -428,14 +669,14 @@ fn chercher(
         .map(|a| {
             (
                 format!("{} ({})", a.nom, a.departement),
-                format!("{chemin}?{}", p.avec("ou", Some(&a.code_insee))),
+                format!("{chemin}?{}", p.avec("ou", Some(&a.saisie))),
             )
         })
         .collect();
     let mut elargir = Vec::new();
-    if reponse.total < 3 && !r.ou_inconnu {
+    if trouves.total < 3 {
         if r.requete.filtres.ouvert.is_some() {
-            let sans = Parametres(p.sans(&["quand", "ouvert", "page"]));
+            let sans = Parametres(p.sans(&["quand", "ouvert", "jour", "page"]));
             elargir.push((
                 "Voir aussi les lieux fermés à ce moment".to_string(),
                 format!("{chemin}?{}", sans.avec("page", None)),
@@ -460,7 +701,7 @@ fn chercher(
                 format!("{chemin}?{}", sans_filtres.avec("page", None)),
             ));
         }
-        if r.requete.filtres.services.len() == 1 {
+        if !r.requete.filtres.services.is_empty() {
             let sans = Parametres(p.sans(&["besoin", "services", "page"]));
             elargir.push((
                 "Voir tous les lieux, quel que soit le besoin".to_string(),
@@ -471,15 +712,15 @@ fn chercher(
     Ok((
         Liste {
             titre,
-            resume,
+            resume: trouves.resume,
             message,
-            cartes,
-            debut: r.requete.offset + 1,
+            sections,
             page,
             pages,
             lien_precedent: (page > 1).then(|| lien(page - 1)),
             lien_suivant: (page < pages).then(|| lien(page + 1)),
             autres,
+            suggestions: Vec::new(),
             elargir,
         },
         r,
@@ -488,6 +729,10 @@ fn chercher(
 
 /// Radius of "near" in the summary line of the results.
 const RAYON_PROCHE_KM: f64 = 10.0;
+
+/// When nothing is near, far places are offered up to this distance only (from Toulouse, a
+/// place in Nouméa helps no one).
+const RAYON_LOIN_KM: f64 = 1000.0;
 
 /// `1 lieu`, `12 lieux`, `Aucun lieu`.
 fn nombre_de_lieux(n: usize) -> String {
@@ -498,18 +743,45 @@ fn nombre_de_lieux(n: usize) -> String {
     }
 }
 
+/// `près de Lille`, `près d'Aubusson`, `près du Mans`, `près des Ulis`.
+pub fn pres_de(nom: &str) -> String {
+    format!("près {}", presentation::de(nom))
+}
+
+/// The words a person uses for a need (those of the first question), or its standard label.
+pub fn mots_du_besoin(s: Service) -> &'static str {
+    BESOINS
+        .iter()
+        .find(|(b, _)| *b == s)
+        .map_or(s.label(), |(_, t)| *t)
+}
+
+/// Every need of the search, in the person's words.
+fn besoins_en_mots(r: &Recherche) -> Vec<&'static str> {
+    r.requete
+        .filtres
+        .services
+        .iter()
+        .map(|s| mots_du_besoin(*s))
+        .collect()
+}
+
 impl Recherche {
-    /// `Aide aux démarches administratives près de Lille, ouverts maintenant`.
+    /// `Faire une démarche en ligne (CAF, impôts…) — près de Lille, ouverts maintenant`:
+    /// every need chosen, in the person's words.
     fn titre(&self) -> String {
-        let mut t = match self.besoin {
-            Some(b) => b.label().to_string(),
-            None => "Lieux d'aide au numérique".to_string(),
+        let besoins = besoins_en_mots(self);
+        let mut t = if besoins.is_empty() {
+            "Lieux d'aide au numérique".to_string()
+        } else {
+            besoins.join(" ; ")
         };
         match &self.depart {
             Some(Depart::Commune { nom, .. }) => {
-                t.push_str(&format!(" près {}", presentation::de(nom)))
+                t.push_str(" — ");
+                t.push_str(&pres_de(nom));
             }
-            Some(Depart::Position) => t.push_str(" près de votre position"),
+            Some(Depart::Position) => t.push_str(" — près de votre position"),
             None => {
                 if let Some(terr) = &self.requete.filtres.territoire {
                     t.push_str(&format!(" — {}", terr.nom()));
@@ -530,12 +802,35 @@ struct ResultatsPage {
     site: Arc<Site>,
     liste: Liste,
     ou: String,
-    besoin: String,
-    quand: String,
+    quand: Vec<Choix>,
+    jours: Vec<(String, String, bool)>,
     groupes: Vec<GroupeFiltres>,
+    caches_recherche: Vec<(String, String)>,
+    caches_affiner: Vec<(String, String)>,
     caches_fiche: Vec<(String, String)>,
     lien_carte: String,
 }
+
+/// The parameters the « Affiner » form sets itself.
+const PARAMETRES_AFFINER: [&str; 17] = [
+    "quand",
+    "ouvert",
+    "jour",
+    "besoin",
+    "services",
+    "frais",
+    "frais_a_charge",
+    "acces",
+    "modalites_acces",
+    "accompagnement",
+    "modalites_accompagnement",
+    "prise_en_charge",
+    "prise_en_charge_specifique",
+    "publics",
+    "publics_specifiquement_adresses",
+    "page",
+    "offset",
+];
 
 /// `/lieux`: the results.
 pub async fn resultats(
@@ -544,32 +839,33 @@ pub async fn resultats(
 ) -> Result<Html<String>, PageError> {
     let p = Parametres::depuis(q.as_deref());
     let (liste, r) = chercher(&state, &p, "/lieux", 20)?;
-    let besoin = r.besoin.map(|b| b.label().to_string()).unwrap_or_default();
-    let mut caches_fiche = Vec::new();
-    if !besoin.is_empty() {
-        caches_fiche.push(("besoin".to_string(), besoin.clone()));
+    // The sheet form carries the whole search (the page buttons submit it too, so the ticks
+    // of this page are kept), and the places ticked on other pages.
+    let mut caches_fiche = p.sans(&["lieu", "page", "offset"]);
+    let sur_la_page: Vec<&str> = liste
+        .sections
+        .iter()
+        .flat_map(|s| s.cartes.iter().map(|c| c.id.as_str()))
+        .collect();
+    let mut vus = Vec::new();
+    for id in p.tous("lieu") {
+        if !sur_la_page.contains(&id) && !vus.contains(&id) {
+            vus.push(id);
+            caches_fiche.push(("lieu".to_string(), id.to_string()));
+        }
     }
-    if let Some(ou) = &r.ou {
-        caches_fiche.push(("ou".to_string(), ou.clone()));
-    }
-    let lien_carte = match r.requete.centre {
-        Some(c) => format!(
-            "/carte?lat={:.4}&lon={:.4}&zoom=12&{}",
-            c.lat,
-            c.lon,
-            p.avec("page", None)
-        ),
-        None => "/carte".into(),
-    };
+    let (quand, jours) = choix_quand(&p);
     rendre(&ResultatsPage {
         site: Arc::clone(&state.site),
-        liste,
         ou: r.ou.clone().unwrap_or_default(),
-        besoin,
-        quand: p.un("quand").unwrap_or("").to_string(),
+        quand,
+        jours,
         groupes: groupes_filtres(&p),
+        caches_recherche: p.sans(&["ou", "lat", "lon", "page", "offset"]),
+        caches_affiner: p.sans(&PARAMETRES_AFFINER),
         caches_fiche,
-        lien_carte,
+        lien_carte: format!("/carte?{}", p.avec("vue", Some("resultats"))),
+        liste,
     })
 }
 
@@ -1002,16 +1298,20 @@ pub async fn fiche(
 ) -> Result<Html<String>, PageError> {
     let p = Parametres::depuis(q.as_deref());
     let d = donnees_fiche(&state, &p);
-    let retour = match p.un("ou") {
-        Some(ou) => {
-            let mut s = form_urlencoded::Serializer::new(String::new());
-            s.append_pair("ou", ou);
-            if let Some(b) = p.un("besoin") {
-                s.append_pair("besoin", b);
+    // Back to the very same results: every parameter of the search, the page, and the
+    // places ticked (the sheet's own fields aside).
+    let retour = if p.un("ou").is_some() || p.un("lat").is_some() {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in p.sans(&["pour", "note"]) {
+            // The need may have been rewritten in the sheet's free-text field.
+            if k == "besoin" && crate::parametres::valeur::<Service>(&v).is_none() {
+                continue;
             }
-            format!("/lieux?{}", s.finish())
+            s.append_pair(&k, &v);
         }
-        None => "/".into(),
+        format!("/lieux?{}", s.finish())
+    } else {
+        "/".into()
     };
     rendre(&FichePage {
         site: Arc::clone(&state.site),
@@ -1102,13 +1402,63 @@ struct CartePage {
     total: usize,
     filtres: String,
     titre: String,
+    titre_liste: String,
     largeur: f64,
     hauteur: f64,
+    /// Links that move the view without JavaScript: (words, link).
+    deplacer: Vec<(&'static str, String)>,
+    retour: Option<String>,
+}
+
+/// Web Mercator projection at a zoom level: pixels of the whole world map.
+fn projeter(zoom: u8, la: f64, lo: f64) -> (f64, f64) {
+    let echelle = 256.0 * 2f64.powi(i32::from(zoom));
+    let x = (lo + 180.0) / 360.0 * echelle;
+    let s = la.to_radians().sin().clamp(-0.9999, 0.9999);
+    let y = (0.5 - ((1.0 + s) / (1.0 - s)).ln() / (4.0 * std::f64::consts::PI)) * echelle;
+    (x, y)
+}
+
+/// The inverse of [`projeter`]: (latitude, longitude).
+fn deprojeter(zoom: u8, x: f64, y: f64) -> (f64, f64) {
+    let echelle = 256.0 * 2f64.powi(i32::from(zoom));
+    let lo = x / echelle * 360.0 - 180.0;
+    let n = std::f64::consts::PI - 2.0 * std::f64::consts::PI * y / echelle;
+    (n.sinh().atan().to_degrees(), lo)
+}
+
+/// Size of the server-drawn map, in pixels.
+const CARTE_LARGEUR: f64 = 640.0;
+const CARTE_HAUTEUR: f64 = 480.0;
+
+/// The centre and the largest zoom (at most 15) at which every point fits in the map.
+fn cadrer(points: &[maillage_geo::Point]) -> Option<(f64, f64, u8)> {
+    let first = points.first()?;
+    let (mut sud, mut nord, mut ouest, mut est) = (first.lat, first.lat, first.lon, first.lon);
+    for p in points {
+        sud = sud.min(p.lat);
+        nord = nord.max(p.lat);
+        ouest = ouest.min(p.lon);
+        est = est.max(p.lon);
+    }
+    let zoom = (3..=15u8)
+        .rev()
+        .find(|&z| {
+            let (x1, y1) = projeter(z, nord, ouest);
+            let (x2, y2) = projeter(z, sud, est);
+            (x2 - x1) <= CARTE_LARGEUR * 0.85 && (y2 - y1) <= CARTE_HAUTEUR * 0.85
+        })
+        .unwrap_or(3);
+    let (x1, y1) = projeter(zoom, nord, ouest);
+    let (x2, y2) = projeter(zoom, sud, est);
+    let (lat, lon) = deprojeter(zoom, (x1 + x2) / 2.0, (y1 + y2) / 2.0);
+    Some((lat, lon, zoom))
 }
 
 /// `/carte?lat=&lon=&zoom=` (or `ou=`), with the same filters as `/lieux`: a server-drawn
 /// SVG map of the area and the list of its places; with JavaScript, an interactive Leaflet
-/// map that asks the API for the visible area only.
+/// map that asks the API for the visible area only. Opened from the results
+/// (`vue=resultats` with the whole search), it frames and lists those very results.
 pub async fn carte(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -1116,11 +1466,12 @@ pub async fn carte(
     let p = Parametres::depuis(q.as_deref());
     let moteur = state.moteur();
     let maintenant = maintenant();
+    let referentiel = state.annuaire.referentiel();
     // Filters without the place: the view decides where.
     let sans_lieu = Parametres(p.sans(&[
-        "lat", "lon", "zoom", "ou", "rayon_km", "page", "limit", "offset",
+        "lat", "lon", "zoom", "ou", "rayon_km", "page", "limit", "offset", "lieu", "vue",
     ]));
-    let r = analyser(&sans_lieu, state.annuaire.referentiel(), maintenant, 20).map_err(|e| {
+    let r = analyser(&sans_lieu, referentiel, &moteur, maintenant, 20).map_err(|e| {
         PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
     })?;
     let nombre = |k: &str| {
@@ -1129,16 +1480,49 @@ pub async fn carte(
             .filter(|x| x.is_finite())
     };
     let (mut lat, mut lon, mut zoom, mut titre) = (46.6, 2.4, 6u8, "Carte des lieux".to_string());
-    if let Some(ou) = p.un("ou") {
-        if let Some((c, _)) = crate::parametres::localiser(state.annuaire.referentiel(), ou) {
-            if let Some(centre) = c.centre {
+    let mut titre_liste = "Les lieux les plus proches du centre".to_string();
+    // Opened from the results: the same search, the same places.
+    let mut resultats: Option<Vec<Trouve>> = None;
+    let mut retour = None;
+    if p.un("vue") == Some("resultats") {
+        let sans_vue = Parametres(p.sans(&["vue", "zoom"]));
+        let rr = analyser(&sans_vue, referentiel, &moteur, maintenant, 20).map_err(|e| {
+            PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+        })?;
+        if !rr.ou_inconnu {
+            let t = trouver(&moteur, &rr)?;
+            let liste: Vec<Trouve> = t.sections.into_iter().flat_map(|(_, _, v)| v).collect();
+            let mut points: Vec<maillage_geo::Point> = liste
+                .iter()
+                .filter_map(|t| {
+                    let l = moteur.lieu_a(t.index)?.lieu.localisation?;
+                    maillage_geo::Point::new(l.latitude, l.longitude)
+                })
+                .collect();
+            points.extend(rr.requete.centre);
+            if let Some(cadre) = cadrer(&points) {
+                (lat, lon, zoom) = cadre;
+            }
+            titre = match &rr.depart {
+                Some(Depart::Commune { nom, .. }) => {
+                    format!("Carte des lieux trouvés {}", pres_de(nom))
+                }
+                _ => "Carte des lieux trouvés".to_string(),
+            };
+            titre_liste = "Les lieux de votre recherche".to_string();
+            retour = Some(format!("/lieux?{}", sans_vue.avec("_", None)));
+            resultats = Some(liste);
+        }
+    } else if let Some(ou) = p.un("ou") {
+        if let Some((c, _)) = crate::parametres::localiser(referentiel, ou) {
+            if let Some(centre) = c.centre.or_else(|| moteur.centre_des_lieux(&c.code_insee)) {
                 (lat, lon, zoom) = (centre.lat, centre.lon, 12);
                 titre = format!("Carte des lieux autour {}", presentation::de(&c.nom));
             }
         }
     }
     if let (Some(a), Some(o)) = (nombre("lat"), nombre("lon")) {
-        if (-90.0..=90.0).contains(&a) && (-180.0..=180.0).contains(&o) {
+        if resultats.is_none() && (-90.0..=90.0).contains(&a) && (-180.0..=180.0).contains(&o) {
             (lat, lon, zoom) = (a, o, 12);
         }
     }
@@ -1146,60 +1530,101 @@ pub async fn carte(
         zoom = z.clamp(3.0, 18.0) as u8;
     }
     // Web Mercator view of 640 × 480 px around the centre.
-    let (largeur, hauteur) = (640.0_f64, 480.0_f64);
-    let echelle = 256.0 * 2f64.powi(i32::from(zoom));
-    let projeter = |la: f64, lo: f64| -> (f64, f64) {
-        let x = (lo + 180.0) / 360.0 * echelle;
-        let s = la.to_radians().sin().clamp(-0.9999, 0.9999);
-        let y = (0.5 - ((1.0 + s) / (1.0 - s)).ln() / (4.0 * std::f64::consts::PI)) * echelle;
-        (x, y)
-    };
-    let inverse = |x: f64, y: f64| -> (f64, f64) {
-        let lo = x / echelle * 360.0 - 180.0;
-        let n = std::f64::consts::PI - 2.0 * std::f64::consts::PI * y / echelle;
-        (n.sinh().atan().to_degrees(), lo)
-    };
-    let (cx, cy) = projeter(lat, lon);
-    let (nord, ouest) = inverse(cx - largeur / 2.0, cy - hauteur / 2.0);
-    let (sud, est) = inverse(cx + largeur / 2.0, cy + hauteur / 2.0);
-    let indexes = moteur
+    let (largeur, hauteur) = (CARTE_LARGEUR, CARTE_HAUTEUR);
+    let (cx, cy) = projeter(zoom, lat, lon);
+    let (nord, ouest) = deprojeter(zoom, cx - largeur / 2.0, cy - hauteur / 2.0);
+    let (sud, est) = deprojeter(zoom, cx + largeur / 2.0, cy + hauteur / 2.0);
+    let mut indexes = moteur
         .dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, 300)
         .unwrap_or_default();
+    if let Some(liste) = &resultats {
+        for t in liste {
+            if !indexes.contains(&t.index) {
+                indexes.push(t.index);
+            }
+        }
+    }
     let centre = maillage_geo::Point::new(lat, lon);
-    let mut avec_distance: Vec<(f64, usize)> = indexes
-        .iter()
-        .filter_map(|&i| {
-            let l = moteur.lieu_a(i)?.lieu.localisation?;
-            let p = maillage_geo::Point::new(l.latitude, l.longitude)?;
-            Some((centre.map_or(0.0, |c| maillage_geo::haversine_m(c, p)), i))
-        })
-        .collect();
-    avec_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
     let points = indexes
         .iter()
         .filter_map(|&i| {
             let f = moteur.lieu_a(i)?;
             let l = f.lieu.localisation?;
-            let (x, y) = projeter(l.latitude, l.longitude);
+            let (x, y) = projeter(zoom, l.latitude, l.longitude);
             Some(Point2 {
                 x: ((x - cx + largeur / 2.0) * 10.0).round() / 10.0,
                 y: ((y - cy + hauteur / 2.0) * 10.0).round() / 10.0,
             })
         })
         .collect();
-    let cartes = avec_distance
-        .iter()
-        .take(20)
-        .filter_map(|&(d, i)| {
-            Some(presentation::carte(
-                &moteur,
-                i,
-                moteur.lieu_a(i)?,
-                Some(d),
-                maintenant,
-            ))
-        })
-        .collect();
+    let choix = r.requete.filtres.ouvert;
+    let cartes = match &resultats {
+        Some(liste) => liste
+            .iter()
+            .filter_map(|t| {
+                Some(presentation::carte(
+                    &moteur,
+                    t.index,
+                    moteur.lieu_a(t.index)?,
+                    t.distance_m,
+                    maintenant,
+                    choix,
+                ))
+            })
+            .collect(),
+        None => {
+            let mut avec_distance: Vec<(f64, usize)> = indexes
+                .iter()
+                .filter_map(|&i| {
+                    let l = moteur.lieu_a(i)?.lieu.localisation?;
+                    let p = maillage_geo::Point::new(l.latitude, l.longitude)?;
+                    Some((centre.map_or(0.0, |c| maillage_geo::haversine_m(c, p)), i))
+                })
+                .collect();
+            avec_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+            avec_distance
+                .iter()
+                .take(20)
+                .filter_map(|&(d, i)| {
+                    Some(presentation::carte(
+                        &moteur,
+                        i,
+                        moteur.lieu_a(i)?,
+                        Some(d),
+                        maintenant,
+                        choix,
+                    ))
+                })
+                .collect()
+        }
+    };
+    // Zoom and pan without JavaScript: the same filters, another view.
+    let filtres = sans_lieu.avec("_", None);
+    let vue = |la: f64, lo: f64, z: u8| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &sans_lieu.0 {
+            s.append_pair(k, v);
+        }
+        s.append_pair("lat", &format!("{la:.5}"));
+        s.append_pair("lon", &format!("{lo:.5}"));
+        s.append_pair("zoom", &z.to_string());
+        format!("/carte?{}", s.finish())
+    };
+    let decale = |dx: f64, dy: f64| {
+        let (la, lo) = deprojeter(zoom, cx + dx, cy + dy);
+        vue(la, lo, zoom)
+    };
+    let mut deplacer = Vec::new();
+    if zoom < 18 {
+        deplacer.push(("Rapprocher (zoom avant)", vue(lat, lon, zoom + 1)));
+    }
+    if zoom > 3 {
+        deplacer.push(("Éloigner (zoom arrière)", vue(lat, lon, zoom - 1)));
+    }
+    deplacer.push(("Vers le nord", decale(0.0, -hauteur / 2.0)));
+    deplacer.push(("Vers le sud", decale(0.0, hauteur / 2.0)));
+    deplacer.push(("Vers l'ouest", decale(-largeur / 2.0, 0.0)));
+    deplacer.push(("Vers l'est", decale(largeur / 2.0, 0.0)));
     rendre(&CartePage {
         site: Arc::clone(&state.site),
         lat,
@@ -1208,10 +1633,13 @@ pub async fn carte(
         points,
         cartes,
         total: indexes.len(),
-        filtres: sans_lieu.avec("_", None),
+        filtres,
         titre,
+        titre_liste,
         largeur,
         hauteur,
+        deplacer,
+        retour,
     })
 }
 
@@ -1237,7 +1665,8 @@ pub async fn points_carte(State(state): State<AppState>, RawQuery(q): RawQuery) 
             .into_response()
     };
     let sans = Parametres(p.sans(&["bbox", "limit", "ou", "lat", "lon", "rayon_km", "zoom"]));
-    let r = match analyser(&sans, state.annuaire.referentiel(), maintenant, 20) {
+    let moteur = state.moteur();
+    let r = match analyser(&sans, state.annuaire.referentiel(), &moteur, maintenant, 20) {
         Ok(r) => r,
         Err(e) => return erreur(&e.parametre, e.message),
     };
@@ -1251,7 +1680,6 @@ pub async fn points_carte(State(state): State<AppState>, RawQuery(q): RawQuery) 
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(400)
         .min(500);
-    let moteur = state.moteur();
     let indexes = match moteur.dans_rectangle(sud, ouest, nord, est, &r.requete.filtres, limit) {
         Ok(i) => i,
         Err(e) => return erreur("bbox", e.to_string()),

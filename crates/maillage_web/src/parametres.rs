@@ -4,8 +4,8 @@
 //! Lists are given by repeating a parameter (`services=A&services=B`) or with `|` inside one
 //! value; inside a category values combine with OR, across categories with AND.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
-use maillage_app::recherche::{Filtres, Ouverture, Requete, Tri, LIMITE_MAX};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Weekday};
+use maillage_app::recherche::{Filtres, Moteur, Ouverture, Requete, Tri, LIMITE_MAX};
 use maillage_domain::texte::normaliser;
 use maillage_domain::Vocabulary;
 use maillage_geo::Point;
@@ -109,6 +109,8 @@ pub struct AutreCommune {
     pub nom: String,
     pub code_insee: String,
     pub departement: String,
+    /// What to put in `ou` to get it ([`saisie_commune`]).
+    pub saisie: String,
 }
 
 /// A search, once read.
@@ -122,10 +124,24 @@ pub struct Recherche {
     pub ou: Option<String>,
     /// `ou` was given but matches no commune.
     pub ou_inconnu: bool,
+    /// When `ou` matches no commune: communes spelt nearly the same (« Vouliez-vous dire »).
+    pub suggestions: Vec<AutreCommune>,
+    /// The commune of `ou` has no position (neither in the referential nor from its places):
+    /// the search is by territory instead (its département or collectivity), by name.
+    pub sans_position: Option<SansPosition>,
     /// The need (first service asked), for titles.
     pub besoin: Option<maillage_domain::Service>,
     /// What `quand` asked, in words ("ouverts maintenant").
     pub quand: Option<String>,
+}
+
+/// A commune without a position: where the search looks instead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SansPosition {
+    /// The commune (`Papeete`).
+    pub commune: String,
+    /// The territory searched instead (`Polynésie française`).
+    pub territoire: String,
 }
 
 /// The standard categories, with their parameter names (the schema's field name, and a short
@@ -248,22 +264,77 @@ fn prochain(date: NaiveDate, jour: Weekday) -> NaiveDate {
 /// be converted between time zones).
 pub const ANNEES_OUVERTURE: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// `quand` / `ouvert`: `maintenant`, `aujourdhui`, `samedi`, a date `2026-11-24` or a moment
-/// `2026-11-24T10:30` (Paris time), in the years [`ANNEES_OUVERTURE`].
+/// The half-days of `quand` (`samedi-matin`, `mardi-apres-midi`): parameter suffix, words,
+/// minutes of the day.
+pub const DEMI_JOURNEES: [(&str, &str, u16, u16); 2] = [
+    ("matin", "matin", 0, 720),
+    ("apres-midi", "après-midi", 720, 1440),
+];
+
+/// Week days as written in `quand`, Monday first.
+pub const JOURS_QUAND: [(&str, Weekday); 7] = [
+    ("lundi", Weekday::Mon),
+    ("mardi", Weekday::Tue),
+    ("mercredi", Weekday::Wed),
+    ("jeudi", Weekday::Thu),
+    ("vendredi", Weekday::Fri),
+    ("samedi", Weekday::Sat),
+    ("dimanche", Weekday::Sun),
+];
+
+/// `28 novembre`.
+fn jour_et_mois(d: NaiveDate) -> String {
+    format!(
+        "{} {}",
+        d.day(),
+        maillage_domain::texte::MOIS[d.month0() as usize]
+    )
+}
+
+/// `quand` / `ouvert`: `maintenant`, `aujourdhui`, a week day (`samedi`), a half-day
+/// (`samedi-matin`, `mardi-apres-midi`), a date `2026-11-24` or a moment `2026-11-24T10:30`
+/// (Paris time), in the years [`ANNEES_OUVERTURE`]. A week day is the next one, today
+/// included (for a half-day, unless it is already over).
 pub fn ouverture(
     texte: &str,
     maintenant: NaiveDateTime,
 ) -> Result<Option<(Ouverture, String)>, String> {
     let t = normaliser(texte).replace(' ', "");
     let aujourdhui = maintenant.date();
+    for (nom, jour) in JOURS_QUAND {
+        let Some(reste) = t.strip_prefix(nom) else {
+            continue;
+        };
+        if reste.is_empty() {
+            let date = prochain(aujourdhui, jour);
+            return Ok(Some((
+                Ouverture::Jour(date),
+                format!("ouverts le {nom} {}", jour_et_mois(date)),
+            )));
+        }
+        for (suffixe, mots, debut, fin) in DEMI_JOURNEES {
+            if reste == suffixe.replace('-', "") {
+                let mut date = prochain(aujourdhui, jour);
+                let minute = (maintenant.hour() * 60 + maintenant.minute()) as u16;
+                if date == aujourdhui && minute >= fin {
+                    date += Duration::days(7);
+                }
+                let moment = if suffixe == "matin" {
+                    "au matin".to_string()
+                } else {
+                    format!("l'{mots}")
+                };
+                return Ok(Some((
+                    Ouverture::Plage { date, debut, fin },
+                    format!("ouverts le {nom} {} {moment}", jour_et_mois(date)),
+                )));
+            }
+        }
+    }
     Ok(match t.as_str() {
         "" | "indifferent" | "peuimporte" => None,
         "maintenant" => Some((Ouverture::A(maintenant), "ouverts maintenant".into())),
         "aujourdhui" => Some((Ouverture::Jour(aujourdhui), "ouverts aujourd'hui".into())),
-        "samedi" => Some((
-            Ouverture::Jour(prochain(aujourdhui, Weekday::Sat)),
-            "ouverts le samedi".into(),
-        )),
         _ => {
             let date = NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d")
                 .ok()
@@ -292,7 +363,8 @@ pub fn ouverture(
                 ))
             } else {
                 return Err(format!(
-                    "« {texte} » : attendu maintenant, aujourdhui, samedi, une date AAAA-MM-JJ \
+                    "« {texte} » : attendu maintenant, aujourdhui, un jour (samedi), une \
+                     demi-journée (samedi-matin, mardi-apres-midi), une date AAAA-MM-JJ \
                      ou un moment AAAA-MM-JJTHH:MM"
                 ));
             }
@@ -300,16 +372,41 @@ pub fn ouverture(
     })
 }
 
-/// Finds the commune of `ou` (name, postal code or INSEE code): the best match, and the
-/// other candidates to offer.
+/// Finds the commune of `ou` (name, postal code, INSEE code, or a name with its code): the
+/// best match, and the other candidates to offer. Every commune of the referential is found,
+/// with a position or not (see [`analyser`] for those without).
 pub fn localiser<'r>(
     referentiel: &'r Referentiel,
     ou: &str,
 ) -> Option<(&'r Commune, Vec<&'r Commune>)> {
-    let trouvees = referentiel.rechercher(ou, 8);
-    let mut trouvees = trouvees.into_iter().filter(|c| c.centre.is_some());
+    let mut trouvees = referentiel.rechercher(ou, 8).into_iter();
     let premiere = trouvees.next()?;
     Some((premiere, trouvees.collect()))
+}
+
+/// How a commune is offered in « Vouliez-vous dire » links and suggestions: its name and its
+/// first postal code (`Saint-Gaudens (31800)`), which [`localiser`] reads back exactly, or its
+/// département when it has no postal code.
+pub fn saisie_commune(c: &Commune) -> String {
+    format!(
+        "{} ({})",
+        c.nom,
+        c.codes_postaux.first().unwrap_or(&c.code_departement)
+    )
+}
+
+/// Communes spelt nearly like `ou`, for « Vouliez-vous dire … ? ».
+pub fn suggestions(referentiel: &Referentiel, ou: &str) -> Vec<AutreCommune> {
+    referentiel
+        .suggerer(ou, 5)
+        .into_iter()
+        .map(|c| AutreCommune {
+            nom: c.nom.clone(),
+            code_insee: c.code_insee.clone(),
+            departement: c.code_departement.clone(),
+            saisie: saisie_commune(c),
+        })
+        .collect()
 }
 
 /// `bbox=sud,ouest,nord,est`: `None` when absent; exactly four numbers otherwise.
@@ -330,6 +427,7 @@ pub fn rectangle(p: &Parametres) -> Result<Option<[f64; 4]>, ErreurParametre> {
 pub fn analyser(
     p: &Parametres,
     referentiel: &Referentiel,
+    moteur: &Moteur,
     maintenant: NaiveDateTime,
     limite_defaut: usize,
 ) -> Result<Recherche, ErreurParametre> {
@@ -374,7 +472,12 @@ pub fn analyser(
     // When.
     let mut quand = None;
     for cle in ["quand", "ouvert"] {
-        if let Some(v) = p.un(cle) {
+        // « Un autre moment » : the day chosen in the list beside.
+        let v = match p.un(cle) {
+            Some("autre") => p.un("jour"),
+            v => v,
+        };
+        if let Some(v) = v {
             match ouverture(v, maintenant) {
                 Ok(Some((o, texte))) => {
                     filtres.ouvert = Some(o);
@@ -392,6 +495,8 @@ pub fn analyser(
     let mut depart = None;
     let mut autres_communes = Vec::new();
     let mut ou_inconnu = false;
+    let mut suggestions_ou = Vec::new();
+    let mut sans_position = None;
     let ou = p.un("ou").map(str::to_string);
     let centre = match (lat, lon) {
         (Some(lat), Some(lon)) => {
@@ -411,6 +516,7 @@ pub fn analyser(
             Some(texte) => match localiser(referentiel, texte) {
                 None => {
                     ou_inconnu = true;
+                    suggestions_ou = suggestions(referentiel, texte);
                     None
                 }
                 Some((c, autres)) => {
@@ -442,9 +548,24 @@ pub fn analyser(
                             nom: a.nom.clone(),
                             code_insee: a.code_insee.clone(),
                             departement: a.code_departement.clone(),
+                            saisie: saisie_commune(a),
                         })
                         .collect();
-                    c.centre
+                    // Communes the referential has no centroid for (the overseas
+                    // collectivities): the middle of their places; without any, the places
+                    // of their département or collectivity, by name.
+                    let centre = c.centre.or_else(|| moteur.centre_des_lieux(&c.code_insee));
+                    if centre.is_none() && filtres.territoire.is_none() {
+                        let code = format!("dep:{}", c.code_departement);
+                        if let Ok(t) = referentiel.territoire(&code) {
+                            sans_position = Some(SansPosition {
+                                commune: c.nom.clone(),
+                                territoire: t.nom().to_string(),
+                            });
+                            filtres.territoire = Some(t);
+                        }
+                    }
+                    centre
                 }
             },
         },
@@ -496,6 +617,8 @@ pub fn analyser(
         autres_communes,
         ou,
         ou_inconnu,
+        suggestions: suggestions_ou,
+        sans_position,
         besoin,
         quand,
     })
@@ -516,6 +639,7 @@ mod tests {
         analyser(
             &Parametres::depuis(Some(q)),
             Referentiel::embedded(),
+            &Moteur::default(),
             maintenant(),
             20,
         )
@@ -610,6 +734,64 @@ mod tests {
         }
         assert!(lire("ouvert=2000-01-01T00:00").is_ok());
         assert!(lire("ouvert=2100-12-31").is_ok());
+    }
+
+    #[test]
+    fn premiere_utilisation_days_and_half_days() {
+        // 23 November 2026, 10:00, is a Monday morning.
+        let d = |j: u32| NaiveDate::from_ymd_opt(2026, 11, j).unwrap_or_default();
+        let r = lire("quand=samedi-matin").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            r.requete.filtres.ouvert,
+            Some(Ouverture::Plage {
+                date: d(28),
+                debut: 0,
+                fin: 720
+            })
+        );
+        assert_eq!(
+            r.quand.as_deref(),
+            Some("ouverts le samedi 28 novembre au matin")
+        );
+        let r = lire("quand=mardi+apr%C3%A8s-midi").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            r.requete.filtres.ouvert,
+            Some(Ouverture::Plage {
+                date: d(24),
+                debut: 720,
+                fin: 1440
+            })
+        );
+        // Today's morning is still on at 10:00; a whole day is today.
+        let r = lire("quand=lundi-matin").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, .. }) if date == d(23))
+        );
+        let r = lire("quand=jeudi").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.requete.filtres.ouvert, Some(Ouverture::Jour(d(26))));
+        // « Un autre moment » reads the list beside.
+        let r = lire("quand=autre&jour=dimanche-apres-midi").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            matches!(r.requete.filtres.ouvert, Some(Ouverture::Plage { date, debut: 720, .. }) if date == d(29))
+        );
+        assert_eq!(
+            lire("quand=samedi-soir").err().map(|e| e.parametre),
+            Some("quand".into())
+        );
+    }
+
+    #[test]
+    fn premiere_utilisation_typos_are_offered() {
+        let r = lire("ou=Saint-Gaudins").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(r.ou_inconnu);
+        assert_eq!(
+            r.suggestions.first().map(|a| a.saisie.as_str()),
+            Some("Saint-Gaudens (31800)")
+        );
+        let r = lire("ou=Saint-Gaudens+%2831800%29").unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            matches!(r.depart, Some(Depart::Commune { ref code_insee, .. }) if code_insee == "31483")
+        );
     }
 
     #[test]

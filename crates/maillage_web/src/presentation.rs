@@ -3,13 +3,17 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use maillage_app::doublons::LieuFusionne;
-use maillage_app::recherche::{semaine, EtatOuverture, Moteur, ZoneHoraire};
+use maillage_app::recherche::{semaine, EtatOuverture, Moteur, Ouverture, ZoneHoraire};
 use maillage_domain::{Lieu, Vocabulary};
 
 pub const JOURS: [&str; 7] = [
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 ];
 use maillage_domain::texte::MOIS;
+
+/// Beyond this distance from the person, a place is far: the results stop there, and a
+/// place farther away is only shown flagged as far (« loin de chez vous »).
+pub const RAYON_LOCAL_KM: f64 = 50.0;
 
 /// `350 m`, `1,2 km`, `23 km`.
 pub fn distance(m: f64) -> String {
@@ -389,6 +393,10 @@ pub struct Carte {
     pub telephone: Option<(String, String)>,
     pub itineraire: Option<String>,
     pub itinerant: bool,
+    /// Farther than [`RAYON_LOCAL_KM`] from the person.
+    pub loin: bool,
+    /// Ticked for the orientation sheet (kept across pages).
+    pub coche: bool,
 }
 
 /// `1 rue X, 59000 Lille`.
@@ -411,16 +419,71 @@ pub fn itineraire(l: &Lieu) -> Option<String> {
     ))
 }
 
+/// The hours of place `index` during the day or half-day the person chose
+/// (`Samedi 28 novembre, matin : 9 h – 12 h`), rather than its next opening from now. `None`
+/// for other choices, or hours that cannot be read.
+pub fn ouverture_pendant(
+    moteur: &Moteur,
+    index: usize,
+    l: &Lieu,
+    choix: Ouverture,
+) -> Option<(String, &'static str)> {
+    let (date, debut, fin, moment) = match choix {
+        Ouverture::Jour(date) => (date, 0, 1440, ""),
+        Ouverture::Plage { date, debut, fin } => (
+            date,
+            debut,
+            fin,
+            if debut == 0 {
+                ", matin"
+            } else {
+                ", après-midi"
+            },
+        ),
+        Ouverture::A(_) => return None,
+    };
+    let brut = &l.horaires.as_ref()?.brut;
+    let zone = moteur.zone(index).unwrap_or(ZoneHoraire::Metropole);
+    let lundi = date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
+    let jour = semaine(brut, zone, lundi)?
+        .into_iter()
+        .find(|j| j.date == date)?;
+    let plages: Vec<String> = jour
+        .plages
+        .iter()
+        .filter(|(a, b)| *a < fin && debut < *b)
+        .map(|(a, b)| format!("{} – {}", heure(*a), heure(*b)))
+        .collect();
+    let mut quand = format!(
+        "{} {} {}{moment}",
+        JOURS[date.weekday().num_days_from_monday() as usize],
+        date.day(),
+        MOIS[date.month0() as usize]
+    );
+    if let Some(premiere) = quand.get_mut(0..1) {
+        premiere.make_ascii_uppercase();
+    }
+    Some(if plages.is_empty() {
+        (format!("{quand} : fermé"), "ferme")
+    } else {
+        (format!("{quand} : {}", plages.join(", ")), "ouvert")
+    })
+}
+
+/// A result card. `choix` is the day or moment the person asked for: the card then shows the
+/// hours of that day or half-day.
 pub fn carte(
     moteur: &Moteur,
     index: usize,
     f: &LieuFusionne,
     distance_m: Option<f64>,
     maintenant: NaiveDateTime,
+    choix: Option<Ouverture>,
 ) -> Carte {
     let l = &f.lieu;
-    let (ouverture, ouverture_classe) =
-        ouverture(moteur.etat_ouverture(index, maintenant), maintenant);
+    let (ouverture, ouverture_classe) = choix
+        .and_then(|c| ouverture_pendant(moteur, index, l, c))
+        .unwrap_or_else(|| ouverture(moteur.etat_ouverture(index, maintenant), maintenant));
     Carte {
         id: f.id.clone(),
         nom: l.nom.clone(),
@@ -437,6 +500,8 @@ pub fn carte(
         itinerant: l
             .itinerance
             .contains(&maillage_domain::Itinerance::Itinerant),
+        loin: distance_m.is_some_and(|d| d > RAYON_LOCAL_KM * 1000.0),
+        coche: false,
     }
 }
 

@@ -128,7 +128,7 @@ async fn accueil_une_question_a_la_fois(state: &AppState) {
 
     let r = get(state, &format!("/?besoin={DEMARCHES}&ou=lille&etape=quand")).await;
     let h = r.html();
-    assert_eq!(attributs(&h, "input[name=quand]", "value").len(), 4);
+    assert_eq!(attributs(&h, "input[name=quand]", "value").len(), 5);
     let r = get(
         state,
         &format!("/?besoin={DEMARCHES}&ou=lille&quand=maintenant&etape=acces"),
@@ -151,7 +151,7 @@ async fn resultats(state: &AppState) -> Vec<String> {
     let h = r.html();
     let titre = textes(&h, "h1").concat();
     assert!(
-        titre.contains("près de Lille") && titre.contains("Aide aux démarches"),
+        titre.contains("près de Lille") && titre.contains("Faire une démarche en ligne"),
         "{titre}"
     );
     let liens = attributs(&h, "li.resultat h2 a", "href");
@@ -194,9 +194,10 @@ async fn resultats(state: &AppState) -> Vec<String> {
         20
     );
     assert_eq!(attributs(&h, "a.itineraire", "href").len(), 20);
-    assert!(attributs(&h, "a[rel=next]", "href")
-        .first()
-        .is_some_and(|l| l.contains("page=2")));
+    assert_eq!(
+        attributs(&h, "button[form=fiche][name=page]", "value"),
+        vec!["2"]
+    );
 
     // "Open now" keeps only open places.
     let r = get(state, "/lieux?ou=lille&quand=maintenant").await;

@@ -48,6 +48,13 @@ pub enum Ouverture {
     A(NaiveDateTime),
     /// Open at some moment of this calendar day (the place's own local date).
     Jour(NaiveDate),
+    /// Open at some moment between `debut` and `fin` (minutes since midnight, `fin` up to
+    /// 1440) of this calendar day, in the place's own local time: « samedi matin ».
+    Plage {
+        date: NaiveDate,
+        debut: u16,
+        fin: u16,
+    },
 }
 
 /// State of one range of a day.
@@ -326,6 +333,7 @@ pub(crate) fn heure_locale(zone: ZoneHoraire, paris: NaiveDateTime) -> NaiveDate
 pub(crate) enum Quand {
     A([(NaiveDateTime, u8, u16); 13]),
     Jour(NaiveDate, [u8; 13]),
+    Plage(NaiveDate, [u8; 13], u16, u16),
 }
 
 impl Quand {
@@ -339,6 +347,12 @@ impl Quand {
             Ouverture::Jour(date) => Quand::Jour(
                 date,
                 ZoneHoraire::TOUTES.map(|zone| combinaison(zone, date) as u8),
+            ),
+            Ouverture::Plage { date, debut, fin } => Quand::Plage(
+                date,
+                ZoneHoraire::TOUTES.map(|zone| combinaison(zone, date) as u8),
+                debut,
+                fin.min(1440),
             ),
         }
     }
@@ -383,6 +397,17 @@ impl TableHoraires {
                 .schedule_at(*date)
                 .into_iter()
                 .any(|r| r.kind == RuleKind::Open),
+            (Evaluation::Semaine(p), Quand::Plage(_, combinaisons, debut, fin)) => self
+                .plages(*p, combinaisons[z] as usize)
+                .iter()
+                .any(|pl| pl.etat == Etat::Ouvert && pl.debut < *fin && *debut < pl.fin),
+            (Evaluation::Complexe(oh), Quand::Plage(date, _, debut, fin)) => {
+                oh.schedule_at(*date).into_iter().any(|r| {
+                    let a = r.range.start.mins_from_midnight();
+                    let b = r.range.end.mins_from_midnight();
+                    r.kind == RuleKind::Open && a < *fin && *debut < b
+                })
+            }
         }
     }
 
@@ -699,6 +724,35 @@ mod tests {
             0,
             &Quand::nouveau(Ouverture::Jour(dt("2025-07-19 00:00").date()))
         ));
+    }
+
+    #[test]
+    fn premiere_utilisation_open_during_a_half_day() {
+        let plage = |jour: &str, debut: u16, fin: u16| {
+            Quand::nouveau(Ouverture::Plage {
+                date: dt(&format!("{jour} 00:00")).date(),
+                debut,
+                fin,
+            })
+        };
+        // 2025-07-19 is a Saturday.
+        for (brut, matin, apres_midi) in [
+            ("Mo-Fr 09:00-17:00; Sa 09:00-12:00", true, false),
+            ("Sa 14:00-18:00", false, true),
+            // Not compiled: evaluated by the crate.
+            ("week 01-53 Sa 14:00-18:00", false, true),
+        ] {
+            let t = table(brut, ZoneHoraire::Metropole);
+            assert_eq!(t.ouvert(0, &plage("2025-07-19", 0, 720)), matin, "{brut}");
+            assert_eq!(
+                t.ouvert(0, &plage("2025-07-19", 720, 1440)),
+                apres_midi,
+                "{brut}"
+            );
+        }
+        // A range ending exactly when the slot starts does not count.
+        let t = table("Sa 09:00-12:00", ZoneHoraire::Metropole);
+        assert!(!t.ouvert(0, &plage("2025-07-19", 720, 1440)));
     }
 
     #[test]

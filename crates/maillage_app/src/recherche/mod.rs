@@ -675,6 +675,30 @@ impl Moteur {
         self.horaires.zone(cle as usize)
     }
 
+    /// A point standing for commune `code_insee` (INSEE code) drawn from its located places:
+    /// the median latitude and the median longitude, so one badly placed place does not move
+    /// it. For the communes the referential has no centroid for (the overseas
+    /// collectivities: Nouméa, Papeete, Mata-Utu…); `None` when the commune has no located
+    /// place.
+    pub fn centre_des_lieux(&self, code_insee: &str) -> Option<Point> {
+        let k = index_commune(Referentiel::embedded(), code_insee)? as usize;
+        let debut = *self.commune_debuts.get(k)? as usize;
+        let fin = *self.commune_debuts.get(k + 1)? as usize;
+        let (mut lats, mut lons): (Vec<f64>, Vec<f64>) = self
+            .commune_lieux
+            .get(debut..fin)?
+            .iter()
+            .filter_map(|&i| self.points.get(i as usize).copied().flatten())
+            .map(|p| (p.lat, p.lon))
+            .unzip();
+        if lats.is_empty() {
+            return None;
+        }
+        lats.sort_by(f64::total_cmp);
+        lons.sort_by(f64::total_cmp);
+        Point::new(lats[lats.len() / 2], lons[lons.len() / 2])
+    }
+
     /// Whether the place is open at `a` (wall-clock time in metropolitan France,
     /// Europe/Paris), with when it closes or opens next, in the place's own local time
     /// (the same for metropolitan places).
