@@ -31,8 +31,21 @@ use utoipa::{Modify, OpenApi, ToSchema};
         license(name = "AGPL-3.0-or-later"),
         version = "1.0.0"
     ),
-    paths(lieux, lieu, communes),
+    paths(
+        lieux,
+        lieu,
+        communes,
+        crate::territoire::api_indice,
+        crate::territoire::api_couverture,
+        crate::territoire::api_zones_blanches,
+        crate::territoire::api_plan
+    ),
     components(schemas(
+        crate::territoire::IndiceTerritoireApi,
+        crate::territoire::CouvertureTerritoireApi,
+        crate::territoire::ZonesBlanchesApi,
+        crate::territoire::ZoneBlancheApi,
+        crate::territoire::PlanApi,
         ReponseLieux,
         LieuApi,
         Commune,
