@@ -607,7 +607,9 @@ impl Annuaire {
                     Some(row) => {
                         let nom = serde_json::from_str::<serde_json::Value>(&row.data)
                             .ok()
-                            .and_then(|v| v.get("nom").and_then(|n| n.as_str()).map(str::to_string));
+                            .and_then(|v| {
+                                v.get("nom").and_then(|n| n.as_str()).map(str::to_string)
+                            });
                         (nom, row.code_insee)
                     }
                     None => (None, None),

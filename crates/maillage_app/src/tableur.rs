@@ -52,9 +52,7 @@ impl Valeur {
             Valeur::Nombre(v, d) => {
                 let s = format!("{v:.d$}");
                 let s = match s.strip_prefix('-') {
-                    Some(reste) if reste.chars().all(|c| c == '0' || c == '.') => {
-                        reste.to_string()
-                    }
+                    Some(reste) if reste.chars().all(|c| c == '0' || c == '.') => reste.to_string(),
                     _ => s,
                 };
                 s.replace('.', ",")
@@ -173,8 +171,11 @@ mod tests {
             Valeur::texte("Arvière; « Valromey »"),
             Valeur::Nombre(12.345, 2),
         ]);
-        t.lignes
-            .push(vec![Valeur::texte("31555"), Valeur::texte("Toulouse"), Valeur::Vide]);
+        t.lignes.push(vec![
+            Valeur::texte("31555"),
+            Valeur::texte("Toulouse"),
+            Valeur::Vide,
+        ]);
         t.lignes.push(vec![
             Valeur::texte("x"),
             Valeur::texte("y"),

@@ -218,7 +218,6 @@ pub fn indice_csv(resultat: &ResultatIndice) -> Result<Vec<u8>, ErreurTerritoire
     tableau_indice(resultat).csv().map_err(csv_err)
 }
 
-
 /// The JSON of the index: territory, configuration, aggregate and communes.
 pub fn indice_json(resultat: &ResultatIndice) -> Result<Vec<u8>, ErreurTerritoire> {
     #[derive(Serialize)]

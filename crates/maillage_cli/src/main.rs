@@ -378,14 +378,13 @@ async fn signalements(
             Some(t) => s.code_insee.as_deref().is_some_and(|c| t.contient(c)),
         })
         .collect();
-    let etat = |s: &maillage_app::signalement::SignalementLieu| match (
-        s.signalement.traite,
-        s.decision(),
-    ) {
-        (false, _) => "à traiter",
-        (true, Some(d)) => d.libelle(),
-        (true, None) => "traité",
-    };
+    let etat =
+        |s: &maillage_app::signalement::SignalementLieu| match (s.signalement.traite, s.decision())
+        {
+            (false, _) => "à traiter",
+            (true, Some(d)) => d.libelle(),
+            (true, None) => "traité",
+        };
     let date = |s: &maillage_app::signalement::SignalementLieu| {
         s.signalement
             .created_at

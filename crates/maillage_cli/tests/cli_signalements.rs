@@ -31,7 +31,8 @@ fn lieu(id: &str, nom: &str, insee: &str) -> MergedLieuRow {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn premiere_utilisation_cli_liste_et_clot_les_signalements() {
-    let dir = std::env::temp_dir().join(format!("maillage-cli-signalements-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("maillage-cli-signalements-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("s.db").display());
@@ -55,7 +56,12 @@ async fn premiere_utilisation_cli_liste_et_clot_les_signalements() {
             .await
             .unwrap();
         let p = annuaire
-            .signaler("lieu-paris", CategorieSignalement::Adresse, "Mauvaise rue", None)
+            .signaler(
+                "lieu-paris",
+                CategorieSignalement::Adresse,
+                "Mauvaise rue",
+                None,
+            )
             .await
             .unwrap();
         (t, p)
@@ -71,29 +77,53 @@ async fn premiere_utilisation_cli_liste_et_clot_les_signalements() {
     // By territory, as French CSV.
     let s = maillage(
         &url,
-        &["lieux", "signalements", "--territoire", "dep:31", "--format", "csv"],
+        &[
+            "lieux",
+            "signalements",
+            "--territoire",
+            "dep:31",
+            "--format",
+            "csv",
+        ],
     );
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     let csv = String::from_utf8(s.stdout).unwrap();
     let csv = csv.strip_prefix('\u{feff}').expect("BOM");
     let mut lignes = csv.lines();
-    assert!(lignes.next().unwrap().starts_with("Nº;Reçu le;Identifiant du lieu;Lieu;"));
+    assert!(lignes
+        .next()
+        .unwrap()
+        .starts_with("Nº;Reçu le;Identifiant du lieu;Lieu;"));
     let lignes: Vec<&str> = lignes.collect();
     assert_eq!(lignes.len(), 1, "{csv}");
     assert!(lignes[0].starts_with(&format!("{toulouse};")) && lignes[0].ends_with(";à traiter"));
 
     // Closed: « rejeté »; no longer listed as to be dealt with, listed with --tous.
-    let s = maillage(&url, &["lieux", "clore-signalement", &paris.to_string(), "rejete"]);
+    let s = maillage(
+        &url,
+        &["lieux", "clore-signalement", &paris.to_string(), "rejete"],
+    );
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     assert!(String::from_utf8_lossy(&s.stdout).contains("rejeté"));
     let texte = String::from_utf8(maillage(&url, &["lieux", "signalements"]).stdout).unwrap();
     assert!(!texte.contains(&format!("nº {paris}")), "{texte}");
     let texte =
         String::from_utf8(maillage(&url, &["lieux", "signalements", "--tous"]).stdout).unwrap();
-    assert!(texte.contains(&format!("nº {paris}")) && texte.contains("rejeté"), "{texte}");
+    assert!(
+        texte.contains(&format!("nº {paris}")) && texte.contains("rejeté"),
+        "{texte}"
+    );
 
     // Wrong decision, unknown report: French errors, non-zero exit.
-    let s = maillage(&url, &["lieux", "clore-signalement", &toulouse.to_string(), "peut-etre"]);
+    let s = maillage(
+        &url,
+        &[
+            "lieux",
+            "clore-signalement",
+            &toulouse.to_string(),
+            "peut-etre",
+        ],
+    );
     assert!(!s.status.success());
     assert!(String::from_utf8_lossy(&s.stderr).contains("décision inconnue"));
     let s = maillage(&url, &["lieux", "clore-signalement", "999999", "traite"]);

@@ -1050,7 +1050,10 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
     let id = add(&store, &signalement("lieu-1", "horaires", "fermé le lundi")).await;
     let other = add(&store, &signalement("lieu-2", "adresse", "rue")).await;
     let avant = crate::now_micros();
-    assert_eq!(store.decide_signalement(id, "rejete", Some(7)).await, Ok(true));
+    assert_eq!(
+        store.decide_signalement(id, "rejete", Some(7)).await,
+        Ok(true)
+    );
     let rows = listed(&store, None, false).await;
     let row = rows.iter().find(|r| r.id == id).expect("listed");
     assert!(row.traite);

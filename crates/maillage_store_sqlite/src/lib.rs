@@ -13,11 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_import, validate_limit, validate_merged_lieux,
-    validate_signalement,
-    ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport,
-    NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
-    StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_import, validate_limit,
+    validate_merged_lieux, validate_signalement, ImportPlan, ImportReportRow, ImportSummary,
+    LieuxStore, MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PairDecisionKind,
+    SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{

@@ -126,8 +126,7 @@ fn territory_figures_and_zones_blanches() {
     let im = indice.commune("48095").unwrap().indice.unwrap();
     let moyenne = indice.moyenne_nationale.unwrap();
     assert!(
-        (mende.population_fragile - f64::from(mende.population) * 0.17 * im / moyenne).abs()
-            < 1e-6
+        (mende.population_fragile - f64::from(mende.population) * 0.17 * im / moyenne).abs() < 1e-6
     );
 
     let zones = couverture.zones_blanches(&territoire, 10.0);

@@ -496,7 +496,10 @@ fn premiere_utilisation_population_des_candidats_reglable() {
     };
     let defaut = plan(2_000, 8_000).unwrap();
     assert_eq!(defaut.candidats, compte(2_000, 8_000));
-    assert_eq!((defaut.population_min, defaut.population_max), (2_000, 8_000));
+    assert_eq!(
+        (defaut.population_min, defaut.population_max),
+        (2_000, 8_000)
+    );
     let large = plan(2_000, 10_000).unwrap();
     assert_eq!(large.candidats, compte(2_000, 10_000));
     assert!(large.candidats > defaut.candidats);

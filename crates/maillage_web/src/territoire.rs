@@ -268,21 +268,6 @@ impl IndiceNational {
             ),
         }
     }
-
-    /// The index restricted to the communes of `territoire` (same configuration), for the
-    /// writers of [`maillage_app::territoire`].
-    fn resultat(&self, territoire: &Territoire) -> t::ResultatIndice {
-        let indice = &self.indice;
-        t::ResultatIndice {
-            territoire: territoire.clone(),
-            indice: Indice {
-                configuration: indice.configuration.clone(),
-                communes: indice.communes_de(territoire).cloned().collect(),
-                bornes_deciles: indice.bornes_deciles.clone(),
-                moyenne_nationale: indice.moyenne_nationale,
-            },
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -300,25 +285,6 @@ pub struct DonneesMoteur {
 impl DonneesMoteur {
     fn de(&self, moteur: &Arc<Moteur>) -> bool {
         Weak::as_ptr(&self.moteur) == Arc::as_ptr(moteur)
-    }
-
-    /// Coverage restricted to `territoire`, for the writers.
-    fn resultat(&self, territoire: &Territoire) -> t::ResultatCouverture {
-        let c = &self.couverture.couverture;
-        let couverture = maillage_territoire::couverture::Couverture {
-            criteres: c.criteres.clone(),
-            facteur_detour: c.facteur_detour,
-            seuils_km: c.seuils_km.clone(),
-            lieux: c.lieux,
-            communes: c.communes_de(territoire).cloned().collect(),
-        };
-        t::ResultatCouverture {
-            territoire: territoire.clone(),
-            codes_criteres: self.couverture.codes_criteres.clone(),
-            resume: couverture.resume(territoire),
-            couverture,
-            sans_localisation: self.couverture.sans_localisation,
-        }
     }
 
     /// Zones blanches of `territoire` beyond `rayon_km`, overall or for criterion `service`
@@ -609,7 +575,11 @@ fn lire_reglages(
     };
     let mut population = |nom: &'static str, defaut: u32, quoi: &str| match p.un(nom) {
         None => defaut,
-        Some(v) => match v.trim().replace(['\u{202f}', '\u{a0}', ' '], "").parse::<u32>() {
+        Some(v) => match v
+            .trim()
+            .replace(['\u{202f}', '\u{a0}', ' '], "")
+            .parse::<u32>()
+        {
             Ok(n) if n <= POPULATION_MAX => n,
             _ => {
                 erreurs.push(ErreurReglage::new(
@@ -1042,7 +1012,6 @@ pub struct VuePlan {
     pub total: String,
     pub demande: String,
     pub part: String,
-    pub deja: String,
     pub candidats: String,
     pub communes_demande: String,
     pub ecart: String,
@@ -1722,7 +1691,6 @@ fn vue_territoire(
             total: entier(plan.total_couvert),
             demande: entier(plan.demande_totale),
             part: pourcent(plan.total_couvert, plan.demande_totale),
-            deja: entier(plan.deja_couvert),
             deja_explication: t::explication_deja_couvert(plan),
             explication: t::explication_arrets(plan),
             demandes: plan.arrets_demandes,
@@ -2632,7 +2600,10 @@ pub async fn api_couverture(
     let territoire = territoire_api(&code)?;
     let tranche = tranche_api(q.as_deref())?;
     let moteur = state.moteur();
-    let cle = format!("couverture|{territoire}|{}|{}", tranche.offset, tranche.limit);
+    let cle = format!(
+        "couverture|{territoire}|{}|{}",
+        tranche.offset, tranche.limit
+    );
     if let Some(octets) = reponse_en_cache(&cle, Some(&moteur)) {
         return Ok(json(octets));
     }

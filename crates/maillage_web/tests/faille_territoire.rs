@@ -49,7 +49,10 @@ async fn faille_api_territoire_paginee_compacte_et_bornee() {
     assert!(!corps.contains(&b'\n'), "compact JSON");
     let v: Value = serde_json::from_slice(&corps).expect("json");
     assert_eq!(v["total"].as_u64(), Some(communes as u64));
-    assert_eq!(v["limit"].as_u64(), Some(maillage_web::LIMITE_API_DEFAUT as u64));
+    assert_eq!(
+        v["limit"].as_u64(),
+        Some(maillage_web::LIMITE_API_DEFAUT as u64)
+    );
     assert_eq!(v["offset"].as_u64(), Some(0));
     let page1 = v["communes"].as_array().expect("communes");
     assert_eq!(page1.len(), maillage_web::LIMITE_API_DEFAUT);
@@ -65,7 +68,10 @@ async fn faille_api_territoire_paginee_compacte_et_bornee() {
     let page2 = v["communes"].as_array().expect("communes");
     assert_eq!(page2.len(), 2);
     assert_eq!(page2[0]["code_insee"], page1[1]["code_insee"]);
-    let fin = format!("/api/v1/territoires/fr/indice?limit=5000&offset={}", communes - 3);
+    let fin = format!(
+        "/api/v1/territoires/fr/indice?limit=5000&offset={}",
+        communes - 3
+    );
     let (_, _, corps) = get(&state, &fin).await;
     let v: Value = serde_json::from_slice(&corps).expect("json");
     assert_eq!(v["communes"].as_array().map(Vec::len), Some(3));
@@ -89,7 +95,9 @@ async fn faille_api_territoire_paginee_compacte_et_bornee() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
         let v: Value = serde_json::from_slice(&corps).expect("json");
         assert_eq!(v["parametre"], parametre, "{uri}");
-        assert!(v["erreur"].as_str().is_some_and(|e| e.contains("nombre entier")));
+        assert!(v["erreur"]
+            .as_str()
+            .is_some_and(|e| e.contains("nombre entier")));
     }
 
     // Coverage and zones blanches are pages too.
@@ -101,14 +109,15 @@ async fn faille_api_territoire_paginee_compacte_et_bornee() {
     let (status, _, corps) = get(&state, "/api/v1/territoires/fr/zones-blanches?limit=10").await;
     assert_eq!(status, StatusCode::OK);
     let v: Value = serde_json::from_slice(&corps).expect("json");
-    assert!(v["zones_blanches"].as_array().is_some_and(|z| z.len() <= 10));
+    assert!(v["zones_blanches"]
+        .as_array()
+        .is_some_and(|z| z.len() <= 10));
     assert!(v["total"].as_u64().is_some());
 
     // Saturated: every heavy-computation permit is taken; a request not in the cache gets a
     // 503 at once, in French, with Retry-After; a cached one is still served.
     let garde = maillage_web::occuper_calculs_lourds_pour_tests().await;
-    let (status, entetes, corps) =
-        get(&state, "/api/v1/territoires/dep:31/indice?limit=7").await;
+    let (status, entetes, corps) = get(&state, "/api/v1/territoires/dep:31/indice?limit=7").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(entetes
         .get(header::RETRY_AFTER)
@@ -116,9 +125,12 @@ async fn faille_api_territoire_paginee_compacte_et_bornee() {
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|s| s > 0));
     let v: Value = serde_json::from_slice(&corps).expect("json");
-    assert!(v["erreur"]
-        .as_str()
-        .is_some_and(|e| e.contains("réessayez")), "{v}");
+    assert!(
+        v["erreur"]
+            .as_str()
+            .is_some_and(|e| e.contains("réessayez")),
+        "{v}"
+    );
     let (status, entetes, _) = get(&state, "/territoires/dep:31/indice.csv").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(entetes.contains_key(header::RETRY_AFTER));

@@ -1556,7 +1556,12 @@ async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
         .await
         .unwrap();
     let paris = a
-        .signaler("lieu-paris", CategorieSignalement::Adresse, "Mauvaise rue", None)
+        .signaler(
+            "lieu-paris",
+            CategorieSignalement::Adresse,
+            "Mauvaise rue",
+            None,
+        )
         .await
         .unwrap();
     let ligne = |r: &Reponse, id: i64| r.corps.contains(&format!("data-id=\"{id}\""));
@@ -1565,7 +1570,11 @@ async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
     let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
     let accueil = envoyer(&w.state, requete("GET", "/espace", Some(&c_ca), None)).await;
     assert!(accueil.corps.contains("href=\"/espace/signalements\""));
-    let r = envoyer(&w.state, requete("GET", "/espace/signalements", Some(&c_ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements", Some(&c_ca), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(ligne(&r, toulouse) && !ligne(&r, paris), "{}", r.corps);
     assert!(r.corps.contains("Fermé le lundi matin") && r.corps.contains("zoe@exemple.fr"));
@@ -1593,19 +1602,31 @@ async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(r.corps.contains("traité"), "{}", r.corps);
     assert!(!ligne(&r, toulouse));
-    let r = envoyer(&w.state, requete("GET", "/espace/signalements?tous=1", Some(&c_ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements?tous=1", Some(&c_ca), None),
+    )
+    .await;
     assert!(ligne(&r, toulouse));
 
     // The coordinator of dep:75 (cb) rejects Paris's.
     let (c_cb, csrf_cb) = connecter(&w, "cb@exemple.fr").await;
-    let r = envoyer(&w.state, requete("GET", "/espace/signalements", Some(&c_cb), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements", Some(&c_cb), None),
+    )
+    .await;
     assert!(ligne(&r, paris) && !ligne(&r, toulouse), "{}", r.corps);
     let r = envoyer(&w.state, clore(&c_cb, &csrf_cb, paris, "rejete")).await;
     assert_eq!(r.status, StatusCode::OK);
 
     // A mediator may not.
     let (c_a1, _) = connecter(&w, "a1@exemple.fr").await;
-    let r = envoyer(&w.state, requete("GET", "/espace/signalements", Some(&c_a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements", Some(&c_a1), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // The store holds the decisions, who made them and when.

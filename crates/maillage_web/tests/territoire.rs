@@ -83,7 +83,9 @@ fn lire_csv(octets: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// `12,5` → 12.5.
 fn nombre_fr(s: &str) -> f64 {
-    s.replace(',', ".").parse().expect("number with a decimal comma")
+    s.replace(',', ".")
+        .parse()
+        .expect("number with a decimal comma")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -604,8 +606,14 @@ async fn premiere_utilisation_tournee_sans_arret_inutile() {
                 lignes.len()
             );
         }
-        assert!(texte.contains("déjà à moins de 10 km d'un lieu permanent"), "{uri}");
-        assert!(!texte.contains("−0") && !texte.contains(" -0"), "{uri}: -0 shown");
+        assert!(
+            texte.contains("déjà à moins de 10 km d'un lieu permanent"),
+            "{uri}"
+        );
+        assert!(
+            !texte.contains("−0") && !texte.contains(" -0"),
+            "{uri}: -0 shown"
+        );
         // The same plan, computed directly, agrees.
         let territoire = t::territoire(code).expect("territory");
         let plan = t::plan(
@@ -632,7 +640,10 @@ async fn premiere_utilisation_tournee_sans_arret_inutile() {
         .await
         .html();
     let texte = texte_principal(&h);
-    assert!(!texte.contains("0 habitants fragiles atteints sur 0"), "{texte}");
+    assert!(
+        !texte.contains("0 habitants fragiles atteints sur 0"),
+        "{texte}"
+    );
 
     // Two forms, two radii; the population range is kept and shown.
     let h = get(
@@ -658,10 +669,17 @@ async fn premiere_utilisation_tournee_sans_arret_inutile() {
         vec!["5"]
     );
     let texte = texte_principal(&h);
-    assert!(texte.contains("de 2\u{202f}000 à 10\u{202f}000 habitants"), "{texte}");
+    assert!(
+        texte.contains("de 2\u{202f}000 à 10\u{202f}000 habitants"),
+        "{texte}"
+    );
     assert!(texte.contains("à plus de 5 km de tout lieu"), "{texte}");
     assert!(texte.contains("rayon 20 km"), "{texte}");
-    let r = get(&state, "/territoires/dep:31?arrets=3&population_min=9000&population_max=2000").await;
+    let r = get(
+        &state,
+        "/territoires/dep:31?arrets=3&population_min=9000&population_max=2000",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(texte_principal(&r.html()).contains("dépasse la maximale"));
 
@@ -672,8 +690,12 @@ async fn premiere_utilisation_tournee_sans_arret_inutile() {
         .select(&sel("dl.chiffres > div"))
         .map(|d| {
             (
-                d.select(&sel("dt")).map(|e| e.text().collect::<String>()).collect(),
-                d.select(&sel("dd")).map(|e| e.text().collect::<String>()).collect(),
+                d.select(&sel("dt"))
+                    .map(|e| e.text().collect::<String>())
+                    .collect(),
+                d.select(&sel("dd"))
+                    .map(|e| e.text().collect::<String>())
+                    .collect(),
             )
         })
         .collect();
@@ -696,7 +718,11 @@ async fn premiere_utilisation_tournee_sans_arret_inutile() {
     let fragile: Vec<String> = h
         .select(&sel("dl.chiffres > div"))
         .filter(|d| d.text().collect::<String>().contains("Population fragile"))
-        .map(|d| d.select(&sel("dd")).map(|e| e.text().collect::<String>()).collect())
+        .map(|d| {
+            d.select(&sel("dd"))
+                .map(|e| e.text().collect::<String>())
+                .collect()
+        })
         .collect();
     assert_eq!(fragile, vec!["non calculable".to_string()]);
 }
@@ -735,17 +761,30 @@ async fn premiere_utilisation_exports_au_format_francais() {
             .next()
             .unwrap_or_default()
             .to_string();
-        assert!(premiere.contains(';') && !premiere.contains(','), "{csv}: {premiere}");
+        assert!(
+            premiere.contains(';') && !premiere.contains(','),
+            "{csv}: {premiere}"
+        );
         let (entetes, lignes) = lire_csv(&r.corps);
         assert_eq!(entetes[1], "Code INSEE", "{csv}");
-        assert!(entetes.iter().all(|e| !e.contains('_')), "{csv}: {entetes:?}");
+        assert!(
+            entetes.iter().all(|e| !e.contains('_')),
+            "{csv}: {entetes:?}"
+        );
         let j = entetes
             .iter()
             .position(|e| e == colonne_decimale)
             .unwrap_or_else(|| panic!("{csv}: {colonne_decimale} in {entetes:?}"));
-        let valeurs: Vec<&String> = lignes.iter().map(|l| &l[j]).filter(|v| !v.is_empty()).collect();
+        let valeurs: Vec<&String> = lignes
+            .iter()
+            .map(|l| &l[j])
+            .filter(|v| !v.is_empty())
+            .collect();
         assert!(!valeurs.is_empty(), "{csv}");
-        assert!(valeurs.iter().all(|v| v.contains(',') && !v.contains('.')), "{csv}: {valeurs:?}");
+        assert!(
+            valeurs.iter().all(|v| v.contains(',') && !v.contains('.')),
+            "{csv}: {valeurs:?}"
+        );
         let r = get(&state, xlsx).await;
         assert_eq!(r.status, StatusCode::OK, "{xlsx}");
         assert!(r.corps.starts_with(b"PK"), "{xlsx}");

@@ -78,9 +78,9 @@ impl Acteur {
     pub fn peut_traiter_signalement(&self, code_insee: Option<&str>) -> bool {
         match self.role {
             Role::Administrateur => true,
-            Role::Coordinateur => code_insee.is_some_and(|code| {
-                self.territoires.iter().any(|t| t.contient(code))
-            }),
+            Role::Coordinateur => {
+                code_insee.is_some_and(|code| self.territoires.iter().any(|t| t.contient(code)))
+            }
             Role::Mediateur => false,
         }
     }

@@ -264,9 +264,7 @@ pub fn planifier(
     let mut solution = resoudre(&probleme, p, &options.recherche);
     let mut optimal = p == 0;
     if let (Some(duree), true) = (options.exact, p > 0) {
-        if let Ok(exacte) =
-            resoudre_exact_depuis(&probleme, p, Some(duree), &solution.sites)
-        {
+        if let Ok(exacte) = resoudre_exact_depuis(&probleme, p, Some(duree), &solution.sites) {
             if exacte.couvert > solution.couvert {
                 solution.sites = exacte.sites;
                 solution.couvert = exacte.couvert;
