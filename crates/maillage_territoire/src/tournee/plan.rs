@@ -327,15 +327,24 @@ pub fn planifier(
         communes_hors_portee,
         population_min: options.population_min,
         population_max: options.population_max,
-        borne_sup: solution.borne_sup.map(|b| b.max(total_couvert)),
-        ecart: solution.borne_sup.map(|b| {
-            let b = b.max(total_couvert);
-            if b > 0.0 {
-                ((b - total_couvert) / b).max(0.0)
-            } else {
-                0.0
-            }
-        }),
+        // Proved optimal: the stops kept reach the optimum (those left out added nothing).
+        borne_sup: if optimal {
+            Some(total_couvert)
+        } else {
+            solution.borne_sup.map(|b| b.max(total_couvert))
+        },
+        ecart: if optimal {
+            Some(0.0)
+        } else {
+            solution.borne_sup.map(|b| {
+                let b = b.max(total_couvert);
+                if b > 0.0 {
+                    ((b - total_couvert) / b).max(0.0)
+                } else {
+                    0.0
+                }
+            })
+        },
         optimal,
         communes_demande: probleme.nombre_demandes(),
         communes_sans_indice: parts.iter().filter(|p| p.is_none()).count(),
