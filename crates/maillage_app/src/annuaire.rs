@@ -712,6 +712,56 @@ impl Annuaire {
         Ok(self.store.set_signalement_traite(id, true).await?)
     }
 
+    /// Closes an error report with a decision (« traité » or « rejeté ») by account `par`
+    /// (`None` from the command line); `false` if there is no report `id`.
+    pub async fn decider_signalement(
+        &self,
+        id: i64,
+        decision: signalement::DecisionSignalement,
+        par: Option<i64>,
+    ) -> Result<bool, AppError> {
+        Ok(self
+            .store
+            .decide_signalement(id, decision.code(), par)
+            .await?)
+    }
+
+    /// The [`LIMITE_SIGNALEMENTS`](signalement::LIMITE_SIGNALEMENTS) newest error reports
+    /// (only the open ones if `seulement_ouverts`), each with the name and commune of its
+    /// place as published now (`None` for a place no longer published).
+    pub async fn signalements_avec_lieux(
+        &self,
+        seulement_ouverts: bool,
+    ) -> Result<Vec<signalement::SignalementLieu>, AppError> {
+        let lignes = self.signalements(None, seulement_ouverts).await?;
+        let mut lieux: std::collections::HashMap<String, (Option<String>, Option<String>)> =
+            std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(lignes.len());
+        for s in lignes {
+            if !lieux.contains_key(&s.lieu_id) {
+                let infos = match self.store.merged_lieu(&s.lieu_id).await? {
+                    Some(row) => {
+                        let nom = serde_json::from_str::<serde_json::Value>(&row.data)
+                            .ok()
+                            .and_then(|v| {
+                                v.get("nom").and_then(|n| n.as_str()).map(str::to_string)
+                            });
+                        (nom, row.code_insee)
+                    }
+                    None => (None, None),
+                };
+                lieux.insert(s.lieu_id.clone(), infos);
+            }
+            let (lieu_nom, code_insee) = lieux.get(&s.lieu_id).cloned().unwrap_or_default();
+            out.push(signalement::SignalementLieu {
+                signalement: s,
+                lieu_nom,
+                code_insee,
+            });
+        }
+        Ok(out)
+    }
+
     /// Imports the places bundled in the binary (the five real sources), then merges once.
     pub async fn charger_demo(&self) -> Result<(Vec<ResultatImport>, BilanFusion), AppError> {
         let mut stockes = Vec::new();

@@ -15,4 +15,5 @@ pub mod mediation;
 pub mod recherche;
 pub mod signalement;
 pub mod synthetique;
+pub mod tableur;
 pub mod territoire;

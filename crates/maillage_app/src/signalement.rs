@@ -1,8 +1,14 @@
 //! Error reports sent by the public from a place's page ("signaler une erreur"): what they
 //! may be about. The use cases are [`crate::annuaire::Annuaire::signaler`],
 //! [`crate::annuaire::Annuaire::signalements`] and
-//! [`crate::annuaire::Annuaire::traiter_signalement`].
+//! [`crate::annuaire::Annuaire::traiter_signalement`]; the coordinators of a territory see
+//! and close the reports about its places with [`signalements_de`] and [`decider`] (until
+//! the coordinators' back office exists: `/espace/signalements`, `maillage lieux
+//! signalements`).
 
+use crate::annuaire::Annuaire;
+use crate::mediation::{Acteur, ErreurMediation};
+use maillage_store::SignalementRow;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -118,6 +124,144 @@ pub(crate) fn nettoyer_ligne(texte: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// What a coordinator decided about a report. Stored as its [`code`](DecisionSignalement::code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DecisionSignalement {
+    /// Dealt with: the listing was corrected, or its source told.
+    #[serde(rename = "traite")]
+    Traite,
+    /// Rejected: nothing to change.
+    #[serde(rename = "rejete")]
+    Rejete,
+}
+
+impl DecisionSignalement {
+    pub const ALL: [DecisionSignalement; 2] =
+        [DecisionSignalement::Traite, DecisionSignalement::Rejete];
+
+    /// The code stored in the database and used in forms and on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            DecisionSignalement::Traite => "traite",
+            DecisionSignalement::Rejete => "rejete",
+        }
+    }
+
+    /// The word shown to people.
+    pub fn libelle(self) -> &'static str {
+        match self {
+            DecisionSignalement::Traite => "traité",
+            DecisionSignalement::Rejete => "rejeté",
+        }
+    }
+
+    /// The decision of a stored code (`None` for an unknown one).
+    pub fn depuis_code(code: &str) -> Option<DecisionSignalement> {
+        DecisionSignalement::ALL
+            .into_iter()
+            .find(|d| d.code() == code)
+    }
+}
+
+/// A decision word that is neither « traité » nor « rejeté »; `Display` is French.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("décision inconnue : « {0} » (attendu : traite ou rejete)")]
+pub struct DecisionInconnue(pub String);
+
+/// Parses `traite`/`traité` or `rejete`/`rejeté` (case and surrounding spaces aside).
+impl FromStr for DecisionSignalement {
+    type Err = DecisionInconnue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "traite" | "traité" => Ok(DecisionSignalement::Traite),
+            "rejete" | "rejeté" => Ok(DecisionSignalement::Rejete),
+            _ => Err(DecisionInconnue(s.to_string())),
+        }
+    }
+}
+
+/// A report with the place it is about, as the directory publishes it now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalementLieu {
+    #[serde(flatten)]
+    pub signalement: SignalementRow,
+    /// Name of the place; `None` when it is no longer published.
+    pub lieu_nom: Option<String>,
+    /// INSEE code of the place's commune, when known.
+    pub code_insee: Option<String>,
+}
+
+impl SignalementLieu {
+    /// The decision recorded, if any.
+    pub fn decision(&self) -> Option<DecisionSignalement> {
+        self.signalement
+            .decision
+            .as_deref()
+            .and_then(DecisionSignalement::depuis_code)
+    }
+
+    /// The report's category, for people (its code when unknown).
+    pub fn categorie_libelle(&self) -> String {
+        self.signalement
+            .categorie
+            .parse::<CategorieSignalement>()
+            .map(|c| c.libelle().to_string())
+            .unwrap_or_else(|_| self.signalement.categorie.clone())
+    }
+}
+
+/// The reports an account may see and close, newest first (among the
+/// [`LIMITE_SIGNALEMENTS`] newest): every one for an administrator, those about a place of
+/// one of their territories for a coordinator (see [`Acteur::peut_traiter_signalement`]);
+/// only the open ones if `seulement_ouverts`. A mediator may not (`Interdit`).
+pub async fn signalements_de(
+    annuaire: &Annuaire,
+    acteur: &Acteur,
+    seulement_ouverts: bool,
+) -> Result<Vec<SignalementLieu>, ErreurMediation> {
+    if !acteur.peut_voir_signalements() {
+        return Err(ErreurMediation::Interdit);
+    }
+    let tous = annuaire
+        .signalements_avec_lieux(seulement_ouverts)
+        .await
+        .map_err(|e| ErreurMediation::Interne(e.to_string()))?;
+    Ok(tous
+        .into_iter()
+        .filter(|s| acteur.peut_traiter_signalement(s.code_insee.as_deref()))
+        .collect())
+}
+
+/// Closes report `id` with `decision`, for an account that may see it (else `Introuvable`:
+/// a report about another territory is not revealed).
+pub async fn decider(
+    annuaire: &Annuaire,
+    acteur: &Acteur,
+    id: i64,
+    decision: DecisionSignalement,
+) -> Result<(), ErreurMediation> {
+    let visibles = signalements_de(annuaire, acteur, false).await?;
+    if !visibles.iter().any(|s| s.signalement.id == id) {
+        return Err(ErreurMediation::Introuvable);
+    }
+    match annuaire
+        .decider_signalement(id, decision, Some(acteur.id()))
+        .await
+    {
+        Ok(true) => {
+            tracing::info!(
+                "error report {id} closed as {} by account {}",
+                decision.code(),
+                acteur.id()
+            );
+            Ok(())
+        }
+        Ok(false) => Err(ErreurMediation::Introuvable),
+        Err(e) => Err(ErreurMediation::Interne(e.to_string())),
+    }
 }
 
 #[cfg(test)]

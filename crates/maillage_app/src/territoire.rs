@@ -22,6 +22,7 @@
 
 use crate::annuaire::{Annuaire, AppError};
 use crate::doublons::LieuFusionne;
+use crate::tableur::{Tableau, Valeur};
 use chrono::NaiveDate;
 use maillage_domain::{Frais, Itinerance, Lieu, Service, Vocabulary};
 use maillage_geo::Point;
@@ -35,7 +36,7 @@ use maillage_territoire::indice::{
 };
 use maillage_territoire::tournee::{
     lire_instance, planifier, resoudre, resoudre_exact, ErreurInstance, ErreurPlan, LieuPermanent,
-    Options, OptionsPlan, Plan, Solution,
+    Options, OptionsPlan, Plan, Solution, APPORT_MINIMAL,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use opening_hours::{OpeningHours, RuleKind};
@@ -137,97 +138,84 @@ pub fn indice(territoire: &Territoire, configuration: &Configuration) -> Resulta
     }
 }
 
-fn nombre_csv(v: Option<f64>, decimales: usize) -> String {
-    v.map(|v| format!("{v:.decimales$}")).unwrap_or_default()
-}
-
 fn csv_err(e: impl std::fmt::Display) -> ErreurTerritoire {
     ErreurTerritoire::Csv(e.to_string())
 }
 
-fn code_echelon(e: Echelon) -> &'static str {
-    match e {
-        Echelon::Commune => "commune",
-        Echelon::Epci => "epci",
-        Echelon::Departement => "departement",
-        Echelon::Region => "region",
-        Echelon::France => "france",
-    }
+/// The level an imputed value comes from, for people.
+fn libelle_echelon(e: Echelon) -> &'static str {
+    e.libelle()
 }
 
-/// Columns of [`indice_csv`].
-pub fn colonnes_indice_csv() -> Vec<String> {
+/// Columns of [`tableau_indice`] (French, see [`crate::tableur`]).
+pub fn colonnes_indice() -> Vec<String> {
     let mut c: Vec<String> = [
-        "code_insee",
-        "nom",
-        "population",
-        "code_epci",
-        "code_departement",
-        "code_region",
-        "indice",
-        "statut",
+        "Code INSEE",
+        "Commune",
+        "Population",
+        "Code EPCI",
+        "Code département",
+        "Code région",
+        "Indice de fragilité numérique",
+        "Statut de l'indice",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
     for i in Indicateur::TOUS {
-        c.push(format!("score_{}", i.code()));
+        c.push(format!("Score : {}", i.libelle()));
     }
     for i in Indicateur::TOUS {
-        c.push(format!("valeur_{}", i.code()));
+        c.push(format!("Valeur (%) : {}", i.libelle()));
     }
     for i in Indicateur::TOUS {
-        c.push(format!("impute_{}", i.code()));
+        c.push(format!("Valeur estimée d'après : {}", i.libelle()));
     }
-    c.push("moteurs".to_string());
+    c.push("Indicateurs qui pèsent le plus".to_string());
     c
 }
 
-/// The commune-level CSV: one row per commune of the territory; `score_X` the score of
-/// indicator X (empty without value or of weight 0), `valeur_X` the value used (percent,
-/// oriented towards fragility), `impute_X` the level whose median was imputed (`epci`,
-/// `departement`, `france`; empty when observed), `moteurs` the indicators driving the
-/// index, strongest first, separated by `|`.
-pub fn indice_csv(resultat: &ResultatIndice) -> Result<Vec<u8>, ErreurTerritoire> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(colonnes_indice_csv()).map_err(csv_err)?;
-    for c in resultat.communes() {
-        let mut ligne = vec![
-            c.code_insee.to_string(),
-            c.nom.to_string(),
-            c.population.to_string(),
-            c.code_epci.unwrap_or_default().to_string(),
-            c.code_departement.to_string(),
-            c.code_region.to_string(),
-            nombre_csv(c.indice, 3),
-            statut_code(c).to_string(),
-        ];
-        ligne.extend(c.scores.iter().map(|(_, s)| nombre_csv(*s, 3)));
-        ligne.extend(c.valeurs.iter().map(|(_, v)| nombre_csv(*v, 2)));
-        ligne.extend(
-            c.imputees
-                .iter()
-                .map(|(_, e)| e.map(code_echelon).unwrap_or_default().to_string()),
-        );
-        ligne.push(
-            c.moteurs
-                .iter()
-                .map(|m| m.code())
-                .collect::<Vec<_>>()
-                .join("|"),
-        );
-        w.write_record(&ligne).map_err(csv_err)?;
-    }
-    w.into_inner().map_err(csv_err)
+fn ligne_indice(c: &IndiceCommune<'_>) -> Vec<Valeur> {
+    let mut ligne = vec![
+        Valeur::texte(c.code_insee),
+        Valeur::texte(c.nom),
+        Valeur::entier(c.population),
+        Valeur::texte(c.code_epci.unwrap_or_default()),
+        Valeur::texte(c.code_departement),
+        Valeur::texte(c.code_region),
+        Valeur::nombre(c.indice, 3),
+        Valeur::texte(c.statut.libelle()),
+    ];
+    ligne.extend(c.scores.iter().map(|(_, s)| Valeur::nombre(*s, 3)));
+    ligne.extend(c.valeurs.iter().map(|(_, v)| Valeur::nombre(*v, 2)));
+    ligne.extend(c.imputees.iter().map(|(_, e)| match e {
+        Some(e) => Valeur::texte(libelle_echelon(*e)),
+        None => Valeur::Vide,
+    }));
+    ligne.push(Valeur::texte(
+        c.moteurs
+            .iter()
+            .map(|m| m.libelle())
+            .collect::<Vec<_>>()
+            .join(", "),
+    ));
+    ligne
 }
 
-fn statut_code(c: &IndiceCommune<'_>) -> &'static str {
-    use maillage_territoire::indice::Statut;
-    match c.statut {
-        Statut::Calcule => "calcule",
-        Statut::SansDonnees => "sans_donnees",
-        Statut::DonneesInsuffisantes => "donnees_insuffisantes",
-    }
+/// The commune-level table of the index: one row per commune of the territory; « Score : X »
+/// the score of indicator X (empty without value or of weight 0), « Valeur (%) : X » the
+/// value used (percent, oriented towards fragility), « Valeur estimée d'après : X » the level
+/// whose median was imputed (EPCI, département, France; empty when observed), and the
+/// indicators driving the index, strongest first.
+pub fn tableau_indice(resultat: &ResultatIndice) -> Tableau {
+    let mut t = Tableau::new(colonnes_indice());
+    t.lignes = resultat.communes().map(ligne_indice).collect();
+    t
+}
+
+/// [`tableau_indice`] as CSV (French convention, see [`crate::tableur`]).
+pub fn indice_csv(resultat: &ResultatIndice) -> Result<Vec<u8>, ErreurTerritoire> {
+    tableau_indice(resultat).csv().map_err(csv_err)
 }
 
 /// The JSON of the index: territory, configuration, aggregate and communes.
@@ -248,6 +236,49 @@ pub fn indice_json(resultat: &ResultatIndice) -> Result<Vec<u8>, ErreurTerritoir
         communes: resultat.communes().collect(),
     };
     Ok(serde_json::to_vec_pretty(&sortie)?)
+}
+
+/// A page of a long list: the items from `offset`, at most `limit` of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tranche {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// Compact JSON of one page of the index of `territoire` (for the API): territory,
+/// configuration, aggregate, `total` (communes of the territory), `offset`, `limit`, and the
+/// communes of the page. Reads the national `indice` in place (nothing is copied).
+pub fn indice_json_tranche(
+    indice: &Indice<'_>,
+    territoire: &Territoire,
+    tranche: Tranche,
+) -> Result<Vec<u8>, ErreurTerritoire> {
+    #[derive(Serialize)]
+    struct Sortie<'a, 'b> {
+        territoire: String,
+        nom: &'a str,
+        configuration: &'a Configuration,
+        agregat: Agregat,
+        total: usize,
+        offset: usize,
+        limit: usize,
+        communes: Vec<&'a IndiceCommune<'b>>,
+    }
+    let sortie = Sortie {
+        territoire: territoire.to_string(),
+        nom: territoire.nom(),
+        configuration: &indice.configuration,
+        agregat: indice.agregat_territoire(territoire),
+        total: indice.communes_de(territoire).count(),
+        offset: tranche.offset,
+        limit: tranche.limit,
+        communes: indice
+            .communes_de(territoire)
+            .skip(tranche.offset)
+            .take(tranche.limit)
+            .collect(),
+    };
+    Ok(serde_json::to_vec(&sortie)?)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -436,56 +467,119 @@ pub fn zones_blanches(
     (resultat, zones)
 }
 
-/// Columns of [`couverture_csv`].
-pub fn colonnes_couverture_csv(resultat: &ResultatCouverture) -> Vec<String> {
+/// A coverage criterion's name for a column header: « lieu gratuit », « Aide aux démarches
+/// administratives ».
+fn libelle_critere(nom: &str) -> String {
+    match nom {
+        "gratuit" => "lieu gratuit".to_string(),
+        "ouvert le samedi" => "lieu ouvert le samedi".to_string(),
+        "permanent" => "lieu permanent (hors itinérant)".to_string(),
+        autre => format!("lieu « {autre} »"),
+    }
+}
+
+/// The coverage columns of [`tableau_couverture`] after the commune's identity.
+fn colonnes_distances(criteres: &[String]) -> Vec<String> {
     let mut c: Vec<String> = [
-        "code_insee",
-        "nom",
-        "population",
-        "population_fragile",
-        "code_epci",
-        "code_departement",
-        "code_region",
-        "latitude",
-        "longitude",
-        "distance_km",
-        "route_km",
+        "Population fragile estimée",
+        "Latitude",
+        "Longitude",
+        "Distance au lieu le plus proche (km, à vol d'oiseau)",
+        "Distance par la route (km, estimation)",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for code in &resultat.codes_criteres {
-        c.push(format!("distance_km_{code}"));
+    for nom in criteres {
+        c.push(format!(
+            "Distance (km, à vol d'oiseau) au {} le plus proche",
+            libelle_critere(nom)
+        ));
     }
     c
 }
 
-/// One row per commune of the territory: great-circle distance from its centre to the nearest
-/// place (`distance_km`), estimated road distance (`route_km` = × the detour factor), and the
-/// great-circle distance to the nearest place meeting each criterion (`distance_km_X`; empty
-/// when no place meets it or the commune has no centre).
+fn distances(c: &CouvertureCommune<'_>) -> Vec<Valeur> {
+    let mut ligne = vec![
+        if c.avec_indice {
+            Valeur::Nombre(c.population_fragile, 0)
+        } else {
+            Valeur::Vide
+        },
+        Valeur::nombre(c.centre.map(|p| p.lat), 5),
+        Valeur::nombre(c.centre.map(|p| p.lon), 5),
+        Valeur::nombre(c.distance_km, 2),
+        Valeur::nombre(c.route_km, 2),
+    ];
+    ligne.extend(c.par_critere.iter().map(|d| Valeur::nombre(*d, 2)));
+    ligne
+}
+
+/// One row per commune of the territory: fragile population (empty without index),
+/// great-circle distance from its centre to the nearest place, estimated road distance (× the
+/// detour factor), and the great-circle distance to the nearest place meeting each criterion
+/// (empty when no place meets it or the commune has no centre).
+pub fn tableau_couverture(resultat: &ResultatCouverture) -> Tableau {
+    let mut colonnes: Vec<String> = [
+        "Code INSEE",
+        "Commune",
+        "Population",
+        "Code EPCI",
+        "Code département",
+        "Code région",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    colonnes.extend(colonnes_distances(&resultat.couverture.criteres));
+    let mut t = Tableau::new(colonnes);
+    t.lignes = resultat
+        .communes()
+        .map(|c| {
+            let mut ligne = vec![
+                Valeur::texte(c.code_insee),
+                Valeur::texte(c.nom),
+                Valeur::entier(c.population),
+                Valeur::texte(c.code_epci.unwrap_or_default()),
+                Valeur::texte(c.code_departement),
+                Valeur::texte(c.code_region),
+            ];
+            ligne.extend(distances(c));
+            ligne
+        })
+        .collect();
+    t
+}
+
+/// [`tableau_couverture`] as CSV (French convention).
 pub fn couverture_csv(resultat: &ResultatCouverture) -> Result<Vec<u8>, ErreurTerritoire> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(colonnes_couverture_csv(resultat))
-        .map_err(csv_err)?;
-    for c in resultat.communes() {
-        let mut ligne = vec![
-            c.code_insee.to_string(),
-            c.nom.to_string(),
-            c.population.to_string(),
-            format!("{:.0}", c.population_fragile),
-            c.code_epci.unwrap_or_default().to_string(),
-            c.code_departement.to_string(),
-            c.code_region.to_string(),
-            nombre_csv(c.centre.map(|p| p.lat), 5),
-            nombre_csv(c.centre.map(|p| p.lon), 5),
-            nombre_csv(c.distance_km, 2),
-            nombre_csv(c.route_km, 2),
-        ];
-        ligne.extend(c.par_critere.iter().map(|d| nombre_csv(*d, 2)));
-        w.write_record(&ligne).map_err(csv_err)?;
-    }
-    w.into_inner().map_err(csv_err)
+    tableau_couverture(resultat).csv().map_err(csv_err)
+}
+
+/// The index and the coverage of the communes of `territoire` in one table (the territory
+/// pages' download): the columns of [`tableau_indice`] then the coverage columns of
+/// [`tableau_couverture`], read in place from the national index and coverage.
+pub fn tableau_communes(
+    indice: &Indice<'_>,
+    couverture: &Couverture<'_>,
+    territoire: &Territoire,
+) -> Tableau {
+    let mut colonnes = colonnes_indice();
+    colonnes.extend(colonnes_distances(&couverture.criteres));
+    let vides = colonnes.len() - colonnes_indice().len();
+    let mut t = Tableau::new(colonnes);
+    t.lignes = indice
+        .communes_de(territoire)
+        .map(|c| {
+            let mut ligne = ligne_indice(c);
+            match couverture.commune(c.code_insee) {
+                Some(cc) => ligne.extend(distances(cc)),
+                None => ligne.extend(std::iter::repeat_n(Valeur::Vide, vides)),
+            }
+            ligne
+        })
+        .collect();
+    t
 }
 
 /// The JSON of the coverage: summary, criteria, and one entry per commune.
@@ -516,40 +610,84 @@ pub fn couverture_json(resultat: &ResultatCouverture) -> Result<Vec<u8>, ErreurT
     Ok(serde_json::to_vec_pretty(&sortie)?)
 }
 
-/// The zones blanches as CSV: `rang`, `code_insee`, `nom`, `population`,
-/// `population_fragile`, `distance_km`, `route_km`.
-pub fn zones_blanches_csv(zones: &[ZoneBlanche<'_>]) -> Result<Vec<u8>, ErreurTerritoire> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "rang",
-        "code_insee",
-        "nom",
-        "population",
-        "population_fragile",
-        "distance_km",
-        "route_km",
-    ])
-    .map_err(csv_err)?;
-    for (i, z) in zones.iter().enumerate() {
-        let distance = |d: f64| {
-            if d.is_finite() {
-                format!("{d:.2}")
-            } else {
-                String::new()
-            }
-        };
-        w.write_record([
-            (i + 1).to_string(),
-            z.code_insee.to_string(),
-            z.nom.to_string(),
-            z.population.to_string(),
-            format!("{:.0}", z.population_fragile),
-            distance(z.distance_km),
-            distance(z.route_km),
-        ])
-        .map_err(csv_err)?;
+/// Compact JSON of one page of the coverage of `territoire` (for the API), read in place from
+/// `national`, the coverage of every commune of France: as [`couverture_json`], plus `total`,
+/// `offset` and `limit`.
+pub fn couverture_json_tranche(
+    national: &ResultatCouverture,
+    territoire: &Territoire,
+    tranche: Tranche,
+) -> Result<Vec<u8>, ErreurTerritoire> {
+    #[derive(Serialize)]
+    struct Sortie<'a> {
+        territoire: String,
+        nom: &'a str,
+        lieux: usize,
+        lieux_sans_localisation: usize,
+        facteur_detour: f64,
+        criteres: &'a [String],
+        codes_criteres: &'a [String],
+        resume: ResumeCouverture,
+        total: usize,
+        offset: usize,
+        limit: usize,
+        communes: Vec<&'a CouvertureCommune<'static>>,
     }
-    w.into_inner().map_err(csv_err)
+    let c = &national.couverture;
+    let sortie = Sortie {
+        territoire: territoire.to_string(),
+        nom: territoire.nom(),
+        lieux: c.lieux,
+        lieux_sans_localisation: national.sans_localisation,
+        facteur_detour: c.facteur_detour,
+        criteres: &c.criteres,
+        codes_criteres: &national.codes_criteres,
+        resume: c.resume(territoire),
+        total: c.communes_de(territoire).count(),
+        offset: tranche.offset,
+        limit: tranche.limit,
+        communes: c
+            .communes_de(territoire)
+            .skip(tranche.offset)
+            .take(tranche.limit)
+            .collect(),
+    };
+    Ok(serde_json::to_vec(&sortie)?)
+}
+
+/// The zones blanches as a table: rank, INSEE code, commune, population, fragile population,
+/// great-circle and estimated road distances to the nearest place (empty when none).
+pub fn tableau_zones_blanches(zones: &[ZoneBlanche<'_>]) -> Tableau {
+    let mut t = Tableau::new([
+        "Rang",
+        "Code INSEE",
+        "Commune",
+        "Population",
+        "Population fragile estimée",
+        "Distance au lieu le plus proche (km, à vol d'oiseau)",
+        "Distance par la route (km, estimation)",
+    ]);
+    t.lignes = zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| {
+            vec![
+                Valeur::entier(u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                Valeur::texte(z.code_insee),
+                Valeur::texte(z.nom),
+                Valeur::entier(z.population),
+                Valeur::Nombre(z.population_fragile, 0),
+                Valeur::nombre(Some(z.distance_km), 2),
+                Valeur::nombre(Some(z.route_km), 2),
+            ]
+        })
+        .collect();
+    t
+}
+
+/// [`tableau_zones_blanches`] as CSV (French convention).
+pub fn zones_blanches_csv(zones: &[ZoneBlanche<'_>]) -> Result<Vec<u8>, ErreurTerritoire> {
+    tableau_zones_blanches(zones).csv().map_err(csv_err)
 }
 
 /// The zones blanches as JSON (an infinite distance, no place at all, is `null`).
@@ -597,6 +735,61 @@ pub fn zones_blanches_json(
     Ok(serde_json::to_vec_pretty(&sortie)?)
 }
 
+/// Compact JSON of one page of the zones blanches (for the API): as [`zones_blanches_json`],
+/// plus `total`, `offset` and `limit`; `rang` stays the rank in the whole list.
+pub fn zones_blanches_json_tranche(
+    territoire: &Territoire,
+    rayon_km: f64,
+    zones: &[ZoneBlanche<'_>],
+    tranche: Tranche,
+) -> Result<Vec<u8>, ErreurTerritoire> {
+    #[derive(Serialize)]
+    struct Zone<'a> {
+        rang: usize,
+        code_insee: &'a str,
+        nom: &'a str,
+        population: u32,
+        population_fragile: f64,
+        distance_km: Option<f64>,
+        route_km: Option<f64>,
+    }
+    #[derive(Serialize)]
+    struct Sortie<'a> {
+        territoire: String,
+        nom: &'a str,
+        rayon_km: f64,
+        total: usize,
+        offset: usize,
+        limit: usize,
+        zones_blanches: Vec<Zone<'a>>,
+    }
+    let fini = |d: f64| d.is_finite().then_some(d);
+    let sortie = Sortie {
+        territoire: territoire.to_string(),
+        nom: territoire.nom(),
+        rayon_km,
+        total: zones.len(),
+        offset: tranche.offset,
+        limit: tranche.limit,
+        zones_blanches: zones
+            .iter()
+            .enumerate()
+            .skip(tranche.offset)
+            .take(tranche.limit)
+            .map(|(i, z)| Zone {
+                rang: i + 1,
+                code_insee: z.code_insee,
+                nom: z.nom,
+                population: z.population,
+                population_fragile: z.population_fragile,
+                distance_km: fini(z.distance_km),
+                route_km: fini(z.route_km),
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_vec(&sortie)?)
+}
+
 // ---------------------------------------------------------------------------------------
 // Tour planner
 // ---------------------------------------------------------------------------------------
@@ -637,46 +830,54 @@ fn rangs_de_visite(plan: &Plan) -> Vec<Option<usize>> {
     rangs
 }
 
-/// The stops as CSV: `rang` (by decreasing gain), `code_insee`, `nom`, `latitude`,
-/// `longitude`, `gain` (fragile population newly reached), `cumul`, `communes_atteintes`,
-/// `ordre_de_visite`, `date`.
-pub fn plan_csv(plan: &Plan) -> Result<Vec<u8>, ErreurTerritoire> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "rang",
-        "code_insee",
-        "nom",
-        "latitude",
-        "longitude",
-        "gain",
-        "cumul",
-        "communes_atteintes",
-        "ordre_de_visite",
-        "date",
-    ])
-    .map_err(csv_err)?;
+/// The stops as a table: rank (by decreasing gain), INSEE code, commune, latitude,
+/// longitude, fragile people newly reached, running total, communes newly reached, position
+/// in the visiting order, week of the stop (`JJ/MM/AAAA`).
+pub fn tableau_plan(plan: &Plan) -> Tableau {
+    let mut t = Tableau::new([
+        "Rang",
+        "Code INSEE",
+        "Commune",
+        "Latitude",
+        "Longitude",
+        "Habitants fragiles atteints en plus",
+        "Cumul",
+        "Communes atteintes en plus",
+        "Ordre de visite",
+        "Semaine du",
+    ]);
     let rangs = rangs_de_visite(plan);
-    for (i, a) in plan.arrets.iter().enumerate() {
-        w.write_record([
-            (i + 1).to_string(),
-            a.code_insee.clone(),
-            a.nom.clone(),
-            format!("{:.5}", a.point.lat),
-            format!("{:.5}", a.point.lon),
-            format!("{:.0}", a.gain),
-            format!("{:.0}", a.cumul),
-            a.communes_atteintes.to_string(),
-            rangs
-                .get(i)
-                .copied()
-                .flatten()
-                .map(|r| r.to_string())
-                .unwrap_or_default(),
-            a.date.map(|d| d.to_string()).unwrap_or_default(),
-        ])
-        .map_err(csv_err)?;
-    }
-    w.into_inner().map_err(csv_err)
+    t.lignes = plan
+        .arrets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            vec![
+                Valeur::entier(u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                Valeur::texte(a.code_insee.clone()),
+                Valeur::texte(a.nom.clone()),
+                Valeur::Nombre(a.point.lat, 5),
+                Valeur::Nombre(a.point.lon, 5),
+                Valeur::Nombre(a.gain, 0),
+                Valeur::Nombre(a.cumul, 0),
+                Valeur::entier(u32::try_from(a.communes_atteintes).unwrap_or(u32::MAX)),
+                match rangs.get(i).copied().flatten() {
+                    Some(r) => Valeur::entier(u32::try_from(r).unwrap_or(u32::MAX)),
+                    None => Valeur::Vide,
+                },
+                match a.date {
+                    Some(d) => Valeur::texte(d.format("%d/%m/%Y").to_string()),
+                    None => Valeur::Vide,
+                },
+            ]
+        })
+        .collect();
+    t
+}
+
+/// [`tableau_plan`] as CSV (French convention).
+pub fn plan_csv(plan: &Plan) -> Result<Vec<u8>, ErreurTerritoire> {
+    tableau_plan(plan).csv().map_err(csv_err)
 }
 
 /// The plan as JSON.
@@ -696,6 +897,74 @@ fn milliers(v: f64) -> String {
     out
 }
 
+/// A number of km for people: `10`, `7,5`.
+fn km(v: f64) -> String {
+    let s = format!("{v:.1}");
+    let s = s.strip_suffix(".0").unwrap_or(&s).replace('.', ",");
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s
+    }
+}
+
+/// Why the plan has fewer stops than asked for, in French (`None` when it has them all).
+pub fn explication_arrets(plan: &Plan) -> Option<String> {
+    let k = plan.arrets.len();
+    if k >= plan.arrets_demandes {
+        return None;
+    }
+    let rayon = km(plan.rayon_km);
+    let fourchette = format!(
+        "de {} à {} habitants",
+        milliers(f64::from(plan.population_min)),
+        milliers(f64::from(plan.population_max))
+    );
+    if plan.demande_totale < APPORT_MINIMAL {
+        return Some(format!(
+            "Aucun arrêt n'est utile : toutes les communes du territoire sont déjà à moins de {rayon} km d'un lieu permanent de l'annuaire, une tournée n'y atteindrait personne de plus."
+        ));
+    }
+    if plan.demande_atteignable < APPORT_MINIMAL {
+        return Some(format!(
+            "Aucun arrêt n'est utile : les {} communes encore loin d'un lieu permanent sont toutes à plus de {rayon} km de chaque commune candidate ({fourchette}). Élargissez la population des communes candidates ou le rayon.",
+            plan.communes_demande
+        ));
+    }
+    if k >= plan.candidats {
+        return Some(format!(
+            "Il n'y a que {} communes candidates ({fourchette}) : toutes celles qui atteignent quelqu'un sont retenues.",
+            plan.candidats
+        ));
+    }
+    let hors = if plan.communes_hors_portee > 0 {
+        format!(
+            " Les {} habitants fragiles restants vivent dans {} communes à plus de {rayon} km de toute commune candidate.",
+            milliers(plan.demande_totale - plan.total_couvert),
+            plan.communes_hors_portee
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{k} arrêt{pluriel} suffi{verbe} : {ils} atteigne{nt} déjà tous les habitants fragiles que les communes candidates ({fourchette}) peuvent atteindre à moins de {rayon} km ; un arrêt de plus n'ajouterait personne, il n'est donc pas proposé.{hors}",
+        pluriel = if k > 1 { "s" } else { "" },
+        verbe = if k > 1 { "sent" } else { "t" },
+        ils = if k > 1 { "ils" } else { "il" },
+        nt = if k > 1 { "nt" } else { "" },
+    ))
+}
+
+/// What « already within reach of a permanent place » means for this plan, in French.
+pub fn explication_deja_couvert(plan: &Plan) -> String {
+    format!(
+        "{} habitants fragiles ({} communes) vivent déjà à moins de {} km d'un lieu permanent de l'annuaire (un lieu fixe, pas un bus) : ils ne comptent pas dans le calcul, car un arrêt ne leur apporterait pas d'aide qu'ils n'aient déjà à proximité.",
+        milliers(plan.deja_couvert),
+        plan.communes_deja_couvertes,
+        km(plan.rayon_km)
+    )
+}
+
 /// The plan as text, for people: stops with what each adds, totals, the gap, then the
 /// visiting order and the weekly calendar when computed.
 pub fn plan_texte(plan: &Plan, nom_territoire: &str) -> String {
@@ -703,12 +972,17 @@ pub fn plan_texte(plan: &Plan, nom_territoire: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Tournée {} ({}) : {} arrêts, rayon {} km",
+        "Tournée {} ({}) : {} arrêts, rayon {} km, communes candidates de {} à {} habitants",
         nom_territoire,
         plan.territoire,
         plan.arrets.len(),
-        plan.rayon_km
+        km(plan.rayon_km),
+        milliers(f64::from(plan.population_min)),
+        milliers(f64::from(plan.population_max))
     );
+    if let Some(e) = explication_arrets(plan) {
+        let _ = writeln!(s, "{e}");
+    }
     let _ = writeln!(s);
     let _ = writeln!(s, "Arrêts, par apport décroissant :");
     for (i, a) in plan.arrets.iter().enumerate() {
@@ -731,13 +1005,16 @@ pub fn plan_texte(plan: &Plan, nom_territoire: &str) -> String {
     };
     let _ = writeln!(
         s,
-        "Total atteint : {} personnes fragiles sur {} hors de portée d'un lieu permanent ({:.1} %) ; {} déjà à moins de {} km d'un lieu permanent.",
+        "Total atteint : {} personnes fragiles sur {} hors de portée d'un lieu permanent ({}).",
         milliers(plan.total_couvert),
         milliers(plan.demande_totale),
-        part,
-        milliers(plan.deja_couvert),
-        plan.rayon_km
+        if plan.demande_totale > 0.0 {
+            format!("{} %", km(part))
+        } else {
+            "aucune".to_string()
+        },
     );
+    let _ = writeln!(s, "{}", explication_deja_couvert(plan));
     let _ = writeln!(
         s,
         "{} communes à desservir, {} communes candidates{}{}.",
@@ -767,8 +1044,8 @@ pub fn plan_texte(plan: &Plan, nom_territoire: &str) -> String {
         (false, Some(b), Some(e)) => {
             let _ = writeln!(
                 s,
-                "Écart d'optimalité : au plus {:.2} % (borne supérieure {}).",
-                100.0 * e,
+                "Écart d'optimalité : au plus {} % (borne supérieure {}).",
+                format!("{:.2}", (100.0 * e).max(0.0)).replace('.', ","),
                 milliers(b)
             );
         }

@@ -23,41 +23,37 @@ fn index_csv_of_haute_garonne_has_toulouse_and_the_column_set() {
     let territoire = t::territoire("dep:31").unwrap();
     let resultat = t::indice(&territoire, &t::configuration("deciles").unwrap());
     let csv = t::indice_csv(&resultat).unwrap();
-    let mut lecteur = csv::Reader::from_reader(csv.as_slice());
-    let entetes: Vec<String> = lecteur
-        .headers()
-        .unwrap()
-        .iter()
-        .map(String::from)
-        .collect();
+    let (entetes, lignes) = maillage_app::tableur::lire_csv(&csv).unwrap();
     for colonne in [
-        "code_insee",
-        "nom",
-        "indice",
-        "population",
-        "score_sans_diplome",
-        "score_plus_65_ans",
-        "score_menages_une_personne",
-        "score_familles_monoparentales",
-        "score_non_couverture_thd",
-        "score_pauvrete",
-        "impute_pauvrete",
-        "moteurs",
+        "Code INSEE",
+        "Commune",
+        "Indice de fragilité numérique",
+        "Population",
+        "Score : Personnes de 15 ans ou plus sans diplôme",
+        "Score : Personnes de 65 ans ou plus",
+        "Score : Ménages d'une personne",
+        "Score : Familles monoparentales",
+        "Score : Locaux sans accès à 30 Mbit/s ou plus",
+        "Score : Taux de pauvreté",
+        "Valeur estimée d'après : Taux de pauvreté",
+        "Indicateurs qui pèsent le plus",
     ] {
         assert!(
             entetes.iter().any(|e| e == colonne),
             "colonne {colonne} absente"
         );
     }
-    let lignes: Vec<csv::StringRecord> = lecteur.records().map(Result::unwrap).collect();
     let n = Referentiel::embedded()
         .communes_of_territoire(&territoire)
         .len();
     assert_eq!(lignes.len(), n);
     let position = |c: &str| entetes.iter().position(|e| e == c).unwrap();
-    let toulouse = lignes.iter().find(|l| &l[0] == "31555").unwrap();
-    assert_eq!(&toulouse[position("nom")], "Toulouse");
-    let indice: f64 = toulouse[position("indice")].parse().unwrap();
+    let toulouse = lignes.iter().find(|l| l[0] == "31555").unwrap();
+    assert_eq!(&toulouse[position("Commune")], "Toulouse");
+    let indice: f64 = toulouse[position("Indice de fragilité numérique")]
+        .replace(',', ".")
+        .parse()
+        .unwrap();
     assert!((1.0..=10.0).contains(&indice));
     assert_eq!(
         Some(indice),
@@ -93,8 +89,8 @@ fn coverage_has_one_row_per_commune_and_zones_blanches_are_sorted() {
     assert_eq!(resultat.communes().count(), n);
     assert_eq!(resultat.resume.communes, n);
     let csv = t::couverture_csv(&resultat).unwrap();
-    let lignes = csv::Reader::from_reader(csv.as_slice()).records().count();
-    assert_eq!(lignes, n);
+    let (_, lignes) = maillage_app::tableur::lire_csv(&csv).unwrap();
+    assert_eq!(lignes.len(), n);
     let toulouse = resultat.couverture.commune("31555").unwrap();
     assert!(toulouse.distance_km.unwrap() < 2.0);
 
@@ -156,10 +152,8 @@ fn plan_for_the_sicoval_gives_five_distinct_candidates_with_decreasing_gains() {
     assert!(texte.contains("Ordre de visite"), "{texte}");
     assert!(texte.contains("semaine du 04/01/2027"), "{texte}");
     let csv = t::plan_csv(&plan).unwrap();
-    assert_eq!(
-        csv::Reader::from_reader(csv.as_slice()).records().count(),
-        5
-    );
+    let (_, lignes) = maillage_app::tableur::lire_csv(&csv).unwrap();
+    assert_eq!(lignes.len(), plan.arrets.len());
 
     // A permanent place at the centre of every candidate leaves nothing to reach there.
     let lieux = t::LieuxCouverture {

@@ -135,6 +135,26 @@ enum LieuxCommand {
         #[arg(long, default_value = "coordinateur")]
         par: String,
     },
+    /// Liste les signalements d'erreurs envoyés par le public (« Signaler une erreur »),
+    /// du plus récent au plus ancien : ceux à traiter, ou tous.
+    Signalements {
+        /// Aussi les signalements déjà traités ou rejetés.
+        #[arg(long)]
+        tous: bool,
+        /// Seulement ceux des lieux de ce territoire (dep:31, epci:SIREN, commune:CODE_INSEE…).
+        #[arg(long)]
+        territoire: Option<String>,
+        /// texte ou csv (convention française : « ; », en-têtes en français).
+        #[arg(long, default_value = "texte")]
+        format: String,
+    },
+    /// Clôt un signalement : traite (la fiche est corrigée) ou rejete (rien à changer).
+    CloreSignalement {
+        /// Numéro du signalement (colonne « Nº » de `maillage lieux signalements`).
+        id: i64,
+        /// traite ou rejete.
+        decision: String,
+    },
 }
 
 fn data_dir(cli: &Cli) -> PathBuf {
@@ -373,6 +393,106 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// `maillage lieux signalements`: the error reports, newest first, as text or French CSV.
+async fn signalements(
+    annuaire: &Annuaire,
+    tous: bool,
+    territoire: Option<&str>,
+    format: &str,
+) -> Result<()> {
+    use maillage_app::tableur::{Tableau, Valeur};
+    let territoire = territoire
+        .map(maillage_app::territoire::territoire)
+        .transpose()?;
+    let liste: Vec<_> = annuaire
+        .signalements_avec_lieux(!tous)
+        .await?
+        .into_iter()
+        .filter(|s| match &territoire {
+            None => true,
+            Some(t) => s.code_insee.as_deref().is_some_and(|c| t.contient(c)),
+        })
+        .collect();
+    let etat =
+        |s: &maillage_app::signalement::SignalementLieu| match (s.signalement.traite, s.decision())
+        {
+            (false, _) => "à traiter",
+            (true, Some(d)) => d.libelle(),
+            (true, None) => "traité",
+        };
+    let date = |s: &maillage_app::signalement::SignalementLieu| {
+        s.signalement
+            .created_at
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    };
+    match format.trim() {
+        "csv" => {
+            let mut t = Tableau::new([
+                "Nº",
+                "Reçu le",
+                "Identifiant du lieu",
+                "Lieu",
+                "Code INSEE",
+                "Ce qui est faux",
+                "Message",
+                "Contact",
+                "État",
+            ]);
+            for s in &liste {
+                t.lignes.push(vec![
+                    Valeur::Nombre(s.signalement.id as f64, 0),
+                    Valeur::texte(date(s)),
+                    Valeur::texte(s.signalement.lieu_id.clone()),
+                    Valeur::texte(s.lieu_nom.clone().unwrap_or_default()),
+                    Valeur::texte(s.code_insee.clone().unwrap_or_default()),
+                    Valeur::texte(s.categorie_libelle()),
+                    Valeur::texte(s.signalement.message.clone()),
+                    Valeur::texte(s.signalement.contact.clone().unwrap_or_default()),
+                    Valeur::texte(etat(s)),
+                ]);
+            }
+            let octets = t.csv().map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &octets)?;
+        }
+        "texte" | "text" => {
+            if liste.is_empty() {
+                println!(
+                    "{}",
+                    if tous {
+                        "Aucun signalement."
+                    } else {
+                        "Aucun signalement à traiter."
+                    }
+                );
+            }
+            for s in &liste {
+                println!(
+                    "nº {} — {} — {} ({}) — {} — {}",
+                    s.signalement.id,
+                    date(s),
+                    s.lieu_nom.as_deref().unwrap_or("lieu plus publié"),
+                    s.signalement.lieu_id,
+                    s.categorie_libelle(),
+                    etat(s)
+                );
+                if !s.signalement.message.is_empty() {
+                    println!("    {}", s.signalement.message.replace('\n', "\n    "));
+                }
+                if let Some(c) = &s.signalement.contact {
+                    println!("    contact : {c}");
+                }
+            }
+            if !tous {
+                eprintln!("Pour clore : maillage lieux clore-signalement Nº traite|rejete.");
+            }
+        }
+        autre => anyhow::bail!("format inconnu « {autre} » (attendu : texte ou csv)"),
+    }
+    Ok(())
+}
+
 async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
     match command {
         LieuxCommand::Doublons {
@@ -451,6 +571,19 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
                 "Fusion confirmée : {ref_a} et {ref_b}. Annuaire : {} lieux publiés.",
                 nombre(b.lieux_publies as u64)
             );
+        }
+        LieuxCommand::Signalements {
+            tous,
+            territoire,
+            format,
+        } => signalements(annuaire, tous, territoire.as_deref(), &format).await?,
+        LieuxCommand::CloreSignalement { id, decision } => {
+            let d: maillage_app::signalement::DecisionSignalement =
+                decision.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !annuaire.decider_signalement(id, d, None).await? {
+                anyhow::bail!("aucun signalement nº {id}");
+            }
+            println!("Signalement nº {id} : {}.", d.libelle());
         }
         LieuxCommand::Refuser { ref_a, ref_b, par } => {
             let b = annuaire

@@ -8,6 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
 use maillage_app::annuaire::Annuaire;
+use maillage_app::tableur as t_tableur;
 use maillage_app::territoire as t;
 use maillage_territoire::tournee::{Options, OptionsPlan};
 use std::io::Write;
@@ -21,7 +22,7 @@ pub enum TerritoireCommande {
         /// fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE.
         #[arg(long, default_value = "fr")]
         territoire: String,
-        /// csv ou json.
+        /// csv (convention française : « ; », virgule décimale), xlsx (avec --output) ou json.
         #[arg(long, default_value = "csv")]
         format: String,
         /// Fichier de sortie (sinon la sortie standard).
@@ -76,7 +77,13 @@ pub enum TourneeCommande {
         /// communes de 2 000 à 8 000 habitants du territoire.
         #[arg(long, value_delimiter = ',')]
         candidats: Option<Vec<String>>,
-        /// texte, csv ou json.
+        /// Population minimale d'une commune candidate (sans --candidats).
+        #[arg(long, default_value_t = 2_000)]
+        population_min: u32,
+        /// Population maximale d'une commune candidate (sans --candidats).
+        #[arg(long, default_value_t = 8_000)]
+        population_max: u32,
+        /// texte, csv, xlsx (avec --output) ou json.
         #[arg(long, default_value = "texte")]
         format: String,
         #[arg(long)]
@@ -147,6 +154,7 @@ fn destination(output: Option<&Path>) -> String {
 
 enum Format {
     Csv,
+    Xlsx,
     Json,
     Texte,
 }
@@ -154,15 +162,30 @@ enum Format {
 fn format(texte: &str, texte_permis: bool) -> Result<Format> {
     match texte.trim().to_lowercase().as_str() {
         "csv" => Ok(Format::Csv),
+        "xlsx" => Ok(Format::Xlsx),
         "json" => Ok(Format::Json),
         "texte" | "text" if texte_permis => Ok(Format::Texte),
         _ if texte_permis => Err(anyhow!(
-            "format inconnu « {texte} » (attendu : texte, csv ou json)"
+            "format inconnu « {texte} » (attendu : texte, csv, xlsx ou json)"
         )),
         _ => Err(anyhow!(
-            "format inconnu « {texte} » (attendu : csv ou json)"
+            "format inconnu « {texte} » (attendu : csv, xlsx ou json)"
         )),
     }
+}
+
+/// A spreadsheet is binary: it goes to a file, not to the terminal.
+fn verifier_sortie(f: &Format, output: Option<&Path>) -> Result<()> {
+    if matches!(f, Format::Xlsx) && output.is_none() {
+        return Err(anyhow!(
+            "le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx"
+        ));
+    }
+    Ok(())
+}
+
+fn xlsx(t: &t_tableur::Tableau, feuille: &str) -> Result<Vec<u8>> {
+    t.xlsx(feuille).map_err(|e| anyhow!("{e}"))
 }
 
 fn duree(secondes: f64, option: &str) -> Result<Duration> {
@@ -181,11 +204,13 @@ pub async fn territoire(annuaire: &Annuaire, commande: TerritoireCommande) -> Re
             methode,
         } => {
             let f = format(&f, false)?;
+            verifier_sortie(&f, output.as_deref())?;
             let territoire = t::territoire(&territoire)?;
             let configuration = t::configuration(&methode)?;
             let resultat = t::indice(&territoire, &configuration);
             let contenu = match f {
                 Format::Json => t::indice_json(&resultat)?,
+                Format::Xlsx => xlsx(&t::tableau_indice(&resultat), "Indice")?,
                 _ => t::indice_csv(&resultat)?,
             };
             ecrire(output.as_deref(), &contenu)?;
@@ -201,7 +226,10 @@ pub async fn territoire(annuaire: &Annuaire, commande: TerritoireCommande) -> Re
                     .indice
                     .map(|v| format!("{v:.2}"))
                     .unwrap_or_else(|| "non calculable".to_string()),
-                milliers(agregat.population_fragile),
+                agregat
+                    .population_fragile
+                    .map(milliers)
+                    .unwrap_or_else(|| "non calculable".to_string()),
                 destination(output.as_deref()),
                 debut.elapsed().as_secs_f64() * 1000.0
             );
@@ -213,6 +241,7 @@ pub async fn territoire(annuaire: &Annuaire, commande: TerritoireCommande) -> Re
             methode,
         } => {
             let f = format(&f, false)?;
+            verifier_sortie(&f, output.as_deref())?;
             let territoire = t::territoire(&territoire)?;
             let configuration = t::configuration(&methode)?;
             let pb = spinner("Chargement des lieux publiés et calcul de la couverture");
@@ -222,6 +251,7 @@ pub async fn territoire(annuaire: &Annuaire, commande: TerritoireCommande) -> Re
             pb.finish_and_clear();
             let contenu = match f {
                 Format::Json => t::couverture_json(&resultat)?,
+                Format::Xlsx => xlsx(&t::tableau_couverture(&resultat), "Couverture")?,
                 _ => t::couverture_csv(&resultat)?,
             };
             ecrire(output.as_deref(), &contenu)?;
@@ -261,6 +291,7 @@ pub async fn territoire(annuaire: &Annuaire, commande: TerritoireCommande) -> Re
             rayon_km,
         } => {
             let f = format(&f, false)?;
+            verifier_sortie(&f, output.as_deref())?;
             if !(rayon_km.is_finite() && rayon_km > 0.0) {
                 return Err(anyhow!(
                     "rayon invalide ({rayon_km} km) : il doit être positif"
@@ -275,6 +306,7 @@ pub async fn territoire(annuaire: &Annuaire, commande: TerritoireCommande) -> Re
             pb.finish_and_clear();
             let contenu = match f {
                 Format::Json => t::zones_blanches_json(&territoire, rayon_km, &zones)?,
+                Format::Xlsx => xlsx(&t::tableau_zones_blanches(&zones), "Zones blanches")?,
                 _ => t::zones_blanches_csv(&zones)?,
             };
             ecrire(output.as_deref(), &contenu)?;
@@ -304,6 +336,8 @@ pub async fn tournee(annuaire: &Annuaire, commande: TourneeCommande) -> Result<(
             arrets,
             rayon_km,
             candidats,
+            population_min,
+            population_max,
             format: f,
             output,
             debut,
@@ -311,6 +345,7 @@ pub async fn tournee(annuaire: &Annuaire, commande: TourneeCommande) -> Result<(
             exact_s,
         } => {
             let f = format(&f, true)?;
+            verifier_sortie(&f, output.as_deref())?;
             if arrets == 0 {
                 return Err(anyhow!("il faut au moins un arrêt (--arrets)"));
             }
@@ -321,6 +356,8 @@ pub async fn tournee(annuaire: &Annuaire, commande: TourneeCommande) -> Result<(
                 arrets,
                 rayon_km,
                 candidats,
+                population_min,
+                population_max,
                 ordre_de_visite: true,
                 debut,
                 exact: (!exact.is_zero()).then_some(exact),
@@ -334,15 +371,13 @@ pub async fn tournee(annuaire: &Annuaire, commande: TourneeCommande) -> Result<(
             let plan = plan?;
             let contenu = match f {
                 Format::Csv => t::plan_csv(&plan)?,
+                Format::Xlsx => xlsx(&t::tableau_plan(&plan), "Tournée")?,
                 Format::Json => t::plan_json(&plan)?,
                 Format::Texte => t::plan_texte(&plan, territoire.nom()).into_bytes(),
             };
             ecrire(output.as_deref(), &contenu)?;
-            if plan.arrets.len() < arrets {
-                eprintln!(
-                    "Attention : {} arrêts demandés mais seulement {} communes candidates ; toutes sont retenues.",
-                    arrets, plan.candidats
-                );
+            if let Some(e) = t::explication_arrets(&plan) {
+                eprintln!("Attention : {e}");
             }
             eprintln!(
                 "Tournée {} : {} arrêts parmi {} candidates, {} personnes fragiles atteintes sur {} ; écart {}. Calculé en {:.1} s.",
@@ -355,7 +390,7 @@ pub async fn tournee(annuaire: &Annuaire, commande: TourneeCommande) -> Result<(
                     "0 % (optimum prouvé)".to_string()
                 } else {
                     plan.ecart
-                        .map(|e| format!("≤ {:.2} %", 100.0 * e))
+                        .map(|e| format!("≤ {:.2} %", (100.0 * e).max(0.0)).replace('.', ","))
                         .unwrap_or_else(|| "non calculé".to_string())
                 },
                 debut_calcul.elapsed().as_secs_f64()

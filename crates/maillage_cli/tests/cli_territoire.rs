@@ -61,13 +61,25 @@ fn territory_commands_write_csv_and_json() {
         ],
     );
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    // The product's CSV convention: BOM, `;`, French headers, decimal comma.
     let csv = String::from_utf8(s.stdout).unwrap();
+    let csv = csv.strip_prefix('\u{feff}').expect("UTF-8 BOM");
     let entete = csv.lines().next().unwrap();
-    assert!(entete.starts_with("code_insee,nom,"), "{entete}");
-    for c in ["indice", "score_sans_diplome", "score_pauvrete", "moteurs"] {
-        assert!(entete.split(',').any(|e| e == c), "{c} absent de {entete}");
+    assert!(entete.starts_with("Code INSEE;Commune;"), "{entete}");
+    for c in [
+        "Indice de fragilité numérique",
+        "Score : Personnes de 15 ans ou plus sans diplôme",
+        "Score : Taux de pauvreté",
+        "Indicateurs qui pèsent le plus",
+    ] {
+        assert!(entete.split(';').any(|e| e == c), "{c} absent de {entete}");
     }
-    assert!(csv.lines().any(|l| l.starts_with("31555,Toulouse,")));
+    let toulouse = csv
+        .lines()
+        .find(|l| l.starts_with("31555;Toulouse;"))
+        .expect("Toulouse");
+    let indice = toulouse.split(';').nth(6).unwrap();
+    assert!(indice.contains(',') && !indice.contains('.'), "{indice}");
     assert!(String::from_utf8_lossy(&s.stderr).contains("Indice de fragilité numérique"));
 
     let fichier = dir.join("couverture.json");
@@ -107,8 +119,30 @@ fn territory_commands_write_csv_and_json() {
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     let csv = String::from_utf8(s.stdout).unwrap();
     assert!(
-        csv.starts_with("rang,code_insee,nom,population,population_fragile,distance_km,route_km")
+        csv.starts_with("\u{feff}Rang;Code INSEE;Commune;Population;Population fragile estimée;"),
+        "{csv}"
     );
+
+    // The XLSX beside it, written to a file.
+    let fichier = dir.join("zones.xlsx");
+    let s = maillage(
+        &url,
+        &[
+            "territoire",
+            "zones-blanches",
+            "--territoire",
+            "dep:31",
+            "--format",
+            "xlsx",
+            "--output",
+            fichier.to_str().unwrap(),
+        ],
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    assert!(std::fs::read(&fichier).unwrap().starts_with(b"PK"));
+    let s = maillage(&url, &["territoire", "indice", "--format", "xlsx"]);
+    assert!(!s.status.success());
+    assert!(String::from_utf8_lossy(&s.stderr).contains("--output"));
 
     let s = maillage(&url, &["territoire", "indice", "--territoire", "dep:99"]);
     assert!(!s.status.success());
@@ -150,7 +184,7 @@ fn territory_commands_write_csv_and_json() {
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     assert!(String::from_utf8(s.stdout)
         .unwrap()
-        .starts_with("rang,code_insee,nom,"));
+        .starts_with("\u{feff}Rang;Code INSEE;Commune;"));
 
     let _ = std::fs::remove_dir_all(&dir);
 }

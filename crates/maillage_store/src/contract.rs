@@ -166,6 +166,7 @@ macro_rules! contract_tests {
             signalements_newest_first,
             signalements_filtered_by_lieu_and_state,
             signalement_traite_set_and_unset,
+            signalement_decision_recorded_and_cleared,
             signalement_text_round_trips,
             invalid_signalement_writes_nothing,
             large_batch,
@@ -1042,6 +1043,53 @@ pub async fn signalement_traite_set_and_unset(store: Arc<dyn LieuxStore>) {
         );
     }
     assert_eq!(listed(&store, None, false).await, original);
+}
+
+/// A report is closed with a decision (« traité » or « rejeté »), who decided and when;
+/// deciding again replaces it, opening it again clears it; an unknown decision writes
+/// nothing; unknown ids give `false`.
+pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore>) {
+    let id = add(&store, &signalement("lieu-1", "horaires", "fermé le lundi")).await;
+    let other = add(&store, &signalement("lieu-2", "adresse", "rue")).await;
+    let avant = crate::now_micros();
+    assert_eq!(
+        store.decide_signalement(id, "rejete", Some(7)).await,
+        Ok(true)
+    );
+    let rows = listed(&store, None, false).await;
+    let row = rows.iter().find(|r| r.id == id).expect("listed");
+    assert!(row.traite);
+    assert_eq!(row.decision.as_deref(), Some("rejete"));
+    assert_eq!(row.decide_par, Some(7));
+    assert!(row.decide_at.is_some_and(|t| t >= avant));
+    assert_eq!(ids(&listed(&store, None, true).await), [other]);
+    let autre = rows.iter().find(|r| r.id == other).expect("listed");
+    assert_eq!((autre.decision.as_deref(), autre.decide_par), (None, None));
+
+    assert_eq!(store.decide_signalement(id, "traite", None).await, Ok(true));
+    let rows = listed(&store, None, false).await;
+    let row = rows.iter().find(|r| r.id == id).expect("listed");
+    assert_eq!(row.decision.as_deref(), Some("traite"));
+    assert_eq!(row.decide_par, None);
+
+    assert!(matches!(
+        store.decide_signalement(other, "peut-etre", Some(1)).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(ids(&listed(&store, None, true).await), [other]);
+
+    assert_eq!(store.set_signalement_traite(id, false).await, Ok(true));
+    let rows = listed(&store, None, false).await;
+    let row = rows.iter().find(|r| r.id == id).expect("listed");
+    assert!(!row.traite);
+    assert_eq!(
+        (row.decision.as_deref(), row.decide_par, row.decide_at),
+        (None, None, None)
+    );
+    assert_eq!(
+        store.decide_signalement(other + 1000, "traite", None).await,
+        Ok(false)
+    );
 }
 
 /// Accents, quotes, emoji, line breaks and SQL-looking text survive every column.

@@ -216,7 +216,18 @@ pub struct SignalementRow {
     pub created_at: DateTime<Utc>,
     /// `true` once a coordinator has dealt with it.
     pub traite: bool,
+    /// What was decided when it was closed: `traite` or `rejete` (see
+    /// [`DECISIONS_SIGNALEMENT`]); `None` while open, or closed without a decision.
+    pub decision: Option<String>,
+    /// Account that decided (`None` from the command line or without a decision).
+    pub decide_par: Option<i64>,
+    /// When it was decided.
+    pub decide_at: Option<DateTime<Utc>>,
 }
+
+/// The decisions a coordinator may record about an error report: dealt with (the listing was
+/// corrected, or its source told), or rejected (nothing to change).
+pub const DECISIONS_SIGNALEMENT: [&str; 2] = ["traite", "rejete"];
 
 /// Errors of the storage layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -391,6 +402,18 @@ pub trait LieuxStore: Send + Sync {
     /// Marks an error report as dealt with (or open again); `false` if there is no report
     /// `id`. Setting the value it already has is not an error (returns `true`).
     async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool>;
+
+    /// Closes an error report with `decision` (one of [`DECISIONS_SIGNALEMENT`], else
+    /// `Invalid` and nothing written), by account `par` (`None` from the command line),
+    /// stamped with the current time; `false` if there is no report `id`. Deciding again
+    /// replaces the decision. Opening a report again ([`LieuxStore::set_signalement_traite`]
+    /// with `false`) clears it.
+    async fn decide_signalement(
+        &self,
+        id: i64,
+        decision: &str,
+        par: Option<i64>,
+    ) -> StoreResult<bool>;
 }
 
 /// The current time, truncated to the microsecond so that every backend stores and
@@ -494,6 +517,17 @@ pub fn validate_merged_lieux(lieux: &[MergedLieuRow]) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+/// Checks a decision about an error report (one of [`DECISIONS_SIGNALEMENT`]).
+pub fn validate_decision_signalement(decision: &str) -> StoreResult<()> {
+    if DECISIONS_SIGNALEMENT.contains(&decision) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "decision must be one of {DECISIONS_SIGNALEMENT:?}, got {decision:?}"
+        )))
+    }
 }
 
 /// Checks an error report before it is written: the place id is not empty, and no text

@@ -22,10 +22,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use maillage_store::{
-    now_micros, validate_import, validate_limit, validate_merged_lieux, validate_signalement,
-    ImportGuard, ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergeState, MergedLieuRow,
-    NewImportReport, NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord,
-    StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_import, validate_limit,
+    validate_merged_lieux, validate_signalement, ImportGuard, ImportPlan, ImportReportRow,
+    ImportSummary, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError, StoreResult,
+    StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -622,7 +623,8 @@ impl LieuxStore for PgStore {
         validate_limit(limit)?;
         let rows = sqlx::query_as!(
             SignalementRow,
-            r#"SELECT id, lieu_id, categorie, message, contact, created_at, traite
+            r#"SELECT id, lieu_id, categorie, message, contact, created_at, traite, decision,
+                      decide_par, decide_at
                FROM signalements
                WHERE ($1::text IS NULL OR lieu_id = $1) AND (NOT traite OR NOT $2)
                ORDER BY created_at DESC, id DESC
@@ -638,10 +640,38 @@ impl LieuxStore for PgStore {
     }
 
     async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool> {
+        // Opening a report again clears its decision.
         let done = sqlx::query!(
-            "UPDATE signalements SET traite = $2 WHERE id = $1",
+            "UPDATE signalements
+             SET traite = $2,
+                 decision = CASE WHEN $2 THEN decision END,
+                 decide_par = CASE WHEN $2 THEN decide_par END,
+                 decide_at = CASE WHEN $2 THEN decide_at END
+             WHERE id = $1",
             id,
             traite
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn decide_signalement(
+        &self,
+        id: i64,
+        decision: &str,
+        par: Option<i64>,
+    ) -> StoreResult<bool> {
+        validate_decision_signalement(decision)?;
+        let now = now_micros();
+        let done = sqlx::query!(
+            "UPDATE signalements SET traite = TRUE, decision = $2, decide_par = $3, decide_at = $4
+             WHERE id = $1",
+            id,
+            decision,
+            par,
+            now
         )
         .execute(&self.pool)
         .await

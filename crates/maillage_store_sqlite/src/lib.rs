@@ -13,10 +13,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::{
-    now_micros, validate_import, validate_limit, validate_merged_lieux, validate_signalement,
-    ImportGuard, ImportPlan, ImportReportRow, ImportSummary, LieuxStore, MergeState, MergedLieuRow,
-    NewImportReport, NewSignalement, PairDecision, PairDecisionKind, SignalementRow, SourceRecord,
-    StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_import, validate_limit,
+    validate_merged_lieux, validate_signalement, ImportGuard, ImportPlan, ImportReportRow,
+    ImportSummary, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError, StoreResult,
+    StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -762,7 +763,9 @@ impl LieuxStore for SqliteStore {
             r#"SELECT id AS "id!: i64", lieu_id AS "lieu_id!: String",
                       categorie AS "categorie!: String", message AS "message!: String",
                       contact AS "contact?: String", created_at AS "created_at!: DateTime<Utc>",
-                      traite AS "traite!: bool"
+                      traite AS "traite!: bool", decision AS "decision?: String",
+                      decide_par AS "decide_par?: i64",
+                      decide_at AS "decide_at?: DateTime<Utc>"
                FROM signalements
                WHERE (?1 IS NULL OR lieu_id = ?1) AND (traite = 0 OR ?2 = 0)
                ORDER BY created_at DESC, id DESC
@@ -784,15 +787,46 @@ impl LieuxStore for SqliteStore {
                 contact: row.contact,
                 created_at: row.created_at,
                 traite: row.traite,
+                decision: row.decision,
+                decide_par: row.decide_par,
+                decide_at: row.decide_at,
             })
             .collect())
     }
 
     async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool> {
+        // Opening a report again clears its decision.
         let done = sqlx::query!(
-            "UPDATE signalements SET traite = ?2 WHERE id = ?1",
+            "UPDATE signalements
+             SET traite = ?2,
+                 decision = CASE WHEN ?2 THEN decision END,
+                 decide_par = CASE WHEN ?2 THEN decide_par END,
+                 decide_at = CASE WHEN ?2 THEN decide_at END
+             WHERE id = ?1",
             id,
             traite
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn decide_signalement(
+        &self,
+        id: i64,
+        decision: &str,
+        par: Option<i64>,
+    ) -> StoreResult<bool> {
+        validate_decision_signalement(decision)?;
+        let now = now_micros();
+        let done = sqlx::query!(
+            "UPDATE signalements SET traite = 1, decision = ?2, decide_par = ?3, decide_at = ?4
+             WHERE id = ?1",
+            id,
+            decision,
+            par,
+            now
         )
         .execute(&self.pool)
         .await

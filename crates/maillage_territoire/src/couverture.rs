@@ -106,8 +106,8 @@ impl fmt::Debug for Critere {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModeFragile {
-    /// `population × part fragile` (with the deciles index: population ×
-    /// indice ÷ 10, see [`Indice::part_fragile`]).
+    /// `population × part fragile` (population × 17 % × indice ÷ national
+    /// mean index, see [`Indice::part_fragile`]).
     Proportionnel,
     /// The whole population of the communes whose index is at least this
     /// threshold, 0 for the others.

@@ -121,10 +121,13 @@ fn territory_figures_and_zones_blanches() {
     }
     assert!(resume.au_dela[0].population >= resume.au_dela[1].population);
     assert!(resume.au_dela[1].population >= resume.au_dela[2].population);
-    // Fragile population: population × index ÷ 10.
+    // Fragile population: population × 17 % × index ÷ national mean index.
     let mende = couverture.commune("48095").unwrap();
     let im = indice.commune("48095").unwrap().indice.unwrap();
-    assert!((mende.population_fragile - f64::from(mende.population) * im / 10.0).abs() < 1e-6);
+    let moyenne = indice.moyenne_nationale.unwrap();
+    assert!(
+        (mende.population_fragile - f64::from(mende.population) * 0.17 * im / moyenne).abs() < 1e-6
+    );
 
     let zones = couverture.zones_blanches(&territoire, 10.0);
     assert_eq!(zones.len(), resume.au_dela[1].communes);

@@ -444,3 +444,29 @@ fn method_2019_recomputed_by_hand_against_the_epci_median() {
     assert!(close(toulouse.indice.unwrap(), attendu));
     assert_eq!(toulouse.axes.unwrap().len(), 4);
 }
+
+/// Issue « Première utilisation réelle », item 6: the estimated fragile population is
+/// plausible (17 % of France, the national rate of « illectronisme »; Haute-Garonne between
+/// 10 % and 20 %, not 54 %), and « non calculable » (`None`) for a territory without
+/// indicators.
+#[test]
+fn premiere_utilisation_population_fragile_plausible() {
+    use maillage_territoire::indice::TAUX_FRAGILE_NATIONAL;
+    let referentiel = maillage_territoire::Referentiel::embedded();
+    let indice = calculer(DonneesIndicateurs::embedded(), &Configuration::deciles());
+    let france = indice.agregat_territoire(&maillage_territoire::Territoire::France);
+    let part = france.population_fragile.unwrap() / france.population_avec_indice as f64;
+    assert!((part - TAUX_FRAGILE_NATIONAL).abs() < 0.005, "{part}");
+    let hg = indice.agregat_territoire(&referentiel.territoire("dep:31").unwrap());
+    let part = hg.population_fragile.unwrap() / hg.population as f64;
+    assert!((0.10..0.20).contains(&part), "Haute-Garonne {part}");
+    for c in indice.communes.iter().filter(|c| c.indice.is_some()) {
+        let p = indice.part_fragile(c).unwrap();
+        assert!((0.0..=1.0).contains(&p), "{} {p}", c.code_insee);
+    }
+    // New Caledonia: no indicator is published.
+    let nc = referentiel.territoire("dep:988").unwrap();
+    let agregat = indice.agregat_territoire(&nc);
+    assert!(agregat.nombre_communes > 0);
+    assert_eq!(agregat.population_fragile, None);
+}

@@ -392,3 +392,119 @@ fn planner_on_a_departement() {
         Err(ErreurPlan::RayonInvalide(_))
     ));
 }
+
+/// Issue « Première utilisation réelle », item 6: a plan never proposes a stop that adds
+/// nobody. In Haute-Garonne with permanent places in every commune of 1,000 inhabitants or
+/// more, 8 stops asked for: every stop kept adds someone, and when fewer than 8 are kept,
+/// they already reach all that the candidates can reach.
+#[test]
+fn premiere_utilisation_aucun_arret_n_ajoute_zero() {
+    let referentiel = Referentiel::embedded();
+    let indice = calculer(DonneesIndicateurs::embedded(), &Configuration::deciles());
+    let territoire = referentiel.territoire("dep:31").unwrap();
+    let lieux: Vec<LieuPermanent> = referentiel
+        .communes_of_departement("31")
+        .iter()
+        .filter(|c| c.population >= 1_000)
+        .filter_map(|c| c.centre.map(|point| LieuPermanent { point }))
+        .collect();
+    let options = OptionsPlan {
+        arrets: 8,
+        rayon_km: 10.0,
+        ..OptionsPlan::default()
+    };
+    let plan = planifier(referentiel, &territoire, &indice, &lieux, &options).unwrap();
+    assert_eq!(plan.arrets_demandes, 8);
+    assert!(plan.communes_deja_couvertes > 0);
+    for a in &plan.arrets {
+        assert!(a.gain >= 0.5, "{} adds {}", a.nom, a.gain);
+        assert!(a.communes_atteintes > 0, "{}", a.nom);
+    }
+    assert!(
+        plan.arrets.len() < 8,
+        "this demand is reached by fewer than 8 stops: {:?}",
+        plan.arrets.iter().map(|a| a.gain).collect::<Vec<_>>()
+    );
+    // Fewer stops than asked: they reach everything the candidates can reach.
+    assert!(plan.demande_atteignable - plan.total_couvert < 0.5 * 8.0);
+    assert!(plan.total_couvert <= plan.demande_atteignable + 1e-6);
+}
+
+/// Sicoval (epci:243100633), 8 stops, 10 km, with a permanent place in every commune:
+/// nobody is out of reach, so the plan has no stop at all (not 8 « optimal » stops reaching
+/// 0 people).
+#[test]
+fn premiere_utilisation_sicoval_deja_couvert_sans_arret() {
+    let referentiel = Referentiel::embedded();
+    let indice = calculer(DonneesIndicateurs::embedded(), &Configuration::deciles());
+    let territoire = referentiel.territoire("epci:243100633").unwrap();
+    let communes = referentiel.communes_of_territoire(&territoire);
+    let lieux: Vec<LieuPermanent> = communes
+        .iter()
+        .filter_map(|c| c.centre.map(|point| LieuPermanent { point }))
+        .collect();
+    let plan = planifier(
+        referentiel,
+        &territoire,
+        &indice,
+        &lieux,
+        &OptionsPlan {
+            arrets: 8,
+            rayon_km: 10.0,
+            ..OptionsPlan::default()
+        },
+    )
+    .unwrap();
+    assert!(plan.arrets.is_empty(), "{:?}", plan.arrets);
+    assert_eq!(plan.demande_totale, 0.0);
+    assert_eq!(plan.total_couvert, 0.0);
+    assert_eq!(plan.communes_deja_couvertes, communes.len());
+    assert!(plan.deja_couvert > 0.0);
+}
+
+/// The candidate population range is a setting: Revel (31451, about 9,800 inhabitants) is a
+/// candidate with 2,000–10,000, not with the default 2,000–8,000; a reversed range is refused
+/// in French.
+#[test]
+fn premiere_utilisation_population_des_candidats_reglable() {
+    let referentiel = Referentiel::embedded();
+    let indice = calculer(DonneesIndicateurs::embedded(), &Configuration::deciles());
+    let territoire = referentiel.territoire("dep:31").unwrap();
+    let revel = referentiel.commune("31451").unwrap();
+    assert!((8_001..=10_000).contains(&revel.population));
+    let compte = |min: u32, max: u32| {
+        referentiel
+            .communes_of_departement("31")
+            .iter()
+            .filter(|c| c.centre.is_some() && (min..=max).contains(&c.population))
+            .count()
+    };
+    let plan = |min: u32, max: u32| {
+        planifier(
+            referentiel,
+            &territoire,
+            &indice,
+            &[],
+            &OptionsPlan {
+                arrets: 2,
+                population_min: min,
+                population_max: max,
+                exact: None,
+                ..OptionsPlan::default()
+            },
+        )
+    };
+    let defaut = plan(2_000, 8_000).unwrap();
+    assert_eq!(defaut.candidats, compte(2_000, 8_000));
+    assert_eq!(
+        (defaut.population_min, defaut.population_max),
+        (2_000, 8_000)
+    );
+    let large = plan(2_000, 10_000).unwrap();
+    assert_eq!(large.candidats, compte(2_000, 10_000));
+    assert!(large.candidats > defaut.candidats);
+    assert_eq!(
+        plan(9_000, 2_000).unwrap_err().to_string(),
+        "population candidate invalide : le minimum (9000) dépasse le maximum (2000)"
+    );
+}

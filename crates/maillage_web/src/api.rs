@@ -31,8 +31,21 @@ use utoipa::{Modify, OpenApi, ToSchema};
         license(name = "AGPL-3.0-or-later"),
         version = "1.0.0"
     ),
-    paths(lieux, lieu, communes),
+    paths(
+        lieux,
+        lieu,
+        communes,
+        crate::territoire::api_indice,
+        crate::territoire::api_couverture,
+        crate::territoire::api_zones_blanches,
+        crate::territoire::api_plan
+    ),
     components(schemas(
+        crate::territoire::IndiceTerritoireApi,
+        crate::territoire::CouvertureTerritoireApi,
+        crate::territoire::ZonesBlanchesApi,
+        crate::territoire::ZoneBlancheApi,
+        crate::territoire::PlanApi,
         ReponseLieux,
         LieuApi,
         Commune,
@@ -49,13 +62,21 @@ pub struct ApiDoc;
 /// Gives the list parameters of `/api/v1/lieux` the labels of their vocabulary (from
 /// `maillage_domain`, so the document cannot drift from what the server accepts), and the
 /// closed parameters (`tri`, `format`) their values. Marks the optional query parameters of
-/// `/api/v1/lieux` and `/api/v1/communes` `allowEmptyValue`: like the pages (whose forms send
-/// empty fields), they read `services=` or `limit=` as « not given ».
+/// `/api/v1/lieux`, `/api/v1/communes` and the territory endpoints `allowEmptyValue`: like
+/// the pages (whose forms send empty fields), they read `services=` or `limit=` as « not
+/// given ».
 struct ValeursPossibles;
 
 impl Modify for ValeursPossibles {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for chemin in ["/api/v1/lieux", "/api/v1/communes"] {
+        for chemin in [
+            "/api/v1/lieux",
+            "/api/v1/communes",
+            "/api/v1/territoires/{code}/indice",
+            "/api/v1/territoires/{code}/couverture",
+            "/api/v1/territoires/{code}/zones-blanches",
+            "/api/v1/territoires/{code}/plan",
+        ] {
             let parametres = openapi
                 .paths
                 .paths

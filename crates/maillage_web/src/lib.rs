@@ -22,6 +22,10 @@ mod territoire;
 pub use api::ApiDoc;
 pub use erreur::{ApiError, PageError};
 pub use site::{contraste_avec_blanc, Site};
+#[doc(hidden)]
+pub use territoire::{
+    occuper_calculs_lourds_pour_tests, CALCULS_LOURDS_MAX, LIMITE_API_DEFAUT, LIMITE_API_MAX,
+};
 
 use axum::routing::{get, post};
 use axum::Router;

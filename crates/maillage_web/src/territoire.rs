@@ -11,8 +11,12 @@
 //!
 //! ## Query parameters (pages, downloads and API alike)
 //!
-//! - `rayon_km`: distance beyond which a commune is a zone blanche, also the reach of a stop
-//!   of the planner; 1 to 50, default 10;
+//! - `rayon_km`: distance beyond which a commune is a zone blanche (and, for `plan.csv`,
+//!   `plan.xlsx` and the API's `/plan`, the reach of a stop); 1 to 50, default 10;
+//! - `rayon_tournee_km` (page only): the reach of a stop, the tour form's own field, so that
+//!   the zones blanches and the tour keep their own radius; 1 to 50, default 10;
+//! - `population_min`, `population_max`: population range of the planner's candidate
+//!   communes, default 2,000 to 8,000 (the Numérique Tour's);
 //! - `service`: the code of a coverage criterion (`demarches_administratives`, …,
 //!   `gratuit`, `ouvert_samedi`, `permanent`, see [`t::criteres`]): zones blanches are then
 //!   the communes farther than `rayon_km` from every place meeting it;
@@ -62,6 +66,11 @@ pub const COMMUNES_MAX_PLAN: usize = 6_000;
 const RAYON_MIN: f64 = 1.0;
 const RAYON_MAX: f64 = 50.0;
 const RAYON_DEFAUT: f64 = 10.0;
+/// Default population range of the planner's candidate communes (the Numérique Tour's), and
+/// the largest value accepted.
+const POPULATION_MIN_DEFAUT: u32 = 2_000;
+const POPULATION_MAX_DEFAUT: u32 = 8_000;
+const POPULATION_MAX: u32 = 10_000_000;
 /// Zones blanches shown on the page (the downloads have them all).
 const ZONES_AFFICHEES: usize = 50;
 /// Communes listed in the page's table; beyond, the most fragile ones.
@@ -158,9 +167,20 @@ pub fn entier(v: f64) -> String {
     out
 }
 
-/// `6,21` with `decimales` digits after the comma.
+/// `6,21` with `decimales` digits after the comma; never `-0` (a tiny negative value rounds
+/// to `0`, not `-0,0`), and a minus sign for a negative value.
 pub fn decimal(v: f64, decimales: usize) -> String {
-    format!("{v:.decimales$}").replace('.', ",")
+    let s = format!("{v:.decimales$}");
+    match s.strip_prefix('-') {
+        Some(reste) if reste.chars().all(|c| c == '0' || c == '.') => reste.replace('.', ","),
+        Some(reste) => format!("−{}", reste.replace('.', ",")),
+        None => s.replace('.', ","),
+    }
+}
+
+/// A radius for people: `10`, `7,5`.
+fn km_texte(v: f64) -> String {
+    decimal(v, if v.fract() == 0.0 { 0 } else { 1 })
 }
 
 fn pourcent(part: f64, total: f64) -> String {
@@ -248,20 +268,6 @@ impl IndiceNational {
             ),
         }
     }
-
-    /// The index restricted to the communes of `territoire` (same configuration), for the
-    /// writers of [`maillage_app::territoire`].
-    fn resultat(&self, territoire: &Territoire) -> t::ResultatIndice {
-        let indice = &self.indice;
-        t::ResultatIndice {
-            territoire: territoire.clone(),
-            indice: Indice {
-                configuration: indice.configuration.clone(),
-                communes: indice.communes_de(territoire).cloned().collect(),
-                bornes_deciles: indice.bornes_deciles.clone(),
-            },
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -279,25 +285,6 @@ pub struct DonneesMoteur {
 impl DonneesMoteur {
     fn de(&self, moteur: &Arc<Moteur>) -> bool {
         Weak::as_ptr(&self.moteur) == Arc::as_ptr(moteur)
-    }
-
-    /// Coverage restricted to `territoire`, for the writers.
-    fn resultat(&self, territoire: &Territoire) -> t::ResultatCouverture {
-        let c = &self.couverture.couverture;
-        let couverture = maillage_territoire::couverture::Couverture {
-            criteres: c.criteres.clone(),
-            facteur_detour: c.facteur_detour,
-            seuils_km: c.seuils_km.clone(),
-            lieux: c.lieux,
-            communes: c.communes_de(territoire).cloned().collect(),
-        };
-        t::ResultatCouverture {
-            territoire: territoire.clone(),
-            codes_criteres: self.couverture.codes_criteres.clone(),
-            resume: couverture.resume(territoire),
-            couverture,
-            sans_localisation: self.couverture.sans_localisation,
-        }
     }
 
     /// Zones blanches of `territoire` beyond `rayon_km`, overall or for criterion `service`
@@ -377,6 +364,7 @@ struct PlanEnCache {
     territoire: String,
     arrets: usize,
     rayon_bits: u64,
+    population: (u32, u32),
     plan: Arc<Plan>,
 }
 
@@ -384,10 +372,12 @@ static PLANS: Mutex<VecDeque<PlanEnCache>> = Mutex::new(VecDeque::new());
 
 /// Options of the planner for a web request: bounded work, the exact solver for a short
 /// while, a visiting order.
-fn options_plan(arrets: usize, rayon_km: f64) -> OptionsPlan {
+fn options_plan(arrets: usize, rayon_km: f64, population: (u32, u32)) -> OptionsPlan {
     OptionsPlan {
         arrets,
         rayon_km,
+        population_min: population.0,
+        population_max: population.1,
         ordre_de_visite: true,
         recherche: Options {
             iterations: 300,
@@ -399,13 +389,15 @@ fn options_plan(arrets: usize, rayon_km: f64) -> OptionsPlan {
     }
 }
 
-/// Plans `arrets` stops within `rayon_km` for `territoire` (cached per engine).
+/// Plans `arrets` stops within `rayon_km` for `territoire`, among the communes of
+/// `population.0..=population.1` inhabitants (cached per engine).
 pub async fn planifier(
     state: &AppState,
     donnees: &Arc<DonneesMoteur>,
     territoire: &Territoire,
     arrets: usize,
     rayon_km: f64,
+    population: (u32, u32),
 ) -> Result<Arc<Plan>, ErreurReglage> {
     let communes = Referentiel::embedded()
         .communes_of_territoire(territoire)
@@ -430,6 +422,7 @@ pub async fn planifier(
                 && p.territoire == cle
                 && p.arrets == arrets
                 && p.rayon_bits == bits
+                && p.population == population
         }) {
             return Ok(Arc::clone(&p.plan));
         }
@@ -441,7 +434,7 @@ pub async fn planifier(
             &tt,
             &d.lieux,
             &indice_national().indice,
-            &options_plan(arrets, rayon_km),
+            &options_plan(arrets, rayon_km, population),
         )
     })
     .await
@@ -457,6 +450,7 @@ pub async fn planifier(
             territoire: cle,
             arrets,
             rayon_bits: bits,
+            population,
             plan: Arc::clone(&plan),
         });
     }
@@ -510,7 +504,13 @@ impl Tri {
 /// The settings of a request, read from its query string.
 #[derive(Clone, Debug)]
 struct Reglages {
+    /// Zones blanches (and, for the downloads and the API, the reach of a stop).
     rayon_km: f64,
+    /// Reach of a stop on the page (`rayon_tournee_km`, its own field of the tour form).
+    rayon_tournee_km: f64,
+    /// Candidate communes' population range of the planner.
+    population_min: u32,
+    population_max: u32,
     /// Position of the criterion in [`t::criteres`].
     service: Option<usize>,
     arrets: Option<usize>,
@@ -557,6 +557,57 @@ fn lire_reglages(
             }
         },
     };
+    let rayon_tournee_km = match p.un("rayon_tournee_km") {
+        None => RAYON_DEFAUT,
+        Some(v) => match v.replace(',', ".").parse::<f64>() {
+            Ok(r) if r.is_finite() && (RAYON_MIN..=RAYON_MAX).contains(&r) => r,
+            _ => {
+                erreurs.push(ErreurReglage::new(
+                    "arrets",
+                    format!(
+                        "Le rayon d'action d'un arrêt « {v} » n'est pas valable : écrivez un nombre de kilomètres entre {} et {} (par exemple 10).",
+                        RAYON_MIN, RAYON_MAX
+                    ),
+                ));
+                RAYON_DEFAUT
+            }
+        },
+    };
+    let mut population = |nom: &'static str, defaut: u32, quoi: &str| match p.un(nom) {
+        None => defaut,
+        Some(v) => match v
+            .trim()
+            .replace(['\u{202f}', '\u{a0}', ' '], "")
+            .parse::<u32>()
+        {
+            Ok(n) if n <= POPULATION_MAX => n,
+            _ => {
+                erreurs.push(ErreurReglage::new(
+                    nom,
+                    format!(
+                        "La population {quoi} des communes candidates « {v} » n'est pas valable : écrivez un nombre entier d'habitants entre 0 et {} (par exemple {}).",
+                        entier(f64::from(POPULATION_MAX)),
+                        entier(f64::from(defaut))
+                    ),
+                ));
+                defaut
+            }
+        },
+    };
+    let mut population_min = population("population_min", POPULATION_MIN_DEFAUT, "minimale");
+    let mut population_max = population("population_max", POPULATION_MAX_DEFAUT, "maximale");
+    if population_min > population_max {
+        erreurs.push(ErreurReglage::new(
+            "population_min",
+            format!(
+                "La population minimale des communes candidates ({}) dépasse la maximale ({}) : inversez-les.",
+                entier(f64::from(population_min)),
+                entier(f64::from(population_max))
+            ),
+        ));
+        population_min = POPULATION_MIN_DEFAUT;
+        population_max = POPULATION_MAX_DEFAUT;
+    }
     let service = match p.un("service") {
         None => None,
         Some(v) => match codes_criteres().iter().position(|(c, _)| c == v) {
@@ -620,6 +671,9 @@ fn lire_reglages(
     (
         Reglages {
             rayon_km,
+            rayon_tournee_km,
+            population_min,
+            population_max,
             service,
             arrets,
             tri,
@@ -958,12 +1012,16 @@ pub struct VuePlan {
     pub total: String,
     pub demande: String,
     pub part: String,
-    pub deja: String,
     pub candidats: String,
     pub communes_demande: String,
     pub ecart: String,
     pub boucle: String,
-    pub moins_que_demande: bool,
+    /// Why fewer stops than asked for (none adds anyone more), if so.
+    pub explication: Option<String>,
+    /// What « already within reach of a permanent place » means here.
+    pub deja_explication: String,
+    pub demandes: usize,
+    pub rayon: String,
     pub csv: String,
     pub xlsx: String,
 }
@@ -1023,6 +1081,15 @@ pub struct TerritoirePage {
     // Zones blanches
     pub rayon: String,
     pub rayon_valeur: String,
+    pub rayon_defaut: bool,
+    /// The tour form's own radius.
+    pub rayon_tournee_valeur: String,
+    pub rayon_tournee_defaut: bool,
+    pub population_min: String,
+    pub population_max: String,
+    pub population_min_texte: String,
+    pub population_max_texte: String,
+    pub population_defaut: bool,
     pub nb_zones: String,
     pub population_zones: String,
     pub fragile_zones: String,
@@ -1052,6 +1119,15 @@ fn requete(reglages: &Reglages, remplace: &[(&str, String)]) -> String {
     }
     if let Some(a) = reglages.arrets {
         paires.push(("arrets", a.to_string()));
+    }
+    if reglages.rayon_tournee_km != RAYON_DEFAUT {
+        paires.push(("rayon_tournee_km", reglages.rayon_tournee_km.to_string()));
+    }
+    if reglages.population_min != POPULATION_MIN_DEFAUT {
+        paires.push(("population_min", reglages.population_min.to_string()));
+    }
+    if reglages.population_max != POPULATION_MAX_DEFAUT {
+        paires.push(("population_max", reglages.population_max.to_string()));
     }
     if reglages.tri != Tri::PopulationFragile {
         paires.push(("tri", reglages.tri.code().to_string()));
@@ -1146,7 +1222,11 @@ fn ligne_commune(
         decile: valeur
             .map(|v| format!("D{}", nat.decile(v)))
             .unwrap_or_else(|| "sans indice".into()),
-        fragile: entier(cc.population_fragile),
+        fragile: if cc.avec_indice {
+            entier(cc.population_fragile)
+        } else {
+            "non calculable".into()
+        },
         distance: distance_km(cc.distance_km),
         moteurs: ic
             .map(|i| {
@@ -1578,11 +1658,20 @@ fn vue_territoire(
                 }
             }
         }
-        let q = format!(
+        let mut q = format!(
             "?arrets={}&rayon_km={}",
-            reglages.arrets.unwrap_or(plan.arrets.len()),
-            reglages.rayon_km
+            reglages.arrets.unwrap_or(plan.arrets_demandes),
+            plan.rayon_km
         );
+        if (plan.population_min, plan.population_max)
+            != (POPULATION_MIN_DEFAUT, POPULATION_MAX_DEFAUT)
+        {
+            let _ = write!(
+                q,
+                "&population_min={}&population_max={}",
+                plan.population_min, plan.population_max
+            );
+        }
         VuePlan {
             arrets: plan
                 .arrets
@@ -1602,10 +1691,14 @@ fn vue_territoire(
             total: entier(plan.total_couvert),
             demande: entier(plan.demande_totale),
             part: pourcent(plan.total_couvert, plan.demande_totale),
-            deja: entier(plan.deja_couvert),
+            deja_explication: t::explication_deja_couvert(plan),
+            explication: t::explication_arrets(plan),
+            demandes: plan.arrets_demandes,
+            rayon: km_texte(plan.rayon_km),
             candidats: entier(plan.candidats as f64),
             communes_demande: entier(plan.communes_demande as f64),
             ecart: match (plan.optimal, plan.ecart) {
+                _ if plan.arrets.is_empty() => "sans objet (aucun arrêt)".to_string(),
                 (true, _) => "0 % : optimum prouvé par le solveur exact".to_string(),
                 (false, Some(e)) => format!(
                     "au plus {} (borne supérieure : {} personnes)",
@@ -1618,7 +1711,6 @@ fn vue_territoire(
                 .longueur_km
                 .map(|l| format!("{} km à vol d'oiseau", entier(l)))
                 .unwrap_or_default(),
-            moins_que_demande: reglages.arrets.is_some_and(|k| plan.arrets.len() < k),
             csv: format!("{base}/plan.csv{q}"),
             xlsx: format!("{base}/plan.xlsx{q}"),
         }
@@ -1647,7 +1739,10 @@ fn vue_territoire(
             .indice
             .map(|v| format!("D{}", nat.decile(v)))
             .unwrap_or_default(),
-        fragile: entier(agregat.population_fragile),
+        fragile: agregat
+            .population_fragile
+            .map(entier)
+            .unwrap_or_else(|| "non calculable".into()),
         sans_indice: agregat.communes_sans_indice,
         lieux: String::new(),
         distance_moyenne: resume
@@ -1671,6 +1766,15 @@ fn vue_territoire(
         service_libelle,
         services: codes_criteres().to_vec(),
         rayon_valeur: reglages.rayon_km.to_string(),
+        rayon_tournee_valeur: reglages.rayon_tournee_km.to_string(),
+        rayon_tournee_defaut: reglages.rayon_tournee_km == RAYON_DEFAUT,
+        rayon_defaut: reglages.rayon_km == RAYON_DEFAUT,
+        population_min: reglages.population_min.to_string(),
+        population_max: reglages.population_max.to_string(),
+        population_min_texte: entier(f64::from(reglages.population_min)),
+        population_max_texte: entier(f64::from(reglages.population_max)),
+        population_defaut: (reglages.population_min, reglages.population_max)
+            == (POPULATION_MIN_DEFAUT, POPULATION_MAX_DEFAUT),
         rayon: decimal(
             reglages.rayon_km,
             if reglages.rayon_km.fract() == 0.0 {
@@ -1715,8 +1819,17 @@ pub async fn page(
     let donnees = donnees(&state).await.map_err(PageError::Interne)?;
     let mut plan = None;
     if let Some(k) = reglages.arrets {
-        if !erreurs.iter().any(|e| e.parametre == "rayon_km") {
-            match planifier(&state, &donnees, &territoire, k, reglages.rayon_km).await {
+        if erreurs.is_empty() {
+            match planifier(
+                &state,
+                &donnees,
+                &territoire,
+                k,
+                reglages.rayon_tournee_km,
+                (reglages.population_min, reglages.population_max),
+            )
+            .await
+            {
                 Ok(p) => plan = Some(p),
                 Err(e) => erreurs.push(e),
             }
@@ -1941,113 +2054,16 @@ pub async fn accueil(
 // Downloads
 // ---------------------------------------------------------------------------------------
 
-/// A table: header and rows of text, from a CSV written by [`maillage_app::territoire`].
-struct Tableau {
-    colonnes: Vec<String>,
-    lignes: Vec<Vec<String>>,
-}
+use maillage_app::tableur::Tableau;
 
-fn lire_csv(octets: &[u8]) -> Result<Tableau, String> {
-    let mut r = csv::Reader::from_reader(octets);
-    let colonnes = r
-        .headers()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let lignes = r
-        .records()
-        .map(|l| l.map(|l| l.iter().map(str::to_string).collect()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    Ok(Tableau { colonnes, lignes })
-}
-
-fn ecrire_csv(t: &Tableau) -> Result<Vec<u8>, String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&t.colonnes).map_err(|e| e.to_string())?;
-    for l in &t.lignes {
-        w.write_record(l).map_err(|e| e.to_string())?;
-    }
-    w.into_inner().map_err(|e| e.to_string())
-}
-
-/// Columns kept as text in the spreadsheet (codes keep their leading zeros).
-fn colonne_texte(nom: &str) -> bool {
-    nom.starts_with("code_")
-        || nom.starts_with("impute_")
-        || matches!(nom, "nom" | "statut" | "moteurs" | "date")
-}
-
-fn ecrire_xlsx(t: &Tableau, feuille: &str) -> Result<Vec<u8>, String> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
-    let mut classeur = Workbook::new();
-    let ws = classeur.add_worksheet();
-    ws.set_name(feuille).map_err(err)?;
-    let gras = Format::new().set_bold();
-    let texte: Vec<bool> = t.colonnes.iter().map(|c| colonne_texte(c)).collect();
-    for (j, c) in t.colonnes.iter().enumerate() {
-        let j = u16::try_from(j).map_err(|e| e.to_string())?;
-        ws.write_string_with_format(0, j, c, &gras).map_err(err)?;
-    }
-    for (i, ligne) in t.lignes.iter().enumerate() {
-        let i = u32::try_from(i + 1).map_err(|e| e.to_string())?;
-        for (j, v) in ligne.iter().enumerate() {
-            if v.is_empty() {
-                continue;
-            }
-            let est_texte = texte.get(j).copied().unwrap_or(true);
-            let j = u16::try_from(j).map_err(|e| e.to_string())?;
-            match v.parse::<f64>() {
-                Ok(x) if !est_texte && x.is_finite() => ws.write_number(i, j, x).map_err(err)?,
-                _ => ws.write_string(i, j, v).map_err(err)?,
-            };
-        }
-    }
-    ws.set_freeze_panes(1, 0).map_err(err)?;
-    if let (Ok(der), Ok(col)) = (
-        u32::try_from(t.lignes.len()),
-        u16::try_from(t.colonnes.len().saturating_sub(1)),
-    ) {
-        ws.autofilter(0, 0, der, col).map_err(err)?;
-    }
-    classeur.save_to_buffer().map_err(err)
-}
-
-/// The commune-level table: the index CSV of [`t::indice_csv`] joined with the coverage
-/// columns of [`t::couverture_csv`] (`population_fragile`, `latitude`, `longitude`,
-/// `distance_km`, `route_km`, `distance_km_X`).
-fn tableau_indice(territoire: &Territoire, donnees: &DonneesMoteur) -> Result<Tableau, String> {
-    let indice = indice_national().resultat(territoire);
-    let couverture = donnees.resultat(territoire);
-    let mut ti = lire_csv(&t::indice_csv(&indice).map_err(|e| e.to_string())?)?;
-    let tc = lire_csv(&t::couverture_csv(&couverture).map_err(|e| e.to_string())?)?;
-    let deja: HashSet<&String> = ti.colonnes.iter().collect();
-    let ajout: Vec<usize> = tc
-        .colonnes
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !deja.contains(c))
-        .map(|(j, _)| j)
-        .collect();
-    let par_code: HashMap<&str, &Vec<String>> = tc
-        .lignes
-        .iter()
-        .filter_map(|l| l.first().map(|c| (c.as_str(), l)))
-        .collect();
-    let colonnes_ajout: Vec<String> = ajout
-        .iter()
-        .filter_map(|&j| tc.colonnes.get(j).cloned())
-        .collect();
-    for l in &mut ti.lignes {
-        let c = l.first().and_then(|code| par_code.get(code.as_str()));
-        for &j in &ajout {
-            l.push(c.and_then(|c| c.get(j).cloned()).unwrap_or_default());
-        }
-    }
-    ti.colonnes.extend(colonnes_ajout);
-    Ok(ti)
+/// The commune-level table: the index joined with the coverage columns (French convention,
+/// see [`maillage_app::tableur`]).
+fn tableau_indice(territoire: &Territoire, donnees: &DonneesMoteur) -> Tableau {
+    t::tableau_communes(
+        &indice_national().indice,
+        &donnees.couverture.couverture,
+        territoire,
+    )
 }
 
 fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
@@ -2078,14 +2094,11 @@ fn reponse_tableau(
     feuille: &str,
     nom: &str,
 ) -> Result<Response, PageError> {
+    let interne = |e: maillage_app::tableur::ErreurTableur| PageError::Interne(e.to_string());
     Ok(match format {
-        Format::Csv => fichier(
-            ecrire_csv(t).map_err(PageError::Interne)?,
-            CSV,
-            &format!("{nom}.csv"),
-        ),
+        Format::Csv => fichier(t.csv().map_err(interne)?, CSV, &format!("{nom}.csv")),
         Format::Xlsx => fichier(
-            ecrire_xlsx(t, feuille).map_err(PageError::Interne)?,
+            t.xlsx(feuille).map_err(interne)?,
             XLSX,
             &format!("{nom}.xlsx"),
         ),
@@ -2105,12 +2118,14 @@ async fn telecharger_indice(
     format: Format,
 ) -> Result<Response, PageError> {
     let territoire = lire_territoire(&code).map_err(PageError::Introuvable)?;
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_page());
+    };
     let donnees = donnees(&state).await.map_err(PageError::Interne)?;
     let tt = territoire.clone();
     let tableau = tokio::task::spawn_blocking(move || tableau_indice(&tt, &donnees))
         .await
-        .map_err(|e| PageError::Interne(e.to_string()))?
-        .map_err(PageError::Interne)?;
+        .map_err(|e| PageError::Interne(e.to_string()))?;
     reponse_tableau(
         &tableau,
         format,
@@ -2128,11 +2143,12 @@ async fn telecharger_zones(
     let territoire = lire_territoire(&code).map_err(PageError::Introuvable)?;
     let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q.as_deref()), None);
     erreur_page(erreurs)?;
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_page());
+    };
     let donnees = donnees(&state).await.map_err(PageError::Interne)?;
     let zones = donnees.zones_blanches(&territoire, reglages.rayon_km, reglages.service);
-    let tableau =
-        lire_csv(&t::zones_blanches_csv(&zones).map_err(|e| PageError::Interne(e.to_string()))?)
-            .map_err(PageError::Interne)?;
+    let tableau = t::tableau_zones_blanches(&zones);
     let service = reglages
         .service
         .and_then(|k| codes_criteres().get(k))
@@ -2160,26 +2176,27 @@ async fn telecharger_plan(
     let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q.as_deref()), Some(10));
     erreur_page(erreurs)?;
     let arrets = reglages.arrets.unwrap_or(10);
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_page());
+    };
     let donnees = donnees(&state).await.map_err(PageError::Interne)?;
-    let plan = planifier(&state, &donnees, &territoire, arrets, reglages.rayon_km)
-        .await
-        .map_err(|e| PageError::Requete(e.message))?;
-    let csv = t::plan_csv(&plan).map_err(|e| PageError::Interne(e.to_string()))?;
+    let plan = planifier(
+        &state,
+        &donnees,
+        &territoire,
+        arrets,
+        reglages.rayon_km,
+        (reglages.population_min, reglages.population_max),
+    )
+    .await
+    .map_err(|e| PageError::Requete(e.message))?;
     let nom = format!(
         "tournee-{}-{}-arrets-{}km",
         nom_fichier(&territoire),
         arrets,
         reglages.rayon_km
     );
-    match format {
-        Format::Csv => Ok(fichier(csv, CSV, &format!("{nom}.csv"))),
-        Format::Xlsx => reponse_tableau(
-            &lire_csv(&csv).map_err(PageError::Interne)?,
-            format,
-            "Tournée",
-            &nom,
-        ),
-    }
+    reponse_tableau(&t::tableau_plan(&plan), format, "Tournée", &nom)
 }
 
 /// `/territoires/{code}/indice.csv`
@@ -2252,7 +2269,12 @@ pub struct IndiceTerritoireApi {
     /// per-indicator scores, fragile population.
     #[schema(value_type = Object)]
     pub agregat: serde_json::Value,
-    /// One entry per commune: `code_insee`, `nom`, `population`, `valeurs`, `imputees`,
+    /// Communes (or zones) of the territory in all; the page holds those from `offset`, at
+    /// most `limit`.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    /// One entry per commune of the page: `code_insee`, `nom`, `population`, `valeurs`, `imputees`,
     /// `scores`, `indice`, `moteurs`, `statut`…
     #[schema(value_type = Vec<Object>)]
     pub communes: Vec<serde_json::Value>,
@@ -2275,7 +2297,12 @@ pub struct CouvertureTerritoireApi {
     /// Population and fragile population beyond 5, 10 and 20 km, overall and per criterion.
     #[schema(value_type = Object)]
     pub resume: serde_json::Value,
-    /// One entry per commune: `distance_km`, `route_km`, `par_critere`, `population_fragile`…
+    /// Communes (or zones) of the territory in all; the page holds those from `offset`, at
+    /// most `limit`.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    /// One entry per commune of the page: `distance_km`, `route_km`, `par_critere`, `population_fragile`…
     #[schema(value_type = Vec<Object>)]
     pub communes: Vec<serde_json::Value>,
 }
@@ -2301,6 +2328,11 @@ pub struct ZonesBlanchesApi {
     pub territoire: String,
     pub nom: String,
     pub rayon_km: f64,
+    /// Communes (or zones) of the territory in all; the page holds those from `offset`, at
+    /// most `limit`.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
     pub zones_blanches: Vec<ZoneBlancheApi>,
 }
 
@@ -2317,6 +2349,16 @@ pub struct PlanApi {
     pub total_couvert: f64,
     pub demande_totale: f64,
     pub deja_couvert: f64,
+    /// Communes already within `rayon_km` of a permanent place (left out of the demand).
+    pub communes_deja_couvertes: usize,
+    /// Stops asked for; `arrets` holds fewer when more would reach nobody more.
+    pub arrets_demandes: usize,
+    /// Fragile population of the demand within reach of at least one candidate.
+    pub demande_atteignable: f64,
+    /// Demand communes no candidate reaches.
+    pub communes_hors_portee: usize,
+    pub population_min: u32,
+    pub population_max: u32,
     pub borne_sup: Option<f64>,
     /// `(borne_sup − total_couvert) ÷ borne_sup`
     pub ecart: Option<f64>,
@@ -2329,8 +2371,154 @@ pub struct PlanApi {
     pub longueur_km: Option<f64>,
 }
 
-fn json(octets: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], octets).into_response()
+fn json(octets: impl Into<axum::body::Bytes>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], octets.into()).into_response()
+}
+
+// --- Bounds on the heavy answers (issue « Failles », item 3)
+
+/// Communes (or zones blanches) per page of the JSON API by default, and at most.
+pub const LIMITE_API_DEFAUT: usize = 1_000;
+pub const LIMITE_API_MAX: usize = 5_000;
+
+/// Heavy territory answers (JSON API, CSV and XLSX downloads) computed at the same time, at
+/// most: the machine has few cores, and each answer takes memory while it is built. Beyond,
+/// the request gets a 503 with `Retry-After` at once rather than queueing (answers already
+/// in the cache are served without waiting).
+pub const CALCULS_LOURDS_MAX: usize = 4;
+static CALCULS_LOURDS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(CALCULS_LOURDS_MAX);
+/// Seconds the client is asked to wait when the heavy computations are all busy.
+const REESSAYER_APRES_S: u64 = 2;
+
+/// A permit to compute a heavy answer, or `None` when [`CALCULS_LOURDS_MAX`] are running.
+fn permis_calcul() -> Option<tokio::sync::SemaphorePermit<'static>> {
+    CALCULS_LOURDS.try_acquire().ok()
+}
+
+/// Holds every heavy-computation permit while the guard lives (tests of the 503 only).
+#[doc(hidden)]
+pub async fn occuper_calculs_lourds_pour_tests() -> tokio::sync::SemaphorePermit<'static> {
+    // The semaphore is never closed.
+    #[allow(clippy::expect_used)]
+    CALCULS_LOURDS
+        .acquire_many(CALCULS_LOURDS_MAX as u32)
+        .await
+        .expect("semaphore open")
+}
+
+const MESSAGE_OCCUPE: &str = "Le serveur calcule déjà plusieurs réponses lourdes sur les territoires : réessayez dans quelques secondes.";
+
+/// 503 of the JSON API when the heavy computations are all busy.
+fn occupe_api() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, REESSAYER_APRES_S.to_string())],
+        axum::Json(ApiError {
+            erreur: MESSAGE_OCCUPE.to_string(),
+            parametre: None,
+            status: 503,
+        }),
+    )
+        .into_response()
+}
+
+/// 503 of a download when the heavy computations are all busy.
+fn occupe_page() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::RETRY_AFTER, REESSAYER_APRES_S.to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+        ],
+        MESSAGE_OCCUPE,
+    )
+        .into_response()
+}
+
+/// Serialised answers of the JSON API, by request, newest last: at most
+/// [`REPONSES_EN_CACHE`] of them and [`OCTETS_EN_CACHE`] bytes in all. Answers that depend on
+/// the directory are tied to the engine they were computed from.
+struct ReponseEnCache {
+    cle: String,
+    moteur: Option<Weak<Moteur>>,
+    octets: axum::body::Bytes,
+}
+
+const REPONSES_EN_CACHE: usize = 64;
+const OCTETS_EN_CACHE: usize = 48 << 20;
+static REPONSES: Mutex<VecDeque<ReponseEnCache>> = Mutex::new(VecDeque::new());
+
+fn reponse_en_cache(cle: &str, moteur: Option<&Arc<Moteur>>) -> Option<axum::body::Bytes> {
+    let reponses = REPONSES.lock().ok()?;
+    reponses
+        .iter()
+        .find(|r| {
+            r.cle == cle
+                && match (&r.moteur, moteur) {
+                    (None, None) => true,
+                    (Some(w), Some(m)) => Weak::as_ptr(w) == Arc::as_ptr(m),
+                    _ => false,
+                }
+        })
+        .map(|r| r.octets.clone())
+}
+
+fn mettre_en_cache(cle: String, moteur: Option<&Arc<Moteur>>, octets: axum::body::Bytes) {
+    if octets.len() > OCTETS_EN_CACHE / 4 {
+        return;
+    }
+    let Ok(mut reponses) = REPONSES.lock() else {
+        return;
+    };
+    // Answers of an engine no longer in use can never be served again.
+    reponses.retain(|r| r.cle != cle && r.moteur.as_ref().is_none_or(|w| w.strong_count() > 0));
+    reponses.push_back(ReponseEnCache {
+        cle,
+        moteur: moteur.map(Arc::downgrade),
+        octets,
+    });
+    let mut total: usize = reponses.iter().map(|r| r.octets.len()).sum();
+    while reponses.len() > REPONSES_EN_CACHE || total > OCTETS_EN_CACHE {
+        match reponses.pop_front() {
+            Some(r) => total -= r.octets.len(),
+            None => break,
+        }
+    }
+}
+
+/// Reads `limit` (1 to [`LIMITE_API_MAX`], default [`LIMITE_API_DEFAUT`]) and `offset` (default
+/// 0; past the end, an empty page).
+fn tranche_api(q: Option<&str>) -> Result<t::Tranche, ApiError> {
+    let p = Parametres::depuis(q);
+    let limit = match p.nombre_brut("limit") {
+        None => LIMITE_API_DEFAUT,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=LIMITE_API_MAX).contains(&n) => n,
+            _ => {
+                return Err(ApiError::requete(
+                    Some("limit"),
+                    format!("La limite « {v} » n'est pas valable : écrivez un nombre entier de 1 à {LIMITE_API_MAX} (par défaut {LIMITE_API_DEFAUT}) ; pour la suite, utilisez offset."),
+                ))
+            }
+        },
+    };
+    let offset = match p.nombre_brut("offset") {
+        None => 0,
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            v.parse::<usize>().unwrap_or(usize::MAX)
+        }
+        Some(v) => {
+            return Err(ApiError::requete(
+                Some("offset"),
+                format!("Le décalage « {v} » n'est pas valable : écrivez un nombre entier positif ou nul (0 pour le début)."),
+            ))
+        }
+    };
+    Ok(t::Tranche { offset, limit })
 }
 
 fn territoire_api(code: &str) -> Result<Territoire, ApiError> {
@@ -2350,20 +2538,39 @@ fn reglages_api(q: Option<&str>, arrets: Option<usize>) -> Result<Reglages, ApiE
     get,
     path = "/api/v1/territoires/{code}/indice",
     tag = "territoires",
-    params(("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (ou reg-76, dep-31…)")),
+    params(
+        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (ou reg-76, dep-31…)"),
+        ("limit" = Option<usize>, Query, description = "Nombre d'entrées de la page (de 1 à 5000, défaut 1000)", minimum = 1, maximum = 5000),
+        ("offset" = Option<usize>, Query, description = "Rang de la première entrée de la page, à partir de 0 (défaut 0)", minimum = 0),
+    ),
     responses(
-        (status = 200, description = "Indice de fragilité numérique (méthode des déciles) par commune, et son agrégat pondéré par la population", body = IndiceTerritoireApi),
+        (status = 200, description = "Indice de fragilité numérique (méthode des déciles) par commune, une page à la fois, et son agrégat pondéré par la population", body = IndiceTerritoireApi),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 404, description = "Territoire inconnu", body = ApiError),
+        (status = 503, description = "Trop de calculs lourds en cours : réessayer après le délai de l'en-tête Retry-After", body = ApiError, headers(("Retry-After" = u64, description = "Secondes à attendre"))),
     )
 )]
-pub async fn api_indice(Path(code): Path<String>) -> Result<Response, ApiError> {
+pub async fn api_indice(
+    Path(code): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
+    let tranche = tranche_api(q.as_deref())?;
+    let cle = format!("indice|{territoire}|{}|{}", tranche.offset, tranche.limit);
+    if let Some(octets) = reponse_en_cache(&cle, None) {
+        return Ok(json(octets));
+    }
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_api());
+    };
     let octets = tokio::task::spawn_blocking(move || {
-        t::indice_json(&indice_national().resultat(&territoire))
+        t::indice_json_tranche(&indice_national().indice, &territoire, tranche)
     })
     .await
     .map_err(ApiError::interne)?
     .map_err(ApiError::interne)?;
+    let octets = axum::body::Bytes::from(octets);
+    mettre_en_cache(cle, None, octets.clone());
     Ok(json(octets))
 }
 
@@ -2373,23 +2580,45 @@ pub async fn api_indice(Path(code): Path<String>) -> Result<Response, ApiError> 
     get,
     path = "/api/v1/territoires/{code}/couverture",
     tag = "territoires",
-    params(("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE")),
+    params(
+        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE"),
+        ("limit" = Option<usize>, Query, description = "Nombre d'entrées de la page (de 1 à 5000, défaut 1000)", minimum = 1, maximum = 5000),
+        ("offset" = Option<usize>, Query, description = "Rang de la première entrée de la page, à partir de 0 (défaut 0)", minimum = 0),
+    ),
     responses(
-        (status = 200, description = "Couverture du territoire par les lieux de l'annuaire", body = CouvertureTerritoireApi),
+        (status = 200, description = "Couverture du territoire par les lieux de l'annuaire, une page de communes à la fois", body = CouvertureTerritoireApi),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 404, description = "Territoire inconnu", body = ApiError),
+        (status = 503, description = "Trop de calculs lourds en cours : réessayer après le délai de l'en-tête Retry-After", body = ApiError, headers(("Retry-After" = u64, description = "Secondes à attendre"))),
     )
 )]
 pub async fn api_couverture(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
+    let tranche = tranche_api(q.as_deref())?;
+    let moteur = state.moteur();
+    let cle = format!(
+        "couverture|{territoire}|{}|{}",
+        tranche.offset, tranche.limit
+    );
+    if let Some(octets) = reponse_en_cache(&cle, Some(&moteur)) {
+        return Ok(json(octets));
+    }
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_api());
+    };
     let donnees = donnees(&state).await.map_err(ApiError::interne)?;
-    let octets =
-        tokio::task::spawn_blocking(move || t::couverture_json(&donnees.resultat(&territoire)))
-            .await
-            .map_err(ApiError::interne)?
-            .map_err(ApiError::interne)?;
+    let octets = tokio::task::spawn_blocking(move || {
+        t::couverture_json_tranche(&donnees.couverture, &territoire, tranche)
+    })
+    .await
+    .map_err(ApiError::interne)?
+    .map_err(ApiError::interne)?;
+    let octets = axum::body::Bytes::from(octets);
+    mettre_en_cache(cle, Some(&moteur), octets.clone());
     Ok(json(octets))
 }
 
@@ -2403,11 +2632,14 @@ pub async fn api_couverture(
         ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE"),
         ("rayon_km" = Option<f64>, Query, description = "Distance à vol d'oiseau au-delà de laquelle une commune est en zone blanche (défaut 10)", minimum = 1, maximum = 50),
         ("service" = Option<String>, Query, description = "Critère : demarches_administratives, outils_du_quotidien, acces_internet_materiel, materiel_prix_solidaire, insertion_professionnelle, utilisation_securisee, parentalite_education, loisirs_creations, comprehension_numerique, gratuit, ouvert_samedi ou permanent"),
+        ("limit" = Option<usize>, Query, description = "Nombre d'entrées de la page (de 1 à 5000, défaut 1000)", minimum = 1, maximum = 5000),
+        ("offset" = Option<usize>, Query, description = "Rang de la première entrée de la page, à partir de 0 (défaut 0)", minimum = 0),
     ),
     responses(
-        (status = 200, description = "Les zones blanches", body = ZonesBlanchesApi),
+        (status = 200, description = "Les zones blanches, une page à la fois", body = ZonesBlanchesApi),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 404, description = "Territoire inconnu", body = ApiError),
+        (status = 503, description = "Trop de calculs lourds en cours : réessayer après le délai de l'en-tête Retry-After", body = ApiError, headers(("Retry-After" = u64, description = "Secondes à attendre"))),
     )
 )]
 pub async fn api_zones_blanches(
@@ -2417,16 +2649,36 @@ pub async fn api_zones_blanches(
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
     let reglages = reglages_api(q.as_deref(), None)?;
+    let tranche = tranche_api(q.as_deref())?;
+    let moteur = state.moteur();
+    let cle = format!(
+        "zones|{territoire}|{}|{:?}|{}|{}",
+        reglages.rayon_km, reglages.service, tranche.offset, tranche.limit
+    );
+    if let Some(octets) = reponse_en_cache(&cle, Some(&moteur)) {
+        return Ok(json(octets));
+    }
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_api());
+    };
     let donnees = donnees(&state).await.map_err(ApiError::interne)?;
-    let zones = donnees.zones_blanches(&territoire, reglages.rayon_km, reglages.service);
-    let octets = t::zones_blanches_json(&territoire, reglages.rayon_km, &zones)
-        .map_err(ApiError::interne)?;
+    let octets = tokio::task::spawn_blocking(move || {
+        let zones = donnees.zones_blanches(&territoire, reglages.rayon_km, reglages.service);
+        t::zones_blanches_json_tranche(&territoire, reglages.rayon_km, &zones, tranche)
+    })
+    .await
+    .map_err(ApiError::interne)?
+    .map_err(ApiError::interne)?;
+    let octets = axum::body::Bytes::from(octets);
+    mettre_en_cache(cle, Some(&moteur), octets.clone());
     Ok(json(octets))
 }
 
-/// Plans the stops of an itinerant tour (bus, caravan): K stops among the communes of 2,000
-/// to 8,000 inhabitants of the territory maximising the fragile population reached within
-/// `rayon_km` and not already within `rayon_km` of a permanent place.
+/// Plans the stops of an itinerant tour (bus, caravan): at most K stops among the communes of
+/// `population_min` to `population_max` (default 2,000 to 8,000) inhabitants of the territory
+/// maximising the fragile population reached within `rayon_km` and not already within
+/// `rayon_km` of a permanent place. A stop that would reach nobody more is left out
+/// (`arrets_demandes` is K).
 #[utoipa::path(
     get,
     path = "/api/v1/territoires/{code}/plan",
@@ -2435,11 +2687,14 @@ pub async fn api_zones_blanches(
         ("code" = String, Path, description = "reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (au plus 6 000 communes)"),
         ("arrets" = Option<usize>, Query, description = "Nombre d'arrêts (défaut 10)", minimum = 1, maximum = 50),
         ("rayon_km" = Option<f64>, Query, description = "Rayon d'action d'un arrêt et d'un lieu permanent, à vol d'oiseau (défaut 10)", minimum = 1, maximum = 50),
+        ("population_min" = Option<u32>, Query, description = "Population minimale d'une commune candidate (défaut 2000)", minimum = 0, maximum = 10000000),
+        ("population_max" = Option<u32>, Query, description = "Population maximale d'une commune candidate (défaut 8000, au moins population_min)", minimum = 0, maximum = 10000000),
     ),
     responses(
         (status = 200, description = "Les arrêts, par apport décroissant, avec les totaux et l'écart d'optimalité", body = PlanApi),
         (status = 400, description = "Paramètre invalide ou territoire trop grand", body = ApiError),
         (status = 404, description = "Territoire inconnu", body = ApiError),
+        (status = 503, description = "Trop de calculs lourds en cours : réessayer après le délai de l'en-tête Retry-After", body = ApiError, headers(("Retry-After" = u64, description = "Secondes à attendre"))),
     )
 )]
 pub async fn api_plan(
@@ -2449,6 +2704,9 @@ pub async fn api_plan(
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
     let reglages = reglages_api(q.as_deref(), Some(10))?;
+    let Some(_permis) = permis_calcul() else {
+        return Ok(occupe_api());
+    };
     let donnees = donnees(&state).await.map_err(ApiError::interne)?;
     let plan = planifier(
         &state,
@@ -2456,10 +2714,11 @@ pub async fn api_plan(
         &territoire,
         reglages.arrets.unwrap_or(10),
         reglages.rayon_km,
+        (reglages.population_min, reglages.population_max),
     )
     .await
     .map_err(|e| ApiError::requete(Some(e.parametre), e.message))?;
-    Ok(json(t::plan_json(&plan).map_err(ApiError::interne)?))
+    Ok(json(serde_json::to_vec(&*plan).map_err(ApiError::interne)?))
 }
 
 #[cfg(test)]

@@ -859,7 +859,9 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/espace/equipe")
         | ("post", "/espace/invitations")
         | ("get", "/espace/structures")
-        | ("post", "/espace/structures") => "encadrement",
+        | ("post", "/espace/structures")
+        | ("get", "/espace/signalements")
+        | ("post", "/espace/signalements") => "encadrement",
         ("get", "/espace/courriels") => "administrateur",
         // Mandats: the holding structure's habilitated aidants only (others: 404 / 403).
         ("get", "/espace/mandats/{id}")
@@ -1514,4 +1516,134 @@ async fn mandat_de_a(w: &Monde) -> i64 {
         .await
         .unwrap();
     cree.id
+}
+
+/// Issue « Première utilisation réelle », item 7: a report sent from a place's page reaches
+/// the coordinators of the place's territory. The coordinator of dep:31 sees the report about
+/// a Toulouse place (not the Paris one) in `/espace/signalements` and closes it « traité »;
+/// the coordinator of dep:75 closes the Paris one « rejeté » and cannot close Toulouse's; a
+/// mediator sees nothing; the administrator sees both, with their state.
+#[tokio::test]
+async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
+    use maillage_app::signalement::CategorieSignalement;
+    let w = monde().await;
+    let lieu = |id: &str, nom: &str, insee: &str| maillage_store::MergedLieuRow {
+        id: id.to_string(),
+        data: serde_json::json!({ "id": id, "nom": nom }).to_string(),
+        members: vec![format!("test#{id}")],
+        provenance: "{}".to_string(),
+        code_insee: Some(insee.to_string()),
+        latitude: None,
+        longitude: None,
+    };
+    w.state
+        .annuaire
+        .store()
+        .replace_merged_lieux(vec![
+            lieu("lieu-toulouse", "Médiathèque José Cabanis", "31555"),
+            lieu("lieu-paris", "Espace numérique Paris 11", "75111"),
+        ])
+        .await
+        .unwrap();
+    let a = &w.state.annuaire;
+    let toulouse = a
+        .signaler(
+            "lieu-toulouse",
+            CategorieSignalement::Horaires,
+            "Fermé le lundi matin",
+            Some("zoe@exemple.fr"),
+        )
+        .await
+        .unwrap();
+    let paris = a
+        .signaler(
+            "lieu-paris",
+            CategorieSignalement::Adresse,
+            "Mauvaise rue",
+            None,
+        )
+        .await
+        .unwrap();
+    let ligne = |r: &Reponse, id: i64| r.corps.contains(&format!("data-id=\"{id}\""));
+
+    // The coordinator of dep:31 (ca) sees Toulouse's report only, from the menu.
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let accueil = envoyer(&w.state, requete("GET", "/espace", Some(&c_ca), None)).await;
+    assert!(accueil.corps.contains("href=\"/espace/signalements\""));
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements", Some(&c_ca), None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(ligne(&r, toulouse) && !ligne(&r, paris), "{}", r.corps);
+    assert!(r.corps.contains("Fermé le lundi matin") && r.corps.contains("zoe@exemple.fr"));
+    assert!(r.corps.contains("Médiathèque José Cabanis"));
+    // ca cannot close Paris's report (not revealed: 404), and nothing changes.
+    let clore = |cookie: &str, csrf: &str, id: i64, decision: &str| {
+        requete(
+            "POST",
+            "/espace/signalements",
+            Some(cookie),
+            Some(formulaire(&[
+                ("csrf", csrf),
+                ("id", &id.to_string()),
+                ("decision", decision),
+            ])),
+        )
+    };
+    let r = envoyer(&w.state, clore(&c_ca, &csrf_ca, paris, "traite")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Without the CSRF token: refused.
+    let r = envoyer(&w.state, clore(&c_ca, "faux", toulouse, "traite")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // ca closes Toulouse's: « traité »; the list of open reports is then empty.
+    let r = envoyer(&w.state, clore(&c_ca, &csrf_ca, toulouse, "traite")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("traité"), "{}", r.corps);
+    assert!(!ligne(&r, toulouse));
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements?tous=1", Some(&c_ca), None),
+    )
+    .await;
+    assert!(ligne(&r, toulouse));
+
+    // The coordinator of dep:75 (cb) rejects Paris's.
+    let (c_cb, csrf_cb) = connecter(&w, "cb@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements", Some(&c_cb), None),
+    )
+    .await;
+    assert!(ligne(&r, paris) && !ligne(&r, toulouse), "{}", r.corps);
+    let r = envoyer(&w.state, clore(&c_cb, &csrf_cb, paris, "rejete")).await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // A mediator may not.
+    let (c_a1, _) = connecter(&w, "a1@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements", Some(&c_a1), None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The store holds the decisions, who made them and when.
+    let rows = a.signalements(None, false).await.unwrap();
+    let de = |id: i64| rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(de(toulouse).decision.as_deref(), Some("traite"));
+    assert_eq!(de(toulouse).decide_par, Some(w.ca));
+    assert_eq!(de(paris).decision.as_deref(), Some("rejete"));
+    assert!(de(paris).traite && de(paris).decide_at.is_some());
+
+    // The administrator sees both, with their state.
+    let (c_admin, _) = connecter(&w, "admin@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/signalements?tous=1", Some(&c_admin), None),
+    )
+    .await;
+    assert!(ligne(&r, paris) && ligne(&r, toulouse));
+    assert!(r.corps.contains("rejeté"));
 }

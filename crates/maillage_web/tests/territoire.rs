@@ -75,19 +75,17 @@ fn decimal(v: f64) -> String {
     format!("{v:.2}").replace('.', ",")
 }
 
+/// A CSV of the product's convention (BOM, `;`, French headers, decimal comma).
 fn lire_csv(octets: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_reader(octets);
-    let entetes = r
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let lignes = r
-        .records()
-        .map(|l| l.expect("row").iter().map(str::to_string).collect())
-        .collect();
-    (entetes, lignes)
+    assert!(octets.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM");
+    maillage_app::tableur::lire_csv(octets).expect("CSV of the French convention")
+}
+
+/// `12,5` → 12.5.
+fn nombre_fr(s: &str) -> f64 {
+    s.replace(',', ".")
+        .parse()
+        .expect("number with a decimal comma")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,7 +331,7 @@ async fn tournee(state: &AppState) {
     .await;
     assert_eq!(r.status, StatusCode::OK);
     let (entetes, lignes) = lire_csv(&r.corps);
-    assert_eq!(entetes[1], "code_insee");
+    assert_eq!(entetes[1], "Code INSEE");
     assert_eq!(
         lignes.iter().map(|l| l[1].clone()).collect::<Vec<_>>(),
         codes
@@ -354,11 +352,11 @@ async fn telechargements(state: &AppState, lieux: &t::LieuxCouverture, indice: &
     );
     let (entetes, lignes) = lire_csv(&r.corps);
     for c in [
-        "code_insee",
-        "nom",
-        "indice",
-        "distance_km",
-        "population_fragile",
+        "Code INSEE",
+        "Commune",
+        "Indice de fragilité numérique",
+        "Distance au lieu le plus proche (km, à vol d'oiseau)",
+        "Population fragile estimée",
     ] {
         assert!(entetes.iter().any(|e| e == c), "column {c} in {entetes:?}");
     }
@@ -367,15 +365,16 @@ async fn telechargements(state: &AppState, lieux: &t::LieuxCouverture, indice: &
     assert_eq!(lignes.len(), communes.len());
     let toulouse = lignes
         .iter()
-        .find(|l| l[col("code_insee")] == "31555")
+        .find(|l| l[col("Code INSEE")] == "31555")
         .expect("Toulouse");
     let attendu = indice
         .indice
         .commune("31555")
         .and_then(|c| c.indice)
         .expect("index");
-    let vu: f64 = toulouse[col("indice")].parse().expect("number");
+    let vu = nombre_fr(&toulouse[col("Indice de fragilité numérique")]);
     assert!((vu - attendu).abs() < 1e-3);
+    assert!(toulouse[col("Indice de fragilité numérique")].contains(','));
 
     let r = get(state, "/territoires/dep:31/indice.xlsx").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -389,7 +388,7 @@ async fn telechargements(state: &AppState, lieux: &t::LieuxCouverture, indice: &
     let r = get(state, "/territoires/dep:31/zones-blanches.csv").await;
     assert_eq!(r.status, StatusCode::OK);
     let (entetes, lignes) = lire_csv(&r.corps);
-    assert_eq!(entetes[1], "code_insee");
+    assert_eq!(entetes[1], "Code INSEE");
     assert_eq!(lignes.len(), zones.len());
     let r = get(state, "/territoires/dep:31/zones-blanches.xlsx?rayon_km=5").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -558,4 +557,236 @@ async fn france_et_region(state: &AppState) {
         compte(&r.html(), "svg.carte-territoire g.communes circle"),
         1
     );
+}
+
+/// Visible text of the page's main content.
+fn texte_principal(h: &Html) -> String {
+    textes(h, "main").join(" ")
+}
+
+/// Issue « Première utilisation réelle », item 6: on the real places, no stop shown adds 0
+/// people; fewer stops than asked come with the reason; Sicoval, where every commune is
+/// already near a permanent place, gets no stop at all; the zones-blanches and tour forms
+/// keep their own radius; the candidate population range is a setting; « population fragile
+/// estimée » is defined on the page and plausible; no « -0 »; a territory without
+/// indicators says « non calculable ».
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn premiere_utilisation_tournee_sans_arret_inutile() {
+    let dossier = tempfile::tempdir().expect("tempdir");
+    let (_url, state, _tache) = maillage_web::demarrer_pour_tests(dossier.path())
+        .await
+        .expect("server");
+    let lieux = t::points_lieux(state.moteur().lieux());
+    let indice = t::indice(&t::territoire("fr").expect("fr"), &Configuration::deciles());
+
+    for (code, arrets) in [("epci:243100633", 8), ("dep:31", 8), ("dep:23", 8)] {
+        let uri = format!("/territoires/{code}?arrets={arrets}&rayon_tournee_km=10");
+        let r = get(&state, &uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let h = r.html();
+        let lignes: Vec<Vec<String>> = h
+            .select(&sel("table.arrets tbody tr"))
+            .map(|tr| {
+                tr.select(&sel("td"))
+                    .map(|td| td.text().collect::<String>().trim().to_string())
+                    .collect()
+            })
+            .collect();
+        for l in &lignes {
+            // N°, fragile people added, total, communes added, visiting order.
+            assert_ne!(l[1], "0", "{uri}: a stop adds nobody: {l:?}");
+            assert_ne!(l[3], "0", "{uri}: a stop reaches no commune: {l:?}");
+        }
+        let texte = texte_principal(&h);
+        if lignes.len() < arrets {
+            assert_eq!(
+                compte(&h, "p.explication-arrets"),
+                1,
+                "{uri}: fewer stops ({}) without a reason",
+                lignes.len()
+            );
+        }
+        assert!(
+            texte.contains("déjà à moins de 10 km d'un lieu permanent"),
+            "{uri}"
+        );
+        assert!(
+            !texte.contains("−0") && !texte.contains(" -0"),
+            "{uri}: -0 shown"
+        );
+        // The same plan, computed directly, agrees.
+        let territoire = t::territoire(code).expect("territory");
+        let plan = t::plan(
+            &territoire,
+            &lieux,
+            &indice.indice,
+            &maillage_territoire::tournee::OptionsPlan {
+                arrets,
+                exact: None,
+                ..Default::default()
+            },
+        )
+        .expect("plan");
+        assert!(plan.arrets.iter().all(|a| a.gain >= 0.5), "{code}");
+        if plan.demande_totale < 0.5 {
+            assert!(lignes.is_empty(), "{uri}");
+            assert!(texte.contains("Aucun arrêt n'est utile"), "{uri}: {texte}");
+        }
+    }
+
+    // Sicoval, as the issue saw it: no « 0 habitants fragiles atteints sur 0 » with 8
+    // « proved optimal » stops.
+    let h = get(&state, "/territoires/epci:243100633?arrets=8")
+        .await
+        .html();
+    let texte = texte_principal(&h);
+    assert!(
+        !texte.contains("0 habitants fragiles atteints sur 0"),
+        "{texte}"
+    );
+
+    // Two forms, two radii; the population range is kept and shown.
+    let h = get(
+        &state,
+        "/territoires/dep:31?rayon_km=5&arrets=3&rayon_tournee_km=20&population_min=2000&population_max=10000",
+    )
+    .await
+    .html();
+    let valeur = |s: &str| {
+        h.select(&sel(s))
+            .filter_map(|e| e.value().attr("value").map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(valeur("input#rayon-zones"), vec!["5"]);
+    assert_eq!(valeur("input#rayon-plan"), vec!["20"]);
+    assert_eq!(valeur("input#population-max"), vec!["10000"]);
+    assert_eq!(
+        valeur("form[action$='#zones-blanches'] input[name=rayon_tournee_km]"),
+        vec!["20"]
+    );
+    assert_eq!(
+        valeur("form[action$='#tournee'] input[name=rayon_km]"),
+        vec!["5"]
+    );
+    let texte = texte_principal(&h);
+    assert!(
+        texte.contains("de 2\u{202f}000 à 10\u{202f}000 habitants"),
+        "{texte}"
+    );
+    assert!(texte.contains("à plus de 5 km de tout lieu"), "{texte}");
+    assert!(texte.contains("rayon 20 km"), "{texte}");
+    let r = get(
+        &state,
+        "/territoires/dep:31?arrets=3&population_min=9000&population_max=2000",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(texte_principal(&r.html()).contains("dépasse la maximale"));
+
+    // « Population fragile estimée »: defined on the page, plausible for Haute-Garonne.
+    let h = get(&state, "/territoires/dep:31").await.html();
+    assert_eq!(compte(&h, "#definition-fragile"), 1);
+    let chiffres: Vec<(String, String)> = h
+        .select(&sel("dl.chiffres > div"))
+        .map(|d| {
+            (
+                d.select(&sel("dt"))
+                    .map(|e| e.text().collect::<String>())
+                    .collect(),
+                d.select(&sel("dd"))
+                    .map(|e| e.text().collect::<String>())
+                    .collect(),
+            )
+        })
+        .collect();
+    let chiffre = |nom: &str| -> f64 {
+        let (_, v) = chiffres
+            .iter()
+            .find(|(dt, _)| dt.starts_with(nom))
+            .unwrap_or_else(|| panic!("{nom} in {chiffres:?}"));
+        v.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .expect("number")
+    };
+    let part = chiffre("Population fragile estimée") / chiffre("Habitants");
+    assert!((0.10..0.20).contains(&part), "Haute-Garonne: {part}");
+
+    // No indicator published (Nouméa): « non calculable », not 0.
+    let h = get(&state, "/territoires/commune:98818").await.html();
+    let fragile: Vec<String> = h
+        .select(&sel("dl.chiffres > div"))
+        .filter(|d| d.text().collect::<String>().contains("Population fragile"))
+        .map(|d| {
+            d.select(&sel("dd"))
+                .map(|e| e.text().collect::<String>())
+                .collect()
+        })
+        .collect();
+    assert_eq!(fragile, vec!["non calculable".to_string()]);
+}
+
+/// Issue « Première utilisation réelle », item 12: every table the territory pages offer is
+/// a CSV of the product's convention (BOM, `;`, French headers, decimal comma) with an XLSX
+/// beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn premiere_utilisation_exports_au_format_francais() {
+    let dossier = tempfile::tempdir().expect("tempdir");
+    let (_url, state, _tache) = maillage_web::demarrer_pour_tests(dossier.path())
+        .await
+        .expect("server");
+    for (csv, xlsx, colonne_decimale) in [
+        (
+            "/territoires/dep:31/indice.csv",
+            "/territoires/dep:31/indice.xlsx",
+            "Distance au lieu le plus proche (km, à vol d'oiseau)",
+        ),
+        (
+            "/territoires/dep:31/zones-blanches.csv?rayon_km=5",
+            "/territoires/dep:31/zones-blanches.xlsx?rayon_km=5",
+            "Distance au lieu le plus proche (km, à vol d'oiseau)",
+        ),
+        (
+            "/territoires/dep:31/plan.csv?arrets=3",
+            "/territoires/dep:31/plan.xlsx?arrets=3",
+            "Latitude",
+        ),
+    ] {
+        let r = get(&state, csv).await;
+        assert_eq!(r.status, StatusCode::OK, "{csv}");
+        assert!(r.entete(header::CONTENT_TYPE).starts_with("text/csv"));
+        let premiere = String::from_utf8_lossy(&r.corps)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            premiere.contains(';') && !premiere.contains(','),
+            "{csv}: {premiere}"
+        );
+        let (entetes, lignes) = lire_csv(&r.corps);
+        assert_eq!(entetes[1], "Code INSEE", "{csv}");
+        assert!(
+            entetes.iter().all(|e| !e.contains('_')),
+            "{csv}: {entetes:?}"
+        );
+        let j = entetes
+            .iter()
+            .position(|e| e == colonne_decimale)
+            .unwrap_or_else(|| panic!("{csv}: {colonne_decimale} in {entetes:?}"));
+        let valeurs: Vec<&String> = lignes
+            .iter()
+            .map(|l| &l[j])
+            .filter(|v| !v.is_empty())
+            .collect();
+        assert!(!valeurs.is_empty(), "{csv}");
+        assert!(
+            valeurs.iter().all(|v| v.contains(',') && !v.contains('.')),
+            "{csv}: {valeurs:?}"
+        );
+        let r = get(&state, xlsx).await;
+        assert_eq!(r.status, StatusCode::OK, "{xlsx}");
+        assert!(r.corps.starts_with(b"PK"), "{xlsx}");
+    }
 }

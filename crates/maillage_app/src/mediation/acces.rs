@@ -7,6 +7,7 @@
 //! | statistics | their own | their team's, their territories' | any territory |
 //! | invitations | — | mediators into their team | anyone |
 //! | structures, places of activity | read | read | write |
+//! | error reports from the public (see and close) | — | about places of their territories | any |
 //!
 //! Someone else's record or file answers "not found", not "forbidden": its existence is
 //! not revealed.
@@ -64,6 +65,24 @@ impl Acteur {
     /// May change, merge or delete this beneficiary's file (the owner only).
     pub fn peut_modifier_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
         self.est_mediateur() && b.fusionne_dans.is_none() && b.mediateur_id == self.id()
+    }
+
+    /// May see error reports from the public at all (administrators, coordinators).
+    pub fn peut_voir_signalements(&self) -> bool {
+        matches!(self.role, Role::Administrateur | Role::Coordinateur)
+    }
+
+    /// May see and close the error reports about a place of commune `code_insee`: an
+    /// administrator any; a coordinator those of a commune of one of their territories (not
+    /// those of a place whose commune is unknown, e.g. no longer published).
+    pub fn peut_traiter_signalement(&self, code_insee: Option<&str>) -> bool {
+        match self.role {
+            Role::Administrateur => true,
+            Role::Coordinateur => {
+                code_insee.is_some_and(|code| self.territoires.iter().any(|t| t.contient(code)))
+            }
+            Role::Mediateur => false,
+        }
     }
 
     /// May see the statistics of this territory.

@@ -27,9 +27,10 @@ pub struct Agregat {
     pub indice: Option<f64>,
     /// Same weighted mean, of each indicator's score.
     pub scores: ParIndicateur<Option<f64>>,
-    /// Fragile population: `Σ population × part fragile` (see
-    /// [`Indice::part_fragile`]).
-    pub population_fragile: f64,
+    /// Fragile population: `Σ population × part fragile` over the communes
+    /// with an index (see [`Indice::part_fragile`]); `None` (« non
+    /// calculable ») when no commune of the territory has one.
+    pub population_fragile: Option<f64>,
 }
 
 /// Running sums of an aggregate.
@@ -88,7 +89,7 @@ impl Cumul {
             population_avec_indice: self.population_avec_indice,
             indice,
             scores: ParIndicateur(self.scores.map(|(s, w)| (w > 0.0).then(|| s / w))),
-            population_fragile: self.fragile,
+            population_fragile: (self.nombre_avec_indice > 0).then_some(self.fragile),
         }
     }
 }

@@ -266,10 +266,12 @@ pub fn calculer<'a>(donnees: &'a DonneesIndicateurs, configuration: &Configurati
         );
     }
 
+    let moyenne_nationale = super::moyenne_ponderee(&communes);
     Indice {
         configuration: configuration.clone(),
         communes,
         bornes_deciles,
+        moyenne_nationale,
     }
 }
 

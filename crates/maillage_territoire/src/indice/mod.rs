@@ -492,6 +492,39 @@ pub struct Indice<'a> {
     /// k = 1..9), for display; empty for an indicator without values or with
     /// the 2019 method.
     pub bornes_deciles: ParIndicateur<Vec<f64>>,
+    /// Mean of the index of every commune of the computation (all of
+    /// France) weighted by population; `None` when no commune has an index.
+    /// The reference of [`Indice::part_fragile`].
+    pub moyenne_nationale: Option<f64>,
+}
+
+/// Share of the people of France counted as fragile on average: 17 % of
+/// the people aged 15 or more were in a situation of « illectronisme » in
+/// 2019 (no use of the internet in the year, or lacking basic skills; Insee
+/// Première n° 1780, October 2019). [`Indice::part_fragile`] spreads this
+/// national share over the communes in proportion to their index.
+pub const TAUX_FRAGILE_NATIONAL: f64 = 0.17;
+
+/// Population-weighted mean of the index of `communes` (plain mean when
+/// they all have population 0); `None` without any index.
+pub(crate) fn moyenne_ponderee(communes: &[IndiceCommune<'_>]) -> Option<f64> {
+    let (mut somme, mut poids, mut simple, mut n) = (0.0, 0.0, 0.0, 0usize);
+    for c in communes {
+        if let Some(v) = c.indice.filter(|v| v.is_finite()) {
+            let w = f64::from(c.population);
+            somme += w * v;
+            poids += w;
+            simple += v;
+            n += 1;
+        }
+    }
+    if poids > 0.0 {
+        Some(somme / poids)
+    } else if n > 0 {
+        Some(simple / n as f64)
+    } else {
+        None
+    }
 }
 
 impl<'a> Indice<'a> {
@@ -505,15 +538,18 @@ impl<'a> Indice<'a> {
     }
 
     /// Share of the population of a commune counted as fragile, in \[0, 1\]:
-    /// `indice ÷ 10` with the deciles method, `min(indice ÷ 200, 1)` with the
-    /// 2019 method (the reference median scores 0.5); `None` without index.
+    /// the national share [`TAUX_FRAGILE_NATIONAL`] (17 %) × the commune's
+    /// index ÷ the national population-weighted mean of the index
+    /// ([`Indice::moyenne_nationale`]). A commune as fragile as the average
+    /// of France gets 17 %, one twice as fragile 34 %; summed over France
+    /// the fragile population is 17 % of the population of the communes
+    /// with an index. `None` without index (« non calculable »).
     pub fn part_fragile(&self, commune: &IndiceCommune<'_>) -> Option<f64> {
+        let moyenne = self.moyenne_nationale.filter(|m| *m > 0.0)?;
         commune
             .indice
-            .map(|indice| match self.configuration.methode {
-                Methode::Deciles => (indice / 10.0).clamp(0.0, 1.0),
-                Methode::Reference2019 { .. } => (indice / 200.0).clamp(0.0, 1.0),
-            })
+            .filter(|v| v.is_finite())
+            .map(|indice| (TAUX_FRAGILE_NATIONAL * indice / moyenne).clamp(0.0, 1.0))
     }
 
     /// Fragile population of a commune: population × [`Indice::part_fragile`].

@@ -47,6 +47,7 @@ pub use exact::{resoudre_exact, ErreurExact, SolutionExacte};
 pub use instance::{lire_instance, Distance, ErreurInstance, Instance};
 pub use plan::{
     calendrier, ordre_de_visite, planifier, Arret, ErreurPlan, LieuPermanent, OptionsPlan, Plan,
+    APPORT_MINIMAL,
 };
 pub use recherche::glouton;
 

@@ -29,7 +29,15 @@ pub enum ErreurPlan {
     RayonInvalide(f64),
     #[error("aucune commune candidate dans ce territoire (communes de {min} à {max} habitants)")]
     AucunCandidat { min: u32, max: u32 },
+    #[error("population candidate invalide : le minimum ({min}) dépasse le maximum ({max})")]
+    PopulationInvalide { min: u32, max: u32 },
+    #[error("population fragile non calculable : aucune commune de ce territoire n'a d'indice de fragilité (indicateurs non publiés)")]
+    SansIndice,
 }
+
+/// A stop must add at least this many fragile people (a stop adding less
+/// would be shown as adding 0): stops adding less are left out of a plan.
+pub const APPORT_MINIMAL: f64 = 0.5;
 
 /// Settings of [`planifier`].
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +114,21 @@ pub struct Plan {
     /// Fragile population already within reach of a permanent place (left
     /// out of the demand).
     pub deja_couvert: f64,
+    /// Communes already within reach of a permanent place.
+    pub communes_deja_couvertes: usize,
+    /// Number of stops asked for. `arrets` may hold fewer: a stop adding
+    /// less than [`APPORT_MINIMAL`] is never proposed (see
+    /// [`Plan::demande_atteignable`] for why more stops would add nothing).
+    pub arrets_demandes: usize,
+    /// Fragile population of the demand within reach of at least one
+    /// candidate: what any number of stops could reach at most.
+    pub demande_atteignable: f64,
+    /// Demand communes no candidate reaches (too far from every candidate).
+    pub communes_hors_portee: usize,
+    /// Candidate population range used (when the candidates were not
+    /// given by code).
+    pub population_min: u32,
+    pub population_max: u32,
     /// Upper bound on what any `k` stops among the candidates could reach.
     pub borne_sup: Option<f64>,
     /// `(borne_sup − total_couvert) ÷ borne_sup`.
@@ -142,6 +165,12 @@ pub fn planifier(
     if !(rayon_m.is_finite() && rayon_m > 0.0) {
         return Err(ErreurPlan::RayonInvalide(options.rayon_km));
     }
+    if options.candidats.is_none() && options.population_min > options.population_max {
+        return Err(ErreurPlan::PopulationInvalide {
+            min: options.population_min,
+            max: options.population_max,
+        });
+    }
     let communes = referentiel.communes_of_territoire(territoire);
     // Fragile share of each commune; without index, the mean of the others.
     let parts: Vec<Option<f64>> = communes
@@ -153,14 +182,14 @@ pub fn planifier(
         })
         .collect();
     let connues: Vec<f64> = parts.iter().flatten().copied().collect();
-    let moyenne = if connues.is_empty() {
-        0.5
-    } else {
-        connues.iter().sum::<f64>() / connues.len() as f64
-    };
+    if connues.is_empty() {
+        return Err(ErreurPlan::SansIndice);
+    }
+    let moyenne = connues.iter().sum::<f64>() / connues.len() as f64;
     let permanents: NearestIndex<()> = lieux_permanents.iter().map(|l| (l.point, ())).collect();
     let mut demandes: Vec<(Point, f64)> = Vec::new();
     let mut deja_couvert = 0.0;
+    let mut communes_deja_couvertes = 0;
     let mut sans_coordonnees = 0;
     for (commune, part) in communes.iter().zip(&parts) {
         let Some(centre) = commune.centre else {
@@ -173,6 +202,7 @@ pub fn planifier(
             .is_some_and(|(_, distance)| distance <= rayon_m);
         if atteinte {
             deja_couvert += poids;
+            communes_deja_couvertes += 1;
         } else {
             demandes.push((centre, poids));
         }
@@ -215,12 +245,26 @@ pub fn planifier(
     let probleme = instance
         .probleme()
         .map_err(|_| ErreurPlan::RayonInvalide(options.rayon_km))?;
-    let mut solution = resoudre(&probleme, options.arrets, &options.recherche);
-    let mut optimal = false;
-    if let Some(duree) = options.exact {
-        if let Ok(exacte) =
-            resoudre_exact_depuis(&probleme, options.arrets, Some(duree), &solution.sites)
-        {
+    // Demand no candidate reaches, and what any number of stops could reach.
+    let mut demande_atteignable = 0.0;
+    let mut communes_hors_portee = 0;
+    for d in 0..probleme.nombre_demandes() {
+        if probleme.couvrants(d).is_empty() {
+            communes_hors_portee += 1;
+        } else {
+            demande_atteignable += probleme.poids()[d];
+        }
+    }
+    // Nothing to reach: no stop is worth making (not even a "proved" one).
+    let p = if demande_atteignable < APPORT_MINIMAL {
+        0
+    } else {
+        options.arrets
+    };
+    let mut solution = resoudre(&probleme, p, &options.recherche);
+    let mut optimal = p == 0;
+    if let (Some(duree), true) = (options.exact, p > 0) {
+        if let Ok(exacte) = resoudre_exact_depuis(&probleme, p, Some(duree), &solution.sites) {
             if exacte.couvert > solution.couvert {
                 solution.sites = exacte.sites;
                 solution.couvert = exacte.couvert;
@@ -243,7 +287,15 @@ pub fn planifier(
             }
         });
     }
-    let mut arrets = arrets_de(&probleme, &candidats, &solution.sites);
+    // Only the stops that add someone: in the greedy order, a stop adding
+    // nothing comes after every stop adding something, and every candidate
+    // not chosen adds nothing either (else the search would have swapped
+    // it in), so the stops kept reach all the demand the candidates can.
+    let mut arrets: Vec<Arret> = arrets_de(&probleme, &candidats, &solution.sites)
+        .into_iter()
+        .filter(|a| a.gain >= APPORT_MINIMAL)
+        .collect();
+    let total_couvert = arrets.last().map_or(0.0, |a| a.cumul);
     let mut plan_ordre = None;
     let mut longueur_km = None;
     if options.ordre_de_visite {
@@ -266,11 +318,33 @@ pub fn planifier(
     Ok(Plan {
         territoire: territoire.to_string(),
         rayon_km: options.rayon_km,
-        total_couvert: solution.couvert,
+        total_couvert,
         demande_totale: probleme.poids_total(),
         deja_couvert,
-        borne_sup: solution.borne_sup,
-        ecart: solution.ecart,
+        communes_deja_couvertes,
+        arrets_demandes: options.arrets,
+        demande_atteignable,
+        communes_hors_portee,
+        population_min: options.population_min,
+        population_max: options.population_max,
+        // Proved optimal: the stops kept reach the optimum (those left out added nothing).
+        borne_sup: if optimal {
+            Some(total_couvert)
+        } else {
+            solution.borne_sup.map(|b| b.max(total_couvert))
+        },
+        ecart: if optimal {
+            Some(0.0)
+        } else {
+            solution.borne_sup.map(|b| {
+                let b = b.max(total_couvert);
+                if b > 0.0 {
+                    ((b - total_couvert) / b).max(0.0)
+                } else {
+                    0.0
+                }
+            })
+        },
         optimal,
         communes_demande: probleme.nombre_demandes(),
         communes_sans_indice: parts.iter().filter(|p| p.is_none()).count(),

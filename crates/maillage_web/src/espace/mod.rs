@@ -15,6 +15,7 @@
 pub(crate) mod connexion;
 pub(crate) mod mandats;
 pub(crate) mod pages;
+pub(crate) mod signalements;
 pub mod svg;
 
 use askama::Template;
@@ -80,6 +81,8 @@ routes! {
     get "/espace/courriels" => pages::courriels,
     get "/espace/structures" => pages::structures,
     post "/espace/structures" => pages::modifier_structures,
+    get "/espace/signalements" => signalements::liste,
+    post "/espace/signalements" => signalements::decider,
     get "/statistiques/{territoire}" => pages::statistiques_publiques,
     get "/espace/mandats" => mandats::liste,
     post "/espace/habilitations" => mandats::habiliter,

@@ -1,0 +1,171 @@
+//! `/espace/signalements`: the error reports sent by the public from a place's page
+//! (« signaler une erreur »), for the coordinators of the place's territory and the
+//! administrators, until the coordinators' back office exists. Who sees what is decided by
+//! [`maillage_app::signalement::signalements_de`] (rules in `mediation::acces`); each open
+//! report can be closed as « traité » or « rejeté ».
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use maillage_app::signalement::{self as sig, DecisionSignalement};
+use serde::Deserialize;
+
+use super::pages::Menu;
+use super::{formulaire, rendre, Connecte, ErreurEspace, OuRetour};
+use crate::site::Site;
+use crate::AppState;
+
+const CHEMIN: &str = "/espace/signalements";
+
+/// A report as listed.
+pub struct LigneSignalement {
+    pub id: i64,
+    pub date: String,
+    pub lieu_id: String,
+    pub lieu: String,
+    pub publie: bool,
+    pub commune: String,
+    pub categorie: String,
+    pub message: String,
+    pub contact: String,
+    /// « à traiter », « traité », « rejeté ».
+    pub etat: &'static str,
+    pub ouvert: bool,
+}
+
+#[derive(Template)]
+#[template(path = "espace/signalements.html")]
+struct PageSignalements {
+    site: Arc<Site>,
+    menu: Menu,
+    lignes: Vec<LigneSignalement>,
+    tous: bool,
+    territoires: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Filtre {
+    tous: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    a: &maillage_app::mediation::Acteur,
+    tous: bool,
+    message: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let liste = sig::signalements_de(&state.annuaire, a, !tous)
+        .await
+        .ou(CHEMIN)?;
+    let referentiel = maillage_territoire::Referentiel::embedded();
+    let lignes = liste
+        .iter()
+        .map(|s| {
+            let r = &s.signalement;
+            let etat = match (r.traite, s.decision()) {
+                (false, _) => "à traiter",
+                (true, Some(d)) => d.libelle(),
+                (true, None) => "traité",
+            };
+            LigneSignalement {
+                id: r.id,
+                date: r
+                    .created_at
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y à %H h %M")
+                    .to_string(),
+                lieu_id: r.lieu_id.clone(),
+                lieu: s
+                    .lieu_nom
+                    .clone()
+                    .unwrap_or_else(|| format!("lieu {} (plus publié)", r.lieu_id)),
+                publie: s.lieu_nom.is_some(),
+                commune: s
+                    .code_insee
+                    .as_deref()
+                    .map(|c| {
+                        referentiel
+                            .commune_or_parent(c)
+                            .map(|x| x.nom.clone())
+                            .unwrap_or_else(|| c.to_string())
+                    })
+                    .unwrap_or_default(),
+                categorie: s.categorie_libelle(),
+                message: r.message.clone(),
+                contact: r.contact.clone().unwrap_or_default(),
+                etat,
+                ouvert: !r.traite,
+            }
+        })
+        .collect();
+    let territoires = if a.role == maillage_domain::mediation::Role::Administrateur {
+        "tous les territoires".to_string()
+    } else if a.territoires.is_empty() {
+        "aucun territoire (un administrateur doit vous en confier un)".to_string()
+    } else {
+        a.territoires
+            .iter()
+            .map(|t| t.nom().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    rendre(&PageSignalements {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        lignes,
+        tous,
+        territoires,
+        message,
+    })
+}
+
+/// `GET /espace/signalements[?tous=1]`: the open reports (or all of them).
+pub async fn liste(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Query(f): Query<Filtre>,
+) -> Result<Response, ErreurEspace> {
+    let tous = f.tous.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
+    page(&state, &a, tous, None).await
+}
+
+/// `POST /espace/signalements` (`id`, `decision` = `traite` or `rejete`, `csrf`).
+pub async fn decider(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    if !a.peut_voir_signalements() {
+        return Err(ErreurEspace::Mediation(
+            maillage_app::mediation::ErreurMediation::Interdit,
+            CHEMIN.into(),
+        ));
+    }
+    let decision: DecisionSignalement = c.texte("decision").parse().map_err(|e| {
+        ErreurEspace::Mediation(
+            maillage_app::mediation::ErreurMediation::invalide("décision", format!("{e}")),
+            CHEMIN.into(),
+        )
+    })?;
+    let id: i64 = c.texte("id").parse().map_err(|_| {
+        ErreurEspace::Mediation(
+            maillage_app::mediation::ErreurMediation::Introuvable,
+            CHEMIN.into(),
+        )
+    })?;
+    sig::decider(&state.annuaire, &a, id, decision)
+        .await
+        .ou(CHEMIN)?;
+    page(
+        &state,
+        &a,
+        c.texte("tous") == "1",
+        Some(format!("Signalement nº {id} : {}.", decision.libelle())),
+    )
+    .await
+}
