@@ -80,6 +80,7 @@ routes! {
     get "/espace/courriels" => pages::courriels,
     get "/espace/structures" => pages::structures,
     post "/espace/structures" => pages::modifier_structures,
+    post "/espace/structure-courante" => pages::choisir_structure,
     get "/statistiques/{territoire}" => pages::statistiques_publiques,
     get "/espace/mandats" => mandats::liste,
     post "/espace/habilitations" => mandats::habiliter,
