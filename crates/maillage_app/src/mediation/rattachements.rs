@@ -5,7 +5,7 @@
 //! acts for (mandates are signed and used in that structure's name).
 
 use chrono::NaiveDate;
-use maillage_domain::mediation::Role;
+use maillage_domain::mediation::{Referentiel, Role};
 use maillage_store::mediation::{CompteRow, RattachementRow, StructureRow};
 
 use super::{Acteur, ErreurMediation, Mediation, Resultat};

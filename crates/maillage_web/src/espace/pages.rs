@@ -16,7 +16,7 @@ use maillage_app::mediation::statistiques::{
     debut_de_mois, duree_totale, nombre, secret_statistique, Filtres, Perimetre, Tableau,
 };
 use maillage_app::mediation::stockage::{
-    CompteRow, ConsultationRow, HistoriqueRow, LieuActiviteRow,
+    CompteRow, ConsultationRow, LieuActiviteRow,
 };
 use maillage_app::mediation::{Acteur, ErreurMediation, Mediation};
 use maillage_domain::mediation::{
