@@ -90,16 +90,25 @@ async fn premiere_utilisation_invitation_dans_une_structure_puis_habilitation() 
     // The administrator invites a mediator into the Muret structure; the account created
     // from the link belongs to it, and the coordinator of dep:31 may habilitate them.
     let lien =
-        w.m.inviter(&w.admin, "aidant@exemple.fr", Role::Mediateur, Some(w.muret))
-            .await
-            .unwrap();
+        w.m.inviter(
+            &w.admin,
+            "aidant@exemple.fr",
+            Role::Mediateur,
+            Some(w.muret),
+        )
+        .await
+        .unwrap();
     let jeton = lien.rsplit('/').next().unwrap();
     let id = w.m.accepter_invitation(jeton, "Awa", MDP).await.unwrap();
     let aidant = w.m.acteur_de_confiance(id).await.unwrap();
     assert_eq!(aidant.compte.structure_id, Some(w.muret));
     assert_eq!(aidant.structure_courante(), Some("CCAS de Muret"));
     let courriel = &w.m.courriels(1).await.unwrap()[0];
-    assert!(courriel.corps.contains("CCAS de Muret"), "{}", courriel.corps);
+    assert!(
+        courriel.corps.contains("CCAS de Muret"),
+        "{}",
+        courriel.corps
+    );
     w.md.habiliter_par_email(&w.coord31, "aidant@exemple.fr")
         .await
         .unwrap();
@@ -126,7 +135,11 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
         w.m.rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(20))
             .await
             .unwrap();
-    assert_eq!(c.structure_id, Some(w.muret), "acts for its first structure");
+    assert_eq!(
+        c.structure_id,
+        Some(w.muret),
+        "acts for its first structure"
+    );
     assert!(matches!(
         w.m.rattacher(&w.coord31, "seul@exemple.fr", w.paris, jour(20))
             .await,
@@ -134,7 +147,8 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
     ));
     // Twice is refused, with the field named.
     assert!(matches!(
-        w.m.rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(21)).await,
+        w.m.rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(21))
+            .await,
         Err(ErreurMediation::Invalide { .. })
     ));
     w.md.habiliter(&w.coord31, id).await.unwrap();
@@ -143,7 +157,8 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
     assert_eq!((membres[0].debut, membres[0].fin), (jour(20), None));
     // Detached with a last day before the start: refused; on the 25th: ends then.
     assert!(matches!(
-        w.m.detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(19)).await,
+        w.m.detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(19))
+            .await,
         Err(ErreurMediation::Invalide { .. })
     ));
     w.m.detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(25))
@@ -161,7 +176,8 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
     assert!(!membres[0].actif);
     // A mediator manages no structure.
     assert!(matches!(
-        w.m.rattacher(&aidant, "seul@exemple.fr", w.muret, jour(26)).await,
+        w.m.rattacher(&aidant, "seul@exemple.fr", w.muret, jour(26))
+            .await,
         Err(ErreurMediation::Interdit)
     ));
 }
@@ -217,7 +233,10 @@ async fn premiere_utilisation_commune_par_son_nom() {
     // The structure created with « Muret » above has its INSEE code.
     let s = w.m.structures_gerables(&w.admin).await.unwrap();
     assert_eq!(
-        s.iter().find(|s| s.id == w.muret).and_then(|s| s.code_insee.clone()).as_deref(),
+        s.iter()
+            .find(|s| s.id == w.muret)
+            .and_then(|s| s.code_insee.clone())
+            .as_deref(),
         Some("31395")
     );
 }

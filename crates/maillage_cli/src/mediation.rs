@@ -127,8 +127,9 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
             adresse,
         } => {
             use maillage_domain::mediation::{Referentiel, Role};
-            let role = Role::depuis_code(&role)
-                .ok_or_else(|| anyhow!("rôle inconnu : {role} (mediateur, coordinateur ou administrateur)"))?;
+            let role = Role::depuis_code(&role).ok_or_else(|| {
+                anyhow!("rôle inconnu : {role} (mediateur, coordinateur ou administrateur)")
+            })?;
             let mut reglages = m.reglages().clone();
             reglages.adresse_publique = adresse.unwrap_or_else(adresse_d_ecoute);
             let m = m.clone().avec_reglages(reglages);
@@ -140,7 +141,10 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
                 .inviter(&acteur, &email, role, structure)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
-            println!("Invitation de {email} ({}) enregistrée, valable 7 jours :\n{lien}", role.libelle());
+            println!(
+                "Invitation de {email} ({}) enregistrée, valable 7 jours :\n{lien}",
+                role.libelle()
+            );
         }
         MediationCommande::Rattacher {
             email,

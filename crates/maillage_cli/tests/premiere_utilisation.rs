@@ -109,7 +109,10 @@ impl Instance {
         while std::net::TcpStream::connect(&adresse).is_err() {
             if let Some(c) = self.serveur.as_mut() {
                 if let Ok(Some(statut)) = c.try_wait() {
-                    panic!("maillage serve stopped ({statut}):\n{}", self.journal_serveur());
+                    panic!(
+                        "maillage serve stopped ({statut}):\n{}",
+                        self.journal_serveur()
+                    );
                 }
             }
             assert!(
@@ -178,15 +181,26 @@ impl Page {
     /// What a browser would send for the form matching `css` if submitted as it is: hidden
     /// and filled fields, ticked boxes, the selected (or first) option of each list.
     fn formulaire(&self, css: &str) -> Formulaire {
+        self.formulaire_contenant(css, "*")
+    }
+
+    /// Like [`Page::formulaire`], the first form matching `css` that holds an element
+    /// matching `interieur` (`input[name=action][value=lieu]`).
+    fn formulaire_contenant(&self, css: &str, interieur: &str) -> Formulaire {
         let doc = self.doc();
         let sel = scraper::Selector::parse(css).expect("selector");
+        let dedans = scraper::Selector::parse(interieur).expect("selector");
         let form = doc
             .select(&sel)
-            .next()
-            .unwrap_or_else(|| panic!("no form {css} on {}:\n{}", self.url, self.corps));
+            .find(|f| f.select(&dedans).next().is_some())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no form {css} with {interieur} on {}:\n{}",
+                    self.url, self.corps
+                )
+            });
         let action = form.value().attr("action").unwrap_or(&self.url).to_string();
-        let champs_sel =
-            scraper::Selector::parse("input, select, textarea").expect("selector");
+        let champs_sel = scraper::Selector::parse("input, select, textarea").expect("selector");
         let option_sel = scraper::Selector::parse("option").expect("selector");
         let mut champs = Vec::new();
         for e in form.select(&champs_sel) {
@@ -380,7 +394,7 @@ async fn accepter_invitation(base: &str, lien: &str, nom: &str) -> (Personne, Pa
     let page = nav.get(lien).await;
     assert_eq!(page.statut, 200, "{lien}: {}", page.corps);
     let email = page
-        .texte("strong")
+        .texte(".etroit strong")
         .expect("the invitation names the address");
     let f = page
         .formulaire("form")
@@ -456,7 +470,7 @@ async fn creer_structure(admin: &mut Personne, nom: &str) -> String {
     let page = admin.nav.get("/espace/structures").await;
     assert_eq!(page.statut, 200, "{}", page.corps);
     let f = page
-        .formulaire("form:has(input[name=action][value=structure])")
+        .formulaire_contenant("form", "input[name=action][value=structure]")
         .remplir("nom", nom)
         .remplir("commune", "Muret");
     let page = admin.nav.soumettre(f).await;
@@ -464,15 +478,22 @@ async fn creer_structure(admin: &mut Personne, nom: &str) -> String {
     let id = page
         .option("#l_structure", nom)
         .unwrap_or_else(|| panic!("structure {nom} listed:\n{}", page.corps));
-    assert!(page.corps.contains("Muret"), "the commune, found by its name");
+    assert!(
+        page.corps.contains("Muret"),
+        "the commune, found by its name"
+    );
     let f = page
-        .formulaire("form:has(input[name=action][value=lieu])")
+        .formulaire_contenant("form", "input[name=action][value=lieu]")
         .remplir("structure", &id)
         .remplir("nom", "Médiathèque de Muret")
         .remplir("commune", "Muret (31600)");
     let page = admin.nav.soumettre(f).await;
     assert_eq!(page.statut, 200, "{}", page.corps);
-    assert!(page.corps.contains("Médiathèque de Muret"), "{}", page.corps);
+    assert!(
+        page.corps.contains("Médiathèque de Muret"),
+        "{}",
+        page.corps
+    );
     id
 }
 
@@ -488,14 +509,18 @@ async fn inviter(p: &mut Personne, email: &str, role: &str, structure: &str) -> 
     let page = p.nav.soumettre(f).await;
     assert_eq!(page.statut, 200, "{}", page.corps);
     assert!(
-        page.corps.contains("Invitation enregistrée (en attente d’envoi)"),
+        page.corps
+            .contains("Invitation enregistrée (en attente d’envoi)"),
         "no SMTP configured: the invitation waits, and says so:\n{}",
         page.corps
     );
     let lien = page
         .texte("#lien-invitation")
         .expect("the link to hand over");
-    assert!(lien.starts_with(&format!("{}/invitation/", p.nav.base)), "{lien}");
+    assert!(
+        lien.starts_with(&format!("{}/invitation/", p.nav.base)),
+        "{lien}"
+    );
     lien
 }
 
@@ -520,7 +545,9 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
 
     // The administrator sees both accounts in the structure.
     let page = admin.nav.get("/espace/structures").await;
-    let membres = page.texte(&format!("#structure-{structure}")).unwrap_or_default();
+    let membres = page
+        .texte(&format!("#structure-{structure}"))
+        .unwrap_or_default();
     assert!(
         membres.contains("aidant@exemple.fr") && membres.contains("coord@exemple.fr"),
         "{membres}"
@@ -586,7 +613,7 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
     let page = aidant.nav.get(&format!("/espace/mandats/{mandat}")).await;
     assert_eq!(page.statut, 200, "{}", page.corps);
     let f = page
-        .formulaire("form:has(input[name=action][value=utilisation])")
+        .formulaire_contenant("form", "input[name=action][value=utilisation]")
         .remplir("demarche", "logement");
     let page = aidant.nav.soumettre(f).await;
     assert_eq!(page.statut, 200, "{}", page.corps);
@@ -629,7 +656,8 @@ async fn premiere_utilisation_journee_mediateur() {
         page.corps
     );
     assert!(
-        page.texte("dl.details").is_some_and(|t| t.contains("1 h 20")),
+        page.texte("dl.details")
+            .is_some_and(|t| t.contains("1 h 20")),
         "the typed duration was kept:\n{}",
         page.corps
     );
@@ -650,7 +678,10 @@ async fn premiere_utilisation_journee_mediateur() {
     );
 
     // A workshop of 8, 1 h 10 typed.
-    let page = med.nav.get("/espace/activites/nouvelle?type=collectif").await;
+    let page = med
+        .nav
+        .get("/espace/activites/nouvelle?type=collectif")
+        .await;
     assert_eq!(page.statut, 200, "{}", page.corps);
     let f = page
         .formulaire("form.cra")
@@ -661,7 +692,11 @@ async fn premiere_utilisation_journee_mediateur() {
         .remplir("groupe_nombre", "8");
     let page = med.nav.soumettre(f).await;
     assert_eq!(page.statut, 200, "{}", page.corps);
-    assert!(page.corps.contains("Activité enregistrée"), "{}", page.corps);
+    assert!(
+        page.corps.contains("Activité enregistrée"),
+        "{}",
+        page.corps
+    );
 
     // A wrong typed duration is refused, the message next to the field.
     let page = med.nav.get("/espace/activites/nouvelle").await;
@@ -673,7 +708,8 @@ async fn premiere_utilisation_journee_mediateur() {
     let page = med.nav.soumettre(f).await;
     assert_eq!(page.statut, 422, "{}", page.corps);
     assert!(
-        page.texte("#erreur-duree").is_some_and(|t| t.contains("minutes")),
+        page.texte("#erreur-duree")
+            .is_some_and(|t| t.contains("minutes")),
         "the error next to the duration:\n{}",
         page.corps
     );

@@ -622,8 +622,14 @@ pub async fn mediation_frequent_durations(s: S) {
 /// Accounts belong to structures with dates: created into a structure (same transaction),
 /// attached to another, one membership ended, an end before the start refused.
 pub async fn mediation_memberships_with_dates(s: S) {
-    let st_a = s.create_structure("A", None, None).await.expect("structure");
-    let st_b = s.create_structure("B", None, None).await.expect("structure");
+    let st_a = s
+        .create_structure("A", None, None)
+        .await
+        .expect("structure");
+    let st_b = s
+        .create_structure("B", None, None)
+        .await
+        .expect("structure");
     let id = s
         .create_compte(NewCompte {
             email: "aidant@exemple.fr".into(),
@@ -657,11 +663,18 @@ pub async fn mediation_memberships_with_dates(s: S) {
     s.add_rattachement(&b).await.unwrap();
     s.add_rattachement(&b).await.unwrap();
     assert_eq!(s.rattachements(id).await.unwrap().len(), 2, "idempotent");
-    assert_eq!(s.rattachements_de_structure(st_b).await.unwrap(), vec![b.clone()]);
+    assert_eq!(
+        s.rattachements_de_structure(st_b).await.unwrap(),
+        vec![b.clone()]
+    );
     // Ending before the start touches nothing; ending after does.
     assert_eq!(s.fin_rattachement(id, st_b, jour(9)).await.unwrap(), 0);
     assert_eq!(s.fin_rattachement(id, st_b, jour(20)).await.unwrap(), 1);
-    assert_eq!(s.fin_rattachement(id, st_b, jour(21)).await.unwrap(), 0, "already ended");
+    assert_eq!(
+        s.fin_rattachement(id, st_b, jour(21)).await.unwrap(),
+        0,
+        "already ended"
+    );
     let r = s.rattachements_de_structure(st_b).await.unwrap();
     assert_eq!(r[0].fin, Some(jour(20)));
     assert!(r[0].actif_le(jour(20)) && !r[0].actif_le(jour(21)) && !r[0].actif_le(jour(9)));

@@ -17,8 +17,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
     add_counters, counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
     BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
-    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow, SessionRow,
-    StatDeltas, StatFiltre, StatRow, StructureRow,
+    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow,
+    SessionRow, StatDeltas, StatFiltre, StatRow, StructureRow,
 };
 use maillage_store::{now_micros, validate_limit, StoreError, StoreResult};
 use sqlx::PgConnection;

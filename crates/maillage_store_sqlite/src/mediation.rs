@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
     counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
     BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
-    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow, SessionRow,
-    StatDeltas, StatFiltre, StatRow, StructureRow,
+    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow,
+    SessionRow, StatDeltas, StatFiltre, StatRow, StructureRow,
 };
 use maillage_store::{validate_limit, StoreError, StoreResult};
 use sqlx::SqliteConnection;

@@ -81,9 +81,9 @@ impl Acteur {
             Role::Administrateur => true,
             Role::Coordinateur => {
                 self.structures.iter().any(|(id, _)| *id == s.id)
-                    || s.code_insee.as_deref().is_some_and(|c| {
-                        self.territoires.iter().any(|t| t.contient(c))
-                    })
+                    || s.code_insee
+                        .as_deref()
+                        .is_some_and(|c| self.territoires.iter().any(|t| t.contient(c)))
             }
             Role::Mediateur => false,
         }
@@ -180,10 +180,16 @@ impl Mediation {
     /// structure while it still belongs to it, else the first of its structures. An
     /// account without any membership row keeps its `structure_id` (accounts written
     /// before memberships existed).
-    pub async fn structures_du_compte(&self, compte: &CompteRow) -> Resultat<(Vec<i64>, Option<i64>)> {
+    pub async fn structures_du_compte(
+        &self,
+        compte: &CompteRow,
+    ) -> Resultat<(Vec<i64>, Option<i64>)> {
         let rattachements = self.store.rattachements(compte.id).await?;
         if rattachements.is_empty() {
-            return Ok((compte.structure_id.into_iter().collect(), compte.structure_id));
+            return Ok((
+                compte.structure_id.into_iter().collect(),
+                compte.structure_id,
+            ));
         }
         let jour = self.aujourdhui();
         let mut actives: Vec<i64> = Vec::new();
@@ -350,7 +356,8 @@ impl Mediation {
             .rechercher(&nom, 20)
             .into_iter()
             .filter(|c| {
-                maillage_domain::texte::normaliser(&c.nom) == maillage_domain::texte::normaliser(&nom)
+                maillage_domain::texte::normaliser(&c.nom)
+                    == maillage_domain::texte::normaliser(&nom)
             })
             .filter(|c| {
                 cp.as_deref()
@@ -369,12 +376,30 @@ impl Mediation {
             memes
                 .iter()
                 .take(5)
-                .map(|c| format!("{} ({})", c.nom, c.codes_postaux.first().map(String::as_str).unwrap_or(&c.code_departement)))
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.nom,
+                        c.codes_postaux
+                            .first()
+                            .map(String::as_str)
+                            .unwrap_or(&c.code_departement)
+                    )
+                })
                 .collect()
         } else {
             r.rechercher(&nom, 3)
                 .into_iter()
-                .map(|c| format!("{} ({})", c.nom, c.codes_postaux.first().map(String::as_str).unwrap_or(&c.code_departement)))
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.nom,
+                        c.codes_postaux
+                            .first()
+                            .map(String::as_str)
+                            .unwrap_or(&c.code_departement)
+                    )
+                })
                 .collect()
         };
         Err(erreur(if memes.len() > 1 {

@@ -367,7 +367,13 @@ impl Mediation {
             self.reglages.adresse_publique.trim_end_matches('/')
         );
         let dans = match structure_id {
-            Some(id) => match self.store.structures().await?.into_iter().find(|s| s.id == id) {
+            Some(id) => match self
+                .store
+                .structures()
+                .await?
+                .into_iter()
+                .find(|s| s.id == id)
+            {
                 Some(s) => format!(" pour la structure « {} »", s.nom),
                 None => String::new(),
             },

@@ -108,7 +108,12 @@ impl Mediation {
             c.structure_id = courante;
             self.store.update_compte(&c).await?;
         }
-        tracing::info!(compte = c.id, structure = s.id, par = acteur.id(), "account attached to a structure");
+        tracing::info!(
+            compte = c.id,
+            structure = s.id,
+            par = acteur.id(),
+            "account attached to a structure"
+        );
         Ok(c)
     }
 
@@ -149,7 +154,12 @@ impl Mediation {
             c.structure_id = courante;
             self.store.update_compte(&c).await?;
         }
-        tracing::info!(compte = c.id, structure = s.id, par = acteur.id(), "account detached from a structure");
+        tracing::info!(
+            compte = c.id,
+            structure = s.id,
+            par = acteur.id(),
+            "account detached from a structure"
+        );
         Ok(c)
     }
 

@@ -15,9 +15,7 @@ use maillage_app::mediation::import_coop::RapportImportCoop;
 use maillage_app::mediation::statistiques::{
     debut_de_mois, duree_totale, nombre, secret_statistique, Filtres, Perimetre, Tableau,
 };
-use maillage_app::mediation::stockage::{
-    CompteRow, ConsultationRow, LieuActiviteRow,
-};
+use maillage_app::mediation::stockage::{CompteRow, ConsultationRow, LieuActiviteRow};
 use maillage_app::mediation::{Acteur, ErreurMediation, Mediation};
 use maillage_domain::mediation::{
     duree_lisible, Autonomie, Beneficiaire, Cra, Dimension, Genre, GroupeAnonyme, Materiel,
@@ -545,10 +543,9 @@ fn lire_duree(c: &super::Champs) -> Result<u32, String> {
         if t.is_empty() {
             return Ok(0);
         }
-        t.parse::<u32>()
-            .ok()
-            .filter(|v| *v <= max)
-            .ok_or_else(|| format!("{quoi} : un nombre entier de 0 à {max} (« {t} » n’en est pas un)"))
+        t.parse::<u32>().ok().filter(|v| *v <= max).ok_or_else(|| {
+            format!("{quoi} : indiquez un nombre entier de 0 à {max} (vous avez saisi « {t} »)")
+        })
     };
     let h = lire(&th, 23, "heures")?;
     let mi = lire(&tm, 59, "minutes")?;
@@ -579,7 +576,9 @@ fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
                 .ok()
                 .and_then(|c| CodeInsee::parse(&c).ok())
                 .ok_or_else(|| match m.resoudre_commune(texte) {
-                    Err(ErreurMediation::Invalide { message, .. }) => ("commune".to_string(), message),
+                    Err(ErreurMediation::Invalide { message, .. }) => {
+                        ("commune".to_string(), message)
+                    }
                     _ => err("commune", "commune introuvable : indiquez son nom"),
                 })?,
         ),
@@ -1765,7 +1764,9 @@ async fn page_equipe(
             .collect::<Vec<_>>()
             .join(", ");
         membres.push(MembreEquipe {
-            role: Role::depuis_code(&c.role).map(|r| r.libelle()).unwrap_or(""),
+            role: Role::depuis_code(&c.role)
+                .map(|r| r.libelle())
+                .unwrap_or(""),
             compte: c,
             structures,
         });
@@ -1816,7 +1817,14 @@ pub async fn inviter(
         s => match s.parse::<i64>() {
             Ok(id) => Some(id),
             Err(_) => {
-                return page_equipe(&state, &a, None, None, Some("structure : structure inconnue".into())).await
+                return page_equipe(
+                    &state,
+                    &a,
+                    None,
+                    None,
+                    Some("structure : structure inconnue".into()),
+                )
+                .await
             }
         },
     };
@@ -1965,7 +1973,10 @@ async fn page_structures(
                 nom: x.compte.nom,
                 email: x.compte.email,
                 debut: x.debut.format("%d/%m/%Y").to_string(),
-                fin: x.fin.map(|f| f.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                fin: x
+                    .fin
+                    .map(|f| f.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
                 actif: x.actif,
             })
             .collect();
@@ -2054,7 +2065,11 @@ pub async fn modifier_structures(
             };
             let date = NaiveDate::parse_from_str(&c.texte(champ_date), "%Y-%m-%d").map_err(|_| {
                 ErreurMediation::invalide(
-                    if champ_date == "debut" { "début" } else { "fin" },
+                    if champ_date == "debut" {
+                        "début"
+                    } else {
+                        "fin"
+                    },
                     "date invalide",
                 )
             });
