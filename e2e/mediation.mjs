@@ -253,7 +253,8 @@ async function enrolement() {
     const locaux = [];
     const apres = await seConnecter(page, COMPTES.nouveau);
     assert.equal(apres, '/connexion/enrolement', `compte sans second facteur → enrôlement : ${page.url()}`);
-    assert.match((await page.locator('#secret').innerText()).trim(), /^[A-Z2-7]{16,}$/, 'clé à saisir à la main');
+    assert.match((await page.locator('#secret').innerText()).trim(), /^[A-Z2-7]{4}( [A-Z2-7]{1,4}){3,}$/, 'clé à saisir à la main, par groupes de 4');
+    assert.match(await page.locator('#lien-otpauth').getAttribute('href'), /^otpauth:\/\/totp\//, 'lien otpauth://');
     assert.equal(await page.locator('.qr svg').count(), 1, 'QR code');
     await axe(page, 'enrôlement TOTP', locaux);
     exigerZeroViolation(locaux);

@@ -1,5 +1,5 @@
-//! `maillage mediation …`: first administrator, structures and places of activity,
-//! territories of coordinators, daily jobs, Coop CSV import.
+//! `maillage mediation …`: first administrator, invitations, structures and their members,
+//! places of activity, territories of coordinators, daily jobs, Coop CSV import.
 
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
@@ -11,20 +11,59 @@ pub enum MediationCommande {
     /// Invite le premier administrateur (affiche le lien d'invitation).
     Administrateur {
         email: String,
-        /// Adresse publique du serveur, pour le lien (par défaut http://127.0.0.1:8080).
-        #[arg(
-            long,
-            env = "MAILLAGE_ADRESSE_PUBLIQUE",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        adresse: String,
+        /// Adresse publique du serveur, pour le lien (par défaut celle où `maillage serve`
+        /// écoute : MAILLAGE_LISTEN, sinon http://127.0.0.1:8080).
+        #[arg(long, env = "MAILLAGE_ADRESSE_PUBLIQUE")]
+        adresse: Option<String>,
     },
+    /// Invite une personne dans une structure (affiche le lien d'invitation).
+    Inviter {
+        email: String,
+        /// mediateur, coordinateur ou administrateur.
+        #[arg(long, default_value = "mediateur")]
+        role: String,
+        /// Numéro de la structure (voir `maillage mediation structures`).
+        #[arg(long)]
+        structure: Option<i64>,
+        /// Adresse du compte administrateur ou coordinateur qui invite.
+        #[arg(long)]
+        par: String,
+        /// Adresse publique du serveur, pour le lien (comme pour `administrateur`).
+        #[arg(long, env = "MAILLAGE_ADRESSE_PUBLIQUE")]
+        adresse: Option<String>,
+    },
+    /// Rattache un compte existant à une structure à partir d'une date.
+    Rattacher {
+        email: String,
+        #[arg(long)]
+        structure: i64,
+        /// AAAA-MM-JJ (par défaut aujourd'hui).
+        #[arg(long)]
+        debut: Option<chrono::NaiveDate>,
+        /// Adresse du compte administrateur ou coordinateur qui rattache.
+        #[arg(long)]
+        par: String,
+    },
+    /// Détache un compte d'une structure (dernier jour inclus).
+    Detacher {
+        email: String,
+        #[arg(long)]
+        structure: i64,
+        /// Dernier jour dans la structure, AAAA-MM-JJ (par défaut aujourd'hui).
+        #[arg(long)]
+        fin: Option<chrono::NaiveDate>,
+        /// Adresse du compte administrateur ou coordinateur qui détache.
+        #[arg(long)]
+        par: String,
+    },
+    /// Liste les structures, leurs lieux d'activité et leurs membres.
+    Structures,
     /// Crée une structure employeuse.
     Structure {
         nom: String,
         #[arg(long)]
         siret: Option<String>,
-        /// Code INSEE de la commune du siège.
+        /// Commune du siège : nom (« Muret », « Saint-Gaudens (31800) ») ou code INSEE.
         #[arg(long)]
         commune: Option<String>,
     },
@@ -33,7 +72,7 @@ pub enum MediationCommande {
         #[arg(long)]
         structure: i64,
         nom: String,
-        /// Code INSEE de la commune.
+        /// Commune : nom (« Muret », « Saint-Gaudens (31800) ») ou code INSEE.
         #[arg(long)]
         commune: String,
         /// Identifiant du lieu dans l'annuaire publié.
@@ -72,7 +111,7 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
     match commande {
         MediationCommande::Administrateur { email, adresse } => {
             let mut reglages = m.reglages().clone();
-            reglages.adresse_publique = adresse;
+            reglages.adresse_publique = adresse.unwrap_or_else(adresse_d_ecoute);
             let m = m.clone().avec_reglages(reglages);
             let lien = m
                 .inviter_administrateur(&email)
@@ -80,11 +119,108 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
                 .map_err(|e| anyhow!("{e}"))?;
             println!("Invitation de l'administrateur {email} (valable 7 jours) :\n{lien}");
         }
+        MediationCommande::Inviter {
+            email,
+            role,
+            structure,
+            par,
+            adresse,
+        } => {
+            use maillage_domain::mediation::{Referentiel, Role};
+            let role = Role::depuis_code(&role).ok_or_else(|| {
+                anyhow!("rôle inconnu : {role} (mediateur, coordinateur ou administrateur)")
+            })?;
+            let mut reglages = m.reglages().clone();
+            reglages.adresse_publique = adresse.unwrap_or_else(adresse_d_ecoute);
+            let m = m.clone().avec_reglages(reglages);
+            let acteur = m
+                .acteur_de_confiance(compte(par).await?.id)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let lien = m
+                .inviter(&acteur, &email, role, structure)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "Invitation de {email} ({}) enregistrée, valable 7 jours :\n{lien}",
+                role.libelle()
+            );
+        }
+        MediationCommande::Rattacher {
+            email,
+            structure,
+            debut,
+            par,
+        } => {
+            let acteur = m
+                .acteur_de_confiance(compte(par).await?.id)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let debut = debut.unwrap_or_else(|| m.aujourdhui());
+            let c = m
+                .rattacher(&acteur, &email, structure, debut)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{} ({email}) fait partie de la structure nº {structure} à partir du {}.",
+                c.nom,
+                debut.format("%d/%m/%Y")
+            );
+        }
+        MediationCommande::Detacher {
+            email,
+            structure,
+            fin,
+            par,
+        } => {
+            let acteur = m
+                .acteur_de_confiance(compte(par).await?.id)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let fin = fin.unwrap_or_else(|| m.aujourdhui());
+            let c = m
+                .detacher(&acteur, &email, structure, fin)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{} ({email}) ne fait plus partie de la structure nº {structure} après le {}.",
+                c.nom,
+                fin.format("%d/%m/%Y")
+            );
+        }
+        MediationCommande::Structures => {
+            let lieux = s.lieux_activite(None).await?;
+            for st in s.structures().await? {
+                println!("nº {} — {}", st.id, st.nom);
+                for l in lieux.iter().filter(|l| l.structure_id == st.id) {
+                    println!("  lieu nº {} : {}", l.id, l.nom);
+                }
+                for r in s.rattachements_de_structure(st.id).await? {
+                    if let Some(c) = s.compte(r.compte_id).await? {
+                        println!(
+                            "  {} <{}> ({}) depuis le {}{}",
+                            c.nom,
+                            c.email,
+                            c.role,
+                            r.debut.format("%d/%m/%Y"),
+                            match r.fin {
+                                Some(f) => format!(" jusqu'au {}", f.format("%d/%m/%Y")),
+                                None => String::new(),
+                            }
+                        );
+                    }
+                }
+            }
+        }
         MediationCommande::Structure {
             nom,
             siret,
             commune,
         } => {
+            let commune = match commune {
+                Some(c) => Some(m.resoudre_commune(&c).map_err(|e| anyhow!("{e}"))?),
+                None => None,
+            };
             let id = s
                 .create_structure(&nom, siret.as_deref(), commune.as_deref())
                 .await?;
@@ -96,9 +232,7 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
             commune,
             lieu,
         } => {
-            if m.referentiel().commune(&commune).is_none() {
-                return Err(anyhow!("commune inconnue : {commune} (code INSEE attendu)"));
-            }
+            let commune = m.resoudre_commune(&commune).map_err(|e| anyhow!("{e}"))?;
             let id = s
                 .create_lieu_activite(structure, &nom, lieu.as_deref(), &commune)
                 .await?;
@@ -153,4 +287,18 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
         }
     }
     Ok(())
+}
+
+/// The address `maillage serve` listens on, for links printed here: `MAILLAGE_LISTEN` (the
+/// same variable as `serve --listen`), an unspecified address (`0.0.0.0`) given as this
+/// machine's loopback; else `serve`'s default.
+pub fn adresse_d_ecoute() -> String {
+    match std::env::var("MAILLAGE_LISTEN")
+        .ok()
+        .and_then(|l| l.trim().parse::<std::net::SocketAddr>().ok())
+    {
+        Some(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
+        Some(a) => format!("http://{a}"),
+        None => "http://127.0.0.1:8080".into(),
+    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::mediation::{
     counter_totals, ActiviteWrite, AffectationRow, ConsultationRow, InvitationRow, MediationStore,
-    NewBeneficiaire, NewCompte, NewCourriel, SessionRow, StatFiltre,
+    NewBeneficiaire, NewCompte, NewCourriel, RattachementRow, SessionRow, StatFiltre,
 };
 use crate::StoreError;
 
@@ -30,6 +30,7 @@ macro_rules! mediation_contract_tests {
             mediation_stats_filters,
             mediation_beneficiaries_merge_and_purge,
             mediation_frequent_durations,
+            mediation_memberships_with_dates,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -616,4 +617,77 @@ pub async fn mediation_frequent_durations(s: S) {
         vec![(25, 5), (40, 3)]
     );
     assert_eq!(s.durees_frequentes(m, 1, 1).await.unwrap(), vec![(25, 5)]);
+}
+
+/// Accounts belong to structures with dates: created into a structure (same transaction),
+/// attached to another, one membership ended, an end before the start refused.
+pub async fn mediation_memberships_with_dates(s: S) {
+    let st_a = s
+        .create_structure("A", None, None)
+        .await
+        .expect("structure");
+    let st_b = s
+        .create_structure("B", None, None)
+        .await
+        .expect("structure");
+    let id = s
+        .create_compte(NewCompte {
+            email: "aidant@exemple.fr".into(),
+            nom: "Aidant".into(),
+            role: "mediateur".into(),
+            structure_id: Some(st_a),
+            password_hash: "$argon2id$x".into(),
+            created_at: t(3, 23),
+        })
+        .await
+        .expect("account");
+    let jour = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+    assert_eq!(
+        s.rattachements(id).await.unwrap(),
+        vec![RattachementRow {
+            compte_id: id,
+            structure_id: st_a,
+            debut: jour(3),
+            fin: None
+        }],
+        "an account created into a structure belongs to it from its creation day"
+    );
+    let sans = compte(&s, "seul@exemple.fr", "mediateur").await;
+    assert!(s.rattachements(sans).await.unwrap().is_empty());
+    let b = RattachementRow {
+        compte_id: id,
+        structure_id: st_b,
+        debut: jour(10),
+        fin: None,
+    };
+    s.add_rattachement(&b).await.unwrap();
+    s.add_rattachement(&b).await.unwrap();
+    assert_eq!(s.rattachements(id).await.unwrap().len(), 2, "idempotent");
+    assert_eq!(
+        s.rattachements_de_structure(st_b).await.unwrap(),
+        vec![b.clone()]
+    );
+    // Ending before the start touches nothing; ending after does.
+    assert_eq!(s.fin_rattachement(id, st_b, jour(9)).await.unwrap(), 0);
+    assert_eq!(s.fin_rattachement(id, st_b, jour(20)).await.unwrap(), 1);
+    assert_eq!(
+        s.fin_rattachement(id, st_b, jour(21)).await.unwrap(),
+        0,
+        "already ended"
+    );
+    let r = s.rattachements_de_structure(st_b).await.unwrap();
+    assert_eq!(r[0].fin, Some(jour(20)));
+    assert!(r[0].actif_le(jour(20)) && !r[0].actif_le(jour(21)) && !r[0].actif_le(jour(9)));
+    let a = &s.rattachements_de_structure(st_a).await.unwrap()[0];
+    assert!(a.actif_le(jour(30)) && a.fin.is_none());
+    let erreur = s
+        .add_rattachement(&RattachementRow {
+            compte_id: id,
+            structure_id: st_b,
+            debut: jour(25),
+            fin: Some(jour(24)),
+        })
+        .await;
+    assert!(matches!(erreur, Err(StoreError::Invalid(_))), "{erreur:?}");
+    assert_eq!(s.rattachements(id).await.unwrap().len(), 2);
 }

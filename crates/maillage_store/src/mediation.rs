@@ -130,6 +130,24 @@ pub struct AffectationRow {
     pub fin: Option<NaiveDate>,
 }
 
+/// An account belongs to a structure from `debut` to `fin` included (open-ended if `None`).
+/// An aidant may belong to several structures at once; the account's `structure_id` is the
+/// one it acts for now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RattachementRow {
+    pub compte_id: i64,
+    pub structure_id: i64,
+    pub debut: NaiveDate,
+    pub fin: Option<NaiveDate>,
+}
+
+impl RattachementRow {
+    /// `true` if the account belongs to the structure on this day.
+    pub fn actif_le(&self, jour: NaiveDate) -> bool {
+        self.debut <= jour && self.fin.is_none_or(|f| jour <= f)
+    }
+}
+
 /// A new beneficiary's file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBeneficiaire {
@@ -260,7 +278,9 @@ pub struct StatRow {
 pub trait MediationStore: Send + Sync {
     // --- accounts, sessions, login throttling, invitations, outbox ---
 
-    /// Creates an account; `Conflict` if the e-mail is taken.
+    /// Creates an account; `Conflict` if the e-mail is taken. With a `structure_id`, the
+    /// account belongs to that structure from the day of `created_at` (UTC), written in the
+    /// same transaction.
     async fn create_compte(&self, compte: NewCompte) -> StoreResult<i64>;
     async fn compte(&self, id: i64) -> StoreResult<Option<CompteRow>>;
     async fn compte_par_email(&self, email: &str) -> StoreResult<Option<CompteRow>>;
@@ -312,6 +332,24 @@ pub trait MediationStore: Send + Sync {
     async fn lieux_activite(&self, structure_id: Option<i64>) -> StoreResult<Vec<LieuActiviteRow>>;
     async fn add_affectation(&self, affectation: &AffectationRow) -> StoreResult<()>;
     async fn affectations(&self, compte_id: i64) -> StoreResult<Vec<AffectationRow>>;
+    /// Attaches an account to a structure (idempotent on account, structure and start: a
+    /// second call replaces the end date). `Invalid` if `fin` is before `debut`.
+    async fn add_rattachement(&self, rattachement: &RattachementRow) -> StoreResult<()>;
+    /// Ends the open memberships (no end date) of an account in a structure on `fin`;
+    /// returns how many were ended. Memberships starting after `fin` are left alone.
+    async fn fin_rattachement(
+        &self,
+        compte_id: i64,
+        structure_id: i64,
+        fin: NaiveDate,
+    ) -> StoreResult<u64>;
+    /// Memberships of an account, oldest first.
+    async fn rattachements(&self, compte_id: i64) -> StoreResult<Vec<RattachementRow>>;
+    /// Memberships of a structure's accounts, oldest first.
+    async fn rattachements_de_structure(
+        &self,
+        structure_id: i64,
+    ) -> StoreResult<Vec<RattachementRow>>;
     /// Adds a mediator to a coordinator's team (idempotent).
     async fn add_equipe_membre(&self, coordinateur_id: i64, mediateur_id: i64) -> StoreResult<()>;
     /// The mediators of a coordinator's team.

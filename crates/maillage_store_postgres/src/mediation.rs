@@ -17,8 +17,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
     add_counters, counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
     BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
-    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, SessionRow,
-    StatDeltas, StatFiltre, StatRow, StructureRow,
+    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow,
+    SessionRow, StatDeltas, StatFiltre, StatRow, StructureRow,
 };
 use maillage_store::{now_micros, validate_limit, StoreError, StoreResult};
 use sqlx::PgConnection;
@@ -263,7 +263,8 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
 #[async_trait]
 impl MediationStore for PgStore {
     async fn create_compte(&self, c: NewCompte) -> StoreResult<i64> {
-        sqlx::query_scalar!(
+        let mut tx = self.pool.begin().await.db()?;
+        let id = sqlx::query_scalar!(
             r#"INSERT INTO comptes (email, nom, role, structure_id, password_hash, created_at,
                    derniere_activite)
                VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -275,9 +276,23 @@ impl MediationStore for PgStore {
             c.password_hash,
             c.created_at,
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .db()
+        .db()?;
+        if let Some(structure_id) = c.structure_id {
+            let debut = c.created_at.date_naive();
+            sqlx::query!(
+                r#"INSERT INTO rattachements (compte_id, structure_id, debut) VALUES ($1, $2, $3)"#,
+                id,
+                structure_id,
+                debut
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()?;
+        Ok(id)
     }
 
     async fn compte(&self, id: i64) -> StoreResult<Option<CompteRow>> {
@@ -603,6 +618,73 @@ impl MediationStore for PgStore {
             r#"SELECT compte_id, lieu_activite_id, debut, fin
                FROM affectations WHERE compte_id = $1 ORDER BY debut, lieu_activite_id"#,
             compte_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn add_rattachement(&self, r: &RattachementRow) -> StoreResult<()> {
+        if r.fin.is_some_and(|f| f < r.debut) {
+            return Err(StoreError::Invalid(
+                "a membership cannot end before it starts".into(),
+            ));
+        }
+        sqlx::query!(
+            r#"INSERT INTO rattachements (compte_id, structure_id, debut, fin)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (compte_id, structure_id, debut) DO UPDATE SET fin = excluded.fin"#,
+            r.compte_id,
+            r.structure_id,
+            r.debut,
+            r.fin,
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn fin_rattachement(
+        &self,
+        compte_id: i64,
+        structure_id: i64,
+        fin: NaiveDate,
+    ) -> StoreResult<u64> {
+        let r = sqlx::query!(
+            r#"UPDATE rattachements SET fin = $3
+               WHERE compte_id = $1 AND structure_id = $2 AND fin IS NULL AND debut <= $3"#,
+            compte_id,
+            structure_id,
+            fin
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(r.rows_affected())
+    }
+
+    async fn rattachements(&self, compte_id: i64) -> StoreResult<Vec<RattachementRow>> {
+        sqlx::query_as!(
+            RattachementRow,
+            r#"SELECT compte_id, structure_id, debut, fin
+               FROM rattachements WHERE compte_id = $1 ORDER BY debut, structure_id"#,
+            compte_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn rattachements_de_structure(
+        &self,
+        structure_id: i64,
+    ) -> StoreResult<Vec<RattachementRow>> {
+        sqlx::query_as!(
+            RattachementRow,
+            r#"SELECT compte_id, structure_id, debut, fin
+               FROM rattachements WHERE structure_id = $1 ORDER BY debut, compte_id"#,
+            structure_id
         )
         .fetch_all(&self.pool)
         .await

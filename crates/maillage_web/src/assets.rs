@@ -30,6 +30,7 @@ const FICHIERS: &[Fichier] = &[
     fichier!("maillage.css", "text/css; charset=utf-8", false),
     fichier!("maillage.js", "text/javascript; charset=utf-8", false),
     fichier!("carte.js", "text/javascript; charset=utf-8", false),
+    fichier!("espace.js", "text/javascript; charset=utf-8", false),
     fichier!(
         "vendor/leaflet-1.9.4/leaflet.js",
         "text/javascript; charset=utf-8",

@@ -886,7 +886,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/statistiques/export.xlsx")
         | ("get", "/reauthentification")
         | ("post", "/reauthentification")
-        | ("post", "/deconnexion") => "connecte",
+        | ("post", "/deconnexion")
+        | ("post", "/espace/structure-courante") => "connecte",
         _ => return None,
     })
 }

@@ -278,25 +278,29 @@ impl Mandats {
         Ok(compte.nom)
     }
 
-    /// Habilitates a mediator: administrators, or a coordinator of the same structure.
+    /// Habilitates a mediator: administrators, or a coordinator who manages one of the
+    /// structures the mediator belongs to today (`Acteur::peut_gerer_structure`).
     pub async fn habiliter(&self, acteur: &Acteur, compte_id: i64) -> Resultat<()> {
         let compte = self
             .store
             .compte(compte_id)
             .await?
             .ok_or(ErreurMandat::Introuvable)?;
+        let (siennes, _) = self.mediation.structures_du_compte(&compte).await?;
         let permis = match acteur.role {
             Role::Administrateur => true,
-            Role::Coordinateur => {
-                acteur.compte.structure_id.is_some()
-                    && acteur.compte.structure_id == compte.structure_id
-            }
+            Role::Coordinateur => self
+                .store
+                .structures()
+                .await?
+                .iter()
+                .any(|s| siennes.contains(&s.id) && acteur.peut_gerer_structure(s)),
             Role::Mediateur => false,
         };
         if !permis {
             return Err(ErreurMandat::Interdit);
         }
-        if compte.role != "mediateur" || compte.structure_id.is_none() {
+        if compte.role != "mediateur" || siennes.is_empty() {
             return Err(ErreurMandat::invalide(
                 "compte",
                 "seul un médiateur rattaché à une structure peut être habilité",

@@ -8,12 +8,16 @@
 //! | invitations | — | mediators into their team | anyone |
 //! | structures, places of activity | read | read | write |
 //! | error reports from the public (see and close) | — | about places of their territories | any |
+//! | members of a structure (invite into, attach, detach) | — | structures of their territories, and their own | any |
+//! | the structure one acts for (among one's own) | choose | choose | — |
 //!
 //! Someone else's record or file answers "not found", not "forbidden": its existence is
 //! not revealed.
 
 use maillage_domain::mediation::{Referentiel, Role};
-use maillage_store::mediation::{ActiviteRow, BeneficiaireRow, CompteRow, SessionRow};
+use maillage_store::mediation::{
+    ActiviteRow, BeneficiaireRow, CompteRow, SessionRow, StructureRow,
+};
 use maillage_territoire::Territoire;
 
 use super::{ErreurMediation, Mediation, Resultat};
@@ -30,6 +34,9 @@ pub struct Acteur {
     pub coequipiers: Vec<i64>,
     /// Territories a coordinator steers.
     pub territoires: Vec<Territoire>,
+    /// Structures the account belongs to today `(id, name)`. `compte.structure_id` is the
+    /// one it acts for now (always one of these, or `None`).
+    pub structures: Vec<(i64, String)>,
 }
 
 impl Acteur {
@@ -85,6 +92,31 @@ impl Acteur {
         }
     }
 
+    /// May invite people into this structure, attach accounts to it and detach them:
+    /// administrators any; coordinators the structures of their territories (by the
+    /// structure's commune) and those they belong to.
+    pub fn peut_gerer_structure(&self, s: &StructureRow) -> bool {
+        match self.role {
+            Role::Administrateur => true,
+            Role::Coordinateur => {
+                self.structures.iter().any(|(id, _)| *id == s.id)
+                    || s.code_insee
+                        .as_deref()
+                        .is_some_and(|c| self.territoires.iter().any(|t| t.contient(c)))
+            }
+            Role::Mediateur => false,
+        }
+    }
+
+    /// The name of the structure the account acts for now.
+    pub fn structure_courante(&self) -> Option<&str> {
+        let id = self.compte.structure_id?;
+        self.structures
+            .iter()
+            .find(|(s, _)| *s == id)
+            .map(|(_, nom)| nom.as_str())
+    }
+
     /// May see the statistics of this territory.
     pub fn peut_voir_territoire(&self, t: &Territoire) -> bool {
         match self.role {
@@ -137,6 +169,21 @@ impl Mediation {
             }
             Role::Administrateur => {}
         }
+        let mut compte = compte;
+        let (actives, courante) = self.structures_du_compte(&compte).await?;
+        compte.structure_id = courante;
+        let noms = self.store.structures().await?;
+        let structures = actives
+            .into_iter()
+            .map(|id| {
+                let nom = noms
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.nom.clone())
+                    .unwrap_or_else(|| format!("structure nº {id}"));
+                (id, nom)
+            })
+            .collect();
         Ok(Acteur {
             compte,
             role,
@@ -144,7 +191,37 @@ impl Mediation {
             equipe,
             coequipiers,
             territoires,
+            structures,
         })
+    }
+
+    /// The structures an account belongs to today, and the one it acts for: its chosen
+    /// structure while it still belongs to it, else the first of its structures. An
+    /// account without any membership row keeps its `structure_id` (accounts written
+    /// before memberships existed).
+    pub async fn structures_du_compte(
+        &self,
+        compte: &CompteRow,
+    ) -> Resultat<(Vec<i64>, Option<i64>)> {
+        let rattachements = self.store.rattachements(compte.id).await?;
+        if rattachements.is_empty() {
+            return Ok((
+                compte.structure_id.into_iter().collect(),
+                compte.structure_id,
+            ));
+        }
+        let jour = self.aujourdhui();
+        let mut actives: Vec<i64> = Vec::new();
+        for r in rattachements.iter().filter(|r| r.actif_le(jour)) {
+            if !actives.contains(&r.structure_id) {
+                actives.push(r.structure_id);
+            }
+        }
+        let courante = compte
+            .structure_id
+            .filter(|s| actives.contains(s))
+            .or_else(|| actives.first().copied());
+        Ok((actives, courante))
     }
 
     /// The actor of an account, for trusted callers only (command line, tests): no
@@ -247,18 +324,116 @@ impl Mediation {
     fn commune_valide(&self, commune: Option<&str>) -> Resultat<Option<String>> {
         match commune.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(c) => {
-                let code = c.to_ascii_uppercase();
-                if self.referentiel.commune(&code).is_some() {
-                    Ok(Some(code))
-                } else {
-                    Err(ErreurMediation::invalide(
-                        "commune",
-                        format!("code INSEE inconnu : {c}"),
-                    ))
-                }
+            Some(c) => self.resoudre_commune(c).map(Some),
+        }
+    }
+
+    /// The INSEE code of a commune as a person types it: its name (« Muret », « saint
+    /// gaudens »), its name and postal code (« Saint-Gaudens (31800) », « 31000 Toulouse »),
+    /// a postal code serving one commune, or its INSEE code. A name that fits several
+    /// communes, or none, is refused with suggestions.
+    pub fn resoudre_commune(&self, texte: &str) -> Resultat<String> {
+        let texte = texte.trim();
+        let r = self.referentiel;
+        if let Some(c) = r.commune(&texte.to_ascii_uppercase()) {
+            return Ok(c.code_insee.clone());
+        }
+        let cp: Option<String> = texte
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|m| m.len() == 5)
+            .map(String::from);
+        let nom: String = texte
+            .chars()
+            .filter(|c| !c.is_ascii_digit() && *c != '(' && *c != ')')
+            .collect::<String>()
+            .trim()
+            .trim_matches(',')
+            .trim()
+            .to_string();
+        let erreur = |message: String| ErreurMediation::invalide("commune", message);
+        if nom.is_empty() {
+            let Some(cp) = cp else {
+                return Err(erreur("indiquez le nom de la commune".into()));
+            };
+            let trouvees = r.rechercher(&cp, 6);
+            return match trouvees.as_slice() {
+                [seule] => Ok(seule.code_insee.clone()),
+                [] => Err(erreur(format!("aucune commune n’a le code postal {cp}"))),
+                plusieurs => Err(erreur(format!(
+                    "plusieurs communes ont le code postal {cp} ({}) : indiquez aussi le nom",
+                    plusieurs
+                        .iter()
+                        .map(|c| c.nom.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            };
+        }
+        // Exactly this name (the most populated commune of that name when several share
+        // it and no postal code tells which would be a guess: refused below).
+        let memes: Vec<_> = r
+            .rechercher(&nom, 20)
+            .into_iter()
+            .filter(|c| {
+                maillage_domain::texte::normaliser(&c.nom)
+                    == maillage_domain::texte::normaliser(&nom)
+            })
+            .filter(|c| {
+                cp.as_deref()
+                    .is_none_or(|cp| c.codes_postaux.iter().any(|x| x == cp))
+            })
+            .collect();
+        if let [seule] = memes.as_slice() {
+            return Ok(seule.code_insee.clone());
+        }
+        if memes.is_empty() {
+            if let Some(c) = r.resoudre(cp.as_deref(), Some(&nom)) {
+                return Ok(c.code_insee.clone());
             }
         }
+        let proposees: Vec<String> = if memes.len() > 1 {
+            memes
+                .iter()
+                .take(5)
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.nom,
+                        c.codes_postaux
+                            .first()
+                            .map(String::as_str)
+                            .unwrap_or(&c.code_departement)
+                    )
+                })
+                .collect()
+        } else {
+            r.rechercher(&nom, 3)
+                .into_iter()
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.nom,
+                        c.codes_postaux
+                            .first()
+                            .map(String::as_str)
+                            .unwrap_or(&c.code_departement)
+                    )
+                })
+                .collect()
+        };
+        Err(erreur(if memes.len() > 1 {
+            format!(
+                "plusieurs communes s’appellent {nom} : ajoutez le code postal, par exemple {}",
+                proposees.join(", ")
+            )
+        } else if proposees.is_empty() {
+            format!("nous ne trouvons pas la commune « {nom} »")
+        } else {
+            format!(
+                "nous ne trouvons pas la commune « {nom} ». Vouliez-vous dire {} ?",
+                proposees.join(", ")
+            )
+        }))
     }
 
     /// Adds a place of activity to a structure, optionally linked to a published place of
@@ -289,7 +464,7 @@ impl Mediation {
         }
         let commune = self
             .commune_valide(Some(commune))?
-            .ok_or_else(|| ErreurMediation::invalide("commune", "indiquez le code INSEE"))?;
+            .ok_or_else(|| ErreurMediation::invalide("commune", "indiquez la commune"))?;
         let lieu = lieu_annuaire.map(str::trim).filter(|s| !s.is_empty());
         Ok(self
             .store

@@ -318,6 +318,12 @@ impl Mediation {
             ),
             _ => return Err(ErreurMediation::Interdit),
         };
+        // Into a structure the inviter manages (see `acces`); administrators belong to none.
+        let structure_id = match structure_id {
+            _ if role == Role::Administrateur => None,
+            Some(s) => Some(self.structure_geree(acteur, s).await?.id),
+            None => None,
+        };
         self.exiger_reauthentification(acteur)?;
         if self.store.compte_par_email(&email).await?.is_some() {
             return Err(ErreurMediation::DejaInscrit);
@@ -360,12 +366,25 @@ impl Mediation {
             "{}/invitation/{jeton}",
             self.reglages.adresse_publique.trim_end_matches('/')
         );
+        let dans = match structure_id {
+            Some(id) => match self
+                .store
+                .structures()
+                .await?
+                .into_iter()
+                .find(|s| s.id == id)
+            {
+                Some(s) => format!(" pour la structure « {} »", s.nom),
+                None => String::new(),
+            },
+            None => String::new(),
+        };
         self.store
             .add_courriel(NewCourriel {
                 destinataire: email.to_string(),
                 sujet: "Votre invitation à Maillage".into(),
                 corps: format!(
-                    "Bonjour,\n\nVous êtes invité·e à rejoindre Maillage en tant que {}.\n\
+                    "Bonjour,\n\nVous êtes invité·e à rejoindre Maillage en tant que {}{dans}.\n\
                      Créez votre compte avec ce lien, valable 7 jours :\n{lien}\n\n\
                      Si vous n’attendiez pas ce message, ignorez-le.\n",
                     role.libelle()
@@ -468,6 +487,29 @@ impl Mediation {
             self.store.add_equipe_membre(coordinateur, id).await?;
         }
         Ok(id)
+    }
+
+    /// Accepts an invitation and signs the new account in at once (the password was just
+    /// chosen): the person goes straight on to enrol a second factor, with no second
+    /// sign-in. The session can only pass the second factor, as after the password step.
+    pub async fn accepter_invitation_et_connecter(
+        &self,
+        jeton: &str,
+        nom: &str,
+        mot_de_passe: &str,
+    ) -> Resultat<EtapeConnexion> {
+        let id = self.accepter_invitation(jeton, nom, mot_de_passe).await?;
+        let compte = self
+            .store
+            .compte(id)
+            .await?
+            .ok_or(ErreurMediation::Introuvable)?;
+        let (session, _) = self.nouvelle_session(id, false).await?;
+        Ok(if compte.totp_actif {
+            EtapeConnexion::SecondFacteur(session)
+        } else {
+            EtapeConnexion::Enrolement(session)
+        })
     }
 
     /// Creates an account directly (command line, tests, demo data): the caller is

@@ -8,6 +8,7 @@
 //! - [`securite`]: password hashing, TOTP, tokens, recovery codes;
 //! - [`comptes`]: sign-in, second factor, sessions, invitations, dormant accounts;
 //! - [`acces`]: the signed-in actor and the permission rules;
+//! - [`rattachements`]: members of structures (with dates), the structure one acts for;
 //! - [`activites`]: activity records;
 //! - [`beneficiaires`]: beneficiaries' files, their access log, merge, retention, export;
 //! - [`statistiques`]: dashboards and exports;
@@ -19,6 +20,7 @@ pub mod beneficiaires;
 pub mod comptes;
 pub mod courrier;
 pub mod import_coop;
+pub mod rattachements;
 pub mod securite;
 pub mod statistiques;
 pub mod synthetique;

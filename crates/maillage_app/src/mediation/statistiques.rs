@@ -455,6 +455,17 @@ pub fn nombre(n: i64) -> String {
     out
 }
 
+/// A total time as people say it: `150` → `2 h 30`, `80` → `1 h 20`, `45` → `45 min`,
+/// `720` → `12 h` (hours grouped by thousands).
+pub fn duree_totale(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{} h", nombre(h)),
+        (h, m) => format!("{} h {m:02}", nombre(h)),
+    }
+}
+
 /// First day of the month `mois` months before `date`'s month.
 pub fn debut_de_mois(date: NaiveDate, mois_avant: u32) -> NaiveDate {
     let d = date.with_day(1).unwrap_or(date);
@@ -473,5 +484,15 @@ mod tests {
         assert_eq!(secret_statistique(5), "5");
         assert_eq!(nombre(1234567), "1\u{202f}234\u{202f}567");
         assert_eq!(mois_lisible(202611), "novembre 2026");
+    }
+
+    #[test]
+    fn premiere_utilisation_duree_totale_en_heures_et_minutes() {
+        assert_eq!(duree_totale(150), "2 h 30");
+        assert_eq!(duree_totale(80), "1 h 20");
+        assert_eq!(duree_totale(45), "45 min");
+        assert_eq!(duree_totale(720), "12 h");
+        assert_eq!(duree_totale(61), "1 h 01");
+        assert_eq!(duree_totale(60 * 1234 + 5), "1\u{202f}234 h 05");
     }
 }

@@ -37,7 +37,10 @@ struct PageConnexion {
 struct PageEnrolement {
     site: Arc<Site>,
     csrf: String,
+    /// The key in groups of 4 characters, easier to type by hand.
     secret: String,
+    /// `otpauth://` link: opens the authenticator app of the phone showing the page.
+    uri: String,
     qr_svg: String,
     message: Option<String>,
     codes: Vec<String>,
@@ -280,6 +283,15 @@ pub async fn reauth(
     passer_code(&state, &headers, &corps, "reauth").await
 }
 
+/// `JBSWY3DPEHPK3PXP` → `JBSW Y3DP EHPK 3PXP` (authenticator apps ignore the spaces).
+pub(crate) fn par_quatre(cle: &str) -> String {
+    let c: Vec<char> = cle.chars().filter(|c| !c.is_whitespace()).collect();
+    c.chunks(4)
+        .map(|g| g.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub async fn page_enrolement(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -291,7 +303,8 @@ pub async fn page_enrolement(
     rendre(&PageEnrolement {
         site: state.site.clone(),
         csrf: session.csrf,
-        secret: e.secret,
+        secret: par_quatre(&e.secret),
+        uri: e.uri,
         qr_svg: e.qr_svg,
         message: None,
         codes: vec![],
@@ -318,6 +331,7 @@ pub async fn enrolement(
                 site: state.site.clone(),
                 csrf: String::new(),
                 secret: String::new(),
+                uri: String::new(),
                 qr_svg: String::new(),
                 message: None,
                 codes,
@@ -334,7 +348,8 @@ pub async fn enrolement(
             let mut r = rendre(&PageEnrolement {
                 site: state.site.clone(),
                 csrf: session.csrf,
-                secret: e.secret,
+                secret: par_quatre(&e.secret),
+                uri: e.uri,
                 qr_svg: e.qr_svg,
                 message: Some(ErreurMediation::CodeIncorrect.to_string()),
                 codes: vec![],
@@ -412,8 +427,18 @@ pub async fn invitation(
         })?;
         return Ok(avec_pre(&state, &pre, r));
     }
-    match m.accepter_invitation(&jeton, &nom, mdp).await {
-        Ok(_) => Ok(Redirect::to("/connexion?compte=cree").into_response()),
+    match m.accepter_invitation_et_connecter(&jeton, &nom, mdp).await {
+        // Signed in at once: straight on to the second factor (enrolment for a new account).
+        Ok(EtapeConnexion::Enrolement(j)) => Ok(redirection_avec_session(
+            &state,
+            &j.0,
+            "/connexion/enrolement?retour=%2Fespace",
+        )),
+        Ok(EtapeConnexion::SecondFacteur(j)) => Ok(redirection_avec_session(
+            &state,
+            &j.0,
+            "/connexion/code?retour=%2Fespace",
+        )),
         Err(e @ ErreurMediation::Invalide { .. }) => {
             let inv = m.invitation(&jeton).await.ou("/connexion")?;
             let pre = securite::jeton_aleatoire();

@@ -83,6 +83,7 @@ routes! {
     post "/espace/structures" => pages::modifier_structures,
     get "/espace/signalements" => signalements::liste,
     post "/espace/signalements" => signalements::decider,
+    post "/espace/structure-courante" => pages::choisir_structure,
     get "/statistiques/{territoire}" => pages::statistiques_publiques,
     get "/espace/mandats" => mandats::liste,
     post "/espace/habilitations" => mandats::habiliter,

@@ -13,11 +13,9 @@ use maillage_app::mediation::activites::Activite;
 use maillage_app::mediation::beneficiaires::Fiche;
 use maillage_app::mediation::import_coop::RapportImportCoop;
 use maillage_app::mediation::statistiques::{
-    debut_de_mois, nombre, secret_statistique, Filtres, Perimetre, Tableau,
+    debut_de_mois, duree_totale, nombre, secret_statistique, Filtres, Perimetre, Tableau,
 };
-use maillage_app::mediation::stockage::{
-    CompteRow, ConsultationRow, HistoriqueRow, LieuActiviteRow,
-};
+use maillage_app::mediation::stockage::{CompteRow, ConsultationRow, LieuActiviteRow};
 use maillage_app::mediation::{Acteur, ErreurMediation, Mediation};
 use maillage_domain::mediation::{
     duree_lisible, Autonomie, Beneficiaire, Cra, Dimension, Genre, GroupeAnonyme, Materiel,
@@ -49,6 +47,11 @@ pub struct Menu {
     pub nom: String,
     pub role: Role,
     pub csrf: String,
+    /// The structure the account acts for now.
+    pub structure: Option<String>,
+    pub structure_id: i64,
+    /// `(id, name)` of every structure it belongs to (a choice when there are several).
+    pub structures: Vec<(i64, String)>,
 }
 
 impl Menu {
@@ -57,6 +60,9 @@ impl Menu {
             nom: a.compte.nom.clone(),
             role: a.role,
             csrf: a.csrf().to_string(),
+            structure: a.structure_courante().map(String::from),
+            structure_id: a.compte.structure_id.unwrap_or(0),
+            structures: a.structures.clone(),
         }
     }
     pub fn mediateur(&self) -> bool {
@@ -125,6 +131,7 @@ struct PageAccueil {
     activites: Vec<LigneActivite>,
     mois_activites: String,
     mois_accompagnements: String,
+    mois_duree: String,
     territoires: Vec<(String, String)>,
     equipe: usize,
     comptes: Vec<CompteRow>,
@@ -137,7 +144,8 @@ pub async fn accueil(
     let m = mediation(&state)?;
     let aujourdhui = m.aujourdhui();
     let mut activites = Vec::new();
-    let (mut mois_activites, mut mois_accompagnements) = (String::new(), String::new());
+    let (mut mois_activites, mut mois_accompagnements, mut mois_duree) =
+        (String::new(), String::new(), String::new());
     if a.est_mediateur() {
         let lieux = m.mes_lieux(&a).await.ou("/espace")?;
         activites = m
@@ -161,6 +169,7 @@ pub async fn accueil(
             .ou("/espace")?;
         mois_activites = nombre(t.compteurs.activites());
         mois_accompagnements = nombre(t.compteurs.accompagnements());
+        mois_duree = duree_totale(t.compteurs.minutes());
     }
     let comptes = if a.role == Role::Administrateur {
         m.comptes(&a).await.ou("/espace")?
@@ -175,6 +184,7 @@ pub async fn accueil(
         activites,
         mois_activites,
         mois_accompagnements,
+        mois_duree,
         comptes,
     })
 }
@@ -284,6 +294,16 @@ struct PageFormulaireCra {
     tranches: Vec<(&'static str, &'static str)>,
     statuts: Vec<(&'static str, &'static str)>,
     genres: Vec<(&'static str, &'static str)>,
+}
+
+impl PageFormulaireCra {
+    /// The error of one field, shown next to it (the summary at the top names it too).
+    pub fn erreur_champ(&self, champ: &str) -> Option<&str> {
+        match &self.erreur {
+            Some((c, m)) if c == champ => Some(m.as_str()),
+            _ => None,
+        }
+    }
 }
 
 fn formulaire_depuis(
@@ -504,6 +524,37 @@ pub async fn nouvelle_activite(
     page_formulaire(&state, &a, titre, f, None).await
 }
 
+/// The duration of the CRA form, in minutes. A duration typed in « Autre durée » (hours
+/// and/or minutes) wins over the drop-down, whatever the drop-down says; a typed value that
+/// is not a whole number in range is refused, never replaced.
+fn lire_duree(c: &super::Champs) -> Result<u32, String> {
+    let (th, tm) = (c.texte("duree_heures"), c.texte("duree_minutes"));
+    if th.is_empty() && tm.is_empty() {
+        return match c.texte("duree").as_str() {
+            "autre" => Err("indiquez les heures et les minutes de l’autre durée".into()),
+            d => d
+                .parse::<u32>()
+                .ok()
+                .filter(|m| (1..24 * 60).contains(m))
+                .ok_or_else(|| "choisissez une durée".into()),
+        };
+    }
+    let lire = |t: &str, max: u32, quoi: &str| -> Result<u32, String> {
+        if t.is_empty() {
+            return Ok(0);
+        }
+        t.parse::<u32>().ok().filter(|v| *v <= max).ok_or_else(|| {
+            format!("{quoi} : indiquez un nombre entier de 0 à {max} (vous avez saisi « {t} »)")
+        })
+    };
+    let h = lire(&th, 23, "heures")?;
+    let mi = lire(&tm, 59, "minutes")?;
+    match h * 60 + mi {
+        0 => Err("indiquez une durée d’au moins 1 minute".into()),
+        total => Ok(total),
+    }
+}
+
 /// Reads the CRA form. Errors name the field.
 fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
     let err = |champ: &str, msg: &str| (champ.to_string(), msg.to_string());
@@ -512,50 +563,26 @@ fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
         .ok_or_else(|| err("type", "choisissez le type d’activité"))?;
     let date = NaiveDate::parse_from_str(&code("date"), "%Y-%m-%d")
         .map_err(|_| err("date", "date invalide (JJ/MM/AAAA)"))?;
-    let duree: u32 = match code("duree").as_str() {
-        "autre" => {
-            let h: u32 = code("duree_heures").parse().unwrap_or(0);
-            let mi: u32 = code("duree_minutes").parse().unwrap_or(0);
-            if h > 23 || mi > 59 {
-                return Err(err("durée", "au plus 23 heures et 59 minutes"));
-            }
-            h * 60 + mi
-        }
-        d => d
-            .parse()
-            .map_err(|_| err("durée", "choisissez une durée"))?,
-    };
+    let duree = lire_duree(c).map_err(|m| err("durée", &m))?;
     let type_lieu = TypeLieu::depuis_code(&code("type_lieu"))
         .ok_or_else(|| err("lieu", "choisissez où a eu lieu l’activité"))?;
     let lieu_activite_id = code("lieu_activite_id").parse::<i64>().ok();
-    let commune =
-        match code("commune").as_str() {
-            "" => None,
-            texte => {
-                let trouvee = CodeInsee::parse(texte)
-                    .ok()
-                    .filter(|c| m.referentiel().commune(c.as_str()).is_some());
-                match trouvee {
-                    Some(c) => Some(c),
-                    None => {
-                        let res = m.referentiel().rechercher(texte, 2);
-                        match res.first() {
-                            Some(c)
-                                if res.len() == 1
-                                    || maillage_domain::texte::normaliser(&c.nom)
-                                        == maillage_domain::texte::normaliser(texte) =>
-                            {
-                                CodeInsee::parse(&c.code_insee).ok()
-                            }
-                            _ => return Err(err(
-                                "commune",
-                                "commune introuvable : indiquez son nom exact ou son code INSEE",
-                            )),
-                        }
+    // By name (« Muret », « Saint-Gaudens (31800) »), a postal code or an INSEE code; a
+    // name that fits several communes or none is refused with suggestions.
+    let commune = match code("commune").as_str() {
+        "" => None,
+        texte => Some(
+            m.resoudre_commune(texte)
+                .ok()
+                .and_then(|c| CodeInsee::parse(&c).ok())
+                .ok_or_else(|| match m.resoudre_commune(texte) {
+                    Err(ErreurMediation::Invalide { message, .. }) => {
+                        ("commune".to_string(), message)
                     }
-                }
-            }
-        };
+                    _ => err("commune", "commune introuvable : indiquez son nom"),
+                })?,
+        ),
+    };
     let liste = |nom: &str| c.tous(nom);
     let thematiques = liste("thematiques")
         .iter()
@@ -688,6 +715,19 @@ fn reprendre(f: &mut FormulaireCra, c: &super::Champs, id: Option<i64>) {
         f.type_activite = t.code();
     }
     f.date = c.texte("date");
+    f.duree = c.texte("duree");
+    f.duree_heures = c.texte("duree_heures");
+    f.duree_minutes = c.texte("duree_minutes");
+    if !f.duree_heures.is_empty() || !f.duree_minutes.is_empty() {
+        f.duree = "autre".into();
+    }
+    if let Some(t) = TypeLieu::depuis_code(&c.texte("type_lieu")) {
+        f.type_lieu = t.code();
+    }
+    f.lieu_activite_id = c.texte("lieu_activite_id");
+    f.autonomie = c.texte("autonomie");
+    f.orientation = c.texte("orientation");
+    f.niveau = c.texte("niveau");
     f.titre = c.texte("titre");
     f.notes = c.texte("notes");
     f.tags = c.texte("tags");
@@ -738,8 +778,67 @@ struct PageActivite {
     ligne: LigneActivite,
     cra: Cra,
     participants: Vec<String>,
-    historique: Vec<HistoriqueRow>,
+    /// Every other field entered, `(label, value)`, in the form's order.
+    details: Vec<(&'static str, String)>,
+    /// `(version, what, when)` in words and in the place's local time.
+    historique: Vec<(i32, &'static str, String)>,
     enregistre: bool,
+}
+
+/// The fields of a record the summary lines leave out, as entered.
+fn details_cra(cra: &Cra) -> Vec<(&'static str, String)> {
+    let liste = |v: Vec<&'static str>| v.join(", ");
+    let mut d = Vec::new();
+    if !cra.materiel.is_empty() {
+        d.push((
+            "Matériel utilisé",
+            liste(cra.materiel.iter().map(|x| x.libelle()).collect()),
+        ));
+    }
+    for (i, g) in cra.anonymes.iter().enumerate() {
+        let titre = if cra.anonymes.len() > 1 || cra.type_activite == TypeActivite::Collectif {
+            if i == 0 {
+                "Participants anonymes"
+            } else {
+                ""
+            }
+        } else {
+            "Personne accompagnée"
+        };
+        d.push((
+            titre,
+            format!(
+                "{} × {}, {}, {}",
+                g.nombre,
+                g.tranche_age.libelle(),
+                g.statut.libelle(),
+                g.genre.libelle()
+            ),
+        ));
+    }
+    if let Some(a) = cra.autonomie {
+        d.push(("Autonomie", a.libelle().to_string()));
+    }
+    if let Some(o) = cra.orientation {
+        d.push(("Orienté·e vers", o.libelle().to_string()));
+    }
+    if let Some(n) = cra.niveau {
+        d.push(("Niveau de l’atelier", n.libelle().to_string()));
+    }
+    if !cra.tags.is_empty() {
+        d.push(("Étiquettes", cra.tags.join(", ")));
+    }
+    d
+}
+
+/// A history action in words.
+fn action_historique(action: &str) -> &'static str {
+    match action {
+        "creation" => "création",
+        "modification" => "modification",
+        "suppression" => "suppression",
+        _ => "changement",
+    }
 }
 
 pub async fn activite(
@@ -758,11 +857,29 @@ pub async fn activite(
             participants.push(b.nom());
         }
     }
+    // Times in the place's local time (Europe/Paris, or the overseas zone of its commune).
+    let fuseau = maillage_app::recherche::ZoneHoraire::du_code(&act.row.commune).fuseau();
+    let historique = m
+        .historique(&a, id)
+        .await
+        .ou(&chemin)?
+        .into_iter()
+        .map(|h| {
+            (
+                h.version,
+                action_historique(&h.action),
+                h.at.with_timezone(&fuseau)
+                    .format("%d/%m/%Y à %H:%M")
+                    .to_string(),
+            )
+        })
+        .collect();
     rendre(&PageActivite {
         site: state.site.clone(),
         menu: Menu::de(&a),
         ligne: ligne_activite(m, &act, &lieux),
-        historique: m.historique(&a, id).await.ou(&chemin)?,
+        details: details_cra(&act.cra),
+        historique,
         cra: act.cra,
         participants,
         enregistre: q.contains_key("enregistre"),
@@ -1347,7 +1464,7 @@ pub async fn statistiques(
         lieu: lieu.map(|l: i64| l.to_string()).unwrap_or_default(),
         activites: nombre(t.compteurs.activites()),
         accompagnements: nombre(t.compteurs.accompagnements()),
-        heures: nombre(t.compteurs.minutes() / 60),
+        heures: duree_totale(t.compteurs.minutes()),
         blocs: blocs(&t, false),
         lien_export: exportable.then_some(requete),
     })
@@ -1487,7 +1604,11 @@ pub async fn statistiques_publiques(
         lieu: String::new(),
         activites: secret_statistique(t.compteurs.activites()),
         accompagnements: secret_statistique(t.compteurs.accompagnements()),
-        heures: secret_statistique(t.compteurs.minutes() / 60),
+        heures: if (1..5).contains(&(t.compteurs.minutes() / 60)) {
+            "moins de 5 h".into()
+        } else {
+            duree_totale(t.compteurs.minutes())
+        },
         blocs: blocs(&t, true),
         lien_export: None,
     })?;
@@ -1614,35 +1735,51 @@ pub async fn importer(
     Ok(refuser_si(r, echec))
 }
 
+/// An account on the team page: the account and the names of its structures today.
+pub struct MembreEquipe {
+    pub compte: CompteRow,
+    pub role: &'static str,
+    pub structures: String,
+}
+
 #[derive(Template)]
 #[template(path = "espace/equipe.html")]
 struct PageEquipe {
     site: Arc<Site>,
     menu: Menu,
-    membres: Vec<CompteRow>,
+    membres: Vec<MembreEquipe>,
     roles: Vec<(&'static str, &'static str)>,
+    /// Structures the inviter may invite into `(id, name)`.
+    structures: Vec<(i64, String)>,
     message: Option<String>,
+    /// The invitation link, shown when no e-mail is sent (no SMTP configured).
+    lien: Option<String>,
     erreur: Option<String>,
+}
+
+/// `true` when `maillage serve` sends the outbox (see `courrier::Smtp::depuis_env`).
+fn envoi_configure() -> bool {
+    std::env::var("MAILLAGE_SMTP_URL").is_ok_and(|v| !v.trim().is_empty())
 }
 
 async fn page_equipe(
     state: &AppState,
     a: &Acteur,
     message: Option<String>,
+    lien: Option<String>,
     erreur: Option<String>,
 ) -> Result<Response, ErreurEspace> {
     let m = mediation(state)?;
-    let membres = match a.role {
-        Role::Administrateur => m.comptes(a).await.ou("/espace/equipe")?,
+    let chemin = "/espace/equipe";
+    let interne = |e: maillage_app::mediation::stockage::StoreError| {
+        ErreurEspace::Mediation(e.into(), chemin.into())
+    };
+    let comptes = match a.role {
+        Role::Administrateur => m.comptes(a).await.ou(chemin)?,
         Role::Coordinateur => {
             let mut v = Vec::new();
             for id in &a.equipe {
-                if let Some(c) = m
-                    .store()
-                    .compte(*id)
-                    .await
-                    .map_err(|e| ErreurEspace::Mediation(e.into(), String::new()))?
-                {
+                if let Some(c) = m.store().compte(*id).await.map_err(interne)? {
                     v.push(c);
                 }
             }
@@ -1655,18 +1792,45 @@ async fn page_equipe(
             ))
         }
     };
+    let noms = m.store().structures().await.map_err(interne)?;
+    let mut membres = Vec::new();
+    for c in comptes {
+        let (actives, _) = m.structures_du_compte(&c).await.ou(chemin)?;
+        let structures = actives
+            .iter()
+            .filter_map(|id| noms.iter().find(|s| s.id == *id))
+            .map(|s| s.nom.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        membres.push(MembreEquipe {
+            role: Role::depuis_code(&c.role)
+                .map(|r| r.libelle())
+                .unwrap_or(""),
+            compte: c,
+            structures,
+        });
+    }
     let roles = if a.role == Role::Administrateur {
         options::<Role>()
     } else {
         vec![(Role::Mediateur.code(), Role::Mediateur.libelle())]
     };
+    let structures = m
+        .structures_gerables(a)
+        .await
+        .ou(chemin)?
+        .into_iter()
+        .map(|s| (s.id, s.nom))
+        .collect();
     let refuse = erreur.is_some();
     let r = rendre(&PageEquipe {
         site: state.site.clone(),
         menu: Menu::de(a),
         membres,
         roles,
+        structures,
         message,
+        lien,
         erreur: erreur.clone(),
     })?;
     Ok(refuser_si(r, refuse))
@@ -1676,7 +1840,7 @@ pub async fn equipe(
     State(state): State<AppState>,
     Connecte(a): Connecte,
 ) -> Result<Response, ErreurEspace> {
-    page_equipe(&state, &a, None, None).await
+    page_equipe(&state, &a, None, None, None).await
 }
 
 pub async fn inviter(
@@ -1687,18 +1851,41 @@ pub async fn inviter(
     let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let role = Role::depuis_code(&champs.texte("role")).unwrap_or(Role::Mediateur);
-    match m.inviter(&a, &champs.texte("email"), role, None).await {
-        Ok(_) => {
+    let structure = match champs.texte("structure").as_str() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return page_equipe(
+                    &state,
+                    &a,
+                    None,
+                    None,
+                    Some("structure : structure inconnue".into()),
+                )
+                .await
+            }
+        },
+    };
+    let email = champs.texte("email");
+    match m.inviter(&a, &email, role, structure).await {
+        Ok(_) if envoi_configure() => {
+            page_equipe(&state, &a, Some(format!("Invitation envoyée à {email}.")), None, None).await
+        }
+        Ok(lien) => {
             page_equipe(
                 &state,
                 &a,
-                Some(format!("Invitation envoyée à {}.", champs.texte("email"))),
+                Some(format!(
+                    "Invitation enregistrée (en attente d’envoi) pour {email} : aucun envoi de courriel n’est configuré sur ce serveur. Transmettez-lui ce lien, valable 7 jours :"
+                )),
+                Some(lien),
                 None,
             )
             .await
         }
         Err(e @ (ErreurMediation::Invalide { .. } | ErreurMediation::DejaInscrit)) => {
-            page_equipe(&state, &a, None, Some(e.to_string())).await
+            page_equipe(&state, &a, None, None, Some(e.to_string())).await
         }
         Err(e) => Err(ErreurEspace::Mediation(e, "/espace/equipe".into())),
     }
@@ -1750,8 +1937,25 @@ pub async fn courriels(
 // ------------------------------------------------------------------------------------
 // Structures, places of activity, assignments
 
-/// A structure on its page: id, name, commune, places `(id, name, commune)`.
-type StructureAffichee = (i64, String, String, Vec<(i64, String, String)>);
+/// A member of a structure on its page.
+pub struct MembreAffiche {
+    pub nom: String,
+    pub email: String,
+    pub role: &'static str,
+    pub debut: String,
+    pub fin: String,
+    pub actif: bool,
+}
+
+/// A structure on its page.
+pub struct StructureAffichee {
+    pub id: i64,
+    pub nom: String,
+    pub commune: String,
+    /// Places `(id, name, commune)`.
+    pub lieux: Vec<(i64, String, String)>,
+    pub membres: Vec<MembreAffiche>,
+}
 
 #[derive(Template)]
 #[template(path = "espace/structures.html")]
@@ -1778,8 +1982,9 @@ async fn page_structures(
         ));
     }
     let m = mediation(state)?;
+    let chemin = "/espace/structures";
     let interne = |e: maillage_app::mediation::stockage::StoreError| {
-        ErreurEspace::Mediation(e.into(), "/espace/structures".into())
+        ErreurEspace::Mediation(e.into(), chemin.into())
     };
     let lieux = m.store().lieux_activite(None).await.map_err(interne)?;
     let nom_commune = |c: &str| {
@@ -1788,30 +1993,43 @@ async fn page_structures(
             .map(|x| x.nom.clone())
             .unwrap_or_else(|| c.to_string())
     };
-    let structures = m
-        .store()
-        .structures()
-        .await
-        .map_err(interne)?
-        .into_iter()
-        .filter(|s| a.role == Role::Administrateur || Some(s.id) == a.compte.structure_id)
-        .map(|s| {
-            let siens: Vec<(i64, String, String)> = lieux
-                .iter()
-                .filter(|l| l.structure_id == s.id)
-                .map(|l| (l.id, l.nom.clone(), nom_commune(&l.code_insee)))
-                .collect();
-            (
-                s.id,
-                s.nom,
-                s.code_insee.as_deref().map(nom_commune).unwrap_or_default(),
-                siens,
-            )
-        })
-        .collect::<Vec<_>>();
+    let mut structures = Vec::new();
+    for s in m.structures_gerables(a).await.ou(chemin)? {
+        let siens: Vec<(i64, String, String)> = lieux
+            .iter()
+            .filter(|l| l.structure_id == s.id)
+            .map(|l| (l.id, l.nom.clone(), nom_commune(&l.code_insee)))
+            .collect();
+        let membres = m
+            .membres_de_structure(a, s.id)
+            .await
+            .ou(chemin)?
+            .into_iter()
+            .map(|x| MembreAffiche {
+                role: Role::depuis_code(&x.compte.role)
+                    .map(|r| r.libelle())
+                    .unwrap_or(""),
+                nom: x.compte.nom,
+                email: x.compte.email,
+                debut: x.debut.format("%d/%m/%Y").to_string(),
+                fin: x
+                    .fin
+                    .map(|f| f.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
+                actif: x.actif,
+            })
+            .collect();
+        structures.push(StructureAffichee {
+            id: s.id,
+            commune: s.code_insee.as_deref().map(nom_commune).unwrap_or_default(),
+            nom: s.nom,
+            lieux: siens,
+            membres,
+        });
+    }
     let lieux_visibles = structures
         .iter()
-        .flat_map(|(_, _, _, l)| l.iter().map(|(id, nom, _)| (*id, nom.clone())))
+        .flat_map(|s| s.lieux.iter().map(|(id, nom, _)| (*id, nom.clone())))
         .collect();
     let refuse = erreur.is_some();
     let r = rendre(&PageStructures {
@@ -1833,7 +2051,8 @@ pub async fn structures(
     page_structures(&state, &a, None, None).await
 }
 
-/// One POST for the three forms of the page (`action` = `structure`, `lieu`, `affectation`).
+/// One POST for the forms of the page (`action` = `structure`, `lieu`, `affectation`,
+/// `rattachement`, `detachement`).
 pub async fn modifier_structures(
     State(state): State<AppState>,
     Connecte(a): Connecte,
@@ -1877,6 +2096,47 @@ pub async fn modifier_structures(
                 (_, Err(_)) => Err(ErreurMediation::invalide("lieu", "lieu inconnu")),
             }
         }
+        "rattachement" | "detachement" => {
+            let champ_date = if c.texte("action") == "rattachement" {
+                "debut"
+            } else {
+                "fin"
+            };
+            let date = NaiveDate::parse_from_str(&c.texte(champ_date), "%Y-%m-%d").map_err(|_| {
+                ErreurMediation::invalide(
+                    if champ_date == "debut" {
+                        "début"
+                    } else {
+                        "fin"
+                    },
+                    "date invalide",
+                )
+            });
+            match (date, c.texte("structure").parse::<i64>()) {
+                (Ok(d), Ok(st)) if c.texte("action") == "rattachement" => m
+                    .rattacher(&a, &c.texte("email"), st, d)
+                    .await
+                    .map(|compte| {
+                        format!(
+                            "{} fait partie de la structure à partir du {}.",
+                            compte.nom,
+                            d.format("%d/%m/%Y")
+                        )
+                    }),
+                (Ok(d), Ok(st)) => m
+                    .detacher(&a, &c.texte("email"), st, d)
+                    .await
+                    .map(|compte| {
+                        format!(
+                            "{} ne fait plus partie de la structure après le {}.",
+                            compte.nom,
+                            d.format("%d/%m/%Y")
+                        )
+                    }),
+                (Err(e), _) => Err(e),
+                (_, Err(_)) => Err(ErreurMediation::invalide("structure", "structure inconnue")),
+            }
+        }
         _ => Err(ErreurMediation::invalide("action", "formulaire inconnu")),
     };
     match resultat {
@@ -1886,4 +2146,17 @@ pub async fn modifier_structures(
         }
         Err(e) => Err(ErreurEspace::Mediation(e, "/espace/structures".into())),
     }
+}
+
+/// Chooses the structure the account acts for (an aidant of several structures).
+pub async fn choisir_structure(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    let m = mediation(&state)?;
+    let id = c.texte("structure").parse::<i64>().unwrap_or(0);
+    m.choisir_structure(&a, id).await.ou("/espace")?;
+    Ok(Redirect::to("/espace").into_response())
 }
