@@ -437,6 +437,14 @@ impl LieuxStore for CrashAvantFusion {
     ) -> StoreResult<Vec<SignalementRow>> {
         self.0.signalements(lieu_id, only_open, limit).await
     }
+    async fn decide_signalement(
+        &self,
+        id: i64,
+        decision: &str,
+        par: Option<i64>,
+    ) -> StoreResult<bool> {
+        self.0.decide_signalement(id, decision, par).await
+    }
     async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool> {
         self.0.set_signalement_traite(id, traite).await
     }
