@@ -778,7 +778,7 @@ mod tests {
     async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
         let mut f = f;
         std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+            std::task::Poll::Ready(match std::future::Future::poll(std::pin::Pin::new(&mut f), cx) {
                 std::task::Poll::Ready(v) => Some(v),
                 std::task::Poll::Pending => None,
             })
