@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::mediation::{
-    counter_totals, IssueReservation, Limite, Reservation, ActiviteWrite, AffectationRow, ConsultationRow, InvitationRow, MediationStore,
-    NewBeneficiaire, NewCompte, NewCourriel, SessionRow, StatFiltre,
+    counter_totals, ActiviteWrite, AffectationRow, ConsultationRow, InvitationRow,
+    IssueReservation, Limite, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, Reservation,
+    SessionRow, StatFiltre,
 };
 use crate::StoreError;
 
@@ -259,7 +260,11 @@ pub async fn faille_mediation_login_attempts_reserved_atomically(s: S) {
     }
     assert_eq!(admises, 5, "concurrent attempts overshot the limit");
     for cle in ["email:a@exemple.fr|ip:1.2.3.4", "ip:1.2.3.4"] {
-        assert_eq!(s.count_login_failures(cle, t(1, 0)).await.unwrap(), 5, "{cle}");
+        assert_eq!(
+            s.count_login_failures(cle, t(1, 0)).await.unwrap(),
+            5,
+            "{cle}"
+        );
     }
 }
 
@@ -283,9 +288,12 @@ pub async fn mediation_login_attempt_rules_release_and_purge(s: S) {
     assert_eq!(r[0].nombre, 2);
     // All or nothing: the second key refuses, the first gets no row.
     assert_eq!(
-        s.reserve_login_attempts(&[plafond("libre", t(3, 0), 9), plafond("k", t(3, 0), 1)], at)
-            .await
-            .unwrap(),
+        s.reserve_login_attempts(
+            &[plafond("libre", t(3, 0), 9), plafond("k", t(3, 0), 1)],
+            at
+        )
+        .await
+        .unwrap(),
         IssueReservation::Refusee(1)
     );
     assert_eq!(s.count_login_failures("libre", t(1, 0)).await.unwrap(), 0);
@@ -322,19 +330,46 @@ pub async fn mediation_login_attempt_rules_release_and_purge(s: S) {
             .unwrap()
     ));
     // Known addresses: remembered, refreshed, forgotten when old.
-    assert!(!s.known_address("email:a", "1.2.3.4", t(1, 0)).await.unwrap());
-    s.remember_address("email:a", "1.2.3.4", t(2, 0)).await.unwrap();
-    s.remember_address("email:a", "5.6.7.8", t(1, 0)).await.unwrap();
-    s.remember_address("email:a", "1.2.3.4", t(3, 0)).await.unwrap();
-    assert!(s.known_address("email:a", "1.2.3.4", t(3, 0)).await.unwrap());
-    assert!(!s.known_address("email:a", "1.2.3.4", t(4, 0)).await.unwrap());
-    assert!(!s.known_address("email:b", "1.2.3.4", t(1, 0)).await.unwrap());
+    assert!(!s
+        .known_address("email:a", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
+    s.remember_address("email:a", "1.2.3.4", t(2, 0))
+        .await
+        .unwrap();
+    s.remember_address("email:a", "5.6.7.8", t(1, 0))
+        .await
+        .unwrap();
+    s.remember_address("email:a", "1.2.3.4", t(3, 0))
+        .await
+        .unwrap();
+    assert!(s
+        .known_address("email:a", "1.2.3.4", t(3, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .known_address("email:a", "1.2.3.4", t(4, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .known_address("email:b", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
     // Purge: failures before the first instant, addresses before the second.
     let n = s.purge_login_attempts(t(3, 9), t(2, 0)).await.unwrap();
-    assert_eq!(n, 2, "the failure of 8:00 and the address last seen on day 1");
+    assert_eq!(
+        n, 2,
+        "the failure of 8:00 and the address last seen on day 1"
+    );
     assert_eq!(s.count_login_failures("k", t(1, 0)).await.unwrap(), 1);
-    assert!(!s.known_address("email:a", "5.6.7.8", t(1, 0)).await.unwrap());
-    assert!(s.known_address("email:a", "1.2.3.4", t(1, 0)).await.unwrap());
+    assert!(!s
+        .known_address("email:a", "5.6.7.8", t(1, 0))
+        .await
+        .unwrap());
+    assert!(s
+        .known_address("email:a", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
 }
 
 pub async fn mediation_invitation_used_once(s: S) {

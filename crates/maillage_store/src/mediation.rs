@@ -381,8 +381,12 @@ pub trait MediationStore: Send + Sync {
     /// Forgets reserved attempts (the secret was right: they were not failures).
     async fn release_login_attempts(&self, ids: &[i64]) -> StoreResult<()>;
     /// Remembers that `adresse` signed in successfully under `cle` (an account, a person).
-    async fn remember_address(&self, cle: &str, adresse: &str, at: DateTime<Utc>)
-        -> StoreResult<()>;
+    async fn remember_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Whether `adresse` signed in successfully under `cle` at or after `depuis`.
     async fn known_address(
         &self,

@@ -7,10 +7,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
-    counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
-    BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
-    IssueReservation, LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel,
-    evaluer_limites, fenetres_a_compter, Reservation, Reservee, SessionRow, StatDeltas, StatFiltre, StatRow, StructureRow,
+    counter_totals, evaluer_limites, fenetres_a_compter, validate_activites, ActiviteRow,
+    ActiviteWrite, AffectationRow, BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow,
+    HistoriqueRow, InvitationRow, IssueReservation, LieuActiviteRow, MediationStore,
+    NewBeneficiaire, NewCompte, NewCourriel, Reservation, Reservee, SessionRow, StatDeltas,
+    StatFiltre, StatRow, StructureRow,
 };
 use maillage_store::{validate_limit, StoreError, StoreResult};
 use sqlx::SqliteConnection;

@@ -132,15 +132,15 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
 }
 
 async fn sqlite() -> Monde {
-    monde_sur(
-        Base::Sqlite(tempfile::tempdir().unwrap()),
-        Site::default(),
-    )
-    .await
+    monde_sur(Base::Sqlite(tempfile::tempdir().unwrap()), Site::default()).await
 }
 
 async fn postgres() -> Monde {
-    monde_sur(Base::Postgres(TestDatabase::create().await), Site::default()).await
+    monde_sur(
+        Base::Postgres(TestDatabase::create().await),
+        Site::default(),
+    )
+    .await
 }
 
 /// A form POST from `pair` (the TCP peer), optionally through a proxy header.
@@ -174,14 +174,23 @@ async fn statut(state: &AppState, req: Request<Body>) -> StatusCode {
 fn connexion(email: &str, mdp: &str, pair: &str) -> Request<Body> {
     post(
         "/connexion",
-        &[("email", email), ("mot_de_passe", mdp), ("retour", "/espace")],
+        &[
+            ("email", email),
+            ("mot_de_passe", mdp),
+            ("retour", "/espace"),
+        ],
         pair,
         None,
     )
 }
 
 fn ouvrir(code: &str, pair: &str) -> Request<Body> {
-    post("/mon-mandat", &[("action", "ouvrir"), ("code", code)], pair, None)
+    post(
+        "/mon-mandat",
+        &[("action", "ouvrir"), ("code", code)],
+        pair,
+        None,
+    )
 }
 
 /// A wrong code with the person's five first characters.
@@ -490,7 +499,11 @@ async fn faille_argon2_ne_tourne_pas_sur_le_travailleur_asynchrone() {
     }
     let un_hash = (cpu_du_thread() - avant) / 4;
     // Warm-up (the decoy hash is computed once per process).
-    statut(&w.state, connexion("personne@exemple.fr", "x", "192.0.2.200")).await;
+    statut(
+        &w.state,
+        connexion("personne@exemple.fr", "x", "192.0.2.200"),
+    )
+    .await;
     let avant = cpu_du_thread();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..8 {

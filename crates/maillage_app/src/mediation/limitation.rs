@@ -138,7 +138,11 @@ impl Mediation {
                 });
             }
         }
-        match self.store.reserve_login_attempts(&reservations, now).await? {
+        match self
+            .store
+            .reserve_login_attempts(&reservations, now)
+            .await?
+        {
             IssueReservation::Refusee(i) => {
                 if cle_sujet.is_some() && !connue && i == reservations.len() - 1 {
                     tracing::debug!(cle = %reservations[i].cle, "attempt slowed down (distributed guessing)");

@@ -748,7 +748,11 @@ mod tests {
                 .map(|i| {
                     let h = hash.clone();
                     tokio::spawn(async move {
-                        let mdp = if i % 2 == 0 { "correct horse battery staple" } else { "non" };
+                        let mdp = if i % 2 == 0 {
+                            "correct horse battery staple"
+                        } else {
+                            "non"
+                        };
                         (i, verifier_mot_de_passe_ou_leurre(mdp, Some(h)).await)
                     })
                 })
@@ -778,10 +782,12 @@ mod tests {
     async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
         let mut f = f;
         std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(match std::future::Future::poll(std::pin::Pin::new(&mut f), cx) {
-                std::task::Poll::Ready(v) => Some(v),
-                std::task::Poll::Pending => None,
-            })
+            std::task::Poll::Ready(
+                match std::future::Future::poll(std::pin::Pin::new(&mut f), cx) {
+                    std::task::Poll::Ready(v) => Some(v),
+                    std::task::Poll::Pending => None,
+                },
+            )
         })
         .await
     }

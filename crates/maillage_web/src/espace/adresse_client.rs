@@ -62,12 +62,10 @@ impl FromStr for Reseau {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let adresse = canonique(
-            adresse
-                .trim()
-                .parse::<IpAddr>()
-                .map_err(|_| format!("« {s} » n’est pas une adresse IP ni un réseau (a.b.c.d/n)"))?,
-        );
+        let adresse =
+            canonique(adresse.trim().parse::<IpAddr>().map_err(|_| {
+                format!("« {s} » n’est pas une adresse IP ni un réseau (a.b.c.d/n)")
+            })?);
         let max = if adresse.is_ipv4() { 32 } else { 128 };
         let prefixe = match prefixe {
             None => max,
