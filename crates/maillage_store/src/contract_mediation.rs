@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::mediation::{
-    counter_totals, ActiviteWrite, AffectationRow, ConsultationRow, InvitationRow, MediationStore,
-    NewBeneficiaire, NewCompte, NewCourriel, RattachementRow, SessionRow, StatFiltre,
+    counter_totals, ActiviteWrite, AffectationRow, ConsultationRow, InvitationRow,
+    IssueReservation, Limite, MediationStore, NewBeneficiaire, NewCompte, NewCourriel,
+    RattachementRow, Reservation, SessionRow, StatFiltre,
 };
 use crate::StoreError;
 
@@ -21,6 +22,8 @@ macro_rules! mediation_contract_tests {
             mediation_dormant_accounts_deactivated,
             mediation_sessions_put_get_delete,
             mediation_login_failures_counted_in_window,
+            faille_mediation_login_attempts_reserved_atomically,
+            mediation_login_attempt_rules_release_and_purge,
             mediation_invitation_used_once,
             mediation_outbox_newest_first,
             mediation_structures_places_teams,
@@ -214,6 +217,160 @@ pub async fn mediation_login_failures_counted_in_window(s: S) {
             .unwrap(),
         1
     );
+}
+
+fn plafond(cle: &str, depuis: DateTime<Utc>, max: i64) -> Reservation {
+    Reservation {
+        cle: cle.into(),
+        limites: vec![Limite::AuPlus { depuis, max }],
+    }
+}
+
+fn acceptee(issue: &IssueReservation) -> bool {
+    matches!(issue, IssueReservation::Acceptee(_))
+}
+
+/// 40 concurrent reservations against a limit of 5 (and a second key with room): exactly 5
+/// get in, and exactly 5 rows are written under each key.
+pub async fn faille_mediation_login_attempts_reserved_atomically(s: S) {
+    let taches: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let r = [
+                    plafond("email:a@exemple.fr|ip:1.2.3.4", t(3, 0), 5),
+                    plafond("ip:1.2.3.4", t(3, 0), 100),
+                ];
+                s.reserve_login_attempts(&r, t(3, 10) + Duration::milliseconds(i))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut admises = 0;
+    for tache in taches {
+        let issue = tache.await.unwrap();
+        match &issue {
+            IssueReservation::Acceptee(r) => {
+                admises += 1;
+                assert_eq!(r.len(), 2);
+                assert!((1..=5).contains(&r[0].nombre), "{r:?}");
+            }
+            IssueReservation::Refusee(i) => assert_eq!(*i, 0),
+        }
+    }
+    assert_eq!(admises, 5, "concurrent attempts overshot the limit");
+    for cle in ["email:a@exemple.fr|ip:1.2.3.4", "ip:1.2.3.4"] {
+        assert_eq!(
+            s.count_login_failures(cle, t(1, 0)).await.unwrap(),
+            5,
+            "{cle}"
+        );
+    }
+}
+
+pub async fn mediation_login_attempt_rules_release_and_purge(s: S) {
+    let at = t(3, 10);
+    // AuPlus: counted in its window only.
+    s.add_login_failure("k", t(3, 8)).await.unwrap();
+    s.add_login_failure("k", t(3, 9)).await.unwrap();
+    assert!(!acceptee(
+        &s.reserve_login_attempts(&[plafond("k", t(3, 7), 2)], at)
+            .await
+            .unwrap()
+    ));
+    let IssueReservation::Acceptee(r) = s
+        .reserve_login_attempts(&[plafond("k", t(3, 9), 2)], at)
+        .await
+        .unwrap()
+    else {
+        panic!("refused within the limit");
+    };
+    assert_eq!(r[0].nombre, 2);
+    // All or nothing: the second key refuses, the first gets no row.
+    assert_eq!(
+        s.reserve_login_attempts(
+            &[plafond("libre", t(3, 0), 9), plafond("k", t(3, 0), 1)],
+            at
+        )
+        .await
+        .unwrap(),
+        IssueReservation::Refusee(1)
+    );
+    assert_eq!(s.count_login_failures("libre", t(1, 0)).await.unwrap(), 0);
+    // Release: the reserved row goes, the others stay.
+    s.release_login_attempts(&[r[0].id]).await.unwrap();
+    assert_eq!(s.count_login_failures("k", t(1, 0)).await.unwrap(), 2);
+    s.release_login_attempts(&[]).await.unwrap();
+    // Ralentir: below the threshold, free; above it, one per spacing.
+    let ralentir = |at: DateTime<Utc>| Reservation {
+        cle: "compte".into(),
+        limites: vec![Limite::Ralentir {
+            depuis: at - Duration::minutes(15),
+            seuil: 3,
+            espacement: at - Duration::seconds(30),
+        }],
+    };
+    for _ in 0..3 {
+        assert!(acceptee(
+            &s.reserve_login_attempts(&[ralentir(at)], at).await.unwrap()
+        ));
+    }
+    assert!(!acceptee(
+        &s.reserve_login_attempts(&[ralentir(at)], at).await.unwrap()
+    ));
+    let plus_tard = at + Duration::seconds(31);
+    assert!(acceptee(
+        &s.reserve_login_attempts(&[ralentir(plus_tard)], plus_tard)
+            .await
+            .unwrap()
+    ));
+    assert!(!acceptee(
+        &s.reserve_login_attempts(&[ralentir(plus_tard)], plus_tard)
+            .await
+            .unwrap()
+    ));
+    // Known addresses: remembered, refreshed, forgotten when old.
+    assert!(!s
+        .known_address("email:a", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
+    s.remember_address("email:a", "1.2.3.4", t(2, 0))
+        .await
+        .unwrap();
+    s.remember_address("email:a", "5.6.7.8", t(1, 0))
+        .await
+        .unwrap();
+    s.remember_address("email:a", "1.2.3.4", t(3, 0))
+        .await
+        .unwrap();
+    assert!(s
+        .known_address("email:a", "1.2.3.4", t(3, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .known_address("email:a", "1.2.3.4", t(4, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .known_address("email:b", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
+    // Purge: failures before the first instant, addresses before the second.
+    let n = s.purge_login_attempts(t(3, 9), t(2, 0)).await.unwrap();
+    assert_eq!(
+        n, 2,
+        "the failure of 8:00 and the address last seen on day 1"
+    );
+    assert_eq!(s.count_login_failures("k", t(1, 0)).await.unwrap(), 1);
+    assert!(!s
+        .known_address("email:a", "5.6.7.8", t(1, 0))
+        .await
+        .unwrap());
+    assert!(s
+        .known_address("email:a", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
 }
 
 pub async fn mediation_invitation_used_once(s: S) {

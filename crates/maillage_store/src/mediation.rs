@@ -273,6 +273,93 @@ pub struct StatRow {
     pub compteurs: Vec<u8>,
 }
 
+/// A rule on the attempts recorded under a throttling key (see
+/// [`MediationStore::reserve_login_attempts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limite {
+    /// Fewer than `max` attempts since `depuis` (a hard limit: refused until they age out).
+    AuPlus { depuis: DateTime<Utc>, max: i64 },
+    /// Once `seuil` attempts are recorded since `depuis`, one attempt per spacing: refused
+    /// if any was recorded since `espacement`. Slows down, never closes.
+    Ralentir {
+        depuis: DateTime<Utc>,
+        seuil: i64,
+        espacement: DateTime<Utc>,
+    },
+}
+
+impl Limite {
+    /// The instants since which attempts must be counted to evaluate the rule.
+    pub fn fenetres(&self) -> Vec<DateTime<Utc>> {
+        match *self {
+            Limite::AuPlus { depuis, .. } => vec![depuis],
+            Limite::Ralentir {
+                depuis, espacement, ..
+            } => vec![depuis, espacement],
+        }
+    }
+
+    /// Whether one more attempt is allowed, given the counts since each of
+    /// [`Limite::fenetres`] (same order).
+    pub fn admet(&self, nombres: &[i64]) -> bool {
+        let n = |i: usize| nombres.get(i).copied().unwrap_or(0);
+        match *self {
+            Limite::AuPlus { max, .. } => n(0) < max,
+            Limite::Ralentir { seuil, .. } => n(0) < seuil || n(1) == 0,
+        }
+    }
+}
+
+/// One key to reserve an attempt under, and the rules it must respect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub cle: String,
+    pub limites: Vec<Limite>,
+}
+
+/// An attempt reserved under one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservee {
+    /// The row, to release it if the secret was right.
+    pub id: i64,
+    /// Attempts under the key since its first rule's first window, this one included.
+    pub nombre: i64,
+}
+
+/// What [`MediationStore::reserve_login_attempts`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueReservation {
+    /// Every key had room: one attempt reserved under each (same order).
+    Acceptee(Vec<Reservee>),
+    /// The key at this index refused; nothing was written.
+    Refusee(usize),
+}
+
+/// Evaluates the rules of one key given the attempts recorded since each instant of
+/// [`fenetres_a_compter`] (same order); returns the count since the first one (before this
+/// attempt), or `None` if a rule refuses. Shared by both backends, inside their transaction.
+pub fn evaluer_limites(limites: &[Limite], mut comptes: Vec<i64>) -> Option<i64> {
+    let mut debut = 0;
+    for l in limites {
+        let k = l.fenetres().len();
+        let fin = (debut + k).min(comptes.len());
+        if !l.admet(&comptes[debut..fin]) {
+            return None;
+        }
+        debut = fin;
+    }
+    Some(if comptes.is_empty() {
+        0
+    } else {
+        comptes.swap_remove(0)
+    })
+}
+
+/// Every window to count, in the order [`evaluer_limites`] expects.
+pub fn fenetres_a_compter(limites: &[Limite]) -> Vec<DateTime<Utc>> {
+    limites.iter().flat_map(Limite::fenetres).collect()
+}
+
 /// The Médiation storage. Object safe: use it as `Arc<dyn MediationStore>`.
 #[async_trait]
 pub trait MediationStore: Send + Sync {
@@ -301,6 +388,39 @@ pub trait MediationStore: Send + Sync {
     async fn add_login_failure(&self, cle: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn count_login_failures(&self, cle: &str, depuis: DateTime<Utc>) -> StoreResult<i64>;
     async fn clear_login_failures(&self, cle: &str) -> StoreResult<()>;
+    /// Reserves one attempt under each key of `reservations`, all or nothing, before the
+    /// secret is checked: every rule of every key is evaluated on the attempts already
+    /// recorded, and the new rows are written, in one transaction that excludes any other
+    /// reservation on the same keys (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: advisory locks
+    /// taken in key order). So N concurrent attempts against a limit of 5 let exactly 5 in.
+    async fn reserve_login_attempts(
+        &self,
+        reservations: &[Reservation],
+        at: DateTime<Utc>,
+    ) -> StoreResult<IssueReservation>;
+    /// Forgets reserved attempts (the secret was right: they were not failures).
+    async fn release_login_attempts(&self, ids: &[i64]) -> StoreResult<()>;
+    /// Remembers that `adresse` signed in successfully under `cle` (an account, a person).
+    async fn remember_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether `adresse` signed in successfully under `cle` at or after `depuis`.
+    async fn known_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        depuis: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Deletes failed attempts recorded before `echecs_avant` and known addresses last seen
+    /// before `adresses_avant`; returns how many rows went.
+    async fn purge_login_attempts(
+        &self,
+        echecs_avant: DateTime<Utc>,
+        adresses_avant: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 
     async fn create_invitation(&self, invitation: &InvitationRow) -> StoreResult<()>;
     async fn invitation(&self, token_hash: &str) -> StoreResult<Option<InvitationRow>>;

@@ -8,7 +8,10 @@
 //!   (a plain `SELECT … FOR UPDATE` would not lock a row that does not exist yet, and two
 //!   first writers of the same key would lose one update). Keys are locked in sorted
 //!   order, so concurrent writers cannot deadlock on them;
-//! - both files of a merge (in id order).
+//! - both files of a merge (in id order);
+//! - each throttling key while an attempt is reserved under it (transaction-level advisory
+//!   lock in the two-integer key space, class [`VERROU_TENTATIVES`], keys in sorted order),
+//!   so that concurrent attempts are counted one after the other.
 
 use std::collections::BTreeMap;
 
@@ -17,13 +20,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
     add_counters, counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
     BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
-    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow,
-    SessionRow, StatDeltas, StatFiltre, StatRow, StructureRow,
+    IssueReservation, LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel,
+    RattachementRow, Reservation, Reservee, SessionRow, StatDeltas, StatFiltre, StatRow,
+    StructureRow,
 };
+use maillage_store::mediation::{evaluer_limites, fenetres_a_compter};
 use maillage_store::{now_micros, validate_limit, StoreError, StoreResult};
 use sqlx::PgConnection;
 
 use crate::{DbResult, PgStore};
+
+/// Class of the advisory locks on throttling keys (first half of the two-integer key).
+const VERROU_TENTATIVES: i32 = 0x4d41_494c;
 
 /// What the roll-ups need of a stored record.
 struct StatSource {
@@ -450,6 +458,133 @@ impl MediationStore for PgStore {
             .await
             .db()?;
         Ok(())
+    }
+
+    async fn reserve_login_attempts(
+        &self,
+        reservations: &[Reservation],
+        at: DateTime<Utc>,
+    ) -> StoreResult<IssueReservation> {
+        let mut tx = self.pool.begin().await.db()?;
+        let mut cles: Vec<&str> = reservations.iter().map(|r| r.cle.as_str()).collect();
+        cles.sort_unstable();
+        cles.dedup();
+        for cle in cles {
+            sqlx::query!(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                VERROU_TENTATIVES,
+                cle
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        let mut avant = Vec::with_capacity(reservations.len());
+        for (i, r) in reservations.iter().enumerate() {
+            let mut comptes = Vec::new();
+            for depuis in fenetres_a_compter(&r.limites) {
+                comptes.push(
+                    sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!" FROM echecs_connexion
+                           WHERE cle = $1 AND at >= $2"#,
+                        r.cle,
+                        depuis
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?,
+                );
+            }
+            match evaluer_limites(&r.limites, comptes) {
+                Some(n) => avant.push(n),
+                None => {
+                    tx.rollback().await.db()?;
+                    return Ok(IssueReservation::Refusee(i));
+                }
+            }
+        }
+        let mut reservees = Vec::with_capacity(reservations.len());
+        for (r, n) in reservations.iter().zip(avant) {
+            let id = sqlx::query_scalar!(
+                "INSERT INTO echecs_connexion (cle, at) VALUES ($1, $2) RETURNING id",
+                r.cle,
+                at
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+            reservees.push(Reservee { id, nombre: n + 1 });
+        }
+        tx.commit().await.db()?;
+        Ok(IssueReservation::Acceptee(reservees))
+    }
+
+    async fn release_login_attempts(&self, ids: &[i64]) -> StoreResult<()> {
+        sqlx::query!("DELETE FROM echecs_connexion WHERE id = ANY($1)", ids)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn remember_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO adresses_connues (cle, adresse, vue_at) VALUES ($1, $2, $3)
+               ON CONFLICT (cle, adresse) DO UPDATE SET vue_at = excluded.vue_at"#,
+            cle,
+            adresse,
+            at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn known_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        depuis: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM adresses_connues
+                              WHERE cle = $1 AND adresse = $2 AND vue_at >= $3) AS "e!""#,
+            cle,
+            adresse,
+            depuis
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()
+    }
+
+    async fn purge_login_attempts(
+        &self,
+        echecs_avant: DateTime<Utc>,
+        adresses_avant: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.db()?;
+        let echecs = sqlx::query!("DELETE FROM echecs_connexion WHERE at < $1", echecs_avant)
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+        let adresses = sqlx::query!(
+            "DELETE FROM adresses_connues WHERE vue_at < $1",
+            adresses_avant
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        tx.commit().await.db()?;
+        Ok(echecs + adresses)
     }
 
     async fn create_invitation(&self, i: &InvitationRow) -> StoreResult<()> {

@@ -7,10 +7,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
-    counter_totals, validate_activites, ActiviteRow, ActiviteWrite, AffectationRow,
-    BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow, HistoriqueRow, InvitationRow,
-    LieuActiviteRow, MediationStore, NewBeneficiaire, NewCompte, NewCourriel, RattachementRow,
-    SessionRow, StatDeltas, StatFiltre, StatRow, StructureRow,
+    counter_totals, evaluer_limites, fenetres_a_compter, validate_activites, ActiviteRow,
+    ActiviteWrite, AffectationRow, BeneficiaireRow, CompteRow, ConsultationRow, CourrielRow,
+    HistoriqueRow, InvitationRow, IssueReservation, LieuActiviteRow, MediationStore,
+    NewBeneficiaire, NewCompte, NewCourriel, RattachementRow, Reservation, Reservee, SessionRow,
+    StatDeltas, StatFiltre, StatRow, StructureRow,
 };
 use maillage_store::{validate_limit, StoreError, StoreResult};
 use sqlx::SqliteConnection;
@@ -461,6 +462,128 @@ impl MediationStore for SqliteStore {
             .await
             .db()?;
         Ok(())
+    }
+
+    async fn reserve_login_attempts(
+        &self,
+        reservations: &[Reservation],
+        at: DateTime<Utc>,
+    ) -> StoreResult<IssueReservation> {
+        // IMMEDIATE: the write lock is taken before counting, so no other reservation can
+        // slip in between the count and the insert.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut avant = Vec::with_capacity(reservations.len());
+        for (i, r) in reservations.iter().enumerate() {
+            let mut comptes = Vec::new();
+            for depuis in fenetres_a_compter(&r.limites) {
+                comptes.push(
+                    sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!: i64" FROM echecs_connexion
+                           WHERE cle = ?1 AND at >= ?2"#,
+                        r.cle,
+                        depuis
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?,
+                );
+            }
+            match evaluer_limites(&r.limites, comptes) {
+                Some(n) => avant.push(n),
+                None => {
+                    tx.rollback().await.db()?;
+                    return Ok(IssueReservation::Refusee(i));
+                }
+            }
+        }
+        let mut reservees = Vec::with_capacity(reservations.len());
+        for (r, n) in reservations.iter().zip(avant) {
+            let id = sqlx::query_scalar!(
+                r#"INSERT INTO echecs_connexion (cle, at) VALUES (?1, ?2)
+                   RETURNING rowid AS "id!: i64""#,
+                r.cle,
+                at
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+            reservees.push(Reservee { id, nombre: n + 1 });
+        }
+        tx.commit().await.db()?;
+        Ok(IssueReservation::Acceptee(reservees))
+    }
+
+    async fn release_login_attempts(&self, ids: &[i64]) -> StoreResult<()> {
+        let ids = json_ids(ids);
+        sqlx::query!(
+            "DELETE FROM echecs_connexion WHERE rowid IN (SELECT value FROM json_each(?1))",
+            ids
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn remember_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query!(
+            r#"INSERT INTO adresses_connues (cle, adresse, vue_at) VALUES (?1, ?2, ?3)
+               ON CONFLICT (cle, adresse) DO UPDATE SET vue_at = excluded.vue_at"#,
+            cle,
+            adresse,
+            at
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn known_address(
+        &self,
+        cle: &str,
+        adresse: &str,
+        depuis: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM adresses_connues
+               WHERE cle = ?1 AND adresse = ?2 AND vue_at >= ?3"#,
+            cle,
+            adresse,
+            depuis
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()?;
+        Ok(n > 0)
+    }
+
+    async fn purge_login_attempts(
+        &self,
+        echecs_avant: DateTime<Utc>,
+        adresses_avant: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let echecs = sqlx::query!("DELETE FROM echecs_connexion WHERE at < ?1", echecs_avant)
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+        let adresses = sqlx::query!(
+            "DELETE FROM adresses_connues WHERE vue_at < ?1",
+            adresses_avant
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        tx.commit().await.db()?;
+        Ok(echecs + adresses)
     }
 
     async fn create_invitation(&self, i: &InvitationRow) -> StoreResult<()> {

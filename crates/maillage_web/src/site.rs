@@ -3,7 +3,8 @@
 /// What a territory configures. Read from the environment by [`Site::depuis_env`]:
 /// `MAILLAGE_NOM`, `MAILLAGE_LOGO` (URL of an image), `MAILLAGE_COULEUR` (`#rrggbb`, kept
 /// only if white text on it reaches the WCAG AA contrast 4.5:1), `MAILLAGE_TUILES` (tile URL
-/// template for the interactive map) and `MAILLAGE_TUILES_ATTRIBUTION`.
+/// template for the interactive map) and `MAILLAGE_TUILES_ATTRIBUTION`; `MAILLAGE_PROXIES`
+/// (reverse proxies whose `X-Forwarded-For` is trusted, see [`crate::espace::adresse_client`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Site {
     pub nom: String,
@@ -11,6 +12,8 @@ pub struct Site {
     pub couleur_principale: Option<String>,
     pub tuiles_url: String,
     pub tuiles_attribution: String,
+    /// Reverse proxies whose `X-Forwarded-For` is trusted (`MAILLAGE_PROXIES`).
+    pub proxies: Vec<crate::espace::adresse_client::Reseau>,
 }
 
 /// OpenStreetMap's standard tiles (fine for a demo; a territory should use its own server or
@@ -26,6 +29,7 @@ impl Default for Site {
             couleur_principale: None,
             tuiles_url: TUILES_PAR_DEFAUT.into(),
             tuiles_attribution: ATTRIBUTION_PAR_DEFAUT.into(),
+            proxies: Vec::new(),
         }
     }
 }
@@ -52,6 +56,14 @@ impl Site {
             couleur_principale: couleur,
             tuiles_url: var("MAILLAGE_TUILES").unwrap_or(d.tuiles_url),
             tuiles_attribution: var("MAILLAGE_TUILES_ATTRIBUTION").unwrap_or(d.tuiles_attribution),
+            proxies: var("MAILLAGE_PROXIES")
+                .map(|v| {
+                    crate::espace::adresse_client::lire_reseaux(&v).unwrap_or_else(|e| {
+                        tracing::error!("MAILLAGE_PROXIES ignored: {e}");
+                        Vec::new()
+                    })
+                })
+                .unwrap_or_default(),
         }
     }
 

@@ -75,7 +75,7 @@ pub enum ErreurMandat {
     Invalide { champ: String, message: String },
     #[error("Code personnel incorrect.")]
     CodePersonnelIncorrect,
-    #[error("Trop de tentatives : réessayez dans 15 minutes.")]
+    #[error("Trop de tentatives : patientez quelques minutes avant de réessayer.")]
     TropDeTentatives,
     #[error("Introuvable.")]
     Introuvable,
@@ -721,8 +721,9 @@ impl Mandats {
 
     // --- the person's space ---
 
-    /// Opens a person's space with their personal code (throttled per code and per
-    /// address; no hint whether the code exists).
+    /// Opens a person's space with their personal code (throttled per (code, address), per
+    /// address, and per code with a slowdown that spares the person's usual addresses: see
+    /// [`crate::mediation::limitation`]; no hint whether the code exists).
     pub async fn ouvrir_espace_personne(
         &self,
         code: &str,
@@ -730,21 +731,12 @@ impl Mandats {
     ) -> Resultat<SessionPersonne> {
         let m = &self.mediation;
         let code = CodePersonnel::lire(code);
-        let cles = vec![
-            format!("personne-ip:{adresse}"),
-            format!(
-                "personne:{}",
-                code.as_ref()
-                    .map(|c| c.cle().to_string())
-                    .unwrap_or_default()
-            ),
-        ];
-        let depuis = self.maintenant() - m.reglages().fenetre_echecs;
-        for cle in &cles {
-            if m.store().count_login_failures(cle, depuis).await? >= m.reglages().echecs_max * 2 {
-                return Err(ErreurMandat::TropDeTentatives);
-            }
-        }
+        let sujet = crate::mediation::limitation::Sujet::Personne {
+            prefixe: code.as_ref().map(|c| c.cle()),
+        };
+        let Some(tentative) = m.reserver_tentative(sujet, adresse).await? else {
+            return Err(ErreurMandat::TropDeTentatives);
+        };
         let usager = match &code {
             Some(c) => self
                 .store
@@ -754,11 +746,9 @@ impl Mandats {
             None => None,
         };
         let Some(usager) = usager else {
-            for cle in &cles {
-                m.store().add_login_failure(cle, self.maintenant()).await?;
-            }
             return Err(ErreurMandat::CodePersonnelIncorrect);
         };
+        m.tentative_reussie(&tentative).await?;
         Ok(SessionPersonne::signer(
             &self.cle,
             usager.id,

@@ -5,12 +5,16 @@
 //! - Every step that raises the session's rights issues a **new** token and deletes the
 //!   previous one (no session fixation): the password step creates a session that can only
 //!   pass the second factor; passing it replaces that session.
-//! - Failures are counted per address and per network address; the message is the same
-//!   whether the account exists or not, and a decoy hash is verified when it does not.
+//! - Attempts are throttled per (e-mail address, network address), per network address,
+//!   and per e-mail address with a slowdown ([`super::limitation`]); the message is the same whether the
+//!   account exists or not, and a decoy hash is verified when it does not.
+//! - Argon2 runs on a bounded blocking pool ([`securite::verifier_mot_de_passe_ou_leurre`]),
+//!   never on the async workers that answer other requests.
 
 use maillage_domain::mediation::{Referentiel, Role};
 use maillage_store::mediation::{CompteRow, InvitationRow, NewCompte, NewCourriel, SessionRow};
 
+use super::limitation::Sujet;
 use super::securite;
 use super::{Acteur, ErreurMediation, Mediation, Resultat};
 
@@ -74,30 +78,9 @@ impl Mediation {
         Ok((JetonSession(jeton), row))
     }
 
-    async fn trop_d_echecs(&self, cles: &[String]) -> Resultat<bool> {
-        let depuis = self.maintenant() - self.reglages.fenetre_echecs;
-        for cle in cles {
-            let max = if cle.starts_with("ip:") {
-                self.reglages.echecs_max * 10
-            } else {
-                self.reglages.echecs_max
-            };
-            if self.store.count_login_failures(cle, depuis).await? >= max {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    async fn noter_echec(&self, cles: &[String]) -> Resultat<()> {
-        let now = self.maintenant();
-        for cle in cles {
-            self.store.add_login_failure(cle, now).await?;
-        }
-        Ok(())
-    }
-
-    /// Password step. `ip` is the client's network address (for throttling).
+    /// Password step. `ip` is the client's network address (for throttling, see
+    /// [`super::limitation`]): the attempt is reserved before the password is checked, and
+    /// the check runs on the bounded blocking pool, off the async workers.
     pub async fn connexion(
         &self,
         email: &str,
@@ -105,26 +88,20 @@ impl Mediation {
         ip: &str,
     ) -> Resultat<EtapeConnexion> {
         let email = normaliser_email(email);
-        let cles = [format!("email:{email}"), format!("ip:{ip}")];
-        if self.trop_d_echecs(&cles).await? {
+        let Some(tentative) = self
+            .reserver_tentative(Sujet::Compte { email: &email }, ip)
+            .await?
+        else {
             return Err(ErreurMediation::TropDeTentatives);
-        }
+        };
         let compte = self.store.compte_par_email(&email).await?;
-        let ok = match &compte {
-            Some(c) => securite::verifier_mot_de_passe(mot_de_passe, &c.password_hash) && c.actif,
-            None => {
-                let _ = securite::verifier_mot_de_passe(mot_de_passe, securite::hash_leurre());
-                false
-            }
+        let hash = compte.as_ref().map(|c| c.password_hash.clone());
+        let ok = securite::verifier_mot_de_passe_ou_leurre(mot_de_passe, hash).await;
+        let compte = match compte {
+            Some(c) if ok && c.actif => c,
+            _ => return Err(ErreurMediation::Identifiants),
         };
-        let compte = match (ok, compte) {
-            (true, Some(c)) => c,
-            _ => {
-                self.noter_echec(&cles).await?;
-                return Err(ErreurMediation::Identifiants);
-            }
-        };
-        self.store.clear_login_failures(&cles[0]).await?;
+        self.tentative_reussie(&tentative).await?;
         let (jeton, _) = self.nouvelle_session(compte.id, false).await?;
         Ok(if compte.totp_actif {
             EtapeConnexion::SecondFacteur(jeton)
@@ -203,8 +180,8 @@ impl Mediation {
     }
 
     async fn verifier_code(&self, mut compte: CompteRow, code: &str) -> Resultat<()> {
-        let cles = [format!("totp:{}", compte.id)];
-        if self.trop_d_echecs(&cles).await? {
+        let cle = format!("totp:{}", compte.id);
+        if !self.reserver_simple(&cle).await? {
             return Err(ErreurMediation::TropDeTentatives);
         }
         let secret = match (&compte.totp_secret, compte.totp_actif) {
@@ -221,12 +198,11 @@ impl Mediation {
         {
             compte.codes_secours = restants;
         } else {
-            self.noter_echec(&cles).await?;
             return Err(ErreurMediation::CodeIncorrect);
         }
         compte.derniere_activite = now;
         self.store.update_compte(&compte).await?;
-        self.store.clear_login_failures(&cles[0]).await?;
+        self.store.clear_login_failures(&cle).await?;
         Ok(())
     }
 
@@ -455,7 +431,8 @@ impl Mediation {
         }
         securite::valider_mot_de_passe(mot_de_passe)
             .map_err(|e| ErreurMediation::invalide("mot de passe", e.to_string()))?;
-        let hash = securite::hacher_mot_de_passe(mot_de_passe)
+        let hash = securite::hacher_mot_de_passe_hors_travailleurs(mot_de_passe)
+            .await
             .map_err(|e| ErreurMediation::Interne(e.to_string()))?;
         let now = self.maintenant();
         if !self.store.use_invitation(&inv.token_hash, now).await? {
@@ -531,7 +508,8 @@ impl Mediation {
         }
         securite::valider_mot_de_passe(mot_de_passe)
             .map_err(|e| ErreurMediation::invalide("mot de passe", e.to_string()))?;
-        let hash = securite::hacher_mot_de_passe(mot_de_passe)
+        let hash = securite::hacher_mot_de_passe_hors_travailleurs(mot_de_passe)
+            .await
             .map_err(|e| ErreurMediation::Interne(e.to_string()))?;
         self.store
             .create_compte(NewCompte {

@@ -20,6 +20,7 @@ pub mod beneficiaires;
 pub mod comptes;
 pub mod courrier;
 pub mod import_coop;
+pub mod limitation;
 pub mod rattachements;
 pub mod securite;
 pub mod statistiques;
@@ -126,7 +127,7 @@ pub enum ErreurMediation {
     Identifiants,
     #[error("Code incorrect ou déjà utilisé.")]
     CodeIncorrect,
-    #[error("Trop de tentatives : réessayez dans 15 minutes.")]
+    #[error("Trop de tentatives : patientez quelques minutes avant de réessayer.")]
     TropDeTentatives,
     /// No valid session.
     #[error("Votre session a expiré : connectez-vous à nouveau.")]
@@ -219,7 +220,8 @@ impl Mediation {
     }
 
     /// The daily jobs: purge beneficiaries without activity for the retention period,
-    /// deactivate dormant accounts. Returns (purged files, deactivated accounts).
+    /// deactivate dormant accounts, purge old failed sign-in attempts and known addresses
+    /// ([`Mediation::purger_tentatives`]). Returns (purged files, deactivated accounts).
     pub async fn taches_quotidiennes(&self) -> Resultat<(u64, u64)> {
         let now = self.maintenant();
         let purge_avant = now
@@ -230,8 +232,9 @@ impl Mediation {
             .checked_sub_months(chrono::Months::new(self.reglages.dormance_mois))
             .unwrap_or(now);
         let desactives = self.store.deactivate_dormant(dormance_avant).await?;
-        if purges > 0 || desactives > 0 {
-            tracing::info!(purges, desactives, "daily médiation jobs");
+        let tentatives = self.purger_tentatives().await?;
+        if purges > 0 || desactives > 0 || tentatives > 0 {
+            tracing::info!(purges, desactives, tentatives, "daily médiation jobs");
         }
         Ok((purges, desactives))
     }

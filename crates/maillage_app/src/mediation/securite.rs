@@ -1,8 +1,10 @@
 //! Security primitives of the Médiation accounts: password hashing, random tokens and their
 //! fingerprints, TOTP second factor (RFC 6238), its enrolment QR code, and recovery codes.
 //!
-//! Everything here is a pure function: the only input from outside is the operating system's
-//! random number generator. Storage, rate limiting and sessions live in [`super::comptes`].
+//! Everything here is a pure function (the only input from outside is the operating system's
+//! random number generator), except the `…_hors_travailleurs` wrappers that run Argon2 on
+//! tokio's blocking pool, at most [`calculs_simultanes_max`] at a time. Storage, rate
+//! limiting and sessions live in [`super::comptes`] and [`super::limitation`].
 //!
 //! Choices:
 //! - passwords: Argon2id with the OWASP parameters (19 MiB, 2 passes, 1 lane), stored as a
@@ -16,6 +18,7 @@
 //!
 //! Messages meant for people are in French.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -149,6 +152,76 @@ pub fn hash_leurre() -> &'static str {
         hacher_mot_de_passe(&jeton_aleatoire())
             .unwrap_or_else(|_| HASH_LEURRE_DE_SECOURS.to_owned())
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argon2 off the async workers
+// ---------------------------------------------------------------------------------------------
+
+/// Hashes being computed now, and the most ever computed at once (see [`pic_calculs`]).
+static CALCULS_EN_COURS: AtomicUsize = AtomicUsize::new(0);
+static PIC_CALCULS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many Argon2 computations may run at once: one per core. More would only queue on the
+/// cores while holding 19 MiB each; the others wait (asynchronously) for a permit.
+pub fn calculs_simultanes_max() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
+fn permis_calcul() -> &'static tokio::sync::Semaphore {
+    static PERMIS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMIS.get_or_init(|| tokio::sync::Semaphore::new(calculs_simultanes_max()))
+}
+
+/// The most Argon2 computations that ever ran at the same time in this process (never above
+/// [`calculs_simultanes_max`]).
+pub fn pic_calculs() -> usize {
+    PIC_CALCULS.load(Ordering::Relaxed)
+}
+
+/// Runs `calcul` (an Argon2 hash or check: tens of milliseconds of CPU) on tokio's blocking
+/// pool once a permit is free, so that the async workers keep answering other requests.
+async fn hors_travailleurs<T: Send + 'static>(
+    calcul: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ErreurSecurite> {
+    let _permis = permis_calcul()
+        .acquire()
+        .await
+        .map_err(|e| ErreurSecurite::Interne(format!("file des calculs fermée ({e})")))?;
+    tokio::task::spawn_blocking(move || {
+        let n = CALCULS_EN_COURS.fetch_add(1, Ordering::SeqCst) + 1;
+        PIC_CALCULS.fetch_max(n, Ordering::SeqCst);
+        let r = calcul();
+        CALCULS_EN_COURS.fetch_sub(1, Ordering::SeqCst);
+        r
+    })
+    .await
+    .map_err(|e| ErreurSecurite::Interne(format!("calcul interrompu ({e})")))
+}
+
+/// [`hacher_mot_de_passe`] on the bounded blocking pool.
+pub async fn hacher_mot_de_passe_hors_travailleurs(
+    mot_de_passe: &str,
+) -> Result<String, ErreurSecurite> {
+    let mot_de_passe = mot_de_passe.to_owned();
+    hors_travailleurs(move || hacher_mot_de_passe(&mot_de_passe)).await?
+}
+
+/// [`verifier_mot_de_passe`] on the bounded blocking pool, against `hash`, or against the
+/// decoy [`hash_leurre`] when there is no account (same cost: no account enumeration by
+/// timing; always `false`). `false` too if the computation could not run.
+pub async fn verifier_mot_de_passe_ou_leurre(mot_de_passe: &str, hash: Option<String>) -> bool {
+    let mot_de_passe = mot_de_passe.to_owned();
+    hors_travailleurs(move || match hash {
+        Some(h) => verifier_mot_de_passe(&mot_de_passe, &h),
+        None => {
+            let _ = verifier_mot_de_passe(&mot_de_passe, hash_leurre());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// The password policy: at least [`LONGUEUR_MIN_MOT_DE_PASSE`] characters and at most
@@ -658,6 +731,65 @@ mod tests {
             "correct horse battery staple",
             &autre
         ));
+    }
+
+    #[test]
+    fn faille_argon2_sur_un_pool_borne_hors_des_travailleurs() {
+        // A single-threaded runtime: if the hash ran on its only worker, the check's future
+        // would complete on its first poll and the ticker could not run meanwhile.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let hash = hacher_mot_de_passe("correct horse battery staple").unwrap();
+        rt.block_on(async {
+            let n = calculs_simultanes_max() * 3;
+            let verifs: Vec<_> = (0..n)
+                .map(|i| {
+                    let h = hash.clone();
+                    tokio::spawn(async move {
+                        let mdp = if i % 2 == 0 {
+                            "correct horse battery staple"
+                        } else {
+                            "non"
+                        };
+                        (i, verifier_mot_de_passe_ou_leurre(mdp, Some(h)).await)
+                    })
+                })
+                .collect();
+            let mut f = std::pin::pin!(verifier_mot_de_passe_ou_leurre(
+                "correct horse battery staple",
+                Some(hash.clone())
+            ));
+            let premier = futures_poll_once(f.as_mut()).await;
+            assert!(premier.is_none(), "the check completed on the async worker");
+            assert!(f.await);
+            for v in verifs {
+                let (i, ok) = v.await.unwrap();
+                assert_eq!(ok, i % 2 == 0);
+            }
+        });
+        assert!(pic_calculs() >= 1);
+        assert!(
+            pic_calculs() <= calculs_simultanes_max(),
+            "{} computations at once, bound {}",
+            pic_calculs(),
+            calculs_simultanes_max()
+        );
+    }
+
+    /// Polls a future once: its output if it is ready right away.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
+        let mut f = f;
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(
+                match std::future::Future::poll(std::pin::Pin::new(&mut f), cx) {
+                    std::task::Poll::Ready(v) => Some(v),
+                    std::task::Poll::Pending => None,
+                },
+            )
+        })
+        .await
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub(crate) fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), E
     }
 }
 
-/// The client's network address (throttling), when the server knows it.
+/// The client's network address (throttling), when the server knows it: the peer's, or
+/// behind a configured reverse proxy the one it forwarded (see [`super::adresse_client`]).
 pub struct AdresseClient(pub String);
 
 impl axum::extract::FromRequestParts<AppState> for AdresseClient {
@@ -88,13 +89,15 @@ impl axum::extract::FromRequestParts<AppState> for AdresseClient {
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &AppState,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let pair = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         Ok(AdresseClient(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
+            super::adresse_client::adresse_du_client(pair, &parts.headers, &state.site.proxies)
+                .map(super::adresse_client::cle_adresse)
                 .unwrap_or_else(|| "inconnue".into()),
         ))
     }

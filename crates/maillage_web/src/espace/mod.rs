@@ -12,6 +12,7 @@
 //! - Every route of the module is declared once in [`routes!`]: the router and
 //!   [`ROUTES`] come from the same list, and the permission tests enumerate [`ROUTES`].
 
+pub mod adresse_client;
 pub(crate) mod connexion;
 pub(crate) mod mandats;
 pub(crate) mod pages;

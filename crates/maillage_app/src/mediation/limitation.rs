@@ -1,0 +1,221 @@
+//! Throttling of secret guesses: the password at sign-in, a person's personal code on
+//! `/mon-mandat`.
+//!
+//! Knowing someone's e-mail address (or the five first characters of their code) must not be
+//! enough to keep them out, and many addresses together must not be able to guess freely:
+//!
+//! - **per (account, address)**: a few failures, then a backoff: at most `max` failures in
+//!   the window (15 min), `2 × max` in four windows (1 h), `4 × max` in 96 windows (24 h).
+//!   Only that address is slowed for that account;
+//! - **per address** (every account together): a higher limit, with the same backoff;
+//! - **per account** (every address together): above `10 × max` failures in the window, a
+//!   distributed attack is assumed: a warning is logged and the account accepts one attempt
+//!   every [`ESPACEMENT_RALENTI`] from unknown addresses. Slowed, never closed;
+//! - an address from which the account (the person) signed in successfully in the last
+//!   [`DUREE_ADRESSE_CONNUE_JOURS`] days is **known**: only its own (account, address) limit
+//!   applies to it, so an attack from elsewhere never keeps the right secret out from there.
+//!
+//! Every attempt is reserved in the store **before** the secret is checked, atomically (see
+//! [`MediationStore::reserve_login_attempts`]): concurrent attempts cannot overshoot a limit.
+//! A right secret releases its reservations. Rows older than the longest window are purged by
+//! the periodic tasks ([`Mediation::purger_tentatives`]).
+//!
+//! [`MediationStore::reserve_login_attempts`]: maillage_store::mediation::MediationStore::reserve_login_attempts
+
+use chrono::{DateTime, Duration, Utc};
+use maillage_store::mediation::{IssueReservation, Limite, Reservation};
+use maillage_store::StoreResult;
+
+use super::Mediation;
+
+/// Once an account is under distributed attack, one attempt from unknown addresses per this
+/// many seconds.
+pub const ESPACEMENT_RALENTI: i64 = 30;
+/// An address stays known this long after its last successful sign-in.
+pub const DUREE_ADRESSE_CONNUE_JOURS: i64 = 180;
+/// The per-account slowdown starts at this many times the per-address limit.
+pub const FACTEUR_GLOBAL: i64 = 10;
+/// Backoff: (windows, multiple of the limit). The last one is the longest memory of failures.
+const PALIERS: [(i32, i64); 3] = [(1, 1), (4, 2), (96, 4)];
+
+/// Who is guessing at what.
+#[derive(Debug, Clone, Copy)]
+pub enum Sujet<'a> {
+    /// An account, by its (normalised) e-mail address: whether it exists or not.
+    Compte { email: &'a str },
+    /// A person's space, by the first characters of their code (`None`: unreadable code).
+    Personne { prefixe: Option<&'a str> },
+}
+
+/// An attempt reserved by [`Mediation::reserver_tentative`]: keep it, and give it to
+/// [`Mediation::tentative_reussie`] if the secret was right.
+#[derive(Debug, Clone)]
+pub struct Tentative {
+    /// Key of the account or person (known addresses are remembered under it).
+    cle_sujet: Option<String>,
+    /// Key of (account, address).
+    cle_paire: Option<String>,
+    adresse: String,
+    /// Reservations under the shared keys (address, account), released on success.
+    partagees: Vec<i64>,
+}
+
+fn paliers(maintenant: DateTime<Utc>, fenetre: Duration, max: i64) -> Vec<Limite> {
+    PALIERS
+        .iter()
+        .map(|&(fenetres, facteur)| Limite::AuPlus {
+            depuis: maintenant - fenetre * fenetres,
+            max: max * facteur,
+        })
+        .collect()
+}
+
+impl Mediation {
+    /// How long failed attempts are kept (the longest backoff window).
+    pub fn conservation_tentatives(&self) -> Duration {
+        self.reglages.fenetre_echecs * PALIERS[PALIERS.len() - 1].0
+    }
+
+    /// Reserves an attempt of `sujet` from `adresse`; `None` if it must wait (throttled).
+    pub async fn reserver_tentative(
+        &self,
+        sujet: Sujet<'_>,
+        adresse: &str,
+    ) -> StoreResult<Option<Tentative>> {
+        let now = self.maintenant();
+        let fenetre = self.reglages.fenetre_echecs;
+        let (cle_sujet, prefixe_paire, cle_adresse, max, max_adresse) = match sujet {
+            Sujet::Compte { email } => {
+                let max = self.reglages.echecs_max;
+                (
+                    Some(format!("email:{email}")),
+                    Some(format!("email:{email}")),
+                    format!("ip:{adresse}"),
+                    max,
+                    max * 10,
+                )
+            }
+            Sujet::Personne { prefixe } => {
+                let max = self.reglages.echecs_max * 2;
+                let cle = prefixe.map(|p| format!("personne:{p}"));
+                (cle.clone(), cle, format!("personne-ip:{adresse}"), max, max)
+            }
+        };
+        let cle_paire = prefixe_paire.map(|p| format!("{p}|ip:{adresse}"));
+        let connue = match &cle_sujet {
+            Some(cle) => {
+                self.store
+                    .known_address(
+                        cle,
+                        adresse,
+                        now - Duration::days(DUREE_ADRESSE_CONNUE_JOURS),
+                    )
+                    .await?
+            }
+            None => false,
+        };
+        let mut reservations = Vec::with_capacity(3);
+        if let Some(cle) = &cle_paire {
+            reservations.push(Reservation {
+                cle: cle.clone(),
+                limites: paliers(now, fenetre, max),
+            });
+        }
+        let seuil = max * FACTEUR_GLOBAL;
+        if !connue {
+            reservations.push(Reservation {
+                cle: cle_adresse,
+                limites: paliers(now, fenetre, max_adresse),
+            });
+            if let Some(cle) = &cle_sujet {
+                reservations.push(Reservation {
+                    cle: cle.clone(),
+                    limites: vec![Limite::Ralentir {
+                        depuis: now - fenetre,
+                        seuil,
+                        espacement: now - Duration::seconds(ESPACEMENT_RALENTI),
+                    }],
+                });
+            }
+        }
+        match self
+            .store
+            .reserve_login_attempts(&reservations, now)
+            .await?
+        {
+            IssueReservation::Refusee(i) => {
+                if cle_sujet.is_some() && !connue && i == reservations.len() - 1 {
+                    tracing::debug!(cle = %reservations[i].cle, "attempt slowed down (distributed guessing)");
+                }
+                Ok(None)
+            }
+            IssueReservation::Acceptee(reservees) => {
+                let partagees: Vec<i64> = reservees
+                    .iter()
+                    .skip(usize::from(cle_paire.is_some()))
+                    .map(|r| r.id)
+                    .collect();
+                if let (Some(cle), false, Some(r)) = (&cle_sujet, connue, reservees.last()) {
+                    if r.nombre > 0 && r.nombre % seuil == 0 {
+                        tracing::warn!(
+                            cle = %cle,
+                            tentatives = r.nombre,
+                            minutes = fenetre.num_minutes(),
+                            "many failed attempts on one account from unknown addresses: \
+                             distributed guessing suspected, slowing them down to one every \
+                             {ESPACEMENT_RALENTI} s (known addresses are not affected)"
+                        );
+                    }
+                }
+                Ok(Some(Tentative {
+                    cle_sujet,
+                    cle_paire,
+                    adresse: adresse.to_string(),
+                    partagees,
+                }))
+            }
+        }
+    }
+
+    /// The secret was right: the attempt was not a failure, and the address becomes known.
+    pub async fn tentative_reussie(&self, tentative: &Tentative) -> StoreResult<()> {
+        self.store
+            .release_login_attempts(&tentative.partagees)
+            .await?;
+        if let Some(cle) = &tentative.cle_paire {
+            self.store.clear_login_failures(cle).await?;
+        }
+        if let Some(cle) = &tentative.cle_sujet {
+            self.store
+                .remember_address(cle, &tentative.adresse, self.maintenant())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Reserves an attempt under one key with a plain limit (the second factor, whose page
+    /// is only reachable with the password).
+    pub(crate) async fn reserver_simple(&self, cle: &str) -> StoreResult<bool> {
+        let now = self.maintenant();
+        let r = Reservation {
+            cle: cle.to_string(),
+            limites: paliers(now, self.reglages.fenetre_echecs, self.reglages.echecs_max),
+        };
+        Ok(matches!(
+            self.store.reserve_login_attempts(&[r], now).await?,
+            IssueReservation::Acceptee(_)
+        ))
+    }
+
+    /// Deletes failed attempts older than the longest backoff window and addresses not
+    /// seen for [`DUREE_ADRESSE_CONNUE_JOURS`]. Returns how many rows went.
+    pub async fn purger_tentatives(&self) -> StoreResult<u64> {
+        let now = self.maintenant();
+        self.store
+            .purge_login_attempts(
+                now - self.conservation_tentatives(),
+                now - Duration::days(DUREE_ADRESSE_CONNUE_JOURS),
+            )
+            .await
+    }
+}
