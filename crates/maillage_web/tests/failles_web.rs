@@ -493,7 +493,10 @@ async fn faille_2_a_body_that_stops_coming_is_cut() {
     let lu = tokio::time::timeout(delai + Duration::from_secs(4), c.read_to_end(&mut v)).await;
     assert!(lu.is_ok(), "the connection is still waiting for its body");
     let duree = t0.elapsed();
-    assert!(duree >= delai - Duration::from_millis(100), "cut after {duree:?}");
+    assert!(
+        duree >= delai - Duration::from_millis(100),
+        "cut after {duree:?}"
+    );
     let r = String::from_utf8_lossy(&v);
     // The answer, if any, is in French.
     assert!(!r.contains("Failed to buffer"), "{r}");
