@@ -474,6 +474,40 @@ async fn faille_2_connection_limit_and_idle_keep_alive() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faille_2_a_body_that_stops_coming_is_cut() {
+    let delai = Duration::from_secs(1);
+    let (adresse, arret, tache) = serveur_de_test(ReglagesServeur {
+        delai_corps: delai,
+        ..ReglagesServeur::default()
+    })
+    .await;
+    // Headers complete, then 3 bytes of a 100-byte body, then nothing.
+    let mut c = TcpStream::connect(adresse).await.expect("connect");
+    c.write_all(
+        b"POST /connexion HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nabc",
+    )
+    .await
+    .expect("write");
+    let t0 = Instant::now();
+    let mut v = Vec::new();
+    let lu = tokio::time::timeout(delai + Duration::from_secs(4), c.read_to_end(&mut v)).await;
+    assert!(lu.is_ok(), "the connection is still waiting for its body");
+    let duree = t0.elapsed();
+    assert!(
+        duree >= delai - Duration::from_millis(100),
+        "cut after {duree:?}"
+    );
+    let r = String::from_utf8_lossy(&v);
+    // The answer, if any, is in French.
+    assert!(!r.contains("Failed to buffer"), "{r}");
+    let _ = arret.send(());
+    tokio::time::timeout(Duration::from_secs(10), tache)
+        .await
+        .expect("graceful stop")
+        .expect("task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faille_2_stop_signal_lets_requests_finish() {
     let (adresse, arret, tache) = serveur_de_test(ReglagesServeur::default()).await;
     // A request in flight: headers sent, body coming slowly.

@@ -136,6 +136,15 @@ async fn premiere_utilisation_place_pages_speak_plain_french() {
         })
         .map(|f| f.id.clone())
         .expect("a France Services place");
+    // Every check is made and every failure reported at the end.
+    let mut echecs: Vec<String> = Vec::new();
+    macro_rules! exiger {
+        ($c:expr, $($m:tt)+) => {
+            if !$c {
+                echecs.push(format!($($m)+));
+            }
+        };
+    }
     let h = get(&state, &format!("/lieux/{fs}")).await.html();
     let page = lu(&h);
     let termes = textes(&h, "dl.fiche dt");
@@ -148,47 +157,54 @@ async fn premiere_utilisation_place_pages_speak_plain_french() {
         "Fixe",
         "france-services",
     ] {
-        assert!(
+        exiger!(
             !valeurs.split([' ', ',', '|']).any(|mot| mot == jargon)
                 && !termes.iter().any(|t| t == jargon),
             "« {jargon} » on the place page: {termes:?} / {valeurs}"
         );
     }
-    assert!(
+    exiger!(
         !termes.iter().any(|t| t == "Sources"),
         "« Sources : » is jargon: {termes:?}"
     );
-    assert!(
+    exiger!(
         termes.iter().any(|t| t == "D'où viennent ces informations"),
         "{termes:?}"
     );
-    assert!(valeurs.contains("France Services"), "{valeurs}");
-    assert!(page.contains("Informations mises à jour"), "{page}");
-    assert!(!page.contains("Informations mis à jour"));
-    assert!(!page.contains("Type de structure"));
+    exiger!(valeurs.contains("France Services"), "{valeurs}");
+    exiger!(
+        page.contains("Informations mises à jour"),
+        "no « Informations mises à jour »"
+    );
+    exiger!(
+        !page.contains("Informations mis à jour"),
+        "« Informations mis à jour »"
+    );
+    exiger!(!page.contains("Type de structure"), "« Type de structure »");
 
     // New Caledonia: the number as it is written there, the link international.
     let nc = lieu_nomme(&state, "Espace municipal de Rivière Salée");
     let h = get(&state, &format!("/lieux/{nc}")).await.html();
     let appeler = textes(&h, "p.liens a.bouton").join(" | ");
-    assert!(appeler.contains("Appeler le 44 57 28"), "{appeler}");
+    exiger!(appeler.contains("Appeler le 44 57 28"), "{appeler}");
     let liens: Vec<String> = h
         .select(&Selector::parse("p.liens a.bouton").expect("selector"))
         .filter_map(|a| a.value().attr("href").map(String::from))
         .collect();
-    assert!(liens.iter().any(|l| l == "tel:+687445728"), "{liens:?}");
+    exiger!(liens.iter().any(|l| l == "tel:+687445728"), "{liens:?}");
 
     // « près d'Aubusson », not « près de Aubusson » (results and map).
     let r = get(&state, "/lieux?ou=Aubusson").await;
     assert_eq!(r.status, StatusCode::OK);
     let titre = textes(&r.html(), "h1").join(" ");
-    assert!(titre.contains("près d'Aubusson"), "{titre}");
+    exiger!(titre.contains("près d'Aubusson"), "{titre}");
     let r = get(&state, "/lieux?ou=Lille").await;
     let titre = textes(&r.html(), "h1").join(" ");
-    assert!(titre.contains("près de Lille"), "{titre}");
+    exiger!(titre.contains("près de Lille"), "{titre}");
     let r = get(&state, "/carte?ou=Aubusson").await;
     let titre = textes(&r.html(), "h1").join(" ");
-    assert!(!titre.contains("de Aubusson"), "{titre}");
+    exiger!(!titre.contains("de Aubusson"), "{titre}");
+    assert!(echecs.is_empty(), "{}", echecs.join("\n"));
 }
 
 #[tokio::test]
