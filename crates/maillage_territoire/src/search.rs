@@ -137,7 +137,7 @@ impl Referentiel {
             5..=8 => 2,
             _ => 3,
         };
-        let mut ranked: Vec<((usize, Reverse<u32>, u32), u32)> = Vec::new();
+        let mut ranked: Vec<(SuggestionKey, u32)> = Vec::new();
         let mut consider = |theirs: &str, indices: &[u32]| {
             let theirs: Vec<char> = theirs.chars().collect();
             if let Some(distance) = crate::resolve::bounded_edit_distance(&key, &theirs, budget) {
@@ -233,6 +233,9 @@ impl Referentiel {
 
 /// (not an exact match, population descending, commune index).
 type RankKey = (bool, Reverse<u32>, u32);
+
+/// (edit distance, population descending, commune index).
+type SuggestionKey = (usize, Reverse<u32>, u32);
 
 /// Names people use for a commune of the overseas collectivities that is not its official
 /// name: the chef-lieu of a circonscription or of a collectivity, by INSEE code of the
