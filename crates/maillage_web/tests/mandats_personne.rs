@@ -442,7 +442,7 @@ async fn premiere_utilisation_arreter_asks_first_then_gives_the_attestation() {
         "{}",
         r.corps
     );
-    assert!(r.corps.contains("Il pourra encore faire : Social - Santé."));
+    assert!(r.corps.contains("Il pourra encore faire : Social."), "{}", r.corps);
     assert_eq!(md.store().tete_journal().await.unwrap().seq, tete);
     let r = agir_personne(
         &w,
@@ -548,7 +548,7 @@ async fn premiere_utilisation_views_apart_notes_shown_and_rows_stack_on_phones()
     let r = envoyer(&w.state, requete("GET", "/mon-mandat", Some(&personne), None)).await;
     assert_eq!(r.status, StatusCode::OK);
     let fait = r.textes("table tbody").join(" ");
-    assert!(fait.contains("Utilisation"), "{fait}");
+    assert!(fait.contains("Démarche faite en votre nom"), "{fait}");
     assert!(
         fait.contains("Note de l’aidant : Dossier de complémentaire santé déposé"),
         "{fait}"
