@@ -221,12 +221,11 @@ async fn run(cli: Cli) -> Result<()> {
         .unwrap_or_else(|| data_dir(&cli).join("maillage-journal.key"));
     // Never created here: only by `maillage journal cle --creer` or the first `serve` of an
     // empty instance (see `cle_pour_serveur`).
-    let annuaire = match maillage_app::mandats::cle::charger(&chemin_cle)
-        .map_err(|e| anyhow::anyhow!(e))?
-    {
-        Some(cle) => annuaire.avec_cle_journal(cle),
-        None => annuaire,
-    };
+    let annuaire =
+        match maillage_app::mandats::cle::charger(&chemin_cle).map_err(|e| anyhow::anyhow!(e))? {
+            Some(cle) => annuaire.avec_cle_journal(cle),
+            None => annuaire,
+        };
     pb.finish_and_clear();
     match cli.command {
         Command::Serve { listen, demo } => {

@@ -67,11 +67,7 @@ async fn mandats_verifies<'a>(
         }
         bail!(
             "{}",
-            maillage_app::mandats::cle::absente(
-                &chemin_cle.display().to_string(),
-                entrees,
-                sceaux
-            )
+            maillage_app::mandats::cle::absente(&chemin_cle.display().to_string(), entrees, sceaux)
         );
     };
     mandats
@@ -241,10 +237,26 @@ pub async fn mandats(
     commande: MandatsCommande,
     chemin_cle: &Path,
 ) -> Result<()> {
-    let mandats = mandats_verifies(annuaire, chemin_cle).await?;
-    let m = mandats.mediation();
     match commande {
         MandatsCommande::Habiliter { email, par } => {
+            // A habilitation writes no journal entry and signs nothing: it works before the
+            // instance's key exists (a key made here is never saved nor used to sign).
+            let sans_cle;
+            let mandats = match annuaire.mandats() {
+                Ok(m) => m,
+                Err(_) => {
+                    let store = annuaire
+                        .store_complet()
+                        .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
+                    sans_cle = maillage_app::mandats::Mandats::new(
+                        store.clone(),
+                        annuaire.mediation()?.clone(),
+                        maillage_app::mandats::cle::nouvelle().map_err(|e| anyhow!(e))?,
+                    );
+                    &sans_cle
+                }
+            };
+            let m = mandats.mediation();
             let admin = m
                 .store()
                 .compte_par_email(&par.to_lowercase())
@@ -263,6 +275,7 @@ pub async fn mandats(
             );
         }
         MandatsCommande::Rappels => {
+            let mandats = mandats_verifies(annuaire, chemin_cle).await?;
             let n = mandats.rappels_expiration().await?;
             println!("{n} rappel(s) d'expiration mis dans la boîte d'envoi.");
         }

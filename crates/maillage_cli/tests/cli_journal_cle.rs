@@ -159,7 +159,11 @@ async fn faille_journal_key_is_created_on_purpose_and_must_match_the_seals() {
     let premiere = std::fs::read(&cle).unwrap();
     let encore = maillage(&url, &cle, &["journal", "cle", "--creer"]);
     assert!(!encore.status.success());
-    assert!(sortie(&encore).contains("existe déjà"), "{}", sortie(&encore));
+    assert!(
+        sortie(&encore).contains("existe déjà"),
+        "{}",
+        sortie(&encore)
+    );
     assert_eq!(std::fs::read(&cle).unwrap(), premiere, "never replaced");
     let s = maillage(&url, &cle, &["journal", "sceller"]);
     assert!(
@@ -201,7 +205,10 @@ async fn faille_journal_key_is_created_on_purpose_and_must_match_the_seals() {
         texte.contains("aucune clé du journal") && texte.contains("Restaurez le fichier de clé"),
         "{texte}"
     );
-    assert!(!perdue.exists(), "serve made a key for a journal with seals");
+    assert!(
+        !perdue.exists(),
+        "serve made a key for a journal with seals"
+    );
     // The right key: the seals match.
     let k = maillage(&url, &cle, &["journal", "cle"]);
     assert!(k.status.success(), "{}", sortie(&k));
@@ -237,7 +244,9 @@ async fn faille_journal_verify_states_the_entries_after_the_last_seal() {
     assert!(maillage(&url, &cle, &["journal", "cle", "--creer"])
         .status
         .success());
-    assert!(maillage(&url, &cle, &["journal", "sceller"]).status.success());
+    assert!(maillage(&url, &cle, &["journal", "sceller"])
+        .status
+        .success());
     journaliser(&url, 74).await;
     let v = maillage(&url, &cle, &["journal", "verify"]);
     let t = sortie(&v);
@@ -263,7 +272,9 @@ async fn faille_journal_verify_states_the_entries_after_the_last_seal() {
         t.contains("47 entrées après le dernier sceau (non encore scellées)"),
         "{t}"
     );
-    assert!(maillage(&url, &cle, &["journal", "sceller"]).status.success());
+    assert!(maillage(&url, &cle, &["journal", "sceller"])
+        .status
+        .success());
     let v = maillage(&url, &cle, &["journal", "verify"]);
     assert!(
         sortie(&v).contains("0 entrée après le dernier sceau"),

@@ -1002,12 +1002,7 @@ pub fn mandat(
     }
     if let Some((code, adresse)) = personne {
         mise.filet();
-        mise.paragraphe(
-            &encoder("Votre code personnel"),
-            Police::Grasse,
-            CORPS,
-            0.0,
-        );
+        mise.paragraphe(&encoder("Votre code personnel"), Police::Grasse, CORPS, 0.0);
         mise.paragraphe(&encoder(code), Police::Grasse, 16.0, 0.0);
         mise.paragraphe(
             &encoder("Avec ce code, sur la page « Mon mandat » :"),

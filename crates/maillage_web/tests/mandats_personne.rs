@@ -314,7 +314,10 @@ async fn premiere_utilisation_code_and_address_on_the_persons_copy_only() {
         copies[0]
     );
     assert!(copies[1].contains("Exemplaire de la structure"));
-    assert!(!copies[1].contains(&code), "no code on the structure's copy");
+    assert!(
+        !copies[1].contains(&code),
+        "no code on the structure's copy"
+    );
 
     // The person's PDF: posted from that page, with the code.
     let r = envoyer(
@@ -385,7 +388,13 @@ async fn premiere_utilisation_code_and_address_on_the_persons_copy_only() {
 #[tokio::test]
 async fn premiere_utilisation_footer_links_mon_mandat_and_the_professional_space() {
     let w = monde().await;
-    for chemin in ["/", "/mon-mandat", "/verifier", "/territoires", "/connexion"] {
+    for chemin in [
+        "/",
+        "/mon-mandat",
+        "/verifier",
+        "/territoires",
+        "/connexion",
+    ] {
         let r = envoyer(&w.state, requete("GET", chemin, None, None)).await;
         let doc = scraper::Html::parse_document(&r.corps);
         let sel = scraper::Selector::parse("footer a").unwrap();
@@ -417,14 +426,22 @@ async fn premiere_utilisation_arreter_asks_first_then_gives_the_attestation() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(
-        r.corps.contains("Voulez-vous vraiment arrêter tout le mandat n°"),
+        r.corps
+            .contains("Voulez-vous vraiment arrêter tout le mandat n°"),
         "{}",
         r.corps
     );
     assert!(r.corps.contains("plus rien faire en votre nom"));
     assert!(r.corps.contains("Non, ne rien changer"));
     assert_eq!(md.store().tete_journal().await.unwrap().seq, tete);
-    assert!(md.store().mandat(id).await.unwrap().unwrap().revoque_at.is_none());
+    assert!(md
+        .store()
+        .mandat(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoque_at
+        .is_none());
 
     // « Logement » ticked: the confirmation names it and what stays; then it stops.
     let r = agir_personne(
@@ -438,11 +455,16 @@ async fn premiere_utilisation_arreter_asks_first_then_gives_the_attestation() {
     )
     .await;
     assert!(
-        r.corps.contains("ne pourra plus faire en votre nom : <strong>Logement</strong>"),
+        r.corps
+            .contains("ne pourra plus faire en votre nom : <strong>Logement</strong>"),
         "{}",
         r.corps
     );
-    assert!(r.corps.contains("Il pourra encore faire : Social."), "{}", r.corps);
+    assert!(
+        r.corps.contains("Il pourra encore faire : Social."),
+        "{}",
+        r.corps
+    );
     assert_eq!(md.store().tete_journal().await.unwrap().seq, tete);
     let r = agir_personne(
         &w,
@@ -545,7 +567,11 @@ async fn premiere_utilisation_views_apart_notes_shown_and_rows_stack_on_phones()
     assert!(!usage.contenu.details.contains("complémentaire"));
 
     let personne = ouvrir_espace(&w, &code).await;
-    let r = envoyer(&w.state, requete("GET", "/mon-mandat", Some(&personne), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/mon-mandat", Some(&personne), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let fait = r.textes("table tbody").join(" ");
     assert!(fait.contains("Démarche faite en votre nom"), "{fait}");
@@ -553,18 +579,17 @@ async fn premiere_utilisation_views_apart_notes_shown_and_rows_stack_on_phones()
         fait.contains("Note de l’aidant : Dossier de complémentaire santé déposé"),
         "{fait}"
     );
-    assert!(!fait.contains("Consultation"), "views are not « done »: {fait}");
+    assert!(
+        !fait.contains("Consultation"),
+        "views are not « done »: {fait}"
+    );
     let vues = r.textes("ul.consultations li");
     assert!(!vues.is_empty(), "{}", r.corps);
     // Phones: the journal's rows stack, each cell named.
     let doc = scraper::Html::parse_document(&r.corps);
     let sel = scraper::Selector::parse("table.empilable td[data-label=\"Démarches\"]").unwrap();
     assert!(doc.select(&sel).next().is_some(), "{}", r.corps);
-    let css = envoyer(
-        &w.state,
-        requete("GET", "/assets/maillage.css", None, None),
-    )
-    .await;
+    let css = envoyer(&w.state, requete("GET", "/assets/maillage.css", None, None)).await;
     let css = String::from_utf8_lossy(&css.octets).into_owned();
     let media = css
         .split("@media (max-width:40rem){table.empilable")
@@ -580,7 +605,11 @@ async fn faille_fermer_ends_the_persons_session_for_good() {
     let aidant = connecter(&w, "aidant@exemple.fr").await;
     let (_, id, code) = signer(&w, &aidant).await;
     let personne = ouvrir_espace(&w, &code).await;
-    let r = envoyer(&w.state, requete("GET", "/mon-mandat", Some(&personne), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/mon-mandat", Some(&personne), None),
+    )
+    .await;
     assert!(r.corps.contains("Bonjour Jeanne"), "{}", r.corps);
     // A copy of the cookie kept somewhere (another tab, a shared computer).
     let copie = personne.clone();
@@ -602,7 +631,14 @@ async fn faille_fermer_ends_the_persons_session_for_good() {
     )
     .await;
     let md = w.state.annuaire.mandats().unwrap();
-    assert!(md.store().mandat(id).await.unwrap().unwrap().revoque_at.is_none());
+    assert!(md
+        .store()
+        .mandat(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoque_at
+        .is_none());
     // Another application node over the same database refuses it as well.
     let autre = AppState::new(w.state.annuaire.clone(), Site::default())
         .await
@@ -611,7 +647,11 @@ async fn faille_fermer_ends_the_persons_session_for_good() {
     assert!(!r.corps.contains("Bonjour Jeanne"));
     // The code opens a new session.
     let nouvelle = ouvrir_espace(&w, &code).await;
-    let r = envoyer(&w.state, requete("GET", "/mon-mandat", Some(&nouvelle), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/mon-mandat", Some(&nouvelle), None),
+    )
+    .await;
     assert!(r.corps.contains("Bonjour Jeanne"));
 }
 
@@ -626,7 +666,12 @@ async fn faille_audit_endpoint_states_the_entries_after_the_last_seal() {
     for _ in 0..3 {
         let r = envoyer(
             &w.state,
-            requete("GET", &format!("/espace/mandats/{id}"), Some(&aidant.0), None),
+            requete(
+                "GET",
+                &format!("/espace/mandats/{id}"),
+                Some(&aidant.0),
+                None,
+            ),
         )
         .await;
         assert_eq!(r.status, StatusCode::OK);

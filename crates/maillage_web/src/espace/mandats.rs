@@ -502,7 +502,12 @@ pub(crate) fn adresse_publique(state: &AppState, headers: &HeaderMap) -> String 
     state
         .annuaire
         .mediation()
-        .map(|m| m.reglages().adresse_publique.trim_end_matches('/').to_string())
+        .map(|m| {
+            m.reglages()
+                .adresse_publique
+                .trim_end_matches('/')
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -804,9 +809,8 @@ async fn pdf_exemplaire(
     let url = url_verification(&base, &f.mandat.empreinte);
     let code = match code {
         Some(saisi) => {
-            let lu = maillage_app::mandats::CodePersonnel::lire(&saisi).filter(|c| {
-                c.cle() == f.usager.code_cle && c.verifier(&f.usager.code_hash)
-            });
+            let lu = maillage_app::mandats::CodePersonnel::lire(&saisi)
+                .filter(|c| c.cle() == f.usager.code_cle && c.verifier(&f.usager.code_hash));
             match lu {
                 Some(c) => Some(c.texte()),
                 None => {
