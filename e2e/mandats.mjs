@@ -186,8 +186,13 @@ async function parcoursAidant(contexte, page) {
 
   await verifier('3. impression : QR code, code personnel, empreinte, PDF / print page and PDF', async () => {
     assert.ok(mandat.id, 'mandat signé à l’étape 2 / mandate signed at step 2');
-    const article = page.locator('article.mandat');
+    // Two copies: the person's (with the code and the address of « Mon mandat »), then the
+    // structure's (without the code).
+    assert.equal(await page.locator('article.mandat').count(), 2, 'deux exemplaires / two copies');
+    const article = page.locator('article.mandat').first();
     const contenu = await texte(article);
+    assert.ok(contenu.includes('Exemplaire de la personne') && contenu.includes('/mon-mandat'), `exemplaire de la personne : ${contenu}`);
+    assert.equal(await page.locator('article.mandat').nth(1).locator('.code-personnel').count(), 0, 'pas de code sur l’exemplaire de la structure');
     assert.ok(contenu.includes(`${PERSONNE.prenoms} ${PERSONNE.nom}, née ou né le 12/05/1948`), `personne : ${contenu}`);
     assert.ok(contenu.includes('Social - Santé') && contenu.includes('Logement'), `démarches : ${contenu}`);
     assert.ok(contenu.includes('6 mois (182 jours)'), `durée : ${contenu}`);
@@ -206,7 +211,7 @@ async function parcoursAidant(contexte, page) {
 
     // The PDF, with the aidant's cookies.
     const url = `/espace/mandats/${mandat.id}/mandat.pdf`;
-    assert.equal(await page.getByRole('link', { name: 'Version PDF' }).getAttribute('href'), url);
+    assert.equal(await page.getByRole('link', { name: 'PDF — exemplaire de la structure' }).getAttribute('href'), url);
     const reponse = await contexte.request.get(BASE + url);
     assert.equal(reponse.status(), 200, `statut HTTP de ${url}`);
     assert.match(reponse.headers()['content-type'] || '', /^application\/pdf/, 'Content-Type du PDF');
@@ -226,8 +231,9 @@ async function parcoursAidant(contexte, page) {
     assert.ok(plat.includes(`${PERSONNE.prenoms} ${PERSONNE.nom}`), `nom de la personne dans le PDF : ${plat.slice(0, 600)}`);
     assert.ok(plat.includes('Social - Santé') && plat.includes('Logement'), `démarches dans le PDF : ${plat}`);
     assert.ok(plat.includes(mandat.empreinte), `empreinte dans le PDF : ${plat}`);
-    // The code is shown once: it is neither in the PDF nor on the print page opened later.
-    assert.ok(!plat.includes(mandat.code), 'le code personnel n’est pas dans le PDF');
+    // The code is shown once: it is neither in the structure's PDF nor on the print page
+    // opened later.
+    assert.ok(!plat.includes(mandat.code), 'le code personnel n’est pas dans le PDF de la structure');
 
     const echecs = [];
     await allerEtAnalyser(page, `/espace/mandats/${mandat.id}/imprimer`, 'mandat (impression)', echecs);
@@ -272,6 +278,11 @@ async function parcoursPersonne(page) {
 
     await cocher(section.getByRole('checkbox', { name: 'Logement', exact: true }));
     reponse = await soumettre(page, section.getByRole('button', { name: 'Arrêter' }));
+    assert.equal(reponse.status(), 200);
+    // Nothing stops before the person confirms, in plain words.
+    assert.match(await texte(page.getByRole('main')), /ne pourra plus faire en votre nom : Logement\./);
+    await axe(page, 'mon mandat (confirmation de l’arrêt)', echecs);
+    reponse = await soumettre(page, page.getByRole('button', { name: 'Oui, arrêter' }));
     assert.equal(reponse.status(), 200);
     assert.equal(
       await texte(page.getByRole('status')),

@@ -283,10 +283,19 @@ impl Annuaire {
         self
     }
 
+    /// The whole store (the journal can be read without the Mandats module, e.g. to verify
+    /// it with a public key only).
+    pub fn store_complet(&self) -> Option<&Arc<dyn maillage_store::Store>> {
+        self.complet.as_ref()
+    }
+
     /// The Mandats module.
     pub fn mandats(&self) -> Result<&crate::mandats::Mandats, AppError> {
         self.mandats.as_ref().ok_or_else(|| {
-            AppError::Invalide("le module Mandats n’est pas activé (clé du journal absente)".into())
+            AppError::Invalide(
+                "le module Mandats n’est pas activé (clé du journal absente : voir maillage journal cle)"
+                    .into(),
+            )
         })
     }
 

@@ -29,7 +29,8 @@ struct Cli {
     #[arg(long, global = true, env = "MAILLAGE_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Clé privée Ed25519 du journal des mandats (par défaut maillage-journal.key dans le
-    /// répertoire de données ; créée au premier lancement). Gardez-la hors de la base.
+    /// répertoire de données ; créée par « maillage journal cle --creer » ou au premier
+    /// lancement d'une instance vide). La même sur tous les nœuds ; sauvegardée hors de la base.
     #[arg(long, global = true, env = "MAILLAGE_JOURNAL_CLE")]
     cle_journal: Option<PathBuf>,
     #[command(subcommand)]
@@ -263,12 +264,17 @@ async fn run(cli: Cli) -> Result<()> {
         .cle_journal
         .clone()
         .unwrap_or_else(|| data_dir(&cli).join("maillage-journal.key"));
-    let cle = maillage_app::mandats::cle::charger_ou_creer(&chemin_cle)
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let annuaire = annuaire.avec_cle_journal(cle);
+    // Never created here: only by `maillage journal cle --creer` or the first `serve` of an
+    // empty instance (see `cle_pour_serveur`).
+    let annuaire =
+        match maillage_app::mandats::cle::charger(&chemin_cle).map_err(|e| anyhow::anyhow!(e))? {
+            Some(cle) => annuaire.avec_cle_journal(cle),
+            None => annuaire,
+        };
     pb.finish_and_clear();
     match cli.command {
         Command::Serve { listen, demo } => {
+            let annuaire = cle_pour_serveur(annuaire, &chemin_cle).await?;
             if let Some(fusion) = annuaire.reprendre_fusion().await? {
                 println!(
                     "Fusion interrompue reprise : {} lieux publiés ({} enregistrements).",
@@ -387,8 +393,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Territoire { command } => territoire::territoire(&annuaire, command).await?,
         Command::Tournee { command } => territoire::tournee(&annuaire, command).await?,
         Command::Mediation { command } => mediation::mediation(&annuaire, command).await?,
-        Command::Journal { command } => return mandats::journal(&annuaire, command).await,
-        Command::Mandats { command } => mandats::mandats(&annuaire, command).await?,
+        Command::Journal { command } => {
+            return mandats::journal(&annuaire, command, &chemin_cle).await
+        }
+        Command::Mandats { command } => mandats::mandats(&annuaire, command, &chemin_cle).await?,
     }
     Ok(())
 }
@@ -491,6 +499,34 @@ async fn signalements(
         autre => anyhow::bail!("format inconnu « {autre} » (attendu : texte ou csv)"),
     }
     Ok(())
+}
+
+/// The journal key of a starting server: the key file must have signed the database's
+/// seals; without a key file, one is created only for an empty instance (no journal entry,
+/// no seal), said on stderr and in the log. Anything else refuses to start.
+async fn cle_pour_serveur(annuaire: Annuaire, chemin_cle: &std::path::Path) -> Result<Annuaire> {
+    let chemin = chemin_cle.display().to_string();
+    if let Ok(m) = annuaire.mandats() {
+        m.controler_cle(&chemin).await?;
+        return Ok(annuaire);
+    }
+    let Some(store) = annuaire.store_complet() else {
+        return Ok(annuaire);
+    };
+    let entrees = store.tete_journal().await?.seq;
+    let sceaux = store.sceaux().await?.len();
+    if entrees > 0 || sceaux > 0 {
+        anyhow::bail!(
+            "{}",
+            maillage_app::mandats::cle::absente(&chemin, entrees, sceaux)
+        );
+    }
+    let cle = maillage_app::mandats::cle::creer(chemin_cle).map_err(|e| anyhow::anyhow!(e))?;
+    eprintln!(
+        "ATTENTION : nouvelle instance, clé du journal des mandats créée : {chemin}\n  Sauvegardez ce fichier à part de la base et copiez-le sur chaque nœud (tous les nœuds signent avec la même clé).\n  Clé publique :\n{}",
+        maillage_app::mandats::cle::pem_publique(&cle.verifying_key())
+    );
+    Ok(annuaire.avec_cle_journal(cle))
 }
 
 async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {

@@ -1,9 +1,9 @@
 //! `maillage journal …` (verify, seal) and `maillage mandats …` (habilitation, reminders).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use maillage_app::annuaire::Annuaire;
@@ -23,6 +23,15 @@ pub enum JournalCommande {
     Sceller,
     /// Affiche la clé publique du journal (PEM).
     ClePublique,
+    /// État de la clé du journal (fichier, clé publique, accord avec les sceaux de la base) ;
+    /// avec --creer, crée la clé d'une nouvelle instance (jamais si elle existe ou si la base
+    /// a déjà des sceaux).
+    Cle {
+        /// Crée la clé (fichier absent, base sans sceau). À sauvegarder à part de la base et à
+        /// copier sur chaque nœud.
+        #[arg(long)]
+        creer: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -39,10 +48,45 @@ pub enum MandatsCommande {
     Rappels,
 }
 
-pub async fn journal(annuaire: &Annuaire, commande: JournalCommande) -> Result<()> {
-    let mandats = annuaire.mandats()?;
+/// The Mandats module, with a key that signed the database's seals.
+async fn mandats_verifies<'a>(
+    annuaire: &'a Annuaire,
+    chemin_cle: &Path,
+) -> Result<&'a maillage_app::mandats::Mandats> {
+    let Ok(mandats) = annuaire.mandats() else {
+        let store = annuaire
+            .store_complet()
+            .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
+        let entrees = store.tete_journal().await?.seq;
+        let sceaux = store.sceaux().await?.len();
+        if entrees == 0 && sceaux == 0 {
+            bail!(
+                "aucune clé du journal dans {} : créez-la avec « maillage journal cle --creer » (une seule fois par instance ; copiez ensuite ce fichier sur chaque nœud et sauvegardez-le à part de la base)",
+                chemin_cle.display()
+            );
+        }
+        bail!(
+            "{}",
+            maillage_app::mandats::cle::absente(&chemin_cle.display().to_string(), entrees, sceaux)
+        );
+    };
+    mandats
+        .controler_cle(&chemin_cle.display().to_string())
+        .await?;
+    Ok(mandats)
+}
+
+pub async fn journal(
+    annuaire: &Annuaire,
+    commande: JournalCommande,
+    chemin_cle: &Path,
+) -> Result<()> {
+    let store = annuaire
+        .store_complet()
+        .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
     match commande {
         JournalCommande::Verify { cle_publique } => {
+            // Verification reads a public key; it never creates a key.
             let cle = match cle_publique {
                 Some(chemin) => {
                     let pem = std::fs::read_to_string(&chemin)
@@ -51,9 +95,14 @@ pub async fn journal(annuaire: &Annuaire, commande: JournalCommande) -> Result<(
                         anyhow!("{} : clé publique Ed25519 (PEM) attendue", chemin.display())
                     })?
                 }
-                None => mandats.cle_publique(),
+                None => match annuaire.mandats() {
+                    Ok(m) => m.cle_publique(),
+                    Err(_) => bail!(
+                        "aucune clé du journal dans {} : indiquez la clé publique de l'instance avec --cle-publique FICHIER (celle de /.well-known/maillage-journal.pub), ou le fichier de clé avec --cle-journal",
+                        chemin_cle.display()
+                    ),
+                },
             };
-            let store = mandats.store();
             let tete = store.tete_journal().await?;
             let sceaux = store.sceaux().await?;
             let pb = ProgressBar::new(tete.seq.max(0) as u64);
@@ -74,13 +123,13 @@ pub async fn journal(annuaire: &Annuaire, commande: JournalCommande) -> Result<(
             match &r.rupture {
                 None => {
                     println!(
-                        "Journal intact : {} entrées et {} sceaux vérifiés en {:.2} s ({:.0} entrées/s) ; {} entrée(s) pas encore scellée(s).",
+                        "Journal intact : {} entrées et {} sceaux vérifiés en {:.2} s ({:.0} entrées/s).",
                         r.entrees,
                         r.sceaux,
                         duree,
                         r.entrees as f64 / duree.max(1e-9),
-                        r.non_scellees
                     );
+                    println!("{}", maillage_app::mandats::resume_non_scellees(&r));
                     Ok(())
                 }
                 Some(rupture) => {
@@ -94,6 +143,7 @@ pub async fn journal(annuaire: &Annuaire, commande: JournalCommande) -> Result<(
             }
         }
         JournalCommande::Sceller => {
+            let mandats = mandats_verifies(annuaire, chemin_cle).await?;
             match mandats.sceller().await? {
                 Some(s) => println!("Sceau signé sur l'entrée n° {}.", s.seq),
                 None => println!("Rien à sceller : toutes les entrées le sont déjà."),
@@ -101,20 +151,112 @@ pub async fn journal(annuaire: &Annuaire, commande: JournalCommande) -> Result<(
             Ok(())
         }
         JournalCommande::ClePublique => {
+            let mandats = annuaire.mandats().map_err(|_| {
+                anyhow!(
+                    "aucune clé du journal dans {} (voir « maillage journal cle »)",
+                    chemin_cle.display()
+                )
+            })?;
             print!(
                 "{}",
                 maillage_app::mandats::cle::pem_publique(&mandats.cle_publique())
             );
             Ok(())
         }
+        JournalCommande::Cle { creer } => {
+            let entrees = store.tete_journal().await?.seq;
+            let sceaux = store.sceaux().await?;
+            if creer {
+                if chemin_cle.exists() {
+                    bail!(
+                        "la clé du journal {} existe déjà : elle n'est jamais remplacée",
+                        chemin_cle.display()
+                    );
+                }
+                if !sceaux.is_empty() {
+                    bail!(
+                        "la base contient déjà {} sceau(x) signés par la clé de l'instance : une nouvelle clé ne les vérifierait pas. Restaurez le fichier de clé depuis sa sauvegarde ou copiez-le depuis un autre nœud.",
+                        sceaux.len()
+                    );
+                }
+                let cle = maillage_app::mandats::cle::creer(chemin_cle).map_err(|e| anyhow!(e))?;
+                println!(
+                    "Clé du journal créée : {}\nSauvegardez ce fichier à part de la base (sans lui, les sceaux ne peuvent plus être prolongés) et copiez-le sur chaque nœud de l'instance.\nClé publique :\n{}",
+                    chemin_cle.display(),
+                    maillage_app::mandats::cle::pem_publique(&cle.verifying_key())
+                );
+                return Ok(());
+            }
+            match annuaire.mandats() {
+                Err(_) => {
+                    println!("Aucune clé du journal dans {}.", chemin_cle.display());
+                    if entrees == 0 && sceaux.is_empty() {
+                        println!("Base sans journal : créez la clé avec « maillage journal cle --creer ».");
+                    } else {
+                        println!(
+                            "{}",
+                            maillage_app::mandats::cle::absente(
+                                &chemin_cle.display().to_string(),
+                                entrees,
+                                sceaux.len()
+                            )
+                        );
+                        std::process::exit(2);
+                    }
+                }
+                Ok(m) => {
+                    println!("Clé du journal : {}", chemin_cle.display());
+                    print!(
+                        "{}",
+                        maillage_app::mandats::cle::pem_publique(&m.cle_publique())
+                    );
+                    match maillage_app::mandats::cle::controler(
+                        &m.cle_publique(),
+                        &sceaux,
+                        &chemin_cle.display().to_string(),
+                    ) {
+                        Ok(()) => println!(
+                            "Elle correspond aux {} sceau(x) de la base ({} entrée(s) au journal).",
+                            sceaux.len(),
+                            entrees
+                        ),
+                        Err(e) => {
+                            println!("ATTENTION : {e}");
+                            std::process::exit(2);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }
 
-pub async fn mandats(annuaire: &Annuaire, commande: MandatsCommande) -> Result<()> {
-    let mandats = annuaire.mandats()?;
-    let m = mandats.mediation();
+pub async fn mandats(
+    annuaire: &Annuaire,
+    commande: MandatsCommande,
+    chemin_cle: &Path,
+) -> Result<()> {
     match commande {
         MandatsCommande::Habiliter { email, par } => {
+            // A habilitation writes no journal entry and signs nothing: it works before the
+            // instance's key exists (a key made here is never saved nor used to sign).
+            let sans_cle;
+            let mandats = match annuaire.mandats() {
+                Ok(m) => m,
+                Err(_) => {
+                    let store = annuaire
+                        .store_complet()
+                        .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
+                    sans_cle = maillage_app::mandats::Mandats::new(
+                        store.clone(),
+                        annuaire.mediation()?.clone(),
+                        maillage_app::mandats::cle::nouvelle().map_err(|e| anyhow!(e))?,
+                    );
+                    &sans_cle
+                }
+            };
+            let m = mandats.mediation();
             let admin = m
                 .store()
                 .compte_par_email(&par.to_lowercase())
@@ -133,6 +275,7 @@ pub async fn mandats(annuaire: &Annuaire, commande: MandatsCommande) -> Result<(
             );
         }
         MandatsCommande::Rappels => {
+            let mandats = mandats_verifies(annuaire, chemin_cle).await?;
             let n = mandats.rappels_expiration().await?;
             println!("{n} rappel(s) d'expiration mis dans la boîte d'envoi.");
         }

@@ -41,6 +41,7 @@ macro_rules! mandats_contract_tests {
             mandats_purge_keeps_the_journal_intact,
             mandats_concurrent_uses_chain_without_gaps,
             mandats_habilitations,
+            faille_person_sessions_close_and_use_notes_are_purged,
             tamper_triggers_refuse_update_and_delete,
             tamper_modified_entry_is_named,
             tamper_deleted_entry_is_named,
@@ -191,6 +192,7 @@ fn utilisation(mandat_id: i64, d: Demarche, structure: i64, at: DateTime<Utc>) -
         habilite: true,
         structure_aidant: Some(structure),
         at,
+        note: None,
     }
 }
 
@@ -673,6 +675,58 @@ pub async fn mandats_purge_keeps_the_journal_intact(s: S, _b: B) {
             "no personal data in the journal"
         );
     }
+    assert!(verifier(&s).await.intact());
+}
+
+/// « Fermer » ends the person's sessions on every node (a generation in the database), and a
+/// use's note is kept apart from the journal, only for allowed uses, and purged.
+pub async fn faille_person_sessions_close_and_use_notes_are_purged(s: S, _b: B) {
+    let m = monde(&s).await;
+    let (id, usager) = creer(
+        &s,
+        mandat(
+            &m,
+            nouveau_usager(&m, 1),
+            m.structure,
+            m.aidant,
+            &[Demarche::Social],
+            1,
+        ),
+    )
+    .await;
+    assert_eq!(s.epoque_session_usager(usager).await.unwrap(), 0);
+    assert_eq!(s.fermer_sessions_usager(usager).await.unwrap(), 1);
+    assert_eq!(s.fermer_sessions_usager(usager).await.unwrap(), 2);
+    assert_eq!(s.epoque_session_usager(usager).await.unwrap(), 2);
+    assert!(matches!(
+        s.epoque_session_usager(usager + 1000).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.fermer_sessions_usager(usager + 1000).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let avec_note = |d: Demarche, note: &str| {
+        let mut u = utilisation(id, d, m.structure, t0());
+        u.note = Some(note.to_string());
+        let mut e = entree(Action::Utilisation, m.aidant, t0());
+        e.demarches = d.code().into();
+        (u, e)
+    };
+    let (u, e) = avec_note(Demarche::Social, "Dossier RSA déposé");
+    let ok = s.utiliser(u, e).await.unwrap().expect("allowed");
+    let (u, e) = avec_note(Demarche::Argent, "jamais gardée");
+    assert!(s.utiliser(u, e).await.unwrap().is_err());
+    assert_eq!(
+        s.notes_utilisation(id).await.unwrap(),
+        vec![(ok.seq, "Dossier RSA déposé".to_string())]
+    );
+    for e in s.journal(0, 100).await.unwrap() {
+        assert!(!e.contenu.details.contains("RSA"), "no note in the journal");
+    }
+    assert!(s.purger_usager(usager, t0()).await.unwrap());
+    assert!(s.notes_utilisation(id).await.unwrap().is_empty());
     assert!(verifier(&s).await.intact());
 }
 

@@ -161,6 +161,9 @@ pub struct Utilisation {
     pub habilite: bool,
     pub structure_aidant: Option<i64>,
     pub at: DateTime<Utc>,
+    /// A short note of the aidant, kept (with the entry's number) only if the use is
+    /// allowed; personal data, so not in the journal (the caller puts its hash there).
+    pub note: Option<String>,
 }
 
 /// An aidant's habilitation to act under mandates.
@@ -192,8 +195,16 @@ pub trait MandatsStore: Send + Sync {
         code_cle: &str,
         code_hash: &str,
     ) -> StoreResult<()>;
-    /// Erases a person's personal fields and the documents of their mandates; the journal
-    /// is untouched. `false` if already purged or unknown.
+    /// The generation of the person's space sessions: a session carries it and is refused
+    /// once it changed. `NotFound` if the person is unknown.
+    async fn epoque_session_usager(&self, usager_id: i64) -> StoreResult<i64>;
+    /// Ends every open session of the person's space (« Fermer ») by incrementing the
+    /// generation; returns the new one. `NotFound` if the person is unknown.
+    async fn fermer_sessions_usager(&self, usager_id: i64) -> StoreResult<i64>;
+    /// The notes kept with the allowed uses of a mandate: `(entry number, note)`, in order.
+    async fn notes_utilisation(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Erases a person's personal fields, the documents of their mandates and the notes of
+    /// their uses; the journal is untouched. `false` if already purged or unknown.
     async fn purger_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
 
     // --- mandates (each write appends to the journal in the same transaction) ---

@@ -392,6 +392,43 @@ impl MandatsStore for SqliteStore {
         Ok(())
     }
 
+    async fn epoque_session_usager(&self, usager_id: i64) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"SELECT session_epoque AS "e!: i64" FROM usagers WHERE id = ?1"#,
+            usager_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn fermer_sessions_usager(&self, usager_id: i64) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            r#"UPDATE usagers SET session_epoque = session_epoque + 1 WHERE id = ?1
+               RETURNING session_epoque AS "e!: i64""#,
+            usager_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn notes_utilisation(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query!(
+            r#"SELECT seq AS "seq!: i64", note AS "note!: String"
+               FROM notes_utilisation WHERE mandat_id = ?1 ORDER BY seq"#,
+            mandat_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?
+        .into_iter()
+        .map(|r| (r.seq, r.note))
+        .collect())
+    }
+
     async fn purger_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
         let n = sqlx::query!(
@@ -405,6 +442,14 @@ impl MandatsStore for SqliteStore {
         .rows_affected();
         sqlx::query!(
             "UPDATE mandats SET document = NULL WHERE usager_id = ?1",
+            usager_id
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            "DELETE FROM notes_utilisation
+             WHERE mandat_id IN (SELECT id FROM mandats WHERE usager_id = ?1)",
             usager_id
         )
         .execute(&mut *tx)
@@ -559,7 +604,21 @@ impl MandatsStore for SqliteStore {
         let verdict = mandat.controler(u.habilite, u.structure_aidant, u.demarche, u.at);
         let entree = rattacher(&mut tx, &mandat, entree).await?;
         let resultat = match verdict {
-            Ok(()) => Ok(ajouter(&mut tx, vec![entree]).await?.remove(0)),
+            Ok(()) => {
+                let e = ajouter(&mut tx, vec![entree]).await?.remove(0);
+                if let Some(note) = &u.note {
+                    sqlx::query!(
+                        "INSERT INTO notes_utilisation (seq, mandat_id, note) VALUES (?1, ?2, ?3)",
+                        e.seq,
+                        mandat.id,
+                        note
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                }
+                Ok(e)
+            }
             Err(motif) => {
                 let refus = NouvelleEntree {
                     action: Action::RefusUtilisation.code().into(),

@@ -207,6 +207,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, with the limits of [`serveur::ReglagesServeur`].
 pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow::Result<()> {
+    if let Ok(m) = annuaire.mandats() {
+        // Refuse to start with a journal key that did not sign the database's seals.
+        m.controler_cle("MAILLAGE_JOURNAL_CLE").await?;
+    }
     let annuaire = match annuaire.mediation() {
         Ok(m) => {
             let mut reglages = m.reglages().clone();

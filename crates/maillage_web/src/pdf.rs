@@ -932,12 +932,15 @@ fn ecrire_pdf(pages: &[Vec<Trace>], titre: &str) -> Vec<u8> {
 
 /// The printable mandate as a PDF: the same content as the HTML print (template
 /// [`maillage_app::mandats::MODELE_COURANT`]), with the QR code that leads to `/verifier`.
+/// A printed mandate. `personne` = `(personal code, address of « Mon mandat »)` makes it
+/// the person's copy; without it, the structure's copy (never with the code).
 pub fn mandat(
     site: &str,
     numero: i64,
     doc: &maillage_app::mandats::DocumentMandat,
     empreinte: &str,
     url_verification: &str,
+    personne: Option<(&str, &str)>,
 ) -> Vec<u8> {
     use maillage_app::mandats::document::{date_heure, date_longue};
     let mut mise = Mise::nouvelle(MARGE);
@@ -948,7 +951,15 @@ pub fn mandat(
         0.0,
     );
     mise.paragraphe(
-        &encoder(&format!("{site} — modèle {}", doc.modele)),
+        &encoder(&format!(
+            "{} — {site} — modèle {}",
+            if personne.is_some() {
+                "Exemplaire de la personne"
+            } else {
+                "Exemplaire de la structure"
+            },
+            doc.modele
+        )),
         Police::Normale,
         CORPS,
         GRIS_ETIQUETTE,
@@ -988,6 +999,24 @@ pub fn mandat(
     mise.espace(6.0);
     for decl in &doc.declarations {
         mise.paragraphe(&encoder(decl), Police::Normale, CORPS, 0.0);
+    }
+    if let Some((code, adresse)) = personne {
+        mise.filet();
+        mise.paragraphe(&encoder("Votre code personnel"), Police::Grasse, CORPS, 0.0);
+        mise.paragraphe(&encoder(code), Police::Grasse, 16.0, 0.0);
+        mise.paragraphe(
+            &encoder("Avec ce code, sur la page « Mon mandat » :"),
+            Police::Normale,
+            CORPS,
+            0.0,
+        );
+        mise.paragraphe(&encoder(adresse), Police::Grasse, CORPS, 0.0);
+        mise.paragraphe(
+            &encoder("vous voyez ce qui a été fait en votre nom et vous pouvez arrêter le mandat à tout moment. Gardez ce code pour vous."),
+            Police::Normale,
+            CORPS,
+            0.0,
+        );
     }
     mise.filet();
     mise.paragraphe(

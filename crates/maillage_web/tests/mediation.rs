@@ -868,6 +868,7 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/espace/mandats/{id}")
         | ("get", "/espace/mandats/{id}/imprimer")
         | ("get", "/espace/mandats/{id}/mandat.pdf")
+        | ("post", "/espace/mandats/{id}/mandat.pdf")
         | ("get", "/espace/mandats/{id}/attestation-revocation") => "mandat-d-autrui",
         ("get", "/espace/mandats/nouveau")
         | ("post", "/espace/mandats")
@@ -876,7 +877,9 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("post", "/espace/habilitations") => "encadrement",
         ("get", "/espace/mandats") => "connecte",
         // The person's space (personal code), the public check, the journal's public key.
-        ("get", "/mon-mandat") | ("post", "/mon-mandat") => "public",
+        ("get", "/mon-mandat") | ("post", "/mon-mandat") | ("get", "/mon-mandat/attestation") => {
+            "public"
+        }
         ("get", "/verifier") | ("get", "/.well-known/maillage-journal.pub") => "public",
         ("get", "/api/v1/journal/verification") => "auditeur",
         // Any signed-in account (each sees its own perimeter).

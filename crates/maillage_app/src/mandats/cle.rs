@@ -1,11 +1,82 @@
 //! The instance's Ed25519 journal key: kept in a file outside the database (so someone
-//! with database access alone cannot forge seals), created on first start, published as a
-//! PEM public key at `/.well-known/maillage-journal.pub`.
+//! with database access alone cannot forge seals), published as a PEM public key at
+//! `/.well-known/maillage-journal.pub`.
+//!
+//! The key is created only on purpose: `maillage journal cle --creer`, or the first `serve`
+//! of an empty instance (no journal entry, no seal), said loudly. Reading it ([`charger`])
+//! never creates one, and [`controler`] refuses a key that did not sign the database's
+//! seals: every node of an instance shares one key file, backed up apart from the database.
 
 use std::path::Path;
 
 use data_encoding::BASE64;
-use maillage_domain::mandats::{SigningKey, VerifyingKey};
+use maillage_domain::mandats::{Sceau, SigningKey, VerifyingKey};
+
+/// Reads the key file; `None` if there is none (nothing is created).
+pub fn charger(chemin: &Path) -> Result<Option<SigningKey>, String> {
+    match std::fs::read_to_string(chemin) {
+        Ok(texte) => {
+            let graine = maillage_domain::mandats::journal::depuis_hex::<32>(texte.trim())
+                .ok_or_else(|| {
+                    format!(
+                        "clé du journal illisible dans {} (64 chiffres hexadécimaux attendus)",
+                        chemin.display()
+                    )
+                })?;
+            Ok(Some(SigningKey::from_bytes(&graine)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!(
+            "clé du journal illisible ({}) : {e}",
+            chemin.display()
+        )),
+    }
+}
+
+/// Creates a new key file (mode 0600); refuses to overwrite an existing one.
+pub fn creer(chemin: &Path) -> Result<SigningKey, String> {
+    if chemin.exists() {
+        return Err(format!(
+            "la clé du journal {} existe déjà : elle n’est jamais remplacée",
+            chemin.display()
+        ));
+    }
+    let cle = nouvelle()?;
+    ecrire(chemin, &cle)?;
+    tracing::warn!(path = %chemin.display(), "created a new journal signing key: back it up apart from the database");
+    Ok(cle)
+}
+
+/// Checks that `cle` signed the seals already in the database (the last one, and the
+/// first). Without seals any key is accepted.
+pub fn controler(cle: &VerifyingKey, sceaux: &[Sceau], chemin: &str) -> Result<(), String> {
+    let (Some(premier), Some(dernier)) = (sceaux.first(), sceaux.last()) else {
+        return Ok(());
+    };
+    for s in [dernier, premier] {
+        if !s.signature_valide(cle) {
+            return Err(format!(
+                "la clé du journal ({chemin}) ne correspond pas aux {} sceau(x) déjà inscrits dans la base : \
+                 le sceau de l’entrée n° {} a été signé par une autre clé. Tous les nœuds et toutes \
+                 les commandes d’une instance doivent utiliser le même fichier de clé : copiez-le depuis \
+                 le nœud d’origine ou restaurez-le depuis sa sauvegarde (voir docs/MANDATS.md).",
+                sceaux.len(),
+                s.seq
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The message when the key file is missing although the journal is not empty.
+pub fn absente(chemin: &str, entrees: i64, sceaux: usize) -> String {
+    format!(
+        "aucune clé du journal dans {chemin}, alors que la base contient déjà {entrees} entrée(s) \
+         du journal et {sceaux} sceau(x). Restaurez le fichier de clé depuis sa sauvegarde (ou \
+         copiez-le depuis un autre nœud, ou indiquez-le avec --cle-journal / MAILLAGE_JOURNAL_CLE). \
+         Si l’instance n’a jamais eu de sceau, créez-en une avec : maillage journal cle --creer"
+    )
+}
 
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410).
 const SPKI_ED25519: [u8; 12] = [
@@ -13,6 +84,7 @@ const SPKI_ED25519: [u8; 12] = [
 ];
 
 /// Reads the key file (64 hex digits of the private seed), or creates it (mode 0600).
+/// For tests and development servers only: the product uses [`charger`] and [`creer`].
 pub fn charger_ou_creer(chemin: &Path) -> Result<SigningKey, String> {
     match std::fs::read_to_string(chemin) {
         Ok(texte) => {

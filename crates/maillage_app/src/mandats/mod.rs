@@ -85,6 +85,9 @@ pub enum ErreurMandat {
     Mediation(#[from] ErreurMediation),
     #[error("erreur interne ({0})")]
     Interne(String),
+    /// The journal key does not match the database's seals (see [`cle::controler`]).
+    #[error("{0}")]
+    CleJournal(String),
 }
 
 impl ErreurMandat {
@@ -106,6 +109,30 @@ impl From<StoreError> for ErreurMandat {
 }
 
 pub type Resultat<T> = Result<T, ErreurMandat>;
+
+/// Longest note of a declared use, in characters.
+pub const NOTE_MAX: usize = 200;
+
+/// A use's note: trimmed, empty is none, one line of at most [`NOTE_MAX`] characters.
+pub fn valider_note(note: Option<&str>) -> Resultat<Option<String>> {
+    let Some(n) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let longueur = n.chars().count();
+    if longueur > NOTE_MAX {
+        return Err(ErreurMandat::invalide(
+            "note",
+            format!("{NOTE_MAX} caractères au plus (ici {longueur})"),
+        ));
+    }
+    if n.chars().any(char::is_control) {
+        return Err(ErreurMandat::invalide(
+            "note",
+            "une seule ligne, sans caractère de contrôle",
+        ));
+    }
+    Ok(Some(n.to_string()))
+}
 
 /// What the aidant fills in to sign a mandate.
 #[derive(Debug, Clone)]
@@ -500,10 +527,31 @@ impl Mandats {
         mandat_id: i64,
         demarche: Demarche,
     ) -> Resultat<Entree> {
+        self.utiliser_avec_note(acteur, mandat_id, demarche, None)
+            .await
+    }
+
+    /// [`Mandats::utiliser`] with a short note for the person (« dossier déposé, réponse
+    /// sous 15 jours »): at most [`NOTE_MAX`] characters, one line. The note is shown in the
+    /// person's space; it is kept apart from the journal (it may hold personal data, and is
+    /// purged with the person) and the use's entry carries its SHA-256.
+    pub async fn utiliser_avec_note(
+        &self,
+        acteur: &Acteur,
+        mandat_id: i64,
+        demarche: Demarche,
+        note: Option<&str>,
+    ) -> Resultat<Entree> {
+        let note = valider_note(note)?;
         let habilite = self.est_habilite(acteur).await?;
         let mut entree = self.entree(Action::Utilisation, acteur_aidant(acteur));
         entree.structure_id = acteur.compte.structure_id;
         entree.demarches = demarche.code().into();
+        if let Some(n) = &note {
+            use sha2::Digest;
+            let h = maillage_domain::mandats::journal::hex(&sha2::Sha256::digest(n.as_bytes()));
+            entree.details = details(&[("note_sha256", DetailValeur::Texte(&h))]);
+        }
         let verdict = self
             .store
             .utiliser(
@@ -513,6 +561,7 @@ impl Mandats {
                     habilite,
                     structure_aidant: acteur.compte.structure_id,
                     at: self.maintenant(),
+                    note,
                 },
                 entree,
             )
@@ -749,23 +798,45 @@ impl Mandats {
             return Err(ErreurMandat::CodePersonnelIncorrect);
         };
         m.tentative_reussie(&tentative).await?;
+        self.ouvrir_session(usager.id).await
+    }
+
+    /// A session of the person's space, carrying their current session generation.
+    async fn ouvrir_session(&self, usager_id: i64) -> Resultat<SessionPersonne> {
+        let epoque = self.store.epoque_session_usager(usager_id).await?;
         Ok(SessionPersonne::signer(
             &self.cle,
-            usager.id,
+            usager_id,
             self.maintenant() + self.reglages.session_personne,
+            epoque,
         ))
     }
 
-    /// The person behind a session cookie, if valid.
+    /// The person behind a session cookie, if valid (signature, expiry, and not closed
+    /// since: its generation is still the person's).
     pub async fn usager_de_session(&self, session: &SessionPersonne) -> Resultat<UsagerRow> {
         if !session.valide(&self.cle, self.maintenant()) {
             return Err(ErreurMandat::Interdit);
+        }
+        match self.store.epoque_session_usager(session.usager_id).await {
+            Ok(e) if e == session.epoque => {}
+            Ok(_) | Err(StoreError::NotFound) => return Err(ErreurMandat::Interdit),
+            Err(e) => return Err(e.into()),
         }
         self.store
             .usager(session.usager_id)
             .await?
             .filter(|u| u.purge_at.is_none())
             .ok_or(ErreurMandat::Interdit)
+    }
+
+    /// « Fermer mon espace »: ends this session and every other open one of the person
+    /// (on every node: the generation is in the database). An invalid session does nothing.
+    pub async fn fermer_espace_personne(&self, session: &SessionPersonne) -> Resultat<()> {
+        if self.usager_de_session(session).await.is_ok() {
+            self.store.fermer_sessions_usager(session.usager_id).await?;
+        }
+        Ok(())
     }
 
     /// A person's mandates and every entry about them (uses, revocations…), oldest first.
@@ -777,6 +848,34 @@ impl Mandats {
         let mandats = self.store.mandats_de_usager(usager.id).await?;
         let journal = self.store.journal_de_usager(&usager.pseudonyme).await?;
         Ok((usager, mandats, journal))
+    }
+
+    /// One of the person's mandates, for their revocation attestation.
+    pub async fn mandat_de_la_personne(
+        &self,
+        session: &SessionPersonne,
+        mandat_id: i64,
+    ) -> Resultat<FicheMandat> {
+        let usager = self.usager_de_session(session).await?;
+        let m = self
+            .store
+            .mandat(mandat_id)
+            .await?
+            .filter(|m| m.usager_id == usager.id)
+            .ok_or(ErreurMandat::Introuvable)?;
+        self.completer_fiche(m).await
+    }
+
+    /// The notes of the declared uses of these mandates, by journal entry number.
+    pub async fn notes_des_mandats(
+        &self,
+        mandats: &[MandatRow],
+    ) -> Resultat<std::collections::HashMap<i64, String>> {
+        let mut notes = std::collections::HashMap::new();
+        for m in mandats {
+            notes.extend(self.store.notes_utilisation(m.id).await?);
+        }
+        Ok(notes)
     }
 
     // --- public check, journal ---
@@ -835,12 +934,24 @@ impl Mandats {
         .await?)
     }
 
-    /// Signs a seal over the head if entries were appended since the last one.
+    /// Checks that this instance's key signed the seals already in the database (see
+    /// [`cle::controler`]); `chemin` names the key file in the message.
+    pub async fn controler_cle(&self, chemin: &str) -> Resultat<()> {
+        let sceaux = self.store.sceaux().await?;
+        cle::controler(&self.cle.verifying_key(), &sceaux, chemin).map_err(ErreurMandat::CleJournal)
+    }
+
+    /// Signs a seal over the head if entries were appended since the last one. Refused if
+    /// the last seal was signed by another key (two nodes with different key files).
     pub async fn sceller(&self) -> Resultat<Option<Sceau>> {
         let tete = self.store.tete_journal().await?;
         let dernier = self.dernier_sceau_seq().await?;
         if tete.seq == 0 || tete.seq <= dernier {
             return Ok(None);
+        }
+        if let Err(e) = self.controler_cle("clé de ce nœud").await {
+            tracing::error!(error = %e, "journal key does not match the last seal: not sealing");
+            return Err(e);
         }
         let s = Sceau::signer(
             &self.cle,
@@ -866,10 +977,14 @@ impl Mandats {
         Ok(s)
     }
 
+    /// After a committed write: a failed seal is logged (and retried by the hourly job), it
+    /// does not turn the write the person or aidant just made into an error.
     async fn sceller_si_besoin(&self) -> Resultat<()> {
         let tete = self.store.tete_journal().await?.seq;
         if tete - self.dernier_sceau_seq().await? >= self.reglages.sceller_tous_les {
-            self.sceller().await?;
+            if let Err(e) = self.sceller().await {
+                tracing::error!(error = %e, "sealing the journal failed");
+            }
         }
         Ok(())
     }
@@ -926,6 +1041,43 @@ impl Mandats {
         let sceau = self.sceller().await?;
         Ok((rappels, sceau))
     }
+}
+
+/// What a verification says about the end of the journal: the entries after the last seal
+/// are intact as far as the chain shows, but nothing protects them yet — a copy of the
+/// database taken during writes may have lost some of them and still verify. Stated by the
+/// CLI and the audit endpoint.
+pub fn resume_non_scellees(r: &Rapport) -> String {
+    let dernier_sceau = r.derniere - r.non_scellees;
+    let n = r.non_scellees;
+    if n <= 0 {
+        return if r.derniere == 0 {
+            "Journal vide.".to_string()
+        } else {
+            format!(
+                "0 entrée après le dernier sceau : tout le journal est scellé (dernier sceau sur l’entrée n° {}).",
+                r.derniere
+            )
+        };
+    }
+    let (entrees, scellees) = if n == 1 {
+        ("entrée", "scellée")
+    } else {
+        ("entrées", "scellées")
+    };
+    let apres = if dernier_sceau == 0 {
+        "aucun sceau encore".to_string()
+    } else {
+        format!("dernier sceau sur l’entrée n° {dernier_sceau}")
+    };
+    format!(
+        "{n} {entrees} après le dernier sceau (non encore {scellees}) : n° {} à {} ({apres}). \
+         Rien ne les protège encore : une suppression à la fin du journal (ou une copie de la \
+         base faite pendant des écritures) ne se voit pas avant le prochain sceau. Scellez avant \
+         une sauvegarde : maillage journal sceller.",
+        dernier_sceau + 1,
+        r.derniere
+    )
 }
 
 /// Runs [`Mandats::taches`] now and then every `periode`.

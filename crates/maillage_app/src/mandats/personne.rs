@@ -5,8 +5,10 @@
 //! characters find the person (stored as is), the other fifteen (75 bits) are the secret,
 //! stored as a SHA-256. Attempts are throttled per code and per address.
 //!
-//! The space's session is a cookie `usager_id.expiry.mac` (HMAC-SHA-256 with a key derived
-//! from the instance's journal key): it lasts 20 minutes and carries no personal data.
+//! The space's session is a cookie `usager_id.expiry.epoch.mac` (HMAC-SHA-256 with a key
+//! derived from the instance's journal key): it lasts 20 minutes and carries no personal
+//! data. The epoch is the person's session generation stored in the database: « Fermer »
+//! increments it, so the cookie is refused afterwards on every node.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -90,6 +92,8 @@ pub fn pseudonyme() -> Result<String, String> {
 pub struct SessionPersonne {
     pub usager_id: i64,
     pub expire_at: DateTime<Utc>,
+    /// The person's session generation when it was opened.
+    pub epoque: i64,
     mac: String,
 }
 
@@ -100,27 +104,30 @@ fn cle_session(cle: &SigningKey) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-fn mac(cle: &SigningKey, usager_id: i64, expire: i64) -> String {
+fn mac(cle: &SigningKey, usager_id: i64, expire: i64, epoque: i64) -> String {
     let Ok(mut m) = Hmac::<Sha256>::new_from_slice(&cle_session(cle)) else {
         return String::new();
     };
-    m.update(format!("{usager_id}.{expire}").as_bytes());
+    m.update(format!("{usager_id}.{expire}.{epoque}").as_bytes());
     hex(&m.finalize().into_bytes())
 }
 
 impl SessionPersonne {
-    pub fn signer(cle: &SigningKey, usager_id: i64, expire_at: DateTime<Utc>) -> Self {
+    pub fn signer(cle: &SigningKey, usager_id: i64, expire_at: DateTime<Utc>, epoque: i64) -> Self {
         SessionPersonne {
             usager_id,
             expire_at,
-            mac: mac(cle, usager_id, expire_at.timestamp()),
+            epoque,
+            mac: mac(cle, usager_id, expire_at.timestamp(), epoque),
         }
     }
 
+    /// Signature and expiry only; the epoch is compared with the database's by
+    /// [`crate::mandats::Mandats::usager_de_session`].
     pub fn valide(&self, cle: &SigningKey, maintenant: DateTime<Utc>) -> bool {
         maintenant < self.expire_at
             && crate::mediation::securite::egal_temps_constant(
-                &mac(cle, self.usager_id, self.expire_at.timestamp()),
+                &mac(cle, self.usager_id, self.expire_at.timestamp(), self.epoque),
                 &self.mac,
             )
     }
@@ -128,9 +135,10 @@ impl SessionPersonne {
     /// The cookie value.
     pub fn cookie(&self) -> String {
         format!(
-            "{}.{}.{}",
+            "{}.{}.{}.{}",
             self.usager_id,
             self.expire_at.timestamp(),
+            self.epoque,
             self.mac
         )
     }
@@ -139,6 +147,7 @@ impl SessionPersonne {
         let mut parties = valeur.split('.');
         let usager_id = parties.next()?.parse().ok()?;
         let expire = parties.next()?.parse().ok()?;
+        let epoque = parties.next()?.parse().ok()?;
         let mac = parties.next()?.to_string();
         if parties.next().is_some() {
             return None;
@@ -146,6 +155,7 @@ impl SessionPersonne {
         Some(SessionPersonne {
             usager_id,
             expire_at: DateTime::from_timestamp(expire, 0)?,
+            epoque,
             mac,
         })
     }
@@ -175,12 +185,17 @@ mod tests {
     fn session_cookie_is_bound_to_the_key_and_expires() {
         let cle = SigningKey::from_bytes(&[3; 32]);
         let t = Utc::now();
-        let s = SessionPersonne::signer(&cle, 12, t + Duration::minutes(20));
+        let s = SessionPersonne::signer(&cle, 12, t + Duration::minutes(20), 0);
         let relue = SessionPersonne::depuis_cookie(&s.cookie()).unwrap();
         assert!(relue.valide(&cle, t));
         assert!(!relue.valide(&cle, t + Duration::minutes(21)));
         assert!(!relue.valide(&SigningKey::from_bytes(&[4; 32]), t));
         let forge = SessionPersonne::depuis_cookie(&s.cookie().replacen("12.", "13.", 1)).unwrap();
         assert!(!forge.valide(&cle, t));
+        // The epoch is signed: a closed session cannot be revived by editing it.
+        let ravivee =
+            SessionPersonne::depuis_cookie(&s.cookie().replacen(".0.", ".1.", 1)).unwrap();
+        assert_eq!(ravivee.epoque, 1);
+        assert!(!ravivee.valide(&cle, t));
     }
 }

@@ -124,6 +124,19 @@ async fn lignes_journal(m: &Mandats, entrees: &[Entree], lecteur: Lecteur) -> Ve
     out
 }
 
+/// The aidants' notes on declared uses, shown with the use they go with.
+fn ajouter_notes(lignes: &mut [LigneJournal], notes: &std::collections::HashMap<i64, String>) {
+    for l in lignes {
+        if let Some(n) = notes.get(&l.seq) {
+            l.detail = if l.detail.is_empty() {
+                format!("Note de l’aidant : {n}")
+            } else {
+                format!("{} — Note de l’aidant : {n}", l.detail)
+            };
+        }
+    }
+}
+
 fn motif_refus(details: &str) -> Option<String> {
     let code = details.split("\"motif\":\"").nth(1)?.split('"').next()?;
     Some(
@@ -439,6 +452,7 @@ pub async fn nouveau(
 #[template(path = "espace/mandat_imprimer.html")]
 struct PageImpression {
     site: Arc<Site>,
+    csrf: String,
     id: i64,
     document: DocumentMandat,
     demarches: Vec<LigneDemarche>,
@@ -451,22 +465,60 @@ struct PageImpression {
     naissance: String,
     verification: String,
     nouveau: bool,
+    /// The copies printed: the person's (with their code, only right after signing) and
+    /// the structure's (never with it).
+    exemplaires: Vec<Exemplaire>,
+    /// Full address of « Mon mandat ».
+    adresse_mon_mandat: String,
 }
 
-fn url_verification(state: &AppState, empreinte: &str) -> String {
-    let base = state
+/// One printed copy of a mandate.
+pub struct Exemplaire {
+    pub titre: &'static str,
+    pub code: Option<String>,
+}
+
+/// The instance's public address: `MAILLAGE_ADRESSE_PUBLIQUE` when configured, else the
+/// address the request came to (its `Host`), else the default of the settings.
+pub(crate) fn adresse_publique(state: &AppState, headers: &HeaderMap) -> String {
+    if let Ok(a) = std::env::var("MAILLAGE_ADRESSE_PUBLIQUE") {
+        if !a.trim().is_empty() {
+            return a.trim().trim_end_matches('/').to_string();
+        }
+    }
+    let hote = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    if let Some(h) = hote {
+        let schema = if securise(state) { "https" } else { "http" };
+        return format!("{schema}://{h}");
+    }
+    state
         .annuaire
         .mediation()
-        .map(|m| m.reglages().adresse_publique.clone())
-        .unwrap_or_default();
-    format!(
-        "{}/verifier?empreinte={empreinte}",
-        base.trim_end_matches('/')
-    )
+        .map(|m| {
+            m.reglages()
+                .adresse_publique
+                .trim_end_matches('/')
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn url_verification(base: &str, empreinte: &str) -> String {
+    format!("{base}/verifier?empreinte={empreinte}")
 }
 
 fn page_impression(
     state: &AppState,
+    a: &Acteur,
+    headers: &HeaderMap,
     f: &FicheMandat,
     code_personnel: Option<String>,
 ) -> Result<Response, ErreurEspace> {
@@ -476,9 +528,29 @@ fn page_impression(
             String::new(),
         ));
     };
-    let url = url_verification(state, &f.mandat.empreinte);
+    let base = adresse_publique(state, headers);
+    let url = url_verification(&base, &f.mandat.empreinte);
+    let exemplaires = match &code_personnel {
+        Some(code) => vec![
+            Exemplaire {
+                titre: "Exemplaire de la personne",
+                code: Some(code.clone()),
+            },
+            Exemplaire {
+                titre: "Exemplaire de la structure",
+                code: None,
+            },
+        ],
+        None => vec![Exemplaire {
+            titre: "Exemplaire de la structure",
+            code: None,
+        }],
+    };
     rendre(&PageImpression {
         site: state.site.clone(),
+        csrf: a.csrf().to_string(),
+        exemplaires,
+        adresse_mon_mandat: format!("{base}/mon-mandat"),
         id: f.mandat.id,
         demarches: lignes_demarches(&[])
             .into_iter()
@@ -504,6 +576,7 @@ fn page_impression(
 pub async fn signer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
+    headers: HeaderMap,
     corps: Bytes,
 ) -> Result<Response, ErreurEspace> {
     let c = formulaire(&a, &corps)?;
@@ -564,7 +637,7 @@ pub async fn signer(
     match resultat {
         Ok(signe) => {
             let f = m.document(&a, signe.id).await.ou("/espace/mandats")?;
-            page_impression(&state, &f, signe.code_personnel)
+            page_impression(&state, &a, &headers, &f, signe.code_personnel)
         }
         Err(
             e @ (ErreurMandat::Invalide { .. }
@@ -654,7 +727,15 @@ async fn page_mandat(
             .iter()
             .map(|d| (d.code(), d.titre()))
             .collect(),
-        journal: lignes_journal(m, &f.journal, Lecteur::Aidant).await,
+        journal: {
+            let mut lignes = lignes_journal(m, &f.journal, Lecteur::Aidant).await;
+            let notes = m
+                .notes_des_mandats(std::slice::from_ref(&f.mandat))
+                .await
+                .ou(&chemin)?;
+            ajouter_notes(&mut lignes, &notes);
+            lignes
+        },
         structures,
         message,
         erreur,
@@ -673,6 +754,7 @@ pub async fn fiche(
 pub async fn imprimer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
+    headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, ErreurEspace> {
     let m = mandats(&state)?;
@@ -680,27 +762,79 @@ pub async fn imprimer(
         .document(&a, id)
         .await
         .ou(&format!("/espace/mandats/{id}"))?;
-    page_impression(&state, &f, None)
+    page_impression(&state, &a, &headers, &f, None)
 }
 
+/// The structure's copy (never with the person's code).
 pub async fn pdf(
     State(state): State<AppState>,
     Connecte(a): Connecte,
+    headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, ErreurEspace> {
-    let m = mandats(&state)?;
-    let f = m
-        .document(&a, id)
-        .await
-        .ou(&format!("/espace/mandats/{id}"))?;
+    pdf_exemplaire(&state, &a, &headers, id, None).await
+}
+
+/// The person's copy, right after signing: the code comes with the request (it is stored
+/// only as a hash) and is printed only if it is this person's.
+pub async fn pdf_personne(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    corps: Bytes,
+) -> Result<Response, ErreurEspace> {
+    let c = formulaire(&a, &corps)?;
+    let code = c.texte("code");
+    pdf_exemplaire(&state, &a, &headers, id, Some(code)).await
+}
+
+async fn pdf_exemplaire(
+    state: &AppState,
+    a: &Acteur,
+    headers: &HeaderMap,
+    id: i64,
+    code: Option<String>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(state)?;
+    let chemin = format!("/espace/mandats/{id}");
+    let f = m.document(a, id).await.ou(&chemin)?;
     let Some(doc) = f.document.as_ref() else {
         return Err(ErreurEspace::Mandat(
             ErreurMandat::Introuvable,
             String::new(),
         ));
     };
-    let url = url_verification(&state, &f.mandat.empreinte);
-    let octets = crate::pdf::mandat(&state.site.nom, f.mandat.id, doc, &f.mandat.empreinte, &url);
+    let base = adresse_publique(state, headers);
+    let url = url_verification(&base, &f.mandat.empreinte);
+    let code = match code {
+        Some(saisi) => {
+            let lu = maillage_app::mandats::CodePersonnel::lire(&saisi)
+                .filter(|c| c.cle() == f.usager.code_cle && c.verifier(&f.usager.code_hash));
+            match lu {
+                Some(c) => Some(c.texte()),
+                None => {
+                    return Err(ErreurEspace::Mandat(
+                        ErreurMandat::invalide(
+                            "code personnel",
+                            "ce n’est pas le code de la personne de ce mandat",
+                        ),
+                        chemin,
+                    ))
+                }
+            }
+        }
+        None => None,
+    };
+    let adresse = format!("{base}/mon-mandat");
+    let octets = crate::pdf::mandat(
+        &state.site.nom,
+        f.mandat.id,
+        doc,
+        &f.mandat.empreinte,
+        &url,
+        code.as_deref().map(|c| (c, adresse.as_str())),
+    );
     let mut r = octets.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -732,7 +866,7 @@ pub async fn agir(
     let resultat = match c.texte("action").as_str() {
         "utilisation" => match demarche() {
             Ok(d) => m
-                .utiliser(&a, id, d)
+                .utiliser_avec_note(&a, id, d, Some(&c.texte("note")))
                 .await
                 .map(|_| format!("Démarche « {} » enregistrée dans le journal.", d.titre())),
             Err(e) => Err(e),
@@ -784,6 +918,8 @@ struct PageAttestation {
     structure: String,
     revocations: Vec<LigneJournal>,
     etat: &'static str,
+    /// Where « Retour » leads: the mandate's page, or the person's space.
+    retour: String,
 }
 
 pub async fn attestation(
@@ -796,6 +932,24 @@ pub async fn attestation(
         .document(&a, id)
         .await
         .ou(&format!("/espace/mandats/{id}"))?;
+    page_attestation(
+        &state,
+        m,
+        &f,
+        Lecteur::Aidant,
+        format!("/espace/mandats/{id}"),
+    )
+    .await
+}
+
+async fn page_attestation(
+    state: &AppState,
+    m: &Mandats,
+    f: &FicheMandat,
+    lecteur: Lecteur,
+    retour: String,
+) -> Result<Response, ErreurEspace> {
+    let id = f.mandat.id;
     let revocations: Vec<Entree> = f
         .journal
         .iter()
@@ -817,8 +971,9 @@ pub async fn attestation(
             .map(|d| d.usager.nom_complet())
             .unwrap_or_else(|| "(données effacées)".into()),
         structure: f.structure.clone(),
-        revocations: lignes_journal(m, &revocations, Lecteur::Aidant).await,
+        revocations: lignes_journal(m, &revocations, lecteur).await,
         etat: etat(&f.mandat, m.mediation().maintenant()),
+        retour,
     })
 }
 
@@ -832,9 +987,26 @@ struct PagePersonne {
     connecte: bool,
     prenom: String,
     mandats: Vec<MandatPersonne>,
+    /// What was done in the person's name (uses, revocations, signature…).
     journal: Vec<LigneJournal>,
+    /// The aidants' views of the mandate, listed apart: nothing was done.
+    consultations: Vec<LigneJournal>,
     message: Option<String>,
     erreur: Option<String>,
+    /// A revocation asked, to confirm before anything is written.
+    confirmation: Option<ConfirmationRevocation>,
+    /// The mandate whose revocation attestation the person can open now.
+    attestation: Option<i64>,
+}
+
+/// « Arrêter » asks first, in plain words, what will stop.
+pub struct ConfirmationRevocation {
+    pub mandat: i64,
+    pub structure: String,
+    /// Codes and titles of the démarches to stop; empty: the whole mandate.
+    pub demarches: Vec<(&'static str, &'static str)>,
+    /// What stays allowed afterwards.
+    pub restantes: String,
 }
 
 pub struct MandatPersonne {
@@ -858,6 +1030,18 @@ async fn page_personne(
     erreur: Option<String>,
     statut: StatusCode,
 ) -> Result<Response, ErreurEspace> {
+    page_personne_avec(state, session, message, erreur, statut, None, None).await
+}
+
+async fn page_personne_avec(
+    state: &AppState,
+    session: Option<&SessionPersonne>,
+    message: Option<String>,
+    erreur: Option<String>,
+    statut: StatusCode,
+    confirmation: Option<ConfirmationRevocation>,
+    attestation: Option<i64>,
+) -> Result<Response, ErreurEspace> {
     let m = mandats(state)?;
     let jeton = securite::jeton_aleatoire();
     let mut page = PagePersonne {
@@ -867,11 +1051,15 @@ async fn page_personne(
         prenom: String::new(),
         mandats: Vec::new(),
         journal: Vec::new(),
+        consultations: Vec::new(),
         message,
         erreur,
+        confirmation,
+        attestation,
     };
     if let Some(s) = session {
         if let Ok((usager, liste, journal)) = m.espace_personne(s).await {
+            let notes = m.notes_des_mandats(&liste).await.ou("/mon-mandat")?;
             let now = m.mediation().maintenant();
             page.connecte = true;
             page.prenom = usager
@@ -905,10 +1093,21 @@ async fn page_personne(
                     ),
                 });
             }
-            let mut lignes = lignes_journal(m, &journal, Lecteur::Personne).await;
-            lignes.reverse();
+            let (vues, faits): (Vec<Entree>, Vec<Entree>) = journal
+                .into_iter()
+                .rev()
+                .partition(|e| e.contenu.action == Action::Consultation.code());
+            let mut lignes = lignes_journal(m, &faits, Lecteur::Personne).await;
+            ajouter_notes(&mut lignes, &notes);
             page.journal = lignes;
+            page.consultations = lignes_journal(m, &vues, Lecteur::Personne).await;
+        } else {
+            page.confirmation = None;
+            page.attestation = None;
         }
+    } else {
+        page.confirmation = None;
+        page.attestation = None;
     }
     let mut r = rendre(&page)?;
     *r.status_mut() = statut;
@@ -981,12 +1180,16 @@ pub async fn personne_agir(
                 .iter()
                 .filter_map(|d| d.parse().ok())
                 .collect();
+            if c.texte("confirme") != "oui" {
+                // Nothing is written before the person confirms what will stop.
+                return confirmer_revocation(&state, &s, id, &cibles).await;
+            }
             match m.revoquer_par_la_personne(&s, id, &cibles).await {
                 Ok(Some(e)) => {
                     let quoi = Demarche::liste(&e.contenu.demarches)
                         .map(|v| titres(&v))
                         .unwrap_or_default();
-                    page_personne(&state, Some(&s), Some(format!("C’est fait : « {quoi} » ne peut plus être fait en votre nom au titre du mandat n° {id}.")), None, StatusCode::OK).await
+                    page_personne_avec(&state, Some(&s), Some(format!("C’est fait : « {quoi} » ne peut plus être fait en votre nom au titre du mandat n° {id}.")), None, StatusCode::OK, None, Some(id)).await
                 }
                 Ok(None) => {
                     page_personne(
@@ -1003,12 +1206,98 @@ pub async fn personne_agir(
             }
         }
         _ => {
+            // « Fermer »: the session ends in the database too (every node refuses the
+            // cookie afterwards, even a copy of it).
+            if let Some(s) = session_personne(&headers) {
+                m.fermer_espace_personne(&s).await.ou("/mon-mandat")?;
+            }
             let mut r = Redirect::to("/mon-mandat").into_response();
             r.headers_mut()
                 .append(header::SET_COOKIE, set_cookie(COOKIE_PERSONNE, None, false));
             Ok(r)
         }
     }
+}
+
+/// The confirmation page of a revocation asked from the person's space.
+async fn confirmer_revocation(
+    state: &AppState,
+    s: &SessionPersonne,
+    id: i64,
+    cibles: &[Demarche],
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(state)?;
+    let (_, liste, _) = match m.espace_personne(s).await {
+        Ok(x) => x,
+        Err(_) => return Ok(Redirect::to("/mon-mandat").into_response()),
+    };
+    let Some(row) = liste.into_iter().find(|r| r.id == id) else {
+        return Err(ErreurEspace::Mandat(
+            ErreurMandat::Introuvable,
+            "/mon-mandat".into(),
+        ));
+    };
+    let actives = demarches_actives(&row);
+    let choisies: Vec<Demarche> = cibles
+        .iter()
+        .copied()
+        .filter(|d| actives.contains(d))
+        .collect();
+    // Every active démarche ticked is the whole mandate too.
+    let tout = choisies.is_empty() || choisies.len() == actives.len();
+    let restantes: Vec<Demarche> = actives
+        .iter()
+        .copied()
+        .filter(|d| !tout && !choisies.contains(d))
+        .collect();
+    let confirmation = ConfirmationRevocation {
+        mandat: id,
+        structure: m.nom_structure(row.structure_id).await.ou("/mon-mandat")?,
+        demarches: if tout {
+            Vec::new()
+        } else {
+            choisies.iter().map(|d| (d.code(), d.titre())).collect()
+        },
+        restantes: titres(&restantes),
+    };
+    page_personne_avec(
+        state,
+        Some(s),
+        None,
+        None,
+        StatusCode::OK,
+        Some(confirmation),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ParamsAttestation {
+    mandat: Option<String>,
+}
+
+/// The person's revocation attestation (printable), from their space.
+pub async fn attestation_personne(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<ParamsAttestation>,
+) -> Result<Response, ErreurEspace> {
+    let m = mandats(&state)?;
+    let Some(s) = session_personne(&headers) else {
+        return Ok(Redirect::to("/mon-mandat").into_response());
+    };
+    let id = p
+        .mandat
+        .as_deref()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let f = match m.mandat_de_la_personne(&s, id).await {
+        Ok(f) => f,
+        Err(ErreurMandat::Interdit) => return Ok(Redirect::to("/mon-mandat").into_response()),
+        Err(e) => return Err(ErreurEspace::Mandat(e, "/mon-mandat".into())),
+    };
+    page_attestation(&state, m, &f, Lecteur::Personne, "/mon-mandat".into()).await
 }
 
 // --- public check, key, audit ---
@@ -1146,6 +1435,13 @@ pub async fn verification_journal(
         "sceaux_verifies": rapport.sceaux,
         "derniere_entree_intacte": rapport.derniere,
         "non_scellees": rapport.non_scellees,
+        "dernier_sceau": rapport.derniere - rapport.non_scellees,
+        "apres_dernier_sceau": rapport.non_scellees,
+        "message": if rapport.intact() {
+            maillage_app::mandats::resume_non_scellees(&rapport)
+        } else {
+            rapport.rupture.as_ref().map(|r| r.message()).unwrap_or_default()
+        },
         "rupture": rapport.rupture.as_ref().map(|r| serde_json::json!({
             "entree": r.seq,
             "raison": r.raison,
