@@ -186,3 +186,37 @@ pub(crate) async fn refus_en_francais(
         Err(_) => (status, titre).into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    /// Issue « Failles », item 14: a 413 under `/api/` is JSON, in French.
+    #[tokio::test]
+    async fn faille_14_api_413_is_french_json() {
+        let app = axum::Router::new()
+            .route(
+                "/api/essai",
+                axum::routing::post(|_corps: axum::body::Bytes| async { "ok" }),
+            )
+            .layer(axum::middleware::from_fn(refus_en_francais));
+        let Ok(r) = app
+            .oneshot(
+                Request::post("/api/essai")
+                    .body(Body::from(vec![b'a'; CORPS_MAX_OCTETS + 1]))
+                    .unwrap_or_default(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let octets = axum::body::to_bytes(r.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_slice(&octets).unwrap_or_default();
+        let erreur = v["erreur"].as_str().unwrap_or("");
+        assert!(erreur.contains("taille acceptée"), "{v}");
+        assert!(erreur.contains("2 Mo"), "{v}");
+    }
+}
