@@ -81,7 +81,7 @@ fn milliers(n: i64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && c != '-' && (s.len() - i) % 3 == 0 {
+        if i > 0 && c != '-' && (s.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);
