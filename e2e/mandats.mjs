@@ -175,7 +175,7 @@ async function parcoursAidant(contexte, page) {
     assert.equal(reponse.status(), 200, `signature du mandat / signing: ${await texte(page.getByRole('main'))}`);
 
     // The print page, with the personal code shown once.
-    const h1 = await texte(page.locator('h1'));
+    const h1 = await texte(page.locator('h1').first());
     const n = h1.match(/^Mandat n° (\d+)$/);
     assert.ok(n, `h1 de la page d’impression / print page h1: « ${h1} »`);
     mandat.id = Number(n[1]);

@@ -61,7 +61,7 @@ async function verifierConfirmation(page, { type, participants }) {
   assert.equal(await statut.count(), 1, '[role=status] après enregistrement / after saving');
   assert.match(await statut.innerText(), /Activité enregistrée/);
   assert.match(await page.locator('h1').innerText(), new RegExp(`^${type} du `), 'h1 de la confirmation');
-  const dd = page.locator('dl.details dt', { hasText: 'Participants' }).locator('xpath=following-sibling::dd[1]');
+  const dd = page.locator('dl.details dt', { hasText: /^Participants$/ }).locator('xpath=following-sibling::dd[1]');
   assert.match((await dd.innerText()).trim(), new RegExp(`^${participants}\\b`), `participants : ${participants}`);
   return new URL(page.url()).pathname;
 }
