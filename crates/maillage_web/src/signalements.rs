@@ -15,7 +15,6 @@
 //! refused once (the page comes back with a fresh token and says so).
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -146,9 +145,11 @@ impl GardeSignalements {
     }
 
     /// Counts a report from `adresse` about `lieu`, or says which limit it is over (nothing
-    /// counted then). Both limits are checked and counted under one lock.
+    /// counted then). Both limits are checked and counted under one lock. `adresse` is the
+    /// client's counting key as [`crate::espace::connexion::AdresseClient`] gives it (an IPv6
+    /// address already reduced to its /64 by `adresse_client::cle_adresse`).
     pub fn compter(&self, adresse: &str, lieu: &str, maintenant: Instant) -> Result<(), Refus> {
-        let adresse = cle_adresse(adresse);
+        let adresse = adresse.to_string();
         let mut garde = self
             .fenetres
             .lock()
@@ -216,21 +217,6 @@ fn purger(v: &mut VecDeque<Instant>, maintenant: Instant, fenetre: Duration) {
     }
 }
 
-/// The counting key of an address: an IPv6 address counts for its /64 (one subscriber gets
-/// a whole /64), anything else as given.
-fn cle_adresse(adresse: &str) -> String {
-    match adresse.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-        _ => adresse.to_string(),
-    }
-}
-
 /// Whether the browser says the form was sent from this site. `Sec-Fetch-Site` decides when
 /// present (`same-origin`, or `none` for a request the person made themselves); otherwise an
 /// `Origin` must name the `Host` of the request or the public address; a request with
@@ -294,11 +280,14 @@ mod tests {
             g.compter("1.2.3.4", "c", t0),
             Err(Refus::Adresse(_))
         ));
-        // Same /64: the same subscriber.
-        assert!(g.compter("2001:db8::1", "a", t0).is_ok());
-        assert!(g.compter("2001:db8::2", "a", t0).is_ok());
+        // Same /64: the same subscriber (keys made as the extractor makes them).
+        let cle = |ip: &str| {
+            crate::espace::adresse_client::cle_adresse(ip.parse().expect("test address"))
+        };
+        assert!(g.compter(&cle("2001:db8::1"), "a", t0).is_ok());
+        assert!(g.compter(&cle("2001:db8::2"), "a", t0).is_ok());
         assert!(matches!(
-            g.compter("2001:db8::3", "d", t0),
+            g.compter(&cle("2001:db8::3"), "d", t0),
             Err(Refus::Adresse(_))
         ));
         assert!(matches!(g.compter("5.6.7.8", "a", t0), Err(Refus::Lieu(_))));
