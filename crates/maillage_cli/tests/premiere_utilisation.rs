@@ -343,6 +343,47 @@ impl Navigateur {
         self.envoyer(req, url).await
     }
 
+    /// The raw body of a GET (a PDF), with this browser's cookies; panics unless 200.
+    async fn octets(&mut self, chemin: &str) -> Vec<u8> {
+        let url = self.url(chemin);
+        let req = self.http.get(&url);
+        self.octets_de(req, url).await
+    }
+
+    /// The raw body answered to a form (the person's PDF); panics unless 200.
+    async fn octets_formulaire(&mut self, f: Formulaire) -> Vec<u8> {
+        let url = self.url(&f.action);
+        let corps = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&f.champs)
+            .finish();
+        let req = self
+            .http
+            .post(&url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(corps);
+        self.octets_de(req, url).await
+    }
+
+    async fn octets_de(&mut self, requete: reqwest::RequestBuilder, url: String) -> Vec<u8> {
+        let r = requete
+            .header(reqwest::header::COOKIE, self.en_tete_cookies())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let statut = r.status().as_u16();
+        let octets = r.bytes().await.expect("body").to_vec();
+        assert_eq!(
+            statut,
+            200,
+            "{url}: {}",
+            String::from_utf8_lossy(&octets)
+        );
+        octets
+    }
+
     async fn soumettre(&mut self, f: Formulaire) -> Page {
         let url = self.url(&f.action);
         let corps = form_urlencoded::Serializer::new(String::new())
@@ -358,6 +399,23 @@ impl Navigateur {
             .body(corps);
         self.envoyer(req, url).await
     }
+}
+
+/// A PDF read back as text with `pdftotext` (poppler-utils), white space collapsed.
+fn pdf_en_texte(octets: &[u8], fichier: &std::path::Path) -> String {
+    assert!(octets.starts_with(b"%PDF"), "not a PDF");
+    std::fs::write(fichier, octets).expect("write the PDF");
+    let sortie = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(fichier)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    assert!(sortie.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&sortie.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 // ------------------------------------------------------------------------ people
@@ -606,8 +664,32 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
         .to_string();
     assert!(mandat.parse::<i64>().is_ok(), "{retour}");
 
-    // TODO(lead): the person's printed copy — GET /espace/mandats/{mandat}/mandat.pdf, read
-    // back, must carry the personal code and the full address of « Mon mandat ».
+    // The person's printed copy: the PDF asked from the print page carries the personal
+    // code and the full address of « Mon mandat »; the structure's copy carries neither.
+    let code_personnel = page
+        .texte("article.mandat .code-personnel")
+        .unwrap_or_else(|| panic!("the personal code on the person's copy:\n{}", page.corps));
+    let form_pdf = page.formulaire(&format!("form[action='/espace/mandats/{mandat}/mandat.pdf']"));
+    let pdf = aidant.nav.octets_formulaire(form_pdf).await;
+    let texte_pdf = pdf_en_texte(&pdf, &instance.dossier.join("personne.pdf"));
+    assert!(
+        texte_pdf.contains(&code_personnel),
+        "the code {code_personnel} on the person's PDF:\n{texte_pdf}"
+    );
+    assert!(
+        texte_pdf.contains(&format!("{base}/mon-mandat")),
+        "the full address of « Mon mandat » on the person's PDF:\n{texte_pdf}"
+    );
+    let pdf_structure = aidant
+        .nav
+        .octets(&format!("/espace/mandats/{mandat}/mandat.pdf"))
+        .await;
+    let texte_structure = pdf_en_texte(&pdf_structure, &instance.dossier.join("structure.pdf"));
+    assert!(
+        texte_structure.contains(&format!("Mandat n° {mandat}"))
+            && !texte_structure.contains(&code_personnel),
+        "the structure's copy, without the code:\n{texte_structure}"
+    );
 
     // Declare a procedure under « logement »: the aidant's use succeeds.
     let page = aidant.nav.get(&format!("/espace/mandats/{mandat}")).await;
@@ -623,9 +705,86 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
         page.corps
     );
 
-    // TODO(lead): in a fresh browser, the person follows the footer link to « Mon mandat »
-    // with the code from the PDF, sees the use, revokes « logement » after confirming;
-    // then the aidant's « logement » use above is refused (« social » still accepted).
+    // The aidant's page as it is now: its « logement » form will be sent again after the
+    // person has stopped that procedure, as a page left open would.
+    let page_aidant = aidant.nav.get(&format!("/espace/mandats/{mandat}")).await;
+    let utiliser_logement = page_aidant
+        .formulaire_contenant("form", "input[name=action][value=utilisation]")
+        .remplir("demarche", "logement");
+
+    // In a fresh browser, the person follows the footer link of a public page to « Mon
+    // mandat » and types the code read on their paper copy.
+    let mut personne = Navigateur::nouveau(&base);
+    let accueil = personne.get("/").await;
+    assert_eq!(accueil.statut, 200, "{}", accueil.corps);
+    let lien = accueil
+        .attribut("footer a[href$='/mon-mandat']", "href")
+        .unwrap_or_else(|| panic!("a footer link to « Mon mandat »:\n{}", accueil.corps));
+    let page = personne.get(&lien).await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    let f = page
+        .formulaire_contenant("form", "input[name=action][value=ouvrir]")
+        .remplir("code", &code_personnel);
+    let page = personne.soumettre(f).await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    assert!(
+        page.corps.contains("Bonjour Jeanne Louise"),
+        "the person's space opens:\n{}",
+        page.corps
+    );
+    let fait = page.texte("table").unwrap_or_default();
+    assert!(
+        fait.contains("Logement"),
+        "the aidant's use is in « ce qui a été fait en votre nom »:\n{fait}"
+    );
+
+    // « Arrêter » with « Logement » ticked asks first, in plain words; nothing stops yet.
+    let f = page
+        .formulaire_contenant("form", "input[name=action][value=revocation]")
+        .cocher("demarche", "logement");
+    let page = personne.soumettre(f).await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    assert!(
+        page.corps
+            .contains("ne pourra plus faire en votre nom : Logement."),
+        "a confirmation first:\n{}",
+        page.corps
+    );
+    let f = page.formulaire_contenant("form", "input[name=confirme][value=oui]");
+    let page = personne.soumettre(f).await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    assert!(
+        page.corps.contains(&format!(
+            "« Logement » ne peut plus être fait en votre nom au titre du mandat n° {mandat}"
+        )),
+        "{}",
+        page.corps
+    );
+    assert!(
+        page.corps.contains("Arrêté : Logement."),
+        "{}",
+        page.corps
+    );
+
+    // The aidant's « logement » use is now refused; « social » is still accepted.
+    let page = aidant.nav.soumettre(utiliser_logement).await;
+    assert!(
+        !page.corps.contains("enregistrée dans le journal")
+            && page.texte("[role=alert]").is_some_and(|t| !t.is_empty()),
+        "a stopped procedure is refused to the aidant ({}):\n{}",
+        page.statut,
+        page.corps
+    );
+    let page = aidant.nav.get(&format!("/espace/mandats/{mandat}")).await;
+    let f = page
+        .formulaire_contenant("form", "input[name=action][value=utilisation]")
+        .remplir("demarche", "social");
+    let page = aidant.nav.soumettre(f).await;
+    assert!(
+        page.corps.contains("enregistrée dans le journal"),
+        "« social » is still allowed:\n{}",
+        page.corps
+    );
     drop(instance);
 }
 
