@@ -231,6 +231,8 @@ async function parcoursCoordinateur() {
     assert.match(t, /\b9 accompagnements\b/, `l’équipe voit les 9 accompagnements / the team sees them: ${t}`);
     await axe(page, 'statistiques (équipe)', locaux);
     await allerEtAnalyser(page, '/espace/statistiques?perimetre=dep:31', 'statistiques (territoire dep:31)', locaux);
+    await allerEtAnalyser(page, '/espace/signalements', 'signalements du public', locaux);
+    assert.equal((await page.locator('h1').innerText()).trim(), 'Signalements d’erreurs');
     exigerZeroViolation(locaux);
   });
 }
@@ -243,6 +245,8 @@ async function parcoursAdministrateur() {
     await allerEtAnalyser(page, '/espace/equipe', 'comptes', locaux);
     assert.equal((await page.locator('h1').innerText()).trim(), 'Comptes');
     await allerEtAnalyser(page, '/espace/courriels', 'courriels envoyés', locaux);
+    await allerEtAnalyser(page, '/espace/structures', 'structures et rattachements', locaux);
+    assert.ok((await page.locator('form input[name=action][value=structure]').count()) >= 1, 'créer une structure');
     assert.ok((await page.locator('article.courriel').count()) >= 1, 'au moins un courriel (l’invitation)');
     exigerZeroViolation(locaux);
   });

@@ -252,6 +252,11 @@ async function pagesPubliques() {
   pages.push({ nom: 'widget (besoin)', url: `${BASE}/widget?besoin=${encodeURIComponent(BESOIN)}&ou=lille` });
   pages.push({ nom: 'résultats, commune ambiguë', url: `${BASE}/lieux?ou=saint-denis&besoin=${encodeURIComponent(BESOIN)}` });
   pages.push({ nom: 'résultats, commune introuvable', url: `${BASE}/lieux?ou=zzzz` });
+  pages.push({ nom: 'résultats, faute de frappe (suggestions)', url: `${BASE}/lieux?ou=${encodeURIComponent('Saint-Gaudins')}` });
+  pages.push({ nom: 'résultats, aucun lieu proche pour ce besoin', url: `${BASE}/lieux?ou=${encodeURIComponent('Castanet-Tolosan')}&besoin=${encodeURIComponent('Insertion professionnelle')}` });
+  pages.push({ nom: 'résultats outre-mer (Nouméa)', url: `${BASE}/lieux?ou=${encodeURIComponent('Nouméa')}` });
+  pages.push({ nom: 'carte des résultats', url: `${BASE}/carte?vue=resultats&ou=lille&besoin=${encodeURIComponent(BESOIN)}`, carte: true });
+  pages.push({ nom: 'mon mandat (code à saisir)', url: `${BASE}/mon-mandat` });
   pages.push({ nom: 'carte sans position', url: `${BASE}/carte`, carte: true });
   pages.push({ nom: 'territoires', url: `${BASE}/territoires` });
   pages.push({ nom: 'territoire (département)', url: `${BASE}/territoires/dep:31` });

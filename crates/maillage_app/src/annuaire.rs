@@ -879,3 +879,34 @@ pub struct PaireExpliquee {
     pub ref_b: String,
     pub explication: Explication,
 }
+
+/// Scored pairs as a table of the product's convention ([`crate::tableur`]): one row per
+/// criterion of each pair.
+pub fn paires_tableau(paires: &[PaireExpliquee]) -> crate::tableur::Tableau {
+    use crate::tableur::{Tableau, Valeur};
+    let mut t = Tableau::new([
+        "Référence A",
+        "Référence B",
+        "Score",
+        "Même lieu",
+        "Critère",
+        "Points",
+        "Raison",
+        "Valeur comparée",
+    ]);
+    for p in paires {
+        for c in &p.explication.criteres {
+            t.lignes.push(vec![
+                Valeur::texte(&p.ref_a),
+                Valeur::texte(&p.ref_b),
+                Valeur::Nombre(p.explication.score, 2),
+                Valeur::texte(if p.explication.decision { "oui" } else { "non" }),
+                Valeur::texte(c.nom),
+                Valeur::Nombre(c.points, 2),
+                Valeur::texte(&c.raison),
+                Valeur::texte(&c.valeur),
+            ]);
+        }
+    }
+    t
+}

@@ -139,15 +139,16 @@ fn two_places_in_one_building_with_different_services_stay_apart() {
 #[test]
 fn groups_csv_lists_every_member_of_every_merged_group() {
     let (lieux, resultat) = corpus();
-    let csv = doublons::groupes_csv(resultat, lieux);
-    let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("group,ref"));
-    let rows: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(',')).collect();
+    let octets = doublons::groupes_tableau(resultat, lieux)
+        .csv()
+        .expect("csv");
+    let (entetes, rows) = maillage_app::tableur::lire_csv(&octets).expect("read back");
+    assert_eq!(entetes[..2], ["Groupe (identifiant publié)", "Référence"]);
     let attendu: usize = resultat.groupes.iter().map(Vec::len).sum();
     assert_eq!(rows.len(), attendu);
     let refs: std::collections::HashSet<String> = lieux.iter().map(|l| l.reference()).collect();
-    for (_, r) in &rows {
-        assert!(refs.contains(*r), "unknown ref {r}");
+    for r in &rows {
+        assert!(refs.contains(&r[1]), "unknown ref {}", r[1]);
     }
     assert!(resultat.groupes.len() > 500, "real sources overlap a lot");
 }

@@ -115,12 +115,16 @@ enum Command {
 enum LieuxCommand {
     /// Liste les groupes de doublons fusionnés, ou explique les scores autour d'un lieu.
     Doublons {
-        /// csv (lignes group,ref) ou texte.
+        /// texte, csv (convention française : « ; », en-têtes en français) ou xlsx (avec
+        /// --output).
         #[arg(long, default_value = "texte")]
         format: String,
         /// Explique les scores des paires autour de ce lieu (identifiant publié ou SOURCE#ID).
         #[arg(long)]
         explain: Option<String>,
+        /// Fichier de sortie (sinon la sortie standard ; obligatoire pour xlsx).
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Confirme que deux enregistrements sont le même lieu (toujours fusionnés).
     Confirmer {
@@ -529,29 +533,61 @@ async fn cle_pour_serveur(annuaire: Annuaire, chemin_cle: &std::path::Path) -> R
     Ok(annuaire.avec_cle_journal(cle))
 }
 
+/// A table's format for `lieux doublons`: `None` for text, `Some(true)` for XLSX (which
+/// needs a file), `Some(false)` for CSV.
+fn format_tableau(format: &str, output: Option<&std::path::Path>) -> Result<Option<bool>> {
+    match format.trim().to_lowercase().as_str() {
+        "texte" | "text" => Ok(None),
+        "csv" => Ok(Some(false)),
+        "xlsx" if output.is_none() => Err(anyhow::anyhow!(
+            "le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx"
+        )),
+        "xlsx" => Ok(Some(true)),
+        autre => Err(anyhow::anyhow!(
+            "format inconnu « {autre} » (attendu : texte, csv ou xlsx)"
+        )),
+    }
+}
+
+/// Writes a table as CSV or XLSX, to `output` or to the standard output.
+fn ecrire_tableau(
+    t: &maillage_app::tableur::Tableau,
+    xlsx: bool,
+    output: Option<&std::path::Path>,
+    feuille: &str,
+) -> Result<()> {
+    let octets =
+        if xlsx { t.xlsx(feuille) } else { t.csv() }.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match output {
+        Some(chemin) => {
+            std::fs::write(chemin, &octets)
+                .with_context(|| format!("écriture de {}", chemin.display()))?;
+            eprintln!(
+                "{} lignes écrites dans {}.",
+                nombre(t.lignes.len() as u64),
+                chemin.display()
+            );
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&octets)?;
+        }
+    }
+    Ok(())
+}
+
 async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
     match command {
         LieuxCommand::Doublons {
             format,
             explain: Some(id),
+            output,
         } => {
             let paires = annuaire.expliquer(&id).await?;
-            if format == "csv" {
-                println!("ref_a,ref_b,score,fusion,critere,points,raison");
-                for p in &paires {
-                    for c in &p.explication.criteres {
-                        println!(
-                            "{},{},{:.2},{},{},{:.2},\"{}\"",
-                            p.ref_a,
-                            p.ref_b,
-                            p.explication.score,
-                            if p.explication.decision { "oui" } else { "non" },
-                            c.nom,
-                            c.points,
-                            c.raison.replace('"', "\"\"")
-                        );
-                    }
-                }
+            let tableau = format_tableau(&format, output.as_deref())?;
+            if let Some(f) = tableau {
+                let t = maillage_app::annuaire::paires_tableau(&paires);
+                ecrire_tableau(&t, f, output.as_deref(), "Paires")?;
             } else {
                 if paires.is_empty() {
                     println!("Aucune paire candidate autour de « {id} ».");
@@ -580,12 +616,15 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
         LieuxCommand::Doublons {
             format,
             explain: None,
+            output,
         } => {
+            let tableau = format_tableau(&format, output.as_deref())?;
             let pb = spinner("Recherche des doublons");
             let (lieux, resultat) = annuaire.doublons().await?;
             pb.finish_and_clear();
-            if format == "csv" {
-                print!("{}", maillage_app::doublons::groupes_csv(&resultat, &lieux));
+            if let Some(f) = tableau {
+                let t = maillage_app::doublons::groupes_tableau(&resultat, &lieux);
+                ecrire_tableau(&t, f, output.as_deref(), "Doublons")?;
             } else {
                 for f in resultat.fusionnes.iter().filter(|f| f.membres.len() > 1) {
                     println!("{} « {} » : {}", f.id, f.lieu.nom, f.membres.join(", "));

@@ -375,12 +375,7 @@ impl Navigateur {
             .unwrap_or_else(|e| panic!("{url}: {e}"));
         let statut = r.status().as_u16();
         let octets = r.bytes().await.expect("body").to_vec();
-        assert_eq!(
-            statut,
-            200,
-            "{url}: {}",
-            String::from_utf8_lossy(&octets)
-        );
+        assert_eq!(statut, 200, "{url}: {}", String::from_utf8_lossy(&octets));
         octets
     }
 
@@ -669,7 +664,9 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
     let code_personnel = page
         .texte("article.mandat .code-personnel")
         .unwrap_or_else(|| panic!("the personal code on the person's copy:\n{}", page.corps));
-    let form_pdf = page.formulaire(&format!("form[action='/espace/mandats/{mandat}/mandat.pdf']"));
+    let form_pdf = page.formulaire(&format!(
+        "form[action='/espace/mandats/{mandat}/mandat.pdf']"
+    ));
     let pdf = aidant.nav.octets_formulaire(form_pdf).await;
     let texte_pdf = pdf_en_texte(&pdf, &instance.dossier.join("personne.pdf"));
     assert!(
@@ -745,8 +742,8 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
     let page = personne.soumettre(f).await;
     assert_eq!(page.statut, 200, "{}", page.corps);
     assert!(
-        page.corps
-            .contains("ne pourra plus faire en votre nom : Logement."),
+        page.texte("main section")
+            .is_some_and(|t| t.contains("ne pourra plus faire en votre nom : Logement.")),
         "a confirmation first:\n{}",
         page.corps
     );
@@ -760,11 +757,7 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
         "{}",
         page.corps
     );
-    assert!(
-        page.corps.contains("Arrêté : Logement."),
-        "{}",
-        page.corps
-    );
+    assert!(page.corps.contains("Arrêté : Logement."), "{}", page.corps);
 
     // The aidant's « logement » use is now refused; « social » is still accepted.
     let page = aidant.nav.soumettre(utiliser_logement).await;
@@ -871,6 +864,41 @@ async fn premiere_utilisation_journee_mediateur() {
             .is_some_and(|t| t.contains("minutes")),
         "the error next to the duration:\n{}",
         page.corps
+    );
+
+    // A beneficiary's commune typed by name; a typo gets suggestions, and the file shows
+    // the commune back by name (not as a code).
+    let page = med.nav.get("/espace/beneficiaires").await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    let f = page
+        .formulaire("form[action='/espace/beneficiaires']")
+        .remplir("prenom", "Jeanne")
+        .remplir("commune", "Saint-Gaudins");
+    let refus = med.nav.soumettre(f).await;
+    assert!(
+        refus
+            .texte("[role=alert]")
+            .is_some_and(|t| t.contains("Saint-Gaudens")),
+        "a typo in the commune suggests the right one:\n{}",
+        refus.corps
+    );
+    let f = page
+        .formulaire("form[action='/espace/beneficiaires']")
+        .remplir("prenom", "Jeanne")
+        .remplir("commune", "Saint-Gaudens (31800)");
+    let fiche = med.nav.soumettre(f).await;
+    assert_eq!(fiche.statut, 200, "{}", fiche.corps);
+    assert!(
+        fiche.url.contains("/espace/beneficiaires/"),
+        "{} {}",
+        fiche.url,
+        fiche.corps
+    );
+    assert_eq!(
+        fiche.attribut("#commune", "value").as_deref(),
+        Some("Saint-Gaudens (31800)"),
+        "the commune shown back by name:\n{}",
+        fiche.corps
     );
 
     let stats = med.nav.get("/espace/statistiques").await;

@@ -37,6 +37,7 @@ pub use normalisation::Categorie;
 pub use score::{Critere, Explication};
 
 use crate::lieux::LieuSource;
+use crate::tableur::{Tableau, Valeur};
 use maillage_domain::Lieu;
 use normalisation::{empreinte, Empreinte};
 use parallele::{en_parallele, nombre_threads};
@@ -693,13 +694,14 @@ fn appliquer_permutation<T>(v: &mut [T], perm: &[u32]) {
     }
 }
 
-/// The groups of at least two records as CSV: header `group,ref`, one row per member, the
-/// group named by its merged id; groups by id, members by ref.
-pub fn groupes_csv(resultat: &ResultatDoublons, lieux: &[LieuSource]) -> String {
-    let _ = lieux; // members are named by the refs kept in each merged place
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+/// The groups of at least two records, as a table of the product's convention (see
+/// [`crate::tableur`]): one row per member, the group named by its published id, then the
+/// member's reference (`SOURCE#ID`), its source and its name; groups by id, members by ref.
+pub fn groupes_tableau(resultat: &ResultatDoublons, lieux: &[LieuSource]) -> Tableau {
+    let noms: std::collections::HashMap<String, &str> = lieux
+        .iter()
+        .map(|l| (l.reference(), l.lieu.nom.as_str()))
+        .collect();
     let mut lignes: Vec<(&str, &str)> = Vec::new();
     for f in resultat.fusionnes.iter().filter(|f| f.membres.len() >= 2) {
         for m in &f.membres {
@@ -707,11 +709,15 @@ pub fn groupes_csv(resultat: &ResultatDoublons, lieux: &[LieuSource]) -> String 
         }
     }
     lignes.sort_unstable();
-    // Writing to a Vec cannot fail.
-    let _ = w.write_record(["group", "ref"]);
+    let mut t = Tableau::new(["Groupe (identifiant publié)", "Référence", "Source", "Nom"]);
     for (g, r) in lignes {
-        let _ = w.write_record([g, r]);
+        let source = r.split_once('#').map(|(s, _)| s).unwrap_or_default();
+        t.lignes.push(vec![
+            Valeur::texte(g),
+            Valeur::texte(r),
+            Valeur::texte(source),
+            Valeur::texte(noms.get(r).copied().unwrap_or_default()),
+        ]);
     }
-    let octets = w.into_inner().unwrap_or_default();
-    String::from_utf8(octets).unwrap_or_default()
+    t
 }

@@ -512,11 +512,13 @@ fn singletons_are_published_places_too() {
     assert_eq!(f.lieu.source.as_deref(), Some("x"));
     assert_eq!(f.provenance_de("nom"), Some("x#1"));
     assert!(r.groupes.is_empty());
-    assert_eq!(groupes_csv(&r, &lieux), "group,ref\n");
+    let t = groupes_tableau(&r, &lieux);
+    assert!(t.lignes.is_empty());
+    assert_eq!(t.colonnes[0], "Groupe (identifiant publié)");
 }
 
 #[test]
-fn groupes_csv_lists_every_member_of_every_group() {
+fn groupes_tableau_lists_every_member_of_every_group() {
     let mut lieux = trois_fiches();
     lieux.extend(france_services_deux_sources());
     lieux.push(lieu(
@@ -529,23 +531,46 @@ fn groupes_csv_lists_every_member_of_every_group() {
     ));
     let r = dedupliquer(&lieux, &[], &OptionsDoublons::default());
     assert_eq!(r.groupes.len(), 2);
-    let csv = groupes_csv(&r, &lieux);
-    let lignes: Vec<&str> = csv.lines().collect();
-    assert_eq!(lignes[0], "group,ref");
-    assert_eq!(lignes.len(), 1 + 5);
+    // The CSV of the product's convention, read back as a spreadsheet would.
+    let octets = groupes_tableau(&r, &lieux).csv().expect("csv");
+    assert!(octets.starts_with(&[0xEF, 0xBB, 0xBF]), "BOM for Excel");
+    let texte = String::from_utf8(octets.clone()).expect("utf-8");
+    assert!(texte.contains("\r\n") && texte.contains(';'));
+    let (entetes, lignes) = crate::tableur::lire_csv(&octets).expect("read back");
+    assert_eq!(
+        entetes,
+        ["Groupe (identifiant publié)", "Référence", "Source", "Nom"]
+    );
+    assert_eq!(lignes.len(), 5);
+    let paires: Vec<(String, String)> = lignes
+        .iter()
+        .map(|l| (l[0].clone(), l[1].clone()))
+        .collect();
     let ruche = identifiant("a#1");
     let fs = identifiant("conseillers-numeriques#62592a1d05457b0790816e6c");
     for attendu in [
-        format!("{ruche},a#1"),
-        format!("{ruche},b#1"),
-        format!("{ruche},c#1"),
-        format!("{fs},conseillers-numeriques#62592a1d05457b0790816e6c"),
-        format!("{fs},france-services#1"),
+        (ruche.clone(), "a#1"),
+        (ruche.clone(), "b#1"),
+        (ruche, "c#1"),
+        (
+            fs.clone(),
+            "conseillers-numeriques#62592a1d05457b0790816e6c",
+        ),
+        (fs, "france-services#1"),
     ] {
-        assert!(lignes.contains(&attendu.as_str()), "{attendu} in {csv}");
+        assert!(
+            paires.contains(&(attendu.0.clone(), attendu.1.to_string())),
+            "{attendu:?} in {texte}"
+        );
     }
-    assert!(!csv.contains("x#seul"));
-    assert!(csv.ends_with('\n'));
+    // Source and name of each member.
+    let fs_ligne = lignes
+        .iter()
+        .find(|l| l[1] == "france-services#1")
+        .expect("row");
+    assert_eq!(fs_ligne[2], "france-services");
+    assert!(!fs_ligne[3].is_empty(), "the member's name");
+    assert!(!texte.contains("x#seul"));
 }
 
 fn melanger<T>(v: &mut [T], alea: &mut Alea) {

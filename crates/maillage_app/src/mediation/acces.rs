@@ -407,7 +407,14 @@ impl Mediation {
                 })
                 .collect()
         } else {
-            r.rechercher(&nom, 3)
+            let proches = r.rechercher(&nom, 3);
+            // Nothing starts like that: names spelt nearly the same (« Saint-Gaudins »).
+            let proches = if proches.is_empty() {
+                r.suggerer(&nom, 3)
+            } else {
+                proches
+            };
+            proches
                 .into_iter()
                 .map(|c| {
                     format!(

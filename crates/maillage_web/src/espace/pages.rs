@@ -410,7 +410,7 @@ fn formulaire_depuis(
                 commune: c
                     .commune
                     .as_ref()
-                    .map(|x| x.as_str().to_string())
+                    .map(|x| commune_saisie(m.referentiel(), x.as_str()))
                     .unwrap_or_default(),
                 thematiques: c.thematiques.iter().map(|t| t.code()).collect(),
                 materiel: c.materiel.iter().map(|t| t.code()).collect(),
@@ -990,6 +990,18 @@ pub async fn beneficiaires(
     page_beneficiaires(&state, &a, None).await
 }
 
+/// A stored commune as the forms show it back: « Saint-Gaudens (31800) », which the
+/// commune field reads again (`Mediation::resoudre_commune`); the code when unknown.
+fn commune_saisie(r: &maillage_territoire::Referentiel, code: &str) -> String {
+    match r.commune(code) {
+        Some(c) => match c.codes_postaux.first() {
+            Some(cp) => format!("{} ({cp})", c.nom),
+            None => c.nom.clone(),
+        },
+        None => code.to_string(),
+    }
+}
+
 fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, String> {
     let annee = match c.texte("annee_naissance").as_str() {
         "" => None,
@@ -998,18 +1010,18 @@ fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, S
                 .map_err(|_| "année de naissance : nombre attendu".to_string())?,
         ),
     };
-    let commune = match c.texte("commune").as_str() {
+    // By name (« Muret », « Saint-Gaudens (31800) »), a postal code or an INSEE code; a
+    // name that fits several communes or none is refused with suggestions.
+    let commune = match c.texte("commune").trim() {
         "" => None,
-        t => Some(match CodeInsee::parse(t) {
-            Ok(code) => code,
-            Err(_) => {
-                let res = m.referentiel().rechercher(t, 1);
-                let first = res
-                    .first()
-                    .ok_or_else(|| "commune introuvable".to_string())?;
-                CodeInsee::parse(&first.code_insee).map_err(|e| e.to_string())?
-            }
-        }),
+        t => Some(
+            m.resoudre_commune(t)
+                .map_err(|e| match e {
+                    ErreurMediation::Invalide { message, .. } => format!("commune : {message}"),
+                    _ => "commune introuvable : indiquez son nom".to_string(),
+                })
+                .and_then(|code| CodeInsee::parse(&code).map_err(|e| e.to_string()))?,
+        ),
     };
     Ok(Beneficiaire {
         prenom: c.texte("prenom"),
@@ -1120,7 +1132,7 @@ async fn page_beneficiaire(
         b_commune: b
             .commune
             .as_ref()
-            .map(|c| c.as_str().to_string())
+            .map(|c| commune_saisie(m.referentiel(), c.as_str()))
             .unwrap_or_default(),
         b_statut: b.statut.code(),
         b_genre: b.genre.code(),
