@@ -253,7 +253,7 @@ async function pagesPubliques() {
   pages.push({ nom: 'résultats, commune ambiguë', url: `${BASE}/lieux?ou=saint-denis&besoin=${encodeURIComponent(BESOIN)}` });
   pages.push({ nom: 'résultats, commune introuvable', url: `${BASE}/lieux?ou=zzzz` });
   pages.push({ nom: 'résultats, faute de frappe (suggestions)', url: `${BASE}/lieux?ou=${encodeURIComponent('Saint-Gaudins')}` });
-  pages.push({ nom: 'résultats, aucun lieu proche pour ce besoin', url: `${BASE}/lieux?ou=${encodeURIComponent('Castanet-Tolosan')}&besoin=${encodeURIComponent('Insertion professionnelle')}` });
+  pages.push({ nom: 'résultats, aucun lieu proche pour ce besoin', url: `${BASE}/lieux?ou=${encodeURIComponent('Castanet-Tolosan')}&besoin=${encodeURIComponent('Insertion professionnelle via le numérique')}` });
   pages.push({ nom: 'résultats outre-mer (Nouméa)', url: `${BASE}/lieux?ou=${encodeURIComponent('Nouméa')}` });
   pages.push({ nom: 'carte des résultats', url: `${BASE}/carte?vue=resultats&ou=lille&besoin=${encodeURIComponent(BESOIN)}`, carte: true });
   pages.push({ nom: 'mon mandat (code à saisir)', url: `${BASE}/mon-mandat` });

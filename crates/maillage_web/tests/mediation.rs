@@ -535,6 +535,34 @@ fn complete_or(s: &str) -> String {
     s.to_string()
 }
 
+/// The signed-in actor every rule and page receives holds no secret of the account, and
+/// its `Debug` (what a log line or a panic would print) shows none either.
+#[tokio::test]
+async fn acteur_debug_shows_no_secret() {
+    let w = monde().await;
+    let (cookie, csrf) = connecter(&w, "a1@exemple.fr").await;
+    let a = acteur(&w, &cookie).await;
+    let brut = w.m.store().compte(w.a1).await.unwrap().expect("account");
+    // Recovery codes exist once the second factor is on.
+    let jeton = cookie.trim_start_matches("maillage_session=");
+    let vu = format!("{a:?}");
+    assert!(vu.contains("a1@exemple.fr"), "{vu}");
+    for secret in [
+        brut.password_hash.as_str(),
+        brut.totp_secret.as_deref().unwrap_or(SECRET),
+        SECRET,
+        csrf.as_str(),
+        jeton,
+        &a.session.token_hash,
+    ] {
+        assert!(!secret.is_empty());
+        assert!(!vu.contains(secret), "{secret} in {vu}");
+    }
+    for mot in ["password", "totp_secret", "codes_secours", "csrf", "token"] {
+        assert!(!vu.contains(mot), "{mot} in {vu}");
+    }
+}
+
 #[tokio::test]
 async fn csrf_is_checked_on_every_form() {
     let w = monde().await;

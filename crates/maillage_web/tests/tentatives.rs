@@ -471,6 +471,10 @@ async fn faille_les_vieux_echecs_sont_purges_par_les_taches() {
 // --- Argon2 off the async workers ---
 
 /// CPU time consumed by the calling thread.
+#[expect(
+    unsafe_code,
+    reason = "libc::clock_gettime: the only per-thread CPU clock"
+)]
 fn cpu_du_thread() -> std::time::Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,

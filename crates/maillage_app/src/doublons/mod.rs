@@ -651,6 +651,10 @@ pub fn dedupliquer_possede(
 /// moved out). On Unix the pages are dropped in place (`madvise`), whatever the allocator: a
 /// `shrink_to_fit` would copy the rest of a large vector with allocators that do not shrink
 /// in place, and hold both copies meanwhile. Elsewhere, nothing is done.
+#[cfg_attr(
+    unix,
+    expect(unsafe_code, reason = "madvise(MADV_DONTNEED) on moved-out slots")
+)]
 fn rendre_memoire<T>(v: &Vec<T>, fin: usize) {
     #[cfg(unix)]
     {

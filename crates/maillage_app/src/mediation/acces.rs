@@ -22,10 +22,45 @@ use maillage_territoire::Territoire;
 
 use super::{ErreurMediation, Mediation, Resultat};
 
-/// The signed-in account, with what its rights depend on.
-#[derive(Debug, Clone)]
+/// An account as the rules and pages see it: no password hash, no second-factor secret,
+/// no recovery codes (those stay in the store's [`CompteRow`], read only where a secret is
+/// checked or changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compte {
+    pub id: i64,
+    pub email: String,
+    pub nom: String,
+    pub role: String,
+    /// The structure the account acts for now.
+    pub structure_id: Option<i64>,
+    pub actif: bool,
+    /// `true` once the second factor was confirmed.
+    pub totp_actif: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub derniere_activite: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<CompteRow> for Compte {
+    fn from(c: CompteRow) -> Compte {
+        Compte {
+            id: c.id,
+            email: c.email,
+            nom: c.nom,
+            role: c.role,
+            structure_id: c.structure_id,
+            actif: c.actif,
+            totp_actif: c.totp_actif,
+            created_at: c.created_at,
+            derniere_activite: c.derniere_activite,
+        }
+    }
+}
+
+/// The signed-in account, with what its rights depend on. It holds no secret of the
+/// account; its `Debug` leaves out the session's tokens too.
+#[derive(Clone)]
 pub struct Acteur {
-    pub compte: CompteRow,
+    pub compte: Compte,
     pub role: Role,
     pub session: SessionRow,
     /// Mediators of a coordinator's team.
@@ -37,6 +72,20 @@ pub struct Acteur {
     /// Structures the account belongs to today `(id, name)`. `compte.structure_id` is the
     /// one it acts for now (always one of these, or `None`).
     pub structures: Vec<(i64, String)>,
+}
+
+impl std::fmt::Debug for Acteur {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acteur")
+            .field("compte", &self.compte)
+            .field("role", &self.role)
+            .field("session_creee", &self.session.created_at)
+            .field("equipe", &self.equipe)
+            .field("coequipiers", &self.coequipiers)
+            .field("territoires", &self.territoires)
+            .field("structures", &self.structures)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Acteur {
@@ -169,8 +218,8 @@ impl Mediation {
             }
             Role::Administrateur => {}
         }
-        let mut compte = compte;
         let (actives, courante) = self.structures_du_compte(&compte).await?;
+        let mut compte = Compte::from(compte);
         compte.structure_id = courante;
         let noms = self.store.structures().await?;
         let structures = actives

@@ -34,7 +34,7 @@ use maillage_store::mediation::MediationStore;
 use maillage_store::StoreError;
 use maillage_territoire::Referentiel;
 
-pub use acces::Acteur;
+pub use acces::{Acteur, Compte};
 /// The stored rows, for the web layer.
 pub use maillage_store::mediation as stockage;
 
