@@ -245,9 +245,9 @@ async function parcoursAdministrateur() {
     await allerEtAnalyser(page, '/espace/equipe', 'comptes', locaux);
     assert.equal((await page.locator('h1').innerText()).trim(), 'Comptes');
     await allerEtAnalyser(page, '/espace/courriels', 'courriels envoyés', locaux);
+    assert.ok((await page.locator('article.courriel').count()) >= 1, 'au moins un courriel (l’invitation)');
     await allerEtAnalyser(page, '/espace/structures', 'structures et rattachements', locaux);
     assert.ok((await page.locator('form input[name=action][value=structure]').count()) >= 1, 'créer une structure');
-    assert.ok((await page.locator('article.courriel').count()) >= 1, 'au moins un courriel (l’invitation)');
     exigerZeroViolation(locaux);
   });
 }

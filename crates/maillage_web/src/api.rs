@@ -38,7 +38,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::territoire::api_indice,
         crate::territoire::api_couverture,
         crate::territoire::api_zones_blanches,
-        crate::territoire::api_plan
+        crate::territoire::api_plan,
+        crate::espace::mandats::verification_journal
     ),
     components(schemas(
         crate::territoire::IndiceTerritoireApi,
@@ -46,6 +47,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::territoire::ZonesBlanchesApi,
         crate::territoire::ZoneBlancheApi,
         crate::territoire::PlanApi,
+        crate::espace::mandats::VerificationJournalApi,
+        crate::espace::mandats::RuptureApi,
         ReponseLieux,
         LieuApi,
         Commune,
@@ -55,9 +58,38 @@ use utoipa::{Modify, OpenApi, ToSchema};
         FeatureGeoJson,
         PointGeoJson
     )),
-    modifiers(&ValeursPossibles)
+    modifiers(&ValeursPossibles, &Securite)
 )]
 pub struct ApiDoc;
+
+/// The two ways into the journal verification: an auditor's bearer token
+/// (`MAILLAGE_AUDIT_JETON`) or an administrator's session cookie.
+struct Securite;
+
+impl Modify for Securite {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let composants = openapi.components.get_or_insert_with(Default::default);
+        composants.add_security_scheme(
+            "jeton_audit",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Jeton d'audit de l'instance (MAILLAGE_AUDIT_JETON, 16 caractères au moins)"))
+                    .build(),
+            ),
+        );
+        composants.add_security_scheme(
+            "session_administrateur",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "maillage_session",
+                "Session d'un compte administrateur (connexion avec second facteur)",
+            ))),
+        );
+    }
+}
 
 /// Gives the list parameters of `/api/v1/lieux` the labels of their vocabulary (from
 /// `maillage_domain`, so the document cannot drift from what the server accepts), and the
@@ -92,6 +124,27 @@ impl Modify for ValeursPossibles {
                         .insert("allowEmptyValue".into(), Value::Bool(true));
                 }
             }
+        }
+        // The criteria of the white zones: the codes the server accepts, from the same list.
+        if let Some(p) = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/territoires/{code}/zones-blanches")
+            .and_then(|p| p.get.as_mut())
+            .and_then(|o| o.parameters.as_mut())
+            .and_then(|ps| ps.iter_mut().find(|p| p.name == "service"))
+        {
+            let codes: Vec<&str> = crate::territoire::codes_criteres()
+                .iter()
+                .map(|(code, _)| code.as_str())
+                .collect();
+            p.schema = Some(RefOr::T(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(codes))
+                    .build()
+                    .into(),
+            ));
         }
         let Some(parametres) = openapi
             .paths

@@ -517,7 +517,7 @@ struct Reglages {
     tri: Tri,
 }
 
-fn codes_criteres() -> &'static [(String, String)] {
+pub(crate) fn codes_criteres() -> &'static [(String, String)] {
     static CODES: OnceLock<Vec<(String, String)>> = OnceLock::new();
     CODES.get_or_init(|| {
         t::criteres()
@@ -2539,7 +2539,7 @@ fn reglages_api(q: Option<&str>, arrets: Option<usize>) -> Result<Reglages, ApiE
     path = "/api/v1/territoires/{code}/indice",
     tag = "territoires",
     params(
-        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (ou reg-76, dep-31…)"),
+        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (ou reg-76, dep-31…)", example = "dep:31"),
         ("limit" = Option<usize>, Query, description = "Nombre d'entrées de la page (de 1 à 5000, défaut 1000)", minimum = 1, maximum = 5000),
         ("offset" = Option<usize>, Query, description = "Rang de la première entrée de la page, à partir de 0 (défaut 0)", minimum = 0),
     ),
@@ -2581,7 +2581,7 @@ pub async fn api_indice(
     path = "/api/v1/territoires/{code}/couverture",
     tag = "territoires",
     params(
-        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE"),
+        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE", example = "dep:31"),
         ("limit" = Option<usize>, Query, description = "Nombre d'entrées de la page (de 1 à 5000, défaut 1000)", minimum = 1, maximum = 5000),
         ("offset" = Option<usize>, Query, description = "Rang de la première entrée de la page, à partir de 0 (défaut 0)", minimum = 0),
     ),
@@ -2629,7 +2629,7 @@ pub async fn api_couverture(
     path = "/api/v1/territoires/{code}/zones-blanches",
     tag = "territoires",
     params(
-        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE"),
+        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE", example = "dep:31"),
         ("rayon_km" = Option<f64>, Query, description = "Distance à vol d'oiseau au-delà de laquelle une commune est en zone blanche (défaut 10)", minimum = 1, maximum = 50),
         ("service" = Option<String>, Query, description = "Critère : demarches_administratives, outils_du_quotidien, acces_internet_materiel, materiel_prix_solidaire, insertion_professionnelle, utilisation_securisee, parentalite_education, loisirs_creations, comprehension_numerique, gratuit, ouvert_samedi ou permanent"),
         ("limit" = Option<usize>, Query, description = "Nombre d'entrées de la page (de 1 à 5000, défaut 1000)", minimum = 1, maximum = 5000),
@@ -2684,7 +2684,7 @@ pub async fn api_zones_blanches(
     path = "/api/v1/territoires/{code}/plan",
     tag = "territoires",
     params(
-        ("code" = String, Path, description = "reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (au plus 6 000 communes)"),
+        ("code" = String, Path, description = "reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE (au plus 6 000 communes)", example = "epci:243100633"),
         ("arrets" = Option<usize>, Query, description = "Nombre d'arrêts (défaut 10)", minimum = 1, maximum = 50),
         ("rayon_km" = Option<f64>, Query, description = "Rayon d'action d'un arrêt et d'un lieu permanent, à vol d'oiseau (défaut 10)", minimum = 1, maximum = 50),
         ("population_min" = Option<u32>, Query, description = "Population minimale d'une commune candidate (défaut 2000)", minimum = 0, maximum = 10000000),

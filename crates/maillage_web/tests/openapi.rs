@@ -35,6 +35,34 @@ fn openapi_document_matches_the_snapshot() {
     ] {
         assert!(params.contains(&p), "parameter {p} documented");
     }
+    // Every JSON route under /api/v1 is in the document: the public ones and those of the
+    // signed-in space (journal verification), with their security schemes.
+    let api_espace = maillage_web::espace::ROUTES
+        .iter()
+        .filter(|(_, chemin)| chemin.starts_with("/api/v1/"))
+        .map(|(methode, chemin)| (*methode, *chemin));
+    let publiques = [
+        ("get", "/api/v1/territoires/{code}/indice"),
+        ("get", "/api/v1/territoires/{code}/couverture"),
+        ("get", "/api/v1/territoires/{code}/zones-blanches"),
+        ("get", "/api/v1/territoires/{code}/plan"),
+    ];
+    let mut n = 0;
+    for (methode, chemin) in publiques.into_iter().chain(api_espace) {
+        assert!(
+            v["paths"][chemin][methode].is_object(),
+            "{methode} {chemin} documented"
+        );
+        n += 1;
+    }
+    assert!(n >= 5, "the space's API routes were enumerated");
+    assert!(v["paths"]["/api/v1/journal/verification"]["get"]["security"].is_array());
+    for schema in ["jeton_audit", "session_administrateur"] {
+        assert!(
+            v["components"]["securitySchemes"][schema].is_object(),
+            "{schema}"
+        );
+    }
     let fichier = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
     if std::env::var_os("MAILLAGE_MAJ_SNAPSHOT").is_some() {
         std::fs::write(fichier, format!("{doc}\n")).expect("write snapshot");

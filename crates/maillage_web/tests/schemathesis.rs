@@ -156,6 +156,9 @@ async fn the_api_matches_its_openapi_document() {
          -m pip install 'schemathesis=={VERSION}'\n"
     );
 
+    // An auditor's token, so the journal verification is tested past its 401.
+    const JETON_AUDIT: &str = "jeton-audit-schemathesis-0123456789";
+    std::env::set_var("MAILLAGE_AUDIT_JETON", JETON_AUDIT);
     let dossier = tempfile::tempdir().expect("temporary directory");
     let debut = Instant::now();
     let (base, state, serveur) = maillage_web::demarrer_pour_tests(dossier.path())
@@ -181,6 +184,7 @@ async fn the_api_matches_its_openapi_document() {
         // (a handful of cases instead of --max-examples), and the machine has two cores only.
         .args(["--workers", "1"])
         .args(["--request-timeout", "30"])
+        .args(["-H", &format!("Authorization: Bearer {JETON_AUDIT}")])
         // Report every failure of an operation, not only the first one.
         .arg("--continue-on-failure")
         // No example database: the same seed gives the same run, wherever it runs.

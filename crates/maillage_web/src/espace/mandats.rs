@@ -1392,7 +1392,57 @@ pub async fn cle_publique(State(state): State<AppState>) -> Result<Response, Err
     Ok(r)
 }
 
+/// The answer of `/api/v1/journal/verification`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct VerificationJournalApi {
+    /// `true` when every entry chains to the previous one and every seal checks.
+    pub intact: bool,
+    /// Entries read (up to the first rupture, included).
+    pub entrees: u64,
+    /// Seals whose signature and hash were checked.
+    pub sceaux_verifies: u64,
+    /// Last entry number of an intact chain.
+    pub derniere_entree_intacte: i64,
+    /// Entries after the last seal (intact, but not yet signed).
+    pub non_scellees: i64,
+    /// Number of the last sealed entry.
+    pub dernier_sceau: i64,
+    /// Same as `non_scellees`: entries after the last seal.
+    pub apres_dernier_sceau: i64,
+    /// In words (French): the verdict, and how many entries follow the last seal.
+    pub message: String,
+    /// Where the chain breaks, when it does.
+    pub rupture: Option<RuptureApi>,
+    /// Path of the instance's public key (Ed25519, PEM).
+    pub cle_publique: String,
+    /// Version of the mandate model in force.
+    pub modele_mandat: String,
+}
+
+/// The first broken entry of the journal.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RuptureApi {
+    /// Number of the entry.
+    pub entree: i64,
+    /// Why (`type`: `contenu_modifie`, `chainage_rompu`…, and its details).
+    #[schema(value_type = Object)]
+    pub raison: maillage_domain::mandats::RaisonRupture,
+    /// In words (French).
+    pub message: String,
+}
+
 /// Auditors: `Authorization: Bearer <MAILLAGE_AUDIT_JETON>`, or an administrator's session.
+#[utoipa::path(
+    get,
+    path = "/api/v1/journal/verification",
+    tag = "journal",
+    security(("jeton_audit" = []), ("session_administrateur" = [])),
+    responses(
+        (status = 200, description = "Journal des mandats intact : chaînage et sceaux vérifiés", body = VerificationJournalApi),
+        (status = 401, description = "Réservé aux auditeurs (jeton) et aux administrateurs"),
+        (status = 409, description = "Journal rompu : la première entrée en cause est donnée", body = VerificationJournalApi),
+    )
+)]
 pub async fn verification_journal(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1429,27 +1479,31 @@ pub async fn verification_journal(
         .verifier_journal()
         .await
         .ou("/api/v1/journal/verification")?;
-    let corps = serde_json::json!({
-        "intact": rapport.intact(),
-        "entrees": rapport.entrees,
-        "sceaux_verifies": rapport.sceaux,
-        "derniere_entree_intacte": rapport.derniere,
-        "non_scellees": rapport.non_scellees,
-        "dernier_sceau": rapport.derniere - rapport.non_scellees,
-        "apres_dernier_sceau": rapport.non_scellees,
-        "message": if rapport.intact() {
+    let corps = VerificationJournalApi {
+        intact: rapport.intact(),
+        entrees: rapport.entrees,
+        sceaux_verifies: rapport.sceaux,
+        derniere_entree_intacte: rapport.derniere,
+        non_scellees: rapport.non_scellees,
+        dernier_sceau: rapport.derniere - rapport.non_scellees,
+        apres_dernier_sceau: rapport.non_scellees,
+        message: if rapport.intact() {
             maillage_app::mandats::resume_non_scellees(&rapport)
         } else {
-            rapport.rupture.as_ref().map(|r| r.message()).unwrap_or_default()
+            rapport
+                .rupture
+                .as_ref()
+                .map(|r| r.message())
+                .unwrap_or_default()
         },
-        "rupture": rapport.rupture.as_ref().map(|r| serde_json::json!({
-            "entree": r.seq,
-            "raison": r.raison,
-            "message": r.message(),
-        })),
-        "cle_publique": "/.well-known/maillage-journal.pub",
-        "modele_mandat": MODELE_COURANT,
-    });
+        rupture: rapport.rupture.as_ref().map(|r| RuptureApi {
+            entree: r.seq,
+            raison: r.raison.clone(),
+            message: r.message(),
+        }),
+        cle_publique: "/.well-known/maillage-journal.pub".into(),
+        modele_mandat: MODELE_COURANT.to_string(),
+    };
     let statut = if rapport.intact() {
         StatusCode::OK
     } else {
