@@ -2,14 +2,15 @@
 """Mémoire du serveur sous requêtes concurrentes à l'API des territoires.
 Server memory under concurrent requests to the territory API (issue « Failles », item 3).
 
-    python3 scripts/mesure-territoire-concurrence.py target/release/maillage [PORT] [CLIENTS] [SECONDES]
+    python3 scripts/mesure-territoire-concurrence.py target/release/maillage [PORT] [CLIENTS] [SECONDES] [froid]
 
 Starts `maillage serve` on 127.0.0.1:PORT over a fresh data directory (bundled demo places),
 waits for /sante, then CLIENTS threads (default 32) each request, in a loop for SECONDES
 (default 30), the heaviest anonymous territory answers: the whole of France's index, page
 by page (limit=5000), France's coverage and white zones, the tour plan of the largest
 region. Reads the server's resident memory (VmRSS) every 50 ms and its peak (VmHWM) at the
-end; prints the answers by status (200, 503 + Retry-After when more than the allowed heavy
+end. With `froid` (cold), every request asks a page size never asked before, so that no
+answer comes from the cache of serialised answers: each is computed. Prints the answers by status (200, 503 + Retry-After when more than the allowed heavy
 computations run at once) and the memory before, peak and after. Standard library only.
 """
 
@@ -52,6 +53,8 @@ def main():
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 18095
     clients = int(sys.argv[3]) if len(sys.argv) > 3 else 32
     duree = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
+    froid = len(sys.argv) > 5 and sys.argv[5] == "froid"
+    compteur = [4999]
     dossier = tempfile.mkdtemp(prefix="maillage-territoire-")
     env = dict(os.environ, MAILLAGE_DATA_DIR=dossier, RUST_LOG="warn")
     env.pop("MAILLAGE_DATABASE_URL", None)
@@ -91,6 +94,13 @@ def main():
             while time.time() < fin:
                 chemin = CHEMINS[i % len(CHEMINS)]
                 i += 1
+                if froid:
+                    with verrou:
+                        compteur[0] = compteur[0] - 1 if compteur[0] > 1 else 4999
+                        taille = compteur[0]
+                    chemin = chemin.replace("limit=5000", f"limit={taille}")
+                    if "limit=" not in chemin:
+                        chemin += f"&arrets={1 + taille % 50}"
                 try:
                     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                     c.request("GET", chemin, headers={"Accept-Encoding": "gzip"})
@@ -125,7 +135,8 @@ def main():
         time.sleep(1)
         apres, hwm = memoire(serveur.pid)
         total = sum(statuts.values())
-        print(f"{clients} clients, {duree:.0f} s, {total} réponses ({total / duree:.1f}/s), "
+        print(f"{'froid (sans cache)' if froid else 'chaud (réponses en cache)'} : "
+              f"{clients} clients, {duree:.0f} s, {total} réponses ({total / duree:.1f}/s), "
               f"{octets[0] / 1e6:.1f} Mo reçus (gzip)")
         for k, v in sorted(statuts.items(), key=lambda kv: str(kv[0])):
             print(f"  {k} : {v}")
