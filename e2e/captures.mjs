@@ -2,7 +2,8 @@
 //
 //   node e2e/captures.mjs http://127.0.0.1:PORT [DOSSIER]
 //
-// Saves accueil, resultats, lieu, fiche and carte at 360 px and 1280 px wide (full page,
+// Saves accueil, resultats, lieu, fiche, carte, the map of results, far and overseas results,
+// a territory page and « Mon mandat » at 360 px and 1280 px wide (full page,
 // deviceScaleFactor 1) as PNG into DOSSIER (default docs/screenshots). Map tiles come from
 // another origin and are not fetched: the map shows its markers on a plain background.
 // Called by scripts/captures.sh, which starts the release server over the demo data.
@@ -45,13 +46,19 @@ try {
     ['lieu', new URL(hrefs[0], BASE).href],
     ['fiche', `${BASE}/fiche?lieu=${ids[0]}&lieu=${ids[1]}&besoin=${encodeURIComponent(BESOIN)}`],
     ['carte', `${BASE}/carte?lat=50.63&lon=3.06&zoom=12`],
+    ['carte-resultats', `${BASE}/carte?vue=resultats&besoin=${encodeURIComponent(BESOIN)}&ou=lille`],
+    // Nothing nearby lists this need: said plainly, the nearest places for any help, the far ones flagged.
+    ['resultats-loin', `${BASE}/lieux?ou=Castanet-Tolosan&besoin=${encodeURIComponent('Insertion professionnelle via le numérique')}`],
+    ['resultats-outre-mer', `${BASE}/lieux?ou=${encodeURIComponent('Nouméa')}`],
+    ['territoire', `${BASE}/territoires/dep:31`],
+    ['mon-mandat', `${BASE}/mon-mandat`],
   ];
   for (const largeur of [360, 1280]) {
     const ctx = await nouveauContexte(navigateur, BASE, { js: true, largeur });
     for (const [nom, url] of pages) {
       const p = await ctx.newPage();
       await p.goto(url, { waitUntil: 'networkidle' });
-      if (nom === 'carte') {
+      if (nom.startsWith('carte')) {
         await p.waitForSelector('.leaflet-marker-icon', { timeout: 15_000 }).catch(() => {});
         await p.waitForTimeout(500);
       }
