@@ -10,6 +10,15 @@
       etat.textContent = "Recherche de votre position…";
       navigator.geolocation.getCurrentPosition(function (p) {
         var f = bouton.form;
+        // The one-page form has no empty lat/lon fields (they would lengthen every URL).
+        ["lat", "lon"].forEach(function (n) {
+          if (!f.elements[n]) {
+            var c = document.createElement("input");
+            c.type = "hidden";
+            c.name = n;
+            f.appendChild(c);
+          }
+        });
         f.elements.lat.value = p.coords.latitude.toFixed(5);
         f.elements.lon.value = p.coords.longitude.toFixed(5);
         f.elements.ou.required = false;

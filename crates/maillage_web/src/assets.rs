@@ -7,6 +7,12 @@ use axum::response::{IntoResponse, Response};
 use std::io::Write;
 use std::sync::OnceLock;
 
+/// Our stylesheet and script as text, for the pages that carry them inline (the home page
+/// and the results: on a slow phone, a separate file costs a round trip before the first
+/// paint, more than its 3 KB compressed inside the page).
+pub const CSS: &str = include_str!("../assets/maillage.css");
+pub const JS: &str = include_str!("../assets/maillage.js");
+
 struct Fichier {
     chemin: &'static str,
     type_mime: &'static str,
