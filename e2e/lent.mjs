@@ -9,8 +9,9 @@
 // processor 4 times slower (`Emulation.setCPUThrottlingRate`). From a fresh context (no
 // cache), JavaScript on then off, answering at once (no reading time):
 //   - « accueil » : home (need + commune on one form) → results: two page loads;
-//   - « une par une » : home → its link « Répondre aux questions une par une » → the four
-//     question pages → results (the step-by-step path, for comparison).
+//   - « une par une » : the four question pages from `/?etape=besoin` (the home page's link
+//     « Répondre aux questions une par une »; what `/` was before) → results: five page
+//     loads, for comparison.
 // Prints, for each page, the time from the click to the page loaded, the bytes received
 // (compressed, headers included) and, from the browser's Navigation Timing, the first byte
 // and the first paint after the request started; then the time from the first request to the
@@ -72,13 +73,13 @@ async function parcours(navigateur, js, chemin) {
   };
   const form = page.locator('form#question');
 
-  await page.goto(`${base}/`, { waitUntil: 'load' });
-  await noter('accueil');
   if (chemin === 'accueil') {
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await noter('accueil');
     await cocher(form.locator(`input[name=besoin][value="${BESOIN}"]`));
     await form.getByLabel('Votre commune ou code postal').fill(commune);
   } else {
-    await cliquer(page.getByRole('link', { name: 'Répondre aux questions une par une' }));
+    await page.goto(`${base}/?etape=besoin`, { waitUntil: 'load' });
     await noter('question « besoin »');
     await cocher(form.locator(`input[name=besoin][value="${BESOIN}"]`));
     await cliquer(form.getByRole('button', { name: 'Suivant' }));
