@@ -34,12 +34,21 @@
   var liste = document.getElementById("communes");
   if (champ && liste && window.fetch) {
     var minuteur;
-    champ.addEventListener("input", function () {
+    var enCours = null;
+    var arreter = function () {
       clearTimeout(minuteur);
+      if (enCours) enCours.abort();
+      enCours = null;
+    };
+    // Once the form is sent, suggestions would only slow the next page down on a slow network.
+    if (champ.form) champ.form.addEventListener("submit", arreter);
+    champ.addEventListener("input", function () {
+      arreter();
       var q = champ.value.trim();
       if (q.length < 2) return;
       minuteur = setTimeout(function () {
-        fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q))
+        enCours = window.AbortController ? new AbortController() : null;
+        fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q), enCours ? { signal: enCours.signal } : {})
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (communes) {
             liste.textContent = "";
