@@ -103,12 +103,34 @@ export async function cliquerEtAttendre(page, locator) {
 }
 
 /**
- * Answers the home questions one at a time, from `/` to the results page.
+ * The search from the home page in one form: ticks the need, types the commune, optionally
+ * opens « Préciser… » to choose `quand` (a radio value) and `frais`, then « Voir les lieux ».
+ * `surAccueil(page, form)` is called on the home page before answering.
+ */
+export async function chercherDepuisAccueil(page, base, { besoin = BESOIN, ou, quand, frais, surAccueil } = {}) {
+  await page.goto(`${base}/`);
+  const form = page.locator('form#question');
+  if ((await form.count()) !== 1) throw new Error(`pas de form#question sur ${page.url()}`);
+  if (surAccueil) await surAccueil(page, form);
+  await cocher(form.locator(`input[name=besoin][value="${besoin}"]`));
+  await form.getByLabel('Votre commune ou code postal').fill(ou);
+  if (quand !== undefined || frais !== undefined) {
+    await form.locator('details.preciser > summary').click();
+    if (quand !== undefined) await cocher(form.locator(`input[name=quand][value="${quand}"]`));
+    if (frais !== undefined) await cocher(form.locator(`input[name=frais][value="${frais}"]`));
+  }
+  await cliquerEtAttendre(page, form.getByRole('button', { name: 'Voir les lieux' }));
+}
+
+/**
+ * Answers the home questions one at a time, from `/` (its link « Répondre aux questions une
+ * par une ») to the results page.
  * `surEtape(page, etape)` is called on each question page before answering it.
  * Returns the names of the steps met, in order.
  */
 export async function repondreAuxQuestions(page, base, { besoin = BESOIN, ou, quand = '', surEtape } = {}) {
   await page.goto(`${base}/`);
+  await cliquerEtAttendre(page, page.getByRole('link', { name: 'Répondre aux questions une par une' }));
   const etapes = [];
   for (let i = 0; i < 8 && new URL(page.url()).pathname === '/'; i++) {
     const form = page.locator('form#question');

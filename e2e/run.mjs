@@ -20,7 +20,15 @@ import {
   TAGS_AXE,
   verifier,
 } from './commun.mjs';
-import { BESOIN, cliquerEtAttendre, choisirCommuneSiAmbigu, cocher, estTuile, repondreAuxQuestions } from './lib.mjs';
+import {
+  BESOIN,
+  chercherDepuisAccueil,
+  cliquerEtAttendre,
+  choisirCommuneSiAmbigu,
+  cocher,
+  estTuile,
+  repondreAuxQuestions,
+} from './lib.mjs';
 
 const { base: BASE } = preparer({
   script: 'e2e/run.mjs',
@@ -83,7 +91,8 @@ async function verifierLieu(page, { exigerHoraires }) {
   return { h1, aHoraires };
 }
 
-async function parcoursOrientation(js, ou) {
+/** The step-by-step path, kept for whoever prefers one question per page. */
+async function questionsUneParUne(js, ou) {
   await avecPage({ js, largeur: 360 }, async (page) => {
     const etapes = await repondreAuxQuestions(page, BASE, {
       ou,
@@ -120,8 +129,64 @@ async function parcoursOrientation(js, ou) {
     const url = new URL(page.url());
     assert.equal(url.pathname, '/lieux');
     assert.equal(url.searchParams.get('besoin'), BESOIN);
+    await verifierResultats(page);
+  });
+}
+
+/**
+ * Home → results in two page loads: the need and the commune on the home form, « quand » and
+ * « accès » folded in « Préciser… » (opened and used when `preciser`).
+ */
+async function parcoursOrientation(js, ou, preciser = false) {
+  await avecPage({ js, largeur: 360 }, async (page) => {
+    const documents = [];
+    page.on('request', (r) => {
+      if (r.resourceType() === 'document' && r.frame() === page.mainFrame()) documents.push(r.url().replace(BASE, ''));
+    });
+    await chercherDepuisAccueil(page, BASE, {
+      ou,
+      ...(preciser ? { quand: 'samedi-matin', frais: 'Gratuit' } : {}),
+      surAccueil: async (p, form) => {
+        assert.equal(await form.getAttribute('action'), '/lieux', 'le formulaire de l’accueil mène aux résultats');
+        assert.equal((await form.getAttribute('method')).toLowerCase(), 'get');
+        assert.equal(await form.locator('input[name=etape]').count(), 0, 'pas d’étape sur l’accueil');
+        // The need and the commune are both asked, visible at once.
+        assert.ok(await form.locator('input[type=radio][name=besoin]').first().isVisible(), 'besoins visibles');
+        const champ = p.getByLabel('Votre commune ou code postal');
+        assert.equal(await champ.count(), 1, 'champ « Votre commune ou code postal »');
+        assert.ok(await champ.isVisible(), 'champ commune visible sur l’accueil');
+        assert.equal(await champ.getAttribute('required'), '', 'commune obligatoire');
+        const position = p.getByRole('button', { name: /Utiliser ma position/ });
+        const vue = (await position.count()) > 0 && (await position.first().isVisible());
+        assert.equal(vue, js, js ? 'bouton « Utiliser ma position » avec JS' : 'pas de bouton de position sans JS');
+        // « quand » and « accès » are there, folded: optional.
+        const details = form.locator('details.preciser');
+        assert.equal(await details.count(), 1, 'details.preciser');
+        assert.equal(await details.evaluate((d) => d.open), false, '« Préciser… » fermé au départ');
+        assert.equal(await details.locator('input[type=radio][name=quand]').count(), 5, '« quand » : 5 choix');
+        assert.ok((await details.locator('input[type=checkbox]').count()) >= 5, '« accès » : cases');
+        assert.equal(await form.locator('input[name=quand]:visible').count(), 0, '« quand » replié');
+        assert.equal(
+          await p.getByRole('link', { name: 'Répondre aux questions une par une' }).getAttribute('href'),
+          '/?etape=besoin',
+        );
+      },
+    });
+    assert.equal(new URL(page.url()).pathname, '/lieux', `résultats après l’accueil (${page.url()})`);
+    assert.equal(documents.length, 2, `deux pages de l’accueil aux résultats / two page loads: ${documents}`);
+    if (preciser) {
+      const u = new URL(page.url());
+      assert.equal(u.searchParams.get('quand'), 'samedi-matin', 'quand=samedi-matin gardé');
+      assert.equal(u.searchParams.get('frais'), 'Gratuit', 'frais=Gratuit gardé');
+      assert.ok(await page.locator('details.affiner input[name=quand][value=samedi-matin]').isChecked(), 'filtre « Samedi matin » coché');
+    }
+    await choisirCommuneSiAmbigu(page);
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/lieux');
+    assert.equal(url.searchParams.get('besoin'), BESOIN);
     const urlResultats = page.url();
     const premiers = await verifierResultats(page);
+    if (preciser) return;
 
     // Place page, then a report.
     await cliquerEtAttendre(page, page.locator('ol.resultats > li.resultat').first().locator('h2 > a'));
@@ -212,6 +277,8 @@ async function communeAmbigueOuIntrouvable(js) {
 /** Every public page, visited once by a person with JavaScript. */
 async function pagesPubliques() {
   const pages = [];
+  pages.push({ nom: 'accueil', url: `${BASE}/` });
+  pages.push({ nom: 'accueil, « Préciser… » ouvert', url: `${BASE}/?quand=samedi-matin&frais=Gratuit` });
   await avecPage({ js: true, largeur: 1280 }, async (page) => {
     await repondreAuxQuestions(page, BASE, {
       ou: 'lille',
@@ -523,6 +590,12 @@ await executer('Tests navigateur / browser tests', 'e2e', async () => {
         parcoursOrientation(js, ou),
       );
     }
+    await verifier(`a. accueil avec « Préciser… » / home with refinements (${mode(js)}, 360 px)`, () =>
+      parcoursOrientation(js, 'lille', true),
+    );
+    await verifier(`a. questions une par une / one question per page (${mode(js)}, 360 px)`, () =>
+      questionsUneParUne(js, 'lille'),
+    );
   }
   await verifier('a. un lieu de Lille a ses horaires en tableau / a Lille place has an hours table', lieuAvecHoraires);
   for (const js of [true, false]) {

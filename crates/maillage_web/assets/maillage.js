@@ -10,6 +10,15 @@
       etat.textContent = "Recherche de votre position…";
       navigator.geolocation.getCurrentPosition(function (p) {
         var f = bouton.form;
+        // The one-page form has no empty lat/lon fields (they would lengthen every URL).
+        ["lat", "lon"].forEach(function (n) {
+          if (!f.elements[n]) {
+            var c = document.createElement("input");
+            c.type = "hidden";
+            c.name = n;
+            f.appendChild(c);
+          }
+        });
         f.elements.lat.value = p.coords.latitude.toFixed(5);
         f.elements.lon.value = p.coords.longitude.toFixed(5);
         f.elements.ou.required = false;
@@ -25,12 +34,21 @@
   var liste = document.getElementById("communes");
   if (champ && liste && window.fetch) {
     var minuteur;
-    champ.addEventListener("input", function () {
+    var enCours = null;
+    var arreter = function () {
       clearTimeout(minuteur);
+      if (enCours) enCours.abort();
+      enCours = null;
+    };
+    // Once the form is sent, suggestions would only slow the next page down on a slow network.
+    if (champ.form) champ.form.addEventListener("submit", arreter);
+    champ.addEventListener("input", function () {
+      arreter();
       var q = champ.value.trim();
       if (q.length < 2) return;
       minuteur = setTimeout(function () {
-        fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q))
+        enCours = window.AbortController ? new AbortController() : null;
+        fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q), enCours ? { signal: enCours.signal } : {})
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (communes) {
             liste.textContent = "";

@@ -7,6 +7,38 @@ use axum::response::{IntoResponse, Response};
 use std::io::Write;
 use std::sync::OnceLock;
 
+/// Our stylesheet and script as text, for the pages that carry them inline (the home page
+/// and the results: on a slow phone, a separate file costs a round trip before the first
+/// paint, more than its 2 KB compressed inside the page).
+pub const CSS: &str = include_str!("../assets/maillage.css");
+pub const JS: &str = include_str!("../assets/maillage.js");
+
+/// Where `maillage.css` stops serving the public pages (the territory pages and the
+/// professional space follow).
+const FIN_PUBLIC: &str = "/* ---- fin des pages publiques ----";
+
+/// The public pages' part of `maillage.css`, without its comments: what the home and results
+/// pages carry inline (the other pages link the whole file).
+pub fn css_public() -> &'static str {
+    static CSS_PUBLIC: OnceLock<String> = OnceLock::new();
+    CSS_PUBLIC.get_or_init(|| {
+        let mut reste = CSS.find(FIN_PUBLIC).map_or(CSS, |fin| &CSS[..fin]);
+        let mut out = String::with_capacity(reste.len());
+        while let Some(debut) = reste.find("/*") {
+            out.push_str(&reste[..debut]);
+            reste = reste[debut..]
+                .find("*/")
+                .map_or("", |fin| &reste[debut + fin + 2..]);
+        }
+        out.push_str(reste);
+        out.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 struct Fichier {
     chemin: &'static str,
     type_mime: &'static str,
@@ -148,6 +180,46 @@ mod tests {
             assert!(d.read_to_end(&mut v).is_ok(), "{}", f.chemin);
             assert_eq!(v, f.contenu, "{}", f.chemin);
             assert!(gz.len() < f.contenu.len(), "{}", f.chemin);
+        }
+    }
+
+    /// Every class the home and results pages use, when `maillage.css` styles it, is styled
+    /// in the part they carry inline.
+    #[test]
+    fn the_inline_css_styles_every_class_of_the_home_and_results_pages() {
+        let public = css_public();
+        assert!(public.contains(".choix{") && public.contains("li.resultat{"));
+        assert!(!public.contains("/*") && !public.contains("nav.espace"));
+        let gabarits = [
+            include_str!("../templates/base.html"),
+            include_str!("../templates/accueil.html"),
+            include_str!("../templates/lieux.html"),
+            include_str!("../templates/_resultats.html"),
+        ];
+        let mut classes = Vec::new();
+        for g in gabarits {
+            for morceau in g.split("class=\"").skip(1) {
+                let valeur = morceau.split('"').next().unwrap_or("");
+                for c in valeur.split_whitespace() {
+                    // Askama expressions (`{{ c.ouverture_classe }}`) are checked below.
+                    if !c.contains(['{', '}', '%']) {
+                        classes.push(c.to_string());
+                    }
+                }
+            }
+        }
+        classes.extend(["ouvert", "ferme", "inconnu"].map(String::from));
+        let selecteur = |css: &str, c: &str| {
+            css.match_indices(&format!(".{c}")).any(|(i, m)| {
+                let apres = css[i + m.len()..].chars().next().unwrap_or(' ');
+                !apres.is_alphanumeric() && apres != '-' && apres != '_'
+            })
+        };
+        for c in &classes {
+            assert!(
+                !selecteur(CSS, c) || selecteur(public, c),
+                "class {c} is styled after the public part of maillage.css"
+            );
         }
     }
 

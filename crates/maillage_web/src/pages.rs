@@ -184,6 +184,11 @@ fn choix_quand(p: &Parametres) -> (Vec<Choix>, Vec<(String, String, bool)>) {
 #[template(path = "accueil.html")]
 struct AccueilPage {
     site: Arc<Site>,
+    /// The whole search on one page (need, commune, and « quand » / « accès » folded away),
+    /// sent straight to the results: `/` without `etape`.
+    tout_en_un: bool,
+    /// On the one-page form, a refinement was already chosen: the `<details>` is open.
+    precise: bool,
     etape: &'static str,
     numero: usize,
     suivante: &'static str,
@@ -202,13 +207,18 @@ struct AccueilPage {
     nb_lieux: String,
 }
 
-/// `/`: one question at a time (need → where → when → access). Each answer is carried to
-/// the next step in hidden fields; the last step shows the results.
+/// `/`: the need and the commune on one form sent straight to the results (two page loads
+/// from home to the first result: on a slow phone each page costs a round trip and the
+/// rendering), with « quand » and « accès » as optional refinements folded in a `<details>`.
+/// `/?etape=besoin` (and the other steps) asks one question at a time (need → where → when →
+/// access), each answer carried to the next step in hidden fields; the last step shows the
+/// results.
 pub async fn accueil(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, PageError> {
     let p = Parametres::depuis(q.as_deref());
+    let tout_en_un = p.un("etape").is_none();
     let mut numero = ETAPES
         .iter()
         .position(|e| Some(*e) == p.un("etape"))
@@ -244,7 +254,7 @@ pub async fn accueil(
         }
     }
     let etape = ETAPES[numero];
-    if etape == "ou" {
+    if etape == "ou" || tout_en_un {
         if let Some(ou) = p.un("ou") {
             suggestions = state
                 .annuaire
@@ -278,7 +288,26 @@ pub async fn accueil(
         "quand" => &["etape", "quand", "jour"],
         _ => &["etape", "frais", "acces", "prise_en_charge"],
     };
-    let caches = p.sans(garder);
+    let caches = if tout_en_un {
+        // Every question is on the form; any other parameter (a filter of the results page)
+        // goes on to the results.
+        p.sans(&[
+            "etape",
+            "besoin",
+            "ou",
+            "lat",
+            "lon",
+            "quand",
+            "jour",
+            "frais",
+            "acces",
+            "prise_en_charge",
+            "page",
+            "offset",
+        ])
+    } else {
+        p.sans(garder)
+    };
     let precedente = (numero > 0).then(|| {
         let mut s = form_urlencoded::Serializer::new(String::new());
         for (k, v) in p.sans(&["etape"]) {
@@ -301,6 +330,10 @@ pub async fn accueil(
     };
     rendre(&AccueilPage {
         site: Arc::clone(&state.site),
+        tout_en_un,
+        precise: ["quand", "jour", "frais", "acces", "prise_en_charge"]
+            .iter()
+            .any(|k| p.un(k).is_some()),
         etape,
         numero: numero + 1,
         suivante,

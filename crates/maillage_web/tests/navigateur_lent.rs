@@ -1,6 +1,7 @@
 //! The orientation path on a slow phone (issue « Première utilisation réelle »): starts the
 //! server in-process over the bundled real places and runs `node e2e/lent.mjs BASE_URL`
-//! (Chromium, 400 kbit/s, 400 ms round trip, CPU × 4; see docs/PERFORMANCE.md). A measurement,
+//! (Chromium, 400 kbit/s, 400 ms round trip, CPU × 4; home → results in two pages, and the
+//! four question pages for comparison, 3 runs each; see docs/PERFORMANCE.md). A measurement,
 //! not a check run by default:
 //!
 //! ```sh

@@ -95,7 +95,77 @@ async fn the_public_pages_and_the_api_on_real_places() {
 }
 
 async fn accueil_une_question_a_la_fois(state: &AppState) {
+    // The home page asks the need and the commune on one form sent straight to the results;
+    // « quand » and « accès » are folded in a <details>; a link leads to one question per page.
     let r = get(state, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let h = r.html();
+    assert_eq!(attributs(&h, "form#question", "action"), vec!["/lieux"]);
+    assert_eq!(attributs(&h, "form#question", "method"), vec!["get"]);
+    assert_eq!(
+        attributs(&h, "form#question input[type=radio][name=besoin]", "value").len(),
+        9
+    );
+    assert_eq!(
+        attributs(&h, "form#question input#ou[required]", "name"),
+        vec!["ou"]
+    );
+    assert!(attributs(&h, "form#question input[name=etape]", "value").is_empty());
+    assert!(
+        attributs(&h, "form#question input[type=hidden]", "name").is_empty(),
+        "no empty hidden field on the home form"
+    );
+    assert_eq!(
+        attributs(
+            &h,
+            "form#question details.preciser input[name=quand]",
+            "value"
+        )
+        .len(),
+        5
+    );
+    assert!(
+        attributs(
+            &h,
+            "form#question details.preciser input[type=checkbox]",
+            "name"
+        )
+        .len()
+            >= 5
+    );
+    assert!(attributs(&h, "form#question details.preciser[open]", "class").is_empty());
+    assert_eq!(
+        attributs(&h, "main a[href='/?etape=besoin']", "href"),
+        vec!["/?etape=besoin"]
+    );
+    // Answers already given (a link back from the results) fill the form; a refinement opens
+    // the <details>; other parameters go on to the results.
+    let r = get(
+        state,
+        &format!("/?besoin={DEMARCHES}&ou=lille&quand=samedi-matin&publics=Seniors"),
+    )
+    .await;
+    let h = r.html();
+    assert_eq!(attributs(&h, "input#ou", "value"), vec!["lille"]);
+    assert_eq!(
+        attributs(&h, "input[name=besoin][checked]", "value"),
+        vec!["Aide aux démarches administratives"]
+    );
+    assert_eq!(
+        attributs(&h, "input[name=quand][checked]", "value"),
+        vec!["samedi-matin"]
+    );
+    assert_eq!(attributs(&h, "details.preciser[open]", "class").len(), 1);
+    assert_eq!(
+        attributs(
+            &h,
+            "form#question input[type=hidden][name=publics]",
+            "value"
+        ),
+        vec!["Seniors"]
+    );
+
+    let r = get(state, "/?etape=besoin").await;
     assert_eq!(r.status, StatusCode::OK);
     let h = r.html();
     assert_eq!(
