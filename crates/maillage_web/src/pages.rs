@@ -500,7 +500,7 @@ pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
         let besoins = besoins_en_mots(r);
         let message = if !besoins.is_empty() {
             format!(
-                "Aucun lieu à moins de {RAYON_LOCAL_KM} km {ici} n'indique proposer : {}.",
+                "Aucun lieu à moins de {RAYON_LOCAL_KM} km {ici} n'indique aider pour : {}.",
                 besoins.join(" ; ")
             )
         } else if filtre {
