@@ -18,8 +18,7 @@ use std::io::Write;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(taille), Some(format), Some(chemin)) = (args.get(1), args.get(2), args.get(3))
-    else {
+    let (Some(taille), Some(format), Some(chemin)) = (args.get(1), args.get(2), args.get(3)) else {
         return Err("usage : genere_gros_fichier TAILLE_MO json|csv FICHIER".into());
     };
     let cible: u64 = taille.parse::<u64>()? * 1_000_000;

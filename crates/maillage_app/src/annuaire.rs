@@ -430,7 +430,19 @@ impl Annuaire {
             .finish(report)
             .await
             .map_err(|e| erreur_stockage(e, &source, regle))?;
+        tracing::info!(
+            batches = lots_stockes,
+            added = bilan.added,
+            updated = bilan.updated,
+            retired = bilan.retired,
+            "import stored; re-merging the directory"
+        );
         let fusion = self.refusionner().await?;
+        tracing::info!(
+            published = fusion.lieux_publies,
+            written = fusion.lieux_ecrits,
+            "directory re-merged"
+        );
         Ok(ResultatImport {
             source,
             format,

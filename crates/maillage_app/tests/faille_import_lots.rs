@@ -104,7 +104,10 @@ async fn import_memoire_bornee(url_flux: &str, url_memoire: &str) {
     assert_eq!(m.bilan.added, r.bilan.added);
     assert_eq!(m.rapport, r.rapport);
     assert_eq!(m.fusion.lieux_publies, r.fusion.lieux_publies);
-    assert_eq!(enregistrements(&flux).await, enregistrements(&memoire).await);
+    assert_eq!(
+        enregistrements(&flux).await,
+        enregistrements(&memoire).await
+    );
     assert_eq!(repertoire(&flux).await, repertoire(&memoire).await);
 
     let avant = enregistrements(&flux).await;

@@ -375,12 +375,7 @@ impl Navigateur {
             .unwrap_or_else(|e| panic!("{url}: {e}"));
         let statut = r.status().as_u16();
         let octets = r.bytes().await.expect("body").to_vec();
-        assert_eq!(
-            statut,
-            200,
-            "{url}: {}",
-            String::from_utf8_lossy(&octets)
-        );
+        assert_eq!(statut, 200, "{url}: {}", String::from_utf8_lossy(&octets));
         octets
     }
 
@@ -669,7 +664,9 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
     let code_personnel = page
         .texte("article.mandat .code-personnel")
         .unwrap_or_else(|| panic!("the personal code on the person's copy:\n{}", page.corps));
-    let form_pdf = page.formulaire(&format!("form[action='/espace/mandats/{mandat}/mandat.pdf']"));
+    let form_pdf = page.formulaire(&format!(
+        "form[action='/espace/mandats/{mandat}/mandat.pdf']"
+    ));
     let pdf = aidant.nav.octets_formulaire(form_pdf).await;
     let texte_pdf = pdf_en_texte(&pdf, &instance.dossier.join("personne.pdf"));
     assert!(
@@ -760,11 +757,7 @@ async fn premiere_utilisation_parcours_administrateur_coordinateur_aidant_mandat
         "{}",
         page.corps
     );
-    assert!(
-        page.corps.contains("Arrêté : Logement."),
-        "{}",
-        page.corps
-    );
+    assert!(page.corps.contains("Arrêté : Logement."), "{}", page.corps);
 
     // The aidant's « logement » use is now refused; « social » is still accepted.
     let page = aidant.nav.soumettre(utiliser_logement).await;

@@ -1515,9 +1515,18 @@ pub async fn faille_import_session_by_batches(store: Arc<dyn LieuxStore>) {
         .collect();
     assert_eq!(
         ids,
-        [("a", true), ("b", true), ("c", true), ("d", false), ("e", true)]
+        [
+            ("a", true),
+            ("b", true),
+            ("c", true),
+            ("d", false),
+            ("e", true)
+        ]
     );
-    assert_eq!(get(&store, SOURCE, "b").await.record, record(SOURCE, "b", 2));
+    assert_eq!(
+        get(&store, SOURCE, "b").await.record,
+        record(SOURCE, "b", 2)
+    );
     // The same through apply_import gives the same summary.
     let again = store
         .apply_import(
@@ -1563,7 +1572,10 @@ pub async fn faille_import_session_failures_write_nothing(store: Arc<dyn LieuxSt
         guard,
     )
     .await;
-    assert!(matches!(dup_known, Err(StoreError::Invalid(_))), "{dup_known:?}");
+    assert!(
+        matches!(dup_known, Err(StoreError::Invalid(_))),
+        "{dup_known:?}"
+    );
     assert_eq!(state(&store).await, before);
 
     let foreign = session_import(
@@ -1573,7 +1585,10 @@ pub async fn faille_import_session_failures_write_nothing(store: Arc<dyn LieuxSt
         guard,
     )
     .await;
-    assert!(matches!(foreign, Err(StoreError::Invalid(_))), "{foreign:?}");
+    assert!(
+        matches!(foreign, Err(StoreError::Invalid(_))),
+        "{foreign:?}"
+    );
     assert_eq!(state(&store).await, before);
 
     let too_many = session_import(

@@ -509,7 +509,10 @@ pub struct PublishPlan {
 impl PublishPlan {
     /// `published` maps each published id to its stored hash (`None`: unknown, rewrite).
     /// `lieux` must have been checked by [`validate_merged_lieux`].
-    pub fn build(lieux: Vec<MergedLieuRow>, mut published: HashMap<String, Option<String>>) -> Self {
+    pub fn build(
+        lieux: Vec<MergedLieuRow>,
+        mut published: HashMap<String, Option<String>>,
+    ) -> Self {
         let total = published.len();
         let mut delete = Vec::new();
         let mut write = Vec::new();

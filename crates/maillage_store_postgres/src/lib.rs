@@ -319,7 +319,8 @@ impl PgStore {
             .db()?;
         let mut published: HashMap<String, Option<String>> = HashMap::new();
         {
-            let mut rows = sqlx::query!("SELECT id, content_hash FROM merged_lieux").fetch(&mut *tx);
+            let mut rows =
+                sqlx::query!("SELECT id, content_hash FROM merged_lieux").fetch(&mut *tx);
             while let Some(row) = rows.try_next().await.db()? {
                 published.insert(row.id, row.content_hash);
             }

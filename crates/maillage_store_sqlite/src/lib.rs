@@ -21,11 +21,11 @@ use maillage_store::{
     StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
-use sqlx::Transaction;
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Transaction;
 
 mod mandats;
 mod mediation;

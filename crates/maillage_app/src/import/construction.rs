@@ -43,23 +43,6 @@ const SEUIL_KM_OUTRE_MER: f64 = 150.0;
 /// nothing, small enough that the records in flight stay a few megabytes.
 const LOT: usize = 2048;
 
-/// Reads a file with `lire` (the reader of its format) and checks its records on every core
-/// while it reads: the reader hands records by batches to checking threads, and a collector
-/// decides, in file order, what depends on the records before (an id already taken) — so the
-/// places and the report are those of a one-by-one reading.
-pub(crate) fn construire_en_parallele<G, F>(
-    source: &str,
-    options: &OptionsImport,
-    geo: &G,
-    lire: F,
-) -> Result<(Vec<LieuSource>, Rapport), ImportError>
-where
-    G: Geocodeur + ?Sized,
-    F: FnOnce(&mut Constructeur<'_>) -> Result<(), ImportError>,
-{
-    construire_vers(source, options, geo, lire, None)
-}
-
 /// Where accepted places go as they are read, by batches of at most [`LOT_SORTIE`], in
 /// file order; `false` from the sink means nobody wants more (the rest is dropped).
 pub(crate) type Sortie<'a> = Box<dyn FnMut(Vec<LieuSource>) -> bool + Send + 'a>;
@@ -67,8 +50,13 @@ pub(crate) type Sortie<'a> = Box<dyn FnMut(Vec<LieuSource>) -> bool + Send + 'a>
 /// Accepted places handed to a [`Sortie`] at a time.
 pub(crate) const LOT_SORTIE: usize = 2048;
 
-/// [`construire_en_parallele`]; with a `sortie`, the accepted places are handed to it as
-/// they come (and the returned list is empty) instead of being kept until the end.
+/// Reads a file with `lire` (the reader of its format) and checks its records on every core
+/// while it reads: the reader hands records by batches to checking threads, and a collector
+/// decides, in file order, what depends on the records before (an id already taken) — so the
+/// places and the report are those of a one-by-one reading.
+///
+/// Without a `sortie` the accepted places are returned at the end; with one, they are handed
+/// to it as they come (and the returned list is empty), so that they are never all held.
 pub(crate) fn construire_vers<G, F>(
     source: &str,
     options: &OptionsImport,
