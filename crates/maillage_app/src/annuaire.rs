@@ -97,6 +97,10 @@ pub struct ResultatImport {
     pub rapport: Rapport,
     pub bilan: ImportSummary,
     pub fusion: BilanFusion,
+    /// Batches the records were written in, in the import's one transaction: 1 for a file
+    /// read in memory, about one per 2,048 accepted places for a file read as a stream
+    /// ([`Annuaire::importer_fichier`]).
+    pub lots_stockes: usize,
 }
 
 /// The published directory after a re-merge.
@@ -105,6 +109,11 @@ pub struct BilanFusion {
     pub enregistrements: usize,
     pub lieux_publies: usize,
     pub groupes_doublons: usize,
+    /// Published places (re)written by this re-merge: the new and changed ones only, the
+    /// others are left as they were (see [`LieuxStore::publish_merged_lieux`]).
+    pub lieux_ecrits: usize,
+    /// Published places deleted (gone, or changed and written again).
+    pub lieux_supprimes: usize,
 }
 
 /// Source names and files of the places bundled in the binary (`data/lieux/`).
@@ -332,6 +341,7 @@ impl Annuaire {
             rapport,
             bilan,
             fusion,
+            lots_stockes: 1,
         })
     }
 
@@ -352,17 +362,94 @@ impl Annuaire {
         let options = OptionsImport {
             date_maj_par_defaut: import::date_dans_nom(&nom_fichier),
         };
-        let lecture = import::lire_fichier(&source, format, chemin, &options, self.referentiel)?;
-        let (source, format, rapport, bilan) = self
-            .stocker_lecture(source, nom_fichier, lecture, regle)
-            .await?;
+        let guard = garde(regle);
+        // One transaction, fed while the file is read: the places go to the store by
+        // batches, and nothing is committed before the end (all or nothing, as before).
+        let mut session = self.store.begin_import(&source, guard).await?;
+        let (envoi, mut recus) = tokio::sync::mpsc::channel::<Vec<LieuSource>>(2);
+        let lecteur = {
+            let source = source.clone();
+            let chemin = chemin.to_path_buf();
+            let referentiel = self.referentiel;
+            tokio::task::spawn_blocking(move || {
+                let mut lots = move |lot: Vec<LieuSource>| envoi.blocking_send(lot).is_ok();
+                import::lire_fichier_par_lots(
+                    &source,
+                    format,
+                    &chemin,
+                    &options,
+                    referentiel,
+                    &mut lots,
+                )
+            })
+        };
+        let mut lots_stockes = 0usize;
+        let mut echec: Option<AppError> = None;
+        while let Some(lot) = recus.recv().await {
+            if echec.is_some() {
+                continue;
+            }
+            let ecrit = match lot.iter().map(record_of).collect::<Result<Vec<_>, _>>() {
+                Ok(records) => {
+                    drop(lot);
+                    session.add(records).await.map_err(AppError::from)
+                }
+                Err(e) => Err(e),
+            };
+            match ecrit {
+                Ok(()) => lots_stockes += 1,
+                Err(e) => {
+                    // The reader's next batch is refused: it reads on for nothing but stops
+                    // keeping places.
+                    recus.close();
+                    echec = Some(e);
+                }
+            }
+        }
+        let lecture = match lecteur.await {
+            Ok(lecture) => lecture,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => {
+                return Err(AppError::Invalide(format!(
+                    "lecture du fichier interrompue : {e}"
+                )))
+            }
+        };
+        if let Some(e) = echec {
+            return Err(e);
+        }
+        let lecture = lecture?;
+        let format = lecture.format;
+        let rapport = lecture.rapport;
+        if rapport.acceptes == 0 && !regle.retirer_absents {
+            session.abort().await?;
+            return Err(AppError::ImportArrete(aucun_accepte(&source, &rapport)));
+        }
+        let report = rapport_stocke(&source, format, nom_fichier, &rapport)?;
+        let bilan = session
+            .finish(report)
+            .await
+            .map_err(|e| erreur_stockage(e, &source, regle))?;
+        tracing::info!(
+            batches = lots_stockes,
+            added = bilan.added,
+            updated = bilan.updated,
+            retired = bilan.retired,
+            "import stored; re-merging the directory"
+        );
         let fusion = self.refusionner().await?;
+        tracing::info!(
+            published = fusion.lieux_publies,
+            written = fusion.lieux_ecrits,
+            "directory re-merged"
+        );
         Ok(ResultatImport {
             source,
             format,
             rapport,
             bilan,
             fusion,
+            lots_stockes,
         })
     }
 
@@ -411,33 +498,12 @@ impl Annuaire {
             .into_iter()
             .map(|l| record_of(&l))
             .collect::<Result<Vec<_>, _>>()?;
-        let report = NewImportReport {
-            source: source.clone(),
-            format: format.to_string(),
-            file_name: nom_fichier,
-            rows_read: rapport.lus as i64,
-            accepted: rapport.acceptes as i64,
-            corrected: rapport.acceptes_avec_corrections as i64,
-            rejected: rapport.rejetes as i64,
-            details_json: serde_json::to_string(&rapport.abrege(import::REMARQUES_STOCKEES))
-                .map_err(|e| AppError::Corrompu(e.to_string()))?,
-        };
-        let guard = ImportGuard {
-            max_retired_share: (!regle.retirer_absents).then_some(regle.seuil_pourcent / 100.0),
-        };
-        let bilan = match self
+        let report = rapport_stocke(&source, format, nom_fichier, &rapport)?;
+        let bilan = self
             .store
-            .apply_import_guarded(records, report, guard)
+            .apply_import_guarded(records, report, garde(regle))
             .await
-        {
-            Ok(b) => b,
-            Err(StoreError::TooManyRetired { active, retired }) => {
-                return Err(AppError::ImportArrete(trop_de_retraits(
-                    &source, active, retired, regle,
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
+            .map_err(|e| erreur_stockage(e, &source, regle))?;
         Ok((source, format, rapport, bilan))
     }
 
@@ -487,19 +553,36 @@ impl Annuaire {
     pub async fn refusionner(&self) -> Result<BilanFusion, AppError> {
         // Read before the records: an import committed meanwhile keeps the merge pending.
         let generation = self.store.merge_state().await?.wanted;
-        let (lieux, resultat) = self.doublons().await?;
-        let rows = resultat
-            .fusionnes
-            .iter()
-            .map(row_of)
-            .collect::<Result<Vec<_>, _>>()?;
-        let bilan = BilanFusion {
-            enregistrements: lieux.len(),
-            lieux_publies: rows.len(),
-            groupes_doublons: resultat.groupes.len(),
-        };
-        self.store.replace_merged_lieux_at(rows, generation).await?;
-        Ok(bilan)
+        let lieux = self.lieux_sources().await?;
+        let enregistrements = lieux.len();
+        let decisions = self.decisions().await?;
+        // The records are moved into their published places (one copy in memory, not two),
+        // and each place is dropped once turned into its row.
+        let resultat =
+            doublons::dedupliquer_possede(lieux, &decisions, &OptionsDoublons::default());
+        let groupes_doublons = resultat.groupes.len();
+        let mut rows = Vec::with_capacity(resultat.fusionnes.len());
+        for f in resultat.fusionnes {
+            rows.push(row_of(&f)?);
+        }
+        let lieux_publies = rows.len();
+        let publie = self
+            .store
+            .publish_merged_lieux(rows, Some(generation))
+            .await?;
+        tracing::debug!(
+            written = publie.written,
+            deleted = publie.deleted,
+            kept = publie.kept,
+            "directory published"
+        );
+        Ok(BilanFusion {
+            enregistrements,
+            lieux_publies,
+            groupes_doublons,
+            lieux_ecrits: usize::try_from(publie.written).unwrap_or(usize::MAX),
+            lieux_supprimes: usize::try_from(publie.deleted).unwrap_or(usize::MAX),
+        })
     }
 
     /// `true` when stored records are not yet published: an import's re-merge was
@@ -798,9 +881,47 @@ impl Annuaire {
                 rapport,
                 bilan,
                 fusion,
+                lots_stockes: 1,
             })
             .collect();
         Ok((resultats, fusion))
+    }
+}
+
+/// The store's limit for an import under `regle`.
+fn garde(regle: RegleRetrait) -> ImportGuard {
+    ImportGuard {
+        max_retired_share: (!regle.retirer_absents).then_some(regle.seuil_pourcent / 100.0),
+    }
+}
+
+/// The report stored with an import.
+fn rapport_stocke(
+    source: &str,
+    format: Format,
+    nom_fichier: String,
+    rapport: &Rapport,
+) -> Result<NewImportReport, AppError> {
+    Ok(NewImportReport {
+        source: source.to_string(),
+        format: format.to_string(),
+        file_name: nom_fichier,
+        rows_read: rapport.lus as i64,
+        accepted: rapport.acceptes as i64,
+        corrected: rapport.acceptes_avec_corrections as i64,
+        rejected: rapport.rejetes as i64,
+        details_json: serde_json::to_string(&rapport.abrege(import::REMARQUES_STOCKEES))
+            .map_err(|e| AppError::Corrompu(e.to_string()))?,
+    })
+}
+
+/// A store error of an import, the retire guard said in French.
+fn erreur_stockage(e: StoreError, source: &str, regle: RegleRetrait) -> AppError {
+    match e {
+        StoreError::TooManyRetired { active, retired } => {
+            AppError::ImportArrete(trop_de_retraits(source, active, retired, regle))
+        }
+        e => e.into(),
     }
 }
 

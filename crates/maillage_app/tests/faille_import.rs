@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use maillage_app::annuaire::{Annuaire, AppError, DemandeImport, RegleRetrait};
 use maillage_app::import::{Format, Gravite};
 use maillage_store::{
-    ImportGuard, ImportReportRow, ImportSummary, LieuxStore, MergeState, MergedLieuRow,
-    NewImportReport, NewSignalement, PairDecision, SignalementRow, SourceRecord, StoreError,
-    StoreResult, StoredSourceRecord,
+    ImportGuard, ImportReportRow, ImportSession, ImportSummary, LieuxStore, MergeState,
+    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PublishSummary, SignalementRow,
+    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use maillage_store_postgres::testing::TestDatabase;
 use std::sync::Arc;
@@ -380,10 +380,24 @@ impl LieuxStore for CrashAvantFusion {
     ) -> StoreResult<ImportSummary> {
         self.0.apply_import_guarded(records, report, guard).await
     }
+    async fn begin_import(
+        &self,
+        source: &str,
+        guard: ImportGuard,
+    ) -> StoreResult<Box<dyn ImportSession>> {
+        self.0.begin_import(source, guard).await
+    }
     async fn merge_state(&self) -> StoreResult<MergeState> {
         self.0.merge_state().await
     }
     async fn replace_merged_lieux_at(&self, _: Vec<MergedLieuRow>, _: i64) -> StoreResult<()> {
+        Err(StoreError::Database("process killed".into()))
+    }
+    async fn publish_merged_lieux(
+        &self,
+        _: Vec<MergedLieuRow>,
+        _: Option<i64>,
+    ) -> StoreResult<PublishSummary> {
         Err(StoreError::Database("process killed".into()))
     }
     async fn latest_import_id(&self) -> StoreResult<Option<i64>> {

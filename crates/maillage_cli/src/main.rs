@@ -357,10 +357,11 @@ async fn run(cli: Cli) -> Result<()> {
             }
             afficher_import(&r);
             println!(
-                "Annuaire : {} lieux publiés ({} enregistrements actifs, {} groupes de doublons).",
+                "Annuaire : {} lieux publiés ({} enregistrements actifs, {} groupes de doublons ; {} lieux réécrits).",
                 nombre(r.fusion.lieux_publies as u64),
                 nombre(r.fusion.enregistrements as u64),
-                nombre(r.fusion.groupes_doublons as u64)
+                nombre(r.fusion.groupes_doublons as u64),
+                nombre(r.fusion.lieux_ecrits as u64)
             );
         }
         Command::Export {

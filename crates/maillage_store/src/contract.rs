@@ -172,6 +172,9 @@ macro_rules! contract_tests {
             large_batch,
             import_guard_refuses_excess_retirement,
             merge_state_follows_imports_and_merges,
+            faille_import_session_by_batches,
+            faille_import_session_failures_write_nothing,
+            faille_publish_rewrites_only_changed_places,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1458,4 +1461,277 @@ pub async fn merge_state_follows_imports_and_merges(store: Arc<dyn LieuxStore>) 
         .await
         .is_err());
     assert_eq!(store.merge_state().await.expect("merge_state"), s4);
+}
+
+// ---------------------------------------------------------------------------------------
+// Imports by batches and partial publication (issue 14, items 11 and 14)
+
+async fn session_import(
+    store: &Arc<dyn LieuxStore>,
+    batches: Vec<Vec<SourceRecord>>,
+    source: &str,
+    guard: crate::ImportGuard,
+) -> Result<ImportSummary, StoreError> {
+    let mut session = store.begin_import(source, guard).await?;
+    for b in batches {
+        session.add(b).await?;
+    }
+    session.finish(report(source, "lots.csv")).await
+}
+
+/// An import fed by several batches does exactly what one `apply_import` of their
+/// concatenation does: new, changed, unchanged and retired records across batches.
+pub async fn faille_import_session_by_batches(store: Arc<dyn LieuxStore>) {
+    let guard = crate::ImportGuard::default();
+    let first = session_import(
+        &store,
+        vec![
+            batch(SOURCE, &["a", "b"], 1),
+            Vec::new(),
+            batch(SOURCE, &["c", "d"], 1),
+        ],
+        SOURCE,
+        guard,
+    )
+    .await
+    .expect("first import");
+    assert_eq!(counts(&first), (4, 0, 0, 0));
+    let mut second = batch(SOURCE, &["a"], 1);
+    second.push(record(SOURCE, "b", 2));
+    let summary = session_import(
+        &store,
+        vec![second, batch(SOURCE, &["e"], 1), batch(SOURCE, &["c"], 1)],
+        SOURCE,
+        guard,
+    )
+    .await
+    .expect("second import");
+    assert_eq!(counts(&summary), (1, 1, 2, 1));
+    assert!(summary.import_id > first.import_id);
+    let records = all_records(&store).await;
+    let ids: Vec<(&str, bool)> = records
+        .iter()
+        .map(|r| (r.record.source_id.as_str(), r.active))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("a", true),
+            ("b", true),
+            ("c", true),
+            ("d", false),
+            ("e", true)
+        ]
+    );
+    assert_eq!(
+        get(&store, SOURCE, "b").await.record,
+        record(SOURCE, "b", 2)
+    );
+    // The same through apply_import gives the same summary.
+    let again = store
+        .apply_import(
+            vec![
+                record(SOURCE, "a", 1),
+                record(SOURCE, "b", 2),
+                record(SOURCE, "e", 1),
+                record(SOURCE, "c", 1),
+            ],
+            report(SOURCE, "tout.csv"),
+        )
+        .await
+        .expect("apply_import");
+    assert_eq!(counts(&again), (0, 0, 4, 0));
+    let merge = store.merge_state().await.expect("merge_state");
+    assert_eq!(merge.wanted, 3);
+}
+
+/// Whatever ends a batched import early — a duplicate id across batches, a foreign
+/// source, the retire guard, a report of another source, an abort or a dropped session —
+/// nothing is written and the store stays usable.
+pub async fn faille_import_session_failures_write_nothing(store: Arc<dyn LieuxStore>) {
+    let guard = crate::ImportGuard {
+        max_retired_share: Some(0.2),
+    };
+    import(&store, batch(SOURCE, &["1", "2", "3", "4", "5"], 1), SOURCE).await;
+    let before = state(&store).await;
+    let merge_before = store.merge_state().await.expect("merge_state");
+
+    let dup = session_import(
+        &store,
+        vec![batch(SOURCE, &["1", "9"], 2), batch(SOURCE, &["9"], 3)],
+        SOURCE,
+        guard,
+    )
+    .await;
+    assert!(matches!(dup, Err(StoreError::Invalid(_))), "{dup:?}");
+    assert_eq!(state(&store).await, before);
+    let dup_known = session_import(
+        &store,
+        vec![batch(SOURCE, &["1", "2"], 2), batch(SOURCE, &["2"], 3)],
+        SOURCE,
+        guard,
+    )
+    .await;
+    assert!(
+        matches!(dup_known, Err(StoreError::Invalid(_))),
+        "{dup_known:?}"
+    );
+    assert_eq!(state(&store).await, before);
+
+    let foreign = session_import(
+        &store,
+        vec![batch(SOURCE, &["1"], 2), batch("autre", &["2"], 2)],
+        SOURCE,
+        guard,
+    )
+    .await;
+    assert!(
+        matches!(foreign, Err(StoreError::Invalid(_))),
+        "{foreign:?}"
+    );
+    assert_eq!(state(&store).await, before);
+
+    let too_many = session_import(
+        &store,
+        vec![batch(SOURCE, &["1"], 2), batch(SOURCE, &["new"], 1)],
+        SOURCE,
+        guard,
+    )
+    .await;
+    assert_eq!(
+        too_many,
+        Err(StoreError::TooManyRetired {
+            active: 5,
+            retired: 4
+        })
+    );
+    assert_eq!(state(&store).await, before);
+
+    let mut session = store.begin_import(SOURCE, guard).await.expect("begin");
+    session
+        .add(batch(SOURCE, &["1", "2", "3", "4", "5"], 7))
+        .await
+        .expect("add");
+    let wrong = session.finish(report("autre", "autre.csv")).await;
+    assert!(matches!(wrong, Err(StoreError::Invalid(_))), "{wrong:?}");
+    assert_eq!(state(&store).await, before);
+
+    let mut session = store.begin_import(SOURCE, guard).await.expect("begin");
+    session
+        .add(batch(SOURCE, &["1", "2", "3", "4", "5", "6"], 8))
+        .await
+        .expect("add");
+    session.abort().await.expect("abort");
+    assert_eq!(state(&store).await, before);
+
+    let mut session = store.begin_import(SOURCE, guard).await.expect("begin");
+    session
+        .add(batch(SOURCE, &["1", "2", "3", "4", "5", "6"], 9))
+        .await
+        .expect("add");
+    drop(session);
+    assert_eq!(state(&store).await, before);
+    assert_eq!(
+        store.merge_state().await.expect("merge_state"),
+        merge_before
+    );
+    assert!(matches!(
+        store.begin_import("", guard).await.err(),
+        Some(StoreError::Invalid(_))
+    ));
+    // Still usable, and the session path gives the right summary.
+    let ok = session_import(
+        &store,
+        vec![batch(SOURCE, &["1", "2", "3"], 1), batch(SOURCE, &["4"], 2)],
+        SOURCE,
+        guard,
+    )
+    .await
+    .expect("within the guard");
+    assert_eq!(counts(&ok), (0, 1, 3, 1));
+}
+
+/// Publishing a directory writes only the places that changed, with the same result as a
+/// full replacement: unchanged places are kept, changed ones rewritten, gone ones deleted,
+/// members may move from one place to another.
+pub async fn faille_publish_rewrites_only_changed_places(store: Arc<dyn LieuxStore>) {
+    let initial = vec![
+        lieu("m1", &["s#a", "s#b"]),
+        lieu("m2", &["s#c"]),
+        lieu("m3", &["s#d"]),
+        lieu("m4", &["s#e"]),
+    ];
+    let first = store
+        .publish_merged_lieux(initial.clone(), None)
+        .await
+        .expect("publish");
+    assert_eq!((first.written, first.deleted, first.kept), (4, 0, 0));
+    let same = store
+        .publish_merged_lieux(initial.clone(), None)
+        .await
+        .expect("publish");
+    assert_eq!((same.written, same.deleted, same.kept), (0, 0, 4));
+    assert_eq!(store.merged_lieux().await.expect("merged"), initial);
+
+    // m1 loses s#b to a new place m5, m3's data changes, m4 goes, m2 stays.
+    let mut m3 = lieu("m3", &["s#d"]);
+    m3.data = r#"{"nom":"Lieu renommé"}"#.to_string();
+    m3.latitude = None;
+    let next = vec![
+        lieu("m1", &["s#a"]),
+        lieu("m2", &["s#c"]),
+        m3,
+        lieu("m5", &["s#b", "s#f"]),
+    ];
+    let merge = store.merge_state().await.expect("merge_state");
+    let summary = store
+        .publish_merged_lieux(next.clone(), Some(merge.wanted))
+        .await
+        .expect("publish");
+    assert_eq!(
+        (summary.written, summary.deleted, summary.kept),
+        (3, 3, 1),
+        "m1 and m3 rewritten, m5 new; m1, m3 and m4 deleted; m2 kept"
+    );
+    assert_eq!(store.merged_lieux().await.expect("merged"), next);
+    assert_eq!(store.count_merged_lieux().await.expect("count"), 4);
+    assert_eq!(
+        store
+            .merged_lieu_by_member("s#b")
+            .await
+            .expect("by member")
+            .map(|l| l.id),
+        Some("m5".to_string())
+    );
+    assert_eq!(
+        store.merged_lieu_by_member("s#e").await.expect("by member"),
+        None
+    );
+    // A change of member order alone is a change.
+    let reordered = vec![
+        lieu("m1", &["s#a"]),
+        lieu("m2", &["s#c"]),
+        next[2].clone(),
+        lieu("m5", &["s#f", "s#b"]),
+    ];
+    let summary = store
+        .publish_merged_lieux(reordered.clone(), None)
+        .await
+        .expect("publish");
+    assert_eq!((summary.written, summary.kept), (1, 3));
+    assert_eq!(store.merged_lieux().await.expect("merged"), reordered);
+    // Invalid input writes nothing.
+    let bad = vec![lieu("m1", &["s#a"]), lieu("m9", &["s#a"])];
+    assert!(matches!(
+        store.publish_merged_lieux(bad, None).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.merged_lieux().await.expect("merged"), reordered);
+    // Emptying works.
+    let gone = store
+        .publish_merged_lieux(Vec::new(), None)
+        .await
+        .expect("publish");
+    assert_eq!((gone.written, gone.deleted, gone.kept), (0, 4, 0));
+    assert_eq!(store.count_merged_lieux().await.expect("count"), 0);
 }

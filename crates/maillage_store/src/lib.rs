@@ -294,6 +294,256 @@ impl MergeState {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What [`LieuxStore::publish_merged_lieux`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PublishSummary {
+    /// Places inserted or rewritten (new or changed).
+    pub written: i64,
+    /// Published places deleted (absent from the new directory, or changed: a changed
+    /// place counts once here and once in `written`).
+    pub deleted: i64,
+    /// Places left as they were.
+    pub kept: i64,
+}
+
+/// An import under way in one transaction, fed by batches (see
+/// [`LieuxStore::begin_import`]). Dropping it without [`ImportSession::finish`] writes
+/// nothing.
+#[async_trait]
+pub trait ImportSession: Send {
+    /// Writes (in the open transaction) a batch of records, checked and sorted as by
+    /// [`LieuxStore::apply_import`]: each must belong to the session's source and have a
+    /// `source_id` not given before in this import, else `Invalid`. After an error the
+    /// session is spent: drop it (nothing is written).
+    async fn add(&mut self, records: Vec<SourceRecord>) -> StoreResult<()>;
+
+    /// Retires the active records of the source that were not given, checks the
+    /// [`ImportGuard`] ([`StoreError::TooManyRetired`], nothing written), stores the report
+    /// (its `source` must be the session's, else `Invalid`) with the summary, marks the
+    /// directory for a re-merge, and commits.
+    async fn finish(self: Box<Self>, report: NewImportReport) -> StoreResult<ImportSummary>;
+
+    /// Gives up: nothing is written.
+    async fn abort(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// A content hash kept compactly: 32 bytes when it is 64 hex digits (a sha256, as the
+/// importer computes), else the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CompactHash {
+    Sha256([u8; 32]),
+    Text(Box<str>),
+}
+
+impl CompactHash {
+    fn of(hash: &str) -> Self {
+        let mut bytes = [0u8; 32];
+        let lower = hash.len() == 64 && !hash.bytes().any(|b| b.is_ascii_uppercase());
+        if lower && hex::decode_to_slice(hash, &mut bytes).is_ok() {
+            CompactHash::Sha256(bytes)
+        } else {
+            CompactHash::Text(hash.into())
+        }
+    }
+}
+
+/// The bookkeeping of an [`ImportSession`], shared by the backends so that they decide
+/// exactly alike: which records of a batch are new, changed or unchanged, which records of
+/// the source were not given, and the [`ImportGuard`]. Memory: one entry per known record
+/// of the source (its id, a compact hash) and the ids of the new ones, not the records.
+#[derive(Debug)]
+pub struct ImportTracker {
+    source: String,
+    /// Known records of the source: id → (hash, active, given by this import).
+    existing: HashMap<String, (CompactHash, bool, bool)>,
+    /// Ids of records given by this import that were not known.
+    new_ids: HashSet<String>,
+    active: i64,
+    added: i64,
+    updated: i64,
+    unchanged: i64,
+}
+
+impl ImportTracker {
+    /// Starts from the known records of `source`: `(source_id, content_hash, active)`.
+    pub fn new(source: &str) -> StoreResult<Self> {
+        if source.is_empty() {
+            return Err(StoreError::Invalid(
+                "the import source name is empty".into(),
+            ));
+        }
+        Ok(Self {
+            source: source.to_string(),
+            existing: HashMap::new(),
+            new_ids: HashSet::new(),
+            active: 0,
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+        })
+    }
+
+    /// Adds one known record of the source (read at the start of the transaction).
+    pub fn know(&mut self, source_id: String, content_hash: &str, active: bool) {
+        if active {
+            self.active += 1;
+        }
+        self.existing
+            .insert(source_id, (CompactHash::of(content_hash), active, false));
+    }
+
+    /// The session's source.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Checks a batch and splits it into records to insert and records to update (changed
+    /// or reactivated); unchanged ones are counted and dropped.
+    pub fn classify(
+        &mut self,
+        records: Vec<SourceRecord>,
+    ) -> StoreResult<(Vec<SourceRecord>, Vec<SourceRecord>)> {
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        for record in records {
+            if record.source != self.source {
+                return Err(StoreError::Invalid(format!(
+                    "record {:?} belongs to source {:?}, not to the imported source {:?}",
+                    record.source_id, record.source, self.source
+                )));
+            }
+            let duplicate = || {
+                StoreError::Invalid(format!(
+                    "source id {:?} appears more than once in the import of {:?}",
+                    record.source_id, record.source
+                ))
+            };
+            match self.existing.get_mut(&record.source_id) {
+                Some((_, _, true)) => return Err(duplicate()),
+                Some((hash, active, given)) => {
+                    *given = true;
+                    if *active && *hash == CompactHash::of(&record.content_hash) {
+                        self.unchanged += 1;
+                    } else {
+                        self.updated += 1;
+                        updates.push(record);
+                    }
+                }
+                None => {
+                    if self.new_ids.contains(&record.source_id) {
+                        return Err(duplicate());
+                    }
+                    self.new_ids.insert(record.source_id.clone());
+                    self.added += 1;
+                    inserts.push(record);
+                }
+            }
+        }
+        Ok((inserts, updates))
+    }
+
+    /// Ends the import: the ids of the active records to retire (sorted), checked against
+    /// `guard`, and the summary (with `import_id` 0).
+    pub fn finish(self, guard: &ImportGuard) -> StoreResult<(Vec<String>, ImportSummary)> {
+        let mut retire: Vec<String> = self
+            .existing
+            .into_iter()
+            .filter_map(|(id, (_, active, given))| (active && !given).then_some(id))
+            .collect();
+        retire.sort_unstable();
+        let plan = ImportPlan {
+            retire,
+            ..ImportPlan::default()
+        };
+        guard.check(self.active, &plan)?;
+        let summary = ImportSummary {
+            import_id: 0,
+            added: self.added,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            retired: count(plan.retire.len()),
+        };
+        Ok((plan.retire, summary))
+    }
+}
+
+/// The fingerprint of a published place as stored (hex sha256 of its id, columns and
+/// members), to tell a changed place from one already published.
+pub fn merged_row_hash(row: &MergedLieuRow) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut text = |t: &str| {
+        h.update((t.len() as u64).to_le_bytes());
+        h.update(t.as_bytes());
+    };
+    text(&row.id);
+    text(&row.data);
+    text(&row.provenance);
+    text(row.code_insee.as_deref().unwrap_or("\u{0}none"));
+    for m in &row.members {
+        text(m);
+    }
+    for c in [row.latitude, row.longitude] {
+        match c {
+            Some(v) => {
+                h.update([1u8]);
+                h.update(v.to_bits().to_le_bytes());
+            }
+            None => h.update([0u8]),
+        }
+    }
+    h.update((row.members.len() as u64).to_le_bytes());
+    hex::encode(h.finalize())
+}
+
+/// What a publication must do, decided from the published `(id, hash)` pairs: the ids to
+/// delete (gone or changed) and the rows to write (new or changed), with their hashes.
+pub struct PublishPlan {
+    pub delete: Vec<String>,
+    pub write: Vec<(MergedLieuRow, String)>,
+    /// `true` when every published place is deleted (a backend may then empty the tables).
+    pub delete_all: bool,
+    pub summary: PublishSummary,
+}
+
+impl PublishPlan {
+    /// `published` maps each published id to its stored hash (`None`: unknown, rewrite).
+    /// `lieux` must have been checked by [`validate_merged_lieux`].
+    pub fn build(
+        lieux: Vec<MergedLieuRow>,
+        mut published: HashMap<String, Option<String>>,
+    ) -> Self {
+        let total = published.len();
+        let mut delete = Vec::new();
+        let mut write = Vec::new();
+        let mut kept = 0i64;
+        for row in lieux {
+            let hash = merged_row_hash(&row);
+            match published.remove(&row.id) {
+                Some(Some(old)) if old == hash => kept += 1,
+                Some(_) => {
+                    delete.push(row.id.clone());
+                    write.push((row, hash));
+                }
+                None => write.push((row, hash)),
+            }
+        }
+        delete.extend(published.into_keys());
+        delete.sort_unstable();
+        let summary = PublishSummary {
+            written: count(write.len()),
+            deleted: count(delete.len()),
+            kept,
+        };
+        PublishPlan {
+            delete_all: total > 0 && delete.len() == total,
+            delete,
+            write,
+            summary,
+        }
+    }
+}
+
 /// The storage of the places directory. Object safe: use it as `Arc<dyn LieuxStore>`.
 #[async_trait]
 pub trait LieuxStore: Send + Sync {
@@ -323,12 +573,36 @@ pub trait LieuxStore: Send + Sync {
 
     /// [`LieuxStore::apply_import`], refused ([`StoreError::TooManyRetired`], nothing
     /// written) when the plan exceeds `guard`, checked in the transaction.
+    ///
+    /// The records are validated as a whole first, then written through one
+    /// [`ImportSession`] (see [`LieuxStore::begin_import`]).
     async fn apply_import_guarded(
         &self,
         records: Vec<SourceRecord>,
         report: NewImportReport,
         guard: ImportGuard,
-    ) -> StoreResult<ImportSummary>;
+    ) -> StoreResult<ImportSummary> {
+        validate_import(&records, &report)?;
+        let mut session = self.begin_import(&report.source, guard).await?;
+        // On error the session is dropped: its transaction is rolled back.
+        session.add(records).await?;
+        session.finish(report).await
+    }
+
+    /// Starts the import of one source file in one transaction, fed by batches
+    /// ([`ImportSession::add`]) so that a large file never has to be held in memory as a
+    /// whole: [`LieuxStore::apply_import_guarded`] in several steps, with the same result.
+    ///
+    /// Nothing is visible to others before [`ImportSession::finish`] commits; an error, an
+    /// [`ImportSession::abort`] or dropping the session writes nothing. While a session is
+    /// open it holds the backend's write lock for its source (SQLite: the database), so
+    /// other writes of that source wait: do not call the store for writes from the task
+    /// that feeds the session.
+    async fn begin_import(
+        &self,
+        source: &str,
+        guard: ImportGuard,
+    ) -> StoreResult<Box<dyn ImportSession>>;
 
     /// The re-merge bookkeeping (see [`MergeState`]).
     async fn merge_state(&self) -> StoreResult<MergeState>;
@@ -340,7 +614,11 @@ pub trait LieuxStore: Send + Sync {
         &self,
         lieux: Vec<MergedLieuRow>,
         generation: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.publish_merged_lieux(lieux, Some(generation))
+            .await
+            .map(|_| ())
+    }
 
     /// Id of the newest import report, without reading it (a cheap change check).
     async fn latest_import_id(&self) -> StoreResult<Option<i64>>;
@@ -361,7 +639,24 @@ pub trait LieuxStore: Send + Sync {
 
     /// Replaces the whole published directory, in one transaction. Ids and member
     /// references must be unique (else `Invalid`, nothing written).
-    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()>;
+    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
+        self.publish_merged_lieux(lieux, None).await.map(|_| ())
+    }
+
+    /// Makes `lieux` the whole published directory, in one transaction, writing only what
+    /// differs: a place whose id, columns and members (see [`merged_row_hash`]) are those
+    /// already published is left alone, a changed or new one is (re)written, a published
+    /// place absent from `lieux` is deleted. The result is the same as
+    /// [`LieuxStore::replace_merged_lieux`]; the summary says how many rows were written.
+    ///
+    /// With `generation`, records that the directory was computed from the records as of
+    /// that [`MergeState::wanted`] value (see [`LieuxStore::replace_merged_lieux_at`]).
+    /// Ids and member references must be unique (else `Invalid`, nothing written).
+    async fn publish_merged_lieux(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: Option<i64>,
+    ) -> StoreResult<PublishSummary>;
 
     /// The published directory, ordered by id.
     async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>>;

@@ -21,15 +21,18 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_import, validate_limit,
-    validate_merged_lieux, validate_signalement, ImportGuard, ImportPlan, ImportReportRow,
-    ImportSummary, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError, StoreResult,
-    StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_merged_lieux,
+    validate_signalement, ImportGuard, ImportReportRow, ImportSession, ImportSummary,
+    ImportTracker, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, PublishPlan, PublishSummary, SignalementRow, SourceRecord,
+    StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
+use sqlx::Transaction;
 
 /// The migrations of this backend (`migrations/`), embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -162,131 +165,21 @@ macro_rules! merged_lieu {
     }};
 }
 
-impl PgStore {
-    /// Replaces the published directory; with `generation`, records that it is up to date
-    /// as of that [`MergeState::wanted`] value (same transaction).
-    async fn publish_merged_lieux(
-        &self,
-        lieux: Vec<MergedLieuRow>,
-        generation: Option<i64>,
-    ) -> StoreResult<()> {
-        validate_merged_lieux(&lieux)?;
-        let mut tx = self.pool.begin().await.db()?;
-        // Concurrent replacements run one after the other (readers are not blocked).
-        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        sqlx::query!("DELETE FROM merged_lieu_members")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        sqlx::query!("DELETE FROM merged_lieux")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-
-        for chunk in lieux.chunks(CHUNK) {
-            let mut id = Vec::with_capacity(chunk.len());
-            let mut data = Vec::with_capacity(chunk.len());
-            let mut provenance = Vec::with_capacity(chunk.len());
-            let mut code_insee = Vec::with_capacity(chunk.len());
-            let mut latitude = Vec::with_capacity(chunk.len());
-            let mut longitude = Vec::with_capacity(chunk.len());
-            let mut member_lieu = Vec::new();
-            let mut member_position = Vec::new();
-            let mut member_ref = Vec::new();
-            for lieu in chunk {
-                id.push(lieu.id.as_str());
-                data.push(lieu.data.as_str());
-                provenance.push(lieu.provenance.as_str());
-                code_insee.push(lieu.code_insee.as_deref());
-                latitude.push(lieu.latitude);
-                longitude.push(lieu.longitude);
-                for (position, member) in (0_i32..).zip(&lieu.members) {
-                    member_lieu.push(lieu.id.as_str());
-                    member_position.push(position);
-                    member_ref.push(member.as_str());
-                }
-            }
-            sqlx::query!(
-                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
-                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
-                                        $5::float8[], $6::float8[])"#,
-                id.as_slice() as &[&str],
-                data.as_slice() as &[&str],
-                provenance.as_slice() as &[&str],
-                code_insee.as_slice() as &[Option<&str>],
-                latitude.as_slice() as &[Option<f64>],
-                longitude.as_slice() as &[Option<f64>],
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            sqlx::query!(
-                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
-                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
-                member_lieu.as_slice() as &[&str],
-                member_position.as_slice() as &[i32],
-                member_ref.as_slice() as &[&str],
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        if let Some(generation) = generation {
-            sqlx::query!(
-                "UPDATE lieux_merge_state SET done = GREATEST(done, $1) WHERE id = 1",
-                generation
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        tx.commit().await.db()
-    }
+/// An import under way (see [`LieuxStore::begin_import`]).
+struct PgImport {
+    tx: Transaction<'static, Postgres>,
+    tracker: ImportTracker,
+    guard: ImportGuard,
+    now: DateTime<Utc>,
 }
 
 #[async_trait]
-impl LieuxStore for PgStore {
-    async fn apply_import_guarded(
-        &self,
-        records: Vec<SourceRecord>,
-        report: NewImportReport,
-        guard: ImportGuard,
-    ) -> StoreResult<ImportSummary> {
-        validate_import(&records, &report)?;
-        let now = now_micros();
-        let source = report.source.as_str();
-        let mut tx = self.pool.begin().await.db()?;
-        // Imports of the same source run one after the other, so that the plan made from
-        // what we read stays valid until commit.
-        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext($1))", source)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-
-        let existing: HashMap<String, (String, bool)> = sqlx::query!(
-            "SELECT source_id, content_hash, active FROM source_records WHERE source = $1",
-            source
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .into_iter()
-        .map(|row| (row.source_id, (row.content_hash, row.active)))
-        .collect();
-        let active = existing.values().filter(|(_, a)| *a).count();
-        let plan = ImportPlan::build(records, existing);
-        guard.check(i64::try_from(active).unwrap_or(i64::MAX), &plan)?;
-        let summary = plan.summary(0);
-        let ImportPlan {
-            inserts,
-            updates,
-            retire,
-            ..
-        } = plan;
-
+impl ImportSession for PgImport {
+    async fn add(&mut self, records: Vec<SourceRecord>) -> StoreResult<()> {
+        let (inserts, updates) = self.tracker.classify(records)?;
+        let source = self.tracker.source();
+        let now = self.now;
+        let tx: &mut PgConnection = &mut self.tx;
         for c in RecordColumns::chunks(inserts) {
             sqlx::query!(
                 r#"INSERT INTO source_records
@@ -337,6 +230,25 @@ impl LieuxStore for PgStore {
             .await
             .db()?;
         }
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>, report: NewImportReport) -> StoreResult<ImportSummary> {
+        let PgImport {
+            mut tx,
+            tracker,
+            guard,
+            now,
+        } = *self;
+        if report.source != tracker.source() {
+            return Err(StoreError::Invalid(format!(
+                "the report is about source {:?}, the import about {:?}",
+                report.source,
+                tracker.source()
+            )));
+        }
+        let source = report.source.as_str();
+        let (retire, summary) = tracker.finish(&guard)?;
         for ids in retire.chunks(CHUNK) {
             sqlx::query!(
                 r#"UPDATE source_records SET active = FALSE, retired_at = $2
@@ -383,6 +295,153 @@ impl LieuxStore for PgStore {
             import_id,
             ..summary
         })
+    }
+
+    async fn abort(self: Box<Self>) -> StoreResult<()> {
+        self.tx.rollback().await.db()
+    }
+}
+
+impl PgStore {
+    /// Publishes the directory, writing only what changed (see
+    /// [`LieuxStore::publish_merged_lieux`]).
+    async fn publish_diff(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: Option<i64>,
+    ) -> StoreResult<PublishSummary> {
+        validate_merged_lieux(&lieux)?;
+        let mut tx = self.pool.begin().await.db()?;
+        // Concurrent replacements run one after the other (readers are not blocked).
+        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        let mut published: HashMap<String, Option<String>> = HashMap::new();
+        {
+            let mut rows =
+                sqlx::query!("SELECT id, content_hash FROM merged_lieux").fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.db()? {
+                published.insert(row.id, row.content_hash);
+            }
+        }
+        let plan = PublishPlan::build(lieux, published);
+        if plan.delete_all {
+            sqlx::query!("DELETE FROM merged_lieu_members")
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            sqlx::query!("DELETE FROM merged_lieux")
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        } else {
+            for ids in plan.delete.chunks(CHUNK) {
+                // The members go with their place (ON DELETE CASCADE).
+                sqlx::query!("DELETE FROM merged_lieux WHERE id = ANY($1::text[])", ids)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+        }
+
+        for chunk in plan.write.chunks(CHUNK) {
+            let mut id = Vec::with_capacity(chunk.len());
+            let mut data = Vec::with_capacity(chunk.len());
+            let mut provenance = Vec::with_capacity(chunk.len());
+            let mut code_insee = Vec::with_capacity(chunk.len());
+            let mut latitude = Vec::with_capacity(chunk.len());
+            let mut longitude = Vec::with_capacity(chunk.len());
+            let mut hash = Vec::with_capacity(chunk.len());
+            let mut member_lieu = Vec::new();
+            let mut member_position = Vec::new();
+            let mut member_ref = Vec::new();
+            for (lieu, h) in chunk {
+                id.push(lieu.id.as_str());
+                data.push(lieu.data.as_str());
+                provenance.push(lieu.provenance.as_str());
+                code_insee.push(lieu.code_insee.as_deref());
+                latitude.push(lieu.latitude);
+                longitude.push(lieu.longitude);
+                hash.push(h.as_str());
+                for (position, member) in (0_i32..).zip(&lieu.members) {
+                    member_lieu.push(lieu.id.as_str());
+                    member_position.push(position);
+                    member_ref.push(member.as_str());
+                }
+            }
+            sqlx::query!(
+                r#"INSERT INTO merged_lieux
+                       (id, data, provenance, code_insee, latitude, longitude, content_hash)
+                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                                        $5::float8[], $6::float8[], $7::text[])"#,
+                id.as_slice() as &[&str],
+                data.as_slice() as &[&str],
+                provenance.as_slice() as &[&str],
+                code_insee.as_slice() as &[Option<&str>],
+                latitude.as_slice() as &[Option<f64>],
+                longitude.as_slice() as &[Option<f64>],
+                hash.as_slice() as &[&str],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            sqlx::query!(
+                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
+                member_lieu.as_slice() as &[&str],
+                member_position.as_slice() as &[i32],
+                member_ref.as_slice() as &[&str],
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        if let Some(generation) = generation {
+            sqlx::query!(
+                "UPDATE lieux_merge_state SET done = GREATEST(done, $1) WHERE id = 1",
+                generation
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()?;
+        Ok(plan.summary)
+    }
+}
+
+#[async_trait]
+impl LieuxStore for PgStore {
+    async fn begin_import(
+        &self,
+        source: &str,
+        guard: ImportGuard,
+    ) -> StoreResult<Box<dyn ImportSession>> {
+        let mut tracker = ImportTracker::new(source)?;
+        let mut tx = self.pool.begin().await.db()?;
+        // Imports of the same source run one after the other, so that the plan made from
+        // what we read stays valid until commit.
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext($1))", source)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        {
+            let mut rows = sqlx::query!(
+                "SELECT source_id, content_hash, active FROM source_records WHERE source = $1",
+                source
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.db()? {
+                tracker.know(row.source_id, &row.content_hash, row.active);
+            }
+        }
+        Ok(Box::new(PgImport {
+            tx,
+            tracker,
+            guard,
+            now: now_micros(),
+        }))
     }
 
     async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>> {
@@ -435,16 +494,12 @@ impl LieuxStore for PgStore {
             .collect())
     }
 
-    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
-        self.publish_merged_lieux(lieux, None).await
-    }
-
-    async fn replace_merged_lieux_at(
+    async fn publish_merged_lieux(
         &self,
         lieux: Vec<MergedLieuRow>,
-        generation: i64,
-    ) -> StoreResult<()> {
-        self.publish_merged_lieux(lieux, Some(generation)).await
+        generation: Option<i64>,
+    ) -> StoreResult<PublishSummary> {
+        self.publish_diff(lieux, generation).await
     }
 
     async fn merge_state(&self) -> StoreResult<MergeState> {

@@ -12,18 +12,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_import, validate_limit,
-    validate_merged_lieux, validate_signalement, ImportGuard, ImportPlan, ImportReportRow,
-    ImportSummary, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError, StoreResult,
-    StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_merged_lieux,
+    validate_signalement, ImportGuard, ImportReportRow, ImportSession, ImportSummary,
+    ImportTracker, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, PublishPlan, PublishSummary, SignalementRow, SourceRecord,
+    StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Transaction;
 
 mod mandats;
 mod mediation;
@@ -194,18 +196,20 @@ macro_rules! retire_records {
     };
 }
 
-/// Inserts [`ROWS`] merged places (without their members).
+/// Inserts [`ROWS`] merged places `(row, hash)` (without their members).
 macro_rules! insert_lieux {
     ($tx:ident, $rows:ident; $($i:tt)*) => {
         multi_row_query!(
-            "INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
+            "INSERT INTO merged_lieux
+                 (id, data, provenance, code_insee, latitude, longitude, content_hash)
              VALUES ",
-            "(?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?)",
             "",
             [$($i)*],
             $(
-                $rows[$i].id, $rows[$i].data, $rows[$i].provenance, $rows[$i].code_insee,
-                $rows[$i].latitude, $rows[$i].longitude,
+                $rows[$i].0.id, $rows[$i].0.data, $rows[$i].0.provenance,
+                $rows[$i].0.code_insee, $rows[$i].0.latitude, $rows[$i].0.longitude,
+                $rows[$i].1,
             )*
         )
         .execute(&mut *$tx)
@@ -253,162 +257,27 @@ macro_rules! stored_record {
     }};
 }
 
-impl SqliteStore {
-    /// Replaces the published directory; with `generation`, records that it is up to date
-    /// as of that [`MergeState::wanted`] value (same transaction).
-    async fn publish_merged_lieux(
-        &self,
-        lieux: Vec<MergedLieuRow>,
-        generation: Option<i64>,
-    ) -> StoreResult<()> {
-        validate_merged_lieux(&lieux)?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
-        sqlx::query!("DELETE FROM merged_lieu_members")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        sqlx::query!("DELETE FROM merged_lieux")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        let mut chunks = lieux.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(insert_lieux!(tx, rows));
-        }
-        for lieu in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO merged_lieux (id, data, provenance, code_insee, latitude, longitude)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
-                lieu.id,
-                lieu.data,
-                lieu.provenance,
-                lieu.code_insee,
-                lieu.latitude,
-                lieu.longitude,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
+/// An import under way (see [`LieuxStore::begin_import`]).
+struct SqliteImport {
+    tx: Transaction<'static, Sqlite>,
+    tracker: ImportTracker,
+    guard: ImportGuard,
+    now: DateTime<Utc>,
+}
 
-        let members: Vec<(&str, i64, &str)> = lieux
-            .iter()
-            .flat_map(|lieu| {
-                (0_i64..)
-                    .zip(&lieu.members)
-                    .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
-            })
-            .collect();
-        let mut chunks = members.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(insert_members!(tx, rows));
-        }
-        for (lieu_id, position, member) in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
-                   VALUES (?1, ?2, ?3)"#,
-                lieu_id,
-                position,
-                member,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        if let Some(generation) = generation {
-            sqlx::query!(
-                "UPDATE lieux_merge_state SET done = MAX(done, ?1) WHERE id = 1",
-                generation
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        tx.commit().await.db()
+/// Inserts or updates (reactivating) source records.
+async fn upsert_source_records(
+    tx: &mut SqliteConnection,
+    records: &[SourceRecord],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut chunks = records.chunks_exact(ROWS);
+    for rows in chunks.by_ref() {
+        for_row_indices!(upsert_records!(tx, rows, now));
     }
-}
-
-/// Loads one merged place and its members.
-async fn load_lieu(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<MergedLieuRow>> {
-    let Some(row) = sqlx::query!(
-        r#"SELECT id AS "id!: String", data AS "data!: String", provenance AS "provenance!: String",
-                  code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
-                  longitude AS "longitude?: f64"
-           FROM merged_lieux WHERE id = ?1"#,
-        id
-    )
-    .fetch_optional(&mut *conn)
-    .await
-    .db()?
-    else {
-        return Ok(None);
-    };
-    let members = sqlx::query_scalar!(
-        r#"SELECT member_ref AS "member_ref!: String"
-           FROM merged_lieu_members WHERE lieu_id = ?1 ORDER BY position"#,
-        id
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .db()?;
-    Ok(Some(MergedLieuRow {
-        id: row.id,
-        data: row.data,
-        members,
-        provenance: row.provenance,
-        code_insee: row.code_insee,
-        latitude: row.latitude,
-        longitude: row.longitude,
-    }))
-}
-
-#[async_trait]
-impl LieuxStore for SqliteStore {
-    async fn apply_import_guarded(
-        &self,
-        records: Vec<SourceRecord>,
-        report: NewImportReport,
-        guard: ImportGuard,
-    ) -> StoreResult<ImportSummary> {
-        validate_import(&records, &report)?;
-        let now = now_micros();
-        let source = report.source.as_str();
-        // IMMEDIATE: take the write lock now, so that the plan made from what we read
-        // cannot be invalidated by a concurrent writer.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
-
-        let existing: HashMap<String, (String, bool)> = sqlx::query!(
-            r#"SELECT source_id AS "source_id!: String", content_hash AS "content_hash!: String",
-                      active AS "active!: bool"
-               FROM source_records WHERE source = ?1"#,
-            source
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .into_iter()
-        .map(|row| (row.source_id, (row.content_hash, row.active)))
-        .collect();
-        let active = existing.values().filter(|(_, a)| *a).count();
-        let plan = ImportPlan::build(records, existing);
-        guard.check(i64::try_from(active).unwrap_or(i64::MAX), &plan)?;
-
-        let summary = plan.summary(0);
-        let ImportPlan {
-            mut inserts,
-            updates,
-            retire,
-            ..
-        } = plan;
-        // New and changed records alike: an upsert keeps first_seen_at of known ones.
-        inserts.extend(updates);
-        let mut chunks = inserts.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(upsert_records!(tx, rows, now));
-        }
-        for r in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO source_records
+    for r in chunks.remainder() {
+        sqlx::query!(
+            r#"INSERT INTO source_records
                        (source, source_id, content_hash, data, code_insee, latitude, longitude,
                         date_maj, active, first_seen_at, updated_at, retired_at)
                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, NULL)
@@ -417,21 +286,48 @@ impl LieuxStore for SqliteStore {
                        code_insee = excluded.code_insee, latitude = excluded.latitude,
                        longitude = excluded.longitude, date_maj = excluded.date_maj, active = 1,
                        updated_at = excluded.updated_at, retired_at = NULL"#,
-                r.source,
-                r.source_id,
-                r.content_hash,
-                r.data,
-                r.code_insee,
-                r.latitude,
-                r.longitude,
-                r.date_maj,
-                now,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
+            r.source,
+            r.source_id,
+            r.content_hash,
+            r.data,
+            r.code_insee,
+            r.latitude,
+            r.longitude,
+            r.date_maj,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
 
+#[async_trait]
+impl ImportSession for SqliteImport {
+    async fn add(&mut self, records: Vec<SourceRecord>) -> StoreResult<()> {
+        let (mut inserts, updates) = self.tracker.classify(records)?;
+        // New and changed records alike: an upsert keeps first_seen_at of known ones.
+        inserts.extend(updates);
+        upsert_source_records(&mut self.tx, &inserts, self.now).await
+    }
+
+    async fn finish(self: Box<Self>, report: NewImportReport) -> StoreResult<ImportSummary> {
+        let SqliteImport {
+            mut tx,
+            tracker,
+            guard,
+            now,
+        } = *self;
+        if report.source != tracker.source() {
+            return Err(StoreError::Invalid(format!(
+                "the report is about source {:?}, the import about {:?}",
+                report.source,
+                tracker.source()
+            )));
+        }
+        let source = report.source.as_str();
+        let (retire, summary) = tracker.finish(&guard)?;
         let mut chunks = retire.chunks_exact(ROWS);
         for ids in chunks.by_ref() {
             for_row_indices!(retire_records!(tx, source, ids, now));
@@ -481,6 +377,179 @@ impl LieuxStore for SqliteStore {
             import_id,
             ..summary
         })
+    }
+
+    async fn abort(self: Box<Self>) -> StoreResult<()> {
+        self.tx.rollback().await.db()
+    }
+}
+
+impl SqliteStore {
+    /// Publishes the directory, writing only what changed (see
+    /// [`LieuxStore::publish_merged_lieux`]).
+    async fn publish_diff(
+        &self,
+        lieux: Vec<MergedLieuRow>,
+        generation: Option<i64>,
+    ) -> StoreResult<PublishSummary> {
+        validate_merged_lieux(&lieux)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut published: HashMap<String, Option<String>> = HashMap::new();
+        {
+            let mut rows = sqlx::query!(
+                r#"SELECT id AS "id!: String", content_hash AS "content_hash?: String"
+                   FROM merged_lieux"#
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.db()? {
+                published.insert(row.id, row.content_hash);
+            }
+        }
+        let plan = PublishPlan::build(lieux, published);
+        if plan.delete_all {
+            sqlx::query!("DELETE FROM merged_lieu_members")
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            sqlx::query!("DELETE FROM merged_lieux")
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        } else {
+            for id in &plan.delete {
+                // The members go with their place (ON DELETE CASCADE).
+                sqlx::query!("DELETE FROM merged_lieux WHERE id = ?1", id)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+        }
+        let rows: Vec<(&MergedLieuRow, &str)> =
+            plan.write.iter().map(|(r, h)| (r, h.as_str())).collect();
+        let mut chunks = rows.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(insert_lieux!(tx, rows));
+        }
+        for (lieu, hash) in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO merged_lieux
+                       (id, data, provenance, code_insee, latitude, longitude, content_hash)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"#,
+                lieu.id,
+                lieu.data,
+                lieu.provenance,
+                lieu.code_insee,
+                lieu.latitude,
+                lieu.longitude,
+                hash,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+
+        let members: Vec<(&str, i64, &str)> = plan
+            .write
+            .iter()
+            .flat_map(|(lieu, _)| {
+                (0_i64..)
+                    .zip(&lieu.members)
+                    .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
+            })
+            .collect();
+        let mut chunks = members.chunks_exact(ROWS);
+        for rows in chunks.by_ref() {
+            for_row_indices!(insert_members!(tx, rows));
+        }
+        for (lieu_id, position, member) in chunks.remainder() {
+            sqlx::query!(
+                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   VALUES (?1, ?2, ?3)"#,
+                lieu_id,
+                position,
+                member,
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        if let Some(generation) = generation {
+            sqlx::query!(
+                "UPDATE lieux_merge_state SET done = MAX(done, ?1) WHERE id = 1",
+                generation
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()?;
+        Ok(plan.summary)
+    }
+}
+
+/// Loads one merged place and its members.
+async fn load_lieu(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<MergedLieuRow>> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT id AS "id!: String", data AS "data!: String", provenance AS "provenance!: String",
+                  code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                  longitude AS "longitude?: f64"
+           FROM merged_lieux WHERE id = ?1"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?
+    else {
+        return Ok(None);
+    };
+    let members = sqlx::query_scalar!(
+        r#"SELECT member_ref AS "member_ref!: String"
+           FROM merged_lieu_members WHERE lieu_id = ?1 ORDER BY position"#,
+        id
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    Ok(Some(MergedLieuRow {
+        id: row.id,
+        data: row.data,
+        members,
+        provenance: row.provenance,
+        code_insee: row.code_insee,
+        latitude: row.latitude,
+        longitude: row.longitude,
+    }))
+}
+
+#[async_trait]
+impl LieuxStore for SqliteStore {
+    async fn begin_import(
+        &self,
+        source: &str,
+        guard: ImportGuard,
+    ) -> StoreResult<Box<dyn ImportSession>> {
+        let mut tracker = ImportTracker::new(source)?;
+        // IMMEDIATE: take the write lock now, so that the plan made from what we read
+        // cannot be invalidated by a concurrent writer before the commit.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        {
+            let mut rows = sqlx::query!(
+                r#"SELECT source_id AS "source_id!: String", content_hash AS "content_hash!: String",
+                      active AS "active!: bool"
+               FROM source_records WHERE source = ?1"#,
+                source
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.db()? {
+                tracker.know(row.source_id, &row.content_hash, row.active);
+            }
+        }
+        Ok(Box::new(SqliteImport {
+            tx,
+            tracker,
+            guard,
+            now: now_micros(),
+        }))
     }
 
     async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>> {
@@ -543,16 +612,12 @@ impl LieuxStore for SqliteStore {
             .collect())
     }
 
-    async fn replace_merged_lieux(&self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
-        self.publish_merged_lieux(lieux, None).await
-    }
-
-    async fn replace_merged_lieux_at(
+    async fn publish_merged_lieux(
         &self,
         lieux: Vec<MergedLieuRow>,
-        generation: i64,
-    ) -> StoreResult<()> {
-        self.publish_merged_lieux(lieux, Some(generation)).await
+        generation: Option<i64>,
+    ) -> StoreResult<PublishSummary> {
+        self.publish_diff(lieux, generation).await
     }
 
     async fn merge_state(&self) -> StoreResult<MergeState> {

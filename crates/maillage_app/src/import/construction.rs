@@ -43,15 +43,26 @@ const SEUIL_KM_OUTRE_MER: f64 = 150.0;
 /// nothing, small enough that the records in flight stay a few megabytes.
 const LOT: usize = 2048;
 
+/// Where accepted places go as they are read, by batches of at most [`LOT_SORTIE`], in
+/// file order; `false` from the sink means nobody wants more (the rest is dropped).
+pub(crate) type Sortie<'a> = Box<dyn FnMut(Vec<LieuSource>) -> bool + Send + 'a>;
+
+/// Accepted places handed to a [`Sortie`] at a time.
+pub(crate) const LOT_SORTIE: usize = 2048;
+
 /// Reads a file with `lire` (the reader of its format) and checks its records on every core
 /// while it reads: the reader hands records by batches to checking threads, and a collector
 /// decides, in file order, what depends on the records before (an id already taken) — so the
 /// places and the report are those of a one-by-one reading.
-pub(crate) fn construire_en_parallele<G, F>(
+///
+/// Without a `sortie` the accepted places are returned at the end; with one, they are handed
+/// to it as they come (and the returned list is empty), so that they are never all held.
+pub(crate) fn construire_vers<G, F>(
     source: &str,
     options: &OptionsImport,
     geo: &G,
     lire: F,
+    sortie: Option<Sortie<'_>>,
 ) -> Result<(Vec<LieuSource>, Rapport), ImportError>
 where
     G: Geocodeur + ?Sized,
@@ -93,10 +104,12 @@ where
                 lieux: Vec::new(),
                 suivant: 0,
                 en_avance: BTreeMap::new(),
+                sortie,
             };
             for (k, lot) in faits {
                 c.recevoir(k, lot);
             }
+            c.vider();
             c
         });
         let mut c = Constructeur {
@@ -194,7 +207,7 @@ struct Construit {
 
 /// Takes the checked batches in file order: rejects ids already taken, keeps the places,
 /// writes the report.
-struct Collecteur {
+struct Collecteur<'a> {
     source: String,
     /// Ids of the places accepted so far → their record number.
     ids: HashMap<String, usize>,
@@ -204,9 +217,27 @@ struct Collecteur {
     suivant: usize,
     /// Batches checked before their turn.
     en_avance: BTreeMap<usize, Vec<Construit>>,
+    /// With a sink, `lieux` holds at most [`LOT_SORTIE`] places before being handed on.
+    sortie: Option<Sortie<'a>>,
 }
 
-impl Collecteur {
+impl Collecteur<'_> {
+    /// Hands the places collected so far to the sink, if there is one.
+    fn vider(&mut self) {
+        let Some(sortie) = self.sortie.as_mut() else {
+            return;
+        };
+        if self.lieux.is_empty() {
+            return;
+        }
+        let lot = std::mem::replace(&mut self.lieux, Vec::with_capacity(LOT_SORTIE));
+        if !sortie(lot) {
+            // Nobody takes the places any more (the import failed): keep counting them in
+            // the report, drop them.
+            self.sortie = Some(Box::new(|_| false));
+        }
+    }
+
     fn recevoir(&mut self, k: usize, lot: Vec<Construit>) {
         self.en_avance.insert(k, lot);
         while let Some(lot) = self.en_avance.remove(&self.suivant) {
@@ -243,6 +274,9 @@ impl Collecteur {
                 source: self.source.clone(),
                 lieu,
             });
+            if self.lieux.len() >= LOT_SORTIE {
+                self.vider();
+            }
         }
         journal.cloturer(&mut self.rapport, numero, id.as_deref());
     }

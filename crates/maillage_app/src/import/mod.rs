@@ -92,6 +92,31 @@ pub fn lire_fichier<G: Geocodeur + ?Sized>(
     lire_contenu(source, format, &fichier, options, geo)
 }
 
+/// [`lire_fichier`] handing the accepted places to `lots` as they are read, in file order,
+/// by batches of at most 2,048 (a batch is handed on while the next ones are being read):
+/// the returned [`Lecture`] has the report and no places. `lots` returns `false` when it
+/// wants no more places (the reading then goes on for the report, dropping them).
+///
+/// The file is checked (UTF-8, format) before the first batch: an [`ImportError`] found
+/// then comes before any batch; one found later (a JSON syntax error halfway) comes after
+/// some batches were handed on — the caller must then drop them.
+pub fn lire_fichier_par_lots<G: Geocodeur + ?Sized>(
+    source: &str,
+    format: Option<Format>,
+    chemin: &std::path::Path,
+    options: &OptionsImport,
+    geo: &G,
+    lots: &mut (dyn FnMut(Vec<LieuSource>) -> bool + Send),
+) -> Result<Lecture, ImportError> {
+    let fichier = Fichier(chemin.to_path_buf());
+    contenu::verifier_utf8(&fichier)?;
+    let format = match format {
+        Some(f) => f,
+        None => format::detecter_contenu(&fichier)?,
+    };
+    lire_contenu_vers(source, format, &fichier, options, geo, Some(Box::new(lots)))
+}
+
 fn lire_contenu<G: Geocodeur + ?Sized>(
     source: &str,
     format: Format,
@@ -99,13 +124,29 @@ fn lire_contenu<G: Geocodeur + ?Sized>(
     options: &OptionsImport,
     geo: &G,
 ) -> Result<Lecture, ImportError> {
-    let (lieux, rapport) =
-        construction::construire_en_parallele(source, options, geo, |c| match format {
+    lire_contenu_vers(source, format, contenu, options, geo, None)
+}
+
+fn lire_contenu_vers<G: Geocodeur + ?Sized>(
+    source: &str,
+    format: Format,
+    contenu: &dyn Contenu,
+    options: &OptionsImport,
+    geo: &G,
+    sortie: Option<construction::Sortie<'_>>,
+) -> Result<Lecture, ImportError> {
+    let (lieux, rapport) = construction::construire_vers(
+        source,
+        options,
+        geo,
+        |c| match format {
             Format::V1Csv => tableur::lire_v1(contenu, c),
             Format::FranceServices => tableur::lire_france_services(contenu, c),
             Format::V1Json | Format::V0Json => json::lire_tableau(contenu, c),
             Format::GeoJson => json::lire_geojson(contenu, c),
-        })?;
+        },
+        sortie,
+    )?;
     Ok(Lecture {
         format,
         lieux,
