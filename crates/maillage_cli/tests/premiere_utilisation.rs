@@ -352,6 +352,12 @@ impl Navigateur {
 
     /// The raw body answered to a form (the person's PDF); panics unless 200.
     async fn octets_formulaire(&mut self, f: Formulaire) -> Vec<u8> {
+        let (req, url) = self.post_formulaire(&f);
+        self.octets_de(req, url).await
+    }
+
+    /// The POST a browser sends for a form, and its URL.
+    fn post_formulaire(&self, f: &Formulaire) -> (reqwest::RequestBuilder, String) {
         let url = self.url(&f.action);
         let corps = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&f.champs)
@@ -364,7 +370,7 @@ impl Navigateur {
                 "application/x-www-form-urlencoded",
             )
             .body(corps);
-        self.octets_de(req, url).await
+        (req, url)
     }
 
     async fn octets_de(&mut self, requete: reqwest::RequestBuilder, url: String) -> Vec<u8> {
@@ -380,18 +386,7 @@ impl Navigateur {
     }
 
     async fn soumettre(&mut self, f: Formulaire) -> Page {
-        let url = self.url(&f.action);
-        let corps = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&f.champs)
-            .finish();
-        let req = self
-            .http
-            .post(&url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(corps);
+        let (req, url) = self.post_formulaire(&f);
         self.envoyer(req, url).await
     }
 }
