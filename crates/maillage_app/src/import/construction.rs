@@ -77,7 +77,11 @@ where
     let lots = Mutex::new(lots);
     let lots = &lots;
     std::thread::scope(|s| {
-        let (envoi_faits, faits) = mpsc::channel::<(usize, Vec<Construit>)>();
+        // Bounded too: when the store writes more slowly than the checks run, the workers
+        // wait (and so does the reader) instead of piling checked places up here. No cycle:
+        // the collector only receives (batches out of order wait in `en_avance`, at most
+        // the workers' and this channel's batches).
+        let (envoi_faits, faits) = mpsc::sync_channel::<(usize, Vec<Construit>)>(2 * coeurs);
         for _ in 0..coeurs {
             let envoi_faits = envoi_faits.clone();
             s.spawn(move || loop {
