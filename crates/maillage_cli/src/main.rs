@@ -534,18 +534,17 @@ async fn cle_pour_serveur(annuaire: Annuaire, chemin_cle: &std::path::Path) -> R
     Ok(annuaire.avec_cle_journal(cle))
 }
 
-/// A table's format for `lieux doublons`: `None` for text, `Some(true)` for XLSX (which
-/// needs a file), `Some(false)` for CSV.
+/// A table's format for `lieux doublons` (the same reading as the territory commands):
+/// `None` for text, `Some(true)` for XLSX (which needs a file), `Some(false)` for CSV.
 fn format_tableau(format: &str, output: Option<&std::path::Path>) -> Result<Option<bool>> {
-    match format.trim().to_lowercase().as_str() {
-        "texte" | "text" => Ok(None),
-        "csv" => Ok(Some(false)),
-        "xlsx" if output.is_none() => Err(anyhow::anyhow!(
-            "le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx"
-        )),
-        "xlsx" => Ok(Some(true)),
-        autre => Err(anyhow::anyhow!(
-            "format inconnu « {autre} » (attendu : texte, csv ou xlsx)"
+    let f = territoire::format(format, true)?;
+    territoire::verifier_sortie(&f, output)?;
+    match f {
+        territoire::Format::Texte => Ok(None),
+        territoire::Format::Csv => Ok(Some(false)),
+        territoire::Format::Xlsx => Ok(Some(true)),
+        territoire::Format::Json => Err(anyhow::anyhow!(
+            "format json non disponible ici (attendu : texte, csv ou xlsx)"
         )),
     }
 }
@@ -557,22 +556,18 @@ fn ecrire_tableau(
     output: Option<&std::path::Path>,
     feuille: &str,
 ) -> Result<()> {
-    let octets =
-        if xlsx { t.xlsx(feuille) } else { t.csv() }.map_err(|e| anyhow::anyhow!("{e}"))?;
-    match output {
-        Some(chemin) => {
-            std::fs::write(chemin, &octets)
-                .with_context(|| format!("écriture de {}", chemin.display()))?;
-            eprintln!(
-                "{} lignes écrites dans {}.",
-                nombre(t.lignes.len() as u64),
-                chemin.display()
-            );
-        }
-        None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&octets)?;
-        }
+    let octets = if xlsx {
+        territoire::xlsx(t, feuille)?
+    } else {
+        t.csv().map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    territoire::ecrire(output, &octets)?;
+    if let Some(chemin) = output {
+        eprintln!(
+            "{} lignes écrites dans {}.",
+            nombre(t.lignes.len() as u64),
+            chemin.display()
+        );
     }
     Ok(())
 }

@@ -130,7 +130,7 @@ fn milliers(v: f64) -> String {
     out
 }
 
-fn ecrire(output: Option<&Path>, contenu: &[u8]) -> Result<()> {
+pub(crate) fn ecrire(output: Option<&Path>, contenu: &[u8]) -> Result<()> {
     match output {
         Some(path) => {
             std::fs::write(path, contenu).with_context(|| format!("écriture de {}", path.display()))
@@ -152,14 +152,14 @@ fn destination(output: Option<&Path>) -> String {
         .unwrap_or_default()
 }
 
-enum Format {
+pub(crate) enum Format {
     Csv,
     Xlsx,
     Json,
     Texte,
 }
 
-fn format(texte: &str, texte_permis: bool) -> Result<Format> {
+pub(crate) fn format(texte: &str, texte_permis: bool) -> Result<Format> {
     match texte.trim().to_lowercase().as_str() {
         "csv" => Ok(Format::Csv),
         "xlsx" => Ok(Format::Xlsx),
@@ -175,7 +175,7 @@ fn format(texte: &str, texte_permis: bool) -> Result<Format> {
 }
 
 /// A spreadsheet is binary: it goes to a file, not to the terminal.
-fn verifier_sortie(f: &Format, output: Option<&Path>) -> Result<()> {
+pub(crate) fn verifier_sortie(f: &Format, output: Option<&Path>) -> Result<()> {
     if matches!(f, Format::Xlsx) && output.is_none() {
         return Err(anyhow!(
             "le format xlsx s'écrit dans un fichier : ajoutez --output FICHIER.xlsx"
@@ -184,7 +184,7 @@ fn verifier_sortie(f: &Format, output: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-fn xlsx(t: &t_tableur::Tableau, feuille: &str) -> Result<Vec<u8>> {
+pub(crate) fn xlsx(t: &t_tableur::Tableau, feuille: &str) -> Result<Vec<u8>> {
     t.xlsx(feuille).map_err(|e| anyhow!("{e}"))
 }
 

@@ -991,15 +991,11 @@ pub async fn beneficiaires(
 }
 
 /// A stored commune as the forms show it back: « Saint-Gaudens (31800) », which the
-/// commune field reads again (`Mediation::resoudre_commune`); the code when unknown.
+/// commune field reads again ([`crate::parametres::saisie_commune`]); the code when unknown.
 fn commune_saisie(r: &maillage_territoire::Referentiel, code: &str) -> String {
-    match r.commune(code) {
-        Some(c) => match c.codes_postaux.first() {
-            Some(cp) => format!("{} ({cp})", c.nom),
-            None => c.nom.clone(),
-        },
-        None => code.to_string(),
-    }
+    r.commune(code)
+        .map(crate::parametres::saisie_commune)
+        .unwrap_or_else(|| code.to_string())
 }
 
 fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, String> {
