@@ -11,7 +11,7 @@ use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_domain::Lieu;
 use maillage_store::{
     ImportGuard, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, Store, StoreError,
+    PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use sha2::{Digest, Sha256};
@@ -150,30 +150,6 @@ pub const SOURCES_DEMO: [(&str, &str, &[u8]); 5] = [
 pub struct Annuaire {
     store: Arc<dyn LieuxStore>,
     referentiel: &'static Referentiel,
-    /// The Médiation module, when the backend has it (every real backend does).
-    mediation: Option<crate::mediation::Mediation>,
-    /// The whole backend, kept to build the Mandats module once a journal key is given.
-    complet: Option<Arc<dyn Store>>,
-    /// The Mandats module, once the instance's journal key is loaded.
-    mandats: Option<crate::mandats::Mandats>,
-}
-
-/// Opens the store named by a database URL: `sqlite://PATH`, `sqlite::memory:` or
-/// `postgres://…`.
-pub async fn ouvrir_store(database_url: &str) -> Result<Arc<dyn Store>, AppError> {
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            maillage_store_sqlite::SqliteStore::connect(database_url).await?,
-        ))
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            maillage_store_postgres::PgStore::connect(database_url).await?,
-        ))
-    } else {
-        Err(AppError::Invalide(format!(
-            "adresse de base de données non reconnue : « {database_url} » (attendu sqlite://CHEMIN ou postgres://…)"
-        )))
-    }
 }
 
 /// Decompresses gzip data.
@@ -233,79 +209,7 @@ impl Annuaire {
         Self {
             store,
             referentiel: Referentiel::embedded(),
-            mediation: None,
-            complet: None,
-            mandats: None,
         }
-    }
-
-    /// A directory and the Médiation module on one backend.
-    pub fn complet(store: Arc<dyn Store>) -> Self {
-        Self {
-            store: Arc::clone(&store) as Arc<dyn LieuxStore>,
-            referentiel: Referentiel::embedded(),
-            mediation: Some(crate::mediation::Mediation::new(
-                Arc::clone(&store) as Arc<dyn maillage_store::MediationStore>
-            )),
-            complet: Some(store),
-            mandats: None,
-        }
-    }
-
-    pub async fn ouvrir(database_url: &str) -> Result<Self, AppError> {
-        Ok(Self::complet(ouvrir_store(database_url).await?))
-    }
-
-    /// The Médiation module.
-    pub fn mediation(&self) -> Result<&crate::mediation::Mediation, AppError> {
-        self.mediation
-            .as_ref()
-            .ok_or_else(|| AppError::Invalide("ce stockage n’a pas le module Médiation".into()))
-    }
-
-    /// Replaces the Médiation module (a fake clock or other settings).
-    pub fn avec_mediation(mut self, mediation: crate::mediation::Mediation) -> Self {
-        self.mediation = Some(mediation);
-        self.mandats = self
-            .mandats
-            .take()
-            .map(|m| m.avec_mediation(self.mediation.clone()));
-        self
-    }
-
-    /// Enables the Mandats module with the instance's journal key (see
-    /// [`crate::mandats::cle::charger_ou_creer`]). Call after [`Annuaire::avec_mediation`].
-    pub fn avec_cle_journal(mut self, cle: maillage_domain::mandats::SigningKey) -> Self {
-        if let (Some(store), Some(mediation)) = (&self.complet, &self.mediation) {
-            self.mandats = Some(crate::mandats::Mandats::new(
-                Arc::clone(store),
-                mediation.clone(),
-                cle,
-            ));
-        }
-        self
-    }
-
-    /// Replaces the Mandats module (other settings).
-    pub fn avec_mandats(mut self, mandats: crate::mandats::Mandats) -> Self {
-        self.mandats = Some(mandats);
-        self
-    }
-
-    /// The whole store (the journal can be read without the Mandats module, e.g. to verify
-    /// it with a public key only).
-    pub fn store_complet(&self) -> Option<&Arc<dyn maillage_store::Store>> {
-        self.complet.as_ref()
-    }
-
-    /// The Mandats module.
-    pub fn mandats(&self) -> Result<&crate::mandats::Mandats, AppError> {
-        self.mandats.as_ref().ok_or_else(|| {
-            AppError::Invalide(
-                "le module Mandats n’est pas activé (clé du journal absente : voir maillage journal cle)"
-                    .into(),
-            )
-        })
     }
 
     pub fn store(&self) -> &Arc<dyn LieuxStore> {

@@ -10,8 +10,6 @@ pub mod doublons;
 pub mod export;
 pub mod import;
 pub mod lieux;
-pub mod mandats;
-pub mod mediation;
 pub mod recherche;
 pub mod signalement;
 pub mod synthetique;

@@ -7,7 +7,7 @@
 //! signalements`).
 
 use crate::annuaire::Annuaire;
-use crate::mediation::{Acteur, ErreurMediation};
+use maillage_mediation::{Acteur, ErreurMediation};
 use maillage_store::SignalementRow;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -7,6 +7,7 @@ use maillage_app::annuaire::{Annuaire, RegleRetrait, ResultatImport};
 use maillage_app::doublons::Decision;
 use maillage_app::export::FormatExport;
 use maillage_app::import::Format;
+use maillage_instance::Instance;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -261,7 +262,7 @@ fn message_erreur(e: &anyhow::Error) -> String {
 async fn run(cli: Cli) -> Result<()> {
     let url = database_url(&cli);
     let pb = spinner("Ouverture de la base");
-    let annuaire = Annuaire::ouvrir(&url)
+    let instance = maillage_stockage::ouvrir(&url)
         .await
         .with_context(|| format!("ouverture de la base {url}"))?;
     let chemin_cle = cli
@@ -270,15 +271,16 @@ async fn run(cli: Cli) -> Result<()> {
         .unwrap_or_else(|| data_dir(&cli).join("maillage-journal.key"));
     // Never created here: only by `maillage journal cle --creer` or the first `serve` of an
     // empty instance (see `cle_pour_serveur`).
-    let annuaire =
-        match maillage_app::mandats::cle::charger(&chemin_cle).map_err(|e| anyhow::anyhow!(e))? {
-            Some(cle) => annuaire.avec_cle_journal(cle),
-            None => annuaire,
+    let instance =
+        match maillage_mandats::cle::charger(&chemin_cle).map_err(|e| anyhow::anyhow!(e))? {
+            Some(cle) => instance.avec_cle_journal(cle),
+            None => instance,
         };
     pb.finish_and_clear();
+    let annuaire = instance.annuaire().clone();
     match cli.command {
         Command::Serve { listen, demo } => {
-            let annuaire = cle_pour_serveur(annuaire, &chemin_cle).await?;
+            let instance = cle_pour_serveur(instance, &chemin_cle).await?;
             if let Some(fusion) = annuaire.reprendre_fusion().await? {
                 println!(
                     "Fusion interrompue reprise : {} lieux publiés ({} enregistrements).",
@@ -303,14 +305,14 @@ async fn run(cli: Cli) -> Result<()> {
                         nombre(fusion.groupes_doublons as u64)
                     );
             }
-            if let Ok(m) = annuaire.mediation() {
-                if m.store().comptes().await?.is_empty() {
+            {
+                if instance.mediation().store().comptes().await?.is_empty() {
                     println!(
                         "Espace professionnel (médiation) : aucun compte. Créez l'administrateur avec\n  maillage mediation administrateur VOTRE@ADRESSE"
                     );
                 }
             }
-            maillage_web::serve(annuaire, listen, maillage_web::Site::depuis_env()).await?;
+            maillage_web::serve(instance, listen, maillage_web::Site::depuis_env()).await?;
         }
         Command::Import {
             source,
@@ -397,11 +399,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Lieux { command } => lieux(&annuaire, command).await?,
         Command::Territoire { command } => territoire::territoire(&annuaire, command).await?,
         Command::Tournee { command } => territoire::tournee(&annuaire, command).await?,
-        Command::Mediation { command } => mediation::mediation(&annuaire, command).await?,
+        Command::Mediation { command } => mediation::mediation(&instance, command).await?,
         Command::Journal { command } => {
-            return mandats::journal(&annuaire, command, &chemin_cle).await
+            return mandats::journal(&instance, command, &chemin_cle).await
         }
-        Command::Mandats { command } => mandats::mandats(&annuaire, command, &chemin_cle).await?,
+        Command::Mandats { command } => mandats::mandats(&instance, command, &chemin_cle).await?,
     }
     Ok(())
 }
@@ -509,29 +511,27 @@ async fn signalements(
 /// The journal key of a starting server: the key file must have signed the database's
 /// seals; without a key file, one is created only for an empty instance (no journal entry,
 /// no seal), said on stderr and in the log. Anything else refuses to start.
-async fn cle_pour_serveur(annuaire: Annuaire, chemin_cle: &std::path::Path) -> Result<Annuaire> {
+async fn cle_pour_serveur(instance: Instance, chemin_cle: &std::path::Path) -> Result<Instance> {
     let chemin = chemin_cle.display().to_string();
-    if let Ok(m) = annuaire.mandats() {
+    if let Ok(m) = instance.mandats() {
         m.controler_cle(&chemin).await?;
-        return Ok(annuaire);
+        return Ok(instance);
     }
-    let Some(store) = annuaire.store_complet() else {
-        return Ok(annuaire);
-    };
+    let store = instance.store();
     let entrees = store.tete_journal().await?.seq;
     let sceaux = store.sceaux().await?.len();
     if entrees > 0 || sceaux > 0 {
         anyhow::bail!(
             "{}",
-            maillage_app::mandats::cle::absente(&chemin, entrees, sceaux)
+            maillage_mandats::cle::absente(&chemin, entrees, sceaux)
         );
     }
-    let cle = maillage_app::mandats::cle::creer(chemin_cle).map_err(|e| anyhow::anyhow!(e))?;
+    let cle = maillage_mandats::cle::creer(chemin_cle).map_err(|e| anyhow::anyhow!(e))?;
     eprintln!(
         "ATTENTION : nouvelle instance, clé du journal des mandats créée : {chemin}\n  Sauvegardez ce fichier à part de la base et copiez-le sur chaque nœud (tous les nœuds signent avec la même clé).\n  Clé publique :\n{}",
-        maillage_app::mandats::cle::pem_publique(&cle.verifying_key())
+        maillage_mandats::cle::pem_publique(&cle.verifying_key())
     );
-    Ok(annuaire.avec_cle_journal(cle))
+    Ok(instance.avec_cle_journal(cle))
 }
 
 /// A table's format for `lieux doublons` (the same reading as the territory commands):

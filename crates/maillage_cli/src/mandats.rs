@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-use maillage_app::annuaire::Annuaire;
+use maillage_instance::Instance;
 use maillage_store::mandats::verifier_journal_suivi;
 
 #[derive(Subcommand)]
@@ -50,13 +50,11 @@ pub enum MandatsCommande {
 
 /// The Mandats module, with a key that signed the database's seals.
 async fn mandats_verifies<'a>(
-    annuaire: &'a Annuaire,
+    instance: &'a Instance,
     chemin_cle: &Path,
-) -> Result<&'a maillage_app::mandats::Mandats> {
-    let Ok(mandats) = annuaire.mandats() else {
-        let store = annuaire
-            .store_complet()
-            .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
+) -> Result<&'a maillage_mandats::Mandats> {
+    let Ok(mandats) = instance.mandats() else {
+        let store = instance.store();
         let entrees = store.tete_journal().await?.seq;
         let sceaux = store.sceaux().await?.len();
         if entrees == 0 && sceaux == 0 {
@@ -67,7 +65,7 @@ async fn mandats_verifies<'a>(
         }
         bail!(
             "{}",
-            maillage_app::mandats::cle::absente(&chemin_cle.display().to_string(), entrees, sceaux)
+            maillage_mandats::cle::absente(&chemin_cle.display().to_string(), entrees, sceaux)
         );
     };
     mandats
@@ -77,13 +75,11 @@ async fn mandats_verifies<'a>(
 }
 
 pub async fn journal(
-    annuaire: &Annuaire,
+    instance: &Instance,
     commande: JournalCommande,
     chemin_cle: &Path,
 ) -> Result<()> {
-    let store = annuaire
-        .store_complet()
-        .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
+    let store = instance.store();
     match commande {
         JournalCommande::Verify { cle_publique } => {
             // Verification reads a public key; it never creates a key.
@@ -91,11 +87,11 @@ pub async fn journal(
                 Some(chemin) => {
                     let pem = std::fs::read_to_string(&chemin)
                         .with_context(|| format!("lecture de {}", chemin.display()))?;
-                    maillage_app::mandats::cle::lire_pem_publique(&pem).ok_or_else(|| {
+                    maillage_mandats::cle::lire_pem_publique(&pem).ok_or_else(|| {
                         anyhow!("{} : clé publique Ed25519 (PEM) attendue", chemin.display())
                     })?
                 }
-                None => match annuaire.mandats() {
+                None => match instance.mandats() {
                     Ok(m) => m.cle_publique(),
                     Err(_) => bail!(
                         "aucune clé du journal dans {} : indiquez la clé publique de l'instance avec --cle-publique FICHIER (celle de /.well-known/maillage-journal.pub), ou le fichier de clé avec --cle-journal",
@@ -129,7 +125,7 @@ pub async fn journal(
                         duree,
                         r.entrees as f64 / duree.max(1e-9),
                     );
-                    println!("{}", maillage_app::mandats::resume_non_scellees(&r));
+                    println!("{}", maillage_mandats::resume_non_scellees(&r));
                     Ok(())
                 }
                 Some(rupture) => {
@@ -143,7 +139,7 @@ pub async fn journal(
             }
         }
         JournalCommande::Sceller => {
-            let mandats = mandats_verifies(annuaire, chemin_cle).await?;
+            let mandats = mandats_verifies(instance, chemin_cle).await?;
             match mandats.sceller().await? {
                 Some(s) => println!("Sceau signé sur l'entrée n° {}.", s.seq),
                 None => println!("Rien à sceller : toutes les entrées le sont déjà."),
@@ -151,7 +147,7 @@ pub async fn journal(
             Ok(())
         }
         JournalCommande::ClePublique => {
-            let mandats = annuaire.mandats().map_err(|_| {
+            let mandats = instance.mandats().map_err(|_| {
                 anyhow!(
                     "aucune clé du journal dans {} (voir « maillage journal cle »)",
                     chemin_cle.display()
@@ -159,7 +155,7 @@ pub async fn journal(
             })?;
             print!(
                 "{}",
-                maillage_app::mandats::cle::pem_publique(&mandats.cle_publique())
+                maillage_mandats::cle::pem_publique(&mandats.cle_publique())
             );
             Ok(())
         }
@@ -179,15 +175,15 @@ pub async fn journal(
                         sceaux.len()
                     );
                 }
-                let cle = maillage_app::mandats::cle::creer(chemin_cle).map_err(|e| anyhow!(e))?;
+                let cle = maillage_mandats::cle::creer(chemin_cle).map_err(|e| anyhow!(e))?;
                 println!(
                     "Clé du journal créée : {}\nSauvegardez ce fichier à part de la base (sans lui, les sceaux ne peuvent plus être prolongés) et copiez-le sur chaque nœud de l'instance.\nClé publique :\n{}",
                     chemin_cle.display(),
-                    maillage_app::mandats::cle::pem_publique(&cle.verifying_key())
+                    maillage_mandats::cle::pem_publique(&cle.verifying_key())
                 );
                 return Ok(());
             }
-            match annuaire.mandats() {
+            match instance.mandats() {
                 Err(_) => {
                     println!("Aucune clé du journal dans {}.", chemin_cle.display());
                     if entrees == 0 && sceaux.is_empty() {
@@ -195,7 +191,7 @@ pub async fn journal(
                     } else {
                         println!(
                             "{}",
-                            maillage_app::mandats::cle::absente(
+                            maillage_mandats::cle::absente(
                                 &chemin_cle.display().to_string(),
                                 entrees,
                                 sceaux.len()
@@ -206,11 +202,8 @@ pub async fn journal(
                 }
                 Ok(m) => {
                     println!("Clé du journal : {}", chemin_cle.display());
-                    print!(
-                        "{}",
-                        maillage_app::mandats::cle::pem_publique(&m.cle_publique())
-                    );
-                    match maillage_app::mandats::cle::controler(
+                    print!("{}", maillage_mandats::cle::pem_publique(&m.cle_publique()));
+                    match maillage_mandats::cle::controler(
                         &m.cle_publique(),
                         &sceaux,
                         &chemin_cle.display().to_string(),
@@ -233,7 +226,7 @@ pub async fn journal(
 }
 
 pub async fn mandats(
-    annuaire: &Annuaire,
+    instance: &Instance,
     commande: MandatsCommande,
     chemin_cle: &Path,
 ) -> Result<()> {
@@ -242,16 +235,14 @@ pub async fn mandats(
             // A habilitation writes no journal entry and signs nothing: it works before the
             // instance's key exists (a key made here is never saved nor used to sign).
             let sans_cle;
-            let mandats = match annuaire.mandats() {
+            let mandats = match instance.mandats() {
                 Ok(m) => m,
                 Err(_) => {
-                    let store = annuaire
-                        .store_complet()
-                        .ok_or_else(|| anyhow!("ce stockage n'a pas le module Mandats"))?;
-                    sans_cle = maillage_app::mandats::Mandats::new(
+                    let store = instance.store();
+                    sans_cle = maillage_mandats::Mandats::new(
                         store.clone(),
-                        annuaire.mediation()?.clone(),
-                        maillage_app::mandats::cle::nouvelle().map_err(|e| anyhow!(e))?,
+                        instance.mediation().clone(),
+                        maillage_mandats::cle::nouvelle().map_err(|e| anyhow!(e))?,
                     );
                     &sans_cle
                 }
@@ -275,7 +266,7 @@ pub async fn mandats(
             );
         }
         MandatsCommande::Rappels => {
-            let mandats = mandats_verifies(annuaire, chemin_cle).await?;
+            let mandats = mandats_verifies(instance, chemin_cle).await?;
             let n = mandats.rappels_expiration().await?;
             println!("{n} rappel(s) d'expiration mis dans la boîte d'envoi.");
         }

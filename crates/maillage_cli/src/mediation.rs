@@ -3,8 +3,8 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
-use maillage_app::annuaire::Annuaire;
-use maillage_app::mediation::stockage::AffectationRow;
+use maillage_instance::Instance;
+use maillage_mediation::stockage::AffectationRow;
 
 #[derive(Subcommand)]
 pub enum MediationCommande {
@@ -100,8 +100,8 @@ pub enum MediationCommande {
     },
 }
 
-pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Result<()> {
-    let m = annuaire.mediation().map_err(|e| anyhow!("{e}"))?;
+pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Result<()> {
+    let m = instance.mediation();
     let s = m.store();
     let compte = |email: String| async move {
         s.compte_par_email(&email.trim().to_lowercase())
@@ -255,7 +255,7 @@ pub async fn mediation(annuaire: &Annuaire, commande: MediationCommande) -> Resu
                 .referentiel()
                 .territoire(&territoire)
                 .map_err(|e| anyhow!("{e}"))?;
-            s.add_territoire_coordonne(c.id, &maillage_app::mediation::acces::code_territoire(&t))
+            s.add_territoire_coordonne(c.id, &maillage_mediation::acces::code_territoire(&t))
                 .await?;
             println!("{email} coordonne désormais {}.", t.nom());
         }

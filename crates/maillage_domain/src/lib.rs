@@ -12,6 +12,7 @@
 #[macro_use]
 mod vocabulary;
 
+pub mod alea;
 pub mod enums;
 pub mod horaires;
 pub mod identifiants;

@@ -31,6 +31,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maillage_app::annuaire::Annuaire;
 use maillage_app::recherche::{Moteur, MoteurPartage};
+use maillage_instance::Instance;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,9 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 /// Shared state of the server.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every module of the instance.
+    pub instance: Instance,
+    /// The directory (the instance's, kept at hand: most pages read it).
     pub annuaire: Annuaire,
     pub site: Arc<Site>,
     moteur: Arc<MoteurPartage>,
@@ -56,11 +60,12 @@ struct Version {
 
 impl AppState {
     /// Loads the published places and builds the search engine.
-    pub async fn new(annuaire: Annuaire, site: Site) -> anyhow::Result<AppState> {
+    pub async fn new(instance: Instance, site: Site) -> anyhow::Result<AppState> {
         let site = Arc::new(site);
         erreur::definir_site(Arc::clone(&site));
         let state = AppState {
-            annuaire,
+            annuaire: instance.annuaire().clone(),
+            instance,
             site,
             moteur: Arc::new(MoteurPartage::default()),
             signalements: Arc::new(signalements::GardeSignalements::depuis_env()),
@@ -206,21 +211,22 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until Ctrl-C or SIGTERM, with the limits of [`serveur::ReglagesServeur`].
-pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow::Result<()> {
-    if let Ok(m) = annuaire.mandats() {
+pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow::Result<()> {
+    if let Ok(m) = instance.mandats() {
         // Refuse to start with a journal key that did not sign the database's seals.
         m.controler_cle("MAILLAGE_JOURNAL_CLE").await?;
     }
-    let annuaire = match annuaire.mediation() {
-        Ok(m) => {
+    let instance = {
+        let m = instance.mediation();
+        {
             let mut reglages = m.reglages().clone();
             reglages.adresse_publique = std::env::var("MAILLAGE_ADRESSE_PUBLIQUE")
                 .unwrap_or_else(|_| format!("http://{listen}"));
             let m = m.clone().avec_reglages(reglages);
             // Retention and dormant accounts: checked every hour.
-            maillage_app::mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
-            match maillage_app::mediation::courrier::Smtp::depuis_env() {
-                Some(Ok(smtp)) => maillage_app::mediation::courrier::planifier_envois(
+            maillage_mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
+            match maillage_mediation::courrier::Smtp::depuis_env() {
+                Some(Ok(smtp)) => maillage_mediation::courrier::planifier_envois(
                     m.clone(),
                     smtp,
                     Duration::from_secs(60),
@@ -228,11 +234,10 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow
                 Some(Err(e)) => anyhow::bail!("{e}"),
                 None => {}
             }
-            annuaire.avec_mediation(m)
+            instance.clone().avec_mediation(m)
         }
-        Err(_) => annuaire,
     };
-    let annuaire = match (annuaire.mandats(), std::env::var("MAILLAGE_OIDC_ISSUER")) {
+    let instance = match (instance.mandats(), std::env::var("MAILLAGE_OIDC_ISSUER")) {
         (Ok(mandats), Ok(issuer)) => {
             // An identity provider (FranceConnect or any OpenID Connect provider).
             let adresse = std::env::var("MAILLAGE_ADRESSE_PUBLIQUE")
@@ -256,53 +261,25 @@ pub async fn serve(annuaire: Annuaire, listen: SocketAddr, site: Site) -> anyhow
                 Ok(oidc) => {
                     let oidc = oidc.avec_parametre_autorisation("prompt", "login");
                     let m = mandats.clone().avec_fournisseur(std::sync::Arc::new(oidc));
-                    annuaire.avec_mandats(m)
+                    instance.clone().avec_mandats(m)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "identity provider unavailable: documents only");
-                    annuaire
+                    instance.clone()
                 }
             }
         }
-        _ => annuaire,
+        _ => instance.clone(),
     };
-    if let Ok(mandats) = annuaire.mandats() {
+    if let Ok(mandats) = instance.mandats() {
         // Expiry reminders and a seal over pending journal entries: every hour.
-        maillage_app::mandats::planifier_taches(mandats.clone(), Duration::from_secs(3600));
+        maillage_mandats::planifier_taches(mandats.clone(), Duration::from_secs(3600));
     }
-    let state = AppState::new(annuaire, site).await?;
+    let state = AppState::new(instance, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
     let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Maillage écoute sur http://{listen}");
     serveur::servir(listener, router(state), reglages, serveur::signal_arret()).await?;
     Ok(())
-}
-
-/// For tests: a server over a fresh SQLite database in `dossier`, loaded with the bundled
-/// real places, listening on a free port of 127.0.0.1. Returns its base URL.
-pub async fn demarrer_pour_tests(
-    dossier: &std::path::Path,
-) -> anyhow::Result<(String, AppState, tokio::task::JoinHandle<()>)> {
-    let url = format!("sqlite://{}", dossier.join("maillage.db").display());
-    let cle = maillage_app::mandats::cle::charger_ou_creer(&dossier.join("maillage-journal.key"))
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let annuaire = Annuaire::ouvrir(&url).await?.avec_cle_journal(cle);
-    if annuaire.store().count_merged_lieux().await? == 0 {
-        annuaire.charger_demo().await?;
-    }
-    let state = AppState::new(annuaire, Site::default()).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let adresse = listener.local_addr()?;
-    let app = router(state.clone());
-    let tache = tokio::spawn(async move {
-        let _ = serveur::servir(
-            listener,
-            app,
-            serveur::ReglagesServeur::default(),
-            std::future::pending(),
-        )
-        .await;
-    });
-    Ok((format!("http://{adresse}"), state, tache))
 }

@@ -931,18 +931,18 @@ fn ecrire_pdf(pages: &[Vec<Trace>], titre: &str) -> Vec<u8> {
 }
 
 /// The printable mandate as a PDF: the same content as the HTML print (template
-/// [`maillage_app::mandats::MODELE_COURANT`]), with the QR code that leads to `/verifier`.
+/// [`maillage_mandats::MODELE_COURANT`]), with the QR code that leads to `/verifier`.
 /// A printed mandate. `personne` = `(personal code, address of « Mon mandat »)` makes it
 /// the person's copy; without it, the structure's copy (never with the code).
 pub fn mandat(
     site: &str,
     numero: i64,
-    doc: &maillage_app::mandats::DocumentMandat,
+    doc: &maillage_mandats::DocumentMandat,
     empreinte: &str,
     url_verification: &str,
     personne: Option<(&str, &str)>,
 ) -> Vec<u8> {
-    use maillage_app::mandats::document::{date_heure, date_longue};
+    use maillage_mandats::document::{date_heure, date_longue};
     let mut mise = Mise::nouvelle(MARGE);
     mise.paragraphe(
         &encoder(&format!("Mandat n° {numero}")),
@@ -1039,7 +1039,7 @@ pub fn mandat(
         8.0,
         0.0,
     );
-    if let Some((n, modules)) = maillage_app::mediation::securite::qr_modules(url_verification) {
+    if let Some((n, modules)) = maillage_mediation::securite::qr_modules(url_verification) {
         let cote = 2.2;
         let taille = cote * n as f64;
         mise.reserver(taille + 8.0);

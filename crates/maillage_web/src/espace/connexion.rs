@@ -9,8 +9,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::mediation::comptes::EtapeConnexion;
-use maillage_app::mediation::{securite, ErreurMediation};
+use maillage_mediation::comptes::EtapeConnexion;
+use maillage_mediation::{securite, ErreurMediation};
 
 use super::{
     cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurEspace,
@@ -188,8 +188,8 @@ async fn session_partielle(
     (
         String,
         (
-            maillage_app::mediation::stockage::SessionRow,
-            maillage_app::mediation::stockage::CompteRow,
+            maillage_mediation::stockage::SessionRow,
+            maillage_mediation::stockage::CompteRow,
         ),
     ),
     ErreurEspace,

@@ -9,14 +9,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::mandats::document::{date_heure, date_longue, PIECES};
-use maillage_app::mandats::{
+use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
+use maillage_domain::mediation::Role;
+use maillage_mandats::document::{date_heure, date_longue, PIECES};
+use maillage_mandats::{
     DemandeMandat, DocumentMandat, ErreurMandat, FicheMandat, Identite, Mandats, SessionPersonne,
     MODELE_COURANT,
 };
-use maillage_app::mediation::{securite, Acteur};
-use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
-use maillage_domain::mediation::Role;
+use maillage_mediation::{securite, Acteur};
 use serde::Deserialize;
 
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
@@ -30,7 +30,7 @@ pub(crate) const COOKIE_PERSONNE: &str = "maillage_personne";
 
 pub(crate) fn mandats(state: &AppState) -> Result<&Mandats, ErreurEspace> {
     state
-        .annuaire
+        .instance
         .mandats()
         .map_err(|e| ErreurEspace::Page(PageError::Interne(e.to_string())))
 }
@@ -164,7 +164,7 @@ pub struct LigneMandat {
 }
 
 fn etat(
-    m: &maillage_app::mandats::stockage::MandatRow,
+    m: &maillage_mandats::stockage::MandatRow,
     now: chrono::DateTime<chrono::Utc>,
 ) -> &'static str {
     if m.revoque_at.is_some() {
@@ -178,7 +178,7 @@ fn etat(
     }
 }
 
-fn demarches_actives(m: &maillage_app::mandats::stockage::MandatRow) -> Vec<Demarche> {
+fn demarches_actives(m: &maillage_mandats::stockage::MandatRow) -> Vec<Demarche> {
     m.autorisations
         .iter()
         .filter(|a| a.revoquee_at.is_none())
@@ -500,15 +500,12 @@ pub(crate) fn adresse_publique(state: &AppState, headers: &HeaderMap) -> String 
         return format!("{schema}://{h}");
     }
     state
-        .annuaire
+        .instance
         .mediation()
-        .map(|m| {
-            m.reglages()
-                .adresse_publique
-                .trim_end_matches('/')
-                .to_string()
-        })
-        .unwrap_or_default()
+        .reglages()
+        .adresse_publique
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn url_verification(base: &str, empreinte: &str) -> String {
@@ -641,7 +638,7 @@ pub async fn signer(
         }
         Err(
             e @ (ErreurMandat::Invalide { .. }
-            | ErreurMandat::Mediation(maillage_app::mediation::ErreurMediation::CodeIncorrect)),
+            | ErreurMandat::Mediation(maillage_mediation::ErreurMediation::CodeIncorrect)),
         ) => page_formulaire(&state, &a, renouvelle, Some(&c), Some(e.to_string())).await,
         Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats/nouveau".into())),
     }
@@ -809,7 +806,7 @@ async fn pdf_exemplaire(
     let url = url_verification(&base, &f.mandat.empreinte);
     let code = match code {
         Some(saisi) => {
-            let lu = maillage_app::mandats::CodePersonnel::lire(&saisi)
+            let lu = maillage_mandats::CodePersonnel::lire(&saisi)
                 .filter(|c| c.cle() == f.usager.code_cle && c.verifier(&f.usager.code_hash));
             match lu {
                 Some(c) => Some(c.texte()),
@@ -1384,7 +1381,7 @@ pub async fn verifier(
 
 pub async fn cle_publique(State(state): State<AppState>) -> Result<Response, ErreurEspace> {
     let m = mandats(&state)?;
-    let mut r = maillage_app::mandats::cle::pem_publique(&m.cle_publique()).into_response();
+    let mut r = maillage_mandats::cle::pem_publique(&m.cle_publique()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-pem-file"),
@@ -1488,7 +1485,7 @@ pub async fn verification_journal(
         dernier_sceau: rapport.derniere - rapport.non_scellees,
         apres_dernier_sceau: rapport.non_scellees,
         message: if rapport.intact() {
-            maillage_app::mandats::resume_non_scellees(&rapport)
+            maillage_mandats::resume_non_scellees(&rapport)
         } else {
             rapport
                 .rupture

@@ -6,7 +6,7 @@
 //! - CSRF: every form of a session carries the session's token (`csrf` field) and every
 //!   POST checks it in constant time; forms before sign-in (password, invitation) use a
 //!   double-submit cookie `maillage_pre`.
-//! - Permissions are decided by `maillage_app::mediation` only; here errors are mapped to
+//! - Permissions are decided by `maillage_mediation` only; here errors are mapped to
 //!   responses: not signed in → 303 to `/connexion`, second factor too old → 303 to
 //!   `/reauthentification`, forbidden → 403, someone else's object → 404.
 //! - Every route of the module is declared once in [`routes!`]: the router and
@@ -26,7 +26,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use maillage_app::mediation::{securite, Acteur, ErreurMediation, Mediation};
+use maillage_mediation::{securite, Acteur, ErreurMediation, Mediation};
 
 use crate::erreur::PageError;
 use crate::AppState;
@@ -110,7 +110,7 @@ routes! {
 #[derive(Debug)]
 pub enum ErreurEspace {
     Mediation(ErreurMediation, String),
-    Mandat(maillage_app::mandats::ErreurMandat, String),
+    Mandat(maillage_mandats::ErreurMandat, String),
     Page(PageError),
     /// The CSRF token is missing or wrong.
     Csrf,
@@ -150,7 +150,7 @@ fn page_statut(
 impl IntoResponse for ErreurEspace {
     fn into_response(self) -> Response {
         let site = crate::erreur::site_global();
-        use maillage_app::mandats::ErreurMandat;
+        use maillage_mandats::ErreurMandat;
         match self {
             ErreurEspace::Page(p) => p.into_response(),
             ErreurEspace::Mandat(e, chemin) => match e {
@@ -257,10 +257,7 @@ pub(crate) fn set_cookie(nom: &str, valeur: Option<&str>, securise: bool) -> Hea
 }
 
 pub(crate) fn mediation(state: &AppState) -> Result<&Mediation, ErreurEspace> {
-    state
-        .annuaire
-        .mediation()
-        .map_err(|e| ErreurEspace::Page(PageError::Interne(e.to_string())))
+    Ok(state.instance.mediation())
 }
 
 /// The signed-in actor (second factor passed). Rejects with a redirect to sign-in.

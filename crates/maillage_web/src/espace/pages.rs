@@ -9,20 +9,20 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use maillage_app::mediation::activites::Activite;
-use maillage_app::mediation::beneficiaires::Fiche;
-use maillage_app::mediation::import_coop::RapportImportCoop;
-use maillage_app::mediation::statistiques::{
-    debut_de_mois, duree_totale, nombre, secret_statistique, Filtres, Perimetre, Tableau,
-};
-use maillage_app::mediation::stockage::{CompteRow, ConsultationRow, LieuActiviteRow};
-use maillage_app::mediation::{Acteur, ErreurMediation, Mediation};
 use maillage_domain::mediation::{
     duree_lisible, Autonomie, Beneficiaire, Cra, Dimension, Genre, GroupeAnonyme, Materiel,
     NiveauAtelier, Referentiel, Role, StatutSocial, StructureRedirection, Thematique, TrancheAge,
     TypeActivite, TypeLieu,
 };
 use maillage_domain::CodeInsee;
+use maillage_mediation::activites::Activite;
+use maillage_mediation::beneficiaires::Fiche;
+use maillage_mediation::import_coop::RapportImportCoop;
+use maillage_mediation::statistiques::{
+    debut_de_mois, duree_totale, nombre, secret_statistique, Filtres, Perimetre, Tableau,
+};
+use maillage_mediation::stockage::{CompteRow, ConsultationRow, LieuActiviteRow};
+use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 
 use super::svg;
 use super::{formulaire, mediation, rendre, Connecte, ErreurEspace, OuRetour};
@@ -1388,7 +1388,7 @@ fn perimetre_demande(a: &Acteur, q: &HashMap<String, String>) -> Perimetre {
                 Perimetre::Equipe
             }
             Role::Coordinateur => Perimetre::Territoire(
-                maillage_app::mediation::acces::code_territoire(&a.territoires[0]),
+                maillage_mediation::acces::code_territoire(&a.territoires[0]),
             ),
             Role::Administrateur => Perimetre::Territoire("fr".into()),
         },
@@ -1699,7 +1699,8 @@ pub async fn importer(
             }
         }
     }
-    let csrf_ok = matches!(&csrf, Some(t) if maillage_app::mediation::securite::egal_temps_constant(t, a.csrf()));
+    let csrf_ok =
+        matches!(&csrf, Some(t) if maillage_mediation::securite::egal_temps_constant(t, a.csrf()));
     let message_trop_gros = || {
         format!(
             "Ce fichier est trop volumineux : au plus {} par import. Exportez une période plus courte de La Coop et importez les fichiers l'un après l'autre.",
@@ -1779,7 +1780,7 @@ async fn page_equipe(
 ) -> Result<Response, ErreurEspace> {
     let m = mediation(state)?;
     let chemin = "/espace/equipe";
-    let interne = |e: maillage_app::mediation::stockage::StoreError| {
+    let interne = |e: maillage_mediation::stockage::StoreError| {
         ErreurEspace::Mediation(e.into(), chemin.into())
     };
     let comptes = match a.role {
@@ -1991,7 +1992,7 @@ async fn page_structures(
     }
     let m = mediation(state)?;
     let chemin = "/espace/structures";
-    let interne = |e: maillage_app::mediation::stockage::StoreError| {
+    let interne = |e: maillage_mediation::stockage::StoreError| {
         ErreurEspace::Mediation(e.into(), chemin.into())
     };
     let lieux = m.store().lieux_activite(None).await.map_err(interne)?;

@@ -54,7 +54,7 @@ pub struct Filtre {
 
 async fn page(
     state: &AppState,
-    a: &maillage_app::mediation::Acteur,
+    a: &maillage_mediation::Acteur,
     tous: bool,
     message: Option<String>,
 ) -> Result<Response, ErreurEspace> {
@@ -142,19 +142,19 @@ pub async fn decider(
     let c = formulaire(&a, &corps)?;
     if !a.peut_voir_signalements() {
         return Err(ErreurEspace::Mediation(
-            maillage_app::mediation::ErreurMediation::Interdit,
+            maillage_mediation::ErreurMediation::Interdit,
             CHEMIN.into(),
         ));
     }
     let decision: DecisionSignalement = c.texte("decision").parse().map_err(|e| {
         ErreurEspace::Mediation(
-            maillage_app::mediation::ErreurMediation::invalide("décision", format!("{e}")),
+            maillage_mediation::ErreurMediation::invalide("décision", format!("{e}")),
             CHEMIN.into(),
         )
     })?;
     let id: i64 = c.texte("id").parse().map_err(|_| {
         ErreurEspace::Mediation(
-            maillage_app::mediation::ErreurMediation::Introuvable,
+            maillage_mediation::ErreurMediation::Introuvable,
             CHEMIN.into(),
         )
     })?;

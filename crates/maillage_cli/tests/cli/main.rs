@@ -1,0 +1,9 @@
+//! Black-box tests of the `maillage` binary (commands, `serve` over HTTP): one test binary
+//! (one link instead of five; see docs/PERFORMANCE.md « Compilation »). Run a part with a
+//! filter: `cargo test -p maillage_cli --test cli premiere_utilisation::`.
+
+mod cli_journal;
+mod cli_journal_cle;
+mod cli_signalements;
+mod cli_territoire;
+mod premiere_utilisation;

@@ -1,0 +1,12 @@
+//! Browser tests (Debian's Chromium driven by playwright-core, axe-core): the public pages,
+//! the slow phone, Médiation and Mandats. One test binary; the suites run one at a time
+//! ([`commun::un_navigateur_a_la_fois`]). Needs `/usr/bin/chromium` and `e2e/node_modules`
+//! (`.ci/run` installs both).
+
+#[path = "../commun.rs"]
+mod commun;
+
+mod lent;
+mod mandats;
+mod mediation;
+mod public;

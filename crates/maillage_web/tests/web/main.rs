@@ -1,0 +1,19 @@
+//! Black-box tests of `maillage_web` through its router and its server: one test binary
+//! (one link instead of twelve; see docs/PERFORMANCE.md « Compilation »). Run a part with a
+//! filter: `cargo test -p maillage_web --test web mediation::` (or `permission`, `faille_`…).
+
+#[path = "../commun.rs"]
+mod commun;
+
+mod faille_territoire;
+mod failles_web;
+mod mandats_personne;
+mod mediation;
+mod openapi;
+mod pages;
+mod premiere_utilisation_mots;
+mod premiere_utilisation_recherche;
+mod rechargement;
+mod schemathesis;
+mod tentatives;
+mod territoire;
