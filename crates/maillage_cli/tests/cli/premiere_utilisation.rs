@@ -5,7 +5,7 @@
 //! pages as a browser would, TOTP codes computed from the key shown at enrolment, as an
 //! authenticator app does). No store call, no SQL.
 //!
-//! `cargo test -p maillage_cli --test premiere_utilisation`
+//! `cargo test -p maillage_cli --test cli premiere_utilisation::`
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;

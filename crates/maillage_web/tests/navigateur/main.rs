@@ -3,7 +3,7 @@
 //! ([`commun::un_navigateur_a_la_fois`]). Needs `/usr/bin/chromium` and `e2e/node_modules`
 //! (`.ci/run` installs both).
 
-#[path = "../commun.rs"]
+#[path = "../commun/mod.rs"]
 mod commun;
 
 mod lent;

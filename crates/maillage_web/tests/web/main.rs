@@ -2,7 +2,7 @@
 //! (one link instead of twelve; see docs/PERFORMANCE.md « Compilation »). Run a part with a
 //! filter: `cargo test -p maillage_web --test web mediation::` (or `permission`, `faille_`…).
 
-#[path = "../commun.rs"]
+#[path = "../commun/mod.rs"]
 mod commun;
 
 mod faille_territoire;
