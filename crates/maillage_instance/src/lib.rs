@@ -99,84 +99,58 @@ impl Instance {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeSet, HashMap};
     use std::process::Command;
 
     /// The use-case crates, this one and the web crate never link a database driver: only
     /// the backends, `maillage_stockage` and the binary do (issue « Architecture »). Read from
-    /// `cargo metadata`: normal dependencies, transitively (not the tests' dev-dependencies).
+    /// `cargo tree`: normal dependencies, transitively (not the tests' dev-dependencies).
     #[test]
     fn aucun_module_ne_depend_d_un_pilote_de_base() {
-        let sortie = Command::new(env!("CARGO"))
-            .args(["metadata", "--format-version", "1", "--offline"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo metadata");
-        assert!(
-            sortie.status.success(),
-            "{}",
-            String::from_utf8_lossy(&sortie.stderr)
-        );
-        let meta: serde_json::Value = serde_json::from_slice(&sortie.stdout).expect("JSON");
-        let noms: HashMap<&str, &str> = meta["packages"]
-            .as_array()
-            .expect("packages")
-            .iter()
-            .filter_map(|p| Some((p["id"].as_str()?, p["name"].as_str()?)))
-            .collect();
-        let noeuds = meta["resolve"]["nodes"].as_array().expect("resolve");
-        // id → ids of its normal (non-dev, non-build) dependencies.
-        let normales: HashMap<&str, Vec<&str>> = noeuds
-            .iter()
-            .filter_map(|n| {
-                let deps = n["deps"]
-                    .as_array()?
-                    .iter()
-                    .filter(|d| {
-                        d["dep_kinds"]
-                            .as_array()
-                            .is_some_and(|k| k.iter().any(|k| k["kind"].is_null()))
-                    })
-                    .filter_map(|d| d["pkg"].as_str())
-                    .collect();
-                Some((n["id"].as_str()?, deps))
-            })
-            .collect();
-        let interdits = |nom: &str| {
-            nom.starts_with("sqlx")
-                || nom == "maillage_store_sqlite"
-                || nom == "maillage_store_postgres"
-                || nom == "maillage_stockage"
-        };
-        let modules = [
+        for module in [
             "maillage_app",
             "maillage_mediation",
             "maillage_mandats",
             "maillage_instance",
             "maillage_web",
-        ];
-        let mut vus_modules = 0;
-        for (&id, &nom) in &noms {
-            if !modules.contains(&nom) {
-                continue;
-            }
-            vus_modules += 1;
-            let mut pile = vec![id];
-            let mut vus = BTreeSet::new();
-            while let Some(x) = pile.pop() {
-                for &d in normales.get(x).into_iter().flatten() {
-                    if vus.insert(d) {
-                        pile.push(d);
-                    }
-                }
-            }
-            let fautes: Vec<&str> = vus
-                .iter()
-                .filter_map(|d| noms.get(d).copied())
-                .filter(|n| interdits(n))
+        ] {
+            let sortie = Command::new(env!("CARGO"))
+                .args([
+                    "tree",
+                    "--offline",
+                    "-e",
+                    "normal",
+                    "--prefix",
+                    "none",
+                    "-p",
+                    module,
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .expect("cargo tree");
+            assert!(
+                sortie.status.success(),
+                "{}",
+                String::from_utf8_lossy(&sortie.stderr)
+            );
+            let arbre = String::from_utf8_lossy(&sortie.stdout);
+            let noms: Vec<&str> = arbre
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
                 .collect();
-            assert!(fautes.is_empty(), "{nom} dépend de {fautes:?}");
+            // The tree really is this crate's, with its dependencies.
+            assert_eq!(noms.first(), Some(&module));
+            assert!(noms.contains(&"maillage_store"), "{module}: {noms:?}");
+            let fautes: Vec<&str> = noms
+                .iter()
+                .copied()
+                .filter(|n| {
+                    n.starts_with("sqlx")
+                        || *n == "maillage_store_sqlite"
+                        || *n == "maillage_store_postgres"
+                        || *n == "maillage_stockage"
+                })
+                .collect();
+            assert!(fautes.is_empty(), "{module} dépend de {fautes:?}");
         }
-        assert_eq!(vus_modules, modules.len(), "modules absents du workspace");
     }
 }
