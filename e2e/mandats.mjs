@@ -2,7 +2,7 @@
 //
 //   MAILLAGE_E2E_AIDANT=… MAILLAGE_E2E_MDP=… MAILLAGE_E2E_SECRET=… node e2e/mandats.mjs http://127.0.0.1:PORT
 //
-// Run by `cargo test -p maillage_web --test navigateur_mandats`, which builds the world in a
+// Run by `cargo test -p maillage_essais --test navigateur_mandats`, which builds the world in a
 // fresh database and passes it through MAILLAGE_E2E_* variables: AIDANT (a mediator of a
 // structure, habilitated to sign mandates, with the TOTP secret SECRET), MDP (its password),
 // DOSSIER (optional: where the PDF is written for pdftotext; the system's temporary

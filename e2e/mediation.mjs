@@ -2,7 +2,7 @@
 //
 //   MAILLAGE_E2E_MEDIATEUR=… MAILLAGE_E2E_MDP=… MAILLAGE_E2E_SECRET=… … node e2e/mediation.mjs http://127.0.0.1:PORT
 //
-// Run by `cargo test --workspace` (crates/maillage_web/tests/navigateur_mediation.rs), which
+// Run by `cargo test --workspace` (crates/maillage_essais/tests/navigateur/mediation.rs), which
 // builds the accounts in a fresh database and passes them through MAILLAGE_E2E_* variables:
 // MEDIATEUR, COORDINATEUR, ADMIN (accounts with the TOTP secret SECRET), NOUVEAU (password
 // only: signing in leads to the enrolment page), MDP (their password), INVITATION (the path

@@ -2,7 +2,7 @@
 //
 //   node e2e/run.mjs http://127.0.0.1:PORT
 //
-// Run by `cargo test --workspace` (crates/maillage_web/tests/navigateur.rs), which starts the
+// Run by `cargo test --workspace` (crates/maillage_essais/tests/navigateur/public.rs), which starts the
 // server over the bundled demo data. Uses Debian's Chromium (/usr/bin/chromium) through
 // playwright-core, and axe-core for accessibility. Exit status 1 on any failure.
 

@@ -1,5 +1,5 @@
 //! Issue « Failles et pertes de données »: the web holes, each closed with a test that failed
-//! on the code as it was (`cargo test -p maillage_web --test web failles_web::`).
+//! on the code as it was (`cargo test -p maillage_essais --test web failles_web::`).
 //!
 //! - item 1: open redirect after sign-in and re-authentication (`retour`);
 //! - item 2: slow clients, connection limit, graceful stop (a real server on a port);

@@ -1,7 +1,7 @@
 //! Issue « Première utilisation réelle », item 13: French and plain words on the public
 //! pages, phone numbers as they are written in their territory, `/favicon.ico`, the print
-//! button hidden without JavaScript (`cargo test -p maillage_web --test
-//! premiere_utilisation_mots`). The charts at 360 px are checked in `src/espace/svg.rs`.
+//! button hidden without JavaScript (`cargo test -p maillage_essais --test
+//! web premiere_utilisation_mots::`). The charts at 360 px are checked in `src/espace/svg.rs`.
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! figures, error reports) and of the use cases across modules (Médiation, Mandats, first
 //! use), on SQLite and PostgreSQL: one test binary (one link instead of seventeen; see
 //! docs/PERFORMANCE.md « Compilation »). Run a part with a filter:
-//! `cargo test -p maillage_app --test app mandats::` (or `faille_`…).
+//! `cargo test -p maillage_essais --test app mandats::` (or `faille_`…).
 
 use maillage_app::annuaire::Annuaire;
 

@@ -3,7 +3,7 @@
 //! PostgreSQL (`MAILLAGE_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`).
 //!
 //! Issue « Failles », item 5 (lockout as a weapon, proxies, concurrent overshoot, purge) and
-//! item 6 (Argon2 off the async workers). `cargo test -p maillage_web --test web tentatives::`.
+//! item 6 (Argon2 off the async workers). `cargo test -p maillage_essais --test web tentatives::`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! cases write them).
 //!
 //! ```text
-//! cargo bench -p maillage_app --bench journal
-//! MAILLAGE_BENCH_PG=0 cargo bench -p maillage_app --bench journal   # without PostgreSQL
+//! cargo bench -p maillage_essais --bench journal
+//! MAILLAGE_BENCH_PG=0 cargo bench -p maillage_essais --bench journal   # without PostgreSQL
 //! ```
 //!
 //! The journal is built in memory with the real chaining code, then bulk-inserted (one

@@ -1,6 +1,6 @@
 //! Black-box tests of `maillage_web` through its router and its server: one test binary
 //! (one link instead of twelve; see docs/PERFORMANCE.md « Compilation »). Run a part with a
-//! filter: `cargo test -p maillage_web --test web mediation::` (or `permission`, `faille_`…).
+//! filter: `cargo test -p maillage_essais --test web mediation::` (or `permission`, `faille_`…).
 
 #[path = "../commun/mod.rs"]
 mod commun;

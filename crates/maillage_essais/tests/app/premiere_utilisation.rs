@@ -3,7 +3,7 @@
 //! dates), habilitation follows, an aidant of several structures chooses the one they act
 //! for; communes are typed by name. Use cases only (no store call but to read back).
 //!
-//! `cargo test -p maillage_app --test app premiere_utilisation::`
+//! `cargo test -p maillage_essais --test app premiere_utilisation::`
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! not a check run by default:
 //!
 //! ```sh
-//! cargo test --release -p maillage_web --test navigateur lent:: -- --ignored --nocapture
+//! cargo test --release -p maillage_essais --test navigateur lent:: -- --ignored --nocapture
 //! ```
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The Médiation space, black box: requests through the router, on an in-memory SQLite
 //! store with a hand-set clock. Security checks are named so they can be run alone:
-//! `cargo test -p maillage_web --test web permission` (also `csrf`, `totp`,
+//! `cargo test -p maillage_essais --test web permission` (also `csrf`, `totp`,
 //! `fixation`, `brute`, `idor`, `retention`).
 //!
 //! The world: two structures (Toulouse, Paris), mediators A1 and A2 in coordinator CA's

@@ -5,7 +5,7 @@
 //! note of a use, the journal table on phones, « Fermer » ending the session for good, and
 //! the audit endpoint stating the entries after the last seal.
 //!
-//! `cargo test -p maillage_web --test web mandats_personne::`.
+//! `cargo test -p maillage_essais --test web mandats_personne::`.
 
 use std::sync::Arc;
 

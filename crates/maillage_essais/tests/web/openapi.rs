@@ -1,6 +1,6 @@
 //! The OpenAPI document does not change by accident: it is compared with the committed
-//! snapshot. After a deliberate change: `MAILLAGE_MAJ_SNAPSHOT=1 cargo test -p maillage_web
-//! --test openapi`, and review the diff.
+//! snapshot. After a deliberate change: `MAILLAGE_MAJ_SNAPSHOT=1 cargo test -p maillage_essais
+//! --test web openapi::`, and review the diff.
 
 use utoipa::OpenApi;
 
