@@ -145,6 +145,14 @@ pub const SOURCES_DEMO: [(&str, &str, &[u8]); 5] = [
     ),
 ];
 
+/// What tells that the published directory changed ([`Annuaire::version_publication`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionPublication {
+    pub lieux: i64,
+    pub dernier_import: Option<i64>,
+    pub decisions: usize,
+}
+
 /// The directory, on one store.
 #[derive(Clone)]
 pub struct Annuaire {
@@ -218,6 +226,24 @@ impl Annuaire {
 
     pub fn referentiel(&self) -> &'static Referentiel {
         self.referentiel
+    }
+
+    /// What tells a reader that the published directory changed: the number of published
+    /// places, the newest import's id (never its details: a report may be large) and the
+    /// number of coordinators' decisions.
+    pub async fn version_publication(&self) -> Result<VersionPublication, AppError> {
+        Ok(VersionPublication {
+            lieux: self.store.count_merged_lieux().await?,
+            dernier_import: self.store.latest_import_id().await?,
+            decisions: self.store.pair_decisions().await?.len(),
+        })
+    }
+
+    /// The import generation whose re-merge is owed, if one is (see
+    /// [`Annuaire::fusion_en_attente`]).
+    pub async fn generation_en_attente(&self) -> Result<Option<i64>, AppError> {
+        let m = self.store.merge_state().await?;
+        Ok(m.pending().then_some(m.wanted))
     }
 
     /// Reads a file and stores it in one transaction (new, changed and retired records of

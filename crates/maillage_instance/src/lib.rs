@@ -153,4 +153,43 @@ mod tests {
             assert!(fautes.is_empty(), "{module} dépend de {fautes:?}");
         }
     }
+
+    /// Web handlers ask the modules, never the store: no `.store()` call in `maillage_web`'s
+    /// sources (the modules decide who sees what; a handler reading the store would decide
+    /// in their place).
+    #[test]
+    fn aucun_gestionnaire_web_n_appelle_le_stockage() {
+        fn fichiers(dossier: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dossier).expect("read_dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    fichiers(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let racine = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../maillage_web/src");
+        let mut v = Vec::new();
+        fichiers(&racine, &mut v);
+        assert!(
+            v.len() > 10,
+            "sources de maillage_web introuvables : {racine:?}"
+        );
+        let mut fautes = Vec::new();
+        for f in v {
+            let texte = std::fs::read_to_string(&f).expect("lecture");
+            for (n, ligne) in texte.lines().enumerate() {
+                let code = ligne.split("//").next().unwrap_or("");
+                if code.contains(".store()") {
+                    fautes.push(format!("{}:{}: {}", f.display(), n + 1, ligne.trim()));
+                }
+            }
+        }
+        assert!(
+            fautes.is_empty(),
+            "appels au stockage :\n{}",
+            fautes.join("\n")
+        );
+    }
 }

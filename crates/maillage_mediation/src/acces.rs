@@ -16,7 +16,7 @@
 
 use maillage_domain::mediation::{Referentiel, Role};
 use maillage_store::mediation::{
-    ActiviteRow, BeneficiaireRow, CompteRow, SessionRow, StructureRow,
+    ActiviteRow, BeneficiaireRow, CompteRow, LieuActiviteRow, SessionRow, StructureRow,
 };
 use maillage_territoire::Territoire;
 
@@ -314,6 +314,64 @@ impl Mediation {
             .add_territoire_coordonne(coordinateur_id, &code)
             .await?;
         Ok(())
+    }
+    /// The places of activity an actor works with: a mediator's own (see
+    /// [`Mediation::mes_lieux`]), those of a coordinator's structure, every place for an
+    /// administrator.
+    pub async fn lieux_visibles(&self, acteur: &Acteur) -> Resultat<Vec<LieuActiviteRow>> {
+        match acteur.role {
+            Role::Mediateur => self.mes_lieux(acteur).await,
+            Role::Coordinateur => Ok(self
+                .store
+                .lieux_activite(acteur.compte.structure_id)
+                .await?),
+            Role::Administrateur => Ok(self.store.lieux_activite(None).await?),
+        }
+    }
+
+    /// The accounts shown on « Équipe »: every account to an administrator, the members of
+    /// their team to a coordinator; refused to a mediator.
+    pub async fn comptes_visibles(&self, acteur: &Acteur) -> Resultat<Vec<CompteRow>> {
+        match acteur.role {
+            Role::Administrateur => self.comptes(acteur).await,
+            Role::Coordinateur => {
+                let mut v = Vec::new();
+                for id in &acteur.equipe {
+                    if let Some(c) = self.store.compte(*id).await? {
+                        v.push(c);
+                    }
+                }
+                Ok(v)
+            }
+            Role::Mediateur => Err(ErreurMediation::Interdit),
+        }
+    }
+
+    /// The names of a coordinator's team members, to choose a mediator's statistics (empty
+    /// for the other roles).
+    pub async fn noms_equipe(&self, acteur: &Acteur) -> Resultat<Vec<(i64, String)>> {
+        if acteur.role != Role::Coordinateur {
+            return Ok(Vec::new());
+        }
+        let mut v = Vec::new();
+        for id in &acteur.equipe {
+            if let Some(c) = self.store.compte(*id).await? {
+                v.push((c.id, c.nom));
+            }
+        }
+        Ok(v)
+    }
+
+    /// Every structure, by name: every signed-in account sees them (names beside accounts,
+    /// the structures a mandate can be transferred to).
+    pub async fn structures(&self, _acteur: &Acteur) -> Resultat<Vec<StructureRow>> {
+        Ok(self.store.structures().await?)
+    }
+
+    /// The name of an account, for the journals shown to signed-in people (`None` when the
+    /// account no longer exists).
+    pub async fn nom_compte(&self, _acteur: &Acteur, id: i64) -> Resultat<Option<String>> {
+        Ok(self.store.compte(id).await?.map(|c| c.nom))
     }
 }
 

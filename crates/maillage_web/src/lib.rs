@@ -29,7 +29,7 @@ pub use territoire::{
 
 use axum::routing::{get, post};
 use axum::Router;
-use maillage_app::annuaire::Annuaire;
+use maillage_app::annuaire::{Annuaire, VersionPublication};
 use maillage_app::recherche::{Moteur, MoteurPartage};
 use maillage_instance::Instance;
 use std::net::SocketAddr;
@@ -48,14 +48,6 @@ pub struct AppState {
     moteur: Arc<MoteurPartage>,
     /// Token key and limits of the public error reports.
     pub signalements: Arc<signalements::GardeSignalements>,
-}
-
-/// What tells that the published directory changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Version {
-    lieux: i64,
-    dernier_import: Option<String>,
-    decisions: usize,
 }
 
 impl AppState {
@@ -88,17 +80,8 @@ impl AppState {
         Ok(n)
     }
 
-    async fn version(&self) -> anyhow::Result<Version> {
-        let store = self.annuaire.store();
-        let lieux = store.count_merged_lieux().await?;
-        // The id only: a report's details may be large, a change check never reads them.
-        let dernier_import = store.latest_import_id().await?.map(|id| id.to_string());
-        let decisions = store.pair_decisions().await?.len();
-        Ok(Version {
-            lieux,
-            dernier_import,
-            decisions,
-        })
+    async fn version(&self) -> anyhow::Result<VersionPublication> {
+        Ok(self.annuaire.version_publication().await?)
     }
 
     /// Publishes stored records whose re-merge was interrupted (a crash between an import
@@ -106,16 +89,15 @@ impl AppState {
     /// in a row — a re-merge under way elsewhere has had a whole period to finish. Returns
     /// the pending generation seen now.
     async fn finir_fusion_interrompue(&self, vue: Option<i64>) -> Option<i64> {
-        match self.annuaire.store().merge_state().await {
-            Ok(m) if m.pending() && vue == Some(m.wanted) => {
+        match self.annuaire.generation_en_attente().await {
+            Ok(Some(g)) if vue == Some(g) => {
                 tracing::warn!("a re-merge was interrupted: re-merging now");
                 if let Err(e) = self.annuaire.refusionner().await {
                     tracing::error!("finishing an interrupted re-merge failed: {e}");
                 }
                 None
             }
-            Ok(m) if m.pending() => Some(m.wanted),
-            Ok(_) => None,
+            Ok(attente) => attente,
             Err(e) => {
                 tracing::error!("reading the re-merge state failed: {e}");
                 vue

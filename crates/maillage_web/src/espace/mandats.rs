@@ -678,8 +678,8 @@ async fn page_mandat(
     let f = m.fiche(a, id).await.ou(&chemin)?;
     let now = m.mediation().maintenant();
     let structures = m
-        .store()
-        .structures()
+        .mediation()
+        .structures(a)
         .await
         .map_err(|e| ErreurEspace::Mandat(e.into(), chemin.clone()))?
         .into_iter()

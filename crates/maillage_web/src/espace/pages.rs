@@ -1115,7 +1115,7 @@ async fn page_beneficiaire(
         .map(|x| ligne_activite(m, x, &lieux))
         .collect();
     let comptes: HashMap<i64, String> = HashMap::new();
-    let consultations = journal(m, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
+    let consultations = journal(m, a, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
     let refuse = erreur.is_some();
     let r = rendre(&PageBeneficiaire {
         site: state.site.clone(),
@@ -1145,6 +1145,7 @@ async fn page_beneficiaire(
 
 async fn journal(
     m: &Mediation,
+    a: &Acteur,
     lignes: Vec<ConsultationRow>,
     mut noms: HashMap<i64, String>,
 ) -> Vec<(String, String, String)> {
@@ -1154,12 +1155,10 @@ async fn journal(
             Some(n) => n.clone(),
             None => {
                 let n = m
-                    .store()
-                    .compte(c.compte_id)
+                    .nom_compte(a, c.compte_id)
                     .await
                     .ok()
                     .flatten()
-                    .map(|x| x.nom)
                     .unwrap_or_else(|| format!("compte nº {}", c.compte_id));
                 noms.insert(c.compte_id, n.clone());
                 n
@@ -1426,28 +1425,14 @@ pub async fn statistiques(
         Role::Mediateur => perimetres.push(("moi".to_string(), "Mon activité".to_string())),
         Role::Coordinateur => {
             perimetres.push(("equipe".into(), "Mon équipe".into()));
-            for id in &a.equipe {
-                if let Ok(Some(c)) = m.store().compte(*id).await {
-                    perimetres.push((format!("mediateur:{id}"), c.nom));
-                }
+            for (id, nom) in m.noms_equipe(&a).await.unwrap_or_default() {
+                perimetres.push((format!("mediateur:{id}"), nom));
             }
         }
         Role::Administrateur => {}
     }
     perimetres.extend(m.territoires_visibles(&a));
-    let lieux = match a.role {
-        Role::Mediateur => m.mes_lieux(&a).await.ou(chemin)?,
-        Role::Coordinateur => m
-            .store()
-            .lieux_activite(a.compte.structure_id)
-            .await
-            .map_err(|e| ErreurEspace::Mediation(e.into(), chemin.into()))?,
-        Role::Administrateur => m
-            .store()
-            .lieux_activite(None)
-            .await
-            .map_err(|e| ErreurEspace::Mediation(e.into(), chemin.into()))?,
-    };
+    let lieux = m.lieux_visibles(&a).await.ou(chemin)?;
     let exportable = matches!(
         perimetre,
         Perimetre::Moi | Perimetre::Equipe | Perimetre::Mediateur(_)
@@ -1780,28 +1765,17 @@ async fn page_equipe(
 ) -> Result<Response, ErreurEspace> {
     let m = mediation(state)?;
     let chemin = "/espace/equipe";
-    let interne = |e: maillage_mediation::stockage::StoreError| {
-        ErreurEspace::Mediation(e.into(), chemin.into())
-    };
-    let comptes = match a.role {
-        Role::Administrateur => m.comptes(a).await.ou(chemin)?,
-        Role::Coordinateur => {
-            let mut v = Vec::new();
-            for id in &a.equipe {
-                if let Some(c) = m.store().compte(*id).await.map_err(interne)? {
-                    v.push(c);
-                }
-            }
-            v
-        }
-        Role::Mediateur => {
+    let comptes = match m.comptes_visibles(a).await {
+        Ok(c) => c,
+        Err(ErreurMediation::Interdit) => {
             return Err(ErreurEspace::Mediation(
                 ErreurMediation::Interdit,
                 String::new(),
             ))
         }
+        Err(e) => return Err(ErreurEspace::Mediation(e, chemin.into())),
     };
-    let noms = m.store().structures().await.map_err(interne)?;
+    let noms = m.structures(a).await.ou(chemin)?;
     let mut membres = Vec::new();
     for c in comptes {
         let (actives, _) = m.structures_du_compte(&c).await.ou(chemin)?;
@@ -1992,10 +1966,7 @@ async fn page_structures(
     }
     let m = mediation(state)?;
     let chemin = "/espace/structures";
-    let interne = |e: maillage_mediation::stockage::StoreError| {
-        ErreurEspace::Mediation(e.into(), chemin.into())
-    };
-    let lieux = m.store().lieux_activite(None).await.map_err(interne)?;
+    let lieux = m.lieux_visibles(&a).await.ou(chemin)?;
     let nom_commune = |c: &str| {
         m.referentiel()
             .commune(c)
