@@ -1966,7 +1966,7 @@ async fn page_structures(
     }
     let m = mediation(state)?;
     let chemin = "/espace/structures";
-    let lieux = m.lieux_visibles(&a).await.ou(chemin)?;
+    let lieux = m.lieux_visibles(a).await.ou(chemin)?;
     let nom_commune = |c: &str| {
         m.referentiel()
             .commune(c)
