@@ -1,5 +1,5 @@
 //! Black-box tests of `maillage_web` through its router and its server: one test binary
-//! (one link instead of twelve; see docs/PERFORMANCE.md « Compilation »). Run a part with a
+//! (one link instead of eleven; see docs/PERFORMANCE.md « Compilation »). Run a part with a
 //! filter: `cargo test -p maillage_essais --test web mediation::` (or `permission`, `faille_`…).
 
 #[path = "../commun/mod.rs"]
@@ -14,6 +14,5 @@ mod pages;
 mod premiere_utilisation_mots;
 mod premiere_utilisation_recherche;
 mod rechargement;
-mod schemathesis;
 mod tentatives;
 mod territoire;
