@@ -591,7 +591,11 @@ impl Annuaire {
         let options = OptionsDoublons::default();
 
         // First pass: fingerprints only.
-        let mut preparation = doublons::Preparation::new(&options);
+        // The number of active records, to reserve the fingerprints at once (a hint: an
+        // import committed meanwhile only makes the vector grow).
+        let actifs: i64 = self.store.sources().await?.iter().map(|(_, n)| *n).sum();
+        let mut preparation =
+            doublons::Preparation::avec_capacite(&options, usize::try_from(actifs).unwrap_or(0));
         let mut apres: Option<(String, String)> = None;
         loop {
             let cle = apres.as_ref().map(|(s, i)| (s.as_str(), i.as_str()));

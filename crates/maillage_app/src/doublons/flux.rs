@@ -77,14 +77,21 @@ pub struct ErreurRelecture(pub String);
 
 impl Preparation {
     pub fn new(options: &OptionsDoublons) -> Self {
+        Self::avec_capacite(options, 0)
+    }
+
+    /// [`Preparation::new`] for about `n` records: the fingerprints are reserved at once
+    /// (growing a vector of two million by doubling would hold both buffers meanwhile, and
+    /// up to twice the room needed).
+    pub fn avec_capacite(options: &OptionsDoublons, n: usize) -> Self {
         Self {
             options: options.clone(),
             memo: Memo::default(),
-            empreintes: Vec::new(),
+            empreintes: Vec::with_capacity(n),
             refs: String::new(),
-            fins: Vec::new(),
+            fins: Vec::with_capacity(n),
             codes: HashMap::new(),
-            code_de: Vec::new(),
+            code_de: Vec::with_capacity(n),
             debut: Instant::now(),
         }
     }
