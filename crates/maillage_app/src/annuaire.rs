@@ -187,6 +187,23 @@ fn record_of(lieu_source: &LieuSource) -> Result<SourceRecord, AppError> {
     })
 }
 
+/// Source records read per page by the re-merge.
+const PAGE_FUSION: i64 = 4_096;
+/// Published places written per batch by the re-merge.
+const LOT_PUBLICATION: usize = 2_048;
+/// Attempts of a re-merge whose records keep changing under it.
+pub const ESSAIS_FUSION: usize = 3;
+
+/// A stored source record as a place.
+fn lieu_source_of(r: SourceRecord) -> Result<LieuSource, AppError> {
+    let lieu: Lieu = serde_json::from_str(&r.data)
+        .map_err(|e| AppError::Corrompu(format!("{}#{} : {e}", r.source, r.source_id)))?;
+    Ok(LieuSource {
+        source: r.source,
+        lieu,
+    })
+}
+
 fn row_of(f: &LieuFusionne) -> Result<MergedLieuRow, AppError> {
     let corrupt = |e: serde_json::Error| AppError::Corrompu(e.to_string());
     Ok(MergedLieuRow {
@@ -443,15 +460,7 @@ impl Annuaire {
             .source_records(true)
             .await?
             .into_iter()
-            .map(|r| {
-                let lieu: Lieu = serde_json::from_str(&r.record.data).map_err(|e| {
-                    AppError::Corrompu(format!("{}#{} : {e}", r.record.source, r.record.source_id))
-                })?;
-                Ok(LieuSource {
-                    source: r.record.source,
-                    lieu,
-                })
-            })
+            .map(|r| lieu_source_of(r.record))
             .collect()
     }
 
@@ -480,14 +489,130 @@ impl Annuaire {
     }
 
     /// Recomputes the published directory from the sources and the decisions.
+    ///
+    /// The records are read from the store by pages, twice, and never held all at once
+    /// ([`doublons::flux`]): the first pass keeps only their fingerprints to find the
+    /// groups, the second merges them and publishes the places by batches through one
+    /// publication session ([`LieuxStore::begin_publish`]). The result is that of
+    /// [`doublons::dedupliquer`] on all the records. If an import commits between the two
+    /// passes, the re-merge starts again (at most [`ESSAIS_FUSION`] times).
     pub async fn refusionner(&self) -> Result<BilanFusion, AppError> {
+        for essai in 1..=ESSAIS_FUSION {
+            if let Some(bilan) = self.refusionner_une_fois().await? {
+                return Ok(bilan);
+            }
+            tracing::info!(
+                attempt = essai,
+                "source records changed during the re-merge: starting again"
+            );
+        }
+        Err(AppError::Invalide(format!(
+            "les fiches ont changé pendant chacune des {ESSAIS_FUSION} tentatives de fusion de \
+             l'annuaire : la fusion reste en attente et sera reprise"
+        )))
+    }
+
+    /// One re-merge; `None` when the records changed between the two passes (nothing
+    /// written).
+    async fn refusionner_une_fois(&self) -> Result<Option<BilanFusion>, AppError> {
         // Read before the records: an import committed meanwhile keeps the merge pending.
+        let generation = self.store.merge_state().await?.wanted;
+        let decisions = self.decisions().await?;
+        let options = OptionsDoublons::default();
+
+        // First pass: fingerprints only.
+        // The number of active records, to reserve the fingerprints at once (a hint: an
+        // import committed meanwhile only makes the vector grow).
+        let actifs: i64 = self.store.sources().await?.iter().map(|(_, n)| *n).sum();
+        let mut preparation =
+            doublons::Preparation::avec_capacite(&options, usize::try_from(actifs).unwrap_or(0));
+        let mut apres: Option<(String, String)> = None;
+        loop {
+            let cle = apres.as_ref().map(|(s, i)| (s.as_str(), i.as_str()));
+            let page = self
+                .store
+                .active_source_records_page(cle, PAGE_FUSION)
+                .await?;
+            let fin = page.len() < PAGE_FUSION as usize;
+            if let Some(r) = page.last() {
+                apres = Some((r.source.clone(), r.source_id.clone()));
+            }
+            for r in page {
+                preparation.ajouter(&lieu_source_of(r)?);
+            }
+            if fin {
+                break;
+            }
+        }
+        let enregistrements = preparation.len();
+        let detection = preparation.detecter(&decisions);
+        let groupes_doublons = detection.groupes().len();
+        tracing::debug!(
+            records = enregistrements,
+            groups = groupes_doublons,
+            "duplicates found"
+        );
+
+        // Second pass, in the publication's transaction: no import commits meanwhile, and
+        // none did since the first pass began if `wanted` did not move.
+        let mut session = self.store.begin_publish().await?;
+        if session.merge_state().await?.wanted != generation {
+            session.abort().await?;
+            return Ok(None);
+        }
+        let mut assemblage = detection.assembler();
+        let mut lot: Vec<MergedLieuRow> = Vec::with_capacity(LOT_PUBLICATION);
+        let mut lieux_publies = 0usize;
+        let mut apres: Option<(String, String)> = None;
+        let relecture = |e: doublons::ErreurRelecture| AppError::Corrompu(e.to_string());
+        loop {
+            let cle = apres.as_ref().map(|(s, i)| (s.as_str(), i.as_str()));
+            let page = session.active_source_records_page(cle, PAGE_FUSION).await?;
+            let fin = page.len() < PAGE_FUSION as usize;
+            if let Some(r) = page.last() {
+                apres = Some((r.source.clone(), r.source_id.clone()));
+            }
+            for r in page {
+                if let Some(f) = assemblage.ajouter(lieu_source_of(r)?).map_err(relecture)? {
+                    lot.push(row_of(&f)?);
+                    lieux_publies += 1;
+                }
+            }
+            if lot.len() >= LOT_PUBLICATION {
+                session.add(std::mem::take(&mut lot)).await?;
+            }
+            if fin {
+                break;
+            }
+        }
+        assemblage.terminer().map_err(relecture)?;
+        if !lot.is_empty() {
+            session.add(lot).await?;
+        }
+        let publie = session.finish(Some(generation)).await?;
+        tracing::debug!(
+            written = publie.written,
+            deleted = publie.deleted,
+            kept = publie.kept,
+            "directory published"
+        );
+        Ok(Some(BilanFusion {
+            enregistrements,
+            lieux_publies,
+            groupes_doublons,
+            lieux_ecrits: usize::try_from(publie.written).unwrap_or(usize::MAX),
+            lieux_supprimes: usize::try_from(publie.deleted).unwrap_or(usize::MAX),
+        }))
+    }
+
+    /// The re-merge of the whole directory in memory, as before the streamed one
+    /// ([`Annuaire::refusionner`]): every record loaded, [`doublons::dedupliquer_possede`],
+    /// one [`LieuxStore::publish_merged_lieux`]. Kept to compare the two.
+    pub async fn refusionner_en_memoire(&self) -> Result<BilanFusion, AppError> {
         let generation = self.store.merge_state().await?.wanted;
         let lieux = self.lieux_sources().await?;
         let enregistrements = lieux.len();
         let decisions = self.decisions().await?;
-        // The records are moved into their published places (one copy in memory, not two),
-        // and each place is dropped once turned into its row.
         let resultat =
             doublons::dedupliquer_possede(lieux, &decisions, &OptionsDoublons::default());
         let groupes_doublons = resultat.groupes.len();
@@ -500,12 +625,6 @@ impl Annuaire {
             .store
             .publish_merged_lieux(rows, Some(generation))
             .await?;
-        tracing::debug!(
-            written = publie.written,
-            deleted = publie.deleted,
-            kept = publie.kept,
-            "directory published"
-        );
         Ok(BilanFusion {
             enregistrements,
             lieux_publies,

@@ -175,6 +175,9 @@ macro_rules! contract_tests {
             faille_import_session_by_batches,
             faille_import_session_failures_write_nothing,
             faille_publish_rewrites_only_changed_places,
+            faille_source_records_by_pages,
+            faille_publish_session_equals_publish,
+            faille_publish_session_failures_write_nothing,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1734,4 +1737,293 @@ pub async fn faille_publish_rewrites_only_changed_places(store: Arc<dyn LieuxSto
         .expect("publish");
     assert_eq!((gone.written, gone.deleted, gone.kept), (0, 4, 0));
     assert_eq!(store.count_merged_lieux().await.expect("count"), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// The re-merge in bounded memory: records by pages, publication by batches (issue 14,
+// item 11)
+
+/// Every page of active records, each read after the last key of the previous one.
+async fn all_pages(
+    store: &Arc<dyn LieuxStore>,
+    session: Option<&mut Box<dyn crate::PublishSession>>,
+    limit: i64,
+) -> Vec<SourceRecord> {
+    let mut out: Vec<SourceRecord> = Vec::new();
+    let mut session = session;
+    loop {
+        let after = out.last().map(|r| (r.source.clone(), r.source_id.clone()));
+        let key = after.as_ref().map(|(s, i)| (s.as_str(), i.as_str()));
+        let page = match session.as_mut() {
+            Some(session) => session.active_source_records_page(key, limit).await,
+            None => store.active_source_records_page(key, limit).await,
+        }
+        .expect("page");
+        assert!(page.len() as i64 <= limit);
+        let done = (page.len() as i64) < limit;
+        out.extend(page);
+        if done {
+            return out;
+        }
+    }
+}
+
+/// Active records read by pages, in the store or in a publication session, are exactly
+/// `source_records(true)`, in its order, whatever the page size; retired records are not
+/// read; ids that sort oddly (a prefix, a `#`, accents, digits) keep a stable order.
+pub async fn faille_source_records_by_pages(store: Arc<dyn LieuxStore>) {
+    assert_eq!(
+        store.active_source_records_page(None, 10).await,
+        Ok(Vec::new())
+    );
+    let ids = ["b", "a", "a#1", "ab", "10", "9", "é", "a-b", "B", "z"];
+    import(&store, batch("s", &ids, 1), "s").await;
+    import(&store, batch("s-2", &["x", "y"], 1), "s-2").await;
+    import(&store, batch("r", &["1", "2", "3"], 1), "r").await;
+    // Retire two records of `s`.
+    store
+        .apply_import_guarded(
+            batch("s", &ids[2..], 1),
+            report("s", "again.csv"),
+            crate::ImportGuard {
+                max_retired_share: None,
+            },
+        )
+        .await
+        .expect("retire");
+    let expected: Vec<SourceRecord> = store
+        .source_records(true)
+        .await
+        .expect("records")
+        .into_iter()
+        .map(|r| r.record)
+        .collect();
+    assert_eq!(expected.len(), 13);
+    for limit in [1, 2, 3, 5, 13, 100] {
+        assert_eq!(
+            all_pages(&store, None, limit).await,
+            expected,
+            "limit {limit}"
+        );
+    }
+    assert_eq!(
+        store.active_source_records_page(None, 0).await,
+        Ok(Vec::new())
+    );
+    assert!(matches!(
+        store.active_source_records_page(None, -1).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let last = expected.last().expect("records");
+    assert_eq!(
+        store
+            .active_source_records_page(Some((&last.source, &last.source_id)), 10)
+            .await,
+        Ok(Vec::new())
+    );
+    let mut session = store.begin_publish().await.expect("session");
+    for limit in [1, 4, 100] {
+        assert_eq!(
+            all_pages(&store, Some(&mut session), limit).await,
+            expected,
+            "limit {limit}, in a session"
+        );
+    }
+    session.abort().await.expect("abort");
+}
+
+/// A compact id, as the re-merge makes them.
+fn lieu_id(n: u64) -> String {
+    format!("lieu-{n:016x}")
+}
+
+/// The publication session, fed in batches in any order, gives the directory and the
+/// summary that `publish_merged_lieux` gives with the same places, step after step: places
+/// kept, changed, gone, new; members moving from one place to another (also to a place
+/// given before the one that loses them); member order; compact and other ids; emptying.
+pub async fn faille_publish_session_equals_publish(store: Arc<dyn LieuxStore>) {
+    let mut m3 = lieu(&lieu_id(3), &["s#d"]);
+    m3.data = r#"{"nom":"Lieu renommé"}"#.to_string();
+    m3.latitude = None;
+    let steps: Vec<Vec<MergedLieuRow>> = vec![
+        vec![
+            lieu(&lieu_id(1), &["s#a", "s#b"]),
+            lieu(&lieu_id(2), &["s#c"]),
+            lieu(&lieu_id(3), &["s#d"]),
+            lieu("autre-4", &["s#e"]),
+            lieu(&lieu_id(0xfedc_ba98_7654_3210), &["t#1", "t#2"]),
+        ],
+        // The same again: all kept.
+        vec![
+            lieu(&lieu_id(0xfedc_ba98_7654_3210), &["t#1", "t#2"]),
+            lieu(&lieu_id(1), &["s#a", "s#b"]),
+            lieu(&lieu_id(2), &["s#c"]),
+            lieu(&lieu_id(3), &["s#d"]),
+            lieu("autre-4", &["s#e"]),
+        ],
+        // s#b moves to a new place given first, t#2 to an existing one given before its
+        // old place; m3 changes, autre-4 goes.
+        vec![
+            lieu(&lieu_id(5), &["s#b", "s#f"]),
+            lieu(&lieu_id(2), &["s#c", "t#2"]),
+            lieu(&lieu_id(1), &["s#a"]),
+            m3.clone(),
+            lieu(&lieu_id(0xfedc_ba98_7654_3210), &["t#1"]),
+        ],
+        // Member order alone; a place gone whose members all go elsewhere.
+        vec![
+            lieu(&lieu_id(5), &["s#f", "s#b"]),
+            lieu(&lieu_id(2), &["s#c", "t#2", "t#1"]),
+            lieu(&lieu_id(1), &["s#a"]),
+            m3,
+            lieu("autre-6", &["u#1"]),
+        ],
+        Vec::new(),
+    ];
+    // Reference: the whole directory at once.
+    let mut reference = Vec::new();
+    for step in &steps {
+        let summary = store
+            .publish_merged_lieux(step.clone(), None)
+            .await
+            .expect("publish");
+        reference.push((summary, store.merged_lieux().await.expect("merged")));
+    }
+    assert!(reference.last().expect("steps").1.is_empty());
+    for batch_size in [1, 2, 100] {
+        for (k, step) in steps.iter().enumerate() {
+            let mut session = store.begin_publish().await.expect("session");
+            for batch in step.chunks(batch_size) {
+                session.add(batch.to_vec()).await.expect("add");
+            }
+            let summary = session.finish(None).await.expect("finish");
+            let directory = store.merged_lieux().await.expect("merged");
+            assert_eq!(
+                (summary, directory),
+                reference[k],
+                "step {k}, batches of {batch_size}"
+            );
+            for lieu in step {
+                for m in &lieu.members {
+                    assert_eq!(
+                        store
+                            .merged_lieu_by_member(m)
+                            .await
+                            .expect("by member")
+                            .map(|l| l.id),
+                        Some(lieu.id.clone()),
+                        "step {k}: member {m}"
+                    );
+                }
+            }
+        }
+    }
+    // A session with no batch empties the directory, as an empty publication does.
+    store
+        .publish_merged_lieux(steps[0].clone(), None)
+        .await
+        .expect("publish");
+    let session = store.begin_publish().await.expect("session");
+    let summary = session.finish(None).await.expect("finish");
+    assert_eq!((summary.written, summary.deleted, summary.kept), (0, 5, 0));
+    assert_eq!(store.count_merged_lieux().await, Ok(0));
+}
+
+/// A publication session writes nothing unless it finishes: an error (an id or a member
+/// given twice, even in two batches), an abort or a session dropped leave the directory
+/// and the re-merge bookkeeping as they were, so a re-merge interrupted during its
+/// publication stays pending. `finish` with a generation records it as
+/// `publish_merged_lieux` does, and the session sees the bookkeeping of the store.
+pub async fn faille_publish_session_failures_write_nothing(store: Arc<dyn LieuxStore>) {
+    import(&store, batch(SOURCE, &["a", "b"], 1), SOURCE).await;
+    let initial = vec![
+        lieu(&lieu_id(1), &["france-services#a"]),
+        lieu(&lieu_id(2), &["france-services#b"]),
+    ];
+    store
+        .publish_merged_lieux(initial.clone(), None)
+        .await
+        .expect("publish");
+    let pending = store.merge_state().await.expect("merge_state");
+    assert!(pending.pending(), "{pending:?}");
+
+    // An id given twice, in two batches.
+    let mut session = store.begin_publish().await.expect("session");
+    assert_eq!(session.merge_state().await.expect("state"), pending);
+    session
+        .add(vec![lieu(&lieu_id(9), &["x#1"])])
+        .await
+        .expect("first batch");
+    let twice = session.add(vec![lieu(&lieu_id(9), &["x#2"])]).await;
+    assert!(matches!(twice, Err(StoreError::Invalid(_))), "{twice:?}");
+    drop(session);
+    assert_eq!(store.merged_lieux().await.expect("merged"), initial);
+
+    // A member given twice, in two batches (to a new place, then to another).
+    let mut session = store.begin_publish().await.expect("session");
+    session
+        .add(vec![lieu(&lieu_id(7), &["x#1", "france-services#a"])])
+        .await
+        .expect("first batch");
+    let twice = session.add(vec![lieu(&lieu_id(8), &["x#1"])]).await;
+    assert!(
+        matches!(twice, Err(StoreError::Invalid(_) | StoreError::Conflict(_))),
+        "{twice:?}"
+    );
+    drop(session);
+    assert_eq!(store.merged_lieux().await.expect("merged"), initial);
+
+    // A member of a place kept given again to another place.
+    let mut session = store.begin_publish().await.expect("session");
+    session.add(vec![initial[0].clone()]).await.expect("kept");
+    let twice = session
+        .add(vec![lieu(&lieu_id(8), &["france-services#a"])])
+        .await;
+    assert!(matches!(twice, Err(StoreError::Invalid(_))), "{twice:?}");
+    drop(session);
+
+    // Within one batch.
+    let mut session = store.begin_publish().await.expect("session");
+    let bad = vec![lieu(&lieu_id(3), &["s#a"]), lieu(&lieu_id(4), &["s#a"])];
+    assert!(matches!(
+        session.add(bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    drop(session);
+
+    // Abort, and a session dropped after its batches (a process killed before the commit).
+    let mut session = store.begin_publish().await.expect("session");
+    session
+        .add(vec![lieu(
+            &lieu_id(5),
+            &["france-services#a", "france-services#b"],
+        )])
+        .await
+        .expect("batch");
+    session.abort().await.expect("abort");
+    let mut session = store.begin_publish().await.expect("session");
+    session
+        .add(vec![lieu(
+            &lieu_id(5),
+            &["france-services#a", "france-services#b"],
+        )])
+        .await
+        .expect("batch");
+    drop(session);
+    assert_eq!(store.merged_lieux().await.expect("merged"), initial);
+    assert_eq!(store.merge_state().await.expect("merge_state"), pending);
+
+    // Finished with the generation read before: no longer pending.
+    let merged = vec![lieu(
+        &lieu_id(5),
+        &["france-services#a", "france-services#b"],
+    )];
+    let mut session = store.begin_publish().await.expect("session");
+    session.add(merged.clone()).await.expect("batch");
+    let summary = session.finish(Some(pending.wanted)).await.expect("finish");
+    assert_eq!((summary.written, summary.deleted, summary.kept), (1, 2, 0));
+    assert_eq!(store.merged_lieux().await.expect("merged"), merged);
+    let done = store.merge_state().await.expect("merge_state");
+    assert!(!done.pending(), "{done:?}");
+    assert_eq!(done.done, pending.wanted);
 }

@@ -544,6 +544,270 @@ impl PublishPlan {
     }
 }
 
+/// A publication of the whole directory under way in one transaction, fed by batches (see
+/// [`LieuxStore::begin_publish`]): [`LieuxStore::publish_merged_lieux`] for a directory too
+/// large to hold. Dropping it without [`PublishSession::finish`] writes nothing.
+#[async_trait]
+pub trait PublishSession: Send {
+    /// The re-merge bookkeeping as seen by the session's transaction. While the session is
+    /// open no import commits (SQLite: the session holds the write lock; PostgreSQL: it
+    /// holds `lieux_merge_state`'s row, which an import updates last), so `wanted` equal
+    /// to the value read before a first reading of the records means that the records read
+    /// then are those the session reads.
+    async fn merge_state(&mut self) -> StoreResult<MergeState>;
+
+    /// [`LieuxStore::active_source_records_page`], read in the session's transaction.
+    async fn active_source_records_page(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>>;
+
+    /// Publishes (in the open transaction) a batch of places: a place already published
+    /// with the same hash ([`merged_row_hash`]) is left alone, a new or changed one is
+    /// (re)written; a published place that held a member of a written one is deleted. Ids
+    /// and members must be unique over the whole session (else `Invalid`, or `Conflict`
+    /// from the database; the session is then spent: drop it, nothing is written).
+    async fn add(&mut self, lieux: Vec<MergedLieuRow>) -> StoreResult<()>;
+
+    /// Deletes the published places no batch gave, records `generation` as
+    /// [`LieuxStore::publish_merged_lieux`] does, and commits. The directory is then the
+    /// places given, exactly as [`LieuxStore::publish_merged_lieux`] with all of them would
+    /// have made it, with the same summary.
+    async fn finish(self: Box<Self>, generation: Option<i64>) -> StoreResult<PublishSummary>;
+
+    /// Gives up: nothing is written.
+    async fn abort(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// What the publication of one batch must do (see [`PublishTracker::classify`]).
+#[derive(Debug, Default)]
+pub struct PublishBatch {
+    /// Published places to delete first (changed).
+    pub delete: Vec<String>,
+    /// Places to write, with their hashes.
+    pub write: Vec<(MergedLieuRow, String)>,
+}
+
+/// Where a published place stands in a [`PublishSession`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PublishedState {
+    /// Not given yet: deleted at the end unless given.
+    Unseen,
+    /// Given with the published hash: left alone.
+    Kept,
+    /// Given changed: deleted and written again.
+    Rewritten,
+    /// Deleted because one of its members went to another place, not given yet.
+    Deleted,
+}
+
+/// A published place as a [`PublishTracker`] keeps it: its hash as 32 bytes (`None`: no
+/// hash or not a sha256, rewritten when given).
+#[derive(Debug, Clone, Copy)]
+struct Published {
+    hash: Option<[u8; 32]>,
+    state: PublishedState,
+}
+
+/// A published place id as a number when it is `"lieu-"` + 16 lowercase hex digits (every
+/// id the re-merge makes), so that a large directory costs a few bytes per place.
+fn compact_lieu_id(id: &str) -> Option<u64> {
+    let hex = id.strip_prefix("lieu-")?;
+    if hex.len() != 16
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
+}
+
+fn lieu_id_of(n: u64) -> String {
+    format!("lieu-{n:016x}")
+}
+
+fn duplicate_id(id: &str) -> StoreError {
+    StoreError::Invalid(format!("merged place id {id:?} appears more than once"))
+}
+
+fn sha256_bytes(hash: &str) -> Option<[u8; 32]> {
+    match CompactHash::of(hash) {
+        CompactHash::Sha256(b) => Some(b),
+        CompactHash::Text(_) => None,
+    }
+}
+
+/// The bookkeeping of a [`PublishSession`], shared by the backends so that they decide
+/// exactly alike, and as [`PublishPlan`] decides: which places of a batch are new, changed
+/// or unchanged, which published places hold members of written ones, which were not given.
+/// Memory: about 48 bytes per published place and 8 per new one, not the places.
+#[derive(Debug, Default)]
+pub struct PublishTracker {
+    /// Published places with a compact id, sorted by id once [`PublishTracker::know`] is done.
+    known: Vec<(u64, Published)>,
+    sorted: bool,
+    /// Published places with another id.
+    known_other: HashMap<String, Published>,
+    /// Ids given that were not published.
+    new_ids: HashSet<u64>,
+    new_other: HashSet<String>,
+    /// Published places not given yet (and not deleted).
+    unseen: usize,
+    summary: PublishSummary,
+}
+
+impl PublishTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one published place (read at the start of the transaction).
+    pub fn know(&mut self, id: String, content_hash: Option<&str>) {
+        let p = Published {
+            hash: content_hash.and_then(sha256_bytes),
+            state: PublishedState::Unseen,
+        };
+        self.sorted = false;
+        match compact_lieu_id(&id) {
+            Some(n) => self.known.push((n, p)),
+            None => {
+                self.known_other.insert(id, p);
+            }
+        }
+    }
+
+    /// Sorts the published places once they are all known.
+    fn ready(&mut self) {
+        if !self.sorted {
+            self.known.sort_unstable_by_key(|(n, _)| *n);
+            self.known.dedup_by_key(|(n, _)| *n);
+            self.unseen = self.known.len() + self.known_other.len();
+            self.sorted = true;
+        }
+    }
+
+    fn published(&mut self, id: &str) -> Option<&mut Published> {
+        self.ready();
+        match compact_lieu_id(id) {
+            Some(n) => self
+                .known
+                .binary_search_by_key(&n, |(k, _)| *k)
+                .ok()
+                .map(|i| &mut self.known[i].1),
+            None => self.known_other.get_mut(id),
+        }
+    }
+
+    /// Published places not given yet that may still hold members: when 0, the backend
+    /// need not look for the holders of written members.
+    pub fn unseen(&mut self) -> usize {
+        self.ready();
+        self.unseen
+    }
+
+    /// Checks a batch (ids and members unique within it, ids not given before) and splits
+    /// it into places to delete first (changed) and places to write (new or changed);
+    /// unchanged ones are counted and dropped.
+    pub fn classify(&mut self, lieux: Vec<MergedLieuRow>) -> StoreResult<PublishBatch> {
+        validate_merged_lieux(&lieux)?;
+        let mut batch = PublishBatch::default();
+        for row in lieux {
+            let hash = merged_row_hash(&row);
+            // The state before this row, updated in place.
+            let before = self.published(&row.id).map(|p| {
+                let before = p.state;
+                p.state = match before {
+                    PublishedState::Unseen if p.hash.is_some() && p.hash == sha256_bytes(&hash) => {
+                        PublishedState::Kept
+                    }
+                    PublishedState::Unseen | PublishedState::Deleted => PublishedState::Rewritten,
+                    given => given,
+                };
+                (before, p.state)
+            });
+            match before {
+                Some((PublishedState::Unseen, PublishedState::Kept)) => {
+                    self.unseen -= 1;
+                    self.summary.kept += 1;
+                }
+                Some((PublishedState::Unseen, _)) => {
+                    self.unseen -= 1;
+                    self.summary.deleted += 1;
+                    batch.delete.push(row.id.clone());
+                    batch.write.push((row, hash));
+                }
+                Some((PublishedState::Deleted, _)) => batch.write.push((row, hash)),
+                Some(_) => return Err(duplicate_id(&row.id)),
+                None => {
+                    let fresh = match compact_lieu_id(&row.id) {
+                        Some(n) => self.new_ids.insert(n),
+                        None => self.new_other.insert(row.id.clone()),
+                    };
+                    if !fresh {
+                        return Err(duplicate_id(&row.id));
+                    }
+                    batch.write.push((row, hash));
+                }
+            }
+        }
+        self.summary.written += count(batch.write.len());
+        Ok(batch)
+    }
+
+    /// The published places found holding members of places about to be written (after
+    /// the batch's deletions): those not given yet are to be deleted now (returned); one
+    /// already given means a member given twice (`Invalid`).
+    pub fn holders(&mut self, ids: Vec<String>) -> StoreResult<Vec<String>> {
+        let mut delete = Vec::new();
+        for id in ids {
+            let before = self.published(&id).map(|p| {
+                let before = p.state;
+                if before == PublishedState::Unseen {
+                    p.state = PublishedState::Deleted;
+                }
+                before
+            });
+            match before {
+                Some(PublishedState::Unseen) => {
+                    self.unseen -= 1;
+                    self.summary.deleted += 1;
+                    delete.push(id);
+                }
+                Some(PublishedState::Deleted) => {}
+                _ => {
+                    return Err(StoreError::Invalid(format!(
+                        "a member of a merged place already belongs to merged place {id:?}"
+                    )))
+                }
+            }
+        }
+        Ok(delete)
+    }
+
+    /// Ends the publication: the published places never given (to delete, sorted) and the
+    /// summary.
+    pub fn finish(mut self) -> (Vec<String>, PublishSummary) {
+        self.ready();
+        let mut delete: Vec<String> = self
+            .known
+            .iter()
+            .filter(|(_, p)| p.state == PublishedState::Unseen)
+            .map(|(n, _)| lieu_id_of(*n))
+            .chain(
+                self.known_other
+                    .into_iter()
+                    .filter(|(_, p)| p.state == PublishedState::Unseen)
+                    .map(|(id, _)| id),
+            )
+            .collect();
+        delete.sort_unstable();
+        self.summary.deleted += count(delete.len());
+        (delete, self.summary)
+    }
+}
+
 /// The storage of the places directory. Object safe: use it as `Arc<dyn LieuxStore>`.
 #[async_trait]
 pub trait LieuxStore: Send + Sync {
@@ -626,6 +890,17 @@ pub trait LieuxStore: Send + Sync {
     /// All source records (or only the active ones), ordered by source then source_id.
     async fn source_records(&self, active_only: bool) -> StoreResult<Vec<StoredSourceRecord>>;
 
+    /// Active source records by pages, ordered by source then source_id (the order of
+    /// [`LieuxStore::source_records`]): at most `limit` records after the key `after`
+    /// (`(source, source_id)`; `None`: from the first). Reading every page, each from the
+    /// last key of the previous one, gives `source_records(true)` when nothing changes
+    /// meanwhile.
+    async fn active_source_records_page(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>>;
+
     /// One source record, active or not.
     async fn source_record(
         &self,
@@ -657,6 +932,16 @@ pub trait LieuxStore: Send + Sync {
         lieux: Vec<MergedLieuRow>,
         generation: Option<i64>,
     ) -> StoreResult<PublishSummary>;
+
+    /// Starts the publication of the whole directory in one transaction, fed by batches
+    /// ([`PublishSession::add`]) so that a large directory never has to be held in memory:
+    /// [`LieuxStore::publish_merged_lieux`] in several steps, with the same result. The
+    /// session can also read the source records ([`PublishSession::active_source_records_page`])
+    /// in its transaction. Nothing is visible to others before [`PublishSession::finish`];
+    /// while it is open, imports and other publications wait (see
+    /// [`PublishSession::merge_state`]): do not call the store for writes from the task that
+    /// feeds the session.
+    async fn begin_publish(&self) -> StoreResult<Box<dyn PublishSession>>;
 
     /// The published directory, ordered by id.
     async fn merged_lieux(&self) -> StoreResult<Vec<MergedLieuRow>>;

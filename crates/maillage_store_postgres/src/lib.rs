@@ -27,8 +27,8 @@ use maillage_store::{
     now_micros, validate_decision_signalement, validate_limit, validate_merged_lieux,
     validate_signalement, ImportGuard, ImportReportRow, ImportSession, ImportSummary,
     ImportTracker, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, PublishPlan, PublishSummary, SignalementRow, SourceRecord,
-    StoreError, StoreResult, StoredSourceRecord,
+    PairDecision, PairDecisionKind, PublishPlan, PublishSession, PublishSummary, PublishTracker,
+    SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
@@ -302,6 +302,222 @@ impl ImportSession for PgImport {
     }
 }
 
+/// The re-merge bookkeeping, read on `conn`.
+async fn read_merge_state(conn: &mut PgConnection) -> StoreResult<MergeState> {
+    let row = sqlx::query!("SELECT wanted, done FROM lieux_merge_state WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+    Ok(row.map_or_else(MergeState::default, |r| MergeState {
+        wanted: r.wanted,
+        done: r.done,
+    }))
+}
+
+/// One page of active source records (see [`LieuxStore::active_source_records_page`]).
+async fn records_page(
+    conn: &mut PgConnection,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<SourceRecord>> {
+    validate_limit(limit)?;
+    macro_rules! record {
+        ($row:expr) => {{
+            let row = $row;
+            SourceRecord {
+                source: row.source,
+                source_id: row.source_id,
+                content_hash: row.content_hash,
+                data: row.data,
+                code_insee: row.code_insee,
+                latitude: row.latitude,
+                longitude: row.longitude,
+                date_maj: row.date_maj,
+            }
+        }};
+    }
+    Ok(match after {
+        None => sqlx::query!(
+            r#"SELECT source, source_id, content_hash, data, code_insee, latitude, longitude,
+                      date_maj
+               FROM source_records
+               WHERE active
+               ORDER BY source, source_id
+               LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?
+        .into_iter()
+        .map(|row| record!(row))
+        .collect(),
+        Some((source, source_id)) => sqlx::query!(
+            r#"SELECT source, source_id, content_hash, data, code_insee, latitude, longitude,
+                      date_maj
+               FROM source_records
+               WHERE active AND (source, source_id) > ($1, $2)
+               ORDER BY source, source_id
+               LIMIT $3"#,
+            source,
+            source_id,
+            limit
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?
+        .into_iter()
+        .map(|row| record!(row))
+        .collect(),
+    })
+}
+
+/// Deletes merged places by id (their members go with them).
+async fn delete_merged(tx: &mut PgConnection, ids: &[String]) -> StoreResult<()> {
+    for ids in ids.chunks(CHUNK) {
+        // The members go with their place (ON DELETE CASCADE).
+        sqlx::query!("DELETE FROM merged_lieux WHERE id = ANY($1::text[])", ids)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
+    Ok(())
+}
+
+/// Inserts merged places `(row, hash)` and their members.
+async fn insert_merged(
+    tx: &mut PgConnection,
+    write: &[(MergedLieuRow, String)],
+) -> StoreResult<()> {
+    for chunk in write.chunks(CHUNK) {
+        let mut id = Vec::with_capacity(chunk.len());
+        let mut data = Vec::with_capacity(chunk.len());
+        let mut provenance = Vec::with_capacity(chunk.len());
+        let mut code_insee = Vec::with_capacity(chunk.len());
+        let mut latitude = Vec::with_capacity(chunk.len());
+        let mut longitude = Vec::with_capacity(chunk.len());
+        let mut hash = Vec::with_capacity(chunk.len());
+        let mut member_lieu = Vec::new();
+        let mut member_position = Vec::new();
+        let mut member_ref = Vec::new();
+        for (lieu, h) in chunk {
+            id.push(lieu.id.as_str());
+            data.push(lieu.data.as_str());
+            provenance.push(lieu.provenance.as_str());
+            code_insee.push(lieu.code_insee.as_deref());
+            latitude.push(lieu.latitude);
+            longitude.push(lieu.longitude);
+            hash.push(h.as_str());
+            for (position, member) in (0_i32..).zip(&lieu.members) {
+                member_lieu.push(lieu.id.as_str());
+                member_position.push(position);
+                member_ref.push(member.as_str());
+            }
+        }
+        sqlx::query!(
+            r#"INSERT INTO merged_lieux
+                       (id, data, provenance, code_insee, latitude, longitude, content_hash)
+                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                                        $5::float8[], $6::float8[], $7::text[])"#,
+            id.as_slice() as &[&str],
+            data.as_slice() as &[&str],
+            provenance.as_slice() as &[&str],
+            code_insee.as_slice() as &[Option<&str>],
+            latitude.as_slice() as &[Option<f64>],
+            longitude.as_slice() as &[Option<f64>],
+            hash.as_slice() as &[&str],
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
+            member_lieu.as_slice() as &[&str],
+            member_position.as_slice() as &[i32],
+            member_ref.as_slice() as &[&str],
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+/// A publication under way (see [`LieuxStore::begin_publish`]).
+struct PgPublish {
+    tx: Transaction<'static, Postgres>,
+    tracker: PublishTracker,
+}
+
+#[async_trait]
+impl PublishSession for PgPublish {
+    async fn merge_state(&mut self) -> StoreResult<MergeState> {
+        read_merge_state(&mut self.tx).await
+    }
+
+    async fn active_source_records_page(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>> {
+        records_page(&mut self.tx, after, limit).await
+    }
+
+    async fn add(&mut self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
+        let batch = self.tracker.classify(lieux)?;
+        let tx: &mut PgConnection = &mut self.tx;
+        delete_merged(tx, &batch.delete).await?;
+        if self.tracker.unseen() > 0 {
+            // Published places not given yet may hold members of the places written now:
+            // those places changed or are gone, delete them first (unique member refs).
+            let refs: Vec<&str> = batch
+                .write
+                .iter()
+                .flat_map(|(lieu, _)| lieu.members.iter().map(String::as_str))
+                .collect();
+            let mut holders: Vec<String> = Vec::new();
+            for refs in refs.chunks(CHUNK) {
+                let rows = sqlx::query_scalar!(
+                    r#"SELECT DISTINCT lieu_id AS "lieu_id!" FROM merged_lieu_members
+                       WHERE member_ref = ANY($1::text[])"#,
+                    refs as &[&str]
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .db()?;
+                holders.extend(rows);
+            }
+            holders.sort_unstable();
+            holders.dedup();
+            let delete = self.tracker.holders(holders)?;
+            delete_merged(tx, &delete).await?;
+        }
+        insert_merged(tx, &batch.write).await
+    }
+
+    async fn finish(self: Box<Self>, generation: Option<i64>) -> StoreResult<PublishSummary> {
+        let PgPublish { mut tx, tracker } = *self;
+        let (delete, summary) = tracker.finish();
+        delete_merged(&mut tx, &delete).await?;
+        if let Some(generation) = generation {
+            sqlx::query!(
+                "UPDATE lieux_merge_state SET done = GREATEST(done, $1) WHERE id = 1",
+                generation
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()?;
+        Ok(summary)
+    }
+
+    async fn abort(self: Box<Self>) -> StoreResult<()> {
+        self.tx.rollback().await.db()
+    }
+}
+
 impl PgStore {
     /// Publishes the directory, writing only what changed (see
     /// [`LieuxStore::publish_merged_lieux`]).
@@ -345,58 +561,7 @@ impl PgStore {
             }
         }
 
-        for chunk in plan.write.chunks(CHUNK) {
-            let mut id = Vec::with_capacity(chunk.len());
-            let mut data = Vec::with_capacity(chunk.len());
-            let mut provenance = Vec::with_capacity(chunk.len());
-            let mut code_insee = Vec::with_capacity(chunk.len());
-            let mut latitude = Vec::with_capacity(chunk.len());
-            let mut longitude = Vec::with_capacity(chunk.len());
-            let mut hash = Vec::with_capacity(chunk.len());
-            let mut member_lieu = Vec::new();
-            let mut member_position = Vec::new();
-            let mut member_ref = Vec::new();
-            for (lieu, h) in chunk {
-                id.push(lieu.id.as_str());
-                data.push(lieu.data.as_str());
-                provenance.push(lieu.provenance.as_str());
-                code_insee.push(lieu.code_insee.as_deref());
-                latitude.push(lieu.latitude);
-                longitude.push(lieu.longitude);
-                hash.push(h.as_str());
-                for (position, member) in (0_i32..).zip(&lieu.members) {
-                    member_lieu.push(lieu.id.as_str());
-                    member_position.push(position);
-                    member_ref.push(member.as_str());
-                }
-            }
-            sqlx::query!(
-                r#"INSERT INTO merged_lieux
-                       (id, data, provenance, code_insee, latitude, longitude, content_hash)
-                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
-                                        $5::float8[], $6::float8[], $7::text[])"#,
-                id.as_slice() as &[&str],
-                data.as_slice() as &[&str],
-                provenance.as_slice() as &[&str],
-                code_insee.as_slice() as &[Option<&str>],
-                latitude.as_slice() as &[Option<f64>],
-                longitude.as_slice() as &[Option<f64>],
-                hash.as_slice() as &[&str],
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            sqlx::query!(
-                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
-                   SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[])"#,
-                member_lieu.as_slice() as &[&str],
-                member_position.as_slice() as &[i32],
-                member_ref.as_slice() as &[&str],
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
+        insert_merged(&mut tx, &plan.write).await?;
         if let Some(generation) = generation {
             sqlx::query!(
                 "UPDATE lieux_merge_state SET done = GREATEST(done, $1) WHERE id = 1",
@@ -503,14 +668,42 @@ impl LieuxStore for PgStore {
     }
 
     async fn merge_state(&self) -> StoreResult<MergeState> {
-        let row = sqlx::query!("SELECT wanted, done FROM lieux_merge_state WHERE id = 1")
-            .fetch_optional(&self.pool)
+        let mut conn = self.pool.acquire().await.db()?;
+        read_merge_state(&mut conn).await
+    }
+
+    async fn begin_publish(&self) -> StoreResult<Box<dyn PublishSession>> {
+        let mut tx = self.pool.begin().await.db()?;
+        // Concurrent publications run one after the other (readers are not blocked).
+        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
             .await
             .db()?;
-        Ok(row.map_or_else(MergeState::default, |r| MergeState {
-            wanted: r.wanted,
-            done: r.done,
-        }))
+        // An import updates this row last, just before it commits: holding it keeps the
+        // source records as they are while the session is open (see
+        // `PublishSession::merge_state`); an import that already updated it is waited for.
+        sqlx::query!("SELECT wanted FROM lieux_merge_state WHERE id = 1 FOR SHARE")
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+        let mut tracker = PublishTracker::new();
+        {
+            let mut rows =
+                sqlx::query!("SELECT id, content_hash FROM merged_lieux").fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.db()? {
+                tracker.know(row.id, row.content_hash.as_deref());
+            }
+        }
+        Ok(Box::new(PgPublish { tx, tracker }))
+    }
+
+    async fn active_source_records_page(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        records_page(&mut conn, after, limit).await
     }
 
     async fn latest_import_id(&self) -> StoreResult<Option<i64>> {

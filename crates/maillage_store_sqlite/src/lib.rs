@@ -17,8 +17,8 @@ use maillage_store::{
     now_micros, validate_decision_signalement, validate_limit, validate_merged_lieux,
     validate_signalement, ImportGuard, ImportReportRow, ImportSession, ImportSummary,
     ImportTracker, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, PublishPlan, PublishSummary, SignalementRow, SourceRecord,
-    StoreError, StoreResult, StoredSourceRecord,
+    PairDecision, PairDecisionKind, PublishPlan, PublishSession, PublishSummary, PublishTracker,
+    SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -234,6 +234,39 @@ macro_rules! insert_members {
     };
 }
 
+/// Deletes [`ROWS`] merged places (their members go with them: ON DELETE CASCADE).
+macro_rules! delete_lieux {
+    ($tx:ident, $ids:ident; $($i:tt)*) => {
+        multi_row_query!(
+            "DELETE FROM merged_lieux WHERE id IN (",
+            "?",
+            ")",
+            [$($i)*],
+            $( $ids[$i], )*
+        )
+        .execute(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
+/// The merged places holding any of [`ROWS`] member refs.
+macro_rules! member_holders {
+    ($tx:ident, $refs:ident; $($i:tt)*) => {
+        multi_row_query!(
+            r#"SELECT DISTINCT lieu_id AS "lieu_id!: String" FROM merged_lieu_members
+               WHERE member_ref IN ("#,
+            "?",
+            ")",
+            [$($i)*],
+            $( $refs[$i], )*
+        )
+        .fetch_all(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
 /// Builds a [`StoredSourceRecord`] from a row of any query selecting all its columns.
 macro_rules! stored_record {
     ($row:expr) => {{
@@ -384,6 +417,232 @@ impl ImportSession for SqliteImport {
     }
 }
 
+/// The re-merge bookkeeping, read on `conn`.
+async fn read_merge_state(conn: &mut SqliteConnection) -> StoreResult<MergeState> {
+    let row = sqlx::query!(
+        r#"SELECT wanted AS "wanted!: i64", done AS "done!: i64"
+           FROM lieux_merge_state WHERE id = 1"#
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    Ok(row.map_or_else(MergeState::default, |r| MergeState {
+        wanted: r.wanted,
+        done: r.done,
+    }))
+}
+
+/// One page of active source records (see [`LieuxStore::active_source_records_page`]).
+async fn records_page(
+    conn: &mut SqliteConnection,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<SourceRecord>> {
+    validate_limit(limit)?;
+    macro_rules! record {
+        ($row:expr) => {{
+            let row = $row;
+            SourceRecord {
+                source: row.source,
+                source_id: row.source_id,
+                content_hash: row.content_hash,
+                data: row.data,
+                code_insee: row.code_insee,
+                latitude: row.latitude,
+                longitude: row.longitude,
+                date_maj: row.date_maj,
+            }
+        }};
+    }
+    Ok(match after {
+        None => sqlx::query!(
+            r#"SELECT source AS "source!: String", source_id AS "source_id!: String",
+                      content_hash AS "content_hash!: String", data AS "data!: String",
+                      code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                      longitude AS "longitude?: f64", date_maj AS "date_maj?: NaiveDate"
+               FROM source_records
+               WHERE active = 1
+               ORDER BY source, source_id
+               LIMIT ?1"#,
+            limit
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?
+        .into_iter()
+        .map(|row| record!(row))
+        .collect(),
+        Some((source, source_id)) => sqlx::query!(
+            r#"SELECT source AS "source!: String", source_id AS "source_id!: String",
+                      content_hash AS "content_hash!: String", data AS "data!: String",
+                      code_insee AS "code_insee?: String", latitude AS "latitude?: f64",
+                      longitude AS "longitude?: f64", date_maj AS "date_maj?: NaiveDate"
+               FROM source_records
+               WHERE active = 1 AND (source, source_id) > (?1, ?2)
+               ORDER BY source, source_id
+               LIMIT ?3"#,
+            source,
+            source_id,
+            limit
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?
+        .into_iter()
+        .map(|row| record!(row))
+        .collect(),
+    })
+}
+
+/// Deletes merged places by id (their members go with them).
+async fn delete_merged(tx: &mut SqliteConnection, ids: &[String]) -> StoreResult<()> {
+    let mut chunks = ids.chunks_exact(ROWS);
+    for ids in chunks.by_ref() {
+        for_row_indices!(delete_lieux!(tx, ids));
+    }
+    for id in chunks.remainder() {
+        sqlx::query!("DELETE FROM merged_lieux WHERE id = ?1", id)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
+    Ok(())
+}
+
+/// Inserts merged places `(row, hash)` and their members.
+async fn insert_merged(
+    tx: &mut SqliteConnection,
+    write: &[(MergedLieuRow, String)],
+) -> StoreResult<()> {
+    let rows: Vec<(&MergedLieuRow, &str)> = write.iter().map(|(r, h)| (r, h.as_str())).collect();
+    let mut chunks = rows.chunks_exact(ROWS);
+    for rows in chunks.by_ref() {
+        for_row_indices!(insert_lieux!(tx, rows));
+    }
+    for (lieu, hash) in chunks.remainder() {
+        sqlx::query!(
+            r#"INSERT INTO merged_lieux
+                   (id, data, provenance, code_insee, latitude, longitude, content_hash)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"#,
+            lieu.id,
+            lieu.data,
+            lieu.provenance,
+            lieu.code_insee,
+            lieu.latitude,
+            lieu.longitude,
+            hash,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+
+    let members: Vec<(&str, i64, &str)> = write
+        .iter()
+        .flat_map(|(lieu, _)| {
+            (0_i64..)
+                .zip(&lieu.members)
+                .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
+        })
+        .collect();
+    let mut chunks = members.chunks_exact(ROWS);
+    for rows in chunks.by_ref() {
+        for_row_indices!(insert_members!(tx, rows));
+    }
+    for (lieu_id, position, member) in chunks.remainder() {
+        sqlx::query!(
+            r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
+               VALUES (?1, ?2, ?3)"#,
+            lieu_id,
+            position,
+            member,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+/// A publication under way (see [`LieuxStore::begin_publish`]).
+struct SqlitePublish {
+    tx: Transaction<'static, Sqlite>,
+    tracker: PublishTracker,
+}
+
+#[async_trait]
+impl PublishSession for SqlitePublish {
+    async fn merge_state(&mut self) -> StoreResult<MergeState> {
+        read_merge_state(&mut self.tx).await
+    }
+
+    async fn active_source_records_page(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>> {
+        records_page(&mut self.tx, after, limit).await
+    }
+
+    async fn add(&mut self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
+        let batch = self.tracker.classify(lieux)?;
+        let tx: &mut SqliteConnection = &mut self.tx;
+        delete_merged(tx, &batch.delete).await?;
+        if self.tracker.unseen() > 0 {
+            // Published places not given yet may hold members of the places written now:
+            // those places changed or are gone, delete them first (unique member refs).
+            let refs: Vec<&str> = batch
+                .write
+                .iter()
+                .flat_map(|(lieu, _)| lieu.members.iter().map(String::as_str))
+                .collect();
+            let mut holders: Vec<String> = Vec::new();
+            let mut chunks = refs.chunks_exact(ROWS);
+            for refs in chunks.by_ref() {
+                let rows = for_row_indices!(member_holders!(tx, refs));
+                holders.extend(rows.into_iter().map(|r| r.lieu_id));
+            }
+            for member in chunks.remainder() {
+                let row = sqlx::query_scalar!(
+                    r#"SELECT lieu_id AS "lieu_id!: String" FROM merged_lieu_members
+                       WHERE member_ref = ?1"#,
+                    member
+                )
+                .fetch_optional(&mut *tx)
+                .await
+                .db()?;
+                holders.extend(row);
+            }
+            holders.sort_unstable();
+            holders.dedup();
+            let delete = self.tracker.holders(holders)?;
+            delete_merged(tx, &delete).await?;
+        }
+        insert_merged(tx, &batch.write).await
+    }
+
+    async fn finish(self: Box<Self>, generation: Option<i64>) -> StoreResult<PublishSummary> {
+        let SqlitePublish { mut tx, tracker } = *self;
+        let (delete, summary) = tracker.finish();
+        delete_merged(&mut tx, &delete).await?;
+        if let Some(generation) = generation {
+            sqlx::query!(
+                "UPDATE lieux_merge_state SET done = MAX(done, ?1) WHERE id = 1",
+                generation
+            )
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()?;
+        Ok(summary)
+    }
+
+    async fn abort(self: Box<Self>) -> StoreResult<()> {
+        self.tx.rollback().await.db()
+    }
+}
+
 impl SqliteStore {
     /// Publishes the directory, writing only what changed (see
     /// [`LieuxStore::publish_merged_lieux`]).
@@ -424,55 +683,7 @@ impl SqliteStore {
                     .db()?;
             }
         }
-        let rows: Vec<(&MergedLieuRow, &str)> =
-            plan.write.iter().map(|(r, h)| (r, h.as_str())).collect();
-        let mut chunks = rows.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(insert_lieux!(tx, rows));
-        }
-        for (lieu, hash) in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO merged_lieux
-                       (id, data, provenance, code_insee, latitude, longitude, content_hash)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"#,
-                lieu.id,
-                lieu.data,
-                lieu.provenance,
-                lieu.code_insee,
-                lieu.latitude,
-                lieu.longitude,
-                hash,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-
-        let members: Vec<(&str, i64, &str)> = plan
-            .write
-            .iter()
-            .flat_map(|(lieu, _)| {
-                (0_i64..)
-                    .zip(&lieu.members)
-                    .map(|(position, member)| (lieu.id.as_str(), position, member.as_str()))
-            })
-            .collect();
-        let mut chunks = members.chunks_exact(ROWS);
-        for rows in chunks.by_ref() {
-            for_row_indices!(insert_members!(tx, rows));
-        }
-        for (lieu_id, position, member) in chunks.remainder() {
-            sqlx::query!(
-                r#"INSERT INTO merged_lieu_members (lieu_id, position, member_ref)
-                   VALUES (?1, ?2, ?3)"#,
-                lieu_id,
-                position,
-                member,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
+        insert_merged(&mut tx, &plan.write).await?;
         if let Some(generation) = generation {
             sqlx::query!(
                 "UPDATE lieux_merge_state SET done = MAX(done, ?1) WHERE id = 1",
@@ -621,17 +832,35 @@ impl LieuxStore for SqliteStore {
     }
 
     async fn merge_state(&self) -> StoreResult<MergeState> {
-        let row = sqlx::query!(
-            r#"SELECT wanted AS "wanted!: i64", done AS "done!: i64"
-               FROM lieux_merge_state WHERE id = 1"#
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .db()?;
-        Ok(row.map_or_else(MergeState::default, |r| MergeState {
-            wanted: r.wanted,
-            done: r.done,
-        }))
+        let mut conn = self.pool.acquire().await.db()?;
+        read_merge_state(&mut conn).await
+    }
+
+    async fn begin_publish(&self) -> StoreResult<Box<dyn PublishSession>> {
+        // IMMEDIATE: the write lock now, so that no import commits while the session reads
+        // the records and publishes (see `PublishSession::merge_state`).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut tracker = PublishTracker::new();
+        {
+            let mut rows = sqlx::query!(
+                r#"SELECT id AS "id!: String", content_hash AS "content_hash?: String"
+                   FROM merged_lieux"#
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.db()? {
+                tracker.know(row.id, row.content_hash.as_deref());
+            }
+        }
+        Ok(Box::new(SqlitePublish { tx, tracker }))
+    }
+
+    async fn active_source_records_page(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        records_page(&mut conn, after, limit).await
     }
 
     async fn latest_import_id(&self) -> StoreResult<Option<i64>> {

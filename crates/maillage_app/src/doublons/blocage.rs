@@ -346,7 +346,14 @@ pub(crate) fn candidats(
     let mut paires = paires_espace(emp, rayon_m, voisins_max, threads);
     stats.paires_espace = paires.len();
     stats.comparaisons = paires.len();
+    // Duplicates dropped between the steps (the result is the same sorted set): the pairs
+    // of the next step reuse the room of the duplicates instead of growing the vector (a
+    // spatial pair usually comes twice, once from each point).
+    paires.sort_unstable();
+    paires.dedup();
     paires_blocs(entrees_identifiants(emp), fenetre, &mut stats, &mut paires);
+    paires.sort_unstable();
+    paires.dedup();
     paires_blocs(
         entrees_texte(emp, references),
         fenetre,

@@ -16,9 +16,14 @@
 //! 4. accepted pairs (score ≥ `seuil`) and coordinators' decisions build groups by
 //!    union-find with refusals as group constraints and an anti-chaining rule (`groupes`);
 //! 5. each group, singletons included, becomes a [`LieuFusionne`] (`fusion`).
+//!
+//! Scoring reads the fingerprints only; the records are needed again only to merge. The
+//! re-merge of the directory ([`flux`]) uses this to run the same pipeline in two passes
+//! over the records read from the store, without holding them.
 
 mod blocage;
 mod evaluation;
+pub mod flux;
 mod fusion;
 mod groupes;
 mod normalisation;
@@ -31,6 +36,7 @@ mod tests;
 
 pub use blocage::StatsBlocage;
 pub use evaluation::{evaluer, ErreurEvaluation, Evaluation};
+pub use flux::{dedupliquer_en_deux_passes, Assemblage, Detection, ErreurRelecture, Preparation};
 pub use fusion::identifiant;
 pub use groupes::StatsGroupes;
 pub use normalisation::Categorie;
@@ -152,6 +158,76 @@ pub struct ResultatDoublons {
     pub stats: StatsDoublons,
 }
 
+/// What scoring and grouping need, and nothing else: the fingerprints in internal order
+/// (postal code, ref) with the corpus frequencies, the rank of each record's ref (to orient
+/// pairs) and the copied-id references. The records themselves are not needed: a re-merge
+/// can drop each one once fingerprinted ([`flux`]).
+pub(crate) struct Noyau {
+    empreintes: Vec<Empreinte>,
+    /// Internal order → rank of (ref, internal index) among all records.
+    rang_ref: Vec<u32>,
+    /// Records named by another record's id, with the key they are named by.
+    references: Vec<(u32, u64)>,
+    seuil: f64,
+}
+
+impl Noyau {
+    /// From fingerprints in internal order (frequencies still at 1) and the rank of each
+    /// record's ref: counts shared identifiers and finds the records that copied ids name.
+    fn nouveau(
+        mut empreintes: Vec<Empreinte>,
+        rang_ref: Vec<u32>,
+        options: &OptionsDoublons,
+    ) -> Self {
+        blocage::compter_frequences(&mut empreintes);
+        // Records that another record's id names ("{id}-mediation-numerique-{source}").
+        let cites: std::collections::HashSet<u64> = empreintes
+            .iter()
+            .filter_map(Empreinte::reprise_de)
+            .collect();
+        let references: Vec<(u32, u64)> = if cites.is_empty() {
+            Vec::new()
+        } else {
+            empreintes
+                .iter()
+                .enumerate()
+                .flat_map(|(k, e)| {
+                    e.cles_propres()
+                        .into_iter()
+                        .filter(|c| cites.contains(c))
+                        .map(move |c| (k as u32, c))
+                })
+                .collect()
+        };
+        Self {
+            empreintes,
+            rang_ref,
+            references,
+            seuil: options.seuil,
+        }
+    }
+
+    /// Orders two records by ref, as [`expliquer`] does, so that a pair is always scored the
+    /// same way.
+    fn orienter(&self, x: u32, y: u32) -> (u32, u32) {
+        if self.rang_ref[x as usize] <= self.rang_ref[y as usize] {
+            (x, y)
+        } else {
+            (y, x)
+        }
+    }
+
+    /// Score of two records in internal order (fast path: fingerprints only).
+    fn score(&self, x: u32, y: u32) -> f64 {
+        let (x, y) = self.orienter(x, y);
+        score::noter(
+            &self.empreintes[x as usize],
+            &self.empreintes[y as usize],
+            &mut score::Muet,
+        )
+    }
+}
+
 /// Records prepared for comparison: fingerprints in internal order (postal code, ref), with
 /// corpus frequencies.
 /// Use it to explain pairs as [`dedupliquer`] scored them ([`Corpus::expliquer`]).
@@ -162,10 +238,18 @@ pub struct Corpus<'a> {
     /// Input index → internal order.
     rang: Vec<u32>,
     refs: Vec<String>,
-    empreintes: Vec<Empreinte>,
-    /// Records named by another record's id, with the key they are named by.
-    references: Vec<(u32, u64)>,
-    seuil: f64,
+    noyau: Noyau,
+}
+
+/// `rang[k]`: the place of `k` in the order of `(cle(k), k)`.
+fn rang_selon<'c>(n: usize, cle: impl Fn(usize) -> &'c str) -> Vec<u32> {
+    let mut par_cle: Vec<u32> = (0..n as u32).collect();
+    par_cle.sort_unstable_by(|&a, &b| cle(a as usize).cmp(cle(b as usize)).then(a.cmp(&b)));
+    let mut rang = vec![0u32; n];
+    for (r, &k) in par_cle.iter().enumerate() {
+        rang[k as usize] = r as u32;
+    }
+    rang
 }
 
 impl<'a> Corpus<'a> {
@@ -193,40 +277,19 @@ impl<'a> Corpus<'a> {
             .iter()
             .map(|&i| refs_entree[i as usize].take().unwrap_or_default())
             .collect();
-        let mut empreintes = en_parallele(lieux.len(), threads, |r| {
+        let empreintes = en_parallele(lieux.len(), threads, |r| {
             let mut memo = normalisation::Memo::default();
             r.map(|k| normalisation::empreinte_avec(&lieux[ordre[k] as usize], &mut memo))
                 .collect()
         });
-        blocage::compter_frequences(&mut empreintes);
-        // Records that another record's id names ("{id}-mediation-numerique-{source}").
-        let cites: std::collections::HashSet<u64> = empreintes
-            .iter()
-            .filter_map(Empreinte::reprise_de)
-            .collect();
-        let references: Vec<(u32, u64)> = if cites.is_empty() {
-            Vec::new()
-        } else {
-            en_parallele(lieux.len(), threads, |r| {
-                let mut memo = normalisation::Memo::default();
-                r.flat_map(|k| {
-                    let cles = normalisation::cles_propres(&lieux[ordre[k] as usize], &mut memo);
-                    cles.into_iter()
-                        .filter(|c| cites.contains(c))
-                        .map(move |c| (k as u32, c))
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-            })
-        };
+        let rang_ref = rang_selon(refs.len(), |k| refs[k].as_str());
+        let noyau = Noyau::nouveau(empreintes, rang_ref, options);
         Self {
             lieux,
             ordre,
             rang,
             refs,
-            empreintes,
-            references,
-            seuil: options.seuil,
+            noyau,
         }
     }
 
@@ -234,45 +297,25 @@ impl<'a> Corpus<'a> {
         &self.lieux[self.ordre[k as usize] as usize]
     }
 
-    /// Orders two records by ref, as [`expliquer`] does, so that a pair is always scored the
-    /// same way.
-    fn orienter(&self, x: u32, y: u32) -> (u32, u32) {
-        if (&self.refs[x as usize], x) <= (&self.refs[y as usize], y) {
-            (x, y)
-        } else {
-            (y, x)
-        }
-    }
-
-    /// Score of two records in internal order (fast path).
-    fn score(&self, x: u32, y: u32) -> f64 {
-        let (x, y) = self.orienter(x, y);
-        score::noter(
-            &self.empreintes[x as usize],
-            &self.empreintes[y as usize],
-            self.lieu(x),
-            self.lieu(y),
-            &mut score::Muet,
-        )
-    }
-
     /// Explains the score of input records `i` and `j` with the corpus frequencies, exactly
     /// as [`dedupliquer`] scored them. `None` if an index is out of range.
     pub fn expliquer(&self, i: usize, j: usize) -> Option<Explication> {
         let (x, y) = (*self.rang.get(i)?, *self.rang.get(j)?);
-        let (x, y) = self.orienter(x, y);
-        let mut criteres = Vec::new();
+        let (x, y) = self.noyau.orienter(x, y);
+        let mut detail = score::Detail {
+            la: &self.lieu(x).lieu,
+            lb: &self.lieu(y).lieu,
+            criteres: Vec::new(),
+        };
         let s = score::noter(
-            &self.empreintes[x as usize],
-            &self.empreintes[y as usize],
-            self.lieu(x),
-            self.lieu(y),
-            &mut criteres,
+            &self.noyau.empreintes[x as usize],
+            &self.noyau.empreintes[y as usize],
+            &mut detail,
         );
         Some(Explication {
             score: s,
-            decision: s >= self.seuil,
-            criteres,
+            decision: s >= self.noyau.seuil,
+            criteres: detail.criteres,
         })
     }
 }
@@ -294,12 +337,16 @@ pub fn expliquer_avec(a: &LieuSource, b: &LieuSource, options: &OptionsDoublons)
     // Frequencies stay at 1: every identifier is taken as unique.
     let ea = empreinte(a);
     let eb = empreinte(b);
-    let mut criteres = Vec::new();
-    let s = score::noter(&ea, &eb, a, b, &mut criteres);
+    let mut detail = score::Detail {
+        la: &a.lieu,
+        lb: &b.lieu,
+        criteres: Vec::new(),
+    };
+    let s = score::noter(&ea, &eb, &mut detail);
     Explication {
         score: s,
         decision: s >= options.seuil,
-        criteres,
+        criteres: detail.criteres,
     }
 }
 
@@ -317,8 +364,8 @@ pub fn candidats_avec_stats(
 ) -> (Vec<(usize, usize)>, StatsBlocage) {
     let corpus = Corpus::preparer(lieux, options);
     let (paires, stats) = blocage::candidats(
-        &corpus.empreintes,
-        &corpus.references,
+        &corpus.noyau.empreintes,
+        &corpus.noyau.references,
         options.rayon_m,
         options.voisins_max,
         options.fenetre,
@@ -362,7 +409,6 @@ fn grouper(
     decisions: &[(String, String, Decision)],
     options: &OptionsDoublons,
 ) -> Groupage {
-    let threads = nombre_threads(options.threads);
     let mut stats = StatsDoublons {
         lieux: lieux.len(),
         ..Default::default()
@@ -372,10 +418,48 @@ fn grouper(
     let corpus = Corpus::preparer(lieux, options);
     stats.duree_preparation_ms = t.elapsed().as_millis();
 
+    let index = |decisions: &[(String, String, Decision)]| -> HashMap<&str, u32> {
+        if decisions.is_empty() {
+            return HashMap::new();
+        }
+        corpus
+            .refs
+            .iter()
+            .enumerate()
+            .rev() // the first record wins for a duplicated ref
+            .map(|(k, r)| (r.as_str(), k as u32))
+            .collect()
+    };
+    let index = index(decisions);
+    let (groupes, paires_candidates, paires_retenues) =
+        grouper_noyau(&corpus.noyau, decisions, &index, options, &mut stats);
+    drop(index);
+    let Corpus { refs, ordre, .. } = corpus;
+    Groupage {
+        refs,
+        ordre,
+        groupes,
+        paires_candidates,
+        paires_retenues,
+        stats,
+    }
+}
+
+/// Steps 2–4 on prepared fingerprints: candidates, scores, groups (in internal indexes,
+/// each sorted). `index` maps the refs named by `decisions` to internal indexes. Returns
+/// the groups, the candidate pairs and the pairs whose score reached the threshold.
+fn grouper_noyau(
+    noyau: &Noyau,
+    decisions: &[(String, String, Decision)],
+    index: &HashMap<&str, u32>,
+    options: &OptionsDoublons,
+    stats: &mut StatsDoublons,
+) -> (Vec<Vec<u32>>, usize, usize) {
+    let threads = nombre_threads(options.threads);
     let t = Instant::now();
     let (paires, stats_blocage) = blocage::candidats(
-        &corpus.empreintes,
-        &corpus.references,
+        &noyau.empreintes,
+        &noyau.references,
         options.rayon_m,
         options.voisins_max,
         options.fenetre,
@@ -390,7 +474,7 @@ fn grouper(
             .iter()
             .filter_map(|&p| {
                 let (x, y) = blocage::depaqueter(p);
-                let s = corpus.score(x, y);
+                let s = noyau.score(x, y);
                 (s >= options.seuil).then_some((s, x, y))
             })
             .collect()
@@ -404,22 +488,13 @@ fn grouper(
     let t = Instant::now();
     let mut confirmees = Vec::new();
     let mut refusees = Vec::new();
-    if !decisions.is_empty() {
-        let index: HashMap<&str, u32> = corpus
-            .refs
-            .iter()
-            .enumerate()
-            .rev() // the first record wins for a duplicated ref
-            .map(|(k, r)| (r.as_str(), k as u32))
-            .collect();
-        for (a, b, d) in decisions {
-            match (index.get(a.as_str()), index.get(b.as_str())) {
-                (Some(&x), Some(&y)) => match d {
-                    Decision::Confirmee => confirmees.push((x, y)),
-                    Decision::Refusee => refusees.push((x, y)),
-                },
-                _ => stats.decisions_inconnues += 1,
-            }
+    for (a, b, d) in decisions {
+        match (index.get(a.as_str()), index.get(b.as_str())) {
+            (Some(&x), Some(&y)) => match d {
+                Decision::Confirmee => confirmees.push((x, y)),
+                Decision::Refusee => refusees.push((x, y)),
+            },
+            _ => stats.decisions_inconnues += 1,
         }
     }
     let regles = groupes::Regles {
@@ -428,25 +503,17 @@ fn grouper(
         liaison_min: options.liaison_min,
     };
     let (groupes, stats_groupes) = groupes::construire(
-        lieux.len(),
+        noyau.empreintes.len(),
         retenues,
         &confirmees,
         &refusees,
         &regles,
-        |x, y| corpus.score(x, y),
+        |x, y| noyau.score(x, y),
     );
     stats.paires_evaluees = paires_candidates + stats_groupes.liaisons_evaluees;
     stats.groupes = stats_groupes;
     stats.duree_groupes_ms = t.elapsed().as_millis();
-    let Corpus { refs, ordre, .. } = corpus;
-    Groupage {
-        refs,
-        ordre,
-        groupes,
-        paires_candidates,
-        paires_retenues,
-        stats,
-    }
+    (groupes, paires_candidates, paires_retenues)
 }
 
 /// A published place to build: a group, or a record alone.

@@ -754,6 +754,11 @@ pub struct Empreinte {
     /// Key of the record this one was copied from (`id` with [`MARQUE_REPRISE`]); 0 when
     /// none.
     reprise_de: u64,
+    /// Keys under which a copied record names this one ([`cles_propres`]), so that the
+    /// `reprise` check needs only the fingerprints.
+    cles_propres: [u64; 2],
+    /// Bit set of the typologies ([`typologies`]), as two words (no 16-byte alignment).
+    typologies: [u64; 2],
     /// Postal code as a number.
     pub code_postal: u32,
     /// Hash of the record's source, to know whether two records describe their services
@@ -794,6 +799,16 @@ impl Empreinte {
 
     pub fn reprise_de(&self) -> Option<u64> {
         (self.reprise_de != 0).then_some(self.reprise_de)
+    }
+
+    /// The keys under which a copied record names this one (see [`cles_propres`]).
+    pub fn cles_propres(&self) -> [u64; 2] {
+        self.cles_propres
+    }
+
+    /// Bit set of the typologies (see [`typologies`]).
+    pub fn typologies(&self) -> u128 {
+        u128::from(self.typologies[0]) | (u128::from(self.typologies[1]) << 64)
     }
 
     /// E-mails: (hash, how many records carry it).
@@ -955,6 +970,7 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
         let v = insee_ville(c.as_str());
         v.as_bytes().try_into().ok()
     });
+    let bits = typologies(l);
     Empreinte {
         nom,
         commune: memo.commune(&l.commune),
@@ -968,6 +984,8 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
             .and_then(|t| cle_telephone(t.as_str()))
             .unwrap_or(0),
         reprise_de,
+        cles_propres: cles_propres(ls, memo),
+        typologies: [bits as u64, (bits >> 64) as u64],
         code_postal: code_num(l.code_postal.as_str()),
         source: hacher(&[ls.source.as_bytes()]) as u32,
         freq_siret: 1,

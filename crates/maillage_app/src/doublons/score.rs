@@ -32,9 +32,8 @@
 //! `w` weakens values carried by many records of the corpus (a council's SIRET, a network's
 //! e-mail): 1 when at most 2 records carry it, 0.6 up to 4, 0.3 beyond.
 
-use super::normalisation::{cles_propres, typologies, Empreinte, Memo, PivotCle};
+use super::normalisation::{Empreinte, PivotCle};
 use super::similarite::{meme_mot, similarite_noms_jusqua, Mots};
-use crate::lieux::LieuSource;
 use maillage_domain::Lieu;
 use maillage_geo::{haversine_m, Point};
 use serde::Serialize;
@@ -63,9 +62,11 @@ pub struct Explication {
     pub criteres: Vec<Critere>,
 }
 
-/// Receives the criteria; the fast path ignores them (closures never called).
+/// Receives the criteria; the fast path ignores them (closures never called). The value
+/// closures read the two places (`la`, `lb`), which only a journal that keeps the criteria
+/// has: scoring itself needs the fingerprints only.
 pub(crate) trait Journal {
-    fn noter<V: FnOnce() -> String, R: FnOnce() -> String>(
+    fn noter<V: FnOnce(&Lieu, &Lieu) -> String, R: FnOnce() -> String>(
         &mut self,
         nom: &'static str,
         points: f64,
@@ -79,7 +80,7 @@ pub(crate) struct Muet;
 
 impl Journal for Muet {
     #[inline]
-    fn noter<V: FnOnce() -> String, R: FnOnce() -> String>(
+    fn noter<V: FnOnce(&Lieu, &Lieu) -> String, R: FnOnce() -> String>(
         &mut self,
         _: &'static str,
         _: f64,
@@ -89,17 +90,24 @@ impl Journal for Muet {
     }
 }
 
-impl Journal for Vec<Critere> {
-    fn noter<V: FnOnce() -> String, R: FnOnce() -> String>(
+/// Keeps every criterion, with the values read from the two places.
+pub(crate) struct Detail<'a> {
+    pub la: &'a Lieu,
+    pub lb: &'a Lieu,
+    pub criteres: Vec<Critere>,
+}
+
+impl Journal for Detail<'_> {
+    fn noter<V: FnOnce(&Lieu, &Lieu) -> String, R: FnOnce() -> String>(
         &mut self,
         nom: &'static str,
         points: f64,
         valeur: V,
         raison: R,
     ) {
-        self.push(Critere {
+        self.criteres.push(Critere {
             nom,
-            valeur: valeur(),
+            valeur: valeur(self.la, self.lb),
             points,
             raison: raison(),
         });
@@ -135,36 +143,36 @@ fn metres(d: f64) -> String {
     }
 }
 
-/// Scores a pair. `la`/`lb` are only read to write explanations.
-pub(crate) fn noter<J: Journal>(
-    a: &Empreinte,
-    b: &Empreinte,
-    sa: &LieuSource,
-    sb: &LieuSource,
-    j: &mut J,
-) -> f64 {
-    let (la, lb) = (&sa.lieu, &sb.lieu);
+/// The value closures of [`noter`]: they read the two places.
+type Valeur<'v> = &'v dyn Fn(&Lieu, &Lieu) -> String;
+
+/// Scores a pair from the fingerprints alone; the places are read only by a journal that
+/// writes explanations ([`Detail`]).
+pub(crate) fn noter<J: Journal>(a: &Empreinte, b: &Empreinte, j: &mut J) -> f64 {
     let mut total = 0.0;
-    let mut ajouter =
-        |nom, points: f64, valeur: &dyn Fn() -> String, raison: &dyn Fn() -> String| {
-            total += points;
-            j.noter(nom, points, valeur, raison);
-        };
+    let mut ajouter = |nom, points: f64, valeur: Valeur<'_>, raison: &dyn Fn() -> String| {
+        total += points;
+        j.noter(nom, points, valeur, raison);
+    };
 
     // Copied record.
     let reprise = match (a.reprise_de(), b.reprise_de()) {
         (None, None) => false,
         (ra, rb) => {
-            let mut memo = Memo::default();
-            let (ka, kb) = (cles_propres(sa, &mut memo), cles_propres(sb, &mut memo));
+            let (ka, kb) = (a.cles_propres(), b.cles_propres());
             ra.is_some_and(|k| kb.contains(&k)) || rb.is_some_and(|k| ka.contains(&k))
         }
     };
     if reprise {
-        ajouter("reprise", 4.0, &|| guillemets(&la.id, &lb.id), &|| {
-            "l'identifiant de l'une reprend celui de l'autre (fiche recopiée d'une autre source)"
+        ajouter(
+            "reprise",
+            4.0,
+            &|la, lb| guillemets(&la.id, &lb.id),
+            &|| {
+                "l'identifiant de l'une reprend celui de l'autre (fiche recopiée d'une autre source)"
                 .into()
-        });
+            },
+        );
     }
 
     // Bus against fixed place. A name that says "bus", "camion", "itinérante" is a veto; the
@@ -175,7 +183,7 @@ pub(crate) fn noter<J: Journal>(
         ajouter(
             "itinerance",
             if par_le_nom { -8.0 } else { -2.0 },
-            &|| {
+            &|_, _| {
                 let f = |x: bool| if x { "itinérant" } else { "fixe" };
                 format!("{} / {}", f(a.itinerant), f(b.itinerant))
             },
@@ -203,7 +211,7 @@ pub(crate) fn noter<J: Journal>(
     let (ca, cb) = (mots_a.tranche(), mots_b.tranche());
     let (dist_a, dist_b) = (mots_a.filtrer(hors_communes), mots_b.filtrer(hors_communes));
     let (da, db) = (dist_a.tranche(), dist_b.tranche());
-    let valeur_noms = || guillemets(&la.nom, &lb.nom);
+    let valeur_noms = |la: &Lieu, lb: &Lieu| guillemets(&la.nom, &lb.nom);
     let meme_categorie = a.nom.categorie.is_some() && a.nom.categorie == b.nom.categorie;
     match (da.is_empty(), db.is_empty()) {
         (true, true) => {
@@ -268,7 +276,7 @@ pub(crate) fn noter<J: Journal>(
 
     // Kind of structure.
     if let (Some(x), Some(y)) = (a.nom.categorie, b.nom.categorie) {
-        let valeur = || format!("{} / {}", x.libelle(), y.libelle());
+        let valeur = |_: &Lieu, _: &Lieu| format!("{} / {}", x.libelle(), y.libelle());
         if x == y {
             ajouter("categorie", 1.0, &valeur, &|| {
                 "même type de structure".into()
@@ -302,7 +310,7 @@ pub(crate) fn noter<J: Journal>(
             petit.iter().map(|w| w.len()).sum::<usize>() >= 4
                 && petit.iter().all(|w| grand.iter().any(|v| meme_mot(w, v)))
         };
-        let valeur = || guillemets(&la.adresse, &lb.adresse);
+        let valeur = |la: &Lieu, lb: &Lieu| guillemets(&la.adresse, &lb.adresse);
         let meme_numero = match (va.numero, vb.numero) {
             (Some((a1, a2)), Some((b1, b2))) => Some(a1 <= b2 && b1 <= a2),
             _ => None,
@@ -351,7 +359,7 @@ pub(crate) fn noter<J: Journal>(
             d if d <= 10_000.0 => -3.0,
             _ => -4.5,
         };
-        ajouter("distance", p, &|| metres(d), &|| {
+        ajouter("distance", p, &|_, _| metres(d), &|| {
             if p > 0.0 {
                 "points proches".into()
             } else {
@@ -366,7 +374,7 @@ pub(crate) fn noter<J: Journal>(
             ajouter(
                 "commune",
                 -2.0,
-                &|| {
+                &|la, lb| {
                     let f = |l: &Lieu| {
                         l.code_insee
                             .as_ref()
@@ -384,7 +392,7 @@ pub(crate) fn noter<J: Journal>(
                 ajouter(
                     "commune",
                     -1.0,
-                    &|| format!("{} / {}", la.code_postal, lb.code_postal),
+                    &|la, lb| format!("{} / {}", la.code_postal, lb.code_postal),
                     &|| "codes postaux différents".into(),
                 );
             }
@@ -392,7 +400,8 @@ pub(crate) fn noter<J: Journal>(
     }
 
     // Pivot.
-    let valeur_pivot = || format!("{} / {}", la.pivot.as_str(), lb.pivot.as_str());
+    let valeur_pivot =
+        |la: &Lieu, lb: &Lieu| format!("{} / {}", la.pivot.as_str(), lb.pivot.as_str());
     match (a.pivot(), b.pivot()) {
         (PivotCle::Siret(x), PivotCle::Siret(y)) => {
             if x == y {
@@ -427,7 +436,7 @@ pub(crate) fn noter<J: Journal>(
 
     // Phone.
     if let (Some(x), Some(y)) = (a.telephone(), b.telephone()) {
-        let valeur = || {
+        let valeur = |la: &Lieu, lb: &Lieu| {
             format!(
                 "{} / {}",
                 la.telephone.as_ref().map(|t| t.as_str()).unwrap_or(""),
@@ -448,7 +457,8 @@ pub(crate) fn noter<J: Journal>(
 
     // E-mails.
     if a.a_courriels() && b.a_courriels() {
-        let valeur = || guillemets(&la.courriels.join(", "), &lb.courriels.join(", "));
+        let valeur =
+            |la: &Lieu, lb: &Lieu| guillemets(&la.courriels.join(", "), &lb.courriels.join(", "));
         let mut freq_commun: Option<u32> = None;
         for (h, fa) in a.courriels() {
             if let Some((_, fb)) = b.courriels().find(|(g, _)| *g == h) {
@@ -479,7 +489,7 @@ pub(crate) fn noter<J: Journal>(
         ajouter(
             "services",
             if meme_source { -1.5 } else { -0.5 },
-            &|| {
+            &|la, lb| {
                 let f = |l: &Lieu| {
                     l.services
                         .iter()
@@ -500,12 +510,12 @@ pub(crate) fn noter<J: Journal>(
     }
 
     // Typology.
-    let (ta, tb) = (typologies(la), typologies(lb));
+    let (ta, tb) = (a.typologies(), b.typologies());
     if ta != 0 && tb != 0 && ta & tb == 0 {
         ajouter(
             "typologie",
             -0.5,
-            &|| {
+            &|la, lb| {
                 let f = |l: &Lieu| {
                     l.typologie
                         .iter()

@@ -784,3 +784,116 @@ fn evaluation_counts() {
     assert_eq!(e.erreurs.len(), 1);
     assert_eq!(e.inconnues.len(), 1);
 }
+
+/// Synthetic places with copied ids (`{id}-mediation-numerique-{source}`, the `reprise`
+/// criterion), coordinators' decisions both ways, and a duplicated postal code order.
+fn corpus_flux() -> (Vec<LieuSource>, Vec<(String, String, Decision)>) {
+    let synthese = generer_avec(Referentiel::embedded().communes(), 3_000, 0.1, 11);
+    let mut lieux = synthese.lieux;
+    let position: std::collections::HashMap<String, usize> = lieux
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.reference(), i))
+        .collect();
+    // Every fifth duplicate names its original in its id, as aggregators' copies do; some
+    // are moved far away so that only the copied id can bring them together.
+    let mut decisions = Vec::new();
+    for (k, (original, copie)) in synthese.doublons.iter().enumerate() {
+        let (Some(&o), Some(&c)) = (position.get(original), position.get(copie)) else {
+            continue;
+        };
+        if k % 5 == 0 {
+            let (id, source) = (lieux[o].lieu.id.clone(), lieux[o].source.clone());
+            lieux[c].lieu.id = format!("{id}{}{source}", normalisation::MARQUE_REPRISE);
+            if k % 10 == 0 {
+                lieux[c].lieu.localisation = Localisation::new(44.0, 4.0);
+            }
+        }
+    }
+    let refs: Vec<String> = lieux.iter().map(LieuSource::reference).collect();
+    // Refusals of true duplicates and confirmations of unrelated neighbours in the list.
+    for (k, (original, copie)) in synthese.doublons.iter().enumerate().take(40) {
+        if k % 5 != 0 && k % 2 == 1 {
+            if let (Some(&o), Some(&c)) = (position.get(original), position.get(copie)) {
+                decisions.push((refs[o].clone(), refs[c].clone(), Decision::Refusee));
+            }
+        }
+    }
+    for i in (0..200).step_by(17) {
+        decisions.push((refs[i].clone(), refs[i + 1].clone(), Decision::Confirmee));
+    }
+    decisions.push(("absent#1".into(), refs[3].clone(), Decision::Confirmee));
+    (lieux, decisions)
+}
+
+/// The re-merge in two passes over fingerprints only (issue 14, item 11) gives exactly the
+/// places and groups of `dedupliquer`, whatever the reading order.
+#[test]
+fn faille_fusion_en_flux_egale_dedupliquer() {
+    let (mut lieux, decisions) = corpus_flux();
+    let options = OptionsDoublons::default();
+    let attendu = dedupliquer(&lieux, &decisions, &options);
+    assert!(attendu.groupes.len() > 100, "{}", attendu.groupes.len());
+    assert!(
+        attendu.fusionnes.iter().any(|f| f
+            .membres
+            .iter()
+            .any(|m| m.contains(normalisation::MARQUE_REPRISE))
+            && f.membres.len() >= 2),
+        "a copied id brings its record into a group"
+    );
+    for tour in 0..2 {
+        let (fusionnes, groupes) =
+            dedupliquer_en_deux_passes(&lieux, &decisions, &options).expect("two passes");
+        let attendu = dedupliquer(&lieux, &decisions, &options);
+        assert_eq!(fusionnes.len(), attendu.fusionnes.len(), "round {tour}");
+        for (a, b) in fusionnes.iter().zip(&attendu.fusionnes) {
+            assert_eq!(a, b, "round {tour}");
+        }
+        let mut g1 = groupes.clone();
+        let mut g2 = attendu.groupes.clone();
+        g1.sort();
+        g2.sort();
+        assert_eq!(g1, g2, "round {tour}");
+        melanger(&mut lieux, &mut Alea::new(3));
+    }
+}
+
+/// The first pass keeps no record: scoring reads fingerprints only, so an explanation of
+/// the score of each pair of a group gives the score the fast path used.
+#[test]
+fn faille_score_sans_fiches_egale_explication() {
+    let (lieux, decisions) = corpus_flux();
+    let options = OptionsDoublons::default();
+    let corpus = Corpus::preparer(&lieux, &options);
+    let r = dedupliquer(&lieux, &decisions, &options);
+    let mut comparees = 0;
+    for g in r.groupes.iter().take(300) {
+        for w in g.windows(2) {
+            let e = corpus.expliquer(w[0], w[1]).expect("in range");
+            let (x, y) = (corpus.rang[w[0]], corpus.rang[w[1]]);
+            assert_eq!(e.score, corpus.noyau.score(x, y));
+            comparees += 1;
+        }
+    }
+    assert!(comparees > 100);
+}
+
+/// A second pass over other records than the first is refused, not merged wrongly.
+#[test]
+fn faille_fusion_en_flux_refuse_une_autre_lecture() {
+    let (lieux, decisions) = corpus_flux();
+    let options = OptionsDoublons::default();
+    let mut preparation = Preparation::new(&options);
+    for ls in &lieux {
+        preparation.ajouter(ls);
+    }
+    let detection = preparation.detecter(&decisions);
+    let mut assemblage = detection.assembler();
+    assert!(assemblage.ajouter(lieux[1].clone()).is_err());
+    let mut assemblage = detection.assembler();
+    for ls in &lieux[..lieux.len() - 1] {
+        assemblage.ajouter(ls.clone()).expect("same records");
+    }
+    assert!(assemblage.terminer().is_err(), "a record missing");
+}

@@ -7,8 +7,8 @@ use maillage_app::annuaire::{Annuaire, AppError, DemandeImport, RegleRetrait};
 use maillage_app::import::{Format, Gravite};
 use maillage_store::{
     ImportGuard, ImportReportRow, ImportSession, ImportSummary, LieuxStore, MergeState,
-    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PublishSummary, SignalementRow,
-    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PublishSession, PublishSummary,
+    SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use maillage_store_postgres::testing::TestDatabase;
 use std::sync::Arc;
@@ -367,8 +367,36 @@ impl RemplacerFinDeLigne for Vec<u8> {
 // Item 10: a crash between the import and its re-merge
 
 /// A store whose process "dies" when it publishes the re-merged directory: every call is
-/// passed on, except that publication.
+/// passed on, except that publication (a publication session dies at its commit, after its
+/// batches were written in its transaction).
 struct CrashAvantFusion(Arc<dyn LieuxStore>);
+
+/// A publication session that dies before its commit: its transaction is dropped.
+struct PublicationTuee(Box<dyn PublishSession>);
+
+#[async_trait]
+impl PublishSession for PublicationTuee {
+    async fn merge_state(&mut self) -> StoreResult<MergeState> {
+        self.0.merge_state().await
+    }
+    async fn active_source_records_page(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>> {
+        self.0.active_source_records_page(after, limit).await
+    }
+    async fn add(&mut self, lieux: Vec<MergedLieuRow>) -> StoreResult<()> {
+        self.0.add(lieux).await
+    }
+    async fn finish(self: Box<Self>, _: Option<i64>) -> StoreResult<PublishSummary> {
+        drop(self.0);
+        Err(StoreError::Database("process killed".into()))
+    }
+    async fn abort(self: Box<Self>) -> StoreResult<()> {
+        self.0.abort().await
+    }
+}
 
 #[async_trait]
 impl LieuxStore for CrashAvantFusion {
@@ -389,6 +417,16 @@ impl LieuxStore for CrashAvantFusion {
     }
     async fn merge_state(&self) -> StoreResult<MergeState> {
         self.0.merge_state().await
+    }
+    async fn begin_publish(&self) -> StoreResult<Box<dyn PublishSession>> {
+        Ok(Box::new(PublicationTuee(self.0.begin_publish().await?)))
+    }
+    async fn active_source_records_page(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<SourceRecord>> {
+        self.0.active_source_records_page(after, limit).await
     }
     async fn replace_merged_lieux_at(&self, _: Vec<MergedLieuRow>, _: i64) -> StoreResult<()> {
         Err(StoreError::Database("process killed".into()))

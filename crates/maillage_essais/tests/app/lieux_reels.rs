@@ -152,3 +152,22 @@ fn groups_csv_lists_every_member_of_every_merged_group() {
     }
     assert!(resultat.groupes.len() > 500, "real sources overlap a lot");
 }
+
+/// Issue 14, item 11: the re-merge in two passes over fingerprints (the streamed re-merge
+/// of `Annuaire::refusionner`) gives exactly the published places of `dedupliquer` on the
+/// five real sources.
+#[test]
+fn faille_fusion_en_flux_egale_dedupliquer_sur_les_sources_reelles() {
+    let (lieux, resultat) = corpus();
+    let (fusionnes, groupes) =
+        doublons::dedupliquer_en_deux_passes(lieux, &[], &OptionsDoublons::default())
+            .expect("two passes");
+    assert_eq!(fusionnes.len(), resultat.fusionnes.len());
+    for (a, b) in fusionnes.iter().zip(&resultat.fusionnes) {
+        assert_eq!(a, b);
+    }
+    let (mut g1, mut g2) = (groupes, resultat.groupes.clone());
+    g1.sort();
+    g2.sort();
+    assert_eq!(g1, g2);
+}

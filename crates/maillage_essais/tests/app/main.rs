@@ -1,6 +1,6 @@
 //! Integration tests of the directory (import, duplicates, export, search, territory
 //! figures, error reports) and of the use cases across modules (Médiation, Mandats, first
-//! use), on SQLite and PostgreSQL: one test binary (one link instead of seventeen; see
+//! use), on SQLite and PostgreSQL: one test binary (one link instead of eighteen; see
 //! docs/PERFORMANCE.md « Compilation »). Run a part with a filter:
 //! `cargo test -p maillage_essais --test app mandats::` (or `faille_`…).
 
@@ -13,6 +13,7 @@ async fn ouvrir(url: &str) -> Result<Annuaire, maillage_stockage::ErreurOuvertur
 
 mod annuaire_cycle;
 mod export_standard;
+mod faille_fusion_flux;
 mod faille_import;
 mod faille_import_lots;
 mod import_proptest;
