@@ -5,7 +5,7 @@
 #
 #   scripts/mesure-import-rss.sh BINAIRE FICHIER [DOSSIER]
 #     BINAIRE  target/release/maillage (or target/debug/maillage)
-#     FICHIER  e.g. /tmp/gros/valides-1go.json (examples/genere_gros_fichier.rs of maillage_app)
+#     FICHIER  e.g. /tmp/gros/valides-1go.json (examples/genere_gros_fichier.rs of maillage_annuaire)
 #     DOSSIER  scratch directory (default /tmp/gros): base/, import.out, import.err, rss.txt
 # Prints the peak before and after « import stored » and the time -v summary.
 set -euo pipefail

@@ -3,10 +3,10 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use maillage_app::annuaire::{Annuaire, RegleRetrait, ResultatImport};
-use maillage_app::doublons::Decision;
-use maillage_app::export::FormatExport;
-use maillage_app::import::Format;
+use maillage_annuaire::annuaire::{Annuaire, RegleRetrait, ResultatImport};
+use maillage_annuaire::doublons::Decision;
+use maillage_annuaire::export::FormatExport;
+use maillage_annuaire::import::Format;
 use maillage_instance::Instance;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,7 +61,7 @@ enum Command {
         rapport: Option<PathBuf>,
         /// Part maximale (en %) des lieux actifs de la source qu'un import peut retirer ;
         /// au-delà, l'import s'arrête sans rien écrire.
-        #[arg(long, default_value_t = maillage_app::annuaire::SEUIL_RETRAIT_DEFAUT)]
+        #[arg(long, default_value_t = maillage_annuaire::annuaire::SEUIL_RETRAIT_DEFAUT)]
         seuil_retrait: f64,
         /// Retire tous les lieux absents du fichier, quel que soit leur nombre (et accepte un
         /// fichier sans aucun lieu accepté, qui retire alors toute la source).
@@ -415,9 +415,9 @@ async fn signalements(
     territoire: Option<&str>,
     format: &str,
 ) -> Result<()> {
-    use maillage_app::tableur::{Tableau, Valeur};
+    use maillage_annuaire::tableur::{Tableau, Valeur};
     let territoire = territoire
-        .map(maillage_app::territoire::territoire)
+        .map(maillage_annuaire::territoire::territoire)
         .transpose()?;
     let liste: Vec<_> = annuaire
         .signalements_avec_lieux(!tous)
@@ -428,14 +428,15 @@ async fn signalements(
             Some(t) => s.code_insee.as_deref().is_some_and(|c| t.contient(c)),
         })
         .collect();
-    let etat =
-        |s: &maillage_app::signalement::SignalementLieu| match (s.signalement.traite, s.decision())
-        {
-            (false, _) => "à traiter",
-            (true, Some(d)) => d.libelle(),
-            (true, None) => "traité",
-        };
-    let date = |s: &maillage_app::signalement::SignalementLieu| {
+    let etat = |s: &maillage_annuaire::signalement::SignalementLieu| match (
+        s.signalement.traite,
+        s.decision(),
+    ) {
+        (false, _) => "à traiter",
+        (true, Some(d)) => d.libelle(),
+        (true, None) => "traité",
+    };
+    let date = |s: &maillage_annuaire::signalement::SignalementLieu| {
         s.signalement
             .created_at
             .with_timezone(&chrono_tz::Europe::Paris)
@@ -551,7 +552,7 @@ fn format_tableau(format: &str, output: Option<&std::path::Path>) -> Result<Opti
 
 /// Writes a table as CSV or XLSX, to `output` or to the standard output.
 fn ecrire_tableau(
-    t: &maillage_app::tableur::Tableau,
+    t: &maillage_annuaire::tableur::Tableau,
     xlsx: bool,
     output: Option<&std::path::Path>,
     feuille: &str,
@@ -582,7 +583,7 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
             let paires = annuaire.expliquer(&id).await?;
             let tableau = format_tableau(&format, output.as_deref())?;
             if let Some(f) = tableau {
-                let t = maillage_app::annuaire::paires_tableau(&paires);
+                let t = maillage_annuaire::annuaire::paires_tableau(&paires);
                 ecrire_tableau(&t, f, output.as_deref(), "Paires")?;
             } else {
                 if paires.is_empty() {
@@ -619,7 +620,7 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
             let (lieux, resultat) = annuaire.doublons().await?;
             pb.finish_and_clear();
             if let Some(f) = tableau {
-                let t = maillage_app::doublons::groupes_tableau(&resultat, &lieux);
+                let t = maillage_annuaire::doublons::groupes_tableau(&resultat, &lieux);
                 ecrire_tableau(&t, f, output.as_deref(), "Doublons")?;
             } else {
                 for f in resultat.fusionnes.iter().filter(|f| f.membres.len() > 1) {
@@ -649,7 +650,7 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
             format,
         } => signalements(annuaire, tous, territoire.as_deref(), &format).await?,
         LieuxCommand::CloreSignalement { id, decision } => {
-            let d: maillage_app::signalement::DecisionSignalement =
+            let d: maillage_annuaire::signalement::DecisionSignalement =
                 decision.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             if !annuaire.decider_signalement(id, d, None).await? {
                 anyhow::bail!("aucun signalement nº {id}");
@@ -677,11 +678,11 @@ mod tests {
     /// with that source again.
     #[test]
     fn faille_cli_erreur_dite_une_fois() {
-        let e = anyhow::Error::new(maillage_app::annuaire::AppError::Import(
-            maillage_app::import::ImportError::Vide,
+        let e = anyhow::Error::new(maillage_annuaire::annuaire::AppError::Import(
+            maillage_annuaire::import::ImportError::Vide,
         ));
         assert_eq!(message_erreur(&e), "le fichier est vide");
-        let e = anyhow::Error::new(maillage_app::annuaire::AppError::Store(
+        let e = anyhow::Error::new(maillage_annuaire::annuaire::AppError::Store(
             maillage_store::StoreError::Database("disk full".into()),
         ))
         .context("ouverture de la base sqlite://x.db");

@@ -1,15 +1,15 @@
 //! `maillage territoire …` and `maillage tournee …`: fragility index, coverage, zones
 //! blanches, tour planning and benchmark instances. Everything is computed by
-//! [`maillage_app::territoire`]; this module reads the arguments, shows a spinner, writes the
+//! [`maillage_annuaire::territoire`]; this module reads the arguments, shows a spinner, writes the
 //! result and prints a short summary in French on stderr.
 
 use crate::spinner;
 use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
-use maillage_app::annuaire::Annuaire;
-use maillage_app::tableur as t_tableur;
-use maillage_app::territoire as t;
+use maillage_annuaire::annuaire::Annuaire;
+use maillage_annuaire::tableur as t_tableur;
+use maillage_annuaire::territoire as t;
 use maillage_territoire::tournee::{Options, OptionsPlan};
 use std::io::Write;
 use std::path::{Path, PathBuf};

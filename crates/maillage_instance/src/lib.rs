@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use maillage_app::annuaire::Annuaire;
+use maillage_annuaire::annuaire::Annuaire;
 use maillage_domain::mandats::SigningKey;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn aucun_module_ne_depend_d_un_pilote_de_base() {
         for module in [
-            "maillage_app",
+            "maillage_annuaire",
             "maillage_mediation",
             "maillage_mandats",
             "maillage_instance",

@@ -4,7 +4,7 @@
 //! same contract suite (`contract::mediation`).
 //!
 //! Data the store does not interpret (a record's fields, a beneficiary's personal fields)
-//! is kept as JSON written by `maillage_app`; the store only sees what it must index.
+//! is kept as JSON written by `maillage_annuaire`; the store only sees what it must index.
 //! Statistics counters are vectors of little-endian `i64` (see
 //! `maillage_domain::mediation::statistiques`), summed per roll-up row in the same
 //! transaction as the record they come from.

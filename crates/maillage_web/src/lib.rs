@@ -2,7 +2,7 @@
 //! JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`), and assets embedded in the
 //! binary.
 //!
-//! Searches are answered by the in-memory engine of [`maillage_app::recherche`], rebuilt in
+//! Searches are answered by the in-memory engine of [`maillage_annuaire::recherche`], rebuilt in
 //! the background and swapped atomically when the directory changes (an import or a merge
 //! decision, even from another process: the store is polled).
 pub mod pdf;
@@ -29,8 +29,8 @@ pub use territoire::{
 
 use axum::routing::{get, post};
 use axum::Router;
-use maillage_app::annuaire::{Annuaire, VersionPublication};
-use maillage_app::recherche::{Moteur, MoteurPartage};
+use maillage_annuaire::annuaire::{Annuaire, VersionPublication};
+use maillage_annuaire::recherche::{Moteur, MoteurPartage};
 use maillage_instance::Instance;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -13,9 +13,9 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{NaiveDateTime, Utc};
-use maillage_app::doublons::LieuFusionne;
-use maillage_app::recherche::{Moteur, Requete, Trouve};
-use maillage_app::signalement::CategorieSignalement;
+use maillage_annuaire::doublons::LieuFusionne;
+use maillage_annuaire::recherche::{Moteur, Requete, Trouve};
+use maillage_annuaire::signalement::CategorieSignalement;
 use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vocabulary};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -480,7 +480,8 @@ pub struct Trouves {
 /// told plainly, and offered the nearest places for any help (they can orient) and the
 /// nearest ones for the search, flagged as far, never a national list.
 pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
-    let erreur = |e: maillage_app::recherche::ErreurRecherche| PageError::Requete(e.to_string());
+    let erreur =
+        |e: maillage_annuaire::recherche::ErreurRecherche| PageError::Requete(e.to_string());
     let local = r.requete.centre.is_some() && r.requete.rayon_km.is_none();
     let requete = if local {
         Requete {
@@ -1236,8 +1237,8 @@ pub async fn signaler(
             crate::espace::encoder(&id)
         ))
         .into_response()),
-        Err(maillage_app::annuaire::AppError::Invalide(m))
-        | Err(maillage_app::annuaire::AppError::Introuvable(m)) => {
+        Err(maillage_annuaire::annuaire::AppError::Invalide(m))
+        | Err(maillage_annuaire::annuaire::AppError::Introuvable(m)) => {
             refus(StatusCode::BAD_REQUEST, m)
         }
         Err(e) => Err(PageError::Interne(e.to_string())),

@@ -5,7 +5,7 @@
 //! value; inside a category values combine with OR, across categories with AND.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Weekday};
-use maillage_app::recherche::{Filtres, Moteur, Ouverture, Requete, Tri, LIMITE_MAX};
+use maillage_annuaire::recherche::{Filtres, Moteur, Ouverture, Requete, Tri, LIMITE_MAX};
 use maillage_domain::texte::normaliser;
 use maillage_domain::Vocabulary;
 use maillage_geo::Point;

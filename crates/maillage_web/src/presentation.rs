@@ -2,8 +2,8 @@
 //! freshness, links.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use maillage_app::doublons::LieuFusionne;
-use maillage_app::recherche::{semaine, EtatOuverture, Moteur, Ouverture, ZoneHoraire};
+use maillage_annuaire::doublons::LieuFusionne;
+use maillage_annuaire::recherche::{semaine, EtatOuverture, Moteur, Ouverture, ZoneHoraire};
 use maillage_domain::{Lieu, Vocabulary};
 
 pub const JOURS: [&str; 7] = [

@@ -43,8 +43,8 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_app::recherche::Moteur;
-use maillage_app::territoire as t;
+use maillage_annuaire::recherche::Moteur;
+use maillage_annuaire::territoire as t;
 use maillage_geo::Point;
 use maillage_territoire::couverture::{CouvertureCommune, ResumeCouverture, ZoneBlanche};
 use maillage_territoire::indice::{Configuration, Echelon, Indicateur, Indice, IndiceCommune};
@@ -2054,10 +2054,10 @@ pub async fn accueil(
 // Downloads
 // ---------------------------------------------------------------------------------------
 
-use maillage_app::tableur::Tableau;
+use maillage_annuaire::tableur::Tableau;
 
 /// The commune-level table: the index joined with the coverage columns (French convention,
-/// see [`maillage_app::tableur`]).
+/// see [`maillage_annuaire::tableur`]).
 fn tableau_indice(territoire: &Territoire, donnees: &DonneesMoteur) -> Tableau {
     t::tableau_communes(
         &indice_national().indice,
@@ -2094,7 +2094,7 @@ fn reponse_tableau(
     feuille: &str,
     nom: &str,
 ) -> Result<Response, PageError> {
-    let interne = |e: maillage_app::tableur::ErreurTableur| PageError::Interne(e.to_string());
+    let interne = |e: maillage_annuaire::tableur::ErreurTableur| PageError::Interne(e.to_string());
     Ok(match format {
         Format::Csv => fichier(t.csv().map_err(interne)?, CSV, &format!("{nom}.csv")),
         Format::Xlsx => fichier(
@@ -2257,7 +2257,7 @@ pub async fn plan_xlsx(
 
 /// The index of the communes of a territory (JSON of `maillage territoire indice`).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // documents the JSON written by maillage_app::territoire
+#[allow(dead_code)] // documents the JSON written by maillage_annuaire::territoire
 pub struct IndiceTerritoireApi {
     /// `fr`, `reg:76`, `dep:31`, `epci:…`, `commune:…`
     pub territoire: String,
@@ -2282,7 +2282,7 @@ pub struct IndiceTerritoireApi {
 
 /// The coverage of a territory (JSON of `maillage territoire couverture`).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // documents the JSON written by maillage_app::territoire
+#[allow(dead_code)] // documents the JSON written by maillage_annuaire::territoire
 pub struct CouvertureTerritoireApi {
     pub territoire: String,
     pub nom: String,
@@ -2309,7 +2309,7 @@ pub struct CouvertureTerritoireApi {
 
 /// A commune farther than `rayon_km` from every place.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // documents the JSON written by maillage_app::territoire
+#[allow(dead_code)] // documents the JSON written by maillage_annuaire::territoire
 pub struct ZoneBlancheApi {
     pub rang: usize,
     pub code_insee: String,
@@ -2323,7 +2323,7 @@ pub struct ZoneBlancheApi {
 
 /// The zones blanches of a territory, most fragile population first.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // documents the JSON written by maillage_app::territoire
+#[allow(dead_code)] // documents the JSON written by maillage_annuaire::territoire
 pub struct ZonesBlanchesApi {
     pub territoire: String,
     pub nom: String,
@@ -2338,7 +2338,7 @@ pub struct ZonesBlanchesApi {
 
 /// A plan of stops (JSON of `maillage tournee plan`).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // documents the JSON written by maillage_app::territoire
+#[allow(dead_code)] // documents the JSON written by maillage_annuaire::territoire
 pub struct PlanApi {
     pub territoire: String,
     pub rayon_km: f64,

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use maillage_app::signalement::CategorieSignalement;
+use maillage_annuaire::signalement::CategorieSignalement;
 use maillage_store::MergedLieuRow;
 
 fn maillage(url: &str, args: &[&str]) -> Output {

@@ -2,10 +2,10 @@
 //! transaction, re-import that changes nothing, updated file (update, add, retire), coordinator
 //! decisions persisted and respected by the re-merge, export by territory.
 
-use maillage_app::annuaire::{Annuaire, DemandeImport, RegleRetrait};
-use maillage_app::doublons::Decision;
-use maillage_app::export::FormatExport;
-use maillage_app::import::Format;
+use maillage_annuaire::annuaire::{Annuaire, DemandeImport, RegleRetrait};
+use maillage_annuaire::doublons::Decision;
+use maillage_annuaire::export::FormatExport;
+use maillage_annuaire::import::Format;
 use maillage_store_postgres::testing::TestDatabase;
 use maillage_territoire::Referentiel;
 

@@ -2,9 +2,9 @@
 //! `frictionless validate` against schema v1.0.2, JSON and GeoJSON are complete, and the CSV
 //! re-imports as v1-csv without loss.
 
-use maillage_app::annuaire::{Annuaire, DemandeImport};
-use maillage_app::export::FormatExport;
-use maillage_app::import::Format;
+use maillage_annuaire::annuaire::{Annuaire, DemandeImport};
+use maillage_annuaire::export::FormatExport;
+use maillage_annuaire::import::Format;
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -6,9 +6,9 @@
 //! `publish_merged_lieux`): same places, ids, members, provenance and content.
 
 use chrono::Utc;
-use maillage_app::annuaire::{fusionne_of, Annuaire};
-use maillage_app::doublons::LieuFusionne;
-use maillage_app::lieux::LieuSource;
+use maillage_annuaire::annuaire::{fusionne_of, Annuaire};
+use maillage_annuaire::doublons::LieuFusionne;
+use maillage_annuaire::lieux::LieuSource;
 use maillage_store::{NewImportReport, PairDecision, PairDecisionKind, SourceRecord};
 use maillage_store_postgres::testing::TestDatabase;
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 /// Synthetic places (several sources: the duplicates are copied into another source) with
 /// copied ids (`{id}-mediation-numerique-{source}`), some moved far from their original.
 fn corpus(n: usize) -> (Vec<LieuSource>, Vec<(String, String)>) {
-    let synthese = maillage_app::synthetique::generer_avec(
+    let synthese = maillage_annuaire::synthetique::generer_avec(
         maillage_territoire::Referentiel::embedded().communes(),
         n,
         0.08,
@@ -192,7 +192,7 @@ async fn fusion_en_flux(url: &str) {
         .decider(
             a,
             b,
-            maillage_app::doublons::Decision::Refusee,
+            maillage_annuaire::doublons::Decision::Refusee,
             "test",
             None,
         )

@@ -3,8 +3,8 @@
 //! and its re-merge (item 10), and the line numbers of CRLF files (item 14).
 
 use async_trait::async_trait;
-use maillage_app::annuaire::{Annuaire, AppError, DemandeImport, RegleRetrait};
-use maillage_app::import::{Format, Gravite};
+use maillage_annuaire::annuaire::{Annuaire, AppError, DemandeImport, RegleRetrait};
+use maillage_annuaire::import::{Format, Gravite};
 use maillage_store::{
     ImportGuard, ImportReportRow, ImportSession, ImportSummary, LieuxStore, MergeState,
     MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PublishSession, PublishSummary,
@@ -88,7 +88,7 @@ async fn nb_rapports(annuaire: &Annuaire) -> usize {
         .len()
 }
 
-fn arrete(r: Result<maillage_app::annuaire::ResultatImport, AppError>) -> String {
+fn arrete(r: Result<maillage_annuaire::annuaire::ResultatImport, AppError>) -> String {
     match r {
         Err(AppError::ImportArrete(m)) => m,
         Err(e) => panic!("expected a stopped import, got {e}"),

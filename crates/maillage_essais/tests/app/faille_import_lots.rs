@@ -7,11 +7,11 @@
 //! - item 14: a small import rewrites only the published places that changed, and the
 //!   published directory is exactly the one a full rewrite gives.
 
-use maillage_app::annuaire::{Annuaire, AppError, DemandeImport, RegleRetrait};
-use maillage_app::doublons::Decision;
-use maillage_app::export::{csv_standard, exporter, FormatExport};
-use maillage_app::import::Format;
-use maillage_app::lieux::LieuSource;
+use maillage_annuaire::annuaire::{Annuaire, AppError, DemandeImport, RegleRetrait};
+use maillage_annuaire::doublons::Decision;
+use maillage_annuaire::export::{csv_standard, exporter, FormatExport};
+use maillage_annuaire::import::Format;
+use maillage_annuaire::lieux::LieuSource;
 use maillage_domain::Lieu;
 use maillage_store::{MergedLieuRow, StoredSourceRecord};
 use maillage_store_postgres::testing::TestDatabase;
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 /// `n` synthetic places (real communes, about 5 % duplicates), as one source.
 fn synthetiques(n: usize, graine: u64) -> Vec<Lieu> {
-    maillage_app::synthetique::generer(n, 0.05, graine)
+    maillage_annuaire::synthetique::generer(n, 0.05, graine)
         .into_iter()
         .map(|l: LieuSource| l.lieu)
         .collect()
@@ -56,7 +56,7 @@ async fn nb_rapports(annuaire: &Annuaire) -> usize {
         .len()
 }
 
-fn arrete(r: Result<maillage_app::annuaire::ResultatImport, AppError>) -> String {
+fn arrete(r: Result<maillage_annuaire::annuaire::ResultatImport, AppError>) -> String {
     match r {
         Err(AppError::ImportArrete(m)) => m,
         Err(e) => panic!("expected a stopped import, got {e}"),

@@ -1,7 +1,7 @@
 //! `lire` never panics, and its counts always add up, whatever the input.
 
 use chrono::NaiveDate;
-use maillage_app::import::{detecter, lire, Format, Gravite, Lecture, OptionsImport};
+use maillage_annuaire::import::{detecter, lire, Format, Gravite, Lecture, OptionsImport};
 use maillage_domain::lieu::CHAMPS;
 use maillage_territoire::Referentiel;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! The import rules one by one, on small files, with a fake referential.
 
 use chrono::NaiveDate;
-use maillage_app::import::{
+use maillage_annuaire::import::{
     lire, CommuneRef, Format, Geocodeur, Gravite, ImportError, Lecture, OptionsImport, Remarque,
     SansReferentiel,
 };

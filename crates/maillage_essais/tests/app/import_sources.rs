@@ -2,10 +2,10 @@
 //! with counts and records checked by hand against the files.
 
 use chrono::NaiveDate;
-use maillage_app::import::{
+use maillage_annuaire::import::{
     date_dans_nom, detecter, lire, Format, Gravite, Lecture, OptionsImport, Rapport,
 };
-use maillage_app::lieux::LieuSource;
+use maillage_annuaire::lieux::LieuSource;
 use maillage_domain::{
     DispositifProgrammeNational as Dispositif, FormationLabel, Frais, Itinerance, Lieu,
     ModaliteAcces, ModaliteAccompagnement, Pivot, PriseEnChargeSpecifique as Prise,
@@ -246,7 +246,7 @@ fn france_services_needs_a_default_date() {
     );
     assert!(matches!(
         e,
-        Err(maillage_app::import::ImportError::DateRequise)
+        Err(maillage_annuaire::import::ImportError::DateRequise)
     ));
 }
 

@@ -1,10 +1,10 @@
 //! Duplicates on the real shared sources: merge quality measured against the hand-labelled
 //! pairs of `tests/data/paires_doublons.csv`, and the cases the issue names.
 
-use maillage_app::annuaire::SOURCES_DEMO;
-use maillage_app::doublons::{self, OptionsDoublons, ResultatDoublons};
-use maillage_app::import::{self, OptionsImport};
-use maillage_app::lieux::LieuSource;
+use maillage_annuaire::annuaire::SOURCES_DEMO;
+use maillage_annuaire::doublons::{self, OptionsDoublons, ResultatDoublons};
+use maillage_annuaire::import::{self, OptionsImport};
+use maillage_annuaire::lieux::LieuSource;
 use maillage_territoire::Referentiel;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -142,7 +142,7 @@ fn groups_csv_lists_every_member_of_every_merged_group() {
     let octets = doublons::groupes_tableau(resultat, lieux)
         .csv()
         .expect("csv");
-    let (entetes, rows) = maillage_app::tableur::lire_csv(&octets).expect("read back");
+    let (entetes, rows) = maillage_annuaire::tableur::lire_csv(&octets).expect("read back");
     assert_eq!(entetes[..2], ["Groupe (identifiant publié)", "Référence"]);
     let attendu: usize = resultat.groupes.iter().map(Vec::len).sum();
     assert_eq!(rows.len(), attendu);

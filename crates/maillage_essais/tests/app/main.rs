@@ -4,7 +4,7 @@
 //! docs/PERFORMANCE.md « Compilation »). Run a part with a filter:
 //! `cargo test -p maillage_essais --test app mandats::` (or `faille_`…).
 
-use maillage_app::annuaire::Annuaire;
+use maillage_annuaire::annuaire::Annuaire;
 
 /// The directory of a fresh instance over the store named by `url`.
 async fn ouvrir(url: &str) -> Result<Annuaire, maillage_stockage::ErreurOuverture> {

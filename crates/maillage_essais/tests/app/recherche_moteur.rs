@@ -2,8 +2,8 @@
 //! force, radius, territory, text, opening hours, map rectangles, atomic swaps.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use maillage_app::doublons::LieuFusionne;
-use maillage_app::recherche::{
+use maillage_annuaire::doublons::LieuFusionne;
+use maillage_annuaire::recherche::{
     ErreurRecherche, EtatOuverture, Filtres, Moteur, MoteurPartage, Ouverture, Requete, Tri,
     LIMITE_MAX,
 };

@@ -3,9 +3,11 @@
 //! `opening-hours` crate does.
 
 use chrono::NaiveDateTime;
-use maillage_app::doublons::{self, LieuFusionne, OptionsDoublons};
-use maillage_app::import::{self, OptionsImport};
-use maillage_app::recherche::{EtatOuverture, Filtres, Moteur, Ouverture, Requete, ZoneHoraire};
+use maillage_annuaire::doublons::{self, LieuFusionne, OptionsDoublons};
+use maillage_annuaire::import::{self, OptionsImport};
+use maillage_annuaire::recherche::{
+    EtatOuverture, Filtres, Moteur, Ouverture, Requete, ZoneHoraire,
+};
 use maillage_domain::texte::normaliser;
 use maillage_domain::{Frais, Service};
 use maillage_geo::{haversine_m, Point};

@@ -1,9 +1,9 @@
 //! Error reports sent by the public ("signaler une erreur"): validation with French
 //! messages, round trip, listing and processing; on SQLite and on PostgreSQL.
 
-use maillage_app::annuaire::{Annuaire, AppError, DemandeImport};
-use maillage_app::import::Format;
-use maillage_app::signalement::{CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
+use maillage_annuaire::annuaire::{Annuaire, AppError, DemandeImport};
+use maillage_annuaire::import::Format;
+use maillage_annuaire::signalement::{CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_store_postgres::testing::TestDatabase;
 
 const HEADER: &str = "id,pivot,nom,commune,code_postal,code_insee,adresse,complement_adresse,latitude,longitude,typologie,telephone,courriels,site_web,horaires,presentation_resume,presentation_detail,source,itinerance,structure_parente,date_maj,services,publics_specifiquement_adresses,prise_en_charge_specifique,frais_a_charge,dispositif_programmes_nationaux,formations_labels,autres_formations_labels,modalites_acces,modalites_accompagnement,fiche_acces_libre,prise_rdv";

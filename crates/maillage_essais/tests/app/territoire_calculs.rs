@@ -1,6 +1,6 @@
 //! Territorial use cases on the embedded referential and indicators.
 
-use maillage_app::territoire as t;
+use maillage_annuaire::territoire as t;
 use maillage_geo::Point;
 use maillage_territoire::couverture::PointLieu;
 use maillage_territoire::tournee::{Options, OptionsPlan};
@@ -23,7 +23,7 @@ fn index_csv_of_haute_garonne_has_toulouse_and_the_column_set() {
     let territoire = t::territoire("dep:31").unwrap();
     let resultat = t::indice(&territoire, &t::configuration("deciles").unwrap());
     let csv = t::indice_csv(&resultat).unwrap();
-    let (entetes, lignes) = maillage_app::tableur::lire_csv(&csv).unwrap();
+    let (entetes, lignes) = maillage_annuaire::tableur::lire_csv(&csv).unwrap();
     for colonne in [
         "Code INSEE",
         "Commune",
@@ -89,7 +89,7 @@ fn coverage_has_one_row_per_commune_and_zones_blanches_are_sorted() {
     assert_eq!(resultat.communes().count(), n);
     assert_eq!(resultat.resume.communes, n);
     let csv = t::couverture_csv(&resultat).unwrap();
-    let (_, lignes) = maillage_app::tableur::lire_csv(&csv).unwrap();
+    let (_, lignes) = maillage_annuaire::tableur::lire_csv(&csv).unwrap();
     assert_eq!(lignes.len(), n);
     let toulouse = resultat.couverture.commune("31555").unwrap();
     assert!(toulouse.distance_km.unwrap() < 2.0);
@@ -163,7 +163,7 @@ fn plan_for_the_sicoval_gives_distinct_useful_candidates_with_decreasing_gains()
     assert!(texte.contains("Ordre de visite"), "{texte}");
     assert!(texte.contains("semaine du 04/01/2027"), "{texte}");
     let csv = t::plan_csv(&plan).unwrap();
-    let (_, lignes) = maillage_app::tableur::lire_csv(&csv).unwrap();
+    let (_, lignes) = maillage_annuaire::tableur::lire_csv(&csv).unwrap();
     assert_eq!(lignes.len(), plan.arrets.len());
 
     // A permanent place at the centre of every candidate leaves nothing to reach there.

@@ -1498,7 +1498,7 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
 }
 
 /// A mandate signed in structure A by a1 (written through the store: the signature flow is
-/// tested in maillage_app's tests/mandats.rs).
+/// tested in maillage_annuaire's tests/mandats.rs).
 async fn mandat_de_a(w: &Monde) -> i64 {
     use maillage_domain::mandats::{Demarche, NouvelleEntree};
     use maillage_mandats::stockage::{NewMandat, NewUsager, UsagerCible};
@@ -1551,7 +1551,7 @@ async fn mandat_de_a(w: &Monde) -> i64 {
 /// mediator sees nothing; the administrator sees both, with their state.
 #[tokio::test]
 async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
-    use maillage_app::signalement::CategorieSignalement;
+    use maillage_annuaire::signalement::CategorieSignalement;
     let w = monde().await;
     let lieu = |id: &str, nom: &str, insee: &str| maillage_store::MergedLieuRow {
         id: id.to_string(),

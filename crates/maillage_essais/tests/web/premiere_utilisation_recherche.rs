@@ -8,7 +8,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use maillage_app::annuaire::{gunzip, DemandeImport};
+use maillage_annuaire::annuaire::{gunzip, DemandeImport};
 use maillage_web::{router, AppState, Site};
 use scraper::{ElementRef, Html, Selector};
 use tower::ServiceExt;

@@ -1,7 +1,7 @@
 //! The search engine follows the directory: an import made by another process (another
 //! `Annuaire` on the same database, as the CLI would) is seen by the server without a restart.
 
-use maillage_app::annuaire::{Annuaire, DemandeImport};
+use maillage_annuaire::annuaire::{Annuaire, DemandeImport};
 use maillage_web::{AppState, Site};
 use std::time::{Duration, Instant};
 

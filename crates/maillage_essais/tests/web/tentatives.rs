@@ -77,7 +77,7 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
         .await
         .unwrap();
     // A person with a mandate, written through the store (the signature flow is tested in
-    // maillage_app's tests/mandats.rs).
+    // maillage_annuaire's tests/mandats.rs).
     let code = CodePersonnel::nouveau().unwrap();
     let now = m.maintenant();
     let md = annuaire.mandats().unwrap().clone();

@@ -1,11 +1,11 @@
 //! The territory pages, black box: the bundled demo directory in a temporary SQLite
 //! database, requests through the router, HTML read with CSS selectors, downloads parsed,
-//! and every figure compared with what `maillage_app::territoire` computes.
+//! and every figure compared with what `maillage_annuaire::territoire` computes.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use maillage_app::territoire as t;
+use maillage_annuaire::territoire as t;
 use maillage_territoire::indice::Configuration;
 use maillage_territoire::Referentiel;
 use maillage_web::{router, AppState};
@@ -78,7 +78,7 @@ fn decimal(v: f64) -> String {
 /// A CSV of the product's convention (BOM, `;`, French headers, decimal comma).
 fn lire_csv(octets: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     assert!(octets.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM");
-    maillage_app::tableur::lire_csv(octets).expect("CSV of the French convention")
+    maillage_annuaire::tableur::lire_csv(octets).expect("CSV of the French convention")
 }
 
 /// `12,5` → 12.5.

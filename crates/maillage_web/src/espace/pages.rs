@@ -858,7 +858,7 @@ pub async fn activite(
         }
     }
     // Times in the place's local time (Europe/Paris, or the overseas zone of its commune).
-    let fuseau = maillage_app::recherche::ZoneHoraire::du_code(&act.row.commune).fuseau();
+    let fuseau = maillage_annuaire::recherche::ZoneHoraire::du_code(&act.row.commune).fuseau();
     let historique = m
         .historique(&a, id)
         .await

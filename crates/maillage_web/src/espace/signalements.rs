@@ -1,7 +1,7 @@
 //! `/espace/signalements`: the error reports sent by the public from a place's page
 //! (« signaler une erreur »), for the coordinators of the place's territory and the
 //! administrators, until the coordinators' back office exists. Who sees what is decided by
-//! [`maillage_app::signalement::signalements_de`] (rules in `mediation::acces`); each open
+//! [`maillage_annuaire::signalement::signalements_de`] (rules in `mediation::acces`); each open
 //! report can be closed as « traité » or « rejeté ».
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use maillage_app::signalement::{self as sig, DecisionSignalement};
+use maillage_annuaire::signalement::{self as sig, DecisionSignalement};
 use serde::Deserialize;
 
 use super::pages::Menu;

@@ -1,7 +1,7 @@
-//! Duplicate detection on synthetic places (see `maillage_app::synthetique`).
+//! Duplicate detection on synthetic places (see `maillage_annuaire::synthetique`).
 //!
 //! ```text
-//! cargo bench -p maillage_app --bench doublons
+//! cargo bench -p maillage_annuaire --bench doublons
 //! ```
 //!
 //! Criterion measures 10,000 and 100,000 places (10 samples each). A million places take
@@ -10,8 +10,8 @@
 //! `DOUBLONS_BENCH_1M=0`). Peak memory: `examples/doublons_1m.rs` under `/usr/bin/time -v`.
 
 use criterion::{criterion_group, Criterion};
-use maillage_app::doublons::{dedupliquer, dedupliquer_possede, OptionsDoublons};
-use maillage_app::synthetique::generer;
+use maillage_annuaire::doublons::{dedupliquer, dedupliquer_possede, OptionsDoublons};
+use maillage_annuaire::synthetique::generer;
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -3,17 +3,17 @@
 //! item 11):
 //!
 //! ```text
-//! cargo run --release -p maillage_app --example genere_gros_fichier -- 1000 json /tmp/gros/valides-1go.json
+//! cargo run --release -p maillage_annuaire --example genere_gros_fichier -- 1000 json /tmp/gros/valides-1go.json
 //! ```
 //!
 //! Arguments: size in MB (10^6 bytes), `json` or `csv`, output path. The places come from
-//! `maillage_app::synthetique` (real communes weighted by population, ~5 % duplicates,
+//! `maillage_annuaire::synthetique` (real communes weighted by population, ~5 % duplicates,
 //! "two structures in one building" traps), generated and written 50,000 at a time so that
 //! the generator stays small; each gets a unique id (`g` + its number) so that the whole file
 //! is one valid source.
 
-use maillage_app::export::{csv_standard, objet_standard};
-use maillage_app::synthetique::generer;
+use maillage_annuaire::export::{csv_standard, objet_standard};
+use maillage_annuaire::synthetique::generer;
 use std::io::Write;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,15 +1,15 @@
 //! Duplicate detection on synthetic places, for timing and peak memory:
 //!
 //! ```text
-//! cargo build --release -p maillage_app --example doublons_1m
+//! cargo build --release -p maillage_annuaire --example doublons_1m
 //! /usr/bin/time -v target/release/examples/doublons_1m 1000000   # "Maximum resident set size"
 //! ```
 //!
 //! Prints the generation and detection times, the counts, and precision/recall against the
 //! generator's truth (duplicates and same-building traps).
 
-use maillage_app::doublons::{dedupliquer, dedupliquer_possede, evaluer, OptionsDoublons};
-use maillage_app::synthetique::generer_avec;
+use maillage_annuaire::doublons::{dedupliquer, dedupliquer_possede, evaluer, OptionsDoublons};
+use maillage_annuaire::synthetique::generer_avec;
 use maillage_territoire::Referentiel;
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! Duplicate detection on the five real source files, measured against the labelled pairs.
 //!
 //! ```text
-//! cargo run --release -p maillage_app --example doublons_reel [DOSSIER_LIEUX] [PAIRES_CSV]
+//! cargo run --release -p maillage_annuaire --example doublons_reel [DOSSIER_LIEUX] [PAIRES_CSV]
 //! ```
 //!
 //! Defaults: `../shared/data/lieux` next to the repository (or `/work/shared/data/lieux`) and
@@ -9,9 +9,9 @@
 //! halves by line parity: tune on one, check on the other), and every error with its
 //! explanation.
 
-use maillage_app::doublons::{dedupliquer, evaluer, Corpus, OptionsDoublons};
-use maillage_app::import::{date_dans_nom, lire_demande, FormatDemande, OptionsImport};
-use maillage_app::lieux::LieuSource;
+use maillage_annuaire::doublons::{dedupliquer, evaluer, Corpus, OptionsDoublons};
+use maillage_annuaire::import::{date_dans_nom, lire_demande, FormatDemande, OptionsImport};
+use maillage_annuaire::lieux::LieuSource;
 use maillage_territoire::Referentiel;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! memory:
 //!
 //! ```text
-//! cargo build --release -p maillage_app --example import_dedup_1m
+//! cargo build --release -p maillage_annuaire --example import_dedup_1m
 //! /usr/bin/time -v target/release/examples/import_dedup_1m 1000000   # "Maximum resident set size"
 //! ```
 //!
@@ -13,10 +13,10 @@
 //! prints the resident memory every 50 ms on stderr. Uses mimalloc, like the `maillage`
 //! binary.
 
-use maillage_app::doublons::{dedupliquer_possede, OptionsDoublons};
-use maillage_app::export::csv_standard;
-use maillage_app::import::{lire, Format, OptionsImport};
-use maillage_app::synthetique::generer;
+use maillage_annuaire::doublons::{dedupliquer_possede, OptionsDoublons};
+use maillage_annuaire::export::csv_standard;
+use maillage_annuaire::import::{lire, Format, OptionsImport};
+use maillage_annuaire::synthetique::generer;
 use maillage_territoire::Referentiel;
 use std::collections::BTreeMap;
 use std::time::Instant;

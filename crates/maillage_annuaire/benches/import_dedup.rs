@@ -2,15 +2,15 @@
 //! `maillage import` reads them (format detection, v0→v1 mapping, hours, referential).
 //!
 //! ```text
-//! cargo bench -p maillage_app --bench import_dedup
+//! cargo bench -p maillage_annuaire --bench import_dedup
 //! ```
 //!
 //! Needs `../shared/data/lieux` beside the repository.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use maillage_app::annuaire::SOURCES_DEMO;
-use maillage_app::doublons::{dedupliquer_possede, OptionsDoublons};
-use maillage_app::import::{date_dans_nom, detecter, lire, OptionsImport};
+use maillage_annuaire::annuaire::SOURCES_DEMO;
+use maillage_annuaire::doublons::{dedupliquer_possede, OptionsDoublons};
+use maillage_annuaire::import::{date_dans_nom, detecter, lire, OptionsImport};
 use maillage_territoire::Referentiel;
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
 //! Search engine latency, with criterion:
 //!
 //! ```text
-//! cargo bench -p maillage_app --bench recherche
-//! MAILLAGE_BENCH_N=200000 cargo bench -p maillage_app --bench recherche -- synthetique
+//! cargo bench -p maillage_annuaire --bench recherche
+//! MAILLAGE_BENCH_N=200000 cargo bench -p maillage_annuaire --bench recherche -- synthetique
 //! ```
 //!
 //! Over the real directory (the five shared files, imported and merged) and over 1,000,000
@@ -13,10 +13,10 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use criterion::{criterion_group, criterion_main, Criterion};
-use maillage_app::doublons::{self, LieuFusionne, OptionsDoublons};
-use maillage_app::import::{self, OptionsImport};
-use maillage_app::recherche::{Filtres, Moteur, Ouverture, Requete};
-use maillage_app::synthetique::{generer, Alea};
+use maillage_annuaire::doublons::{self, LieuFusionne, OptionsDoublons};
+use maillage_annuaire::import::{self, OptionsImport};
+use maillage_annuaire::recherche::{Filtres, Moteur, Ouverture, Requete};
+use maillage_annuaire::synthetique::{generer, Alea};
 use maillage_domain::{Horaires, Service, Vocabulary};
 use maillage_geo::Point;
 use maillage_territoire::Referentiel;

@@ -1,8 +1,8 @@
 //! Latency of the in-memory search engine, query by query, with percentiles:
 //!
 //! ```text
-//! cargo run --release -p maillage_app --example recherche_latence -- reel
-//! cargo run --release -p maillage_app --example recherche_latence -- 1000000
+//! cargo run --release -p maillage_annuaire --example recherche_latence -- reel
+//! cargo run --release -p maillage_annuaire --example recherche_latence -- 1000000
 //! ```
 //!
 //! `reel` builds the directory from the five shared files (`../shared/data/lieux`, or the
@@ -13,10 +13,10 @@
 //! microseconds, on one thread.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use maillage_app::doublons::{self, LieuFusionne, OptionsDoublons};
-use maillage_app::import::{self, OptionsImport};
-use maillage_app::recherche::{Filtres, Moteur, Ouverture, Requete, Tri};
-use maillage_app::synthetique::{generer, Alea};
+use maillage_annuaire::doublons::{self, LieuFusionne, OptionsDoublons};
+use maillage_annuaire::import::{self, OptionsImport};
+use maillage_annuaire::recherche::{Filtres, Moteur, Ouverture, Requete, Tri};
+use maillage_annuaire::synthetique::{generer, Alea};
 use maillage_domain::{Frais, Horaires, Service, Vocabulary};
 use maillage_geo::Point;
 use maillage_territoire::Referentiel;
