@@ -1838,7 +1838,8 @@ fn lieu_id(n: u64) -> String {
 }
 
 /// The publication session, fed in batches in any order, gives the directory and the
-/// summary that `publish_merged_lieux` gives with the same places, step after step: places
+/// summary of one batch (`publish_merged_lieux`, itself checked against a full rewrite by
+/// `faille_publish_rewrites_only_changed_places`) with the same places, step after step: places
 /// kept, changed, gone, new; members moving from one place to another (also to a place
 /// given before the one that loses them); member order; compact and other ids; emptying.
 pub async fn faille_publish_session_equals_publish(store: Arc<dyn LieuxStore>) {
@@ -1880,7 +1881,7 @@ pub async fn faille_publish_session_equals_publish(store: Arc<dyn LieuxStore>) {
         ],
         Vec::new(),
     ];
-    // Reference: the whole directory at once.
+    // Reference: the whole directory in one batch.
     let mut reference = Vec::new();
     for step in &steps {
         let summary = store

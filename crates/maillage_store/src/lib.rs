@@ -496,54 +496,6 @@ pub fn merged_row_hash(row: &MergedLieuRow) -> String {
     hex::encode(h.finalize())
 }
 
-/// What a publication must do, decided from the published `(id, hash)` pairs: the ids to
-/// delete (gone or changed) and the rows to write (new or changed), with their hashes.
-pub struct PublishPlan {
-    pub delete: Vec<String>,
-    pub write: Vec<(MergedLieuRow, String)>,
-    /// `true` when every published place is deleted (a backend may then empty the tables).
-    pub delete_all: bool,
-    pub summary: PublishSummary,
-}
-
-impl PublishPlan {
-    /// `published` maps each published id to its stored hash (`None`: unknown, rewrite).
-    /// `lieux` must have been checked by [`validate_merged_lieux`].
-    pub fn build(
-        lieux: Vec<MergedLieuRow>,
-        mut published: HashMap<String, Option<String>>,
-    ) -> Self {
-        let total = published.len();
-        let mut delete = Vec::new();
-        let mut write = Vec::new();
-        let mut kept = 0i64;
-        for row in lieux {
-            let hash = merged_row_hash(&row);
-            match published.remove(&row.id) {
-                Some(Some(old)) if old == hash => kept += 1,
-                Some(_) => {
-                    delete.push(row.id.clone());
-                    write.push((row, hash));
-                }
-                None => write.push((row, hash)),
-            }
-        }
-        delete.extend(published.into_keys());
-        delete.sort_unstable();
-        let summary = PublishSummary {
-            written: count(write.len()),
-            deleted: count(delete.len()),
-            kept,
-        };
-        PublishPlan {
-            delete_all: total > 0 && delete.len() == total,
-            delete,
-            write,
-            summary,
-        }
-    }
-}
-
 /// A publication of the whole directory under way in one transaction, fed by batches (see
 /// [`LieuxStore::begin_publish`]): [`LieuxStore::publish_merged_lieux`] for a directory too
 /// large to hold. Dropping it without [`PublishSession::finish`] writes nothing.
@@ -640,7 +592,7 @@ fn sha256_bytes(hash: &str) -> Option<[u8; 32]> {
 }
 
 /// The bookkeeping of a [`PublishSession`], shared by the backends so that they decide
-/// exactly alike, and as [`PublishPlan`] decides: which places of a batch are new, changed
+/// exactly alike: which places of a batch are new, changed
 /// or unchanged, which published places hold members of written ones, which were not given.
 /// Memory: about 48 bytes per published place and 8 per new one, not the places.
 #[derive(Debug, Default)]
@@ -927,11 +879,22 @@ pub trait LieuxStore: Send + Sync {
     /// With `generation`, records that the directory was computed from the records as of
     /// that [`MergeState::wanted`] value (see [`LieuxStore::replace_merged_lieux_at`]).
     /// Ids and member references must be unique (else `Invalid`, nothing written).
+    ///
+    /// One publication session fed with one batch: the same code as a re-merge that
+    /// publishes by batches ([`LieuxStore::begin_publish`]).
     async fn publish_merged_lieux(
         &self,
         lieux: Vec<MergedLieuRow>,
         generation: Option<i64>,
-    ) -> StoreResult<PublishSummary>;
+    ) -> StoreResult<PublishSummary> {
+        validate_merged_lieux(&lieux)?;
+        let mut session = self.begin_publish().await?;
+        if let Err(e) = session.add(lieux).await {
+            session.abort().await?;
+            return Err(e);
+        }
+        session.finish(generation).await
+    }
 
     /// Starts the publication of the whole directory in one transaction, fed by batches
     /// ([`PublishSession::add`]) so that a large directory never has to be held in memory:

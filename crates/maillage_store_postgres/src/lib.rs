@@ -17,18 +17,16 @@ mod mediation;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_limit, validate_merged_lieux,
-    validate_signalement, ImportGuard, ImportReportRow, ImportSession, ImportSummary,
-    ImportTracker, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, PublishPlan, PublishSession, PublishSummary, PublishTracker,
-    SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
+    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuxStore, MergeState,
+    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PairDecisionKind, PublishSession,
+    PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult,
+    StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
@@ -518,64 +516,6 @@ impl PublishSession for PgPublish {
     }
 }
 
-impl PgStore {
-    /// Publishes the directory, writing only what changed (see
-    /// [`LieuxStore::publish_merged_lieux`]).
-    async fn publish_diff(
-        &self,
-        lieux: Vec<MergedLieuRow>,
-        generation: Option<i64>,
-    ) -> StoreResult<PublishSummary> {
-        validate_merged_lieux(&lieux)?;
-        let mut tx = self.pool.begin().await.db()?;
-        // Concurrent replacements run one after the other (readers are not blocked).
-        sqlx::query!("LOCK TABLE merged_lieux IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        let mut published: HashMap<String, Option<String>> = HashMap::new();
-        {
-            let mut rows =
-                sqlx::query!("SELECT id, content_hash FROM merged_lieux").fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await.db()? {
-                published.insert(row.id, row.content_hash);
-            }
-        }
-        let plan = PublishPlan::build(lieux, published);
-        if plan.delete_all {
-            sqlx::query!("DELETE FROM merged_lieu_members")
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            sqlx::query!("DELETE FROM merged_lieux")
-                .execute(&mut *tx)
-                .await
-                .db()?;
-        } else {
-            for ids in plan.delete.chunks(CHUNK) {
-                // The members go with their place (ON DELETE CASCADE).
-                sqlx::query!("DELETE FROM merged_lieux WHERE id = ANY($1::text[])", ids)
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
-            }
-        }
-
-        insert_merged(&mut tx, &plan.write).await?;
-        if let Some(generation) = generation {
-            sqlx::query!(
-                "UPDATE lieux_merge_state SET done = GREATEST(done, $1) WHERE id = 1",
-                generation
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        tx.commit().await.db()?;
-        Ok(plan.summary)
-    }
-}
-
 #[async_trait]
 impl LieuxStore for PgStore {
     async fn begin_import(
@@ -657,14 +597,6 @@ impl LieuxStore for PgStore {
             .into_iter()
             .map(|row| (row.source, row.active_count))
             .collect())
-    }
-
-    async fn publish_merged_lieux(
-        &self,
-        lieux: Vec<MergedLieuRow>,
-        generation: Option<i64>,
-    ) -> StoreResult<PublishSummary> {
-        self.publish_diff(lieux, generation).await
     }
 
     async fn merge_state(&self) -> StoreResult<MergeState> {
