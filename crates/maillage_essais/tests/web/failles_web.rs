@@ -8,6 +8,7 @@
 //! - item 14: a Coop import over the size limit says so, in French; every 413 is French;
 //!   `lat` without `lon` is declared in the OpenAPI document.
 
+use super::http::{envoyer, formulaire, requete, Reponse};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,94 +17,15 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use chrono::{TimeZone, Utc};
-use http_body_util::BodyExt;
 use maillage_domain::mediation::Role;
 use maillage_mediation::{securite, HorlogeManuelle, Mediation};
 use maillage_web::serveur::{servir, ReglagesServeur};
 use maillage_web::{router, AppState, Site};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tower::ServiceExt;
 
 const MDP: &str = "un mot de passe solide";
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-
-struct Reponse {
-    status: StatusCode,
-    entetes: axum::http::HeaderMap,
-    corps: String,
-}
-
-impl Reponse {
-    fn cookie(&self, nom: &str) -> Option<String> {
-        self.entetes
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| v.split(';').next())
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == nom)
-            .map(|(_, v)| v.to_string())
-    }
-    fn location(&self) -> String {
-        self.entetes
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-    fn champ(&self, selecteur: &str, attribut: &str) -> Option<String> {
-        let doc = scraper::Html::parse_document(&self.corps);
-        let sel = scraper::Selector::parse(selecteur).ok()?;
-        doc.select(&sel)
-            .next()
-            .and_then(|e| e.value().attr(attribut))
-            .map(String::from)
-    }
-    fn champ_cache(&self, nom: &str) -> Option<String> {
-        self.champ(&format!("input[name={nom}]"), "value")
-    }
-}
-
-async fn envoyer(state: &AppState, req: Request<Body>) -> Reponse {
-    let r = router(state.clone())
-        .oneshot(req)
-        .await
-        .expect("infallible");
-    let status = r.status();
-    let entetes = r.headers().clone();
-    let corps = r
-        .into_body()
-        .collect()
-        .await
-        .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-        .unwrap_or_default();
-    Reponse {
-        status,
-        entetes,
-        corps,
-    }
-}
-
-fn requete(methode: &str, uri: &str, cookie: Option<&str>, corps: Option<String>) -> Request<Body> {
-    let mut b = Request::builder().method(methode).uri(uri);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    match corps {
-        Some(c) => b
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(c))
-            .expect("request"),
-        None => b.body(Body::empty()).expect("request"),
-    }
-}
-
-fn formulaire(champs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(champs)
-        .finish()
-}
 
 struct Monde {
     state: AppState,

@@ -7,6 +7,7 @@ mod commun;
 
 mod faille_territoire;
 mod failles_web;
+mod http;
 mod mandats_personne;
 mod mediation;
 mod openapi;

@@ -6,57 +6,21 @@
 //! The world: two structures (Toulouse, Paris), mediators A1 and A2 in coordinator CA's
 //! team (territory dep:31), mediator B1 in CB's team (dep:75), an administrator.
 
+use super::http::{envoyer, formulaire, requete, Reponse};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
-use http_body_util::BodyExt;
 use maillage_domain::mediation::{
     Beneficiaire, Cra, Genre, GroupeAnonyme, Materiel, Role, StatutSocial, Thematique, TrancheAge,
     TypeActivite, TypeLieu,
 };
 use maillage_mediation::stockage::AffectationRow;
 use maillage_mediation::{securite, Acteur, HorlogeManuelle, Mediation};
-use maillage_web::{router, AppState, Site};
-use tower::ServiceExt;
+use maillage_web::{AppState, Site};
 
 const MDP: &str = "un mot de passe solide";
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-
-struct Reponse {
-    status: StatusCode,
-    entetes: axum::http::HeaderMap,
-    corps: String,
-}
-
-impl Reponse {
-    fn cookie(&self, nom: &str) -> Option<String> {
-        self.entetes
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| v.split(';').next())
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == nom)
-            .map(|(_, v)| v.to_string())
-    }
-    fn location(&self) -> String {
-        self.entetes
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-    fn champ_cache(&self, nom: &str) -> Option<String> {
-        let doc = scraper::Html::parse_document(&self.corps);
-        let sel = scraper::Selector::parse(&format!("input[name={nom}]")).ok()?;
-        doc.select(&sel)
-            .next()
-            .and_then(|e| e.value().attr("value"))
-            .map(String::from)
-    }
-}
 
 struct Monde {
     state: AppState,
@@ -147,46 +111,6 @@ async fn monde() -> Monde {
         ca,
         admin,
     }
-}
-
-async fn envoyer(state: &AppState, req: Request<Body>) -> Reponse {
-    let r = router(state.clone())
-        .oneshot(req)
-        .await
-        .expect("infallible");
-    let status = r.status();
-    let entetes = r.headers().clone();
-    let corps = r
-        .into_body()
-        .collect()
-        .await
-        .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-        .unwrap_or_default();
-    Reponse {
-        status,
-        entetes,
-        corps,
-    }
-}
-
-fn requete(methode: &str, uri: &str, cookie: Option<&str>, corps: Option<String>) -> Request<Body> {
-    let mut b = Request::builder().method(methode).uri(uri);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    match corps {
-        Some(c) => b
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(c))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
-}
-
-fn formulaire(champs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(champs)
-        .finish()
 }
 
 fn code_actuel(m: &Mediation) -> String {
