@@ -198,27 +198,20 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
         // Refuse to start with a journal key that did not sign the database's seals.
         m.controler_cle("MAILLAGE_JOURNAL_CLE").await?;
     }
-    let instance = {
-        let m = instance.mediation();
-        {
-            let mut reglages = m.reglages().clone();
-            reglages.adresse_publique = std::env::var("MAILLAGE_ADRESSE_PUBLIQUE")
-                .unwrap_or_else(|_| format!("http://{listen}"));
-            let m = m.clone().avec_reglages(reglages);
-            // Retention and dormant accounts: checked every hour.
-            maillage_mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
-            match maillage_mediation::courrier::Smtp::depuis_env() {
-                Some(Ok(smtp)) => maillage_mediation::courrier::planifier_envois(
-                    m.clone(),
-                    smtp,
-                    Duration::from_secs(60),
-                ),
-                Some(Err(e)) => anyhow::bail!("{e}"),
-                None => {}
-            }
-            instance.clone().avec_mediation(m)
+    let mut reglages = instance.mediation().reglages().clone();
+    reglages.adresse_publique =
+        std::env::var("MAILLAGE_ADRESSE_PUBLIQUE").unwrap_or_else(|_| format!("http://{listen}"));
+    let m = instance.mediation().clone().avec_reglages(reglages);
+    // Retention and dormant accounts: checked every hour.
+    maillage_mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
+    match maillage_mediation::courrier::Smtp::depuis_env() {
+        Some(Ok(smtp)) => {
+            maillage_mediation::courrier::planifier_envois(m.clone(), smtp, Duration::from_secs(60))
         }
-    };
+        Some(Err(e)) => anyhow::bail!("{e}"),
+        None => {}
+    }
+    let instance = instance.avec_mediation(m);
     let instance = match (instance.mandats(), std::env::var("MAILLAGE_OIDC_ISSUER")) {
         (Ok(mandats), Ok(issuer)) => {
             // An identity provider (FranceConnect or any OpenID Connect provider).
