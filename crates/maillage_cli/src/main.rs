@@ -306,7 +306,12 @@ async fn run(cli: Cli) -> Result<()> {
                     );
             }
             {
-                if instance.mediation().store().comptes().await?.is_empty() {
+                if instance
+                    .comptes()
+                    .aucun_compte()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
                     println!(
                         "Espace professionnel (médiation) : aucun compte. Créez l'administrateur avec\n  maillage mediation administrateur VOTRE@ADRESSE"
                     );

@@ -241,22 +241,20 @@ pub async fn mandats(
                     let store = instance.store();
                     sans_cle = maillage_mandats::Mandats::new(
                         store.clone(),
-                        instance.mediation().clone(),
+                        instance.comptes().clone(),
                         maillage_mandats::cle::nouvelle().map_err(|e| anyhow!(e))?,
                     );
                     &sans_cle
                 }
             };
-            let m = mandats.mediation();
-            let admin = m
-                .store()
-                .compte_par_email(&par.to_lowercase())
+            let c = mandats.comptes();
+            let admin = c
+                .compte_par_email(&par)
                 .await?
                 .ok_or_else(|| anyhow!("aucun compte {par}"))?;
-            let acteur = m.acteur_de_confiance(admin.id).await?;
-            let compte = m
-                .store()
-                .compte_par_email(&email.to_lowercase())
+            let acteur = c.acteur_de_confiance(admin.id).await?;
+            let compte = c
+                .compte_par_email(&email)
                 .await?
                 .ok_or_else(|| anyhow!("aucun compte {email}"))?;
             mandats.habiliter(&acteur, compte.id).await?;

@@ -4,7 +4,6 @@
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use maillage_instance::Instance;
-use maillage_mediation::stockage::AffectationRow;
 
 #[derive(Subcommand)]
 pub enum MediationCommande {
@@ -102,18 +101,21 @@ pub enum MediationCommande {
 
 pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Result<()> {
     let m = instance.mediation();
-    let s = m.store();
+    let c = instance.comptes();
     let compte = |email: String| async move {
-        s.compte_par_email(&email.trim().to_lowercase())
-            .await?
+        c.compte_par_email(&email)
+            .await
+            .map_err(|e| anyhow!("{e}"))?
             .ok_or_else(|| anyhow!("aucun compte pour {email}"))
     };
+    // The operator at the command line acts as an administrator.
+    let exploitant = c.exploitant();
     match commande {
         MediationCommande::Administrateur { email, adresse } => {
-            let mut reglages = m.reglages().clone();
+            let mut reglages = c.reglages().clone();
             reglages.adresse_publique = adresse.unwrap_or_else(adresse_d_ecoute);
-            let m = m.clone().avec_reglages(reglages);
-            let lien = m
+            let c = c.clone().avec_reglages(reglages);
+            let lien = c
                 .inviter_administrateur(&email)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
@@ -130,14 +132,14 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
             let role = Role::depuis_code(&role).ok_or_else(|| {
                 anyhow!("rôle inconnu : {role} (mediateur, coordinateur ou administrateur)")
             })?;
-            let mut reglages = m.reglages().clone();
+            let mut reglages = c.reglages().clone();
             reglages.adresse_publique = adresse.unwrap_or_else(adresse_d_ecoute);
-            let m = m.clone().avec_reglages(reglages);
-            let acteur = m
+            let acteur = c
                 .acteur_de_confiance(compte(par).await?.id)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
-            let lien = m
+            let c = c.clone().avec_reglages(reglages);
+            let lien = c
                 .inviter(&acteur, &email, role, structure)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
@@ -152,18 +154,18 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
             debut,
             par,
         } => {
-            let acteur = m
+            let acteur = c
                 .acteur_de_confiance(compte(par).await?.id)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             let debut = debut.unwrap_or_else(|| m.aujourdhui());
-            let c = m
+            let membre = c
                 .rattacher(&acteur, &email, structure, debut)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             println!(
                 "{} ({email}) fait partie de la structure nº {structure} à partir du {}.",
-                c.nom,
+                membre.nom,
                 debut.format("%d/%m/%Y")
             );
         }
@@ -173,42 +175,48 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
             fin,
             par,
         } => {
-            let acteur = m
+            let acteur = c
                 .acteur_de_confiance(compte(par).await?.id)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             let fin = fin.unwrap_or_else(|| m.aujourdhui());
-            let c = m
+            let membre = c
                 .detacher(&acteur, &email, structure, fin)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             println!(
                 "{} ({email}) ne fait plus partie de la structure nº {structure} après le {}.",
-                c.nom,
+                membre.nom,
                 fin.format("%d/%m/%Y")
             );
         }
         MediationCommande::Structures => {
-            let lieux = s.lieux_activite(None).await?;
-            for st in s.structures().await? {
+            let lieux = c.lieux_activite(None).await.map_err(|e| anyhow!("{e}"))?;
+            for st in c
+                .toutes_les_structures()
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+            {
                 println!("nº {} — {}", st.id, st.nom);
                 for l in lieux.iter().filter(|l| l.structure_id == st.id) {
                     println!("  lieu nº {} : {}", l.id, l.nom);
                 }
-                for r in s.rattachements_de_structure(st.id).await? {
-                    if let Some(c) = s.compte(r.compte_id).await? {
-                        println!(
-                            "  {} <{}> ({}) depuis le {}{}",
-                            c.nom,
-                            c.email,
-                            c.role,
-                            r.debut.format("%d/%m/%Y"),
-                            match r.fin {
-                                Some(f) => format!(" jusqu'au {}", f.format("%d/%m/%Y")),
-                                None => String::new(),
-                            }
-                        );
-                    }
+                let membres = c
+                    .membres_de_structure(&exploitant, st.id)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                for r in membres {
+                    println!(
+                        "  {} <{}> ({}) depuis le {}{}",
+                        r.compte.nom,
+                        r.compte.email,
+                        r.compte.role,
+                        r.debut.format("%d/%m/%Y"),
+                        match r.fin {
+                            Some(f) => format!(" jusqu'au {}", f.format("%d/%m/%Y")),
+                            None => String::new(),
+                        }
+                    );
                 }
             }
         }
@@ -217,13 +225,10 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
             siret,
             commune,
         } => {
-            let commune = match commune {
-                Some(c) => Some(m.resoudre_commune(&c).map_err(|e| anyhow!("{e}"))?),
-                None => None,
-            };
-            let id = s
-                .create_structure(&nom, siret.as_deref(), commune.as_deref())
-                .await?;
+            let id = c
+                .creer_structure(&exploitant, &nom, siret.as_deref(), commune.as_deref())
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             println!("Structure « {nom} » créée : nº {id}.");
         }
         MediationCommande::Lieu {
@@ -232,31 +237,32 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
             commune,
             lieu,
         } => {
-            let commune = m.resoudre_commune(&commune).map_err(|e| anyhow!("{e}"))?;
-            let id = s
-                .create_lieu_activite(structure, &nom, lieu.as_deref(), &commune)
-                .await?;
+            let id = c
+                .creer_lieu_activite(&exploitant, structure, &nom, &commune, lieu.as_deref())
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             println!("Lieu d'activité « {nom} » créé : nº {id}.");
         }
         MediationCommande::Affecter { email, lieu, debut } => {
-            let c = compte(email.clone()).await?;
-            s.add_affectation(&AffectationRow {
-                compte_id: c.id,
-                lieu_activite_id: lieu,
-                debut: debut.unwrap_or_else(|| m.aujourdhui()),
-                fin: None,
-            })
-            .await?;
+            c.affecter(
+                &exploitant,
+                &email,
+                lieu,
+                debut.unwrap_or_else(|| m.aujourdhui()),
+            )
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
             println!("{email} travaille désormais au lieu d'activité nº {lieu}.");
         }
         MediationCommande::Territoire { email, territoire } => {
-            let c = compte(email.clone()).await?;
+            let coordinateur = compte(email.clone()).await?;
             let t = m
                 .referentiel()
                 .territoire(&territoire)
                 .map_err(|e| anyhow!("{e}"))?;
-            s.add_territoire_coordonne(c.id, &maillage_mediation::acces::code_territoire(&t))
-                .await?;
+            c.confier_territoire(&exploitant, coordinateur.id, &territoire)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             println!("{email} coordonne désormais {}.", t.nom());
         }
         MediationCommande::Taches => {
@@ -264,9 +270,9 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
             println!("Tâches quotidiennes : {purges} fiches de bénéficiaires anonymisées, {desactives} comptes dormants désactivés.");
         }
         MediationCommande::ImporterCoop { email, fichier } => {
-            let c = compte(email).await?;
-            let acteur = m
-                .acteur_de_confiance(c.id)
+            let mediateur = compte(email).await?;
+            let acteur = c
+                .acteur_de_confiance(mediateur.id)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             let contenu = std::fs::read(&fichier)

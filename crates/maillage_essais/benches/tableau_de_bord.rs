@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use maillage_mediation::synthetique::{self, Resume};
 use maillage_mediation::Mediation;
-use maillage_store::mediation::{MediationStore, StatFiltre};
+use maillage_store::mediation::StatFiltre;
+use maillage_store::{ComptesStore, MediationStore, Store};
 use maillage_store_postgres::PgStore;
 use maillage_store_sqlite::SqliteStore;
 use maillage_territoire::Referentiel;
@@ -95,7 +96,7 @@ fn taille_lisible(octets: u64) -> String {
     format!("{:.2} GB", octets as f64 / 1e9)
 }
 
-async fn generer(store: &dyn MediationStore, nom: &str, n: usize) -> Resume {
+async fn generer(store: &dyn Store, nom: &str, n: usize) -> Resume {
     eprintln!("{nom}: generating {n} records (seed {GRAINE})…");
     let debut = Instant::now();
     let resume = synthetique::generer(store, n, GRAINE, |k| {
@@ -129,7 +130,7 @@ fn reutilisable(resume: &Option<Resume>, n: usize) -> bool {
             .is_some_and(|r| r.activites == n && r.graine == GRAINE)
 }
 
-async fn sqlite(n: usize) -> (Arc<dyn MediationStore>, Resume, String) {
+async fn sqlite(n: usize) -> (Arc<dyn Store>, Resume, String) {
     let nom = format!("sqlite_{n}");
     let chemin = dossier().join(format!("tableau_{n}.db"));
     let url = format!("sqlite://{}", chemin.display());
@@ -180,7 +181,7 @@ async fn sqlite(n: usize) -> (Arc<dyn MediationStore>, Resume, String) {
     (Arc::new(store), resume, nom)
 }
 
-async fn postgres(n: usize) -> (Arc<dyn MediationStore>, Resume, String) {
+async fn postgres(n: usize) -> (Arc<dyn Store>, Resume, String) {
     let nom = format!("postgres_{n}");
     let base = format!("maillage_bench_tableau_{n}");
     let url = format!("{}/{base}", pg_serveur());
@@ -291,7 +292,10 @@ fn tableaux_de_bord(c: &mut Criterion) {
     groupe.warm_up_time(Duration::from_secs(2));
     groupe.measurement_time(Duration::from_secs(8));
     for (store, resume, nom) in &bases {
-        let mediation = Mediation::new(store.clone());
+        let mediation = Mediation::new(
+            maillage_comptes::Comptes::new(store.clone() as Arc<dyn ComptesStore>),
+            store.clone() as Arc<dyn MediationStore>,
+        );
         for (cas, filtre) in cas(resume) {
             let t = rt
                 .block_on(mediation.calculer(filtre.clone(), cas.into()))

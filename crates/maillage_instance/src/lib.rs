@@ -1,20 +1,22 @@
-//! One Maillage instance: the directory, Médiation and Mandats built once over one store.
+//! One Maillage instance: the directory, the accounts kernel, Médiation and Mandats built
+//! once over one store.
 //!
 //! The binary (`maillage_cli`) is the composition root: it opens the store named by the
 //! configuration (`maillage_stockage::ouvrir_store`), loads the journal key, and builds the
 //! [`Instance`] the web server and the commands share. This crate links no database driver.
 //!
-//! Every module is built from the same store; replacing a module (a fake clock for
-//! Médiation, other settings for Mandats) keeps the others consistent, in any order:
-//! [`Instance::avec_mediation`] also gives the new Médiation to Mandats.
+//! Every module is built from the same store and the same [`Comptes`]; replacing the
+//! accounts (a fake clock, other settings: [`Instance::avec_comptes`],
+//! [`Instance::avec_horloge`]) gives them to every module, in any order.
 
 use std::sync::Arc;
 
 use maillage_annuaire::annuaire::Annuaire;
+use maillage_comptes::{Comptes, Horloge};
 use maillage_domain::mandats::SigningKey;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
-use maillage_store::{LieuxStore, MediationStore, Store};
+use maillage_store::{ComptesStore, LieuxStore, MandatsStore, MediationStore, Store};
 
 /// What an instance cannot give; `Display` is French, for people.
 #[derive(Debug, thiserror::Error)]
@@ -30,54 +32,76 @@ pub enum ErreurInstance {
 pub struct Instance {
     store: Arc<dyn Store>,
     annuaire: Annuaire,
+    comptes: Comptes,
     mediation: Mediation,
     /// Present once the instance's journal key is given.
     mandats: Option<Mandats>,
 }
 
 impl Instance {
-    /// The directory and Médiation over `store`; Mandats waits for the journal key
-    /// ([`Instance::avec_cle_journal`]).
+    /// The directory, the accounts and Médiation over `store`; Mandats waits for the journal
+    /// key ([`Instance::avec_cle_journal`]).
     pub fn new(store: Arc<dyn Store>) -> Self {
+        let comptes = Comptes::new(Arc::clone(&store) as Arc<dyn ComptesStore>);
         Self {
             annuaire: Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>),
-            mediation: Mediation::new(Arc::clone(&store) as Arc<dyn MediationStore>),
+            mediation: Mediation::new(
+                comptes.clone(),
+                Arc::clone(&store) as Arc<dyn MediationStore>,
+            ),
+            comptes,
             mandats: None,
             store,
         }
     }
 
-    /// Replaces the Médiation module (a fake clock or other settings); Mandats, if enabled,
-    /// uses the new one too.
+    /// Replaces the accounts (other settings, another clock); every module asks the new
+    /// ones.
+    pub fn avec_comptes(mut self, comptes: Comptes) -> Self {
+        self.mediation = self.mediation.avec_comptes(comptes.clone());
+        self.mandats = self.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
+        self.comptes = comptes;
+        self
+    }
+
+    /// The same instance on another clock (tests, simulations).
+    pub fn avec_horloge(self, horloge: Arc<dyn Horloge>) -> Self {
+        let comptes = self.comptes.clone().avec_horloge(horloge);
+        self.avec_comptes(comptes)
+    }
+
+    /// Replaces the Médiation module (other settings); it asks this instance's accounts.
     pub fn avec_mediation(mut self, mediation: Mediation) -> Self {
-        self.mandats = self
-            .mandats
-            .take()
-            .map(|m| m.avec_mediation(Some(mediation.clone())));
-        self.mediation = mediation;
+        self.mediation = mediation.avec_comptes(self.comptes.clone());
         self
     }
 
     /// Enables Mandats with the instance's journal key (see
-    /// [`maillage_mandats::cle::charger_ou_creer`]), on the current Médiation.
+    /// [`maillage_mandats::cle::charger_ou_creer`]), on the current accounts.
     pub fn avec_cle_journal(mut self, cle: SigningKey) -> Self {
         self.mandats = Some(Mandats::new(
-            Arc::clone(&self.store),
-            self.mediation.clone(),
+            Arc::clone(&self.store) as Arc<dyn MandatsStore>,
+            self.comptes.clone(),
             cle,
         ));
         self
     }
 
-    /// Replaces the Mandats module (other settings, an identity provider).
+    /// Replaces the Mandats module (other settings, an identity provider); it asks this
+    /// instance's accounts.
     pub fn avec_mandats(mut self, mandats: Mandats) -> Self {
-        self.mandats = Some(mandats);
+        self.mandats = Some(mandats.avec_comptes(self.comptes.clone()));
         self
     }
 
     /// The directory of places.
     pub fn annuaire(&self) -> &Annuaire {
         &self.annuaire
+    }
+
+    /// The accounts kernel.
+    pub fn comptes(&self) -> &Comptes {
+        &self.comptes
     }
 
     /// The Médiation module.
@@ -108,6 +132,7 @@ mod tests {
     fn aucun_module_ne_depend_d_un_pilote_de_base() {
         for module in [
             "maillage_annuaire",
+            "maillage_comptes",
             "maillage_mediation",
             "maillage_mandats",
             "maillage_instance",

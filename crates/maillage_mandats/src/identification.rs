@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use maillage_identite::{DemandeAutorisation, FournisseurIdentite, IdentiteVerifiee, Methode};
 
 use super::{ErreurMandat, Identite, Mandats, Resultat};
-use maillage_mediation::Acteur;
+use maillage_comptes::Acteur;
 
 /// How long a verified identity waits for the mandate to be signed.
 const VALIDITE: i64 = 30;

@@ -29,14 +29,14 @@ use maillage_domain::mandats::{
     VerifyingKey,
 };
 use maillage_domain::mediation::Role;
+use maillage_store::comptes::NewCourriel;
 use maillage_store::mandats::{
     details, verifier_journal, DetailValeur, MandatRow, NewMandat, NewUsager, UsagerCible,
     UsagerRow, Utilisation,
 };
-use maillage_store::mediation::NewCourriel;
-use maillage_store::{Store, StoreError};
+use maillage_store::{MandatsStore, StoreError};
 
-use maillage_mediation::{Acteur, ErreurMediation, Mediation};
+use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 
 pub use document::{DocumentMandat, Identite, MODELE_COURANT};
 pub use maillage_store::mandats as stockage;
@@ -82,7 +82,7 @@ pub enum ErreurMandat {
     #[error("Vous n’avez pas accès à cette page.")]
     Interdit,
     #[error(transparent)]
-    Mediation(#[from] ErreurMediation),
+    Comptes(#[from] ErreurComptes),
     #[error("erreur interne ({0})")]
     Interne(String),
     /// The journal key does not match the database's seals (see [`cle::controler`]).
@@ -191,8 +191,8 @@ pub struct Verification {
 
 #[derive(Clone)]
 pub struct Mandats {
-    store: Arc<dyn Store>,
-    mediation: Mediation,
+    store: Arc<dyn MandatsStore>,
+    comptes: Comptes,
     cle: Arc<SigningKey>,
     reglages: ReglagesMandats,
     dernier_sceau: Arc<AtomicI64>,
@@ -205,10 +205,10 @@ fn acteur_aidant(a: &Acteur) -> String {
 }
 
 impl Mandats {
-    pub fn new(store: Arc<dyn Store>, mediation: Mediation, cle: SigningKey) -> Self {
+    pub fn new(store: Arc<dyn MandatsStore>, comptes: Comptes, cle: SigningKey) -> Self {
         Mandats {
             store,
-            mediation,
+            comptes,
             cle: Arc::new(cle),
             reglages: ReglagesMandats::default(),
             dernier_sceau: Arc::new(AtomicI64::new(-1)),
@@ -222,19 +222,18 @@ impl Mandats {
         self
     }
 
-    /// The same module over another Médiation (its clock and settings).
-    pub fn avec_mediation(mut self, mediation: Option<Mediation>) -> Self {
-        if let Some(m) = mediation {
-            self.mediation = m;
-        }
+    /// The same module over other accounts (their clock and settings).
+    pub fn avec_comptes(mut self, comptes: Comptes) -> Self {
+        self.comptes = comptes;
         self
     }
 
-    pub fn mediation(&self) -> &Mediation {
-        &self.mediation
+    /// The accounts kernel this module asks.
+    pub fn comptes(&self) -> &Comptes {
+        &self.comptes
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Arc<dyn MandatsStore> {
         &self.store
     }
 
@@ -247,7 +246,7 @@ impl Mandats {
     }
 
     fn maintenant(&self) -> DateTime<Utc> {
-        self.mediation.maintenant()
+        self.comptes.maintenant()
     }
 
     fn entree(&self, action: Action, acteur: String) -> NouvelleEntree {
@@ -296,11 +295,10 @@ impl Mandats {
         if acteur.role == Role::Mediateur {
             return Err(ErreurMandat::Interdit);
         }
-        let compte = self
-            .store
-            .compte_par_email(&email.trim().to_lowercase())
-            .await?
-            .ok_or_else(|| ErreurMandat::invalide("adresse", "aucun compte avec cette adresse"))?;
+        let compte =
+            self.comptes.compte_par_email(email).await?.ok_or_else(|| {
+                ErreurMandat::invalide("adresse", "aucun compte avec cette adresse")
+            })?;
         self.habiliter(acteur, compte.id).await?;
         Ok(compte.nom)
     }
@@ -309,16 +307,19 @@ impl Mandats {
     /// structures the mediator belongs to today (`Acteur::peut_gerer_structure`).
     pub async fn habiliter(&self, acteur: &Acteur, compte_id: i64) -> Resultat<()> {
         let compte = self
-            .store
-            .compte(compte_id)
+            .comptes
+            .compte_par_id(compte_id)
             .await?
             .ok_or(ErreurMandat::Introuvable)?;
-        let (siennes, _) = self.mediation.structures_du_compte(&compte).await?;
+        let (siennes, _) = self
+            .comptes
+            .structures_du_compte(compte.id, compte.structure_id)
+            .await?;
         let permis = match acteur.role {
             Role::Administrateur => true,
             Role::Coordinateur => self
-                .store
-                .structures()
+                .comptes
+                .toutes_les_structures()
                 .await?
                 .iter()
                 .any(|s| siennes.contains(&s.id) && acteur.peut_gerer_structure(s)),
@@ -435,7 +436,7 @@ impl Mandats {
         }
         // Signing: the second factor again (after every check, so a refused form does not
         // burn a code).
-        self.mediation
+        self.comptes
             .confirmer_code(acteur.id(), &d.code_second_facteur)
             .await?;
         let now = self.maintenant();
@@ -635,7 +636,7 @@ impl Mandats {
         if acteur.role != Role::Administrateur {
             self.mandat_de_ma_structure(acteur, mandat_id).await?;
         }
-        let structures = self.store.structures().await?;
+        let structures = self.comptes.toutes_les_structures().await?;
         if !structures.iter().any(|s| s.id == vers_structure) {
             return Err(ErreurMandat::invalide("structure", "structure inconnue"));
         }
@@ -689,10 +690,9 @@ impl Mandats {
             .and_then(|d| serde_json::from_str::<DocumentMandat>(d).ok());
         let structure = self.nom_structure(m.structure_id).await?;
         let aidant = self
-            .store
-            .compte(m.aidant_id)
+            .comptes
+            .nom_du_compte(m.aidant_id)
             .await?
-            .map(|c| c.nom)
             .unwrap_or_default();
         let journal = self.store.journal_du_mandat(m.id).await?;
         Ok(FicheMandat {
@@ -743,8 +743,8 @@ impl Mandats {
 
     pub async fn nom_structure(&self, id: i64) -> Resultat<String> {
         Ok(self
-            .store
-            .structures()
+            .comptes
+            .toutes_les_structures()
             .await?
             .into_iter()
             .find(|s| s.id == id)
@@ -755,8 +755,8 @@ impl Mandats {
     /// Names of the actors of journal entries, for people (`aidant:3` → their name).
     pub async fn nom_acteur(&self, acteur: &str) -> String {
         if let Some(id) = acteur.strip_prefix("aidant:").and_then(|s| s.parse().ok()) {
-            if let Ok(Some(c)) = self.store.compte(id).await {
-                return c.nom;
+            if let Ok(Some(nom)) = self.comptes.nom_du_compte(id).await {
+                return nom;
             }
         }
         if acteur.starts_with("usager:") {
@@ -772,15 +772,15 @@ impl Mandats {
 
     /// Opens a person's space with their personal code (throttled per (code, address), per
     /// address, and per code with a slowdown that spares the person's usual addresses: see
-    /// [`maillage_mediation::limitation`]; no hint whether the code exists).
+    /// [`maillage_comptes::limitation`]; no hint whether the code exists).
     pub async fn ouvrir_espace_personne(
         &self,
         code: &str,
         adresse: &str,
     ) -> Resultat<SessionPersonne> {
-        let m = &self.mediation;
+        let m = &self.comptes;
         let code = CodePersonnel::lire(code);
-        let sujet = maillage_mediation::limitation::Sujet::Personne {
+        let sujet = maillage_comptes::limitation::Sujet::Personne {
             prefixe: code.as_ref().map(|c| c.cle()),
         };
         let Some(tentative) = m.reserver_tentative(sujet, adresse).await? else {
@@ -998,7 +998,7 @@ impl Mandats {
             .mandats_a_rappeler(now, now + self.reglages.rappel_avant)
             .await?
         {
-            let Some(aidant) = self.store.compte(m.aidant_id).await? else {
+            let Some(aidant) = self.comptes.compte_par_id(m.aidant_id).await? else {
                 continue;
             };
             let entree = self.entree(Action::RappelExpiration, "systeme".into());
@@ -1011,10 +1011,9 @@ impl Mandats {
                 .filter(|a| a.revoquee_at.is_none())
                 .map(|a| a.demarche.titre_court())
                 .collect();
-            let adresse = &self.mediation.reglages().adresse_publique;
-            self.mediation
-                .store()
-                .add_courriel(NewCourriel {
+            let adresse = &self.comptes.reglages().adresse_publique;
+            self.comptes
+                .mettre_en_file(NewCourriel {
                     destinataire: aidant.email.clone(),
                     sujet: format!("Le mandat n° {} expire bientôt", m.id),
                     corps: format!(

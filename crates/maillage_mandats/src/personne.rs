@@ -66,7 +66,7 @@ impl CodePersonnel {
     }
 
     pub fn verifier(&self, hash: &str) -> bool {
-        maillage_mediation::securite::egal_temps_constant(&self.hash_secret(), hash)
+        maillage_comptes::securite::egal_temps_constant(&self.hash_secret(), hash)
     }
 
     /// Grouped for reading aloud and printing: `ABCDE-FGHJK-MNPQR-STVW`.
@@ -126,7 +126,7 @@ impl SessionPersonne {
     /// [`crate::Mandats::usager_de_session`].
     pub fn valide(&self, cle: &SigningKey, maintenant: DateTime<Utc>) -> bool {
         maintenant < self.expire_at
-            && maillage_mediation::securite::egal_temps_constant(
+            && maillage_comptes::securite::egal_temps_constant(
                 &mac(cle, self.usager_id, self.expire_at.timestamp(), self.epoque),
                 &self.mac,
             )

@@ -3,9 +3,9 @@
 use maillage_domain::mediation::{
     Beneficiaire, Compteurs, Cra, ProfilParticipant, TypeLieu, DUREES_PROPOSEES,
 };
-use maillage_store::mediation::{ActiviteRow, ActiviteWrite, HistoriqueRow, LieuActiviteRow};
+use maillage_store::mediation::{ActiviteRow, ActiviteWrite, HistoriqueRow};
 
-use super::{Acteur, ErreurMediation, Mediation, Resultat};
+use super::{Acteur, DroitsMediation, ErreurMediation, Mediation, Resultat};
 
 /// A stored record, read back.
 #[derive(Debug, Clone)]
@@ -15,27 +15,6 @@ pub struct Activite {
 }
 
 impl Mediation {
-    /// Places of activity where the mediator works (their assignments), else those of
-    /// their structure.
-    pub async fn mes_lieux(&self, acteur: &Acteur) -> Resultat<Vec<LieuActiviteRow>> {
-        let tous = self.store.lieux_activite(None).await?;
-        let affectes: Vec<i64> = self
-            .store
-            .affectations(acteur.id())
-            .await?
-            .into_iter()
-            .filter(|a| a.fin.is_none_or(|f| f >= self.aujourdhui()))
-            .map(|a| a.lieu_activite_id)
-            .collect();
-        Ok(tous
-            .into_iter()
-            .filter(|l| {
-                affectes.contains(&l.id)
-                    || (affectes.is_empty() && Some(l.structure_id) == acteur.compte.structure_id)
-            })
-            .collect())
-    }
-
     /// Durations offered on the form: the mediator's own frequent ones first (used more
     /// than 5 times, top 10), then the usual ones.
     pub async fn durees_proposees(&self, acteur: &Acteur) -> Resultat<Vec<u32>> {
@@ -117,6 +96,7 @@ impl Mediation {
         let (commune, lieu) = match (cra.type_lieu, cra.lieu_activite_id) {
             (TypeLieu::LieuActivite, Some(lid)) => {
                 let lieu = self
+                    .comptes
                     .mes_lieux(acteur)
                     .await?
                     .into_iter()

@@ -7,7 +7,7 @@ use maillage_store::mediation::{BeneficiaireRow, ConsultationRow, NewBeneficiair
 use serde::Serialize;
 
 use super::activites::{lire, Activite};
-use super::{Acteur, ErreurMediation, Mediation, Resultat};
+use super::{Acteur, DroitsMediation, ErreurMediation, Mediation, Resultat};
 
 /// A readable file.
 #[derive(Debug, Clone)]
@@ -190,7 +190,7 @@ impl Mediation {
 
     /// Merges `absorbe` into `garde` (both the mediator's own).
     pub async fn fusionner(&self, acteur: &Acteur, garde: i64, absorbe: i64) -> Resultat<()> {
-        self.exiger_reauthentification(acteur)?;
+        self.comptes.exiger_reauthentification(acteur)?;
         for id in [garde, absorbe] {
             self.store
                 .beneficiaire(id)
@@ -226,7 +226,7 @@ impl Mediation {
 
     /// Everything kept about a person, for their access request (owner only, logged).
     pub async fn export_personnel(&self, acteur: &Acteur, id: i64) -> Resultat<ExportPersonnel> {
-        self.exiger_reauthentification(acteur)?;
+        self.comptes.exiger_reauthentification(acteur)?;
         let row = self
             .store
             .beneficiaire(id)

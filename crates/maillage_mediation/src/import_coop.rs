@@ -117,7 +117,7 @@ impl Mediation {
                 ));
             }
         }
-        let mes_lieux = self.mes_lieux(acteur).await?;
+        let mes_lieux = self.comptes.mes_lieux(acteur).await?;
         let mut rapport = RapportImportCoop::default();
         let mut ecritures = Vec::new();
         for (i, enregistrement) in lecteur.records().enumerate() {

@@ -8,8 +8,8 @@ use maillage_domain::mediation::{Compteurs, Dimension, Referentiel, Role};
 use maillage_store::mediation::{mois_de, StatFiltre};
 use maillage_territoire::Territoire;
 
-use super::acces::code_territoire;
 use super::{Acteur, ErreurMediation, Mediation, Resultat};
+use maillage_comptes::acces::code_territoire;
 
 /// Below this, a public figure is shown as « moins de 5 ».
 pub const SEUIL_SECRET: i64 = 5;
@@ -155,7 +155,7 @@ impl Mediation {
     pub async fn calculer(&self, sf: StatFiltre, titre: String) -> Resultat<Tableau> {
         let rows = self.store.stats(&sf).await?;
         let noms_lieux: BTreeMap<i64, String> = if sf.mediateurs.is_some() || sf.lieux.is_some() {
-            self.store
+            self.comptes
                 .lieux_activite(None)
                 .await?
                 .into_iter()
@@ -230,8 +230,8 @@ impl Mediation {
         // Mediators by name (only ids are in the roll-up).
         for l in par_mediateur.values_mut() {
             if let Ok(id) = l.cle.parse::<i64>() {
-                if let Some(c) = self.store.compte(id).await? {
-                    l.libelle = c.nom;
+                if let Some(nom) = self.comptes.nom_du_compte(id).await? {
+                    l.libelle = nom;
                 }
             }
         }
@@ -294,7 +294,7 @@ impl Mediation {
         acteur: &Acteur,
         f: &Filtres,
     ) -> Resultat<(Vec<&'static str>, Vec<Vec<String>>)> {
-        self.exiger_reauthentification(acteur)?;
+        self.comptes.exiger_reauthentification(acteur)?;
         let (sf, _) = self.filtre(acteur, f)?;
         let soi = f.perimetre == Perimetre::Moi;
         let mediateurs = match sf.mediateurs {
@@ -332,7 +332,7 @@ impl Mediation {
         }
         entetes.push("ID CRA");
         let lieux: BTreeMap<i64, String> = self
-            .store
+            .comptes
             .lieux_activite(None)
             .await?
             .into_iter()
@@ -340,8 +340,8 @@ impl Mediation {
             .collect();
         let mut noms = BTreeMap::new();
         for m in &mediateurs {
-            if let Some(c) = self.store.compte(*m).await? {
-                noms.insert(*m, c.nom);
+            if let Some(nom) = self.comptes.nom_du_compte(*m).await? {
+                noms.insert(*m, nom);
             }
         }
         let mut lignes = Vec::new();

@@ -45,7 +45,9 @@ use maillage_domain::mediation::{
     StatutSocial, StructureRedirection, Thematique, TrancheAge, TypeActivite, TypeLieu,
 };
 use maillage_domain::CodeInsee;
-use maillage_store::mediation::{ActiviteWrite, AffectationRow, MediationStore, NewCompte};
+use maillage_store::comptes::{AffectationRow, NewCompte};
+use maillage_store::mediation::ActiviteWrite;
+use maillage_store::Store;
 use maillage_territoire::{Commune, Referentiel as ReferentielTerritorial};
 use serde::{Deserialize, Serialize};
 
@@ -387,7 +389,7 @@ fn code_insee(code: &str) -> Resultat<CodeInsee> {
 }
 
 /// The database's summary if it was completely generated (see [`MARQUEUR`]).
-pub async fn resume_existant(store: &dyn MediationStore) -> Resultat<Option<Resume>> {
+pub async fn resume_existant(store: &dyn Store) -> Resultat<Option<Resume>> {
     Ok(store
         .compte_par_email(MARQUEUR)
         .await?
@@ -398,7 +400,7 @@ pub async fn resume_existant(store: &dyn MediationStore) -> Resultat<Option<Resu
 /// into an empty store, seeded by `graine`; `progression` is called after each batch with
 /// the number of records written so far.
 pub async fn generer(
-    store: &dyn MediationStore,
+    store: &dyn Store,
     n: usize,
     graine: u64,
     progression: impl Fn(usize),

@@ -86,10 +86,20 @@ where
 pub async fn run_mediation_case<M, C, F>(make: M, case: C)
 where
     M: Future<Output = TestStore>,
-    C: FnOnce(Arc<dyn crate::MediationStore>) -> F,
+    C: FnOnce(Arc<dyn crate::Store>) -> F,
     F: Future<Output = ()> + Send + 'static,
 {
-    run_any_case(make, |store| case(store as Arc<dyn crate::MediationStore>)).await
+    run_any_case(make, case).await
+}
+
+/// Same as [`run_case`] for the cases of the accounts kernel's store.
+pub async fn run_comptes_case<M, C, F>(make: M, case: C)
+where
+    M: Future<Output = TestStore>,
+    C: FnOnce(Arc<dyn crate::ComptesStore>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    run_any_case(make, |store| case(store as Arc<dyn crate::ComptesStore>)).await
 }
 
 /// Same as [`run_case`] for the cases of the Mandats store, which also get raw SQL access

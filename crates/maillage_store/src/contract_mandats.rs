@@ -14,8 +14,8 @@ use maillage_domain::mandats::{
     Action, Chaine, Demarche, MotifRefus, NouvelleEntree, RaisonRupture, Rapport, Sceau, SigningKey,
 };
 
+use crate::comptes::NewCompte;
 use crate::mandats::{verifier_journal, NewMandat, NewUsager, UsagerCible, Utilisation};
-use crate::mediation::NewCompte;
 use crate::{Store, StoreError};
 
 /// SQL access that bypasses the store, given by each backend's tests.

@@ -28,23 +28,28 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod comptes;
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_comptes;
 #[cfg(feature = "contract")]
 pub mod contract_mandats;
 #[cfg(feature = "contract")]
 pub mod contract_mediation;
 pub mod mandats;
+pub mod mandats_ecriture;
 pub mod mediation;
 
+pub use comptes::ComptesStore;
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 
 /// A whole storage backend: the places directory and the Médiation and Mandats modules, in
 /// one database. `Arc<dyn Store>` coerces to each of the module traits.
-pub trait Store: LieuxStore + MediationStore + MandatsStore {}
+pub trait Store: LieuxStore + ComptesStore + MediationStore + MandatsStore {}
 
-impl<T: LieuxStore + MediationStore + MandatsStore> Store for T {}
+impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore> Store for T {}
 
 /// One place as read from one source file, already normalised by the importer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

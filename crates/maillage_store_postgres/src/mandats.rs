@@ -6,18 +6,18 @@
 //! interleaved with another append (no gap, no fork), and the entry commits or rolls back
 //! with the record it describes. Transactions run at READ COMMITTED: each statement after
 //! the lock sees what the previous holder committed (its commit is visible before its lock
-//! is released).
+//! is released). The rules of each write are shared with SQLite
+//! (`maillage_store::mandats_ecriture`); this file holds the SQL.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use maillage_domain::mandats::{
-    Action, Chaine, Demarche, Entree, MotifRefus, NouvelleEntree, Sceau,
-};
+use maillage_domain::mandats::{Chaine, Demarche, Entree, MotifRefus, NouvelleEntree, Sceau};
 use maillage_store::mandats::{
-    a_revoquer, details, valider_mandat, AutorisationRow, DetailValeur, HabilitationRow,
-    MandatCree, MandatRow, MandatsStore, NewMandat, UsagerCible, UsagerRow, Utilisation,
+    AutorisationRow, HabilitationRow, MandatCree, MandatRow, MandatsStore, NewMandat, NewUsager,
+    UsagerRow, Utilisation,
 };
+use maillage_store::mandats_ecriture::{self as ecriture, TransactionMandats};
 use maillage_store::{StoreError, StoreResult};
 use sqlx::postgres::PgPoolCopyExt;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -90,40 +90,6 @@ async fn tete(conn: &mut PgConnection) -> StoreResult<Chaine> {
         seq: r.seq,
         hash: octets32(&r.hash),
     }))
-}
-
-/// Appends entries after the head, in order (the caller holds the journal's lock).
-async fn ajouter(
-    conn: &mut PgConnection,
-    entrees: Vec<NouvelleEntree>,
-) -> StoreResult<Vec<Entree>> {
-    let mut chaine = tete(conn).await?;
-    let mut tampon = Vec::with_capacity(256);
-    let mut out = Vec::with_capacity(entrees.len());
-    for contenu in entrees {
-        let e = chaine.ajouter(contenu, &mut tampon);
-        sqlx::query!(
-            "INSERT INTO journal (seq, at_us, action, acteur, structure_id, mandat_id, usager,
-                                  demarches, details, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            e.seq,
-            e.contenu.at_us,
-            e.contenu.action,
-            e.contenu.acteur,
-            e.contenu.structure_id,
-            e.contenu.mandat_id,
-            e.contenu.usager,
-            e.contenu.demarches,
-            e.contenu.details,
-            &e.prev_hash[..],
-            &e.hash[..],
-        )
-        .execute(&mut *conn)
-        .await
-        .db()?;
-        out.push(e);
-    }
-    Ok(out)
 }
 
 struct LigneMandat {
@@ -284,29 +250,176 @@ async fn revoquer_demarches(
     Ok(())
 }
 
-/// Fills in what the store knows about the mandate an entry is about: its id, the
-/// person's pseudonymous id, and (unless given) the structure holding it.
-async fn rattacher(
-    conn: &mut PgConnection,
-    mandat: &MandatRow,
-    mut e: NouvelleEntree,
-) -> StoreResult<NouvelleEntree> {
-    let pseudonyme = sqlx::query_scalar!(
-        "SELECT pseudonyme FROM usagers WHERE id = $1",
-        mandat.usager_id
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .db()?;
-    e.mandat_id = Some(mandat.id);
-    e.usager = Some(pseudonyme);
-    e.structure_id = e.structure_id.or(Some(mandat.structure_id));
-    Ok(e)
+/// A Mandats write transaction of this backend, holding the journal's lock
+/// ([`VERROU_JOURNAL`]). The rules run over it are `maillage_store::mandats_ecriture`.
+pub(crate) struct Ecriture(Transaction<'static, Postgres>);
+
+impl Ecriture {
+    async fn ouvrir(pool: &PgPool) -> StoreResult<Self> {
+        Ok(Ecriture(ecriture(pool).await?))
+    }
+
+    async fn valider(self) -> StoreResult<()> {
+        self.0.commit().await.db()
+    }
 }
 
-fn instant(at_us: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_micros(at_us)
-        .ok_or_else(|| StoreError::Invalid(format!("timestamp out of range: {at_us}")))
+#[async_trait]
+impl TransactionMandats for Ecriture {
+    async fn tete_journal(&mut self) -> StoreResult<Chaine> {
+        tete(&mut self.0).await
+    }
+
+    async fn inserer_entree(&mut self, e: &Entree) -> StoreResult<()> {
+        sqlx::query!(
+            "INSERT INTO journal (seq, at_us, action, acteur, structure_id, mandat_id, usager,
+                                  demarches, details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            e.seq,
+            e.contenu.at_us,
+            e.contenu.action,
+            e.contenu.acteur,
+            e.contenu.structure_id,
+            e.contenu.mandat_id,
+            e.contenu.usager,
+            e.contenu.demarches,
+            e.contenu.details,
+            &e.prev_hash[..],
+            &e.hash[..],
+        )
+        .execute(&mut *self.0)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn pseudonyme(&mut self, id: i64) -> StoreResult<Option<String>> {
+        sqlx::query_scalar!("SELECT pseudonyme FROM usagers WHERE id = $1", id)
+            .fetch_optional(&mut *self.0)
+            .await
+            .db()
+    }
+
+    async fn inserer_usager(&mut self, u: &NewUsager) -> StoreResult<i64> {
+        sqlx::query_scalar!(
+            "INSERT INTO usagers (pseudonyme, structure_id, data, code_cle, code_hash,
+                                          created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            u.pseudonyme,
+            u.structure_id,
+            u.data,
+            u.code_cle,
+            u.code_hash,
+            u.created_at
+        )
+        .fetch_one(&mut *self.0)
+        .await
+        .db()
+    }
+
+    async fn inserer_mandat(&mut self, usager_id: i64, m: &NewMandat) -> StoreResult<i64> {
+        let id = sqlx::query_scalar!(
+            "INSERT INTO mandats (usager_id, structure_id, aidant_id, duree, created_at,
+                                  expire_at, empreinte, modele, document, renouvelle)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            usager_id,
+            m.structure_id,
+            m.aidant_id,
+            m.duree,
+            m.created_at,
+            m.expire_at,
+            m.empreinte,
+            m.modele,
+            m.document,
+            m.renouvelle
+        )
+        .fetch_one(&mut *self.0)
+        .await
+        .db()?;
+        for d in &m.demarches {
+            sqlx::query!(
+                "INSERT INTO autorisations (mandat_id, demarche) VALUES ($1, $2)",
+                id,
+                d.code()
+            )
+            .execute(&mut *self.0)
+            .await
+            .db()?;
+        }
+        Ok(id)
+    }
+
+    async fn mandat(&mut self, id: i64) -> StoreResult<Option<MandatRow>> {
+        charger(&mut self.0, id).await
+    }
+
+    async fn mandats_non_revoques(
+        &mut self,
+        usager_id: i64,
+        structure_id: i64,
+        id: i64,
+    ) -> StoreResult<Vec<MandatRow>> {
+        let autres = select_mandats!(
+            "WHERE usager_id = $1 AND structure_id = $2 AND id <> $3 AND revoque_at IS NULL
+             ORDER BY id",
+            usager_id,
+            structure_id,
+            id
+        )
+        .fetch_all(&mut *self.0)
+        .await
+        .db()?;
+        completer(&mut self.0, autres).await
+    }
+
+    async fn revoquer_demarches(
+        &mut self,
+        mandat_id: i64,
+        demarches: &[Demarche],
+        tout: bool,
+        par: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        revoquer_demarches(&mut self.0, mandat_id, demarches, tout, par, at).await
+    }
+
+    async fn noter_utilisation(&mut self, seq: i64, mandat_id: i64, note: &str) -> StoreResult<()> {
+        sqlx::query!(
+            "INSERT INTO notes_utilisation (seq, mandat_id, note) VALUES ($1, $2, $3)",
+            seq,
+            mandat_id,
+            note
+        )
+        .execute(&mut *self.0)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn changer_structure(&mut self, mandat_id: i64, vers_structure: i64) -> StoreResult<()> {
+        sqlx::query!(
+            "UPDATE mandats SET structure_id = $1 WHERE id = $2",
+            vers_structure,
+            mandat_id
+        )
+        .execute(&mut *self.0)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn poser_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+        let n = sqlx::query!(
+            "UPDATE mandats SET rappel_at = $1 WHERE id = $2 AND rappel_at IS NULL",
+            at,
+            mandat_id
+        )
+        .execute(&mut *self.0)
+        .await
+        .db()?
+        .rows_affected();
+        Ok(n > 0)
+    }
 }
 
 #[async_trait]
@@ -461,133 +574,11 @@ impl MandatsStore for PgStore {
         Ok(n > 0)
     }
 
-    async fn creer_mandat(
-        &self,
-        m: NewMandat,
-        mut entree: NouvelleEntree,
-    ) -> StoreResult<MandatCree> {
-        valider_mandat(&m)?;
-        let mut tx = ecriture(&self.pool).await?;
-        let (usager_id, pseudonyme) = match &m.usager {
-            UsagerCible::Existant(id) => {
-                let p = sqlx::query_scalar!("SELECT pseudonyme FROM usagers WHERE id = $1", id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .db()?
-                    .ok_or(StoreError::NotFound)?;
-                (*id, p)
-            }
-            UsagerCible::Nouveau(u) => {
-                let id = sqlx::query_scalar!(
-                    "INSERT INTO usagers (pseudonyme, structure_id, data, code_cle, code_hash,
-                                          created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    u.pseudonyme,
-                    u.structure_id,
-                    u.data,
-                    u.code_cle,
-                    u.code_hash,
-                    u.created_at
-                )
-                .fetch_one(&mut *tx)
-                .await
-                .db()?;
-                (id, u.pseudonyme.clone())
-            }
-        };
-        if let Some(ancien) = m.renouvelle {
-            let a = charger(&mut tx, ancien)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            if a.usager_id != usager_id || a.structure_id != m.structure_id {
-                return Err(StoreError::Invalid(
-                    "a renewal is for the same person in the same structure".into(),
-                ));
-            }
-        }
-        let id = sqlx::query_scalar!(
-            "INSERT INTO mandats (usager_id, structure_id, aidant_id, duree, created_at,
-                                  expire_at, empreinte, modele, document, renouvelle)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-            usager_id,
-            m.structure_id,
-            m.aidant_id,
-            m.duree,
-            m.created_at,
-            m.expire_at,
-            m.empreinte,
-            m.modele,
-            m.document,
-            m.renouvelle
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        for d in &m.demarches {
-            sqlx::query!(
-                "INSERT INTO autorisations (mandat_id, demarche) VALUES ($1, $2)",
-                id,
-                d.code()
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        entree.mandat_id = Some(id);
-        entree.usager = Some(pseudonyme);
-        if entree.structure_id.is_none() {
-            entree.structure_id = Some(m.structure_id);
-        }
-        let mut entrees = vec![entree.clone()];
-        // The person's other active mandates in this structure lose the démarches this one
-        // covers (a renewed one loses everything).
-        let autres = select_mandats!(
-            "WHERE usager_id = $1 AND structure_id = $2 AND id <> $3 AND revoque_at IS NULL
-             ORDER BY id",
-            usager_id,
-            m.structure_id,
-            id
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        for autre in completer(&mut tx, autres).await? {
-            let renouvele = m.renouvelle == Some(autre.id);
-            let cibles: Option<&[Demarche]> = if renouvele { None } else { Some(&m.demarches) };
-            let (demarches, tout) = a_revoquer(&autre, cibles);
-            if demarches.is_empty() {
-                continue;
-            }
-            let par = if renouvele {
-                "renouvellement"
-            } else {
-                "remplacee"
-            };
-            revoquer_demarches(&mut tx, autre.id, &demarches, tout, par, m.created_at).await?;
-            entrees.push(NouvelleEntree {
-                action: if tout {
-                    Action::RevocationMandat
-                } else {
-                    Action::RevocationDemarche
-                }
-                .code()
-                .into(),
-                mandat_id: Some(autre.id),
-                demarches: Demarche::codes(&demarches),
-                details: details(&[
-                    ("motif", DetailValeur::Texte(par)),
-                    ("par_mandat", DetailValeur::Entier(id)),
-                ]),
-                ..entree.clone()
-            });
-        }
-        let entrees = ajouter(&mut tx, entrees).await?;
-        tx.commit().await.db()?;
-        Ok(MandatCree {
-            id,
-            usager_id,
-            entrees,
-        })
+    async fn creer_mandat(&self, m: NewMandat, entree: NouvelleEntree) -> StoreResult<MandatCree> {
+        let mut tx = Ecriture::ouvrir(&self.pool).await?;
+        let cree = ecriture::creer_mandat(&mut tx, m, entree).await?;
+        tx.valider().await?;
+        Ok(cree)
     }
 
     async fn utiliser(
@@ -595,40 +586,10 @@ impl MandatsStore for PgStore {
         u: Utilisation,
         entree: NouvelleEntree,
     ) -> StoreResult<Result<Entree, (MotifRefus, Entree)>> {
-        let mut tx = ecriture(&self.pool).await?;
-        let mandat = charger(&mut tx, u.mandat_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let verdict = mandat.controler(u.habilite, u.structure_aidant, u.demarche, u.at);
-        let entree = rattacher(&mut tx, &mandat, entree).await?;
-        let resultat = match verdict {
-            Ok(()) => {
-                let e = ajouter(&mut tx, vec![entree]).await?.remove(0);
-                if let Some(note) = &u.note {
-                    sqlx::query!(
-                        "INSERT INTO notes_utilisation (seq, mandat_id, note) VALUES ($1, $2, $3)",
-                        e.seq,
-                        mandat.id,
-                        note
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
-                }
-                Ok(e)
-            }
-            Err(motif) => {
-                let refus = NouvelleEntree {
-                    action: Action::RefusUtilisation.code().into(),
-                    demarches: u.demarche.code().into(),
-                    details: details(&[("motif", DetailValeur::Texte(motif.code()))]),
-                    ..entree
-                };
-                Err((motif, ajouter(&mut tx, vec![refus]).await?.remove(0)))
-            }
-        };
-        tx.commit().await.db()?;
-        Ok(resultat)
+        let mut tx = Ecriture::ouvrir(&self.pool).await?;
+        let r = ecriture::utiliser(&mut tx, u, entree).await?;
+        tx.valider().await?;
+        Ok(r)
     }
 
     async fn revoquer(
@@ -638,32 +599,10 @@ impl MandatsStore for PgStore {
         par: &str,
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>> {
-        let mut tx = ecriture(&self.pool).await?;
-        let mandat = charger(&mut tx, mandat_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let (cibles, tout) = a_revoquer(&mandat, demarches.as_deref());
-        if cibles.is_empty() {
-            return Ok(None);
-        }
-        let at = instant(entree.at_us)?;
-        revoquer_demarches(&mut tx, mandat_id, &cibles, tout, par, at).await?;
-        let entree = rattacher(&mut tx, &mandat, entree).await?;
-        let e = NouvelleEntree {
-            action: if tout {
-                Action::RevocationMandat
-            } else {
-                Action::RevocationDemarche
-            }
-            .code()
-            .into(),
-            mandat_id: Some(mandat_id),
-            demarches: Demarche::codes(&cibles),
-            ..entree
-        };
-        let e = ajouter(&mut tx, vec![e]).await?.remove(0);
-        tx.commit().await.db()?;
-        Ok(Some(e))
+        let mut tx = Ecriture::ouvrir(&self.pool).await?;
+        let e = ecriture::revoquer(&mut tx, mandat_id, demarches.as_deref(), par, entree).await?;
+        tx.valider().await?;
+        Ok(e)
     }
 
     async fn transferer(
@@ -672,30 +611,9 @@ impl MandatsStore for PgStore {
         vers_structure: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Entree> {
-        let mut tx = ecriture(&self.pool).await?;
-        let mandat = charger(&mut tx, mandat_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        sqlx::query!(
-            "UPDATE mandats SET structure_id = $1 WHERE id = $2",
-            vers_structure,
-            mandat_id
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        let entree = rattacher(&mut tx, &mandat, entree).await?;
-        let e = ajouter(
-            &mut tx,
-            vec![NouvelleEntree {
-                action: Action::Transfert.code().into(),
-                mandat_id: Some(mandat_id),
-                ..entree
-            }],
-        )
-        .await?
-        .remove(0);
-        tx.commit().await.db()?;
+        let mut tx = Ecriture::ouvrir(&self.pool).await?;
+        let e = ecriture::transferer(&mut tx, mandat_id, vers_structure, entree).await?;
+        tx.valider().await?;
         Ok(e)
     }
 
@@ -704,42 +622,16 @@ impl MandatsStore for PgStore {
         mandat_id: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>> {
-        let mut tx = ecriture(&self.pool).await?;
-        let mandat = charger(&mut tx, mandat_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let entree = rattacher(&mut tx, &mandat, entree).await?;
-        let at = instant(entree.at_us)?;
-        let n = sqlx::query!(
-            "UPDATE mandats SET rappel_at = $1 WHERE id = $2 AND rappel_at IS NULL",
-            at,
-            mandat_id
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected();
-        if n == 0 {
-            return Ok(None);
-        }
-        let e = ajouter(
-            &mut tx,
-            vec![NouvelleEntree {
-                action: Action::RappelExpiration.code().into(),
-                mandat_id: Some(mandat_id),
-                ..entree
-            }],
-        )
-        .await?
-        .remove(0);
-        tx.commit().await.db()?;
-        Ok(Some(e))
+        let mut tx = Ecriture::ouvrir(&self.pool).await?;
+        let e = ecriture::marquer_rappel(&mut tx, mandat_id, entree).await?;
+        tx.valider().await?;
+        Ok(e)
     }
 
     async fn journaliser(&self, entree: NouvelleEntree) -> StoreResult<Entree> {
-        let mut tx = ecriture(&self.pool).await?;
-        let e = ajouter(&mut tx, vec![entree]).await?.remove(0);
-        tx.commit().await.db()?;
+        let mut tx = Ecriture::ouvrir(&self.pool).await?;
+        let e = ecriture::ajouter_une(&mut tx, entree).await?;
+        tx.valider().await?;
         Ok(e)
     }
 

@@ -52,5 +52,6 @@ async fn fresh_store() -> TestStore {
 }
 
 maillage_store::contract_tests!(fresh_store());
+maillage_store::comptes_contract_tests!(fresh_store());
 maillage_store::mediation_contract_tests!(fresh_store());
 maillage_store::mandats_contract_tests!(fresh_store());

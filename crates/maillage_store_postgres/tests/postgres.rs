@@ -6,10 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
+use maillage_store::comptes::{ComptesStore, NewCompte};
 use maillage_store::contract::{self, SABOTAGED_FILE_NAME, SABOTAGED_MEMBER};
-use maillage_store::mediation::{
-    counter_totals, ActiviteWrite, MediationStore, NewCompte, StatFiltre,
-};
+use maillage_store::mediation::{counter_totals, ActiviteWrite, MediationStore, StatFiltre};
 use maillage_store::{LieuxStore, NewImportReport, SourceRecord};
 
 #[tokio::test]

@@ -27,6 +27,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Transaction;
 
+mod comptes;
 mod mandats;
 mod mediation;
 

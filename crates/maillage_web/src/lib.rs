@@ -198,20 +198,20 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
         // Refuse to start with a journal key that did not sign the database's seals.
         m.controler_cle("MAILLAGE_JOURNAL_CLE").await?;
     }
-    let mut reglages = instance.mediation().reglages().clone();
+    let mut reglages = instance.comptes().reglages().clone();
     reglages.adresse_publique =
         std::env::var("MAILLAGE_ADRESSE_PUBLIQUE").unwrap_or_else(|_| format!("http://{listen}"));
-    let m = instance.mediation().clone().avec_reglages(reglages);
-    // Retention and dormant accounts: checked every hour.
-    maillage_mediation::planifier_taches(m.clone(), Duration::from_secs(3600));
-    match maillage_mediation::courrier::Smtp::depuis_env() {
+    let comptes = instance.comptes().clone().avec_reglages(reglages);
+    let instance = instance.avec_comptes(comptes.clone());
+    // Retention, dormant accounts and old sign-in attempts: checked every hour.
+    maillage_mediation::planifier_taches(instance.mediation().clone(), Duration::from_secs(3600));
+    match maillage_comptes::courrier::Smtp::depuis_env() {
         Some(Ok(smtp)) => {
-            maillage_mediation::courrier::planifier_envois(m.clone(), smtp, Duration::from_secs(60))
+            maillage_comptes::courrier::planifier_envois(comptes, smtp, Duration::from_secs(60))
         }
         Some(Err(e)) => anyhow::bail!("{e}"),
         None => {}
     }
-    let instance = instance.avec_mediation(m);
     let instance = match (instance.mandats(), std::env::var("MAILLAGE_OIDC_ISSUER")) {
         (Ok(mandats), Ok(issuer)) => {
             // An identity provider (FranceConnect or any OpenID Connect provider).

@@ -1175,14 +1175,7 @@ pub async fn signaler(
     };
     // Another site cannot make its visitors' browsers send reports: the browser must say the
     // form comes from here, and the form must carry this page's signed token.
-    let adresse_publique = Some(
-        state
-            .instance
-            .mediation()
-            .reglages()
-            .adresse_publique
-            .clone(),
-    );
+    let adresse_publique = Some(state.instance.comptes().reglages().adresse_publique.clone());
     let origine = crate::signalements::origine_acceptee(&entetes, adresse_publique.as_deref());
     let jeton = champs.get("jeton").map(String::as_str).unwrap_or("");
     if moteur.index_de(&id).is_some()

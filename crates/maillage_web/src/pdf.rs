@@ -1039,7 +1039,7 @@ pub fn mandat(
         8.0,
         0.0,
     );
-    if let Some((n, modules)) = maillage_mediation::securite::qr_modules(url_verification) {
+    if let Some((n, modules)) = maillage_comptes::securite::qr_modules(url_verification) {
         let cote = 2.2;
         let taille = cote * n as f64;
         mise.reserver(taille + 8.0);

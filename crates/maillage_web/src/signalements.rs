@@ -89,7 +89,7 @@ impl GardeSignalements {
         let secret = std::env::var("MAILLAGE_CLE_FORMULAIRES")
             .ok()
             .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(maillage_mediation::securite::jeton_aleatoire);
+            .unwrap_or_else(maillage_comptes::securite::jeton_aleatoire);
         let d = LimitesSignalement::default();
         let nombre = |nom: &str, defaut: usize| {
             std::env::var(nom)
@@ -138,7 +138,7 @@ impl GardeSignalements {
         };
         expiration >= maintenant
             && expiration <= maintenant + DUREE_JETON_S
-            && maillage_mediation::securite::egal_temps_constant(
+            && maillage_comptes::securite::egal_temps_constant(
                 sig,
                 &self.signature(lieu, expiration),
             )

@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 
 use chrono::Utc;
 use maillage_domain::mandats::{Demarche, NouvelleEntree};
+use maillage_store::comptes::NewCompte;
 use maillage_store::mandats::{NewMandat, NewUsager, UsagerCible};
-use maillage_store::mediation::NewCompte;
 
 fn maillage(url: &str, cle: &PathBuf, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maillage"))
@@ -40,7 +40,7 @@ async fn tamper_cli_verify_names_the_modified_entry() {
     let cle = dir.join("journal.key");
     {
         let annuaire = maillage_stockage::ouvrir(&url).await.unwrap();
-        let s = annuaire.mediation().store().clone();
+        let s = annuaire.store().clone();
         let st = s.create_structure("CCAS", None, None).await.unwrap();
         let aidant = s
             .create_compte(NewCompte {

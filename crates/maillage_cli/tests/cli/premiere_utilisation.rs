@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use maillage_mediation::securite;
+use maillage_comptes::securite;
 
 const MDP: &str = "un mot de passe assez long";
 

@@ -12,6 +12,7 @@ async fn ouvrir(url: &str) -> Result<Annuaire, maillage_stockage::ErreurOuvertur
 }
 
 mod annuaire_cycle;
+mod comptes;
 mod export_standard;
 mod faille_fusion_flux;
 mod faille_import;

@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
+use maillage_comptes::{securite, Acteur, HorlogeManuelle};
 use maillage_domain::mandats::{Demarche, DureeMandat, MotifRefus, SigningKey};
 use maillage_domain::mediation::Role;
 use maillage_mandats::{DemandeMandat, ErreurMandat, Identite, Mandats};
-use maillage_mediation::{securite, Acteur, HorlogeManuelle, Mediation};
+use maillage_mediation::Mediation;
 
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
@@ -29,12 +30,11 @@ async fn monde_sur(url: &str) -> Monde {
             .unwrap(),
     ));
     let annuaire = maillage_stockage::ouvrir(url).await.unwrap();
-    let m: Mediation = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire
-        .avec_mediation(m.clone())
-        .avec_cle_journal(SigningKey::from_bytes(&[9; 32]));
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m: Mediation = annuaire.mediation().clone();
+    let annuaire = annuaire.avec_cle_journal(SigningKey::from_bytes(&[9; 32]));
     let md = annuaire.mandats().unwrap().clone();
-    let s = m.store();
+    let s = annuaire.store().clone();
     let st_a = s
         .create_structure("France Services Muret", None, Some("31395"))
         .await
@@ -47,11 +47,12 @@ async fn monde_sur(url: &str) -> Monde {
         let m = m.clone();
         async move {
             let id = m
+                .comptes()
                 .creer_compte(email, email, role, Some(st), "un mot de passe solide")
                 .await
                 .unwrap();
-            m.activer_totp(id, SECRET).await.unwrap();
-            m.acteur_de_confiance(id).await.unwrap()
+            m.comptes().activer_totp(id, SECRET).await.unwrap();
+            m.comptes().acteur_de_confiance(id).await.unwrap()
         }
     };
     let aidant = compte("aidant@muret.fr", Role::Mediateur, st_a).await;
@@ -87,7 +88,7 @@ async fn monde() -> Monde {
 /// A fresh TOTP code (the clock moves 30 s so a step is never reused).
 fn code(w: &Monde) -> String {
     w.horloge.avancer(Duration::seconds(31));
-    securite::code_totp(SECRET, securite::pas_totp(w.md.mediation().maintenant())).unwrap()
+    securite::code_totp(SECRET, securite::pas_totp(w.md.comptes().maintenant())).unwrap()
 }
 
 fn demande(w: &Monde, demarches: &[Demarche]) -> DemandeMandat {
@@ -99,7 +100,7 @@ fn demande(w: &Monde, demarches: &[Demarche]) -> DemandeMandat {
                 "Jeanne",
                 "1950-04-02",
                 "cni",
-                w.md.mediation().aujourdhui(),
+                w.md.comptes().aujourdhui(),
             )
             .unwrap(),
         ),
@@ -438,7 +439,7 @@ async fn renewal_needs_fresh_consent_and_reminders_go_once() {
     w.horloge.avancer(Duration::days(26));
     assert_eq!(w.md.rappels_expiration().await.unwrap(), 1);
     assert_eq!(w.md.rappels_expiration().await.unwrap(), 0);
-    let courriels = w.md.mediation().store().courriels(10).await.unwrap();
+    let courriels = w.md.comptes().courriels(10).await.unwrap();
     assert!(courriels[0].sujet.contains("expire bientôt"));
     assert!(
         !courriels[0].corps.contains("Martin"),

@@ -2,8 +2,9 @@
 //! nothing, with a line-by-line report naming the column at fault.
 
 use chrono::{TimeZone, Utc};
+use maillage_comptes::stockage::AffectationRow;
 use maillage_domain::mediation::{Compteurs, Dimension, Role};
-use maillage_mediation::stockage::{AffectationRow, StatFiltre};
+use maillage_mediation::stockage::StatFiltre;
 use maillage_mediation::HorlogeManuelle;
 use std::sync::Arc;
 
@@ -11,15 +12,13 @@ const ENTETE: &str = "Date;Enregistré le;Type;Participants;Canaux d’accompagn
 
 async fn monde() -> (maillage_mediation::Mediation, maillage_mediation::Acteur) {
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:").await.unwrap();
-    let m = annuaire
-        .mediation()
-        .clone()
-        .avec_horloge(Arc::new(HorlogeManuelle::new(
-            Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
-                .single()
-                .unwrap(),
-        )));
-    let s = m.store();
+    let annuaire = annuaire.avec_horloge(Arc::new(HorlogeManuelle::new(
+        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
+            .single()
+            .unwrap(),
+    )));
+    let m = annuaire.mediation().clone();
+    let s = annuaire.store().clone();
     let st = s
         .create_structure("Médiathèque", None, Some("31555"))
         .await
@@ -29,6 +28,7 @@ async fn monde() -> (maillage_mediation::Mediation, maillage_mediation::Acteur) 
         .await
         .unwrap();
     let id = m
+        .comptes()
         .creer_compte(
             "m@exemple.fr",
             "Médiatrice",
@@ -46,7 +46,7 @@ async fn monde() -> (maillage_mediation::Mediation, maillage_mediation::Acteur) 
     })
     .await
     .unwrap();
-    let a = m.acteur_de_confiance(id).await.unwrap();
+    let a = m.comptes().acteur_de_confiance(id).await.unwrap();
     (m, a)
 }
 

@@ -1,6 +1,6 @@
 //! The outbox is sent through a real SMTP conversation (a minimal server on 127.0.0.1).
 
-use maillage_mediation::courrier::Smtp;
+use maillage_comptes::courrier::Smtp;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Accepts one connection, speaks just enough SMTP, returns what DATA carried.
@@ -43,7 +43,11 @@ async fn serveur_smtp(listener: tokio::net::TcpListener) -> String {
 async fn invitations_are_sent_by_smtp_and_marked_sent() {
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:").await.unwrap();
     let m = annuaire.mediation().clone();
-    let lien = m.inviter_administrateur("admin@exemple.fr").await.unwrap();
+    let lien = m
+        .comptes()
+        .inviter_administrateur("admin@exemple.fr")
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let serveur = tokio::spawn(serveur_smtp(listener));
@@ -52,18 +56,23 @@ async fn invitations_are_sent_by_smtp_and_marked_sent() {
         "Maillage <ne-pas-repondre@exemple.fr>",
     )
     .unwrap();
-    assert_eq!(m.envoyer_courriels(&smtp).await.unwrap(), (1, 0));
+    assert_eq!(m.comptes().envoyer_courriels(&smtp).await.unwrap(), (1, 0));
     let recu = serveur.await.unwrap();
     assert!(recu.contains("To: admin@exemple.fr"), "{recu}");
     let jeton = lien.rsplit('/').next().unwrap();
     assert!(recu.replace("=\n", "").contains(&jeton[..20]), "{recu}");
-    let courriels = m.courriels(10).await.unwrap();
+    let courriels = m.comptes().courriels(10).await.unwrap();
     assert!(courriels[0].envoye_at.is_some());
     // Nothing left to send; a dead relay leaves mail in the outbox.
-    assert_eq!(m.envoyer_courriels(&smtp).await.unwrap(), (0, 0));
-    m.inviter_administrateur("autre@exemple.fr").await.unwrap();
+    assert_eq!(m.comptes().envoyer_courriels(&smtp).await.unwrap(), (0, 0));
+    m.comptes()
+        .inviter_administrateur("autre@exemple.fr")
+        .await
+        .unwrap();
     let mort = Smtp::depuis_url("smtp://127.0.0.1:1", "ne-pas-repondre@exemple.fr").unwrap();
-    assert_eq!(m.envoyer_courriels(&mort).await.unwrap(), (0, 1));
-    assert!(m.courriels(10).await.unwrap()[0].envoye_at.is_none());
+    assert_eq!(m.comptes().envoyer_courriels(&mort).await.unwrap(), (0, 1));
+    assert!(m.comptes().courriels(10).await.unwrap()[0]
+        .envoye_at
+        .is_none());
     assert!(Smtp::depuis_url("pas une url", "x@exemple.fr").is_err());
 }

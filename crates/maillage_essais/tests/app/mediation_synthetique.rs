@@ -93,6 +93,7 @@ mod generateur {
     use maillage_mediation::synthetique::*;
     use maillage_store::mediation::MediationStore;
     use maillage_store::mediation::StatFiltre;
+    use maillage_store::ComptesStore;
     use maillage_store_sqlite::SqliteStore;
     use maillage_territoire::Referentiel as ReferentielTerritorial;
 

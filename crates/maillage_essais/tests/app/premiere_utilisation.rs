@@ -34,30 +34,36 @@ async fn monde() -> Monde {
             .unwrap(),
     ));
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:").await.unwrap();
-    let m: Mediation = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire
-        .avec_mediation(m.clone())
-        .avec_cle_journal(SigningKey::from_bytes(&[3; 32]));
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m: Mediation = annuaire.mediation().clone();
+    let annuaire = annuaire.avec_cle_journal(SigningKey::from_bytes(&[3; 32]));
     let md = annuaire.mandats().unwrap().clone();
     let admin_id = m
+        .comptes()
         .creer_compte("admin@exemple.fr", "Admin", Role::Administrateur, None, MDP)
         .await
         .unwrap();
-    let admin = m.acteur_de_confiance(admin_id).await.unwrap();
+    let admin = m.comptes().acteur_de_confiance(admin_id).await.unwrap();
     let muret = m
+        .comptes()
         .creer_structure(&admin, "CCAS de Muret", None, Some("Muret"))
         .await
         .unwrap();
     let paris = m
+        .comptes()
         .creer_structure(&admin, "Espace Paris 11", None, Some("75056"))
         .await
         .unwrap();
     let c = m
+        .comptes()
         .creer_compte("coord31@exemple.fr", "Coord", Role::Coordinateur, None, MDP)
         .await
         .unwrap();
-    m.confier_territoire(&admin, c, "dep:31").await.unwrap();
-    let coord31 = m.acteur_de_confiance(c).await.unwrap();
+    m.comptes()
+        .confier_territoire(&admin, c, "dep:31")
+        .await
+        .unwrap();
+    let coord31 = m.comptes().acteur_de_confiance(c).await.unwrap();
     Monde {
         m,
         md,
@@ -74,7 +80,8 @@ fn jour(d: u32) -> NaiveDate {
 }
 
 async fn mediateur_sans_structure(w: &Monde, email: &str) -> i64 {
-    w.m.creer_compte(email, email, Role::Mediateur, None, MDP)
+    w.m.comptes()
+        .creer_compte(email, email, Role::Mediateur, None, MDP)
         .await
         .unwrap()
 }
@@ -85,20 +92,25 @@ async fn premiere_utilisation_invitation_dans_une_structure_puis_habilitation() 
     // The administrator invites a mediator into the Muret structure; the account created
     // from the link belongs to it, and the coordinator of dep:31 may habilitate them.
     let lien =
-        w.m.inviter(
-            &w.admin,
-            "aidant@exemple.fr",
-            Role::Mediateur,
-            Some(w.muret),
-        )
-        .await
-        .unwrap();
+        w.m.comptes()
+            .inviter(
+                &w.admin,
+                "aidant@exemple.fr",
+                Role::Mediateur,
+                Some(w.muret),
+            )
+            .await
+            .unwrap();
     let jeton = lien.rsplit('/').next().unwrap();
-    let id = w.m.accepter_invitation(jeton, "Awa", MDP).await.unwrap();
-    let aidant = w.m.acteur_de_confiance(id).await.unwrap();
+    let id =
+        w.m.comptes()
+            .accepter_invitation(jeton, "Awa", MDP)
+            .await
+            .unwrap();
+    let aidant = w.m.comptes().acteur_de_confiance(id).await.unwrap();
     assert_eq!(aidant.compte.structure_id, Some(w.muret));
     assert_eq!(aidant.structure_courante(), Some("CCAS de Muret"));
-    let courriel = &w.m.courriels(1).await.unwrap()[0];
+    let courriel = &w.m.comptes().courriels(1).await.unwrap()[0];
     assert!(
         courriel.corps.contains("CCAS de Muret"),
         "{}",
@@ -110,7 +122,8 @@ async fn premiere_utilisation_invitation_dans_une_structure_puis_habilitation() 
     assert!(w.md.est_habilite(&aidant).await.unwrap());
     // A coordinator cannot invite into a structure outside their territories.
     let refus =
-        w.m.inviter(&w.coord31, "x@exemple.fr", Role::Mediateur, Some(w.paris))
+        w.m.comptes()
+            .inviter(&w.coord31, "x@exemple.fr", Role::Mediateur, Some(w.paris))
             .await;
     assert!(matches!(refus, Err(ErreurMediation::Interdit)), "{refus:?}");
 }
@@ -127,7 +140,8 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
     );
     // The coordinator of dep:31 attaches them to Muret from today; not to Paris.
     let c =
-        w.m.rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(20))
+        w.m.comptes()
+            .rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(20))
             .await
             .unwrap();
     assert_eq!(
@@ -136,42 +150,55 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
         "acts for its first structure"
     );
     assert!(matches!(
-        w.m.rattacher(&w.coord31, "seul@exemple.fr", w.paris, jour(20))
+        w.m.comptes()
+            .rattacher(&w.coord31, "seul@exemple.fr", w.paris, jour(20))
             .await,
         Err(ErreurMediation::Interdit)
     ));
     // Twice is refused, with the field named.
     assert!(matches!(
-        w.m.rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(21))
+        w.m.comptes()
+            .rattacher(&w.coord31, "seul@exemple.fr", w.muret, jour(21))
             .await,
         Err(ErreurMediation::Invalide { .. })
     ));
     w.md.habiliter(&w.coord31, id).await.unwrap();
-    let membres = w.m.membres_de_structure(&w.coord31, w.muret).await.unwrap();
+    let membres =
+        w.m.comptes()
+            .membres_de_structure(&w.coord31, w.muret)
+            .await
+            .unwrap();
     assert_eq!(membres.len(), 1);
     assert_eq!((membres[0].debut, membres[0].fin), (jour(20), None));
     // Detached with a last day before the start: refused; on the 25th: ends then.
     assert!(matches!(
-        w.m.detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(19))
+        w.m.comptes()
+            .detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(19))
             .await,
         Err(ErreurMediation::Invalide { .. })
     ));
-    w.m.detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(25))
+    w.m.comptes()
+        .detacher(&w.coord31, "seul@exemple.fr", w.muret, jour(25))
         .await
         .unwrap();
-    let aidant = w.m.acteur_de_confiance(id).await.unwrap();
+    let aidant = w.m.comptes().acteur_de_confiance(id).await.unwrap();
     assert_eq!(aidant.compte.structure_id, Some(w.muret), "until the 25th");
     assert!(w.md.est_habilite(&aidant).await.unwrap());
     w.horloge.avancer(Duration::days(6));
-    let aidant = w.m.acteur_de_confiance(id).await.unwrap();
+    let aidant = w.m.comptes().acteur_de_confiance(id).await.unwrap();
     assert_eq!(aidant.compte.structure_id, None, "after the last day");
     assert!(!w.md.est_habilite(&aidant).await.unwrap());
-    let membres = w.m.membres_de_structure(&w.admin, w.muret).await.unwrap();
+    let membres =
+        w.m.comptes()
+            .membres_de_structure(&w.admin, w.muret)
+            .await
+            .unwrap();
     assert_eq!(membres[0].fin, Some(jour(25)));
     assert!(!membres[0].actif);
     // A mediator manages no structure.
     assert!(matches!(
-        w.m.rattacher(&aidant, "seul@exemple.fr", w.muret, jour(26))
+        w.m.comptes()
+            .rattacher(&aidant, "seul@exemple.fr", w.muret, jour(26))
             .await,
         Err(ErreurMediation::Interdit)
     ));
@@ -181,32 +208,36 @@ async fn premiere_utilisation_rattacher_et_detacher_avec_des_dates() {
 async fn premiere_utilisation_aidant_de_plusieurs_structures_choisit_la_sienne() {
     let w = monde().await;
     let id = mediateur_sans_structure(&w, "double@exemple.fr").await;
-    w.m.rattacher(&w.admin, "double@exemple.fr", w.muret, jour(1))
+    w.m.comptes()
+        .rattacher(&w.admin, "double@exemple.fr", w.muret, jour(1))
         .await
         .unwrap();
-    w.m.rattacher(&w.admin, "double@exemple.fr", w.paris, jour(10))
+    w.m.comptes()
+        .rattacher(&w.admin, "double@exemple.fr", w.paris, jour(10))
         .await
         .unwrap();
-    let a = w.m.acteur_de_confiance(id).await.unwrap();
+    let a = w.m.comptes().acteur_de_confiance(id).await.unwrap();
     assert_eq!(
         a.structures.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         vec![w.muret, w.paris]
     );
     assert_eq!(a.compte.structure_id, Some(w.muret));
-    w.m.choisir_structure(&a, w.paris).await.unwrap();
-    let a = w.m.acteur_de_confiance(id).await.unwrap();
+    w.m.comptes().choisir_structure(&a, w.paris).await.unwrap();
+    let a = w.m.comptes().acteur_de_confiance(id).await.unwrap();
     assert_eq!(a.structure_courante(), Some("Espace Paris 11"));
     // Not a structure of theirs.
     let autre =
-        w.m.creer_structure(&w.admin, "Autre", None, None)
+        w.m.comptes()
+            .creer_structure(&w.admin, "Autre", None, None)
             .await
             .unwrap();
-    assert!(w.m.choisir_structure(&a, autre).await.is_err());
+    assert!(w.m.comptes().choisir_structure(&a, autre).await.is_err());
     // Detached from the chosen one: back to the other.
-    w.m.detacher(&w.admin, "double@exemple.fr", w.paris, jour(19))
+    w.m.comptes()
+        .detacher(&w.admin, "double@exemple.fr", w.paris, jour(19))
         .await
         .unwrap();
-    let a = w.m.acteur_de_confiance(id).await.unwrap();
+    let a = w.m.comptes().acteur_de_confiance(id).await.unwrap();
     assert_eq!(a.compte.structure_id, Some(w.muret));
     assert_eq!(a.structures.len(), 1);
 }
@@ -214,7 +245,7 @@ async fn premiere_utilisation_aidant_de_plusieurs_structures_choisit_la_sienne()
 #[tokio::test]
 async fn premiere_utilisation_commune_par_son_nom() {
     let w = monde().await;
-    let code = |t: &str| w.m.resoudre_commune(t);
+    let code = |t: &str| w.m.comptes().resoudre_commune(t);
     assert_eq!(code("Muret").unwrap(), "31395");
     assert_eq!(code("muret").unwrap(), "31395");
     assert_eq!(code("Saint-Gaudens (31800)").unwrap(), "31483");
@@ -226,7 +257,7 @@ async fn premiere_utilisation_commune_par_son_nom() {
     let e = code("Xyzzyville").unwrap_err().to_string();
     assert!(e.contains("Xyzzyville"), "{e}");
     // The structure created with « Muret » above has its INSEE code.
-    let s = w.m.structures_gerables(&w.admin).await.unwrap();
+    let s = w.m.comptes().structures_gerables(&w.admin).await.unwrap();
     assert_eq!(
         s.iter()
             .find(|s| s.id == w.muret)

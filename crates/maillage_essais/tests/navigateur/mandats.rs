@@ -29,8 +29,8 @@ use std::time::Duration;
 
 use crate::commun::demarrer_pour_tests;
 use crate::commun::{executer_script, exiger_succes, verifier_prerequis, Dossier};
+use maillage_comptes::stockage::AffectationRow;
 use maillage_domain::mediation::Role;
-use maillage_mediation::stockage::AffectationRow;
 use maillage_web::AppState;
 
 /// The whole browser run is stopped after this long.
@@ -46,7 +46,7 @@ const ADMIN: &str = "admin@exemple.fr";
 /// mediator of the structure) and the administrator who habilitated them.
 async fn construire_monde(state: &AppState) {
     let m = state.instance.mediation();
-    let s = m.store();
+    let s = state.instance.store().clone();
     let structure = s
         .create_structure("France services de Muret", None, Some("31395"))
         .await
@@ -56,6 +56,7 @@ async fn construire_monde(state: &AppState) {
         .await
         .expect("place of activity");
     let aidant = m
+        .comptes()
         .creer_compte(
             AIDANT,
             "Camille Martin",
@@ -65,7 +66,10 @@ async fn construire_monde(state: &AppState) {
         )
         .await
         .expect("aidant account");
-    m.activer_totp(aidant, SECRET).await.expect("totp");
+    m.comptes()
+        .activer_totp(aidant, SECRET)
+        .await
+        .expect("totp");
     s.add_affectation(&AffectationRow {
         compte_id: aidant,
         lieu_activite_id: lieu,
@@ -75,6 +79,7 @@ async fn construire_monde(state: &AppState) {
     .await
     .expect("affectation");
     let admin = m
+        .comptes()
         .creer_compte(ADMIN, "Alex Bernard", Role::Administrateur, None, MDP)
         .await
         .expect("administrator");

@@ -15,8 +15,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::commun::{executer_script, exiger_succes, verifier_prerequis, Dossier};
+use maillage_comptes::stockage::AffectationRow;
 use maillage_domain::mediation::Role;
-use maillage_mediation::stockage::AffectationRow;
 use maillage_web::{router, AppState, Site};
 
 /// The whole browser run is stopped after this long.
@@ -36,7 +36,7 @@ const INVITE: &str = "invitee@exemple.fr";
 /// The accounts, places and invitation the script needs. Returns the invitation path.
 async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
     let m = annuaire.mediation();
-    let s = m.store();
+    let s = annuaire.store().clone();
     let structure = s
         .create_structure("Médiathèque de Toulouse", None, Some("31555"))
         .await
@@ -47,11 +47,12 @@ async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
         .expect("place of activity");
     let compte = |email: &'static str, nom: &'static str, role: Role, totp: bool| async move {
         let id = m
+            .comptes()
             .creer_compte(email, nom, role, Some(structure), MDP)
             .await
             .expect("account");
         if totp {
-            m.activer_totp(id, SECRET).await.expect("totp");
+            m.comptes().activer_totp(id, SECRET).await.expect("totp");
         }
         id
     };
@@ -59,10 +60,11 @@ async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
     let coordinateur = compte(COORDINATEUR, "Dominique Roux", Role::Coordinateur, true).await;
     let nouveau = compte(NOUVEAU, "Sacha Petit", Role::Mediateur, false).await;
     let admin = m
+        .comptes()
         .creer_compte(ADMIN, "Alex Bernard", Role::Administrateur, None, MDP)
         .await
         .expect("administrator");
-    m.activer_totp(admin, SECRET).await.expect("totp");
+    m.comptes().activer_totp(admin, SECRET).await.expect("totp");
     let debut = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
     for c in [mediateur, nouveau] {
         s.add_affectation(&AffectationRow {
@@ -80,7 +82,11 @@ async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
     s.add_territoire_coordonne(coordinateur, "dep:31")
         .await
         .expect("territory");
-    let lien = m.inviter_administrateur(INVITE).await.expect("invitation");
+    let lien = m
+        .comptes()
+        .inviter_administrateur(INVITE)
+        .await
+        .expect("invitation");
     lien.find("/invitation/")
         .map(|i| lien[i..].to_string())
         .expect("invitation link")

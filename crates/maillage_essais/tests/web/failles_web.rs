@@ -17,8 +17,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use chrono::{TimeZone, Utc};
+use maillage_comptes::{securite, HorlogeManuelle};
 use maillage_domain::mediation::Role;
-use maillage_mediation::{securite, HorlogeManuelle, Mediation};
+use maillage_mediation::Mediation;
 use maillage_web::serveur::{servir, ReglagesServeur};
 use maillage_web::{router, AppState, Site};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,18 +44,19 @@ async fn monde() -> Monde {
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
-    let m = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire.avec_mediation(m.clone());
-    let st = m
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m = annuaire.mediation().clone();
+    let st = annuaire
         .store()
         .create_structure("Médiathèque", None, Some("31555"))
         .await
         .expect("structure");
     let id = m
+        .comptes()
         .creer_compte("med@exemple.fr", "Med", Role::Mediateur, Some(st), MDP)
         .await
         .expect("account");
-    m.activer_totp(id, SECRET).await.expect("totp");
+    m.comptes().activer_totp(id, SECRET).await.expect("totp");
     let state = AppState::new(annuaire, Site::default())
         .await
         .expect("state");

@@ -13,9 +13,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{Duration, TimeZone, Utc};
 use http_body_util::BodyExt;
+use maillage_comptes::{securite, HorlogeManuelle};
 use maillage_domain::mandats::Demarche;
 use maillage_domain::mediation::Role;
-use maillage_mediation::{securite, HorlogeManuelle, Mediation};
+use maillage_mediation::Mediation;
 use maillage_web::{router, AppState, Site};
 use tower::ServiceExt;
 
@@ -74,11 +75,11 @@ async fn monde() -> Monde {
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
-    let m = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire
-        .avec_mediation(m.clone())
-        .avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[6; 32]));
-    let st = m
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m = annuaire.mediation().clone();
+    let annuaire =
+        annuaire.avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[6; 32]));
+    let st = annuaire
         .store()
         .create_structure("France Services Muret", None, Some("31395"))
         .await
@@ -88,12 +89,16 @@ async fn monde() -> Monde {
         ("aidant@exemple.fr", Role::Mediateur, Some(st)),
         ("admin@exemple.fr", Role::Administrateur, None),
     ] {
-        let id = m.creer_compte(email, email, role, s, MDP).await.unwrap();
-        m.activer_totp(id, SECRET).await.unwrap();
+        let id = m
+            .comptes()
+            .creer_compte(email, email, role, s, MDP)
+            .await
+            .unwrap();
+        m.comptes().activer_totp(id, SECRET).await.unwrap();
         ids.push(id);
     }
     let md = annuaire.mandats().unwrap().clone();
-    let admin = m.acteur_de_confiance(ids[1]).await.unwrap();
+    let admin = m.comptes().acteur_de_confiance(ids[1]).await.unwrap();
     md.habiliter(&admin, ids[0]).await.unwrap();
     let state = AppState::new(annuaire, Site::default()).await.unwrap();
     Monde { state, horloge, m }
@@ -196,7 +201,7 @@ async fn connecter(w: &Monde, email: &str) -> (String, String) {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     let jeton = r.cookie("maillage_session").unwrap();
-    let (session, _) = w.m.session(&jeton).await.unwrap().unwrap();
+    let (session, _) = w.m.comptes().session(&jeton).await.unwrap().unwrap();
     (format!("maillage_session={jeton}"), session.csrf)
 }
 

@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
+use maillage_comptes::stockage::AffectationRow;
+use maillage_comptes::{securite, Acteur, HorlogeManuelle};
 use maillage_domain::mediation::{
     Beneficiaire, Cra, Genre, GroupeAnonyme, Materiel, Role, StatutSocial, Thematique, TrancheAge,
     TypeActivite, TypeLieu,
 };
-use maillage_mediation::stockage::AffectationRow;
-use maillage_mediation::{securite, Acteur, HorlogeManuelle, Mediation};
+use maillage_mediation::Mediation;
 use maillage_web::{AppState, Site};
 
 const MDP: &str = "un mot de passe solide";
@@ -43,11 +44,11 @@ async fn monde() -> Monde {
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
-    let m = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire
-        .avec_mediation(m.clone())
-        .avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[5; 32]));
-    let s = m.store();
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m = annuaire.mediation().clone();
+    let annuaire =
+        annuaire.avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[5; 32]));
+    let s = annuaire.store().clone();
     let st_a = s
         .create_structure("Médiathèque de Toulouse", None, Some("31555"))
         .await
@@ -68,10 +69,11 @@ async fn monde() -> Monde {
         let m = m.clone();
         async move {
             let id = m
+                .comptes()
                 .creer_compte(email, email, role, st, MDP)
                 .await
                 .expect("account");
-            m.activer_totp(id, SECRET).await.expect("totp");
+            m.comptes().activer_totp(id, SECRET).await.expect("totp");
             id
         }
     };
@@ -174,12 +176,18 @@ async fn connecter(w: &Monde, email: &str) -> (String, String) {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     let jeton = r.cookie("maillage_session").expect("full session");
-    let (session, _) = w.m.session(&jeton).await.unwrap().expect("session");
+    let (session, _) =
+        w.m.comptes()
+            .session(&jeton)
+            .await
+            .unwrap()
+            .expect("session");
     (format!("maillage_session={jeton}"), session.csrf)
 }
 
 async fn acteur(w: &Monde, cookie: &str) -> Acteur {
-    w.m.acteur(cookie.trim_start_matches("maillage_session="))
+    w.m.comptes()
+        .acteur(cookie.trim_start_matches("maillage_session="))
         .await
         .expect("actor")
 }
@@ -308,20 +316,22 @@ async fn totp_is_required_and_codes_are_single_use() {
     );
 
     // A recovery code works once.
-    let codes = w.m.activer_totp(w.a1, SECRET).await.unwrap();
+    let codes = w.m.comptes().activer_totp(w.a1, SECRET).await.unwrap();
     let t =
-        w.m.second_facteur(partiel.trim_start_matches("maillage_session="), &codes[0])
+        w.m.comptes()
+            .second_facteur(partiel.trim_start_matches("maillage_session="), &codes[0])
             .await;
     assert!(t.is_ok());
     let r = mot_de_passe(&w, "a1@exemple.fr", MDP).await;
     let j = r.cookie("maillage_session").unwrap();
-    assert!(w.m.second_facteur(&j, &codes[0]).await.is_err());
+    assert!(w.m.comptes().second_facteur(&j, &codes[0]).await.is_err());
 }
 
 #[tokio::test]
 async fn totp_enrolment_is_forced_for_new_accounts() {
     let w = monde().await;
-    w.m.creer_compte("neuf@exemple.fr", "Neuf", Role::Mediateur, None, MDP)
+    w.m.comptes()
+        .creer_compte("neuf@exemple.fr", "Neuf", Role::Mediateur, None, MDP)
         .await
         .unwrap();
     let r = mot_de_passe(&w, "neuf@exemple.fr", MDP).await;
@@ -419,7 +429,7 @@ async fn fixation_session_token_is_replaced_at_each_step() {
         "the token must change when the second factor is passed"
     );
     // The pre-second-factor token is dead.
-    assert!(w.m.session(&partiel).await.unwrap().is_none());
+    assert!(w.m.comptes().session(&partiel).await.unwrap().is_none());
     let vieux = envoyer(
         &w.state,
         requete("GET", "/connexion/code", Some(&cookie), None),
@@ -427,7 +437,12 @@ async fn fixation_session_token_is_replaced_at_each_step() {
     .await;
     assert_eq!(vieux.status, StatusCode::SEE_OTHER);
     // Signing out kills the session server-side, whatever the browser keeps.
-    let (session, _) = w.m.session(&complete_or(&complet)).await.unwrap().unwrap();
+    let (session, _) =
+        w.m.comptes()
+            .session(&complete_or(&complet))
+            .await
+            .unwrap()
+            .unwrap();
     let sortie = envoyer(
         &w.state,
         requete(
@@ -463,7 +478,14 @@ async fn acteur_debug_shows_no_secret() {
     let w = monde().await;
     let (cookie, csrf) = connecter(&w, "a1@exemple.fr").await;
     let a = acteur(&w, &cookie).await;
-    let brut = w.m.store().compte(w.a1).await.unwrap().expect("account");
+    let brut = w
+        .state
+        .instance
+        .store()
+        .compte(w.a1)
+        .await
+        .unwrap()
+        .expect("account");
     // Recovery codes exist once the second factor is on.
     let jeton = cookie.trim_start_matches("maillage_session=");
     let vu = format!("{a:?}");
@@ -599,10 +621,11 @@ async fn brute_force_is_throttled_without_revealing_accounts() {
     // Wrong second-factor codes are throttled too.
     let j = r.cookie("maillage_session").unwrap();
     for _ in 0..5 {
-        let _ = w.m.second_facteur(&j, "111111").await;
+        let _ = w.m.comptes().second_facteur(&j, "111111").await;
     }
     let e =
-        w.m.second_facteur(&j, &code_actuel(&w.m))
+        w.m.comptes()
+            .second_facteur(&j, &code_actuel(&w.m))
             .await
             .unwrap_err();
     assert!(
@@ -627,7 +650,14 @@ async fn idor_beneficiaries_are_invisible_outside_their_owner_and_consent() {
         w.m.creer_beneficiaire(&a1, personne("Marcel"), true)
             .await
             .unwrap();
-    let avant = w.m.store().consultations(prive).await.unwrap().len();
+    let avant = w
+        .state
+        .instance
+        .store()
+        .consultations(prive)
+        .await
+        .unwrap()
+        .len();
     for chemin in [
         format!("/espace/beneficiaires/{prive}"),
         format!("/espace/beneficiaires/{prive}/export.json"),
@@ -654,7 +684,13 @@ async fn idor_beneficiaries_are_invisible_outside_their_owner_and_consent() {
     .await;
     assert_eq!(modif.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        w.m.store().consultations(prive).await.unwrap().len(),
+        w.state
+            .instance
+            .store()
+            .consultations(prive)
+            .await
+            .unwrap()
+            .len(),
         avant,
         "no access logged"
     );
@@ -697,7 +733,13 @@ async fn idor_beneficiaries_are_invisible_outside_their_owner_and_consent() {
         ),
     )
     .await;
-    let journal = w.m.store().consultations(partage).await.unwrap();
+    let journal = w
+        .state
+        .instance
+        .store()
+        .consultations(partage)
+        .await
+        .unwrap();
     assert!(journal
         .iter()
         .any(|c| c.compte_id == w.a2 && c.action == "consultation"));
@@ -749,7 +791,14 @@ async fn retention_purges_personal_data_and_keeps_statistics() {
     w.horloge.avancer(Duration::days(2 * 31));
     let (purges, _) = w.m.taches_quotidiennes().await.unwrap();
     assert_eq!(purges, 1);
-    let row = w.m.store().beneficiaire(vieux).await.unwrap().unwrap();
+    let row = w
+        .state
+        .instance
+        .store()
+        .beneficiaire(vieux)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.data, None);
     assert!(row.purge_at.is_some());
     assert!(w
@@ -771,7 +820,16 @@ async fn retention_purges_personal_data_and_keeps_statistics() {
     w.horloge.avancer(Duration::days(200));
     let (_, desactives) = w.m.taches_quotidiennes().await.unwrap();
     assert!(desactives >= 1);
-    assert!(!w.m.store().compte(w.b1).await.unwrap().unwrap().actif);
+    assert!(
+        !w.state
+            .instance
+            .store()
+            .compte(w.b1)
+            .await
+            .unwrap()
+            .unwrap()
+            .actif
+    );
 }
 
 /// What each route must answer to someone without rights. A new route of the module
@@ -1007,13 +1065,15 @@ async fn permission_every_route_refuses_the_wrong_people() {
     // The refused requests changed no mandate: only views by its own structure are journalled.
     let m = mandats.store().mandat(mandat).await.unwrap().unwrap();
     assert!(m.revoque_at.is_none() && m.autorisations.iter().all(|a| a.revoquee_at.is_none()));
-    let structure_a1 =
-        w.m.store()
-            .compte(w.a1)
-            .await
-            .unwrap()
-            .unwrap()
-            .structure_id;
+    let structure_a1 = w
+        .state
+        .instance
+        .store()
+        .compte(w.a1)
+        .await
+        .unwrap()
+        .unwrap()
+        .structure_id;
     assert_eq!(Some(m.structure_id), structure_a1, "not transferred");
     let actions: Vec<String> = mandats
         .store()
@@ -1314,7 +1374,16 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(r.corps.contains("Centre social Bagatelle"));
-    let st = w.m.store().structures().await.unwrap().last().unwrap().id;
+    let st = w
+        .state
+        .instance
+        .store()
+        .structures()
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .id;
     let r = envoyer(
         &w.state,
         post(
@@ -1349,7 +1418,14 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
-    let lieu = w.m.store().lieux_activite(Some(st)).await.unwrap()[0].id;
+    let lieu = w
+        .state
+        .instance
+        .store()
+        .lieux_activite(Some(st))
+        .await
+        .unwrap()[0]
+        .id;
     // A coordinator may assign their own team's mediators, not others, and creates nothing.
     let r = envoyer(
         &w.state,
@@ -1367,7 +1443,8 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(w
-        .m
+        .state
+        .instance
         .store()
         .affectations(w.a1)
         .await
@@ -1390,7 +1467,8 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(w
-        .m
+        .state
+        .instance
         .store()
         .affectations(w.b1)
         .await
@@ -1411,9 +1489,10 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The assigned mediator now finds the place in the activity form.
-    let a1 = w.m.acteur_de_confiance(w.a1).await.unwrap();
+    let a1 = w.m.comptes().acteur_de_confiance(w.a1).await.unwrap();
     assert!(w
         .m
+        .comptes()
         .mes_lieux(&a1)
         .await
         .unwrap()
@@ -1427,7 +1506,14 @@ async fn mandat_de_a(w: &Monde) -> i64 {
     use maillage_domain::mandats::{Demarche, NouvelleEntree};
     use maillage_mandats::stockage::{NewMandat, NewUsager, UsagerCible};
     let md = w.state.instance.mandats().unwrap();
-    let a1 = md.mediation().store().compte(w.a1).await.unwrap().unwrap();
+    let a1 = w
+        .state
+        .instance
+        .store()
+        .compte(w.a1)
+        .await
+        .unwrap()
+        .unwrap();
     let now = w.m.maintenant();
     let cree = md
         .store()

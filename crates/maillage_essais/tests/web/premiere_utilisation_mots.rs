@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
+use maillage_comptes::{securite, HorlogeManuelle};
 use maillage_domain::mediation::Role;
-use maillage_mediation::{securite, HorlogeManuelle};
 use maillage_web::{router, AppState, Site};
 use scraper::{Html, Selector};
 use tower::ServiceExt;
@@ -265,25 +265,31 @@ async fn premiere_utilisation_team_size_in_words() {
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
-    let m = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire.avec_mediation(m.clone());
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m = annuaire.mediation().clone();
     let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
     let mdp = "un mot de passe solide";
-    let st = m
+    let st = annuaire
         .store()
         .create_structure("Médiathèque", None, Some("31555"))
         .await
         .expect("structure");
     let coord = m
+        .comptes()
         .creer_compte("co@exemple.fr", "Co", Role::Coordinateur, Some(st), mdp)
         .await
         .expect("account");
-    m.activer_totp(coord, secret).await.expect("totp");
+    m.comptes().activer_totp(coord, secret).await.expect("totp");
     let med = m
+        .comptes()
         .creer_compte("med@exemple.fr", "Med", Role::Mediateur, Some(st), mdp)
         .await
         .expect("account");
-    m.store().add_equipe_membre(coord, med).await.expect("team");
+    annuaire
+        .store()
+        .add_equipe_membre(coord, med)
+        .await
+        .expect("team");
     let state = AppState::new(annuaire, Site::default())
         .await
         .expect("state");

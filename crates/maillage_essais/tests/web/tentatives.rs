@@ -60,20 +60,21 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
             .unwrap(),
     ));
     let annuaire = maillage_stockage::ouvrir(&url).await.expect("store");
-    let m = annuaire.mediation().clone().avec_horloge(horloge.clone());
-    let annuaire = annuaire
-        .avec_mediation(m.clone())
-        .avec_cle_journal(SigningKey::from_bytes(&[5; 32]));
-    let st = m
+    let annuaire = annuaire.avec_horloge(horloge.clone());
+    let m = annuaire.mediation().clone();
+    let annuaire = annuaire.avec_cle_journal(SigningKey::from_bytes(&[5; 32]));
+    let st = annuaire
         .store()
         .create_structure("France Services Muret", None, Some("31395"))
         .await
         .unwrap();
     let aidant = m
+        .comptes()
         .creer_compte(EMAIL, "Aidante", Role::Mediateur, Some(st), MDP)
         .await
         .unwrap();
-    m.activer_totp(aidant, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    m.comptes()
+        .activer_totp(aidant, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         .await
         .unwrap();
     // A person with a mandate, written through the store (the signature flow is tested in
@@ -438,12 +439,22 @@ async fn faille_les_vieux_echecs_sont_purges_par_les_taches() {
     let cle = format!("email:{EMAIL}|ip:203.0.113.0");
     let debut = w.m.maintenant() - Duration::days(365);
     assert_eq!(
-        w.m.store().count_login_failures(&cle, debut).await.unwrap(),
+        w.state
+            .instance
+            .store()
+            .count_login_failures(&cle, debut)
+            .await
+            .unwrap(),
         1
     );
     w.m.taches_quotidiennes().await.unwrap();
     assert_eq!(
-        w.m.store().count_login_failures(&cle, debut).await.unwrap(),
+        w.state
+            .instance
+            .store()
+            .count_login_failures(&cle, debut)
+            .await
+            .unwrap(),
         1,
         "recent failures are kept"
     );
@@ -455,7 +466,12 @@ async fn faille_les_vieux_echecs_sont_purges_par_les_taches() {
         format!("email:{EMAIL}"),
     ] {
         assert_eq!(
-            w.m.store().count_login_failures(&cle, debut).await.unwrap(),
+            w.state
+                .instance
+                .store()
+                .count_login_failures(&cle, debut)
+                .await
+                .unwrap(),
             0,
             "{cle}"
         );
@@ -488,11 +504,11 @@ fn cpu_du_thread() -> std::time::Duration {
 #[tokio::test(flavor = "current_thread")]
 async fn faille_argon2_ne_tourne_pas_sur_le_travailleur_asynchrone() {
     let w = sqlite().await;
-    let hash = maillage_mediation::securite::hacher_mot_de_passe(MDP).unwrap();
+    let hash = maillage_comptes::securite::hacher_mot_de_passe(MDP).unwrap();
     // Calibration: what four checks cost on this thread.
     let avant = cpu_du_thread();
     for _ in 0..4 {
-        assert!(!maillage_mediation::securite::verifier_mot_de_passe(
+        assert!(!maillage_comptes::securite::verifier_mot_de_passe(
             "non", &hash
         ));
     }

@@ -9,8 +9,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
-use maillage_mediation::comptes::EtapeConnexion;
-use maillage_mediation::{securite, ErreurMediation};
+use maillage_comptes::comptes::EtapeConnexion;
+use maillage_comptes::securite;
+use maillage_mediation::ErreurMediation;
 
 use super::{
     cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurEspace,
@@ -59,9 +60,12 @@ struct PageInvitation {
 }
 
 pub(crate) fn securise(state: &AppState) -> bool {
-    mediation(state)
-        .map(|m| m.reglages().adresse_publique.starts_with("https://"))
-        .unwrap_or(false)
+    state
+        .instance
+        .comptes()
+        .reglages()
+        .adresse_publique
+        .starts_with("https://")
 }
 
 /// A page with a fresh double-submit token (forms before sign-in).
@@ -144,6 +148,7 @@ pub async fn connexion(
     let retour = retour_sur(champs.un("retour"));
     let email = champs.texte("email");
     match m
+        .comptes()
         .connexion(&email, champs.un("mot_de_passe").unwrap_or(""), &ip)
         .await
     {
@@ -188,8 +193,8 @@ async fn session_partielle(
     (
         String,
         (
-            maillage_mediation::stockage::SessionRow,
-            maillage_mediation::stockage::CompteRow,
+            maillage_comptes::stockage::SessionRow,
+            maillage_comptes::Compte,
         ),
     ),
     ErreurEspace,
@@ -197,10 +202,12 @@ async fn session_partielle(
     let m = mediation(state)?;
     let jeton = cookie(headers, COOKIE_SESSION)
         .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
-    let s =
-        m.session(&jeton).await.ou("/espace")?.ok_or_else(|| {
-            ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into())
-        })?;
+    let s = m
+        .comptes()
+        .session(&jeton)
+        .await
+        .ou("/espace")?
+        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
     Ok((jeton, s))
 }
 
@@ -250,7 +257,11 @@ async fn passer_code(
     }
     let retour = retour_sur(champs.un("retour"));
     let m = mediation(state)?;
-    match m.second_facteur(&jeton, &champs.texte("code")).await {
+    match m
+        .comptes()
+        .second_facteur(&jeton, &champs.texte("code"))
+        .await
+    {
         Ok(nouveau) => Ok(redirection_avec_session(state, &nouveau.0, &retour)),
         Err(e @ (ErreurMediation::CodeIncorrect | ErreurMediation::TropDeTentatives)) => {
             page_code_ou_reauth(state, headers, mode, retour, Some(e.to_string())).await
@@ -302,7 +313,11 @@ pub async fn page_enrolement(
 ) -> Result<Response, ErreurEspace> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
     let m = mediation(&state)?;
-    let e = m.debut_enrolement(&jeton).await.ou("/connexion")?;
+    let e = m
+        .comptes()
+        .debut_enrolement(&jeton)
+        .await
+        .ou("/connexion")?;
     rendre(&PageEnrolement {
         site: state.site.clone(),
         csrf: session.csrf,
@@ -328,7 +343,11 @@ pub async fn enrolement(
     }
     let retour = retour_sur(champs.un("retour"));
     let m = mediation(&state)?;
-    match m.confirmer_enrolement(&jeton, &champs.texte("code")).await {
+    match m
+        .comptes()
+        .confirmer_enrolement(&jeton, &champs.texte("code"))
+        .await
+    {
         Ok((nouveau, codes)) => {
             let mut r = rendre(&PageEnrolement {
                 site: state.site.clone(),
@@ -347,7 +366,11 @@ pub async fn enrolement(
             Ok(r)
         }
         Err(ErreurMediation::CodeIncorrect) => {
-            let e = m.debut_enrolement(&jeton).await.ou("/connexion")?;
+            let e = m
+                .comptes()
+                .debut_enrolement(&jeton)
+                .await
+                .ou("/connexion")?;
             let mut r = rendre(&PageEnrolement {
                 site: state.site.clone(),
                 csrf: session.csrf,
@@ -373,7 +396,7 @@ pub async fn deconnexion(
 ) -> Result<Response, ErreurEspace> {
     formulaire(&acteur, &corps)?;
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
-        mediation(&state)?.deconnexion(&j).await.ou("/")?;
+        mediation(&state)?.comptes().deconnexion(&j).await.ou("/")?;
     }
     let mut r = Redirect::to("/connexion").into_response();
     r.headers_mut()
@@ -386,7 +409,7 @@ pub async fn page_invitation(
     Path(jeton): Path<String>,
 ) -> Result<Response, ErreurEspace> {
     let m = mediation(&state)?;
-    let inv = m.invitation(&jeton).await.ou("/connexion")?;
+    let inv = m.comptes().invitation(&jeton).await.ou("/connexion")?;
     let pre = securite::jeton_aleatoire();
     let r = rendre(&PageInvitation {
         site: state.site.clone(),
@@ -418,7 +441,7 @@ pub async fn invitation(
     let nom = champs.texte("nom");
     let mdp = champs.un("mot_de_passe").unwrap_or("");
     if mdp != champs.un("confirmation").unwrap_or("") {
-        let inv = m.invitation(&jeton).await.ou("/connexion")?;
+        let inv = m.comptes().invitation(&jeton).await.ou("/connexion")?;
         let pre = securite::jeton_aleatoire();
         let r = rendre(&PageInvitation {
             site: state.site.clone(),
@@ -430,7 +453,11 @@ pub async fn invitation(
         })?;
         return Ok(avec_pre(&state, &pre, r));
     }
-    match m.accepter_invitation_et_connecter(&jeton, &nom, mdp).await {
+    match m
+        .comptes()
+        .accepter_invitation_et_connecter(&jeton, &nom, mdp)
+        .await
+    {
         // Signed in at once: straight on to the second factor (enrolment for a new account).
         Ok(EtapeConnexion::Enrolement(j)) => Ok(redirection_avec_session(
             &state,
@@ -443,7 +470,7 @@ pub async fn invitation(
             "/connexion/code?retour=%2Fespace",
         )),
         Err(e @ ErreurMediation::Invalide { .. }) => {
-            let inv = m.invitation(&jeton).await.ou("/connexion")?;
+            let inv = m.comptes().invitation(&jeton).await.ou("/connexion")?;
             let pre = securite::jeton_aleatoire();
             let r = rendre(&PageInvitation {
                 site: state.site.clone(),

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use maillage_comptes::{securite, Acteur};
 use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
 use maillage_domain::mediation::Role;
 use maillage_mandats::document::{date_heure, date_longue, PIECES};
@@ -16,7 +17,6 @@ use maillage_mandats::{
     DemandeMandat, DocumentMandat, ErreurMandat, FicheMandat, Identite, Mandats, SessionPersonne,
     MODELE_COURANT,
 };
-use maillage_mediation::{securite, Acteur};
 use serde::Deserialize;
 
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
@@ -214,7 +214,7 @@ async fn page_mandats(
     let m = mandats(state)?;
     let chemin = "/espace/mandats";
     let habilite = m.est_habilite(a).await.ou(chemin)?;
-    let now = m.mediation().maintenant();
+    let now = m.comptes().maintenant();
     let lignes = if habilite {
         m.mandats_de_ma_structure(a)
             .await
@@ -501,7 +501,7 @@ pub(crate) fn adresse_publique(state: &AppState, headers: &HeaderMap) -> String 
     }
     state
         .instance
-        .mediation()
+        .comptes()
         .reglages()
         .adresse_publique
         .trim_end_matches('/')
@@ -603,7 +603,7 @@ pub async fn signer(
                     &c.texte("prenoms"),
                     &c.texte("naissance"),
                     &c.texte("piece"),
-                    m.mediation().aujourdhui(),
+                    m.comptes().aujourdhui(),
                 )
                 .map_err(|(champ, message)| ErreurMandat::Invalide { champ, message })?,
             ),
@@ -638,7 +638,7 @@ pub async fn signer(
         }
         Err(
             e @ (ErreurMandat::Invalide { .. }
-            | ErreurMandat::Mediation(maillage_mediation::ErreurMediation::CodeIncorrect)),
+            | ErreurMandat::Comptes(maillage_mediation::ErreurMediation::CodeIncorrect)),
         ) => page_formulaire(&state, &a, renouvelle, Some(&c), Some(e.to_string())).await,
         Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats/nouveau".into())),
     }
@@ -676,9 +676,9 @@ async fn page_mandat(
     let m = mandats(state)?;
     let chemin = format!("/espace/mandats/{id}");
     let f = m.fiche(a, id).await.ou(&chemin)?;
-    let now = m.mediation().maintenant();
+    let now = m.comptes().maintenant();
     let structures = m
-        .mediation()
+        .comptes()
         .structures(a)
         .await
         .map_err(|e| ErreurEspace::Mandat(e.into(), chemin.clone()))?
@@ -969,7 +969,7 @@ async fn page_attestation(
             .unwrap_or_else(|| "(données effacées)".into()),
         structure: f.structure.clone(),
         revocations: lignes_journal(m, &revocations, lecteur).await,
-        etat: etat(&f.mandat, m.mediation().maintenant()),
+        etat: etat(&f.mandat, m.comptes().maintenant()),
         retour,
     })
 }
@@ -1057,7 +1057,7 @@ async fn page_personne_avec(
     if let Some(s) = session {
         if let Ok((usager, liste, journal)) = m.espace_personne(s).await {
             let notes = m.notes_des_mandats(&liste).await.ou("/mon-mandat")?;
-            let now = m.mediation().maintenant();
+            let now = m.comptes().maintenant();
             page.connecte = true;
             page.prenom = usager
                 .data
@@ -1335,7 +1335,7 @@ pub async fn verifier(
     if !empreinte.trim().is_empty() {
         match m.verifier_empreinte(&empreinte).await {
             Ok(Some(v)) => {
-                let now = m.mediation().maintenant();
+                let now = m.comptes().maintenant();
                 resultat = Some(Resultat {
                     trouve: true,
                     id: v.mandat.id,
@@ -1457,7 +1457,7 @@ pub async fn verification_journal(
         .is_some_and(|(attendu, donne)| securite::egal_temps_constant(&attendu, donne));
     let admin = match cookie(&headers, super::COOKIE_SESSION) {
         Some(j) => m
-            .mediation()
+            .comptes()
             .acteur(&j)
             .await
             .is_ok_and(|a| a.role == Role::Administrateur),

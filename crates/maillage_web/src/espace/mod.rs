@@ -26,7 +26,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use maillage_mediation::{securite, Acteur, ErreurMediation, Mediation};
+use maillage_comptes::{securite, Acteur};
+use maillage_mediation::{ErreurMediation, Mediation};
 
 use crate::erreur::PageError;
 use crate::AppState;
@@ -154,7 +155,7 @@ impl IntoResponse for ErreurEspace {
         match self {
             ErreurEspace::Page(p) => p.into_response(),
             ErreurEspace::Mandat(e, chemin) => match e {
-                ErreurMandat::Mediation(m) => ErreurEspace::Mediation(m, chemin).into_response(),
+                ErreurMandat::Comptes(m) => ErreurEspace::Mediation(m, chemin).into_response(),
                 ErreurMandat::Introuvable => ErreurEspace::Mediation(ErreurMediation::Introuvable, chemin).into_response(),
                 ErreurMandat::Interdit | ErreurMandat::NonHabilite => {
                     page_statut(site, StatusCode::FORBIDDEN, "Accès refusé", e.to_string())
@@ -278,7 +279,8 @@ impl FromRequestParts<AppState> for Connecte {
         let m = mediation(state)?;
         let jeton = cookie(&parts.headers, COOKIE_SESSION)
             .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, chemin.clone()))?;
-        m.acteur(&jeton)
+        m.comptes()
+            .acteur(&jeton)
             .await
             .map(Connecte)
             .map_err(|e| ErreurEspace::Mediation(e, chemin))

@@ -9,6 +9,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use maillage_comptes::stockage::LieuActiviteRow;
+use maillage_comptes::Compte;
 use maillage_domain::mediation::{
     duree_lisible, Autonomie, Beneficiaire, Cra, Dimension, Genre, GroupeAnonyme, Materiel,
     NiveauAtelier, Referentiel, Role, StatutSocial, StructureRedirection, Thematique, TrancheAge,
@@ -21,7 +23,7 @@ use maillage_mediation::import_coop::RapportImportCoop;
 use maillage_mediation::statistiques::{
     debut_de_mois, duree_totale, nombre, secret_statistique, Filtres, Perimetre, Tableau,
 };
-use maillage_mediation::stockage::{CompteRow, ConsultationRow, LieuActiviteRow};
+use maillage_mediation::stockage::ConsultationRow;
 use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 
 use super::svg;
@@ -134,7 +136,7 @@ struct PageAccueil {
     mois_duree: String,
     territoires: Vec<(String, String)>,
     equipe: usize,
-    comptes: Vec<CompteRow>,
+    comptes: Vec<Compte>,
 }
 
 pub async fn accueil(
@@ -147,7 +149,7 @@ pub async fn accueil(
     let (mut mois_activites, mut mois_accompagnements, mut mois_duree) =
         (String::new(), String::new(), String::new());
     if a.est_mediateur() {
-        let lieux = m.mes_lieux(&a).await.ou("/espace")?;
+        let lieux = m.comptes().mes_lieux(&a).await.ou("/espace")?;
         activites = m
             .mes_activites(&a, 5, 0)
             .await
@@ -172,7 +174,7 @@ pub async fn accueil(
         mois_duree = duree_totale(t.compteurs.minutes());
     }
     let comptes = if a.role == Role::Administrateur {
-        m.comptes(&a).await.ou("/espace")?
+        m.comptes().comptes(&a).await.ou("/espace")?
     } else {
         vec![]
     };
@@ -213,7 +215,7 @@ pub async fn activites(
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1 && *p <= 100_000)
         .unwrap_or(1);
-    let lieux = m.mes_lieux(&a).await.ou("/espace/activites")?;
+    let lieux = m.comptes().mes_lieux(&a).await.ou("/espace/activites")?;
     let liste = m
         .mes_activites(&a, 51, (page - 1) * 50)
         .await
@@ -453,7 +455,7 @@ async fn page_formulaire(
     erreur: Option<(String, String)>,
 ) -> Result<Response, ErreurEspace> {
     let m = mediation(state)?;
-    let lieux = m.mes_lieux(a).await.ou("/espace")?;
+    let lieux = m.comptes().mes_lieux(a).await.ou("/espace")?;
     let beneficiaires = m
         .mes_beneficiaires(a)
         .await
@@ -500,7 +502,7 @@ pub async fn nouvelle_activite(
         ));
     }
     let durees = m.durees_proposees(&a).await.ou("/espace")?;
-    let lieux = m.mes_lieux(&a).await.ou("/espace")?;
+    let lieux = m.comptes().mes_lieux(&a).await.ou("/espace")?;
     let type_activite = match q.get("type").map(String::as_str) {
         Some("collectif") => TypeActivite::Collectif,
         _ => TypeActivite::Individuel,
@@ -572,10 +574,11 @@ fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
     let commune = match code("commune").as_str() {
         "" => None,
         texte => Some(
-            m.resoudre_commune(texte)
+            m.comptes()
+                .resoudre_commune(texte)
                 .ok()
                 .and_then(|c| CodeInsee::parse(&c).ok())
-                .ok_or_else(|| match m.resoudre_commune(texte) {
+                .ok_or_else(|| match m.comptes().resoudre_commune(texte) {
                     Err(ErreurMediation::Invalide { message, .. }) => {
                         ("commune".to_string(), message)
                     }
@@ -679,7 +682,7 @@ async fn enregistrer(
         .map(|i| format!("/espace/activites/{i}/modifier"))
         .unwrap_or_else(|| "/espace/activites/nouvelle".into());
     let durees = m.durees_proposees(a).await.ou(&chemin)?;
-    let lieux = m.mes_lieux(a).await.ou(&chemin)?;
+    let lieux = m.comptes().mes_lieux(a).await.ou(&chemin)?;
     let titre = if id.is_some() {
         "Modifier l’activité"
     } else {
@@ -850,7 +853,7 @@ pub async fn activite(
     let m = mediation(&state)?;
     let chemin = format!("/espace/activites/{id}");
     let act = m.activite(&a, id).await.ou(&chemin)?;
-    let lieux = m.mes_lieux(&a).await.ou(&chemin)?;
+    let lieux = m.comptes().mes_lieux(&a).await.ou(&chemin)?;
     let mut participants = Vec::new();
     for b in m.mes_beneficiaires(&a).await.ou(&chemin)? {
         if act.cra.beneficiaires.contains(&b.id()) {
@@ -895,7 +898,7 @@ pub async fn modifier_activite(
     let chemin = format!("/espace/activites/{id}/modifier");
     let act = m.activite(&a, id).await.ou(&chemin)?;
     let durees = m.durees_proposees(&a).await.ou(&chemin)?;
-    let lieux = m.mes_lieux(&a).await.ou(&chemin)?;
+    let lieux = m.comptes().mes_lieux(&a).await.ou(&chemin)?;
     let mut f = formulaire_depuis(Some(&act.cra), m, &durees, &lieux, act.cra.type_activite);
     f.action = format!("/espace/activites/{id}");
     page_formulaire(&state, &a, "Modifier l’activité".into(), f, None).await
@@ -1011,7 +1014,8 @@ fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, S
     let commune = match c.texte("commune").trim() {
         "" => None,
         t => Some(
-            m.resoudre_commune(t)
+            m.comptes()
+                .resoudre_commune(t)
                 .map_err(|e| match e {
                     ErreurMediation::Invalide { message, .. } => format!("commune : {message}"),
                     _ => "commune introuvable : indiquez son nom".to_string(),
@@ -1106,7 +1110,7 @@ async fn page_beneficiaire(
         .beneficiaire
         .clone()
         .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::Introuvable, chemin.clone()))?;
-    let lieux = m.mes_lieux(a).await.ou(&chemin)?;
+    let lieux = m.comptes().mes_lieux(a).await.ou(&chemin)?;
     let activites = m
         .activites_du_beneficiaire(a, id)
         .await
@@ -1155,6 +1159,7 @@ async fn journal(
             Some(n) => n.clone(),
             None => {
                 let n = m
+                    .comptes()
                     .nom_compte(a, c.compte_id)
                     .await
                     .ok()
@@ -1386,9 +1391,9 @@ fn perimetre_demande(a: &Acteur, q: &HashMap<String, String>) -> Perimetre {
             Role::Coordinateur if !a.equipe.is_empty() || a.territoires.is_empty() => {
                 Perimetre::Equipe
             }
-            Role::Coordinateur => Perimetre::Territoire(
-                maillage_mediation::acces::code_territoire(&a.territoires[0]),
-            ),
+            Role::Coordinateur => {
+                Perimetre::Territoire(maillage_comptes::acces::code_territoire(&a.territoires[0]))
+            }
             Role::Administrateur => Perimetre::Territoire("fr".into()),
         },
     }
@@ -1425,14 +1430,14 @@ pub async fn statistiques(
         Role::Mediateur => perimetres.push(("moi".to_string(), "Mon activité".to_string())),
         Role::Coordinateur => {
             perimetres.push(("equipe".into(), "Mon équipe".into()));
-            for (id, nom) in m.noms_equipe(&a).await.unwrap_or_default() {
+            for (id, nom) in m.comptes().noms_equipe(&a).await.unwrap_or_default() {
                 perimetres.push((format!("mediateur:{id}"), nom));
             }
         }
         Role::Administrateur => {}
     }
     perimetres.extend(m.territoires_visibles(&a));
-    let lieux = m.lieux_visibles(&a).await.ou(chemin)?;
+    let lieux = m.comptes().lieux_visibles(&a).await.ou(chemin)?;
     let exportable = matches!(
         perimetre,
         Perimetre::Moi | Perimetre::Equipe | Perimetre::Mediateur(_)
@@ -1685,7 +1690,7 @@ pub async fn importer(
         }
     }
     let csrf_ok =
-        matches!(&csrf, Some(t) if maillage_mediation::securite::egal_temps_constant(t, a.csrf()));
+        matches!(&csrf, Some(t) if maillage_comptes::securite::egal_temps_constant(t, a.csrf()));
     let message_trop_gros = || {
         format!(
             "Ce fichier est trop volumineux : au plus {} par import. Exportez une période plus courte de La Coop et importez les fichiers l'un après l'autre.",
@@ -1731,7 +1736,7 @@ pub async fn importer(
 
 /// An account on the team page: the account and the names of its structures today.
 pub struct MembreEquipe {
-    pub compte: CompteRow,
+    pub compte: Compte,
     pub role: &'static str,
     pub structures: String,
 }
@@ -1765,7 +1770,7 @@ async fn page_equipe(
 ) -> Result<Response, ErreurEspace> {
     let m = mediation(state)?;
     let chemin = "/espace/equipe";
-    let comptes = match m.comptes_visibles(a).await {
+    let comptes = match m.comptes().comptes_visibles(a).await {
         Ok(c) => c,
         Err(ErreurMediation::Interdit) => {
             return Err(ErreurEspace::Mediation(
@@ -1775,10 +1780,14 @@ async fn page_equipe(
         }
         Err(e) => return Err(ErreurEspace::Mediation(e, chemin.into())),
     };
-    let noms = m.structures(a).await.ou(chemin)?;
+    let noms = m.comptes().structures(a).await.ou(chemin)?;
     let mut membres = Vec::new();
     for c in comptes {
-        let (actives, _) = m.structures_du_compte(&c).await.ou(chemin)?;
+        let (actives, _) = m
+            .comptes()
+            .structures_du_compte(c.id, c.structure_id)
+            .await
+            .ou(chemin)?;
         let structures = actives
             .iter()
             .filter_map(|id| noms.iter().find(|s| s.id == *id))
@@ -1799,6 +1808,7 @@ async fn page_equipe(
         vec![(Role::Mediateur.code(), Role::Mediateur.libelle())]
     };
     let structures = m
+        .comptes()
         .structures_gerables(a)
         .await
         .ou(chemin)?
@@ -1851,7 +1861,7 @@ pub async fn inviter(
         },
     };
     let email = champs.texte("email");
-    match m.inviter(&a, &email, role, structure).await {
+    match m.comptes().inviter(&a, &email, role, structure).await {
         Ok(_) if envoi_configure() => {
             page_equipe(&state, &a, Some(format!("Invitation envoyée à {email}.")), None, None).await
         }
@@ -1894,6 +1904,7 @@ pub async fn courriels(
     }
     let m = mediation(&state)?;
     let courriels = m
+        .comptes()
         .courriels(100)
         .await
         .ou("/espace/courriels")?
@@ -1966,7 +1977,7 @@ async fn page_structures(
     }
     let m = mediation(state)?;
     let chemin = "/espace/structures";
-    let lieux = m.lieux_visibles(a).await.ou(chemin)?;
+    let lieux = m.comptes().lieux_visibles(a).await.ou(chemin)?;
     let nom_commune = |c: &str| {
         m.referentiel()
             .commune(c)
@@ -1974,13 +1985,14 @@ async fn page_structures(
             .unwrap_or_else(|| c.to_string())
     };
     let mut structures = Vec::new();
-    for s in m.structures_gerables(a).await.ou(chemin)? {
+    for s in m.comptes().structures_gerables(a).await.ou(chemin)? {
         let siens: Vec<(i64, String, String)> = lieux
             .iter()
             .filter(|l| l.structure_id == s.id)
             .map(|l| (l.id, l.nom.clone(), nom_commune(&l.code_insee)))
             .collect();
         let membres = m
+            .comptes()
             .membres_de_structure(a, s.id)
             .await
             .ou(chemin)?
@@ -2043,6 +2055,7 @@ pub async fn modifier_structures(
     let opt = |n: &str| Some(c.texte(n)).filter(|s| !s.is_empty());
     let resultat = match c.texte("action").as_str() {
         "structure" => m
+            .comptes()
             .creer_structure(
                 &a,
                 &c.texte("nom"),
@@ -2053,6 +2066,7 @@ pub async fn modifier_structures(
             .map(|id| format!("Structure nº {id} créée.")),
         "lieu" => match c.texte("structure").parse::<i64>() {
             Ok(s) => m
+                .comptes()
                 .creer_lieu_activite(
                     &a,
                     s,
@@ -2069,6 +2083,7 @@ pub async fn modifier_structures(
                 .map_err(|_| ErreurMediation::invalide("début", "date invalide"));
             match (debut, c.texte("lieu").parse::<i64>()) {
                 (Ok(d), Ok(l)) => m
+                    .comptes()
                     .affecter(&a, &c.texte("email"), l, d)
                     .await
                     .map(|()| format!("{} est affecté·e au lieu nº {l}.", c.texte("email"))),
@@ -2094,6 +2109,7 @@ pub async fn modifier_structures(
             });
             match (date, c.texte("structure").parse::<i64>()) {
                 (Ok(d), Ok(st)) if c.texte("action") == "rattachement" => m
+                    .comptes()
                     .rattacher(&a, &c.texte("email"), st, d)
                     .await
                     .map(|compte| {
@@ -2104,6 +2120,7 @@ pub async fn modifier_structures(
                         )
                     }),
                 (Ok(d), Ok(st)) => m
+                    .comptes()
                     .detacher(&a, &c.texte("email"), st, d)
                     .await
                     .map(|compte| {
@@ -2137,6 +2154,6 @@ pub async fn choisir_structure(
     let c = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let id = c.texte("structure").parse::<i64>().unwrap_or(0);
-    m.choisir_structure(&a, id).await.ou("/espace")?;
+    m.comptes().choisir_structure(&a, id).await.ou("/espace")?;
     Ok(Redirect::to("/espace").into_response())
 }

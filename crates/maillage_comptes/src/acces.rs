@@ -1,9 +1,9 @@
-//! Who may do what. Every Médiation use case asks these rules; nothing else decides.
+//! Who may do what. Every module's use cases ask these rules (and their own, written over
+//! [`Acteur`]: Médiation's for records and files live in `maillage_mediation::regles`);
+//! nothing else decides.
 //!
 //! | what | médiateur | coordinateur | administrateur |
 //! |---|---|---|---|
-//! | activity records (read, write, export with names and notes) | their own | — | — |
-//! | beneficiary files | their own, and those a team mate shared with consent | — | — |
 //! | statistics | their own | their team's, their territories' | any territory |
 //! | invitations | — | mediators into their team | anyone |
 //! | structures, places of activity | read | read | write |
@@ -15,12 +15,10 @@
 //! not revealed.
 
 use maillage_domain::mediation::{Referentiel, Role};
-use maillage_store::mediation::{
-    ActiviteRow, BeneficiaireRow, CompteRow, LieuActiviteRow, SessionRow, StructureRow,
-};
+use maillage_store::comptes::{CompteRow, LieuActiviteRow, SessionRow, StructureRow};
 use maillage_territoire::Territoire;
 
-use super::{ErreurMediation, Mediation, Resultat};
+use super::{Comptes, ErreurComptes, Resultat};
 
 /// An account as the rules and pages see it: no password hash, no second-factor secret,
 /// no recovery codes (those stay in the store's [`CompteRow`], read only where a secret is
@@ -102,27 +100,6 @@ impl Acteur {
         &self.session.csrf
     }
 
-    /// May read and change this activity record.
-    pub fn peut_modifier_activite(&self, a: &ActiviteRow) -> bool {
-        self.est_mediateur() && a.mediateur_id == self.id()
-    }
-
-    /// May open this beneficiary's file.
-    pub fn peut_voir_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
-        if !self.est_mediateur() || b.fusionne_dans.is_some() {
-            return false;
-        }
-        b.mediateur_id == self.id()
-            || (b.partage_equipe
-                && b.consentement_at.is_some()
-                && self.coequipiers.contains(&b.mediateur_id))
-    }
-
-    /// May change, merge or delete this beneficiary's file (the owner only).
-    pub fn peut_modifier_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
-        self.est_mediateur() && b.fusionne_dans.is_none() && b.mediateur_id == self.id()
-    }
-
     /// May see error reports from the public at all (administrators, coordinators).
     pub fn peut_voir_signalements(&self) -> bool {
         matches!(self.role, Role::Administrateur | Role::Coordinateur)
@@ -186,7 +163,7 @@ fn contient(a: &Territoire, b: &Territoire) -> bool {
     !communes.is_empty() && communes.iter().all(|c| a.contient(&c.code_insee))
 }
 
-impl Mediation {
+impl Comptes {
     /// Loads what an account's rights depend on.
     pub(super) async fn charger_acteur(
         &self,
@@ -194,7 +171,7 @@ impl Mediation {
         compte: CompteRow,
     ) -> Resultat<Acteur> {
         let role = Role::depuis_code(&compte.role)
-            .ok_or_else(|| ErreurMediation::Interne(format!("rôle inconnu {}", compte.role)))?;
+            .ok_or_else(|| ErreurComptes::Interne(format!("rôle inconnu {}", compte.role)))?;
         let mut equipe = Vec::new();
         let mut coequipiers = Vec::new();
         let mut territoires = Vec::new();
@@ -218,7 +195,9 @@ impl Mediation {
             }
             Role::Administrateur => {}
         }
-        let (actives, courante) = self.structures_du_compte(&compte).await?;
+        let (actives, courante) = self
+            .structures_du_compte(compte.id, compte.structure_id)
+            .await?;
         let mut compte = Compte::from(compte);
         compte.structure_id = courante;
         let noms = self.store.structures().await?;
@@ -250,14 +229,12 @@ impl Mediation {
     /// before memberships existed).
     pub async fn structures_du_compte(
         &self,
-        compte: &CompteRow,
+        compte_id: i64,
+        structure_choisie: Option<i64>,
     ) -> Resultat<(Vec<i64>, Option<i64>)> {
-        let rattachements = self.store.rattachements(compte.id).await?;
+        let rattachements = self.store.rattachements(compte_id).await?;
         if rattachements.is_empty() {
-            return Ok((
-                compte.structure_id.into_iter().collect(),
-                compte.structure_id,
-            ));
+            return Ok((structure_choisie.into_iter().collect(), structure_choisie));
         }
         let jour = self.aujourdhui();
         let mut actives: Vec<i64> = Vec::new();
@@ -266,8 +243,7 @@ impl Mediation {
                 actives.push(r.structure_id);
             }
         }
-        let courante = compte
-            .structure_id
+        let courante = structure_choisie
             .filter(|s| actives.contains(s))
             .or_else(|| actives.first().copied());
         Ok((actives, courante))
@@ -281,7 +257,7 @@ impl Mediation {
             .compte(compte_id)
             .await?
             .filter(|c| c.actif)
-            .ok_or(ErreurMediation::Introuvable)?;
+            .ok_or(ErreurComptes::Introuvable)?;
         let now = self.maintenant();
         let session = SessionRow {
             token_hash: String::new(),
@@ -295,6 +271,39 @@ impl Mediation {
         self.charger_acteur(session, compte).await
     }
 
+    /// The operator of the instance at the command line: acts as an administrator, with no
+    /// account and no session (`maillage mediation structure|lieu|affecter|territoire`).
+    pub fn exploitant(&self) -> Acteur {
+        let now = self.maintenant();
+        Acteur {
+            compte: Compte {
+                id: 0,
+                email: String::new(),
+                nom: "exploitant (ligne de commande)".into(),
+                role: Role::Administrateur.code().into(),
+                structure_id: None,
+                actif: true,
+                totp_actif: true,
+                created_at: now,
+                derniere_activite: now,
+            },
+            role: Role::Administrateur,
+            session: SessionRow {
+                token_hash: String::new(),
+                compte_id: 0,
+                created_at: now,
+                last_seen_at: now,
+                mfa_at: Some(now),
+                csrf: String::new(),
+                expires_at: now,
+            },
+            equipe: Vec::new(),
+            coequipiers: Vec::new(),
+            territoires: Vec::new(),
+            structures: Vec::new(),
+        }
+    }
+
     /// Gives a coordinator a territory to steer (administrators).
     pub async fn confier_territoire(
         &self,
@@ -303,20 +312,41 @@ impl Mediation {
         territoire: &str,
     ) -> Resultat<()> {
         if acteur.role != Role::Administrateur {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
         let t = self
             .referentiel
             .territoire(territoire)
-            .map_err(|e| ErreurMediation::invalide("territoire", e.to_string()))?;
+            .map_err(|e| ErreurComptes::invalide("territoire", e.to_string()))?;
         let code = code_territoire(&t);
         self.store
             .add_territoire_coordonne(coordinateur_id, &code)
             .await?;
         Ok(())
     }
+    /// Places of activity where the mediator works (their assignments), else those of
+    /// their structure.
+    pub async fn mes_lieux(&self, acteur: &Acteur) -> Resultat<Vec<LieuActiviteRow>> {
+        let tous = self.store.lieux_activite(None).await?;
+        let affectes: Vec<i64> = self
+            .store
+            .affectations(acteur.id())
+            .await?
+            .into_iter()
+            .filter(|a| a.fin.is_none_or(|f| f >= self.aujourdhui()))
+            .map(|a| a.lieu_activite_id)
+            .collect();
+        Ok(tous
+            .into_iter()
+            .filter(|l| {
+                affectes.contains(&l.id)
+                    || (affectes.is_empty() && Some(l.structure_id) == acteur.compte.structure_id)
+            })
+            .collect())
+    }
+
     /// The places of activity an actor works with: a mediator's own (see
-    /// [`Mediation::mes_lieux`]), those of a coordinator's structure, every place for an
+    /// [`Comptes::mes_lieux`]), those of a coordinator's structure, every place for an
     /// administrator.
     pub async fn lieux_visibles(&self, acteur: &Acteur) -> Resultat<Vec<LieuActiviteRow>> {
         match acteur.role {
@@ -331,19 +361,19 @@ impl Mediation {
 
     /// The accounts shown on « Équipe »: every account to an administrator, the members of
     /// their team to a coordinator; refused to a mediator.
-    pub async fn comptes_visibles(&self, acteur: &Acteur) -> Resultat<Vec<CompteRow>> {
+    pub async fn comptes_visibles(&self, acteur: &Acteur) -> Resultat<Vec<Compte>> {
         match acteur.role {
             Role::Administrateur => self.comptes(acteur).await,
             Role::Coordinateur => {
                 let mut v = Vec::new();
                 for id in &acteur.equipe {
                     if let Some(c) = self.store.compte(*id).await? {
-                        v.push(c);
+                        v.push(Compte::from(c));
                     }
                 }
                 Ok(v)
             }
-            Role::Mediateur => Err(ErreurMediation::Interdit),
+            Role::Mediateur => Err(ErreurComptes::Interdit),
         }
     }
 
@@ -393,7 +423,7 @@ pub fn code_territoire(t: &Territoire) -> String {
     }
 }
 
-impl Mediation {
+impl Comptes {
     /// Creates an employer structure (administrators).
     pub async fn creer_structure(
         &self,
@@ -403,11 +433,11 @@ impl Mediation {
         commune: Option<&str>,
     ) -> Resultat<i64> {
         if acteur.role != Role::Administrateur {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
         let nom = nom.trim();
         if nom.is_empty() || nom.chars().count() > 200 {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "nom",
                 "indiquez le nom de la structure",
             ));
@@ -415,7 +445,7 @@ impl Mediation {
         let siret = match siret.map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(
                 maillage_domain::Siret::parse(s)
-                    .map_err(|e| ErreurMediation::invalide("SIRET", e.to_string()))?
+                    .map_err(|e| ErreurComptes::invalide("SIRET", e.to_string()))?
                     .as_str()
                     .to_string(),
             ),
@@ -457,7 +487,7 @@ impl Mediation {
             .trim_matches(',')
             .trim()
             .to_string();
-        let erreur = |message: String| ErreurMediation::invalide("commune", message);
+        let erreur = |message: String| ErreurComptes::invalide("commune", message);
         if nom.is_empty() {
             let Some(cp) = cp else {
                 return Err(erreur("indiquez le nom de la commune".into()));
@@ -561,7 +591,7 @@ impl Mediation {
         lieu_annuaire: Option<&str>,
     ) -> Resultat<i64> {
         if acteur.role != Role::Administrateur {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
         if !self
             .store
@@ -570,15 +600,15 @@ impl Mediation {
             .iter()
             .any(|s| s.id == structure_id)
         {
-            return Err(ErreurMediation::invalide("structure", "structure inconnue"));
+            return Err(ErreurComptes::invalide("structure", "structure inconnue"));
         }
         let nom = nom.trim();
         if nom.is_empty() {
-            return Err(ErreurMediation::invalide("nom", "indiquez le nom du lieu"));
+            return Err(ErreurComptes::invalide("nom", "indiquez le nom du lieu"));
         }
         let commune = self
             .commune_valide(Some(commune))?
-            .ok_or_else(|| ErreurMediation::invalide("commune", "indiquez la commune"))?;
+            .ok_or_else(|| ErreurComptes::invalide("commune", "indiquez la commune"))?;
         let lieu = lieu_annuaire.map(str::trim).filter(|s| !s.is_empty());
         Ok(self
             .store
@@ -601,7 +631,7 @@ impl Mediation {
             .await?
             .filter(|c| c.role == Role::Mediateur.code())
             .ok_or_else(|| {
-                ErreurMediation::invalide("médiateur", "aucun médiateur à cette adresse")
+                ErreurComptes::invalide("médiateur", "aucun médiateur à cette adresse")
             })?;
         let permis = match acteur.role {
             Role::Administrateur => true,
@@ -609,7 +639,7 @@ impl Mediation {
             Role::Mediateur => false,
         };
         if !permis {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
         if !self
             .store
@@ -618,10 +648,10 @@ impl Mediation {
             .iter()
             .any(|l| l.id == lieu_activite_id)
         {
-            return Err(ErreurMediation::invalide("lieu", "lieu d’activité inconnu"));
+            return Err(ErreurComptes::invalide("lieu", "lieu d’activité inconnu"));
         }
         self.store
-            .add_affectation(&maillage_store::mediation::AffectationRow {
+            .add_affectation(&maillage_store::comptes::AffectationRow {
                 compte_id: m.id,
                 lieu_activite_id,
                 debut,

@@ -6,21 +6,21 @@
 
 use chrono::NaiveDate;
 use maillage_domain::mediation::{Referentiel, Role};
-use maillage_store::mediation::{CompteRow, RattachementRow, StructureRow};
+use maillage_store::comptes::{CompteRow, RattachementRow, StructureRow};
 
-use super::{Acteur, ErreurMediation, Mediation, Resultat};
+use super::{Acteur, Compte, Comptes, ErreurComptes, Resultat};
 
 /// A member of a structure, as listed on its page.
 #[derive(Debug, Clone)]
 pub struct Membre {
-    pub compte: CompteRow,
+    pub compte: Compte,
     pub debut: NaiveDate,
     pub fin: Option<NaiveDate>,
     /// Belongs to the structure today.
     pub actif: bool,
 }
 
-impl Mediation {
+impl Comptes {
     /// The structures this actor may manage (invite into, attach, detach), by name.
     pub async fn structures_gerables(&self, acteur: &Acteur) -> Resultat<Vec<StructureRow>> {
         let mut v: Vec<StructureRow> = self
@@ -47,9 +47,9 @@ impl Mediation {
             .await?
             .into_iter()
             .find(|s| s.id == structure_id)
-            .ok_or_else(|| ErreurMediation::invalide("structure", "structure inconnue"))?;
+            .ok_or_else(|| ErreurComptes::invalide("structure", "structure inconnue"))?;
         if !acteur.peut_gerer_structure(&s) {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
         Ok(s)
     }
@@ -60,14 +60,14 @@ impl Mediation {
             .compte_par_email(&email.trim().to_lowercase())
             .await?
             .ok_or_else(|| {
-                ErreurMediation::invalide("adresse électronique", "aucun compte à cette adresse")
+                ErreurComptes::invalide("adresse électronique", "aucun compte à cette adresse")
             })?;
         match Role::depuis_code(&c.role) {
             Some(Role::Mediateur) => Ok(c),
             // Coordinators are attached by administrators only.
             Some(Role::Coordinateur) if acteur.role == Role::Administrateur => Ok(c),
-            Some(Role::Coordinateur) => Err(ErreurMediation::Interdit),
-            _ => Err(ErreurMediation::invalide(
+            Some(Role::Coordinateur) => Err(ErreurComptes::Interdit),
+            _ => Err(ErreurComptes::invalide(
                 "adresse électronique",
                 "un administrateur n’est rattaché à aucune structure",
             )),
@@ -82,7 +82,7 @@ impl Mediation {
         email: &str,
         structure_id: i64,
         debut: NaiveDate,
-    ) -> Resultat<CompteRow> {
+    ) -> Resultat<Compte> {
         let s = self.structure_geree(acteur, structure_id).await?;
         let mut c = self.compte_a_rattacher(acteur, email).await?;
         let rattachements = self.store.rattachements(c.id).await?;
@@ -90,7 +90,7 @@ impl Mediation {
             .iter()
             .any(|r| r.structure_id == s.id && r.fin.is_none_or(|f| f >= debut))
         {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "adresse électronique",
                 format!("{} fait déjà partie de {}", c.nom, s.nom),
             ));
@@ -103,7 +103,7 @@ impl Mediation {
                 fin: None,
             })
             .await?;
-        let (_, courante) = self.structures_du_compte(&c).await?;
+        let (_, courante) = self.structures_du_compte(c.id, c.structure_id).await?;
         if courante != c.structure_id {
             c.structure_id = courante;
             self.store.update_compte(&c).await?;
@@ -114,7 +114,7 @@ impl Mediation {
             par = acteur.id(),
             "account attached to a structure"
         );
-        Ok(c)
+        Ok(Compte::from(c))
     }
 
     /// Ends an account's membership of a structure on `fin` (its last day). If it acted
@@ -126,7 +126,7 @@ impl Mediation {
         email: &str,
         structure_id: i64,
         fin: NaiveDate,
-    ) -> Resultat<CompteRow> {
+    ) -> Resultat<Compte> {
         let s = self.structure_geree(acteur, structure_id).await?;
         let mut c = self.compte_a_rattacher(acteur, email).await?;
         let ouverts: Vec<RattachementRow> = self
@@ -137,19 +137,19 @@ impl Mediation {
             .filter(|r| r.structure_id == s.id && r.fin.is_none())
             .collect();
         if ouverts.is_empty() {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "adresse électronique",
                 format!("{} ne fait pas partie de {}", c.nom, s.nom),
             ));
         }
         if ouverts.iter().any(|r| r.debut > fin) {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "fin",
                 "la date de fin précède le début du rattachement",
             ));
         }
         self.store.fin_rattachement(c.id, s.id, fin).await?;
-        let (_, courante) = self.structures_du_compte(&c).await?;
+        let (_, courante) = self.structures_du_compte(c.id, c.structure_id).await?;
         if courante != c.structure_id {
             c.structure_id = courante;
             self.store.update_compte(&c).await?;
@@ -160,13 +160,13 @@ impl Mediation {
             par = acteur.id(),
             "account detached from a structure"
         );
-        Ok(c)
+        Ok(Compte::from(c))
     }
 
     /// Chooses the structure the account acts for, among those it belongs to today.
     pub async fn choisir_structure(&self, acteur: &Acteur, structure_id: i64) -> Resultat<()> {
         if !acteur.structures.iter().any(|(id, _)| *id == structure_id) {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "structure",
                 "vous ne faites pas partie de cette structure",
             ));
@@ -175,7 +175,7 @@ impl Mediation {
             .store
             .compte(acteur.id())
             .await?
-            .ok_or(ErreurMediation::Introuvable)?;
+            .ok_or(ErreurComptes::Introuvable)?;
         c.structure_id = Some(structure_id);
         self.store.update_compte(&c).await?;
         Ok(())
@@ -194,7 +194,7 @@ impl Mediation {
             if let Some(compte) = self.store.compte(r.compte_id).await? {
                 v.push(Membre {
                     actif: r.actif_le(jour),
-                    compte,
+                    compte: Compte::from(compte),
                     debut: r.debut,
                     fin: r.fin,
                 });

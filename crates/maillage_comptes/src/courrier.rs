@@ -8,7 +8,7 @@
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{ErreurMediation, Mediation, Resultat};
+use super::{Comptes, ErreurComptes, Resultat};
 
 /// A configured SMTP relay.
 #[derive(Clone)]
@@ -20,11 +20,11 @@ pub struct Smtp {
 impl Smtp {
     pub fn depuis_url(url: &str, expediteur: &str) -> Resultat<Smtp> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| ErreurMediation::invalide("MAILLAGE_SMTP_URL", e.to_string()))?
+            .map_err(|e| ErreurComptes::invalide("MAILLAGE_SMTP_URL", e.to_string()))?
             .build();
         let expediteur = expediteur
             .parse()
-            .map_err(|e| ErreurMediation::invalide("MAILLAGE_SMTP_EXPEDITEUR", format!("{e}")))?;
+            .map_err(|e| ErreurComptes::invalide("MAILLAGE_SMTP_EXPEDITEUR", format!("{e}")))?;
         Ok(Smtp {
             transport,
             expediteur,
@@ -41,7 +41,7 @@ impl Smtp {
     }
 }
 
-impl Mediation {
+impl Comptes {
     /// Sends the e-mails of the outbox not sent yet (oldest first) and marks each one sent.
     /// Returns (sent, failed); a failed one stays in the outbox for the next round.
     pub async fn envoyer_courriels(&self, smtp: &Smtp) -> Resultat<(u64, u64)> {
@@ -92,7 +92,7 @@ impl Mediation {
 }
 
 /// Sends the outbox every `periode`.
-pub fn planifier_envois(mediation: Mediation, smtp: Smtp, periode: std::time::Duration) {
+pub fn planifier_envois(mediation: Comptes, smtp: Smtp, periode: std::time::Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(periode);
         loop {

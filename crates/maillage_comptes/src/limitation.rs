@@ -18,15 +18,15 @@
 //! Every attempt is reserved in the store **before** the secret is checked, atomically (see
 //! [`MediationStore::reserve_login_attempts`]): concurrent attempts cannot overshoot a limit.
 //! A right secret releases its reservations. Rows older than the longest window are purged by
-//! the periodic tasks ([`Mediation::purger_tentatives`]).
+//! the periodic tasks ([`Comptes::purger_tentatives`]).
 //!
-//! [`MediationStore::reserve_login_attempts`]: maillage_store::mediation::MediationStore::reserve_login_attempts
+//! [`MediationStore::reserve_login_attempts`]: maillage_store::comptes::MediationStore::reserve_login_attempts
 
 use chrono::{DateTime, Duration, Utc};
-use maillage_store::mediation::{IssueReservation, Limite, Reservation};
+use maillage_store::comptes::{IssueReservation, Limite, Reservation};
 use maillage_store::StoreResult;
 
-use super::Mediation;
+use super::Comptes;
 
 /// Once an account is under distributed attack, one attempt from unknown addresses per this
 /// many seconds.
@@ -47,8 +47,8 @@ pub enum Sujet<'a> {
     Personne { prefixe: Option<&'a str> },
 }
 
-/// An attempt reserved by [`Mediation::reserver_tentative`]: keep it, and give it to
-/// [`Mediation::tentative_reussie`] if the secret was right.
+/// An attempt reserved by [`Comptes::reserver_tentative`]: keep it, and give it to
+/// [`Comptes::tentative_reussie`] if the secret was right.
 #[derive(Debug, Clone)]
 pub struct Tentative {
     /// Key of the account or person (known addresses are remembered under it).
@@ -70,7 +70,7 @@ fn paliers(maintenant: DateTime<Utc>, fenetre: Duration, max: i64) -> Vec<Limite
         .collect()
 }
 
-impl Mediation {
+impl Comptes {
     /// How long failed attempts are kept (the longest backoff window).
     pub fn conservation_tentatives(&self) -> Duration {
         self.reglages.fenetre_echecs * PALIERS[PALIERS.len() - 1].0

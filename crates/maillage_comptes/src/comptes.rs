@@ -12,11 +12,11 @@
 //!   never on the async workers that answer other requests.
 
 use maillage_domain::mediation::{Referentiel, Role};
-use maillage_store::mediation::{CompteRow, InvitationRow, NewCompte, NewCourriel, SessionRow};
+use maillage_store::comptes::{CompteRow, InvitationRow, NewCompte, NewCourriel, SessionRow};
 
 use super::limitation::Sujet;
 use super::securite;
-use super::{Acteur, ErreurMediation, Mediation, Resultat};
+use super::{Acteur, Compte, Comptes, ErreurComptes, Resultat};
 
 /// A session cookie issued to the browser: the raw token (never stored).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ fn email_valide(email: &str) -> bool {
             .any(|c| c.is_whitespace() || c == '<' || c == '>')
 }
 
-impl Mediation {
+impl Comptes {
     async fn nouvelle_session(
         &self,
         compte_id: i64,
@@ -92,14 +92,14 @@ impl Mediation {
             .reserver_tentative(Sujet::Compte { email: &email }, ip)
             .await?
         else {
-            return Err(ErreurMediation::TropDeTentatives);
+            return Err(ErreurComptes::TropDeTentatives);
         };
         let compte = self.store.compte_par_email(&email).await?;
         let hash = compte.as_ref().map(|c| c.password_hash.clone());
         let ok = securite::verifier_mot_de_passe_ou_leurre(mot_de_passe, hash).await;
         let compte = match compte {
             Some(c) if ok && c.actif => c,
-            _ => return Err(ErreurMediation::Identifiants),
+            _ => return Err(ErreurComptes::Identifiants),
         };
         self.tentative_reussie(&tentative).await?;
         let (jeton, _) = self.nouvelle_session(compte.id, false).await?;
@@ -112,7 +112,15 @@ impl Mediation {
 
     /// The session behind a cookie, if valid (not expired, not idle too long, account
     /// active). Refreshes its last-seen time.
-    pub async fn session(&self, jeton: &str) -> Resultat<Option<(SessionRow, CompteRow)>> {
+    pub async fn session(&self, jeton: &str) -> Resultat<Option<(SessionRow, Compte)>> {
+        Ok(self
+            .session_et_compte(jeton)
+            .await?
+            .map(|(s, c)| (s, Compte::from(c))))
+    }
+
+    /// [`Comptes::session`] with the stored account (secrets included), inside this crate.
+    async fn session_et_compte(&self, jeton: &str) -> Resultat<Option<(SessionRow, CompteRow)>> {
         let hash = securite::empreinte(jeton);
         let Some(mut s) = self.store.session(&hash).await? else {
             return Ok(None);
@@ -141,19 +149,19 @@ impl Mediation {
     /// The fully signed-in actor behind a cookie (second factor passed).
     pub async fn acteur(&self, jeton: &str) -> Resultat<Acteur> {
         let (session, compte) = self
-            .session(jeton)
+            .session_et_compte(jeton)
             .await?
-            .ok_or(ErreurMediation::NonConnecte)?;
+            .ok_or(ErreurComptes::NonConnecte)?;
         if session.mfa_at.is_none() {
-            return Err(ErreurMediation::NonConnecte);
+            return Err(ErreurComptes::NonConnecte);
         }
         self.charger_acteur(session, compte).await
     }
 
     async fn session_partielle(&self, jeton: &str) -> Resultat<(SessionRow, CompteRow)> {
-        self.session(jeton)
+        self.session_et_compte(jeton)
             .await?
-            .ok_or(ErreurMediation::NonConnecte)
+            .ok_or(ErreurComptes::NonConnecte)
     }
 
     /// Second-factor step (also used to re-authenticate). Accepts a TOTP code or a
@@ -175,18 +183,18 @@ impl Mediation {
             .compte(compte_id)
             .await?
             .filter(|c| c.actif)
-            .ok_or(ErreurMediation::NonConnecte)?;
+            .ok_or(ErreurComptes::NonConnecte)?;
         self.verifier_code(compte, code).await
     }
 
     async fn verifier_code(&self, mut compte: CompteRow, code: &str) -> Resultat<()> {
         let cle = format!("totp:{}", compte.id);
         if !self.reserver_simple(&cle).await? {
-            return Err(ErreurMediation::TropDeTentatives);
+            return Err(ErreurComptes::TropDeTentatives);
         }
         let secret = match (&compte.totp_secret, compte.totp_actif) {
             (Some(s), true) => s.clone(),
-            _ => return Err(ErreurMediation::NonConnecte),
+            _ => return Err(ErreurComptes::NonConnecte),
         };
         let now = self.maintenant();
         let code_net: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -198,7 +206,7 @@ impl Mediation {
         {
             compte.codes_secours = restants;
         } else {
-            return Err(ErreurMediation::CodeIncorrect);
+            return Err(ErreurComptes::CodeIncorrect);
         }
         compte.derniere_activite = now;
         self.store.update_compte(&compte).await?;
@@ -210,7 +218,7 @@ impl Mediation {
     pub async fn debut_enrolement(&self, jeton: &str) -> Resultat<Enrolement> {
         let (_, mut compte) = self.session_partielle(jeton).await?;
         if compte.totp_actif {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
         let secret = match &compte.totp_secret {
             Some(s) => s.clone(),
@@ -238,11 +246,11 @@ impl Mediation {
     ) -> Resultat<(JetonSession, Vec<String>)> {
         let (session, mut compte) = self.session_partielle(jeton).await?;
         let Some(secret) = compte.totp_secret.clone().filter(|_| !compte.totp_actif) else {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         };
         let code_net: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let pas = securite::verifier_totp(&secret, &code_net, self.maintenant(), None)
-            .ok_or(ErreurMediation::CodeIncorrect)?;
+            .ok_or(ErreurComptes::CodeIncorrect)?;
         let (codes, hashes) = securite::codes_de_secours();
         compte.totp_actif = true;
         compte.totp_dernier_pas = Some(pas);
@@ -266,7 +274,7 @@ impl Mediation {
     pub fn exiger_reauthentification(&self, acteur: &Acteur) -> Resultat<()> {
         match acteur.session.mfa_at {
             Some(t) if self.maintenant() - t <= self.reglages.reauthentification => Ok(()),
-            _ => Err(ErreurMediation::ReauthRequise),
+            _ => Err(ErreurComptes::ReauthRequise),
         }
     }
 
@@ -281,7 +289,7 @@ impl Mediation {
     ) -> Resultat<String> {
         let email = normaliser_email(email);
         if !email_valide(&email) {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "adresse électronique",
                 "adresse invalide",
             ));
@@ -292,7 +300,7 @@ impl Mediation {
                 Some(acteur.compte.id),
                 structure_id.or(acteur.compte.structure_id),
             ),
-            _ => return Err(ErreurMediation::Interdit),
+            _ => return Err(ErreurComptes::Interdit),
         };
         // Into a structure the inviter manages (see `acces`); administrators belong to none.
         let structure_id = match structure_id {
@@ -302,7 +310,7 @@ impl Mediation {
         };
         self.exiger_reauthentification(acteur)?;
         if self.store.compte_par_email(&email).await?.is_some() {
-            return Err(ErreurMediation::DejaInscrit);
+            return Err(ErreurComptes::DejaInscrit);
         }
         self.creer_invitation(
             &email,
@@ -374,13 +382,13 @@ impl Mediation {
     pub async fn inviter_administrateur(&self, email: &str) -> Resultat<String> {
         let email = normaliser_email(email);
         if !email_valide(&email) {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "adresse électronique",
                 "adresse invalide",
             ));
         }
         if self.store.compte_par_email(&email).await?.is_some() {
-            return Err(ErreurMediation::DejaInscrit);
+            return Err(ErreurComptes::DejaInscrit);
         }
         // The invitation is signed by the account it creates: a placeholder is needed
         // for the foreign key, so the first administrator is created right away with an
@@ -406,9 +414,9 @@ impl Mediation {
             .store
             .invitation(&securite::empreinte(jeton))
             .await?
-            .ok_or(ErreurMediation::InvitationInvalide)?;
+            .ok_or(ErreurComptes::InvitationInvalide)?;
         if inv.used_at.is_some() || self.maintenant() >= inv.expires_at {
-            return Err(ErreurMediation::InvitationInvalide);
+            return Err(ErreurComptes::InvitationInvalide);
         }
         Ok(inv)
     }
@@ -424,19 +432,19 @@ impl Mediation {
         let inv = self.invitation(jeton).await?;
         let nom = nom.split_whitespace().collect::<Vec<_>>().join(" ");
         if nom.is_empty() || nom.chars().count() > 100 {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "nom",
                 "indiquez votre nom (100 caractères au plus)",
             ));
         }
         securite::valider_mot_de_passe(mot_de_passe)
-            .map_err(|e| ErreurMediation::invalide("mot de passe", e.to_string()))?;
+            .map_err(|e| ErreurComptes::invalide("mot de passe", e.to_string()))?;
         let hash = securite::hacher_mot_de_passe_hors_travailleurs(mot_de_passe)
             .await
-            .map_err(|e| ErreurMediation::Interne(e.to_string()))?;
+            .map_err(|e| ErreurComptes::Interne(e.to_string()))?;
         let now = self.maintenant();
         if !self.store.use_invitation(&inv.token_hash, now).await? {
-            return Err(ErreurMediation::InvitationInvalide);
+            return Err(ErreurComptes::InvitationInvalide);
         }
         let id = match self.store.compte_par_email(&inv.email).await? {
             Some(mut c) if c.password_hash == "!" => {
@@ -446,7 +454,7 @@ impl Mediation {
                 self.store.update_compte(&c).await?;
                 c.id
             }
-            Some(_) => return Err(ErreurMediation::DejaInscrit),
+            Some(_) => return Err(ErreurComptes::DejaInscrit),
             None => {
                 self.store
                     .create_compte(NewCompte {
@@ -480,7 +488,7 @@ impl Mediation {
             .store
             .compte(id)
             .await?
-            .ok_or(ErreurMediation::Introuvable)?;
+            .ok_or(ErreurComptes::Introuvable)?;
         let (session, _) = self.nouvelle_session(id, false).await?;
         Ok(if compte.totp_actif {
             EtapeConnexion::SecondFacteur(session)
@@ -501,16 +509,16 @@ impl Mediation {
     ) -> Resultat<i64> {
         let email = normaliser_email(email);
         if !email_valide(&email) {
-            return Err(ErreurMediation::invalide(
+            return Err(ErreurComptes::invalide(
                 "adresse électronique",
                 "adresse invalide",
             ));
         }
         securite::valider_mot_de_passe(mot_de_passe)
-            .map_err(|e| ErreurMediation::invalide("mot de passe", e.to_string()))?;
+            .map_err(|e| ErreurComptes::invalide("mot de passe", e.to_string()))?;
         let hash = securite::hacher_mot_de_passe_hors_travailleurs(mot_de_passe)
             .await
-            .map_err(|e| ErreurMediation::Interne(e.to_string()))?;
+            .map_err(|e| ErreurComptes::Interne(e.to_string()))?;
         self.store
             .create_compte(NewCompte {
                 email,
@@ -522,7 +530,7 @@ impl Mediation {
             })
             .await
             .map_err(|e| match e {
-                maillage_store::StoreError::Conflict(_) => ErreurMediation::DejaInscrit,
+                maillage_store::StoreError::Conflict(_) => ErreurComptes::DejaInscrit,
                 other => other.into(),
             })
     }
@@ -533,7 +541,7 @@ impl Mediation {
             .store
             .compte(compte_id)
             .await?
-            .ok_or(ErreurMediation::Introuvable)?;
+            .ok_or(ErreurComptes::Introuvable)?;
         let (codes, hashes) = securite::codes_de_secours();
         compte.totp_secret = Some(secret.to_string());
         compte.totp_actif = true;
@@ -546,16 +554,28 @@ impl Mediation {
     pub async fn courriels(
         &self,
         limite: i64,
-    ) -> Resultat<Vec<maillage_store::mediation::CourrielRow>> {
+    ) -> Resultat<Vec<maillage_store::comptes::CourrielRow>> {
         Ok(self.store.courriels(limite).await?)
     }
 
     /// Every account (administrators).
-    pub async fn comptes(&self, acteur: &Acteur) -> Resultat<Vec<CompteRow>> {
+    pub async fn comptes(&self, acteur: &Acteur) -> Resultat<Vec<Compte>> {
         if acteur.role != Role::Administrateur {
-            return Err(ErreurMediation::Interdit);
+            return Err(ErreurComptes::Interdit);
         }
-        Ok(self.store.comptes().await?)
+        Ok(self
+            .store
+            .comptes()
+            .await?
+            .into_iter()
+            .map(Compte::from)
+            .collect())
+    }
+
+    /// Whether the instance has no account yet (the first start tells how to create the
+    /// first administrator).
+    pub async fn aucun_compte(&self) -> Resultat<bool> {
+        Ok(self.store.comptes().await?.is_empty())
     }
 }
 

@@ -1,0 +1,472 @@
+//! The contract cases of [`ComptesStore`] (the accounts kernel's storage), run by both
+//! backends with `maillage_store::comptes_contract_tests!(fresh_store());` (same pattern as
+//! `contract_tests!`: one `#[tokio::test]` per case, each on a fresh store).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+use crate::comptes::{
+    AffectationRow, ComptesStore, InvitationRow, IssueReservation, Limite, NewCompte, NewCourriel,
+    RattachementRow, Reservation, SessionRow,
+};
+use crate::StoreError;
+
+/// Expands to one `#[tokio::test]` per accounts contract case.
+#[macro_export]
+macro_rules! comptes_contract_tests {
+    ($make:expr) => {
+        $crate::comptes_contract_tests!(@cases $make;
+            comptes_unique_email_and_update,
+            comptes_dormant_accounts_deactivated,
+            comptes_sessions_put_get_delete,
+            comptes_login_failures_counted_in_window,
+            faille_comptes_login_attempts_reserved_atomically,
+            comptes_login_attempt_rules_release_and_purge,
+            comptes_invitation_used_once,
+            comptes_outbox_newest_first,
+            comptes_structures_places_teams,
+            comptes_memberships_with_dates,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test]
+            async fn $case() {
+                $crate::contract::run_comptes_case(
+                    $make,
+                    $crate::contract_comptes::$case,
+                ).await;
+            }
+        )*
+    };
+}
+
+type S = Arc<dyn ComptesStore>;
+
+fn t(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+async fn compte(s: &S, email: &str, role: &str) -> i64 {
+    s.create_compte(NewCompte {
+        email: email.into(),
+        nom: format!("Nom {email}"),
+        role: role.into(),
+        structure_id: None,
+        password_hash: "$argon2id$x".into(),
+        created_at: t(1, 9),
+    })
+    .await
+    .expect("create account")
+}
+
+pub async fn comptes_unique_email_and_update(s: S) {
+    let id = compte(&s, "a@exemple.fr", "mediateur").await;
+    let again = s
+        .create_compte(NewCompte {
+            email: "a@exemple.fr".into(),
+            nom: "Autre".into(),
+            role: "mediateur".into(),
+            structure_id: None,
+            password_hash: "h".into(),
+            created_at: t(1, 9),
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let mut c = s.compte(id).await.unwrap().expect("account");
+    assert!(c.actif && !c.totp_actif && c.totp_secret.is_none());
+    c.totp_secret = Some("JBSWY3DPEHPK3PXP".into());
+    c.totp_actif = true;
+    c.totp_dernier_pas = Some(59_000_123);
+    c.codes_secours = r#"["h1","h2"]"#.into();
+    c.nom = "Élodie Dupré".into();
+    s.update_compte(&c).await.unwrap();
+    let back = s.compte_par_email("a@exemple.fr").await.unwrap().unwrap();
+    assert_eq!(back, c);
+    assert_eq!(s.compte_par_email("b@exemple.fr").await.unwrap(), None);
+    c.id = 9_999;
+    assert_eq!(s.update_compte(&c).await, Err(StoreError::NotFound));
+    assert_eq!(s.comptes().await.unwrap().len(), 1);
+}
+
+pub async fn comptes_dormant_accounts_deactivated(s: S) {
+    let old = compte(&s, "old@exemple.fr", "mediateur").await;
+    let fresh = compte(&s, "fresh@exemple.fr", "mediateur").await;
+    let mut f = s.compte(fresh).await.unwrap().unwrap();
+    f.derniere_activite = t(20, 9);
+    s.update_compte(&f).await.unwrap();
+    assert_eq!(s.deactivate_dormant(t(10, 0)).await.unwrap(), 1);
+    assert!(!s.compte(old).await.unwrap().unwrap().actif);
+    assert!(s.compte(fresh).await.unwrap().unwrap().actif);
+    assert_eq!(s.deactivate_dormant(t(10, 0)).await.unwrap(), 0);
+}
+
+pub async fn comptes_sessions_put_get_delete(s: S) {
+    let id = compte(&s, "a@exemple.fr", "mediateur").await;
+    let mut session = SessionRow {
+        token_hash: "h1".into(),
+        compte_id: id,
+        created_at: t(2, 9),
+        last_seen_at: t(2, 9),
+        mfa_at: None,
+        csrf: "c1".into(),
+        expires_at: t(2, 21),
+    };
+    s.put_session(&session).await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap(), Some(session.clone()));
+    session.mfa_at = Some(t(2, 10));
+    session.last_seen_at = t(2, 10);
+    s.put_session(&session).await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap(), Some(session.clone()));
+    let mut other = session.clone();
+    other.token_hash = "h2".into();
+    s.put_session(&other).await.unwrap();
+    s.delete_session("h1").await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap(), None);
+    assert_eq!(s.delete_sessions_of(id).await.unwrap(), 1);
+    assert_eq!(s.session("h2").await.unwrap(), None);
+}
+
+pub async fn comptes_login_failures_counted_in_window(s: S) {
+    for h in [8, 9, 10] {
+        s.add_login_failure("email:a@exemple.fr", t(3, h))
+            .await
+            .unwrap();
+    }
+    s.add_login_failure("ip:10.0.0.1", t(3, 10)).await.unwrap();
+    assert_eq!(
+        s.count_login_failures("email:a@exemple.fr", t(3, 9))
+            .await
+            .unwrap(),
+        2
+    );
+    s.clear_login_failures("email:a@exemple.fr").await.unwrap();
+    assert_eq!(
+        s.count_login_failures("email:a@exemple.fr", t(1, 0))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.count_login_failures("ip:10.0.0.1", t(1, 0))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+fn plafond(cle: &str, depuis: DateTime<Utc>, max: i64) -> Reservation {
+    Reservation {
+        cle: cle.into(),
+        limites: vec![Limite::AuPlus { depuis, max }],
+    }
+}
+
+fn acceptee(issue: &IssueReservation) -> bool {
+    matches!(issue, IssueReservation::Acceptee(_))
+}
+
+/// 40 concurrent reservations against a limit of 5 (and a second key with room): exactly 5
+/// get in, and exactly 5 rows are written under each key.
+pub async fn faille_comptes_login_attempts_reserved_atomically(s: S) {
+    let taches: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let r = [
+                    plafond("email:a@exemple.fr|ip:1.2.3.4", t(3, 0), 5),
+                    plafond("ip:1.2.3.4", t(3, 0), 100),
+                ];
+                s.reserve_login_attempts(&r, t(3, 10) + Duration::milliseconds(i))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut admises = 0;
+    for tache in taches {
+        let issue = tache.await.unwrap();
+        match &issue {
+            IssueReservation::Acceptee(r) => {
+                admises += 1;
+                assert_eq!(r.len(), 2);
+                assert!((1..=5).contains(&r[0].nombre), "{r:?}");
+            }
+            IssueReservation::Refusee(i) => assert_eq!(*i, 0),
+        }
+    }
+    assert_eq!(admises, 5, "concurrent attempts overshot the limit");
+    for cle in ["email:a@exemple.fr|ip:1.2.3.4", "ip:1.2.3.4"] {
+        assert_eq!(
+            s.count_login_failures(cle, t(1, 0)).await.unwrap(),
+            5,
+            "{cle}"
+        );
+    }
+}
+
+pub async fn comptes_login_attempt_rules_release_and_purge(s: S) {
+    let at = t(3, 10);
+    // AuPlus: counted in its window only.
+    s.add_login_failure("k", t(3, 8)).await.unwrap();
+    s.add_login_failure("k", t(3, 9)).await.unwrap();
+    assert!(!acceptee(
+        &s.reserve_login_attempts(&[plafond("k", t(3, 7), 2)], at)
+            .await
+            .unwrap()
+    ));
+    let IssueReservation::Acceptee(r) = s
+        .reserve_login_attempts(&[plafond("k", t(3, 9), 2)], at)
+        .await
+        .unwrap()
+    else {
+        panic!("refused within the limit");
+    };
+    assert_eq!(r[0].nombre, 2);
+    // All or nothing: the second key refuses, the first gets no row.
+    assert_eq!(
+        s.reserve_login_attempts(
+            &[plafond("libre", t(3, 0), 9), plafond("k", t(3, 0), 1)],
+            at
+        )
+        .await
+        .unwrap(),
+        IssueReservation::Refusee(1)
+    );
+    assert_eq!(s.count_login_failures("libre", t(1, 0)).await.unwrap(), 0);
+    // Release: the reserved row goes, the others stay.
+    s.release_login_attempts(&[r[0].id]).await.unwrap();
+    assert_eq!(s.count_login_failures("k", t(1, 0)).await.unwrap(), 2);
+    s.release_login_attempts(&[]).await.unwrap();
+    // Ralentir: below the threshold, free; above it, one per spacing.
+    let ralentir = |at: DateTime<Utc>| Reservation {
+        cle: "compte".into(),
+        limites: vec![Limite::Ralentir {
+            depuis: at - Duration::minutes(15),
+            seuil: 3,
+            espacement: at - Duration::seconds(30),
+        }],
+    };
+    for _ in 0..3 {
+        assert!(acceptee(
+            &s.reserve_login_attempts(&[ralentir(at)], at).await.unwrap()
+        ));
+    }
+    assert!(!acceptee(
+        &s.reserve_login_attempts(&[ralentir(at)], at).await.unwrap()
+    ));
+    let plus_tard = at + Duration::seconds(31);
+    assert!(acceptee(
+        &s.reserve_login_attempts(&[ralentir(plus_tard)], plus_tard)
+            .await
+            .unwrap()
+    ));
+    assert!(!acceptee(
+        &s.reserve_login_attempts(&[ralentir(plus_tard)], plus_tard)
+            .await
+            .unwrap()
+    ));
+    // Known addresses: remembered, refreshed, forgotten when old.
+    assert!(!s
+        .known_address("email:a", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
+    s.remember_address("email:a", "1.2.3.4", t(2, 0))
+        .await
+        .unwrap();
+    s.remember_address("email:a", "5.6.7.8", t(1, 0))
+        .await
+        .unwrap();
+    s.remember_address("email:a", "1.2.3.4", t(3, 0))
+        .await
+        .unwrap();
+    assert!(s
+        .known_address("email:a", "1.2.3.4", t(3, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .known_address("email:a", "1.2.3.4", t(4, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .known_address("email:b", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
+    // Purge: failures before the first instant, addresses before the second.
+    let n = s.purge_login_attempts(t(3, 9), t(2, 0)).await.unwrap();
+    assert_eq!(
+        n, 2,
+        "the failure of 8:00 and the address last seen on day 1"
+    );
+    assert_eq!(s.count_login_failures("k", t(1, 0)).await.unwrap(), 1);
+    assert!(!s
+        .known_address("email:a", "5.6.7.8", t(1, 0))
+        .await
+        .unwrap());
+    assert!(s
+        .known_address("email:a", "1.2.3.4", t(1, 0))
+        .await
+        .unwrap());
+}
+
+pub async fn comptes_invitation_used_once(s: S) {
+    let admin = compte(&s, "admin@exemple.fr", "administrateur").await;
+    let inv = InvitationRow {
+        token_hash: "tok".into(),
+        email: "new@exemple.fr".into(),
+        role: "mediateur".into(),
+        structure_id: None,
+        coordinateur_id: Some(admin),
+        invite_par: admin,
+        created_at: t(4, 9),
+        expires_at: t(11, 9),
+        used_at: None,
+    };
+    s.create_invitation(&inv).await.unwrap();
+    assert_eq!(s.invitation("tok").await.unwrap(), Some(inv));
+    assert!(s.use_invitation("tok", t(5, 9)).await.unwrap());
+    assert!(!s.use_invitation("tok", t(5, 10)).await.unwrap());
+    assert!(!s.use_invitation("absent", t(5, 10)).await.unwrap());
+    assert_eq!(
+        s.invitation("tok").await.unwrap().unwrap().used_at,
+        Some(t(5, 9))
+    );
+}
+
+pub async fn comptes_outbox_newest_first(s: S) {
+    for i in 0..3 {
+        s.add_courriel(NewCourriel {
+            destinataire: format!("{i}@exemple.fr"),
+            sujet: "Invitation à Maillage".into(),
+            corps: "Bonjour,\nvoici votre lien.".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let all = s.courriels(10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].destinataire, "2@exemple.fr");
+    assert!(all.iter().all(|c| c.envoye_at.is_none()));
+    s.mark_courriel_envoye(all[0].id, t(6, 9)).await.unwrap();
+    assert_eq!(s.courriels(1).await.unwrap()[0].envoye_at, Some(t(6, 9)));
+}
+
+pub async fn comptes_structures_places_teams(s: S) {
+    let st = s
+        .create_structure(
+            "Médiathèque de Muret",
+            Some("21310395400014"),
+            Some("31395"),
+        )
+        .await
+        .unwrap();
+    let other = s.create_structure("Autre", None, None).await.unwrap();
+    let l1 = s
+        .create_lieu_activite(st, "Médiathèque", Some("lieu-1"), "31395")
+        .await
+        .unwrap();
+    s.create_lieu_activite(other, "Ailleurs", None, "31555")
+        .await
+        .unwrap();
+    assert_eq!(s.structures().await.unwrap().len(), 2);
+    let lieux = s.lieux_activite(Some(st)).await.unwrap();
+    assert_eq!(lieux.len(), 1);
+    assert_eq!(lieux[0].lieu_id.as_deref(), Some("lieu-1"));
+    assert_eq!(s.lieux_activite(None).await.unwrap().len(), 2);
+    let m = compte(&s, "m@exemple.fr", "mediateur").await;
+    let c = compte(&s, "c@exemple.fr", "coordinateur").await;
+    let a = AffectationRow {
+        compte_id: m,
+        lieu_activite_id: l1,
+        debut: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        fin: None,
+    };
+    s.add_affectation(&a).await.unwrap();
+    assert_eq!(s.affectations(m).await.unwrap(), vec![a]);
+    s.add_equipe_membre(c, m).await.unwrap();
+    s.add_equipe_membre(c, m).await.unwrap();
+    assert_eq!(s.equipe(c).await.unwrap(), vec![m]);
+    assert_eq!(s.coordinateurs_de(m).await.unwrap(), vec![c]);
+    s.add_territoire_coordonne(c, "dep:31").await.unwrap();
+    s.add_territoire_coordonne(c, "dep:31").await.unwrap();
+    assert_eq!(
+        s.territoires_coordonnes(c).await.unwrap(),
+        vec!["dep:31".to_string()]
+    );
+}
+
+/// Accounts belong to structures with dates: created into a structure (same transaction),
+/// attached to another, one membership ended, an end before the start refused.
+pub async fn comptes_memberships_with_dates(s: S) {
+    let st_a = s
+        .create_structure("A", None, None)
+        .await
+        .expect("structure");
+    let st_b = s
+        .create_structure("B", None, None)
+        .await
+        .expect("structure");
+    let id = s
+        .create_compte(NewCompte {
+            email: "aidant@exemple.fr".into(),
+            nom: "Aidant".into(),
+            role: "mediateur".into(),
+            structure_id: Some(st_a),
+            password_hash: "$argon2id$x".into(),
+            created_at: t(3, 23),
+        })
+        .await
+        .expect("account");
+    let jour = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+    assert_eq!(
+        s.rattachements(id).await.unwrap(),
+        vec![RattachementRow {
+            compte_id: id,
+            structure_id: st_a,
+            debut: jour(3),
+            fin: None
+        }],
+        "an account created into a structure belongs to it from its creation day"
+    );
+    let sans = compte(&s, "seul@exemple.fr", "mediateur").await;
+    assert!(s.rattachements(sans).await.unwrap().is_empty());
+    let b = RattachementRow {
+        compte_id: id,
+        structure_id: st_b,
+        debut: jour(10),
+        fin: None,
+    };
+    s.add_rattachement(&b).await.unwrap();
+    s.add_rattachement(&b).await.unwrap();
+    assert_eq!(s.rattachements(id).await.unwrap().len(), 2, "idempotent");
+    assert_eq!(
+        s.rattachements_de_structure(st_b).await.unwrap(),
+        vec![b.clone()]
+    );
+    // Ending before the start touches nothing; ending after does.
+    assert_eq!(s.fin_rattachement(id, st_b, jour(9)).await.unwrap(), 0);
+    assert_eq!(s.fin_rattachement(id, st_b, jour(20)).await.unwrap(), 1);
+    assert_eq!(
+        s.fin_rattachement(id, st_b, jour(21)).await.unwrap(),
+        0,
+        "already ended"
+    );
+    let r = s.rattachements_de_structure(st_b).await.unwrap();
+    assert_eq!(r[0].fin, Some(jour(20)));
+    assert!(r[0].actif_le(jour(20)) && !r[0].actif_le(jour(21)) && !r[0].actif_le(jour(9)));
+    let a = &s.rattachements_de_structure(st_a).await.unwrap()[0];
+    assert!(a.actif_le(jour(30)) && a.fin.is_none());
+    let erreur = s
+        .add_rattachement(&RattachementRow {
+            compte_id: id,
+            structure_id: st_b,
+            debut: jour(25),
+            fin: Some(jour(24)),
+        })
+        .await;
+    assert!(matches!(erreur, Err(StoreError::Invalid(_))), "{erreur:?}");
+    assert_eq!(s.rattachements(id).await.unwrap().len(), 2);
+}
