@@ -12,6 +12,7 @@ pub mod import;
 pub mod lieux;
 pub mod recherche;
 pub mod signalement;
+#[cfg(any(test, feature = "synthetique"))]
 pub mod synthetique;
 pub mod tableur;
 pub mod territoire;

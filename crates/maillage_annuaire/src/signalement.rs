@@ -7,7 +7,7 @@
 //! signalements`).
 
 use crate::annuaire::Annuaire;
-use maillage_mediation::{Acteur, ErreurMediation};
+use maillage_comptes::{Acteur, ErreurComptes};
 use maillage_store::SignalementRow;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -221,14 +221,14 @@ pub async fn signalements_de(
     annuaire: &Annuaire,
     acteur: &Acteur,
     seulement_ouverts: bool,
-) -> Result<Vec<SignalementLieu>, ErreurMediation> {
+) -> Result<Vec<SignalementLieu>, ErreurComptes> {
     if !acteur.peut_voir_signalements() {
-        return Err(ErreurMediation::Interdit);
+        return Err(ErreurComptes::Interdit);
     }
     let tous = annuaire
         .signalements_avec_lieux(seulement_ouverts)
         .await
-        .map_err(|e| ErreurMediation::Interne(e.to_string()))?;
+        .map_err(|e| ErreurComptes::Interne(e.to_string()))?;
     Ok(tous
         .into_iter()
         .filter(|s| acteur.peut_traiter_signalement(s.code_insee.as_deref()))
@@ -242,10 +242,10 @@ pub async fn decider(
     acteur: &Acteur,
     id: i64,
     decision: DecisionSignalement,
-) -> Result<(), ErreurMediation> {
+) -> Result<(), ErreurComptes> {
     let visibles = signalements_de(annuaire, acteur, false).await?;
     if !visibles.iter().any(|s| s.signalement.id == id) {
-        return Err(ErreurMediation::Introuvable);
+        return Err(ErreurComptes::Introuvable);
     }
     match annuaire
         .decider_signalement(id, decision, Some(acteur.id()))
@@ -259,8 +259,8 @@ pub async fn decider(
             );
             Ok(())
         }
-        Ok(false) => Err(ErreurMediation::Introuvable),
-        Err(e) => Err(ErreurMediation::Interne(e.to_string())),
+        Ok(false) => Err(ErreurComptes::Introuvable),
+        Err(e) => Err(ErreurComptes::Interne(e.to_string())),
     }
 }
 

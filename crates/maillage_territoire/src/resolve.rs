@@ -42,6 +42,121 @@ struct Resolution {
 }
 
 impl Referentiel {
+    /// The INSEE code of a commune as a person types it: its name (« Muret », « saint
+    /// gaudens »), its name and postal code (« Saint-Gaudens (31800) », « 31000 Toulouse »),
+    /// a postal code serving one commune, or its INSEE code. A name that fits several
+    /// communes, or none, is refused with suggestions (the message, in French, is for
+    /// people). The one resolver of what people type (structures, places of activity,
+    /// activity records); imports use [`Referentiel::resoudre_code_insee`] (postal code and
+    /// name columns) and the public search ranks candidates (`rechercher`).
+    pub fn commune_saisie(&self, texte: &str) -> Result<&Commune, String> {
+        let texte = texte.trim();
+        let r = self;
+        if let Some(c) = r.commune(&texte.to_ascii_uppercase()) {
+            return Ok(c);
+        }
+        let cp: Option<String> = texte
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|m| m.len() == 5)
+            .map(String::from);
+        let nom: String = texte
+            .chars()
+            .filter(|c| !c.is_ascii_digit() && *c != '(' && *c != ')')
+            .collect::<String>()
+            .trim()
+            .trim_matches(',')
+            .trim()
+            .to_string();
+        let erreur = |message: String| message;
+        if nom.is_empty() {
+            let Some(cp) = cp else {
+                return Err(erreur("indiquez le nom de la commune".into()));
+            };
+            let trouvees = r.rechercher(&cp, 6);
+            return match trouvees.as_slice() {
+                [seule] => Ok(*seule),
+                [] => Err(erreur(format!("aucune commune n’a le code postal {cp}"))),
+                plusieurs => Err(erreur(format!(
+                    "plusieurs communes ont le code postal {cp} ({}) : indiquez aussi le nom",
+                    plusieurs
+                        .iter()
+                        .map(|c| c.nom.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            };
+        }
+        // Exactly this name (the most populated commune of that name when several share
+        // it and no postal code tells which would be a guess: refused below).
+        let memes: Vec<_> = r
+            .rechercher(&nom, 20)
+            .into_iter()
+            .filter(|c| normaliser_nom(&c.nom) == normaliser_nom(&nom))
+            .filter(|c| {
+                cp.as_deref()
+                    .is_none_or(|cp| c.codes_postaux.iter().any(|x| x == cp))
+            })
+            .collect();
+        if let [seule] = memes.as_slice() {
+            return Ok(*seule);
+        }
+        if memes.is_empty() {
+            if let Some(c) = r.resoudre(cp.as_deref(), Some(&nom)) {
+                return Ok(c);
+            }
+        }
+        let proposees: Vec<String> = if memes.len() > 1 {
+            memes
+                .iter()
+                .take(5)
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.nom,
+                        c.codes_postaux
+                            .first()
+                            .map(String::as_str)
+                            .unwrap_or(&c.code_departement)
+                    )
+                })
+                .collect()
+        } else {
+            let proches = r.rechercher(&nom, 3);
+            // Nothing starts like that: names spelt nearly the same (« Saint-Gaudins »).
+            let proches = if proches.is_empty() {
+                r.suggerer(&nom, 3)
+            } else {
+                proches
+            };
+            proches
+                .into_iter()
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.nom,
+                        c.codes_postaux
+                            .first()
+                            .map(String::as_str)
+                            .unwrap_or(&c.code_departement)
+                    )
+                })
+                .collect()
+        };
+        Err(erreur(if memes.len() > 1 {
+            format!(
+                "plusieurs communes s’appellent {nom} : ajoutez le code postal, par exemple {}",
+                proposees.join(", ")
+            )
+        } else if proposees.is_empty() {
+            format!("nous ne trouvons pas la commune « {nom} »")
+        } else {
+            format!(
+                "nous ne trouvons pas la commune « {nom} ». Vouliez-vous dire {} ?",
+                proposees.join(", ")
+            )
+        }))
+    }
+
     /// The commune a place is in, from the postal code and the commune name
     /// of its source file, either of which may be missing or dirty.
     ///
