@@ -1,7 +1,8 @@
 //! The public pages. Every page works without JavaScript; scripts only add the position
 //! button, commune suggestions and the interactive map.
 
-use crate::erreur::{rendre, PageError};
+use crate::erreur::{rendre, ErreurWeb};
+use crate::routeurs::{Module, RouteurModule};
 use crate::parametres::{analyser, Depart, Parametres, Recherche};
 use crate::pdf;
 use crate::presentation::{self, Carte, LigneSemaine, RAYON_LOCAL_KM};
@@ -19,6 +20,25 @@ use maillage_annuaire::signalement::CategorieSignalement;
 use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vocabulary};
 use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa_axum::routes;
+
+/// The directory's routes: the public pages, the map's points, the widget, the printable
+/// sheet and the JSON API of places and communes ([`crate::api`]).
+pub(crate) fn routeur() -> RouteurModule {
+    RouteurModule::new(Module::Annuaire)
+        .get("/", accueil)
+        .get("/lieux", resultats)
+        .get("/lieux/{id}", lieu)
+        .post("/lieux/{id}/signalement", signaler)
+        .get("/fiche", fiche)
+        .get("/fiche.pdf", fiche_pdf)
+        .get("/carte", carte)
+        .get("/api/carte/points", points_carte)
+        .get("/widget", widget)
+        .api(routes!(crate::api::lieux))
+        .api(routes!(crate::api::lieu))
+        .api(routes!(crate::api::communes))
+}
 
 /// Now, wall-clock time in Paris (opening hours are read in local time).
 pub fn maintenant() -> NaiveDateTime {
@@ -216,7 +236,7 @@ struct AccueilPage {
 pub async fn accueil(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let tout_en_un = p.un("etape").is_none();
     let mut numero = ETAPES
@@ -479,9 +499,9 @@ pub struct Trouves {
 /// places within [`RAYON_LOCAL_KM`] are listed (and counted); when none is, the person is
 /// told plainly, and offered the nearest places for any help (they can orient) and the
 /// nearest ones for the search, flagged as far, never a national list.
-pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
+pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, ErreurWeb> {
     let erreur =
-        |e: maillage_annuaire::recherche::ErreurRecherche| PageError::Requete(e.to_string());
+        |e: maillage_annuaire::recherche::ErreurRecherche| ErreurWeb::Requete(e.to_string());
     let local = r.requete.centre.is_some() && r.requete.rayon_km.is_none();
     let requete = if local {
         Requete {
@@ -603,7 +623,7 @@ fn chercher(
     p: &Parametres,
     chemin: &str,
     par_page: usize,
-) -> Result<(Liste, Recherche), PageError> {
+) -> Result<(Liste, Recherche), ErreurWeb> {
     let moteur = state.moteur();
     let maintenant = maintenant();
     let r = analyser(
@@ -613,7 +633,7 @@ fn chercher(
         maintenant,
         par_page,
     )
-    .map_err(|e| PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre)))?;
+    .map_err(|e| ErreurWeb::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre)))?;
     if r.ou_inconnu {
         let suggestions = r
             .suggestions
@@ -870,7 +890,7 @@ const PARAMETRES_AFFINER: [&str; 17] = [
 pub async fn resultats(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let (liste, r) = chercher(&state, &p, "/lieux", 20)?;
     // The sheet form carries the whole search (the page buttons submit it too, so the ticks
@@ -917,7 +937,7 @@ struct WidgetPage {
 pub async fn widget(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let (liste, r) = chercher(&state, &p, "/widget", 10)?;
     let page = rendre(&WidgetPage {
@@ -1075,7 +1095,7 @@ fn page_lieu(
     moteur: &Moteur,
     id: &str,
     formulaire: Formulaire,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let Formulaire {
         signale,
         erreur,
@@ -1084,11 +1104,11 @@ fn page_lieu(
         categorie,
     } = formulaire;
     let index = moteur.index_de(id).ok_or_else(|| {
-        PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
+        ErreurWeb::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
     })?;
     let f: &LieuFusionne = moteur
         .lieu_a(index)
-        .ok_or_else(|| PageError::Introuvable(format!("Aucun lieu « {id} ».")))?;
+        .ok_or_else(|| ErreurWeb::Introuvable(format!("Aucun lieu « {id} ».")))?;
     let l = &f.lieu;
     let maintenant = maintenant();
     let aujourdhui = maintenant.date();
@@ -1127,7 +1147,7 @@ pub async fn lieu(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let moteur = state.moteur();
     page_lieu(
@@ -1149,7 +1169,7 @@ pub async fn signaler(
     crate::espace::connexion::AdresseClient(adresse): crate::espace::connexion::AdresseClient,
     entetes: axum::http::HeaderMap,
     Form(champs): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     use axum::http::StatusCode;
     let message = champs.get("message").cloned().unwrap_or_default();
     let contact = champs.get("contact").cloned().unwrap_or_default();
@@ -1158,7 +1178,7 @@ pub async fn signaler(
         .and_then(|c| c.parse::<CategorieSignalement>().ok());
     let moteur = state.moteur();
     // The form again, with what was typed and why it was not taken.
-    let refus = |statut: StatusCode, erreur: String| -> Result<Response, PageError> {
+    let refus = |statut: StatusCode, erreur: String| -> Result<Response, ErreurWeb> {
         let page = page_lieu(
             &state,
             &moteur,
@@ -1241,7 +1261,7 @@ pub async fn signaler(
         | Err(maillage_annuaire::annuaire::AppError::Introuvable(m)) => {
             refus(StatusCode::BAD_REQUEST, m)
         }
-        Err(e) => Err(PageError::Interne(e.to_string())),
+        Err(e) => Err(ErreurWeb::from(e)),
     }
 }
 
@@ -1332,7 +1352,7 @@ struct FichePage {
 pub async fn fiche(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let d = donnees_fiche(&state, &p);
     // Back to the very same results: every parameter of the search, the page, and the
@@ -1363,11 +1383,11 @@ pub async fn fiche(
 pub async fn fiche_pdf(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let d = donnees_fiche(&state, &p);
     if d.lieux.is_empty() {
-        return Err(PageError::Requete(
+        return Err(ErreurWeb::Requete(
             "Aucun lieu choisi : cochez des lieux dans la liste des résultats.".into(),
         ));
     }
@@ -1499,7 +1519,7 @@ fn cadrer(points: &[maillage_geo::Point]) -> Option<(f64, f64, u8)> {
 pub async fn carte(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let moteur = state.moteur();
     let maintenant = maintenant();
@@ -1509,7 +1529,7 @@ pub async fn carte(
         "lat", "lon", "zoom", "ou", "rayon_km", "page", "limit", "offset", "lieu", "vue",
     ]));
     let r = analyser(&sans_lieu, referentiel, &moteur, maintenant, 20).map_err(|e| {
-        PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+        ErreurWeb::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
     })?;
     let nombre = |k: &str| {
         p.un(k)
@@ -1524,7 +1544,7 @@ pub async fn carte(
     if p.un("vue") == Some("resultats") {
         let sans_vue = Parametres(p.sans(&["vue", "zoom"]));
         let rr = analyser(&sans_vue, referentiel, &moteur, maintenant, 20).map_err(|e| {
-            PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+            ErreurWeb::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
         })?;
         if !rr.ou_inconnu {
             let t = trouver(&moteur, &rr)?;
@@ -1681,8 +1701,8 @@ pub async fn carte(
 }
 
 /// Any unknown path.
-pub async fn introuvable() -> PageError {
-    PageError::Introuvable(
+pub async fn introuvable() -> ErreurWeb {
+    ErreurWeb::Introuvable(
         "Cette page n'existe pas. Revenez à l'accueil pour chercher un lieu.".into(),
     )
 }

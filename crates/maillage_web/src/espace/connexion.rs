@@ -13,7 +13,7 @@ use maillage_mediation::comptes::EtapeConnexion;
 use maillage_mediation::{securite, ErreurMediation};
 
 use super::{
-    cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurEspace,
+    cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurWeb,
     OuRetour, COOKIE_PRE, COOKIE_SESSION,
 };
 use crate::site::Site;
@@ -73,10 +73,10 @@ pub(crate) fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Respon
     r
 }
 
-pub(crate) fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurEspace> {
+pub(crate) fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurWeb> {
     match (cookie(headers, COOKIE_PRE), champs.un("csrf")) {
         (Some(c), Some(f)) if !c.is_empty() && securite::egal_temps_constant(&c, f) => Ok(()),
-        _ => Err(ErreurEspace::Csrf),
+        _ => Err(ErreurWeb::Csrf),
     }
 }
 
@@ -115,7 +115,7 @@ fn redirection_avec_session(state: &AppState, jeton: &str, vers: &str) -> Respon
 pub async fn page_connexion(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let jeton = securite::jeton_aleatoire();
     let info = q
         .get("compte")
@@ -137,7 +137,7 @@ pub async fn connexion(
     AdresseClient(ip): AdresseClient,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = Champs::lire(&corps);
     verifier_pre(&headers, &champs)?;
     let m = mediation(&state)?;
@@ -176,7 +176,7 @@ pub async fn connexion(
             *r.status_mut() = statut;
             Ok(avec_pre(&state, &jeton, r))
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }
 
@@ -192,14 +192,14 @@ async fn session_partielle(
             maillage_mediation::stockage::CompteRow,
         ),
     ),
-    ErreurEspace,
+    ErreurWeb,
 > {
     let m = mediation(state)?;
     let jeton = cookie(headers, COOKIE_SESSION)
-        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
+        .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
     let s =
         m.session(&jeton).await.ou("/espace")?.ok_or_else(|| {
-            ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into())
+            ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into())
         })?;
     Ok((jeton, s))
 }
@@ -210,7 +210,7 @@ async fn page_code_ou_reauth(
     mode: &'static str,
     retour: String,
     message: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (_, (session, _)) = session_partielle(state, headers).await?;
     let mut r = rendre(&PageConnexion {
         site: state.site.clone(),
@@ -231,7 +231,7 @@ pub async fn page_code(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let retour = retour_sur(q.get("retour").map(String::as_str));
     page_code_ou_reauth(&state, &headers, "code", retour, None).await
 }
@@ -241,12 +241,12 @@ async fn passer_code(
     headers: &HeaderMap,
     corps: &[u8],
     mode: &'static str,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(state, headers).await?;
     let champs = Champs::lire(corps);
     match champs.un("csrf") {
         Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
-        _ => return Err(ErreurEspace::Csrf),
+        _ => return Err(ErreurWeb::Csrf),
     }
     let retour = retour_sur(champs.un("retour"));
     let m = mediation(state)?;
@@ -255,7 +255,7 @@ async fn passer_code(
         Err(e @ (ErreurMediation::CodeIncorrect | ErreurMediation::TropDeTentatives)) => {
             page_code_ou_reauth(state, headers, mode, retour, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }
 
@@ -263,7 +263,7 @@ pub async fn code(
     State(state): State<AppState>,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     passer_code(&state, &headers, &corps, "code").await
 }
 
@@ -272,7 +272,7 @@ pub async fn page_reauth(
     Connecte(_): Connecte,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let retour = retour_sur(q.get("retour").map(String::as_str));
     page_code_ou_reauth(&state, &headers, "reauth", retour, None).await
 }
@@ -282,7 +282,7 @@ pub async fn reauth(
     Connecte(_): Connecte,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     passer_code(&state, &headers, &corps, "reauth").await
 }
 
@@ -299,7 +299,7 @@ pub async fn page_enrolement(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
     let m = mediation(&state)?;
     let e = m.debut_enrolement(&jeton).await.ou("/connexion")?;
@@ -319,12 +319,12 @@ pub async fn enrolement(
     State(state): State<AppState>,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
     let champs = Champs::lire(&corps);
     match champs.un("csrf") {
         Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
-        _ => return Err(ErreurEspace::Csrf),
+        _ => return Err(ErreurWeb::Csrf),
     }
     let retour = retour_sur(champs.un("retour"));
     let m = mediation(&state)?;
@@ -361,7 +361,7 @@ pub async fn enrolement(
             *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             Ok(r)
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }
 
@@ -370,7 +370,7 @@ pub async fn deconnexion(
     Connecte(acteur): Connecte,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     formulaire(&acteur, &corps)?;
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
         mediation(&state)?.deconnexion(&j).await.ou("/")?;
@@ -384,7 +384,7 @@ pub async fn deconnexion(
 pub async fn page_invitation(
     State(state): State<AppState>,
     Path(jeton): Path<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let inv = m.invitation(&jeton).await.ou("/connexion")?;
     let pre = securite::jeton_aleatoire();
@@ -411,7 +411,7 @@ pub async fn invitation(
     Path(jeton): Path<String>,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = Champs::lire(&corps);
     verifier_pre(&headers, &champs)?;
     let m = mediation(&state)?;
@@ -455,6 +455,6 @@ pub async fn invitation(
             })?;
             Ok(avec_pre(&state, &pre, r))
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }

@@ -25,7 +25,7 @@ use maillage_mediation::stockage::{CompteRow, ConsultationRow, LieuActiviteRow};
 use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 
 use super::svg;
-use super::{formulaire, mediation, rendre, Connecte, ErreurEspace, OuRetour};
+use super::{formulaire, mediation, rendre, Connecte, ErreurWeb, OuRetour};
 use crate::site::Site;
 use crate::AppState;
 
@@ -140,7 +140,7 @@ struct PageAccueil {
 pub async fn accueil(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let aujourdhui = m.aujourdhui();
     let mut activites = Vec::new();
@@ -206,7 +206,7 @@ pub async fn activites(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let page: i64 = q
         .get("page")
@@ -451,7 +451,7 @@ async fn page_formulaire(
     titre_page: String,
     f: FormulaireCra,
     erreur: Option<(String, String)>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let lieux = m.mes_lieux(a).await.ou("/espace")?;
     let beneficiaires = m
@@ -491,10 +491,10 @@ pub async fn nouvelle_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -672,7 +672,7 @@ async fn enregistrer(
     a: &Acteur,
     id: Option<i64>,
     corps: &[u8],
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = formulaire(a, corps)?;
     let m = mediation(state)?;
     let chemin = id
@@ -705,7 +705,7 @@ async fn enregistrer(
                 .unwrap_or_else(|| "/espace/activites".into());
             page_formulaire(state, a, titre, f, Some((champ, message))).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, chemin)),
+        Err(e) => Err(ErreurWeb::mediation(e, chemin)),
     }
 }
 
@@ -753,7 +753,7 @@ pub async fn creer_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     enregistrer(&state, &a, None, &corps).await
 }
 
@@ -762,7 +762,7 @@ pub async fn enregistrer_activite(
     Connecte(a): Connecte,
     Path(id): Path<i64>,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     mediation(&state)?
         .activite(&a, id)
         .await
@@ -846,7 +846,7 @@ pub async fn activite(
     Connecte(a): Connecte,
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/activites/{id}");
     let act = m.activite(&a, id).await.ou(&chemin)?;
@@ -890,7 +890,7 @@ pub async fn modifier_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/activites/{id}/modifier");
     let act = m.activite(&a, id).await.ou(&chemin)?;
@@ -906,7 +906,7 @@ pub async fn supprimer_activite(
     Connecte(a): Connecte,
     Path(id): Path<i64>,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     formulaire(&a, &corps)?;
     mediation(&state)?
         .supprimer_activite(&a, id)
@@ -951,7 +951,7 @@ async fn page_beneficiaires(
     state: &AppState,
     a: &Acteur,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let fiches = m.mes_beneficiaires(a).await.ou("/espace/beneficiaires")?;
     let doublons = m
@@ -980,9 +980,9 @@ async fn page_beneficiaires(
 pub async fn beneficiaires(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1034,7 +1034,7 @@ pub async fn creer_beneficiaire(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let b = match lire_beneficiaire(m, &champs) {
@@ -1046,7 +1046,7 @@ pub async fn creer_beneficiaire(
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_beneficiaires(&state, &a, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/beneficiaires".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/espace/beneficiaires".into())),
     }
 }
 
@@ -1054,16 +1054,16 @@ pub async fn fusionner(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = formulaire(&a, &corps)?;
     let garde: i64 = champs
         .texte("garde")
         .parse()
-        .map_err(|_| ErreurEspace::Mediation(ErreurMediation::Introuvable, String::new()))?;
+        .map_err(|_| ErreurWeb::mediation(ErreurMediation::Introuvable, String::new()))?;
     let absorbe: i64 = champs
         .texte("absorbe")
         .parse()
-        .map_err(|_| ErreurEspace::Mediation(ErreurMediation::Introuvable, String::new()))?;
+        .map_err(|_| ErreurWeb::mediation(ErreurMediation::Introuvable, String::new()))?;
     mediation(&state)?
         .fusionner(&a, garde, absorbe)
         .await
@@ -1098,14 +1098,14 @@ async fn page_beneficiaire(
     a: &Acteur,
     id: i64,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let chemin = format!("/espace/beneficiaires/{id}");
     let f = m.beneficiaire(a, id).await.ou(&chemin)?;
     let b = f
         .beneficiaire
         .clone()
-        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::Introuvable, chemin.clone()))?;
+        .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::Introuvable, chemin.clone()))?;
     let lieux = m.mes_lieux(a).await.ou(&chemin)?;
     let activites = m
         .activites_du_beneficiaire(a, id)
@@ -1179,7 +1179,7 @@ pub async fn beneficiaire(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_beneficiaire(&state, &a, id, None).await
 }
 
@@ -1188,7 +1188,7 @@ pub async fn modifier_beneficiaire(
     Connecte(a): Connecte,
     Path(id): Path<i64>,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let chemin = format!("/espace/beneficiaires/{id}");
@@ -1204,7 +1204,7 @@ pub async fn modifier_beneficiaire(
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_beneficiaire(&state, &a, id, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, chemin)),
+        Err(e) => Err(ErreurWeb::mediation(e, chemin)),
     }
 }
 
@@ -1212,12 +1212,12 @@ pub async fn export_beneficiaire(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/beneficiaires/{id}/export.json");
     let export = m.export_personnel(&a, id).await.ou(&chemin)?;
     let corps = serde_json::to_vec_pretty(&export)
-        .map_err(|e| ErreurEspace::Mediation(ErreurMediation::Interne(e.to_string()), chemin))?;
+        .map_err(|e| ErreurWeb::mediation(ErreurMediation::Interne(e.to_string()), chemin))?;
     Ok((
         [
             (
@@ -1407,7 +1407,7 @@ pub async fn statistiques(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = "/espace/statistiques";
     let (du, au) = periode(m, &q).ou(chemin)?;
@@ -1468,7 +1468,7 @@ async fn export_lignes(
     a: &Acteur,
     q: &HashMap<String, String>,
     chemin: &str,
-) -> Result<(Vec<&'static str>, Vec<Vec<String>>), ErreurEspace> {
+) -> Result<(Vec<&'static str>, Vec<Vec<String>>), ErreurWeb> {
     let m = mediation(state)?;
     let (du, au) = periode(m, q).ou(chemin)?;
     let filtres = Filtres {
@@ -1485,7 +1485,7 @@ pub async fn export_csv(
     Connecte(a): Connecte,
     Query(q): Query<HashMap<String, String>>,
     uri: axum::http::Uri,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let chemin = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
@@ -1494,7 +1494,7 @@ pub async fn export_csv(
     let mut w = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let interne = |e: String| ErreurEspace::Mediation(ErreurMediation::Interne(e), String::new());
+    let interne = |e: String| ErreurWeb::mediation(ErreurMediation::Interne(e), String::new());
     w.write_record(&entetes)
         .map_err(|e| interne(e.to_string()))?;
     for l in &lignes {
@@ -1520,13 +1520,13 @@ pub async fn export_xlsx(
     Connecte(a): Connecte,
     Query(q): Query<HashMap<String, String>>,
     uri: axum::http::Uri,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let chemin = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let (entetes, lignes) = export_lignes(&state, &a, &q, &chemin).await?;
-    let interne = |e: String| ErreurEspace::Mediation(ErreurMediation::Interne(e), String::new());
+    let interne = |e: String| ErreurWeb::mediation(ErreurMediation::Interne(e), String::new());
     let mut classeur = rust_xlsxwriter::Workbook::new();
     let feuille = classeur.add_worksheet();
     feuille
@@ -1568,7 +1568,7 @@ pub async fn statistiques_publiques(
     State(state): State<AppState>,
     Path(territoire): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/statistiques/{territoire}");
     let (du, au) = periode(m, &q).ou(&chemin)?;
@@ -1578,11 +1578,9 @@ pub async fn statistiques_publiques(
     {
         Ok(t) => t,
         Err(ErreurMediation::Invalide { message, .. }) => {
-            return Err(ErreurEspace::Page(crate::erreur::PageError::Introuvable(
-                message,
-            )))
+            return Err(ErreurWeb::Introuvable(message))
         }
-        Err(e) => return Err(ErreurEspace::Mediation(e, chemin)),
+        Err(e) => return Err(ErreurWeb::mediation(e, chemin)),
     };
     let mut r = rendre(&PageStatistiques {
         site: state.site.clone(),
@@ -1627,9 +1625,9 @@ struct PageImport {
 pub async fn page_import(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1646,9 +1644,9 @@ pub async fn importer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     requete: axum::extract::Request,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1656,7 +1654,7 @@ pub async fn importer(
     use axum::extract::FromRequest;
     let mut multipart = Multipart::from_request(requete, &state)
         .await
-        .map_err(|_| ErreurEspace::Csrf)?;
+        .map_err(|_| ErreurWeb::Csrf)?;
     let mut csrf = None;
     let mut contenu = None;
     // Past the body limit the reading stops with a 413: say so, not « choose a file ».
@@ -1694,9 +1692,7 @@ pub async fn importer(
     };
     if trop_gros {
         if !csrf_ok {
-            return Err(ErreurEspace::Page(
-                crate::erreur::PageError::TropVolumineux(message_trop_gros()),
-            ));
+            return Err(ErreurWeb::TropVolumineux(message_trop_gros()));
         }
         let mut r = rendre(&PageImport {
             site: state.site.clone(),
@@ -1708,7 +1704,7 @@ pub async fn importer(
         return Ok(r);
     }
     if !csrf_ok {
-        return Err(ErreurEspace::Csrf);
+        return Err(ErreurWeb::Csrf);
     }
     let m = mediation(&state)?;
     let (rapport, erreur) = match contenu.filter(|c| !c.is_empty()) {
@@ -1716,7 +1712,7 @@ pub async fn importer(
         Some(c) => match m.importer_coop(&a, &c).await {
             Ok(r) => (Some(r), None),
             Err(e @ ErreurMediation::Invalide { .. }) => (None, Some(e.to_string())),
-            Err(e) => return Err(ErreurEspace::Mediation(e, "/espace/import".into())),
+            Err(e) => return Err(ErreurWeb::mediation(e, "/espace/import".into())),
         },
     };
     let echec = erreur.is_some() || rapport.as_ref().is_some_and(|r| !r.refusees.is_empty());
@@ -1762,18 +1758,18 @@ async fn page_equipe(
     message: Option<String>,
     lien: Option<String>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let chemin = "/espace/equipe";
     let comptes = match m.comptes_visibles(a).await {
         Ok(c) => c,
         Err(ErreurMediation::Interdit) => {
-            return Err(ErreurEspace::Mediation(
+            return Err(ErreurWeb::mediation(
                 ErreurMediation::Interdit,
                 String::new(),
             ))
         }
-        Err(e) => return Err(ErreurEspace::Mediation(e, chemin.into())),
+        Err(e) => return Err(ErreurWeb::mediation(e, chemin.into())),
     };
     let noms = m.structures(a).await.ou(chemin)?;
     let mut membres = Vec::new();
@@ -1822,7 +1818,7 @@ async fn page_equipe(
 pub async fn equipe(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_equipe(&state, &a, None, None, None).await
 }
 
@@ -1830,7 +1826,7 @@ pub async fn inviter(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let role = Role::depuis_code(&champs.texte("role")).unwrap_or(Role::Mediateur);
@@ -1870,7 +1866,7 @@ pub async fn inviter(
         Err(e @ (ErreurMediation::Invalide { .. } | ErreurMediation::DejaInscrit)) => {
             page_equipe(&state, &a, None, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/equipe".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/espace/equipe".into())),
     }
 }
 
@@ -1885,9 +1881,9 @@ struct PageCourriels {
 pub async fn courriels(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if a.role != Role::Administrateur {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1957,9 +1953,9 @@ async fn page_structures(
     a: &Acteur,
     message: Option<String>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if a.role == Role::Mediateur {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -2027,7 +2023,7 @@ async fn page_structures(
 pub async fn structures(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_structures(&state, &a, None, None).await
 }
 
@@ -2037,7 +2033,7 @@ pub async fn modifier_structures(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let c = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let opt = |n: &str| Some(c.texte(n)).filter(|s| !s.is_empty());
@@ -2124,7 +2120,7 @@ pub async fn modifier_structures(
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_structures(&state, &a, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/structures".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/espace/structures".into())),
     }
 }
 
@@ -2133,7 +2129,7 @@ pub async fn choisir_structure(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let c = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let id = c.texte("structure").parse::<i64>().unwrap_or(0);

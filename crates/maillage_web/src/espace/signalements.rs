@@ -14,7 +14,7 @@ use maillage_annuaire::signalement::{self as sig, DecisionSignalement};
 use serde::Deserialize;
 
 use super::pages::Menu;
-use super::{formulaire, rendre, Connecte, ErreurEspace, OuRetour};
+use super::{formulaire, rendre, Connecte, ErreurWeb, OuRetour};
 use crate::site::Site;
 use crate::AppState;
 
@@ -57,7 +57,7 @@ async fn page(
     a: &maillage_mediation::Acteur,
     tous: bool,
     message: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let liste = sig::signalements_de(&state.annuaire, a, !tous)
         .await
         .ou(CHEMIN)?;
@@ -128,7 +128,7 @@ pub async fn liste(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(f): Query<Filtre>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let tous = f.tous.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
     page(&state, &a, tous, None).await
 }
@@ -138,22 +138,22 @@ pub async fn decider(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let c = formulaire(&a, &corps)?;
     if !a.peut_voir_signalements() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             maillage_mediation::ErreurMediation::Interdit,
             CHEMIN.into(),
         ));
     }
     let decision: DecisionSignalement = c.texte("decision").parse().map_err(|e| {
-        ErreurEspace::Mediation(
+        ErreurWeb::mediation(
             maillage_mediation::ErreurMediation::invalide("décision", format!("{e}")),
             CHEMIN.into(),
         )
     })?;
     let id: i64 = c.texte("id").parse().map_err(|_| {
-        ErreurEspace::Mediation(
+        ErreurWeb::mediation(
             maillage_mediation::ErreurMediation::Introuvable,
             CHEMIN.into(),
         )
