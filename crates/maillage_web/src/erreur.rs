@@ -62,26 +62,26 @@ impl ErreurWeb {
     }
 
     /// A Médiation error with the path to come back to.
-    pub fn mediation(source: ErreurMediation, retour: impl Into<String>) -> ErreurWeb {
+    pub fn mediation(source: ErreurMediation, retour: String) -> ErreurWeb {
         ErreurWeb::Mediation {
             source,
-            retour: Some(retour.into()),
+            retour: Some(retour),
         }
     }
 
     /// A Mandats error with the path to come back to.
-    pub fn mandat(source: ErreurMandat, retour: impl Into<String>) -> ErreurWeb {
+    pub fn mandat(source: ErreurMandat, retour: String) -> ErreurWeb {
         ErreurWeb::Mandat {
             source,
-            retour: Some(retour.into()),
+            retour: Some(retour),
         }
     }
 
     /// The same error, coming back to `chemin` after signing in.
     pub fn avec_retour(self, chemin: impl Into<String>) -> ErreurWeb {
         match self {
-            ErreurWeb::Mediation { source, .. } => ErreurWeb::mediation(source, chemin),
-            ErreurWeb::Mandat { source, .. } => ErreurWeb::mandat(source, chemin),
+            ErreurWeb::Mediation { source, .. } => ErreurWeb::mediation(source, chemin.into()),
+            ErreurWeb::Mandat { source, .. } => ErreurWeb::mandat(source, chemin.into()),
             autre => autre,
         }
     }

@@ -10,6 +10,7 @@ pub mod pdf;
 mod api;
 mod assets;
 mod erreur;
+mod formulaires;
 pub mod espace;
 mod pages;
 pub mod parametres;

@@ -1163,18 +1163,34 @@ pub async fn lieu(
 
 /// `POST /lieux/{id}/signalement`: stores the report for the coordinators, then back to the
 /// place page with a thank-you (or the form again, with what was typed and why it failed).
+/// The form reporting an error about a place.
+#[derive(serde::Deserialize)]
+pub struct FormulaireSignalement {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    contact: String,
+    categorie: Option<String>,
+    /// The signed token of the place's page.
+    #[serde(default)]
+    jeton: String,
+}
+
 pub async fn signaler(
     State(state): State<AppState>,
     Path(id): Path<String>,
     crate::espace::connexion::AdresseClient(adresse): crate::espace::connexion::AdresseClient,
     entetes: axum::http::HeaderMap,
-    Form(champs): Form<HashMap<String, String>>,
+    crate::formulaires::Formulaire(champs): crate::formulaires::Formulaire<
+        FormulaireSignalement,
+    >,
 ) -> Result<Response, ErreurWeb> {
     use axum::http::StatusCode;
-    let message = champs.get("message").cloned().unwrap_or_default();
-    let contact = champs.get("contact").cloned().unwrap_or_default();
+    let message = champs.message;
+    let contact = champs.contact;
     let categorie = champs
-        .get("categorie")
+        .categorie
+        .as_deref()
         .and_then(|c| c.parse::<CategorieSignalement>().ok());
     let moteur = state.moteur();
     // The form again, with what was typed and why it was not taken.
@@ -1204,7 +1220,7 @@ pub async fn signaler(
             .clone(),
     );
     let origine = crate::signalements::origine_acceptee(&entetes, adresse_publique.as_deref());
-    let jeton = champs.get("jeton").map(String::as_str).unwrap_or("");
+    let jeton = champs.jeton.as_str();
     if moteur.index_de(&id).is_some()
         && (!origine
             || !state

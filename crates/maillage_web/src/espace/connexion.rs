@@ -13,9 +13,11 @@ use maillage_mediation::comptes::EtapeConnexion;
 use maillage_mediation::{securite, ErreurMediation};
 
 use super::{
-    cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurWeb,
-    OuRetour, COOKIE_PRE, COOKIE_SESSION,
+    cookie, mediation, rendre, retour_sur, set_cookie, Connecte, ErreurWeb, OuRetour, COOKIE_PRE,
+    COOKIE_SESSION,
 };
+use crate::formulaires::{lire_formulaire, FormulaireConnecte, Params, SansChamp};
+use serde::Deserialize;
 use crate::site::Site;
 use crate::AppState;
 
@@ -73,8 +75,9 @@ pub(crate) fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Respon
     r
 }
 
-pub(crate) fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurWeb> {
-    match (cookie(headers, COOKIE_PRE), champs.un("csrf")) {
+/// Checks a form before sign-in: its `csrf` field against the double-submit cookie.
+pub(crate) fn verifier_pre(headers: &HeaderMap, csrf: Option<&str>) -> Result<(), ErreurWeb> {
+    match (cookie(headers, COOKIE_PRE), csrf) {
         (Some(c), Some(f)) if !c.is_empty() && securite::egal_temps_constant(&c, f) => Ok(()),
         _ => Err(ErreurWeb::Csrf),
     }
@@ -112,13 +115,21 @@ fn redirection_avec_session(state: &AppState, jeton: &str, vers: &str) -> Respon
     r
 }
 
+/// The query of the sign-in steps: where to go back to once signed in.
+#[derive(Deserialize)]
+pub struct ParamsRetour {
+    retour: Option<String>,
+    /// Present after an account was created (`/connexion?compte=1`).
+    compte: Option<String>,
+}
+
 pub async fn page_connexion(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsRetour>,
 ) -> Result<Response, ErreurWeb> {
     let jeton = securite::jeton_aleatoire();
     let info = q
-        .get("compte")
+        .compte
         .map(|_| "Votre compte est créé : connectez-vous.".to_string());
     let r = rendre(&PageConnexion {
         site: state.site.clone(),
@@ -126,10 +137,21 @@ pub async fn page_connexion(
         message: None,
         info,
         csrf: jeton.clone(),
-        retour: retour_sur(q.get("retour").map(String::as_str)),
+        retour: retour_sur(q.retour.as_deref()),
         email: String::new(),
     })?;
     Ok(avec_pre(&state, &jeton, r))
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+struct FormulaireConnexion {
+    csrf: Option<String>,
+    retour: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    mot_de_passe: String,
 }
 
 pub async fn connexion(
@@ -138,14 +160,12 @@ pub async fn connexion(
     headers: HeaderMap,
     corps: Bytes,
 ) -> Result<Response, ErreurWeb> {
-    let champs = Champs::lire(&corps);
-    verifier_pre(&headers, &champs)?;
+    let f: FormulaireConnexion = lire_formulaire(&corps)?;
+    verifier_pre(&headers, f.csrf.as_deref())?;
     let m = mediation(&state)?;
-    let retour = retour_sur(champs.un("retour"));
-    let email = champs.texte("email");
-    match m
-        .connexion(&email, champs.un("mot_de_passe").unwrap_or(""), &ip)
-        .await
+    let retour = retour_sur(f.retour.as_deref());
+    let email = f.email.trim().to_string();
+    match m.connexion(&email, &f.mot_de_passe, &ip).await
     {
         Ok(EtapeConnexion::SecondFacteur(j)) => Ok(redirection_avec_session(
             &state,
@@ -230,10 +250,29 @@ async fn page_code_ou_reauth(
 pub async fn page_code(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsRetour>,
 ) -> Result<Response, ErreurWeb> {
-    let retour = retour_sur(q.get("retour").map(String::as_str));
+    let retour = retour_sur(q.retour.as_deref());
     page_code_ou_reauth(&state, &headers, "code", retour, None).await
+}
+
+/// The form of a one-time code (second factor, re-authentication, enrolment).
+#[derive(Deserialize)]
+struct FormulaireCode {
+    csrf: Option<String>,
+    retour: Option<String>,
+    #[serde(default)]
+    code: String,
+}
+
+impl FormulaireCode {
+    /// Checks the form's token against the partial session's.
+    fn verifier(&self, session: &maillage_mediation::stockage::SessionRow) -> Result<(), ErreurWeb> {
+        match self.csrf.as_deref() {
+            Some(t) if securite::egal_temps_constant(t, &session.csrf) => Ok(()),
+            _ => Err(ErreurWeb::Csrf),
+        }
+    }
 }
 
 async fn passer_code(
@@ -243,14 +282,11 @@ async fn passer_code(
     mode: &'static str,
 ) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(state, headers).await?;
-    let champs = Champs::lire(corps);
-    match champs.un("csrf") {
-        Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
-        _ => return Err(ErreurWeb::Csrf),
-    }
-    let retour = retour_sur(champs.un("retour"));
+    let f: FormulaireCode = lire_formulaire(corps)?;
+    f.verifier(&session)?;
+    let retour = retour_sur(f.retour.as_deref());
     let m = mediation(state)?;
-    match m.second_facteur(&jeton, &champs.texte("code")).await {
+    match m.second_facteur(&jeton, f.code.trim()).await {
         Ok(nouveau) => Ok(redirection_avec_session(state, &nouveau.0, &retour)),
         Err(e @ (ErreurMediation::CodeIncorrect | ErreurMediation::TropDeTentatives)) => {
             page_code_ou_reauth(state, headers, mode, retour, Some(e.to_string())).await
@@ -271,9 +307,9 @@ pub async fn page_reauth(
     State(state): State<AppState>,
     Connecte(_): Connecte,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsRetour>,
 ) -> Result<Response, ErreurWeb> {
-    let retour = retour_sur(q.get("retour").map(String::as_str));
+    let retour = retour_sur(q.retour.as_deref());
     page_code_ou_reauth(&state, &headers, "reauth", retour, None).await
 }
 
@@ -298,7 +334,7 @@ pub(crate) fn par_quatre(cle: &str) -> String {
 pub async fn page_enrolement(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsRetour>,
 ) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
     let m = mediation(&state)?;
@@ -311,7 +347,7 @@ pub async fn page_enrolement(
         qr_svg: e.qr_svg,
         message: None,
         codes: vec![],
-        retour: retour_sur(q.get("retour").map(String::as_str)),
+        retour: retour_sur(q.retour.as_deref()),
     })
 }
 
@@ -321,14 +357,11 @@ pub async fn enrolement(
     corps: Bytes,
 ) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
-    let champs = Champs::lire(&corps);
-    match champs.un("csrf") {
-        Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
-        _ => return Err(ErreurWeb::Csrf),
-    }
-    let retour = retour_sur(champs.un("retour"));
+    let f: FormulaireCode = lire_formulaire(&corps)?;
+    f.verifier(&session)?;
+    let retour = retour_sur(f.retour.as_deref());
     let m = mediation(&state)?;
-    match m.confirmer_enrolement(&jeton, &champs.texte("code")).await {
+    match m.confirmer_enrolement(&jeton, f.code.trim()).await {
         Ok((nouveau, codes)) => {
             let mut r = rendre(&PageEnrolement {
                 site: state.site.clone(),
@@ -367,11 +400,9 @@ pub async fn enrolement(
 
 pub async fn deconnexion(
     State(state): State<AppState>,
-    Connecte(acteur): Connecte,
     headers: HeaderMap,
-    corps: Bytes,
+    FormulaireConnecte(_, SansChamp {}): FormulaireConnecte<SansChamp>,
 ) -> Result<Response, ErreurWeb> {
-    formulaire(&acteur, &corps)?;
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
         mediation(&state)?.deconnexion(&j).await.ou("/")?;
     }
@@ -406,18 +437,30 @@ fn role_lisible(code: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The form accepting an invitation.
+#[derive(Deserialize)]
+struct FormulaireInvitation {
+    csrf: Option<String>,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    mot_de_passe: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
 pub async fn invitation(
     State(state): State<AppState>,
     Path(jeton): Path<String>,
     headers: HeaderMap,
     corps: Bytes,
 ) -> Result<Response, ErreurWeb> {
-    let champs = Champs::lire(&corps);
-    verifier_pre(&headers, &champs)?;
+    let f: FormulaireInvitation = lire_formulaire(&corps)?;
+    verifier_pre(&headers, f.csrf.as_deref())?;
     let m = mediation(&state)?;
-    let nom = champs.texte("nom");
-    let mdp = champs.un("mot_de_passe").unwrap_or("");
-    if mdp != champs.un("confirmation").unwrap_or("") {
+    let nom = f.nom.trim().to_string();
+    let mdp = f.mot_de_passe.as_str();
+    if mdp != f.confirmation {
         let inv = m.invitation(&jeton).await.ou("/connexion")?;
         let pre = securite::jeton_aleatoire();
         let r = rendre(&PageInvitation {

@@ -137,6 +137,10 @@ pub(crate) fn mediation(state: &AppState) -> Result<&Mediation, ErreurWeb> {
 /// The signed-in actor (second factor passed). Rejects with a redirect to sign-in.
 pub struct Connecte(pub Acteur);
 
+/// The actor once read, kept in the request for the extractors after the first.
+#[derive(Clone)]
+struct ActeurDeLaRequete(Acteur);
+
 impl FromRequestParts<AppState> for Connecte {
     type Rejection = ErreurWeb;
 
@@ -149,10 +153,16 @@ impl FromRequestParts<AppState> for Connecte {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/espace".into());
+        // Already read for this request (an earlier extractor of the same handler).
+        if let Some(ActeurDeLaRequete(a)) = parts.extensions.get::<ActeurDeLaRequete>() {
+            return Ok(Connecte(a.clone()));
+        }
         let m = mediation(state)?;
         let jeton = cookie(&parts.headers, COOKIE_SESSION)
             .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::NonConnecte, chemin.clone()))?;
-        m.acteur(&jeton).await.map(Connecte).ou(&chemin)
+        let acteur = m.acteur(&jeton).await.ou(&chemin)?;
+        parts.extensions.insert(ActeurDeLaRequete(acteur.clone()));
+        Ok(Connecte(acteur))
     }
 }
 

@@ -26,6 +26,8 @@ use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 
 use super::svg;
 use super::{formulaire, mediation, rendre, Connecte, ErreurWeb, OuRetour};
+use crate::formulaires::{FormulaireConnecte, Params, SansChamp};
+use serde::Deserialize;
 use crate::site::Site;
 use crate::AppState;
 
@@ -202,14 +204,20 @@ struct PageActivites {
     suivante: bool,
 }
 
+/// The query of the list of activities.
+#[derive(Deserialize)]
+pub struct ParamsActivites {
+    page: Option<String>,
+}
+
 pub async fn activites(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsActivites>,
 ) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let page: i64 = q
-        .get("page")
+        .page
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1 && *p <= 100_000)
         .unwrap_or(1);
@@ -487,10 +495,18 @@ async fn page_formulaire(
     Ok(refuser_si(r, refuse))
 }
 
+/// The query of a new activity's form: its type, or the activity it copies.
+#[derive(Deserialize)]
+pub struct ParamsNouvelleActivite {
+    #[serde(rename = "type")]
+    type_activite: Option<String>,
+    copie: Option<String>,
+}
+
 pub async fn nouvelle_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsNouvelleActivite>,
 ) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     if !a.est_mediateur() {
@@ -501,11 +517,11 @@ pub async fn nouvelle_activite(
     }
     let durees = m.durees_proposees(&a).await.ou("/espace")?;
     let lieux = m.mes_lieux(&a).await.ou("/espace")?;
-    let type_activite = match q.get("type").map(String::as_str) {
+    let type_activite = match q.type_activite.as_deref() {
         Some("collectif") => TypeActivite::Collectif,
         _ => TypeActivite::Individuel,
     };
-    let copie = match q.get("copie").and_then(|c| c.parse::<i64>().ok()) {
+    let copie = match q.copie.and_then(|c| c.parse::<i64>().ok()) {
         Some(id) => {
             let mut c = m.activite(&a, id).await.ou("/espace/activites")?.cra;
             c.date = m.aujourdhui();
@@ -841,11 +857,17 @@ fn action_historique(action: &str) -> &'static str {
     }
 }
 
+/// The query of an activity's page: `enregistre` after a save.
+#[derive(Deserialize)]
+pub struct ParamsActivite {
+    enregistre: Option<String>,
+}
+
 pub async fn activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsActivite>,
 ) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/activites/{id}");
@@ -882,7 +904,7 @@ pub async fn activite(
         historique,
         cra: act.cra,
         participants,
-        enregistre: q.contains_key("enregistre"),
+        enregistre: q.enregistre.is_some(),
     })
 }
 
@@ -903,11 +925,10 @@ pub async fn modifier_activite(
 
 pub async fn supprimer_activite(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     Path(id): Path<i64>,
-    corps: Bytes,
+    FormulaireConnecte(a, SansChamp {}): FormulaireConnecte<SansChamp>,
 ) -> Result<Response, ErreurWeb> {
-    formulaire(&a, &corps)?;
     mediation(&state)?
         .supprimer_activite(&a, id)
         .await
@@ -998,8 +1019,27 @@ fn commune_saisie(r: &maillage_territoire::Referentiel, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, String> {
-    let annee = match c.texte("annee_naissance").as_str() {
+/// The form of a beneficiary (creation and edit).
+#[derive(Deserialize)]
+pub struct FormulaireBeneficiaire {
+    #[serde(default)]
+    prenom: String,
+    #[serde(default)]
+    annee_naissance: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    statut: String,
+    #[serde(default)]
+    genre: String,
+    #[serde(default)]
+    notes: String,
+    /// The checkbox « shared with the structure ».
+    partage: Option<String>,
+}
+
+fn lire_beneficiaire(m: &Mediation, c: &FormulaireBeneficiaire) -> Result<Beneficiaire, String> {
+    let annee = match c.annee_naissance.trim() {
         "" => None,
         t => Some(
             t.parse::<i32>()
@@ -1008,7 +1048,7 @@ fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, S
     };
     // By name (« Muret », « Saint-Gaudens (31800) »), a postal code or an INSEE code; a
     // name that fits several communes or none is refused with suggestions.
-    let commune = match c.texte("commune").trim() {
+    let commune = match c.commune.trim() {
         "" => None,
         t => Some(
             m.resoudre_commune(t)
@@ -1020,28 +1060,25 @@ fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, S
         ),
     };
     Ok(Beneficiaire {
-        prenom: c.texte("prenom"),
+        prenom: c.prenom.trim().to_string(),
         annee_naissance: annee,
         commune,
-        statut: StatutSocial::depuis_code(&c.texte("statut"))
-            .unwrap_or(StatutSocial::NonCommunique),
-        genre: Genre::depuis_code(&c.texte("genre")).unwrap_or(Genre::NonCommunique),
-        notes: c.texte("notes"),
+        statut: StatutSocial::depuis_code(c.statut.trim()).unwrap_or(StatutSocial::NonCommunique),
+        genre: Genre::depuis_code(c.genre.trim()).unwrap_or(Genre::NonCommunique),
+        notes: c.notes.trim().to_string(),
     })
 }
 
 pub async fn creer_beneficiaire(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, champs): FormulaireConnecte<FormulaireBeneficiaire>,
 ) -> Result<Response, ErreurWeb> {
-    let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let b = match lire_beneficiaire(m, &champs) {
         Ok(b) => b,
         Err(e) => return page_beneficiaires(&state, &a, Some(e)).await,
     };
-    match m.creer_beneficiaire(&a, b, champs.coche("partage")).await {
+    match m.creer_beneficiaire(&a, b, champs.partage.is_some()).await {
         Ok(id) => Ok(Redirect::to(&format!("/espace/beneficiaires/{id}")).into_response()),
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_beneficiaires(&state, &a, Some(e.to_string())).await
@@ -1050,20 +1087,39 @@ pub async fn creer_beneficiaire(
     }
 }
 
+/// The form merging two beneficiaries' records.
+#[derive(Deserialize)]
+pub struct FormulaireFusion {
+    #[serde(default)]
+    garde: String,
+    #[serde(default)]
+    absorbe: String,
+}
+
+/// The two records of a merge: the one kept and the one absorbed.
+struct Fusion {
+    garde: i64,
+    absorbe: i64,
+}
+
+impl TryFrom<FormulaireFusion> for Fusion {
+    /// An id that is not a number names no record of the person's.
+    type Error = ErreurMediation;
+
+    fn try_from(f: FormulaireFusion) -> Result<Fusion, ErreurMediation> {
+        let id = |t: &str| t.trim().parse::<i64>().map_err(|_| ErreurMediation::Introuvable);
+        Ok(Fusion {
+            garde: id(&f.garde)?,
+            absorbe: id(&f.absorbe)?,
+        })
+    }
+}
+
 pub async fn fusionner(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireFusion>,
 ) -> Result<Response, ErreurWeb> {
-    let champs = formulaire(&a, &corps)?;
-    let garde: i64 = champs
-        .texte("garde")
-        .parse()
-        .map_err(|_| ErreurWeb::mediation(ErreurMediation::Introuvable, String::new()))?;
-    let absorbe: i64 = champs
-        .texte("absorbe")
-        .parse()
-        .map_err(|_| ErreurWeb::mediation(ErreurMediation::Introuvable, String::new()))?;
+    let Fusion { garde, absorbe } = Fusion::try_from(f).ou("")?;
     mediation(&state)?
         .fusionner(&a, garde, absorbe)
         .await
@@ -1185,11 +1241,10 @@ pub async fn beneficiaire(
 
 pub async fn modifier_beneficiaire(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     Path(id): Path<i64>,
-    corps: Bytes,
+    FormulaireConnecte(a, champs): FormulaireConnecte<FormulaireBeneficiaire>,
 ) -> Result<Response, ErreurWeb> {
-    let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
     let chemin = format!("/espace/beneficiaires/{id}");
     let b = match lire_beneficiaire(m, &champs) {
@@ -1197,7 +1252,7 @@ pub async fn modifier_beneficiaire(
         Err(e) => return page_beneficiaire(&state, &a, id, Some(e)).await,
     };
     match m
-        .modifier_beneficiaire(&a, id, b, champs.coche("partage"))
+        .modifier_beneficiaire(&a, id, b, champs.partage.is_some())
         .await
     {
         Ok(()) => Ok(Redirect::to(&chemin).into_response()),
@@ -1353,28 +1408,57 @@ struct PageStatistiques {
     lien_export: Option<String>,
 }
 
+/// The query of the statistics (space, exports, public page).
+#[derive(Deserialize)]
+pub struct ParamsStatistiques {
+    du: Option<String>,
+    au: Option<String>,
+    perimetre: Option<String>,
+    lieu: Option<String>,
+}
+
+/// The dates asked for (`AAAA-MM-JJ`, years 2000 to 2100), each absent when not given.
+struct PeriodeDemandee {
+    du: Option<NaiveDate>,
+    au: Option<NaiveDate>,
+}
+
+impl TryFrom<&ParamsStatistiques> for PeriodeDemandee {
+    type Error = ErreurMediation;
+
+    fn try_from(q: &ParamsStatistiques) -> Result<PeriodeDemandee, ErreurMediation> {
+        let lire = |nom: &str, valeur: Option<&str>| -> Result<Option<NaiveDate>, ErreurMediation> {
+            match valeur.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
+                    .map(Some)
+                    .ok_or_else(|| ErreurMediation::invalide(nom, "date invalide (AAAA-MM-JJ)")),
+            }
+        };
+        Ok(PeriodeDemandee {
+            du: lire("du", q.du.as_deref())?,
+            au: lire("au", q.au.as_deref())?,
+        })
+    }
+}
+
+/// The period asked for; by default the last twelve months, this one included.
 fn periode(
     m: &Mediation,
-    q: &HashMap<String, String>,
+    q: &ParamsStatistiques,
 ) -> Result<(NaiveDate, NaiveDate), ErreurMediation> {
     let aujourdhui = m.aujourdhui();
-    let lire = |nom: &str, defaut: NaiveDate| -> Result<NaiveDate, ErreurMediation> {
-        match q.get(nom).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(defaut),
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
-                .ok_or_else(|| ErreurMediation::invalide(nom, "date invalide (AAAA-MM-JJ)")),
-        }
-    };
+    let p = PeriodeDemandee::try_from(q)?;
     Ok((
-        lire("du", debut_de_mois(aujourdhui, 11))?,
-        lire("au", aujourdhui)?,
+        p.du.unwrap_or_else(|| debut_de_mois(aujourdhui, 11)),
+        p.au.unwrap_or(aujourdhui),
     ))
 }
 
-fn perimetre_demande(a: &Acteur, q: &HashMap<String, String>) -> Perimetre {
-    match q.get("perimetre").map(String::as_str) {
+fn perimetre_demande(a: &Acteur, q: &ParamsStatistiques) -> Perimetre {
+    match q.perimetre.as_deref() {
         Some("equipe") => Perimetre::Equipe,
         Some(p) if p.starts_with("mediateur:") => p[10..]
             .parse()
@@ -1406,13 +1490,13 @@ fn code_perimetre(p: &Perimetre) -> String {
 pub async fn statistiques(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsStatistiques>,
 ) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = "/espace/statistiques";
     let (du, au) = periode(m, &q).ou(chemin)?;
     let perimetre = perimetre_demande(&a, &q);
-    let lieu = q.get("lieu").and_then(|l| l.parse().ok());
+    let lieu = q.lieu.as_deref().and_then(|l| l.parse().ok());
     let filtres = Filtres {
         perimetre: perimetre.clone(),
         du,
@@ -1466,7 +1550,7 @@ pub async fn statistiques(
 async fn export_lignes(
     state: &AppState,
     a: &Acteur,
-    q: &HashMap<String, String>,
+    q: &ParamsStatistiques,
     chemin: &str,
 ) -> Result<(Vec<&'static str>, Vec<Vec<String>>), ErreurWeb> {
     let m = mediation(state)?;
@@ -1475,7 +1559,7 @@ async fn export_lignes(
         perimetre: perimetre_demande(a, q),
         du,
         au,
-        lieu: q.get("lieu").and_then(|l| l.parse().ok()),
+        lieu: q.lieu.as_deref().and_then(|l| l.parse().ok()),
     };
     m.export_activites(a, &filtres).await.ou(chemin)
 }
@@ -1483,7 +1567,7 @@ async fn export_lignes(
 pub async fn export_csv(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsStatistiques>,
     uri: axum::http::Uri,
 ) -> Result<Response, ErreurWeb> {
     let chemin = uri
@@ -1518,7 +1602,7 @@ pub async fn export_csv(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsStatistiques>,
     uri: axum::http::Uri,
 ) -> Result<Response, ErreurWeb> {
     let chemin = uri
@@ -1567,7 +1651,7 @@ pub async fn export_xlsx(
 pub async fn statistiques_publiques(
     State(state): State<AppState>,
     Path(territoire): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsStatistiques>,
 ) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/statistiques/{territoire}");
@@ -1822,15 +1906,24 @@ pub async fn equipe(
     page_equipe(&state, &a, None, None, None).await
 }
 
+/// The form inviting someone.
+#[derive(Deserialize)]
+pub struct FormulaireInvitation {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    structure: String,
+}
+
 pub async fn inviter(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, champs): FormulaireConnecte<FormulaireInvitation>,
 ) -> Result<Response, ErreurWeb> {
-    let champs = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
-    let role = Role::depuis_code(&champs.texte("role")).unwrap_or(Role::Mediateur);
-    let structure = match champs.texte("structure").as_str() {
+    let role = Role::depuis_code(champs.role.trim()).unwrap_or(Role::Mediateur);
+    let structure = match champs.structure.trim() {
         "" => None,
         s => match s.parse::<i64>() {
             Ok(id) => Some(id),
@@ -1846,7 +1939,7 @@ pub async fn inviter(
             }
         },
     };
-    let email = champs.texte("email");
+    let email = champs.email.trim().to_string();
     match m.inviter(&a, &email, role, structure).await {
         Ok(_) if envoi_configure() => {
             page_equipe(&state, &a, Some(format!("Invitation envoyée à {email}.")), None, None).await
@@ -2027,93 +2120,172 @@ pub async fn structures(
     page_structures(&state, &a, None, None).await
 }
 
-/// One POST for the forms of the page (`action` = `structure`, `lieu`, `affectation`,
-/// `rattachement`, `detachement`).
+/// The forms of the structures page, one POST (`action` = `structure`, `lieu`,
+/// `affectation`, `rattachement`, `detachement`).
+#[derive(Deserialize)]
+pub struct FormulaireStructures {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    siret: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    structure: String,
+    #[serde(default)]
+    lieu_annuaire: String,
+    #[serde(default)]
+    lieu: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    debut: String,
+    #[serde(default)]
+    fin: String,
+}
+
+/// What a form of the structures page asks for, its numbers and dates read.
+enum ActionStructures {
+    Structure {
+        nom: String,
+        siret: Option<String>,
+        commune: Option<String>,
+    },
+    Lieu {
+        structure: i64,
+        nom: String,
+        commune: String,
+        lieu_annuaire: Option<String>,
+    },
+    Affectation {
+        email: String,
+        lieu: i64,
+        debut: NaiveDate,
+    },
+    Rattachement {
+        email: String,
+        structure: i64,
+        debut: NaiveDate,
+    },
+    Detachement {
+        email: String,
+        structure: i64,
+        fin: NaiveDate,
+    },
+}
+
+impl TryFrom<FormulaireStructures> for ActionStructures {
+    type Error = ErreurMediation;
+
+    fn try_from(f: FormulaireStructures) -> Result<ActionStructures, ErreurMediation> {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let date = |s: &str, champ: &str| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| ErreurMediation::invalide(champ, "date invalide"))
+        };
+        let structure = |s: &str| {
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| ErreurMediation::invalide("structure", "structure inconnue"))
+        };
+        let email = f.email.trim().to_string();
+        Ok(match f.action.trim() {
+            "structure" => ActionStructures::Structure {
+                nom: f.nom.trim().to_string(),
+                siret: opt(&f.siret),
+                commune: opt(&f.commune),
+            },
+            "lieu" => ActionStructures::Lieu {
+                structure: structure(&f.structure)?,
+                nom: f.nom.trim().to_string(),
+                commune: f.commune.trim().to_string(),
+                lieu_annuaire: opt(&f.lieu_annuaire),
+            },
+            "affectation" => {
+                let debut = date(&f.debut, "début")?;
+                let lieu = f
+                    .lieu
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| ErreurMediation::invalide("lieu", "lieu inconnu"))?;
+                ActionStructures::Affectation { email, lieu, debut }
+            }
+            "rattachement" => {
+                let debut = date(&f.debut, "début")?;
+                ActionStructures::Rattachement {
+                    email,
+                    structure: structure(&f.structure)?,
+                    debut,
+                }
+            }
+            "detachement" => {
+                let fin = date(&f.fin, "fin")?;
+                ActionStructures::Detachement {
+                    email,
+                    structure: structure(&f.structure)?,
+                    fin,
+                }
+            }
+            _ => return Err(ErreurMediation::invalide("action", "formulaire inconnu")),
+        })
+    }
+}
+
+/// One POST for the forms of the page (see [`FormulaireStructures`]).
 pub async fn modifier_structures(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireStructures>,
 ) -> Result<Response, ErreurWeb> {
-    let c = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
-    let opt = |n: &str| Some(c.texte(n)).filter(|s| !s.is_empty());
-    let resultat = match c.texte("action").as_str() {
-        "structure" => m
-            .creer_structure(
-                &a,
-                &c.texte("nom"),
-                opt("siret").as_deref(),
-                opt("commune").as_deref(),
-            )
+    let resultat = match ActionStructures::try_from(f) {
+        Err(e) => Err(e),
+        Ok(ActionStructures::Structure { nom, siret, commune }) => m
+            .creer_structure(&a, &nom, siret.as_deref(), commune.as_deref())
             .await
             .map(|id| format!("Structure nº {id} créée.")),
-        "lieu" => match c.texte("structure").parse::<i64>() {
-            Ok(s) => m
-                .creer_lieu_activite(
-                    &a,
-                    s,
-                    &c.texte("nom"),
-                    &c.texte("commune"),
-                    opt("lieu_annuaire").as_deref(),
+        Ok(ActionStructures::Lieu {
+            structure,
+            nom,
+            commune,
+            lieu_annuaire,
+        }) => m
+            .creer_lieu_activite(&a, structure, &nom, &commune, lieu_annuaire.as_deref())
+            .await
+            .map(|id| format!("Lieu d’activité nº {id} créé.")),
+        Ok(ActionStructures::Affectation { email, lieu, debut }) => m
+            .affecter(&a, &email, lieu, debut)
+            .await
+            .map(|()| format!("{email} est affecté·e au lieu nº {lieu}.")),
+        Ok(ActionStructures::Rattachement {
+            email,
+            structure,
+            debut,
+        }) => m
+            .rattacher(&a, &email, structure, debut)
+            .await
+            .map(|compte| {
+                format!(
+                    "{} fait partie de la structure à partir du {}.",
+                    compte.nom,
+                    debut.format("%d/%m/%Y")
                 )
-                .await
-                .map(|id| format!("Lieu d’activité nº {id} créé.")),
-            Err(_) => Err(ErreurMediation::invalide("structure", "structure inconnue")),
-        },
-        "affectation" => {
-            let debut = NaiveDate::parse_from_str(&c.texte("debut"), "%Y-%m-%d")
-                .map_err(|_| ErreurMediation::invalide("début", "date invalide"));
-            match (debut, c.texte("lieu").parse::<i64>()) {
-                (Ok(d), Ok(l)) => m
-                    .affecter(&a, &c.texte("email"), l, d)
-                    .await
-                    .map(|()| format!("{} est affecté·e au lieu nº {l}.", c.texte("email"))),
-                (Err(e), _) => Err(e),
-                (_, Err(_)) => Err(ErreurMediation::invalide("lieu", "lieu inconnu")),
-            }
-        }
-        "rattachement" | "detachement" => {
-            let champ_date = if c.texte("action") == "rattachement" {
-                "debut"
-            } else {
-                "fin"
-            };
-            let date = NaiveDate::parse_from_str(&c.texte(champ_date), "%Y-%m-%d").map_err(|_| {
-                ErreurMediation::invalide(
-                    if champ_date == "debut" {
-                        "début"
-                    } else {
-                        "fin"
-                    },
-                    "date invalide",
+            }),
+        Ok(ActionStructures::Detachement {
+            email,
+            structure,
+            fin,
+        }) => m
+            .detacher(&a, &email, structure, fin)
+            .await
+            .map(|compte| {
+                format!(
+                    "{} ne fait plus partie de la structure après le {}.",
+                    compte.nom,
+                    fin.format("%d/%m/%Y")
                 )
-            });
-            match (date, c.texte("structure").parse::<i64>()) {
-                (Ok(d), Ok(st)) if c.texte("action") == "rattachement" => m
-                    .rattacher(&a, &c.texte("email"), st, d)
-                    .await
-                    .map(|compte| {
-                        format!(
-                            "{} fait partie de la structure à partir du {}.",
-                            compte.nom,
-                            d.format("%d/%m/%Y")
-                        )
-                    }),
-                (Ok(d), Ok(st)) => m
-                    .detacher(&a, &c.texte("email"), st, d)
-                    .await
-                    .map(|compte| {
-                        format!(
-                            "{} ne fait plus partie de la structure après le {}.",
-                            compte.nom,
-                            d.format("%d/%m/%Y")
-                        )
-                    }),
-                (Err(e), _) => Err(e),
-                (_, Err(_)) => Err(ErreurMediation::invalide("structure", "structure inconnue")),
-            }
-        }
-        _ => Err(ErreurMediation::invalide("action", "formulaire inconnu")),
+            }),
     };
     match resultat {
         Ok(message) => page_structures(&state, &a, Some(message), None).await,
@@ -2125,14 +2297,19 @@ pub async fn modifier_structures(
 }
 
 /// Chooses the structure the account acts for (an aidant of several structures).
+/// The form choosing the structure the account acts for.
+#[derive(Deserialize)]
+pub struct FormulaireStructureCourante {
+    #[serde(default)]
+    structure: String,
+}
+
 pub async fn choisir_structure(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireStructureCourante>,
 ) -> Result<Response, ErreurWeb> {
-    let c = formulaire(&a, &corps)?;
     let m = mediation(&state)?;
-    let id = c.texte("structure").parse::<i64>().unwrap_or(0);
+    let id = c.structure.trim().parse::<i64>().unwrap_or(0);
     m.choisir_structure(&a, id).await.ou("/espace")?;
     Ok(Redirect::to("/espace").into_response())
 }
