@@ -470,4 +470,69 @@ mod tests {
         assert!(erreur.contains("taille acceptée"), "{v}");
         assert!(erreur.contains("2 Mo"), "{v}");
     }
+
+    async fn corps(r: Response) -> String {
+        let octets = axum::body::to_bytes(r.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        String::from_utf8_lossy(&octets).into_owned()
+    }
+
+    /// The error pages are written by the one renderer, in the look of the site given to the
+    /// layer; a sign-in step without a `retour` comes back to the request's path.
+    #[tokio::test]
+    async fn one_renderer_with_the_site_of_the_state() {
+        let site = Site {
+            nom: "Numérique en Ariège".into(),
+            ..Site::default()
+        };
+        let app = axum::Router::new()
+            .route(
+                "/introuvable",
+                axum::routing::get(|| async { ErreurWeb::Introuvable("Aucun lieu.".into()) }),
+            )
+            .route(
+                "/espace/x",
+                axum::routing::get(|| async { ErreurWeb::from(ErreurMediation::NonConnecte) }),
+            )
+            .route(
+                "/espace/y",
+                axum::routing::get(|| async {
+                    Err::<(), _>(ErreurMediation::ReauthRequise).ou("/espace/z")
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(site),
+                rendre_erreurs,
+            ));
+        let requete = |uri: &str| Request::get(uri).body(Body::empty()).unwrap_or_default();
+        let Ok(r) = app.clone().oneshot(requete("/introuvable")).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let html = corps(r).await;
+        assert!(html.contains("Numérique en Ariège"), "{html}");
+        assert!(html.contains("Aucun lieu."), "{html}");
+        let Ok(r) = app.clone().oneshot(requete("/espace/x?page=2")).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()),
+            Some("/connexion?retour=%2Fespace%2Fx%3Fpage%3D2")
+        );
+        let Ok(r) = app.oneshot(requete("/espace/y")).await;
+        assert_eq!(
+            r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()),
+            Some("/reauthentification?retour=%2Fespace%2Fz")
+        );
+    }
+
+    /// The use case's error stays the source of the web error.
+    #[test]
+    fn the_source_is_kept() {
+        use std::error::Error as _;
+        let e = ErreurWeb::from(ErreurMandat::Interdit);
+        assert!(e
+            .source()
+            .is_some_and(|s| s.to_string() == ErreurMandat::Interdit.to_string()));
+        let e = ErreurWeb::interne(std::io::Error::other("disque plein"));
+        assert!(e.source().is_some_and(|s| s.to_string() == "disque plein"));
+    }
 }

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
 use super::pages::{refuser_si, Menu};
 use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, OuRetour};
+use crate::formulaires::FormulaireConnecte;
 use crate::erreur::ErreurWeb;
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
@@ -267,14 +268,19 @@ pub async fn liste(
 }
 
 /// Coordinators and administrators habilitate a mediator by e-mail address.
+/// The form habilitating an account (by its e-mail address).
+#[derive(Deserialize)]
+pub struct FormulaireHabilitation {
+    #[serde(default)]
+    email: String,
+}
+
 pub async fn habiliter(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireHabilitation>,
 ) -> Result<Response, ErreurWeb> {
-    let c = formulaire(&a, &corps)?;
     let m = mandats(&state)?;
-    let resultat = m.habiliter_par_email(&a, &c.texte("email")).await;
+    let resultat = m.habiliter_par_email(&a, c.email.trim()).await;
     match resultat {
         Ok(nom) => {
             page_mandats(
@@ -784,17 +790,23 @@ pub async fn pdf(
     pdf_exemplaire(&state, &a, &headers, id, None).await
 }
 
+/// The form asking for the person's copy: their personal code, printed on it.
+#[derive(Deserialize)]
+pub struct FormulaireCodePersonnel {
+    #[serde(default)]
+    code: String,
+}
+
 /// The person's copy, right after signing: the code comes with the request (it is stored
 /// only as a hash) and is printed only if it is this person's.
 pub async fn pdf_personne(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    corps: Bytes,
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireCodePersonnel>,
 ) -> Result<Response, ErreurWeb> {
-    let c = formulaire(&a, &corps)?;
-    let code = c.texte("code");
+    let code = c.code.trim().to_string();
     pdf_exemplaire(&state, &a, &headers, id, Some(code)).await
 }
 
@@ -1145,7 +1157,7 @@ pub async fn personne_agir(
     corps: Bytes,
 ) -> Result<Response, ErreurWeb> {
     let c = Champs::lire(&corps);
-    verifier_pre(&headers, &c)?;
+    verifier_pre(&headers, c.un("csrf"))?;
     let m = mandats(&state)?;
     match c.texte("action").as_str() {
         "ouvrir" => match m.ouvrir_espace_personne(&c.texte("code"), &adresse).await {
