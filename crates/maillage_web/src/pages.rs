@@ -12,13 +12,11 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::{NaiveDateTime, Utc};
 use maillage_annuaire::doublons::LieuFusionne;
 use maillage_annuaire::recherche::{Moteur, Requete, Trouve};
 use maillage_annuaire::signalement::CategorieSignalement;
 use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vocabulary};
-use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa_axum::routes;
 

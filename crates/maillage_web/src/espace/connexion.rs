@@ -1,12 +1,11 @@
 //! Sign-in pages: password, second factor (or enrolment), re-authentication, sign-out,
 //! invitations.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_mediation::comptes::EtapeConnexion;

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use maillage_annuaire::signalement::{self as sig, DecisionSignalement};
 use serde::Deserialize;
 
 use super::pages::Menu;
-use super::{formulaire, rendre, Connecte, ErreurWeb, OuRetour};
+use super::{rendre, Connecte, ErreurWeb, OuRetour};
+use crate::formulaires::FormulaireConnecte;
 use crate::site::Site;
 use crate::AppState;
 
