@@ -183,7 +183,11 @@ fn rendu_mediation(e: ErreurMediation, retour: Option<String>) -> Rendu {
             e.to_string(),
         ),
         ErreurMediation::Interne(m) => interne(&format_args!("Médiation: {m}")),
-        autre => Rendu::Page(StatusCode::BAD_REQUEST, "Demande refusée", autre.to_string()),
+        autre => Rendu::Page(
+            StatusCode::BAD_REQUEST,
+            "Demande refusée",
+            autre.to_string(),
+        ),
     }
 }
 
@@ -291,7 +295,12 @@ struct ErreurPage {
 }
 
 /// The one renderer of `erreur.html`.
-fn rendre_page_erreur(site: Arc<Site>, statut: StatusCode, titre: &'static str, message: String) -> Response {
+fn rendre_page_erreur(
+    site: Arc<Site>,
+    statut: StatusCode,
+    titre: &'static str,
+    message: String,
+) -> Response {
     let page = ErreurPage {
         site,
         titre,
@@ -514,12 +523,16 @@ mod tests {
         let Ok(r) = app.clone().oneshot(requete("/espace/x?page=2")).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
-            r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()),
+            r.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
             Some("/connexion?retour=%2Fespace%2Fx%3Fpage%3D2")
         );
         let Ok(r) = app.oneshot(requete("/espace/y")).await;
         assert_eq!(
-            r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()),
+            r.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
             Some("/reauthentification?retour=%2Fespace%2Fz")
         );
     }

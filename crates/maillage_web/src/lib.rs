@@ -10,8 +10,8 @@ pub mod pdf;
 mod api;
 mod assets;
 mod erreur;
-mod formulaires;
 pub mod espace;
+mod formulaires;
 mod pages;
 pub mod parametres;
 pub mod presentation;
@@ -30,10 +30,10 @@ pub use territoire::{
 };
 
 use axum::Router;
-use routeurs::RouteurModule;
 use maillage_annuaire::annuaire::{Annuaire, VersionPublication};
 use maillage_annuaire::recherche::{Moteur, MoteurPartage};
 use maillage_instance::Instance;
+use routeurs::RouteurModule;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

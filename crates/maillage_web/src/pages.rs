@@ -2,10 +2,10 @@
 //! button, commune suggestions and the interactive map.
 
 use crate::erreur::{rendre, ErreurWeb};
-use crate::routeurs::{Module, RouteurModule};
 use crate::parametres::{analyser, Depart, Parametres, Recherche};
 use crate::pdf;
 use crate::presentation::{self, Carte, LigneSemaine, RAYON_LOCAL_KM};
+use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 use askama::Template;
@@ -1179,9 +1179,7 @@ pub async fn signaler(
     Path(id): Path<String>,
     crate::espace::connexion::AdresseClient(adresse): crate::espace::connexion::AdresseClient,
     entetes: axum::http::HeaderMap,
-    crate::formulaires::Formulaire(champs): crate::formulaires::Formulaire<
-        FormulaireSignalement,
-    >,
+    crate::formulaires::Formulaire(champs): crate::formulaires::Formulaire<FormulaireSignalement>,
 ) -> Result<Response, ErreurWeb> {
     use axum::http::StatusCode;
     let message = champs.message;

@@ -53,7 +53,12 @@ impl RouteurModule {
         }
     }
 
-    fn ajouter(mut self, methode: Method, chemin: &'static str, mr: MethodRouter<AppState>) -> Self {
+    fn ajouter(
+        mut self,
+        methode: Method,
+        chemin: &'static str,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
         self.routes.push(Route {
             module: self.module,
             methode,

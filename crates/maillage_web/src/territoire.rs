@@ -36,8 +36,8 @@
 //! the page and its CSV download show the same stops.
 
 use crate::erreur::{rendre, ApiError, ErreurWeb};
-use crate::routeurs::{Module, RouteurModule};
 use crate::parametres::Parametres;
+use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 use askama::Template;
@@ -341,7 +341,10 @@ pub(crate) fn routeur() -> RouteurModule {
         .get("/territoires/{code}/indice.csv", indice_csv)
         .get("/territoires/{code}/indice.xlsx", indice_xlsx)
         .get("/territoires/{code}/zones-blanches.csv", zones_blanches_csv)
-        .get("/territoires/{code}/zones-blanches.xlsx", zones_blanches_xlsx)
+        .get(
+            "/territoires/{code}/zones-blanches.xlsx",
+            zones_blanches_xlsx,
+        )
         .get("/territoires/{code}/plan.csv", plan_csv)
         .get("/territoires/{code}/plan.xlsx", plan_xlsx)
         .api(routes!(api_indice))

@@ -76,7 +76,12 @@ async fn openapi_document_matches_the_snapshot() {
     assert_eq!(n, 8, "the API routes of every module were enumerated");
     let documentes: usize = v["paths"]
         .as_object()
-        .map(|p| p.values().filter_map(|m| m.as_object()).map(|m| m.len()).sum())
+        .map(|p| {
+            p.values()
+                .filter_map(|m| m.as_object())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or_default();
     assert_eq!(documentes, n, "every documented operation is a route");
     assert!(v["paths"]["/api/v1/journal/verification"]["get"]["security"].is_array());

@@ -16,9 +16,9 @@ use super::{
     COOKIE_SESSION,
 };
 use crate::formulaires::{lire_formulaire, FormulaireConnecte, Params, SansChamp};
-use serde::Deserialize;
 use crate::site::Site;
 use crate::AppState;
+use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "espace/connexion.html")]
@@ -164,8 +164,7 @@ pub async fn connexion(
     let m = mediation(&state)?;
     let retour = retour_sur(f.retour.as_deref());
     let email = f.email.trim().to_string();
-    match m.connexion(&email, &f.mot_de_passe, &ip).await
-    {
+    match m.connexion(&email, &f.mot_de_passe, &ip).await {
         Ok(EtapeConnexion::SecondFacteur(j)) => Ok(redirection_avec_session(
             &state,
             &j.0,
@@ -216,10 +215,11 @@ async fn session_partielle(
     let m = mediation(state)?;
     let jeton = cookie(headers, COOKIE_SESSION)
         .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
-    let s =
-        m.session(&jeton).await.ou("/espace")?.ok_or_else(|| {
-            ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into())
-        })?;
+    let s = m
+        .session(&jeton)
+        .await
+        .ou("/espace")?
+        .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
     Ok((jeton, s))
 }
 
@@ -266,7 +266,10 @@ struct FormulaireCode {
 
 impl FormulaireCode {
     /// Checks the form's token against the partial session's.
-    fn verifier(&self, session: &maillage_mediation::stockage::SessionRow) -> Result<(), ErreurWeb> {
+    fn verifier(
+        &self,
+        session: &maillage_mediation::stockage::SessionRow,
+    ) -> Result<(), ErreurWeb> {
         match self.csrf.as_deref() {
             Some(t) if securite::egal_temps_constant(t, &session.csrf) => Ok(()),
             _ => Err(ErreurWeb::Csrf),

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
 use super::pages::{refuser_si, Menu};
 use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, OuRetour};
-use crate::formulaires::FormulaireConnecte;
 use crate::erreur::ErreurWeb;
+use crate::formulaires::FormulaireConnecte;
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
@@ -339,10 +339,7 @@ async fn page_formulaire(
     let m = mandats(state)?;
     let chemin = "/espace/mandats/nouveau";
     if !m.est_habilite(a).await.ou(chemin)? {
-        return Err(ErreurWeb::mandat(
-            ErreurMandat::NonHabilite,
-            chemin.into(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::NonHabilite, chemin.into()));
     }
     // A renewal starts from the mandate's person and démarches; the consent is asked again.
     let (mut cochees, mut personne, mut duree) = (Vec::new(), None, "6m".to_string());
@@ -538,10 +535,7 @@ fn page_impression(
     code_personnel: Option<String>,
 ) -> Result<Response, ErreurWeb> {
     let Some(document) = f.document.clone() else {
-        return Err(ErreurWeb::mandat(
-            ErreurMandat::Introuvable,
-            String::new(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::Introuvable, String::new()));
     };
     let base = adresse_publique(state, headers);
     let url = url_verification(&base, &f.mandat.empreinte);
@@ -821,10 +815,7 @@ async fn pdf_exemplaire(
     let chemin = format!("/espace/mandats/{id}");
     let f = m.document(a, id).await.ou(&chemin)?;
     let Some(doc) = f.document.as_ref() else {
-        return Err(ErreurWeb::mandat(
-            ErreurMandat::Introuvable,
-            String::new(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::Introuvable, String::new()));
     };
     let base = adresse_publique(state, headers);
     let url = url_verification(&base, &f.mandat.empreinte);
@@ -978,10 +969,7 @@ async fn page_attestation(
         .cloned()
         .collect();
     if revocations.is_empty() {
-        return Err(ErreurWeb::mandat(
-            ErreurMandat::Introuvable,
-            String::new(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::Introuvable, String::new()));
     }
     rendre(&PageAttestation {
         site: state.site.clone(),

@@ -27,8 +27,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use maillage_mediation::{securite, Acteur, ErreurMediation, Mediation};
 
-pub(crate) use crate::erreur::{encoder, OuRetour};
 use crate::erreur::ErreurWeb;
+pub(crate) use crate::erreur::{encoder, OuRetour};
 use crate::routeurs::{Module, RouteurModule};
 use crate::AppState;
 
@@ -57,7 +57,10 @@ pub(crate) fn routeur() -> RouteurModule {
         .get("/espace/activites/{id}", pages::activite)
         .get("/espace/activites/{id}/modifier", pages::modifier_activite)
         .post("/espace/activites/{id}", pages::enregistrer_activite)
-        .post("/espace/activites/{id}/supprimer", pages::supprimer_activite)
+        .post(
+            "/espace/activites/{id}/supprimer",
+            pages::supprimer_activite,
+        )
         .get("/espace/beneficiaires", pages::beneficiaires)
         .post("/espace/beneficiaires", pages::creer_beneficiaire)
         .post("/espace/beneficiaires/fusion", pages::fusionner)

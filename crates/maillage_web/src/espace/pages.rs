@@ -27,9 +27,9 @@ use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 use super::svg;
 use super::{formulaire, mediation, rendre, Connecte, ErreurWeb, OuRetour};
 use crate::formulaires::{FormulaireConnecte, Params, SansChamp};
-use serde::Deserialize;
 use crate::site::Site;
 use crate::AppState;
+use serde::Deserialize;
 
 /// A form shown again with its error answers 422.
 pub(crate) fn refuser_si(mut r: Response, refuse: bool) -> Response {
@@ -1107,7 +1107,11 @@ impl TryFrom<FormulaireFusion> for Fusion {
     type Error = ErreurMediation;
 
     fn try_from(f: FormulaireFusion) -> Result<Fusion, ErreurMediation> {
-        let id = |t: &str| t.trim().parse::<i64>().map_err(|_| ErreurMediation::Introuvable);
+        let id = |t: &str| {
+            t.trim()
+                .parse::<i64>()
+                .map_err(|_| ErreurMediation::Introuvable)
+        };
         Ok(Fusion {
             garde: id(&f.garde)?,
             absorbe: id(&f.absorbe)?,
@@ -1427,7 +1431,9 @@ impl TryFrom<&ParamsStatistiques> for PeriodeDemandee {
     type Error = ErreurMediation;
 
     fn try_from(q: &ParamsStatistiques) -> Result<PeriodeDemandee, ErreurMediation> {
-        let lire = |nom: &str, valeur: Option<&str>| -> Result<Option<NaiveDate>, ErreurMediation> {
+        let lire = |nom: &str,
+                    valeur: Option<&str>|
+         -> Result<Option<NaiveDate>, ErreurMediation> {
             match valeur.map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
                 Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -2241,7 +2247,11 @@ pub async fn modifier_structures(
     let m = mediation(&state)?;
     let resultat = match ActionStructures::try_from(f) {
         Err(e) => Err(e),
-        Ok(ActionStructures::Structure { nom, siret, commune }) => m
+        Ok(ActionStructures::Structure {
+            nom,
+            siret,
+            commune,
+        }) => m
             .creer_structure(&a, &nom, siret.as_deref(), commune.as_deref())
             .await
             .map(|id| format!("Structure nº {id} créée.")),
@@ -2276,16 +2286,13 @@ pub async fn modifier_structures(
             email,
             structure,
             fin,
-        }) => m
-            .detacher(&a, &email, structure, fin)
-            .await
-            .map(|compte| {
-                format!(
-                    "{} ne fait plus partie de la structure après le {}.",
-                    compte.nom,
-                    fin.format("%d/%m/%Y")
-                )
-            }),
+        }) => m.detacher(&a, &email, structure, fin).await.map(|compte| {
+            format!(
+                "{} ne fait plus partie de la structure après le {}.",
+                compte.nom,
+                fin.format("%d/%m/%Y")
+            )
+        }),
     };
     match resultat {
         Ok(message) => page_structures(&state, &a, Some(message), None).await,

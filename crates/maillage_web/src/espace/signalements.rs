@@ -158,11 +158,10 @@ impl TryFrom<&FormulaireDecision> for Decision {
         let decision: DecisionSignalement = f.decision.trim().parse().map_err(|e| {
             maillage_mediation::ErreurMediation::invalide("décision", format!("{e}"))
         })?;
-        let id = f
-            .id
-            .trim()
-            .parse()
-            .map_err(|_| maillage_mediation::ErreurMediation::Introuvable)?;
+        let id =
+            f.id.trim()
+                .parse()
+                .map_err(|_| maillage_mediation::ErreurMediation::Introuvable)?;
         Ok(Decision { id, decision })
     }
 }
