@@ -23,44 +23,24 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+/// The head of the OpenAPI document: its paths and schemas come from the modules' routers
+/// (`routes!` in each `routeur()`), merged in [`crate::router`]; [`completer`] then applies
+/// the modifiers that need the whole document.
 #[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Maillage — API des lieux d'inclusion numérique",
-        description = "Recherche des lieux d'aide au numérique (schéma national des lieux de médiation numérique v1.0.2), fusionnés depuis plusieurs sources. Les listes se donnent en répétant le paramètre ou en séparant les valeurs par « | » : à l'intérieur d'une catégorie les valeurs se combinent par OU, entre catégories par ET.",
-        license(name = "AGPL-3.0-or-later"),
-        version = "1.0.0"
-    ),
-    paths(
-        lieux,
-        lieu,
-        communes,
-        crate::territoire::api_indice,
-        crate::territoire::api_couverture,
-        crate::territoire::api_zones_blanches,
-        crate::territoire::api_plan,
-        crate::espace::mandats::verification_journal
-    ),
-    components(schemas(
-        crate::territoire::IndiceTerritoireApi,
-        crate::territoire::CouvertureTerritoireApi,
-        crate::territoire::ZonesBlanchesApi,
-        crate::territoire::ZoneBlancheApi,
-        crate::territoire::PlanApi,
-        crate::espace::mandats::VerificationJournalApi,
-        crate::espace::mandats::RuptureApi,
-        ReponseLieux,
-        LieuApi,
-        Commune,
-        ApiError,
-        Ouverture,
-        CollectionGeoJson,
-        FeatureGeoJson,
-        PointGeoJson
-    )),
-    modifiers(&ValeursPossibles, &Securite)
-)]
-pub struct ApiDoc;
+#[openapi(info(
+    title = "Maillage — API des lieux d'inclusion numérique",
+    description = "Recherche des lieux d'aide au numérique (schéma national des lieux de médiation numérique v1.0.2), fusionnés depuis plusieurs sources. Les listes se donnent en répétant le paramètre ou en séparant les valeurs par « | » : à l'intérieur d'une catégorie les valeurs se combinent par OU, entre catégories par ET.",
+    license(name = "AGPL-3.0-or-later"),
+    version = "1.0.0"
+))]
+pub(crate) struct Entete;
+
+/// Applies to the merged document what the paths alone do not say: the vocabularies of the
+/// parameters ([`ValeursPossibles`]) and the security schemes ([`Securite`]).
+pub(crate) fn completer(openapi: &mut utoipa::openapi::OpenApi) {
+    ValeursPossibles.modify(openapi);
+    Securite.modify(openapi);
+}
 
 /// The two ways into the journal verification: an auditor's bearer token
 /// (`MAILLAGE_AUDIT_JETON`) or an administrator's session cookie.
@@ -563,9 +543,11 @@ pub async fn communes(
     ))
 }
 
-/// The OpenAPI document.
-pub async fn openapi() -> Response {
-    match ApiDoc::openapi().to_pretty_json() {
+/// The OpenAPI document, as built by [`crate::router`] from the modules' routers.
+pub async fn openapi(
+    axum::Extension(doc): axum::Extension<std::sync::Arc<utoipa::openapi::OpenApi>>,
+) -> Response {
+    match doc.to_pretty_json() {
         Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => ApiError::interne(e).into_response(),
     }

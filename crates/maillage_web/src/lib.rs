@@ -11,27 +11,29 @@ mod api;
 mod assets;
 mod erreur;
 pub mod espace;
+mod formulaires;
 mod pages;
 pub mod parametres;
 pub mod presentation;
+pub mod routeurs;
 pub mod serveur;
 pub mod signalements;
 mod site;
 mod territoire;
 
-pub use api::ApiDoc;
-pub use erreur::{ApiError, PageError};
+pub use erreur::{ApiError, ErreurWeb};
+pub use routeurs::{Module, Route};
 pub use site::{contraste_avec_blanc, Site};
 #[doc(hidden)]
 pub use territoire::{
     occuper_calculs_lourds_pour_tests, CALCULS_LOURDS_MAX, LIMITE_API_DEFAUT, LIMITE_API_MAX,
 };
 
-use axum::routing::{get, post};
 use axum::Router;
 use maillage_annuaire::annuaire::{Annuaire, VersionPublication};
 use maillage_annuaire::recherche::{Moteur, MoteurPartage};
 use maillage_instance::Instance;
+use routeurs::RouteurModule;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +56,6 @@ impl AppState {
     /// Loads the published places and builds the search engine.
     pub async fn new(instance: Instance, site: Site) -> anyhow::Result<AppState> {
         let site = Arc::new(site);
-        erreur::definir_site(Arc::clone(&site));
         let state = AppState {
             annuaire: instance.annuaire().clone(),
             instance,
@@ -131,62 +132,66 @@ impl AppState {
     }
 }
 
+/// The technical routes: assets, health check, favicon, the OpenAPI document.
+fn routeur_technique() -> RouteurModule {
+    RouteurModule::new(Module::Technique)
+        .get("/api/openapi.json", api::openapi)
+        .get("/assets/{*chemin}", assets::servir)
+        .get("/sante", || async { "ok" })
+        .get("/favicon.ico", assets::favicon)
+}
+
+/// The router of every module: the one place where they are merged.
+fn modules() -> [RouteurModule; 5] {
+    [
+        pages::routeur(),
+        territoire::routeur(),
+        espace::routeur(),
+        espace::mandats::routeur(),
+        routeur_technique(),
+    ]
+}
+
+/// Every route of every module, as registered by the routers (the permission tests
+/// enumerate them).
+pub fn routes() -> Vec<Route> {
+    modules()
+        .into_iter()
+        .flat_map(|m| m.en_parties().1)
+        .collect()
+}
+
+/// The merged routers and the OpenAPI document built from them (with the modifiers of
+/// [`api::completer`]).
+fn assembler() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi as _;
+    let tous = modules().into_iter().fold(
+        utoipa_axum::router::OpenApiRouter::with_openapi(api::Entete::openapi()),
+        |tous, m| tous.merge(m.en_parties().0),
+    );
+    let (routeur, mut doc) = tous.split_for_parts();
+    api::completer(&mut doc);
+    (routeur, doc)
+}
+
+/// The OpenAPI document served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    assembler().1
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::accueil))
-        .route("/lieux", get(pages::resultats))
-        .route("/lieux/{id}", get(pages::lieu))
-        .route("/lieux/{id}/signalement", post(pages::signaler))
-        .route("/fiche", get(pages::fiche))
-        .route("/fiche.pdf", get(pages::fiche_pdf))
-        .route("/carte", get(pages::carte))
-        .route("/api/carte/points", get(pages::points_carte))
-        .route("/widget", get(pages::widget))
-        .route("/api/v1/lieux", get(api::lieux))
-        .route("/api/v1/lieux/{id}", get(api::lieu))
-        .route("/api/v1/communes", get(api::communes))
-        .route("/territoires", get(territoire::accueil))
-        .route("/territoires/{code}", get(territoire::page))
-        .route(
-            "/territoires/{code}/indice.csv",
-            get(territoire::indice_csv),
-        )
-        .route(
-            "/territoires/{code}/indice.xlsx",
-            get(territoire::indice_xlsx),
-        )
-        .route(
-            "/territoires/{code}/zones-blanches.csv",
-            get(territoire::zones_blanches_csv),
-        )
-        .route(
-            "/territoires/{code}/zones-blanches.xlsx",
-            get(territoire::zones_blanches_xlsx),
-        )
-        .route("/territoires/{code}/plan.csv", get(territoire::plan_csv))
-        .route("/territoires/{code}/plan.xlsx", get(territoire::plan_xlsx))
-        .route(
-            "/api/v1/territoires/{code}/indice",
-            get(territoire::api_indice),
-        )
-        .route(
-            "/api/v1/territoires/{code}/couverture",
-            get(territoire::api_couverture),
-        )
-        .route(
-            "/api/v1/territoires/{code}/zones-blanches",
-            get(territoire::api_zones_blanches),
-        )
-        .route("/api/v1/territoires/{code}/plan", get(territoire::api_plan))
-        .route("/api/openapi.json", get(api::openapi))
-        .route("/assets/{*chemin}", get(assets::servir))
-        .route("/sante", get(|| async { "ok" }))
-        .route("/favicon.ico", get(assets::favicon))
-        .merge(espace::router())
+    let (routeur, doc) = assembler();
+    let site = Arc::clone(&state.site);
+    routeur
         .fallback(pages::introuvable)
-        // Refusals of the extractors (body too large, unreadable form…) in French.
-        .layer(axum::middleware::from_fn(erreur::refus_en_francais))
+        .layer(axum::Extension(Arc::new(doc)))
+        // Error pages in the site's look; refusals of the extractors (body too large,
+        // unreadable form…) in French.
+        .layer(axum::middleware::from_fn_with_state(
+            site,
+            erreur::rendre_erreurs,
+        ))
         // Fastest gzip level: see docs/PERFORMANCE.md (throughput and sizes, both levels).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .with_state(state)

@@ -1,24 +1,42 @@
 //! The public pages. Every page works without JavaScript; scripts only add the position
 //! button, commune suggestions and the interactive map.
 
-use crate::erreur::{rendre, PageError};
+use crate::erreur::{rendre, ErreurWeb};
 use crate::parametres::{analyser, Depart, Parametres, Recherche};
 use crate::pdf;
 use crate::presentation::{self, Carte, LigneSemaine, RAYON_LOCAL_KM};
+use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::{NaiveDateTime, Utc};
 use maillage_annuaire::doublons::LieuFusionne;
 use maillage_annuaire::recherche::{Moteur, Requete, Trouve};
 use maillage_annuaire::signalement::CategorieSignalement;
 use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vocabulary};
-use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa_axum::routes;
+
+/// The directory's routes: the public pages, the map's points, the widget, the printable
+/// sheet and the JSON API of places and communes ([`crate::api`]).
+pub(crate) fn routeur() -> RouteurModule {
+    RouteurModule::new(Module::Annuaire)
+        .get("/", accueil)
+        .get("/lieux", resultats)
+        .get("/lieux/{id}", lieu)
+        .post("/lieux/{id}/signalement", signaler)
+        .get("/fiche", fiche)
+        .get("/fiche.pdf", fiche_pdf)
+        .get("/carte", carte)
+        .get("/api/carte/points", points_carte)
+        .get("/widget", widget)
+        .api(routes!(crate::api::lieux))
+        .api(routes!(crate::api::lieu))
+        .api(routes!(crate::api::communes))
+}
 
 /// Now, wall-clock time in Paris (opening hours are read in local time).
 pub fn maintenant() -> NaiveDateTime {
@@ -216,7 +234,7 @@ struct AccueilPage {
 pub async fn accueil(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let tout_en_un = p.un("etape").is_none();
     let mut numero = ETAPES
@@ -479,9 +497,9 @@ pub struct Trouves {
 /// places within [`RAYON_LOCAL_KM`] are listed (and counted); when none is, the person is
 /// told plainly, and offered the nearest places for any help (they can orient) and the
 /// nearest ones for the search, flagged as far, never a national list.
-pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, PageError> {
+pub fn trouver(moteur: &Moteur, r: &Recherche) -> Result<Trouves, ErreurWeb> {
     let erreur =
-        |e: maillage_annuaire::recherche::ErreurRecherche| PageError::Requete(e.to_string());
+        |e: maillage_annuaire::recherche::ErreurRecherche| ErreurWeb::Requete(e.to_string());
     let local = r.requete.centre.is_some() && r.requete.rayon_km.is_none();
     let requete = if local {
         Requete {
@@ -603,7 +621,7 @@ fn chercher(
     p: &Parametres,
     chemin: &str,
     par_page: usize,
-) -> Result<(Liste, Recherche), PageError> {
+) -> Result<(Liste, Recherche), ErreurWeb> {
     let moteur = state.moteur();
     let maintenant = maintenant();
     let r = analyser(
@@ -613,7 +631,7 @@ fn chercher(
         maintenant,
         par_page,
     )
-    .map_err(|e| PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre)))?;
+    .map_err(|e| ErreurWeb::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre)))?;
     if r.ou_inconnu {
         let suggestions = r
             .suggestions
@@ -870,7 +888,7 @@ const PARAMETRES_AFFINER: [&str; 17] = [
 pub async fn resultats(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let (liste, r) = chercher(&state, &p, "/lieux", 20)?;
     // The sheet form carries the whole search (the page buttons submit it too, so the ticks
@@ -917,7 +935,7 @@ struct WidgetPage {
 pub async fn widget(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let (liste, r) = chercher(&state, &p, "/widget", 10)?;
     let page = rendre(&WidgetPage {
@@ -1075,7 +1093,7 @@ fn page_lieu(
     moteur: &Moteur,
     id: &str,
     formulaire: Formulaire,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let Formulaire {
         signale,
         erreur,
@@ -1084,11 +1102,11 @@ fn page_lieu(
         categorie,
     } = formulaire;
     let index = moteur.index_de(id).ok_or_else(|| {
-        PageError::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
+        ErreurWeb::Introuvable(format!("Aucun lieu ne porte l'identifiant « {id} »."))
     })?;
     let f: &LieuFusionne = moteur
         .lieu_a(index)
-        .ok_or_else(|| PageError::Introuvable(format!("Aucun lieu « {id} ».")))?;
+        .ok_or_else(|| ErreurWeb::Introuvable(format!("Aucun lieu « {id} ».")))?;
     let l = &f.lieu;
     let maintenant = maintenant();
     let aujourdhui = maintenant.date();
@@ -1127,7 +1145,7 @@ pub async fn lieu(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let moteur = state.moteur();
     page_lieu(
@@ -1143,22 +1161,36 @@ pub async fn lieu(
 
 /// `POST /lieux/{id}/signalement`: stores the report for the coordinators, then back to the
 /// place page with a thank-you (or the form again, with what was typed and why it failed).
+/// The form reporting an error about a place.
+#[derive(serde::Deserialize)]
+pub struct FormulaireSignalement {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    contact: String,
+    categorie: Option<String>,
+    /// The signed token of the place's page.
+    #[serde(default)]
+    jeton: String,
+}
+
 pub async fn signaler(
     State(state): State<AppState>,
     Path(id): Path<String>,
     crate::espace::connexion::AdresseClient(adresse): crate::espace::connexion::AdresseClient,
     entetes: axum::http::HeaderMap,
-    Form(champs): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+    crate::formulaires::Formulaire(champs): crate::formulaires::Formulaire<FormulaireSignalement>,
+) -> Result<Response, ErreurWeb> {
     use axum::http::StatusCode;
-    let message = champs.get("message").cloned().unwrap_or_default();
-    let contact = champs.get("contact").cloned().unwrap_or_default();
+    let message = champs.message;
+    let contact = champs.contact;
     let categorie = champs
-        .get("categorie")
+        .categorie
+        .as_deref()
         .and_then(|c| c.parse::<CategorieSignalement>().ok());
     let moteur = state.moteur();
     // The form again, with what was typed and why it was not taken.
-    let refus = |statut: StatusCode, erreur: String| -> Result<Response, PageError> {
+    let refus = |statut: StatusCode, erreur: String| -> Result<Response, ErreurWeb> {
         let page = page_lieu(
             &state,
             &moteur,
@@ -1177,7 +1209,7 @@ pub async fn signaler(
     // form comes from here, and the form must carry this page's signed token.
     let adresse_publique = Some(state.instance.comptes().reglages().adresse_publique.clone());
     let origine = crate::signalements::origine_acceptee(&entetes, adresse_publique.as_deref());
-    let jeton = champs.get("jeton").map(String::as_str).unwrap_or("");
+    let jeton = champs.jeton.as_str();
     if moteur.index_de(&id).is_some()
         && (!origine
             || !state
@@ -1234,7 +1266,7 @@ pub async fn signaler(
         | Err(maillage_annuaire::annuaire::AppError::Introuvable(m)) => {
             refus(StatusCode::BAD_REQUEST, m)
         }
-        Err(e) => Err(PageError::Interne(e.to_string())),
+        Err(e) => Err(ErreurWeb::from(e)),
     }
 }
 
@@ -1325,7 +1357,7 @@ struct FichePage {
 pub async fn fiche(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let d = donnees_fiche(&state, &p);
     // Back to the very same results: every parameter of the search, the page, and the
@@ -1356,11 +1388,11 @@ pub async fn fiche(
 pub async fn fiche_pdf(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let d = donnees_fiche(&state, &p);
     if d.lieux.is_empty() {
-        return Err(PageError::Requete(
+        return Err(ErreurWeb::Requete(
             "Aucun lieu choisi : cochez des lieux dans la liste des résultats.".into(),
         ));
     }
@@ -1492,7 +1524,7 @@ fn cadrer(points: &[maillage_geo::Point]) -> Option<(f64, f64, u8)> {
 pub async fn carte(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let moteur = state.moteur();
     let maintenant = maintenant();
@@ -1502,7 +1534,7 @@ pub async fn carte(
         "lat", "lon", "zoom", "ou", "rayon_km", "page", "limit", "offset", "lieu", "vue",
     ]));
     let r = analyser(&sans_lieu, referentiel, &moteur, maintenant, 20).map_err(|e| {
-        PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+        ErreurWeb::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
     })?;
     let nombre = |k: &str| {
         p.un(k)
@@ -1517,7 +1549,7 @@ pub async fn carte(
     if p.un("vue") == Some("resultats") {
         let sans_vue = Parametres(p.sans(&["vue", "zoom"]));
         let rr = analyser(&sans_vue, referentiel, &moteur, maintenant, 20).map_err(|e| {
-            PageError::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
+            ErreurWeb::Requete(format!("{} (paramètre « {} »)", e.message, e.parametre))
         })?;
         if !rr.ou_inconnu {
             let t = trouver(&moteur, &rr)?;
@@ -1674,8 +1706,8 @@ pub async fn carte(
 }
 
 /// Any unknown path.
-pub async fn introuvable() -> PageError {
-    PageError::Introuvable(
+pub async fn introuvable() -> ErreurWeb {
+    ErreurWeb::Introuvable(
         "Cette page n'existe pas. Revenez à l'accueil pour chercher un lieu.".into(),
     )
 }

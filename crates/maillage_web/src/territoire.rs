@@ -35,8 +35,9 @@
 //! changes). Plans are kept for the last [`PLANS_EN_CACHE`] requests of the same engine, so
 //! the page and its CSV download show the same stops.
 
-use crate::erreur::{rendre, ApiError, PageError};
+use crate::erreur::{rendre, ApiError, ErreurWeb};
 use crate::parametres::Parametres;
+use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 use askama::Template;
@@ -56,6 +57,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 /// Most stops the planner accepts.
 pub const ARRETS_MAX: usize = 50;
@@ -330,6 +332,26 @@ impl DonneesMoteur {
 }
 
 static CACHE: tokio::sync::Mutex<Option<Arc<DonneesMoteur>>> = tokio::sync::Mutex::const_new(None);
+
+/// The territory's routes: coordinators' pages, their downloads and the JSON API.
+pub(crate) fn routeur() -> RouteurModule {
+    RouteurModule::new(Module::Territoire)
+        .get("/territoires", accueil)
+        .get("/territoires/{code}", page)
+        .get("/territoires/{code}/indice.csv", indice_csv)
+        .get("/territoires/{code}/indice.xlsx", indice_xlsx)
+        .get("/territoires/{code}/zones-blanches.csv", zones_blanches_csv)
+        .get(
+            "/territoires/{code}/zones-blanches.xlsx",
+            zones_blanches_xlsx,
+        )
+        .get("/territoires/{code}/plan.csv", plan_csv)
+        .get("/territoires/{code}/plan.xlsx", plan_xlsx)
+        .api(routes!(api_indice))
+        .api(routes!(api_couverture))
+        .api(routes!(api_zones_blanches))
+        .api(routes!(api_plan))
+}
 
 /// The data of the engine in use, computed on first use after each swap.
 pub async fn donnees(state: &AppState) -> Result<Arc<DonneesMoteur>, String> {
@@ -1807,8 +1829,8 @@ pub async fn page(
     State(state): State<AppState>,
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
-    let territoire = lire_territoire(&code).map_err(PageError::Introuvable)?;
+) -> Result<Response, ErreurWeb> {
+    let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
     let canonique = territoire.to_string();
     if code != canonique {
         let q = q.map(|q| format!("?{q}")).unwrap_or_default();
@@ -1816,7 +1838,7 @@ pub async fn page(
     }
     let p = Parametres::depuis(q.as_deref());
     let (reglages, mut erreurs) = lire_reglages(&p, None);
-    let donnees = donnees(&state).await.map_err(PageError::Interne)?;
+    let donnees = donnees(&state).await.map_err(ErreurWeb::interne)?;
     let mut plan = None;
     if let Some(k) = reglages.arrets {
         if erreurs.is_empty() {
@@ -1865,7 +1887,7 @@ pub async fn page(
         v
     })
     .await
-    .map_err(|e| PageError::Interne(e.to_string()))?;
+    .map_err(ErreurWeb::interne)?;
     Ok((statut, rendre(&page)?).into_response())
 }
 
@@ -1993,7 +2015,7 @@ fn exacts(q: &str) -> Vec<String> {
 pub async fn accueil(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let texte = p.un("q").unwrap_or("").to_string();
     let mut resultats = Vec::new();
@@ -2039,7 +2061,7 @@ pub async fn accueil(
         lignes
     })
     .await
-    .map_err(|e| PageError::Interne(e.to_string()))?;
+    .map_err(ErreurWeb::interne)?;
     let page = TerritoiresPage {
         site: Arc::clone(&state.site),
         cherche: !texte.is_empty(),
@@ -2093,8 +2115,8 @@ fn reponse_tableau(
     format: Format,
     feuille: &str,
     nom: &str,
-) -> Result<Response, PageError> {
-    let interne = |e: maillage_annuaire::tableur::ErreurTableur| PageError::Interne(e.to_string());
+) -> Result<Response, ErreurWeb> {
+    let interne = |e: maillage_annuaire::tableur::ErreurTableur| ErreurWeb::interne(e);
     Ok(match format {
         Format::Csv => fichier(t.csv().map_err(interne)?, CSV, &format!("{nom}.csv")),
         Format::Xlsx => fichier(
@@ -2105,9 +2127,9 @@ fn reponse_tableau(
     })
 }
 
-fn erreur_page(erreurs: Vec<ErreurReglage>) -> Result<(), PageError> {
+fn erreur_page(erreurs: Vec<ErreurReglage>) -> Result<(), ErreurWeb> {
     match erreurs.into_iter().next() {
-        Some(e) => Err(PageError::Requete(e.message)),
+        Some(e) => Err(ErreurWeb::Requete(e.message)),
         None => Ok(()),
     }
 }
@@ -2116,16 +2138,16 @@ async fn telecharger_indice(
     state: AppState,
     code: String,
     format: Format,
-) -> Result<Response, PageError> {
-    let territoire = lire_territoire(&code).map_err(PageError::Introuvable)?;
+) -> Result<Response, ErreurWeb> {
+    let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
     let Some(_permis) = permis_calcul() else {
         return Ok(occupe_page());
     };
-    let donnees = donnees(&state).await.map_err(PageError::Interne)?;
+    let donnees = donnees(&state).await.map_err(ErreurWeb::interne)?;
     let tt = territoire.clone();
     let tableau = tokio::task::spawn_blocking(move || tableau_indice(&tt, &donnees))
         .await
-        .map_err(|e| PageError::Interne(e.to_string()))?;
+        .map_err(ErreurWeb::interne)?;
     reponse_tableau(
         &tableau,
         format,
@@ -2139,14 +2161,14 @@ async fn telecharger_zones(
     code: String,
     q: Option<String>,
     format: Format,
-) -> Result<Response, PageError> {
-    let territoire = lire_territoire(&code).map_err(PageError::Introuvable)?;
+) -> Result<Response, ErreurWeb> {
+    let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
     let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q.as_deref()), None);
     erreur_page(erreurs)?;
     let Some(_permis) = permis_calcul() else {
         return Ok(occupe_page());
     };
-    let donnees = donnees(&state).await.map_err(PageError::Interne)?;
+    let donnees = donnees(&state).await.map_err(ErreurWeb::interne)?;
     let zones = donnees.zones_blanches(&territoire, reglages.rayon_km, reglages.service);
     let tableau = t::tableau_zones_blanches(&zones);
     let service = reglages
@@ -2171,15 +2193,15 @@ async fn telecharger_plan(
     code: String,
     q: Option<String>,
     format: Format,
-) -> Result<Response, PageError> {
-    let territoire = lire_territoire(&code).map_err(PageError::Introuvable)?;
+) -> Result<Response, ErreurWeb> {
+    let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
     let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q.as_deref()), Some(10));
     erreur_page(erreurs)?;
     let arrets = reglages.arrets.unwrap_or(10);
     let Some(_permis) = permis_calcul() else {
         return Ok(occupe_page());
     };
-    let donnees = donnees(&state).await.map_err(PageError::Interne)?;
+    let donnees = donnees(&state).await.map_err(ErreurWeb::interne)?;
     let plan = planifier(
         &state,
         &donnees,
@@ -2189,7 +2211,7 @@ async fn telecharger_plan(
         (reglages.population_min, reglages.population_max),
     )
     .await
-    .map_err(|e| PageError::Requete(e.message))?;
+    .map_err(|e| ErreurWeb::Requete(e.message))?;
     let nom = format!(
         "tournee-{}-{}-arrets-{}km",
         nom_fichier(&territoire),
@@ -2203,7 +2225,7 @@ async fn telecharger_plan(
 pub async fn indice_csv(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     telecharger_indice(state, code, Format::Csv).await
 }
 
@@ -2211,7 +2233,7 @@ pub async fn indice_csv(
 pub async fn indice_xlsx(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     telecharger_indice(state, code, Format::Xlsx).await
 }
 
@@ -2220,7 +2242,7 @@ pub async fn zones_blanches_csv(
     State(state): State<AppState>,
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     telecharger_zones(state, code, q, Format::Csv).await
 }
 
@@ -2229,7 +2251,7 @@ pub async fn zones_blanches_xlsx(
     State(state): State<AppState>,
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     telecharger_zones(state, code, q, Format::Xlsx).await
 }
 
@@ -2238,7 +2260,7 @@ pub async fn plan_csv(
     State(state): State<AppState>,
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     telecharger_plan(state, code, q, Format::Csv).await
 }
 
@@ -2247,7 +2269,7 @@ pub async fn plan_xlsx(
     State(state): State<AppState>,
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, ErreurWeb> {
     telecharger_plan(state, code, q, Format::Xlsx).await
 }
 
@@ -2747,14 +2769,15 @@ mod tests {
 
     #[test]
     fn the_api_paths_are_documented() {
-        use utoipa::OpenApi;
-        #[derive(OpenApi)]
-        #[openapi(paths(api_indice, api_couverture, api_zones_blanches, api_plan))]
-        struct Doc;
-        let v = serde_json::to_value(Doc::openapi()).unwrap_or_default();
+        let (routeur, routes) = routeur().en_parties();
+        let v = serde_json::to_value(routeur.into_openapi()).unwrap_or_default();
         for chemin in ["indice", "couverture", "zones-blanches", "plan"] {
-            let p = &v["paths"][format!("/api/v1/territoires/{{code}}/{chemin}")]["get"];
-            assert!(p.is_object(), "{chemin}");
+            let chemin = format!("/api/v1/territoires/{{code}}/{chemin}");
+            assert!(v["paths"][&chemin]["get"].is_object(), "{chemin}");
+            assert!(
+                routes.iter().any(|r| r.chemin == chemin),
+                "{chemin} in the module's routes"
+            );
         }
         for schema in [
             "IndiceTerritoireApi",

@@ -723,7 +723,6 @@ async fn faille_14_every_413_is_french() {
 
 #[tokio::test]
 async fn faille_14_lat_without_lon_is_declared() {
-    use utoipa::OpenApi;
     let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
@@ -734,7 +733,7 @@ async fn faille_14_lat_without_lon_is_declared() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let e: serde_json::Value = serde_json::from_str(&r.corps).expect("json");
     assert_eq!(e["parametre"], "lon");
-    let doc = serde_json::to_value(maillage_web::ApiDoc::openapi()).expect("openapi");
+    let doc = serde_json::to_value(maillage_web::openapi()).expect("openapi");
     let op = &doc["paths"]["/api/v1/lieux"]["get"];
     let description = |nom: &str| -> String {
         op["parameters"]

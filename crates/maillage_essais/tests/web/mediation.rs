@@ -832,10 +832,48 @@ async fn retention_purges_personal_data_and_keeps_statistics() {
     );
 }
 
-/// What each route must answer to someone without rights. A new route of the module
+/// Every route of every module's router (`maillage_web::routes`, built from the routers
+/// themselves): `(method in lower case, path)`.
+fn toutes_les_routes() -> Vec<(String, String)> {
+    maillage_web::routes()
+        .into_iter()
+        .map(|r| (r.methode.as_str().to_lowercase(), r.chemin))
+        .collect()
+}
+
+/// What each route must answer to someone without rights. A new route of any module
 /// without an entry here fails `permission_every_route_is_covered`.
 fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
     Some(match (methode, chemin) {
+        // Open to everyone, no session read: the directory, the territories, the assets.
+        ("get", "/")
+        | ("get", "/lieux")
+        | ("get", "/lieux/{id}")
+        | ("post", "/lieux/{id}/signalement")
+        | ("get", "/fiche")
+        | ("get", "/fiche.pdf")
+        | ("get", "/carte")
+        | ("get", "/api/carte/points")
+        | ("get", "/widget")
+        | ("get", "/api/v1/lieux")
+        | ("get", "/api/v1/lieux/{id}")
+        | ("get", "/api/v1/communes")
+        | ("get", "/territoires")
+        | ("get", "/territoires/{code}")
+        | ("get", "/territoires/{code}/indice.csv")
+        | ("get", "/territoires/{code}/indice.xlsx")
+        | ("get", "/territoires/{code}/zones-blanches.csv")
+        | ("get", "/territoires/{code}/zones-blanches.xlsx")
+        | ("get", "/territoires/{code}/plan.csv")
+        | ("get", "/territoires/{code}/plan.xlsx")
+        | ("get", "/api/v1/territoires/{code}/indice")
+        | ("get", "/api/v1/territoires/{code}/couverture")
+        | ("get", "/api/v1/territoires/{code}/zones-blanches")
+        | ("get", "/api/v1/territoires/{code}/plan")
+        | ("get", "/api/openapi.json")
+        | ("get", "/assets/{*chemin}")
+        | ("get", "/sante")
+        | ("get", "/favicon.ico") => "ouvert",
         // Public by design: sign-in steps, invitations, public aggregates.
         ("get", "/connexion") | ("post", "/connexion") => "public",
         ("get", "/connexion/code") | ("post", "/connexion/code") => "session-partielle",
@@ -901,7 +939,22 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
 
 #[tokio::test]
 async fn permission_every_route_is_covered() {
-    let manquants: Vec<_> = maillage_web::espace::ROUTES
+    let routes = toutes_les_routes();
+    // Every module's router was enumerated, the signed-in space's among them.
+    for (methode, chemin) in [
+        ("get", "/"),
+        ("get", "/territoires/{code}"),
+        ("get", "/espace/activites/{id}"),
+        ("get", "/espace/mandats/{id}"),
+        ("get", "/api/v1/journal/verification"),
+        ("get", "/sante"),
+    ] {
+        assert!(
+            routes.iter().any(|(m, p)| m == methode && p == chemin),
+            "{methode} {chemin} enumerated"
+        );
+    }
+    let manquants: Vec<_> = routes
         .iter()
         .filter(|(m, p)| cas_de_permission(m, p).is_none())
         .collect();
@@ -952,9 +1005,13 @@ async fn permission_every_route_refuses_the_wrong_people() {
             )
             .replace("{jeton}", "jeton-inconnu")
             .replace("{territoire}", "dep:31")
+            .replace("/lieux/{id}", "/lieux/lieu-inconnu")
+            .replace("{code}", "commune:31555")
+            .replace("{*chemin}", "style.css")
     };
+    let routes = toutes_les_routes();
     let mut verifies = 0;
-    for (methode, chemin) in maillage_web::espace::ROUTES {
+    for (methode, chemin) in &routes {
         let cas = cas_de_permission(methode, chemin).expect("covered");
         let uri = concret(chemin);
         let post = |cookie: Option<&str>, csrf: &str| {
@@ -981,6 +1038,13 @@ async fn permission_every_route_refuses_the_wrong_people() {
         // Nobody signed in.
         let anonyme = envoyer(&w.state, req(None, "x")).await;
         match cas {
+            "ouvert" => assert!(
+                anonyme.status != StatusCode::UNAUTHORIZED
+                    && !(anonyme.status.is_redirection()
+                        && anonyme.location().starts_with("/connexion")),
+                "{methode} {uri}: {}",
+                anonyme.status
+            ),
             "auditeur" => assert_eq!(anonyme.status, StatusCode::UNAUTHORIZED, "{methode} {uri}"),
             "public" => assert!(
                 anonyme.status.is_success()
@@ -1061,7 +1125,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
         }
         verifies += 1;
     }
-    assert_eq!(verifies, maillage_web::espace::ROUTES.len());
+    assert_eq!(verifies, routes.len());
     // The refused requests changed no mandate: only views by its own structure are journalled.
     let m = mandats.store().mandat(mandat).await.unwrap().unwrap();
     assert!(m.revoque_at.is_none() && m.autorisations.iter().all(|a| a.revoquee_at.is_none()));

@@ -1,14 +1,36 @@
-//! The OpenAPI document does not change by accident: it is compared with the committed
+//! The OpenAPI document does not change by accident: the whole document served at
+//! `/api/openapi.json` (built from the modules' routers) is compared with the committed
 //! snapshot. After a deliberate change: `MAILLAGE_MAJ_SNAPSHOT=1 cargo test -p maillage_essais
 //! --test web openapi::`, and review the diff.
 
-use utoipa::OpenApi;
+use super::http::{envoyer, requete};
+use axum::http::{header, StatusCode};
+use maillage_web::{AppState, Site};
 
-#[test]
-fn openapi_document_matches_the_snapshot() {
-    let doc = maillage_web::ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("serialisable");
+#[tokio::test]
+async fn openapi_document_matches_the_snapshot() {
+    let instance = maillage_stockage::ouvrir("sqlite::memory:")
+        .await
+        .expect("store");
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let r = envoyer(&state, requete("GET", "/api/openapi.json", None, None)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.entetes
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let doc = r.corps;
+    // The served document is the one the library gives.
+    assert_eq!(
+        doc,
+        maillage_web::openapi()
+            .to_pretty_json()
+            .expect("serialisable")
+    );
     let v: serde_json::Value = serde_json::from_str(&doc).expect("json");
     assert_eq!(v["openapi"], "3.1.0");
     for chemin in ["/api/v1/lieux", "/api/v1/lieux/{id}", "/api/v1/communes"] {
@@ -35,27 +57,33 @@ fn openapi_document_matches_the_snapshot() {
     ] {
         assert!(params.contains(&p), "parameter {p} documented");
     }
-    // Every JSON route under /api/v1 is in the document: the public ones and those of the
-    // signed-in space (journal verification), with their security schemes.
-    let api_espace = maillage_web::espace::ROUTES
-        .iter()
-        .filter(|(_, chemin)| chemin.starts_with("/api/v1/"))
-        .map(|(methode, chemin)| (*methode, *chemin));
-    let publiques = [
-        ("get", "/api/v1/territoires/{code}/indice"),
-        ("get", "/api/v1/territoires/{code}/couverture"),
-        ("get", "/api/v1/territoires/{code}/zones-blanches"),
-        ("get", "/api/v1/territoires/{code}/plan"),
-    ];
+    // Every JSON route under /api/v1 of every module's router is in the document: the public
+    // ones and those of the signed-in space (journal verification), with their security
+    // schemes.
     let mut n = 0;
-    for (methode, chemin) in publiques.into_iter().chain(api_espace) {
+    for route in maillage_web::routes() {
+        if !route.chemin.starts_with("/api/v1/") {
+            continue;
+        }
+        let methode = route.methode.as_str().to_lowercase();
         assert!(
-            v["paths"][chemin][methode].is_object(),
-            "{methode} {chemin} documented"
+            v["paths"][&route.chemin][&methode].is_object(),
+            "{methode} {} documented",
+            route.chemin
         );
         n += 1;
     }
-    assert!(n >= 5, "the space's API routes were enumerated");
+    assert_eq!(n, 8, "the API routes of every module were enumerated");
+    let documentes: usize = v["paths"]
+        .as_object()
+        .map(|p| {
+            p.values()
+                .filter_map(|m| m.as_object())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or_default();
+    assert_eq!(documentes, n, "every documented operation is a route");
     assert!(v["paths"]["/api/v1/journal/verification"]["get"]["security"].is_array());
     for schema in ["jeton_audit", "session_administrateur"] {
         assert!(

@@ -1,12 +1,11 @@
 //! Sign-in pages: password, second factor (or enrolment), re-authentication, sign-out,
 //! invitations.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_comptes::comptes::EtapeConnexion;
@@ -14,11 +13,13 @@ use maillage_comptes::securite;
 use maillage_mediation::ErreurMediation;
 
 use super::{
-    cookie, formulaire, mediation, rendre, retour_sur, set_cookie, Champs, Connecte, ErreurEspace,
-    OuRetour, COOKIE_PRE, COOKIE_SESSION,
+    cookie, mediation, rendre, retour_sur, set_cookie, Connecte, ErreurWeb, OuRetour, COOKIE_PRE,
+    COOKIE_SESSION,
 };
+use crate::formulaires::{lire_formulaire, FormulaireConnecte, Params, SansChamp};
 use crate::site::Site;
 use crate::AppState;
+use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "espace/connexion.html")]
@@ -77,10 +78,11 @@ pub(crate) fn avec_pre(state: &AppState, jeton: &str, mut r: Response) -> Respon
     r
 }
 
-pub(crate) fn verifier_pre(headers: &HeaderMap, champs: &Champs) -> Result<(), ErreurEspace> {
-    match (cookie(headers, COOKIE_PRE), champs.un("csrf")) {
+/// Checks a form before sign-in: its `csrf` field against the double-submit cookie.
+pub(crate) fn verifier_pre(headers: &HeaderMap, csrf: Option<&str>) -> Result<(), ErreurWeb> {
+    match (cookie(headers, COOKIE_PRE), csrf) {
         (Some(c), Some(f)) if !c.is_empty() && securite::egal_temps_constant(&c, f) => Ok(()),
-        _ => Err(ErreurEspace::Csrf),
+        _ => Err(ErreurWeb::Csrf),
     }
 }
 
@@ -116,13 +118,21 @@ fn redirection_avec_session(state: &AppState, jeton: &str, vers: &str) -> Respon
     r
 }
 
+/// The query of the sign-in steps: where to go back to once signed in.
+#[derive(Deserialize)]
+pub struct ParamsRetour {
+    retour: Option<String>,
+    /// Present after an account was created (`/connexion?compte=1`).
+    compte: Option<String>,
+}
+
 pub async fn page_connexion(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsRetour>,
+) -> Result<Response, ErreurWeb> {
     let jeton = securite::jeton_aleatoire();
     let info = q
-        .get("compte")
+        .compte
         .map(|_| "Votre compte est créé : connectez-vous.".to_string());
     let r = rendre(&PageConnexion {
         site: state.site.clone(),
@@ -130,10 +140,21 @@ pub async fn page_connexion(
         message: None,
         info,
         csrf: jeton.clone(),
-        retour: retour_sur(q.get("retour").map(String::as_str)),
+        retour: retour_sur(q.retour.as_deref()),
         email: String::new(),
     })?;
     Ok(avec_pre(&state, &jeton, r))
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+struct FormulaireConnexion {
+    csrf: Option<String>,
+    retour: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    mot_de_passe: String,
 }
 
 pub async fn connexion(
@@ -141,17 +162,13 @@ pub async fn connexion(
     AdresseClient(ip): AdresseClient,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let champs = Champs::lire(&corps);
-    verifier_pre(&headers, &champs)?;
+) -> Result<Response, ErreurWeb> {
+    let f: FormulaireConnexion = lire_formulaire(&corps)?;
+    verifier_pre(&headers, f.csrf.as_deref())?;
     let m = mediation(&state)?;
-    let retour = retour_sur(champs.un("retour"));
-    let email = champs.texte("email");
-    match m
-        .comptes()
-        .connexion(&email, champs.un("mot_de_passe").unwrap_or(""), &ip)
-        .await
-    {
+    let retour = retour_sur(f.retour.as_deref());
+    let email = f.email.trim().to_string();
+    match m.comptes().connexion(&email, &f.mot_de_passe, &ip).await {
         Ok(EtapeConnexion::SecondFacteur(j)) => Ok(redirection_avec_session(
             &state,
             &j.0,
@@ -181,7 +198,7 @@ pub async fn connexion(
             *r.status_mut() = statut;
             Ok(avec_pre(&state, &jeton, r))
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }
 
@@ -197,17 +214,17 @@ async fn session_partielle(
             maillage_comptes::Compte,
         ),
     ),
-    ErreurEspace,
+    ErreurWeb,
 > {
     let m = mediation(state)?;
     let jeton = cookie(headers, COOKIE_SESSION)
-        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
+        .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
     let s = m
         .comptes()
         .session(&jeton)
         .await
         .ou("/espace")?
-        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
+        .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::NonConnecte, "/espace".into()))?;
     Ok((jeton, s))
 }
 
@@ -217,7 +234,7 @@ async fn page_code_ou_reauth(
     mode: &'static str,
     retour: String,
     message: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (_, (session, _)) = session_partielle(state, headers).await?;
     let mut r = rendre(&PageConnexion {
         site: state.site.clone(),
@@ -237,10 +254,29 @@ async fn page_code_ou_reauth(
 pub async fn page_code(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
-    let retour = retour_sur(q.get("retour").map(String::as_str));
+    Params(q): Params<ParamsRetour>,
+) -> Result<Response, ErreurWeb> {
+    let retour = retour_sur(q.retour.as_deref());
     page_code_ou_reauth(&state, &headers, "code", retour, None).await
+}
+
+/// The form of a one-time code (second factor, re-authentication, enrolment).
+#[derive(Deserialize)]
+struct FormulaireCode {
+    csrf: Option<String>,
+    retour: Option<String>,
+    #[serde(default)]
+    code: String,
+}
+
+impl FormulaireCode {
+    /// Checks the form's token against the partial session's.
+    fn verifier(&self, session: &maillage_comptes::stockage::SessionRow) -> Result<(), ErreurWeb> {
+        match self.csrf.as_deref() {
+            Some(t) if securite::egal_temps_constant(t, &session.csrf) => Ok(()),
+            _ => Err(ErreurWeb::Csrf),
+        }
+    }
 }
 
 async fn passer_code(
@@ -248,25 +284,18 @@ async fn passer_code(
     headers: &HeaderMap,
     corps: &[u8],
     mode: &'static str,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(state, headers).await?;
-    let champs = Champs::lire(corps);
-    match champs.un("csrf") {
-        Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
-        _ => return Err(ErreurEspace::Csrf),
-    }
-    let retour = retour_sur(champs.un("retour"));
+    let f: FormulaireCode = lire_formulaire(corps)?;
+    f.verifier(&session)?;
+    let retour = retour_sur(f.retour.as_deref());
     let m = mediation(state)?;
-    match m
-        .comptes()
-        .second_facteur(&jeton, &champs.texte("code"))
-        .await
-    {
+    match m.comptes().second_facteur(&jeton, f.code.trim()).await {
         Ok(nouveau) => Ok(redirection_avec_session(state, &nouveau.0, &retour)),
         Err(e @ (ErreurMediation::CodeIncorrect | ErreurMediation::TropDeTentatives)) => {
             page_code_ou_reauth(state, headers, mode, retour, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }
 
@@ -274,7 +303,7 @@ pub async fn code(
     State(state): State<AppState>,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     passer_code(&state, &headers, &corps, "code").await
 }
 
@@ -282,9 +311,9 @@ pub async fn page_reauth(
     State(state): State<AppState>,
     Connecte(_): Connecte,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
-    let retour = retour_sur(q.get("retour").map(String::as_str));
+    Params(q): Params<ParamsRetour>,
+) -> Result<Response, ErreurWeb> {
+    let retour = retour_sur(q.retour.as_deref());
     page_code_ou_reauth(&state, &headers, "reauth", retour, None).await
 }
 
@@ -293,7 +322,7 @@ pub async fn reauth(
     Connecte(_): Connecte,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     passer_code(&state, &headers, &corps, "reauth").await
 }
 
@@ -309,8 +338,8 @@ pub(crate) fn par_quatre(cle: &str) -> String {
 pub async fn page_enrolement(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsRetour>,
+) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
     let m = mediation(&state)?;
     let e = m
@@ -326,7 +355,7 @@ pub async fn page_enrolement(
         qr_svg: e.qr_svg,
         message: None,
         codes: vec![],
-        retour: retour_sur(q.get("retour").map(String::as_str)),
+        retour: retour_sur(q.retour.as_deref()),
     })
 }
 
@@ -334,18 +363,15 @@ pub async fn enrolement(
     State(state): State<AppState>,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let (jeton, (session, _)) = session_partielle(&state, &headers).await?;
-    let champs = Champs::lire(&corps);
-    match champs.un("csrf") {
-        Some(t) if securite::egal_temps_constant(t, &session.csrf) => {}
-        _ => return Err(ErreurEspace::Csrf),
-    }
-    let retour = retour_sur(champs.un("retour"));
+    let f: FormulaireCode = lire_formulaire(&corps)?;
+    f.verifier(&session)?;
+    let retour = retour_sur(f.retour.as_deref());
     let m = mediation(&state)?;
     match m
         .comptes()
-        .confirmer_enrolement(&jeton, &champs.texte("code"))
+        .confirmer_enrolement(&jeton, f.code.trim())
         .await
     {
         Ok((nouveau, codes)) => {
@@ -384,17 +410,15 @@ pub async fn enrolement(
             *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             Ok(r)
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }
 
 pub async fn deconnexion(
     State(state): State<AppState>,
-    Connecte(acteur): Connecte,
     headers: HeaderMap,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    formulaire(&acteur, &corps)?;
+    FormulaireConnecte(_, SansChamp {}): FormulaireConnecte<SansChamp>,
+) -> Result<Response, ErreurWeb> {
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
         mediation(&state)?.comptes().deconnexion(&j).await.ou("/")?;
     }
@@ -407,7 +431,7 @@ pub async fn deconnexion(
 pub async fn page_invitation(
     State(state): State<AppState>,
     Path(jeton): Path<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let inv = m.comptes().invitation(&jeton).await.ou("/connexion")?;
     let pre = securite::jeton_aleatoire();
@@ -429,18 +453,30 @@ fn role_lisible(code: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The form accepting an invitation.
+#[derive(Deserialize)]
+struct FormulaireInvitation {
+    csrf: Option<String>,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    mot_de_passe: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
 pub async fn invitation(
     State(state): State<AppState>,
     Path(jeton): Path<String>,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let champs = Champs::lire(&corps);
-    verifier_pre(&headers, &champs)?;
+) -> Result<Response, ErreurWeb> {
+    let f: FormulaireInvitation = lire_formulaire(&corps)?;
+    verifier_pre(&headers, f.csrf.as_deref())?;
     let m = mediation(&state)?;
-    let nom = champs.texte("nom");
-    let mdp = champs.un("mot_de_passe").unwrap_or("");
-    if mdp != champs.un("confirmation").unwrap_or("") {
+    let nom = f.nom.trim().to_string();
+    let mdp = f.mot_de_passe.as_str();
+    if mdp != f.confirmation {
         let inv = m.comptes().invitation(&jeton).await.ou("/connexion")?;
         let pre = securite::jeton_aleatoire();
         let r = rendre(&PageInvitation {
@@ -482,6 +518,6 @@ pub async fn invitation(
             })?;
             Ok(avec_pre(&state, &pre, r))
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/connexion".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/connexion".into())),
     }
 }

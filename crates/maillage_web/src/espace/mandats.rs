@@ -21,28 +21,41 @@ use serde::Deserialize;
 
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
 use super::pages::{refuser_si, Menu};
-use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, ErreurEspace};
-use crate::erreur::PageError;
+use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, OuRetour};
+use crate::erreur::ErreurWeb;
+use crate::formulaires::FormulaireConnecte;
+use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 
 pub(crate) const COOKIE_PERSONNE: &str = "maillage_personne";
 
-pub(crate) fn mandats(state: &AppState) -> Result<&Mandats, ErreurEspace> {
-    state
-        .instance
-        .mandats()
-        .map_err(|e| ErreurEspace::Page(PageError::Interne(e.to_string())))
+/// The routes of Mandats: the aidants' pages, the person's space, the public check, the
+/// journal's public key and the auditors' verification (JSON, documented).
+pub(crate) fn routeur() -> RouteurModule {
+    RouteurModule::new(Module::Mandats)
+        .get("/espace/mandats", liste)
+        .post("/espace/habilitations", habiliter)
+        .get("/espace/mandats/nouveau", nouveau)
+        .get("/espace/mandats/identite", identification)
+        .get("/espace/mandats/identite/retour", retour_identification)
+        .post("/espace/mandats", signer)
+        .get("/espace/mandats/{id}", fiche)
+        .post("/espace/mandats/{id}", agir)
+        .get("/espace/mandats/{id}/imprimer", imprimer)
+        .get("/espace/mandats/{id}/mandat.pdf", pdf)
+        .post("/espace/mandats/{id}/mandat.pdf", pdf_personne)
+        .get("/espace/mandats/{id}/attestation-revocation", attestation)
+        .get("/mon-mandat", personne)
+        .post("/mon-mandat", personne_agir)
+        .get("/mon-mandat/attestation", attestation_personne)
+        .get("/verifier", verifier)
+        .get("/.well-known/maillage-journal.pub", cle_publique)
+        .api(utoipa_axum::routes!(verification_journal))
 }
 
-trait OuMandat<T> {
-    fn ou(self, chemin: &str) -> Result<T, ErreurEspace>;
-}
-
-impl<T> OuMandat<T> for Result<T, ErreurMandat> {
-    fn ou(self, chemin: &str) -> Result<T, ErreurEspace> {
-        self.map_err(|e| ErreurEspace::Mandat(e, chemin.to_string()))
-    }
+pub(crate) fn mandats(state: &AppState) -> Result<&Mandats, ErreurWeb> {
+    Ok(state.instance.mandats()?)
 }
 
 /// A démarche for forms and lists.
@@ -210,7 +223,7 @@ async fn page_mandats(
     a: &Acteur,
     message: Option<String>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let chemin = "/espace/mandats";
     let habilite = m.est_habilite(a).await.ou(chemin)?;
@@ -250,19 +263,24 @@ async fn page_mandats(
 pub async fn liste(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_mandats(&state, &a, None, None).await
 }
 
 /// Coordinators and administrators habilitate a mediator by e-mail address.
+/// The form habilitating an account (by its e-mail address).
+#[derive(Deserialize)]
+pub struct FormulaireHabilitation {
+    #[serde(default)]
+    email: String,
+}
+
 pub async fn habiliter(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let c = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireHabilitation>,
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
-    let resultat = m.habiliter_par_email(&a, &c.texte("email")).await;
+    let resultat = m.habiliter_par_email(&a, c.email.trim()).await;
     match resultat {
         Ok(nom) => {
             page_mandats(
@@ -276,7 +294,7 @@ pub async fn habiliter(
         Err(e @ ErreurMandat::Invalide { .. }) => {
             page_mandats(&state, &a, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats".into())),
+        Err(e) => Err(ErreurWeb::mandat(e, "/espace/mandats".into())),
     }
 }
 
@@ -317,14 +335,11 @@ async fn page_formulaire(
     renouvelle: Option<i64>,
     c: Option<&Champs>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let chemin = "/espace/mandats/nouveau";
     if !m.est_habilite(a).await.ou(chemin)? {
-        return Err(ErreurEspace::Mandat(
-            ErreurMandat::NonHabilite,
-            chemin.into(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::NonHabilite, chemin.into()));
     }
     // A renewal starts from the mandate's person and démarches; the consent is asked again.
     let (mut cochees, mut personne, mut duree) = (Vec::new(), None, "6m".to_string());
@@ -397,7 +412,7 @@ async fn page_formulaire(
 pub async fn identification(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let chemin = "/espace/mandats/nouveau";
     match m.demarrer_identification(&a).await {
@@ -405,7 +420,7 @@ pub async fn identification(
         Err(e @ ErreurMandat::Invalide { .. }) => {
             page_formulaire(&state, &a, None, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mandat(e, chemin.into())),
+        Err(e) => Err(ErreurWeb::mandat(e, chemin.into())),
     }
 }
 
@@ -421,7 +436,7 @@ pub async fn retour_identification(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(p): Query<ParamsRetour>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let resultat = match (&p.error, &p.code, &p.state) {
         (Some(e), _, _) => Err(ErreurMandat::invalide(
@@ -436,7 +451,7 @@ pub async fn retour_identification(
         Err(e @ ErreurMandat::Invalide { .. }) => {
             page_formulaire(&state, &a, None, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats/nouveau".into())),
+        Err(e) => Err(ErreurWeb::mandat(e, "/espace/mandats/nouveau".into())),
     }
 }
 
@@ -444,7 +459,7 @@ pub async fn nouveau(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(p): Query<ParamsFormulaire>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_formulaire(&state, &a, p.renouvelle, None, None).await
 }
 
@@ -518,12 +533,9 @@ fn page_impression(
     headers: &HeaderMap,
     f: &FicheMandat,
     code_personnel: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let Some(document) = f.document.clone() else {
-        return Err(ErreurEspace::Mandat(
-            ErreurMandat::Introuvable,
-            String::new(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::Introuvable, String::new()));
     };
     let base = adresse_publique(state, headers);
     let url = url_verification(&base, &f.mandat.empreinte);
@@ -575,7 +587,7 @@ pub async fn signer(
     Connecte(a): Connecte,
     headers: HeaderMap,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let c = formulaire(&a, &corps)?;
     let m = mandats(&state)?;
     let renouvelle = c.texte("renouvelle").parse().ok();
@@ -640,7 +652,7 @@ pub async fn signer(
             e @ (ErreurMandat::Invalide { .. }
             | ErreurMandat::Comptes(maillage_mediation::ErreurMediation::CodeIncorrect)),
         ) => page_formulaire(&state, &a, renouvelle, Some(&c), Some(e.to_string())).await,
-        Err(e) => Err(ErreurEspace::Mandat(e, "/espace/mandats/nouveau".into())),
+        Err(e) => Err(ErreurWeb::mandat(e, "/espace/mandats/nouveau".into())),
     }
 }
 
@@ -672,7 +684,7 @@ async fn page_mandat(
     id: i64,
     message: Option<String>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let chemin = format!("/espace/mandats/{id}");
     let f = m.fiche(a, id).await.ou(&chemin)?;
@@ -681,7 +693,7 @@ async fn page_mandat(
         .comptes()
         .structures(a)
         .await
-        .map_err(|e| ErreurEspace::Mandat(e.into(), chemin.clone()))?
+        .map_err(|e| ErreurWeb::mandat(e.into(), chemin.clone()))?
         .into_iter()
         .filter(|s| s.id != f.mandat.structure_id)
         .map(|s| (s.id, s.nom))
@@ -744,7 +756,7 @@ pub async fn fiche(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_mandat(&state, &a, id, None, None).await
 }
 
@@ -753,7 +765,7 @@ pub async fn imprimer(
     Connecte(a): Connecte,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let f = m
         .document(&a, id)
@@ -768,21 +780,27 @@ pub async fn pdf(
     Connecte(a): Connecte,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     pdf_exemplaire(&state, &a, &headers, id, None).await
+}
+
+/// The form asking for the person's copy: their personal code, printed on it.
+#[derive(Deserialize)]
+pub struct FormulaireCodePersonnel {
+    #[serde(default)]
+    code: String,
 }
 
 /// The person's copy, right after signing: the code comes with the request (it is stored
 /// only as a hash) and is printed only if it is this person's.
 pub async fn pdf_personne(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let c = formulaire(&a, &corps)?;
-    let code = c.texte("code");
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireCodePersonnel>,
+) -> Result<Response, ErreurWeb> {
+    let code = c.code.trim().to_string();
     pdf_exemplaire(&state, &a, &headers, id, Some(code)).await
 }
 
@@ -792,15 +810,12 @@ async fn pdf_exemplaire(
     headers: &HeaderMap,
     id: i64,
     code: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let chemin = format!("/espace/mandats/{id}");
     let f = m.document(a, id).await.ou(&chemin)?;
     let Some(doc) = f.document.as_ref() else {
-        return Err(ErreurEspace::Mandat(
-            ErreurMandat::Introuvable,
-            String::new(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::Introuvable, String::new()));
     };
     let base = adresse_publique(state, headers);
     let url = url_verification(&base, &f.mandat.empreinte);
@@ -811,7 +826,7 @@ async fn pdf_exemplaire(
             match lu {
                 Some(c) => Some(c.texte()),
                 None => {
-                    return Err(ErreurEspace::Mandat(
+                    return Err(ErreurWeb::mandat(
                         ErreurMandat::invalide(
                             "code personnel",
                             "ce n’est pas le code de la personne de ce mandat",
@@ -851,7 +866,7 @@ pub async fn agir(
     Connecte(a): Connecte,
     Path(id): Path<i64>,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let c = formulaire(&a, &corps)?;
     let m = mandats(&state)?;
     let chemin = format!("/espace/mandats/{id}");
@@ -902,7 +917,7 @@ pub async fn agir(
         Err(e @ (ErreurMandat::Refus(_) | ErreurMandat::Invalide { .. })) => {
             page_mandat(&state, &a, id, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mandat(e, chemin)),
+        Err(e) => Err(ErreurWeb::mandat(e, chemin)),
     }
 }
 
@@ -923,7 +938,7 @@ pub async fn attestation(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let f = m
         .document(&a, id)
@@ -945,7 +960,7 @@ async fn page_attestation(
     f: &FicheMandat,
     lecteur: Lecteur,
     retour: String,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let id = f.mandat.id;
     let revocations: Vec<Entree> = f
         .journal
@@ -954,10 +969,7 @@ async fn page_attestation(
         .cloned()
         .collect();
     if revocations.is_empty() {
-        return Err(ErreurEspace::Mandat(
-            ErreurMandat::Introuvable,
-            String::new(),
-        ));
+        return Err(ErreurWeb::mandat(ErreurMandat::Introuvable, String::new()));
     }
     rendre(&PageAttestation {
         site: state.site.clone(),
@@ -1026,7 +1038,7 @@ async fn page_personne(
     message: Option<String>,
     erreur: Option<String>,
     statut: StatusCode,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_personne_avec(state, session, message, erreur, statut, None, None).await
 }
 
@@ -1038,7 +1050,7 @@ async fn page_personne_avec(
     statut: StatusCode,
     confirmation: Option<ConfirmationRevocation>,
     attestation: Option<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let jeton = securite::jeton_aleatoire();
     let mut page = PagePersonne {
@@ -1114,7 +1126,7 @@ async fn page_personne_avec(
 pub async fn personne(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_personne(
         &state,
         session_personne(&headers).as_ref(),
@@ -1131,9 +1143,9 @@ pub async fn personne_agir(
     headers: HeaderMap,
     AdresseClient(adresse): AdresseClient,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let c = Champs::lire(&corps);
-    verifier_pre(&headers, &c)?;
+    verifier_pre(&headers, c.un("csrf"))?;
     let m = mandats(&state)?;
     match c.texte("action").as_str() {
         "ouvrir" => match m.ouvrir_espace_personne(&c.texte("code"), &adresse).await {
@@ -1165,7 +1177,7 @@ pub async fn personne_agir(
                 )
                 .await
             }
-            Err(e) => Err(ErreurEspace::Mandat(e, "/mon-mandat".into())),
+            Err(e) => Err(ErreurWeb::mandat(e, "/mon-mandat".into())),
         },
         "revocation" => {
             let Some(s) = session_personne(&headers) else {
@@ -1199,7 +1211,7 @@ pub async fn personne_agir(
                     .await
                 }
                 Err(ErreurMandat::Interdit) => Ok(Redirect::to("/mon-mandat").into_response()),
-                Err(e) => Err(ErreurEspace::Mandat(e, "/mon-mandat".into())),
+                Err(e) => Err(ErreurWeb::mandat(e, "/mon-mandat".into())),
             }
         }
         _ => {
@@ -1222,14 +1234,14 @@ async fn confirmer_revocation(
     s: &SessionPersonne,
     id: i64,
     cibles: &[Demarche],
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let (_, liste, _) = match m.espace_personne(s).await {
         Ok(x) => x,
         Err(_) => return Ok(Redirect::to("/mon-mandat").into_response()),
     };
     let Some(row) = liste.into_iter().find(|r| r.id == id) else {
-        return Err(ErreurEspace::Mandat(
+        return Err(ErreurWeb::mandat(
             ErreurMandat::Introuvable,
             "/mon-mandat".into(),
         ));
@@ -1279,7 +1291,7 @@ pub async fn attestation_personne(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(p): Query<ParamsAttestation>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let Some(s) = session_personne(&headers) else {
         return Ok(Redirect::to("/mon-mandat").into_response());
@@ -1292,7 +1304,7 @@ pub async fn attestation_personne(
     let f = match m.mandat_de_la_personne(&s, id).await {
         Ok(f) => f,
         Err(ErreurMandat::Interdit) => return Ok(Redirect::to("/mon-mandat").into_response()),
-        Err(e) => return Err(ErreurEspace::Mandat(e, "/mon-mandat".into())),
+        Err(e) => return Err(ErreurWeb::mandat(e, "/mon-mandat".into())),
     };
     page_attestation(&state, m, &f, Lecteur::Personne, "/mon-mandat".into()).await
 }
@@ -1328,7 +1340,7 @@ pub struct ParamsVerifier {
 pub async fn verifier(
     State(state): State<AppState>,
     Query(p): Query<ParamsVerifier>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let empreinte = p.empreinte.unwrap_or_default();
     let (mut resultat, mut erreur, mut statut) = (None, None, StatusCode::OK);
@@ -1366,7 +1378,7 @@ pub async fn verifier(
                 statut = StatusCode::UNPROCESSABLE_ENTITY;
                 erreur = Some(e.to_string())
             }
-            Err(e) => return Err(ErreurEspace::Mandat(e, "/verifier".into())),
+            Err(e) => return Err(ErreurWeb::mandat(e, "/verifier".into())),
         }
     }
     let mut r = rendre(&PageVerifier {
@@ -1379,7 +1391,7 @@ pub async fn verifier(
     Ok(r)
 }
 
-pub async fn cle_publique(State(state): State<AppState>) -> Result<Response, ErreurEspace> {
+pub async fn cle_publique(State(state): State<AppState>) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let mut r = maillage_mandats::cle::pem_publique(&m.cle_publique()).into_response();
     r.headers_mut().insert(
@@ -1443,7 +1455,7 @@ pub struct RuptureApi {
 pub async fn verification_journal(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let jeton_ok = std::env::var("MAILLAGE_AUDIT_JETON")
         .ok()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -27,9 +27,11 @@ use maillage_mediation::stockage::ConsultationRow;
 use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 
 use super::svg;
-use super::{formulaire, mediation, rendre, Connecte, ErreurEspace, OuRetour};
+use super::{formulaire, mediation, rendre, Connecte, ErreurWeb, OuRetour};
+use crate::formulaires::{FormulaireConnecte, Params, SansChamp};
 use crate::site::Site;
 use crate::AppState;
+use serde::Deserialize;
 
 /// A form shown again with its error answers 422.
 pub(crate) fn refuser_si(mut r: Response, refuse: bool) -> Response {
@@ -142,7 +144,7 @@ struct PageAccueil {
 pub async fn accueil(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let aujourdhui = m.aujourdhui();
     let mut activites = Vec::new();
@@ -204,14 +206,20 @@ struct PageActivites {
     suivante: bool,
 }
 
+/// The query of the list of activities.
+#[derive(Deserialize)]
+pub struct ParamsActivites {
+    page: Option<String>,
+}
+
 pub async fn activites(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsActivites>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let page: i64 = q
-        .get("page")
+        .page
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1 && *p <= 100_000)
         .unwrap_or(1);
@@ -453,7 +461,7 @@ async fn page_formulaire(
     titre_page: String,
     f: FormulaireCra,
     erreur: Option<(String, String)>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let lieux = m.comptes().mes_lieux(a).await.ou("/espace")?;
     let beneficiaires = m
@@ -489,25 +497,33 @@ async fn page_formulaire(
     Ok(refuser_si(r, refuse))
 }
 
+/// The query of a new activity's form: its type, or the activity it copies.
+#[derive(Deserialize)]
+pub struct ParamsNouvelleActivite {
+    #[serde(rename = "type")]
+    type_activite: Option<String>,
+    copie: Option<String>,
+}
+
 pub async fn nouvelle_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsNouvelleActivite>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
     }
     let durees = m.durees_proposees(&a).await.ou("/espace")?;
     let lieux = m.comptes().mes_lieux(&a).await.ou("/espace")?;
-    let type_activite = match q.get("type").map(String::as_str) {
+    let type_activite = match q.type_activite.as_deref() {
         Some("collectif") => TypeActivite::Collectif,
         _ => TypeActivite::Individuel,
     };
-    let copie = match q.get("copie").and_then(|c| c.parse::<i64>().ok()) {
+    let copie = match q.copie.and_then(|c| c.parse::<i64>().ok()) {
         Some(id) => {
             let mut c = m.activite(&a, id).await.ou("/espace/activites")?.cra;
             c.date = m.aujourdhui();
@@ -675,7 +691,7 @@ async fn enregistrer(
     a: &Acteur,
     id: Option<i64>,
     corps: &[u8],
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let champs = formulaire(a, corps)?;
     let m = mediation(state)?;
     let chemin = id
@@ -708,7 +724,7 @@ async fn enregistrer(
                 .unwrap_or_else(|| "/espace/activites".into());
             page_formulaire(state, a, titre, f, Some((champ, message))).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, chemin)),
+        Err(e) => Err(ErreurWeb::mediation(e, chemin)),
     }
 }
 
@@ -756,7 +772,7 @@ pub async fn creer_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     enregistrer(&state, &a, None, &corps).await
 }
 
@@ -765,7 +781,7 @@ pub async fn enregistrer_activite(
     Connecte(a): Connecte,
     Path(id): Path<i64>,
     corps: Bytes,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     mediation(&state)?
         .activite(&a, id)
         .await
@@ -844,12 +860,18 @@ fn action_historique(action: &str) -> &'static str {
     }
 }
 
+/// The query of an activity's page: `enregistre` after a save.
+#[derive(Deserialize)]
+pub struct ParamsActivite {
+    enregistre: Option<String>,
+}
+
 pub async fn activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsActivite>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/activites/{id}");
     let act = m.activite(&a, id).await.ou(&chemin)?;
@@ -885,7 +907,7 @@ pub async fn activite(
         historique,
         cra: act.cra,
         participants,
-        enregistre: q.contains_key("enregistre"),
+        enregistre: q.enregistre.is_some(),
     })
 }
 
@@ -893,7 +915,7 @@ pub async fn modifier_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/activites/{id}/modifier");
     let act = m.activite(&a, id).await.ou(&chemin)?;
@@ -906,11 +928,10 @@ pub async fn modifier_activite(
 
 pub async fn supprimer_activite(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     Path(id): Path<i64>,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    formulaire(&a, &corps)?;
+    FormulaireConnecte(a, SansChamp {}): FormulaireConnecte<SansChamp>,
+) -> Result<Response, ErreurWeb> {
     mediation(&state)?
         .supprimer_activite(&a, id)
         .await
@@ -954,7 +975,7 @@ async fn page_beneficiaires(
     state: &AppState,
     a: &Acteur,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let fiches = m.mes_beneficiaires(a).await.ou("/espace/beneficiaires")?;
     let doublons = m
@@ -983,9 +1004,9 @@ async fn page_beneficiaires(
 pub async fn beneficiaires(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1001,8 +1022,27 @@ fn commune_saisie(r: &maillage_territoire::Referentiel, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, String> {
-    let annee = match c.texte("annee_naissance").as_str() {
+/// The form of a beneficiary (creation and edit).
+#[derive(Deserialize)]
+pub struct FormulaireBeneficiaire {
+    #[serde(default)]
+    prenom: String,
+    #[serde(default)]
+    annee_naissance: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    statut: String,
+    #[serde(default)]
+    genre: String,
+    #[serde(default)]
+    notes: String,
+    /// The checkbox « shared with the structure ».
+    partage: Option<String>,
+}
+
+fn lire_beneficiaire(m: &Mediation, c: &FormulaireBeneficiaire) -> Result<Beneficiaire, String> {
+    let annee = match c.annee_naissance.trim() {
         "" => None,
         t => Some(
             t.parse::<i32>()
@@ -1011,7 +1051,7 @@ fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, S
     };
     // By name (« Muret », « Saint-Gaudens (31800) »), a postal code or an INSEE code; a
     // name that fits several communes or none is refused with suggestions.
-    let commune = match c.texte("commune").trim() {
+    let commune = match c.commune.trim() {
         "" => None,
         t => Some(
             m.comptes()
@@ -1024,50 +1064,70 @@ fn lire_beneficiaire(m: &Mediation, c: &super::Champs) -> Result<Beneficiaire, S
         ),
     };
     Ok(Beneficiaire {
-        prenom: c.texte("prenom"),
+        prenom: c.prenom.trim().to_string(),
         annee_naissance: annee,
         commune,
-        statut: StatutSocial::depuis_code(&c.texte("statut"))
-            .unwrap_or(StatutSocial::NonCommunique),
-        genre: Genre::depuis_code(&c.texte("genre")).unwrap_or(Genre::NonCommunique),
-        notes: c.texte("notes"),
+        statut: StatutSocial::depuis_code(c.statut.trim()).unwrap_or(StatutSocial::NonCommunique),
+        genre: Genre::depuis_code(c.genre.trim()).unwrap_or(Genre::NonCommunique),
+        notes: c.notes.trim().to_string(),
     })
 }
 
 pub async fn creer_beneficiaire(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let champs = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, champs): FormulaireConnecte<FormulaireBeneficiaire>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let b = match lire_beneficiaire(m, &champs) {
         Ok(b) => b,
         Err(e) => return page_beneficiaires(&state, &a, Some(e)).await,
     };
-    match m.creer_beneficiaire(&a, b, champs.coche("partage")).await {
+    match m.creer_beneficiaire(&a, b, champs.partage.is_some()).await {
         Ok(id) => Ok(Redirect::to(&format!("/espace/beneficiaires/{id}")).into_response()),
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_beneficiaires(&state, &a, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/beneficiaires".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/espace/beneficiaires".into())),
+    }
+}
+
+/// The form merging two beneficiaries' records.
+#[derive(Deserialize)]
+pub struct FormulaireFusion {
+    #[serde(default)]
+    garde: String,
+    #[serde(default)]
+    absorbe: String,
+}
+
+/// The two records of a merge: the one kept and the one absorbed.
+struct Fusion {
+    garde: i64,
+    absorbe: i64,
+}
+
+impl TryFrom<FormulaireFusion> for Fusion {
+    /// An id that is not a number names no record of the person's.
+    type Error = ErreurMediation;
+
+    fn try_from(f: FormulaireFusion) -> Result<Fusion, ErreurMediation> {
+        let id = |t: &str| {
+            t.trim()
+                .parse::<i64>()
+                .map_err(|_| ErreurMediation::Introuvable)
+        };
+        Ok(Fusion {
+            garde: id(&f.garde)?,
+            absorbe: id(&f.absorbe)?,
+        })
     }
 }
 
 pub async fn fusionner(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let champs = formulaire(&a, &corps)?;
-    let garde: i64 = champs
-        .texte("garde")
-        .parse()
-        .map_err(|_| ErreurEspace::Mediation(ErreurMediation::Introuvable, String::new()))?;
-    let absorbe: i64 = champs
-        .texte("absorbe")
-        .parse()
-        .map_err(|_| ErreurEspace::Mediation(ErreurMediation::Introuvable, String::new()))?;
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireFusion>,
+) -> Result<Response, ErreurWeb> {
+    let Fusion { garde, absorbe } = Fusion::try_from(f).ou("")?;
     mediation(&state)?
         .fusionner(&a, garde, absorbe)
         .await
@@ -1102,14 +1162,14 @@ async fn page_beneficiaire(
     a: &Acteur,
     id: i64,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let chemin = format!("/espace/beneficiaires/{id}");
     let f = m.beneficiaire(a, id).await.ou(&chemin)?;
     let b = f
         .beneficiaire
         .clone()
-        .ok_or_else(|| ErreurEspace::Mediation(ErreurMediation::Introuvable, chemin.clone()))?;
+        .ok_or_else(|| ErreurWeb::mediation(ErreurMediation::Introuvable, chemin.clone()))?;
     let lieux = m.comptes().mes_lieux(a).await.ou(&chemin)?;
     let activites = m
         .activites_du_beneficiaire(a, id)
@@ -1184,17 +1244,16 @@ pub async fn beneficiaire(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_beneficiaire(&state, &a, id, None).await
 }
 
 pub async fn modifier_beneficiaire(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     Path(id): Path<i64>,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let champs = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, champs): FormulaireConnecte<FormulaireBeneficiaire>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/beneficiaires/{id}");
     let b = match lire_beneficiaire(m, &champs) {
@@ -1202,14 +1261,14 @@ pub async fn modifier_beneficiaire(
         Err(e) => return page_beneficiaire(&state, &a, id, Some(e)).await,
     };
     match m
-        .modifier_beneficiaire(&a, id, b, champs.coche("partage"))
+        .modifier_beneficiaire(&a, id, b, champs.partage.is_some())
         .await
     {
         Ok(()) => Ok(Redirect::to(&chemin).into_response()),
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_beneficiaire(&state, &a, id, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, chemin)),
+        Err(e) => Err(ErreurWeb::mediation(e, chemin)),
     }
 }
 
@@ -1217,12 +1276,12 @@ pub async fn export_beneficiaire(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Path(id): Path<i64>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/espace/beneficiaires/{id}/export.json");
     let export = m.export_personnel(&a, id).await.ou(&chemin)?;
     let corps = serde_json::to_vec_pretty(&export)
-        .map_err(|e| ErreurEspace::Mediation(ErreurMediation::Interne(e.to_string()), chemin))?;
+        .map_err(|e| ErreurWeb::mediation(ErreurMediation::Interne(e.to_string()), chemin))?;
     Ok((
         [
             (
@@ -1358,28 +1417,59 @@ struct PageStatistiques {
     lien_export: Option<String>,
 }
 
+/// The query of the statistics (space, exports, public page).
+#[derive(Deserialize)]
+pub struct ParamsStatistiques {
+    du: Option<String>,
+    au: Option<String>,
+    perimetre: Option<String>,
+    lieu: Option<String>,
+}
+
+/// The dates asked for (`AAAA-MM-JJ`, years 2000 to 2100), each absent when not given.
+struct PeriodeDemandee {
+    du: Option<NaiveDate>,
+    au: Option<NaiveDate>,
+}
+
+impl TryFrom<&ParamsStatistiques> for PeriodeDemandee {
+    type Error = ErreurMediation;
+
+    fn try_from(q: &ParamsStatistiques) -> Result<PeriodeDemandee, ErreurMediation> {
+        let lire = |nom: &str,
+                    valeur: Option<&str>|
+         -> Result<Option<NaiveDate>, ErreurMediation> {
+            match valeur.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
+                    .map(Some)
+                    .ok_or_else(|| ErreurMediation::invalide(nom, "date invalide (AAAA-MM-JJ)")),
+            }
+        };
+        Ok(PeriodeDemandee {
+            du: lire("du", q.du.as_deref())?,
+            au: lire("au", q.au.as_deref())?,
+        })
+    }
+}
+
+/// The period asked for; by default the last twelve months, this one included.
 fn periode(
     m: &Mediation,
-    q: &HashMap<String, String>,
+    q: &ParamsStatistiques,
 ) -> Result<(NaiveDate, NaiveDate), ErreurMediation> {
     let aujourdhui = m.aujourdhui();
-    let lire = |nom: &str, defaut: NaiveDate| -> Result<NaiveDate, ErreurMediation> {
-        match q.get(nom).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(defaut),
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
-                .ok_or_else(|| ErreurMediation::invalide(nom, "date invalide (AAAA-MM-JJ)")),
-        }
-    };
+    let p = PeriodeDemandee::try_from(q)?;
     Ok((
-        lire("du", debut_de_mois(aujourdhui, 11))?,
-        lire("au", aujourdhui)?,
+        p.du.unwrap_or_else(|| debut_de_mois(aujourdhui, 11)),
+        p.au.unwrap_or(aujourdhui),
     ))
 }
 
-fn perimetre_demande(a: &Acteur, q: &HashMap<String, String>) -> Perimetre {
-    match q.get("perimetre").map(String::as_str) {
+fn perimetre_demande(a: &Acteur, q: &ParamsStatistiques) -> Perimetre {
+    match q.perimetre.as_deref() {
         Some("equipe") => Perimetre::Equipe,
         Some(p) if p.starts_with("mediateur:") => p[10..]
             .parse()
@@ -1411,13 +1501,13 @@ fn code_perimetre(p: &Perimetre) -> String {
 pub async fn statistiques(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsStatistiques>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = "/espace/statistiques";
     let (du, au) = periode(m, &q).ou(chemin)?;
     let perimetre = perimetre_demande(&a, &q);
-    let lieu = q.get("lieu").and_then(|l| l.parse().ok());
+    let lieu = q.lieu.as_deref().and_then(|l| l.parse().ok());
     let filtres = Filtres {
         perimetre: perimetre.clone(),
         du,
@@ -1471,16 +1561,16 @@ pub async fn statistiques(
 async fn export_lignes(
     state: &AppState,
     a: &Acteur,
-    q: &HashMap<String, String>,
+    q: &ParamsStatistiques,
     chemin: &str,
-) -> Result<(Vec<&'static str>, Vec<Vec<String>>), ErreurEspace> {
+) -> Result<(Vec<&'static str>, Vec<Vec<String>>), ErreurWeb> {
     let m = mediation(state)?;
     let (du, au) = periode(m, q).ou(chemin)?;
     let filtres = Filtres {
         perimetre: perimetre_demande(a, q),
         du,
         au,
-        lieu: q.get("lieu").and_then(|l| l.parse().ok()),
+        lieu: q.lieu.as_deref().and_then(|l| l.parse().ok()),
     };
     m.export_activites(a, &filtres).await.ou(chemin)
 }
@@ -1488,9 +1578,9 @@ async fn export_lignes(
 pub async fn export_csv(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsStatistiques>,
     uri: axum::http::Uri,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let chemin = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
@@ -1499,7 +1589,7 @@ pub async fn export_csv(
     let mut w = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let interne = |e: String| ErreurEspace::Mediation(ErreurMediation::Interne(e), String::new());
+    let interne = |e: String| ErreurWeb::mediation(ErreurMediation::Interne(e), String::new());
     w.write_record(&entetes)
         .map_err(|e| interne(e.to_string()))?;
     for l in &lignes {
@@ -1523,15 +1613,15 @@ pub async fn export_csv(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<ParamsStatistiques>,
     uri: axum::http::Uri,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let chemin = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let (entetes, lignes) = export_lignes(&state, &a, &q, &chemin).await?;
-    let interne = |e: String| ErreurEspace::Mediation(ErreurMediation::Interne(e), String::new());
+    let interne = |e: String| ErreurWeb::mediation(ErreurMediation::Interne(e), String::new());
     let mut classeur = rust_xlsxwriter::Workbook::new();
     let feuille = classeur.add_worksheet();
     feuille
@@ -1572,8 +1662,8 @@ pub async fn export_xlsx(
 pub async fn statistiques_publiques(
     State(state): State<AppState>,
     Path(territoire): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ErreurEspace> {
+    Params(q): Params<ParamsStatistiques>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
     let chemin = format!("/statistiques/{territoire}");
     let (du, au) = periode(m, &q).ou(&chemin)?;
@@ -1583,11 +1673,9 @@ pub async fn statistiques_publiques(
     {
         Ok(t) => t,
         Err(ErreurMediation::Invalide { message, .. }) => {
-            return Err(ErreurEspace::Page(crate::erreur::PageError::Introuvable(
-                message,
-            )))
+            return Err(ErreurWeb::Introuvable(message))
         }
-        Err(e) => return Err(ErreurEspace::Mediation(e, chemin)),
+        Err(e) => return Err(ErreurWeb::mediation(e, chemin)),
     };
     let mut r = rendre(&PageStatistiques {
         site: state.site.clone(),
@@ -1632,9 +1720,9 @@ struct PageImport {
 pub async fn page_import(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1651,9 +1739,9 @@ pub async fn importer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     requete: axum::extract::Request,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if !a.est_mediateur() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1661,7 +1749,7 @@ pub async fn importer(
     use axum::extract::FromRequest;
     let mut multipart = Multipart::from_request(requete, &state)
         .await
-        .map_err(|_| ErreurEspace::Csrf)?;
+        .map_err(|_| ErreurWeb::Csrf)?;
     let mut csrf = None;
     let mut contenu = None;
     // Past the body limit the reading stops with a 413: say so, not « choose a file ».
@@ -1699,9 +1787,7 @@ pub async fn importer(
     };
     if trop_gros {
         if !csrf_ok {
-            return Err(ErreurEspace::Page(
-                crate::erreur::PageError::TropVolumineux(message_trop_gros()),
-            ));
+            return Err(ErreurWeb::TropVolumineux(message_trop_gros()));
         }
         let mut r = rendre(&PageImport {
             site: state.site.clone(),
@@ -1713,7 +1799,7 @@ pub async fn importer(
         return Ok(r);
     }
     if !csrf_ok {
-        return Err(ErreurEspace::Csrf);
+        return Err(ErreurWeb::Csrf);
     }
     let m = mediation(&state)?;
     let (rapport, erreur) = match contenu.filter(|c| !c.is_empty()) {
@@ -1721,7 +1807,7 @@ pub async fn importer(
         Some(c) => match m.importer_coop(&a, &c).await {
             Ok(r) => (Some(r), None),
             Err(e @ ErreurMediation::Invalide { .. }) => (None, Some(e.to_string())),
-            Err(e) => return Err(ErreurEspace::Mediation(e, "/espace/import".into())),
+            Err(e) => return Err(ErreurWeb::mediation(e, "/espace/import".into())),
         },
     };
     let echec = erreur.is_some() || rapport.as_ref().is_some_and(|r| !r.refusees.is_empty());
@@ -1767,18 +1853,18 @@ async fn page_equipe(
     message: Option<String>,
     lien: Option<String>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let m = mediation(state)?;
     let chemin = "/espace/equipe";
     let comptes = match m.comptes().comptes_visibles(a).await {
         Ok(c) => c,
         Err(ErreurMediation::Interdit) => {
-            return Err(ErreurEspace::Mediation(
+            return Err(ErreurWeb::mediation(
                 ErreurMediation::Interdit,
                 String::new(),
             ))
         }
-        Err(e) => return Err(ErreurEspace::Mediation(e, chemin.into())),
+        Err(e) => return Err(ErreurWeb::mediation(e, chemin.into())),
     };
     let noms = m.comptes().structures(a).await.ou(chemin)?;
     let mut membres = Vec::new();
@@ -1832,19 +1918,28 @@ async fn page_equipe(
 pub async fn equipe(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_equipe(&state, &a, None, None, None).await
+}
+
+/// The form inviting someone.
+#[derive(Deserialize)]
+pub struct FormulaireInvitation {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    structure: String,
 }
 
 pub async fn inviter(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let champs = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, champs): FormulaireConnecte<FormulaireInvitation>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
-    let role = Role::depuis_code(&champs.texte("role")).unwrap_or(Role::Mediateur);
-    let structure = match champs.texte("structure").as_str() {
+    let role = Role::depuis_code(champs.role.trim()).unwrap_or(Role::Mediateur);
+    let structure = match champs.structure.trim() {
         "" => None,
         s => match s.parse::<i64>() {
             Ok(id) => Some(id),
@@ -1860,7 +1955,7 @@ pub async fn inviter(
             }
         },
     };
-    let email = champs.texte("email");
+    let email = champs.email.trim().to_string();
     match m.comptes().inviter(&a, &email, role, structure).await {
         Ok(_) if envoi_configure() => {
             page_equipe(&state, &a, Some(format!("Invitation envoyée à {email}.")), None, None).await
@@ -1880,7 +1975,7 @@ pub async fn inviter(
         Err(e @ (ErreurMediation::Invalide { .. } | ErreurMediation::DejaInscrit)) => {
             page_equipe(&state, &a, None, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/equipe".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/espace/equipe".into())),
     }
 }
 
@@ -1895,9 +1990,9 @@ struct PageCourriels {
 pub async fn courriels(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if a.role != Role::Administrateur {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -1968,9 +2063,9 @@ async fn page_structures(
     a: &Acteur,
     message: Option<String>,
     erreur: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     if a.role == Role::Mediateur {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             ErreurMediation::Interdit,
             String::new(),
         ));
@@ -2039,121 +2134,209 @@ async fn page_structures(
 pub async fn structures(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     page_structures(&state, &a, None, None).await
 }
 
-/// One POST for the forms of the page (`action` = `structure`, `lieu`, `affectation`,
-/// `rattachement`, `detachement`).
+/// The forms of the structures page, one POST (`action` = `structure`, `lieu`,
+/// `affectation`, `rattachement`, `detachement`).
+#[derive(Deserialize)]
+pub struct FormulaireStructures {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    siret: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    structure: String,
+    #[serde(default)]
+    lieu_annuaire: String,
+    #[serde(default)]
+    lieu: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    debut: String,
+    #[serde(default)]
+    fin: String,
+}
+
+/// What a form of the structures page asks for, its numbers and dates read.
+enum ActionStructures {
+    Structure {
+        nom: String,
+        siret: Option<String>,
+        commune: Option<String>,
+    },
+    Lieu {
+        structure: i64,
+        nom: String,
+        commune: String,
+        lieu_annuaire: Option<String>,
+    },
+    Affectation {
+        email: String,
+        lieu: i64,
+        debut: NaiveDate,
+    },
+    Rattachement {
+        email: String,
+        structure: i64,
+        debut: NaiveDate,
+    },
+    Detachement {
+        email: String,
+        structure: i64,
+        fin: NaiveDate,
+    },
+}
+
+impl TryFrom<FormulaireStructures> for ActionStructures {
+    type Error = ErreurMediation;
+
+    fn try_from(f: FormulaireStructures) -> Result<ActionStructures, ErreurMediation> {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let date = |s: &str, champ: &str| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| ErreurMediation::invalide(champ, "date invalide"))
+        };
+        let structure = |s: &str| {
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| ErreurMediation::invalide("structure", "structure inconnue"))
+        };
+        let email = f.email.trim().to_string();
+        Ok(match f.action.trim() {
+            "structure" => ActionStructures::Structure {
+                nom: f.nom.trim().to_string(),
+                siret: opt(&f.siret),
+                commune: opt(&f.commune),
+            },
+            "lieu" => ActionStructures::Lieu {
+                structure: structure(&f.structure)?,
+                nom: f.nom.trim().to_string(),
+                commune: f.commune.trim().to_string(),
+                lieu_annuaire: opt(&f.lieu_annuaire),
+            },
+            "affectation" => {
+                let debut = date(&f.debut, "début")?;
+                let lieu = f
+                    .lieu
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| ErreurMediation::invalide("lieu", "lieu inconnu"))?;
+                ActionStructures::Affectation { email, lieu, debut }
+            }
+            "rattachement" => {
+                let debut = date(&f.debut, "début")?;
+                ActionStructures::Rattachement {
+                    email,
+                    structure: structure(&f.structure)?,
+                    debut,
+                }
+            }
+            "detachement" => {
+                let fin = date(&f.fin, "fin")?;
+                ActionStructures::Detachement {
+                    email,
+                    structure: structure(&f.structure)?,
+                    fin,
+                }
+            }
+            _ => return Err(ErreurMediation::invalide("action", "formulaire inconnu")),
+        })
+    }
+}
+
+/// One POST for the forms of the page (see [`FormulaireStructures`]).
 pub async fn modifier_structures(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let c = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireStructures>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
-    let opt = |n: &str| Some(c.texte(n)).filter(|s| !s.is_empty());
-    let resultat = match c.texte("action").as_str() {
-        "structure" => m
+    let resultat = match ActionStructures::try_from(f) {
+        Err(e) => Err(e),
+        Ok(ActionStructures::Structure {
+            nom,
+            siret,
+            commune,
+        }) => m
             .comptes()
-            .creer_structure(
-                &a,
-                &c.texte("nom"),
-                opt("siret").as_deref(),
-                opt("commune").as_deref(),
-            )
+            .creer_structure(&a, &nom, siret.as_deref(), commune.as_deref())
             .await
             .map(|id| format!("Structure nº {id} créée.")),
-        "lieu" => match c.texte("structure").parse::<i64>() {
-            Ok(s) => m
-                .comptes()
-                .creer_lieu_activite(
-                    &a,
-                    s,
-                    &c.texte("nom"),
-                    &c.texte("commune"),
-                    opt("lieu_annuaire").as_deref(),
+        Ok(ActionStructures::Lieu {
+            structure,
+            nom,
+            commune,
+            lieu_annuaire,
+        }) => m
+            .comptes()
+            .creer_lieu_activite(&a, structure, &nom, &commune, lieu_annuaire.as_deref())
+            .await
+            .map(|id| format!("Lieu d’activité nº {id} créé.")),
+        Ok(ActionStructures::Affectation { email, lieu, debut }) => m
+            .comptes()
+            .affecter(&a, &email, lieu, debut)
+            .await
+            .map(|()| format!("{email} est affecté·e au lieu nº {lieu}.")),
+        Ok(ActionStructures::Rattachement {
+            email,
+            structure,
+            debut,
+        }) => m
+            .comptes()
+            .rattacher(&a, &email, structure, debut)
+            .await
+            .map(|compte| {
+                format!(
+                    "{} fait partie de la structure à partir du {}.",
+                    compte.nom,
+                    debut.format("%d/%m/%Y")
                 )
-                .await
-                .map(|id| format!("Lieu d’activité nº {id} créé.")),
-            Err(_) => Err(ErreurMediation::invalide("structure", "structure inconnue")),
-        },
-        "affectation" => {
-            let debut = NaiveDate::parse_from_str(&c.texte("debut"), "%Y-%m-%d")
-                .map_err(|_| ErreurMediation::invalide("début", "date invalide"));
-            match (debut, c.texte("lieu").parse::<i64>()) {
-                (Ok(d), Ok(l)) => m
-                    .comptes()
-                    .affecter(&a, &c.texte("email"), l, d)
-                    .await
-                    .map(|()| format!("{} est affecté·e au lieu nº {l}.", c.texte("email"))),
-                (Err(e), _) => Err(e),
-                (_, Err(_)) => Err(ErreurMediation::invalide("lieu", "lieu inconnu")),
-            }
-        }
-        "rattachement" | "detachement" => {
-            let champ_date = if c.texte("action") == "rattachement" {
-                "debut"
-            } else {
-                "fin"
-            };
-            let date = NaiveDate::parse_from_str(&c.texte(champ_date), "%Y-%m-%d").map_err(|_| {
-                ErreurMediation::invalide(
-                    if champ_date == "debut" {
-                        "début"
-                    } else {
-                        "fin"
-                    },
-                    "date invalide",
+            }),
+        Ok(ActionStructures::Detachement {
+            email,
+            structure,
+            fin,
+        }) => m
+            .comptes()
+            .detacher(&a, &email, structure, fin)
+            .await
+            .map(|compte| {
+                format!(
+                    "{} ne fait plus partie de la structure après le {}.",
+                    compte.nom,
+                    fin.format("%d/%m/%Y")
                 )
-            });
-            match (date, c.texte("structure").parse::<i64>()) {
-                (Ok(d), Ok(st)) if c.texte("action") == "rattachement" => m
-                    .comptes()
-                    .rattacher(&a, &c.texte("email"), st, d)
-                    .await
-                    .map(|compte| {
-                        format!(
-                            "{} fait partie de la structure à partir du {}.",
-                            compte.nom,
-                            d.format("%d/%m/%Y")
-                        )
-                    }),
-                (Ok(d), Ok(st)) => m
-                    .comptes()
-                    .detacher(&a, &c.texte("email"), st, d)
-                    .await
-                    .map(|compte| {
-                        format!(
-                            "{} ne fait plus partie de la structure après le {}.",
-                            compte.nom,
-                            d.format("%d/%m/%Y")
-                        )
-                    }),
-                (Err(e), _) => Err(e),
-                (_, Err(_)) => Err(ErreurMediation::invalide("structure", "structure inconnue")),
-            }
-        }
-        _ => Err(ErreurMediation::invalide("action", "formulaire inconnu")),
+            }),
     };
     match resultat {
         Ok(message) => page_structures(&state, &a, Some(message), None).await,
         Err(e @ ErreurMediation::Invalide { .. }) => {
             page_structures(&state, &a, None, Some(e.to_string())).await
         }
-        Err(e) => Err(ErreurEspace::Mediation(e, "/espace/structures".into())),
+        Err(e) => Err(ErreurWeb::mediation(e, "/espace/structures".into())),
     }
 }
 
 /// Chooses the structure the account acts for (an aidant of several structures).
+/// The form choosing the structure the account acts for.
+#[derive(Deserialize)]
+pub struct FormulaireStructureCourante {
+    #[serde(default)]
+    structure: String,
+}
+
 pub async fn choisir_structure(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let c = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireStructureCourante>,
+) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
-    let id = c.texte("structure").parse::<i64>().unwrap_or(0);
+    let id = c.structure.trim().parse::<i64>().unwrap_or(0);
     m.comptes().choisir_structure(&a, id).await.ou("/espace")?;
     Ok(Redirect::to("/espace").into_response())
 }

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use maillage_annuaire::signalement::{self as sig, DecisionSignalement};
 use serde::Deserialize;
 
 use super::pages::Menu;
-use super::{formulaire, rendre, Connecte, ErreurEspace, OuRetour};
+use super::{rendre, Connecte, ErreurWeb, OuRetour};
+use crate::formulaires::FormulaireConnecte;
 use crate::site::Site;
 use crate::AppState;
 
@@ -57,7 +57,7 @@ async fn page(
     a: &maillage_mediation::Acteur,
     tous: bool,
     message: Option<String>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let liste = sig::signalements_de(&state.annuaire, a, !tous)
         .await
         .ou(CHEMIN)?;
@@ -128,43 +128,63 @@ pub async fn liste(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     Query(f): Query<Filtre>,
-) -> Result<Response, ErreurEspace> {
+) -> Result<Response, ErreurWeb> {
     let tous = f.tous.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
     page(&state, &a, tous, None).await
 }
 
-/// `POST /espace/signalements` (`id`, `decision` = `traite` or `rejete`, `csrf`).
+/// The form closing a report: `id`, `decision` (`traite` or `rejete`), `tous` (the list
+/// shown: `1` for all), and the `csrf` token.
+#[derive(Deserialize)]
+pub struct FormulaireDecision {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    tous: String,
+}
+
+/// A coordinator's decision on a report, read from the form.
+struct Decision {
+    id: i64,
+    decision: DecisionSignalement,
+}
+
+impl TryFrom<&FormulaireDecision> for Decision {
+    type Error = maillage_mediation::ErreurMediation;
+
+    fn try_from(f: &FormulaireDecision) -> Result<Decision, Self::Error> {
+        let decision: DecisionSignalement = f.decision.trim().parse().map_err(|e| {
+            maillage_mediation::ErreurMediation::invalide("décision", format!("{e}"))
+        })?;
+        let id =
+            f.id.trim()
+                .parse()
+                .map_err(|_| maillage_mediation::ErreurMediation::Introuvable)?;
+        Ok(Decision { id, decision })
+    }
+}
+
+/// `POST /espace/signalements` (see [`FormulaireDecision`]).
 pub async fn decider(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
-) -> Result<Response, ErreurEspace> {
-    let c = formulaire(&a, &corps)?;
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireDecision>,
+) -> Result<Response, ErreurWeb> {
     if !a.peut_voir_signalements() {
-        return Err(ErreurEspace::Mediation(
+        return Err(ErreurWeb::mediation(
             maillage_mediation::ErreurMediation::Interdit,
             CHEMIN.into(),
         ));
     }
-    let decision: DecisionSignalement = c.texte("decision").parse().map_err(|e| {
-        ErreurEspace::Mediation(
-            maillage_mediation::ErreurMediation::invalide("décision", format!("{e}")),
-            CHEMIN.into(),
-        )
-    })?;
-    let id: i64 = c.texte("id").parse().map_err(|_| {
-        ErreurEspace::Mediation(
-            maillage_mediation::ErreurMediation::Introuvable,
-            CHEMIN.into(),
-        )
-    })?;
+    let Decision { id, decision } = Decision::try_from(&c).ou(CHEMIN)?;
     sig::decider(&state.annuaire, &a, id, decision)
         .await
         .ou(CHEMIN)?;
     page(
         &state,
         &a,
-        c.texte("tous") == "1",
+        c.tous.trim() == "1",
         Some(format!("Signalement nº {id} : {}.", decision.libelle())),
     )
     .await
