@@ -524,7 +524,7 @@ async fn cle_pour_serveur(instance: Instance, chemin_cle: &std::path::Path) -> R
         return Ok(instance);
     }
     let store = instance.store();
-    let entrees = store.tete_journal().await?.seq;
+    let entrees = store.journal_head().await?.seq;
     let sceaux = store.sceaux().await?.len();
     if entrees > 0 || sceaux > 0 {
         anyhow::bail!(

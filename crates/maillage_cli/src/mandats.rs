@@ -55,7 +55,7 @@ async fn mandats_verifies<'a>(
 ) -> Result<&'a maillage_mandats::Mandats> {
     let Ok(mandats) = instance.mandats() else {
         let store = instance.store();
-        let entrees = store.tete_journal().await?.seq;
+        let entrees = store.journal_head().await?.seq;
         let sceaux = store.sceaux().await?.len();
         if entrees == 0 && sceaux == 0 {
             bail!(
@@ -99,7 +99,7 @@ pub async fn journal(
                     ),
                 },
             };
-            let tete = store.tete_journal().await?;
+            let tete = store.journal_head().await?;
             let sceaux = store.sceaux().await?;
             let pb = ProgressBar::new(tete.seq.max(0) as u64);
             pb.set_style(
@@ -160,7 +160,7 @@ pub async fn journal(
             Ok(())
         }
         JournalCommande::Cle { creer } => {
-            let entrees = store.tete_journal().await?.seq;
+            let entrees = store.journal_head().await?.seq;
             let sceaux = store.sceaux().await?;
             if creer {
                 if chemin_cle.exists() {

@@ -111,7 +111,7 @@ async fn remplir_sqlite(store: &SqliteStore, entrees: &[Entree], sceaux: &[Sceau
     }
     tx.commit().await.expect("commit");
     for s in sceaux {
-        store.ajouter_sceau(s).await.expect("seal");
+        store.add_sceau(s).await.expect("seal");
     }
 }
 
@@ -149,7 +149,7 @@ async fn remplir_pg(store: &PgStore, entrees: &[Entree], sceaux: &[Sceau]) {
         .expect("insert");
     }
     for s in sceaux {
-        store.ajouter_sceau(s).await.expect("seal");
+        store.add_sceau(s).await.expect("seal");
     }
 }
 
@@ -261,11 +261,11 @@ fn bench(c: &mut Criterion) {
         details: "{}".into(),
     };
     g.bench_function("sqlite", |b| {
-        b.iter(|| rt.block_on(sqlite.journaliser(entree())).expect("append"))
+        b.iter(|| rt.block_on(sqlite.append_entree(entree())).expect("append"))
     });
     if let Some(pg) = &pg {
         g.bench_function("postgres", |b| {
-            b.iter(|| rt.block_on(pg.journaliser(entree())).expect("append"))
+            b.iter(|| rt.block_on(pg.append_entree(entree())).expect("append"))
         });
     }
     g.finish();

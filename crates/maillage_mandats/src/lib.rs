@@ -335,7 +335,7 @@ impl Mandats {
             ));
         }
         self.store
-            .habiliter(compte_id, acteur.id(), self.maintenant())
+            .add_habilitation(compte_id, acteur.id(), self.maintenant())
             .await?;
         Ok(())
     }
@@ -394,7 +394,7 @@ impl Mandats {
                     .await?
                     .filter(|u| u.purge_at.is_none())
                     .ok_or(ErreurMandat::Introuvable)?;
-                let visibles = self.store.usagers_de_structure(structure).await?;
+                let visibles = self.store.usagers_of_structure(structure).await?;
                 if !visibles.iter().any(|v| v.id == u.id) {
                     return Err(ErreurMandat::Introuvable);
                 }
@@ -477,7 +477,7 @@ impl Mandats {
         entree.details = details(&paires);
         let cree = self
             .store
-            .creer_mandat(
+            .create_mandat(
                 NewMandat {
                     usager: cible,
                     structure_id: structure,
@@ -506,13 +506,13 @@ impl Mandats {
     /// Gives a person a new personal code (the old one stops working), e.g. when lost.
     pub async fn nouveau_code(&self, acteur: &Acteur, usager_id: i64) -> Resultat<String> {
         let structure = self.exiger_habilite(acteur).await?;
-        let visibles = self.store.usagers_de_structure(structure).await?;
+        let visibles = self.store.usagers_of_structure(structure).await?;
         if !visibles.iter().any(|v| v.id == usager_id) {
             return Err(ErreurMandat::Introuvable);
         }
         let code = CodePersonnel::nouveau().map_err(ErreurMandat::Interne)?;
         self.store
-            .changer_code_usager(usager_id, code.cle(), &code.hash_secret())
+            .set_usager_code(usager_id, code.cle(), &code.hash_secret())
             .await?;
         Ok(code.texte().to_string())
     }
@@ -555,7 +555,7 @@ impl Mandats {
         }
         let verdict = self
             .store
-            .utiliser(
+            .record_utilisation(
                 Utilisation {
                     mandat_id,
                     demarche,
@@ -583,7 +583,7 @@ impl Mandats {
         entree.structure_id = acteur.compte.structure_id;
         let e = self
             .store
-            .revoquer(
+            .revoke(
                 mandat_id,
                 (!demarches.is_empty()).then(|| demarches.to_vec()),
                 "aidant",
@@ -614,7 +614,7 @@ impl Mandats {
         );
         let e = self
             .store
-            .revoquer(
+            .revoke(
                 m.id,
                 (!demarches.is_empty()).then(|| demarches.to_vec()),
                 "usager",
@@ -649,7 +649,7 @@ impl Mandats {
         entree.details = details(&[("vers_structure", DetailValeur::Entier(vers_structure))]);
         let e = self
             .store
-            .transferer(mandat_id, vers_structure, entree)
+            .transfer_mandat(mandat_id, vers_structure, entree)
             .await?;
         self.sceller_si_besoin().await?;
         Ok(e)
@@ -667,7 +667,7 @@ impl Mandats {
             usager: pseudonyme,
             ..self.entree(Action::Consultation, acteur_aidant(acteur))
         };
-        self.store.journaliser(vue).await?;
+        self.store.append_entree(vue).await?;
         self.sceller_si_besoin().await?;
         self.completer_fiche(m).await
     }
@@ -694,7 +694,7 @@ impl Mandats {
             .nom_du_compte(m.aidant_id)
             .await?
             .unwrap_or_default();
-        let journal = self.store.journal_du_mandat(m.id).await?;
+        let journal = self.store.journal_of_mandat(m.id).await?;
         Ok(FicheMandat {
             mandat: m,
             usager,
@@ -711,8 +711,8 @@ impl Mandats {
         acteur: &Acteur,
     ) -> Resultat<Vec<(MandatRow, Option<Identite>)>> {
         let structure = self.exiger_habilite(acteur).await?;
-        let usagers = self.store.usagers_de_structure(structure).await?;
-        let mandats = self.store.mandats_de_structure(structure).await?;
+        let usagers = self.store.usagers_of_structure(structure).await?;
+        let mandats = self.store.mandats_of_structure(structure).await?;
         Ok(mandats
             .into_iter()
             .map(|m| {
@@ -731,7 +731,7 @@ impl Mandats {
         let structure = self.exiger_habilite(acteur).await?;
         Ok(self
             .store
-            .usagers_de_structure(structure)
+            .usagers_of_structure(structure)
             .await?
             .into_iter()
             .filter_map(|u| {
@@ -789,7 +789,7 @@ impl Mandats {
         let usager = match &code {
             Some(c) => self
                 .store
-                .usager_par_cle(c.cle())
+                .usager_by_cle(c.cle())
                 .await?
                 .filter(|u| u.purge_at.is_none() && c.verifier(&u.code_hash)),
             None => None,
@@ -803,7 +803,7 @@ impl Mandats {
 
     /// A session of the person's space, carrying their current session generation.
     async fn ouvrir_session(&self, usager_id: i64) -> Resultat<SessionPersonne> {
-        let epoque = self.store.epoque_session_usager(usager_id).await?;
+        let epoque = self.store.usager_session_epoch(usager_id).await?;
         Ok(SessionPersonne::signer(
             &self.cle,
             usager_id,
@@ -818,7 +818,7 @@ impl Mandats {
         if !session.valide(&self.cle, self.maintenant()) {
             return Err(ErreurMandat::Interdit);
         }
-        match self.store.epoque_session_usager(session.usager_id).await {
+        match self.store.usager_session_epoch(session.usager_id).await {
             Ok(e) if e == session.epoque => {}
             Ok(_) | Err(StoreError::NotFound) => return Err(ErreurMandat::Interdit),
             Err(e) => return Err(e.into()),
@@ -834,7 +834,7 @@ impl Mandats {
     /// (on every node: the generation is in the database). An invalid session does nothing.
     pub async fn fermer_espace_personne(&self, session: &SessionPersonne) -> Resultat<()> {
         if self.usager_de_session(session).await.is_ok() {
-            self.store.fermer_sessions_usager(session.usager_id).await?;
+            self.store.close_usager_sessions(session.usager_id).await?;
         }
         Ok(())
     }
@@ -845,8 +845,8 @@ impl Mandats {
         session: &SessionPersonne,
     ) -> Resultat<(UsagerRow, Vec<MandatRow>, Vec<Entree>)> {
         let usager = self.usager_de_session(session).await?;
-        let mandats = self.store.mandats_de_usager(usager.id).await?;
-        let journal = self.store.journal_de_usager(&usager.pseudonyme).await?;
+        let mandats = self.store.mandats_of_usager(usager.id).await?;
+        let journal = self.store.journal_of_usager(&usager.pseudonyme).await?;
         Ok((usager, mandats, journal))
     }
 
@@ -873,7 +873,7 @@ impl Mandats {
     ) -> Resultat<std::collections::HashMap<i64, String>> {
         let mut notes = std::collections::HashMap::new();
         for m in mandats {
-            notes.extend(self.store.notes_utilisation(m.id).await?);
+            notes.extend(self.store.utilisation_notes(m.id).await?);
         }
         Ok(notes)
     }
@@ -890,14 +890,14 @@ impl Mandats {
                 "une empreinte compte 64 caractères hexadécimaux (0-9, a-f)",
             ));
         }
-        let Some(m) = self.store.mandat_par_empreinte(&empreinte).await? else {
+        let Some(m) = self.store.mandat_by_empreinte(&empreinte).await? else {
             return Ok(None);
         };
         let marque = format!("\"empreinte\":\"{empreinte}\"");
         let mut tampon = Vec::new();
         let entree = self
             .store
-            .journal_du_mandat(m.id)
+            .journal_of_mandat(m.id)
             .await?
             .into_iter()
             .find(|e| {
@@ -944,7 +944,7 @@ impl Mandats {
     /// Signs a seal over the head if entries were appended since the last one. Refused if
     /// the last seal was signed by another key (two nodes with different key files).
     pub async fn sceller(&self) -> Resultat<Option<Sceau>> {
-        let tete = self.store.tete_journal().await?;
+        let tete = self.store.journal_head().await?;
         let dernier = self.dernier_sceau_seq().await?;
         if tete.seq == 0 || tete.seq <= dernier {
             return Ok(None);
@@ -959,7 +959,7 @@ impl Mandats {
             tete.hash,
             self.maintenant().timestamp_micros(),
         );
-        match self.store.ajouter_sceau(&s).await {
+        match self.store.add_sceau(&s).await {
             Ok(()) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -980,7 +980,7 @@ impl Mandats {
     /// After a committed write: a failed seal is logged (and retried by the hourly job), it
     /// does not turn the write the person or aidant just made into an error.
     async fn sceller_si_besoin(&self) -> Resultat<()> {
-        let tete = self.store.tete_journal().await?.seq;
+        let tete = self.store.journal_head().await?.seq;
         if tete - self.dernier_sceau_seq().await? >= self.reglages.sceller_tous_les {
             if let Err(e) = self.sceller().await {
                 tracing::error!(error = %e, "sealing the journal failed");
@@ -995,14 +995,14 @@ impl Mandats {
         let mut n = 0;
         for m in self
             .store
-            .mandats_a_rappeler(now, now + self.reglages.rappel_avant)
+            .mandats_due_rappel(now, now + self.reglages.rappel_avant)
             .await?
         {
             let Some(aidant) = self.comptes.compte_par_id(m.aidant_id).await? else {
                 continue;
             };
             let entree = self.entree(Action::RappelExpiration, "systeme".into());
-            if self.store.marquer_rappel(m.id, entree).await?.is_none() {
+            if self.store.mark_rappel(m.id, entree).await?.is_none() {
                 continue;
             }
             let demarches: Vec<&str> = m

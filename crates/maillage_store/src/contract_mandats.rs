@@ -172,7 +172,7 @@ async fn creer(s: &S, nm: NewMandat) -> (i64, i64) {
     let aidant = nm.aidant_id;
     let at = nm.created_at;
     let c = s
-        .creer_mandat(nm, entree(Action::CreationMandat, aidant, at))
+        .create_mandat(nm, entree(Action::CreationMandat, aidant, at))
         .await
         .expect("mandate created");
     (c.id, c.usager_id)
@@ -200,7 +200,7 @@ async fn use_ok(s: &S, m: &Monde, mandat_id: i64, d: Demarche, at: DateTime<Utc>
     let mut e = entree(Action::Utilisation, m.aidant, at);
     e.mandat_id = Some(mandat_id);
     e.demarches = d.code().into();
-    s.utiliser(utilisation(mandat_id, d, m.structure, at), e)
+    s.record_utilisation(utilisation(mandat_id, d, m.structure, at), e)
         .await
         .unwrap()
         .expect("use allowed");
@@ -230,7 +230,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
         vec![Demarche::Social, Demarche::Logement]
     );
     assert_eq!(
-        s.mandat_par_empreinte(&empreinte(1))
+        s.mandat_by_empreinte(&empreinte(1))
             .await
             .unwrap()
             .map(|r| r.id),
@@ -238,7 +238,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     );
     let u = s.usager(usager).await.unwrap().unwrap();
     assert_eq!(
-        s.usager_par_cle("K00001").await.unwrap().map(|u| u.id),
+        s.usager_by_cle("K00001").await.unwrap().map(|u| u.id),
         Some(usager)
     );
 
@@ -246,7 +246,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     use_ok(&s, &m, id, Demarche::Social, at).await;
     // Out of scope: a refusal entry, nothing else.
     let (motif, refus) = s
-        .utiliser(
+        .record_utilisation(
             utilisation(id, Demarche::Argent, m.structure, at),
             entree(Action::Utilisation, m.aidant, at),
         )
@@ -263,7 +263,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     assert_eq!(refus.contenu.details, "{\"motif\":\"hors_perimetre\"}");
     // Another structure.
     let (motif, _) = s
-        .utiliser(
+        .record_utilisation(
             utilisation(id, Demarche::Social, m.autre_structure, at),
             entree(Action::Utilisation, m.autre_aidant, at),
         )
@@ -275,7 +275,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     let mut rev = entree(Action::RevocationDemarche, 0, at + Duration::hours(1));
     rev.acteur = format!("usager:{}", u.pseudonyme);
     let e = s
-        .revoquer(id, Some(vec![Demarche::Logement]), "usager", rev.clone())
+        .revoke(id, Some(vec![Demarche::Logement]), "usager", rev.clone())
         .await
         .unwrap()
         .expect("revoked");
@@ -285,13 +285,13 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     );
     // Revoking it again writes nothing.
     assert_eq!(
-        s.revoquer(id, Some(vec![Demarche::Logement]), "usager", rev.clone())
+        s.revoke(id, Some(vec![Demarche::Logement]), "usager", rev.clone())
             .await
             .unwrap(),
         None
     );
     let (motif, _) = s
-        .utiliser(
+        .record_utilisation(
             utilisation(id, Demarche::Logement, m.structure, at + Duration::hours(2)),
             entree(Action::Utilisation, m.aidant, at),
         )
@@ -306,7 +306,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     );
     // Revoking the last one ends the mandate.
     let e = s
-        .revoquer(id, None, "aidant", rev)
+        .revoke(id, None, "aidant", rev)
         .await
         .unwrap()
         .expect("revoked");
@@ -318,18 +318,18 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
     assert!(row.revoque_at.is_some());
     assert_eq!(row.revoque_par.as_deref(), Some("aidant"));
     // Unknown mandate: nothing written.
-    let avant = s.tete_journal().await.unwrap();
+    let avant = s.journal_head().await.unwrap();
     assert!(matches!(
-        s.utiliser(
+        s.record_utilisation(
             utilisation(9999, Demarche::Social, m.structure, at),
             entree(Action::Utilisation, m.aidant, at)
         )
         .await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(s.tete_journal().await.unwrap(), avant);
+    assert_eq!(s.journal_head().await.unwrap(), avant);
 
-    let journal = s.journal_du_mandat(id).await.unwrap();
+    let journal = s.journal_of_mandat(id).await.unwrap();
     let actions: Vec<&str> = journal.iter().map(|e| e.contenu.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -350,7 +350,7 @@ pub async fn mandats_create_use_refuse_revoke(s: S, _b: B) {
         .iter()
         .all(|e| e.contenu.structure_id == Some(m.structure)));
     assert_eq!(
-        s.journal_de_usager(&u.pseudonyme).await.unwrap()[0]
+        s.journal_of_usager(&u.pseudonyme).await.unwrap()[0]
             .contenu
             .mandat_id,
         Some(id)
@@ -400,7 +400,7 @@ pub async fn mandats_same_demarche_replaced_in_same_structure_only(s: S, _b: B) 
         )
     };
     let c = s
-        .creer_mandat(
+        .create_mandat(
             nm,
             entree(Action::CreationMandat, m.aidant, t0() + Duration::days(1)),
         )
@@ -427,9 +427,9 @@ pub async fn mandats_same_demarche_replaced_in_same_structure_only(s: S, _b: B) 
         b.autorisations.iter().all(|x| x.revoquee_at.is_none()),
         "other structure untouched"
     );
-    assert_eq!(s.mandats_de_usager(usager).await.unwrap().len(), 3);
+    assert_eq!(s.mandats_of_usager(usager).await.unwrap().len(), 3);
     assert_eq!(
-        s.mandats_de_structure(m.structure)
+        s.mandats_of_structure(m.structure)
             .await
             .unwrap()
             .iter()
@@ -438,7 +438,7 @@ pub async fn mandats_same_demarche_replaced_in_same_structure_only(s: S, _b: B) 
         vec![c.id, ancien]
     );
     let noms: Vec<i64> = s
-        .usagers_de_structure(m.autre_structure)
+        .usagers_of_structure(m.autre_structure)
         .await
         .unwrap()
         .iter()
@@ -472,7 +472,7 @@ pub async fn mandats_renewal_revokes_the_old_mandate(s: S, _b: B) {
     );
     nm.renouvelle = Some(ancien);
     let c = s
-        .creer_mandat(nm, entree(Action::Renouvellement, m.aidant, t0()))
+        .create_mandat(nm, entree(Action::Renouvellement, m.aidant, t0()))
         .await
         .unwrap();
     assert_eq!(c.entrees[0].contenu.action, "renouvellement");
@@ -506,13 +506,13 @@ pub async fn mandats_renewal_revokes_the_old_mandate(s: S, _b: B) {
         4,
     );
     faux.renouvelle = Some(autre);
-    let avant = s.tete_journal().await.unwrap();
+    let avant = s.journal_head().await.unwrap();
     assert!(matches!(
-        s.creer_mandat(faux, entree(Action::Renouvellement, m.aidant, t0()))
+        s.create_mandat(faux, entree(Action::Renouvellement, m.aidant, t0()))
             .await,
         Err(StoreError::Invalid(_))
     ));
-    assert_eq!(s.tete_journal().await.unwrap(), avant);
+    assert_eq!(s.journal_head().await.unwrap(), avant);
     assert!(s.mandat(autre).await.unwrap().unwrap().revoque_at.is_none());
 }
 
@@ -541,7 +541,7 @@ pub async fn mandats_transfer_reminders_and_views(s: S, _b: B) {
     court.expire_at = t0() + Duration::days(5);
     let (court_id, _) = creer(&s, court).await;
     let a_rappeler = s
-        .mandats_a_rappeler(t0(), t0() + Duration::days(7))
+        .mandats_due_rappel(t0(), t0() + Duration::days(7))
         .await
         .unwrap();
     assert_eq!(
@@ -549,23 +549,23 @@ pub async fn mandats_transfer_reminders_and_views(s: S, _b: B) {
         vec![court_id]
     );
     assert!(s
-        .marquer_rappel(court_id, entree(Action::RappelExpiration, 0, t0()))
+        .mark_rappel(court_id, entree(Action::RappelExpiration, 0, t0()))
         .await
         .unwrap()
         .is_some());
     assert!(s
-        .marquer_rappel(court_id, entree(Action::RappelExpiration, 0, t0()))
+        .mark_rappel(court_id, entree(Action::RappelExpiration, 0, t0()))
         .await
         .unwrap()
         .is_none());
     assert!(s
-        .mandats_a_rappeler(t0(), t0() + Duration::days(7))
+        .mandats_due_rappel(t0(), t0() + Duration::days(7))
         .await
         .unwrap()
         .is_empty());
 
     let e = s
-        .transferer(
+        .transfer_mandat(
             id,
             m.autre_structure,
             entree(Action::Transfert, m.aidant, t0()),
@@ -581,14 +581,14 @@ pub async fn mandats_transfer_reminders_and_views(s: S, _b: B) {
         m.autre_structure
     );
     assert!(matches!(
-        s.transferer(999, m.structure, entree(Action::Transfert, m.aidant, t0()))
+        s.transfer_mandat(999, m.structure, entree(Action::Transfert, m.aidant, t0()))
             .await,
         Err(StoreError::NotFound)
     ));
     let mut vue = entree(Action::Consultation, m.autre_aidant, t0());
     vue.mandat_id = Some(id);
-    let e = s.journaliser(vue).await.unwrap();
-    assert_eq!(e.seq, s.tete_journal().await.unwrap().seq);
+    let e = s.append_entree(vue).await.unwrap();
+    assert_eq!(e.seq, s.journal_head().await.unwrap().seq);
     assert_eq!(s.journal(0, 100).await.unwrap().len() as i64, e.seq);
     assert_eq!(
         s.journal(2, 2)
@@ -616,10 +616,10 @@ pub async fn mandats_failed_creation_writes_nothing(s: S, _b: B) {
         ),
     )
     .await;
-    let avant = s.tete_journal().await.unwrap();
+    let avant = s.journal_head().await.unwrap();
     // Same fingerprint: refused after the new person was inserted — rolled back.
     let err = s
-        .creer_mandat(
+        .create_mandat(
             mandat(
                 &m,
                 nouveau_usager(&m, 2),
@@ -633,18 +633,18 @@ pub async fn mandats_failed_creation_writes_nothing(s: S, _b: B) {
         .await
         .expect_err("duplicate fingerprint");
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    assert_eq!(s.tete_journal().await.unwrap(), avant);
-    assert!(s.usager_par_cle("K00002").await.unwrap().is_none());
+    assert_eq!(s.journal_head().await.unwrap(), avant);
+    assert!(s.usager_by_cle("K00002").await.unwrap().is_none());
     let vide = NewMandat {
         demarches: vec![],
         ..mandat(&m, nouveau_usager(&m, 3), m.structure, m.aidant, &[], 3)
     };
     assert!(matches!(
-        s.creer_mandat(vide, entree(Action::CreationMandat, m.aidant, t0()))
+        s.create_mandat(vide, entree(Action::CreationMandat, m.aidant, t0()))
             .await,
         Err(StoreError::Invalid(_))
     ));
-    assert_eq!(s.tete_journal().await.unwrap(), avant);
+    assert_eq!(s.journal_head().await.unwrap(), avant);
 }
 
 pub async fn mandats_purge_keeps_the_journal_intact(s: S, _b: B) {
@@ -663,8 +663,8 @@ pub async fn mandats_purge_keeps_the_journal_intact(s: S, _b: B) {
     .await;
     use_ok(&s, &m, id, Demarche::Social, t0()).await;
     let journal_avant = s.journal(0, 100).await.unwrap();
-    assert!(s.purger_usager(usager, t0()).await.unwrap());
-    assert!(!s.purger_usager(usager, t0()).await.unwrap());
+    assert!(s.purge_usager(usager, t0()).await.unwrap());
+    assert!(!s.purge_usager(usager, t0()).await.unwrap());
     let u = s.usager(usager).await.unwrap().unwrap();
     assert_eq!((u.data, u.purge_at), (None, Some(t0())));
     assert_eq!(s.mandat(id).await.unwrap().unwrap().document, None);
@@ -694,16 +694,16 @@ pub async fn faille_person_sessions_close_and_use_notes_are_purged(s: S, _b: B) 
         ),
     )
     .await;
-    assert_eq!(s.epoque_session_usager(usager).await.unwrap(), 0);
-    assert_eq!(s.fermer_sessions_usager(usager).await.unwrap(), 1);
-    assert_eq!(s.fermer_sessions_usager(usager).await.unwrap(), 2);
-    assert_eq!(s.epoque_session_usager(usager).await.unwrap(), 2);
+    assert_eq!(s.usager_session_epoch(usager).await.unwrap(), 0);
+    assert_eq!(s.close_usager_sessions(usager).await.unwrap(), 1);
+    assert_eq!(s.close_usager_sessions(usager).await.unwrap(), 2);
+    assert_eq!(s.usager_session_epoch(usager).await.unwrap(), 2);
     assert!(matches!(
-        s.epoque_session_usager(usager + 1000).await,
+        s.usager_session_epoch(usager + 1000).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.fermer_sessions_usager(usager + 1000).await,
+        s.close_usager_sessions(usager + 1000).await,
         Err(StoreError::NotFound)
     ));
 
@@ -715,18 +715,18 @@ pub async fn faille_person_sessions_close_and_use_notes_are_purged(s: S, _b: B) 
         (u, e)
     };
     let (u, e) = avec_note(Demarche::Social, "Dossier RSA déposé");
-    let ok = s.utiliser(u, e).await.unwrap().expect("allowed");
+    let ok = s.record_utilisation(u, e).await.unwrap().expect("allowed");
     let (u, e) = avec_note(Demarche::Argent, "jamais gardée");
-    assert!(s.utiliser(u, e).await.unwrap().is_err());
+    assert!(s.record_utilisation(u, e).await.unwrap().is_err());
     assert_eq!(
-        s.notes_utilisation(id).await.unwrap(),
+        s.utilisation_notes(id).await.unwrap(),
         vec![(ok.seq, "Dossier RSA déposé".to_string())]
     );
     for e in s.journal(0, 100).await.unwrap() {
         assert!(!e.contenu.details.contains("RSA"), "no note in the journal");
     }
-    assert!(s.purger_usager(usager, t0()).await.unwrap());
-    assert!(s.notes_utilisation(id).await.unwrap().is_empty());
+    assert!(s.purge_usager(usager, t0()).await.unwrap());
+    assert!(s.utilisation_notes(id).await.unwrap().is_empty());
     assert!(verifier(&s).await.intact());
 }
 
@@ -744,7 +744,7 @@ pub async fn mandats_concurrent_uses_chain_without_gaps(s: S, _b: B) {
         ),
     )
     .await;
-    let avant = s.tete_journal().await.unwrap();
+    let avant = s.journal_head().await.unwrap();
     let taches: Vec<_> = (0..50)
         .map(|i| {
             let s = Arc::clone(&s);
@@ -762,7 +762,7 @@ pub async fn mandats_concurrent_uses_chain_without_gaps(s: S, _b: B) {
     for t in taches {
         t.await.expect("use task");
     }
-    let apres = s.tete_journal().await.unwrap();
+    let apres = s.journal_head().await.unwrap();
     assert_eq!(apres.seq, avant.seq + 50);
     let entrees = s.journal(avant.seq, 100).await.unwrap();
     assert_eq!(entrees.len(), 50);
@@ -778,14 +778,16 @@ pub async fn mandats_concurrent_uses_chain_without_gaps(s: S, _b: B) {
 pub async fn mandats_habilitations(s: S, _b: B) {
     let m = monde(&s).await;
     assert!(s.habilitation(m.aidant).await.unwrap().is_none());
-    s.habiliter(m.aidant, m.autre_aidant, t0()).await.unwrap();
-    s.habiliter(m.aidant, m.aidant, t0() + Duration::days(1))
+    s.add_habilitation(m.aidant, m.autre_aidant, t0())
+        .await
+        .unwrap();
+    s.add_habilitation(m.aidant, m.aidant, t0() + Duration::days(1))
         .await
         .unwrap();
     let h = s.habilitation(m.aidant).await.unwrap().unwrap();
     assert_eq!((h.habilite_par, h.habilite_at), (m.autre_aidant, t0()));
-    assert!(s.retirer_habilitation(m.aidant).await.unwrap());
-    assert!(!s.retirer_habilitation(m.aidant).await.unwrap());
+    assert!(s.remove_habilitation(m.aidant).await.unwrap());
+    assert!(!s.remove_habilitation(m.aidant).await.unwrap());
 }
 
 /// A journal of 12 entries (3 mandates, uses), sealed at entry 8.
@@ -817,9 +819,9 @@ async fn journal_de_12(s: &S) -> Monde {
         )
         .await;
     }
-    assert_eq!(s.tete_journal().await.unwrap().seq, 12);
+    assert_eq!(s.journal_head().await.unwrap().seq, 12);
     let huit = &s.journal(7, 1).await.unwrap()[0];
-    s.ajouter_sceau(&Sceau::signer(
+    s.add_sceau(&Sceau::signer(
         &cle(),
         8,
         huit.hash,
@@ -974,7 +976,7 @@ pub async fn tamper_rewritten_chain_is_caught_by_the_seal(s: S, b: B) {
         .expect("delete seal");
     let autre = SigningKey::from_bytes(&[1u8; 32]);
     let faux = Sceau::signer(&autre, 8, entrees[7].hash, 0);
-    s.ajouter_sceau(&faux).await.unwrap();
+    s.add_sceau(&faux).await.unwrap();
     assert_eq!(rupture(&s).await, (8, RaisonRupture::SceauFalsifie));
 }
 

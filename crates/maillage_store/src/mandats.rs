@@ -179,17 +179,22 @@ pub struct HabilitationRow {
 pub trait MandatsStore: Send + Sync {
     // --- habilitations ---
     /// Habilitates an account (idempotent: the first habilitation is kept).
-    async fn habiliter(&self, compte_id: i64, par: i64, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn retirer_habilitation(&self, compte_id: i64) -> StoreResult<bool>;
+    async fn add_habilitation(
+        &self,
+        compte_id: i64,
+        par: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn remove_habilitation(&self, compte_id: i64) -> StoreResult<bool>;
     async fn habilitation(&self, compte_id: i64) -> StoreResult<Option<HabilitationRow>>;
 
     // --- persons ---
     async fn usager(&self, id: i64) -> StoreResult<Option<UsagerRow>>;
-    async fn usager_par_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>>;
+    async fn usager_by_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>>;
     /// Persons with a mandate (active or not) held by a structure, or created by it.
-    async fn usagers_de_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>>;
+    async fn usagers_of_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>>;
     /// Replaces the personal code (the old one stops working).
-    async fn changer_code_usager(
+    async fn set_usager_code(
         &self,
         usager_id: i64,
         code_cle: &str,
@@ -197,15 +202,15 @@ pub trait MandatsStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The generation of the person's space sessions: a session carries it and is refused
     /// once it changed. `NotFound` if the person is unknown.
-    async fn epoque_session_usager(&self, usager_id: i64) -> StoreResult<i64>;
+    async fn usager_session_epoch(&self, usager_id: i64) -> StoreResult<i64>;
     /// Ends every open session of the person's space (« Fermer ») by incrementing the
     /// generation; returns the new one. `NotFound` if the person is unknown.
-    async fn fermer_sessions_usager(&self, usager_id: i64) -> StoreResult<i64>;
+    async fn close_usager_sessions(&self, usager_id: i64) -> StoreResult<i64>;
     /// The notes kept with the allowed uses of a mandate: `(entry number, note)`, in order.
-    async fn notes_utilisation(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>>;
+    async fn utilisation_notes(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>>;
     /// Erases a person's personal fields, the documents of their mandates and the notes of
     /// their uses; the journal is untouched. `false` if already purged or unknown.
-    async fn purger_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn purge_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
 
     // --- mandates (each write appends to the journal in the same transaction) ---
     /// Creates a mandate (and its person if new). Démarches of the person's other active
@@ -213,7 +218,7 @@ pub trait MandatsStore: Send + Sync {
     /// `revocation_demarche` entry per mandate touched; a renewed mandate is revoked as a
     /// whole. `entree` is the creation (or renewal) entry; its `mandat_id` and `usager` are
     /// filled in here.
-    async fn creer_mandat(
+    async fn create_mandat(
         &self,
         mandat: NewMandat,
         entree: NouvelleEntree,
@@ -224,7 +229,7 @@ pub trait MandatsStore: Send + Sync {
     ///
     /// Here and in the other writes about one mandate, the store fills in the entry's
     /// `mandat_id`, `usager` (pseudonymous id) and, unless given, `structure_id`.
-    async fn utiliser(
+    async fn record_utilisation(
         &self,
         utilisation: Utilisation,
         entree: NouvelleEntree,
@@ -233,7 +238,7 @@ pub trait MandatsStore: Send + Sync {
     /// once none is left. Appends one entry (`revocation_mandat` when the whole mandate
     /// ends, else `revocation_demarche`) naming what was revoked; `None`, nothing written,
     /// if nothing was active.
-    async fn revoquer(
+    async fn revoke(
         &self,
         mandat_id: i64,
         demarches: Option<Vec<Demarche>>,
@@ -241,42 +246,42 @@ pub trait MandatsStore: Send + Sync {
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>>;
     /// Moves a mandate (and its person) to another structure.
-    async fn transferer(
+    async fn transfer_mandat(
         &self,
         mandat_id: i64,
         vers_structure: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Entree>;
     /// Marks the expiry reminder sent; `None`, nothing written, if it already was.
-    async fn marquer_rappel(
+    async fn mark_rappel(
         &self,
         mandat_id: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>>;
     /// Appends an entry that changes no record (a view).
-    async fn journaliser(&self, entree: NouvelleEntree) -> StoreResult<Entree>;
+    async fn append_entree(&self, entree: NouvelleEntree) -> StoreResult<Entree>;
 
     async fn mandat(&self, id: i64) -> StoreResult<Option<MandatRow>>;
-    async fn mandat_par_empreinte(&self, empreinte: &str) -> StoreResult<Option<MandatRow>>;
+    async fn mandat_by_empreinte(&self, empreinte: &str) -> StoreResult<Option<MandatRow>>;
     /// Latest first.
-    async fn mandats_de_usager(&self, usager_id: i64) -> StoreResult<Vec<MandatRow>>;
+    async fn mandats_of_usager(&self, usager_id: i64) -> StoreResult<Vec<MandatRow>>;
     /// Latest first.
-    async fn mandats_de_structure(&self, structure_id: i64) -> StoreResult<Vec<MandatRow>>;
+    async fn mandats_of_structure(&self, structure_id: i64) -> StoreResult<Vec<MandatRow>>;
     /// Mandates not revoked, not reminded, expiring in `[apres, avant)`.
-    async fn mandats_a_rappeler(
+    async fn mandats_due_rappel(
         &self,
         apres: DateTime<Utc>,
         avant: DateTime<Utc>,
     ) -> StoreResult<Vec<MandatRow>>;
 
     // --- journal ---
-    async fn tete_journal(&self) -> StoreResult<Chaine>;
+    async fn journal_head(&self) -> StoreResult<Chaine>;
     /// Entries with `seq > apres`, in order, at most `limite`.
     async fn journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>>;
-    async fn journal_du_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>>;
-    async fn journal_de_usager(&self, pseudonyme: &str) -> StoreResult<Vec<Entree>>;
+    async fn journal_of_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>>;
+    async fn journal_of_usager(&self, pseudonyme: &str) -> StoreResult<Vec<Entree>>;
     /// `Conflict` if a seal already exists for that entry.
-    async fn ajouter_sceau(&self, sceau: &Sceau) -> StoreResult<()>;
+    async fn add_sceau(&self, sceau: &Sceau) -> StoreResult<()>;
     async fn sceaux(&self) -> StoreResult<Vec<Sceau>>;
 }
 

@@ -22,17 +22,17 @@ use crate::{StoreError, StoreResult};
 #[async_trait]
 pub trait TransactionMandats: Send {
     /// The last entry of the journal ([`Chaine::VIDE`] when empty).
-    async fn tete_journal(&mut self) -> StoreResult<Chaine>;
+    async fn journal_head(&mut self) -> StoreResult<Chaine>;
     /// Inserts one chained entry.
-    async fn inserer_entree(&mut self, entree: &Entree) -> StoreResult<()>;
+    async fn insert_entree(&mut self, entree: &Entree) -> StoreResult<()>;
     /// The pseudonym naming a person in the journal.
     async fn pseudonyme(&mut self, usager_id: i64) -> StoreResult<Option<String>>;
-    async fn inserer_usager(&mut self, usager: &NewUsager) -> StoreResult<i64>;
+    async fn insert_usager(&mut self, usager: &NewUsager) -> StoreResult<i64>;
     /// Inserts a mandate for this person and one authorisation per démarche.
-    async fn inserer_mandat(&mut self, usager_id: i64, mandat: &NewMandat) -> StoreResult<i64>;
+    async fn insert_mandat(&mut self, usager_id: i64, mandat: &NewMandat) -> StoreResult<i64>;
     async fn mandat(&mut self, id: i64) -> StoreResult<Option<MandatRow>>;
     /// The person's mandates in a structure not revoked as a whole, but `sauf`, by id.
-    async fn mandats_non_revoques(
+    async fn unrevoked_mandats(
         &mut self,
         usager_id: i64,
         structure_id: i64,
@@ -40,7 +40,7 @@ pub trait TransactionMandats: Send {
     ) -> StoreResult<Vec<MandatRow>>;
     /// Revokes these démarches of a mandate (those still active), and the mandate itself
     /// when `tout`.
-    async fn revoquer_demarches(
+    async fn revoke_demarches(
         &mut self,
         mandat_id: i64,
         demarches: &[Demarche],
@@ -49,10 +49,15 @@ pub trait TransactionMandats: Send {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Keeps an aidant's note on an allowed use, by the entry's number.
-    async fn noter_utilisation(&mut self, seq: i64, mandat_id: i64, note: &str) -> StoreResult<()>;
-    async fn changer_structure(&mut self, mandat_id: i64, structure_id: i64) -> StoreResult<()>;
+    async fn add_utilisation_note(
+        &mut self,
+        seq: i64,
+        mandat_id: i64,
+        note: &str,
+    ) -> StoreResult<()>;
+    async fn set_structure(&mut self, mandat_id: i64, structure_id: i64) -> StoreResult<()>;
     /// Sets the reminder time if none is set; `false` if one was.
-    async fn poser_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn set_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
 }
 
 fn instant(at_us: i64) -> StoreResult<DateTime<Utc>> {
@@ -61,27 +66,27 @@ fn instant(at_us: i64) -> StoreResult<DateTime<Utc>> {
 }
 
 /// Appends entries after the head of the journal, in order.
-pub async fn ajouter<T: TransactionMandats + ?Sized>(
+pub async fn append<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     entrees: Vec<NouvelleEntree>,
 ) -> StoreResult<Vec<Entree>> {
-    let mut chaine = tx.tete_journal().await?;
+    let mut chaine = tx.journal_head().await?;
     let mut tampon = Vec::with_capacity(256);
     let mut out = Vec::with_capacity(entrees.len());
     for contenu in entrees {
         let e = chaine.ajouter(contenu, &mut tampon);
-        tx.inserer_entree(&e).await?;
+        tx.insert_entree(&e).await?;
         out.push(e);
     }
     Ok(out)
 }
 
 /// Appends one entry.
-pub async fn ajouter_une<T: TransactionMandats + ?Sized>(
+pub async fn append_one<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     entree: NouvelleEntree,
 ) -> StoreResult<Entree> {
-    ajouter(tx, vec![entree])
+    append(tx, vec![entree])
         .await?
         .pop()
         .ok_or_else(|| StoreError::Database("no entry appended".into()))
@@ -89,7 +94,7 @@ pub async fn ajouter_une<T: TransactionMandats + ?Sized>(
 
 /// Fills in what the store knows about the mandate an entry is about: its id, the
 /// person's pseudonymous id, and (unless given) the structure holding it.
-async fn rattacher<T: TransactionMandats + ?Sized>(
+async fn attach_to_mandat<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     mandat: &MandatRow,
     mut e: NouvelleEntree,
@@ -104,7 +109,7 @@ async fn rattacher<T: TransactionMandats + ?Sized>(
     Ok(e)
 }
 
-async fn charger<T: TransactionMandats + ?Sized>(tx: &mut T, id: i64) -> StoreResult<MandatRow> {
+async fn load<T: TransactionMandats + ?Sized>(tx: &mut T, id: i64) -> StoreResult<MandatRow> {
     tx.mandat(id).await?.ok_or(StoreError::NotFound)
 }
 
@@ -118,10 +123,10 @@ fn revocation(tout: bool) -> String {
     .into()
 }
 
-/// [`crate::MandatsStore::creer_mandat`]: the person (new or known), the mandate and its
+/// [`crate::MandatsStore::create_mandat`]: the person (new or known), the mandate and its
 /// démarches, its entry, then the démarches it takes over from the person's other active
 /// mandates in the structure (all of a renewed one), each revocation with its entry.
-pub async fn creer_mandat<T: TransactionMandats + ?Sized>(
+pub async fn create_mandat<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     m: NewMandat,
     mut entree: NouvelleEntree,
@@ -132,17 +137,17 @@ pub async fn creer_mandat<T: TransactionMandats + ?Sized>(
             let p = tx.pseudonyme(*id).await?.ok_or(StoreError::NotFound)?;
             (*id, p)
         }
-        UsagerCible::Nouveau(u) => (tx.inserer_usager(u).await?, u.pseudonyme.clone()),
+        UsagerCible::Nouveau(u) => (tx.insert_usager(u).await?, u.pseudonyme.clone()),
     };
     if let Some(ancien) = m.renouvelle {
-        let a = charger(tx, ancien).await?;
+        let a = load(tx, ancien).await?;
         if a.usager_id != usager_id || a.structure_id != m.structure_id {
             return Err(StoreError::Invalid(
                 "a renewal is for the same person in the same structure".into(),
             ));
         }
     }
-    let id = tx.inserer_mandat(usager_id, &m).await?;
+    let id = tx.insert_mandat(usager_id, &m).await?;
     entree.mandat_id = Some(id);
     entree.usager = Some(pseudonyme);
     if entree.structure_id.is_none() {
@@ -151,10 +156,7 @@ pub async fn creer_mandat<T: TransactionMandats + ?Sized>(
     let mut entrees = vec![entree.clone()];
     // The person's other active mandates in this structure lose the démarches this one
     // covers (a renewed one loses everything).
-    for autre in tx
-        .mandats_non_revoques(usager_id, m.structure_id, id)
-        .await?
-    {
+    for autre in tx.unrevoked_mandats(usager_id, m.structure_id, id).await? {
         let renouvele = m.renouvelle == Some(autre.id);
         let cibles: Option<&[Demarche]> = if renouvele { None } else { Some(&m.demarches) };
         let (demarches, tout) = a_revoquer(&autre, cibles);
@@ -166,7 +168,7 @@ pub async fn creer_mandat<T: TransactionMandats + ?Sized>(
         } else {
             "remplacee"
         };
-        tx.revoquer_demarches(autre.id, &demarches, tout, par, m.created_at)
+        tx.revoke_demarches(autre.id, &demarches, tout, par, m.created_at)
             .await?;
         entrees.push(NouvelleEntree {
             action: revocation(tout),
@@ -179,7 +181,7 @@ pub async fn creer_mandat<T: TransactionMandats + ?Sized>(
             ..entree.clone()
         });
     }
-    let entrees = ajouter(tx, entrees).await?;
+    let entrees = append(tx, entrees).await?;
     Ok(MandatCree {
         id,
         usager_id,
@@ -187,21 +189,21 @@ pub async fn creer_mandat<T: TransactionMandats + ?Sized>(
     })
 }
 
-/// [`crate::MandatsStore::utiliser`]: the mandate is checked in the transaction; an allowed
+/// [`crate::MandatsStore::record_utilisation`]: the mandate is checked in the transaction; an allowed
 /// use appends its entry (and keeps the note), a refused one appends a refusal.
-pub async fn utiliser<T: TransactionMandats + ?Sized>(
+pub async fn record_utilisation<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     u: Utilisation,
     entree: NouvelleEntree,
 ) -> StoreResult<Result<Entree, (MotifRefus, Entree)>> {
-    let mandat = charger(tx, u.mandat_id).await?;
+    let mandat = load(tx, u.mandat_id).await?;
     let verdict = mandat.controler(u.habilite, u.structure_aidant, u.demarche, u.at);
-    let entree = rattacher(tx, &mandat, entree).await?;
+    let entree = attach_to_mandat(tx, &mandat, entree).await?;
     Ok(match verdict {
         Ok(()) => {
-            let e = ajouter_une(tx, entree).await?;
+            let e = append_one(tx, entree).await?;
             if let Some(note) = &u.note {
-                tx.noter_utilisation(e.seq, mandat.id, note).await?;
+                tx.add_utilisation_note(e.seq, mandat.id, note).await?;
             }
             Ok(e)
         }
@@ -212,48 +214,48 @@ pub async fn utiliser<T: TransactionMandats + ?Sized>(
                 details: details(&[("motif", DetailValeur::Texte(motif.code()))]),
                 ..entree
             };
-            Err((motif, ajouter_une(tx, refus).await?))
+            Err((motif, append_one(tx, refus).await?))
         }
     })
 }
 
-/// [`crate::MandatsStore::revoquer`]: `None` when nothing was left to revoke.
-pub async fn revoquer<T: TransactionMandats + ?Sized>(
+/// [`crate::MandatsStore::revoke`]: `None` when nothing was left to revoke.
+pub async fn revoke<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     mandat_id: i64,
     demarches: Option<&[Demarche]>,
     par: &str,
     entree: NouvelleEntree,
 ) -> StoreResult<Option<Entree>> {
-    let mandat = charger(tx, mandat_id).await?;
+    let mandat = load(tx, mandat_id).await?;
     let (cibles, tout) = a_revoquer(&mandat, demarches);
     if cibles.is_empty() {
         return Ok(None);
     }
     let at = instant(entree.at_us)?;
-    tx.revoquer_demarches(mandat_id, &cibles, tout, par, at)
+    tx.revoke_demarches(mandat_id, &cibles, tout, par, at)
         .await?;
-    let entree = rattacher(tx, &mandat, entree).await?;
+    let entree = attach_to_mandat(tx, &mandat, entree).await?;
     let e = NouvelleEntree {
         action: revocation(tout),
         mandat_id: Some(mandat_id),
         demarches: Demarche::codes(&cibles),
         ..entree
     };
-    Ok(Some(ajouter_une(tx, e).await?))
+    Ok(Some(append_one(tx, e).await?))
 }
 
-/// [`crate::MandatsStore::transferer`].
-pub async fn transferer<T: TransactionMandats + ?Sized>(
+/// [`crate::MandatsStore::transfer_mandat`].
+pub async fn transfer_mandat<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     mandat_id: i64,
     vers_structure: i64,
     entree: NouvelleEntree,
 ) -> StoreResult<Entree> {
-    let mandat = charger(tx, mandat_id).await?;
-    tx.changer_structure(mandat_id, vers_structure).await?;
-    let entree = rattacher(tx, &mandat, entree).await?;
-    ajouter_une(
+    let mandat = load(tx, mandat_id).await?;
+    tx.set_structure(mandat_id, vers_structure).await?;
+    let entree = attach_to_mandat(tx, &mandat, entree).await?;
+    append_one(
         tx,
         NouvelleEntree {
             action: Action::Transfert.code().into(),
@@ -264,20 +266,20 @@ pub async fn transferer<T: TransactionMandats + ?Sized>(
     .await
 }
 
-/// [`crate::MandatsStore::marquer_rappel`]: `None` when the reminder was already marked.
-pub async fn marquer_rappel<T: TransactionMandats + ?Sized>(
+/// [`crate::MandatsStore::mark_rappel`]: `None` when the reminder was already marked.
+pub async fn mark_rappel<T: TransactionMandats + ?Sized>(
     tx: &mut T,
     mandat_id: i64,
     entree: NouvelleEntree,
 ) -> StoreResult<Option<Entree>> {
-    let mandat = charger(tx, mandat_id).await?;
-    let entree = rattacher(tx, &mandat, entree).await?;
+    let mandat = load(tx, mandat_id).await?;
+    let entree = attach_to_mandat(tx, &mandat, entree).await?;
     let at = instant(entree.at_us)?;
-    if !tx.poser_rappel(mandat_id, at).await? {
+    if !tx.set_rappel(mandat_id, at).await? {
         return Ok(None);
     }
     Ok(Some(
-        ajouter_une(
+        append_one(
             tx,
             NouvelleEntree {
                 action: Action::RappelExpiration.code().into(),

@@ -214,7 +214,7 @@ async fn charger(conn: &mut PgConnection, id: i64) -> StoreResult<Option<MandatR
     Ok(completer(conn, l.into_iter().collect()).await?.pop())
 }
 
-async fn revoquer_demarches(
+async fn revoke_demarches(
     conn: &mut PgConnection,
     mandat_id: i64,
     demarches: &[Demarche],
@@ -266,11 +266,11 @@ impl Ecriture {
 
 #[async_trait]
 impl TransactionMandats for Ecriture {
-    async fn tete_journal(&mut self) -> StoreResult<Chaine> {
+    async fn journal_head(&mut self) -> StoreResult<Chaine> {
         tete(&mut self.0).await
     }
 
-    async fn inserer_entree(&mut self, e: &Entree) -> StoreResult<()> {
+    async fn insert_entree(&mut self, e: &Entree) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO journal (seq, at_us, action, acteur, structure_id, mandat_id, usager,
                                   demarches, details, prev_hash, hash)
@@ -300,7 +300,7 @@ impl TransactionMandats for Ecriture {
             .db()
     }
 
-    async fn inserer_usager(&mut self, u: &NewUsager) -> StoreResult<i64> {
+    async fn insert_usager(&mut self, u: &NewUsager) -> StoreResult<i64> {
         sqlx::query_scalar!(
             "INSERT INTO usagers (pseudonyme, structure_id, data, code_cle, code_hash,
                                           created_at)
@@ -317,7 +317,7 @@ impl TransactionMandats for Ecriture {
         .db()
     }
 
-    async fn inserer_mandat(&mut self, usager_id: i64, m: &NewMandat) -> StoreResult<i64> {
+    async fn insert_mandat(&mut self, usager_id: i64, m: &NewMandat) -> StoreResult<i64> {
         let id = sqlx::query_scalar!(
             "INSERT INTO mandats (usager_id, structure_id, aidant_id, duree, created_at,
                                   expire_at, empreinte, modele, document, renouvelle)
@@ -353,7 +353,7 @@ impl TransactionMandats for Ecriture {
         charger(&mut self.0, id).await
     }
 
-    async fn mandats_non_revoques(
+    async fn unrevoked_mandats(
         &mut self,
         usager_id: i64,
         structure_id: i64,
@@ -372,7 +372,7 @@ impl TransactionMandats for Ecriture {
         completer(&mut self.0, autres).await
     }
 
-    async fn revoquer_demarches(
+    async fn revoke_demarches(
         &mut self,
         mandat_id: i64,
         demarches: &[Demarche],
@@ -380,10 +380,15 @@ impl TransactionMandats for Ecriture {
         par: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        revoquer_demarches(&mut self.0, mandat_id, demarches, tout, par, at).await
+        revoke_demarches(&mut self.0, mandat_id, demarches, tout, par, at).await
     }
 
-    async fn noter_utilisation(&mut self, seq: i64, mandat_id: i64, note: &str) -> StoreResult<()> {
+    async fn add_utilisation_note(
+        &mut self,
+        seq: i64,
+        mandat_id: i64,
+        note: &str,
+    ) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO notes_utilisation (seq, mandat_id, note) VALUES ($1, $2, $3)",
             seq,
@@ -396,7 +401,7 @@ impl TransactionMandats for Ecriture {
         Ok(())
     }
 
-    async fn changer_structure(&mut self, mandat_id: i64, vers_structure: i64) -> StoreResult<()> {
+    async fn set_structure(&mut self, mandat_id: i64, vers_structure: i64) -> StoreResult<()> {
         sqlx::query!(
             "UPDATE mandats SET structure_id = $1 WHERE id = $2",
             vers_structure,
@@ -408,7 +413,7 @@ impl TransactionMandats for Ecriture {
         Ok(())
     }
 
-    async fn poser_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn set_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         let n = sqlx::query!(
             "UPDATE mandats SET rappel_at = $1 WHERE id = $2 AND rappel_at IS NULL",
             at,
@@ -424,7 +429,12 @@ impl TransactionMandats for Ecriture {
 
 #[async_trait]
 impl MandatsStore for PgStore {
-    async fn habiliter(&self, compte_id: i64, par: i64, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn add_habilitation(
+        &self,
+        compte_id: i64,
+        par: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO habilitations (compte_id, habilite_at, habilite_par) VALUES ($1, $2, $3)
              ON CONFLICT (compte_id) DO NOTHING",
@@ -438,7 +448,7 @@ impl MandatsStore for PgStore {
         Ok(())
     }
 
-    async fn retirer_habilitation(&self, compte_id: i64) -> StoreResult<bool> {
+    async fn remove_habilitation(&self, compte_id: i64) -> StoreResult<bool> {
         let n = sqlx::query!("DELETE FROM habilitations WHERE compte_id = $1", compte_id)
             .execute(&self.pool)
             .await
@@ -465,14 +475,14 @@ impl MandatsStore for PgStore {
             .db()
     }
 
-    async fn usager_par_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>> {
+    async fn usager_by_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>> {
         select_usagers!("WHERE code_cle = $1", code_cle)
             .fetch_optional(&self.pool)
             .await
             .db()
     }
 
-    async fn usagers_de_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>> {
+    async fn usagers_of_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>> {
         select_usagers!(
             "WHERE structure_id = $1
                 OR id IN (SELECT usager_id FROM mandats WHERE structure_id = $1)
@@ -484,7 +494,7 @@ impl MandatsStore for PgStore {
         .db()
     }
 
-    async fn changer_code_usager(
+    async fn set_usager_code(
         &self,
         usager_id: i64,
         code_cle: &str,
@@ -506,7 +516,7 @@ impl MandatsStore for PgStore {
         Ok(())
     }
 
-    async fn epoque_session_usager(&self, usager_id: i64) -> StoreResult<i64> {
+    async fn usager_session_epoch(&self, usager_id: i64) -> StoreResult<i64> {
         sqlx::query_scalar!(
             r#"SELECT session_epoque AS "e!" FROM usagers WHERE id = $1"#,
             usager_id
@@ -517,7 +527,7 @@ impl MandatsStore for PgStore {
         .ok_or(StoreError::NotFound)
     }
 
-    async fn fermer_sessions_usager(&self, usager_id: i64) -> StoreResult<i64> {
+    async fn close_usager_sessions(&self, usager_id: i64) -> StoreResult<i64> {
         sqlx::query_scalar!(
             r#"UPDATE usagers SET session_epoque = session_epoque + 1 WHERE id = $1
                RETURNING session_epoque AS "e!""#,
@@ -529,7 +539,7 @@ impl MandatsStore for PgStore {
         .ok_or(StoreError::NotFound)
     }
 
-    async fn notes_utilisation(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    async fn utilisation_notes(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>> {
         Ok(sqlx::query!(
             r#"SELECT seq AS "seq!", note AS "note!" FROM notes_utilisation WHERE mandat_id = $1 ORDER BY seq"#,
             mandat_id
@@ -542,7 +552,7 @@ impl MandatsStore for PgStore {
         .collect())
     }
 
-    async fn purger_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn purge_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         // Serialised with the journal's writers, like every multi-statement write of
         // the SQLite backend (`BEGIN IMMEDIATE`).
         let mut tx = ecriture(&self.pool).await?;
@@ -574,25 +584,25 @@ impl MandatsStore for PgStore {
         Ok(n > 0)
     }
 
-    async fn creer_mandat(&self, m: NewMandat, entree: NouvelleEntree) -> StoreResult<MandatCree> {
+    async fn create_mandat(&self, m: NewMandat, entree: NouvelleEntree) -> StoreResult<MandatCree> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let cree = ecriture::creer_mandat(&mut tx, m, entree).await?;
+        let cree = ecriture::create_mandat(&mut tx, m, entree).await?;
         tx.valider().await?;
         Ok(cree)
     }
 
-    async fn utiliser(
+    async fn record_utilisation(
         &self,
         u: Utilisation,
         entree: NouvelleEntree,
     ) -> StoreResult<Result<Entree, (MotifRefus, Entree)>> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let r = ecriture::utiliser(&mut tx, u, entree).await?;
+        let r = ecriture::record_utilisation(&mut tx, u, entree).await?;
         tx.valider().await?;
         Ok(r)
     }
 
-    async fn revoquer(
+    async fn revoke(
         &self,
         mandat_id: i64,
         demarches: Option<Vec<Demarche>>,
@@ -600,37 +610,37 @@ impl MandatsStore for PgStore {
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::revoquer(&mut tx, mandat_id, demarches.as_deref(), par, entree).await?;
+        let e = ecriture::revoke(&mut tx, mandat_id, demarches.as_deref(), par, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
 
-    async fn transferer(
+    async fn transfer_mandat(
         &self,
         mandat_id: i64,
         vers_structure: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Entree> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::transferer(&mut tx, mandat_id, vers_structure, entree).await?;
+        let e = ecriture::transfer_mandat(&mut tx, mandat_id, vers_structure, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
 
-    async fn marquer_rappel(
+    async fn mark_rappel(
         &self,
         mandat_id: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::marquer_rappel(&mut tx, mandat_id, entree).await?;
+        let e = ecriture::mark_rappel(&mut tx, mandat_id, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
 
-    async fn journaliser(&self, entree: NouvelleEntree) -> StoreResult<Entree> {
+    async fn append_entree(&self, entree: NouvelleEntree) -> StoreResult<Entree> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::ajouter_une(&mut tx, entree).await?;
+        let e = ecriture::append_one(&mut tx, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
@@ -640,7 +650,7 @@ impl MandatsStore for PgStore {
         charger(&mut conn, id).await
     }
 
-    async fn mandat_par_empreinte(&self, empreinte: &str) -> StoreResult<Option<MandatRow>> {
+    async fn mandat_by_empreinte(&self, empreinte: &str) -> StoreResult<Option<MandatRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let l = select_mandats!("WHERE empreinte = $1", empreinte)
             .fetch_optional(&mut *conn)
@@ -649,7 +659,7 @@ impl MandatsStore for PgStore {
         Ok(completer(&mut conn, l.into_iter().collect()).await?.pop())
     }
 
-    async fn mandats_de_usager(&self, usager_id: i64) -> StoreResult<Vec<MandatRow>> {
+    async fn mandats_of_usager(&self, usager_id: i64) -> StoreResult<Vec<MandatRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let l = select_mandats!("WHERE usager_id = $1 ORDER BY id DESC", usager_id)
             .fetch_all(&mut *conn)
@@ -658,7 +668,7 @@ impl MandatsStore for PgStore {
         completer(&mut conn, l).await
     }
 
-    async fn mandats_de_structure(&self, structure_id: i64) -> StoreResult<Vec<MandatRow>> {
+    async fn mandats_of_structure(&self, structure_id: i64) -> StoreResult<Vec<MandatRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let l = select_mandats!("WHERE structure_id = $1 ORDER BY id DESC", structure_id)
             .fetch_all(&mut *conn)
@@ -667,7 +677,7 @@ impl MandatsStore for PgStore {
         completer(&mut conn, l).await
     }
 
-    async fn mandats_a_rappeler(
+    async fn mandats_due_rappel(
         &self,
         apres: DateTime<Utc>,
         avant: DateTime<Utc>,
@@ -685,7 +695,7 @@ impl MandatsStore for PgStore {
         completer(&mut conn, l).await
     }
 
-    async fn tete_journal(&self) -> StoreResult<Chaine> {
+    async fn journal_head(&self) -> StoreResult<Chaine> {
         let mut conn = self.pool.acquire().await.db()?;
         tete(&mut conn).await
     }
@@ -702,7 +712,7 @@ impl MandatsStore for PgStore {
         crate::copie::lire_page(&octets)
     }
 
-    async fn journal_du_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>> {
+    async fn journal_of_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>> {
         let rows = select_journal!("WHERE mandat_id = $1 ORDER BY seq", mandat_id)
             .fetch_all(&self.pool)
             .await
@@ -710,7 +720,7 @@ impl MandatsStore for PgStore {
         Ok(rows.into_iter().map(LigneJournal::entree).collect())
     }
 
-    async fn journal_de_usager(&self, pseudonyme: &str) -> StoreResult<Vec<Entree>> {
+    async fn journal_of_usager(&self, pseudonyme: &str) -> StoreResult<Vec<Entree>> {
         let rows = select_journal!("WHERE usager = $1 ORDER BY seq", pseudonyme)
             .fetch_all(&self.pool)
             .await
@@ -718,7 +728,7 @@ impl MandatsStore for PgStore {
         Ok(rows.into_iter().map(LigneJournal::entree).collect())
     }
 
-    async fn ajouter_sceau(&self, s: &Sceau) -> StoreResult<()> {
+    async fn add_sceau(&self, s: &Sceau) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO journal_sceaux (seq, hash, at_us, signature) VALUES ($1, $2, $3, $4)",
             s.seq,

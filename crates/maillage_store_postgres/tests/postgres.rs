@@ -239,7 +239,7 @@ async fn journal_hash_of_wrong_length_is_reported() {
     let store = db.store().await;
     for n in 0..3 {
         let e = store
-            .journaliser(NouvelleEntree {
+            .append_entree(NouvelleEntree {
                 at_us: 1_000_000 * n,
                 action: "consultation".into(),
                 acteur: "systeme".into(),
@@ -262,7 +262,7 @@ async fn journal_hash_of_wrong_length_is_reported() {
     .expect("tamper");
     let cle = SigningKey::from_bytes(&[7u8; 32]).verifying_key();
     let rapport = verifier_journal(&store, vec![], &cle, 10).await;
-    let head = store.tete_journal().await;
+    let head = store.journal_head().await;
     store.pool().close().await;
     db.drop_database().await;
     let rupture = rapport

@@ -183,7 +183,7 @@ async fn charger(conn: &mut SqliteConnection, id: i64) -> StoreResult<Option<Man
     Ok(completer(conn, l.into_iter().collect()).await?.pop())
 }
 
-async fn revoquer_demarches(
+async fn revoke_demarches(
     conn: &mut SqliteConnection,
     mandat_id: i64,
     demarches: &[Demarche],
@@ -236,11 +236,11 @@ impl Ecriture {
 
 #[async_trait]
 impl TransactionMandats for Ecriture {
-    async fn tete_journal(&mut self) -> StoreResult<Chaine> {
+    async fn journal_head(&mut self) -> StoreResult<Chaine> {
         tete(&mut self.0).await
     }
 
-    async fn inserer_entree(&mut self, e: &Entree) -> StoreResult<()> {
+    async fn insert_entree(&mut self, e: &Entree) -> StoreResult<()> {
         let (prev, hash) = (e.prev_hash.to_vec(), e.hash.to_vec());
         sqlx::query!(
             "INSERT INTO journal (seq, at_us, action, acteur, structure_id, mandat_id, usager,
@@ -274,7 +274,7 @@ impl TransactionMandats for Ecriture {
         .db()
     }
 
-    async fn inserer_usager(&mut self, u: &NewUsager) -> StoreResult<i64> {
+    async fn insert_usager(&mut self, u: &NewUsager) -> StoreResult<i64> {
         sqlx::query_scalar!(
             r#"INSERT INTO usagers (pseudonyme, structure_id, data, code_cle, code_hash,
                                            created_at)
@@ -291,7 +291,7 @@ impl TransactionMandats for Ecriture {
         .db()
     }
 
-    async fn inserer_mandat(&mut self, usager_id: i64, m: &NewMandat) -> StoreResult<i64> {
+    async fn insert_mandat(&mut self, usager_id: i64, m: &NewMandat) -> StoreResult<i64> {
         let id = sqlx::query_scalar!(
             r#"INSERT INTO mandats (usager_id, structure_id, aidant_id, duree, created_at,
                                    expire_at, empreinte, modele, document, renouvelle)
@@ -328,7 +328,7 @@ impl TransactionMandats for Ecriture {
         charger(&mut self.0, id).await
     }
 
-    async fn mandats_non_revoques(
+    async fn unrevoked_mandats(
         &mut self,
         usager_id: i64,
         structure_id: i64,
@@ -347,7 +347,7 @@ impl TransactionMandats for Ecriture {
         completer(&mut self.0, autres).await
     }
 
-    async fn revoquer_demarches(
+    async fn revoke_demarches(
         &mut self,
         mandat_id: i64,
         demarches: &[Demarche],
@@ -355,10 +355,15 @@ impl TransactionMandats for Ecriture {
         par: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        revoquer_demarches(&mut self.0, mandat_id, demarches, tout, par, at).await
+        revoke_demarches(&mut self.0, mandat_id, demarches, tout, par, at).await
     }
 
-    async fn noter_utilisation(&mut self, seq: i64, mandat_id: i64, note: &str) -> StoreResult<()> {
+    async fn add_utilisation_note(
+        &mut self,
+        seq: i64,
+        mandat_id: i64,
+        note: &str,
+    ) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO notes_utilisation (seq, mandat_id, note) VALUES (?1, ?2, ?3)",
             seq,
@@ -371,7 +376,7 @@ impl TransactionMandats for Ecriture {
         Ok(())
     }
 
-    async fn changer_structure(&mut self, mandat_id: i64, vers_structure: i64) -> StoreResult<()> {
+    async fn set_structure(&mut self, mandat_id: i64, vers_structure: i64) -> StoreResult<()> {
         sqlx::query!(
             "UPDATE mandats SET structure_id = ?1 WHERE id = ?2",
             vers_structure,
@@ -383,7 +388,7 @@ impl TransactionMandats for Ecriture {
         Ok(())
     }
 
-    async fn poser_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn set_rappel(&mut self, mandat_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         let n = sqlx::query!(
             "UPDATE mandats SET rappel_at = ?1 WHERE id = ?2 AND rappel_at IS NULL",
             at,
@@ -399,7 +404,12 @@ impl TransactionMandats for Ecriture {
 
 #[async_trait]
 impl MandatsStore for SqliteStore {
-    async fn habiliter(&self, compte_id: i64, par: i64, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn add_habilitation(
+        &self,
+        compte_id: i64,
+        par: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO habilitations (compte_id, habilite_at, habilite_par) VALUES (?1, ?2, ?3)
              ON CONFLICT (compte_id) DO NOTHING",
@@ -413,7 +423,7 @@ impl MandatsStore for SqliteStore {
         Ok(())
     }
 
-    async fn retirer_habilitation(&self, compte_id: i64) -> StoreResult<bool> {
+    async fn remove_habilitation(&self, compte_id: i64) -> StoreResult<bool> {
         let n = sqlx::query!("DELETE FROM habilitations WHERE compte_id = ?1", compte_id)
             .execute(&self.pool)
             .await
@@ -451,7 +461,7 @@ impl MandatsStore for SqliteStore {
         .db()
     }
 
-    async fn usager_par_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>> {
+    async fn usager_by_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>> {
         sqlx::query_as!(
             UsagerRow,
             r#"SELECT id AS "id!: i64", pseudonyme AS "pseudonyme!: String",
@@ -467,7 +477,7 @@ impl MandatsStore for SqliteStore {
         .db()
     }
 
-    async fn usagers_de_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>> {
+    async fn usagers_of_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>> {
         sqlx::query_as!(
             UsagerRow,
             r#"SELECT id AS "id!: i64", pseudonyme AS "pseudonyme!: String",
@@ -486,7 +496,7 @@ impl MandatsStore for SqliteStore {
         .db()
     }
 
-    async fn changer_code_usager(
+    async fn set_usager_code(
         &self,
         usager_id: i64,
         code_cle: &str,
@@ -508,7 +518,7 @@ impl MandatsStore for SqliteStore {
         Ok(())
     }
 
-    async fn epoque_session_usager(&self, usager_id: i64) -> StoreResult<i64> {
+    async fn usager_session_epoch(&self, usager_id: i64) -> StoreResult<i64> {
         sqlx::query_scalar!(
             r#"SELECT session_epoque AS "e!: i64" FROM usagers WHERE id = ?1"#,
             usager_id
@@ -519,7 +529,7 @@ impl MandatsStore for SqliteStore {
         .ok_or(StoreError::NotFound)
     }
 
-    async fn fermer_sessions_usager(&self, usager_id: i64) -> StoreResult<i64> {
+    async fn close_usager_sessions(&self, usager_id: i64) -> StoreResult<i64> {
         sqlx::query_scalar!(
             r#"UPDATE usagers SET session_epoque = session_epoque + 1 WHERE id = ?1
                RETURNING session_epoque AS "e!: i64""#,
@@ -531,7 +541,7 @@ impl MandatsStore for SqliteStore {
         .ok_or(StoreError::NotFound)
     }
 
-    async fn notes_utilisation(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    async fn utilisation_notes(&self, mandat_id: i64) -> StoreResult<Vec<(i64, String)>> {
         Ok(sqlx::query!(
             r#"SELECT seq AS "seq!: i64", note AS "note!: String"
                FROM notes_utilisation WHERE mandat_id = ?1 ORDER BY seq"#,
@@ -545,7 +555,7 @@ impl MandatsStore for SqliteStore {
         .collect())
     }
 
-    async fn purger_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn purge_usager(&self, usager_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
         let n = sqlx::query!(
             "UPDATE usagers SET data = NULL, purge_at = ?1 WHERE id = ?2 AND purge_at IS NULL",
@@ -575,25 +585,25 @@ impl MandatsStore for SqliteStore {
         Ok(n > 0)
     }
 
-    async fn creer_mandat(&self, m: NewMandat, entree: NouvelleEntree) -> StoreResult<MandatCree> {
+    async fn create_mandat(&self, m: NewMandat, entree: NouvelleEntree) -> StoreResult<MandatCree> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let cree = ecriture::creer_mandat(&mut tx, m, entree).await?;
+        let cree = ecriture::create_mandat(&mut tx, m, entree).await?;
         tx.valider().await?;
         Ok(cree)
     }
 
-    async fn utiliser(
+    async fn record_utilisation(
         &self,
         u: Utilisation,
         entree: NouvelleEntree,
     ) -> StoreResult<Result<Entree, (MotifRefus, Entree)>> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let r = ecriture::utiliser(&mut tx, u, entree).await?;
+        let r = ecriture::record_utilisation(&mut tx, u, entree).await?;
         tx.valider().await?;
         Ok(r)
     }
 
-    async fn revoquer(
+    async fn revoke(
         &self,
         mandat_id: i64,
         demarches: Option<Vec<Demarche>>,
@@ -601,37 +611,37 @@ impl MandatsStore for SqliteStore {
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::revoquer(&mut tx, mandat_id, demarches.as_deref(), par, entree).await?;
+        let e = ecriture::revoke(&mut tx, mandat_id, demarches.as_deref(), par, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
 
-    async fn transferer(
+    async fn transfer_mandat(
         &self,
         mandat_id: i64,
         vers_structure: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Entree> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::transferer(&mut tx, mandat_id, vers_structure, entree).await?;
+        let e = ecriture::transfer_mandat(&mut tx, mandat_id, vers_structure, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
 
-    async fn marquer_rappel(
+    async fn mark_rappel(
         &self,
         mandat_id: i64,
         entree: NouvelleEntree,
     ) -> StoreResult<Option<Entree>> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::marquer_rappel(&mut tx, mandat_id, entree).await?;
+        let e = ecriture::mark_rappel(&mut tx, mandat_id, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
 
-    async fn journaliser(&self, entree: NouvelleEntree) -> StoreResult<Entree> {
+    async fn append_entree(&self, entree: NouvelleEntree) -> StoreResult<Entree> {
         let mut tx = Ecriture::ouvrir(&self.pool).await?;
-        let e = ecriture::ajouter_une(&mut tx, entree).await?;
+        let e = ecriture::append_one(&mut tx, entree).await?;
         tx.valider().await?;
         Ok(e)
     }
@@ -641,7 +651,7 @@ impl MandatsStore for SqliteStore {
         charger(&mut conn, id).await
     }
 
-    async fn mandat_par_empreinte(&self, empreinte: &str) -> StoreResult<Option<MandatRow>> {
+    async fn mandat_by_empreinte(&self, empreinte: &str) -> StoreResult<Option<MandatRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let l = select_mandats!("WHERE empreinte = ?1", empreinte)
             .fetch_optional(&mut *conn)
@@ -650,7 +660,7 @@ impl MandatsStore for SqliteStore {
         Ok(completer(&mut conn, l.into_iter().collect()).await?.pop())
     }
 
-    async fn mandats_de_usager(&self, usager_id: i64) -> StoreResult<Vec<MandatRow>> {
+    async fn mandats_of_usager(&self, usager_id: i64) -> StoreResult<Vec<MandatRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let l = select_mandats!("WHERE usager_id = ?1 ORDER BY id DESC", usager_id)
             .fetch_all(&mut *conn)
@@ -659,7 +669,7 @@ impl MandatsStore for SqliteStore {
         completer(&mut conn, l).await
     }
 
-    async fn mandats_de_structure(&self, structure_id: i64) -> StoreResult<Vec<MandatRow>> {
+    async fn mandats_of_structure(&self, structure_id: i64) -> StoreResult<Vec<MandatRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let l = select_mandats!("WHERE structure_id = ?1 ORDER BY id DESC", structure_id)
             .fetch_all(&mut *conn)
@@ -668,7 +678,7 @@ impl MandatsStore for SqliteStore {
         completer(&mut conn, l).await
     }
 
-    async fn mandats_a_rappeler(
+    async fn mandats_due_rappel(
         &self,
         apres: DateTime<Utc>,
         avant: DateTime<Utc>,
@@ -686,7 +696,7 @@ impl MandatsStore for SqliteStore {
         completer(&mut conn, l).await
     }
 
-    async fn tete_journal(&self) -> StoreResult<Chaine> {
+    async fn journal_head(&self) -> StoreResult<Chaine> {
         let mut conn = self.pool.acquire().await.db()?;
         tete(&mut conn).await
     }
@@ -708,7 +718,7 @@ impl MandatsStore for SqliteStore {
         lire_page_json(&page)
     }
 
-    async fn journal_du_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>> {
+    async fn journal_of_mandat(&self, mandat_id: i64) -> StoreResult<Vec<Entree>> {
         let rows = sqlx::query_as!(
             LigneJournal,
             r#"SELECT seq AS "seq!: i64", at_us AS "at_us!: i64", action AS "action!: String",
@@ -725,7 +735,7 @@ impl MandatsStore for SqliteStore {
         Ok(rows.into_iter().map(LigneJournal::entree).collect())
     }
 
-    async fn journal_de_usager(&self, pseudonyme: &str) -> StoreResult<Vec<Entree>> {
+    async fn journal_of_usager(&self, pseudonyme: &str) -> StoreResult<Vec<Entree>> {
         let rows = sqlx::query_as!(
             LigneJournal,
             r#"SELECT seq AS "seq!: i64", at_us AS "at_us!: i64", action AS "action!: String",
@@ -742,7 +752,7 @@ impl MandatsStore for SqliteStore {
         Ok(rows.into_iter().map(LigneJournal::entree).collect())
     }
 
-    async fn ajouter_sceau(&self, s: &Sceau) -> StoreResult<()> {
+    async fn add_sceau(&self, s: &Sceau) -> StoreResult<()> {
         let (hash, signature) = (s.hash.to_vec(), s.signature.to_vec());
         sqlx::query!(
             "INSERT INTO journal_sceaux (seq, hash, at_us, signature) VALUES (?1, ?2, ?3, ?4)",

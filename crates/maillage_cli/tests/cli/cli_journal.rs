@@ -58,7 +58,7 @@ async fn tamper_cli_verify_names_the_modified_entry() {
         let md = annuaire.mandats().unwrap();
         for n in 0..3 {
             md.store()
-                .creer_mandat(
+                .create_mandat(
                     NewMandat {
                         usager: UsagerCible::Nouveau(NewUsager {
                             pseudonyme: format!("p-{n}"),

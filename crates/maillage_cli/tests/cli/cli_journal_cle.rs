@@ -47,7 +47,7 @@ async fn journaliser(url: &str, n: usize) {
     let store = annuaire.store().clone();
     for _ in 0..n {
         store
-            .journaliser(NouvelleEntree {
+            .append_entree(NouvelleEntree {
                 at_us: Utc::now().timestamp_micros(),
                 action: "consultation".into(),
                 acteur: "aidant:1".into(),

@@ -124,7 +124,7 @@ async fn refus_signature(w: &Monde, d: DemandeMandat) -> String {
 }
 
 async fn tete(w: &Monde) -> i64 {
-    w.md.store().tete_journal().await.unwrap().seq
+    w.md.store().journal_head().await.unwrap().seq
 }
 
 #[tokio::test]

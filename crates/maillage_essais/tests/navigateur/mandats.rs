@@ -88,7 +88,7 @@ async fn construire_monde(state: &AppState) {
         .mandats()
         .expect("Mandats module (journal key)")
         .store()
-        .habiliter(aidant, admin, m.maintenant())
+        .add_habilitation(aidant, admin, m.maintenant())
         .await
         .expect("habilitation");
 }

@@ -416,7 +416,7 @@ async fn premiere_utilisation_arreter_asks_first_then_gives_the_attestation() {
     let (_, id, code) = signer(&w, &aidant).await;
     let md = w.state.instance.mandats().unwrap();
     let personne = ouvrir_espace(&w, &code).await;
-    let tete = md.store().tete_journal().await.unwrap().seq;
+    let tete = md.store().journal_head().await.unwrap().seq;
     let id_txt = id.to_string();
 
     // Nothing ticked: a confirmation in plain words, nothing written.
@@ -435,7 +435,7 @@ async fn premiere_utilisation_arreter_asks_first_then_gives_the_attestation() {
     );
     assert!(r.corps.contains("plus rien faire en votre nom"));
     assert!(r.corps.contains("Non, ne rien changer"));
-    assert_eq!(md.store().tete_journal().await.unwrap().seq, tete);
+    assert_eq!(md.store().journal_head().await.unwrap().seq, tete);
     assert!(md
         .store()
         .mandat(id)
@@ -467,7 +467,7 @@ async fn premiere_utilisation_arreter_asks_first_then_gives_the_attestation() {
         "{}",
         r.corps
     );
-    assert_eq!(md.store().tete_journal().await.unwrap().seq, tete);
+    assert_eq!(md.store().journal_head().await.unwrap().seq, tete);
     let r = agir_personne(
         &w,
         &personne,
@@ -512,7 +512,7 @@ async fn premiere_utilisation_views_apart_notes_shown_and_rows_stack_on_phones()
     let page = format!("/espace/mandats/{id}");
     let r = envoyer(&w.state, requete("GET", &page, Some(&aidant.0), None)).await;
     assert_eq!(r.status, StatusCode::OK);
-    let tete = md.store().tete_journal().await.unwrap().seq;
+    let tete = md.store().journal_head().await.unwrap().seq;
     let trop_long = "x".repeat(201);
     let r = envoyer(
         &w.state,
@@ -664,7 +664,7 @@ async fn faille_audit_endpoint_states_the_entries_after_the_last_seal() {
     let (_, id, _) = signer(&w, &aidant).await;
     let md = w.state.instance.mandats().unwrap();
     md.sceller().await.unwrap().unwrap();
-    let sceau = md.store().tete_journal().await.unwrap().seq;
+    let sceau = md.store().journal_head().await.unwrap().seq;
     for _ in 0..3 {
         let r = envoyer(
             &w.state,

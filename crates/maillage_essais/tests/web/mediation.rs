@@ -988,7 +988,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
     for c in [w.a1, w.b1] {
         mandats
             .store()
-            .habiliter(c, w.admin, w.m.maintenant())
+            .add_habilitation(c, w.admin, w.m.maintenant())
             .await
             .unwrap();
     }
@@ -1141,7 +1141,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
     assert_eq!(Some(m.structure_id), structure_a1, "not transferred");
     let actions: Vec<String> = mandats
         .store()
-        .journal_du_mandat(mandat)
+        .journal_of_mandat(mandat)
         .await
         .unwrap()
         .into_iter()
@@ -1581,7 +1581,7 @@ async fn mandat_de_a(w: &Monde) -> i64 {
     let now = w.m.maintenant();
     let cree = md
         .store()
-        .creer_mandat(
+        .create_mandat(
             NewMandat {
                 usager: UsagerCible::Nouveau(NewUsager {
                     pseudonyme: "p-test".into(),

@@ -83,7 +83,7 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
     let now = m.maintenant();
     let md = annuaire.mandats().unwrap().clone();
     md.store()
-        .creer_mandat(
+        .create_mandat(
             NewMandat {
                 usager: UsagerCible::Nouveau(NewUsager {
                     pseudonyme: "p-test".into(),
