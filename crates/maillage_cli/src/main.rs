@@ -262,7 +262,7 @@ fn message_erreur(e: &anyhow::Error) -> String {
 async fn run(cli: Cli) -> Result<()> {
     let url = database_url(&cli);
     let pb = spinner("Ouverture de la base");
-    let instance = maillage_stockage::ouvrir(&url)
+    let instance = maillage_cli::stockage::ouvrir(&url)
         .await
         .with_context(|| format!("ouverture de la base {url}"))?;
     let chemin_cle = cli

@@ -391,18 +391,6 @@ impl Comptes {
         }
         Ok(v)
     }
-
-    /// Every structure, by name: every signed-in account sees them (names beside accounts,
-    /// the structures a mandate can be transferred to).
-    pub async fn structures(&self, _acteur: &Acteur) -> Resultat<Vec<StructureRow>> {
-        Ok(self.store.structures().await?)
-    }
-
-    /// The name of an account, for the journals shown to signed-in people (`None` when the
-    /// account no longer exists).
-    pub async fn nom_compte(&self, _acteur: &Acteur, id: i64) -> Resultat<Option<String>> {
-        Ok(self.store.compte(id).await?.map(|c| c.nom))
-    }
 }
 
 fn prefixe(t: &Territoire) -> &'static str {

@@ -199,10 +199,6 @@ impl Comptes {
         self.referentiel
     }
 
-    pub fn horloge(&self) -> &Arc<dyn Horloge> {
-        &self.horloge
-    }
-
     pub fn maintenant(&self) -> DateTime<Utc> {
         self.horloge.maintenant()
     }
@@ -228,8 +224,8 @@ impl Comptes {
         Ok(desactives)
     }
 
-    /// The name of an account, for modules that show who did something (`None` when the
-    /// account no longer exists). Trusted callers: the module decided the actor may see it.
+    /// The name of an account, for the journals and lists shown to signed-in people (`None`
+    /// when the account no longer exists): every signed-in account may see names.
     pub async fn nom_du_compte(&self, id: i64) -> Resultat<Option<String>> {
         Ok(self.store.compte(id).await?.map(|c| c.nom))
     }
@@ -258,8 +254,9 @@ impl Comptes {
         Ok(self.store.lieux_activite(structure_id).await?)
     }
 
-    /// Every structure, for trusted callers (a module naming structures or checking one
-    /// exists).
+    /// Every structure, by name: every signed-in account sees them (names beside accounts,
+    /// the structures a mandate can be transferred to), and modules name structures or check
+    /// one exists with it.
     pub async fn toutes_les_structures(&self) -> Resultat<Vec<stockage::StructureRow>> {
         Ok(self.store.structures().await?)
     }

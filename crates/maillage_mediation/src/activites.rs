@@ -114,7 +114,7 @@ impl Mediation {
                 None,
             ),
         };
-        if self.referentiel.commune(&commune).is_none() {
+        if self.referentiel().commune(&commune).is_none() {
             return Err(ErreurMediation::invalide("commune", "commune inconnue"));
         }
         let profils = self.profils(acteur, &cra, id).await?;

@@ -75,7 +75,7 @@ impl Mediation {
             .valider(annee)
             .map_err(|e| ErreurMediation::invalide(e.champ, e.message))?;
         if let Some(c) = &b.commune {
-            if self.referentiel.commune(c.as_str()).is_none() {
+            if self.referentiel().commune(c.as_str()).is_none() {
                 return Err(ErreurMediation::invalide("commune", "commune inconnue"));
             }
         }

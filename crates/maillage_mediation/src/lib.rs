@@ -57,7 +57,6 @@ pub struct Mediation {
     comptes: Comptes,
     store: Arc<dyn MediationStore>,
     reglages: Reglages,
-    referentiel: &'static Referentiel,
 }
 
 impl Mediation {
@@ -66,7 +65,6 @@ impl Mediation {
             comptes,
             store,
             reglages: Reglages::default(),
-            referentiel: Referentiel::embedded(),
         }
     }
 
@@ -95,8 +93,9 @@ impl Mediation {
         &self.reglages
     }
 
+    /// The territorial referential (the kernel's).
     pub fn referentiel(&self) -> &'static Referentiel {
-        self.referentiel
+        self.comptes.referentiel()
     }
 
     pub fn maintenant(&self) -> DateTime<Utc> {

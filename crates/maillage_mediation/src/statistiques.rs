@@ -92,7 +92,7 @@ fn trier(map: BTreeMap<String, Ligne>, par_volume: bool) -> Vec<Ligne> {
 
 impl Mediation {
     fn territoire(&self, code: &str) -> Resultat<Territoire> {
-        self.referentiel
+        self.referentiel()
             .territoire(code)
             .map_err(|e| ErreurMediation::invalide("territoire", e.to_string()))
     }
@@ -131,7 +131,7 @@ impl Mediation {
                 }
                 if t != Territoire::France {
                     sf.communes = Some(
-                        self.referentiel
+                        self.referentiel()
                             .communes_of_territoire(&t)
                             .iter()
                             .map(|c| c.code_insee.clone())
@@ -198,7 +198,7 @@ impl Mediation {
                 &mut par_commune,
                 r.commune.clone(),
                 &|| {
-                    self.referentiel
+                    self.referentiel()
                         .commune(&r.commune)
                         .map(|c| c.nom.clone())
                         .unwrap_or_else(|| r.commune.clone())
@@ -257,7 +257,7 @@ impl Mediation {
     ) -> Resultat<Tableau> {
         let t = self.territoire(territoire)?;
         let communes = (t != Territoire::France).then(|| {
-            self.referentiel
+            self.referentiel()
                 .communes_of_territoire(&t)
                 .iter()
                 .map(|c| c.code_insee.clone())
@@ -389,7 +389,7 @@ impl Mediation {
                         .unwrap_or_default(),
                 );
                 l.push(
-                    self.referentiel
+                    self.referentiel()
                         .commune(&a.row.commune)
                         .map(|c| c.nom.clone())
                         .unwrap_or_default(),

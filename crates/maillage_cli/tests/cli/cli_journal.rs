@@ -39,7 +39,7 @@ async fn tamper_cli_verify_names_the_modified_entry() {
     let url = format!("sqlite://{}", dir.join("m.db").display());
     let cle = dir.join("journal.key");
     {
-        let annuaire = maillage_stockage::ouvrir(&url).await.unwrap();
+        let annuaire = maillage_cli::stockage::ouvrir(&url).await.unwrap();
         let s = annuaire.store().clone();
         let st = s.create_structure("CCAS", None, None).await.unwrap();
         let aidant = s

@@ -43,7 +43,7 @@ fn dossier(nom: &str) -> PathBuf {
 
 /// Appends `n` entries to the journal of the database (no mandate needed).
 async fn journaliser(url: &str, n: usize) {
-    let annuaire = maillage_stockage::ouvrir(url).await.unwrap();
+    let annuaire = maillage_cli::stockage::ouvrir(url).await.unwrap();
     let store = annuaire.store().clone();
     for _ in 0..n {
         store

@@ -36,7 +36,7 @@ async fn premiere_utilisation_cli_liste_et_clot_les_signalements() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("s.db").display());
     let (toulouse, paris) = {
-        let annuaire = maillage_stockage::ouvrir(&url)
+        let annuaire = maillage_cli::stockage::ouvrir(&url)
             .await
             .unwrap()
             .annuaire()

@@ -12,7 +12,7 @@ const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 /// session token or its hash, or the CSRF token.
 #[tokio::test]
 async fn comptes_acteur_debug_ne_montre_aucun_secret() {
-    let instance = maillage_stockage::ouvrir("sqlite::memory:")
+    let instance = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let c = instance.comptes();

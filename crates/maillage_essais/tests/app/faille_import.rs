@@ -515,7 +515,9 @@ async fn fusion_interrompue_reprise(url: &str) {
     );
 
     // The CLI imports 4 more places and dies before the re-merge is written.
-    let store = maillage_stockage::ouvrir_store(url).await.expect("open");
+    let store = maillage_cli::stockage::ouvrir_store(url)
+        .await
+        .expect("open");
     let mourant = Annuaire::new(Arc::new(CrashAvantFusion(store as Arc<dyn LieuxStore>)));
     mourant
         .importer(demande("ville", fichier(&valides(6), "\n")))

@@ -7,8 +7,11 @@
 use maillage_annuaire::annuaire::Annuaire;
 
 /// The directory of a fresh instance over the store named by `url`.
-async fn ouvrir(url: &str) -> Result<Annuaire, maillage_stockage::ErreurOuverture> {
-    Ok(maillage_stockage::ouvrir(url).await?.annuaire().clone())
+async fn ouvrir(url: &str) -> Result<Annuaire, maillage_cli::stockage::ErreurOuverture> {
+    Ok(maillage_cli::stockage::ouvrir(url)
+        .await?
+        .annuaire()
+        .clone())
 }
 
 mod annuaire_cycle;

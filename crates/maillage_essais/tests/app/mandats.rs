@@ -29,7 +29,7 @@ async fn monde_sur(url: &str) -> Monde {
             .single()
             .unwrap(),
     ));
-    let annuaire = maillage_stockage::ouvrir(url).await.unwrap();
+    let annuaire = maillage_cli::stockage::ouvrir(url).await.unwrap();
     let annuaire = annuaire.avec_horloge(horloge.clone());
     let m: Mediation = annuaire.mediation().clone();
     let annuaire = annuaire.avec_cle_journal(SigningKey::from_bytes(&[9; 32]));

@@ -11,7 +11,9 @@ use std::sync::Arc;
 const ENTETE: &str = "Date;Enregistré le;Type;Participants;Canaux d’accompagnement;Nom du lieu;Commune;Code Insee;Durée (min);Nom de l’atelier;Matériel numérique utilisé;Thématique(s) d’accompagnement;Tags;Niveau d’autonomie (ou de l’atelier);Structure de redirection;Tranche d’âge du bénéficiaire;Statut du bénéficiaire;Genre du bénéficiaire;Notes supplémentaires;ID CRA";
 
 async fn monde() -> (maillage_mediation::Mediation, maillage_mediation::Acteur) {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:").await.unwrap();
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
+        .await
+        .unwrap();
     let annuaire = annuaire.avec_horloge(Arc::new(HorlogeManuelle::new(
         Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
             .single()

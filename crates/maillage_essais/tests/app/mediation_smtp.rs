@@ -41,7 +41,9 @@ async fn serveur_smtp(listener: tokio::net::TcpListener) -> String {
 
 #[tokio::test]
 async fn invitations_are_sent_by_smtp_and_marked_sent() {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:").await.unwrap();
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
+        .await
+        .unwrap();
     let m = annuaire.mediation().clone();
     let lien = m
         .comptes()

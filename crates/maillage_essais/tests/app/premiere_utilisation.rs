@@ -33,7 +33,9 @@ async fn monde() -> Monde {
             .single()
             .unwrap(),
     ));
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:").await.unwrap();
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
+        .await
+        .unwrap();
     let annuaire = annuaire.avec_horloge(horloge.clone());
     let m: Mediation = annuaire.mediation().clone();
     let annuaire = annuaire.avec_cle_journal(SigningKey::from_bytes(&[3; 32]));

@@ -159,7 +159,9 @@ pub async fn demarrer_pour_tests(
     let url = format!("sqlite://{}", dossier.join("maillage.db").display());
     let cle = maillage_mandats::cle::charger_ou_creer(&dossier.join("maillage-journal.key"))
         .map_err(|e| anyhow::anyhow!(e))?;
-    let instance = maillage_stockage::ouvrir(&url).await?.avec_cle_journal(cle);
+    let instance = maillage_cli::stockage::ouvrir(&url)
+        .await?
+        .avec_cle_journal(cle);
     if instance.annuaire().store().count_merged_lieux().await? == 0 {
         instance.annuaire().charger_demo().await?;
     }

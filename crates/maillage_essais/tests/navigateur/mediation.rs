@@ -100,7 +100,7 @@ async fn parcours_navigateur_mediation() {
 
     // Like `crate::commun::demarrer_pour_tests`, without loading the demo places.
     let url = format!("sqlite://{}", dossier.0.join("maillage.db").display());
-    let annuaire = maillage_stockage::ouvrir(&url).await.expect("store");
+    let annuaire = maillage_cli::stockage::ouvrir(&url).await.expect("store");
     let invitation = construire_monde(&annuaire).await;
     let state = AppState::new(annuaire, Site::default())
         .await

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 async fn etat() -> AppState {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     AppState::new(annuaire, Site::default())

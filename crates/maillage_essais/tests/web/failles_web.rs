@@ -41,7 +41,7 @@ async fn monde() -> Monde {
             .single()
             .expect("date"),
     ));
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let annuaire = annuaire.avec_horloge(horloge.clone());
@@ -246,7 +246,7 @@ async fn serveur_de_test(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let state = AppState::new(annuaire, Site::default())
@@ -687,7 +687,7 @@ async fn faille_14_oversized_coop_import_says_so_in_french() {
 
 #[tokio::test]
 async fn faille_14_every_413_is_french() {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let state = AppState::new(annuaire, Site::default())
@@ -723,7 +723,7 @@ async fn faille_14_every_413_is_french() {
 
 #[tokio::test]
 async fn faille_14_lat_without_lon_is_declared() {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let state = AppState::new(annuaire, Site::default())

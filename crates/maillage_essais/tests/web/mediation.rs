@@ -41,7 +41,7 @@ async fn monde() -> Monde {
             .single()
             .unwrap(),
     ));
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let annuaire = annuaire.avec_horloge(horloge.clone());

@@ -9,7 +9,7 @@ use maillage_web::{AppState, Site};
 
 #[tokio::test]
 async fn openapi_document_matches_the_snapshot() {
-    let instance = maillage_stockage::ouvrir("sqlite::memory:")
+    let instance = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let state = AppState::new(instance, Site::default())

@@ -93,7 +93,7 @@ fn lu(h: &Html) -> String {
 }
 
 async fn etat_vide() -> AppState {
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     AppState::new(annuaire, Site::default())
@@ -262,7 +262,7 @@ async fn premiere_utilisation_team_size_in_words() {
             .single()
             .expect("date"),
     ));
-    let annuaire = maillage_stockage::ouvrir("sqlite::memory:")
+    let annuaire = maillage_cli::stockage::ouvrir("sqlite::memory:")
         .await
         .expect("store");
     let annuaire = annuaire.avec_horloge(horloge.clone());

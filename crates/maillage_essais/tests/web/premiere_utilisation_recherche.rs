@@ -150,7 +150,7 @@ fn fichier_csv() -> Vec<u8> {
 async fn etat() -> (tempfile::TempDir, AppState) {
     let dossier = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dossier.path().join("m.db").display());
-    let annuaire = maillage_stockage::ouvrir(&url).await.expect("open");
+    let annuaire = maillage_cli::stockage::ouvrir(&url).await.expect("open");
     for (source, nom, contenu) in [
         (
             "nouvelle-caledonie",

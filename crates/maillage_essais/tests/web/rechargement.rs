@@ -31,7 +31,7 @@ async fn importer(annuaire: &Annuaire, source: &str, lignes: &[(&str, &str)]) {
 async fn an_import_by_another_process_reaches_the_search_engine() {
     let dossier = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dossier.path().join("m.db").display());
-    let serveur = maillage_stockage::ouvrir(&url).await.expect("open");
+    let serveur = maillage_cli::stockage::ouvrir(&url).await.expect("open");
     importer(
         serveur.annuaire(),
         "a",
@@ -48,7 +48,7 @@ async fn an_import_by_another_process_reaches_the_search_engine() {
     let _veille = state.surveiller(Duration::from_millis(50));
 
     // "The CLI": its own connection to the same database.
-    let cli = maillage_stockage::ouvrir(&url).await.expect("open");
+    let cli = maillage_cli::stockage::ouvrir(&url).await.expect("open");
     importer(
         cli.annuaire(),
         "b",

@@ -59,7 +59,7 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
             .single()
             .unwrap(),
     ));
-    let annuaire = maillage_stockage::ouvrir(&url).await.expect("store");
+    let annuaire = maillage_cli::stockage::ouvrir(&url).await.expect("store");
     let annuaire = annuaire.avec_horloge(horloge.clone());
     let m = annuaire.mediation().clone();
     let annuaire = annuaire.avec_cle_journal(SigningKey::from_bytes(&[5; 32]));

@@ -691,7 +691,7 @@ async fn page_mandat(
     let now = m.comptes().maintenant();
     let structures = m
         .comptes()
-        .structures(a)
+        .toutes_les_structures()
         .await
         .map_err(|e| ErreurWeb::mandat(e.into(), chemin.clone()))?
         .into_iter()

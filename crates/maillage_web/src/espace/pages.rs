@@ -1179,7 +1179,7 @@ async fn page_beneficiaire(
         .map(|x| ligne_activite(m, x, &lieux))
         .collect();
     let comptes: HashMap<i64, String> = HashMap::new();
-    let consultations = journal(m, a, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
+    let consultations = journal(m, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
     let refuse = erreur.is_some();
     let r = rendre(&PageBeneficiaire {
         site: state.site.clone(),
@@ -1209,7 +1209,6 @@ async fn page_beneficiaire(
 
 async fn journal(
     m: &Mediation,
-    a: &Acteur,
     lignes: Vec<ConsultationRow>,
     mut noms: HashMap<i64, String>,
 ) -> Vec<(String, String, String)> {
@@ -1220,7 +1219,7 @@ async fn journal(
             None => {
                 let n = m
                     .comptes()
-                    .nom_compte(a, c.compte_id)
+                    .nom_du_compte(c.compte_id)
                     .await
                     .ok()
                     .flatten()
@@ -1866,7 +1865,7 @@ async fn page_equipe(
         }
         Err(e) => return Err(ErreurWeb::mediation(e, chemin.into())),
     };
-    let noms = m.comptes().structures(a).await.ou(chemin)?;
+    let noms = m.comptes().toutes_les_structures().await.ou(chemin)?;
     let mut membres = Vec::new();
     for c in comptes {
         let (actives, _) = m

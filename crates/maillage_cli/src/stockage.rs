@@ -1,6 +1,8 @@
-//! Opens the store named by a database URL. With the binary, the only crate that links the
-//! database drivers: the modules and the web crate see the store traits only, so a change of
-//! SQL rebuilds the backend, this crate and the binary, not the use cases nor the pages.
+//! Opens the store named by a database URL: part of the composition root (the `maillage`
+//! binary's package), the only place besides the two backends that links the database
+//! drivers. The modules and the web crate see the store traits only, so a change of SQL
+//! rebuilds the backend and this package, not the use cases nor the pages. The integration
+//! tests (`maillage_essais`) open their stores with it too.
 
 use std::sync::Arc;
 
