@@ -49,6 +49,12 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// Begins a transaction that will write (READ COMMITTED: what must not interleave is
+    /// locked explicitly by the caller, see each module's doc).
+    pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.db()
+    }
+
     /// Connects to the database at `url` (e.g. `postgres://user@host:5432/maillage`) and
     /// applies the migrations.
     pub async fn connect(url: &str) -> StoreResult<PgStore> {

@@ -47,6 +47,13 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Begins a transaction that will write. SQLite has one writer at a time; `IMMEDIATE`
+    /// takes the write lock at once, so nothing can change between this transaction's
+    /// reads and its writes (and it never fails later on a lock upgrade).
+    pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.db()
+    }
+
     /// Opens (creating it and its parent directories if missing) the database at `url`,
     /// e.g. `sqlite://data/maillage.db`, or an in-memory database with `sqlite::memory:`,
     /// and applies the migrations.
@@ -688,7 +695,7 @@ impl LieuxStore for SqliteStore {
         let mut tracker = ImportTracker::new(source)?;
         // IMMEDIATE: take the write lock now, so that the plan made from what we read
         // cannot be invalidated by a concurrent writer before the commit.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut tx = self.begin_write().await?;
         {
             let mut rows = sqlx::query!(
                 r#"SELECT source_id AS "source_id!: String", content_hash AS "content_hash!: String",
@@ -777,7 +784,7 @@ impl LieuxStore for SqliteStore {
     async fn begin_publish(&self) -> StoreResult<Box<dyn PublishSession>> {
         // IMMEDIATE: the write lock now, so that no import commits while the session reads
         // the records and publishes (see `PublishSession::merge_state`).
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut tx = self.begin_write().await?;
         let mut tracker = PublishTracker::new();
         {
             let mut rows = sqlx::query!(

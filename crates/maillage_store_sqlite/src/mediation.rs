@@ -333,7 +333,7 @@ impl MediationStore for SqliteStore {
                 "cannot merge a beneficiary into itself".into(),
             ));
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut tx = self.begin_write().await?;
         let found = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM beneficiaires
                WHERE id IN (?1, ?2) AND fusionne_dans IS NULL"#,
@@ -444,7 +444,7 @@ impl MediationStore for SqliteStore {
 
     async fn save_activites(&self, activites: Vec<ActiviteWrite>) -> StoreResult<Vec<i64>> {
         validate_activites(&activites)?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut tx = self.begin_write().await?;
         let mut deltas = StatDeltas::default();
         let mut ids = Vec::with_capacity(activites.len());
         for a in activites {
@@ -563,7 +563,7 @@ impl MediationStore for SqliteStore {
         auteur_id: i64,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut tx = self.begin_write().await?;
         let old = match activite_base(&mut tx, id).await? {
             Some(o) if o.deleted_at.is_none() => o,
             _ => return Ok(false),
