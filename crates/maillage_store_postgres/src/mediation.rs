@@ -1,4 +1,6 @@
-//! PostgreSQL implementation of [`MediationStore`].
+//! PostgreSQL side of [`MediationStore`](maillage_store::mediation::MediationStore): what
+//! PostgreSQL does its own way; the queries both backends share are
+//! `maillage_store_sql::mediation_store!`'s.
 //!
 //! Transactions run at READ COMMITTED; what must not interleave is locked explicitly:
 //! - the activity records a write replaces or deletes (`FOR UPDATE`, in id order), so that
@@ -12,12 +14,10 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
     add_counters, counter_totals, validate_activites, ActiviteRow, ActiviteWrite, BeneficiaireRow,
-    ConsultationRow, HistoriqueRow, MediationStore, NewBeneficiaire, StatDeltas, StatFiltre,
-    StatRow,
+    ConsultationRow, StatDeltas, StatFiltre, StatRow,
 };
 use maillage_store::{validate_limit, StoreError, StoreResult};
 use sqlx::PgConnection;
@@ -259,38 +259,9 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
     Ok(())
 }
 
-#[async_trait]
-impl MediationStore for PgStore {
-    async fn create_beneficiaire(&self, b: NewBeneficiaire) -> StoreResult<i64> {
-        sqlx::query_scalar!(
-            r#"INSERT INTO beneficiaires (mediateur_id, data, cle_doublon, partage_equipe,
-                   consentement_at, created_at, derniere_activite)
-               VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id"#,
-            b.mediateur_id,
-            b.data,
-            b.cle_doublon,
-            b.partage_equipe,
-            b.consentement_at,
-            b.created_at,
-        )
-        .fetch_one(&self.pool)
-        .await
-        .db()
-    }
+maillage_store_sql::mediation_store!(PgStore);
 
-    async fn beneficiaire(&self, id: i64) -> StoreResult<Option<BeneficiaireRow>> {
-        sqlx::query_as!(
-            BeneficiaireRow,
-            r#"SELECT id, mediateur_id, data, cle_doublon, partage_equipe, consentement_at,
-                      created_at, derniere_activite, purge_at, fusionne_dans
-               FROM beneficiaires WHERE id = $1"#,
-            id
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .db()
-    }
-
+impl MediationDialecte for PgStore {
     async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
         sqlx::query_as!(
             BeneficiaireRow,
@@ -304,26 +275,6 @@ impl MediationStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .db()
-    }
-
-    async fn update_beneficiaire(&self, b: &BeneficiaireRow) -> StoreResult<()> {
-        let done = sqlx::query!(
-            r#"UPDATE beneficiaires SET data = $2, cle_doublon = $3, partage_equipe = $4,
-                   consentement_at = $5
-               WHERE id = $1"#,
-            b.id,
-            b.data,
-            b.cle_doublon,
-            b.partage_equipe,
-            b.consentement_at,
-        )
-        .execute(&self.pool)
-        .await
-        .db()?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
@@ -388,38 +339,6 @@ impl MediationStore for PgStore {
         tx.commit().await.db()
     }
 
-    async fn purge_beneficiaires(
-        &self,
-        avant: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        let done = sqlx::query!(
-            r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, purge_at = $2
-               WHERE purge_at IS NULL AND fusionne_dans IS NULL AND derniere_activite < $1"#,
-            avant,
-            at
-        )
-        .execute(&self.pool)
-        .await
-        .db()?;
-        Ok(done.rows_affected())
-    }
-
-    async fn add_consultation(&self, c: &ConsultationRow) -> StoreResult<()> {
-        sqlx::query!(
-            r#"INSERT INTO consultations (beneficiaire_id, compte_id, action, at)
-               VALUES ($1, $2, $3, $4)"#,
-            c.beneficiaire_id,
-            c.compte_id,
-            c.action,
-            c.at,
-        )
-        .execute(&self.pool)
-        .await
-        .db()?;
-        Ok(())
-    }
-
     async fn consultations(&self, beneficiaire_id: i64) -> StoreResult<Vec<ConsultationRow>> {
         // No id column: ties on `at` come in physical order, which is insertion order for
         // this append-only table.
@@ -430,18 +349,6 @@ impl MediationStore for PgStore {
             beneficiaire_id
         )
         .fetch_all(&self.pool)
-        .await
-        .db()
-    }
-
-    async fn count_participations(&self, beneficiaire_id: i64) -> StoreResult<i64> {
-        sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!" FROM participations AS p
-               JOIN activites AS a ON a.id = p.activite_id
-               WHERE p.beneficiaire_id = $1 AND a.deleted_at IS NULL"#,
-            beneficiaire_id
-        )
-        .fetch_one(&self.pool)
         .await
         .db()
     }
@@ -744,40 +651,6 @@ impl MediationStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .db()
-    }
-
-    async fn historique_activite(&self, activite_id: i64) -> StoreResult<Vec<HistoriqueRow>> {
-        sqlx::query_as!(
-            HistoriqueRow,
-            r#"SELECT activite_id, version, action, data, auteur_id, at
-               FROM activites_historique WHERE activite_id = $1 ORDER BY version"#,
-            activite_id
-        )
-        .fetch_all(&self.pool)
-        .await
-        .db()
-    }
-
-    async fn durees_frequentes(
-        &self,
-        mediateur_id: i64,
-        min_uses: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<(i32, i64)>> {
-        validate_limit(limit)?;
-        let rows = sqlx::query!(
-            r#"SELECT duree, COUNT(*) AS "n!" FROM activites
-               WHERE mediateur_id = $1 AND deleted_at IS NULL
-               GROUP BY duree HAVING COUNT(*) >= $2
-               ORDER BY COUNT(*) DESC, duree LIMIT $3"#,
-            mediateur_id,
-            min_uses,
-            limit
-        )
-        .fetch_all(&self.pool)
-        .await
-        .db()?;
-        Ok(rows.into_iter().map(|r| (r.duree, r.n)).collect())
     }
 
     async fn stats(&self, f: &StatFiltre) -> StoreResult<Vec<StatRow>> {

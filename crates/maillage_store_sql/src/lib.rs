@@ -24,3 +24,4 @@
 
 mod comptes;
 mod mandats;
+mod mediation;

@@ -1,15 +1,15 @@
-//! SQLite implementation of [`MediationStore`].
+//! SQLite side of [`MediationStore`](maillage_store::mediation::MediationStore): what
+//! SQLite does its own way; the queries both backends share are
+//! `maillage_store_sql::mediation_store!`'s.
 //!
 //! Writes that touch the statistics roll-ups run in `BEGIN IMMEDIATE` transactions: SQLite
 //! has one writer at a time, and taking the write lock first means the read-modify-write
 //! of a roll-up row can never be interleaved with another writer's.
 
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
     counter_totals, validate_activites, ActiviteRow, ActiviteWrite, BeneficiaireRow,
-    ConsultationRow, HistoriqueRow, MediationStore, NewBeneficiaire, StatDeltas, StatFiltre,
-    StatRow,
+    ConsultationRow, StatDeltas, StatFiltre, StatRow,
 };
 use maillage_store::{validate_limit, StoreError, StoreResult};
 use sqlx::SqliteConnection;
@@ -251,42 +251,9 @@ async fn apply_deltas(conn: &mut SqliteConnection, deltas: StatDeltas) -> StoreR
     Ok(())
 }
 
-#[async_trait]
-impl MediationStore for SqliteStore {
-    async fn create_beneficiaire(&self, b: NewBeneficiaire) -> StoreResult<i64> {
-        sqlx::query_scalar!(
-            r#"INSERT INTO beneficiaires (mediateur_id, data, cle_doublon, partage_equipe,
-                   consentement_at, created_at, derniere_activite)
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id AS "id!: i64""#,
-            b.mediateur_id,
-            b.data,
-            b.cle_doublon,
-            b.partage_equipe,
-            b.consentement_at,
-            b.created_at
-        )
-        .fetch_one(&self.pool)
-        .await
-        .db()
-    }
+maillage_store_sql::mediation_store!(SqliteStore);
 
-    async fn beneficiaire(&self, id: i64) -> StoreResult<Option<BeneficiaireRow>> {
-        sqlx::query_as!(
-            BeneficiaireRow,
-            r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64", data AS "data?: String",
-                      cle_doublon AS "cle_doublon?: String", partage_equipe AS "partage_equipe!: bool",
-                      consentement_at AS "consentement_at?: DateTime<Utc>",
-                      created_at AS "created_at!: DateTime<Utc>",
-                      derniere_activite AS "derniere_activite!: DateTime<Utc>",
-                      purge_at AS "purge_at?: DateTime<Utc>", fusionne_dans AS "fusionne_dans?: i64"
-               FROM beneficiaires WHERE id = ?1"#,
-            id
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .db()
-    }
-
+impl MediationDialecte for SqliteStore {
     async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
         let ids = json_ids(mediateur_ids);
         sqlx::query_as!(
@@ -305,26 +272,6 @@ impl MediationStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .db()
-    }
-
-    async fn update_beneficiaire(&self, b: &BeneficiaireRow) -> StoreResult<()> {
-        let done = sqlx::query!(
-            r#"UPDATE beneficiaires SET data = ?2, cle_doublon = ?3, partage_equipe = ?4,
-                   consentement_at = ?5
-               WHERE id = ?1"#,
-            b.id,
-            b.data,
-            b.cle_doublon,
-            b.partage_equipe,
-            b.consentement_at
-        )
-        .execute(&self.pool)
-        .await
-        .db()?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
@@ -385,38 +332,6 @@ impl MediationStore for SqliteStore {
         tx.commit().await.db()
     }
 
-    async fn purge_beneficiaires(
-        &self,
-        avant: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        let done = sqlx::query!(
-            r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, purge_at = ?2
-               WHERE purge_at IS NULL AND fusionne_dans IS NULL AND derniere_activite < ?1"#,
-            avant,
-            at
-        )
-        .execute(&self.pool)
-        .await
-        .db()?;
-        Ok(done.rows_affected())
-    }
-
-    async fn add_consultation(&self, c: &ConsultationRow) -> StoreResult<()> {
-        sqlx::query!(
-            r#"INSERT INTO consultations (beneficiaire_id, compte_id, action, at)
-               VALUES (?1, ?2, ?3, ?4)"#,
-            c.beneficiaire_id,
-            c.compte_id,
-            c.action,
-            c.at
-        )
-        .execute(&self.pool)
-        .await
-        .db()?;
-        Ok(())
-    }
-
     async fn consultations(&self, beneficiaire_id: i64) -> StoreResult<Vec<ConsultationRow>> {
         sqlx::query_as!(
             ConsultationRow,
@@ -426,18 +341,6 @@ impl MediationStore for SqliteStore {
             beneficiaire_id
         )
         .fetch_all(&self.pool)
-        .await
-        .db()
-    }
-
-    async fn count_participations(&self, beneficiaire_id: i64) -> StoreResult<i64> {
-        sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!: i64" FROM participations p
-               JOIN activites a ON a.id = p.activite_id
-               WHERE p.beneficiaire_id = ?1 AND a.deleted_at IS NULL"#,
-            beneficiaire_id
-        )
-        .fetch_one(&self.pool)
         .await
         .db()
     }
@@ -666,52 +569,6 @@ impl MediationStore for SqliteStore {
         .await
         .db()?;
         with_participants(&mut conn, rows).await
-    }
-
-    async fn historique_activite(&self, activite_id: i64) -> StoreResult<Vec<HistoriqueRow>> {
-        let rows = sqlx::query!(
-            r#"SELECT activite_id AS "activite_id!: i64", version AS "version!: i64",
-                      action AS "action!: String", data AS "data?: String",
-                      auteur_id AS "auteur_id!: i64", at AS "at!: DateTime<Utc>"
-               FROM activites_historique WHERE activite_id = ?1 ORDER BY version"#,
-            activite_id
-        )
-        .fetch_all(&self.pool)
-        .await
-        .db()?;
-        Ok(rows
-            .into_iter()
-            .map(|r| HistoriqueRow {
-                activite_id: r.activite_id,
-                version: r.version as i32,
-                action: r.action,
-                data: r.data,
-                auteur_id: r.auteur_id,
-                at: r.at,
-            })
-            .collect())
-    }
-
-    async fn durees_frequentes(
-        &self,
-        mediateur_id: i64,
-        min_uses: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<(i32, i64)>> {
-        validate_limit(limit)?;
-        let rows = sqlx::query!(
-            r#"SELECT duree AS "duree!: i64", COUNT(*) AS "n!: i64" FROM activites
-               WHERE mediateur_id = ?1 AND deleted_at IS NULL
-               GROUP BY duree HAVING COUNT(*) >= ?2
-               ORDER BY COUNT(*) DESC, duree LIMIT ?3"#,
-            mediateur_id,
-            min_uses,
-            limit
-        )
-        .fetch_all(&self.pool)
-        .await
-        .db()?;
-        Ok(rows.into_iter().map(|r| (r.duree as i32, r.n)).collect())
     }
 
     async fn stats(&self, f: &StatFiltre) -> StoreResult<Vec<StatRow>> {

@@ -1,0 +1,275 @@
+//! `MediationStore`: beneficiaries, consultations, activity records and their statistics.
+
+/// Implements `maillage_store::mediation::MediationStore` for the backend `$store`.
+///
+/// The beneficiaries' files, the consultations log, the history of a record and the
+/// frequent durations read and write the same in both dialects: their queries are here.
+/// The rest is what each backend does its own way (PostgreSQL batches a whole import in
+/// one statement per table with `UNNEST` and locks rows explicitly, SQLite writes row by
+/// row under its one write lock and passes lists as JSON): the macro declares the trait
+/// `MediationDialecte` with those methods, and the backend implements it beside the
+/// invocation, in the same module:
+/// `beneficiaires_de`, `merge_beneficiaires`, `consultations`, `save_activites`,
+/// `delete_activite`, `activite`, `activites_de`, `activites_du_beneficiaire`, `stats`
+/// (same signatures as in `MediationStore`).
+///
+/// The invoking module imports the backend's `DbResult` (for `.db()`).
+#[macro_export]
+macro_rules! mediation_store {
+    ($store:ty) => {
+        /// What this backend's dialect does its own way in `MediationStore` (see
+        /// `maillage_store_sql::mediation_store!`).
+        trait MediationDialecte {
+            async fn beneficiaires_de(
+                &self,
+                mediateur_ids: &[i64],
+            ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::BeneficiaireRow>>;
+            async fn merge_beneficiaires(
+                &self,
+                garde: i64,
+                absorbe: i64,
+            ) -> ::maillage_store::StoreResult<()>;
+            async fn consultations(
+                &self,
+                beneficiaire_id: i64,
+            ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::ConsultationRow>>;
+            async fn save_activites(
+                &self,
+                activites: Vec<::maillage_store::mediation::ActiviteWrite>,
+            ) -> ::maillage_store::StoreResult<Vec<i64>>;
+            async fn delete_activite(
+                &self,
+                id: i64,
+                auteur_id: i64,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::maillage_store::StoreResult<bool>;
+            async fn activite(
+                &self,
+                id: i64,
+            ) -> ::maillage_store::StoreResult<Option<::maillage_store::mediation::ActiviteRow>>;
+            async fn activites_de(
+                &self,
+                mediateur_ids: &[i64],
+                limit: i64,
+                offset: i64,
+            ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::ActiviteRow>>;
+            async fn activites_du_beneficiaire(
+                &self,
+                beneficiaire_id: i64,
+            ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::ActiviteRow>>;
+            async fn stats(
+                &self,
+                filtre: &::maillage_store::mediation::StatFiltre,
+            ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::StatRow>>;
+        }
+
+        const _: () = {
+            use ::chrono::{DateTime, Utc};
+            use ::maillage_store::mediation::{
+                ActiviteRow, ActiviteWrite, BeneficiaireRow, ConsultationRow, HistoriqueRow,
+                NewBeneficiaire, StatFiltre, StatRow,
+            };
+            use ::maillage_store::{validate_limit, StoreError, StoreResult};
+
+            #[::async_trait::async_trait]
+            impl ::maillage_store::mediation::MediationStore for $store {
+                async fn create_beneficiaire(&self, b: NewBeneficiaire) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"INSERT INTO beneficiaires (mediateur_id, data, cle_doublon,
+                               partage_equipe, consentement_at, created_at, derniere_activite)
+                           VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id AS "id!: i64""#,
+                        b.mediateur_id,
+                        b.data,
+                        b.cle_doublon,
+                        b.partage_equipe,
+                        b.consentement_at,
+                        b.created_at
+                    )
+                    .fetch_one(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn beneficiaire(&self, id: i64) -> StoreResult<Option<BeneficiaireRow>> {
+                    ::sqlx::query_as!(
+                        BeneficiaireRow,
+                        r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64",
+                                  data AS "data?: String", cle_doublon AS "cle_doublon?: String",
+                                  partage_equipe AS "partage_equipe!: bool",
+                                  consentement_at AS "consentement_at?: DateTime<Utc>",
+                                  created_at AS "created_at!: DateTime<Utc>",
+                                  derniere_activite AS "derniere_activite!: DateTime<Utc>",
+                                  purge_at AS "purge_at?: DateTime<Utc>",
+                                  fusionne_dans AS "fusionne_dans?: i64"
+                           FROM beneficiaires WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn beneficiaires_de(
+                    &self,
+                    mediateur_ids: &[i64],
+                ) -> StoreResult<Vec<BeneficiaireRow>> {
+                    <$store as MediationDialecte>::beneficiaires_de(self, mediateur_ids).await
+                }
+
+                async fn update_beneficiaire(&self, b: &BeneficiaireRow) -> StoreResult<()> {
+                    let done = ::sqlx::query!(
+                        "UPDATE beneficiaires SET data = $2, cle_doublon = $3,
+                             partage_equipe = $4, consentement_at = $5
+                         WHERE id = $1",
+                        b.id,
+                        b.data,
+                        b.cle_doublon,
+                        b.partage_equipe,
+                        b.consentement_at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Ok(())
+                }
+
+                async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
+                    <$store as MediationDialecte>::merge_beneficiaires(self, garde, absorbe).await
+                }
+
+                async fn purge_beneficiaires(
+                    &self,
+                    avant: DateTime<Utc>,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<u64> {
+                    let done = ::sqlx::query!(
+                        "UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, purge_at = $2
+                         WHERE purge_at IS NULL AND fusionne_dans IS NULL
+                           AND derniere_activite < $1",
+                        avant,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn add_consultation(&self, c: &ConsultationRow) -> StoreResult<()> {
+                    ::sqlx::query!(
+                        "INSERT INTO consultations (beneficiaire_id, compte_id, action, at)
+                         VALUES ($1, $2, $3, $4)",
+                        c.beneficiaire_id,
+                        c.compte_id,
+                        c.action,
+                        c.at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn consultations(
+                    &self,
+                    beneficiaire_id: i64,
+                ) -> StoreResult<Vec<ConsultationRow>> {
+                    <$store as MediationDialecte>::consultations(self, beneficiaire_id).await
+                }
+
+                async fn count_participations(&self, beneficiaire_id: i64) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!: i64" FROM participations AS p
+                           JOIN activites AS a ON a.id = p.activite_id
+                           WHERE p.beneficiaire_id = $1 AND a.deleted_at IS NULL"#,
+                        beneficiaire_id
+                    )
+                    .fetch_one(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn save_activites(&self, activites: Vec<ActiviteWrite>) -> StoreResult<Vec<i64>> {
+                    <$store as MediationDialecte>::save_activites(self, activites).await
+                }
+
+                async fn delete_activite(
+                    &self,
+                    id: i64,
+                    auteur_id: i64,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<bool> {
+                    <$store as MediationDialecte>::delete_activite(self, id, auteur_id, at).await
+                }
+
+                async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {
+                    <$store as MediationDialecte>::activite(self, id).await
+                }
+
+                async fn activites_de(
+                    &self,
+                    mediateur_ids: &[i64],
+                    limit: i64,
+                    offset: i64,
+                ) -> StoreResult<Vec<ActiviteRow>> {
+                    <$store as MediationDialecte>::activites_de(self, mediateur_ids, limit, offset)
+                        .await
+                }
+
+                async fn activites_du_beneficiaire(
+                    &self,
+                    beneficiaire_id: i64,
+                ) -> StoreResult<Vec<ActiviteRow>> {
+                    <$store as MediationDialecte>::activites_du_beneficiaire(self, beneficiaire_id)
+                        .await
+                }
+
+                async fn historique_activite(
+                    &self,
+                    activite_id: i64,
+                ) -> StoreResult<Vec<HistoriqueRow>> {
+                    ::sqlx::query_as!(
+                        HistoriqueRow,
+                        r#"SELECT activite_id AS "activite_id!: i64", version AS "version!: i32",
+                                  action AS "action!: String", data AS "data?: String",
+                                  auteur_id AS "auteur_id!: i64", at AS "at!: DateTime<Utc>"
+                           FROM activites_historique WHERE activite_id = $1 ORDER BY version"#,
+                        activite_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn durees_frequentes(
+                    &self,
+                    mediateur_id: i64,
+                    min_uses: i64,
+                    limit: i64,
+                ) -> StoreResult<Vec<(i32, i64)>> {
+                    validate_limit(limit)?;
+                    let rows = ::sqlx::query!(
+                        r#"SELECT duree AS "duree!: i32", COUNT(*) AS "n!: i64" FROM activites
+                           WHERE mediateur_id = $1 AND deleted_at IS NULL
+                           GROUP BY duree HAVING COUNT(*) >= $2
+                           ORDER BY COUNT(*) DESC, duree LIMIT $3"#,
+                        mediateur_id,
+                        min_uses,
+                        limit
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(rows.into_iter().map(|r| (r.duree, r.n)).collect())
+                }
+
+                async fn stats(&self, filtre: &StatFiltre) -> StoreResult<Vec<StatRow>> {
+                    <$store as MediationDialecte>::stats(self, filtre).await
+                }
+            }
+        };
+    };
+}
