@@ -105,6 +105,35 @@ export const chemin = (page) => {
 
 export const attendre = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How many pages are analysed at once (`MAILLAGE_E2E_PARALLELE`, default 2): the browser and
+ * the server spend much of each page waiting, so two pages at a time use both cores.
+ */
+export const PARALLELE = Math.max(1, Number(process.env.MAILLAGE_E2E_PARALLELE) || 2);
+
+/**
+ * Runs `fn(item, index)` over `items`, `n` at a time, and returns the results in the order of
+ * `items`. Every item is run even if one fails; then the first failure is thrown.
+ */
+export async function enParallele(items, n, fn) {
+  const resultats = new Array(items.length);
+  let suivant = 0;
+  async function ouvrier() {
+    while (suivant < items.length) {
+      const i = suivant++;
+      try {
+        resultats[i] = { ok: await fn(items[i], i) };
+      } catch (erreur) {
+        resultats[i] = { erreur };
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, ouvrier));
+  const echec = resultats.find((r) => 'erreur' in r);
+  if (echec) throw echec.erreur;
+  return resultats.map((r) => r.ok);
+}
+
 // ---------------------------------------------------------------- browser contexts
 
 /** A fresh context of the run's browser for the server (see `nouveauContexte` in lib.mjs). */

@@ -13,9 +13,11 @@ import { AxeBuilder } from '@axe-core/playwright';
 import {
   avecContexte,
   decrireViolations,
+  enParallele,
   executer,
   indenter,
   ouvrirContexte,
+  PARALLELE,
   preparer,
   TAGS_AXE,
   verifier,
@@ -376,28 +378,31 @@ async function axePartout(pages, largeur, js) {
   const contexteJs = await ouvrirContexte({ js: true, largeur });
   const contexteSansJs = js ? null : await ouvrirContexte({ js: false, largeur });
   try {
-    for (const p of pages) {
-      let violations;
-      if (js) {
-        const page = await contexteJs.newPage();
+    // Analysed `PARALLELE` at a time, reported in the order of `pages`.
+    const resultats = await enParallele(pages, PARALLELE, async (p) => {
+      if (!js) return analyserSansJs(contexteSansJs, contexteJs, p.url);
+      const page = await contexteJs.newPage();
+      try {
         const reponse = await page.goto(p.url);
         assert.equal(reponse.status(), p.statut || 200, `${p.nom}: statut HTTP ${p.url}`);
         if (p.carte) {
           await page.waitForSelector('.leaflet-marker-icon', { timeout: 15_000 }).catch(() => {});
           await page.waitForLoadState('networkidle').catch(() => {});
         }
-        violations = await analyser(page);
+        return await analyser(page);
+      } finally {
         await page.close();
-      } else {
-        violations = await analyserSansJs(contexteSansJs, contexteJs, p.url);
       }
+    });
+    pages.forEach((p, i) => {
+      const violations = resultats[i];
       const ligne = `    ${violations.length ? '✘' : '·'} ${p.nom} — ${p.url.replace(BASE, '')}`;
       console.log(ligne + (violations.length ? ` : ${violations.length} violation(s)` : ''));
       if (violations.length) {
         console.log(indenter(decrireViolations(violations), 6));
         echecs.push(`${p.nom} (${p.url.replace(BASE, '')}): ${violations.map((v) => v.id).join(', ')}`);
       }
-    }
+    });
     if (js) assert.deepEqual(contexteJs.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
   } finally {
     await contexteJs.close();
