@@ -859,11 +859,11 @@ impl Annuaire {
         &self,
         id: i64,
         decision: signalement::DecisionSignalement,
-        par: Option<i64>,
+        par: Option<maillage_domain::CompteId>,
     ) -> Result<bool, AppError> {
         Ok(self
             .store
-            .decide_signalement(id, decision.code(), par)
+            .decide_signalement(id, decision.code(), par.map(maillage_domain::CompteId::get))
             .await?)
     }
 

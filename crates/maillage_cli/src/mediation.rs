@@ -3,6 +3,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
+use maillage_domain::{LieuActiviteId, StructureId};
 use maillage_instance::Instance;
 
 #[derive(Subcommand)]
@@ -23,7 +24,7 @@ pub enum MediationCommande {
         role: String,
         /// Numéro de la structure (voir `maillage mediation structures`).
         #[arg(long)]
-        structure: Option<i64>,
+        structure: Option<StructureId>,
         /// Adresse du compte administrateur ou coordinateur qui invite.
         #[arg(long)]
         par: String,
@@ -35,7 +36,7 @@ pub enum MediationCommande {
     Rattacher {
         email: String,
         #[arg(long)]
-        structure: i64,
+        structure: StructureId,
         /// AAAA-MM-JJ (par défaut aujourd'hui).
         #[arg(long)]
         debut: Option<chrono::NaiveDate>,
@@ -47,7 +48,7 @@ pub enum MediationCommande {
     Detacher {
         email: String,
         #[arg(long)]
-        structure: i64,
+        structure: StructureId,
         /// Dernier jour dans la structure, AAAA-MM-JJ (par défaut aujourd'hui).
         #[arg(long)]
         fin: Option<chrono::NaiveDate>,
@@ -69,7 +70,7 @@ pub enum MediationCommande {
     /// Ajoute un lieu d'activité à une structure (lié à un lieu de l'annuaire si connu).
     Lieu {
         #[arg(long)]
-        structure: i64,
+        structure: StructureId,
         nom: String,
         /// Commune : nom (« Muret », « Saint-Gaudens (31800) ») ou code INSEE.
         #[arg(long)]
@@ -82,7 +83,7 @@ pub enum MediationCommande {
     Affecter {
         email: String,
         #[arg(long)]
-        lieu: i64,
+        lieu: LieuActiviteId,
         /// AAAA-MM-JJ (par défaut aujourd'hui).
         #[arg(long)]
         debut: Option<chrono::NaiveDate>,
@@ -202,7 +203,7 @@ pub async fn mediation(instance: &Instance, commande: MediationCommande) -> Resu
                     println!("  lieu nº {} : {}", l.id, l.nom);
                 }
                 let membres = c
-                    .membres_de_structure(&exploitant, st.id)
+                    .membres_de_structure(&exploitant, StructureId::new(st.id))
                     .await
                     .map_err(|e| anyhow!("{e}"))?;
                 for r in membres {

@@ -15,6 +15,7 @@
 //! not revealed.
 
 use maillage_domain::mediation::{Referentiel, Role};
+use maillage_domain::{CompteId, LieuActiviteId, StructureId};
 use maillage_store::comptes::{CompteRow, LieuActiviteRow, SessionRow, StructureRow};
 use maillage_territoire::Territoire;
 
@@ -25,12 +26,12 @@ use super::{Comptes, ErreurComptes, Resultat};
 /// checked or changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compte {
-    pub id: i64,
+    pub id: CompteId,
     pub email: String,
     pub nom: String,
     pub role: String,
     /// The structure the account acts for now.
-    pub structure_id: Option<i64>,
+    pub structure_id: Option<StructureId>,
     pub actif: bool,
     /// `true` once the second factor was confirmed.
     pub totp_actif: bool,
@@ -41,11 +42,11 @@ pub struct Compte {
 impl From<CompteRow> for Compte {
     fn from(c: CompteRow) -> Compte {
         Compte {
-            id: c.id,
+            id: CompteId::new(c.id),
             email: c.email,
             nom: c.nom,
             role: c.role,
-            structure_id: c.structure_id,
+            structure_id: c.structure_id.map(StructureId::new),
             actif: c.actif,
             totp_actif: c.totp_actif,
             created_at: c.created_at,
@@ -62,14 +63,14 @@ pub struct Acteur {
     pub role: Role,
     pub session: SessionRow,
     /// Mediators of a coordinator's team.
-    pub equipe: Vec<i64>,
+    pub equipe: Vec<CompteId>,
     /// Mediators sharing a coordinator with this mediator (team mates), self excluded.
-    pub coequipiers: Vec<i64>,
+    pub coequipiers: Vec<CompteId>,
     /// Territories a coordinator steers.
     pub territoires: Vec<Territoire>,
     /// Structures the account belongs to today `(id, name)`. `compte.structure_id` is the
     /// one it acts for now (always one of these, or `None`).
-    pub structures: Vec<(i64, String)>,
+    pub structures: Vec<(StructureId, String)>,
 }
 
 impl std::fmt::Debug for Acteur {
@@ -87,7 +88,7 @@ impl std::fmt::Debug for Acteur {
 }
 
 impl Acteur {
-    pub fn id(&self) -> i64 {
+    pub fn id(&self) -> CompteId {
         self.compte.id
     }
 
@@ -125,7 +126,9 @@ impl Acteur {
         match self.role {
             Role::Administrateur => true,
             Role::Coordinateur => {
-                self.structures.iter().any(|(id, _)| *id == s.id)
+                self.structures
+                    .iter()
+                    .any(|(id, _)| *id == StructureId::new(s.id))
                     || s.code_insee
                         .as_deref()
                         .is_some_and(|c| self.territoires.iter().any(|t| t.contient(c)))
@@ -177,7 +180,13 @@ impl Comptes {
         let mut territoires = Vec::new();
         match role {
             Role::Coordinateur => {
-                equipe = self.store.equipe(compte.id).await?;
+                equipe = self
+                    .store
+                    .equipe(compte.id)
+                    .await?
+                    .into_iter()
+                    .map(CompteId::new)
+                    .collect();
                 for code in self.store.territoires_coordonnes(compte.id).await? {
                     match self.referentiel.territoire(&code) {
                         Ok(t) => territoires.push(t),
@@ -187,18 +196,18 @@ impl Comptes {
             }
             Role::Mediateur => {
                 for c in self.store.coordinateurs_de(compte.id).await? {
-                    coequipiers.extend(self.store.equipe(c).await?);
+                    coequipiers.extend(self.store.equipe(c).await?.into_iter().map(CompteId::new));
                 }
                 coequipiers.sort_unstable();
                 coequipiers.dedup();
-                coequipiers.retain(|m| *m != compte.id);
+                coequipiers.retain(|m| *m != CompteId::new(compte.id));
             }
             Role::Administrateur => {}
         }
+        let mut compte = Compte::from(compte);
         let (actives, courante) = self
             .structures_du_compte(compte.id, compte.structure_id)
             .await?;
-        let mut compte = Compte::from(compte);
         compte.structure_id = courante;
         let noms = self.store.structures().await?;
         let structures = actives
@@ -206,7 +215,7 @@ impl Comptes {
             .map(|id| {
                 let nom = noms
                     .iter()
-                    .find(|s| s.id == id)
+                    .find(|s| StructureId::new(s.id) == id)
                     .map(|s| s.nom.clone())
                     .unwrap_or_else(|| format!("structure nº {id}"));
                 (id, nom)
@@ -229,18 +238,19 @@ impl Comptes {
     /// before memberships existed).
     pub async fn structures_du_compte(
         &self,
-        compte_id: i64,
-        structure_choisie: Option<i64>,
-    ) -> Resultat<(Vec<i64>, Option<i64>)> {
-        let rattachements = self.store.rattachements(compte_id).await?;
+        compte_id: CompteId,
+        structure_choisie: Option<StructureId>,
+    ) -> Resultat<(Vec<StructureId>, Option<StructureId>)> {
+        let rattachements = self.store.rattachements(compte_id.get()).await?;
         if rattachements.is_empty() {
             return Ok((structure_choisie.into_iter().collect(), structure_choisie));
         }
         let jour = self.aujourdhui();
-        let mut actives: Vec<i64> = Vec::new();
+        let mut actives: Vec<StructureId> = Vec::new();
         for r in rattachements.iter().filter(|r| r.actif_le(jour)) {
-            if !actives.contains(&r.structure_id) {
-                actives.push(r.structure_id);
+            let structure = StructureId::new(r.structure_id);
+            if !actives.contains(&structure) {
+                actives.push(structure);
             }
         }
         let courante = structure_choisie
@@ -251,17 +261,17 @@ impl Comptes {
 
     /// The actor of an account, for trusted callers only (command line, tests): no
     /// session, the second factor counts as just passed.
-    pub async fn acteur_de_confiance(&self, compte_id: i64) -> Resultat<Acteur> {
+    pub async fn acteur_de_confiance(&self, compte_id: CompteId) -> Resultat<Acteur> {
         let compte = self
             .store
-            .compte(compte_id)
+            .compte(compte_id.get())
             .await?
             .filter(|c| c.actif)
             .ok_or(ErreurComptes::Introuvable)?;
         let now = self.maintenant();
         let session = SessionRow {
             token_hash: String::new(),
-            compte_id,
+            compte_id: compte_id.get(),
             created_at: now,
             last_seen_at: now,
             mfa_at: Some(now),
@@ -277,7 +287,7 @@ impl Comptes {
         let now = self.maintenant();
         Acteur {
             compte: Compte {
-                id: 0,
+                id: CompteId::new(0),
                 email: String::new(),
                 nom: "exploitant (ligne de commande)".into(),
                 role: Role::Administrateur.code().into(),
@@ -308,7 +318,7 @@ impl Comptes {
     pub async fn confier_territoire(
         &self,
         acteur: &Acteur,
-        coordinateur_id: i64,
+        coordinateur_id: CompteId,
         territoire: &str,
     ) -> Resultat<()> {
         if acteur.role != Role::Administrateur {
@@ -320,7 +330,7 @@ impl Comptes {
             .map_err(|e| ErreurComptes::invalide("territoire", e.to_string()))?;
         let code = code_territoire(&t);
         self.store
-            .add_territoire_coordonne(coordinateur_id, &code)
+            .add_territoire_coordonne(coordinateur_id.get(), &code)
             .await?;
         Ok(())
     }
@@ -328,19 +338,20 @@ impl Comptes {
     /// their structure.
     pub async fn mes_lieux(&self, acteur: &Acteur) -> Resultat<Vec<LieuActiviteRow>> {
         let tous = self.store.lieux_activite(None).await?;
-        let affectes: Vec<i64> = self
+        let affectes: Vec<LieuActiviteId> = self
             .store
-            .affectations(acteur.id())
+            .affectations(acteur.id().get())
             .await?
             .into_iter()
             .filter(|a| a.fin.is_none_or(|f| f >= self.aujourdhui()))
-            .map(|a| a.lieu_activite_id)
+            .map(|a| LieuActiviteId::new(a.lieu_activite_id))
             .collect();
         Ok(tous
             .into_iter()
             .filter(|l| {
-                affectes.contains(&l.id)
-                    || (affectes.is_empty() && Some(l.structure_id) == acteur.compte.structure_id)
+                affectes.contains(&LieuActiviteId::new(l.id))
+                    || (affectes.is_empty()
+                        && Some(StructureId::new(l.structure_id)) == acteur.compte.structure_id)
             })
             .collect())
     }
@@ -353,7 +364,7 @@ impl Comptes {
             Role::Mediateur => self.mes_lieux(acteur).await,
             Role::Coordinateur => Ok(self
                 .store
-                .lieux_activite(acteur.compte.structure_id)
+                .lieux_activite(acteur.compte.structure_id.map(StructureId::get))
                 .await?),
             Role::Administrateur => Ok(self.store.lieux_activite(None).await?),
         }
@@ -367,7 +378,7 @@ impl Comptes {
             Role::Coordinateur => {
                 let mut v = Vec::new();
                 for id in &acteur.equipe {
-                    if let Some(c) = self.store.compte(*id).await? {
+                    if let Some(c) = self.store.compte(id.get()).await? {
                         v.push(Compte::from(c));
                     }
                 }
@@ -379,14 +390,14 @@ impl Comptes {
 
     /// The names of a coordinator's team members, to choose a mediator's statistics (empty
     /// for the other roles).
-    pub async fn noms_equipe(&self, acteur: &Acteur) -> Resultat<Vec<(i64, String)>> {
+    pub async fn noms_equipe(&self, acteur: &Acteur) -> Resultat<Vec<(CompteId, String)>> {
         if acteur.role != Role::Coordinateur {
             return Ok(Vec::new());
         }
         let mut v = Vec::new();
         for id in &acteur.equipe {
-            if let Some(c) = self.store.compte(*id).await? {
-                v.push((c.id, c.nom));
+            if let Some(c) = self.store.compte(id.get()).await? {
+                v.push((CompteId::new(c.id), c.nom));
             }
         }
         Ok(v)
@@ -419,7 +430,7 @@ impl Comptes {
         nom: &str,
         siret: Option<&str>,
         commune: Option<&str>,
-    ) -> Resultat<i64> {
+    ) -> Resultat<StructureId> {
         if acteur.role != Role::Administrateur {
             return Err(ErreurComptes::Interdit);
         }
@@ -440,10 +451,11 @@ impl Comptes {
             None => None,
         };
         let commune = self.commune_valide(commune)?;
-        Ok(self
-            .store
-            .create_structure(nom, siret.as_deref(), commune.as_deref())
-            .await?)
+        Ok(StructureId::new(
+            self.store
+                .create_structure(nom, siret.as_deref(), commune.as_deref())
+                .await?,
+        ))
     }
 
     fn commune_valide(&self, commune: Option<&str>) -> Resultat<Option<String>> {
@@ -469,11 +481,11 @@ impl Comptes {
     pub async fn creer_lieu_activite(
         &self,
         acteur: &Acteur,
-        structure_id: i64,
+        structure_id: StructureId,
         nom: &str,
         commune: &str,
         lieu_annuaire: Option<&str>,
-    ) -> Resultat<i64> {
+    ) -> Resultat<LieuActiviteId> {
         if acteur.role != Role::Administrateur {
             return Err(ErreurComptes::Interdit);
         }
@@ -482,7 +494,7 @@ impl Comptes {
             .structures()
             .await?
             .iter()
-            .any(|s| s.id == structure_id)
+            .any(|s| StructureId::new(s.id) == structure_id)
         {
             return Err(ErreurComptes::invalide("structure", "structure inconnue"));
         }
@@ -494,10 +506,11 @@ impl Comptes {
             .commune_valide(Some(commune))?
             .ok_or_else(|| ErreurComptes::invalide("commune", "indiquez la commune"))?;
         let lieu = lieu_annuaire.map(str::trim).filter(|s| !s.is_empty());
-        Ok(self
-            .store
-            .create_lieu_activite(structure_id, nom, lieu, &commune)
-            .await?)
+        Ok(LieuActiviteId::new(
+            self.store
+                .create_lieu_activite(structure_id.get(), nom, lieu, &commune)
+                .await?,
+        ))
     }
 
     /// Assigns a mediator to a place of activity from a date: administrators, or the
@@ -506,7 +519,7 @@ impl Comptes {
         &self,
         acteur: &Acteur,
         mediateur_email: &str,
-        lieu_activite_id: i64,
+        lieu_activite_id: LieuActiviteId,
         debut: chrono::NaiveDate,
     ) -> Resultat<()> {
         let m = self
@@ -519,7 +532,7 @@ impl Comptes {
             })?;
         let permis = match acteur.role {
             Role::Administrateur => true,
-            Role::Coordinateur => acteur.equipe.contains(&m.id),
+            Role::Coordinateur => acteur.equipe.contains(&CompteId::new(m.id)),
             Role::Mediateur => false,
         };
         if !permis {
@@ -530,14 +543,14 @@ impl Comptes {
             .lieux_activite(None)
             .await?
             .iter()
-            .any(|l| l.id == lieu_activite_id)
+            .any(|l| LieuActiviteId::new(l.id) == lieu_activite_id)
         {
             return Err(ErreurComptes::invalide("lieu", "lieu d’activité inconnu"));
         }
         self.store
             .add_affectation(&maillage_store::comptes::AffectationRow {
                 compte_id: m.id,
-                lieu_activite_id,
+                lieu_activite_id: lieu_activite_id.get(),
                 debut,
                 fin: None,
             })

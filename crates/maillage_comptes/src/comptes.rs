@@ -12,6 +12,7 @@
 //!   never on the async workers that answer other requests.
 
 use maillage_domain::mediation::{Referentiel, Role};
+use maillage_domain::{CompteId, StructureId};
 use maillage_store::comptes::{CompteRow, InvitationRow, NewCompte, NewCourriel, SessionRow};
 
 use super::limitation::Sujet;
@@ -60,14 +61,14 @@ fn email_valide(email: &str) -> bool {
 impl Comptes {
     async fn nouvelle_session(
         &self,
-        compte_id: i64,
+        compte_id: CompteId,
         mfa: bool,
     ) -> Resultat<(JetonSession, SessionRow)> {
         let now = self.maintenant();
         let jeton = securite::jeton_aleatoire();
         let row = SessionRow {
             token_hash: securite::empreinte(&jeton),
-            compte_id,
+            compte_id: compte_id.get(),
             created_at: now,
             last_seen_at: now,
             mfa_at: mfa.then_some(now),
@@ -102,7 +103,9 @@ impl Comptes {
             _ => return Err(ErreurComptes::Identifiants),
         };
         self.tentative_reussie(&tentative).await?;
-        let (jeton, _) = self.nouvelle_session(compte.id, false).await?;
+        let (jeton, _) = self
+            .nouvelle_session(CompteId::new(compte.id), false)
+            .await?;
         Ok(if compte.totp_actif {
             EtapeConnexion::SecondFacteur(jeton)
         } else {
@@ -170,17 +173,19 @@ impl Comptes {
         let (session, compte) = self.session_partielle(jeton).await?;
         self.verifier_code(compte, code).await?;
         self.store.delete_session(&session.token_hash).await?;
-        let (nouveau, _) = self.nouvelle_session(session.compte_id, true).await?;
+        let (nouveau, _) = self
+            .nouvelle_session(CompteId::new(session.compte_id), true)
+            .await?;
         Ok(nouveau)
     }
 
     /// Checks a TOTP or recovery code of an account with an active second factor
     /// (throttled; a TOTP step or recovery code is accepted once). Used at sign-in and to
     /// sign legal acts (a mandate) with the second factor again.
-    pub async fn confirmer_code(&self, compte_id: i64, code: &str) -> Resultat<()> {
+    pub async fn confirmer_code(&self, compte_id: CompteId, code: &str) -> Resultat<()> {
         let compte = self
             .store
-            .compte(compte_id)
+            .compte(compte_id.get())
             .await?
             .filter(|c| c.actif)
             .ok_or(ErreurComptes::NonConnecte)?;
@@ -258,7 +263,9 @@ impl Comptes {
         compte.derniere_activite = self.maintenant();
         self.store.update_compte(&compte).await?;
         self.store.delete_session(&session.token_hash).await?;
-        let (nouveau, _) = self.nouvelle_session(compte.id, true).await?;
+        let (nouveau, _) = self
+            .nouvelle_session(CompteId::new(compte.id), true)
+            .await?;
         Ok((nouveau, codes))
     }
 
@@ -285,7 +292,7 @@ impl Comptes {
         acteur: &Acteur,
         email: &str,
         role: Role,
-        structure_id: Option<i64>,
+        structure_id: Option<StructureId>,
     ) -> Resultat<String> {
         let email = normaliser_email(email);
         if !email_valide(&email) {
@@ -305,7 +312,7 @@ impl Comptes {
         // Into a structure the inviter manages (see `acces`); administrators belong to none.
         let structure_id = match structure_id {
             _ if role == Role::Administrateur => None,
-            Some(s) => Some(self.structure_geree(acteur, s).await?.id),
+            Some(s) => Some(StructureId::new(self.structure_geree(acteur, s).await?.id)),
             None => None,
         };
         self.exiger_reauthentification(acteur)?;
@@ -327,9 +334,9 @@ impl Comptes {
         &self,
         email: &str,
         role: Role,
-        structure_id: Option<i64>,
-        coordinateur_id: Option<i64>,
-        invite_par: i64,
+        structure_id: Option<StructureId>,
+        coordinateur_id: Option<CompteId>,
+        invite_par: CompteId,
     ) -> Resultat<String> {
         let jeton = securite::jeton_aleatoire();
         let now = self.maintenant();
@@ -338,9 +345,9 @@ impl Comptes {
                 token_hash: securite::empreinte(&jeton),
                 email: email.to_string(),
                 role: role.code().to_string(),
-                structure_id,
-                coordinateur_id,
-                invite_par,
+                structure_id: structure_id.map(StructureId::get),
+                coordinateur_id: coordinateur_id.map(CompteId::get),
+                invite_par: invite_par.get(),
                 created_at: now,
                 expires_at: now + chrono::Duration::days(7),
                 used_at: None,
@@ -356,7 +363,7 @@ impl Comptes {
                 .structures()
                 .await?
                 .into_iter()
-                .find(|s| s.id == id)
+                .find(|s| StructureId::new(s.id) == id)
             {
                 Some(s) => format!(" pour la structure « {} »", s.nom),
                 None => String::new(),
@@ -404,7 +411,7 @@ impl Comptes {
                 created_at: self.maintenant(),
             })
             .await?;
-        self.creer_invitation(&email, Role::Administrateur, None, None, id)
+        self.creer_invitation(&email, Role::Administrateur, None, None, CompteId::new(id))
             .await
     }
 
@@ -428,7 +435,7 @@ impl Comptes {
         jeton: &str,
         nom: &str,
         mot_de_passe: &str,
-    ) -> Resultat<i64> {
+    ) -> Resultat<CompteId> {
         let inv = self.invitation(jeton).await?;
         let nom = nom.split_whitespace().collect::<Vec<_>>().join(" ");
         if nom.is_empty() || nom.chars().count() > 100 {
@@ -471,7 +478,7 @@ impl Comptes {
         if let Some(coordinateur) = inv.coordinateur_id {
             self.store.add_equipe_membre(coordinateur, id).await?;
         }
-        Ok(id)
+        Ok(CompteId::new(id))
     }
 
     /// Accepts an invitation and signs the new account in at once (the password was just
@@ -486,7 +493,7 @@ impl Comptes {
         let id = self.accepter_invitation(jeton, nom, mot_de_passe).await?;
         let compte = self
             .store
-            .compte(id)
+            .compte(id.get())
             .await?
             .ok_or(ErreurComptes::Introuvable)?;
         let (session, _) = self.nouvelle_session(id, false).await?;
@@ -504,9 +511,9 @@ impl Comptes {
         email: &str,
         nom: &str,
         role: Role,
-        structure_id: Option<i64>,
+        structure_id: Option<StructureId>,
         mot_de_passe: &str,
-    ) -> Resultat<i64> {
+    ) -> Resultat<CompteId> {
         let email = normaliser_email(email);
         if !email_valide(&email) {
             return Err(ErreurComptes::invalide(
@@ -524,11 +531,12 @@ impl Comptes {
                 email,
                 nom: nom.to_string(),
                 role: role.code().to_string(),
-                structure_id,
+                structure_id: structure_id.map(StructureId::get),
                 password_hash: hash,
                 created_at: self.maintenant(),
             })
             .await
+            .map(CompteId::new)
             .map_err(|e| match e {
                 maillage_store::StoreError::Conflict(_) => ErreurComptes::DejaInscrit,
                 other => other.into(),
@@ -536,10 +544,10 @@ impl Comptes {
     }
 
     /// Sets a TOTP secret as confirmed (command line, tests, demo data).
-    pub async fn activer_totp(&self, compte_id: i64, secret: &str) -> Resultat<Vec<String>> {
+    pub async fn activer_totp(&self, compte_id: CompteId, secret: &str) -> Resultat<Vec<String>> {
         let mut compte = self
             .store
-            .compte(compte_id)
+            .compte(compte_id.get())
             .await?
             .ok_or(ErreurComptes::Introuvable)?;
         let (codes, hashes) = securite::codes_de_secours();

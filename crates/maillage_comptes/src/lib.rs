@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
+use maillage_domain::{CompteId, StructureId};
 use maillage_store::comptes::ComptesStore;
 use maillage_store::StoreError;
 use maillage_territoire::Referentiel;
@@ -226,13 +227,13 @@ impl Comptes {
 
     /// The name of an account, for the journals and lists shown to signed-in people (`None`
     /// when the account no longer exists): every signed-in account may see names.
-    pub async fn nom_du_compte(&self, id: i64) -> Resultat<Option<String>> {
-        Ok(self.store.compte(id).await?.map(|c| c.nom))
+    pub async fn nom_du_compte(&self, id: CompteId) -> Resultat<Option<String>> {
+        Ok(self.store.compte(id.get()).await?.map(|c| c.nom))
     }
 
     /// An account without its secrets, for trusted callers (modules, command line).
-    pub async fn compte_par_id(&self, id: i64) -> Resultat<Option<Compte>> {
-        Ok(self.store.compte(id).await?.map(Compte::from))
+    pub async fn compte_par_id(&self, id: CompteId) -> Resultat<Option<Compte>> {
+        Ok(self.store.compte(id.get()).await?.map(Compte::from))
     }
 
     /// An account by its e-mail address (lower-cased here), without its secrets, for
@@ -249,9 +250,12 @@ impl Comptes {
     /// naming the places in what it already decided the actor may see.
     pub async fn lieux_activite(
         &self,
-        structure_id: Option<i64>,
+        structure_id: Option<StructureId>,
     ) -> Resultat<Vec<stockage::LieuActiviteRow>> {
-        Ok(self.store.lieux_activite(structure_id).await?)
+        Ok(self
+            .store
+            .lieux_activite(structure_id.map(StructureId::get))
+            .await?)
     }
 
     /// Every structure, by name: every signed-in account sees them (names beside accounts,

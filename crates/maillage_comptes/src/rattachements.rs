@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use maillage_domain::mediation::{Referentiel, Role};
+use maillage_domain::{CompteId, StructureId};
 use maillage_store::comptes::{CompteRow, RattachementRow, StructureRow};
 
 use super::{Acteur, Compte, Comptes, ErreurComptes, Resultat};
@@ -39,14 +40,14 @@ impl Comptes {
     pub(super) async fn structure_geree(
         &self,
         acteur: &Acteur,
-        structure_id: i64,
+        structure_id: StructureId,
     ) -> Resultat<StructureRow> {
         let s = self
             .store
             .structures()
             .await?
             .into_iter()
-            .find(|s| s.id == structure_id)
+            .find(|s| StructureId::new(s.id) == structure_id)
             .ok_or_else(|| ErreurComptes::invalide("structure", "structure inconnue"))?;
         if !acteur.peut_gerer_structure(&s) {
             return Err(ErreurComptes::Interdit);
@@ -80,7 +81,7 @@ impl Comptes {
         &self,
         acteur: &Acteur,
         email: &str,
-        structure_id: i64,
+        structure_id: StructureId,
         debut: NaiveDate,
     ) -> Resultat<Compte> {
         let s = self.structure_geree(acteur, structure_id).await?;
@@ -103,15 +104,11 @@ impl Comptes {
                 fin: None,
             })
             .await?;
-        let (_, courante) = self.structures_du_compte(c.id, c.structure_id).await?;
-        if courante != c.structure_id {
-            c.structure_id = courante;
-            self.store.update_compte(&c).await?;
-        }
+        self.suivre_structure_courante(&mut c).await?;
         tracing::info!(
             compte = c.id,
             structure = s.id,
-            par = acteur.id(),
+            par = acteur.id().get(),
             "account attached to a structure"
         );
         Ok(Compte::from(c))
@@ -124,7 +121,7 @@ impl Comptes {
         &self,
         acteur: &Acteur,
         email: &str,
-        structure_id: i64,
+        structure_id: StructureId,
         fin: NaiveDate,
     ) -> Resultat<Compte> {
         let s = self.structure_geree(acteur, structure_id).await?;
@@ -149,22 +146,36 @@ impl Comptes {
             ));
         }
         self.store.fin_rattachement(c.id, s.id, fin).await?;
-        let (_, courante) = self.structures_du_compte(c.id, c.structure_id).await?;
-        if courante != c.structure_id {
-            c.structure_id = courante;
-            self.store.update_compte(&c).await?;
-        }
+        self.suivre_structure_courante(&mut c).await?;
         tracing::info!(
             compte = c.id,
             structure = s.id,
-            par = acteur.id(),
+            par = acteur.id().get(),
             "account detached from a structure"
         );
         Ok(Compte::from(c))
     }
 
+    /// After a membership changed: the account acts for its chosen structure while it still
+    /// belongs to it, else for the first of its structures (written back if it changed).
+    async fn suivre_structure_courante(&self, c: &mut CompteRow) -> Resultat<()> {
+        let choisie = c.structure_id.map(StructureId::new);
+        let (_, courante) = self
+            .structures_du_compte(CompteId::new(c.id), choisie)
+            .await?;
+        if courante != choisie {
+            c.structure_id = courante.map(StructureId::get);
+            self.store.update_compte(c).await?;
+        }
+        Ok(())
+    }
+
     /// Chooses the structure the account acts for, among those it belongs to today.
-    pub async fn choisir_structure(&self, acteur: &Acteur, structure_id: i64) -> Resultat<()> {
+    pub async fn choisir_structure(
+        &self,
+        acteur: &Acteur,
+        structure_id: StructureId,
+    ) -> Resultat<()> {
         if !acteur.structures.iter().any(|(id, _)| *id == structure_id) {
             return Err(ErreurComptes::invalide(
                 "structure",
@@ -173,10 +184,10 @@ impl Comptes {
         }
         let mut c = self
             .store
-            .compte(acteur.id())
+            .compte(acteur.id().get())
             .await?
             .ok_or(ErreurComptes::Introuvable)?;
-        c.structure_id = Some(structure_id);
+        c.structure_id = Some(structure_id.get());
         self.store.update_compte(&c).await?;
         Ok(())
     }
@@ -185,12 +196,16 @@ impl Comptes {
     pub async fn membres_de_structure(
         &self,
         acteur: &Acteur,
-        structure_id: i64,
+        structure_id: StructureId,
     ) -> Resultat<Vec<Membre>> {
         self.structure_geree(acteur, structure_id).await?;
         let jour = self.aujourdhui();
         let mut v = Vec::new();
-        for r in self.store.rattachements_de_structure(structure_id).await? {
+        for r in self
+            .store
+            .rattachements_de_structure(structure_id.get())
+            .await?
+        {
             if let Some(compte) = self.store.compte(r.compte_id).await? {
                 v.push(Membre {
                     actif: r.actif_le(jour),

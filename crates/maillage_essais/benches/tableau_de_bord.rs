@@ -258,7 +258,7 @@ fn cas(resume: &Resume) -> Vec<(&'static str, StatFiltre)> {
         (
             "mediateur_12mois",
             StatFiltre {
-                mediateurs: Some(vec![resume.mediateur_id]),
+                mediateurs: Some(vec![resume.mediateur_id.get()]),
                 mois_debut: d12,
                 mois_fin: f12,
                 ..StatFiltre::default()
@@ -267,7 +267,7 @@ fn cas(resume: &Resume) -> Vec<(&'static str, StatFiltre)> {
         (
             "equipe10_12mois",
             StatFiltre {
-                mediateurs: Some(resume.equipe.clone()),
+                mediateurs: Some(resume.equipe.iter().map(|m| m.get()).collect()),
                 mois_debut: d12,
                 mois_fin: f12,
                 ..StatFiltre::default()

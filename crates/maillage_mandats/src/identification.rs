@@ -15,14 +15,15 @@ use maillage_identite::{DemandeAutorisation, FournisseurIdentite, IdentiteVerifi
 
 use super::{ErreurMandat, Identite, Mandats, Resultat};
 use maillage_comptes::Acteur;
+use maillage_domain::CompteId;
 
 /// How long a verified identity waits for the mandate to be signed.
 const VALIDITE: i64 = 30;
 
 #[derive(Default)]
 pub(crate) struct EnCours {
-    demandes: Mutex<HashMap<i64, DemandeAutorisation>>,
-    verifiees: Mutex<HashMap<i64, (Identite, DateTime<Utc>)>>,
+    demandes: Mutex<HashMap<CompteId, DemandeAutorisation>>,
+    verifiees: Mutex<HashMap<CompteId, (Identite, DateTime<Utc>)>>,
 }
 
 fn erreur(e: impl std::fmt::Display) -> ErreurMandat {

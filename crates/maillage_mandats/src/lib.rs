@@ -29,6 +29,7 @@ use maillage_domain::mandats::{
     VerifyingKey,
 };
 use maillage_domain::mediation::Role;
+use maillage_domain::{CompteId, MandatId, StructureId};
 use maillage_store::comptes::NewCourriel;
 use maillage_store::mandats::{
     details, verifier_journal, DetailValeur, MandatRow, NewMandat, NewUsager, UsagerCible,
@@ -151,7 +152,7 @@ pub struct DemandeMandat {
     /// The aidant's second factor, to sign.
     pub code_second_facteur: String,
     /// The mandate renewed by this one.
-    pub renouvelle: Option<i64>,
+    pub renouvelle: Option<MandatId>,
     /// Use the identity just verified by the identity provider (see [`identification`])
     /// instead of `identite`.
     pub identite_par_fournisseur: bool,
@@ -160,7 +161,7 @@ pub struct DemandeMandat {
 /// A signed mandate: what the aidant prints and hands over.
 #[derive(Debug, Clone)]
 pub struct MandatSigne {
-    pub id: i64,
+    pub id: MandatId,
     pub usager_id: i64,
     pub empreinte: String,
     /// Shown once, printed on the person's copy; `None` for a person who already has one.
@@ -269,10 +270,10 @@ impl Mandats {
     pub async fn est_habilite(&self, acteur: &Acteur) -> Resultat<bool> {
         Ok(acteur.est_mediateur()
             && acteur.compte.structure_id.is_some()
-            && self.store.habilitation(acteur.id()).await?.is_some())
+            && self.store.habilitation(acteur.id().get()).await?.is_some())
     }
 
-    async fn exiger_habilite(&self, acteur: &Acteur) -> Resultat<i64> {
+    async fn exiger_habilite(&self, acteur: &Acteur) -> Resultat<StructureId> {
         match acteur.compte.structure_id {
             Some(s) if self.est_habilite(acteur).await? => Ok(s),
             _ => Err(ErreurMandat::NonHabilite),
@@ -280,12 +281,12 @@ impl Mandats {
     }
 
     /// A mandate the aidant's structure holds (others answer "not found").
-    async fn mandat_de_ma_structure(&self, acteur: &Acteur, id: i64) -> Resultat<MandatRow> {
+    async fn mandat_de_ma_structure(&self, acteur: &Acteur, id: MandatId) -> Resultat<MandatRow> {
         let structure = self.exiger_habilite(acteur).await?;
         self.store
-            .mandat(id)
+            .mandat(id.get())
             .await?
-            .filter(|m| m.structure_id == structure)
+            .filter(|m| StructureId::new(m.structure_id) == structure)
             .ok_or(ErreurMandat::Introuvable)
     }
 
@@ -305,7 +306,7 @@ impl Mandats {
 
     /// Habilitates a mediator: administrators, or a coordinator who manages one of the
     /// structures the mediator belongs to today (`Acteur::peut_gerer_structure`).
-    pub async fn habiliter(&self, acteur: &Acteur, compte_id: i64) -> Resultat<()> {
+    pub async fn habiliter(&self, acteur: &Acteur, compte_id: CompteId) -> Resultat<()> {
         let compte = self
             .comptes
             .compte_par_id(compte_id)
@@ -317,12 +318,9 @@ impl Mandats {
             .await?;
         let permis = match acteur.role {
             Role::Administrateur => true,
-            Role::Coordinateur => self
-                .comptes
-                .toutes_les_structures()
-                .await?
-                .iter()
-                .any(|s| siennes.contains(&s.id) && acteur.peut_gerer_structure(s)),
+            Role::Coordinateur => self.comptes.toutes_les_structures().await?.iter().any(|s| {
+                siennes.contains(&StructureId::new(s.id)) && acteur.peut_gerer_structure(s)
+            }),
             Role::Mediateur => false,
         };
         if !permis {
@@ -335,7 +333,7 @@ impl Mandats {
             ));
         }
         self.store
-            .add_habilitation(compte_id, acteur.id(), self.maintenant())
+            .add_habilitation(compte_id.get(), acteur.id().get(), self.maintenant())
             .await?;
         Ok(())
     }
@@ -394,7 +392,7 @@ impl Mandats {
                     .await?
                     .filter(|u| u.purge_at.is_none())
                     .ok_or(ErreurMandat::Introuvable)?;
-                let visibles = self.store.usagers_of_structure(structure).await?;
+                let visibles = self.store.usagers_of_structure(structure.get()).await?;
                 if !visibles.iter().any(|v| v.id == u.id) {
                     return Err(ErreurMandat::Introuvable);
                 }
@@ -409,7 +407,7 @@ impl Mandats {
                 let code = CodePersonnel::nouveau().map_err(ErreurMandat::Interne)?;
                 let u = NewUsager {
                     pseudonyme: personne::pseudonyme().map_err(ErreurMandat::Interne)?,
-                    structure_id: structure,
+                    structure_id: structure.get(),
                     data: serde_json::to_string(identite)
                         .map_err(|e| ErreurMandat::Interne(e.to_string()))?,
                     code_cle: code.cle().to_string(),
@@ -463,7 +461,7 @@ impl Mandats {
             Action::CreationMandat
         };
         let mut entree = self.entree(action, acteur_aidant(acteur));
-        entree.structure_id = Some(structure);
+        entree.structure_id = Some(structure.get());
         entree.demarches = Demarche::codes(&demarches);
         let mut paires = vec![
             ("empreinte", DetailValeur::Texte(&empreinte)),
@@ -472,7 +470,7 @@ impl Mandats {
             ("expire_at_us", DetailValeur::Entier(fin.timestamp_micros())),
         ];
         if let Some(a) = d.renouvelle {
-            paires.push(("renouvelle", DetailValeur::Entier(a)));
+            paires.push(("renouvelle", DetailValeur::Entier(a.get())));
         }
         entree.details = details(&paires);
         let cree = self
@@ -480,8 +478,8 @@ impl Mandats {
             .create_mandat(
                 NewMandat {
                     usager: cible,
-                    structure_id: structure,
-                    aidant_id: acteur.id(),
+                    structure_id: structure.get(),
+                    aidant_id: acteur.id().get(),
                     duree: d.duree.code().into(),
                     created_at: now,
                     expire_at: fin,
@@ -489,14 +487,14 @@ impl Mandats {
                     empreinte: empreinte.clone(),
                     modele: MODELE_COURANT.into(),
                     document: canonique,
-                    renouvelle: d.renouvelle,
+                    renouvelle: d.renouvelle.map(MandatId::get),
                 },
                 entree,
             )
             .await?;
         self.sceller_si_besoin().await?;
         Ok(MandatSigne {
-            id: cree.id,
+            id: MandatId::new(cree.id),
             usager_id: cree.usager_id,
             empreinte,
             code_personnel: code.map(|c| c.texte().to_string()),
@@ -506,7 +504,7 @@ impl Mandats {
     /// Gives a person a new personal code (the old one stops working), e.g. when lost.
     pub async fn nouveau_code(&self, acteur: &Acteur, usager_id: i64) -> Resultat<String> {
         let structure = self.exiger_habilite(acteur).await?;
-        let visibles = self.store.usagers_of_structure(structure).await?;
+        let visibles = self.store.usagers_of_structure(structure.get()).await?;
         if !visibles.iter().any(|v| v.id == usager_id) {
             return Err(ErreurMandat::Introuvable);
         }
@@ -525,7 +523,7 @@ impl Mandats {
     pub async fn utiliser(
         &self,
         acteur: &Acteur,
-        mandat_id: i64,
+        mandat_id: MandatId,
         demarche: Demarche,
     ) -> Resultat<Entree> {
         self.utiliser_avec_note(acteur, mandat_id, demarche, None)
@@ -539,14 +537,14 @@ impl Mandats {
     pub async fn utiliser_avec_note(
         &self,
         acteur: &Acteur,
-        mandat_id: i64,
+        mandat_id: MandatId,
         demarche: Demarche,
         note: Option<&str>,
     ) -> Resultat<Entree> {
         let note = valider_note(note)?;
         let habilite = self.est_habilite(acteur).await?;
         let mut entree = self.entree(Action::Utilisation, acteur_aidant(acteur));
-        entree.structure_id = acteur.compte.structure_id;
+        entree.structure_id = acteur.compte.structure_id.map(StructureId::get);
         entree.demarches = demarche.code().into();
         if let Some(n) = &note {
             use sha2::Digest;
@@ -557,10 +555,10 @@ impl Mandats {
             .store
             .record_utilisation(
                 Utilisation {
-                    mandat_id,
+                    mandat_id: mandat_id.get(),
                     demarche,
                     habilite,
-                    structure_aidant: acteur.compte.structure_id,
+                    structure_aidant: acteur.compte.structure_id.map(StructureId::get),
                     at: self.maintenant(),
                     note,
                 },
@@ -575,16 +573,16 @@ impl Mandats {
     pub async fn revoquer(
         &self,
         acteur: &Acteur,
-        mandat_id: i64,
+        mandat_id: MandatId,
         demarches: &[Demarche],
     ) -> Resultat<Option<Entree>> {
         self.mandat_de_ma_structure(acteur, mandat_id).await?;
         let mut entree = self.entree(Action::RevocationDemarche, acteur_aidant(acteur));
-        entree.structure_id = acteur.compte.structure_id;
+        entree.structure_id = acteur.compte.structure_id.map(StructureId::get);
         let e = self
             .store
             .revoke(
-                mandat_id,
+                mandat_id.get(),
                 (!demarches.is_empty()).then(|| demarches.to_vec()),
                 "aidant",
                 entree,
@@ -598,13 +596,13 @@ impl Mandats {
     pub async fn revoquer_par_la_personne(
         &self,
         session: &SessionPersonne,
-        mandat_id: i64,
+        mandat_id: MandatId,
         demarches: &[Demarche],
     ) -> Resultat<Option<Entree>> {
         let usager = self.usager_de_session(session).await?;
         let m = self
             .store
-            .mandat(mandat_id)
+            .mandat(mandat_id.get())
             .await?
             .filter(|m| m.usager_id == usager.id)
             .ok_or(ErreurMandat::Introuvable)?;
@@ -630,14 +628,17 @@ impl Mandats {
     pub async fn transferer(
         &self,
         acteur: &Acteur,
-        mandat_id: i64,
-        vers_structure: i64,
+        mandat_id: MandatId,
+        vers_structure: StructureId,
     ) -> Resultat<Entree> {
         if acteur.role != Role::Administrateur {
             self.mandat_de_ma_structure(acteur, mandat_id).await?;
         }
         let structures = self.comptes.toutes_les_structures().await?;
-        if !structures.iter().any(|s| s.id == vers_structure) {
+        if !structures
+            .iter()
+            .any(|s| StructureId::new(s.id) == vers_structure)
+        {
             return Err(ErreurMandat::invalide("structure", "structure inconnue"));
         }
         let acteur_txt = if acteur.role == Role::Administrateur {
@@ -646,10 +647,10 @@ impl Mandats {
             acteur_aidant(acteur)
         };
         let mut entree = self.entree(Action::Transfert, acteur_txt);
-        entree.details = details(&[("vers_structure", DetailValeur::Entier(vers_structure))]);
+        entree.details = details(&[("vers_structure", DetailValeur::Entier(vers_structure.get()))]);
         let e = self
             .store
-            .transfer_mandat(mandat_id, vers_structure, entree)
+            .transfer_mandat(mandat_id.get(), vers_structure.get(), entree)
             .await?;
         self.sceller_si_besoin().await?;
         Ok(e)
@@ -658,7 +659,7 @@ impl Mandats {
     // --- reading ---
 
     /// A mandate as the aidant sees it; the view is journalled.
-    pub async fn fiche(&self, acteur: &Acteur, mandat_id: i64) -> Resultat<FicheMandat> {
+    pub async fn fiche(&self, acteur: &Acteur, mandat_id: MandatId) -> Resultat<FicheMandat> {
         let m = self.mandat_de_ma_structure(acteur, mandat_id).await?;
         let pseudonyme = self.store.usager(m.usager_id).await?.map(|u| u.pseudonyme);
         let vue = NouvelleEntree {
@@ -673,7 +674,7 @@ impl Mandats {
     }
 
     /// The printable document, without journalling a view (the print follows a view).
-    pub async fn document(&self, acteur: &Acteur, mandat_id: i64) -> Resultat<FicheMandat> {
+    pub async fn document(&self, acteur: &Acteur, mandat_id: MandatId) -> Resultat<FicheMandat> {
         let m = self.mandat_de_ma_structure(acteur, mandat_id).await?;
         self.completer_fiche(m).await
     }
@@ -688,10 +689,10 @@ impl Mandats {
             .document
             .as_deref()
             .and_then(|d| serde_json::from_str::<DocumentMandat>(d).ok());
-        let structure = self.nom_structure(m.structure_id).await?;
+        let structure = self.nom_structure(StructureId::new(m.structure_id)).await?;
         let aidant = self
             .comptes
-            .nom_du_compte(m.aidant_id)
+            .nom_du_compte(CompteId::new(m.aidant_id))
             .await?
             .unwrap_or_default();
         let journal = self.store.journal_of_mandat(m.id).await?;
@@ -711,8 +712,8 @@ impl Mandats {
         acteur: &Acteur,
     ) -> Resultat<Vec<(MandatRow, Option<Identite>)>> {
         let structure = self.exiger_habilite(acteur).await?;
-        let usagers = self.store.usagers_of_structure(structure).await?;
-        let mandats = self.store.mandats_of_structure(structure).await?;
+        let usagers = self.store.usagers_of_structure(structure.get()).await?;
+        let mandats = self.store.mandats_of_structure(structure.get()).await?;
         Ok(mandats
             .into_iter()
             .map(|m| {
@@ -731,7 +732,7 @@ impl Mandats {
         let structure = self.exiger_habilite(acteur).await?;
         Ok(self
             .store
-            .usagers_of_structure(structure)
+            .usagers_of_structure(structure.get())
             .await?
             .into_iter()
             .filter_map(|u| {
@@ -741,13 +742,13 @@ impl Mandats {
             .collect())
     }
 
-    pub async fn nom_structure(&self, id: i64) -> Resultat<String> {
+    pub async fn nom_structure(&self, id: StructureId) -> Resultat<String> {
         Ok(self
             .comptes
             .toutes_les_structures()
             .await?
             .into_iter()
-            .find(|s| s.id == id)
+            .find(|s| StructureId::new(s.id) == id)
             .map(|s| s.nom)
             .unwrap_or_else(|| format!("structure n° {id}")))
     }
@@ -854,12 +855,12 @@ impl Mandats {
     pub async fn mandat_de_la_personne(
         &self,
         session: &SessionPersonne,
-        mandat_id: i64,
+        mandat_id: MandatId,
     ) -> Resultat<FicheMandat> {
         let usager = self.usager_de_session(session).await?;
         let m = self
             .store
-            .mandat(mandat_id)
+            .mandat(mandat_id.get())
             .await?
             .filter(|m| m.usager_id == usager.id)
             .ok_or(ErreurMandat::Introuvable)?;
@@ -913,7 +914,7 @@ impl Mandats {
                 .any(|s| s.seq >= e.seq && s.signature_valide(&cle)),
             None => false,
         };
-        let structure = self.nom_structure(m.structure_id).await?;
+        let structure = self.nom_structure(StructureId::new(m.structure_id)).await?;
         Ok(Some(Verification {
             mandat: m,
             structure,
@@ -998,7 +999,11 @@ impl Mandats {
             .mandats_due_rappel(now, now + self.reglages.rappel_avant)
             .await?
         {
-            let Some(aidant) = self.comptes.compte_par_id(m.aidant_id).await? else {
+            let Some(aidant) = self
+                .comptes
+                .compte_par_id(CompteId::new(m.aidant_id))
+                .await?
+            else {
                 continue;
             };
             let entree = self.entree(Action::RappelExpiration, "systeme".into());

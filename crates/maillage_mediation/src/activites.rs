@@ -3,6 +3,7 @@
 use maillage_domain::mediation::{
     Beneficiaire, Compteurs, Cra, ProfilParticipant, TypeLieu, DUREES_PROPOSEES,
 };
+use maillage_domain::{LieuActiviteId, StructureId};
 use maillage_store::mediation::{ActiviteRow, ActiviteWrite, HistoriqueRow};
 
 use super::{Acteur, DroitsMediation, ErreurMediation, Mediation, Resultat};
@@ -20,7 +21,7 @@ impl Mediation {
     pub async fn durees_proposees(&self, acteur: &Acteur) -> Resultat<Vec<u32>> {
         let mut out: Vec<u32> = self
             .store
-            .durees_frequentes(acteur.id(), 6, 10)
+            .durees_frequentes(acteur.id().get(), 6, 10)
             .await?
             .into_iter()
             .map(|(d, _)| d as u32)
@@ -100,7 +101,7 @@ impl Mediation {
                     .mes_lieux(acteur)
                     .await?
                     .into_iter()
-                    .find(|l| l.id == lid)
+                    .find(|l| LieuActiviteId::new(l.id) == lid)
                     .ok_or_else(|| {
                         ErreurMediation::invalide("lieu", "ce lieu n’est pas l’un des vôtres")
                     })?;
@@ -123,11 +124,11 @@ impl Mediation {
             serde_json::to_string(&cra).map_err(|e| ErreurMediation::Interne(e.to_string()))?;
         Ok(ActiviteWrite {
             id,
-            mediateur_id: acteur.id(),
+            mediateur_id: acteur.id().get(),
             structure_id: lieu
                 .as_ref()
                 .map(|l| l.structure_id)
-                .or(acteur.compte.structure_id),
+                .or(acteur.compte.structure_id.map(StructureId::get)),
             lieu_activite_id: lieu.map(|l| l.id),
             commune,
             date: cra.date,
@@ -136,7 +137,7 @@ impl Mediation {
             data,
             compteurs,
             beneficiaires: cra.beneficiaires.clone(),
-            auteur_id: acteur.id(),
+            auteur_id: acteur.id().get(),
             at: self.maintenant(),
         })
     }
@@ -180,7 +181,7 @@ impl Mediation {
             return Err(ErreurMediation::Interdit);
         }
         self.store
-            .activites_de(&[acteur.id()], limite, decalage)
+            .activites_de(&[acteur.id().get()], limite, decalage)
             .await?
             .into_iter()
             .map(lire)
@@ -191,7 +192,7 @@ impl Mediation {
     pub async fn supprimer_activite(&self, acteur: &Acteur, id: i64) -> Resultat<()> {
         self.activite(acteur, id).await?;
         self.store
-            .delete_activite(id, acteur.id(), self.maintenant())
+            .delete_activite(id, acteur.id().get(), self.maintenant())
             .await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! the retention period, exported on an access request (RGPD art. 15).
 
 use maillage_domain::mediation::Beneficiaire;
+use maillage_domain::CompteId;
 use maillage_store::mediation::{BeneficiaireRow, ConsultationRow, NewBeneficiaire};
 use serde::Serialize;
 
@@ -61,7 +62,7 @@ impl Mediation {
         self.store
             .add_consultation(&ConsultationRow {
                 beneficiaire_id: id,
-                compte_id: acteur.id(),
+                compte_id: acteur.id().get(),
                 action: action.into(),
                 at: self.maintenant(),
             })
@@ -98,7 +99,7 @@ impl Mediation {
         let id = self
             .store
             .create_beneficiaire(NewBeneficiaire {
-                mediateur_id: acteur.id(),
+                mediateur_id: acteur.id().get(),
                 data: serde_json::to_string(&b)
                     .map_err(|e| ErreurMediation::Interne(e.to_string()))?,
                 cle_doublon: b.cle_doublon(),
@@ -162,8 +163,8 @@ impl Mediation {
         if !acteur.est_mediateur() {
             return Err(ErreurMediation::Interdit);
         }
-        let mut ids = acteur.coequipiers.clone();
-        ids.push(acteur.id());
+        let mut ids: Vec<i64> = acteur.coequipiers.iter().map(|c| c.get()).collect();
+        ids.push(acteur.id().get());
         Ok(self
             .store
             .beneficiaires_de(&ids)
@@ -178,7 +179,7 @@ impl Mediation {
     pub async fn doublons(&self, acteur: &Acteur) -> Resultat<Vec<Vec<Fiche>>> {
         let mut par_cle: std::collections::BTreeMap<String, Vec<Fiche>> = Default::default();
         for f in self.mes_beneficiaires(acteur).await? {
-            if f.row.mediateur_id != acteur.id() {
+            if CompteId::new(f.row.mediateur_id) != acteur.id() {
                 continue;
             }
             if let Some(cle) = f.row.cle_doublon.clone() {
@@ -219,7 +220,7 @@ impl Mediation {
             .activites_du_beneficiaire(id)
             .await?
             .into_iter()
-            .filter(|a| a.mediateur_id == acteur.id())
+            .filter(|a| CompteId::new(a.mediateur_id) == acteur.id())
             .map(lire)
             .collect()
     }

@@ -206,7 +206,7 @@ impl Mediation {
                     duree,
                     type_lieu,
                     lieu_activite_id: if type_lieu == TypeLieu::LieuActivite {
-                        lieu.map(|l| l.id)
+                        lieu.map(|l| maillage_domain::LieuActiviteId::new(l.id))
                     } else {
                         None
                     },

@@ -9,6 +9,7 @@
 //! Someone else's record or file answers "not found", not "forbidden".
 
 use maillage_comptes::Acteur;
+use maillage_domain::CompteId;
 use maillage_store::mediation::{ActiviteRow, BeneficiaireRow};
 
 /// What an actor may do with Médiation's records and files.
@@ -23,20 +24,23 @@ pub trait DroitsMediation {
 
 impl DroitsMediation for Acteur {
     fn peut_modifier_activite(&self, a: &ActiviteRow) -> bool {
-        self.est_mediateur() && a.mediateur_id == self.id()
+        self.est_mediateur() && CompteId::new(a.mediateur_id) == self.id()
     }
 
     fn peut_voir_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
         if !self.est_mediateur() || b.fusionne_dans.is_some() {
             return false;
         }
-        b.mediateur_id == self.id()
+        let proprietaire = CompteId::new(b.mediateur_id);
+        proprietaire == self.id()
             || (b.partage_equipe
                 && b.consentement_at.is_some()
-                && self.coequipiers.contains(&b.mediateur_id))
+                && self.coequipiers.contains(&proprietaire))
     }
 
     fn peut_modifier_beneficiaire(&self, b: &BeneficiaireRow) -> bool {
-        self.est_mediateur() && b.fusionne_dans.is_none() && b.mediateur_id == self.id()
+        self.est_mediateur()
+            && b.fusionne_dans.is_none()
+            && CompteId::new(b.mediateur_id) == self.id()
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use maillage_domain::mediation::{Compteurs, Dimension, Referentiel, Role};
+use maillage_domain::{CompteId, LieuActiviteId};
 use maillage_store::mediation::{mois_de, StatFiltre};
 use maillage_territoire::Territoire;
 
@@ -22,7 +23,7 @@ pub enum Perimetre {
     /// A coordinator's whole team.
     Equipe,
     /// One mediator of a coordinator's team.
-    Mediateur(i64),
+    Mediateur(CompteId),
     /// A territory (coordinators: theirs; administrators: any).
     Territoire(String),
 }
@@ -34,7 +35,7 @@ pub struct Filtres {
     pub du: NaiveDate,
     pub au: NaiveDate,
     /// Only this place of activity.
-    pub lieu: Option<i64>,
+    pub lieu: Option<LieuActiviteId>,
 }
 
 /// Totals of one row of a breakdown.
@@ -108,20 +109,20 @@ impl Mediation {
         let mut sf = StatFiltre {
             mois_debut: mois_de(f.du),
             mois_fin: mois_de(f.au),
-            lieux: f.lieu.map(|l| vec![l]),
+            lieux: f.lieu.map(|l| vec![l.get()]),
             ..StatFiltre::default()
         };
         let titre = match (&f.perimetre, acteur.role) {
             (Perimetre::Moi, Role::Mediateur) => {
-                sf.mediateurs = Some(vec![acteur.id()]);
+                sf.mediateurs = Some(vec![acteur.id().get()]);
                 "Mon activité".to_string()
             }
             (Perimetre::Equipe, Role::Coordinateur) => {
-                sf.mediateurs = Some(acteur.equipe.clone());
+                sf.mediateurs = Some(acteur.equipe.iter().map(|m| m.get()).collect());
                 "Mon équipe".to_string()
             }
             (Perimetre::Mediateur(m), Role::Coordinateur) if acteur.equipe.contains(m) => {
-                sf.mediateurs = Some(vec![*m]);
+                sf.mediateurs = Some(vec![m.get()]);
                 "Un médiateur de mon équipe".to_string()
             }
             (Perimetre::Territoire(code), Role::Coordinateur | Role::Administrateur) => {
@@ -229,7 +230,7 @@ impl Mediation {
         }
         // Mediators by name (only ids are in the roll-up).
         for l in par_mediateur.values_mut() {
-            if let Ok(id) = l.cle.parse::<i64>() {
+            if let Ok(id) = l.cle.parse::<CompteId>() {
                 if let Some(nom) = self.comptes.nom_du_compte(id).await? {
                     l.libelle = nom;
                 }
@@ -340,7 +341,7 @@ impl Mediation {
             .collect();
         let mut noms = BTreeMap::new();
         for m in &mediateurs {
-            if let Some(nom) = self.comptes.nom_du_compte(*m).await? {
+            if let Some(nom) = self.comptes.nom_du_compte(CompteId::new(*m)).await? {
                 noms.insert(*m, nom);
             }
         }
@@ -355,7 +356,8 @@ impl Mediation {
             for row in lot {
                 if row.date < f.du
                     || row.date > f.au
-                    || f.lieu.is_some_and(|l| row.lieu_activite_id != Some(l))
+                    || f.lieu
+                        .is_some_and(|l| row.lieu_activite_id != Some(l.get()))
                 {
                     continue;
                 }

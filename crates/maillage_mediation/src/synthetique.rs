@@ -44,7 +44,7 @@ use maillage_domain::mediation::{
     Autonomie, Compteurs, Cra, Genre, GroupeAnonyme, Materiel, NiveauAtelier, Referentiel,
     StatutSocial, StructureRedirection, Thematique, TrancheAge, TypeActivite, TypeLieu,
 };
-use maillage_domain::CodeInsee;
+use maillage_domain::{CodeInsee, CompteId, LieuActiviteId};
 use maillage_store::comptes::{AffectationRow, NewCompte};
 use maillage_store::mediation::ActiviteWrite;
 use maillage_store::Store;
@@ -85,10 +85,10 @@ pub struct Resume {
     pub premier_jour: NaiveDate,
     pub dernier_jour: NaiveDate,
     /// The first coordinator and their team.
-    pub coordinateur_id: i64,
-    pub equipe: Vec<i64>,
+    pub coordinateur_id: CompteId,
+    pub equipe: Vec<CompteId>,
     /// A mediator of that team (its first).
-    pub mediateur_id: i64,
+    pub mediateur_id: CompteId,
     /// Département of the first coordinator's territory (`31`…).
     pub departement: String,
     /// Wall time of the generation, seconds.
@@ -368,7 +368,7 @@ impl<'a> Bassin<'a> {
 }
 
 struct Lieu {
-    id: i64,
+    id: LieuActiviteId,
     structure_id: i64,
     code_insee: String,
     departement: String,
@@ -462,7 +462,7 @@ pub async fn generer(
                 .await?;
             siens.push(lieux.len());
             lieux.push(Lieu {
-                id,
+                id: LieuActiviteId::new(id),
                 structure_id: sid,
                 code_insee: c.code_insee.clone(),
                 departement: c.code_departement.clone(),
@@ -507,7 +507,7 @@ pub async fn generer(
             store
                 .add_affectation(&AffectationRow {
                     compte_id: id,
-                    lieu_activite_id: lieux[l].id,
+                    lieu_activite_id: lieux[l].id.get(),
                     debut: jours.get(debut_jour).copied().unwrap_or(debut),
                     fin: None,
                 })
@@ -526,7 +526,7 @@ pub async fn generer(
     }
 
     // Coordinators and their teams.
-    let mut coordinateur_id = 0;
+    let mut coordinateur_id = CompteId::new(0);
     let mut departement = String::new();
     for c in 0..nb_coordinateurs {
         let equipe = &mediateurs[c * TAILLE_EQUIPE..((c + 1) * TAILLE_EQUIPE).min(nb_mediateurs)];
@@ -555,14 +555,14 @@ pub async fn generer(
                 .await?;
         }
         if c == 0 {
-            coordinateur_id = id;
+            coordinateur_id = CompteId::new(id);
             departement = dep;
         }
     }
-    let equipe: Vec<i64> = mediateurs
+    let equipe: Vec<CompteId> = mediateurs
         .iter()
         .take(TAILLE_EQUIPE)
-        .map(|m| m.id)
+        .map(|m| CompteId::new(m.id))
         .collect();
 
     // How many records each mediator writes (largest remainders: exactly `n` in all).
@@ -626,7 +626,7 @@ pub async fn generer(
                 id: None,
                 mediateur_id: med.id,
                 structure_id: Some(lieu.map_or(med.structure_id, |l| l.structure_id)),
-                lieu_activite_id: lieu.map(|l| l.id),
+                lieu_activite_id: lieu.map(|l| l.id.get()),
                 commune,
                 date: cra.date,
                 type_activite: cra.type_activite.code().into(),
@@ -655,7 +655,7 @@ pub async fn generer(
         premier_jour: debut,
         dernier_jour: jour(DERNIER_JOUR)?,
         coordinateur_id,
-        mediateur_id: equipe.first().copied().unwrap_or(0),
+        mediateur_id: equipe.first().copied().unwrap_or(CompteId::new(0)),
         equipe,
         departement,
         secondes: chrono.elapsed().as_secs_f64(),

@@ -936,7 +936,7 @@ fn ecrire_pdf(pages: &[Vec<Trace>], titre: &str) -> Vec<u8> {
 /// the person's copy; without it, the structure's copy (never with the code).
 pub fn mandat(
     site: &str,
-    numero: i64,
+    numero: maillage_domain::MandatId,
     doc: &maillage_mandats::DocumentMandat,
     empreinte: &str,
     url_verification: &str,

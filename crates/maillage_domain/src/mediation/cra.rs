@@ -42,7 +42,7 @@ pub struct Cra {
     pub duree: u32,
     pub type_lieu: TypeLieu,
     /// The mediator's place of activity (`TypeLieu::LieuActivite`).
-    pub lieu_activite_id: Option<i64>,
+    pub lieu_activite_id: Option<crate::LieuActiviteId>,
     /// Commune where it took place (required unless at a place of activity, whose
     /// commune is used).
     pub commune: Option<CodeInsee>,
@@ -215,7 +215,7 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
             duree: 45,
             type_lieu: TypeLieu::LieuActivite,
-            lieu_activite_id: Some(1),
+            lieu_activite_id: Some(crate::LieuActiviteId::new(1)),
             commune: None,
             thematiques: vec![Thematique::Email, Thematique::Email],
             materiel: vec![Materiel::Ordinateur],

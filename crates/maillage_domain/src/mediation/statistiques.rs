@@ -289,7 +289,7 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
             duree: 90,
             type_lieu: TypeLieu::LieuActivite,
-            lieu_activite_id: Some(1),
+            lieu_activite_id: Some(crate::LieuActiviteId::new(1)),
             commune: None,
             thematiques: vec![Thematique::Email, Thematique::SecuriteNumerique],
             materiel: vec![Materiel::Tablette],

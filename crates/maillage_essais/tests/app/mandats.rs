@@ -48,7 +48,13 @@ async fn monde_sur(url: &str) -> Monde {
         async move {
             let id = m
                 .comptes()
-                .creer_compte(email, email, role, Some(st), "un mot de passe solide")
+                .creer_compte(
+                    email,
+                    email,
+                    role,
+                    Some(maillage_domain::StructureId::new(st)),
+                    "un mot de passe solide",
+                )
                 .await
                 .unwrap();
             m.comptes().activer_totp(id, SECRET).await.unwrap();
@@ -228,13 +234,13 @@ async fn every_refused_use_is_explained_and_only_journalled() {
     async fn refus(
         w: &Monde,
         a: &Acteur,
-        id: i64,
+        id: maillage_domain::MandatId,
         d: Demarche,
         attendu: MotifRefus,
         message: &str,
     ) {
         let avant = w.md.store().journal(0, 1000).await.unwrap();
-        let mandat_avant = w.md.store().mandat(id).await.unwrap();
+        let mandat_avant = w.md.store().mandat(id.get()).await.unwrap();
         let e = w.md.utiliser(a, id, d).await.unwrap_err();
         match &e {
             ErreurMandat::Refus(m) => assert_eq!(m, &attendu),
@@ -247,7 +253,7 @@ async fn every_refused_use_is_explained_and_only_journalled() {
         assert_eq!(derniere.contenu.action, "refus_utilisation");
         assert!(derniere.contenu.details.contains(attendu.code()));
         assert_eq!(
-            w.md.store().mandat(id).await.unwrap(),
+            w.md.store().mandat(id.get()).await.unwrap(),
             mandat_avant,
             "the mandate is unchanged"
         );
@@ -371,7 +377,7 @@ async fn the_person_sees_every_use_and_revokes_with_their_code() {
             .unwrap()
             .unwrap();
     assert!(e.contenu.acteur.starts_with("usager:"));
-    let m = w.md.store().mandat(signe.id).await.unwrap().unwrap();
+    let m = w.md.store().mandat(signe.id.get()).await.unwrap().unwrap();
     let logement = m
         .autorisations
         .iter()
@@ -430,7 +436,7 @@ async fn renewal_needs_fresh_consent_and_reminders_go_once() {
         nouveau.code_personnel.is_none(),
         "the person keeps their code"
     );
-    let ancien = w.md.store().mandat(signe.id).await.unwrap().unwrap();
+    let ancien = w.md.store().mandat(signe.id.get()).await.unwrap().unwrap();
     assert_eq!(ancien.revoque_par.as_deref(), Some("renouvellement"));
     // Reminders a week before expiry, once.
     let mut d = demande(&w, &[Demarche::Papiers]);

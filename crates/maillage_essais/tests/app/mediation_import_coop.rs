@@ -35,13 +35,13 @@ async fn monde() -> (maillage_mediation::Mediation, maillage_mediation::Acteur) 
             "m@exemple.fr",
             "Médiatrice",
             Role::Mediateur,
-            Some(st),
+            Some(maillage_domain::StructureId::new(st)),
             "un mot de passe solide",
         )
         .await
         .unwrap();
     s.add_affectation(&AffectationRow {
-        compte_id: id,
+        compte_id: id.get(),
         lieu_activite_id: lieu,
         debut: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
         fin: None,
@@ -67,7 +67,7 @@ async fn coop_export_is_imported_with_its_counts() {
     let rows = m
         .store()
         .stats(&StatFiltre {
-            mediateurs: Some(vec![a.id()]),
+            mediateurs: Some(vec![a.id().get()]),
             mois_debut: 202603,
             mois_fin: 202603,
             ..Default::default()

@@ -9,6 +9,11 @@ use maillage_store::mediation::{MediationStore, StatFiltre};
 use maillage_store_postgres::testing::TestDatabase;
 use maillage_store_sqlite::SqliteStore;
 
+/// The rows' numbers of typed account ids, for the store.
+fn numeros(ids: &[maillage_domain::CompteId]) -> Vec<i64> {
+    ids.iter().map(|id| id.get()).collect()
+}
+
 /// Every roll-up row, without the ids (which each backend allocates its own way).
 async fn lignes(store: &dyn MediationStore, mediateurs: Option<Vec<i64>>) -> Vec<String> {
     let filtre = StatFiltre {
@@ -62,17 +67,20 @@ async fn synthetic_history_same_rollups_on_sqlite_and_postgres() {
     assert!(communes_s.len() > 100, "{}", communes_s.len());
     assert_eq!(communes_s, communes_p);
 
-    let equipe_s = lignes(&sqlite, Some(rs.equipe.clone())).await;
-    let equipe_p = lignes(&pg, Some(rp.equipe.clone())).await;
+    let equipe_s = lignes(&sqlite, Some(numeros(&rs.equipe))).await;
+    let equipe_p = lignes(&pg, Some(numeros(&rp.equipe))).await;
     assert!(!equipe_s.is_empty());
     assert_eq!(equipe_s, equipe_p);
 
     // The records themselves: same number for the team, listed newest first alike.
     let lus_s = sqlite
-        .activites_de(&rs.equipe, 1_000, 0)
+        .activites_de(&numeros(&rs.equipe), 1_000, 0)
         .await
         .expect("list");
-    let lus_p = pg.activites_de(&rp.equipe, 1_000, 0).await.expect("list");
+    let lus_p = pg
+        .activites_de(&numeros(&rp.equipe), 1_000, 0)
+        .await
+        .expect("list");
     assert_eq!(lus_s.len(), lus_p.len());
     for (a, b) in lus_s.iter().zip(&lus_p) {
         assert_eq!(
@@ -158,7 +166,7 @@ mod generateur {
         assert_eq!((r.mediateurs, r.coordinateurs, r.structures), (20, 2, 8));
         assert_eq!(r.equipe.len(), TAILLE_EQUIPE);
         assert_eq!(
-            store.equipe(r.coordinateur_id).await.unwrap().len(),
+            store.equipe(r.coordinateur_id.get()).await.unwrap().len(),
             TAILLE_EQUIPE
         );
         let (lignes, c) = empreinte(&store).await;
@@ -196,7 +204,10 @@ mod generateur {
         assert_eq!(par_mois.len(), 36);
         assert!(par_mois[&202508] * 2 < par_mois[&202509], "{par_mois:?}");
         // Weekdays only, records as the app would read them.
-        let lus = store.activites_de(&r.equipe, 5_000, 0).await.unwrap();
+        let lus = store
+            .activites_de(&super::numeros(&r.equipe), 5_000, 0)
+            .await
+            .unwrap();
         assert!(!lus.is_empty());
         for a in &lus {
             assert!(!matches!(a.date.weekday(), Weekday::Sat | Weekday::Sun));
@@ -205,7 +216,7 @@ mod generateur {
                 Compteurs::d_une_activite(&cra, &[]).en_octets(),
                 a.compteurs
             );
-            assert_eq!(cra.lieu_activite_id, a.lieu_activite_id);
+            assert_eq!(cra.lieu_activite_id.map(|l| l.get()), a.lieu_activite_id);
         }
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use maillage_domain::mandats::SigningKey;
 use maillage_domain::mediation::Role;
+use maillage_domain::{CompteId, StructureId};
 use maillage_mandats::{ErreurMandat, Mandats};
 use maillage_mediation::{Acteur, ErreurMediation, HorlogeManuelle, Mediation};
 
@@ -23,8 +24,8 @@ struct Monde {
     /// Coordinator of dep:31, member of no structure.
     coord31: Acteur,
     /// Structures in Muret (31) and Paris (75).
-    muret: i64,
-    paris: i64,
+    muret: StructureId,
+    paris: StructureId,
 }
 
 async fn monde() -> Monde {
@@ -81,7 +82,7 @@ fn jour(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
 }
 
-async fn mediateur_sans_structure(w: &Monde, email: &str) -> i64 {
+async fn mediateur_sans_structure(w: &Monde, email: &str) -> CompteId {
     w.m.comptes()
         .creer_compte(email, email, Role::Mediateur, None, MDP)
         .await
@@ -262,7 +263,7 @@ async fn premiere_utilisation_commune_par_son_nom() {
     let s = w.m.comptes().structures_gerables(&w.admin).await.unwrap();
     assert_eq!(
         s.iter()
-            .find(|s| s.id == w.muret)
+            .find(|s| StructureId::new(s.id) == w.muret)
             .and_then(|s| s.code_insee.clone())
             .as_deref(),
         Some("31395")

@@ -61,7 +61,7 @@ async fn construire_monde(state: &AppState) {
             AIDANT,
             "Camille Martin",
             Role::Mediateur,
-            Some(structure),
+            Some(maillage_domain::StructureId::new(structure)),
             MDP,
         )
         .await
@@ -71,7 +71,7 @@ async fn construire_monde(state: &AppState) {
         .await
         .expect("totp");
     s.add_affectation(&AffectationRow {
-        compte_id: aidant,
+        compte_id: aidant.get(),
         lieu_activite_id: lieu,
         debut: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"),
         fin: None,
@@ -88,7 +88,7 @@ async fn construire_monde(state: &AppState) {
         .mandats()
         .expect("Mandats module (journal key)")
         .store()
-        .add_habilitation(aidant, admin, m.maintenant())
+        .add_habilitation(aidant.get(), admin.get(), m.maintenant())
         .await
         .expect("habilitation");
 }

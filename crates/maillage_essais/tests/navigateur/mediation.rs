@@ -48,7 +48,13 @@ async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
     let compte = |email: &'static str, nom: &'static str, role: Role, totp: bool| async move {
         let id = m
             .comptes()
-            .creer_compte(email, nom, role, Some(structure), MDP)
+            .creer_compte(
+                email,
+                nom,
+                role,
+                Some(maillage_domain::StructureId::new(structure)),
+                MDP,
+            )
             .await
             .expect("account");
         if totp {
@@ -68,7 +74,7 @@ async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
     let debut = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
     for c in [mediateur, nouveau] {
         s.add_affectation(&AffectationRow {
-            compte_id: c,
+            compte_id: c.get(),
             lieu_activite_id: lieu,
             debut,
             fin: None,
@@ -76,10 +82,10 @@ async fn construire_monde(annuaire: &maillage_instance::Instance) -> String {
         .await
         .expect("affectation");
     }
-    s.add_equipe_membre(coordinateur, mediateur)
+    s.add_equipe_membre(coordinateur.get(), mediateur.get())
         .await
         .expect("team");
-    s.add_territoire_coordonne(coordinateur, "dep:31")
+    s.add_territoire_coordonne(coordinateur.get(), "dep:31")
         .await
         .expect("territory");
     let lien = m

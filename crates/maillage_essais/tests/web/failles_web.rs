@@ -53,7 +53,13 @@ async fn monde() -> Monde {
         .expect("structure");
     let id = m
         .comptes()
-        .creer_compte("med@exemple.fr", "Med", Role::Mediateur, Some(st), MDP)
+        .creer_compte(
+            "med@exemple.fr",
+            "Med",
+            Role::Mediateur,
+            Some(maillage_domain::StructureId::new(st)),
+            MDP,
+        )
         .await
         .expect("account");
     m.comptes().activer_totp(id, SECRET).await.expect("totp");

@@ -86,7 +86,11 @@ async fn monde() -> Monde {
         .unwrap();
     let mut ids = Vec::new();
     for (email, role, s) in [
-        ("aidant@exemple.fr", Role::Mediateur, Some(st)),
+        (
+            "aidant@exemple.fr",
+            Role::Mediateur,
+            Some(maillage_domain::StructureId::new(st)),
+        ),
         ("admin@exemple.fr", Role::Administrateur, None),
     ] {
         let id = m

@@ -17,6 +17,7 @@ use maillage_domain::mediation::{
     Beneficiaire, Cra, Genre, GroupeAnonyme, Materiel, Role, StatutSocial, Thematique, TrancheAge,
     TypeActivite, TypeLieu,
 };
+use maillage_domain::{CompteId, LieuActiviteId, StructureId};
 use maillage_mediation::Mediation;
 use maillage_web::{AppState, Site};
 
@@ -27,12 +28,12 @@ struct Monde {
     state: AppState,
     horloge: Arc<HorlogeManuelle>,
     m: Mediation,
-    lieu_a: i64,
-    a1: i64,
-    a2: i64,
-    b1: i64,
-    ca: i64,
-    admin: i64,
+    lieu_a: LieuActiviteId,
+    a1: CompteId,
+    a2: CompteId,
+    b1: CompteId,
+    ca: CompteId,
+    admin: CompteId,
 }
 
 async fn monde() -> Monde {
@@ -70,7 +71,7 @@ async fn monde() -> Monde {
         async move {
             let id = m
                 .comptes()
-                .creer_compte(email, email, role, st, MDP)
+                .creer_compte(email, email, role, st.map(StructureId::new), MDP)
                 .await
                 .expect("account");
             m.comptes().activer_totp(id, SECRET).await.expect("totp");
@@ -86,7 +87,7 @@ async fn monde() -> Monde {
     let debut = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     for (c, l) in [(a1, lieu_a), (a2, lieu_a), (b1, lieu_b)] {
         s.add_affectation(&AffectationRow {
-            compte_id: c,
+            compte_id: c.get(),
             lieu_activite_id: l,
             debut,
             fin: None,
@@ -94,11 +95,15 @@ async fn monde() -> Monde {
         .await
         .unwrap();
     }
-    s.add_equipe_membre(ca, a1).await.unwrap();
-    s.add_equipe_membre(ca, a2).await.unwrap();
-    s.add_equipe_membre(cb, b1).await.unwrap();
-    s.add_territoire_coordonne(ca, "dep:31").await.unwrap();
-    s.add_territoire_coordonne(cb, "dep:75").await.unwrap();
+    s.add_equipe_membre(ca.get(), a1.get()).await.unwrap();
+    s.add_equipe_membre(ca.get(), a2.get()).await.unwrap();
+    s.add_equipe_membre(cb.get(), b1.get()).await.unwrap();
+    s.add_territoire_coordonne(ca.get(), "dep:31")
+        .await
+        .unwrap();
+    s.add_territoire_coordonne(cb.get(), "dep:75")
+        .await
+        .unwrap();
     let state = AppState::new(annuaire, Site::default())
         .await
         .expect("state");
@@ -106,7 +111,7 @@ async fn monde() -> Monde {
         state,
         horloge,
         m,
-        lieu_a,
+        lieu_a: LieuActiviteId::new(lieu_a),
         a1,
         a2,
         b1,
@@ -192,7 +197,7 @@ async fn acteur(w: &Monde, cookie: &str) -> Acteur {
         .expect("actor")
 }
 
-fn cra_individuel(lieu: i64, beneficiaire: Option<i64>) -> Cra {
+fn cra_individuel(lieu: LieuActiviteId, beneficiaire: Option<i64>) -> Cra {
     Cra {
         type_activite: TypeActivite::Individuel,
         date: chrono::NaiveDate::from_ymd_opt(2026, 11, 19).unwrap(),
@@ -482,7 +487,7 @@ async fn acteur_debug_shows_no_secret() {
         .state
         .instance
         .store()
-        .compte(w.a1)
+        .compte(w.a1.get())
         .await
         .unwrap()
         .expect("account");
@@ -742,7 +747,7 @@ async fn idor_beneficiaries_are_invisible_outside_their_owner_and_consent() {
         .unwrap();
     assert!(journal
         .iter()
-        .any(|c| c.compte_id == w.a2 && c.action == "consultation"));
+        .any(|c| CompteId::new(c.compte_id) == w.a2 && c.action == "consultation"));
     assert!(r.corps.contains("a2@exemple.fr"));
     // A mediator cannot record an activity for someone else's beneficiary.
     let b1 = acteur(&w, &c_b1).await;
@@ -824,7 +829,7 @@ async fn retention_purges_personal_data_and_keeps_statistics() {
         !w.state
             .instance
             .store()
-            .compte(w.b1)
+            .compte(w.b1.get())
             .await
             .unwrap()
             .unwrap()
@@ -988,7 +993,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
     for c in [w.a1, w.b1] {
         mandats
             .store()
-            .add_habilitation(c, w.admin, w.m.maintenant())
+            .add_habilitation(c.get(), w.admin.get(), w.m.maintenant())
             .await
             .unwrap();
     }
@@ -1133,7 +1138,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
         .state
         .instance
         .store()
-        .compte(w.a1)
+        .compte(w.a1.get())
         .await
         .unwrap()
         .unwrap()
@@ -1510,7 +1515,7 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
         .state
         .instance
         .store()
-        .affectations(w.a1)
+        .affectations(w.a1.get())
         .await
         .unwrap()
         .iter()
@@ -1534,7 +1539,7 @@ async fn permission_structures_places_and_assignments_from_the_pages() {
         .state
         .instance
         .store()
-        .affectations(w.b1)
+        .affectations(w.b1.get())
         .await
         .unwrap()
         .iter()
@@ -1574,7 +1579,7 @@ async fn mandat_de_a(w: &Monde) -> i64 {
         .state
         .instance
         .store()
-        .compte(w.a1)
+        .compte(w.a1.get())
         .await
         .unwrap()
         .unwrap();
@@ -1733,7 +1738,7 @@ async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
     let rows = a.signalements(None, false).await.unwrap();
     let de = |id: i64| rows.iter().find(|r| r.id == id).unwrap();
     assert_eq!(de(toulouse).decision.as_deref(), Some("traite"));
-    assert_eq!(de(toulouse).decide_par, Some(w.ca));
+    assert_eq!(de(toulouse).decide_par, Some(w.ca.get()));
     assert_eq!(de(paris).decision.as_deref(), Some("rejete"));
     assert!(de(paris).traite && de(paris).decide_at.is_some());
 

@@ -273,6 +273,7 @@ async fn premiere_utilisation_team_size_in_words() {
         .store()
         .create_structure("Médiathèque", None, Some("31555"))
         .await
+        .map(maillage_domain::StructureId::new)
         .expect("structure");
     let coord = m
         .comptes()
@@ -287,7 +288,7 @@ async fn premiere_utilisation_team_size_in_words() {
         .expect("account");
     annuaire
         .store()
-        .add_equipe_membre(coord, med)
+        .add_equipe_membre(coord.get(), med.get())
         .await
         .expect("team");
     let state = AppState::new(annuaire, Site::default())

@@ -70,7 +70,13 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
         .unwrap();
     let aidant = m
         .comptes()
-        .creer_compte(EMAIL, "Aidante", Role::Mediateur, Some(st), MDP)
+        .creer_compte(
+            EMAIL,
+            "Aidante",
+            Role::Mediateur,
+            Some(maillage_domain::StructureId::new(st)),
+            MDP,
+        )
         .await
         .unwrap();
     m.comptes()
@@ -94,7 +100,7 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
                     created_at: now,
                 }),
                 structure_id: st,
-                aidant_id: aidant,
+                aidant_id: aidant.get(),
                 duree: "6m".into(),
                 created_at: now,
                 expire_at: now + Duration::days(182),

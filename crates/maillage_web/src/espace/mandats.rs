@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maillage_comptes::{securite, Acteur};
 use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
 use maillage_domain::mediation::Role;
+use maillage_domain::{MandatId, StructureId};
 use maillage_mandats::document::{date_heure, date_longue, PIECES};
 use maillage_mandats::{
     DemandeMandat, DocumentMandat, ErreurMandat, FicheMandat, Identite, Mandats, SessionPersonne,
@@ -168,7 +169,7 @@ fn motif_refus(details: &str) -> Option<String> {
 
 /// A mandate in a list.
 pub struct LigneMandat {
-    pub id: i64,
+    pub id: MandatId,
     pub personne: String,
     pub demarches: String,
     pub debut: String,
@@ -234,7 +235,7 @@ async fn page_mandats(
             .ou(chemin)?
             .into_iter()
             .map(|(row, identite)| LigneMandat {
-                id: row.id,
+                id: MandatId::new(row.id),
                 personne: identite
                     .map(|i| i.nom_complet())
                     .unwrap_or_else(|| "(données effacées)".into()),
@@ -307,7 +308,7 @@ struct PageFormulaire {
     durees: Vec<(&'static str, &'static str, bool)>,
     pieces: Vec<(&'static str, &'static str)>,
     personnes: Vec<(i64, String, bool)>,
-    renouvelle: Option<i64>,
+    renouvelle: Option<MandatId>,
     valeurs: Valeurs,
     erreur: Option<String>,
     /// The identity provider's name, when one is configured.
@@ -326,13 +327,13 @@ struct Valeurs {
 
 #[derive(Deserialize)]
 pub struct ParamsFormulaire {
-    renouvelle: Option<i64>,
+    renouvelle: Option<MandatId>,
 }
 
 async fn page_formulaire(
     state: &AppState,
     a: &Acteur,
-    renouvelle: Option<i64>,
+    renouvelle: Option<MandatId>,
     c: Option<&Champs>,
     erreur: Option<String>,
 ) -> Result<Response, ErreurWeb> {
@@ -468,7 +469,7 @@ pub async fn nouveau(
 struct PageImpression {
     site: Arc<Site>,
     csrf: String,
-    id: i64,
+    id: MandatId,
     document: DocumentMandat,
     demarches: Vec<LigneDemarche>,
     debut: String,
@@ -560,7 +561,7 @@ fn page_impression(
         csrf: a.csrf().to_string(),
         exemplaires,
         adresse_mon_mandat: format!("{base}/mon-mandat"),
-        id: f.mandat.id,
+        id: MandatId::new(f.mandat.id),
         demarches: lignes_demarches(&[])
             .into_iter()
             .filter(|l| document.demarches.iter().any(|d| d.code() == l.code))
@@ -661,7 +662,7 @@ pub async fn signer(
 struct PageMandat {
     site: Arc<Site>,
     menu: Menu,
-    id: i64,
+    id: MandatId,
     personne: String,
     etat: &'static str,
     actif: bool,
@@ -673,7 +674,7 @@ struct PageMandat {
     demarches: Vec<(&'static str, &'static str, Option<String>)>,
     actives: Vec<(&'static str, &'static str)>,
     journal: Vec<LigneJournal>,
-    structures: Vec<(i64, String)>,
+    structures: Vec<(StructureId, String)>,
     message: Option<String>,
     erreur: Option<String>,
 }
@@ -681,7 +682,7 @@ struct PageMandat {
 async fn page_mandat(
     state: &AppState,
     a: &Acteur,
-    id: i64,
+    id: MandatId,
     message: Option<String>,
     erreur: Option<String>,
 ) -> Result<Response, ErreurWeb> {
@@ -696,7 +697,7 @@ async fn page_mandat(
         .map_err(|e| ErreurWeb::mandat(e.into(), chemin.clone()))?
         .into_iter()
         .filter(|s| s.id != f.mandat.structure_id)
-        .map(|s| (s.id, s.nom))
+        .map(|s| (StructureId::new(s.id), s.nom))
         .collect();
     let refuse = erreur.is_some();
     let r = rendre(&PageMandat {
@@ -755,7 +756,7 @@ async fn page_mandat(
 pub async fn fiche(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Path(id): Path<i64>,
+    Path(id): Path<MandatId>,
 ) -> Result<Response, ErreurWeb> {
     page_mandat(&state, &a, id, None, None).await
 }
@@ -764,7 +765,7 @@ pub async fn imprimer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<MandatId>,
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let f = m
@@ -779,7 +780,7 @@ pub async fn pdf(
     State(state): State<AppState>,
     Connecte(a): Connecte,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<MandatId>,
 ) -> Result<Response, ErreurWeb> {
     pdf_exemplaire(&state, &a, &headers, id, None).await
 }
@@ -797,7 +798,7 @@ pub async fn pdf_personne(
     State(state): State<AppState>,
     Connecte(_): Connecte,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<MandatId>,
     FormulaireConnecte(a, c): FormulaireConnecte<FormulaireCodePersonnel>,
 ) -> Result<Response, ErreurWeb> {
     let code = c.code.trim().to_string();
@@ -808,7 +809,7 @@ async fn pdf_exemplaire(
     state: &AppState,
     a: &Acteur,
     headers: &HeaderMap,
-    id: i64,
+    id: MandatId,
     code: Option<String>,
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
@@ -841,7 +842,7 @@ async fn pdf_exemplaire(
     let adresse = format!("{base}/mon-mandat");
     let octets = crate::pdf::mandat(
         &state.site.nom,
-        f.mandat.id,
+        MandatId::new(f.mandat.id),
         doc,
         &f.mandat.empreinte,
         &url,
@@ -864,7 +865,7 @@ async fn pdf_exemplaire(
 pub async fn agir(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Path(id): Path<i64>,
+    Path(id): Path<MandatId>,
     corps: Bytes,
 ) -> Result<Response, ErreurWeb> {
     let c = formulaire(&a, &corps)?;
@@ -900,7 +901,7 @@ pub async fn agir(
                 Err(e) => Err(e),
             }
         }
-        "transfert" => match c.texte("structure").parse::<i64>() {
+        "transfert" => match c.texte("structure").parse::<StructureId>() {
             Ok(s) => match m.transferer(&a, id, s).await {
                 Ok(_) => return Ok(Redirect::to("/espace/mandats").into_response()),
                 Err(e) => Err(e),
@@ -925,7 +926,7 @@ pub async fn agir(
 #[template(path = "espace/mandat_attestation.html")]
 struct PageAttestation {
     site: Arc<Site>,
-    id: i64,
+    id: MandatId,
     personne: String,
     structure: String,
     revocations: Vec<LigneJournal>,
@@ -937,7 +938,7 @@ struct PageAttestation {
 pub async fn attestation(
     State(state): State<AppState>,
     Connecte(a): Connecte,
-    Path(id): Path<i64>,
+    Path(id): Path<MandatId>,
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
     let f = m
@@ -961,7 +962,7 @@ async fn page_attestation(
     lecteur: Lecteur,
     retour: String,
 ) -> Result<Response, ErreurWeb> {
-    let id = f.mandat.id;
+    let id = MandatId::new(f.mandat.id);
     let revocations: Vec<Entree> = f
         .journal
         .iter()
@@ -1005,12 +1006,12 @@ struct PagePersonne {
     /// A revocation asked, to confirm before anything is written.
     confirmation: Option<ConfirmationRevocation>,
     /// The mandate whose revocation attestation the person can open now.
-    attestation: Option<i64>,
+    attestation: Option<MandatId>,
 }
 
 /// « Arrêter » asks first, in plain words, what will stop.
 pub struct ConfirmationRevocation {
-    pub mandat: i64,
+    pub mandat: MandatId,
     pub structure: String,
     /// Codes and titles of the démarches to stop; empty: the whole mandate.
     pub demarches: Vec<(&'static str, &'static str)>,
@@ -1019,7 +1020,7 @@ pub struct ConfirmationRevocation {
 }
 
 pub struct MandatPersonne {
-    pub id: i64,
+    pub id: MandatId,
     pub structure: String,
     pub etat: &'static str,
     pub debut: String,
@@ -1049,7 +1050,7 @@ async fn page_personne_avec(
     erreur: Option<String>,
     statut: StatusCode,
     confirmation: Option<ConfirmationRevocation>,
-    attestation: Option<i64>,
+    attestation: Option<MandatId>,
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
     let jeton = securite::jeton_aleatoire();
@@ -1078,9 +1079,12 @@ async fn page_personne_avec(
                 .map(|i| i.prenoms)
                 .unwrap_or_default();
             for row in liste {
-                let structure = m.nom_structure(row.structure_id).await.ou("/mon-mandat")?;
+                let structure = m
+                    .nom_structure(StructureId::new(row.structure_id))
+                    .await
+                    .ou("/mon-mandat")?;
                 page.mandats.push(MandatPersonne {
-                    id: row.id,
+                    id: MandatId::new(row.id),
                     structure,
                     etat: etat(&row, now),
                     debut: date_longue(row.created_at),
@@ -1183,7 +1187,10 @@ pub async fn personne_agir(
             let Some(s) = session_personne(&headers) else {
                 return Ok(Redirect::to("/mon-mandat").into_response());
             };
-            let id = c.texte("mandat").parse::<i64>().unwrap_or(0);
+            let id = c
+                .texte("mandat")
+                .parse::<MandatId>()
+                .unwrap_or(MandatId::new(0));
             let cibles: Vec<Demarche> = c
                 .tous("demarche")
                 .iter()
@@ -1232,7 +1239,7 @@ pub async fn personne_agir(
 async fn confirmer_revocation(
     state: &AppState,
     s: &SessionPersonne,
-    id: i64,
+    id: MandatId,
     cibles: &[Demarche],
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
@@ -1240,7 +1247,7 @@ async fn confirmer_revocation(
         Ok(x) => x,
         Err(_) => return Ok(Redirect::to("/mon-mandat").into_response()),
     };
-    let Some(row) = liste.into_iter().find(|r| r.id == id) else {
+    let Some(row) = liste.into_iter().find(|r| MandatId::new(r.id) == id) else {
         return Err(ErreurWeb::mandat(
             ErreurMandat::Introuvable,
             "/mon-mandat".into(),
@@ -1261,7 +1268,10 @@ async fn confirmer_revocation(
         .collect();
     let confirmation = ConfirmationRevocation {
         mandat: id,
-        structure: m.nom_structure(row.structure_id).await.ou("/mon-mandat")?,
+        structure: m
+            .nom_structure(StructureId::new(row.structure_id))
+            .await
+            .ou("/mon-mandat")?,
         demarches: if tout {
             Vec::new()
         } else {
@@ -1299,8 +1309,8 @@ pub async fn attestation_personne(
     let id = p
         .mandat
         .as_deref()
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0);
+        .and_then(|v| v.parse::<MandatId>().ok())
+        .unwrap_or(MandatId::new(0));
     let f = match m.mandat_de_la_personne(&s, id).await {
         Ok(f) => f,
         Err(ErreurMandat::Interdit) => return Ok(Redirect::to("/mon-mandat").into_response()),
@@ -1322,7 +1332,7 @@ struct PageVerifier {
 
 struct Resultat {
     trouve: bool,
-    id: i64,
+    id: MandatId,
     etat: &'static str,
     structure: String,
     debut: String,
@@ -1350,7 +1360,7 @@ pub async fn verifier(
                 let now = m.comptes().maintenant();
                 resultat = Some(Resultat {
                     trouve: true,
-                    id: v.mandat.id,
+                    id: MandatId::new(v.mandat.id),
                     etat: etat(&v.mandat, now),
                     structure: v.structure,
                     debut: date_longue(v.mandat.created_at),
@@ -1364,7 +1374,7 @@ pub async fn verifier(
                 statut = StatusCode::NOT_FOUND;
                 resultat = Some(Resultat {
                     trouve: false,
-                    id: 0,
+                    id: MandatId::new(0),
                     etat: "",
                     structure: String::new(),
                     debut: String::new(),

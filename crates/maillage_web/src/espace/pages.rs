@@ -16,7 +16,7 @@ use maillage_domain::mediation::{
     NiveauAtelier, Referentiel, Role, StatutSocial, StructureRedirection, Thematique, TrancheAge,
     TypeActivite, TypeLieu,
 };
-use maillage_domain::CodeInsee;
+use maillage_domain::{CodeInsee, CompteId, LieuActiviteId, StructureId};
 use maillage_mediation::activites::Activite;
 use maillage_mediation::beneficiaires::Fiche;
 use maillage_mediation::import_coop::RapportImportCoop;
@@ -53,9 +53,9 @@ pub struct Menu {
     pub csrf: String,
     /// The structure the account acts for now.
     pub structure: Option<String>,
-    pub structure_id: i64,
+    pub structure_id: Option<StructureId>,
     /// `(id, name)` of every structure it belongs to (a choice when there are several).
-    pub structures: Vec<(i64, String)>,
+    pub structures: Vec<(StructureId, String)>,
 }
 
 impl Menu {
@@ -65,9 +65,13 @@ impl Menu {
             role: a.role,
             csrf: a.csrf().to_string(),
             structure: a.structure_courante().map(String::from),
-            structure_id: a.compte.structure_id.unwrap_or(0),
+            structure_id: a.compte.structure_id,
             structures: a.structures.clone(),
         }
+    }
+    /// `true` for the structure the account acts for now.
+    pub fn est_courante(&self, id: &StructureId) -> bool {
+        self.structure_id == Some(*id)
     }
     pub fn mediateur(&self) -> bool {
         self.role == Role::Mediateur
@@ -469,7 +473,7 @@ async fn page_formulaire(
         .await
         .ou("/espace")?
         .iter()
-        .filter(|b| b.row.mediateur_id == a.id())
+        .filter(|b| CompteId::new(b.row.mediateur_id) == a.id())
         .map(|b| (b.id(), b.nom()))
         .collect();
     let (num, adm): (Vec<Thematique>, Vec<Thematique>) = Thematique::TOUS
@@ -584,7 +588,7 @@ fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
     let duree = lire_duree(c).map_err(|m| err("durée", &m))?;
     let type_lieu = TypeLieu::depuis_code(&code("type_lieu"))
         .ok_or_else(|| err("lieu", "choisissez où a eu lieu l’activité"))?;
-    let lieu_activite_id = code("lieu_activite_id").parse::<i64>().ok();
+    let lieu_activite_id = code("lieu_activite_id").parse::<LieuActiviteId>().ok();
     // By name (« Muret », « Saint-Gaudens (31800) »), a postal code or an INSEE code; a
     // name that fits several communes or none is refused with suggestions.
     let commune = match code("commune").as_str() {
@@ -991,7 +995,14 @@ async fn page_beneficiaires(
         menu: Menu::de(a),
         fiches: fiches
             .iter()
-            .map(|f| (f.id(), f.nom(), resume(m, f), f.row.mediateur_id != a.id()))
+            .map(|f| {
+                (
+                    f.id(),
+                    f.nom(),
+                    resume(m, f),
+                    CompteId::new(f.row.mediateur_id) != a.id(),
+                )
+            })
             .collect(),
         doublons,
         erreur: erreur.clone(),
@@ -1178,7 +1189,7 @@ async fn page_beneficiaire(
         .iter()
         .map(|x| ligne_activite(m, x, &lieux))
         .collect();
-    let comptes: HashMap<i64, String> = HashMap::new();
+    let comptes: HashMap<CompteId, String> = HashMap::new();
     let consultations = journal(m, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
     let refuse = erreur.is_some();
     let r = rendre(&PageBeneficiaire {
@@ -1186,7 +1197,7 @@ async fn page_beneficiaire(
         menu: Menu::de(a),
         id,
         nom: f.nom(),
-        proprietaire: f.row.mediateur_id == a.id(),
+        proprietaire: CompteId::new(f.row.mediateur_id) == a.id(),
         b_prenom: b.prenom.clone(),
         b_annee: b.annee_naissance.map(|x| x.to_string()).unwrap_or_default(),
         b_commune: b
@@ -1210,21 +1221,22 @@ async fn page_beneficiaire(
 async fn journal(
     m: &Mediation,
     lignes: Vec<ConsultationRow>,
-    mut noms: HashMap<i64, String>,
+    mut noms: HashMap<CompteId, String>,
 ) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for c in lignes.into_iter().rev().take(50) {
-        let nom = match noms.get(&c.compte_id) {
+        let compte = CompteId::new(c.compte_id);
+        let nom = match noms.get(&compte) {
             Some(n) => n.clone(),
             None => {
                 let n = m
                     .comptes()
-                    .nom_du_compte(c.compte_id)
+                    .nom_du_compte(compte)
                     .await
                     .ok()
                     .flatten()
-                    .unwrap_or_else(|| format!("compte nº {}", c.compte_id));
-                noms.insert(c.compte_id, n.clone());
+                    .unwrap_or_else(|| format!("compte nº {compte}"));
+                noms.insert(compte, n.clone());
                 n
             }
         };
@@ -1407,7 +1419,7 @@ struct PageStatistiques {
     au: String,
     perimetre: String,
     perimetres: Vec<(String, String)>,
-    lieux: Vec<(i64, String)>,
+    lieux: Vec<(LieuActiviteId, String)>,
     lieu: String,
     activites: String,
     accompagnements: String,
@@ -1547,8 +1559,13 @@ pub async fn statistiques(
         au: au.format("%Y-%m-%d").to_string(),
         perimetre: code_perimetre(&perimetre),
         perimetres,
-        lieux: lieux.into_iter().map(|l| (l.id, l.nom)).collect(),
-        lieu: lieu.map(|l: i64| l.to_string()).unwrap_or_default(),
+        lieux: lieux
+            .into_iter()
+            .map(|l| (LieuActiviteId::new(l.id), l.nom))
+            .collect(),
+        lieu: lieu
+            .map(|l: LieuActiviteId| l.to_string())
+            .unwrap_or_default(),
         activites: nombre(t.compteurs.activites()),
         accompagnements: nombre(t.compteurs.accompagnements()),
         heures: duree_totale(t.compteurs.minutes()),
@@ -1834,7 +1851,7 @@ struct PageEquipe {
     membres: Vec<MembreEquipe>,
     roles: Vec<(&'static str, &'static str)>,
     /// Structures the inviter may invite into `(id, name)`.
-    structures: Vec<(i64, String)>,
+    structures: Vec<(StructureId, String)>,
     message: Option<String>,
     /// The invitation link, shown when no e-mail is sent (no SMTP configured).
     lien: Option<String>,
@@ -1875,7 +1892,7 @@ async fn page_equipe(
             .ou(chemin)?;
         let structures = actives
             .iter()
-            .filter_map(|id| noms.iter().find(|s| s.id == *id))
+            .filter_map(|id| noms.iter().find(|s| StructureId::new(s.id) == *id))
             .map(|s| s.nom.as_str())
             .collect::<Vec<_>>()
             .join(", ");
@@ -1898,7 +1915,7 @@ async fn page_equipe(
         .await
         .ou(chemin)?
         .into_iter()
-        .map(|s| (s.id, s.nom))
+        .map(|s| (StructureId::new(s.id), s.nom))
         .collect();
     let refuse = erreur.is_some();
     let r = rendre(&PageEquipe {
@@ -1940,7 +1957,7 @@ pub async fn inviter(
     let role = Role::depuis_code(champs.role.trim()).unwrap_or(Role::Mediateur);
     let structure = match champs.structure.trim() {
         "" => None,
-        s => match s.parse::<i64>() {
+        s => match s.parse::<StructureId>() {
             Ok(id) => Some(id),
             Err(_) => {
                 return page_equipe(
@@ -2037,11 +2054,11 @@ pub struct MembreAffiche {
 
 /// A structure on its page.
 pub struct StructureAffichee {
-    pub id: i64,
+    pub id: StructureId,
     pub nom: String,
     pub commune: String,
     /// Places `(id, name, commune)`.
-    pub lieux: Vec<(i64, String, String)>,
+    pub lieux: Vec<(LieuActiviteId, String, String)>,
     pub membres: Vec<MembreAffiche>,
 }
 
@@ -2051,7 +2068,7 @@ struct PageStructures {
     site: Arc<Site>,
     menu: Menu,
     structures: Vec<StructureAffichee>,
-    lieux: Vec<(i64, String)>,
+    lieux: Vec<(LieuActiviteId, String)>,
     aujourdhui: String,
     message: Option<String>,
     erreur: Option<String>,
@@ -2080,14 +2097,21 @@ async fn page_structures(
     };
     let mut structures = Vec::new();
     for s in m.comptes().structures_gerables(a).await.ou(chemin)? {
-        let siens: Vec<(i64, String, String)> = lieux
+        let id = StructureId::new(s.id);
+        let siens: Vec<(LieuActiviteId, String, String)> = lieux
             .iter()
-            .filter(|l| l.structure_id == s.id)
-            .map(|l| (l.id, l.nom.clone(), nom_commune(&l.code_insee)))
+            .filter(|l| StructureId::new(l.structure_id) == id)
+            .map(|l| {
+                (
+                    LieuActiviteId::new(l.id),
+                    l.nom.clone(),
+                    nom_commune(&l.code_insee),
+                )
+            })
             .collect();
         let membres = m
             .comptes()
-            .membres_de_structure(a, s.id)
+            .membres_de_structure(a, id)
             .await
             .ou(chemin)?
             .into_iter()
@@ -2106,7 +2130,7 @@ async fn page_structures(
             })
             .collect();
         structures.push(StructureAffichee {
-            id: s.id,
+            id,
             commune: s.code_insee.as_deref().map(nom_commune).unwrap_or_default(),
             nom: s.nom,
             lieux: siens,
@@ -2171,24 +2195,24 @@ enum ActionStructures {
         commune: Option<String>,
     },
     Lieu {
-        structure: i64,
+        structure: StructureId,
         nom: String,
         commune: String,
         lieu_annuaire: Option<String>,
     },
     Affectation {
         email: String,
-        lieu: i64,
+        lieu: LieuActiviteId,
         debut: NaiveDate,
     },
     Rattachement {
         email: String,
-        structure: i64,
+        structure: StructureId,
         debut: NaiveDate,
     },
     Detachement {
         email: String,
-        structure: i64,
+        structure: StructureId,
         fin: NaiveDate,
     },
 }
@@ -2204,7 +2228,7 @@ impl TryFrom<FormulaireStructures> for ActionStructures {
         };
         let structure = |s: &str| {
             s.trim()
-                .parse::<i64>()
+                .parse::<StructureId>()
                 .map_err(|_| ErreurMediation::invalide("structure", "structure inconnue"))
         };
         let email = f.email.trim().to_string();
@@ -2225,7 +2249,7 @@ impl TryFrom<FormulaireStructures> for ActionStructures {
                 let lieu = f
                     .lieu
                     .trim()
-                    .parse::<i64>()
+                    .parse::<LieuActiviteId>()
                     .map_err(|_| ErreurMediation::invalide("lieu", "lieu inconnu"))?;
                 ActionStructures::Affectation { email, lieu, debut }
             }
@@ -2335,7 +2359,11 @@ pub async fn choisir_structure(
     FormulaireConnecte(a, c): FormulaireConnecte<FormulaireStructureCourante>,
 ) -> Result<Response, ErreurWeb> {
     let m = mediation(&state)?;
-    let id = c.structure.trim().parse::<i64>().unwrap_or(0);
+    let id = c
+        .structure
+        .trim()
+        .parse::<StructureId>()
+        .unwrap_or(StructureId::new(0));
     m.comptes().choisir_structure(&a, id).await.ou("/espace")?;
     Ok(Redirect::to("/espace").into_response())
 }
