@@ -236,27 +236,10 @@ async fn main() -> std::process::ExitCode {
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Erreur : {}", message_erreur(&e));
+            eprintln!("Erreur : {}", maillage_cli::message_erreur(&e));
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// The error and its causes, `: `-separated, each cause said once: a cause whose text the
-/// message already contains (an error that displays its source) is not repeated.
-fn message_erreur(e: &anyhow::Error) -> String {
-    let mut message = String::new();
-    for cause in e.chain() {
-        let texte = cause.to_string();
-        if texte.is_empty() || message.contains(&texte) {
-            continue;
-        }
-        if !message.is_empty() {
-            message.push_str(" : ");
-        }
-        message.push_str(&texte);
-    }
-    message
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -673,29 +656,4 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 14, item 14: « Erreur : X: X » — an error displaying its source was printed
-    /// with that source again.
-    #[test]
-    fn faille_cli_erreur_dite_une_fois() {
-        let e = anyhow::Error::new(maillage_annuaire::annuaire::AppError::Import(
-            maillage_annuaire::import::ImportError::Vide,
-        ));
-        assert_eq!(message_erreur(&e), "le fichier est vide");
-        let e = anyhow::Error::new(maillage_annuaire::annuaire::AppError::Store(
-            maillage_store::StoreError::Database("disk full".into()),
-        ))
-        .context("ouverture de la base sqlite://x.db");
-        assert_eq!(
-            message_erreur(&e),
-            "ouverture de la base sqlite://x.db : base de données : database error: disk full"
-        );
-        let e = anyhow::anyhow!("cause").context("contexte");
-        assert_eq!(message_erreur(&e), "contexte : cause");
-    }
 }

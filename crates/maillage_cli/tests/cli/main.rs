@@ -6,4 +6,5 @@ mod cli_journal;
 mod cli_journal_cle;
 mod cli_signalements;
 mod cli_territoire;
+mod erreurs;
 mod premiere_utilisation;
