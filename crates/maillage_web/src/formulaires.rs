@@ -371,11 +371,22 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormulaireConnecte<T> {
         let corps = Bytes::from_request(Request::from_parts(parts, corps), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let jeton: Jeton = lire_formulaire(&corps).map_err(IntoResponse::into_response)?;
-        verifier_csrf(&acteur, jeton.csrf.as_deref()).map_err(IntoResponse::into_response)?;
-        let champs = lire_formulaire(&corps).map_err(IntoResponse::into_response)?;
+        let champs =
+            lire_formulaire_connecte(&acteur, &corps).map_err(IntoResponse::into_response)?;
         Ok(FormulaireConnecte(acteur, champs))
     }
+}
+
+/// What [`FormulaireConnecte`] reads from a body: the fields in `T` once the form's `csrf`
+/// matches the session's (else 403), for a handler that must refuse something else first
+/// (someone else's object answers 404 whatever the token).
+pub(crate) fn lire_formulaire_connecte<T: DeserializeOwned>(
+    acteur: &Acteur,
+    corps: &[u8],
+) -> Result<T, ErreurWeb> {
+    let jeton: Jeton = lire_formulaire(corps)?;
+    verifier_csrf(acteur, jeton.csrf.as_deref())?;
+    lire_formulaire(corps)
 }
 
 /// A form that carries only its CSRF token (sign out, delete…).
