@@ -36,12 +36,13 @@
 //! the page and its CSV download show the same stops.
 
 use crate::erreur::{rendre, ApiError, ErreurWeb};
-use crate::parametres::Parametres;
+use crate::formulaires::{Params, Repete};
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_annuaire::recherche::Moteur;
@@ -51,7 +52,7 @@ use maillage_territoire::couverture::{CouvertureCommune, ResumeCouverture, ZoneB
 use maillage_territoire::indice::{Configuration, Echelon, Indicateur, Indice, IndiceCommune};
 use maillage_territoire::tournee::{Options, OptionsPlan, Plan};
 use maillage_territoire::{normaliser_nom, Commune, Referentiel, Territoire, Zone};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -523,6 +524,39 @@ impl Tri {
     }
 }
 
+/// The query of the territory pages, their downloads and their API: the settings of the
+/// computations and a page of the answer. A parameter may be given several times (a form
+/// and a link): its first value that is not empty counts ([`Repete::premier`]; the page's
+/// numbers as sent, [`Repete::premier_brut`]).
+#[derive(Debug, Default, Deserialize)]
+pub struct ParamsTerritoire {
+    #[serde(default)]
+    rayon_km: Repete,
+    #[serde(default)]
+    rayon_tournee_km: Repete,
+    #[serde(default)]
+    population_min: Repete,
+    #[serde(default)]
+    population_max: Repete,
+    #[serde(default)]
+    service: Repete,
+    #[serde(default)]
+    arrets: Repete,
+    #[serde(default)]
+    tri: Repete,
+    #[serde(default)]
+    limit: Repete,
+    #[serde(default)]
+    offset: Repete,
+}
+
+/// The query of `/territoires`: what was typed to find a territory.
+#[derive(Debug, Default, Deserialize)]
+pub struct ParamsRecherche {
+    #[serde(default)]
+    q: Repete,
+}
+
 /// The settings of a request, read from its query string.
 #[derive(Clone, Debug)]
 struct Reglages {
@@ -559,11 +593,11 @@ fn libelle_critere(nom: &str) -> String {
 }
 
 fn lire_reglages(
-    p: &Parametres,
+    p: &ParamsTerritoire,
     arrets_par_defaut: Option<usize>,
 ) -> (Reglages, Vec<ErreurReglage>) {
     let mut erreurs = Vec::new();
-    let rayon_km = match p.un("rayon_km") {
+    let rayon_km = match p.rayon_km.premier() {
         None => RAYON_DEFAUT,
         Some(v) => match v.replace(',', ".").parse::<f64>() {
             Ok(r) if r.is_finite() && (RAYON_MIN..=RAYON_MAX).contains(&r) => r,
@@ -579,7 +613,7 @@ fn lire_reglages(
             }
         },
     };
-    let rayon_tournee_km = match p.un("rayon_tournee_km") {
+    let rayon_tournee_km = match p.rayon_tournee_km.premier() {
         None => RAYON_DEFAUT,
         Some(v) => match v.replace(',', ".").parse::<f64>() {
             Ok(r) if r.is_finite() && (RAYON_MIN..=RAYON_MAX).contains(&r) => r,
@@ -595,7 +629,9 @@ fn lire_reglages(
             }
         },
     };
-    let mut population = |nom: &'static str, defaut: u32, quoi: &str| match p.un(nom) {
+    let mut population = |nom: &'static str, valeur: &Repete, defaut: u32, quoi: &str| match valeur
+        .premier()
+    {
         None => defaut,
         Some(v) => match v
             .trim()
@@ -616,8 +652,18 @@ fn lire_reglages(
             }
         },
     };
-    let mut population_min = population("population_min", POPULATION_MIN_DEFAUT, "minimale");
-    let mut population_max = population("population_max", POPULATION_MAX_DEFAUT, "maximale");
+    let mut population_min = population(
+        "population_min",
+        &p.population_min,
+        POPULATION_MIN_DEFAUT,
+        "minimale",
+    );
+    let mut population_max = population(
+        "population_max",
+        &p.population_max,
+        POPULATION_MAX_DEFAUT,
+        "maximale",
+    );
     if population_min > population_max {
         erreurs.push(ErreurReglage::new(
             "population_min",
@@ -630,7 +676,7 @@ fn lire_reglages(
         population_min = POPULATION_MIN_DEFAUT;
         population_max = POPULATION_MAX_DEFAUT;
     }
-    let service = match p.un("service") {
+    let service = match p.service.premier() {
         None => None,
         Some(v) => match codes_criteres().iter().position(|(c, _)| c == v) {
             Some(k) => Some(k),
@@ -650,7 +696,7 @@ fn lire_reglages(
             }
         },
     };
-    let arrets = match p.un("arrets") {
+    let arrets = match p.arrets.premier() {
         None => arrets_par_defaut,
         Some(v) => match v.parse::<usize>() {
             Ok(0) => {
@@ -677,7 +723,7 @@ fn lire_reglages(
             }
         },
     };
-    let tri = match p.un("tri") {
+    let tri = match p.tri.premier() {
         None => Tri::PopulationFragile,
         Some(v) => match Tri::TOUS.iter().find(|(_, c)| *c == v) {
             Some((t, _)) => *t,
@@ -1828,15 +1874,16 @@ fn vue_territoire(
 pub async fn page(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    uri: Uri,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ErreurWeb> {
     let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
     let canonique = territoire.to_string();
     if code != canonique {
-        let q = q.map(|q| format!("?{q}")).unwrap_or_default();
+        // The same query on the canonical address.
+        let q = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
         return Ok(Redirect::permanent(&format!("/territoires/{canonique}{q}")).into_response());
     }
-    let p = Parametres::depuis(q.as_deref());
     let (reglages, mut erreurs) = lire_reglages(&p, None);
     let donnees = donnees(&state).await.map_err(ErreurWeb::interne)?;
     let mut plan = None;
@@ -2014,10 +2061,9 @@ fn exacts(q: &str) -> Vec<String> {
 /// `/territoires`: choose a territory.
 pub async fn accueil(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsRecherche>,
 ) -> Result<Response, ErreurWeb> {
-    let p = Parametres::depuis(q.as_deref());
-    let texte = p.un("q").unwrap_or("").to_string();
+    let texte = p.q.premier().unwrap_or("").to_string();
     let mut resultats = Vec::new();
     if !texte.is_empty() {
         if let Ok(t) = lire_territoire(&texte) {
@@ -2159,11 +2205,11 @@ async fn telecharger_indice(
 async fn telecharger_zones(
     state: AppState,
     code: String,
-    q: Option<String>,
+    p: ParamsTerritoire,
     format: Format,
 ) -> Result<Response, ErreurWeb> {
     let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
-    let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q.as_deref()), None);
+    let (reglages, erreurs) = lire_reglages(&p, None);
     erreur_page(erreurs)?;
     let Some(_permis) = permis_calcul() else {
         return Ok(occupe_page());
@@ -2191,11 +2237,11 @@ async fn telecharger_zones(
 async fn telecharger_plan(
     state: AppState,
     code: String,
-    q: Option<String>,
+    p: ParamsTerritoire,
     format: Format,
 ) -> Result<Response, ErreurWeb> {
     let territoire = lire_territoire(&code).map_err(ErreurWeb::Introuvable)?;
-    let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q.as_deref()), Some(10));
+    let (reglages, erreurs) = lire_reglages(&p, Some(10));
     erreur_page(erreurs)?;
     let arrets = reglages.arrets.unwrap_or(10);
     let Some(_permis) = permis_calcul() else {
@@ -2241,36 +2287,36 @@ pub async fn indice_xlsx(
 pub async fn zones_blanches_csv(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ErreurWeb> {
-    telecharger_zones(state, code, q, Format::Csv).await
+    telecharger_zones(state, code, p, Format::Csv).await
 }
 
 /// `/territoires/{code}/zones-blanches.xlsx?rayon_km=&service=`
 pub async fn zones_blanches_xlsx(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ErreurWeb> {
-    telecharger_zones(state, code, q, Format::Xlsx).await
+    telecharger_zones(state, code, p, Format::Xlsx).await
 }
 
 /// `/territoires/{code}/plan.csv?arrets=&rayon_km=`
 pub async fn plan_csv(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ErreurWeb> {
-    telecharger_plan(state, code, q, Format::Csv).await
+    telecharger_plan(state, code, p, Format::Csv).await
 }
 
 /// `/territoires/{code}/plan.xlsx?arrets=&rayon_km=`
 pub async fn plan_xlsx(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ErreurWeb> {
-    telecharger_plan(state, code, q, Format::Xlsx).await
+    telecharger_plan(state, code, p, Format::Xlsx).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2514,41 +2560,44 @@ fn mettre_en_cache(cle: String, moteur: Option<&Arc<Moteur>>, octets: axum::body
 
 /// Reads `limit` (1 to [`LIMITE_API_MAX`], default [`LIMITE_API_DEFAUT`]) and `offset` (default
 /// 0; past the end, an empty page).
-fn tranche_api(q: Option<&str>) -> Result<t::Tranche, ApiError> {
-    let p = Parametres::depuis(q);
-    let limit = match p.nombre_brut("limit") {
-        None => LIMITE_API_DEFAUT,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=LIMITE_API_MAX).contains(&n) => n,
-            _ => {
+impl TryFrom<&ParamsTerritoire> for t::Tranche {
+    type Error = ApiError;
+
+    fn try_from(p: &ParamsTerritoire) -> Result<t::Tranche, ApiError> {
+        let limit = match p.limit.premier_brut() {
+            None => LIMITE_API_DEFAUT,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=LIMITE_API_MAX).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::requete(
+                        Some("limit"),
+                        format!("La limite « {v} » n'est pas valable : écrivez un nombre entier de 1 à {LIMITE_API_MAX} (par défaut {LIMITE_API_DEFAUT}) ; pour la suite, utilisez offset."),
+                    ))
+                }
+            },
+        };
+        let offset = match p.offset.premier_brut() {
+            None => 0,
+            Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                v.parse::<usize>().unwrap_or(usize::MAX)
+            }
+            Some(v) => {
                 return Err(ApiError::requete(
-                    Some("limit"),
-                    format!("La limite « {v} » n'est pas valable : écrivez un nombre entier de 1 à {LIMITE_API_MAX} (par défaut {LIMITE_API_DEFAUT}) ; pour la suite, utilisez offset."),
+                    Some("offset"),
+                    format!("Le décalage « {v} » n'est pas valable : écrivez un nombre entier positif ou nul (0 pour le début)."),
                 ))
             }
-        },
-    };
-    let offset = match p.nombre_brut("offset") {
-        None => 0,
-        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-            v.parse::<usize>().unwrap_or(usize::MAX)
-        }
-        Some(v) => {
-            return Err(ApiError::requete(
-                Some("offset"),
-                format!("Le décalage « {v} » n'est pas valable : écrivez un nombre entier positif ou nul (0 pour le début)."),
-            ))
-        }
-    };
-    Ok(t::Tranche { offset, limit })
+        };
+        Ok(t::Tranche { offset, limit })
+    }
 }
 
 fn territoire_api(code: &str) -> Result<Territoire, ApiError> {
     lire_territoire(code).map_err(ApiError::introuvable)
 }
 
-fn reglages_api(q: Option<&str>, arrets: Option<usize>) -> Result<Reglages, ApiError> {
-    let (reglages, erreurs) = lire_reglages(&Parametres::depuis(q), arrets);
+fn reglages_api(p: &ParamsTerritoire, arrets: Option<usize>) -> Result<Reglages, ApiError> {
+    let (reglages, erreurs) = lire_reglages(p, arrets);
     match erreurs.into_iter().next() {
         Some(e) => Err(ApiError::requete(Some(e.parametre), e.message)),
         None => Ok(reglages),
@@ -2574,10 +2623,10 @@ fn reglages_api(q: Option<&str>, arrets: Option<usize>) -> Result<Reglages, ApiE
 )]
 pub async fn api_indice(
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
-    let tranche = tranche_api(q.as_deref())?;
+    let tranche = t::Tranche::try_from(&p)?;
     let cle = format!("indice|{territoire}|{}|{}", tranche.offset, tranche.limit);
     if let Some(octets) = reponse_en_cache(&cle, None) {
         return Ok(json(octets));
@@ -2617,10 +2666,10 @@ pub async fn api_indice(
 pub async fn api_couverture(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
-    let tranche = tranche_api(q.as_deref())?;
+    let tranche = t::Tranche::try_from(&p)?;
     let moteur = state.moteur();
     let cle = format!(
         "couverture|{territoire}|{}|{}",
@@ -2667,11 +2716,11 @@ pub async fn api_couverture(
 pub async fn api_zones_blanches(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
-    let reglages = reglages_api(q.as_deref(), None)?;
-    let tranche = tranche_api(q.as_deref())?;
+    let reglages = reglages_api(&p, None)?;
+    let tranche = t::Tranche::try_from(&p)?;
     let moteur = state.moteur();
     let cle = format!(
         "zones|{territoire}|{}|{:?}|{}|{}",
@@ -2722,10 +2771,10 @@ pub async fn api_zones_blanches(
 pub async fn api_plan(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    RawQuery(q): RawQuery,
+    Params(p): Params<ParamsTerritoire>,
 ) -> Result<Response, ApiError> {
     let territoire = territoire_api(&code)?;
-    let reglages = reglages_api(q.as_deref(), Some(10))?;
+    let reglages = reglages_api(&p, Some(10))?;
     let Some(_permis) = permis_calcul() else {
         return Ok(occupe_api());
     };

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 use maillage_comptes::{securite, Acteur};
 use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
 use maillage_domain::mediation::Role;
@@ -22,9 +23,9 @@ use serde::Deserialize;
 
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
 use super::pages::{refuser_si, Menu};
-use super::{cookie, formulaire, rendre, set_cookie, Champs, Connecte, OuRetour};
+use super::{cookie, rendre, set_cookie, Connecte, OuRetour};
 use crate::erreur::ErreurWeb;
-use crate::formulaires::FormulaireConnecte;
+use crate::formulaires::{lire_formulaire, FormulaireConnecte};
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
@@ -334,7 +335,7 @@ async fn page_formulaire(
     state: &AppState,
     a: &Acteur,
     renouvelle: Option<MandatId>,
-    c: Option<&Champs>,
+    c: Option<&FormulaireSignature>,
     erreur: Option<String>,
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(state)?;
@@ -351,13 +352,9 @@ async fn page_formulaire(
         duree = f.mandat.duree.clone();
     }
     if let Some(c) = c {
-        cochees = c
-            .tous("demarche")
-            .iter()
-            .filter_map(|d| d.parse().ok())
-            .collect();
-        personne = c.texte("personne").parse().ok();
-        duree = c.texte("duree");
+        cochees = c.demarches_lisibles();
+        personne = c.personne();
+        duree = c.duree.trim().to_string();
     }
     let personnes = m
         .personnes(a)
@@ -376,10 +373,10 @@ async fn page_formulaire(
         })
         .collect();
     let valeurs = c.map_or_else(Valeurs::default, |c| Valeurs {
-        nom: c.texte("nom"),
-        prenoms: c.texte("prenoms"),
-        naissance: c.texte("naissance"),
-        piece: c.texte("piece"),
+        nom: c.nom.trim().to_string(),
+        prenoms: c.prenoms.trim().to_string(),
+        naissance: c.naissance.trim().to_string(),
+        piece: c.piece.trim().to_string(),
     });
     let refuse = erreur.is_some();
     let r = rendre(&PageFormulaire {
@@ -583,18 +580,83 @@ fn page_impression(
     })
 }
 
-pub async fn signer(
-    State(state): State<AppState>,
-    Connecte(a): Connecte,
-    headers: HeaderMap,
-    corps: Bytes,
-) -> Result<Response, ErreurWeb> {
-    let c = formulaire(&a, &corps)?;
-    let m = mandats(&state)?;
-    let renouvelle = c.texte("renouvelle").parse().ok();
-    let lire = || -> Result<DemandeMandat, ErreurMandat> {
+/// The form signing a mandate (`POST /espace/mandats`): the démarches ticked, the person
+/// (one of the structure's, verified by the identity provider, or declared from a
+/// document), the declarations, the aidant's second factor, and the mandate it renews.
+#[derive(Deserialize)]
+pub struct FormulaireSignature {
+    /// The démarches ticked (repeated field).
+    #[serde(default)]
+    demarche: Vec<String>,
+    #[serde(default)]
+    duree: String,
+    /// A person of the structure, by number; empty for a new person.
+    #[serde(default)]
+    personne: String,
+    /// Checkbox: the identity just verified by the provider.
+    identite_fournisseur: Option<String>,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    prenoms: String,
+    #[serde(default)]
+    naissance: String,
+    #[serde(default)]
+    piece: String,
+    /// Checkbox: the aidant checked the identity on the document shown.
+    identite_verifiee: Option<String>,
+    /// Checkbox: no legal protection measure forbids it.
+    pas_de_protection: Option<String>,
+    /// Checkbox: the person's explicit consent.
+    consentement: Option<String>,
+    /// Checkbox: the legal notices were read to the person.
+    mentions_lues: Option<String>,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    renouvelle: String,
+}
+
+impl FormulaireSignature {
+    /// The person chosen among the structure's, if any.
+    fn personne(&self) -> Option<i64> {
+        self.personne.trim().parse().ok()
+    }
+
+    /// The mandate renewed, if any.
+    fn renouvelle(&self) -> Option<MandatId> {
+        self.renouvelle.trim().parse().ok()
+    }
+
+    /// The démarches ticked that are démarches (to show the form again).
+    fn demarches_lisibles(&self) -> Vec<Demarche> {
+        self.demarche
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect()
+    }
+}
+
+/// A signature form as read on a day (a declared birth date is checked against it).
+struct Signature<'a> {
+    formulaire: &'a FormulaireSignature,
+    aujourdhui: NaiveDate,
+}
+
+/// The request of a signature form: every démarche must be one, the duration one of the
+/// durations, and a new person declared, or verified by the provider, with the identity
+/// checked.
+impl TryFrom<Signature<'_>> for DemandeMandat {
+    type Error = ErreurMandat;
+
+    fn try_from(
+        Signature {
+            formulaire: c,
+            aujourdhui,
+        }: Signature<'_>,
+    ) -> Result<DemandeMandat, ErreurMandat> {
         let demarches = c
-            .tous("demarche")
+            .demarche
             .iter()
             .map(|d| {
                 d.parse::<Demarche>()
@@ -602,26 +664,27 @@ pub async fn signer(
             })
             .collect::<Result<Vec<_>, _>>()?;
         let duree = c
-            .texte("duree")
+            .duree
+            .trim()
             .parse::<DureeMandat>()
             .map_err(|e| ErreurMandat::invalide("durée", e))?;
-        let personne: Option<i64> = c.texte("personne").parse().ok();
-        let par_fournisseur = personne.is_none() && c.coche("identite_fournisseur");
+        let personne = c.personne();
+        let par_fournisseur = personne.is_none() && c.identite_fournisseur.is_some();
         let identite = match personne {
             Some(_) => None,
             None if par_fournisseur => None,
             None => Some(
                 Identite::declaree(
-                    &c.texte("nom"),
-                    &c.texte("prenoms"),
-                    &c.texte("naissance"),
-                    &c.texte("piece"),
-                    m.comptes().aujourdhui(),
+                    c.nom.trim(),
+                    c.prenoms.trim(),
+                    c.naissance.trim(),
+                    c.piece.trim(),
+                    aujourdhui,
                 )
                 .map_err(|(champ, message)| ErreurMandat::Invalide { champ, message })?,
             ),
         };
-        if personne.is_none() && !par_fournisseur && !c.coche("identite_verifiee") {
+        if personne.is_none() && !par_fournisseur && c.identite_verifiee.is_none() {
             return Err(ErreurMandat::invalide(
                 "identité",
                 "confirmez avoir vérifié l’identité sur la pièce présentée",
@@ -632,15 +695,28 @@ pub async fn signer(
             identite,
             demarches,
             duree,
-            pas_de_protection_juridique: c.coche("pas_de_protection"),
-            consentement: c.coche("consentement"),
-            mentions_lues: c.coche("mentions_lues"),
-            code_second_facteur: c.texte("code"),
-            renouvelle,
+            pas_de_protection_juridique: c.pas_de_protection.is_some(),
+            consentement: c.consentement.is_some(),
+            mentions_lues: c.mentions_lues.is_some(),
+            code_second_facteur: c.code.trim().to_string(),
+            renouvelle: c.renouvelle(),
             identite_par_fournisseur: par_fournisseur,
         })
+    }
+}
+
+pub async fn signer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormulaireConnecte(a, c): FormulaireConnecte<FormulaireSignature>,
+) -> Result<Response, ErreurWeb> {
+    let m = mandats(&state)?;
+    let renouvelle = c.renouvelle();
+    let signature = Signature {
+        formulaire: &c,
+        aujourdhui: m.comptes().aujourdhui(),
     };
-    let resultat = match lire() {
+    let resultat = match DemandeMandat::try_from(signature) {
         Ok(d) => m.signer(&a, d).await,
         Err(e) => Err(e),
     };
@@ -861,57 +937,104 @@ async fn pdf_exemplaire(
     Ok(r)
 }
 
-/// One POST for the acts on a mandate: `action` = `utilisation`, `revocation`, `transfert`.
+/// The forms of a mandate's page, one POST (`action` = `utilisation`, `revocation`,
+/// `transfert`).
+#[derive(Deserialize)]
+pub struct FormulaireActeMandat {
+    #[serde(default)]
+    action: String,
+    /// The démarche done (a use: the first value), or those to revoke (every box ticked).
+    #[serde(default)]
+    demarche: Vec<String>,
+    /// The aidant's note on a use.
+    #[serde(default)]
+    note: String,
+    /// The structure a mandate is transferred to.
+    #[serde(default)]
+    structure: String,
+}
+
+/// What a form of a mandate's page asks for.
+enum ActeMandat {
+    Utilisation {
+        demarche: Demarche,
+        note: String,
+    },
+    /// Nothing ticked (or nothing readable): the whole mandate.
+    Revocation {
+        demarches: Vec<Demarche>,
+    },
+    Transfert {
+        structure: StructureId,
+    },
+}
+
+impl TryFrom<FormulaireActeMandat> for ActeMandat {
+    type Error = ErreurMandat;
+
+    fn try_from(f: FormulaireActeMandat) -> Result<ActeMandat, ErreurMandat> {
+        match f.action.trim() {
+            "utilisation" => {
+                let demarche = f
+                    .demarche
+                    .first()
+                    .map_or("", |d| d.trim())
+                    .parse::<Demarche>()
+                    .map_err(|e| ErreurMandat::invalide("démarche", e.to_string()))?;
+                Ok(ActeMandat::Utilisation {
+                    demarche,
+                    note: f.note.trim().to_string(),
+                })
+            }
+            "revocation" => Ok(ActeMandat::Revocation {
+                demarches: f.demarche.iter().filter_map(|d| d.parse().ok()).collect(),
+            }),
+            "transfert" => match f.structure.trim().parse::<StructureId>() {
+                Ok(structure) => Ok(ActeMandat::Transfert { structure }),
+                Err(_) => Err(ErreurMandat::invalide(
+                    "structure",
+                    "choisissez une structure",
+                )),
+            },
+            _ => Err(ErreurMandat::invalide("action", "formulaire inconnu")),
+        }
+    }
+}
+
+/// One POST for the acts on a mandate (see [`FormulaireActeMandat`]).
 pub async fn agir(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
+    Connecte(_): Connecte,
     Path(id): Path<MandatId>,
-    corps: Bytes,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireActeMandat>,
 ) -> Result<Response, ErreurWeb> {
-    let c = formulaire(&a, &corps)?;
     let m = mandats(&state)?;
     let chemin = format!("/espace/mandats/{id}");
-    let demarche = || {
-        c.texte("demarche")
-            .parse::<Demarche>()
-            .map_err(|e| ErreurMandat::invalide("démarche", e.to_string()))
-    };
-    let resultat = match c.texte("action").as_str() {
-        "utilisation" => match demarche() {
-            Ok(d) => m
-                .utiliser_avec_note(&a, id, d, Some(&c.texte("note")))
-                .await
-                .map(|_| format!("Démarche « {} » enregistrée dans le journal.", d.titre())),
+    let resultat = match ActeMandat::try_from(f) {
+        Err(e) => Err(e),
+        Ok(ActeMandat::Utilisation { demarche, note }) => m
+            .utiliser_avec_note(&a, id, demarche, Some(&note))
+            .await
+            .map(|_| {
+                format!(
+                    "Démarche « {} » enregistrée dans le journal.",
+                    demarche.titre()
+                )
+            }),
+        Ok(ActeMandat::Revocation { demarches }) => match m.revoquer(&a, id, &demarches).await {
+            Ok(Some(_)) => {
+                return Ok(
+                    Redirect::to(&format!("/espace/mandats/{id}/attestation-revocation"))
+                        .into_response(),
+                )
+            }
+            Ok(None) => Ok("Rien à révoquer : ces démarches l’étaient déjà.".to_string()),
             Err(e) => Err(e),
         },
-        "revocation" => {
-            let cibles: Vec<Demarche> = c
-                .tous("demarche")
-                .iter()
-                .filter_map(|d| d.parse().ok())
-                .collect();
-            match m.revoquer(&a, id, &cibles).await {
-                Ok(Some(_)) => {
-                    return Ok(Redirect::to(&format!(
-                        "/espace/mandats/{id}/attestation-revocation"
-                    ))
-                    .into_response())
-                }
-                Ok(None) => Ok("Rien à révoquer : ces démarches l’étaient déjà.".to_string()),
-                Err(e) => Err(e),
-            }
-        }
-        "transfert" => match c.texte("structure").parse::<StructureId>() {
-            Ok(s) => match m.transferer(&a, id, s).await {
-                Ok(_) => return Ok(Redirect::to("/espace/mandats").into_response()),
-                Err(e) => Err(e),
-            },
-            Err(_) => Err(ErreurMandat::invalide(
-                "structure",
-                "choisissez une structure",
-            )),
+        Ok(ActeMandat::Transfert { structure }) => match m.transferer(&a, id, structure).await {
+            Ok(_) => return Ok(Redirect::to("/espace/mandats").into_response()),
+            Err(e) => Err(e),
         },
-        _ => Err(ErreurMandat::invalide("action", "formulaire inconnu")),
     };
     match resultat {
         Ok(message) => page_mandat(&state, &a, id, Some(message), None).await,
@@ -1141,18 +1264,74 @@ pub async fn personne(
     .await
 }
 
-/// `action` = `ouvrir` (with the code), `revocation`, `fermer`.
+/// The forms of the person's space (`POST /mon-mandat`), before any session: `action` =
+/// `ouvrir` (with the code), `revocation`, anything else closes the space. The `csrf` field
+/// is the double-submit token of the page ([`verifier_pre`]).
+#[derive(Deserialize)]
+pub struct FormulairePersonne {
+    csrf: Option<String>,
+    #[serde(default)]
+    action: String,
+    /// The personal code.
+    #[serde(default)]
+    code: String,
+    /// The mandate of a revocation, by number.
+    #[serde(default)]
+    mandat: String,
+    /// The démarches to stop (every box ticked; none: the whole mandate).
+    #[serde(default)]
+    demarche: Vec<String>,
+    /// `oui` once the person confirmed what will stop.
+    #[serde(default)]
+    confirme: String,
+}
+
+/// What a form of the person's space asks for.
+enum ActePersonne {
+    Ouvrir {
+        code: String,
+    },
+    Revocation {
+        /// An unreadable number names no mandate of the person's (`0`).
+        mandat: MandatId,
+        demarches: Vec<Demarche>,
+        confirme: bool,
+    },
+    Fermer,
+}
+
+impl From<FormulairePersonne> for ActePersonne {
+    fn from(f: FormulairePersonne) -> ActePersonne {
+        match f.action.trim() {
+            "ouvrir" => ActePersonne::Ouvrir {
+                code: f.code.trim().to_string(),
+            },
+            "revocation" => ActePersonne::Revocation {
+                mandat: f
+                    .mandat
+                    .trim()
+                    .parse::<MandatId>()
+                    .unwrap_or(MandatId::new(0)),
+                demarches: f.demarche.iter().filter_map(|d| d.parse().ok()).collect(),
+                confirme: f.confirme.trim() == "oui",
+            },
+            _ => ActePersonne::Fermer,
+        }
+    }
+}
+
+/// One POST for the forms of the person's space (see [`FormulairePersonne`]).
 pub async fn personne_agir(
     State(state): State<AppState>,
     headers: HeaderMap,
     AdresseClient(adresse): AdresseClient,
     corps: Bytes,
 ) -> Result<Response, ErreurWeb> {
-    let c = Champs::lire(&corps);
-    verifier_pre(&headers, c.un("csrf"))?;
+    let f: FormulairePersonne = lire_formulaire(&corps)?;
+    verifier_pre(&headers, f.csrf.as_deref())?;
     let m = mandats(&state)?;
-    match c.texte("action").as_str() {
-        "ouvrir" => match m.ouvrir_espace_personne(&c.texte("code"), &adresse).await {
+    match ActePersonne::from(f) {
+        ActePersonne::Ouvrir { code } => match m.ouvrir_espace_personne(&code, &adresse).await {
             Ok(s) => {
                 let mut r = Redirect::to("/mon-mandat").into_response();
                 r.headers_mut().append(
@@ -1183,20 +1362,15 @@ pub async fn personne_agir(
             }
             Err(e) => Err(ErreurWeb::mandat(e, "/mon-mandat".into())),
         },
-        "revocation" => {
+        ActePersonne::Revocation {
+            mandat: id,
+            demarches: cibles,
+            confirme,
+        } => {
             let Some(s) = session_personne(&headers) else {
                 return Ok(Redirect::to("/mon-mandat").into_response());
             };
-            let id = c
-                .texte("mandat")
-                .parse::<MandatId>()
-                .unwrap_or(MandatId::new(0));
-            let cibles: Vec<Demarche> = c
-                .tous("demarche")
-                .iter()
-                .filter_map(|d| d.parse().ok())
-                .collect();
-            if c.texte("confirme") != "oui" {
+            if !confirme {
                 // Nothing is written before the person confirms what will stop.
                 return confirmer_revocation(&state, &s, id, &cibles).await;
             }
@@ -1221,7 +1395,7 @@ pub async fn personne_agir(
                 Err(e) => Err(ErreurWeb::mandat(e, "/mon-mandat".into())),
             }
         }
-        _ => {
+        ActePersonne::Fermer => {
             // « Fermer »: the session ends in the database too (every node refuses the
             // cookie afterwards, even a copy of it).
             if let Some(s) = session_personne(&headers) {
@@ -1529,4 +1703,112 @@ pub async fn verification_journal(
         StatusCode::CONFLICT
     };
     Ok((statut, axum::Json(corps)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acte(corps: &str) -> Result<ActeMandat, String> {
+        let f: FormulaireActeMandat =
+            lire_formulaire(corps.as_bytes()).map_err(|e| e.to_string())?;
+        ActeMandat::try_from(f).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_acts_on_a_mandate_read_their_repeated_fields() {
+        assert!(matches!(
+            acte("action=revocation&demarche=social&demarche=inconnue&demarche=logement"),
+            Ok(ActeMandat::Revocation { demarches }) if demarches == [Demarche::Social, Demarche::Logement]
+        ));
+        assert!(matches!(
+            acte("action=revocation"),
+            Ok(ActeMandat::Revocation { demarches }) if demarches.is_empty()
+        ));
+        assert!(matches!(
+            acte("action=+utilisation+&demarche=+logement+&demarche=social&note=+RDV+"),
+            Ok(ActeMandat::Utilisation { demarche: Demarche::Logement, note }) if note == "RDV"
+        ));
+        assert!(matches!(
+            acte("action=transfert&structure=+7+"),
+            Ok(ActeMandat::Transfert { structure }) if structure == StructureId::new(7)
+        ));
+        let refus = |corps: &str| acte(corps).err().unwrap_or_default();
+        assert_eq!(
+            refus("action=transfert&structure="),
+            "structure : choisissez une structure"
+        );
+        assert!(refus("action=utilisation").starts_with("démarche : "));
+        assert_eq!(refus("action=autre"), "action : formulaire inconnu");
+    }
+
+    #[test]
+    fn the_persons_forms_read_their_repeated_fields() {
+        let f: Result<FormulairePersonne, _> = lire_formulaire(
+            b"csrf=j&action=revocation&mandat=12&demarche=social&demarche=logement&confirme=oui",
+        );
+        let f = f.ok();
+        assert_eq!(f.as_ref().and_then(|f| f.csrf.as_deref()), Some("j"));
+        assert!(matches!(
+            f.map(ActePersonne::from),
+            Some(ActePersonne::Revocation { mandat, demarches, confirme: true })
+                if mandat == MandatId::new(12) && demarches == [Demarche::Social, Demarche::Logement]
+        ));
+        let f: Result<FormulairePersonne, _> = lire_formulaire(b"action=revocation&mandat=douze");
+        assert!(matches!(
+            f.ok().map(ActePersonne::from),
+            Some(ActePersonne::Revocation { mandat, confirme: false, .. }) if mandat == MandatId::new(0)
+        ));
+        let f: Result<FormulairePersonne, _> = lire_formulaire(b"action=ouvrir&code=+ABCD+");
+        assert!(matches!(
+            f.ok().map(ActePersonne::from),
+            Some(ActePersonne::Ouvrir { code }) if code == "ABCD"
+        ));
+        let f: Result<FormulairePersonne, _> = lire_formulaire(b"action=fermer");
+        assert!(matches!(
+            f.ok().map(ActePersonne::from),
+            Some(ActePersonne::Fermer)
+        ));
+    }
+
+    #[test]
+    fn a_signature_form_reads_every_demarche_ticked() {
+        let jour = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
+        let lire = |corps: &str| -> Result<DemandeMandat, String> {
+            let f: FormulaireSignature =
+                lire_formulaire(corps.as_bytes()).map_err(|e| e.to_string())?;
+            DemandeMandat::try_from(Signature {
+                formulaire: &f,
+                aujourdhui: jour,
+            })
+            .map_err(|e| e.to_string())
+        };
+        let d = lire(
+            "demarche=social&demarche=logement&duree=6m&personne=4&consentement=on&code=+123456+&renouvelle=9",
+        );
+        let d = d.ok();
+        assert_eq!(
+            d.as_ref().map(|d| d.demarches.clone()),
+            Some(vec![Demarche::Social, Demarche::Logement])
+        );
+        assert_eq!(d.as_ref().and_then(|d| d.usager), Some(4));
+        assert_eq!(
+            d.as_ref().and_then(|d| d.renouvelle),
+            Some(MandatId::new(9))
+        );
+        assert_eq!(
+            d.as_ref()
+                .map(|d| (d.consentement, d.pas_de_protection_juridique)),
+            Some((true, false))
+        );
+        assert_eq!(d.map(|d| d.code_second_facteur), Some("123456".to_string()));
+        assert!(
+            lire("demarche=social&demarche=inconnue&duree=6m&personne=4")
+                .is_err_and(|e| e.starts_with("démarches : "))
+        );
+        assert_eq!(
+            lire("demarche=social&duree=6m").err().as_deref(),
+            Some("nom : indiquez le nom de naissance (100 caractères au plus)")
+        );
+    }
 }

@@ -170,46 +170,6 @@ impl FromRequestParts<AppState> for Connecte {
     }
 }
 
-/// Fields of a submitted form (repeated names kept).
-#[derive(Debug, Default)]
-pub struct Champs(pub Vec<(String, String)>);
-
-impl Champs {
-    pub fn lire(corps: &[u8]) -> Champs {
-        Champs(
-            form_urlencoded::parse(corps)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-    pub fn un(&self, nom: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == nom)
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn texte(&self, nom: &str) -> String {
-        self.un(nom).unwrap_or("").trim().to_string()
-    }
-    pub fn tous(&self, nom: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == nom)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-    pub fn coche(&self, nom: &str) -> bool {
-        self.un(nom).is_some()
-    }
-}
-
-/// Reads a form and checks its CSRF token against the session's.
-pub(crate) fn formulaire(acteur: &Acteur, corps: &[u8]) -> Result<Champs, ErreurWeb> {
-    let champs = Champs::lire(corps);
-    verifier_csrf(acteur, champs.un("csrf"))?;
-    Ok(champs)
-}
-
 /// Checks a form's CSRF token against the session's, in constant time.
 pub(crate) fn verifier_csrf(acteur: &Acteur, jeton: Option<&str>) -> Result<(), ErreurWeb> {
     match jeton {

@@ -27,8 +27,8 @@ use maillage_mediation::stockage::ConsultationRow;
 use maillage_mediation::{Acteur, ErreurMediation, Mediation};
 
 use super::svg;
-use super::{formulaire, mediation, rendre, Connecte, ErreurWeb, OuRetour};
-use crate::formulaires::{FormulaireConnecte, Params, SansChamp};
+use super::{mediation, rendre, Connecte, ErreurWeb, OuRetour};
+use crate::formulaires::{lire_formulaire_connecte, FormulaireConnecte, Params, SansChamp};
 use crate::site::Site;
 use crate::AppState;
 use serde::Deserialize;
@@ -546,13 +546,72 @@ pub async fn nouvelle_activite(
     page_formulaire(&state, &a, titre, f, None).await
 }
 
+/// The CRA form as sent (`POST /espace/activites`, `POST /espace/activites/{id}`): the
+/// thématiques, the equipment and the beneficiaries are lists of checkboxes, the groups of a
+/// workshop three repeated rows (`groupe_nombre`, `groupe_tranche`, `groupe_statut`).
+#[derive(Deserialize)]
+pub struct SaisieCra {
+    #[serde(default)]
+    type_activite: String,
+    #[serde(default)]
+    date: String,
+    /// The drop-down: minutes, or `autre`.
+    #[serde(default)]
+    duree: String,
+    /// « Autre durée »: hours and minutes typed.
+    #[serde(default)]
+    duree_heures: String,
+    #[serde(default)]
+    duree_minutes: String,
+    #[serde(default)]
+    type_lieu: String,
+    #[serde(default)]
+    lieu_activite_id: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    thematiques: Vec<String>,
+    #[serde(default)]
+    materiel: Vec<String>,
+    /// Known beneficiaries, by number.
+    #[serde(default)]
+    beneficiaires: Vec<String>,
+    /// The one anonymous person of an individual accompaniment.
+    #[serde(default)]
+    anon_tranche: String,
+    #[serde(default)]
+    anon_statut: String,
+    #[serde(default)]
+    anon_genre: String,
+    /// A workshop's anonymous groups, row by row (an empty number skips the row).
+    #[serde(default)]
+    groupe_nombre: Vec<String>,
+    #[serde(default)]
+    groupe_tranche: Vec<String>,
+    #[serde(default)]
+    groupe_statut: Vec<String>,
+    #[serde(default)]
+    autonomie: String,
+    #[serde(default)]
+    orientation: String,
+    #[serde(default)]
+    titre: String,
+    #[serde(default)]
+    niveau: String,
+    #[serde(default)]
+    notes: String,
+    /// Comma-separated.
+    #[serde(default)]
+    tags: String,
+}
+
 /// The duration of the CRA form, in minutes. A duration typed in « Autre durée » (hours
 /// and/or minutes) wins over the drop-down, whatever the drop-down says; a typed value that
 /// is not a whole number in range is refused, never replaced.
-fn lire_duree(c: &super::Champs) -> Result<u32, String> {
-    let (th, tm) = (c.texte("duree_heures"), c.texte("duree_minutes"));
+fn lire_duree(c: &SaisieCra) -> Result<u32, String> {
+    let (th, tm) = (c.duree_heures.trim(), c.duree_minutes.trim());
     if th.is_empty() && tm.is_empty() {
-        return match c.texte("duree").as_str() {
+        return match c.duree.trim() {
             "autre" => Err("indiquez les heures et les minutes de l’autre durée".into()),
             d => d
                 .parse::<u32>()
@@ -569,134 +628,148 @@ fn lire_duree(c: &super::Champs) -> Result<u32, String> {
             format!("{quoi} : indiquez un nombre entier de 0 à {max} (vous avez saisi « {t} »)")
         })
     };
-    let h = lire(&th, 23, "heures")?;
-    let mi = lire(&tm, 59, "minutes")?;
+    let h = lire(th, 23, "heures")?;
+    let mi = lire(tm, 59, "minutes")?;
     match h * 60 + mi {
         0 => Err("indiquez une durée d’au moins 1 minute".into()),
         total => Ok(total),
     }
 }
 
-/// Reads the CRA form. Errors name the field.
-fn lire_cra(m: &Mediation, c: &super::Champs) -> Result<Cra, (String, String)> {
-    let err = |champ: &str, msg: &str| (champ.to_string(), msg.to_string());
-    let code = |nom: &str| c.texte(nom);
-    let type_activite = TypeActivite::depuis_code(&code("type_activite"))
-        .ok_or_else(|| err("type", "choisissez le type d’activité"))?;
-    let date = NaiveDate::parse_from_str(&code("date"), "%Y-%m-%d")
-        .map_err(|_| err("date", "date invalide (JJ/MM/AAAA)"))?;
-    let duree = lire_duree(c).map_err(|m| err("durée", &m))?;
-    let type_lieu = TypeLieu::depuis_code(&code("type_lieu"))
-        .ok_or_else(|| err("lieu", "choisissez où a eu lieu l’activité"))?;
-    let lieu_activite_id = code("lieu_activite_id").parse::<LieuActiviteId>().ok();
-    // By name (« Muret », « Saint-Gaudens (31800) »), a postal code or an INSEE code; a
-    // name that fits several communes or none is refused with suggestions.
-    let commune = match code("commune").as_str() {
-        "" => None,
-        texte => Some(
-            m.comptes()
-                .resoudre_commune(texte)
-                .ok()
-                .and_then(|c| CodeInsee::parse(&c).ok())
-                .ok_or_else(|| match m.comptes().resoudre_commune(texte) {
-                    Err(ErreurMediation::Invalide { message, .. }) => {
-                        ("commune".to_string(), message)
-                    }
-                    _ => err("commune", "commune introuvable : indiquez son nom"),
-                })?,
-        ),
-    };
-    let liste = |nom: &str| c.tous(nom);
-    let thematiques = liste("thematiques")
-        .iter()
-        .map(|t| Thematique::depuis_code(t).ok_or_else(|| err("thématiques", "valeur inconnue")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let materiel = liste("materiel")
-        .iter()
-        .map(|t| Materiel::depuis_code(t).ok_or_else(|| err("matériel", "valeur inconnue")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let beneficiaires = liste("beneficiaires")
-        .iter()
-        .map(|b| {
-            b.parse::<i64>()
-                .map_err(|_| err("participants", "bénéficiaire invalide"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let tranche =
-        |nom: &str| TrancheAge::depuis_code(&code(nom)).unwrap_or(TrancheAge::NonCommunique);
-    let statut =
-        |nom: &str| StatutSocial::depuis_code(&code(nom)).unwrap_or(StatutSocial::NonCommunique);
-    let mut anonymes = Vec::new();
-    match type_activite {
-        TypeActivite::Individuel => {
-            if beneficiaires.is_empty() {
-                anonymes.push(GroupeAnonyme {
-                    nombre: 1,
-                    tranche_age: tranche("anon_tranche"),
-                    statut: statut("anon_statut"),
-                    genre: Genre::depuis_code(&code("anon_genre")).unwrap_or(Genre::NonCommunique),
-                });
-            }
-        }
-        TypeActivite::Collectif => {
-            let nombres = liste("groupe_nombre");
-            let tranches = liste("groupe_tranche");
-            let statuts = liste("groupe_statut");
-            for (i, n) in nombres.iter().enumerate() {
-                let n = n.trim();
-                if n.is_empty() {
-                    continue;
+/// A CRA form with the kernel that resolves its commune as typed (« Muret », « Saint-Gaudens
+/// (31800) », a postal or an INSEE code).
+struct LectureCra<'a> {
+    saisie: &'a SaisieCra,
+    comptes: &'a maillage_comptes::Comptes,
+}
+
+/// Reads the CRA form into a record, or the first field at fault `(champ, message)`.
+impl TryFrom<LectureCra<'_>> for Cra {
+    type Error = (String, String);
+
+    fn try_from(LectureCra { saisie: c, comptes }: LectureCra<'_>) -> Result<Cra, Self::Error> {
+        let err = |champ: &str, msg: &str| (champ.to_string(), msg.to_string());
+        let type_activite = TypeActivite::depuis_code(c.type_activite.trim())
+            .ok_or_else(|| err("type", "choisissez le type d’activité"))?;
+        let date = NaiveDate::parse_from_str(c.date.trim(), "%Y-%m-%d")
+            .map_err(|_| err("date", "date invalide (JJ/MM/AAAA)"))?;
+        let duree = lire_duree(c).map_err(|m| err("durée", &m))?;
+        let type_lieu = TypeLieu::depuis_code(c.type_lieu.trim())
+            .ok_or_else(|| err("lieu", "choisissez où a eu lieu l’activité"))?;
+        let lieu_activite_id = c.lieu_activite_id.trim().parse::<LieuActiviteId>().ok();
+        // A name that fits several communes or none is refused with suggestions.
+        let commune = match c.commune.trim() {
+            "" => None,
+            texte => Some(
+                comptes
+                    .resoudre_commune(texte)
+                    .ok()
+                    .and_then(|c| CodeInsee::parse(&c).ok())
+                    .ok_or_else(|| match comptes.resoudre_commune(texte) {
+                        Err(ErreurMediation::Invalide { message, .. }) => {
+                            ("commune".to_string(), message)
+                        }
+                        _ => err("commune", "commune introuvable : indiquez son nom"),
+                    })?,
+            ),
+        };
+        let thematiques = c
+            .thematiques
+            .iter()
+            .map(|t| {
+                Thematique::depuis_code(t).ok_or_else(|| err("thématiques", "valeur inconnue"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let materiel = c
+            .materiel
+            .iter()
+            .map(|t| Materiel::depuis_code(t).ok_or_else(|| err("matériel", "valeur inconnue")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let beneficiaires = c
+            .beneficiaires
+            .iter()
+            .map(|b| {
+                b.parse::<i64>()
+                    .map_err(|_| err("participants", "bénéficiaire invalide"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let tranche =
+            |t: &str| TrancheAge::depuis_code(t.trim()).unwrap_or(TrancheAge::NonCommunique);
+        let statut =
+            |t: &str| StatutSocial::depuis_code(t.trim()).unwrap_or(StatutSocial::NonCommunique);
+        let mut anonymes = Vec::new();
+        match type_activite {
+            TypeActivite::Individuel => {
+                if beneficiaires.is_empty() {
+                    anonymes.push(GroupeAnonyme {
+                        nombre: 1,
+                        tranche_age: tranche(&c.anon_tranche),
+                        statut: statut(&c.anon_statut),
+                        genre: Genre::depuis_code(c.anon_genre.trim())
+                            .unwrap_or(Genre::NonCommunique),
+                    });
                 }
-                let nombre: u32 = n
-                    .parse()
-                    .map_err(|_| err("participants", "nombre de participants invalide"))?;
-                anonymes.push(GroupeAnonyme {
-                    nombre,
-                    tranche_age: tranches
-                        .get(i)
-                        .and_then(|t| TrancheAge::depuis_code(t))
-                        .unwrap_or(TrancheAge::NonCommunique),
-                    statut: statuts
-                        .get(i)
-                        .and_then(|t| StatutSocial::depuis_code(t))
-                        .unwrap_or(StatutSocial::NonCommunique),
-                    genre: Genre::NonCommunique,
-                });
+            }
+            TypeActivite::Collectif => {
+                for (i, n) in c.groupe_nombre.iter().enumerate() {
+                    let n = n.trim();
+                    if n.is_empty() {
+                        continue;
+                    }
+                    let nombre: u32 = n
+                        .parse()
+                        .map_err(|_| err("participants", "nombre de participants invalide"))?;
+                    anonymes.push(GroupeAnonyme {
+                        nombre,
+                        tranche_age: c
+                            .groupe_tranche
+                            .get(i)
+                            .and_then(|t| TrancheAge::depuis_code(t))
+                            .unwrap_or(TrancheAge::NonCommunique),
+                        statut: c
+                            .groupe_statut
+                            .get(i)
+                            .and_then(|t| StatutSocial::depuis_code(t))
+                            .unwrap_or(StatutSocial::NonCommunique),
+                        genre: Genre::NonCommunique,
+                    });
+                }
             }
         }
+        let opt = |v: &str| Some(v.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(Cra {
+            type_activite,
+            date,
+            duree,
+            type_lieu,
+            lieu_activite_id,
+            commune,
+            thematiques,
+            materiel,
+            autonomie: opt(&c.autonomie).and_then(|x| Autonomie::depuis_code(&x)),
+            orientation: opt(&c.orientation).and_then(|x| StructureRedirection::depuis_code(&x)),
+            titre: opt(&c.titre),
+            niveau: opt(&c.niveau).and_then(|x| NiveauAtelier::depuis_code(&x)),
+            beneficiaires,
+            anonymes,
+            notes: c.notes.trim().to_string(),
+            tags: c
+                .tags
+                .trim()
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        })
     }
-    let opt = |nom: &str| Some(code(nom)).filter(|s| !s.is_empty());
-    Ok(Cra {
-        type_activite,
-        date,
-        duree,
-        type_lieu,
-        lieu_activite_id,
-        commune,
-        thematiques,
-        materiel,
-        autonomie: opt("autonomie").and_then(|x| Autonomie::depuis_code(&x)),
-        orientation: opt("orientation").and_then(|x| StructureRedirection::depuis_code(&x)),
-        titre: opt("titre"),
-        niveau: opt("niveau").and_then(|x| NiveauAtelier::depuis_code(&x)),
-        beneficiaires,
-        anonymes,
-        notes: code("notes"),
-        tags: code("tags")
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect(),
-    })
 }
 
 async fn enregistrer(
     state: &AppState,
     a: &Acteur,
     id: Option<i64>,
-    corps: &[u8],
+    champs: SaisieCra,
 ) -> Result<Response, ErreurWeb> {
-    let champs = formulaire(a, corps)?;
     let m = mediation(state)?;
     let chemin = id
         .map(|i| format!("/espace/activites/{i}/modifier"))
@@ -709,7 +782,11 @@ async fn enregistrer(
         "Nouvelle activité"
     }
     .to_string();
-    let cra = match lire_cra(m, &champs) {
+    let lecture = LectureCra {
+        saisie: &champs,
+        comptes: m.comptes(),
+    };
+    let cra = match Cra::try_from(lecture) {
         Ok(c) => c,
         Err(e) => {
             let mut f = formulaire_depuis(None, m, &durees, &lieux, TypeActivite::Individuel);
@@ -733,36 +810,37 @@ async fn enregistrer(
 }
 
 /// Puts back what was typed after an unreadable form.
-fn reprendre(f: &mut FormulaireCra, c: &super::Champs, id: Option<i64>) {
-    if let Some(t) = TypeActivite::depuis_code(&c.texte("type_activite")) {
+fn reprendre(f: &mut FormulaireCra, c: &SaisieCra, id: Option<i64>) {
+    let texte = |v: &str| v.trim().to_string();
+    if let Some(t) = TypeActivite::depuis_code(c.type_activite.trim()) {
         f.type_activite = t.code();
     }
-    f.date = c.texte("date");
-    f.duree = c.texte("duree");
-    f.duree_heures = c.texte("duree_heures");
-    f.duree_minutes = c.texte("duree_minutes");
+    f.date = texte(&c.date);
+    f.duree = texte(&c.duree);
+    f.duree_heures = texte(&c.duree_heures);
+    f.duree_minutes = texte(&c.duree_minutes);
     if !f.duree_heures.is_empty() || !f.duree_minutes.is_empty() {
         f.duree = "autre".into();
     }
-    if let Some(t) = TypeLieu::depuis_code(&c.texte("type_lieu")) {
+    if let Some(t) = TypeLieu::depuis_code(c.type_lieu.trim()) {
         f.type_lieu = t.code();
     }
-    f.lieu_activite_id = c.texte("lieu_activite_id");
-    f.autonomie = c.texte("autonomie");
-    f.orientation = c.texte("orientation");
-    f.niveau = c.texte("niveau");
-    f.titre = c.texte("titre");
-    f.notes = c.texte("notes");
-    f.tags = c.texte("tags");
-    f.commune = c.texte("commune");
+    f.lieu_activite_id = texte(&c.lieu_activite_id);
+    f.autonomie = texte(&c.autonomie);
+    f.orientation = texte(&c.orientation);
+    f.niveau = texte(&c.niveau);
+    f.titre = texte(&c.titre);
+    f.notes = texte(&c.notes);
+    f.tags = texte(&c.tags);
+    f.commune = texte(&c.commune);
     f.thematiques = c
-        .tous("thematiques")
+        .thematiques
         .iter()
         .filter_map(|t| Thematique::depuis_code(t))
         .map(|t| t.code())
         .collect();
     f.materiel = c
-        .tous("materiel")
+        .materiel
         .iter()
         .filter_map(|t| Materiel::depuis_code(t))
         .map(|t| t.code())
@@ -774,12 +852,12 @@ fn reprendre(f: &mut FormulaireCra, c: &super::Champs, id: Option<i64>) {
 
 pub async fn creer_activite(
     State(state): State<AppState>,
-    Connecte(a): Connecte,
-    corps: Bytes,
+    FormulaireConnecte(a, champs): FormulaireConnecte<SaisieCra>,
 ) -> Result<Response, ErreurWeb> {
-    enregistrer(&state, &a, None, &corps).await
+    enregistrer(&state, &a, None, champs).await
 }
 
+/// Someone else's record answers 404 before the form (and its token) is read.
 pub async fn enregistrer_activite(
     State(state): State<AppState>,
     Connecte(a): Connecte,
@@ -790,7 +868,8 @@ pub async fn enregistrer_activite(
         .activite(&a, id)
         .await
         .ou("/espace/activites")?;
-    enregistrer(&state, &a, Some(id), &corps).await
+    let champs = lire_formulaire_connecte(&a, &corps)?;
+    enregistrer(&state, &a, Some(id), champs).await
 }
 
 #[derive(Template)]
