@@ -247,14 +247,6 @@ fn paires_blocs(
     paires: &mut Vec<u64>,
 ) {
     v.sort_unstable();
-    // The room for this step's pairs is taken once, at its exact size: a vector growing by
-    // doubling holds its old and its new buffer while it copies, which was the peak of the
-    // re-merge of a large directory (issue 14, item 11).
-    let a_venir: usize = v
-        .chunk_by(|x, y| x.cle == y.cle)
-        .map(|bloc| paires_d_un_bloc(bloc.len(), fenetre))
-        .sum();
-    paires.reserve_exact(a_venir);
     // A record never appears twice in a block (its keys are distinct), but skip self-pairs
     // anyway.
     for bloc in v.chunk_by(|x, y| x.cle == y.cle) {
@@ -282,12 +274,6 @@ fn paires_blocs(
             }
         }
     }
-}
-
-/// How many pairs the sorted neighbourhood of a block of `n` entries gives with a window of
-/// `fenetre`: each entry with each of the `fenetre` entries after it (fewer near the end).
-fn paires_d_un_bloc(n: usize, fenetre: usize) -> usize {
-    (0..n).map(|p| (n - 1 - p).min(fenetre)).sum()
 }
 
 pub(crate) fn paquet(i: u32, j: u32) -> u64 {
@@ -379,31 +365,4 @@ pub(crate) fn candidats(
     paires.shrink_to_fit();
     stats.paires_uniques = paires.len();
     (paires, stats)
-}
-
-#[cfg(test)]
-mod tests_reservation {
-    use super::*;
-
-    /// Issue 14, item 11: the pairs of a blocking step go into room reserved once at their
-    /// exact number (no doubling of a large vector): blocks of 1, 2, 7 and 20 entries with a
-    /// window of 6 give 0 + 1 + 21 + 99 pairs, and the vector holds exactly that many.
-    #[test]
-    fn faille_paires_d_une_etape_reservees_au_plus_juste() {
-        let mut v = Vec::new();
-        let mut rec = 0u32;
-        for (cle, n) in [(1u64, 1usize), (2, 2), (3, 7), (4, 20)] {
-            for _ in 0..n {
-                v.push(Entree { cle, tri: 0, rec });
-                rec += 1;
-            }
-        }
-        let mut paires = vec![paquet(1000, 1001)];
-        paires.shrink_to_fit();
-        let mut stats = StatsBlocage::default();
-        paires_blocs(v, 6, &mut stats, &mut paires);
-        assert_eq!(paires.len(), 1 + 121);
-        assert_eq!(paires.capacity(), paires.len());
-        assert_eq!(stats.comparaisons, 121);
-    }
 }
