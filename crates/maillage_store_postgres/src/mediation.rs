@@ -535,54 +535,6 @@ impl MediationDialecte for PgStore {
         Ok(ids)
     }
 
-    async fn delete_activite(
-        &self,
-        id: i64,
-        auteur_id: i64,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.db()?;
-        // The UPDATE locks the row; a concurrent deletion makes it match nothing.
-        let old = sqlx::query!(
-            r#"UPDATE activites SET deleted_at = $2, updated_at = $2, version = version + 1
-               WHERE id = $1 AND deleted_at IS NULL
-               RETURNING mediateur_id, structure_id, lieu_activite_id, commune, date, compteurs,
-                         version"#,
-            id,
-            at
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        let Some(old) = old else {
-            return Ok(false);
-        };
-        sqlx::query!(
-            r#"INSERT INTO activites_historique (activite_id, version, action, data, auteur_id, at)
-               VALUES ($1, $2, 'suppression', NULL, $3, $4)"#,
-            id,
-            old.version,
-            auteur_id,
-            at
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        let mut deltas = StatDeltas::default();
-        StatSource {
-            mediateur_id: old.mediateur_id,
-            structure_id: old.structure_id,
-            lieu_activite_id: old.lieu_activite_id,
-            commune: old.commune,
-            date: old.date,
-            compteurs: old.compteurs,
-        }
-        .record(&mut deltas, -1)?;
-        apply_deltas(&mut tx, deltas).await?;
-        tx.commit().await.db()?;
-        Ok(true)
-    }
-
     async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {
         sqlx::query_as!(
             ActiviteRow,

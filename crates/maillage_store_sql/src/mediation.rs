@@ -3,17 +3,20 @@
 /// Implements `maillage_store::mediation::MediationStore` for the backend `$store`.
 ///
 /// The beneficiaries' files, the consultations log, the history of a record and the
-/// frequent durations read and write the same in both dialects: their queries are here.
+/// frequent durations, and the deletion of a record, read and write the same in both
+/// dialects: their queries are here.
 /// The rest is what each backend does its own way (PostgreSQL batches a whole import in
 /// one statement per table with `UNNEST` and locks rows explicitly, SQLite writes row by
 /// row under its one write lock and passes lists as JSON): the macro declares the trait
 /// `MediationDialecte` with those methods, and the backend implements it beside the
 /// invocation, in the same module:
-/// `beneficiaires_de`, `merge_beneficiaires`, `consultations`, `save_activites`,
-/// `delete_activite`, `activite`, `activites_de`, `activites_du_beneficiaire`, `stats`
-/// (same signatures as in `MediationStore`).
+/// `beneficiaires_de`, `merge_beneficiaires`, `consultations`, `save_activites`, `activite`,
+/// `activites_de`, `activites_du_beneficiaire`, `stats` (same signatures as in
+/// `MediationStore`).
 ///
-/// The invoking module imports the backend's `DbResult` (for `.db()`).
+/// The invoking module imports the backend's `DbResult` (for `.db()`) and has
+/// `async fn apply_deltas(conn, deltas: StatDeltas) -> StoreResult<()>`, which writes summed
+/// roll-up deltas inside the caller's write transaction.
 #[macro_export]
 macro_rules! mediation_store {
     ($store:ty) => {
@@ -37,12 +40,6 @@ macro_rules! mediation_store {
                 &self,
                 activites: Vec<::maillage_store::mediation::ActiviteWrite>,
             ) -> ::maillage_store::StoreResult<Vec<i64>>;
-            async fn delete_activite(
-                &self,
-                id: i64,
-                auteur_id: i64,
-                at: ::chrono::DateTime<::chrono::Utc>,
-            ) -> ::maillage_store::StoreResult<bool>;
             async fn activite(
                 &self,
                 id: i64,
@@ -64,10 +61,10 @@ macro_rules! mediation_store {
         }
 
         const _: () = {
-            use ::chrono::{DateTime, Utc};
+            use ::chrono::{DateTime, NaiveDate, Utc};
             use ::maillage_store::mediation::{
                 ActiviteRow, ActiviteWrite, BeneficiaireRow, ConsultationRow, HistoriqueRow,
-                NewBeneficiaire, StatFiltre, StatRow,
+                NewBeneficiaire, StatDeltas, StatFiltre, StatRow,
             };
             use ::maillage_store::{validate_limit, StoreError, StoreResult};
 
@@ -202,7 +199,53 @@ macro_rules! mediation_store {
                     auteur_id: i64,
                     at: DateTime<Utc>,
                 ) -> StoreResult<bool> {
-                    <$store as MediationDialecte>::delete_activite(self, id, auteur_id, at).await
+                    let mut tx = self.begin_write().await?;
+                    // The UPDATE locks the row (PostgreSQL; SQLite's transaction holds its one
+                    // write lock): a concurrent deletion makes it match nothing.
+                    let old = ::sqlx::query!(
+                        r#"UPDATE activites SET deleted_at = $2, updated_at = $2,
+                               version = version + 1
+                           WHERE id = $1 AND deleted_at IS NULL
+                           RETURNING mediateur_id AS "mediateur_id!: i64",
+                                     structure_id AS "structure_id?: i64",
+                                     lieu_activite_id AS "lieu_activite_id?: i64",
+                                     commune AS "commune!: String", date AS "date!: NaiveDate",
+                                     compteurs AS "compteurs!: Vec<u8>",
+                                     version AS "version!: i32""#,
+                        id,
+                        at
+                    )
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .db()?;
+                    let Some(old) = old else {
+                        return Ok(false);
+                    };
+                    ::sqlx::query!(
+                        "INSERT INTO activites_historique (activite_id, version, action, data,
+                             auteur_id, at)
+                         VALUES ($1, $2, 'suppression', NULL, $3, $4)",
+                        id,
+                        old.version,
+                        auteur_id,
+                        at
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    let mut deltas = StatDeltas::default();
+                    deltas.record(
+                        old.mediateur_id,
+                        old.lieu_activite_id,
+                        old.structure_id,
+                        &old.commune,
+                        old.date,
+                        &old.compteurs,
+                        -1,
+                    )?;
+                    apply_deltas(&mut tx, deltas).await?;
+                    tx.commit().await.db()?;
+                    Ok(true)
                 }
 
                 async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {

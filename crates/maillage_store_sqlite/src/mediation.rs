@@ -460,53 +460,6 @@ impl MediationDialecte for SqliteStore {
         Ok(ids)
     }
 
-    async fn delete_activite(
-        &self,
-        id: i64,
-        auteur_id: i64,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let old = match activite_base(&mut tx, id).await? {
-            Some(o) if o.deleted_at.is_none() => o,
-            _ => return Ok(false),
-        };
-        let version = old.version + 1;
-        sqlx::query!(
-            "UPDATE activites SET deleted_at = ?2, updated_at = ?2, version = ?3 WHERE id = ?1",
-            id,
-            at,
-            version
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            r#"INSERT INTO activites_historique (activite_id, version, action, data, auteur_id, at)
-               VALUES (?1, ?2, 'suppression', NULL, ?3, ?4)"#,
-            id,
-            version,
-            auteur_id,
-            at
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        let mut deltas = StatDeltas::default();
-        deltas.record(
-            old.mediateur_id,
-            old.lieu_activite_id,
-            old.structure_id,
-            &old.commune,
-            old.date,
-            &old.compteurs,
-            -1,
-        )?;
-        apply_deltas(&mut tx, deltas).await?;
-        tx.commit().await.db()?;
-        Ok(true)
-    }
-
     async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let Some(base) = activite_base(&mut conn, id).await? else {
