@@ -365,7 +365,11 @@ pub async fn mediation_beneficiaries_merge_and_purge(s: S) {
     w.beneficiaires = vec![b1, b2];
     let mut w2 = activite(m, "31555", (2026, 11, 3), &[1, 1, 30]);
     w2.beneficiaires = vec![b2];
+    // b2's latest activity is a day after b1's: the merge keeps the later of the two.
+    w2.at = w.at + chrono::Duration::days(1);
+    let plus_tard = w2.at;
     s.save_activites(vec![w, w2]).await.unwrap();
+    assert!(s.beneficiaire(b1).await.unwrap().unwrap().derniere_activite < plus_tard);
     s.add_consultation(&ConsultationRow {
         beneficiaire_id: b1,
         compte_id: m,
@@ -389,6 +393,10 @@ pub async fn mediation_beneficiaries_merge_and_purge(s: S) {
     assert_eq!(s.count_participations(b2).await.unwrap(), 0);
     let merged = s.beneficiaire(b2).await.unwrap().unwrap();
     assert_eq!((merged.fusionne_dans, merged.data), (Some(b1), None));
+    assert_eq!(
+        s.beneficiaire(b1).await.unwrap().unwrap().derniere_activite,
+        plus_tard
+    );
     let mine: Vec<i64> = s
         .beneficiaires_de(&[m])
         .await

@@ -259,6 +259,25 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
     Ok(())
 }
 
+/// Locks the two files of a merge, in id order (no deadlock between two merges), and counts
+/// the live ones (not merged).
+async fn lock_beneficiaires(
+    conn: &mut PgConnection,
+    garde: i64,
+    absorbe: i64,
+) -> StoreResult<usize> {
+    let ids = sqlx::query_scalar!(
+        r#"SELECT id FROM beneficiaires
+           WHERE id = ANY($1) AND fusionne_dans IS NULL
+           ORDER BY id FOR UPDATE"#,
+        &[garde, absorbe][..]
+    )
+    .fetch_all(conn)
+    .await
+    .db()?;
+    Ok(ids.len())
+}
+
 maillage_store_sql::mediation_store!(PgStore);
 
 impl MediationDialecte for PgStore {
@@ -275,68 +294,6 @@ impl MediationDialecte for PgStore {
         .fetch_all(&self.pool)
         .await
         .db()
-    }
-
-    async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
-        if garde == absorbe {
-            return Err(StoreError::Invalid(
-                "cannot merge a beneficiary into itself".into(),
-            ));
-        }
-        let mut tx = self.pool.begin().await.db()?;
-        // Both files locked, in id order; merged files count as missing.
-        let found = sqlx::query_scalar!(
-            r#"SELECT id FROM beneficiaires
-               WHERE id = ANY($1) AND fusionne_dans IS NULL
-               ORDER BY id FOR UPDATE"#,
-            &[garde, absorbe][..]
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        if found.len() != 2 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query!(
-            r#"DELETE FROM participations
-               WHERE beneficiaire_id = $2
-                 AND activite_id IN (SELECT activite_id FROM participations
-                                     WHERE beneficiaire_id = $1)"#,
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            "UPDATE participations SET beneficiaire_id = $1 WHERE beneficiaire_id = $2",
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            r#"UPDATE beneficiaires AS g
-               SET derniere_activite = GREATEST(g.derniere_activite, a.derniere_activite)
-               FROM beneficiaires AS a
-               WHERE g.id = $1 AND a.id = $2"#,
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, fusionne_dans = $1
-               WHERE id = $2"#,
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()
     }
 
     async fn consultations(&self, beneficiaire_id: i64) -> StoreResult<Vec<ConsultationRow>> {

@@ -3,20 +3,23 @@
 /// Implements `maillage_store::mediation::MediationStore` for the backend `$store`.
 ///
 /// The beneficiaries' files, the consultations log, the history of a record and the
-/// frequent durations, and the deletion of a record, read and write the same in both
+/// frequent durations, the deletion of a record and the merge of two files read and write
+/// the same in both
 /// dialects: their queries are here.
 /// The rest is what each backend does its own way (PostgreSQL batches a whole import in
 /// one statement per table with `UNNEST` and locks rows explicitly, SQLite writes row by
 /// row under its one write lock and passes lists as JSON): the macro declares the trait
 /// `MediationDialecte` with those methods, and the backend implements it beside the
 /// invocation, in the same module:
-/// `beneficiaires_de`, `merge_beneficiaires`, `consultations`, `save_activites`, `activite`,
-/// `activites_de`, `activites_du_beneficiaire`, `stats` (same signatures as in
-/// `MediationStore`).
+/// `beneficiaires_de`, `consultations`, `save_activites`, `activite`, `activites_de`,
+/// `activites_du_beneficiaire`, `stats` (same signatures as in `MediationStore`).
 ///
 /// The invoking module imports the backend's `DbResult` (for `.db()`) and has
 /// `async fn apply_deltas(conn, deltas: StatDeltas) -> StoreResult<()>`, which writes summed
-/// roll-up deltas inside the caller's write transaction.
+/// roll-up deltas inside the caller's write transaction, and
+/// `async fn lock_beneficiaires(conn, garde: i64, absorbe: i64) -> StoreResult<usize>`, which
+/// locks the two files for the rest of the transaction and says how many are live (not
+/// merged).
 #[macro_export]
 macro_rules! mediation_store {
     ($store:ty) => {
@@ -27,11 +30,6 @@ macro_rules! mediation_store {
                 &self,
                 mediateur_ids: &[i64],
             ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::BeneficiaireRow>>;
-            async fn merge_beneficiaires(
-                &self,
-                garde: i64,
-                absorbe: i64,
-            ) -> ::maillage_store::StoreResult<()>;
             async fn consultations(
                 &self,
                 beneficiaire_id: i64,
@@ -134,7 +132,63 @@ macro_rules! mediation_store {
                 }
 
                 async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
-                    <$store as MediationDialecte>::merge_beneficiaires(self, garde, absorbe).await
+                    if garde == absorbe {
+                        return Err(StoreError::Invalid(
+                            "cannot merge a beneficiary into itself".into(),
+                        ));
+                    }
+                    let mut tx = self.begin_write().await?;
+                    // Both files locked (in id order where the dialect locks rows); merged
+                    // files count as missing.
+                    if lock_beneficiaires(&mut tx, garde, absorbe).await? != 2 {
+                        return Err(StoreError::NotFound);
+                    }
+                    ::sqlx::query!(
+                        "DELETE FROM participations
+                         WHERE beneficiaire_id = $2
+                           AND activite_id IN (SELECT activite_id FROM participations
+                                               WHERE beneficiaire_id = $1)",
+                        garde,
+                        absorbe
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    ::sqlx::query!(
+                        "UPDATE participations SET beneficiaire_id = $1 WHERE beneficiaire_id = $2",
+                        garde,
+                        absorbe
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    let derniere = ::sqlx::query_scalar!(
+                        r#"SELECT derniere_activite AS "d!: DateTime<Utc>" FROM beneficiaires
+                           WHERE id = $1"#,
+                        absorbe
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    ::sqlx::query!(
+                        "UPDATE beneficiaires SET derniere_activite = $2
+                         WHERE id = $1 AND derniere_activite < $2",
+                        garde,
+                        derniere
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    ::sqlx::query!(
+                        "UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, fusionne_dans = $1
+                         WHERE id = $2",
+                        garde,
+                        absorbe
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    tx.commit().await.db()
                 }
 
                 async fn purge_beneficiaires(

@@ -251,6 +251,25 @@ async fn apply_deltas(conn: &mut SqliteConnection, deltas: StatDeltas) -> StoreR
     Ok(())
 }
 
+/// Locks the two files of a merge (SQLite: the write transaction already holds the one
+/// write lock) and counts the live ones (not merged).
+async fn lock_beneficiaires(
+    conn: &mut SqliteConnection,
+    garde: i64,
+    absorbe: i64,
+) -> StoreResult<usize> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM beneficiaires
+           WHERE id IN ($1, $2) AND fusionne_dans IS NULL"#,
+        garde,
+        absorbe
+    )
+    .fetch_one(conn)
+    .await
+    .db()?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 maillage_store_sql::mediation_store!(SqliteStore);
 
 impl MediationDialecte for SqliteStore {
@@ -272,64 +291,6 @@ impl MediationDialecte for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .db()
-    }
-
-    async fn merge_beneficiaires(&self, garde: i64, absorbe: i64) -> StoreResult<()> {
-        if garde == absorbe {
-            return Err(StoreError::Invalid(
-                "cannot merge a beneficiary into itself".into(),
-            ));
-        }
-        let mut tx = self.begin_write().await?;
-        let found = sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!: i64" FROM beneficiaires
-               WHERE id IN (?1, ?2) AND fusionne_dans IS NULL"#,
-            garde,
-            absorbe
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        if found != 2 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query!(
-            r#"DELETE FROM participations WHERE beneficiaire_id = ?2
-               AND activite_id IN (SELECT activite_id FROM participations WHERE beneficiaire_id = ?1)"#,
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            "UPDATE participations SET beneficiaire_id = ?1 WHERE beneficiaire_id = ?2",
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            r#"UPDATE beneficiaires SET derniere_activite = MAX(derniere_activite,
-                   (SELECT derniere_activite FROM beneficiaires WHERE id = ?2))
-               WHERE id = ?1"#,
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query!(
-            r#"UPDATE beneficiaires SET data = NULL, cle_doublon = NULL, fusionne_dans = ?1
-               WHERE id = ?2"#,
-            garde,
-            absorbe
-        )
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()
     }
 
     async fn consultations(&self, beneficiaire_id: i64) -> StoreResult<Vec<ConsultationRow>> {
