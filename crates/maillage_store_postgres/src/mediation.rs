@@ -282,13 +282,8 @@ maillage_store_sql::mediation_store!(PgStore);
 
 impl MediationDialecte for PgStore {
     async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
-        sqlx::query_as!(
-            BeneficiaireRow,
-            r#"SELECT id, mediateur_id, data, cle_doublon, partage_equipe, consentement_at,
-                      created_at, derniere_activite, purge_at, fusionne_dans
-               FROM beneficiaires
-               WHERE mediateur_id = ANY($1) AND fusionne_dans IS NULL
-               ORDER BY id"#,
+        maillage_store_sql::select_beneficiaires!(
+            "WHERE mediateur_id = ANY($1) AND fusionne_dans IS NULL ORDER BY id",
             mediateur_ids
         )
         .fetch_all(&self.pool)

@@ -1,5 +1,26 @@
 //! `MediationStore`: beneficiaries, consultations, activity records and their statistics.
 
+/// The beneficiaries' `SELECT` into `BeneficiaireRow`, completed by a `WHERE …` literal: used
+/// by [`mediation_store!`] and by each backend's `beneficiaires_de` (whose list parameter is
+/// its dialect's), so the columns and their types are written once.
+#[macro_export]
+macro_rules! select_beneficiaires {
+    ($suite:literal $(, $arg:expr)*) => {
+        ::sqlx::query_as!(
+            ::maillage_store::mediation::BeneficiaireRow,
+            r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64",
+                      data AS "data?: String", cle_doublon AS "cle_doublon?: String",
+                      partage_equipe AS "partage_equipe!: bool",
+                      consentement_at AS "consentement_at?: ::chrono::DateTime<::chrono::Utc>",
+                      created_at AS "created_at!: ::chrono::DateTime<::chrono::Utc>",
+                      derniere_activite AS "derniere_activite!: ::chrono::DateTime<::chrono::Utc>",
+                      purge_at AS "purge_at?: ::chrono::DateTime<::chrono::Utc>",
+                      fusionne_dans AS "fusionne_dans?: i64"
+               FROM beneficiaires "# + $suite $(, $arg)*
+        )
+    };
+}
+
 /// Implements `maillage_store::mediation::MediationStore` for the backend `$store`.
 ///
 /// The beneficiaries' files, the consultations log, the history of a record and the
@@ -86,22 +107,10 @@ macro_rules! mediation_store {
                 }
 
                 async fn beneficiaire(&self, id: i64) -> StoreResult<Option<BeneficiaireRow>> {
-                    ::sqlx::query_as!(
-                        BeneficiaireRow,
-                        r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64",
-                                  data AS "data?: String", cle_doublon AS "cle_doublon?: String",
-                                  partage_equipe AS "partage_equipe!: bool",
-                                  consentement_at AS "consentement_at?: DateTime<Utc>",
-                                  created_at AS "created_at!: DateTime<Utc>",
-                                  derniere_activite AS "derniere_activite!: DateTime<Utc>",
-                                  purge_at AS "purge_at?: DateTime<Utc>",
-                                  fusionne_dans AS "fusionne_dans?: i64"
-                           FROM beneficiaires WHERE id = $1"#,
-                        id
-                    )
-                    .fetch_optional(&self.pool)
-                    .await
-                    .db()
+                    $crate::select_beneficiaires!("WHERE id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
                 }
 
                 async fn beneficiaires_de(

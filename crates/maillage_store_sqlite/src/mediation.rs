@@ -275,17 +275,8 @@ maillage_store_sql::mediation_store!(SqliteStore);
 impl MediationDialecte for SqliteStore {
     async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
         let ids = json_ids(mediateur_ids);
-        sqlx::query_as!(
-            BeneficiaireRow,
-            r#"SELECT id AS "id!: i64", mediateur_id AS "mediateur_id!: i64", data AS "data?: String",
-                      cle_doublon AS "cle_doublon?: String", partage_equipe AS "partage_equipe!: bool",
-                      consentement_at AS "consentement_at?: DateTime<Utc>",
-                      created_at AS "created_at!: DateTime<Utc>",
-                      derniere_activite AS "derniere_activite!: DateTime<Utc>",
-                      purge_at AS "purge_at?: DateTime<Utc>", fusionne_dans AS "fusionne_dans?: i64"
-               FROM beneficiaires
-               WHERE mediateur_id IN (SELECT value FROM json_each(?1)) AND fusionne_dans IS NULL
-               ORDER BY id"#,
+        maillage_store_sql::select_beneficiaires!(
+            "WHERE mediateur_id IN (SELECT value FROM json_each($1)) AND fusionne_dans IS NULL ORDER BY id",
             ids
         )
         .fetch_all(&self.pool)
