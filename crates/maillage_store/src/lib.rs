@@ -1113,6 +1113,24 @@ pub fn validate_limit(limit: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// A page of a list, checked once for both backends: `limit` not negative, and a negative
+/// `offset` taken as 0 (PostgreSQL would reject it, SQLite takes it as 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    pub fn new(limit: i64, offset: i64) -> StoreResult<Page> {
+        validate_limit(limit)?;
+        Ok(Page {
+            limit,
+            offset: offset.max(0),
+        })
+    }
+}
+
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -16,37 +16,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
-    add_counters, counter_totals, validate_activites, ActiviteRow, ActiviteWrite, BeneficiaireRow,
-    ConsultationRow, StatDeltas, StatFiltre, StatRow,
+    add_counters, counter_totals, ActiviteRow, ActiviteWrite, BeneficiaireRow, ConsultationRow,
+    StatDeltas, StatFiltre, StatRow,
 };
-use maillage_store::{validate_limit, StoreError, StoreResult};
+use maillage_store::{Page, StoreError, StoreResult};
 use sqlx::PgConnection;
 
 use crate::{DbResult, PgStore};
-
-/// What the roll-ups need of a stored record.
-struct StatSource {
-    mediateur_id: i64,
-    structure_id: Option<i64>,
-    lieu_activite_id: Option<i64>,
-    commune: String,
-    date: NaiveDate,
-    compteurs: Vec<u8>,
-}
-
-impl StatSource {
-    fn record(&self, deltas: &mut StatDeltas, signe: i64) -> StoreResult<()> {
-        deltas.record(
-            self.mediateur_id,
-            self.lieu_activite_id,
-            self.structure_id,
-            &self.commune,
-            self.date,
-            &self.compteurs,
-            signe,
-        )
-    }
-}
 
 /// New records of one batch, column by column (the arrays one `INSERT … UNNEST` takes).
 #[derive(Default)]
@@ -259,26 +235,121 @@ async fn apply_deltas(conn: &mut PgConnection, deltas: StatDeltas) -> StoreResul
     Ok(())
 }
 
-/// Locks the two files of a merge, in id order (no deadlock between two merges), and counts
-/// the live ones (not merged).
-async fn lock_beneficiaires(
-    conn: &mut PgConnection,
-    garde: i64,
-    absorbe: i64,
-) -> StoreResult<usize> {
-    let ids = sqlx::query_scalar!(
-        r#"SELECT id FROM beneficiaires
-           WHERE id = ANY($1) AND fusionne_dans IS NULL
-           ORDER BY id FOR UPDATE"#,
-        &[garde, absorbe][..]
-    )
-    .fetch_all(conn)
-    .await
-    .db()?;
-    Ok(ids.len())
+/// Locks the records a batch replaces (ids sorted: no deadlock between two batches
+/// replacing the same records).
+async fn lock_activites(conn: &mut PgConnection, ids: &[i64]) -> StoreResult<()> {
+    if !ids.is_empty() {
+        sqlx::query_scalar!(
+            "SELECT id FROM activites WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            ids
+        )
+        .fetch_all(conn)
+        .await
+        .db()?;
+    }
+    Ok(())
 }
 
-maillage_store_sql::mediation_store!(PgStore);
+/// Writes new records with their « creation » history entry in one statement, whatever
+/// their number (an import or a generated history of thousands of records does not pay a
+/// round trip per record): their ids are drawn first, in input order.
+async fn insert_activites(
+    conn: &mut PgConnection,
+    activites: Vec<ActiviteWrite>,
+) -> StoreResult<Vec<i64>> {
+    if activites.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = sqlx::query_scalar!(
+        r#"SELECT nextval(pg_get_serial_sequence('activites', 'id')) AS "id!"
+           FROM generate_series(1, $1::int)"#,
+        i32::try_from(activites.len())
+            .map_err(|_| StoreError::Invalid("too many records in one batch".into()))?
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    let mut lot = LotNouveaux::default();
+    for (id, a) in ids.iter().zip(activites) {
+        lot.push(*id, a);
+    }
+    sqlx::query!(
+        r#"WITH u AS (
+               SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[],
+                                    $4::bigint[], $5::text[], $6::date[], $7::text[],
+                                    $8::int[], $9::text[], $10::bytea[], $11::bigint[],
+                                    $12::timestamptz[])
+                   AS u(id, mediateur_id, structure_id, lieu_activite_id, commune,
+                        date, type_activite, duree, data, compteurs, auteur_id, at)
+           ), ecrites AS (
+               INSERT INTO activites (id, mediateur_id, structure_id, lieu_activite_id,
+                   commune, date, type_activite, duree, data, compteurs, version,
+                   created_at, updated_at)
+               OVERRIDING SYSTEM VALUE
+               SELECT id, mediateur_id, structure_id, lieu_activite_id, commune, date,
+                      type_activite, duree, data, compteurs, 1, at, at
+               FROM u
+           )
+           INSERT INTO activites_historique (activite_id, version, action, data,
+               auteur_id, at)
+           SELECT id, 1, 'creation', data, auteur_id, at FROM u"#,
+        &lot.id,
+        &lot.mediateur_id,
+        &lot.structure_id as &[Option<i64>],
+        &lot.lieu_activite_id as &[Option<i64>],
+        &lot.commune,
+        &lot.date,
+        &lot.type_activite,
+        &lot.duree,
+        &lot.data,
+        &lot.compteurs,
+        &lot.auteur_id,
+        &lot.at,
+    )
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(ids)
+}
+
+/// Writes every (record, beneficiary) pair and moves each beneficiary's latest activity
+/// forward: two statements, whatever the number of pairs.
+async fn insert_participations(
+    conn: &mut PgConnection,
+    participants: &[(i64, i64, DateTime<Utc>)],
+) -> StoreResult<()> {
+    if participants.is_empty() {
+        return Ok(());
+    }
+    let activite_ids: Vec<i64> = participants.iter().map(|p| p.0).collect();
+    let beneficiaire_ids: Vec<i64> = participants.iter().map(|p| p.1).collect();
+    let ats: Vec<DateTime<Utc>> = participants.iter().map(|p| p.2).collect();
+    sqlx::query!(
+        r#"INSERT INTO participations (activite_id, beneficiaire_id)
+           SELECT * FROM UNNEST($1::bigint[], $2::bigint[])"#,
+        &activite_ids,
+        &beneficiaire_ids,
+    )
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    sqlx::query!(
+        r#"UPDATE beneficiaires AS b
+           SET derniere_activite = GREATEST(b.derniere_activite, u.at)
+           FROM (SELECT id, MAX(at) AS at
+                 FROM UNNEST($1::bigint[], $2::timestamptz[]) AS p(id, at)
+                 GROUP BY id) AS u
+           WHERE b.id = u.id"#,
+        &beneficiaire_ids,
+        &ats,
+    )
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(())
+}
+
+maillage_store_sql::mediation_store!(PgStore, verrou = "FOR UPDATE");
 
 impl MediationDialecte for PgStore {
     async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
@@ -305,188 +376,6 @@ impl MediationDialecte for PgStore {
         .db()
     }
 
-    async fn save_activites(&self, activites: Vec<ActiviteWrite>) -> StoreResult<Vec<i64>> {
-        validate_activites(&activites)?;
-        let mut tx = self.pool.begin().await.db()?;
-        // The records to replace are locked first, in id order (no deadlock between two
-        // batches replacing the same records).
-        let mut remplaces: Vec<i64> = activites.iter().filter_map(|a| a.id).collect();
-        remplaces.sort_unstable();
-        remplaces.dedup();
-        if !remplaces.is_empty() {
-            sqlx::query_scalar!(
-                "SELECT id FROM activites WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-                &remplaces
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .db()?;
-        }
-        // New records get their ids first, in input order, so that all of them are written
-        // by one statement per table (an import or a generated history of thousands of
-        // records does not pay a round trip per record).
-        let nouveaux = activites.iter().filter(|a| a.id.is_none()).count();
-        let mut ids_nouveaux = if nouveaux == 0 {
-            Vec::new()
-        } else {
-            sqlx::query_scalar!(
-                r#"SELECT nextval(pg_get_serial_sequence('activites', 'id')) AS "id!"
-                   FROM generate_series(1, $1::int)"#,
-                i32::try_from(nouveaux)
-                    .map_err(|_| StoreError::Invalid("too many records in one batch".into()))?
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .db()?
-        }
-        .into_iter();
-        let mut deltas = StatDeltas::default();
-        let mut ids = Vec::with_capacity(activites.len());
-        let mut lot = LotNouveaux::default();
-        // Every beneficiary's latest activity, and every (record, beneficiary) pair.
-        let mut participants: Vec<(i64, i64, DateTime<Utc>)> = Vec::new();
-        for mut a in activites {
-            let beneficiaires = std::mem::take(&mut a.beneficiaires);
-            let at = a.at;
-            deltas.record_write(&a)?;
-            let id = match a.id {
-                Some(id) => {
-                    let old = sqlx::query_as!(
-                        StatSource,
-                        r#"SELECT mediateur_id, structure_id, lieu_activite_id, commune, date,
-                                  compteurs
-                           FROM activites WHERE id = $1 AND deleted_at IS NULL"#,
-                        id
-                    )
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .db()?
-                    .ok_or(StoreError::NotFound)?;
-                    old.record(&mut deltas, -1)?;
-                    let version = sqlx::query_scalar!(
-                        r#"UPDATE activites SET mediateur_id = $2, structure_id = $3,
-                               lieu_activite_id = $4, commune = $5, date = $6,
-                               type_activite = $7, duree = $8, data = $9, compteurs = $10,
-                               version = version + 1, updated_at = $11
-                           WHERE id = $1
-                           RETURNING version"#,
-                        id,
-                        a.mediateur_id,
-                        a.structure_id,
-                        a.lieu_activite_id,
-                        a.commune,
-                        a.date,
-                        a.type_activite,
-                        a.duree,
-                        a.data,
-                        a.compteurs,
-                        a.at,
-                    )
-                    .fetch_one(&mut *tx)
-                    .await
-                    .db()?;
-                    sqlx::query!("DELETE FROM participations WHERE activite_id = $1", id)
-                        .execute(&mut *tx)
-                        .await
-                        .db()?;
-                    sqlx::query!(
-                        r#"INSERT INTO activites_historique (activite_id, version, action, data,
-                               auteur_id, at)
-                           VALUES ($1, $2, 'modification', $3, $4, $5)"#,
-                        id,
-                        version,
-                        a.data,
-                        a.auteur_id,
-                        a.at,
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
-                    id
-                }
-                None => {
-                    let id = ids_nouveaux
-                        .next()
-                        .ok_or_else(|| StoreError::Database("fewer ids than new records".into()))?;
-                    lot.push(id, a);
-                    id
-                }
-            };
-            participants.extend(beneficiaires.into_iter().map(|b| (id, b, at)));
-            ids.push(id);
-        }
-        if !lot.id.is_empty() {
-            // One statement writes the records and their first history entry.
-            sqlx::query!(
-                r#"WITH u AS (
-                       SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[],
-                                            $4::bigint[], $5::text[], $6::date[], $7::text[],
-                                            $8::int[], $9::text[], $10::bytea[], $11::bigint[],
-                                            $12::timestamptz[])
-                           AS u(id, mediateur_id, structure_id, lieu_activite_id, commune,
-                                date, type_activite, duree, data, compteurs, auteur_id, at)
-                   ), ecrites AS (
-                       INSERT INTO activites (id, mediateur_id, structure_id, lieu_activite_id,
-                           commune, date, type_activite, duree, data, compteurs, version,
-                           created_at, updated_at)
-                       OVERRIDING SYSTEM VALUE
-                       SELECT id, mediateur_id, structure_id, lieu_activite_id, commune, date,
-                              type_activite, duree, data, compteurs, 1, at, at
-                       FROM u
-                   )
-                   INSERT INTO activites_historique (activite_id, version, action, data,
-                       auteur_id, at)
-                   SELECT id, 1, 'creation', data, auteur_id, at FROM u"#,
-                &lot.id,
-                &lot.mediateur_id,
-                &lot.structure_id as &[Option<i64>],
-                &lot.lieu_activite_id as &[Option<i64>],
-                &lot.commune,
-                &lot.date,
-                &lot.type_activite,
-                &lot.duree,
-                &lot.data,
-                &lot.compteurs,
-                &lot.auteur_id,
-                &lot.at,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        if !participants.is_empty() {
-            let activite_ids: Vec<i64> = participants.iter().map(|p| p.0).collect();
-            let beneficiaire_ids: Vec<i64> = participants.iter().map(|p| p.1).collect();
-            let ats: Vec<DateTime<Utc>> = participants.iter().map(|p| p.2).collect();
-            // A beneficiary listed twice in a record is a `Conflict`, as with SQLite.
-            sqlx::query!(
-                r#"INSERT INTO participations (activite_id, beneficiaire_id)
-                   SELECT * FROM UNNEST($1::bigint[], $2::bigint[])"#,
-                &activite_ids,
-                &beneficiaire_ids,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            sqlx::query!(
-                r#"UPDATE beneficiaires AS b
-                   SET derniere_activite = GREATEST(b.derniere_activite, u.at)
-                   FROM (SELECT id, MAX(at) AS at
-                         FROM UNNEST($1::bigint[], $2::timestamptz[]) AS p(id, at)
-                         GROUP BY id) AS u
-                   WHERE b.id = u.id"#,
-                &beneficiaire_ids,
-                &ats,
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        apply_deltas(&mut tx, deltas).await?;
-        tx.commit().await.db()?;
-        Ok(ids)
-    }
-
     async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {
         sqlx::query_as!(
             ActiviteRow,
@@ -507,12 +396,8 @@ impl MediationDialecte for PgStore {
     async fn activites_de(
         &self,
         mediateur_ids: &[i64],
-        limit: i64,
-        offset: i64,
+        page: Page,
     ) -> StoreResult<Vec<ActiviteRow>> {
-        validate_limit(limit)?;
-        // PostgreSQL rejects a negative offset; SQLite takes it as 0.
-        let offset = offset.max(0);
         sqlx::query_as!(
             ActiviteRow,
             r#"SELECT a.id, a.mediateur_id, a.structure_id, a.lieu_activite_id, a.commune, a.date,
@@ -526,8 +411,8 @@ impl MediationDialecte for PgStore {
                ORDER BY a.date DESC, a.id DESC
                LIMIT $2 OFFSET $3"#,
             mediateur_ids,
-            limit,
-            offset
+            page.limit,
+            page.offset
         )
         .fetch_all(&self.pool)
         .await

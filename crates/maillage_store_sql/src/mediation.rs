@@ -23,27 +23,33 @@ macro_rules! select_beneficiaires {
 
 /// Implements `maillage_store::mediation::MediationStore` for the backend `$store`.
 ///
-/// The beneficiaries' files, the consultations log, the history of a record and the
-/// frequent durations, the deletion of a record and the merge of two files read and write
-/// the same in both
-/// dialects: their queries are here.
-/// The rest is what each backend does its own way (PostgreSQL batches a whole import in
-/// one statement per table with `UNNEST` and locks rows explicitly, SQLite writes row by
-/// row under its one write lock and passes lists as JSON): the macro declares the trait
-/// `MediationDialecte` with those methods, and the backend implements it beside the
-/// invocation, in the same module:
-/// `beneficiaires_de`, `consultations`, `save_activites`, `activite`, `activites_de`,
-/// `activites_du_beneficiaire`, `stats` (same signatures as in `MediationStore`).
+/// The beneficiaries' files, the consultations log, the writing of a batch of records (the
+/// rules: what a replaced record takes out of the roll-ups, its new version and history
+/// entry, the ids in input order), the history of a record and the frequent durations, the
+/// deletion of a record and the merge of two files are written here once.
+/// What each backend does its own way (PostgreSQL batches a whole import in one statement
+/// per table with `UNNEST` and locks rows explicitly, SQLite writes row by row under its one
+/// write lock and passes lists as JSON) is of two kinds:
+/// - reads the macro declares in the trait `MediationDialecte`, which the backend implements
+///   beside the invocation, in the same module: `beneficiaires_de`, `consultations`,
+///   `activite`, `activites_de`, `activites_du_beneficiaire`, `stats` (same signatures as in
+///   `MediationStore`);
+/// - primitives run inside the write transaction, free functions of the invoking module:
+///   `lock_activites(conn, ids: &[i64])` (locks the records a batch replaces, ids sorted),
+///   `insert_activites(conn, Vec<ActiviteWrite>) -> StoreResult<Vec<i64>>` (writes new
+///   records and their « creation » history entry, returns their ids in input order),
+///   `insert_participations(conn, &[(activite, beneficiaire, at)])` (the participations and
+///   each beneficiary's latest activity), `apply_deltas(conn, deltas: StatDeltas)` (summed
+///   roll-up deltas).
 ///
-/// The invoking module imports the backend's `DbResult` (for `.db()`) and has
-/// `async fn apply_deltas(conn, deltas: StatDeltas) -> StoreResult<()>`, which writes summed
-/// roll-up deltas inside the caller's write transaction, and
-/// `async fn lock_beneficiaires(conn, garde: i64, absorbe: i64) -> StoreResult<usize>`, which
-/// locks the two files for the rest of the transaction and says how many are live (not
-/// merged).
+/// `verrou` is the clause that locks the rows a `SELECT` reads for the rest of the
+/// transaction (`"FOR UPDATE"` on PostgreSQL, `""` on SQLite, whose write transaction holds
+/// its one lock already).
+///
+/// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
 macro_rules! mediation_store {
-    ($store:ty) => {
+    ($store:ty, verrou = $verrou:literal) => {
         /// What this backend's dialect does its own way in `MediationStore` (see
         /// `maillage_store_sql::mediation_store!`).
         trait MediationDialecte {
@@ -55,10 +61,6 @@ macro_rules! mediation_store {
                 &self,
                 beneficiaire_id: i64,
             ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::ConsultationRow>>;
-            async fn save_activites(
-                &self,
-                activites: Vec<::maillage_store::mediation::ActiviteWrite>,
-            ) -> ::maillage_store::StoreResult<Vec<i64>>;
             async fn activite(
                 &self,
                 id: i64,
@@ -66,8 +68,7 @@ macro_rules! mediation_store {
             async fn activites_de(
                 &self,
                 mediateur_ids: &[i64],
-                limit: i64,
-                offset: i64,
+                page: ::maillage_store::Page,
             ) -> ::maillage_store::StoreResult<Vec<::maillage_store::mediation::ActiviteRow>>;
             async fn activites_du_beneficiaire(
                 &self,
@@ -149,7 +150,19 @@ macro_rules! mediation_store {
                     let mut tx = self.begin_write().await?;
                     // Both files locked (in id order where the dialect locks rows); merged
                     // files count as missing.
-                    if lock_beneficiaires(&mut tx, garde, absorbe).await? != 2 {
+                    // `$verrou` is the dialect's row lock (PostgreSQL: `FOR UPDATE`; SQLite's
+                    // write transaction already holds its one lock).
+                    let vivants = ::sqlx::query_scalar!(
+                        r#"SELECT id AS "id!: i64" FROM beneficiaires
+                           WHERE id IN ($1, $2) AND fusionne_dans IS NULL
+                           ORDER BY id "# + $verrou,
+                        garde,
+                        absorbe
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?;
+                    if vivants.len() != 2 {
                         return Err(StoreError::NotFound);
                     }
                     ::sqlx::query!(
@@ -252,8 +265,122 @@ macro_rules! mediation_store {
                     .db()
                 }
 
-                async fn save_activites(&self, activites: Vec<ActiviteWrite>) -> StoreResult<Vec<i64>> {
-                    <$store as MediationDialecte>::save_activites(self, activites).await
+                async fn save_activites(
+                    &self,
+                    activites: Vec<ActiviteWrite>,
+                ) -> StoreResult<Vec<i64>> {
+                    ::maillage_store::mediation::validate_activites(&activites)?;
+                    let mut tx = self.begin_write().await?;
+                    // The records to replace are locked first, in id order (no deadlock
+                    // between two batches replacing the same records).
+                    let mut remplaces: Vec<i64> = activites.iter().filter_map(|a| a.id).collect();
+                    remplaces.sort_unstable();
+                    remplaces.dedup();
+                    lock_activites(&mut tx, &remplaces).await?;
+                    let mut deltas = StatDeltas::default();
+                    // Each record's id, known at once for a replaced one, after the batch
+                    // insert for a new one (`None` here).
+                    let mut ids: Vec<Option<i64>> = Vec::with_capacity(activites.len());
+                    let mut nouveaux: Vec<ActiviteWrite> = Vec::new();
+                    // Every (record, beneficiary, time) pair, the new records' by rank.
+                    let mut participants: Vec<(i64, i64, DateTime<Utc>)> = Vec::new();
+                    let mut participants_nouveaux: Vec<(usize, i64, DateTime<Utc>)> = Vec::new();
+                    for mut a in activites {
+                        deltas.record_write(&a)?;
+                        let beneficiaires = ::std::mem::take(&mut a.beneficiaires);
+                        let at = a.at;
+                        let Some(id) = a.id else {
+                            let rang = nouveaux.len();
+                            participants_nouveaux
+                                .extend(beneficiaires.into_iter().map(|b| (rang, b, at)));
+                            nouveaux.push(a);
+                            ids.push(None);
+                            continue;
+                        };
+                        // A record can be replaced only while it is not deleted; what it had
+                        // added to the roll-ups is taken out.
+                        let old = ::sqlx::query!(
+                            r#"SELECT mediateur_id AS "mediateur_id!: i64",
+                                      structure_id AS "structure_id?: i64",
+                                      lieu_activite_id AS "lieu_activite_id?: i64",
+                                      commune AS "commune!: String", date AS "date!: NaiveDate",
+                                      compteurs AS "compteurs!: Vec<u8>"
+                               FROM activites WHERE id = $1 AND deleted_at IS NULL"#,
+                            id
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?
+                        .ok_or(StoreError::NotFound)?;
+                        deltas.record(
+                            old.mediateur_id,
+                            old.lieu_activite_id,
+                            old.structure_id,
+                            &old.commune,
+                            old.date,
+                            &old.compteurs,
+                            -1,
+                        )?;
+                        let version = ::sqlx::query_scalar!(
+                            r#"UPDATE activites SET mediateur_id = $2, structure_id = $3,
+                                   lieu_activite_id = $4, commune = $5, date = $6,
+                                   type_activite = $7, duree = $8, data = $9, compteurs = $10,
+                                   version = version + 1, updated_at = $11
+                               WHERE id = $1
+                               RETURNING version AS "version!: i32""#,
+                            id,
+                            a.mediateur_id,
+                            a.structure_id,
+                            a.lieu_activite_id,
+                            a.commune,
+                            a.date,
+                            a.type_activite,
+                            a.duree,
+                            a.data,
+                            a.compteurs,
+                            a.at
+                        )
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                        ::sqlx::query!("DELETE FROM participations WHERE activite_id = $1", id)
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                        ::sqlx::query!(
+                            "INSERT INTO activites_historique (activite_id, version, action, data,
+                                 auteur_id, at)
+                             VALUES ($1, $2, 'modification', $3, $4, $5)",
+                            id,
+                            version,
+                            a.data,
+                            a.auteur_id,
+                            a.at
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
+                        participants.extend(beneficiaires.into_iter().map(|b| (id, b, at)));
+                        ids.push(Some(id));
+                    }
+                    // New records are written together (the dialect decides how: one
+                    // statement per table, or row by row), with their first history entry.
+                    let n_nouveaux = nouveaux.len();
+                    let ids_nouveaux = insert_activites(&mut tx, nouveaux).await?;
+                    if ids_nouveaux.len() != n_nouveaux {
+                        return Err(StoreError::Database("fewer ids than new records".into()));
+                    }
+                    participants.extend(
+                        participants_nouveaux
+                            .into_iter()
+                            .filter_map(|(rang, b, at)| ids_nouveaux.get(rang).map(|id| (*id, b, at))),
+                    );
+                    // A beneficiary listed twice in a record is a `Conflict`.
+                    insert_participations(&mut tx, &participants).await?;
+                    apply_deltas(&mut tx, deltas).await?;
+                    tx.commit().await.db()?;
+                    let mut nouveaux = ids_nouveaux.into_iter();
+                    Ok(ids.into_iter().filter_map(|id| id.or_else(|| nouveaux.next())).collect())
                 }
 
                 async fn delete_activite(
@@ -321,8 +448,8 @@ macro_rules! mediation_store {
                     limit: i64,
                     offset: i64,
                 ) -> StoreResult<Vec<ActiviteRow>> {
-                    <$store as MediationDialecte>::activites_de(self, mediateur_ids, limit, offset)
-                        .await
+                    let page = ::maillage_store::Page::new(limit, offset)?;
+                    <$store as MediationDialecte>::activites_de(self, mediateur_ids, page).await
                 }
 
                 async fn activites_du_beneficiaire(

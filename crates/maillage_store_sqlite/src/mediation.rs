@@ -8,10 +8,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_store::mediation::{
-    counter_totals, validate_activites, ActiviteRow, ActiviteWrite, BeneficiaireRow,
-    ConsultationRow, StatDeltas, StatFiltre, StatRow,
+    counter_totals, ActiviteRow, ActiviteWrite, BeneficiaireRow, ConsultationRow, StatDeltas,
+    StatFiltre, StatRow,
 };
-use maillage_store::{validate_limit, StoreError, StoreResult};
+use maillage_store::{Page, StoreResult};
 use sqlx::SqliteConnection;
 
 use crate::{DbResult, SqliteStore};
@@ -251,26 +251,85 @@ async fn apply_deltas(conn: &mut SqliteConnection, deltas: StatDeltas) -> StoreR
     Ok(())
 }
 
-/// Locks the two files of a merge (SQLite: the write transaction already holds the one
-/// write lock) and counts the live ones (not merged).
-async fn lock_beneficiaires(
-    conn: &mut SqliteConnection,
-    garde: i64,
-    absorbe: i64,
-) -> StoreResult<usize> {
-    let n = sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM beneficiaires
-           WHERE id IN ($1, $2) AND fusionne_dans IS NULL"#,
-        garde,
-        absorbe
-    )
-    .fetch_one(conn)
-    .await
-    .db()?;
-    Ok(usize::try_from(n).unwrap_or(0))
+/// SQLite takes no row lock: the write transaction (`BEGIN IMMEDIATE`) already holds the
+/// one write lock, so no other writer can replace or delete these records meanwhile.
+async fn lock_activites(_conn: &mut SqliteConnection, _ids: &[i64]) -> StoreResult<()> {
+    Ok(())
 }
 
-maillage_store_sql::mediation_store!(SqliteStore);
+/// Writes new records one by one with their « creation » history entry; their ids in
+/// input order.
+async fn insert_activites(
+    conn: &mut SqliteConnection,
+    activites: Vec<ActiviteWrite>,
+) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(activites.len());
+    for a in activites {
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO activites (mediateur_id, structure_id, lieu_activite_id,
+                   commune, date, type_activite, duree, data, compteurs, version,
+                   created_at, updated_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)
+               RETURNING id AS "id!: i64""#,
+            a.mediateur_id,
+            a.structure_id,
+            a.lieu_activite_id,
+            a.commune,
+            a.date,
+            a.type_activite,
+            a.duree,
+            a.data,
+            a.compteurs,
+            a.at
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"INSERT INTO activites_historique (activite_id, version, action, data, auteur_id, at)
+               VALUES (?1, 1, 'creation', ?2, ?3, ?4)"#,
+            id,
+            a.data,
+            a.auteur_id,
+            a.at
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Writes each (record, beneficiary) pair and moves the beneficiary's latest activity
+/// forward, row by row.
+async fn insert_participations(
+    conn: &mut SqliteConnection,
+    participants: &[(i64, i64, DateTime<Utc>)],
+) -> StoreResult<()> {
+    for (activite, beneficiaire, at) in participants {
+        sqlx::query!(
+            "INSERT INTO participations (activite_id, beneficiaire_id) VALUES (?1, ?2)",
+            activite,
+            beneficiaire
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"UPDATE beneficiaires SET derniere_activite = MAX(derniere_activite, ?2)
+               WHERE id = ?1"#,
+            beneficiaire,
+            at
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+maillage_store_sql::mediation_store!(SqliteStore, verrou = "");
 
 impl MediationDialecte for SqliteStore {
     async fn beneficiaires_de(&self, mediateur_ids: &[i64]) -> StoreResult<Vec<BeneficiaireRow>> {
@@ -297,121 +356,6 @@ impl MediationDialecte for SqliteStore {
         .db()
     }
 
-    async fn save_activites(&self, activites: Vec<ActiviteWrite>) -> StoreResult<Vec<i64>> {
-        validate_activites(&activites)?;
-        let mut tx = self.begin_write().await?;
-        let mut deltas = StatDeltas::default();
-        let mut ids = Vec::with_capacity(activites.len());
-        for a in activites {
-            let (id, version, action) = match a.id {
-                Some(id) => {
-                    let old = activite_base(&mut tx, id).await?;
-                    let old = match old {
-                        Some(o) if o.deleted_at.is_none() => o,
-                        _ => return Err(StoreError::NotFound),
-                    };
-                    deltas.record(
-                        old.mediateur_id,
-                        old.lieu_activite_id,
-                        old.structure_id,
-                        &old.commune,
-                        old.date,
-                        &old.compteurs,
-                        -1,
-                    )?;
-                    let version = old.version + 1;
-                    sqlx::query!(
-                        r#"UPDATE activites SET mediateur_id = ?2, structure_id = ?3,
-                               lieu_activite_id = ?4, commune = ?5, date = ?6, type_activite = ?7,
-                               duree = ?8, data = ?9, compteurs = ?10, version = ?11,
-                               updated_at = ?12
-                           WHERE id = ?1"#,
-                        id,
-                        a.mediateur_id,
-                        a.structure_id,
-                        a.lieu_activite_id,
-                        a.commune,
-                        a.date,
-                        a.type_activite,
-                        a.duree,
-                        a.data,
-                        a.compteurs,
-                        version,
-                        a.at
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
-                    sqlx::query!("DELETE FROM participations WHERE activite_id = ?1", id)
-                        .execute(&mut *tx)
-                        .await
-                        .db()?;
-                    (id, version, "modification")
-                }
-                None => {
-                    let id = sqlx::query_scalar!(
-                        r#"INSERT INTO activites (mediateur_id, structure_id, lieu_activite_id,
-                               commune, date, type_activite, duree, data, compteurs, version,
-                               created_at, updated_at)
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)
-                           RETURNING id AS "id!: i64""#,
-                        a.mediateur_id,
-                        a.structure_id,
-                        a.lieu_activite_id,
-                        a.commune,
-                        a.date,
-                        a.type_activite,
-                        a.duree,
-                        a.data,
-                        a.compteurs,
-                        a.at
-                    )
-                    .fetch_one(&mut *tx)
-                    .await
-                    .db()?;
-                    (id, 1, "creation")
-                }
-            };
-            for b in &a.beneficiaires {
-                sqlx::query!(
-                    "INSERT INTO participations (activite_id, beneficiaire_id) VALUES (?1, ?2)",
-                    id,
-                    b
-                )
-                .execute(&mut *tx)
-                .await
-                .db()?;
-                sqlx::query!(
-                    r#"UPDATE beneficiaires SET derniere_activite = MAX(derniere_activite, ?2)
-                       WHERE id = ?1"#,
-                    b,
-                    a.at
-                )
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            }
-            sqlx::query!(
-                r#"INSERT INTO activites_historique (activite_id, version, action, data, auteur_id, at)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
-                id,
-                version,
-                action,
-                a.data,
-                a.auteur_id,
-                a.at
-            )
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            deltas.record_write(&a)?;
-            ids.push(id);
-        }
-        apply_deltas(&mut tx, deltas).await?;
-        tx.commit().await.db()?;
-        Ok(ids)
-    }
-
     async fn activite(&self, id: i64) -> StoreResult<Option<ActiviteRow>> {
         let mut conn = self.pool.acquire().await.db()?;
         let Some(base) = activite_base(&mut conn, id).await? else {
@@ -423,10 +367,8 @@ impl MediationDialecte for SqliteStore {
     async fn activites_de(
         &self,
         mediateur_ids: &[i64],
-        limit: i64,
-        offset: i64,
+        page: Page,
     ) -> StoreResult<Vec<ActiviteRow>> {
-        validate_limit(limit)?;
         let ids = json_ids(mediateur_ids);
         let mut conn = self.pool.acquire().await.db()?;
         let rows = sqlx::query_as!(
@@ -442,8 +384,8 @@ impl MediationDialecte for SqliteStore {
                WHERE mediateur_id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL
                ORDER BY date DESC, id DESC LIMIT ?2 OFFSET ?3"#,
             ids,
-            limit,
-            offset
+            page.limit,
+            page.offset
         )
         .fetch_all(&mut *conn)
         .await
