@@ -11,6 +11,8 @@
 //! - within a domain, a competence not asked yet first; the item that tells most about the
 //!   person at a point a little below the current estimate (most answers should be
 //!   successes: Pix's lesson), among the best three by the seed;
+//! - every fourth question is a practical item (a situation to solve), where the domain
+//!   has one left;
 //! - once a level-`n` item of a domain is failed, no item above level `n` in that domain;
 //! - after two failures in a row, the item the person is most likely to succeed at; after
 //!   three in a row, the assessment ends there (never a fourth);
@@ -34,6 +36,8 @@ pub const LIEN_ENTRE_DOMAINES: f64 = 0.7;
 pub const ECART_A_PRIORI: f64 = 1.2;
 /// Items are chosen for the information they give this far below the estimate.
 pub const DECALAGE_CIBLE: f64 = 0.4;
+/// One question in this many is a practical item (when the domain has one left).
+pub const PRATIQUE_TOUTES_LES: usize = 4;
 
 /// A result band (CRCN levels 1, 2, 3; beyond, Pix measures it better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -110,9 +114,9 @@ pub enum Confiance {
 impl Confiance {
     pub fn libelle(self) -> &'static str {
         match self {
-            Confiance::Elevee => "résultat sûr",
-            Confiance::Moyenne => "résultat assez sûr",
-            Confiance::Faible => "résultat à confirmer",
+            Confiance::Elevee => "sûr",
+            Confiance::Moyenne => "assez sûr",
+            Confiance::Faible => "à confirmer",
         }
     }
 }
@@ -422,6 +426,18 @@ impl Evaluation {
                     .collect();
                 if c.is_empty() {
                     return None;
+                }
+                // Every fourth question is a practical one where the domain has one left:
+                // what people say they can do is checked by what they do.
+                if n % PRATIQUE_TOUTES_LES == PRATIQUE_TOUTES_LES - 1 {
+                    let pratiques: Vec<(usize, f64)> = c
+                        .iter()
+                        .copied()
+                        .filter(|(p, _)| matches!(banque.items[*p].genre, Genre::Pratique { .. }))
+                        .collect();
+                    if !pratiques.is_empty() {
+                        c = pratiques;
+                    }
                 }
                 c.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
                 let k = c.len().min(3);

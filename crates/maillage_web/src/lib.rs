@@ -9,6 +9,7 @@ pub mod pdf;
 
 mod api;
 mod assets;
+mod competences;
 mod erreur;
 pub mod espace;
 mod formulaires;
@@ -142,9 +143,10 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 5] {
+fn modules() -> [RouteurModule; 6] {
     [
         pages::routeur(),
+        competences::routeur(),
         territoire::routeur(),
         espace::routeur(),
         espace::mandats::routeur(),

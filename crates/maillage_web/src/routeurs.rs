@@ -25,6 +25,8 @@ pub enum Module {
     Mediation,
     /// Mandates: `/espace/mandats…`, the person's space, the public check, the journal.
     Mandats,
+    /// « Connaître son niveau »: the self-assessment without an account (`/competences`).
+    Competences,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }

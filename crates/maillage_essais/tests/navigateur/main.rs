@@ -6,6 +6,7 @@
 #[path = "../commun/mod.rs"]
 mod commun;
 
+mod competences;
 mod lent;
 mod mandats;
 mod mediation;

@@ -860,6 +860,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/carte")
         | ("get", "/api/carte/points")
         | ("get", "/widget")
+        | ("get", "/competences")
+        | ("post", "/competences")
         | ("get", "/api/v1/lieux")
         | ("get", "/api/v1/lieux/{id}")
         | ("get", "/api/v1/communes")

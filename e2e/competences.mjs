@@ -1,0 +1,141 @@
+// Tests navigateur de « Connaître mon niveau » / browser tests of the self-assessment.
+//
+//   node e2e/competences.mjs http://127.0.0.1:PORT
+//
+// Run by `cargo test -p maillage_essais --test navigateur competences`, over the bundled
+// instance (the demo directory). In Debian's Chromium through playwright-core:
+//   1. JavaScript off, 360 px: a person at ease with the basics takes the assessment by
+//      clicking labels and « Suivant » only, in at most 20 screens, sees a level per domain
+//      (chart and table), gives « Muret » and gets three next steps with a real place;
+//      « Question précédente » and « Effacer mes réponses » work; nothing is kept (no
+//      cookie, no storage);
+//   2. the same with JavaScript on;
+// axe-core (WCAG 2.1 A/AA) runs on every kind of page (start, statement, practical item,
+// missing answer, results, next steps) at 360 and 1280 px, JS on and off (the JS-off DOM is
+// analysed as served, scripts blocked); at 360 px no sideways scroll and large touch targets.
+// Exit status 1 on any failure.
+
+import assert from 'node:assert/strict';
+import { axe, avecContexte, executer, exigerZeroViolation, preparer, verifier } from './commun.mjs';
+import { cocher } from './lib.mjs';
+
+const { base: BASE } = preparer({
+  script: 'e2e/competences.mjs',
+  harnais: 'navigateur/competences.rs',
+  minutes: 8,
+  ciblesTactiles: true,
+});
+
+/** Clicks and waits for the next page (a POST to the same address: no URL change). */
+async function soumettre(page, bouton) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), bouton.click()]);
+}
+
+/** The answer of a person at ease up to level 2: « Oui, facilement » up to it, « Non » beyond; practical items: the first choice. */
+async function repondre(page) {
+  const id = await page.locator('input[name=question]').inputValue();
+  const niveau = Number((id.split('-').pop() || '1')[0]);
+  const enonce = (await page.locator('input[name=reponse][value=f]').count()) > 0;
+  const valeur = enonce ? (niveau <= 2 ? 'f' : 'n') : '0';
+  await cocher(page.locator(`input[name=reponse][value="${valeur}"]`));
+  await soumettre(page, page.getByRole('button', { name: 'Suivant' }));
+  return { id, enonce };
+}
+
+/**
+ * The whole path; `instantane(nom)` is called on each kind of page (to analyse it).
+ * Returns the number of question screens.
+ */
+async function parcours(page, instantane) {
+  const r = await page.goto(`${BASE}/competences`);
+  assert.equal(r.status(), 200);
+  await instantane('accueil');
+  await soumettre(page, page.getByRole('button', { name: 'Commencer' }));
+  // Sending without an answer says so (and keeps the question).
+  const premiere = await page.locator('input[name=question]').inputValue();
+  await soumettre(page, page.getByRole('button', { name: 'Suivant' }));
+  assert.match(await page.locator('[role=alert]').innerText(), /Choisissez une réponse/);
+  assert.equal(await page.locator('input[name=question]').inputValue(), premiere);
+  await instantane('réponse manquante');
+  let ecrans = 0;
+  let vuEnonce = false;
+  let vuPratique = false;
+  let precedente = false;
+  while ((await page.locator('input[name=question]').count()) > 0) {
+    ecrans += 1;
+    assert.ok(ecrans <= 20, 'au plus 20 questions');
+    const enonce = (await page.locator('input[name=reponse][value=f]').count()) > 0;
+    if (enonce && !vuEnonce) {
+      vuEnonce = true;
+      await instantane('question (énoncé)');
+    }
+    if (!enonce && !vuPratique) {
+      vuPratique = true;
+      await instantane('question (mise en situation)');
+    }
+    const { id } = await repondre(page);
+    if (ecrans === 2 && !precedente) {
+      precedente = true;
+      await soumettre(page, page.getByRole('button', { name: 'Question précédente' }));
+      assert.equal(await page.locator('input[name=question]').inputValue(), id, 'retour à la question précédente');
+      await repondre(page);
+    }
+  }
+  assert.ok(vuEnonce, 'au moins un énoncé');
+  // Results: five domains in a chart and a table.
+  assert.equal(await page.locator('table tbody tr').count(), 5);
+  assert.equal(await page.locator('svg[role=img] title').count(), 1);
+  await instantane('résultats');
+  await page.getByLabel(/Votre commune ou code postal/).fill('Muret');
+  await soumettre(page, page.getByRole('button', { name: "Voir l'aide près de chez moi" }));
+  assert.equal(await page.locator('ol.etapes > li').count(), 3, 'trois prochaines étapes');
+  assert.ok((await page.locator('ol.etapes a[href^="/lieux/"]').count()) >= 1, 'un lieu réel près de Muret');
+  await instantane('prochaines étapes');
+  // Nothing kept in the browser.
+  assert.deepEqual(await page.context().cookies(), [], 'aucun cookie');
+  const stockage = await page.evaluate(() => {
+    try {
+      return localStorage.length + sessionStorage.length;
+    } catch {
+      return 0;
+    }
+  }).catch(() => 0);
+  assert.equal(stockage, 0, 'rien dans le stockage du navigateur');
+  await soumettre(page, page.getByRole('button', { name: 'Effacer mes réponses' }).last());
+  assert.match(page.url(), /\/competences\?efface=1$/);
+  assert.match(await page.locator('[role=status]').first().innerText(), /effacées/);
+  return ecrans;
+}
+
+await executer('Tests navigateur — Connaître mon niveau', 'e2e competences', async () => {
+  const echecs = [];
+  const instantanes = [];
+  await verifier('1. sans JavaScript, 360 px : évaluation, résultats, aide près de Muret', async () => {
+    await avecContexte({ js: false, largeur: 360 }, async (page) => {
+      const ecrans = await parcours(page, async (nom) => {
+        instantanes.push({ nom, url: page.url(), html: await page.content() });
+      });
+      console.log(`    ${ecrans} questions`);
+    });
+  });
+  await verifier('1. axe sans JavaScript (DOM servi, scripts bloqués), 360 et 1280 px', async () => {
+    assert.ok(instantanes.length >= 5, `${instantanes.length} pages`);
+    await avecContexte({ js: true, largeur: 360 }, async (page) => {
+      for (const [i, s] of instantanes.entries()) {
+        const url = `${BASE}/competences?instantane=${i}`;
+        await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: s.html }));
+        await page.route('**/*.js', (route) => route.abort());
+        await page.goto(url);
+        await axe(page, `${s.nom} (sans JS)`, echecs);
+        await page.unrouteAll();
+      }
+    });
+    exigerZeroViolation(echecs.splice(0));
+  });
+  await verifier('2. avec JavaScript : le même parcours, axe sur chaque page', async () => {
+    await avecContexte({ js: true, largeur: 360 }, async (page) => {
+      await parcours(page, (nom) => axe(page, nom, echecs));
+    });
+    exigerZeroViolation(echecs.splice(0));
+  });
+});
