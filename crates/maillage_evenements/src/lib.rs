@@ -361,6 +361,11 @@ impl Evenements {
         })
     }
 
+    /// A session with its seats (`None` when it does not exist).
+    pub async fn session(&self, id: i64) -> Resultat<Option<SessionEvenementRow>> {
+        Ok(self.store.session_evenement(id).await?)
+    }
+
     /// Registers a person to a session: « inscrit » while seats remain, else on the waiting
     /// list, decided by the store under the jauge's lock.
     pub async fn inscrire(

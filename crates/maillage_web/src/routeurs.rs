@@ -25,6 +25,8 @@ pub enum Module {
     Mediation,
     /// Mandates: `/espace/mandats…`, the person's space, the public check, the journal.
     Mandats,
+    /// Events: `/evenements…`, registrations, `/api/v1/evenements…`, `/api/v1/sessions/…`.
+    Evenements,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }
