@@ -366,8 +366,8 @@ macro_rules! evenements_store {
                     Ok($crate::__select_evenements!(
                         "WHERE ($1 = '' OR $1 LIKE ('%|' || commune || '|%'))
                            AND ($2 = '' OR $2 LIKE ('%|' || statut || '|%'))
-                           AND ($3 IS NULL OR fin >= $3)
-                           AND ($4 IS NULL OR type_evenement = $4)
+                           AND fin >= COALESCE($3, fin)
+                           AND type_evenement = COALESCE($4, type_evenement)
                          ORDER BY debut, id LIMIT $5",
                         communes,
                         statuts,
