@@ -89,10 +89,6 @@ impl<'a> Objet<'a> {
         }
     }
 
-    fn texte_requis(&self, champ: &str, max: usize) -> Result<String, ErreurEvenements> {
-        self.texte(champ, max)?
-            .ok_or_else(|| invalide(&self.nom(champ), "obligatoire"))
-    }
 
     /// A one-line text (no control character).
     fn ligne(&self, champ: &str, max: usize) -> Result<Option<String>, ErreurEvenements> {
