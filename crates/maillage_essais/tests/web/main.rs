@@ -5,6 +5,7 @@
 #[path = "../commun/mod.rs"]
 mod commun;
 
+mod evenements;
 mod faille_territoire;
 mod failles_web;
 mod http;
