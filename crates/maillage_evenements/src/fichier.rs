@@ -89,11 +89,12 @@ impl<'a> Objet<'a> {
         }
     }
 
-
     /// A one-line text (no control character).
     fn ligne(&self, champ: &str, max: usize) -> Result<Option<String>, ErreurEvenements> {
         let t = self.texte(champ, max)?;
-        if t.as_deref().is_some_and(|t| t.chars().any(char::is_control)) {
+        if t.as_deref()
+            .is_some_and(|t| t.chars().any(char::is_control))
+        {
             return Err(invalide(
                 &self.nom(champ),
                 "une seule ligne, sans caractère de contrôle",
@@ -144,9 +145,7 @@ impl<'a> Objet<'a> {
     }
 }
 
-fn periode(
-    o: &Objet<'_>,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), ErreurEvenements> {
+fn periode(o: &Objet<'_>) -> Result<(DateTime<Utc>, DateTime<Utc>), ErreurEvenements> {
     let debut = o.horodatage("debut")?;
     let fin = o.horodatage("fin")?;
     if fin <= debut {
@@ -177,7 +176,10 @@ pub fn lire_evenement(
         )
     })?;
     let Value::Object(champs) = &valeur else {
-        return Err(invalide("fichier", "doit contenir un objet { … } (un événement)"));
+        return Err(invalide(
+            "fichier",
+            "doit contenir un objet { … } (un événement)",
+        ));
     };
     let racine = Objet {
         chemin: String::new(),
@@ -327,7 +329,10 @@ mod tests {
         assert_eq!(e.sessions[0].jauge.as_deref(), Some("casques"));
         assert_eq!(e.sessions[2].salle.as_deref(), Some("Salle des fêtes"));
         assert_eq!(e.accessibilite.mobilite.as_deref(), Some("Plain-pied"));
-        assert_eq!(e.sessions[0].debut, lire_horodatage("2030-06-12T08:00:00Z").unwrap());
+        assert_eq!(
+            e.sessions[0].debut,
+            lire_horodatage("2030-06-12T08:00:00Z").unwrap()
+        );
     }
 
     #[test]
@@ -351,12 +356,14 @@ mod tests {
             lire(&v.to_string()).unwrap_err()
         };
         assert!(avec("/commune", "99999".into()).starts_with("commune : « 99999 »"));
-        assert!(avec("/sessions/2/type", "karaoke".into()).starts_with("sessions[2].type : « karaoke » inconnu"));
+        assert!(avec("/sessions/2/type", "karaoke".into())
+            .starts_with("sessions[2].type : « karaoke » inconnu"));
         assert_eq!(
             avec("/sessions/1/capacite", Value::from(-1)),
             "sessions[1].capacite : doit être entre 0 et 100000"
         );
-        assert!(avec("/sessions/1/capacite", Value::from(9)).starts_with("sessions[1].capacite : les sessions de la jauge « casques »"));
+        assert!(avec("/sessions/1/capacite", Value::from(9))
+            .starts_with("sessions[1].capacite : les sessions de la jauge « casques »"));
         assert_eq!(
             avec("/sessions/0/capacite", "huit".into()),
             "sessions[0].capacite : doit être un nombre entier"
@@ -365,8 +372,13 @@ mod tests {
             avec("/sessions/0/fin", "2030-06-12T09:00:00".into()),
             "sessions[0].fin : doit être après le début"
         );
-        assert!(avec("/titre", "x".repeat(201).into()).starts_with("titre : trop long : 201 caractères"));
-        assert!(lire("{").unwrap_err().starts_with("fichier : JSON illisible à la ligne 1"));
-        assert!(lire("[]").unwrap_err().starts_with("fichier : doit contenir un objet"));
+        assert!(avec("/titre", "x".repeat(201).into())
+            .starts_with("titre : trop long : 201 caractères"));
+        assert!(lire("{")
+            .unwrap_err()
+            .starts_with("fichier : JSON illisible à la ligne 1"));
+        assert!(lire("[]")
+            .unwrap_err()
+            .starts_with("fichier : doit contenir un objet"));
     }
 }

@@ -453,7 +453,10 @@ impl Evenements {
     /// waiting (simple promotion).
     pub async fn annuler(&self, jeton: &str) -> Resultat<Annulation> {
         let i = self.par_jeton(jeton).await?;
-        let a = self.store.cancel_inscription(i.id, self.maintenant()).await?;
+        let a = self
+            .store
+            .cancel_inscription(i.id, self.maintenant())
+            .await?;
         if let Some(p) = a.promue {
             tracing::info!(inscription = p, "waiting registration promoted");
         }
@@ -521,7 +524,11 @@ mod tests {
             d(&"a".repeat(51), None).unwrap_err(),
             "prenom : 50 caractères au plus (ici 51)"
         );
-        assert!(d("Lu\ncienne", None).unwrap_err().starts_with("prenom : une seule ligne"));
-        assert!(d("Lu", Some(&"x".repeat(201))).unwrap_err().starts_with("contact : 200"));
+        assert!(d("Lu\ncienne", None)
+            .unwrap_err()
+            .starts_with("prenom : une seule ligne"));
+        assert!(d("Lu", Some(&"x".repeat(201)))
+            .unwrap_err()
+            .starts_with("contact : 200"));
     }
 }

@@ -17,7 +17,9 @@ use maillage_domain::mandats::SigningKey;
 use maillage_evenements::Evenements;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
-use maillage_store::{ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore, Store};
+use maillage_store::{
+    ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore, Store,
+};
 
 /// What an instance cannot give; `Display` is French, for people.
 #[derive(Debug, thiserror::Error)]

@@ -268,8 +268,15 @@ pub async fn evenements_capacite_then_waiting_list_in_arrival_order(store: Arc<d
             STATUT_ATTENTE
         ]
     );
-    let lue = store.session_evenement(s).await.expect("read").expect("exists");
-    assert_eq!((lue.inscrits, lue.en_attente, lue.places_libres()), (3, 3, 0));
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (lue.inscrits, lue.en_attente, lue.places_libres()),
+        (3, 3, 0)
+    );
     let liste = store.inscriptions_of_session(s).await.expect("list");
     assert_eq!(
         liste.iter().map(|i| i.prenom.as_str()).collect::<Vec<_>>(),
@@ -313,13 +320,25 @@ pub async fn evenements_cancel_promotes_the_first_waiting(store: Arc<dyn Store>)
         );
     }
     // A waiting person leaves: nobody is promoted, the order of the others stays.
-    let a = store.cancel_inscription(ids[3], t(3, 8)).await.expect("cancel");
+    let a = store
+        .cancel_inscription(ids[3], t(3, 8))
+        .await
+        .expect("cancel");
     assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_ATTENTE, None));
     // A registered person leaves: the first still waiting (ids[2]) takes the seat.
-    let a = store.cancel_inscription(ids[0], t(3, 9)).await.expect("cancel");
-    assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_INSCRIT, Some(ids[2])));
+    let a = store
+        .cancel_inscription(ids[0], t(3, 9))
+        .await
+        .expect("cancel");
+    assert_eq!(
+        (a.ancien_statut.as_str(), a.promue),
+        (STATUT_INSCRIT, Some(ids[2]))
+    );
     // Twice: nothing more.
-    let a = store.cancel_inscription(ids[0], t(3, 10)).await.expect("cancel");
+    let a = store
+        .cancel_inscription(ids[0], t(3, 10))
+        .await
+        .expect("cancel");
     assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_ANNULE, None));
     let statuts: Vec<String> = store
         .inscriptions_of_session(s)
@@ -330,9 +349,19 @@ pub async fn evenements_cancel_promotes_the_first_waiting(store: Arc<dyn Store>)
         .collect();
     assert_eq!(
         statuts,
-        [STATUT_ANNULE, STATUT_INSCRIT, STATUT_INSCRIT, STATUT_ANNULE, STATUT_ATTENTE]
+        [
+            STATUT_ANNULE,
+            STATUT_INSCRIT,
+            STATUT_INSCRIT,
+            STATUT_ANNULE,
+            STATUT_ATTENTE
+        ]
     );
-    let lue = store.session_evenement(s).await.expect("read").expect("exists");
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!((lue.inscrits, lue.en_attente), (2, 1));
     assert!(matches!(
         store.cancel_inscription(ids[4] + 1000, t(3, 10)).await,
@@ -377,7 +406,9 @@ pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>
     // The other session has its own jauge.
     assert_eq!(statut(4, s[2]).await, STATUT_INSCRIT);
     assert_eq!(statut(5, s[2]).await, STATUT_ATTENTE);
-    let sessions = store.sessions_of_evenement(store_evenement(&store, s[0]).await).await;
+    let sessions = store
+        .sessions_of_evenement(store_evenement(&store, s[0]).await)
+        .await;
     let sessions = sessions.expect("sessions");
     assert_eq!(sessions[0].jauge.as_deref(), Some("casques"));
     assert_eq!(sessions[0].jauge_id, sessions[1].jauge_id);
@@ -389,7 +420,10 @@ pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>
         .await
         .expect("read")
         .expect("found");
-    let a = store.cancel_inscription(premier.id, t(3, 8)).await.expect("cancel");
+    let a = store
+        .cancel_inscription(premier.id, t(3, 8))
+        .await
+        .expect("cancel");
     let attendait = store
         .inscription_by_uuid(&inscription(s[1], 3).uuid)
         .await
@@ -412,7 +446,11 @@ pub async fn evenements_unknown_session_is_not_found(store: Arc<dyn Store>) {
         .create_inscription(&inscription(424_242, 1), GardeCapacite::Active)
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
-    assert!(store.session_evenement(424_242).await.expect("read").is_none());
+    assert!(store
+        .session_evenement(424_242)
+        .await
+        .expect("read")
+        .is_none());
 }
 
 /// Many registrations at once to a jauge of 10, each on its own task: exactly 10 are
@@ -432,7 +470,13 @@ pub async fn evenements_capacite_concurrent_registrations_never_overbook(store: 
     let mut inscrits = 0;
     let mut attente = 0;
     for tache in taches {
-        match tache.await.expect("task").expect("registered").statut.as_str() {
+        match tache
+            .await
+            .expect("task")
+            .expect("registered")
+            .statut
+            .as_str()
+        {
             STATUT_INSCRIT => inscrits += 1,
             STATUT_ATTENTE => attente += 1,
             autre => panic!("unexpected statut {autre}"),
@@ -463,7 +507,11 @@ pub async fn evenements_capacite_control_without_guard_overbooks(store: Arc<dyn 
     for tache in taches {
         tache.await.expect("task").expect("registered");
     }
-    let lue = store.session_evenement(s).await.expect("read").expect("exists");
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
     assert!(
         lue.inscrits > 10,
         "without the guard, {} « inscrit » for 10 seats: the race window did not open",

@@ -246,7 +246,10 @@ pub fn valider_evenement(e: &NewEvenement, sessions: &[NewSessionEvenement]) -> 
             )));
         }
         if e.jauges[..i].iter().any(|k| k.nom == j.nom) {
-            return Err(StoreError::Invalid(format!("jauge {:?} given twice", j.nom)));
+            return Err(StoreError::Invalid(format!(
+                "jauge {:?} given twice",
+                j.nom
+            )));
         }
     }
     for s in sessions {
@@ -291,8 +294,10 @@ pub trait EvenementsStore: Send + Sync {
     async fn set_statut_evenement(&self, id: i64, statut: &str) -> StoreResult<()>;
 
     /// The sessions of an event with their jauges' figures, by start then id.
-    async fn sessions_of_evenement(&self, evenement_id: i64)
-        -> StoreResult<Vec<SessionEvenementRow>>;
+    async fn sessions_of_evenement(
+        &self,
+        evenement_id: i64,
+    ) -> StoreResult<Vec<SessionEvenementRow>>;
 
     async fn session_evenement(&self, id: i64) -> StoreResult<Option<SessionEvenementRow>>;
 

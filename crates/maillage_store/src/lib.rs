@@ -29,7 +29,6 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod comptes;
-pub mod evenements;
 #[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
@@ -40,6 +39,7 @@ pub mod contract_evenements;
 pub mod contract_mandats;
 #[cfg(feature = "contract")]
 pub mod contract_mediation;
+pub mod evenements;
 pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;

@@ -25,8 +25,7 @@ use chrono_tz::Europe::Paris;
 use maillage_evenements::stockage::{EvenementRow, SessionEvenementRow};
 use maillage_evenements::{
     ecrire_horodatage, DemandeInscription, DetailEvenement, ErreurEvenements, Evenements,
-    FiltrePublic, InscriptionFaite, StatutEvenement, StatutInscription, TypeEvenement,
-    TypeSession,
+    FiltrePublic, InscriptionFaite, StatutEvenement, StatutInscription, TypeEvenement, TypeSession,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -332,7 +331,11 @@ struct Saisie {
     contact: String,
 }
 
-fn rendre_evenement(state: &AppState, d: &DetailEvenement, saisie: Option<Saisie>) -> Result<String, ErreurWeb> {
+fn rendre_evenement(
+    state: &AppState,
+    d: &DetailEvenement,
+    saisie: Option<Saisie>,
+) -> Result<String, ErreurWeb> {
     let e = &d.evenement;
     let publie = e.statut == StatutEvenement::Publie.code();
     let maintenant = Utc::now();
@@ -441,10 +444,7 @@ pub async fn inscrire_formulaire(
     let introuvable = || ErreurWeb::Introuvable("Cette session n’existe pas.".into());
     let session_id = id.parse::<i64>().map_err(|_| introuvable())?;
     let module = evenements(&state);
-    let session = module
-        .session(session_id)
-        .await?
-        .ok_or_else(introuvable)?;
+    let session = module.session(session_id).await?.ok_or_else(introuvable)?;
     let detail = module.detail(session.evenement_id).await?;
     let refus = |statut: StatusCode, erreur: String| -> Result<Response, ErreurWeb> {
         let html = rendre_evenement(
@@ -494,7 +494,9 @@ pub async fn inscrire_formulaire(
         Err(e @ ErreurEvenements::Invalide { .. }) => {
             return refus(StatusCode::BAD_REQUEST, message_personne(&e))
         }
-        Err(e @ ErreurEvenements::EvenementAnnule) => return refus(StatusCode::CONFLICT, e.to_string()),
+        Err(e @ ErreurEvenements::EvenementAnnule) => {
+            return refus(StatusCode::CONFLICT, e.to_string())
+        }
         Err(e @ ErreurEvenements::InscriptionsFermees) => {
             return refus(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
@@ -608,7 +610,9 @@ pub async fn annuler(
             Some("Ce formulaire n’a pas été envoyé depuis ce site : appuyez de nouveau sur le bouton.".into()),
         )
         .await?;
-        return Ok(sans_cache((StatusCode::FORBIDDEN, Html(html)).into_response()));
+        return Ok(sans_cache(
+            (StatusCode::FORBIDDEN, Html(html)).into_response(),
+        ));
     }
     evenements(&state).annuler(&f.jeton).await?;
     Ok(sans_cache(
@@ -627,7 +631,9 @@ impl From<ErreurEvenements> for ApiError {
             ErreurEvenements::EvenementAnnule => (409, None),
             ErreurEvenements::InscriptionsFermees => (422, None),
             ErreurEvenements::Interdit | ErreurEvenements::Comptes(_) => (403, None),
-            ErreurEvenements::Interne(m) => return ApiError::interne(format_args!("Événements: {m}")),
+            ErreurEvenements::Interne(m) => {
+                return ApiError::interne(format_args!("Événements: {m}"))
+            }
         };
         ApiError {
             erreur: e.to_string(),
@@ -725,7 +731,11 @@ pub struct ReponseEvenements {
     pub evenements: Vec<EvenementApi>,
 }
 
-fn evenement_api(state: &AppState, e: &EvenementRow, sessions: Option<&[SessionEvenementRow]>) -> EvenementApi {
+fn evenement_api(
+    state: &AppState,
+    e: &EvenementRow,
+    sessions: Option<&[SessionEvenementRow]>,
+) -> EvenementApi {
     let a = &e.accessibilite;
     EvenementApi {
         id: e.id,
@@ -870,7 +880,10 @@ pub async fn api_evenements(
     let liste = evenements(&state).publics(&filtre).await?;
     Ok(Json(ReponseEvenements {
         total: liste.len(),
-        evenements: liste.iter().map(|e| evenement_api(&state, e, None)).collect(),
+        evenements: liste
+            .iter()
+            .map(|e| evenement_api(&state, e, None))
+            .collect(),
     }))
 }
 
@@ -928,7 +941,10 @@ fn champ_texte(v: &Value, champ: &str) -> Result<Option<String>, ApiError> {
     match v.get(champ) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::requete(Some(champ), format!("{champ} : doit être un texte"))),
+        Some(_) => Err(ApiError::requete(
+            Some(champ),
+            format!("{champ} : doit être un texte"),
+        )),
     }
 }
 
@@ -960,7 +976,11 @@ pub async fn api_inscrire(
     let json = entetes
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|t| {
+            t.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !json {
         return Err(ApiError {
             erreur: "Le corps doit être du JSON (Content-Type: application/json), par exemple {\"prenom\": \"Lucienne\"}.".into(),
@@ -974,7 +994,11 @@ pub async fn api_inscrire(
     let v: Value = serde_json::from_slice(&corps).map_err(|e| {
         ApiError::requete(
             None,
-            format!("JSON illisible à la ligne {}, colonne {}", e.line(), e.column()),
+            format!(
+                "JSON illisible à la ligne {}, colonne {}",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     if !v.is_object() {
@@ -1010,7 +1034,9 @@ pub async fn api_inscrire(
         annulation: lien_annulation(&faite),
         session: faite.session_id,
     };
-    Ok(sans_cache((StatusCode::CREATED, Json(corps)).into_response()))
+    Ok(sans_cache(
+        (StatusCode::CREATED, Json(corps)).into_response(),
+    ))
 }
 
 #[cfg(test)]

@@ -260,7 +260,9 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
         // Expiry reminders and a seal over pending journal entries: every hour.
         maillage_mandats::planifier_taches(mandats.clone(), Duration::from_secs(3600));
     }
-    let instance = if std::env::var("MAILLAGE_ESSAI_SANS_GARDE_CAPACITE").is_ok_and(|v| v.trim() == "1") {
+    let instance = if std::env::var("MAILLAGE_ESSAI_SANS_GARDE_CAPACITE")
+        .is_ok_and(|v| v.trim() == "1")
+    {
         // TEST ONLY (the control run of the capacity tests): `avec_garde` logs a warning.
         tracing::warn!("MAILLAGE_ESSAI_SANS_GARDE_CAPACITE=1: registrations WILL overbook; never set it in production");
         let e = instance

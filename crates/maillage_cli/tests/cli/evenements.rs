@@ -21,13 +21,16 @@ fn selection(html: &str, css: &str, attribut: &str) -> Option<String> {
 fn texte(html: &str, css: &str) -> Option<String> {
     let doc = scraper::Html::parse_document(html);
     let sel = scraper::Selector::parse(css).ok()?;
-    doc.select(&sel).next().map(|e| e.text().collect::<String>())
+    doc.select(&sel)
+        .next()
+        .map(|e| e.text().collect::<String>())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evenements_import_page_publique_puis_inscription_par_le_formulaire() {
     let mut instance = Instance::nouvelle("evenements");
-    let fichier = std::env::temp_dir().join(format!("maillage-evenement-{}.json", std::process::id()));
+    let fichier =
+        std::env::temp_dir().join(format!("maillage-evenement-{}.json", std::process::id()));
     let evenement = serde_json::json!({
         "titre": "Numérique Tour à Muret",
         "type": "etape_tournee",
@@ -46,7 +49,10 @@ async fn evenements_import_page_publique_puis_inscription_par_le_formulaire() {
     });
     // A file with a session lacking its capacity: refused, the field named, nothing created.
     let mut mauvais = evenement.clone();
-    if let Some(s) = mauvais.pointer_mut("/sessions/1") .and_then(|s| s.as_object_mut()) {
+    if let Some(s) = mauvais
+        .pointer_mut("/sessions/1")
+        .and_then(|s| s.as_object_mut())
+    {
         s.remove("capacite");
     }
     std::fs::write(&fichier, mauvais.to_string()).expect("file");
@@ -100,10 +106,18 @@ async fn evenements_import_page_publique_puis_inscription_par_le_formulaire() {
         async move {
             let r = http
                 .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
                 .body(
                     form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs([("jeton", jeton.as_str()), ("prenom", prenom), ("contact", ""), ("site_web", "")])
+                        .extend_pairs([
+                            ("jeton", jeton.as_str()),
+                            ("prenom", prenom),
+                            ("contact", ""),
+                            ("site_web", ""),
+                        ])
                         .finish(),
                 )
                 .send()
@@ -122,7 +136,10 @@ async fn evenements_import_page_publique_puis_inscription_par_le_formulaire() {
     // The only seat is taken: the next person is put on the waiting list, and the page says so.
     let (s, suivante) = poster("Paul").await;
     assert_eq!(s, 200);
-    assert!(suivante.contains("Vous êtes sur la liste d’attente"), "{suivante}");
+    assert!(
+        suivante.contains("Vous êtes sur la liste d’attente"),
+        "{suivante}"
+    );
     let (_, page) = get("/evenements/1".into()).await;
     assert!(page.contains("Complet"), "{page}");
     let (_, api) = get("/api/v1/evenements/1".into()).await;

@@ -113,7 +113,14 @@ async fn http(adresse: &str, methode: &str, chemin: &str, json: Option<&str>) ->
     let chunked = tete
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
-    (statut, if chunked { dechunk(corps) } else { corps.to_string() })
+    (
+        statut,
+        if chunked {
+            dechunk(corps)
+        } else {
+            corps.to_string()
+        },
+    )
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -180,7 +187,13 @@ async fn inscrire_en_meme_temps(serveurs: &[String], session: i64) -> Bilan {
 
 /// The seats of the session as the API says them: `(inscrits, en_attente)`.
 async fn places(adresse: &str, evenement: i64) -> (i64, i64) {
-    let (statut, corps) = http(adresse, "GET", &format!("/api/v1/evenements/{evenement}"), None).await;
+    let (statut, corps) = http(
+        adresse,
+        "GET",
+        &format!("/api/v1/evenements/{evenement}"),
+        None,
+    )
+    .await;
     assert_eq!(statut, 200, "{corps}");
     let v: Value = serde_json::from_str(&corps).expect("json");
     let s = &v["sessions"][0];
@@ -193,7 +206,11 @@ async fn places(adresse: &str, evenement: i64) -> (i64, i64) {
 /// Exactly 30 « inscrit », 170 « liste_attente », 200 answers 201, 200 distinct ids, and the
 /// API agrees.
 async fn exiger_capacite_exacte(bilan: &Bilan, adresse: &str, evenement: i64) {
-    assert!(bilan.autres.is_empty(), "unexpected answers: {:?}", bilan.autres);
+    assert!(
+        bilan.autres.is_empty(),
+        "unexpected answers: {:?}",
+        bilan.autres
+    );
     assert_eq!(
         (bilan.inscrits, bilan.attente),
         (CAPACITE as usize, REQUETES - CAPACITE as usize)
@@ -201,7 +218,11 @@ async fn exiger_capacite_exacte(bilan: &Bilan, adresse: &str, evenement: i64) {
     let mut ids = bilan.ids.clone();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), REQUETES, "one registration per request, none lost");
+    assert_eq!(
+        ids.len(),
+        REQUETES,
+        "one registration per request, none lost"
+    );
     assert_eq!(
         places(adresse, evenement).await,
         (CAPACITE, REQUETES as i64 - CAPACITE)
@@ -332,34 +353,66 @@ async fn evenements_api_refuse_en_francais() {
     assert_eq!(v["parametre"], "prenom");
     assert_eq!(v["erreur"], "prenom : indiquez un prénom ou un pseudonyme");
     let (s, v) = poster(&serde_json::json!({"prenom": "x".repeat(51)}).to_string()).await;
-    assert_eq!((s, v["erreur"].as_str()), (400, Some("prenom : 50 caractères au plus (ici 51)")));
-    let (s, v) = poster(&serde_json::json!({"prenom": "Lu", "contact": "x".repeat(201)}).to_string()).await;
+    assert_eq!(
+        (s, v["erreur"].as_str()),
+        (400, Some("prenom : 50 caractères au plus (ici 51)"))
+    );
+    let (s, v) =
+        poster(&serde_json::json!({"prenom": "Lu", "contact": "x".repeat(201)}).to_string()).await;
     assert_eq!((s, v["parametre"].as_str()), (400, Some("contact")));
     let (s, v) = poster(r#"{"prenom": "Robot", "site_web": "http://spam"}"#).await;
     assert_eq!((s, v["parametre"].as_str()), (400, Some("site_web")));
     let (s, v) = poster(r#"{"prenom": 12}"#).await;
-    assert_eq!((s, v["erreur"].as_str()), (400, Some("prenom : doit être un texte")));
+    assert_eq!(
+        (s, v["erreur"].as_str()),
+        (400, Some("prenom : doit être un texte"))
+    );
     let (s, _) = poster("{pas du json").await;
     assert_eq!(s, 400);
     // Not JSON: refused (a page of another site cannot post JSON without asking first).
-    let (s, c) = http(&adresse, "POST", &format!("/api/v1/sessions/{session}/inscriptions"), None).await;
+    let (s, c) = http(
+        &adresse,
+        "POST",
+        &format!("/api/v1/sessions/{session}/inscriptions"),
+        None,
+    )
+    .await;
     assert_eq!(s, 415, "{c}");
     // Unknown session.
-    let (s, c) = http(&adresse, "POST", "/api/v1/sessions/999999/inscriptions", Some(r#"{"prenom": "Lu"}"#)).await;
+    let (s, c) = http(
+        &adresse,
+        "POST",
+        "/api/v1/sessions/999999/inscriptions",
+        Some(r#"{"prenom": "Lu"}"#),
+    )
+    .await;
     assert_eq!(s, 404, "{c}");
     // A good one, then the event is cancelled: 409.
     let (s, v) = poster(r#"{"prenom": "Lucienne", "contact": "06 12 34 56 78"}"#).await;
     assert_eq!((s, v["statut"].as_str()), (201, Some("inscrit")), "{v}");
     assert_eq!(v["cle"].as_str().map(str::len), Some(9));
     module
-        .changer_statut(&operateur, evenement, maillage_evenements::StatutEvenement::Annule)
+        .changer_statut(
+            &operateur,
+            evenement,
+            maillage_evenements::StatutEvenement::Annule,
+        )
         .await
         .expect("cancelled");
     let (s, v) = poster(r#"{"prenom": "Paul"}"#).await;
     assert_eq!(s, 409, "{v}");
-    assert_eq!(v["erreur"], "Cet événement est annulé : les inscriptions sont fermées.");
+    assert_eq!(
+        v["erreur"],
+        "Cet événement est annulé : les inscriptions sont fermées."
+    );
     // The list and the filters.
-    let (s, c) = http(&adresse, "GET", "/api/v1/evenements?commune=31395&depuis=2035-01-01&type=etape_tournee", None).await;
+    let (s, c) = http(
+        &adresse,
+        "GET",
+        "/api/v1/evenements?commune=31395&depuis=2035-01-01&type=etape_tournee",
+        None,
+    )
+    .await;
     assert_eq!(s, 200, "{c}");
     let v: Value = serde_json::from_str(&c).expect("json");
     assert_eq!(v["total"], 1);
@@ -367,7 +420,13 @@ async fn evenements_api_refuse_en_francais() {
     assert_eq!(v["evenements"][0]["statut"], "annule");
     let (_, c) = http(&adresse, "GET", "/api/v1/evenements?commune=31555", None).await;
     assert_eq!(serde_json::from_str::<Value>(&c).expect("json")["total"], 0);
-    let (_, c) = http(&adresse, "GET", "/api/v1/evenements?territoire=dep:31", None).await;
+    let (_, c) = http(
+        &adresse,
+        "GET",
+        "/api/v1/evenements?territoire=dep:31",
+        None,
+    )
+    .await;
     assert_eq!(serde_json::from_str::<Value>(&c).expect("json")["total"], 1);
     let (s, c) = http(&adresse, "GET", "/api/v1/evenements?commune=99999", None).await;
     assert_eq!(s, 400, "{c}");
@@ -386,11 +445,26 @@ async fn evenements_aller_retour_api_import() {
     let operateur = instance.comptes().exploitant();
     let module = instance.evenements().clone();
     let (adresse, serveur) = serveur(instance).await;
-    let (s, premier) = http(&adresse, "GET", &format!("/api/v1/evenements/{evenement}"), None).await;
+    let (s, premier) = http(
+        &adresse,
+        "GET",
+        &format!("/api/v1/evenements/{evenement}"),
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
-    let copie = module.importer(&operateur, &premier).await.expect("re-imported");
+    let copie = module
+        .importer(&operateur, &premier)
+        .await
+        .expect("re-imported");
     assert_ne!(copie.id, evenement);
-    let (_, second) = http(&adresse, "GET", &format!("/api/v1/evenements/{}", copie.id), None).await;
+    let (_, second) = http(
+        &adresse,
+        "GET",
+        &format!("/api/v1/evenements/{}", copie.id),
+        None,
+    )
+    .await;
     let sans_ids = |texte: &str| {
         let mut v: Value = serde_json::from_str(texte).expect("json");
         v["id"] = Value::Null;
@@ -410,27 +484,43 @@ async fn evenements_aller_retour_api_import() {
 async fn evenements_formulaire_public_et_annulation() {
     let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
     let (evenement, session) = creer_evenement(&instance, 1).await;
-    let state = AppState::new(instance, Site::default()).await.expect("state");
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
     use super::http::{envoyer, formulaire, requete};
-    let page = envoyer(&state, requete("GET", &format!("/evenements/{evenement}"), None, None)).await;
+    let page = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{evenement}"), None, None),
+    )
+    .await;
     assert_eq!(page.status, 200);
     assert!(page.corps.contains("1 place libre sur 1"), "{}", page.corps);
     assert!(page.corps.contains("Plain-pied, toilettes adaptées"));
     let jeton = page
-        .champ(&format!("form[action^='/sessions/{session}/'] input[name=jeton]"), "value")
+        .champ(
+            &format!("form[action^='/sessions/{session}/'] input[name=jeton]"),
+            "value",
+        )
         .expect("signed token in the form");
     let poster = |prenom: &str, jeton: &str| {
         requete(
             "POST",
             &format!("/sessions/{session}/inscription"),
             None,
-            Some(formulaire(&[("prenom", prenom), ("contact", ""), ("site_web", ""), ("jeton", jeton)])),
+            Some(formulaire(&[
+                ("prenom", prenom),
+                ("contact", ""),
+                ("site_web", ""),
+                ("jeton", jeton),
+            ])),
         )
     };
     let r = envoyer(&state, poster("Lucienne", &jeton)).await;
     assert_eq!(r.status, 200, "{}", r.corps);
     assert!(r.corps.contains("Vous êtes inscrit"));
-    let lien = r.champ("#lien-annulation", "href").expect("cancellation link");
+    let lien = r
+        .champ("#lien-annulation", "href")
+        .expect("cancellation link");
     let cle = r.champ("#cle", "id").map(|_| ());
     assert!(cle.is_some());
     let r2 = envoyer(&state, poster("Paul", &jeton)).await;
@@ -445,15 +535,39 @@ async fn evenements_formulaire_public_et_annulation() {
     let jeton_annulation = p.champ_cache("jeton").expect("hidden secret");
     let fait = envoyer(
         &state,
-        requete("POST", "/inscriptions/annuler", None, Some(formulaire(&[("jeton", &jeton_annulation)]))),
+        requete(
+            "POST",
+            "/inscriptions/annuler",
+            None,
+            Some(formulaire(&[("jeton", &jeton_annulation)])),
+        ),
     )
     .await;
     assert_eq!(fait.status, 200, "{}", fait.corps);
     assert!(fait.corps.contains("Votre inscription est annulée"));
     // Paul was waiting: he has the seat now.
-    let api = envoyer(&state, requete("GET", &format!("/api/v1/evenements/{evenement}"), None, None)).await;
+    let api = envoyer(
+        &state,
+        requete(
+            "GET",
+            &format!("/api/v1/evenements/{evenement}"),
+            None,
+            None,
+        ),
+    )
+    .await;
     let v: Value = serde_json::from_str(&api.corps).expect("json");
-    assert_eq!((v["sessions"][0]["inscrits"].as_i64(), v["sessions"][0]["en_attente"].as_i64()), (Some(1), Some(0)));
-    let faux = envoyer(&state, requete("GET", "/inscriptions/annuler?jeton=nimporte", None, None)).await;
+    assert_eq!(
+        (
+            v["sessions"][0]["inscrits"].as_i64(),
+            v["sessions"][0]["en_attente"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    let faux = envoyer(
+        &state,
+        requete("GET", "/inscriptions/annuler?jeton=nimporte", None, None),
+    )
+    .await;
     assert_eq!(faux.status, 404);
 }
