@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod evenements;
 mod mandats;
 mod mediation;
 mod territoire;
@@ -109,6 +110,11 @@ enum Command {
     Mandats {
         #[command(subcommand)]
         command: mandats::MandatsCommande,
+    },
+    /// Événements : import d'un événement et de son programme (fichier JSON).
+    Evenements {
+        #[command(subcommand)]
+        command: evenements::EvenementsCommande,
     },
 }
 
@@ -392,6 +398,7 @@ async fn run(cli: Cli) -> Result<()> {
             return mandats::journal(&instance, command, &chemin_cle).await
         }
         Command::Mandats { command } => mandats::mandats(&instance, command, &chemin_cle).await?,
+        Command::Evenements { command } => evenements::evenements(&instance, command).await?,
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! One Maillage instance: the directory, the accounts kernel, Médiation and Mandats built
-//! once over one store.
+//! One Maillage instance: the directory, the accounts kernel, Médiation, Mandats and
+//! Événements built once over one store.
 //!
 //! The binary (`maillage_cli`) is the composition root: it opens the store named by the
 //! configuration (`maillage_stockage::ouvrir_store`), loads the journal key, and builds the
@@ -14,9 +14,12 @@ use std::sync::Arc;
 use maillage_annuaire::annuaire::Annuaire;
 use maillage_comptes::{Comptes, Horloge};
 use maillage_domain::mandats::SigningKey;
+use maillage_evenements::Evenements;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
-use maillage_store::{ComptesStore, LieuxStore, MandatsStore, MediationStore, Store};
+use maillage_store::{
+    ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore, Store,
+};
 
 /// What an instance cannot give; `Display` is French, for people.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,7 @@ pub struct Instance {
     mediation: Mediation,
     /// Present once the instance's journal key is given.
     mandats: Option<Mandats>,
+    evenements: Evenements,
 }
 
 impl Instance {
@@ -49,6 +53,10 @@ impl Instance {
                 comptes.clone(),
                 Arc::clone(&store) as Arc<dyn MediationStore>,
             ),
+            evenements: Evenements::new(
+                Arc::clone(&store) as Arc<dyn EvenementsStore>,
+                comptes.clone(),
+            ),
             comptes,
             mandats: None,
             store,
@@ -60,6 +68,7 @@ impl Instance {
     pub fn avec_comptes(mut self, comptes: Comptes) -> Self {
         self.mediation = self.mediation.avec_comptes(comptes.clone());
         self.mandats = self.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
+        self.evenements = self.evenements.clone().avec_comptes(comptes.clone());
         self.comptes = comptes;
         self
     }
@@ -92,6 +101,18 @@ impl Instance {
     pub fn avec_mandats(mut self, mandats: Mandats) -> Self {
         self.mandats = Some(mandats.avec_comptes(self.comptes.clone()));
         self
+    }
+
+    /// Replaces the Événements module (other settings: the capacity guard of the tests'
+    /// control run); it asks this instance's accounts.
+    pub fn avec_evenements(mut self, evenements: Evenements) -> Self {
+        self.evenements = evenements.avec_comptes(self.comptes.clone());
+        self
+    }
+
+    /// The Événements module.
+    pub fn evenements(&self) -> &Evenements {
+        &self.evenements
     }
 
     /// The directory of places.
@@ -161,7 +182,12 @@ mod tests {
         let mut membres = cargo_tree(&["--workspace", "--depth", "0"]);
         membres.sort();
         membres.dedup();
-        for attendu in ["maillage_web", "maillage_mandats", "maillage_comptes"] {
+        for attendu in [
+            "maillage_web",
+            "maillage_mandats",
+            "maillage_comptes",
+            "maillage_evenements",
+        ] {
             assert!(membres.iter().any(|m| m == attendu), "{membres:?}");
         }
         let mut verifies = 0;

@@ -92,6 +92,16 @@ where
     run_any_case(make, case).await
 }
 
+/// Same as [`run_case`] for the cases of the Événements store.
+pub async fn run_evenements_case<M, C, F>(make: M, case: C)
+where
+    M: Future<Output = TestStore>,
+    C: FnOnce(Arc<dyn crate::Store>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    run_any_case(make, case).await
+}
+
 /// Same as [`run_case`] for the cases of the accounts kernel's store.
 pub async fn run_comptes_case<M, C, F>(make: M, case: C)
 where

@@ -34,22 +34,29 @@ pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_comptes;
 #[cfg(feature = "contract")]
+pub mod contract_evenements;
+#[cfg(feature = "contract")]
 pub mod contract_mandats;
 #[cfg(feature = "contract")]
 pub mod contract_mediation;
+pub mod evenements;
 pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;
 
 pub use comptes::ComptesStore;
+pub use evenements::EvenementsStore;
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 
-/// A whole storage backend: the places directory and the Médiation and Mandats modules, in
-/// one database. `Arc<dyn Store>` coerces to each of the module traits.
-pub trait Store: LieuxStore + ComptesStore + MediationStore + MandatsStore {}
+/// A whole storage backend: the places directory and the Médiation, Mandats and Événements
+/// modules, in one database. `Arc<dyn Store>` coerces to each of the module traits.
+pub trait Store:
+    LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore
+{
+}
 
-impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore> Store for T {}
+impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore> Store for T {}
 
 /// One place as read from one source file, already normalised by the importer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@
 
 mod comptes;
 mod copie;
+mod evenements;
 mod mandats;
 mod mediation;
 #[cfg(feature = "testing")]

@@ -23,5 +23,6 @@
 //! This crate depends on nothing: it is text until a backend expands it.
 
 mod comptes;
+mod evenements;
 mod mandats;
 mod mediation;

@@ -28,6 +28,7 @@ use sqlx::sqlite::{
 use sqlx::Transaction;
 
 mod comptes;
+mod evenements;
 mod mandats;
 mod mediation;
 

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
+use maillage_evenements::ErreurEvenements;
 use maillage_mandats::ErreurMandat;
 use maillage_mediation::ErreurMediation;
 use serde::Serialize;
@@ -53,6 +54,9 @@ pub enum ErreurWeb {
         source: ErreurMandat,
         retour: Option<String>,
     },
+    /// A refusal or a failure of Événements.
+    #[error("{0}")]
+    Evenement(#[source] ErreurEvenements),
 }
 
 impl ErreurWeb {
@@ -102,6 +106,12 @@ impl From<ErreurMandat> for ErreurWeb {
             source,
             retour: None,
         }
+    }
+}
+
+impl From<ErreurEvenements> for ErreurWeb {
+    fn from(source: ErreurEvenements) -> Self {
+        ErreurWeb::Evenement(source)
     }
 }
 
@@ -212,6 +222,30 @@ fn rendu_mandat(e: ErreurMandat, retour: Option<String>) -> Rendu {
     }
 }
 
+fn rendu_evenement(e: ErreurEvenements) -> Rendu {
+    match e {
+        ErreurEvenements::Comptes(m) => rendu_mediation(m, None),
+        ErreurEvenements::Introuvable | ErreurEvenements::LienInvalide => {
+            Rendu::Page(StatusCode::NOT_FOUND, "Page introuvable", e.to_string())
+        }
+        ErreurEvenements::Interdit => {
+            Rendu::Page(StatusCode::FORBIDDEN, "Accès refusé", e.to_string())
+        }
+        ErreurEvenements::EvenementAnnule => {
+            Rendu::Page(StatusCode::CONFLICT, "Événement annulé", e.to_string())
+        }
+        ErreurEvenements::InscriptionsFermees => Rendu::Page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Inscriptions fermées",
+            e.to_string(),
+        ),
+        ErreurEvenements::Interne(m) => interne(&format_args!("Événements: {m}")),
+        ErreurEvenements::Invalide { .. } => {
+            Rendu::Page(StatusCode::BAD_REQUEST, "Demande refusée", e.to_string())
+        }
+    }
+}
+
 impl ErreurWeb {
     fn rendu(self) -> Rendu {
         match self {
@@ -228,6 +262,7 @@ impl ErreurWeb {
             ),
             ErreurWeb::Mediation { source, retour } => rendu_mediation(source, retour),
             ErreurWeb::Mandat { source, retour } => rendu_mandat(source, retour),
+            ErreurWeb::Evenement(source) => rendu_evenement(source),
         }
     }
 }

@@ -12,6 +12,7 @@ mod assets;
 mod competences;
 mod erreur;
 pub mod espace;
+pub mod evenements;
 mod formulaires;
 mod pages;
 pub mod parametres;
@@ -49,8 +50,10 @@ pub struct AppState {
     pub annuaire: Annuaire,
     pub site: Arc<Site>,
     moteur: Arc<MoteurPartage>,
-    /// Token key and limits of the public error reports.
+    /// Token key and limits of the public error reports (and of the registration forms).
     pub signalements: Arc<signalements::GardeSignalements>,
+    /// The per-address limit of registrations to events.
+    pub inscriptions: Arc<evenements::GardeInscriptions>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             site,
             moteur: Arc::new(MoteurPartage::default()),
             signalements: Arc::new(signalements::GardeSignalements::depuis_env()),
+            inscriptions: Arc::new(evenements::GardeInscriptions::depuis_env()),
         };
         state.recharger().await?;
         Ok(state)
@@ -143,13 +147,14 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 6] {
+fn modules() -> [RouteurModule; 7] {
     [
         pages::routeur(),
         competences::routeur(),
         territoire::routeur(),
         espace::routeur(),
         espace::mandats::routeur(),
+        evenements::routeur(),
         routeur_technique(),
     ]
 }
@@ -257,6 +262,19 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
         // Expiry reminders and a seal over pending journal entries: every hour.
         maillage_mandats::planifier_taches(mandats.clone(), Duration::from_secs(3600));
     }
+    let instance = if std::env::var("MAILLAGE_ESSAI_SANS_GARDE_CAPACITE")
+        .is_ok_and(|v| v.trim() == "1")
+    {
+        // TEST ONLY (the control run of the capacity tests): `avec_garde` logs a warning.
+        tracing::warn!("MAILLAGE_ESSAI_SANS_GARDE_CAPACITE=1: registrations WILL overbook; never set it in production");
+        let e = instance
+            .evenements()
+            .clone()
+            .avec_garde(maillage_evenements::stockage::GardeCapacite::DesactiveePourEssai);
+        instance.avec_evenements(e)
+    } else {
+        instance
+    };
     let state = AppState::new(instance, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
     let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;

@@ -27,6 +27,8 @@ pub enum Module {
     Mandats,
     /// « Connaître son niveau »: the self-assessment without an account (`/competences`).
     Competences,
+    /// Events: `/evenements…`, registrations, `/api/v1/evenements…`, `/api/v1/sessions/…`.
+    Evenements,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }

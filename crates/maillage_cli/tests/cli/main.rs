@@ -7,4 +7,5 @@ mod cli_journal_cle;
 mod cli_signalements;
 mod cli_territoire;
 mod erreurs;
+mod evenements;
 mod premiere_utilisation;

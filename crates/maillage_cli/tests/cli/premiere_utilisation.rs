@@ -21,7 +21,7 @@ const MDP: &str = "un mot de passe assez long";
 
 /// A fresh instance: a data directory, the database URL and the address `serve` will
 /// listen on. The server is stopped when this is dropped.
-struct Instance {
+pub(crate) struct Instance {
     dossier: PathBuf,
     port: u16,
     serveur: Option<Child>,
@@ -45,7 +45,7 @@ fn port_libre() -> u16 {
 }
 
 impl Instance {
-    fn nouvelle(nom: &str) -> Instance {
+    pub(crate) fn nouvelle(nom: &str) -> Instance {
         let dossier = std::env::temp_dir().join(format!(
             "maillage-premiere-{nom}-{}-{}",
             std::process::id(),
@@ -60,12 +60,12 @@ impl Instance {
         }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// `maillage …` with this instance's environment, as an operator would set it once.
-    fn commande(&self) -> Command {
+    pub(crate) fn commande(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_maillage"));
         c.env(
             "MAILLAGE_DATABASE_URL",
@@ -81,7 +81,7 @@ impl Instance {
     }
 
     /// Runs a command to its end; panics with its output if it fails.
-    fn executer(&self, args: &[&str]) -> String {
+    pub(crate) fn executer(&self, args: &[&str]) -> String {
         let sortie = self.commande().args(args).output().expect("maillage runs");
         let stdout = String::from_utf8_lossy(&sortie.stdout).into_owned();
         assert!(
@@ -93,7 +93,7 @@ impl Instance {
     }
 
     /// `maillage serve`, waiting until it answers.
-    fn demarrer(&mut self) {
+    pub(crate) fn demarrer(&mut self) {
         let journal = std::fs::File::create(self.dossier.join("serve.log")).expect("log");
         let erreurs = journal.try_clone().expect("log");
         let enfant = self

@@ -6,6 +6,7 @@
 mod commun;
 
 mod competences;
+mod evenements;
 mod faille_territoire;
 mod failles_web;
 mod http;

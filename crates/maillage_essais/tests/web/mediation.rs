@@ -880,7 +880,17 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/api/openapi.json")
         | ("get", "/assets/{*chemin}")
         | ("get", "/sante")
-        | ("get", "/favicon.ico") => "ouvert",
+        | ("get", "/favicon.ico")
+        // Événements: public pages, the public registration form (signed token, origin,
+        // per-address limit) and its cancellation by a secret link, the JSON API.
+        | ("get", "/evenements")
+        | ("get", "/evenements/{id}")
+        | ("post", "/sessions/{id}/inscription")
+        | ("get", "/inscriptions/annuler")
+        | ("post", "/inscriptions/annuler")
+        | ("get", "/api/v1/evenements")
+        | ("get", "/api/v1/evenements/{id}")
+        | ("post", "/api/v1/sessions/{id}/inscriptions") => "ouvert",
         // Public by design: sign-in steps, invitations, public aggregates.
         ("get", "/connexion") | ("post", "/connexion") => "public",
         ("get", "/connexion/code") | ("post", "/connexion/code") => "session-partielle",

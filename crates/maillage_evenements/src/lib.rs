@@ -1,0 +1,534 @@
+//! Événements: tour stops, local days and workshops, their programmes, and registrations
+//! with a hard capacity (see `docs/EVENEMENTS.md`).
+//!
+//! Who may do what (decided here only):
+//!
+//! | what | anyone (no account) | coordinateur, administrateur (and the operator at the command line) |
+//! |---|---|---|
+//! | see published, cancelled and finished events and their programme | yes | yes |
+//! | register to a session of a published event | yes | yes |
+//! | cancel a registration | with its link's secret | — |
+//! | create or import an event, change its statut, see who registered | — | yes |
+//!
+//! The capacity is the store's (one transaction under the jauge's lock, see
+//! [`maillage_store::evenements`]); this crate checks what people typed and draws the
+//! visitor's key, the cancellation secret and the client-facing id.
+
+pub mod domaine;
+pub mod fichier;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use maillage_comptes::{Acteur, Comptes, ErreurComptes};
+use maillage_domain::mediation::Role;
+use maillage_store::evenements::{
+    Annulation, EvenementRow, FiltreEvenements, GardeCapacite, InscriptionRow, NewEvenement,
+    NewInscription, NewJauge, NewSessionEvenement, SessionEvenementRow,
+};
+use maillage_store::{EvenementsStore, StoreError};
+
+pub use domaine::{
+    ecrire_horodatage, lire_horodatage, StatutEvenement, StatutInscription, TypeEvenement,
+    TypeSession,
+};
+pub use fichier::{lire_evenement, EvenementLu, SessionLue};
+pub use maillage_store::evenements as stockage;
+
+/// Longest first name or pseudonym, in characters.
+pub const PRENOM_MAX: usize = 50;
+/// Longest contact (phone or e-mail), in characters.
+pub const CONTACT_MAX: usize = 200;
+/// Most events a list gives.
+pub const LISTE_MAX: i64 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ErreurEvenements {
+    #[error("{champ} : {message}")]
+    Invalide { champ: String, message: String },
+    #[error("Introuvable.")]
+    Introuvable,
+    /// The event was cancelled: nobody can register any more.
+    #[error("Cet événement est annulé : les inscriptions sont fermées.")]
+    EvenementAnnule,
+    /// The event is a draft or finished, or the session has started.
+    #[error("Les inscriptions à cette session sont fermées.")]
+    InscriptionsFermees,
+    #[error("Ce lien d’annulation n’est pas valable (il a peut-être été mal copié).")]
+    LienInvalide,
+    #[error("Vous n’avez pas accès à cette page.")]
+    Interdit,
+    #[error(transparent)]
+    Comptes(#[from] ErreurComptes),
+    #[error("erreur interne ({0})")]
+    Interne(String),
+}
+
+impl ErreurEvenements {
+    pub fn invalide(champ: &str, message: impl Into<String>) -> Self {
+        ErreurEvenements::Invalide {
+            champ: champ.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ErreurEvenements {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ErreurEvenements::Introuvable,
+            other => ErreurEvenements::Interne(other.to_string()),
+        }
+    }
+}
+
+pub type Resultat<T> = Result<T, ErreurEvenements>;
+
+/// An event and its programme.
+#[derive(Debug, Clone)]
+pub struct DetailEvenement {
+    pub evenement: EvenementRow,
+    pub sessions: Vec<SessionEvenementRow>,
+}
+
+/// What a person gives to register.
+#[derive(Debug, Clone, Default)]
+pub struct DemandeInscription {
+    /// A first name or a pseudonym.
+    pub prenom: String,
+    /// A phone or an e-mail, only for reminders.
+    pub contact: Option<String>,
+}
+
+/// A registration as the person gets it back.
+#[derive(Debug, Clone)]
+pub struct InscriptionFaite {
+    /// The client-facing id (UUID).
+    pub uuid: String,
+    pub statut: StatutInscription,
+    /// The visitor's short personal code (`ABCD-EFGH`).
+    pub cle: String,
+    /// The secret of the cancellation link (shown once, stored hashed).
+    pub jeton_annulation: String,
+    pub session_id: i64,
+}
+
+/// A created event.
+#[derive(Debug, Clone)]
+pub struct EvenementCree {
+    pub id: i64,
+    pub sessions: Vec<i64>,
+}
+
+/// The public filter of the lists.
+#[derive(Debug, Clone, Default)]
+pub struct FiltrePublic {
+    /// INSEE codes (a territory already expanded to its communes); empty: everywhere.
+    pub communes: Vec<String>,
+    /// Events still going on at this instant or later.
+    pub depuis: Option<DateTime<Utc>>,
+    pub type_evenement: Option<TypeEvenement>,
+    pub limite: Option<i64>,
+}
+
+/// The Événements module of one instance.
+#[derive(Clone)]
+pub struct Evenements {
+    store: Arc<dyn EvenementsStore>,
+    comptes: Comptes,
+    garde: GardeCapacite,
+}
+
+const ALPHABET_CLE: &[u8; 30] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
+
+fn octets_aleatoires<const N: usize>() -> Resultat<[u8; N]> {
+    let mut octets = [0u8; N];
+    getrandom::getrandom(&mut octets)
+        .map_err(|e| ErreurEvenements::Interne(format!("randomness unavailable: {e}")))?;
+    Ok(octets)
+}
+
+/// A visitor's key: eight characters of an alphabet without look-alikes, `ABCD-EFGH`.
+pub fn nouvelle_cle() -> Resultat<String> {
+    let mut s = String::with_capacity(9);
+    let mut n = 0;
+    while n < 8 {
+        for b in octets_aleatoires::<16>()? {
+            // 256 is not a multiple of 30: the top values are dropped (uniform draw).
+            if b < 240 && n < 8 {
+                if n == 4 {
+                    s.push('-');
+                }
+                s.push(ALPHABET_CLE[(b % 30) as usize] as char);
+                n += 1;
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// A random UUID (version 4), lowercase.
+pub fn nouvel_uuid() -> Resultat<String> {
+    let mut o = octets_aleatoires::<16>()?;
+    o[6] = (o[6] & 0x0f) | 0x40;
+    o[8] = (o[8] & 0x3f) | 0x80;
+    let h: String = o.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
+/// A one-line text typed by a person: trimmed, at most `max` characters, no control
+/// character; `None` when empty.
+fn ligne(champ: &str, texte: &str, max: usize) -> Resultat<Option<String>> {
+    let t = texte.trim();
+    let n = t.chars().count();
+    if n > max {
+        return Err(ErreurEvenements::invalide(
+            champ,
+            format!("{max} caractères au plus (ici {n})"),
+        ));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(ErreurEvenements::invalide(
+            champ,
+            "une seule ligne, sans caractère de contrôle",
+        ));
+    }
+    Ok(Some(t.to_string()).filter(|t| !t.is_empty()))
+}
+
+/// Checks what a person typed to register.
+pub fn valider_demande(d: &DemandeInscription) -> Resultat<(String, Option<String>)> {
+    let prenom = ligne("prenom", &d.prenom, PRENOM_MAX)?.ok_or_else(|| {
+        ErreurEvenements::invalide("prenom", "indiquez un prénom ou un pseudonyme")
+    })?;
+    let contact = match d.contact.as_deref() {
+        Some(c) => ligne("contact", c, CONTACT_MAX)?,
+        None => None,
+    };
+    Ok((prenom, contact))
+}
+
+impl Evenements {
+    pub fn new(store: Arc<dyn EvenementsStore>, comptes: Comptes) -> Self {
+        Evenements {
+            store,
+            comptes,
+            garde: GardeCapacite::Active,
+        }
+    }
+
+    /// The same module asking other accounts (another clock, other settings).
+    pub fn avec_comptes(mut self, comptes: Comptes) -> Self {
+        self.comptes = comptes;
+        self
+    }
+
+    /// TEST ONLY when not [`GardeCapacite::Active`]: the control run of the capacity tests
+    /// (`MAILLAGE_ESSAI_SANS_GARDE_CAPACITE=1`, read by `maillage serve`).
+    pub fn avec_garde(mut self, garde: GardeCapacite) -> Self {
+        if garde != GardeCapacite::Active {
+            tracing::warn!(
+                "TEST ONLY: the capacity guard of registrations is DISABLED: sessions WILL be overbooked under concurrency"
+            );
+        }
+        self.garde = garde;
+        self
+    }
+
+    pub fn garde(&self) -> GardeCapacite {
+        self.garde
+    }
+
+    pub fn comptes(&self) -> &Comptes {
+        &self.comptes
+    }
+
+    pub fn maintenant(&self) -> DateTime<Utc> {
+        self.comptes.maintenant()
+    }
+
+    fn exiger_organisateur(acteur: &Acteur) -> Resultat<()> {
+        match acteur.role {
+            Role::Administrateur | Role::Coordinateur => Ok(()),
+            _ => Err(ErreurEvenements::Interdit),
+        }
+    }
+
+    /// Creates an event and its programme in one transaction.
+    pub async fn creer(&self, acteur: &Acteur, e: EvenementLu) -> Resultat<EvenementCree> {
+        Self::exiger_organisateur(acteur)?;
+        if let Some(t) = e.tournee {
+            if self.store.tournee(t).await?.is_none() {
+                return Err(ErreurEvenements::invalide(
+                    "tournee",
+                    format!("la tournée n° {t} n’existe pas"),
+                ));
+            }
+        }
+        let mut jauges: Vec<NewJauge> = Vec::new();
+        for s in &e.sessions {
+            if let Some(nom) = &s.jauge {
+                if !jauges.iter().any(|j| &j.nom == nom) {
+                    jauges.push(NewJauge {
+                        nom: nom.clone(),
+                        capacite: s.capacite,
+                    });
+                }
+            }
+        }
+        let nouveau = NewEvenement {
+            tournee_id: e.tournee,
+            type_evenement: e.type_evenement.code().into(),
+            titre: e.titre,
+            description: e.description,
+            commune: e.commune,
+            adresse: e.adresse,
+            lieu_id: e.lieu,
+            debut: e.debut,
+            fin: e.fin,
+            statut: e.statut.code().into(),
+            accessibilite: e.accessibilite,
+            structure_id: acteur.compte.structure_id.map(|s| s.get()),
+            created_at: self.maintenant(),
+            jauges,
+        };
+        let sessions: Vec<NewSessionEvenement> = e
+            .sessions
+            .into_iter()
+            .map(|s| NewSessionEvenement {
+                titre: s.titre,
+                type_session: s.type_session.code().into(),
+                debut: s.debut,
+                fin: s.fin,
+                salle: s.salle,
+                capacite: s.capacite,
+                jauge: s.jauge,
+            })
+            .collect();
+        let (id, sessions) = self.store.create_evenement(&nouveau, &sessions).await?;
+        tracing::info!(evenement = id, sessions = sessions.len(), "event created");
+        Ok(EvenementCree { id, sessions })
+    }
+
+    /// Reads a JSON file of an event (see [`fichier`]) and creates it.
+    pub async fn importer(&self, acteur: &Acteur, texte: &str) -> Resultat<EvenementCree> {
+        Self::exiger_organisateur(acteur)?;
+        let referentiel = self.comptes.referentiel();
+        let lu = lire_evenement(texte, |code| referentiel.commune(code).is_some())?;
+        self.creer(acteur, lu).await
+    }
+
+    /// Published, cancelled and finished events matching `filtre`, by start.
+    pub async fn publics(&self, filtre: &FiltrePublic) -> Resultat<Vec<EvenementRow>> {
+        Ok(self
+            .store
+            .evenements(&FiltreEvenements {
+                communes: filtre.communes.clone(),
+                depuis: filtre.depuis,
+                type_evenement: filtre.type_evenement.map(|t| t.code().to_string()),
+                statuts: [
+                    StatutEvenement::Publie,
+                    StatutEvenement::Annule,
+                    StatutEvenement::Termine,
+                ]
+                .iter()
+                .map(|s| s.code().to_string())
+                .collect(),
+                limite: filtre.limite.unwrap_or(LISTE_MAX).clamp(1, LISTE_MAX),
+            })
+            .await?)
+    }
+
+    /// An event visible to the public (not a draft) with its programme.
+    pub async fn detail(&self, id: i64) -> Resultat<DetailEvenement> {
+        let evenement = self
+            .store
+            .evenement(id)
+            .await?
+            .filter(|e| e.statut != StatutEvenement::Brouillon.code())
+            .ok_or(ErreurEvenements::Introuvable)?;
+        let sessions = self.store.sessions_of_evenement(id).await?;
+        Ok(DetailEvenement {
+            evenement,
+            sessions,
+        })
+    }
+
+    /// A session with its seats (`None` when it does not exist).
+    pub async fn session(&self, id: i64) -> Resultat<Option<SessionEvenementRow>> {
+        Ok(self.store.session_evenement(id).await?)
+    }
+
+    /// Registers a person to a session: « inscrit » while seats remain, else on the waiting
+    /// list, decided by the store under the jauge's lock.
+    pub async fn inscrire(
+        &self,
+        session_id: i64,
+        demande: &DemandeInscription,
+    ) -> Resultat<InscriptionFaite> {
+        let (prenom, contact) = valider_demande(demande)?;
+        let session = self
+            .store
+            .session_evenement(session_id)
+            .await?
+            .ok_or(ErreurEvenements::Introuvable)?;
+        let evenement = self
+            .store
+            .evenement(session.evenement_id)
+            .await?
+            .ok_or(ErreurEvenements::Introuvable)?;
+        match evenement.statut.parse::<StatutEvenement>() {
+            Ok(StatutEvenement::Publie) => {}
+            Ok(StatutEvenement::Annule) => return Err(ErreurEvenements::EvenementAnnule),
+            Ok(StatutEvenement::Brouillon) => return Err(ErreurEvenements::Introuvable),
+            _ => return Err(ErreurEvenements::InscriptionsFermees),
+        }
+        let maintenant = self.maintenant();
+        if session.debut <= maintenant {
+            return Err(ErreurEvenements::InscriptionsFermees);
+        }
+        let jeton = maillage_comptes::securite::jeton_aleatoire();
+        let cle = nouvelle_cle()?;
+        let nouvelle = NewInscription {
+            session_id,
+            uuid: nouvel_uuid()?,
+            prenom,
+            contact,
+            cle: cle.clone(),
+            jeton_hash: maillage_comptes::securite::empreinte(&jeton),
+            created_at: maintenant,
+        };
+        let creee = self.store.create_inscription(&nouvelle, self.garde).await?;
+        let statut = creee
+            .statut
+            .parse::<StatutInscription>()
+            .map_err(ErreurEvenements::Interne)?;
+        Ok(InscriptionFaite {
+            uuid: creee.uuid,
+            statut,
+            cle,
+            jeton_annulation: jeton,
+            session_id,
+        })
+    }
+
+    async fn par_jeton(&self, jeton: &str) -> Resultat<InscriptionRow> {
+        let jeton = jeton.trim();
+        if jeton.is_empty() || jeton.len() > 100 {
+            return Err(ErreurEvenements::LienInvalide);
+        }
+        self.store
+            .inscription_by_jeton(&maillage_comptes::securite::empreinte(jeton))
+            .await?
+            .ok_or(ErreurEvenements::LienInvalide)
+    }
+
+    /// The registration a cancellation link names, its session and its event.
+    pub async fn inscription_du_lien(
+        &self,
+        jeton: &str,
+    ) -> Resultat<(InscriptionRow, SessionEvenementRow, EvenementRow)> {
+        let i = self.par_jeton(jeton).await?;
+        let s = self
+            .store
+            .session_evenement(i.session_id)
+            .await?
+            .ok_or(ErreurEvenements::Introuvable)?;
+        let e = self
+            .store
+            .evenement(s.evenement_id)
+            .await?
+            .ok_or(ErreurEvenements::Introuvable)?;
+        Ok((i, s, e))
+    }
+
+    /// Cancels the registration its link names; a freed seat goes to the first person
+    /// waiting (simple promotion).
+    pub async fn annuler(&self, jeton: &str) -> Resultat<Annulation> {
+        let i = self.par_jeton(jeton).await?;
+        let a = self
+            .store
+            .cancel_inscription(i.id, self.maintenant())
+            .await?;
+        if let Some(p) = a.promue {
+            tracing::info!(inscription = p, "waiting registration promoted");
+        }
+        Ok(a)
+    }
+
+    /// The registrations of a session, in arrival order (organisers only).
+    pub async fn inscriptions(
+        &self,
+        acteur: &Acteur,
+        session_id: i64,
+    ) -> Resultat<Vec<InscriptionRow>> {
+        Self::exiger_organisateur(acteur)?;
+        Ok(self.store.inscriptions_of_session(session_id).await?)
+    }
+
+    /// Changes an event's statut (organisers only).
+    pub async fn changer_statut(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        statut: StatutEvenement,
+    ) -> Resultat<()> {
+        Self::exiger_organisateur(acteur)?;
+        self.store.set_statut_evenement(id, statut.code()).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_uuids_have_their_shape() {
+        let c = nouvelle_cle().unwrap();
+        assert_eq!(c.len(), 9);
+        assert_eq!(&c[4..5], "-");
+        assert!(c
+            .bytes()
+            .filter(|b| *b != b'-')
+            .all(|b| ALPHABET_CLE.contains(&b)));
+        assert_ne!(nouvelle_cle().unwrap(), c);
+        let u = nouvel_uuid().unwrap();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn what_people_type_is_checked() {
+        let d = |p: &str, c: Option<&str>| {
+            valider_demande(&DemandeInscription {
+                prenom: p.into(),
+                contact: c.map(String::from),
+            })
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(d("  Lucienne ", Some(" ")), Ok(("Lucienne".into(), None)));
+        assert_eq!(
+            d("  ", None).unwrap_err(),
+            "prenom : indiquez un prénom ou un pseudonyme"
+        );
+        assert_eq!(
+            d(&"a".repeat(51), None).unwrap_err(),
+            "prenom : 50 caractères au plus (ici 51)"
+        );
+        assert!(d("Lu\ncienne", None)
+            .unwrap_err()
+            .starts_with("prenom : une seule ligne"));
+        assert!(d("Lu", Some(&"x".repeat(201)))
+            .unwrap_err()
+            .starts_with("contact : 200"));
+    }
+}

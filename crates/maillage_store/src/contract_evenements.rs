@@ -1,0 +1,520 @@
+//! Contract cases of the Événements store, run by both backends' `tests/contract.rs`
+//! (`maillage_store::evenements_contract_tests!(fresh_store())`).
+//!
+//! The concurrency cases have `capacite` in their names, so that `cargo test capacite`
+//! runs them with the HTTP-level ones of `maillage_essais`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use crate::evenements::{
+    Accessibilite, FiltreEvenements, GardeCapacite, NewEvenement, NewInscription, NewJauge,
+    NewSessionEvenement, NewTournee, STATUT_ANNULE, STATUT_ATTENTE, STATUT_INSCRIT,
+};
+use crate::{Store, StoreError};
+
+#[macro_export]
+macro_rules! evenements_contract_tests {
+    ($make:expr) => {
+        $crate::evenements_contract_tests!(@cases $make;
+            evenements_create_read_and_filter,
+            evenements_failed_creation_writes_nothing,
+            evenements_capacite_then_waiting_list_in_arrival_order,
+            evenements_cancel_promotes_the_first_waiting,
+            evenements_shared_pool_counts_across_sessions,
+            evenements_unknown_session_is_not_found,
+            evenements_capacite_concurrent_registrations_never_overbook,
+            evenements_capacite_control_without_guard_overbooks,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::contract::run_evenements_case(
+                    $make,
+                    $crate::contract_evenements::$case,
+                )
+                .await;
+            }
+        )*
+    };
+}
+
+fn t(jour: u32, heure: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 6, jour, heure, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+fn session(titre: &str, capacite: i64, jauge: Option<&str>) -> NewSessionEvenement {
+    NewSessionEvenement {
+        titre: titre.into(),
+        type_session: "atelier".into(),
+        debut: t(12, 10),
+        fin: t(12, 11),
+        salle: Some("Salle 1".into()),
+        capacite,
+        jauge: jauge.map(String::from),
+    }
+}
+
+fn evenement(commune: &str, jour: u32, jauges: Vec<NewJauge>) -> NewEvenement {
+    NewEvenement {
+        tournee_id: None,
+        type_evenement: "etape_tournee".into(),
+        titre: format!("Village numérique {commune}"),
+        description: Some("Ateliers et stands".into()),
+        commune: commune.into(),
+        adresse: Some("Place de la mairie".into()),
+        lieu_id: None,
+        debut: t(jour, 9),
+        fin: t(jour, 17),
+        statut: "publie".into(),
+        accessibilite: Accessibilite {
+            mobilite: Some("Plain-pied".into()),
+            ..Accessibilite::default()
+        },
+        structure_id: None,
+        created_at: t(1, 8),
+        jauges,
+    }
+}
+
+fn inscription(session_id: i64, n: usize) -> NewInscription {
+    NewInscription {
+        session_id,
+        uuid: format!("00000000-0000-4000-8000-{n:012}"),
+        prenom: format!("Personne {n}"),
+        contact: None,
+        cle: format!("CLE{n}"),
+        jeton_hash: format!("{n:064}"),
+        created_at: t(2, 8) + Duration::seconds(n as i64),
+    }
+}
+
+async fn creer(store: &Arc<dyn Store>, capacite: i64) -> (i64, i64) {
+    let (e, s) = store
+        .create_evenement(
+            &evenement("31395", 12, vec![]),
+            &[session("Atelier", capacite, None)],
+        )
+        .await
+        .expect("event created");
+    (e, s[0])
+}
+
+pub async fn evenements_create_read_and_filter(store: Arc<dyn Store>) {
+    let tournee = store
+        .create_tournee(&NewTournee {
+            titre: "Numérique Tour 31".into(),
+            structure_id: None,
+            created_at: t(1, 8),
+        })
+        .await
+        .expect("tour");
+    assert_eq!(
+        store.tournee(tournee).await.expect("read").map(|r| r.titre),
+        Some("Numérique Tour 31".into())
+    );
+    let mut e1 = evenement("31395", 12, vec![]);
+    e1.tournee_id = Some(tournee);
+    let (id1, sessions) = store
+        .create_evenement(&e1, &[session("B", 12, None), session("A", 8, None)])
+        .await
+        .expect("event 1");
+    assert_eq!(sessions.len(), 2);
+    let mut e2 = evenement("31555", 20, vec![]);
+    e2.type_evenement = "journee_locale".into();
+    let (id2, _) = store.create_evenement(&e2, &[]).await.expect("event 2");
+    let mut e3 = evenement("31555", 3, vec![]);
+    e3.statut = "brouillon".into();
+    let (id3, _) = store.create_evenement(&e3, &[]).await.expect("event 3");
+
+    let lu = store.evenement(id1).await.expect("read").expect("exists");
+    assert_eq!(lu.commune, "31395");
+    assert_eq!(lu.tournee_id, Some(tournee));
+    assert_eq!(lu.accessibilite.mobilite.as_deref(), Some("Plain-pied"));
+    assert_eq!(lu.debut, t(12, 9));
+    assert!(store.evenement(id1 + 1000).await.expect("read").is_none());
+
+    let lues = store.sessions_of_evenement(id1).await.expect("sessions");
+    assert_eq!(lues.len(), 2);
+    assert_eq!(lues[0].capacite, 12);
+    assert_eq!(lues[0].places_libres(), 12);
+    assert_eq!(lues[0].inscrits, 0);
+    assert_eq!(lues[0].salle.as_deref(), Some("Salle 1"));
+    assert_ne!(lues[0].jauge_id, lues[1].jauge_id, "own jauges");
+
+    let tous = |f: FiltreEvenements| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .evenements(&FiltreEvenements { limite: 100, ..f })
+                .await
+                .expect("list")
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    // By start.
+    assert_eq!(tous(FiltreEvenements::default()).await, vec![id3, id1, id2]);
+    assert_eq!(
+        tous(FiltreEvenements {
+            communes: vec!["31555".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![id3, id2]
+    );
+    assert_eq!(
+        tous(FiltreEvenements {
+            communes: vec!["31555".into(), "31395".into()],
+            statuts: vec!["publie".into()],
+            ..Default::default()
+        })
+        .await,
+        vec![id1, id2]
+    );
+    assert_eq!(
+        tous(FiltreEvenements {
+            depuis: Some(t(13, 0)),
+            ..Default::default()
+        })
+        .await,
+        vec![id2]
+    );
+    assert_eq!(
+        tous(FiltreEvenements {
+            type_evenement: Some("journee_locale".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![id2]
+    );
+    // A commune code is matched whole, not as a part of another.
+    assert_eq!(
+        tous(FiltreEvenements {
+            communes: vec!["3155".into()],
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+    store
+        .set_statut_evenement(id1, "annule")
+        .await
+        .expect("status");
+    assert_eq!(
+        store.evenement(id1).await.expect("read").map(|e| e.statut),
+        Some("annule".into())
+    );
+    assert!(matches!(
+        store.set_statut_evenement(id1 + 1000, "annule").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn evenements_failed_creation_writes_nothing(store: Arc<dyn Store>) {
+    // A session naming a pool that does not exist: refused before anything is written.
+    let r = store
+        .create_evenement(
+            &evenement("31395", 12, vec![]),
+            &[session("A", 5, None), session("B", 5, Some("inconnue"))],
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+    // A session type the schema refuses: the event and the first session roll back.
+    let mut mauvaise = session("C", 5, None);
+    mauvaise.type_session = "karaoke".into();
+    let r = store
+        .create_evenement(
+            &evenement("31395", 12, vec![]),
+            &[session("A", 5, None), mauvaise],
+        )
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(store
+        .evenements(&FiltreEvenements {
+            limite: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .is_empty());
+}
+
+pub async fn evenements_capacite_then_waiting_list_in_arrival_order(store: Arc<dyn Store>) {
+    let (_, s) = creer(&store, 3).await;
+    let mut statuts = Vec::new();
+    for n in 0..6 {
+        let c = store
+            .create_inscription(&inscription(s, n), GardeCapacite::Active)
+            .await
+            .expect("registered");
+        assert_eq!(c.uuid, inscription(s, n).uuid);
+        statuts.push(c.statut);
+    }
+    assert_eq!(
+        statuts,
+        [
+            STATUT_INSCRIT,
+            STATUT_INSCRIT,
+            STATUT_INSCRIT,
+            STATUT_ATTENTE,
+            STATUT_ATTENTE,
+            STATUT_ATTENTE
+        ]
+    );
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (lue.inscrits, lue.en_attente, lue.places_libres()),
+        (3, 3, 0)
+    );
+    let liste = store.inscriptions_of_session(s).await.expect("list");
+    assert_eq!(
+        liste.iter().map(|i| i.prenom.as_str()).collect::<Vec<_>>(),
+        (0..6).map(|n| format!("Personne {n}")).collect::<Vec<_>>()
+    );
+    let par_jeton = store
+        .inscription_by_jeton(&inscription(s, 4).jeton_hash)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(par_jeton.statut, STATUT_ATTENTE);
+    assert_eq!(par_jeton.cle, "CLE4");
+    let par_uuid = store
+        .inscription_by_uuid(&inscription(s, 1).uuid)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(par_uuid.statut, STATUT_INSCRIT);
+    assert!(store
+        .inscription_by_jeton("inconnu")
+        .await
+        .expect("read")
+        .is_none());
+    // The same client-facing id twice is refused.
+    let r = store
+        .create_inscription(&inscription(s, 1), GardeCapacite::Active)
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+}
+
+pub async fn evenements_cancel_promotes_the_first_waiting(store: Arc<dyn Store>) {
+    let (_, s) = creer(&store, 2).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            store
+                .create_inscription(&inscription(s, n), GardeCapacite::Active)
+                .await
+                .expect("registered")
+                .id,
+        );
+    }
+    // A waiting person leaves: nobody is promoted, the order of the others stays.
+    let a = store
+        .cancel_inscription(ids[3], t(3, 8))
+        .await
+        .expect("cancel");
+    assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_ATTENTE, None));
+    // A registered person leaves: the first still waiting (ids[2]) takes the seat.
+    let a = store
+        .cancel_inscription(ids[0], t(3, 9))
+        .await
+        .expect("cancel");
+    assert_eq!(
+        (a.ancien_statut.as_str(), a.promue),
+        (STATUT_INSCRIT, Some(ids[2]))
+    );
+    // Twice: nothing more.
+    let a = store
+        .cancel_inscription(ids[0], t(3, 10))
+        .await
+        .expect("cancel");
+    assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_ANNULE, None));
+    let statuts: Vec<String> = store
+        .inscriptions_of_session(s)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|i| i.statut)
+        .collect();
+    assert_eq!(
+        statuts,
+        [
+            STATUT_ANNULE,
+            STATUT_INSCRIT,
+            STATUT_INSCRIT,
+            STATUT_ANNULE,
+            STATUT_ATTENTE
+        ]
+    );
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((lue.inscrits, lue.en_attente), (2, 1));
+    assert!(matches!(
+        store.cancel_inscription(ids[4] + 1000, t(3, 10)).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>) {
+    let (_, s) = store
+        .create_evenement(
+            &evenement(
+                "31395",
+                12,
+                vec![NewJauge {
+                    nom: "casques".into(),
+                    capacite: 3,
+                }],
+            ),
+            &[
+                session("VR 10 h", 99, Some("casques")),
+                session("VR 11 h", 99, Some("casques")),
+                session("Quiz", 1, None),
+            ],
+        )
+        .await
+        .expect("event");
+    let statut = |n: usize, session_id: i64| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .create_inscription(&inscription(session_id, n), GardeCapacite::Active)
+                .await
+                .expect("registered")
+                .statut
+        }
+    };
+    assert_eq!(statut(0, s[0]).await, STATUT_INSCRIT);
+    assert_eq!(statut(1, s[1]).await, STATUT_INSCRIT);
+    assert_eq!(statut(2, s[0]).await, STATUT_INSCRIT);
+    // The pool of three is full, whichever of its sessions one picks.
+    assert_eq!(statut(3, s[1]).await, STATUT_ATTENTE);
+    // The other session has its own jauge.
+    assert_eq!(statut(4, s[2]).await, STATUT_INSCRIT);
+    assert_eq!(statut(5, s[2]).await, STATUT_ATTENTE);
+    let sessions = store
+        .sessions_of_evenement(store_evenement(&store, s[0]).await)
+        .await;
+    let sessions = sessions.expect("sessions");
+    assert_eq!(sessions[0].jauge.as_deref(), Some("casques"));
+    assert_eq!(sessions[0].jauge_id, sessions[1].jauge_id);
+    assert_eq!((sessions[0].capacite, sessions[0].inscrits), (3, 3));
+    assert_eq!((sessions[1].inscrits, sessions[1].en_attente), (3, 1));
+    // A seat freed in one session of the pool goes to the first waiting in the pool.
+    let premier = store
+        .inscription_by_uuid(&inscription(s[0], 0).uuid)
+        .await
+        .expect("read")
+        .expect("found");
+    let a = store
+        .cancel_inscription(premier.id, t(3, 8))
+        .await
+        .expect("cancel");
+    let attendait = store
+        .inscription_by_uuid(&inscription(s[1], 3).uuid)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(a.promue, Some(attendait.id));
+}
+
+async fn store_evenement(store: &Arc<dyn Store>, session_id: i64) -> i64 {
+    store
+        .session_evenement(session_id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .evenement_id
+}
+
+pub async fn evenements_unknown_session_is_not_found(store: Arc<dyn Store>) {
+    let r = store
+        .create_inscription(&inscription(424_242, 1), GardeCapacite::Active)
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    assert!(store
+        .session_evenement(424_242)
+        .await
+        .expect("read")
+        .is_none());
+}
+
+/// Many registrations at once to a jauge of 10, each on its own task: exactly 10 are
+/// « inscrit », the others wait, and the waiting list follows the ids.
+pub async fn evenements_capacite_concurrent_registrations_never_overbook(store: Arc<dyn Store>) {
+    let (_, s) = creer(&store, 10).await;
+    let taches: Vec<_> = (0..60)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .create_inscription(&inscription(s, n), GardeCapacite::Active)
+                    .await
+            })
+        })
+        .collect();
+    let mut inscrits = 0;
+    let mut attente = 0;
+    for tache in taches {
+        match tache
+            .await
+            .expect("task")
+            .expect("registered")
+            .statut
+            .as_str()
+        {
+            STATUT_INSCRIT => inscrits += 1,
+            STATUT_ATTENTE => attente += 1,
+            autre => panic!("unexpected statut {autre}"),
+        }
+    }
+    assert_eq!((inscrits, attente), (10, 50));
+    let liste = store.inscriptions_of_session(s).await.expect("list");
+    assert_eq!(liste.len(), 60);
+    // Arrival order: the ten lowest ids hold the seats.
+    assert!(liste[..10].iter().all(|i| i.statut == STATUT_INSCRIT));
+    assert!(liste[10..].iter().all(|i| i.statut == STATUT_ATTENTE));
+}
+
+/// The control of the case above: without the guard (the test-only switch), the same
+/// registrations overbook, which proves that the case above can fail.
+pub async fn evenements_capacite_control_without_guard_overbooks(store: Arc<dyn Store>) {
+    let (_, s) = creer(&store, 10).await;
+    let taches: Vec<_> = (0..60)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .create_inscription(&inscription(s, n), GardeCapacite::DesactiveePourEssai)
+                    .await
+            })
+        })
+        .collect();
+    for tache in taches {
+        tache.await.expect("task").expect("registered");
+    }
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert!(
+        lue.inscrits > 10,
+        "without the guard, {} « inscrit » for 10 seats: the race window did not open",
+        lue.inscrits
+    );
+}

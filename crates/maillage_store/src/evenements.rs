@@ -1,0 +1,323 @@
+//! Storage of the Événements module: tours (`tournees`), events (`evenements`), their
+//! sessions (`evenements_sessions`), the capacity pools the sessions count against
+//! (`evenements_jauges`), and registrations (`inscriptions`).
+//!
+//! # Capacity
+//!
+//! Every session counts against one *jauge* (capacity pool): its own, or one shared with
+//! other sessions of the same event. A registration is one transaction that first takes the
+//! jauge's lock — PostgreSQL: `SELECT … FOR UPDATE` on the jauge's row; SQLite: the
+//! database's one write lock (`BEGIN IMMEDIATE`) — then counts the « inscrit » rows of the
+//! jauge and inserts the new one as « inscrit » while seats remain, else « liste_attente ».
+//! Whatever the concurrency and whichever app node runs it, a jauge never holds more
+//! « inscrit » than its capacity, and the waiting list is in the order the locks were taken
+//! (the row ids, given under the lock, say that order).
+//!
+//! Cancelling an « inscrit » in the same kind of transaction promotes the first person
+//! waiting in the jauge (lowest id).
+//!
+//! [`GardeCapacite::DesactiveePourEssai`] is the test-only switch of the concurrency
+//! tests' control run (pretix does the same): it reads the count outside any lock, waits
+//! [`FENETRE_COURSE_ESSAI`], then inserts, so that concurrent registrations overbook. It is
+//! never the default; see `docs/EVENEMENTS.md`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{StoreError, StoreResult};
+
+/// How long the unguarded path waits between its count and its insert (the race window of
+/// the control run).
+pub const FENETRE_COURSE_ESSAI: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether registrations take the jauge's lock (always, except in the control run of the
+/// concurrency tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GardeCapacite {
+    /// Count and insert under the jauge's lock, in one transaction.
+    #[default]
+    Active,
+    /// TEST ONLY: count outside any lock, wait [`FENETRE_COURSE_ESSAI`], insert. Overbooks
+    /// under concurrency, by design.
+    DesactiveePourEssai,
+}
+
+/// A tour (itinerary) that groups events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTournee {
+    pub titre: String,
+    pub structure_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TourneeRow {
+    pub id: i64,
+    pub titre: String,
+    pub structure_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A shared capacity pool of an event, named so that its sessions can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJauge {
+    pub nom: String,
+    pub capacite: i64,
+}
+
+/// A session of an event's programme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSessionEvenement {
+    pub titre: String,
+    /// Code of `TypeSession` (`atelier`, `conference`…).
+    pub type_session: String,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    pub salle: Option<String>,
+    /// The session's own capacity; ignored when `jauge` names a shared pool.
+    pub capacite: i64,
+    /// The name of one of the event's [`NewJauge`]s.
+    pub jauge: Option<String>,
+}
+
+/// An event to create, with its shared pools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvenement {
+    pub tournee_id: Option<i64>,
+    /// Code of `TypeEvenement` (`etape_tournee`, `journee_locale`, `atelier`).
+    pub type_evenement: String,
+    pub titre: String,
+    pub description: Option<String>,
+    /// INSEE code of the commune.
+    pub commune: String,
+    pub adresse: Option<String>,
+    /// A published place of the directory (`lieu-…`).
+    pub lieu_id: Option<String>,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    /// Code of `StatutEvenement`.
+    pub statut: String,
+    pub accessibilite: Accessibilite,
+    pub structure_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub jauges: Vec<NewJauge>,
+}
+
+/// The accessibility of an event, in words (free text per aspect).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Accessibilite {
+    pub mobilite: Option<String>,
+    pub auditif: Option<String>,
+    pub visuel: Option<String>,
+    pub mental: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvenementRow {
+    pub id: i64,
+    pub tournee_id: Option<i64>,
+    pub type_evenement: String,
+    pub titre: String,
+    pub description: Option<String>,
+    pub commune: String,
+    pub adresse: Option<String>,
+    pub lieu_id: Option<String>,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    pub statut: String,
+    pub accessibilite: Accessibilite,
+    pub structure_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A session with its jauge's figures at the time of reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEvenementRow {
+    pub id: i64,
+    pub evenement_id: i64,
+    pub titre: String,
+    pub type_session: String,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    pub salle: Option<String>,
+    pub jauge_id: i64,
+    /// The shared pool's name, `None` for a session's own jauge.
+    pub jauge: Option<String>,
+    /// The jauge's capacity.
+    pub capacite: i64,
+    /// « inscrit » rows in the jauge (every session of a shared pool).
+    pub inscrits: i64,
+    /// « liste_attente » rows in the jauge.
+    pub en_attente: i64,
+}
+
+impl SessionEvenementRow {
+    /// Seats left in the jauge.
+    pub fn places_libres(&self) -> i64 {
+        (self.capacite - self.inscrits).max(0)
+    }
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FiltreEvenements {
+    /// INSEE codes; empty: every commune.
+    pub communes: Vec<String>,
+    /// Events that end at or after this instant.
+    pub depuis: Option<DateTime<Utc>>,
+    pub type_evenement: Option<String>,
+    /// Statut codes; empty: every statut.
+    pub statuts: Vec<String>,
+    pub limite: i64,
+}
+
+/// A registration to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInscription {
+    pub session_id: i64,
+    /// Client-facing id (UUID v4, lowercase text).
+    pub uuid: String,
+    pub prenom: String,
+    pub contact: Option<String>,
+    /// The visitor's short personal code (« clé »).
+    pub cle: String,
+    /// SHA-256 (hex) of the secret of the cancellation link.
+    pub jeton_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InscriptionRow {
+    pub id: i64,
+    pub session_id: i64,
+    pub uuid: String,
+    pub prenom: String,
+    pub contact: Option<String>,
+    /// `inscrit`, `liste_attente`, `annule`, `present`.
+    pub statut: String,
+    pub cle: String,
+    pub jeton_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a registration became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InscriptionCreee {
+    pub id: i64,
+    pub uuid: String,
+    /// `inscrit` or `liste_attente`.
+    pub statut: String,
+}
+
+/// What a cancellation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annulation {
+    /// The statut before: `inscrit`, `liste_attente` (or `annule` when it already was:
+    /// nothing changed).
+    pub ancien_statut: String,
+    /// The waiting registration promoted to « inscrit » in the freed seat.
+    pub promue: Option<i64>,
+}
+
+pub const STATUT_INSCRIT: &str = "inscrit";
+pub const STATUT_ATTENTE: &str = "liste_attente";
+pub const STATUT_ANNULE: &str = "annule";
+pub const STATUT_PRESENT: &str = "present";
+
+/// The statut a new registration gets when `inscrits` seats of `capacite` are taken.
+pub fn statut_pour(inscrits: i64, capacite: i64) -> &'static str {
+    if inscrits < capacite {
+        STATUT_INSCRIT
+    } else {
+        STATUT_ATTENTE
+    }
+}
+
+/// Checks an event's pools and its sessions' references to them before anything is
+/// written: both backends call it first.
+pub fn valider_evenement(e: &NewEvenement, sessions: &[NewSessionEvenement]) -> StoreResult<()> {
+    for (i, j) in e.jauges.iter().enumerate() {
+        if j.capacite < 0 {
+            return Err(StoreError::Invalid(format!(
+                "jauge {:?}: negative capacity",
+                j.nom
+            )));
+        }
+        if e.jauges[..i].iter().any(|k| k.nom == j.nom) {
+            return Err(StoreError::Invalid(format!(
+                "jauge {:?} given twice",
+                j.nom
+            )));
+        }
+    }
+    for s in sessions {
+        if s.capacite < 0 {
+            return Err(StoreError::Invalid(format!(
+                "session {:?}: negative capacity",
+                s.titre
+            )));
+        }
+        if let Some(nom) = &s.jauge {
+            if !e.jauges.iter().any(|j| &j.nom == nom) {
+                return Err(StoreError::Invalid(format!(
+                    "session {:?}: unknown jauge {nom:?}",
+                    s.titre
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Événements storage.
+#[async_trait]
+pub trait EvenementsStore: Send + Sync {
+    async fn create_tournee(&self, t: &NewTournee) -> StoreResult<i64>;
+
+    async fn tournee(&self, id: i64) -> StoreResult<Option<TourneeRow>>;
+
+    /// Creates the event, its pools and its sessions in one transaction; returns the
+    /// event's id and the sessions' ids in the order given. Nothing is written on error.
+    async fn create_evenement(
+        &self,
+        e: &NewEvenement,
+        sessions: &[NewSessionEvenement],
+    ) -> StoreResult<(i64, Vec<i64>)>;
+
+    async fn evenement(&self, id: i64) -> StoreResult<Option<EvenementRow>>;
+
+    /// Events matching `filtre`, by start then id.
+    async fn evenements(&self, filtre: &FiltreEvenements) -> StoreResult<Vec<EvenementRow>>;
+
+    async fn set_statut_evenement(&self, id: i64, statut: &str) -> StoreResult<()>;
+
+    /// The sessions of an event with their jauges' figures, by start then id.
+    async fn sessions_of_evenement(
+        &self,
+        evenement_id: i64,
+    ) -> StoreResult<Vec<SessionEvenementRow>>;
+
+    async fn session_evenement(&self, id: i64) -> StoreResult<Option<SessionEvenementRow>>;
+
+    /// Registers in one transaction under the jauge's lock (see the module's doc), unless
+    /// `garde` is the test-only [`GardeCapacite::DesactiveePourEssai`]. `NotFound` when the
+    /// session does not exist.
+    async fn create_inscription(
+        &self,
+        i: &NewInscription,
+        garde: GardeCapacite,
+    ) -> StoreResult<InscriptionCreee>;
+
+    async fn inscription_by_jeton(&self, jeton_hash: &str) -> StoreResult<Option<InscriptionRow>>;
+
+    async fn inscription_by_uuid(&self, uuid: &str) -> StoreResult<Option<InscriptionRow>>;
+
+    /// Registrations of a session, by id (arrival order).
+    async fn inscriptions_of_session(&self, session_id: i64) -> StoreResult<Vec<InscriptionRow>>;
+
+    /// Cancels a registration under its jauge's lock; a freed seat goes to the first person
+    /// waiting in the jauge. Cancelling twice changes nothing.
+    async fn cancel_inscription(&self, id: i64, at: DateTime<Utc>) -> StoreResult<Annulation>;
+}

@@ -1,0 +1,31 @@
+//! PostgreSQL side of [`EvenementsStore`](maillage_store::evenements::EvenementsStore).
+//!
+//! A registration (and a cancellation) runs in one transaction whose first statement locks
+//! the jauge's row (`SELECT … FOR UPDATE`): registrations to the same jauge are serialised
+//! across every app node on the database, those to other jauges do not wait. Transactions
+//! run at READ COMMITTED, so the count that follows the lock sees every registration the
+//! previous holder committed. The queries are shared with SQLite (`maillage_store_sql`);
+//! this file holds what PostgreSQL does its own way: the lock.
+
+use maillage_store::{StoreError, StoreResult};
+use sqlx::{Postgres, Transaction};
+
+use crate::{DbResult, PgStore};
+
+maillage_store_sql::evenements_store!(PgStore, Postgres);
+
+impl PgStore {
+    /// Begins a transaction holding the jauge's row lock until it ends.
+    async fn lock_jauge(&self, jauge_id: i64) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query_scalar!(
+            r#"SELECT id AS "id!: i64" FROM evenements_jauges WHERE id = $1 FOR UPDATE"#,
+            jauge_id
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound)?;
+        Ok(tx)
+    }
+}

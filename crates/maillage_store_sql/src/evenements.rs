@@ -1,0 +1,550 @@
+//! `EvenementsStore`: tours, events, sessions, capacity pools and registrations.
+
+/// The registrations' `SELECT`, completed by a `WHERE …` literal. Used by
+/// [`evenements_store!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_inscriptions {
+    ($where:literal $(, $arg:expr)*) => {
+        ::sqlx::query_as!(
+            InscriptionRow,
+            r#"SELECT id AS "id!: i64", session_id AS "session_id!: i64",
+                      uuid AS "uuid!: String", prenom AS "prenom!: String",
+                      contact AS "contact?: String", statut AS "statut!: String",
+                      cle AS "cle!: String", jeton_hash AS "jeton_hash!: String",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>"
+               FROM inscriptions "# + $where $(, $arg)*
+        )
+    };
+}
+
+/// The events' `SELECT`, completed by a `WHERE …` literal. Used by [`evenements_store!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_evenements {
+    ($where:literal $(, $arg:expr)*) => {
+        ::sqlx::query_as!(
+            LigneEvenement,
+            r#"SELECT id AS "id!: i64", tournee_id AS "tournee_id?: i64",
+                      type_evenement AS "type_evenement!: String", titre AS "titre!: String",
+                      description AS "description?: String", commune AS "commune!: String",
+                      adresse AS "adresse?: String", lieu_id AS "lieu_id?: String",
+                      debut AS "debut!: DateTime<Utc>", fin AS "fin!: DateTime<Utc>",
+                      statut AS "statut!: String",
+                      accessibilite_mobilite AS "accessibilite_mobilite?: String",
+                      accessibilite_auditif AS "accessibilite_auditif?: String",
+                      accessibilite_visuel AS "accessibilite_visuel?: String",
+                      accessibilite_mental AS "accessibilite_mental?: String",
+                      structure_id AS "structure_id?: i64",
+                      created_at AS "created_at!: DateTime<Utc>"
+               FROM evenements "# + $where $(, $arg)*
+        )
+    };
+}
+
+/// The sessions' `SELECT` with their jauge's figures, completed by a `WHERE …` literal on
+/// `s` (the session) and `j` (its jauge). Used by [`evenements_store!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_sessions_evenement {
+    ($where:literal $(, $arg:expr)*) => {
+        ::sqlx::query_as!(
+            SessionEvenementRow,
+            r#"SELECT s.id AS "id!: i64", s.evenement_id AS "evenement_id!: i64",
+                      s.titre AS "titre!: String", s.type_session AS "type_session!: String",
+                      s.debut AS "debut!: DateTime<Utc>", s.fin AS "fin!: DateTime<Utc>",
+                      s.salle AS "salle?: String", s.jauge_id AS "jauge_id!: i64",
+                      j.nom AS "jauge?: String", j.capacite AS "capacite!: i64",
+                      (SELECT COUNT(*) FROM inscriptions i
+                        WHERE i.jauge_id = s.jauge_id AND i.statut IN ('inscrit', 'present'))
+                        AS "inscrits!: i64",
+                      (SELECT COUNT(*) FROM inscriptions i
+                        WHERE i.jauge_id = s.jauge_id AND i.statut = 'liste_attente')
+                        AS "en_attente!: i64"
+               FROM evenements_sessions s JOIN evenements_jauges j ON j.id = s.jauge_id "#
+                + $where $(, $arg)*
+        )
+    };
+}
+
+/// Implements `maillage_store::evenements::EvenementsStore` for the backend `$store` whose
+/// `sqlx::Database` is `$db`.
+///
+/// The backend provides:
+/// - `async fn lock_jauge(&self, jauge_id: i64) -> StoreResult<sqlx::Transaction<'static, $db>>`:
+///   a write transaction that holds the jauge's lock until it ends (PostgreSQL: its row
+///   `FOR UPDATE`; SQLite: the write lock of `BEGIN IMMEDIATE`), so that counting its seats
+///   and inserting cannot interleave with another registration to it.
+///
+/// The invoking module imports the backend's `DbResult` (for `.db()`).
+#[macro_export]
+macro_rules! evenements_store {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use ::chrono::{DateTime, Utc};
+            use ::maillage_store::evenements::{
+                statut_pour, valider_evenement, Accessibilite, Annulation, EvenementRow,
+                FiltreEvenements, GardeCapacite, InscriptionCreee, InscriptionRow,
+                NewEvenement, NewInscription, NewSessionEvenement, NewTournee,
+                SessionEvenementRow, TourneeRow, FENETRE_COURSE_ESSAI, STATUT_ANNULE,
+                STATUT_ATTENTE, STATUT_INSCRIT,
+            };
+            use ::maillage_store::{StoreError, StoreResult};
+
+            type Connexion = <$db as ::sqlx::Database>::Connection;
+
+            struct LigneEvenement {
+                id: i64,
+                tournee_id: Option<i64>,
+                type_evenement: String,
+                titre: String,
+                description: Option<String>,
+                commune: String,
+                adresse: Option<String>,
+                lieu_id: Option<String>,
+                debut: DateTime<Utc>,
+                fin: DateTime<Utc>,
+                statut: String,
+                accessibilite_mobilite: Option<String>,
+                accessibilite_auditif: Option<String>,
+                accessibilite_visuel: Option<String>,
+                accessibilite_mental: Option<String>,
+                structure_id: Option<i64>,
+                created_at: DateTime<Utc>,
+            }
+
+            impl From<LigneEvenement> for EvenementRow {
+                fn from(l: LigneEvenement) -> Self {
+                    EvenementRow {
+                        id: l.id,
+                        tournee_id: l.tournee_id,
+                        type_evenement: l.type_evenement,
+                        titre: l.titre,
+                        description: l.description,
+                        commune: l.commune,
+                        adresse: l.adresse,
+                        lieu_id: l.lieu_id,
+                        debut: l.debut,
+                        fin: l.fin,
+                        statut: l.statut,
+                        accessibilite: Accessibilite {
+                            mobilite: l.accessibilite_mobilite,
+                            auditif: l.accessibilite_auditif,
+                            visuel: l.accessibilite_visuel,
+                            mental: l.accessibilite_mental,
+                        },
+                        structure_id: l.structure_id,
+                        created_at: l.created_at,
+                    }
+                }
+            }
+
+            /// `|a|b|c|`: a list bound as one text and matched with a portable `LIKE`.
+            fn liste(valeurs: &[String]) -> String {
+                if valeurs.is_empty() {
+                    String::new()
+                } else {
+                    format!("|{}|", valeurs.join("|"))
+                }
+            }
+
+            /// Seats taken in a jauge and its capacity, read on `conn`.
+            async fn occupation(conn: &mut Connexion, jauge_id: i64) -> StoreResult<(i64, i64)> {
+                let capacite = ::sqlx::query_scalar!(
+                    r#"SELECT capacite AS "capacite!: i64" FROM evenements_jauges WHERE id = $1"#,
+                    jauge_id
+                )
+                .fetch_one(&mut *conn)
+                .await
+                .db()?;
+                let inscrits = ::sqlx::query_scalar!(
+                    r#"SELECT COUNT(*) AS "n!: i64" FROM inscriptions
+                       WHERE jauge_id = $1 AND statut IN ('inscrit', 'present')"#,
+                    jauge_id
+                )
+                .fetch_one(&mut *conn)
+                .await
+                .db()?;
+                Ok((inscrits, capacite))
+            }
+
+            async fn inserer(
+                conn: &mut Connexion,
+                i: &NewInscription,
+                jauge_id: i64,
+                statut: &str,
+            ) -> StoreResult<i64> {
+                ::sqlx::query_scalar!(
+                    r#"INSERT INTO inscriptions (session_id, jauge_id, uuid, prenom, contact,
+                                                statut, cle, jeton_hash, created_at, updated_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                       RETURNING id AS "id!: i64""#,
+                    i.session_id,
+                    jauge_id,
+                    i.uuid,
+                    i.prenom,
+                    i.contact,
+                    statut,
+                    i.cle,
+                    i.jeton_hash,
+                    i.created_at
+                )
+                .fetch_one(&mut *conn)
+                .await
+                .db()
+            }
+
+            impl $store {
+                async fn jauge_de_session(&self, session_id: i64) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT jauge_id AS "j!: i64" FROM evenements_sessions WHERE id = $1"#,
+                        session_id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()?
+                    .ok_or(StoreError::NotFound)
+                }
+
+                /// The control run's path: count outside any lock, wait, insert.
+                async fn inscrire_sans_garde(
+                    &self,
+                    i: &NewInscription,
+                    jauge_id: i64,
+                ) -> StoreResult<InscriptionCreee> {
+                    let mut conn = self.pool.acquire().await.db()?;
+                    let (inscrits, capacite) = occupation(&mut conn, jauge_id).await?;
+                    drop(conn);
+                    ::tokio::time::sleep(FENETRE_COURSE_ESSAI).await;
+                    let statut = statut_pour(inscrits, capacite);
+                    let mut conn = self.pool.acquire().await.db()?;
+                    let id = inserer(&mut conn, i, jauge_id, statut).await?;
+                    Ok(InscriptionCreee {
+                        id,
+                        uuid: i.uuid.clone(),
+                        statut: statut.to_string(),
+                    })
+                }
+            }
+
+            #[::async_trait::async_trait]
+            impl ::maillage_store::evenements::EvenementsStore for $store {
+                async fn create_tournee(&self, t: &NewTournee) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"INSERT INTO tournees (titre, structure_id, created_at)
+                           VALUES ($1, $2, $3) RETURNING id AS "id!: i64""#,
+                        t.titre,
+                        t.structure_id,
+                        t.created_at
+                    )
+                    .fetch_one(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn tournee(&self, id: i64) -> StoreResult<Option<TourneeRow>> {
+                    ::sqlx::query_as!(
+                        TourneeRow,
+                        r#"SELECT id AS "id!: i64", titre AS "titre!: String",
+                                  structure_id AS "structure_id?: i64",
+                                  created_at AS "created_at!: DateTime<Utc>"
+                           FROM tournees WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn create_evenement(
+                    &self,
+                    e: &NewEvenement,
+                    sessions: &[NewSessionEvenement],
+                ) -> StoreResult<(i64, Vec<i64>)> {
+                    valider_evenement(e, sessions)?;
+                    let mut tx = self.begin_write().await?;
+                    let a = &e.accessibilite;
+                    let id = ::sqlx::query_scalar!(
+                        r#"INSERT INTO evenements (tournee_id, type_evenement, titre, description,
+                               commune, adresse, lieu_id, debut, fin, statut,
+                               accessibilite_mobilite, accessibilite_auditif,
+                               accessibilite_visuel, accessibilite_mental, structure_id,
+                               created_at)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                   $15, $16)
+                           RETURNING id AS "id!: i64""#,
+                        e.tournee_id,
+                        e.type_evenement,
+                        e.titre,
+                        e.description,
+                        e.commune,
+                        e.adresse,
+                        e.lieu_id,
+                        e.debut,
+                        e.fin,
+                        e.statut,
+                        a.mobilite,
+                        a.auditif,
+                        a.visuel,
+                        a.mental,
+                        e.structure_id,
+                        e.created_at
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    let mut jauges = Vec::with_capacity(e.jauges.len());
+                    for j in &e.jauges {
+                        let jid = ::sqlx::query_scalar!(
+                            r#"INSERT INTO evenements_jauges (evenement_id, nom, capacite)
+                               VALUES ($1, $2, $3) RETURNING id AS "id!: i64""#,
+                            id,
+                            j.nom,
+                            j.capacite
+                        )
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                        jauges.push((j.nom.as_str(), jid));
+                    }
+                    let mut ids = Vec::with_capacity(sessions.len());
+                    for s in sessions {
+                        let partagee = s
+                            .jauge
+                            .as_deref()
+                            .and_then(|nom| jauges.iter().find(|(n, _)| *n == nom))
+                            .map(|(_, jid)| *jid);
+                        let jauge_id = match partagee {
+                            Some(jid) => jid,
+                            None => ::sqlx::query_scalar!(
+                                r#"INSERT INTO evenements_jauges (evenement_id, nom, capacite)
+                                   VALUES ($1, NULL, $2) RETURNING id AS "id!: i64""#,
+                                id,
+                                s.capacite
+                            )
+                            .fetch_one(&mut *tx)
+                            .await
+                            .db()?,
+                        };
+                        let sid = ::sqlx::query_scalar!(
+                            r#"INSERT INTO evenements_sessions (evenement_id, jauge_id, titre,
+                                   type_session, debut, fin, salle)
+                               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id AS "id!: i64""#,
+                            id,
+                            jauge_id,
+                            s.titre,
+                            s.type_session,
+                            s.debut,
+                            s.fin,
+                            s.salle
+                        )
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                        ids.push(sid);
+                    }
+                    tx.commit().await.db()?;
+                    Ok((id, ids))
+                }
+
+                async fn evenement(&self, id: i64) -> StoreResult<Option<EvenementRow>> {
+                    Ok($crate::__select_evenements!("WHERE id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()?
+                        .map(EvenementRow::from))
+                }
+
+                async fn evenements(
+                    &self,
+                    f: &FiltreEvenements,
+                ) -> StoreResult<Vec<EvenementRow>> {
+                    let communes = liste(&f.communes);
+                    let statuts = liste(&f.statuts);
+                    let limite = f.limite.max(0);
+                    Ok($crate::__select_evenements!(
+                        "WHERE ($1 = '' OR $1 LIKE ('%|' || commune || '|%'))
+                           AND ($2 = '' OR $2 LIKE ('%|' || statut || '|%'))
+                           AND fin >= COALESCE($3, fin)
+                           AND type_evenement = COALESCE($4, type_evenement)
+                         ORDER BY debut, id LIMIT $5",
+                        communes,
+                        statuts,
+                        f.depuis,
+                        f.type_evenement,
+                        limite
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?
+                    .into_iter()
+                    .map(EvenementRow::from)
+                    .collect())
+                }
+
+                async fn set_statut_evenement(&self, id: i64, statut: &str) -> StoreResult<()> {
+                    let n = ::sqlx::query!(
+                        "UPDATE evenements SET statut = $1 WHERE id = $2",
+                        statut,
+                        id
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?
+                    .rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Ok(())
+                }
+
+                async fn sessions_of_evenement(
+                    &self,
+                    evenement_id: i64,
+                ) -> StoreResult<Vec<SessionEvenementRow>> {
+                    $crate::__select_sessions_evenement!(
+                        "WHERE s.evenement_id = $1 ORDER BY s.debut, s.id",
+                        evenement_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn session_evenement(
+                    &self,
+                    id: i64,
+                ) -> StoreResult<Option<SessionEvenementRow>> {
+                    $crate::__select_sessions_evenement!("WHERE s.id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn create_inscription(
+                    &self,
+                    i: &NewInscription,
+                    garde: GardeCapacite,
+                ) -> StoreResult<InscriptionCreee> {
+                    let jauge_id = self.jauge_de_session(i.session_id).await?;
+                    if garde == GardeCapacite::DesactiveePourEssai {
+                        return self.inscrire_sans_garde(i, jauge_id).await;
+                    }
+                    let mut tx = self.lock_jauge(jauge_id).await?;
+                    let (inscrits, capacite) = occupation(&mut tx, jauge_id).await?;
+                    let statut = statut_pour(inscrits, capacite);
+                    let id = inserer(&mut tx, i, jauge_id, statut).await?;
+                    tx.commit().await.db()?;
+                    Ok(InscriptionCreee {
+                        id,
+                        uuid: i.uuid.clone(),
+                        statut: statut.to_string(),
+                    })
+                }
+
+                async fn inscription_by_jeton(
+                    &self,
+                    jeton_hash: &str,
+                ) -> StoreResult<Option<InscriptionRow>> {
+                    $crate::__select_inscriptions!("WHERE jeton_hash = $1", jeton_hash)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn inscription_by_uuid(
+                    &self,
+                    uuid: &str,
+                ) -> StoreResult<Option<InscriptionRow>> {
+                    $crate::__select_inscriptions!("WHERE uuid = $1", uuid)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn inscriptions_of_session(
+                    &self,
+                    session_id: i64,
+                ) -> StoreResult<Vec<InscriptionRow>> {
+                    $crate::__select_inscriptions!(
+                        "WHERE session_id = $1 ORDER BY id",
+                        session_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn cancel_inscription(
+                    &self,
+                    id: i64,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<Annulation> {
+                    let jauge_id = ::sqlx::query_scalar!(
+                        r#"SELECT jauge_id AS "j!: i64" FROM inscriptions WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()?
+                    .ok_or(StoreError::NotFound)?;
+                    let mut tx = self.lock_jauge(jauge_id).await?;
+                    let ancien = ::sqlx::query_scalar!(
+                        r#"SELECT statut AS "s!: String" FROM inscriptions WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    if ancien == STATUT_ANNULE {
+                        tx.commit().await.db()?;
+                        return Ok(Annulation {
+                            ancien_statut: ancien,
+                            promue: None,
+                        });
+                    }
+                    ::sqlx::query!(
+                        "UPDATE inscriptions SET statut = 'annule', updated_at = $1 WHERE id = $2",
+                        at,
+                        id
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    let mut promue = None;
+                    if ancien != STATUT_ATTENTE {
+                        let (inscrits, capacite) = occupation(&mut tx, jauge_id).await?;
+                        if statut_pour(inscrits, capacite) == STATUT_INSCRIT {
+                            promue = ::sqlx::query_scalar!(
+                                r#"SELECT id AS "id!: i64" FROM inscriptions
+                                   WHERE jauge_id = $1 AND statut = 'liste_attente'
+                                   ORDER BY id LIMIT 1"#,
+                                jauge_id
+                            )
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .db()?;
+                            if let Some(p) = promue {
+                                ::sqlx::query!(
+                                    "UPDATE inscriptions SET statut = 'inscrit', updated_at = $1
+                                     WHERE id = $2",
+                                    at,
+                                    p
+                                )
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                            }
+                        }
+                    }
+                    tx.commit().await.db()?;
+                    Ok(Annulation {
+                        ancien_statut: ancien,
+                        promue,
+                    })
+                }
+            }
+        };
+    };
+}

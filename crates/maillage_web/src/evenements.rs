@@ -1,0 +1,1077 @@
+//! Événements: the public pages (`/evenements`, `/evenements/{id}`, the registration form of
+//! each session, its confirmation with the visitor's key, cancellation by a link) and the JSON
+//! API (`/api/v1/evenements`, `/api/v1/evenements/{id}`, `/api/v1/sessions/{id}/inscriptions`).
+//!
+//! The public form has no account and no session behind it: like the error reports
+//! (`crate::signalements`), it carries a signed token, the browser must say it comes from
+//! this site, and registrations are limited per network address
+//! (`MAILLAGE_LIMITE_INSCRIPTIONS_PAR_MINUTE`, 0 = no limit; in memory, per node). A field
+//! people do not see (`site_web`) catches robots. The JSON API takes `application/json` only
+//! (a page of another site cannot send it without the browser asking first), with the same
+//! limit and the same trap.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Europe::Paris;
+use maillage_evenements::stockage::{EvenementRow, SessionEvenementRow};
+use maillage_evenements::{
+    ecrire_horodatage, DemandeInscription, DetailEvenement, ErreurEvenements, Evenements,
+    FiltrePublic, InscriptionFaite, StatutEvenement, StatutInscription, TypeEvenement, TypeSession,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::erreur::{ApiError, ErreurWeb};
+use crate::espace::connexion::AdresseClient;
+use crate::presentation::{date_longue, heure, JOURS};
+use crate::routeurs::{Module, RouteurModule};
+use crate::site::Site;
+use crate::AppState;
+
+/// The routes of Événements: public pages and the JSON API.
+pub(crate) fn routeur() -> RouteurModule {
+    RouteurModule::new(Module::Evenements)
+        .get("/evenements", page_liste)
+        .get("/evenements/{id}", page_evenement)
+        .post("/sessions/{id}/inscription", inscrire_formulaire)
+        .get("/inscriptions/annuler", page_annulation)
+        .post("/inscriptions/annuler", annuler)
+        .api(utoipa_axum::routes!(api_evenements))
+        .api(utoipa_axum::routes!(api_evenement))
+        .api(utoipa_axum::routes!(api_inscrire))
+}
+
+fn evenements(state: &AppState) -> &Evenements {
+    state.instance.evenements()
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits per address.
+
+/// How many addresses are remembered at most; past that, new ones are refused until old
+/// windows expire (the memory stays bounded).
+const ADRESSES_MAX: usize = 100_000;
+const FENETRE: Duration = Duration::from_secs(60);
+
+/// The per-address limit of registrations (public form and API), in memory, per node.
+pub struct GardeInscriptions {
+    par_minute: usize,
+    fenetres: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl GardeInscriptions {
+    /// At most `par_minute` registrations a minute from one address; 0: no limit.
+    pub fn new(par_minute: usize) -> Self {
+        GardeInscriptions {
+            par_minute,
+            fenetres: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// From `MAILLAGE_LIMITE_INSCRIPTIONS_PAR_MINUTE` (default 10; 0 = no limit).
+    pub fn depuis_env() -> Self {
+        let n = std::env::var("MAILLAGE_LIMITE_INSCRIPTIONS_PAR_MINUTE")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(10);
+        Self::new(n)
+    }
+
+    /// Counts one registration from `adresse`, or the seconds to wait (nothing counted).
+    pub fn compter(&self, adresse: &str, maintenant: Instant) -> Result<(), u64> {
+        if self.par_minute == 0 {
+            return Ok(());
+        }
+        let mut f = self
+            .fenetres
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let purger = |v: &mut VecDeque<Instant>| {
+            while v
+                .front()
+                .is_some_and(|t| maintenant.duration_since(*t) >= FENETRE)
+            {
+                v.pop_front();
+            }
+        };
+        if f.len() >= ADRESSES_MAX && !f.contains_key(adresse) {
+            f.retain(|_, v| {
+                purger(v);
+                !v.is_empty()
+            });
+            if f.len() >= ADRESSES_MAX {
+                return Err(FENETRE.as_secs());
+            }
+        }
+        let v = f.entry(adresse.to_string()).or_default();
+        purger(v);
+        if v.len() >= self.par_minute {
+            let attente = v
+                .front()
+                .map(|t| FENETRE.saturating_sub(maintenant - *t).as_secs().max(1))
+                .unwrap_or(FENETRE.as_secs());
+            return Err(attente);
+        }
+        v.push_back(maintenant);
+        Ok(())
+    }
+}
+
+const TROP_D_INSCRIPTIONS: &str =
+    "Beaucoup d’inscriptions ont été envoyées depuis votre connexion : patientez une minute puis réessayez.";
+
+const PIEGE: &str = "Envoi refusé : un champ invisible a été rempli (robot ?).";
+
+// ---------------------------------------------------------------------------------------
+// Words.
+
+fn local(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&Paris).naive_local()
+}
+
+fn heure_de(t: chrono::NaiveDateTime) -> String {
+    heure((t.hour() * 60 + t.minute()) as u16)
+}
+
+fn jour(t: chrono::NaiveDateTime) -> String {
+    format!(
+        "{} {}",
+        JOURS[t.weekday().num_days_from_monday() as usize],
+        date_longue(t.date())
+    )
+}
+
+/// « jeudi 12 juin 2030, de 9 h à 17 h », or « du … à 9 h au … à 17 h » over several days.
+pub fn quand(debut: DateTime<Utc>, fin: DateTime<Utc>) -> String {
+    let (d, f) = (local(debut), local(fin));
+    if d.date() == f.date() {
+        format!("{}, de {} à {}", jour(d), heure_de(d), heure_de(f))
+    } else {
+        format!(
+            "du {} à {} au {} à {}",
+            jour(d),
+            heure_de(d),
+            jour(f),
+            heure_de(f)
+        )
+    }
+}
+
+fn nom_commune(state: &AppState, code: &str) -> String {
+    state
+        .instance
+        .comptes()
+        .referentiel()
+        .commune_or_parent(code)
+        .map(|c| c.nom.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn libelle<T: std::str::FromStr>(code: &str, libelle: impl Fn(T) -> &'static str) -> String {
+    code.parse::<T>()
+        .map(|v| libelle(v).to_string())
+        .unwrap_or_else(|_| code.to_string())
+}
+
+fn places(s: &SessionEvenementRow) -> String {
+    match s.places_libres() {
+        0 => "Complet : vous pouvez vous inscrire sur la liste d’attente".into(),
+        1 => format!("1 place libre sur {}", s.capacite),
+        n => format!("{n} places libres sur {}", s.capacite),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages.
+
+/// An event in a list.
+pub struct LigneEvenement {
+    pub id: i64,
+    pub titre: String,
+    pub type_libelle: String,
+    pub quand: String,
+    pub ou: String,
+    pub annule: bool,
+}
+
+fn ligne(state: &AppState, e: &EvenementRow) -> LigneEvenement {
+    LigneEvenement {
+        id: e.id,
+        titre: e.titre.clone(),
+        type_libelle: libelle::<TypeEvenement>(&e.type_evenement, TypeEvenement::libelle),
+        quand: quand(e.debut, e.fin),
+        ou: match &e.adresse {
+            Some(a) => format!("{a}, {}", nom_commune(state, &e.commune)),
+            None => nom_commune(state, &e.commune),
+        },
+        annule: e.statut == StatutEvenement::Annule.code(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "evenements.html")]
+struct PageListe {
+    site: Arc<Site>,
+    commune: String,
+    commune_nom: Option<String>,
+    erreur: Option<String>,
+    evenements: Vec<LigneEvenement>,
+}
+
+fn parametres(requete: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(requete.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn un<'a>(p: &'a [(String, String)], nom: &str) -> Option<&'a str> {
+    p.iter()
+        .rev()
+        .find(|(k, v)| k == nom && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+}
+
+/// The communes a person means by `saisie`: an INSEE code or a postal code.
+fn communes_de(state: &AppState, saisie: &str) -> Vec<(String, String)> {
+    let r = state.instance.comptes().referentiel();
+    if let Some(c) = r.commune_or_parent(saisie) {
+        return vec![(c.code_insee.clone(), c.nom.clone())];
+    }
+    r.communes_par_code_postal(saisie)
+        .into_iter()
+        .map(|c| (c.code_insee.clone(), c.nom.clone()))
+        .collect()
+}
+
+/// `GET /evenements`: the coming events, by commune (INSEE or postal code) if given.
+pub async fn page_liste(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ErreurWeb> {
+    let p = parametres(q.as_deref());
+    let commune = un(&p, "commune").unwrap_or("").to_string();
+    let mut filtre = FiltrePublic {
+        depuis: Some(Utc::now()),
+        limite: Some(100),
+        ..FiltrePublic::default()
+    };
+    let mut erreur = None;
+    let mut commune_nom = None;
+    if !commune.is_empty() {
+        let trouvees = communes_de(&state, &commune);
+        if trouvees.is_empty() {
+            erreur = Some(format!(
+                "« {commune} » n’est pas un code postal ni un code de commune connu : voici tous les événements à venir."
+            ));
+        } else {
+            commune_nom = Some(
+                trouvees
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            filtre.communes = trouvees.into_iter().map(|(c, _)| c).collect();
+        }
+    }
+    let liste = evenements(&state).publics(&filtre).await?;
+    let page = PageListe {
+        site: Arc::clone(&state.site),
+        commune,
+        commune_nom,
+        erreur,
+        evenements: liste.iter().map(|e| ligne(&state, e)).collect(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// A session of the programme, with its form.
+pub struct LigneSession {
+    pub id: i64,
+    pub titre: String,
+    pub type_libelle: String,
+    pub quand: String,
+    pub salle: Option<String>,
+    pub places: String,
+    pub complet: bool,
+    pub ouverte: bool,
+    pub jeton: String,
+    pub erreur: Option<String>,
+    pub prenom: String,
+    pub contact: String,
+}
+
+#[derive(Template)]
+#[template(path = "evenement.html")]
+struct PageEvenement {
+    site: Arc<Site>,
+    e: LigneEvenement,
+    description: Option<String>,
+    statut: String,
+    accessibilite: Vec<(&'static str, String)>,
+    sessions: Vec<LigneSession>,
+}
+
+/// What was typed in a session's form, and why it was not taken.
+#[derive(Default)]
+struct Saisie {
+    session: i64,
+    erreur: String,
+    prenom: String,
+    contact: String,
+}
+
+fn rendre_evenement(
+    state: &AppState,
+    d: &DetailEvenement,
+    saisie: Option<Saisie>,
+) -> Result<String, ErreurWeb> {
+    let e = &d.evenement;
+    let publie = e.statut == StatutEvenement::Publie.code();
+    let maintenant = Utc::now();
+    let horodatage = maintenant.timestamp();
+    let a = &e.accessibilite;
+    let accessibilite = [
+        ("Mobilité réduite", &a.mobilite),
+        ("Handicap auditif", &a.auditif),
+        ("Handicap visuel", &a.visuel),
+        ("Handicap mental ou cognitif", &a.mental),
+    ]
+    .into_iter()
+    .filter_map(|(l, v)| v.clone().map(|v| (l, v)))
+    .collect();
+    let sessions = d
+        .sessions
+        .iter()
+        .map(|s| {
+            let saisie = saisie.as_ref().filter(|x| x.session == s.id);
+            LigneSession {
+                id: s.id,
+                titre: s.titre.clone(),
+                type_libelle: libelle::<TypeSession>(&s.type_session, TypeSession::libelle),
+                quand: quand(s.debut, s.fin),
+                salle: s.salle.clone(),
+                places: places(s),
+                complet: s.places_libres() == 0,
+                ouverte: publie && s.debut > maintenant,
+                jeton: state
+                    .signalements
+                    .jeton(&format!("inscription:{}", s.id), horodatage),
+                erreur: saisie.map(|x| x.erreur.clone()),
+                prenom: saisie.map(|x| x.prenom.clone()).unwrap_or_default(),
+                contact: saisie.map(|x| x.contact.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let page = PageEvenement {
+        site: Arc::clone(&state.site),
+        e: ligne(state, e),
+        description: e.description.clone(),
+        statut: libelle::<StatutEvenement>(&e.statut, StatutEvenement::libelle),
+        accessibilite,
+        sessions,
+    };
+    Ok(page.render()?)
+}
+
+fn id_de(texte: &str) -> Result<i64, ErreurWeb> {
+    texte
+        .parse::<i64>()
+        .map_err(|_| ErreurWeb::Introuvable("Cet événement n’existe pas.".into()))
+}
+
+/// `GET /evenements/{id}`: the programme, free seats, one short form per session.
+pub async fn page_evenement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let d = evenements(&state).detail(id_de(&id)?).await?;
+    Ok(Html(rendre_evenement(&state, &d, None)?).into_response())
+}
+
+/// The registration form of a session.
+#[derive(Deserialize)]
+pub struct FormulaireInscription {
+    #[serde(default)]
+    prenom: String,
+    #[serde(default)]
+    contact: String,
+    /// The trap: hidden from people, filled by robots.
+    #[serde(default)]
+    site_web: String,
+    #[serde(default)]
+    jeton: String,
+}
+
+#[derive(Template)]
+#[template(path = "inscription_faite.html")]
+struct PageInscriptionFaite {
+    site: Arc<Site>,
+    evenement: LigneEvenement,
+    session: String,
+    session_quand: String,
+    prenom: String,
+    attente: bool,
+    cle: String,
+    lien: String,
+}
+
+fn sans_cache(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `POST /sessions/{id}/inscription`: registers, then the confirmation with the key and
+/// the cancellation link (or the event page again, with what was typed and why).
+pub async fn inscrire_formulaire(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdresseClient(adresse): AdresseClient,
+    entetes: HeaderMap,
+    crate::formulaires::Formulaire(f): crate::formulaires::Formulaire<FormulaireInscription>,
+) -> Result<Response, ErreurWeb> {
+    let introuvable = || ErreurWeb::Introuvable("Cette session n’existe pas.".into());
+    let session_id = id.parse::<i64>().map_err(|_| introuvable())?;
+    let module = evenements(&state);
+    let session = module.session(session_id).await?.ok_or_else(introuvable)?;
+    let detail = module.detail(session.evenement_id).await?;
+    let refus = |statut: StatusCode, erreur: String| -> Result<Response, ErreurWeb> {
+        let html = rendre_evenement(
+            &state,
+            &detail,
+            Some(Saisie {
+                session: session_id,
+                erreur,
+                prenom: f.prenom.clone(),
+                contact: f.contact.clone(),
+            }),
+        )?;
+        Ok((statut, Html(html)).into_response())
+    };
+    let adresse_publique = state.instance.comptes().reglages().adresse_publique.clone();
+    let origine = crate::signalements::origine_acceptee(&entetes, Some(&adresse_publique));
+    if !origine
+        || !state.signalements.jeton_valide(
+            &format!("inscription:{session_id}"),
+            &f.jeton,
+            Utc::now().timestamp(),
+        )
+    {
+        tracing::info!(origin_ok = origine, "registration refused: token or origin");
+        return refus(
+            StatusCode::FORBIDDEN,
+            "Ce formulaire a expiré ou n’a pas été envoyé depuis ce site : vérifiez ce qui est écrit ci-dessous et envoyez-le de nouveau.".into(),
+        );
+    }
+    if !f.site_web.trim().is_empty() {
+        tracing::info!("registration refused: trap field filled");
+        return refus(StatusCode::BAD_REQUEST, PIEGE.into());
+    }
+    if let Err(attente) = state.inscriptions.compter(&adresse, Instant::now()) {
+        let mut r = refus(StatusCode::TOO_MANY_REQUESTS, TROP_D_INSCRIPTIONS.into())?;
+        if let Ok(v) = HeaderValue::from_str(&attente.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
+    let demande = DemandeInscription {
+        prenom: f.prenom.clone(),
+        contact: Some(f.contact.clone()),
+    };
+    let faite = match module.inscrire(session_id, &demande).await {
+        Ok(faite) => faite,
+        Err(e @ ErreurEvenements::Invalide { .. }) => {
+            return refus(StatusCode::BAD_REQUEST, message_personne(&e))
+        }
+        Err(e @ ErreurEvenements::EvenementAnnule) => {
+            return refus(StatusCode::CONFLICT, e.to_string())
+        }
+        Err(e @ ErreurEvenements::InscriptionsFermees) => {
+            return refus(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let page = PageInscriptionFaite {
+        site: Arc::clone(&state.site),
+        evenement: ligne(&state, &detail.evenement),
+        session: session.titre.clone(),
+        session_quand: quand(session.debut, session.fin),
+        prenom: f.prenom.trim().to_string(),
+        attente: faite.statut == StatutInscription::ListeAttente,
+        cle: faite.cle.clone(),
+        lien: lien_annulation(&faite),
+    };
+    Ok(sans_cache(
+        (StatusCode::OK, Html(page.render()?)).into_response(),
+    ))
+}
+
+/// What a person reads for a field's error: the field in words.
+fn message_personne(e: &ErreurEvenements) -> String {
+    match e {
+        ErreurEvenements::Invalide { champ, message } => {
+            let nom = match champ.as_str() {
+                "prenom" => "Prénom ou pseudonyme",
+                "contact" => "Téléphone ou courriel",
+                autre => autre,
+            };
+            format!("{nom} : {message}")
+        }
+        autre => autre.to_string(),
+    }
+}
+
+fn lien_annulation(f: &InscriptionFaite) -> String {
+    format!(
+        "/inscriptions/annuler?jeton={}",
+        crate::erreur::encoder(&f.jeton_annulation)
+    )
+}
+
+#[derive(Template)]
+#[template(path = "annulation.html")]
+struct PageAnnulation {
+    site: Arc<Site>,
+    evenement: LigneEvenement,
+    session: String,
+    session_quand: String,
+    prenom: String,
+    statut: String,
+    deja_annulee: bool,
+    jeton: String,
+    faite: bool,
+    erreur: Option<String>,
+}
+
+async fn page_du_lien(
+    state: &AppState,
+    jeton: &str,
+    faite: bool,
+    erreur: Option<String>,
+) -> Result<String, ErreurWeb> {
+    let (i, s, e) = evenements(state).inscription_du_lien(jeton).await?;
+    let page = PageAnnulation {
+        site: Arc::clone(&state.site),
+        evenement: ligne(state, &e),
+        session: s.titre,
+        session_quand: quand(s.debut, s.fin),
+        prenom: i.prenom,
+        statut: libelle::<StatutInscription>(&i.statut, StatutInscription::libelle),
+        deja_annulee: i.statut == StatutInscription::Annule.code(),
+        jeton: jeton.to_string(),
+        faite,
+        erreur,
+    };
+    Ok(page.render()?)
+}
+
+/// `GET /inscriptions/annuler?jeton=…`: what the link cancels, and a button (a link alone
+/// never cancels: mail scanners and previews follow links).
+pub async fn page_annulation(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ErreurWeb> {
+    let p = parametres(q.as_deref());
+    let jeton = un(&p, "jeton").unwrap_or("");
+    Ok(sans_cache(
+        Html(page_du_lien(&state, jeton, false, None).await?).into_response(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct FormulaireAnnulation {
+    #[serde(default)]
+    jeton: String,
+}
+
+/// `POST /inscriptions/annuler`: cancels the registration the secret names.
+pub async fn annuler(
+    State(state): State<AppState>,
+    entetes: HeaderMap,
+    crate::formulaires::Formulaire(f): crate::formulaires::Formulaire<FormulaireAnnulation>,
+) -> Result<Response, ErreurWeb> {
+    let adresse_publique = state.instance.comptes().reglages().adresse_publique.clone();
+    if !crate::signalements::origine_acceptee(&entetes, Some(&adresse_publique)) {
+        let html = page_du_lien(
+            &state,
+            &f.jeton,
+            false,
+            Some("Ce formulaire n’a pas été envoyé depuis ce site : appuyez de nouveau sur le bouton.".into()),
+        )
+        .await?;
+        return Ok(sans_cache(
+            (StatusCode::FORBIDDEN, Html(html)).into_response(),
+        ));
+    }
+    evenements(&state).annuler(&f.jeton).await?;
+    Ok(sans_cache(
+        Html(page_du_lien(&state, &f.jeton, true, None).await?).into_response(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON API.
+
+impl From<ErreurEvenements> for ApiError {
+    fn from(e: ErreurEvenements) -> Self {
+        let (status, parametre) = match &e {
+            ErreurEvenements::Invalide { champ, .. } => (400, Some(champ.clone())),
+            ErreurEvenements::Introuvable | ErreurEvenements::LienInvalide => (404, None),
+            ErreurEvenements::EvenementAnnule => (409, None),
+            ErreurEvenements::InscriptionsFermees => (422, None),
+            ErreurEvenements::Interdit | ErreurEvenements::Comptes(_) => (403, None),
+            ErreurEvenements::Interne(m) => {
+                return ApiError::interne(format_args!("Événements: {m}"))
+            }
+        };
+        ApiError {
+            erreur: e.to_string(),
+            parametre,
+            status,
+        }
+    }
+}
+
+/// Accessibility of an event, in words.
+#[derive(Serialize, ToSchema)]
+pub struct AccessibiliteApi {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub mobilite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub auditif: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub visuel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub mental: Option<String>,
+}
+
+/// An event (in a list: without its programme).
+#[derive(Serialize, ToSchema)]
+pub struct EvenementApi {
+    pub id: i64,
+    pub titre: String,
+    /// `etape_tournee`, `journee_locale` or `atelier`.
+    #[serde(rename = "type")]
+    pub type_evenement: String,
+    /// `publie`, `annule` or `termine`.
+    pub statut: String,
+    /// INSEE code of the commune.
+    pub commune: String,
+    pub commune_nom: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub adresse: Option<String>,
+    /// A place of the directory (`lieu-…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub lieu: Option<String>,
+    /// RFC 3339, at the hour of Paris.
+    pub debut: String,
+    pub fin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub description: Option<String>,
+    pub accessibilite: AccessibiliteApi,
+    /// The tour the event is a stop of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub tournee: Option<i64>,
+    /// The public page.
+    pub url: String,
+    /// The programme (only in `GET /api/v1/evenements/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub sessions: Option<Vec<SessionApi>>,
+}
+
+/// A session of a programme and its seats.
+#[derive(Serialize, ToSchema)]
+pub struct SessionApi {
+    pub id: i64,
+    pub titre: String,
+    /// `atelier`, `conference`, `table_ronde`, `realite_virtuelle`, `quiz`, `stand`,
+    /// `permanence`.
+    #[serde(rename = "type")]
+    pub type_session: String,
+    pub debut: String,
+    pub fin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub salle: Option<String>,
+    /// Seats (of the shared pool when `jauge` is given).
+    pub capacite: i64,
+    /// The pool of seats this session shares with the others naming it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub jauge: Option<String>,
+    pub inscrits: i64,
+    pub en_attente: i64,
+    pub places_libres: i64,
+}
+
+/// A list of events.
+#[derive(Serialize, ToSchema)]
+pub struct ReponseEvenements {
+    pub total: usize,
+    pub evenements: Vec<EvenementApi>,
+}
+
+fn evenement_api(
+    state: &AppState,
+    e: &EvenementRow,
+    sessions: Option<&[SessionEvenementRow]>,
+) -> EvenementApi {
+    let a = &e.accessibilite;
+    EvenementApi {
+        id: e.id,
+        titre: e.titre.clone(),
+        type_evenement: e.type_evenement.clone(),
+        statut: e.statut.clone(),
+        commune: e.commune.clone(),
+        commune_nom: nom_commune(state, &e.commune),
+        adresse: e.adresse.clone(),
+        lieu: e.lieu_id.clone(),
+        debut: ecrire_horodatage(e.debut),
+        fin: ecrire_horodatage(e.fin),
+        description: e.description.clone(),
+        accessibilite: AccessibiliteApi {
+            mobilite: a.mobilite.clone(),
+            auditif: a.auditif.clone(),
+            visuel: a.visuel.clone(),
+            mental: a.mental.clone(),
+        },
+        tournee: e.tournee_id,
+        url: format!("/evenements/{}", e.id),
+        sessions: sessions.map(|s| {
+            s.iter()
+                .map(|s| SessionApi {
+                    id: s.id,
+                    titre: s.titre.clone(),
+                    type_session: s.type_session.clone(),
+                    debut: ecrire_horodatage(s.debut),
+                    fin: ecrire_horodatage(s.fin),
+                    salle: s.salle.clone(),
+                    capacite: s.capacite,
+                    jauge: s.jauge.clone(),
+                    inscrits: s.inscrits,
+                    en_attente: s.en_attente,
+                    places_libres: s.places_libres(),
+                })
+                .collect()
+        }),
+    }
+}
+
+/// The filter of `GET /api/v1/evenements`, read from the query.
+fn filtre_api(state: &AppState, q: Option<&str>) -> Result<FiltrePublic, ApiError> {
+    let p = parametres(q);
+    let r = state.instance.comptes().referentiel();
+    let mut filtre = FiltrePublic::default();
+    for (k, v) in &p {
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        match k.as_str() {
+            "commune" => match r.commune_or_parent(v) {
+                Some(c) => filtre.communes.push(c.code_insee.clone()),
+                None => {
+                    return Err(ApiError::requete(
+                        Some("commune"),
+                        format!("« {v} » n’est pas un code INSEE de commune connu"),
+                    ))
+                }
+            },
+            "territoire" => {
+                let t = r
+                    .territoire(v)
+                    .map_err(|e| ApiError::requete(Some("territoire"), e.to_string()))?;
+                if t.code().is_some() {
+                    filtre.communes.extend(
+                        r.communes_of_territoire(&t)
+                            .into_iter()
+                            .map(|c| c.code_insee.clone()),
+                    );
+                }
+            }
+            "depuis" => {
+                let instant = match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                    Ok(d) => Paris
+                        .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                        .earliest()
+                        .map(|d| d.with_timezone(&Utc)),
+                    Err(_) => maillage_evenements::lire_horodatage(v).ok(),
+                };
+                filtre.depuis = Some(instant.ok_or_else(|| {
+                    ApiError::requete(
+                        Some("depuis"),
+                        format!("« {v} » n’est pas une date (attendu AAAA-MM-JJ)"),
+                    )
+                })?);
+            }
+            "type" => {
+                filtre.type_evenement = Some(
+                    v.parse::<TypeEvenement>()
+                        .map_err(|m| ApiError::requete(Some("type"), m))?,
+                )
+            }
+            "limit" => {
+                filtre.limite = Some(
+                    v.parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=maillage_evenements::LISTE_MAX).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::requete(
+                                Some("limit"),
+                                format!(
+                                    "doit être un nombre entre 1 et {}",
+                                    maillage_evenements::LISTE_MAX
+                                ),
+                            )
+                        })?,
+                )
+            }
+            _ => {}
+        }
+    }
+    if filtre.depuis.is_none() {
+        filtre.depuis = Some(Utc::now());
+    }
+    Ok(filtre)
+}
+
+/// The events to come (published, cancelled or finished; not the drafts), by start.
+#[utoipa::path(
+    get,
+    path = "/api/v1/evenements",
+    tag = "evenements",
+    params(
+        ("commune" = Option<String>, Query, description = "Code INSEE d'une commune (répétable)"),
+        ("territoire" = Option<String>, Query, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE"),
+        ("depuis" = Option<String>, Query, description = "Événements qui finissent ce jour (AAAA-MM-JJ) ou après ; par défaut maintenant"),
+        ("type" = Option<String>, Query, description = "etape_tournee, journee_locale ou atelier"),
+        ("limit" = Option<i64>, Query, description = "Au plus ce nombre d'événements (1 à 500, 500 par défaut)"),
+    ),
+    responses(
+        (status = 200, description = "Les événements, par date de début", body = ReponseEvenements),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+    )
+)]
+pub async fn api_evenements(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<ReponseEvenements>, ApiError> {
+    let filtre = filtre_api(&state, q.as_deref())?;
+    let liste = evenements(&state).publics(&filtre).await?;
+    Ok(Json(ReponseEvenements {
+        total: liste.len(),
+        evenements: liste
+            .iter()
+            .map(|e| evenement_api(&state, e, None))
+            .collect(),
+    }))
+}
+
+/// An event with its programme and the free seats of each session. Its shape is that of
+/// the files `maillage evenements importer` reads.
+#[utoipa::path(
+    get,
+    path = "/api/v1/evenements/{id}",
+    tag = "evenements",
+    params(("id" = i64, Path, description = "Identifiant de l'événement")),
+    responses(
+        (status = 200, description = "L'événement et son programme", body = EvenementApi),
+        (status = 404, description = "Événement introuvable", body = ApiError),
+    )
+)]
+pub async fn api_evenement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EvenementApi>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::introuvable("Introuvable."))?;
+    let d = evenements(&state).detail(id).await?;
+    Ok(Json(evenement_api(&state, &d.evenement, Some(&d.sessions))))
+}
+
+/// A registration to a session.
+#[derive(Deserialize, ToSchema)]
+pub struct CorpsInscription {
+    /// A first name or a pseudonym (50 characters at most).
+    pub prenom: String,
+    /// A phone or an e-mail, only for reminders (200 characters at most).
+    #[schema(nullable = false)]
+    pub contact: Option<String>,
+    /// Leave empty (a trap for robots).
+    #[schema(nullable = false)]
+    pub site_web: Option<String>,
+}
+
+/// A registration made.
+#[derive(Serialize, ToSchema)]
+pub struct InscriptionApi {
+    /// The registration's id (UUID).
+    pub id: String,
+    /// `inscrit`, or `liste_attente` when the session is full.
+    pub statut: String,
+    /// The visitor's personal key.
+    pub cle: String,
+    /// The cancellation link (secret: give it to the person only).
+    pub annulation: String,
+    pub session: i64,
+}
+
+fn champ_texte(v: &Value, champ: &str) -> Result<Option<String>, ApiError> {
+    match v.get(champ) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::requete(
+            Some(champ),
+            format!("{champ} : doit être un texte"),
+        )),
+    }
+}
+
+/// Registers a person: `inscrit` while seats remain, else `liste_attente` (arrival order).
+/// Never more `inscrit` than seats, whatever the concurrency and the app node.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/{id}/inscriptions",
+    tag = "evenements",
+    params(("id" = i64, Path, description = "Identifiant de la session")),
+    request_body(content = CorpsInscription, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Inscription enregistrée", body = InscriptionApi),
+        (status = 400, description = "Champ invalide (le champ est nommé)", body = ApiError),
+        (status = 404, description = "Session introuvable", body = ApiError),
+        (status = 409, description = "Événement annulé", body = ApiError),
+        (status = 415, description = "Corps non JSON", body = ApiError),
+        (status = 422, description = "Inscriptions fermées (session commencée, événement terminé)", body = ApiError),
+        (status = 429, description = "Trop d'inscriptions depuis cette adresse", body = ApiError),
+    )
+)]
+pub async fn api_inscrire(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdresseClient(adresse): AdresseClient,
+    entetes: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ApiError> {
+    let json = entetes
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(ApiError {
+            erreur: "Le corps doit être du JSON (Content-Type: application/json), par exemple {\"prenom\": \"Lucienne\"}.".into(),
+            parametre: None,
+            status: 415,
+        });
+    }
+    let session_id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::introuvable("Introuvable."))?;
+    let v: Value = serde_json::from_slice(&corps).map_err(|e| {
+        ApiError::requete(
+            None,
+            format!(
+                "JSON illisible à la ligne {}, colonne {}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if !v.is_object() {
+        return Err(ApiError::requete(
+            None,
+            "le corps doit être un objet, par exemple {\"prenom\": \"Lucienne\"}",
+        ));
+    }
+    if champ_texte(&v, "site_web")?.is_some_and(|s| !s.trim().is_empty()) {
+        return Err(ApiError::requete(Some("site_web"), PIEGE));
+    }
+    let prenom = champ_texte(&v, "prenom")?.unwrap_or_default();
+    let contact = champ_texte(&v, "contact")?;
+    if let Err(attente) = state.inscriptions.compter(&adresse, Instant::now()) {
+        let mut r = ApiError {
+            erreur: TROP_D_INSCRIPTIONS.into(),
+            parametre: None,
+            status: 429,
+        }
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&attente.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
+    let faite = evenements(&state)
+        .inscrire(session_id, &DemandeInscription { prenom, contact })
+        .await?;
+    let corps = InscriptionApi {
+        id: faite.uuid.clone(),
+        statut: faite.statut.code().to_string(),
+        cle: faite.cle.clone(),
+        annulation: lien_annulation(&faite),
+        session: faite.session_id,
+    };
+    Ok(sans_cache(
+        (StatusCode::CREATED, Json(corps)).into_response(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_per_address_slides_and_zero_is_none() {
+        let g = GardeInscriptions::new(2);
+        let t0 = Instant::now();
+        assert!(g.compter("1.2.3.4", t0).is_ok());
+        assert!(g.compter("1.2.3.4", t0).is_ok());
+        assert!(g.compter("1.2.3.4", t0).is_err());
+        assert!(g.compter("5.6.7.8", t0).is_ok());
+        assert!(g.compter("1.2.3.4", t0 + Duration::from_secs(61)).is_ok());
+        let aucune = GardeInscriptions::new(0);
+        for _ in 0..1000 {
+            assert!(aucune.compter("1.2.3.4", t0).is_ok());
+        }
+    }
+
+    #[test]
+    fn dates_in_words() {
+        let t = |h: u32| {
+            Paris
+                .with_ymd_and_hms(2030, 6, 12, h, 0, 0)
+                .single()
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default()
+        };
+        assert_eq!(quand(t(9), t(17)), "mercredi 12 juin 2030, de 9 h à 17 h");
+        let lendemain = t(17) + chrono::Duration::days(1);
+        assert_eq!(
+            quand(t(9), lendemain),
+            "du mercredi 12 juin 2030 à 9 h au jeudi 13 juin 2030 à 17 h"
+        );
+    }
+}
