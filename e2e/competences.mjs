@@ -107,14 +107,38 @@ async function parcours(page, instantane) {
   return ecrans;
 }
 
+/** The kiosk quiz: a correction after each answer, the score, « Recommencer ». */
+async function quiz(page, instantane) {
+  await page.goto(`${BASE}/competences/quiz/arnaques?kiosque=1`);
+  await instantane('quiz (borne)');
+  await soumettre(page, page.getByRole('button', { name: 'Commencer le quiz' }));
+  let n = 0;
+  while ((await page.locator('input[name=question]').count()) > 0) {
+    n += 1;
+    if (n === 1) await instantane('quiz, question');
+    await cocher(page.locator('input[name=reponse][value="0"]'));
+    await soumettre(page, page.getByRole('button', { name: 'Valider' }));
+    assert.equal(await page.locator('#correction').count(), 1, 'une correction après chaque réponse');
+    if (n === 1) await instantane('quiz, correction');
+    await soumettre(page, page.getByRole('button', { name: /Question suivante|Voir mon score/ }));
+  }
+  assert.equal(n, 8);
+  assert.match(await page.locator('#score').innerText(), /sur 8$/);
+  await instantane('quiz, score');
+  await soumettre(page, page.getByRole('button', { name: 'Recommencer' }));
+  assert.match(page.url(), /\/competences\/quiz\/arnaques\?kiosque=1$/);
+}
+
 await executer('Tests navigateur — Connaître mon niveau', 'e2e competences', async () => {
   const echecs = [];
   const instantanes = [];
   await verifier('1. sans JavaScript, 360 px : évaluation, résultats, aide près de Muret', async () => {
     await avecContexte({ js: false, largeur: 360 }, async (page) => {
-      const ecrans = await parcours(page, async (nom) => {
+      const prendre = async (nom) => {
         instantanes.push({ nom, url: page.url(), html: await page.content() });
-      });
+      };
+      const ecrans = await parcours(page, prendre);
+      await quiz(page, prendre);
       console.log(`    ${ecrans} questions`);
     });
   });
@@ -135,6 +159,7 @@ await executer('Tests navigateur — Connaître mon niveau', 'e2e competences', 
   await verifier('2. avec JavaScript : le même parcours, axe sur chaque page', async () => {
     await avecContexte({ js: true, largeur: 360 }, async (page) => {
       await parcours(page, (nom) => axe(page, nom, echecs));
+      await quiz(page, (nom) => axe(page, nom, echecs));
     });
     exigerZeroViolation(echecs.splice(0));
   });

@@ -31,7 +31,7 @@ pub enum Genre {
 }
 
 /// One question of the bank.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     /// Stable id (`e2.1-3`, `p4.3-2`): answers and calibrations name items by it.
     pub id: String,

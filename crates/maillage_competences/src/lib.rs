@@ -22,6 +22,7 @@ pub mod banque;
 pub mod calibration;
 pub mod evaluation;
 pub mod modele;
+pub mod quiz;
 pub mod referentiel;
 #[cfg(feature = "simulation")]
 pub mod simulation;

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maillage_competences::banque::{Genre, Item, Reponse};
 use maillage_competences::evaluation::{Arret, Confiance, QUESTIONS_MAX, QUESTIONS_MIN};
+use maillage_competences::quiz::{juste, Etape as EtapeQuiz, Quiz};
 use maillage_competences::{Bande, Banque, Evaluation, Referentiel, Resultat};
 use maillage_domain::{Service, Vocabulary};
 use serde::Deserialize;
@@ -33,6 +34,8 @@ pub(crate) fn routeur() -> RouteurModule {
     RouteurModule::new(Module::Competences)
         .get("/competences", accueil)
         .post("/competences", avancer)
+        .get("/competences/quiz/{code}", quiz_debut)
+        .post("/competences/quiz/{code}", quiz_avancer)
 }
 
 /// Pages of the assessment are never cached: the answers live in them only.
@@ -144,6 +147,7 @@ pub struct FormCompetences {
     reponse: Option<String>,
     action: Option<String>,
     commune: Option<String>,
+    kiosque: Option<String>,
 }
 
 /// A new seed for a new assessment (which of the best items comes first varies).
@@ -244,6 +248,196 @@ pub async fn avancer(
     let res = e.resultat(banque, referentiel).map_err(interne)?;
     let page = page_resultat(&state, referentiel, &e, &res, arret, f.commune.as_deref())?;
     Ok(sans_cache(rendre(&page)?.into_response()))
+}
+
+// --- quizzes (« Arnaques en ligne ») ---
+
+/// What the quiz page shows.
+enum VueQuiz {
+    Debut,
+    Question {
+        numero: usize,
+        item_id: String,
+        texte: String,
+        choix: Vec<ChoixReponse>,
+        erreur: Option<String>,
+    },
+    Correction {
+        numero: usize,
+        texte: String,
+        juste: bool,
+        donnee: String,
+        bonne: String,
+        explication: String,
+        derniere: bool,
+    },
+    Fin {
+        bonnes: usize,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "competences_quiz.html")]
+struct PageQuiz {
+    site: Arc<Site>,
+    code: &'static str,
+    titre: &'static str,
+    presentation: &'static str,
+    total: usize,
+    etat: String,
+    kiosque: bool,
+    vue: VueQuiz,
+}
+
+#[derive(Deserialize)]
+pub struct ParamsQuiz {
+    kiosque: Option<String>,
+}
+
+fn quiz_de(code: &str) -> Result<&'static Quiz, ErreurWeb> {
+    Quiz::par_code(code).ok_or_else(|| ErreurWeb::Introuvable("Ce quiz n'existe pas.".into()))
+}
+
+fn page_quiz(
+    state: &AppState,
+    q: &'static Quiz,
+    e: &Evaluation,
+    kiosque: bool,
+    vue: VueQuiz,
+) -> Result<Response, ErreurWeb> {
+    let statut = match &vue {
+        VueQuiz::Question {
+            erreur: Some(_), ..
+        } => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    let mut r = rendre(&PageQuiz {
+        site: state.site.clone(),
+        code: q.code,
+        titre: q.titre,
+        presentation: q.presentation,
+        total: q.items.len(),
+        etat: e.encoder(),
+        kiosque,
+        vue,
+    })?
+    .into_response();
+    *r.status_mut() = statut;
+    Ok(sans_cache(r))
+}
+
+pub async fn quiz_debut(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    axum::extract::Query(p): axum::extract::Query<ParamsQuiz>,
+) -> Result<Response, ErreurWeb> {
+    let q = quiz_de(&code)?;
+    let e = Evaluation::nouvelle(Banque::embarquee(), 0);
+    page_quiz(&state, q, &e, p.kiosque.is_some(), VueQuiz::Debut)
+}
+
+fn vue_question(item: &Item, numero: usize, erreur: Option<String>) -> VueQuiz {
+    let choix = match &item.genre {
+        Genre::Pratique { choix, .. } => {
+            let mut c: Vec<ChoixReponse> = choix
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ChoixReponse {
+                    code: char::from(b'0' + i as u8),
+                    texte: t.clone(),
+                })
+                .collect();
+            c.push(ChoixReponse {
+                code: 'x',
+                texte: "Je ne sais pas".into(),
+            });
+            c
+        }
+        Genre::Enonce => Vec::new(),
+    };
+    VueQuiz::Question {
+        numero,
+        item_id: item.id.clone(),
+        texte: item.texte.clone(),
+        choix,
+        erreur,
+    }
+}
+
+pub async fn quiz_avancer(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Formulaire(f): Formulaire<FormCompetences>,
+) -> Result<Response, ErreurWeb> {
+    let q = quiz_de(&code)?;
+    let banque = Banque::embarquee();
+    let kiosque = f.kiosque.is_some();
+    if f.action.as_deref() == Some("recommencer") {
+        let cible = if kiosque {
+            format!("/competences/quiz/{}?kiosque=1", q.code)
+        } else {
+            format!("/competences/quiz/{}", q.code)
+        };
+        return Ok(sans_cache(Redirect::to(&cible).into_response()));
+    }
+    let illisible = || {
+        ErreurWeb::Requete(
+            "Vos réponses n'ont pas pu être relues (page trop ancienne ou modifiée). Recommencez le quiz."
+                .into(),
+        )
+    };
+    let mut e = match f.etat.as_deref().filter(|s| !s.is_empty()) {
+        None => Evaluation::nouvelle(banque, 0),
+        Some(s) => Evaluation::decoder(s, banque).map_err(|_| illisible())?,
+    };
+    let etape = q.etape(banque, &e).map_err(|_| illisible())?;
+    if let (Some(question), EtapeQuiz::Question { item, numero }) = (f.question.as_deref(), &etape)
+    {
+        if question == item.id {
+            let reponse = f
+                .reponse
+                .as_deref()
+                .and_then(|r| r.chars().next())
+                .and_then(Reponse::depuis_code);
+            let Some(r) = reponse else {
+                let vue = vue_question(
+                    item,
+                    *numero,
+                    Some("Choisissez une réponse pour continuer.".into()),
+                );
+                return page_quiz(&state, q, &e, kiosque, vue);
+            };
+            e.ajouter(banque, &item.id, r)
+                .map_err(|m| ErreurWeb::Requete(m.to_string()))?;
+            let Genre::Pratique {
+                choix,
+                bonne,
+                explication,
+            } = &item.genre
+            else {
+                return Err(illisible());
+            };
+            let donnee = match r {
+                Reponse::Choix(c) => choix.get(usize::from(c)).cloned().unwrap_or_default(),
+                _ => "Je ne sais pas".to_string(),
+            };
+            let vue = VueQuiz::Correction {
+                numero: *numero,
+                texte: item.texte.clone(),
+                juste: juste(item, r),
+                donnee,
+                bonne: choix.get(*bonne).cloned().unwrap_or_default(),
+                explication: explication.clone(),
+                derniere: *numero == q.items.len(),
+            };
+            return page_quiz(&state, q, &e, kiosque, vue);
+        }
+    }
+    let vue = match etape {
+        EtapeQuiz::Question { item, numero } => vue_question(item, numero, None),
+        EtapeQuiz::Fin { bonnes, .. } => VueQuiz::Fin { bonnes },
+    };
+    page_quiz(&state, q, &e, kiosque, vue)
 }
 
 fn interne(e: maillage_competences::ErreurCompetences) -> ErreurWeb {

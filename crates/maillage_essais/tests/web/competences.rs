@@ -49,12 +49,16 @@ async fn envoyer(state: &AppState, req: Request<Body>) -> Page {
 }
 
 async fn poster(state: &AppState, champs: &[(&str, &str)]) -> Page {
+    poster_a(state, "/competences", champs).await
+}
+
+async fn poster_a(state: &AppState, chemin: &str, champs: &[(&str, &str)]) -> Page {
     let corps: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(champs)
         .finish();
     envoyer(
         state,
-        Request::post("/competences")
+        Request::post(chemin)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(corps))
             .expect("request"),
@@ -253,4 +257,105 @@ async fn competences_une_personne_connait_son_niveau_et_trouve_de_l_aide_pres_de
     .await;
     assert_eq!(altere.status, StatusCode::BAD_REQUEST);
     assert!(altere.corps.contains("Recommencez"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn competences_le_quiz_arnaques_explique_chaque_reponse_et_recommence_en_borne() {
+    let dossier = tempfile::tempdir().expect("tempdir");
+    let (_url, state, _tache) = crate::commun::demarrer_pour_tests(dossier.path())
+        .await
+        .expect("server");
+    const QUIZ: &str = "/competences/quiz/arnaques";
+    let debut = envoyer(
+        &state,
+        Request::get(format!("{QUIZ}?kiosque=1"))
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    verifier_borne(&debut);
+    // Kiosk mode: the page says it restarts itself, and a script does it.
+    assert!(debut.corps.contains("recommence tout seul"));
+    assert!(debut.corps.contains("<script>"));
+    let mut page = poster_a(&state, QUIZ, &[("kiosque", "1")]).await;
+    let (mut questions, mut bonnes_attendues) = (0, 0);
+    while let Some(question) = valeur(&page.html(), "input[name=question]") {
+        questions += 1;
+        let h = page.html();
+        let etat = valeur(&h, "input[name=etat]").expect("state");
+        assert_eq!(valeur(&h, "input[name=kiosque]").as_deref(), Some("1"));
+        // Always the first choice.
+        let correction = poster_a(
+            &state,
+            QUIZ,
+            &[
+                ("etat", &etat),
+                ("question", &question),
+                ("reponse", "0"),
+                ("kiosque", "1"),
+            ],
+        )
+        .await;
+        verifier_borne(&correction);
+        let hc = correction.html();
+        let titre: String = hc
+            .select(&sel("#correction"))
+            .next()
+            .map(|t| t.text().collect())
+            .expect("a correction after each answer");
+        if titre == "Bonne réponse" {
+            bonnes_attendues += 1;
+        } else {
+            assert_eq!(titre, "Pas tout à fait");
+            assert!(correction.corps.contains("La bonne réponse"));
+        }
+        let etat = valeur(&hc, "input[name=etat]").expect("state");
+        page = poster_a(&state, QUIZ, &[("etat", &etat), ("kiosque", "1")]).await;
+    }
+    assert_eq!(questions, 8);
+    verifier_borne(&page);
+    let score: String = page
+        .html()
+        .select(&sel("#score"))
+        .next()
+        .map(|t| t.text().collect())
+        .expect("score");
+    assert!(
+        score.starts_with(&format!("{bonnes_attendues} bonne")),
+        "{score}"
+    );
+    assert!(score.ends_with("sur 8"), "{score}");
+    // « Recommencer » goes back to the start, still in kiosk mode, with nothing kept.
+    let r = poster_a(&state, QUIZ, &[("action", "recommencer"), ("kiosque", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.entetes
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/competences/quiz/arnaques?kiosque=1")
+    );
+    // Answers of another quiz order are refused; an unknown quiz is a 404.
+    let autre = poster_a(&state, QUIZ, &[("etat", "1~0~p4.1-2:0")]).await;
+    assert_eq!(autre.status, StatusCode::BAD_REQUEST);
+    let inconnu = envoyer(
+        &state,
+        Request::get("/competences/quiz/inconnu")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(inconnu.status, StatusCode::NOT_FOUND);
+}
+
+/// A quiz page: no cookie, not cached, small; the kiosk's one script aside.
+fn verifier_borne(p: &Page) {
+    assert_eq!(p.status, StatusCode::OK, "{}", p.corps);
+    assert_eq!(
+        p.entetes
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    assert!(p.entetes.get(header::SET_COOKIE).is_none());
+    assert!(p.corps.len() <= 30 * 1024);
 }

@@ -862,6 +862,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/widget")
         | ("get", "/competences")
         | ("post", "/competences")
+        | ("get", "/competences/quiz/{code}")
+        | ("post", "/competences/quiz/{code}")
         | ("get", "/api/v1/lieux")
         | ("get", "/api/v1/lieux/{id}")
         | ("get", "/api/v1/communes")
