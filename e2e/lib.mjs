@@ -58,6 +58,12 @@ export async function nouveauContexte(navigateur, base, { js = true, largeur = 3
   );
   contexte.on('page', (page) => {
     page.on('pageerror', (e) => contexte.erreursJs.push(`${page.url()}: ${e.message}`));
+    // A blocked inline script or style (Content-Security-Policy) counts as an error too.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) {
+        contexte.erreursJs.push(`${page.url()}: ${m.text()}`);
+      }
+    });
   });
   return contexte;
 }

@@ -18,6 +18,7 @@ mod pages;
 pub mod parametres;
 pub mod presentation;
 pub mod routeurs;
+mod securite;
 pub mod serveur;
 pub mod signalements;
 mod site;
@@ -144,6 +145,7 @@ fn routeur_technique() -> RouteurModule {
         .get("/assets/{*chemin}", assets::servir)
         .get("/sante", || async { "ok" })
         .get("/favicon.ico", assets::favicon)
+        .get("/.well-known/security.txt", securite::security_txt)
 }
 
 /// The router of every module: the one place where they are merged.
@@ -198,6 +200,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             site,
             erreur::rendre_erreurs,
+        ))
+        // Security headers on every answer, the CSP of every page (computed from the page).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            securite::en_tetes,
         ))
         // Fastest gzip level: see docs/PERFORMANCE.md (throughput and sizes, both levels).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))

@@ -17,5 +17,6 @@ mod pages;
 mod premiere_utilisation_mots;
 mod premiere_utilisation_recherche;
 mod rechargement;
+mod securite;
 mod tentatives;
 mod territoire;
