@@ -777,6 +777,24 @@ fn evenement_api(
     }
 }
 
+/// `reg:NN`, `dep:NN` (`2A`, `2B`, `97N`), `epci:` + 9 digits, `commune:` + an INSEE code.
+fn territoire_bien_forme(v: &str) -> bool {
+    let chiffres = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
+    match v.split_once(':') {
+        Some(("reg", c)) => chiffres(c, 2),
+        Some(("dep", c)) => {
+            chiffres(c, 2) || c == "2A" || c == "2B" || (chiffres(c, 3) && c.starts_with("97"))
+        }
+        Some(("epci", c)) => chiffres(c, 9),
+        Some(("commune", c)) => {
+            c.len() == 5
+                && c.chars()
+                    .all(|x| x.is_ascii_digit() || x == 'A' || x == 'B')
+        }
+        _ => false,
+    }
+}
+
 /// The filter of `GET /api/v1/evenements`, read from the query.
 fn filtre_api(state: &AppState, q: Option<&str>) -> Result<FiltrePublic, ApiError> {
     let p = parametres(q);
@@ -784,23 +802,38 @@ fn filtre_api(state: &AppState, q: Option<&str>) -> Result<FiltrePublic, ApiErro
     let mut filtre = FiltrePublic::default();
     for (k, v) in &p {
         let v = v.trim();
-        if v.is_empty() {
+        // An empty filter is no filter; an empty `limit` is not a number.
+        if v.is_empty() && k != "limit" {
             continue;
         }
         match k.as_str() {
             "commune" => match r.commune_or_parent(v) {
                 Some(c) => filtre.communes.push(c.code_insee.clone()),
+                // A well-formed code the referential does not know: no event is there.
+                None if v.len() == 5
+                    && v.chars()
+                        .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B') =>
+                {
+                    filtre.communes.push(v.to_string())
+                }
                 None => {
                     return Err(ApiError::requete(
                         Some("commune"),
-                        format!("« {v} » n’est pas un code INSEE de commune connu"),
+                        format!("« {v} » n’est pas un code INSEE de commune (5 caractères)"),
                     ))
                 }
             },
             "territoire" => {
-                let t = r
-                    .territoire(v)
-                    .map_err(|e| ApiError::requete(Some("territoire"), e.to_string()))?;
+                let t = match r.territoire(v) {
+                    Ok(t) => t,
+                    // A well-formed code the referential does not know: no event is there
+                    // (the code itself never equals a commune's, so nothing matches).
+                    Err(_) if territoire_bien_forme(v) => {
+                        filtre.communes.push(v.to_string());
+                        continue;
+                    }
+                    Err(e) => return Err(ApiError::requete(Some("territoire"), e.to_string())),
+                };
                 if t.code().is_some() {
                     filtre.communes.extend(
                         r.communes_of_territoire(&t)
@@ -861,11 +894,11 @@ fn filtre_api(state: &AppState, q: Option<&str>) -> Result<FiltrePublic, ApiErro
     path = "/api/v1/evenements",
     tag = "evenements",
     params(
-        ("commune" = Option<String>, Query, description = "Code INSEE d'une commune (répétable)"),
-        ("territoire" = Option<String>, Query, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE"),
-        ("depuis" = Option<String>, Query, description = "Événements qui finissent ce jour (AAAA-MM-JJ) ou après ; par défaut maintenant"),
-        ("type" = Option<String>, Query, description = "etape_tournee, journee_locale ou atelier"),
-        ("limit" = Option<i64>, Query, description = "Au plus ce nombre d'événements (1 à 500, 500 par défaut)"),
+        ("commune" = Option<String>, Query, description = "Code INSEE d'une commune (répétable) ; un code inconnu ne trouve rien", pattern = r"^([0-9][0-9AB][0-9]{3})?$"),
+        ("territoire" = Option<String>, Query, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE ; un code inconnu ne trouve rien", pattern = r"^(fr|reg:[0-9]{2}|dep:([0-9]{2}|2A|2B|97[1-8])|epci:[0-9]{9}|commune:[0-9][0-9AB][0-9]{3})?$"),
+        ("depuis" = Option<String>, Query, description = "Événements qui finissent ce jour (AAAA-MM-JJ) ou après ; par défaut maintenant", pattern = r"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$"),
+        ("type" = Option<String>, Query, description = "etape_tournee, journee_locale ou atelier", pattern = r"^(etape_tournee|journee_locale|atelier)?$"),
+        ("limit" = Option<i64>, Query, description = "Au plus ce nombre d'événements (1 à 500, 500 par défaut)", minimum = 1, maximum = 500),
     ),
     responses(
         (status = 200, description = "Les événements, par date de début", body = ReponseEvenements),
@@ -913,13 +946,22 @@ pub async fn api_evenement(
 /// A registration to a session.
 #[derive(Deserialize, ToSchema)]
 pub struct CorpsInscription {
-    /// A first name or a pseudonym (50 characters at most).
+    /// A first name or a pseudonym (50 characters at most, one line, not only spaces).
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub prenom: String,
-    /// A phone or an e-mail, only for reminders (200 characters at most).
-    #[schema(nullable = false)]
+    /// A phone or an e-mail, only for reminders (200 characters at most, one line).
+    #[schema(
+        nullable = false,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub contact: Option<String>,
     /// Leave empty (a trap for robots).
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 0)]
     pub site_web: Option<String>,
 }
 
