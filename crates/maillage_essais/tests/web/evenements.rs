@@ -1095,6 +1095,12 @@ async fn evenements_billet_imprimable() {
             .and_then(|v| v.to_str().ok()),
         Some("no-referrer")
     );
+    println!("ticket page: {} octets", b.corps.len());
+    assert!(
+        b.corps.len() <= 30 * 1024,
+        "ticket {} octets",
+        b.corps.len()
+    );
     assert!(b.corps.contains(&cle), "the key on the ticket");
     assert!(b.corps.contains("Lucienne"));
     assert!(b.corps.contains("Déjouer les arnaques en ligne"));
@@ -1198,6 +1204,7 @@ async fn evenements_widget_pour_le_site_d_une_commune() {
     assert!(w
         .corps
         .contains("Prochains événements du numérique à Muret"));
+    println!("widget page (2 events): {} octets", w.corps.len());
     let doc = scraper::Html::parse_document(&w.corps);
     let sel = scraper::Selector::parse("main a").expect("sel");
     let liens: Vec<_> = doc.select(&sel).collect();
