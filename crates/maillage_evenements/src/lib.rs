@@ -16,6 +16,7 @@
 
 pub mod domaine;
 pub mod fichier;
+pub mod ical;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 use maillage_domain::mediation::Role;
 use maillage_store::evenements::{
     Annulation, EvenementRow, FiltreEvenements, GardeCapacite, InscriptionRow, NewEvenement,
-    NewInscription, NewJauge, NewSessionEvenement, SessionEvenementRow,
+    NewInscription, NewJauge, NewSessionEvenement, NewTournee, SessionEvenementRow, TourneeRow,
 };
 use maillage_store::{EvenementsStore, StoreError};
 
@@ -128,6 +129,8 @@ pub struct FiltrePublic {
     /// Events still going on at this instant or later.
     pub depuis: Option<DateTime<Utc>>,
     pub type_evenement: Option<TypeEvenement>,
+    /// Only the stops of this tour.
+    pub tournee: Option<i64>,
     pub limite: Option<i64>,
 }
 
@@ -341,9 +344,49 @@ impl Evenements {
                 .iter()
                 .map(|s| s.code().to_string())
                 .collect(),
+                tournee: filtre.tournee,
                 limite: filtre.limite.unwrap_or(LISTE_MAX).clamp(1, LISTE_MAX),
             })
             .await?)
+    }
+
+    /// Creates a tour (organisers only); its stops name it (`tournee` in the event's file).
+    pub async fn creer_tournee(&self, acteur: &Acteur, titre: &str) -> Resultat<i64> {
+        Self::exiger_organisateur(acteur)?;
+        let titre = ligne("titre", titre, fichier::TITRE_MAX)?
+            .ok_or_else(|| ErreurEvenements::invalide("titre", "obligatoire"))?;
+        let id = self
+            .store
+            .create_tournee(&NewTournee {
+                titre,
+                structure_id: acteur.compte.structure_id.map(|s| s.get()),
+                created_at: self.maintenant(),
+            })
+            .await?;
+        tracing::info!(tournee = id, "tour created");
+        Ok(id)
+    }
+
+    /// A tour: its title is public (the stops' pages and its calendar feed name it).
+    pub async fn tournee(&self, id: i64) -> Resultat<TourneeRow> {
+        self.store
+            .tournee(id)
+            .await?
+            .ok_or(ErreurEvenements::Introuvable)
+    }
+
+    /// The name of the structure that organises an event, when it is known.
+    pub async fn organisateur(&self, e: &EvenementRow) -> Resultat<Option<String>> {
+        let Some(id) = e.structure_id else {
+            return Ok(None);
+        };
+        Ok(self
+            .comptes
+            .toutes_les_structures()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .map(|s| s.nom))
     }
 
     /// An event visible to the public (not a draft) with its programme.

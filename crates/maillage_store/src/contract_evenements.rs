@@ -194,6 +194,23 @@ pub async fn evenements_create_read_and_filter(store: Arc<dyn Store>) {
         .await,
         vec![id2]
     );
+    // The stops of one tour (the others have none).
+    assert_eq!(
+        tous(FiltreEvenements {
+            tournee: Some(tournee),
+            ..Default::default()
+        })
+        .await,
+        vec![id1]
+    );
+    assert_eq!(
+        tous(FiltreEvenements {
+            tournee: Some(tournee + 1000),
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
     // A commune code is matched whole, not as a part of another.
     assert_eq!(
         tous(FiltreEvenements {

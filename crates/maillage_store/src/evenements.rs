@@ -169,6 +169,8 @@ pub struct FiltreEvenements {
     pub type_evenement: Option<String>,
     /// Statut codes; empty: every statut.
     pub statuts: Vec<String>,
+    /// Only the stops of this tour.
+    pub tournee: Option<i64>,
     pub limite: i64,
 }
 

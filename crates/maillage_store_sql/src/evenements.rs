@@ -368,12 +368,14 @@ macro_rules! evenements_store {
                            AND ($2 = '' OR $2 LIKE ('%|' || statut || '|%'))
                            AND fin >= COALESCE($3, fin)
                            AND type_evenement = COALESCE($4, type_evenement)
+                           AND COALESCE(tournee_id, 0) = COALESCE($6, tournee_id, 0)
                          ORDER BY debut, id LIMIT $5",
                         communes,
                         statuts,
                         f.depuis,
                         f.type_evenement,
-                        limite
+                        limite,
+                        f.tournee
                     )
                     .fetch_all(&self.pool)
                     .await

@@ -1,6 +1,7 @@
 //! Événements: the public pages (`/evenements`, `/evenements/{id}`, the registration form of
-//! each session, its confirmation with the visitor's key, cancellation by a link) and the JSON
-//! API (`/api/v1/evenements`, `/api/v1/evenements/{id}`, `/api/v1/sessions/{id}/inscriptions`).
+//! each session, its confirmation with the visitor's key, cancellation by a link; the
+//! calendars, the JSON-LD, the ticket and the widget are in `crate::evenements_diffusion`)
+//! and the JSON API (`/api/v1/evenements`, `/api/v1/evenements/{id}`, `/api/v1/sessions/{id}/inscriptions`).
 //!
 //! The public form has no account and no session behind it: like the error reports
 //! (`crate::signalements`), it carries a signed token, the browser must say it comes from
@@ -43,6 +44,16 @@ pub(crate) fn routeur() -> RouteurModule {
     RouteurModule::new(Module::Evenements)
         .get("/evenements", page_liste)
         .get("/evenements/{id}", page_evenement)
+        .get(
+            "/evenements.ics",
+            crate::evenements_diffusion::ical_territoire,
+        )
+        .get("/evenements/widget", crate::evenements_diffusion::widget)
+        .get("/tournees/{id}", crate::evenements_diffusion::ical_tournee)
+        .get(
+            "/inscriptions/billet",
+            crate::evenements_diffusion::page_billet,
+        )
         .post("/sessions/{id}/inscription", inscrire_formulaire)
         .get("/inscriptions/annuler", page_annulation)
         .post("/inscriptions/annuler", annuler)
@@ -51,7 +62,7 @@ pub(crate) fn routeur() -> RouteurModule {
         .api(utoipa_axum::routes!(api_inscrire))
 }
 
-fn evenements(state: &AppState) -> &Evenements {
+pub(crate) fn evenements(state: &AppState) -> &Evenements {
     state.instance.evenements()
 }
 
@@ -167,7 +178,7 @@ pub fn quand(debut: DateTime<Utc>, fin: DateTime<Utc>) -> String {
     }
 }
 
-fn nom_commune(state: &AppState, code: &str) -> String {
+pub(crate) fn nom_commune(state: &AppState, code: &str) -> String {
     state
         .instance
         .comptes()
@@ -177,7 +188,10 @@ fn nom_commune(state: &AppState, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-fn libelle<T: std::str::FromStr>(code: &str, libelle: impl Fn(T) -> &'static str) -> String {
+pub(crate) fn libelle<T: std::str::FromStr>(
+    code: &str,
+    libelle: impl Fn(T) -> &'static str,
+) -> String {
     code.parse::<T>()
         .map(|v| libelle(v).to_string())
         .unwrap_or_else(|_| code.to_string())
@@ -204,7 +218,7 @@ pub struct LigneEvenement {
     pub annule: bool,
 }
 
-fn ligne(state: &AppState, e: &EvenementRow) -> LigneEvenement {
+pub(crate) fn ligne(state: &AppState, e: &EvenementRow) -> LigneEvenement {
     LigneEvenement {
         id: e.id,
         titre: e.titre.clone(),
@@ -226,15 +240,17 @@ struct PageListe {
     commune_nom: Option<String>,
     erreur: Option<String>,
     evenements: Vec<LigneEvenement>,
+    /// The subscribable calendar of this list.
+    flux: String,
 }
 
-fn parametres(requete: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn parametres(requete: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(requete.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn un<'a>(p: &'a [(String, String)], nom: &str) -> Option<&'a str> {
+pub(crate) fn un<'a>(p: &'a [(String, String)], nom: &str) -> Option<&'a str> {
     p.iter()
         .rev()
         .find(|(k, v)| k == nom && !v.trim().is_empty())
@@ -242,7 +258,7 @@ fn un<'a>(p: &'a [(String, String)], nom: &str) -> Option<&'a str> {
 }
 
 /// The communes a person means by `saisie`: an INSEE code or a postal code.
-fn communes_de(state: &AppState, saisie: &str) -> Vec<(String, String)> {
+pub(crate) fn communes_de(state: &AppState, saisie: &str) -> Vec<(String, String)> {
     let r = state.instance.comptes().referentiel();
     if let Some(c) = r.commune_or_parent(saisie) {
         return vec![(c.code_insee.clone(), c.nom.clone())];
@@ -285,11 +301,13 @@ pub async fn page_liste(
         }
     }
     let liste = evenements(&state).publics(&filtre).await?;
+    let flux = crate::evenements_diffusion::lien_flux(&filtre.communes);
     let page = PageListe {
         site: Arc::clone(&state.site),
         commune,
         commune_nom,
         erreur,
+        flux,
         evenements: liste.iter().map(|e| ligne(&state, e)).collect(),
     };
     Ok(Html(page.render()?).into_response())
@@ -320,6 +338,9 @@ struct PageEvenement {
     statut: String,
     accessibilite: Vec<(&'static str, String)>,
     sessions: Vec<LigneSession>,
+    organisateur: Option<String>,
+    /// schema.org `Event` in JSON-LD, escaped for a `<script>` element.
+    json_ld: String,
 }
 
 /// What was typed in a session's form, and why it was not taken.
@@ -335,6 +356,7 @@ fn rendre_evenement(
     state: &AppState,
     d: &DetailEvenement,
     saisie: Option<Saisie>,
+    organisateur: Option<&str>,
 ) -> Result<String, ErreurWeb> {
     let e = &d.evenement;
     let publie = e.statut == StatutEvenement::Publie.code();
@@ -380,11 +402,13 @@ fn rendre_evenement(
         statut: libelle::<StatutEvenement>(&e.statut, StatutEvenement::libelle),
         accessibilite,
         sessions,
+        organisateur: organisateur.map(str::to_string),
+        json_ld: crate::evenements_diffusion::json_ld(state, e, organisateur),
     };
     Ok(page.render()?)
 }
 
-fn id_de(texte: &str) -> Result<i64, ErreurWeb> {
+pub(crate) fn id_de(texte: &str) -> Result<i64, ErreurWeb> {
     texte
         .parse::<i64>()
         .map_err(|_| ErreurWeb::Introuvable("Cet événement n’existe pas.".into()))
@@ -395,8 +419,13 @@ pub async fn page_evenement(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ErreurWeb> {
-    let d = evenements(&state).detail(id_de(&id)?).await?;
-    Ok(Html(rendre_evenement(&state, &d, None)?).into_response())
+    if let Some(id) = id.strip_suffix(".ics") {
+        return crate::evenements_diffusion::ical_evenement(&state, id_de(id)?).await;
+    }
+    let module = evenements(&state);
+    let d = module.detail(id_de(&id)?).await?;
+    let organisateur = module.organisateur(&d.evenement).await?;
+    Ok(Html(rendre_evenement(&state, &d, None, organisateur.as_deref())?).into_response())
 }
 
 /// The registration form of a session.
@@ -424,9 +453,10 @@ struct PageInscriptionFaite {
     attente: bool,
     cle: String,
     lien: String,
+    billet: String,
 }
 
-fn sans_cache(mut r: Response) -> Response {
+pub(crate) fn sans_cache(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -446,6 +476,7 @@ pub async fn inscrire_formulaire(
     let module = evenements(&state);
     let session = module.session(session_id).await?.ok_or_else(introuvable)?;
     let detail = module.detail(session.evenement_id).await?;
+    let organisateur = module.organisateur(&detail.evenement).await?;
     let refus = |statut: StatusCode, erreur: String| -> Result<Response, ErreurWeb> {
         let html = rendre_evenement(
             &state,
@@ -456,6 +487,7 @@ pub async fn inscrire_formulaire(
                 prenom: f.prenom.clone(),
                 contact: f.contact.clone(),
             }),
+            organisateur.as_deref(),
         )?;
         Ok((statut, Html(html)).into_response())
     };
@@ -511,6 +543,7 @@ pub async fn inscrire_formulaire(
         attente: faite.statut == StatutInscription::ListeAttente,
         cle: faite.cle.clone(),
         lien: lien_annulation(&faite),
+        billet: crate::evenements_diffusion::lien_billet(&faite.jeton_annulation),
     };
     Ok(sans_cache(
         (StatusCode::OK, Html(page.render()?)).into_response(),
@@ -796,7 +829,11 @@ fn territoire_bien_forme(v: &str) -> bool {
 }
 
 /// The filter of `GET /api/v1/evenements`, read from the query.
-fn filtre_api(state: &AppState, q: Option<&str>) -> Result<FiltrePublic, ApiError> {
+pub(crate) fn filtre_api(
+    state: &AppState,
+    q: Option<&str>,
+    depuis_par_defaut: DateTime<Utc>,
+) -> Result<FiltrePublic, ApiError> {
     let p = parametres(q);
     let r = state.instance.comptes().referentiel();
     let mut filtre = FiltrePublic::default();
@@ -883,7 +920,7 @@ fn filtre_api(state: &AppState, q: Option<&str>) -> Result<FiltrePublic, ApiErro
         }
     }
     if filtre.depuis.is_none() {
-        filtre.depuis = Some(Utc::now());
+        filtre.depuis = Some(depuis_par_defaut);
     }
     Ok(filtre)
 }
@@ -909,7 +946,7 @@ pub async fn api_evenements(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<ReponseEvenements>, ApiError> {
-    let filtre = filtre_api(&state, q.as_deref())?;
+    let filtre = filtre_api(&state, q.as_deref(), Utc::now())?;
     let liste = evenements(&state).publics(&filtre).await?;
     Ok(Json(ReponseEvenements {
         total: liste.len(),

@@ -13,6 +13,7 @@ mod competences;
 mod erreur;
 pub mod espace;
 pub mod evenements;
+mod evenements_diffusion;
 mod formulaires;
 mod pages;
 pub mod parametres;

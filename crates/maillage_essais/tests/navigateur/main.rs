@@ -1,5 +1,5 @@
 //! Browser tests (Debian's Chromium driven by playwright-core, axe-core): the public pages,
-//! the slow phone, Médiation and Mandats. One test binary; the suites run one at a time
+//! the slow phone, Médiation, Mandats, « Connaître mon niveau » and Événements. One test binary; the suites run one at a time
 //! ([`commun::un_navigateur_a_la_fois`]). Needs `/usr/bin/chromium` and `e2e/node_modules`
 //! (`.ci/run` installs both).
 
@@ -7,6 +7,7 @@
 mod commun;
 
 mod competences;
+mod evenements;
 mod lent;
 mod mandats;
 mod mediation;

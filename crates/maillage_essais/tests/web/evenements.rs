@@ -571,3 +571,673 @@ async fn evenements_formulaire_public_et_annulation() {
     .await;
     assert_eq!(faux.status, 404);
 }
+
+// ---------------------------------------------------------------------------------------
+// iCalendar, JSON-LD, ticket, widget.
+
+/// Texts that need escaping in every format: `;`, `,`, `\`, line breaks, `</script>`,
+/// non-ASCII, a description long enough to be folded.
+const TITRE_DELICAT: &str =
+    "Village ; ateliers, conférences \\ « tout public » </script><script>alert(1)</script>";
+const DESCRIPTION_DELICATE: &str = "Première ligne ; avec, des signes \\ spéciaux.\nDeuxième ligne : démarches en ligne, arnaques, réalité virtuelle — éàèùç ÉÀÈ œ € 🙂 et encore du texte pour dépasser largement les soixante-quinze octets d’une ligne.";
+
+/// A tour with a stop of two sessions (one in summer, one in winter: both offsets of Paris)
+/// and a stop without a session, cancelled; a draft in the same commune (never shown).
+async fn creer_tournee_delicate(instance: &Instance) -> (i64, i64, Vec<i64>, i64) {
+    let operateur = instance.comptes().exploitant();
+    let module = instance.evenements();
+    let tournee = module
+        .creer_tournee(&operateur, "Numérique Tour 31")
+        .await
+        .expect("tour");
+    let e1 = serde_json::json!({
+        "titre": TITRE_DELICAT,
+        "type": "etape_tournee",
+        "commune": "31395",
+        "adresse": "Place de la République, entrée B; côté mairie",
+        "debut": "2035-06-12T09:00:00+02:00",
+        "fin": "2036-01-15T17:00:00+01:00",
+        "description": DESCRIPTION_DELICATE,
+        "tournee": tournee,
+        "sessions": [
+            {"titre": "Déjouer les arnaques, en ligne ; quiz", "type": "quiz",
+             "debut": "2035-06-12T10:00:00+02:00", "fin": "2035-06-12T11:30:00+02:00",
+             "salle": "Salle des fêtes", "capacite": 30},
+            {"titre": "Casque de réalité virtuelle", "type": "realite_virtuelle",
+             "debut": "2036-01-15T14:00:00+01:00", "fin": "2036-01-15T15:00:00+01:00",
+             "capacite": 4}
+        ]
+    });
+    let c1 = module
+        .importer(&operateur, &e1.to_string())
+        .await
+        .expect("stop 1");
+    let e2 = serde_json::json!({
+        "titre": "Journée du numérique de Muret",
+        "type": "journee_locale",
+        "commune": "31395",
+        "adresse": "Médiathèque",
+        "debut": "2035-07-01T09:00:00+02:00",
+        "fin": "2035-07-01T12:00:00+02:00",
+        "tournee": tournee,
+    });
+    let c2 = module
+        .importer(&operateur, &e2.to_string())
+        .await
+        .expect("stop 2");
+    module
+        .changer_statut(
+            &operateur,
+            c2.id,
+            maillage_evenements::StatutEvenement::Annule,
+        )
+        .await
+        .expect("cancelled");
+    let brouillon = serde_json::json!({
+        "titre": "Brouillon secret", "type": "atelier", "commune": "31395", "adresse": "Ici",
+        "debut": "2035-08-01T09:00:00+02:00", "fin": "2035-08-01T10:00:00+02:00",
+        "statut": "brouillon"
+    });
+    module
+        .importer(&operateur, &brouillon.to_string())
+        .await
+        .expect("draft");
+    (tournee, c1.id, c1.sessions, c2.id)
+}
+
+/// Checks the raw text of an iCalendar file: CRLF only, no physical line over 75 octets,
+/// no ORGANIZER.
+fn exiger_forme_ical(texte: &str) {
+    assert!(texte.starts_with("BEGIN:VCALENDAR\r\n"), "{texte}");
+    assert!(texte.ends_with("END:VCALENDAR\r\n"));
+    assert!(
+        !texte.replace("\r\n", "").contains(['\n', '\r']),
+        "CRLF line endings only"
+    );
+    for l in texte.split("\r\n") {
+        assert!(l.len() <= 75, "{} octets: {l:?}", l.len());
+    }
+    assert!(!texte.contains("ORGANIZER"), "no ORGANIZER line");
+    assert!(texte.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n"));
+}
+
+/// Parses iCalendar files with Python's `icalendar` (a real client library) and returns,
+/// per file, what it read. Fails clearly when Python or the module is missing.
+fn lire_avec_icalendar(fichiers: &[std::path::PathBuf]) -> Value {
+    const SCRIPT: &str = r#"
+import json, sys
+from datetime import timezone
+try:
+    import icalendar
+except ModuleNotFoundError:
+    sys.exit(3)
+sortie = []
+for chemin in sys.argv[1:]:
+    with open(chemin, "rb") as f:
+        cal = icalendar.Calendar.from_ical(f.read())
+    erreurs = [str(e) for c in cal.walk() for e in getattr(c, "errors", [])]
+    evenements = []
+    for ev in cal.walk("VEVENT"):
+        d, f = ev.decoded("DTSTART"), ev.decoded("DTEND")
+        evenements.append({
+            "uid": str(ev["UID"]),
+            "summary": str(ev["SUMMARY"]),
+            "description": str(ev.get("DESCRIPTION", "")),
+            "location": str(ev.get("LOCATION", "")),
+            "url": str(ev.get("URL", "")),
+            "status": str(ev.get("STATUS", "")),
+            "tzid": ev["DTSTART"].params.get("TZID", ""),
+            "debut_local": d.replace(tzinfo=None).isoformat(),
+            "debut_utc": d.astimezone(timezone.utc).isoformat(),
+            "fin_utc": f.astimezone(timezone.utc).isoformat(),
+            "dtstamp_utc": ev.decoded("DTSTAMP").astimezone(timezone.utc).isoformat(),
+            "organizer": "ORGANIZER" in ev,
+        })
+    sortie.append({
+        "nom": str(cal.get("X-WR-CALNAME", "")),
+        "version": str(cal.get("VERSION", "")),
+        "fuseaux": [str(t["TZID"]) for t in cal.walk("VTIMEZONE")],
+        "erreurs": erreurs,
+        "evenements": evenements,
+    })
+print(json.dumps(sortie))
+"#;
+    let sortie = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(fichiers)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("python3 introuvable / not found ({e}): apt-get install -y python3")
+        });
+    assert!(
+        sortie.status.code() != Some(3),
+        "\nLe module Python « icalendar » manque / the Python module `icalendar` is missing: \
+         pip install icalendar\n"
+    );
+    assert!(
+        sortie.status.success(),
+        "python3 icalendar: {}",
+        String::from_utf8_lossy(&sortie.stderr)
+    );
+    serde_json::from_slice(&sortie.stdout).expect("JSON from the Python script")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evenements_ical_lu_par_la_bibliotheque_icalendar() {
+    use super::http::{envoyer, requete};
+    let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
+    let (tournee, e1, sessions, e2) = creer_tournee_delicate(&instance).await;
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let dossier = tempfile::tempdir().expect("temp dir");
+    let mut fichiers = Vec::new();
+    let chemins = [
+        format!("/evenements/{e1}.ics"),
+        format!("/evenements/{e2}.ics"),
+        format!("/tournees/{tournee}.ics"),
+        "/evenements.ics?territoire=dep:31".to_string(),
+        "/evenements.ics?commune=31395&depuis=2035-01-01".to_string(),
+    ];
+    for (n, chemin) in chemins.iter().enumerate() {
+        let r = envoyer(&state, requete("GET", chemin, None, None)).await;
+        assert_eq!(r.status, 200, "{chemin}: {}", r.corps);
+        assert_eq!(
+            r.entetes.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("text/calendar; charset=utf-8"),
+            "{chemin}"
+        );
+        exiger_forme_ical(&r.corps);
+        assert!(
+            !r.corps.contains("Brouillon"),
+            "{chemin}: a draft is never shown"
+        );
+        let f = dossier.path().join(format!("{n}.ics"));
+        std::fs::write(&f, r.corps.as_bytes()).expect("write");
+        fichiers.push(f);
+    }
+    let lus = lire_avec_icalendar(&fichiers);
+    for (n, cal) in lus.as_array().expect("list").iter().enumerate() {
+        assert_eq!(cal["erreurs"], serde_json::json!([]), "{}", chemins[n]);
+        assert_eq!(cal["version"], "2.0");
+        assert_eq!(cal["fuseaux"], serde_json::json!(["Europe/Paris"]));
+        for ev in cal["evenements"].as_array().expect("events") {
+            assert_eq!(ev["organizer"], false);
+            assert_eq!(ev["tzid"], "Europe/Paris");
+        }
+    }
+    // The event: one VEVENT per session, texts back as they were.
+    let sessions_lues = lus[0]["evenements"].as_array().expect("events");
+    assert_eq!(sessions_lues.len(), 2);
+    let s0 = &sessions_lues[0];
+    assert_eq!(s0["uid"], format!("session-{}@localhost", sessions[0]));
+    assert_eq!(
+        s0["summary"],
+        format!("Déjouer les arnaques, en ligne ; quiz — {TITRE_DELICAT}")
+    );
+    assert_eq!(
+        s0["location"],
+        "Salle des fêtes, Place de la République, entrée B; côté mairie, Muret"
+    );
+    assert!(s0["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("Quiz : Déjouer les arnaques, en ligne ; quiz\n")));
+    assert_eq!(
+        s0["url"],
+        format!(
+            "http://localhost:8080/evenements/{e1}#session-{}",
+            sessions[0]
+        )
+    );
+    assert_eq!(s0["status"], "CONFIRMED");
+    // Summer (UTC+2) and winter (UTC+1).
+    assert_eq!(s0["debut_local"], "2035-06-12T10:00:00");
+    assert_eq!(s0["debut_utc"], "2035-06-12T08:00:00+00:00");
+    assert_eq!(s0["fin_utc"], "2035-06-12T09:30:00+00:00");
+    assert_eq!(sessions_lues[1]["debut_utc"], "2036-01-15T13:00:00+00:00");
+    // The event without a session is one VEVENT, cancelled.
+    let seul = &lus[1]["evenements"];
+    assert_eq!(seul.as_array().map(Vec::len), Some(1));
+    assert_eq!(seul[0]["uid"], format!("evenement-{e2}@localhost"));
+    assert_eq!(seul[0]["status"], "CANCELLED");
+    assert_eq!(seul[0]["location"], "Médiathèque, Muret");
+    // The tour's feed and the territory's: one VEVENT per event, the same UIDs (stable).
+    for cal in [&lus[2], &lus[3], &lus[4]] {
+        let uids: Vec<&str> = cal["evenements"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["uid"].as_str())
+            .collect();
+        assert_eq!(
+            uids,
+            vec![
+                format!("evenement-{e1}@localhost"),
+                format!("evenement-{e2}@localhost")
+            ]
+        );
+        let premier = &cal["evenements"][0];
+        assert_eq!(premier["summary"], TITRE_DELICAT);
+        assert!(premier["description"]
+            .as_str()
+            .is_some_and(|d| d.contains(DESCRIPTION_DELICATE)));
+        assert_eq!(premier["debut_utc"], "2035-06-12T07:00:00+00:00");
+    }
+    assert_eq!(lus[2]["nom"], "Numérique Tour 31 — Maillage");
+    // Downloaded again: same UIDs, same events (only DTSTAMP may change).
+    let encore = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{e1}.ics"), None, None),
+    )
+    .await;
+    let sans_dtstamp = |t: &str| {
+        t.split("\r\n")
+            .filter(|l| !l.starts_with("DTSTAMP:"))
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    };
+    let premier = std::fs::read_to_string(&fichiers[0]).expect("read");
+    assert_eq!(sans_dtstamp(&encore.corps), sans_dtstamp(&premier));
+    // What is not there.
+    for (chemin, statut) in [
+        (format!("/tournees/{tournee}"), 404),
+        ("/tournees/999999.ics".to_string(), 404),
+        ("/tournees/abc.ics".to_string(), 404),
+        ("/evenements/999999.ics".to_string(), 404),
+        ("/evenements.ics?territoire=nulle-part".to_string(), 400),
+        ("/evenements.ics?commune=99999".to_string(), 400),
+    ] {
+        let r = envoyer(&state, requete("GET", &chemin, None, None)).await;
+        assert_eq!(r.status.as_u16(), statut, "{chemin}: {}", r.corps);
+    }
+    // Linked from the list and the event page.
+    let liste = envoyer(
+        &state,
+        requete("GET", "/evenements?commune=31395", None, None),
+    )
+    .await;
+    assert_eq!(
+        liste.champ("#lien-flux", "href").as_deref(),
+        Some("/evenements.ics?commune=31395")
+    );
+    let page = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{e1}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        page.champ("#lien-agenda", "href"),
+        Some(format!("/evenements/{e1}.ics"))
+    );
+}
+
+/// The schema.org `Event` of the event page: valid JSON with its fields, and no `</` that
+/// could close the script; the page stays under 30 KB with a full day's programme.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evenements_json_ld_et_taille_de_page() {
+    use super::http::{envoyer, requete};
+    let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
+    let (_, e1, _, e2) = creer_tournee_delicate(&instance).await;
+    // A full day of a Numérique Tour stop: 12 sessions.
+    let operateur = instance.comptes().exploitant();
+    let sessions: Vec<Value> = (0..12)
+        .map(|n| {
+            serde_json::json!({
+                "titre": format!("Atelier n° {n} : sécuriser son téléphone et ses comptes en ligne"),
+                "type": "atelier",
+                "debut": format!("2035-06-12T{:02}:00:00+02:00", 8 + n),
+                "fin": format!("2035-06-12T{:02}:45:00+02:00", 8 + n),
+                "salle": "Chapiteau du village numérique",
+                "capacite": 12
+            })
+        })
+        .collect();
+    let journee = serde_json::json!({
+        "titre": "Numérique Tour : étape de Muret",
+        "type": "etape_tournee",
+        "commune": "31395",
+        "adresse": "Place de la République",
+        "debut": "2035-06-12T08:00:00+02:00",
+        "fin": "2035-06-12T20:00:00+02:00",
+        "description": DESCRIPTION_DELICATE,
+        "accessibilite": {"mobilite": "Plain-pied, toilettes adaptées", "auditif": "Boucle magnétique", "visuel": "Documents en gros caractères", "mental": "Accueil en FALC"},
+        "sessions": sessions,
+    });
+    let e3 = instance
+        .evenements()
+        .importer(&operateur, &journee.to_string())
+        .await
+        .expect("full day")
+        .id;
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let json_ld = |corps: &str| -> Value {
+        let doc = scraper::Html::parse_document(corps);
+        let sel = scraper::Selector::parse(r#"head script[type="application/ld+json"]"#)
+            .expect("selector");
+        let scripts: Vec<String> = doc.select(&sel).map(|e| e.inner_html()).collect();
+        assert_eq!(scripts.len(), 1, "one JSON-LD script in the head");
+        assert!(!scripts[0].contains("</"), "{}", scripts[0]);
+        serde_json::from_str(&scripts[0]).expect("JSON-LD parses")
+    };
+    let page = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{e1}"), None, None),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.corps.contains("<script>alert(1)"),
+        "the title cannot open a script"
+    );
+    let v = json_ld(&page.corps);
+    assert_eq!(v["@context"], "https://schema.org");
+    assert_eq!(v["@type"], "Event");
+    assert_eq!(v["name"], TITRE_DELICAT);
+    assert_eq!(v["description"], DESCRIPTION_DELICATE);
+    assert_eq!(v["startDate"], "2035-06-12T09:00:00+02:00");
+    assert_eq!(v["endDate"], "2036-01-15T17:00:00+01:00");
+    assert_eq!(v["eventStatus"], "https://schema.org/EventScheduled");
+    assert_eq!(
+        v["eventAttendanceMode"],
+        "https://schema.org/OfflineEventAttendanceMode"
+    );
+    assert_eq!(v["location"]["@type"], "Place");
+    assert_eq!(v["location"]["address"]["@type"], "PostalAddress");
+    assert_eq!(v["location"]["address"]["addressLocality"], "Muret");
+    assert_eq!(v["location"]["address"]["postalCode"], "31600");
+    assert_eq!(
+        v["location"]["address"]["streetAddress"],
+        "Place de la République, entrée B; côté mairie"
+    );
+    assert_eq!(v["location"]["address"]["addressCountry"], "FR");
+    assert_eq!(v["isAccessibleForFree"], true);
+    assert_eq!(v["offers"]["price"], 0);
+    assert_eq!(v["url"], format!("http://localhost:8080/evenements/{e1}"));
+    // The operator at the command line has no structure: no organizer.
+    assert!(v.get("organizer").is_none());
+    let annule = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{e2}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        json_ld(&annule.corps)["eventStatus"],
+        "https://schema.org/EventCancelled"
+    );
+    // The full day: under 30 KB.
+    let jour = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{e3}"), None, None),
+    )
+    .await;
+    assert_eq!(jour.status, 200);
+    assert_eq!(
+        json_ld(&jour.corps)["name"],
+        "Numérique Tour : étape de Muret"
+    );
+    println!(
+        "event page sizes: 2 sessions {} octets, 12 sessions {} octets",
+        page.corps.len(),
+        jour.corps.len()
+    );
+    assert!(
+        jour.corps.len() <= 30 * 1024,
+        "event page of 12 sessions: {} octets > 30 KB",
+        jour.corps.len()
+    );
+}
+
+/// The organiser's structure is named in the JSON-LD when known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evenements_json_ld_nomme_la_structure_organisatrice() {
+    use super::http::{envoyer, requete};
+    let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
+    let operateur = instance.comptes().exploitant();
+    let structure = instance
+        .comptes()
+        .creer_structure(&operateur, "Hub numérique d’Occitanie <Sud>", None, None)
+        .await
+        .expect("structure");
+    let mut acteur = operateur.clone();
+    acteur.compte.structure_id = Some(structure);
+    let id = instance
+        .evenements()
+        .importer(&acteur, &fichier_evenement(5))
+        .await
+        .expect("event")
+        .id;
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let page = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{id}"), None, None),
+    )
+    .await;
+    assert!(page.corps.contains("Organisé par"));
+    let doc = scraper::Html::parse_document(&page.corps);
+    let sel = scraper::Selector::parse(r#"script[type="application/ld+json"]"#).expect("sel");
+    let texte = doc
+        .select(&sel)
+        .next()
+        .map(|e| e.inner_html())
+        .unwrap_or_default();
+    assert!(!texte.contains('<'));
+    let v: Value = serde_json::from_str(&texte).expect("json");
+    assert_eq!(v["organizer"]["@type"], "Organization");
+    assert_eq!(v["organizer"]["name"], "Hub numérique d’Occitanie <Sud>");
+}
+
+/// The printable ticket: reached from the confirmation, authorised by the registration's
+/// secret; the key, a QR code of the registration's UUID, the address of the person's space;
+/// the first name and nothing else personal; never cached, never sent as a referrer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evenements_billet_imprimable() {
+    use super::http::{envoyer, formulaire, requete};
+    let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
+    let (evenement, session) = creer_evenement(&instance, 1).await;
+    let operateur = instance.comptes().exploitant();
+    let module = instance.evenements().clone();
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let page = envoyer(
+        &state,
+        requete("GET", &format!("/evenements/{evenement}"), None, None),
+    )
+    .await;
+    let jeton = page
+        .champ(
+            &format!("form[action^='/sessions/{session}/'] input[name=jeton]"),
+            "value",
+        )
+        .expect("token");
+    let inscrire = |prenom: &str| {
+        requete(
+            "POST",
+            &format!("/sessions/{session}/inscription"),
+            None,
+            Some(formulaire(&[
+                ("prenom", prenom),
+                ("contact", "lucienne@exemple.fr"),
+                ("site_web", ""),
+                ("jeton", &jeton),
+            ])),
+        )
+    };
+    let r = envoyer(&state, inscrire("Lucienne")).await;
+    assert_eq!(r.status, 200, "{}", r.corps);
+    let cle = {
+        let doc = scraper::Html::parse_document(&r.corps);
+        let sel = scraper::Selector::parse("#cle").expect("sel");
+        doc.select(&sel)
+            .next()
+            .map(|e| e.text().collect::<String>())
+            .expect("key")
+    };
+    let billet = r.champ("#lien-billet", "href").expect("ticket link");
+    assert!(
+        billet.starts_with("/inscriptions/billet?jeton="),
+        "{billet}"
+    );
+    let b = envoyer(&state, requete("GET", &billet, None, None)).await;
+    assert_eq!(b.status, 200, "{}", b.corps);
+    assert_eq!(
+        b.entetes.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    assert_eq!(
+        b.entetes
+            .get("referrer-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-referrer")
+    );
+    println!("ticket page: {} octets", b.corps.len());
+    assert!(
+        b.corps.len() <= 30 * 1024,
+        "ticket {} octets",
+        b.corps.len()
+    );
+    assert!(b.corps.contains(&cle), "the key on the ticket");
+    assert!(b.corps.contains("Lucienne"));
+    assert!(b.corps.contains("Déjouer les arnaques en ligne"));
+    assert!(b.corps.contains("Salle des fêtes"));
+    assert!(b.corps.contains("Place de la République, Muret"));
+    assert!(
+        b.corps.contains("mardi 12 juin 2035, de 10 h à 11 h"),
+        "{}",
+        b.corps
+    );
+    assert!(
+        !b.corps.contains("lucienne@exemple.fr"),
+        "no contact on the ticket"
+    );
+    let inscription = module
+        .inscriptions(&operateur, session)
+        .await
+        .expect("registrations")
+        .into_iter()
+        .next()
+        .expect("one");
+    // The QR code carries the registration's UUID (what the check-in will scan).
+    let qr = maillage_comptes::securite::qr_svg_avec(
+        &inscription.uuid,
+        "Code QR du billet, à présenter à l’accueil",
+    );
+    assert!(b.corps.contains(&qr), "QR code of the UUID");
+    assert!(
+        !b.corps.contains(&inscription.uuid),
+        "the UUID is in the QR code only"
+    );
+    assert_eq!(
+        b.champ("#lien-espace", "href"),
+        Some(format!("http://localhost:8080{billet}"))
+    );
+    // Someone on the waiting list gets a ticket that says so.
+    let r2 = envoyer(&state, inscrire("Paul")).await;
+    let billet2 = r2.champ("#lien-billet", "href").expect("ticket link");
+    let b2 = envoyer(&state, requete("GET", &billet2, None, None)).await;
+    assert!(b2.corps.contains("Vous êtes sur la liste d’attente"));
+    // A wrong secret: 404. After cancellation: no QR code, and it says so.
+    let faux = envoyer(
+        &state,
+        requete("GET", "/inscriptions/billet?jeton=faux", None, None),
+    )
+    .await;
+    assert_eq!(faux.status, 404);
+    let sans = envoyer(&state, requete("GET", "/inscriptions/billet", None, None)).await;
+    assert_eq!(sans.status, 404);
+    let jeton_annulation = billet
+        .split_once("jeton=")
+        .map(|(_, j)| j.to_string())
+        .expect("secret");
+    let jeton_annulation: String =
+        form_urlencoded::parse(format!("j={jeton_annulation}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .expect("decoded");
+    let fait = envoyer(
+        &state,
+        requete(
+            "POST",
+            "/inscriptions/annuler",
+            None,
+            Some(formulaire(&[("jeton", &jeton_annulation)])),
+        ),
+    )
+    .await;
+    assert_eq!(fait.status, 200, "{}", fait.corps);
+    let b3 = envoyer(&state, requete("GET", &billet, None, None)).await;
+    assert_eq!(b3.status, 200);
+    assert!(b3.corps.contains("Cette inscription est annulée"));
+    assert!(
+        !b3.corps.contains("<svg"),
+        "no QR code on a cancelled ticket"
+    );
+}
+
+/// The widget for a commune's site: frameable by any site, the commune's coming events,
+/// links opening in a new tab.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evenements_widget_pour_le_site_d_une_commune() {
+    use super::http::{envoyer, requete};
+    let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
+    let (_, e1, _, e2) = creer_tournee_delicate(&instance).await;
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let w = envoyer(
+        &state,
+        requete("GET", "/evenements/widget?commune=31600", None, None),
+    )
+    .await;
+    assert_eq!(w.status, 200, "{}", w.corps);
+    assert_eq!(
+        w.entetes
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some("frame-ancestors *")
+    );
+    assert!(w
+        .corps
+        .contains("Prochains événements du numérique à Muret"));
+    println!("widget page (2 events): {} octets", w.corps.len());
+    let doc = scraper::Html::parse_document(&w.corps);
+    let sel = scraper::Selector::parse("main a").expect("sel");
+    let liens: Vec<_> = doc.select(&sel).collect();
+    assert!(liens.len() >= 3);
+    for a in &liens {
+        assert_eq!(a.value().attr("target"), Some("_blank"), "{}", a.html());
+        assert_eq!(a.value().attr("rel"), Some("noopener"), "{}", a.html());
+    }
+    let hrefs: Vec<&str> = liens
+        .iter()
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert!(hrefs.contains(&format!("/evenements/{e1}").as_str()));
+    assert!(hrefs.contains(&format!("/evenements/{e2}").as_str()));
+    // The postal code 31600 serves several communes: the feed names them all, Muret first.
+    assert!(hrefs
+        .iter()
+        .any(|h| h.starts_with("/evenements.ics?commune=31395&commune=")));
+    assert!(!w.corps.contains("Brouillon"));
+    // Another commune: none; an unknown one: said so.
+    let w = envoyer(
+        &state,
+        requete("GET", "/evenements/widget?commune=31555", None, None),
+    )
+    .await;
+    assert!(w.corps.contains("Aucun événement à venir"));
+    let w = envoyer(
+        &state,
+        requete("GET", "/evenements/widget?commune=99999", None, None),
+    )
+    .await;
+    assert_eq!(w.status, 200);
+    assert!(w
+        .corps
+        .contains("n’est pas un code postal ni un code de commune connu"));
+}

@@ -883,10 +883,16 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/assets/{*chemin}")
         | ("get", "/sante")
         | ("get", "/favicon.ico")
-        // Événements: public pages, the public registration form (signed token, origin,
-        // per-address limit) and its cancellation by a secret link, the JSON API.
+        // Événements: public pages, the calendars (`/evenements/{id}` also gives `{id}.ics`,
+        // `/tournees/{id}` only `{id}.ics`), the widget, the public registration form (signed
+        // token, origin, per-address limit), the ticket and the cancellation by the
+        // registration's secret link, the JSON API.
         | ("get", "/evenements")
         | ("get", "/evenements/{id}")
+        | ("get", "/evenements.ics")
+        | ("get", "/evenements/widget")
+        | ("get", "/tournees/{id}")
+        | ("get", "/inscriptions/billet")
         | ("post", "/sessions/{id}/inscription")
         | ("get", "/inscriptions/annuler")
         | ("post", "/inscriptions/annuler")
