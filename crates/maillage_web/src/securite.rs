@@ -109,10 +109,13 @@ pub(crate) async fn en_tetes(State(state): State<AppState>, req: Request, next: 
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    // A page that carries a secret in its address (the ticket) keeps its stricter policy.
+    if !h.contains_key(header::REFERRER_POLICY) {
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+    }
     h.insert(
         "permissions-policy",
         HeaderValue::from_static(
