@@ -883,6 +883,7 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/assets/{*chemin}")
         | ("get", "/sante")
         | ("get", "/favicon.ico")
+        | ("get", "/.well-known/security.txt")
         // Événements: public pages, the calendars (`/evenements/{id}` also gives `{id}.ics`,
         // `/tournees/{id}` only `{id}.ics`), the widget, the public registration form (signed
         // token, origin, per-address limit), the ticket and the cancellation by the
