@@ -289,6 +289,24 @@ export async function axe(page, nom, echecs) {
   await page.setViewportSize(VUES[360]);
 }
 
+/**
+ * Runs `axe` on pages captured with JavaScript off (`{ nom, html }`, e.g. the answers of
+ * POST forms, which cannot be loaded again by URL): each is served as it was at
+ * `${base}${chemin}?instantane=N` in a context with JavaScript, its scripts blocked.
+ */
+export async function axeSurInstantanes(instantanes, chemin, echecs) {
+  await avecContexte({ js: true, largeur: 360 }, async (page) => {
+    for (const [i, s] of instantanes.entries()) {
+      const url = `${etat.base}${chemin}?instantane=${i}`;
+      await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: s.html }));
+      await page.route('**/*.js', (route) => route.abort());
+      await page.goto(url);
+      await axe(page, `${s.nom} (sans JS)`, echecs);
+      await page.unrouteAll();
+    }
+  });
+}
+
 /** Opens `url` (relative to the server), requires HTTP 200, then runs `axe`. */
 export async function allerEtAnalyser(page, url, nom, echecs) {
   const reponse = await page.goto(etat.base + url);

@@ -16,7 +16,7 @@
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import { axe, avecContexte, executer, exigerZeroViolation, preparer, verifier } from './commun.mjs';
+import { avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, preparer, verifier } from './commun.mjs';
 import { cocher } from './lib.mjs';
 
 const { base: BASE } = preparer({
@@ -144,16 +144,7 @@ await executer('Tests navigateur — Connaître mon niveau', 'e2e competences', 
   });
   await verifier('1. axe sans JavaScript (DOM servi, scripts bloqués), 360 et 1280 px', async () => {
     assert.ok(instantanes.length >= 5, `${instantanes.length} pages`);
-    await avecContexte({ js: true, largeur: 360 }, async (page) => {
-      for (const [i, s] of instantanes.entries()) {
-        const url = `${BASE}/competences?instantane=${i}`;
-        await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: s.html }));
-        await page.route('**/*.js', (route) => route.abort());
-        await page.goto(url);
-        await axe(page, `${s.nom} (sans JS)`, echecs);
-        await page.unrouteAll();
-      }
-    });
+    await axeSurInstantanes(instantanes, '/competences', echecs);
     exigerZeroViolation(echecs.splice(0));
   });
   await verifier('2. avec JavaScript : le même parcours, axe sur chaque page', async () => {

@@ -16,7 +16,7 @@
 // targets at 360 px. Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import { axe, avecContexte, executer, exigerZeroViolation, preparer, verifier } from './commun.mjs';
+import { avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, preparer, verifier } from './commun.mjs';
 import { cliquerEtAttendre } from './lib.mjs';
 
 const { base: BASE, variables } = preparer({
@@ -135,16 +135,7 @@ await executer('Tests navigateur — Événements', 'e2e evenements', async () =
   });
   await verifier('1. axe sans JavaScript (DOM servi, scripts bloqués), 360 et 1280 px', async () => {
     assert.ok(instantanes.length >= 5, `${instantanes.length} pages`);
-    await avecContexte({ js: true, largeur: 360 }, async (page) => {
-      for (const [i, s] of instantanes.entries()) {
-        const url = `${BASE}/evenements?instantane=${i}`;
-        await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: s.html }));
-        await page.route('**/*.js', (route) => route.abort());
-        await page.goto(url);
-        await axe(page, `${s.nom} (sans JS)`, echecs);
-        await page.unrouteAll();
-      }
-    });
+    await axeSurInstantanes(instantanes, '/evenements', echecs);
     exigerZeroViolation(echecs.splice(0));
   });
   await verifier('2. avec JavaScript : le même parcours (une autre session), axe sur chaque page', async () => {
