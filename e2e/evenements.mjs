@@ -28,7 +28,8 @@ const { base: BASE, variables } = preparer({
 });
 const EVENEMENT = variables.EVENEMENT;
 const TAILLE_MAX = 30 * 1024;
-const CLE = /^[A-Z2-9]{4}-[A-Z2-9]{4}$/;
+// The person's code (« Mon espace »): 20 characters in four groups.
+const CLE = /^[A-HJ-NP-TV-Z2-9]{5}(-[A-HJ-NP-TV-Z2-9]{5}){2}-[A-HJ-NP-TV-Z2-9]{5}$/;
 
 /**
  * The whole path; `instantane(nom)` is called on each page (to analyse it). `rang` chooses
@@ -61,19 +62,21 @@ async function parcours(page, instantane, { prenom, rang }) {
   assert.match(new URL(page.url()).pathname, /^\/sessions\/\d+\/inscription$/);
   assert.match(await page.locator('h1').innerText(), /Vous êtes inscrit/);
   const cle = (await page.locator('#cle').innerText()).trim();
-  assert.match(cle, CLE, 'la clé du visiteur');
+  assert.match(cle, CLE, 'le code personnel du visiteur');
+  assert.equal(await page.locator('.qr svg[role=img]').count(), 1, 'le code QR sur la confirmation');
   await instantane('confirmation');
   // The ticket.
   await cliquerEtAttendre(page, page.locator('#lien-billet'));
   assert.equal(new URL(page.url()).pathname, '/inscriptions/billet');
-  assert.equal((await page.locator('#cle').innerText()).trim(), cle, 'même clé sur le billet');
+  // The whole code is shown once (stored hashed): the ticket shows its beginning.
+  assert.equal((await page.locator('#cle').innerText()).trim(), `${cle.slice(0, 5)}-…`, 'le début du code sur le billet');
   const texte = await page.locator('main').innerText();
   assert.ok(texte.includes(prenom), 'le prénom');
   assert.ok(texte.includes(titreSession), 'la session');
   assert.ok(texte.includes('Place de la République, Muret'), 'le lieu');
   assert.ok(texte.includes('mardi 12 juin 2035'), 'la date');
   assert.equal(await page.locator('.qr svg[role=img]').count(), 1, 'le code QR');
-  assert.match(await page.locator('#lien-espace').getAttribute('href'), /\/inscriptions\/billet\?jeton=/);
+  assert.match(await page.locator('#lien-espace').getAttribute('href'), /\/mon-espace$/);
   await instantane('billet');
   // Printed: the site's header, footer and the screen-only lines are hidden; key and QR stay.
   await page.emulateMedia({ media: 'print' });
@@ -83,6 +86,17 @@ async function parcours(page, instantane, { prenom, rang }) {
   assert.ok(await page.locator('#cle').isVisible());
   assert.ok(await page.locator('.qr svg').isVisible());
   await page.emulateMedia({ media: 'screen' });
+  // « Mon espace » with the whole code: the registration is there.
+  await page.goto(`${BASE}/mon-espace`);
+  await page.getByLabel(/Mon code personnel/).fill(cle.toLowerCase());
+  await soumettreMonEspace(page, 'Ouvrir mon espace');
+  assert.equal(new URL(page.url()).pathname, '/mon-espace');
+  const inscriptions = page.locator('#titre-inscriptions + ul li');
+  assert.equal(await inscriptions.count(), 1, 'une inscription dans l’espace');
+  assert.ok((await inscriptions.first().innerText()).includes(titreSession), 'la session dans l’espace');
+  await instantane('mon espace');
+  await soumettreMonEspace(page, 'Fermer mon espace');
+  assert.equal(await page.getByRole('button', { name: 'Ouvrir mon espace' }).count(), 1, 'espace fermé');
   // The widget of Muret.
   const w = await page.goto(`${BASE}/evenements/widget?commune=31395`);
   assert.equal(w.status(), 200);
@@ -100,6 +114,15 @@ async function parcours(page, instantane, { prenom, rang }) {
   }
   await instantane('widget');
   return cle;
+}
+
+/** Posts a form of « Mon espace » (it answers by a redirect to the same address). */
+async function soumettreMonEspace(page, bouton) {
+  await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/mon-espace' && r.request().method() === 'GET'),
+    page.getByRole('button', { name: bouton }).click(),
+  ]);
+  await page.waitForLoadState('load');
 }
 
 /** The calendar files the pages link to. */
@@ -134,7 +157,7 @@ await executer('Tests navigateur — Événements', 'e2e evenements', async () =
     });
   });
   await verifier('1. axe sans JavaScript (DOM servi, scripts bloqués), 360 et 1280 px', async () => {
-    assert.ok(instantanes.length >= 5, `${instantanes.length} pages`);
+    assert.ok(instantanes.length >= 6, `${instantanes.length} pages`);
     await axeSurInstantanes(instantanes, '/evenements', echecs);
     exigerZeroViolation(echecs.splice(0));
   });

@@ -12,12 +12,14 @@
 //! - [`acces`]: the signed-in actor and the permission rules;
 //! - [`rattachements`]: members of structures (with dates), the structure one acts for;
 //! - [`limitation`]: sign-in throttling;
+//! - [`personnes`]: the person's key and « Mon espace » (one key across modules);
 //! - [`courrier`]: the outbox and its SMTP sender.
 
 pub mod acces;
 pub mod comptes;
 pub mod courrier;
 pub mod limitation;
+pub mod personnes;
 pub mod rattachements;
 pub mod securite;
 
@@ -123,6 +125,9 @@ pub enum ErreurComptes {
     CodeIncorrect,
     #[error("Trop de tentatives : patientez quelques minutes avant de réessayer.")]
     TropDeTentatives,
+    /// A person's code that opens nothing (the same message whether it exists or not).
+    #[error("Code personnel incorrect.")]
+    CodePersonnelIncorrect,
     /// No valid session.
     #[error("Votre session a expiré : connectez-vous à nouveau.")]
     NonConnecte,

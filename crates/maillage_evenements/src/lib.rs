@@ -21,6 +21,7 @@ pub mod ical;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use maillage_comptes::personnes::SessionEspace;
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 use maillage_domain::mediation::Role;
 use maillage_store::evenements::{
@@ -99,6 +100,12 @@ pub struct DemandeInscription {
     pub prenom: String,
     /// A phone or an e-mail, only for reminders.
     pub contact: Option<String>,
+    /// The person's personal code when they already have one (« Mon espace »): the
+    /// registration goes under it. Empty: a new key is made.
+    pub cle: Option<String>,
+    /// The client's address, to throttle guesses of a code (not stored with the
+    /// registration).
+    pub adresse: String,
 }
 
 /// A registration as the person gets it back.
@@ -107,8 +114,11 @@ pub struct InscriptionFaite {
     /// The client-facing id (UUID).
     pub uuid: String,
     pub statut: StatutInscription,
-    /// The visitor's short personal code (`ABCD-EFGH`).
-    pub cle: String,
+    /// The person's personal code (`ABCDE-FGHJK-MNPQR-STVW`) when this registration made
+    /// it (shown once); `None` when the person gave theirs.
+    pub cle: Option<String>,
+    /// The person's key in the accounts kernel.
+    pub personne_id: i64,
     /// The secret of the cancellation link (shown once, stored hashed).
     pub jeton_annulation: String,
     pub session_id: i64,
@@ -142,32 +152,11 @@ pub struct Evenements {
     garde: GardeCapacite,
 }
 
-const ALPHABET_CLE: &[u8; 30] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
-
 fn octets_aleatoires<const N: usize>() -> Resultat<[u8; N]> {
     let mut octets = [0u8; N];
     getrandom::getrandom(&mut octets)
         .map_err(|e| ErreurEvenements::Interne(format!("randomness unavailable: {e}")))?;
     Ok(octets)
-}
-
-/// A visitor's key: eight characters of an alphabet without look-alikes, `ABCD-EFGH`.
-pub fn nouvelle_cle() -> Resultat<String> {
-    let mut s = String::with_capacity(9);
-    let mut n = 0;
-    while n < 8 {
-        for b in octets_aleatoires::<16>()? {
-            // 256 is not a multiple of 30: the top values are dropped (uniform draw).
-            if b < 240 && n < 8 {
-                if n == 4 {
-                    s.push('-');
-                }
-                s.push(ALPHABET_CLE[(b % 30) as usize] as char);
-                n += 1;
-            }
-        }
-    }
-    Ok(s)
 }
 
 /// A random UUID (version 4), lowercase.
@@ -438,15 +427,45 @@ impl Evenements {
             return Err(ErreurEvenements::InscriptionsFermees);
         }
         let jeton = maillage_comptes::securite::jeton_aleatoire();
-        let cle = nouvelle_cle()?;
+        // One key per person across modules: the code the person gave (checked, throttled),
+        // else a new one. A new key is made before the seat is taken: a registration that
+        // fails afterwards leaves at most a key with nothing under it.
+        let (personne_id, cle, publique) = match demande
+            .cle
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(saisie) => match self.comptes.verifier_cle(saisie, &demande.adresse).await {
+                Ok(id) => {
+                    let publique = maillage_comptes::personnes::CodePersonnel::lire(saisie)
+                        .map(|c| c.cle().to_string())
+                        .unwrap_or_default();
+                    (id, None, publique)
+                }
+                Err(ErreurComptes::CodePersonnelIncorrect) => {
+                    return Err(ErreurEvenements::invalide(
+                        "cle",
+                        "ce code personnel n’ouvre aucun espace : vérifiez-le, ou laissez le champ vide pour en recevoir un",
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => {
+                let n = self.comptes.nouvelle_personne().await?;
+                let publique = n.code.cle().to_string();
+                (n.personne_id, Some(n.code.texte()), publique)
+            }
+        };
         let nouvelle = NewInscription {
             session_id,
             uuid: nouvel_uuid()?,
             prenom,
             contact,
-            cle: cle.clone(),
+            cle: publique,
             jeton_hash: maillage_comptes::securite::empreinte(&jeton),
             created_at: maintenant,
+            personne_id: Some(personne_id),
         };
         let creee = self.store.create_inscription(&nouvelle, self.garde).await?;
         let statut = creee
@@ -457,6 +476,7 @@ impl Evenements {
             uuid: creee.uuid,
             statut,
             cle,
+            personne_id,
             jeton_annulation: jeton,
             session_id,
         })
@@ -506,6 +526,51 @@ impl Evenements {
         Ok(a)
     }
 
+    /// The registrations under the key of an open space (« Mon espace »), newest first,
+    /// each with its session and event.
+    pub async fn inscriptions_de_personne(
+        &self,
+        session: &SessionEspace,
+    ) -> Resultat<Vec<(InscriptionRow, SessionEvenementRow, EvenementRow)>> {
+        let mut out = Vec::new();
+        for i in self
+            .store
+            .inscriptions_of_personne(session.personne_id())
+            .await?
+        {
+            let Some(s) = self.store.session_evenement(i.session_id).await? else {
+                continue;
+            };
+            let Some(e) = self.store.evenement(s.evenement_id).await? else {
+                continue;
+            };
+            out.push((i, s, e));
+        }
+        Ok(out)
+    }
+
+    /// Cancels one of the registrations under the key of an open space.
+    pub async fn annuler_par_personne(
+        &self,
+        session: &SessionEspace,
+        uuid: &str,
+    ) -> Resultat<Annulation> {
+        let i = self
+            .store
+            .inscription_by_uuid(uuid.trim())
+            .await?
+            .filter(|i| i.personne_id == Some(session.personne_id()))
+            .ok_or(ErreurEvenements::Introuvable)?;
+        let a = self
+            .store
+            .cancel_inscription(i.id, self.maintenant())
+            .await?;
+        if let Some(p) = a.promue {
+            tracing::info!(inscription = p, "waiting registration promoted");
+        }
+        Ok(a)
+    }
+
     /// The registrations of a session, in arrival order (organisers only).
     pub async fn inscriptions(
         &self,
@@ -534,15 +599,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_and_uuids_have_their_shape() {
-        let c = nouvelle_cle().unwrap();
-        assert_eq!(c.len(), 9);
-        assert_eq!(&c[4..5], "-");
-        assert!(c
-            .bytes()
-            .filter(|b| *b != b'-')
-            .all(|b| ALPHABET_CLE.contains(&b)));
-        assert_ne!(nouvelle_cle().unwrap(), c);
+    fn uuids_have_their_shape() {
         let u = nouvel_uuid().unwrap();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
@@ -555,6 +612,7 @@ mod tests {
             valider_demande(&DemandeInscription {
                 prenom: p.into(),
                 contact: c.map(String::from),
+                ..Default::default()
             })
             .map_err(|e| e.to_string())
         };

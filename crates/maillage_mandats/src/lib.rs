@@ -40,8 +40,8 @@ use maillage_store::{MandatsStore, StoreError};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 
 pub use document::{DocumentMandat, Identite, MODELE_COURANT};
+pub use maillage_comptes::personnes::{CodePersonnel, SessionEspace};
 pub use maillage_store::mandats as stockage;
-pub use personne::{CodePersonnel, SessionPersonne};
 
 /// Settings of the module.
 #[derive(Debug, Clone)]
@@ -51,8 +51,6 @@ pub struct ReglagesMandats {
     pub sceller_tous_les: i64,
     /// Reminder sent this long before expiry.
     pub rappel_avant: Duration,
-    /// How long a person's space stays open after entering the code.
-    pub session_personne: Duration,
 }
 
 impl Default for ReglagesMandats {
@@ -60,7 +58,6 @@ impl Default for ReglagesMandats {
         ReglagesMandats {
             sceller_tous_les: 100,
             rappel_avant: Duration::days(7),
-            session_personne: Duration::minutes(20),
         }
     }
 }
@@ -74,10 +71,6 @@ pub enum ErreurMandat {
     NonHabilite,
     #[error("{champ} : {message}")]
     Invalide { champ: String, message: String },
-    #[error("Code personnel incorrect.")]
-    CodePersonnelIncorrect,
-    #[error("Trop de tentatives : patientez quelques minutes avant de réessayer.")]
-    TropDeTentatives,
     #[error("Introuvable.")]
     Introuvable,
     #[error("Vous n’avez pas accès à cette page.")]
@@ -404,7 +397,10 @@ impl Mandats {
                 (UsagerCible::Existant(id), identite, None)
             }
             (None, Some(identite)) => {
-                let code = CodePersonnel::nouveau().map_err(ErreurMandat::Interne)?;
+                // The person's key lives in the kernel (« Mon espace »): made first, so a
+                // failed signature leaves at most a key with nothing under it.
+                let cle = self.comptes.nouvelle_personne().await?;
+                let code = cle.code;
                 let u = NewUsager {
                     pseudonyme: personne::pseudonyme().map_err(ErreurMandat::Interne)?,
                     structure_id: structure.get(),
@@ -413,6 +409,7 @@ impl Mandats {
                     code_cle: code.cle().to_string(),
                     code_hash: code.hash_secret(),
                     created_at: self.maintenant(),
+                    personne_id: Some(cle.personne_id),
                 };
                 (UsagerCible::Nouveau(u), identite.clone(), Some(code))
             }
@@ -508,7 +505,16 @@ impl Mandats {
         if !visibles.iter().any(|v| v.id == usager_id) {
             return Err(ErreurMandat::Introuvable);
         }
-        let code = CodePersonnel::nouveau().map_err(ErreurMandat::Interne)?;
+        let usager = self
+            .store
+            .usager(usager_id)
+            .await?
+            .ok_or(ErreurMandat::Introuvable)?;
+        let code = match usager.personne_id {
+            Some(p) => self.comptes.nouveau_code_personne(p).await?,
+            None => return Err(ErreurMandat::Introuvable),
+        };
+        // The copy in `usagers` follows (no longer read; kept consistent).
         self.store
             .set_usager_code(usager_id, code.cle(), &code.hash_secret())
             .await?;
@@ -595,16 +601,19 @@ impl Mandats {
     /// Revocation by the person themself, from their space.
     pub async fn revoquer_par_la_personne(
         &self,
-        session: &SessionPersonne,
+        session: &SessionEspace,
         mandat_id: MandatId,
         demarches: &[Demarche],
     ) -> Resultat<Option<Entree>> {
-        let usager = self.usager_de_session(session).await?;
+        let usagers = self.usagers_de_session(session).await?;
         let m = self
             .store
             .mandat(mandat_id.get())
             .await?
-            .filter(|m| m.usager_id == usager.id)
+            .ok_or(ErreurMandat::Introuvable)?;
+        let usager = usagers
+            .into_iter()
+            .find(|u| u.id == m.usager_id)
             .ok_or(ErreurMandat::Introuvable)?;
         let entree = self.entree(
             Action::RevocationDemarche,
@@ -770,99 +779,66 @@ impl Mandats {
     }
 
     // --- the person's space ---
+    //
+    // The key and the space's session belong to the accounts kernel
+    // ([`maillage_comptes::personnes`]): « Mon espace » opens with the code, and Mandats
+    // shows what it holds under that key.
 
-    /// Opens a person's space with their personal code (throttled per (code, address), per
-    /// address, and per code with a slowdown that spares the person's usual addresses: see
-    /// [`maillage_comptes::limitation`]; no hint whether the code exists).
-    pub async fn ouvrir_espace_personne(
-        &self,
-        code: &str,
-        adresse: &str,
-    ) -> Resultat<SessionPersonne> {
-        let m = &self.comptes;
-        let code = CodePersonnel::lire(code);
-        let sujet = maillage_comptes::limitation::Sujet::Personne {
-            prefixe: code.as_ref().map(|c| c.cle()),
-        };
-        let Some(tentative) = m.reserver_tentative(sujet, adresse).await? else {
-            return Err(ErreurMandat::TropDeTentatives);
-        };
-        let usager = match &code {
-            Some(c) => self
-                .store
-                .usager_by_cle(c.cle())
-                .await?
-                .filter(|u| u.purge_at.is_none() && c.verifier(&u.code_hash)),
-            None => None,
-        };
-        let Some(usager) = usager else {
-            return Err(ErreurMandat::CodePersonnelIncorrect);
-        };
-        m.tentative_reussie(&tentative).await?;
-        self.ouvrir_session(usager.id).await
-    }
-
-    /// A session of the person's space, carrying their current session generation.
-    async fn ouvrir_session(&self, usager_id: i64) -> Resultat<SessionPersonne> {
-        let epoque = self.store.usager_session_epoch(usager_id).await?;
-        Ok(SessionPersonne::signer(
-            &self.cle,
-            usager_id,
-            self.maintenant() + self.reglages.session_personne,
-            epoque,
-        ))
-    }
-
-    /// The person behind a session cookie, if valid (signature, expiry, and not closed
-    /// since: its generation is still the person's).
-    pub async fn usager_de_session(&self, session: &SessionPersonne) -> Resultat<UsagerRow> {
-        if !session.valide(&self.cle, self.maintenant()) {
-            return Err(ErreurMandat::Interdit);
-        }
-        match self.store.usager_session_epoch(session.usager_id).await {
-            Ok(e) if e == session.epoque => {}
-            Ok(_) | Err(StoreError::NotFound) => return Err(ErreurMandat::Interdit),
-            Err(e) => return Err(e.into()),
-        }
-        self.store
-            .usager(session.usager_id)
+    /// The persons (one per structure that signed for them) under the space's key, not
+    /// purged, newest first.
+    pub async fn usagers_de_session(&self, session: &SessionEspace) -> Resultat<Vec<UsagerRow>> {
+        Ok(self
+            .store
+            .usagers_of_personne(session.personne_id())
             .await?
+            .into_iter()
             .filter(|u| u.purge_at.is_none())
+            .collect())
+    }
+
+    /// The newest person under the space's key (`Interdit` when there is none: nothing of
+    /// Mandats under this key).
+    pub async fn usager_de_session(&self, session: &SessionEspace) -> Resultat<UsagerRow> {
+        self.usagers_de_session(session)
+            .await?
+            .into_iter()
+            .next()
             .ok_or(ErreurMandat::Interdit)
     }
 
-    /// « Fermer mon espace »: ends this session and every other open one of the person
-    /// (on every node: the generation is in the database). An invalid session does nothing.
-    pub async fn fermer_espace_personne(&self, session: &SessionPersonne) -> Resultat<()> {
-        if self.usager_de_session(session).await.is_ok() {
-            self.store.close_usager_sessions(session.usager_id).await?;
-        }
-        Ok(())
-    }
-
-    /// A person's mandates and every entry about them (uses, revocations…), oldest first.
+    /// A person's mandates (under every structure that signed for them) and every entry
+    /// about them (uses, revocations…), oldest first.
     pub async fn espace_personne(
         &self,
-        session: &SessionPersonne,
+        session: &SessionEspace,
     ) -> Resultat<(UsagerRow, Vec<MandatRow>, Vec<Entree>)> {
-        let usager = self.usager_de_session(session).await?;
-        let mandats = self.store.mandats_of_usager(usager.id).await?;
-        let journal = self.store.journal_of_usager(&usager.pseudonyme).await?;
-        Ok((usager, mandats, journal))
+        let usagers = self.usagers_de_session(session).await?;
+        let Some(premier) = usagers.first().cloned() else {
+            return Err(ErreurMandat::Interdit);
+        };
+        let mut mandats = Vec::new();
+        let mut journal = Vec::new();
+        for u in &usagers {
+            mandats.extend(self.store.mandats_of_usager(u.id).await?);
+            journal.extend(self.store.journal_of_usager(&u.pseudonyme).await?);
+        }
+        mandats.sort_by_key(|m| m.id);
+        journal.sort_by_key(|e| e.seq);
+        Ok((premier, mandats, journal))
     }
 
     /// One of the person's mandates, for their revocation attestation.
     pub async fn mandat_de_la_personne(
         &self,
-        session: &SessionPersonne,
+        session: &SessionEspace,
         mandat_id: MandatId,
     ) -> Resultat<FicheMandat> {
-        let usager = self.usager_de_session(session).await?;
+        let usagers = self.usagers_de_session(session).await?;
         let m = self
             .store
             .mandat(mandat_id.get())
             .await?
-            .filter(|m| m.usager_id == usager.id)
+            .filter(|m| usagers.iter().any(|u| u.id == m.usager_id))
             .ok_or(ErreurMandat::Introuvable)?;
         self.completer_fiche(m).await
     }

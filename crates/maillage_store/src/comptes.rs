@@ -225,6 +225,19 @@ pub fn evaluer_limites(limites: &[Limite], mut comptes: Vec<i64>) -> Option<i64>
 pub fn fenetres_a_compter(limites: &[Limite]) -> Vec<DateTime<Utc>> {
     limites.iter().flat_map(Limite::fenetres).collect()
 }
+/// A person's key (« Mon espace »): the public part of their personal code finds them,
+/// the hash of its secret part checks it. Nothing else about the person lives here: each
+/// module keeps what it holds about them under `personne_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonneRow {
+    pub id: i64,
+    /// Public part of the personal code (lookup key).
+    pub cle: String,
+    /// SHA-256 of the secret part.
+    pub code_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// The accounts' storage. Object safe: use it as `Arc<dyn ComptesStore>`.
 #[async_trait]
 pub trait ComptesStore: Send + Sync {
@@ -342,4 +355,34 @@ pub trait ComptesStore: Send + Sync {
     /// Gives a coordinator a territory (code such as `dep:31`; idempotent).
     async fn add_territoire_coordonne(&self, compte_id: i64, territoire: &str) -> StoreResult<()>;
     async fn territoires_coordonnes(&self, compte_id: i64) -> StoreResult<Vec<String>>;
+
+    // --- persons' keys and their spaces' sessions ---
+    /// A new person's key; `Conflict` if the public part is taken (draw another).
+    async fn create_personne(
+        &self,
+        cle: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    async fn personne(&self, id: i64) -> StoreResult<Option<PersonneRow>>;
+    async fn personne_by_cle(&self, cle: &str) -> StoreResult<Option<PersonneRow>>;
+    /// A new code for the person (the old one stops working); `Conflict` if the public
+    /// part is taken, `NotFound` without such a person.
+    async fn set_personne_code(&self, id: i64, cle: &str, code_hash: &str) -> StoreResult<()>;
+    async fn put_personne_session(
+        &self,
+        token_hash: &str,
+        personne_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The person of a session still valid at `now`.
+    async fn personne_of_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>>;
+    /// Ends every session of a person (on every node); returns how many.
+    async fn delete_personne_sessions(&self, personne_id: i64) -> StoreResult<u64>;
+    /// Removes sessions expired before `now`.
+    async fn purge_personne_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }

@@ -27,6 +27,7 @@ macro_rules! comptes_contract_tests {
             comptes_outbox_newest_first,
             comptes_structures_places_teams,
             comptes_memberships_with_dates,
+            comptes_personnes_keys_and_spaces,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -469,4 +470,54 @@ pub async fn comptes_memberships_with_dates(s: S) {
         .await;
     assert!(matches!(erreur, Err(StoreError::Invalid(_))), "{erreur:?}");
     assert_eq!(s.rattachements(id).await.unwrap().len(), 2);
+}
+
+/// The persons' keys (« Mon espace »): a public part found once, a new code replaces it,
+/// sessions valid until their expiry, all ended at once, expired ones purged.
+pub async fn comptes_personnes_keys_and_spaces(s: S) {
+    let a = s.create_personne("ABCDE", "h1", t(1, 9)).await.unwrap();
+    let b = s.create_personne("FGHJK", "h2", t(1, 9)).await.unwrap();
+    assert_ne!(a, b);
+    let taken = s.create_personne("ABCDE", "h3", t(1, 9)).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let p = s.personne_by_cle("ABCDE").await.unwrap().expect("found");
+    assert_eq!(
+        (p.id, p.code_hash.as_str(), p.created_at),
+        (a, "h1", t(1, 9))
+    );
+    assert_eq!(
+        s.personne(b).await.unwrap().map(|p| p.cle),
+        Some("FGHJK".into())
+    );
+    assert!(s.personne_by_cle("ZZZZZ").await.unwrap().is_none());
+    // A new code: the old public part finds nobody; a taken one is a conflict.
+    s.set_personne_code(a, "MNPQR", "h4").await.unwrap();
+    assert!(s.personne_by_cle("ABCDE").await.unwrap().is_none());
+    assert_eq!(
+        s.personne_by_cle("MNPQR")
+            .await
+            .unwrap()
+            .map(|p| (p.id, p.code_hash)),
+        Some((a, "h4".into()))
+    );
+    assert!(matches!(
+        s.set_personne_code(b, "MNPQR", "h5").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.set_personne_code(999_999, "STVWX", "h").await,
+        Err(StoreError::NotFound)
+    ));
+    // Sessions: valid until expiry, per person.
+    s.put_personne_session("t1", a, t(2, 10)).await.unwrap();
+    s.put_personne_session("t2", a, t(2, 12)).await.unwrap();
+    s.put_personne_session("t3", b, t(2, 12)).await.unwrap();
+    assert_eq!(s.personne_of_session("t1", t(2, 9)).await.unwrap(), Some(a));
+    assert_eq!(s.personne_of_session("t1", t(2, 10)).await.unwrap(), None);
+    assert_eq!(s.personne_of_session("t3", t(2, 9)).await.unwrap(), Some(b));
+    assert_eq!(s.personne_of_session("nope", t(2, 9)).await.unwrap(), None);
+    assert_eq!(s.purge_personne_sessions(t(2, 11)).await.unwrap(), 1);
+    assert_eq!(s.delete_personne_sessions(a).await.unwrap(), 1);
+    assert_eq!(s.personne_of_session("t2", t(2, 9)).await.unwrap(), None);
+    assert_eq!(s.personne_of_session("t3", t(2, 9)).await.unwrap(), Some(b));
 }

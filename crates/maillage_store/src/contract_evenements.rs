@@ -91,6 +91,7 @@ fn inscription(session_id: i64, n: usize) -> NewInscription {
         cle: format!("CLE{n}"),
         jeton_hash: format!("{n:064}"),
         created_at: t(2, 8) + Duration::seconds(n as i64),
+        personne_id: None,
     }
 }
 

@@ -138,6 +138,7 @@ fn nouveau_usager(m: &Monde, n: u32) -> UsagerCible {
         code_cle: format!("K{n:05}"),
         code_hash: "h".into(),
         created_at: t0(),
+        personne_id: None,
     })
 }
 

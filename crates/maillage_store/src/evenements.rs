@@ -182,11 +182,13 @@ pub struct NewInscription {
     pub uuid: String,
     pub prenom: String,
     pub contact: Option<String>,
-    /// The visitor's short personal code (« clé »).
+    /// The public part of the person's key (for display; the key is the kernel's).
     pub cle: String,
     /// SHA-256 (hex) of the secret of the cancellation link.
     pub jeton_hash: String,
     pub created_at: DateTime<Utc>,
+    /// The person's key in the accounts kernel (« Mon espace »).
+    pub personne_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +204,7 @@ pub struct InscriptionRow {
     pub jeton_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub personne_id: Option<i64>,
 }
 
 /// What a registration became.
@@ -318,6 +321,8 @@ pub trait EvenementsStore: Send + Sync {
 
     /// Registrations of a session, by id (arrival order).
     async fn inscriptions_of_session(&self, session_id: i64) -> StoreResult<Vec<InscriptionRow>>;
+    /// The registrations under a person's key, newest first.
+    async fn inscriptions_of_personne(&self, personne_id: i64) -> StoreResult<Vec<InscriptionRow>>;
 
     /// Cancels a registration under its jauge's lock; a freed seat goes to the first person
     /// waiting in the jauge. Cancelling twice changes nothing.

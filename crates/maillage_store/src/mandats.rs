@@ -33,6 +33,9 @@ pub struct NewUsager {
     /// Hash of the secret part of the personal code.
     pub code_hash: String,
     pub created_at: DateTime<Utc>,
+    /// The person's key in the accounts kernel (« Mon espace »); the code above is a copy
+    /// of its code, no longer read.
+    pub personne_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +49,8 @@ pub struct UsagerRow {
     pub code_hash: String,
     pub created_at: DateTime<Utc>,
     pub purge_at: Option<DateTime<Utc>>,
+    /// The person's key in the accounts kernel.
+    pub personne_id: Option<i64>,
 }
 
 /// The person a new mandate is for.
@@ -191,6 +196,9 @@ pub trait MandatsStore: Send + Sync {
     // --- persons ---
     async fn usager(&self, id: i64) -> StoreResult<Option<UsagerRow>>;
     async fn usager_by_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>>;
+    /// The persons (one per structure that signed a mandate for them) under a key of the
+    /// kernel, newest first.
+    async fn usagers_of_personne(&self, personne_id: i64) -> StoreResult<Vec<UsagerRow>>;
     /// Persons with a mandate (active or not) held by a structure, or created by it.
     async fn usagers_of_structure(&self, structure_id: i64) -> StoreResult<Vec<UsagerRow>>;
     /// Replaces the personal code (the old one stops working).

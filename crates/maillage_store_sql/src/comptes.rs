@@ -54,7 +54,7 @@ macro_rules! comptes_store {
             use ::maillage_store::comptes::{
                 evaluer_limites, fenetres_a_compter, AffectationRow, CompteRow, CourrielRow,
                 InvitationRow, IssueReservation, LieuActiviteRow, NewCompte, NewCourriel,
-                RattachementRow, Reservation, Reservee, SessionRow, StructureRow,
+                PersonneRow, RattachementRow, Reservation, Reservee, SessionRow, StructureRow,
             };
             use ::maillage_store::{validate_limit, StoreError, StoreResult};
 
@@ -678,6 +678,130 @@ macro_rules! comptes_store {
                     .fetch_all(&self.pool)
                     .await
                     .db()
+                }
+
+                async fn create_personne(
+                    &self,
+                    cle: &str,
+                    code_hash: &str,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"INSERT INTO personnes (cle, code_hash, created_at) VALUES ($1, $2, $3)
+                           RETURNING id AS "id!: i64""#,
+                        cle,
+                        code_hash,
+                        at
+                    )
+                    .fetch_one(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn personne(&self, id: i64) -> StoreResult<Option<PersonneRow>> {
+                    ::sqlx::query_as!(
+                        PersonneRow,
+                        r#"SELECT id AS "id!: i64", cle AS "cle!: String",
+                                  code_hash AS "code_hash!: String",
+                                  created_at AS "created_at!: DateTime<Utc>"
+                           FROM personnes WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn personne_by_cle(&self, cle: &str) -> StoreResult<Option<PersonneRow>> {
+                    ::sqlx::query_as!(
+                        PersonneRow,
+                        r#"SELECT id AS "id!: i64", cle AS "cle!: String",
+                                  code_hash AS "code_hash!: String",
+                                  created_at AS "created_at!: DateTime<Utc>"
+                           FROM personnes WHERE cle = $1"#,
+                        cle
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn set_personne_code(
+                    &self,
+                    id: i64,
+                    cle: &str,
+                    code_hash: &str,
+                ) -> StoreResult<()> {
+                    let r = ::sqlx::query!(
+                        "UPDATE personnes SET cle = $2, code_hash = $3 WHERE id = $1",
+                        id,
+                        cle,
+                        code_hash
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    if r.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Ok(())
+                }
+
+                async fn put_personne_session(
+                    &self,
+                    token_hash: &str,
+                    personne_id: i64,
+                    expires_at: DateTime<Utc>,
+                ) -> StoreResult<()> {
+                    ::sqlx::query!(
+                        "INSERT INTO personne_sessions (token_hash, personne_id, expires_at)
+                         VALUES ($1, $2, $3)",
+                        token_hash,
+                        personne_id,
+                        expires_at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn personne_of_session(
+                    &self,
+                    token_hash: &str,
+                    now: DateTime<Utc>,
+                ) -> StoreResult<Option<i64>> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT personne_id AS "p!: i64" FROM personne_sessions
+                           WHERE token_hash = $1 AND expires_at > $2"#,
+                        token_hash,
+                        now
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn delete_personne_sessions(&self, personne_id: i64) -> StoreResult<u64> {
+                    let r = ::sqlx::query!(
+                        "DELETE FROM personne_sessions WHERE personne_id = $1",
+                        personne_id
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.rows_affected())
+                }
+
+                async fn purge_personne_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+                    let r = ::sqlx::query!(
+                        "DELETE FROM personne_sessions WHERE expires_at <= $1",
+                        now
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.rows_affected())
                 }
             }
         };

@@ -13,7 +13,8 @@ macro_rules! __select_inscriptions {
                       contact AS "contact?: String", statut AS "statut!: String",
                       cle AS "cle!: String", jeton_hash AS "jeton_hash!: String",
                       created_at AS "created_at!: DateTime<Utc>",
-                      updated_at AS "updated_at!: DateTime<Utc>"
+                      updated_at AS "updated_at!: DateTime<Utc>",
+                      personne_id AS "personne_id?: i64"
                FROM inscriptions "# + $where $(, $arg)*
         )
     };
@@ -177,8 +178,9 @@ macro_rules! evenements_store {
             ) -> StoreResult<i64> {
                 ::sqlx::query_scalar!(
                     r#"INSERT INTO inscriptions (session_id, jauge_id, uuid, prenom, contact,
-                                                statut, cle, jeton_hash, created_at, updated_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                                                statut, cle, jeton_hash, created_at, updated_at,
+                                                personne_id)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
                        RETURNING id AS "id!: i64""#,
                     i.session_id,
                     jauge_id,
@@ -188,7 +190,8 @@ macro_rules! evenements_store {
                     statut,
                     i.cle,
                     i.jeton_hash,
-                    i.created_at
+                    i.created_at,
+                    i.personne_id
                 )
                 .fetch_one(&mut *conn)
                 .await
@@ -463,6 +466,19 @@ macro_rules! evenements_store {
                         .fetch_optional(&self.pool)
                         .await
                         .db()
+                }
+
+                async fn inscriptions_of_personne(
+                    &self,
+                    personne_id: i64,
+                ) -> StoreResult<Vec<InscriptionRow>> {
+                    $crate::__select_inscriptions!(
+                        "WHERE personne_id = $1 ORDER BY id DESC",
+                        personne_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
                 }
 
                 async fn inscriptions_of_session(

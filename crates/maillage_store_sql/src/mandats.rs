@@ -31,7 +31,8 @@ macro_rules! __select_usagers {
                       structure_id AS "structure_id!: i64", data AS "data?: String",
                       code_cle AS "code_cle!: String", code_hash AS "code_hash!: String",
                       created_at AS "created_at!: DateTime<Utc>",
-                      purge_at AS "purge_at?: DateTime<Utc>"
+                      purge_at AS "purge_at?: DateTime<Utc>",
+                      personne_id AS "personne_id?: i64"
                FROM usagers "# + $where $(, $arg)*
         )
     };
@@ -288,14 +289,15 @@ macro_rules! mandats_store {
                 async fn insert_usager(&mut self, u: &NewUsager) -> StoreResult<i64> {
                     ::sqlx::query_scalar!(
                         r#"INSERT INTO usagers (pseudonyme, structure_id, data, code_cle,
-                                                code_hash, created_at)
-                           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id AS "id!: i64""#,
+                                                code_hash, created_at, personne_id)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id AS "id!: i64""#,
                         u.pseudonyme,
                         u.structure_id,
                         u.data,
                         u.code_cle,
                         u.code_hash,
-                        u.created_at
+                        u.created_at,
+                        u.personne_id
                     )
                     .fetch_one(&mut *self.0)
                     .await
@@ -493,6 +495,19 @@ macro_rules! mandats_store {
                         .fetch_optional(&self.pool)
                         .await
                         .db()
+                }
+
+                async fn usagers_of_personne(
+                    &self,
+                    personne_id: i64,
+                ) -> StoreResult<Vec<UsagerRow>> {
+                    $crate::__select_usagers!(
+                        "WHERE personne_id = $1 ORDER BY id DESC",
+                        personne_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
                 }
 
                 async fn usager_by_cle(&self, code_cle: &str) -> StoreResult<Option<UsagerRow>> {

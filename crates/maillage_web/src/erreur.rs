@@ -192,6 +192,9 @@ fn rendu_mediation(e: ErreurMediation, retour: Option<String>) -> Rendu {
             "Trop de tentatives",
             e.to_string(),
         ),
+        ErreurMediation::CodePersonnelIncorrect => {
+            Rendu::Page(StatusCode::UNAUTHORIZED, "Code incorrect", e.to_string())
+        }
         ErreurMediation::Interne(m) => interne(&format_args!("Médiation: {m}")),
         autre => Rendu::Page(
             StatusCode::BAD_REQUEST,
@@ -208,11 +211,6 @@ fn rendu_mandat(e: ErreurMandat, retour: Option<String>) -> Rendu {
         ErreurMandat::Interdit | ErreurMandat::NonHabilite => {
             Rendu::Page(StatusCode::FORBIDDEN, "Accès refusé", e.to_string())
         }
-        ErreurMandat::TropDeTentatives => Rendu::Page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Trop de tentatives",
-            e.to_string(),
-        ),
         ErreurMandat::Interne(m) => interne(&format_args!("Mandats: {m}")),
         autre => Rendu::Page(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -23,6 +23,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Europe::Paris;
+use maillage_comptes::ErreurComptes;
 use maillage_evenements::stockage::{EvenementRow, SessionEvenementRow};
 use maillage_evenements::{
     ecrire_horodatage, DemandeInscription, DetailEvenement, ErreurEvenements, Evenements,
@@ -435,6 +436,9 @@ pub struct FormulaireInscription {
     prenom: String,
     #[serde(default)]
     contact: String,
+    /// The person's personal code, when they already have one (« Mon espace »).
+    #[serde(default)]
+    cle: String,
     /// The trap: hidden from people, filled by robots.
     #[serde(default)]
     site_web: String,
@@ -451,9 +455,14 @@ struct PageInscriptionFaite {
     session_quand: String,
     prenom: String,
     attente: bool,
-    cle: String,
+    /// The personal code this registration made (`None`: the person gave theirs).
+    cle: Option<String>,
+    /// Its public part (the first five characters).
+    cle_debut: String,
     lien: String,
     billet: String,
+    qr: String,
+    espace: String,
 }
 
 pub(crate) fn sans_cache(mut r: Response) -> Response {
@@ -520,6 +529,8 @@ pub async fn inscrire_formulaire(
     let demande = DemandeInscription {
         prenom: f.prenom.clone(),
         contact: Some(f.contact.clone()),
+        cle: Some(f.cle.clone()),
+        adresse: adresse.clone(),
     };
     let faite = match module.inscrire(session_id, &demande).await {
         Ok(faite) => faite,
@@ -542,8 +553,28 @@ pub async fn inscrire_formulaire(
         prenom: f.prenom.trim().to_string(),
         attente: faite.statut == StatutInscription::ListeAttente,
         cle: faite.cle.clone(),
+        cle_debut: faite
+            .cle
+            .as_deref()
+            .map(|c| c.chars().take(5).collect())
+            .unwrap_or_else(|| {
+                f.cle
+                    .trim()
+                    .chars()
+                    .take(5)
+                    .collect::<String>()
+                    .to_uppercase()
+            }),
         lien: lien_annulation(&faite),
         billet: crate::evenements_diffusion::lien_billet(&faite.jeton_annulation),
+        qr: maillage_comptes::securite::qr_svg_avec(
+            &faite.uuid,
+            "Code QR du billet, à présenter à l’accueil",
+        ),
+        espace: format!(
+            "{}/mon-espace",
+            crate::evenements_diffusion::adresse_publique(&state)
+        ),
     };
     Ok(sans_cache(
         (StatusCode::OK, Html(page.render()?)).into_response(),
@@ -557,6 +588,7 @@ fn message_personne(e: &ErreurEvenements) -> String {
             let nom = match champ.as_str() {
                 "prenom" => "Prénom ou pseudonyme",
                 "contact" => "Téléphone ou courriel",
+                "cle" => "Code personnel",
                 autre => autre,
             };
             format!("{nom} : {message}")
@@ -663,6 +695,7 @@ impl From<ErreurEvenements> for ApiError {
             ErreurEvenements::Introuvable | ErreurEvenements::LienInvalide => (404, None),
             ErreurEvenements::EvenementAnnule => (409, None),
             ErreurEvenements::InscriptionsFermees => (422, None),
+            ErreurEvenements::Comptes(ErreurComptes::TropDeTentatives) => (429, Some("cle".into())),
             ErreurEvenements::Interdit | ErreurEvenements::Comptes(_) => (403, None),
             ErreurEvenements::Interne(m) => {
                 return ApiError::interne(format_args!("Événements: {m}"))
@@ -997,6 +1030,10 @@ pub struct CorpsInscription {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub contact: Option<String>,
+    /// The person's personal code when they already have one (« Mon espace »): the
+    /// registration goes under it. Absent: a new code is made and answered.
+    #[schema(nullable = false, max_length = 40, pattern = r"^[A-Za-z0-9 -]*$")]
+    pub cle: Option<String>,
     /// Leave empty (a trap for robots).
     #[schema(nullable = false, max_length = 0)]
     pub site_web: Option<String>,
@@ -1009,8 +1046,11 @@ pub struct InscriptionApi {
     pub id: String,
     /// `inscrit`, or `liste_attente` when the session is full.
     pub statut: String,
-    /// The visitor's personal key.
-    pub cle: String,
+    /// The person's personal code (« Mon espace ») when this registration made it;
+    /// absent when the request gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub cle: Option<String>,
     /// The cancellation link (secret: give it to the person only).
     pub annulation: String,
     pub session: i64,
@@ -1042,7 +1082,7 @@ fn champ_texte(v: &Value, champ: &str) -> Result<Option<String>, ApiError> {
         (status = 409, description = "Événement annulé", body = ApiError),
         (status = 415, description = "Corps non JSON", body = ApiError),
         (status = 422, description = "Inscriptions fermées (session commencée, événement terminé)", body = ApiError),
-        (status = 429, description = "Trop d'inscriptions depuis cette adresse", body = ApiError),
+        (status = 429, description = "Trop d'inscriptions depuis cette adresse, ou trop de codes personnels essayés", body = ApiError),
     )
 )]
 pub async fn api_inscrire(
@@ -1103,8 +1143,17 @@ pub async fn api_inscrire(
         }
         return Ok(r);
     }
+    let cle = champ_texte(&v, "cle")?;
     let faite = evenements(&state)
-        .inscrire(session_id, &DemandeInscription { prenom, contact })
+        .inscrire(
+            session_id,
+            &DemandeInscription {
+                prenom,
+                contact,
+                cle,
+                adresse: adresse.clone(),
+            },
+        )
         .await?;
     let corps = InscriptionApi {
         id: faite.uuid.clone(),

@@ -35,7 +35,7 @@ const FLUX_PASSE_JOURS: i64 = 30;
 const WIDGET_MAX: i64 = 10;
 
 /// The instance's public address, without its final `/`.
-fn adresse_publique(state: &AppState) -> String {
+pub(crate) fn adresse_publique(state: &AppState) -> String {
     state
         .instance
         .comptes()
@@ -337,9 +337,9 @@ struct PageBillet {
 
 /// `GET /inscriptions/billet?jeton=…`: the printable ticket: the session, when, where, the
 /// visitor's key in large characters, a QR code carrying the registration's UUID (what the
-/// check-in scans) and the address where the person finds the registration again. Nothing
-/// personal but the first name. Until « Mon espace » exists (issue 16, item 7), the
-/// person's space for a registration is this page.
+/// check-in scans), the beginning of the person's code and the address of « Mon espace »
+/// where they find their registrations with it. Nothing personal but the first name; the
+/// whole code is shown once, on the confirmation (stored hashed, it cannot be shown again).
 pub async fn page_billet(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -359,7 +359,11 @@ pub async fn page_billet(
         statut: libelle::<StatutInscription>(&i.statut, StatutInscription::libelle),
         annulee,
         attente: i.statut == StatutInscription::ListeAttente.code(),
-        cle: i.cle.clone(),
+        cle: if i.cle.len() == 5 {
+            format!("{}-…", i.cle)
+        } else {
+            String::new()
+        },
         qr: if annulee {
             String::new()
         } else {
@@ -368,7 +372,7 @@ pub async fn page_billet(
                 "Code QR du billet, à présenter à l’accueil",
             )
         },
-        espace: format!("{}{}", adresse_publique(&state), lien_billet(jeton)),
+        espace: format!("{}/mon-espace", adresse_publique(&state)),
         annulation: format!(
             "/inscriptions/annuler?jeton={}",
             crate::erreur::encoder(jeton)

@@ -17,6 +17,7 @@ mod evenements_diffusion;
 mod formulaires;
 mod pages;
 pub mod parametres;
+pub mod personne;
 pub mod presentation;
 pub mod routeurs;
 mod securite;
@@ -150,8 +151,9 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 7] {
+fn modules() -> [RouteurModule; 8] {
     [
+        personne::routeur(),
         pages::routeur(),
         competences::routeur(),
         territoire::routeur(),

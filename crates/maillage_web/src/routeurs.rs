@@ -29,6 +29,8 @@ pub enum Module {
     Competences,
     /// Events: `/evenements…`, registrations, `/api/v1/evenements…`, `/api/v1/sessions/…`.
     Evenements,
+    /// « Mon espace » (`/mon-espace`): the person's space across modules, by their code.
+    Espace,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }

@@ -67,6 +67,7 @@ async fn tamper_cli_verify_names_the_modified_entry() {
                             code_cle: format!("CLE{n}"),
                             code_hash: "h".into(),
                             created_at: Utc::now(),
+                            personne_id: None,
                         }),
                         structure_id: st,
                         aidant_id: aidant,

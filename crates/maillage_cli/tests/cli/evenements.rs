@@ -130,7 +130,7 @@ async fn evenements_import_page_publique_puis_inscription_par_le_formulaire() {
     assert_eq!(s, 200, "{confirmation}");
     assert!(confirmation.contains("Vous êtes inscrit"), "{confirmation}");
     let cle = texte(&confirmation, "#cle").expect("the visitor's key");
-    assert_eq!(cle.len(), 9, "{cle}");
+    assert_eq!(cle.len(), 23, "{cle}");
     assert!(selection(&confirmation, "#lien-annulation", "href")
         .is_some_and(|l| l.starts_with("/inscriptions/annuler?jeton=")));
     // The only seat is taken: the next person is put on the waiting list, and the page says so.

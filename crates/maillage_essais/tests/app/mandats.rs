@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use maillage_comptes::{securite, Acteur, HorlogeManuelle};
+use maillage_comptes::{securite, Acteur, ErreurComptes, HorlogeManuelle};
 use maillage_domain::mandats::{Demarche, DureeMandat, MotifRefus, SigningKey};
 use maillage_domain::mediation::Role;
 use maillage_mandats::{DemandeMandat, ErreurMandat, Identite, Mandats};
@@ -358,15 +358,18 @@ async fn the_person_sees_every_use_and_revokes_with_their_code() {
         .unwrap();
     w.md.fiche(&w.aidant, signe.id).await.unwrap();
     // Wrong codes are refused, then throttled.
+    // The code is the kernel's key (« Mon espace »): one key across modules.
+    let comptes = w.md.comptes();
     assert!(matches!(
-        w.md.ouvrir_espace_personne("AAAAA-BBBBB-CCCCC-DDDDD", "1.2.3.4")
+        comptes
+            .ouvrir_espace("AAAAA-BBBBB-CCCCC-DDDDD", "1.2.3.4")
             .await,
-        Err(ErreurMandat::CodePersonnelIncorrect)
+        Err(ErreurComptes::CodePersonnelIncorrect)
     ));
-    let session =
-        w.md.ouvrir_espace_personne(&code.to_lowercase(), "1.2.3.4")
-            .await
-            .expect("code accepted");
+    let (jeton, session) = comptes
+        .ouvrir_espace(&code.to_lowercase(), "1.2.3.4")
+        .await
+        .expect("code accepted");
     let (_u, mandats, journal) = w.md.espace_personne(&session).await.unwrap();
     assert_eq!(mandats.len(), 1);
     let actions: Vec<&str> = journal.iter().map(|e| e.contenu.action.as_str()).collect();
@@ -397,20 +400,21 @@ async fn the_person_sees_every_use_and_revokes_with_their_code() {
         w.md.revoquer_par_la_personne(&session, autre.id, &[]).await,
         Err(ErreurMandat::Introuvable)
     ));
-    // The session expires.
+    // The session is found by its token until it expires.
+    assert_eq!(
+        comptes.personne_de_session(&jeton).await.unwrap(),
+        Some(session.clone())
+    );
     w.horloge.avancer(Duration::minutes(25));
-    assert!(matches!(
-        w.md.espace_personne(&session).await,
-        Err(ErreurMandat::Interdit)
-    ));
+    assert_eq!(comptes.personne_de_session(&jeton).await.unwrap(), None);
     for _ in 0..12 {
-        let _ =
-            w.md.ouvrir_espace_personne("AAAAA-BBBBB-CCCCC-DDDDD", "9.9.9.9")
-                .await;
+        let _ = comptes
+            .ouvrir_espace("AAAAA-BBBBB-CCCCC-DDDDD", "9.9.9.9")
+            .await;
     }
     assert!(matches!(
-        w.md.ouvrir_espace_personne(&code, "9.9.9.9").await,
-        Err(ErreurMandat::TropDeTentatives)
+        comptes.ouvrir_espace(&code, "9.9.9.9").await,
+        Err(ErreurComptes::TropDeTentatives)
     ));
 }
 

@@ -266,8 +266,8 @@ async fn ouvrir_espace(w: &Monde, code: &str) -> String {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
-    let s = r.cookie("maillage_personne").unwrap();
-    format!("maillage_pre={pre}; maillage_personne={s}")
+    let s = r.cookie("maillage_espace").unwrap();
+    format!("maillage_pre={pre}; maillage_espace={s}")
 }
 
 /// A form of the person's space, posted with the page's token.
@@ -409,6 +409,7 @@ async fn premiere_utilisation_footer_links_mon_mandat_and_the_professional_space
             .filter_map(|a| a.value().attr("href"))
             .collect();
         assert!(liens.contains(&"/mon-mandat"), "{chemin}: {liens:?}");
+        assert!(liens.contains(&"/mon-espace"), "{chemin}: {liens:?}");
         assert!(liens.contains(&"/connexion"), "{chemin}: {liens:?}");
     }
 }
@@ -698,4 +699,182 @@ async fn faille_audit_endpoint_states_the_entries_after_the_last_seal() {
         message.starts_with("3 entrées après le dernier sceau (non encore scellées)"),
         "{message}"
     );
+}
+
+/// An event in Muret with two sessions, far enough ahead that they are open.
+const EVENEMENT: &str = r#"{"titre": "Village numérique de Muret", "type": "etape_tournee",
+  "commune": "31395", "adresse": "Place de la République",
+  "debut": "2035-06-12T09:00:00+02:00", "fin": "2035-06-12T17:00:00+02:00",
+  "sessions": [
+    {"titre": "Déjouer les arnaques en ligne", "type": "atelier",
+     "debut": "2035-06-12T10:00:00+02:00", "fin": "2035-06-12T11:00:00+02:00", "capacite": 10},
+    {"titre": "Casque de réalité virtuelle", "type": "realite_virtuelle",
+     "debut": "2035-06-12T14:00:00+02:00", "fin": "2035-06-12T15:00:00+02:00", "capacite": 4}]}"#;
+
+/// Registers through the event page's form (with a code when `cle` is not empty).
+async fn inscrire(w: &Monde, evenement: i64, rang: usize, prenom: &str, cle: &str) -> Reponse {
+    let page = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{evenement}"), None, None),
+    )
+    .await;
+    let html = scraper::Html::parse_document(&page.corps);
+    let sel = scraper::Selector::parse("form[action^='/sessions/']").unwrap();
+    let form = html.select(&sel).nth(rang).expect("registration form");
+    let action = form.value().attr("action").unwrap().to_string();
+    let sel_jeton = scraper::Selector::parse("input[name=jeton]").unwrap();
+    let jeton = form
+        .select(&sel_jeton)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .unwrap()
+        .to_string();
+    envoyer(
+        &w.state,
+        requete(
+            "POST",
+            action.split('#').next().unwrap(),
+            None,
+            Some(formulaire(&[
+                ("prenom", prenom),
+                ("contact", ""),
+                ("cle", cle),
+                ("site_web", ""),
+                ("jeton", &jeton),
+            ])),
+        ),
+    )
+    .await
+}
+
+/// Opens « Mon espace » with a code through its own form; returns the cookie header.
+async fn ouvrir_mon_espace(w: &Monde, code: &str) -> Reponse {
+    let page = envoyer(&w.state, requete("GET", "/mon-espace", None, None)).await;
+    let pre = page.cookie("maillage_pre").unwrap();
+    let csrf = page.champ_cache("csrf").unwrap();
+    envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/mon-espace",
+            Some(&format!("maillage_pre={pre}")),
+            Some(formulaire(&[
+                ("csrf", &csrf),
+                ("action", "ouvrir"),
+                ("code", code),
+            ])),
+        ),
+    )
+    .await
+}
+
+/// A form of « Mon espace », posted with the page's own token.
+async fn agir_espace(w: &Monde, cookie: &str, champs: &[(&str, &str)]) -> Reponse {
+    let page = envoyer(&w.state, requete("GET", "/mon-espace", Some(cookie), None)).await;
+    let pre = page.cookie("maillage_pre").unwrap();
+    let csrf = page.champ_cache("csrf").unwrap();
+    let mut tous = vec![("csrf", csrf.as_str())];
+    tous.extend_from_slice(champs);
+    envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/mon-espace",
+            Some(&format!("{cookie}; maillage_pre={pre}")),
+            Some(formulaire(&tous)),
+        ),
+    )
+    .await
+}
+
+/// « Mon espace »: the code printed on a mandate opens one space where the person also finds
+/// the registrations made under it; giving it when registering keeps everything under one
+/// key, a registration without it makes a new key; a wrong code is refused with the field
+/// named; the space cancels a registration; « Fermer » closes it for every module.
+#[tokio::test]
+async fn mon_espace_une_seule_cle_pour_le_mandat_et_les_inscriptions() {
+    let w = monde().await;
+    let aidant = connecter(&w, "aidant@exemple.fr").await;
+    let (_, _id, code) = signer(&w, &aidant).await;
+    let exploitant = w.state.instance.comptes().exploitant();
+    let evenement = w
+        .state
+        .instance
+        .evenements()
+        .importer(&exploitant, EVENEMENT)
+        .await
+        .expect("event")
+        .id;
+    // Jeanne gives the code of her mandate when registering: no new code is shown.
+    let r = inscrire(&w, evenement, 0, "Jeanne", &code.to_lowercase()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("id=\"cle-donnee\""), "{}", r.corps);
+    assert!(r.textes("#cle").is_empty(), "no new code");
+    // Paul has no code: he gets his own (another key).
+    let r = inscrire(&w, evenement, 1, "Paul", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let code_paul = r.textes("#cle").first().cloned().expect("Paul's new code");
+    assert_eq!(code_paul.trim().len(), 23);
+    assert_ne!(code_paul.trim(), code);
+    // A wrong code is refused, the field named; nothing is registered.
+    let r = inscrire(&w, evenement, 1, "Pirate", "AAAAA-BBBBB-CCCCC-DDDDD").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(r.corps.contains("Code personnel"), "{}", r.corps);
+    // The mandate's code opens « Mon espace »: Jeanne's registration and her mandate, not Paul's.
+    let r = ouvrir_mon_espace(&w, &code).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let espace = format!("maillage_espace={}", r.cookie("maillage_espace").unwrap());
+    let page = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    let lignes = page.textes("#titre-inscriptions + ul li");
+    assert_eq!(lignes.len(), 1, "{}", page.corps);
+    assert!(
+        lignes[0].contains("Déjouer les arnaques en ligne"),
+        "{lignes:?}"
+    );
+    assert!(!page.corps.contains("Casque de réalité virtuelle"));
+    assert!(page.corps.contains("1 mandat signé"), "{}", page.corps);
+    // The same session opens « Mon mandat ».
+    let r = envoyer(&w.state, requete("GET", "/mon-mandat", Some(&espace), None)).await;
+    assert!(r.corps.contains("Bonjour Jeanne"), "{}", r.corps);
+    // Cancelling from the space.
+    let html = scraper::Html::parse_document(&page.corps);
+    let sel = scraper::Selector::parse("input[name=inscription]").unwrap();
+    let uuid = html
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .expect("a cancel button")
+        .to_string();
+    let r = agir_espace(
+        &w,
+        &espace,
+        &[("action", "annuler"), ("inscription", &uuid)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(
+        r.corps.contains("votre inscription est annulée"),
+        "{}",
+        r.corps
+    );
+    assert!(r.textes("input[name=inscription]").is_empty());
+    assert!(r.textes("#titre-inscriptions + ul li")[0].contains("Annulé"));
+    // Paul's code cannot cancel Jeanne's registration (nor see it).
+    let r = ouvrir_mon_espace(&w, &code_paul).await;
+    let espace_paul = format!("maillage_espace={}", r.cookie("maillage_espace").unwrap());
+    let r = agir_espace(
+        &w,
+        &espace_paul,
+        &[("action", "annuler"), ("inscription", &uuid)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.corps);
+    assert!(!r.corps.contains("Déjouer les arnaques"));
+    // « Fermer » closes the space for every module, copies of the cookie included.
+    let r = agir_espace(&w, &espace, &[("action", "fermer")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    assert!(r.corps.contains("Ouvrir mon espace"), "{}", r.corps);
+    let r = envoyer(&w.state, requete("GET", "/mon-mandat", Some(&espace), None)).await;
+    assert!(!r.corps.contains("Bonjour Jeanne"));
 }

@@ -948,6 +948,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/mon-mandat") | ("post", "/mon-mandat") | ("get", "/mon-mandat/attestation") => {
             "public"
         }
+        // « Mon espace »: opened by the person's code, not by an account.
+        ("get", "/mon-espace") | ("post", "/mon-espace") => "public",
         ("get", "/verifier") | ("get", "/.well-known/maillage-journal.pub") => "public",
         ("get", "/api/v1/journal/verification") => "auditeur",
         // Any signed-in account (each sees its own perimeter).
@@ -1616,6 +1618,7 @@ async fn mandat_de_a(w: &Monde) -> i64 {
                     code_cle: "TESTA".into(),
                     code_hash: "x".into(),
                     created_at: now,
+                    personne_id: None,
                 }),
                 structure_id: a1.structure_id.unwrap(),
                 aidant_id: a1.id,

@@ -16,7 +16,6 @@ use http_body_util::BodyExt;
 use maillage_domain::mandats::{Demarche, NouvelleEntree, SigningKey};
 use maillage_domain::mediation::Role;
 use maillage_mandats::stockage::{NewMandat, NewUsager, UsagerCible};
-use maillage_mandats::CodePersonnel;
 use maillage_mediation::{HorlogeManuelle, Mediation};
 use maillage_store_postgres::testing::TestDatabase;
 use maillage_web::espace::adresse_client::lire_reseaux;
@@ -85,7 +84,9 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
         .unwrap();
     // A person with a mandate, written through the store (the signature flow is tested in
     // maillage_annuaire's tests/mandats.rs).
-    let code = CodePersonnel::nouveau().unwrap();
+    // The person's key is the kernel's (« Mon espace »).
+    let cle = m.comptes().nouvelle_personne().await.unwrap();
+    let code = cle.code;
     let now = m.maintenant();
     let md = annuaire.mandats().unwrap().clone();
     md.store()
@@ -98,6 +99,7 @@ async fn monde_sur(base: Base, site: Site) -> Monde {
                     code_cle: code.cle().into(),
                     code_hash: code.hash_secret(),
                     created_at: now,
+                    personne_id: Some(cle.personne_id),
                 }),
                 structure_id: st,
                 aidant_id: aidant.get(),

@@ -10,27 +10,25 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use maillage_comptes::{securite, Acteur};
+use maillage_comptes::{securite, Acteur, ErreurComptes};
 use maillage_domain::mandats::{Action, Demarche, DureeMandat, Entree};
 use maillage_domain::mediation::Role;
 use maillage_domain::{MandatId, StructureId};
 use maillage_mandats::document::{date_heure, date_longue, PIECES};
 use maillage_mandats::{
-    DemandeMandat, DocumentMandat, ErreurMandat, FicheMandat, Identite, Mandats, SessionPersonne,
+    DemandeMandat, DocumentMandat, ErreurMandat, FicheMandat, Identite, Mandats, SessionEspace,
     MODELE_COURANT,
 };
 use serde::Deserialize;
 
 use super::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
 use super::pages::{refuser_si, Menu};
-use super::{cookie, rendre, set_cookie, Connecte, OuRetour};
+use super::{cookie, rendre, Connecte, OuRetour};
 use crate::erreur::ErreurWeb;
 use crate::formulaires::{lire_formulaire, FormulaireConnecte};
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
-
-pub(crate) const COOKIE_PERSONNE: &str = "maillage_personne";
 
 /// The routes of Mandats: the aidants' pages, the person's space, the public check, the
 /// journal's public key and the auditors' verification (JSON, documented).
@@ -1152,13 +1150,13 @@ pub struct MandatPersonne {
     pub revoquees: String,
 }
 
-fn session_personne(headers: &HeaderMap) -> Option<SessionPersonne> {
-    cookie(headers, COOKIE_PERSONNE).and_then(|v| SessionPersonne::depuis_cookie(&v))
+async fn session_personne(state: &AppState, headers: &HeaderMap) -> Option<SessionEspace> {
+    crate::personne::session_espace(state, headers).await
 }
 
 async fn page_personne(
     state: &AppState,
-    session: Option<&SessionPersonne>,
+    session: Option<&SessionEspace>,
     message: Option<String>,
     erreur: Option<String>,
     statut: StatusCode,
@@ -1168,7 +1166,7 @@ async fn page_personne(
 
 async fn page_personne_avec(
     state: &AppState,
-    session: Option<&SessionPersonne>,
+    session: Option<&SessionEspace>,
     message: Option<String>,
     erreur: Option<String>,
     statut: StatusCode,
@@ -1256,7 +1254,7 @@ pub async fn personne(
 ) -> Result<Response, ErreurWeb> {
     page_personne(
         &state,
-        session_personne(&headers).as_ref(),
+        session_personne(&state, &headers).await.as_ref(),
         None,
         None,
         StatusCode::OK,
@@ -1331,16 +1329,21 @@ pub async fn personne_agir(
     verifier_pre(&headers, f.csrf.as_deref())?;
     let m = mandats(&state)?;
     match ActePersonne::from(f) {
-        ActePersonne::Ouvrir { code } => match m.ouvrir_espace_personne(&code, &adresse).await {
-            Ok(s) => {
+        ActePersonne::Ouvrir { code } => match state
+            .instance
+            .comptes()
+            .ouvrir_espace(&code, &adresse)
+            .await
+        {
+            Ok((jeton, _)) => {
                 let mut r = Redirect::to("/mon-mandat").into_response();
                 r.headers_mut().append(
                     header::SET_COOKIE,
-                    set_cookie(COOKIE_PERSONNE, Some(&s.cookie()), securise(&state)),
+                    crate::personne::cookie_espace(&state, Some(&jeton)),
                 );
                 Ok(r)
             }
-            Err(e @ ErreurMandat::CodePersonnelIncorrect) => {
+            Err(e @ ErreurComptes::CodePersonnelIncorrect) => {
                 page_personne(
                     &state,
                     None,
@@ -1350,7 +1353,7 @@ pub async fn personne_agir(
                 )
                 .await
             }
-            Err(e @ ErreurMandat::TropDeTentatives) => {
+            Err(e @ ErreurComptes::TropDeTentatives) => {
                 page_personne(
                     &state,
                     None,
@@ -1360,14 +1363,14 @@ pub async fn personne_agir(
                 )
                 .await
             }
-            Err(e) => Err(ErreurWeb::mandat(e, "/mon-mandat".into())),
+            Err(e) => Err(ErreurWeb::mandat(e.into(), "/mon-mandat".into())),
         },
         ActePersonne::Revocation {
             mandat: id,
             demarches: cibles,
             confirme,
         } => {
-            let Some(s) = session_personne(&headers) else {
+            let Some(s) = session_personne(&state, &headers).await else {
                 return Ok(Redirect::to("/mon-mandat").into_response());
             };
             if !confirme {
@@ -1396,14 +1399,21 @@ pub async fn personne_agir(
             }
         }
         ActePersonne::Fermer => {
-            // « Fermer »: the session ends in the database too (every node refuses the
-            // cookie afterwards, even a copy of it).
-            if let Some(s) = session_personne(&headers) {
-                m.fermer_espace_personne(&s).await.ou("/mon-mandat")?;
+            // « Fermer »: every session of the person ends in the database (every node
+            // refuses the cookie afterwards, even a copy of it).
+            if let Some(s) = session_personne(&state, &headers).await {
+                state
+                    .instance
+                    .comptes()
+                    .fermer_espace(&s)
+                    .await
+                    .ou("/mon-mandat")?;
             }
             let mut r = Redirect::to("/mon-mandat").into_response();
-            r.headers_mut()
-                .append(header::SET_COOKIE, set_cookie(COOKIE_PERSONNE, None, false));
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                crate::personne::cookie_espace(&state, None),
+            );
             Ok(r)
         }
     }
@@ -1412,7 +1422,7 @@ pub async fn personne_agir(
 /// The confirmation page of a revocation asked from the person's space.
 async fn confirmer_revocation(
     state: &AppState,
-    s: &SessionPersonne,
+    s: &SessionEspace,
     id: MandatId,
     cibles: &[Demarche],
 ) -> Result<Response, ErreurWeb> {
@@ -1477,7 +1487,7 @@ pub async fn attestation_personne(
     Query(p): Query<ParamsAttestation>,
 ) -> Result<Response, ErreurWeb> {
     let m = mandats(&state)?;
-    let Some(s) = session_personne(&headers) else {
+    let Some(s) = session_personne(&state, &headers).await else {
         return Ok(Redirect::to("/mon-mandat").into_response());
     };
     let id = p

@@ -1,0 +1,244 @@
+//! « Mon espace » (`/mon-espace`): the person's space across modules, opened with the one
+//! personal code they got on a ticket, a mandate or a result. The key and the session are
+//! the accounts kernel's ([`maillage_comptes::personnes`]); each module shows what it holds
+//! under the key: registrations to events (cancellable here), mandates (details and
+//! revocation under `/mon-mandat`).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maillage_comptes::personnes::SessionEspace;
+use maillage_comptes::{securite, ErreurComptes};
+use maillage_evenements::{StatutInscription, TypeSession};
+use serde::Deserialize;
+
+use crate::erreur::{ErreurWeb, OuRetour};
+use crate::espace::connexion::{avec_pre, securise, verifier_pre, AdresseClient};
+use crate::espace::{cookie, rendre, set_cookie};
+use crate::evenements::{evenements, quand};
+use crate::formulaires::lire_formulaire;
+use crate::routeurs::{Module, RouteurModule};
+use crate::site::Site;
+use crate::AppState;
+
+/// The cookie of the person's space: a random token, stored hashed by the kernel.
+pub(crate) const COOKIE_ESPACE: &str = "maillage_espace";
+
+pub(crate) fn routeur() -> RouteurModule {
+    RouteurModule::new(Module::Espace)
+        .get("/mon-espace", page)
+        .post("/mon-espace", agir)
+}
+
+/// The open space of a request, if its cookie names one still open.
+pub(crate) async fn session_espace(state: &AppState, headers: &HeaderMap) -> Option<SessionEspace> {
+    let jeton = cookie(headers, COOKIE_ESPACE)?;
+    state
+        .instance
+        .comptes()
+        .personne_de_session(&jeton)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// `Set-Cookie` of the space (its deletion with `None`).
+pub(crate) fn cookie_espace(state: &AppState, jeton: Option<&str>) -> HeaderValue {
+    match jeton {
+        Some(j) => set_cookie(COOKIE_ESPACE, Some(j), securise(state)),
+        None => set_cookie(COOKIE_ESPACE, None, false),
+    }
+}
+
+/// A registration as the person sees it.
+pub struct LigneInscription {
+    pub uuid: String,
+    pub evenement_id: i64,
+    pub evenement: String,
+    pub session: String,
+    pub quand: String,
+    pub statut: &'static str,
+    pub annulable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mon_espace.html")]
+struct PageEspace {
+    site: Arc<Site>,
+    csrf: String,
+    ouvert: bool,
+    message: Option<String>,
+    erreur: Option<String>,
+    inscriptions: Vec<LigneInscription>,
+    /// How many mandates are held under the key (`None`: the module is not set up).
+    mandats: Option<usize>,
+}
+
+async fn rendre_page(
+    state: &AppState,
+    session: Option<&SessionEspace>,
+    message: Option<String>,
+    erreur: Option<String>,
+    statut: StatusCode,
+) -> Result<Response, ErreurWeb> {
+    let jeton = securite::jeton_aleatoire();
+    let mut page = PageEspace {
+        site: Arc::clone(&state.site),
+        csrf: jeton.clone(),
+        ouvert: session.is_some(),
+        message,
+        erreur,
+        inscriptions: Vec::new(),
+        mandats: None,
+    };
+    if let Some(s) = session {
+        let now = state.instance.comptes().maintenant();
+        for (i, sess, e) in evenements(state)
+            .inscriptions_de_personne(s)
+            .await
+            .ou("/mon-espace")?
+        {
+            let statut = i.statut.parse::<StatutInscription>().ok();
+            page.inscriptions.push(LigneInscription {
+                uuid: i.uuid.clone(),
+                evenement_id: e.id,
+                evenement: e.titre.clone(),
+                session: format!(
+                    "{} ({})",
+                    sess.titre,
+                    sess.type_session
+                        .parse::<TypeSession>()
+                        .map(|t| t.libelle())
+                        .unwrap_or("session")
+                ),
+                quand: quand(sess.debut, sess.fin),
+                statut: statut.map_or("inconnu", |s| s.libelle()),
+                annulable: matches!(
+                    statut,
+                    Some(StatutInscription::Inscrit | StatutInscription::ListeAttente)
+                ) && sess.debut > now,
+            });
+        }
+        if let Ok(m) = state.instance.mandats() {
+            let n = match m.espace_personne(s).await {
+                Ok((_, liste, _)) => liste.len(),
+                Err(_) => 0,
+            };
+            page.mandats = Some(n);
+        }
+    }
+    let mut r = rendre(&page)?;
+    *r.status_mut() = statut;
+    Ok(avec_pre(state, &jeton, r))
+}
+
+/// `GET /mon-espace`: the code form, or what is held under the key.
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ErreurWeb> {
+    let s = session_espace(&state, &headers).await;
+    rendre_page(&state, s.as_ref(), None, None, StatusCode::OK).await
+}
+
+/// The forms of the space: `action` = `ouvrir` (with `code`), `annuler` (with
+/// `inscription`, a registration's UUID), anything else closes the space.
+#[derive(Deserialize)]
+pub struct FormulaireEspace {
+    csrf: Option<String>,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    inscription: String,
+}
+
+/// `POST /mon-espace`.
+pub async fn agir(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AdresseClient(adresse): AdresseClient,
+    corps: Bytes,
+) -> Result<Response, ErreurWeb> {
+    let f: FormulaireEspace = lire_formulaire(&corps)?;
+    verifier_pre(&headers, f.csrf.as_deref())?;
+    let comptes = state.instance.comptes();
+    match f.action.trim() {
+        "ouvrir" => match comptes.ouvrir_espace(&f.code, &adresse).await {
+            Ok((jeton, _)) => {
+                let mut r = Redirect::to("/mon-espace").into_response();
+                r.headers_mut()
+                    .append(header::SET_COOKIE, cookie_espace(&state, Some(&jeton)));
+                Ok(r)
+            }
+            Err(e @ ErreurComptes::CodePersonnelIncorrect) => {
+                rendre_page(
+                    &state,
+                    None,
+                    None,
+                    Some(format!(
+                        "{e} Vérifiez-le sur votre billet, votre mandat ou votre résultat."
+                    )),
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await
+            }
+            Err(e @ ErreurComptes::TropDeTentatives) => {
+                rendre_page(
+                    &state,
+                    None,
+                    None,
+                    Some(e.to_string()),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await
+            }
+            Err(e) => Err(ErreurWeb::from(e).avec_retour("/mon-espace")),
+        },
+        "annuler" => {
+            let Some(s) = session_espace(&state, &headers).await else {
+                return Ok(Redirect::to("/mon-espace").into_response());
+            };
+            match evenements(&state)
+                .annuler_par_personne(&s, &f.inscription)
+                .await
+            {
+                Ok(_) => {
+                    rendre_page(
+                        &state,
+                        Some(&s),
+                        Some("C’est fait : votre inscription est annulée, votre place est libérée pour quelqu’un d’autre.".into()),
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await
+                }
+                Err(maillage_evenements::ErreurEvenements::Introuvable) => {
+                    rendre_page(
+                        &state,
+                        Some(&s),
+                        None,
+                        Some("Cette inscription n’est pas dans votre espace.".into()),
+                        StatusCode::NOT_FOUND,
+                    )
+                    .await
+                }
+                Err(e) => Err(ErreurWeb::from(e).avec_retour("/mon-espace")),
+            }
+        }
+        _ => {
+            if let Some(s) = session_espace(&state, &headers).await {
+                comptes.fermer_espace(&s).await.ou("/mon-espace")?;
+            }
+            let mut r = Redirect::to("/mon-espace").into_response();
+            r.headers_mut()
+                .append(header::SET_COOKIE, cookie_espace(&state, None));
+            Ok(r)
+        }
+    }
+}
