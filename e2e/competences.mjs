@@ -16,6 +16,8 @@
 //      personne », the consent box (refused unticked), the same adaptive pages, « Enregistrer
 //      dans le dossier »; a second assessment at a higher level shows the progress per domain
 //      in the file, and the dashboard's impact indicator counts the person;
+//   4. the territory page of Muret, where the harness stored six assessments: the measured
+//      needs (SVG and table, cells under 5 shown « moins de 5 »), axe at 360 and 1280 px;
 // axe-core (WCAG 2.1 A/AA) runs on every kind of page (start, statement, practical item,
 // missing answer, results, next steps, and the mediator's consent, question, result and file
 // pages) at 360 and 1280 px, JS on and off (the JS-off DOM is analysed as served, scripts
@@ -23,7 +25,7 @@
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import { avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, preparer, seConnecter, verifier } from './commun.mjs';
+import { allerEtAnalyser, avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, preparer, seConnecter, verifier } from './commun.mjs';
 import { cocher } from './lib.mjs';
 
 const { base: BASE, variables: E2E } = preparer({
@@ -213,6 +215,16 @@ await executer('Tests navigateur — Connaître mon niveau', 'e2e competences', 
   await verifier('3. axe sur les pages du médiateur (sans JavaScript), 360 et 1280 px', async () => {
     assert.ok(mediateur.length >= 5, `${mediateur.length} pages`);
     await axeSurInstantanes(mediateur, '/competences', echecs);
+    exigerZeroViolation(echecs.splice(0));
+  });
+  await verifier('4. besoins mesurés sur la page du territoire (Muret : 6 évaluations), axe à 360 et 1280 px', async () => {
+    await avecContexte({ js: true, largeur: 360 }, async (page) => {
+      await allerEtAnalyser(page, '/territoires/commune:31395', 'territoire, besoins mesurés', echecs);
+      const ligne = await page.locator('table.besoins tbody tr').first().innerText();
+      assert.match(ligne, /\b6\b/, `six évaluations dans le premier domaine : ${ligne}`);
+      assert.ok((await page.locator('table.besoins').getByText('moins de 5').count()) >= 1, 'cellules sous 5 masquées');
+      assert.equal(await page.locator('svg.besoins title').count(), 1);
+    });
     exigerZeroViolation(echecs.splice(0));
   });
   await verifier('2. avec JavaScript : le même parcours, axe sur chaque page', async () => {

@@ -587,7 +587,13 @@ mod tests {
             r(5, 9, 1, &[("debutant", -2.0)]),
         ];
         let i = impact_de(&rs);
-        assert_eq!(i, Impact { reevalues: 2, progresse: 1 });
+        assert_eq!(
+            i,
+            Impact {
+                reevalues: 2,
+                progresse: 1
+            }
+        );
         assert_eq!(i.part(), Some(50));
         assert_eq!(Impact::default().part(), None);
     }

@@ -146,8 +146,7 @@ pub fn valider_calibration(c: &CalibrationRow) -> StoreResult<()> {
     if c.version < 1 {
         return Err(StoreError::Invalid("a version is 1 or more".into()));
     }
-    if c
-        .parametres
+    if c.parametres
         .iter()
         .any(|p| !(p.difficulte.is_finite() && p.discrimination > 0.0))
     {

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::competences::{
-    CalibrationRow, DomaineResultatRow, NewResultatCompetences, ParametreItemRow,
-    ReponseAnonymeRow,
+    CalibrationRow, DomaineResultatRow, NewResultatCompetences, ParametreItemRow, ReponseAnonymeRow,
 };
 use crate::comptes::NewCompte;
 use crate::mediation::NewBeneficiaire;
@@ -182,7 +181,11 @@ pub async fn competences_invalid_result_writes_nothing(s: S) {
     }];
     assert!(s.create_resultat_competences(&r).await.is_err());
     assert!(s.reponses_anonymes().await.expect("answers").is_empty());
-    assert!(s.agregats_competences().await.expect("aggregates").is_empty());
+    assert!(s
+        .agregats_competences()
+        .await
+        .expect("aggregates")
+        .is_empty());
 }
 
 pub async fn competences_aggregates_count_per_commune_domain_band(s: S) {

@@ -37,8 +37,8 @@ macro_rules! competences_store {
             use ::chrono::{DateTime, Utc};
             use ::maillage_store::competences::{
                 valider_calibration, valider_resultat, CalibrationRow, CelluleAgregat,
-                DomaineResultatRow, NewResultatCompetences, ParametreItemRow,
-                ReponseAnonymeRow, ResultatCompetencesRow,
+                DomaineResultatRow, NewResultatCompetences, ParametreItemRow, ReponseAnonymeRow,
+                ResultatCompetencesRow,
             };
             use ::maillage_store::{StoreError, StoreResult};
 

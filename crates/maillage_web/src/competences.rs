@@ -40,7 +40,10 @@ pub(crate) fn routeur() -> RouteurModule {
         .get("/competences/quiz/{code}", quiz_debut)
         .post("/competences/quiz/{code}", quiz_avancer)
         .get("/espace/beneficiaires/{id}/competences", page_consentement)
-        .post("/espace/beneficiaires/{id}/competences", evaluer_avec_la_personne)
+        .post(
+            "/espace/beneficiaires/{id}/competences",
+            evaluer_avec_la_personne,
+        )
         .api(utoipa_axum::routes!(api_besoins))
 }
 
@@ -239,10 +242,7 @@ pub(crate) fn code_commune(state: &AppState, texte: &str) -> Result<Option<Strin
 }
 
 /// The public « Enregistrer mon résultat »: only by this explicit choice, anonymous.
-async fn enregistrer_public(
-    state: &AppState,
-    f: &FormCompetences,
-) -> Result<Response, ErreurWeb> {
+async fn enregistrer_public(state: &AppState, f: &FormCompetences) -> Result<Response, ErreurWeb> {
     let competences = state.instance.competences();
     let banque = competences.banque().await.map_err(interne_comptes)?;
     let referentiel = Referentiel::embarque();
@@ -265,10 +265,17 @@ async fn enregistrer_public(
         }
         Ok(code) => {
             let id = competences
-                .enregistrer(&e, code.as_deref(), maillage_competences::resultats::Origine::Personne)
+                .enregistrer(
+                    &e,
+                    code.as_deref(),
+                    maillage_competences::resultats::Origine::Personne,
+                )
                 .await
                 .map_err(|x| ErreurWeb::Requete(x.to_string()))?;
-            tracing::info!(resultat = id, "competences result stored by the person's choice");
+            tracing::info!(
+                resultat = id,
+                "competences result stored by the person's choice"
+            );
             page.enregistre = Some(id);
         }
     }
@@ -491,8 +498,14 @@ pub async fn evaluer_avec_la_personne(
     }
     if f.action.as_deref() == Some("commencer") {
         if let Err(m) = code_commune(&state, &commune) {
-            return rendre_consentement(&state, &a, id, Some(commune), Some(format!("Commune : {m}")))
-                .await;
+            return rendre_consentement(
+                &state,
+                &a,
+                id,
+                Some(commune),
+                Some(format!("Commune : {m}")),
+            )
+            .await;
         }
     }
     let prenom = maillage_mediation::beneficiaires::nom_de(&row);
@@ -546,8 +559,8 @@ pub async fn evaluer_avec_la_personne(
         )
         .await
         .ou(&dossier)?;
-    let cra = cra_diagnostic(m.aujourdhui(), &code, id)
-        .map_err(|x| ErreurWeb::Requete(x.to_string()))?;
+    let cra =
+        cra_diagnostic(m.aujourdhui(), &code, id).map_err(|x| ErreurWeb::Requete(x.to_string()))?;
     let activite = m.enregistrer_activite(&a, None, cra).await.ou(&dossier)?;
     tracing::info!(
         resultat,
@@ -623,7 +636,11 @@ pub(crate) async fn bloc_dossier(state: &AppState, id: i64) -> Result<BlocDossie
         .historique(id)
         .await
         .map_err(interne_comptes)?;
-    let domaines: Vec<String> = referentiel.domaines.iter().map(|d| d.titre.clone()).collect();
+    let domaines: Vec<String> = referentiel
+        .domaines
+        .iter()
+        .map(|d| d.titre.clone())
+        .collect();
     let historique = h
         .iter()
         .map(|r| LigneHistorique {
@@ -699,8 +716,7 @@ const LARGEUR_BESOINS: f64 = 360.0;
 pub(crate) async fn besoins_mesures(
     state: &AppState,
     territoire: &maillage_territoire::Territoire,
-) -> Result<Vec<maillage_competences::resultats::AgregatDomaine>, maillage_comptes::ErreurComptes>
-{
+) -> Result<Vec<maillage_competences::resultats::AgregatDomaine>, maillage_comptes::ErreurComptes> {
     state
         .instance
         .competences()
@@ -708,7 +724,9 @@ pub(crate) async fn besoins_mesures(
         .await
 }
 
-pub(crate) fn vue_besoins(agregats: &[maillage_competences::resultats::AgregatDomaine]) -> VueBesoins {
+pub(crate) fn vue_besoins(
+    agregats: &[maillage_competences::resultats::AgregatDomaine],
+) -> VueBesoins {
     let moins = || "moins de 5".to_string();
     let lignes: Vec<LigneBesoin> = agregats
         .iter()
@@ -792,8 +810,8 @@ pub async fn api_besoins(
     State(state): State<AppState>,
     axum::extract::Path(code): axum::extract::Path<String>,
 ) -> Result<Response, crate::erreur::ApiError> {
-    let territoire = crate::territoire::lire_territoire(&code)
-        .map_err(crate::erreur::ApiError::introuvable)?;
+    let territoire =
+        crate::territoire::lire_territoire(&code).map_err(crate::erreur::ApiError::introuvable)?;
     let agregats = besoins_mesures(&state, &territoire)
         .await
         .map_err(crate::erreur::ApiError::interne)?;

@@ -14,7 +14,10 @@ fn competences_calibrer_ecrit_une_nouvelle_version_a_chaque_fois() {
         sortie.contains("Étalonnage 2 écrit (à partir de la version 1) : 0 passation, 0 réponse"),
         "{sortie}"
     );
-    assert!(sortie.contains("Aucune question n'a assez de réponses (30 au moins)"), "{sortie}");
+    assert!(
+        sortie.contains("Aucune question n'a assez de réponses (30 au moins)"),
+        "{sortie}"
+    );
     assert!(
         sortie.contains("Les nouvelles évaluations utilisent la version 2"),
         "{sortie}"

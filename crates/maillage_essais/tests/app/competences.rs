@@ -48,7 +48,9 @@ async fn simulation_competences_resultats_stables() {
         let niveau = 1 + (n % 4) as u8;
         let mut e = Evaluation::nouvelle(&banque, n);
         while let (_, Some(item)) = e.suite(&banque, referentiel).expect("next") {
-            bruit = bruit.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            bruit = bruit
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             let r = reponse(&item.genre, item.niveau, niveau, bruit >> 33);
             let id = item.id.clone();
             e.ajouter(&banque, &id, r).expect("answer");
@@ -62,7 +64,13 @@ async fn simulation_competences_resultats_stables() {
     }
     let mut avant = Vec::new();
     for id in &ids {
-        avant.push(store.resultat_competences(*id).await.expect("read").expect("exists"));
+        avant.push(
+            store
+                .resultat_competences(*id)
+                .await
+                .expect("read")
+                .expect("exists"),
+        );
     }
     let reponses = store.reponses_anonymes().await.expect("answers").len();
     assert!(reponses > 320 * 10, "{reponses} answers");
@@ -72,7 +80,11 @@ async fn simulation_competences_resultats_stables() {
     assert_eq!(bilan.calibration.version, 2);
     assert_eq!(bilan.passations, 320);
     assert_eq!(bilan.reponses, reponses);
-    assert!(bilan.items_reestimes > 10, "{} items", bilan.items_reestimes);
+    assert!(
+        bilan.items_reestimes > 10,
+        "{} items",
+        bilan.items_reestimes
+    );
     let stockees = store.calibrations().await.expect("calibrations");
     assert_eq!(stockees.len(), 1);
     assert_eq!(stockees[0].version, 2);
@@ -103,7 +115,11 @@ async fn simulation_competences_resultats_stables() {
     // bank (it keeps the version it was scored with).
     let mut differe_sous_v2 = 0;
     for ((id, ancien), e) in ids.iter().zip(&avant).zip(&evaluations) {
-        let lu = store.resultat_competences(*id).await.expect("read").expect("exists");
+        let lu = store
+            .resultat_competences(*id)
+            .await
+            .expect("read")
+            .expect("exists");
         assert_eq!(&lu, ancien, "result {id} changed");
         assert_eq!(lu.calibration, 1);
         let rescore = e.resultat(&nouvelle, referentiel).expect("rescored");

@@ -4,7 +4,9 @@
 //! a mediator (an account of a structure in Toulouse with a known TOTP secret, created
 //! through the accounts' and Médiation's use cases, as `maillage mediation …` does) signs in
 //! through the pages, opens a beneficiary's file, runs the assessment with the person's
-//! consent, records it, runs a second one and sees the progress per domain.
+//! consent, records it, runs a second one and sees the progress per domain; and the
+//! territory page of Muret, where six assessments were stored through the module's use case
+//! (as « Enregistrer mon résultat » does), shows the measured needs.
 //!
 //! The mediator and the file reach the script as `MAILLAGE_E2E_MEDIATEUR`, `…_MDP`,
 //! `…_SECRET`, `…_BENEFICIAIRE`.
@@ -42,7 +44,10 @@ async fn parcours_navigateur_competences() {
         )
         .await
         .expect("account");
-    m.comptes().activer_totp(compte, SECRET).await.expect("totp");
+    m.comptes()
+        .activer_totp(compte, SECRET)
+        .await
+        .expect("totp");
     let acteur = m
         .comptes()
         .acteur_de_confiance(compte)
@@ -56,10 +61,33 @@ async fn parcours_navigateur_competences() {
         genre: Genre::Feminin,
         notes: String::new(),
     };
-    let ben = m
-        .creer_beneficiaire(&acteur, b, false)
-        .await
-        .expect("file");
+    let ben = m.creer_beneficiaire(&acteur, b, false).await.expect("file");
+    // Six assessments stored by the people's choice in Muret (through the module's use
+    // case, as « Enregistrer mon résultat » does): the territory page shows measured needs.
+    let competences = state.instance.competences();
+    let banque = competences.banque().await.expect("bank");
+    let referentiel = maillage_competences::Referentiel::embarque();
+    for graine in 0..6u32 {
+        let mut e = maillage_competences::Evaluation::nouvelle(&banque, graine);
+        while let (_, Some(item)) = e.suite(&banque, referentiel).expect("next") {
+            let id = item.id.clone();
+            let r = match &item.genre {
+                maillage_competences::Genre::Enonce => maillage_competences::Reponse::Non,
+                maillage_competences::Genre::Pratique { .. } => {
+                    maillage_competences::Reponse::NeSaisPas
+                }
+            };
+            e.ajouter(&banque, &id, r).expect("answer");
+        }
+        competences
+            .enregistrer(
+                &e,
+                Some("31395"),
+                maillage_competences::resultats::Origine::Personne,
+            )
+            .await
+            .expect("stored");
+    }
     println!("Serveur de test / test server: {base} — dossier {ben}");
     let ben = ben.to_string();
     let statut = executer_script(

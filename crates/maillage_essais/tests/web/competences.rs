@@ -237,34 +237,64 @@ async fn competences_une_personne_connait_son_niveau_et_trouve_de_l_aide_pres_de
     // Nothing was stored so far: only the explicit choice stores.
     let store = state.instance.store().clone();
     assert!(store.reponses_anonymes().await.expect("answers").is_empty());
-    assert!(store.agregats_competences().await.expect("cells").is_empty());
+    assert!(store
+        .agregats_competences()
+        .await
+        .expect("cells")
+        .is_empty());
     assert!(
         etapes.corps.contains("Rien n'est gardé sans votre choix")
-            || etapes.corps.contains("Rien n&#x27;est gardé sans votre choix")
+            || etapes
+                .corps
+                .contains("Rien n&#x27;est gardé sans votre choix")
     );
     // « Enregistrer mon résultat »: anonymous, with the commune's INSEE code.
     let garde = poster(
         &state,
-        &[("etat", &etat), ("commune", "Muret"), ("action", "enregistrer")],
+        &[
+            ("etat", &etat),
+            ("commune", "Muret"),
+            ("action", "enregistrer"),
+        ],
     )
     .await;
     verifier_page_publique(&garde);
-    assert!(garde.corps.contains("Votre résultat est enregistré"), "{}", garde.corps);
+    assert!(
+        garde.corps.contains("Votre résultat est enregistré"),
+        "{}",
+        garde.corps
+    );
     let cellules = store.agregats_competences().await.expect("cells");
-    assert_eq!(cellules.iter().map(|c| c.nombre).sum::<i64>(), 5, "{cellules:?}");
-    assert!(cellules.iter().all(|c| c.commune == "31395"), "{cellules:?}");
+    assert_eq!(
+        cellules.iter().map(|c| c.nombre).sum::<i64>(),
+        5,
+        "{cellules:?}"
+    );
+    assert!(
+        cellules.iter().all(|c| c.commune == "31395"),
+        "{cellules:?}"
+    );
     let reponses = store.reponses_anonymes().await.expect("answers");
     assert_eq!(reponses.len(), ecrans, "every answer, anonymised");
-    assert!(reponses.iter().all(|r| r.passation == reponses[0].passation));
+    assert!(reponses
+        .iter()
+        .all(|r| r.passation == reponses[0].passation));
     // Stored without a commune works too; an unknown commune is refused, nothing stored.
     let inconnue = poster(
         &state,
-        &[("etat", &etat), ("commune", "Zzzzville"), ("action", "enregistrer")],
+        &[
+            ("etat", &etat),
+            ("commune", "Zzzzville"),
+            ("action", "enregistrer"),
+        ],
     )
     .await;
     assert_eq!(inconnue.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(inconnue.corps.contains("Commune :"));
-    assert_eq!(store.reponses_anonymes().await.expect("answers").len(), ecrans);
+    assert_eq!(
+        store.reponses_anonymes().await.expect("answers").len(),
+        ecrans
+    );
     // An unfinished assessment cannot be stored.
     let debut = poster(&state, &[("etat", "1~7"), ("action", "enregistrer")]).await;
     assert_eq!(debut.status, StatusCode::BAD_REQUEST);
@@ -466,7 +496,11 @@ async fn evaluation_avec_mediateur(
         )
         .await;
     }
-    assert!(page.corps.contains("Enregistrer dans le dossier"), "{}", page.corps);
+    assert!(
+        page.corps.contains("Enregistrer dans le dossier"),
+        "{}",
+        page.corps
+    );
     let mut champs = champs_du_formulaire(&page.corps, "button[value=enregistrer]");
     champs.push(("action".into(), "enregistrer".into()));
     let paires: Vec<(&str, &str)> = champs
@@ -490,25 +524,31 @@ async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() 
     let (c_ca, _) = connecter(&w, "ca@exemple.fr").await;
     let (c_cb, _) = connecter(&w, "cb@exemple.fr").await;
     let a1 = acteur(&w, &c_a1).await;
-    let ben = w
-        .m
-        .creer_beneficiaire(&a1, personne("Lucienne"), false)
-        .await
-        .expect("file");
+    let ben =
+        w.m.creer_beneficiaire(&a1, personne("Lucienne"), false)
+            .await
+            .expect("file");
     let chemin = format!("/espace/beneficiaires/{ben}/competences");
     let competences = w.state.instance.competences().clone();
 
     // The file offers it; the consent page shows the wording with a checkbox.
     let dossier = envoyer_h(
         &w.state,
-        requete("GET", &format!("/espace/beneficiaires/{ben}"), Some(&c_a1), None),
+        requete(
+            "GET",
+            &format!("/espace/beneficiaires/{ben}"),
+            Some(&c_a1),
+            None,
+        ),
     )
     .await;
     assert!(dossier.corps.contains(&format!("href=\"{chemin}\"")));
     assert!(dossier.corps.contains("Aucune évaluation enregistrée"));
     let consentement = envoyer_h(&w.state, requete("GET", &chemin, Some(&c_a1), None)).await;
     assert_eq!(consentement.status, StatusCode::OK);
-    assert!(consentement.corps.contains("type=\"checkbox\" id=\"consentement\""));
+    assert!(consentement
+        .corps
+        .contains("type=\"checkbox\" id=\"consentement\""));
     assert!(consentement.corps.contains("sans son nom"));
 
     // Without the box ticked, nothing starts.
@@ -550,13 +590,19 @@ async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() 
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = envoyer_h(&w.state, requete("GET", &chemin, Some(&c_ca), None)).await;
-    assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
+    assert!(matches!(
+        r.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
     assert!(competences.historique(ben).await.expect("h").is_empty());
 
     // First assessment (a beginner): attached, with consent, and an activity record.
     let r = evaluation_avec_mediateur(&w, &c_a1, &csrf_a1, ben, 1).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
-    assert_eq!(r.location(), format!("/espace/beneficiaires/{ben}#competences"));
+    assert_eq!(
+        r.location(),
+        format!("/espace/beneficiaires/{ben}#competences")
+    );
     let h = competences.historique(ben).await.expect("history");
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].mediateur_id, Some(w_a1(&a1)));
@@ -565,11 +611,10 @@ async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() 
         .consentement
         .as_deref()
         .is_some_and(|c| c.contains("accepte")));
-    let activites = w
-        .m
-        .activites_du_beneficiaire(&a1, ben)
-        .await
-        .expect("records");
+    let activites =
+        w.m.activites_du_beneficiaire(&a1, ben)
+            .await
+            .expect("records");
     assert_eq!(activites.len(), 1);
     assert_eq!(
         activites[0].cra.thematiques,
@@ -577,7 +622,12 @@ async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() 
     );
     let dossier = envoyer_h(
         &w.state,
-        requete("GET", &format!("/espace/beneficiaires/{ben}"), Some(&c_a1), None),
+        requete(
+            "GET",
+            &format!("/espace/beneficiaires/{ben}"),
+            Some(&c_a1),
+            None,
+        ),
     )
     .await;
     assert!(dossier.corps.contains("Évaluations, de la plus ancienne"));
@@ -590,22 +640,43 @@ async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() 
     assert_eq!(competences.historique(ben).await.expect("h").len(), 2);
     let dossier = envoyer_h(
         &w.state,
-        requete("GET", &format!("/espace/beneficiaires/{ben}"), Some(&c_a1), None),
+        requete(
+            "GET",
+            &format!("/espace/beneficiaires/{ben}"),
+            Some(&c_a1),
+            None,
+        ),
     )
     .await;
-    assert!(dossier.corps.contains("Progrès par domaine"), "{}", dossier.corps);
+    assert!(
+        dossier.corps.contains("Progrès par domaine"),
+        "{}",
+        dossier.corps
+    );
     assert!(dossier.corps.contains("a progressé"), "{}", dossier.corps);
 
     // The impact indicator: the mediator's and their coordinator's dashboards; not another
     // team's.
     for cookie in [&c_a1, &c_ca] {
         let accueil = envoyer_h(&w.state, requete("GET", "/espace", Some(cookie), None)).await;
-        assert!(accueil.corps.contains("id=\"impact-indicateur\""), "{}", accueil.corps);
-        assert!(accueil.corps.contains("<strong>100 %</strong>"), "{}", accueil.corps);
-        assert!(accueil.corps.contains("<strong>1</strong> sur <strong>1</strong>"));
+        assert!(
+            accueil.corps.contains("id=\"impact-indicateur\""),
+            "{}",
+            accueil.corps
+        );
+        assert!(
+            accueil.corps.contains("<strong>100 %</strong>"),
+            "{}",
+            accueil.corps
+        );
+        assert!(accueil
+            .corps
+            .contains("<strong>1</strong> sur <strong>1</strong>"));
     }
     let autre = envoyer_h(&w.state, requete("GET", "/espace", Some(&c_cb), None)).await;
-    assert!(autre.corps.contains("Aucune personne n’a encore été évaluée deux fois"));
+    assert!(autre
+        .corps
+        .contains("Aucune personne n’a encore été évaluée deux fois"));
 
     // The measured needs of the territory: 2 assessments in Toulouse, under 5 → suppressed.
     let api = envoyer_h(
@@ -679,8 +750,7 @@ async fn competences_besoins_mesures_sur_la_page_du_territoire_sans_cellule_sous
         .expect("a line per domain");
     // Total 8, beginners 6, « autonome » 2 → suppressed, the others 0 → suppressed.
     assert_eq!(
-        ligne,
-        "Informations et données|8|6|moins de 5|moins de 5|moins de 5",
+        ligne, "Informations et données|8|6|moins de 5|moins de 5|moins de 5",
         "{ligne}"
     );
     assert!(h.select(&sel("svg.besoins title")).next().is_some());

@@ -189,7 +189,14 @@ pub async fn accueil(
     let impact = if a.role == Role::Administrateur {
         None
     } else {
-        Some(state.instance.competences().impact(&a).await.ou("/espace")?)
+        Some(
+            state
+                .instance
+                .competences()
+                .impact(&a)
+                .await
+                .ou("/espace")?,
+        )
     };
     rendre(&PageAccueil {
         impact,
