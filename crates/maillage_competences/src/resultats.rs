@@ -173,12 +173,15 @@ fn calibration_de(row: &CalibrationRow) -> Result<Calibration, ErreurComptes> {
     })
 }
 
+/// The bank with the stored calibrations, and when it was read.
+type BanqueLue = Arc<RwLock<Option<(Instant, Arc<Banque>)>>>;
+
 /// The Compétences module over its store.
 #[derive(Clone)]
 pub struct Competences {
     comptes: Comptes,
     store: Arc<dyn CompetencesStore>,
-    banque: Arc<RwLock<Option<(Instant, Arc<Banque>)>>>,
+    banque: BanqueLue,
 }
 
 impl Competences {

@@ -357,7 +357,6 @@ pub(crate) async fn derouler(
         let page = page_question(
             state,
             &contexte,
-            banque,
             referentiel,
             &e,
             item,
@@ -1035,7 +1034,6 @@ fn interne(e: maillage_competences::ErreurCompetences) -> ErreurWeb {
 fn page_question(
     state: &AppState,
     contexte: &Contexte,
-    _banque: &Banque,
     referentiel: &Referentiel,
     e: &Evaluation,
     item: &Item,

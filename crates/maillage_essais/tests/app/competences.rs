@@ -12,7 +12,7 @@ use maillage_competences::{Evaluation, Referentiel};
 /// level), with a little noise from `bruit` so that items differ.
 fn reponse(genre: &Genre, niveau_item: u8, niveau: u8, bruit: u64) -> Reponse {
     let au_dessus = niveau_item > niveau;
-    let hasard = bruit % 7 == 0;
+    let hasard = bruit.is_multiple_of(7);
     match genre {
         Genre::Enonce => match (au_dessus ^ hasard, niveau_item == niveau + 1) {
             (false, _) => Reponse::Facilement,
