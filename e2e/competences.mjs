@@ -10,33 +10,45 @@
 //      « Question précédente » and « Effacer mes réponses » work; nothing is kept (no
 //      cookie, no storage);
 //   2. the same with JavaScript on;
+//   3. with a mediator (MAILLAGE_E2E_MEDIATEUR, _MDP, _SECRET: an account with a TOTP
+//      secret; _BENEFICIAIRE: the id of one of their beneficiaries' files), JavaScript off,
+//      360 px: sign-in through the pages, the file, « Évaluer ses compétences avec la
+//      personne », the consent box (refused unticked), the same adaptive pages, « Enregistrer
+//      dans le dossier »; a second assessment at a higher level shows the progress per domain
+//      in the file, and the dashboard's impact indicator counts the person;
+//   4. the territory page of Muret, where the harness stored six assessments: the measured
+//      needs (SVG and table, cells under 5 shown « moins de 5 »), axe at 360 and 1280 px;
 // axe-core (WCAG 2.1 A/AA) runs on every kind of page (start, statement, practical item,
-// missing answer, results, next steps) at 360 and 1280 px, JS on and off (the JS-off DOM is
-// analysed as served, scripts blocked); at 360 px no sideways scroll and large touch targets.
+// missing answer, results, next steps, and the mediator's consent, question, result and file
+// pages) at 360 and 1280 px, JS on and off (the JS-off DOM is analysed as served, scripts
+// blocked); at 360 px no sideways scroll and large touch targets.
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import { avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, preparer, verifier } from './commun.mjs';
+import { allerEtAnalyser, avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, preparer, seConnecter, verifier } from './commun.mjs';
 import { cocher } from './lib.mjs';
 
-const { base: BASE } = preparer({
+const { base: BASE, variables: E2E } = preparer({
   script: 'e2e/competences.mjs',
   harnais: 'navigateur/competences.rs',
-  minutes: 8,
+  variables: ['MEDIATEUR', 'MDP', 'SECRET', 'BENEFICIAIRE'],
+  minutes: 10,
   ciblesTactiles: true,
 });
+const MEDIATEUR = { email: E2E.MEDIATEUR, mdp: E2E.MDP, secret: E2E.SECRET };
+const DOSSIER = `/espace/beneficiaires/${E2E.BENEFICIAIRE}`;
 
 /** Clicks and waits for the next page (a POST to the same address: no URL change). */
 async function soumettre(page, bouton) {
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), bouton.click()]);
 }
 
-/** The answer of a person at ease up to level 2: « Oui, facilement » up to it, « Non » beyond; practical items: the first choice. */
-async function repondre(page) {
+/** The answer of a person at ease up to level `personne` (2 by default): « Oui, facilement » up to it, « Non » beyond; practical items: the first choice. */
+async function repondre(page, personne = 2) {
   const id = await page.locator('input[name=question]').inputValue();
   const niveau = Number((id.split('-').pop() || '1')[0]);
   const enonce = (await page.locator('input[name=reponse][value=f]').count()) > 0;
-  const valeur = enonce ? (niveau <= 2 ? 'f' : 'n') : '0';
+  const valeur = enonce ? (niveau <= personne ? 'f' : 'n') : '0';
   await cocher(page.locator(`input[name=reponse][value="${valeur}"]`));
   await soumettre(page, page.getByRole('button', { name: 'Suivant' }));
   return { id, enonce };
@@ -107,6 +119,51 @@ async function parcours(page, instantane) {
   return ecrans;
 }
 
+/**
+ * With a mediator: from the file, the consent, the assessment at level `personne`, then
+ * « Enregistrer dans le dossier »; back on the file. `instantane(nom)` on each kind of page.
+ */
+async function evaluationAvecMediateur(page, personne, instantane) {
+  await page.goto(`${BASE}${DOSSIER}`);
+  await soumettre(page, page.getByRole('link', { name: 'Évaluer ses compétences avec la personne' }));
+  assert.equal(new URL(page.url()).pathname, `${DOSSIER}/competences`);
+  await instantane('consentement');
+  // Unticked: refused, the field named.
+  await soumettre(page, page.getByRole('button', { name: 'Commencer l’évaluation' }));
+  assert.match(await page.locator('[role=alert]').innerText(), /Consentement/);
+  await cocher(page.getByLabel(/La personne accepte/));
+  await soumettre(page, page.getByRole('button', { name: 'Commencer l’évaluation' }));
+  let ecrans = 0;
+  while ((await page.locator('input[name=question]').count()) > 0) {
+    ecrans += 1;
+    assert.ok(ecrans <= 20, 'au plus 20 questions');
+    if (ecrans === 1) await instantane('question (avec médiateur)');
+    await repondre(page, personne);
+  }
+  assert.equal(await page.locator('table tbody tr').count(), 5);
+  await instantane('résultat (avec médiateur)');
+  await soumettre(page, page.getByRole('button', { name: 'Enregistrer dans le dossier' }));
+  assert.equal(new URL(page.url()).pathname, DOSSIER);
+  return ecrans;
+}
+
+async function parcoursMediateur(page, instantane) {
+  await seConnecter(page, MEDIATEUR);
+  const premiere = await evaluationAvecMediateur(page, 1, instantane);
+  assert.match(await page.locator('#competences').innerText(), /Compétences numériques/);
+  assert.equal(await page.locator('table:has(caption:text("Évaluations")) tbody tr').count(), 1);
+  assert.equal(await page.locator('#progres').count(), 0, 'pas de progrès avec une seule évaluation');
+  const seconde = await evaluationAvecMediateur(page, 3, instantane);
+  assert.equal(await page.locator('table:has(caption:text("Évaluations")) tbody tr').count(), 2);
+  assert.equal(await page.locator('#progres').count(), 1, 'le progrès par domaine dès la deuxième');
+  assert.ok((await page.getByText('a progressé').count()) >= 1, 'au moins un domaine en progrès');
+  await instantane('dossier avec progrès');
+  await page.goto(`${BASE}/espace`);
+  assert.match(await page.locator('#impact-indicateur').innerText(), /1 sur 1/);
+  await instantane('tableau de bord (indicateur d’impact)');
+  console.log(`    ${premiere} puis ${seconde} questions`);
+}
+
 /** The kiosk quiz: a correction after each answer, the score, « Recommencer ». */
 async function quiz(page, instantane) {
   await page.goto(`${BASE}/competences/quiz/arnaques?kiosque=1`);
@@ -145,6 +202,29 @@ await executer('Tests navigateur — Connaître mon niveau', 'e2e competences', 
   await verifier('1. axe sans JavaScript (DOM servi, scripts bloqués), 360 et 1280 px', async () => {
     assert.ok(instantanes.length >= 5, `${instantanes.length} pages`);
     await axeSurInstantanes(instantanes, '/competences', echecs);
+    exigerZeroViolation(echecs.splice(0));
+  });
+  const mediateur = [];
+  await verifier('3. avec un médiateur, sans JavaScript, 360 px : consentement, dossier, deuxième évaluation, progrès', async () => {
+    await avecContexte({ js: false, largeur: 360 }, async (page) => {
+      await parcoursMediateur(page, async (nom) => {
+        mediateur.push({ nom, url: page.url(), html: await page.content() });
+      });
+    });
+  });
+  await verifier('3. axe sur les pages du médiateur (sans JavaScript), 360 et 1280 px', async () => {
+    assert.ok(mediateur.length >= 5, `${mediateur.length} pages`);
+    await axeSurInstantanes(mediateur, '/competences', echecs);
+    exigerZeroViolation(echecs.splice(0));
+  });
+  await verifier('4. besoins mesurés sur la page du territoire (Muret : 6 évaluations), axe à 360 et 1280 px', async () => {
+    await avecContexte({ js: true, largeur: 360 }, async (page) => {
+      await allerEtAnalyser(page, '/territoires/commune:31395', 'territoire, besoins mesurés', echecs);
+      const ligne = await page.locator('table.besoins tbody tr').first().innerText();
+      assert.match(ligne, /\b6\b/, `six évaluations dans le premier domaine : ${ligne}`);
+      assert.ok((await page.locator('table.besoins').getByText('moins de 5').count()) >= 1, 'cellules sous 5 masquées');
+      assert.equal(await page.locator('svg.besoins title').count(), 1);
+    });
     exigerZeroViolation(echecs.splice(0));
   });
   await verifier('2. avec JavaScript : le même parcours, axe sur chaque page', async () => {

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod competences;
 mod evenements;
 mod mandats;
 mod mediation;
@@ -115,6 +116,11 @@ enum Command {
     Evenements {
         #[command(subcommand)]
         command: evenements::EvenementsCommande,
+    },
+    /// Compétences : réétalonnage des questions à partir des réponses anonymes.
+    Competences {
+        #[command(subcommand)]
+        command: competences::CompetencesCommande,
     },
 }
 
@@ -399,6 +405,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Mandats { command } => mandats::mandats(&instance, command, &chemin_cle).await?,
         Command::Evenements { command } => evenements::evenements(&instance, command).await?,
+        Command::Competences { command } => competences::competences(&instance, command).await?,
     }
     Ok(())
 }

@@ -16,7 +16,13 @@
 //!   results keeping the version they were scored with;
 //! - `simulation` (feature `simulation`): people with known levels answering by the model.
 //!
-//! No I/O: the bundled data is embedded (`data/competences/`).
+//! - [`resultats`]: the use cases over the store (`maillage_store::CompetencesStore`):
+//!   storing a result by the person's explicit choice or by a mediator with a
+//!   beneficiary's consent, history and progress, the impact indicator, the coordinators'
+//!   anonymous aggregates, recalibration into a new version.
+//!
+//! The bundled data is embedded (`data/competences/`); the stored results and
+//! calibrations are reached through the store trait only (never a driver).
 
 pub mod banque;
 pub mod calibration;
@@ -24,12 +30,14 @@ pub mod evaluation;
 pub mod modele;
 pub mod quiz;
 pub mod referentiel;
+pub mod resultats;
 #[cfg(feature = "simulation")]
 pub mod simulation;
 
 pub use banque::{Banque, Genre, Item, Reponse};
 pub use evaluation::{Bande, Evaluation, Resultat, ResultatDomaine};
 pub use referentiel::{Competence, Domaine, Referentiel};
+pub use resultats::Competences;
 
 /// What can be wrong with the bundled data, a calibration or a travelling state.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -12,13 +12,15 @@
 use std::sync::Arc;
 
 use maillage_annuaire::annuaire::Annuaire;
+use maillage_competences::Competences;
 use maillage_comptes::{Comptes, Horloge};
 use maillage_domain::mandats::SigningKey;
 use maillage_evenements::Evenements;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
 use maillage_store::{
-    ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore, Store,
+    CompetencesStore, ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore,
+    Store,
 };
 
 /// What an instance cannot give; `Display` is French, for people.
@@ -40,6 +42,7 @@ pub struct Instance {
     /// Present once the instance's journal key is given.
     mandats: Option<Mandats>,
     evenements: Evenements,
+    competences: Competences,
 }
 
 impl Instance {
@@ -57,6 +60,10 @@ impl Instance {
                 Arc::clone(&store) as Arc<dyn EvenementsStore>,
                 comptes.clone(),
             ),
+            competences: Competences::new(
+                comptes.clone(),
+                Arc::clone(&store) as Arc<dyn CompetencesStore>,
+            ),
             comptes,
             mandats: None,
             store,
@@ -69,6 +76,7 @@ impl Instance {
         self.mediation = self.mediation.avec_comptes(comptes.clone());
         self.mandats = self.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
         self.evenements = self.evenements.clone().avec_comptes(comptes.clone());
+        self.competences = self.competences.clone().avec_comptes(comptes.clone());
         self.comptes = comptes;
         self
     }
@@ -116,6 +124,11 @@ impl Instance {
     }
 
     /// The directory of places.
+    /// Compétences: stored results, progress, aggregates, calibrations.
+    pub fn competences(&self) -> &Competences {
+        &self.competences
+    }
+
     pub fn annuaire(&self) -> &Annuaire {
         &self.annuaire
     }
@@ -187,6 +200,7 @@ mod tests {
             "maillage_mandats",
             "maillage_comptes",
             "maillage_evenements",
+            "maillage_competences",
         ] {
             assert!(membres.iter().any(|m| m == attendu), "{membres:?}");
         }

@@ -28,9 +28,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod competences;
 pub mod comptes;
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_competences;
 #[cfg(feature = "contract")]
 pub mod contract_comptes;
 #[cfg(feature = "contract")]
@@ -44,19 +47,30 @@ pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;
 
+pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
 pub use evenements::EvenementsStore;
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 
-/// A whole storage backend: the places directory and the Médiation, Mandats and Événements
-/// modules, in one database. `Arc<dyn Store>` coerces to each of the module traits.
+/// A whole storage backend: the places directory and the Médiation, Mandats, Événements
+/// and Compétences modules, in one database. `Arc<dyn Store>` coerces to each of the
+/// module traits.
 pub trait Store:
-    LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore
+    LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore + CompetencesStore
 {
 }
 
-impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore> Store for T {}
+impl<
+        T: LieuxStore
+            + ComptesStore
+            + MediationStore
+            + MandatsStore
+            + EvenementsStore
+            + CompetencesStore,
+    > Store for T
+{
+}
 
 /// One place as read from one source file, already normalised by the importer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@
 //! Bulk writes bind whole columns as arrays and expand them with `UNNEST`, in chunks of
 //! [`CHUNK`] rows.
 
+mod competences;
 mod comptes;
 mod copie;
 mod evenements;

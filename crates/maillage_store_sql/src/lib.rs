@@ -22,6 +22,7 @@
 //!
 //! This crate depends on nothing: it is text until a backend expands it.
 
+mod competences;
 mod comptes;
 mod evenements;
 mod mandats;

@@ -27,6 +27,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Transaction;
 
+mod competences;
 mod comptes;
 mod evenements;
 mod mandats;

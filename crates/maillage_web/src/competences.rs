@@ -18,8 +18,11 @@ use maillage_competences::{Bande, Banque, Evaluation, Referentiel, Resultat};
 use maillage_domain::{Service, Vocabulary};
 use serde::Deserialize;
 
-use crate::erreur::{rendre, ErreurWeb};
-use crate::formulaires::Formulaire;
+use maillage_competences::resultats::{bande_de_code, Origine, CONSENTEMENT};
+
+use crate::erreur::{rendre, ErreurWeb, OuRetour};
+use crate::espace::Connecte;
+use crate::formulaires::{Formulaire, FormulaireConnecte};
 use crate::pages::{maintenant, mots_du_besoin, pres_de, trouver};
 use crate::parametres::{analyser, Parametres};
 use crate::presentation::{self, Carte};
@@ -36,6 +39,12 @@ pub(crate) fn routeur() -> RouteurModule {
         .post("/competences", avancer)
         .get("/competences/quiz/{code}", quiz_debut)
         .post("/competences/quiz/{code}", quiz_avancer)
+        .get("/espace/beneficiaires/{id}/competences", page_consentement)
+        .post(
+            "/espace/beneficiaires/{id}/competences",
+            evaluer_avec_la_personne,
+        )
+        .api(utoipa_axum::routes!(api_besoins))
 }
 
 /// Pages of the assessment are never cached: the answers live in them only.
@@ -91,6 +100,8 @@ struct ChoixReponse {
 #[template(path = "competences_question.html")]
 struct PageQuestion {
     site: Arc<Site>,
+    /// Where the form goes, and what it carries beside the state (the mediator path).
+    contexte: Contexte,
     etat: String,
     numero: usize,
     max: usize,
@@ -129,6 +140,11 @@ struct Etape {
 #[template(path = "competences_resultat.html")]
 struct PageResultat {
     site: Arc<Site>,
+    contexte: Contexte,
+    /// The result was just stored (its id).
+    enregistre: Option<i64>,
+    /// Why storing was refused (a field to fill).
+    erreur_enregistrement: Option<String>,
     etat: String,
     lignes: Vec<LigneDomaine>,
     arret: &'static str,
@@ -143,6 +159,8 @@ struct PageResultat {
 #[derive(Deserialize)]
 pub struct FormCompetences {
     etat: Option<String>,
+    /// The mediator path: the consent box, ticked.
+    consentement: Option<String>,
     question: Option<String>,
     reponse: Option<String>,
     action: Option<String>,
@@ -163,23 +181,129 @@ pub async fn avancer(
     State(state): State<AppState>,
     Formulaire(f): Formulaire<FormCompetences>,
 ) -> Result<Response, ErreurWeb> {
-    let banque = Banque::embarquee();
-    let referentiel = Referentiel::embarque();
     if f.action.as_deref() == Some("effacer") {
         return Ok(sans_cache(
             Redirect::to("/competences?efface=1").into_response(),
         ));
     }
-    let mut e = match f.etat.as_deref().filter(|s| !s.is_empty()) {
-        None => Evaluation::nouvelle(banque, graine()),
+    derouler(&state, &f, Contexte::public()).await
+}
+
+/// The context of the adaptive pages: public (« Connaître mon niveau »), or a mediator
+/// with a beneficiary.
+#[derive(Clone)]
+pub(crate) struct Contexte {
+    /// The commune typed at the start (mediator path, carried by the question pages).
+    pub commune: String,
+    /// The form's target.
+    pub cible: String,
+    /// The session's CSRF token (mediator path).
+    pub csrf: Option<String>,
+    /// `(id, first name)` of the beneficiary (mediator path).
+    pub beneficiaire: Option<(i64, String)>,
+}
+
+impl Contexte {
+    fn public() -> Contexte {
+        Contexte {
+            commune: String::new(),
+            cible: "/competences".into(),
+            csrf: None,
+            beneficiaire: None,
+        }
+    }
+}
+
+/// An assessment's state read back from a page, or a new one.
+fn lire_etat(banque: &Banque, etat: Option<&str>) -> Result<Evaluation, ErreurWeb> {
+    match etat.filter(|s| !s.is_empty()) {
+        None => Ok(Evaluation::nouvelle(banque, graine())),
         Some(s) => Evaluation::decoder(s, banque).map_err(|_| {
             ErreurWeb::Requete(
                 "Vos réponses n'ont pas pu être relues (page trop ancienne ou modifiée). \
                  Recommencez depuis la page « Connaître son niveau »."
                     .into(),
             )
-        })?,
-    };
+        }),
+    }
+}
+
+/// The INSEE code of a commune typed as a name, postal code or code (`None`: empty).
+pub(crate) fn code_commune(state: &AppState, texte: &str) -> Result<Option<String>, String> {
+    let texte = texte.trim();
+    if texte.is_empty() {
+        return Ok(None);
+    }
+    crate::parametres::localiser(state.annuaire.referentiel(), texte)
+        .map(|(c, _)| Some(c.code_insee.clone()))
+        .ok_or_else(|| {
+            format!("Nous ne connaissons pas la commune « {texte} ». Vérifiez son nom ou son code postal.")
+        })
+}
+
+/// The public « Enregistrer mon résultat »: only by this explicit choice, anonymous.
+async fn enregistrer_public(state: &AppState, f: &FormCompetences) -> Result<Response, ErreurWeb> {
+    let competences = state.instance.competences();
+    let banque = competences.banque().await.map_err(interne_comptes)?;
+    let referentiel = Referentiel::embarque();
+    let e = lire_etat(&banque, f.etat.as_deref())?;
+    let (arret, suivante) = e.suite(&banque, referentiel).map_err(interne)?;
+    if suivante.is_some() || e.reponses.is_empty() {
+        return Err(ErreurWeb::Requete(
+            "Terminez l'évaluation avant d'enregistrer votre résultat.".into(),
+        ));
+    }
+    let res = e.resultat(&banque, referentiel).map_err(interne)?;
+    let commune_texte = f.commune.as_deref().unwrap_or("");
+    let mut page = page_resultat(state, referentiel, &e, &res, arret, Some(commune_texte))?;
+    match code_commune(state, commune_texte) {
+        Err(m) => {
+            page.erreur_enregistrement = Some(format!("Commune : {m}"));
+            let mut r = rendre(&page)?.into_response();
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(sans_cache(r));
+        }
+        Ok(code) => {
+            let id = competences
+                .enregistrer(
+                    &e,
+                    code.as_deref(),
+                    maillage_competences::resultats::Origine::Personne,
+                )
+                .await
+                .map_err(|x| ErreurWeb::Requete(x.to_string()))?;
+            tracing::info!(
+                resultat = id,
+                "competences result stored by the person's choice"
+            );
+            page.enregistre = Some(id);
+        }
+    }
+    Ok(sans_cache(rendre(&page)?.into_response()))
+}
+
+fn interne_comptes(e: maillage_comptes::ErreurComptes) -> ErreurWeb {
+    ErreurWeb::interne(e.to_string())
+}
+
+/// The adaptive pages, for both paths: the next question, or the result.
+pub(crate) async fn derouler(
+    state: &AppState,
+    f: &FormCompetences,
+    contexte: Contexte,
+) -> Result<Response, ErreurWeb> {
+    if contexte.beneficiaire.is_none() && f.action.as_deref() == Some("enregistrer") {
+        return enregistrer_public(state, f).await;
+    }
+    let banque = state
+        .instance
+        .competences()
+        .banque()
+        .await
+        .map_err(interne_comptes)?;
+    let banque: &Banque = &banque;
+    let referentiel = Referentiel::embarque();
+    let mut e = lire_etat(banque, f.etat.as_deref())?;
     let (_, attendue) = e.suite(banque, referentiel).map_err(interne)?;
     let mut erreur = None;
     let mut retour = None;
@@ -231,8 +355,8 @@ pub async fn avancer(
     let (arret, suivante) = e.suite(banque, referentiel).map_err(interne)?;
     if let Some(item) = suivante {
         let page = page_question(
-            &state,
-            banque,
+            state,
+            &contexte,
             referentiel,
             &e,
             item,
@@ -246,8 +370,471 @@ pub async fn avancer(
         return Ok(sans_cache(r));
     }
     let res = e.resultat(banque, referentiel).map_err(interne)?;
-    let page = page_resultat(&state, referentiel, &e, &res, arret, f.commune.as_deref())?;
+    let commune = f
+        .commune
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or(&contexte.commune)
+        .to_string();
+    let mut page = page_resultat(state, referentiel, &e, &res, arret, Some(&commune))?;
+    page.contexte = contexte;
     Ok(sans_cache(rendre(&page)?.into_response()))
+}
+
+// --- with a mediator (a beneficiary's file of Médiation) ---
+
+#[derive(Template)]
+#[template(path = "espace/competences_consentement.html")]
+struct PageConsentement {
+    site: Arc<Site>,
+    menu: crate::espace::pages::Menu,
+    id: i64,
+    nom: String,
+    commune: String,
+    consentement: &'static str,
+    erreur: Option<String>,
+}
+
+/// The file of beneficiary `id` if the mediator may see it (Médiation's rule), without
+/// logging an access: the start and the recording log theirs through Médiation.
+async fn fiche_visible(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: i64,
+) -> Result<maillage_mediation::stockage::BeneficiaireRow, ErreurWeb> {
+    use maillage_mediation::DroitsMediation;
+    let chemin = format!("/espace/beneficiaires/{id}/competences");
+    let m = state.instance.mediation();
+    if !a.est_mediateur() {
+        return Err(ErreurWeb::mediation(
+            maillage_mediation::ErreurMediation::Interdit,
+            chemin,
+        ));
+    }
+    m.store()
+        .beneficiaire(id)
+        .await
+        .map_err(|e| ErreurWeb::mediation(e.into(), chemin.clone()))?
+        .filter(|b| a.peut_voir_beneficiaire(b) && b.purge_at.is_none())
+        .ok_or_else(|| {
+            ErreurWeb::mediation(maillage_mediation::ErreurMediation::Introuvable, chemin)
+        })
+}
+
+async fn rendre_consentement(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: i64,
+    commune: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("/espace/beneficiaires/{id}/competences");
+    let m = state.instance.mediation();
+    let f = m.beneficiaire(a, id).await.ou(&chemin)?;
+    let commune = commune.unwrap_or_else(|| {
+        f.beneficiaire
+            .as_ref()
+            .and_then(|b| b.commune.as_ref())
+            .and_then(|c| m.referentiel().commune(c.as_str()))
+            .map(|c| c.nom.clone())
+            .unwrap_or_default()
+    });
+    let refuse = erreur.is_some();
+    let mut r = rendre(&PageConsentement {
+        site: state.site.clone(),
+        menu: crate::espace::pages::Menu::de(a),
+        id,
+        nom: f.nom(),
+        commune,
+        consentement: CONSENTEMENT,
+        erreur,
+    })?
+    .into_response();
+    if refuse {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(sans_cache(r))
+}
+
+/// « Évaluer ses compétences avec la personne »: the consent, then the same adaptive pages.
+pub async fn page_consentement(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, ErreurWeb> {
+    fiche_visible(&state, &a, id).await?;
+    rendre_consentement(&state, &a, id, None, None).await
+}
+
+/// The mediator path's form: start (consent ticked), each answer, then « Enregistrer dans
+/// le dossier » (the result attached to the file, and an individual activity record with
+/// the thématique « Diagnostic numérique »).
+pub async fn evaluer_avec_la_personne(
+    State(state): State<AppState>,
+    Connecte(_): Connecte,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormCompetences>,
+) -> Result<Response, ErreurWeb> {
+    let row = fiche_visible(&state, &a, id).await?;
+    let dossier = format!("/espace/beneficiaires/{id}");
+    if f.action.as_deref() == Some("effacer") {
+        return Ok(sans_cache(Redirect::to(&dossier).into_response()));
+    }
+    let consentement = f.consentement.is_some();
+    let commune = f.commune.clone().unwrap_or_default();
+    if !consentement {
+        return rendre_consentement(
+            &state,
+            &a,
+            id,
+            Some(commune),
+            Some(
+                "Consentement : cochez la case si la personne est d’accord ; sans son accord, rien n’est enregistré."
+                    .into(),
+            ),
+        )
+        .await;
+    }
+    if f.action.as_deref() == Some("commencer") {
+        if let Err(m) = code_commune(&state, &commune) {
+            return rendre_consentement(
+                &state,
+                &a,
+                id,
+                Some(commune),
+                Some(format!("Commune : {m}")),
+            )
+            .await;
+        }
+    }
+    let prenom = maillage_mediation::beneficiaires::nom_de(&row);
+    let contexte = Contexte {
+        commune: commune.clone(),
+        cible: format!("/espace/beneficiaires/{id}/competences"),
+        csrf: Some(a.csrf().to_string()),
+        beneficiaire: Some((id, prenom)),
+    };
+    if f.action.as_deref() != Some("enregistrer") {
+        return derouler(&state, &f, contexte).await;
+    }
+    // Recording.
+    let competences = state.instance.competences();
+    let banque = competences.banque().await.map_err(interne_comptes)?;
+    let referentiel = Referentiel::embarque();
+    let e = lire_etat(&banque, f.etat.as_deref())?;
+    let (arret, suivante) = e.suite(&banque, referentiel).map_err(interne)?;
+    if suivante.is_some() || e.reponses.is_empty() {
+        return Err(ErreurWeb::Requete(
+            "Terminez l'évaluation avant de l'enregistrer.".into(),
+        ));
+    }
+    let code = match code_commune(&state, &commune) {
+        Ok(Some(c)) => c,
+        Ok(None) | Err(_) => {
+            let res = e.resultat(&banque, referentiel).map_err(interne)?;
+            let mut page = page_resultat(&state, referentiel, &e, &res, arret, Some(&commune))?;
+            page.contexte = contexte;
+            page.erreur_enregistrement = Some(
+                "Commune : indiquez la commune de la personne (champ « Votre commune » ci-dessus), elle date l’accompagnement."
+                    .into(),
+            );
+            let mut r = rendre(&page)?.into_response();
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(sans_cache(r));
+        }
+    };
+    let m = state.instance.mediation();
+    // Opening the file through Médiation logs the access.
+    m.beneficiaire(&a, id).await.ou(&dossier)?;
+    let resultat = competences
+        .enregistrer(
+            &e,
+            Some(&code),
+            Origine::Mediateur {
+                acteur: &a,
+                beneficiaire_id: id,
+                consentement,
+            },
+        )
+        .await
+        .ou(&dossier)?;
+    let cra =
+        cra_diagnostic(m.aujourdhui(), &code, id).map_err(|x| ErreurWeb::Requete(x.to_string()))?;
+    let activite = m.enregistrer_activite(&a, None, cra).await.ou(&dossier)?;
+    tracing::info!(
+        resultat,
+        activite,
+        "competences result attached to a beneficiary with an activity record"
+    );
+    Ok(Redirect::to(&format!("{dossier}#competences")).into_response())
+}
+
+/// How long the activity record of an assessment says it took, in minutes.
+pub const DUREE_DIAGNOSTIC: u32 = 30;
+
+/// The individual activity record an assessment with a mediator creates: today, at the
+/// beneficiary's commune (« autre lieu »), thématique « Diagnostic numérique ».
+fn cra_diagnostic(
+    date: chrono::NaiveDate,
+    commune: &str,
+    beneficiaire: i64,
+) -> Result<maillage_domain::mediation::Cra, maillage_domain::identifiants::IdentifiantError> {
+    use maillage_domain::mediation::{Cra, Thematique, TypeActivite, TypeLieu};
+    Ok(Cra {
+        type_activite: TypeActivite::Individuel,
+        date,
+        duree: DUREE_DIAGNOSTIC,
+        type_lieu: TypeLieu::Autre,
+        lieu_activite_id: None,
+        commune: Some(maillage_domain::CodeInsee::parse(commune)?),
+        thematiques: vec![Thematique::DiagnosticNumerique],
+        materiel: Vec::new(),
+        autonomie: None,
+        orientation: None,
+        titre: None,
+        niveau: None,
+        beneficiaires: vec![beneficiaire],
+        anonymes: Vec::new(),
+        notes: "Évaluation des compétences numériques (Connaître son niveau).".into(),
+        tags: Vec::new(),
+    })
+}
+
+/// A line of the history of a beneficiary's assessments.
+pub(crate) struct LigneHistorique {
+    pub date: String,
+    pub questions: i64,
+    /// One band label per domain, in domain order.
+    pub bandes: Vec<String>,
+}
+
+/// A domain's progress between the first and the last assessment.
+pub(crate) struct LigneProgres {
+    pub titre: String,
+    pub avant: &'static str,
+    pub apres: &'static str,
+    pub theta_avant: String,
+    pub theta_apres: String,
+    pub progresse: bool,
+}
+
+/// What a beneficiary's file shows of their assessments.
+pub(crate) struct BlocDossier {
+    pub domaines: Vec<String>,
+    pub historique: Vec<LigneHistorique>,
+    pub progres: Vec<LigneProgres>,
+}
+
+/// The history and progress of a beneficiary's assessments (the file was opened through
+/// Médiation by the caller).
+pub(crate) async fn bloc_dossier(state: &AppState, id: i64) -> Result<BlocDossier, ErreurWeb> {
+    let referentiel = Referentiel::embarque();
+    let h = state
+        .instance
+        .competences()
+        .historique(id)
+        .await
+        .map_err(interne_comptes)?;
+    let domaines: Vec<String> = referentiel
+        .domaines
+        .iter()
+        .map(|d| d.titre.clone())
+        .collect();
+    let historique = h
+        .iter()
+        .map(|r| LigneHistorique {
+            date: r
+                .created_at
+                .with_timezone(&chrono_tz::Europe::Paris)
+                .format("%d/%m/%Y")
+                .to_string(),
+            questions: r.questions,
+            bandes: referentiel
+                .domaines
+                .iter()
+                .map(|d| {
+                    r.domaines
+                        .iter()
+                        .find(|x| x.domaine == d.code)
+                        .and_then(|x| bande_de_code(&x.bande))
+                        .map(|b| b.libelle().to_string())
+                        .unwrap_or_else(|| "—".into())
+                })
+                .collect(),
+        })
+        .collect();
+    let nombre = |x: f64| format!("{x:+.1}").replace('.', ",");
+    let progres = maillage_competences::resultats::progres(&h)
+        .into_iter()
+        .map(|p| LigneProgres {
+            titre: p.titre.clone(),
+            avant: p.bande_avant.libelle(),
+            apres: p.bande_apres.libelle(),
+            theta_avant: nombre(p.theta_avant),
+            theta_apres: nombre(p.theta_apres),
+            progresse: p.progresse(),
+        })
+        .collect();
+    Ok(BlocDossier {
+        domaines,
+        historique,
+        progres,
+    })
+}
+
+// --- measured needs: the coordinators' anonymous aggregates ---
+
+/// A domain's line of the measured needs on the territory page.
+pub struct LigneBesoin {
+    pub titre: String,
+    /// Top of the line in the SVG.
+    pub y: usize,
+    /// « moins de 5 » when suppressed.
+    pub total: String,
+    /// One per band: the count or « moins de 5 ».
+    pub cellules: Vec<String>,
+    /// Segments of the stacked bar: (x, width, band index).
+    pub segments: Vec<(f64, f64, usize)>,
+}
+
+/// The measured needs of a territory (the territory page).
+#[derive(Default)]
+pub struct VueBesoins {
+    pub lignes: Vec<LigneBesoin>,
+    /// No domain reaches the threshold.
+    pub vide: bool,
+}
+
+/// The band labels, in order.
+pub const BANDES_LIBELLES: [&str; 4] = ["Débutant", "À l'aise", "Autonome", "Au-delà"];
+
+/// Width of the stacked bars in the SVG.
+const LARGEUR_BESOINS: f64 = 360.0;
+
+/// The measured needs of a territory, every cell under 5 suppressed.
+pub(crate) async fn besoins_mesures(
+    state: &AppState,
+    territoire: &maillage_territoire::Territoire,
+) -> Result<Vec<maillage_competences::resultats::AgregatDomaine>, maillage_comptes::ErreurComptes> {
+    state
+        .instance
+        .competences()
+        .agregats(|c| territoire.contient(c))
+        .await
+}
+
+pub(crate) fn vue_besoins(
+    agregats: &[maillage_competences::resultats::AgregatDomaine],
+) -> VueBesoins {
+    let moins = || "moins de 5".to_string();
+    let lignes: Vec<LigneBesoin> = agregats
+        .iter()
+        .enumerate()
+        .map(|(rang, a)| {
+            let mut segments = Vec::new();
+            if let Some(total) = a.total.filter(|t| *t > 0) {
+                let mut x = 0.0;
+                for (i, c) in a.bandes.iter().enumerate() {
+                    if let Some(n) = c.nombre {
+                        let l = LARGEUR_BESOINS * n as f64 / total as f64;
+                        segments.push((x, l, i));
+                        x += l;
+                    }
+                }
+            }
+            LigneBesoin {
+                y: rang * 30 + 6,
+                titre: a.titre.clone(),
+                total: a.total.map(|n| n.to_string()).unwrap_or_else(moins),
+                cellules: a
+                    .bandes
+                    .iter()
+                    .map(|c| c.nombre.map(|n| n.to_string()).unwrap_or_else(moins))
+                    .collect(),
+                segments,
+            }
+        })
+        .collect();
+    VueBesoins {
+        vide: agregats.iter().all(|a| a.total.is_none()),
+        lignes,
+    }
+}
+
+/// One band's cell in the API (`nombre` absent when under 5).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CelluleBesoinApi {
+    /// `debutant`, `a_l_aise`, `autonome`, `au_dela`.
+    pub bande: String,
+    /// Assessments in the band; absent when fewer than 5 (secret statistique).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nombre: Option<i64>,
+}
+
+/// One CRCN domain's measured needs.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DomaineBesoinApi {
+    pub domaine: String,
+    pub titre: String,
+    /// Assessments with a result in the domain; absent when fewer than 5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    pub bandes: Vec<CelluleBesoinApi>,
+}
+
+/// Measured needs of a territory: the stored assessments per domain and band.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BesoinsTerritoireApi {
+    pub territoire: String,
+    /// Cells under this count are left out.
+    pub seuil: i64,
+    pub domaines: Vec<DomaineBesoinApi>,
+}
+
+/// Measured needs of a territory: the assessments people chose to store (and those run
+/// with a mediator), per CRCN domain and band, anonymous, every count under 5 left out.
+#[utoipa::path(
+    get,
+    path = "/api/v1/territoires/{code}/competences",
+    tag = "territoires",
+    params(
+        ("code" = String, Path, description = "fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE", example = "dep:31"),
+    ),
+    responses(
+        (status = 200, description = "Besoins mesurés : évaluations des compétences par domaine et niveau, cellules de moins de 5 omises", body = BesoinsTerritoireApi),
+        (status = 404, description = "Territoire inconnu", body = crate::erreur::ApiError),
+    )
+)]
+pub async fn api_besoins(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Result<Response, crate::erreur::ApiError> {
+    let territoire =
+        crate::territoire::lire_territoire(&code).map_err(crate::erreur::ApiError::introuvable)?;
+    let agregats = besoins_mesures(&state, &territoire)
+        .await
+        .map_err(crate::erreur::ApiError::interne)?;
+    let corps = BesoinsTerritoireApi {
+        territoire: territoire.to_string(),
+        seuil: maillage_competences::resultats::SEUIL_SECRET,
+        domaines: agregats
+            .into_iter()
+            .map(|a| DomaineBesoinApi {
+                domaine: a.domaine,
+                titre: a.titre,
+                total: a.total,
+                bandes: a
+                    .bandes
+                    .into_iter()
+                    .map(|c| CelluleBesoinApi {
+                        bande: c.bande.to_string(),
+                        nombre: c.nombre,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    Ok(axum::Json(corps).into_response())
 }
 
 // --- quizzes (« Arnaques en ligne ») ---
@@ -446,7 +1033,7 @@ fn interne(e: maillage_competences::ErreurCompetences) -> ErreurWeb {
 
 fn page_question(
     state: &AppState,
-    _banque: &Banque,
+    contexte: &Contexte,
     referentiel: &Referentiel,
     e: &Evaluation,
     item: &Item,
@@ -502,6 +1089,7 @@ fn page_question(
     };
     Ok(PageQuestion {
         site: state.site.clone(),
+        contexte: contexte.clone(),
         etat: e.encoder(),
         numero: e.reponses.len() + 1,
         max: QUESTIONS_MAX,
@@ -557,6 +1145,9 @@ fn page_resultat(
     let (etapes, commune_message) = prochaines_etapes(state, referentiel, res, &commune)?;
     Ok(PageResultat {
         site: state.site.clone(),
+        contexte: Contexte::public(),
+        enregistre: None,
+        erreur_enregistrement: None,
         etat: e.encoder(),
         lignes,
         arret: match arret {

@@ -1172,6 +1172,8 @@ pub struct TerritoirePage {
     pub plan: Option<VuePlan>,
     pub plan_possible: bool,
     pub api: String,
+    /// Measured needs (Compétences' anonymous aggregates).
+    pub besoins: crate::competences::VueBesoins,
 }
 
 /// The query string of a link from the page, keeping the settings.
@@ -1867,6 +1869,7 @@ fn vue_territoire(
         plan: vue_plan,
         plan_possible,
         api: format!("/api/v1/territoires/{territoire}/indice"),
+        besoins: Default::default(),
     }
 }
 
@@ -1921,6 +1924,9 @@ pub async fn page(
                 .is_some_and(|c| territoire.contient(c.as_str()))
         })
         .count();
+    let besoins = crate::competences::besoins_mesures(&state, &territoire)
+        .await
+        .map_err(|e| ErreurWeb::interne(e.to_string()))?;
     let page = tokio::task::spawn_blocking(move || {
         let mut v = vue_territoire(
             site,
@@ -1931,6 +1937,7 @@ pub async fn page(
             plan.as_deref(),
         );
         v.lieux = entier(lieux_territoire as f64);
+        v.besoins = crate::competences::vue_besoins(&besoins);
         v
     })
     .await

@@ -6,6 +6,7 @@ mod cli_journal;
 mod cli_journal_cle;
 mod cli_signalements;
 mod cli_territoire;
+mod competences;
 mod erreurs;
 mod evenements;
 mod premiere_utilisation;

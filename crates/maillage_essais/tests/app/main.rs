@@ -15,6 +15,7 @@ async fn ouvrir(url: &str) -> Result<Annuaire, maillage_cli::stockage::ErreurOuv
 }
 
 mod annuaire_cycle;
+mod competences;
 mod comptes;
 mod export_standard;
 mod faille_fusion_flux;

@@ -234,6 +234,71 @@ async fn competences_une_personne_connait_son_niveau_et_trouve_de_l_aide_pres_de
         .corps
         .contains("Nous ne connaissons pas la commune"));
 
+    // Nothing was stored so far: only the explicit choice stores.
+    let store = state.instance.store().clone();
+    assert!(store.reponses_anonymes().await.expect("answers").is_empty());
+    assert!(store
+        .agregats_competences()
+        .await
+        .expect("cells")
+        .is_empty());
+    assert!(
+        etapes.corps.contains("Rien n'est gardé sans votre choix")
+            || etapes
+                .corps
+                .contains("Rien n&#x27;est gardé sans votre choix")
+    );
+    // « Enregistrer mon résultat »: anonymous, with the commune's INSEE code.
+    let garde = poster(
+        &state,
+        &[
+            ("etat", &etat),
+            ("commune", "Muret"),
+            ("action", "enregistrer"),
+        ],
+    )
+    .await;
+    verifier_page_publique(&garde);
+    assert!(
+        garde.corps.contains("Votre résultat est enregistré"),
+        "{}",
+        garde.corps
+    );
+    let cellules = store.agregats_competences().await.expect("cells");
+    assert_eq!(
+        cellules.iter().map(|c| c.nombre).sum::<i64>(),
+        5,
+        "{cellules:?}"
+    );
+    assert!(
+        cellules.iter().all(|c| c.commune == "31395"),
+        "{cellules:?}"
+    );
+    let reponses = store.reponses_anonymes().await.expect("answers");
+    assert_eq!(reponses.len(), ecrans, "every answer, anonymised");
+    assert!(reponses
+        .iter()
+        .all(|r| r.passation == reponses[0].passation));
+    // Stored without a commune works too; an unknown commune is refused, nothing stored.
+    let inconnue = poster(
+        &state,
+        &[
+            ("etat", &etat),
+            ("commune", "Zzzzville"),
+            ("action", "enregistrer"),
+        ],
+    )
+    .await;
+    assert_eq!(inconnue.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(inconnue.corps.contains("Commune :"));
+    assert_eq!(
+        store.reponses_anonymes().await.expect("answers").len(),
+        ecrans
+    );
+    // An unfinished assessment cannot be stored.
+    let debut = poster(&state, &[("etat", "1~7"), ("action", "enregistrer")]).await;
+    assert_eq!(debut.status, StatusCode::BAD_REQUEST);
+
     // « Effacer mes réponses » leaves the pages (nothing was kept anywhere).
     let efface = poster(&state, &[("etat", &etat), ("action", "effacer")]).await;
     assert_eq!(efface.status, StatusCode::SEE_OTHER);
@@ -358,4 +423,356 @@ fn verifier_borne(p: &Page) {
     );
     assert!(p.entetes.get(header::SET_COOKIE).is_none());
     assert!(p.corps.len() <= 30 * 1024);
+}
+
+/// The hidden fields of the first form holding `selecteur`, plus the extra ones.
+fn champs_du_formulaire(corps: &str, selecteur: &str) -> Vec<(String, String)> {
+    let h = Html::parse_document(corps);
+    let form = h
+        .select(&sel("form"))
+        .find(|f| f.select(&sel(selecteur)).next().is_some())
+        .expect("form");
+    form.select(&sel("input[type=hidden]"))
+        .filter_map(|i| {
+            Some((
+                i.value().attr("name")?.to_string(),
+                i.value().attr("value").unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A whole assessment with a mediator through the pages, from the consent form to
+/// « Enregistrer dans le dossier »; the person answers at `niveau`. Returns the answer
+/// to the recording.
+async fn evaluation_avec_mediateur(
+    w: &crate::mediation::Monde,
+    cookie: &str,
+    csrf: &str,
+    ben: i64,
+    niveau: u8,
+) -> crate::http::Reponse {
+    use crate::http::{envoyer as envoyer_h, formulaire, requete};
+    let chemin = format!("/espace/beneficiaires/{ben}/competences");
+    let mut page = envoyer_h(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(cookie),
+            Some(formulaire(&[
+                ("csrf", csrf),
+                ("consentement", "1"),
+                ("commune", "Toulouse"),
+                ("action", "commencer"),
+            ])),
+        ),
+    )
+    .await;
+    let mut ecrans = 0;
+    loop {
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{} {}",
+            page.location(),
+            page.corps
+        );
+        let h = Html::parse_document(&page.corps);
+        let Some(question) = valeur(&h, "input[name=question]") else {
+            break;
+        };
+        ecrans += 1;
+        assert!(ecrans <= 20);
+        let mut champs = champs_du_formulaire(&page.corps, "input[name=question]");
+        champs.push(("reponse".into(), choisir(&h, niveau, &question)));
+        let paires: Vec<(&str, &str)> = champs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        page = envoyer_h(
+            &w.state,
+            requete("POST", &chemin, Some(cookie), Some(formulaire(&paires))),
+        )
+        .await;
+    }
+    assert!(
+        page.corps.contains("Enregistrer dans le dossier"),
+        "{}",
+        page.corps
+    );
+    let mut champs = champs_du_formulaire(&page.corps, "button[value=enregistrer]");
+    champs.push(("action".into(), "enregistrer".into()));
+    let paires: Vec<(&str, &str)> = champs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    envoyer_h(
+        &w.state,
+        requete("POST", &chemin, Some(cookie), Some(formulaire(&paires))),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() {
+    use crate::http::{envoyer as envoyer_h, formulaire, requete};
+    use crate::mediation::{acteur, connecter, monde, personne};
+    let w = monde().await;
+    let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let (c_b1, csrf_b1) = connecter(&w, "b1@exemple.fr").await;
+    let (c_ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let (c_cb, _) = connecter(&w, "cb@exemple.fr").await;
+    let a1 = acteur(&w, &c_a1).await;
+    let ben =
+        w.m.creer_beneficiaire(&a1, personne("Lucienne"), false)
+            .await
+            .expect("file");
+    let chemin = format!("/espace/beneficiaires/{ben}/competences");
+    let competences = w.state.instance.competences().clone();
+
+    // The file offers it; the consent page shows the wording with a checkbox.
+    let dossier = envoyer_h(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/beneficiaires/{ben}"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
+    assert!(dossier.corps.contains(&format!("href=\"{chemin}\"")));
+    assert!(dossier.corps.contains("Aucune évaluation enregistrée"));
+    let consentement = envoyer_h(&w.state, requete("GET", &chemin, Some(&c_a1), None)).await;
+    assert_eq!(consentement.status, StatusCode::OK);
+    assert!(consentement
+        .corps
+        .contains("type=\"checkbox\" id=\"consentement\""));
+    assert!(consentement.corps.contains("sans son nom"));
+
+    // Without the box ticked, nothing starts.
+    let refus = envoyer_h(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_a1),
+            Some(formulaire(&[
+                ("csrf", &csrf_a1),
+                ("commune", "Toulouse"),
+                ("action", "commencer"),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(refus.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refus.corps.contains("Consentement"));
+
+    // Another structure's mediator cannot see nor attach; a coordinator neither.
+    let r = envoyer_h(&w.state, requete("GET", &chemin, Some(&c_b1), None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = envoyer_h(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_b1),
+            Some(formulaire(&[
+                ("csrf", &csrf_b1),
+                ("consentement", "1"),
+                ("commune", "Paris"),
+                ("etat", "1~3~e1.1-1:f"),
+                ("action", "enregistrer"),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = envoyer_h(&w.state, requete("GET", &chemin, Some(&c_ca), None)).await;
+    assert!(matches!(
+        r.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    assert!(competences.historique(ben).await.expect("h").is_empty());
+
+    // First assessment (a beginner): attached, with consent, and an activity record.
+    let r = evaluation_avec_mediateur(&w, &c_a1, &csrf_a1, ben, 1).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    assert_eq!(
+        r.location(),
+        format!("/espace/beneficiaires/{ben}#competences")
+    );
+    let h = competences.historique(ben).await.expect("history");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].mediateur_id, Some(w_a1(&a1)));
+    assert_eq!(h[0].commune.as_deref(), Some("31555"));
+    assert!(h[0]
+        .consentement
+        .as_deref()
+        .is_some_and(|c| c.contains("accepte")));
+    let activites =
+        w.m.activites_du_beneficiaire(&a1, ben)
+            .await
+            .expect("records");
+    assert_eq!(activites.len(), 1);
+    assert_eq!(
+        activites[0].cra.thematiques,
+        vec![maillage_domain::mediation::Thematique::DiagnosticNumerique]
+    );
+    let dossier = envoyer_h(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/beneficiaires/{ben}"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
+    assert!(dossier.corps.contains("Évaluations, de la plus ancienne"));
+    assert!(!dossier.corps.contains("Progrès par domaine"));
+
+    // A second one, later, at a higher level: the file shows the progress per domain.
+    w.horloge.avancer(chrono::Duration::minutes(5));
+    let r = evaluation_avec_mediateur(&w, &c_a1, &csrf_a1, ben, 3).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    assert_eq!(competences.historique(ben).await.expect("h").len(), 2);
+    let dossier = envoyer_h(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/beneficiaires/{ben}"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        dossier.corps.contains("Progrès par domaine"),
+        "{}",
+        dossier.corps
+    );
+    assert!(dossier.corps.contains("a progressé"), "{}", dossier.corps);
+
+    // The impact indicator: the mediator's and their coordinator's dashboards; not another
+    // team's.
+    for cookie in [&c_a1, &c_ca] {
+        let accueil = envoyer_h(&w.state, requete("GET", "/espace", Some(cookie), None)).await;
+        assert!(
+            accueil.corps.contains("id=\"impact-indicateur\""),
+            "{}",
+            accueil.corps
+        );
+        assert!(
+            accueil.corps.contains("<strong>100 %</strong>"),
+            "{}",
+            accueil.corps
+        );
+        assert!(accueil
+            .corps
+            .contains("<strong>1</strong> sur <strong>1</strong>"));
+    }
+    let autre = envoyer_h(&w.state, requete("GET", "/espace", Some(&c_cb), None)).await;
+    assert!(autre
+        .corps
+        .contains("Aucune personne n’a encore été évaluée deux fois"));
+
+    // The measured needs of the territory: 2 assessments in Toulouse, under 5 → suppressed.
+    let api = envoyer_h(
+        &w.state,
+        requete("GET", "/api/v1/territoires/dep:31/competences", None, None),
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&api.corps).expect("json");
+    assert_eq!(v["seuil"], 5);
+    assert_eq!(v["domaines"].as_array().map(Vec::len), Some(5));
+    assert!(v["domaines"][0].get("total").is_none(), "{v}");
+}
+
+fn w_a1(a: &maillage_comptes::Acteur) -> i64 {
+    a.id().get()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn competences_besoins_mesures_sur_la_page_du_territoire_sans_cellule_sous_cinq() {
+    use maillage_store::competences::{DomaineResultatRow, NewResultatCompetences};
+    let dossier = tempfile::tempdir().expect("tempdir");
+    let (_url, state, _tache) = crate::commun::demarrer_pour_tests(dossier.path())
+        .await
+        .expect("server");
+    let store = state.instance.store().clone();
+    // 6 beginners and 2 « autonome » in domain 1 in Toulouse; 3 in Paris.
+    for (commune, bande, n) in [
+        ("31555", "debutant", 6),
+        ("31555", "autonome", 2),
+        ("75056", "debutant", 3),
+    ] {
+        for _ in 0..n {
+            store
+                .create_resultat_competences(&NewResultatCompetences {
+                    calibration: 1,
+                    questions: 15,
+                    commune: Some(commune.into()),
+                    beneficiaire_id: None,
+                    personne_id: None,
+                    mediateur_id: None,
+                    structure_id: None,
+                    consentement: None,
+                    created_at: chrono::Utc::now(),
+                    domaines: vec![DomaineResultatRow {
+                        domaine: "1".into(),
+                        theta: -1.5,
+                        ecart: 0.5,
+                        bande: bande.into(),
+                        questions: 4,
+                    }],
+                    reponses: Vec::new(),
+                })
+                .await
+                .expect("stored");
+        }
+    }
+    let page = envoyer(
+        &state,
+        Request::get("/territoires/dep:31")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let h = page.html();
+    let ligne: String = h
+        .select(&sel("table.besoins tbody tr"))
+        .next()
+        .map(|e| e.text().collect::<Vec<_>>().join("|"))
+        .expect("a line per domain");
+    // Total 8, beginners 6, « autonome » 2 → suppressed, the others 0 → suppressed.
+    assert_eq!(
+        ligne, "Informations et données|8|6|moins de 5|moins de 5|moins de 5",
+        "{ligne}"
+    );
+    assert!(h.select(&sel("svg.besoins title")).next().is_some());
+    let api = envoyer(
+        &state,
+        Request::get("/api/v1/territoires/dep:31/competences")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&api.corps).expect("json");
+    assert_eq!(v["domaines"][0]["total"], 8);
+    assert_eq!(v["domaines"][0]["bandes"][0]["nombre"], 6);
+    assert!(v["domaines"][0]["bandes"][2].get("nombre").is_none());
+    // Paris: 3 only, nothing shown.
+    let api = envoyer(
+        &state,
+        Request::get("/api/v1/territoires/dep:75/competences")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&api.corps).expect("json");
+    assert!(v["domaines"][0].get("total").is_none(), "{v}");
 }

@@ -24,10 +24,10 @@ use maillage_web::{AppState, Site};
 const MDP: &str = "un mot de passe solide";
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
-struct Monde {
-    state: AppState,
-    horloge: Arc<HorlogeManuelle>,
-    m: Mediation,
+pub(crate) struct Monde {
+    pub(crate) state: AppState,
+    pub(crate) horloge: Arc<HorlogeManuelle>,
+    pub(crate) m: Mediation,
     lieu_a: LieuActiviteId,
     a1: CompteId,
     a2: CompteId,
@@ -36,7 +36,7 @@ struct Monde {
     admin: CompteId,
 }
 
-async fn monde() -> Monde {
+pub(crate) async fn monde() -> Monde {
     let horloge = Arc::new(HorlogeManuelle::new(
         Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
             .single()
@@ -148,7 +148,7 @@ async fn mot_de_passe(w: &Monde, email: &str, mdp: &str) -> Reponse {
 }
 
 /// A fully signed-in session: `(cookie header, csrf)`.
-async fn connecter(w: &Monde, email: &str) -> (String, String) {
+pub(crate) async fn connecter(w: &Monde, email: &str) -> (String, String) {
     let r = mot_de_passe(w, email, MDP).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     let partiel = r.cookie("maillage_session").expect("session cookie");
@@ -190,7 +190,7 @@ async fn connecter(w: &Monde, email: &str) -> (String, String) {
     (format!("maillage_session={jeton}"), session.csrf)
 }
 
-async fn acteur(w: &Monde, cookie: &str) -> Acteur {
+pub(crate) async fn acteur(w: &Monde, cookie: &str) -> Acteur {
     w.m.comptes()
         .acteur(cookie.trim_start_matches("maillage_session="))
         .await
@@ -227,7 +227,7 @@ fn cra_individuel(lieu: LieuActiviteId, beneficiaire: Option<i64>) -> Cra {
     }
 }
 
-fn personne(prenom: &str) -> Beneficiaire {
+pub(crate) fn personne(prenom: &str) -> Beneficiaire {
     Beneficiaire {
         prenom: prenom.into(),
         annee_naissance: Some(1950),
@@ -879,6 +879,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/api/v1/territoires/{code}/couverture")
         | ("get", "/api/v1/territoires/{code}/zones-blanches")
         | ("get", "/api/v1/territoires/{code}/plan")
+        // Compétences' measured needs: anonymous, every cell under 5 suppressed.
+        | ("get", "/api/v1/territoires/{code}/competences")
         | ("get", "/api/openapi.json")
         | ("get", "/assets/{*chemin}")
         | ("get", "/sante")
@@ -913,7 +915,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/espace/activites/{id}/supprimer") => "activite-d-autrui",
         ("get", "/espace/beneficiaires/{id}")
         | ("post", "/espace/beneficiaires/{id}")
-        | ("get", "/espace/beneficiaires/{id}/export.json") => "beneficiaire-d-autrui",
+        | ("get", "/espace/beneficiaires/{id}/export.json")
+        // Compétences with a mediator: the beneficiary's file must be visible to them.
+        | ("get", "/espace/beneficiaires/{id}/competences")
+        | ("post", "/espace/beneficiaires/{id}/competences") => "beneficiaire-d-autrui",
         ("post", "/espace/beneficiaires/fusion") => "fusion-d-autrui",
         // Mediators only.
         ("get", "/espace/activites")
@@ -1183,6 +1188,14 @@ async fn permission_every_route_refuses_the_wrong_people() {
     );
     // Nothing was changed by the refused requests.
     assert!(w.m.activite(&a1, activite).await.is_ok());
+    assert!(w
+        .state
+        .instance
+        .competences()
+        .historique(ben)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(w
         .m
         .store()

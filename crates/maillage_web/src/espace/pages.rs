@@ -143,6 +143,8 @@ struct PageAccueil {
     territoires: Vec<(String, String)>,
     equipe: usize,
     comptes: Vec<Compte>,
+    /// Compétences' impact indicator (mediators and coordinators).
+    impact: Option<maillage_competences::resultats::Impact>,
 }
 
 pub async fn accueil(
@@ -184,7 +186,20 @@ pub async fn accueil(
     } else {
         vec![]
     };
+    let impact = if a.role == Role::Administrateur {
+        None
+    } else {
+        Some(
+            state
+                .instance
+                .competences()
+                .impact(&a)
+                .await
+                .ou("/espace")?,
+        )
+    };
     rendre(&PageAccueil {
+        impact,
         site: state.site.clone(),
         territoires: m.territoires_visibles(&a),
         equipe: a.equipe.len(),
@@ -1245,6 +1260,8 @@ struct PageBeneficiaire {
     b_statut: &'static str,
     b_genre: &'static str,
     b_partage: bool,
+    /// The assessments of Compétences (history, progress).
+    competences: crate::competences::BlocDossier,
 }
 
 async fn page_beneficiaire(
@@ -1270,8 +1287,10 @@ async fn page_beneficiaire(
         .collect();
     let comptes: HashMap<CompteId, String> = HashMap::new();
     let consultations = journal(m, m.consultations(a, id).await.ou(&chemin)?, comptes).await;
+    let competences = crate::competences::bloc_dossier(state, id).await?;
     let refuse = erreur.is_some();
     let r = rendre(&PageBeneficiaire {
+        competences,
         site: state.site.clone(),
         menu: Menu::de(a),
         id,

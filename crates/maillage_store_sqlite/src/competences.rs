@@ -1,0 +1,6 @@
+//! SQLite side of [`CompetencesStore`](maillage_store::competences::CompetencesStore):
+//! every query is shared (`maillage_store_sql::competences_store!`).
+
+use crate::{DbResult, SqliteStore};
+
+maillage_store_sql::competences_store!(SqliteStore);
