@@ -46,6 +46,9 @@ const FRAICHEUR_BANQUE: Duration = Duration::from_secs(30);
 pub enum Origine<'a> {
     /// The person, by the explicit choice « Enregistrer mon résultat » (anonymous).
     Personne,
+    /// The person, by the same choice, who also keeps it under their key (« Mon espace »):
+    /// a key they gave (checked) or one made for them.
+    Cle { personne_id: i64 },
     /// A mediator with a beneficiary whose file they opened through Médiation, the person
     /// having agreed to [`CONSENTEMENT`].
     Mediateur {
@@ -253,8 +256,12 @@ impl Competences {
             }
             None => None,
         };
+        let personne_id = match &origine {
+            Origine::Cle { personne_id } => Some(*personne_id),
+            _ => None,
+        };
         let (beneficiaire_id, mediateur_id, structure_id, consentement) = match origine {
-            Origine::Personne => (None, None, None, None),
+            Origine::Personne | Origine::Cle { .. } => (None, None, None, None),
             Origine::Mediateur {
                 acteur,
                 beneficiaire_id,
@@ -284,7 +291,7 @@ impl Competences {
             questions: res.questions as i64,
             commune,
             beneficiaire_id,
-            personne_id: None,
+            personne_id,
             mediateur_id,
             structure_id,
             consentement,
@@ -312,6 +319,17 @@ impl Competences {
                 .collect(),
         };
         Ok(self.store.create_resultat_competences(&nouveau).await?)
+    }
+
+    /// The results under the key of an open space (« Mon espace »), oldest first.
+    pub async fn resultats_de_personne(
+        &self,
+        session: &maillage_comptes::personnes::SessionEspace,
+    ) -> Resultat<Vec<ResultatCompetencesRow>> {
+        Ok(self
+            .store
+            .resultats_de_personne(session.personne_id())
+            .await?)
     }
 
     /// A stored result read back (for the page that follows « Enregistrer »).

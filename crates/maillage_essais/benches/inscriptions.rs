@@ -126,7 +126,10 @@ async fn lot(instance: &Instance, adresse: &str, latences: &mut Vec<Duration>) -
         latences.push(d);
     }
     let total = debut.elapsed();
-    assert_eq!((inscrits, attente), (CAPACITE as usize, CLIENTS - CAPACITE as usize));
+    assert_eq!(
+        (inscrits, attente),
+        (CAPACITE as usize, CLIENTS - CAPACITE as usize)
+    );
     total
 }
 

@@ -168,6 +168,12 @@ pub trait CompetencesStore: Send + Sync {
         beneficiaire_id: i64,
     ) -> StoreResult<Vec<ResultatCompetencesRow>>;
 
+    /// The results under a person's key (« Mon espace »), oldest first.
+    async fn resultats_de_personne(
+        &self,
+        personne_id: i64,
+    ) -> StoreResult<Vec<ResultatCompetencesRow>>;
+
     /// Every result attached to a beneficiary, oldest first (the impact indicator; the
     /// use case keeps those the reader may see).
     async fn resultats_avec_beneficiaire(&self) -> StoreResult<Vec<ResultatCompetencesRow>>;

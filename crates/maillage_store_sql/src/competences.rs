@@ -177,6 +177,20 @@ macro_rules! competences_store {
                     Ok(regrouper(lignes))
                 }
 
+                async fn resultats_de_personne(
+                    &self,
+                    personne_id: i64,
+                ) -> StoreResult<Vec<ResultatCompetencesRow>> {
+                    let lignes = $crate::__select_resultats_competences!(
+                        "WHERE r.personne_id = $1",
+                        personne_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(regrouper(lignes))
+                }
+
                 async fn resultats_avec_beneficiaire(
                     &self,
                 ) -> StoreResult<Vec<ResultatCompetencesRow>> {

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use maillage_competences::resultats::{bande_de_code, Origine, CONSENTEMENT};
 
 use crate::erreur::{rendre, ErreurWeb, OuRetour};
+use crate::espace::connexion::AdresseClient;
 use crate::espace::Connecte;
 use crate::formulaires::{Formulaire, FormulaireConnecte};
 use crate::pages::{maintenant, mots_du_besoin, pres_de, trouver};
@@ -143,6 +144,9 @@ struct PageResultat {
     contexte: Contexte,
     /// The result was just stored (its id).
     enregistre: Option<i64>,
+    /// Stored under the person's key too: the new code when one was made for them.
+    dans_espace: bool,
+    cle_nouvelle: Option<String>,
     /// Why storing was refused (a field to fill).
     erreur_enregistrement: Option<String>,
     etat: String,
@@ -166,6 +170,10 @@ pub struct FormCompetences {
     action: Option<String>,
     commune: Option<String>,
     kiosque: Option<String>,
+    /// « Le ranger dans Mon espace » ticked.
+    espace: Option<String>,
+    /// The person's personal code, if they have one.
+    cle: Option<String>,
 }
 
 /// A new seed for a new assessment (which of the best items comes first varies).
@@ -179,12 +187,16 @@ fn graine() -> u32 {
 
 pub async fn avancer(
     State(state): State<AppState>,
+    AdresseClient(adresse): AdresseClient,
     Formulaire(f): Formulaire<FormCompetences>,
 ) -> Result<Response, ErreurWeb> {
     if f.action.as_deref() == Some("effacer") {
         return Ok(sans_cache(
             Redirect::to("/competences?efface=1").into_response(),
         ));
+    }
+    if f.action.as_deref() == Some("enregistrer") {
+        return enregistrer_public(&state, &f, &adresse).await;
     }
     derouler(&state, &f, Contexte::public()).await
 }
@@ -242,7 +254,11 @@ pub(crate) fn code_commune(state: &AppState, texte: &str) -> Result<Option<Strin
 }
 
 /// The public « Enregistrer mon résultat »: only by this explicit choice, anonymous.
-async fn enregistrer_public(state: &AppState, f: &FormCompetences) -> Result<Response, ErreurWeb> {
+async fn enregistrer_public(
+    state: &AppState,
+    f: &FormCompetences,
+    adresse: &str,
+) -> Result<Response, ErreurWeb> {
     let competences = state.instance.competences();
     let banque = competences.banque().await.map_err(interne_comptes)?;
     let referentiel = Referentiel::embarque();
@@ -264,12 +280,43 @@ async fn enregistrer_public(state: &AppState, f: &FormCompetences) -> Result<Res
             return Ok(sans_cache(r));
         }
         Ok(code) => {
+            // « Le ranger dans Mon espace »: under the code the person gave (checked,
+            // throttled), else under a new key shown once.
+            let mut origine = maillage_competences::resultats::Origine::Personne;
+            if f.espace.is_some() {
+                let comptes = state.instance.comptes();
+                let saisie = f.cle.as_deref().map(str::trim).unwrap_or("");
+                if saisie.is_empty() {
+                    let n = comptes.nouvelle_personne().await.map_err(interne_comptes)?;
+                    page.cle_nouvelle = Some(n.code.texte());
+                    origine = maillage_competences::resultats::Origine::Cle {
+                        personne_id: n.personne_id,
+                    };
+                } else {
+                    match comptes.verifier_cle(saisie, adresse).await {
+                        Ok(personne_id) => {
+                            origine = maillage_competences::resultats::Origine::Cle { personne_id }
+                        }
+                        Err(e) => {
+                            let statut =
+                                if matches!(e, maillage_comptes::ErreurComptes::TropDeTentatives) {
+                                    StatusCode::TOO_MANY_REQUESTS
+                                } else {
+                                    StatusCode::UNPROCESSABLE_ENTITY
+                                };
+                            page.erreur_enregistrement = Some(format!(
+                                "Code personnel : {e} Vérifiez-le, ou laissez le champ vide pour en recevoir un."
+                            ));
+                            let mut r = rendre(&page)?.into_response();
+                            *r.status_mut() = statut;
+                            return Ok(sans_cache(r));
+                        }
+                    }
+                }
+                page.dans_espace = true;
+            }
             let id = competences
-                .enregistrer(
-                    &e,
-                    code.as_deref(),
-                    maillage_competences::resultats::Origine::Personne,
-                )
+                .enregistrer(&e, code.as_deref(), origine)
                 .await
                 .map_err(|x| ErreurWeb::Requete(x.to_string()))?;
             tracing::info!(
@@ -292,9 +339,6 @@ pub(crate) async fn derouler(
     f: &FormCompetences,
     contexte: Contexte,
 ) -> Result<Response, ErreurWeb> {
-    if contexte.beneficiaire.is_none() && f.action.as_deref() == Some("enregistrer") {
-        return enregistrer_public(state, f).await;
-    }
     let banque = state
         .instance
         .competences()
@@ -1147,6 +1191,8 @@ fn page_resultat(
         site: state.site.clone(),
         contexte: Contexte::public(),
         enregistre: None,
+        dans_espace: false,
+        cle_nouvelle: None,
         erreur_enregistrement: None,
         etat: e.encoder(),
         lignes,

@@ -1,8 +1,8 @@
 //! « Mon espace » (`/mon-espace`): the person's space across modules, opened with the one
 //! personal code they got on a ticket, a mandate or a result. The key and the session are
 //! the accounts kernel's ([`maillage_comptes::personnes`]); each module shows what it holds
-//! under the key: registrations to events (cancellable here), mandates (details and
-//! revocation under `/mon-mandat`).
+//! under the key: registrations to events (cancellable here), self-assessment results
+//! (« Mon niveau »), mandates (details and revocation under `/mon-mandat`).
 
 use std::sync::Arc;
 
@@ -65,6 +65,12 @@ pub struct LigneInscription {
     pub annulable: bool,
 }
 
+/// A stored self-assessment as the person sees it: its date and each domain's band.
+pub struct LigneNiveau {
+    pub quand: String,
+    pub domaines: Vec<(String, &'static str)>,
+}
+
 #[derive(Template)]
 #[template(path = "mon_espace.html")]
 struct PageEspace {
@@ -74,6 +80,7 @@ struct PageEspace {
     message: Option<String>,
     erreur: Option<String>,
     inscriptions: Vec<LigneInscription>,
+    niveaux: Vec<LigneNiveau>,
     /// How many mandates are held under the key (`None`: the module is not set up).
     mandats: Option<usize>,
 }
@@ -93,6 +100,7 @@ async fn rendre_page(
         message,
         erreur,
         inscriptions: Vec::new(),
+        niveaux: Vec::new(),
         mandats: None,
     };
     if let Some(s) = session {
@@ -121,6 +129,38 @@ async fn rendre_page(
                     statut,
                     Some(StatutInscription::Inscrit | StatutInscription::ListeAttente)
                 ) && sess.debut > now,
+            });
+        }
+        let referentiel = maillage_competences::Referentiel::embarque();
+        for r in state
+            .instance
+            .competences()
+            .resultats_de_personne(s)
+            .await
+            .ou("/mon-espace")?
+            .into_iter()
+            .rev()
+        {
+            page.niveaux.push(LigneNiveau {
+                quand: r
+                    .created_at
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y")
+                    .to_string(),
+                domaines: r
+                    .domaines
+                    .iter()
+                    .map(|d| {
+                        let titre = referentiel
+                            .domaines
+                            .iter()
+                            .find(|x| x.code == d.domaine)
+                            .map_or_else(|| d.domaine.clone(), |x| x.titre.clone());
+                        let bande = maillage_competences::resultats::bande_de_code(&d.bande)
+                            .map_or("?", |b| b.libelle());
+                        (titre, bande)
+                    })
+                    .collect(),
             });
         }
         if let Ok(m) = state.instance.mandats() {

@@ -295,6 +295,129 @@ async fn competences_une_personne_connait_son_niveau_et_trouve_de_l_aide_pres_de
         store.reponses_anonymes().await.expect("answers").len(),
         ecrans
     );
+    // « Le ranger aussi dans Mon espace » without a code: a new code, shown once, opens
+    // « Mon espace » where the result is listed per domain.
+    let range = poster(
+        &state,
+        &[
+            ("etat", &etat),
+            ("commune", "Muret"),
+            ("espace", "oui"),
+            ("cle", ""),
+            ("action", "enregistrer"),
+        ],
+    )
+    .await;
+    assert_eq!(range.status, StatusCode::OK, "{}", range.corps);
+    let code = range
+        .html()
+        .select(&sel("#cle"))
+        .next()
+        .map(|e| e.text().collect::<String>())
+        .expect("a new personal code");
+    assert_eq!(code.trim().len(), 23, "{code}");
+    assert!(range
+        .corps
+        .contains("rangé dans <a href=\"/mon-espace\">Mon espace</a>"));
+    // A wrong code is refused on the field, nothing more is stored.
+    let avant = store.reponses_anonymes().await.expect("answers").len();
+    let faux = poster(
+        &state,
+        &[
+            ("etat", &etat),
+            ("espace", "oui"),
+            ("cle", "AAAAA-BBBBB-CCCCC-DDDDD"),
+            ("action", "enregistrer"),
+        ],
+    )
+    .await;
+    assert_eq!(faux.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(faux.corps.contains("Code personnel"), "{}", faux.corps);
+    assert_eq!(
+        store.reponses_anonymes().await.expect("answers").len(),
+        avant
+    );
+    // The same code again: a second result under the same key.
+    let encore = poster(
+        &state,
+        &[
+            ("etat", &etat),
+            ("espace", "oui"),
+            ("cle", code.trim()),
+            ("action", "enregistrer"),
+        ],
+    )
+    .await;
+    assert_eq!(encore.status, StatusCode::OK, "{}", encore.corps);
+    assert!(
+        encore.html().select(&sel("#cle")).next().is_none(),
+        "no new code"
+    );
+    let formulaire = envoyer(
+        &state,
+        Request::get("/mon-espace")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let pre = formulaire
+        .entetes
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("maillage_pre="))
+        .and_then(|v| v.split(';').next())
+        .expect("pre cookie")
+        .to_string();
+    let csrf = valeur(&formulaire.html(), "input[name=csrf]").expect("csrf");
+    let corps: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("csrf", csrf.as_str()),
+            ("action", "ouvrir"),
+            ("code", code.trim()),
+        ])
+        .finish();
+    let ouvert = envoyer(
+        &state,
+        Request::post("/mon-espace")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("maillage_pre={pre}"))
+            .body(Body::from(corps))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(ouvert.status, StatusCode::SEE_OTHER);
+    let espace = ouvert
+        .entetes
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("maillage_espace="))
+        .and_then(|v| v.split(';').next())
+        .expect("space cookie")
+        .to_string();
+    let mon_espace = envoyer(
+        &state,
+        Request::get("/mon-espace")
+            .header(header::COOKIE, format!("maillage_espace={espace}"))
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let h = mon_espace.html();
+    assert_eq!(
+        h.select(&sel("#titre-niveau ~ h3")).count(),
+        2,
+        "{}",
+        mon_espace.corps
+    );
+    assert_eq!(
+        h.select(&sel("ul.niveau-espace"))
+            .next()
+            .map(|u| u.select(&sel("li")).count()),
+        Some(5)
+    );
+
     // An unfinished assessment cannot be stored.
     let debut = poster(&state, &[("etat", "1~7"), ("action", "enregistrer")]).await;
     assert_eq!(debut.status, StatusCode::BAD_REQUEST);
