@@ -17,6 +17,7 @@
 pub mod domaine;
 pub mod fichier;
 pub mod ical;
+pub mod tournee;
 
 use std::sync::Arc;
 

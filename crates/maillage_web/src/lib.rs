@@ -25,6 +25,7 @@ pub mod serveur;
 pub mod signalements;
 mod site;
 mod territoire;
+pub mod tournees;
 
 pub use erreur::{ApiError, ErreurWeb};
 pub use routeurs::{Module, Route};
@@ -151,8 +152,9 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 8] {
+fn modules() -> [RouteurModule; 9] {
     [
+        tournees::routeur(),
         personne::routeur(),
         pages::routeur(),
         competences::routeur(),

@@ -348,6 +348,7 @@ pub(crate) fn routeur() -> RouteurModule {
         )
         .get("/territoires/{code}/plan.csv", plan_csv)
         .get("/territoires/{code}/plan.xlsx", plan_xlsx)
+        .get("/territoires/{code}/tournee", crate::tournees::nouvelle)
         .api(routes!(api_indice))
         .api(routes!(api_couverture))
         .api(routes!(api_zones_blanches))
@@ -1092,6 +1093,8 @@ pub struct VuePlan {
     pub rayon: String,
     pub csv: String,
     pub xlsx: String,
+    /// « Créer cette tournée » (organisers, signed in).
+    pub tournee: String,
 }
 
 pub struct LigneScore {
@@ -1783,6 +1786,7 @@ fn vue_territoire(
                 .unwrap_or_default(),
             csv: format!("{base}/plan.csv{q}"),
             xlsx: format!("{base}/plan.xlsx{q}"),
+            tournee: format!("{base}/tournee{q}"),
         }
     });
     if let Some(v) = &vue_plan {
@@ -2239,6 +2243,36 @@ async fn telecharger_zones(
             reglages.rayon_km
         ),
     )
+}
+
+/// The plan that `plan.csv` gives for these settings (the start of « Créer cette tournée »):
+/// the territory, the plan and the stops' reach in km.
+pub(crate) async fn plan_pour_tournee(
+    state: &AppState,
+    code: &str,
+    p: &ParamsTerritoire,
+) -> Result<(Territoire, Arc<Plan>, f64), ErreurWeb> {
+    let territoire = lire_territoire(code).map_err(ErreurWeb::Introuvable)?;
+    let (reglages, erreurs) = lire_reglages(p, Some(10));
+    erreur_page(erreurs)?;
+    let arrets = reglages.arrets.unwrap_or(10);
+    let Some(_permis) = permis_calcul() else {
+        return Err(ErreurWeb::Requete(
+            "Le serveur calcule déjà d’autres tournées : réessayez dans un moment.".into(),
+        ));
+    };
+    let donnees = donnees(state).await.map_err(ErreurWeb::interne)?;
+    let plan = planifier(
+        state,
+        &donnees,
+        &territoire,
+        arrets,
+        reglages.rayon_tournee_km,
+        (reglages.population_min, reglages.population_max),
+    )
+    .await
+    .map_err(|e| ErreurWeb::Requete(e.message))?;
+    Ok((territoire, plan, reglages.rayon_tournee_km))
 }
 
 async fn telecharger_plan(

@@ -44,6 +44,17 @@ impl Reponse {
             .map(String::from)
     }
 
+    /// The texts of the elements `selecteur` selects.
+    pub(crate) fn textes(&self, selecteur: &str) -> Vec<String> {
+        let doc = scraper::Html::parse_document(&self.corps);
+        let Ok(sel) = scraper::Selector::parse(selecteur) else {
+            return Vec::new();
+        };
+        doc.select(&sel)
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    }
+
     /// The value of a form's field (a hidden one: `csrf`, `jeton`…).
     pub(crate) fn champ_cache(&self, nom: &str) -> Option<String> {
         self.champ(&format!("input[name={nom}]"), "value")

@@ -20,3 +20,4 @@ mod rechargement;
 mod securite;
 mod tentatives;
 mod territoire;
+mod tournees;

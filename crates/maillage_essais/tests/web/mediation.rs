@@ -953,6 +953,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/mon-mandat") | ("post", "/mon-mandat") | ("get", "/mon-mandat/attestation") => {
             "public"
         }
+        // « Créer cette tournée »: organisers (coordinators, administrators).
+        ("get", "/territoires/{code}/tournee")
+        | ("post", "/espace/tournees")
+        | ("get", "/espace/tournees/{id}") => "encadrement",
         // « Mon espace »: opened by the person's code, not by an account.
         ("get", "/mon-espace") | ("post", "/mon-espace") => "public",
         ("get", "/verifier") | ("get", "/.well-known/maillage-journal.pub") => "public",
