@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod evenements;
+mod pass;
 mod mandats;
 mod mediation;
 mod territoire;
@@ -115,6 +116,11 @@ enum Command {
     Evenements {
         #[command(subcommand)]
         command: evenements::EvenementsCommande,
+    },
+    /// Pass numérique : programmes, lieux qualifiés, carnets, distribution, clés d'API, relevés.
+    Pass {
+        #[command(subcommand)]
+        command: pass::PassCommande,
     },
 }
 
@@ -399,6 +405,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Mandats { command } => mandats::mandats(&instance, command, &chemin_cle).await?,
         Command::Evenements { command } => evenements::evenements(&instance, command).await?,
+        Command::Pass { command } => pass::pass(&instance, command).await?,
     }
     Ok(())
 }

@@ -17,8 +17,9 @@ use maillage_domain::mandats::SigningKey;
 use maillage_evenements::Evenements;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
+use maillage_pass::Pass;
 use maillage_store::{
-    ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore, Store,
+    ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore, PassStore, Store,
 };
 
 /// What an instance cannot give; `Display` is French, for people.
@@ -40,6 +41,7 @@ pub struct Instance {
     /// Present once the instance's journal key is given.
     mandats: Option<Mandats>,
     evenements: Evenements,
+    pass: Pass,
 }
 
 impl Instance {
@@ -57,6 +59,7 @@ impl Instance {
                 Arc::clone(&store) as Arc<dyn EvenementsStore>,
                 comptes.clone(),
             ),
+            pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone()),
             comptes,
             mandats: None,
             store,
@@ -69,6 +72,7 @@ impl Instance {
         self.mediation = self.mediation.avec_comptes(comptes.clone());
         self.mandats = self.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
         self.evenements = self.evenements.clone().avec_comptes(comptes.clone());
+        self.pass = self.pass.clone().avec_comptes(comptes.clone());
         self.comptes = comptes;
         self
     }
@@ -113,6 +117,18 @@ impl Instance {
     /// The Événements module.
     pub fn evenements(&self) -> &Evenements {
         &self.evenements
+    }
+
+    /// Replaces the Pass module (other settings: the double spend guard of the tests'
+    /// control run); it asks this instance's accounts.
+    pub fn avec_pass(mut self, pass: Pass) -> Self {
+        self.pass = pass.avec_comptes(self.comptes.clone());
+        self
+    }
+
+    /// The Pass numérique module.
+    pub fn pass(&self) -> &Pass {
+        &self.pass
     }
 
     /// The directory of places.

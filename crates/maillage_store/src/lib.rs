@@ -39,24 +39,31 @@ pub mod contract_evenements;
 pub mod contract_mandats;
 #[cfg(feature = "contract")]
 pub mod contract_mediation;
+#[cfg(feature = "contract")]
+pub mod contract_pass;
 pub mod evenements;
 pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;
+pub mod pass;
 
 pub use comptes::ComptesStore;
 pub use evenements::EvenementsStore;
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
+pub use pass::PassStore;
 
-/// A whole storage backend: the places directory and the Médiation, Mandats and Événements
-/// modules, in one database. `Arc<dyn Store>` coerces to each of the module traits.
+/// A whole storage backend: the places directory and the Médiation, Mandats, Événements and
+/// Pass modules, in one database. `Arc<dyn Store>` coerces to each of the module traits.
 pub trait Store:
-    LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore
+    LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore + PassStore
 {
 }
 
-impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore> Store for T {}
+impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore + PassStore>
+    Store for T
+{
+}
 
 /// One place as read from one source file, already normalised by the importer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ mod copie;
 mod evenements;
 mod mandats;
 mod mediation;
+mod pass;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -26,3 +26,4 @@ mod comptes;
 mod evenements;
 mod mandats;
 mod mediation;
+mod pass;

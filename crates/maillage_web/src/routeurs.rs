@@ -29,6 +29,8 @@ pub enum Module {
     Competences,
     /// Events: `/evenements…`, registrations, `/api/v1/evenements…`, `/api/v1/sessions/…`.
     Evenements,
+    /// Pass numérique: the public check `/pass…`, `/api/v1/pass/…` (places' API keys).
+    Pass,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }

@@ -13,6 +13,7 @@ mod http;
 mod mandats_personne;
 mod mediation;
 mod openapi;
+mod pass;
 mod pages;
 mod premiere_utilisation_mots;
 mod premiere_utilisation_recherche;
