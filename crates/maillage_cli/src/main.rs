@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod evenements;
-mod pass;
 mod mandats;
 mod mediation;
+mod pass;
 mod territoire;
 
 #[derive(Parser)]

@@ -63,7 +63,11 @@ pub enum PassCommande {
         #[arg(long)]
         pdf: Option<PathBuf>,
         /// Adresse publique du site (pour les codes QR).
-        #[arg(long, env = "MAILLAGE_URL_PUBLIQUE", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "MAILLAGE_URL_PUBLIQUE",
+            default_value = "http://127.0.0.1:8080"
+        )]
         url: String,
     },
     /// Remet un pass à une personne (pseudonyme : commune, tranche d'âge, statut).
@@ -171,8 +175,12 @@ pub async fn pass(instance: &Instance, commande: PassCommande) -> Result<()> {
             programme,
             structure,
         } => {
-            module.ajouter_prescripteur(&op, programme, structure).await?;
-            println!("La structure n° {structure} peut distribuer les pass du programme n° {programme}.");
+            module
+                .ajouter_prescripteur(&op, programme, structure)
+                .await?;
+            println!(
+                "La structure n° {structure} peut distribuer les pass du programme n° {programme}."
+            );
         }
         PassCommande::Carnet {
             programme,

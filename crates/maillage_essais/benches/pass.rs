@@ -52,7 +52,10 @@ fn psql(sql: &str) {
 
 /// A programme, a qualified place, and `n` distributed passes: `(place, pass ids)`.
 async fn preparer(s: &Arc<dyn Store>, n: usize, lot: usize) -> (i64, Vec<i64>) {
-    let t = Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).single().expect("date");
+    let t = Utc
+        .with_ymd_and_hms(2026, 11, 3, 9, 0, 0)
+        .single()
+        .expect("date");
     let financeur = s
         .create_structure("Département", None, Some("31555"))
         .await
@@ -219,7 +222,10 @@ fn bench(c: &mut Criterion) {
         let _ = std::fs::remove_file(format!("{}{suffixe}", fichier.display()));
     }
     let sqlite = rt
-        .block_on(SqliteStore::connect(&format!("sqlite://{}", fichier.display())))
+        .block_on(SqliteStore::connect(&format!(
+            "sqlite://{}",
+            fichier.display()
+        )))
         .expect("sqlite");
     mesurer(c, &rt, "sqlite", Arc::new(sqlite));
     if std::env::var("MAILLAGE_BENCH_PG").is_ok_and(|v| v == "0") {

@@ -67,7 +67,10 @@ pub fn normaliser(saisie: &str) -> Result<String, CodeInvalide> {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if let Some(c) = t.chars().find(|c| !c.is_ascii() || valeur(*c as u8).is_none()) {
+    if let Some(c) = t
+        .chars()
+        .find(|c| !c.is_ascii() || valeur(*c as u8).is_none())
+    {
         return Err(CodeInvalide::Caractere(c));
     }
     if t.len() != LONGUEUR {
@@ -99,7 +102,9 @@ mod tests {
     fn octets(seed: &mut u64) -> impl FnMut(&mut [u8]) -> Result<(), ()> + '_ {
         move |buf: &mut [u8]| {
             for b in buf.iter_mut() {
-                *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 *b = (*seed >> 33) as u8;
             }
             Ok(())
@@ -149,7 +154,10 @@ mod tests {
 
     #[test]
     fn look_alikes_and_lengths_are_refused_in_french() {
-        assert_eq!(normaliser("ABCD-EFGH-JKL0"), Err(CodeInvalide::Caractere('0')));
+        assert_eq!(
+            normaliser("ABCD-EFGH-JKL0"),
+            Err(CodeInvalide::Caractere('0'))
+        );
         assert_eq!(normaliser("ABCD"), Err(CodeInvalide::Longueur(4)));
         assert!(CodeInvalide::Controle.to_string().contains("mal recopié"));
     }

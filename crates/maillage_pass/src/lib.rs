@@ -24,7 +24,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
-use maillage_domain::mandats::{Rapport, Verificateur, VerifyingKey};
+use maillage_domain::journal::{Flux, Rapport, Verificateur};
+use maillage_domain::mandats::VerifyingKey;
 use maillage_domain::mediation::Role;
 use maillage_store::pass::{
     CleApiRow, CompteEtats, GardePass, LieuQualifieRow, NewCarnet, NewCleApi, NewDistribution,
@@ -127,10 +128,7 @@ pub const STATUTS: [&str; 5] = [
 #[derive(Debug, Clone)]
 pub enum Origine {
     Cle(CleApiRow),
-    Compte {
-        compte_id: i64,
-        structure_id: i64,
-    },
+    Compte { compte_id: i64, structure_id: i64 },
 }
 
 impl Origine {
@@ -205,11 +203,15 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// `1234,50` → centimes.
 pub fn lire_euros(champ: &str, texte: &str) -> Resultat<i64> {
-    let t = texte.trim().replace(' ', "").replace('€', "").replace(',', ".");
+    let t = texte
+        .trim()
+        .replace(' ', "")
+        .replace('€', "")
+        .replace(',', ".");
     let (e, c) = t.split_once('.').unwrap_or((t.as_str(), ""));
-    let euros: i64 = e
-        .parse()
-        .map_err(|_| ErreurPass::invalide(champ, format!("« {texte} » n’est pas un montant en euros")))?;
+    let euros: i64 = e.parse().map_err(|_| {
+        ErreurPass::invalide(champ, format!("« {texte} » n’est pas un montant en euros"))
+    })?;
     let centimes: i64 = match c.len() {
         0 => 0,
         1 => c.parse::<i64>().map(|v| v * 10).unwrap_or(-1),
@@ -304,14 +306,15 @@ impl Pass {
             .await?
             .into_iter()
             .find(|s| s.id == id)
-            .ok_or_else(|| ErreurPass::invalide("structure", format!("la structure n° {id} n’existe pas")))
+            .ok_or_else(|| {
+                ErreurPass::invalide("structure", format!("la structure n° {id} n’existe pas"))
+            })
     }
 
     pub async fn programme(&self, id: i64) -> Resultat<ProgrammeRow> {
-        self.store
-            .programme(id)
-            .await?
-            .ok_or_else(|| ErreurPass::invalide("programme", format!("le programme n° {id} n’existe pas")))
+        self.store.programme(id).await?.ok_or_else(|| {
+            ErreurPass::invalide("programme", format!("le programme n° {id} n’existe pas"))
+        })
     }
 
     pub async fn programmes(&self) -> Resultat<Vec<ProgrammeRow>> {
@@ -324,13 +327,22 @@ impl Pass {
         self.structure(d.financeur_structure_id).await?;
         let nom = d.nom.trim();
         if nom.is_empty() || nom.chars().count() > 200 {
-            return Err(ErreurPass::invalide("nom", "indiquez le nom du programme (200 caractères au plus)"));
+            return Err(ErreurPass::invalide(
+                "nom",
+                "indiquez le nom du programme (200 caractères au plus)",
+            ));
         }
         if d.valeur_centimes <= 0 {
-            return Err(ErreurPass::invalide("valeur", "la valeur d’un pass doit être positive"));
+            return Err(ErreurPass::invalide(
+                "valeur",
+                "la valeur d’un pass doit être positive",
+            ));
         }
         if d.budget_centimes < d.valeur_centimes {
-            return Err(ErreurPass::invalide("budget", "le budget doit couvrir au moins un pass"));
+            return Err(ErreurPass::invalide(
+                "budget",
+                "le budget doit couvrir au moins un pass",
+            ));
         }
         if d.tolerance < d.fin_validite {
             return Err(ErreurPass::invalide(
@@ -348,7 +360,10 @@ impl Pass {
             .map(|c| c.code_insee.clone())
             .collect();
         if communes.is_empty() {
-            return Err(ErreurPass::invalide("territoire", "ce territoire ne compte aucune commune"));
+            return Err(ErreurPass::invalide(
+                "territoire",
+                "ce territoire ne compte aucune commune",
+            ));
         }
         let id = self
             .store
@@ -381,14 +396,19 @@ impl Pass {
         Self::exiger_gestionnaire(acteur)?;
         self.programme(programme_id).await?;
         let s = self.structure(structure_id).await?;
-        let siret = s
-            .siret
-            .as_deref()
-            .ok_or_else(|| ErreurPass::invalide("siret", format!("la structure « {} » n’a pas de SIRET", s.nom)))?;
+        let siret = s.siret.as_deref().ok_or_else(|| {
+            ErreurPass::invalide(
+                "siret",
+                format!("la structure « {} » n’a pas de SIRET", s.nom),
+            )
+        })?;
         let siret = maillage_domain::Siret::parse(siret)
             .map_err(|e| ErreurPass::invalide("siret", e.to_string()))?;
         let commune = s.code_insee.clone().ok_or_else(|| {
-            ErreurPass::invalide("commune", format!("la structure « {} » n’a pas de commune", s.nom))
+            ErreurPass::invalide(
+                "commune",
+                format!("la structure « {} » n’a pas de commune", s.nom),
+            )
         })?;
         let l = LieuQualifieRow {
             programme_id,
@@ -421,7 +441,10 @@ impl Pass {
         Self::exiger_gestionnaire(acteur)?;
         self.programme(programme_id).await?;
         self.structure(structure_id).await?;
-        Ok(self.store.ajouter_prescripteur(programme_id, structure_id).await?)
+        Ok(self
+            .store
+            .ajouter_prescripteur(programme_id, structure_id)
+            .await?)
     }
 
     /// Issues a carnet of `nombre` passes; returns its id and the codes (canonical form).
@@ -465,8 +488,12 @@ impl Pass {
 
     /// The pass of a typed code (`Invalide` naming the field `code` when it cannot exist).
     pub async fn pass(&self, saisie: &str) -> Resultat<PassRow> {
-        let code = code::normaliser(saisie).map_err(|e| ErreurPass::invalide("code", e.to_string()))?;
-        self.store.pass_par_code(&code).await?.ok_or(ErreurPass::Introuvable)
+        let code =
+            code::normaliser(saisie).map_err(|e| ErreurPass::invalide("code", e.to_string()))?;
+        self.store
+            .pass_par_code(&code)
+            .await?
+            .ok_or(ErreurPass::Introuvable)
     }
 
     /// A prescriber (a structure allowed by the programme, or the operator) gives a pass to a
@@ -485,20 +512,38 @@ impl Pass {
         if !permis {
             return Err(ErreurPass::Interdit);
         }
-        if !self.store.est_prescripteur(pass.programme_id, prescripteur_structure_id).await? {
+        if !self
+            .store
+            .est_prescripteur(pass.programme_id, prescripteur_structure_id)
+            .await?
+        {
             return Err(ErreurPass::invalide(
                 "prescripteur",
                 "cette structure n’est pas prescriptrice de ce programme",
             ));
         }
-        if self.comptes.referentiel().commune(b.commune.trim()).is_none() {
-            return Err(ErreurPass::invalide("commune", format!("« {} » n’est pas un code INSEE connu", b.commune)));
+        if self
+            .comptes
+            .referentiel()
+            .commune(b.commune.trim())
+            .is_none()
+        {
+            return Err(ErreurPass::invalide(
+                "commune",
+                format!("« {} » n’est pas un code INSEE connu", b.commune),
+            ));
         }
         if !TRANCHES_AGE.contains(&b.tranche_age.as_str()) {
-            return Err(ErreurPass::invalide("tranche_age", format!("choisissez parmi {}", TRANCHES_AGE.join(", "))));
+            return Err(ErreurPass::invalide(
+                "tranche_age",
+                format!("choisissez parmi {}", TRANCHES_AGE.join(", ")),
+            ));
         }
         if !STATUTS.contains(&b.statut.as_str()) {
-            return Err(ErreurPass::invalide("statut", format!("choisissez parmi {}", STATUTS.join(", "))));
+            return Err(ErreurPass::invalide(
+                "statut",
+                format!("choisissez parmi {}", STATUTS.join(", ")),
+            ));
         }
         if pass.etat != ETAT_EMIS {
             return Err(ErreurPass::Refus(format!(
@@ -525,7 +570,12 @@ impl Pass {
     }
 
     /// Blocks (J−15, decided by the funder) or cancels a pass not yet redeemed.
-    pub async fn bloquer_ou_annuler(&self, acteur: &Acteur, saisie: &str, annuler: bool) -> Resultat<PassRow> {
+    pub async fn bloquer_ou_annuler(
+        &self,
+        acteur: &Acteur,
+        saisie: &str,
+        annuler: bool,
+    ) -> Resultat<PassRow> {
         Self::exiger_gestionnaire(acteur)?;
         let pass = self.pass(saisie).await?;
         let (etat, action) = if annuler {
@@ -534,7 +584,13 @@ impl Pass {
             (ETAT_BLOQUE, ACTION_BLOCAGE)
         };
         self.store
-            .changer_etat(pass.id, etat, action, &Self::nom_acteur(acteur), self.maintenant())
+            .changer_etat(
+                pass.id,
+                etat,
+                action,
+                &Self::nom_acteur(acteur),
+                self.maintenant(),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::Invalid(_) => ErreurPass::Refus(format!(
@@ -556,11 +612,17 @@ impl Pass {
         Self::exiger_gestionnaire(acteur)?;
         self.structure(structure_id).await?;
         if !(1..=3660).contains(&jours) {
-            return Err(ErreurPass::invalide("jours", "une clé vaut de 1 à 3660 jours"));
+            return Err(ErreurPass::invalide(
+                "jours",
+                "une clé vaut de 1 à 3660 jours",
+            ));
         }
         let nom = nom.trim();
         if nom.is_empty() || nom.chars().count() > 100 {
-            return Err(ErreurPass::invalide("nom", "donnez un nom à la clé (100 caractères au plus)"));
+            return Err(ErreurPass::invalide(
+                "nom",
+                "donnez un nom à la clé (100 caractères au plus)",
+            ));
         }
         let prefixe = hex_aleatoire(8)?;
         let secret = hex_aleatoire(32)?;
@@ -593,7 +655,8 @@ impl Pass {
     /// window, is not revoked and has `scope`.
     pub async fn authentifier(&self, cle: &str, scope: &str) -> Resultat<CleApiRow> {
         let cle = cle.trim();
-        let Some((prefixe, secret)) = cle.strip_prefix("mpk_").and_then(|r| r.split_once('_')) else {
+        let Some((prefixe, secret)) = cle.strip_prefix("mpk_").and_then(|r| r.split_once('_'))
+        else {
             return Err(ErreurPass::NonAuthentifie);
         };
         let Some(row) = self.store.cle_api_par_prefixe(prefixe).await? else {
@@ -626,10 +689,15 @@ impl Pass {
         activite_id: Option<i64>,
     ) -> Resultat<UtilisationFaite> {
         let nonce = nonce.trim();
-        if nonce.is_empty() || nonce.chars().count() > NONCE_MAX || nonce.chars().any(char::is_control) {
+        if nonce.is_empty()
+            || nonce.chars().count() > NONCE_MAX
+            || nonce.chars().any(char::is_control)
+        {
             return Err(ErreurPass::invalide(
                 "nonce",
-                format!("un texte de 1 à {NONCE_MAX} caractères, différent pour chaque utilisation"),
+                format!(
+                    "un texte de 1 à {NONCE_MAX} caractères, différent pour chaque utilisation"
+                ),
             ));
         }
         let pass = self.pass(saisie).await?;
@@ -691,7 +759,10 @@ impl Pass {
         self.verifier_utilisable(&pass, lieu).await
     }
 
-    pub async fn utilisation_de_activite(&self, activite_id: i64) -> Resultat<Option<UtilisationRow>> {
+    pub async fn utilisation_de_activite(
+        &self,
+        activite_id: i64,
+    ) -> Resultat<Option<UtilisationRow>> {
         Ok(self.store.utilisation_de_activite(activite_id).await?)
     }
 
@@ -724,7 +795,11 @@ impl Pass {
                 programme.nom
             )));
         };
-        if !self.store.programme_couvre(pass.programme_id, &q.commune).await? {
+        if !self
+            .store
+            .programme_couvre(pass.programme_id, &q.commune)
+            .await?
+        {
             return Err(ErreurPass::Refus(format!(
                 "Ce pass n’est valable que sur le territoire du programme « {} » : votre lieu est en dehors.",
                 programme.nom
@@ -739,9 +814,15 @@ impl Pass {
         let programme = self.programme(pass.programme_id).await?;
         let expire = self.comptes.aujourdhui() > programme.tolerance;
         let (utilisable, explication) = match pass.etat.as_str() {
-            ETAT_DISTRIBUE if !expire => (true, "Ce pass est valable : présentez-le dans un lieu qualifié.".to_string()),
+            ETAT_DISTRIBUE if !expire => (
+                true,
+                "Ce pass est valable : présentez-le dans un lieu qualifié.".to_string(),
+            ),
             ETAT_DISTRIBUE | ETAT_EMIS if expire => (false, "Ce pass est expiré.".to_string()),
-            ETAT_EMIS => (false, "Ce pass n’a pas encore été remis à une personne.".to_string()),
+            ETAT_EMIS => (
+                false,
+                "Ce pass n’a pas encore été remis à une personne.".to_string(),
+            ),
             ETAT_UTILISE => {
                 let u = self.store.utilisation_du_pass(pass.id).await?;
                 let quand = u
@@ -749,7 +830,8 @@ impl Pass {
                     .map(|u| {
                         format!(
                             " le {}",
-                            u.at.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y")
+                            u.at.with_timezone(&chrono_tz::Europe::Paris)
+                                .format("%d/%m/%Y")
                         )
                     })
                     .unwrap_or_default();
@@ -784,7 +866,9 @@ impl Pass {
     /// Recomputes the pass stream of the journal: chain and hashes (`cle` checks seals,
     /// none yet for this stream).
     pub async fn verifier_journal(&self, cle: &VerifyingKey) -> Resultat<Rapport> {
-        verifier_flux_pass(self.store.as_ref(), cle, 10_000).await.map_err(Into::into)
+        verifier_flux_pass(self.store.as_ref(), cle, 10_000)
+            .await
+            .map_err(Into::into)
     }
 }
 
@@ -794,7 +878,7 @@ pub async fn verifier_flux_pass(
     cle: &VerifyingKey,
     page: i64,
 ) -> Result<Rapport, StoreError> {
-    let mut v = Verificateur::new(Vec::new(), cle);
+    let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), cle);
     let mut apres = 0;
     loop {
         let lot = store.pass_journal(apres, page.max(1)).await?;

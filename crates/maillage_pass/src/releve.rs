@@ -33,10 +33,16 @@ pub fn bornes_du_mois(annee: i32, mois: u32) -> Resultat<(DateTime<Utc>, DateTim
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .and_then(|d| Paris.from_local_datetime(&d).earliest())
             .map(|d| d.with_timezone(&Utc))
-            .ok_or_else(|| ErreurPass::invalide("mois", format!("{mois:02}/{annee} n’est pas un mois")))
+            .ok_or_else(|| {
+                ErreurPass::invalide("mois", format!("{mois:02}/{annee} n’est pas un mois"))
+            })
     };
     let debut = premier(annee, mois)?;
-    let (a, m) = if mois == 12 { (annee + 1, 1) } else { (annee, mois + 1) };
+    let (a, m) = if mois == 12 {
+        (annee + 1, 1)
+    } else {
+        (annee, mois + 1)
+    };
     Ok((debut, premier(a, m)?))
 }
 
@@ -68,11 +74,20 @@ pub fn total_depuis_le_registre(
 
 impl Pass {
     /// The statement of `structure_id` for the month `mois`/`annee`.
-    pub async fn releve(&self, acteur: &maillage_comptes::Acteur, structure_id: i64, annee: i32, mois: u32) -> Resultat<Releve> {
+    pub async fn releve(
+        &self,
+        acteur: &maillage_comptes::Acteur,
+        structure_id: i64,
+        annee: i32,
+        mois: u32,
+    ) -> Resultat<Releve> {
         Self::exiger_gestionnaire(acteur)?;
         let s = self.structure(structure_id).await?;
         let (debut, fin) = bornes_du_mois(annee, mois)?;
-        let lignes = self.store.utilisations_du_lieu(structure_id, debut, fin).await?;
+        let lignes = self
+            .store
+            .utilisations_du_lieu(structure_id, debut, fin)
+            .await?;
         let total_centimes = lignes.iter().map(|l| l.valeur_centimes).sum();
         let dernier_seq = lignes.iter().map(|l| l.journal_seq).max().unwrap_or(0);
         let dernier_hash = if dernier_seq > 0 {
@@ -116,7 +131,9 @@ impl Releve {
     /// CSV (BOM, `;`, French headers, decimal comma), the total and the ledger's hash last.
     pub fn csv(&self) -> String {
         let mut s = String::from("\u{feff}");
-        s.push_str("Date;Heure;Code du pass;Valeur (€);Nonce;Fiche d’activité;Entrée du registre\n");
+        s.push_str(
+            "Date;Heure;Code du pass;Valeur (€);Nonce;Fiche d’activité;Entrée du registre\n",
+        );
         for l in &self.lignes {
             let t = l.at.with_timezone(&Paris);
             s.push_str(&format!(
@@ -161,8 +178,15 @@ impl Releve {
             ));
         }
         v.push(String::new());
-        v.push(format!("Total : {} pass, {}", self.lignes.len(), euros(self.total_centimes)));
-        v.push(format!("Dernière entrée du registre couverte : n° {}", self.dernier_seq));
+        v.push(format!(
+            "Total : {} pass, {}",
+            self.lignes.len(),
+            euros(self.total_centimes)
+        ));
+        v.push(format!(
+            "Dernière entrée du registre couverte : n° {}",
+            self.dernier_seq
+        ));
         v.push(format!("Empreinte : {}", self.hash_hex()));
         v
     }

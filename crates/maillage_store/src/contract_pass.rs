@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use maillage_domain::mandats::{RaisonRupture, Rapport, SigningKey, Verificateur};
+use maillage_domain::journal::{Flux, RaisonRupture, Rapport, Verificateur};
+use maillage_domain::mandats::SigningKey;
 
 use crate::contract_mandats::AccesBrut;
 use crate::pass::{
@@ -131,7 +132,7 @@ fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
 
 async fn verifier(s: &S) -> Rapport {
     let cle = SigningKey::from_bytes(&[3; 32]).verifying_key();
-    let mut v = Verificateur::new(Vec::new(), &cle);
+    let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle);
     for e in s.pass_journal(0, 100_000).await.expect("ledger") {
         if !v.entree(&e) {
             break;
@@ -150,7 +151,10 @@ pub async fn pass_issue_distribute_redeem_replay_and_conflict(s: S, _b: B) {
         Utilisation::Creee(u) => u,
         autre => panic!("{autre:?}"),
     };
-    assert_eq!((premiere.code.as_str(), premiere.valeur_centimes), (codes[0].as_str(), 1_000));
+    assert_eq!(
+        (premiere.code.as_str(), premiere.valeur_centimes),
+        (codes[0].as_str(), 1_000)
+    );
     // The same request again: the same redemption.
     match s
         .utiliser(&utilisation(ids[0], lieu, "n-1"), GardePass::Active)
@@ -176,9 +180,17 @@ pub async fn pass_issue_distribute_redeem_replay_and_conflict(s: S, _b: B) {
             .expect("nonce"),
         Utilisation::NonceDejaServi
     );
-    let p = s.pass_par_code(&codes[1]).await.expect("read").expect("pass");
+    let p = s
+        .pass_par_code(&codes[1])
+        .await
+        .expect("read")
+        .expect("pass");
     assert_eq!(p.etat, ETAT_DISTRIBUE);
-    let p = s.pass_par_code(&codes[0]).await.expect("read").expect("pass");
+    let p = s
+        .pass_par_code(&codes[0])
+        .await
+        .expect("read")
+        .expect("pass");
     assert_eq!(p.etat, ETAT_UTILISE);
     assert_eq!(s.utilisations_du_pass(ids[0]).await.expect("rows").len(), 1);
     let mois = s
@@ -197,19 +209,27 @@ pub async fn pass_issue_distribute_redeem_replay_and_conflict(s: S, _b: B) {
 }
 
 async fn concurrentes(s: &S, garde: GardePass) -> (usize, usize) {
+    const N: usize = 40;
     let (lieu, ids, _) = monde(s, 1).await;
-    let taches: Vec<_> = (0..40)
+    let barriere = Arc::new(tokio::sync::Barrier::new(N));
+    let taches: Vec<_> = (0..N)
         .map(|i| {
             let s = Arc::clone(s);
+            let barriere = Arc::clone(&barriere);
             let u = utilisation(ids[0], lieu, &format!("n-{i}"));
-            tokio::spawn(async move { s.utiliser(&u, garde).await })
+            tokio::spawn(async move {
+                barriere.wait().await;
+                s.utiliser(&u, garde).await
+            })
         })
         .collect();
     let mut creees = 0;
     for t in taches {
         match t.await.expect("task").expect("redeem") {
             Utilisation::Creee(_) => creees += 1,
-            Utilisation::DejaUtilise(_) => {}
+            // Guarded: the others see the redemption. Control run: a late reader may see
+            // the pass already « utilise ».
+            Utilisation::DejaUtilise(_) | Utilisation::EtatRefuse { .. } => {}
             autre => panic!("{autre:?}"),
         }
     }
@@ -268,6 +288,9 @@ pub async fn tamper_pass_modified_entry_is_named(s: S, b: B) {
     );
     let r = verifier(&s).await;
     let rupture = r.rupture.clone().expect("tampering detected");
-    assert_eq!((rupture.seq, rupture.raison), (6, RaisonRupture::ContenuModifie));
+    assert_eq!(
+        (rupture.seq, rupture.raison),
+        (6, RaisonRupture::ContenuModifie)
+    );
     assert_eq!(r.derniere, 5);
 }

@@ -60,8 +60,9 @@ pub trait Store:
 {
 }
 
-impl<T: LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore + PassStore>
-    Store for T
+impl<
+        T: LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore + PassStore,
+    > Store for T
 {
 }
 

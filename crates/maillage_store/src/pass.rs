@@ -23,7 +23,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use maillage_domain::mandats::{Chaine, Entree, NouvelleEntree};
+use maillage_domain::journal::{Chaine, Entree, NouvelleEntree};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
@@ -324,7 +324,10 @@ pub trait PassStore: Send + Sync {
     async fn utilisation_du_pass(&self, pass_id: i64) -> StoreResult<Option<UtilisationRow>>;
 
     /// The redemption that paid for an activity record, if any.
-    async fn utilisation_de_activite(&self, activite_id: i64) -> StoreResult<Option<UtilisationRow>>;
+    async fn utilisation_de_activite(
+        &self,
+        activite_id: i64,
+    ) -> StoreResult<Option<UtilisationRow>>;
 
     /// Every redemption row of a pass (more than one only in the control run).
     async fn utilisations_du_pass(&self, pass_id: i64) -> StoreResult<Vec<UtilisationRow>>;

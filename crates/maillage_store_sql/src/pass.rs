@@ -90,7 +90,7 @@ macro_rules! pass_store {
     ($store:ty, $db:ty) => {
         const _: () = {
             use ::chrono::{DateTime, NaiveDate, Utc};
-            use ::maillage_domain::mandats::{Chaine, Entree, NouvelleEntree};
+            use ::maillage_domain::journal::{Chaine, Entree, Flux, NouvelleEntree};
             use ::maillage_store::pass::{
                 entree_pass, CleApiRow, CompteEtats, GardePass, LieuQualifieRow, NewCarnet,
                 NewCleApi, NewDistribution, NewProgramme, NewUtilisation, PassRow, ProgrammeRow,
@@ -165,7 +165,7 @@ macro_rules! pass_store {
                 contenu: NouvelleEntree,
                 tampon: &mut Vec<u8>,
             ) -> StoreResult<i64> {
-                let e = chaine.ajouter(contenu, tampon);
+                let e = chaine.ajouter_flux(Flux::Pass, contenu, tampon);
                 let (prev, hash) = (&e.prev_hash[..], &e.hash[..]);
                 ::sqlx::query!(
                     "INSERT INTO pass_journal (seq, at_us, action, acteur, structure_id, objet_id,

@@ -66,7 +66,9 @@ impl Modify for Securite {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Clé d'API d'un lieu qualifié (mpk_…), créée par maillage pass cle"))
+                    .description(Some(
+                        "Clé d'API d'un lieu qualifié (mpk_…), créée par maillage pass cle",
+                    ))
                     .build(),
             ),
         );

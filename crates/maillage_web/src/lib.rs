@@ -16,8 +16,8 @@ pub mod evenements;
 mod evenements_diffusion;
 mod formulaires;
 mod pages;
-pub mod pass;
 pub mod parametres;
+pub mod pass;
 pub mod presentation;
 pub mod routeurs;
 mod securite;
@@ -285,8 +285,7 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
     } else {
         instance
     };
-    let instance = if std::env::var("MAILLAGE_ESSAI_SANS_GARDE_PASS")
-        .is_ok_and(|v| v.trim() == "1")
+    let instance = if std::env::var("MAILLAGE_ESSAI_SANS_GARDE_PASS").is_ok_and(|v| v.trim() == "1")
     {
         // TEST ONLY (the control run of the double spend tests): `avec_garde` logs a warning.
         tracing::warn!("MAILLAGE_ESSAI_SANS_GARDE_PASS=1: passes WILL be redeemed several times; never set it in production");

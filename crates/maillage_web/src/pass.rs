@@ -89,8 +89,10 @@ async fn rendre_verification(state: &AppState, code: &str) -> Result<Response, E
         }
     }
     let mut r = (statut, Html(page.render()?)).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(r)
 }
 
@@ -225,7 +227,11 @@ pub async fn api_utiliser(
     let json = entetes
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|t| {
+            t.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !json {
         return Err(ApiError {
             erreur: "Le corps doit être du JSON (Content-Type: application/json), par exemple {\"nonce\": \"caisse-1-000123\"}.".into(),
@@ -236,7 +242,11 @@ pub async fn api_utiliser(
     let v: Value = serde_json::from_slice(&corps).map_err(|e| {
         ApiError::requete(
             None,
-            format!("JSON illisible à la ligne {}, colonne {}", e.line(), e.column()),
+            format!(
+                "JSON illisible à la ligne {}, colonne {}",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     let nonce = match v.get("nonce") {
@@ -251,17 +261,24 @@ pub async fn api_utiliser(
     let activite = match v.get("activite") {
         None | Some(Value::Null) => None,
         Some(a) => Some(a.as_i64().ok_or_else(|| {
-            ApiError::requete(Some("activite"), "activite : le numéro d’une fiche d’activité")
+            ApiError::requete(
+                Some("activite"),
+                "activite : le numéro d’une fiche d’activité",
+            )
         })?),
     };
-    let faite = pass.utiliser(&Origine::Cle(cle), &code, &nonce, activite).await?;
+    let faite = pass
+        .utiliser(&Origine::Cle(cle), &code, &nonce, activite)
+        .await?;
     let statut = if faite.nouvelle {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     let mut r = (statut, Json(utilisation_api(&faite))).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(r)
 }

@@ -1095,7 +1095,12 @@ pub fn carnet_pass(
     );
     for p in passes {
         mise.filet();
-        mise.paragraphe(&encoder(&format!("Pass {}", p.code)), Police::Grasse, 14.0, 0.0);
+        mise.paragraphe(
+            &encoder(&format!("Pass {}", p.code)),
+            Police::Grasse,
+            14.0,
+            0.0,
+        );
         mise.paragraphe(
             &encoder(&format!("Valeur : {valeur} — vérifier : {}", p.url)),
             Police::Normale,

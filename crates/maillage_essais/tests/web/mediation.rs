@@ -51,7 +51,11 @@ async fn monde() -> Monde {
         annuaire.avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[5; 32]));
     let s = annuaire.store().clone();
     let st_a = s
-        .create_structure("Médiathèque de Toulouse", Some("73282932000074"), Some("31555"))
+        .create_structure(
+            "Médiathèque de Toulouse",
+            Some("73282932000074"),
+            Some("31555"),
+        )
         .await
         .unwrap();
     let st_b = s
@@ -1810,9 +1814,16 @@ async fn pass_le_mediateur_utilise_un_pass_en_enregistrant_l_activite() {
         )
         .await
         .expect("programme");
-    pass.qualifier_lieu(&op, programme, st_a).await.expect("qualified");
-    pass.ajouter_prescripteur(&op, programme, st_a).await.expect("prescriber");
-    let (_, codes) = pass.emettre_carnet(&op, programme, 1).await.expect("carnet");
+    pass.qualifier_lieu(&op, programme, st_a)
+        .await
+        .expect("qualified");
+    pass.ajouter_prescripteur(&op, programme, st_a)
+        .await
+        .expect("prescriber");
+    let (_, codes) = pass
+        .emettre_carnet(&op, programme, 1)
+        .await
+        .expect("carnet");
     pass.distribuer(
         &op,
         st_a,
@@ -1842,11 +1853,20 @@ async fn pass_le_mediateur_utilise_un_pass_en_enregistrant_l_activite() {
         ])
     };
     // The form offers the field.
-    let page = envoyer(&w.state, requete("GET", "/espace/activites/nouvelle", Some(&c_a1), None)).await;
+    let page = envoyer(
+        &w.state,
+        requete("GET", "/espace/activites/nouvelle", Some(&c_a1), None),
+    )
+    .await;
     assert!(page.corps.contains("name=\"pass\""), "{}", page.corps);
     let r = envoyer(
         &w.state,
-        requete("POST", "/espace/activites", Some(&c_a1), Some(champs(&affiche.to_lowercase()))),
+        requete(
+            "POST",
+            "/espace/activites",
+            Some(&c_a1),
+            Some(champs(&affiche.to_lowercase())),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
@@ -1864,24 +1884,55 @@ async fn pass_le_mediateur_utilise_un_pass_en_enregistrant_l_activite() {
     assert!(page.corps.contains(&affiche), "{}", page.corps);
     assert!(page.corps.contains("payée par le pass"), "{}", page.corps);
     // The pass shows the record (and nothing personal).
-    let page = envoyer(&w.state, requete("GET", &format!("/pass/{}", codes[0]), None, None)).await;
+    let page = envoyer(
+        &w.state,
+        requete("GET", &format!("/pass/{}", codes[0]), None, None),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.corps.contains(&format!("pour l’activité n° {id}")), "{}", page.corps);
-    let u = pass.utilisation_de_activite(id).await.unwrap().expect("redemption");
-    assert_eq!((u.structure_id, u.compte_id, u.valeur_centimes), (st_a, Some(a1.compte.id.get()), 1_500));
+    assert!(
+        page.corps.contains(&format!("pour l’activité n° {id}")),
+        "{}",
+        page.corps
+    );
+    let u = pass
+        .utilisation_de_activite(id)
+        .await
+        .unwrap()
+        .expect("redemption");
+    assert_eq!(
+        (u.structure_id, u.compte_id, u.valeur_centimes),
+        (st_a, Some(a1.compte.id.get()), 1_500)
+    );
     let registre = pass.store().pass_journal(0, 1000).await.unwrap();
     let derniere = registre.last().expect("ledger entry");
     assert_eq!(derniere.contenu.action, "pass_utilisation");
-    assert_eq!(derniere.contenu.acteur, format!("compte:{}", a1.compte.id.get()));
+    assert_eq!(
+        derniere.contenu.acteur,
+        format!("compte:{}", a1.compte.id.get())
+    );
     // The same pass for another record: refused on the form, no record written.
-    let avant = w.m.mes_activites(&a1, 100, 0).await.map(|v| v.len()).unwrap_or(0);
+    let avant =
+        w.m.mes_activites(&a1, 100, 0)
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0);
     let r = envoyer(
         &w.state,
-        requete("POST", "/espace/activites", Some(&c_a1), Some(champs(&codes[0]))),
+        requete(
+            "POST",
+            "/espace/activites",
+            Some(&c_a1),
+            Some(champs(&codes[0])),
+        ),
     )
     .await;
     assert_ne!(r.status, StatusCode::SEE_OTHER);
     assert!(r.corps.contains("déjà été utilisé"), "{}", r.corps);
-    let apres = w.m.mes_activites(&a1, 100, 0).await.map(|v| v.len()).unwrap_or(0);
+    let apres =
+        w.m.mes_activites(&a1, 100, 0)
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0);
     assert_eq!(apres, avant);
 }

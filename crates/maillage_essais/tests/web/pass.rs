@@ -75,22 +75,42 @@ async fn monde(instance: &Instance) -> Monde {
     let op = instance.comptes().exploitant();
     let c = instance.comptes();
     let financeur = c
-        .creer_structure(&op, "Conseil départemental de la Haute-Garonne", None, Some("31555"))
+        .creer_structure(
+            &op,
+            "Conseil départemental de la Haute-Garonne",
+            None,
+            Some("31555"),
+        )
         .await
         .expect("funder")
         .get();
     let lieu = c
-        .creer_structure(&op, "Espace numérique de Muret", Some("73282932000074"), Some("31395"))
+        .creer_structure(
+            &op,
+            "Espace numérique de Muret",
+            Some("73282932000074"),
+            Some("31395"),
+        )
         .await
         .expect("place")
         .get();
     let lieu_hors_territoire = c
-        .creer_structure(&op, "Médiathèque de Paris", Some("44306184100047"), Some("75056"))
+        .creer_structure(
+            &op,
+            "Médiathèque de Paris",
+            Some("44306184100047"),
+            Some("75056"),
+        )
         .await
         .expect("place in Paris")
         .get();
     let non_qualifie = c
-        .creer_structure(&op, "Association sans qualification", Some("12345678900015"), Some("31555"))
+        .creer_structure(
+            &op,
+            "Association sans qualification",
+            Some("12345678900015"),
+            Some("31555"),
+        )
         .await
         .expect("other place")
         .get();
@@ -117,14 +137,20 @@ async fn monde(instance: &Instance) -> Monde {
         )
         .await
         .expect("programme");
-    pass.qualifier_lieu(&op, programme, lieu).await.expect("qualified");
+    pass.qualifier_lieu(&op, programme, lieu)
+        .await
+        .expect("qualified");
     pass.qualifier_lieu(&op, programme, lieu_hors_territoire)
         .await
         .expect("qualified (outside)");
     pass.ajouter_prescripteur(&op, programme, prescripteur)
         .await
         .expect("prescriber");
-    let cle = pass.creer_cle_api(&op, lieu, "Caisse", 365).await.expect("key").cle;
+    let cle = pass
+        .creer_cle_api(&op, lieu, "Caisse", 365)
+        .await
+        .expect("key")
+        .cle;
     let cle_hors_territoire = pass
         .creer_cle_api(&op, lieu_hors_territoire, "Caisse", 365)
         .await
@@ -315,15 +341,25 @@ async fn exiger_une_seule_utilisation(instance: &Instance, code: &str, reponses:
     assert_eq!(lignes_et_entrees(instance, code).await, (1, 1));
     let rapport = instance
         .pass()
-        .verifier_journal(&maillage_domain::mandats::SigningKey::from_bytes(&[7; 32]).verifying_key())
+        .verifier_journal(
+            &maillage_domain::mandats::SigningKey::from_bytes(&[7; 32]).verifying_key(),
+        )
         .await
         .expect("verification");
     assert!(rapport.intact(), "{:?}", rapport.rupture);
 }
 
 /// 20 retries of one request (same nonce): one redemption, every answer the same.
-async fn exiger_reessais_identiques(serveurs: &[String], instance: &Instance, m: &Monde, code: &str) {
-    let reponses = en_meme_temps(serveurs, &m.cle, code, REESSAIS, |_| "caisse-1-000042".into()).await;
+async fn exiger_reessais_identiques(
+    serveurs: &[String],
+    instance: &Instance,
+    m: &Monde,
+    code: &str,
+) {
+    let reponses = en_meme_temps(serveurs, &m.cle, code, REESSAIS, |_| {
+        "caisse-1-000042".into()
+    })
+    .await;
     let crees = reponses.iter().filter(|(s, _)| *s == 201).count();
     let rejoues = reponses.iter().filter(|(s, _)| *s == 200).count();
     assert_eq!((crees, rejoues), (1, REESSAIS - 1), "{reponses:?}");
@@ -344,9 +380,13 @@ async fn double_depense_sqlite_100_utilisations_simultanees() {
     let m = monde(&instance).await;
     let codes = pass_distribues(&instance, &m, 2).await;
     let (adresse, serveur) = serveur(instance.clone()).await;
-    let reponses = en_meme_temps(std::slice::from_ref(&adresse), &m.cle, &codes[0], CONCURRENTS, |i| {
-        format!("nonce-{i}")
-    })
+    let reponses = en_meme_temps(
+        std::slice::from_ref(&adresse),
+        &m.cle,
+        &codes[0],
+        CONCURRENTS,
+        |i| format!("nonce-{i}"),
+    )
     .await;
     exiger_une_seule_utilisation(&instance, &codes[0], &reponses).await;
     exiger_reessais_identiques(std::slice::from_ref(&adresse), &instance, &m, &codes[1]).await;
@@ -360,9 +400,13 @@ async fn double_depense_postgres_100_utilisations_simultanees() {
     let m = monde(&instance).await;
     let codes = pass_distribues(&instance, &m, 2).await;
     let (adresse, serveur) = serveur(instance.clone()).await;
-    let reponses = en_meme_temps(std::slice::from_ref(&adresse), &m.cle, &codes[0], CONCURRENTS, |i| {
-        format!("nonce-{i}")
-    })
+    let reponses = en_meme_temps(
+        std::slice::from_ref(&adresse),
+        &m.cle,
+        &codes[0],
+        CONCURRENTS,
+        |i| format!("nonce-{i}"),
+    )
     .await;
     exiger_une_seule_utilisation(&instance, &codes[0], &reponses).await;
     exiger_reessais_identiques(std::slice::from_ref(&adresse), &instance, &m, &codes[1]).await;
@@ -382,7 +426,10 @@ async fn double_depense_postgres_deux_serveurs_une_base() {
     let (adresse_a, serveur_a) = serveur(a.clone()).await;
     let (adresse_b, serveur_b) = serveur(b).await;
     let serveurs = [adresse_a, adresse_b];
-    let reponses = en_meme_temps(&serveurs, &m.cle, &codes[0], CONCURRENTS, |i| format!("nonce-{i}")).await;
+    let reponses = en_meme_temps(&serveurs, &m.cle, &codes[0], CONCURRENTS, |i| {
+        format!("nonce-{i}")
+    })
+    .await;
     exiger_une_seule_utilisation(&a, &codes[0], &reponses).await;
     exiger_reessais_identiques(&serveurs, &a, &m, &codes[1]).await;
     serveur_a.abort();
@@ -399,14 +446,21 @@ async fn controle_sans_garde(urls: (&str, &str)) {
     let codes = pass_distribues(&a, &m, 1).await;
     let (adresse_a, serveur_a) = serveur(a.clone()).await;
     let (adresse_b, serveur_b) = serveur(b).await;
-    let reponses = en_meme_temps(&[adresse_a, adresse_b], &m.cle, &codes[0], CONCURRENTS, |i| {
-        format!("nonce-{i}")
-    })
+    let reponses = en_meme_temps(
+        &[adresse_a, adresse_b],
+        &m.cle,
+        &codes[0],
+        CONCURRENTS,
+        |i| format!("nonce-{i}"),
+    )
     .await;
     let crees = reponses.iter().filter(|(s, _)| *s == 201).count();
     let (lignes, entrees) = lignes_et_entrees(&a, &codes[0]).await;
     eprintln!("control without guard: {crees} answers 201, {lignes} redemption rows, {entrees} ledger entries for one pass");
-    assert!(crees > 1, "without the guard only {crees} redemption: the control did not double spend");
+    assert!(
+        crees > 1,
+        "without the guard only {crees} redemption: the control did not double spend"
+    );
     assert_eq!((lignes, entrees), (crees, crees));
     serveur_a.abort();
     serveur_b.abort();
@@ -435,7 +489,11 @@ async fn pass_api_refuse_en_francais() {
     let m = monde(&instance).await;
     let codes = pass_distribues(&instance, &m, 3).await;
     let op = instance.comptes().exploitant();
-    let (_, non_distribue) = instance.pass().emettre_carnet(&op, m.programme, 1).await.expect("carnet");
+    let (_, non_distribue) = instance
+        .pass()
+        .emettre_carnet(&op, m.programme, 1)
+        .await
+        .expect("carnet");
     instance
         .pass()
         .bloquer_ou_annuler(&op, &codes[2], false)
@@ -449,7 +507,14 @@ async fn pass_api_refuse_en_francais() {
             .to_string()
     };
     // No key, a wrong key.
-    let (s, c) = http(&adresse, "POST", &format!("/api/v1/pass/{}/utilisation", codes[0]), None, Some("{\"nonce\":\"a\"}")).await;
+    let (s, c) = http(
+        &adresse,
+        "POST",
+        &format!("/api/v1/pass/{}/utilisation", codes[0]),
+        None,
+        Some("{\"nonce\":\"a\"}"),
+    )
+    .await;
     assert_eq!(s, 401, "{c}");
     let (s, _) = utiliser(&adresse, "mpk_0000_1111", &codes[0], "a").await;
     assert_eq!(s, 401);
@@ -469,9 +534,19 @@ async fn pass_api_refuse_en_francais() {
     let (s, c) = utiliser(&adresse, &m.cle, &non_distribue[0], "c").await;
     assert_eq!(s, 422, "{c}");
     // Missing nonce: 400 naming the field.
-    let (s, c) = http(&adresse, "POST", &format!("/api/v1/pass/{}/utilisation", codes[0]), Some(&m.cle), Some("{}")).await;
+    let (s, c) = http(
+        &adresse,
+        "POST",
+        &format!("/api/v1/pass/{}/utilisation", codes[0]),
+        Some(&m.cle),
+        Some("{}"),
+    )
+    .await;
     assert_eq!(s, 400, "{c}");
-    assert_eq!(serde_json::from_str::<Value>(&c).expect("json")["parametre"], "nonce");
+    assert_eq!(
+        serde_json::from_str::<Value>(&c).expect("json")["parametre"],
+        "nonce"
+    );
     // Redeemed, then the same nonce on another pass is a conflict, the pass stays usable.
     let (s, _) = utiliser(&adresse, &m.cle, &codes[0], "n-1").await;
     assert_eq!(s, 201);
@@ -481,17 +556,35 @@ async fn pass_api_refuse_en_francais() {
     let (s, _) = utiliser(&adresse, &m.cle, &codes[1], "n-2").await;
     assert_eq!(s, 201);
     // A revoked key: 403.
-    let nouvelle = instance.pass().creer_cle_api(&op, m.lieu, "Tablette", 30).await.expect("key");
-    instance.pass().revoquer_cle_api(&op, nouvelle.id).await.expect("revoked");
+    let nouvelle = instance
+        .pass()
+        .creer_cle_api(&op, m.lieu, "Tablette", 30)
+        .await
+        .expect("key");
+    instance
+        .pass()
+        .revoquer_cle_api(&op, nouvelle.id)
+        .await
+        .expect("revoked");
     let (s, _) = utiliser(&adresse, &nouvelle.cle, &codes[1], "n-3").await;
     assert_eq!(s, 403);
     // The public check: no personal data, the state in words.
-    let (s, c) = http(&adresse, "GET", &format!("/api/v1/pass/{}", codes[0]), None, None).await;
+    let (s, c) = http(
+        &adresse,
+        "GET",
+        &format!("/api/v1/pass/{}", codes[0]),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, 200, "{c}");
     let v: Value = serde_json::from_str(&c).expect("json");
     assert_eq!(v["etat"], "utilise");
     assert_eq!(v["valeur_centimes"], 1000);
-    assert!(!c.contains("31395") && !c.contains("retraite"), "no personal data: {c}");
+    assert!(
+        !c.contains("31395") && !c.contains("retraite"),
+        "no personal data: {c}"
+    );
     let (s, page) = http(&adresse, "GET", &format!("/pass/{}", codes[1]), None, None).await;
     assert_eq!(s, 200);
     assert!(page.contains("déjà été utilisé"), "{page}");
@@ -522,7 +615,12 @@ async fn pass_releve_egal_au_registre() {
         .expect("statement");
     assert_eq!(releve.lignes.len(), 4);
     assert_eq!(releve.total_centimes, 4_000);
-    let registre = instance.pass().store().pass_journal(0, 1_000_000).await.expect("ledger");
+    let registre = instance
+        .pass()
+        .store()
+        .pass_journal(0, 1_000_000)
+        .await
+        .expect("ledger");
     let (debut, fin) = bornes_du_mois(maintenant.year(), maintenant.month()).expect("month");
     assert_eq!(
         total_depuis_le_registre(&registre, m.lieu, debut, fin, releve.dernier_seq),
@@ -534,13 +632,21 @@ async fn pass_releve_egal_au_registre() {
         .expect("covered entry");
     assert_eq!(derniere.hash, releve.dernier_hash);
     let csv = releve.csv();
-    assert!(csv.starts_with("\u{feff}Date;Heure;Code du pass;Valeur (€)"), "{csv}");
+    assert!(
+        csv.starts_with("\u{feff}Date;Heure;Code du pass;Valeur (€)"),
+        "{csv}"
+    );
     assert!(csv.contains("Total;;4 pass;40,00"), "{csv}");
     assert!(csv.contains(&releve.hash_hex()));
     // Another place's month is empty.
     let autre = instance
         .pass()
-        .releve(&op, m.lieu_hors_territoire, maintenant.year(), maintenant.month())
+        .releve(
+            &op,
+            m.lieu_hors_territoire,
+            maintenant.year(),
+            maintenant.month(),
+        )
         .await
         .expect("statement");
     assert_eq!((autre.lignes.len(), autre.total_centimes), (0, 0));

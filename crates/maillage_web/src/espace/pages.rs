@@ -807,9 +807,19 @@ async fn enregistrer(
     let structure = a.compte.structure_id.map(|s| s.get());
     if !pass.is_empty() {
         let refus = match (id, structure) {
-            (Some(_), _) => Some("un pass se donne en enregistrant une nouvelle activité".to_string()),
-            (None, None) => Some("choisissez d’abord la structure pour laquelle vous agissez".to_string()),
-            (None, Some(s)) => state.instance.pass().verifier_pour_lieu(pass, s).await.err().map(|e| e.to_string()),
+            (Some(_), _) => {
+                Some("un pass se donne en enregistrant une nouvelle activité".to_string())
+            }
+            (None, None) => {
+                Some("choisissez d’abord la structure pour laquelle vous agissez".to_string())
+            }
+            (None, Some(s)) => state
+                .instance
+                .pass()
+                .verifier_pour_lieu(pass, s)
+                .await
+                .err()
+                .map(|e| e.to_string()),
         };
         if let Some(message) = refus {
             let mut f = formulaire_depuis(Some(&cra), m, &durees, &lieux, cra.type_activite);
@@ -831,14 +841,22 @@ async fn enregistrer(
                 if let Err(e) = state
                     .instance
                     .pass()
-                    .utiliser(&origine, pass, &format!("activite-{nouvel_id}"), Some(nouvel_id))
+                    .utiliser(
+                        &origine,
+                        pass,
+                        &format!("activite-{nouvel_id}"),
+                        Some(nouvel_id),
+                    )
                     .await
                 {
                     tracing::warn!(activite = nouvel_id, error = %e, "pass not redeemed after the record");
                     suite.push_str("&pass_refuse=1");
                 }
             }
-            Ok(Redirect::to(&format!("/espace/activites/{nouvel_id}?enregistre=1{suite}")).into_response())
+            Ok(Redirect::to(&format!(
+                "/espace/activites/{nouvel_id}?enregistre=1{suite}"
+            ))
+            .into_response())
         }
         Err(ErreurMediation::Invalide { champ, message }) => {
             let mut f = formulaire_depuis(Some(&cra), m, &durees, &lieux, cra.type_activite);
