@@ -203,11 +203,7 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// `1234,50` → centimes.
 pub fn lire_euros(champ: &str, texte: &str) -> Resultat<i64> {
-    let t = texte
-        .trim()
-        .replace(' ', "")
-        .replace('€', "")
-        .replace(',', ".");
+    let t = texte.trim().replace([' ', '€'], "").replace(',', ".");
     let (e, c) = t.split_once('.').unwrap_or((t.as_str(), ""));
     let euros: i64 = e.parse().map_err(|_| {
         ErreurPass::invalide(champ, format!("« {texte} » n’est pas un montant en euros"))
@@ -237,7 +233,7 @@ pub fn euros(centimes: i64) -> String {
     let chiffres = e.abs().to_string();
     let mut groupes = String::new();
     for (i, ch) in chiffres.chars().enumerate() {
-        if i > 0 && (chiffres.len() - i) % 3 == 0 {
+        if i > 0 && (chiffres.len() - i).is_multiple_of(3) {
             groupes.push('\u{202f}');
         }
         groupes.push(ch);

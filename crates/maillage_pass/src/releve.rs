@@ -137,11 +137,12 @@ impl Releve {
         for l in &self.lignes {
             let t = l.at.with_timezone(&Paris);
             s.push_str(&format!(
-                "{};{};{};{};{};{};{}\n",
+                "{};{};{};{},{:02};{};{};{}\n",
                 t.format("%d/%m/%Y"),
                 t.format("%H:%M"),
                 code::afficher(&l.code),
-                format!("{},{:02}", l.valeur_centimes / 100, l.valeur_centimes % 100),
+                l.valeur_centimes / 100,
+                l.valeur_centimes % 100,
                 champ_csv(&l.nonce),
                 l.activite_id.map(|a| a.to_string()).unwrap_or_default(),
                 l.journal_seq
