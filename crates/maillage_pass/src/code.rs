@@ -155,8 +155,12 @@ mod tests {
     #[test]
     fn look_alikes_and_lengths_are_refused_in_french() {
         assert_eq!(
-            normaliser("ABCD-EFGH-JKL0"),
+            normaliser("ABCD-EFGH-JKM0"),
             Err(CodeInvalide::Caractere('0'))
+        );
+        assert_eq!(
+            normaliser("ABCD-EFGH-JKLM"),
+            Err(CodeInvalide::Caractere('L'))
         );
         assert_eq!(normaliser("ABCD"), Err(CodeInvalide::Longueur(4)));
         assert!(CodeInvalide::Controle.to_string().contains("mal recopié"));
