@@ -16,6 +16,7 @@ mod competences;
 mod evenements;
 mod mandats;
 mod mediation;
+mod pass;
 mod territoire;
 
 #[derive(Parser)]
@@ -121,6 +122,11 @@ enum Command {
     Competences {
         #[command(subcommand)]
         command: competences::CompetencesCommande,
+    },
+    /// Pass numérique : programmes, lieux qualifiés, carnets, distribution, clés d'API, relevés.
+    Pass {
+        #[command(subcommand)]
+        command: pass::PassCommande,
     },
 }
 
@@ -406,6 +412,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Mandats { command } => mandats::mandats(&instance, command, &chemin_cle).await?,
         Command::Evenements { command } => evenements::evenements(&instance, command).await?,
         Command::Competences { command } => competences::competences(&instance, command).await?,
+        Command::Pass { command } => pass::pass(&instance, command).await?,
     }
     Ok(())
 }

@@ -126,7 +126,7 @@ pub async fn journal(
                         r.entrees as f64 / duree.max(1e-9),
                     );
                     println!("{}", maillage_mandats::resume_non_scellees(&r));
-                    Ok(())
+                    verifier_flux_pass(store.as_ref(), &cle).await
                 }
                 Some(rupture) => {
                     println!("JOURNAL ROMPU — {}", rupture.message());
@@ -270,4 +270,32 @@ pub async fn mandats(
         }
     }
     Ok(())
+}
+
+/// The pass stream of the journal (Pass numérique): the same chain, recomputed entry by
+/// entry; exits with status 2 when broken.
+async fn verifier_flux_pass(
+    store: &dyn maillage_store::Store,
+    cle: &maillage_domain::mandats::VerifyingKey,
+) -> Result<()> {
+    let debut = Instant::now();
+    let r = maillage_pass::verifier_flux_pass(store, cle, 20_000).await?;
+    let duree = debut.elapsed().as_secs_f64();
+    match &r.rupture {
+        None => {
+            println!(
+                "Flux pass du journal intact : {} entrées vérifiées en {:.2} s.",
+                r.entrees, duree
+            );
+            Ok(())
+        }
+        Some(rupture) => {
+            println!("FLUX PASS DU JOURNAL ROMPU — {}", rupture.message());
+            println!(
+                "Chaîne intacte jusqu'à l'entrée n° {} ({} entrées lues).",
+                r.derniere, r.entrees
+            );
+            std::process::exit(2);
+        }
+    }
 }

@@ -19,6 +19,7 @@ pub mod enums;
 pub mod horaires;
 pub mod identifiants;
 pub mod ids;
+pub mod journal;
 pub mod lieu;
 pub mod mandats;
 pub mod mediation;

@@ -18,9 +18,10 @@ use maillage_domain::mandats::SigningKey;
 use maillage_evenements::Evenements;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
+use maillage_pass::Pass;
 use maillage_store::{
     CompetencesStore, ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore,
-    Store,
+    PassStore, Store,
 };
 
 /// What an instance cannot give; `Display` is French, for people.
@@ -43,6 +44,7 @@ pub struct Instance {
     mandats: Option<Mandats>,
     evenements: Evenements,
     competences: Competences,
+    pass: Pass,
 }
 
 impl Instance {
@@ -64,6 +66,7 @@ impl Instance {
                 comptes.clone(),
                 Arc::clone(&store) as Arc<dyn CompetencesStore>,
             ),
+            pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone()),
             comptes,
             mandats: None,
             store,
@@ -77,6 +80,7 @@ impl Instance {
         self.mandats = self.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
         self.evenements = self.evenements.clone().avec_comptes(comptes.clone());
         self.competences = self.competences.clone().avec_comptes(comptes.clone());
+        self.pass = self.pass.clone().avec_comptes(comptes.clone());
         self.comptes = comptes;
         self
     }
@@ -121,6 +125,18 @@ impl Instance {
     /// The Événements module.
     pub fn evenements(&self) -> &Evenements {
         &self.evenements
+    }
+
+    /// Replaces the Pass module (other settings: the double spend guard of the tests'
+    /// control run); it asks this instance's accounts.
+    pub fn avec_pass(mut self, pass: Pass) -> Self {
+        self.pass = pass.avec_comptes(self.comptes.clone());
+        self
+    }
+
+    /// The Pass numérique module.
+    pub fn pass(&self) -> &Pass {
+        &self.pass
     }
 
     /// The directory of places.

@@ -42,22 +42,32 @@ pub mod contract_evenements;
 pub mod contract_mandats;
 #[cfg(feature = "contract")]
 pub mod contract_mediation;
+#[cfg(feature = "contract")]
+pub mod contract_pass;
 pub mod evenements;
 pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;
+pub mod pass;
 
 pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
 pub use evenements::EvenementsStore;
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
+pub use pass::PassStore;
 
-/// A whole storage backend: the places directory and the Médiation, Mandats, Événements
-/// and Compétences modules, in one database. `Arc<dyn Store>` coerces to each of the
+/// A whole storage backend: the places directory and the Médiation, Mandats, Événements,
+/// Compétences and Pass modules, in one database. `Arc<dyn Store>` coerces to each of the
 /// module traits.
 pub trait Store:
-    LieuxStore + ComptesStore + MediationStore + MandatsStore + EvenementsStore + CompetencesStore
+    LieuxStore
+    + ComptesStore
+    + MediationStore
+    + MandatsStore
+    + EvenementsStore
+    + CompetencesStore
+    + PassStore
 {
 }
 
@@ -67,7 +77,8 @@ impl<
             + MediationStore
             + MandatsStore
             + EvenementsStore
-            + CompetencesStore,
+            + CompetencesStore
+            + PassStore,
     > Store for T
 {
 }

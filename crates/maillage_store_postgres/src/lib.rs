@@ -17,6 +17,7 @@ mod copie;
 mod evenements;
 mod mandats;
 mod mediation;
+mod pass;
 #[cfg(feature = "testing")]
 pub mod testing;
 

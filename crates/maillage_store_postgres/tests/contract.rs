@@ -57,3 +57,4 @@ maillage_store::mediation_contract_tests!(fresh_store());
 maillage_store::mandats_contract_tests!(fresh_store());
 maillage_store::evenements_contract_tests!(fresh_store());
 maillage_store::competences_contract_tests!(fresh_store());
+maillage_store::pass_contract_tests!(fresh_store());

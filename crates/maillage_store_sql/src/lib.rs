@@ -27,3 +27,4 @@ mod comptes;
 mod evenements;
 mod mandats;
 mod mediation;
+mod pass;

@@ -32,6 +32,7 @@ mod comptes;
 mod evenements;
 mod mandats;
 mod mediation;
+mod pass;
 
 /// The migrations of this backend (`migrations/`), embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!();

@@ -62,6 +62,17 @@ impl Modify for Securite {
             ),
         );
         composants.add_security_scheme(
+            "cle_api_lieu",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Clé d'API d'un lieu qualifié (mpk_…), créée par maillage pass cle",
+                    ))
+                    .build(),
+            ),
+        );
+        composants.add_security_scheme(
             "session_administrateur",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 "maillage_session",

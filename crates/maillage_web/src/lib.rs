@@ -18,6 +18,7 @@ mod formulaires;
 mod pages;
 pub mod parametres;
 pub mod personne;
+pub mod pass;
 pub mod presentation;
 pub mod routeurs;
 mod securite;
@@ -152,7 +153,7 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 9] {
+fn modules() -> [RouteurModule; 10] {
     [
         tournees::routeur(),
         personne::routeur(),
@@ -162,6 +163,7 @@ fn modules() -> [RouteurModule; 9] {
         espace::routeur(),
         espace::mandats::routeur(),
         evenements::routeur(),
+        pass::routeur(),
         routeur_technique(),
     ]
 }
@@ -284,6 +286,18 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
             .clone()
             .avec_garde(maillage_evenements::stockage::GardeCapacite::DesactiveePourEssai);
         instance.avec_evenements(e)
+    } else {
+        instance
+    };
+    let instance = if std::env::var("MAILLAGE_ESSAI_SANS_GARDE_PASS").is_ok_and(|v| v.trim() == "1")
+    {
+        // TEST ONLY (the control run of the double spend tests): `avec_garde` logs a warning.
+        tracing::warn!("MAILLAGE_ESSAI_SANS_GARDE_PASS=1: passes WILL be redeemed several times; never set it in production");
+        let p = instance
+            .pass()
+            .clone()
+            .avec_garde(maillage_pass::stockage::GardePass::DesactiveePourEssai);
+        instance.avec_pass(p)
     } else {
         instance
     };

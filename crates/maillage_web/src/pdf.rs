@@ -1060,6 +1060,93 @@ pub fn mandat(
     ecrire_pdf(&mise.pages, &format!("Mandat n° {numero}"))
 }
 
+/// One pass of a printed carnet: its code in groups of four and the address its QR code
+/// carries (the public check, `/pass/{code}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassImprime {
+    pub code: String,
+    pub url: String,
+}
+
+/// The printable sheet of a carnet of passes (Pass numérique): a heading, then each pass
+/// with its value, its last valid day, its code and a QR code leading to the public check.
+pub fn carnet_pass(
+    programme: &str,
+    carnet: i64,
+    valeur: &str,
+    valable_jusqu_au: &str,
+    passes: &[PassImprime],
+) -> Vec<u8> {
+    let mut mise = Mise::nouvelle(MARGE);
+    mise.paragraphe(
+        &encoder(&format!("Carnet n° {carnet} — {programme}")),
+        Police::Grasse,
+        16.0,
+        0.0,
+    );
+    mise.paragraphe(
+        &encoder(&format!(
+            "{} pass de {valeur}, valables jusqu’au {valable_jusqu_au}. Un atelier = un pass.",
+            passes.len()
+        )),
+        Police::Normale,
+        CORPS,
+        GRIS_ETIQUETTE,
+    );
+    for p in passes {
+        mise.filet();
+        mise.paragraphe(
+            &encoder(&format!("Pass {}", p.code)),
+            Police::Grasse,
+            14.0,
+            0.0,
+        );
+        mise.paragraphe(
+            &encoder(&format!("Valeur : {valeur} — vérifier : {}", p.url)),
+            Police::Normale,
+            8.0,
+            0.0,
+        );
+        if let Some((n, modules)) = maillage_comptes::securite::qr_modules(&p.url) {
+            let cote = 1.8;
+            let taille = cote * n as f64;
+            mise.reserver(taille + 8.0);
+            let haut = mise.y - 4.0;
+            for (i, sombre) in modules.iter().enumerate() {
+                if *sombre {
+                    let (ligne, col) = (i / n, i % n);
+                    mise.tracer(Trace::Pave {
+                        x: MARGE + col as f64 * cote,
+                        y: haut - (ligne + 1) as f64 * cote,
+                        l: cote,
+                        h: cote,
+                    });
+                }
+            }
+            mise.y = haut - taille - 4.0;
+        }
+    }
+    ecrire_pdf(&mise.pages, &format!("Carnet n° {carnet}"))
+}
+
+/// A monthly statement of a place as a PDF: its lines of text as given (the first one as
+/// the title).
+pub fn releve_pass(lignes: &[String]) -> Vec<u8> {
+    let mut mise = Mise::nouvelle(MARGE);
+    let mut titre = String::new();
+    for (i, l) in lignes.iter().enumerate() {
+        if i == 0 {
+            titre = l.clone();
+            mise.paragraphe(&encoder(l), Police::Grasse, 16.0, 0.0);
+        } else if l.is_empty() {
+            mise.espace(6.0);
+        } else {
+            mise.paragraphe(&encoder(l), Police::Normale, CORPS, 0.0);
+        }
+    }
+    ecrire_pdf(&mise.pages, &titre)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,8 @@ pub enum Module {
     Evenements,
     /// « Mon espace » (`/mon-espace`): the person's space across modules, by their code.
     Espace,
+    /// Pass numérique: the public check `/pass…`, `/api/v1/pass/…` (places' API keys).
+    Pass,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }

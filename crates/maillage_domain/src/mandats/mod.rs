@@ -8,13 +8,14 @@
 //!   entry.
 
 pub mod demarches;
-pub mod journal;
+/// The journal (shared by every module's stream, see [`crate::journal`]).
+pub use crate::journal;
 pub mod mandat;
 
-pub use demarches::{Demarche, DemarcheInconnue};
-pub use ed25519_dalek::{SigningKey, VerifyingKey};
-pub use journal::{
-    verifier, Action, Chaine, Entree, NouvelleEntree, RaisonRupture, Rapport, Rupture, Sceau,
+pub use crate::journal::{
+    verifier, Action, Chaine, Entree, Flux, NouvelleEntree, RaisonRupture, Rapport, Rupture, Sceau,
     Verificateur, HASH_INITIAL,
 };
+pub use demarches::{Demarche, DemarcheInconnue};
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use mandat::{DureeMandat, EtatAutorisation, MotifRefus, PorteeMandat};

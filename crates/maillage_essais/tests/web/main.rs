@@ -14,6 +14,7 @@ mod mandats_personne;
 mod mediation;
 mod openapi;
 mod pages;
+mod pass;
 mod premiere_utilisation_mots;
 mod premiere_utilisation_recherche;
 mod rechargement;

@@ -51,7 +51,11 @@ pub(crate) async fn monde() -> Monde {
         annuaire.avec_cle_journal(maillage_domain::mandats::SigningKey::from_bytes(&[5; 32]));
     let s = annuaire.store().clone();
     let st_a = s
-        .create_structure("Médiathèque de Toulouse", None, Some("31555"))
+        .create_structure(
+            "Médiathèque de Toulouse",
+            Some("73282932000074"),
+            Some("31555"),
+        )
         .await
         .unwrap();
     let st_b = s
@@ -901,7 +905,13 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/inscriptions/annuler")
         | ("get", "/api/v1/evenements")
         | ("get", "/api/v1/evenements/{id}")
-        | ("post", "/api/v1/sessions/{id}/inscriptions") => "ouvert",
+        | ("post", "/api/v1/sessions/{id}/inscriptions")
+        // Pass: the public check of a pass by its code (no personal data).
+        | ("get", "/pass")
+        | ("get", "/pass/{code}")
+        | ("get", "/api/v1/pass/{code}") => "ouvert",
+        // Pass: a place's API key only (a session does not count).
+        ("post", "/api/v1/pass/{code}/utilisation") => "cle-api-lieu",
         // Public by design: sign-in steps, invitations, public aggregates.
         ("get", "/connexion") | ("post", "/connexion") => "public",
         ("get", "/connexion/code") | ("post", "/connexion/code") => "session-partielle",
@@ -1082,7 +1092,9 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 "{methode} {uri}: {}",
                 anonyme.status
             ),
-            "auditeur" => assert_eq!(anonyme.status, StatusCode::UNAUTHORIZED, "{methode} {uri}"),
+            "auditeur" | "cle-api-lieu" => {
+                assert_eq!(anonyme.status, StatusCode::UNAUTHORIZED, "{methode} {uri}")
+            }
             "public" => assert!(
                 anonyme.status.is_success()
                     || anonyme.status == StatusCode::FORBIDDEN
@@ -1142,7 +1154,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
                 assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
             }
-            "auditeur" => {
+            "auditeur" | "cle-api-lieu" => {
                 for (c, s) in [(&c_a1, &csrf_a1), (&c_ca, &csrf_ca)] {
                     let r = envoyer(&w.state, req(Some(c), s)).await;
                     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{methode} {uri}");
@@ -1792,4 +1804,155 @@ async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
     .await;
     assert!(ligne(&r, paris) && ligne(&r, toulouse));
     assert!(r.corps.contains("rejeté"));
+}
+
+/// Pass numérique: a mediator redeems a pass while recording the activity it pays for (the
+/// CRA form's « Code du pass » field): the record shows the pass, the pass shows the record,
+/// the ledger has the redemption by the mediator's account; the same pass on another record
+/// is refused on the form, nothing written.
+#[tokio::test]
+async fn pass_le_mediateur_utilise_un_pass_en_enregistrant_l_activite() {
+    let w = monde().await;
+    let (c_a1, csrf) = connecter(&w, "a1@exemple.fr").await;
+    let a1 = acteur(&w, &c_a1).await;
+    let st_a = a1.compte.structure_id.expect("structure").get();
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let programme = pass
+        .creer_programme(
+            &op,
+            maillage_pass::DemandeProgramme {
+                financeur_structure_id: st_a,
+                nom: "Pass numérique Toulouse".into(),
+                budget_centimes: 100_000,
+                valeur_centimes: 1_500,
+                fin_validite: chrono::NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
+                tolerance: chrono::NaiveDate::from_ymd_opt(2028, 1, 31).unwrap(),
+                territoire: "dep:31".into(),
+                publics: vec![],
+            },
+        )
+        .await
+        .expect("programme");
+    pass.qualifier_lieu(&op, programme, st_a)
+        .await
+        .expect("qualified");
+    pass.ajouter_prescripteur(&op, programme, st_a)
+        .await
+        .expect("prescriber");
+    let (_, codes) = pass
+        .emettre_carnet(&op, programme, 1)
+        .await
+        .expect("carnet");
+    pass.distribuer(
+        &op,
+        st_a,
+        &codes[0],
+        maillage_pass::Beneficiaire {
+            commune: "31555".into(),
+            tranche_age: "70+".into(),
+            statut: "retraite".into(),
+            personne_id: None,
+        },
+    )
+    .await
+    .expect("distributed");
+    let affiche = maillage_pass::code::afficher(&codes[0]);
+    let champs = |code: &str| {
+        formulaire(&[
+            ("csrf", &csrf),
+            ("type_activite", "individuel"),
+            ("date", "2026-11-19"),
+            ("duree", "60"),
+            ("type_lieu", "lieu_activite"),
+            ("lieu_activite_id", &w.lieu_a.to_string()),
+            ("thematiques", "email"),
+            ("anon_tranche", "soixante_dix_plus"),
+            ("anon_statut", "retraite"),
+            ("pass", code),
+        ])
+    };
+    // The form offers the field.
+    let page = envoyer(
+        &w.state,
+        requete("GET", "/espace/activites/nouvelle", Some(&c_a1), None),
+    )
+    .await;
+    assert!(page.corps.contains("name=\"pass\""), "{}", page.corps);
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/espace/activites",
+            Some(&c_a1),
+            Some(champs(&affiche.to_lowercase())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let lieu = r.location();
+    assert!(!lieu.contains("pass_refuse"), "{lieu}");
+    let id: i64 = lieu
+        .trim_start_matches("/espace/activites/")
+        .split('?')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("record id");
+    // The record shows the pass.
+    let page = envoyer(&w.state, requete("GET", &lieu, Some(&c_a1), None)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.corps.contains(&affiche), "{}", page.corps);
+    assert!(page.corps.contains("payée par le pass"), "{}", page.corps);
+    // The pass shows the record (and nothing personal).
+    let page = envoyer(
+        &w.state,
+        requete("GET", &format!("/pass/{}", codes[0]), None, None),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.corps.contains(&format!("pour l’activité n° {id}")),
+        "{}",
+        page.corps
+    );
+    let u = pass
+        .utilisation_de_activite(id)
+        .await
+        .unwrap()
+        .expect("redemption");
+    assert_eq!(
+        (u.structure_id, u.compte_id, u.valeur_centimes),
+        (st_a, Some(a1.compte.id.get()), 1_500)
+    );
+    let registre = pass.store().pass_journal(0, 1000).await.unwrap();
+    let derniere = registre.last().expect("ledger entry");
+    assert_eq!(derniere.contenu.action, "pass_utilisation");
+    assert_eq!(
+        derniere.contenu.acteur,
+        format!("compte:{}", a1.compte.id.get())
+    );
+    // The same pass for another record: refused on the form, no record written.
+    let avant =
+        w.m.mes_activites(&a1, 100, 0)
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0);
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/espace/activites",
+            Some(&c_a1),
+            Some(champs(&codes[0])),
+        ),
+    )
+    .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.corps.contains("déjà été utilisé"), "{}", r.corps);
+    let apres =
+        w.m.mes_activites(&a1, 100, 0)
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0);
+    assert_eq!(apres, avant);
 }

@@ -287,6 +287,8 @@ pub struct FormulaireCra {
     pub groupes: Vec<(String, String, String)>,
     pub notes: String,
     pub tags: String,
+    /// The code of the Pass numérique that pays for the activity (new records only).
+    pub pass: String,
 }
 
 impl FormulaireCra {
@@ -388,6 +390,7 @@ fn formulaire_depuis(
             ],
             notes: String::new(),
             tags: String::new(),
+            pass: String::new(),
         },
         Some(c) => {
             let duree_connue = durees.contains(&c.duree);
@@ -469,6 +472,7 @@ fn formulaire_depuis(
                 groupes,
                 notes: c.notes.clone(),
                 tags: c.tags.join(", "),
+                pass: String::new(),
             }
         }
     }
@@ -618,6 +622,9 @@ pub struct SaisieCra {
     /// Comma-separated.
     #[serde(default)]
     tags: String,
+    /// A Pass numérique's code that pays for a new activity (optional).
+    #[serde(default)]
+    pass: String,
 }
 
 /// The duration of the CRA form, in minutes. A duration typed in « Autre durée » (hours
@@ -809,10 +816,63 @@ async fn enregistrer(
             return page_formulaire(state, a, titre, f, Some(e)).await;
         }
     };
+    // A pass that pays for a new activity: checked before the record is written, redeemed
+    // (by the mediator's structure, for this record) once it is.
+    let pass = champs.pass.trim();
+    let structure = a.compte.structure_id.map(|s| s.get());
+    if !pass.is_empty() {
+        let refus = match (id, structure) {
+            (Some(_), _) => {
+                Some("un pass se donne en enregistrant une nouvelle activité".to_string())
+            }
+            (None, None) => {
+                Some("choisissez d’abord la structure pour laquelle vous agissez".to_string())
+            }
+            (None, Some(s)) => state
+                .instance
+                .pass()
+                .verifier_pour_lieu(pass, s)
+                .await
+                .err()
+                .map(|e| e.to_string()),
+        };
+        if let Some(message) = refus {
+            let mut f = formulaire_depuis(Some(&cra), m, &durees, &lieux, cra.type_activite);
+            f.action = id
+                .map(|i| format!("/espace/activites/{i}"))
+                .unwrap_or_else(|| "/espace/activites".into());
+            f.pass = pass.to_string();
+            return page_formulaire(state, a, titre, f, Some(("pass".into(), message))).await;
+        }
+    }
     match m.enregistrer_activite(a, id, cra.clone()).await {
-        Ok(nouvel_id) => Ok(
-            Redirect::to(&format!("/espace/activites/{nouvel_id}?enregistre=1")).into_response(),
-        ),
+        Ok(nouvel_id) => {
+            let mut suite = String::new();
+            if let (false, Some(s)) = (pass.is_empty(), structure) {
+                let origine = maillage_pass::Origine::Compte {
+                    compte_id: a.compte.id.get(),
+                    structure_id: s,
+                };
+                if let Err(e) = state
+                    .instance
+                    .pass()
+                    .utiliser(
+                        &origine,
+                        pass,
+                        &format!("activite-{nouvel_id}"),
+                        Some(nouvel_id),
+                    )
+                    .await
+                {
+                    tracing::warn!(activite = nouvel_id, error = %e, "pass not redeemed after the record");
+                    suite.push_str("&pass_refuse=1");
+                }
+            }
+            Ok(Redirect::to(&format!(
+                "/espace/activites/{nouvel_id}?enregistre=1{suite}"
+            ))
+            .into_response())
+        }
         Err(ErreurMediation::Invalide { champ, message }) => {
             let mut f = formulaire_depuis(Some(&cra), m, &durees, &lieux, cra.type_activite);
             f.action = id
@@ -831,6 +891,7 @@ fn reprendre(f: &mut FormulaireCra, c: &SaisieCra, id: Option<i64>) {
         f.type_activite = t.code();
     }
     f.date = texte(&c.date);
+    f.pass = texte(&c.pass);
     f.duree = texte(&c.duree);
     f.duree_heures = texte(&c.duree_heures);
     f.duree_minutes = texte(&c.duree_minutes);
@@ -892,6 +953,10 @@ pub async fn enregistrer_activite(
 struct PageActivite {
     site: Arc<Site>,
     menu: Menu,
+    /// The pass that paid for it: `(code, code shown, value)`.
+    pass: Option<(String, String, String)>,
+    /// A pass was given but could not be redeemed.
+    pass_refuse: bool,
     ligne: LigneActivite,
     cra: Cra,
     participants: Vec<String>,
@@ -962,6 +1027,7 @@ fn action_historique(action: &str) -> &'static str {
 #[derive(Deserialize)]
 pub struct ParamsActivite {
     enregistre: Option<String>,
+    pass_refuse: Option<String>,
 }
 
 pub async fn activite(
@@ -997,9 +1063,25 @@ pub async fn activite(
             )
         })
         .collect();
+    let pass = state
+        .instance
+        .pass()
+        .utilisation_de_activite(id)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| {
+            (
+                u.code.clone(),
+                maillage_pass::code::afficher(&u.code),
+                maillage_pass::euros(u.valeur_centimes),
+            )
+        });
     rendre(&PageActivite {
         site: state.site.clone(),
         menu: Menu::de(&a),
+        pass,
+        pass_refuse: q.pass_refuse.is_some(),
         ligne: ligne_activite(m, &act, &lieux),
         details: details_cra(&act.cra),
         historique,

@@ -1,5 +1,12 @@
-//! The mandates' journal: append-only entries, each chained to the previous one by SHA-256,
-//! and seals (checkpoints) signed with the instance's Ed25519 key.
+//! The journal of the instance: append-only entries, each chained to the previous one by
+//! SHA-256, and seals (checkpoints) signed with the instance's Ed25519 key — one chain per
+//! module, its [`Flux`] (stream): Mandats (`journal`, `journal_sceaux`) and Pass numérique
+//! (`pass_journal`). The chaining, signing and verification below are the same for every
+//! stream; a stream only changes the domain prefixes of the entry hash and of the seal's
+//! signed message, so that an entry or a seal of one stream is never valid in another.
+//! Mandats keeps the prefixes it was written with (`MJ1`, `maillage-journal-sceau-v1\0`):
+//! its existing chains and seals verify unchanged. [`Action`] is the Mandats stream's
+//! vocabulary; the Pass stream's actions are `maillage_store::pass::ACTION_*`.
 //!
 //! # Canonical serialisation
 //!
@@ -30,8 +37,42 @@ use sha2::{Digest, Sha256};
 /// `prev_hash` of the first entry.
 pub const HASH_INITIAL: [u8; 32] = [0; 32];
 
-const PREFIXE_ENTREE: &[u8] = b"MJ1";
-const PREFIXE_SCEAU: &[u8] = b"maillage-journal-sceau-v1\0";
+/// A stream of the journal: one module's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flux {
+    /// Mandates (`journal`, `journal_sceaux`).
+    Mandats,
+    /// Pass numérique (`pass_journal`).
+    Pass,
+}
+
+impl Flux {
+    pub const TOUS: [Flux; 2] = [Flux::Mandats, Flux::Pass];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Flux::Mandats => "mandats",
+            Flux::Pass => "pass",
+        }
+    }
+
+    /// The domain prefix of an entry's hash.
+    fn prefixe_entree(self) -> &'static [u8] {
+        match self {
+            Flux::Mandats => b"MJ1",
+            Flux::Pass => b"MJ1/pass",
+        }
+    }
+
+    /// The domain prefix of a seal's signed message.
+    fn prefixe_sceau(self) -> &'static [u8] {
+        match self {
+            Flux::Mandats => b"maillage-journal-sceau-v1\0",
+            Flux::Pass => b"maillage-journal-sceau-v1/pass\0",
+        }
+    }
+}
 /// How many recent hashes verification keeps to recognise an inserted entry.
 const MEMOIRE_INSERTION: usize = 16;
 
@@ -132,17 +173,34 @@ impl Entree {
     pub fn calculer_hash(&self, tampon: &mut Vec<u8>) -> [u8; 32] {
         hash_entree(self.seq, &self.prev_hash, &self.contenu, tampon)
     }
+
+    /// Recomputes this entry's hash as an entry of the stream `flux`.
+    pub fn calculer_hash_flux(&self, flux: Flux, tampon: &mut Vec<u8>) -> [u8; 32] {
+        hash_entree_flux(flux, self.seq, &self.prev_hash, &self.contenu, tampon)
+    }
 }
 
-/// The SHA-256 of one entry (see the module documentation). `tampon` is reused scratch.
+/// The SHA-256 of one entry of the Mandats stream (see the module documentation). `tampon`
+/// is reused scratch.
 pub fn hash_entree(
     seq: i64,
     prev_hash: &[u8; 32],
     e: &NouvelleEntree,
     tampon: &mut Vec<u8>,
 ) -> [u8; 32] {
+    hash_entree_flux(Flux::Mandats, seq, prev_hash, e, tampon)
+}
+
+/// The SHA-256 of one entry of the stream `flux`.
+pub fn hash_entree_flux(
+    flux: Flux,
+    seq: i64,
+    prev_hash: &[u8; 32],
+    e: &NouvelleEntree,
+    tampon: &mut Vec<u8>,
+) -> [u8; 32] {
     tampon.clear();
-    tampon.extend_from_slice(PREFIXE_ENTREE);
+    tampon.extend_from_slice(flux.prefixe_entree());
     tampon.extend_from_slice(prev_hash);
     tampon.extend_from_slice(&seq.to_be_bytes());
     tampon.extend_from_slice(&e.at_us.to_be_bytes());
@@ -194,10 +252,20 @@ impl Chaine {
         hash: HASH_INITIAL,
     };
 
-    /// Chains `contenu` after the head and moves the head to it.
+    /// Chains `contenu` after the head (Mandats stream) and moves the head to it.
     pub fn ajouter(&mut self, contenu: NouvelleEntree, tampon: &mut Vec<u8>) -> Entree {
+        self.ajouter_flux(Flux::Mandats, contenu, tampon)
+    }
+
+    /// Chains `contenu` after the head of the stream `flux` and moves the head to it.
+    pub fn ajouter_flux(
+        &mut self,
+        flux: Flux,
+        contenu: NouvelleEntree,
+        tampon: &mut Vec<u8>,
+    ) -> Entree {
         let seq = self.seq + 1;
-        let hash = hash_entree(seq, &self.hash, &contenu, tampon);
+        let hash = hash_entree_flux(flux, seq, &self.hash, &contenu, tampon);
         let e = Entree {
             seq,
             contenu,
@@ -221,17 +289,32 @@ pub struct Sceau {
 }
 
 impl Sceau {
-    fn message(seq: i64, hash: &[u8; 32], at_us: i64) -> Vec<u8> {
-        let mut m = Vec::with_capacity(PREFIXE_SCEAU.len() + 48);
-        m.extend_from_slice(PREFIXE_SCEAU);
+    fn message(flux: Flux, seq: i64, hash: &[u8; 32], at_us: i64) -> Vec<u8> {
+        let prefixe = flux.prefixe_sceau();
+        let mut m = Vec::with_capacity(prefixe.len() + 48);
+        m.extend_from_slice(prefixe);
         m.extend_from_slice(&seq.to_be_bytes());
         m.extend_from_slice(hash);
         m.extend_from_slice(&at_us.to_be_bytes());
         m
     }
 
+    /// A seal of the Mandats stream.
     pub fn signer(cle: &SigningKey, seq: i64, hash: [u8; 32], at_us: i64) -> Sceau {
-        let signature = cle.sign(&Sceau::message(seq, &hash, at_us)).to_bytes();
+        Sceau::signer_flux(Flux::Mandats, cle, seq, hash, at_us)
+    }
+
+    /// A seal of the stream `flux`.
+    pub fn signer_flux(
+        flux: Flux,
+        cle: &SigningKey,
+        seq: i64,
+        hash: [u8; 32],
+        at_us: i64,
+    ) -> Sceau {
+        let signature = cle
+            .sign(&Sceau::message(flux, seq, &hash, at_us))
+            .to_bytes();
         Sceau {
             seq,
             hash,
@@ -240,9 +323,15 @@ impl Sceau {
         }
     }
 
+    /// Whether this is a valid seal of the Mandats stream.
     pub fn signature_valide(&self, cle: &VerifyingKey) -> bool {
+        self.signature_valide_flux(Flux::Mandats, cle)
+    }
+
+    /// Whether this is a valid seal of the stream `flux`.
+    pub fn signature_valide_flux(&self, flux: Flux, cle: &VerifyingKey) -> bool {
         cle.verify_strict(
-            &Sceau::message(self.seq, &self.hash, self.at_us),
+            &Sceau::message(flux, self.seq, &self.hash, self.at_us),
             &Signature::from_bytes(&self.signature),
         )
         .is_ok()
@@ -349,6 +438,7 @@ impl Rapport {
 /// Streaming verification: feed entries in `seq` order with [`Verificateur::entree`], then
 /// call [`Verificateur::fin`]. Stops at the first rupture.
 pub struct Verificateur {
+    flux: Flux,
     attendu: i64,
     precedent: [u8; 32],
     recents: VecDeque<(i64, [u8; 32])>,
@@ -362,18 +452,25 @@ pub struct Verificateur {
 }
 
 impl Verificateur {
-    /// Checks the seals' signatures now; their hashes are compared as entries come.
+    /// Checks the seals' signatures now (Mandats stream); their hashes are compared as
+    /// entries come.
     pub fn new(sceaux: Vec<Sceau>, cle: &VerifyingKey) -> Verificateur {
+        Verificateur::pour_flux(Flux::Mandats, sceaux, cle)
+    }
+
+    /// The verifier of the stream `flux`.
+    pub fn pour_flux(flux: Flux, sceaux: Vec<Sceau>, cle: &VerifyingKey) -> Verificateur {
         let mut falsifie = None;
         let mut par_seq = BTreeMap::new();
         for s in sceaux {
-            if !s.signature_valide(cle) {
+            if !s.signature_valide_flux(flux, cle) {
                 falsifie = Some(falsifie.map_or(s.seq, |f: i64| f.min(s.seq)));
                 continue;
             }
             par_seq.insert(s.seq, s);
         }
         Verificateur {
+            flux,
             attendu: 1,
             precedent: HASH_INITIAL,
             recents: VecDeque::with_capacity(MEMOIRE_INSERTION),
@@ -421,7 +518,7 @@ impl Verificateur {
                 None => self.rompre(n, RaisonRupture::ChainageRompu),
             };
         }
-        let hash = e.calculer_hash(&mut self.tampon);
+        let hash = e.calculer_hash_flux(self.flux, &mut self.tampon);
         if hash != e.hash {
             return self.rompre(n, RaisonRupture::ContenuModifie);
         }
@@ -703,5 +800,38 @@ mod tests {
         let h = [0xabu8; 32];
         assert_eq!(depuis_hex::<32>(&hex(&h)), Some(h));
         assert_eq!(depuis_hex::<32>("zz"), None);
+    }
+
+    #[test]
+    fn streams_are_separate_and_mandats_keeps_its_format() {
+        let contenu = NouvelleEntree {
+            at_us: 1_790_000_000_000_000,
+            action: "pass_utilisation".into(),
+            acteur: "cle_api:1".into(),
+            structure_id: Some(2),
+            mandat_id: Some(3),
+            usager: None,
+            demarches: "programme:1".into(),
+            details: "{}".into(),
+        };
+        let mut t = Vec::new();
+        let mut m = Chaine::VIDE;
+        let em = m.ajouter(contenu.clone(), &mut t);
+        // The Mandats stream is the historical format.
+        assert_eq!(em.hash, hash_entree(1, &HASH_INITIAL, &contenu, &mut t));
+        let mut p = Chaine::VIDE;
+        let ep = p.ajouter_flux(Flux::Pass, contenu, &mut t);
+        assert_ne!(em.hash, ep.hash, "an entry is valid in one stream only");
+        let cle = SigningKey::from_bytes(&[9; 32]);
+        let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle.verifying_key());
+        assert!(v.entree(&ep));
+        let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle.verifying_key());
+        assert!(!v.entree(&em), "a Mandats entry is not a Pass entry");
+        let sceau = Sceau::signer_flux(Flux::Pass, &cle, 1, ep.hash, 5);
+        assert!(sceau.signature_valide_flux(Flux::Pass, &cle.verifying_key()));
+        assert!(
+            !sceau.signature_valide(&cle.verifying_key()),
+            "nor its seal"
+        );
     }
 }

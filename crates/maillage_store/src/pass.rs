@@ -1,0 +1,350 @@
+//! Storage of the Pass numérique module: programmes (`pass_programmes`, their communes,
+//! qualified places and prescribers), carnets and passes (`pass_carnets`, `pass`), place API
+//! keys (`pass_cles_api`), redemptions (`pass_utilisations`) and the pass stream of the
+//! journal (`pass_journal`, the same chained entries as the Mandats journal).
+//!
+//! # No double spend
+//!
+//! A redemption is one write transaction that first takes the pass journal's lock
+//! (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`), then:
+//!
+//! 1. `UPDATE pass SET etat = 'utilise' … WHERE id = $1 AND etat = 'distribue'`: only one
+//!    transaction can change the row; the others change nothing;
+//! 2. when nothing changed: the existing redemption of the pass is read; the same nonce from
+//!    the same place is the same request again ([`Utilisation::Rejouee`]), anything else a
+//!    conflict ([`Utilisation::DejaUtilise`]);
+//! 3. else inserts the redemption, whose unique indexes (one redemption per pass, one nonce
+//!    per place) are the last guard, and appends the ledger entry, in the same transaction.
+//!
+//! [`GardePass::DesactiveePourEssai`] is the test-only switch of the control run: it reads
+//! the pass's state outside any transaction, waits [`FENETRE_COURSE_ESSAI`], then writes the
+//! redemption flagged `controle_sans_garde` (outside the unique indexes) and its ledger
+//! entry, so that concurrent redemptions of one pass all succeed. Never the default.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use maillage_domain::journal::{Chaine, Entree, NouvelleEntree};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreResult;
+
+/// Re-exported for the SQL macros (`maillage_store_sql::pass_store!`) to build ledger details.
+pub use serde_json;
+
+/// How long the unguarded path waits between its read and its write.
+pub const FENETRE_COURSE_ESSAI: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether redemptions are guarded (always, except in the control run of the tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GardePass {
+    #[default]
+    Active,
+    /// TEST ONLY: read, wait [`FENETRE_COURSE_ESSAI`], write without the guards. Spends a
+    /// pass several times under concurrency, by design.
+    DesactiveePourEssai,
+}
+
+pub const ETAT_EMIS: &str = "emis";
+pub const ETAT_DISTRIBUE: &str = "distribue";
+pub const ETAT_UTILISE: &str = "utilise";
+pub const ETAT_EXPIRE: &str = "expire";
+pub const ETAT_BLOQUE: &str = "bloque";
+pub const ETAT_ANNULE: &str = "annule";
+
+/// The ledger's action codes (the `action` of a `pass_journal` entry).
+pub const ACTION_PROGRAMME: &str = "pass_programme";
+pub const ACTION_EMISSION: &str = "pass_emission";
+pub const ACTION_DISTRIBUTION: &str = "pass_distribution";
+pub const ACTION_UTILISATION: &str = "pass_utilisation";
+pub const ACTION_ANNULATION: &str = "pass_annulation";
+pub const ACTION_BLOCAGE: &str = "pass_blocage";
+pub const ACTION_AVOIR: &str = "pass_avoir";
+
+/// A programme to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProgramme {
+    pub financeur_structure_id: i64,
+    pub nom: String,
+    pub budget_centimes: i64,
+    pub valeur_centimes: i64,
+    pub fin_validite: NaiveDate,
+    pub tolerance: NaiveDate,
+    /// The territory as given (`dep:31`, `epci:…`, `commune:…`).
+    pub territoire: String,
+    /// Its INSEE communes (already expanded by the caller).
+    pub communes: Vec<String>,
+    /// Comma-separated codes of target publics.
+    pub publics: String,
+    pub acteur: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgrammeRow {
+    pub id: i64,
+    pub financeur_structure_id: i64,
+    pub nom: String,
+    pub budget_centimes: i64,
+    pub valeur_centimes: i64,
+    pub fin_validite: NaiveDate,
+    pub tolerance: NaiveDate,
+    pub territoire: String,
+    pub publics: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A place qualified for a programme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LieuQualifieRow {
+    pub programme_id: i64,
+    pub structure_id: i64,
+    pub siret: String,
+    /// INSEE code of the place's commune.
+    pub commune: String,
+    /// Who approved it (`admin:<id>`, `compte:<id>`…).
+    pub approuve_par: String,
+    pub approuve_at: DateTime<Utc>,
+}
+
+/// A carnet to issue: its passes' codes (drawn by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCarnet {
+    pub programme_id: i64,
+    pub codes: Vec<String>,
+    pub acteur: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassRow {
+    pub id: i64,
+    pub carnet_id: i64,
+    pub programme_id: i64,
+    pub code: String,
+    pub valeur_centimes: i64,
+    pub etat: String,
+    pub distribue_par: Option<i64>,
+    pub distribue_at: Option<DateTime<Utc>>,
+    pub personne_commune: Option<String>,
+    pub personne_tranche_age: Option<String>,
+    pub personne_statut: Option<String>,
+    /// The person's key (« Mon espace »), when the pass was attached to it.
+    pub personne_id: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A distribution by a prescriber to a pseudonymous person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDistribution {
+    pub code: String,
+    pub prescripteur_structure_id: i64,
+    pub commune: String,
+    pub tranche_age: String,
+    pub statut: String,
+    pub personne_id: Option<i64>,
+    pub acteur: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A place API key (the secret is kept as its SHA-256 only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleApiRow {
+    pub id: i64,
+    pub structure_id: i64,
+    pub nom: String,
+    /// Public part of the key, to find it.
+    pub prefixe: String,
+    /// SHA-256 (hex) of the secret part.
+    pub secret_hash: String,
+    /// Comma-separated scopes (`pass:utiliser`).
+    pub scopes: String,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    pub revoquee_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCleApi {
+    pub structure_id: i64,
+    pub nom: String,
+    pub prefixe: String,
+    pub secret_hash: String,
+    pub scopes: String,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A redemption to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUtilisation {
+    pub pass_id: i64,
+    /// The qualified place (structure) that delivered the accompaniment.
+    pub structure_id: i64,
+    /// The client's idempotency key.
+    pub nonce: String,
+    pub cle_api_id: Option<i64>,
+    pub compte_id: Option<i64>,
+    /// The activity record the pass pays for.
+    pub activite_id: Option<i64>,
+    pub acteur: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtilisationRow {
+    pub id: i64,
+    pub pass_id: i64,
+    pub code: String,
+    pub structure_id: i64,
+    pub nonce: String,
+    pub cle_api_id: Option<i64>,
+    pub compte_id: Option<i64>,
+    pub activite_id: Option<i64>,
+    pub valeur_centimes: i64,
+    pub at: DateTime<Utc>,
+    /// The seq of its ledger entry.
+    pub journal_seq: i64,
+}
+
+/// What a redemption attempt became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Utilisation {
+    /// Recorded now.
+    Creee(UtilisationRow),
+    /// The same request again (same nonce, same place): the redemption already recorded.
+    Rejouee(UtilisationRow),
+    /// The pass was already redeemed by another request.
+    DejaUtilise(UtilisationRow),
+    /// The nonce already served this place for another pass.
+    NonceDejaServi,
+    /// The pass is not in the state `distribue` (`etat` says which).
+    EtatRefuse { etat: String },
+}
+
+/// Counts of passes per state, for a programme.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CompteEtats {
+    pub emis: i64,
+    pub distribues: i64,
+    pub utilises: i64,
+    pub expires: i64,
+    pub bloques: i64,
+    pub annules: i64,
+}
+
+/// The ledger entry of a write, built by the store inside its transaction.
+pub fn entree_pass(
+    at: DateTime<Utc>,
+    action: &str,
+    acteur: &str,
+    structure_id: Option<i64>,
+    pass_id: Option<i64>,
+    programme_id: i64,
+    details: serde_json::Value,
+) -> NouvelleEntree {
+    NouvelleEntree {
+        at_us: at.timestamp_micros(),
+        action: action.to_string(),
+        acteur: acteur.to_string(),
+        structure_id,
+        mandat_id: pass_id,
+        usager: None,
+        demarches: format!("programme:{programme_id}"),
+        details: details.to_string(),
+    }
+}
+
+/// The Pass storage.
+#[async_trait]
+pub trait PassStore: Send + Sync {
+    /// Creates the programme and its communes; appends its ledger entry.
+    async fn create_programme(&self, p: &NewProgramme) -> StoreResult<i64>;
+
+    async fn programme(&self, id: i64) -> StoreResult<Option<ProgrammeRow>>;
+
+    async fn programmes(&self) -> StoreResult<Vec<ProgrammeRow>>;
+
+    /// Whether `code_insee` is in the programme's territory.
+    async fn programme_couvre(&self, programme_id: i64, code_insee: &str) -> StoreResult<bool>;
+
+    /// Qualifies a place. `Conflict` when its SIRET (or the structure) is already qualified
+    /// for this programme.
+    async fn qualifier_lieu(&self, l: &LieuQualifieRow) -> StoreResult<()>;
+
+    async fn lieu_qualifie(
+        &self,
+        programme_id: i64,
+        structure_id: i64,
+    ) -> StoreResult<Option<LieuQualifieRow>>;
+
+    async fn lieux_qualifies(&self, programme_id: i64) -> StoreResult<Vec<LieuQualifieRow>>;
+
+    /// Allows a structure to distribute the programme's passes (idempotent).
+    async fn ajouter_prescripteur(&self, programme_id: i64, structure_id: i64) -> StoreResult<()>;
+
+    async fn est_prescripteur(&self, programme_id: i64, structure_id: i64) -> StoreResult<bool>;
+
+    /// Issues a carnet: one pass per code in state `emis`, one ledger entry per pass, one
+    /// transaction. Returns the carnet's id and the passes' ids in order.
+    async fn emettre_carnet(&self, c: &NewCarnet) -> StoreResult<(i64, Vec<i64>)>;
+
+    async fn pass_par_code(&self, code: &str) -> StoreResult<Option<PassRow>>;
+
+    async fn pass_du_carnet(&self, carnet_id: i64) -> StoreResult<Vec<PassRow>>;
+
+    /// `emis` → `distribue` with the person's pseudonymous profile; `Invalid` when the pass
+    /// is in another state, `NotFound` when unknown.
+    async fn distribuer(&self, d: &NewDistribution) -> StoreResult<PassRow>;
+
+    /// Changes a pass to `bloque`, `expire` or `annule` from `emis` or `distribue`
+    /// (`Invalid` otherwise), with its ledger entry (`action`).
+    async fn changer_etat(
+        &self,
+        pass_id: i64,
+        etat: &str,
+        action: &str,
+        acteur: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<PassRow>;
+
+    async fn create_cle_api(&self, c: &NewCleApi) -> StoreResult<i64>;
+
+    async fn cle_api_par_prefixe(&self, prefixe: &str) -> StoreResult<Option<CleApiRow>>;
+
+    async fn cles_api(&self, structure_id: i64) -> StoreResult<Vec<CleApiRow>>;
+
+    /// Revokes a key; `false` when unknown or already revoked.
+    async fn revoquer_cle_api(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Redeems a pass (see the module's doc).
+    async fn utiliser(&self, u: &NewUtilisation, garde: GardePass) -> StoreResult<Utilisation>;
+
+    async fn utilisation_du_pass(&self, pass_id: i64) -> StoreResult<Option<UtilisationRow>>;
+
+    /// The redemption that paid for an activity record, if any.
+    async fn utilisation_de_activite(
+        &self,
+        activite_id: i64,
+    ) -> StoreResult<Option<UtilisationRow>>;
+
+    /// Every redemption row of a pass (more than one only in the control run).
+    async fn utilisations_du_pass(&self, pass_id: i64) -> StoreResult<Vec<UtilisationRow>>;
+
+    /// Redemptions by a place in `[debut, fin)`, by time then id.
+    async fn utilisations_du_lieu(
+        &self,
+        structure_id: i64,
+        debut: DateTime<Utc>,
+        fin: DateTime<Utc>,
+    ) -> StoreResult<Vec<UtilisationRow>>;
+
+    async fn compte_etats(&self, programme_id: i64) -> StoreResult<CompteEtats>;
+
+    // --- the pass stream of the journal ---
+    async fn pass_journal_head(&self) -> StoreResult<Chaine>;
+
+    /// Entries with `seq > apres`, at most `limite`, by seq.
+    async fn pass_journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>>;
+}
