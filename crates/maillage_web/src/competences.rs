@@ -446,7 +446,6 @@ async fn fiche_visible(
     a: &maillage_comptes::Acteur,
     id: i64,
 ) -> Result<maillage_mediation::stockage::BeneficiaireRow, ErreurWeb> {
-    use maillage_mediation::DroitsMediation;
     let chemin = format!("/espace/beneficiaires/{id}/competences");
     let m = state.instance.mediation();
     if !a.est_mediateur() {
@@ -455,11 +454,13 @@ async fn fiche_visible(
             chemin,
         ));
     }
-    m.store()
-        .beneficiaire(id)
+    // Médiation's own use case (its rule, and the access logged like any opening).
+    let fiche = m
+        .beneficiaire(a, id)
         .await
-        .map_err(|e| ErreurWeb::mediation(e.into(), chemin.clone()))?
-        .filter(|b| a.peut_voir_beneficiaire(b) && b.purge_at.is_none())
+        .map_err(|e| ErreurWeb::mediation(e, chemin.clone()))?;
+    Some(fiche.row)
+        .filter(|b| b.purge_at.is_none())
         .ok_or_else(|| {
             ErreurWeb::mediation(maillage_mediation::ErreurMediation::Introuvable, chemin)
         })

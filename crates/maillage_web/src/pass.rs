@@ -133,15 +133,26 @@ pub struct PassPublicApi {
     params(("code" = String, Path, description = "Code du pass (tirets et casse indifférents)")),
     responses(
         (status = 200, description = "Le pass", body = PassPublicApi),
-        (status = 400, description = "Code impossible (caractère de contrôle faux)", body = ApiError),
-        (status = 404, description = "Pass introuvable", body = ApiError),
+        (status = 404, description = "Pass introuvable, ou code impossible (caractère hors de l'alphabet, caractère de contrôle faux : la raison est donnée)", body = ApiError),
     )
 )]
 pub async fn api_pass(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<PassPublicApi>, ApiError> {
-    let v = state.instance.pass().verifier_public(&code).await?;
+    // A code that cannot exist (a character outside the alphabet, a wrong check character)
+    // names no pass: 404 with the reason, like an unknown one.
+    let v = match state.instance.pass().verifier_public(&code).await {
+        Ok(v) => v,
+        Err(e @ ErreurPass::Invalide { .. }) => {
+            return Err(ApiError {
+                erreur: e.to_string(),
+                parametre: Some("code".into()),
+                status: 404,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(PassPublicApi {
         code: v.code,
         etat: v.etat,

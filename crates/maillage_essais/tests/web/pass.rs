@@ -568,6 +568,10 @@ async fn pass_api_refuse_en_francais() {
         .expect("revoked");
     let (s, _) = utiliser(&adresse, &nouvelle.cle, &codes[1], "n-3").await;
     assert_eq!(s, 403);
+    // A code that cannot exist names no pass: 404, with the reason.
+    let (s, c) = http(&adresse, "GET", "/api/v1/pass/0", None, None).await;
+    assert_eq!(s, 404, "{c}");
+    assert!(c.contains("n’existe pas dans les codes de pass"), "{c}");
     // The public check: no personal data, the state in words.
     let (s, c) = http(
         &adresse,
