@@ -71,7 +71,7 @@ async fn organisateur(instance: &Instance) -> maillage_comptes::Acteur {
 /// A published event with 2,500 registrations; the batch of 5,000 check-ins for it.
 async fn evenement(instance: &Instance, a: &maillage_comptes::Acteur, n: usize) -> (i64, Vec<PointageEnvoye>) {
     let fichier = serde_json::json!({
-        "titre": "Village numérique", "type": "etape_tournee", "commune": "31395",
+        "titre": "Village numérique", "type": "etape_tournee", "commune": "31395", "adresse": "Place de la mairie",
         "debut": "2035-06-12T09:00:00+02:00", "fin": "2035-06-12T17:00:00+02:00",
         "sessions": [{"titre": "Stand", "type": "stand", "debut": "2035-06-12T10:00:00+02:00",
                       "fin": "2035-06-12T16:00:00+02:00", "capacite": 6000}]

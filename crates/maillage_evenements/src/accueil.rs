@@ -118,7 +118,6 @@ impl Evenements {
                 Some(s) => Some(s.get()),
                 None => return Ok(Vec::new()),
             },
-            _ => return Err(ErreurEvenements::Interdit),
         };
         let mut tous = self
             .store

@@ -619,7 +619,7 @@ pub async fn changer_statut(
 // The check-in page and its service worker.
 
 #[derive(Template)]
-#[template(path = "espace/accueil.html")]
+#[template(path = "espace/evenement_accueil.html")]
 struct PageAccueil {
     site: Arc<Site>,
     menu: Menu,

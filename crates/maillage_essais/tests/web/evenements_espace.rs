@@ -435,7 +435,7 @@ async fn pointage_simultane(instance: Instance) {
         .expect("coordinator");
     let organisateur = instance.comptes().acteur_de_confiance(coord).await.expect("actor");
     let fichier = json!({
-        "titre": "Village numérique", "type": "etape_tournee", "commune": "31395",
+        "titre": "Village numérique", "type": "etape_tournee", "commune": "31395", "adresse": "Place de la mairie",
         "debut": "2035-06-12T09:00:00+02:00", "fin": "2035-06-12T17:00:00+02:00",
         "sessions": [{"titre": "Atelier", "type": "atelier", "debut": "2035-06-12T10:00:00+02:00",
                       "fin": "2035-06-12T11:00:00+02:00", "capacite": 40}]
