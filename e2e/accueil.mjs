@@ -19,7 +19,8 @@
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import { attendre, axe, executer, exigerZeroViolation, ouvrirContexte, preparer, seConnecter, verifier } from './commun.mjs';
+import { avecContexte, axe, axeSurInstantanes, executer, exigerZeroViolation, ouvrirContexte, preparer, seConnecter, verifier } from './commun.mjs';
+import { cliquerEtAttendre } from './lib.mjs';
 
 const { base: BASE, variables } = preparer({
   script: 'e2e/accueil.mjs',
@@ -130,6 +131,7 @@ await executer('Tests navigateur — accueil hors ligne', 'e2e accueil', async (
     await synchroniser(a.page, 0);
     await a.page.locator('#accueil-messages').getByText(/aussi pointée par un autre appareil/).first().waitFor();
     assert.deepEqual(await compteurs(b.page), { presents: 6, surPlace: 3, inscrits: 0 });
+    assert.deepEqual(b.contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
     await b.contexte.close();
   });
   await verifier('4. hors ligne, pas plus de personnes sans inscription que les places tenues par l’appareil', async () => {
@@ -147,6 +149,44 @@ await executer('Tests navigateur — accueil hors ligne', 'e2e accueil', async (
     await synchroniser(page, n);
     const c = await compteurs(page);
     assert.equal(c.surPlace, 3 + n);
+    assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
     await contexte.close();
+  });
+  const instantanes = [];
+  await verifier('5. sans JavaScript, l’espace des organisateurs : liste, création (erreur nommée, puis brouillon), publication, bilan', async () => {
+    await avecContexte({ js: false, largeur: 360 }, async (page) => {
+      const capture = async (nom) => instantanes.push({ nom, html: await page.content() });
+      await seConnecter(page, COORDINATEUR);
+      await page.goto(`${BASE}/espace/evenements`);
+      assert.ok((await page.locator('main').innerText()).includes('Journée numérique de Muret'));
+      await capture('événements de la structure');
+      await cliquerEtAttendre(page, page.getByRole('link', { name: 'Créer un événement' }));
+      await capture('créer un événement');
+      await page.getByLabel('Titre', { exact: true }).first().fill('Atelier tablette à Muret');
+      await page.getByLabel(/^Commune/).fill('Muret');
+      await page.getByLabel('Adresse').fill('Médiathèque');
+      await page.getByLabel('Début', { exact: true }).first().fill('2035-07-01T14:00');
+      await page.getByLabel('Fin', { exact: true }).first().fill('2035-07-01T16:00');
+      const s1 = page.locator('fieldset.session-ligne').first();
+      await s1.getByLabel('Titre').fill('Prendre en main sa tablette');
+      await s1.getByLabel('Début').fill('2035-07-01T14:00');
+      await s1.getByLabel('Fin').fill('2035-07-01T16:00');
+      await s1.getByLabel(/Capacité/).fill('douze');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: /Créer l’événement/ }));
+      assert.match(await page.locator('[role=alert]').innerText(), /Session 1, capacité/);
+      await capture('créer un événement (erreur)');
+      await page.locator('fieldset.session-ligne').first().getByLabel(/Capacité/).fill('12');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: /Créer l’événement/ }));
+      assert.match(await page.locator('[role=status]').innerText(), /créé en brouillon/);
+      await capture('événement créé');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: /Publier/ }));
+      assert.match(await page.locator('[role=status]').innerText(), /Événement publié/);
+      await page.goto(`${BASE}/espace/evenements/${EVENEMENT}/bilan`);
+      assert.match(await page.locator('[data-total=participants]').innerText(), /^\d+$/);
+      await capture('bilan');
+      assert.ok((await page.request.get(`${BASE}/espace/evenements/${EVENEMENT}/bilan.csv`)).ok());
+    });
+    await axeSurInstantanes(instantanes, '/espace/evenements', echecs);
+    exigerZeroViolation(echecs.splice(0));
   });
 });
