@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use maillage_domain::mediation::Role;
 use maillage_domain::StructureId;
 use maillage_evenements::accueil::PointageEnvoye;
@@ -69,7 +69,11 @@ async fn organisateur(instance: &Instance) -> maillage_comptes::Acteur {
 }
 
 /// A published event with 2,500 registrations; the batch of 5,000 check-ins for it.
-async fn evenement(instance: &Instance, a: &maillage_comptes::Acteur, n: usize) -> (i64, Vec<PointageEnvoye>) {
+async fn evenement(
+    instance: &Instance,
+    a: &maillage_comptes::Acteur,
+    n: usize,
+) -> (i64, Vec<PointageEnvoye>) {
     let fichier = serde_json::json!({
         "titre": "Village numérique", "type": "etape_tournee", "commune": "31395", "adresse": "Place de la mairie",
         "debut": "2035-06-12T09:00:00+02:00", "fin": "2035-06-12T17:00:00+02:00",
@@ -87,7 +91,13 @@ async fn evenement(instance: &Instance, a: &maillage_comptes::Acteur, n: usize) 
     let mut lot = Vec::with_capacity(INSCRITS + SUR_PLACE);
     for k in 0..INSCRITS {
         let f = ev
-            .inscrire(s, &DemandeInscription { prenom: format!("P{k}"), contact: None })
+            .inscrire(
+                s,
+                &DemandeInscription {
+                    prenom: format!("P{k}"),
+                    contact: None,
+                },
+            )
             .await
             .expect("registered");
         lot.push(PointageEnvoye {
@@ -115,7 +125,12 @@ async fn evenement(instance: &Instance, a: &maillage_comptes::Acteur, n: usize) 
 fn mesurer(c: &mut Criterion, rt: &Runtime, nom: &str, instance: Instance) {
     let a = rt.block_on(organisateur(&instance));
     let mut g = c.benchmark_group(format!("pointages_{nom}"));
-    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    // Flat sampling, short warm-up: each first upload needs a fresh event and 2,500
+    // registrations (a few seconds, outside the clock).
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements((INSCRITS + SUR_PLACE) as u64));
     let mut n = 0usize;
     g.bench_function("premier_envoi_5000", |b| {
@@ -160,7 +175,10 @@ fn bench(c: &mut Criterion) {
         let _ = std::fs::remove_file(format!("{}{suffixe}", fichier.display()));
     }
     let sqlite = rt
-        .block_on(maillage_cli::stockage::ouvrir(&format!("sqlite://{}", fichier.display())))
+        .block_on(maillage_cli::stockage::ouvrir(&format!(
+            "sqlite://{}",
+            fichier.display()
+        )))
         .expect("sqlite");
     mesurer(c, &rt, "sqlite", sqlite);
     if std::env::var("MAILLAGE_BENCH_PG").as_deref() != Ok("0") {
@@ -169,7 +187,9 @@ fn bench(c: &mut Criterion) {
         let serveur = std::env::var("MAILLAGE_BENCH_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
         let pg = rt
-            .block_on(maillage_cli::stockage::ouvrir(&format!("{serveur}/maillage_bench_pointages")))
+            .block_on(maillage_cli::stockage::ouvrir(&format!(
+                "{serveur}/maillage_bench_pointages"
+            )))
             .expect("postgres");
         mesurer(c, &rt, "postgres", pg);
     }

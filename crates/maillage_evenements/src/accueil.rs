@@ -150,12 +150,20 @@ impl Evenements {
     ) -> Resultat<()> {
         self.evenement_organise(acteur, id).await?;
         self.store.set_statut_evenement(id, statut.code()).await?;
-        tracing::info!(evenement = id, statut = statut.code(), "event statut changed");
+        tracing::info!(
+            evenement = id,
+            statut = statut.code(),
+            "event statut changed"
+        );
         Ok(())
     }
 
     /// Every session of an event with its registrations and check-ins.
-    pub async fn listes(&self, acteur: &Acteur, id: i64) -> Resultat<(EvenementRow, Vec<ListeSession>)> {
+    pub async fn listes(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+    ) -> Resultat<(EvenementRow, Vec<ListeSession>)> {
         let e = self.evenement_accueilli(acteur, id).await?;
         let mut listes = Vec::new();
         for session in self.store.sessions_of_evenement(id).await? {
@@ -194,22 +202,27 @@ impl Evenements {
                 Some(i) if !i.is_empty() => Some(uuid(&champ("inscription"), i)?),
                 _ => None,
             };
-            let code = |c: &str, v: &Option<String>, ok: fn(&str) -> bool| -> Resultat<Option<String>> {
-                match v.as_deref().map(str::trim) {
-                    None | Some("") => Ok(None),
-                    Some(x) if ok(x) => Ok(Some(x.to_string())),
-                    Some(x) => Err(ErreurEvenements::invalide(
-                        &champ(c),
-                        format!("valeur inconnue « {x} »"),
-                    )),
-                }
-            };
+            let code =
+                |c: &str, v: &Option<String>, ok: fn(&str) -> bool| -> Resultat<Option<String>> {
+                    match v.as_deref().map(str::trim) {
+                        None | Some("") => Ok(None),
+                        Some(x) if ok(x) => Ok(Some(x.to_string())),
+                        Some(x) => Err(ErreurEvenements::invalide(
+                            &champ(c),
+                            format!("valeur inconnue « {x} »"),
+                        )),
+                    }
+                };
             let (tranche_age, statut_social) = if inscription.is_none() {
                 (
-                    code("tranche_age", &p.tranche_age, |x| TrancheAge::depuis_code(x).is_some())?
-                        .or_else(|| Some(TrancheAge::NonCommunique.code().into())),
-                    code("statut", &p.statut, |x| StatutSocial::depuis_code(x).is_some())?
-                        .or_else(|| Some(StatutSocial::NonCommunique.code().into())),
+                    code("tranche_age", &p.tranche_age, |x| {
+                        TrancheAge::depuis_code(x).is_some()
+                    })?
+                    .or_else(|| Some(TrancheAge::NonCommunique.code().into())),
+                    code("statut", &p.statut, |x| {
+                        StatutSocial::depuis_code(x).is_some()
+                    })?
+                    .or_else(|| Some(StatutSocial::NonCommunique.code().into())),
                 )
             } else {
                 (None, None)
@@ -317,14 +330,19 @@ impl Evenements {
         {
             Ok(None)
         } else {
-            Ok(Some(self.store.activite_of_session(s.id).await?.unwrap_or(0)))
+            Ok(Some(
+                self.store.activite_of_session(s.id).await?.unwrap_or(0),
+            ))
         }
     }
 
     /// Records the Médiation record of a reserved session (`None`: gives the reservation up,
     /// the record could not be written).
     pub async fn fixer_activite(&self, session: i64, activite: Option<i64>) -> Resultat<()> {
-        Ok(self.store.set_activite_of_session(session, activite).await?)
+        Ok(self
+            .store
+            .set_activite_of_session(session, activite)
+            .await?)
     }
 
     /// The hour of Paris of an instant, `HH:MM`.

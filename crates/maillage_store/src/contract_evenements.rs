@@ -9,8 +9,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::evenements::{
-    EtatPointage, NewPointage, STATUT_PRESENT, Accessibilite, FiltreEvenements, GardeCapacite, NewEvenement, NewInscription, NewJauge,
-    NewSessionEvenement, NewTournee, STATUT_ANNULE, STATUT_ATTENTE, STATUT_INSCRIT,
+    Accessibilite, EtatPointage, FiltreEvenements, GardeCapacite, NewEvenement, NewInscription,
+    NewJauge, NewPointage, NewSessionEvenement, NewTournee, STATUT_ANNULE, STATUT_ATTENTE,
+    STATUT_INSCRIT, STATUT_PRESENT,
 };
 use crate::{Store, StoreError};
 
@@ -579,7 +580,10 @@ pub async fn evenements_pointage_reupload_creates_nothing(store: Arc<dyn Store>)
         .enregistrer_pointages(e, APPAREIL_A, 1, &lot, false, t(12, 12))
         .await
         .expect("first upload");
-    assert!(b.etats.iter().all(|(_, e)| *e == EtatPointage::Cree), "{b:?}");
+    assert!(
+        b.etats.iter().all(|(_, e)| *e == EtatPointage::Cree),
+        "{b:?}"
+    );
     assert_eq!(
         b.etats.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(),
         vec!["p-1", "p-2", "p-3"]
@@ -594,8 +598,14 @@ pub async fn evenements_pointage_reupload_creates_nothing(store: Arc<dyn Store>)
     );
     let rows = store.pointages_of_session(s).await.expect("read");
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows.iter().filter(|r| r.inscription_id.is_none()).count(), 1);
-    let walk_in = rows.iter().find(|r| r.inscription_id.is_none()).expect("walk-in");
+    assert_eq!(
+        rows.iter().filter(|r| r.inscription_id.is_none()).count(),
+        1
+    );
+    let walk_in = rows
+        .iter()
+        .find(|r| r.inscription_id.is_none())
+        .expect("walk-in");
     assert_eq!(walk_in.tranche_age.as_deref(), Some("soixante_dix_plus"));
     assert_eq!(walk_in.recu_at, t(12, 12), "the first reception is kept");
     let statuts: Vec<String> = store
@@ -605,9 +615,16 @@ pub async fn evenements_pointage_reupload_creates_nothing(store: Arc<dyn Store>)
         .into_iter()
         .map(|i| i.statut)
         .collect();
-    assert_eq!(statuts, vec![STATUT_PRESENT, STATUT_PRESENT, STATUT_INSCRIT]);
+    assert_eq!(
+        statuts,
+        vec![STATUT_PRESENT, STATUT_PRESENT, STATUT_INSCRIT]
+    );
     // The walk-in takes a seat: 3 registered + 1 walk-in of 10.
-    let lue = store.session_evenement(s).await.expect("read").expect("exists");
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!(lue.places_libres(), 6);
 }
 
@@ -688,7 +705,11 @@ pub async fn evenements_pointage_refuses_another_events_session_and_unknown_regi
     assert!(matches!(b.etats[0].1, EtatPointage::Refuse(_)), "{b:?}");
     assert!(matches!(b.etats[1].1, EtatPointage::Refuse(_)), "{b:?}");
     assert_eq!(b.etats[2].1, EtatPointage::Cree);
-    assert!(store.pointages_of_session(autre).await.expect("read").is_empty());
+    assert!(store
+        .pointages_of_session(autre)
+        .await
+        .expect("read")
+        .is_empty());
     assert_eq!(store.pointages_of_session(s).await.expect("read").len(), 1);
 }
 
@@ -726,12 +747,20 @@ pub async fn evenements_pointage_allotment_is_taken_from_free_seats_and_returned
         .expect("registration");
     assert_eq!(r.statut, STATUT_ATTENTE);
     assert_eq!(
-        store.session_evenement(s).await.expect("read").expect("exists").places_libres(),
+        store
+            .session_evenement(s)
+            .await
+            .expect("read")
+            .expect("exists")
+            .places_libres(),
         0
     );
     // Asking again keeps what A holds (no double count).
     assert_eq!(
-        store.allouer(e, APPAREIL_A, &[(s, 3)], t(12, 9)).await.expect("again"),
+        store
+            .allouer(e, APPAREIL_A, &[(s, 3)], t(12, 9))
+            .await
+            .expect("again"),
         vec![(s, 3)]
     );
     // A registers 2 walk-ins and gives the rest back.
@@ -754,12 +783,19 @@ pub async fn evenements_pointage_allotment_is_taken_from_free_seats_and_returned
     assert!(bilan.allocations.is_empty(), "{bilan:?}");
     // 6 registered + 2 walk-ins + B's 1: one seat free again.
     assert_eq!(
-        store.session_evenement(s).await.expect("read").expect("exists").places_libres(),
+        store
+            .session_evenement(s)
+            .await
+            .expect("read")
+            .expect("exists")
+            .places_libres(),
         1
     );
     // Unknown session of this event: NotFound, nothing allotted.
     assert!(matches!(
-        store.allouer(e, APPAREIL_A, &[(s + 1000, 1)], t(12, 9)).await,
+        store
+            .allouer(e, APPAREIL_A, &[(s + 1000, 1)], t(12, 9))
+            .await,
         Err(StoreError::NotFound)
     ));
 }
@@ -786,7 +822,11 @@ pub async fn evenements_pointage_concurrent_identical_batches_make_one_row_each(
     let mut crees = 0;
     for t in taches {
         let b = t.await.expect("task").expect("batch");
-        crees += b.etats.iter().filter(|(_, e)| *e == EtatPointage::Cree).count();
+        crees += b
+            .etats
+            .iter()
+            .filter(|(_, e)| *e == EtatPointage::Cree)
+            .count();
     }
     assert_eq!(crees, 30, "each check-in created once across the 8 batches");
     let rows = store.pointages_of_session(s).await.expect("read");
@@ -808,9 +848,13 @@ pub async fn evenements_of_structure_lists_its_own(store: Arc<dyn Store>) {
         .create_evenement(&evenement("31555", 15, vec![]), &[])
         .await
         .expect("3");
-    let ids = |v: Vec<crate::evenements::EvenementRow>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let ids =
+        |v: Vec<crate::evenements::EvenementRow>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(store.evenements_of_structure(Some(st), 10).await.expect("own")),
+        ids(store
+            .evenements_of_structure(Some(st), 10)
+            .await
+            .expect("own")),
         vec![id2, id1]
     );
     assert_eq!(

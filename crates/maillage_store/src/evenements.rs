@@ -449,4 +449,3 @@ pub struct PointageRow {
 
 /// Most check-ins in one batch.
 pub const POINTAGES_PAR_LOT_MAX: usize = 10_000;
-

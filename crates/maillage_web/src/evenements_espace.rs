@@ -527,7 +527,10 @@ pub async fn detail(
         .await
         .ou(&chemin)?;
     for s in &mut sessions {
-        s.activite = activites.iter().find(|(sid, _)| *sid == s.id).map(|(_, a)| *a);
+        s.activite = activites
+            .iter()
+            .find(|(sid, _)| *sid == s.id)
+            .map(|(_, a)| *a);
     }
     let titre_de = |sid: &str| {
         sessions
@@ -681,7 +684,11 @@ pub async fn service_worker() -> Response {
 
 /// The signed-in actor of a JSON request (401 without a valid session); with `envoi`, the
 /// session's CSRF token must be in `X-CSRF` and the body JSON.
-async fn acteur_api(state: &AppState, entetes: &HeaderMap, envoi: bool) -> Result<Acteur, ApiError> {
+async fn acteur_api(
+    state: &AppState,
+    entetes: &HeaderMap,
+    envoi: bool,
+) -> Result<Acteur, ApiError> {
     let non_connecte = || ApiError {
         erreur: "connectez-vous d’abord (session de la structure organisatrice)".into(),
         parametre: None,
@@ -698,7 +705,11 @@ async fn acteur_api(state: &AppState, entetes: &HeaderMap, envoi: bool) -> Resul
         let json = entetes
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/json"));
+            .is_some_and(|t| {
+                t.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
         if !json {
             return Err(ApiError {
                 erreur: "Le corps doit être du JSON (Content-Type: application/json).".into(),
@@ -709,7 +720,8 @@ async fn acteur_api(state: &AppState, entetes: &HeaderMap, envoi: bool) -> Resul
         let csrf = entetes.get("x-csrf").and_then(|v| v.to_str().ok());
         if verifier_csrf(&a, csrf).is_err() {
             return Err(ApiError {
-                erreur: "jeton de session (en-tête X-CSRF) absent ou faux : rechargez la page".into(),
+                erreur: "jeton de session (en-tête X-CSRF) absent ou faux : rechargez la page"
+                    .into(),
                 parametre: Some("X-CSRF".into()),
                 status: 403,
             });
@@ -728,7 +740,11 @@ fn lire_corps<T: serde::de::DeserializeOwned>(corps: &[u8]) -> Result<T, ApiErro
     serde_json::from_slice(corps).map_err(|e| {
         ApiError::requete(
             None,
-            format!("JSON illisible à la ligne {}, colonne {} : {e}", e.line(), e.column()),
+            format!(
+                "JSON illisible à la ligne {}, colonne {} : {e}",
+                e.line(),
+                e.column()
+            ),
         )
     })
 }
@@ -892,7 +908,9 @@ pub async fn api_allocations(
     let id = id_api(&id)?;
     let c: CorpsAllocations = lire_corps(&corps)?;
     let demandes: Vec<(i64, i64)> = c.sessions.iter().map(|d| (d.session, d.places)).collect();
-    let v = module(&state).allouer(&a, id, &c.appareil, &demandes).await?;
+    let v = module(&state)
+        .allouer(&a, id, &c.appareil, &demandes)
+        .await?;
     Ok(no_store(
         Json(ReponseAllocations {
             allocations: allocations_api(&v),
@@ -1006,7 +1024,10 @@ pub async fn api_pointages(
                 EtatPointage::DejaPointe { par_appareil, a } => (
                     "deja_pointe",
                     Some(if par_appareil == appareil {
-                        format!("déjà pointé sur cet appareil à {}", Evenements::heure_minute(a))
+                        format!(
+                            "déjà pointé sur cet appareil à {}",
+                            Evenements::heure_minute(a)
+                        )
                     } else {
                         format!(
                             "déjà pointé par un autre appareil à {}",
@@ -1050,8 +1071,19 @@ pub async fn api_pointages(
 pub fn thematique_de(titre: &str, type_session: &str) -> maillage_domain::mediation::Thematique {
     use maillage_domain::mediation::Thematique as T;
     let t = maillage_territoire::normaliser_nom(titre);
-    let a = |mots: &[&str]| mots.iter().any(|m| t.split_whitespace().any(|w| w.starts_with(m)));
-    if a(&["arnaque", "phishing", "hameconnage", "securite", "piratage", "mot de passe", "cyber"]) {
+    let a = |mots: &[&str]| {
+        mots.iter()
+            .any(|m| t.split_whitespace().any(|w| w.starts_with(m)))
+    };
+    if a(&[
+        "arnaque",
+        "phishing",
+        "hameconnage",
+        "securite",
+        "piratage",
+        "mot de passe",
+        "cyber",
+    ]) {
         T::SecuriteNumerique
     } else if a(&["ia", "intelligence", "chatgpt"]) {
         T::IntelligenceArtificielle
@@ -1084,10 +1116,8 @@ pub async fn creer_activite(
     Path((id, session)): Path<(String, String)>,
     FormulaireConnecte(a, _): FormulaireConnecte<FormulaireStatut>,
 ) -> Result<Response, ErreurWeb> {
-    use maillage_domain::mediation::{
-        Cra, Genre, GroupeAnonyme, Role, TypeActivite, TypeLieu,
-    };
     use maillage_domain::mediation::cra::DUREE_MAX;
+    use maillage_domain::mediation::{Cra, Genre, GroupeAnonyme, Role, TypeActivite, TypeLieu};
     let chemin = format!("{CHEMIN}/{id}");
     let id = id_de(&id)?;
     let sid = id_de(&session)?;
@@ -1146,10 +1176,15 @@ pub async fn creer_activite(
         }
     }
     let s = &l.session;
-    let minutes = (s.fin - s.debut).num_minutes().clamp(1, i64::from(DUREE_MAX)) as u32;
+    let minutes = (s.fin - s.debut)
+        .num_minutes()
+        .clamp(1, i64::from(DUREE_MAX)) as u32;
     let cra = Cra {
         type_activite: TypeActivite::Collectif,
-        date: s.debut.with_timezone(&chrono_tz::Europe::Paris).date_naive(),
+        date: s
+            .debut
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive(),
         duree: minutes,
         type_lieu: TypeLieu::Autre,
         lieu_activite_id: None,
@@ -1162,13 +1197,25 @@ pub async fn creer_activite(
         niveau: None,
         beneficiaires: vec![],
         anonymes: groupes,
-        notes: format!("Créée depuis l’événement « {} » (session « {} »).", e.titre, s.titre),
+        notes: format!(
+            "Créée depuis l’événement « {} » (session « {} »).",
+            e.titre, s.titre
+        ),
         tags: vec![],
     };
-    match state.instance.mediation().enregistrer_activite(&a, None, cra).await {
+    match state
+        .instance
+        .mediation()
+        .enregistrer_activite(&a, None, cra)
+        .await
+    {
         Ok(activite) => {
             module(&state).fixer_activite(sid, Some(activite)).await?;
-            tracing::info!(session = sid, activite, "collective activity record made from a session");
+            tracing::info!(
+                session = sid,
+                activite,
+                "collective activity record made from a session"
+            );
             Ok(Redirect::to(&format!("{chemin}?activite_creee={sid}")).into_response())
         }
         Err(err) => {
@@ -1217,7 +1264,12 @@ fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
     let lignes: Vec<LigneBilan> = listes
         .iter()
         .map(|l| {
-            let n = |st: &[&str]| l.inscriptions.iter().filter(|i| st.contains(&i.statut.as_str())).count();
+            let n = |st: &[&str]| {
+                l.inscriptions
+                    .iter()
+                    .filter(|i| st.contains(&i.statut.as_str()))
+                    .count()
+            };
             ligne(
                 l.session.titre.clone(),
                 l.session.capacite,
@@ -1264,7 +1316,12 @@ pub async fn page_bilan(
     let graphique = crate::espace::svg::barres(
         &lignes
             .iter()
-            .map(|l| (format!("{} (%)", l.titre), l.remplissage.map(|t| t.round() as i64).unwrap_or(0)))
+            .map(|l| {
+                (
+                    format!("{} (%)", l.titre),
+                    l.remplissage.map(|t| t.round() as i64).unwrap_or(0),
+                )
+            })
             .collect::<Vec<_>>(),
     );
     rendre(&PageBilan {

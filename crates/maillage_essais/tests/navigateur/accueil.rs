@@ -54,21 +54,39 @@ async fn parcours_navigateur_accueil_hors_ligne() {
     let st = Some(maillage_domain::StructureId::new(structure));
     let comptes = instance.comptes();
     let mediateur = comptes
-        .creer_compte("accueil@exemple.fr", "Camille Accueil", Role::Mediateur, st, MDP)
+        .creer_compte(
+            "accueil@exemple.fr",
+            "Camille Accueil",
+            Role::Mediateur,
+            st,
+            MDP,
+        )
         .await
         .expect("mediator");
     comptes.activer_totp(mediateur, SECRET).await.expect("totp");
     let coordinateur = comptes
-        .creer_compte("coordination@exemple.fr", "Dominique Coordination", Role::Coordinateur, st, MDP)
+        .creer_compte(
+            "coordination@exemple.fr",
+            "Dominique Coordination",
+            Role::Coordinateur,
+            st,
+            MDP,
+        )
         .await
         .expect("coordinator");
-    comptes.activer_totp(coordinateur, SECRET).await.expect("totp");
+    comptes
+        .activer_totp(coordinateur, SECRET)
+        .await
+        .expect("totp");
     let organisateur = comptes
         .acteur_de_confiance(coordinateur)
         .await
         .expect("actor");
     let ev = instance.evenements();
-    let cree = ev.importer(&organisateur, &journee()).await.expect("event imported");
+    let cree = ev
+        .importer(&organisateur, &journee())
+        .await
+        .expect("event imported");
     ev.changer_statut_organise(&organisateur, cree.id, StatutEvenement::Publie)
         .await
         .expect("published");
@@ -83,7 +101,10 @@ async fn parcours_navigateur_accueil_hors_ligne() {
         .await
         .expect("registered");
     }
-    println!("Serveur de test / test server: {base} — événement {}", cree.id);
+    println!(
+        "Serveur de test / test server: {base} — événement {}",
+        cree.id
+    );
     let id = cree.id.to_string();
     let statut = executer_script(
         "accueil.mjs",

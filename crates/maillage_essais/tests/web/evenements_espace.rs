@@ -46,7 +46,10 @@ fn json_de(r: &Reponse) -> Value {
 async fn publie_avec_inscrits(w: &Monde, n: usize) -> (i64, i64, Vec<String>) {
     let e = evenement_de_a(w).await;
     let store = w.state.instance.store();
-    store.set_statut_evenement(e, "publie").await.expect("publish");
+    store
+        .set_statut_evenement(e, "publie")
+        .await
+        .expect("publish");
     let s = store.sessions_of_evenement(e).await.expect("sessions")[0].id;
     let mut uuids = Vec::new();
     for k in 0..n {
@@ -75,11 +78,19 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
     let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
     let (c_b1, _) = connecter(&w, "b1@exemple.fr").await;
 
-    let r = envoyer(&w.state, requete("GET", "/espace/evenements/nouveau", Some(&c_ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/evenements/nouveau", Some(&c_ca), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.corps.contains("name=\"session_titre\""), "{}", r.corps);
     // The structure's mediator may not create.
-    let r = envoyer(&w.state, requete("GET", "/espace/evenements/nouveau", Some(&c_a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/evenements/nouveau", Some(&c_a1), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     let champs = |capacite: &str, commune: &str| {
@@ -118,7 +129,12 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
     // The import's reader, its message, the field in words; what was typed is kept.
     let r = envoyer(
         &w.state,
-        requete("POST", "/espace/evenements", Some(&c_ca), Some(champs("douze", "Muret"))),
+        requete(
+            "POST",
+            "/espace/evenements",
+            Some(&c_ca),
+            Some(champs("douze", "Muret")),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
@@ -126,15 +142,30 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
     assert!(r.corps.contains("value=\"Village numérique de Muret\""));
     let r = envoyer(
         &w.state,
-        requete("POST", "/espace/evenements", Some(&c_ca), Some(champs("12", "Atlantide"))),
+        requete(
+            "POST",
+            "/espace/evenements",
+            Some(&c_ca),
+            Some(champs("12", "Atlantide")),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.corps.contains("Commune : aucune commune ne s’appelle « Atlantide »"), "{}", r.corps);
+    assert!(
+        r.corps
+            .contains("Commune : aucune commune ne s’appelle « Atlantide »"),
+        "{}",
+        r.corps
+    );
     // By name: Muret is 31395.
     let r = envoyer(
         &w.state,
-        requete("POST", "/espace/evenements", Some(&c_ca), Some(champs("12", "Muret"))),
+        requete(
+            "POST",
+            "/espace/evenements",
+            Some(&c_ca),
+            Some(champs("12", "Muret")),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
@@ -148,7 +179,12 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
     let e = store.evenement(id).await.unwrap().expect("created");
     assert_eq!(e.commune, "31395");
     assert_eq!(e.statut, "brouillon");
-    let structure_a = store.compte(w.ca.get()).await.unwrap().unwrap().structure_id;
+    let structure_a = store
+        .compte(w.ca.get())
+        .await
+        .unwrap()
+        .unwrap()
+        .structure_id;
     assert_eq!(e.structure_id, structure_a);
     let sessions = store.sessions_of_evenement(id).await.unwrap();
     assert_eq!(sessions.len(), 2, "the empty row was left out");
@@ -165,7 +201,11 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
         ),
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "a mediator does not publish");
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a mediator does not publish"
+    );
     let r = envoyer(
         &w.state,
         requete(
@@ -193,16 +233,49 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
             .expect("registered");
     }
     // The structure's mediator sees the list; another structure's does not even see it.
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{id}"), Some(&c_a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{id}"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.corps.contains("Lucienne") && r.corps.contains("Marcel"));
-    assert!(r.corps.contains("data-compte=\"inscrits\">2<"), "{}", r.corps);
-    assert!(!r.corps.contains("Annuler l’événement"), "no organiser's button for a mediator");
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{id}"), Some(&c_b1), None)).await;
+    assert!(
+        r.corps.contains("data-compte=\"inscrits\">2<"),
+        "{}",
+        r.corps
+    );
+    assert!(
+        !r.corps.contains("Annuler l’événement"),
+        "no organiser's button for a mediator"
+    );
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{id}"),
+            Some(&c_b1),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = envoyer(&w.state, requete("GET", "/espace/evenements", Some(&c_a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/evenements", Some(&c_a1), None),
+    )
+    .await;
     assert!(r.corps.contains("Village numérique de Muret"));
-    let r = envoyer(&w.state, requete("GET", "/espace/evenements", Some(&c_b1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/evenements", Some(&c_b1), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(!r.corps.contains("Village numérique de Muret"));
 
@@ -231,14 +304,29 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
     let api = format!("/api/v1/evenements/{e}");
 
     // Lists: the structure's mediator; not another structure's, not without a session.
-    let r = envoyer(&w.state, requete("GET", &format!("{api}/listes"), Some(&c_a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", &format!("{api}/listes"), Some(&c_a1), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     let l = json_de(&r);
-    assert_eq!(l["sessions"][0]["inscriptions"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        l["sessions"][0]["inscriptions"].as_array().unwrap().len(),
+        3
+    );
     assert_eq!(l["sessions"][0]["places_libres"], 7);
-    let r = envoyer(&w.state, requete("GET", &format!("{api}/listes"), Some(&c_b1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", &format!("{api}/listes"), Some(&c_b1), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = envoyer(&w.state, requete("GET", &format!("{api}/listes"), None, None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", &format!("{api}/listes"), None, None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     let lot = json!({"appareil": APPAREIL_A, "pointages": [
@@ -247,10 +335,18 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
         {"uuid": "00000000-0000-4000-8000-000000000003", "session": s, "tranche_age": "soixante_dix_plus", "statut": "retraite", "heure": "2035-06-12T09:07:00+02:00"}
     ]});
     // Without the session's token in X-CSRF: refused, nothing written.
-    let r = envoyer(&w.state, json_post(&format!("{api}/pointages"), &c_a1, None, &lot)).await;
+    let r = envoyer(
+        &w.state,
+        json_post(&format!("{api}/pointages"), &c_a1, None, &lot),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Another structure's mediator, with its own token: the event is not found.
-    let r = envoyer(&w.state, json_post(&format!("{api}/pointages"), &c_b1, Some(&csrf_b1), &lot)).await;
+    let r = envoyer(
+        &w.state,
+        json_post(&format!("{api}/pointages"), &c_b1, Some(&csrf_b1), &lot),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = envoyer(
         &w.state,
@@ -263,7 +359,14 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert!(w.state.instance.store().pointages_of_session(s).await.unwrap().is_empty());
+    assert!(w
+        .state
+        .instance
+        .store()
+        .pointages_of_session(s)
+        .await
+        .unwrap()
+        .is_empty());
 
     // Allotment: 10 seats, 3 registered → 7 free; A asks 5.
     let r = envoyer(
@@ -277,7 +380,10 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
-    assert_eq!(json_de(&r)["allocations"], json!([{"session": s, "places": 5}]));
+    assert_eq!(
+        json_de(&r)["allocations"],
+        json!([{"session": s, "places": 5}])
+    );
     // B (the coordinator's phone) gets the 2 left.
     let r = envoyer(
         &w.state,
@@ -289,19 +395,53 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
         ),
     )
     .await;
-    assert_eq!(json_de(&r)["allocations"], json!([{"session": s, "places": 2}]));
+    assert_eq!(
+        json_de(&r)["allocations"],
+        json!([{"session": s, "places": 2}])
+    );
 
-    let r = envoyer(&w.state, json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &lot)).await;
+    let r = envoyer(
+        &w.state,
+        json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &lot),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     let b = json_de(&r);
-    let etats: Vec<&str> = b["resultats"].as_array().unwrap().iter().map(|r| r["etat"].as_str().unwrap()).collect();
+    let etats: Vec<&str> = b["resultats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["etat"].as_str().unwrap())
+        .collect();
     assert_eq!(etats, vec!["cree", "cree", "cree"]);
-    assert_eq!(b["allocations"], json!([{"session": s, "places": 4}]), "the walk-in used one seat");
+    assert_eq!(
+        b["allocations"],
+        json!([{"session": s, "places": 4}]),
+        "the walk-in used one seat"
+    );
     // Re-upload: nothing created.
-    let r = envoyer(&w.state, json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &lot)).await;
-    let etats: Vec<String> = json_de(&r)["resultats"].as_array().unwrap().iter().map(|r| r["etat"].as_str().unwrap().to_string()).collect();
+    let r = envoyer(
+        &w.state,
+        json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &lot),
+    )
+    .await;
+    let etats: Vec<String> = json_de(&r)["resultats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["etat"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(etats, vec!["deja_recu"; 3]);
-    assert_eq!(w.state.instance.store().pointages_of_session(s).await.unwrap().len(), 3);
+    assert_eq!(
+        w.state
+            .instance
+            .store()
+            .pointages_of_session(s)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     // B checks in person 0 too (it was offline): one presence, B is told.
     let r = envoyer(
@@ -318,17 +458,28 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
     .await;
     let b = json_de(&r);
     assert_eq!(b["resultats"][0]["etat"], "deja_pointe");
-    assert_eq!(b["resultats"][0]["message"], "déjà pointé par un autre appareil à 09:05");
+    assert_eq!(
+        b["resultats"][0]["message"],
+        "déjà pointé par un autre appareil à 09:05"
+    );
     assert_eq!(b["allocations"], json!([]), "B gave its allotment back");
     // A is told at its next sync.
     let r = envoyer(
         &w.state,
-        json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &json!({"appareil": APPAREIL_A, "pointages": []})),
+        json_post(
+            &format!("{api}/pointages"),
+            &c_a1,
+            Some(&csrf_a1),
+            &json!({"appareil": APPAREIL_A, "pointages": []}),
+        ),
     )
     .await;
     let b = json_de(&r);
     assert_eq!(b["avertissements"].as_array().unwrap().len(), 1, "{b}");
-    assert!(b["avertissements"][0].as_str().unwrap().contains("aussi pointée par un autre appareil à 09:10"));
+    assert!(b["avertissements"][0]
+        .as_str()
+        .unwrap()
+        .contains("aussi pointée par un autre appareil à 09:10"));
 
     // Bad input names the field.
     let r = envoyer(
@@ -347,24 +498,57 @@ async fn evenements_espace_pointage_api_idempotent_deux_appareils_et_allocation(
     assert_eq!(json_de(&r)["parametre"], "pointages[0].tranche_age");
     let r = envoyer(
         &w.state,
-        json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &json!({"appareil": "mon-telephone", "pointages": []})),
+        json_post(
+            &format!("{api}/pointages"),
+            &c_a1,
+            Some(&csrf_a1),
+            &json!({"appareil": "mon-telephone", "pointages": []}),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(json_de(&r)["parametre"], "appareil");
 
     // The list page: 2 present, 1 walk-in, Personne2 still « inscrit ».
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{e}"), Some(&c_a1), None)).await;
-    assert!(r.corps.contains("data-compte=\"presents\">2<"), "{}", r.corps);
-    assert!(r.corps.contains("data-compte=\"sur-place\">1<"), "{}", r.corps);
+    let r = envoyer(
+        &w.state,
+        requete("GET", &format!("/espace/evenements/{e}"), Some(&c_a1), None),
+    )
+    .await;
+    assert!(
+        r.corps.contains("data-compte=\"presents\">2<"),
+        "{}",
+        r.corps
+    );
+    assert!(
+        r.corps.contains("data-compte=\"sur-place\">1<"),
+        "{}",
+        r.corps
+    );
     assert!(r.corps.contains("09:05"));
     // The check-in page and its script.
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{e}/accueil"), Some(&c_a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}/accueil"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.corps.contains("data-csrf=\"") && r.corps.contains("/espace/evenements/accueil.js"));
-    let r = envoyer(&w.state, requete("GET", "/espace/evenements/accueil-sw.js", None, None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/evenements/accueil-sw.js", None, None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.entetes["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(r.entetes["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
     assert!(r.corps.contains("addEventListener('fetch'"));
 }
 
@@ -385,7 +569,13 @@ async fn mediateur_connecte(instance: &Instance) -> (String, String, StructureId
         .expect("structure");
     let comptes = instance.comptes();
     let id = comptes
-        .creer_compte("accueil@exemple.fr", "Accueil", Role::Mediateur, Some(StructureId::new(st)), MDP)
+        .creer_compte(
+            "accueil@exemple.fr",
+            "Accueil",
+            Role::Mediateur,
+            Some(StructureId::new(st)),
+            MDP,
+        )
         .await
         .expect("account");
     comptes.activer_totp(id, SECRET).await.expect("totp");
@@ -397,12 +587,25 @@ async fn mediateur_connecte(instance: &Instance) -> (String, String, StructureId
         panic!("second factor expected")
     };
     let code = securite::code_totp(SECRET, securite::pas_totp(comptes.maintenant())).expect("code");
-    let jeton = comptes.second_facteur(&partiel.0, &code).await.expect("code accepted");
+    let jeton = comptes
+        .second_facteur(&partiel.0, &code)
+        .await
+        .expect("code accepted");
     let a = comptes.acteur(&jeton.0).await.expect("actor");
-    (format!("maillage_session={}", jeton.0), a.csrf().to_string(), StructureId::new(st))
+    (
+        format!("maillage_session={}", jeton.0),
+        a.csrf().to_string(),
+        StructureId::new(st),
+    )
 }
 
-async fn poster(adresse: &str, chemin: &str, cookie: &str, csrf: &str, corps: &str) -> (u16, String) {
+async fn poster(
+    adresse: &str,
+    chemin: &str,
+    cookie: &str,
+    csrf: &str,
+    corps: &str,
+) -> (u16, String) {
     let mut c = TcpStream::connect(adresse).await.expect("connect");
     let requete = format!(
         "POST {chemin} HTTP/1.1\r\nHost: {adresse}\r\nConnection: close\r\nCookie: {cookie}\r\nX-CSRF: {csrf}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{corps}",
@@ -413,8 +616,15 @@ async fn poster(adresse: &str, chemin: &str, cookie: &str, csrf: &str, corps: &s
     c.read_to_end(&mut octets).await.expect("read");
     let texte = String::from_utf8_lossy(&octets).into_owned();
     let (tete, corps) = texte.split_once("\r\n\r\n").unwrap_or((&texte, ""));
-    let statut = tete.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let corps = if tete.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let statut = tete
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let corps = if tete
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         super::evenements::dechunk(corps)
     } else {
         corps.to_string()
@@ -430,10 +640,20 @@ async fn pointage_simultane(instance: Instance) {
     // The event is imported by a coordinator of the mediator's structure (it organises it).
     let coord = instance
         .comptes()
-        .creer_compte("coord@exemple.fr", "Coordinatrice", Role::Coordinateur, Some(st), MDP)
+        .creer_compte(
+            "coord@exemple.fr",
+            "Coordinatrice",
+            Role::Coordinateur,
+            Some(st),
+            MDP,
+        )
         .await
         .expect("coordinator");
-    let organisateur = instance.comptes().acteur_de_confiance(coord).await.expect("actor");
+    let organisateur = instance
+        .comptes()
+        .acteur_de_confiance(coord)
+        .await
+        .expect("actor");
     let fichier = json!({
         "titre": "Village numérique", "type": "etape_tournee", "commune": "31395", "adresse": "Place de la mairie",
         "debut": "2035-06-12T09:00:00+02:00", "fin": "2035-06-12T17:00:00+02:00",
@@ -446,12 +666,22 @@ async fn pointage_simultane(instance: Instance) {
         .await
         .expect("event");
     let (e, s) = (cree.id, cree.sessions[0]);
-    instance.store().set_statut_evenement(e, "publie").await.expect("publish");
+    instance
+        .store()
+        .set_statut_evenement(e, "publie")
+        .await
+        .expect("publish");
     let mut inscrits = Vec::new();
     for k in 0..20 {
         let f = instance
             .evenements()
-            .inscrire(s, &DemandeInscription { prenom: format!("P{k}"), contact: None })
+            .inscrire(
+                s,
+                &DemandeInscription {
+                    prenom: format!("P{k}"),
+                    contact: None,
+                },
+            )
             .await
             .expect("registered");
         inscrits.push(f.uuid);
@@ -465,10 +695,22 @@ async fn pointage_simultane(instance: Instance) {
     let mut taches = Vec::new();
     for n in 0..CLIENTS {
         let corps = json!({"appareil": if n % 2 == 0 { APPAREIL_A } else { APPAREIL_B }, "pointages": pointages}).to_string();
-        let (adresse, cookie, csrf, barriere) = (adresse.clone(), cookie.clone(), csrf.clone(), barriere.clone());
+        let (adresse, cookie, csrf, barriere) = (
+            adresse.clone(),
+            cookie.clone(),
+            csrf.clone(),
+            barriere.clone(),
+        );
         taches.push(tokio::spawn(async move {
             barriere.wait().await;
-            poster(&adresse, &format!("/api/v1/evenements/{e}/pointages"), &cookie, &csrf, &corps).await
+            poster(
+                &adresse,
+                &format!("/api/v1/evenements/{e}/pointages"),
+                &cookie,
+                &csrf,
+                &corps,
+            )
+            .await
         }));
     }
     let mut crees = 0;
@@ -476,10 +718,22 @@ async fn pointage_simultane(instance: Instance) {
         let (statut, corps) = t.await.expect("client");
         assert_eq!(statut, 200, "{corps}");
         let v: Value = serde_json::from_str(&corps).expect("json");
-        crees += v["resultats"].as_array().expect("results").iter().filter(|r| r["etat"] == "cree").count();
+        crees += v["resultats"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["etat"] == "cree")
+            .count();
     }
-    assert_eq!(crees, 30, "each check-in created by exactly one of the {CLIENTS} uploads");
-    let rows = instance.store().pointages_of_session(s).await.expect("rows");
+    assert_eq!(
+        crees, 30,
+        "each check-in created by exactly one of the {CLIENTS} uploads"
+    );
+    let rows = instance
+        .store()
+        .pointages_of_session(s)
+        .await
+        .expect("rows");
     assert_eq!(rows.len(), 30);
     let presents = instance
         .store()
@@ -504,7 +758,9 @@ async fn pointage_http_simultane_sqlite_une_ligne_par_uuid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pointage_http_simultane_postgres_une_ligne_par_uuid() {
     let db = TestDatabase::create().await;
-    let instance = maillage_cli::stockage::ouvrir(&db.url).await.expect("store");
+    let instance = maillage_cli::stockage::ouvrir(&db.url)
+        .await
+        .expect("store");
     pointage_simultane(instance).await;
     db.drop_database().await;
 }
@@ -520,7 +776,16 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
     let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
     // The session runs today from 9 to 10 (UTC), the clock is at 9:00 and a bit.
-    let e = evenement_de_a_le(&w, w.m.maintenant().date_naive().and_hms_opt(1, 0, 0).unwrap().and_utc() + chrono::Duration::hours(23)).await;
+    let e = evenement_de_a_le(
+        &w,
+        w.m.maintenant()
+            .date_naive()
+            .and_hms_opt(1, 0, 0)
+            .unwrap()
+            .and_utc()
+            + chrono::Duration::hours(23),
+    )
+    .await;
     let store = w.state.instance.store();
     store.set_statut_evenement(e, "publie").await.unwrap();
     let s = store.sessions_of_evenement(e).await.unwrap()[0].id;
@@ -557,28 +822,68 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         ),
     )
     .await;
-    assert_eq!(json_de(&r)["allocations"], json!([{"session": s, "places": 2}]));
+    assert_eq!(
+        json_de(&r)["allocations"],
+        json!([{"session": s, "places": 2}])
+    );
     let mut lot = Vec::new();
     for (k, u) in uuids.iter().take(3).enumerate() {
         lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 900 + k), "session": s, "inscription": u, "heure": "2035-06-12T09:05:00+02:00"}));
     }
-    for (k, (t, st)) in [("soixante_dix_plus", "retraite"), ("soixante_dix_plus", "retraite")].iter().enumerate() {
+    for (k, (t, st)) in [
+        ("soixante_dix_plus", "retraite"),
+        ("soixante_dix_plus", "retraite"),
+    ]
+    .iter()
+    .enumerate()
+    {
         lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 950 + k), "session": s, "tranche_age": t, "statut": st, "heure": "2035-06-12T09:06:00+02:00"}));
     }
     let r = envoyer(
         &w.state,
-        json_post(&format!("{api}/pointages"), &c_a1, Some(&csrf_a1), &json!({"appareil": APPAREIL_A, "pointages": lot, "rendre": true})),
+        json_post(
+            &format!("{api}/pointages"),
+            &c_a1,
+            Some(&csrf_a1),
+            &json!({"appareil": APPAREIL_A, "pointages": lot, "rendre": true}),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
 
     // The report: capacity 10, 4 registered, 3 present + 2 walk-ins = 5 participants, 50 %.
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{e}/bilan"), Some(&c_ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}/bilan"),
+            Some(&c_ca),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.corps.contains("data-total=\"participants\">5<"), "{}", r.corps);
-    assert!(r.corps.contains("data-total=\"remplissage\">50 %<"), "{}", r.corps);
+    assert!(
+        r.corps.contains("data-total=\"participants\">5<"),
+        "{}",
+        r.corps
+    );
+    assert!(
+        r.corps.contains("data-total=\"remplissage\">50 %<"),
+        "{}",
+        r.corps
+    );
     assert!(r.corps.contains("<svg"), "chart");
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{e}/bilan.csv"), Some(&c_ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}/bilan.csv"),
+            Some(&c_ca),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let csv = r.corps.trim_start_matches('\u{feff}');
     let lignes: Vec<&str> = csv.lines().collect();
@@ -588,39 +893,96 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     );
     assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0");
     assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0");
-    let r = envoyer(&w.state, requete("GET", &format!("/espace/evenements/{e}/bilan.xlsx"), Some(&c_ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}/bilan.xlsx"),
+            Some(&c_ca),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.corps.starts_with("PK"), "a zip (XLSX)");
 
     // The coordinator is not the mediator who ran it: refused, nothing created.
     let chemin = format!("/espace/evenements/{e}/sessions/{s}/activite");
-    let r = envoyer(&w.state, requete("POST", &chemin, Some(&c_ca), Some(formulaire(&[("csrf", &csrf_ca)])))).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(formulaire(&[("csrf", &csrf_ca)])),
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(store.activite_of_session(s).await.unwrap().is_none());
     // Too early: the session is tomorrow and a record cannot be dated in the future.
-    let r = envoyer(&w.state, requete("POST", &chemin, Some(&c_a1), Some(formulaire(&[("csrf", &csrf_a1)])))).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_a1),
+            Some(formulaire(&[("csrf", &csrf_a1)])),
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
     assert!(r.corps.contains("futur"), "{}", r.corps);
-    assert!(store.activite_of_session(s).await.unwrap().is_none(), "the reservation was given up");
+    assert!(
+        store.activite_of_session(s).await.unwrap().is_none(),
+        "the reservation was given up"
+    );
     // The day has come and gone.
     w.horloge.avancer(chrono::Duration::days(2));
     let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
-    let r = envoyer(&w.state, requete("POST", &chemin, Some(&c_a1), Some(formulaire(&[("csrf", &csrf_a1)])))).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_a1),
+            Some(formulaire(&[("csrf", &csrf_a1)])),
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     assert!(r.location().ends_with(&format!("?activite_creee={s}")));
     let activite = store.activite_of_session(s).await.unwrap().expect("made");
-    let a1 = w.m.comptes().acteur(c_a1.trim_start_matches("maillage_session=")).await.unwrap();
+    let a1 =
+        w.m.comptes()
+            .acteur(c_a1.trim_start_matches("maillage_session="))
+            .await
+            .unwrap();
     let lue = w.m.activite(&a1, activite).await.expect("a1's record");
     assert_eq!(lue.cra.participants(), 5);
-    assert_eq!(lue.cra.type_activite, maillage_domain::mediation::TypeActivite::Collectif);
+    assert_eq!(
+        lue.cra.type_activite,
+        maillage_domain::mediation::TypeActivite::Collectif
+    );
     assert_eq!(lue.cra.titre.as_deref(), Some("Atelier"));
     assert_eq!(lue.row.mediateur_id, w.a1.get());
     // Once.
-    let r = envoyer(&w.state, requete("POST", &chemin, Some(&c_a1), Some(formulaire(&[("csrf", &csrf_a1)])))).await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_a1),
+            Some(formulaire(&[("csrf", &csrf_a1)])),
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = envoyer(&w.state, requete("GET", &r.location(), Some(&c_a1), None)).await;
     assert!(r.corps.contains("existe déjà"), "{}", r.corps);
-    assert!(r.corps.contains(&format!("href=\"/espace/activites/{activite}\"")));
+    assert!(r
+        .corps
+        .contains(&format!("href=\"/espace/activites/{activite}\"")));
     assert_eq!(store.activite_of_session(s).await.unwrap(), Some(activite));
 }
 
@@ -628,8 +990,20 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
 fn pointage_thematique_de_la_session() {
     use maillage_domain::mediation::Thematique as T;
     use maillage_web::evenements_espace::thematique_de;
-    assert_eq!(thematique_de("Déjouer les arnaques en ligne", "atelier"), T::SecuriteNumerique);
-    assert_eq!(thematique_de("Casque de réalité virtuelle", "realite_virtuelle"), T::CultureNumerique);
-    assert_eq!(thematique_de("Prendre en main sa tablette", "atelier"), T::PrendreEnMainDuMateriel);
-    assert_eq!(thematique_de("Connaître son niveau", "stand"), T::DiagnosticNumerique);
+    assert_eq!(
+        thematique_de("Déjouer les arnaques en ligne", "atelier"),
+        T::SecuriteNumerique
+    );
+    assert_eq!(
+        thematique_de("Casque de réalité virtuelle", "realite_virtuelle"),
+        T::CultureNumerique
+    );
+    assert_eq!(
+        thematique_de("Prendre en main sa tablette", "atelier"),
+        T::PrendreEnMainDuMateriel
+    );
+    assert_eq!(
+        thematique_de("Connaître son niveau", "stand"),
+        T::DiagnosticNumerique
+    );
 }

@@ -839,7 +839,11 @@ async fn retention_purges_personal_data_and_keeps_statistics() {
 
 /// A draft event of structure A (a1's and ca's), with one session.
 pub(crate) async fn evenement_de_a(w: &Monde) -> i64 {
-    evenement_de_a_le(w, Utc.with_ymd_and_hms(2035, 6, 12, 0, 0, 0).single().unwrap()).await
+    evenement_de_a_le(
+        w,
+        Utc.with_ymd_and_hms(2035, 6, 12, 0, 0, 0).single().unwrap(),
+    )
+    .await
 }
 
 /// [`evenement_de_a`] on the day `jour` (its session from 9 to 10, UTC).
@@ -1228,9 +1232,17 @@ async fn permission_every_route_refuses_the_wrong_people() {
             }
             "organisation-evenement" => {
                 let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
-                assert!(refuse(&r), "{methode} {uri} as another structure's mediator: {}", r.status);
+                assert!(
+                    refuse(&r),
+                    "{methode} {uri} as another structure's mediator: {}",
+                    r.status
+                );
                 let r = envoyer(&w.state, req(Some(&c_a1), &csrf_a1)).await;
-                assert!(refuse(&r), "{methode} {uri} as the structure's mediator: {}", r.status);
+                assert!(
+                    refuse(&r),
+                    "{methode} {uri} as the structure's mediator: {}",
+                    r.status
+                );
             }
             "api-evenement-d-autrui" => {
                 // A form body is refused before anything (415/403); the JSON cases with the
