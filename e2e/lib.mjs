@@ -35,7 +35,7 @@ export async function lancerNavigateur() {
  * A fresh context (no cache, no cookies). Every request to another origin is aborted before it
  * leaves the machine and recorded in `contexte.etrangeres` (map tiles included).
  */
-export async function nouveauContexte(navigateur, base, { js = true, largeur = 360 } = {}) {
+export async function nouveauContexte(navigateur, base, { js = true, largeur = 360, serviceWorkers = 'block' } = {}) {
   const origine = new URL(base).origin;
   const contexte = await navigateur.newContext({
     viewport: VUES[largeur],
@@ -43,7 +43,7 @@ export async function nouveauContexte(navigateur, base, { js = true, largeur = 3
     javaScriptEnabled: js,
     locale: 'fr-FR',
     timezoneId: 'Europe/Paris',
-    serviceWorkers: 'block',
+    serviceWorkers,
   });
   contexte.setDefaultTimeout(15_000);
   contexte.setDefaultNavigationTimeout(30_000);

@@ -14,6 +14,7 @@
 //! [`maillage_store::evenements`]); this crate checks what people typed and draws the
 //! visitor's key, the cancellation secret and the client-facing id.
 
+pub mod accueil;
 pub mod domaine;
 pub mod fichier;
 pub mod ical;

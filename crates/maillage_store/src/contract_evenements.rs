@@ -9,8 +9,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::evenements::{
-    Accessibilite, FiltreEvenements, GardeCapacite, NewEvenement, NewInscription, NewJauge,
-    NewSessionEvenement, NewTournee, STATUT_ANNULE, STATUT_ATTENTE, STATUT_INSCRIT,
+    Accessibilite, EtatPointage, FiltreEvenements, GardeCapacite, NewEvenement, NewInscription,
+    NewJauge, NewPointage, NewSessionEvenement, NewTournee, STATUT_ANNULE, STATUT_ATTENTE,
+    STATUT_INSCRIT, STATUT_PRESENT,
 };
 use crate::{Store, StoreError};
 
@@ -26,6 +27,12 @@ macro_rules! evenements_contract_tests {
             evenements_unknown_session_is_not_found,
             evenements_capacite_concurrent_registrations_never_overbook,
             evenements_capacite_control_without_guard_overbooks,
+            evenements_pointage_reupload_creates_nothing,
+            evenements_pointage_two_devices_one_presence_both_told,
+            evenements_pointage_refuses_another_events_session_and_unknown_registration,
+            evenements_pointage_allotment_is_taken_from_free_seats_and_returned,
+            evenements_pointage_concurrent_identical_batches_make_one_row_each,
+            evenements_of_structure_lists_its_own,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -534,5 +541,325 @@ pub async fn evenements_capacite_control_without_guard_overbooks(store: Arc<dyn 
         lue.inscrits > 10,
         "without the guard, {} « inscrit » for 10 seats: the race window did not open",
         lue.inscrits
+    );
+}
+
+fn pointage(uuid: &str, session_id: i64, inscription: Option<&str>) -> NewPointage {
+    NewPointage {
+        uuid: uuid.into(),
+        session_id,
+        inscription_uuid: inscription.map(String::from),
+        tranche_age: inscription.is_none().then(|| "soixante_dix_plus".into()),
+        statut_social: inscription.is_none().then(|| "retraite".into()),
+        pointe_at: t(12, 10),
+    }
+}
+
+const APPAREIL_A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const APPAREIL_B: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+
+/// An event with one session of `capacite`, and `n` registrations (uuids of [`inscription`]).
+async fn avec_inscrits(store: &Arc<dyn Store>, capacite: i64, n: usize) -> (i64, i64) {
+    let (e, s) = creer(store, capacite).await;
+    for k in 0..n {
+        store
+            .create_inscription(&inscription(s, k), GardeCapacite::Active)
+            .await
+            .expect("registered");
+    }
+    (e, s)
+}
+
+pub async fn evenements_pointage_reupload_creates_nothing(store: Arc<dyn Store>) {
+    let (e, s) = avec_inscrits(&store, 10, 3).await;
+    let lot = vec![
+        pointage("p-1", s, Some(&inscription(s, 0).uuid)),
+        pointage("p-2", s, Some(&inscription(s, 1).uuid)),
+        pointage("p-3", s, None),
+    ];
+    let b = store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &lot, false, t(12, 12))
+        .await
+        .expect("first upload");
+    assert!(
+        b.etats.iter().all(|(_, e)| *e == EtatPointage::Cree),
+        "{b:?}"
+    );
+    assert_eq!(
+        b.etats.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(),
+        vec!["p-1", "p-2", "p-3"]
+    );
+    let b = store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &lot, false, t(12, 13))
+        .await
+        .expect("re-upload");
+    assert!(
+        b.etats.iter().all(|(_, e)| *e == EtatPointage::DejaRecu),
+        "{b:?}"
+    );
+    let rows = store.pointages_of_session(s).await.expect("read");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows.iter().filter(|r| r.inscription_id.is_none()).count(),
+        1
+    );
+    let walk_in = rows
+        .iter()
+        .find(|r| r.inscription_id.is_none())
+        .expect("walk-in");
+    assert_eq!(walk_in.tranche_age.as_deref(), Some("soixante_dix_plus"));
+    assert_eq!(walk_in.recu_at, t(12, 12), "the first reception is kept");
+    let statuts: Vec<String> = store
+        .inscriptions_of_session(s)
+        .await
+        .expect("registrations")
+        .into_iter()
+        .map(|i| i.statut)
+        .collect();
+    assert_eq!(
+        statuts,
+        vec![STATUT_PRESENT, STATUT_PRESENT, STATUT_INSCRIT]
+    );
+    // The walk-in takes a seat: 3 registered + 1 walk-in of 10.
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(lue.places_libres(), 6);
+}
+
+pub async fn evenements_pointage_two_devices_one_presence_both_told(store: Arc<dyn Store>) {
+    let (e, s) = avec_inscrits(&store, 10, 1).await;
+    let personne = inscription(s, 0).uuid;
+    let mut premier = pointage("a-1", s, Some(&personne));
+    premier.pointe_at = t(12, 10) + Duration::minutes(7);
+    let b = store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &[premier], false, t(12, 11))
+        .await
+        .expect("device A");
+    assert_eq!(b.etats[0].1, EtatPointage::Cree);
+    assert!(b.doublons_vus_ailleurs.is_empty());
+    let b = store
+        .enregistrer_pointages(
+            e,
+            APPAREIL_B,
+            2,
+            &[pointage("b-1", s, Some(&personne))],
+            false,
+            t(12, 12),
+        )
+        .await
+        .expect("device B");
+    assert_eq!(
+        b.etats[0].1,
+        EtatPointage::DejaPointe {
+            par_appareil: APPAREIL_A.into(),
+            a: t(12, 10) + Duration::minutes(7),
+        }
+    );
+    // B's re-upload: the same answer, nothing more.
+    let b2 = store
+        .enregistrer_pointages(
+            e,
+            APPAREIL_B,
+            2,
+            &[pointage("b-1", s, Some(&personne))],
+            false,
+            t(12, 13),
+        )
+        .await
+        .expect("device B again");
+    assert_eq!(b2.etats, b.etats);
+    // A is told at its next sync.
+    let a = store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &[], false, t(12, 14))
+        .await
+        .expect("device A syncs");
+    assert_eq!(
+        a.doublons_vus_ailleurs,
+        vec![(personne.clone(), APPAREIL_B.to_string(), t(12, 10))]
+    );
+    assert_eq!(store.pointages_of_session(s).await.expect("read").len(), 1);
+}
+
+pub async fn evenements_pointage_refuses_another_events_session_and_unknown_registration(
+    store: Arc<dyn Store>,
+) {
+    let (e, s) = avec_inscrits(&store, 10, 1).await;
+    let (_, autre) = avec_inscrits_autre(&store).await;
+    let b = store
+        .enregistrer_pointages(
+            e,
+            APPAREIL_A,
+            1,
+            &[
+                pointage("x-1", autre, None),
+                pointage("x-2", s, Some("00000000-0000-4000-8000-999999999999")),
+                pointage("x-3", s, Some(&inscription(s, 0).uuid)),
+            ],
+            false,
+            t(12, 11),
+        )
+        .await
+        .expect("batch");
+    assert!(matches!(b.etats[0].1, EtatPointage::Refuse(_)), "{b:?}");
+    assert!(matches!(b.etats[1].1, EtatPointage::Refuse(_)), "{b:?}");
+    assert_eq!(b.etats[2].1, EtatPointage::Cree);
+    assert!(store
+        .pointages_of_session(autre)
+        .await
+        .expect("read")
+        .is_empty());
+    assert_eq!(store.pointages_of_session(s).await.expect("read").len(), 1);
+}
+
+async fn avec_inscrits_autre(store: &Arc<dyn Store>) -> (i64, i64) {
+    let (e, s) = store
+        .create_evenement(
+            &evenement("31555", 20, vec![]),
+            &[session("Autre", 5, None)],
+        )
+        .await
+        .expect("other event");
+    (e, s[0])
+}
+
+pub async fn evenements_pointage_allotment_is_taken_from_free_seats_and_returned(
+    store: Arc<dyn Store>,
+) {
+    // 10 seats, 6 registered: 4 free.
+    let (e, s) = avec_inscrits(&store, 10, 6).await;
+    let a = store
+        .allouer(e, APPAREIL_A, &[(s, 3)], t(12, 8))
+        .await
+        .expect("allotment A");
+    assert_eq!(a, vec![(s, 3)]);
+    // B asks 3, gets the one seat left.
+    let b = store
+        .allouer(e, APPAREIL_B, &[(s, 3)], t(12, 8))
+        .await
+        .expect("allotment B");
+    assert_eq!(b, vec![(s, 1)]);
+    // Online registrations cannot take allotted seats: the next one waits.
+    let r = store
+        .create_inscription(&inscription(s, 50), GardeCapacite::Active)
+        .await
+        .expect("registration");
+    assert_eq!(r.statut, STATUT_ATTENTE);
+    assert_eq!(
+        store
+            .session_evenement(s)
+            .await
+            .expect("read")
+            .expect("exists")
+            .places_libres(),
+        0
+    );
+    // Asking again keeps what A holds (no double count).
+    assert_eq!(
+        store
+            .allouer(e, APPAREIL_A, &[(s, 3)], t(12, 9))
+            .await
+            .expect("again"),
+        vec![(s, 3)]
+    );
+    // A registers 2 walk-ins and gives the rest back.
+    let bilan = store
+        .enregistrer_pointages(
+            e,
+            APPAREIL_A,
+            1,
+            &[pointage("w-1", s, None), pointage("w-2", s, None)],
+            false,
+            t(12, 11),
+        )
+        .await
+        .expect("walk-ins");
+    assert_eq!(bilan.allocations, vec![(s, 1)]);
+    let bilan = store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &[], true, t(12, 12))
+        .await
+        .expect("give back");
+    assert!(bilan.allocations.is_empty(), "{bilan:?}");
+    // 6 registered + 2 walk-ins + B's 1: one seat free again.
+    assert_eq!(
+        store
+            .session_evenement(s)
+            .await
+            .expect("read")
+            .expect("exists")
+            .places_libres(),
+        1
+    );
+    // Unknown session of this event: NotFound, nothing allotted.
+    assert!(matches!(
+        store
+            .allouer(e, APPAREIL_A, &[(s + 1000, 1)], t(12, 9))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn evenements_pointage_concurrent_identical_batches_make_one_row_each(
+    store: Arc<dyn Store>,
+) {
+    let (e, s) = avec_inscrits(&store, 40, 20).await;
+    let lot: Vec<NewPointage> = (0..20)
+        .map(|k| pointage(&format!("c-{k}"), s, Some(&inscription(s, k).uuid)))
+        .chain((0..10).map(|k| pointage(&format!("w-{k}"), s, None)))
+        .collect();
+    let mut taches = Vec::new();
+    for n in 0..8 {
+        let store = Arc::clone(&store);
+        let lot = lot.clone();
+        let appareil = if n % 2 == 0 { APPAREIL_A } else { APPAREIL_B };
+        taches.push(tokio::spawn(async move {
+            store
+                .enregistrer_pointages(e, appareil, 1, &lot, false, t(12, 11))
+                .await
+        }));
+    }
+    let mut crees = 0;
+    for t in taches {
+        let b = t.await.expect("task").expect("batch");
+        crees += b
+            .etats
+            .iter()
+            .filter(|(_, e)| *e == EtatPointage::Cree)
+            .count();
+    }
+    assert_eq!(crees, 30, "each check-in created once across the 8 batches");
+    let rows = store.pointages_of_session(s).await.expect("read");
+    assert_eq!(rows.len(), 30);
+}
+
+pub async fn evenements_of_structure_lists_its_own(store: Arc<dyn Store>) {
+    let st = store
+        .create_structure("Médiathèque", None, Some("31555"))
+        .await
+        .expect("structure");
+    let mut e1 = evenement("31395", 12, vec![]);
+    e1.structure_id = Some(st);
+    let (id1, _) = store.create_evenement(&e1, &[]).await.expect("1");
+    let mut e2 = evenement("31395", 20, vec![]);
+    e2.structure_id = Some(st);
+    let (id2, _) = store.create_evenement(&e2, &[]).await.expect("2");
+    let (id3, _) = store
+        .create_evenement(&evenement("31555", 15, vec![]), &[])
+        .await
+        .expect("3");
+    let ids =
+        |v: Vec<crate::evenements::EvenementRow>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .evenements_of_structure(Some(st), 10)
+            .await
+            .expect("own")),
+        vec![id2, id1]
+    );
+    assert_eq!(
+        ids(store.evenements_of_structure(None, 10).await.expect("all")),
+        vec![id2, id3, id1]
     );
 }

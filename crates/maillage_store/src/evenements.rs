@@ -298,6 +298,13 @@ pub trait EvenementsStore: Send + Sync {
 
     async fn set_statut_evenement(&self, id: i64, statut: &str) -> StoreResult<()>;
 
+    /// The events a structure organises (`None`: every event), latest start first.
+    async fn evenements_of_structure(
+        &self,
+        structure_id: Option<i64>,
+        limite: i64,
+    ) -> StoreResult<Vec<EvenementRow>>;
+
     /// The sessions of an event with their jauges' figures, by start then id.
     async fn sessions_of_evenement(
         &self,
@@ -327,4 +334,123 @@ pub trait EvenementsStore: Send + Sync {
     /// Cancels a registration under its jauge's lock; a freed seat goes to the first person
     /// waiting in the jauge. Cancelling twice changes nothing.
     async fn cancel_inscription(&self, id: i64, at: DateTime<Utc>) -> StoreResult<Annulation>;
+
+    // Check-in on the day.
+    //
+    // A batch runs in one write transaction that holds every jauge of the event (PostgreSQL:
+    // their rows `FOR UPDATE` in id order; SQLite: its one write lock). Each check-in is
+    // inserted with `ON CONFLICT DO NOTHING` against two unique constraints: its `uuid`, and
+    // the registration it names (one presence per registration). A walk-in uses one seat of
+    // the device's allotment when it has one. An allotment is taken from the free seats of
+    // the jauge under the same lock as registrations, and counts as taken for them.
+
+    /// Records a batch from `appareil` for the event (see the trait's doc); with `rendre`,
+    /// the device's unused allotments are given back afterwards.
+    async fn enregistrer_pointages(
+        &self,
+        evenement_id: i64,
+        appareil: &str,
+        compte_id: i64,
+        pointages: &[NewPointage],
+        rendre: bool,
+        recu_at: DateTime<Utc>,
+    ) -> StoreResult<BilanPointages>;
+
+    /// Sets the device's allotment of each `(session, places wanted)` to at most the seats
+    /// still free in its jauge (plus what the device already held); returns what it got.
+    async fn allouer(
+        &self,
+        evenement_id: i64,
+        appareil: &str,
+        demandes: &[(i64, i64)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, i64)>>;
+
+    /// The check-ins of a session, by id.
+    async fn pointages_of_session(&self, session_id: i64) -> StoreResult<Vec<PointageRow>>;
+
+    /// Reserves the session's collective activity record (one per session): `true` when
+    /// this call reserved it (the caller then writes the record and
+    /// [`EvenementsStore::set_activite_of_session`]), `false` when it was already there.
+    async fn reserve_activite_of_session(
+        &self,
+        session_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// The Médiation record made from the session (0 while reserved).
+    async fn activite_of_session(&self, session_id: i64) -> StoreResult<Option<i64>>;
+
+    /// Sets the record of a reserved session (`None`: gives the reservation up).
+    async fn set_activite_of_session(
+        &self,
+        session_id: i64,
+        activite_id: Option<i64>,
+    ) -> StoreResult<()>;
 }
+
+// ---------------------------------------------------------------------------------------
+// Check-in on the day (« accueil »): check-ins, walk-ins and the devices' allotments.
+// ---------------------------------------------------------------------------------------
+
+/// A check-in sent by a device: a registered person (`inscription_uuid`) or a walk-in
+/// (`None`, anonymous: an age band and a status of the Coop's vocabularies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPointage {
+    /// Client-generated id (UUID): a re-upload of the same id creates nothing.
+    pub uuid: String,
+    pub session_id: i64,
+    /// The registration checked in; `None` for a walk-in.
+    pub inscription_uuid: Option<String>,
+    /// Walk-ins: code of `TrancheAge`.
+    pub tranche_age: Option<String>,
+    /// Walk-ins: code of `StatutSocial`.
+    pub statut_social: Option<String>,
+    /// When the device checked the person in (its clock).
+    pub pointe_at: DateTime<Utc>,
+}
+
+/// What became of one check-in of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EtatPointage {
+    /// Recorded now.
+    Cree,
+    /// This id was already received (a re-upload): nothing created.
+    DejaRecu,
+    /// The person was already checked in by another check-in (`par_appareil` at `a`):
+    /// nothing created, the attempt is kept so that both devices are told.
+    DejaPointe {
+        par_appareil: String,
+        a: DateTime<Utc>,
+    },
+    /// Refused (unknown registration or session, another event's session…): the reason.
+    Refuse(String),
+}
+
+/// The answer to a batch, in the batch's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BilanPointages {
+    pub etats: Vec<(String, EtatPointage)>,
+    /// The device's allotments after the batch `(session_id, places)`.
+    pub allocations: Vec<(i64, i64)>,
+    /// Another device's attempts on persons this device checked in: `(inscription uuid,
+    /// other device, when)`.
+    pub doublons_vus_ailleurs: Vec<(String, String, DateTime<Utc>)>,
+}
+
+/// A check-in as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointageRow {
+    pub id: i64,
+    pub uuid: String,
+    pub session_id: i64,
+    pub inscription_id: Option<i64>,
+    pub appareil: String,
+    pub tranche_age: Option<String>,
+    pub statut_social: Option<String>,
+    pub pointe_at: DateTime<Utc>,
+    pub recu_at: DateTime<Utc>,
+}
+
+/// Most check-ins in one batch.
+pub const POINTAGES_PAR_LOT_MAX: usize = 10_000;

@@ -29,3 +29,23 @@ impl PgStore {
         Ok(tx)
     }
 }
+
+impl PgStore {
+    /// Every jauge of the event, locked in id order (a registration locks one of them: no
+    /// cycle, no deadlock), for the check-in batches and the devices' allotments.
+    async fn lock_jauges_evenement(
+        &self,
+        evenement_id: i64,
+    ) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query_scalar!(
+            r#"SELECT id AS "id!: i64" FROM evenements_jauges WHERE evenement_id = $1
+               ORDER BY id FOR UPDATE"#,
+            evenement_id
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        Ok(tx)
+    }
+}

@@ -57,8 +57,12 @@ macro_rules! __select_sessions_evenement {
                       s.debut AS "debut!: DateTime<Utc>", s.fin AS "fin!: DateTime<Utc>",
                       s.salle AS "salle?: String", s.jauge_id AS "jauge_id!: i64",
                       j.nom AS "jauge?: String", j.capacite AS "capacite!: i64",
-                      (SELECT COUNT(*) FROM inscriptions i
+                      CAST((SELECT COUNT(*) FROM inscriptions i
                         WHERE i.jauge_id = s.jauge_id AND i.statut IN ('inscrit', 'present'))
+                       + (SELECT COUNT(*) FROM evenements_pointages p
+                          WHERE p.jauge_id = s.jauge_id AND p.inscription_id IS NULL)
+                       + (SELECT COALESCE(SUM(a.places), 0) FROM evenements_allocations a
+                          WHERE a.jauge_id = s.jauge_id) AS BIGINT)
                         AS "inscrits!: i64",
                       (SELECT COUNT(*) FROM inscriptions i
                         WHERE i.jauge_id = s.jauge_id AND i.statut = 'liste_attente')
@@ -78,6 +82,11 @@ macro_rules! __select_sessions_evenement {
 ///   `FOR UPDATE`; SQLite: the write lock of `BEGIN IMMEDIATE`), so that counting its seats
 ///   and inserting cannot interleave with another registration to it.
 ///
+/// - `async fn lock_jauges_evenement(&self, evenement_id: i64) -> StoreResult<sqlx::Transaction<'static, $db>>`:
+///   a write transaction holding every jauge of the event (PostgreSQL: their rows
+///   `FOR UPDATE` in id order; SQLite: `BEGIN IMMEDIATE`), for the check-in batches and
+///   the devices' allotments.
+///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
 macro_rules! evenements_store {
@@ -89,7 +98,8 @@ macro_rules! evenements_store {
                 FiltreEvenements, GardeCapacite, InscriptionCreee, InscriptionRow,
                 NewEvenement, NewInscription, NewSessionEvenement, NewTournee,
                 SessionEvenementRow, TourneeRow, FENETRE_COURSE_ESSAI, STATUT_ANNULE,
-                STATUT_ATTENTE, STATUT_INSCRIT,
+                STATUT_ATTENTE, STATUT_INSCRIT, BilanPointages, EtatPointage, NewPointage,
+                PointageRow,
             };
             use ::maillage_store::{StoreError, StoreResult};
 
@@ -160,14 +170,41 @@ macro_rules! evenements_store {
                 .await
                 .db()?;
                 let inscrits = ::sqlx::query_scalar!(
-                    r#"SELECT COUNT(*) AS "n!: i64" FROM inscriptions
-                       WHERE jauge_id = $1 AND statut IN ('inscrit', 'present')"#,
+                    r#"SELECT CAST((SELECT COUNT(*) FROM inscriptions
+                                    WHERE jauge_id = $1 AND statut IN ('inscrit', 'present'))
+                              + (SELECT COUNT(*) FROM evenements_pointages
+                                 WHERE jauge_id = $1 AND inscription_id IS NULL)
+                              + (SELECT COALESCE(SUM(places), 0) FROM evenements_allocations
+                                 WHERE jauge_id = $1) AS BIGINT) AS "n!: i64""#,
                     jauge_id
                 )
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
                 Ok((inscrits, capacite))
+            }
+
+            /// A device's allotments on an event's sessions `(session, places)`, by session.
+            async fn allocations_de(
+                conn: &mut Connexion,
+                evenement_id: i64,
+                appareil: &str,
+            ) -> StoreResult<Vec<(i64, i64)>> {
+                Ok(::sqlx::query!(
+                    r#"SELECT a.session_id AS "session_id!: i64", a.places AS "places!: i64"
+                       FROM evenements_allocations a
+                       JOIN evenements_sessions s ON s.id = a.session_id
+                       WHERE a.appareil = $1 AND s.evenement_id = $2
+                       ORDER BY a.session_id"#,
+                    appareil,
+                    evenement_id
+                )
+                .fetch_all(&mut *conn)
+                .await
+                .db()?
+                .into_iter()
+                .map(|r| (r.session_id, r.places))
+                .collect())
             }
 
             async fn inserer(
@@ -561,6 +598,355 @@ macro_rules! evenements_store {
                         ancien_statut: ancien,
                         promue,
                     })
+                }
+
+                async fn evenements_of_structure(
+                    &self,
+                    structure_id: Option<i64>,
+                    limite: i64,
+                ) -> StoreResult<Vec<EvenementRow>> {
+                    let limite = limite.max(0);
+                    Ok($crate::__select_evenements!(
+                        "WHERE (CAST($1 AS BIGINT) IS NULL OR structure_id = $1)
+                         ORDER BY debut DESC, id DESC LIMIT $2",
+                        structure_id,
+                        limite
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?
+                    .into_iter()
+                    .map(EvenementRow::from)
+                    .collect())
+                }
+
+                async fn enregistrer_pointages(
+                    &self,
+                    evenement_id: i64,
+                    appareil: &str,
+                    compte_id: i64,
+                    pointages: &[NewPointage],
+                    rendre: bool,
+                    recu_at: DateTime<Utc>,
+                ) -> StoreResult<BilanPointages> {
+                    if pointages.len() > ::maillage_store::evenements::POINTAGES_PAR_LOT_MAX {
+                        return Err(StoreError::Invalid("too many check-ins in one batch".into()));
+                    }
+                    let mut tx = self.lock_jauges_evenement(evenement_id).await?;
+                    let sessions: Vec<(i64, i64)> = ::sqlx::query!(
+                        r#"SELECT id AS "id!: i64", jauge_id AS "jauge_id!: i64"
+                           FROM evenements_sessions WHERE evenement_id = $1"#,
+                        evenement_id
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?
+                    .into_iter()
+                    .map(|r| (r.id, r.jauge_id))
+                    .collect();
+                    let mut etats = Vec::with_capacity(pointages.len());
+                    for p in pointages {
+                        let Some(&(_, jauge_id)) =
+                            sessions.iter().find(|(id, _)| *id == p.session_id)
+                        else {
+                            etats.push((
+                                p.uuid.clone(),
+                                EtatPointage::Refuse(
+                                    "cette session n’est pas de cet événement".into(),
+                                ),
+                            ));
+                            continue;
+                        };
+                        let mut inscription_id = None;
+                        if let Some(u) = &p.inscription_uuid {
+                            let trouvee = ::sqlx::query!(
+                                r#"SELECT id AS "id!: i64", session_id AS "session_id!: i64"
+                                   FROM inscriptions WHERE uuid = $1"#,
+                                u
+                            )
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .db()?;
+                            match trouvee {
+                                Some(r) if r.session_id == p.session_id => {
+                                    inscription_id = Some(r.id)
+                                }
+                                _ => {
+                                    etats.push((
+                                        p.uuid.clone(),
+                                        EtatPointage::Refuse(
+                                            "inscription inconnue pour cette session".into(),
+                                        ),
+                                    ));
+                                    continue;
+                                }
+                            }
+                        }
+                        let cree = ::sqlx::query_scalar!(
+                            r#"INSERT INTO evenements_pointages (uuid, session_id, jauge_id,
+                                   inscription_id, appareil, compte_id, tranche_age,
+                                   statut_social, pointe_at, recu_at)
+                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                               ON CONFLICT DO NOTHING
+                               RETURNING id AS "id!: i64""#,
+                            p.uuid,
+                            p.session_id,
+                            jauge_id,
+                            inscription_id,
+                            appareil,
+                            compte_id,
+                            p.tranche_age,
+                            p.statut_social,
+                            p.pointe_at,
+                            recu_at
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?;
+                        if cree.is_some() {
+                            match inscription_id {
+                                Some(iid) => {
+                                    ::sqlx::query!(
+                                        "UPDATE inscriptions SET statut = 'present', updated_at = $1
+                                         WHERE id = $2",
+                                        recu_at,
+                                        iid
+                                    )
+                                    .execute(&mut *tx)
+                                    .await
+                                    .db()?;
+                                }
+                                None => {
+                                    ::sqlx::query!(
+                                        "UPDATE evenements_allocations
+                                         SET places = places - 1, updated_at = $1
+                                         WHERE session_id = $2 AND appareil = $3 AND places > 0",
+                                        recu_at,
+                                        p.session_id,
+                                        appareil
+                                    )
+                                    .execute(&mut *tx)
+                                    .await
+                                    .db()?;
+                                }
+                            }
+                            etats.push((p.uuid.clone(), EtatPointage::Cree));
+                            continue;
+                        }
+                        let deja = ::sqlx::query_scalar!(
+                            r#"SELECT id AS "id!: i64" FROM evenements_pointages WHERE uuid = $1"#,
+                            p.uuid
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?;
+                        if deja.is_some() {
+                            etats.push((p.uuid.clone(), EtatPointage::DejaRecu));
+                            continue;
+                        }
+                        // The registration was checked in by another check-in.
+                        let premier = ::sqlx::query!(
+                            r#"SELECT id AS "id!: i64", appareil AS "appareil!: String",
+                                      pointe_at AS "pointe_at!: DateTime<Utc>"
+                               FROM evenements_pointages WHERE inscription_id = $1"#,
+                            inscription_id
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?
+                        .ok_or_else(|| StoreError::Invalid("check-in conflict without a row".into()))?;
+                        ::sqlx::query!(
+                            "INSERT INTO evenements_pointages_doublons
+                                 (uuid, pointage_id, appareil, pointe_at)
+                             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                            p.uuid,
+                            premier.id,
+                            appareil,
+                            p.pointe_at
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
+                        etats.push((
+                            p.uuid.clone(),
+                            EtatPointage::DejaPointe {
+                                par_appareil: premier.appareil,
+                                a: premier.pointe_at,
+                            },
+                        ));
+                    }
+                    if rendre {
+                        ::sqlx::query!(
+                            "DELETE FROM evenements_allocations
+                             WHERE appareil = $1 AND session_id IN
+                                 (SELECT id FROM evenements_sessions WHERE evenement_id = $2)",
+                            appareil,
+                            evenement_id
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
+                    }
+                    let allocations = allocations_de(&mut tx, evenement_id, appareil).await?;
+                    let doublons_vus_ailleurs = ::sqlx::query!(
+                        r#"SELECT i.uuid AS "uuid!: String", d.appareil AS "appareil!: String",
+                                  d.pointe_at AS "pointe_at!: DateTime<Utc>"
+                           FROM evenements_pointages_doublons d
+                           JOIN evenements_pointages p ON p.id = d.pointage_id
+                           JOIN inscriptions i ON i.id = p.inscription_id
+                           JOIN evenements_sessions s ON s.id = p.session_id
+                           WHERE p.appareil = $1 AND d.appareil <> $1 AND s.evenement_id = $2
+                           ORDER BY d.pointe_at, d.uuid"#,
+                        appareil,
+                        evenement_id
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?
+                    .into_iter()
+                    .map(|r| (r.uuid, r.appareil, r.pointe_at))
+                    .collect();
+                    tx.commit().await.db()?;
+                    Ok(BilanPointages {
+                        etats,
+                        allocations,
+                        doublons_vus_ailleurs,
+                    })
+                }
+
+                async fn allouer(
+                    &self,
+                    evenement_id: i64,
+                    appareil: &str,
+                    demandes: &[(i64, i64)],
+                    at: DateTime<Utc>,
+                ) -> StoreResult<Vec<(i64, i64)>> {
+                    let mut tx = self.lock_jauges_evenement(evenement_id).await?;
+                    for &(session_id, voulu) in demandes {
+                        let jauge_id = ::sqlx::query_scalar!(
+                            r#"SELECT jauge_id AS "j!: i64" FROM evenements_sessions
+                               WHERE id = $1 AND evenement_id = $2"#,
+                            session_id,
+                            evenement_id
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?
+                        .ok_or(StoreError::NotFound)?;
+                        let tenu = ::sqlx::query_scalar!(
+                            r#"SELECT places AS "p!: i64" FROM evenements_allocations
+                               WHERE session_id = $1 AND appareil = $2"#,
+                            session_id,
+                            appareil
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?
+                        .unwrap_or(0);
+                        let (pris, capacite) = occupation(&mut tx, jauge_id).await?;
+                        let libres = (capacite - pris).max(0);
+                        let accorde = voulu.max(0).min(libres + tenu);
+                        ::sqlx::query!(
+                            "INSERT INTO evenements_allocations
+                                 (session_id, jauge_id, appareil, places, updated_at)
+                             VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (session_id, appareil)
+                             DO UPDATE SET places = excluded.places, updated_at = excluded.updated_at",
+                            session_id,
+                            jauge_id,
+                            appareil,
+                            accorde,
+                            at
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
+                    }
+                    let a = allocations_de(&mut tx, evenement_id, appareil).await?;
+                    tx.commit().await.db()?;
+                    Ok(a)
+                }
+
+                async fn pointages_of_session(
+                    &self,
+                    session_id: i64,
+                ) -> StoreResult<Vec<PointageRow>> {
+                    ::sqlx::query_as!(
+                        PointageRow,
+                        r#"SELECT id AS "id!: i64", uuid AS "uuid!: String",
+                                  session_id AS "session_id!: i64",
+                                  inscription_id AS "inscription_id?: i64",
+                                  appareil AS "appareil!: String",
+                                  tranche_age AS "tranche_age?: String",
+                                  statut_social AS "statut_social?: String",
+                                  pointe_at AS "pointe_at!: DateTime<Utc>",
+                                  recu_at AS "recu_at!: DateTime<Utc>"
+                           FROM evenements_pointages WHERE session_id = $1 ORDER BY id"#,
+                        session_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn reserve_activite_of_session(
+                    &self,
+                    session_id: i64,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<bool> {
+                    let n = ::sqlx::query!(
+                        "INSERT INTO evenements_sessions_activites (session_id, activite_id, created_at)
+                         VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+                        session_id,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?
+                    .rows_affected();
+                    Ok(n == 1)
+                }
+
+                async fn activite_of_session(&self, session_id: i64) -> StoreResult<Option<i64>> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT activite_id AS "a!: i64" FROM evenements_sessions_activites
+                           WHERE session_id = $1"#,
+                        session_id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn set_activite_of_session(
+                    &self,
+                    session_id: i64,
+                    activite_id: Option<i64>,
+                ) -> StoreResult<()> {
+                    match activite_id {
+                        Some(a) => {
+                            ::sqlx::query!(
+                                "UPDATE evenements_sessions_activites SET activite_id = $1
+                                 WHERE session_id = $2",
+                                a,
+                                session_id
+                            )
+                            .execute(&self.pool)
+                            .await
+                            .db()?;
+                        }
+                        None => {
+                            ::sqlx::query!(
+                                "DELETE FROM evenements_sessions_activites
+                                 WHERE session_id = $1 AND activite_id = 0",
+                                session_id
+                            )
+                            .execute(&self.pool)
+                            .await
+                            .db()?;
+                        }
+                    }
+                    Ok(())
                 }
             }
         };

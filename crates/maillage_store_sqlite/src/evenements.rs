@@ -19,3 +19,13 @@ impl SqliteStore {
         self.begin_write().await
     }
 }
+
+impl SqliteStore {
+    /// The check-in batches and allotments: the same one write lock.
+    async fn lock_jauges_evenement(
+        &self,
+        _evenement_id: i64,
+    ) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_write().await
+    }
+}

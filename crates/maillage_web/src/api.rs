@@ -79,6 +79,13 @@ impl Modify for Securite {
                 "Session d'un compte administrateur (connexion avec second facteur)",
             ))),
         );
+        composants.add_security_scheme(
+            "session_accueil",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "maillage_session",
+                "Session d'un compte de la structure organisatrice (administrateur, coordinateur ou médiateur), avec l'en-tête X-CSRF de la session pour les envois",
+            ))),
+        );
     }
 }
 

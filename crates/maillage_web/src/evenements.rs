@@ -42,7 +42,7 @@ use crate::AppState;
 
 /// The routes of Événements: public pages and the JSON API.
 pub(crate) fn routeur() -> RouteurModule {
-    RouteurModule::new(Module::Evenements)
+    let publiques = RouteurModule::new(Module::Evenements)
         .get("/evenements", page_liste)
         .get("/evenements/{id}", page_evenement)
         .get(
@@ -60,7 +60,8 @@ pub(crate) fn routeur() -> RouteurModule {
         .post("/inscriptions/annuler", annuler)
         .api(utoipa_axum::routes!(api_evenements))
         .api(utoipa_axum::routes!(api_evenement))
-        .api(utoipa_axum::routes!(api_inscrire))
+        .api(utoipa_axum::routes!(api_inscrire));
+    crate::evenements_espace::routes(publiques)
 }
 
 pub(crate) fn evenements(state: &AppState) -> &Evenements {

@@ -14,6 +14,7 @@ mod erreur;
 pub mod espace;
 pub mod evenements;
 mod evenements_diffusion;
+pub mod evenements_espace;
 mod formulaires;
 mod pages;
 pub mod parametres;

@@ -6,6 +6,7 @@
 #[path = "../commun/mod.rs"]
 mod commun;
 
+mod accueil;
 mod competences;
 mod evenements;
 mod lent;

@@ -47,7 +47,7 @@ fn fichier_evenement(capacite: i64) -> String {
 
 /// A server over `instance` on a free port, no per-address limit (every client here is
 /// 127.0.0.1). Returns its address.
-async fn serveur(instance: Instance) -> (String, tokio::task::JoinHandle<()>) {
+pub(crate) async fn serveur(instance: Instance) -> (String, tokio::task::JoinHandle<()>) {
     let mut state = AppState::new(instance, Site::default())
         .await
         .expect("state");
@@ -123,7 +123,7 @@ async fn http(adresse: &str, methode: &str, chemin: &str, json: Option<&str>) ->
     )
 }
 
-fn dechunk(mut s: &str) -> String {
+pub(crate) fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((taille, reste)) = s.split_once("\r\n") {
         let Ok(n) = usize::from_str_radix(taille.trim(), 16) else {

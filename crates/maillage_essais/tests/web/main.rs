@@ -7,6 +7,7 @@ mod commun;
 
 mod competences;
 mod evenements;
+mod evenements_espace;
 mod faille_territoire;
 mod failles_web;
 mod http;

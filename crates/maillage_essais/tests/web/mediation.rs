@@ -28,12 +28,12 @@ pub(crate) struct Monde {
     pub(crate) state: AppState,
     pub(crate) horloge: Arc<HorlogeManuelle>,
     pub(crate) m: Mediation,
-    lieu_a: LieuActiviteId,
-    a1: CompteId,
-    a2: CompteId,
-    b1: CompteId,
-    ca: CompteId,
-    admin: CompteId,
+    pub(crate) lieu_a: LieuActiviteId,
+    pub(crate) a1: CompteId,
+    pub(crate) a2: CompteId,
+    pub(crate) b1: CompteId,
+    pub(crate) ca: CompteId,
+    pub(crate) admin: CompteId,
 }
 
 pub(crate) async fn monde() -> Monde {
@@ -841,6 +841,63 @@ async fn retention_purges_personal_data_and_keeps_statistics() {
     );
 }
 
+/// A draft event of structure A (a1's and ca's), with one session.
+pub(crate) async fn evenement_de_a(w: &Monde) -> i64 {
+    evenement_de_a_le(
+        w,
+        Utc.with_ymd_and_hms(2035, 6, 12, 0, 0, 0).single().unwrap(),
+    )
+    .await
+}
+
+/// [`evenement_de_a`] on the day `jour` (its session from 9 to 10, UTC).
+pub(crate) async fn evenement_de_a_le(w: &Monde, jour: chrono::DateTime<Utc>) -> i64 {
+    let st = w
+        .state
+        .instance
+        .store()
+        .compte(w.a1.get())
+        .await
+        .unwrap()
+        .unwrap()
+        .structure_id;
+    let t = |h: i64| jour + Duration::hours(h);
+    let (id, _) = w
+        .state
+        .instance
+        .store()
+        .create_evenement(
+            &maillage_store::evenements::NewEvenement {
+                tournee_id: None,
+                type_evenement: "atelier".into(),
+                titre: "Atelier de la médiathèque".into(),
+                description: None,
+                commune: "31555".into(),
+                adresse: None,
+                lieu_id: None,
+                debut: t(9),
+                fin: t(12),
+                statut: "brouillon".into(),
+                accessibilite: Default::default(),
+                structure_id: st,
+                created_at: t(8),
+                jauges: vec![],
+            },
+            &[maillage_store::evenements::NewSessionEvenement {
+                titre: "Atelier".into(),
+                type_session: "atelier".into(),
+                debut: t(9),
+                fin: t(10),
+                salle: None,
+                capacite: 10,
+                jauge: None,
+            }],
+        )
+        .await
+        .unwrap();
+    id
+}
+
 /// Every route of every module's router (`maillage_web::routes`, built from the routers
 /// themselves): `(method in lower case, path)`.
 fn toutes_les_routes() -> Vec<(String, String)> {
@@ -946,6 +1003,24 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/signalements")
         | ("post", "/espace/signalements") => "encadrement",
         ("get", "/espace/courriels") => "administrateur",
+        // Événements, the organisers' space: the lists of the organising structure only
+        // (another structure's event is 404), creation and statut for its coordinators
+        // (and administrators); the check-in page's script and service worker are static.
+        ("get", "/espace/evenements") => "connecte",
+        ("get", "/espace/evenements/accueil.js") | ("get", "/espace/evenements/accueil-sw.js") => {
+            "ouvert"
+        }
+        ("get", "/espace/evenements/nouveau") | ("post", "/espace/evenements") => "encadrement",
+        ("get", "/espace/evenements/{id}")
+        | ("get", "/espace/evenements/{id}/accueil")
+        | ("get", "/espace/evenements/{id}/bilan")
+        | ("get", "/espace/evenements/{id}/bilan.csv")
+        | ("get", "/espace/evenements/{id}/bilan.xlsx")
+        | ("post", "/espace/evenements/{id}/sessions/{session}/activite") => "evenement-d-autrui",
+        ("post", "/espace/evenements/{id}/statut") => "organisation-evenement",
+        ("get", "/api/v1/evenements/{id}/listes")
+        | ("post", "/api/v1/evenements/{id}/allocations")
+        | ("post", "/api/v1/evenements/{id}/pointages") => "api-evenement-d-autrui",
         // Mandats: the holding structure's habilitated aidants only (others: 404 / 403).
         ("get", "/espace/mandats/{id}")
         | ("post", "/espace/mandats/{id}")
@@ -1040,8 +1115,26 @@ async fn permission_every_route_refuses_the_wrong_people() {
             .unwrap();
     }
     let mandat = mandat_de_a(&w).await;
+    let evenement = evenement_de_a(&w).await;
+    let session_evenement = w
+        .state
+        .instance
+        .store()
+        .sessions_of_evenement(evenement)
+        .await
+        .unwrap()[0]
+        .id;
     let concret = |p: &str| {
         p.replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
+            .replace(
+                "/espace/evenements/{id}",
+                &format!("/espace/evenements/{evenement}"),
+            )
+            .replace(
+                "/api/v1/evenements/{id}/",
+                &format!("/api/v1/evenements/{evenement}/"),
+            )
+            .replace("{session}", &session_evenement.to_string())
             .replace(
                 "/espace/activites/{id}",
                 &format!("/espace/activites/{activite}"),
@@ -1092,7 +1185,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 "{methode} {uri}: {}",
                 anonyme.status
             ),
-            "auditeur" | "cle-api-lieu" => {
+            "auditeur" | "cle-api-lieu" | "api-evenement-d-autrui" => {
                 assert_eq!(anonyme.status, StatusCode::UNAUTHORIZED, "{methode} {uri}")
             }
             "public" => assert!(
@@ -1149,6 +1242,38 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 );
                 let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
                 assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
+            }
+            "evenement-d-autrui" => {
+                let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{methode} {uri} as another structure's mediator"
+                );
+            }
+            "organisation-evenement" => {
+                let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
+                assert!(
+                    refuse(&r),
+                    "{methode} {uri} as another structure's mediator: {}",
+                    r.status
+                );
+                let r = envoyer(&w.state, req(Some(&c_a1), &csrf_a1)).await;
+                assert!(
+                    refuse(&r),
+                    "{methode} {uri} as the structure's mediator: {}",
+                    r.status
+                );
+            }
+            "api-evenement-d-autrui" => {
+                // A form body is refused before anything (415/403); the JSON cases with the
+                // right header are in `evenements_espace::`.
+                let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
+                assert!(
+                    r.status.is_client_error(),
+                    "{methode} {uri} as another structure's mediator: {}",
+                    r.status
+                );
             }
             "aidant-habilite" => {
                 let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;

@@ -73,7 +73,7 @@ async fn openapi_document_matches_the_snapshot() {
         );
         n += 1;
     }
-    assert_eq!(n, 14, "the API routes of every module were enumerated");
+    assert_eq!(n, 17, "the API routes of every module were enumerated");
     let documentes: usize = v["paths"]
         .as_object()
         .map(|p| {
@@ -86,7 +86,8 @@ async fn openapi_document_matches_the_snapshot() {
     assert_eq!(documentes, n, "every documented operation is a route");
     assert!(v["paths"]["/api/v1/journal/verification"]["get"]["security"].is_array());
     assert!(v["paths"]["/api/v1/pass/{code}/utilisation"]["post"]["security"].is_array());
-    for schema in ["jeton_audit", "session_administrateur", "cle_api_lieu"] {
+    assert!(v["paths"]["/api/v1/evenements/{id}/pointages"]["post"]["security"].is_array());
+    for schema in ["jeton_audit", "session_administrateur", "cle_api_lieu", "session_accueil"] {
         assert!(
             v["components"]["securitySchemes"][schema].is_object(),
             "{schema}"

@@ -1,0 +1,354 @@
+//! The organisers' space and the day itself: who may organise or welcome at an event, the
+//! check-in lists a device downloads, the batches of check-ins it uploads (idempotent by
+//! their client-generated UUIDs) and the allotments of free seats it holds for walk-ins.
+//!
+//! | what | administrateur | coordinateur of the organising structure | médiateur of that structure | others |
+//! |---|---|---|---|---|
+//! | see the structure's events and their registrations, check in, sync | yes | yes | yes | — |
+//! | create an event, publish, cancel | yes | yes | — | — |
+
+use chrono::{DateTime, Utc};
+use maillage_comptes::Acteur;
+use maillage_domain::mediation::{Referentiel, Role, StatutSocial, TrancheAge};
+use maillage_store::evenements::{
+    BilanPointages, EvenementRow, InscriptionRow, NewPointage, PointageRow, SessionEvenementRow,
+    POINTAGES_PAR_LOT_MAX,
+};
+
+use crate::{ErreurEvenements, Evenements, Resultat, StatutEvenement};
+
+/// Most seats one device may hold per session.
+pub const ALLOCATION_MAX: i64 = 50;
+
+/// Whether `acteur` creates, publishes and cancels the events of `structure`.
+pub fn peut_organiser(acteur: &Acteur, structure: Option<i64>) -> bool {
+    match acteur.role {
+        Role::Administrateur => true,
+        Role::Coordinateur => {
+            structure.is_some() && acteur.compte.structure_id.map(|s| s.get()) == structure
+        }
+        _ => false,
+    }
+}
+
+/// Whether `acteur` sees the lists of the events of `structure` and checks people in.
+pub fn peut_accueillir(acteur: &Acteur, structure: Option<i64>) -> bool {
+    peut_organiser(acteur, structure)
+        || (acteur.role == Role::Mediateur
+            && structure.is_some()
+            && acteur.compte.structure_id.map(|s| s.get()) == structure)
+}
+
+/// A session with its registrations and check-ins.
+#[derive(Debug, Clone)]
+pub struct ListeSession {
+    pub session: SessionEvenementRow,
+    pub inscriptions: Vec<InscriptionRow>,
+    pub pointages: Vec<PointageRow>,
+}
+
+impl ListeSession {
+    /// Walk-ins (check-ins without a registration).
+    pub fn sur_place(&self) -> usize {
+        self.pointages
+            .iter()
+            .filter(|p| p.inscription_id.is_none())
+            .count()
+    }
+
+    /// Registrations checked in.
+    pub fn presents(&self) -> usize {
+        self.inscriptions
+            .iter()
+            .filter(|i| i.statut == maillage_store::evenements::STATUT_PRESENT)
+            .count()
+    }
+}
+
+/// A check-in as a device sends it (checked by [`Evenements::pointer`]).
+#[derive(Debug, Clone)]
+pub struct PointageEnvoye {
+    pub uuid: String,
+    pub session: i64,
+    pub inscription: Option<String>,
+    pub tranche_age: Option<String>,
+    pub statut: Option<String>,
+    pub heure: String,
+}
+
+/// Whether `texte` is a UUID as the pages draw them (8-4-4-4-12 hexadecimal digits).
+pub fn est_uuid(texte: &str) -> bool {
+    let o = texte.as_bytes();
+    o.len() == 36
+        && o.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+fn uuid(champ: &str, texte: &str) -> Resultat<String> {
+    let t = texte.trim().to_ascii_lowercase();
+    if est_uuid(&t) {
+        Ok(t)
+    } else {
+        Err(ErreurEvenements::invalide(
+            champ,
+            format!("« {} » n’est pas un identifiant UUID", texte.trim()),
+        ))
+    }
+}
+
+impl Evenements {
+    /// An event the actor may welcome people at (else `Introuvable`, so that others'
+    /// events are not even confirmed).
+    pub async fn evenement_accueilli(&self, acteur: &Acteur, id: i64) -> Resultat<EvenementRow> {
+        self.store
+            .evenement(id)
+            .await?
+            .filter(|e| peut_accueillir(acteur, e.structure_id))
+            .ok_or(ErreurEvenements::Introuvable)
+    }
+
+    /// The events of the actor's structure (all of them for an administrator), the upcoming
+    /// ones first (soonest first), then the past ones (latest first).
+    pub async fn evenements_organises(&self, acteur: &Acteur) -> Resultat<Vec<EvenementRow>> {
+        let structure = match acteur.role {
+            Role::Administrateur => None,
+            Role::Coordinateur | Role::Mediateur => match acteur.compte.structure_id {
+                Some(s) => Some(s.get()),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let mut tous = self
+            .store
+            .evenements_of_structure(structure, crate::LISTE_MAX)
+            .await?;
+        let maintenant = self.maintenant();
+        let (mut a_venir, passes): (Vec<_>, Vec<_>) =
+            tous.drain(..).partition(|e| e.fin >= maintenant);
+        a_venir.sort_by_key(|e| (e.debut, e.id));
+        a_venir.extend(passes);
+        Ok(a_venir)
+    }
+
+    /// An event the actor organises (`Introuvable` when it may not even see it,
+    /// `Interdit` when it only welcomes people there).
+    pub async fn evenement_organise(&self, acteur: &Acteur, id: i64) -> Resultat<EvenementRow> {
+        let e = self.evenement_accueilli(acteur, id).await?;
+        if !peut_organiser(acteur, e.structure_id) {
+            return Err(ErreurEvenements::Interdit);
+        }
+        Ok(e)
+    }
+
+    /// Publishes or cancels an event of the actor's structure.
+    pub async fn changer_statut_organise(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        statut: StatutEvenement,
+    ) -> Resultat<()> {
+        self.evenement_organise(acteur, id).await?;
+        self.store.set_statut_evenement(id, statut.code()).await?;
+        tracing::info!(
+            evenement = id,
+            statut = statut.code(),
+            "event statut changed"
+        );
+        Ok(())
+    }
+
+    /// Every session of an event with its registrations and check-ins.
+    pub async fn listes(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+    ) -> Resultat<(EvenementRow, Vec<ListeSession>)> {
+        let e = self.evenement_accueilli(acteur, id).await?;
+        let mut listes = Vec::new();
+        for session in self.store.sessions_of_evenement(id).await? {
+            let inscriptions = self.store.inscriptions_of_session(session.id).await?;
+            let pointages = self.store.pointages_of_session(session.id).await?;
+            listes.push(ListeSession {
+                session,
+                inscriptions,
+                pointages,
+            });
+        }
+        Ok((e, listes))
+    }
+
+    /// Records a device's batch of check-ins (see `maillage_store::evenements`).
+    pub async fn pointer(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        appareil: &str,
+        pointages: &[PointageEnvoye],
+        rendre: bool,
+    ) -> Resultat<BilanPointages> {
+        self.evenement_accueilli(acteur, id).await?;
+        let appareil = uuid("appareil", appareil)?;
+        if pointages.len() > POINTAGES_PAR_LOT_MAX {
+            return Err(ErreurEvenements::invalide(
+                "pointages",
+                format!("{POINTAGES_PAR_LOT_MAX} pointages au plus par envoi"),
+            ));
+        }
+        let mut lus = Vec::with_capacity(pointages.len());
+        for (n, p) in pointages.iter().enumerate() {
+            let champ = |c: &str| format!("pointages[{n}].{c}");
+            let inscription = match p.inscription.as_deref().map(str::trim) {
+                Some(i) if !i.is_empty() => Some(uuid(&champ("inscription"), i)?),
+                _ => None,
+            };
+            let code =
+                |c: &str, v: &Option<String>, ok: fn(&str) -> bool| -> Resultat<Option<String>> {
+                    match v.as_deref().map(str::trim) {
+                        None | Some("") => Ok(None),
+                        Some(x) if ok(x) => Ok(Some(x.to_string())),
+                        Some(x) => Err(ErreurEvenements::invalide(
+                            &champ(c),
+                            format!("valeur inconnue « {x} »"),
+                        )),
+                    }
+                };
+            let (tranche_age, statut_social) = if inscription.is_none() {
+                (
+                    code("tranche_age", &p.tranche_age, |x| {
+                        TrancheAge::depuis_code(x).is_some()
+                    })?
+                    .or_else(|| Some(TrancheAge::NonCommunique.code().into())),
+                    code("statut", &p.statut, |x| {
+                        StatutSocial::depuis_code(x).is_some()
+                    })?
+                    .or_else(|| Some(StatutSocial::NonCommunique.code().into())),
+                )
+            } else {
+                (None, None)
+            };
+            let pointe_at = crate::lire_horodatage(&p.heure)
+                .map_err(|m| ErreurEvenements::invalide(&champ("heure"), m))?;
+            lus.push(NewPointage {
+                uuid: uuid(&champ("uuid"), &p.uuid)?,
+                session_id: p.session,
+                inscription_uuid: inscription,
+                tranche_age,
+                statut_social,
+                pointe_at,
+            });
+        }
+        let bilan = self
+            .store
+            .enregistrer_pointages(
+                id,
+                &appareil,
+                acteur.compte.id.get(),
+                &lus,
+                rendre,
+                self.maintenant(),
+            )
+            .await?;
+        tracing::info!(
+            evenement = id,
+            recus = lus.len(),
+            crees = bilan
+                .etats
+                .iter()
+                .filter(|(_, e)| *e == maillage_store::evenements::EtatPointage::Cree)
+                .count(),
+            "check-ins synced"
+        );
+        Ok(bilan)
+    }
+
+    /// Asks for an allotment of free seats per session for a device (see
+    /// `maillage_store::evenements`): at most [`ALLOCATION_MAX`] per session.
+    pub async fn allouer(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        appareil: &str,
+        demandes: &[(i64, i64)],
+    ) -> Resultat<Vec<(i64, i64)>> {
+        self.evenement_accueilli(acteur, id).await?;
+        let appareil = uuid("appareil", appareil)?;
+        let demandes: Vec<(i64, i64)> = demandes
+            .iter()
+            .map(|&(s, n)| (s, n.clamp(0, ALLOCATION_MAX)))
+            .collect();
+        match self
+            .store
+            .allouer(id, &appareil, &demandes, self.maintenant())
+            .await
+        {
+            Err(maillage_store::StoreError::NotFound) => Err(ErreurEvenements::invalide(
+                "sessions",
+                "une session demandée n’est pas de cet événement",
+            )),
+            r => Ok(r?),
+        }
+    }
+
+    /// The Médiation records made from the sessions of an event `(session, record)` (0:
+    /// being written).
+    pub async fn activites_des_sessions(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+    ) -> Resultat<Vec<(i64, i64)>> {
+        self.evenement_accueilli(acteur, id).await?;
+        let mut v = Vec::new();
+        for s in self.store.sessions_of_evenement(id).await? {
+            if let Some(a) = self.store.activite_of_session(s.id).await? {
+                v.push((s.id, a));
+            }
+        }
+        Ok(v)
+    }
+
+    /// Reserves the collective activity record of a session of the event (once per
+    /// session): `Ok(None)` when this call reserved it (write the record, then
+    /// [`Evenements::fixer_activite`]), `Ok(Some(record))` when it already exists.
+    pub async fn reserver_activite(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        session: i64,
+    ) -> Resultat<Option<i64>> {
+        self.evenement_accueilli(acteur, id).await?;
+        let s = self
+            .store
+            .session_evenement(session)
+            .await?
+            .filter(|s| s.evenement_id == id)
+            .ok_or(ErreurEvenements::Introuvable)?;
+        if self
+            .store
+            .reserve_activite_of_session(s.id, self.maintenant())
+            .await?
+        {
+            Ok(None)
+        } else {
+            Ok(Some(
+                self.store.activite_of_session(s.id).await?.unwrap_or(0),
+            ))
+        }
+    }
+
+    /// Records the Médiation record of a reserved session (`None`: gives the reservation up,
+    /// the record could not be written).
+    pub async fn fixer_activite(&self, session: i64, activite: Option<i64>) -> Resultat<()> {
+        Ok(self
+            .store
+            .set_activite_of_session(session, activite)
+            .await?)
+    }
+
+    /// The hour of Paris of an instant, `HH:MM`.
+    pub fn heure_minute(t: DateTime<Utc>) -> String {
+        t.with_timezone(&chrono_tz::Europe::Paris)
+            .format("%H:%M")
+            .to_string()
+    }
+}

@@ -1,0 +1,1411 @@
+//! Événements, the organisers' space (`/espace/evenements…`): the structure's events, the
+//! form creating an event and its programme (read by the same reader as the JSON import),
+//! publish and cancel, each session's registrations; and the day itself: the offline
+//! check-in page (`/espace/evenements/{id}/accueil`, a service worker and IndexedDB, see
+//! `assets/accueil.js`), the lists it downloads and the batches it uploads
+//! (`/api/v1/evenements/{id}/listes|allocations|pointages`).
+//!
+//! Who may do what is decided by `maillage_evenements::accueil` (`peut_organiser`,
+//! `peut_accueillir`): another structure's event is « introuvable » (404).
+//!
+//! The JSON routes read the session cookie; the two that write also want the session's
+//! CSRF token in the `X-CSRF` header (the page has it) and a JSON body.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use chrono::Utc;
+use maillage_comptes::Acteur;
+use maillage_domain::mediation::{Referentiel, StatutSocial, TrancheAge};
+use maillage_evenements::accueil::{peut_organiser, ListeSession, PointageEnvoye};
+use maillage_evenements::stockage::{EtatPointage, EvenementRow};
+use maillage_evenements::{
+    ecrire_horodatage, ErreurEvenements, Evenements, StatutEvenement, StatutInscription,
+    TypeEvenement, TypeSession,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::erreur::{ApiError, ErreurWeb, OuRetour};
+use crate::espace::pages::Menu;
+use crate::espace::{cookie, rendre, verifier_csrf, Connecte, COOKIE_SESSION};
+use crate::evenements::{evenements, id_de, libelle, nom_commune, quand};
+use crate::formulaires::FormulaireConnecte;
+use crate::routeurs::RouteurModule;
+use crate::site::Site;
+use crate::AppState;
+
+const CHEMIN: &str = "/espace/evenements";
+
+/// The page script and the service worker, embedded.
+const SCRIPT_ACCUEIL: &[u8] = include_bytes!("../assets/accueil.js");
+const SERVICE_WORKER: &[u8] = include_bytes!("../assets/accueil-sw.js");
+
+/// The routes of the organisers' space, added to Événements' router.
+pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
+    r.get("/espace/evenements", liste)
+        .get("/espace/evenements/nouveau", nouveau)
+        .post("/espace/evenements", creer)
+        .get("/espace/evenements/accueil.js", script_accueil)
+        .get("/espace/evenements/accueil-sw.js", service_worker)
+        .get("/espace/evenements/{id}", detail)
+        .post("/espace/evenements/{id}/statut", changer_statut)
+        .get("/espace/evenements/{id}/accueil", page_accueil)
+        .post(
+            "/espace/evenements/{id}/sessions/{session}/activite",
+            creer_activite,
+        )
+        .get("/espace/evenements/{id}/bilan", page_bilan)
+        .get("/espace/evenements/{id}/bilan.csv", bilan_csv)
+        .get("/espace/evenements/{id}/bilan.xlsx", bilan_xlsx)
+        .api(utoipa_axum::routes!(api_listes))
+        .api(utoipa_axum::routes!(api_allocations))
+        .api(utoipa_axum::routes!(api_pointages))
+}
+
+fn module(state: &AppState) -> &Evenements {
+    evenements(state)
+}
+
+// ---------------------------------------------------------------------------------------
+// The list.
+
+/// An event of the structure, as listed.
+pub struct LigneEspace {
+    pub id: i64,
+    pub titre: String,
+    pub quand: String,
+    pub ou: String,
+    pub statut: String,
+    pub passe: bool,
+}
+
+fn ligne_espace(state: &AppState, e: &EvenementRow) -> LigneEspace {
+    LigneEspace {
+        id: e.id,
+        titre: e.titre.clone(),
+        quand: quand(e.debut, e.fin),
+        ou: match &e.adresse {
+            Some(a) => format!("{a}, {}", nom_commune(state, &e.commune)),
+            None => nom_commune(state, &e.commune),
+        },
+        statut: libelle::<StatutEvenement>(&e.statut, StatutEvenement::libelle),
+        passe: e.fin < Utc::now(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/evenements.html")]
+struct PageListe {
+    site: Arc<Site>,
+    menu: Menu,
+    lignes: Vec<LigneEspace>,
+    organisateur: bool,
+}
+
+/// `GET /espace/evenements`: the structure's events, upcoming first.
+pub async fn liste(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurWeb> {
+    let tous = module(&state).evenements_organises(&a).await.ou(CHEMIN)?;
+    rendre(&PageListe {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        lignes: tous.iter().map(|e| ligne_espace(&state, e)).collect(),
+        organisateur: peut_organiser(&a, a.compte.structure_id.map(|s| s.get()))
+            || a.role == maillage_domain::mediation::Role::Administrateur,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Creation.
+
+/// The creation form: the event, then rows of sessions (`session_…` repeated, one value per
+/// row; empty rows are left out).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct FormulaireEvenement {
+    #[serde(default)]
+    titre: String,
+    #[serde(default, rename = "type")]
+    type_evenement: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    adresse: String,
+    #[serde(default)]
+    debut: String,
+    #[serde(default)]
+    fin: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    session_titre: Vec<String>,
+    #[serde(default)]
+    session_type: Vec<String>,
+    #[serde(default)]
+    session_debut: Vec<String>,
+    #[serde(default)]
+    session_fin: Vec<String>,
+    #[serde(default)]
+    session_salle: Vec<String>,
+    #[serde(default)]
+    session_capacite: Vec<String>,
+    #[serde(default)]
+    session_jauge: Vec<String>,
+}
+
+/// A row of the sessions' part of the form, as typed.
+#[derive(Debug, Default, Clone)]
+pub struct LigneSessionForm {
+    pub titre: String,
+    pub type_session: String,
+    pub debut: String,
+    pub fin: String,
+    pub salle: String,
+    pub capacite: String,
+    pub jauge: String,
+}
+
+/// Empty rows offered after the typed ones.
+const LIGNES_VIDES: usize = 3;
+
+impl FormulaireEvenement {
+    fn lignes(&self) -> Vec<LigneSessionForm> {
+        let n = [
+            self.session_titre.len(),
+            self.session_type.len(),
+            self.session_debut.len(),
+            self.session_fin.len(),
+            self.session_salle.len(),
+            self.session_capacite.len(),
+            self.session_jauge.len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        let v = |l: &[String], i: usize| l.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+        (0..n)
+            .map(|i| LigneSessionForm {
+                titre: v(&self.session_titre, i),
+                type_session: v(&self.session_type, i),
+                debut: v(&self.session_debut, i),
+                fin: v(&self.session_fin, i),
+                salle: v(&self.session_salle, i),
+                capacite: v(&self.session_capacite, i),
+                jauge: v(&self.session_jauge, i),
+            })
+            .filter(|l| {
+                !(l.titre.is_empty()
+                    && l.debut.is_empty()
+                    && l.fin.is_empty()
+                    && l.salle.is_empty()
+                    && l.capacite.is_empty()
+                    && l.jauge.is_empty())
+            })
+            .collect()
+    }
+}
+
+/// The INSEE code a person means by `saisie`: a code, or a commune's exact name when only
+/// one commune bears it.
+fn code_commune(state: &AppState, saisie: &str) -> Result<String, ErreurEvenements> {
+    let saisie = saisie.trim();
+    if saisie.is_empty() {
+        return Err(ErreurEvenements::invalide(
+            "commune",
+            "indiquez la commune (son nom ou son code INSEE)",
+        ));
+    }
+    let r = state.instance.comptes().referentiel();
+    if let Some(c) = r.commune_or_parent(saisie) {
+        return Ok(c.code_insee.clone());
+    }
+    let cle = maillage_territoire::normaliser_nom(saisie);
+    let memes: Vec<_> = r
+        .rechercher(saisie, 20)
+        .into_iter()
+        .filter(|c| maillage_territoire::normaliser_nom(&c.nom) == cle)
+        .collect();
+    match memes.as_slice() {
+        [c] => Ok(c.code_insee.clone()),
+        [] => Err(ErreurEvenements::invalide(
+            "commune",
+            format!("aucune commune ne s’appelle « {saisie} » (essayez son code INSEE)"),
+        )),
+        plusieurs => Err(ErreurEvenements::invalide(
+            "commune",
+            format!(
+                "plusieurs communes s’appellent « {saisie} » : donnez son code INSEE ({})",
+                plusieurs
+                    .iter()
+                    .map(|c| format!("{} (dép. {})", c.code_insee, c.code_departement))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The form as the JSON file of the import (same reader, same messages).
+fn en_json(f: &FormulaireEvenement, commune: &str) -> Value {
+    let sessions: Vec<Value> = f
+        .lignes()
+        .iter()
+        .map(|l| {
+            let mut s = json!({
+                "titre": l.titre,
+                "type": l.type_session,
+                "debut": l.debut,
+                "fin": l.fin,
+                "capacite": l.capacite.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(l.capacite.clone())),
+            });
+            if !l.salle.is_empty() {
+                s["salle"] = Value::from(l.salle.clone());
+            }
+            if !l.jauge.is_empty() {
+                s["jauge"] = Value::from(l.jauge.clone());
+            }
+            s
+        })
+        .collect();
+    let mut v = json!({
+        "titre": f.titre.trim(),
+        "type": f.type_evenement.trim(),
+        "commune": commune,
+        "debut": f.debut.trim(),
+        "fin": f.fin.trim(),
+        "statut": "brouillon",
+        "sessions": sessions,
+    });
+    if !f.adresse.trim().is_empty() {
+        v["adresse"] = Value::from(f.adresse.trim());
+    }
+    if !f.description.trim().is_empty() {
+        v["description"] = Value::from(f.description.trim());
+    }
+    v
+}
+
+/// A field path of the reader (`sessions[1].debut`) in words.
+fn champ_en_mots(champ: &str) -> String {
+    let mot = |c: &str| match c {
+        "titre" => "titre".to_string(),
+        "type" => "type".to_string(),
+        "commune" => "commune".to_string(),
+        "adresse" => "adresse".to_string(),
+        "debut" => "début".to_string(),
+        "fin" => "fin".to_string(),
+        "capacite" => "capacité".to_string(),
+        "salle" => "salle".to_string(),
+        "jauge" => "jauge partagée".to_string(),
+        "description" => "description".to_string(),
+        autre => autre.to_string(),
+    };
+    if let Some(reste) = champ.strip_prefix("sessions[") {
+        if let Some((n, c)) = reste.split_once("].") {
+            if let Ok(n) = n.parse::<usize>() {
+                return format!("Session {}, {}", n + 1, mot(c));
+            }
+        }
+    }
+    let m = mot(champ);
+    let mut c = m.chars();
+    match c.next() {
+        Some(p) => p.to_uppercase().collect::<String>() + c.as_str(),
+        None => m,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/evenement_form.html")]
+struct PageFormulaire {
+    site: Arc<Site>,
+    menu: Menu,
+    f: FormulaireEvenement,
+    lignes: Vec<LigneSessionForm>,
+    erreur: Option<String>,
+    types: Vec<(&'static str, &'static str)>,
+    types_session: Vec<(&'static str, &'static str)>,
+}
+
+fn page_formulaire(
+    state: &AppState,
+    a: &Acteur,
+    f: FormulaireEvenement,
+    erreur: Option<String>,
+) -> Result<Response, ErreurWeb> {
+    let mut lignes = f.lignes();
+    lignes.extend((0..LIGNES_VIDES).map(|_| LigneSessionForm {
+        type_session: "atelier".into(),
+        ..LigneSessionForm::default()
+    }));
+    let statut = if erreur.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut r = rendre(&PageFormulaire {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        f,
+        lignes,
+        erreur,
+        types: TypeEvenement::TOUS
+            .iter()
+            .map(|t| (t.code(), t.libelle()))
+            .collect(),
+        types_session: TypeSession::TOUS
+            .iter()
+            .map(|t| (t.code(), t.libelle()))
+            .collect(),
+    })?;
+    *r.status_mut() = statut;
+    Ok(r)
+}
+
+fn exiger_organisateur(a: &Acteur) -> Result<(), ErreurWeb> {
+    if a.role == maillage_domain::mediation::Role::Administrateur
+        || peut_organiser(a, a.compte.structure_id.map(|s| s.get()))
+    {
+        Ok(())
+    } else {
+        Err(ErreurWeb::from(ErreurEvenements::Interdit).avec_retour(CHEMIN))
+    }
+}
+
+/// `GET /espace/evenements/nouveau`: the creation form.
+pub async fn nouveau(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurWeb> {
+    exiger_organisateur(&a)?;
+    page_formulaire(
+        &state,
+        &a,
+        FormulaireEvenement {
+            type_evenement: "etape_tournee".into(),
+            ..FormulaireEvenement::default()
+        },
+        None,
+    )
+}
+
+/// `POST /espace/evenements`: creates the event as a draft, then shows it.
+pub async fn creer(
+    State(state): State<AppState>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireEvenement>,
+) -> Result<Response, ErreurWeb> {
+    exiger_organisateur(&a)?;
+    let commune = match code_commune(&state, &f.commune) {
+        Ok(c) => c,
+        Err(ErreurEvenements::Invalide { champ, message }) => {
+            let m = format!("{} : {message}", champ_en_mots(&champ));
+            return page_formulaire(&state, &a, f, Some(m));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let texte = en_json(&f, &commune).to_string();
+    match module(&state).importer(&a, &texte).await {
+        Ok(cree) => Ok(Redirect::to(&format!("{CHEMIN}/{}?cree=1", cree.id)).into_response()),
+        Err(ErreurEvenements::Invalide { champ, message }) => {
+            let m = format!("{} : {message}", champ_en_mots(&champ));
+            page_formulaire(&state, &a, f, Some(m))
+        }
+        Err(e) => Err(ErreurWeb::from(e).avec_retour(CHEMIN)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// An event and its lists.
+
+/// A registration as listed.
+pub struct LigneInscrit {
+    pub prenom: String,
+    pub statut: String,
+    pub present: bool,
+    pub heure: String,
+}
+
+/// A session with its list.
+pub struct SessionEspace {
+    pub id: i64,
+    pub titre: String,
+    pub type_libelle: String,
+    pub quand: String,
+    pub salle: String,
+    pub capacite: i64,
+    pub inscrits: usize,
+    pub attente: usize,
+    pub annules: usize,
+    pub presents: usize,
+    pub sur_place: usize,
+    pub lignes: Vec<LigneInscrit>,
+    /// The Médiation record made from the session (0 while being written).
+    pub activite: Option<i64>,
+}
+
+impl SessionEspace {
+    /// Whether the session's collective activity record exists (or is being written).
+    pub fn activite_faite(&self) -> bool {
+        self.activite.is_some()
+    }
+
+    /// The session's Médiation record, once written.
+    pub fn lien_activite(&self) -> Option<i64> {
+        self.activite.filter(|a| *a > 0)
+    }
+}
+
+fn session_espace(l: &ListeSession) -> SessionEspace {
+    let s = &l.session;
+    let compte = |statut: &str| l.inscriptions.iter().filter(|i| i.statut == statut).count();
+    SessionEspace {
+        id: s.id,
+        titre: s.titre.clone(),
+        type_libelle: libelle::<TypeSession>(&s.type_session, TypeSession::libelle),
+        quand: quand(s.debut, s.fin),
+        salle: s.salle.clone().unwrap_or_default(),
+        capacite: s.capacite,
+        inscrits: compte("inscrit"),
+        attente: compte("liste_attente"),
+        annules: compte("annule"),
+        presents: l.presents(),
+        sur_place: l.sur_place(),
+        lignes: l
+            .inscriptions
+            .iter()
+            .map(|i| LigneInscrit {
+                prenom: i.prenom.clone(),
+                statut: libelle::<StatutInscription>(&i.statut, StatutInscription::libelle),
+                present: i.statut == "present",
+                heure: l
+                    .pointages
+                    .iter()
+                    .find(|p| p.inscription_id == Some(i.id))
+                    .map(|p| Evenements::heure_minute(p.pointe_at))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        activite: None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/evenement.html")]
+struct PageDetail {
+    site: Arc<Site>,
+    menu: Menu,
+    e: LigneEspace,
+    sessions: Vec<SessionEspace>,
+    organisateur: bool,
+    publiable: bool,
+    annulable: bool,
+    message: Option<MessageDetail>,
+    mediateur: bool,
+}
+
+/// `GET /espace/evenements/{id}`: the event, its sessions and their registrations.
+pub async fn detail(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}");
+    let id = id_de(&id)?;
+    let (e, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    let mut sessions: Vec<SessionEspace> = listes.iter().map(session_espace).collect();
+    let activites = module(&state)
+        .activites_des_sessions(&a, id)
+        .await
+        .ou(&chemin)?;
+    for s in &mut sessions {
+        s.activite = activites
+            .iter()
+            .find(|(sid, _)| *sid == s.id)
+            .map(|(_, a)| *a);
+    }
+    let titre_de = |sid: &str| {
+        sessions
+            .iter()
+            .find(|s| s.id.to_string() == sid)
+            .map(|s| (s.titre.clone(), s.lien_activite()))
+    };
+    let q = q.unwrap_or_default();
+    let message = match q.split_once('=') {
+        Some(("cree", _)) => Some(MessageDetail::texte("Événement créé en brouillon : publiez-le pour ouvrir les inscriptions.")),
+        Some(("statut", "publie")) => Some(MessageDetail::texte("Événement publié : les inscriptions sont ouvertes.")),
+        Some(("statut", "annule")) => Some(MessageDetail::texte("Événement annulé.")),
+        Some(("activite_creee", sid)) => titre_de(sid).map(|(t, a)| MessageDetail {
+            texte: format!("Activité collective enregistrée pour « {t} »."),
+            activite: a,
+        }),
+        Some(("activite", sid)) => titre_de(sid).map(|(t, a)| MessageDetail {
+            texte: format!("L’activité collective de « {t} » existe déjà : elle n’a pas été créée une seconde fois."),
+            activite: a,
+        }),
+        _ => None,
+    };
+    rendre(&PageDetail {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        organisateur: peut_organiser(&a, e.structure_id),
+        publiable: e.statut == StatutEvenement::Brouillon.code(),
+        annulable: e.statut == StatutEvenement::Brouillon.code()
+            || e.statut == StatutEvenement::Publie.code(),
+        e: ligne_espace(&state, &e),
+        sessions,
+        message,
+        mediateur: a.role == maillage_domain::mediation::Role::Mediateur,
+    })
+}
+
+/// The message over an event's page, with the link to a Médiation record.
+pub struct MessageDetail {
+    pub texte: String,
+    pub activite: Option<i64>,
+}
+
+impl MessageDetail {
+    fn texte(t: &str) -> MessageDetail {
+        MessageDetail {
+            texte: t.to_string(),
+            activite: None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormulaireStatut {
+    #[serde(default)]
+    statut: String,
+}
+
+/// `POST /espace/evenements/{id}/statut` (`statut`: `publie` or `annule`).
+pub async fn changer_statut(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireStatut>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}");
+    let id = id_de(&id)?;
+    module(&state)
+        .evenement_organise(&a, id)
+        .await
+        .ou(&chemin)?;
+    let statut = match f.statut.trim() {
+        "publie" => StatutEvenement::Publie,
+        "annule" => StatutEvenement::Annule,
+        autre => {
+            return Err(ErreurWeb::from(ErreurEvenements::invalide(
+                "statut",
+                format!("« {autre} » : publie ou annule"),
+            ))
+            .avec_retour(&chemin))
+        }
+    };
+    module(&state)
+        .changer_statut_organise(&a, id, statut)
+        .await
+        .ou(&chemin)?;
+    Ok(Redirect::to(&format!("{chemin}?statut={}", statut.code())).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// The check-in page and its service worker.
+
+#[derive(Template)]
+#[template(path = "espace/evenement_accueil.html")]
+struct PageAccueil {
+    site: Arc<Site>,
+    menu: Menu,
+    e: LigneEspace,
+    sessions: Vec<SessionEspace>,
+    tranches: Vec<(&'static str, &'static str)>,
+    statuts: Vec<(&'static str, &'static str)>,
+}
+
+/// `GET /espace/evenements/{id}/accueil`: the check-in page (works offline once opened).
+pub async fn page_accueil(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}/accueil");
+    let id = id_de(&id)?;
+    let (e, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    rendre(&PageAccueil {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        e: ligne_espace(&state, &e),
+        sessions: listes.iter().map(session_espace).collect(),
+        tranches: TrancheAge::TOUS
+            .iter()
+            .map(|t| (t.code(), t.libelle()))
+            .collect(),
+        statuts: StatutSocial::TOUS
+            .iter()
+            .map(|t| (t.code(), t.libelle()))
+            .collect(),
+    })
+}
+
+fn javascript(octets: &'static [u8]) -> Response {
+    let mut r = octets.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// `GET /espace/evenements/accueil.js`: the check-in page's script.
+pub async fn script_accueil() -> Response {
+    javascript(SCRIPT_ACCUEIL)
+}
+
+/// `GET /espace/evenements/accueil-sw.js`: the service worker (its scope,
+/// `/espace/evenements/`, covers every check-in page).
+pub async fn service_worker() -> Response {
+    javascript(SERVICE_WORKER)
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON: lists, allotments, check-ins.
+
+/// The signed-in actor of a JSON request (401 without a valid session); with `envoi`, the
+/// session's CSRF token must be in `X-CSRF` and the body JSON.
+async fn acteur_api(
+    state: &AppState,
+    entetes: &HeaderMap,
+    envoi: bool,
+) -> Result<Acteur, ApiError> {
+    let non_connecte = || ApiError {
+        erreur: "connectez-vous d’abord (session de la structure organisatrice)".into(),
+        parametre: None,
+        status: 401,
+    };
+    let jeton = cookie(entetes, COOKIE_SESSION).ok_or_else(non_connecte)?;
+    let a = state
+        .instance
+        .comptes()
+        .acteur(&jeton)
+        .await
+        .map_err(|_| non_connecte())?;
+    if envoi {
+        let json = entetes
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                t.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !json {
+            return Err(ApiError {
+                erreur: "Le corps doit être du JSON (Content-Type: application/json).".into(),
+                parametre: None,
+                status: 415,
+            });
+        }
+        let csrf = entetes.get("x-csrf").and_then(|v| v.to_str().ok());
+        if verifier_csrf(&a, csrf).is_err() {
+            return Err(ApiError {
+                erreur: "jeton de session (en-tête X-CSRF) absent ou faux : rechargez la page"
+                    .into(),
+                parametre: Some("X-CSRF".into()),
+                status: 403,
+            });
+        }
+    }
+    Ok(a)
+}
+
+fn id_api(texte: &str) -> Result<i64, ApiError> {
+    texte
+        .parse::<i64>()
+        .map_err(|_| ApiError::introuvable("Introuvable."))
+}
+
+fn lire_corps<T: serde::de::DeserializeOwned>(corps: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(corps).map_err(|e| {
+        ApiError::requete(
+            None,
+            format!(
+                "JSON illisible à la ligne {}, colonne {} : {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// A registration in a check-in list.
+#[derive(Serialize, ToSchema)]
+pub struct InscritListe {
+    /// The registration's UUID (the ticket's QR code holds it).
+    pub uuid: String,
+    pub prenom: String,
+    /// `inscrit`, `liste_attente`, `annule`, `present`.
+    pub statut: String,
+    /// When the person was checked in (`HH:MM`, hour of Paris).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub pointe_a: Option<String>,
+}
+
+/// A session's check-in list.
+#[derive(Serialize, ToSchema)]
+pub struct SessionListe {
+    pub id: i64,
+    pub titre: String,
+    pub debut: String,
+    pub capacite: i64,
+    pub places_libres: i64,
+    /// Walk-ins already received.
+    pub sur_place: usize,
+    pub inscriptions: Vec<InscritListe>,
+}
+
+/// The lists of an event's sessions.
+#[derive(Serialize, ToSchema)]
+pub struct ListesApi {
+    pub evenement: i64,
+    pub titre: String,
+    /// When the lists were read (RFC 3339).
+    pub lu_a: String,
+    pub sessions: Vec<SessionListe>,
+}
+
+/// The check-in lists of an event (organising structure only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/evenements/{id}/listes",
+    tag = "evenements",
+    security(("session_accueil" = [])),
+    params(("id" = i64, Path, description = "Identifiant de l'événement")),
+    responses(
+        (status = 200, description = "Listes des sessions", body = ListesApi),
+        (status = 401, description = "Pas de session", body = ApiError),
+        (status = 404, description = "Événement introuvable (ou d'une autre structure)", body = ApiError),
+    )
+)]
+pub async fn api_listes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    entetes: HeaderMap,
+) -> Result<Response, ApiError> {
+    let a = acteur_api(&state, &entetes, false).await?;
+    let id = id_api(&id)?;
+    let (e, listes) = module(&state).listes(&a, id).await?;
+    let corps = ListesApi {
+        evenement: e.id,
+        titre: e.titre.clone(),
+        lu_a: ecrire_horodatage(module(&state).maintenant()),
+        sessions: listes
+            .iter()
+            .map(|l| SessionListe {
+                id: l.session.id,
+                titre: l.session.titre.clone(),
+                debut: ecrire_horodatage(l.session.debut),
+                capacite: l.session.capacite,
+                places_libres: l.session.places_libres(),
+                sur_place: l.sur_place(),
+                inscriptions: l
+                    .inscriptions
+                    .iter()
+                    .map(|i| InscritListe {
+                        uuid: i.uuid.clone(),
+                        prenom: i.prenom.clone(),
+                        statut: i.statut.clone(),
+                        pointe_a: l
+                            .pointages
+                            .iter()
+                            .find(|p| p.inscription_id == Some(i.id))
+                            .map(|p| Evenements::heure_minute(p.pointe_at)),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    Ok(no_store(Json(corps).into_response()))
+}
+
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Seats a device asks for, per session.
+#[derive(Deserialize, ToSchema)]
+pub struct DemandeAllocation {
+    pub session: i64,
+    pub places: i64,
+}
+
+/// A device's request of an allotment.
+#[derive(Deserialize, ToSchema)]
+pub struct CorpsAllocations {
+    /// The device's UUID (drawn by the page, kept on the device).
+    pub appareil: String,
+    pub sessions: Vec<DemandeAllocation>,
+}
+
+/// Seats a device holds for walk-ins on a session.
+#[derive(Serialize, ToSchema)]
+pub struct AllocationApi {
+    pub session: i64,
+    pub places: i64,
+}
+
+/// The device's allotments.
+#[derive(Serialize, ToSchema)]
+pub struct ReponseAllocations {
+    pub allocations: Vec<AllocationApi>,
+}
+
+fn allocations_api(v: &[(i64, i64)]) -> Vec<AllocationApi> {
+    v.iter()
+        .map(|&(session, places)| AllocationApi { session, places })
+        .collect()
+}
+
+/// Holds free seats for a device's walk-ins (taken from the free seats under the same lock
+/// as registrations: online registrations cannot take them). Asking again sets the
+/// device's allotment (at most 50 per session); the unused seats come back at sync.
+#[utoipa::path(
+    post,
+    path = "/api/v1/evenements/{id}/allocations",
+    tag = "evenements",
+    security(("session_accueil" = [])),
+    params(("id" = i64, Path, description = "Identifiant de l'événement")),
+    request_body(content = CorpsAllocations, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Places tenues par l'appareil, par session", body = ReponseAllocations),
+        (status = 400, description = "Champ invalide (le champ est nommé)", body = ApiError),
+        (status = 401, description = "Pas de session", body = ApiError),
+        (status = 403, description = "En-tête X-CSRF absent ou faux", body = ApiError),
+        (status = 404, description = "Événement introuvable (ou d'une autre structure)", body = ApiError),
+    )
+)]
+pub async fn api_allocations(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    entetes: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ApiError> {
+    let a = acteur_api(&state, &entetes, true).await?;
+    let id = id_api(&id)?;
+    let c: CorpsAllocations = lire_corps(&corps)?;
+    let demandes: Vec<(i64, i64)> = c.sessions.iter().map(|d| (d.session, d.places)).collect();
+    let v = module(&state)
+        .allouer(&a, id, &c.appareil, &demandes)
+        .await?;
+    Ok(no_store(
+        Json(ReponseAllocations {
+            allocations: allocations_api(&v),
+        })
+        .into_response(),
+    ))
+}
+
+/// A check-in sent by a device.
+#[derive(Deserialize, ToSchema)]
+pub struct PointageApi {
+    /// Drawn by the device (UUID): a re-upload of the same id creates nothing.
+    pub uuid: String,
+    pub session: i64,
+    /// The registration's UUID; absent for a walk-in.
+    #[serde(default)]
+    pub inscription: Option<String>,
+    /// Walk-ins: age band (the Coop's codes, `non_communique` when absent).
+    #[serde(default)]
+    pub tranche_age: Option<String>,
+    /// Walk-ins: status (the Coop's codes, `non_communique` when absent).
+    #[serde(default)]
+    pub statut: Option<String>,
+    /// When the device checked the person in (RFC 3339).
+    pub heure: String,
+}
+
+/// A batch of check-ins.
+#[derive(Deserialize, ToSchema)]
+pub struct CorpsPointages {
+    pub appareil: String,
+    pub pointages: Vec<PointageApi>,
+    /// Give the device's unused allotment back after the batch.
+    #[serde(default)]
+    pub rendre: bool,
+}
+
+/// What became of one check-in.
+#[derive(Serialize, ToSchema)]
+pub struct ResultatPointage {
+    pub uuid: String,
+    /// `cree`, `deja_recu` (re-upload), `deja_pointe` (the person was checked in by
+    /// another check-in: one presence), `refuse`.
+    pub etat: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub message: Option<String>,
+}
+
+/// The answer to a batch.
+#[derive(Serialize, ToSchema)]
+pub struct ReponsePointages {
+    /// In the batch's order.
+    pub resultats: Vec<ResultatPointage>,
+    /// The device's allotments after the batch.
+    pub allocations: Vec<AllocationApi>,
+    /// Persons this device checked in that another device also checked in.
+    pub avertissements: Vec<String>,
+}
+
+/// Uploads a batch of check-ins and walk-ins. Idempotent: each check-in's UUID is recorded
+/// once; a person is present once whatever the devices (the later ones are told « déjà
+/// pointé par un autre appareil à HH:MM », the first at its next sync).
+#[utoipa::path(
+    post,
+    path = "/api/v1/evenements/{id}/pointages",
+    tag = "evenements",
+    security(("session_accueil" = [])),
+    params(("id" = i64, Path, description = "Identifiant de l'événement")),
+    request_body(content = CorpsPointages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Résultat de chaque pointage", body = ReponsePointages),
+        (status = 400, description = "Champ invalide (le champ est nommé)", body = ApiError),
+        (status = 401, description = "Pas de session", body = ApiError),
+        (status = 403, description = "En-tête X-CSRF absent ou faux", body = ApiError),
+        (status = 404, description = "Événement introuvable (ou d'une autre structure)", body = ApiError),
+    )
+)]
+pub async fn api_pointages(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    entetes: HeaderMap,
+    corps: Bytes,
+) -> Result<Response, ApiError> {
+    let a = acteur_api(&state, &entetes, true).await?;
+    let id = id_api(&id)?;
+    let c: CorpsPointages = lire_corps(&corps)?;
+    let envoyes: Vec<PointageEnvoye> = c
+        .pointages
+        .into_iter()
+        .map(|p| PointageEnvoye {
+            uuid: p.uuid,
+            session: p.session,
+            inscription: p.inscription,
+            tranche_age: p.tranche_age,
+            statut: p.statut,
+            heure: p.heure,
+        })
+        .collect();
+    let bilan = module(&state)
+        .pointer(&a, id, &c.appareil, &envoyes, c.rendre)
+        .await?;
+    let appareil = c.appareil.trim().to_ascii_lowercase();
+    let resultats = bilan
+        .etats
+        .into_iter()
+        .map(|(uuid, e)| {
+            let (etat, message) = match e {
+                EtatPointage::Cree => ("cree", None),
+                EtatPointage::DejaRecu => ("deja_recu", None),
+                EtatPointage::DejaPointe { par_appareil, a } => (
+                    "deja_pointe",
+                    Some(if par_appareil == appareil {
+                        format!(
+                            "déjà pointé sur cet appareil à {}",
+                            Evenements::heure_minute(a)
+                        )
+                    } else {
+                        format!(
+                            "déjà pointé par un autre appareil à {}",
+                            Evenements::heure_minute(a)
+                        )
+                    }),
+                ),
+                EtatPointage::Refuse(m) => ("refuse", Some(m)),
+            };
+            ResultatPointage {
+                uuid,
+                etat: etat.into(),
+                message,
+            }
+        })
+        .collect();
+    let avertissements = bilan
+        .doublons_vus_ailleurs
+        .iter()
+        .map(|(inscription, _, a)| {
+            format!(
+                "inscription {inscription} : aussi pointée par un autre appareil à {} (comptée une fois)",
+                Evenements::heure_minute(*a)
+            )
+        })
+        .collect();
+    Ok(no_store(
+        Json(ReponsePointages {
+            resultats,
+            allocations: allocations_api(&bilan.allocations),
+            avertissements,
+        })
+        .into_response(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// After the day: the collective activity record of a session, the event's report.
+
+/// The Médiation thématique of a session, from its title (words people use) or its type.
+pub fn thematique_de(titre: &str, type_session: &str) -> maillage_domain::mediation::Thematique {
+    use maillage_domain::mediation::Thematique as T;
+    let t = maillage_territoire::normaliser_nom(titre);
+    let a = |mots: &[&str]| {
+        mots.iter()
+            .any(|m| t.split_whitespace().any(|w| w.starts_with(m)))
+    };
+    if a(&[
+        "arnaque",
+        "phishing",
+        "hameconnage",
+        "securite",
+        "piratage",
+        "mot de passe",
+        "cyber",
+    ]) {
+        T::SecuriteNumerique
+    } else if a(&["ia", "intelligence", "chatgpt"]) {
+        T::IntelligenceArtificielle
+    } else if a(&["demarche", "administrati", "caf", "impot", "ameli"]) {
+        T::AideAuxDemarchesAdministratives
+    } else if a(&["mail", "courriel", "messagerie"]) {
+        T::Email
+    } else if a(&["reseaux", "facebook", "instagram"]) {
+        T::ReseauxSociaux
+    } else if a(&["smartphone", "tablette", "ordinateur", "telephone"]) {
+        T::PrendreEnMainDuMateriel
+    } else if a(&["code", "coder", "programm", "robot", "fablab", "impression"]) {
+        T::CreerAvecLeNumerique
+    } else if a(&["niveau", "diagnostic", "competence"]) {
+        T::DiagnosticNumerique
+    } else {
+        match type_session {
+            "realite_virtuelle" | "conference" | "table_ronde" | "quiz" => T::CultureNumerique,
+            "stand" | "permanence" => T::DiagnosticNumerique,
+            _ => T::NavigationSurInternet,
+        }
+    }
+}
+
+/// `POST /espace/evenements/{id}/sessions/{session}/activite`: turns the session's
+/// attendance (present registrations and walk-ins) into one collective activity record of
+/// the signed-in mediator, through Médiation's use case; once per session.
+pub async fn creer_activite(
+    State(state): State<AppState>,
+    Path((id, session)): Path<(String, String)>,
+    FormulaireConnecte(a, _): FormulaireConnecte<FormulaireStatut>,
+) -> Result<Response, ErreurWeb> {
+    use maillage_domain::mediation::cra::DUREE_MAX;
+    use maillage_domain::mediation::{Cra, Genre, GroupeAnonyme, Role, TypeActivite, TypeLieu};
+    let chemin = format!("{CHEMIN}/{id}");
+    let id = id_de(&id)?;
+    let sid = id_de(&session)?;
+    let (e, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    let l = listes
+        .iter()
+        .find(|l| l.session.id == sid)
+        .ok_or_else(|| ErreurWeb::from(ErreurEvenements::Introuvable).avec_retour(&chemin))?;
+    if a.role != Role::Mediateur {
+        return Err(ErreurWeb::from(ErreurEvenements::invalide(
+            "médiateur",
+            "l’activité collective est celle du médiateur qui a animé la session : connectez-vous avec son compte",
+        ))
+        .avec_retour(&chemin));
+    }
+    if module(&state)
+        .reserver_activite(&a, id, sid)
+        .await
+        .ou(&chemin)?
+        .is_some()
+    {
+        return Ok(Redirect::to(&format!("{chemin}?activite={sid}")).into_response());
+    }
+    let mut groupes: Vec<GroupeAnonyme> = Vec::new();
+    let presents = l.presents() as u32;
+    if presents > 0 {
+        groupes.push(GroupeAnonyme {
+            nombre: presents,
+            tranche_age: TrancheAge::NonCommunique,
+            statut: StatutSocial::NonCommunique,
+            genre: Genre::NonCommunique,
+        });
+    }
+    for p in l.pointages.iter().filter(|p| p.inscription_id.is_none()) {
+        let tranche = p
+            .tranche_age
+            .as_deref()
+            .and_then(TrancheAge::depuis_code)
+            .unwrap_or(TrancheAge::NonCommunique);
+        let statut = p
+            .statut_social
+            .as_deref()
+            .and_then(StatutSocial::depuis_code)
+            .unwrap_or(StatutSocial::NonCommunique);
+        match groupes
+            .iter_mut()
+            .find(|g| g.tranche_age == tranche && g.statut == statut)
+        {
+            Some(g) => g.nombre += 1,
+            None => groupes.push(GroupeAnonyme {
+                nombre: 1,
+                tranche_age: tranche,
+                statut,
+                genre: Genre::NonCommunique,
+            }),
+        }
+    }
+    let s = &l.session;
+    let minutes = (s.fin - s.debut)
+        .num_minutes()
+        .clamp(1, i64::from(DUREE_MAX)) as u32;
+    let cra = Cra {
+        type_activite: TypeActivite::Collectif,
+        date: s
+            .debut
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive(),
+        duree: minutes,
+        type_lieu: TypeLieu::Autre,
+        lieu_activite_id: None,
+        commune: maillage_domain::CodeInsee::parse(&e.commune).ok(),
+        thematiques: vec![thematique_de(&s.titre, &s.type_session)],
+        materiel: vec![],
+        autonomie: None,
+        orientation: None,
+        titre: Some(s.titre.clone()),
+        niveau: None,
+        beneficiaires: vec![],
+        anonymes: groupes,
+        notes: format!(
+            "Créée depuis l’événement « {} » (session « {} »).",
+            e.titre, s.titre
+        ),
+        tags: vec![],
+    };
+    match state
+        .instance
+        .mediation()
+        .enregistrer_activite(&a, None, cra)
+        .await
+    {
+        Ok(activite) => {
+            module(&state).fixer_activite(sid, Some(activite)).await?;
+            tracing::info!(
+                session = sid,
+                activite,
+                "collective activity record made from a session"
+            );
+            Ok(Redirect::to(&format!("{chemin}?activite_creee={sid}")).into_response())
+        }
+        Err(err) => {
+            module(&state).fixer_activite(sid, None).await?;
+            Err(ErreurWeb::mediation(err, chemin))
+        }
+    }
+}
+
+/// A session's figures in the report.
+pub struct LigneBilan {
+    pub titre: String,
+    pub capacite: i64,
+    pub inscrits: usize,
+    pub attente: usize,
+    pub presents: usize,
+    pub sur_place: usize,
+    pub participants: usize,
+    /// Participants over capacity, in percent (`None` for a capacity of 0).
+    pub remplissage: Option<f64>,
+}
+
+impl LigneBilan {
+    pub fn taux(&self) -> String {
+        match self.remplissage {
+            Some(t) => format!("{t:.0} %"),
+            None => "—".into(),
+        }
+    }
+}
+
+fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
+    let ligne = |titre: String, capacite: i64, inscrits, attente, presents, sur_place| {
+        let participants = presents + sur_place;
+        LigneBilan {
+            titre,
+            capacite,
+            inscrits,
+            attente,
+            presents,
+            sur_place,
+            participants,
+            remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
+        }
+    };
+    let lignes: Vec<LigneBilan> = listes
+        .iter()
+        .map(|l| {
+            let n = |st: &[&str]| {
+                l.inscriptions
+                    .iter()
+                    .filter(|i| st.contains(&i.statut.as_str()))
+                    .count()
+            };
+            ligne(
+                l.session.titre.clone(),
+                l.session.capacite,
+                n(&["inscrit", "present"]),
+                n(&["liste_attente"]),
+                l.presents(),
+                l.sur_place(),
+            )
+        })
+        .collect();
+    let total = ligne(
+        "Total".into(),
+        lignes.iter().map(|l| l.capacite).sum(),
+        lignes.iter().map(|l| l.inscrits).sum(),
+        lignes.iter().map(|l| l.attente).sum(),
+        lignes.iter().map(|l| l.presents).sum(),
+        lignes.iter().map(|l| l.sur_place).sum(),
+    );
+    (lignes, total)
+}
+
+#[derive(Template)]
+#[template(path = "espace/evenement_bilan.html")]
+struct PageBilan {
+    site: Arc<Site>,
+    menu: Menu,
+    e: LigneEspace,
+    lignes: Vec<LigneBilan>,
+    total: LigneBilan,
+    graphique: String,
+}
+
+/// `GET /espace/evenements/{id}/bilan`: registered, present, walk-ins and fill rate per
+/// session and in total, as a chart and its table.
+pub async fn page_bilan(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}/bilan");
+    let id = id_de(&id)?;
+    let (e, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    let (lignes, total) = bilan(&listes);
+    let graphique = crate::espace::svg::barres(
+        &lignes
+            .iter()
+            .map(|l| {
+                (
+                    format!("{} (%)", l.titre),
+                    l.remplissage.map(|t| t.round() as i64).unwrap_or(0),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    rendre(&PageBilan {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        e: ligne_espace(&state, &e),
+        lignes,
+        total,
+        graphique,
+    })
+}
+
+fn tableau_bilan(lignes: &[LigneBilan], total: &LigneBilan) -> maillage_annuaire::tableur::Tableau {
+    use maillage_annuaire::tableur::{Tableau, Valeur};
+    let mut t = Tableau::new([
+        "Session",
+        "Capacité",
+        "Inscrits",
+        "Liste d’attente",
+        "Présents inscrits",
+        "Venus sans inscription",
+        "Participants",
+        "Taux de remplissage (%)",
+    ]);
+    for l in lignes.iter().chain(std::iter::once(total)) {
+        t.lignes.push(vec![
+            Valeur::texte(l.titre.clone()),
+            Valeur::entier(l.capacite as f64),
+            Valeur::entier(l.inscrits as f64),
+            Valeur::entier(l.attente as f64),
+            Valeur::entier(l.presents as f64),
+            Valeur::entier(l.sur_place as f64),
+            Valeur::entier(l.participants as f64),
+            Valeur::nombre(l.remplissage, 1),
+        ]);
+    }
+    t
+}
+
+fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{nom}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    no_store(
+        (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(type_mime)),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            contenu,
+        )
+            .into_response(),
+    )
+}
+
+/// `GET /espace/evenements/{id}/bilan.csv`: the report's table (`;`, French headers).
+pub async fn bilan_csv(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}/bilan");
+    let id = id_de(&id)?;
+    let (_, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    let (lignes, total) = bilan(&listes);
+    Ok(fichier(
+        tableau_bilan(&lignes, &total).csv()?,
+        "text/csv; charset=utf-8",
+        &format!("bilan-evenement-{id}.csv"),
+    ))
+}
+
+/// `GET /espace/evenements/{id}/bilan.xlsx`: the same table as a spreadsheet.
+pub async fn bilan_xlsx(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}/bilan");
+    let id = id_de(&id)?;
+    let (_, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    let (lignes, total) = bilan(&listes);
+    Ok(fichier(
+        tableau_bilan(&lignes, &total).xlsx("Bilan")?,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("bilan-evenement-{id}.xlsx"),
+    ))
+}
