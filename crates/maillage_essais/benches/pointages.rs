@@ -96,6 +96,7 @@ async fn evenement(
                 &DemandeInscription {
                     prenom: format!("P{k}"),
                     contact: None,
+                    ..Default::default()
                 },
             )
             .await

@@ -96,6 +96,7 @@ async fn parcours_navigateur_accueil_hors_ligne() {
             &DemandeInscription {
                 prenom: prenom.into(),
                 contact: None,
+                ..Default::default()
             },
         )
         .await

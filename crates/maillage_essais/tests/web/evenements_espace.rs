@@ -62,6 +62,7 @@ async fn publie_avec_inscrits(w: &Monde, n: usize) -> (i64, i64, Vec<String>) {
                 &DemandeInscription {
                     prenom: format!("Personne{k}"),
                     contact: None,
+                    ..Default::default()
                 },
             )
             .await
@@ -227,6 +228,7 @@ async fn evenements_espace_creer_publier_annuler_et_voir_les_inscrits() {
                 &DemandeInscription {
                     prenom: p.into(),
                     contact: None,
+                    ..Default::default()
                 },
             )
             .await
@@ -680,6 +682,7 @@ async fn pointage_simultane(instance: Instance) {
                 &DemandeInscription {
                     prenom: format!("P{k}"),
                     contact: None,
+                    ..Default::default()
                 },
             )
             .await
@@ -803,6 +806,7 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
                     cle: format!("CLE{k}"),
                     jeton_hash: format!("{k:064}"),
                     created_at: w.m.maintenant(),
+                    personne_id: None,
                 },
                 GardeCapacite::Active,
             )

@@ -87,7 +87,12 @@ async fn openapi_document_matches_the_snapshot() {
     assert!(v["paths"]["/api/v1/journal/verification"]["get"]["security"].is_array());
     assert!(v["paths"]["/api/v1/pass/{code}/utilisation"]["post"]["security"].is_array());
     assert!(v["paths"]["/api/v1/evenements/{id}/pointages"]["post"]["security"].is_array());
-    for schema in ["jeton_audit", "session_administrateur", "cle_api_lieu", "session_accueil"] {
+    for schema in [
+        "jeton_audit",
+        "session_administrateur",
+        "cle_api_lieu",
+        "session_accueil",
+    ] {
         assert!(
             v["components"]["securitySchemes"][schema].is_object(),
             "{schema}"
