@@ -158,6 +158,8 @@ struct PageResultat {
     commune: String,
     commune_message: Option<String>,
     etapes: Vec<Etape>,
+    /// « Prochainement près de chez vous » (Événements), when the commune is known.
+    prochainement: Vec<(crate::evenements::LigneEvenement, u32)>,
 }
 
 #[derive(Deserialize)]
@@ -422,6 +424,9 @@ pub(crate) async fn derouler(
         .to_string();
     let mut page = page_resultat(state, referentiel, &e, &res, arret, Some(&commune))?;
     page.contexte = contexte;
+    if let Ok(Some(code)) = code_commune(state, &commune) {
+        page.prochainement = crate::evenements::prochainement(state, &code, 3).await;
+    }
     Ok(sans_cache(rendre(&page)?.into_response()))
 }
 
@@ -1211,6 +1216,7 @@ fn page_resultat(
         commune,
         commune_message,
         etapes,
+        prochainement: Vec::new(),
     })
 }
 

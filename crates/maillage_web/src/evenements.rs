@@ -260,6 +260,51 @@ pub(crate) fn un<'a>(p: &'a [(String, String)], nom: &str) -> Option<&'a str> {
 }
 
 /// The communes a person means by `saisie`: an INSEE code or a postal code.
+/// How far « Prochainement près de chez vous » looks around the person's commune.
+pub const PRES_DE_CHEZ_VOUS_KM: f64 = 30.0;
+
+/// « Prochainement près de chez vous »: up to `n` published events still to come in the
+/// communes whose centre is within [`PRES_DE_CHEZ_VOUS_KM`] of `code_insee`'s, soonest
+/// first, each with its commune's distance (rounded km). Empty when the commune has no
+/// centre or nothing is planned (the orientation pages then show nothing).
+pub(crate) async fn prochainement(
+    state: &AppState,
+    code_insee: &str,
+    n: i64,
+) -> Vec<(LigneEvenement, u32)> {
+    let r = state.instance.comptes().referentiel();
+    let Some(centre) = r.commune(code_insee).and_then(|c| c.centre) else {
+        return Vec::new();
+    };
+    let proches: Vec<(String, f64)> = r
+        .communes_les_plus_proches(centre, 400)
+        .into_iter()
+        .filter(|(_, d)| *d <= PRES_DE_CHEZ_VOUS_KM * 1000.0)
+        .map(|(c, d)| (c.code_insee.clone(), d))
+        .collect();
+    let filtre = FiltrePublic {
+        communes: proches.iter().map(|(c, _)| c.clone()).collect(),
+        depuis: Some(state.instance.comptes().maintenant()),
+        limite: Some(n.max(1) * 4),
+        ..FiltrePublic::default()
+    };
+    let Ok(liste) = evenements(state).publics(&filtre).await else {
+        return Vec::new();
+    };
+    liste
+        .iter()
+        .filter(|e| e.statut == maillage_evenements::StatutEvenement::Publie.code())
+        .take(n as usize)
+        .map(|e| {
+            let d = proches
+                .iter()
+                .find(|(c, _)| *c == e.commune)
+                .map_or(0, |(_, d)| (d / 1000.0).round() as u32);
+            (ligne(state, e), d)
+        })
+        .collect()
+}
+
 pub(crate) fn communes_de(state: &AppState, saisie: &str) -> Vec<(String, String)> {
     let r = state.instance.comptes().referentiel();
     if let Some(c) = r.commune_or_parent(saisie) {

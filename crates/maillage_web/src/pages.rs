@@ -861,6 +861,8 @@ struct ResultatsPage {
     caches_affiner: Vec<(String, String)>,
     caches_fiche: Vec<(String, String)>,
     lien_carte: String,
+    /// « Prochainement près de chez vous »: events to come near the chosen commune.
+    prochainement: Vec<(crate::evenements::LigneEvenement, u32)>,
 }
 
 /// The parameters the « Affiner » form sets itself.
@@ -907,6 +909,12 @@ pub async fn resultats(
         }
     }
     let (quand, jours) = choix_quand(&p);
+    let prochainement = match &r.depart {
+        Some(crate::parametres::Depart::Commune { code_insee, .. }) => {
+            crate::evenements::prochainement(&state, code_insee, 3).await
+        }
+        _ => Vec::new(),
+    };
     rendre(&ResultatsPage {
         site: Arc::clone(&state.site),
         ou: r.ou.clone().unwrap_or_default(),
@@ -918,6 +926,7 @@ pub async fn resultats(
         caches_fiche,
         lien_carte: format!("/carte?{}", p.avec("vue", Some("resultats"))),
         liste,
+        prochainement,
     })
 }
 

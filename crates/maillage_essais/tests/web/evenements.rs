@@ -1255,3 +1255,56 @@ async fn evenements_widget_pour_le_site_d_une_commune() {
         .corps
         .contains("n’est pas un code postal ni un code de commune connu"));
 }
+
+/// « Prochainement près de chez vous »: the orientation results near Muret show the event
+/// planned there (with the distance of its commune), near Portet-sur-Garonne (about 12 km)
+/// too, and nothing near Paris; a cancelled event is not offered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evenements_prochainement_pres_de_chez_vous() {
+    use super::http::{envoyer, requete};
+    let instance = instance_sur("sqlite::memory:", GardeCapacite::Active).await;
+    let (evenement, _) = creer_evenement(&instance, 10).await;
+    let operateur = instance.comptes().exploitant();
+    let module = instance.evenements().clone();
+    let state = AppState::new(instance, Site::default())
+        .await
+        .expect("state");
+    let page = |ou: &'static str| {
+        let state = state.clone();
+        async move {
+            envoyer(
+                &state,
+                requete("GET", &format!("/lieux?besoin=&ou={ou}"), None, None),
+            )
+            .await
+        }
+    };
+    let muret = page("31395").await;
+    assert_eq!(muret.status, 200);
+    let lignes = muret.textes("#titre-prochainement + ul li");
+    assert_eq!(lignes.len(), 1, "{}", muret.corps);
+    assert!(
+        lignes[0].contains("Village numérique de Muret"),
+        "{lignes:?}"
+    );
+    assert_eq!(
+        muret.champ("#titre-prochainement + ul a", "href"),
+        Some(format!("/evenements/{evenement}"))
+    );
+    let portet = page("31433").await;
+    let lignes = portet.textes("#titre-prochainement + ul li");
+    assert_eq!(lignes.len(), 1, "{}", portet.corps);
+    assert!(lignes[0].contains(" km)"), "{lignes:?}");
+    let paris = page("75056").await;
+    assert!(!paris.corps.contains("Prochainement près de chez vous"));
+    module
+        .changer_statut(
+            &operateur,
+            evenement,
+            maillage_evenements::StatutEvenement::Annule,
+        )
+        .await
+        .expect("cancelled");
+    let muret = page("31395").await;
+    assert!(!muret.corps.contains("Prochainement près de chez vous"));
+}
