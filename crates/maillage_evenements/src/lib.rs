@@ -248,7 +248,8 @@ impl Evenements {
         self.comptes.maintenant()
     }
 
-    fn exiger_organisateur(acteur: &Acteur) -> Resultat<()> {
+    /// Who may organise: administrators and coordinators (pages ask it before any work).
+    pub fn exiger_organisateur(acteur: &Acteur) -> Resultat<()> {
         match acteur.role {
             Role::Administrateur | Role::Coordinateur => Ok(()),
             _ => Err(ErreurEvenements::Interdit),

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Europe::Paris;
 use maillage_evenements::tournee::ArretPropose;
-use maillage_evenements::{ErreurEvenements, StatutEvenement};
+use maillage_evenements::StatutEvenement;
 use serde::Deserialize;
 
 use crate::erreur::{ErreurWeb, OuRetour};
@@ -81,11 +81,7 @@ struct PageTournee {
 }
 
 fn exiger_organisateur(a: &maillage_comptes::Acteur) -> Result<(), ErreurWeb> {
-    use maillage_domain::mediation::Role;
-    match a.role {
-        Role::Administrateur | Role::Coordinateur => Ok(()),
-        _ => Err(ErreurEvenements::Interdit.into()),
-    }
+    Ok(maillage_evenements::Evenements::exiger_organisateur(a)?)
 }
 
 /// The next Monday after `jour` (a stop a week from then).
