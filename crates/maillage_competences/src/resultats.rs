@@ -349,6 +349,16 @@ impl Competences {
             .await?)
     }
 
+    /// After Médiation merged the file `absorbe` into `garde` (its use case checked who
+    /// may): the absorbed file's assessments join the kept one, so its history and progress
+    /// count them. Returns how many moved.
+    pub async fn apres_fusion_de_dossiers(&self, garde: i64, absorbe: i64) -> Resultat<u64> {
+        Ok(self
+            .store
+            .deplacer_resultats_beneficiaire(absorbe, garde)
+            .await?)
+    }
+
     /// The impact indicator over the results the reader may see: a mediator their own
     /// beneficiaries' (assessments they ran), a coordinator their team's, an
     /// administrator all.

@@ -18,6 +18,7 @@
 //! the keys.
 
 pub mod code;
+pub mod orientation;
 pub mod releve;
 
 use std::sync::Arc;

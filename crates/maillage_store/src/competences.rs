@@ -168,6 +168,10 @@ pub trait CompetencesStore: Send + Sync {
         beneficiaire_id: i64,
     ) -> StoreResult<Vec<ResultatCompetencesRow>>;
 
+    /// Moves the results of the file `absorbe` to the file `garde` once Médiation has
+    /// merged the two (the assessments follow the person's file). Returns how many moved.
+    async fn deplacer_resultats_beneficiaire(&self, absorbe: i64, garde: i64) -> StoreResult<u64>;
+
     /// The results under a person's key (« Mon espace »), oldest first.
     async fn resultats_de_personne(
         &self,

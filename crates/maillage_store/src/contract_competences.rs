@@ -19,6 +19,7 @@ macro_rules! competences_contract_tests {
         $crate::competences_contract_tests!(@cases $make;
             competences_result_round_trip_with_answers,
             competences_beneficiary_history_in_order,
+            competences_results_follow_a_merged_file,
             competences_invalid_result_writes_nothing,
             competences_aggregates_count_per_commune_domain_band,
             competences_calibrations_are_versions,
@@ -156,6 +157,48 @@ pub async fn competences_beneficiary_history_in_order(s: S) {
     assert_eq!(h[1].domaines[0].bande, "autonome");
     let tous = s.resultats_avec_beneficiaire().await.expect("all");
     assert_eq!(tous.len(), 2);
+}
+
+pub async fn competences_results_follow_a_merged_file(s: S) {
+    let (m, garde) = beneficiaire(&s).await;
+    let absorbe = s
+        .create_beneficiaire(NewBeneficiaire {
+            mediateur_id: m,
+            data: r#"{"prenom":"Ana B."}"#.into(),
+            cle_doublon: "ana".into(),
+            partage_equipe: false,
+            consentement_at: None,
+            created_at: t(2, 9),
+        })
+        .await
+        .expect("second file");
+    let mut a = resultat(None, &["debutant"], 3);
+    a.beneficiaire_id = Some(absorbe);
+    let mut g = resultat(None, &["autonome"], 20);
+    g.beneficiaire_id = Some(garde);
+    let id_a = s.create_resultat_competences(&a).await.expect("a");
+    let id_g = s.create_resultat_competences(&g).await.expect("g");
+    s.merge_beneficiaires(garde, absorbe).await.expect("merged");
+    assert_eq!(
+        s.deplacer_resultats_beneficiaire(absorbe, garde)
+            .await
+            .expect("moved"),
+        1
+    );
+    let h = s.resultats_du_beneficiaire(garde).await.expect("history");
+    assert_eq!(h.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id_a, id_g]);
+    assert!(s
+        .resultats_du_beneficiaire(absorbe)
+        .await
+        .expect("empty")
+        .is_empty());
+    // Again: nothing left to move.
+    assert_eq!(
+        s.deplacer_resultats_beneficiaire(absorbe, garde)
+            .await
+            .expect("again"),
+        0
+    );
 }
 
 pub async fn competences_invalid_result_writes_nothing(s: S) {

@@ -177,6 +177,23 @@ macro_rules! competences_store {
                     Ok(regrouper(lignes))
                 }
 
+                async fn deplacer_resultats_beneficiaire(
+                    &self,
+                    absorbe: i64,
+                    garde: i64,
+                ) -> StoreResult<u64> {
+                    let r = ::sqlx::query!(
+                        "UPDATE competences_resultats SET beneficiaire_id = $1
+                         WHERE beneficiaire_id = $2",
+                        garde,
+                        absorbe
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.rows_affected())
+                }
+
                 async fn resultats_de_personne(
                     &self,
                     personne_id: i64,

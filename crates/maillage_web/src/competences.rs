@@ -135,6 +135,29 @@ struct Etape {
     besoin: &'static str,
     lien: String,
     lieu: Option<Carte>,
+    /// The competence's Coop thématiques, to match sessions of events on that theme.
+    thematiques: Vec<String>,
+    /// A session still to come near the commune whose theme matches (Événements).
+    session: Option<SessionProche>,
+}
+
+/// An upcoming session on a step's theme, near the person's commune.
+struct SessionProche {
+    evenement_id: i64,
+    titre: String,
+    quand: String,
+    ou: String,
+    km: u32,
+    complet: bool,
+}
+
+/// A voucher programme that covers the person's commune (Pass).
+struct OffrePassVue {
+    nom: String,
+    valeur: String,
+    jusqu_au: String,
+    publics: String,
+    lieux: Vec<String>,
 }
 
 #[derive(Template)]
@@ -160,6 +183,8 @@ struct PageResultat {
     etapes: Vec<Etape>,
     /// « Prochainement près de chez vous » (Événements), when the commune is known.
     prochainement: Vec<(crate::evenements::LigneEvenement, u32)>,
+    /// Voucher programmes covering the commune (the Pass step).
+    offres_pass: Vec<OffrePassVue>,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +351,9 @@ async fn enregistrer_public(
                 "competences result stored by the person's choice"
             );
             page.enregistre = Some(id);
+            if let Some(code) = code.as_deref() {
+                completer_pres_de_chez_vous(state, &mut page, code).await;
+            }
         }
     }
     Ok(sans_cache(rendre(&page)?.into_response()))
@@ -425,7 +453,7 @@ pub(crate) async fn derouler(
     let mut page = page_resultat(state, referentiel, &e, &res, arret, Some(&commune))?;
     page.contexte = contexte;
     if let Ok(Some(code)) = code_commune(state, &commune) {
-        page.prochainement = crate::evenements::prochainement(state, &code, 3).await;
+        completer_pres_de_chez_vous(state, &mut page, &code).await;
     }
     Ok(sans_cache(rendre(&page)?.into_response()))
 }
@@ -1217,7 +1245,77 @@ fn page_resultat(
         commune_message,
         etapes,
         prochainement: Vec::new(),
+        offres_pass: Vec::new(),
     })
+}
+
+/// The Événements and Pass parts of the next steps, once the commune is known:
+/// « Prochainement près de chez vous », for each step the soonest session still to come
+/// near the commune whose theme is one of the step's competence (the session's
+/// thématique, as its activity record would get it), and the voucher programmes that
+/// cover the commune. What cannot be read is left out (and logged): the places stay.
+async fn completer_pres_de_chez_vous(state: &AppState, page: &mut PageResultat, code: &str) {
+    page.prochainement = crate::evenements::prochainement(state, code, 3).await;
+    if !page.etapes.is_empty() {
+        let sessions = crate::evenements::sessions_a_venir_pres_de(state, code, 12).await;
+        for etape in &mut page.etapes {
+            etape.session = sessions
+                .iter()
+                .find(|(_, s, _)| {
+                    let t = crate::evenements_espace::thematique_de(&s.titre, &s.type_session);
+                    etape
+                        .thematiques
+                        .iter()
+                        .any(|c| c == maillage_domain::mediation::Referentiel::code(t))
+                })
+                .map(|(e, s, km)| SessionProche {
+                    evenement_id: e.id,
+                    titre: if s.titre == e.titre {
+                        s.titre.clone()
+                    } else {
+                        format!("{} ({})", s.titre, e.titre)
+                    },
+                    quand: crate::evenements::quand(s.debut, s.fin),
+                    ou: crate::evenements::ligne(state, e).ou,
+                    km: *km,
+                    complet: s.places_libres() == 0,
+                });
+        }
+    }
+    let jour = state.instance.comptes().maintenant().date_naive();
+    match state.instance.pass().offres_pour_commune(code, jour).await {
+        Ok(offres) => {
+            page.offres_pass = offres
+                .into_iter()
+                .map(|o| OffrePassVue {
+                    valeur: maillage_pass::euros(o.programme.valeur_centimes),
+                    jusqu_au: crate::presentation::date_longue(o.programme.fin_validite),
+                    publics: o
+                        .programme
+                        .publics
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(libelle_public)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    nom: o.programme.nom,
+                    lieux: o.lieux,
+                })
+                .collect();
+        }
+        Err(e) => tracing::warn!("voucher programmes for {code}: {e}"),
+    }
+}
+
+/// A programme's public in words: a social status or an age band of the Coop's
+/// vocabularies, else as written.
+fn libelle_public(code: &str) -> String {
+    use maillage_domain::mediation::referentiels::{Referentiel as _, StatutSocial, TrancheAge};
+    StatutSocial::depuis_code(code)
+        .map(|s| s.libelle().to_lowercase())
+        .or_else(|| TrancheAge::depuis_code(code).map(|t| t.libelle().to_lowercase()))
+        .unwrap_or_else(|| code.replace('_', " "))
 }
 
 /// The three most useful next steps for this person: the gaps of the weakest domains
@@ -1296,6 +1394,8 @@ fn prochaines_etapes(
             besoin,
             lien,
             lieu,
+            thematiques: c.thematiques.clone(),
+            session: None,
         });
     }
     Ok((etapes, message))

@@ -259,7 +259,6 @@ pub(crate) fn un<'a>(p: &'a [(String, String)], nom: &str) -> Option<&'a str> {
         .map(|(_, v)| v.trim())
 }
 
-/// The communes a person means by `saisie`: an INSEE code or a postal code.
 /// How far « Prochainement près de chez vous » looks around the person's commune.
 pub const PRES_DE_CHEZ_VOUS_KM: f64 = 30.0;
 
@@ -272,6 +271,16 @@ pub(crate) async fn prochainement(
     code_insee: &str,
     n: i64,
 ) -> Vec<(LigneEvenement, u32)> {
+    a_venir_pres_de(state, code_insee, n)
+        .await
+        .iter()
+        .map(|(e, km)| (ligne(state, e), *km))
+        .collect()
+}
+
+/// Up to `n` published events still to come within [`PRES_DE_CHEZ_VOUS_KM`] of
+/// `code_insee`'s centre, soonest first, each with its commune's distance (rounded km).
+async fn a_venir_pres_de(state: &AppState, code_insee: &str, n: i64) -> Vec<(EvenementRow, u32)> {
     let r = state.instance.comptes().referentiel();
     let Some(centre) = r.commune(code_insee).and_then(|c| c.centre) else {
         return Vec::new();
@@ -288,23 +297,53 @@ pub(crate) async fn prochainement(
         limite: Some(n.max(1) * 4),
         ..FiltrePublic::default()
     };
-    let Ok(liste) = evenements(state).publics(&filtre).await else {
-        return Vec::new();
+    let liste = match evenements(state).publics(&filtre).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("upcoming events near {code_insee}: {e}");
+            return Vec::new();
+        }
     };
     liste
-        .iter()
+        .into_iter()
         .filter(|e| e.statut == maillage_evenements::StatutEvenement::Publie.code())
-        .take(n as usize)
+        .take(n.max(0) as usize)
         .map(|e| {
             let d = proches
                 .iter()
                 .find(|(c, _)| *c == e.commune)
                 .map_or(0, |(_, d)| (d / 1000.0).round() as u32);
-            (ligne(state, e), d)
+            (e, d)
         })
         .collect()
 }
 
+/// The sessions still to come of the published events near `code_insee` (at most
+/// `evenements` events looked at), soonest first, each with its event and distance: the
+/// self-assessment matches them to the theme of each next step.
+pub(crate) async fn sessions_a_venir_pres_de(
+    state: &AppState,
+    code_insee: &str,
+    evenements_max: i64,
+) -> Vec<(EvenementRow, SessionEvenementRow, u32)> {
+    let maintenant = state.instance.comptes().maintenant();
+    let mut sessions = Vec::new();
+    for (e, km) in a_venir_pres_de(state, code_insee, evenements_max).await {
+        match evenements(state).detail(e.id).await {
+            Ok(d) => sessions.extend(
+                d.sessions
+                    .into_iter()
+                    .filter(|s| s.debut > maintenant)
+                    .map(|s| (e.clone(), s, km)),
+            ),
+            Err(err) => tracing::warn!("event {} near {code_insee}: {err}", e.id),
+        }
+    }
+    sessions.sort_by(|a, b| a.1.debut.cmp(&b.1.debut).then(a.2.cmp(&b.2)));
+    sessions
+}
+
+/// The communes a person means by `saisie`: an INSEE code or a postal code.
 pub(crate) fn communes_de(state: &AppState, saisie: &str) -> Vec<(String, String)> {
     let r = state.instance.comptes().referentiel();
     if let Some(c) = r.commune_or_parent(saisie) {

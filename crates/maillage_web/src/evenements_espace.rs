@@ -1095,8 +1095,20 @@ pub fn thematique_de(titre: &str, type_session: &str) -> maillage_domain::mediat
         T::ReseauxSociaux
     } else if a(&["smartphone", "tablette", "ordinateur", "telephone"]) {
         T::PrendreEnMainDuMateriel
-    } else if a(&["code", "coder", "programm", "robot", "fablab", "impression"]) {
+    } else if a(&[
+        "code", "coder", "programm", "robot", "fablab", "imprim", "3d",
+    ]) {
         T::CreerAvecLeNumerique
+    } else if a(&[
+        "bureautique",
+        "traitement",
+        "tableur",
+        "word",
+        "excel",
+        "document",
+        "libreoffice",
+    ]) {
+        T::Bureautique
     } else if a(&["niveau", "diagnostic", "competence"]) {
         T::DiagnosticNumerique
     } else {

@@ -33,8 +33,11 @@ use tower::ServiceExt;
 /// The version `.ci/run` installs: options, generation and the meaning of the seed are those of
 /// this version.
 const VERSION: &str = "4.32.5";
-/// Random test cases per operation in the fuzzing phase (the coverage phase adds its own).
-const EXEMPLES: u32 = 600;
+/// Random test cases per operation in the fuzzing phase (the coverage phase adds its own,
+/// deterministic: every parameter's boundaries and each invalid kind). 600 until the API
+/// reached 17 operations (209 s of the suite's 15 min); 250 keeps the whole document fuzzed
+/// as the modules add operations, within the suite's time budget.
+const EXEMPLES: u32 = 250;
 /// Fixed, so that a failure seen once is seen again.
 const GRAINE: u32 = 20_260_124;
 /// The whole run is stopped after this long.

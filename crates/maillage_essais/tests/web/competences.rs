@@ -812,6 +812,33 @@ async fn competences_avec_un_mediateur_consentement_dossier_progres_et_impact() 
     assert_eq!(v["seuil"], 5);
     assert_eq!(v["domaines"].as_array().map(Vec::len), Some(5));
     assert!(v["domaines"][0].get("total").is_none(), "{v}");
+
+    // A second file for the same person, assessed once: merging it into the first moves
+    // its assessment, and the kept file's history counts the three.
+    let ben2 =
+        w.m.creer_beneficiaire(&a1, personne("Lucienne B."), false)
+            .await
+            .expect("second file");
+    let r = evaluation_avec_mediateur(&w, &c_a1, &csrf_a1, ben2, 2).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let fusion = envoyer_h(
+        &w.state,
+        requete(
+            "POST",
+            "/espace/beneficiaires/fusion",
+            Some(&c_a1),
+            Some(formulaire(&[
+                ("csrf", &csrf_a1),
+                ("garde", &ben.to_string()),
+                ("absorbe", &ben2.to_string()),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(fusion.status, StatusCode::SEE_OTHER, "{}", fusion.corps);
+    assert_eq!(fusion.location(), format!("/espace/beneficiaires/{ben}"));
+    assert_eq!(competences.historique(ben).await.expect("h").len(), 3);
+    assert!(competences.historique(ben2).await.expect("h").is_empty());
 }
 
 fn w_a1(a: &maillage_comptes::Acteur) -> i64 {
@@ -898,4 +925,195 @@ async fn competences_besoins_mesures_sur_la_page_du_territoire_sans_cellule_sous
     .await;
     let v: serde_json::Value = serde_json::from_str(&api.corps).expect("json");
     assert!(v["domaines"][0].get("total").is_none(), "{v}");
+}
+
+/// Answers every question as a person who knows little (`niveau_personne` 0: « Non » to
+/// every statement) and returns the results page's state.
+async fn evaluation_debutant(state: &AppState) -> String {
+    let mut page = poster(state, &[]).await;
+    for _ in 0..25 {
+        let h = page.html();
+        let etat = valeur(&h, "input[name=etat]").expect("state");
+        let Some(question) = valeur(&h, "input[name=question]") else {
+            return etat;
+        };
+        let reponse = choisir(&h, 0, &question);
+        page = poster(
+            state,
+            &[
+                ("etat", &etat),
+                ("question", &question),
+                ("reponse", &reponse),
+            ],
+        )
+        .await;
+    }
+    panic!("more than 25 screens");
+}
+
+/// The next steps join the other modules near the person's commune: for each step, the
+/// soonest session still to come whose theme is one of the step's competence (Événements),
+/// and the voucher programme that covers the commune (Pass); neither far away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn competences_les_etapes_proposent_un_atelier_du_theme_et_un_pass() {
+    use chrono::{Datelike, NaiveDate};
+    use maillage_competences::Referentiel;
+    use maillage_domain::mediation::Referentiel as _;
+    use maillage_pass::DemandeProgramme;
+
+    let dossier = tempfile::tempdir().expect("tempdir");
+    let (_url, state, _tache) = crate::commun::demarrer_pour_tests(dossier.path())
+        .await
+        .expect("server");
+    let op = state.instance.comptes().exploitant();
+    // A local day at Muret whose sessions cover six themes.
+    let sessions = [
+        "Déjouer les arnaques en ligne",
+        "Vos démarches administratives en ligne",
+        "Envoyer un mail avec une pièce jointe",
+        "Prendre en main son smartphone",
+        "Créer un objet avec l'imprimante 3D",
+        "Écrire une lettre avec un traitement de texte",
+        "Chercher une information fiable",
+    ];
+    let json = serde_json::json!({
+        "titre": "Numérique en commun(s) à Muret",
+        "type": "journee_locale",
+        "commune": "31395",
+        "adresse": "Place de la République",
+        "debut": "2035-06-12T09:00:00+02:00",
+        "fin": "2035-06-12T18:00:00+02:00",
+        "sessions": sessions.iter().enumerate().map(|(i, t)| serde_json::json!({
+            "titre": t, "type": "atelier",
+            "debut": format!("2035-06-12T{:02}:00:00+02:00", 9 + i),
+            "fin": format!("2035-06-12T{:02}:45:00+02:00", 9 + i),
+            "capacite": 10
+        })).collect::<Vec<_>>()
+    })
+    .to_string();
+    let evenement = state
+        .instance
+        .evenements()
+        .importer(&op, &json)
+        .await
+        .expect("event")
+        .id;
+    // Two voucher programmes: the département's (covers Muret), and Paris'.
+    let c = state.instance.comptes();
+    let annee = c.aujourdhui().year() + 1;
+    let pass = state.instance.pass();
+    for (financeur, nom, territoire, insee) in [
+        (
+            "Conseil départemental",
+            "Pass numérique Haute-Garonne",
+            "dep:31",
+            "31555",
+        ),
+        ("Ville de Paris", "Pass Paris numérique", "dep:75", "75056"),
+    ] {
+        let s = c
+            .creer_structure(&op, financeur, None, Some(insee))
+            .await
+            .expect("funder")
+            .get();
+        let lieu = c
+            .creer_structure(
+                &op,
+                &format!("Espace numérique de {financeur}"),
+                Some(if insee == "31555" {
+                    "73282932000074"
+                } else {
+                    "44306184100047"
+                }),
+                Some(insee),
+            )
+            .await
+            .expect("place")
+            .get();
+        let p = pass
+            .creer_programme(
+                &op,
+                DemandeProgramme {
+                    financeur_structure_id: s,
+                    nom: nom.into(),
+                    budget_centimes: 1_000_000,
+                    valeur_centimes: 2_000,
+                    fin_validite: NaiveDate::from_ymd_opt(annee, 12, 31).expect("date"),
+                    tolerance: NaiveDate::from_ymd_opt(annee + 1, 1, 31).expect("date"),
+                    territoire: territoire.into(),
+                    publics: vec!["sans_emploi".into(), "retraite".into()],
+                },
+            )
+            .await
+            .expect("programme");
+        pass.qualifier_lieu(&op, p, lieu).await.expect("qualified");
+    }
+
+    let etat = evaluation_debutant(&state).await;
+    let muret = poster(&state, &[("etat", &etat), ("commune", "Muret")]).await;
+    verifier_page_publique(&muret);
+    let h = muret.html();
+    let referentiel = Referentiel::embarque();
+    let themes_offerts: Vec<&str> = sessions
+        .iter()
+        .map(|t| maillage_web::evenements_espace::thematique_de(t, "atelier").code())
+        .collect();
+    let mut ateliers = 0;
+    let etapes: Vec<_> = h.select(&sel("ol.etapes > li")).collect();
+    assert_eq!(etapes.len(), 3, "{}", muret.corps);
+    for li in etapes {
+        let texte: String = li.text().collect();
+        let code = texte
+            .split("Compétence ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .expect("the step names its competence");
+        let competence = referentiel.competence(code).expect("known competence");
+        let lien = li.select(&sel("a[href^='/evenements/']")).next().map(|a| {
+            (
+                a.value().attr("href").map(str::to_string),
+                a.text().collect::<String>(),
+            )
+        });
+        let attendu = competence
+            .thematiques
+            .iter()
+            .any(|t| themes_offerts.contains(&t.as_str()));
+        assert_eq!(lien.is_some(), attendu, "{code}: {texte}");
+        if let Some((href, titre)) = lien {
+            ateliers += 1;
+            assert_eq!(href, Some(format!("/evenements/{evenement}")));
+            let session = sessions
+                .iter()
+                .find(|s| titre.starts_with(*s))
+                .expect("a session of the day");
+            let theme = maillage_web::evenements_espace::thematique_de(session, "atelier");
+            assert!(
+                competence.thematiques.iter().any(|t| t == theme.code()),
+                "{code} is not about « {session} »"
+            );
+            assert!(texte.contains("12 juin 2035"), "{texte}");
+        }
+    }
+    assert!(ateliers >= 1, "no step matched a session: {}", muret.corps);
+    assert!(muret
+        .corps
+        .contains("Un pass numérique peut payer votre accompagnement"));
+    assert!(muret.corps.contains("Pass numérique Haute-Garonne"));
+    assert!(
+        muret.corps.contains("sans emploi, retraité"),
+        "{}",
+        muret.corps
+    );
+    assert!(muret
+        .corps
+        .contains("Espace numérique de Conseil départemental"));
+    assert!(!muret.corps.contains("Pass Paris numérique"));
+
+    // In Paris: no session of Muret's day, Paris' programme only.
+    let paris = poster(&state, &[("etat", &etat), ("commune", "75056")]).await;
+    verifier_page_publique(&paris);
+    assert!(!paris.corps.contains("Un atelier sur ce sujet"));
+    assert!(paris.corps.contains("Pass Paris numérique"));
+    assert!(!paris.corps.contains("Pass numérique Haute-Garonne"));
 }

@@ -1319,6 +1319,21 @@ pub async fn fusionner(
         .fusionner(&a, garde, absorbe)
         .await
         .ou("/espace/beneficiaires")?;
+    // The absorbed file's assessments follow it (Compétences' own table).
+    let deplaces = state
+        .instance
+        .competences()
+        .apres_fusion_de_dossiers(garde, absorbe)
+        .await
+        .map_err(|e| ErreurWeb::interne(format!("moving assessments after a merge: {e}")))?;
+    if deplaces > 0 {
+        tracing::info!(
+            garde,
+            absorbe,
+            deplaces,
+            "assessments moved to the kept file"
+        );
+    }
     Ok(Redirect::to(&format!("/espace/beneficiaires/{garde}")).into_response())
 }
 
