@@ -15,7 +15,10 @@
 //   3. two browser contexts (the mediator's phone and the coordinator's), both offline, check
 //      the same person in: once online, one check-in, and the second device is told
 //      « déjà pointé par un autre appareil à HH:MM »;
-//   4. offline, a device cannot add more walk-ins than the seats it holds: the page says so.
+//   4. offline, a device cannot add more walk-ins than the seats it holds: the page says so;
+//   5. JavaScript off, the organisers' space: create a draft (named error first), complete it
+//      on the edit page (address, accessibility, a second session), publish; the day's event
+//      refuses a capacity below its seats taken; axe on each page at 360 and 1280 px.
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
@@ -179,8 +182,30 @@ await executer('Tests navigateur — accueil hors ligne', 'e2e accueil', async (
       await cliquerEtAttendre(page, page.getByRole('button', { name: /Créer l’événement/ }));
       assert.match(await page.locator('[role=status]').innerText(), /créé en brouillon/);
       await capture('événement créé');
+      // The draft completed in the browser: its place and a second session, then published.
+      await cliquerEtAttendre(page, page.getByRole('link', { name: 'Modifier l’événement et son programme' }));
+      assert.equal(await page.getByLabel('Adresse').inputValue(), 'Médiathèque');
+      await capture('modifier un événement');
+      await page.getByLabel('Adresse').fill('Médiathèque, 2 rue Castelvieilh');
+      await page.getByLabel('Mobilité réduite').fill('Plain-pied');
+      const s2 = page.locator('fieldset.session-ligne').nth(1);
+      await s2.getByLabel('Titre').fill('Quiz : vrai ou faux sur Internet ?');
+      await s2.getByLabel('Type').selectOption('quiz');
+      await s2.getByLabel('Début').fill('2035-07-01T16:00');
+      await s2.getByLabel('Fin').fill('2035-07-01T17:00');
+      await s2.getByLabel(/Capacité/).fill('20');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Enregistrer les modifications' }));
+      assert.match(await page.locator('[role=status]').innerText(), /Modifications enregistrées/);
+      assert.ok((await page.locator('main').innerText()).includes('Quiz : vrai ou faux sur Internet ?'));
       await cliquerEtAttendre(page, page.getByRole('button', { name: /Publier/ }));
       assert.match(await page.locator('[role=status]').innerText(), /Événement publié/);
+      // The day's event: its capacity cannot fall below the seats taken.
+      await page.goto(`${BASE}/espace/evenements/${EVENEMENT}/modifier`);
+      assert.match(await page.locator('fieldset.session-ligne').first().locator('legend').innerText(), /place\(s\) prise\(s\) sur 14/);
+      await page.locator('fieldset.session-ligne').first().getByLabel(/Capacité/).fill('1');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Enregistrer les modifications' }));
+      assert.match(await page.locator('[role=alert]').innerText(), /Session 1, capacité : \d+ places sont déjà prises/);
+      await capture('modifier un événement (capacité refusée)');
       await page.goto(`${BASE}/espace/evenements/${EVENEMENT}/bilan`);
       assert.match(await page.locator('[data-total=participants]').innerText(), /^\d+$/);
       await capture('bilan');

@@ -5,17 +5,21 @@
 //! | what | administrateur | coordinateur of the organising structure | médiateur of that structure | others |
 //! |---|---|---|---|---|
 //! | see the structure's events and their registrations, check in, sync | yes | yes | yes | — |
-//! | create an event, publish, cancel | yes | yes | — | — |
+//! | create an event or a tour, edit, publish, cancel | yes | yes | — | — |
+//!
+//! This is the one organiser rule of the module: the import, the tours from the planner
+//! and the pages all ask [`peut_organiser`] (through [`peut_creer`] for what is new).
 
 use chrono::{DateTime, Utc};
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, Role, StatutSocial, TrancheAge};
 use maillage_store::evenements::{
-    BilanPointages, EvenementRow, InscriptionRow, NewPointage, PointageRow, SessionEvenementRow,
+    BilanPointages, EvenementRow, InscriptionRow, ModifEvenement, NewJauge, NewPointage,
+    NewSessionEvenement, PointageRow, RefusModification, SessionEvenementRow, SessionModifiee,
     POINTAGES_PAR_LOT_MAX,
 };
 
-use crate::{ErreurEvenements, Evenements, Resultat, StatutEvenement};
+use crate::{ErreurEvenements, EvenementLu, Evenements, Resultat, StatutEvenement};
 
 /// Most seats one device may hold per session.
 pub const ALLOCATION_MAX: i64 = 50;
@@ -29,6 +33,12 @@ pub fn peut_organiser(acteur: &Acteur, structure: Option<i64>) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether `acteur` creates events and tours (they then belong to its structure): the
+/// organiser rule applied to its own structure.
+pub fn peut_creer(acteur: &Acteur) -> bool {
+    peut_organiser(acteur, acteur.compte.structure_id.map(|s| s.get()))
 }
 
 /// Whether `acteur` sees the lists of the events of `structure` and checks people in.
@@ -155,6 +165,128 @@ impl Evenements {
             statut = statut.code(),
             "event statut changed"
         );
+        Ok(())
+    }
+
+    /// Edits an event of the actor's structure and its programme (draft or published):
+    /// `ids[i]` is the id of the session `lu.sessions[i]` edits, `None` for a new one; the
+    /// event's sessions not named are removed. Refused, with the field named in French,
+    /// when a session to remove has registrations or check-ins, or when a capacity would
+    /// fall below the seats already taken; nothing is written then. Its tour, structure and
+    /// statut stay.
+    pub async fn modifier(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        lu: EvenementLu,
+        ids: &[Option<i64>],
+    ) -> Resultat<()> {
+        let e = self.evenement_organise(acteur, id).await?;
+        match e.statut.parse::<StatutEvenement>() {
+            Ok(StatutEvenement::Brouillon | StatutEvenement::Publie) => {}
+            _ => {
+                return Err(ErreurEvenements::invalide(
+                    "statut",
+                    "un événement annulé ou terminé ne se modifie plus",
+                ))
+            }
+        }
+        if ids.len() != lu.sessions.len() {
+            return Err(ErreurEvenements::Interne(
+                "sessions and their ids differ in number".into(),
+            ));
+        }
+        let actuelles = self.store.sessions_of_evenement(id).await?;
+        let mut jauges: Vec<NewJauge> = Vec::new();
+        for s in &lu.sessions {
+            if let Some(nom) = &s.jauge {
+                if !jauges.iter().any(|j| &j.nom == nom) {
+                    jauges.push(NewJauge {
+                        nom: nom.clone(),
+                        capacite: s.capacite,
+                    });
+                }
+            }
+        }
+        let modif = ModifEvenement {
+            type_evenement: lu.type_evenement.code().into(),
+            titre: lu.titre,
+            description: lu.description,
+            commune: lu.commune,
+            adresse: lu.adresse,
+            lieu_id: lu.lieu,
+            debut: lu.debut,
+            fin: lu.fin,
+            accessibilite: lu.accessibilite,
+            jauges,
+        };
+        let sessions: Vec<SessionModifiee> = lu
+            .sessions
+            .into_iter()
+            .zip(ids)
+            .map(|(s, id)| SessionModifiee {
+                id: *id,
+                session: NewSessionEvenement {
+                    titre: s.titre,
+                    type_session: s.type_session.code().into(),
+                    debut: s.debut,
+                    fin: s.fin,
+                    salle: s.salle,
+                    capacite: s.capacite,
+                    jauge: s.jauge,
+                },
+            })
+            .collect();
+        match self
+            .store
+            .modifier_evenement(id, &modif, &sessions, self.maintenant())
+            .await
+        {
+            Ok(()) => {}
+            Err(err) => {
+                let titre = |sid: i64| {
+                    actuelles
+                        .iter()
+                        .find(|s| s.id == sid)
+                        .map(|s| s.titre.clone())
+                        .unwrap_or_else(|| format!("n° {sid}"))
+                };
+                return Err(match RefusModification::lire(&err) {
+                    Some(RefusModification::SessionOccupee(sid)) => ErreurEvenements::invalide(
+                        "sessions",
+                        format!(
+                            "la session « {} » a déjà des inscriptions (ou des pointages) : elle ne peut être ni retirée du programme ni changer de jauge partagée",
+                            titre(sid)
+                        ),
+                    ),
+                    Some(RefusModification::CapaciteInsuffisante {
+                        jauge_id,
+                        prises,
+                        capacite,
+                    }) => {
+                        let n = actuelles
+                            .iter()
+                            .filter(|s| s.jauge_id == jauge_id)
+                            .find_map(|s| ids.iter().position(|i| *i == Some(s.id)));
+                        ErreurEvenements::invalide(
+                            &match n {
+                                Some(n) => format!("sessions[{n}].capacite"),
+                                None => "sessions".to_string(),
+                            },
+                            format!(
+                                "{prises} places sont déjà prises (inscrits, présents, personnes venues sans inscription, places tenues par les appareils) : la capacité ne peut pas descendre à {capacite}"
+                            ),
+                        )
+                    }
+                    Some(RefusModification::SessionEtrangere(_)) => ErreurEvenements::invalide(
+                        "sessions",
+                        "le programme a changé entre-temps : rechargez la page",
+                    ),
+                    None => err.into(),
+                });
+            }
+        }
+        tracing::info!(evenement = id, sessions = sessions.len(), "event edited");
         Ok(())
     }
 

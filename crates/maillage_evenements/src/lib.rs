@@ -25,7 +25,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use maillage_comptes::personnes::SessionEspace;
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
-use maillage_domain::mediation::Role;
 use maillage_store::evenements::{
     Annulation, EvenementRow, FiltreEvenements, GardeCapacite, InscriptionRow, NewEvenement,
     NewInscription, NewJauge, NewSessionEvenement, NewTournee, SessionEvenementRow, TourneeRow,
@@ -248,11 +247,15 @@ impl Evenements {
         self.comptes.maintenant()
     }
 
-    /// Who may organise: administrators and coordinators (pages ask it before any work).
+    /// Who may create events and tours (pages ask it before any work): the one organiser
+    /// rule of [`accueil::peut_organiser`] applied to the actor's own structure — an
+    /// administrator, or a coordinator of a structure (what it creates belongs to that
+    /// structure).
     pub fn exiger_organisateur(acteur: &Acteur) -> Resultat<()> {
-        match acteur.role {
-            Role::Administrateur | Role::Coordinateur => Ok(()),
-            _ => Err(ErreurEvenements::Interdit),
+        if accueil::peut_creer(acteur) {
+            Ok(())
+        } else {
+            Err(ErreurEvenements::Interdit)
         }
     }
 
@@ -574,26 +577,30 @@ impl Evenements {
         Ok(a)
     }
 
-    /// The registrations of a session, in arrival order (organisers only).
+    /// The registrations of a session, in arrival order (those who welcome people at its
+    /// event: see [`accueil::peut_accueillir`]).
     pub async fn inscriptions(
         &self,
         acteur: &Acteur,
         session_id: i64,
     ) -> Resultat<Vec<InscriptionRow>> {
-        Self::exiger_organisateur(acteur)?;
+        let s = self
+            .store
+            .session_evenement(session_id)
+            .await?
+            .ok_or(ErreurEvenements::Introuvable)?;
+        self.evenement_accueilli(acteur, s.evenement_id).await?;
         Ok(self.store.inscriptions_of_session(session_id).await?)
     }
 
-    /// Changes an event's statut (organisers only).
+    /// Changes an event's statut (its organisers: see [`accueil::peut_organiser`]).
     pub async fn changer_statut(
         &self,
         acteur: &Acteur,
         id: i64,
         statut: StatutEvenement,
     ) -> Resultat<()> {
-        Self::exiger_organisateur(acteur)?;
-        self.store.set_statut_evenement(id, statut.code()).await?;
-        Ok(())
+        self.changer_statut_organise(acteur, id, statut).await
     }
 }
 

@@ -130,8 +130,10 @@ impl Evenements {
 
     /// A tour and every one of its stops (drafts included), by date: organisers only.
     pub async fn tournee_detaillee(&self, acteur: &Acteur, id: i64) -> Resultat<TourneeDetaillee> {
-        Self::exiger_organisateur(acteur)?;
         let tournee = self.tournee(id).await?;
+        if !crate::accueil::peut_organiser(acteur, tournee.structure_id) {
+            return Err(ErreurEvenements::Introuvable);
+        }
         let arrets = self
             .store
             .evenements(&FiltreEvenements {

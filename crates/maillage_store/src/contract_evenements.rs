@@ -9,9 +9,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::evenements::{
-    Accessibilite, EtatPointage, FiltreEvenements, GardeCapacite, NewEvenement, NewInscription,
-    NewJauge, NewPointage, NewSessionEvenement, NewTournee, STATUT_ANNULE, STATUT_ATTENTE,
-    STATUT_INSCRIT, STATUT_PRESENT,
+    Accessibilite, EtatPointage, FiltreEvenements, GardeCapacite, ModifEvenement, NewEvenement,
+    NewInscription, NewJauge, NewPointage, NewSessionEvenement, NewTournee, RefusModification,
+    SessionModifiee, STATUT_ANNULE, STATUT_ATTENTE, STATUT_INSCRIT, STATUT_PRESENT,
 };
 use crate::{Store, StoreError};
 
@@ -33,6 +33,7 @@ macro_rules! evenements_contract_tests {
             evenements_pointage_allotment_is_taken_from_free_seats_and_returned,
             evenements_pointage_concurrent_identical_batches_make_one_row_each,
             evenements_of_structure_lists_its_own,
+            evenements_modifier_edits_adds_removes_and_guards_the_seats,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -862,4 +863,141 @@ pub async fn evenements_of_structure_lists_its_own(store: Arc<dyn Store>) {
         ids(store.evenements_of_structure(None, 10).await.expect("all")),
         vec![id2, id3, id1]
     );
+}
+
+fn modif(jauges: Vec<NewJauge>) -> ModifEvenement {
+    ModifEvenement {
+        type_evenement: "journee_locale".into(),
+        titre: "Journée numérique de Muret".into(),
+        description: None,
+        commune: "31395".into(),
+        adresse: Some("Salle des fêtes".into()),
+        lieu_id: None,
+        debut: t(12, 9),
+        fin: t(12, 18),
+        accessibilite: Accessibilite {
+            auditif: Some("Boucle magnétique".into()),
+            ..Accessibilite::default()
+        },
+        jauges,
+    }
+}
+
+pub async fn evenements_modifier_edits_adds_removes_and_guards_the_seats(store: Arc<dyn Store>) {
+    let (e, s) = avec_inscrits(&store, 3, 4).await; // 3 « inscrit », 1 waiting
+    let garde =
+        |id: Option<i64>, titre: &str, capacite: i64, jauge: Option<&str>| SessionModifiee {
+            id,
+            session: session(titre, capacite, jauge),
+        };
+    // Below the seats taken: refused, nothing written.
+    let r = store
+        .modifier_evenement(
+            e,
+            &modif(vec![]),
+            &[garde(Some(s), "Atelier", 2, None)],
+            t(3, 8),
+        )
+        .await;
+    match r.as_ref().map_err(RefusModification::lire) {
+        Err(Some(RefusModification::CapaciteInsuffisante {
+            prises: 3,
+            capacite: 2,
+            ..
+        })) => {}
+        other => panic!("{other:?}"),
+    }
+    let ev = store.evenement(e).await.unwrap().unwrap();
+    assert_eq!(ev.type_evenement, "etape_tournee");
+    // Removing a session with registrations: refused.
+    let r = store
+        .modifier_evenement(e, &modif(vec![]), &[], t(3, 8))
+        .await;
+    assert_eq!(
+        r.as_ref().map_err(RefusModification::lire).err(),
+        Some(Some(RefusModification::SessionOccupee(s)))
+    );
+    // The event edited; one more seat takes the waiting person; two new sessions share a pool.
+    let pool = vec![NewJauge {
+        nom: "casques".into(),
+        capacite: 4,
+    }];
+    store
+        .modifier_evenement(
+            e,
+            &modif(pool.clone()),
+            &[
+                garde(Some(s), "Atelier tablette", 4, None),
+                garde(None, "Casque 1", 4, Some("casques")),
+                garde(None, "Casque 2", 4, Some("casques")),
+            ],
+            t(3, 9),
+        )
+        .await
+        .expect("edited");
+    let ev = store.evenement(e).await.unwrap().unwrap();
+    assert_eq!(
+        (ev.type_evenement.as_str(), ev.adresse.as_deref(), ev.fin),
+        ("journee_locale", Some("Salle des fêtes"), t(12, 18))
+    );
+    assert_eq!(
+        ev.accessibilite.auditif.as_deref(),
+        Some("Boucle magnétique")
+    );
+    let sessions = store.sessions_of_evenement(e).await.unwrap();
+    assert_eq!(sessions.len(), 3);
+    let atelier = sessions.iter().find(|x| x.id == s).unwrap();
+    assert_eq!(
+        (
+            atelier.titre.as_str(),
+            atelier.capacite,
+            atelier.inscrits,
+            atelier.en_attente
+        ),
+        ("Atelier tablette", 4, 4, 0)
+    );
+    let casques: Vec<_> = sessions.iter().filter(|x| x.id != s).collect();
+    assert_eq!(casques[0].jauge_id, casques[1].jauge_id);
+    assert_eq!(casques[0].jauge.as_deref(), Some("casques"));
+    // An empty session goes; a session unknown to the event is refused.
+    let (autre_e, autre_s) = creer(&store, 5).await;
+    assert_ne!(autre_e, e);
+    let r = store
+        .modifier_evenement(
+            e,
+            &modif(pool.clone()),
+            &[
+                garde(Some(s), "Atelier tablette", 4, None),
+                garde(Some(autre_s), "x", 1, None),
+            ],
+            t(3, 10),
+        )
+        .await;
+    assert_eq!(
+        r.as_ref().map_err(RefusModification::lire).err(),
+        Some(Some(RefusModification::SessionEtrangere(autre_s)))
+    );
+    store
+        .modifier_evenement(
+            e,
+            &modif(pool),
+            &[
+                garde(Some(s), "Atelier tablette", 4, None),
+                garde(Some(casques[0].id), "Casques", 4, Some("casques")),
+            ],
+            t(3, 10),
+        )
+        .await
+        .expect("one empty session removed");
+    let sessions = store.sessions_of_evenement(e).await.unwrap();
+    assert_eq!(
+        sessions.iter().map(|x| x.id).collect::<Vec<_>>(),
+        [s, casques[0].id]
+    );
+    assert!(matches!(
+        store
+            .modifier_evenement(e + 1000, &modif(vec![]), &[], t(3, 10))
+            .await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -226,6 +226,82 @@ pub struct Annulation {
     pub promue: Option<i64>,
 }
 
+/// What an edit of an event in the organisers' space changes (its tour, structure, statut
+/// and creation time stay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModifEvenement {
+    pub type_evenement: String,
+    pub titre: String,
+    pub description: Option<String>,
+    pub commune: String,
+    pub adresse: Option<String>,
+    pub lieu_id: Option<String>,
+    pub debut: DateTime<Utc>,
+    pub fin: DateTime<Utc>,
+    pub accessibilite: Accessibilite,
+    /// The shared pools the sessions name (created when new, their capacity set when not).
+    pub jauges: Vec<NewJauge>,
+}
+
+/// A session of an edited programme: `id` names an existing session of the event, `None`
+/// adds one. The event's sessions an edit does not list are removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionModifiee {
+    pub id: Option<i64>,
+    pub session: NewSessionEvenement,
+}
+
+/// Why an edit was refused under the lock (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusModification {
+    /// A session to remove, or to move to another pool, has registrations, check-ins, an
+    /// allotment or an activity record.
+    SessionOccupee(i64),
+    /// A jauge's capacity would be below its seats taken `(jauge, taken, capacity)`.
+    CapaciteInsuffisante {
+        jauge_id: i64,
+        prises: i64,
+        capacite: i64,
+    },
+    /// A session id is not one of the event's.
+    SessionEtrangere(i64),
+}
+
+impl RefusModification {
+    /// The refusal as the message of a [`StoreError::Conflict`] (read back by
+    /// [`RefusModification::lire`]).
+    pub fn en_erreur(&self) -> StoreError {
+        StoreError::Conflict(match self {
+            RefusModification::SessionOccupee(s) => format!("session-occupee:{s}"),
+            RefusModification::CapaciteInsuffisante {
+                jauge_id,
+                prises,
+                capacite,
+            } => format!("capacite:{jauge_id}:{prises}:{capacite}"),
+            RefusModification::SessionEtrangere(s) => format!("session-etrangere:{s}"),
+        })
+    }
+
+    /// The refusal a [`StoreError::Conflict`] of an edit carries.
+    pub fn lire(e: &StoreError) -> Option<RefusModification> {
+        let StoreError::Conflict(m) = e else {
+            return None;
+        };
+        let parties: Vec<&str> = m.split(':').collect();
+        let n = |i: usize| parties.get(i).and_then(|x| x.parse::<i64>().ok());
+        match parties.first().copied() {
+            Some("session-occupee") => n(1).map(RefusModification::SessionOccupee),
+            Some("session-etrangere") => n(1).map(RefusModification::SessionEtrangere),
+            Some("capacite") => Some(RefusModification::CapaciteInsuffisante {
+                jauge_id: n(1)?,
+                prises: n(2)?,
+                capacite: n(3)?,
+            }),
+            _ => None,
+        }
+    }
+}
+
 pub const STATUT_INSCRIT: &str = "inscrit";
 pub const STATUT_ATTENTE: &str = "liste_attente";
 pub const STATUT_ANNULE: &str = "annule";
@@ -297,6 +373,23 @@ pub trait EvenementsStore: Send + Sync {
     async fn evenements(&self, filtre: &FiltreEvenements) -> StoreResult<Vec<EvenementRow>>;
 
     async fn set_statut_evenement(&self, id: i64, statut: &str) -> StoreResult<()>;
+
+    /// Edits an event and its programme in one transaction holding every jauge of the event
+    /// (as the check-in batches do): the event's fields; the sessions listed are updated
+    /// (`id`) or added (`None`), the others removed; a session's own jauge takes its new
+    /// capacity, a shared pool the capacity given with it. Refused with a
+    /// [`RefusModification`] (as a `Conflict`, nothing written) when a session to remove or
+    /// to move to another pool has registrations, check-ins, an allotment or an activity
+    /// record, or when a capacity would fall below the seats taken. When a capacity grows,
+    /// the first people waiting in the jauge take the new seats (« inscrit »). Pools no
+    /// session uses any more are removed.
+    async fn modifier_evenement(
+        &self,
+        id: i64,
+        e: &ModifEvenement,
+        sessions: &[SessionModifiee],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     /// The events a structure organises (`None`: every event), latest start first.
     async fn evenements_of_structure(

@@ -99,7 +99,7 @@ macro_rules! evenements_store {
                 NewEvenement, NewInscription, NewSessionEvenement, NewTournee,
                 SessionEvenementRow, TourneeRow, FENETRE_COURSE_ESSAI, STATUT_ANNULE,
                 STATUT_ATTENTE, STATUT_INSCRIT, BilanPointages, EtatPointage, NewPointage,
-                PointageRow,
+                PointageRow, ModifEvenement, RefusModification, SessionModifiee,
             };
             use ::maillage_store::{StoreError, StoreResult};
 
@@ -438,6 +438,275 @@ macro_rules! evenements_store {
                     if n == 0 {
                         return Err(StoreError::NotFound);
                     }
+                    Ok(())
+                }
+
+                async fn modifier_evenement(
+                    &self,
+                    id: i64,
+                    e: &ModifEvenement,
+                    sessions: &[SessionModifiee],
+                    at: DateTime<Utc>,
+                ) -> StoreResult<()> {
+                    for j in &e.jauges {
+                        if j.capacite < 0 {
+                            return Err(StoreError::Invalid(format!(
+                                "jauge {:?}: negative capacity",
+                                j.nom
+                            )));
+                        }
+                    }
+                    for s in sessions {
+                        if s.session.capacite < 0 {
+                            return Err(StoreError::Invalid(format!(
+                                "session {:?}: negative capacity",
+                                s.session.titre
+                            )));
+                        }
+                        if let Some(nom) = &s.session.jauge {
+                            if !e.jauges.iter().any(|j| &j.nom == nom) {
+                                return Err(StoreError::Invalid(format!(
+                                    "session {:?}: unknown jauge {nom:?}",
+                                    s.session.titre
+                                )));
+                            }
+                        }
+                    }
+                    let mut tx = self.lock_jauges_evenement(id).await?;
+                    let a = &e.accessibilite;
+                    let n = ::sqlx::query!(
+                        "UPDATE evenements SET type_evenement = $1, titre = $2, description = $3,
+                             commune = $4, adresse = $5, lieu_id = $6, debut = $7, fin = $8,
+                             accessibilite_mobilite = $9, accessibilite_auditif = $10,
+                             accessibilite_visuel = $11, accessibilite_mental = $12
+                         WHERE id = $13",
+                        e.type_evenement,
+                        e.titre,
+                        e.description,
+                        e.commune,
+                        e.adresse,
+                        e.lieu_id,
+                        e.debut,
+                        e.fin,
+                        a.mobilite,
+                        a.auditif,
+                        a.visuel,
+                        a.mental,
+                        id
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?
+                    .rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    // (session, its jauge, the jauge's name) as they are now.
+                    let actuelles: Vec<(i64, i64, Option<String>)> = ::sqlx::query!(
+                        r#"SELECT s.id AS "id!: i64", s.jauge_id AS "jauge_id!: i64",
+                                  j.nom AS "nom?: String"
+                           FROM evenements_sessions s JOIN evenements_jauges j ON j.id = s.jauge_id
+                           WHERE s.evenement_id = $1 ORDER BY s.id"#,
+                        id
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?
+                    .into_iter()
+                    .map(|r| (r.id, r.jauge_id, r.nom))
+                    .collect();
+                    for s in sessions {
+                        if let Some(sid) = s.id {
+                            if !actuelles.iter().any(|(a, _, _)| *a == sid) {
+                                return Err(RefusModification::SessionEtrangere(sid).en_erreur());
+                            }
+                        }
+                    }
+                    // Whether anything hangs on a session (it may then be neither removed
+                    // nor moved to another pool).
+                    async fn occupee(conn: &mut Connexion, sid: i64) -> StoreResult<bool> {
+                        let n = ::sqlx::query_scalar!(
+                            r#"SELECT CAST((SELECT COUNT(*) FROM inscriptions WHERE session_id = $1)
+                                      + (SELECT COUNT(*) FROM evenements_pointages WHERE session_id = $1)
+                                      + (SELECT COUNT(*) FROM evenements_allocations WHERE session_id = $1)
+                                      + (SELECT COUNT(*) FROM evenements_sessions_activites
+                                         WHERE session_id = $1) AS BIGINT) AS "n!: i64""#,
+                            sid
+                        )
+                        .fetch_one(&mut *conn)
+                        .await
+                        .db()?;
+                        Ok(n > 0)
+                    }
+                    for (sid, _, _) in &actuelles {
+                        if sessions.iter().any(|s| s.id == Some(*sid)) {
+                            continue;
+                        }
+                        if occupee(&mut tx, *sid).await? {
+                            return Err(RefusModification::SessionOccupee(*sid).en_erreur());
+                        }
+                        ::sqlx::query!("DELETE FROM evenements_sessions WHERE id = $1", sid)
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                    }
+                    let mut pools: Vec<(String, i64)> = Vec::with_capacity(e.jauges.len());
+                    for j in &e.jauges {
+                        let existante = ::sqlx::query_scalar!(
+                            r#"SELECT id AS "id!: i64" FROM evenements_jauges
+                               WHERE evenement_id = $1 AND nom = $2"#,
+                            id,
+                            j.nom
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?;
+                        let jid = match existante {
+                            Some(jid) => {
+                                ::sqlx::query!(
+                                    "UPDATE evenements_jauges SET capacite = $1 WHERE id = $2",
+                                    j.capacite,
+                                    jid
+                                )
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                                jid
+                            }
+                            None => ::sqlx::query_scalar!(
+                                r#"INSERT INTO evenements_jauges (evenement_id, nom, capacite)
+                                   VALUES ($1, $2, $3) RETURNING id AS "id!: i64""#,
+                                id,
+                                j.nom,
+                                j.capacite
+                            )
+                            .fetch_one(&mut *tx)
+                            .await
+                            .db()?,
+                        };
+                        pools.push((j.nom.clone(), jid));
+                    }
+                    let mut touchees: Vec<i64> = pools.iter().map(|(_, j)| *j).collect();
+                    for s in sessions {
+                        let n = &s.session;
+                        let partagee = n
+                            .jauge
+                            .as_deref()
+                            .and_then(|nom| pools.iter().find(|(p, _)| p == nom))
+                            .map(|(_, jid)| *jid);
+                        let avant = s
+                            .id
+                            .and_then(|sid| actuelles.iter().find(|(a, _, _)| *a == sid));
+                        let jauge_id = match (partagee, avant) {
+                            (Some(jid), _) => jid,
+                            (None, Some((_, jid, None))) => {
+                                ::sqlx::query!(
+                                    "UPDATE evenements_jauges SET capacite = $1 WHERE id = $2",
+                                    n.capacite,
+                                    jid
+                                )
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                                *jid
+                            }
+                            _ => ::sqlx::query_scalar!(
+                                r#"INSERT INTO evenements_jauges (evenement_id, nom, capacite)
+                                   VALUES ($1, NULL, $2) RETURNING id AS "id!: i64""#,
+                                id,
+                                n.capacite
+                            )
+                            .fetch_one(&mut *tx)
+                            .await
+                            .db()?,
+                        };
+                        touchees.push(jauge_id);
+                        match avant {
+                            Some((sid, ancienne, _)) => {
+                                if *ancienne != jauge_id && occupee(&mut tx, *sid).await? {
+                                    return Err(RefusModification::SessionOccupee(*sid).en_erreur());
+                                }
+                                ::sqlx::query!(
+                                    "UPDATE evenements_sessions SET jauge_id = $1, titre = $2,
+                                         type_session = $3, debut = $4, fin = $5, salle = $6
+                                     WHERE id = $7",
+                                    jauge_id,
+                                    n.titre,
+                                    n.type_session,
+                                    n.debut,
+                                    n.fin,
+                                    n.salle,
+                                    sid
+                                )
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                            }
+                            None => {
+                                ::sqlx::query!(
+                                    "INSERT INTO evenements_sessions (evenement_id, jauge_id, titre,
+                                         type_session, debut, fin, salle)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                    id,
+                                    jauge_id,
+                                    n.titre,
+                                    n.type_session,
+                                    n.debut,
+                                    n.fin,
+                                    n.salle
+                                )
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                            }
+                        }
+                    }
+                    // Pools no session uses any more (and nothing refers to) go.
+                    ::sqlx::query!(
+                        "DELETE FROM evenements_jauges
+                         WHERE evenement_id = $1
+                           AND NOT EXISTS (SELECT 1 FROM evenements_sessions s
+                                           WHERE s.jauge_id = evenements_jauges.id)
+                           AND NOT EXISTS (SELECT 1 FROM inscriptions i
+                                           WHERE i.jauge_id = evenements_jauges.id)
+                           AND NOT EXISTS (SELECT 1 FROM evenements_pointages p
+                                           WHERE p.jauge_id = evenements_jauges.id)
+                           AND NOT EXISTS (SELECT 1 FROM evenements_allocations a
+                                           WHERE a.jauge_id = evenements_jauges.id)",
+                        id
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    touchees.sort_unstable();
+                    touchees.dedup();
+                    for jid in touchees {
+                        let (prises, capacite) = occupation(&mut tx, jid).await?;
+                        if prises > capacite {
+                            return Err(RefusModification::CapaciteInsuffisante {
+                                jauge_id: jid,
+                                prises,
+                                capacite,
+                            }
+                            .en_erreur());
+                        }
+                        let libres = capacite - prises;
+                        if libres > 0 {
+                            ::sqlx::query!(
+                                "UPDATE inscriptions SET statut = 'inscrit', updated_at = $1
+                                 WHERE id IN (SELECT id FROM inscriptions
+                                              WHERE jauge_id = $2 AND statut = 'liste_attente'
+                                              ORDER BY id LIMIT $3)",
+                                at,
+                                jid,
+                                libres
+                            )
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                        }
+                    }
+                    tx.commit().await.db()?;
                     Ok(())
                 }
 

@@ -56,6 +56,8 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .get("/espace/evenements/accueil-sw.js", service_worker)
         .get("/espace/evenements/{id}", detail)
         .post("/espace/evenements/{id}/statut", changer_statut)
+        .get("/espace/evenements/{id}/modifier", page_modifier)
+        .post("/espace/evenements/{id}/modifier", modifier)
         .get("/espace/evenements/{id}/accueil", page_accueil)
         .post(
             "/espace/evenements/{id}/sessions/{session}/activite",
@@ -119,8 +121,7 @@ pub async fn liste(
         site: state.site.clone(),
         menu: Menu::de(&a),
         lignes: tous.iter().map(|e| ligne_espace(&state, e)).collect(),
-        organisateur: peut_organiser(&a, a.compte.structure_id.map(|s| s.get()))
-            || a.role == maillage_domain::mediation::Role::Administrateur,
+        organisateur: maillage_evenements::accueil::peut_creer(&a),
     })
 }
 
@@ -146,6 +147,22 @@ pub struct FormulaireEvenement {
     #[serde(default)]
     description: String,
     #[serde(default)]
+    lieu: String,
+    #[serde(default)]
+    acc_mobilite: String,
+    #[serde(default)]
+    acc_auditif: String,
+    #[serde(default)]
+    acc_visuel: String,
+    #[serde(default)]
+    acc_mental: String,
+    /// The edited sessions' ids (empty for a new row), one per row.
+    #[serde(default)]
+    session_id: Vec<String>,
+    /// The ids of the sessions to remove (checked boxes).
+    #[serde(default)]
+    session_retirer: Vec<String>,
+    #[serde(default)]
     session_titre: Vec<String>,
     #[serde(default)]
     session_type: Vec<String>,
@@ -164,6 +181,10 @@ pub struct FormulaireEvenement {
 /// A row of the sessions' part of the form, as typed.
 #[derive(Debug, Default, Clone)]
 pub struct LigneSessionForm {
+    /// The session's id when it exists (edit form), else empty.
+    pub id: String,
+    /// Its seats taken, in words (edit form).
+    pub occupation: String,
     pub titre: String,
     pub type_session: String,
     pub debut: String,
@@ -179,6 +200,7 @@ const LIGNES_VIDES: usize = 3;
 impl FormulaireEvenement {
     fn lignes(&self) -> Vec<LigneSessionForm> {
         let n = [
+            self.session_id.len(),
             self.session_titre.len(),
             self.session_type.len(),
             self.session_debut.len(),
@@ -193,6 +215,8 @@ impl FormulaireEvenement {
         let v = |l: &[String], i: usize| l.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
         (0..n)
             .map(|i| LigneSessionForm {
+                id: v(&self.session_id, i),
+                occupation: String::new(),
                 titre: v(&self.session_titre, i),
                 type_session: v(&self.session_type, i),
                 debut: v(&self.session_debut, i),
@@ -202,7 +226,8 @@ impl FormulaireEvenement {
                 jauge: v(&self.session_jauge, i),
             })
             .filter(|l| {
-                !(l.titre.is_empty()
+                !(l.id.is_empty()
+                    && l.titre.is_empty()
                     && l.debut.is_empty()
                     && l.fin.is_empty()
                     && l.salle.is_empty()
@@ -255,8 +280,7 @@ fn code_commune(state: &AppState, saisie: &str) -> Result<String, ErreurEvenemen
 
 /// The form as the JSON file of the import (same reader, same messages).
 fn en_json(f: &FormulaireEvenement, commune: &str) -> Value {
-    let sessions: Vec<Value> = f
-        .lignes()
+    let sessions: Vec<Value> = lignes_gardees(f)
         .iter()
         .map(|l| {
             let mut s = json!({
@@ -290,6 +314,23 @@ fn en_json(f: &FormulaireEvenement, commune: &str) -> Value {
     if !f.description.trim().is_empty() {
         v["description"] = Value::from(f.description.trim());
     }
+    if !f.lieu.trim().is_empty() {
+        v["lieu"] = Value::from(f.lieu.trim());
+    }
+    let mut acc = serde_json::Map::new();
+    for (cle, texte) in [
+        ("mobilite", &f.acc_mobilite),
+        ("auditif", &f.acc_auditif),
+        ("visuel", &f.acc_visuel),
+        ("mental", &f.acc_mental),
+    ] {
+        if !texte.trim().is_empty() {
+            acc.insert(cle.into(), Value::from(texte.trim()));
+        }
+    }
+    if !acc.is_empty() {
+        v["accessibilite"] = Value::Object(acc);
+    }
     v
 }
 
@@ -306,6 +347,11 @@ fn champ_en_mots(champ: &str) -> String {
         "salle" => "salle".to_string(),
         "jauge" => "jauge partagée".to_string(),
         "description" => "description".to_string(),
+        "lieu" => "lieu de l’annuaire".to_string(),
+        "mobilite" => "accessibilité, mobilité réduite".to_string(),
+        "auditif" => "accessibilité, handicap auditif".to_string(),
+        "visuel" => "accessibilité, handicap visuel".to_string(),
+        "mental" => "accessibilité, handicap mental ou psychique".to_string(),
         autre => autre.to_string(),
     };
     if let Some(reste) = champ.strip_prefix("sessions[") {
@@ -315,7 +361,7 @@ fn champ_en_mots(champ: &str) -> String {
             }
         }
     }
-    let m = mot(champ);
+    let m = mot(champ.strip_prefix("accessibilite.").unwrap_or(champ));
     let mut c = m.chars();
     match c.next() {
         Some(p) => p.to_uppercase().collect::<String>() + c.as_str(),
@@ -323,11 +369,23 @@ fn champ_en_mots(champ: &str) -> String {
     }
 }
 
+/// The rows the form keeps: typed or existing, less those to remove.
+fn lignes_gardees(f: &FormulaireEvenement) -> Vec<LigneSessionForm> {
+    f.lignes()
+        .into_iter()
+        .filter(|l| l.id.is_empty() || !f.session_retirer.iter().any(|r| r.trim() == l.id))
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "espace/evenement_form.html")]
 struct PageFormulaire {
     site: Arc<Site>,
     menu: Menu,
+    titre_page: String,
+    action: String,
+    bouton: String,
+    modification: bool,
     f: FormulaireEvenement,
     lignes: Vec<LigneSessionForm>,
     erreur: Option<String>,
@@ -341,7 +399,26 @@ fn page_formulaire(
     f: FormulaireEvenement,
     erreur: Option<String>,
 ) -> Result<Response, ErreurWeb> {
+    page_formulaire_de(state, a, f, erreur, None)
+}
+
+/// The form creating an event (`modifie`: `None`) or editing one (its id, and its sessions'
+/// seats taken by id, to say them on each row).
+fn page_formulaire_de(
+    state: &AppState,
+    a: &Acteur,
+    f: FormulaireEvenement,
+    erreur: Option<String>,
+    modifie: Option<(i64, Vec<(i64, String)>)>,
+) -> Result<Response, ErreurWeb> {
     let mut lignes = f.lignes();
+    if let Some((_, occupations)) = &modifie {
+        for l in &mut lignes {
+            if let Some((_, o)) = occupations.iter().find(|(id, _)| id.to_string() == l.id) {
+                l.occupation = o.clone();
+            }
+        }
+    }
     lignes.extend((0..LIGNES_VIDES).map(|_| LigneSessionForm {
         type_session: "atelier".into(),
         ..LigneSessionForm::default()
@@ -351,9 +428,25 @@ fn page_formulaire(
     } else {
         StatusCode::OK
     };
+    let (titre_page, action, bouton) = match &modifie {
+        Some((id, _)) => (
+            "Modifier l’événement".to_string(),
+            format!("{CHEMIN}/{id}/modifier"),
+            "Enregistrer les modifications".to_string(),
+        ),
+        None => (
+            "Créer un événement".to_string(),
+            CHEMIN.to_string(),
+            "Créer l’événement (brouillon)".to_string(),
+        ),
+    };
     let mut r = rendre(&PageFormulaire {
         site: state.site.clone(),
         menu: Menu::de(a),
+        titre_page,
+        action,
+        bouton,
+        modification: modifie.is_some(),
         f,
         lignes,
         erreur,
@@ -371,13 +464,7 @@ fn page_formulaire(
 }
 
 fn exiger_organisateur(a: &Acteur) -> Result<(), ErreurWeb> {
-    if a.role == maillage_domain::mediation::Role::Administrateur
-        || peut_organiser(a, a.compte.structure_id.map(|s| s.get()))
-    {
-        Ok(())
-    } else {
-        Err(ErreurWeb::from(ErreurEvenements::Interdit).avec_retour(CHEMIN))
-    }
+    Evenements::exiger_organisateur(a).map_err(|e| ErreurWeb::from(e).avec_retour(CHEMIN))
 }
 
 /// `GET /espace/evenements/nouveau`: the creation form.
@@ -419,6 +506,165 @@ pub async fn creer(
             page_formulaire(&state, &a, f, Some(m))
         }
         Err(e) => Err(ErreurWeb::from(e).avec_retour(CHEMIN)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Editing an event and its programme.
+
+/// An instant as a `datetime-local` field shows it (Paris time).
+fn heure_locale(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// What the edit form shows of a session's seats.
+fn occupation(s: &maillage_evenements::stockage::SessionEvenementRow) -> String {
+    let mut t = format!("{} place(s) prise(s) sur {}", s.inscrits, s.capacite);
+    if s.en_attente > 0 {
+        t.push_str(&format!(", {} en liste d’attente", s.en_attente));
+    }
+    t
+}
+
+/// The sessions' seats taken of an event, by session, for the edit form.
+async fn occupations(
+    state: &AppState,
+    a: &Acteur,
+    id: i64,
+) -> Result<Vec<(i64, String)>, ErreurEvenements> {
+    let (_, listes) = module(state).listes(a, id).await?;
+    Ok(listes
+        .iter()
+        .map(|l| (l.session.id, occupation(&l.session)))
+        .collect())
+}
+
+/// `GET /espace/evenements/{id}/modifier`: the event and its programme in the form.
+pub async fn page_modifier(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}");
+    let id = id_de(&id)?;
+    let e = module(&state)
+        .evenement_organise(&a, id)
+        .await
+        .ou(&chemin)?;
+    let (_, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
+    let commune = {
+        let nom = nom_commune(&state, &e.commune);
+        match code_commune(&state, &nom) {
+            Ok(c) if c == e.commune => nom,
+            _ => e.commune.clone(),
+        }
+    };
+    let sessions: Vec<_> = listes.iter().map(|l| &l.session).collect();
+    let f = FormulaireEvenement {
+        titre: e.titre.clone(),
+        type_evenement: e.type_evenement.clone(),
+        commune,
+        adresse: e.adresse.clone().unwrap_or_default(),
+        debut: heure_locale(e.debut),
+        fin: heure_locale(e.fin),
+        description: e.description.clone().unwrap_or_default(),
+        lieu: e.lieu_id.clone().unwrap_or_default(),
+        acc_mobilite: e.accessibilite.mobilite.clone().unwrap_or_default(),
+        acc_auditif: e.accessibilite.auditif.clone().unwrap_or_default(),
+        acc_visuel: e.accessibilite.visuel.clone().unwrap_or_default(),
+        acc_mental: e.accessibilite.mental.clone().unwrap_or_default(),
+        session_id: sessions.iter().map(|s| s.id.to_string()).collect(),
+        session_retirer: Vec::new(),
+        session_titre: sessions.iter().map(|s| s.titre.clone()).collect(),
+        session_type: sessions.iter().map(|s| s.type_session.clone()).collect(),
+        session_debut: sessions.iter().map(|s| heure_locale(s.debut)).collect(),
+        session_fin: sessions.iter().map(|s| heure_locale(s.fin)).collect(),
+        session_salle: sessions
+            .iter()
+            .map(|s| s.salle.clone().unwrap_or_default())
+            .collect(),
+        session_capacite: sessions.iter().map(|s| s.capacite.to_string()).collect(),
+        session_jauge: sessions
+            .iter()
+            .map(|s| s.jauge.clone().unwrap_or_default())
+            .collect(),
+    };
+    let occupations = listes
+        .iter()
+        .map(|l| (l.session.id, occupation(&l.session)))
+        .collect();
+    page_formulaire_de(&state, &a, f, None, Some((id, occupations)))
+}
+
+/// `POST /espace/evenements/{id}/modifier`: reads the form with the import's reader, then
+/// edits the event and its programme (the rows with an id edit their session, the others
+/// add one, the checked ones are removed), then shows the event.
+pub async fn modifier(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireEvenement>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}");
+    let id = id_de(&id)?;
+    let e = module(&state)
+        .evenement_organise(&a, id)
+        .await
+        .ou(&chemin)?;
+    let refus = |state: &AppState, a: &Acteur, f: FormulaireEvenement, m: String| {
+        let state = state.clone();
+        let a = a.clone();
+        async move {
+            let occ = occupations(&state, &a, id).await.unwrap_or_default();
+            page_formulaire_de(&state, &a, f, Some(m), Some((id, occ)))
+        }
+    };
+    let commune = match code_commune(&state, &f.commune) {
+        Ok(c) => c,
+        Err(ErreurEvenements::Invalide { champ, message }) => {
+            let m = format!("{} : {message}", champ_en_mots(&champ));
+            return refus(&state, &a, f, m).await;
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let gardees = lignes_gardees(&f);
+    let mut ids = Vec::with_capacity(gardees.len());
+    for l in &gardees {
+        if l.id.is_empty() {
+            ids.push(None);
+        } else {
+            match l.id.parse::<i64>() {
+                Ok(n) => ids.push(Some(n)),
+                Err(_) => {
+                    return refus(
+                        &state,
+                        &a,
+                        f,
+                        "Le formulaire est abîmé : rechargez la page.".into(),
+                    )
+                    .await
+                }
+            }
+        }
+    }
+    let mut json = en_json(&f, &commune);
+    json["statut"] = Value::from(e.statut.clone());
+    let referentiel = state.instance.comptes().referentiel();
+    let lu = maillage_evenements::lire_evenement(&json.to_string(), |code| {
+        referentiel.commune(code).is_some()
+    });
+    let resultat = match lu {
+        Ok(lu) => module(&state).modifier(&a, id, lu, &ids).await,
+        Err(err) => Err(err),
+    };
+    match resultat {
+        Ok(()) => Ok(Redirect::to(&format!("{CHEMIN}/{id}?modifie=1")).into_response()),
+        Err(ErreurEvenements::Invalide { champ, message }) => {
+            let m = format!("{} : {message}", champ_en_mots(&champ));
+            refus(&state, &a, f, m).await
+        }
+        Err(err) => Err(ErreurWeb::from(err).avec_retour(&chemin)),
     }
 }
 
@@ -543,6 +789,7 @@ pub async fn detail(
         Some(("cree", _)) => Some(MessageDetail::texte("Événement créé en brouillon : publiez-le pour ouvrir les inscriptions.")),
         Some(("statut", "publie")) => Some(MessageDetail::texte("Événement publié : les inscriptions sont ouvertes.")),
         Some(("statut", "annule")) => Some(MessageDetail::texte("Événement annulé.")),
+        Some(("modifie", _)) => Some(MessageDetail::texte("Modifications enregistrées.")),
         Some(("activite_creee", sid)) => titre_de(sid).map(|(t, a)| MessageDetail {
             texte: format!("Activité collective enregistrée pour « {t} »."),
             activite: a,

@@ -1011,3 +1011,253 @@ fn pointage_thematique_de_la_session() {
         T::DiagnosticNumerique
     );
 }
+
+/// The edit form's fields: the event, then one row per `(id, titre, capacite)` session (an
+/// empty id adds one), then the ids to remove.
+fn champs_modification(
+    csrf: &str,
+    titre: &str,
+    sessions: &[(&str, &str, &str)],
+    retirer: &[&str],
+) -> String {
+    let mut v: Vec<(&str, &str)> = vec![
+        ("csrf", csrf),
+        ("titre", titre),
+        ("type", "atelier"),
+        ("commune", "31555"),
+        ("adresse", "1 allée Jacques-Chaban-Delmas"),
+        ("lieu", ""),
+        ("debut", "2035-06-12T11:00"),
+        ("fin", "2035-06-12T14:00"),
+        ("description", ""),
+        ("acc_mobilite", "Ascenseur"),
+        ("acc_auditif", ""),
+        ("acc_visuel", ""),
+        ("acc_mental", ""),
+    ];
+    for (id, t, capacite) in sessions {
+        v.extend([
+            ("session_id", *id),
+            ("session_titre", *t),
+            ("session_type", "atelier"),
+            ("session_debut", "2035-06-12T11:00"),
+            ("session_fin", "2035-06-12T12:00"),
+            ("session_salle", "Auditorium"),
+            ("session_capacite", *capacite),
+            ("session_jauge", ""),
+        ]);
+    }
+    for r in retirer {
+        v.push(("session_retirer", r));
+    }
+    formulaire(&v)
+}
+
+#[tokio::test]
+async fn evenements_espace_modifier_l_evenement_et_son_programme() {
+    let w = monde().await;
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let (e, s, _) = publie_avec_inscrits(&w, 3).await;
+    let chemin = format!("/espace/evenements/{e}/modifier");
+    let sid = s.to_string();
+
+    // The form shows the event, its session and the seats taken.
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&c_ca), None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(
+        r.corps.contains("value=\"Atelier de la médiathèque\""),
+        "{}",
+        r.corps
+    );
+    assert!(r
+        .corps
+        .contains(&format!("name=\"session_id\" value=\"{s}\"")));
+    assert!(
+        r.corps.contains("3 place(s) prise(s) sur 10"),
+        "{}",
+        r.corps
+    );
+    let detail = envoyer(
+        &w.state,
+        requete("GET", &format!("/espace/evenements/{e}"), Some(&c_ca), None),
+    )
+    .await;
+    assert!(detail.corps.contains(&chemin), "{}", detail.corps);
+
+    // Below the registered count: refused, the field named, nothing written.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(champs_modification(
+                &csrf_ca,
+                "Nouveau titre",
+                &[(&sid, "Atelier", "2")],
+                &[],
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(
+        r.corps
+            .contains("Session 1, capacité : 3 places sont déjà prises"),
+        "{}",
+        r.corps
+    );
+    let store = w.state.instance.store();
+    assert_eq!(
+        store.evenement(e).await.unwrap().unwrap().titre,
+        "Atelier de la médiathèque"
+    );
+
+    // Removing a session with registrations: refused in plain words.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(champs_modification(
+                &csrf_ca,
+                "Nouveau titre",
+                &[(&sid, "Atelier", "10")],
+                &[&sid],
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(
+        r.corps
+            .contains("la session « Atelier » a déjà des inscriptions"),
+        "{}",
+        r.corps
+    );
+    assert_eq!(store.sessions_of_evenement(e).await.unwrap().len(), 1);
+
+    // The event, its session (capacity 3: exactly the seats taken) and a new session.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(champs_modification(
+                &csrf_ca,
+                "Atelier : déjouer les arnaques",
+                &[(&sid, "Déjouer les arnaques", "3"), ("", "Quiz", "20")],
+                &[],
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let ev = store.evenement(e).await.unwrap().unwrap();
+    assert_eq!(ev.titre, "Atelier : déjouer les arnaques");
+    assert_eq!(ev.adresse.as_deref(), Some("1 allée Jacques-Chaban-Delmas"));
+    assert_eq!(ev.accessibilite.mobilite.as_deref(), Some("Ascenseur"));
+    assert_eq!(ev.statut, "publie");
+    let sessions = store.sessions_of_evenement(e).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0].id, s);
+    assert_eq!(sessions[0].titre, "Déjouer les arnaques");
+    assert_eq!(sessions[0].salle.as_deref(), Some("Auditorium"));
+    assert_eq!((sessions[0].capacite, sessions[0].inscrits), (3, 3));
+    assert_eq!(
+        (sessions[1].titre.as_str(), sessions[1].capacite),
+        ("Quiz", 20)
+    );
+    let quiz = sessions[1].id.to_string();
+
+    // Full: the fourth goes to the waiting list; one more seat takes them in.
+    let f = w
+        .state
+        .instance
+        .evenements()
+        .inscrire(
+            s,
+            &DemandeInscription {
+                prenom: "Quatrième".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.statut.code(), "liste_attente");
+    // The empty new session goes; the first gets a fourth seat.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(champs_modification(
+                &csrf_ca,
+                "Atelier : déjouer les arnaques",
+                &[(&sid, "Déjouer les arnaques", "4"), (&quiz, "Quiz", "20")],
+                &[&quiz],
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let sessions = store.sessions_of_evenement(e).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(
+        (
+            sessions[0].capacite,
+            sessions[0].inscrits,
+            sessions[0].en_attente
+        ),
+        (4, 4, 0)
+    );
+    let i = store.inscription_by_uuid(&f.uuid).await.unwrap().unwrap();
+    assert_eq!(i.statut, "inscrit");
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}?modifie=1"),
+            Some(&c_ca),
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        r.corps.contains("Modifications enregistrées."),
+        "{}",
+        r.corps
+    );
+
+    // A cancelled event is not edited any more.
+    w.state
+        .instance
+        .evenements()
+        .changer_statut(
+            &w.state.instance.comptes().exploitant(),
+            e,
+            maillage_evenements::StatutEvenement::Annule,
+        )
+        .await
+        .unwrap();
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(champs_modification(
+                &csrf_ca,
+                "Autre",
+                &[(&sid, "Atelier", "4")],
+                &[],
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(r.corps.contains("ne se modifie plus"), "{}", r.corps);
+}

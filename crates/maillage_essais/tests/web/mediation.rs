@@ -1017,7 +1017,9 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/evenements/{id}/bilan.csv")
         | ("get", "/espace/evenements/{id}/bilan.xlsx")
         | ("post", "/espace/evenements/{id}/sessions/{session}/activite") => "evenement-d-autrui",
-        ("post", "/espace/evenements/{id}/statut") => "organisation-evenement",
+        ("post", "/espace/evenements/{id}/statut")
+        | ("get", "/espace/evenements/{id}/modifier")
+        | ("post", "/espace/evenements/{id}/modifier") => "organisation-evenement",
         ("get", "/api/v1/evenements/{id}/listes")
         | ("post", "/api/v1/evenements/{id}/allocations")
         | ("post", "/api/v1/evenements/{id}/pointages") => "api-evenement-d-autrui",
