@@ -9,7 +9,8 @@
 //!   person gives, or a new one made now and shown once;
 //! - the simulation of cost and coverage of a programme before it is ordered;
 //! - the dashboard: émis / distribués / utilisés / expirés / bloqués, by place, by month,
-//!   by public, by commune.
+//!   by public, by commune, and fraud signals with their explanation (a whole carnet
+//!   redeemed within minutes, a pass redeemed far from the beneficiary's commune).
 
 use std::collections::BTreeMap;
 
@@ -93,6 +94,90 @@ pub struct TableauDeBord {
     /// By public (the person's status) and by commune (INSEE code and name), the distributed passes.
     pub par_public: Vec<(String, Compteurs)>,
     pub par_commune: Vec<(String, Compteurs)>,
+    /// Fraud signals to examine, each with its explanation.
+    pub signaux: Vec<Signal>,
+}
+
+/// A fraud signal: something to examine, not a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signal {
+    pub titre: String,
+    pub explication: String,
+}
+
+/// A whole carnet redeemed within this many minutes is a signal.
+pub const CARNET_MINUTES: i64 = 30;
+/// A pass redeemed farther than this from the beneficiary's commune is a signal.
+pub const DISTANCE_KM: f64 = 50.0;
+
+/// Fraud signals over a programme's passes and redemptions: a whole carnet (two passes or
+/// more) redeemed within [`CARNET_MINUTES`]; a pass redeemed more than [`DISTANCE_KM`] from
+/// the beneficiary's commune (`distance_km(lieu, commune)`: `None` when unknown).
+pub fn signaux(
+    passes: &[PassRow],
+    utilisations: &[maillage_store::pass::UtilisationRow],
+    nom_lieu: impl Fn(i64) -> String,
+    distance_km: impl Fn(i64, &str) -> Option<f64>,
+) -> Vec<Signal> {
+    let mut out = Vec::new();
+    let utilisation_de: BTreeMap<i64, &maillage_store::pass::UtilisationRow> =
+        utilisations.iter().map(|u| (u.pass_id, u)).collect();
+    let mut carnets: BTreeMap<i64, Vec<&PassRow>> = BTreeMap::new();
+    for p in passes {
+        carnets.entry(p.carnet_id).or_default().push(p);
+    }
+    let paris = |d: DateTime<Utc>| d.with_timezone(&chrono_tz::Europe::Paris);
+    for (carnet, ps) in &carnets {
+        let us: Vec<_> = ps.iter().filter_map(|p| utilisation_de.get(&p.id)).collect();
+        if ps.len() < 2 || us.len() != ps.len() {
+            continue;
+        }
+        let (Some(premier), Some(dernier)) =
+            (us.iter().map(|u| u.at).min(), us.iter().map(|u| u.at).max())
+        else {
+            continue;
+        };
+        let minutes = (dernier - premier).num_minutes();
+        if minutes <= CARNET_MINUTES {
+            let mut lieux: Vec<String> = us.iter().map(|u| nom_lieu(u.structure_id)).collect();
+            lieux.sort();
+            lieux.dedup();
+            out.push(Signal {
+                titre: format!("Carnet n° {carnet} utilisé en entier en {minutes} min"),
+                explication: format!(
+                    "Ses {} pass ont tous été utilisés entre {} et {} ({}). Un carnet est d’ordinaire remis à plusieurs personnes, qui viennent à des jours différents : vérifiez que chaque pass correspond à un accompagnement.",
+                    ps.len(),
+                    paris(premier).format("%d/%m/%Y %H:%M"),
+                    paris(dernier).format("%H:%M"),
+                    lieux.join(", ")
+                ),
+            });
+        }
+    }
+    for p in passes {
+        let (Some(u), Some(commune)) = (utilisation_de.get(&p.id), p.personne_commune.as_deref())
+        else {
+            continue;
+        };
+        if let Some(d) = distance_km(u.structure_id, commune) {
+            if d > DISTANCE_KM {
+                out.push(Signal {
+                    titre: format!(
+                        "Pass {} utilisé à {:.0} km de la commune de la personne",
+                        crate::code::afficher(&p.code),
+                        d
+                    ),
+                    explication: format!(
+                        "Le pass a été remis à une personne de la commune {commune} et utilisé par {} le {}, à {:.0} km (plus de {DISTANCE_KM:.0} km) : vérifiez que la personne est bien venue.",
+                        nom_lieu(u.structure_id),
+                        paris(u.at).format("%d/%m/%Y"),
+                        d
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 fn mois(at: DateTime<Utc>) -> String {
@@ -345,23 +430,38 @@ impl Pass {
             .map(|s| (s.id, s.nom))
             .collect();
         let referentiel = self.comptes.referentiel();
-        Ok(calculer_tableau(
+        let nom_lieu = |id: i64| {
+            structures
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("structure n° {id}"))
+        };
+        let mut t = calculer_tableau(
             &programme,
             &passes,
             &utilisations,
             self.comptes.aujourdhui(),
-            |id| {
-                structures
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("structure n° {id}"))
-            },
+            &nom_lieu,
             |code| {
                 referentiel
                     .commune(code)
                     .map_or_else(|| code.to_string(), |c| format!("{} ({code})", c.nom))
             },
-        ))
+        );
+        let communes_des_lieux: BTreeMap<i64, String> = self
+            .store
+            .lieux_qualifies(programme_id)
+            .await?
+            .into_iter()
+            .map(|l| (l.structure_id, l.commune))
+            .collect();
+        let centre = |code: &str| referentiel.commune(code).and_then(|c| c.centre);
+        t.signaux = signaux(&passes, &utilisations, &nom_lieu, |lieu, commune| {
+            let a = centre(communes_des_lieux.get(&lieu)?)?;
+            let b = centre(commune)?;
+            Some(a.distance_m(b) / 1000.0)
+        });
+        Ok(t)
     }
 }
 
@@ -563,5 +663,64 @@ mod tests {
             (t.total.expires, t.total.utilises, t.total.bloques),
             (2, 1, 1)
         );
+    }
+
+    fn utilisation(pass_id: i64, at: DateTime<Utc>) -> UtilisationRow {
+        UtilisationRow {
+            id: pass_id,
+            pass_id,
+            code: format!("C{pass_id}"),
+            structure_id: 7,
+            nonce: format!("n{pass_id}"),
+            cle_api_id: None,
+            compte_id: None,
+            activite_id: None,
+            valeur_centimes: 1_000,
+            at,
+            journal_seq: pass_id,
+        }
+    }
+
+    #[test]
+    fn signaux_carnet_entier_en_quelques_minutes_et_pass_loin_de_chez_soi() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let mut passes: Vec<PassRow> = (1..=3)
+            .map(|i| pass(i, ETAT_UTILISE, Some(t0), "retraite"))
+            .collect();
+        // A second carnet of two passes, one not used.
+        for i in 4..=5 {
+            let mut p = pass(i, ETAT_DISTRIBUE, Some(t0), "retraite");
+            p.carnet_id = 2;
+            passes.push(p);
+        }
+        passes[3].etat = ETAT_UTILISE.into();
+        let vite = vec![
+            utilisation(1, t0),
+            utilisation(2, t0 + chrono::Duration::minutes(4)),
+            utilisation(3, t0 + chrono::Duration::minutes(9)),
+            utilisation(4, t0),
+        ];
+        let loin = |_: i64, commune: &str| Some(if commune == "31555" { 3.0 } else { 120.0 });
+        let s = signaux(&passes, &vite, |id| format!("lieu {id}"), loin);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].titre, "Carnet n° 1 utilisé en entier en 9 min");
+        assert!(
+            s[0].explication.contains("Ses 3 pass") && s[0].explication.contains("lieu 7"),
+            "{s:?}"
+        );
+        // Spread over a day: no signal; the carnet of two is not wholly used: none either.
+        let lent = vec![
+            utilisation(1, t0),
+            utilisation(2, t0 + chrono::Duration::hours(3)),
+            utilisation(3, t0 + chrono::Duration::days(1)),
+            utilisation(4, t0),
+        ];
+        assert!(signaux(&passes, &lent, |id| format!("lieu {id}"), loin).is_empty());
+        // A beneficiary of a commune 120 km away.
+        passes[3].personne_commune = Some("09122".into());
+        let s = signaux(&passes, &lent, |id| format!("lieu {id}"), loin);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(s[0].titre.starts_with("Pass C4 utilisé à 120 km"), "{s:?}");
+        assert!(s[0].explication.contains("commune 09122"), "{s:?}");
     }
 }

@@ -721,6 +721,7 @@ struct PageTableau {
     graphique_mois: String,
     par_public: Vec<LigneTableau>,
     par_commune: Vec<LigneTableau>,
+    signaux: Vec<maillage_pass::gestion::Signal>,
 }
 
 fn libelle_mois(m: &str) -> String {
@@ -800,6 +801,7 @@ pub async fn tableau(
         par_mois: lignes(&t.par_mois, libelle_mois),
         par_public: lignes(&t.par_public, libelle_public),
         par_commune: lignes(&t.par_commune, str::to_string),
+        signaux: t.signaux.clone(),
     };
     rendre(&page)
 }

@@ -347,6 +347,11 @@ async fn pass_espace_du_programme_a_mon_espace() {
         "émis, distribués, utilisés, expirés, bloqués, montant"
     );
     assert!(r.corps.contains("<svg"), "SVG chart");
+    assert!(
+        r.corps.contains("Aucun signal"),
+        "one pass of three, used at home: {}",
+        r.corps
+    );
     let lieux = r.textes("#cap-lieu ~ tbody tr");
     assert_eq!(lieux.len(), 1);
     assert!(
