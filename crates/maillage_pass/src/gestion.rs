@@ -128,7 +128,10 @@ pub fn signaux(
     }
     let paris = |d: DateTime<Utc>| d.with_timezone(&chrono_tz::Europe::Paris);
     for (carnet, ps) in &carnets {
-        let us: Vec<_> = ps.iter().filter_map(|p| utilisation_de.get(&p.id)).collect();
+        let us: Vec<_> = ps
+            .iter()
+            .filter_map(|p| utilisation_de.get(&p.id))
+            .collect();
         if ps.len() < 2 || us.len() != ps.len() {
             continue;
         }
