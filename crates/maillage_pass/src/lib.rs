@@ -10,7 +10,10 @@
 //! |---|---|---|---|
 //! | check a pass by its code (validity, value; no personal data) | yes | yes | yes |
 //! | redeem a pass for its place | — | yes | yes (for a qualified structure) |
-//! | create a programme, qualify places, add prescribers, issue carnets, distribute, create and revoke API keys, statements | — | — | yes |
+//! | create a programme, qualify places, add prescribers, issue and print carnets, read its dashboard | — | — | the funder: a coordinator acting for the funder's structure, or an administrator ([`Pass::peut_gerer`]) |
+//! | distribute a pass (optionally to the person's key) | — | — | a coordinator or mediator acting for a prescriber structure of the programme, or an administrator |
+//! | block, cancel, create and revoke API keys, statements | — | — | yes |
+//! | see the passes attached to one's key | the person, in « Mon espace » | — | — |
 //!
 //! Double spend is the store's to prevent (a conditional update in one transaction, unique
 //! indexes as the last guard: [`maillage_store::pass`]); this crate checks what people
@@ -18,6 +21,7 @@
 //! the keys.
 
 pub mod code;
+pub mod gestion;
 pub mod orientation;
 pub mod releve;
 
@@ -320,7 +324,7 @@ impl Pass {
 
     /// Creates a programme: its territory is expanded to INSEE communes from the referential.
     pub async fn creer_programme(&self, acteur: &Acteur, d: DemandeProgramme) -> Resultat<i64> {
-        Self::exiger_gestionnaire(acteur)?;
+        Self::exiger_financeur(acteur, d.financeur_structure_id)?;
         self.structure(d.financeur_structure_id).await?;
         let nom = d.nom.trim();
         if nom.is_empty() || nom.chars().count() > 200 {
@@ -390,8 +394,8 @@ impl Pass {
         programme_id: i64,
         structure_id: i64,
     ) -> Resultat<LieuQualifieRow> {
-        Self::exiger_gestionnaire(acteur)?;
-        self.programme(programme_id).await?;
+        let p = self.programme(programme_id).await?;
+        Self::exiger_financeur(acteur, p.financeur_structure_id)?;
         let s = self.structure(structure_id).await?;
         let siret = s.siret.as_deref().ok_or_else(|| {
             ErreurPass::invalide(
@@ -435,8 +439,8 @@ impl Pass {
         programme_id: i64,
         structure_id: i64,
     ) -> Resultat<()> {
-        Self::exiger_gestionnaire(acteur)?;
-        self.programme(programme_id).await?;
+        let p = self.programme(programme_id).await?;
+        Self::exiger_financeur(acteur, p.financeur_structure_id)?;
         self.structure(structure_id).await?;
         Ok(self
             .store
@@ -451,8 +455,8 @@ impl Pass {
         programme_id: i64,
         nombre: usize,
     ) -> Resultat<(i64, Vec<String>)> {
-        Self::exiger_gestionnaire(acteur)?;
-        self.programme(programme_id).await?;
+        let p = self.programme(programme_id).await?;
+        Self::exiger_financeur(acteur, p.financeur_structure_id)?;
         if nombre == 0 || nombre > CARNET_MAX {
             return Err(ErreurPass::invalide(
                 "nombre",
@@ -493,6 +497,34 @@ impl Pass {
             .ok_or(ErreurPass::Introuvable)
     }
 
+    /// Checks the pseudonymous person's fields (commune, age band, status).
+    pub(crate) fn verifier_beneficiaire(&self, b: &Beneficiaire) -> Resultat<()> {
+        if self
+            .comptes
+            .referentiel()
+            .commune(b.commune.trim())
+            .is_none()
+        {
+            return Err(ErreurPass::invalide(
+                "commune",
+                format!("« {} » n’est pas un code INSEE connu", b.commune),
+            ));
+        }
+        if !TRANCHES_AGE.contains(&b.tranche_age.as_str()) {
+            return Err(ErreurPass::invalide(
+                "tranche_age",
+                format!("choisissez parmi {}", TRANCHES_AGE.join(", ")),
+            ));
+        }
+        if !STATUTS.contains(&b.statut.as_str()) {
+            return Err(ErreurPass::invalide(
+                "statut",
+                format!("choisissez parmi {}", STATUTS.join(", ")),
+            ));
+        }
+        Ok(())
+    }
+
     /// A prescriber (a structure allowed by the programme, or the operator) gives a pass to a
     /// pseudonymous person.
     pub async fn distribuer(
@@ -519,29 +551,7 @@ impl Pass {
                 "cette structure n’est pas prescriptrice de ce programme",
             ));
         }
-        if self
-            .comptes
-            .referentiel()
-            .commune(b.commune.trim())
-            .is_none()
-        {
-            return Err(ErreurPass::invalide(
-                "commune",
-                format!("« {} » n’est pas un code INSEE connu", b.commune),
-            ));
-        }
-        if !TRANCHES_AGE.contains(&b.tranche_age.as_str()) {
-            return Err(ErreurPass::invalide(
-                "tranche_age",
-                format!("choisissez parmi {}", TRANCHES_AGE.join(", ")),
-            ));
-        }
-        if !STATUTS.contains(&b.statut.as_str()) {
-            return Err(ErreurPass::invalide(
-                "statut",
-                format!("choisissez parmi {}", STATUTS.join(", ")),
-            ));
-        }
+        self.verifier_beneficiaire(&b)?;
         if pass.etat != ETAT_EMIS {
             return Err(ErreurPass::Refus(format!(
                 "Ce pass est {} : il ne peut plus être remis à une personne.",

@@ -192,3 +192,78 @@ impl Releve {
         v
     }
 }
+
+impl Pass {
+    /// The statement of a place qualified for a programme the actor funds, for one month,
+    /// restricted to that programme's passes (what this funder pays the place).
+    pub async fn releve_du_programme(
+        &self,
+        acteur: &maillage_comptes::Acteur,
+        programme_id: i64,
+        structure_id: i64,
+        annee: i32,
+        mois: u32,
+    ) -> Resultat<Releve> {
+        self.programme_gere(acteur, programme_id).await?;
+        if self
+            .store
+            .lieu_qualifie(programme_id, structure_id)
+            .await?
+            .is_none()
+        {
+            return Err(ErreurPass::invalide(
+                "lieu",
+                "ce lieu n’est pas qualifié pour ce programme",
+            ));
+        }
+        let s = self.structure(structure_id).await?;
+        let (debut, fin) = bornes_du_mois(annee, mois)?;
+        let du_programme: std::collections::BTreeSet<i64> = self
+            .store
+            .pass_du_programme(programme_id)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let lignes: Vec<UtilisationRow> = self
+            .store
+            .utilisations_du_lieu(structure_id, debut, fin)
+            .await?
+            .into_iter()
+            .filter(|u| du_programme.contains(&u.pass_id))
+            .collect();
+        let total_centimes = lignes.iter().map(|l| l.valeur_centimes).sum();
+        let dernier_seq = lignes.iter().map(|l| l.journal_seq).max().unwrap_or(0);
+        let dernier_hash = if dernier_seq > 0 {
+            self.store
+                .pass_journal(dernier_seq - 1, 1)
+                .await?
+                .first()
+                .map(|e| e.hash)
+                .unwrap_or([0; 32])
+        } else {
+            [0; 32]
+        };
+        Ok(Releve {
+            structure_id,
+            nom_lieu: s.nom,
+            annee,
+            mois,
+            debut,
+            fin,
+            lignes,
+            total_centimes,
+            dernier_seq,
+            dernier_hash,
+        })
+    }
+}
+
+/// `2026-11` → (2026, 11).
+pub fn lire_mois(texte: &str) -> Resultat<(i32, u32)> {
+    let t = texte.trim();
+    t.split_once('-')
+        .and_then(|(a, m)| Some((a.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
+        .filter(|(a, m)| (2000..=2100).contains(a) && (1..=12).contains(m))
+        .ok_or_else(|| ErreurPass::invalide("mois", format!("« {t} » n’est pas un mois (AAAA-MM)")))
+}

@@ -329,6 +329,18 @@ pub trait PassStore: Send + Sync {
         activite_id: i64,
     ) -> StoreResult<Option<UtilisationRow>>;
 
+    /// The passes attached to a person's key (« Mon espace »), latest distribution first.
+    async fn pass_de_personne(&self, personne_id: i64) -> StoreResult<Vec<PassRow>>;
+
+    /// Every pass of a programme, by id (the funder's dashboard).
+    async fn pass_du_programme(&self, programme_id: i64) -> StoreResult<Vec<PassRow>>;
+
+    /// Every redemption of a programme's passes, by time then id.
+    async fn utilisations_du_programme(
+        &self,
+        programme_id: i64,
+    ) -> StoreResult<Vec<UtilisationRow>>;
+
     /// Every redemption row of a pass (more than one only in the control run).
     async fn utilisations_du_pass(&self, pass_id: i64) -> StoreResult<Vec<UtilisationRow>>;
 

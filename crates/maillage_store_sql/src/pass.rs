@@ -798,6 +798,36 @@ macro_rules! pass_store {
                     .db()
                 }
 
+                async fn pass_de_personne(&self, personne_id: i64) -> StoreResult<Vec<PassRow>> {
+                    $crate::__select_pass!(
+                        "WHERE personne_id = $1 ORDER BY distribue_at DESC, id DESC",
+                        personne_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn pass_du_programme(&self, programme_id: i64) -> StoreResult<Vec<PassRow>> {
+                    $crate::__select_pass!("WHERE programme_id = $1 ORDER BY id", programme_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn utilisations_du_programme(
+                    &self,
+                    programme_id: i64,
+                ) -> StoreResult<Vec<UtilisationRow>> {
+                    $crate::__select_utilisations!(
+                        "WHERE p.programme_id = $1 ORDER BY u.utilise_at, u.id",
+                        programme_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
                 async fn utilisations_du_pass(
                     &self,
                     pass_id: i64,

@@ -19,6 +19,7 @@ mod formulaires;
 mod pages;
 pub mod parametres;
 pub mod pass;
+pub mod pass_espace;
 pub mod personne;
 pub mod presentation;
 pub mod routeurs;

@@ -20,13 +20,15 @@ use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
 
-/// The routes of Pass: the public check and the places' API.
+/// The routes of Pass: the public check, the places' API, the funder's and prescriber's
+/// pages ([`crate::pass_espace`]).
 pub(crate) fn routeur() -> RouteurModule {
-    RouteurModule::new(Module::Pass)
+    let r = RouteurModule::new(Module::Pass)
         .get("/pass", page_verifier_formulaire)
         .get("/pass/{code}", page_verifier)
         .api(utoipa_axum::routes!(api_pass))
-        .api(utoipa_axum::routes!(api_utiliser))
+        .api(utoipa_axum::routes!(api_utiliser));
+    crate::pass_espace::routes(r)
 }
 
 impl From<ErreurPass> for ApiError {

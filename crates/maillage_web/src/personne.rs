@@ -2,7 +2,8 @@
 //! personal code they got on a ticket, a mandate or a result. The key and the session are
 //! the accounts kernel's ([`maillage_comptes::personnes`]); each module shows what it holds
 //! under the key: registrations to events (cancellable here), self-assessment results
-//! (« Mon niveau »), mandates (details and revocation under `/mon-mandat`).
+//! (« Mon niveau »), mandates (details and revocation under `/mon-mandat`), passes numériques
+//! given to the key by a prescriber (state: distribué, utilisé le … à …).
 
 use std::sync::Arc;
 
@@ -65,6 +66,16 @@ pub struct LigneInscription {
     pub annulable: bool,
 }
 
+/// A pass numérique attached to the person's key, as they see it.
+pub struct LignePass {
+    pub code: String,
+    pub programme: String,
+    pub valeur: String,
+    /// « distribué le … », « utilisé le … à … », « expiré »…
+    pub etat: String,
+    pub utilisable: bool,
+}
+
 /// A stored self-assessment as the person sees it: its date and each domain's band.
 pub struct LigneNiveau {
     pub quand: String,
@@ -83,6 +94,7 @@ struct PageEspace {
     niveaux: Vec<LigneNiveau>,
     /// How many mandates are held under the key (`None`: the module is not set up).
     mandats: Option<usize>,
+    passes: Vec<LignePass>,
 }
 
 async fn rendre_page(
@@ -102,6 +114,7 @@ async fn rendre_page(
         inscriptions: Vec::new(),
         niveaux: Vec::new(),
         mandats: None,
+        passes: Vec::new(),
     };
     if let Some(s) = session {
         let now = state.instance.comptes().maintenant();
@@ -161,6 +174,37 @@ async fn rendre_page(
                         (titre, bande)
                     })
                     .collect(),
+            });
+        }
+        let paris = |d: chrono::DateTime<chrono::Utc>| d.with_timezone(&chrono_tz::Europe::Paris);
+        for p in state
+            .instance
+            .pass()
+            .pass_de_personne(s)
+            .await
+            .map_err(ErreurWeb::from)?
+        {
+            let etat = match (p.etat.as_str(), p.utilise_at) {
+                ("utilise", Some(u)) => format!(
+                    "utilisé le {} à {}",
+                    paris(u).format("%d/%m/%Y"),
+                    paris(u).format("%H:%M")
+                ),
+                ("distribue", _) => format!(
+                    "distribué{}, valable jusqu’au {}",
+                    p.distribue_at
+                        .map(|d| format!(" le {}", paris(d).format("%d/%m/%Y")))
+                        .unwrap_or_default(),
+                    p.tolerance.format("%d/%m/%Y")
+                ),
+                (autre, _) => maillage_pass::libelle_etat(autre).to_string(),
+            };
+            page.passes.push(LignePass {
+                utilisable: p.etat == "distribue",
+                code: p.code,
+                programme: p.programme,
+                valeur: maillage_pass::euros(p.valeur_centimes),
+                etat,
             });
         }
         if let Ok(m) = state.instance.mandats() {

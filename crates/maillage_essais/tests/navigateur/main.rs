@@ -1,5 +1,5 @@
 //! Browser tests (Debian's Chromium driven by playwright-core, axe-core): the public pages,
-//! the slow phone, Médiation, Mandats, « Connaître mon niveau » and Événements. One test binary; the suites run one at a time
+//! the slow phone, Médiation, Mandats, « Connaître mon niveau », Événements and the Pass numérique. One test binary; the suites run one at a time
 //! ([`commun::un_navigateur_a_la_fois`]). Needs `/usr/bin/chromium` and `e2e/node_modules`
 //! (`.ci/run` installs both).
 
@@ -12,4 +12,5 @@ mod evenements;
 mod lent;
 mod mandats;
 mod mediation;
+mod pass;
 mod public;

@@ -16,6 +16,7 @@ mod mediation;
 mod openapi;
 mod pages;
 mod pass;
+mod pass_espace;
 mod premiere_utilisation_mots;
 mod premiere_utilisation_recherche;
 mod rechargement;

@@ -1044,6 +1044,26 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/territoires/{code}/tournee")
         | ("post", "/espace/tournees")
         | ("get", "/espace/tournees/{id}") => "encadrement",
+        // Pass numérique in the signed-in space: the list and the prescriber's form for any
+        // account (the module decides: a prescriber structure's coordinators and mediators);
+        // creating a programme for coordinators (of the funder) and administrators; a
+        // programme, its carnets and its dashboard for its funder only (others: 404).
+        ("get", "/espace/pass")
+        | ("get", "/espace/pass/distribuer")
+        | ("post", "/espace/pass/distribuer") => "connecte",
+        ("post", "/espace/pass/programmes") => "encadrement",
+        ("get", "/espace/pass/programmes/{id}")
+        | ("post", "/espace/pass/programmes/{id}/lieux")
+        | ("post", "/espace/pass/programmes/{id}/prescripteurs")
+        | ("post", "/espace/pass/programmes/{id}/carnets")
+        | ("get", "/espace/pass/programmes/{id}/tableau")
+        | ("get", "/espace/pass/programmes/{id}/tableau.csv")
+        | ("get", "/espace/pass/programmes/{id}/tableau.xlsx")
+        | ("get", "/espace/pass/programmes/{id}/releve")
+        | ("get", "/espace/pass/programmes/{id}/releve.csv")
+        | ("get", "/espace/pass/programmes/{id}/releve.xlsx")
+        | ("get", "/espace/pass/programmes/{id}/releve.pdf")
+        | ("get", "/espace/pass/carnets/{id}/imprimer") => "programme-pass-d-autrui",
         // « Mon espace »: opened by the person's code, not by an account.
         ("get", "/mon-espace") | ("post", "/mon-espace") => "public",
         ("get", "/verifier") | ("get", "/.well-known/maillage-journal.pub") => "public",
@@ -1118,6 +1138,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
     }
     let mandat = mandat_de_a(&w).await;
     let evenement = evenement_de_a(&w).await;
+    let (programme_pass, carnet_pass) = programme_pass_de_a(&w).await;
     let session_evenement = w
         .state
         .instance
@@ -1127,29 +1148,37 @@ async fn permission_every_route_refuses_the_wrong_people() {
         .unwrap()[0]
         .id;
     let concret = |p: &str| {
-        p.replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
-            .replace(
-                "/espace/evenements/{id}",
-                &format!("/espace/evenements/{evenement}"),
-            )
-            .replace(
-                "/api/v1/evenements/{id}/",
-                &format!("/api/v1/evenements/{evenement}/"),
-            )
-            .replace("{session}", &session_evenement.to_string())
-            .replace(
-                "/espace/activites/{id}",
-                &format!("/espace/activites/{activite}"),
-            )
-            .replace(
-                "/espace/beneficiaires/{id}",
-                &format!("/espace/beneficiaires/{ben}"),
-            )
-            .replace("{jeton}", "jeton-inconnu")
-            .replace("{territoire}", "dep:31")
-            .replace("/lieux/{id}", "/lieux/lieu-inconnu")
-            .replace("{code}", "commune:31555")
-            .replace("{*chemin}", "style.css")
+        p.replace(
+            "/espace/pass/programmes/{id}",
+            &format!("/espace/pass/programmes/{programme_pass}"),
+        )
+        .replace(
+            "/espace/pass/carnets/{id}",
+            &format!("/espace/pass/carnets/{carnet_pass}"),
+        )
+        .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
+        .replace(
+            "/espace/evenements/{id}",
+            &format!("/espace/evenements/{evenement}"),
+        )
+        .replace(
+            "/api/v1/evenements/{id}/",
+            &format!("/api/v1/evenements/{evenement}/"),
+        )
+        .replace("{session}", &session_evenement.to_string())
+        .replace(
+            "/espace/activites/{id}",
+            &format!("/espace/activites/{activite}"),
+        )
+        .replace(
+            "/espace/beneficiaires/{id}",
+            &format!("/espace/beneficiaires/{ben}"),
+        )
+        .replace("{jeton}", "jeton-inconnu")
+        .replace("{territoire}", "dep:31")
+        .replace("/lieux/{id}", "/lieux/lieu-inconnu")
+        .replace("{code}", "commune:31555")
+        .replace("{*chemin}", "style.css")
     };
     let routes = toutes_les_routes();
     let mut verifies = 0;
@@ -1244,6 +1273,14 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 );
                 let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
                 assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
+            }
+            "programme-pass-d-autrui" => {
+                // Another structure's mediator, and the funder's own mediator (not its
+                // coordinator): the programme is not shown.
+                for (c, s) in [(&c_b1, &csrf_b1), (&c_a1, &csrf_a1)] {
+                    let r = envoyer(&w.state, req(Some(c), s)).await;
+                    assert_eq!(r.status, StatusCode::NOT_FOUND, "{methode} {uri}");
+                }
             }
             "evenement-d-autrui" => {
                 let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
@@ -1931,6 +1968,43 @@ async fn premiere_utilisation_signalements_vus_et_clos_par_le_coordinateur() {
     .await;
     assert!(ligne(&r, paris) && ligne(&r, toulouse));
     assert!(r.corps.contains("rejeté"));
+}
+
+/// A pass programme funded by structure A, with one carnet: `(programme, carnet)`.
+async fn programme_pass_de_a(w: &Monde) -> (i64, i64) {
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let st_a = w
+        .state
+        .instance
+        .store()
+        .compte(w.ca.get())
+        .await
+        .unwrap()
+        .unwrap()
+        .structure_id
+        .expect("structure");
+    let programme = pass
+        .creer_programme(
+            &op,
+            maillage_pass::DemandeProgramme {
+                financeur_structure_id: st_a,
+                nom: "Pass numérique Toulouse".into(),
+                budget_centimes: 100_000,
+                valeur_centimes: 1_000,
+                fin_validite: chrono::NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
+                tolerance: chrono::NaiveDate::from_ymd_opt(2028, 1, 31).unwrap(),
+                territoire: "dep:31".into(),
+                publics: vec![],
+            },
+        )
+        .await
+        .expect("programme");
+    let (carnet, _) = pass
+        .emettre_carnet(&op, programme, 2)
+        .await
+        .expect("carnet");
+    (programme, carnet)
 }
 
 /// Pass numérique: a mediator redeems a pass while recording the activity it pays for (the

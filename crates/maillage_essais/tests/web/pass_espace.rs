@@ -1,0 +1,511 @@
+//! Pass numérique through the signed-in pages, as people live it: a coordinator of the
+//! funder's structure simulates then creates a programme, qualifies a place (the SIRET
+//! checked, qualified once), adds a prescriber, issues and prints a carnet (the codes read
+//! back from the PDF); a mediator of the prescriber gives a pass to a person with a new
+//! personal code, then redeems it while recording the accompaniment; the person sees it
+//! « utilisé le … à … » in « Mon espace »; the funder's dashboard (page, CSV, XLSX) counts
+//! it. Another structure's coordinator and a mediator are refused.
+//!
+//! `cargo test -p maillage_essais --test web pass_espace::`.
+
+use axum::http::StatusCode;
+
+use super::http::{envoyer, formulaire, requete, Reponse};
+use super::mediation::{connecter, monde, Monde};
+
+/// The codes printed on a carnet's sheet (`Pass ABCD-EFGH-JKLM`).
+fn codes_du_pdf(pdf: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut reste = pdf;
+    while let Some(i) = reste.find("Pass ") {
+        let apres = &reste[i + 5..];
+        let code: String = apres.chars().take(14).collect();
+        let forme = code.len() == 14
+            && code.chars().enumerate().all(|(k, c)| {
+                if k == 4 || k == 9 {
+                    c == '-'
+                } else {
+                    c.is_ascii_alphanumeric()
+                }
+            });
+        if forme && !out.contains(&code) {
+            out.push(code);
+        }
+        reste = apres;
+    }
+    out
+}
+
+async fn ouvrir_mon_espace(w: &Monde, code: &str) -> Reponse {
+    let page = envoyer(&w.state, requete("GET", "/mon-espace", None, None)).await;
+    let pre = page.cookie("maillage_pre").expect("pre cookie");
+    let csrf = page.champ_cache("csrf").expect("csrf");
+    envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/mon-espace",
+            Some(&format!("maillage_pre={pre}")),
+            Some(formulaire(&[
+                ("csrf", &csrf),
+                ("action", "ouvrir"),
+                ("code", code),
+            ])),
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn pass_espace_du_programme_a_mon_espace() {
+    let w = monde().await;
+    let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let st_a = w
+        .state
+        .instance
+        .store()
+        .compte(w.ca.get())
+        .await
+        .unwrap()
+        .unwrap()
+        .structure_id
+        .expect("structure");
+    let st_b = w
+        .state
+        .instance
+        .comptes()
+        .toutes_les_structures()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.nom == "Espace numérique Paris")
+        .expect("structure without a SIRET")
+        .id;
+
+    let page = envoyer(&w.state, requete("GET", "/espace/pass", Some(&ca), None)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.corps);
+    assert!(page.corps.contains("Nouveau programme"), "{}", page.corps);
+
+    let programme = |action: &'static str, territoire: &'static str, valeur: &'static str| {
+        requete(
+            "POST",
+            "/espace/pass/programmes",
+            Some(&ca),
+            Some(formulaire(&[
+                ("csrf", &csrf_ca),
+                ("action", action),
+                ("nom", "Pass numérique Toulouse"),
+                ("budget", "1000"),
+                ("valeur", valeur),
+                ("territoire", territoire),
+                ("fin", "2027-12-31"),
+                ("tolerance", "2028-01-31"),
+                ("publics", "retraite"),
+                ("publics", "sans_emploi"),
+            ])),
+        )
+    };
+    // The simulation: 1,000 € at 10 € = 100 passes, nothing left; the territory's size.
+    let r = envoyer(&w.state, programme("simuler", "dep:31", "10")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let dd = r.textes("section.simulation dd");
+    assert_eq!(dd.len(), 5, "{dd:?}");
+    assert_eq!(dd[0], "100");
+    assert_eq!(dd[1], "1\u{202f}000,00 €");
+    assert_eq!(dd[2], "0,00 €");
+    assert!(
+        dd[3].contains("communes") && !dd[3].starts_with('0'),
+        "{dd:?}"
+    );
+    assert!(dd[4].ends_with("pass pour 1 000 habitants"), "{dd:?}");
+    // 30 € a pass: 33 passes, 10 € left.
+    let r = envoyer(&w.state, programme("simuler", "dep:31", "30")).await;
+    let dd = r.textes("section.simulation dd");
+    assert_eq!(
+        (dd[0].as_str(), dd[2].as_str()),
+        ("33", "10,00 €"),
+        "{dd:?}"
+    );
+    // An unknown territory: refused, named; nothing created.
+    let r = envoyer(&w.state, programme("creer", "dep:999", "10")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(r.corps.contains("territoire"), "{}", r.corps);
+    // Created.
+    let r = envoyer(&w.state, programme("creer", "dep:31", "10")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let chemin = r.location();
+    assert!(chemin.starts_with("/espace/pass/programmes/"), "{chemin}");
+
+    let poster = |cookie: &str, csrf: &str, suffixe: &str, champs: &[(&str, &str)]| {
+        let mut tous = vec![("csrf", csrf)];
+        tous.extend_from_slice(champs);
+        requete(
+            "POST",
+            &format!("{chemin}/{suffixe}"),
+            Some(cookie),
+            Some(formulaire(&tous)),
+        )
+    };
+    let sa = st_a.to_string();
+    let sb = st_b.to_string();
+    // A place with a valid SIRET is qualified once; one without a SIRET is refused.
+    let r = envoyer(
+        &w.state,
+        poster(&ca, &csrf_ca, "lieux", &[("structure", &sa)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(
+        r.corps.contains("Lieu qualifié : SIRET 73282932000074"),
+        "{}",
+        r.corps
+    );
+    let r = envoyer(
+        &w.state,
+        poster(&ca, &csrf_ca, "lieux", &[("structure", &sa)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("déjà qualifié"), "{}", r.corps);
+    let r = envoyer(
+        &w.state,
+        poster(&ca, &csrf_ca, "lieux", &[("structure", &sb)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("pas de SIRET"), "{}", r.corps);
+    let lignes = r.textes("table tbody tr");
+    assert_eq!(lignes.len(), 1, "{lignes:?}");
+    assert!(
+        lignes[0].contains("compte:"),
+        "approval recorded: {lignes:?}"
+    );
+    // The prescriber, the carnet.
+    let r = envoyer(
+        &w.state,
+        poster(&ca, &csrf_ca, "prescripteurs", &[("structure", &sa)]),
+    )
+    .await;
+    assert!(r.corps.contains("Prescripteur ajouté"), "{}", r.corps);
+    let r = envoyer(
+        &w.state,
+        poster(&ca, &csrf_ca, "carnets", &[("nombre", "0")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("nombre"), "{}", r.corps);
+    let r = envoyer(
+        &w.state,
+        poster(&ca, &csrf_ca, "carnets", &[("nombre", "3")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let lien = r.champ("a[href$='/imprimer']", "href").expect("print link");
+    let pdf = envoyer(&w.state, requete("GET", &lien, Some(&ca), None)).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.entetes.get("content-type").unwrap(), "application/pdf");
+    assert!(pdf.corps.starts_with("%PDF"));
+    let codes = codes_du_pdf(&pdf.corps);
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    assert!(
+        pdf.corps.contains("/pass/"),
+        "QR codes lead to the public check"
+    );
+
+    // Another structure's coordinator does not see the programme nor print its carnet.
+    let (cb, csrf_cb) = connecter(&w, "cb@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&cb), None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = envoyer(&w.state, requete("GET", &lien, Some(&cb), None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = envoyer(
+        &w.state,
+        poster(&cb, &csrf_cb, "carnets", &[("nombre", "3")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The prescriber's mediator gives the first pass with a new personal code.
+    let (a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", "/espace/pass", Some(&a1), None)).await;
+    assert!(
+        !r.corps.contains("Nouveau programme"),
+        "a mediator funds nothing"
+    );
+    assert!(
+        r.corps.contains("Pass numérique Toulouse"),
+        "prescribed: {}",
+        r.corps
+    );
+    let r = envoyer(&w.state, programme_de(&a1, &csrf_a1)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let remettre = |code: &str, cle: &str, code_personne: &str| {
+        requete(
+            "POST",
+            "/espace/pass/distribuer",
+            Some(&a1),
+            Some(formulaire(&[
+                ("csrf", &csrf_a1),
+                ("code", code),
+                ("commune", "31555"),
+                ("tranche_age", "70+"),
+                ("statut", "retraite"),
+                ("cle", cle),
+                ("code_personne", code_personne),
+            ])),
+        )
+    };
+    let r = envoyer(&w.state, remettre(&codes[0], "nouvelle", "")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(
+        r.corps.contains(&format!("Pass {} remis", codes[0])),
+        "{}",
+        r.corps
+    );
+    let cle = r
+        .textes("strong.code-personnel")
+        .pop()
+        .expect("new key shown");
+    // The same pass again: refused.
+    let r = envoyer(&w.state, remettre(&codes[0], "aucune", "")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("ne peut plus être remis"), "{}", r.corps);
+    // A wrong personal code: refused, the pass stays in the carnet.
+    let r = envoyer(
+        &w.state,
+        remettre(&codes[1], "existante", "AAAAA-BBBBB-CCCCC-DDDDD"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(r.corps.contains("code_personne"), "{}", r.corps);
+    // The same person's second pass, with the key they now have.
+    let r = envoyer(&w.state, remettre(&codes[1], "existante", &cle)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("« Mon espace »"), "{}", r.corps);
+    assert!(r.textes("strong.code-personnel").is_empty(), "no new key");
+
+    // The person sees both passes, distributed.
+    let r = ouvrir_mon_espace(&w, &cle).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let espace = format!(
+        "maillage_espace={}",
+        r.cookie("maillage_espace").expect("space cookie")
+    );
+    let r = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    let lignes = r.textes("#titre-pass + ul li");
+    assert_eq!(lignes.len(), 2, "{}", r.corps);
+    assert!(
+        lignes.iter().all(|l| l.contains("distribué le 20/11/2026")),
+        "{lignes:?}"
+    );
+
+    // The mediator redeems the first one while recording the accompaniment.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/espace/activites",
+            Some(&a1),
+            Some(formulaire(&[
+                ("csrf", &csrf_a1),
+                ("type_activite", "individuel"),
+                ("date", "2026-11-19"),
+                ("duree", "60"),
+                ("type_lieu", "lieu_activite"),
+                ("lieu_activite_id", &w.lieu_a.to_string()),
+                ("thematiques", "email"),
+                ("anon_tranche", "soixante_dix_plus"),
+                ("anon_statut", "retraite"),
+                ("pass", &codes[0]),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    assert!(!r.location().contains("pass_refuse"), "{}", r.location());
+
+    // « Mon espace »: one used (date and time, Paris), one still valid.
+    let r = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    let lignes = r.textes("#titre-pass + ul li");
+    assert_eq!(lignes.len(), 2, "{lignes:?}");
+    let utilise = lignes
+        .iter()
+        .find(|l| l.contains(&codes[0]))
+        .expect("first pass");
+    assert!(utilise.contains("utilisé le 20/11/2026 à "), "{utilise}");
+    let autre = lignes.iter().find(|l| l.contains(&codes[1])).unwrap();
+    assert!(autre.contains("distribué"), "{autre}");
+
+    // The funder's dashboard.
+    let tableau = format!("{chemin}/tableau");
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let total = r.textes("#cap-total ~ tbody td");
+    assert_eq!(
+        total,
+        ["3", "2", "1", "0", "0", "10,00 €"],
+        "émis, distribués, utilisés, expirés, bloqués, montant"
+    );
+    assert!(r.corps.contains("<svg"), "SVG chart");
+    assert!(
+        r.corps.contains("Aucun signal"),
+        "one pass of three, used at home: {}",
+        r.corps
+    );
+    let lieux = r.textes("#cap-lieu ~ tbody tr");
+    assert_eq!(lieux.len(), 1);
+    assert!(
+        lieux[0].contains("Médiathèque de Toulouse") && lieux[0].contains('1'),
+        "{lieux:?}"
+    );
+    assert!(r.textes("#cap-mois ~ tbody tr")[0].contains("novembre 2026"));
+    assert!(r.textes("#cap-public ~ tbody tr")[0].contains("Retraité"));
+    assert!(r.textes("#cap-commune ~ tbody tr")[0].contains("Toulouse (31555)"));
+    let csv = envoyer(
+        &w.state,
+        requete("GET", &format!("{tableau}.csv"), Some(&ca), None),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.corps
+            .contains("Découpage;Valeur;Émis;Distribués;Utilisés"),
+        "{}",
+        csv.corps
+    );
+    assert!(
+        csv.corps
+            .contains("Lieu;Médiathèque de Toulouse;0;0;1;0;0;10,00"),
+        "{}",
+        csv.corps
+    );
+    let xlsx = envoyer(
+        &w.state,
+        requete("GET", &format!("{tableau}.xlsx"), Some(&ca), None),
+    )
+    .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.corps.starts_with("PK"), "a zip (XLSX)");
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&cb), None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&a1), None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The month's statement of the place, from the programme's page form.
+    let page = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
+    assert_eq!(
+        page.champ("#releve-mois", "value").as_deref(),
+        Some("2026-11"),
+        "this month proposed"
+    );
+    let releve = format!("{chemin}/releve?lieu={sa}&mois=2026-11");
+    let r = envoyer(&w.state, requete("GET", &releve, Some(&ca), None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let lignes = r.textes("#cap-releve ~ tbody tr");
+    assert_eq!(lignes.len(), 1, "{lignes:?}");
+    assert!(
+        lignes[0].contains(&codes[0]) && lignes[0].contains("10,00 €"),
+        "{lignes:?}"
+    );
+    assert!(
+        r.textes(".total-releve")
+            .pop()
+            .unwrap_or_default()
+            .contains("1 pass, 10,00 €"),
+        "{}",
+        r.corps
+    );
+    // The statement's total is the ledger's: recomputed from the ledger's entries alone.
+    let registre = w
+        .state
+        .instance
+        .pass()
+        .store()
+        .pass_journal(0, 10_000)
+        .await
+        .unwrap();
+    let (debut, fin) = maillage_pass::releve::bornes_du_mois(2026, 11).unwrap();
+    let seq = registre.last().unwrap().seq;
+    assert_eq!(
+        maillage_pass::releve::total_depuis_le_registre(&registre, st_a, debut, fin, seq),
+        1_000
+    );
+    let csv = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &releve.replace("/releve?", "/releve.csv?"),
+            Some(&ca),
+            None,
+        ),
+    )
+    .await;
+    assert!(csv.corps.contains("Total;;1 pass;10,00"), "{}", csv.corps);
+    let xlsx = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &releve.replace("/releve?", "/releve.xlsx?"),
+            Some(&ca),
+            None,
+        ),
+    )
+    .await;
+    assert!(xlsx.corps.starts_with("PK"));
+    let pdf = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &releve.replace("/releve?", "/releve.pdf?"),
+            Some(&ca),
+            None,
+        ),
+    )
+    .await;
+    assert!(pdf.corps.starts_with("%PDF"));
+    // A month that is not one, a place not qualified: refused, named.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("{chemin}/releve?lieu={sa}&mois=2026-13"),
+            Some(&ca),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("mois"), "{}", r.corps);
+    let r = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("{chemin}/releve?lieu={sb}&mois=2026-11"),
+            Some(&ca),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = envoyer(&w.state, requete("GET", &releve, Some(&cb), None)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// A programme's creation form posted by `cookie`.
+fn programme_de(cookie: &str, csrf: &str) -> axum::http::Request<axum::body::Body> {
+    requete(
+        "POST",
+        "/espace/pass/programmes",
+        Some(cookie),
+        Some(formulaire(&[
+            ("csrf", csrf),
+            ("action", "creer"),
+            ("nom", "X"),
+            ("budget", "100"),
+            ("valeur", "10"),
+            ("territoire", "dep:31"),
+            ("fin", "2027-12-31"),
+            ("tolerance", "2028-01-31"),
+        ])),
+    )
+}
