@@ -13,6 +13,7 @@
 
 mod competences;
 mod comptes;
+mod enquete;
 mod copie;
 mod evenements;
 mod mandats;
