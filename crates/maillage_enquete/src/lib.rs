@@ -327,7 +327,11 @@ impl Enquete {
     fn communes_du_perimetre(&self, territoire: &str) -> Resultat<Vec<String>> {
         let referentiel = self.comptes.referentiel();
         let mut communes: Vec<String> = Vec::new();
-        for partie in territoire.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for partie in territoire
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let t = referentiel
                 .territoire(partie)
                 .map_err(|e| ErreurEnquete::invalide("territoire", e.to_string()))?;
@@ -542,9 +546,14 @@ impl Enquete {
             }
             let adresse = champs[1];
             if adresse.is_empty() || adresse.chars().count() > 300 {
-                return Err(erreur("adresse vide ou trop longue (300 caractères au plus)".into()));
+                return Err(erreur(
+                    "adresse vide ou trop longue (300 caractères au plus)".into(),
+                ));
             }
-            let iris = champs.get(2).filter(|s| !s.is_empty()).map(|s| s.to_string());
+            let iris = champs
+                .get(2)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_string());
             if let Some(iris) = &iris {
                 if iris.len() != 9 || !iris.starts_with(commune) {
                     return Err(erreur(format!(
@@ -574,7 +583,10 @@ impl Enquete {
             });
         }
         if adresses.is_empty() {
-            return Err(ErreurEnquete::invalide("adresses", "aucune adresse à ajouter"));
+            return Err(ErreurEnquete::invalide(
+                "adresses",
+                "aucune adresse à ajouter",
+            ));
         }
         Ok(self
             .store
@@ -692,9 +704,10 @@ impl Enquete {
                     continue;
                 }
                 let revisite = if v.issue == ISSUE_ABSENT {
-                    Some(v.revisite.unwrap_or(
-                        (v.at + Duration::days(REVISITE_JOURS)).date_naive(),
-                    ))
+                    Some(
+                        v.revisite
+                            .unwrap_or((v.at + Duration::days(REVISITE_JOURS)).date_naive()),
+                    )
                 } else {
                     None
                 };

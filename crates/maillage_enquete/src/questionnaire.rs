@@ -241,7 +241,10 @@ impl Questionnaire {
     /// Checks an answered questionnaire (`{code: value}`) and scores it. Unknown codes,
     /// options outside the list, numbers out of range and missing required answers are
     /// refused with the question's code as the field.
-    pub fn noter(&self, reponses: &Value) -> Result<(BTreeMap<String, Value>, Scores), ErreurEnquete> {
+    pub fn noter(
+        &self,
+        reponses: &Value,
+    ) -> Result<(BTreeMap<String, Value>, Scores), ErreurEnquete> {
         let objet = reponses
             .as_object()
             .ok_or_else(|| invalide("reponses", "les réponses doivent être un objet JSON"))?;
@@ -283,7 +286,11 @@ impl Questionnaire {
                 })
                 .unwrap_or(0);
             // Without internet, the activities (all online) count for nothing.
-            s[i] = if internet { score_domaine(activites) } else { 0 };
+            s[i] = if internet {
+                score_domaine(activites)
+            } else {
+                0
+            };
         }
         let scores = Scores {
             information: s[0],
@@ -325,7 +332,10 @@ fn verifier_question(q: &Question) -> Result<(), ErreurEnquete> {
     match q.genre {
         TypeQuestion::ChoixUnique | TypeQuestion::ChoixMultiple => {
             if q.options.len() < 2 {
-                return Err(invalide(&q.code, "une question à choix a au moins deux options"));
+                return Err(invalide(
+                    &q.code,
+                    "une question à choix a au moins deux options",
+                ));
             }
             let mut vus = HashSet::new();
             for o in &q.options {
@@ -342,7 +352,10 @@ fn verifier_question(q: &Question) -> Result<(), ErreurEnquete> {
         }
         _ => {
             if !q.options.is_empty() {
-                return Err(invalide(&q.code, "seules les questions à choix ont des options"));
+                return Err(invalide(
+                    &q.code,
+                    "seules les questions à choix ont des options",
+                ));
             }
         }
     }
@@ -381,14 +394,19 @@ fn verifier_valeur(q: &Question, v: &Value) -> Result<Value, ErreurEnquete> {
                     choisis.push(c.to_string());
                 }
             }
-            if choisis.len() > 1 && choisis.iter().any(|c| OPTIONS_EXCLUSIVES.contains(&c.as_str()))
+            if choisis.len() > 1
+                && choisis
+                    .iter()
+                    .any(|c| OPTIONS_EXCLUSIVES.contains(&c.as_str()))
             {
                 return Err(invalide(
                     &q.code,
                     "« aucune » ne peut pas être choisie avec une autre option",
                 ));
             }
-            Ok(Value::Array(choisis.into_iter().map(Value::String).collect()))
+            Ok(Value::Array(
+                choisis.into_iter().map(Value::String).collect(),
+            ))
         }
         TypeQuestion::Nombre => {
             let n = v
@@ -442,7 +460,14 @@ mod tests {
     fn the_standard_questionnaire_has_every_theme_of_the_brief() {
         let q = standard();
         assert_eq!((q.code.as_str(), q.version), ("standard", 1));
-        for theme in ["foyer", "equipement", "usage", "competences", "demarches", "besoins"] {
+        for theme in [
+            "foyer",
+            "equipement",
+            "usage",
+            "competences",
+            "demarches",
+            "besoins",
+        ] {
             assert!(q.questions.iter().any(|x| x.theme == theme), "{theme}");
         }
         // The ten démarches of Aidants Connect.
@@ -497,7 +522,10 @@ mod tests {
             .noter(&json!({"age": "75+", "internet_3mois": false,
                            "competences_information": ["chercher_info"]}))
             .expect("valid");
-        assert_eq!(s.information, 0, "without internet use, activities count for nothing");
+        assert_eq!(
+            s.information, 0,
+            "without internet use, activities count for nothing"
+        );
         assert!(s.illectronisme);
 
         let (_, s) = q
@@ -513,9 +541,18 @@ mod tests {
         let cas = [
             (json!({"age": "60-74"}), "internet_3mois"),
             (json!({"age": "12", "internet_3mois": true}), "age"),
-            (json!({"age": "75+", "internet_3mois": "peut-être"}), "internet_3mois"),
-            (json!({"age": "75+", "internet_3mois": true, "inconnue": 1}), "inconnue"),
-            (json!({"age": "75+", "internet_3mois": true, "foyer_75_plus": 99}), "foyer_75_plus"),
+            (
+                json!({"age": "75+", "internet_3mois": "peut-être"}),
+                "internet_3mois",
+            ),
+            (
+                json!({"age": "75+", "internet_3mois": true, "inconnue": 1}),
+                "inconnue",
+            ),
+            (
+                json!({"age": "75+", "internet_3mois": true, "foyer_75_plus": 99}),
+                "foyer_75_plus",
+            ),
             (
                 json!({"age": "75+", "internet_3mois": true,
                        "competences_logiciels": ["aucune", "tableur"]}),
@@ -564,8 +601,14 @@ mod tests {
         domaine.genre = TypeQuestion::ChoixMultiple;
         domaine.domaine = Some(Domaine::Information);
         domaine.options = vec![
-            Choix { code: "a".into(), libelle: "A".into() },
-            Choix { code: "b".into(), libelle: "B".into() },
+            Choix {
+                code: "a".into(),
+                libelle: "A".into(),
+            },
+            Choix {
+                code: "b".into(),
+                libelle: "B".into(),
+            },
         ];
         assert!(q.etendre(vec![domaine]).is_err());
         // The JSON round trip keeps the version.

@@ -165,7 +165,10 @@ pub async fn enquete_campagne_round_trip_and_questionnaire_frozen_once_collectio
             created_at: t(2, 9),
         })
         .await;
-    assert!(matches!(doublon, Err(StoreError::Conflict(_))), "{doublon:?}");
+    assert!(
+        matches!(doublon, Err(StoreError::Conflict(_))),
+        "{doublon:?}"
+    );
     let q2 = s
         .creer_questionnaire(&NewQuestionnaire {
             code: "standard".into(),
@@ -176,7 +179,11 @@ pub async fn enquete_campagne_round_trip_and_questionnaire_frozen_once_collectio
         .await
         .expect("version 2");
     assert_eq!(
-        s.questionnaire(q1).await.expect("read").expect("v1").contenu,
+        s.questionnaire(q1)
+            .await
+            .expect("read")
+            .expect("v1")
+            .contenu,
         r#"{"questions":[]}"#
     );
 
@@ -230,7 +237,10 @@ pub async fn enquete_sync_reupload_stores_nothing_twice(s: S) {
 
     // The same upload again (the device did not hear the first answer).
     let v2 = s.enregistrer_visites(&visites).await.expect("visits again");
-    let r2 = s.enregistrer_reponses(&reponses).await.expect("answers again");
+    let r2 = s
+        .enregistrer_reponses(&reponses)
+        .await
+        .expect("answers again");
     assert!(v2.nouveaux.is_empty());
     assert_eq!(v2.deja_recus.len(), 10);
     assert!(r2.nouveaux.is_empty());

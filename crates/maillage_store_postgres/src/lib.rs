@@ -13,8 +13,8 @@
 
 mod competences;
 mod comptes;
-mod enquete;
 mod copie;
+mod enquete;
 mod evenements;
 mod mandats;
 mod mediation;

@@ -213,10 +213,7 @@ fn ligne_taux(state: &AppState, t: &Taux, epci: bool) -> LigneTaux {
     .unwrap_or_else(|| t.code.clone());
     let (taux, intervalle) = match (t.taux, t.intervalle) {
         (Some(x), Some((b, h))) => (pourcent(x), format!("{} – {}", pourcent(b), pourcent(h))),
-        _ => (
-            "secret (moins de 5 réponses)".to_string(),
-            "—".to_string(),
-        ),
+        _ => ("secret (moins de 5 réponses)".to_string(), "—".to_string()),
     };
     LigneTaux {
         code: t.code.clone(),
@@ -264,17 +261,18 @@ pub async fn page_resultats(
         refus: r.visites[1],
         faits: r.visites[2],
         questionnaires: r.questionnaires,
-        taux_reponse: r
-            .taux_reponse()
-            .map(pourcent)
-            .unwrap_or_else(|| "—".into()),
+        taux_reponse: r.taux_reponse().map(pourcent).unwrap_or_else(|| "—".into()),
         cible: r.cibles.iter().map(|c| c.cible_menages).sum(),
         communes: r
             .communes
             .iter()
             .map(|t| ligne_taux(&state, t, false))
             .collect(),
-        epcis: r.epcis.iter().map(|t| ligne_taux(&state, t, true)).collect(),
+        epcis: r
+            .epcis
+            .iter()
+            .map(|t| ligne_taux(&state, t, true))
+            .collect(),
     })
 }
 

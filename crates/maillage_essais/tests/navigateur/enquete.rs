@@ -39,12 +39,24 @@ async fn parcours_navigateur_enquete_hors_ligne() {
     let st = Some(maillage_domain::StructureId::new(structure));
     let comptes = instance.comptes();
     let enqueteur = comptes
-        .creer_compte("enqueteur@exemple.fr", "Sam Enquête", Role::Mediateur, st, MDP)
+        .creer_compte(
+            "enqueteur@exemple.fr",
+            "Sam Enquête",
+            Role::Mediateur,
+            st,
+            MDP,
+        )
         .await
         .expect("surveyor");
     comptes.activer_totp(enqueteur, SECRET).await.expect("totp");
     let coordinateur = comptes
-        .creer_compte("coordination@exemple.fr", "Dominique Coordination", Role::Coordinateur, st, MDP)
+        .creer_compte(
+            "coordination@exemple.fr",
+            "Dominique Coordination",
+            Role::Coordinateur,
+            st,
+            MDP,
+        )
         .await
         .expect("coordinator");
     let gestionnaire = comptes
@@ -60,7 +72,8 @@ async fn parcours_navigateur_enquete_hors_ligne() {
                 territoire: "commune:31395, commune:31555".into(),
                 debut: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
                 fin: NaiveDate::from_ymd_opt(2036, 12, 31).expect("date"),
-                consentement: "Vos réponses sont anonymes : ni nom ni adresse ne sont gardés.".into(),
+                consentement: "Vos réponses sont anonymes : ni nom ni adresse ne sont gardés."
+                    .into(),
                 menages: 60,
                 minimum_par_commune: 20,
             },

@@ -58,7 +58,9 @@ async fn campagne(w: &Monde) -> (i64, String, String) {
         .map(|i| format!("31395;{i} avenue de la Gare\n"))
         .collect();
     assert_eq!(
-        e.importer_adresses(&ca, id, &lignes).await.expect("addresses"),
+        e.importer_adresses(&ca, id, &lignes)
+            .await
+            .expect("addresses"),
         10
     );
     let (c_a1, csrf_a1) = connecter(w, "a1@exemple.fr").await;
@@ -76,7 +78,12 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
     // The page and the device's file.
     let page = envoyer(
         &w.state,
-        requete("GET", &format!("/espace/enquete/{id}/collecte"), Some(&c_a1), None),
+        requete(
+            "GET",
+            &format!("/espace/enquete/{id}/collecte"),
+            Some(&c_a1),
+            None,
+        ),
     )
     .await;
     assert_eq!(page.status, StatusCode::OK);
@@ -84,7 +91,12 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
     assert!(page.corps.contains("10 avenue de la Gare"));
     let d = envoyer(
         &w.state,
-        requete("GET", &format!("/api/v1/enquete/{id}/dossier"), Some(&c_a1), None),
+        requete(
+            "GET",
+            &format!("/api/v1/enquete/{id}/dossier"),
+            Some(&c_a1),
+            None,
+        ),
     )
     .await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.corps);
@@ -102,8 +114,10 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
             3 => "refus",
             _ => "fait",
         };
-        visites.push(json!({"uuid": uuid(100 + i), "adresse_id": a["id"], "issue": issue,
-                            "at": "2026-11-20T10:00:00Z"}));
+        visites.push(
+            json!({"uuid": uuid(100 + i), "adresse_id": a["id"], "issue": issue,
+                            "at": "2026-11-20T10:00:00Z"}),
+        );
     }
     let questionnaires: Vec<Value> = (0..6)
         .map(|i| {
@@ -134,7 +148,11 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
         .expect("results");
     assert_eq!(res.visites, [3, 1, 6]);
     assert_eq!(res.questionnaires, 6);
-    let muret = res.communes.iter().find(|t| t.code == "31395").expect("Muret");
+    let muret = res
+        .communes
+        .iter()
+        .find(|t| t.code == "31395")
+        .expect("Muret");
     assert_eq!(muret.effectif, 6);
     // Two without internet: illectronisme 2 of 6, computed by the server.
     assert_eq!(muret.taux, Some(2.0 / 6.0));
@@ -148,13 +166,23 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
     let r = json_de(&envoyer(&w.state, json_post(&uri, &c_a1, Some(&csrf), &faux)).await);
     let rejets = r["rejets"].as_array().expect("refused");
     assert_eq!(rejets.len(), 2, "{r}");
-    assert!(rejets[0]["message"].as_str().expect("msg").starts_with("age"));
-    assert!(rejets[1]["message"].as_str().expect("msg").contains("secteur"));
+    assert!(rejets[0]["message"]
+        .as_str()
+        .expect("msg")
+        .starts_with("age"));
+    assert!(rejets[1]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("secteur"));
 
     // Without the CSRF header: 403; without a session: 401.
     let r = envoyer(&w.state, json_post(&uri, &c_a1, None, &corps)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = envoyer(&w.state, requete("GET", &format!("/api/v1/enquete/{id}/dossier"), None, None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", &format!("/api/v1/enquete/{id}/dossier"), None, None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Another structure's mediator is not a surveyor of the campaign.
     let (c_b1, csrf_b1) = connecter(&w, "b1@exemple.fr").await;
@@ -162,7 +190,12 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
     let r = envoyer(
         &w.state,
-        requete("GET", &format!("/espace/enquete/{id}/collecte"), Some(&c_b1), None),
+        requete(
+            "GET",
+            &format!("/espace/enquete/{id}/collecte"),
+            Some(&c_b1),
+            None,
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -170,14 +203,24 @@ async fn enquete_sync_through_the_api_is_idempotent_and_guarded() {
 
 /// Column names that would hold a person's name or an address.
 const INTERDITS: [&str; 9] = [
-    "nom", "prenom", "adresse", "email", "telephone", "rue", "voie", "data", "contact",
+    "nom",
+    "prenom",
+    "adresse",
+    "email",
+    "telephone",
+    "rue",
+    "voie",
+    "data",
+    "contact",
 ];
 
 fn verifier_colonnes(table: &str, colonnes: &[String]) {
     for c in colonnes {
         let c = c.to_ascii_lowercase();
         assert!(
-            !INTERDITS.iter().any(|x| c == *x || c.starts_with(&format!("{x}_"))),
+            !INTERDITS
+                .iter()
+                .any(|x| c == *x || c.starts_with(&format!("{x}_"))),
             "{table}.{c} is reachable from an answer"
         );
     }
@@ -218,7 +261,11 @@ async fn enquete_no_table_reachable_from_answers_holds_a_name_or_an_address_sqli
     vues.sort();
     assert_eq!(
         vues,
-        ["enquete_campagnes", "enquete_questionnaires", "enquete_reponses"]
+        [
+            "enquete_campagnes",
+            "enquete_questionnaires",
+            "enquete_reponses"
+        ]
     );
     // And the check would see an address: the visit list has one.
     let colonnes: Vec<String> = sqlx::query("PRAGMA table_info(enquete_adresses)")
@@ -277,7 +324,11 @@ async fn enquete_no_table_reachable_from_answers_holds_a_name_or_an_address_post
     vues.sort();
     assert_eq!(
         vues,
-        ["enquete_campagnes", "enquete_questionnaires", "enquete_reponses"]
+        [
+            "enquete_campagnes",
+            "enquete_questionnaires",
+            "enquete_reponses"
+        ]
     );
     pool.close().await;
     db.drop_database().await;
