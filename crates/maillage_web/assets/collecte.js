@@ -199,7 +199,15 @@
     await coffre.ecrire(K('dossier'), dossier);
   }
 
-  async function synchroniser() {
+  // Syncs run one after the other (the network's return and a tap on the button may ask
+  // at the same time): each gets its own answer.
+  let chaine = Promise.resolve();
+  function synchroniser() {
+    chaine = chaine.then(synchroniserMaintenant, synchroniserMaintenant);
+    return chaine;
+  }
+
+  async function synchroniserMaintenant() {
     try {
       const envoi = await file.envoyer((lot) => H.appel('POST', API + '/synchro', csrf, {
         visites: lot.filter((x) => x.type === 'visite').map(({ type, ...v }) => v),
