@@ -50,7 +50,7 @@ async function appareil(compte) {
   // The service worker controls the page and holds its copy.
   await page.waitForFunction(async () => {
     if (!navigator.serviceWorker.controller) return false;
-    const c = await caches.open('maillage-accueil-v1');
+    const c = await caches.open('maillage-hors-ligne-v1');
     return !!(await c.match(location.pathname));
   }, null, { timeout: 15_000 });
   return { contexte, page };

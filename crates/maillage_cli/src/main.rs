@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod competences;
+mod enquete;
 mod evenements;
 mod mandats;
 mod mediation;
@@ -127,6 +128,11 @@ enum Command {
     Pass {
         #[command(subcommand)]
         command: pass::PassCommande,
+    },
+    /// Enquête de besoins : campagnes, enquêteurs, adresses à visiter, résultats.
+    Enquete {
+        #[command(subcommand)]
+        command: enquete::EnqueteCommande,
     },
 }
 
@@ -413,6 +419,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Evenements { command } => evenements::evenements(&instance, command).await?,
         Command::Competences { command } => competences::competences(&instance, command).await?,
         Command::Pass { command } => pass::pass(&instance, command).await?,
+        Command::Enquete { command } => enquete::enquete(&instance, command).await?,
     }
     Ok(())
 }

@@ -15,13 +15,14 @@ use maillage_annuaire::annuaire::Annuaire;
 use maillage_competences::Competences;
 use maillage_comptes::{Comptes, Horloge};
 use maillage_domain::mandats::SigningKey;
+use maillage_enquete::Enquete;
 use maillage_evenements::Evenements;
 use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
 use maillage_pass::Pass;
 use maillage_store::{
-    CompetencesStore, ComptesStore, EvenementsStore, LieuxStore, MandatsStore, MediationStore,
-    PassStore, Store,
+    CompetencesStore, ComptesStore, EnqueteStore, EvenementsStore, LieuxStore, MandatsStore,
+    MediationStore, PassStore, Store,
 };
 
 /// What an instance cannot give; `Display` is French, for people.
@@ -45,6 +46,7 @@ pub struct Instance {
     evenements: Evenements,
     competences: Competences,
     pass: Pass,
+    enquete: Enquete,
 }
 
 impl Instance {
@@ -67,6 +69,7 @@ impl Instance {
                 Arc::clone(&store) as Arc<dyn CompetencesStore>,
             ),
             pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone()),
+            enquete: Enquete::new(Arc::clone(&store) as Arc<dyn EnqueteStore>, comptes.clone()),
             comptes,
             mandats: None,
             store,
@@ -81,6 +84,7 @@ impl Instance {
         self.evenements = self.evenements.clone().avec_comptes(comptes.clone());
         self.competences = self.competences.clone().avec_comptes(comptes.clone());
         self.pass = self.pass.clone().avec_comptes(comptes.clone());
+        self.enquete = self.enquete.clone().avec_comptes(comptes.clone());
         self.comptes = comptes;
         self
     }
@@ -137,6 +141,11 @@ impl Instance {
     /// The Pass numérique module.
     pub fn pass(&self) -> &Pass {
         &self.pass
+    }
+
+    /// The Enquête de besoins module.
+    pub fn enquete(&self) -> &Enquete {
+        &self.enquete
     }
 
     /// The directory of places.
@@ -217,6 +226,7 @@ mod tests {
             "maillage_comptes",
             "maillage_evenements",
             "maillage_competences",
+            "maillage_enquete",
         ] {
             assert!(membres.iter().any(|m| m == attendu), "{membres:?}");
         }

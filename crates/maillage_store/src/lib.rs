@@ -37,6 +37,8 @@ pub mod contract_competences;
 #[cfg(feature = "contract")]
 pub mod contract_comptes;
 #[cfg(feature = "contract")]
+pub mod contract_enquete;
+#[cfg(feature = "contract")]
 pub mod contract_evenements;
 #[cfg(feature = "contract")]
 pub mod contract_mandats;
@@ -44,6 +46,7 @@ pub mod contract_mandats;
 pub mod contract_mediation;
 #[cfg(feature = "contract")]
 pub mod contract_pass;
+pub mod enquete;
 pub mod evenements;
 pub mod mandats;
 pub mod mandats_ecriture;
@@ -52,13 +55,14 @@ pub mod pass;
 
 pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
+pub use enquete::EnqueteStore;
 pub use evenements::EvenementsStore;
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 pub use pass::PassStore;
 
 /// A whole storage backend: the places directory and the Médiation, Mandats, Événements,
-/// Compétences and Pass modules, in one database. `Arc<dyn Store>` coerces to each of the
+/// Compétences, Pass and Enquête modules, in one database. `Arc<dyn Store>` coerces to each of the
 /// module traits.
 pub trait Store:
     LieuxStore
@@ -68,6 +72,7 @@ pub trait Store:
     + EvenementsStore
     + CompetencesStore
     + PassStore
+    + EnqueteStore
 {
 }
 
@@ -78,7 +83,8 @@ impl<
             + MandatsStore
             + EvenementsStore
             + CompetencesStore
-            + PassStore,
+            + PassStore
+            + EnqueteStore,
     > Store for T
 {
 }

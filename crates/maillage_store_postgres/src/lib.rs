@@ -14,6 +14,7 @@
 mod competences;
 mod comptes;
 mod copie;
+mod enquete;
 mod evenements;
 mod mandats;
 mod mediation;

@@ -29,6 +29,7 @@ use sqlx::Transaction;
 
 mod competences;
 mod comptes;
+mod enquete;
 mod evenements;
 mod mandats;
 mod mediation;

@@ -2,7 +2,8 @@
 // IndexedDB, checks people in (by name, or by the ticket's QR code where BarcodeDetector
 // exists), adds walk-ins within the seats this device holds (its allotment), and sends
 // everything when the network is back. Each check-in carries a UUID drawn here: sending
-// twice creates nothing on the server.
+// twice creates nothing on the server. The offline machinery (UUIDs, IndexedDB, the queue,
+// the service worker) is the shared module hors-ligne.js.
 'use strict';
 (function () {
   const racine = document.getElementById('accueil');
@@ -13,55 +14,23 @@
   const $ = (id) => document.getElementById(id);
   const PLACES_DEMANDEES = 5;
 
-  function uuid() {
-    const o = new Uint8Array(16);
-    crypto.getRandomValues(o);
-    o[6] = (o[6] & 0x0f) | 0x40;
-    o[8] = (o[8] & 0x3f) | 0x80;
-    const h = Array.from(o, (b) => b.toString(16).padStart(2, '0')).join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
-  }
-
-  // IndexedDB: one store of values by key.
-  function base() {
-    return new Promise((ok, ko) => {
-      const r = indexedDB.open('maillage-accueil', 1);
-      r.onupgradeneeded = () => r.result.createObjectStore('valeurs');
-      r.onsuccess = () => ok(r.result);
-      r.onerror = () => ko(r.error);
-    });
-  }
-  async function lire(cle) {
-    const db = await base();
-    return new Promise((ok, ko) => {
-      const r = db.transaction('valeurs').objectStore('valeurs').get(cle);
-      r.onsuccess = () => ok(r.result);
-      r.onerror = () => ko(r.error);
-    });
-  }
-  async function ecrire(cle, valeur) {
-    const db = await base();
-    return new Promise((ok, ko) => {
-      const t = db.transaction('valeurs', 'readwrite');
-      t.objectStore('valeurs').put(valeur, cle);
-      t.oncomplete = () => ok();
-      t.onerror = () => ko(t.error);
-    });
-  }
+  const H = self.MaillageHorsLigne;
+  const uuid = H.uuid;
+  const coffre = H.coffre('maillage-accueil');
 
   let appareil = localStorage.getItem('maillage-appareil');
   if (!appareil) { appareil = uuid(); localStorage.setItem('maillage-appareil', appareil); }
 
   // State kept on the device for this event.
   let listes = null;          // as GET …/listes answered
-  let file = [];              // check-ins not yet sent
-  let allocations = {};       // session id → seats held by this device (left)
   const K = (n) => n + '-' + ev;
+  const file = new H.File(coffre, K('file')); // check-ins not yet sent
+  let allocations = {};       // session id → seats held by this device (left)
 
   async function sauver() {
-    await ecrire(K('listes'), listes);
-    await ecrire(K('file'), file);
-    await ecrire(K('allocations'), allocations);
+    await coffre.ecrire(K('listes'), listes);
+    await file.sauver();
+    await coffre.ecrire(K('allocations'), allocations);
   }
 
   function message(texte) {
@@ -78,7 +47,7 @@
     return listes.sessions.find((s) => s.id === id) || null;
   }
 
-  function enAttente(sessionId) { return file.filter((p) => p.session === sessionId); }
+  function enAttente(sessionId) { return file.elements.filter((p) => p.session === sessionId); }
 
   function afficherPlaces() {
     const s = sessionCourante();
@@ -91,7 +60,7 @@
   }
 
   function afficherEtat() {
-    etat((navigator.onLine ? 'En ligne' : 'Hors ligne') + ' — ' + file.length +
+    etat((navigator.onLine ? 'En ligne' : 'Hors ligne') + ' — ' + file.longueur +
       ' pointage(s) à envoyer. Listes lues à ' + (listes ? new Date(listes.lu_a).toLocaleTimeString('fr-FR', { hour: '2-digit', minute: '2-digit' }) : '—') + '.');
     afficherPlaces();
   }
@@ -129,7 +98,7 @@
 
   async function pointer(s, i) {
     i.pointe_a = heure();
-    file.push({ uuid: uuid(), session: s.id, inscription: i.uuid, heure: new Date().toISOString() });
+    await file.ajouter({ uuid: uuid(), session: s.id, inscription: i.uuid, heure: new Date().toISOString() });
     await sauver();
     message(i.prenom + ' : pointé à ' + i.pointe_a + '.');
     afficherResultats();
@@ -148,7 +117,7 @@
       return;
     }
     allocations[s.id] = tenues - 1;
-    file.push({
+    await file.ajouter({
       uuid: uuid(), session: s.id, tranche_age: $('accueil-tranche').value,
       statut: $('accueil-statut').value, heure: new Date().toISOString(),
     });
@@ -159,22 +128,14 @@
     if (navigator.onLine) synchroniser(false);
   }
 
-  async function appel(methode, chemin, corps) {
-    const r = await fetch(API + chemin, {
-      method: methode,
-      credentials: 'same-origin',
-      headers: corps ? { 'Content-Type': 'application/json', 'X-CSRF': csrf } : {},
-      body: corps ? JSON.stringify(corps) : undefined,
-    });
-    const json = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(json.erreur || ('réponse ' + r.status));
-    return json;
+  function appel(methode, chemin, corps) {
+    return H.appel(methode, API + chemin, csrf, corps);
   }
 
   async function telecharger() {
     const nouvelles = await appel('GET', '/listes');
     // Keep what this device checked in and has not sent yet.
-    for (const p of file) {
+    for (const p of file.elements) {
       const s = nouvelles.sessions.find((x) => x.id === p.session);
       if (!s) continue;
       if (p.inscription) {
@@ -199,10 +160,12 @@
     if (enCours) return;
     enCours = true;
     try {
-      const lot = file.slice();
-      const r = await appel('POST', '/pointages', { appareil, pointages: lot, rendre });
-      const envoyes = new Set(lot.map((p) => p.uuid));
-      file = file.filter((p) => !envoyes.has(p.uuid));
+      // Every check-in of the batch has an answer: the queue forgets the whole batch.
+      const envoi = await file.envoyer(
+        (lot) => appel('POST', '/pointages', { appareil, pointages: lot, rendre }),
+        (r, lot) => lot.map((p) => p.uuid));
+      if (!envoi) return;
+      const { lot, reponse: r } = envoi;
       const prenoms = {};
       for (const s of listes.sessions) for (const i of s.inscriptions) prenoms[i.uuid] = i.prenom;
       for (const res of r.resultats) {
@@ -257,12 +220,12 @@
   }
 
   async function demarrer() {
-    listes = (await lire(K('listes'))) || null;
-    file = (await lire(K('file'))) || [];
-    allocations = (await lire(K('allocations'))) || {};
+    listes = (await coffre.lire(K('listes'))) || null;
+    await file.charger();
+    allocations = (await coffre.lire(K('allocations'))) || {};
     if (navigator.onLine) {
       try {
-        if (file.length) await synchroniser(false);
+        if (file.longueur) await synchroniser(false);
         else { await telecharger(); await demanderAllocations(); await sauver(); }
         message('Listes téléchargées : l’appareil est prêt à travailler hors ligne.');
       } catch (err) {
@@ -287,13 +250,7 @@
     afficherEtat();
   }
 
-  if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/espace/evenements/accueil-sw.js', { scope: '/espace/evenements/' })
-      .then(() => navigator.serviceWorker.ready)
-      .then(() => caches.open('maillage-accueil-v1'))
-      .then((c) => Promise.all([location.pathname, '/espace/evenements/accueil.js', '/assets/maillage.css']
-        .map((u) => fetch(u, { credentials: 'same-origin' }).then((r) => r.ok && c.put(u, r)))))
-      .catch(() => {});
-  }
+  H.installer('/espace/evenements/accueil-sw.js', '/espace/evenements/',
+    [location.pathname, '/espace/hors-ligne.js', '/espace/evenements/accueil.js', '/assets/maillage.css']);
   demarrer().catch((err) => etat('Erreur : ' + err.message));
 })();

@@ -43,9 +43,10 @@ use crate::AppState;
 
 const CHEMIN: &str = "/espace/evenements";
 
-/// The page script and the service worker, embedded.
+/// The page script, embedded; the service worker is the shared one of the offline pages
+/// (`assets/hors-ligne-sw.js`, with the shared module `assets/hors-ligne.js`).
 const SCRIPT_ACCUEIL: &[u8] = include_bytes!("../assets/accueil.js");
-const SERVICE_WORKER: &[u8] = include_bytes!("../assets/accueil-sw.js");
+const SERVICE_WORKER: &[u8] = crate::enquete::SERVICE_WORKER;
 
 /// The routes of the organisers' space, added to Événements' router.
 pub(crate) fn routes(r: RouteurModule) -> RouteurModule {

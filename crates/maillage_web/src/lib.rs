@@ -10,6 +10,7 @@ pub mod pdf;
 mod api;
 mod assets;
 mod competences;
+pub mod enquete;
 mod erreur;
 pub mod espace;
 pub mod evenements;
@@ -155,7 +156,7 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 10] {
+fn modules() -> [RouteurModule; 11] {
     [
         tournees::routeur(),
         personne::routeur(),
@@ -166,6 +167,7 @@ fn modules() -> [RouteurModule; 10] {
         espace::mandats::routeur(),
         evenements::routeur(),
         pass::routeur(),
+        enquete::routeur(),
         routeur_technique(),
     ]
 }

@@ -33,6 +33,8 @@ pub enum Module {
     Espace,
     /// Pass numérique: the public check `/pass…`, `/api/v1/pass/…` (places' API keys).
     Pass,
+    /// Enquête de besoins: `/espace/enquete…`, `/api/v1/enquete/…`, the shared offline module.
+    Enquete,
     /// Assets, `/sante`, the favicon, `/api/openapi.json`.
     Technique,
 }

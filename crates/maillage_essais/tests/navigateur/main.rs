@@ -8,6 +8,7 @@ mod commun;
 
 mod accueil;
 mod competences;
+mod enquete;
 mod evenements;
 mod lent;
 mod mandats;

@@ -6,6 +6,7 @@
 mod commun;
 
 mod competences;
+mod enquete;
 mod evenements;
 mod evenements_espace;
 mod faille_territoire;

@@ -1023,6 +1023,19 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/api/v1/evenements/{id}/listes")
         | ("post", "/api/v1/evenements/{id}/allocations")
         | ("post", "/api/v1/evenements/{id}/pointages") => "api-evenement-d-autrui",
+        // Enquête: the campaigns one surveys (a manager: all); the shared offline module,
+        // the collection script and the service worker are static; the device's JSON wants
+        // a session (401), then a surveyor of the campaign (403; 404 for an unknown one).
+        ("get", "/espace/enquete") => "connecte",
+        ("get", "/espace/hors-ligne.js")
+        | ("get", "/espace/enquete/collecte.js")
+        | ("get", "/espace/enquete/hors-ligne-sw.js") => "ouvert",
+        ("get", "/espace/enquete/{id}/collecte") | ("get", "/espace/enquete/{id}/resultats") => {
+            "enquete-d-autrui"
+        }
+        ("get", "/api/v1/enquete/{id}/dossier") | ("post", "/api/v1/enquete/{id}/synchro") => {
+            "api-enquete-d-autrui"
+        }
         // Mandats: the holding structure's habilitated aidants only (others: 404 / 403).
         ("get", "/espace/mandats/{id}")
         | ("post", "/espace/mandats/{id}")
@@ -1216,7 +1229,7 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 "{methode} {uri}: {}",
                 anonyme.status
             ),
-            "auditeur" | "cle-api-lieu" | "api-evenement-d-autrui" => {
+            "auditeur" | "cle-api-lieu" | "api-evenement-d-autrui" | "api-enquete-d-autrui" => {
                 assert_eq!(anonyme.status, StatusCode::UNAUTHORIZED, "{methode} {uri}")
             }
             "public" => assert!(
@@ -1311,6 +1324,16 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 assert!(
                     r.status.is_client_error(),
                     "{methode} {uri} as another structure's mediator: {}",
+                    r.status
+                );
+            }
+            "enquete-d-autrui" | "api-enquete-d-autrui" => {
+                // A mediator who surveys no campaign: refused (the JSON cases with a real
+                // campaign are in `enquete::`).
+                let r = envoyer(&w.state, req(Some(&c_b1), &csrf_b1)).await;
+                assert!(
+                    r.status.is_client_error(),
+                    "{methode} {uri} as a mediator who surveys nothing: {}",
                     r.status
                 );
             }

@@ -1,0 +1,860 @@
+//! Enquête de besoins: door-to-door survey campaigns of a territory, planned from the
+//! fragility index, collected offline on a phone, whose answers measure what the index only
+//! predicts (see `docs/ENQUETE.md`).
+//!
+//! Who may do what (decided here only):
+//!
+//! | what | a surveyor of the campaign | coordinateur, administrateur (and the operator at the command line) |
+//! |---|---|---|
+//! | create a campaign, add questions (new version), add surveyors and addresses | — | yes |
+//! | read the campaign, its questionnaire and the addresses they cover | yes | yes |
+//! | sync visits and questionnaires | yes (communes they cover) | yes |
+//! | results (rates, progress) | yes | yes |
+//!
+//! Answers are anonymous: the store keeps them apart from the visit list (see
+//! [`maillage_store::enquete`]); the sync computes every score here, from the answers,
+//! never trusting the device's.
+
+pub mod echantillon;
+pub mod questionnaire;
+pub mod statistiques;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use maillage_comptes::{Acteur, Comptes, ErreurComptes};
+use maillage_domain::mediation::Role;
+use maillage_store::enquete::{
+    AdresseRow, CampagneRow, CibleRow, EnqueteurRow, NewAdresse, NewCampagne, NewQuestionnaire,
+    NewReponse, NewVisite, Synchro, VisiteRow, ISSUES, ISSUE_ABSENT,
+};
+use maillage_store::{EnqueteStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+pub use maillage_store::enquete as stockage;
+
+use crate::echantillon::CommuneAEnqueter;
+use crate::questionnaire::{Question, Questionnaire};
+use crate::statistiques::Taux;
+
+/// Most items in one sync request.
+pub const LOT_MAX: usize = 5_000;
+/// Days until the revisit of an absent household, when the surveyor gives none.
+pub const REVISITE_JOURS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ErreurEnquete {
+    #[error("{champ} : {message}")]
+    Invalide { champ: String, message: String },
+    #[error("Cette campagne est introuvable.")]
+    Introuvable,
+    #[error("Vous n’avez pas accès à cette action.")]
+    Interdit,
+    /// 409: the questionnaire is frozen once collection has started.
+    #[error("{0}")]
+    Conflit(String),
+    #[error(transparent)]
+    Comptes(#[from] ErreurComptes),
+    #[error("erreur interne ({0})")]
+    Interne(String),
+}
+
+impl ErreurEnquete {
+    pub fn invalide(champ: &str, message: impl Into<String>) -> Self {
+        ErreurEnquete::Invalide {
+            champ: champ.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ErreurEnquete {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ErreurEnquete::Introuvable,
+            StoreError::Conflict(m) => ErreurEnquete::Conflit(m),
+            other => ErreurEnquete::Interne(other.to_string()),
+        }
+    }
+}
+
+pub type Resultat<T> = Result<T, ErreurEnquete>;
+
+/// What a coordinator gives to create a campaign.
+#[derive(Debug, Clone)]
+pub struct DemandeCampagne {
+    pub intitule: String,
+    /// `epci:…`, `commune:…`, `dep:…` (as for the other modules), several separated by
+    /// commas.
+    pub territoire: String,
+    pub debut: NaiveDate,
+    pub fin: NaiveDate,
+    pub consentement: String,
+    /// Households to visit over the perimeter.
+    pub menages: i64,
+    /// Households to visit at least in each commune.
+    pub minimum_par_commune: i64,
+}
+
+/// A visit as the device sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisiteSaisie {
+    pub uuid: String,
+    pub adresse_id: i64,
+    /// `absent`, `refus` or `fait`.
+    pub issue: String,
+    #[serde(default)]
+    pub revisite: Option<NaiveDate>,
+    pub at: DateTime<Utc>,
+}
+
+/// An answered questionnaire as the device sends it: no address, no name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionnaireSaisi {
+    pub uuid: String,
+    pub questionnaire_id: i64,
+    pub commune: String,
+    #[serde(default)]
+    pub iris: Option<String>,
+    pub reponses: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// One sync request from a device.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LotSynchro {
+    #[serde(default)]
+    pub visites: Vec<VisiteSaisie>,
+    #[serde(default)]
+    pub questionnaires: Vec<QuestionnaireSaisi>,
+}
+
+/// An item the server refused, and why (the device keeps it and shows the reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejet {
+    pub uuid: String,
+    pub message: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecuSynchro {
+    pub visites: Synchro,
+    pub questionnaires: Synchro,
+    pub rejets: Vec<Rejet>,
+}
+
+/// What a surveyor's device downloads to work offline.
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierCollecte {
+    pub campagne: CampagneRow,
+    pub questionnaire_id: i64,
+    pub questionnaire: Questionnaire,
+    pub adresses: Vec<AdresseRow>,
+    pub visites: Vec<VisiteRow>,
+}
+
+/// The results of a campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resultats {
+    pub campagne: CampagneRow,
+    pub cibles: Vec<CibleRow>,
+    /// Illectronisme per commune and per EPCI.
+    pub communes: Vec<Taux>,
+    pub epcis: Vec<Taux>,
+    /// Visits per outcome over the campaign: absent, refus, fait.
+    pub visites: [i64; 3],
+    pub questionnaires: i64,
+}
+
+impl Resultats {
+    /// Questionnaires over households met (done + refusals): the response rate.
+    pub fn taux_reponse(&self) -> Option<f64> {
+        let rencontres = self.visites[1] + self.visites[2];
+        (rencontres > 0).then(|| self.visites[2] as f64 / rencontres as f64)
+    }
+}
+
+/// A client-generated UUID, as browsers draw them (`crypto.randomUUID()`): 36 characters,
+/// hexadecimal digits in groups 8-4-4-4-12. Returned in lower case.
+pub fn lire_uuid(texte: &str) -> Option<String> {
+    let t = texte.trim().to_ascii_lowercase();
+    let groupes: Vec<&str> = t.split('-').collect();
+    let tailles = [8, 4, 4, 4, 12];
+    (groupes.len() == 5
+        && groupes
+            .iter()
+            .zip(tailles)
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit())))
+    .then_some(t)
+}
+
+#[derive(Clone)]
+pub struct Enquete {
+    store: Arc<dyn EnqueteStore>,
+    comptes: Comptes,
+}
+
+impl Enquete {
+    pub fn new(store: Arc<dyn EnqueteStore>, comptes: Comptes) -> Self {
+        Enquete { store, comptes }
+    }
+
+    /// The same module asking other accounts (another clock, other settings).
+    pub fn avec_comptes(mut self, comptes: Comptes) -> Self {
+        self.comptes = comptes;
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn EnqueteStore> {
+        &self.store
+    }
+
+    pub fn maintenant(&self) -> DateTime<Utc> {
+        self.comptes.maintenant()
+    }
+
+    /// Who may plan campaigns: administrators and coordinators.
+    pub fn exiger_gestionnaire(acteur: &Acteur) -> Resultat<()> {
+        match acteur.role {
+            Role::Administrateur | Role::Coordinateur => Ok(()),
+            _ => Err(ErreurEnquete::Interdit),
+        }
+    }
+
+    fn nom_acteur(acteur: &Acteur) -> String {
+        if acteur.compte.id.get() == 0 {
+            "admin:cli".into()
+        } else {
+            format!("compte:{}", acteur.compte.id.get())
+        }
+    }
+
+    pub async fn campagne(&self, id: i64) -> Resultat<CampagneRow> {
+        self.store
+            .campagne(id)
+            .await?
+            .ok_or(ErreurEnquete::Introuvable)
+    }
+
+    pub async fn campagnes(&self) -> Resultat<Vec<CampagneRow>> {
+        Ok(self.store.campagnes().await?)
+    }
+
+    /// The surveyor's row when `acteur` surveys the campaign; `None` for a manager.
+    /// Anyone else is refused.
+    async fn acces(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<Option<EnqueteurRow>> {
+        self.campagne(campagne_id).await?;
+        if Self::exiger_gestionnaire(acteur).is_ok() {
+            return Ok(None);
+        }
+        let id = acteur.compte.id.get();
+        self.store
+            .enqueteurs(campagne_id)
+            .await?
+            .into_iter()
+            .find(|e| e.compte_id == id)
+            .map(Some)
+            .ok_or(ErreurEnquete::Interdit)
+    }
+
+    /// The campaigns `acteur` surveys (all of them for a manager).
+    pub async fn campagnes_de(&self, acteur: &Acteur) -> Resultat<Vec<CampagneRow>> {
+        let toutes = self.store.campagnes().await?;
+        if Self::exiger_gestionnaire(acteur).is_ok() {
+            return Ok(toutes);
+        }
+        let mut miennes = Vec::new();
+        for c in toutes {
+            if self
+                .store
+                .enqueteurs(c.id)
+                .await?
+                .iter()
+                .any(|e| e.compte_id == acteur.compte.id.get())
+            {
+                miennes.push(c);
+            }
+        }
+        Ok(miennes)
+    }
+
+    /// The stored standard questionnaire (version 1), recorded on first use.
+    pub async fn questionnaire_standard(&self) -> Resultat<i64> {
+        let standard = Questionnaire::standard()?;
+        if let Some(q) = self
+            .store
+            .questionnaires()
+            .await?
+            .into_iter()
+            .find(|q| q.code == standard.code && q.version == standard.version)
+        {
+            return Ok(q.id);
+        }
+        match self
+            .store
+            .creer_questionnaire(&NewQuestionnaire {
+                code: standard.code.clone(),
+                version: standard.version,
+                contenu: standard.json(),
+                created_at: self.maintenant(),
+            })
+            .await
+        {
+            Ok(id) => Ok(id),
+            // Recorded by a concurrent first use: read it.
+            Err(StoreError::Conflict(_)) => self
+                .store
+                .questionnaires()
+                .await?
+                .into_iter()
+                .find(|q| q.code == standard.code && q.version == standard.version)
+                .map(|q| q.id)
+                .ok_or_else(|| ErreurEnquete::Interne("standard questionnaire lost".into())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn questionnaire(&self, id: i64) -> Resultat<Questionnaire> {
+        let row = self.store.questionnaire(id).await?.ok_or_else(|| {
+            ErreurEnquete::invalide("questionnaire", format!("la version n° {id} n’existe pas"))
+        })?;
+        Questionnaire::lire(&row.contenu)
+    }
+
+    /// The communes of a perimeter given as `epci:…, commune:…`.
+    fn communes_du_perimetre(&self, territoire: &str) -> Resultat<Vec<String>> {
+        let referentiel = self.comptes.referentiel();
+        let mut communes: Vec<String> = Vec::new();
+        for partie in territoire
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let t = referentiel
+                .territoire(partie)
+                .map_err(|e| ErreurEnquete::invalide("territoire", e.to_string()))?;
+            for c in referentiel.communes_of_territoire(&t) {
+                if !communes.contains(&c.code_insee) {
+                    communes.push(c.code_insee.clone());
+                }
+            }
+        }
+        if communes.is_empty() {
+            return Err(ErreurEnquete::invalide(
+                "territoire",
+                "indiquez au moins une commune ou un EPCI (par exemple « epci:243100633 »)",
+            ));
+        }
+        communes.sort();
+        Ok(communes)
+    }
+
+    /// Creates a campaign on the standard questionnaire; its target households per commune
+    /// are drawn from the fragility index ([`echantillon::repartir`]).
+    pub async fn creer_campagne(&self, acteur: &Acteur, d: DemandeCampagne) -> Resultat<i64> {
+        Self::exiger_gestionnaire(acteur)?;
+        let intitule = d.intitule.trim();
+        if intitule.is_empty() || intitule.chars().count() > 200 {
+            return Err(ErreurEnquete::invalide(
+                "intitule",
+                "indiquez l’intitulé de la campagne (200 caractères au plus)",
+            ));
+        }
+        if d.fin < d.debut {
+            return Err(ErreurEnquete::invalide(
+                "fin",
+                "la fin de la campagne doit suivre son début",
+            ));
+        }
+        let consentement = d.consentement.trim();
+        if consentement.is_empty() || consentement.chars().count() > 2000 {
+            return Err(ErreurEnquete::invalide(
+                "consentement",
+                "indiquez le texte lu aux personnes avant de les interroger (2 000 caractères au plus)",
+            ));
+        }
+        let communes = self.communes_du_perimetre(&d.territoire)?;
+        let indice = maillage_territoire::indice::calculer(
+            maillage_territoire::indice::DonneesIndicateurs::embedded(),
+            &maillage_territoire::indice::Configuration::deciles(),
+        );
+        let a_enqueter: Vec<CommuneAEnqueter> = communes
+            .iter()
+            .map(|c| CommuneAEnqueter {
+                code: c.clone(),
+                indice: indice.commune(c).and_then(|i| i.indice),
+            })
+            .collect();
+        let cibles = echantillon::repartir(&a_enqueter, d.menages, d.minimum_par_commune)
+            .map_err(|m| ErreurEnquete::invalide("menages", m))?;
+        let questionnaire_id = self.questionnaire_standard().await?;
+        Ok(self
+            .store
+            .creer_campagne(&NewCampagne {
+                intitule: intitule.to_string(),
+                territoire: d.territoire.trim().to_string(),
+                debut: d.debut,
+                fin: d.fin,
+                questionnaire_id,
+                consentement: consentement.to_string(),
+                cibles,
+                cree_par: Self::nom_acteur(acteur),
+                created_at: self.maintenant(),
+            })
+            .await?)
+    }
+
+    /// Adds the territory's questions in a new version of the campaign's questionnaire,
+    /// while collection has not started.
+    pub async fn ajouter_questions(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        ajouts: Vec<Question>,
+    ) -> Resultat<i64> {
+        Self::exiger_gestionnaire(acteur)?;
+        let c = self.campagne(campagne_id).await?;
+        let gele = || {
+            ErreurEnquete::Conflit(
+                "La collecte a commencé : le questionnaire ne peut plus changer. Créez une nouvelle campagne pour d’autres questions.".into(),
+            )
+        };
+        if c.collecte_commencee_at.is_some() {
+            return Err(gele());
+        }
+        let base = self.questionnaire(c.questionnaire_id).await?;
+        let mut nouvelle = base.etendre(ajouts)?;
+        // The next free version of this code.
+        let derniere = self
+            .store
+            .questionnaires()
+            .await?
+            .into_iter()
+            .filter(|q| q.code == base.code)
+            .map(|q| q.version)
+            .max()
+            .unwrap_or(base.version);
+        nouvelle.version = derniere + 1;
+        let id = self
+            .store
+            .creer_questionnaire(&NewQuestionnaire {
+                code: nouvelle.code.clone(),
+                version: nouvelle.version,
+                contenu: nouvelle.json(),
+                created_at: self.maintenant(),
+            })
+            .await?;
+        if !self.store.changer_questionnaire(campagne_id, id).await? {
+            return Err(gele());
+        }
+        Ok(id)
+    }
+
+    pub async fn cibles(&self, campagne_id: i64) -> Resultat<Vec<CibleRow>> {
+        Ok(self.store.cibles(campagne_id).await?)
+    }
+
+    /// Adds a surveyor (an account of the kernel) covering `communes` (INSEE codes of the
+    /// perimeter; empty: all of it).
+    pub async fn ajouter_enqueteur(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        compte_id: i64,
+        communes: &[String],
+    ) -> Resultat<()> {
+        Self::exiger_gestionnaire(acteur)?;
+        self.campagne(campagne_id).await?;
+        let perimetre: HashSet<String> = self
+            .store
+            .cibles(campagne_id)
+            .await?
+            .into_iter()
+            .map(|c| c.commune)
+            .collect();
+        for c in communes {
+            if !perimetre.contains(c.trim()) {
+                return Err(ErreurEnquete::invalide(
+                    "communes",
+                    format!("la commune {c} n’est pas dans le périmètre de la campagne"),
+                ));
+            }
+        }
+        let existe = self
+            .comptes
+            .compte_par_id(maillage_domain::CompteId::new(compte_id))
+            .await?
+            .is_some();
+        if !existe {
+            return Err(ErreurEnquete::invalide(
+                "compte",
+                format!("le compte n° {compte_id} n’existe pas"),
+            ));
+        }
+        let liste: Vec<&str> = communes.iter().map(|c| c.trim()).collect();
+        self.store
+            .ajouter_enqueteur(campagne_id, compte_id, &liste.join(","))
+            .await?;
+        Ok(())
+    }
+
+    /// Adds addresses to the visit list from lines `commune;adresse[;iris[;compte]]`.
+    /// Every line is checked before anything is written; the error names the line.
+    pub async fn importer_adresses(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        texte: &str,
+    ) -> Resultat<usize> {
+        Self::exiger_gestionnaire(acteur)?;
+        self.campagne(campagne_id).await?;
+        let perimetre: HashSet<String> = self
+            .store
+            .cibles(campagne_id)
+            .await?
+            .into_iter()
+            .map(|c| c.commune)
+            .collect();
+        let enqueteurs: HashSet<i64> = self
+            .store
+            .enqueteurs(campagne_id)
+            .await?
+            .into_iter()
+            .map(|e| e.compte_id)
+            .collect();
+        let mut adresses = Vec::new();
+        for (i, ligne) in texte.lines().enumerate() {
+            let n = i + 1;
+            let ligne = ligne.trim();
+            if ligne.is_empty() || (n == 1 && ligne.to_lowercase().starts_with("commune;")) {
+                continue;
+            }
+            let champs: Vec<&str> = ligne.split(';').map(str::trim).collect();
+            let erreur = |m: String| ErreurEnquete::invalide(&format!("ligne {n}"), m);
+            if champs.len() < 2 || champs.len() > 4 {
+                return Err(erreur(
+                    "attendu « commune;adresse » suivi au besoin de « ;iris;compte »".into(),
+                ));
+            }
+            let commune = champs[0];
+            if !perimetre.contains(commune) {
+                return Err(erreur(format!(
+                    "la commune {commune} n’est pas dans le périmètre de la campagne"
+                )));
+            }
+            let adresse = champs[1];
+            if adresse.is_empty() || adresse.chars().count() > 300 {
+                return Err(erreur(
+                    "adresse vide ou trop longue (300 caractères au plus)".into(),
+                ));
+            }
+            let iris = champs
+                .get(2)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_string());
+            if let Some(iris) = &iris {
+                if iris.len() != 9 || !iris.starts_with(commune) {
+                    return Err(erreur(format!(
+                        "le code IRIS {iris} doit avoir 9 caractères et commencer par le code de la commune"
+                    )));
+                }
+            }
+            let compte = match champs.get(3).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(s) => {
+                    let id: i64 = s
+                        .parse()
+                        .map_err(|_| erreur(format!("« {s} » n’est pas un numéro de compte")))?;
+                    if !enqueteurs.contains(&id) {
+                        return Err(erreur(format!(
+                            "le compte n° {id} n’enquête pas sur cette campagne"
+                        )));
+                    }
+                    Some(id)
+                }
+            };
+            adresses.push(NewAdresse {
+                commune: commune.to_string(),
+                iris,
+                adresse: adresse.to_string(),
+                enqueteur_compte_id: compte,
+            });
+        }
+        if adresses.is_empty() {
+            return Err(ErreurEnquete::invalide(
+                "adresses",
+                "aucune adresse à ajouter",
+            ));
+        }
+        Ok(self
+            .store
+            .ajouter_adresses(campagne_id, &adresses)
+            .await?
+            .len())
+    }
+
+    /// Whether `enqueteur` covers this address.
+    fn couvre(enqueteur: &Option<EnqueteurRow>, a: &AdresseRow) -> bool {
+        match enqueteur {
+            None => true,
+            Some(e) => match a.enqueteur_compte_id {
+                Some(id) => id == e.compte_id,
+                None => Self::couvre_commune(enqueteur, &a.commune),
+            },
+        }
+    }
+
+    fn couvre_commune(enqueteur: &Option<EnqueteurRow>, commune: &str) -> bool {
+        match enqueteur {
+            None => true,
+            Some(e) => e.communes.is_empty() || e.communes.split(',').any(|c| c == commune),
+        }
+    }
+
+    /// What the device downloads: the campaign, its questionnaire, the addresses the
+    /// surveyor covers and the visits already received for them.
+    pub async fn dossier(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<DossierCollecte> {
+        let enqueteur = self.acces(acteur, campagne_id).await?;
+        let campagne = self.campagne(campagne_id).await?;
+        let questionnaire = self.questionnaire(campagne.questionnaire_id).await?;
+        let adresses: Vec<AdresseRow> = self
+            .store
+            .adresses(campagne_id)
+            .await?
+            .into_iter()
+            .filter(|a| Self::couvre(&enqueteur, a))
+            .collect();
+        let ids: HashSet<i64> = adresses.iter().map(|a| a.id).collect();
+        let visites = self
+            .store
+            .visites(campagne_id)
+            .await?
+            .into_iter()
+            .filter(|v| ids.contains(&v.adresse_id))
+            .collect();
+        Ok(DossierCollecte {
+            questionnaire_id: campagne.questionnaire_id,
+            campagne,
+            questionnaire,
+            adresses,
+            visites,
+        })
+    }
+
+    /// Stores what a device sends. Idempotent: an item already received (same UUID) is
+    /// reported in `deja_recus` and stored once. An item that is wrong is refused alone
+    /// (in `rejets`, with the reason); the others are stored.
+    pub async fn synchroniser(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        lot: LotSynchro,
+    ) -> Resultat<RecuSynchro> {
+        let enqueteur = self.acces(acteur, campagne_id).await?;
+        if lot.visites.len() + lot.questionnaires.len() > LOT_MAX {
+            return Err(ErreurEnquete::invalide(
+                "lot",
+                format!("{LOT_MAX} éléments au plus par envoi"),
+            ));
+        }
+        let campagne = self.campagne(campagne_id).await?;
+        let maintenant = self.maintenant();
+        let compte = acteur.compte.id.get();
+        let mut recu = RecuSynchro::default();
+
+        let mut visites = Vec::new();
+        if !lot.visites.is_empty() {
+            let adresses: std::collections::HashMap<i64, AdresseRow> = self
+                .store
+                .adresses(campagne_id)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a))
+                .collect();
+            for v in lot.visites {
+                let Some(uuid) = lire_uuid(&v.uuid) else {
+                    recu.rejets.push(Rejet {
+                        uuid: v.uuid,
+                        message: "identifiant de visite illisible".into(),
+                    });
+                    continue;
+                };
+                let rejet = |m: &str| Rejet {
+                    uuid: uuid.clone(),
+                    message: m.to_string(),
+                };
+                match adresses.get(&v.adresse_id) {
+                    None => {
+                        recu.rejets
+                            .push(rejet("cette adresse n’est pas sur la liste de la campagne"));
+                        continue;
+                    }
+                    Some(a) if !Self::couvre(&enqueteur, a) => {
+                        recu.rejets
+                            .push(rejet("cette adresse n’est pas dans votre secteur"));
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+                if !ISSUES.contains(&v.issue.as_str()) {
+                    recu.rejets
+                        .push(rejet("issue inconnue (absent, refus ou fait)"));
+                    continue;
+                }
+                let revisite = if v.issue == ISSUE_ABSENT {
+                    Some(
+                        v.revisite
+                            .unwrap_or((v.at + Duration::days(REVISITE_JOURS)).date_naive()),
+                    )
+                } else {
+                    None
+                };
+                visites.push(NewVisite {
+                    uuid,
+                    campagne_id,
+                    adresse_id: v.adresse_id,
+                    issue: v.issue,
+                    revisite,
+                    enqueteur_compte_id: compte,
+                    visite_at: v.at,
+                    recu_at: maintenant,
+                });
+            }
+        }
+
+        let mut reponses = Vec::new();
+        if !lot.questionnaires.is_empty() {
+            let perimetre: HashSet<String> = self
+                .store
+                .cibles(campagne_id)
+                .await?
+                .into_iter()
+                .map(|c| c.commune)
+                .collect();
+            let questionnaire = self.questionnaire(campagne.questionnaire_id).await?;
+            for q in lot.questionnaires {
+                let Some(uuid) = lire_uuid(&q.uuid) else {
+                    recu.rejets.push(Rejet {
+                        uuid: q.uuid,
+                        message: "identifiant de questionnaire illisible".into(),
+                    });
+                    continue;
+                };
+                let rejet = |m: String| Rejet {
+                    uuid: uuid.clone(),
+                    message: m,
+                };
+                if q.questionnaire_id != campagne.questionnaire_id {
+                    recu.rejets.push(rejet(
+                        "ce questionnaire n’est plus la version de la campagne : rechargez la page de collecte".into(),
+                    ));
+                    continue;
+                }
+                if !perimetre.contains(&q.commune) || !Self::couvre_commune(&enqueteur, &q.commune)
+                {
+                    recu.rejets.push(rejet(format!(
+                        "la commune {} n’est pas dans votre secteur de la campagne",
+                        q.commune
+                    )));
+                    continue;
+                }
+                let iris = q.iris.filter(|i| !i.trim().is_empty());
+                if let Some(i) = &iris {
+                    if i.len() != 9 || !i.starts_with(&q.commune) {
+                        recu.rejets
+                            .push(rejet(format!("code IRIS {i} illisible pour cette commune")));
+                        continue;
+                    }
+                }
+                let (propres, s) = match questionnaire.noter(&q.reponses) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        recu.rejets.push(rejet(e.to_string()));
+                        continue;
+                    }
+                };
+                reponses.push(NewReponse {
+                    uuid,
+                    campagne_id,
+                    questionnaire_id: q.questionnaire_id,
+                    commune: q.commune,
+                    iris,
+                    reponses: serde_json::to_string(&propres)
+                        .map_err(|e| ErreurEnquete::Interne(e.to_string()))?,
+                    score_information: s.information,
+                    score_communication: s.communication,
+                    score_resolution: s.resolution,
+                    score_logiciels: s.logiciels,
+                    internet_3mois: s.internet_3mois,
+                    illectronisme: s.illectronisme,
+                    collecte_at: q.at,
+                    recu_at: maintenant,
+                });
+            }
+        }
+        recu.visites = self.store.enregistrer_visites(&visites).await?;
+        recu.questionnaires = self.store.enregistrer_reponses(&reponses).await?;
+        Ok(recu)
+    }
+
+    /// Rates of illectronisme per commune and per EPCI (95 % Wilson intervals, cells under
+    /// five suppressed), and the campaign's progress.
+    pub async fn resultats(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<Resultats> {
+        self.acces(acteur, campagne_id).await?;
+        self.resultats_publics(campagne_id).await
+    }
+
+    /// The same, for the public aggregate page (nothing but counts and rates).
+    pub async fn resultats_publics(&self, campagne_id: i64) -> Resultat<Resultats> {
+        let campagne = self.campagne(campagne_id).await?;
+        let comptes: Vec<(String, i64, i64)> = self
+            .store
+            .comptes_par_commune(campagne_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.commune, c.reponses, c.illectronisme))
+            .collect();
+        let referentiel = self.comptes.referentiel();
+        let (communes, epcis) = statistiques::taux_par_territoire(&comptes, |c| {
+            referentiel.commune(c).and_then(|c| c.code_epci.clone())
+        });
+        let mut visites = [0i64; 3];
+        for a in self.store.avancement(campagne_id).await? {
+            if let Some(i) = ISSUES.iter().position(|x| *x == a.issue) {
+                visites[i] += a.visites;
+            }
+        }
+        Ok(Resultats {
+            cibles: self.store.cibles(campagne_id).await?,
+            questionnaires: comptes.iter().map(|c| c.1).sum(),
+            campagne,
+            communes,
+            epcis,
+            visites,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_read_as_browsers_draw_them() {
+        assert_eq!(
+            lire_uuid(" 3F2504E0-4F89-41D3-9A0C-0305E82C3301 ").as_deref(),
+            Some("3f2504e0-4f89-41d3-9a0c-0305e82c3301")
+        );
+        for faux in [
+            "",
+            "3f2504e0-4f89-41d3-9a0c",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c330z",
+            "3f2504e04f8941d39a0c0305e82c3301",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301-00",
+        ] {
+            assert_eq!(lire_uuid(faux), None, "{faux}");
+        }
+    }
+}
