@@ -32,7 +32,7 @@
 //! synthetic places, 1 on the real sources.
 
 use super::normalisation::{hacher, Empreinte, PivotCle};
-use super::parallele::en_parallele;
+use super::parallele::en_parallele_vers;
 use maillage_domain::texte::mots;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -164,26 +164,18 @@ pub(crate) fn compter_frequences(emp: &mut [Empreinte]) {
     }
 }
 
-/// Entries of the name, street and copied-id blocks. `references` lists the records that
-/// another record's id names, with the key it names them by.
-fn entrees_texte(emp: &[Empreinte], references: &[(u32, u64)]) -> Vec<Entree> {
-    let mut v = Vec::with_capacity(emp.len() * 4);
-    for &(rec, k) in references {
-        v.push(Entree {
-            cle: cle(TypeCle::Reprise, k),
-            tri: 1,
-            rec,
-        });
-    }
+/// Entries of the name blocks: postal code + each of the two longest distinctive words of
+/// the name, or postal code + kind of structure for a name with none.
+fn entrees_nom(emp: &[Empreinte]) -> Vec<Entree> {
+    let mut v = Vec::with_capacity(emp.len() * 2);
     for (rec, e) in emp.iter().enumerate() {
         let rec = rec as u32;
         // One commune key, the postal code: every source gives it (the INSEE code is often
         // missing), and a second key would double the blocks for little gain (the spatial
         // and identifier blocks catch the rest).
-        let cp = e.code_postal.to_le_bytes();
-        let communes: [&[u8]; 1] = [&cp];
+        let c = e.code_postal.to_le_bytes();
         // Name: the two longest distinctive words (long words are the rare ones).
-        let commune_mots: Vec<&str> = mots(&e.commune).collect();
+        let commune_mots: Vec<&str> = mots(e.commune()).collect();
         let mut distinctifs: Vec<&str> = mots(&e.nom.coeur)
             .filter(|w| {
                 w.len() >= 3 && !commune_mots.contains(w) && !w.bytes().all(|b| b.is_ascii_digit())
@@ -197,42 +189,61 @@ fn entrees_texte(emp: &[Empreinte], references: &[(u32, u64)]) -> Vec<Entree> {
                 e.nom.categorie.map_or(0u8, |c| c as u8 + 1),
                 u8::from(e.itinerant),
             ];
-            for c in &communes {
+            v.push(Entree {
+                cle: cle(TypeCle::Nom, hacher(&[b"c", &c, &cat])),
+                tri: tri_nom,
+                rec,
+            });
+        } else {
+            for w in distinctifs.iter().take(2) {
                 v.push(Entree {
-                    cle: cle(TypeCle::Nom, hacher(&[b"c", c, &cat])),
+                    cle: cle(TypeCle::Nom, hacher(&[b"n", &c, w.as_bytes()])),
                     tri: tri_nom,
                     rec,
                 });
             }
-        } else {
-            for w in distinctifs.iter().take(2) {
-                for c in &communes {
-                    v.push(Entree {
-                        cle: cle(TypeCle::Nom, hacher(&[b"n", c, w.as_bytes()])),
-                        tri: tri_nom,
-                        rec,
-                    });
-                }
-            }
         }
-        // Street.
-        if !e.adresse.voie.is_empty() {
-            let tri = e.adresse.numero.map_or(0, |(a, _)| a.min(0xFFFF) << 16)
-                | (prefixe(&e.nom.coeur, 2) & 0xFFFF);
-            for c in &communes {
-                v.push(Entree {
-                    cle: cle(TypeCle::Voie, hacher(&[c, e.adresse.voie.as_bytes()])),
-                    tri,
-                    rec,
-                });
-            }
+    }
+    v
+}
+
+/// Entries of the street blocks: postal code + normalised street name.
+fn entrees_voie(emp: &[Empreinte]) -> Vec<Entree> {
+    let mut v = Vec::with_capacity(emp.len());
+    for (rec, e) in emp.iter().enumerate() {
+        if e.adresse.voie.is_empty() {
+            continue;
         }
-        // Copied records.
+        let c = e.code_postal.to_le_bytes();
+        let tri = e.adresse.numero.map_or(0, |(a, _)| a.min(0xFFFF) << 16)
+            | (prefixe(&e.nom.coeur, 2) & 0xFFFF);
+        v.push(Entree {
+            cle: cle(TypeCle::Voie, hacher(&[&c, e.adresse.voie.as_bytes()])),
+            tri,
+            rec: rec as u32,
+        });
+    }
+    v
+}
+
+/// Entries of the copied-id blocks: each copied record with the record it names.
+/// `references` lists the records that another record's id names, with the key it names
+/// them by.
+fn entrees_reprise(emp: &[Empreinte], references: &[(u32, u64)]) -> Vec<Entree> {
+    let mut v = Vec::with_capacity(references.len());
+    for &(rec, k) in references {
+        v.push(Entree {
+            cle: cle(TypeCle::Reprise, k),
+            tri: 1,
+            rec,
+        });
+    }
+    for (rec, e) in emp.iter().enumerate() {
         if let Some(r) = e.reprise_de() {
             v.push(Entree {
                 cle: cle(TypeCle::Reprise, r),
                 tri: 0,
-                rec,
+                rec: rec as u32,
             });
         }
     }
@@ -299,8 +310,20 @@ fn cartesien(lat: f64, lon: f64) -> [f64; 3] {
     ]
 }
 
-/// Spatial pairs: each point with its `k` nearest neighbours within `rayon_m`.
-fn paires_espace(emp: &[Empreinte], rayon_m: f64, k: usize, threads: usize) -> Vec<u64> {
+/// Spatial pairs: each point with its `k` nearest neighbours within `rayon_m`, appended to
+/// `paires` (not sorted; a pair may be there twice); gives how many were emitted, counting
+/// a pair found from both of its points twice.
+///
+/// Each chunk of points (in the tree's order, so neighbours in space) drops its own
+/// duplicates before it is appended: a pair usually comes twice, from each of its points,
+/// and mostly within one chunk, so the pairs held are about half of those emitted.
+fn paires_espace(
+    emp: &[Empreinte],
+    rayon_m: f64,
+    k: usize,
+    threads: usize,
+    paires: &mut Vec<u64>,
+) -> usize {
     let points: Vec<PointArbre> = emp
         .iter()
         .enumerate()
@@ -310,30 +333,66 @@ fn paires_espace(emp: &[Empreinte], rayon_m: f64, k: usize, threads: usize) -> V
         })
         .collect();
     if points.len() < 2 || k == 0 {
-        return Vec::new();
+        return 0;
     }
     let arbre = RTree::bulk_load(points);
     // Queries in the tree's own order: neighbours in space are neighbours in memory.
     let points: Vec<&PointArbre> = arbre.iter().collect();
     let r2 = rayon_m * rayon_m;
-    en_parallele(points.len(), threads, |plage| {
-        let mut out = Vec::with_capacity(plage.len() * k);
-        for p in points[plage].iter().copied() {
-            let moi = p.data;
-            let voisins = arbre
-                .nearest_neighbor_iter_with_distance_2(p.geom())
-                .take_while(|(_, d2)| *d2 <= r2)
-                .filter(|(q, _)| q.data != moi)
-                .take(k);
-            for (q, _) in voisins {
-                out.push(paquet(moi, q.data));
+    let emises = std::sync::atomic::AtomicUsize::new(0);
+    en_parallele_vers(
+        points.len(),
+        threads,
+        |plage| {
+            let mut out = Vec::with_capacity(plage.len() * k);
+            for p in points[plage].iter().copied() {
+                let moi = p.data;
+                let voisins = arbre
+                    .nearest_neighbor_iter_with_distance_2(p.geom())
+                    .take_while(|(_, d2)| *d2 <= r2)
+                    .filter(|(q, _)| q.data != moi)
+                    .take(k);
+                for (q, _) in voisins {
+                    out.push(paquet(moi, q.data));
+                }
             }
-        }
-        out
-    })
+            emises.fetch_add(out.len(), std::sync::atomic::Ordering::Relaxed);
+            out.sort_unstable();
+            out.dedup();
+            out
+        },
+        paires,
+    );
+    emises.into_inner()
+}
+
+/// At least as many pairs as [`candidats`] emits before deduplication: `k` per point, and
+/// `fenetre` per block entry.
+fn borne_paires(emp: &[Empreinte], references: &[(u32, u64)], k: usize, fenetre: usize) -> usize {
+    let mut points = 0usize;
+    let mut entrees = references.len();
+    for e in emp {
+        points += usize::from(e.point().is_some());
+        // Identifiers, two name words, one street, one copied id.
+        entrees += usize::from(e.pivot() != PivotCle::Aucun)
+            + usize::from(e.telephone().is_some())
+            + e.courriels().count()
+            + 2
+            + 1
+            + usize::from(e.reprise_de().is_some());
+    }
+    points
+        .saturating_mul(k)
+        .saturating_add(entrees.saturating_mul(fenetre))
 }
 
 /// All candidate pairs (packed, sorted, distinct) over records in internal order.
+///
+/// The pairs go into one vector reserved once at a bound of what the steps emit
+/// ([`borne_paires`]): the system backs only the pages written, and the vector is never
+/// copied to grow (a copy would hold both buffers at the peak of the re-merge of a large
+/// directory). Each step's duplicates are dropped before the next step, and the pages past
+/// the final pairs are given back ([`super::rendre_memoire`]).
 pub(crate) fn candidats(
     emp: &[Empreinte],
     references: &[(u32, u64)],
@@ -343,9 +402,11 @@ pub(crate) fn candidats(
     threads: usize,
 ) -> (Vec<u64>, StatsBlocage) {
     let mut stats = StatsBlocage::default();
-    let mut paires = paires_espace(emp, rayon_m, voisins_max, threads);
-    stats.paires_espace = paires.len();
-    stats.comparaisons = paires.len();
+    let mut paires: Vec<u64> =
+        Vec::with_capacity(borne_paires(emp, references, voisins_max, fenetre));
+    let emises = paires_espace(emp, rayon_m, voisins_max, threads, &mut paires);
+    stats.paires_espace = emises;
+    stats.comparaisons = emises;
     // Duplicates dropped between the steps (the result is the same sorted set): the pairs
     // of the next step reuse the room of the duplicates instead of growing the vector (a
     // spatial pair usually comes twice, once from each point).
@@ -354,15 +415,21 @@ pub(crate) fn candidats(
     paires_blocs(entrees_identifiants(emp), fenetre, &mut stats, &mut paires);
     paires.sort_unstable();
     paires.dedup();
+    // One kind of key at a time (keys of two kinds never meet in a block, so the blocks
+    // are the same as with all the entries at once): the entries of one kind only are held.
+    paires_blocs(entrees_nom(emp), fenetre, &mut stats, &mut paires);
+    paires.sort_unstable();
+    paires.dedup();
+    paires_blocs(entrees_voie(emp), fenetre, &mut stats, &mut paires);
     paires_blocs(
-        entrees_texte(emp, references),
+        entrees_reprise(emp, references),
         fenetre,
         &mut stats,
         &mut paires,
     );
     paires.sort_unstable();
     paires.dedup();
-    paires.shrink_to_fit();
+    super::rendre_memoire(&paires, paires.capacity());
     stats.paires_uniques = paires.len();
     (paires, stats)
 }

@@ -185,9 +185,11 @@ impl Preparation {
         }
         let empreintes_refs: Vec<u64> =
             (0..n).map(|i| hacher(&[reference(i).as_bytes()])).collect();
-        // The refs are not needed any more: only the fingerprints go on.
+        // The refs are not needed any more: only the fingerprints go on. Nor the order
+        // until the groups are found: it is the inverse of `rang`, rebuilt then.
         drop(fins);
         drop(refs);
+        drop(ordre);
         let noyau = Noyau::nouveau(empreintes, rang_ref, &options);
         stats.duree_preparation_ms = debut.elapsed().as_millis();
         let index: HashMap<&str, u32> = nommes.iter().map(|(r, &k)| (r.as_str(), k)).collect();
@@ -195,6 +197,10 @@ impl Preparation {
             grouper_noyau(&noyau, decisions, &index, &options, &mut stats);
         drop(index);
         drop(noyau);
+        let mut ordre = vec![0u32; n];
+        for (i, &k) in rang.iter().enumerate() {
+            ordre[k as usize] = i as u32;
+        }
         let mut groupe_de = vec![SEUL; n];
         let mut groupes = Vec::with_capacity(groupes_internes.len());
         for (k, membres) in groupes_internes.into_iter().enumerate() {

@@ -22,6 +22,7 @@
 //! over the records read from the store, without holding them.
 
 mod blocage;
+mod court;
 mod evaluation;
 pub mod flux;
 mod fusion;

@@ -2,6 +2,7 @@
 //! of structure its name announces, its address split into house number and street, its
 //! identifiers and contacts as compact keys. Computed once per record ([`Empreinte`]).
 
+use super::court::TexteCourt;
 use crate::lieux::LieuSource;
 use maillage_domain::texte::{mots, normaliser};
 use maillage_domain::{Itinerance, Lieu, Pivot, Service, Typologie, Vocabulary};
@@ -450,8 +451,8 @@ pub struct AdresseNormalisee {
     /// House number, or range `5-9` given as (5, 9). `None` when the address has none.
     pub numero: Option<(u32, u32)>,
     /// The street's name without its kind ("rue", "avenue") nor articles: `"jean jaures"`.
-    /// Empty when nothing usable was found.
-    pub voie: Box<str>,
+    /// Empty when nothing usable was found. Inline when short ([`TexteCourt`]).
+    pub voie: TexteCourt,
 }
 
 /// Lookup tables built once from the lists above.
@@ -625,7 +626,7 @@ pub fn adresse(brut: &str) -> AdresseNormalisee {
     };
     AdresseNormalisee {
         numero,
-        voie: voie.into_boxed_str(),
+        voie: TexteCourt::nouveau(&voie),
     }
 }
 
@@ -633,8 +634,8 @@ pub fn adresse(brut: &str) -> AdresseNormalisee {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NomNormalise {
     /// Words that remain once the kind of structure, the itinerant marks and the empty words
-    /// are removed, in order, joined by spaces.
-    pub coeur: Box<str>,
+    /// are removed, in order, joined by spaces. Inline when short ([`TexteCourt`]).
+    pub coeur: TexteCourt,
     pub categorie: Option<Categorie>,
     /// The name announces a bus or another itinerant service.
     pub itinerant: bool,
@@ -685,7 +686,7 @@ pub fn nom(brut: &str) -> NomNormalise {
         categorie = Some(Categorie::FranceServices);
     }
     NomNormalise {
-        coeur: garde.join(" ").into_boxed_str(),
+        coeur: TexteCourt::nouveau(&garde.join(" ")),
         categorie,
         itinerant,
     }
@@ -731,22 +732,32 @@ pub fn origine(source: &str) -> String {
 /// `"{id}-mediation-numerique-{source}"` (mednum tools, Hauts-de-France).
 pub const MARQUE_REPRISE: &str = "-mediation-numerique-";
 
-/// Everything compared of one record, computed once. Kept small (about 130 bytes and at
-/// most four heap blocks): a million of them are alive at once.
+/// What many records have in common, held once per distinct value ([`Memo`]) and shared
+/// by pointer: the normalised commune name and the typology set.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Partage {
+    /// Normalised commune name, to tell names made only of the commune's name.
+    commune: Box<str>,
+    /// Bit set of the typologies ([`typologies`]), as two words (no 16-byte alignment).
+    typologies: [u64; 2],
+}
+
+/// Everything compared of one record, computed once. Kept small (176 bytes, and at most
+/// three heap blocks of its own: a name core or street over 22 bytes, e-mails): two million of them are alive at once in the re-merge
+/// of a 1 GB file.
 #[derive(Clone, Debug)]
 pub struct Empreinte {
     pub nom: NomNormalise,
-    /// Normalised commune name (shared between the records of a commune), to tell names
-    /// made only of the commune's name.
-    pub commune: Arc<str>,
+    /// Commune name and typologies, shared with the records that have the same.
+    partage: Arc<Partage>,
     pub adresse: AdresseNormalisee,
     /// E-mails then domains: `n_courriels` hashes of lowercased e-mails, each with, in its
     /// low 16 bits, how many records of the corpus carry it; then the hashes of the
     /// e-mails' domains (generic domains excluded).
     contacts: Box<[u64]>,
     /// (latitude, longitude) if the point is not a commune centroid filled in (single
-    /// precision: better than a metre).
-    point: Option<(f32, f32)>,
+    /// precision: better than a metre); NaN when none (4 bytes less than an `Option`).
+    point: (f32, f32),
     /// SIRET, RNA: see [`Empreinte::pivot`]; 0 when none.
     pivot: u64,
     /// Phone as a number (0 when none).
@@ -757,8 +768,6 @@ pub struct Empreinte {
     /// Keys under which a copied record names this one ([`cles_propres`]), so that the
     /// `reprise` check needs only the fingerprints.
     cles_propres: [u64; 2],
-    /// Bit set of the typologies ([`typologies`]), as two words (no 16-byte alignment).
-    typologies: [u64; 2],
     /// Postal code as a number.
     pub code_postal: u32,
     /// Hash of the record's source, to know whether two records describe their services
@@ -776,13 +785,29 @@ pub struct Empreinte {
     pub itinerant: bool,
 }
 
+// The size the comment above promises, on 64-bit targets.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Empreinte>() <= 176);
+
 const MARQUE_SIRET: u64 = 1 << 62;
 const MARQUE_RNA: u64 = 2 << 62;
 const MASQUE_FREQ: u64 = 0xFFFF;
 
 impl Empreinte {
     pub fn point(&self) -> Option<(f64, f64)> {
-        self.point.map(|(a, b)| (f64::from(a), f64::from(b)))
+        let (a, b) = self.point;
+        (!a.is_nan()).then(|| (f64::from(a), f64::from(b)))
+    }
+
+    /// Normalised commune name.
+    pub fn commune(&self) -> &str {
+        &self.partage.commune
+    }
+
+    /// Whether two records have the same commune name (by pointer first: most pairs share
+    /// it).
+    pub fn meme_commune(&self, autre: &Empreinte) -> bool {
+        Arc::ptr_eq(&self.partage, &autre.partage) || self.partage.commune == autre.partage.commune
     }
 
     pub fn pivot(&self) -> PivotCle {
@@ -808,7 +833,8 @@ impl Empreinte {
 
     /// Bit set of the typologies (see [`typologies`]).
     pub fn typologies(&self) -> u128 {
-        u128::from(self.typologies[0]) | (u128::from(self.typologies[1]) << 64)
+        let t = &self.partage.typologies;
+        u128::from(t[0]) | (u128::from(t[1]) << 64)
     }
 
     /// E-mails: (hash, how many records carry it).
@@ -879,18 +905,24 @@ pub fn code_num(cp: &str) -> u32 {
 /// once.
 #[derive(Default)]
 pub struct Memo {
-    communes: HashMap<String, Arc<str>>,
+    /// By typology set, then by commune name as given.
+    partages: HashMap<u128, HashMap<String, Arc<Partage>>>,
     origines: HashMap<String, String>,
 }
 
 impl Memo {
-    fn commune(&mut self, brut: &str) -> Arc<str> {
-        if let Some(c) = self.communes.get(brut) {
-            return Arc::clone(c);
+    /// The shared part of a record of commune `brut` (name as given) and typologies `bits`.
+    fn partage(&mut self, brut: &str, bits: u128) -> Arc<Partage> {
+        let par_commune = self.partages.entry(bits).or_default();
+        if let Some(p) = par_commune.get(brut) {
+            return Arc::clone(p);
         }
-        let c: Arc<str> = Arc::from(normaliser(brut));
-        self.communes.insert(brut.to_string(), Arc::clone(&c));
-        c
+        let p = Arc::new(Partage {
+            commune: normaliser(brut).into_boxed_str(),
+            typologies: [bits as u64, (bits >> 64) as u64],
+        });
+        par_commune.insert(brut.to_string(), Arc::clone(&p));
+        p
     }
 
     fn origine(&mut self, source: &str) -> &str {
@@ -922,7 +954,9 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
     let point = l
         .localisation
         .filter(|p| !p.approximative)
-        .map(|p| (p.latitude as f32, p.longitude as f32));
+        .map_or((f32::NAN, f32::NAN), |p| {
+            (p.latitude as f32, p.longitude as f32)
+        });
     let pivot = match &l.pivot {
         Pivot::Siret(s) => s.as_str().parse::<u64>().map_or(0, |v| v | MARQUE_SIRET),
         Pivot::Rna(r) => (hacher(&[r.as_str().as_bytes()]) >> 2) | MARQUE_RNA,
@@ -973,7 +1007,7 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
     let bits = typologies(l);
     Empreinte {
         nom,
-        commune: memo.commune(&l.commune),
+        partage: memo.partage(&l.commune, bits),
         adresse: adresse(&l.adresse),
         contacts: courriels.into_boxed_slice(),
         point,
@@ -985,7 +1019,6 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
             .unwrap_or(0),
         reprise_de,
         cles_propres: cles_propres(ls, memo),
-        typologies: [bits as u64, (bits >> 64) as u64],
         code_postal: code_num(l.code_postal.as_str()),
         source: hacher(&[ls.source.as_bytes()]) as u32,
         freq_siret: 1,

@@ -20,9 +20,27 @@ where
     T: Send,
     F: Fn(Range<usize>) -> Vec<T> + Sync,
 {
+    let mut out = Vec::new();
+    en_parallele_vers(n, threads, f, &mut out);
+    out
+}
+
+/// [`en_parallele`] appending the results to `sortie` (in chunk order), so that a vector
+/// reserved once receives them without a copy of its own.
+pub(crate) fn en_parallele_vers<T, F>(n: usize, threads: usize, f: F, sortie: &mut Vec<T>)
+where
+    T: Send,
+    F: Fn(Range<usize>) -> Vec<T> + Sync,
+{
     const MORCEAU_MIN: usize = 2048;
     if threads <= 1 || n <= MORCEAU_MIN {
-        return f(0..n);
+        let r = f(0..n);
+        if sortie.is_empty() && sortie.capacity() < r.len() {
+            *sortie = r;
+        } else {
+            sortie.extend(r);
+        }
+        return;
     }
     let morceaux = (threads * 8).min(n.div_ceil(MORCEAU_MIN)).max(1);
     let taille = n.div_ceil(morceaux);
@@ -46,10 +64,9 @@ where
     });
     let mut resultats = resultats.into_inner().unwrap_or_else(|e| e.into_inner());
     resultats.sort_unstable_by_key(|(k, _)| *k);
-    let total = resultats.iter().map(|(_, v)| v.len()).sum();
-    let mut out = Vec::with_capacity(total);
+    let total: usize = resultats.iter().map(|(_, v)| v.len()).sum();
+    sortie.reserve(total);
     for (_, v) in resultats {
-        out.extend(v);
+        sortie.extend(v);
     }
-    out
 }

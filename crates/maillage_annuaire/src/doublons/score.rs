@@ -37,7 +37,6 @@ use super::similarite::{meme_mot, similarite_noms_jusqua, Mots};
 use maillage_domain::Lieu;
 use maillage_geo::{haversine_m, Point};
 use serde::Serialize;
-use std::sync::Arc;
 
 /// One criterion of a pair's score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -200,11 +199,11 @@ pub(crate) fn noter<J: Journal>(a: &Empreinte, b: &Empreinte, j: &mut J) -> f64 
 
     // Names.
     // Words of the names, without the words of either commune (all on the stack).
-    let commune_a = Mots::de(&a.commune);
-    let commune_b = if Arc::ptr_eq(&a.commune, &b.commune) || a.commune == b.commune {
+    let commune_a = Mots::de(a.commune());
+    let commune_b = if a.meme_commune(b) {
         commune_a
     } else {
-        Mots::de(&b.commune)
+        Mots::de(b.commune())
     };
     let hors_communes = |w: &str| !commune_a.contient(w) && !commune_b.contient(w);
     let (mots_a, mots_b) = (Mots::de(&a.nom.coeur), Mots::de(&b.nom.coeur));

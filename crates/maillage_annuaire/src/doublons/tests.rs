@@ -897,3 +897,42 @@ fn faille_fusion_en_flux_refuse_une_autre_lecture() {
     }
     assert!(assemblage.terminer().is_err(), "a record missing");
 }
+
+/// The compact fingerprint: the commune name and typologies are held once per distinct
+/// value (same pointer for the records that share them), and a missing or approximate point
+/// reads as none, an exact one as itself.
+#[test]
+fn empreinte_compacte_partage_commune_et_typologies() {
+    let mut memo = normalisation::Memo::default();
+    let mut a = lieu("s", "a", "Médiathèque", "1 rue A", "01200", (46.1, 5.8));
+    a.lieu.typologie = vec![Typologie::Bib];
+    let mut b = lieu("s", "b", "Mairie", "2 rue B", "01200", (46.2, 5.9));
+    b.lieu.typologie = vec![Typologie::Bib];
+    let mut c = lieu("s", "c", "Mairie", "2 rue B", "01200", (46.2, 5.9));
+    c.lieu.typologie = vec![Typologie::Muni];
+    let mut d = c.clone();
+    d.lieu.commune = "Bellegarde-sur-Valserine".into();
+    if let Some(p) = d.lieu.localisation.as_mut() {
+        p.approximative = true;
+    }
+    let [ea, eb, ec, ed] = [&a, &b, &c, &d].map(|l| normalisation::empreinte_avec(l, &mut memo));
+    // Same commune and typologies: one shared value.
+    assert!(std::ptr::eq(ea.commune(), eb.commune()));
+    assert!(ea.meme_commune(&eb));
+    // Same commune, other typologies: equal names, other sets.
+    assert!(ec.meme_commune(&ea));
+    assert_ne!(ec.typologies(), ea.typologies());
+    assert_eq!(ea.typologies(), normalisation::typologies(&a.lieu));
+    assert_eq!(ec.typologies(), normalisation::typologies(&c.lieu));
+    // Another commune.
+    assert!(!ed.meme_commune(&ec));
+    assert_eq!(ed.commune(), "bellegarde sur valserine");
+    assert_eq!(ea.commune(), "valserhone");
+    // Points: single precision, none when approximate.
+    let (la, lo) = ea.point().expect("exact point");
+    assert!((la - 46.1).abs() < 1e-5 && (lo - 5.8).abs() < 1e-5);
+    assert_eq!(ed.point(), None);
+    let mut e = a.clone();
+    e.lieu.localisation = None;
+    assert_eq!(normalisation::empreinte(&e).point(), None);
+}
