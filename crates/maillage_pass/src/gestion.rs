@@ -356,9 +356,9 @@ impl Pass {
         let mut programmes: BTreeMap<i64, ProgrammeRow> = BTreeMap::new();
         let mut out = Vec::new();
         for p in self.store.pass_de_personne(s.personne_id()).await? {
-            if !programmes.contains_key(&p.programme_id) {
-                let prog = self.programme(p.programme_id).await?;
-                programmes.insert(p.programme_id, prog);
+            if let std::collections::btree_map::Entry::Vacant(e) = programmes.entry(p.programme_id)
+            {
+                e.insert(self.programme(p.programme_id).await?);
             }
             let Some(prog) = programmes.get(&p.programme_id) else {
                 continue;
@@ -444,7 +444,7 @@ impl Pass {
             &passes,
             &utilisations,
             self.comptes.aujourdhui(),
-            &nom_lieu,
+            nom_lieu,
             |code| {
                 referentiel
                     .commune(code)
@@ -459,7 +459,7 @@ impl Pass {
             .map(|l| (l.structure_id, l.commune))
             .collect();
         let centre = |code: &str| referentiel.commune(code).and_then(|c| c.centre);
-        t.signaux = signaux(&passes, &utilisations, &nom_lieu, |lieu, commune| {
+        t.signaux = signaux(&passes, &utilisations, nom_lieu, |lieu, commune| {
             let a = centre(communes_des_lieux.get(&lieu)?)?;
             let b = centre(commune)?;
             Some(a.distance_m(b) / 1000.0)

@@ -806,6 +806,9 @@ pub async fn tableau(
     rendre(&page)
 }
 
+/// A cut of the dashboard in the spreadsheet: its name, its rows, how a row is named.
+type Groupe<'a> = (&'a str, &'a [(String, Compteurs)], fn(&str) -> String);
+
 fn tableur(t: &TableauDeBord) -> maillage_annuaire::tableur::Tableau {
     use maillage_annuaire::tableur::{Tableau, Valeur};
     let mut out = Tableau::new([
@@ -819,7 +822,7 @@ fn tableur(t: &TableauDeBord) -> maillage_annuaire::tableur::Tableau {
         "Montant utilisé (€)",
     ]);
     let total = [("Total".to_string(), t.total.clone())];
-    let groupes: [(&str, &[(String, Compteurs)], fn(&str) -> String); 5] = [
+    let groupes: [Groupe; 5] = [
         ("Programme", &total, str::to_string),
         ("Lieu", &t.par_lieu, str::to_string),
         ("Mois", &t.par_mois, libelle_mois),
