@@ -112,7 +112,12 @@ fn reponse(c: i64, q: i64, i: usize, illectronisme: bool) -> NewReponse {
         uuid: uuid(i),
         campagne_id: c,
         questionnaire_id: q,
-        commune: if i % 3 == 0 { "31113" } else { "31056" }.into(),
+        commune: if i.is_multiple_of(3) {
+            "31113"
+        } else {
+            "31056"
+        }
+        .into(),
         iris: None,
         reponses: format!(r#"{{"internet_3mois":"{}"}}"#, !illectronisme),
         score_information: if illectronisme { 0 } else { 2 },
@@ -227,7 +232,9 @@ pub async fn enquete_sync_reupload_stores_nothing_twice(s: S) {
             visite(c, *a, e, i, issue)
         })
         .collect();
-    let reponses: Vec<NewReponse> = (0..6).map(|i| reponse(c, q, i, i % 2 == 0)).collect();
+    let reponses: Vec<NewReponse> = (0..6)
+        .map(|i| reponse(c, q, i, i.is_multiple_of(2)))
+        .collect();
 
     let v1 = s.enregistrer_visites(&visites).await.expect("visits");
     let r1 = s.enregistrer_reponses(&reponses).await.expect("answers");
@@ -277,7 +284,9 @@ pub async fn enquete_sync_reupload_stores_nothing_twice(s: S) {
 
 pub async fn enquete_sync_concurrent_devices_same_uuid_one_submission(s: S) {
     let (c, q, e, adresses) = monde(&s, 20).await;
-    let reponses: Vec<NewReponse> = (0..20).map(|i| reponse(c, q, i, i % 4 == 0)).collect();
+    let reponses: Vec<NewReponse> = (0..20)
+        .map(|i| reponse(c, q, i, i.is_multiple_of(4)))
+        .collect();
     let visites: Vec<NewVisite> = adresses
         .iter()
         .enumerate()
@@ -339,7 +348,9 @@ pub async fn enquete_sync_empty_batch_changes_nothing(s: S) {
 pub async fn enquete_counts_per_commune_and_outcome(s: S) {
     let (c, q, e, adresses) = monde(&s, 5).await;
     // Answers 0, 3, 6 are in 31113; illectronisme on 0, 2, 4, 6.
-    let reponses: Vec<NewReponse> = (0..7).map(|i| reponse(c, q, i, i % 2 == 0)).collect();
+    let reponses: Vec<NewReponse> = (0..7)
+        .map(|i| reponse(c, q, i, i.is_multiple_of(2)))
+        .collect();
     s.enregistrer_reponses(&reponses).await.expect("answers");
     let comptes = s.comptes_par_commune(c).await.expect("counts");
     assert_eq!(comptes.len(), 2);
