@@ -156,7 +156,7 @@ await executer('Tests navigateur — accueil hors ligne', 'e2e accueil', async (
     await contexte.close();
   });
   const instantanes = [];
-  await verifier('5. sans JavaScript, l’espace des organisateurs : liste, création (erreur nommée, puis brouillon), publication, bilan', async () => {
+  await verifier('5. sans JavaScript, l’espace des organisateurs : liste, création (erreur nommée, puis brouillon), brouillon complété, publication, capacité refusée, bilan', async () => {
     await avecContexte({ js: false, largeur: 360 }, async (page) => {
       const capture = async (nom) => instantanes.push({ nom, html: await page.content() });
       await seConnecter(page, COORDINATEUR);
@@ -203,7 +203,12 @@ await executer('Tests navigateur — accueil hors ligne', 'e2e accueil', async (
       await page.goto(`${BASE}/espace/evenements/${EVENEMENT}/modifier`);
       assert.match(await page.locator('fieldset.session-ligne').first().locator('legend').innerText(), /place\(s\) prise\(s\) sur 14/);
       await page.locator('fieldset.session-ligne').first().getByLabel(/Capacité/).fill('1');
-      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Enregistrer les modifications' }));
+      // The refusal answers the form again at the same address (400): wait for that answer.
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/modifier') && r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Enregistrer les modifications' }).click(),
+      ]);
+      await page.waitForLoadState('load');
       assert.match(await page.locator('[role=alert]').innerText(), /Session 1, capacité : \d+ places sont déjà prises/);
       await capture('modifier un événement (capacité refusée)');
       await page.goto(`${BASE}/espace/evenements/${EVENEMENT}/bilan`);
