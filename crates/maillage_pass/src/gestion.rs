@@ -190,6 +190,15 @@ fn mois(at: DateTime<Utc>) -> String {
 }
 
 impl Pass {
+    /// Whether the structure `structure_id` may distribute the programme's passes (what
+    /// the programme's page lists; no personal data).
+    pub async fn est_prescripteur(&self, programme_id: i64, structure_id: i64) -> Resultat<bool> {
+        Ok(self
+            .store
+            .est_prescripteur(programme_id, structure_id)
+            .await?)
+    }
+
     /// Whether `acteur` manages programmes funded by `financeur_structure_id`: an
     /// administrator, or a coordinator acting for that structure.
     pub fn peut_gerer(acteur: &Acteur, financeur_structure_id: i64) -> bool {

@@ -439,12 +439,7 @@ async fn rendre_programme(
         .collect();
     let mut prescripteurs = Vec::new();
     for (sid, nom) in &structures {
-        if module
-            .store()
-            .est_prescripteur(id, *sid)
-            .await
-            .map_err(ErreurPass::from)?
-        {
+        if module.est_prescripteur(id, *sid).await? {
             prescripteurs.push(nom.clone());
         }
     }
