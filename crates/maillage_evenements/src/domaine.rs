@@ -131,6 +131,61 @@ pub fn ecrire_horodatage(instant: DateTime<Utc>) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// The Médiation thématique of a session, from its title (words people use) or its type:
+/// the one its collective activity record gets, and what the self-assessment matches to a
+/// competence's Coop thématiques.
+pub fn thematique_de(titre: &str, type_session: &str) -> maillage_domain::mediation::Thematique {
+    use maillage_domain::mediation::Thematique as T;
+    let t = maillage_territoire::normaliser_nom(titre);
+    let a = |mots: &[&str]| {
+        mots.iter()
+            .any(|m| t.split_whitespace().any(|w| w.starts_with(m)))
+    };
+    if a(&[
+        "arnaque",
+        "phishing",
+        "hameconnage",
+        "securite",
+        "piratage",
+        "mot de passe",
+        "cyber",
+    ]) {
+        T::SecuriteNumerique
+    } else if a(&["ia", "intelligence", "chatgpt"]) {
+        T::IntelligenceArtificielle
+    } else if a(&["demarche", "administrati", "caf", "impot", "ameli"]) {
+        T::AideAuxDemarchesAdministratives
+    } else if a(&["mail", "courriel", "messagerie"]) {
+        T::Email
+    } else if a(&["reseaux", "facebook", "instagram"]) {
+        T::ReseauxSociaux
+    } else if a(&["smartphone", "tablette", "ordinateur", "telephone"]) {
+        T::PrendreEnMainDuMateriel
+    } else if a(&[
+        "code", "coder", "programm", "robot", "fablab", "imprim", "3d",
+    ]) {
+        T::CreerAvecLeNumerique
+    } else if a(&[
+        "bureautique",
+        "traitement",
+        "tableur",
+        "word",
+        "excel",
+        "document",
+        "libreoffice",
+    ]) {
+        T::Bureautique
+    } else if a(&["niveau", "diagnostic", "competence"]) {
+        T::DiagnosticNumerique
+    } else {
+        match type_session {
+            "realite_virtuelle" | "conference" | "table_ronde" | "quiz" => T::CultureNumerique,
+            "stand" | "permanence" => T::DiagnosticNumerique,
+            _ => T::NavigationSurInternet,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

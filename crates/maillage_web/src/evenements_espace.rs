@@ -1315,58 +1315,8 @@ pub async fn api_pointages(
 // ---------------------------------------------------------------------------------------
 // After the day: the collective activity record of a session, the event's report.
 
-/// The Médiation thématique of a session, from its title (words people use) or its type.
-pub fn thematique_de(titre: &str, type_session: &str) -> maillage_domain::mediation::Thematique {
-    use maillage_domain::mediation::Thematique as T;
-    let t = maillage_territoire::normaliser_nom(titre);
-    let a = |mots: &[&str]| {
-        mots.iter()
-            .any(|m| t.split_whitespace().any(|w| w.starts_with(m)))
-    };
-    if a(&[
-        "arnaque",
-        "phishing",
-        "hameconnage",
-        "securite",
-        "piratage",
-        "mot de passe",
-        "cyber",
-    ]) {
-        T::SecuriteNumerique
-    } else if a(&["ia", "intelligence", "chatgpt"]) {
-        T::IntelligenceArtificielle
-    } else if a(&["demarche", "administrati", "caf", "impot", "ameli"]) {
-        T::AideAuxDemarchesAdministratives
-    } else if a(&["mail", "courriel", "messagerie"]) {
-        T::Email
-    } else if a(&["reseaux", "facebook", "instagram"]) {
-        T::ReseauxSociaux
-    } else if a(&["smartphone", "tablette", "ordinateur", "telephone"]) {
-        T::PrendreEnMainDuMateriel
-    } else if a(&[
-        "code", "coder", "programm", "robot", "fablab", "imprim", "3d",
-    ]) {
-        T::CreerAvecLeNumerique
-    } else if a(&[
-        "bureautique",
-        "traitement",
-        "tableur",
-        "word",
-        "excel",
-        "document",
-        "libreoffice",
-    ]) {
-        T::Bureautique
-    } else if a(&["niveau", "diagnostic", "competence"]) {
-        T::DiagnosticNumerique
-    } else {
-        match type_session {
-            "realite_virtuelle" | "conference" | "table_ronde" | "quiz" => T::CultureNumerique,
-            "stand" | "permanence" => T::DiagnosticNumerique,
-            _ => T::NavigationSurInternet,
-        }
-    }
-}
+/// The Médiation thématique of a session: the module's rule.
+pub use maillage_evenements::domaine::thematique_de;
 
 /// `POST /espace/evenements/{id}/sessions/{session}/activite`: turns the session's
 /// attendance (present registrations and walk-ins) into one collective activity record of
