@@ -17,7 +17,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use maillage_comptes::Acteur;
 use maillage_enquete::statistiques::Taux;
 use maillage_enquete::stockage::{AdresseRow, CampagneRow};
 use maillage_enquete::{ErreurEnquete, LotSynchro, QuestionnaireSaisi, VisiteSaisie};
@@ -26,7 +25,8 @@ use utoipa::ToSchema;
 
 use crate::erreur::{ApiError, ErreurWeb};
 use crate::espace::pages::Menu;
-use crate::espace::{cookie, rendre, verifier_csrf, Connecte, COOKIE_SESSION};
+use crate::espace::{rendre, Connecte};
+use crate::evenements_espace::{acteur_api, no_store};
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
@@ -279,64 +279,10 @@ pub async fn page_resultats(
 // ---------------------------------------------------------------------------------------
 // JSON: the device's download and upload.
 
-/// The signed-in actor of a JSON request (401 without a valid session); with `envoi`, the
-/// session's CSRF token must be in `X-CSRF` and the body JSON.
-async fn acteur_api(
-    state: &AppState,
-    entetes: &HeaderMap,
-    envoi: bool,
-) -> Result<Acteur, ApiError> {
-    let non_connecte = || ApiError {
-        erreur: "connectez-vous d’abord".into(),
-        parametre: None,
-        status: 401,
-    };
-    let jeton = cookie(entetes, COOKIE_SESSION).ok_or_else(non_connecte)?;
-    let a = state
-        .instance
-        .comptes()
-        .acteur(&jeton)
-        .await
-        .map_err(|_| non_connecte())?;
-    if envoi {
-        let json = entetes
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| {
-                t.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        if !json {
-            return Err(ApiError {
-                erreur: "Le corps doit être du JSON (Content-Type: application/json).".into(),
-                parametre: None,
-                status: 415,
-            });
-        }
-        let csrf = entetes.get("x-csrf").and_then(|v| v.to_str().ok());
-        if verifier_csrf(&a, csrf).is_err() {
-            return Err(ApiError {
-                erreur: "jeton de session (en-tête X-CSRF) absent ou faux : rechargez la page"
-                    .into(),
-                parametre: Some("X-CSRF".into()),
-                status: 403,
-            });
-        }
-    }
-    Ok(a)
-}
-
 fn id_api(texte: &str) -> Result<i64, ApiError> {
     texte
         .parse::<i64>()
         .map_err(|_| ApiError::introuvable("Cette campagne est introuvable."))
-}
-
-fn no_store(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 /// An address of the visit list, as the device keeps it.

@@ -930,15 +930,16 @@ pub async fn service_worker() -> Response {
 // ---------------------------------------------------------------------------------------
 // JSON: lists, allotments, check-ins.
 
-/// The signed-in actor of a JSON request (401 without a valid session); with `envoi`, the
-/// session's CSRF token must be in `X-CSRF` and the body JSON.
-async fn acteur_api(
+/// The signed-in actor of a JSON request of the offline pages (check-in, survey): 401
+/// without a valid session; with `envoi`, the session's CSRF token must be in `X-CSRF` and
+/// the body JSON.
+pub(crate) async fn acteur_api(
     state: &AppState,
     entetes: &HeaderMap,
     envoi: bool,
 ) -> Result<Acteur, ApiError> {
     let non_connecte = || ApiError {
-        erreur: "connectez-vous d’abord (session de la structure organisatrice)".into(),
+        erreur: "connectez-vous d’abord".into(),
         parametre: None,
         status: 401,
     };
@@ -1088,7 +1089,7 @@ pub async fn api_listes(
     Ok(no_store(Json(corps).into_response()))
 }
 
-fn no_store(mut r: Response) -> Response {
+pub(crate) fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
