@@ -3,6 +3,7 @@
 //! by the binary and the integration tests (`tests/cli`: this package has no unit tests, so
 //! that an edit of a page does not relink two more test executables).
 
+pub mod sauvegarde;
 pub mod stockage;
 
 /// The error and its causes, `: `-separated, each cause said once: a cause whose text the

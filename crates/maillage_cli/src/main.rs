@@ -134,6 +134,20 @@ enum Command {
         #[command(subcommand)]
         command: enquete::EnqueteCommande,
     },
+    /// Sauvegarde toute la base dans un fichier, cohérente même pendant que le serveur écrit
+    /// (SQLite : copie instantanée ; PostgreSQL : pg_dump). La clé du journal n'y est pas :
+    /// gardez-la à part.
+    Sauvegarde {
+        /// Fichier à créer (jamais écrasé).
+        fichier: PathBuf,
+    },
+    /// Restaure une sauvegarde à la place de la base (serveur arrêté).
+    Restaurer {
+        fichier: PathBuf,
+        /// Remplace une base qui contient déjà des données.
+        #[arg(long)]
+        remplacer: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +218,40 @@ fn database_url(cli: &Cli) -> String {
     }
 }
 
+/// `maillage sauvegarde` (`restaurer: None`) and `maillage restaurer`.
+async fn sauvegarde(url: &str, fichier: &std::path::Path, restaurer: Option<bool>) -> Result<()> {
+    use maillage_cli::sauvegarde as s;
+    let start = Instant::now();
+    let pb = spinner(if restaurer.is_some() {
+        "Restauration de la sauvegarde"
+    } else {
+        "Sauvegarde de la base"
+    });
+    let bilan = match restaurer {
+        None => s::sauvegarder(url, fichier).await,
+        Some(remplacer) => s::restaurer(url, fichier, remplacer).await,
+    };
+    pb.finish_and_clear();
+    let bilan = bilan?;
+    let mo = bilan.octets as f64 / 1_048_576.0;
+    if restaurer.is_some() {
+        println!(
+            "Base restaurée depuis {} ({mo:.1} Mo, {}) en {:.1} s. Vérifiez le journal : maillage journal verify.",
+            bilan.fichier.display(),
+            bilan.moteur,
+            start.elapsed().as_secs_f64()
+        );
+    } else {
+        println!(
+            "Sauvegarde écrite : {} ({mo:.1} Mo, {}) en {:.1} s. La clé du journal n'y est pas : gardez-la avec vos sauvegardes.",
+            bilan.fichier.display(),
+            bilan.moteur,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 /// A spinner for long command-line work (stderr).
 pub(crate) fn spinner(message: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
@@ -249,13 +297,24 @@ static ALLOCATEUR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "maillage=info,maillage_web=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filtre = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "maillage=info,maillage_web=info,warn".into());
+    // MAILLAGE_JOURNAUX=json: one JSON object per line (with the request's span: its id,
+    // method and route), for a log collector. Otherwise lines for people.
+    if std::env::var("MAILLAGE_JOURNAUX").is_ok_and(|v| v == "json") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filtre)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filtre)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -268,6 +327,14 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     let url = database_url(&cli);
+    // Backups work on the database as a whole, before (and without) any module opening it.
+    match &cli.command {
+        Command::Sauvegarde { fichier } => return sauvegarde(&url, fichier, None).await,
+        Command::Restaurer { fichier, remplacer } => {
+            return sauvegarde(&url, fichier, Some(*remplacer)).await
+        }
+        _ => {}
+    }
     let pb = spinner("Ouverture de la base");
     let instance = maillage_cli::stockage::ouvrir(&url)
         .await
@@ -420,6 +487,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Competences { command } => competences::competences(&instance, command).await?,
         Command::Pass { command } => pass::pass(&instance, command).await?,
         Command::Enquete { command } => enquete::enquete(&instance, command).await?,
+        Command::Sauvegarde { .. } | Command::Restaurer { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

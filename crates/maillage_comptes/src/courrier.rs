@@ -97,7 +97,9 @@ pub fn planifier_envois(mediation: Comptes, smtp: Smtp, periode: std::time::Dura
         let mut tick = tokio::time::interval(periode);
         loop {
             tick.tick().await;
-            if let Err(e) = mediation.envoyer_courriels(&smtp).await {
+            let resultat = mediation.envoyer_courriels(&smtp).await;
+            maillage_store::exploitation::noter_tache("courriels", matches!(resultat, Ok((_, 0))));
+            if let Err(e) = resultat {
                 tracing::warn!("outbox sending failed: {e}");
             }
         }

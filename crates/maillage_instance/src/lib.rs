@@ -25,6 +25,9 @@ use maillage_store::{
     MediationStore, PassStore, Store,
 };
 
+/// The periodic jobs that ran in this process (for `/metrics`).
+pub use maillage_store::exploitation::{taches as taches_executees, EtatBase, StatTache};
+
 /// What an instance cannot give; `Display` is French, for people.
 #[derive(Debug, thiserror::Error)]
 pub enum ErreurInstance {
@@ -171,6 +174,11 @@ impl Instance {
     /// The Mandats module, when the journal key is loaded.
     pub fn mandats(&self) -> Result<&Mandats, ErreurInstance> {
         self.mandats.as_ref().ok_or(ErreurInstance::MandatsInactif)
+    }
+
+    /// The database as an operator sees it (reachable, migrations, pool): `/pret`, `/metrics`.
+    pub async fn etat_base(&self) -> maillage_store::StoreResult<EtatBase> {
+        self.store.etat_base().await
     }
 
     /// The whole store (the journal can be read without the Mandats module, e.g. to verify

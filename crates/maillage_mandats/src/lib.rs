@@ -1015,6 +1015,14 @@ impl Mandats {
         Ok(n)
     }
 
+    /// The length of the journal's Mandats stream and the time (µs) of its last seal, if
+    /// any: what `/metrics` reports.
+    pub async fn etat_journal(&self) -> Resultat<(i64, Option<i64>)> {
+        let tete = self.store.journal_head().await?;
+        let dernier = self.store.sceaux().await?.last().map(|s| s.at_us);
+        Ok((tete.seq, dernier))
+    }
+
     /// The hourly job: reminders, then a seal over whatever is pending.
     pub async fn taches(&self) -> Resultat<(u64, Option<Sceau>)> {
         let rappels = self.rappels_expiration().await?;
@@ -1066,7 +1074,9 @@ pub fn planifier_taches(mandats: Mandats, periode: std::time::Duration) {
         let mut intervalle = tokio::time::interval(periode);
         loop {
             intervalle.tick().await;
-            match mandats.taches().await {
+            let resultat = mandats.taches().await;
+            maillage_store::exploitation::noter_tache("mandats", resultat.is_ok());
+            match resultat {
                 Ok((rappels, sceau)) => {
                     if rappels > 0 || sceau.is_some() {
                         tracing::info!(rappels, sceau = ?sceau.map(|s| s.seq), "mandats jobs");

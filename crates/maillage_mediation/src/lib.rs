@@ -130,7 +130,9 @@ pub fn planifier_taches(mediation: Mediation, periode: std::time::Duration) {
         let mut tick = tokio::time::interval(periode);
         loop {
             tick.tick().await;
-            if let Err(e) = mediation.taches_quotidiennes().await {
+            let resultat = mediation.taches_quotidiennes().await;
+            maillage_store::exploitation::noter_tache("mediation", resultat.is_ok());
+            if let Err(e) = resultat {
                 tracing::warn!("daily médiation jobs failed: {e}");
             }
         }

@@ -48,6 +48,7 @@ pub mod contract_mediation;
 pub mod contract_pass;
 pub mod enquete;
 pub mod evenements;
+pub mod exploitation;
 pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;
@@ -57,6 +58,7 @@ pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
 pub use enquete::EnqueteStore;
 pub use evenements::EvenementsStore;
+pub use exploitation::{EtatBase, ExploitationStore};
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 pub use pass::PassStore;
@@ -73,6 +75,7 @@ pub trait Store:
     + CompetencesStore
     + PassStore
     + EnqueteStore
+    + ExploitationStore
 {
 }
 
@@ -84,7 +87,8 @@ impl<
             + EvenementsStore
             + CompetencesStore
             + PassStore
-            + EnqueteStore,
+            + EnqueteStore
+            + ExploitationStore,
     > Store for T
 {
 }

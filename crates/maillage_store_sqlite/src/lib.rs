@@ -1090,3 +1090,24 @@ mod tests {
         assert_eq!(for_row_indices!(count!()), super::ROWS);
     }
 }
+
+#[async_trait]
+impl maillage_store::ExploitationStore for SqliteStore {
+    async fn etat_base(&self) -> StoreResult<maillage_store::EtatBase> {
+        // Not a compile-time checked query: `_sqlx_migrations` belongs to sqlx, not to our
+        // schema.
+        let appliquees: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .db()?;
+        Ok(maillage_store::EtatBase {
+            moteur: "sqlite",
+            migrations_connues: MIGRATOR.iter().count(),
+            migrations_appliquees: usize::try_from(appliquees).unwrap_or(0),
+            connexions: self.pool.size(),
+            connexions_inactives: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            connexions_max: self.pool.options().get_max_connections(),
+        })
+    }
+}

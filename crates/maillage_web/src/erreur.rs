@@ -325,6 +325,8 @@ struct ErreurPage {
     site: Arc<Site>,
     titre: &'static str,
     message: String,
+    /// The request's id, also in the logs: what a person quotes when reporting the problem.
+    reference: Option<String>,
 }
 
 /// The one renderer of `erreur.html`.
@@ -333,11 +335,13 @@ fn rendre_page_erreur(
     statut: StatusCode,
     titre: &'static str,
     message: String,
+    reference: Option<String>,
 ) -> Response {
     let page = ErreurPage {
         site,
         titre,
         message,
+        reference,
     };
     match page.render() {
         Ok(html) => (statut, Html(html)).into_response(),
@@ -416,6 +420,10 @@ pub(crate) async fn rendre_erreurs(
     suivant: axum::middleware::Next,
 ) -> Response {
     let api = requete.uri().path().starts_with("/api/");
+    let reference = requete
+        .extensions()
+        .get::<crate::observabilite::IdRequete>()
+        .map(|i| i.0.clone());
     let chemin = requete
         .uri()
         .path_and_query()
@@ -424,7 +432,7 @@ pub(crate) async fn rendre_erreurs(
     let mut reponse = suivant.run(requete).await;
     let status = reponse.status();
     if let Some(PageAFaire { titre, message }) = reponse.extensions_mut().remove::<PageAFaire>() {
-        let mut page = rendre_page_erreur(Arc::clone(&site), status, titre, message);
+        let mut page = rendre_page_erreur(Arc::clone(&site), status, titre, message, reference);
         // Headers set on the error (none today) are kept.
         for (nom, valeur) in reponse.headers() {
             if nom != header::CONTENT_TYPE && nom != header::CONTENT_LENGTH {
@@ -474,7 +482,7 @@ pub(crate) async fn rendre_erreurs(
         }
         .into_response();
     }
-    rendre_page_erreur(Arc::clone(&site), status, titre, message)
+    rendre_page_erreur(Arc::clone(&site), status, titre, message, reference)
 }
 
 #[cfg(test)]

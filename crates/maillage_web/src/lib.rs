@@ -17,6 +17,7 @@ pub mod evenements;
 mod evenements_diffusion;
 pub mod evenements_espace;
 mod formulaires;
+pub mod observabilite;
 mod pages;
 pub mod parametres;
 pub mod pass;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub signalements: Arc<signalements::GardeSignalements>,
     /// The per-address limit of registrations to events.
     pub inscriptions: Arc<evenements::GardeInscriptions>,
+    /// Request ids and the counters of `/metrics`.
+    pub metriques: Arc<observabilite::Metriques>,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             moteur: Arc::new(MoteurPartage::default()),
             signalements: Arc::new(signalements::GardeSignalements::depuis_env()),
             inscriptions: Arc::new(evenements::GardeInscriptions::depuis_env()),
+            metriques: Arc::new(observabilite::Metriques::default()),
         };
         state.recharger().await?;
         Ok(state)
@@ -87,10 +91,12 @@ impl AppState {
 
     /// Rebuilds the engine from the store and swaps it in.
     pub async fn recharger(&self) -> anyhow::Result<usize> {
+        let debut = std::time::Instant::now();
         let lieux = self.annuaire.lieux_publies(None).await?;
         let moteur = tokio::task::spawn_blocking(move || Moteur::nouveau(lieux)).await?;
         let n = moteur.len();
         self.moteur.remplacer(moteur);
+        self.metriques.noter_rechargement(debut.elapsed());
         Ok(n)
     }
 
@@ -151,6 +157,8 @@ fn routeur_technique() -> RouteurModule {
         .get("/api/openapi.json", api::openapi)
         .get("/assets/{*chemin}", assets::servir)
         .get("/sante", || async { "ok" })
+        .get("/pret", observabilite::pret)
+        .get("/metrics", observabilite::metrics)
         .get("/favicon.ico", assets::favicon)
         .get("/.well-known/security.txt", securite::security_txt)
 }
@@ -219,6 +227,11 @@ pub fn router(state: AppState) -> Router {
         ))
         // Fastest gzip level: see docs/PERFORMANCE.md (throughput and sizes, both levels).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        // Outermost: the request id and span, the counters of /metrics.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observabilite::observer,
+        ))
         .with_state(state)
 }
 

@@ -9,4 +9,6 @@ mod cli_territoire;
 mod competences;
 mod erreurs;
 mod evenements;
+mod journaux;
 mod premiere_utilisation;
+mod sauvegarde;

@@ -94,10 +94,16 @@ impl Instance {
 
     /// `maillage serve`, waiting until it answers.
     pub(crate) fn demarrer(&mut self) {
+        self.demarrer_avec(&[]);
+    }
+
+    /// `maillage serve` with more environment variables, waiting until it answers.
+    pub(crate) fn demarrer_avec(&mut self, variables: &[(&str, &str)]) {
         let journal = std::fs::File::create(self.dossier.join("serve.log")).expect("log");
         let erreurs = journal.try_clone().expect("log");
         let enfant = self
             .commande()
+            .envs(variables.iter().copied())
             .arg("serve")
             .stdout(Stdio::from(journal))
             .stderr(Stdio::from(erreurs))
@@ -124,7 +130,8 @@ impl Instance {
         }
     }
 
-    fn journal_serveur(&self) -> String {
+    /// What `serve` wrote (standard output and error).
+    pub(crate) fn journal_serveur(&self) -> String {
         std::fs::read_to_string(self.dossier.join("serve.log")).unwrap_or_default()
     }
 }

@@ -14,6 +14,7 @@ mod failles_web;
 mod http;
 mod mandats_personne;
 mod mediation;
+mod observabilite;
 mod openapi;
 mod pages;
 mod pass;

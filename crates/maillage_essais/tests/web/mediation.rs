@@ -945,6 +945,11 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/api/openapi.json")
         | ("get", "/assets/{*chemin}")
         | ("get", "/sante")
+        // Readiness for a load balancer: booleans only, no data.
+        | ("get", "/pret")
+        // Operators' counters: a token (MAILLAGE_METRIQUES_JETON) or the loopback address,
+        // tested in tests/web/observabilite.rs.
+        | ("get", "/metrics")
         | ("get", "/favicon.ico")
         | ("get", "/.well-known/security.txt")
         // Événements: public pages, the calendars (`/evenements/{id}` also gives `{id}.ics`,
