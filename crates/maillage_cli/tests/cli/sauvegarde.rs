@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use maillage_domain::mandats::NouvelleEntree;
-use maillage_store::MandatsStore;
 
 fn maillage(url: &str, cle: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maillage"))
