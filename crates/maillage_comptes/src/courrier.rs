@@ -45,14 +45,13 @@ impl Comptes {
     /// Sends the e-mails of the outbox not sent yet (oldest first) and marks each one sent.
     /// Returns (sent, failed); a failed one stays in the outbox for the next round.
     pub async fn envoyer_courriels(&self, smtp: &Smtp) -> Resultat<(u64, u64)> {
-        let mut en_attente: Vec<_> = self
+        // Claimed for ten minutes: another node skips them meanwhile; a node that stops
+        // mid-round leaves them to the next claim once that time has passed.
+        let maintenant = self.maintenant();
+        let en_attente = self
             .store
-            .courriels(500)
-            .await?
-            .into_iter()
-            .filter(|c| c.envoye_at.is_none())
-            .collect();
-        en_attente.reverse();
+            .reserver_courriels(maintenant, maintenant + chrono::Duration::minutes(10), 500)
+            .await?;
         let (mut envoyes, mut echecs) = (0, 0);
         for c in en_attente {
             let message = match c
@@ -91,7 +90,8 @@ impl Comptes {
     }
 }
 
-/// Sends the outbox every `periode`.
+/// Sends the outbox every `periode` (each e-mail claimed by one node: see
+/// [`Comptes::envoyer_courriels`]).
 pub fn planifier_envois(mediation: Comptes, smtp: Smtp, periode: std::time::Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(periode);

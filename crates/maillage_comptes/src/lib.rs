@@ -22,6 +22,7 @@ pub mod limitation;
 pub mod personnes;
 pub mod rattachements;
 pub mod securite;
+pub mod taches;
 
 use std::sync::Arc;
 

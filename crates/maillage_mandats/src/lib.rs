@@ -1068,22 +1068,18 @@ pub fn resume_non_scellees(r: &Rapport) -> String {
     )
 }
 
-/// Runs [`Mandats::taches`] now and then every `periode`.
+/// Runs [`Mandats::taches`] now and then every `periode`, once per period across the
+/// instance's nodes (so a seal is signed by one node per period).
 pub fn planifier_taches(mandats: Mandats, periode: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut intervalle = tokio::time::interval(periode);
-        loop {
-            intervalle.tick().await;
-            let resultat = mandats.taches().await;
-            maillage_store::exploitation::noter_tache("mandats", resultat.is_ok());
-            match resultat {
-                Ok((rappels, sceau)) => {
-                    if rappels > 0 || sceau.is_some() {
-                        tracing::info!(rappels, sceau = ?sceau.map(|s| s.seq), "mandats jobs");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "mandats jobs failed"),
+    let comptes = mandats.comptes().clone();
+    maillage_comptes::taches::planifier(comptes, "mandats", periode, move || {
+        let mandats = mandats.clone();
+        async move {
+            let (rappels, sceau) = mandats.taches().await?;
+            if rappels > 0 || sceau.is_some() {
+                tracing::info!(rappels, sceau = ?sceau.map(|s| s.seq), "mandats jobs");
             }
+            Ok::<(), ErreurMandat>(())
         }
     });
 }

@@ -124,17 +124,12 @@ impl Mediation {
     }
 }
 
-/// Runs [`Mediation::taches_quotidiennes`] now and then every `periode`.
+/// Runs [`Mediation::taches_quotidiennes`] now and then every `periode`, once per period
+/// across the instance's nodes.
 pub fn planifier_taches(mediation: Mediation, periode: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(periode);
-        loop {
-            tick.tick().await;
-            let resultat = mediation.taches_quotidiennes().await;
-            maillage_store::exploitation::noter_tache("mediation", resultat.is_ok());
-            if let Err(e) = resultat {
-                tracing::warn!("daily médiation jobs failed: {e}");
-            }
-        }
+    let comptes = mediation.comptes().clone();
+    maillage_comptes::taches::planifier(comptes, "mediation", periode, move || {
+        let mediation = mediation.clone();
+        async move { mediation.taches_quotidiennes().await.map(|_| ()) }
     });
 }

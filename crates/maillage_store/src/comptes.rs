@@ -307,6 +307,24 @@ pub trait ComptesStore: Send + Sync {
     /// The latest e-mails first.
     async fn courriels(&self, limit: i64) -> StoreResult<Vec<CourrielRow>>;
     async fn mark_courriel_envoye(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Claims at most `limit` unsent e-mails, oldest first, that no other node holds at
+    /// `maintenant`, until `jusqu_a`: one conditional update, so that two nodes claiming at
+    /// once never get the same e-mail.
+    async fn reserver_courriels(
+        &self,
+        maintenant: DateTime<Utc>,
+        jusqu_a: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<CourrielRow>>;
+    /// Claims the periodic job `nom` for its current period: `true` (and the next period
+    /// starts at `prochaine`) if no node has claimed it since its last period ended at or
+    /// before `maintenant`; `false` otherwise. One row per job, one conditional upsert.
+    async fn reserver_tache(
+        &self,
+        nom: &str,
+        maintenant: DateTime<Utc>,
+        prochaine: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     // --- structures, places of activity, teams ---
 

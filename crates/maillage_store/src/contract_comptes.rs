@@ -28,6 +28,8 @@ macro_rules! comptes_contract_tests {
             comptes_structures_places_teams,
             comptes_memberships_with_dates,
             comptes_personnes_keys_and_spaces,
+            deux_noeuds_outbox_claimed_once,
+            deux_noeuds_periodic_job_claimed_once_per_period,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -520,4 +522,112 @@ pub async fn comptes_personnes_keys_and_spaces(s: S) {
     assert_eq!(s.delete_personne_sessions(a).await.unwrap(), 1);
     assert_eq!(s.personne_of_session("t2", t(2, 9)).await.unwrap(), None);
     assert_eq!(s.personne_of_session("t3", t(2, 9)).await.unwrap(), Some(b));
+}
+
+/// Several nodes claiming the outbox at once (16 concurrent claims of 5): every unsent e-mail
+/// is claimed exactly once; a claimed one comes back only once its claim has expired, a
+/// sent one never.
+pub async fn deux_noeuds_outbox_claimed_once(s: S) {
+    for i in 0..40 {
+        s.add_courriel(NewCourriel {
+            destinataire: format!("{i}@exemple.fr"),
+            sujet: "Rappel".into(),
+            corps: "Bonjour".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let maintenant = t(7, 9);
+    let taches: Vec<_> = (0..16)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.reserver_courriels(maintenant, maintenant + Duration::minutes(10), 5)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for tache in taches {
+        let lot = tache.await.unwrap();
+        assert!(lot.len() <= 5);
+        assert!(lot.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+        ids.extend(lot.into_iter().map(|c| c.id));
+    }
+    // A claim may come back short when a row it chose was claimed meanwhile: what is left
+    // is claimed by one more round, as the next tick of a node would.
+    let reste = s
+        .reserver_courriels(maintenant, maintenant + Duration::minutes(10), 50)
+        .await
+        .unwrap();
+    ids.extend(reste.into_iter().map(|c| c.id));
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "an e-mail was claimed by two nodes");
+    assert_eq!(n, 40, "every e-mail claimed once");
+    // All are held: nothing more to claim before the claims expire.
+    assert!(s
+        .reserver_courriels(
+            maintenant + Duration::minutes(5),
+            maintenant + Duration::minutes(15),
+            50
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    s.mark_courriel_envoye(ids[0], maintenant).await.unwrap();
+    let apres = s
+        .reserver_courriels(
+            maintenant + Duration::minutes(11),
+            maintenant + Duration::minutes(21),
+            50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        apres.len(),
+        39,
+        "expired claims come back, the sent one does not"
+    );
+    assert!(apres.iter().all(|c| c.id != ids[0]));
+}
+
+/// Two nodes ticking at once claim a job's period once; the next period can be claimed only
+/// from the time the winner set; jobs are independent.
+pub async fn deux_noeuds_periodic_job_claimed_once_per_period(s: S) {
+    let maintenant = t(8, 9);
+    let prochaine = maintenant + Duration::minutes(54);
+    let taches: Vec<_> = (0..12)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.reserver_tache("mandats", maintenant, prochaine)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut gagnants = 0;
+    for tache in taches {
+        gagnants += usize::from(tache.await.unwrap());
+    }
+    assert_eq!(gagnants, 1, "one node runs the period");
+    assert!(!s
+        .reserver_tache("mandats", maintenant + Duration::minutes(30), prochaine)
+        .await
+        .unwrap());
+    assert!(s
+        .reserver_tache("mediation", maintenant + Duration::minutes(30), prochaine)
+        .await
+        .unwrap());
+    assert!(s
+        .reserver_tache("mandats", prochaine, prochaine + Duration::minutes(54))
+        .await
+        .unwrap());
+    assert!(!s
+        .reserver_tache("mandats", prochaine, prochaine + Duration::minutes(54))
+        .await
+        .unwrap());
 }

@@ -18,6 +18,41 @@ const VERROU_TENTATIVES: i32 = 0x4d41_494c;
 maillage_store_sql::comptes_store!(PgStore);
 
 impl PgStore {
+    /// Claims unsent e-mails: the rows another node is claiming at this moment are skipped
+    /// (`FOR UPDATE SKIP LOCKED`); a row locked after another node's claim committed is
+    /// checked again against the condition (READ COMMITTED re-reads it), so a claimed row is
+    /// never returned twice.
+    async fn claim_courriels(
+        &self,
+        maintenant: DateTime<Utc>,
+        jusqu_a: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<maillage_store::comptes::CourrielRow>> {
+        // The rows are chosen and locked once, in the CTE (a `LIMIT` subquery under `IN`
+        // may be evaluated again and return more rows than the limit).
+        sqlx::query_as!(
+            maillage_store::comptes::CourrielRow,
+            r#"WITH choisis AS (
+                   SELECT id FROM courriels
+                   WHERE envoye_at IS NULL
+                     AND (reserve_jusqu_a IS NULL OR reserve_jusqu_a <= $1)
+                   ORDER BY id LIMIT $3
+                   FOR UPDATE SKIP LOCKED)
+               UPDATE courriels c SET reserve_jusqu_a = $2
+               FROM choisis WHERE c.id = choisis.id
+               RETURNING c.id AS "id!: i64", c.destinataire AS "destinataire!: String",
+                         c.sujet AS "sujet!: String", c.corps AS "corps!: String",
+                         c.created_at AS "created_at!: DateTime<Utc>",
+                         c.envoye_at AS "envoye_at?: DateTime<Utc>""#,
+            maintenant,
+            jusqu_a,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
     /// Takes the advisory lock of each key (sorted, without repeats: no deadlock) until the
     /// transaction ends.
     async fn lock_attempt_keys(

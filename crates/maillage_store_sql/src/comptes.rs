@@ -447,6 +447,41 @@ macro_rules! comptes_store {
                     Ok(())
                 }
 
+                async fn reserver_courriels(
+                    &self,
+                    maintenant: DateTime<Utc>,
+                    jusqu_a: DateTime<Utc>,
+                    limit: i64,
+                ) -> StoreResult<Vec<CourrielRow>> {
+                    validate_limit(limit)?;
+                    // Each backend's own claim (PostgreSQL skips the rows another node is
+                    // claiming; SQLite has one writer).
+                    let mut v = self.claim_courriels(maintenant, jusqu_a, limit).await?;
+                    v.sort_by_key(|c| c.id);
+                    Ok(v)
+                }
+
+                async fn reserver_tache(
+                    &self,
+                    nom: &str,
+                    maintenant: DateTime<Utc>,
+                    prochaine: DateTime<Utc>,
+                ) -> StoreResult<bool> {
+                    let r = ::sqlx::query_scalar!(
+                        r#"INSERT INTO taches_planifiees (nom, prochaine_at) VALUES ($1, $3)
+                           ON CONFLICT (nom) DO UPDATE SET prochaine_at = excluded.prochaine_at
+                           WHERE taches_planifiees.prochaine_at <= $2
+                           RETURNING nom AS "nom!: String""#,
+                        nom,
+                        maintenant,
+                        prochaine
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.is_some())
+                }
+
                 async fn create_structure(
                     &self,
                     nom: &str,

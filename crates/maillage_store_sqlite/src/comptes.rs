@@ -12,6 +12,36 @@ use crate::{DbResult, SqliteStore};
 maillage_store_sql::comptes_store!(SqliteStore);
 
 impl SqliteStore {
+    /// Claims unsent e-mails: one statement under SQLite's one write lock, so a claimed row
+    /// is never returned twice.
+    async fn claim_courriels(
+        &self,
+        maintenant: DateTime<Utc>,
+        jusqu_a: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<maillage_store::comptes::CourrielRow>> {
+        sqlx::query_as!(
+            maillage_store::comptes::CourrielRow,
+            r#"UPDATE courriels SET reserve_jusqu_a = $2
+               WHERE id IN (SELECT id FROM courriels
+                            WHERE envoye_at IS NULL
+                              AND (reserve_jusqu_a IS NULL OR reserve_jusqu_a <= $1)
+                            ORDER BY id LIMIT $3)
+                 AND envoye_at IS NULL
+                 AND (reserve_jusqu_a IS NULL OR reserve_jusqu_a <= $1)
+               RETURNING id AS "id!: i64", destinataire AS "destinataire!: String",
+                     sujet AS "sujet!: String", corps AS "corps!: String",
+                     created_at AS "created_at!: DateTime<Utc>",
+                     envoye_at AS "envoye_at?: DateTime<Utc>""#,
+            maintenant,
+            jusqu_a,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
+    }
+
     /// Nothing more to lock: [`SqliteStore::begin_write`] holds SQLite's one write lock, so
     /// no other reservation can slip in between the count and the insert.
     async fn lock_attempt_keys(

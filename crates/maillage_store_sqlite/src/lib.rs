@@ -1078,19 +1078,6 @@ impl LieuxStore for SqliteStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn row_indices_match_rows() {
-        macro_rules! count {
-            (; $($i:tt)*) => {
-                [$($i),*].len()
-            };
-        }
-        assert_eq!(for_row_indices!(count!()), super::ROWS);
-    }
-}
-
 #[async_trait]
 impl maillage_store::ExploitationStore for SqliteStore {
     async fn etat_base(&self) -> StoreResult<maillage_store::EtatBase> {
@@ -1109,5 +1096,18 @@ impl maillage_store::ExploitationStore for SqliteStore {
             connexions_inactives: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             connexions_max: self.pool.options().get_max_connections(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_indices_match_rows() {
+        macro_rules! count {
+            (; $($i:tt)*) => {
+                [$($i),*].len()
+            };
+        }
+        assert_eq!(for_row_indices!(count!()), super::ROWS);
     }
 }

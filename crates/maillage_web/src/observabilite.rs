@@ -306,6 +306,14 @@ pub(crate) async fn metrics(
             t.echecs
         );
     }
+    s.push_str("# HELP maillage_taches_cedees_total Periods of a job left to another node.\n# TYPE maillage_taches_cedees_total counter\n");
+    for (nom, t) in &taches {
+        let _ = writeln!(
+            s,
+            "maillage_taches_cedees_total{{tache=\"{nom}\"}} {}",
+            t.cedees
+        );
+    }
     if let Ok(mandats) = state.instance.mandats() {
         match mandats.etat_journal().await {
             Ok((longueur, dernier_sceau)) => {

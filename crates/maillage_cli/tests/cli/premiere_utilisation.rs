@@ -25,6 +25,10 @@ pub(crate) struct Instance {
     dossier: PathBuf,
     port: u16,
     serveur: Option<Child>,
+    /// The database: a SQLite file in `dossier` unless given.
+    url: String,
+    /// Another node of an instance does not remove the shared data directory.
+    proprietaire: bool,
 }
 
 impl Drop for Instance {
@@ -33,7 +37,9 @@ impl Drop for Instance {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.dossier);
+        if self.proprietaire {
+            let _ = std::fs::remove_dir_all(&self.dossier);
+        }
     }
 }
 
@@ -54,9 +60,30 @@ impl Instance {
         let _ = std::fs::remove_dir_all(&dossier);
         std::fs::create_dir_all(&dossier).expect("data dir");
         Instance {
+            url: format!("sqlite://{}", dossier.join("maillage.db").display()),
             dossier,
             port: port_libre(),
             serveur: None,
+            proprietaire: true,
+        }
+    }
+
+    /// A fresh instance over the database at `url` (PostgreSQL).
+    pub(crate) fn sur(nom: &str, url: &str) -> Instance {
+        let mut instance = Instance::nouvelle(nom);
+        instance.url = url.to_string();
+        instance
+    }
+
+    /// Another node of the same instance: same database, data directory (journal key) and
+    /// settings, its own port.
+    pub(crate) fn autre_noeud(&self) -> Instance {
+        Instance {
+            dossier: self.dossier.clone(),
+            port: port_libre(),
+            serveur: None,
+            url: self.url.clone(),
+            proprietaire: false,
         }
     }
 
@@ -67,16 +94,13 @@ impl Instance {
     /// `maillage …` with this instance's environment, as an operator would set it once.
     pub(crate) fn commande(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_maillage"));
-        c.env(
-            "MAILLAGE_DATABASE_URL",
-            format!("sqlite://{}", self.dossier.join("maillage.db").display()),
-        )
-        .env("MAILLAGE_DATA_DIR", &self.dossier)
-        .env("MAILLAGE_LISTEN", format!("127.0.0.1:{}", self.port))
-        .env_remove("MAILLAGE_ADRESSE_PUBLIQUE")
-        .env_remove("MAILLAGE_SMTP_URL")
-        .env_remove("MAILLAGE_OIDC_ISSUER")
-        .env_remove("RUST_LOG");
+        c.env("MAILLAGE_DATABASE_URL", &self.url)
+            .env("MAILLAGE_DATA_DIR", &self.dossier)
+            .env("MAILLAGE_LISTEN", format!("127.0.0.1:{}", self.port))
+            .env_remove("MAILLAGE_ADRESSE_PUBLIQUE")
+            .env_remove("MAILLAGE_SMTP_URL")
+            .env_remove("MAILLAGE_OIDC_ISSUER")
+            .env_remove("RUST_LOG");
         c
     }
 
@@ -99,7 +123,7 @@ impl Instance {
 
     /// `maillage serve` with more environment variables, waiting until it answers.
     pub(crate) fn demarrer_avec(&mut self, variables: &[(&str, &str)]) {
-        let journal = std::fs::File::create(self.dossier.join("serve.log")).expect("log");
+        let journal = std::fs::File::create(self.fichier_journal()).expect("log");
         let erreurs = journal.try_clone().expect("log");
         let enfant = self
             .commande()
@@ -132,12 +156,21 @@ impl Instance {
 
     /// What `serve` wrote (standard output and error).
     pub(crate) fn journal_serveur(&self) -> String {
-        std::fs::read_to_string(self.dossier.join("serve.log")).unwrap_or_default()
+        std::fs::read_to_string(self.fichier_journal()).unwrap_or_default()
+    }
+
+    /// One log per node (`serve.log` for the first one).
+    fn fichier_journal(&self) -> PathBuf {
+        if self.proprietaire {
+            self.dossier.join("serve.log")
+        } else {
+            self.dossier.join(format!("serve-{}.log", self.port))
+        }
     }
 }
 
 /// The first link of a text that starts with `prefixe`.
-fn lien_dans(texte: &str, prefixe: &str) -> Option<String> {
+pub(crate) fn lien_dans(texte: &str, prefixe: &str) -> Option<String> {
     texte
         .split_whitespace()
         .find(|m| m.starts_with(prefixe))
@@ -147,10 +180,10 @@ fn lien_dans(texte: &str, prefixe: &str) -> Option<String> {
 // ------------------------------------------------------------------------ a browser
 
 /// A page as received.
-struct Page {
-    statut: u16,
-    url: String,
-    corps: String,
+pub(crate) struct Page {
+    pub(crate) statut: u16,
+    pub(crate) url: String,
+    pub(crate) corps: String,
 }
 
 impl Page {
@@ -279,9 +312,9 @@ impl Formulaire {
 
 /// An HTTP client with its own cookie jar, redirections followed by hand (to see the
 /// cookies each step sets).
-struct Navigateur {
+pub(crate) struct Navigateur {
     http: reqwest::Client,
-    base: String,
+    pub(crate) base: String,
     cookies: BTreeMap<String, String>,
 }
 
@@ -344,7 +377,7 @@ impl Navigateur {
         }
     }
 
-    async fn get(&mut self, chemin: &str) -> Page {
+    pub(crate) async fn get(&mut self, chemin: &str) -> Page {
         let url = self.url(chemin);
         let req = self.http.get(&url);
         self.envoyer(req, url).await
@@ -418,8 +451,8 @@ fn pdf_en_texte(octets: &[u8], fichier: &std::path::Path) -> String {
 // ------------------------------------------------------------------------ people
 
 /// Someone with an account: their browser and their authenticator app.
-struct Personne {
-    nav: Navigateur,
+pub(crate) struct Personne {
+    pub(crate) nav: Navigateur,
     email: String,
     /// The key the authenticator app holds.
     secret: String,
@@ -444,7 +477,7 @@ impl Personne {
 /// Opens an invitation link in a fresh browser, creates the account, enrols the second
 /// factor from the key shown (checking the `otpauth://` link and the groups of 4), and
 /// lands signed in. Returns the person and the page after enrolment.
-async fn accepter_invitation(base: &str, lien: &str, nom: &str) -> (Personne, Page) {
+pub(crate) async fn accepter_invitation(base: &str, lien: &str, nom: &str) -> (Personne, Page) {
     let mut nav = Navigateur::nouveau(base);
     let page = nav.get(lien).await;
     assert_eq!(page.statut, 200, "{lien}: {}", page.corps);
@@ -521,7 +554,7 @@ async fn instance_et_administrateur(nom: &str) -> (Instance, Personne) {
 
 /// The administrator creates a structure (commune typed by name) and a place of activity;
 /// returns the structure's number as shown in the forms.
-async fn creer_structure(admin: &mut Personne, nom: &str) -> String {
+pub(crate) async fn creer_structure(admin: &mut Personne, nom: &str) -> String {
     let page = admin.nav.get("/espace/structures").await;
     assert_eq!(page.statut, 200, "{}", page.corps);
     let f = page

@@ -54,7 +54,7 @@ fn entree() -> NouvelleEntree {
 }
 
 /// A new, empty PostgreSQL database on the test server; its URL.
-async fn base_postgres() -> String {
+pub(crate) async fn base_postgres() -> String {
     let serveur = std::env::var("MAILLAGE_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let nom = format!(
@@ -72,7 +72,7 @@ async fn base_postgres() -> String {
     format!("{base}/{nom}")
 }
 
-async fn supprimer_base(url: &str) {
+pub(crate) async fn supprimer_base(url: &str) {
     let (serveur, nom) = url.rsplit_once('/').expect("url");
     if let Ok(admin) = sqlx::PgPool::connect(&format!("{serveur}/postgres")).await {
         let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{nom}\" WITH (FORCE)"))
