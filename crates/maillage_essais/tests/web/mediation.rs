@@ -960,6 +960,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/sessions/{id}/inscription")
         | ("get", "/inscriptions/annuler")
         | ("post", "/inscriptions/annuler")
+        // The seat offered from the waiting list, confirmed by the ticket's secret link.
+        | ("post", "/inscriptions/confirmer")
         | ("get", "/api/v1/evenements")
         | ("get", "/api/v1/evenements/{id}")
         | ("post", "/api/v1/sessions/{id}/inscriptions")
