@@ -47,6 +47,7 @@ const comptes = {};
 /** Contexts kept open between steps (signed-in people, the visitor). */
 const ouverts = {};
 let evenement = null;
+let tournee = null;
 let cleVisiteur = null;
 
 async function ouvrir(nom, options = {}) {
@@ -133,7 +134,8 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     await axe(page, 'créer une tournée', echecs);
     assert.equal(await page.locator('input[name=commune]').count(), 2);
     await cliquerEtAttendre(page, page.getByRole('button', { name: /Créer la tournée \(2 arrêts en brouillon\)/ }));
-    assert.match(new URL(page.url()).pathname, /^\/espace\/tournees\/\d+$/);
+    tournee = /^\/espace\/tournees\/(\d+)$/.exec(new URL(page.url()).pathname)?.[1];
+    assert.ok(tournee, page.url());
     await axe(page, 'tournée', echecs);
     const lignes = page.locator('table tbody tr');
     assert.equal(await lignes.count(), 2, 'deux arrêts');
@@ -228,7 +230,7 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     exigerZeroViolation(echecs.splice(0));
   });
 
-  await verifier('6. le bilan de l’arrêt : 3 inscrits, 2 présents, 1 sans inscription, 75 %', async () => {
+  await verifier('6. le bilan de l’arrêt (3 inscrits, 2 présents, 1 sans inscription, 75 %) et celui de la tournée (carte, chiffres par arrêt)', async () => {
     const page = ouverts.coordination.page;
     const r = await page.goto(`${BASE}/espace/evenements/${evenement}/bilan`);
     assert.equal(r.status(), 200);
@@ -239,6 +241,15 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     await axe(page, 'bilan de l’arrêt', echecs);
     const csv = await (await page.request.get(`${BASE}/espace/evenements/${evenement}/bilan.csv`)).text();
     assert.ok(csv.includes(SESSION), csv);
+    // The tour's report: the map of both stops, this stop's figures on its line.
+    await page.goto(`${BASE}/espace/tournees/${tournee}/bilan`);
+    assert.equal(await page.locator('svg.carte-territoire g.arret').count(), 2);
+    const ligne = page.locator('table.bilan tbody tr', { has: page.locator(`a[href="/espace/evenements/${evenement}/bilan"]`) });
+    const chiffres = (await ligne.locator('td').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(chiffres.slice(1), ['4', '3', '0', '2', '1', '3', '75 %'], chiffres.join(' | '));
+    await axe(page, 'bilan de la tournée', echecs);
+    const csvTournee = await (await page.request.get(`${BASE}/espace/tournees/${tournee}/bilan.csv`)).text();
+    assert.match(csvTournee, /^\uFEFF?Arrêt;Capacité;/);
     exigerZeroViolation(echecs.splice(0));
   });
 

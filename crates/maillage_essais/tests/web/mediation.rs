@@ -1058,7 +1058,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         // « Créer cette tournée »: organisers (coordinators, administrators).
         ("get", "/territoires/{code}/tournee")
         | ("post", "/espace/tournees")
-        | ("get", "/espace/tournees/{id}") => "encadrement",
+        | ("get", "/espace/tournees/{id}")
+        | ("get", "/espace/tournees/{id}/bilan")
+        | ("get", "/espace/tournees/{id}/bilan.csv")
+        | ("get", "/espace/tournees/{id}/bilan.xlsx") => "encadrement",
         // Pass numérique in the signed-in space: the list and the prescriber's form for any
         // account (the module decides: a prescriber structure's coordinators and mediators);
         // creating a programme for coordinators (of the funder) and administrators; a
