@@ -76,14 +76,18 @@ async fn evenements_suivi_offre_limitee_puis_suivante_et_rappels_une_fois() {
 
     // Alice takes the seat; Bruno and Chloé wait, in that order. All three gave an e-mail.
     let mut inscrits: Vec<Value> = Vec::new();
-    for prenom in ["Alice", "Bruno", "Chloé"] {
+    for (prenom, courriel) in [
+        ("Alice", "alice@exemple.fr"),
+        ("Bruno", "bruno@exemple.fr"),
+        ("Chloé", "chloe@exemple.fr"),
+    ] {
         let r = envoyer(
             &state,
             json_post(
                 &format!("/api/v1/sessions/{session}/inscriptions"),
                 "",
                 None,
-                &json!({"prenom": prenom, "contact": format!("{}@exemple.fr", prenom.to_lowercase())}),
+                &json!({"prenom": prenom, "contact": courriel}),
             ),
         )
         .await;

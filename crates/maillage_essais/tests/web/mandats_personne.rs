@@ -24,15 +24,15 @@ const MDP: &str = "un mot de passe solide";
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const HOTE: &str = "maillage.exemple.fr";
 
-struct Reponse {
-    status: StatusCode,
+pub(crate) struct Reponse {
+    pub(crate) status: StatusCode,
     entetes: axum::http::HeaderMap,
     octets: Vec<u8>,
-    corps: String,
+    pub(crate) corps: String,
 }
 
 impl Reponse {
-    fn cookie(&self, nom: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, nom: &str) -> Option<String> {
         self.entetes
             .get_all(header::SET_COOKIE)
             .iter()
@@ -51,7 +51,7 @@ impl Reponse {
             .map(String::from)
     }
     /// Text of the elements matching `selecteur`, one string per element.
-    fn textes(&self, selecteur: &str) -> Vec<String> {
+    pub(crate) fn textes(&self, selecteur: &str) -> Vec<String> {
         let doc = scraper::Html::parse_document(&self.corps);
         let sel = scraper::Selector::parse(selecteur).unwrap();
         doc.select(&sel)
