@@ -9,7 +9,7 @@
 //! Chromium and requires exit status 0. Everything else goes through the pages: the
 //! administrator's account and second factor, the Sicoval structure, the invitations of a
 //! coordinator and a mediator read in the outbox page, their accounts; the coordinator's
-//! « Créer cette tournée » from the Sicoval plan, the edit and publication of a stop; three
+//! « Créer cette tournée » from the plan of dép. 31, the edit and publication of a stop; three
 //! visitors registering on the public page (ticket with the key); the check-in page (two
 //! people and a walk-in); the mediator's « Créer l’activité collective »; the stop report's
 //! counts; the visitor's « Mon espace » opened with the key from the ticket. axe (WCAG 2.1
