@@ -192,12 +192,7 @@ impl Evenements {
         })
     }
 
-    async fn prevenir(
-        &self,
-        nature: &str,
-        de: DateTime<Utc>,
-        a: DateTime<Utc>,
-    ) -> Resultat<u64> {
+    async fn prevenir(&self, nature: &str, de: DateTime<Utc>, a: DateTime<Utc>) -> Resultat<u64> {
         let mut n = 0;
         let adresse = self.adresse_publique();
         for i in self.store.inscriptions_a_prevenir(nature, de, a).await? {

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::evenements::{
-    Accessibilite, EtatPointage, FiltreEvenements, GardeCapacite, ModifEvenement, NewEvenement,
-    NewInscription, NewJauge, NewPointage, NewSessionEvenement, NewTournee, RefusModification,
-    SessionModifiee, ConfirmationOffre, RAPPEL_APRES, RAPPEL_VEILLE, STATUT_ANNULE, STATUT_ATTENTE, STATUT_INSCRIT, STATUT_PRESENT,
+    Accessibilite, ConfirmationOffre, EtatPointage, FiltreEvenements, GardeCapacite,
+    ModifEvenement, NewEvenement, NewInscription, NewJauge, NewPointage, NewSessionEvenement,
+    NewTournee, RefusModification, SessionModifiee, RAPPEL_APRES, RAPPEL_VEILLE, STATUT_ANNULE,
+    STATUT_ATTENTE, STATUT_INSCRIT, STATUT_PRESENT,
 };
 use crate::{Store, StoreError};
 
@@ -359,7 +360,10 @@ pub async fn evenements_cancel_offers_the_seat_to_the_first_waiting(store: Arc<d
         .cancel_inscription(ids[3], t(3, 8), t(3, 8) + delai())
         .await
         .expect("cancel");
-    assert_eq!((a.ancien_statut.as_str(), a.offerte), (STATUT_ATTENTE, None));
+    assert_eq!(
+        (a.ancien_statut.as_str(), a.offerte),
+        (STATUT_ATTENTE, None)
+    );
     // A registered person leaves: the seat is offered to the first still waiting (ids[2]),
     // held for them (it counts as taken), until the deadline.
     let a = store
@@ -455,15 +459,27 @@ pub async fn evenements_offre_confirmed_in_time_becomes_inscrit(store: Arc<dyn S
         .expirer_offres(t(4, 8), t(4, 8) + delai())
         .await
         .expect("job");
-    assert!(faites.expirees.is_empty() && faites.offertes.is_empty(), "{faites:?}");
+    assert!(
+        faites.expirees.is_empty() && faites.offertes.is_empty(),
+        "{faites:?}"
+    );
     assert_eq!(
-        store.confirmer_offre(ids[1], t(4, 8)).await.expect("confirm"),
+        store
+            .confirmer_offre(ids[1], t(4, 8))
+            .await
+            .expect("confirm"),
         ConfirmationOffre::Confirmee
     );
-    assert_eq!(statut_de(&store, s, ids[1]).await, (STATUT_INSCRIT.into(), false));
+    assert_eq!(
+        statut_de(&store, s, ids[1]).await,
+        (STATUT_INSCRIT.into(), false)
+    );
     // Twice: nothing more to confirm.
     assert_eq!(
-        store.confirmer_offre(ids[1], t(4, 9)).await.expect("confirm"),
+        store
+            .confirmer_offre(ids[1], t(4, 9))
+            .await
+            .expect("confirm"),
         ConfirmationOffre::SansOffre
     );
     // After the deadline the job finds nothing: the seat is confirmed.
@@ -471,8 +487,14 @@ pub async fn evenements_offre_confirmed_in_time_becomes_inscrit(store: Arc<dyn S
         .expirer_offres(t(5, 9), t(5, 9) + delai())
         .await
         .expect("job");
-    assert!(faites.expirees.is_empty() && faites.offertes.is_empty(), "{faites:?}");
-    assert_eq!(statut_de(&store, s, ids[2]).await, (STATUT_ATTENTE.into(), false));
+    assert!(
+        faites.expirees.is_empty() && faites.offertes.is_empty(),
+        "{faites:?}"
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[2]).await,
+        (STATUT_ATTENTE.into(), false)
+    );
     assert!(matches!(
         store.confirmer_offre(ids[2] + 1000, t(5, 9)).await,
         Err(StoreError::NotFound)
@@ -491,15 +513,27 @@ pub async fn evenements_offre_expired_goes_to_the_next(store: Arc<dyn Store>) {
         .expirer_offres(apres, apres + delai())
         .await
         .expect("job");
-    assert_eq!((faites.expirees, faites.offertes), (vec![ids[1]], vec![ids[2]]));
-    assert_eq!(statut_de(&store, s, ids[1]).await, (STATUT_ANNULE.into(), false));
-    assert_eq!(statut_de(&store, s, ids[2]).await, (STATUT_ATTENTE.into(), true));
+    assert_eq!(
+        (faites.expirees, faites.offertes),
+        (vec![ids[1]], vec![ids[2]])
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[1]).await,
+        (STATUT_ANNULE.into(), false)
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[2]).await,
+        (STATUT_ATTENTE.into(), true)
+    );
     // The job again at the same instant: nothing changes.
     let faites = store
         .expirer_offres(apres, apres + delai())
         .await
         .expect("job");
-    assert!(faites.expirees.is_empty() && faites.offertes.is_empty(), "{faites:?}");
+    assert!(
+        faites.expirees.is_empty() && faites.offertes.is_empty(),
+        "{faites:?}"
+    );
     // The last one lets it lapse too: nobody left, the seat is free again.
     let plus_tard = apres + delai() + Duration::minutes(1);
     let faites = store
@@ -507,7 +541,11 @@ pub async fn evenements_offre_expired_goes_to_the_next(store: Arc<dyn Store>) {
         .await
         .expect("job");
     assert_eq!((faites.expirees, faites.offertes), (vec![ids[2]], vec![]));
-    let lue = store.session_evenement(s).await.expect("read").expect("exists");
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
     assert_eq!((lue.inscrits, lue.en_attente), (0, 0));
     let r = store
         .create_inscription(&inscription(s, 7), GardeCapacite::Active)
@@ -547,9 +585,14 @@ pub async fn evenements_rappels_are_marked_once(store: Arc<dyn Store>) {
         }
     };
     // The day before: only the registered person with a contact (not the one waiting).
-    assert_eq!(a_prevenir(RAPPEL_VEILLE, t(11, 0), t(12, 12)).await, [ids[0]]);
+    assert_eq!(
+        a_prevenir(RAPPEL_VEILLE, t(11, 0), t(12, 12)).await,
+        [ids[0]]
+    );
     // A window that misses the start: nobody.
-    assert!(a_prevenir(RAPPEL_VEILLE, t(12, 10), t(13, 0)).await.is_empty());
+    assert!(a_prevenir(RAPPEL_VEILLE, t(12, 10), t(13, 0))
+        .await
+        .is_empty());
     assert!(store
         .marquer_rappel(ids[0], RAPPEL_VEILLE, t(11, 18))
         .await
@@ -558,17 +601,32 @@ pub async fn evenements_rappels_are_marked_once(store: Arc<dyn Store>) {
         .marquer_rappel(ids[0], RAPPEL_VEILLE, t(11, 19))
         .await
         .expect("mark again"));
-    assert!(a_prevenir(RAPPEL_VEILLE, t(11, 0), t(12, 12)).await.is_empty());
+    assert!(a_prevenir(RAPPEL_VEILLE, t(11, 0), t(12, 12))
+        .await
+        .is_empty());
     // After: by the session's end; told the day before does not count.
-    assert_eq!(a_prevenir(RAPPEL_APRES, t(12, 10), t(12, 12)).await, [ids[0]]);
+    assert_eq!(
+        a_prevenir(RAPPEL_APRES, t(12, 10), t(12, 12)).await,
+        [ids[0]]
+    );
     assert!(store
         .marquer_rappel(ids[0], RAPPEL_APRES, t(12, 18))
         .await
         .expect("mark"));
-    assert!(a_prevenir(RAPPEL_APRES, t(12, 10), t(12, 12)).await.is_empty());
-    let lue = store.inscription(ids[2]).await.expect("read").expect("found");
+    assert!(a_prevenir(RAPPEL_APRES, t(12, 10), t(12, 12))
+        .await
+        .is_empty());
+    let lue = store
+        .inscription(ids[2])
+        .await
+        .expect("read")
+        .expect("found");
     assert_eq!(lue.statut, STATUT_ATTENTE);
-    assert!(store.inscription(ids[2] + 1000).await.expect("read").is_none());
+    assert!(store
+        .inscription(ids[2] + 1000)
+        .await
+        .expect("read")
+        .is_none());
 }
 
 /// Confirmations, expiries, cancellations and new registrations at once on a full session
@@ -635,7 +693,10 @@ pub async fn evenements_capacite_offre_concurrent_confirm_and_expiry_never_overb
         .iter()
         .filter(|i| i.statut == STATUT_ATTENTE && i.offre_jusqu_a.is_none())
         .count();
-    assert!(en_attente == 0 || tenues == CAPACITE, "{tenues} held, {en_attente} waiting");
+    assert!(
+        en_attente == 0 || tenues == CAPACITE,
+        "{tenues} held, {en_attente} waiting"
+    );
 }
 
 pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>) {

@@ -483,8 +483,12 @@ pub trait EvenementsStore: Send + Sync {
     /// Records that the registration was told `nature`: `true` the first time, `false` when
     /// it already was (nothing written). The job calls it before queueing the message, so
     /// that a message is sent at most once.
-    async fn marquer_rappel(&self, inscription_id: i64, nature: &str, at: DateTime<Utc>)
-        -> StoreResult<bool>;
+    async fn marquer_rappel(
+        &self,
+        inscription_id: i64,
+        nature: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Under the jauge's lock: a registration whose offer still holds at `at` becomes
     /// « inscrit »; otherwise nothing changes.

@@ -80,7 +80,11 @@ pub(crate) fn offre_en_cours(
 ) -> Option<String> {
     i.offre_jusqu_a
         .filter(|fin| *fin > now && i.statut == StatutInscription::ListeAttente.code())
-        .map(|fin| fin.with_timezone(&Paris).format("%d/%m/%Y à %H:%M").to_string())
+        .map(|fin| {
+            fin.with_timezone(&Paris)
+                .format("%d/%m/%Y à %H:%M")
+                .to_string()
+        })
 }
 
 /// What a person is told after confirming an offered seat: (message, error, HTTP status).

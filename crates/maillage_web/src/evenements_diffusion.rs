@@ -365,16 +365,14 @@ pub async fn confirmer_offre(
 ) -> Result<Response, ErreurWeb> {
     let adresse_publique = state.instance.comptes().reglages().adresse_publique.clone();
     if !crate::signalements::origine_acceptee(&entetes, Some(&adresse_publique)) {
-        let refus = Some("Ce formulaire n’a pas été envoyé depuis ce site : appuyez de nouveau sur le bouton.".into());
+        let refus = Some(
+            "Ce formulaire n’a pas été envoyé depuis ce site : appuyez de nouveau sur le bouton."
+                .into(),
+        );
         return billet(&state, f.jeton(), (None, refus, StatusCode::FORBIDDEN)).await;
     }
     let c = evenements(&state).confirmer_offre(f.jeton()).await?;
-    billet(
-        &state,
-        f.jeton(),
-        crate::evenements::issue_confirmation(c),
-    )
-    .await
+    billet(&state, f.jeton(), crate::evenements::issue_confirmation(c)).await
 }
 
 async fn billet(

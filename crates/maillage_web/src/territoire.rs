@@ -983,7 +983,12 @@ fn dessiner_carte(
 }
 
 /// Numbered stops (in the order given) on a map, with their reach when it is known.
-fn dessiner_arrets(svg: &mut String, proj: &Projection, arrets: &[(Point, &str)], rayon_km: Option<f64>) {
+fn dessiner_arrets(
+    svg: &mut String,
+    proj: &Projection,
+    arrets: &[(Point, &str)],
+    rayon_km: Option<f64>,
+) {
     svg.push_str(r#"<g class="arrets">"#);
     if let Some(rayon) = rayon_km {
         let r = proj.km(rayon);

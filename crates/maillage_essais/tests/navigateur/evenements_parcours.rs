@@ -52,5 +52,9 @@ async fn parcours_navigateur_evenements_de_la_tournee_a_mon_espace() {
     .await;
     serveur.abort();
     drop(state);
-    exiger_succes(statut, DUREE_MAX, (" du parcours des Événements", "Événements (parcours) "));
+    exiger_succes(
+        statut,
+        DUREE_MAX,
+        (" du parcours des Événements", "Événements (parcours) "),
+    );
 }

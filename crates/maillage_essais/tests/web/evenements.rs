@@ -574,7 +574,11 @@ async fn evenements_formulaire_public_et_annulation() {
     let billet_paul = r2.champ("#lien-billet", "href").expect("Paul's ticket");
     let b = envoyer(&state, requete("GET", &billet_paul, None, None)).await;
     assert_eq!(b.status, 200, "{}", b.corps);
-    assert!(b.corps.contains("Une place s’est libérée pour vous"), "{}", b.corps);
+    assert!(
+        b.corps.contains("Une place s’est libérée pour vous"),
+        "{}",
+        b.corps
+    );
     let jeton_paul = b.champ_cache("jeton").expect("hidden secret");
     let confirmer = || {
         requete(
@@ -591,7 +595,11 @@ async fn evenements_formulaire_public_et_annulation() {
     // Twice: nothing left to confirm.
     let c = envoyer(&state, confirmer()).await;
     assert_eq!(c.status, 409, "{}", c.corps);
-    assert!(c.corps.contains("Aucune place n’est à confirmer"), "{}", c.corps);
+    assert!(
+        c.corps.contains("Aucune place n’est à confirmer"),
+        "{}",
+        c.corps
+    );
     let faux = envoyer(
         &state,
         requete("GET", "/inscriptions/annuler?jeton=nimporte", None, None),

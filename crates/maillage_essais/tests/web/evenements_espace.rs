@@ -26,7 +26,12 @@ use super::mediation::{connecter, evenement_de_a, evenement_de_a_le, monde, Mond
 const APPAREIL_A: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const APPAREIL_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
 
-pub(crate) fn json_post(uri: &str, cookie: &str, csrf: Option<&str>, corps: &Value) -> Request<Body> {
+pub(crate) fn json_post(
+    uri: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    corps: &Value,
+) -> Request<Body> {
     let mut b = Request::builder()
         .method("POST")
         .uri(uri)

@@ -101,14 +101,21 @@ async fn evenements_suivi_offre_limitee_puis_suivante_et_rappels_une_fois() {
     assert_eq!(statuts, ["inscrit", "liste_attente", "liste_attente"]);
     let jeton = |v: &Value| {
         let lien = v["annulation"].as_str().unwrap_or("").to_string();
-        lien.split_once("jeton=").map(|(_, j)| j.to_string()).expect("jeton")
+        lien.split_once("jeton=")
+            .map(|(_, j)| j.to_string())
+            .expect("jeton")
     };
     let billet = |v: &Value| format!("/inscriptions/billet?jeton={}", jeton(v));
 
     // Alice cancels by her link: the seat is offered to Bruno for 24 hours, and he is told.
     let page = envoyer(
         &state,
-        requete("GET", inscrits[0]["annulation"].as_str().unwrap_or(""), None, None),
+        requete(
+            "GET",
+            inscrits[0]["annulation"].as_str().unwrap_or(""),
+            None,
+            None,
+        ),
     )
     .await;
     let secret = page.champ_cache("jeton").expect("hidden secret");
@@ -125,7 +132,8 @@ async fn evenements_suivi_offre_limitee_puis_suivante_et_rappels_une_fois() {
     assert_eq!(r.status, 200, "{}", r.corps);
     let b = envoyer(&state, requete("GET", &billet(&inscrits[1]), None, None)).await;
     assert!(
-        b.corps.contains("Elle vous est réservée jusqu’au 02/06/2035 à 11:00"),
+        b.corps
+            .contains("Elle vous est réservée jusqu’au 02/06/2035 à 11:00"),
         "{}",
         b.corps
     );
@@ -162,23 +170,31 @@ async fn evenements_suivi_offre_limitee_puis_suivante_et_rappels_une_fois() {
             "POST",
             "/inscriptions/confirmer",
             None,
-            Some(formulaire(&[(
-                "jeton",
-                &percent_decode(&secret_bruno),
-            )])),
+            Some(formulaire(&[("jeton", &percent_decode(&secret_bruno))])),
         ),
     )
     .await;
     assert_eq!(r.status, 409, "{}", r.corps);
-    assert!(r.corps.contains("Aucune place n’est à confirmer"), "{}", r.corps);
+    assert!(
+        r.corps.contains("Aucune place n’est à confirmer"),
+        "{}",
+        r.corps
+    );
     assert!(r.corps.contains("Annulé"), "{}", r.corps);
 
     // Chloé confirms in « Mon espace » with the key of her registration.
     let cle = inscrits[2]["cle"].as_str().expect("key").to_string();
     let r = ouvrir_mon_espace_sur(&state, &cle).await;
-    let espace = format!("maillage_espace={}", r.cookie("maillage_espace").expect("space"));
+    let espace = format!(
+        "maillage_espace={}",
+        r.cookie("maillage_espace").expect("space")
+    );
     let page = envoyer(&state, requete("GET", "/mon-espace", Some(&espace), None)).await;
-    assert!(page.corps.contains("Une place s’est libérée"), "{}", page.corps);
+    assert!(
+        page.corps.contains("Une place s’est libérée"),
+        "{}",
+        page.corps
+    );
     let uuid = inscrits[2]["id"].as_str().expect("uuid").to_string();
     let r = agir_espace_sur(
         &state,
@@ -192,12 +208,20 @@ async fn evenements_suivi_offre_limitee_puis_suivante_et_rappels_une_fois() {
     assert!(lignes.iter().any(|l| l.contains("Inscrit")), "{lignes:?}");
     let api = envoyer(
         &state,
-        requete("GET", &format!("/api/v1/evenements/{}", cree.id), None, None),
+        requete(
+            "GET",
+            &format!("/api/v1/evenements/{}", cree.id),
+            None,
+            None,
+        ),
     )
     .await;
     let v = json_de(&api);
     assert_eq!(
-        (v["sessions"][0]["inscrits"].as_i64(), v["sessions"][0]["en_attente"].as_i64()),
+        (
+            v["sessions"][0]["inscrits"].as_i64(),
+            v["sessions"][0]["en_attente"].as_i64()
+        ),
         (Some(1), Some(1))
     );
 
@@ -218,7 +242,10 @@ async fn evenements_suivi_offre_limitee_puis_suivante_et_rappels_une_fois() {
             .expect("date"),
     );
     assert_eq!(evenements.taches().await.expect("job").messages_apres, 1);
-    assert_eq!(evenements.taches().await.expect("job again").messages_apres, 0);
+    assert_eq!(
+        evenements.taches().await.expect("job again").messages_apres,
+        0
+    );
     assert_eq!(
         courriels(&state, "chloe@exemple.fr").await,
         [
