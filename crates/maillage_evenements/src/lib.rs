@@ -536,7 +536,10 @@ impl Evenements {
             .await?;
         if let Some(p) = a.offerte {
             tracing::info!(inscription = p, "freed seat offered to the first waiting");
-            self.prevenir_offres(&[p]).await?;
+            // The cancellation is done: a message that cannot be queued does not undo it.
+            if let Err(e) = self.prevenir_offres(&[p]).await {
+                tracing::warn!(inscription = p, "seat offer message not queued: {e}");
+            }
         }
         Ok(a)
     }
