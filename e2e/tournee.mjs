@@ -20,7 +20,9 @@
 //   5. the mediator turns the session's attendance into a collective activity record;
 //   6. the stop report: 3 registered, 2 present, 1 walk-in, 3 participants, 75 %;
 //   7. the visitor opens « Mon espace » with the key from the ticket and sees the
-//      registration, « Présent ».
+//      registration, « Présent »;
+//   8. the session full, Emma waits; Bruno cancels by his link; the seat is offered to Emma,
+//      who confirms it on her ticket.
 // axe (WCAG 2.1 A/AA) at 360 and 1280 px on each page met. Exit status 1 on any failure.
 //
 // The session is later today (23:00–23:50, Paris): registrations close when it starts and an
@@ -51,6 +53,8 @@ const ouverts = {};
 let evenement = null;
 let tournee = null;
 let cleVisiteur = null;
+/** Cancellation links of the registrations, by first name. */
+const annulations = {};
 
 async function ouvrir(nom, options = {}) {
   const contexte = await ouvrirContexte({ js: true, largeur: 360, ...options });
@@ -190,7 +194,10 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     assert.ok(billet.includes('/mon-espace'), 'adresse de Mon espace sur le billet');
     await axe(page, 'billet', echecs);
     for (const prenom of ['Alice', 'Bruno']) {
-      await avecAutre(async (p) => inscrire(p, prenom, null));
+      await avecAutre(async (p) => {
+        await inscrire(p, prenom, null);
+        annulations[prenom] = await p.locator('#lien-annulation').getAttribute('href');
+      });
     }
     exigerZeroViolation(echecs.splice(0));
   });
@@ -275,6 +282,30 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
       assert.deepEqual(contexte.erreursJs, [], 'erreurs JavaScript / JavaScript errors');
       assert.deepEqual(contexte.etrangeres, [], 'requêtes vers une autre origine / other-origin requests');
     }
+  });
+
+  await verifier('8. complet : Emma attend ; Bruno annule par son lien ; la place est proposée à Emma, qui la confirme sur son billet', async () => {
+    await avecAutre(async (p) => {
+      await p.goto(`${BASE}/evenements/${evenement}`);
+      const session = p.locator('article.session', { hasText: SESSION });
+      await session.getByLabel(/Votre prénom/).fill('Emma');
+      await cliquerEtAttendre(p, session.getByRole('button', { name: 'M’inscrire sur la liste d’attente' }));
+      assert.match(await p.locator('h1').innerText(), /liste d’attente/);
+      const billet = await p.locator('#lien-billet').getAttribute('href');
+      await avecAutre(async (q) => {
+        await q.goto(BASE + annulations.Bruno);
+        await cliquerEtAttendre(q, q.getByRole('button', { name: 'Oui, annuler mon inscription' }));
+        assert.match(await q.locator('[role=status]').innerText(), /Votre inscription est annulée/);
+      });
+      await p.goto(BASE + billet);
+      assert.match(await p.locator('main').innerText(), /Une place s’est libérée pour vous/);
+      await axe(p, 'billet avec une place proposée', echecs);
+      await cliquerEtAttendre(p, p.getByRole('button', { name: 'Confirmer ma place' }));
+      assert.match(await p.locator('main').innerText(), /C’est confirmé/);
+      assert.doesNotMatch(await p.locator('main').innerText(), /Une place s’est libérée pour vous/);
+      await axe(p, 'billet, place confirmée', echecs);
+    });
+    exigerZeroViolation(echecs.splice(0));
   });
 });
 

@@ -12,7 +12,8 @@
 //! « Créer cette tournée » from the plan of dép. 31, the edit and publication of a stop; three
 //! visitors registering on the public page (ticket with the key); the check-in page (two
 //! people and a walk-in); the mediator's « Créer l’activité collective »; the stop report's
-//! counts; the visitor's « Mon espace » opened with the key from the ticket. axe (WCAG 2.1
+//! counts; the visitor's « Mon espace » opened with the key from the ticket; the waiting
+//! list's offer confirmed on a ticket after a cancellation. axe (WCAG 2.1
 //! A/AA) at 360 and 1280 px on each page met.
 //!
 //! The invitation's path reaches the script as `MAILLAGE_E2E_INVITATION`.
