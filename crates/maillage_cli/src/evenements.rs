@@ -13,10 +13,28 @@ pub enum EvenementsCommande {
     /// GET /api/v1/evenements/{id} (titre, type, commune, adresse, debut, fin, sessions[] :
     /// titre, type, debut, fin, capacite). Une seule transaction : tout ou rien.
     Importer { fichier: PathBuf },
+    /// Lance les tâches des événements (faites aussi toutes les 5 minutes par `serve`) :
+    /// les places proposées dont le délai est passé vont à la personne suivante de la liste
+    /// d'attente, rappels la veille et messages après (boîte d'envoi). Sans danger à relancer.
+    Taches,
 }
 
 pub async fn evenements(instance: &Instance, commande: EvenementsCommande) -> Result<()> {
     match commande {
+        EvenementsCommande::Taches => {
+            let b = instance
+                .evenements()
+                .taches()
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "Places proposées expirées : {} ; nouvelles propositions : {} ; rappels de la veille : {} ; messages après : {}.",
+                b.offres.expirees.len(),
+                b.offres.offertes.len(),
+                b.rappels,
+                b.messages_apres
+            );
+        }
         EvenementsCommande::Importer { fichier } => {
             let texte = std::fs::read_to_string(&fichier)
                 .with_context(|| format!("lecture de {}", fichier.display()))?;

@@ -18,6 +18,7 @@ pub mod accueil;
 pub mod domaine;
 pub mod fichier;
 pub mod ical;
+pub mod suivi;
 pub mod tournee;
 
 use std::sync::Arc;
@@ -151,6 +152,8 @@ pub struct Evenements {
     store: Arc<dyn EvenementsStore>,
     comptes: Comptes,
     garde: GardeCapacite,
+    /// How long a freed seat is held for the person waiting it is offered to.
+    delai_offre: chrono::Duration,
 }
 
 fn octets_aleatoires<const N: usize>() -> Resultat<[u8; N]> {
@@ -214,6 +217,7 @@ impl Evenements {
             store,
             comptes,
             garde: GardeCapacite::Active,
+            delai_offre: suivi::DELAI_OFFRE_DEFAUT,
         }
     }
 
@@ -518,16 +522,24 @@ impl Evenements {
         Ok((i, s, e))
     }
 
-    /// Cancels the registration its link names; a freed seat goes to the first person
-    /// waiting (simple promotion).
+    /// Cancels the registration its link names; a freed seat is offered to the first
+    /// person waiting, for [`Evenements::delai_offre`] (see [`suivi`]).
     pub async fn annuler(&self, jeton: &str) -> Resultat<Annulation> {
         let i = self.par_jeton(jeton).await?;
+        self.annuler_id(i.id).await
+    }
+
+    async fn annuler_id(&self, id: i64) -> Resultat<Annulation> {
         let a = self
             .store
-            .cancel_inscription(i.id, self.maintenant())
+            .cancel_inscription(id, self.maintenant(), self.echeance_offre())
             .await?;
-        if let Some(p) = a.promue {
-            tracing::info!(inscription = p, "waiting registration promoted");
+        if let Some(p) = a.offerte {
+            tracing::info!(inscription = p, "freed seat offered to the first waiting");
+            // The cancellation is done: a message that cannot be queued does not undo it.
+            if let Err(e) = self.prevenir_offres(&[p]).await {
+                tracing::warn!(inscription = p, "seat offer message not queued: {e}");
+            }
         }
         Ok(a)
     }
@@ -567,14 +579,7 @@ impl Evenements {
             .await?
             .filter(|i| i.personne_id == Some(session.personne_id()))
             .ok_or(ErreurEvenements::Introuvable)?;
-        let a = self
-            .store
-            .cancel_inscription(i.id, self.maintenant())
-            .await?;
-        if let Some(p) = a.promue {
-            tracing::info!(inscription = p, "waiting registration promoted");
-        }
-        Ok(a)
+        self.annuler_id(i.id).await
     }
 
     /// The registrations of a session, in arrival order (those who welcome people at its

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::evenements::{
-    Accessibilite, EtatPointage, FiltreEvenements, GardeCapacite, ModifEvenement, NewEvenement,
-    NewInscription, NewJauge, NewPointage, NewSessionEvenement, NewTournee, RefusModification,
-    SessionModifiee, STATUT_ANNULE, STATUT_ATTENTE, STATUT_INSCRIT, STATUT_PRESENT,
+    Accessibilite, ConfirmationOffre, EtatPointage, FiltreEvenements, GardeCapacite,
+    ModifEvenement, NewEvenement, NewInscription, NewJauge, NewPointage, NewSessionEvenement,
+    NewTournee, RefusModification, SessionModifiee, RAPPEL_APRES, RAPPEL_VEILLE, STATUT_ANNULE,
+    STATUT_ATTENTE, STATUT_INSCRIT, STATUT_PRESENT,
 };
 use crate::{Store, StoreError};
 
@@ -22,7 +23,11 @@ macro_rules! evenements_contract_tests {
             evenements_create_read_and_filter,
             evenements_failed_creation_writes_nothing,
             evenements_capacite_then_waiting_list_in_arrival_order,
-            evenements_cancel_promotes_the_first_waiting,
+            evenements_cancel_offers_the_seat_to_the_first_waiting,
+            evenements_offre_confirmed_in_time_becomes_inscrit,
+            evenements_offre_expired_goes_to_the_next,
+            evenements_rappels_are_marked_once,
+            evenements_capacite_offre_concurrent_confirm_and_expiry_never_overbook,
             evenements_shared_pool_counts_across_sessions,
             evenements_unknown_session_is_not_found,
             evenements_capacite_concurrent_registrations_never_overbook,
@@ -333,7 +338,12 @@ pub async fn evenements_capacite_then_waiting_list_in_arrival_order(store: Arc<d
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
 }
 
-pub async fn evenements_cancel_promotes_the_first_waiting(store: Arc<dyn Store>) {
+/// How long an offer holds in these cases.
+fn delai() -> Duration {
+    Duration::hours(24)
+}
+
+pub async fn evenements_cancel_offers_the_seat_to_the_first_waiting(store: Arc<dyn Store>) {
     let (_, s) = creer(&store, 2).await;
     let mut ids = Vec::new();
     for n in 0..5 {
@@ -345,54 +355,348 @@ pub async fn evenements_cancel_promotes_the_first_waiting(store: Arc<dyn Store>)
                 .id,
         );
     }
-    // A waiting person leaves: nobody is promoted, the order of the others stays.
+    // A waiting person leaves: no seat is freed, nobody gets an offer.
     let a = store
-        .cancel_inscription(ids[3], t(3, 8))
-        .await
-        .expect("cancel");
-    assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_ATTENTE, None));
-    // A registered person leaves: the first still waiting (ids[2]) takes the seat.
-    let a = store
-        .cancel_inscription(ids[0], t(3, 9))
+        .cancel_inscription(ids[3], t(3, 8), t(3, 8) + delai())
         .await
         .expect("cancel");
     assert_eq!(
-        (a.ancien_statut.as_str(), a.promue),
+        (a.ancien_statut.as_str(), a.offerte),
+        (STATUT_ATTENTE, None)
+    );
+    // A registered person leaves: the seat is offered to the first still waiting (ids[2]),
+    // held for them (it counts as taken), until the deadline.
+    let a = store
+        .cancel_inscription(ids[0], t(3, 9), t(3, 9) + delai())
+        .await
+        .expect("cancel");
+    assert_eq!(
+        (a.ancien_statut.as_str(), a.offerte),
         (STATUT_INSCRIT, Some(ids[2]))
     );
     // Twice: nothing more.
     let a = store
-        .cancel_inscription(ids[0], t(3, 10))
+        .cancel_inscription(ids[0], t(3, 10), t(3, 10) + delai())
         .await
         .expect("cancel");
-    assert_eq!((a.ancien_statut.as_str(), a.promue), (STATUT_ANNULE, None));
-    let statuts: Vec<String> = store
-        .inscriptions_of_session(s)
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|i| i.statut)
+    assert_eq!((a.ancien_statut.as_str(), a.offerte), (STATUT_ANNULE, None));
+    let lues = store.inscriptions_of_session(s).await.expect("list");
+    let statuts: Vec<(&str, bool)> = lues
+        .iter()
+        .map(|i| (i.statut.as_str(), i.offre_jusqu_a.is_some()))
         .collect();
     assert_eq!(
         statuts,
         [
-            STATUT_ANNULE,
-            STATUT_INSCRIT,
-            STATUT_INSCRIT,
-            STATUT_ANNULE,
-            STATUT_ATTENTE
+            (STATUT_ANNULE, false),
+            (STATUT_INSCRIT, false),
+            (STATUT_ATTENTE, true),
+            (STATUT_ANNULE, false),
+            (STATUT_ATTENTE, false)
         ]
     );
+    assert_eq!(lues[2].offre_jusqu_a, Some(t(3, 9) + delai()));
     let lue = store
         .session_evenement(s)
         .await
         .expect("read")
         .expect("exists");
+    // The offered seat is taken; one person still waits without an offer.
     assert_eq!((lue.inscrits, lue.en_attente), (2, 1));
+    // A new registration cannot take the offered seat.
+    let r = store
+        .create_inscription(&inscription(s, 9), GardeCapacite::Active)
+        .await
+        .expect("registered");
+    assert_eq!(r.statut, STATUT_ATTENTE);
     assert!(matches!(
-        store.cancel_inscription(ids[4] + 1000, t(3, 10)).await,
+        store
+            .cancel_inscription(ids[4] + 1000, t(3, 10), t(3, 10) + delai())
+            .await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// One seat, one registered, two waiting; the registered person cancels at 3 June 9:00.
+async fn offre_en_cours(store: &Arc<dyn Store>) -> (i64, [i64; 3]) {
+    let (_, s) = creer(store, 1).await;
+    let mut ids = [0; 3];
+    for (n, id) in ids.iter_mut().enumerate() {
+        *id = store
+            .create_inscription(&inscription(s, n), GardeCapacite::Active)
+            .await
+            .expect("registered")
+            .id;
+    }
+    let a = store
+        .cancel_inscription(ids[0], t(3, 9), t(3, 9) + delai())
+        .await
+        .expect("cancel");
+    assert_eq!(a.offerte, Some(ids[1]));
+    (s, ids)
+}
+
+async fn statut_de(store: &Arc<dyn Store>, s: i64, id: i64) -> (String, bool) {
+    let i = store
+        .inscriptions_of_session(s)
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|i| i.id == id)
+        .expect("found");
+    (i.statut, i.offre_jusqu_a.is_some())
+}
+
+pub async fn evenements_offre_confirmed_in_time_becomes_inscrit(store: Arc<dyn Store>) {
+    let (s, ids) = offre_en_cours(&store).await;
+    // Whoever has no offer cannot confirm one.
+    assert_eq!(
+        store.confirmer_offre(ids[2], t(3, 10)).await.expect("read"),
+        ConfirmationOffre::SansOffre
+    );
+    // The job before the deadline changes nothing.
+    let faites = store
+        .expirer_offres(t(4, 8), t(4, 8) + delai())
+        .await
+        .expect("job");
+    assert!(
+        faites.expirees.is_empty() && faites.offertes.is_empty(),
+        "{faites:?}"
+    );
+    assert_eq!(
+        store
+            .confirmer_offre(ids[1], t(4, 8))
+            .await
+            .expect("confirm"),
+        ConfirmationOffre::Confirmee
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[1]).await,
+        (STATUT_INSCRIT.into(), false)
+    );
+    // Twice: nothing more to confirm.
+    assert_eq!(
+        store
+            .confirmer_offre(ids[1], t(4, 9))
+            .await
+            .expect("confirm"),
+        ConfirmationOffre::SansOffre
+    );
+    // After the deadline the job finds nothing: the seat is confirmed.
+    let faites = store
+        .expirer_offres(t(5, 9), t(5, 9) + delai())
+        .await
+        .expect("job");
+    assert!(
+        faites.expirees.is_empty() && faites.offertes.is_empty(),
+        "{faites:?}"
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[2]).await,
+        (STATUT_ATTENTE.into(), false)
+    );
+    assert!(matches!(
+        store.confirmer_offre(ids[2] + 1000, t(5, 9)).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn evenements_offre_expired_goes_to_the_next(store: Arc<dyn Store>) {
+    let (s, ids) = offre_en_cours(&store).await;
+    // Past the deadline, a confirmation is refused, even before the job runs.
+    let apres = t(4, 9) + Duration::minutes(1);
+    assert_eq!(
+        store.confirmer_offre(ids[1], apres).await.expect("read"),
+        ConfirmationOffre::Expiree
+    );
+    let faites = store
+        .expirer_offres(apres, apres + delai())
+        .await
+        .expect("job");
+    assert_eq!(
+        (faites.expirees, faites.offertes),
+        (vec![ids[1]], vec![ids[2]])
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[1]).await,
+        (STATUT_ANNULE.into(), false)
+    );
+    assert_eq!(
+        statut_de(&store, s, ids[2]).await,
+        (STATUT_ATTENTE.into(), true)
+    );
+    // The job again at the same instant: nothing changes.
+    let faites = store
+        .expirer_offres(apres, apres + delai())
+        .await
+        .expect("job");
+    assert!(
+        faites.expirees.is_empty() && faites.offertes.is_empty(),
+        "{faites:?}"
+    );
+    // The last one lets it lapse too: nobody left, the seat is free again.
+    let plus_tard = apres + delai() + Duration::minutes(1);
+    let faites = store
+        .expirer_offres(plus_tard, plus_tard + delai())
+        .await
+        .expect("job");
+    assert_eq!((faites.expirees, faites.offertes), (vec![ids[2]], vec![]));
+    let lue = store
+        .session_evenement(s)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((lue.inscrits, lue.en_attente), (0, 0));
+    let r = store
+        .create_inscription(&inscription(s, 7), GardeCapacite::Active)
+        .await
+        .expect("registered");
+    assert_eq!(r.statut, STATUT_INSCRIT);
+}
+
+pub async fn evenements_rappels_are_marked_once(store: Arc<dyn Store>) {
+    // The session runs on 12 June 10:00–11:00; capacity 2: two registered, one waiting.
+    let (_, s) = creer(&store, 2).await;
+    let mut ids = Vec::new();
+    for (n, contact) in [Some("a@exemple.fr"), None, Some("c@exemple.fr")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut i = inscription(s, n);
+        i.contact = contact.map(String::from);
+        ids.push(
+            store
+                .create_inscription(&i, GardeCapacite::Active)
+                .await
+                .expect("registered")
+                .id,
+        );
+    }
+    let a_prevenir = |nature: &'static str, de, a| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .inscriptions_a_prevenir(nature, de, a)
+                .await
+                .expect("read")
+                .into_iter()
+                .map(|i| i.id)
+                .collect::<Vec<i64>>()
+        }
+    };
+    // The day before: only the registered person with a contact (not the one waiting).
+    assert_eq!(
+        a_prevenir(RAPPEL_VEILLE, t(11, 0), t(12, 12)).await,
+        [ids[0]]
+    );
+    // A window that misses the start: nobody.
+    assert!(a_prevenir(RAPPEL_VEILLE, t(12, 10), t(13, 0))
+        .await
+        .is_empty());
+    assert!(store
+        .marquer_rappel(ids[0], RAPPEL_VEILLE, t(11, 18))
+        .await
+        .expect("mark"));
+    assert!(!store
+        .marquer_rappel(ids[0], RAPPEL_VEILLE, t(11, 19))
+        .await
+        .expect("mark again"));
+    assert!(a_prevenir(RAPPEL_VEILLE, t(11, 0), t(12, 12))
+        .await
+        .is_empty());
+    // After: by the session's end; told the day before does not count.
+    assert_eq!(
+        a_prevenir(RAPPEL_APRES, t(12, 10), t(12, 12)).await,
+        [ids[0]]
+    );
+    assert!(store
+        .marquer_rappel(ids[0], RAPPEL_APRES, t(12, 18))
+        .await
+        .expect("mark"));
+    assert!(a_prevenir(RAPPEL_APRES, t(12, 10), t(12, 12))
+        .await
+        .is_empty());
+    let lue = store
+        .inscription(ids[2])
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(lue.statut, STATUT_ATTENTE);
+    assert!(store
+        .inscription(ids[2] + 1000)
+        .await
+        .expect("read")
+        .is_none());
+}
+
+/// Confirmations, expiries, cancellations and new registrations at once on a full session
+/// with offers: never more « inscrit » (and offered seats) than the capacity.
+pub async fn evenements_capacite_offre_concurrent_confirm_and_expiry_never_overbook(
+    store: Arc<dyn Store>,
+) {
+    const CAPACITE: i64 = 5;
+    let (_, s) = creer(&store, CAPACITE).await;
+    let mut ids = Vec::new();
+    for n in 0..15 {
+        ids.push(
+            store
+                .create_inscription(&inscription(s, n), GardeCapacite::Active)
+                .await
+                .expect("registered")
+                .id,
+        );
+    }
+    // Three registered people leave: three offers (ids 5, 6, 7).
+    for id in &ids[..3] {
+        store
+            .cancel_inscription(*id, t(3, 9), t(3, 9) + delai())
+            .await
+            .expect("cancel");
+    }
+    let apres = t(4, 9) + Duration::minutes(1);
+    let mut taches = Vec::new();
+    for (k, id) in ids[3..].iter().copied().enumerate() {
+        let store = Arc::clone(&store);
+        taches.push(tokio::spawn(async move {
+            match k % 4 {
+                0 => store.confirmer_offre(id, apres).await.map(|_| ()),
+                1 => store
+                    .expirer_offres(apres, apres + delai())
+                    .await
+                    .map(|_| ()),
+                2 => store
+                    .create_inscription(&inscription(s, 100 + k), GardeCapacite::Active)
+                    .await
+                    .map(|_| ()),
+                _ => store
+                    .cancel_inscription(id, apres, apres + delai())
+                    .await
+                    .map(|_| ()),
+            }
+        }));
+    }
+    for tache in taches {
+        tache.await.expect("task").expect("no error");
+    }
+    let lues = store.inscriptions_of_session(s).await.expect("list");
+    let tenues = lues
+        .iter()
+        .filter(|i| {
+            i.statut == STATUT_INSCRIT
+                || i.statut == STATUT_PRESENT
+                || (i.statut == STATUT_ATTENTE && i.offre_jusqu_a.is_some())
+        })
+        .count() as i64;
+    assert!(tenues <= CAPACITE, "{tenues} seats held for {CAPACITE}");
+    // Seats freed are never left idle while people wait without an offer.
+    let en_attente = lues
+        .iter()
+        .filter(|i| i.statut == STATUT_ATTENTE && i.offre_jusqu_a.is_none())
+        .count();
+    assert!(
+        en_attente == 0 || tenues == CAPACITE,
+        "{tenues} held, {en_attente} waiting"
+    );
 }
 
 pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>) {
@@ -447,7 +751,7 @@ pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>
         .expect("read")
         .expect("found");
     let a = store
-        .cancel_inscription(premier.id, t(3, 8))
+        .cancel_inscription(premier.id, t(3, 8), t(3, 8) + delai())
         .await
         .expect("cancel");
     let attendait = store
@@ -455,7 +759,7 @@ pub async fn evenements_shared_pool_counts_across_sessions(store: Arc<dyn Store>
         .await
         .expect("read")
         .expect("found");
-    assert_eq!(a.promue, Some(attendait.id));
+    assert_eq!(a.offerte, Some(attendait.id));
 }
 
 async fn store_evenement(store: &Arc<dyn Store>, session_id: i64) -> i64 {

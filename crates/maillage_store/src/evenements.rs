@@ -13,8 +13,10 @@
 //! « inscrit » than its capacity, and the waiting list is in the order the locks were taken
 //! (the row ids, given under the lock, say that order).
 //!
-//! Cancelling an « inscrit » in the same kind of transaction promotes the first person
-//! waiting in the jauge (lowest id).
+//! Cancelling an « inscrit » in the same kind of transaction offers the seat to the first
+//! person waiting in the jauge (lowest id) for a limited time: the seat is held for them
+//! (`offre_jusqu_a`, counted as taken) until they confirm or the offer lapses and goes to
+//! the next person ([`EvenementsStore::expirer_offres`]).
 //!
 //! [`GardeCapacite::DesactiveePourEssai`] is the test-only switch of the concurrency
 //! tests' control run (pretix does the same): it reads the count outside any lock, waits
@@ -205,6 +207,9 @@ pub struct InscriptionRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub personne_id: Option<i64>,
+    /// A person waiting (`liste_attente`) to whom a freed seat is offered: the seat is held
+    /// for them until then (it counts as taken); they confirm before, or it goes to the next.
+    pub offre_jusqu_a: Option<DateTime<Utc>>,
 }
 
 /// What a registration became.
@@ -222,8 +227,30 @@ pub struct Annulation {
     /// The statut before: `inscrit`, `liste_attente` (or `annule` when it already was:
     /// nothing changed).
     pub ancien_statut: String,
-    /// The waiting registration promoted to « inscrit » in the freed seat.
-    pub promue: Option<i64>,
+    /// The waiting registration the freed seat is now offered to (until the deadline
+    /// given to [`EvenementsStore::cancel_inscription`]).
+    pub offerte: Option<i64>,
+}
+
+/// What [`EvenementsStore::expirer_offres`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OffresTraitees {
+    /// Offers past their deadline: those registrations are now « annule ».
+    pub expirees: Vec<i64>,
+    /// The waiting registrations the seats were offered to next.
+    pub offertes: Vec<i64>,
+}
+
+/// What [`EvenementsStore::confirmer_offre`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmationOffre {
+    /// The seat was offered and still held: the registration is « inscrit » now.
+    Confirmee,
+    /// The offer's deadline has passed (the seat may have gone to the next person).
+    Expiree,
+    /// No seat is offered to this registration (already « inscrit », cancelled, or still
+    /// waiting without an offer).
+    SansOffre,
 }
 
 /// What an edit of an event in the organisers' space changes (its tour, structure, statut
@@ -306,6 +333,11 @@ pub const STATUT_INSCRIT: &str = "inscrit";
 pub const STATUT_ATTENTE: &str = "liste_attente";
 pub const STATUT_ANNULE: &str = "annule";
 pub const STATUT_PRESENT: &str = "present";
+
+/// The reminder the day before a session (outbox).
+pub const RAPPEL_VEILLE: &str = "veille";
+/// The message after a session (outbox).
+pub const RAPPEL_APRES: &str = "apres";
 
 /// The statut a new registration gets when `inscrits` seats of `capacite` are taken.
 pub fn statut_pour(inscrits: i64, capacite: i64) -> &'static str {
@@ -424,9 +456,53 @@ pub trait EvenementsStore: Send + Sync {
     /// The registrations under a person's key, newest first.
     async fn inscriptions_of_personne(&self, personne_id: i64) -> StoreResult<Vec<InscriptionRow>>;
 
-    /// Cancels a registration under its jauge's lock; a freed seat goes to the first person
-    /// waiting in the jauge. Cancelling twice changes nothing.
-    async fn cancel_inscription(&self, id: i64, at: DateTime<Utc>) -> StoreResult<Annulation>;
+    /// Cancels a registration under its jauge's lock; a freed seat is offered to the first
+    /// person waiting in the jauge without an offer, held for them until `offre_jusqu_a`
+    /// (it counts as taken meanwhile). Cancelling twice changes nothing.
+    async fn cancel_inscription(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        offre_jusqu_a: DateTime<Utc>,
+    ) -> StoreResult<Annulation>;
+
+    async fn inscription(&self, id: i64) -> StoreResult<Option<InscriptionRow>>;
+
+    /// Registrations to tell something through the outbox, by id: those with a contact,
+    /// of a published (or finished) event, not yet told this `nature` (see
+    /// [`EvenementsStore::marquer_rappel`]). [`RAPPEL_VEILLE`]: « inscrit » to a session
+    /// starting in `(de, a]`; [`RAPPEL_APRES`]: « inscrit » or « present » to a session
+    /// that ended in `(de, a]`.
+    async fn inscriptions_a_prevenir(
+        &self,
+        nature: &str,
+        de: DateTime<Utc>,
+        a: DateTime<Utc>,
+    ) -> StoreResult<Vec<InscriptionRow>>;
+
+    /// Records that the registration was told `nature`: `true` the first time, `false` when
+    /// it already was (nothing written). The job calls it before queueing the message, so
+    /// that a message is sent at most once.
+    async fn marquer_rappel(
+        &self,
+        inscription_id: i64,
+        nature: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Under the jauge's lock: a registration whose offer still holds at `at` becomes
+    /// « inscrit »; otherwise nothing changes.
+    async fn confirmer_offre(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ConfirmationOffre>;
+
+    /// The waiting-list job: every offer whose deadline is at or before `at` lapses (that
+    /// registration becomes « annule »), and each seat it held is offered to the next
+    /// person waiting, until `offre_jusqu_a`. One jauge at a time, under its lock; running
+    /// it again at the same instant changes nothing.
+    async fn expirer_offres(
+        &self,
+        at: DateTime<Utc>,
+        offre_jusqu_a: DateTime<Utc>,
+    ) -> StoreResult<OffresTraitees>;
 
     // Check-in on the day.
     //

@@ -14,7 +14,8 @@ macro_rules! __select_inscriptions {
                       cle AS "cle!: String", jeton_hash AS "jeton_hash!: String",
                       created_at AS "created_at!: DateTime<Utc>",
                       updated_at AS "updated_at!: DateTime<Utc>",
-                      personne_id AS "personne_id?: i64"
+                      personne_id AS "personne_id?: i64",
+                      offre_jusqu_a AS "offre_jusqu_a?: DateTime<Utc>"
                FROM inscriptions "# + $where $(, $arg)*
         )
     };
@@ -58,14 +59,16 @@ macro_rules! __select_sessions_evenement {
                       s.salle AS "salle?: String", s.jauge_id AS "jauge_id!: i64",
                       j.nom AS "jauge?: String", j.capacite AS "capacite!: i64",
                       CAST((SELECT COUNT(*) FROM inscriptions i
-                        WHERE i.jauge_id = s.jauge_id AND i.statut IN ('inscrit', 'present'))
+                        WHERE i.jauge_id = s.jauge_id AND (i.statut IN ('inscrit', 'present')
+                              OR (i.statut = 'liste_attente' AND i.offre_jusqu_a IS NOT NULL)))
                        + (SELECT COUNT(*) FROM evenements_pointages p
                           WHERE p.jauge_id = s.jauge_id AND p.inscription_id IS NULL)
                        + (SELECT COALESCE(SUM(a.places), 0) FROM evenements_allocations a
                           WHERE a.jauge_id = s.jauge_id) AS BIGINT)
                         AS "inscrits!: i64",
                       (SELECT COUNT(*) FROM inscriptions i
-                        WHERE i.jauge_id = s.jauge_id AND i.statut = 'liste_attente')
+                        WHERE i.jauge_id = s.jauge_id AND i.statut = 'liste_attente'
+                          AND i.offre_jusqu_a IS NULL)
                         AS "en_attente!: i64"
                FROM evenements_sessions s JOIN evenements_jauges j ON j.id = s.jauge_id "#
                 + $where $(, $arg)*
@@ -98,8 +101,9 @@ macro_rules! evenements_store {
                 FiltreEvenements, GardeCapacite, InscriptionCreee, InscriptionRow,
                 NewEvenement, NewInscription, NewSessionEvenement, NewTournee,
                 SessionEvenementRow, TourneeRow, FENETRE_COURSE_ESSAI, STATUT_ANNULE,
-                STATUT_ATTENTE, STATUT_INSCRIT, BilanPointages, EtatPointage, NewPointage,
+                STATUT_ATTENTE, BilanPointages, EtatPointage, NewPointage,
                 PointageRow, ModifEvenement, RefusModification, SessionModifiee,
+                ConfirmationOffre, OffresTraitees,
             };
             use ::maillage_store::{StoreError, StoreResult};
 
@@ -171,7 +175,8 @@ macro_rules! evenements_store {
                 .db()?;
                 let inscrits = ::sqlx::query_scalar!(
                     r#"SELECT CAST((SELECT COUNT(*) FROM inscriptions
-                                    WHERE jauge_id = $1 AND statut IN ('inscrit', 'present'))
+                                    WHERE jauge_id = $1 AND (statut IN ('inscrit', 'present')
+                                          OR (statut = 'liste_attente' AND offre_jusqu_a IS NOT NULL)))
                               + (SELECT COUNT(*) FROM evenements_pointages
                                  WHERE jauge_id = $1 AND inscription_id IS NULL)
                               + (SELECT COALESCE(SUM(places), 0) FROM evenements_allocations
@@ -182,6 +187,44 @@ macro_rules! evenements_store {
                 .await
                 .db()?;
                 Ok((inscrits, capacite))
+            }
+
+            /// Offers the jauge's free seats, if any, to the first people waiting without an
+            /// offer (lowest ids), held for them until `jusqu_a`; returns their ids. Runs
+            /// under the jauge's lock.
+            async fn offrir(
+                conn: &mut Connexion,
+                jauge_id: i64,
+                at: DateTime<Utc>,
+                jusqu_a: DateTime<Utc>,
+            ) -> StoreResult<Vec<i64>> {
+                let (pris, capacite) = occupation(&mut *conn, jauge_id).await?;
+                let libres = capacite - pris;
+                if libres <= 0 {
+                    return Ok(Vec::new());
+                }
+                let ids = ::sqlx::query_scalar!(
+                    r#"SELECT id AS "id!: i64" FROM inscriptions
+                       WHERE jauge_id = $1 AND statut = 'liste_attente' AND offre_jusqu_a IS NULL
+                       ORDER BY id LIMIT $2"#,
+                    jauge_id,
+                    libres
+                )
+                .fetch_all(&mut *conn)
+                .await
+                .db()?;
+                for id in &ids {
+                    ::sqlx::query!(
+                        "UPDATE inscriptions SET offre_jusqu_a = $1, updated_at = $2 WHERE id = $3",
+                        jusqu_a,
+                        at,
+                        id
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .db()?;
+                }
+                Ok(ids)
             }
 
             /// A device's allotments on an event's sessions `(session, places)`, by session.
@@ -696,6 +739,7 @@ macro_rules! evenements_store {
                                 "UPDATE inscriptions SET statut = 'inscrit', updated_at = $1
                                  WHERE id IN (SELECT id FROM inscriptions
                                               WHERE jauge_id = $2 AND statut = 'liste_attente'
+                                                AND offre_jusqu_a IS NULL
                                               ORDER BY id LIMIT $3)",
                                 at,
                                 jid,
@@ -804,6 +848,7 @@ macro_rules! evenements_store {
                     &self,
                     id: i64,
                     at: DateTime<Utc>,
+                    offre_jusqu_a: DateTime<Utc>,
                 ) -> StoreResult<Annulation> {
                     let jauge_id = ::sqlx::query_scalar!(
                         r#"SELECT jauge_id AS "j!: i64" FROM inscriptions WHERE id = $1"#,
@@ -825,48 +870,177 @@ macro_rules! evenements_store {
                         tx.commit().await.db()?;
                         return Ok(Annulation {
                             ancien_statut: ancien,
-                            promue: None,
+                            offerte: None,
                         });
                     }
                     ::sqlx::query!(
-                        "UPDATE inscriptions SET statut = 'annule', updated_at = $1 WHERE id = $2",
+                        "UPDATE inscriptions SET statut = 'annule', offre_jusqu_a = NULL,
+                             updated_at = $1 WHERE id = $2",
                         at,
                         id
                     )
                     .execute(&mut *tx)
                     .await
                     .db()?;
-                    let mut promue = None;
-                    if ancien != STATUT_ATTENTE {
-                        let (inscrits, capacite) = occupation(&mut tx, jauge_id).await?;
-                        if statut_pour(inscrits, capacite) == STATUT_INSCRIT {
-                            promue = ::sqlx::query_scalar!(
-                                r#"SELECT id AS "id!: i64" FROM inscriptions
-                                   WHERE jauge_id = $1 AND statut = 'liste_attente'
-                                   ORDER BY id LIMIT 1"#,
-                                jauge_id
-                            )
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .db()?;
-                            if let Some(p) = promue {
-                                ::sqlx::query!(
-                                    "UPDATE inscriptions SET statut = 'inscrit', updated_at = $1
-                                     WHERE id = $2",
-                                    at,
-                                    p
-                                )
-                                .execute(&mut *tx)
-                                .await
-                                .db()?;
-                            }
-                        }
-                    }
+                    // The seat it held (« inscrit », or a seat offered to it) goes to the
+                    // next person waiting, as an offer.
+                    let offerte = offrir(&mut tx, jauge_id, at, offre_jusqu_a)
+                        .await?
+                        .first()
+                        .copied();
                     tx.commit().await.db()?;
                     Ok(Annulation {
                         ancien_statut: ancien,
-                        promue,
+                        offerte,
                     })
+                }
+
+                async fn inscription(&self, id: i64) -> StoreResult<Option<InscriptionRow>> {
+                    $crate::__select_inscriptions!("WHERE id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn inscriptions_a_prevenir(
+                    &self,
+                    nature: &str,
+                    de: DateTime<Utc>,
+                    a: DateTime<Utc>,
+                ) -> StoreResult<Vec<InscriptionRow>> {
+                    $crate::__select_inscriptions!(
+                        "WHERE contact IS NOT NULL
+                           AND (statut = 'inscrit' OR ($1 = 'apres' AND statut = 'present'))
+                           AND NOT EXISTS (SELECT 1 FROM evenements_rappels r
+                                           WHERE r.inscription_id = inscriptions.id
+                                             AND r.nature = $1)
+                           AND session_id IN (
+                               SELECT s.id FROM evenements_sessions s
+                               JOIN evenements e ON e.id = s.evenement_id
+                               WHERE e.statut IN ('publie', 'termine')
+                                 AND CASE WHEN $1 = 'veille' THEN s.debut ELSE s.fin END > $2
+                                 AND CASE WHEN $1 = 'veille' THEN s.debut ELSE s.fin END <= $3)
+                         ORDER BY id",
+                        nature,
+                        de,
+                        a
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn marquer_rappel(
+                    &self,
+                    inscription_id: i64,
+                    nature: &str,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<bool> {
+                    let n = ::sqlx::query!(
+                        "INSERT INTO evenements_rappels (inscription_id, nature, envoye_at)
+                         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        inscription_id,
+                        nature,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?
+                    .rows_affected();
+                    Ok(n == 1)
+                }
+
+                async fn confirmer_offre(
+                    &self,
+                    id: i64,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<ConfirmationOffre> {
+                    let jauge_id = ::sqlx::query_scalar!(
+                        r#"SELECT jauge_id AS "j!: i64" FROM inscriptions WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()?
+                    .ok_or(StoreError::NotFound)?;
+                    let mut tx = self.lock_jauge(jauge_id).await?;
+                    let ligne = ::sqlx::query!(
+                        r#"SELECT statut AS "statut!: String",
+                                  offre_jusqu_a AS "offre_jusqu_a?: DateTime<Utc>"
+                           FROM inscriptions WHERE id = $1"#,
+                        id
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    let etat = match ligne.offre_jusqu_a {
+                        Some(_) if ligne.statut != STATUT_ATTENTE => ConfirmationOffre::SansOffre,
+                        None => ConfirmationOffre::SansOffre,
+                        Some(fin) if fin <= at => ConfirmationOffre::Expiree,
+                        Some(_) => {
+                            ::sqlx::query!(
+                                "UPDATE inscriptions SET statut = 'inscrit', offre_jusqu_a = NULL,
+                                     updated_at = $1 WHERE id = $2",
+                                at,
+                                id
+                            )
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                            ConfirmationOffre::Confirmee
+                        }
+                    };
+                    tx.commit().await.db()?;
+                    Ok(etat)
+                }
+
+                async fn expirer_offres(
+                    &self,
+                    at: DateTime<Utc>,
+                    offre_jusqu_a: DateTime<Utc>,
+                ) -> StoreResult<OffresTraitees> {
+                    let jauges = ::sqlx::query_scalar!(
+                        r#"SELECT DISTINCT jauge_id AS "j!: i64" FROM inscriptions
+                           WHERE statut = 'liste_attente' AND offre_jusqu_a IS NOT NULL
+                             AND offre_jusqu_a <= $1
+                           ORDER BY jauge_id"#,
+                        at
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?;
+                    let mut faites = OffresTraitees::default();
+                    for jauge_id in jauges {
+                        let mut tx = self.lock_jauge(jauge_id).await?;
+                        // Read again under the lock: a confirmation may have come first.
+                        let expirees = ::sqlx::query_scalar!(
+                            r#"SELECT id AS "id!: i64" FROM inscriptions
+                               WHERE jauge_id = $1 AND statut = 'liste_attente'
+                                 AND offre_jusqu_a IS NOT NULL AND offre_jusqu_a <= $2
+                               ORDER BY id"#,
+                            jauge_id,
+                            at
+                        )
+                        .fetch_all(&mut *tx)
+                        .await
+                        .db()?;
+                        for id in &expirees {
+                            ::sqlx::query!(
+                                "UPDATE inscriptions SET statut = 'annule', offre_jusqu_a = NULL,
+                                     updated_at = $1 WHERE id = $2",
+                                at,
+                                id
+                            )
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                        }
+                        let offertes = offrir(&mut tx, jauge_id, at, offre_jusqu_a).await?;
+                        tx.commit().await.db()?;
+                        faites.expirees.extend(expirees);
+                        faites.offertes.extend(offertes);
+                    }
+                    Ok(faites)
                 }
 
                 async fn evenements_of_structure(

@@ -58,6 +58,10 @@ pub(crate) fn routeur() -> RouteurModule {
         .post("/sessions/{id}/inscription", inscrire_formulaire)
         .get("/inscriptions/annuler", page_annulation)
         .post("/inscriptions/annuler", annuler)
+        .post(
+            "/inscriptions/confirmer",
+            crate::evenements_diffusion::confirmer_offre,
+        )
         .api(utoipa_axum::routes!(api_evenements))
         .api(utoipa_axum::routes!(api_evenement))
         .api(utoipa_axum::routes!(api_inscrire));
@@ -66,6 +70,45 @@ pub(crate) fn routeur() -> RouteurModule {
 
 pub(crate) fn evenements(state: &AppState) -> &Evenements {
     state.instance.evenements()
+}
+
+/// When a freed seat is held for this person (waiting, offer still running at `now`): until
+/// when, « 12/06/2030 à 10:00 » at the hour of Paris.
+pub(crate) fn offre_en_cours(
+    i: &maillage_evenements::stockage::InscriptionRow,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    i.offre_jusqu_a
+        .filter(|fin| *fin > now && i.statut == StatutInscription::ListeAttente.code())
+        .map(|fin| {
+            fin.with_timezone(&Paris)
+                .format("%d/%m/%Y à %H:%M")
+                .to_string()
+        })
+}
+
+/// What a person is told after confirming an offered seat: (message, error, HTTP status).
+pub(crate) fn issue_confirmation(
+    c: maillage_evenements::stockage::ConfirmationOffre,
+) -> (Option<String>, Option<String>, StatusCode) {
+    use maillage_evenements::stockage::ConfirmationOffre as C;
+    match c {
+        C::Confirmee => (
+            Some("C’est confirmé : la place est à vous. À bientôt !".into()),
+            None,
+            StatusCode::OK,
+        ),
+        C::Expiree => (
+            None,
+            Some("Le délai pour confirmer cette place est passé : elle a été proposée à la personne suivante.".into()),
+            StatusCode::CONFLICT,
+        ),
+        C::SansOffre => (
+            None,
+            Some("Aucune place n’est à confirmer pour cette inscription.".into()),
+            StatusCode::CONFLICT,
+        ),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -739,10 +782,17 @@ pub async fn page_annulation(
     ))
 }
 
+/// The forms of a ticket's link (cancel, confirm an offered seat): its secret.
 #[derive(Deserialize)]
 pub struct FormulaireAnnulation {
     #[serde(default)]
     jeton: String,
+}
+
+impl FormulaireAnnulation {
+    pub(crate) fn jeton(&self) -> &str {
+        &self.jeton
+    }
 }
 
 /// `POST /inscriptions/annuler`: cancels the registration the secret names.

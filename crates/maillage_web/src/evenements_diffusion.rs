@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Duration, Utc};
 use maillage_evenements::ical::{hote, uid, Calendrier, EvenementIcal};
@@ -333,6 +333,11 @@ struct PageBillet {
     /// Where the person finds this registration again (absolute).
     espace: String,
     annulation: String,
+    /// A freed seat held for the person: until when, and the link's secret to confirm it.
+    offre: Option<String>,
+    jeton: String,
+    message: Option<String>,
+    erreur: Option<String>,
 }
 
 /// `GET /inscriptions/billet?jeton=…`: the printable ticket: the session, when, where, the
@@ -346,11 +351,41 @@ pub async fn page_billet(
 ) -> Result<Response, ErreurWeb> {
     let p = parametres(q.as_deref());
     let jeton = un(&p, "jeton").unwrap_or("");
-    let (i, s, e) = evenements(&state).inscription_du_lien(jeton).await?;
+    billet(&state, jeton, (None, None, StatusCode::OK)).await
+}
+
+/// `POST /inscriptions/confirmer` (`jeton`): confirms the seat offered from the waiting
+/// list to the registration of the ticket's link, then shows the ticket again.
+pub async fn confirmer_offre(
+    State(state): State<AppState>,
+    entetes: HeaderMap,
+    crate::formulaires::Formulaire(f): crate::formulaires::Formulaire<
+        crate::evenements::FormulaireAnnulation,
+    >,
+) -> Result<Response, ErreurWeb> {
+    let adresse_publique = state.instance.comptes().reglages().adresse_publique.clone();
+    if !crate::signalements::origine_acceptee(&entetes, Some(&adresse_publique)) {
+        let refus = Some(
+            "Ce formulaire n’a pas été envoyé depuis ce site : appuyez de nouveau sur le bouton."
+                .into(),
+        );
+        return billet(&state, f.jeton(), (None, refus, StatusCode::FORBIDDEN)).await;
+    }
+    let c = evenements(&state).confirmer_offre(f.jeton()).await?;
+    billet(&state, f.jeton(), crate::evenements::issue_confirmation(c)).await
+}
+
+async fn billet(
+    state: &AppState,
+    jeton: &str,
+    (message, erreur, statut): (Option<String>, Option<String>, StatusCode),
+) -> Result<Response, ErreurWeb> {
+    let (i, s, e) = evenements(state).inscription_du_lien(jeton).await?;
+    let offre = crate::evenements::offre_en_cours(&i, state.instance.comptes().maintenant());
     let annulee = i.statut == StatutInscription::Annule.code();
     let page = PageBillet {
         site: Arc::clone(&state.site),
-        evenement: ligne(&state, &e),
+        evenement: ligne(state, &e),
         session: s.titre.clone(),
         session_type: libelle::<TypeSession>(&s.type_session, TypeSession::libelle),
         session_quand: quand(s.debut, s.fin),
@@ -372,13 +407,17 @@ pub async fn page_billet(
                 "Code QR du billet, à présenter à l’accueil",
             )
         },
-        espace: format!("{}/mon-espace", adresse_publique(&state)),
+        espace: format!("{}/mon-espace", adresse_publique(state)),
         annulation: format!(
             "/inscriptions/annuler?jeton={}",
             crate::erreur::encoder(jeton)
         ),
+        offre,
+        jeton: jeton.to_string(),
+        message,
+        erreur,
     };
-    let mut r = sans_cache(Html(page.render()?).into_response());
+    let mut r = sans_cache((statut, Html(page.render()?)).into_response());
     // The address holds the secret: never sent to another page.
     r.headers_mut().insert(
         header::REFERRER_POLICY,

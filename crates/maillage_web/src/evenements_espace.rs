@@ -1437,6 +1437,7 @@ pub async fn creer_activite(
 }
 
 /// A session's figures in the report.
+#[derive(Clone)]
 pub struct LigneBilan {
     pub titre: String,
     pub capacite: i64,
@@ -1458,8 +1459,15 @@ impl LigneBilan {
     }
 }
 
-fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
-    let ligne = |titre: String, capacite: i64, inscrits, attente, presents, sur_place| {
+impl LigneBilan {
+    fn nouvelle(
+        titre: String,
+        capacite: i64,
+        inscrits: usize,
+        attente: usize,
+        presents: usize,
+        sur_place: usize,
+    ) -> Self {
         let participants = presents + sur_place;
         LigneBilan {
             titre,
@@ -1471,7 +1479,23 @@ fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
             participants,
             remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
         }
-    };
+    }
+
+    /// The sum of `lignes` (the fill rate over their capacities together).
+    pub(crate) fn somme(titre: String, lignes: &[LigneBilan]) -> Self {
+        LigneBilan::nouvelle(
+            titre,
+            lignes.iter().map(|l| l.capacite).sum(),
+            lignes.iter().map(|l| l.inscrits).sum(),
+            lignes.iter().map(|l| l.attente).sum(),
+            lignes.iter().map(|l| l.presents).sum(),
+            lignes.iter().map(|l| l.sur_place).sum(),
+        )
+    }
+}
+
+/// An event's report: one line per session, and the total.
+pub(crate) fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
     let lignes: Vec<LigneBilan> = listes
         .iter()
         .map(|l| {
@@ -1481,7 +1505,7 @@ fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
                     .filter(|i| st.contains(&i.statut.as_str()))
                     .count()
             };
-            ligne(
+            LigneBilan::nouvelle(
                 l.session.titre.clone(),
                 l.session.capacite,
                 n(&["inscrit", "present"]),
@@ -1491,14 +1515,7 @@ fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
             )
         })
         .collect();
-    let total = ligne(
-        "Total".into(),
-        lignes.iter().map(|l| l.capacite).sum(),
-        lignes.iter().map(|l| l.inscrits).sum(),
-        lignes.iter().map(|l| l.attente).sum(),
-        lignes.iter().map(|l| l.presents).sum(),
-        lignes.iter().map(|l| l.sur_place).sum(),
-    );
+    let total = LigneBilan::somme("Total".into(), &lignes);
     (lignes, total)
 }
 
@@ -1545,10 +1562,15 @@ pub async fn page_bilan(
     })
 }
 
-fn tableau_bilan(lignes: &[LigneBilan], total: &LigneBilan) -> maillage_annuaire::tableur::Tableau {
+/// A report's table (`premiere`: the first column's header, « Session » or « Arrêt »).
+pub(crate) fn tableau_bilan(
+    premiere: &'static str,
+    lignes: &[LigneBilan],
+    total: &LigneBilan,
+) -> maillage_annuaire::tableur::Tableau {
     use maillage_annuaire::tableur::{Tableau, Valeur};
     let mut t = Tableau::new([
-        "Session",
+        premiere,
         "Capacité",
         "Inscrits",
         "Liste d’attente",
@@ -1572,7 +1594,7 @@ fn tableau_bilan(lignes: &[LigneBilan], total: &LigneBilan) -> maillage_annuaire
     t
 }
 
-fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
+pub(crate) fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{nom}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     no_store(
@@ -1598,7 +1620,7 @@ pub async fn bilan_csv(
     let (_, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
     let (lignes, total) = bilan(&listes);
     Ok(fichier(
-        tableau_bilan(&lignes, &total).csv()?,
+        tableau_bilan("Session", &lignes, &total).csv()?,
         "text/csv; charset=utf-8",
         &format!("bilan-evenement-{id}.csv"),
     ))
@@ -1615,7 +1637,7 @@ pub async fn bilan_xlsx(
     let (_, listes) = module(&state).listes(&a, id).await.ou(&chemin)?;
     let (lignes, total) = bilan(&listes);
     Ok(fichier(
-        tableau_bilan(&lignes, &total).xlsx("Bilan")?,
+        tableau_bilan("Session", &lignes, &total).xlsx("Bilan")?,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("bilan-evenement-{id}.xlsx"),
     ))

@@ -318,6 +318,27 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
     } else {
         instance
     };
+    // The waiting list's offer: how long a freed seat is held (hours, default 24).
+    let instance = match std::env::var("MAILLAGE_DELAI_OFFRE_HEURES") {
+        Ok(v) => match v.trim().parse::<u32>() {
+            Ok(h) if h > 0 => {
+                let e = instance
+                    .evenements()
+                    .clone()
+                    .avec_delai_offre(chrono::Duration::hours(i64::from(h)));
+                instance.avec_evenements(e)
+            }
+            _ => anyhow::bail!(
+                "MAILLAGE_DELAI_OFFRE_HEURES : un nombre d’heures supérieur à 0 est attendu (« {v} »)"
+            ),
+        },
+        Err(_) => instance,
+    };
+    // Lapsed seat offers, reminders the day before, messages after: every 5 minutes.
+    maillage_evenements::suivi::planifier_taches(
+        instance.evenements().clone(),
+        Duration::from_secs(300),
+    );
     let state = AppState::new(instance, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
     let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;

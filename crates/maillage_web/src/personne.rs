@@ -64,6 +64,8 @@ pub struct LigneInscription {
     pub quand: String,
     pub statut: &'static str,
     pub annulable: bool,
+    /// A freed seat held for the person: until when (« 12/06/2030 à 10:00 »).
+    pub offre: Option<String>,
 }
 
 /// A pass numérique attached to the person's key, as they see it.
@@ -142,6 +144,7 @@ async fn rendre_page(
                     statut,
                     Some(StatutInscription::Inscrit | StatutInscription::ListeAttente)
                 ) && sess.debut > now,
+                offre: crate::evenements::offre_en_cours(&i, now),
             });
         }
         let referentiel = maillage_competences::Referentiel::embarque();
@@ -229,8 +232,9 @@ pub async fn page(
     rendre_page(&state, s.as_ref(), None, None, StatusCode::OK).await
 }
 
-/// The forms of the space: `action` = `ouvrir` (with `code`), `annuler` (with
-/// `inscription`, a registration's UUID), anything else closes the space.
+/// The forms of the space: `action` = `ouvrir` (with `code`), `annuler` or `confirmer` (a
+/// seat offered from the waiting list; with `inscription`, a registration's UUID), anything
+/// else closes the space.
 #[derive(Deserialize)]
 pub struct FormulaireEspace {
     csrf: Option<String>,
@@ -301,6 +305,31 @@ pub async fn agir(
                         StatusCode::OK,
                     )
                     .await
+                }
+                Err(maillage_evenements::ErreurEvenements::Introuvable) => {
+                    rendre_page(
+                        &state,
+                        Some(&s),
+                        None,
+                        Some("Cette inscription n’est pas dans votre espace.".into()),
+                        StatusCode::NOT_FOUND,
+                    )
+                    .await
+                }
+                Err(e) => Err(ErreurWeb::from(e).avec_retour("/mon-espace")),
+            }
+        }
+        "confirmer" => {
+            let Some(s) = session_espace(&state, &headers).await else {
+                return Ok(Redirect::to("/mon-espace").into_response());
+            };
+            match evenements(&state)
+                .confirmer_offre_par_personne(&s, &f.inscription)
+                .await
+            {
+                Ok(c) => {
+                    let (message, erreur, statut) = crate::evenements::issue_confirmation(c);
+                    rendre_page(&state, Some(&s), message, erreur, statut).await
                 }
                 Err(maillage_evenements::ErreurEvenements::Introuvable) => {
                     rendre_page(

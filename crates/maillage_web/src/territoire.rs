@@ -958,28 +958,13 @@ fn dessiner_carte(
     // Stops of the plan: reach, then numbered circles.
     let mut nb_arrets = 0;
     if let Some(plan) = plan {
-        svg.push_str(r#"<g class="arrets">"#);
-        let r = proj.km(plan.rayon_km);
-        for a in &plan.arrets {
-            let (x, y) = proj.xy(a.point);
-            let _ = write!(
-                svg,
-                r#"<circle class="portee" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/>"#
-            );
-        }
-        for (i, a) in plan.arrets.iter().enumerate() {
-            let (x, y) = proj.xy(a.point);
-            nb_arrets += 1;
-            let _ = write!(
-                svg,
-                r#"<g class="arret"><circle cx="{x:.1}" cy="{y:.1}" r="10"/><text x="{x:.1}" y="{:.1}">{}</text><title>Arrêt {} : {}</title></g>"#,
-                y + 4.5,
-                i + 1,
-                i + 1,
-                echapper(&a.nom)
-            );
-        }
-        svg.push_str("</g>");
+        let arrets: Vec<(Point, &str)> = plan
+            .arrets
+            .iter()
+            .map(|a| (a.point, a.nom.as_str()))
+            .collect();
+        nb_arrets = arrets.len();
+        dessiner_arrets(&mut svg, &proj, &arrets, Some(plan.rayon_km));
     }
     svg.push_str("</svg>");
     let mut resume = format!(
@@ -995,6 +980,67 @@ fn dessiner_carte(
         );
     }
     Carte { svg, resume }
+}
+
+/// Numbered stops (in the order given) on a map, with their reach when it is known.
+fn dessiner_arrets(
+    svg: &mut String,
+    proj: &Projection,
+    arrets: &[(Point, &str)],
+    rayon_km: Option<f64>,
+) {
+    svg.push_str(r#"<g class="arrets">"#);
+    if let Some(rayon) = rayon_km {
+        let r = proj.km(rayon);
+        for (point, _) in arrets {
+            let (x, y) = proj.xy(*point);
+            let _ = write!(
+                svg,
+                r#"<circle class="portee" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/>"#
+            );
+        }
+    }
+    for (i, (point, nom)) in arrets.iter().enumerate() {
+        let (x, y) = proj.xy(*point);
+        let _ = write!(
+            svg,
+            r#"<g class="arret"><circle cx="{x:.1}" cy="{y:.1}" r="10"/><text x="{x:.1}" y="{:.1}">{}</text><title>Arrêt {} : {}</title></g>"#,
+            y + 4.5,
+            i + 1,
+            i + 1,
+            echapper(nom)
+        );
+    }
+    svg.push_str("</g>");
+}
+
+/// The map of a tour: its stops numbered in date order, joined by the route in that order
+/// (straight lines). Stops whose commune has no known centre are left out.
+pub(crate) fn carte_tournee(titre: &str, arrets: &[(Point, &str)]) -> String {
+    let centres: Vec<Point> = arrets.iter().map(|(p, _)| *p).collect();
+    let proj = Projection::new(&centres, 800.0, 560.0);
+    let (largeur, hauteur) = (proj.largeur, proj.hauteur);
+    let mut svg = format!(
+        r##"<svg class="carte-territoire" viewBox="0 0 {largeur:.0} {hauteur:.0}" role="img" aria-labelledby="carte-tournee-titre" focusable="false"><title id="carte-tournee-titre">{}</title><rect class="fond" width="{largeur:.0}" height="{hauteur:.0}"/>"##,
+        echapper(titre)
+    );
+    if arrets.len() > 1 {
+        let points: Vec<String> = centres
+            .iter()
+            .map(|p| {
+                let (x, y) = proj.xy(*p);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline class="trajet" points="{}"/>"#,
+            points.join(" ")
+        );
+    }
+    dessiner_arrets(&mut svg, &proj, arrets, None);
+    svg.push_str("</svg>");
+    svg
 }
 
 // ---------------------------------------------------------------------------------------

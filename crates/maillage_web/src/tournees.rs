@@ -6,7 +6,11 @@
 //! - `POST /espace/tournees`: creates the tour and its draft stops
 //!   ([`Evenements::creer_tournee_depuis_plan`]), then its page;
 //! - `GET /espace/tournees/{id}`: the tour's stops with their dates and statut, each leading to
-//!   its page in the organisers' space.
+//!   its page in the organisers' space;
+//! - `GET /espace/tournees/{id}/bilan` (and `bilan.csv`, `bilan.xlsx`): the report of the tour,
+//!   the figures of each stop (registered, waiting, present, walk-ins, participants, fill rate)
+//!   and their total, the map of the stops (server SVG) and a chart of the fill rates, each
+//!   with the table.
 //!
 //! Organisers only (administrators and coordinators), like the rest of the module.
 
@@ -37,6 +41,9 @@ pub(crate) fn routeur() -> RouteurModule {
     RouteurModule::new(Module::Evenements)
         .post("/espace/tournees", creer)
         .get("/espace/tournees/{id}", page)
+        .get("/espace/tournees/{id}/bilan", page_bilan)
+        .get("/espace/tournees/{id}/bilan.csv", bilan_csv)
+        .get("/espace/tournees/{id}/bilan.xlsx", bilan_xlsx)
 }
 
 /// One stop of the form.
@@ -231,4 +238,145 @@ pub async fn page(
             .collect(),
     };
     rendre(&page)
+}
+
+// ---------------------------------------------------------------------------------------
+// The report of a tour.
+
+/// One stop of the report: its figures (the total of its sessions) and where it is.
+struct ArretBilan {
+    id: i64,
+    ligne: crate::evenements_espace::LigneBilan,
+    point: Option<maillage_geo::Point>,
+}
+
+/// The tour's title and each stop's report, by date (organisers only, as the tour's page).
+async fn bilan_tournee(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: &str,
+) -> Result<(i64, String, Vec<ArretBilan>), ErreurWeb> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ErreurWeb::Introuvable("Tournée introuvable.".into()))?;
+    let retour = format!("/espace/tournees/{id}");
+    let module = evenements(state);
+    let d = module.tournee_detaillee(a, id).await.ou(&retour)?;
+    let referentiel = state.instance.comptes().referentiel();
+    let mut arrets = Vec::with_capacity(d.arrets.len());
+    for e in &d.arrets {
+        let (_, listes) = module.listes(a, e.id).await.ou(&retour)?;
+        let (lignes, _) = crate::evenements_espace::bilan(&listes);
+        let commune = referentiel.commune_or_parent(&e.commune);
+        let titre = format!(
+            "{} — {}",
+            e.debut.with_timezone(&Paris).format("%d/%m/%Y"),
+            commune.map_or(e.commune.as_str(), |c| c.nom.as_str())
+        );
+        arrets.push(ArretBilan {
+            id: e.id,
+            ligne: crate::evenements_espace::LigneBilan::somme(titre, &lignes),
+            point: commune.and_then(|c| c.centre),
+        });
+    }
+    Ok((id, d.tournee.titre, arrets))
+}
+
+#[derive(Template)]
+#[template(path = "espace/tournee_bilan.html")]
+struct PageBilanTournee {
+    site: Arc<Site>,
+    menu: Menu,
+    id: i64,
+    titre: String,
+    /// (stop's id, its line), by date.
+    arrets: Vec<(i64, crate::evenements_espace::LigneBilan)>,
+    total: crate::evenements_espace::LigneBilan,
+    carte: String,
+    graphique: String,
+}
+
+/// `GET /espace/tournees/{id}/bilan`.
+pub async fn page_bilan(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, titre, arrets) = bilan_tournee(&state, &a, &id).await?;
+    let sur_la_carte: Vec<(maillage_geo::Point, &str)> = arrets
+        .iter()
+        .filter_map(|b| b.point.map(|p| (p, b.ligne.titre.as_str())))
+        .collect();
+    let carte = crate::territoire::carte_tournee(
+        &format!("Arrêts de la tournée « {titre} », numérotés dans l’ordre des dates"),
+        &sur_la_carte,
+    );
+    let graphique = crate::espace::svg::barres(
+        &arrets
+            .iter()
+            .map(|b| {
+                (
+                    format!("{} (%)", b.ligne.titre),
+                    b.ligne.remplissage.map(|t| t.round() as i64).unwrap_or(0),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let lignes: Vec<crate::evenements_espace::LigneBilan> =
+        arrets.iter().map(|b| b.ligne.clone()).collect();
+    let total = crate::evenements_espace::LigneBilan::somme("Total".into(), &lignes);
+    rendre(&PageBilanTournee {
+        site: Arc::clone(&state.site),
+        menu: Menu::de(&a),
+        id,
+        titre,
+        arrets: arrets.into_iter().map(|b| (b.id, b.ligne)).collect(),
+        total,
+        carte,
+        graphique,
+    })
+}
+
+/// The report's table of a tour: one line per stop, and the total.
+async fn tableau(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: &str,
+) -> Result<(i64, maillage_annuaire::tableur::Tableau), ErreurWeb> {
+    let (id, _, arrets) = bilan_tournee(state, a, id).await?;
+    let lignes: Vec<crate::evenements_espace::LigneBilan> =
+        arrets.into_iter().map(|b| b.ligne).collect();
+    let total = crate::evenements_espace::LigneBilan::somme("Total".into(), &lignes);
+    Ok((
+        id,
+        crate::evenements_espace::tableau_bilan("Arrêt", &lignes, &total),
+    ))
+}
+
+/// `GET /espace/tournees/{id}/bilan.csv`: the report's table (`;`, French headers).
+pub async fn bilan_csv(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, t) = tableau(&state, &a, &id).await?;
+    Ok(crate::evenements_espace::fichier(
+        t.csv()?,
+        "text/csv; charset=utf-8",
+        &format!("bilan-tournee-{id}.csv"),
+    ))
+}
+
+/// `GET /espace/tournees/{id}/bilan.xlsx`: the same table as a spreadsheet.
+pub async fn bilan_xlsx(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, t) = tableau(&state, &a, &id).await?;
+    Ok(crate::evenements_espace::fichier(
+        t.xlsx("Bilan")?,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("bilan-tournee-{id}.xlsx"),
+    ))
 }

@@ -73,6 +73,12 @@ async fn evenements_import_page_publique_puis_inscription_par_le_formulaire() {
     let _ = std::fs::remove_file(&fichier);
     assert!(sortie.contains("Événement créé : n° 1"), "{sortie}");
     assert!(sortie.contains("2 sessions, 11 places en tout"), "{sortie}");
+    // The job of offers and reminders (what `serve` runs every 5 minutes): nothing to do yet.
+    let sortie = instance.executer(&["evenements", "taches"]);
+    assert!(
+        sortie.contains("Places proposées expirées : 0 ; nouvelles propositions : 0 ; rappels de la veille : 0 ; messages après : 0."),
+        "{sortie}"
+    );
     instance.demarrer();
     let base = instance.base();
     let http = reqwest::Client::builder()

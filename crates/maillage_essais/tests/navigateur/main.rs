@@ -10,6 +10,7 @@ mod accueil;
 mod competences;
 mod enquete;
 mod evenements;
+mod evenements_parcours;
 mod lent;
 mod mandats;
 mod mediation;

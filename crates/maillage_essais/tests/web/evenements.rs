@@ -551,7 +551,8 @@ async fn evenements_formulaire_public_et_annulation() {
     .await;
     assert_eq!(fait.status, 200, "{}", fait.corps);
     assert!(fait.corps.contains("Votre inscription est annulée"));
-    // Paul was waiting: he has the seat now.
+    // Paul was waiting: the seat is offered to him, held (counted as taken) until he
+    // confirms it with the link of his ticket.
     let api = envoyer(
         &state,
         requete(
@@ -569,6 +570,35 @@ async fn evenements_formulaire_public_et_annulation() {
             v["sessions"][0]["en_attente"].as_i64()
         ),
         (Some(1), Some(0))
+    );
+    let billet_paul = r2.champ("#lien-billet", "href").expect("Paul's ticket");
+    let b = envoyer(&state, requete("GET", &billet_paul, None, None)).await;
+    assert_eq!(b.status, 200, "{}", b.corps);
+    assert!(
+        b.corps.contains("Une place s’est libérée pour vous"),
+        "{}",
+        b.corps
+    );
+    let jeton_paul = b.champ_cache("jeton").expect("hidden secret");
+    let confirmer = || {
+        requete(
+            "POST",
+            "/inscriptions/confirmer",
+            None,
+            Some(formulaire(&[("jeton", &jeton_paul)])),
+        )
+    };
+    let c = envoyer(&state, confirmer()).await;
+    assert_eq!(c.status, 200, "{}", c.corps);
+    assert!(c.corps.contains("C’est confirmé"), "{}", c.corps);
+    assert!(!c.corps.contains("Une place s’est libérée pour vous"));
+    // Twice: nothing left to confirm.
+    let c = envoyer(&state, confirmer()).await;
+    assert_eq!(c.status, 409, "{}", c.corps);
+    assert!(
+        c.corps.contains("Aucune place n’est à confirmer"),
+        "{}",
+        c.corps
     );
     let faux = envoyer(
         &state,

@@ -26,7 +26,12 @@ use super::mediation::{connecter, evenement_de_a, evenement_de_a_le, monde, Mond
 const APPAREIL_A: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const APPAREIL_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
 
-fn json_post(uri: &str, cookie: &str, csrf: Option<&str>, corps: &Value) -> Request<Body> {
+pub(crate) fn json_post(
+    uri: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    corps: &Value,
+) -> Request<Body> {
     let mut b = Request::builder()
         .method("POST")
         .uri(uri)
@@ -38,7 +43,7 @@ fn json_post(uri: &str, cookie: &str, csrf: Option<&str>, corps: &Value) -> Requ
     b.body(Body::from(corps.to_string())).expect("request")
 }
 
-fn json_de(r: &Reponse) -> Value {
+pub(crate) fn json_de(r: &Reponse) -> Value {
     serde_json::from_str(&r.corps).unwrap_or_else(|e| panic!("{e}: {}", r.corps))
 }
 

@@ -9,6 +9,7 @@ mod competences;
 mod enquete;
 mod evenements;
 mod evenements_espace;
+mod evenements_suivi;
 mod faille_territoire;
 mod failles_web;
 mod http;

@@ -24,15 +24,15 @@ const MDP: &str = "un mot de passe solide";
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const HOTE: &str = "maillage.exemple.fr";
 
-struct Reponse {
-    status: StatusCode,
+pub(crate) struct Reponse {
+    pub(crate) status: StatusCode,
     entetes: axum::http::HeaderMap,
     octets: Vec<u8>,
-    corps: String,
+    pub(crate) corps: String,
 }
 
 impl Reponse {
-    fn cookie(&self, nom: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, nom: &str) -> Option<String> {
         self.entetes
             .get_all(header::SET_COOKIE)
             .iter()
@@ -51,7 +51,7 @@ impl Reponse {
             .map(String::from)
     }
     /// Text of the elements matching `selecteur`, one string per element.
-    fn textes(&self, selecteur: &str) -> Vec<String> {
+    pub(crate) fn textes(&self, selecteur: &str) -> Vec<String> {
         let doc = scraper::Html::parse_document(&self.corps);
         let sel = scraper::Selector::parse(selecteur).unwrap();
         doc.select(&sel)
@@ -749,11 +749,16 @@ async fn inscrire(w: &Monde, evenement: i64, rang: usize, prenom: &str, cle: &st
 
 /// Opens « Mon espace » with a code through its own form; returns the cookie header.
 async fn ouvrir_mon_espace(w: &Monde, code: &str) -> Reponse {
-    let page = envoyer(&w.state, requete("GET", "/mon-espace", None, None)).await;
+    ouvrir_mon_espace_sur(&w.state, code).await
+}
+
+/// [`ouvrir_mon_espace`] on any server state.
+pub(crate) async fn ouvrir_mon_espace_sur(state: &AppState, code: &str) -> Reponse {
+    let page = envoyer(state, requete("GET", "/mon-espace", None, None)).await;
     let pre = page.cookie("maillage_pre").unwrap();
     let csrf = page.champ_cache("csrf").unwrap();
     envoyer(
-        &w.state,
+        state,
         requete(
             "POST",
             "/mon-espace",
@@ -770,13 +775,22 @@ async fn ouvrir_mon_espace(w: &Monde, code: &str) -> Reponse {
 
 /// A form of « Mon espace », posted with the page's own token.
 async fn agir_espace(w: &Monde, cookie: &str, champs: &[(&str, &str)]) -> Reponse {
-    let page = envoyer(&w.state, requete("GET", "/mon-espace", Some(cookie), None)).await;
+    agir_espace_sur(&w.state, cookie, champs).await
+}
+
+/// [`agir_espace`] on any server state.
+pub(crate) async fn agir_espace_sur(
+    state: &AppState,
+    cookie: &str,
+    champs: &[(&str, &str)],
+) -> Reponse {
+    let page = envoyer(state, requete("GET", "/mon-espace", Some(cookie), None)).await;
     let pre = page.cookie("maillage_pre").unwrap();
     let csrf = page.champ_cache("csrf").unwrap();
     let mut tous = vec![("csrf", csrf.as_str())];
     tous.extend_from_slice(champs);
     envoyer(
-        &w.state,
+        state,
         requete(
             "POST",
             "/mon-espace",

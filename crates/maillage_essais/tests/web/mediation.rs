@@ -965,6 +965,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/sessions/{id}/inscription")
         | ("get", "/inscriptions/annuler")
         | ("post", "/inscriptions/annuler")
+        // The seat offered from the waiting list, confirmed by the ticket's secret link.
+        | ("post", "/inscriptions/confirmer")
         | ("get", "/api/v1/evenements")
         | ("get", "/api/v1/evenements/{id}")
         | ("post", "/api/v1/sessions/{id}/inscriptions")
@@ -1061,7 +1063,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         // « Créer cette tournée »: organisers (coordinators, administrators).
         ("get", "/territoires/{code}/tournee")
         | ("post", "/espace/tournees")
-        | ("get", "/espace/tournees/{id}") => "encadrement",
+        | ("get", "/espace/tournees/{id}")
+        | ("get", "/espace/tournees/{id}/bilan")
+        | ("get", "/espace/tournees/{id}/bilan.csv")
+        | ("get", "/espace/tournees/{id}/bilan.xlsx") => "encadrement",
         // Pass numérique in the signed-in space: the list and the prescriber's form for any
         // account (the module decides: a prescriber structure's coordinators and mediators);
         // creating a programme for coordinators (of the funder) and administrators; a

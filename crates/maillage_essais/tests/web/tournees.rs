@@ -96,11 +96,54 @@ async fn tournees_du_plan_aux_arrets_en_brouillon() {
     );
     assert!(lignes[1].contains("10/12/2026"), "{lignes:?}");
     assert!(lignes.iter().all(|l| l.contains("étape de")), "{lignes:?}");
+    // The tour's report: the map of its stops (server SVG), one line per stop, the files.
+    let bilan = envoyer(
+        &w.state,
+        requete("GET", &format!("{ou}/bilan"), Some(&cookie), None),
+    )
+    .await;
+    assert_eq!(bilan.status, StatusCode::OK, "{}", bilan.corps);
+    assert_eq!(
+        bilan.textes("svg.carte-territoire g.arret").len(),
+        2,
+        "{}",
+        bilan.corps
+    );
+    let lignes_bilan = bilan.textes("table.bilan tbody tr");
+    assert_eq!(lignes_bilan.len(), 2, "{lignes_bilan:?}");
+    assert!(lignes_bilan[0].contains("23/11/2026"), "{lignes_bilan:?}");
+    assert_eq!(bilan.textes("[data-total=participants]"), ["0"]);
+    let csv = envoyer(
+        &w.state,
+        requete("GET", &format!("{ou}/bilan.csv"), Some(&cookie), None),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.corps.trim_start_matches('\u{feff}').starts_with(
+            "Arrêt;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%)"
+        ),
+        "{}",
+        csv.corps
+    );
+    assert_eq!(csv.corps.lines().count(), 4, "{}", csv.corps);
+    let xlsx = envoyer(
+        &w.state,
+        requete("GET", &format!("{ou}/bilan.xlsx"), Some(&cookie), None),
+    )
+    .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
     // Drafts are not public.
     let public = envoyer(&w.state, requete("GET", "/evenements", None, None)).await;
     assert!(!public.corps.contains("étape de"), "{}", public.corps);
-    // A mediator may not plan a tour.
+    // A mediator may not plan a tour, nor read its report.
     let (mediateur, csrf_m) = connecter(&w, "a1@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", &format!("{ou}/bilan"), Some(&mediateur), None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.corps);
     let r = envoyer(&w.state, requete("GET", TERRITOIRE, Some(&mediateur), None)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = envoyer(
