@@ -248,16 +248,13 @@ impl Evenements {
     }
 }
 
-/// Runs [`Evenements::taches`] every `periode` (from `maillage serve`).
+/// Runs [`Evenements::taches`] every `periode` (from `maillage serve`), once per period
+/// across the instance's nodes.
 pub fn planifier_taches(evenements: Evenements, periode: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(periode);
-        loop {
-            tick.tick().await;
-            if let Err(e) = evenements.taches().await {
-                tracing::warn!("events jobs (offers, reminders) failed: {e}");
-            }
-        }
+    let comptes = evenements.comptes.clone();
+    maillage_comptes::taches::planifier(comptes, "evenements", periode, move || {
+        let evenements = evenements.clone();
+        async move { evenements.taches().await.map(|_| ()) }
     });
 }
 

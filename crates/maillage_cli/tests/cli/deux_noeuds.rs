@@ -101,7 +101,7 @@ async fn deux_noeuds_une_base_postgres() {
     for _ in 0..100 {
         let (ma, mb) = (metriques(&a.base()).await, metriques(&b.base()).await);
         let somme = |echantillon: &str| valeur(&ma, echantillon) + valeur(&mb, echantillon);
-        let fait = ["mediation", "mandats"].iter().all(|t| {
+        let fait = ["mediation", "mandats", "evenements"].iter().all(|t| {
             somme(&format!("maillage_taches_total{{tache=\"{t}\"}}")) == 1.0
                 && somme(&format!("maillage_taches_cedees_total{{tache=\"{t}\"}}")) == 1.0
         });
