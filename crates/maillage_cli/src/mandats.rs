@@ -278,14 +278,20 @@ async fn verifier_flux_pass(
     store: &dyn maillage_store::Store,
     cle: &maillage_domain::mandats::VerifyingKey,
 ) -> Result<()> {
+    let chainees = store.chainer_registre().await?;
+    if chainees > 0 {
+        println!("{chainees} entrée(s) du flux pass en attente chaînée(s) avant la vérification.");
+    }
     let debut = Instant::now();
     let r = maillage_pass::verifier_flux_pass(store, cle, 20_000).await?;
     let duree = debut.elapsed().as_secs_f64();
     match &r.rupture {
         None => {
             println!(
-                "Flux pass du journal intact : {} entrées vérifiées en {:.2} s.",
-                r.entrees, duree
+                "Flux pass du journal intact : {} entrées vérifiées en {:.2} s ({:.0} entrées/s).",
+                r.entrees,
+                duree,
+                r.entrees as f64 / duree.max(1e-9)
             );
             Ok(())
         }

@@ -870,10 +870,41 @@ impl Pass {
         Ok(self.store.compte_etats(programme_id).await?)
     }
 
-    /// Recomputes the pass stream of the journal: chain and hashes (`cle` checks seals,
-    /// none yet for this stream).
+    /// Chains the ledger entries of redemptions that did not find the journal's lock free
+    /// (they wait, committed with their redemption, for the next writer): returns how many.
+    pub async fn chainer_registre(&self) -> Resultat<u64> {
+        let n = self.store.chainer_registre().await?;
+        if n > 0 {
+            tracing::debug!(entries = n, "pass ledger: waiting entries chained");
+        }
+        Ok(n)
+    }
+
+    /// Chains the waiting ledger entries every `periode`, for ever (`maillage serve` runs it
+    /// beside the server, so that the last redemptions of a burst do not wait for the next
+    /// write). Errors are logged and retried at the next period.
+    pub async fn tenir_registre(&self, periode: std::time::Duration) {
+        let mut minuterie = tokio::time::interval(periode);
+        minuterie.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            minuterie.tick().await;
+            match self.store.registre_en_attente().await {
+                Ok(0) => {}
+                Ok(_) => {
+                    if let Err(e) = self.chainer_registre().await {
+                        tracing::warn!(error = %e, "pass ledger: chaining failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "pass ledger: queue unreadable"),
+            }
+        }
+    }
+
+    /// Chains what waits, then recomputes the pass stream of the journal: chain and hashes
+    /// (`cle` checks seals, none yet for this stream).
     pub async fn verifier_journal(&self, cle: &VerifyingKey) -> Resultat<Rapport> {
-        verifier_flux_pass(self.store.as_ref(), cle, 10_000)
+        self.chainer_registre().await?;
+        verifier_flux_pass(self.store.as_ref(), cle, 20_000)
             .await
             .map_err(Into::into)
     }

@@ -84,6 +84,8 @@ impl Pass {
         Self::exiger_gestionnaire(acteur)?;
         let s = self.structure(structure_id).await?;
         let (debut, fin) = bornes_du_mois(annee, mois)?;
+        // Every redemption's entry chained, so that each line knows its seq.
+        self.chainer_registre().await?;
         let lignes = self
             .store
             .utilisations_du_lieu(structure_id, debut, fin)
@@ -218,6 +220,7 @@ impl Pass {
         }
         let s = self.structure(structure_id).await?;
         let (debut, fin) = bornes_du_mois(annee, mois)?;
+        self.chainer_registre().await?;
         let du_programme: std::collections::BTreeSet<i64> = self
             .store
             .pass_du_programme(programme_id)

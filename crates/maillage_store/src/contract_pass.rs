@@ -25,6 +25,7 @@ macro_rules! pass_contract_tests {
             pass_issue_distribute_redeem_replay_and_conflict,
             pass_double_depense_concurrent_redemptions_one_wins,
             pass_double_depense_control_without_guard_spends_twice,
+            pass_double_depense_registre_each_redemption_chained_once,
             tamper_pass_triggers_refuse_update_and_delete,
             tamper_pass_modified_entry_is_named,
         );
@@ -53,7 +54,7 @@ fn t0() -> DateTime<Utc> {
 
 /// A programme on Muret with one qualified place and a carnet of `n` distributed passes:
 /// `(place, pass ids, codes)`.
-async fn monde(s: &S, n: usize) -> (i64, Vec<i64>, Vec<String>) {
+pub async fn monde(s: &S, n: usize) -> (i64, Vec<i64>, Vec<String>) {
     let financeur = s
         .create_structure("Département", None, Some("31555"))
         .await
@@ -117,7 +118,7 @@ async fn monde(s: &S, n: usize) -> (i64, Vec<i64>, Vec<String>) {
     (lieu, ids, codes)
 }
 
-fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
+pub fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
     NewUtilisation {
         pass_id,
         structure_id: lieu,
@@ -130,7 +131,9 @@ fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
     }
 }
 
-async fn verifier(s: &S) -> Rapport {
+/// Chains what waits, then verifies the whole pass stream.
+pub async fn verifier(s: &S) -> Rapport {
+    s.chainer_registre().await.expect("chain the waiting entries");
     let cle = SigningKey::from_bytes(&[3; 32]).verifying_key();
     let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle);
     for e in s.pass_journal(0, 100_000).await.expect("ledger") {
@@ -246,6 +249,46 @@ pub async fn pass_double_depense_control_without_guard_spends_twice(s: S, _b: B)
     let (creees, lignes) = concurrentes(&s, GardePass::DesactiveePourEssai).await;
     assert!(creees > 1, "the control did not double spend ({creees})");
     assert_eq!(lignes, creees);
+}
+
+/// Many redemptions of distinct passes at once (the journal's lock taken by one of them at
+/// a time, the others leaving their entry to wait): once what waits is chained, every
+/// redemption has exactly one ledger entry, its row knows that entry's seq, nothing waits,
+/// and the chain is intact.
+pub async fn pass_double_depense_registre_each_redemption_chained_once(s: S, _b: B) {
+    const N: usize = 60;
+    let (lieu, ids, _) = monde(&s, N).await;
+    let barriere = Arc::new(tokio::sync::Barrier::new(N));
+    let taches: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let s = Arc::clone(&s);
+            let barriere = Arc::clone(&barriere);
+            let u = utilisation(id, lieu, &format!("n-{id}"));
+            tokio::spawn(async move {
+                barriere.wait().await;
+                s.utiliser(&u, GardePass::Active).await
+            })
+        })
+        .collect();
+    for t in taches {
+        let r = t.await.expect("task").expect("redeem");
+        assert!(matches!(r, Utilisation::Creee(_)), "{r:?}");
+    }
+    let r = verifier(&s).await;
+    assert!(r.intact(), "{:?}", r.rupture);
+    assert_eq!(s.registre_en_attente().await.expect("queue"), 0);
+    let registre = s.pass_journal(0, 100_000).await.expect("ledger");
+    for &id in &ids {
+        let entrees: Vec<_> = registre
+            .iter()
+            .filter(|e| e.contenu.action == ACTION_UTILISATION && e.contenu.mandat_id == Some(id))
+            .collect();
+        assert_eq!(entrees.len(), 1, "pass {id}");
+        let lignes = s.utilisations_du_pass(id).await.expect("rows");
+        assert_eq!(lignes.len(), 1);
+        assert_eq!(lignes[0].journal_seq, entrees[0].seq, "pass {id}");
+    }
 }
 
 /// The backend's statements that drop the pass journal's triggers (those of the Mandats

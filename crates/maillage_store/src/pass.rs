@@ -5,16 +5,26 @@
 //!
 //! # No double spend
 //!
-//! A redemption is one write transaction that first takes the pass journal's lock
-//! (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`), then:
+//! A redemption is one write transaction that never waits for the pass journal's lock:
 //!
 //! 1. `UPDATE pass SET etat = 'utilise' … WHERE id = $1 AND etat = 'distribue'`: only one
-//!    transaction can change the row; the others change nothing;
+//!    transaction can change the row (the others wait for the row, then change nothing);
 //! 2. when nothing changed: the existing redemption of the pass is read; the same nonce from
 //!    the same place is the same request again ([`Utilisation::Rejouee`]), anything else a
 //!    conflict ([`Utilisation::DejaUtilise`]);
 //! 3. else inserts the redemption, whose unique indexes (one redemption per pass, one nonce
-//!    per place) are the last guard, and appends the ledger entry, in the same transaction.
+//!    per place) are the last guard, and its ledger entry, in the same transaction.
+//!
+//! # The ledger off the redemption's path
+//!
+//! The ledger entry of step 3 is chained at once only if the journal's lock is free
+//! (PostgreSQL: `pg_try_advisory_xact_lock`; SQLite: always, `BEGIN IMMEDIATE` holds the
+//! one write lock); otherwise it waits in `pass_journal_attente`, committed with the
+//! redemption, and the next holder of the lock chains it (oldest first, deleted from the
+//! queue in the same transaction). Every other pass write waits for the lock and chains the
+//! waiting entries before its own. [`PassStore::chainer_registre`] chains all of them (what
+//! a reader of the ledger calls first). So the chain keeps one head, no gap and no fork,
+//! and redemptions no longer queue behind each other's commit.
 //!
 //! [`GardePass::DesactiveePourEssai`] is the test-only switch of the control run: it reads
 //! the pass's state outside any transaction, waits [`FENETRE_COURSE_ESSAI`], then writes the
@@ -204,7 +214,7 @@ pub struct UtilisationRow {
     pub activite_id: Option<i64>,
     pub valeur_centimes: i64,
     pub at: DateTime<Utc>,
-    /// The seq of its ledger entry.
+    /// The seq of its ledger entry (`0` while the entry waits to be chained).
     pub journal_seq: i64,
 }
 
@@ -356,6 +366,13 @@ pub trait PassStore: Send + Sync {
 
     // --- the pass stream of the journal ---
     async fn pass_journal_head(&self) -> StoreResult<Chaine>;
+
+    /// Chains every entry waiting in the queue (see the module's doc), waiting for the
+    /// journal's lock; returns how many.
+    async fn chainer_registre(&self) -> StoreResult<u64>;
+
+    /// How many entries wait to be chained.
+    async fn registre_en_attente(&self) -> StoreResult<i64>;
 
     /// Entries with `seq > apres`, at most `limite`, by seq.
     async fn pass_journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>>;

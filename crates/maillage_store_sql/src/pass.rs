@@ -81,8 +81,27 @@ macro_rules! __select_cles_api {
 ///
 /// The backend provides:
 /// - `async fn begin_pass_write(&self) -> StoreResult<sqlx::Transaction<'static, $db>>`: a
-///   transaction that excludes every other writer of the pass journal until it ends
-///   (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`).
+///   transaction that holds the pass journal's lock until it ends, waiting for it
+///   (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`);
+/// - `async fn begin_pass_tx(&self) -> StoreResult<sqlx::Transaction<'static, $db>>`: a
+///   write transaction that does not take the journal's lock (SQLite: `BEGIN IMMEDIATE`,
+///   which holds it anyway);
+/// - `async fn essayer_verrou_pass(conn: &mut <$db as Database>::Connection) ->
+///   StoreResult<bool>`: takes the journal's lock for the rest of the transaction if it is
+///   free, without waiting (PostgreSQL: `pg_try_advisory_xact_lock`; SQLite: always held);
+/// - `async fn pass_journal_page(&self, apres: i64, limite: i64) ->
+///   StoreResult<Vec<Entree>>`: a page of the pass stream (PostgreSQL: binary `COPY`;
+///   SQLite: one aggregated JSON row), as the Mandats journal reads its pages.
+///
+/// # The ledger off the redemption's path
+///
+/// A redemption does not wait for the journal's lock: its transaction changes the pass's
+/// row (the guard), inserts the redemption, then takes the lock only if it is free; if so,
+/// it chains up to `ATTENTE_PAR_ECRITURE` (128) waiting entries and its own, else it leaves its
+/// entry in `pass_journal_attente`, committed with the redemption. Whoever holds the lock
+/// next (a redemption, any other pass write, `PassStore::chainer_registre`) chains the
+/// waiting entries, oldest first, and deletes them in the same transaction: the chain has
+/// one head, no gap and no fork, and no redemption queues behind another's commit.
 ///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
@@ -102,42 +121,8 @@ macro_rules! pass_store {
 
             type Connexion = <$db as ::sqlx::Database>::Connection;
 
-            struct LigneJournalPass {
-                seq: i64,
-                at_us: i64,
-                action: String,
-                acteur: String,
-                structure_id: Option<i64>,
-                objet_id: Option<i64>,
-                usager: Option<String>,
-                demarches: String,
-                details: String,
-                prev_hash: Vec<u8>,
-                hash: Vec<u8>,
-            }
-
             fn octets32(v: &[u8]) -> [u8; 32] {
                 <[u8; 32]>::try_from(v).unwrap_or([0xff; 32])
-            }
-
-            impl LigneJournalPass {
-                fn entree(self) -> Entree {
-                    Entree {
-                        seq: self.seq,
-                        contenu: NouvelleEntree {
-                            at_us: self.at_us,
-                            action: self.action,
-                            acteur: self.acteur,
-                            structure_id: self.structure_id,
-                            mandat_id: self.objet_id,
-                            usager: self.usager,
-                            demarches: self.demarches,
-                            details: self.details,
-                        },
-                        prev_hash: octets32(&self.prev_hash),
-                        hash: octets32(&self.hash),
-                    }
-                }
             }
 
             /// The head of the pass stream, read on `conn`.
@@ -196,42 +181,146 @@ macro_rules! pass_store {
                     .db()
             }
 
-            /// Inserts the redemption and its ledger entry on `conn` (under the journal's
-            /// lock); `sans_garde` flags the control run's rows.
+            /// How many waiting entries a write that holds the lock chains before its own:
+            /// bounds what one redemption spends on others' entries.
+            const ATTENTE_PAR_ECRITURE: i64 = 128;
+
+            /// The pass stream as one write transaction appends to it: `Some(head)` when the
+            /// transaction holds the pass journal's lock (entries are chained now, after the
+            /// waiting ones), `None` when it does not (entries wait in
+            /// `pass_journal_attente`, committed with the rows they describe).
+            struct Registre {
+                chaine: Option<Chaine>,
+                tampon: Vec<u8>,
+            }
+
+            impl Registre {
+                /// On a transaction holding the lock: chains up to `limite` waiting entries,
+                /// oldest first.
+                async fn verrouille_apres(conn: &mut Connexion, limite: i64) -> StoreResult<Self> {
+                    let mut r = Registre {
+                        chaine: Some(tete(&mut *conn).await?),
+                        tampon: Vec::with_capacity(256),
+                    };
+                    r.chainer_attente(conn, limite).await?;
+                    Ok(r)
+                }
+
+                async fn verrouille(conn: &mut Connexion) -> StoreResult<Self> {
+                    Registre::verrouille_apres(conn, ATTENTE_PAR_ECRITURE).await
+                }
+
+                fn sans_verrou() -> Self {
+                    Registre {
+                        chaine: None,
+                        tampon: Vec::new(),
+                    }
+                }
+
+                /// Chains up to `limite` waiting entries; how many.
+                async fn chainer_attente(
+                    &mut self,
+                    conn: &mut Connexion,
+                    limite: i64,
+                ) -> StoreResult<usize> {
+                    let lignes = ::sqlx::query!(
+                        r#"SELECT id AS "id!: i64", at_us AS "at_us!: i64",
+                                  action AS "action!: String", acteur AS "acteur!: String",
+                                  structure_id AS "structure_id?: i64",
+                                  objet_id AS "objet_id?: i64", usager AS "usager?: String",
+                                  demarches AS "demarches!: String",
+                                  details AS "details!: String",
+                                  utilisation_id AS "utilisation_id?: i64"
+                           FROM pass_journal_attente ORDER BY id LIMIT $1"#,
+                        limite
+                    )
+                    .fetch_all(&mut *conn)
+                    .await
+                    .db()?;
+                    let n = lignes.len();
+                    for l in lignes {
+                        let contenu = NouvelleEntree {
+                            at_us: l.at_us,
+                            action: l.action,
+                            acteur: l.acteur,
+                            structure_id: l.structure_id,
+                            mandat_id: l.objet_id,
+                            usager: l.usager,
+                            demarches: l.demarches,
+                            details: l.details,
+                        };
+                        self.ajouter(&mut *conn, contenu, l.utilisation_id).await?;
+                        ::sqlx::query!("DELETE FROM pass_journal_attente WHERE id = $1", l.id)
+                            .execute(&mut *conn)
+                            .await
+                            .db()?;
+                    }
+                    Ok(n)
+                }
+
+                /// Appends `contenu` (the entry of the redemption `utilisation_id`, if it is
+                /// one): its seq when chained now, `None` when it waits.
+                async fn ajouter(
+                    &mut self,
+                    conn: &mut Connexion,
+                    contenu: NouvelleEntree,
+                    utilisation_id: Option<i64>,
+                ) -> StoreResult<Option<i64>> {
+                    match self.chaine.as_mut() {
+                        Some(chaine) => {
+                            let seq = ajouter(&mut *conn, chaine, contenu, &mut self.tampon).await?;
+                            if let Some(u) = utilisation_id {
+                                ::sqlx::query!(
+                                    "UPDATE pass_utilisations SET journal_seq = $2 WHERE id = $1",
+                                    u,
+                                    seq
+                                )
+                                .execute(&mut *conn)
+                                .await
+                                .db()?;
+                            }
+                            Ok(Some(seq))
+                        }
+                        None => {
+                            ::sqlx::query!(
+                                "INSERT INTO pass_journal_attente (at_us, action, acteur,
+                                     structure_id, objet_id, usager, demarches, details,
+                                     utilisation_id)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                contenu.at_us,
+                                contenu.action,
+                                contenu.acteur,
+                                contenu.structure_id,
+                                contenu.mandat_id,
+                                contenu.usager,
+                                contenu.demarches,
+                                contenu.details,
+                                utilisation_id
+                            )
+                            .execute(&mut *conn)
+                            .await
+                            .db()?;
+                            Ok(None)
+                        }
+                    }
+                }
+            }
+
+            /// Inserts the redemption and appends its ledger entry through `registre`;
+            /// `sans_garde` flags the control run's rows. A nonce the place already used
+            /// (the unique index, when two requests race) is `Conflict`.
             async fn inserer_utilisation(
                 conn: &mut Connexion,
+                registre: &mut Registre,
                 u: &NewUtilisation,
                 pass: &PassRow,
                 sans_garde: bool,
             ) -> StoreResult<UtilisationRow> {
-                let mut chaine = tete(&mut *conn).await?;
-                let mut tampon = Vec::with_capacity(256);
-                let seq = ajouter(
-                    &mut *conn,
-                    &mut chaine,
-                    entree_pass(
-                        u.at,
-                        ACTION_UTILISATION,
-                        &u.acteur,
-                        Some(u.structure_id),
-                        Some(pass.id),
-                        pass.programme_id,
-                        ::maillage_store::pass::serde_json::json!({
-                            "code": pass.code,
-                            "lieu": u.structure_id,
-                            "valeur_centimes": pass.valeur_centimes,
-                            "nonce": u.nonce,
-                            "activite": u.activite_id,
-                        }),
-                    ),
-                    &mut tampon,
-                )
-                .await?;
                 let id = ::sqlx::query_scalar!(
                     r#"INSERT INTO pass_utilisations (pass_id, structure_id, nonce, cle_api_id,
                                                      compte_id, activite_id, valeur_centimes,
                                                      utilise_at, journal_seq, controle_sans_garde)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)
                        RETURNING id AS "id!: i64""#,
                     pass.id,
                     u.structure_id,
@@ -241,12 +330,32 @@ macro_rules! pass_store {
                     u.activite_id,
                     pass.valeur_centimes,
                     u.at,
-                    seq,
                     sans_garde
                 )
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
+                let seq = registre
+                    .ajouter(
+                        &mut *conn,
+                        entree_pass(
+                            u.at,
+                            ACTION_UTILISATION,
+                            &u.acteur,
+                            Some(u.structure_id),
+                            Some(pass.id),
+                            pass.programme_id,
+                            ::maillage_store::pass::serde_json::json!({
+                                "code": pass.code,
+                                "lieu": u.structure_id,
+                                "valeur_centimes": pass.valeur_centimes,
+                                "nonce": u.nonce,
+                                "activite": u.activite_id,
+                            }),
+                        ),
+                        Some(id),
+                    )
+                    .await?;
                 Ok(UtilisationRow {
                     id,
                     pass_id: pass.id,
@@ -258,7 +367,7 @@ macro_rules! pass_store {
                     activite_id: u.activite_id,
                     valeur_centimes: pass.valeur_centimes,
                     at: u.at,
-                    journal_seq: seq,
+                    journal_seq: seq.unwrap_or(0),
                 })
             }
 
@@ -284,12 +393,12 @@ macro_rules! pass_store {
                     .execute(&mut *tx)
                     .await
                     .db()?;
-                    let ligne = inserer_utilisation(&mut tx, u, &pass, true).await?;
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    let ligne = inserer_utilisation(&mut tx, &mut registre, u, &pass, true).await?;
                     tx.commit().await.db()?;
                     Ok(Utilisation::Creee(ligne))
                 }
             }
-
             #[::async_trait::async_trait]
             impl ::maillage_store::pass::PassStore for $store {
                 async fn create_programme(&self, p: &NewProgramme) -> StoreResult<i64> {
@@ -324,11 +433,9 @@ macro_rules! pass_store {
                         .await
                         .db()?;
                     }
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::new();
-                    ajouter(
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    registre.ajouter(
                         &mut tx,
-                        &mut chaine,
                         entree_pass(
                             p.created_at,
                             ACTION_PROGRAMME,
@@ -346,7 +453,7 @@ macro_rules! pass_store {
                                 "communes": p.communes.len(),
                             }),
                         ),
-                        &mut tampon,
+                        None,
                     )
                     .await?;
                     tx.commit().await.db()?;
@@ -499,8 +606,7 @@ macro_rules! pass_store {
                     .fetch_one(&mut *tx)
                     .await
                     .db()?;
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::with_capacity(256);
+                    let mut registre = Registre::verrouille(&mut tx).await?;
                     let mut ids = Vec::with_capacity(c.codes.len());
                     for code in &c.codes {
                         let id = ::sqlx::query_scalar!(
@@ -516,9 +622,8 @@ macro_rules! pass_store {
                         .fetch_one(&mut *tx)
                         .await
                         .db()?;
-                        ajouter(
+                        registre.ajouter(
                             &mut tx,
-                            &mut chaine,
                             entree_pass(
                                 c.created_at,
                                 ACTION_EMISSION,
@@ -532,7 +637,7 @@ macro_rules! pass_store {
                                     "valeur_centimes": valeur,
                                 }),
                             ),
-                            &mut tampon,
+                            None,
                         )
                         .await?;
                         ids.push(id);
@@ -585,11 +690,9 @@ macro_rules! pass_store {
                             pass.code, pass.etat
                         )));
                     }
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::new();
-                    ajouter(
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    registre.ajouter(
                         &mut tx,
-                        &mut chaine,
                         entree_pass(
                             d.at,
                             ACTION_DISTRIBUTION,
@@ -604,7 +707,7 @@ macro_rules! pass_store {
                                 "statut": d.statut,
                             }),
                         ),
-                        &mut tampon,
+                        None,
                     )
                     .await?;
                     let apres = pass_par_id(&mut tx, pass.id).await?;
@@ -639,11 +742,9 @@ macro_rules! pass_store {
                             avant.code, avant.etat
                         )));
                     }
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::new();
-                    ajouter(
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    registre.ajouter(
                         &mut tx,
-                        &mut chaine,
                         entree_pass(
                             at,
                             action,
@@ -658,7 +759,7 @@ macro_rules! pass_store {
                                 "valeur_centimes": avant.valeur_centimes,
                             }),
                         ),
-                        &mut tampon,
+                        None,
                     )
                     .await?;
                     let apres = pass_par_id(&mut tx, pass_id).await?;
@@ -724,7 +825,8 @@ macro_rules! pass_store {
                     if garde == GardePass::DesactiveePourEssai {
                         return self.utiliser_sans_garde(u).await;
                     }
-                    let mut tx = self.begin_pass_write().await?;
+                    // No journal lock here: the guard is the row's.
+                    let mut tx = self.begin_pass_tx().await?;
                     // The guard: only one transaction changes the row.
                     let n = ::sqlx::query!(
                         "UPDATE pass SET etat = 'utilise', updated_at = $2
@@ -767,7 +869,22 @@ macro_rules! pass_store {
                         return Ok(Utilisation::NonceDejaServi);
                     }
                     let pass = pass_par_id(&mut tx, u.pass_id).await?;
-                    let ligne = inserer_utilisation(&mut tx, u, &pass, false).await?;
+                    // The ledger entry: chained now if the journal's lock is free, else
+                    // left for the next holder (never waited for).
+                    let mut registre = if Self::essayer_verrou_pass(&mut tx).await? {
+                        Registre::verrouille(&mut tx).await?
+                    } else {
+                        Registre::sans_verrou()
+                    };
+                    let ligne =
+                        match inserer_utilisation(&mut tx, &mut registre, u, &pass, false).await {
+                            // Another request of this place took the nonce meanwhile (the
+                            // unique index): rolled back, the pass stays « distribue ».
+                            Err(StoreError::Conflict(_)) => {
+                                return Ok(Utilisation::NonceDejaServi)
+                            }
+                            r => r?,
+                        };
                     tx.commit().await.db()?;
                     Ok(Utilisation::Creee(ligne))
                 }
@@ -885,22 +1002,31 @@ macro_rules! pass_store {
                 }
 
                 async fn pass_journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
-                    let lignes = ::sqlx::query_as!(
-                        LigneJournalPass,
-                        r#"SELECT seq AS "seq!: i64", at_us AS "at_us!: i64",
-                                  action AS "action!: String", acteur AS "acteur!: String",
-                                  structure_id AS "structure_id?: i64",
-                                  objet_id AS "objet_id?: i64", usager AS "usager?: String",
-                                  demarches AS "demarches!: String", details AS "details!: String",
-                                  prev_hash AS "prev_hash!: Vec<u8>", hash AS "hash!: Vec<u8>"
-                           FROM pass_journal WHERE seq > $1 ORDER BY seq LIMIT $2"#,
-                        apres,
-                        limite
+                    self.pass_journal_page(apres, limite).await
+                }
+
+                async fn chainer_registre(&self) -> StoreResult<u64> {
+                    let mut total = 0u64;
+                    loop {
+                        let mut tx = self.begin_pass_write().await?;
+                        let mut registre = Registre::verrouille_apres(&mut tx, 0).await?;
+                        let n = registre.chainer_attente(&mut tx, 1_000).await?;
+                        tx.commit().await.db()?;
+                        total += n as u64;
+                        if n < 1_000 {
+                            return Ok(total);
+                        }
+                    }
+                }
+
+                async fn registre_en_attente(&self) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!: i64" FROM pass_journal_attente"#
                     )
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await
-                    .db()?;
-                    Ok(lignes.into_iter().map(LigneJournalPass::entree).collect())
+                    .db()
+                }
                 }
             }
         };

@@ -185,8 +185,6 @@ pub struct UtilisationApi {
     /// RFC 3339, UTC.
     pub utilise_le: String,
     pub nonce: String,
-    /// The seq of its entry in the pass ledger.
-    pub entree_registre: i64,
     pub activite: Option<i64>,
 }
 
@@ -198,7 +196,6 @@ fn utilisation_api(f: &UtilisationFaite) -> UtilisationApi {
         valeur_centimes: u.valeur_centimes,
         utilise_le: u.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         nonce: u.nonce.clone(),
-        entree_registre: u.journal_seq,
         activite: u.activite_id,
     }
 }
