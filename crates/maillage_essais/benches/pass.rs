@@ -158,6 +158,7 @@ async fn utiliser_tous(s: &Arc<dyn Store>, lieu: i64, ids: &[i64]) -> Vec<Durati
                         activite_id: None,
                         acteur: "bench".into(),
                         at: Utc::now(),
+                        forcee: None,
                     };
                     let r = s.utiliser(&u, GardePass::Active).await.expect("redeem");
                     assert!(matches!(r, Utilisation::Creee(_)), "{r:?}");

@@ -608,6 +608,9 @@ mod tests {
             valeur_centimes: 1_000,
             at: nov,
             journal_seq: 3,
+            forcee: false,
+            decision: None,
+            decision_seq: None,
         }];
         let avant = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         let t = calculer_tableau(
@@ -690,6 +693,9 @@ mod tests {
             valeur_centimes: 1_000,
             at,
             journal_seq: pass_id,
+            forcee: false,
+            decision: None,
+            decision_seq: None,
         }
     }
 

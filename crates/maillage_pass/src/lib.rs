@@ -21,6 +21,7 @@
 //! the keys.
 
 pub mod code;
+pub mod fin;
 pub mod gestion;
 pub mod orientation;
 pub mod releve;
@@ -33,8 +34,9 @@ use maillage_domain::journal::{Flux, Rapport, Verificateur};
 use maillage_domain::mandats::VerifyingKey;
 use maillage_domain::mediation::Role;
 use maillage_store::pass::{
-    CleApiRow, CompteEtats, GardePass, LieuQualifieRow, NewCarnet, NewCleApi, NewDistribution,
-    NewProgramme, NewUtilisation, PassRow, ProgrammeRow, Utilisation, UtilisationRow,
+    CleApiRow, CompteEtats, Forcee, GardePass, LieuQualifieRow, NewCarnet, NewCleApi,
+    NewDistribution, NewProgramme, NewUtilisation, PassRow, ProgrammeRow, Utilisation,
+    UtilisationRow,
     ACTION_ANNULATION, ACTION_BLOCAGE, ETAT_ANNULE, ETAT_BLOQUE, ETAT_DISTRIBUE, ETAT_EMIS,
     ETAT_UTILISE,
 };
@@ -49,6 +51,8 @@ pub const SCOPE_UTILISER: &str = "pass:utiliser";
 pub const CARNET_MAX: usize = 1000;
 /// Longest nonce, in characters.
 pub const NONCE_MAX: usize = 100;
+/// How old a forced (offline) redemption may be when it reaches the server, in days.
+pub const HORS_LIGNE_MAX_JOURS: i64 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ErreurPass {
@@ -695,6 +699,48 @@ impl Pass {
         nonce: &str,
         activite_id: Option<i64>,
     ) -> Resultat<UtilisationFaite> {
+        self.utiliser_avec(origine, saisie, nonce, activite_id, None)
+            .await
+    }
+
+    /// « Utilisation forcée »: a redemption the place recorded offline at `hors_ligne_at`
+    /// (a phone without network) and sends now. The pass must have been valid then (its
+    /// tolerance date not passed) and still unredeemed now: the guard is the same as for any
+    /// redemption, so a pass is never paid twice. The redemption is flagged and opens an
+    /// incident that the funder decides ([`Pass::decider_incident`]): accepted, it is
+    /// counted in the place's statement; refused, it is not paid. `hors_ligne_at` must be in
+    /// the last [`HORS_LIGNE_MAX_JOURS`] days.
+    pub async fn utiliser_forcee(
+        &self,
+        origine: &Origine,
+        saisie: &str,
+        nonce: &str,
+        activite_id: Option<i64>,
+        hors_ligne_at: DateTime<Utc>,
+    ) -> Resultat<UtilisationFaite> {
+        let maintenant = self.maintenant();
+        if hors_ligne_at > maintenant + Duration::minutes(5)
+            || hors_ligne_at < maintenant - Duration::days(HORS_LIGNE_MAX_JOURS)
+        {
+            return Err(ErreurPass::invalide(
+                "hors_ligne_le",
+                format!(
+                    "la date de l’utilisation hors ligne doit être passée, et dater de {HORS_LIGNE_MAX_JOURS} jours au plus"
+                ),
+            ));
+        }
+        self.utiliser_avec(origine, saisie, nonce, activite_id, Some(hors_ligne_at))
+            .await
+    }
+
+    async fn utiliser_avec(
+        &self,
+        origine: &Origine,
+        saisie: &str,
+        nonce: &str,
+        activite_id: Option<i64>,
+        hors_ligne_at: Option<DateTime<Utc>>,
+    ) -> Resultat<UtilisationFaite> {
         let nonce = nonce.trim();
         if nonce.is_empty()
             || nonce.chars().count() > NONCE_MAX
@@ -709,9 +755,24 @@ impl Pass {
         }
         let pass = self.pass(saisie).await?;
         let lieu = origine.structure_id();
+        let jour = match hors_ligne_at {
+            Some(h) => h.with_timezone(&chrono_tz::Europe::Paris).date_naive(),
+            None => self.comptes.aujourdhui(),
+        };
         if pass.etat != ETAT_UTILISE {
-            self.verifier_utilisable(&pass, lieu).await?;
+            self.verifier_utilisable(&pass, lieu, jour).await?;
         }
+        let forcee = hors_ligne_at.map(|h| Forcee {
+            hors_ligne_at: h,
+            motif: format!(
+                "Utilisation forcée : faite hors ligne le {}, reçue le {}.",
+                h.with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y à %H:%M"),
+                self.maintenant()
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y à %H:%M")
+            ),
+        });
         let u = NewUtilisation {
             pass_id: pass.id,
             structure_id: lieu,
@@ -727,6 +788,7 @@ impl Pass {
             activite_id,
             acteur: origine.acteur(),
             at: self.maintenant(),
+            forcee,
         };
         match self.store.utiliser(&u, self.garde).await? {
             Utilisation::Creee(utilisation) => {
@@ -763,7 +825,8 @@ impl Pass {
                 "Ce pass a déjà été utilisé : il ne peut servir qu’une fois.".into(),
             ));
         }
-        self.verifier_utilisable(&pass, lieu).await
+        self.verifier_utilisable(&pass, lieu, self.comptes.aujourdhui())
+            .await
     }
 
     pub async fn utilisation_de_activite(
@@ -773,8 +836,8 @@ impl Pass {
         Ok(self.store.utilisation_de_activite(activite_id).await?)
     }
 
-    /// Why the pass cannot be redeemed at `lieu` today, if it cannot.
-    async fn verifier_utilisable(&self, pass: &PassRow, lieu: i64) -> Resultat<()> {
+    /// Why the pass cannot be redeemed at `lieu` on `jour` (Paris), if it cannot.
+    async fn verifier_utilisable(&self, pass: &PassRow, lieu: i64, jour: NaiveDate) -> Resultat<()> {
         match pass.etat.as_str() {
             ETAT_DISTRIBUE => {}
             ETAT_EMIS => {
@@ -790,7 +853,7 @@ impl Pass {
             }
         }
         let programme = self.programme(pass.programme_id).await?;
-        if self.comptes.aujourdhui() > programme.tolerance {
+        if jour > programme.tolerance {
             return Err(ErreurPass::Refus(format!(
                 "Ce pass est expiré : il était valable jusqu’au {}.",
                 programme.tolerance.format("%d/%m/%Y")

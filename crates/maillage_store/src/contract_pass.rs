@@ -128,6 +128,7 @@ pub fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
         activite_id: None,
         acteur: "test".into(),
         at: t0() + Duration::hours(1),
+        forcee: None,
     }
 }
 

@@ -69,6 +69,61 @@ pub const ACTION_UTILISATION: &str = "pass_utilisation";
 pub const ACTION_ANNULATION: &str = "pass_annulation";
 pub const ACTION_BLOCAGE: &str = "pass_blocage";
 pub const ACTION_AVOIR: &str = "pass_avoir";
+/// The J−30 alert of a programme's end of validity.
+pub const ACTION_ALERTE_FIN: &str = "pass_alerte_fin";
+/// The J−15 blocking validated by the funder (then one `pass_blocage` per pass).
+pub const ACTION_BLOCAGE_FIN: &str = "pass_blocage_fin";
+/// A pass expired after the tolerance date.
+pub const ACTION_EXPIRATION: &str = "pass_expiration";
+/// The funder's decision on the incident of a forced redemption.
+pub const ACTION_INCIDENT: &str = "pass_incident";
+
+/// The steps of a programme's end of validity.
+pub const ETAPE_ALERTE: &str = "alerte";
+pub const ETAPE_BLOCAGE: &str = "blocage";
+pub const ETAPE_AVOIR: &str = "avoir";
+
+/// An incident's decisions.
+pub const DECISION_ACCEPTEE: &str = "acceptee";
+pub const DECISION_REFUSEE: &str = "refusee";
+
+/// A step of a programme's end of validity, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtapeFinRow {
+    pub programme_id: i64,
+    /// [`ETAPE_ALERTE`], [`ETAPE_BLOCAGE`] or [`ETAPE_AVOIR`].
+    pub etape: String,
+    pub acteur: String,
+    pub at: DateTime<Utc>,
+    /// The passes it concerns: not yet redeemed (alert), blocked (blocking), credited
+    /// (credit note: every pass of the programme not redeemed).
+    pub nombre: i64,
+    pub montant_centimes: i64,
+}
+
+/// The incident of a forced redemption, and the funder's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub utilisation_id: i64,
+    pub pass_id: i64,
+    pub code: String,
+    pub programme_id: i64,
+    pub structure_id: i64,
+    pub valeur_centimes: i64,
+    /// When the place says it redeemed the pass offline.
+    pub hors_ligne_at: Option<DateTime<Utc>>,
+    /// When the redemption reached the server.
+    pub utilise_at: DateTime<Utc>,
+    pub motif: String,
+    pub created_at: DateTime<Utc>,
+    /// `None` while the funder has not decided.
+    pub decision: Option<String>,
+    pub decide_par: Option<String>,
+    pub decide_at: Option<DateTime<Utc>>,
+    pub commentaire: Option<String>,
+    pub decision_seq: Option<i64>,
+}
 
 /// A programme to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +255,16 @@ pub struct NewUtilisation {
     pub activite_id: Option<i64>,
     pub acteur: String,
     pub at: DateTime<Utc>,
+    /// « Utilisation forcée »: when the place redeemed the pass offline; the redemption is
+    /// flagged and an incident opened with `motif`, for the funder to decide.
+    pub forcee: Option<Forcee>,
+}
+
+/// What a forced redemption adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forcee {
+    pub hors_ligne_at: DateTime<Utc>,
+    pub motif: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +281,19 @@ pub struct UtilisationRow {
     pub at: DateTime<Utc>,
     /// The seq of its ledger entry (`0` while the entry waits to be chained).
     pub journal_seq: i64,
+    /// A forced (offline) redemption, paid only when its incident is accepted.
+    pub forcee: bool,
+    /// Its incident's decision ([`DECISION_ACCEPTEE`], [`DECISION_REFUSEE`]), if decided.
+    pub decision: Option<String>,
+    /// The seq of that decision's ledger entry.
+    pub decision_seq: Option<i64>,
+}
+
+impl UtilisationRow {
+    /// Whether the place is paid for it: a redemption, or a forced one the funder accepted.
+    pub fn payee(&self) -> bool {
+        !self.forcee || self.decision.as_deref() == Some(DECISION_ACCEPTEE)
+    }
 }
 
 /// What a redemption attempt became.
@@ -363,6 +441,38 @@ pub trait PassStore: Send + Sync {
     ) -> StoreResult<Vec<UtilisationRow>>;
 
     async fn compte_etats(&self, programme_id: i64) -> StoreResult<CompteEtats>;
+
+    // --- end of validity ---
+    /// The steps of the programme's end of validity already done.
+    async fn etapes_fin(&self, programme_id: i64) -> StoreResult<Vec<EtapeFinRow>>;
+
+    /// Does one step, once (`Conflict` when it was done), in one transaction with its
+    /// ledger entries: [`ETAPE_ALERTE`] counts the passes not yet redeemed;
+    /// [`ETAPE_BLOCAGE`] blocks the passes still `emis` (one `pass_blocage` entry each);
+    /// [`ETAPE_AVOIR`] expires the passes still `emis`, `distribue` or `bloque` (one
+    /// `pass_expiration` each) and credits every pass of the programme not redeemed.
+    async fn etape_fin(
+        &self,
+        programme_id: i64,
+        etape: &str,
+        acteur: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<EtapeFinRow>;
+
+    // --- incidents of forced redemptions ---
+    async fn incidents_du_programme(&self, programme_id: i64) -> StoreResult<Vec<IncidentRow>>;
+
+    async fn incident(&self, id: i64) -> StoreResult<Option<IncidentRow>>;
+
+    /// Records the funder's decision and its ledger entry; `Invalid` when already decided.
+    async fn decider_incident(
+        &self,
+        id: i64,
+        decision: &str,
+        par: &str,
+        at: DateTime<Utc>,
+        commentaire: Option<&str>,
+    ) -> StoreResult<IncidentRow>;
 
     // --- the pass stream of the journal ---
     async fn pass_journal_head(&self) -> StoreResult<Chaine>;

@@ -53,8 +53,37 @@ macro_rules! __select_utilisations {
                       u.cle_api_id AS "cle_api_id?: i64", u.compte_id AS "compte_id?: i64",
                       u.activite_id AS "activite_id?: i64",
                       u.valeur_centimes AS "valeur_centimes!: i64",
-                      u.utilise_at AS "at!: DateTime<Utc>", u.journal_seq AS "journal_seq!: i64"
-               FROM pass_utilisations u JOIN pass p ON p.id = u.pass_id "# + $where $(, $arg)*
+                      u.utilise_at AS "at!: DateTime<Utc>", u.journal_seq AS "journal_seq!: i64",
+                      u.forcee AS "forcee!: bool", i.decision AS "decision?: String",
+                      i.decision_seq AS "decision_seq?: i64"
+               FROM pass_utilisations u JOIN pass p ON p.id = u.pass_id
+                    LEFT JOIN pass_incidents i ON i.utilisation_id = u.id "# + $where $(, $arg)*
+        )
+    };
+}
+
+/// The incidents' `SELECT` (`i`, joined to its redemption `u` and pass `p`). Used by
+/// [`pass_store!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_incidents {
+    ($where:literal $(, $arg:expr)*) => {
+        ::sqlx::query_as!(
+            IncidentRow,
+            r#"SELECT i.id AS "id!: i64", i.utilisation_id AS "utilisation_id!: i64",
+                      u.pass_id AS "pass_id!: i64", p.code AS "code!: String",
+                      p.programme_id AS "programme_id!: i64",
+                      u.structure_id AS "structure_id!: i64",
+                      u.valeur_centimes AS "valeur_centimes!: i64",
+                      u.hors_ligne_at AS "hors_ligne_at?: DateTime<Utc>",
+                      u.utilise_at AS "utilise_at!: DateTime<Utc>", i.motif AS "motif!: String",
+                      i.created_at AS "created_at!: DateTime<Utc>",
+                      i.decision AS "decision?: String", i.decide_par AS "decide_par?: String",
+                      i.decide_at AS "decide_at?: DateTime<Utc>",
+                      i.commentaire AS "commentaire?: String",
+                      i.decision_seq AS "decision_seq?: i64"
+               FROM pass_incidents i JOIN pass_utilisations u ON u.id = i.utilisation_id
+                    JOIN pass p ON p.id = u.pass_id "# + $where $(, $arg)*
         )
     };
 }
@@ -111,11 +140,13 @@ macro_rules! pass_store {
             use ::chrono::{DateTime, NaiveDate, Utc};
             use ::maillage_domain::journal::{Chaine, Entree, Flux, NouvelleEntree};
             use ::maillage_store::pass::{
-                entree_pass, CleApiRow, CompteEtats, GardePass, LieuQualifieRow, NewCarnet,
-                NewCleApi, NewDistribution, NewProgramme, NewUtilisation, PassRow, ProgrammeRow,
-                Utilisation, UtilisationRow, ACTION_DISTRIBUTION, ACTION_EMISSION,
-                ACTION_PROGRAMME, ACTION_UTILISATION, ETAT_DISTRIBUE, ETAT_EMIS,
-                FENETRE_COURSE_ESSAI,
+                entree_pass, CleApiRow, CompteEtats, EtapeFinRow, GardePass, IncidentRow,
+                LieuQualifieRow, NewCarnet, NewCleApi, NewDistribution, NewProgramme,
+                NewUtilisation, PassRow, ProgrammeRow, Utilisation, UtilisationRow,
+                ACTION_ALERTE_FIN, ACTION_AVOIR, ACTION_BLOCAGE, ACTION_BLOCAGE_FIN,
+                ACTION_DISTRIBUTION, ACTION_EMISSION, ACTION_EXPIRATION, ACTION_INCIDENT,
+                ACTION_PROGRAMME, ACTION_UTILISATION, ETAPE_ALERTE, ETAPE_AVOIR, ETAPE_BLOCAGE,
+                ETAT_DISTRIBUE, ETAT_EMIS, FENETRE_COURSE_ESSAI,
             };
             use ::maillage_store::{StoreError, StoreResult};
 
@@ -316,11 +347,14 @@ macro_rules! pass_store {
                 pass: &PassRow,
                 sans_garde: bool,
             ) -> StoreResult<UtilisationRow> {
+                let forcee = u.forcee.is_some();
+                let hors_ligne_at = u.forcee.as_ref().map(|f| f.hors_ligne_at);
                 let id = ::sqlx::query_scalar!(
                     r#"INSERT INTO pass_utilisations (pass_id, structure_id, nonce, cle_api_id,
                                                      compte_id, activite_id, valeur_centimes,
-                                                     utilise_at, journal_seq, controle_sans_garde)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)
+                                                     utilise_at, journal_seq, controle_sans_garde,
+                                                     forcee, hors_ligne_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)
                        RETURNING id AS "id!: i64""#,
                     pass.id,
                     u.structure_id,
@@ -330,11 +364,36 @@ macro_rules! pass_store {
                     u.activite_id,
                     pass.valeur_centimes,
                     u.at,
-                    sans_garde
+                    sans_garde,
+                    forcee,
+                    hors_ligne_at
                 )
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
+                if let Some(f) = &u.forcee {
+                    ::sqlx::query!(
+                        "INSERT INTO pass_incidents (utilisation_id, motif, created_at)
+                         VALUES ($1, $2, $3)",
+                        id,
+                        f.motif,
+                        u.at
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .db()?;
+                }
+                let mut details = ::maillage_store::pass::serde_json::json!({
+                    "code": pass.code,
+                    "lieu": u.structure_id,
+                    "valeur_centimes": pass.valeur_centimes,
+                    "nonce": u.nonce,
+                    "activite": u.activite_id,
+                });
+                if let Some(h) = hors_ligne_at {
+                    details["forcee"] = true.into();
+                    details["hors_ligne_le"] = h.to_rfc3339().into();
+                }
                 let seq = registre
                     .ajouter(
                         &mut *conn,
@@ -345,13 +404,7 @@ macro_rules! pass_store {
                             Some(u.structure_id),
                             Some(pass.id),
                             pass.programme_id,
-                            ::maillage_store::pass::serde_json::json!({
-                                "code": pass.code,
-                                "lieu": u.structure_id,
-                                "valeur_centimes": pass.valeur_centimes,
-                                "nonce": u.nonce,
-                                "activite": u.activite_id,
-                            }),
+                            details,
                         ),
                         Some(id),
                     )
@@ -368,6 +421,9 @@ macro_rules! pass_store {
                     valeur_centimes: pass.valeur_centimes,
                     at: u.at,
                     journal_seq: seq.unwrap_or(0),
+                    forcee,
+                    decision: None,
+                    decision_seq: None,
                 })
             }
 
@@ -994,6 +1050,256 @@ macro_rules! pass_store {
                         }
                     }
                     Ok(c)
+                }
+
+                async fn etapes_fin(&self, programme_id: i64) -> StoreResult<Vec<EtapeFinRow>> {
+                    ::sqlx::query_as!(
+                        EtapeFinRow,
+                        r#"SELECT programme_id AS "programme_id!: i64", etape AS "etape!: String",
+                                  acteur AS "acteur!: String", fait_at AS "at!: DateTime<Utc>",
+                                  nombre AS "nombre!: i64",
+                                  montant_centimes AS "montant_centimes!: i64"
+                           FROM pass_fin_validite WHERE programme_id = $1 ORDER BY fait_at"#,
+                        programme_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn etape_fin(
+                    &self,
+                    programme_id: i64,
+                    etape: &str,
+                    acteur: &str,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<EtapeFinRow> {
+                    let mut tx = self.begin_pass_write().await?;
+                    let deja = ::sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!: i64" FROM pass_fin_validite
+                           WHERE programme_id = $1 AND etape = $2"#,
+                        programme_id,
+                        etape
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    if deja > 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "step {etape} of programme {programme_id} already done"
+                        )));
+                    }
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    // The passes the step changes: (state after, ledger action).
+                    let changement = match etape {
+                        ETAPE_ALERTE => None,
+                        ETAPE_BLOCAGE => Some(("bloque", ACTION_BLOCAGE)),
+                        ETAPE_AVOIR => Some(("expire", ACTION_EXPIRATION)),
+                        autre => {
+                            return Err(StoreError::Invalid(format!(
+                                "unknown end of validity step {autre}"
+                            )))
+                        }
+                    };
+                    let mut changes = (0i64, 0i64);
+                    if let Some((apres, action)) = changement {
+                        let bloquer = etape == ETAPE_BLOCAGE;
+                        let passes = ::sqlx::query!(
+                            r#"SELECT id AS "id!: i64", code AS "code!: String",
+                                      etat AS "etat!: String",
+                                      valeur_centimes AS "valeur_centimes!: i64"
+                               FROM pass WHERE programme_id = $1
+                                 AND (etat = 'emis'
+                                      OR (NOT $2 AND etat IN ('distribue', 'bloque')))
+                               ORDER BY id"#,
+                            programme_id,
+                            bloquer
+                        )
+                        .fetch_all(&mut *tx)
+                        .await
+                        .db()?;
+                        for p in passes {
+                            changes = (changes.0 + 1, changes.1 + p.valeur_centimes);
+                            ::sqlx::query!(
+                                "UPDATE pass SET etat = $2, updated_at = $3 WHERE id = $1",
+                                p.id,
+                                apres,
+                                at
+                            )
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                            registre
+                                .ajouter(
+                                    &mut tx,
+                                    entree_pass(
+                                        at,
+                                        action,
+                                        acteur,
+                                        None,
+                                        Some(p.id),
+                                        programme_id,
+                                        ::maillage_store::pass::serde_json::json!({
+                                            "code": p.code,
+                                            "avant": p.etat,
+                                            "apres": apres,
+                                            "valeur_centimes": p.valeur_centimes,
+                                            "fin_de_validite": true,
+                                        }),
+                                    ),
+                                    None,
+                                )
+                                .await?;
+                        }
+                    }
+                    // What the step concerns: not yet redeemed (alert), blocked now
+                    // (blocking), not redeemed at all (credit note).
+                    let compte = if etape == ETAPE_BLOCAGE {
+                        changes
+                    } else {
+                        let alerte = etape == ETAPE_ALERTE;
+                        let c = ::sqlx::query!(
+                            r#"SELECT COUNT(*) AS "n!: i64",
+                                      CAST(COALESCE(SUM(valeur_centimes), 0) AS BIGINT) AS "v!: i64"
+                               FROM pass WHERE programme_id = $1
+                                 AND (($2 AND etat IN ('emis', 'distribue'))
+                                   OR (NOT $2 AND etat IN ('expire', 'bloque', 'annule')))"#,
+                            programme_id,
+                            alerte
+                        )
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                        (c.n, c.v)
+                    };
+                    let action = match etape {
+                        ETAPE_ALERTE => ACTION_ALERTE_FIN,
+                        ETAPE_BLOCAGE => ACTION_BLOCAGE_FIN,
+                        _ => ACTION_AVOIR,
+                    };
+                    registre
+                        .ajouter(
+                            &mut tx,
+                            entree_pass(
+                                at,
+                                action,
+                                acteur,
+                                None,
+                                None,
+                                programme_id,
+                                ::maillage_store::pass::serde_json::json!({
+                                    "etape": etape,
+                                    "nombre": compte.0,
+                                    "montant_centimes": compte.1,
+                                }),
+                            ),
+                            None,
+                        )
+                        .await?;
+                    ::sqlx::query!(
+                        "INSERT INTO pass_fin_validite (programme_id, etape, acteur, fait_at,
+                                                        nombre, montant_centimes)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        programme_id,
+                        etape,
+                        acteur,
+                        at,
+                        compte.0,
+                        compte.1
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    tx.commit().await.db()?;
+                    Ok(EtapeFinRow {
+                        programme_id,
+                        etape: etape.to_string(),
+                        acteur: acteur.to_string(),
+                        at,
+                        nombre: compte.0,
+                        montant_centimes: compte.1,
+                    })
+                }
+
+                async fn incidents_du_programme(
+                    &self,
+                    programme_id: i64,
+                ) -> StoreResult<Vec<IncidentRow>> {
+                    $crate::__select_incidents!(
+                        "WHERE p.programme_id = $1 ORDER BY i.id",
+                        programme_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn incident(&self, id: i64) -> StoreResult<Option<IncidentRow>> {
+                    $crate::__select_incidents!("WHERE i.id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn decider_incident(
+                    &self,
+                    id: i64,
+                    decision: &str,
+                    par: &str,
+                    at: DateTime<Utc>,
+                    commentaire: Option<&str>,
+                ) -> StoreResult<IncidentRow> {
+                    let mut tx = self.begin_pass_write().await?;
+                    let i = $crate::__select_incidents!("WHERE i.id = $1", id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?
+                        .ok_or(StoreError::NotFound)?;
+                    if i.decision.is_some() {
+                        return Err(StoreError::Invalid(format!("incident {id} already decided")));
+                    }
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    let seq = registre
+                        .ajouter(
+                            &mut tx,
+                            entree_pass(
+                                at,
+                                ACTION_INCIDENT,
+                                par,
+                                Some(i.structure_id),
+                                Some(i.pass_id),
+                                i.programme_id,
+                                ::maillage_store::pass::serde_json::json!({
+                                    "incident": id,
+                                    "code": i.code,
+                                    "lieu": i.structure_id,
+                                    "valeur_centimes": i.valeur_centimes,
+                                    "decision": decision,
+                                }),
+                            ),
+                            None,
+                        )
+                        .await?;
+                    ::sqlx::query!(
+                        "UPDATE pass_incidents SET decision = $2, decide_par = $3, decide_at = $4,
+                                                   commentaire = $5, decision_seq = $6
+                         WHERE id = $1 AND decision IS NULL",
+                        id,
+                        decision,
+                        par,
+                        at,
+                        commentaire,
+                        seq
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    let apres = $crate::__select_incidents!("WHERE i.id = $1", id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                    tx.commit().await.db()?;
+                    Ok(apres)
                 }
 
                 async fn pass_journal_head(&self) -> StoreResult<Chaine> {

@@ -46,6 +46,8 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .post("/espace/pass/programmes/{id}/lieux", qualifier)
         .post("/espace/pass/programmes/{id}/prescripteurs", prescripteur)
         .post("/espace/pass/programmes/{id}/carnets", carnet)
+        .post("/espace/pass/programmes/{id}/blocage", valider_blocage)
+        .post("/espace/pass/programmes/{id}/incidents/{incident}", trancher_incident)
         .get("/espace/pass/programmes/{id}/tableau", tableau)
         .get("/espace/pass/programmes/{id}/tableau.csv", tableau_csv)
         .get("/espace/pass/programmes/{id}/tableau.xlsx", tableau_xlsx)
@@ -386,8 +388,25 @@ struct PageProgramme {
     prescripteurs: Vec<String>,
     carnets: Vec<LigneCarnet>,
     structures: Vec<(i64, String)>,
+    /// The end of validity in words, the steps done `(step, what)`, and whether the funder
+    /// may validate the J−15 blocking now.
+    fin_situation: String,
+    etapes: Vec<(String, String)>,
+    blocage_possible: bool,
+    incidents: Vec<LigneIncident>,
     message: Option<String>,
     erreur: Option<String>,
+}
+
+/// A forced redemption's incident as listed.
+pub struct LigneIncident {
+    pub id: i64,
+    pub code: String,
+    pub valeur: String,
+    pub lieu: String,
+    pub motif: String,
+    pub a_trancher: bool,
+    pub decision: String,
 }
 
 async fn rendre_programme(
@@ -455,6 +474,45 @@ async fn rendre_programme(
             utilises: passes.iter().filter(|p| p.etat == "utilise").count(),
         })
         .collect();
+    let fin = module.fin_de_validite(a, id).await?;
+    let etapes = fin
+        .etapes
+        .iter()
+        .map(|e| {
+            (
+                maillage_pass::fin::libelle_etape(&e.etape).to_string(),
+                format!(
+                    "{} pass ({}), le {} par {}",
+                    entier(e.nombre),
+                    euros(e.montant_centimes),
+                    e.at.with_timezone(&chrono_tz::Europe::Paris)
+                        .format("%d/%m/%Y à %H:%M"),
+                    e.acteur
+                ),
+            )
+        })
+        .collect();
+    let incidents = module
+        .incidents(a, id)
+        .await?
+        .into_iter()
+        .map(|i| LigneIncident {
+            id: i.id,
+            code: maillage_pass::code::afficher(&i.code),
+            valeur: euros(i.valeur_centimes),
+            lieu: nom_de(i.structure_id),
+            motif: i.motif.clone(),
+            a_trancher: i.decision.is_none(),
+            decision: format!(
+                "{}{}",
+                maillage_pass::fin::libelle_decision(i.decision.as_deref()),
+                i.commentaire
+                    .as_deref()
+                    .map(|c| format!(" — « {c} »"))
+                    .unwrap_or_default()
+            ),
+        })
+        .collect();
     let statut = if erreur.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -490,6 +548,10 @@ async fn rendre_programme(
         prescripteurs,
         carnets,
         structures,
+        fin_situation: fin.situation(),
+        blocage_possible: fin.blocage_possible(),
+        etapes,
+        incidents,
         message,
         erreur,
     };
@@ -558,6 +620,79 @@ pub async fn qualifier(
     };
     match r {
         Ok(m) => rendre_programme(&state, &a, id, Some(m), None).await,
+        Err(e) => {
+            let m = message_ou_erreur(e)?;
+            rendre_programme(&state, &a, id, None, Some(m)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FormVide {}
+
+/// `POST /espace/pass/programmes/{id}/blocage`: the funder validates the J−15 blocking of
+/// the passes never given out.
+pub async fn valider_blocage(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+    corps: Bytes,
+) -> Result<Response, ErreurWeb> {
+    let (id, _): (i64, FormVide) = form_de_programme(&state, &a, &id, &corps).await?;
+    match pass(&state).valider_blocage(&a, id).await {
+        Ok(e) => {
+            let m = format!(
+                "Blocage validé : {} pass jamais remis bloqués ({}).",
+                entier(e.nombre),
+                euros(e.montant_centimes)
+            );
+            rendre_programme(&state, &a, id, Some(m), None).await
+        }
+        Err(e) => {
+            let m = message_ou_erreur(e)?;
+            rendre_programme(&state, &a, id, None, Some(m)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FormIncident {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    commentaire: String,
+}
+
+/// `POST /espace/pass/programmes/{id}/incidents/{incident}`: the funder accepts (the place
+/// is paid) or refuses a forced redemption.
+pub async fn trancher_incident(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path((id, incident)): Path<(String, String)>,
+    corps: Bytes,
+) -> Result<Response, ErreurWeb> {
+    let (id, f): (i64, FormIncident) = form_de_programme(&state, &a, &id, &corps).await?;
+    let incident = id_de(&incident)?;
+    let accepter = match f.decision.as_str() {
+        "accepter" => true,
+        "refuser" => false,
+        _ => {
+            let m = "Choisissez d’accepter ou de refuser l’incident.".to_string();
+            return rendre_programme(&state, &a, id, None, Some(m)).await;
+        }
+    };
+    match pass(&state)
+        .decider_incident(&a, id, incident, accepter, Some(&f.commentaire))
+        .await
+    {
+        Ok(i) => {
+            let m = format!(
+                "Incident n° {} : utilisation {}.",
+                i.id,
+                maillage_pass::fin::libelle_decision(i.decision.as_deref())
+            );
+            rendre_programme(&state, &a, id, Some(m), None).await
+        }
         Err(e) => {
             let m = message_ou_erreur(e)?;
             rendre_programme(&state, &a, id, None, Some(m)).await
