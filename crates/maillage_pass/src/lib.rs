@@ -47,6 +47,8 @@ pub use maillage_store::pass as stockage;
 
 /// The scope a place API key needs to redeem passes.
 pub const SCOPE_UTILISER: &str = "pass:utiliser";
+/// The scopes a place API key may have, with their words.
+pub const SCOPES: [(&str, &str); 1] = [(SCOPE_UTILISER, "Utiliser des pass (enregistrer une utilisation, y compris forcée hors ligne)")];
 /// Most passes in one carnet.
 pub const CARNET_MAX: usize = 1000;
 /// Longest nonce, in characters.
@@ -192,6 +194,9 @@ pub struct Pass {
     store: Arc<dyn PassStore>,
     comptes: Comptes,
     garde: GardePass,
+    /// The directory's opening hours and Médiation's accompaniments of places (two fraud
+    /// signals), given by the instance.
+    contexte: Option<Arc<dyn gestion::ContexteLieux>>,
 }
 
 fn octets_aleatoires(buf: &mut [u8]) -> Resultat<()> {
@@ -257,7 +262,15 @@ impl Pass {
             store,
             comptes,
             garde: GardePass::Active,
+            contexte: None,
         }
+    }
+
+    /// What the directory and Médiation know of places, for the fraud signals of
+    /// redemptions outside opening hours and of redemptions far above accompaniments.
+    pub fn avec_contexte(mut self, contexte: Arc<dyn gestion::ContexteLieux>) -> Self {
+        self.contexte = Some(contexte);
+        self
     }
 
     /// The same module asking other accounts (another clock, other settings).
@@ -612,7 +625,7 @@ impl Pass {
             })
     }
 
-    /// Creates a place API key valid `jours` days from now with the given scopes.
+    /// Creates a place API key valid `jours` days from now with the scope `pass:utiliser`.
     pub async fn creer_cle_api(
         &self,
         acteur: &Acteur,
@@ -620,12 +633,78 @@ impl Pass {
         nom: &str,
         jours: i64,
     ) -> Resultat<CleCreee> {
-        Self::exiger_gestionnaire(acteur)?;
-        self.structure(structure_id).await?;
         if !(1..=3660).contains(&jours) {
             return Err(ErreurPass::invalide(
                 "jours",
                 "une clé vaut de 1 à 3660 jours",
+            ));
+        }
+        let debut = self.maintenant();
+        self.creer_cle_api_avec(
+            acteur,
+            structure_id,
+            nom,
+            &[SCOPE_UTILISER.to_string()],
+            debut,
+            debut + Duration::days(jours),
+        )
+        .await
+    }
+
+    /// Whether `acteur` manages the API keys of `structure_id`: an administrator, or a
+    /// coordinator acting for that structure.
+    pub fn gere_les_cles(acteur: &Acteur, structure_id: i64) -> bool {
+        match acteur.role {
+            Role::Administrateur => true,
+            Role::Coordinateur => {
+                acteur.compte.structure_id.map(|s| s.get()) == Some(structure_id)
+            }
+            _ => false,
+        }
+    }
+
+    /// The place's API keys (never their secrets), for who manages them.
+    pub async fn cles_api(&self, acteur: &Acteur, structure_id: i64) -> Resultat<Vec<CleApiRow>> {
+        if !Self::gere_les_cles(acteur, structure_id) {
+            return Err(ErreurPass::Interdit);
+        }
+        Ok(self.store.cles_api(structure_id).await?)
+    }
+
+    /// Creates a place API key with `scopes` (among [`SCOPES`]) valid from `debut` to `fin`
+    /// (at most ten years); the whole key is returned once, only its secret's hash is kept.
+    pub async fn creer_cle_api_avec(
+        &self,
+        acteur: &Acteur,
+        structure_id: i64,
+        nom: &str,
+        scopes: &[String],
+        debut: DateTime<Utc>,
+        fin: DateTime<Utc>,
+    ) -> Resultat<CleCreee> {
+        if !Self::gere_les_cles(acteur, structure_id) {
+            return Err(ErreurPass::Interdit);
+        }
+        self.structure(structure_id).await?;
+        if scopes.is_empty() {
+            return Err(ErreurPass::invalide("scopes", "cochez au moins un droit"));
+        }
+        if let Some(s) = scopes.iter().find(|s| !SCOPES.iter().any(|(c, _)| c == s)) {
+            return Err(ErreurPass::invalide(
+                "scopes",
+                format!("« {s} » n’est pas un droit connu"),
+            ));
+        }
+        if fin <= debut || fin - debut > Duration::days(3660) {
+            return Err(ErreurPass::invalide(
+                "fin",
+                "la fin de validité doit suivre le début, dix ans au plus après",
+            ));
+        }
+        if fin <= self.maintenant() {
+            return Err(ErreurPass::invalide(
+                "fin",
+                "la fin de validité est déjà passée",
             ));
         }
         let nom = nom.trim();
@@ -637,7 +716,9 @@ impl Pass {
         }
         let prefixe = hex_aleatoire(8)?;
         let secret = hex_aleatoire(32)?;
-        let maintenant = self.maintenant();
+        let mut scopes = scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
         let id = self
             .store
             .create_cle_api(&NewCleApi {
@@ -645,10 +726,10 @@ impl Pass {
                 nom: nom.to_string(),
                 prefixe: prefixe.clone(),
                 secret_hash: hash_secret(&secret),
-                scopes: SCOPE_UTILISER.into(),
-                debut: maintenant,
-                fin: maintenant + Duration::days(jours),
-                created_at: maintenant,
+                scopes: scopes.join(","),
+                debut,
+                fin,
+                created_at: self.maintenant(),
             })
             .await?;
         Ok(CleCreee {
@@ -657,8 +738,26 @@ impl Pass {
         })
     }
 
+    /// Revokes a key: an administrator any key; a coordinator those of its structure
+    /// (another structure's key is `Introuvable`).
     pub async fn revoquer_cle_api(&self, acteur: &Acteur, id: i64) -> Resultat<bool> {
         Self::exiger_gestionnaire(acteur)?;
+        if !matches!(acteur.role, Role::Administrateur) {
+            let structure = acteur
+                .compte
+                .structure_id
+                .map(|s| s.get())
+                .ok_or(ErreurPass::Interdit)?;
+            if !self
+                .store
+                .cles_api(structure)
+                .await?
+                .iter()
+                .any(|c| c.id == id)
+            {
+                return Err(ErreurPass::Introuvable);
+            }
+        }
         Ok(self.store.revoquer_cle_api(id, self.maintenant()).await?)
     }
 

@@ -57,6 +57,9 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .get("/espace/pass/programmes/{id}/releve.pdf", releve_pdf)
         .get("/espace/pass/carnets/{id}/imprimer", imprimer_carnet)
         .get("/espace/pass/distribuer", page_distribuer)
+        .get("/espace/pass/cles", page_cles)
+        .post("/espace/pass/cles", creer_cle)
+        .post("/espace/pass/cles/{id}/revoquer", revoquer_cle)
         .post("/espace/pass/distribuer", distribuer)
 }
 
@@ -1316,4 +1319,227 @@ pub async fn releve_pdf(
         "application/pdf",
         &format!("releve-{}-{}-{:02}.pdf", r.structure_id, r.annee, r.mois),
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// The place's API keys.
+
+/// The new key's form, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct FormCle {
+    #[serde(default)]
+    pub nom: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// `AAAA-MM-JJ`.
+    #[serde(default)]
+    pub debut: String,
+    #[serde(default)]
+    pub fin: String,
+}
+
+impl FormCle {
+    pub fn coche(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// A key as listed (never its secret).
+pub struct LigneCle {
+    pub id: i64,
+    pub nom: String,
+    pub prefixe: String,
+    pub droits: String,
+    pub validite: String,
+    pub active: bool,
+    pub etat: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/pass_cles.html")]
+struct PageCles {
+    site: Arc<Site>,
+    menu: Menu,
+    structure: String,
+    cles: Vec<LigneCle>,
+    scopes: Vec<(&'static str, &'static str)>,
+    form: FormCle,
+    message: Option<String>,
+    /// The whole key just created, shown once.
+    nouvelle_cle: Option<String>,
+    erreur: Option<String>,
+}
+
+/// The structure the account acts for, whose keys it manages.
+fn structure_des_cles(a: &maillage_comptes::Acteur) -> Result<i64, ErreurWeb> {
+    match a.compte.structure_id.map(|s| s.get()) {
+        Some(s) if Pass::gere_les_cles(a, s) => Ok(s),
+        _ => Err(ErreurPass::Interdit.into()),
+    }
+}
+
+async fn rendre_cles(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    form: FormCle,
+    message: Option<String>,
+    nouvelle_cle: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurWeb> {
+    let structure = structure_des_cles(a)?;
+    let nom = state
+        .instance
+        .comptes()
+        .toutes_les_structures()
+        .await
+        .map_err(|e| ErreurWeb::interne(format!("structures: {e}")))?
+        .into_iter()
+        .find(|s| s.id == structure)
+        .map_or_else(|| format!("structure n° {structure}"), |s| s.nom);
+    let maintenant = pass(state).maintenant();
+    let jour = |d: chrono::DateTime<chrono::Utc>| {
+        d.with_timezone(&chrono_tz::Europe::Paris)
+            .format("%d/%m/%Y")
+            .to_string()
+    };
+    let cles = pass(state)
+        .cles_api(a, structure)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| {
+            let active = c.revoquee_at.is_none() && maintenant < c.fin;
+            let etat = match c.revoquee_at {
+                Some(r) => format!("révoquée le {}", jour(r)),
+                None if maintenant >= c.fin => "expirée".to_string(),
+                None if maintenant < c.debut => "pas encore valable".to_string(),
+                None => "active".to_string(),
+            };
+            LigneCle {
+                id: c.id,
+                droits: c
+                    .scopes
+                    .split(',')
+                    .map(|s| {
+                        maillage_pass::SCOPES
+                            .iter()
+                            .find(|(code, _)| *code == s)
+                            .map_or(s, |(_, l)| *l)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ; "),
+                validite: format!("du {} au {}", jour(c.debut), jour(c.fin)),
+                nom: c.nom,
+                prefixe: format!("mpk_{}_…", c.prefixe),
+                active,
+                etat,
+            }
+        })
+        .collect();
+    let statut = if erreur.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = PageCles {
+        site: Arc::clone(&state.site),
+        menu: Menu::de(a),
+        structure: nom,
+        cles,
+        scopes: maillage_pass::SCOPES.to_vec(),
+        form,
+        message,
+        nouvelle_cle,
+        erreur,
+    };
+    let mut r = rendre(&page)?;
+    *r.status_mut() = statut;
+    Ok(r)
+}
+
+/// A blank form: the redemption right, valid one year from today.
+fn form_cle_vide(state: &AppState) -> FormCle {
+    let aujourdhui = state.instance.comptes().aujourdhui();
+    FormCle {
+        nom: String::new(),
+        scopes: vec![maillage_pass::SCOPE_UTILISER.to_string()],
+        debut: aujourdhui.format("%Y-%m-%d").to_string(),
+        fin: (aujourdhui + chrono::Duration::days(365))
+            .format("%Y-%m-%d")
+            .to_string(),
+    }
+}
+
+/// `GET /espace/pass/cles`: the keys of the structure the coordinator acts for.
+pub async fn page_cles(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurWeb> {
+    let form = form_cle_vide(&state);
+    rendre_cles(&state, &a, form, None, None, None).await
+}
+
+/// A form's day (`AAAA-MM-JJ`) at midnight in Paris, in UTC; `lendemain` gives the next
+/// midnight (an end date is included).
+fn jour_de(champ: &str, texte: &str, lendemain: bool) -> Result<chrono::DateTime<chrono::Utc>, ErreurPass> {
+    use chrono::TimeZone;
+    let d = chrono::NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d")
+        .map_err(|_| ErreurPass::invalide(champ, "une date AAAA-MM-JJ"))?;
+    let d = if lendemain { d.succ_opt().unwrap_or(d) } else { d };
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| ErreurPass::invalide(champ, "une date AAAA-MM-JJ"))
+}
+
+/// `POST /espace/pass/cles`: creates a key, shown once.
+pub async fn creer_cle(
+    State(state): State<AppState>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormCle>,
+) -> Result<Response, ErreurWeb> {
+    let structure = structure_des_cles(&a)?;
+    let r = async {
+        let debut = jour_de("debut", &f.debut, false)?;
+        let fin = jour_de("fin", &f.fin, true)?;
+        pass(&state)
+            .creer_cle_api_avec(&a, structure, &f.nom, &f.scopes, debut, fin)
+            .await
+    }
+    .await;
+    match r {
+        Ok(c) => {
+            let form = form_cle_vide(&state);
+            rendre_cles(
+                &state,
+                &a,
+                form,
+                Some(format!("Clé n° {} créée.", c.id)),
+                Some(c.cle),
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            let m = message_ou_erreur(e)?;
+            rendre_cles(&state, &a, f, None, None, Some(m)).await
+        }
+    }
+}
+
+/// `POST /espace/pass/cles/{id}/revoquer`.
+pub async fn revoquer_cle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, _f): FormulaireConnecte<FormVide>,
+) -> Result<Response, ErreurWeb> {
+    structure_des_cles(&a)?;
+    let id = id_de(&id)?;
+    let m = if pass(&state).revoquer_cle_api(&a, id).await? {
+        format!("Clé n° {id} révoquée : elle ne permet plus d’utiliser des pass.")
+    } else {
+        format!("La clé n° {id} était déjà révoquée.")
+    };
+    let form = form_cle_vide(&state);
+    rendre_cles(&state, &a, form, Some(m), None, None).await
 }
