@@ -1333,7 +1333,6 @@ macro_rules! pass_store {
                     .await
                     .db()
                 }
-                }
             }
         };
     };

@@ -1428,7 +1428,12 @@ async fn rendre_cles(
                     })
                     .collect::<Vec<_>>()
                     .join(" ; "),
-                validite: format!("du {} au {}", jour(c.debut), jour(c.fin)),
+                // `fin` is the first instant it is no longer valid: the day before it.
+                validite: format!(
+                    "du {} au {}",
+                    jour(c.debut),
+                    jour(c.fin - chrono::Duration::seconds(1))
+                ),
                 nom: c.nom,
                 prefixe: format!("mpk_{}_…", c.prefixe),
                 active,
