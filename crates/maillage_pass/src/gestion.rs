@@ -884,4 +884,54 @@ mod tests {
         assert!(s[0].titre.starts_with("Pass C4 utilisé à 120 km"), "{s:?}");
         assert!(s[0].explication.contains("commune 09122"), "{s:?}");
     }
+
+    #[test]
+    fn signaux_hors_horaires_et_au_dela_des_accompagnements() {
+        // Friday 20 November 2026, Paris: 10:00 (open) and 20:30 (closed); UTC is one hour
+        // behind.
+        let ouvert = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let ferme = Utc.with_ymd_and_hms(2026, 11, 20, 19, 30, 0).unwrap();
+        let us = vec![utilisation(1, ouvert), utilisation(2, ferme)];
+        let horaires: BTreeMap<i64, Vec<String>> =
+            [(7, vec!["Mo-Fr 09:00-12:00,14:00-18:00".to_string()])].into();
+        let s = signaux_horaires(&us, &horaires, |id| format!("lieu {id}"));
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            s[0].titre,
+            "1 pass utilisés par lieu 7 en dehors de ses horaires d’ouverture"
+        );
+        assert!(
+            s[0].explication.contains("le 20/11/2026 à 20:30")
+                && s[0].explication.contains("Mo-Fr 09:00-12:00,14:00-18:00"),
+            "{s:?}"
+        );
+        // Open hours, unknown hours, or hours that do not parse: no signal.
+        assert!(signaux_horaires(&us[..1], &horaires, |id| format!("{id}")).is_empty());
+        assert!(signaux_horaires(&us, &BTreeMap::new(), |id| format!("{id}")).is_empty());
+        let illisibles: BTreeMap<i64, Vec<String>> =
+            [(7, vec!["sur rendez-vous".to_string()])].into();
+        assert!(signaux_horaires(&us, &illisibles, |id| format!("{id}")).is_empty());
+        // One place open among its places of activity: not closed.
+        let deux: BTreeMap<i64, Vec<String>> = [(
+            7,
+            vec!["Mo-Fr 09:00-12:00".to_string(), "Fr 18:00-22:00".to_string()],
+        )]
+        .into();
+        assert!(signaux_horaires(&us, &deux, |id| format!("{id}")).is_empty());
+
+        // Six redemptions for two accompaniments: more than twice, a signal; for three: none;
+        // unknown accompaniments, or fewer than five redemptions: none.
+        let six: Vec<_> = (1..=6).map(|i| utilisation(i, ouvert)).collect();
+        let periode = "De 11/2026 à 11/2026";
+        let s = signaux_accompagnements(&six, &[(7, 2)].into(), periode, |id| format!("lieu {id}"));
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            s[0].titre,
+            "lieu 7 : 6 pass utilisés pour 2 accompagnements enregistrés"
+        );
+        assert!(s[0].explication.starts_with(periode), "{s:?}");
+        assert!(signaux_accompagnements(&six, &[(7, 3)].into(), periode, |id| format!("{id}")).is_empty());
+        assert!(signaux_accompagnements(&six, &BTreeMap::new(), periode, |id| format!("{id}")).is_empty());
+        assert!(signaux_accompagnements(&six[..4], &[(7, 0)].into(), periode, |id| format!("{id}")).is_empty());
+    }
 }

@@ -848,3 +848,43 @@ async fn cles_api_du_lieu_creer_montrer_une_fois_revoquer() {
     let r = envoyer(&w.state, requete("GET", "/espace/pass/cles", Some(&a1), None)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// The dashboard's signal of a place redeeming far above its accompaniments, with what the
+/// instance gives the module (the place's places of activity and Médiation's roll-ups):
+/// six passes redeemed by a structure whose mediators recorded no accompaniment.
+#[tokio::test]
+async fn signal_du_tableau_de_bord_au_dela_des_accompagnements() {
+    let w = monde().await;
+    let jour = |a, m, j| chrono::NaiveDate::from_ymd_opt(a, m, j).unwrap();
+    let (programme, codes) = programme_court(&w, jour(2027, 12, 31), jour(2028, 1, 31), 6, 6).await;
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    let cle = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle = pass
+        .authentifier(&cle.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let tableau = format!("/espace/pass/programmes/{programme}/tableau");
+    for (i, code) in codes.iter().enumerate() {
+        let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+        assert!(
+            !r.corps.contains("accompagnements enregistrés"),
+            "no signal under five redemptions: {i}"
+        );
+        pass.utiliser(&maillage_pass::Origine::Cle(cle.clone()), code, &format!("n-{i}"), None)
+            .await
+            .expect("redeemed");
+        if i == 4 {
+            break;
+        }
+    }
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert!(
+        r.corps
+            .contains("Médiathèque de Toulouse : 5 pass utilisés pour 0 accompagnements enregistrés"),
+        "{}",
+        r.corps
+    );
+}
