@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Duree, NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use maillage_domain::journal::{Chaine, Flux};
+use maillage_domain::journal::Flux;
 use maillage_domain::mandats::SigningKey;
 use maillage_instance::Instance;
 use maillage_store::pass::{
@@ -337,8 +337,7 @@ async fn generer_mois(instance: &Instance, pg: &PgStore, n: usize) -> i64 {
         .with_ymd_and_hms(2026, 10, 31, 23, 0, 0)
         .single()
         .expect("1 Nov 2026 in Paris");
-    let (mut passes, mut utilisations, mut journal) =
-        (String::new(), String::new(), String::new());
+    let (mut passes, mut utilisations, mut journal) = (String::new(), String::new(), String::new());
     let mut tampon = Vec::with_capacity(256);
     for i in 0..n as i64 {
         let (pass_id, util_id) = (pass0 + 1 + i, util0 + 1 + i);
@@ -480,7 +479,11 @@ fn releve_pg(c: &mut Criterion, rt: &Runtime, serveur: &str) {
     g.bench_function(format!("verification_registre_postgres_{n}"), |b| {
         b.iter(|| {
             let r = rt
-                .block_on(maillage_pass::verifier_flux_pass(store.as_ref(), &cle, 20_000))
+                .block_on(maillage_pass::verifier_flux_pass(
+                    store.as_ref(),
+                    &cle,
+                    20_000,
+                ))
                 .expect("verification");
             assert!(r.intact(), "{:?}", r.rupture);
             r.entrees

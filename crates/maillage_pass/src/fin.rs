@@ -215,7 +215,11 @@ impl Pass {
     }
 
     /// The incidents of the programme's forced redemptions (its funder only).
-    pub async fn incidents(&self, acteur: &Acteur, programme_id: i64) -> Resultat<Vec<IncidentRow>> {
+    pub async fn incidents(
+        &self,
+        acteur: &Acteur,
+        programme_id: i64,
+    ) -> Resultat<Vec<IncidentRow>> {
         self.programme_gere(acteur, programme_id).await?;
         Ok(self.store.incidents_du_programme(programme_id).await?)
     }

@@ -196,8 +196,12 @@ pub trait ContexteLieux: Send + Sync {
     /// Accompaniments the structure's mediators recorded in its places of activity, months
     /// `mois_debut` to `mois_fin` (`AAAAMM`, included); `None` when it has no place of
     /// activity (nothing to compare with).
-    async fn accompagnements(&self, structure_id: i64, mois_debut: i32, mois_fin: i32)
-        -> Option<i64>;
+    async fn accompagnements(
+        &self,
+        structure_id: i64,
+        mois_debut: i32,
+        mois_fin: i32,
+    ) -> Option<i64>;
 }
 
 /// A place redeeming more than this many times its recorded accompaniments is a signal…
@@ -914,7 +918,10 @@ mod tests {
         // One place open among its places of activity: not closed.
         let deux: BTreeMap<i64, Vec<String>> = [(
             7,
-            vec!["Mo-Fr 09:00-12:00".to_string(), "Fr 18:00-22:00".to_string()],
+            vec![
+                "Mo-Fr 09:00-12:00".to_string(),
+                "Fr 18:00-22:00".to_string(),
+            ],
         )]
         .into();
         assert!(signaux_horaires(&us, &deux, |id| format!("{id}")).is_empty());
@@ -930,8 +937,17 @@ mod tests {
             "lieu 7 : 6 pass utilisés pour 2 accompagnements enregistrés"
         );
         assert!(s[0].explication.starts_with(periode), "{s:?}");
-        assert!(signaux_accompagnements(&six, &[(7, 3)].into(), periode, |id| format!("{id}")).is_empty());
-        assert!(signaux_accompagnements(&six, &BTreeMap::new(), periode, |id| format!("{id}")).is_empty());
-        assert!(signaux_accompagnements(&six[..4], &[(7, 0)].into(), periode, |id| format!("{id}")).is_empty());
+        assert!(
+            signaux_accompagnements(&six, &[(7, 3)].into(), periode, |id| format!("{id}"))
+                .is_empty()
+        );
+        assert!(
+            signaux_accompagnements(&six, &BTreeMap::new(), periode, |id| format!("{id}"))
+                .is_empty()
+        );
+        assert!(
+            signaux_accompagnements(&six[..4], &[(7, 0)].into(), periode, |id| format!("{id}"))
+                .is_empty()
+        );
     }
 }

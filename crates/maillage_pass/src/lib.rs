@@ -36,9 +36,8 @@ use maillage_domain::mediation::Role;
 use maillage_store::pass::{
     CleApiRow, CompteEtats, Forcee, GardePass, LieuQualifieRow, NewCarnet, NewCleApi,
     NewDistribution, NewProgramme, NewUtilisation, PassRow, ProgrammeRow, Utilisation,
-    UtilisationRow,
-    ACTION_ANNULATION, ACTION_BLOCAGE, ETAT_ANNULE, ETAT_BLOQUE, ETAT_DISTRIBUE, ETAT_EMIS,
-    ETAT_UTILISE,
+    UtilisationRow, ACTION_ANNULATION, ACTION_BLOCAGE, ETAT_ANNULE, ETAT_BLOQUE, ETAT_DISTRIBUE,
+    ETAT_EMIS, ETAT_UTILISE,
 };
 use maillage_store::{PassStore, StoreError};
 use sha2::{Digest, Sha256};
@@ -48,7 +47,10 @@ pub use maillage_store::pass as stockage;
 /// The scope a place API key needs to redeem passes.
 pub const SCOPE_UTILISER: &str = "pass:utiliser";
 /// The scopes a place API key may have, with their words.
-pub const SCOPES: [(&str, &str); 1] = [(SCOPE_UTILISER, "Utiliser des pass (enregistrer une utilisation, y compris forcée hors ligne)")];
+pub const SCOPES: [(&str, &str); 1] = [(
+    SCOPE_UTILISER,
+    "Utiliser des pass (enregistrer une utilisation, y compris forcée hors ligne)",
+)];
 /// Most passes in one carnet.
 pub const CARNET_MAX: usize = 1000;
 /// Longest nonce, in characters.
@@ -656,9 +658,7 @@ impl Pass {
     pub fn gere_les_cles(acteur: &Acteur, structure_id: i64) -> bool {
         match acteur.role {
             Role::Administrateur => true,
-            Role::Coordinateur => {
-                acteur.compte.structure_id.map(|s| s.get()) == Some(structure_id)
-            }
+            Role::Coordinateur => acteur.compte.structure_id.map(|s| s.get()) == Some(structure_id),
             _ => false,
         }
     }
@@ -936,7 +936,12 @@ impl Pass {
     }
 
     /// Why the pass cannot be redeemed at `lieu` on `jour` (Paris), if it cannot.
-    async fn verifier_utilisable(&self, pass: &PassRow, lieu: i64, jour: NaiveDate) -> Resultat<()> {
+    async fn verifier_utilisable(
+        &self,
+        pass: &PassRow,
+        lieu: i64,
+        jour: NaiveDate,
+    ) -> Resultat<()> {
         match pass.etat.as_str() {
             ETAT_DISTRIBUE => {}
             ETAT_EMIS => {

@@ -64,9 +64,7 @@ pub fn total_depuis_le_registre(
     let acceptees: std::collections::HashSet<i64> = entrees
         .iter()
         .filter(|e| e.seq <= jusqu_a && e.contenu.action == ACTION_INCIDENT)
-        .filter(|e| {
-            details(e).is_some_and(|v| v["decision"].as_str() == Some(DECISION_ACCEPTEE))
-        })
+        .filter(|e| details(e).is_some_and(|v| v["decision"].as_str() == Some(DECISION_ACCEPTEE)))
         .filter_map(|e| e.contenu.mandat_id)
         .collect();
     entrees

@@ -134,7 +134,9 @@ pub fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
 
 /// Chains what waits, then verifies the whole pass stream.
 pub async fn verifier(s: &S) -> Rapport {
-    s.chainer_registre().await.expect("chain the waiting entries");
+    s.chainer_registre()
+        .await
+        .expect("chain the waiting entries");
     let cle = SigningKey::from_bytes(&[3; 32]).verifying_key();
     let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle);
     for e in s.pass_journal(0, 100_000).await.expect("ledger") {

@@ -285,7 +285,7 @@ async fn journal_hash_of_wrong_length_is_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pass_double_depense_redemptions_do_not_wait_for_the_ledger_lock() {
     use maillage_store::contract_pass::{monde, utilisation, verifier};
-    use maillage_store::pass::{GardePass, PassStore, Utilisation, ACTION_UTILISATION};
+    use maillage_store::pass::{GardePass, Utilisation, ACTION_UTILISATION};
 
     let db = common::TestDatabase::create().await;
     let store = db.store().await;
@@ -301,7 +301,10 @@ async fn pass_double_depense_redemptions_do_not_wait_for_the_ledger_lock() {
         for &id in &ids {
             let r = tokio::time::timeout(
                 std::time::Duration::from_secs(10),
-                s.utiliser(&utilisation(id, lieu, &format!("n-{id}")), GardePass::Active),
+                s.utiliser(
+                    &utilisation(id, lieu, &format!("n-{id}")),
+                    GardePass::Active,
+                ),
             )
             .await
             .expect("the redemption waited for the ledger's lock")
@@ -319,7 +322,9 @@ async fn pass_double_depense_redemptions_do_not_wait_for_the_ledger_lock() {
         for &id in &ids {
             let seq = registre
                 .iter()
-                .filter(|e| e.contenu.action == ACTION_UTILISATION && e.contenu.mandat_id == Some(id))
+                .filter(|e| {
+                    e.contenu.action == ACTION_UTILISATION && e.contenu.mandat_id == Some(id)
+                })
                 .map(|e| e.seq)
                 .collect::<Vec<_>>();
             let ligne = &s.utilisations_du_pass(id).await.expect("rows")[0];

@@ -47,7 +47,10 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .post("/espace/pass/programmes/{id}/prescripteurs", prescripteur)
         .post("/espace/pass/programmes/{id}/carnets", carnet)
         .post("/espace/pass/programmes/{id}/blocage", valider_blocage)
-        .post("/espace/pass/programmes/{id}/incidents/{incident}", trancher_incident)
+        .post(
+            "/espace/pass/programmes/{id}/incidents/{incident}",
+            trancher_incident,
+        )
         .get("/espace/pass/programmes/{id}/tableau", tableau)
         .get("/espace/pass/programmes/{id}/tableau.csv", tableau_csv)
         .get("/espace/pass/programmes/{id}/tableau.xlsx", tableau_xlsx)
@@ -1486,11 +1489,19 @@ pub async fn page_cles(
 
 /// A form's day (`AAAA-MM-JJ`) at midnight in Paris, in UTC; `lendemain` gives the next
 /// midnight (an end date is included).
-fn jour_de(champ: &str, texte: &str, lendemain: bool) -> Result<chrono::DateTime<chrono::Utc>, ErreurPass> {
+fn jour_de(
+    champ: &str,
+    texte: &str,
+    lendemain: bool,
+) -> Result<chrono::DateTime<chrono::Utc>, ErreurPass> {
     use chrono::TimeZone;
     let d = chrono::NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d")
         .map_err(|_| ErreurPass::invalide(champ, "une date AAAA-MM-JJ"))?;
-    let d = if lendemain { d.succ_opt().unwrap_or(d) } else { d };
+    let d = if lendemain {
+        d.succ_opt().unwrap_or(d)
+    } else {
+        d
+    };
     chrono_tz::Europe::Paris
         .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
         .earliest()

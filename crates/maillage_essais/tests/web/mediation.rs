@@ -1163,7 +1163,12 @@ async fn permission_every_route_refuses_the_wrong_people() {
         .state
         .instance
         .pass()
-        .creer_cle_api(&w.state.instance.comptes().exploitant(), structure_de(&w, "cb@exemple.fr").await, "Caisse", 30)
+        .creer_cle_api(
+            &w.state.instance.comptes().exploitant(),
+            structure_de(&w, "cb@exemple.fr").await,
+            "Caisse",
+            30,
+        )
         .await
         .expect("key")
         .id;
@@ -1185,7 +1190,10 @@ async fn permission_every_route_refuses_the_wrong_people() {
             &format!("/espace/pass/carnets/{carnet_pass}"),
         )
         .replace("{incident}", "1")
-        .replace("/espace/pass/cles/{id}", &format!("/espace/pass/cles/{cle_pass}"))
+        .replace(
+            "/espace/pass/cles/{id}",
+            &format!("/espace/pass/cles/{cle_pass}"),
+        )
         .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
         .replace(
             "/espace/evenements/{id}",

@@ -754,7 +754,13 @@ async fn pass_utilisation_forcee_payee_seulement_si_acceptee() {
         .unwrap();
     instance
         .pass()
-        .decider_incident(&op, m.programme, de(&codes[1]), false, Some("Pas d’atelier ce jour-là"))
+        .decider_incident(
+            &op,
+            m.programme,
+            de(&codes[1]),
+            false,
+            Some("Pas d’atelier ce jour-là"),
+        )
         .await
         .unwrap();
     let releve = instance.pass().releve(&op, m.lieu, a, mo).await.unwrap();

@@ -539,7 +539,9 @@ async fn programme_court(
         )
         .await
         .expect("programme");
-    pass.qualifier_lieu(&op, programme, st_a).await.expect("place");
+    pass.qualifier_lieu(&op, programme, st_a)
+        .await
+        .expect("place");
     pass.ajouter_prescripteur(&op, programme, st_a)
         .await
         .expect("prescriber");
@@ -595,7 +597,11 @@ async fn fin_de_validite_alerte_blocage_avoir() {
         .all(|e| e.programme_id != programme));
     let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
     let r = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
-    assert!(r.corps.contains("Alerte J−30 : 3 pass (30,00 €)"), "{}", r.corps);
+    assert!(
+        r.corps.contains("Alerte J−30 : 3 pass (30,00 €)"),
+        "{}",
+        r.corps
+    );
     assert!(
         r.champ("form[action$='/blocage'] button", "type").is_none(),
         "no blocking before J−15"
@@ -610,11 +616,7 @@ async fn fin_de_validite_alerte_blocage_avoir() {
     };
     let r = envoyer(&w.state, bloquer(&ca, &csrf_ca)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.corps.contains("qu’à partir du 25/11/2026"),
-        "{}",
-        r.corps
-    );
+    assert!(r.corps.contains("qu’à partir du 25/11/2026"), "{}", r.corps);
 
     // 26/11: the funder validates the blocking on the page.
     w.horloge.avancer(chrono::Duration::days(6));
@@ -628,7 +630,8 @@ async fn fin_de_validite_alerte_blocage_avoir() {
     let r = envoyer(&w.state, bloquer(&ca, &csrf_ca)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(
-        r.corps.contains("Blocage validé : 1 pass jamais remis bloqués (10,00 €)"),
+        r.corps
+            .contains("Blocage validé : 1 pass jamais remis bloqués (10,00 €)"),
         "{}",
         r.corps
     );
@@ -663,13 +666,14 @@ async fn fin_de_validite_alerte_blocage_avoir() {
     assert_eq!(pass.pass(&codes[0]).await.unwrap().etat, "utilise");
     let (ca, _) = connecter(&w, "ca@exemple.fr").await;
     let r = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
-    assert!(
-        r.corps.contains("avoir de 2 pass (20,00 €)"),
-        "{}",
-        r.corps
-    );
+    assert!(r.corps.contains("avoir de 2 pass (20,00 €)"), "{}", r.corps);
     let registre = pass.store().pass_journal(0, 10_000).await.unwrap();
-    for action in ["pass_alerte_fin", "pass_blocage_fin", "pass_expiration", "pass_avoir"] {
+    for action in [
+        "pass_alerte_fin",
+        "pass_blocage_fin",
+        "pass_expiration",
+        "pass_avoir",
+    ] {
         assert!(
             registre.iter().any(|e| e.contenu.action == action),
             "{action} in the ledger"
@@ -786,7 +790,11 @@ async fn cles_api_du_lieu_creer_montrer_une_fois_revoquer() {
     let w = monde().await;
     let pass = w.state.instance.pass();
     let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
-    let r = envoyer(&w.state, requete("GET", "/espace/pass/cles", Some(&ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/pass/cles", Some(&ca), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(r.corps.contains("Aucune clé."), "{}", r.corps);
     let creer = |debut: &str, fin: &str| {
@@ -817,12 +825,17 @@ async fn cles_api_du_lieu_creer_montrer_une_fois_revoquer() {
         .authentifier(&cle, maillage_pass::SCOPE_UTILISER)
         .await
         .is_ok());
-    let r = envoyer(&w.state, requete("GET", "/espace/pass/cles", Some(&ca), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/pass/cles", Some(&ca), None),
+    )
+    .await;
     assert!(!r.corps.contains(&cle), "never shown again");
     let lignes = r.textes("#cap-cles ~ tbody tr");
     assert_eq!(lignes.len(), 1, "{lignes:?}");
     assert!(
-        lignes[0].contains("Caisse de l’accueil") && lignes[0].contains("du 20/11/2026 au 20/11/2027"),
+        lignes[0].contains("Caisse de l’accueil")
+            && lignes[0].contains("du 20/11/2026 au 20/11/2027"),
         "{lignes:?}"
     );
     let revoquer = r
@@ -845,7 +858,11 @@ async fn cles_api_du_lieu_creer_montrer_une_fois_revoquer() {
         .await
         .is_err());
     let (a1, _) = connecter(&w, "a1@exemple.fr").await;
-    let r = envoyer(&w.state, requete("GET", "/espace/pass/cles", Some(&a1), None)).await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/pass/cles", Some(&a1), None),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -873,17 +890,23 @@ async fn signal_du_tableau_de_bord_au_dela_des_accompagnements() {
             !r.corps.contains("accompagnements enregistrés"),
             "no signal under five redemptions: {i}"
         );
-        pass.utiliser(&maillage_pass::Origine::Cle(cle.clone()), code, &format!("n-{i}"), None)
-            .await
-            .expect("redeemed");
+        pass.utiliser(
+            &maillage_pass::Origine::Cle(cle.clone()),
+            code,
+            &format!("n-{i}"),
+            None,
+        )
+        .await
+        .expect("redeemed");
         if i == 4 {
             break;
         }
     }
     let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
     assert!(
-        r.corps
-            .contains("Médiathèque de Toulouse : 5 pass utilisés pour 0 accompagnements enregistrés"),
+        r.corps.contains(
+            "Médiathèque de Toulouse : 5 pass utilisés pour 0 accompagnements enregistrés"
+        ),
         "{}",
         r.corps
     );
