@@ -144,6 +144,14 @@ pub async fn journal(
                 Some(s) => println!("Sceau signé sur l'entrée n° {}.", s.seq),
                 None => println!("Rien à sceller : toutes les entrées le sont déjà."),
             }
+            // The pass stream, with the same key (checked above against the seals).
+            let cle = maillage_mandats::cle::charger(chemin_cle)
+                .map_err(|e| anyhow!(e))?
+                .ok_or_else(|| anyhow!("clé du journal absente : {}", chemin_cle.display()))?;
+            match instance.pass().sceller_registre(&cle).await? {
+                Some(s) => println!("Flux pass : sceau signé sur l'entrée n° {}.", s.seq),
+                None => println!("Flux pass : rien à sceller."),
+            }
             Ok(())
         }
         JournalCommande::ClePublique => {
@@ -288,10 +296,12 @@ async fn verifier_flux_pass(
     match &r.rupture {
         None => {
             println!(
-                "Flux pass du journal intact : {} entrées vérifiées en {:.2} s ({:.0} entrées/s).",
+                "Flux pass du journal intact : {} entrées et {} sceaux vérifiés en {:.2} s ({:.0} entrées/s) ; {} entrée(s) après le dernier sceau.",
                 r.entrees,
+                r.sceaux,
                 duree,
-                r.entrees as f64 / duree.max(1e-9)
+                r.entrees as f64 / duree.max(1e-9),
+                r.non_scellees
             );
             Ok(())
         }

@@ -30,8 +30,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
-use maillage_domain::journal::{Flux, Rapport, Verificateur};
-use maillage_domain::mandats::VerifyingKey;
+use maillage_domain::journal::{Flux, Rapport, Sceau, Verificateur};
+use maillage_domain::mandats::{SigningKey, VerifyingKey};
 use maillage_domain::mediation::Role;
 use maillage_store::pass::{
     CleApiRow, CompteEtats, Forcee, GardePass, LieuQualifieRow, NewCarnet, NewCleApi,
@@ -1067,8 +1067,31 @@ impl Pass {
         }
     }
 
-    /// Chains what waits, then recomputes the pass stream of the journal: chain and hashes
-    /// (`cle` checks seals, none yet for this stream).
+    /// Signs a seal over the head of the pass stream (after chaining what waits) with the
+    /// instance's journal key, unless that head is already sealed (`maillage journal
+    /// sceller` seals both streams).
+    pub async fn sceller_registre(&self, cle: &SigningKey) -> Resultat<Option<Sceau>> {
+        self.chainer_registre().await?;
+        let tete = self.store.pass_journal_head().await?;
+        let dernier = self.store.sceaux_pass().await?.last().map_or(0, |s| s.seq);
+        if tete.seq == 0 || tete.seq <= dernier {
+            return Ok(None);
+        }
+        let s = Sceau::signer_flux(
+            Flux::Pass,
+            cle,
+            tete.seq,
+            tete.hash,
+            self.maintenant().timestamp_micros(),
+        );
+        match self.store.add_sceau_pass(&s).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => Ok(Some(s)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Chains what waits, then recomputes the pass stream of the journal: chain, hashes and
+    /// seals (`cle`: the instance's public key).
     pub async fn verifier_journal(&self, cle: &VerifyingKey) -> Resultat<Rapport> {
         self.chainer_registre().await?;
         verifier_flux_pass(self.store.as_ref(), cle, 20_000)
@@ -1077,13 +1100,14 @@ impl Pass {
     }
 }
 
-/// Recomputes the whole pass stream, reading it `page` entries at a time.
+/// Recomputes the whole pass stream, reading it `page` entries at a time, with its seals
+/// (signatures checked with `cle`, the instance's public key).
 pub async fn verifier_flux_pass(
     store: &(impl PassStore + ?Sized),
     cle: &VerifyingKey,
     page: i64,
 ) -> Result<Rapport, StoreError> {
-    let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), cle);
+    let mut v = Verificateur::pour_flux(Flux::Pass, store.sceaux_pass().await?, cle);
     let mut apres = 0;
     loop {
         let lot = store.pass_journal(apres, page.max(1)).await?;

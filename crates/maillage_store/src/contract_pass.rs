@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use maillage_domain::journal::{Flux, RaisonRupture, Rapport, Verificateur};
+use maillage_domain::journal::{Flux, RaisonRupture, Rapport, Sceau, Verificateur};
 use maillage_domain::mandats::SigningKey;
 
 use crate::contract_mandats::AccesBrut;
@@ -28,6 +28,7 @@ macro_rules! pass_contract_tests {
             pass_double_depense_registre_each_redemption_chained_once,
             tamper_pass_triggers_refuse_update_and_delete,
             tamper_pass_modified_entry_is_named,
+            tamper_pass_deleted_end_caught_by_its_seal,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -132,13 +133,17 @@ pub fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
     }
 }
 
-/// Chains what waits, then verifies the whole pass stream.
+fn cle() -> SigningKey {
+    SigningKey::from_bytes(&[3; 32])
+}
+
+/// Chains what waits, then verifies the whole pass stream with its seals.
 pub async fn verifier(s: &S) -> Rapport {
     s.chainer_registre()
         .await
         .expect("chain the waiting entries");
-    let cle = SigningKey::from_bytes(&[3; 32]).verifying_key();
-    let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle);
+    let sceaux = s.sceaux_pass().await.expect("seals");
+    let mut v = Verificateur::pour_flux(Flux::Pass, sceaux, &cle().verifying_key());
     for e in s.pass_journal(0, 100_000).await.expect("ledger") {
         if !v.entree(&e) {
             break;
@@ -339,4 +344,51 @@ pub async fn tamper_pass_modified_entry_is_named(s: S, b: B) {
         (6, RaisonRupture::ContenuModifie)
     );
     assert_eq!(r.derniere, 5);
+}
+
+/// The end of the pass stream deleted (triggers dropped) after a seal: the seal names it;
+/// a Mandats seal stored among the pass seals is refused as forged; the seals' table is
+/// append-only.
+pub async fn tamper_pass_deleted_end_caught_by_its_seal(s: S, b: B) {
+    monde(&s, 2).await;
+    let tete = s.pass_journal_head().await.expect("head");
+    s.add_sceau_pass(&Sceau::signer_flux(
+        Flux::Pass,
+        &cle(),
+        tete.seq,
+        tete.hash,
+        5,
+    ))
+    .await
+    .expect("seal");
+    let r = verifier(&s).await;
+    assert!(r.intact(), "{:?}", r.rupture);
+    assert_eq!(r.sceaux, 1);
+    let err = b
+        .executer(&format!(
+            "DELETE FROM pass_journal_sceaux WHERE seq = {}",
+            tete.seq
+        ))
+        .await
+        .expect_err("seals are append-only");
+    assert!(err.contains("append-only"), "{err}");
+    sans_declencheurs(&b).await;
+    assert_eq!(
+        b.executer(&format!(
+            "DELETE FROM pass_journal WHERE seq = {}",
+            tete.seq
+        ))
+        .await,
+        Ok(1)
+    );
+    let rupture = verifier(&s).await.rupture.expect("deletion detected");
+    assert_eq!(
+        (rupture.seq, rupture.raison),
+        (tete.seq, RaisonRupture::Tronque)
+    );
+    // A seal of the Mandats stream (same key, same seq and hash) is not a pass seal.
+    let faux = Sceau::signer(&cle(), 1, tete.hash, 6);
+    s.add_sceau_pass(&faux).await.expect("stored");
+    let rupture = verifier(&s).await.rupture.expect("forged seal");
+    assert_eq!(rupture.raison, RaisonRupture::SceauFalsifie);
 }

@@ -33,7 +33,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use maillage_domain::journal::{Chaine, Entree, NouvelleEntree};
+use maillage_domain::journal::{Chaine, Entree, NouvelleEntree, Sceau};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
@@ -483,6 +483,12 @@ pub trait PassStore: Send + Sync {
 
     /// How many entries wait to be chained.
     async fn registre_en_attente(&self) -> StoreResult<i64>;
+
+    /// Adds a signed seal of the pass stream (`Conflict` when that seq is sealed).
+    async fn add_sceau_pass(&self, sceau: &Sceau) -> StoreResult<()>;
+
+    /// The pass stream's seals, by seq.
+    async fn sceaux_pass(&self) -> StoreResult<Vec<Sceau>>;
 
     /// Entries with `seq > apres`, at most `limite`, by seq.
     async fn pass_journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>>;

@@ -138,7 +138,7 @@ macro_rules! pass_store {
     ($store:ty, $db:ty) => {
         const _: () = {
             use ::chrono::{DateTime, NaiveDate, Utc};
-            use ::maillage_domain::journal::{Chaine, Entree, Flux, NouvelleEntree};
+            use ::maillage_domain::journal::{Chaine, Entree, Flux, NouvelleEntree, Sceau};
             use ::maillage_store::pass::{
                 entree_pass, CleApiRow, CompteEtats, EtapeFinRow, GardePass, IncidentRow,
                 LieuQualifieRow, NewCarnet, NewCleApi, NewDistribution, NewProgramme,
@@ -1323,6 +1323,42 @@ macro_rules! pass_store {
                             return Ok(total);
                         }
                     }
+                }
+
+                async fn add_sceau_pass(&self, s: &Sceau) -> StoreResult<()> {
+                    let (hash, signature) = (&s.hash[..], &s.signature[..]);
+                    ::sqlx::query!(
+                        "INSERT INTO pass_journal_sceaux (seq, hash, at_us, signature)
+                         VALUES ($1, $2, $3, $4)",
+                        s.seq,
+                        hash,
+                        s.at_us,
+                        signature
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn sceaux_pass(&self) -> StoreResult<Vec<Sceau>> {
+                    let lignes = ::sqlx::query!(
+                        r#"SELECT seq AS "seq!: i64", hash AS "hash!: Vec<u8>",
+                                  at_us AS "at_us!: i64", signature AS "signature!: Vec<u8>"
+                           FROM pass_journal_sceaux ORDER BY seq"#
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(lignes
+                        .into_iter()
+                        .map(|l| Sceau {
+                            seq: l.seq,
+                            hash: octets32(&l.hash),
+                            at_us: l.at_us,
+                            signature: <[u8; 64]>::try_from(&l.signature[..]).unwrap_or([0; 64]),
+                        })
+                        .collect())
                 }
 
                 async fn registre_en_attente(&self) -> StoreResult<i64> {
