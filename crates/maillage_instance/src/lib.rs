@@ -117,8 +117,9 @@ impl Instance {
     /// key ([`Instance::avec_cle_journal`]).
     pub fn new(store: Arc<dyn Store>) -> Self {
         let comptes = Comptes::new(Arc::clone(&store) as Arc<dyn ComptesStore>);
+        let annuaire = Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>);
         Self {
-            annuaire: Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>),
+            annuaire: annuaire.clone(),
             mediation: Mediation::new(
                 comptes.clone(),
                 Arc::clone(&store) as Arc<dyn MediationStore>,
@@ -135,7 +136,7 @@ impl Instance {
                 .avec_contexte(Arc::new(ContexteDesLieux {
                     store: Arc::clone(&store),
                     comptes: comptes.clone(),
-                    annuaire: Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>),
+                    annuaire,
                 })),
             enquete: Enquete::new(Arc::clone(&store) as Arc<dyn EnqueteStore>, comptes.clone()),
             comptes,

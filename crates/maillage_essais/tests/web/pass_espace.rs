@@ -911,3 +911,82 @@ async fn signal_du_tableau_de_bord_au_dela_des_accompagnements() {
         r.corps
     );
 }
+
+/// The dashboard's signal of redemptions outside the opening hours the directory publishes
+/// for the place (its place of activity linked to a published place open Mo-Fr
+/// 09:00-12:00): a redemption on Friday at 10:00 (Paris) is not a signal, one at 20:00 is,
+/// with its time and the hours.
+#[tokio::test]
+async fn signal_du_tableau_de_bord_hors_horaires_de_l_annuaire() {
+    let w = monde().await;
+    let jour = |a, m, j| chrono::NaiveDate::from_ymd_opt(a, m, j).unwrap();
+    let (programme, codes) = programme_court(&w, jour(2027, 12, 31), jour(2028, 1, 31), 2, 2).await;
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    w.state
+        .annuaire
+        .store()
+        .replace_merged_lieux(vec![maillage_store::MergedLieuRow {
+            id: "lieu-horaires".into(),
+            data: {
+                // A whole published place (a synthetic one), open Mo-Fr 09:00-12:00.
+                let mut l = maillage_annuaire::synthetique::generer(1, 0.0, 7)
+                    .remove(0)
+                    .lieu;
+                l.id = "lieu-horaires".into();
+                l.horaires = maillage_domain::Horaires::new("Mo-Fr 09:00-12:00");
+                serde_json::to_string(&l).unwrap()
+            },
+            members: vec!["test#horaires".into()],
+            provenance: "{}".into(),
+            code_insee: Some("31555".into()),
+            latitude: None,
+            longitude: None,
+        }])
+        .await
+        .unwrap();
+    w.state
+        .instance
+        .store()
+        .create_lieu_activite(st_a, "Salle numérique", Some("lieu-horaires"), "31555")
+        .await
+        .unwrap();
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let cle = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle = pass
+        .authentifier(&cle.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    let tableau = format!("/espace/pass/programmes/{programme}/tableau");
+    // Friday 20/11/2026 at 10:00 in Paris: open.
+    pass.utiliser(
+        &maillage_pass::Origine::Cle(cle.clone()),
+        &codes[0],
+        "n-0",
+        None,
+    )
+    .await
+    .unwrap();
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert!(!r.corps.contains("horaires d’ouverture"), "{}", r.corps);
+    // The same day at 20:00: closed.
+    w.horloge.avancer(chrono::Duration::hours(10));
+    pass.utiliser(&maillage_pass::Origine::Cle(cle), &codes[1], "n-1", None)
+        .await
+        .unwrap();
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert!(
+        r.corps.contains(
+            "1 pass utilisés par Médiathèque de Toulouse en dehors de ses horaires d’ouverture"
+        ),
+        "{}",
+        r.corps
+    );
+    assert!(
+        r.corps.contains("le 20/11/2026 à 20:00") && r.corps.contains("Mo-Fr 09:00-12:00"),
+        "{}",
+        r.corps
+    );
+}
