@@ -167,6 +167,26 @@ await executer('Pass numérique', 'Pass ', async () => {
     });
   });
 
+  await verifier('5b. un coordinateur crée une clé d’API (montrée une fois) puis la révoque', async () => {
+    await avecContexte({}, async (page) => {
+      await seConnecter(page, compte(E2E.FINANCEUR));
+      await page.goto(`${BASE}/espace/pass`);
+      await cliquerEtAttendre(page, page.getByRole('link', { name: 'Clés d’API du lieu' }));
+      await axe(page, 'clés d’API (vide)', echecs);
+      await page.getByLabel(/^Nom/).fill('Caisse de l’accueil');
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Créer la clé' })).catch(() => {});
+      await page.waitForLoadState('load');
+      const cle = await texte(page.locator('strong.code-personnel'));
+      assert.match(cle, /^mpk_[0-9a-f]{16}_[0-9a-f]{64}$/, cle);
+      await axe(page, 'clé d’API créée (montrée une fois)', echecs);
+      await cliquerEtAttendre(page, page.getByRole('button', { name: /^Révoquer la clé/ })).catch(() => {});
+      await page.waitForLoadState('load');
+      assert.match(await texte(page.locator('[role=status]')), /révoquée/);
+      assert.equal(await page.locator('strong.code-personnel').count(), 0, 'never shown again');
+      await axe(page, 'clé d’API révoquée', echecs);
+    });
+  });
+
   await verifier('6. aucune violation axe à 360 et 1280 px', async () => {
     exigerZeroViolation(echecs);
   });

@@ -391,6 +391,12 @@ async fn run(cli: Cli) -> Result<()> {
                     );
                 }
             }
+            // The pass ledger's waiting entries (redemptions that found the journal's lock
+            // taken) are chained by the next write, and at the latest within a second.
+            let pass = instance.pass().clone();
+            tokio::spawn(
+                async move { pass.tenir_registre(std::time::Duration::from_secs(1)).await },
+            );
             maillage_web::serve(instance, listen, maillage_web::Site::depuis_env()).await?;
         }
         Command::Import {

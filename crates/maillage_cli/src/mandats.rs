@@ -144,6 +144,14 @@ pub async fn journal(
                 Some(s) => println!("Sceau signé sur l'entrée n° {}.", s.seq),
                 None => println!("Rien à sceller : toutes les entrées le sont déjà."),
             }
+            // The pass stream, with the same key (checked above against the seals).
+            let cle = maillage_mandats::cle::charger(chemin_cle)
+                .map_err(|e| anyhow!(e))?
+                .ok_or_else(|| anyhow!("clé du journal absente : {}", chemin_cle.display()))?;
+            match instance.pass().sceller_registre(&cle).await? {
+                Some(s) => println!("Flux pass : sceau signé sur l'entrée n° {}.", s.seq),
+                None => println!("Flux pass : rien à sceller."),
+            }
             Ok(())
         }
         JournalCommande::ClePublique => {
@@ -278,14 +286,22 @@ async fn verifier_flux_pass(
     store: &dyn maillage_store::Store,
     cle: &maillage_domain::mandats::VerifyingKey,
 ) -> Result<()> {
+    let chainees = store.chainer_registre().await?;
+    if chainees > 0 {
+        println!("{chainees} entrée(s) du flux pass en attente chaînée(s) avant la vérification.");
+    }
     let debut = Instant::now();
     let r = maillage_pass::verifier_flux_pass(store, cle, 20_000).await?;
     let duree = debut.elapsed().as_secs_f64();
     match &r.rupture {
         None => {
             println!(
-                "Flux pass du journal intact : {} entrées vérifiées en {:.2} s.",
-                r.entrees, duree
+                "Flux pass du journal intact : {} entrées et {} sceaux vérifiés en {:.2} s ({:.0} entrées/s) ; {} entrée(s) après le dernier sceau.",
+                r.entrees,
+                r.sceaux,
+                duree,
+                r.entrees as f64 / duree.max(1e-9),
+                r.non_scellees
             );
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! `maillage pass …`: every funder and prescriber action of Pass numérique, so that a
 //! territory can script a programme (create it, qualify places, add prescribers, issue and
-//! print carnets, distribute, create and revoke place API keys, monthly statements).
+//! print carnets, distribute, create and revoke place API keys, monthly statements, the end
+//! of validity, the incidents of forced redemptions).
 
 use std::path::PathBuf;
 
@@ -118,6 +119,34 @@ pub enum PassCommande {
     },
     /// Vérifie un pass (comme la page publique).
     Verifier { code: String },
+    /// Tâche quotidienne de fin de validité : alerte J−30, puis après la date de tolérance
+    /// expiration des pass non utilisés et avoir (le blocage J−15 attend le financeur).
+    FinDeValidite,
+    /// Valide le blocage J−15 des pass jamais remis d'un programme (décision du financeur).
+    ValiderBlocage {
+        #[arg(long)]
+        programme: i64,
+    },
+    /// Liste les incidents des utilisations forcées (hors ligne) d'un programme.
+    Incidents {
+        #[arg(long)]
+        programme: i64,
+    },
+    /// Tranche l'incident d'une utilisation forcée : --accepter (payée) ou --refuser.
+    Trancher {
+        id: i64,
+        #[arg(long)]
+        programme: i64,
+        #[arg(long, conflicts_with = "refuser", required_unless_present = "refuser")]
+        accepter: bool,
+        #[arg(long)]
+        refuser: bool,
+        #[arg(long)]
+        commentaire: Option<String>,
+    },
+    /// Chaîne au registre les entrées en attente (utilisations qui n'ont pas trouvé le verrou
+    /// du registre libre ; « maillage serve » le fait chaque seconde).
+    Chainer,
 }
 
 fn ecrire(chemin: &PathBuf, octets: &[u8]) -> Result<()> {
@@ -294,6 +323,66 @@ pub async fn pass(instance: &Instance, commande: PassCommande) -> Result<()> {
             for l in r.lignes_texte() {
                 println!("{l}");
             }
+        }
+        PassCommande::FinDeValidite => {
+            let faites = module.tache_fin_de_validite(&op).await?;
+            if faites.is_empty() {
+                println!("Rien à faire aujourd'hui.");
+            }
+            for e in faites {
+                println!(
+                    "Programme n° {} : {} — {} pass ({}).",
+                    e.programme_id,
+                    maillage_pass::fin::libelle_etape(&e.etape),
+                    e.nombre,
+                    euros(e.montant_centimes)
+                );
+            }
+        }
+        PassCommande::ValiderBlocage { programme } => {
+            let e = module.valider_blocage(&op, programme).await?;
+            println!(
+                "Programme n° {programme} : {} pass jamais remis bloqués ({}).",
+                e.nombre,
+                euros(e.montant_centimes)
+            );
+        }
+        PassCommande::Incidents { programme } => {
+            let liste = module.incidents(&op, programme).await?;
+            if liste.is_empty() {
+                println!("Aucun incident.");
+            }
+            for i in liste {
+                println!(
+                    "Incident n° {} — pass {} ({}), lieu n° {} — {} — {}",
+                    i.id,
+                    code::afficher(&i.code),
+                    euros(i.valeur_centimes),
+                    i.structure_id,
+                    i.motif,
+                    maillage_pass::fin::libelle_decision(i.decision.as_deref())
+                );
+            }
+        }
+        PassCommande::Trancher {
+            id,
+            programme,
+            accepter,
+            refuser: _,
+            commentaire,
+        } => {
+            let i = module
+                .decider_incident(&op, programme, id, accepter, commentaire.as_deref())
+                .await?;
+            println!(
+                "Incident n° {} : utilisation {}.",
+                i.id,
+                maillage_pass::fin::libelle_decision(i.decision.as_deref())
+            );
+        }
+        PassCommande::Chainer => {
+            let n = module.chainer_registre().await?;
+            println!("{n} entrée(s) chaînée(s) au registre.");
         }
         PassCommande::Verifier { code } => {
             let v = module.verifier_public(&code).await?;

@@ -37,6 +37,69 @@ pub enum ErreurInstance {
     MandatsInactif,
 }
 
+/// What the directory and Médiation know of a structure's places, for the Pass module's
+/// fraud signals: the opening hours the directory publishes for its places of activity,
+/// and the accompaniments its mediators record there.
+struct ContexteDesLieux {
+    store: Arc<dyn Store>,
+    comptes: Comptes,
+    annuaire: Annuaire,
+}
+
+impl ContexteDesLieux {
+    async fn lieux(&self, structure_id: i64) -> Vec<maillage_store::comptes::LieuActiviteRow> {
+        self.comptes
+            .lieux_activite(Some(maillage_domain::StructureId::new(structure_id)))
+            .await
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl maillage_pass::gestion::ContexteLieux for ContexteDesLieux {
+    async fn horaires(&self, structure_id: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        for l in self.lieux(structure_id).await {
+            let Some(id) = l.lieu_id else { continue };
+            if let Ok(Some(f)) = self.annuaire.lieu_publie(&id).await {
+                if let Some(h) = f.lieu.horaires.filter(|h| h.valide) {
+                    out.push(h.brut);
+                }
+            }
+        }
+        out
+    }
+
+    async fn accompagnements(
+        &self,
+        structure_id: i64,
+        mois_debut: i32,
+        mois_fin: i32,
+    ) -> Option<i64> {
+        let lieux: Vec<i64> = self
+            .lieux(structure_id)
+            .await
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        if lieux.is_empty() {
+            return None;
+        }
+        let lignes = self
+            .store
+            .stats(&maillage_store::mediation::StatFiltre {
+                mediateurs: None,
+                lieux: Some(lieux),
+                communes: None,
+                mois_debut,
+                mois_fin,
+            })
+            .await
+            .ok()?;
+        Some(lignes.iter().map(|l| l.accompagnements).sum())
+    }
+}
+
 /// Every module of one instance, over one store.
 #[derive(Clone)]
 pub struct Instance {
@@ -57,8 +120,9 @@ impl Instance {
     /// key ([`Instance::avec_cle_journal`]).
     pub fn new(store: Arc<dyn Store>) -> Self {
         let comptes = Comptes::new(Arc::clone(&store) as Arc<dyn ComptesStore>);
+        let annuaire = Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>);
         Self {
-            annuaire: Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>),
+            annuaire: annuaire.clone(),
             mediation: Mediation::new(
                 comptes.clone(),
                 Arc::clone(&store) as Arc<dyn MediationStore>,
@@ -71,7 +135,12 @@ impl Instance {
                 comptes.clone(),
                 Arc::clone(&store) as Arc<dyn CompetencesStore>,
             ),
-            pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone()),
+            pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone())
+                .avec_contexte(Arc::new(ContexteDesLieux {
+                    store: Arc::clone(&store),
+                    comptes: comptes.clone(),
+                    annuaire,
+                })),
             enquete: Enquete::new(Arc::clone(&store) as Arc<dyn EnqueteStore>, comptes.clone()),
             comptes,
             mandats: None,

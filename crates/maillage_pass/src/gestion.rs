@@ -10,7 +10,9 @@
 //! - the simulation of cost and coverage of a programme before it is ordered;
 //! - the dashboard: émis / distribués / utilisés / expirés / bloqués, by place, by month,
 //!   by public, by commune, and fraud signals with their explanation (a whole carnet
-//!   redeemed within minutes, a pass redeemed far from the beneficiary's commune).
+//!   redeemed within minutes, a pass redeemed far from the beneficiary's commune,
+//!   redemptions while the directory says the place is closed, a place redeeming far more
+//!   passes than the accompaniments it records).
 
 use std::collections::BTreeMap;
 
@@ -181,6 +183,114 @@ pub fn signaux(
         }
     }
     out
+}
+
+/// What the directory and Médiation know of a place (a structure), for two fraud signals.
+/// The instance gives it ([`Pass::avec_contexte`]); without it those signals are not
+/// computed.
+#[async_trait::async_trait]
+pub trait ContexteLieux: Send + Sync {
+    /// The opening hours (OSM `opening_hours`, as the directory publishes them) of the
+    /// structure's places of activity linked to the directory; empty when none is known.
+    async fn horaires(&self, structure_id: i64) -> Vec<String>;
+    /// Accompaniments the structure's mediators recorded in its places of activity, months
+    /// `mois_debut` to `mois_fin` (`AAAAMM`, included); `None` when it has no place of
+    /// activity (nothing to compare with).
+    async fn accompagnements(
+        &self,
+        structure_id: i64,
+        mois_debut: i32,
+        mois_fin: i32,
+    ) -> Option<i64>;
+}
+
+/// A place redeeming more than this many times its recorded accompaniments is a signal…
+pub const RATIO_ACCOMPAGNEMENTS: i64 = 2;
+/// …once it has redeemed at least this many passes.
+pub const MIN_UTILISATIONS_RATIO: i64 = 5;
+
+/// Whether OSM opening hours `brut` say open at `quand` (Paris local time): `None` when
+/// they do not parse.
+pub fn ouvert_a(brut: &str, quand: chrono::NaiveDateTime) -> Option<bool> {
+    brut.parse::<opening_hours::OpeningHours>()
+        .ok()
+        .map(|oh| oh.is_open(quand))
+}
+
+/// Redemptions made while every published opening hours of the place say closed: one
+/// signal per place, with the first times.
+pub fn signaux_horaires(
+    utilisations: &[maillage_store::pass::UtilisationRow],
+    horaires: &BTreeMap<i64, Vec<String>>,
+    nom_lieu: impl Fn(i64) -> String,
+) -> Vec<Signal> {
+    let mut hors: BTreeMap<i64, Vec<DateTime<Utc>>> = BTreeMap::new();
+    for u in utilisations {
+        let Some(h) = horaires.get(&u.structure_id).filter(|h| !h.is_empty()) else {
+            continue;
+        };
+        let local = u.at.with_timezone(&chrono_tz::Europe::Paris).naive_local();
+        let avis: Vec<bool> = h.iter().filter_map(|b| ouvert_a(b, local)).collect();
+        if !avis.is_empty() && avis.iter().all(|o| !o) {
+            hors.entry(u.structure_id).or_default().push(u.at);
+        }
+    }
+    hors.into_iter()
+        .map(|(lieu, ats)| {
+            let exemples: Vec<String> = ats
+                .iter()
+                .take(3)
+                .map(|a| {
+                    a.with_timezone(&chrono_tz::Europe::Paris)
+                        .format("le %d/%m/%Y à %H:%M")
+                        .to_string()
+                })
+                .collect();
+            Signal {
+                titre: format!(
+                    "{} pass utilisés par {} en dehors de ses horaires d’ouverture",
+                    ats.len(),
+                    nom_lieu(lieu)
+                ),
+                explication: format!(
+                    "Ces utilisations ont eu lieu quand l’annuaire indique le lieu fermé (horaires publiés : « {} ») : {}{}. Un atelier peut se tenir hors des horaires d’accueil, mais vérifiez-le auprès du lieu.",
+                    horaires.get(&lieu).map(|h| h.join(" » ; « ")).unwrap_or_default(),
+                    exemples.join(", "),
+                    if ats.len() > 3 { "…" } else { "" }
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Places whose redemptions exceed [`RATIO_ACCOMPAGNEMENTS`] times the accompaniments they
+/// recorded (`accompagnements(lieu)`: `None` when unknown), once they redeemed at least
+/// [`MIN_UTILISATIONS_RATIO`] passes.
+pub fn signaux_accompagnements(
+    utilisations: &[maillage_store::pass::UtilisationRow],
+    accompagnements: &BTreeMap<i64, i64>,
+    periode: &str,
+    nom_lieu: impl Fn(i64) -> String,
+) -> Vec<Signal> {
+    let mut par_lieu: BTreeMap<i64, i64> = BTreeMap::new();
+    for u in utilisations {
+        *par_lieu.entry(u.structure_id).or_default() += 1;
+    }
+    par_lieu
+        .into_iter()
+        .filter_map(|(lieu, n)| {
+            let a = *accompagnements.get(&lieu)?;
+            (n >= MIN_UTILISATIONS_RATIO && n > RATIO_ACCOMPAGNEMENTS * a).then(|| Signal {
+                titre: format!(
+                    "{} : {n} pass utilisés pour {a} accompagnements enregistrés",
+                    nom_lieu(lieu)
+                ),
+                explication: format!(
+                    "{periode}, le lieu a utilisé {n} pass mais ses médiateurs n’ont enregistré que {a} accompagnements dans Maillage (plus de {RATIO_ACCOMPAGNEMENTS} fois moins) : chaque pass doit payer un atelier ou un accompagnement. Vérifiez que les fiches d’activité manquantes existent."
+                ),
+            })
+        })
+        .collect()
 }
 
 fn mois(at: DateTime<Utc>) -> String {
@@ -473,6 +583,43 @@ impl Pass {
             let b = centre(commune)?;
             Some(a.distance_m(b) / 1000.0)
         });
+        if let Some(contexte) = &self.contexte {
+            let lieux: std::collections::BTreeSet<i64> =
+                utilisations.iter().map(|u| u.structure_id).collect();
+            let (premier, dernier) = (
+                utilisations.iter().map(|u| u.at).min(),
+                utilisations.iter().map(|u| u.at).max(),
+            );
+            let aaaamm = |d: DateTime<Utc>| {
+                let p = d.with_timezone(&chrono_tz::Europe::Paris);
+                p.format("%Y%m").to_string().parse::<i32>().unwrap_or(0)
+            };
+            let mut horaires = BTreeMap::new();
+            let mut accompagnements = BTreeMap::new();
+            for &lieu in &lieux {
+                horaires.insert(lieu, contexte.horaires(lieu).await);
+                if let (Some(p), Some(d)) = (premier, dernier) {
+                    if let Some(a) = contexte.accompagnements(lieu, aaaamm(p), aaaamm(d)).await {
+                        accompagnements.insert(lieu, a);
+                    }
+                }
+            }
+            t.signaux
+                .extend(signaux_horaires(&utilisations, &horaires, nom_lieu));
+            if let (Some(p), Some(d)) = (premier, dernier) {
+                let periode = format!(
+                    "De {} à {}",
+                    p.with_timezone(&chrono_tz::Europe::Paris).format("%m/%Y"),
+                    d.with_timezone(&chrono_tz::Europe::Paris).format("%m/%Y")
+                );
+                t.signaux.extend(signaux_accompagnements(
+                    &utilisations,
+                    &accompagnements,
+                    &periode,
+                    nom_lieu,
+                ));
+            }
+        }
         Ok(t)
     }
 }
@@ -608,6 +755,9 @@ mod tests {
             valeur_centimes: 1_000,
             at: nov,
             journal_seq: 3,
+            forcee: false,
+            decision: None,
+            decision_seq: None,
         }];
         let avant = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         let t = calculer_tableau(
@@ -690,6 +840,9 @@ mod tests {
             valeur_centimes: 1_000,
             at,
             journal_seq: pass_id,
+            forcee: false,
+            decision: None,
+            decision_seq: None,
         }
     }
 
@@ -734,5 +887,67 @@ mod tests {
         assert_eq!(s.len(), 1, "{s:?}");
         assert!(s[0].titre.starts_with("Pass C4 utilisé à 120 km"), "{s:?}");
         assert!(s[0].explication.contains("commune 09122"), "{s:?}");
+    }
+
+    #[test]
+    fn signaux_hors_horaires_et_au_dela_des_accompagnements() {
+        // Friday 20 November 2026, Paris: 10:00 (open) and 20:30 (closed); UTC is one hour
+        // behind.
+        let ouvert = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let ferme = Utc.with_ymd_and_hms(2026, 11, 20, 19, 30, 0).unwrap();
+        let us = vec![utilisation(1, ouvert), utilisation(2, ferme)];
+        let horaires: BTreeMap<i64, Vec<String>> =
+            [(7, vec!["Mo-Fr 09:00-12:00,14:00-18:00".to_string()])].into();
+        let s = signaux_horaires(&us, &horaires, |id| format!("lieu {id}"));
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            s[0].titre,
+            "1 pass utilisés par lieu 7 en dehors de ses horaires d’ouverture"
+        );
+        assert!(
+            s[0].explication.contains("le 20/11/2026 à 20:30")
+                && s[0].explication.contains("Mo-Fr 09:00-12:00,14:00-18:00"),
+            "{s:?}"
+        );
+        // Open hours, unknown hours, or hours that do not parse: no signal.
+        assert!(signaux_horaires(&us[..1], &horaires, |id| format!("{id}")).is_empty());
+        assert!(signaux_horaires(&us, &BTreeMap::new(), |id| format!("{id}")).is_empty());
+        let illisibles: BTreeMap<i64, Vec<String>> =
+            [(7, vec!["sur rendez-vous".to_string()])].into();
+        assert!(signaux_horaires(&us, &illisibles, |id| format!("{id}")).is_empty());
+        // One place open among its places of activity: not closed.
+        let deux: BTreeMap<i64, Vec<String>> = [(
+            7,
+            vec![
+                "Mo-Fr 09:00-12:00".to_string(),
+                "Fr 18:00-22:00".to_string(),
+            ],
+        )]
+        .into();
+        assert!(signaux_horaires(&us, &deux, |id| format!("{id}")).is_empty());
+
+        // Six redemptions for two accompaniments: more than twice, a signal; for three: none;
+        // unknown accompaniments, or fewer than five redemptions: none.
+        let six: Vec<_> = (1..=6).map(|i| utilisation(i, ouvert)).collect();
+        let periode = "De 11/2026 à 11/2026";
+        let s = signaux_accompagnements(&six, &[(7, 2)].into(), periode, |id| format!("lieu {id}"));
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            s[0].titre,
+            "lieu 7 : 6 pass utilisés pour 2 accompagnements enregistrés"
+        );
+        assert!(s[0].explication.starts_with(periode), "{s:?}");
+        assert!(
+            signaux_accompagnements(&six, &[(7, 3)].into(), periode, |id| format!("{id}"))
+                .is_empty()
+        );
+        assert!(
+            signaux_accompagnements(&six, &BTreeMap::new(), periode, |id| format!("{id}"))
+                .is_empty()
+        );
+        assert!(
+            signaux_accompagnements(&six[..4], &[(7, 0)].into(), periode, |id| format!("{id}"))
+                .is_empty()
+        );
     }
 }

@@ -21,6 +21,7 @@
 //! the keys.
 
 pub mod code;
+pub mod fin;
 pub mod gestion;
 pub mod orientation;
 pub mod releve;
@@ -29,14 +30,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
-use maillage_domain::journal::{Flux, Rapport, Verificateur};
-use maillage_domain::mandats::VerifyingKey;
+use maillage_domain::journal::{Flux, Rapport, Sceau, Verificateur};
+use maillage_domain::mandats::{SigningKey, VerifyingKey};
 use maillage_domain::mediation::Role;
 use maillage_store::pass::{
-    CleApiRow, CompteEtats, GardePass, LieuQualifieRow, NewCarnet, NewCleApi, NewDistribution,
-    NewProgramme, NewUtilisation, PassRow, ProgrammeRow, Utilisation, UtilisationRow,
-    ACTION_ANNULATION, ACTION_BLOCAGE, ETAT_ANNULE, ETAT_BLOQUE, ETAT_DISTRIBUE, ETAT_EMIS,
-    ETAT_UTILISE,
+    CleApiRow, CompteEtats, Forcee, GardePass, LieuQualifieRow, NewCarnet, NewCleApi,
+    NewDistribution, NewProgramme, NewUtilisation, PassRow, ProgrammeRow, Utilisation,
+    UtilisationRow, ACTION_ANNULATION, ACTION_BLOCAGE, ETAT_ANNULE, ETAT_BLOQUE, ETAT_DISTRIBUE,
+    ETAT_EMIS, ETAT_UTILISE,
 };
 use maillage_store::{PassStore, StoreError};
 use sha2::{Digest, Sha256};
@@ -45,10 +46,17 @@ pub use maillage_store::pass as stockage;
 
 /// The scope a place API key needs to redeem passes.
 pub const SCOPE_UTILISER: &str = "pass:utiliser";
+/// The scopes a place API key may have, with their words.
+pub const SCOPES: [(&str, &str); 1] = [(
+    SCOPE_UTILISER,
+    "Utiliser des pass (enregistrer une utilisation, y compris forcée hors ligne)",
+)];
 /// Most passes in one carnet.
 pub const CARNET_MAX: usize = 1000;
 /// Longest nonce, in characters.
 pub const NONCE_MAX: usize = 100;
+/// How old a forced (offline) redemption may be when it reaches the server, in days.
+pub const HORS_LIGNE_MAX_JOURS: i64 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ErreurPass {
@@ -188,6 +196,9 @@ pub struct Pass {
     store: Arc<dyn PassStore>,
     comptes: Comptes,
     garde: GardePass,
+    /// The directory's opening hours and Médiation's accompaniments of places (two fraud
+    /// signals), given by the instance.
+    contexte: Option<Arc<dyn gestion::ContexteLieux>>,
 }
 
 fn octets_aleatoires(buf: &mut [u8]) -> Resultat<()> {
@@ -253,7 +264,15 @@ impl Pass {
             store,
             comptes,
             garde: GardePass::Active,
+            contexte: None,
         }
+    }
+
+    /// What the directory and Médiation know of places, for the fraud signals of
+    /// redemptions outside opening hours and of redemptions far above accompaniments.
+    pub fn avec_contexte(mut self, contexte: Arc<dyn gestion::ContexteLieux>) -> Self {
+        self.contexte = Some(contexte);
+        self
     }
 
     /// The same module asking other accounts (another clock, other settings).
@@ -608,7 +627,7 @@ impl Pass {
             })
     }
 
-    /// Creates a place API key valid `jours` days from now with the given scopes.
+    /// Creates a place API key valid `jours` days from now with the scope `pass:utiliser`.
     pub async fn creer_cle_api(
         &self,
         acteur: &Acteur,
@@ -616,12 +635,76 @@ impl Pass {
         nom: &str,
         jours: i64,
     ) -> Resultat<CleCreee> {
-        Self::exiger_gestionnaire(acteur)?;
-        self.structure(structure_id).await?;
         if !(1..=3660).contains(&jours) {
             return Err(ErreurPass::invalide(
                 "jours",
                 "une clé vaut de 1 à 3660 jours",
+            ));
+        }
+        let debut = self.maintenant();
+        self.creer_cle_api_avec(
+            acteur,
+            structure_id,
+            nom,
+            &[SCOPE_UTILISER.to_string()],
+            debut,
+            debut + Duration::days(jours),
+        )
+        .await
+    }
+
+    /// Whether `acteur` manages the API keys of `structure_id`: an administrator, or a
+    /// coordinator acting for that structure.
+    pub fn gere_les_cles(acteur: &Acteur, structure_id: i64) -> bool {
+        match acteur.role {
+            Role::Administrateur => true,
+            Role::Coordinateur => acteur.compte.structure_id.map(|s| s.get()) == Some(structure_id),
+            _ => false,
+        }
+    }
+
+    /// The place's API keys (never their secrets), for who manages them.
+    pub async fn cles_api(&self, acteur: &Acteur, structure_id: i64) -> Resultat<Vec<CleApiRow>> {
+        if !Self::gere_les_cles(acteur, structure_id) {
+            return Err(ErreurPass::Interdit);
+        }
+        Ok(self.store.cles_api(structure_id).await?)
+    }
+
+    /// Creates a place API key with `scopes` (among [`SCOPES`]) valid from `debut` to `fin`
+    /// (at most ten years); the whole key is returned once, only its secret's hash is kept.
+    pub async fn creer_cle_api_avec(
+        &self,
+        acteur: &Acteur,
+        structure_id: i64,
+        nom: &str,
+        scopes: &[String],
+        debut: DateTime<Utc>,
+        fin: DateTime<Utc>,
+    ) -> Resultat<CleCreee> {
+        if !Self::gere_les_cles(acteur, structure_id) {
+            return Err(ErreurPass::Interdit);
+        }
+        self.structure(structure_id).await?;
+        if scopes.is_empty() {
+            return Err(ErreurPass::invalide("scopes", "cochez au moins un droit"));
+        }
+        if let Some(s) = scopes.iter().find(|s| !SCOPES.iter().any(|(c, _)| c == s)) {
+            return Err(ErreurPass::invalide(
+                "scopes",
+                format!("« {s} » n’est pas un droit connu"),
+            ));
+        }
+        if fin <= debut || fin - debut > Duration::days(3660) {
+            return Err(ErreurPass::invalide(
+                "fin",
+                "la fin de validité doit suivre le début, dix ans au plus après",
+            ));
+        }
+        if fin <= self.maintenant() {
+            return Err(ErreurPass::invalide(
+                "fin",
+                "la fin de validité est déjà passée",
             ));
         }
         let nom = nom.trim();
@@ -633,7 +716,9 @@ impl Pass {
         }
         let prefixe = hex_aleatoire(8)?;
         let secret = hex_aleatoire(32)?;
-        let maintenant = self.maintenant();
+        let mut scopes = scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
         let id = self
             .store
             .create_cle_api(&NewCleApi {
@@ -641,10 +726,10 @@ impl Pass {
                 nom: nom.to_string(),
                 prefixe: prefixe.clone(),
                 secret_hash: hash_secret(&secret),
-                scopes: SCOPE_UTILISER.into(),
-                debut: maintenant,
-                fin: maintenant + Duration::days(jours),
-                created_at: maintenant,
+                scopes: scopes.join(","),
+                debut,
+                fin,
+                created_at: self.maintenant(),
             })
             .await?;
         Ok(CleCreee {
@@ -653,8 +738,26 @@ impl Pass {
         })
     }
 
+    /// Revokes a key: an administrator any key; a coordinator those of its structure
+    /// (another structure's key is `Introuvable`).
     pub async fn revoquer_cle_api(&self, acteur: &Acteur, id: i64) -> Resultat<bool> {
         Self::exiger_gestionnaire(acteur)?;
+        if !matches!(acteur.role, Role::Administrateur) {
+            let structure = acteur
+                .compte
+                .structure_id
+                .map(|s| s.get())
+                .ok_or(ErreurPass::Interdit)?;
+            if !self
+                .store
+                .cles_api(structure)
+                .await?
+                .iter()
+                .any(|c| c.id == id)
+            {
+                return Err(ErreurPass::Introuvable);
+            }
+        }
         Ok(self.store.revoquer_cle_api(id, self.maintenant()).await?)
     }
 
@@ -695,6 +798,48 @@ impl Pass {
         nonce: &str,
         activite_id: Option<i64>,
     ) -> Resultat<UtilisationFaite> {
+        self.utiliser_avec(origine, saisie, nonce, activite_id, None)
+            .await
+    }
+
+    /// « Utilisation forcée »: a redemption the place recorded offline at `hors_ligne_at`
+    /// (a phone without network) and sends now. The pass must have been valid then (its
+    /// tolerance date not passed) and still unredeemed now: the guard is the same as for any
+    /// redemption, so a pass is never paid twice. The redemption is flagged and opens an
+    /// incident that the funder decides ([`Pass::decider_incident`]): accepted, it is
+    /// counted in the place's statement; refused, it is not paid. `hors_ligne_at` must be in
+    /// the last [`HORS_LIGNE_MAX_JOURS`] days.
+    pub async fn utiliser_forcee(
+        &self,
+        origine: &Origine,
+        saisie: &str,
+        nonce: &str,
+        activite_id: Option<i64>,
+        hors_ligne_at: DateTime<Utc>,
+    ) -> Resultat<UtilisationFaite> {
+        let maintenant = self.maintenant();
+        if hors_ligne_at > maintenant + Duration::minutes(5)
+            || hors_ligne_at < maintenant - Duration::days(HORS_LIGNE_MAX_JOURS)
+        {
+            return Err(ErreurPass::invalide(
+                "hors_ligne_le",
+                format!(
+                    "la date de l’utilisation hors ligne doit être passée, et dater de {HORS_LIGNE_MAX_JOURS} jours au plus"
+                ),
+            ));
+        }
+        self.utiliser_avec(origine, saisie, nonce, activite_id, Some(hors_ligne_at))
+            .await
+    }
+
+    async fn utiliser_avec(
+        &self,
+        origine: &Origine,
+        saisie: &str,
+        nonce: &str,
+        activite_id: Option<i64>,
+        hors_ligne_at: Option<DateTime<Utc>>,
+    ) -> Resultat<UtilisationFaite> {
         let nonce = nonce.trim();
         if nonce.is_empty()
             || nonce.chars().count() > NONCE_MAX
@@ -709,9 +854,24 @@ impl Pass {
         }
         let pass = self.pass(saisie).await?;
         let lieu = origine.structure_id();
+        let jour = match hors_ligne_at {
+            Some(h) => h.with_timezone(&chrono_tz::Europe::Paris).date_naive(),
+            None => self.comptes.aujourdhui(),
+        };
         if pass.etat != ETAT_UTILISE {
-            self.verifier_utilisable(&pass, lieu).await?;
+            self.verifier_utilisable(&pass, lieu, jour).await?;
         }
+        let forcee = hors_ligne_at.map(|h| Forcee {
+            hors_ligne_at: h,
+            motif: format!(
+                "Utilisation forcée : faite hors ligne le {}, reçue le {}.",
+                h.with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y à %H:%M"),
+                self.maintenant()
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y à %H:%M")
+            ),
+        });
         let u = NewUtilisation {
             pass_id: pass.id,
             structure_id: lieu,
@@ -727,6 +887,7 @@ impl Pass {
             activite_id,
             acteur: origine.acteur(),
             at: self.maintenant(),
+            forcee,
         };
         match self.store.utiliser(&u, self.garde).await? {
             Utilisation::Creee(utilisation) => {
@@ -763,7 +924,8 @@ impl Pass {
                 "Ce pass a déjà été utilisé : il ne peut servir qu’une fois.".into(),
             ));
         }
-        self.verifier_utilisable(&pass, lieu).await
+        self.verifier_utilisable(&pass, lieu, self.comptes.aujourdhui())
+            .await
     }
 
     pub async fn utilisation_de_activite(
@@ -773,8 +935,13 @@ impl Pass {
         Ok(self.store.utilisation_de_activite(activite_id).await?)
     }
 
-    /// Why the pass cannot be redeemed at `lieu` today, if it cannot.
-    async fn verifier_utilisable(&self, pass: &PassRow, lieu: i64) -> Resultat<()> {
+    /// Why the pass cannot be redeemed at `lieu` on `jour` (Paris), if it cannot.
+    async fn verifier_utilisable(
+        &self,
+        pass: &PassRow,
+        lieu: i64,
+        jour: NaiveDate,
+    ) -> Resultat<()> {
         match pass.etat.as_str() {
             ETAT_DISTRIBUE => {}
             ETAT_EMIS => {
@@ -790,7 +957,7 @@ impl Pass {
             }
         }
         let programme = self.programme(pass.programme_id).await?;
-        if self.comptes.aujourdhui() > programme.tolerance {
+        if jour > programme.tolerance {
             return Err(ErreurPass::Refus(format!(
                 "Ce pass est expiré : il était valable jusqu’au {}.",
                 programme.tolerance.format("%d/%m/%Y")
@@ -870,22 +1037,77 @@ impl Pass {
         Ok(self.store.compte_etats(programme_id).await?)
     }
 
-    /// Recomputes the pass stream of the journal: chain and hashes (`cle` checks seals,
-    /// none yet for this stream).
+    /// Chains the ledger entries of redemptions that did not find the journal's lock free
+    /// (they wait, committed with their redemption, for the next writer): returns how many.
+    pub async fn chainer_registre(&self) -> Resultat<u64> {
+        let n = self.store.chainer_registre().await?;
+        if n > 0 {
+            tracing::debug!(entries = n, "pass ledger: waiting entries chained");
+        }
+        Ok(n)
+    }
+
+    /// Chains the waiting ledger entries every `periode`, for ever (`maillage serve` runs it
+    /// beside the server, so that the last redemptions of a burst do not wait for the next
+    /// write). Errors are logged and retried at the next period.
+    pub async fn tenir_registre(&self, periode: std::time::Duration) {
+        let mut minuterie = tokio::time::interval(periode);
+        minuterie.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            minuterie.tick().await;
+            match self.store.registre_en_attente().await {
+                Ok(0) => {}
+                Ok(_) => {
+                    if let Err(e) = self.chainer_registre().await {
+                        tracing::warn!(error = %e, "pass ledger: chaining failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "pass ledger: queue unreadable"),
+            }
+        }
+    }
+
+    /// Signs a seal over the head of the pass stream (after chaining what waits) with the
+    /// instance's journal key, unless that head is already sealed (`maillage journal
+    /// sceller` seals both streams).
+    pub async fn sceller_registre(&self, cle: &SigningKey) -> Resultat<Option<Sceau>> {
+        self.chainer_registre().await?;
+        let tete = self.store.pass_journal_head().await?;
+        let dernier = self.store.sceaux_pass().await?.last().map_or(0, |s| s.seq);
+        if tete.seq == 0 || tete.seq <= dernier {
+            return Ok(None);
+        }
+        let s = Sceau::signer_flux(
+            Flux::Pass,
+            cle,
+            tete.seq,
+            tete.hash,
+            self.maintenant().timestamp_micros(),
+        );
+        match self.store.add_sceau_pass(&s).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => Ok(Some(s)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Chains what waits, then recomputes the pass stream of the journal: chain, hashes and
+    /// seals (`cle`: the instance's public key).
     pub async fn verifier_journal(&self, cle: &VerifyingKey) -> Resultat<Rapport> {
-        verifier_flux_pass(self.store.as_ref(), cle, 10_000)
+        self.chainer_registre().await?;
+        verifier_flux_pass(self.store.as_ref(), cle, 20_000)
             .await
             .map_err(Into::into)
     }
 }
 
-/// Recomputes the whole pass stream, reading it `page` entries at a time.
+/// Recomputes the whole pass stream, reading it `page` entries at a time, with its seals
+/// (signatures checked with `cle`, the instance's public key).
 pub async fn verifier_flux_pass(
     store: &(impl PassStore + ?Sized),
     cle: &VerifyingKey,
     page: i64,
 ) -> Result<Rapport, StoreError> {
-    let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), cle);
+    let mut v = Verificateur::pour_flux(Flux::Pass, store.sceaux_pass().await?, cle);
     let mut apres = 0;
     loop {
         let lot = store.pass_journal(apres, page.max(1)).await?;

@@ -6,7 +6,9 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
 use maillage_domain::mandats::Entree;
-use maillage_store::pass::{UtilisationRow, ACTION_UTILISATION};
+use maillage_store::pass::{
+    UtilisationRow, ACTION_INCIDENT, ACTION_UTILISATION, DECISION_ACCEPTEE,
+};
 
 use crate::{code, euros, ErreurPass, Pass, Resultat};
 
@@ -47,7 +49,9 @@ pub fn bornes_du_mois(annee: i32, mois: u32) -> Resultat<(DateTime<Utc>, DateTim
 }
 
 /// The sum of the month's redemptions by `structure_id` read from ledger entries alone
-/// (up to `jusqu_a` included): what a funder recomputes to check a statement.
+/// (up to `jusqu_a` included): what a funder recomputes to check a statement. A forced
+/// redemption (`"forcee": true` in its details) counts only when a later `pass_incident`
+/// entry of the same pass, up to `jusqu_a`, says the funder accepted it.
 pub fn total_depuis_le_registre(
     entrees: &[Entree],
     structure_id: i64,
@@ -56,6 +60,13 @@ pub fn total_depuis_le_registre(
     jusqu_a: i64,
 ) -> i64 {
     let (d, f) = (debut.timestamp_micros(), fin.timestamp_micros());
+    let details = |e: &Entree| serde_json::from_str::<serde_json::Value>(&e.contenu.details).ok();
+    let acceptees: std::collections::HashSet<i64> = entrees
+        .iter()
+        .filter(|e| e.seq <= jusqu_a && e.contenu.action == ACTION_INCIDENT)
+        .filter(|e| details(e).is_some_and(|v| v["decision"].as_str() == Some(DECISION_ACCEPTEE)))
+        .filter_map(|e| e.contenu.mandat_id)
+        .collect();
     entrees
         .iter()
         .filter(|e| {
@@ -65,11 +76,27 @@ pub fn total_depuis_le_registre(
                 && (d..f).contains(&e.contenu.at_us)
         })
         .filter_map(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.contenu.details)
-                .ok()
-                .and_then(|v| v["valeur_centimes"].as_i64())
+            let v = details(e)?;
+            let forcee = v["forcee"].as_bool() == Some(true);
+            if forcee && !e.contenu.mandat_id.is_some_and(|p| acceptees.contains(&p)) {
+                return None;
+            }
+            v["valeur_centimes"].as_i64()
         })
         .sum()
+}
+
+/// The lines a statement pays (redemptions, and forced ones the funder accepted), their
+/// total and the last ledger entry they rest on (a redemption's, or the decision's).
+fn payees(lignes: Vec<UtilisationRow>) -> (Vec<UtilisationRow>, i64, i64) {
+    let lignes: Vec<UtilisationRow> = lignes.into_iter().filter(|l| l.payee()).collect();
+    let total = lignes.iter().map(|l| l.valeur_centimes).sum();
+    let dernier = lignes
+        .iter()
+        .map(|l| l.journal_seq.max(l.decision_seq.unwrap_or(0)))
+        .max()
+        .unwrap_or(0);
+    (lignes, total, dernier)
 }
 
 impl Pass {
@@ -84,12 +111,13 @@ impl Pass {
         Self::exiger_gestionnaire(acteur)?;
         let s = self.structure(structure_id).await?;
         let (debut, fin) = bornes_du_mois(annee, mois)?;
+        // Every redemption's entry chained, so that each line knows its seq.
+        self.chainer_registre().await?;
         let lignes = self
             .store
             .utilisations_du_lieu(structure_id, debut, fin)
             .await?;
-        let total_centimes = lignes.iter().map(|l| l.valeur_centimes).sum();
-        let dernier_seq = lignes.iter().map(|l| l.journal_seq).max().unwrap_or(0);
+        let (lignes, total_centimes, dernier_seq) = payees(lignes);
         let dernier_hash = if dernier_seq > 0 {
             self.store
                 .pass_journal(dernier_seq - 1, 1)
@@ -218,6 +246,7 @@ impl Pass {
         }
         let s = self.structure(structure_id).await?;
         let (debut, fin) = bornes_du_mois(annee, mois)?;
+        self.chainer_registre().await?;
         let du_programme: std::collections::BTreeSet<i64> = self
             .store
             .pass_du_programme(programme_id)
@@ -232,8 +261,7 @@ impl Pass {
             .into_iter()
             .filter(|u| du_programme.contains(&u.pass_id))
             .collect();
-        let total_centimes = lignes.iter().map(|l| l.valeur_centimes).sum();
-        let dernier_seq = lignes.iter().map(|l| l.journal_seq).max().unwrap_or(0);
+        let (lignes, total_centimes, dernier_seq) = payees(lignes);
         let dernier_hash = if dernier_seq > 0 {
             self.store
                 .pass_journal(dernier_seq - 1, 1)

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use maillage_domain::journal::{Flux, RaisonRupture, Rapport, Verificateur};
+use maillage_domain::journal::{Flux, RaisonRupture, Rapport, Sceau, Verificateur};
 use maillage_domain::mandats::SigningKey;
 
 use crate::contract_mandats::AccesBrut;
@@ -25,8 +25,10 @@ macro_rules! pass_contract_tests {
             pass_issue_distribute_redeem_replay_and_conflict,
             pass_double_depense_concurrent_redemptions_one_wins,
             pass_double_depense_control_without_guard_spends_twice,
+            pass_double_depense_registre_each_redemption_chained_once,
             tamper_pass_triggers_refuse_update_and_delete,
             tamper_pass_modified_entry_is_named,
+            tamper_pass_deleted_end_caught_by_its_seal,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -53,7 +55,7 @@ fn t0() -> DateTime<Utc> {
 
 /// A programme on Muret with one qualified place and a carnet of `n` distributed passes:
 /// `(place, pass ids, codes)`.
-async fn monde(s: &S, n: usize) -> (i64, Vec<i64>, Vec<String>) {
+pub async fn monde(s: &S, n: usize) -> (i64, Vec<i64>, Vec<String>) {
     let financeur = s
         .create_structure("Département", None, Some("31555"))
         .await
@@ -117,7 +119,7 @@ async fn monde(s: &S, n: usize) -> (i64, Vec<i64>, Vec<String>) {
     (lieu, ids, codes)
 }
 
-fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
+pub fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
     NewUtilisation {
         pass_id,
         structure_id: lieu,
@@ -127,12 +129,21 @@ fn utilisation(pass_id: i64, lieu: i64, nonce: &str) -> NewUtilisation {
         activite_id: None,
         acteur: "test".into(),
         at: t0() + Duration::hours(1),
+        forcee: None,
     }
 }
 
-async fn verifier(s: &S) -> Rapport {
-    let cle = SigningKey::from_bytes(&[3; 32]).verifying_key();
-    let mut v = Verificateur::pour_flux(Flux::Pass, Vec::new(), &cle);
+fn cle() -> SigningKey {
+    SigningKey::from_bytes(&[3; 32])
+}
+
+/// Chains what waits, then verifies the whole pass stream with its seals.
+pub async fn verifier(s: &S) -> Rapport {
+    s.chainer_registre()
+        .await
+        .expect("chain the waiting entries");
+    let sceaux = s.sceaux_pass().await.expect("seals");
+    let mut v = Verificateur::pour_flux(Flux::Pass, sceaux, &cle().verifying_key());
     for e in s.pass_journal(0, 100_000).await.expect("ledger") {
         if !v.entree(&e) {
             break;
@@ -248,6 +259,46 @@ pub async fn pass_double_depense_control_without_guard_spends_twice(s: S, _b: B)
     assert_eq!(lignes, creees);
 }
 
+/// Many redemptions of distinct passes at once (the journal's lock taken by one of them at
+/// a time, the others leaving their entry to wait): once what waits is chained, every
+/// redemption has exactly one ledger entry, its row knows that entry's seq, nothing waits,
+/// and the chain is intact.
+pub async fn pass_double_depense_registre_each_redemption_chained_once(s: S, _b: B) {
+    const N: usize = 60;
+    let (lieu, ids, _) = monde(&s, N).await;
+    let barriere = Arc::new(tokio::sync::Barrier::new(N));
+    let taches: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let s = Arc::clone(&s);
+            let barriere = Arc::clone(&barriere);
+            let u = utilisation(id, lieu, &format!("n-{id}"));
+            tokio::spawn(async move {
+                barriere.wait().await;
+                s.utiliser(&u, GardePass::Active).await
+            })
+        })
+        .collect();
+    for t in taches {
+        let r = t.await.expect("task").expect("redeem");
+        assert!(matches!(r, Utilisation::Creee(_)), "{r:?}");
+    }
+    let r = verifier(&s).await;
+    assert!(r.intact(), "{:?}", r.rupture);
+    assert_eq!(s.registre_en_attente().await.expect("queue"), 0);
+    let registre = s.pass_journal(0, 100_000).await.expect("ledger");
+    for &id in &ids {
+        let entrees: Vec<_> = registre
+            .iter()
+            .filter(|e| e.contenu.action == ACTION_UTILISATION && e.contenu.mandat_id == Some(id))
+            .collect();
+        assert_eq!(entrees.len(), 1, "pass {id}");
+        let lignes = s.utilisations_du_pass(id).await.expect("rows");
+        assert_eq!(lignes.len(), 1);
+        assert_eq!(lignes[0].journal_seq, entrees[0].seq, "pass {id}");
+    }
+}
+
 /// The backend's statements that drop the pass journal's triggers (those of the Mandats
 /// journal with the table renamed).
 async fn sans_declencheurs(b: &B) {
@@ -293,4 +344,51 @@ pub async fn tamper_pass_modified_entry_is_named(s: S, b: B) {
         (6, RaisonRupture::ContenuModifie)
     );
     assert_eq!(r.derniere, 5);
+}
+
+/// The end of the pass stream deleted (triggers dropped) after a seal: the seal names it;
+/// a Mandats seal stored among the pass seals is refused as forged; the seals' table is
+/// append-only.
+pub async fn tamper_pass_deleted_end_caught_by_its_seal(s: S, b: B) {
+    monde(&s, 2).await;
+    let tete = s.pass_journal_head().await.expect("head");
+    s.add_sceau_pass(&Sceau::signer_flux(
+        Flux::Pass,
+        &cle(),
+        tete.seq,
+        tete.hash,
+        5,
+    ))
+    .await
+    .expect("seal");
+    let r = verifier(&s).await;
+    assert!(r.intact(), "{:?}", r.rupture);
+    assert_eq!(r.sceaux, 1);
+    let err = b
+        .executer(&format!(
+            "DELETE FROM pass_journal_sceaux WHERE seq = {}",
+            tete.seq
+        ))
+        .await
+        .expect_err("seals are append-only");
+    assert!(err.contains("append-only"), "{err}");
+    sans_declencheurs(&b).await;
+    assert_eq!(
+        b.executer(&format!(
+            "DELETE FROM pass_journal WHERE seq = {}",
+            tete.seq
+        ))
+        .await,
+        Ok(1)
+    );
+    let rupture = verifier(&s).await.rupture.expect("deletion detected");
+    assert_eq!(
+        (rupture.seq, rupture.raison),
+        (tete.seq, RaisonRupture::Tronque)
+    );
+    // A seal of the Mandats stream (same key, same seq and hash) is not a pass seal.
+    let faux = Sceau::signer(&cle(), 1, tete.hash, 6);
+    s.add_sceau_pass(&faux).await.expect("stored");
+    let rupture = verifier(&s).await.rupture.expect("forged seal");
+    assert_eq!(rupture.raison, RaisonRupture::SceauFalsifie);
 }

@@ -5,16 +5,26 @@
 //!
 //! # No double spend
 //!
-//! A redemption is one write transaction that first takes the pass journal's lock
-//! (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`), then:
+//! A redemption is one write transaction that never waits for the pass journal's lock:
 //!
 //! 1. `UPDATE pass SET etat = 'utilise' … WHERE id = $1 AND etat = 'distribue'`: only one
-//!    transaction can change the row; the others change nothing;
+//!    transaction can change the row (the others wait for the row, then change nothing);
 //! 2. when nothing changed: the existing redemption of the pass is read; the same nonce from
 //!    the same place is the same request again ([`Utilisation::Rejouee`]), anything else a
 //!    conflict ([`Utilisation::DejaUtilise`]);
 //! 3. else inserts the redemption, whose unique indexes (one redemption per pass, one nonce
-//!    per place) are the last guard, and appends the ledger entry, in the same transaction.
+//!    per place) are the last guard, and its ledger entry, in the same transaction.
+//!
+//! # The ledger off the redemption's path
+//!
+//! The ledger entry of step 3 is chained at once only if the journal's lock is free
+//! (PostgreSQL: `pg_try_advisory_xact_lock`; SQLite: always, `BEGIN IMMEDIATE` holds the
+//! one write lock); otherwise it waits in `pass_journal_attente`, committed with the
+//! redemption, and the next holder of the lock chains it (oldest first, deleted from the
+//! queue in the same transaction). Every other pass write waits for the lock and chains the
+//! waiting entries before its own. [`PassStore::chainer_registre`] chains all of them (what
+//! a reader of the ledger calls first). So the chain keeps one head, no gap and no fork,
+//! and redemptions no longer queue behind each other's commit.
 //!
 //! [`GardePass::DesactiveePourEssai`] is the test-only switch of the control run: it reads
 //! the pass's state outside any transaction, waits [`FENETRE_COURSE_ESSAI`], then writes the
@@ -23,7 +33,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use maillage_domain::journal::{Chaine, Entree, NouvelleEntree};
+use maillage_domain::journal::{Chaine, Entree, NouvelleEntree, Sceau};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
@@ -59,6 +69,61 @@ pub const ACTION_UTILISATION: &str = "pass_utilisation";
 pub const ACTION_ANNULATION: &str = "pass_annulation";
 pub const ACTION_BLOCAGE: &str = "pass_blocage";
 pub const ACTION_AVOIR: &str = "pass_avoir";
+/// The J−30 alert of a programme's end of validity.
+pub const ACTION_ALERTE_FIN: &str = "pass_alerte_fin";
+/// The J−15 blocking validated by the funder (then one `pass_blocage` per pass).
+pub const ACTION_BLOCAGE_FIN: &str = "pass_blocage_fin";
+/// A pass expired after the tolerance date.
+pub const ACTION_EXPIRATION: &str = "pass_expiration";
+/// The funder's decision on the incident of a forced redemption.
+pub const ACTION_INCIDENT: &str = "pass_incident";
+
+/// The steps of a programme's end of validity.
+pub const ETAPE_ALERTE: &str = "alerte";
+pub const ETAPE_BLOCAGE: &str = "blocage";
+pub const ETAPE_AVOIR: &str = "avoir";
+
+/// An incident's decisions.
+pub const DECISION_ACCEPTEE: &str = "acceptee";
+pub const DECISION_REFUSEE: &str = "refusee";
+
+/// A step of a programme's end of validity, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtapeFinRow {
+    pub programme_id: i64,
+    /// [`ETAPE_ALERTE`], [`ETAPE_BLOCAGE`] or [`ETAPE_AVOIR`].
+    pub etape: String,
+    pub acteur: String,
+    pub at: DateTime<Utc>,
+    /// The passes it concerns: not yet redeemed (alert), blocked (blocking), credited
+    /// (credit note: every pass of the programme not redeemed).
+    pub nombre: i64,
+    pub montant_centimes: i64,
+}
+
+/// The incident of a forced redemption, and the funder's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub utilisation_id: i64,
+    pub pass_id: i64,
+    pub code: String,
+    pub programme_id: i64,
+    pub structure_id: i64,
+    pub valeur_centimes: i64,
+    /// When the place says it redeemed the pass offline.
+    pub hors_ligne_at: Option<DateTime<Utc>>,
+    /// When the redemption reached the server.
+    pub utilise_at: DateTime<Utc>,
+    pub motif: String,
+    pub created_at: DateTime<Utc>,
+    /// `None` while the funder has not decided.
+    pub decision: Option<String>,
+    pub decide_par: Option<String>,
+    pub decide_at: Option<DateTime<Utc>>,
+    pub commentaire: Option<String>,
+    pub decision_seq: Option<i64>,
+}
 
 /// A programme to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +255,16 @@ pub struct NewUtilisation {
     pub activite_id: Option<i64>,
     pub acteur: String,
     pub at: DateTime<Utc>,
+    /// « Utilisation forcée »: when the place redeemed the pass offline; the redemption is
+    /// flagged and an incident opened with `motif`, for the funder to decide.
+    pub forcee: Option<Forcee>,
+}
+
+/// What a forced redemption adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forcee {
+    pub hors_ligne_at: DateTime<Utc>,
+    pub motif: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,8 +279,21 @@ pub struct UtilisationRow {
     pub activite_id: Option<i64>,
     pub valeur_centimes: i64,
     pub at: DateTime<Utc>,
-    /// The seq of its ledger entry.
+    /// The seq of its ledger entry (`0` while the entry waits to be chained).
     pub journal_seq: i64,
+    /// A forced (offline) redemption, paid only when its incident is accepted.
+    pub forcee: bool,
+    /// Its incident's decision ([`DECISION_ACCEPTEE`], [`DECISION_REFUSEE`]), if decided.
+    pub decision: Option<String>,
+    /// The seq of that decision's ledger entry.
+    pub decision_seq: Option<i64>,
+}
+
+impl UtilisationRow {
+    /// Whether the place is paid for it: a redemption, or a forced one the funder accepted.
+    pub fn payee(&self) -> bool {
+        !self.forcee || self.decision.as_deref() == Some(DECISION_ACCEPTEE)
+    }
 }
 
 /// What a redemption attempt became.
@@ -354,8 +442,53 @@ pub trait PassStore: Send + Sync {
 
     async fn compte_etats(&self, programme_id: i64) -> StoreResult<CompteEtats>;
 
+    // --- end of validity ---
+    /// The steps of the programme's end of validity already done.
+    async fn etapes_fin(&self, programme_id: i64) -> StoreResult<Vec<EtapeFinRow>>;
+
+    /// Does one step, once (`Conflict` when it was done), in one transaction with its
+    /// ledger entries: [`ETAPE_ALERTE`] counts the passes not yet redeemed;
+    /// [`ETAPE_BLOCAGE`] blocks the passes still `emis` (one `pass_blocage` entry each);
+    /// [`ETAPE_AVOIR`] expires the passes still `emis`, `distribue` or `bloque` (one
+    /// `pass_expiration` each) and credits every pass of the programme not redeemed.
+    async fn etape_fin(
+        &self,
+        programme_id: i64,
+        etape: &str,
+        acteur: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<EtapeFinRow>;
+
+    // --- incidents of forced redemptions ---
+    async fn incidents_du_programme(&self, programme_id: i64) -> StoreResult<Vec<IncidentRow>>;
+
+    async fn incident(&self, id: i64) -> StoreResult<Option<IncidentRow>>;
+
+    /// Records the funder's decision and its ledger entry; `Invalid` when already decided.
+    async fn decider_incident(
+        &self,
+        id: i64,
+        decision: &str,
+        par: &str,
+        at: DateTime<Utc>,
+        commentaire: Option<&str>,
+    ) -> StoreResult<IncidentRow>;
+
     // --- the pass stream of the journal ---
     async fn pass_journal_head(&self) -> StoreResult<Chaine>;
+
+    /// Chains every entry waiting in the queue (see the module's doc), waiting for the
+    /// journal's lock; returns how many.
+    async fn chainer_registre(&self) -> StoreResult<u64>;
+
+    /// How many entries wait to be chained.
+    async fn registre_en_attente(&self) -> StoreResult<i64>;
+
+    /// Adds a signed seal of the pass stream (`Conflict` when that seq is sealed).
+    async fn add_sceau_pass(&self, sceau: &Sceau) -> StoreResult<()>;
+
+    /// The pass stream's seals, by seq.
+    async fn sceaux_pass(&self) -> StoreResult<Vec<Sceau>>;
 
     /// Entries with `seq > apres`, at most `limite`, by seq.
     async fn pass_journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>>;

@@ -11,14 +11,47 @@ use maillage_store::{StoreError, StoreResult};
 /// The columns read, in this order, by [`requete_page`] and [`lire_page`].
 const COLONNES: i16 = 11;
 
-/// The `COPY` statement of a page: entries after `apres`, at most `limite`. Both values are
-/// integers formatted here (a `COPY` takes no bind parameters).
-pub fn requete_page(apres: i64, limite: i64) -> String {
+/// A stream's table and the column of the object its entries are about.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    /// `journal` (`mandat_id`).
+    Mandats,
+    /// `pass_journal` (`objet_id`, the pass).
+    Pass,
+}
+
+/// The `COPY` statement of a page of `table`: entries after `apres`, at most `limite`. Both
+/// values are integers formatted here (a `COPY` takes no bind parameters); the table and
+/// column names are constants.
+pub fn requete_page(table: Table, apres: i64, limite: i64) -> String {
+    let (nom, objet) = match table {
+        Table::Mandats => ("journal", "mandat_id"),
+        Table::Pass => ("pass_journal", "objet_id"),
+    };
     format!(
-        "COPY (SELECT seq, at_us, action, acteur, structure_id, mandat_id, usager, demarches, \
-         details, prev_hash, hash FROM journal WHERE seq > {apres} ORDER BY seq LIMIT {limite}) \
+        "COPY (SELECT seq, at_us, action, acteur, structure_id, {objet}, usager, demarches, \
+         details, prev_hash, hash FROM {nom} WHERE seq > {apres} ORDER BY seq LIMIT {limite}) \
          TO STDOUT (FORMAT binary)"
     )
+}
+
+/// Reads a page of `table` by binary `COPY` on `pool`.
+pub async fn page(
+    pool: &sqlx::PgPool,
+    table: Table,
+    apres: i64,
+    limite: i64,
+) -> StoreResult<Vec<Entree>> {
+    use crate::DbResult;
+    use futures_util::StreamExt;
+    use sqlx::postgres::PgPoolCopyExt;
+    let requete = requete_page(table, apres, limite.max(0));
+    let mut flux = pool.copy_out_raw(&requete).await.db()?;
+    let mut octets = Vec::new();
+    while let Some(morceau) = flux.next().await {
+        octets.extend_from_slice(&morceau.db()?);
+    }
+    lire_page(&octets)
 }
 
 fn erreur(quoi: &str) -> StoreError {

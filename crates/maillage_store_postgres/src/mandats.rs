@@ -10,10 +10,8 @@
 //! each write too (`maillage_store::mandats_ecriture`); this file holds what PostgreSQL
 //! does its own way.
 
-use futures_util::StreamExt;
 use maillage_domain::mandats::Entree;
 use maillage_store::StoreResult;
-use sqlx::postgres::PgPoolCopyExt;
 use sqlx::{Postgres, Transaction};
 
 use crate::{DbResult, PgStore};
@@ -37,12 +35,6 @@ impl PgStore {
     async fn journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
         // Binary COPY (see `copie`): the server sends a page of 10,000 entries about five
         // times faster than as rows or as one `json_agg` row.
-        let requete = crate::copie::requete_page(apres, limite.max(0));
-        let mut flux = self.pool.copy_out_raw(&requete).await.db()?;
-        let mut octets = Vec::new();
-        while let Some(morceau) = flux.next().await {
-            octets.extend_from_slice(&morceau.db()?);
-        }
-        crate::copie::lire_page(&octets)
+        crate::copie::page(&self.pool, crate::copie::Table::Mandats, apres, limite).await
     }
 }

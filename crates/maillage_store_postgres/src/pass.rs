@@ -1,14 +1,16 @@
 //! PostgreSQL side of [`PassStore`](maillage_store::pass::PassStore).
 //!
-//! Every write runs in one transaction whose first statement takes a transaction-level
-//! advisory lock ([`VERROU_JOURNAL_PASS`]): appends to the pass journal are serialised across
-//! every app node on the database (no gap, no fork), and a redemption's conditional update,
-//! insert and ledger entry commit or roll back together. The unique indexes of
+//! Appends to the pass journal are serialised across every app node on the database by a
+//! transaction-level advisory lock ([`VERROU_JOURNAL_PASS`]): no gap, no fork. A redemption
+//! does not wait for it (`pg_try_advisory_xact_lock` after its conditional update: when the
+//! lock is taken, its entry waits in `pass_journal_attente` for the next holder, see
+//! `maillage_store_sql::pass_store!`); the other writes take it first. The unique indexes of
 //! `pass_utilisations` stay the last guard. The queries are shared with SQLite
-//! (`maillage_store_sql`); this file holds the lock.
+//! (`maillage_store_sql`); this file holds the lock and the page reader.
 
+use maillage_domain::journal::Entree;
 use maillage_store::StoreResult;
-use sqlx::{Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::{DbResult, PgStore};
 
@@ -27,5 +29,25 @@ impl PgStore {
             .await
             .db()?;
         Ok(tx)
+    }
+
+    /// A write transaction without the pass journal's lock.
+    async fn begin_pass_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.begin_write().await
+    }
+
+    /// Takes the pass journal's lock for the rest of the transaction if no one holds it.
+    async fn essayer_verrou_pass(conn: &mut PgConnection) -> StoreResult<bool> {
+        sqlx::query_scalar!(
+            r#"SELECT pg_try_advisory_xact_lock($1) AS "pris!: bool""#,
+            VERROU_JOURNAL_PASS
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .db()
+    }
+
+    async fn pass_journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
+        crate::copie::page(&self.pool, crate::copie::Table::Pass, apres, limite).await
     }
 }

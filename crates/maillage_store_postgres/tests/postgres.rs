@@ -1,6 +1,7 @@
 //! PostgreSQL-specific behaviour: rollback after a failure inside the database,
-//! concurrent imports, concurrent writes of Médiation activity records, and tampered
-//! BYTEA hashes in the Mandats journal.
+//! concurrent imports, concurrent writes of Médiation activity records, tampered BYTEA
+//! hashes in the Mandats journal, and pass redemptions that do not wait for the pass
+//! journal's lock.
 
 mod common;
 
@@ -274,6 +275,68 @@ async fn journal_hash_of_wrong_length_is_reported() {
         (2, RaisonRupture::ContenuModifie)
     );
     assert_eq!(head.expect("head read").seq, 3);
+}
+
+/// While another session holds the pass journal's advisory lock (as a long write would),
+/// redemptions still complete — each leaves its ledger entry waiting, committed with it —;
+/// once the lock is released, `chainer_registre` chains every waiting entry once and fills
+/// in the redemptions' seq; the chain is intact. With the lock waited for (the former
+/// design), these redemptions would block until the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_double_depense_redemptions_do_not_wait_for_the_ledger_lock() {
+    use maillage_store::contract_pass::{monde, utilisation, verifier};
+    use maillage_store::pass::{GardePass, Utilisation, ACTION_UTILISATION};
+
+    let db = common::TestDatabase::create().await;
+    let store = db.store().await;
+    let pool = store.pool().clone();
+    let s: Arc<dyn maillage_store::Store> = Arc::new(store);
+    let issue = tokio::spawn(async move {
+        let (lieu, ids, _) = monde(&s, 10).await;
+        let mut verrou = pool.begin().await.expect("begin");
+        sqlx::query("SELECT pg_advisory_xact_lock(7236156)")
+            .execute(&mut *verrou)
+            .await
+            .expect("lock");
+        for &id in &ids {
+            let r = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                s.utiliser(
+                    &utilisation(id, lieu, &format!("n-{id}")),
+                    GardePass::Active,
+                ),
+            )
+            .await
+            .expect("the redemption waited for the ledger's lock")
+            .expect("redeem");
+            match r {
+                Utilisation::Creee(u) => assert_eq!(u.journal_seq, 0, "chained under a held lock?"),
+                autre => panic!("{autre:?}"),
+            }
+        }
+        assert_eq!(s.registre_en_attente().await.expect("queue"), 10);
+        verrou.rollback().await.expect("release");
+        assert_eq!(s.chainer_registre().await.expect("chain"), 10);
+        assert!(verifier(&s).await.intact());
+        let registre = s.pass_journal(0, 1_000).await.expect("ledger");
+        for &id in &ids {
+            let seq = registre
+                .iter()
+                .filter(|e| {
+                    e.contenu.action == ACTION_UTILISATION && e.contenu.mandat_id == Some(id)
+                })
+                .map(|e| e.seq)
+                .collect::<Vec<_>>();
+            let ligne = &s.utilisations_du_pass(id).await.expect("rows")[0];
+            assert_eq!(seq, vec![ligne.journal_seq]);
+        }
+        pool.close().await;
+    })
+    .await;
+    db.drop_database().await;
+    if let Err(e) = issue {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }
 
 /// `cargo test -p maillage_store_postgres --release --test postgres -- --ignored --nocapture`

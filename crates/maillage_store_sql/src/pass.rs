@@ -53,8 +53,37 @@ macro_rules! __select_utilisations {
                       u.cle_api_id AS "cle_api_id?: i64", u.compte_id AS "compte_id?: i64",
                       u.activite_id AS "activite_id?: i64",
                       u.valeur_centimes AS "valeur_centimes!: i64",
-                      u.utilise_at AS "at!: DateTime<Utc>", u.journal_seq AS "journal_seq!: i64"
-               FROM pass_utilisations u JOIN pass p ON p.id = u.pass_id "# + $where $(, $arg)*
+                      u.utilise_at AS "at!: DateTime<Utc>", u.journal_seq AS "journal_seq!: i64",
+                      u.forcee AS "forcee!: bool", i.decision AS "decision?: String",
+                      i.decision_seq AS "decision_seq?: i64"
+               FROM pass_utilisations u JOIN pass p ON p.id = u.pass_id
+                    LEFT JOIN pass_incidents i ON i.utilisation_id = u.id "# + $where $(, $arg)*
+        )
+    };
+}
+
+/// The incidents' `SELECT` (`i`, joined to its redemption `u` and pass `p`). Used by
+/// [`pass_store!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_incidents {
+    ($where:literal $(, $arg:expr)*) => {
+        ::sqlx::query_as!(
+            IncidentRow,
+            r#"SELECT i.id AS "id!: i64", i.utilisation_id AS "utilisation_id!: i64",
+                      u.pass_id AS "pass_id!: i64", p.code AS "code!: String",
+                      p.programme_id AS "programme_id!: i64",
+                      u.structure_id AS "structure_id!: i64",
+                      u.valeur_centimes AS "valeur_centimes!: i64",
+                      u.hors_ligne_at AS "hors_ligne_at?: DateTime<Utc>",
+                      u.utilise_at AS "utilise_at!: DateTime<Utc>", i.motif AS "motif!: String",
+                      i.created_at AS "created_at!: DateTime<Utc>",
+                      i.decision AS "decision?: String", i.decide_par AS "decide_par?: String",
+                      i.decide_at AS "decide_at?: DateTime<Utc>",
+                      i.commentaire AS "commentaire?: String",
+                      i.decision_seq AS "decision_seq?: i64"
+               FROM pass_incidents i JOIN pass_utilisations u ON u.id = i.utilisation_id
+                    JOIN pass p ON p.id = u.pass_id "# + $where $(, $arg)*
         )
     };
 }
@@ -81,8 +110,27 @@ macro_rules! __select_cles_api {
 ///
 /// The backend provides:
 /// - `async fn begin_pass_write(&self) -> StoreResult<sqlx::Transaction<'static, $db>>`: a
-///   transaction that excludes every other writer of the pass journal until it ends
-///   (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`).
+///   transaction that holds the pass journal's lock until it ends, waiting for it
+///   (PostgreSQL: a transaction-level advisory lock; SQLite: `BEGIN IMMEDIATE`);
+/// - `async fn begin_pass_tx(&self) -> StoreResult<sqlx::Transaction<'static, $db>>`: a
+///   write transaction that does not take the journal's lock (SQLite: `BEGIN IMMEDIATE`,
+///   which holds it anyway);
+/// - `async fn essayer_verrou_pass(conn: &mut <$db as Database>::Connection) ->
+///   StoreResult<bool>`: takes the journal's lock for the rest of the transaction if it is
+///   free, without waiting (PostgreSQL: `pg_try_advisory_xact_lock`; SQLite: always held);
+/// - `async fn pass_journal_page(&self, apres: i64, limite: i64) ->
+///   StoreResult<Vec<Entree>>`: a page of the pass stream (PostgreSQL: binary `COPY`;
+///   SQLite: one aggregated JSON row), as the Mandats journal reads its pages.
+///
+/// # The ledger off the redemption's path
+///
+/// A redemption does not wait for the journal's lock: its transaction changes the pass's
+/// row (the guard), inserts the redemption, then takes the lock only if it is free; if so,
+/// it chains up to `ATTENTE_PAR_ECRITURE` (128) waiting entries and its own, else it leaves its
+/// entry in `pass_journal_attente`, committed with the redemption. Whoever holds the lock
+/// next (a redemption, any other pass write, `PassStore::chainer_registre`) chains the
+/// waiting entries, oldest first, and deletes them in the same transaction: the chain has
+/// one head, no gap and no fork, and no redemption queues behind another's commit.
 ///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
@@ -90,54 +138,22 @@ macro_rules! pass_store {
     ($store:ty, $db:ty) => {
         const _: () = {
             use ::chrono::{DateTime, NaiveDate, Utc};
-            use ::maillage_domain::journal::{Chaine, Entree, Flux, NouvelleEntree};
+            use ::maillage_domain::journal::{Chaine, Entree, Flux, NouvelleEntree, Sceau};
             use ::maillage_store::pass::{
-                entree_pass, CleApiRow, CompteEtats, GardePass, LieuQualifieRow, NewCarnet,
-                NewCleApi, NewDistribution, NewProgramme, NewUtilisation, PassRow, ProgrammeRow,
-                Utilisation, UtilisationRow, ACTION_DISTRIBUTION, ACTION_EMISSION,
-                ACTION_PROGRAMME, ACTION_UTILISATION, ETAT_DISTRIBUE, ETAT_EMIS,
-                FENETRE_COURSE_ESSAI,
+                entree_pass, CleApiRow, CompteEtats, EtapeFinRow, GardePass, IncidentRow,
+                LieuQualifieRow, NewCarnet, NewCleApi, NewDistribution, NewProgramme,
+                NewUtilisation, PassRow, ProgrammeRow, Utilisation, UtilisationRow,
+                ACTION_ALERTE_FIN, ACTION_AVOIR, ACTION_BLOCAGE, ACTION_BLOCAGE_FIN,
+                ACTION_DISTRIBUTION, ACTION_EMISSION, ACTION_EXPIRATION, ACTION_INCIDENT,
+                ACTION_PROGRAMME, ACTION_UTILISATION, ETAPE_ALERTE, ETAPE_AVOIR, ETAPE_BLOCAGE,
+                ETAT_DISTRIBUE, ETAT_EMIS, FENETRE_COURSE_ESSAI,
             };
             use ::maillage_store::{StoreError, StoreResult};
 
             type Connexion = <$db as ::sqlx::Database>::Connection;
 
-            struct LigneJournalPass {
-                seq: i64,
-                at_us: i64,
-                action: String,
-                acteur: String,
-                structure_id: Option<i64>,
-                objet_id: Option<i64>,
-                usager: Option<String>,
-                demarches: String,
-                details: String,
-                prev_hash: Vec<u8>,
-                hash: Vec<u8>,
-            }
-
             fn octets32(v: &[u8]) -> [u8; 32] {
                 <[u8; 32]>::try_from(v).unwrap_or([0xff; 32])
-            }
-
-            impl LigneJournalPass {
-                fn entree(self) -> Entree {
-                    Entree {
-                        seq: self.seq,
-                        contenu: NouvelleEntree {
-                            at_us: self.at_us,
-                            action: self.action,
-                            acteur: self.acteur,
-                            structure_id: self.structure_id,
-                            mandat_id: self.objet_id,
-                            usager: self.usager,
-                            demarches: self.demarches,
-                            details: self.details,
-                        },
-                        prev_hash: octets32(&self.prev_hash),
-                        hash: octets32(&self.hash),
-                    }
-                }
             }
 
             /// The head of the pass stream, read on `conn`.
@@ -196,42 +212,149 @@ macro_rules! pass_store {
                     .db()
             }
 
-            /// Inserts the redemption and its ledger entry on `conn` (under the journal's
-            /// lock); `sans_garde` flags the control run's rows.
+            /// How many waiting entries a write that holds the lock chains before its own:
+            /// bounds what one redemption spends on others' entries.
+            const ATTENTE_PAR_ECRITURE: i64 = 128;
+
+            /// The pass stream as one write transaction appends to it: `Some(head)` when the
+            /// transaction holds the pass journal's lock (entries are chained now, after the
+            /// waiting ones), `None` when it does not (entries wait in
+            /// `pass_journal_attente`, committed with the rows they describe).
+            struct Registre {
+                chaine: Option<Chaine>,
+                tampon: Vec<u8>,
+            }
+
+            impl Registre {
+                /// On a transaction holding the lock: chains up to `limite` waiting entries,
+                /// oldest first.
+                async fn verrouille_apres(conn: &mut Connexion, limite: i64) -> StoreResult<Self> {
+                    let mut r = Registre {
+                        chaine: Some(tete(&mut *conn).await?),
+                        tampon: Vec::with_capacity(256),
+                    };
+                    r.chainer_attente(conn, limite).await?;
+                    Ok(r)
+                }
+
+                async fn verrouille(conn: &mut Connexion) -> StoreResult<Self> {
+                    Registre::verrouille_apres(conn, ATTENTE_PAR_ECRITURE).await
+                }
+
+                fn sans_verrou() -> Self {
+                    Registre {
+                        chaine: None,
+                        tampon: Vec::new(),
+                    }
+                }
+
+                /// Chains up to `limite` waiting entries; how many.
+                async fn chainer_attente(
+                    &mut self,
+                    conn: &mut Connexion,
+                    limite: i64,
+                ) -> StoreResult<usize> {
+                    let lignes = ::sqlx::query!(
+                        r#"SELECT id AS "id!: i64", at_us AS "at_us!: i64",
+                                  action AS "action!: String", acteur AS "acteur!: String",
+                                  structure_id AS "structure_id?: i64",
+                                  objet_id AS "objet_id?: i64", usager AS "usager?: String",
+                                  demarches AS "demarches!: String",
+                                  details AS "details!: String",
+                                  utilisation_id AS "utilisation_id?: i64"
+                           FROM pass_journal_attente ORDER BY id LIMIT $1"#,
+                        limite
+                    )
+                    .fetch_all(&mut *conn)
+                    .await
+                    .db()?;
+                    let n = lignes.len();
+                    for l in lignes {
+                        let contenu = NouvelleEntree {
+                            at_us: l.at_us,
+                            action: l.action,
+                            acteur: l.acteur,
+                            structure_id: l.structure_id,
+                            mandat_id: l.objet_id,
+                            usager: l.usager,
+                            demarches: l.demarches,
+                            details: l.details,
+                        };
+                        self.ajouter(&mut *conn, contenu, l.utilisation_id).await?;
+                        ::sqlx::query!("DELETE FROM pass_journal_attente WHERE id = $1", l.id)
+                            .execute(&mut *conn)
+                            .await
+                            .db()?;
+                    }
+                    Ok(n)
+                }
+
+                /// Appends `contenu` (the entry of the redemption `utilisation_id`, if it is
+                /// one): its seq when chained now, `None` when it waits.
+                async fn ajouter(
+                    &mut self,
+                    conn: &mut Connexion,
+                    contenu: NouvelleEntree,
+                    utilisation_id: Option<i64>,
+                ) -> StoreResult<Option<i64>> {
+                    match self.chaine.as_mut() {
+                        Some(chaine) => {
+                            let seq = ajouter(&mut *conn, chaine, contenu, &mut self.tampon).await?;
+                            if let Some(u) = utilisation_id {
+                                ::sqlx::query!(
+                                    "UPDATE pass_utilisations SET journal_seq = $2 WHERE id = $1",
+                                    u,
+                                    seq
+                                )
+                                .execute(&mut *conn)
+                                .await
+                                .db()?;
+                            }
+                            Ok(Some(seq))
+                        }
+                        None => {
+                            ::sqlx::query!(
+                                "INSERT INTO pass_journal_attente (at_us, action, acteur,
+                                     structure_id, objet_id, usager, demarches, details,
+                                     utilisation_id)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                contenu.at_us,
+                                contenu.action,
+                                contenu.acteur,
+                                contenu.structure_id,
+                                contenu.mandat_id,
+                                contenu.usager,
+                                contenu.demarches,
+                                contenu.details,
+                                utilisation_id
+                            )
+                            .execute(&mut *conn)
+                            .await
+                            .db()?;
+                            Ok(None)
+                        }
+                    }
+                }
+            }
+
+            /// Inserts the redemption and appends its ledger entry through `registre`;
+            /// `sans_garde` flags the control run's rows. A nonce the place already used
+            /// (the unique index, when two requests race) is `Conflict`.
             async fn inserer_utilisation(
                 conn: &mut Connexion,
+                registre: &mut Registre,
                 u: &NewUtilisation,
                 pass: &PassRow,
                 sans_garde: bool,
             ) -> StoreResult<UtilisationRow> {
-                let mut chaine = tete(&mut *conn).await?;
-                let mut tampon = Vec::with_capacity(256);
-                let seq = ajouter(
-                    &mut *conn,
-                    &mut chaine,
-                    entree_pass(
-                        u.at,
-                        ACTION_UTILISATION,
-                        &u.acteur,
-                        Some(u.structure_id),
-                        Some(pass.id),
-                        pass.programme_id,
-                        ::maillage_store::pass::serde_json::json!({
-                            "code": pass.code,
-                            "lieu": u.structure_id,
-                            "valeur_centimes": pass.valeur_centimes,
-                            "nonce": u.nonce,
-                            "activite": u.activite_id,
-                        }),
-                    ),
-                    &mut tampon,
-                )
-                .await?;
+                let forcee = u.forcee.is_some();
+                let hors_ligne_at = u.forcee.as_ref().map(|f| f.hors_ligne_at);
                 let id = ::sqlx::query_scalar!(
                     r#"INSERT INTO pass_utilisations (pass_id, structure_id, nonce, cle_api_id,
                                                      compte_id, activite_id, valeur_centimes,
-                                                     utilise_at, journal_seq, controle_sans_garde)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                                     utilise_at, journal_seq, controle_sans_garde,
+                                                     forcee, hors_ligne_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)
                        RETURNING id AS "id!: i64""#,
                     pass.id,
                     u.structure_id,
@@ -241,12 +364,51 @@ macro_rules! pass_store {
                     u.activite_id,
                     pass.valeur_centimes,
                     u.at,
-                    seq,
-                    sans_garde
+                    sans_garde,
+                    forcee,
+                    hors_ligne_at
                 )
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
+                if let Some(f) = &u.forcee {
+                    ::sqlx::query!(
+                        "INSERT INTO pass_incidents (utilisation_id, motif, created_at)
+                         VALUES ($1, $2, $3)",
+                        id,
+                        f.motif,
+                        u.at
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .db()?;
+                }
+                let mut details = ::maillage_store::pass::serde_json::json!({
+                    "code": pass.code,
+                    "lieu": u.structure_id,
+                    "valeur_centimes": pass.valeur_centimes,
+                    "nonce": u.nonce,
+                    "activite": u.activite_id,
+                });
+                if let Some(h) = hors_ligne_at {
+                    details["forcee"] = true.into();
+                    details["hors_ligne_le"] = h.to_rfc3339().into();
+                }
+                let seq = registre
+                    .ajouter(
+                        &mut *conn,
+                        entree_pass(
+                            u.at,
+                            ACTION_UTILISATION,
+                            &u.acteur,
+                            Some(u.structure_id),
+                            Some(pass.id),
+                            pass.programme_id,
+                            details,
+                        ),
+                        Some(id),
+                    )
+                    .await?;
                 Ok(UtilisationRow {
                     id,
                     pass_id: pass.id,
@@ -258,7 +420,10 @@ macro_rules! pass_store {
                     activite_id: u.activite_id,
                     valeur_centimes: pass.valeur_centimes,
                     at: u.at,
-                    journal_seq: seq,
+                    journal_seq: seq.unwrap_or(0),
+                    forcee,
+                    decision: None,
+                    decision_seq: None,
                 })
             }
 
@@ -284,12 +449,12 @@ macro_rules! pass_store {
                     .execute(&mut *tx)
                     .await
                     .db()?;
-                    let ligne = inserer_utilisation(&mut tx, u, &pass, true).await?;
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    let ligne = inserer_utilisation(&mut tx, &mut registre, u, &pass, true).await?;
                     tx.commit().await.db()?;
                     Ok(Utilisation::Creee(ligne))
                 }
             }
-
             #[::async_trait::async_trait]
             impl ::maillage_store::pass::PassStore for $store {
                 async fn create_programme(&self, p: &NewProgramme) -> StoreResult<i64> {
@@ -324,11 +489,9 @@ macro_rules! pass_store {
                         .await
                         .db()?;
                     }
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::new();
-                    ajouter(
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    registre.ajouter(
                         &mut tx,
-                        &mut chaine,
                         entree_pass(
                             p.created_at,
                             ACTION_PROGRAMME,
@@ -346,7 +509,7 @@ macro_rules! pass_store {
                                 "communes": p.communes.len(),
                             }),
                         ),
-                        &mut tampon,
+                        None,
                     )
                     .await?;
                     tx.commit().await.db()?;
@@ -499,8 +662,7 @@ macro_rules! pass_store {
                     .fetch_one(&mut *tx)
                     .await
                     .db()?;
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::with_capacity(256);
+                    let mut registre = Registre::verrouille(&mut tx).await?;
                     let mut ids = Vec::with_capacity(c.codes.len());
                     for code in &c.codes {
                         let id = ::sqlx::query_scalar!(
@@ -516,9 +678,8 @@ macro_rules! pass_store {
                         .fetch_one(&mut *tx)
                         .await
                         .db()?;
-                        ajouter(
+                        registre.ajouter(
                             &mut tx,
-                            &mut chaine,
                             entree_pass(
                                 c.created_at,
                                 ACTION_EMISSION,
@@ -532,7 +693,7 @@ macro_rules! pass_store {
                                     "valeur_centimes": valeur,
                                 }),
                             ),
-                            &mut tampon,
+                            None,
                         )
                         .await?;
                         ids.push(id);
@@ -585,11 +746,9 @@ macro_rules! pass_store {
                             pass.code, pass.etat
                         )));
                     }
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::new();
-                    ajouter(
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    registre.ajouter(
                         &mut tx,
-                        &mut chaine,
                         entree_pass(
                             d.at,
                             ACTION_DISTRIBUTION,
@@ -604,7 +763,7 @@ macro_rules! pass_store {
                                 "statut": d.statut,
                             }),
                         ),
-                        &mut tampon,
+                        None,
                     )
                     .await?;
                     let apres = pass_par_id(&mut tx, pass.id).await?;
@@ -639,11 +798,9 @@ macro_rules! pass_store {
                             avant.code, avant.etat
                         )));
                     }
-                    let mut chaine = tete(&mut tx).await?;
-                    let mut tampon = Vec::new();
-                    ajouter(
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    registre.ajouter(
                         &mut tx,
-                        &mut chaine,
                         entree_pass(
                             at,
                             action,
@@ -658,7 +815,7 @@ macro_rules! pass_store {
                                 "valeur_centimes": avant.valeur_centimes,
                             }),
                         ),
-                        &mut tampon,
+                        None,
                     )
                     .await?;
                     let apres = pass_par_id(&mut tx, pass_id).await?;
@@ -724,7 +881,8 @@ macro_rules! pass_store {
                     if garde == GardePass::DesactiveePourEssai {
                         return self.utiliser_sans_garde(u).await;
                     }
-                    let mut tx = self.begin_pass_write().await?;
+                    // No journal lock here: the guard is the row's.
+                    let mut tx = self.begin_pass_tx().await?;
                     // The guard: only one transaction changes the row.
                     let n = ::sqlx::query!(
                         "UPDATE pass SET etat = 'utilise', updated_at = $2
@@ -767,7 +925,22 @@ macro_rules! pass_store {
                         return Ok(Utilisation::NonceDejaServi);
                     }
                     let pass = pass_par_id(&mut tx, u.pass_id).await?;
-                    let ligne = inserer_utilisation(&mut tx, u, &pass, false).await?;
+                    // The ledger entry: chained now if the journal's lock is free, else
+                    // left for the next holder (never waited for).
+                    let mut registre = if Self::essayer_verrou_pass(&mut tx).await? {
+                        Registre::verrouille(&mut tx).await?
+                    } else {
+                        Registre::sans_verrou()
+                    };
+                    let ligne =
+                        match inserer_utilisation(&mut tx, &mut registre, u, &pass, false).await {
+                            // Another request of this place took the nonce meanwhile (the
+                            // unique index): rolled back, the pass stays « distribue ».
+                            Err(StoreError::Conflict(_)) => {
+                                return Ok(Utilisation::NonceDejaServi)
+                            }
+                            r => r?,
+                        };
                     tx.commit().await.db()?;
                     Ok(Utilisation::Creee(ligne))
                 }
@@ -879,28 +1052,322 @@ macro_rules! pass_store {
                     Ok(c)
                 }
 
+                async fn etapes_fin(&self, programme_id: i64) -> StoreResult<Vec<EtapeFinRow>> {
+                    ::sqlx::query_as!(
+                        EtapeFinRow,
+                        r#"SELECT programme_id AS "programme_id!: i64", etape AS "etape!: String",
+                                  acteur AS "acteur!: String", fait_at AS "at!: DateTime<Utc>",
+                                  nombre AS "nombre!: i64",
+                                  montant_centimes AS "montant_centimes!: i64"
+                           FROM pass_fin_validite WHERE programme_id = $1 ORDER BY fait_at"#,
+                        programme_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn etape_fin(
+                    &self,
+                    programme_id: i64,
+                    etape: &str,
+                    acteur: &str,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<EtapeFinRow> {
+                    let mut tx = self.begin_pass_write().await?;
+                    let deja = ::sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!: i64" FROM pass_fin_validite
+                           WHERE programme_id = $1 AND etape = $2"#,
+                        programme_id,
+                        etape
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+                    if deja > 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "step {etape} of programme {programme_id} already done"
+                        )));
+                    }
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    // The passes the step changes: (state after, ledger action).
+                    let changement = match etape {
+                        ETAPE_ALERTE => None,
+                        ETAPE_BLOCAGE => Some(("bloque", ACTION_BLOCAGE)),
+                        ETAPE_AVOIR => Some(("expire", ACTION_EXPIRATION)),
+                        autre => {
+                            return Err(StoreError::Invalid(format!(
+                                "unknown end of validity step {autre}"
+                            )))
+                        }
+                    };
+                    let mut changes = (0i64, 0i64);
+                    if let Some((apres, action)) = changement {
+                        let bloquer = etape == ETAPE_BLOCAGE;
+                        let passes = ::sqlx::query!(
+                            r#"SELECT id AS "id!: i64", code AS "code!: String",
+                                      etat AS "etat!: String",
+                                      valeur_centimes AS "valeur_centimes!: i64"
+                               FROM pass WHERE programme_id = $1
+                                 AND (etat = 'emis'
+                                      OR (NOT $2 AND etat IN ('distribue', 'bloque')))
+                               ORDER BY id"#,
+                            programme_id,
+                            bloquer
+                        )
+                        .fetch_all(&mut *tx)
+                        .await
+                        .db()?;
+                        for p in passes {
+                            changes = (changes.0 + 1, changes.1 + p.valeur_centimes);
+                            ::sqlx::query!(
+                                "UPDATE pass SET etat = $2, updated_at = $3 WHERE id = $1",
+                                p.id,
+                                apres,
+                                at
+                            )
+                            .execute(&mut *tx)
+                            .await
+                            .db()?;
+                            registre
+                                .ajouter(
+                                    &mut tx,
+                                    entree_pass(
+                                        at,
+                                        action,
+                                        acteur,
+                                        None,
+                                        Some(p.id),
+                                        programme_id,
+                                        ::maillage_store::pass::serde_json::json!({
+                                            "code": p.code,
+                                            "avant": p.etat,
+                                            "apres": apres,
+                                            "valeur_centimes": p.valeur_centimes,
+                                            "fin_de_validite": true,
+                                        }),
+                                    ),
+                                    None,
+                                )
+                                .await?;
+                        }
+                    }
+                    // What the step concerns: not yet redeemed (alert), blocked now
+                    // (blocking), not redeemed at all (credit note).
+                    let compte = if etape == ETAPE_BLOCAGE {
+                        changes
+                    } else {
+                        let alerte = etape == ETAPE_ALERTE;
+                        let c = ::sqlx::query!(
+                            r#"SELECT COUNT(*) AS "n!: i64",
+                                      CAST(COALESCE(SUM(valeur_centimes), 0) AS BIGINT) AS "v!: i64"
+                               FROM pass WHERE programme_id = $1
+                                 AND (($2 AND etat IN ('emis', 'distribue'))
+                                   OR (NOT $2 AND etat IN ('expire', 'bloque', 'annule')))"#,
+                            programme_id,
+                            alerte
+                        )
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                        (c.n, c.v)
+                    };
+                    let action = match etape {
+                        ETAPE_ALERTE => ACTION_ALERTE_FIN,
+                        ETAPE_BLOCAGE => ACTION_BLOCAGE_FIN,
+                        _ => ACTION_AVOIR,
+                    };
+                    registre
+                        .ajouter(
+                            &mut tx,
+                            entree_pass(
+                                at,
+                                action,
+                                acteur,
+                                None,
+                                None,
+                                programme_id,
+                                ::maillage_store::pass::serde_json::json!({
+                                    "etape": etape,
+                                    "nombre": compte.0,
+                                    "montant_centimes": compte.1,
+                                }),
+                            ),
+                            None,
+                        )
+                        .await?;
+                    ::sqlx::query!(
+                        "INSERT INTO pass_fin_validite (programme_id, etape, acteur, fait_at,
+                                                        nombre, montant_centimes)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        programme_id,
+                        etape,
+                        acteur,
+                        at,
+                        compte.0,
+                        compte.1
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    tx.commit().await.db()?;
+                    Ok(EtapeFinRow {
+                        programme_id,
+                        etape: etape.to_string(),
+                        acteur: acteur.to_string(),
+                        at,
+                        nombre: compte.0,
+                        montant_centimes: compte.1,
+                    })
+                }
+
+                async fn incidents_du_programme(
+                    &self,
+                    programme_id: i64,
+                ) -> StoreResult<Vec<IncidentRow>> {
+                    $crate::__select_incidents!(
+                        "WHERE p.programme_id = $1 ORDER BY i.id",
+                        programme_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn incident(&self, id: i64) -> StoreResult<Option<IncidentRow>> {
+                    $crate::__select_incidents!("WHERE i.id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .db()
+                }
+
+                async fn decider_incident(
+                    &self,
+                    id: i64,
+                    decision: &str,
+                    par: &str,
+                    at: DateTime<Utc>,
+                    commentaire: Option<&str>,
+                ) -> StoreResult<IncidentRow> {
+                    let mut tx = self.begin_pass_write().await?;
+                    let i = $crate::__select_incidents!("WHERE i.id = $1", id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?
+                        .ok_or(StoreError::NotFound)?;
+                    if i.decision.is_some() {
+                        return Err(StoreError::Invalid(format!("incident {id} already decided")));
+                    }
+                    let mut registre = Registre::verrouille(&mut tx).await?;
+                    let seq = registre
+                        .ajouter(
+                            &mut tx,
+                            entree_pass(
+                                at,
+                                ACTION_INCIDENT,
+                                par,
+                                Some(i.structure_id),
+                                Some(i.pass_id),
+                                i.programme_id,
+                                ::maillage_store::pass::serde_json::json!({
+                                    "incident": id,
+                                    "code": i.code,
+                                    "lieu": i.structure_id,
+                                    "valeur_centimes": i.valeur_centimes,
+                                    "decision": decision,
+                                }),
+                            ),
+                            None,
+                        )
+                        .await?;
+                    ::sqlx::query!(
+                        "UPDATE pass_incidents SET decision = $2, decide_par = $3, decide_at = $4,
+                                                   commentaire = $5, decision_seq = $6
+                         WHERE id = $1 AND decision IS NULL",
+                        id,
+                        decision,
+                        par,
+                        at,
+                        commentaire,
+                        seq
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    let apres = $crate::__select_incidents!("WHERE i.id = $1", id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                    tx.commit().await.db()?;
+                    Ok(apres)
+                }
+
                 async fn pass_journal_head(&self) -> StoreResult<Chaine> {
                     let mut conn = self.pool.acquire().await.db()?;
                     tete(&mut conn).await
                 }
 
                 async fn pass_journal(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
-                    let lignes = ::sqlx::query_as!(
-                        LigneJournalPass,
-                        r#"SELECT seq AS "seq!: i64", at_us AS "at_us!: i64",
-                                  action AS "action!: String", acteur AS "acteur!: String",
-                                  structure_id AS "structure_id?: i64",
-                                  objet_id AS "objet_id?: i64", usager AS "usager?: String",
-                                  demarches AS "demarches!: String", details AS "details!: String",
-                                  prev_hash AS "prev_hash!: Vec<u8>", hash AS "hash!: Vec<u8>"
-                           FROM pass_journal WHERE seq > $1 ORDER BY seq LIMIT $2"#,
-                        apres,
-                        limite
+                    self.pass_journal_page(apres, limite).await
+                }
+
+                async fn chainer_registre(&self) -> StoreResult<u64> {
+                    let mut total = 0u64;
+                    loop {
+                        let mut tx = self.begin_pass_write().await?;
+                        let mut registre = Registre::verrouille_apres(&mut tx, 0).await?;
+                        let n = registre.chainer_attente(&mut tx, 1_000).await?;
+                        tx.commit().await.db()?;
+                        total += n as u64;
+                        if n < 1_000 {
+                            return Ok(total);
+                        }
+                    }
+                }
+
+                async fn add_sceau_pass(&self, s: &Sceau) -> StoreResult<()> {
+                    let (hash, signature) = (&s.hash[..], &s.signature[..]);
+                    ::sqlx::query!(
+                        "INSERT INTO pass_journal_sceaux (seq, hash, at_us, signature)
+                         VALUES ($1, $2, $3, $4)",
+                        s.seq,
+                        hash,
+                        s.at_us,
+                        signature
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn sceaux_pass(&self) -> StoreResult<Vec<Sceau>> {
+                    let lignes = ::sqlx::query!(
+                        r#"SELECT seq AS "seq!: i64", hash AS "hash!: Vec<u8>",
+                                  at_us AS "at_us!: i64", signature AS "signature!: Vec<u8>"
+                           FROM pass_journal_sceaux ORDER BY seq"#
                     )
                     .fetch_all(&self.pool)
                     .await
                     .db()?;
-                    Ok(lignes.into_iter().map(LigneJournalPass::entree).collect())
+                    Ok(lignes
+                        .into_iter()
+                        .map(|l| Sceau {
+                            seq: l.seq,
+                            hash: octets32(&l.hash),
+                            at_us: l.at_us,
+                            signature: <[u8; 64]>::try_from(&l.signature[..]).unwrap_or([0; 64]),
+                        })
+                        .collect())
+                }
+
+                async fn registre_en_attente(&self) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!: i64" FROM pass_journal_attente"#
+                    )
+                    .fetch_one(&self.pool)
+                    .await
+                    .db()
                 }
             }
         };

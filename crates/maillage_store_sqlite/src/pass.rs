@@ -3,10 +3,13 @@
 //! Every write runs in a `BEGIN IMMEDIATE` transaction: SQLite has one writer at a time, so
 //! the conditional update of a redemption, the insert and the ledger entry cannot interleave
 //! with another write, from this process or another one on the same file. The queries are
-//! shared with PostgreSQL (`maillage_store_sql`); this file holds the lock.
+//! shared with PostgreSQL (`maillage_store_sql`); this file holds the lock (so the queue of
+//! waiting ledger entries, `pass_journal_attente`, stays empty here) and the page reader.
 
+use maillage_domain::journal::Entree;
+use maillage_store::mandats::lire_page_json;
 use maillage_store::StoreResult;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use crate::{DbResult, SqliteStore};
 
@@ -16,5 +19,30 @@ impl SqliteStore {
     /// SQLite's one write lock is the pass journal's.
     async fn begin_pass_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.begin_write().await
+    }
+
+    async fn begin_pass_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_write().await
+    }
+
+    /// Held already: `BEGIN IMMEDIATE` took the one write lock.
+    async fn essayer_verrou_pass(_conn: &mut SqliteConnection) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    async fn pass_journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
+        // One aggregated row per page, as the Mandats journal reads its pages.
+        let page = sqlx::query_scalar!(
+            r#"SELECT json_group_array(json_array(seq, at_us, action, acteur, structure_id,
+                          objet_id, usager, demarches, details, hex(prev_hash), hex(hash)))
+                      AS "page!: String"
+               FROM (SELECT * FROM pass_journal WHERE seq > ?1 ORDER BY seq LIMIT ?2)"#,
+            apres,
+            limite
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()?;
+        lire_page_json(&page)
     }
 }

@@ -174,6 +174,11 @@ pub struct CorpsUtilisation {
     pub nonce: String,
     /// The activity record the pass pays for, if you keep them in Maillage.
     pub activite: Option<i64>,
+    /// « Utilisation forcée »: when the pass was redeemed offline (RFC 3339, in the last 30
+    /// days), for a redemption recorded without network and sent now. The pass must have
+    /// been valid then and must still be unredeemed; the redemption is flagged and paid only
+    /// once the funder accepts its incident.
+    pub hors_ligne_le: Option<String>,
 }
 
 /// A redemption.
@@ -185,9 +190,9 @@ pub struct UtilisationApi {
     /// RFC 3339, UTC.
     pub utilise_le: String,
     pub nonce: String,
-    /// The seq of its entry in the pass ledger.
-    pub entree_registre: i64,
     pub activite: Option<i64>,
+    /// A forced (offline) redemption, waiting for the funder's decision to be paid.
+    pub forcee: bool,
 }
 
 fn utilisation_api(f: &UtilisationFaite) -> UtilisationApi {
@@ -198,8 +203,8 @@ fn utilisation_api(f: &UtilisationFaite) -> UtilisationApi {
         valeur_centimes: u.valeur_centimes,
         utilise_le: u.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         nonce: u.nonce.clone(),
-        entree_registre: u.journal_seq,
         activite: u.activite_id,
+        forcee: u.forcee,
     }
 }
 
@@ -280,9 +285,28 @@ pub async fn api_utiliser(
             )
         })?),
     };
-    let faite = pass
-        .utiliser(&Origine::Cle(cle), &code, &nonce, activite)
-        .await?;
+    let hors_ligne = match v.get("hors_ligne_le") {
+        None | Some(Value::Null) => None,
+        Some(h) => Some(
+            h.as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+                .ok_or_else(|| {
+                    ApiError::requete(
+                        Some("hors_ligne_le"),
+                        "hors_ligne_le : une date et une heure RFC 3339, par exemple « 2026-11-20T14:30:00+01:00 »",
+                    )
+                })?,
+        ),
+    };
+    let origine = Origine::Cle(cle);
+    let faite = match hors_ligne {
+        None => pass.utiliser(&origine, &code, &nonce, activite).await?,
+        Some(h) => {
+            pass.utiliser_forcee(&origine, &code, &nonce, activite, h)
+                .await?
+        }
+    };
     let statut = if faite.nouvelle {
         StatusCode::CREATED
     } else {

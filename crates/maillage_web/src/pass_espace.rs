@@ -46,6 +46,11 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .post("/espace/pass/programmes/{id}/lieux", qualifier)
         .post("/espace/pass/programmes/{id}/prescripteurs", prescripteur)
         .post("/espace/pass/programmes/{id}/carnets", carnet)
+        .post("/espace/pass/programmes/{id}/blocage", valider_blocage)
+        .post(
+            "/espace/pass/programmes/{id}/incidents/{incident}",
+            trancher_incident,
+        )
         .get("/espace/pass/programmes/{id}/tableau", tableau)
         .get("/espace/pass/programmes/{id}/tableau.csv", tableau_csv)
         .get("/espace/pass/programmes/{id}/tableau.xlsx", tableau_xlsx)
@@ -55,6 +60,9 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .get("/espace/pass/programmes/{id}/releve.pdf", releve_pdf)
         .get("/espace/pass/carnets/{id}/imprimer", imprimer_carnet)
         .get("/espace/pass/distribuer", page_distribuer)
+        .get("/espace/pass/cles", page_cles)
+        .post("/espace/pass/cles", creer_cle)
+        .post("/espace/pass/cles/{id}/revoquer", revoquer_cle)
         .post("/espace/pass/distribuer", distribuer)
 }
 
@@ -386,8 +394,25 @@ struct PageProgramme {
     prescripteurs: Vec<String>,
     carnets: Vec<LigneCarnet>,
     structures: Vec<(i64, String)>,
+    /// The end of validity in words, the steps done `(step, what)`, and whether the funder
+    /// may validate the J−15 blocking now.
+    fin_situation: String,
+    etapes: Vec<(String, String)>,
+    blocage_possible: bool,
+    incidents: Vec<LigneIncident>,
     message: Option<String>,
     erreur: Option<String>,
+}
+
+/// A forced redemption's incident as listed.
+pub struct LigneIncident {
+    pub id: i64,
+    pub code: String,
+    pub valeur: String,
+    pub lieu: String,
+    pub motif: String,
+    pub a_trancher: bool,
+    pub decision: String,
 }
 
 async fn rendre_programme(
@@ -455,6 +480,45 @@ async fn rendre_programme(
             utilises: passes.iter().filter(|p| p.etat == "utilise").count(),
         })
         .collect();
+    let fin = module.fin_de_validite(a, id).await?;
+    let etapes = fin
+        .etapes
+        .iter()
+        .map(|e| {
+            (
+                maillage_pass::fin::libelle_etape(&e.etape).to_string(),
+                format!(
+                    "{} pass ({}), le {} par {}",
+                    entier(e.nombre),
+                    euros(e.montant_centimes),
+                    e.at.with_timezone(&chrono_tz::Europe::Paris)
+                        .format("%d/%m/%Y à %H:%M"),
+                    e.acteur
+                ),
+            )
+        })
+        .collect();
+    let incidents = module
+        .incidents(a, id)
+        .await?
+        .into_iter()
+        .map(|i| LigneIncident {
+            id: i.id,
+            code: maillage_pass::code::afficher(&i.code),
+            valeur: euros(i.valeur_centimes),
+            lieu: nom_de(i.structure_id),
+            motif: i.motif.clone(),
+            a_trancher: i.decision.is_none(),
+            decision: format!(
+                "{}{}",
+                maillage_pass::fin::libelle_decision(i.decision.as_deref()),
+                i.commentaire
+                    .as_deref()
+                    .map(|c| format!(" — « {c} »"))
+                    .unwrap_or_default()
+            ),
+        })
+        .collect();
     let statut = if erreur.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -490,6 +554,10 @@ async fn rendre_programme(
         prescripteurs,
         carnets,
         structures,
+        fin_situation: fin.situation(),
+        blocage_possible: fin.blocage_possible(),
+        etapes,
+        incidents,
         message,
         erreur,
     };
@@ -558,6 +626,79 @@ pub async fn qualifier(
     };
     match r {
         Ok(m) => rendre_programme(&state, &a, id, Some(m), None).await,
+        Err(e) => {
+            let m = message_ou_erreur(e)?;
+            rendre_programme(&state, &a, id, None, Some(m)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FormVide {}
+
+/// `POST /espace/pass/programmes/{id}/blocage`: the funder validates the J−15 blocking of
+/// the passes never given out.
+pub async fn valider_blocage(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+    corps: Bytes,
+) -> Result<Response, ErreurWeb> {
+    let (id, _): (i64, FormVide) = form_de_programme(&state, &a, &id, &corps).await?;
+    match pass(&state).valider_blocage(&a, id).await {
+        Ok(e) => {
+            let m = format!(
+                "Blocage validé : {} pass jamais remis bloqués ({}).",
+                entier(e.nombre),
+                euros(e.montant_centimes)
+            );
+            rendre_programme(&state, &a, id, Some(m), None).await
+        }
+        Err(e) => {
+            let m = message_ou_erreur(e)?;
+            rendre_programme(&state, &a, id, None, Some(m)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FormIncident {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    commentaire: String,
+}
+
+/// `POST /espace/pass/programmes/{id}/incidents/{incident}`: the funder accepts (the place
+/// is paid) or refuses a forced redemption.
+pub async fn trancher_incident(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path((id, incident)): Path<(String, String)>,
+    corps: Bytes,
+) -> Result<Response, ErreurWeb> {
+    let (id, f): (i64, FormIncident) = form_de_programme(&state, &a, &id, &corps).await?;
+    let incident = id_de(&incident)?;
+    let accepter = match f.decision.as_str() {
+        "accepter" => true,
+        "refuser" => false,
+        _ => {
+            let m = "Choisissez d’accepter ou de refuser l’incident.".to_string();
+            return rendre_programme(&state, &a, id, None, Some(m)).await;
+        }
+    };
+    match pass(&state)
+        .decider_incident(&a, id, incident, accepter, Some(&f.commentaire))
+        .await
+    {
+        Ok(i) => {
+            let m = format!(
+                "Incident n° {} : utilisation {}.",
+                i.id,
+                maillage_pass::fin::libelle_decision(i.decision.as_deref())
+            );
+            rendre_programme(&state, &a, id, Some(m), None).await
+        }
         Err(e) => {
             let m = message_ou_erreur(e)?;
             rendre_programme(&state, &a, id, None, Some(m)).await
@@ -1181,4 +1322,240 @@ pub async fn releve_pdf(
         "application/pdf",
         &format!("releve-{}-{}-{:02}.pdf", r.structure_id, r.annee, r.mois),
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// The place's API keys.
+
+/// The new key's form, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct FormCle {
+    #[serde(default)]
+    pub nom: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// `AAAA-MM-JJ`.
+    #[serde(default)]
+    pub debut: String,
+    #[serde(default)]
+    pub fin: String,
+}
+
+impl FormCle {
+    pub fn coche(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// A key as listed (never its secret).
+pub struct LigneCle {
+    pub id: i64,
+    pub nom: String,
+    pub prefixe: String,
+    pub droits: String,
+    pub validite: String,
+    pub active: bool,
+    pub etat: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/pass_cles.html")]
+struct PageCles {
+    site: Arc<Site>,
+    menu: Menu,
+    structure: String,
+    cles: Vec<LigneCle>,
+    scopes: Vec<(&'static str, &'static str)>,
+    form: FormCle,
+    message: Option<String>,
+    /// The whole key just created, shown once.
+    nouvelle_cle: Option<String>,
+    erreur: Option<String>,
+}
+
+/// The structure the account acts for, whose keys it manages.
+fn structure_des_cles(a: &maillage_comptes::Acteur) -> Result<i64, ErreurWeb> {
+    match a.compte.structure_id.map(|s| s.get()) {
+        Some(s) if Pass::gere_les_cles(a, s) => Ok(s),
+        _ => Err(ErreurPass::Interdit.into()),
+    }
+}
+
+async fn rendre_cles(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    form: FormCle,
+    message: Option<String>,
+    nouvelle_cle: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurWeb> {
+    let structure = structure_des_cles(a)?;
+    let nom = state
+        .instance
+        .comptes()
+        .toutes_les_structures()
+        .await
+        .map_err(|e| ErreurWeb::interne(format!("structures: {e}")))?
+        .into_iter()
+        .find(|s| s.id == structure)
+        .map_or_else(|| format!("structure n° {structure}"), |s| s.nom);
+    let maintenant = pass(state).maintenant();
+    let jour = |d: chrono::DateTime<chrono::Utc>| {
+        d.with_timezone(&chrono_tz::Europe::Paris)
+            .format("%d/%m/%Y")
+            .to_string()
+    };
+    let cles = pass(state)
+        .cles_api(a, structure)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| {
+            let active = c.revoquee_at.is_none() && maintenant < c.fin;
+            let etat = match c.revoquee_at {
+                Some(r) => format!("révoquée le {}", jour(r)),
+                None if maintenant >= c.fin => "expirée".to_string(),
+                None if maintenant < c.debut => "pas encore valable".to_string(),
+                None => "active".to_string(),
+            };
+            LigneCle {
+                id: c.id,
+                droits: c
+                    .scopes
+                    .split(',')
+                    .map(|s| {
+                        maillage_pass::SCOPES
+                            .iter()
+                            .find(|(code, _)| *code == s)
+                            .map_or(s, |(_, l)| *l)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ; "),
+                // `fin` is the first instant it is no longer valid: the day before it.
+                validite: format!(
+                    "du {} au {}",
+                    jour(c.debut),
+                    jour(c.fin - chrono::Duration::seconds(1))
+                ),
+                nom: c.nom,
+                prefixe: format!("mpk_{}_…", c.prefixe),
+                active,
+                etat,
+            }
+        })
+        .collect();
+    let statut = if erreur.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = PageCles {
+        site: Arc::clone(&state.site),
+        menu: Menu::de(a),
+        structure: nom,
+        cles,
+        scopes: maillage_pass::SCOPES.to_vec(),
+        form,
+        message,
+        nouvelle_cle,
+        erreur,
+    };
+    let mut r = rendre(&page)?;
+    *r.status_mut() = statut;
+    Ok(r)
+}
+
+/// A blank form: the redemption right, valid one year from today.
+fn form_cle_vide(state: &AppState) -> FormCle {
+    let aujourdhui = state.instance.comptes().aujourdhui();
+    FormCle {
+        nom: String::new(),
+        scopes: vec![maillage_pass::SCOPE_UTILISER.to_string()],
+        debut: aujourdhui.format("%Y-%m-%d").to_string(),
+        fin: (aujourdhui + chrono::Duration::days(365))
+            .format("%Y-%m-%d")
+            .to_string(),
+    }
+}
+
+/// `GET /espace/pass/cles`: the keys of the structure the coordinator acts for.
+pub async fn page_cles(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurWeb> {
+    let form = form_cle_vide(&state);
+    rendre_cles(&state, &a, form, None, None, None).await
+}
+
+/// A form's day (`AAAA-MM-JJ`) at midnight in Paris, in UTC; `lendemain` gives the next
+/// midnight (an end date is included).
+fn jour_de(
+    champ: &str,
+    texte: &str,
+    lendemain: bool,
+) -> Result<chrono::DateTime<chrono::Utc>, ErreurPass> {
+    use chrono::TimeZone;
+    let d = chrono::NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d")
+        .map_err(|_| ErreurPass::invalide(champ, "une date AAAA-MM-JJ"))?;
+    let d = if lendemain {
+        d.succ_opt().unwrap_or(d)
+    } else {
+        d
+    };
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| ErreurPass::invalide(champ, "une date AAAA-MM-JJ"))
+}
+
+/// `POST /espace/pass/cles`: creates a key, shown once.
+pub async fn creer_cle(
+    State(state): State<AppState>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormCle>,
+) -> Result<Response, ErreurWeb> {
+    let structure = structure_des_cles(&a)?;
+    let r = async {
+        let debut = jour_de("debut", &f.debut, false)?;
+        let fin = jour_de("fin", &f.fin, true)?;
+        pass(&state)
+            .creer_cle_api_avec(&a, structure, &f.nom, &f.scopes, debut, fin)
+            .await
+    }
+    .await;
+    match r {
+        Ok(c) => {
+            let form = form_cle_vide(&state);
+            rendre_cles(
+                &state,
+                &a,
+                form,
+                Some(format!("Clé n° {} créée.", c.id)),
+                Some(c.cle),
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            let m = message_ou_erreur(e)?;
+            rendre_cles(&state, &a, f, None, None, Some(m)).await
+        }
+    }
+}
+
+/// `POST /espace/pass/cles/{id}/revoquer`.
+pub async fn revoquer_cle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, _f): FormulaireConnecte<FormVide>,
+) -> Result<Response, ErreurWeb> {
+    structure_des_cles(&a)?;
+    let id = id_de(&id)?;
+    let m = if pass(&state).revoquer_cle_api(&a, id).await? {
+        format!("Clé n° {id} révoquée : elle ne permet plus d’utiliser des pass.")
+    } else {
+        format!("La clé n° {id} était déjà révoquée.")
+    };
+    let form = form_cle_vide(&state);
+    rendre_cles(&state, &a, form, Some(m), None, None).await
 }

@@ -1079,6 +1079,8 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/espace/pass/programmes/{id}/lieux")
         | ("post", "/espace/pass/programmes/{id}/prescripteurs")
         | ("post", "/espace/pass/programmes/{id}/carnets")
+        | ("post", "/espace/pass/programmes/{id}/blocage")
+        | ("post", "/espace/pass/programmes/{id}/incidents/{incident}")
         | ("get", "/espace/pass/programmes/{id}/tableau")
         | ("get", "/espace/pass/programmes/{id}/tableau.csv")
         | ("get", "/espace/pass/programmes/{id}/tableau.xlsx")
@@ -1087,6 +1089,10 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/pass/programmes/{id}/releve.xlsx")
         | ("get", "/espace/pass/programmes/{id}/releve.pdf")
         | ("get", "/espace/pass/carnets/{id}/imprimer") => "programme-pass-d-autrui",
+        // A place's API keys: the coordinator acting for the place (or an administrator).
+        ("get", "/espace/pass/cles")
+        | ("post", "/espace/pass/cles")
+        | ("post", "/espace/pass/cles/{id}/revoquer") => "cles-api-du-lieu",
         // « Mon espace »: opened by the person's code, not by an account.
         ("get", "/mon-espace") | ("post", "/mon-espace") => "public",
         ("get", "/verifier") | ("get", "/.well-known/maillage-journal.pub") => "public",
@@ -1162,6 +1168,20 @@ async fn permission_every_route_refuses_the_wrong_people() {
     let mandat = mandat_de_a(&w).await;
     let evenement = evenement_de_a(&w).await;
     let (programme_pass, carnet_pass) = programme_pass_de_a(&w).await;
+    // A key of structure B's place, that structure A's people may not revoke.
+    let cle_pass = w
+        .state
+        .instance
+        .pass()
+        .creer_cle_api(
+            &w.state.instance.comptes().exploitant(),
+            structure_de(&w, "cb@exemple.fr").await,
+            "Caisse",
+            30,
+        )
+        .await
+        .expect("key")
+        .id;
     let session_evenement = w
         .state
         .instance
@@ -1178,6 +1198,11 @@ async fn permission_every_route_refuses_the_wrong_people() {
         .replace(
             "/espace/pass/carnets/{id}",
             &format!("/espace/pass/carnets/{carnet_pass}"),
+        )
+        .replace("{incident}", "1")
+        .replace(
+            "/espace/pass/cles/{id}",
+            &format!("/espace/pass/cles/{cle_pass}"),
         )
         .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
         .replace(
@@ -1296,6 +1321,13 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 );
                 let r = envoyer(&w.state, req(Some(&c_ca), &csrf_ca)).await;
                 assert!(refuse(&r), "{methode} {uri} as a coordinator: {}", r.status);
+            }
+            "cles-api-du-lieu" => {
+                // Mediators, of the place or of another structure: refused.
+                for (c, s) in [(&c_b1, &csrf_b1), (&c_a1, &csrf_a1)] {
+                    let r = envoyer(&w.state, req(Some(c), s)).await;
+                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{methode} {uri}");
+                }
             }
             "programme-pass-d-autrui" => {
                 // Another structure's mediator, and the funder's own mediator (not its
@@ -2189,4 +2221,18 @@ async fn pass_le_mediateur_utilise_un_pass_en_enregistrant_l_activite() {
             .map(|v| v.len())
             .unwrap_or(0);
     assert_eq!(apres, avant);
+}
+
+/// The structure the account `email` acts for.
+pub(crate) async fn structure_de(w: &Monde, email: &str) -> i64 {
+    w.state
+        .instance
+        .comptes()
+        .compte_par_email(email)
+        .await
+        .expect("account read")
+        .expect("account")
+        .structure_id
+        .expect("structure")
+        .get()
 }

@@ -303,6 +303,8 @@ async fn en_meme_temps(
 
 /// Redemption rows and ledger redemption entries of the pass of `code`.
 async fn lignes_et_entrees(instance: &Instance, code: &str) -> (usize, usize) {
+    // Entries that found the ledger's lock taken wait for the next writer: chain them.
+    instance.pass().chainer_registre().await.expect("chain");
     let p = instance.pass().pass(code).await.expect("pass");
     let lignes = instance
         .pass()
@@ -602,12 +604,35 @@ async fn pass_api_refuse_en_francais() {
 async fn pass_releve_egal_au_registre() {
     let dossier = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dossier.path().join("maillage.db").display());
-    let instance = instance_sur(&url, GardePass::Active).await;
+    releve_egal_au_registre(&url).await;
+}
+
+/// The same on PostgreSQL, where redemptions sent at once leave their ledger entries to
+/// wait for the lock and be chained later: the statement still equals the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_releve_egal_au_registre_postgres() {
+    let db = TestDatabase::create().await;
+    releve_egal_au_registre(&db.url).await;
+    db.drop_database().await;
+}
+
+/// 16 passes of 20 redeemed at once through the API, then the month's statement.
+async fn releve_egal_au_registre(url: &str) {
+    let instance = instance_sur(url, GardePass::Active).await;
     let m = monde(&instance).await;
-    let codes = pass_distribues(&instance, &m, 5).await;
+    let codes = pass_distribues(&instance, &m, 20).await;
     let (adresse, serveur) = serveur(instance.clone()).await;
-    for (i, code) in codes.iter().take(4).enumerate() {
-        let (s, c) = utiliser(&adresse, &m.cle, code, &format!("r-{i}")).await;
+    let taches: Vec<_> = codes
+        .iter()
+        .take(16)
+        .enumerate()
+        .map(|(i, code)| {
+            let (adresse, cle, code) = (adresse.clone(), m.cle.clone(), code.clone());
+            tokio::spawn(async move { utiliser(&adresse, &cle, &code, &format!("r-{i}")).await })
+        })
+        .collect();
+    for t in taches {
+        let (s, c) = t.await.expect("client");
         assert_eq!(s, 201, "{c}");
     }
     let op = instance.comptes().exploitant();
@@ -617,8 +642,9 @@ async fn pass_releve_egal_au_registre() {
         .releve(&op, m.lieu, maintenant.year(), maintenant.month())
         .await
         .expect("statement");
-    assert_eq!(releve.lignes.len(), 4);
-    assert_eq!(releve.total_centimes, 4_000);
+    assert_eq!(releve.lignes.len(), 16);
+    assert_eq!(releve.total_centimes, 16_000);
+    assert!(releve.lignes.iter().all(|l| l.journal_seq > 0));
     let registre = instance
         .pass()
         .store()
@@ -640,7 +666,7 @@ async fn pass_releve_egal_au_registre() {
         csv.starts_with("\u{feff}Date;Heure;Code du pass;Valeur (€)"),
         "{csv}"
     );
-    assert!(csv.contains("Total;;4 pass;40,00"), "{csv}");
+    assert!(csv.contains("Total;;16 pass;160,00"), "{csv}");
     assert!(csv.contains(&releve.hash_hex()));
     // Another place's month is empty.
     let autre = instance
@@ -654,5 +680,106 @@ async fn pass_releve_egal_au_registre() {
         .await
         .expect("statement");
     assert_eq!((autre.lignes.len(), autre.total_centimes), (0, 0));
+    serveur.abort();
+}
+
+/// « Utilisation forcée » through the API: a redemption recorded offline and sent with
+/// `hors_ligne_le` is accepted (201, flagged) when the pass is still unredeemed, refused
+/// (409) on a pass already used — offline or not, a pass is paid once —, and a date out of
+/// range is refused naming the field. The month's statement counts it only once the funder
+/// accepts its incident (a refused one is never paid), and the ledger recomputation agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_utilisation_forcee_payee_seulement_si_acceptee() {
+    let dossier = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dossier.path().join("maillage.db").display());
+    let instance = instance_sur(&url, GardePass::Active).await;
+    let m = monde(&instance).await;
+    let codes = pass_distribues(&instance, &m, 3).await;
+    let (adresse, serveur) = serveur(instance.clone()).await;
+    let forcer = |code: &str, nonce: &str, quand: String| {
+        let corps = serde_json::json!({ "nonce": nonce, "hors_ligne_le": quand }).to_string();
+        let (adresse, cle, code) = (adresse.clone(), m.cle.clone(), code.to_string());
+        async move {
+            http(
+                &adresse,
+                "POST",
+                &format!("/api/v1/pass/{code}/utilisation"),
+                Some(&cle),
+                Some(&corps),
+            )
+            .await
+        }
+    };
+    let maintenant = instance.pass().maintenant();
+    let il_y_a = |h: i64| (maintenant - chrono::Duration::hours(h)).to_rfc3339();
+    for (code, nonce) in [(&codes[0], "hl-0"), (&codes[1], "hl-1")] {
+        let (s, c) = forcer(code, nonce, il_y_a(2)).await;
+        assert_eq!(s, 201, "{c}");
+        let v: Value = serde_json::from_str(&c).expect("json");
+        assert_eq!(v["forcee"], Value::Bool(true), "{c}");
+    }
+    let (s, c) = utiliser(&adresse, &m.cle, &codes[2], "normal").await;
+    assert_eq!(s, 201, "{c}");
+    // Already used: forcing does not pay it twice.
+    let (s, c) = forcer(&codes[2], "hl-2", il_y_a(1)).await;
+    assert_eq!(s, 409, "{c}");
+    for quand in [il_y_a(24 * 40), "hier".to_string()] {
+        let (s, c) = forcer(&codes[2], "hl-3", quand).await;
+        assert_eq!(s, 400, "{c}");
+        let v: Value = serde_json::from_str(&c).expect("json");
+        assert_eq!(v["parametre"], "hors_ligne_le", "{c}");
+    }
+    let op = instance.comptes().exploitant();
+    let aujourdhui = instance.comptes().aujourdhui();
+    let (a, mo) = (aujourdhui.year(), aujourdhui.month());
+    let releve = instance.pass().releve(&op, m.lieu, a, mo).await.unwrap();
+    assert_eq!(
+        (releve.lignes.len(), releve.total_centimes),
+        (1, 1_000),
+        "forced ones not paid before the decision"
+    );
+    let incidents = instance.pass().incidents(&op, m.programme).await.unwrap();
+    assert_eq!(incidents.len(), 2);
+    let de = |code: &str| {
+        incidents
+            .iter()
+            .find(|i| maillage_pass::code::afficher(&i.code) == maillage_pass::code::afficher(code))
+            .expect("incident")
+            .id
+    };
+    instance
+        .pass()
+        .decider_incident(&op, m.programme, de(&codes[0]), true, None)
+        .await
+        .unwrap();
+    instance
+        .pass()
+        .decider_incident(
+            &op,
+            m.programme,
+            de(&codes[1]),
+            false,
+            Some("Pas d’atelier ce jour-là"),
+        )
+        .await
+        .unwrap();
+    let releve = instance.pass().releve(&op, m.lieu, a, mo).await.unwrap();
+    assert_eq!((releve.lignes.len(), releve.total_centimes), (2, 2_000));
+    let registre = instance
+        .pass()
+        .store()
+        .pass_journal(0, 1_000_000)
+        .await
+        .unwrap();
+    let (debut, fin) = bornes_du_mois(a, mo).unwrap();
+    assert_eq!(
+        total_depuis_le_registre(&registre, m.lieu, debut, fin, releve.dernier_seq),
+        2_000,
+        "the ledger alone gives the same total"
+    );
+    assert!(
+        total_depuis_le_registre(&registre, m.lieu, debut, fin, releve.dernier_seq - 1) < 2_000,
+        "the statement covers the decision's entry"
+    );
     serveur.abort();
 }

@@ -509,3 +509,484 @@ fn programme_de(cookie: &str, csrf: &str) -> axum::http::Request<axum::body::Bod
         ])),
     )
 }
+
+/// A programme of structure A (its coordinator the funder) ending on `fin`, tolerance
+/// `tolerance`, A qualified and prescriber, a carnet of `n` passes of which `distribues`
+/// are given to people. Returns `(programme, codes)`.
+async fn programme_court(
+    w: &Monde,
+    fin: chrono::NaiveDate,
+    tolerance: chrono::NaiveDate,
+    n: usize,
+    distribues: usize,
+) -> (i64, Vec<String>) {
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let st_a = super::mediation::structure_de(w, "ca@exemple.fr").await;
+    let programme = pass
+        .creer_programme(
+            &op,
+            maillage_pass::DemandeProgramme {
+                financeur_structure_id: st_a,
+                nom: "Pass numérique court".into(),
+                budget_centimes: 100_000,
+                valeur_centimes: 1_000,
+                fin_validite: fin,
+                tolerance,
+                territoire: "dep:31".into(),
+                publics: vec![],
+            },
+        )
+        .await
+        .expect("programme");
+    pass.qualifier_lieu(&op, programme, st_a)
+        .await
+        .expect("place");
+    pass.ajouter_prescripteur(&op, programme, st_a)
+        .await
+        .expect("prescriber");
+    let (_, codes) = pass
+        .emettre_carnet(&op, programme, n)
+        .await
+        .expect("carnet");
+    for c in codes.iter().take(distribues) {
+        pass.distribuer(
+            &op,
+            st_a,
+            c,
+            maillage_pass::Beneficiaire {
+                commune: "31555".into(),
+                tranche_age: "70+".into(),
+                statut: "retraite".into(),
+                personne_id: None,
+            },
+        )
+        .await
+        .expect("distributed");
+    }
+    (programme, codes)
+}
+
+/// The end of validity as the funder lives it (the clock at 20/11/2026, the programme
+/// valid until 10/12/2026, tolerance until 20/12/2026): the daily job records the J−30
+/// alert; the J−15 blocking is refused before 25/11, then validated on the programme's page
+/// (the pass never given out is blocked, a given one is still redeemable); after the
+/// tolerance date the job expires what is left and records the credit note of every pass
+/// not redeemed; each step in the ledger, the chain intact.
+#[tokio::test]
+async fn fin_de_validite_alerte_blocage_avoir() {
+    let w = monde().await;
+    let jour = |m, j| chrono::NaiveDate::from_ymd_opt(2026, m, j).unwrap();
+    let (programme, codes) = programme_court(&w, jour(12, 10), jour(12, 20), 3, 2).await;
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let chemin = format!("/espace/pass/programmes/{programme}");
+
+    // 20/11: J−20, the alert is due; the job records it once.
+    let faites = pass.tache_fin_de_validite(&op).await.expect("job");
+    let alerte = faites
+        .iter()
+        .find(|e| e.programme_id == programme)
+        .expect("alert");
+    assert_eq!((alerte.etape.as_str(), alerte.nombre), ("alerte", 3));
+    assert!(pass
+        .tache_fin_de_validite(&op)
+        .await
+        .expect("job")
+        .iter()
+        .all(|e| e.programme_id != programme));
+    let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
+    assert!(
+        r.corps.contains("Alerte J−30 : 3 pass (30,00 €)"),
+        "{}",
+        r.corps
+    );
+    assert!(
+        r.champ("form[action$='/blocage'] button", "type").is_none(),
+        "no blocking before J−15"
+    );
+    let bloquer = |cookie: &str, csrf: &str| {
+        requete(
+            "POST",
+            &format!("{chemin}/blocage"),
+            Some(cookie),
+            Some(formulaire(&[("csrf", csrf)])),
+        )
+    };
+    let r = envoyer(&w.state, bloquer(&ca, &csrf_ca)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("qu’à partir du 25/11/2026"), "{}", r.corps);
+
+    // 26/11: the funder validates the blocking on the page.
+    w.horloge.avancer(chrono::Duration::days(6));
+    let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
+    assert!(
+        r.champ("form[action$='/blocage'] button", "type").is_some(),
+        "{}",
+        r.corps
+    );
+    let r = envoyer(&w.state, bloquer(&ca, &csrf_ca)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(
+        r.corps
+            .contains("Blocage validé : 1 pass jamais remis bloqués (10,00 €)"),
+        "{}",
+        r.corps
+    );
+    assert_eq!(pass.pass(&codes[2]).await.unwrap().etat, "bloque");
+    assert_eq!(pass.pass(&codes[0]).await.unwrap().etat, "distribue");
+    let r = envoyer(&w.state, bloquer(&ca, &csrf_ca)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "once");
+    // A given pass is still redeemable until the tolerance date.
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    let cle = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle = pass
+        .authentifier(&cle.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    pass.utiliser(&maillage_pass::Origine::Cle(cle), &codes[0], "n-0", None)
+        .await
+        .expect("redeemed before the tolerance date");
+
+    // 21/12: after the tolerance date the job expires the rest and records the credit note.
+    w.horloge.avancer(chrono::Duration::days(25));
+    let faites = pass.tache_fin_de_validite(&op).await.expect("job");
+    let avoir = faites
+        .iter()
+        .find(|e| e.programme_id == programme)
+        .expect("credit note");
+    assert_eq!(
+        (avoir.etape.as_str(), avoir.nombre, avoir.montant_centimes),
+        ("avoir", 2, 2_000),
+        "the expired pass and the blocked one"
+    );
+    assert_eq!(pass.pass(&codes[1]).await.unwrap().etat, "expire");
+    assert_eq!(pass.pass(&codes[0]).await.unwrap().etat, "utilise");
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
+    assert!(r.corps.contains("avoir de 2 pass (20,00 €)"), "{}", r.corps);
+    let registre = pass.store().pass_journal(0, 10_000).await.unwrap();
+    for action in [
+        "pass_alerte_fin",
+        "pass_blocage_fin",
+        "pass_expiration",
+        "pass_avoir",
+    ] {
+        assert!(
+            registre.iter().any(|e| e.contenu.action == action),
+            "{action} in the ledger"
+        );
+    }
+    let rapport = pass
+        .verifier_journal(
+            &maillage_domain::mandats::SigningKey::from_bytes(&[7; 32]).verifying_key(),
+        )
+        .await
+        .unwrap();
+    assert!(rapport.intact(), "{:?}", rapport.rupture);
+}
+
+/// A forced (offline) redemption on the funder's page: listed as an incident to decide,
+/// absent from the place's statement until the funder accepts it, then counted.
+#[tokio::test]
+async fn incident_d_utilisation_forcee_tranche_par_le_financeur() {
+    let w = monde().await;
+    let jour = |a, m, j| chrono::NaiveDate::from_ymd_opt(a, m, j).unwrap();
+    let (programme, codes) = programme_court(&w, jour(2027, 12, 31), jour(2028, 1, 31), 2, 2).await;
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    let cle = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle = pass
+        .authentifier(&cle.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    let hors_ligne = pass.maintenant() - chrono::Duration::hours(3);
+    let u = pass
+        .utiliser_forcee(
+            &maillage_pass::Origine::Cle(cle),
+            &codes[0],
+            "hors-ligne-1",
+            None,
+            hors_ligne,
+        )
+        .await
+        .expect("forced");
+    assert!(u.utilisation.forcee);
+    let affiche = maillage_pass::code::afficher(&codes[0]);
+    let chemin = format!("/espace/pass/programmes/{programme}");
+    let releve = format!("{chemin}/releve?lieu={st_a}&mois=2026-11");
+    let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &releve, Some(&ca), None)).await;
+    assert!(
+        r.textes("#cap-releve ~ tbody tr").is_empty(),
+        "not paid before the decision: {}",
+        r.corps
+    );
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&ca), None)).await;
+    let lignes = r.textes("#cap-incidents ~ tbody tr");
+    assert_eq!(lignes.len(), 1, "{}", r.corps);
+    assert!(
+        lignes[0].contains(&affiche) && lignes[0].contains("Utilisation forcée : faite hors ligne"),
+        "{lignes:?}"
+    );
+    let action = r
+        .champ("form[action*='/incidents/']", "action")
+        .expect("decision form");
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &action,
+            Some(&ca),
+            Some(formulaire(&[
+                ("csrf", &csrf_ca),
+                ("decision", "accepter"),
+                ("commentaire", "Panne du réseau confirmée"),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("acceptée : payée au lieu"), "{}", r.corps);
+    let r = envoyer(&w.state, requete("GET", &releve, Some(&ca), None)).await;
+    let lignes = r.textes("#cap-releve ~ tbody tr");
+    assert_eq!(lignes.len(), 1, "{}", r.corps);
+    assert!(lignes[0].contains(&affiche), "{lignes:?}");
+    // Decided once; another structure's coordinator cannot decide.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &action,
+            Some(&ca),
+            Some(formulaire(&[("csrf", &csrf_ca), ("decision", "refuser")])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("déjà été tranché"), "{}", r.corps);
+    let (cb, csrf_cb) = connecter(&w, "cb@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &action,
+            Some(&cb),
+            Some(formulaire(&[("csrf", &csrf_cb), ("decision", "refuser")])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// The place's API keys page: the coordinator creates a key with its rights and validity
+/// window, sees it once, the key works; revoked on the page, it no longer does; a window
+/// that ends before it starts is refused naming the field; a mediator is refused.
+#[tokio::test]
+async fn cles_api_du_lieu_creer_montrer_une_fois_revoquer() {
+    let w = monde().await;
+    let pass = w.state.instance.pass();
+    let (ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/pass/cles", Some(&ca), None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("Aucune clé."), "{}", r.corps);
+    let creer = |debut: &str, fin: &str| {
+        requete(
+            "POST",
+            "/espace/pass/cles",
+            Some(&ca),
+            Some(formulaire(&[
+                ("csrf", &csrf_ca),
+                ("nom", "Caisse de l’accueil"),
+                ("scopes", "pass:utiliser"),
+                ("debut", debut),
+                ("fin", fin),
+            ])),
+        )
+    };
+    let r = envoyer(&w.state, creer("2026-11-20", "2026-11-01")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.corps.contains("fin"), "{}", r.corps);
+    let r = envoyer(&w.state, creer("2026-11-20", "2027-11-20")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let cle = r
+        .textes("strong.code-personnel")
+        .pop()
+        .expect("the key, shown once");
+    assert!(cle.starts_with("mpk_"), "{cle}");
+    assert!(pass
+        .authentifier(&cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .is_ok());
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/pass/cles", Some(&ca), None),
+    )
+    .await;
+    assert!(!r.corps.contains(&cle), "never shown again");
+    let lignes = r.textes("#cap-cles ~ tbody tr");
+    assert_eq!(lignes.len(), 1, "{lignes:?}");
+    assert!(
+        lignes[0].contains("Caisse de l’accueil")
+            && lignes[0].contains("du 20/11/2026 au 20/11/2027"),
+        "{lignes:?}"
+    );
+    let revoquer = r
+        .champ("form[action$='/revoquer']", "action")
+        .expect("revoke form");
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &revoquer,
+            Some(&ca),
+            Some(formulaire(&[("csrf", &csrf_ca)])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("révoquée"), "{}", r.corps);
+    assert!(pass
+        .authentifier(&cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .is_err());
+    let (a1, _) = connecter(&w, "a1@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete("GET", "/espace/pass/cles", Some(&a1), None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+/// The dashboard's signal of a place redeeming far above its accompaniments, with what the
+/// instance gives the module (the place's places of activity and Médiation's roll-ups):
+/// six passes redeemed by a structure whose mediators recorded no accompaniment.
+#[tokio::test]
+async fn signal_du_tableau_de_bord_au_dela_des_accompagnements() {
+    let w = monde().await;
+    let jour = |a, m, j| chrono::NaiveDate::from_ymd_opt(a, m, j).unwrap();
+    let (programme, codes) = programme_court(&w, jour(2027, 12, 31), jour(2028, 1, 31), 6, 6).await;
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    let cle = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle = pass
+        .authentifier(&cle.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let tableau = format!("/espace/pass/programmes/{programme}/tableau");
+    for (i, code) in codes.iter().enumerate() {
+        let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+        assert!(
+            !r.corps.contains("accompagnements enregistrés"),
+            "no signal under five redemptions: {i}"
+        );
+        pass.utiliser(
+            &maillage_pass::Origine::Cle(cle.clone()),
+            code,
+            &format!("n-{i}"),
+            None,
+        )
+        .await
+        .expect("redeemed");
+        if i == 4 {
+            break;
+        }
+    }
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert!(
+        r.corps.contains(
+            "Médiathèque de Toulouse : 5 pass utilisés pour 0 accompagnements enregistrés"
+        ),
+        "{}",
+        r.corps
+    );
+}
+
+/// The dashboard's signal of redemptions outside the opening hours the directory publishes
+/// for the place (its place of activity linked to a published place open Mo-Fr
+/// 09:00-12:00): a redemption on Friday at 10:00 (Paris) is not a signal, one at 20:00 is,
+/// with its time and the hours.
+#[tokio::test]
+async fn signal_du_tableau_de_bord_hors_horaires_de_l_annuaire() {
+    let w = monde().await;
+    let jour = |a, m, j| chrono::NaiveDate::from_ymd_opt(a, m, j).unwrap();
+    let (programme, codes) = programme_court(&w, jour(2027, 12, 31), jour(2028, 1, 31), 2, 2).await;
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    w.state
+        .annuaire
+        .store()
+        .replace_merged_lieux(vec![maillage_store::MergedLieuRow {
+            id: "lieu-horaires".into(),
+            data: {
+                // A whole published place (a synthetic one), open Mo-Fr 09:00-12:00.
+                let mut l = maillage_annuaire::synthetique::generer(1, 0.0, 7)
+                    .remove(0)
+                    .lieu;
+                l.id = "lieu-horaires".into();
+                l.horaires = maillage_domain::Horaires::new("Mo-Fr 09:00-12:00");
+                serde_json::to_string(&l).unwrap()
+            },
+            members: vec!["test#horaires".into()],
+            provenance: "{}".into(),
+            code_insee: Some("31555".into()),
+            latitude: None,
+            longitude: None,
+        }])
+        .await
+        .unwrap();
+    w.state
+        .instance
+        .store()
+        .create_lieu_activite(st_a, "Salle numérique", Some("lieu-horaires"), "31555")
+        .await
+        .unwrap();
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+    let cle = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle = pass
+        .authentifier(&cle.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    let tableau = format!("/espace/pass/programmes/{programme}/tableau");
+    // Friday 20/11/2026 at 10:00 in Paris: open.
+    pass.utiliser(
+        &maillage_pass::Origine::Cle(cle.clone()),
+        &codes[0],
+        "n-0",
+        None,
+    )
+    .await
+    .unwrap();
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert!(!r.corps.contains("horaires d’ouverture"), "{}", r.corps);
+    // The same day at 20:00: closed.
+    w.horloge.avancer(chrono::Duration::hours(10));
+    pass.utiliser(&maillage_pass::Origine::Cle(cle), &codes[1], "n-1", None)
+        .await
+        .unwrap();
+    let (ca, _) = connecter(&w, "ca@exemple.fr").await;
+    let r = envoyer(&w.state, requete("GET", &tableau, Some(&ca), None)).await;
+    assert!(
+        r.corps.contains(
+            "1 pass utilisés par Médiathèque de Toulouse en dehors de ses horaires d’ouverture"
+        ),
+        "{}",
+        r.corps
+    );
+    assert!(
+        r.corps.contains("le 20/11/2026 à 20:00") && r.corps.contains("Mo-Fr 09:00-12:00"),
+        "{}",
+        r.corps
+    );
+}
