@@ -15,18 +15,19 @@
 //! [`maillage_store::enquete`]); the sync computes every score here, from the answers,
 //! never trusting the device's.
 
+pub mod calibrage;
 pub mod echantillon;
 pub mod questionnaire;
 pub mod statistiques;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 use maillage_domain::mediation::Role;
 use maillage_store::enquete::{
-    AdresseRow, CampagneRow, CibleRow, EnqueteurRow, NewAdresse, NewCampagne, NewQuestionnaire,
+    AdresseRow, CampagneRow, CibleRow, CompteCommuneRow, EnqueteurRow, NewAdresse, NewCampagne, NewQuestionnaire,
     NewReponse, NewVisite, Synchro, VisiteRow, ISSUES, ISSUE_ABSENT,
 };
 use maillage_store::{EnqueteStore, StoreError};
@@ -36,7 +37,8 @@ pub use maillage_store::enquete as stockage;
 
 use crate::echantillon::CommuneAEnqueter;
 use crate::questionnaire::{Question, Questionnaire};
-use crate::statistiques::Taux;
+use crate::statistiques::{Recensement, Taux};
+use maillage_territoire::indice::{Configuration, DonneesIndicateurs, Indicateur, Indice};
 
 /// Most items in one sync request.
 pub const LOT_MAX: usize = 5_000;
@@ -165,6 +167,8 @@ pub struct Resultats {
     pub epcis: Vec<Taux>,
     /// Visits per outcome over the campaign: absent, refus, fait.
     pub visites: [i64; 3],
+    /// The same per commune (communes with at least one visit), by INSEE code.
+    pub visites_par_commune: Vec<(String, [i64; 3])>,
     pub questionnaires: i64,
 }
 
@@ -376,10 +380,7 @@ impl Enquete {
             ));
         }
         let communes = self.communes_du_perimetre(&d.territoire)?;
-        let indice = maillage_territoire::indice::calculer(
-            maillage_territoire::indice::DonneesIndicateurs::embedded(),
-            &maillage_territoire::indice::Configuration::deciles(),
-        );
+        let indice = indice_national();
         let a_enqueter: Vec<CommuneAEnqueter> = communes
             .iter()
             .map(|c| CommuneAEnqueter {
@@ -789,6 +790,7 @@ impl Enquete {
                     score_logiciels: s.logiciels,
                     internet_3mois: s.internet_3mois,
                     illectronisme: s.illectronisme,
+                    personnes_foyer: s.personnes_foyer,
                     collecte_at: q.at,
                     recu_at: maintenant,
                 });
@@ -797,6 +799,20 @@ impl Enquete {
         recu.visites = self.store.enregistrer_visites(&visites).await?;
         recu.questionnaires = self.store.enregistrer_reponses(&reponses).await?;
         Ok(recu)
+    }
+
+    /// The campaign's answers for an export, with the questionnaire they follow:
+    /// coordinators and administrators only. Anonymous already (commune, IRIS, answers,
+    /// scores); the export leaves out the UUIDs, the times and the short texts.
+    pub async fn reponses_a_exporter(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+    ) -> Resultat<(Questionnaire, Vec<stockage::ReponseRow>)> {
+        Self::exiger_gestionnaire(acteur)?;
+        let c = self.campagne(campagne_id).await?;
+        let questionnaire = self.questionnaire(c.questionnaire_id).await?;
+        Ok((questionnaire, self.store.reponses(campagne_id).await?))
     }
 
     /// Rates of illectronisme per commune and per EPCI (95 % Wilson intervals, cells under
@@ -809,32 +825,134 @@ impl Enquete {
     /// The same, for the public aggregate page (nothing but counts and rates).
     pub async fn resultats_publics(&self, campagne_id: i64) -> Resultat<Resultats> {
         let campagne = self.campagne(campagne_id).await?;
-        let comptes: Vec<(String, i64, i64)> = self
-            .store
-            .comptes_par_commune(campagne_id)
-            .await?
-            .into_iter()
-            .map(|c| (c.commune, c.reponses, c.illectronisme))
-            .collect();
-        let referentiel = self.comptes.referentiel();
-        let (communes, epcis) = statistiques::taux_par_territoire(&comptes, |c| {
-            referentiel.commune(c).and_then(|c| c.code_epci.clone())
-        });
+        let comptes = self.store.comptes_par_commune(campagne_id).await?;
+        let (communes, epcis) = self.taux(&comptes);
         let mut visites = [0i64; 3];
+        let mut par_commune: std::collections::BTreeMap<String, [i64; 3]> = Default::default();
         for a in self.store.avancement(campagne_id).await? {
             if let Some(i) = ISSUES.iter().position(|x| *x == a.issue) {
                 visites[i] += a.visites;
+                par_commune.entry(a.commune).or_default()[i] += a.visites;
             }
         }
         Ok(Resultats {
             cibles: self.store.cibles(campagne_id).await?,
-            questionnaires: comptes.iter().map(|c| c.1).sum(),
+            questionnaires: comptes.iter().map(|c| c.reponses).sum(),
             campagne,
             communes,
             epcis,
             visites,
+            visites_par_commune: par_commune.into_iter().collect(),
         })
     }
+
+    /// Rates per commune and EPCI from the counts, weighted against the census
+    /// ([`statistiques::taux_par_territoire`]).
+    pub fn taux(&self, comptes: &[CompteCommuneRow]) -> (Vec<Taux>, Vec<Taux>) {
+        let referentiel = self.comptes.referentiel();
+        let indice = indice_national();
+        statistiques::taux_par_territoire(comptes, |code| {
+            let c = indice.commune(code);
+            Recensement {
+                part_seuls: c
+                    .and_then(|c| c.valeurs[Indicateur::MenagesUnePersonne])
+                    .map(|v| v / 100.0),
+                population: c.map(|c| f64::from(c.population)).unwrap_or(0.0),
+                epci: referentiel.commune(code).and_then(|c| c.code_epci.clone()),
+            }
+        })
+    }
+}
+
+impl Enquete {
+    /// What every campaign measured, pooled per commune (the counts of all campaigns
+    /// added up), the rates per commune and EPCI, and the calibrated index fitted on the
+    /// surveyed communes ([`calibrage::ajuster`]). Aggregates only: public.
+    pub async fn mesures(&self) -> Resultat<Mesures> {
+        let mut par_commune: std::collections::BTreeMap<String, CompteCommuneRow> =
+            Default::default();
+        for c in self.store.campagnes().await? {
+            for r in self.store.comptes_par_commune(c.id).await? {
+                let t = par_commune
+                    .entry(r.commune.clone())
+                    .or_insert_with(|| CompteCommuneRow {
+                        commune: r.commune.clone(),
+                        reponses: 0,
+                        illectronisme: 0,
+                        seuls: 0,
+                        seuls_illectronisme: 0,
+                        plusieurs: 0,
+                        plusieurs_illectronisme: 0,
+                    });
+                t.reponses += r.reponses;
+                t.illectronisme += r.illectronisme;
+                t.seuls += r.seuls;
+                t.seuls_illectronisme += r.seuls_illectronisme;
+                t.plusieurs += r.plusieurs;
+                t.plusieurs_illectronisme += r.plusieurs_illectronisme;
+            }
+        }
+        let comptes: Vec<CompteCommuneRow> = par_commune.into_values().collect();
+        let (communes, epcis) = self.taux(&comptes);
+        let indice = indice_national();
+        let observations = observations(&comptes, indice);
+        Ok(Mesures {
+            modele: calibrage::ajuster(&observations, indice),
+            communes,
+            epcis,
+        })
+    }
+}
+
+/// The surveyed communes as the calibration sees them: every commune with at least
+/// [`statistiques::SEUIL_SECRET`] answers and the six indicators.
+pub fn observations(comptes: &[CompteCommuneRow], indice: &Indice<'_>) -> Vec<calibrage::Observation> {
+    comptes
+        .iter()
+        .filter(|c| c.reponses >= statistiques::SEUIL_SECRET)
+        .filter_map(|c| {
+            let ic = indice.commune(&c.commune)?;
+            let x = calibrage::variables(ic)?;
+            let part = ic.valeurs[Indicateur::MenagesUnePersonne].map(|v| v / 100.0);
+            let e = statistiques::estimer_commune(c, part)?;
+            Some(calibrage::Observation {
+                code: c.commune.clone(),
+                x,
+                taux: e.taux,
+                poids: e.effectif_efficace,
+            })
+        })
+        .collect()
+}
+
+/// Measured illectronisme over every campaign, and the calibrated index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mesures {
+    pub communes: Vec<Taux>,
+    pub epcis: Vec<Taux>,
+    /// `None` under [`calibrage::COMMUNES_MIN`] surveyed communes.
+    pub modele: Option<calibrage::Modele>,
+}
+
+impl Mesures {
+    pub fn commune(&self, code: &str) -> Option<&Taux> {
+        self.communes.iter().find(|t| t.code == code)
+    }
+
+    pub fn epci(&self, code: &str) -> Option<&Taux> {
+        self.epcis.iter().find(|t| t.code == code)
+    }
+}
+
+/// The national fragility index (deciles method), computed once.
+pub fn indice_national() -> &'static Indice<'static> {
+    static INDICE: OnceLock<Indice<'static>> = OnceLock::new();
+    INDICE.get_or_init(|| {
+        maillage_territoire::indice::calculer(
+            DonneesIndicateurs::embedded(),
+            &Configuration::deciles(),
+        )
+    })
 }
 
 #[cfg(test)]

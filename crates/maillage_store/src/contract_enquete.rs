@@ -126,6 +126,8 @@ fn reponse(c: i64, q: i64, i: usize, illectronisme: bool) -> NewReponse {
         score_logiciels: if illectronisme { 0 } else { 1 },
         internet_3mois: !illectronisme,
         illectronisme,
+        // Households of 1, 2, 3, 4 people, then one that did not say.
+        personnes_foyer: (i % 5 < 4).then_some(i as i64 % 5 + 1),
         collecte_at: t(5, 10) + Duration::minutes(i as i64),
         recu_at: t(5, 18),
     }
@@ -360,6 +362,16 @@ pub async fn enquete_counts_per_commune_and_outcome(s: S) {
     assert_eq!(comptes[1].commune, "31113");
     assert_eq!(comptes[1].reponses, 3);
     assert_eq!(comptes[1].illectronisme, 2);
+    // By household size: 31056 holds answers 1, 2, 4, 5 (sizes 2, 3, unknown, 1), 31113
+    // holds 0, 3, 6 (sizes 1, 4, 2).
+    assert_eq!(
+        (comptes[0].seuls, comptes[0].seuls_illectronisme),
+        (1, 0),
+        "31056: answer 5 alone"
+    );
+    assert_eq!((comptes[0].plusieurs, comptes[0].plusieurs_illectronisme), (2, 1));
+    assert_eq!((comptes[1].seuls, comptes[1].seuls_illectronisme), (1, 1));
+    assert_eq!((comptes[1].plusieurs, comptes[1].plusieurs_illectronisme), (2, 1));
 
     let visites = vec![
         visite(c, adresses[0], e, 0, ISSUE_ABSENT),

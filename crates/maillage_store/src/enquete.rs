@@ -156,6 +156,9 @@ pub struct NewReponse {
     pub score_logiciels: i64,
     pub internet_3mois: bool,
     pub illectronisme: bool,
+    /// People in the household (the sum of the household questions), `None` when not
+    /// answered: the stratum of the census weighting (one person, or more).
+    pub personnes_foyer: Option<i64>,
     pub collecte_at: DateTime<Utc>,
     pub recu_at: DateTime<Utc>,
 }
@@ -186,12 +189,20 @@ pub struct Synchro {
     pub deja_recus: Vec<String>,
 }
 
-/// Answers of one commune of a campaign: how many, how many in illectronisme.
+/// Answers of one commune of a campaign: how many, how many in illectronisme, and the
+/// same by household size (the strata of the census weighting).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompteCommuneRow {
     pub commune: String,
     pub reponses: i64,
     pub illectronisme: i64,
+    /// Answers from one-person households, and among them in illectronisme.
+    pub seuls: i64,
+    pub seuls_illectronisme: i64,
+    /// Answers from households of two people or more, and among them in illectronisme.
+    /// `reponses − seuls − plusieurs` answers did not give the household's size.
+    pub plusieurs: i64,
+    pub plusieurs_illectronisme: i64,
 }
 
 /// Visits of one commune of a campaign, by outcome.

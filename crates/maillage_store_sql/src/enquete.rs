@@ -327,8 +327,9 @@ macro_rules! enquete_store {
                                                            score_information, score_communication,
                                                            score_resolution, score_logiciels,
                                                            internet_3mois, illectronisme,
-                                                           collecte_at, recu_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                                           collecte_at, recu_at, personnes_foyer)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                     $15)
                              ON CONFLICT (uuid) DO NOTHING",
                             r.uuid,
                             r.campagne_id,
@@ -343,7 +344,8 @@ macro_rules! enquete_store {
                             r.internet_3mois,
                             r.illectronisme,
                             r.collecte_at,
-                            r.recu_at
+                            r.recu_at,
+                            r.personnes_foyer
                         )
                         .execute(&mut *tx)
                         .await
@@ -404,7 +406,15 @@ macro_rules! enquete_store {
                         CompteCommuneRow,
                         r#"SELECT commune AS "commune!: String", COUNT(*) AS "reponses!: i64",
                                   SUM(CASE WHEN illectronisme THEN 1 ELSE 0 END)
-                                      AS "illectronisme!: i64"
+                                      AS "illectronisme!: i64",
+                                  SUM(CASE WHEN personnes_foyer = 1 THEN 1 ELSE 0 END)
+                                      AS "seuls!: i64",
+                                  SUM(CASE WHEN personnes_foyer = 1 AND illectronisme
+                                      THEN 1 ELSE 0 END) AS "seuls_illectronisme!: i64",
+                                  SUM(CASE WHEN personnes_foyer > 1 THEN 1 ELSE 0 END)
+                                      AS "plusieurs!: i64",
+                                  SUM(CASE WHEN personnes_foyer > 1 AND illectronisme
+                                      THEN 1 ELSE 0 END) AS "plusieurs_illectronisme!: i64"
                            FROM enquete_reponses WHERE campagne_id = $1
                            GROUP BY commune ORDER BY commune"#,
                         campagne_id

@@ -26,7 +26,8 @@ use utoipa::ToSchema;
 use crate::erreur::{ApiError, ErreurWeb};
 use crate::espace::pages::Menu;
 use crate::espace::{rendre, Connecte};
-use crate::evenements_espace::{acteur_api, no_store};
+use crate::evenements_espace::{acteur_api, fichier, no_store};
+use maillage_annuaire::tableur::{Tableau, Valeur};
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
@@ -47,8 +48,14 @@ pub(crate) fn routeur() -> RouteurModule {
         .get("/espace/enquete/hors-ligne-sw.js", service_worker)
         .get("/espace/enquete/{id}/collecte", page_collecte)
         .get("/espace/enquete/{id}/resultats", page_resultats)
+        .get("/espace/enquete/{id}/agregats.csv", agregats_csv)
+        .get("/espace/enquete/{id}/agregats.xlsx", agregats_xlsx)
+        .get("/espace/enquete/{id}/reponses.csv", reponses_csv)
+        .get("/espace/enquete/{id}/reponses.xlsx", reponses_xlsx)
+        .get("/enquetes/{id}", page_publique)
         .api(utoipa_axum::routes!(api_dossier))
         .api(utoipa_axum::routes!(api_synchro))
+        .api(utoipa_axum::routes!(api_resultats))
 }
 
 impl From<ErreurEnquete> for ApiError {
@@ -197,38 +204,67 @@ struct LigneTaux {
     effectif: i64,
     taux: String,
     intervalle: String,
+    brut: String,
+    pondere: &'static str,
+    effectif_efficace: String,
 }
 
 fn pourcent(x: f64) -> String {
     format!("{:.1} %", x * 100.0).replace('.', ",")
 }
 
-fn ligne_taux(state: &AppState, t: &Taux, epci: bool) -> LigneTaux {
+fn nom_territoire(state: &AppState, code: &str, epci: bool) -> String {
     let referentiel = state.instance.comptes().referentiel();
-    let nom = if epci {
-        referentiel.epci(&t.code).map(|e| e.nom.clone())
+    if epci {
+        referentiel.epci(code).map(|e| e.nom.clone())
     } else {
-        referentiel.commune(&t.code).map(|c| c.nom.clone())
+        referentiel.commune(code).map(|c| c.nom.clone())
     }
-    .unwrap_or_else(|| t.code.clone());
-    let (taux, intervalle) = match (t.taux, t.intervalle) {
+    .unwrap_or_else(|| code.to_string())
+}
+
+/// The words of a rate with its interval (« secret » under five answers).
+fn textes_taux(t: &Taux) -> (String, String) {
+    match (t.taux, t.intervalle) {
         (Some(x), Some((b, h))) => (pourcent(x), format!("{} – {}", pourcent(b), pourcent(h))),
         _ => ("secret (moins de 5 réponses)".to_string(), "—".to_string()),
-    };
-    LigneTaux {
-        code: t.code.clone(),
-        nom,
-        effectif: t.effectif,
-        taux,
-        intervalle,
     }
 }
 
-#[derive(Template)]
-#[template(path = "espace/enquete_resultats.html")]
-struct PageResultats {
-    site: Arc<Site>,
-    menu: Menu,
+fn ligne_taux(state: &AppState, t: &Taux, epci: bool) -> LigneTaux {
+    let (taux, intervalle) = textes_taux(t);
+    LigneTaux {
+        code: t.code.clone(),
+        nom: nom_territoire(state, &t.code, epci),
+        effectif: t.effectif,
+        taux,
+        intervalle,
+        brut: t.brut.map(pourcent).unwrap_or_else(|| "—".into()),
+        pondere: match (t.secret(), t.pondere) {
+            (true, _) => "—",
+            (false, true) => "oui",
+            (false, false) => "non",
+        },
+        effectif_efficace: t
+            .effectif_efficace
+            .map(|n| format!("{n:.0}"))
+            .unwrap_or_else(|| "—".into()),
+    }
+}
+
+/// Progress of one commune of the perimeter.
+struct LigneAvancement {
+    code: String,
+    nom: String,
+    cible: i64,
+    faits: i64,
+    refus: i64,
+    absents: i64,
+    part_cible: String,
+}
+
+/// What the campaign's results show, on the surveyors' page and on the public one.
+struct VueResultats {
     c: LigneCampagne,
     absents: i64,
     refus: i64,
@@ -238,9 +274,115 @@ struct PageResultats {
     cible: i64,
     communes: Vec<LigneTaux>,
     epcis: Vec<LigneTaux>,
+    avancement: Vec<LigneAvancement>,
+    carte: crate::territoire::Carte,
+    legende: Vec<(usize, String)>,
 }
 
-/// `GET /espace/enquete/{id}/resultats`: progress and measured illectronisme.
+/// Colour class of a commune's progress: 0 without any questionnaire, then 1 to 10 by
+/// tenths of the target reached (10: 90 % or more).
+fn classe_avancement(faits: i64, cible: i64) -> usize {
+    if faits <= 0 {
+        return 0;
+    }
+    if cible <= 0 {
+        return 10;
+    }
+    (1 + (10 * faits / cible) as usize).min(10)
+}
+
+fn vue_resultats(state: &AppState, r: &maillage_enquete::Resultats) -> VueResultats {
+    let referentiel = state.instance.comptes().referentiel();
+    let visites: std::collections::HashMap<&str, [i64; 3]> = r
+        .visites_par_commune
+        .iter()
+        .map(|(c, v)| (c.as_str(), *v))
+        .collect();
+    let mut avancement = Vec::with_capacity(r.cibles.len());
+    let mut points = Vec::with_capacity(r.cibles.len());
+    for c in &r.cibles {
+        let v = visites.get(c.commune.as_str()).copied().unwrap_or_default();
+        let nom = nom_territoire(state, &c.commune, false);
+        let part = if c.cible_menages > 0 {
+            pourcent(v[2] as f64 / c.cible_menages as f64)
+        } else {
+            "—".into()
+        };
+        if let Some(commune) = referentiel.commune(&c.commune) {
+            if let Some(centre) = commune.centre {
+                points.push(crate::territoire::Point2 {
+                    point: centre,
+                    population: commune.population,
+                    decile: classe_avancement(v[2], c.cible_menages),
+                    titre: format!(
+                        "{nom} : {} questionnaires sur {} foyers visés",
+                        v[2], c.cible_menages
+                    ),
+                });
+            }
+        }
+        avancement.push(LigneAvancement {
+            code: c.commune.clone(),
+            nom,
+            cible: c.cible_menages,
+            faits: v[2],
+            refus: v[1],
+            absents: v[0],
+            part_cible: part,
+        });
+    }
+    let carte = crate::territoire::dessiner_carte(
+        &format!("Avancement de la campagne « {} »", r.campagne.intitule),
+        &points,
+        &[],
+        &[],
+        None,
+        "communes",
+        "couleur selon la part des foyers visés déjà interrogés, du plus clair, moins de 10 %, au plus foncé, 90 % ou plus ; cercle blanc : aucun questionnaire",
+    );
+    let legende = (1..=10)
+        .map(|d| {
+            let texte = if d == 10 {
+                "90 % ou plus des foyers visés interrogés".to_string()
+            } else {
+                format!("de {} à {} % des foyers visés interrogés", 10 * (d - 1), 10 * d)
+            };
+            (d, texte)
+        })
+        .chain(std::iter::once((0, "aucun questionnaire".to_string())))
+        .collect();
+    VueResultats {
+        c: ligne(&r.campagne),
+        absents: r.visites[0],
+        refus: r.visites[1],
+        faits: r.visites[2],
+        questionnaires: r.questionnaires,
+        taux_reponse: r.taux_reponse().map(pourcent).unwrap_or_else(|| "—".into()),
+        cible: r.cibles.iter().map(|c| c.cible_menages).sum(),
+        communes: r
+            .communes
+            .iter()
+            .map(|t| ligne_taux(state, t, false))
+            .collect(),
+        epcis: r.epcis.iter().map(|t| ligne_taux(state, t, true)).collect(),
+        avancement,
+        carte,
+        legende,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/enquete_resultats.html")]
+struct PageResultats {
+    site: Arc<Site>,
+    menu: Menu,
+    v: VueResultats,
+    /// Coordinators and administrators may download the answers.
+    gestionnaire: bool,
+}
+
+/// `GET /espace/enquete/{id}/resultats`: progress (map and table) and measured
+/// illectronisme.
 pub async fn page_resultats(
     State(state): State<AppState>,
     Connecte(a): Connecte,
@@ -256,24 +398,233 @@ pub async fn page_resultats(
     rendre(&PageResultats {
         site: state.site.clone(),
         menu: Menu::de(&a),
-        c: ligne(&r.campagne),
-        absents: r.visites[0],
-        refus: r.visites[1],
-        faits: r.visites[2],
-        questionnaires: r.questionnaires,
-        taux_reponse: r.taux_reponse().map(pourcent).unwrap_or_else(|| "—".into()),
-        cible: r.cibles.iter().map(|c| c.cible_menages).sum(),
-        communes: r
-            .communes
-            .iter()
-            .map(|t| ligne_taux(&state, t, false))
-            .collect(),
-        epcis: r
-            .epcis
-            .iter()
-            .map(|t| ligne_taux(&state, t, true))
-            .collect(),
+        v: vue_resultats(&state, &r),
+        gestionnaire: maillage_enquete::Enquete::exiger_gestionnaire(&a).is_ok(),
     })
+}
+
+#[derive(Template)]
+#[template(path = "enquete_publique.html")]
+struct PagePublique {
+    site: Arc<Site>,
+    v: VueResultats,
+}
+
+/// `GET /enquetes/{id}`: the campaign's public aggregate page (counts and rates only, cells
+/// under five suppressed; no JavaScript).
+pub async fn page_publique(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let id = id_page(&id)?;
+    let r = state
+        .instance
+        .enquete()
+        .resultats_publics(id)
+        .await
+        .map_err(erreur_page)?;
+    rendre(&PagePublique {
+        site: state.site.clone(),
+        v: vue_resultats(&state, &r),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Exports (CSV with `;` and French headers, XLSX beside it).
+
+fn tableau_agregats(state: &AppState, r: &maillage_enquete::Resultats) -> Tableau {
+    let mut t = Tableau::new([
+        "Niveau",
+        "Code",
+        "Territoire",
+        "Réponses",
+        "Taux d’illectronisme (%)",
+        "Borne basse à 95 % (%)",
+        "Borne haute à 95 % (%)",
+        "Taux brut (%)",
+        "Pondéré (recensement)",
+        "Effectif efficace",
+        "Foyers visés",
+        "Questionnaires",
+        "Refus",
+        "Absents",
+    ]);
+    let cent = |x: Option<f64>| Valeur::nombre(x.map(|x| 100.0 * x), 1);
+    let visites: std::collections::HashMap<&str, [i64; 3]> = r
+        .visites_par_commune
+        .iter()
+        .map(|(c, v)| (c.as_str(), *v))
+        .collect();
+    let cibles: std::collections::HashMap<&str, i64> = r
+        .cibles
+        .iter()
+        .map(|c| (c.commune.as_str(), c.cible_menages))
+        .collect();
+    let mut ajouter = |niveau: &str, x: &Taux, epci: bool| {
+        let v = visites.get(x.code.as_str()).copied();
+        let cible = cibles.get(x.code.as_str()).copied();
+        t.lignes.push(vec![
+            Valeur::texte(niveau),
+            Valeur::texte(x.code.clone()),
+            Valeur::texte(nom_territoire(state, &x.code, epci)),
+            Valeur::entier(x.effectif as f64),
+            cent(x.taux),
+            cent(x.intervalle.map(|i| i.0)),
+            cent(x.intervalle.map(|i| i.1)),
+            cent(x.brut),
+            Valeur::texte(match (x.secret(), x.pondere) {
+                (true, _) => "",
+                (false, true) => "oui",
+                (false, false) => "non",
+            }),
+            Valeur::nombre(x.effectif_efficace, 1),
+            Valeur::nombre(cible.map(|c| c as f64), 0),
+            Valeur::nombre(v.map(|v| v[2] as f64), 0),
+            Valeur::nombre(v.map(|v| v[1] as f64), 0),
+            Valeur::nombre(v.map(|v| v[0] as f64), 0),
+        ]);
+    };
+    for x in &r.epcis {
+        ajouter("intercommunalité", x, true);
+    }
+    for x in &r.communes {
+        ajouter("commune", x, false);
+    }
+    t
+}
+
+/// One row per questionnaire: commune, IRIS, day, household size, every answer (short
+/// texts left out: a surveyor might have written a name in one), the four domain scores
+/// and the illectronisme flag. No UUID, no time of day.
+fn tableau_reponses(
+    questionnaire: &maillage_enquete::questionnaire::Questionnaire,
+    reponses: &[maillage_enquete::stockage::ReponseRow],
+) -> Tableau {
+    use maillage_enquete::questionnaire::TypeQuestion;
+    let questions: Vec<_> = questionnaire
+        .questions
+        .iter()
+        .filter(|q| q.genre != TypeQuestion::TexteCourt)
+        .collect();
+    let mut colonnes: Vec<String> = ["Commune", "IRIS", "Jour", "Personnes du foyer"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    colonnes.extend(questions.iter().map(|q| q.code.clone()));
+    colonnes.extend(
+        [
+            "Score information",
+            "Score communication",
+            "Score résolution de problèmes",
+            "Score logiciels",
+            "Internet ces 3 derniers mois",
+            "Illectronisme",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut t = Tableau::new(colonnes);
+    let oui_non = |b: bool| Valeur::texte(if b { "oui" } else { "non" });
+    for r in reponses {
+        let valeurs: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&r.reponses).unwrap_or_default();
+        let foyer = maillage_enquete::questionnaire::personnes_foyer_de(questionnaire, &valeurs);
+        let mut ligne = vec![
+            Valeur::texte(r.commune.clone()),
+            Valeur::texte(r.iris.clone().unwrap_or_default()),
+            Valeur::texte(r.collecte_at.date_naive().format("%d/%m/%Y").to_string()),
+            Valeur::nombre(foyer.map(|n| n as f64), 0),
+        ];
+        for q in &questions {
+            ligne.push(Valeur::texte(match valeurs.get(&q.code) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::Bool(b)) => if *b { "oui" } else { "non" }.to_string(),
+                Some(serde_json::Value::Array(v)) => v
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                Some(serde_json::Value::String(x)) => x.clone(),
+                Some(x) => x.to_string(),
+            }));
+        }
+        ligne.extend([
+            Valeur::entier(r.score_information as f64),
+            Valeur::entier(r.score_communication as f64),
+            Valeur::entier(r.score_resolution as f64),
+            Valeur::entier(r.score_logiciels as f64),
+            oui_non(r.internet_3mois),
+            oui_non(r.illectronisme),
+        ]);
+        t.lignes.push(ligne);
+    }
+    t
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn agregats(state: &AppState, a: &maillage_comptes::Acteur, id: &str) -> Result<(i64, Tableau), ErreurWeb> {
+    let id = id_page(id)?;
+    let r = state
+        .instance
+        .enquete()
+        .resultats(a, id)
+        .await
+        .map_err(erreur_page)?;
+    Ok((id, tableau_agregats(state, &r)))
+}
+
+async fn reponses(state: &AppState, a: &maillage_comptes::Acteur, id: &str) -> Result<(i64, Tableau), ErreurWeb> {
+    let id = id_page(id)?;
+    let (q, r) = state
+        .instance
+        .enquete()
+        .reponses_a_exporter(a, id)
+        .await
+        .map_err(erreur_page)?;
+    Ok((id, tableau_reponses(&q, &r)))
+}
+
+/// `GET /espace/enquete/{id}/agregats.csv`: rates and progress per EPCI and commune.
+pub async fn agregats_csv(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, t) = agregats(&state, &a, &id).await?;
+    Ok(fichier(t.csv()?, CSV, &format!("enquete-{id}-agregats.csv")))
+}
+
+/// `GET /espace/enquete/{id}/agregats.xlsx`: the same as a spreadsheet.
+pub async fn agregats_xlsx(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, t) = agregats(&state, &a, &id).await?;
+    Ok(fichier(t.xlsx("Agrégats")?, XLSX, &format!("enquete-{id}-agregats.xlsx")))
+}
+
+/// `GET /espace/enquete/{id}/reponses.csv`: the anonymous answers, one row per
+/// questionnaire (coordinators and administrators).
+pub async fn reponses_csv(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, t) = reponses(&state, &a, &id).await?;
+    Ok(fichier(t.csv()?, CSV, &format!("enquete-{id}-reponses.csv")))
+}
+
+/// `GET /espace/enquete/{id}/reponses.xlsx`: the same as a spreadsheet.
+pub async fn reponses_xlsx(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurWeb> {
+    let (id, t) = reponses(&state, &a, &id).await?;
+    Ok(fichier(t.xlsx("Réponses")?, XLSX, &format!("enquete-{id}-reponses.xlsx")))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -524,4 +875,248 @@ pub async fn api_synchro(
         })
         .into_response(),
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON: the public aggregates.
+
+/// Illectronisme measured in a territory (a commune or an EPCI).
+#[derive(Serialize, ToSchema)]
+pub struct TauxApi {
+    /// INSEE code of the commune, or SIREN of the EPCI.
+    pub code: String,
+    pub nom: String,
+    /// Answers (always given).
+    pub reponses: i64,
+    /// The rate (0 to 1), weighted against the census when `pondere`; absent under 5
+    /// answers.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taux: Option<f64>,
+    /// The 95 % interval (Wilson, at the effective sample size): `[bas, haut]`.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervalle: Option<[f64; 2]>,
+    /// The plain rate (answers in illectronisme over answers).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taux_brut: Option<f64>,
+    pub pondere: bool,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effectif_efficace: Option<f64>,
+}
+
+/// Progress of a commune of the perimeter.
+#[derive(Serialize, ToSchema)]
+pub struct AvancementApi {
+    pub commune: String,
+    pub cible_menages: i64,
+    pub questionnaires: i64,
+    pub refus: i64,
+    pub absents: i64,
+}
+
+/// A campaign's public results.
+#[derive(Serialize, ToSchema)]
+pub struct ResultatsApi {
+    pub campagne: i64,
+    pub intitule: String,
+    /// `AAAA-MM-JJ`.
+    pub debut: String,
+    pub fin: String,
+    pub questionnaires: i64,
+    /// Visits by outcome.
+    pub visites_absent: i64,
+    pub visites_refus: i64,
+    pub visites_fait: i64,
+    /// Questionnaires over households met (done and refusals).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taux_reponse: Option<f64>,
+    pub epcis: Vec<TauxApi>,
+    pub communes: Vec<TauxApi>,
+    pub avancement: Vec<AvancementApi>,
+}
+
+fn taux_api(state: &AppState, t: &Taux, epci: bool) -> TauxApi {
+    TauxApi {
+        code: t.code.clone(),
+        nom: nom_territoire(state, &t.code, epci),
+        reponses: t.effectif,
+        taux: t.taux,
+        intervalle: t.intervalle.map(|(b, h)| [b, h]),
+        taux_brut: t.brut,
+        pondere: t.pondere,
+        effectif_efficace: t.effectif_efficace,
+    }
+}
+
+/// A campaign's public results: progress per commune, measured illectronisme per EPCI and
+/// commune (cells under 5 answers without rate). No session needed: aggregates only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enquete/{id}/resultats",
+    tag = "enquete",
+    params(("id" = i64, Path, description = "Identifiant de la campagne")),
+    responses(
+        (status = 200, description = "Résultats publics de la campagne", body = ResultatsApi),
+        (status = 404, description = "Campagne introuvable", body = ApiError),
+    )
+)]
+pub async fn api_resultats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id_api(&id)?;
+    let r = state.instance.enquete().resultats_publics(id).await?;
+    let visites: std::collections::HashMap<&str, [i64; 3]> = r
+        .visites_par_commune
+        .iter()
+        .map(|(c, v)| (c.as_str(), *v))
+        .collect();
+    Ok(Json(ResultatsApi {
+        campagne: r.campagne.id,
+        intitule: r.campagne.intitule.clone(),
+        debut: r.campagne.debut.to_string(),
+        fin: r.campagne.fin.to_string(),
+        questionnaires: r.questionnaires,
+        visites_absent: r.visites[0],
+        visites_refus: r.visites[1],
+        visites_fait: r.visites[2],
+        taux_reponse: r.taux_reponse(),
+        epcis: r.epcis.iter().map(|t| taux_api(&state, t, true)).collect(),
+        communes: r.communes.iter().map(|t| taux_api(&state, t, false)).collect(),
+        avancement: r
+            .cibles
+            .iter()
+            .map(|c| {
+                let v = visites.get(c.commune.as_str()).copied().unwrap_or_default();
+                AvancementApi {
+                    commune: c.commune.clone(),
+                    cible_menages: c.cible_menages,
+                    questionnaires: v[2],
+                    refus: v[1],
+                    absents: v[0],
+                }
+            })
+            .collect(),
+    })
+    .into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// The territory page: measured illectronisme beside the predicted and calibrated index.
+
+/// A surveyed commune of the territory.
+pub struct LigneMesure {
+    pub code: String,
+    pub nom: String,
+    pub reponses: i64,
+    pub mesure: String,
+    pub intervalle: String,
+    pub predit: String,
+    pub calibre: String,
+}
+
+/// Measured illectronisme in a territory, beside what the index predicts.
+#[derive(Default)]
+pub struct VueIllectronisme {
+    /// The surveyed communes of the territory (at most [`LIGNES_MESURES`]).
+    pub lignes: Vec<LigneMesure>,
+    pub tronque: bool,
+    /// The territory's measured rate, its interval and answers (a commune or an EPCI).
+    pub mesure: Option<(String, String, i64)>,
+    /// Share predicted by the index alone (17 % × index ÷ national mean), weighted by
+    /// population over the communes with an index.
+    pub predit: String,
+    /// Share predicted by the calibrated index, and its cross-validated error.
+    pub calibre: Option<String>,
+    pub erreur: String,
+    pub erreur_non_calibre: String,
+    pub communes_modele: usize,
+}
+
+/// Most surveyed communes listed on a territory page.
+pub const LIGNES_MESURES: usize = 100;
+
+fn points(x: f64) -> String {
+    format!("{:.1} points", 100.0 * x).replace('.', ",")
+}
+
+pub(crate) async fn illectronisme_territoire(
+    state: &AppState,
+    territoire: &maillage_territoire::Territoire,
+) -> Result<VueIllectronisme, ErreurEnquete> {
+    let mesures = state.instance.enquete().mesures().await?;
+    let indice = maillage_enquete::indice_national();
+    let referentiel = state.instance.comptes().referentiel();
+    let communes = referentiel.communes_of_territoire(territoire);
+    let (mut somme_p, mut poids_p, mut somme_c, mut poids_c) = (0.0, 0.0, 0.0, 0.0);
+    let mut lignes = Vec::new();
+    let mut surveyees = 0;
+    for c in &communes {
+        let ic = indice.commune(&c.code_insee);
+        let predit = ic.and_then(|ic| indice.part_fragile(ic));
+        let calibre = match (&mesures.modele, ic) {
+            (Some(m), Some(ic)) => m.predire_commune(ic),
+            _ => None,
+        };
+        let pop = f64::from(c.population);
+        if let Some(p) = predit {
+            somme_p += pop * p;
+            poids_p += pop;
+        }
+        if let Some(p) = calibre {
+            somme_c += pop * p;
+            poids_c += pop;
+        }
+        if let Some(t) = mesures.commune(&c.code_insee) {
+            surveyees += 1;
+            if lignes.len() < LIGNES_MESURES {
+                let (mesure, intervalle) = textes_taux(t);
+                lignes.push(LigneMesure {
+                    code: c.code_insee.clone(),
+                    nom: c.nom.clone(),
+                    reponses: t.effectif,
+                    mesure,
+                    intervalle,
+                    predit: predit.map(pourcent).unwrap_or_else(|| "—".into()),
+                    calibre: calibre.map(pourcent).unwrap_or_else(|| "—".into()),
+                });
+            }
+        }
+    }
+    let mesure = match territoire {
+        maillage_territoire::Territoire::Commune { code, .. } => mesures.commune(code),
+        maillage_territoire::Territoire::Epci { code, .. } => mesures.epci(code),
+        _ => None,
+    }
+    .map(|t| {
+        let (taux, intervalle) = textes_taux(t);
+        (taux, intervalle, t.effectif)
+    });
+    Ok(VueIllectronisme {
+        tronque: surveyees > lignes.len(),
+        lignes,
+        mesure,
+        predit: if poids_p > 0.0 {
+            pourcent(somme_p / poids_p)
+        } else {
+            "non calculable".into()
+        },
+        calibre: (poids_c > 0.0).then(|| pourcent(somme_c / poids_c)),
+        erreur: mesures
+            .modele
+            .as_ref()
+            .map(|m| points(m.erreur_cv))
+            .unwrap_or_default(),
+        erreur_non_calibre: mesures
+            .modele
+            .as_ref()
+            .and_then(|m| m.erreur_non_calibre)
+            .map(points)
+            .unwrap_or_else(|| "—".into()),
+        communes_modele: mesures.modele.as_ref().map(|m| m.communes).unwrap_or(0),
+    })
 }

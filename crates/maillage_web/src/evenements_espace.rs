@@ -1572,7 +1572,8 @@ fn tableau_bilan(lignes: &[LigneBilan], total: &LigneBilan) -> maillage_annuaire
     t
 }
 
-fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
+/// A file to download (`Content-Disposition: attachment`), never cached.
+pub(crate) fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{nom}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     no_store(
