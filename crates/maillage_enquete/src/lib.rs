@@ -99,6 +99,56 @@ pub struct DemandeCampagne {
     pub minimum_par_commune: i64,
 }
 
+/// The title, dates and consent wording of a campaign, checked: `(title, consent)` trimmed.
+fn verifier_champs<'a>(
+    intitule: &'a str,
+    debut: NaiveDate,
+    fin: NaiveDate,
+    consentement: &'a str,
+) -> Resultat<(&'a str, &'a str)> {
+    let intitule = intitule.trim();
+    if intitule.is_empty() || intitule.chars().count() > 200 {
+        return Err(ErreurEnquete::invalide(
+            "intitule",
+            "indiquez l’intitulé de la campagne (200 caractères au plus)",
+        ));
+    }
+    if fin < debut {
+        return Err(ErreurEnquete::invalide(
+            "fin",
+            "la fin de la campagne doit suivre son début",
+        ));
+    }
+    let consentement = consentement.trim();
+    if consentement.is_empty() || consentement.chars().count() > 2000 {
+        return Err(ErreurEnquete::invalide(
+            "consentement",
+            "indiquez le texte lu aux personnes avant de les interroger (2 000 caractères au plus)",
+        ));
+    }
+    Ok((intitule, consentement))
+}
+
+/// A surveyor of a campaign, with the account's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enqueteur {
+    pub compte_id: i64,
+    pub nom: String,
+    /// INSEE codes covered; empty: the whole perimeter.
+    pub communes: Vec<String>,
+}
+
+/// What the campaign's management page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct FicheGestion {
+    pub campagne: CampagneRow,
+    pub questionnaire: Questionnaire,
+    pub cibles: Vec<CibleRow>,
+    pub enqueteurs: Vec<Enqueteur>,
+    /// Addresses of the visit list, per commune.
+    pub adresses: Vec<(String, usize)>,
+}
+
 /// A visit as the device sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisiteSaisie {
@@ -359,26 +409,8 @@ impl Enquete {
     /// are drawn from the fragility index ([`echantillon::repartir`]).
     pub async fn creer_campagne(&self, acteur: &Acteur, d: DemandeCampagne) -> Resultat<i64> {
         Self::exiger_gestionnaire(acteur)?;
-        let intitule = d.intitule.trim();
-        if intitule.is_empty() || intitule.chars().count() > 200 {
-            return Err(ErreurEnquete::invalide(
-                "intitule",
-                "indiquez l’intitulé de la campagne (200 caractères au plus)",
-            ));
-        }
-        if d.fin < d.debut {
-            return Err(ErreurEnquete::invalide(
-                "fin",
-                "la fin de la campagne doit suivre son début",
-            ));
-        }
-        let consentement = d.consentement.trim();
-        if consentement.is_empty() || consentement.chars().count() > 2000 {
-            return Err(ErreurEnquete::invalide(
-                "consentement",
-                "indiquez le texte lu aux personnes avant de les interroger (2 000 caractères au plus)",
-            ));
-        }
+        let (intitule, consentement) =
+            verifier_champs(&d.intitule, d.debut, d.fin, &d.consentement)?;
         let communes = self.communes_du_perimetre(&d.territoire)?;
         let indice = indice_national();
         let a_enqueter: Vec<CommuneAEnqueter> = communes
@@ -405,6 +437,99 @@ impl Enquete {
                 created_at: self.maintenant(),
             })
             .await?)
+    }
+
+    /// Changes the title and dates of a campaign, and its consent wording while collection
+    /// has not started (after, the wording given is ignored: the store keeps the one read
+    /// to the first households).
+    pub async fn modifier_campagne(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        intitule: &str,
+        debut: NaiveDate,
+        fin: NaiveDate,
+        consentement: &str,
+    ) -> Resultat<()> {
+        Self::exiger_gestionnaire(acteur)?;
+        let c = self.campagne(campagne_id).await?;
+        let (intitule, consentement) = verifier_champs(intitule, debut, fin, consentement)?;
+        if c.collecte_commencee_at.is_some() && consentement != c.consentement {
+            return Err(ErreurEnquete::Conflit(
+                "La collecte a commencé : le texte de consentement ne peut plus changer.".into(),
+            ));
+        }
+        let m = stockage::ModificationCampagne {
+            intitule: intitule.to_string(),
+            debut,
+            fin,
+            consentement: consentement.to_string(),
+        };
+        if !self.store.modifier_campagne(campagne_id, &m).await? {
+            return Err(ErreurEnquete::Introuvable);
+        }
+        Ok(())
+    }
+
+    /// What the management page shows: campaign, questionnaire, targets, surveyors with
+    /// their names, addresses per commune. Coordinators and administrators only.
+    pub async fn fiche_gestion(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<FicheGestion> {
+        Self::exiger_gestionnaire(acteur)?;
+        let campagne = self.campagne(campagne_id).await?;
+        let questionnaire = self.questionnaire(campagne.questionnaire_id).await?;
+        let mut enqueteurs = Vec::new();
+        for e in self.store.enqueteurs(campagne_id).await? {
+            let nom = self
+                .comptes
+                .nom_du_compte(maillage_domain::CompteId::new(e.compte_id))
+                .await?
+                .unwrap_or_else(|| format!("compte n° {}", e.compte_id));
+            enqueteurs.push(Enqueteur {
+                compte_id: e.compte_id,
+                nom,
+                communes: e
+                    .communes
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            });
+        }
+        let mut adresses: std::collections::BTreeMap<String, usize> = Default::default();
+        for a in self.store.adresses(campagne_id).await? {
+            *adresses.entry(a.commune).or_default() += 1;
+        }
+        Ok(FicheGestion {
+            cibles: self.store.cibles(campagne_id).await?,
+            campagne,
+            questionnaire,
+            enqueteurs,
+            adresses: adresses.into_iter().collect(),
+        })
+    }
+
+    /// Adds a surveyor found by the account's e-mail address.
+    pub async fn ajouter_enqueteur_par_courriel(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        courriel: &str,
+        communes: &[String],
+    ) -> Resultat<i64> {
+        Self::exiger_gestionnaire(acteur)?;
+        let compte = self
+            .comptes
+            .compte_par_email(courriel.trim())
+            .await?
+            .ok_or_else(|| {
+                ErreurEnquete::invalide(
+                    "courriel",
+                    "aucun compte n’a cette adresse : invitez d’abord la personne dans l’équipe",
+                )
+            })?;
+        let id = compte.id.get();
+        self.ajouter_enqueteur(acteur, campagne_id, id, communes).await?;
+        Ok(id)
     }
 
     /// Adds the territory's questions in a new version of the campaign's questionnaire,

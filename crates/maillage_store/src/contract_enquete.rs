@@ -26,6 +26,7 @@ macro_rules! enquete_contract_tests {
             enquete_sync_concurrent_devices_same_uuid_one_submission,
             enquete_sync_empty_batch_changes_nothing,
             enquete_counts_per_commune_and_outcome,
+            enquete_campagne_edited_consent_frozen_once_collection_starts,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -391,4 +392,37 @@ pub async fn enquete_counts_per_commune_and_outcome(s: S) {
     assert_eq!(trouve(ISSUE_REFUS), Some(1));
     // Another campaign's answers are not counted.
     assert!(s.comptes_par_commune(c + 1).await.expect("none").is_empty());
+}
+
+pub async fn enquete_campagne_edited_consent_frozen_once_collection_starts(s: S) {
+    let (c, _, e, adresses) = monde(&s, 1).await;
+    let m = |intitule: &str, consentement: &str| crate::enquete::ModificationCampagne {
+        intitule: intitule.into(),
+        debut: jour(5),
+        fin: jour(31),
+        consentement: consentement.into(),
+    };
+    assert!(s
+        .modifier_campagne(c, &m("Enquête du Sicoval", "Réponses anonymes, promis."))
+        .await
+        .expect("edit"));
+    let lue = s.campagne(c).await.expect("read").expect("campaign");
+    assert_eq!(lue.intitule, "Enquête du Sicoval");
+    assert_eq!((lue.debut, lue.fin), (jour(5), jour(31)));
+    assert_eq!(lue.consentement, "Réponses anonymes, promis.");
+    // Collection starts: the consent wording stays, the rest still changes.
+    s.enregistrer_visites(&[visite(c, adresses[0], e, 1, ISSUE_ABSENT)])
+        .await
+        .expect("visit");
+    assert!(s
+        .modifier_campagne(c, &m("Enquête 2027", "Autre texte."))
+        .await
+        .expect("edit"));
+    let lue = s.campagne(c).await.expect("read").expect("campaign");
+    assert_eq!(lue.intitule, "Enquête 2027");
+    assert_eq!(lue.consentement, "Réponses anonymes, promis.");
+    assert!(!s
+        .modifier_campagne(c + 1000, &m("x", "y"))
+        .await
+        .expect("no such campaign"));
 }

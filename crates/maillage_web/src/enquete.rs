@@ -26,6 +26,7 @@ use utoipa::ToSchema;
 use crate::erreur::{ApiError, ErreurWeb};
 use crate::espace::pages::Menu;
 use crate::espace::{rendre, Connecte};
+use crate::formulaires::FormulaireConnecte;
 use crate::evenements_espace::{acteur_api, fichier, no_store};
 use maillage_annuaire::tableur::{Tableau, Valeur};
 use crate::routeurs::{Module, RouteurModule};
@@ -46,6 +47,13 @@ pub(crate) fn routeur() -> RouteurModule {
         .get("/espace/hors-ligne.js", script_hors_ligne)
         .get("/espace/enquete/collecte.js", script_collecte)
         .get("/espace/enquete/hors-ligne-sw.js", service_worker)
+        .get("/espace/enquete/nouvelle", page_nouvelle)
+        .post("/espace/enquete/nouvelle", creer)
+        .get("/espace/enquete/{id}/gestion", page_gestion)
+        .post("/espace/enquete/{id}/gestion", modifier)
+        .post("/espace/enquete/{id}/enqueteurs", ajouter_enqueteur)
+        .post("/espace/enquete/{id}/adresses", ajouter_adresses)
+        .post("/espace/enquete/{id}/questions", ajouter_question)
         .get("/espace/enquete/{id}/collecte", page_collecte)
         .get("/espace/enquete/{id}/resultats", page_resultats)
         .get("/espace/enquete/{id}/agregats.csv", agregats_csv)
@@ -146,6 +154,7 @@ struct PageListe {
     site: Arc<Site>,
     menu: Menu,
     campagnes: Vec<LigneCampagne>,
+    gestionnaire: bool,
 }
 
 /// `GET /espace/enquete`: the campaigns the account surveys (all of them for a manager).
@@ -163,6 +172,7 @@ pub async fn liste(
         site: state.site.clone(),
         menu: Menu::de(&a),
         campagnes: campagnes.iter().map(ligne).collect(),
+        gestionnaire: maillage_enquete::Enquete::exiger_gestionnaire(&a).is_ok(),
     })
 }
 
@@ -1119,4 +1129,506 @@ pub(crate) async fn illectronisme_territoire(
             .unwrap_or_else(|| "—".into()),
         communes_modele: mesures.modele.as_ref().map(|m| m.communes).unwrap_or(0),
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// Creating and managing a campaign (coordinators and administrators).
+
+/// The creation form, as typed.
+#[derive(Deserialize, Default)]
+pub struct FormulaireCampagne {
+    #[serde(default)]
+    intitule: String,
+    #[serde(default)]
+    territoire: String,
+    #[serde(default)]
+    debut: String,
+    #[serde(default)]
+    fin: String,
+    #[serde(default)]
+    menages: String,
+    #[serde(default)]
+    minimum: String,
+    #[serde(default)]
+    consentement: String,
+}
+
+const CONSENTEMENT_PROPOSE: &str = "Bonjour, nous menons pour votre commune une enquête sur les besoins en numérique. Elle dure dix minutes. Vos réponses sont anonymes : ni votre nom ni votre adresse ne sont gardés avec elles. Vous pouvez refuser ou arrêter à tout moment. Acceptez-vous de répondre ?";
+
+#[derive(Template)]
+#[template(path = "espace/enquete_nouvelle.html")]
+struct PageNouvelle {
+    site: Arc<Site>,
+    menu: Menu,
+    f: FormulaireCampagne,
+    erreur: Option<String>,
+}
+
+fn page_nouvelle_rendue(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    f: FormulaireCampagne,
+    erreur: Option<String>,
+) -> Result<Response, ErreurWeb> {
+    let statut = if erreur.is_some() {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((
+        statut,
+        rendre(&PageNouvelle {
+            site: state.site.clone(),
+            menu: Menu::de(a),
+            f,
+            erreur,
+        })?,
+    )
+        .into_response())
+}
+
+/// Coordinators and administrators only: anyone else is refused (403).
+fn exiger_gestionnaire(a: &maillage_comptes::Acteur) -> Result<(), ErreurWeb> {
+    maillage_enquete::Enquete::exiger_gestionnaire(a)
+        .map_err(|_| ErreurWeb::from(maillage_mediation::ErreurMediation::Interdit))
+}
+
+/// `GET /espace/enquete/nouvelle`: the creation form.
+pub async fn page_nouvelle(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+) -> Result<Response, ErreurWeb> {
+    exiger_gestionnaire(&a)?;
+    let f = FormulaireCampagne {
+        menages: "400".into(),
+        minimum: "20".into(),
+        consentement: CONSENTEMENT_PROPOSE.into(),
+        ..Default::default()
+    };
+    page_nouvelle_rendue(&state, &a, f, None)
+}
+
+fn lire_date(champ: &str, texte: &str) -> Result<chrono::NaiveDate, ErreurEnquete> {
+    chrono::NaiveDate::parse_from_str(texte.trim(), "%Y-%m-%d")
+        .map_err(|_| ErreurEnquete::invalide(champ, "date attendue (jj/mm/aaaa)"))
+}
+
+fn lire_nombre(champ: &str, texte: &str) -> Result<i64, ErreurEnquete> {
+    texte
+        .trim()
+        .parse()
+        .map_err(|_| ErreurEnquete::invalide(champ, "nombre entier attendu"))
+}
+
+/// The words of a field's code, for an error message.
+fn champ_en_mots(champ: &str) -> &str {
+    match champ {
+        "intitule" => "Intitulé",
+        "territoire" => "Périmètre",
+        "debut" => "Début",
+        "fin" => "Fin",
+        "menages" => "Foyers à visiter",
+        "minimum" => "Minimum par commune",
+        "consentement" => "Texte de consentement",
+        "courriel" => "Adresse électronique",
+        "communes" => "Communes",
+        "adresses" => "Adresses",
+        autre => autre,
+    }
+}
+
+/// A module error as one sentence for a form, or the error page for the others.
+fn message_formulaire(e: ErreurEnquete) -> Result<String, ErreurWeb> {
+    match e {
+        ErreurEnquete::Invalide { champ, message } => {
+            Ok(format!("{} : {message}", champ_en_mots(&champ)))
+        }
+        ErreurEnquete::Conflit(m) => Ok(m),
+        autre => Err(erreur_page(autre)),
+    }
+}
+
+/// `POST /espace/enquete/nouvelle`: creates the campaign (targets per commune drawn from
+/// the index) and opens its management page.
+pub async fn creer(
+    State(state): State<AppState>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireCampagne>,
+) -> Result<Response, ErreurWeb> {
+    exiger_gestionnaire(&a)?;
+    let demande = (|| {
+        Ok::<_, ErreurEnquete>(maillage_enquete::DemandeCampagne {
+            intitule: f.intitule.clone(),
+            territoire: f.territoire.clone(),
+            debut: lire_date("debut", &f.debut)?,
+            fin: lire_date("fin", &f.fin)?,
+            consentement: f.consentement.clone(),
+            menages: lire_nombre("menages", &f.menages)?,
+            minimum_par_commune: lire_nombre("minimum", &f.minimum)?,
+        })
+    })();
+    let resultat = match demande {
+        Ok(d) => state.instance.enquete().creer_campagne(&a, d).await,
+        Err(e) => Err(e),
+    };
+    match resultat {
+        Ok(id) => Ok(axum::response::Redirect::to(&format!(
+            "/espace/enquete/{id}/gestion?fait=creee"
+        ))
+        .into_response()),
+        Err(e) => {
+            let m = message_formulaire(e)?;
+            page_nouvelle_rendue(&state, &a, f, Some(m))
+        }
+    }
+}
+
+struct LigneCible {
+    code: String,
+    nom: String,
+    indice: String,
+    cible: i64,
+    adresses: usize,
+}
+
+struct LigneEnqueteur {
+    nom: String,
+    compte_id: i64,
+    communes: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/enquete_gestion.html")]
+struct PageGestion {
+    site: Arc<Site>,
+    menu: Menu,
+    c: LigneCampagne,
+    intitule: String,
+    territoire: String,
+    debut: String,
+    fin: String,
+    consentement: String,
+    /// When collection started (the questionnaire and the consent are frozen).
+    commencee: Option<String>,
+    questionnaire: String,
+    questions: Vec<(String, String)>,
+    cibles: Vec<LigneCible>,
+    enqueteurs: Vec<LigneEnqueteur>,
+    message: Option<String>,
+    erreur: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct QueryGestion {
+    fait: Option<String>,
+}
+
+async fn page_gestion_rendue(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: i64,
+    message: Option<String>,
+    erreur: Option<String>,
+) -> Result<Response, ErreurWeb> {
+    let g = state
+        .instance
+        .enquete()
+        .fiche_gestion(a, id)
+        .await
+        .map_err(erreur_page)?;
+    let indice = maillage_enquete::indice_national();
+    let adresses: std::collections::HashMap<&str, usize> =
+        g.adresses.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+    let statut = if erreur.is_some() {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = PageGestion {
+        site: state.site.clone(),
+        menu: Menu::de(a),
+        c: ligne(&g.campagne),
+        intitule: g.campagne.intitule.clone(),
+        territoire: g.campagne.territoire.clone(),
+        debut: g.campagne.debut.to_string(),
+        fin: g.campagne.fin.to_string(),
+        consentement: g.campagne.consentement.clone(),
+        commencee: g
+            .campagne
+            .collecte_commencee_at
+            .map(|t| date_fr(t.date_naive())),
+        questionnaire: format!(
+            "« {} », version {} ({} questions)",
+            g.questionnaire.titre,
+            g.questionnaire.version,
+            g.questionnaire.questions.len()
+        ),
+        questions: g
+            .questionnaire
+            .questions
+            .iter()
+            .map(|q| (q.code.clone(), q.libelle.clone()))
+            .collect(),
+        cibles: g
+            .cibles
+            .iter()
+            .map(|c| LigneCible {
+                code: c.commune.clone(),
+                nom: nom_territoire(state, &c.commune, false),
+                indice: indice
+                    .commune(&c.commune)
+                    .and_then(|i| i.indice)
+                    .map(|v| format!("{v:.2}").replace('.', ","))
+                    .unwrap_or_else(|| "—".into()),
+                cible: c.cible_menages,
+                adresses: adresses.get(c.commune.as_str()).copied().unwrap_or(0),
+            })
+            .collect(),
+        enqueteurs: g
+            .enqueteurs
+            .iter()
+            .map(|e| LigneEnqueteur {
+                nom: e.nom.clone(),
+                compte_id: e.compte_id,
+                communes: if e.communes.is_empty() {
+                    "tout le périmètre".into()
+                } else {
+                    e.communes
+                        .iter()
+                        .map(|c| nom_territoire(state, c, false))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+            .collect(),
+        message,
+        erreur,
+    };
+    Ok((statut, rendre(&page)?).into_response())
+}
+
+/// `GET /espace/enquete/{id}/gestion`: the campaign's management page.
+pub async fn page_gestion(
+    State(state): State<AppState>,
+    Connecte(a): Connecte,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<QueryGestion>,
+) -> Result<Response, ErreurWeb> {
+    let id = id_page(&id)?;
+    let message = q.fait.as_deref().map(|f| {
+        match f {
+            "creee" => "La campagne est créée : les foyers à visiter par commune viennent de l’indice de fragilité.",
+            "modifiee" => "La campagne est modifiée.",
+            "enqueteur" => "L’enquêteur est ajouté.",
+            "adresses" => "Les adresses sont ajoutées à la liste de visite.",
+            "question" => "La question est ajoutée : le questionnaire a une nouvelle version.",
+            _ => "C’est fait.",
+        }
+        .to_string()
+    });
+    page_gestion_rendue(&state, &a, id, message, None).await
+}
+
+/// After a form: back to the management page with its message, or the page with the
+/// error.
+async fn apres(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: i64,
+    r: Result<(), ErreurEnquete>,
+    fait: &str,
+) -> Result<Response, ErreurWeb> {
+    match r {
+        Ok(()) => Ok(axum::response::Redirect::to(&format!(
+            "/espace/enquete/{id}/gestion?fait={fait}"
+        ))
+        .into_response()),
+        Err(e) => {
+            let m = message_formulaire(e)?;
+            page_gestion_rendue(state, a, id, None, Some(m)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FormulaireModification {
+    #[serde(default)]
+    intitule: String,
+    #[serde(default)]
+    debut: String,
+    #[serde(default)]
+    fin: String,
+    #[serde(default)]
+    consentement: String,
+}
+
+/// `POST /espace/enquete/{id}/gestion`: title, dates, consent (until collection starts).
+pub async fn modifier(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireModification>,
+) -> Result<Response, ErreurWeb> {
+    let id = id_page(&id)?;
+    let r = async {
+        let debut = lire_date("debut", &f.debut)?;
+        let fin = lire_date("fin", &f.fin)?;
+        state
+            .instance
+            .enquete()
+            .modifier_campagne(&a, id, &f.intitule, debut, fin, &f.consentement)
+            .await
+    }
+    .await;
+    apres(&state, &a, id, r, "modifiee").await
+}
+
+#[derive(Deserialize)]
+pub struct FormulaireEnqueteur {
+    #[serde(default)]
+    courriel: String,
+    #[serde(default)]
+    communes: String,
+}
+
+/// `POST /espace/enquete/{id}/enqueteurs`: adds a surveyor (an account, by its e-mail
+/// address) and what they cover.
+pub async fn ajouter_enqueteur(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireEnqueteur>,
+) -> Result<Response, ErreurWeb> {
+    let id = id_page(&id)?;
+    let communes: Vec<String> = f
+        .communes
+        .split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    let r = state
+        .instance
+        .enquete()
+        .ajouter_enqueteur_par_courriel(&a, id, &f.courriel, &communes)
+        .await
+        .map(|_| ());
+    apres(&state, &a, id, r, "enqueteur").await
+}
+
+#[derive(Deserialize)]
+pub struct FormulaireAdresses {
+    #[serde(default)]
+    adresses: String,
+}
+
+/// `POST /espace/enquete/{id}/adresses`: adds lines `commune;adresse[;iris[;compte]]` to
+/// the visit list.
+pub async fn ajouter_adresses(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireAdresses>,
+) -> Result<Response, ErreurWeb> {
+    let id = id_page(&id)?;
+    let r = state
+        .instance
+        .enquete()
+        .importer_adresses(&a, id, &f.adresses)
+        .await
+        .map(|_| ());
+    apres(&state, &a, id, r, "adresses").await
+}
+
+#[derive(Deserialize)]
+pub struct FormulaireQuestion {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    libelle: String,
+    #[serde(default)]
+    genre: String,
+    /// One option a line: `code;libellé` (or the label alone: its code is derived).
+    #[serde(default)]
+    options: String,
+    requise: Option<String>,
+}
+
+/// An option's code from its label: lower case ASCII letters, digits and `_`.
+fn code_option(libelle: &str) -> String {
+    let mut code = String::new();
+    for c in libelle.to_lowercase().chars() {
+        let c = match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '_',
+        };
+        if !(c == '_' && (code.is_empty() || code.ends_with('_'))) {
+            code.push(c);
+        }
+    }
+    code.trim_end_matches('_').chars().take(60).collect()
+}
+
+/// `POST /espace/enquete/{id}/questions`: adds a question of the territory (a new version
+/// of the questionnaire; refused once collection has started).
+pub async fn ajouter_question(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireQuestion>,
+) -> Result<Response, ErreurWeb> {
+    use maillage_enquete::questionnaire::{Choix, Question, TypeQuestion};
+    let id = id_page(&id)?;
+    let genre = match f.genre.as_str() {
+        "choix_unique" => Some(TypeQuestion::ChoixUnique),
+        "choix_multiple" => Some(TypeQuestion::ChoixMultiple),
+        "nombre" => Some(TypeQuestion::Nombre),
+        "texte_court" => Some(TypeQuestion::TexteCourt),
+        "oui_non" => Some(TypeQuestion::OuiNon),
+        _ => None,
+    };
+    let r = match genre {
+        None => Err(ErreurEnquete::invalide("type", "choisissez le type de la question")),
+        Some(genre) => {
+            let options = f
+                .options
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| match l.split_once(';') {
+                    Some((code, libelle)) => Choix {
+                        code: code.trim().to_string(),
+                        libelle: libelle.trim().to_string(),
+                    },
+                    None => Choix {
+                        code: code_option(l),
+                        libelle: l.to_string(),
+                    },
+                })
+                .collect();
+            state
+                .instance
+                .enquete()
+                .ajouter_questions(
+                    &a,
+                    id,
+                    vec![Question {
+                        code: f.code.trim().to_string(),
+                        libelle: f.libelle.trim().to_string(),
+                        genre,
+                        theme: "territoire".into(),
+                        requise: f.requise.is_some(),
+                        options,
+                        min: None,
+                        max: None,
+                        domaine: None,
+                        role: None,
+                    }],
+                )
+                .await
+                .map(|_| ())
+        }
+    };
+    apres(&state, &a, id, r, "question").await
 }
