@@ -940,6 +940,64 @@ impl Enquete {
         Ok((questionnaire, self.store.reponses(campagne_id).await?))
     }
 
+    /// « Un coup de main à la porte »: counts a help given with the person's consent
+    /// (`fiche`: an orientation sheet, `inscription`: a registration to a session, `cle`:
+    /// a « Mon espace » key) in a commune the surveyor covers. For a key, makes it (a new
+    /// person of the accounts kernel, [`Comptes::nouvelle_personne`]) and returns its code
+    /// to give; the count holds no name and no link to an answer.
+    pub async fn coup_de_main(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        commune: &str,
+        genre: &str,
+        consentement: bool,
+    ) -> Resultat<Option<String>> {
+        let enqueteur = self.acces(acteur, campagne_id).await?;
+        if !consentement {
+            return Err(ErreurEnquete::invalide(
+                "consentement",
+                "la personne doit être d’accord : cochez la case après le lui avoir demandé",
+            ));
+        }
+        if !stockage::COUPS_DE_MAIN.contains(&genre) {
+            return Err(ErreurEnquete::invalide(
+                "genre",
+                "choisissez une fiche d’orientation, une inscription ou une clé « Mon espace »",
+            ));
+        }
+        let perimetre = self.store.cibles(campagne_id).await?;
+        if !perimetre.iter().any(|c| c.commune == commune)
+            || !Self::couvre_commune(&enqueteur, commune)
+        {
+            return Err(ErreurEnquete::invalide(
+                "commune",
+                format!("la commune {commune} n’est pas dans votre secteur de la campagne"),
+            ));
+        }
+        let code = if genre == "cle" {
+            Some(self.comptes.nouvelle_personne().await?.code.texte())
+        } else {
+            None
+        };
+        self.store
+            .compter_coup_de_main(campagne_id, commune, genre, self.maintenant())
+            .await?;
+        Ok(code)
+    }
+
+    /// Helps given at the door during a campaign: `[fiche, inscription, cle]`.
+    pub async fn coups_de_main(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<[i64; 3]> {
+        self.acces(acteur, campagne_id).await?;
+        let mut n = [0i64; 3];
+        for r in self.store.coups_de_main(campagne_id).await? {
+            if let Some(i) = stockage::COUPS_DE_MAIN.iter().position(|g| *g == r.genre) {
+                n[i] = r.nombre;
+            }
+        }
+        Ok(n)
+    }
+
     /// Rates of illectronisme per commune and per EPCI (95 % Wilson intervals, cells under
     /// five suppressed), and the campaign's progress.
     pub async fn resultats(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<Resultats> {

@@ -27,6 +27,7 @@ macro_rules! enquete_contract_tests {
             enquete_sync_empty_batch_changes_nothing,
             enquete_counts_per_commune_and_outcome,
             enquete_campagne_edited_consent_frozen_once_collection_starts,
+            enquete_helps_at_the_door_are_counted,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -425,4 +426,22 @@ pub async fn enquete_campagne_edited_consent_frozen_once_collection_starts(s: S)
         .modifier_campagne(c + 1000, &m("x", "y"))
         .await
         .expect("no such campaign"));
+}
+
+pub async fn enquete_helps_at_the_door_are_counted(s: S) {
+    let (c, _, _, _) = monde(&s, 0).await;
+    for genre in ["fiche", "cle", "fiche", "inscription", "fiche"] {
+        s.compter_coup_de_main(c, "31056", genre, t(6, 11))
+            .await
+            .expect("counted");
+    }
+    let n = s.coups_de_main(c).await.expect("counts");
+    let de = |g: &str| n.iter().find(|r| r.genre == g).map(|r| r.nombre);
+    assert_eq!((de("fiche"), de("inscription"), de("cle")), (Some(3), Some(1), Some(1)));
+    // A kind outside the list is refused by the database.
+    assert!(s
+        .compter_coup_de_main(c, "31056", "autre", t(6, 11))
+        .await
+        .is_err());
+    assert!(s.coups_de_main(c + 1).await.expect("none").is_empty());
 }

@@ -55,6 +55,7 @@ pub(crate) fn routeur() -> RouteurModule {
         .post("/espace/enquete/{id}/adresses", ajouter_adresses)
         .post("/espace/enquete/{id}/questions", ajouter_question)
         .get("/espace/enquete/{id}/collecte", page_collecte)
+        .post("/espace/enquete/{id}/coup-de-main", coup_de_main)
         .get("/espace/enquete/{id}/resultats", page_resultats)
         .get("/espace/enquete/{id}/agregats.csv", agregats_csv)
         .get("/espace/enquete/{id}/agregats.xlsx", agregats_xlsx)
@@ -184,6 +185,10 @@ struct PageCollecte {
     c: LigneCampagne,
     consentement: String,
     adresses: Vec<AdresseRow>,
+    /// The perimeter's communes `(code, name)`, for « un coup de main ».
+    communes: Vec<(String, String)>,
+    /// The needs of the places' schema, for the orientation sheet.
+    besoins: Vec<&'static str>,
 }
 
 /// `GET /espace/enquete/{id}/collecte`: the surveyor's page (works offline once opened).
@@ -199,12 +204,32 @@ pub async fn page_collecte(
         .dossier(&a, id)
         .await
         .map_err(erreur_page)?;
+    let communes = state
+        .instance
+        .enquete()
+        .cibles(id)
+        .await
+        .map_err(erreur_page)?
+        .into_iter()
+        .map(|c| {
+            let nom = nom_territoire(&state, &c.commune, false);
+            (c.commune, nom)
+        })
+        .collect();
     rendre(&PageCollecte {
         site: state.site.clone(),
         menu: Menu::de(&a),
         c: ligne(&d.campagne),
         consentement: d.campagne.consentement.clone(),
         adresses: d.adresses,
+        communes,
+        besoins: {
+            use maillage_domain::Vocabulary;
+            maillage_domain::Service::ALL
+                .iter()
+                .map(|s| s.label())
+                .collect()
+        },
     })
 }
 
@@ -389,6 +414,8 @@ struct PageResultats {
     v: VueResultats,
     /// Coordinators and administrators may download the answers.
     gestionnaire: bool,
+    /// Helps given at the door: orientation sheets, registrations, keys.
+    coups: [i64; 3],
 }
 
 /// `GET /espace/enquete/{id}/resultats`: progress (map and table) and measured
@@ -405,11 +432,18 @@ pub async fn page_resultats(
         .resultats(&a, id)
         .await
         .map_err(erreur_page)?;
+    let coups = state
+        .instance
+        .enquete()
+        .coups_de_main(&a, id)
+        .await
+        .map_err(erreur_page)?;
     rendre(&PageResultats {
         site: state.site.clone(),
         menu: Menu::de(&a),
         v: vue_resultats(&state, &r),
         gestionnaire: maillage_enquete::Enquete::exiger_gestionnaire(&a).is_ok(),
+        coups,
     })
 }
 
@@ -1631,4 +1665,89 @@ pub async fn ajouter_question(
         }
     };
     apres(&state, &a, id, r, "question").await
+}
+
+// ---------------------------------------------------------------------------------------
+// « Un coup de main à la porte ».
+
+#[derive(Deserialize)]
+pub struct FormulaireCoupDeMain {
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    genre: String,
+    /// For the orientation sheet: the need named (a service of the places' schema).
+    #[serde(default)]
+    besoin: String,
+    accord: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "espace/enquete_cle.html")]
+struct PageCle {
+    site: Arc<Site>,
+    menu: Menu,
+    c: LigneCampagne,
+    code: String,
+}
+
+/// `POST /espace/enquete/{id}/coup-de-main`: counts a help given with the person's consent,
+/// then leads to it: the places offering the need named near the commune (to tick and
+/// print the orientation sheet), the coming events of the commune (to register), or the
+/// new « Mon espace » key to give (a page to show or print). Needs the network.
+pub async fn coup_de_main(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireCoupDeMain>,
+) -> Result<Response, ErreurWeb> {
+    let id = id_page(&id)?;
+    let module = state.instance.enquete();
+    let besoin = if f.genre == "fiche" {
+        match crate::parametres::valeur::<maillage_domain::Service>(&f.besoin) {
+            Some(s) => Some(s),
+            None => {
+                return Err(ErreurWeb::Requete(
+                    "Besoin : choisissez le besoin que la personne a nommé.".into(),
+                ))
+            }
+        }
+    } else {
+        None
+    };
+    let code = match module
+        .coup_de_main(&a, id, f.commune.trim(), &f.genre, f.accord.is_some())
+        .await
+    {
+        Ok(code) => code,
+        Err(e) => return Err(ErreurWeb::Requete(message_formulaire(e)?)),
+    };
+    let referentiel = state.instance.comptes().referentiel();
+    let commune = referentiel.commune(f.commune.trim());
+    match (f.genre.as_str(), code) {
+        ("cle", Some(code)) => {
+            let c = module.campagne(id).await.map_err(erreur_page)?;
+            rendre(&PageCle {
+                site: state.site.clone(),
+                menu: Menu::de(&a),
+                c: ligne(&c),
+                code,
+            })
+        }
+        ("fiche", _) => {
+            use maillage_domain::Vocabulary;
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            if let Some(b) = besoin {
+                q.append_pair("besoin", b.label());
+            }
+            if let Some(c) = commune {
+                q.append_pair("ou", &crate::parametres::saisie_commune(c));
+            }
+            Ok(axum::response::Redirect::to(&format!("/lieux?{}", q.finish())).into_response())
+        }
+        _ => Ok(axum::response::Redirect::to(&format!(
+            "/evenements?commune={}",
+            f.commune.trim()
+        ))
+        .into_response()),
+    }
 }
