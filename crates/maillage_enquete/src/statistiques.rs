@@ -9,8 +9,10 @@
 //!   one-person households `s` (INSEE RP 2017, `part_menages_une_personne` of the bundled
 //!   indicators) weighs them: `p = s × p₁ + (1 − s) × p₂`. Used when both strata have
 //!   answers and `s` is known; otherwise the plain rate `k ÷ n`, said so (`pondere =
-//!   false`). The interval is Wilson's at the effective sample size of the weights (Kish):
-//!   `n_eff = 1 ÷ (s² ÷ n₁ + (1 − s)² ÷ n₂)`.
+//!   false`). The interval is Wilson's at the effective sample size: the plain sample
+//!   that would have the post-stratified rate's variance, `n_eff = q(1 − q) ÷ Σ s_h²
+//!   q_h(1 − q_h) ÷ n_h`, each stratum's rate `q_h = (k_h + ½) ÷ (n_h + 1)` kept half an
+//!   answer away from 0 and 1, at most the number of answers.
 //! - **EPCI**: the surveyed communes of the EPCI, each weighted by its population (the
 //!   campaign visits more households where fragility is high, so the plain pooled rate
 //!   would lean towards fragile communes): `p = Σ W_c p_c`, `n_eff = 1 ÷ Σ W_c² ÷ n_eff,c`.
@@ -123,10 +125,18 @@ pub fn estimer_commune(c: &CompteCommuneRow, part_seuls: Option<f64>) -> Option<
         if c.seuls > 0 && c.plusieurs > 0 {
             let p1 = c.seuls_illectronisme as f64 / c.seuls as f64;
             let p2 = c.plusieurs_illectronisme as f64 / c.plusieurs as f64;
-            let inverse = s * s / c.seuls as f64 + (1.0 - s) * (1.0 - s) / c.plusieurs as f64;
+            // The variance of the post-stratified rate, each stratum's rate taken a half
+            // answer away from 0 and 1 (so that a stratum of all-yes or all-no still has
+            // one); the effective size is the plain sample that would have it.
+            let lisse = |k: i64, n: i64| (k as f64 + 0.5) / (n as f64 + 1.0);
+            let (q1, q2) = (lisse(c.seuls_illectronisme, c.seuls), lisse(c.plusieurs_illectronisme, c.plusieurs));
+            let variance = s * s * q1 * (1.0 - q1) / c.seuls as f64
+                + (1.0 - s) * (1.0 - s) * q2 * (1.0 - q2) / c.plusieurs as f64;
+            let q = s * q1 + (1.0 - s) * q2;
+            let n = (c.seuls + c.plusieurs) as f64;
             return Some(Estimation {
                 taux: s * p1 + (1.0 - s) * p2,
-                effectif_efficace: 1.0 / inverse,
+                effectif_efficace: (q * (1.0 - q) / variance).min(n),
                 pondere: true,
             });
         }
@@ -246,9 +256,21 @@ mod tests {
         let e = estimer_commune(&c, Some(0.4)).expect("estimate");
         assert!(e.pondere);
         assert!((e.taux - (0.4 * 0.6 + 0.6 * 0.1)).abs() < 1e-12, "{}", e.taux);
-        let n_eff = 1.0 / (0.16 / 10.0 + 0.36 / 30.0);
-        assert!((e.effectif_efficace - n_eff).abs() < 1e-9);
-        assert!(e.effectif_efficace < 40.0, "weighting costs precision");
+        // Strata rates taken half an answer from 0 and 1: 6.5/11 and 3.5/31. Here the
+        // strata differ so much that the weighted rate is as precise as 41.7 plain
+        // answers: capped at the 40 answers there are.
+        let n_eff = |s: f64| {
+            let (q1, q2) = (6.5 / 11.0, 3.5 / 31.0);
+            let variance = s * s * q1 * (1.0 - q1) / 10.0 + (1.0 - s).powi(2) * q2 * (1.0 - q2) / 30.0;
+            let q = s * q1 + (1.0 - s) * q2;
+            q * (1.0 - q) / variance
+        };
+        assert!(n_eff(0.4) > 40.0);
+        assert_eq!(e.effectif_efficace, 40.0);
+        // A census share of 80 %: the 10 people alone weigh 80 %, precision is lost.
+        let e8 = estimer_commune(&c, Some(0.8)).expect("estimate");
+        assert!((e8.effectif_efficace - n_eff(0.8)).abs() < 1e-9);
+        assert!(e8.effectif_efficace < 20.0, "{}", e8.effectif_efficace);
         // Census share unknown, or a stratum empty: the plain rate.
         let brut = estimer_commune(&c, None).expect("estimate");
         assert!(!brut.pondere);

@@ -87,7 +87,12 @@ fn simulation_intervals_cover_the_truth_and_calibration_beats_the_raw_index() {
         .collect();
 
     // Two communes in three are surveyed, the others held back.
-    let mut alea = Alea::new(19);
+    // Seed 19; another with MAILLAGE_SIMULATION_GRAINE (to see that 19 is not a lucky one).
+    let graine = std::env::var("MAILLAGE_SIMULATION_GRAINE")
+        .ok()
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(19);
+    let mut alea = Alea::new(graine);
     let (enquetees, retenues_a_part): (Vec<&CommuneSynthetique>, Vec<&CommuneSynthetique>) =
         communes.iter().partition(|_| alea.proba(2.0 / 3.0));
 

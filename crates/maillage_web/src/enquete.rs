@@ -582,7 +582,7 @@ fn tableau_reponses(
         for q in &questions {
             ligne.push(Valeur::texte(match valeurs.get(&q.code) {
                 None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::Bool(b)) => if *b { "oui" } else { "non" }.to_string(),
+                Some(serde_json::Value::Bool(b)) => (if *b { "oui" } else { "non" }).to_string(),
                 Some(serde_json::Value::Array(v)) => v
                     .iter()
                     .filter_map(|x| x.as_str())
