@@ -1734,7 +1734,6 @@ pub async fn coup_de_main(
             })
         }
         ("fiche", _) => {
-            use maillage_domain::Vocabulary;
             let mut q = form_urlencoded::Serializer::new(String::new());
             if let Some(b) = besoin {
                 q.append_pair("besoin", b.label());
