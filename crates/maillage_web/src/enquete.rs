@@ -314,6 +314,14 @@ struct VueResultats {
     legende: Vec<(usize, String)>,
 }
 
+/// Questionnaires received per commune (the answers, whether or not a visit was sent).
+fn reponses_par_commune(r: &maillage_enquete::Resultats) -> std::collections::HashMap<&str, i64> {
+    r.communes
+        .iter()
+        .map(|t| (t.code.as_str(), t.effectif))
+        .collect()
+}
+
 /// Colour class of a commune's progress: 0 without any questionnaire, then 1 to 10 by
 /// tenths of the target reached (10: 90 % or more).
 fn classe_avancement(faits: i64, cible: i64) -> usize {
@@ -335,8 +343,10 @@ fn vue_resultats(state: &AppState, r: &maillage_enquete::Resultats) -> VueResult
         .collect();
     let mut avancement = Vec::with_capacity(r.cibles.len());
     let mut points = Vec::with_capacity(r.cibles.len());
+    let reponses = reponses_par_commune(r);
     for c in &r.cibles {
-        let v = visites.get(c.commune.as_str()).copied().unwrap_or_default();
+        let mut v = visites.get(c.commune.as_str()).copied().unwrap_or_default();
+        v[2] = reponses.get(c.commune.as_str()).copied().unwrap_or(0);
         let nom = nom_territoire(state, &c.commune, false);
         let part = if c.cible_menages > 0 {
             pourcent(v[2] as f64 / c.cible_menages as f64)
@@ -505,7 +515,11 @@ fn tableau_agregats(state: &AppState, r: &maillage_enquete::Resultats) -> Tablea
         .map(|c| (c.commune.as_str(), c.cible_menages))
         .collect();
     let mut ajouter = |niveau: &str, x: &Taux, epci: bool| {
-        let v = visites.get(x.code.as_str()).copied();
+        let v = (!epci).then(|| {
+            let mut v = visites.get(x.code.as_str()).copied().unwrap_or_default();
+            v[2] = x.effectif;
+            v
+        });
         let cible = cibles.get(x.code.as_str()).copied();
         t.lignes.push(vec![
             Valeur::texte(niveau),
@@ -1014,6 +1028,7 @@ pub async fn api_resultats(
 ) -> Result<Response, ApiError> {
     let id = id_api(&id)?;
     let r = state.instance.enquete().resultats_publics(id).await?;
+    let reponses = reponses_par_commune(&r);
     let visites: std::collections::HashMap<&str, [i64; 3]> = r
         .visites_par_commune
         .iter()
@@ -1036,10 +1051,11 @@ pub async fn api_resultats(
             .iter()
             .map(|c| {
                 let v = visites.get(c.commune.as_str()).copied().unwrap_or_default();
+                let questionnaires = reponses.get(c.commune.as_str()).copied().unwrap_or(0);
                 AvancementApi {
                     commune: c.commune.clone(),
                     cible_menages: c.cible_menages,
-                    questionnaires: v[2],
+                    questionnaires,
                     refus: v[1],
                     absents: v[0],
                 }
