@@ -80,10 +80,10 @@ pub struct Modele {
 impl Modele {
     /// The predicted rate of a commune from its variables, in [0, 1].
     pub fn predire(&self, x: &[f64; P]) -> f64 {
-        let mut y = self.constante;
-        for i in 0..P {
-            y += self.coefficients[i] * (x[i] - self.moyennes[i]) / self.ecarts[i];
-        }
+        let y: f64 = self.constante
+            + (0..P)
+                .map(|i| self.coefficients[i] * (x[i] - self.moyennes[i]) / self.ecarts[i])
+                .sum::<f64>();
         y.clamp(0.0, 1.0)
     }
 
@@ -172,12 +172,14 @@ fn resoudre(mut a: [[f64; P]; P], mut b: [f64; P]) -> Option<[f64; P]> {
         }
         a.swap(k, pivot);
         b.swap(k, pivot);
-        for i in k + 1..P {
-            let f = a[i][k] / a[k][k];
-            for j in k..P {
-                a[i][j] -= f * a[k][j];
+        let (haut, bas) = a.split_at_mut(k + 1);
+        let ligne_k = &haut[k];
+        for (d, ligne) in bas.iter_mut().enumerate() {
+            let f = ligne[k] / ligne_k[k];
+            for (v, vk) in ligne.iter_mut().zip(ligne_k.iter()).skip(k) {
+                *v -= f * vk;
             }
-            b[i] -= f * b[k];
+            b[k + 1 + d] -= f * b[k];
         }
     }
     let mut x = [0.0; P];

@@ -27,8 +27,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 use maillage_domain::mediation::Role;
 use maillage_store::enquete::{
-    AdresseRow, CampagneRow, CibleRow, CompteCommuneRow, EnqueteurRow, NewAdresse, NewCampagne, NewQuestionnaire,
-    NewReponse, NewVisite, Synchro, VisiteRow, ISSUES, ISSUE_ABSENT,
+    AdresseRow, CampagneRow, CibleRow, CompteCommuneRow, EnqueteurRow, NewAdresse, NewCampagne,
+    NewQuestionnaire, NewReponse, NewVisite, Synchro, VisiteRow, ISSUES, ISSUE_ABSENT,
 };
 use maillage_store::{EnqueteStore, StoreError};
 use serde::{Deserialize, Serialize};
@@ -528,7 +528,8 @@ impl Enquete {
                 )
             })?;
         let id = compte.id.get();
-        self.ajouter_enqueteur(acteur, campagne_id, id, communes).await?;
+        self.ajouter_enqueteur(acteur, campagne_id, id, communes)
+            .await?;
         Ok(id)
     }
 
@@ -1089,7 +1090,10 @@ impl Enquete {
 
 /// The surveyed communes as the calibration sees them: every commune with at least
 /// [`statistiques::SEUIL_SECRET`] answers and the six indicators.
-pub fn observations(comptes: &[CompteCommuneRow], indice: &Indice<'_>) -> Vec<calibrage::Observation> {
+pub fn observations(
+    comptes: &[CompteCommuneRow],
+    indice: &Indice<'_>,
+) -> Vec<calibrage::Observation> {
     comptes
         .iter()
         .filter(|c| c.reponses >= statistiques::SEUIL_SECRET)

@@ -129,7 +129,10 @@ pub fn estimer_commune(c: &CompteCommuneRow, part_seuls: Option<f64>) -> Option<
             // answer away from 0 and 1 (so that a stratum of all-yes or all-no still has
             // one); the effective size is the plain sample that would have it.
             let lisse = |k: i64, n: i64| (k as f64 + 0.5) / (n as f64 + 1.0);
-            let (q1, q2) = (lisse(c.seuls_illectronisme, c.seuls), lisse(c.plusieurs_illectronisme, c.plusieurs));
+            let (q1, q2) = (
+                lisse(c.seuls_illectronisme, c.seuls),
+                lisse(c.plusieurs_illectronisme, c.plusieurs),
+            );
             let variance = s * s * q1 * (1.0 - q1) / c.seuls as f64
                 + (1.0 - s) * (1.0 - s) * q2 * (1.0 - q2) / c.plusieurs as f64;
             let q = s * q1 + (1.0 - s) * q2;
@@ -255,13 +258,18 @@ mod tests {
         c.plusieurs_illectronisme = 3;
         let e = estimer_commune(&c, Some(0.4)).expect("estimate");
         assert!(e.pondere);
-        assert!((e.taux - (0.4 * 0.6 + 0.6 * 0.1)).abs() < 1e-12, "{}", e.taux);
+        assert!(
+            (e.taux - (0.4 * 0.6 + 0.6 * 0.1)).abs() < 1e-12,
+            "{}",
+            e.taux
+        );
         // Strata rates taken half an answer from 0 and 1: 6.5/11 and 3.5/31. Here the
         // strata differ so much that the weighted rate is as precise as 41.7 plain
         // answers: capped at the 40 answers there are.
         let n_eff = |s: f64| {
             let (q1, q2) = (6.5 / 11.0, 3.5 / 31.0);
-            let variance = s * s * q1 * (1.0 - q1) / 10.0 + (1.0 - s).powi(2) * q2 * (1.0 - q2) / 30.0;
+            let variance =
+                s * s * q1 * (1.0 - q1) / 10.0 + (1.0 - s).powi(2) * q2 * (1.0 - q2) / 30.0;
             let q = s * q1 + (1.0 - s) * q2;
             q * (1.0 - q) / variance
         };
@@ -291,7 +299,11 @@ mod tests {
         });
         let t = e[0].taux.expect("shown");
         assert!((t - (0.1 * 0.5 + 0.9 * 0.1)).abs() < 1e-12, "{t}");
-        assert_eq!(e[0].brut, Some(0.46), "the plain pooled rate, for comparison");
+        assert_eq!(
+            e[0].brut,
+            Some(0.46),
+            "the plain pooled rate, for comparison"
+        );
         let n_eff = 1.0 / (0.01 / 90.0 + 0.81 / 10.0);
         assert!((e[0].effectif_efficace.expect("n") - n_eff).abs() < 1e-9);
     }

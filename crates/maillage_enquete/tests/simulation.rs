@@ -119,7 +119,11 @@ fn simulation_intervals_cover_the_truth_and_calibration_beats_the_raw_index() {
         };
         for _ in 0..*cible {
             let seul = alea.proba(s.part_seuls);
-            let repond = alea.proba(if seul { REPONSE_SEUL } else { REPONSE_PLUSIEURS });
+            let repond = alea.proba(if seul {
+                REPONSE_SEUL
+            } else {
+                REPONSE_PLUSIEURS
+            });
             if !repond {
                 continue;
             }

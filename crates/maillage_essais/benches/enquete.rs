@@ -167,9 +167,7 @@ fn synchro(
                     .collect();
                 let l = lot(n, c.questionnaire_id, &communes);
                 let t = Instant::now();
-                let recu = rt
-                    .block_on(module.synchroniser(a, id, l))
-                    .expect("sync");
+                let recu = rt.block_on(module.synchroniser(a, id, l)).expect("sync");
                 total += t.elapsed();
                 assert_eq!(recu.questionnaires.nouveaux.len(), QUESTIONNAIRES);
                 assert!(recu.rejets.is_empty(), "{:?}", recu.rejets.first());
@@ -183,7 +181,10 @@ fn synchro(
 fn agregats(c: &mut Criterion, rt: &Runtime, instance: &Instance, a: &maillage_comptes::Acteur) {
     let id = rt.block_on(campagne(instance, a, "dep:31", 20_000));
     let module = instance.enquete();
-    let q = rt.block_on(module.campagne(id)).expect("campaign").questionnaire_id;
+    let q = rt
+        .block_on(module.campagne(id))
+        .expect("campaign")
+        .questionnaire_id;
     // 1,000,000 answers spread over the département's communes, inserted by the database.
     psql(
         BASE,

@@ -371,9 +371,15 @@ pub async fn enquete_counts_per_commune_and_outcome(s: S) {
         (1, 0),
         "31056: answer 5 alone"
     );
-    assert_eq!((comptes[0].plusieurs, comptes[0].plusieurs_illectronisme), (2, 1));
+    assert_eq!(
+        (comptes[0].plusieurs, comptes[0].plusieurs_illectronisme),
+        (2, 1)
+    );
     assert_eq!((comptes[1].seuls, comptes[1].seuls_illectronisme), (1, 1));
-    assert_eq!((comptes[1].plusieurs, comptes[1].plusieurs_illectronisme), (2, 1));
+    assert_eq!(
+        (comptes[1].plusieurs, comptes[1].plusieurs_illectronisme),
+        (2, 1)
+    );
 
     let visites = vec![
         visite(c, adresses[0], e, 0, ISSUE_ABSENT),
@@ -437,7 +443,10 @@ pub async fn enquete_helps_at_the_door_are_counted(s: S) {
     }
     let n = s.coups_de_main(c).await.expect("counts");
     let de = |g: &str| n.iter().find(|r| r.genre == g).map(|r| r.nombre);
-    assert_eq!((de("fiche"), de("inscription"), de("cle")), (Some(3), Some(1), Some(1)));
+    assert_eq!(
+        (de("fiche"), de("inscription"), de("cle")),
+        (Some(3), Some(1), Some(1))
+    );
     // A kind outside the list is refused by the database.
     assert!(s
         .compter_coup_de_main(c, "31056", "autre", t(6, 11))

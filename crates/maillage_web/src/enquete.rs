@@ -26,12 +26,12 @@ use utoipa::ToSchema;
 use crate::erreur::{ApiError, ErreurWeb};
 use crate::espace::pages::Menu;
 use crate::espace::{rendre, Connecte};
-use crate::formulaires::FormulaireConnecte;
 use crate::evenements_espace::{acteur_api, fichier, no_store};
-use maillage_annuaire::tableur::{Tableau, Valeur};
+use crate::formulaires::FormulaireConnecte;
 use crate::routeurs::{Module, RouteurModule};
 use crate::site::Site;
 use crate::AppState;
+use maillage_annuaire::tableur::{Tableau, Valeur};
 
 /// The shared offline module (IndexedDB queue, client UUIDs, idempotent upload, service
 /// worker registration), used by the check-in page and the collection page.
@@ -390,7 +390,11 @@ fn vue_resultats(state: &AppState, r: &maillage_enquete::Resultats) -> VueResult
             let texte = if d == 10 {
                 "90 % ou plus des foyers visés interrogés".to_string()
             } else {
-                format!("de {} à {} % des foyers visés interrogés", 10 * (d - 1), 10 * d)
+                format!(
+                    "de {} à {} % des foyers visés interrogés",
+                    10 * (d - 1),
+                    10 * d
+                )
             };
             (d, texte)
         })
@@ -622,7 +626,11 @@ fn tableau_reponses(
 const CSV: &str = "text/csv; charset=utf-8";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-async fn agregats(state: &AppState, a: &maillage_comptes::Acteur, id: &str) -> Result<(i64, Tableau), ErreurWeb> {
+async fn agregats(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: &str,
+) -> Result<(i64, Tableau), ErreurWeb> {
     let id = id_page(id)?;
     let r = state
         .instance
@@ -633,7 +641,11 @@ async fn agregats(state: &AppState, a: &maillage_comptes::Acteur, id: &str) -> R
     Ok((id, tableau_agregats(state, &r)))
 }
 
-async fn reponses(state: &AppState, a: &maillage_comptes::Acteur, id: &str) -> Result<(i64, Tableau), ErreurWeb> {
+async fn reponses(
+    state: &AppState,
+    a: &maillage_comptes::Acteur,
+    id: &str,
+) -> Result<(i64, Tableau), ErreurWeb> {
     let id = id_page(id)?;
     let (q, r) = state
         .instance
@@ -651,7 +663,11 @@ pub async fn agregats_csv(
     Path(id): Path<String>,
 ) -> Result<Response, ErreurWeb> {
     let (id, t) = agregats(&state, &a, &id).await?;
-    Ok(fichier(t.csv()?, CSV, &format!("enquete-{id}-agregats.csv")))
+    Ok(fichier(
+        t.csv()?,
+        CSV,
+        &format!("enquete-{id}-agregats.csv"),
+    ))
 }
 
 /// `GET /espace/enquete/{id}/agregats.xlsx`: the same as a spreadsheet.
@@ -661,7 +677,11 @@ pub async fn agregats_xlsx(
     Path(id): Path<String>,
 ) -> Result<Response, ErreurWeb> {
     let (id, t) = agregats(&state, &a, &id).await?;
-    Ok(fichier(t.xlsx("Agrégats")?, XLSX, &format!("enquete-{id}-agregats.xlsx")))
+    Ok(fichier(
+        t.xlsx("Agrégats")?,
+        XLSX,
+        &format!("enquete-{id}-agregats.xlsx"),
+    ))
 }
 
 /// `GET /espace/enquete/{id}/reponses.csv`: the anonymous answers, one row per
@@ -672,7 +692,11 @@ pub async fn reponses_csv(
     Path(id): Path<String>,
 ) -> Result<Response, ErreurWeb> {
     let (id, t) = reponses(&state, &a, &id).await?;
-    Ok(fichier(t.csv()?, CSV, &format!("enquete-{id}-reponses.csv")))
+    Ok(fichier(
+        t.csv()?,
+        CSV,
+        &format!("enquete-{id}-reponses.csv"),
+    ))
 }
 
 /// `GET /espace/enquete/{id}/reponses.xlsx`: the same as a spreadsheet.
@@ -682,7 +706,11 @@ pub async fn reponses_xlsx(
     Path(id): Path<String>,
 ) -> Result<Response, ErreurWeb> {
     let (id, t) = reponses(&state, &a, &id).await?;
-    Ok(fichier(t.xlsx("Réponses")?, XLSX, &format!("enquete-{id}-reponses.xlsx")))
+    Ok(fichier(
+        t.xlsx("Réponses")?,
+        XLSX,
+        &format!("enquete-{id}-reponses.xlsx"),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1045,7 +1073,11 @@ pub async fn api_resultats(
         visites_fait: r.visites[2],
         taux_reponse: r.taux_reponse(),
         epcis: r.epcis.iter().map(|t| taux_api(&state, t, true)).collect(),
-        communes: r.communes.iter().map(|t| taux_api(&state, t, false)).collect(),
+        communes: r
+            .communes
+            .iter()
+            .map(|t| taux_api(&state, t, false))
+            .collect(),
         avancement: r
             .cibles
             .iter()
@@ -1639,7 +1671,10 @@ pub async fn ajouter_question(
         _ => None,
     };
     let r = match genre {
-        None => Err(ErreurEnquete::invalide("type", "choisissez le type de la question")),
+        None => Err(ErreurEnquete::invalide(
+            "type",
+            "choisissez le type de la question",
+        )),
         Some(genre) => {
             let options = f
                 .options
@@ -1759,10 +1794,9 @@ pub async fn coup_de_main(
             }
             Ok(axum::response::Redirect::to(&format!("/lieux?{}", q.finish())).into_response())
         }
-        _ => Ok(axum::response::Redirect::to(&format!(
-            "/evenements?commune={}",
-            f.commune.trim()
-        ))
-        .into_response()),
+        _ => Ok(
+            axum::response::Redirect::to(&format!("/evenements?commune={}", f.commune.trim()))
+                .into_response(),
+        ),
     }
 }

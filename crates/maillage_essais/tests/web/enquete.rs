@@ -382,7 +382,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
     )
     .await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.corps.contains("Vos réponses sont anonymes"), "a consent is proposed");
+    assert!(
+        page.corps.contains("Vos réponses sont anonymes"),
+        "a consent is proposed"
+    );
     let cree = envoyer(
         &w.state,
         post_form(
@@ -396,7 +399,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
                 ("fin", "2026-12-31"),
                 ("menages", "100"),
                 ("minimum", "20"),
-                ("consentement", "Réponses anonymes, arrêt possible à tout moment."),
+                (
+                    "consentement",
+                    "Réponses anonymes, arrêt possible à tout moment.",
+                ),
             ],
         ),
     )
@@ -429,7 +435,9 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
     )
     .await;
     assert_eq!(faux.status, StatusCode::BAD_REQUEST);
-    assert!(faux.corps.contains("Fin : la fin de la campagne doit suivre son début"));
+    assert!(faux
+        .corps
+        .contains("Fin : la fin de la campagne doit suivre son début"));
 
     let uri_gestion = format!("/espace/enquete/{id}/gestion");
     let g = envoyer(&w.state, requete("GET", &gestion, Some(&c_ca), None)).await;
@@ -446,7 +454,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
         ),
         (
             "adresses",
-            vec![("adresses", "31395;1 allée des Sports\n31395;2 allée des Sports")],
+            vec![(
+                "adresses",
+                "31395;1 allée des Sports\n31395;2 allée des Sports",
+            )],
         ),
         (
             "questions",
@@ -468,14 +479,20 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{chemin}: {}", r.corps);
     }
     let g = envoyer(&w.state, requete("GET", &uri_gestion, Some(&c_ca), None)).await;
-    assert!(g.corps.contains("version 2"), "the question made a new version");
     assert!(
-        g.textes("li").iter().any(|l| l
-            .contains(&format!("compte n° {}", w.a1.get()))
-            && l.contains("Muret")),
+        g.corps.contains("version 2"),
+        "the question made a new version"
+    );
+    assert!(
+        g.textes("li")
+            .iter()
+            .any(|l| l.contains(&format!("compte n° {}", w.a1.get())) && l.contains("Muret")),
         "the surveyor and what they cover"
     );
-    assert!(g.textes("table tbody tr td").contains(&"2".to_string()), "2 addresses");
+    assert!(
+        g.textes("table tbody tr td").contains(&"2".to_string()),
+        "2 addresses"
+    );
     // A surveyor may not manage.
     let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
     let r = envoyer(&w.state, requete("GET", &uri_gestion, Some(&c_a1), None)).await;
@@ -546,7 +563,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
         pourcent(attendu)
     );
     assert!(res.corps.contains("carte-territoire"), "the progress map");
-    assert!(res.corps.contains("20 questionnaires sur"), "the map's dots say it");
+    assert!(
+        res.corps.contains("20 questionnaires sur"),
+        "the map's dots say it"
+    );
 
     // Frozen: no more questions, the consent stays; title and dates still change.
     let r = envoyer(
@@ -592,7 +612,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
                 ("intitule", "Besoins numériques du Muretain (prolongée)"),
                 ("debut", "2026-11-01"),
                 ("fin", "2027-01-31"),
-                ("consentement", "Réponses anonymes, arrêt possible à tout moment."),
+                (
+                    "consentement",
+                    "Réponses anonymes, arrêt possible à tout moment.",
+                ),
             ],
         ),
     )
@@ -600,7 +623,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     let g = envoyer(&w.state, requete("GET", &uri_gestion, Some(&c_ca), None)).await;
     assert!(g.corps.contains("(prolongée)"));
-    assert!(!g.corps.contains("Ajouter une question"), "the question form is gone");
+    assert!(
+        !g.corps.contains("Ajouter une question"),
+        "the question form is gone"
+    );
 
     // Exports: aggregates, and the anonymous answers (managers only).
     let csv = envoyer(
@@ -614,8 +640,13 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
     )
     .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.corps.contains("Niveau;Code;Territoire;Réponses;Taux d’illectronisme (%)"));
-    assert!(csv.corps.lines().any(|l| l.starts_with("commune;31395;Muret;20;")));
+    assert!(csv
+        .corps
+        .contains("Niveau;Code;Territoire;Réponses;Taux d’illectronisme (%)"));
+    assert!(csv
+        .corps
+        .lines()
+        .any(|l| l.starts_with("commune;31395;Muret;20;")));
     let csv = envoyer(
         &w.state,
         requete(
@@ -630,7 +661,10 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
     let lignes: Vec<&str> = csv.corps.lines().collect();
     assert_eq!(lignes.len(), 21, "a header and one row per questionnaire");
     assert!(lignes[0].contains("Personnes du foyer") && lignes[0].contains("mediatheque"));
-    assert!(!csv.corps.contains(&uuid(0)), "no UUID in the anonymous answers");
+    assert!(
+        !csv.corps.contains(&uuid(0)),
+        "no UUID in the anonymous answers"
+    );
     assert_eq!(
         lignes.iter().filter(|l| l.ends_with(";non;oui")).count(),
         8,
@@ -657,17 +691,33 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
         ),
     )
     .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "a surveyor gets aggregates only");
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "a surveyor gets aggregates only"
+    );
 
     // The public page and its JSON, without a session.
-    let p = envoyer(&w.state, requete("GET", &format!("/enquetes/{id}"), None, None)).await;
+    let p = envoyer(
+        &w.state,
+        requete("GET", &format!("/enquetes/{id}"), None, None),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.corps.contains(&pourcent(attendu)));
-    assert!(!p.corps.contains("allée des Sports"), "no address on the public page");
+    assert!(
+        !p.corps.contains("allée des Sports"),
+        "no address on the public page"
+    );
     let j = json_de(
         &envoyer(
             &w.state,
-            requete("GET", &format!("/api/v1/enquete/{id}/resultats"), None, None),
+            requete(
+                "GET",
+                &format!("/api/v1/enquete/{id}/resultats"),
+                None,
+                None,
+            ),
         )
         .await,
     );
@@ -695,7 +745,11 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
         ),
     )
     .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "no consent, nothing given");
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "no consent, nothing given"
+    );
     let r = envoyer(
         &w.state,
         post_form(
@@ -732,7 +786,11 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.location().starts_with("/lieux?besoin=Aide+aux+d"), "{}", r.location());
+    assert!(
+        r.location().starts_with("/lieux?besoin=Aide+aux+d"),
+        "{}",
+        r.location()
+    );
     assert!(r.location().contains("ou=Muret"), "{}", r.location());
     let r = envoyer(
         &w.state,
@@ -748,7 +806,11 @@ async fn enquete_coordinator_plans_a_campaign_and_reads_weighted_results() {
         ),
     )
     .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "Toulouse is not a1's sector");
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "Toulouse is not a1's sector"
+    );
     let res = envoyer(
         &w.state,
         requete(
@@ -832,7 +894,8 @@ async fn enquete_territory_page_shows_measured_predicted_and_calibrated() {
     );
     let erreur = format!("{:.1} points", 100.0 * modele.erreur_cv).replace('.', ",");
     assert!(
-        p.corps.contains(&format!("erreur en validation croisée : {erreur}")),
+        p.corps
+            .contains(&format!("erreur en validation croisée : {erreur}")),
         "{erreur}"
     );
     assert!(p.corps.contains("appris sur 10 communes enquêtées"));
@@ -848,6 +911,8 @@ async fn enquete_territory_page_shows_measured_predicted_and_calibrated() {
         requete("GET", &format!("/territoires/commune:{autre}"), None, None),
     )
     .await;
-    assert!(p.corps.contains("pas d’enquête de besoins pour ce territoire"));
+    assert!(p
+        .corps
+        .contains("pas d’enquête de besoins pour ce territoire"));
     assert!(p.corps.contains("Prédit par l’indice calibré : "));
 }
