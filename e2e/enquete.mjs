@@ -13,11 +13,15 @@
 //      again: nothing new; the results page shows 3 / 1 / 6;
 //   3. two browser contexts send the same questionnaire UUID at once: one submission;
 //   4. the page is closed while a sync is under way (the server got it, the answer never
-//      came back): reopened, it sends again and nothing is lost nor duplicated.
+//      came back): reopened, it sends again and nothing is lost nor duplicated;
+//   5. the coordinator creates a campaign (form), reads its management page and the first
+//      campaign's (collection started), its results (map, tables), gives a « Mon espace »
+//      key at the door; the public page of the campaign without JavaScript; axe 360/1280 px
+//      on each.
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
-import { axe, executer, exigerZeroViolation, ouvrirContexte, preparer, seConnecter, verifier } from './commun.mjs';
+import { avecContexte, axe, executer, exigerZeroViolation, ouvrirContexte, preparer, seConnecter, verifier } from './commun.mjs';
 
 const { base: BASE, variables } = preparer({
   script: 'e2e/enquete.mjs',
@@ -29,6 +33,7 @@ const CAMPAGNE = variables.CAMPAGNE;
 const MDP = 'un mot de passe solide';
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const ENQUETEUR = { email: 'enqueteur@exemple.fr', mdp: MDP, secret: SECRET };
+const COORDINATEUR = { email: 'coordination@exemple.fr', mdp: MDP, secret: SECRET };
 const PAGE = `${BASE}/espace/enquete/${CAMPAGNE}/collecte`;
 
 async function appareil() {
@@ -166,5 +171,49 @@ await executer('Tests navigateur — collecte d’enquête hors ligne', 'e2e enq
     await page.waitForFunction(() => /à envoyer : 0 visite\(s\), 0 questionnaire\(s\)/.test(document.getElementById('collecte-etat').textContent));
     assert.deepEqual(await resultats(page), { questionnaires: 8, refus: 1, absents: 3 });
     await contexte.close();
+  });
+  await verifier('5. coordination : nouvelle campagne, gestion, résultats, clé à la porte ; page publique sans JS ; axe 360 et 1280 px', async () => {
+    const contexte = await ouvrirContexte({ js: true, largeur: 360 });
+    const page = await contexte.newPage();
+    await seConnecter(page, COORDINATEUR);
+    await page.goto(`${BASE}/espace/enquete/nouvelle`);
+    await axe(page, 'nouvelle campagne', echecs);
+    await page.getByLabel('Intitulé', { exact: true }).fill('Besoins à Muret, deuxième vague');
+    await page.getByLabel('Périmètre', { exact: true }).fill('commune:31395');
+    await page.getByLabel('Début', { exact: true }).fill('2027-01-10');
+    await page.getByLabel('Fin', { exact: true }).fill('2027-03-31');
+    await page.getByRole('button', { name: 'Créer la campagne' }).click();
+    await page.waitForURL(/\/gestion/);
+    await page.getByText('La campagne est créée').waitFor();
+    await axe(page, 'gestion d’une campagne', echecs);
+    await page.goto(`${BASE}/espace/enquete/${CAMPAGNE}/gestion`);
+    assert.match(await page.locator('main').innerText(), /La collecte a commencé/);
+    await axe(page, 'gestion, collecte commencée', echecs);
+    await page.goto(`${BASE}/espace/enquete/${CAMPAGNE}/resultats`);
+    assert.equal(await page.locator('svg.carte-territoire').count(), 1);
+    await axe(page, 'résultats (coordination)', echecs);
+    await page.goto(PAGE);
+    await page.getByLabel(/Une clé/).check();
+    await page.getByLabel('La personne est d’accord').check();
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    await page.locator('.code-personnel').waitFor();
+    await axe(page, 'clé « Mon espace » donnée à la porte', echecs);
+    await page.goto(`${BASE}/espace/enquete/${CAMPAGNE}/resultats`);
+    assert.match(await page.locator('main').innerText(), /Clés « Mon espace » : 1/);
+    await contexte.close();
+    // The public page reads without JavaScript (a context with JavaScript off), and axe
+    // runs on it with the page's scripts refused (axe itself needs JavaScript).
+    const sansJs = await ouvrirContexte({ js: false, largeur: 360 });
+    const p = await sansJs.newPage();
+    const r = await p.goto(`${BASE}/enquetes/${CAMPAGNE}`);
+    assert.equal(r.status(), 200);
+    assert.match(await p.locator('main').innerText({ timeout: 10_000 }), /Illectronisme mesuré/);
+    await sansJs.close();
+    await avecContexte({ js: true, largeur: 360 }, async (page) => {
+      await page.route('**/*.js', (route) => route.abort());
+      await page.goto(`${BASE}/enquetes/${CAMPAGNE}`);
+      await axe(page, 'page publique de la campagne (sans JS)', echecs);
+    });
+    exigerZeroViolation(echecs.splice(0));
   });
 });

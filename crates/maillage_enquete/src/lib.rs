@@ -15,19 +15,20 @@
 //! [`maillage_store::enquete`]); the sync computes every score here, from the answers,
 //! never trusting the device's.
 
+pub mod calibrage;
 pub mod echantillon;
 pub mod questionnaire;
 pub mod statistiques;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_comptes::{Acteur, Comptes, ErreurComptes};
 use maillage_domain::mediation::Role;
 use maillage_store::enquete::{
-    AdresseRow, CampagneRow, CibleRow, EnqueteurRow, NewAdresse, NewCampagne, NewQuestionnaire,
-    NewReponse, NewVisite, Synchro, VisiteRow, ISSUES, ISSUE_ABSENT,
+    AdresseRow, CampagneRow, CibleRow, CompteCommuneRow, EnqueteurRow, NewAdresse, NewCampagne,
+    NewQuestionnaire, NewReponse, NewVisite, Synchro, VisiteRow, ISSUES, ISSUE_ABSENT,
 };
 use maillage_store::{EnqueteStore, StoreError};
 use serde::{Deserialize, Serialize};
@@ -36,7 +37,8 @@ pub use maillage_store::enquete as stockage;
 
 use crate::echantillon::CommuneAEnqueter;
 use crate::questionnaire::{Question, Questionnaire};
-use crate::statistiques::Taux;
+use crate::statistiques::{Recensement, Taux};
+use maillage_territoire::indice::{Configuration, DonneesIndicateurs, Indicateur, Indice};
 
 /// Most items in one sync request.
 pub const LOT_MAX: usize = 5_000;
@@ -95,6 +97,56 @@ pub struct DemandeCampagne {
     pub menages: i64,
     /// Households to visit at least in each commune.
     pub minimum_par_commune: i64,
+}
+
+/// The title, dates and consent wording of a campaign, checked: `(title, consent)` trimmed.
+fn verifier_champs<'a>(
+    intitule: &'a str,
+    debut: NaiveDate,
+    fin: NaiveDate,
+    consentement: &'a str,
+) -> Resultat<(&'a str, &'a str)> {
+    let intitule = intitule.trim();
+    if intitule.is_empty() || intitule.chars().count() > 200 {
+        return Err(ErreurEnquete::invalide(
+            "intitule",
+            "indiquez l’intitulé de la campagne (200 caractères au plus)",
+        ));
+    }
+    if fin < debut {
+        return Err(ErreurEnquete::invalide(
+            "fin",
+            "la fin de la campagne doit suivre son début",
+        ));
+    }
+    let consentement = consentement.trim();
+    if consentement.is_empty() || consentement.chars().count() > 2000 {
+        return Err(ErreurEnquete::invalide(
+            "consentement",
+            "indiquez le texte lu aux personnes avant de les interroger (2 000 caractères au plus)",
+        ));
+    }
+    Ok((intitule, consentement))
+}
+
+/// A surveyor of a campaign, with the account's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enqueteur {
+    pub compte_id: i64,
+    pub nom: String,
+    /// INSEE codes covered; empty: the whole perimeter.
+    pub communes: Vec<String>,
+}
+
+/// What the campaign's management page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct FicheGestion {
+    pub campagne: CampagneRow,
+    pub questionnaire: Questionnaire,
+    pub cibles: Vec<CibleRow>,
+    pub enqueteurs: Vec<Enqueteur>,
+    /// Addresses of the visit list, per commune.
+    pub adresses: Vec<(String, usize)>,
 }
 
 /// A visit as the device sends it.
@@ -165,6 +217,8 @@ pub struct Resultats {
     pub epcis: Vec<Taux>,
     /// Visits per outcome over the campaign: absent, refus, fait.
     pub visites: [i64; 3],
+    /// The same per commune (communes with at least one visit), by INSEE code.
+    pub visites_par_commune: Vec<(String, [i64; 3])>,
     pub questionnaires: i64,
 }
 
@@ -355,31 +409,10 @@ impl Enquete {
     /// are drawn from the fragility index ([`echantillon::repartir`]).
     pub async fn creer_campagne(&self, acteur: &Acteur, d: DemandeCampagne) -> Resultat<i64> {
         Self::exiger_gestionnaire(acteur)?;
-        let intitule = d.intitule.trim();
-        if intitule.is_empty() || intitule.chars().count() > 200 {
-            return Err(ErreurEnquete::invalide(
-                "intitule",
-                "indiquez l’intitulé de la campagne (200 caractères au plus)",
-            ));
-        }
-        if d.fin < d.debut {
-            return Err(ErreurEnquete::invalide(
-                "fin",
-                "la fin de la campagne doit suivre son début",
-            ));
-        }
-        let consentement = d.consentement.trim();
-        if consentement.is_empty() || consentement.chars().count() > 2000 {
-            return Err(ErreurEnquete::invalide(
-                "consentement",
-                "indiquez le texte lu aux personnes avant de les interroger (2 000 caractères au plus)",
-            ));
-        }
+        let (intitule, consentement) =
+            verifier_champs(&d.intitule, d.debut, d.fin, &d.consentement)?;
         let communes = self.communes_du_perimetre(&d.territoire)?;
-        let indice = maillage_territoire::indice::calculer(
-            maillage_territoire::indice::DonneesIndicateurs::embedded(),
-            &maillage_territoire::indice::Configuration::deciles(),
-        );
+        let indice = indice_national();
         let a_enqueter: Vec<CommuneAEnqueter> = communes
             .iter()
             .map(|c| CommuneAEnqueter {
@@ -404,6 +437,100 @@ impl Enquete {
                 created_at: self.maintenant(),
             })
             .await?)
+    }
+
+    /// Changes the title and dates of a campaign, and its consent wording while collection
+    /// has not started (after, the wording given is ignored: the store keeps the one read
+    /// to the first households).
+    pub async fn modifier_campagne(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        intitule: &str,
+        debut: NaiveDate,
+        fin: NaiveDate,
+        consentement: &str,
+    ) -> Resultat<()> {
+        Self::exiger_gestionnaire(acteur)?;
+        let c = self.campagne(campagne_id).await?;
+        let (intitule, consentement) = verifier_champs(intitule, debut, fin, consentement)?;
+        if c.collecte_commencee_at.is_some() && consentement != c.consentement {
+            return Err(ErreurEnquete::Conflit(
+                "La collecte a commencé : le texte de consentement ne peut plus changer.".into(),
+            ));
+        }
+        let m = stockage::ModificationCampagne {
+            intitule: intitule.to_string(),
+            debut,
+            fin,
+            consentement: consentement.to_string(),
+        };
+        if !self.store.modifier_campagne(campagne_id, &m).await? {
+            return Err(ErreurEnquete::Introuvable);
+        }
+        Ok(())
+    }
+
+    /// What the management page shows: campaign, questionnaire, targets, surveyors with
+    /// their names, addresses per commune. Coordinators and administrators only.
+    pub async fn fiche_gestion(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<FicheGestion> {
+        Self::exiger_gestionnaire(acteur)?;
+        let campagne = self.campagne(campagne_id).await?;
+        let questionnaire = self.questionnaire(campagne.questionnaire_id).await?;
+        let mut enqueteurs = Vec::new();
+        for e in self.store.enqueteurs(campagne_id).await? {
+            let nom = self
+                .comptes
+                .nom_du_compte(maillage_domain::CompteId::new(e.compte_id))
+                .await?
+                .unwrap_or_else(|| format!("compte n° {}", e.compte_id));
+            enqueteurs.push(Enqueteur {
+                compte_id: e.compte_id,
+                nom,
+                communes: e
+                    .communes
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            });
+        }
+        let mut adresses: std::collections::BTreeMap<String, usize> = Default::default();
+        for a in self.store.adresses(campagne_id).await? {
+            *adresses.entry(a.commune).or_default() += 1;
+        }
+        Ok(FicheGestion {
+            cibles: self.store.cibles(campagne_id).await?,
+            campagne,
+            questionnaire,
+            enqueteurs,
+            adresses: adresses.into_iter().collect(),
+        })
+    }
+
+    /// Adds a surveyor found by the account's e-mail address.
+    pub async fn ajouter_enqueteur_par_courriel(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        courriel: &str,
+        communes: &[String],
+    ) -> Resultat<i64> {
+        Self::exiger_gestionnaire(acteur)?;
+        let compte = self
+            .comptes
+            .compte_par_email(courriel.trim())
+            .await?
+            .ok_or_else(|| {
+                ErreurEnquete::invalide(
+                    "courriel",
+                    "aucun compte n’a cette adresse : invitez d’abord la personne dans l’équipe",
+                )
+            })?;
+        let id = compte.id.get();
+        self.ajouter_enqueteur(acteur, campagne_id, id, communes)
+            .await?;
+        Ok(id)
     }
 
     /// Adds the territory's questions in a new version of the campaign's questionnaire,
@@ -789,6 +916,7 @@ impl Enquete {
                     score_logiciels: s.logiciels,
                     internet_3mois: s.internet_3mois,
                     illectronisme: s.illectronisme,
+                    personnes_foyer: s.personnes_foyer,
                     collecte_at: q.at,
                     recu_at: maintenant,
                 });
@@ -797,6 +925,78 @@ impl Enquete {
         recu.visites = self.store.enregistrer_visites(&visites).await?;
         recu.questionnaires = self.store.enregistrer_reponses(&reponses).await?;
         Ok(recu)
+    }
+
+    /// The campaign's answers for an export, with the questionnaire they follow:
+    /// coordinators and administrators only. Anonymous already (commune, IRIS, answers,
+    /// scores); the export leaves out the UUIDs, the times and the short texts.
+    pub async fn reponses_a_exporter(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+    ) -> Resultat<(Questionnaire, Vec<stockage::ReponseRow>)> {
+        Self::exiger_gestionnaire(acteur)?;
+        let c = self.campagne(campagne_id).await?;
+        let questionnaire = self.questionnaire(c.questionnaire_id).await?;
+        Ok((questionnaire, self.store.reponses(campagne_id).await?))
+    }
+
+    /// « Un coup de main à la porte »: counts a help given with the person's consent
+    /// (`fiche`: an orientation sheet, `inscription`: a registration to a session, `cle`:
+    /// a « Mon espace » key) in a commune the surveyor covers. For a key, makes it (a new
+    /// person of the accounts kernel, [`Comptes::nouvelle_personne`]) and returns its code
+    /// to give; the count holds no name and no link to an answer.
+    pub async fn coup_de_main(
+        &self,
+        acteur: &Acteur,
+        campagne_id: i64,
+        commune: &str,
+        genre: &str,
+        consentement: bool,
+    ) -> Resultat<Option<String>> {
+        let enqueteur = self.acces(acteur, campagne_id).await?;
+        if !consentement {
+            return Err(ErreurEnquete::invalide(
+                "consentement",
+                "la personne doit être d’accord : cochez la case après le lui avoir demandé",
+            ));
+        }
+        if !stockage::COUPS_DE_MAIN.contains(&genre) {
+            return Err(ErreurEnquete::invalide(
+                "genre",
+                "choisissez une fiche d’orientation, une inscription ou une clé « Mon espace »",
+            ));
+        }
+        let perimetre = self.store.cibles(campagne_id).await?;
+        if !perimetre.iter().any(|c| c.commune == commune)
+            || !Self::couvre_commune(&enqueteur, commune)
+        {
+            return Err(ErreurEnquete::invalide(
+                "commune",
+                format!("la commune {commune} n’est pas dans votre secteur de la campagne"),
+            ));
+        }
+        let code = if genre == "cle" {
+            Some(self.comptes.nouvelle_personne().await?.code.texte())
+        } else {
+            None
+        };
+        self.store
+            .compter_coup_de_main(campagne_id, commune, genre, self.maintenant())
+            .await?;
+        Ok(code)
+    }
+
+    /// Helps given at the door during a campaign: `[fiche, inscription, cle]`.
+    pub async fn coups_de_main(&self, acteur: &Acteur, campagne_id: i64) -> Resultat<[i64; 3]> {
+        self.acces(acteur, campagne_id).await?;
+        let mut n = [0i64; 3];
+        for r in self.store.coups_de_main(campagne_id).await? {
+            if let Some(i) = stockage::COUPS_DE_MAIN.iter().position(|g| *g == r.genre) {
+                n[i] = r.nombre;
+            }
+        }
+        Ok(n)
     }
 
     /// Rates of illectronisme per commune and per EPCI (95 % Wilson intervals, cells under
@@ -809,32 +1009,137 @@ impl Enquete {
     /// The same, for the public aggregate page (nothing but counts and rates).
     pub async fn resultats_publics(&self, campagne_id: i64) -> Resultat<Resultats> {
         let campagne = self.campagne(campagne_id).await?;
-        let comptes: Vec<(String, i64, i64)> = self
-            .store
-            .comptes_par_commune(campagne_id)
-            .await?
-            .into_iter()
-            .map(|c| (c.commune, c.reponses, c.illectronisme))
-            .collect();
-        let referentiel = self.comptes.referentiel();
-        let (communes, epcis) = statistiques::taux_par_territoire(&comptes, |c| {
-            referentiel.commune(c).and_then(|c| c.code_epci.clone())
-        });
+        let comptes = self.store.comptes_par_commune(campagne_id).await?;
+        let (communes, epcis) = self.taux(&comptes);
         let mut visites = [0i64; 3];
+        let mut par_commune: std::collections::BTreeMap<String, [i64; 3]> = Default::default();
         for a in self.store.avancement(campagne_id).await? {
             if let Some(i) = ISSUES.iter().position(|x| *x == a.issue) {
                 visites[i] += a.visites;
+                par_commune.entry(a.commune).or_default()[i] += a.visites;
             }
         }
         Ok(Resultats {
             cibles: self.store.cibles(campagne_id).await?,
-            questionnaires: comptes.iter().map(|c| c.1).sum(),
+            questionnaires: comptes.iter().map(|c| c.reponses).sum(),
             campagne,
             communes,
             epcis,
             visites,
+            visites_par_commune: par_commune.into_iter().collect(),
         })
     }
+
+    /// Rates per commune and EPCI from the counts, weighted against the census
+    /// ([`statistiques::taux_par_territoire`]).
+    pub fn taux(&self, comptes: &[CompteCommuneRow]) -> (Vec<Taux>, Vec<Taux>) {
+        let referentiel = self.comptes.referentiel();
+        let indice = indice_national();
+        statistiques::taux_par_territoire(comptes, |code| {
+            let c = indice.commune(code);
+            Recensement {
+                part_seuls: c
+                    .and_then(|c| c.valeurs[Indicateur::MenagesUnePersonne])
+                    .map(|v| v / 100.0),
+                population: c.map(|c| f64::from(c.population)).unwrap_or(0.0),
+                epci: referentiel.commune(code).and_then(|c| c.code_epci.clone()),
+            }
+        })
+    }
+}
+
+impl Enquete {
+    /// What every campaign measured, pooled per commune (the counts of all campaigns
+    /// added up), the rates per commune and EPCI, and the calibrated index fitted on the
+    /// surveyed communes ([`calibrage::ajuster`]). Aggregates only: public.
+    pub async fn mesures(&self) -> Resultat<Mesures> {
+        let mut par_commune: std::collections::BTreeMap<String, CompteCommuneRow> =
+            Default::default();
+        for c in self.store.campagnes().await? {
+            for r in self.store.comptes_par_commune(c.id).await? {
+                let t = par_commune
+                    .entry(r.commune.clone())
+                    .or_insert_with(|| CompteCommuneRow {
+                        commune: r.commune.clone(),
+                        reponses: 0,
+                        illectronisme: 0,
+                        seuls: 0,
+                        seuls_illectronisme: 0,
+                        plusieurs: 0,
+                        plusieurs_illectronisme: 0,
+                    });
+                t.reponses += r.reponses;
+                t.illectronisme += r.illectronisme;
+                t.seuls += r.seuls;
+                t.seuls_illectronisme += r.seuls_illectronisme;
+                t.plusieurs += r.plusieurs;
+                t.plusieurs_illectronisme += r.plusieurs_illectronisme;
+            }
+        }
+        let comptes: Vec<CompteCommuneRow> = par_commune.into_values().collect();
+        let (communes, epcis) = self.taux(&comptes);
+        let indice = indice_national();
+        let observations = observations(&comptes, indice);
+        Ok(Mesures {
+            modele: calibrage::ajuster(&observations, indice),
+            communes,
+            epcis,
+        })
+    }
+}
+
+/// The surveyed communes as the calibration sees them: every commune with at least
+/// [`statistiques::SEUIL_SECRET`] answers and the six indicators.
+pub fn observations(
+    comptes: &[CompteCommuneRow],
+    indice: &Indice<'_>,
+) -> Vec<calibrage::Observation> {
+    comptes
+        .iter()
+        .filter(|c| c.reponses >= statistiques::SEUIL_SECRET)
+        .filter_map(|c| {
+            let ic = indice.commune(&c.commune)?;
+            let x = calibrage::variables(ic)?;
+            let part = ic.valeurs[Indicateur::MenagesUnePersonne].map(|v| v / 100.0);
+            let e = statistiques::estimer_commune(c, part)?;
+            Some(calibrage::Observation {
+                code: c.commune.clone(),
+                x,
+                taux: e.taux,
+                poids: e.effectif_efficace,
+            })
+        })
+        .collect()
+}
+
+/// Measured illectronisme over every campaign, and the calibrated index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mesures {
+    pub communes: Vec<Taux>,
+    pub epcis: Vec<Taux>,
+    /// `None` under [`calibrage::COMMUNES_MIN`] surveyed communes.
+    pub modele: Option<calibrage::Modele>,
+}
+
+impl Mesures {
+    pub fn commune(&self, code: &str) -> Option<&Taux> {
+        self.communes.iter().find(|t| t.code == code)
+    }
+
+    pub fn epci(&self, code: &str) -> Option<&Taux> {
+        self.epcis.iter().find(|t| t.code == code)
+    }
+}
+
+/// The national fragility index (deciles method), computed once.
+pub fn indice_national() -> &'static Indice<'static> {
+    static INDICE: OnceLock<Indice<'static>> = OnceLock::new();
+    INDICE.get_or_init(|| {
+        maillage_territoire::indice::calculer(
+            DonneesIndicateurs::embedded(),
+            &Configuration::deciles(),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -110,7 +110,14 @@ pub struct Scores {
     /// INSEE: no internet use in the period, or no basic skill in any domain (score 0 in
     /// all four).
     pub illectronisme: bool,
+    /// People in the household: the sum of the numbers answered to the standard's
+    /// household questions (theme [`THEME_FOYER`]); `None` when none was answered or the
+    /// sum is 0. The stratum of the census weighting (one person, or more).
+    pub personnes_foyer: Option<i64>,
 }
+
+/// The theme of the household questions (people by age band).
+pub const THEME_FOYER: &str = "foyer";
 
 impl Scores {
     pub fn domaine(&self, d: Domaine) -> i64 {
@@ -299,9 +306,32 @@ impl Questionnaire {
             logiciels: s[3],
             internet_3mois: internet,
             illectronisme: illectronisme(internet, s),
+            personnes_foyer: personnes_foyer(&self.questions, |code| propres.get(code)),
         };
         Ok((propres, scores))
     }
+}
+
+/// The household's size from the numbers answered to the household questions.
+fn personnes_foyer<'v>(
+    questions: &[Question],
+    valeur: impl Fn(&str) -> Option<&'v Value>,
+) -> Option<i64> {
+    let nombres: Vec<i64> = questions
+        .iter()
+        .filter(|q| q.theme == THEME_FOYER && q.genre == TypeQuestion::Nombre)
+        .filter_map(|q| valeur(&q.code).and_then(Value::as_i64))
+        .collect();
+    let total: i64 = nombres.iter().map(|n| (*n).max(0)).sum();
+    (!nombres.is_empty() && total > 0).then_some(total)
+}
+
+/// The household's size of stored answers (`{code: value}`), as the sync computed it.
+pub fn personnes_foyer_de(
+    q: &Questionnaire,
+    reponses: &serde_json::Map<String, Value>,
+) -> Option<i64> {
+    personnes_foyer(&q.questions, |code| reponses.get(code))
 }
 
 fn code_valide(code: &str) -> bool {
@@ -517,6 +547,7 @@ mod tests {
         assert!(!s.illectronisme);
         assert_eq!(propres["foyer_60_74"], json!(2));
         assert_eq!(propres["internet_3mois"], json!(true));
+        assert_eq!(s.personnes_foyer, Some(2), "the household questions summed");
 
         let (_, s) = q
             .noter(&json!({"age": "75+", "internet_3mois": false,
@@ -533,6 +564,13 @@ mod tests {
                            "competences_information": ["aucune"]}))
             .expect("valid");
         assert!(s.illectronisme, "internet used but no skill in any domain");
+        assert_eq!(s.personnes_foyer, None, "household not described");
+
+        let (_, s) = q
+            .noter(&json!({"age": "30-44", "internet_3mois": true,
+                           "foyer_moins_18": 2, "foyer_18_59": 1, "foyer_75_plus": 0}))
+            .expect("valid");
+        assert_eq!(s.personnes_foyer, Some(3));
     }
 
     #[test]

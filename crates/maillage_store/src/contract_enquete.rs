@@ -26,6 +26,8 @@ macro_rules! enquete_contract_tests {
             enquete_sync_concurrent_devices_same_uuid_one_submission,
             enquete_sync_empty_batch_changes_nothing,
             enquete_counts_per_commune_and_outcome,
+            enquete_campagne_edited_consent_frozen_once_collection_starts,
+            enquete_helps_at_the_door_are_counted,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -126,6 +128,8 @@ fn reponse(c: i64, q: i64, i: usize, illectronisme: bool) -> NewReponse {
         score_logiciels: if illectronisme { 0 } else { 1 },
         internet_3mois: !illectronisme,
         illectronisme,
+        // Households of 1, 2, 3, 4 people, then one that did not say.
+        personnes_foyer: (i % 5 < 4).then_some(i as i64 % 5 + 1),
         collecte_at: t(5, 10) + Duration::minutes(i as i64),
         recu_at: t(5, 18),
     }
@@ -360,6 +364,22 @@ pub async fn enquete_counts_per_commune_and_outcome(s: S) {
     assert_eq!(comptes[1].commune, "31113");
     assert_eq!(comptes[1].reponses, 3);
     assert_eq!(comptes[1].illectronisme, 2);
+    // By household size: 31056 holds answers 1, 2, 4, 5 (sizes 2, 3, unknown, 1), 31113
+    // holds 0, 3, 6 (sizes 1, 4, 2).
+    assert_eq!(
+        (comptes[0].seuls, comptes[0].seuls_illectronisme),
+        (1, 0),
+        "31056: answer 5 alone"
+    );
+    assert_eq!(
+        (comptes[0].plusieurs, comptes[0].plusieurs_illectronisme),
+        (2, 1)
+    );
+    assert_eq!((comptes[1].seuls, comptes[1].seuls_illectronisme), (1, 1));
+    assert_eq!(
+        (comptes[1].plusieurs, comptes[1].plusieurs_illectronisme),
+        (2, 1)
+    );
 
     let visites = vec![
         visite(c, adresses[0], e, 0, ISSUE_ABSENT),
@@ -379,4 +399,58 @@ pub async fn enquete_counts_per_commune_and_outcome(s: S) {
     assert_eq!(trouve(ISSUE_REFUS), Some(1));
     // Another campaign's answers are not counted.
     assert!(s.comptes_par_commune(c + 1).await.expect("none").is_empty());
+}
+
+pub async fn enquete_campagne_edited_consent_frozen_once_collection_starts(s: S) {
+    let (c, _, e, adresses) = monde(&s, 1).await;
+    let m = |intitule: &str, consentement: &str| crate::enquete::ModificationCampagne {
+        intitule: intitule.into(),
+        debut: jour(5),
+        fin: jour(31),
+        consentement: consentement.into(),
+    };
+    assert!(s
+        .modifier_campagne(c, &m("Enquête du Sicoval", "Réponses anonymes, promis."))
+        .await
+        .expect("edit"));
+    let lue = s.campagne(c).await.expect("read").expect("campaign");
+    assert_eq!(lue.intitule, "Enquête du Sicoval");
+    assert_eq!((lue.debut, lue.fin), (jour(5), jour(31)));
+    assert_eq!(lue.consentement, "Réponses anonymes, promis.");
+    // Collection starts: the consent wording stays, the rest still changes.
+    s.enregistrer_visites(&[visite(c, adresses[0], e, 1, ISSUE_ABSENT)])
+        .await
+        .expect("visit");
+    assert!(s
+        .modifier_campagne(c, &m("Enquête 2027", "Autre texte."))
+        .await
+        .expect("edit"));
+    let lue = s.campagne(c).await.expect("read").expect("campaign");
+    assert_eq!(lue.intitule, "Enquête 2027");
+    assert_eq!(lue.consentement, "Réponses anonymes, promis.");
+    assert!(!s
+        .modifier_campagne(c + 1000, &m("x", "y"))
+        .await
+        .expect("no such campaign"));
+}
+
+pub async fn enquete_helps_at_the_door_are_counted(s: S) {
+    let (c, _, _, _) = monde(&s, 0).await;
+    for genre in ["fiche", "cle", "fiche", "inscription", "fiche"] {
+        s.compter_coup_de_main(c, "31056", genre, t(6, 11))
+            .await
+            .expect("counted");
+    }
+    let n = s.coups_de_main(c).await.expect("counts");
+    let de = |g: &str| n.iter().find(|r| r.genre == g).map(|r| r.nombre);
+    assert_eq!(
+        (de("fiche"), de("inscription"), de("cle")),
+        (Some(3), Some(1), Some(1))
+    );
+    // A kind outside the list is refused by the database.
+    assert!(s
+        .compter_coup_de_main(c, "31056", "autre", t(6, 11))
+        .await
+        .is_err());
+    assert!(s.coups_de_main(c + 1).await.expect("none").is_empty());
 }

@@ -64,6 +64,16 @@ pub struct NewCampagne {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a coordinator may change of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModificationCampagne {
+    pub intitule: String,
+    pub debut: NaiveDate,
+    pub fin: NaiveDate,
+    /// Kept only while collection has not started.
+    pub consentement: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampagneRow {
     pub id: i64,
@@ -156,6 +166,9 @@ pub struct NewReponse {
     pub score_logiciels: i64,
     pub internet_3mois: bool,
     pub illectronisme: bool,
+    /// People in the household (the sum of the household questions), `None` when not
+    /// answered: the stratum of the census weighting (one person, or more).
+    pub personnes_foyer: Option<i64>,
     pub collecte_at: DateTime<Utc>,
     pub recu_at: DateTime<Utc>,
 }
@@ -186,12 +199,20 @@ pub struct Synchro {
     pub deja_recus: Vec<String>,
 }
 
-/// Answers of one commune of a campaign: how many, how many in illectronisme.
+/// Answers of one commune of a campaign: how many, how many in illectronisme, and the
+/// same by household size (the strata of the census weighting).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompteCommuneRow {
     pub commune: String,
     pub reponses: i64,
     pub illectronisme: i64,
+    /// Answers from one-person households, and among them in illectronisme.
+    pub seuls: i64,
+    pub seuls_illectronisme: i64,
+    /// Answers from households of two people or more, and among them in illectronisme.
+    /// `reponses − seuls − plusieurs` answers did not give the household's size.
+    pub plusieurs: i64,
+    pub plusieurs_illectronisme: i64,
 }
 
 /// Visits of one commune of a campaign, by outcome.
@@ -200,6 +221,16 @@ pub struct AvancementRow {
     pub commune: String,
     pub issue: String,
     pub visites: i64,
+}
+
+/// What a surveyor may give at the door, with the person's consent.
+pub const COUPS_DE_MAIN: [&str; 3] = ["fiche", "inscription", "cle"];
+
+/// How many of one kind of help were given during a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoupDeMainRow {
+    pub genre: String,
+    pub nombre: i64,
 }
 
 #[async_trait]
@@ -221,6 +252,11 @@ pub trait EnqueteStore: Send + Sync {
         campagne_id: i64,
         questionnaire_id: i64,
     ) -> StoreResult<bool>;
+
+    /// Changes the title, the dates and, while collection has not started, the consent
+    /// wording (one update: the consent read to the first households stays the one of
+    /// the campaign). `false` when there is no such campaign.
+    async fn modifier_campagne(&self, id: i64, m: &ModificationCampagne) -> StoreResult<bool>;
 
     /// Adds (or replaces the communes of) a surveyor of the campaign.
     async fn ajouter_enqueteur(
@@ -253,4 +289,15 @@ pub trait EnqueteStore: Send + Sync {
     async fn comptes_par_commune(&self, campagne_id: i64) -> StoreResult<Vec<CompteCommuneRow>>;
     /// Visits per commune and outcome (counted by the database).
     async fn avancement(&self, campagne_id: i64) -> StoreResult<Vec<AvancementRow>>;
+
+    /// Counts one help given at the door (`genre`: one of [`COUPS_DE_MAIN`]).
+    async fn compter_coup_de_main(
+        &self,
+        campagne_id: i64,
+        commune: &str,
+        genre: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Helps given during a campaign, per kind.
+    async fn coups_de_main(&self, campagne_id: i64) -> StoreResult<Vec<CoupDeMainRow>>;
 }

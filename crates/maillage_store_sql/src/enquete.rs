@@ -47,8 +47,8 @@ macro_rules! enquete_store {
         const _: () = {
             use ::chrono::{DateTime, NaiveDate, Utc};
             use ::maillage_store::enquete::{
-                AdresseRow, AvancementRow, CampagneRow, CibleRow, CompteCommuneRow,
-                EnqueteurRow, NewAdresse, NewCampagne, NewQuestionnaire, NewReponse, NewVisite,
+                AdresseRow, AvancementRow, CampagneRow, CibleRow, CompteCommuneRow, CoupDeMainRow,
+                EnqueteurRow, ModificationCampagne, NewAdresse, NewCampagne, NewQuestionnaire, NewReponse, NewVisite,
                 QuestionnaireRow, ReponseRow, Synchro, VisiteRow,
             };
             use ::maillage_store::StoreResult;
@@ -157,6 +157,28 @@ macro_rules! enquete_store {
                          WHERE id = $2 AND collecte_commencee_at IS NULL",
                         questionnaire_id,
                         campagne_id
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn modifier_campagne(
+                    &self,
+                    id: i64,
+                    m: &ModificationCampagne,
+                ) -> StoreResult<bool> {
+                    let r = ::sqlx::query!(
+                        "UPDATE enquete_campagnes SET intitule = $1, debut = $2, fin = $3,
+                             consentement = CASE WHEN collecte_commencee_at IS NULL THEN $4
+                                                 ELSE consentement END
+                         WHERE id = $5",
+                        m.intitule,
+                        m.debut,
+                        m.fin,
+                        m.consentement,
+                        id
                     )
                     .execute(&self.pool)
                     .await
@@ -327,8 +349,9 @@ macro_rules! enquete_store {
                                                            score_information, score_communication,
                                                            score_resolution, score_logiciels,
                                                            internet_3mois, illectronisme,
-                                                           collecte_at, recu_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                                           collecte_at, recu_at, personnes_foyer)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                     $15)
                              ON CONFLICT (uuid) DO NOTHING",
                             r.uuid,
                             r.campagne_id,
@@ -343,7 +366,8 @@ macro_rules! enquete_store {
                             r.internet_3mois,
                             r.illectronisme,
                             r.collecte_at,
-                            r.recu_at
+                            r.recu_at,
+                            r.personnes_foyer
                         )
                         .execute(&mut *tx)
                         .await
@@ -404,7 +428,15 @@ macro_rules! enquete_store {
                         CompteCommuneRow,
                         r#"SELECT commune AS "commune!: String", COUNT(*) AS "reponses!: i64",
                                   SUM(CASE WHEN illectronisme THEN 1 ELSE 0 END)
-                                      AS "illectronisme!: i64"
+                                      AS "illectronisme!: i64",
+                                  SUM(CASE WHEN personnes_foyer = 1 THEN 1 ELSE 0 END)
+                                      AS "seuls!: i64",
+                                  SUM(CASE WHEN personnes_foyer = 1 AND illectronisme
+                                      THEN 1 ELSE 0 END) AS "seuls_illectronisme!: i64",
+                                  SUM(CASE WHEN personnes_foyer > 1 THEN 1 ELSE 0 END)
+                                      AS "plusieurs!: i64",
+                                  SUM(CASE WHEN personnes_foyer > 1 AND illectronisme
+                                      THEN 1 ELSE 0 END) AS "plusieurs_illectronisme!: i64"
                            FROM enquete_reponses WHERE campagne_id = $1
                            GROUP BY commune ORDER BY commune"#,
                         campagne_id
@@ -422,6 +454,40 @@ macro_rules! enquete_store {
                            FROM enquete_visites v JOIN enquete_adresses a ON a.id = v.adresse_id
                            WHERE v.campagne_id = $1
                            GROUP BY a.commune, v.issue ORDER BY a.commune, v.issue"#,
+                        campagne_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn compter_coup_de_main(
+                    &self,
+                    campagne_id: i64,
+                    commune: &str,
+                    genre: &str,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<()> {
+                    ::sqlx::query!(
+                        "INSERT INTO enquete_coups_de_main (campagne_id, commune, genre, donne_at)
+                         VALUES ($1, $2, $3, $4)",
+                        campagne_id,
+                        commune,
+                        genre,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn coups_de_main(&self, campagne_id: i64) -> StoreResult<Vec<CoupDeMainRow>> {
+                    ::sqlx::query_as!(
+                        CoupDeMainRow,
+                        r#"SELECT genre AS "genre!: String", COUNT(*) AS "nombre!: i64"
+                           FROM enquete_coups_de_main WHERE campagne_id = $1
+                           GROUP BY genre ORDER BY genre"#,
                         campagne_id
                     )
                     .fetch_all(&self.pool)

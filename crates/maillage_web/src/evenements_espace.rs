@@ -1594,6 +1594,7 @@ pub(crate) fn tableau_bilan(
     t
 }
 
+/// A file to download (`Content-Disposition: attachment`), never cached.
 pub(crate) fn fichier(contenu: Vec<u8>, type_mime: &'static str, nom: &str) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{nom}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));

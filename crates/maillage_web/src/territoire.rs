@@ -823,13 +823,17 @@ impl Projection {
 }
 
 /// A dot of the map: a commune, or a département for France.
-struct Point2 {
-    point: Point,
-    population: u32,
-    /// National decile of its index; 0 without index.
-    decile: usize,
-    titre: String,
+pub(crate) struct Point2 {
+    pub(crate) point: Point,
+    pub(crate) population: u32,
+    /// Colour class 1 to 10 (`d1`…`d10`, light to dark): the national decile of its index
+    /// on the territory pages, the campaign's progress on the survey's; 0 for none.
+    pub(crate) decile: usize,
+    pub(crate) titre: String,
 }
+
+/// What the colours of the fragility map say, for its summary in words.
+const COULEURS_INDICE: &str = "couleur selon le décile national de l'indice de fragilité, du plus clair, D1, au plus foncé, D10";
 
 /// The SVG of the map, and what it shows in words.
 pub struct Carte {
@@ -847,13 +851,16 @@ fn rayons(n: usize) -> (f64, f64) {
     }
 }
 
-fn dessiner_carte(
+/// The map: dots (size by population, colour class `d0`…`d10` explained by `couleurs`),
+/// insets, places and the stops of a plan.
+pub(crate) fn dessiner_carte(
     titre: &str,
     points: &[Point2],
     encarts: &[Point2],
     lieux: &[Point],
     plan: Option<&Plan>,
     unite: &str,
+    couleurs: &str,
 ) -> Carte {
     let centres: Vec<Point> = points.iter().map(|p| p.point).collect();
     let hauteur_encarts = if encarts.is_empty() { 0.0 } else { 80.0 };
@@ -968,11 +975,18 @@ fn dessiner_carte(
     }
     svg.push_str("</svg>");
     let mut resume = format!(
-        "{} {} (points, taille selon la population, couleur selon le décile national de l'indice de fragilité, du plus clair, D1, au plus foncé, D10) et {} lieux d'aide au numérique de l'annuaire dans le cadre de la carte (losanges).",
+        "{} {} (points, taille selon la population, {couleurs})",
         entier((points.len() + encarts.len()) as f64),
         unite,
-        entier(nb_lieux as f64)
     );
+    if !lieux.is_empty() {
+        let _ = write!(
+            resume,
+            " et {} lieux d'aide au numérique de l'annuaire dans le cadre de la carte (losanges)",
+            entier(nb_lieux as f64)
+        );
+    }
+    resume.push('.');
     if nb_arrets > 0 {
         let _ = write!(
             resume,
@@ -1223,6 +1237,8 @@ pub struct TerritoirePage {
     pub api: String,
     /// Measured needs (Compétences' anonymous aggregates).
     pub besoins: crate::competences::VueBesoins,
+    /// Measured illectronisme (Enquête) beside the predicted and calibrated index.
+    pub illectronisme: crate::enquete::VueIllectronisme,
 }
 
 /// The query string of a link from the page, keeping the settings.
@@ -1528,6 +1544,7 @@ fn vue_territoire(
         &lieux,
         plan,
         if france { "départements" } else { "communes" },
+        COULEURS_INDICE,
     );
     let legende = (1..=10)
         .map(|d| (d, format!("D{d} : indice {}", nat.intervalle(d))))
@@ -1920,6 +1937,7 @@ fn vue_territoire(
         plan_possible,
         api: format!("/api/v1/territoires/{territoire}/indice"),
         besoins: Default::default(),
+        illectronisme: Default::default(),
     }
 }
 
@@ -1977,6 +1995,9 @@ pub async fn page(
     let besoins = crate::competences::besoins_mesures(&state, &territoire)
         .await
         .map_err(|e| ErreurWeb::interne(e.to_string()))?;
+    let illectronisme = crate::enquete::illectronisme_territoire(&state, &territoire)
+        .await
+        .map_err(|e| ErreurWeb::interne(std::io::Error::other(e.to_string())))?;
     let page = tokio::task::spawn_blocking(move || {
         let mut v = vue_territoire(
             site,
@@ -1988,6 +2009,7 @@ pub async fn page(
         );
         v.lieux = entier(lieux_territoire as f64);
         v.besoins = crate::competences::vue_besoins(&besoins);
+        v.illectronisme = illectronisme;
         v
     })
     .await

@@ -7,7 +7,9 @@
 //! `maillage enquete campagne|enqueteur|adresses` do; no SQL), and runs
 //! `node e2e/enquete.mjs BASE_URL` in Debian's Chromium with service workers allowed; it
 //! requires exit status 0. See the script for the path (offline reload, 10 visits, sync
-//! twice, two devices with one UUID, a page closed during sync; axe at 360 and 1280 px).
+//! twice, two devices with one UUID, a page closed during sync; the coordinator's pages —
+//! new campaign, management, results —, a « Mon espace » key given at the door, the public
+//! page without JavaScript; axe at 360 and 1280 px).
 //!
 //! The campaign's id reaches the script as `MAILLAGE_E2E_CAMPAGNE`.
 
@@ -59,6 +61,10 @@ async fn parcours_navigateur_enquete_hors_ligne() {
         )
         .await
         .expect("coordinator");
+    comptes
+        .activer_totp(coordinateur, SECRET)
+        .await
+        .expect("coordinator's totp");
     let gestionnaire = comptes
         .acteur_de_confiance(coordinateur)
         .await

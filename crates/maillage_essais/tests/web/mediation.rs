@@ -1037,9 +1037,23 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/espace/hors-ligne.js")
         | ("get", "/espace/enquete/collecte.js")
         | ("get", "/espace/enquete/hors-ligne-sw.js") => "ouvert",
-        ("get", "/espace/enquete/{id}/collecte") | ("get", "/espace/enquete/{id}/resultats") => {
-            "enquete-d-autrui"
-        }
+        ("get", "/espace/enquete/{id}/collecte")
+        | ("get", "/espace/enquete/{id}/resultats")
+        | ("get", "/espace/enquete/{id}/agregats.csv")
+        | ("get", "/espace/enquete/{id}/agregats.xlsx")
+        | ("get", "/espace/enquete/{id}/reponses.csv")
+        | ("get", "/espace/enquete/{id}/reponses.xlsx")
+        | ("post", "/espace/enquete/{id}/coup-de-main") => "enquete-d-autrui",
+        // Creating and managing a campaign: coordinators and administrators.
+        ("get", "/espace/enquete/nouvelle")
+        | ("post", "/espace/enquete/nouvelle")
+        | ("get", "/espace/enquete/{id}/gestion")
+        | ("post", "/espace/enquete/{id}/gestion")
+        | ("post", "/espace/enquete/{id}/enqueteurs")
+        | ("post", "/espace/enquete/{id}/adresses")
+        | ("post", "/espace/enquete/{id}/questions") => "encadrement",
+        // A campaign's public aggregates (no session; 404 for an unknown campaign).
+        ("get", "/enquetes/{id}") | ("get", "/api/v1/enquete/{id}/resultats") => "ouvert",
         ("get", "/api/v1/enquete/{id}/dossier") | ("post", "/api/v1/enquete/{id}/synchro") => {
             "api-enquete-d-autrui"
         }
