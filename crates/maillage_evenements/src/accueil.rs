@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, Role, StatutSocial, TrancheAge};
+use maillage_domain::{Service, Vocabulary};
 use maillage_store::evenements::{
     BilanPointages, EvenementRow, InscriptionRow, ModifEvenement, NewJauge, NewPointage,
     NewSessionEvenement, PointageRow, RefusModification, SessionEvenementRow, SessionModifiee,
@@ -66,6 +67,11 @@ impl ListeSession {
             .count()
     }
 
+    /// Check-ins (registered or walk-ins) recorded as oriented towards a need.
+    pub fn orientes(&self) -> usize {
+        self.pointages.iter().filter(|p| p.besoin.is_some()).count()
+    }
+
     /// Registrations checked in.
     pub fn presents(&self) -> usize {
         self.inscriptions
@@ -83,6 +89,9 @@ pub struct PointageEnvoye {
     pub inscription: Option<String>,
     pub tranche_age: Option<String>,
     pub statut: Option<String>,
+    /// The need the person was oriented for (a label of the Lieux services vocabulary, as
+    /// the orientation sheet names them); empty or absent: not oriented.
+    pub besoin: Option<String>,
     pub heure: String,
 }
 
@@ -359,6 +368,7 @@ impl Evenements {
             } else {
                 (None, None)
             };
+            let besoin = code("besoin", &p.besoin, |x| Service::from_label(x).is_some())?;
             let pointe_at = crate::lire_horodatage(&p.heure)
                 .map_err(|m| ErreurEvenements::invalide(&champ("heure"), m))?;
             lus.push(NewPointage {
@@ -367,6 +377,7 @@ impl Evenements {
                 inscription_uuid: inscription,
                 tranche_age,
                 statut_social,
+                besoin,
                 pointe_at,
             });
         }

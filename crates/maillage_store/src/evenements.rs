@@ -575,6 +575,9 @@ pub struct NewPointage {
     pub tranche_age: Option<String>,
     /// Walk-ins: code of `StatutSocial`.
     pub statut_social: Option<String>,
+    /// The need the person was oriented for (a label of the Lieux services vocabulary);
+    /// `None`: not oriented.
+    pub besoin: Option<String>,
     /// When the device checked the person in (its clock).
     pub pointe_at: DateTime<Utc>,
 }
@@ -617,6 +620,8 @@ pub struct PointageRow {
     pub appareil: String,
     pub tranche_age: Option<String>,
     pub statut_social: Option<String>,
+    /// The need the person was oriented for; `None`: not oriented.
+    pub besoin: Option<String>,
     pub pointe_at: DateTime<Utc>,
     pub recu_at: DateTime<Utc>,
 }

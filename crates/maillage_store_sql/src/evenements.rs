@@ -1128,8 +1128,8 @@ macro_rules! evenements_store {
                         let cree = ::sqlx::query_scalar!(
                             r#"INSERT INTO evenements_pointages (uuid, session_id, jauge_id,
                                    inscription_id, appareil, compte_id, tranche_age,
-                                   statut_social, pointe_at, recu_at)
-                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                   statut_social, besoin, pointe_at, recu_at)
+                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                                ON CONFLICT DO NOTHING
                                RETURNING id AS "id!: i64""#,
                             p.uuid,
@@ -1140,6 +1140,7 @@ macro_rules! evenements_store {
                             compte_id,
                             p.tranche_age,
                             p.statut_social,
+                            p.besoin,
                             p.pointe_at,
                             recu_at
                         )
@@ -1322,6 +1323,7 @@ macro_rules! evenements_store {
                                   appareil AS "appareil!: String",
                                   tranche_age AS "tranche_age?: String",
                                   statut_social AS "statut_social?: String",
+                                  besoin AS "besoin?: String",
                                   pointe_at AS "pointe_at!: DateTime<Utc>",
                                   recu_at AS "recu_at!: DateTime<Utc>"
                            FROM evenements_pointages WHERE session_id = $1 ORDER BY id"#,

@@ -22,6 +22,7 @@ use axum::Json;
 use chrono::Utc;
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, StatutSocial, TrancheAge};
+use maillage_domain::Vocabulary;
 use maillage_evenements::accueil::{peut_organiser, ListeSession, PointageEnvoye};
 use maillage_evenements::stockage::{EtatPointage, EvenementRow};
 use maillage_evenements::{
@@ -878,6 +879,8 @@ struct PageAccueil {
     sessions: Vec<SessionEspace>,
     tranches: Vec<(&'static str, &'static str)>,
     statuts: Vec<(&'static str, &'static str)>,
+    /// The needs of the orientation sheet: (label of the services vocabulary, plain words).
+    besoins: Vec<(&'static str, &'static str)>,
 }
 
 /// `GET /espace/evenements/{id}/accueil`: the check-in page (works offline once opened).
@@ -901,6 +904,10 @@ pub async fn page_accueil(
         statuts: StatutSocial::TOUS
             .iter()
             .map(|t| (t.code(), t.libelle()))
+            .collect(),
+        besoins: crate::pages::BESOINS
+            .iter()
+            .map(|(s, mots)| (s.label(), *mots))
             .collect(),
     })
 }
@@ -1183,6 +1190,11 @@ pub struct PointageApi {
     /// Walk-ins: status (the Coop's codes, `non_communique` when absent).
     #[serde(default)]
     pub statut: Option<String>,
+    /// The need the person was oriented for: a label of the services vocabulary (as the
+    /// orientation sheet names them, e.g. « Aide aux démarches administratives »); absent:
+    /// not oriented.
+    #[serde(default)]
+    pub besoin: Option<String>,
     /// When the device checked the person in (RFC 3339).
     pub heure: String,
 }
@@ -1256,6 +1268,7 @@ pub async fn api_pointages(
             inscription: p.inscription,
             tranche_age: p.tranche_age,
             statut: p.statut,
+            besoin: p.besoin,
             heure: p.heure,
         })
         .collect();
@@ -1446,6 +1459,8 @@ pub struct LigneBilan {
     pub presents: usize,
     pub sur_place: usize,
     pub participants: usize,
+    /// Check-ins (registered or walk-ins) recorded as oriented towards a need.
+    pub orientes: usize,
     /// Participants over capacity, in percent (`None` for a capacity of 0).
     pub remplissage: Option<f64>,
 }
@@ -1467,6 +1482,7 @@ impl LigneBilan {
         attente: usize,
         presents: usize,
         sur_place: usize,
+        orientes: usize,
     ) -> Self {
         let participants = presents + sur_place;
         LigneBilan {
@@ -1477,6 +1493,7 @@ impl LigneBilan {
             presents,
             sur_place,
             participants,
+            orientes,
             remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
         }
     }
@@ -1490,6 +1507,7 @@ impl LigneBilan {
             lignes.iter().map(|l| l.attente).sum(),
             lignes.iter().map(|l| l.presents).sum(),
             lignes.iter().map(|l| l.sur_place).sum(),
+            lignes.iter().map(|l| l.orientes).sum(),
         )
     }
 }
@@ -1512,6 +1530,7 @@ pub(crate) fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
                 n(&["liste_attente"]),
                 l.presents(),
                 l.sur_place(),
+                l.orientes(),
             )
         })
         .collect();
@@ -1578,6 +1597,7 @@ pub(crate) fn tableau_bilan(
         "Venus sans inscription",
         "Participants",
         "Taux de remplissage (%)",
+        "Personnes orientées",
     ]);
     for l in lignes.iter().chain(std::iter::once(total)) {
         t.lignes.push(vec![
@@ -1589,6 +1609,7 @@ pub(crate) fn tableau_bilan(
             Valeur::entier(l.sur_place as f64),
             Valeur::entier(l.participants as f64),
             Valeur::nombre(l.remplissage, 1),
+            Valeur::entier(l.orientes as f64),
         ]);
     }
     t
