@@ -22,7 +22,6 @@ use axum::Json;
 use chrono::Utc;
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, StatutSocial, TrancheAge};
-use maillage_domain::Vocabulary;
 use maillage_evenements::accueil::{peut_organiser, ListeSession, PointageEnvoye};
 use maillage_evenements::stockage::{EtatPointage, EvenementRow};
 use maillage_evenements::{

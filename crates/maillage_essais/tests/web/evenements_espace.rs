@@ -835,30 +835,54 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         json_de(&r)["allocations"],
         json!([{"session": s, "places": 2}])
     );
+    // One registered person and one walk-in are oriented (the need named).
+    let besoins = [Some("Aide aux démarches administratives"), None, None];
     let mut lot = Vec::new();
     for (k, u) in uuids.iter().take(3).enumerate() {
-        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 900 + k), "session": s, "inscription": u, "heure": "2035-06-12T09:05:00+02:00"}));
+        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 900 + k), "session": s, "inscription": u, "besoin": besoins[k], "heure": "2035-06-12T09:05:00+02:00"}));
     }
-    for (k, (t, st)) in [
-        ("soixante_dix_plus", "retraite"),
-        ("soixante_dix_plus", "retraite"),
+    for (k, (t, st, b)) in [
+        ("soixante_dix_plus", "retraite", None),
+        (
+            "soixante_dix_plus",
+            "retraite",
+            Some("Accès internet et matériel informatique"),
+        ),
     ]
     .iter()
     .enumerate()
     {
-        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 950 + k), "session": s, "tranche_age": t, "statut": st, "heure": "2035-06-12T09:06:00+02:00"}));
+        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 950 + k), "session": s, "tranche_age": t, "statut": st, "besoin": b, "heure": "2035-06-12T09:06:00+02:00"}));
     }
+    // A need outside the vocabulary: refused, the field named, nothing recorded.
+    let mut faux = lot.clone();
+    faux[3]["besoin"] = json!("Réparer un vélo");
     let r = envoyer(
         &w.state,
         json_post(
             &format!("{api}/pointages"),
             &c_a1,
             Some(&csrf_a1),
-            &json!({"appareil": APPAREIL_A, "pointages": lot, "rendre": true}),
+            &json!({"appareil": APPAREIL_A, "pointages": faux}),
         ),
     )
     .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert_eq!(json_de(&r)["parametre"], "pointages[3].besoin");
+    // Sent twice (the device did not hear the first answer): counted once.
+    for _ in 0..2 {
+        let r = envoyer(
+            &w.state,
+            json_post(
+                &format!("{api}/pointages"),
+                &c_a1,
+                Some(&csrf_a1),
+                &json!({"appareil": APPAREIL_A, "pointages": lot, "rendre": true}),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    }
 
     // The report: capacity 10, 4 registered, 3 present + 2 walk-ins = 5 participants, 50 %.
     let r = envoyer(
@@ -882,6 +906,11 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         "{}",
         r.corps
     );
+    assert!(
+        r.corps.contains("data-total=\"orientes\">2<"),
+        "{}",
+        r.corps
+    );
     assert!(r.corps.contains("<svg"), "chart");
     let r = envoyer(
         &w.state,
@@ -898,10 +927,10 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     let lignes: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lignes[0],
-        "Session;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%)"
+        "Session;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%);Personnes orientées"
     );
-    assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0");
-    assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0");
+    assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0;2");
+    assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0;2");
     let r = envoyer(
         &w.state,
         requete(
