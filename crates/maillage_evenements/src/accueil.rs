@@ -450,6 +450,68 @@ impl Evenements {
         Ok(v)
     }
 
+    /// The mediators a session's collective activity record may be attributed to
+    /// `(account, name)`: the active mediators of the organising structure for an organiser
+    /// of the event, the actor alone for a mediator of that structure.
+    pub async fn mediateurs_attribuables(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+    ) -> Resultat<Vec<(i64, String)>> {
+        let e = self.evenement_accueilli(acteur, id).await?;
+        match (peut_organiser(acteur, e.structure_id), e.structure_id) {
+            (true, Some(s)) => Ok(self
+                .comptes
+                .membres_de_structure(acteur, maillage_domain::StructureId::new(s))
+                .await?
+                .into_iter()
+                .filter(|m| {
+                    m.actif
+                        && m.compte.actif
+                        && Role::depuis_code(&m.compte.role) == Some(Role::Mediateur)
+                })
+                .map(|m| (m.compte.id.get(), m.compte.nom))
+                .collect()),
+            _ if acteur.role == Role::Mediateur => {
+                Ok(vec![(acteur.compte.id.get(), acteur.compte.nom.clone())])
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The mediator a session's collective activity record goes to: `choisi` (an account
+    /// among [`Evenements::mediateurs_attribuables`]), by default the actor itself when it
+    /// is a mediator. A mediator of another structure, or an account that is no mediator,
+    /// is refused (`Interdit`).
+    pub async fn mediateur_de_l_activite(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        choisi: Option<i64>,
+    ) -> Resultat<Acteur> {
+        let possibles = self.mediateurs_attribuables(acteur, id).await?;
+        let compte = match choisi {
+            Some(c) => c,
+            None if acteur.role == Role::Mediateur => acteur.compte.id.get(),
+            None => {
+                return Err(ErreurEvenements::invalide(
+                    "mediateur",
+                    "choisissez le médiateur qui a animé la session",
+                ))
+            }
+        };
+        if !possibles.iter().any(|(c, _)| *c == compte) {
+            return Err(ErreurEvenements::Interdit);
+        }
+        if compte == acteur.compte.id.get() {
+            return Ok(acteur.clone());
+        }
+        Ok(self
+            .comptes
+            .acteur_de_confiance(maillage_domain::CompteId::new(compte))
+            .await?)
+    }
+
     /// Reserves the collective activity record of a session of the event (once per
     /// session): `Ok(None)` when this call reserved it (write the record, then
     /// [`Evenements::fixer_activite`]), `Ok(Some(record))` when it already exists.

@@ -755,7 +755,10 @@ struct PageDetail {
     publiable: bool,
     annulable: bool,
     message: Option<MessageDetail>,
-    mediateur: bool,
+    /// The mediators a session's activity record may go to (empty: none for this actor).
+    mediateurs: Vec<(i64, String)>,
+    /// The actor's account (the mediator chosen by default).
+    moi: i64,
 }
 
 /// `GET /espace/evenements/{id}`: the event, its sessions and their registrations.
@@ -811,7 +814,11 @@ pub async fn detail(
         e: ligne_espace(&state, &e),
         sessions,
         message,
-        mediateur: a.role == maillage_domain::mediation::Role::Mediateur,
+        mediateurs: module(&state)
+            .mediateurs_attribuables(&a, id)
+            .await
+            .ou(&chemin)?,
+        moi: a.compte.id.get(),
     })
 }
 
@@ -1331,16 +1338,24 @@ pub async fn api_pointages(
 /// The Médiation thématique of a session: the module's rule.
 pub use maillage_evenements::domaine::thematique_de;
 
+#[derive(Deserialize)]
+pub struct FormulaireActivite {
+    /// The account of the mediator the record goes to (empty: the signed-in mediator).
+    #[serde(default)]
+    mediateur: String,
+}
+
 /// `POST /espace/evenements/{id}/sessions/{session}/activite`: turns the session's
-/// attendance (present registrations and walk-ins) into one collective activity record of
-/// the signed-in mediator, through Médiation's use case; once per session.
+/// attendance (present registrations and walk-ins) into one collective activity record,
+/// through Médiation's use case; once per session. The record goes to the mediator chosen
+/// (a mediator of the organising structure; by default the signed-in mediator).
 pub async fn creer_activite(
     State(state): State<AppState>,
     Path((id, session)): Path<(String, String)>,
-    FormulaireConnecte(a, _): FormulaireConnecte<FormulaireStatut>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireActivite>,
 ) -> Result<Response, ErreurWeb> {
     use maillage_domain::mediation::cra::DUREE_MAX;
-    use maillage_domain::mediation::{Cra, Genre, GroupeAnonyme, Role, TypeActivite, TypeLieu};
+    use maillage_domain::mediation::{Cra, Genre, GroupeAnonyme, TypeActivite, TypeLieu};
     let chemin = format!("{CHEMIN}/{id}");
     let id = id_de(&id)?;
     let sid = id_de(&session)?;
@@ -1349,13 +1364,20 @@ pub async fn creer_activite(
         .iter()
         .find(|l| l.session.id == sid)
         .ok_or_else(|| ErreurWeb::from(ErreurEvenements::Introuvable).avec_retour(&chemin))?;
-    if a.role != Role::Mediateur {
-        return Err(ErreurWeb::from(ErreurEvenements::invalide(
-            "médiateur",
-            "l’activité collective est celle du médiateur qui a animé la session : connectez-vous avec son compte",
-        ))
-        .avec_retour(&chemin));
-    }
+    let choisi = match f.mediateur.trim() {
+        "" => None,
+        m => Some(m.parse::<i64>().map_err(|_| {
+            ErreurWeb::from(ErreurEvenements::invalide(
+                "mediateur",
+                "choisissez un médiateur de la liste",
+            ))
+            .avec_retour(&chemin)
+        })?),
+    };
+    let m = module(&state)
+        .mediateur_de_l_activite(&a, id, choisi)
+        .await
+        .ou(&chemin)?;
     if module(&state)
         .reserver_activite(&a, id, sid)
         .await
@@ -1429,7 +1451,7 @@ pub async fn creer_activite(
     match state
         .instance
         .mediation()
-        .enregistrer_activite(&a, None, cra)
+        .enregistrer_activite(&m, None, cra)
         .await
     {
         Ok(activite) => {

@@ -944,8 +944,16 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.corps.starts_with("PK"), "a zip (XLSX)");
 
-    // The coordinator is not the mediator who ran it: refused, nothing created.
+    // The coordinator is no mediator: it must choose one, among the mediators of its
+    // structure (the event's page lists a1 and a2, not b1 of another structure).
     let chemin = format!("/espace/evenements/{e}/sessions/{s}/activite");
+    let page = envoyer(
+        &w.state,
+        requete("GET", &format!("/espace/evenements/{e}"), Some(&c_ca), None),
+    )
+    .await;
+    let choix = page.textes(&format!("select[name=mediateur] option"));
+    assert_eq!(choix, ["a1@exemple.fr", "a2@exemple.fr"], "{}", page.corps);
     let r = envoyer(
         &w.state,
         requete(
@@ -957,6 +965,34 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(store.activite_of_session(s).await.unwrap().is_none());
+    // A mediator of another structure: refused, nothing created.
+    let b1 = w.b1.get().to_string();
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(formulaire(&[("csrf", &csrf_ca), ("mediateur", &b1)])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
+    assert!(store.activite_of_session(s).await.unwrap().is_none());
+    // A mediator may not give it to a colleague (only the coordinator chooses).
+    let a2 = w.a2.get().to_string();
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_a1),
+            Some(formulaire(&[("csrf", &csrf_a1), ("mediateur", &a2)])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
     assert!(store.activite_of_session(s).await.unwrap().is_none());
     // Too early: the session is tomorrow and a record cannot be dated in the future.
     let r = envoyer(
@@ -975,35 +1011,32 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         store.activite_of_session(s).await.unwrap().is_none(),
         "the reservation was given up"
     );
-    // The day has come and gone.
+    // The day has come and gone: the coordinator gives the record to a2.
     w.horloge.avancer(chrono::Duration::days(2));
     let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
     let r = envoyer(
         &w.state,
         requete(
             "POST",
             &chemin,
-            Some(&c_a1),
-            Some(formulaire(&[("csrf", &csrf_a1)])),
+            Some(&c_ca),
+            Some(formulaire(&[("csrf", &csrf_ca), ("mediateur", &a2)])),
         ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     assert!(r.location().ends_with(&format!("?activite_creee={s}")));
     let activite = store.activite_of_session(s).await.unwrap().expect("made");
-    let a1 =
-        w.m.comptes()
-            .acteur(c_a1.trim_start_matches("maillage_session="))
-            .await
-            .unwrap();
-    let lue = w.m.activite(&a1, activite).await.expect("a1's record");
+    let a2 = w.m.comptes().acteur_de_confiance(w.a2).await.unwrap();
+    let lue = w.m.activite(&a2, activite).await.expect("a2's record");
     assert_eq!(lue.cra.participants(), 5);
     assert_eq!(
         lue.cra.type_activite,
         maillage_domain::mediation::TypeActivite::Collectif
     );
     assert_eq!(lue.cra.titre.as_deref(), Some("Atelier"));
-    assert_eq!(lue.row.mediateur_id, w.a1.get());
+    assert_eq!(lue.row.mediateur_id, w.a2.get());
     // Once.
     let r = envoyer(
         &w.state,
