@@ -15,12 +15,15 @@ use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, Role, StatutSocial, TrancheAge};
 use maillage_domain::{Service, Vocabulary};
 use maillage_store::evenements::{
-    BilanPointages, EvenementRow, InscriptionRow, ModifEvenement, NewJauge, NewPointage,
-    NewSessionEvenement, PointageRow, RefusModification, SessionEvenementRow, SessionModifiee,
-    POINTAGES_PAR_LOT_MAX,
+    ActeurLocal, BilanPointages, EvenementRow, InscriptionRow, ModifEvenement, NewJauge,
+    NewPointage, NewSessionEvenement, PointageRow, RefusModification, SessionEvenementRow,
+    SessionModifiee, POINTAGES_PAR_LOT_MAX,
 };
 
 use crate::{ErreurEvenements, EvenementLu, Evenements, Resultat, StatutEvenement};
+
+/// Most local actors of one event.
+pub const ACTEURS_MAX: usize = 30;
 
 /// Most seats one device may hold per session.
 pub const ALLOCATION_MAX: i64 = 50;
@@ -448,6 +451,52 @@ impl Evenements {
             }
         }
         Ok(v)
+    }
+
+    /// The local actors of an event (for its public page and its edit form).
+    pub async fn acteurs_locaux(&self, id: i64) -> Resultat<Vec<ActeurLocal>> {
+        Ok(self.store.acteurs_of_evenement(id).await?)
+    }
+
+    /// Replaces the local actors of an event of the actor's structure (organisers): at most
+    /// [`ACTEURS_MAX`], each named (at most 200 characters), without repeats.
+    pub async fn modifier_acteurs(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        acteurs: Vec<ActeurLocal>,
+    ) -> Resultat<()> {
+        self.evenement_organise(acteur, id).await?;
+        if acteurs.len() > ACTEURS_MAX {
+            return Err(ErreurEvenements::invalide(
+                "acteurs",
+                format!("{ACTEURS_MAX} acteurs locaux au plus"),
+            ));
+        }
+        let mut lus: Vec<ActeurLocal> = Vec::with_capacity(acteurs.len());
+        for a in acteurs {
+            let nom = a.nom.trim().to_string();
+            if nom.is_empty() || nom.chars().count() > 200 {
+                return Err(ErreurEvenements::invalide(
+                    "acteurs",
+                    "chaque acteur local a un nom de 200 caractères au plus",
+                ));
+            }
+            let lieu_id = a
+                .lieu_id
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty());
+            if !lus.iter().any(|x| x.nom == nom && x.lieu_id == lieu_id) {
+                lus.push(ActeurLocal { nom, lieu_id });
+            }
+        }
+        self.store.set_acteurs_evenement(id, &lus).await?;
+        tracing::info!(
+            evenement = id,
+            acteurs = lus.len(),
+            "event local actors edited"
+        );
+        Ok(())
     }
 
     /// The mediators a session's collective activity record may be attributed to

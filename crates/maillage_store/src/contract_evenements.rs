@@ -34,6 +34,7 @@ macro_rules! evenements_contract_tests {
             evenements_capacite_control_without_guard_overbooks,
             evenements_pointage_reupload_creates_nothing,
             evenements_pointage_orientation_is_recorded_once,
+            evenements_acteurs_locaux_replaced_in_order,
             evenements_pointage_two_devices_one_presence_both_told,
             evenements_pointage_refuses_another_events_session_and_unknown_registration,
             evenements_pointage_allotment_is_taken_from_free_seats_and_returned,
@@ -875,6 +876,52 @@ async fn avec_inscrits(store: &Arc<dyn Store>, capacite: i64, n: usize) -> (i64,
             .expect("registered");
     }
     (e, s)
+}
+
+/// The local actors of an event are replaced as a whole, in the order given.
+pub async fn evenements_acteurs_locaux_replaced_in_order(store: Arc<dyn Store>) {
+    use crate::evenements::ActeurLocal;
+    let (e, _) = creer(&store, 10).await;
+    let (autre, _) = creer(&store, 10).await;
+    assert!(store
+        .acteurs_of_evenement(e)
+        .await
+        .expect("read")
+        .is_empty());
+    let fablab = ActeurLocal {
+        nom: "FabLab du Sicoval".into(),
+        lieu_id: None,
+    };
+    let caf = ActeurLocal {
+        nom: "CAF de la Haute-Garonne".into(),
+        lieu_id: Some("lieu-caf-31".into()),
+    };
+    store
+        .set_acteurs_evenement(e, &[fablab.clone(), caf.clone()])
+        .await
+        .expect("set");
+    store
+        .set_acteurs_evenement(autre, &[fablab.clone()])
+        .await
+        .expect("set other");
+    assert_eq!(
+        store.acteurs_of_evenement(e).await.expect("read"),
+        vec![fablab.clone(), caf.clone()]
+    );
+    // One removed, the order changed: exactly what is given.
+    store
+        .set_acteurs_evenement(e, &[caf.clone()])
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.acteurs_of_evenement(e).await.expect("read"),
+        vec![caf]
+    );
+    assert_eq!(
+        store.acteurs_of_evenement(autre).await.expect("read"),
+        vec![fablab],
+        "another event's actors stay"
+    );
 }
 
 /// The need a person was oriented for travels with the check-in: kept as sent, and a

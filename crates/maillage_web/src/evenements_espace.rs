@@ -23,6 +23,7 @@ use chrono::Utc;
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, StatutSocial, TrancheAge};
 use maillage_evenements::accueil::{peut_organiser, ListeSession, PointageEnvoye};
+use maillage_evenements::stockage::ActeurLocal;
 use maillage_evenements::stockage::{EtatPointage, EvenementRow};
 use maillage_evenements::{
     ecrire_horodatage, ErreurEvenements, Evenements, StatutEvenement, StatutInscription,
@@ -157,6 +158,10 @@ pub struct FormulaireEvenement {
     acc_visuel: String,
     #[serde(default)]
     acc_mental: String,
+    /// Edit form: the local actors, one a line (a name, or a place of the directory by its
+    /// « lieu-… » identifier).
+    #[serde(default)]
+    acteurs: String,
     /// The edited sessions' ids (empty for a new row), one per row.
     #[serde(default)]
     session_id: Vec<String>,
@@ -576,6 +581,14 @@ pub async fn page_modifier(
         acc_auditif: e.accessibilite.auditif.clone().unwrap_or_default(),
         acc_visuel: e.accessibilite.visuel.clone().unwrap_or_default(),
         acc_mental: e.accessibilite.mental.clone().unwrap_or_default(),
+        acteurs: module(&state)
+            .acteurs_locaux(id)
+            .await
+            .ou(&chemin)?
+            .into_iter()
+            .map(|a| a.lieu_id.unwrap_or(a.nom))
+            .collect::<Vec<_>>()
+            .join("\n"),
         session_id: sessions.iter().map(|s| s.id.to_string()).collect(),
         session_retirer: Vec::new(),
         session_titre: sessions.iter().map(|s| s.titre.clone()).collect(),
@@ -655,8 +668,15 @@ pub async fn modifier(
     let lu = maillage_evenements::lire_evenement(&json.to_string(), |code| {
         referentiel.commune(code).is_some()
     });
+    let acteurs = match acteurs_du_formulaire(&state, &f.acteurs) {
+        Ok(v) => v,
+        Err(m) => return refus(&state, &a, f, m).await,
+    };
     let resultat = match lu {
-        Ok(lu) => module(&state).modifier(&a, id, lu, &ids).await,
+        Ok(lu) => match module(&state).modifier(&a, id, lu, &ids).await {
+            Ok(()) => module(&state).modifier_acteurs(&a, id, acteurs).await,
+            Err(err) => Err(err),
+        },
         Err(err) => Err(err),
     };
     match resultat {
@@ -667,6 +687,37 @@ pub async fn modifier(
         }
         Err(err) => Err(ErreurWeb::from(err).avec_retour(&chemin)),
     }
+}
+
+/// The local actors typed in the edit form, one a line: a « lieu-… » identifier is a place
+/// of the directory (its name from the directory), anything else a named partner. An unknown
+/// identifier is refused with a message in French.
+fn acteurs_du_formulaire(state: &AppState, texte: &str) -> Result<Vec<ActeurLocal>, String> {
+    let moteur = state.moteur();
+    texte
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            if l.starts_with("lieu-") {
+                moteur
+                    .index_de(l)
+                    .and_then(|i| moteur.lieu_a(i))
+                    .map(|f| ActeurLocal {
+                        nom: f.lieu.nom.clone(),
+                        lieu_id: Some(l.to_string()),
+                    })
+                    .ok_or_else(|| {
+                        format!("Acteurs locaux : aucun lieu de l’annuaire ne porte l’identifiant « {l} »")
+                    })
+            } else {
+                Ok(ActeurLocal {
+                    nom: l.to_string(),
+                    lieu_id: None,
+                })
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

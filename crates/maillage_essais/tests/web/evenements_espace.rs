@@ -1328,3 +1328,89 @@ async fn evenements_espace_modifier_l_evenement_et_son_programme() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
     assert!(r.corps.contains("ne se modifie plus"), "{}", r.corps);
 }
+
+/// The local actors of an event: typed one a line on the edit page (named partners, or
+/// places of the directory by their identifier), shown on the public page, removed by
+/// erasing their line; an unknown place identifier is refused and nothing is written.
+#[tokio::test]
+async fn evenements_espace_acteurs_locaux_sur_la_page_de_modification() {
+    let w = monde().await;
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let (e, s, _) = publie_avec_inscrits(&w, 1).await;
+    let chemin = format!("/espace/evenements/{e}/modifier");
+    let sid = s.to_string();
+    let poster = |acteurs: &str| {
+        let corps = format!(
+            "{}&{}",
+            champs_modification(&csrf_ca, "Atelier", &[(&sid, "Atelier", "10")], &[]),
+            formulaire(&[("acteurs", acteurs)])
+        );
+        requete("POST", &chemin, Some(&c_ca), Some(corps))
+    };
+    // Two partners named.
+    let r = envoyer(
+        &w.state,
+        poster("FabLab du Sicoval\n\n  CAF de la Haute-Garonne  \n"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        public.textes("ul.acteurs-locaux li"),
+        ["FabLab du Sicoval", "CAF de la Haute-Garonne"],
+        "{}",
+        public.corps
+    );
+    // The edit page gives them back, one a line.
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&c_ca), None)).await;
+    assert!(
+        r.corps
+            .contains(">FabLab du Sicoval\nCAF de la Haute-Garonne</textarea>"),
+        "{}",
+        r.corps
+    );
+    // An unknown place of the directory: refused, named, nothing changed.
+    let r = envoyer(&w.state, poster("FabLab du Sicoval\nlieu-qui-n-existe-pas")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(r.corps.contains("lieu-qui-n-existe-pas"), "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(public.textes("ul.acteurs-locaux li").len(), 2);
+    // One removed by erasing its line.
+    let r = envoyer(&w.state, poster("CAF de la Haute-Garonne")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        public.textes("ul.acteurs-locaux li"),
+        ["CAF de la Haute-Garonne"]
+    );
+    // A mediator may not edit them.
+    let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let corps = format!(
+        "{}&{}",
+        champs_modification(&csrf_a1, "Atelier", &[(&sid, "Atelier", "10")], &[]),
+        formulaire(&[("acteurs", "Autre")])
+    );
+    let r = envoyer(&w.state, requete("POST", &chemin, Some(&c_a1), Some(corps))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        public.textes("ul.acteurs-locaux li"),
+        ["CAF de la Haute-Garonne"]
+    );
+}
