@@ -901,7 +901,7 @@ pub async fn evenements_acteurs_locaux_replaced_in_order(store: Arc<dyn Store>) 
         .await
         .expect("set");
     store
-        .set_acteurs_evenement(autre, &[fablab.clone()])
+        .set_acteurs_evenement(autre, std::slice::from_ref(&fablab))
         .await
         .expect("set other");
     assert_eq!(
@@ -910,7 +910,7 @@ pub async fn evenements_acteurs_locaux_replaced_in_order(store: Arc<dyn Store>) 
     );
     // One removed, the order changed: exactly what is given.
     store
-        .set_acteurs_evenement(e, &[caf.clone()])
+        .set_acteurs_evenement(e, std::slice::from_ref(&caf))
         .await
         .expect("replace");
     assert_eq!(

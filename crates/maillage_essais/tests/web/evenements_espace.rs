@@ -952,7 +952,7 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         requete("GET", &format!("/espace/evenements/{e}"), Some(&c_ca), None),
     )
     .await;
-    let choix = page.textes(&format!("select[name=mediateur] option"));
+    let choix = page.textes("select[name=mediateur] option");
     assert_eq!(choix, ["a1@exemple.fr", "a2@exemple.fr"], "{}", page.corps);
     let r = envoyer(
         &w.state,
