@@ -104,8 +104,8 @@ async function inviter(page, email, role) {
 /** The figures of the stop report's total row, by column. */
 async function totalBilan(page) {
   const cellules = await page.locator('table.bilan tfoot td').allInnerTexts();
-  const [capacite, inscrits, attente, presents, surPlace, participants, taux] = cellules.map((c) => c.trim());
-  return { capacite, inscrits, attente, presents, surPlace, participants, taux };
+  const [capacite, inscrits, attente, presents, surPlace, participants, taux, orientes] = cellules.map((c) => c.trim());
+  return { capacite, inscrits, attente, presents, surPlace, participants, taux, orientes };
 }
 
 await executer('Tests navigateur — parcours des Événements', 'e2e tournee', async () => {
@@ -202,7 +202,7 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     exigerZeroViolation(echecs.splice(0));
   });
 
-  await verifier('4. le jour même, la page d’accueil : deux personnes pointées et une venue sans inscription, envoyées', async () => {
+  await verifier('4. le jour même, la page d’accueil : deux personnes pointées et une venue sans inscription (Alice et elle orientées), envoyées', async () => {
     const page = ouverts.mediation.page;
     const r = await page.goto(`${BASE}/espace/evenements/${evenement}/accueil`);
     assert.equal(r.status(), 200);
@@ -210,10 +210,15 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     await page.locator('#accueil-outils').waitFor();
     await axe(page, 'accueil du jour', echecs);
     for (const prenom of ['Chloé', 'Alice']) {
+      if (prenom === 'Alice') {
+        await page.getByLabel(/Personne orientée pour un besoin/).selectOption('Aide aux démarches administratives');
+      }
       await page.getByLabel('Chercher un prénom').fill(prenom);
       await page.getByRole('button', { name: `Pointer ${prenom}` }).click();
       await page.locator('#accueil-messages').getByText(`${prenom} : pointé à`).first().waitFor();
     }
+    assert.equal(await page.getByLabel(/Personne orientée pour un besoin/).inputValue(), '', 'le choix revient à « pas d’orientation »');
+    await page.getByLabel(/Personne orientée pour un besoin/).selectOption('Accès internet et matériel informatique');
     await page.getByRole('button', { name: 'Ajouter la personne' }).click();
     await page.locator('#accueil-messages').getByText(/sans inscription ajoutée/).first().waitFor();
     // Online, the page sends as it goes: once more by hand, then nothing is left to send.
@@ -242,13 +247,14 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     exigerZeroViolation(echecs.splice(0));
   });
 
-  await verifier('6. le bilan de l’arrêt (3 inscrits, 2 présents, 1 sans inscription, 75 %) et celui de la tournée (carte, chiffres par arrêt)', async () => {
+  await verifier('6. le bilan de l’arrêt (3 inscrits, 2 présents, 1 sans inscription, 75 %, 2 orientées) et celui de la tournée (carte, chiffres par arrêt)', async () => {
     const page = ouverts.coordination.page;
     const r = await page.goto(`${BASE}/espace/evenements/${evenement}/bilan`);
     assert.equal(r.status(), 200);
     assert.deepEqual(await totalBilan(page), {
-      capacite: '4', inscrits: '3', attente: '0', presents: '2', surPlace: '1', participants: '3', taux: '75 %',
+      capacite: '4', inscrits: '3', attente: '0', presents: '2', surPlace: '1', participants: '3', taux: '75 %', orientes: '2',
     });
+    assert.equal(await page.locator('[data-total=orientes]').innerText(), '2');
     assert.equal(await page.locator('[data-total=participants]').innerText(), '3');
     await axe(page, 'bilan de l’arrêt', echecs);
     const csv = await (await page.request.get(`${BASE}/espace/evenements/${evenement}/bilan.csv`)).text();
@@ -258,7 +264,7 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     assert.equal(await page.locator('svg.carte-territoire g.arret').count(), 2);
     const ligne = page.locator('table.bilan tbody tr', { has: page.locator(`a[href="/espace/evenements/${evenement}/bilan"]`) });
     const chiffres = (await ligne.locator('td').allInnerTexts()).map((t) => t.trim());
-    assert.deepEqual(chiffres.slice(1), ['4', '3', '0', '2', '1', '3', '75 %'], chiffres.join(' | '));
+    assert.deepEqual(chiffres.slice(1), ['4', '3', '0', '2', '1', '3', '75 %', '2'], chiffres.join(' | '));
     await axe(page, 'bilan de la tournée', echecs);
     const csvTournee = await (await page.request.get(`${BASE}/espace/tournees/${tournee}/bilan.csv`)).text();
     assert.match(csvTournee, /^\uFEFF?Arrêt;Capacité;/);

@@ -107,6 +107,7 @@ async fn evenement(
             inscription: Some(f.uuid),
             tranche_age: None,
             statut: None,
+            besoin: None,
             heure: "2035-06-12T10:01:00+02:00".into(),
         });
     }
@@ -117,6 +118,7 @@ async fn evenement(
             inscription: None,
             tranche_age: Some("soixante_dix_plus".into()),
             statut: Some("retraite".into()),
+            besoin: None,
             heure: "2035-06-12T10:02:00+02:00".into(),
         });
     }

@@ -13,13 +13,17 @@
 use chrono::{DateTime, Utc};
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, Role, StatutSocial, TrancheAge};
+use maillage_domain::{Service, Vocabulary};
 use maillage_store::evenements::{
-    BilanPointages, EvenementRow, InscriptionRow, ModifEvenement, NewJauge, NewPointage,
-    NewSessionEvenement, PointageRow, RefusModification, SessionEvenementRow, SessionModifiee,
-    POINTAGES_PAR_LOT_MAX,
+    ActeurLocal, BilanPointages, EvenementRow, InscriptionRow, ModifEvenement, NewJauge,
+    NewPointage, NewSessionEvenement, PointageRow, RefusModification, SessionEvenementRow,
+    SessionModifiee, POINTAGES_PAR_LOT_MAX,
 };
 
 use crate::{ErreurEvenements, EvenementLu, Evenements, Resultat, StatutEvenement};
+
+/// Most local actors of one event.
+pub const ACTEURS_MAX: usize = 30;
 
 /// Most seats one device may hold per session.
 pub const ALLOCATION_MAX: i64 = 50;
@@ -66,6 +70,11 @@ impl ListeSession {
             .count()
     }
 
+    /// Check-ins (registered or walk-ins) recorded as oriented towards a need.
+    pub fn orientes(&self) -> usize {
+        self.pointages.iter().filter(|p| p.besoin.is_some()).count()
+    }
+
     /// Registrations checked in.
     pub fn presents(&self) -> usize {
         self.inscriptions
@@ -83,6 +92,9 @@ pub struct PointageEnvoye {
     pub inscription: Option<String>,
     pub tranche_age: Option<String>,
     pub statut: Option<String>,
+    /// The need the person was oriented for (a label of the Lieux services vocabulary, as
+    /// the orientation sheet names them); empty or absent: not oriented.
+    pub besoin: Option<String>,
     pub heure: String,
 }
 
@@ -359,6 +371,7 @@ impl Evenements {
             } else {
                 (None, None)
             };
+            let besoin = code("besoin", &p.besoin, |x| Service::from_label(x).is_some())?;
             let pointe_at = crate::lire_horodatage(&p.heure)
                 .map_err(|m| ErreurEvenements::invalide(&champ("heure"), m))?;
             lus.push(NewPointage {
@@ -367,6 +380,7 @@ impl Evenements {
                 inscription_uuid: inscription,
                 tranche_age,
                 statut_social,
+                besoin,
                 pointe_at,
             });
         }
@@ -437,6 +451,114 @@ impl Evenements {
             }
         }
         Ok(v)
+    }
+
+    /// The local actors of an event (for its public page and its edit form).
+    pub async fn acteurs_locaux(&self, id: i64) -> Resultat<Vec<ActeurLocal>> {
+        Ok(self.store.acteurs_of_evenement(id).await?)
+    }
+
+    /// Replaces the local actors of an event of the actor's structure (organisers): at most
+    /// [`ACTEURS_MAX`], each named (at most 200 characters), without repeats.
+    pub async fn modifier_acteurs(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        acteurs: Vec<ActeurLocal>,
+    ) -> Resultat<()> {
+        self.evenement_organise(acteur, id).await?;
+        if acteurs.len() > ACTEURS_MAX {
+            return Err(ErreurEvenements::invalide(
+                "acteurs",
+                format!("{ACTEURS_MAX} acteurs locaux au plus"),
+            ));
+        }
+        let mut lus: Vec<ActeurLocal> = Vec::with_capacity(acteurs.len());
+        for a in acteurs {
+            let nom = a.nom.trim().to_string();
+            if nom.is_empty() || nom.chars().count() > 200 {
+                return Err(ErreurEvenements::invalide(
+                    "acteurs",
+                    "chaque acteur local a un nom de 200 caractères au plus",
+                ));
+            }
+            let lieu_id = a
+                .lieu_id
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty());
+            if !lus.iter().any(|x| x.nom == nom && x.lieu_id == lieu_id) {
+                lus.push(ActeurLocal { nom, lieu_id });
+            }
+        }
+        self.store.set_acteurs_evenement(id, &lus).await?;
+        tracing::info!(
+            evenement = id,
+            acteurs = lus.len(),
+            "event local actors edited"
+        );
+        Ok(())
+    }
+
+    /// The mediators a session's collective activity record may be attributed to
+    /// `(account, name)`: the active mediators of the organising structure for an organiser
+    /// of the event, the actor alone for a mediator of that structure.
+    pub async fn mediateurs_attribuables(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+    ) -> Resultat<Vec<(i64, String)>> {
+        let e = self.evenement_accueilli(acteur, id).await?;
+        match (peut_organiser(acteur, e.structure_id), e.structure_id) {
+            (true, Some(s)) => Ok(self
+                .comptes
+                .membres_de_structure(acteur, maillage_domain::StructureId::new(s))
+                .await?
+                .into_iter()
+                .filter(|m| {
+                    m.actif
+                        && m.compte.actif
+                        && Role::depuis_code(&m.compte.role) == Some(Role::Mediateur)
+                })
+                .map(|m| (m.compte.id.get(), m.compte.nom))
+                .collect()),
+            _ if acteur.role == Role::Mediateur => {
+                Ok(vec![(acteur.compte.id.get(), acteur.compte.nom.clone())])
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The mediator a session's collective activity record goes to: `choisi` (an account
+    /// among [`Evenements::mediateurs_attribuables`]), by default the actor itself when it
+    /// is a mediator. A mediator of another structure, or an account that is no mediator,
+    /// is refused (`Interdit`).
+    pub async fn mediateur_de_l_activite(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        choisi: Option<i64>,
+    ) -> Resultat<Acteur> {
+        let possibles = self.mediateurs_attribuables(acteur, id).await?;
+        let compte = match choisi {
+            Some(c) => c,
+            None if acteur.role == Role::Mediateur => acteur.compte.id.get(),
+            None => {
+                return Err(ErreurEvenements::invalide(
+                    "mediateur",
+                    "choisissez le médiateur qui a animé la session",
+                ))
+            }
+        };
+        if !possibles.iter().any(|(c, _)| *c == compte) {
+            return Err(ErreurEvenements::Interdit);
+        }
+        if compte == acteur.compte.id.get() {
+            return Ok(acteur.clone());
+        }
+        Ok(self
+            .comptes
+            .acteur_de_confiance(maillage_domain::CompteId::new(compte))
+            .await?)
     }
 
     /// Reserves the collective activity record of a session of the event (once per

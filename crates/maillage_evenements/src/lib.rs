@@ -93,6 +93,8 @@ pub type Resultat<T> = Result<T, ErreurEvenements>;
 pub struct DetailEvenement {
     pub evenement: EvenementRow,
     pub sessions: Vec<SessionEvenementRow>,
+    /// Its local actors, in their order.
+    pub acteurs: Vec<maillage_store::evenements::ActeurLocal>,
 }
 
 /// What a person gives to register.
@@ -397,9 +399,11 @@ impl Evenements {
             .filter(|e| e.statut != StatutEvenement::Brouillon.code())
             .ok_or(ErreurEvenements::Introuvable)?;
         let sessions = self.store.sessions_of_evenement(id).await?;
+        let acteurs = self.store.acteurs_of_evenement(id).await?;
         Ok(DetailEvenement {
             evenement,
             sessions,
+            acteurs,
         })
     }
 

@@ -33,6 +33,8 @@ macro_rules! evenements_contract_tests {
             evenements_capacite_concurrent_registrations_never_overbook,
             evenements_capacite_control_without_guard_overbooks,
             evenements_pointage_reupload_creates_nothing,
+            evenements_pointage_orientation_is_recorded_once,
+            evenements_acteurs_locaux_replaced_in_order,
             evenements_pointage_two_devices_one_presence_both_told,
             evenements_pointage_refuses_another_events_session_and_unknown_registration,
             evenements_pointage_allotment_is_taken_from_free_seats_and_returned,
@@ -856,6 +858,7 @@ fn pointage(uuid: &str, session_id: i64, inscription: Option<&str>) -> NewPointa
         inscription_uuid: inscription.map(String::from),
         tranche_age: inscription.is_none().then(|| "soixante_dix_plus".into()),
         statut_social: inscription.is_none().then(|| "retraite".into()),
+        besoin: None,
         pointe_at: t(12, 10),
     }
 }
@@ -873,6 +876,89 @@ async fn avec_inscrits(store: &Arc<dyn Store>, capacite: i64, n: usize) -> (i64,
             .expect("registered");
     }
     (e, s)
+}
+
+/// The local actors of an event are replaced as a whole, in the order given.
+pub async fn evenements_acteurs_locaux_replaced_in_order(store: Arc<dyn Store>) {
+    use crate::evenements::ActeurLocal;
+    let (e, _) = creer(&store, 10).await;
+    let (autre, _) = creer(&store, 10).await;
+    assert!(store
+        .acteurs_of_evenement(e)
+        .await
+        .expect("read")
+        .is_empty());
+    let fablab = ActeurLocal {
+        nom: "FabLab du Sicoval".into(),
+        lieu_id: None,
+    };
+    let caf = ActeurLocal {
+        nom: "CAF de la Haute-Garonne".into(),
+        lieu_id: Some("lieu-caf-31".into()),
+    };
+    store
+        .set_acteurs_evenement(e, &[fablab.clone(), caf.clone()])
+        .await
+        .expect("set");
+    store
+        .set_acteurs_evenement(autre, std::slice::from_ref(&fablab))
+        .await
+        .expect("set other");
+    assert_eq!(
+        store.acteurs_of_evenement(e).await.expect("read"),
+        vec![fablab.clone(), caf.clone()]
+    );
+    // One removed, the order changed: exactly what is given.
+    store
+        .set_acteurs_evenement(e, std::slice::from_ref(&caf))
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.acteurs_of_evenement(e).await.expect("read"),
+        vec![caf]
+    );
+    assert_eq!(
+        store.acteurs_of_evenement(autre).await.expect("read"),
+        vec![fablab],
+        "another event's actors stay"
+    );
+}
+
+/// The need a person was oriented for travels with the check-in: kept as sent, and a
+/// re-upload of the batch (even with another need) changes nothing.
+pub async fn evenements_pointage_orientation_is_recorded_once(store: Arc<dyn Store>) {
+    let (e, s) = avec_inscrits(&store, 10, 2).await;
+    let besoin = "Aide aux démarches administratives";
+    let mut inscrite = pointage("o-1", s, Some(&inscription(s, 0).uuid));
+    inscrite.besoin = Some(besoin.into());
+    let mut venue = pointage("o-2", s, None);
+    venue.besoin = Some("Accès internet et matériel informatique".into());
+    let sans = pointage("o-3", s, Some(&inscription(s, 1).uuid));
+    let lot = vec![inscrite, venue, sans];
+    store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &lot, false, t(12, 12))
+        .await
+        .expect("first upload");
+    let mut encore = lot.clone();
+    encore[2].besoin = Some(besoin.into());
+    let b = store
+        .enregistrer_pointages(e, APPAREIL_A, 1, &encore, false, t(12, 13))
+        .await
+        .expect("re-upload");
+    assert!(
+        b.etats.iter().all(|(_, e)| *e == EtatPointage::DejaRecu),
+        "{b:?}"
+    );
+    let rows = store.pointages_of_session(s).await.expect("read");
+    let besoins: Vec<Option<&str>> = rows.iter().map(|r| r.besoin.as_deref()).collect();
+    assert_eq!(
+        besoins,
+        vec![
+            Some(besoin),
+            Some("Accès internet et matériel informatique"),
+            None
+        ]
+    );
 }
 
 pub async fn evenements_pointage_reupload_creates_nothing(store: Arc<dyn Store>) {

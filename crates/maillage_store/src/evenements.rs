@@ -406,6 +406,16 @@ pub trait EvenementsStore: Send + Sync {
 
     async fn set_statut_evenement(&self, id: i64, statut: &str) -> StoreResult<()>;
 
+    /// The local actors of an event, in their order.
+    async fn acteurs_of_evenement(&self, evenement_id: i64) -> StoreResult<Vec<ActeurLocal>>;
+
+    /// Replaces the local actors of an event (in one transaction).
+    async fn set_acteurs_evenement(
+        &self,
+        evenement_id: i64,
+        acteurs: &[ActeurLocal],
+    ) -> StoreResult<()>;
+
     /// Edits an event and its programme in one transaction holding every jauge of the event
     /// (as the check-in batches do): the event's fields; the sessions listed are updated
     /// (`id`) or added (`None`), the others removed; a session's own jauge takes its new
@@ -562,6 +572,14 @@ pub trait EvenementsStore: Send + Sync {
 // Check-in on the day (« accueil »): check-ins, walk-ins and the devices' allotments.
 // ---------------------------------------------------------------------------------------
 
+/// A local actor of an event: a place of the directory (`lieu_id`, `nom` its name) or a
+/// named partner (`lieu_id` empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActeurLocal {
+    pub nom: String,
+    pub lieu_id: Option<String>,
+}
+
 /// A check-in sent by a device: a registered person (`inscription_uuid`) or a walk-in
 /// (`None`, anonymous: an age band and a status of the Coop's vocabularies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -575,6 +593,9 @@ pub struct NewPointage {
     pub tranche_age: Option<String>,
     /// Walk-ins: code of `StatutSocial`.
     pub statut_social: Option<String>,
+    /// The need the person was oriented for (a label of the Lieux services vocabulary);
+    /// `None`: not oriented.
+    pub besoin: Option<String>,
     /// When the device checked the person in (its clock).
     pub pointe_at: DateTime<Utc>,
 }
@@ -617,6 +638,8 @@ pub struct PointageRow {
     pub appareil: String,
     pub tranche_age: Option<String>,
     pub statut_social: Option<String>,
+    /// The need the person was oriented for; `None`: not oriented.
+    pub besoin: Option<String>,
     pub pointe_at: DateTime<Utc>,
     pub recu_at: DateTime<Utc>,
 }

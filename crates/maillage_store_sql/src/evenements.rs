@@ -101,7 +101,7 @@ macro_rules! evenements_store {
                 FiltreEvenements, GardeCapacite, InscriptionCreee, InscriptionRow,
                 NewEvenement, NewInscription, NewSessionEvenement, NewTournee,
                 SessionEvenementRow, TourneeRow, FENETRE_COURSE_ESSAI, STATUT_ANNULE,
-                STATUT_ATTENTE, BilanPointages, EtatPointage, NewPointage,
+                STATUT_ATTENTE, ActeurLocal, BilanPointages, EtatPointage, NewPointage,
                 PointageRow, ModifEvenement, RefusModification, SessionModifiee,
                 ConfirmationOffre, OffresTraitees,
             };
@@ -481,6 +481,52 @@ macro_rules! evenements_store {
                     if n == 0 {
                         return Err(StoreError::NotFound);
                     }
+                    Ok(())
+                }
+
+                async fn acteurs_of_evenement(
+                    &self,
+                    evenement_id: i64,
+                ) -> StoreResult<Vec<ActeurLocal>> {
+                    ::sqlx::query_as!(
+                        ActeurLocal,
+                        r#"SELECT nom AS "nom!: String", lieu_id AS "lieu_id?: String"
+                           FROM evenements_acteurs WHERE evenement_id = $1 ORDER BY rang"#,
+                        evenement_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn set_acteurs_evenement(
+                    &self,
+                    evenement_id: i64,
+                    acteurs: &[ActeurLocal],
+                ) -> StoreResult<()> {
+                    let mut tx = self.lock_jauges_evenement(evenement_id).await?;
+                    ::sqlx::query!(
+                        "DELETE FROM evenements_acteurs WHERE evenement_id = $1",
+                        evenement_id
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    for (rang, a) in acteurs.iter().enumerate() {
+                        let rang = rang as i64;
+                        ::sqlx::query!(
+                            "INSERT INTO evenements_acteurs (evenement_id, rang, nom, lieu_id)
+                             VALUES ($1, $2, $3, $4)",
+                            evenement_id,
+                            rang,
+                            a.nom,
+                            a.lieu_id
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .db()?;
+                    }
+                    tx.commit().await.db()?;
                     Ok(())
                 }
 
@@ -1128,8 +1174,8 @@ macro_rules! evenements_store {
                         let cree = ::sqlx::query_scalar!(
                             r#"INSERT INTO evenements_pointages (uuid, session_id, jauge_id,
                                    inscription_id, appareil, compte_id, tranche_age,
-                                   statut_social, pointe_at, recu_at)
-                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                   statut_social, besoin, pointe_at, recu_at)
+                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                                ON CONFLICT DO NOTHING
                                RETURNING id AS "id!: i64""#,
                             p.uuid,
@@ -1140,6 +1186,7 @@ macro_rules! evenements_store {
                             compte_id,
                             p.tranche_age,
                             p.statut_social,
+                            p.besoin,
                             p.pointe_at,
                             recu_at
                         )
@@ -1322,6 +1369,7 @@ macro_rules! evenements_store {
                                   appareil AS "appareil!: String",
                                   tranche_age AS "tranche_age?: String",
                                   statut_social AS "statut_social?: String",
+                                  besoin AS "besoin?: String",
                                   pointe_at AS "pointe_at!: DateTime<Utc>",
                                   recu_at AS "recu_at!: DateTime<Utc>"
                            FROM evenements_pointages WHERE session_id = $1 ORDER BY id"#,

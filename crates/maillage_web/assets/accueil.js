@@ -96,9 +96,17 @@
     }
   }
 
+  // The need chosen for this check-in (then the choice goes back to « none »).
+  function besoin() {
+    const b = $('accueil-besoin');
+    const v = b.value;
+    b.value = '';
+    return v || undefined;
+  }
+
   async function pointer(s, i) {
     i.pointe_a = heure();
-    await file.ajouter({ uuid: uuid(), session: s.id, inscription: i.uuid, heure: new Date().toISOString() });
+    await file.ajouter({ uuid: uuid(), session: s.id, inscription: i.uuid, besoin: besoin(), heure: new Date().toISOString() });
     await sauver();
     message(i.prenom + ' : pointé à ' + i.pointe_a + '.');
     afficherResultats();
@@ -119,7 +127,7 @@
     allocations[s.id] = tenues - 1;
     await file.ajouter({
       uuid: uuid(), session: s.id, tranche_age: $('accueil-tranche').value,
-      statut: $('accueil-statut').value, heure: new Date().toISOString(),
+      statut: $('accueil-statut').value, besoin: besoin(), heure: new Date().toISOString(),
     });
     s.sur_place += 1;
     await sauver();

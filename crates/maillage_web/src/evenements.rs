@@ -467,6 +467,8 @@ struct PageEvenement {
     statut: String,
     accessibilite: Vec<(&'static str, String)>,
     sessions: Vec<LigneSession>,
+    /// Local actors: (name, place of the directory).
+    acteurs: Vec<(String, Option<String>)>,
     organisateur: Option<String>,
     /// schema.org `Event` in JSON-LD, escaped for a `<script>` element.
     json_ld: String,
@@ -531,6 +533,11 @@ fn rendre_evenement(
         statut: libelle::<StatutEvenement>(&e.statut, StatutEvenement::libelle),
         accessibilite,
         sessions,
+        acteurs: d
+            .acteurs
+            .iter()
+            .map(|a| (a.nom.clone(), a.lieu_id.clone()))
+            .collect(),
         organisateur: organisateur.map(str::to_string),
         json_ld: crate::evenements_diffusion::json_ld(state, e, organisateur),
     };

@@ -23,6 +23,7 @@ use chrono::Utc;
 use maillage_comptes::Acteur;
 use maillage_domain::mediation::{Referentiel, StatutSocial, TrancheAge};
 use maillage_evenements::accueil::{peut_organiser, ListeSession, PointageEnvoye};
+use maillage_evenements::stockage::ActeurLocal;
 use maillage_evenements::stockage::{EtatPointage, EvenementRow};
 use maillage_evenements::{
     ecrire_horodatage, ErreurEvenements, Evenements, StatutEvenement, StatutInscription,
@@ -157,6 +158,10 @@ pub struct FormulaireEvenement {
     acc_visuel: String,
     #[serde(default)]
     acc_mental: String,
+    /// Edit form: the local actors, one a line (a name, or a place of the directory by its
+    /// « lieu-… » identifier).
+    #[serde(default)]
+    acteurs: String,
     /// The edited sessions' ids (empty for a new row), one per row.
     #[serde(default)]
     session_id: Vec<String>,
@@ -576,6 +581,14 @@ pub async fn page_modifier(
         acc_auditif: e.accessibilite.auditif.clone().unwrap_or_default(),
         acc_visuel: e.accessibilite.visuel.clone().unwrap_or_default(),
         acc_mental: e.accessibilite.mental.clone().unwrap_or_default(),
+        acteurs: module(&state)
+            .acteurs_locaux(id)
+            .await
+            .ou(&chemin)?
+            .into_iter()
+            .map(|a| a.lieu_id.unwrap_or(a.nom))
+            .collect::<Vec<_>>()
+            .join("\n"),
         session_id: sessions.iter().map(|s| s.id.to_string()).collect(),
         session_retirer: Vec::new(),
         session_titre: sessions.iter().map(|s| s.titre.clone()).collect(),
@@ -655,8 +668,15 @@ pub async fn modifier(
     let lu = maillage_evenements::lire_evenement(&json.to_string(), |code| {
         referentiel.commune(code).is_some()
     });
+    let acteurs = match acteurs_du_formulaire(&state, &f.acteurs) {
+        Ok(v) => v,
+        Err(m) => return refus(&state, &a, f, m).await,
+    };
     let resultat = match lu {
-        Ok(lu) => module(&state).modifier(&a, id, lu, &ids).await,
+        Ok(lu) => match module(&state).modifier(&a, id, lu, &ids).await {
+            Ok(()) => module(&state).modifier_acteurs(&a, id, acteurs).await,
+            Err(err) => Err(err),
+        },
         Err(err) => Err(err),
     };
     match resultat {
@@ -667,6 +687,37 @@ pub async fn modifier(
         }
         Err(err) => Err(ErreurWeb::from(err).avec_retour(&chemin)),
     }
+}
+
+/// The local actors typed in the edit form, one a line: a « lieu-… » identifier is a place
+/// of the directory (its name from the directory), anything else a named partner. An unknown
+/// identifier is refused with a message in French.
+fn acteurs_du_formulaire(state: &AppState, texte: &str) -> Result<Vec<ActeurLocal>, String> {
+    let moteur = state.moteur();
+    texte
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            if l.starts_with("lieu-") {
+                moteur
+                    .index_de(l)
+                    .and_then(|i| moteur.lieu_a(i))
+                    .map(|f| ActeurLocal {
+                        nom: f.lieu.nom.clone(),
+                        lieu_id: Some(l.to_string()),
+                    })
+                    .ok_or_else(|| {
+                        format!("Acteurs locaux : aucun lieu de l’annuaire ne porte l’identifiant « {l} »")
+                    })
+            } else {
+                Ok(ActeurLocal {
+                    nom: l.to_string(),
+                    lieu_id: None,
+                })
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -755,7 +806,10 @@ struct PageDetail {
     publiable: bool,
     annulable: bool,
     message: Option<MessageDetail>,
-    mediateur: bool,
+    /// The mediators a session's activity record may go to (empty: none for this actor).
+    mediateurs: Vec<(i64, String)>,
+    /// The actor's account (the mediator chosen by default).
+    moi: i64,
 }
 
 /// `GET /espace/evenements/{id}`: the event, its sessions and their registrations.
@@ -811,7 +865,11 @@ pub async fn detail(
         e: ligne_espace(&state, &e),
         sessions,
         message,
-        mediateur: a.role == maillage_domain::mediation::Role::Mediateur,
+        mediateurs: module(&state)
+            .mediateurs_attribuables(&a, id)
+            .await
+            .ou(&chemin)?,
+        moi: a.compte.id.get(),
     })
 }
 
@@ -878,6 +936,8 @@ struct PageAccueil {
     sessions: Vec<SessionEspace>,
     tranches: Vec<(&'static str, &'static str)>,
     statuts: Vec<(&'static str, &'static str)>,
+    /// The needs of the orientation sheet: (label of the services vocabulary, plain words).
+    besoins: Vec<(&'static str, &'static str)>,
 }
 
 /// `GET /espace/evenements/{id}/accueil`: the check-in page (works offline once opened).
@@ -901,6 +961,10 @@ pub async fn page_accueil(
         statuts: StatutSocial::TOUS
             .iter()
             .map(|t| (t.code(), t.libelle()))
+            .collect(),
+        besoins: crate::pages::BESOINS
+            .iter()
+            .map(|(s, mots)| (s.label(), *mots))
             .collect(),
     })
 }
@@ -1183,6 +1247,11 @@ pub struct PointageApi {
     /// Walk-ins: status (the Coop's codes, `non_communique` when absent).
     #[serde(default)]
     pub statut: Option<String>,
+    /// The need the person was oriented for: a label of the services vocabulary (as the
+    /// orientation sheet names them, e.g. « Aide aux démarches administratives »); absent:
+    /// not oriented.
+    #[serde(default)]
+    pub besoin: Option<String>,
     /// When the device checked the person in (RFC 3339).
     pub heure: String,
 }
@@ -1256,6 +1325,7 @@ pub async fn api_pointages(
             inscription: p.inscription,
             tranche_age: p.tranche_age,
             statut: p.statut,
+            besoin: p.besoin,
             heure: p.heure,
         })
         .collect();
@@ -1319,16 +1389,24 @@ pub async fn api_pointages(
 /// The Médiation thématique of a session: the module's rule.
 pub use maillage_evenements::domaine::thematique_de;
 
+#[derive(Deserialize)]
+pub struct FormulaireActivite {
+    /// The account of the mediator the record goes to (empty: the signed-in mediator).
+    #[serde(default)]
+    mediateur: String,
+}
+
 /// `POST /espace/evenements/{id}/sessions/{session}/activite`: turns the session's
-/// attendance (present registrations and walk-ins) into one collective activity record of
-/// the signed-in mediator, through Médiation's use case; once per session.
+/// attendance (present registrations and walk-ins) into one collective activity record,
+/// through Médiation's use case; once per session. The record goes to the mediator chosen
+/// (a mediator of the organising structure; by default the signed-in mediator).
 pub async fn creer_activite(
     State(state): State<AppState>,
     Path((id, session)): Path<(String, String)>,
-    FormulaireConnecte(a, _): FormulaireConnecte<FormulaireStatut>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireActivite>,
 ) -> Result<Response, ErreurWeb> {
     use maillage_domain::mediation::cra::DUREE_MAX;
-    use maillage_domain::mediation::{Cra, Genre, GroupeAnonyme, Role, TypeActivite, TypeLieu};
+    use maillage_domain::mediation::{Cra, Genre, GroupeAnonyme, TypeActivite, TypeLieu};
     let chemin = format!("{CHEMIN}/{id}");
     let id = id_de(&id)?;
     let sid = id_de(&session)?;
@@ -1337,13 +1415,20 @@ pub async fn creer_activite(
         .iter()
         .find(|l| l.session.id == sid)
         .ok_or_else(|| ErreurWeb::from(ErreurEvenements::Introuvable).avec_retour(&chemin))?;
-    if a.role != Role::Mediateur {
-        return Err(ErreurWeb::from(ErreurEvenements::invalide(
-            "médiateur",
-            "l’activité collective est celle du médiateur qui a animé la session : connectez-vous avec son compte",
-        ))
-        .avec_retour(&chemin));
-    }
+    let choisi = match f.mediateur.trim() {
+        "" => None,
+        m => Some(m.parse::<i64>().map_err(|_| {
+            ErreurWeb::from(ErreurEvenements::invalide(
+                "mediateur",
+                "choisissez un médiateur de la liste",
+            ))
+            .avec_retour(&chemin)
+        })?),
+    };
+    let m = module(&state)
+        .mediateur_de_l_activite(&a, id, choisi)
+        .await
+        .ou(&chemin)?;
     if module(&state)
         .reserver_activite(&a, id, sid)
         .await
@@ -1417,7 +1502,7 @@ pub async fn creer_activite(
     match state
         .instance
         .mediation()
-        .enregistrer_activite(&a, None, cra)
+        .enregistrer_activite(&m, None, cra)
         .await
     {
         Ok(activite) => {
@@ -1446,6 +1531,8 @@ pub struct LigneBilan {
     pub presents: usize,
     pub sur_place: usize,
     pub participants: usize,
+    /// Check-ins (registered or walk-ins) recorded as oriented towards a need.
+    pub orientes: usize,
     /// Participants over capacity, in percent (`None` for a capacity of 0).
     pub remplissage: Option<f64>,
 }
@@ -1467,6 +1554,7 @@ impl LigneBilan {
         attente: usize,
         presents: usize,
         sur_place: usize,
+        orientes: usize,
     ) -> Self {
         let participants = presents + sur_place;
         LigneBilan {
@@ -1477,6 +1565,7 @@ impl LigneBilan {
             presents,
             sur_place,
             participants,
+            orientes,
             remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
         }
     }
@@ -1490,6 +1579,7 @@ impl LigneBilan {
             lignes.iter().map(|l| l.attente).sum(),
             lignes.iter().map(|l| l.presents).sum(),
             lignes.iter().map(|l| l.sur_place).sum(),
+            lignes.iter().map(|l| l.orientes).sum(),
         )
     }
 }
@@ -1512,6 +1602,7 @@ pub(crate) fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
                 n(&["liste_attente"]),
                 l.presents(),
                 l.sur_place(),
+                l.orientes(),
             )
         })
         .collect();
@@ -1578,6 +1669,7 @@ pub(crate) fn tableau_bilan(
         "Venus sans inscription",
         "Participants",
         "Taux de remplissage (%)",
+        "Personnes orientées",
     ]);
     for l in lignes.iter().chain(std::iter::once(total)) {
         t.lignes.push(vec![
@@ -1589,6 +1681,7 @@ pub(crate) fn tableau_bilan(
             Valeur::entier(l.sur_place as f64),
             Valeur::entier(l.participants as f64),
             Valeur::nombre(l.remplissage, 1),
+            Valeur::entier(l.orientes as f64),
         ]);
     }
     t

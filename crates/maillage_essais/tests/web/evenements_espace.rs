@@ -835,30 +835,54 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         json_de(&r)["allocations"],
         json!([{"session": s, "places": 2}])
     );
+    // One registered person and one walk-in are oriented (the need named).
+    let besoins = [Some("Aide aux démarches administratives"), None, None];
     let mut lot = Vec::new();
     for (k, u) in uuids.iter().take(3).enumerate() {
-        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 900 + k), "session": s, "inscription": u, "heure": "2035-06-12T09:05:00+02:00"}));
+        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 900 + k), "session": s, "inscription": u, "besoin": besoins[k], "heure": "2035-06-12T09:05:00+02:00"}));
     }
-    for (k, (t, st)) in [
-        ("soixante_dix_plus", "retraite"),
-        ("soixante_dix_plus", "retraite"),
+    for (k, (t, st, b)) in [
+        ("soixante_dix_plus", "retraite", None),
+        (
+            "soixante_dix_plus",
+            "retraite",
+            Some("Accès internet et matériel informatique"),
+        ),
     ]
     .iter()
     .enumerate()
     {
-        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 950 + k), "session": s, "tranche_age": t, "statut": st, "heure": "2035-06-12T09:06:00+02:00"}));
+        lot.push(json!({"uuid": format!("00000000-0000-4000-8000-{:012}", 950 + k), "session": s, "tranche_age": t, "statut": st, "besoin": b, "heure": "2035-06-12T09:06:00+02:00"}));
     }
+    // A need outside the vocabulary: refused, the field named, nothing recorded.
+    let mut faux = lot.clone();
+    faux[3]["besoin"] = json!("Réparer un vélo");
     let r = envoyer(
         &w.state,
         json_post(
             &format!("{api}/pointages"),
             &c_a1,
             Some(&csrf_a1),
-            &json!({"appareil": APPAREIL_A, "pointages": lot, "rendre": true}),
+            &json!({"appareil": APPAREIL_A, "pointages": faux}),
         ),
     )
     .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert_eq!(json_de(&r)["parametre"], "pointages[3].besoin");
+    // Sent twice (the device did not hear the first answer): counted once.
+    for _ in 0..2 {
+        let r = envoyer(
+            &w.state,
+            json_post(
+                &format!("{api}/pointages"),
+                &c_a1,
+                Some(&csrf_a1),
+                &json!({"appareil": APPAREIL_A, "pointages": lot, "rendre": true}),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    }
 
     // The report: capacity 10, 4 registered, 3 present + 2 walk-ins = 5 participants, 50 %.
     let r = envoyer(
@@ -882,6 +906,11 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         "{}",
         r.corps
     );
+    assert!(
+        r.corps.contains("data-total=\"orientes\">2<"),
+        "{}",
+        r.corps
+    );
     assert!(r.corps.contains("<svg"), "chart");
     let r = envoyer(
         &w.state,
@@ -898,10 +927,10 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     let lignes: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lignes[0],
-        "Session;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%)"
+        "Session;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%);Personnes orientées"
     );
-    assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0");
-    assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0");
+    assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0;2");
+    assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0;2");
     let r = envoyer(
         &w.state,
         requete(
@@ -915,8 +944,16 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.corps.starts_with("PK"), "a zip (XLSX)");
 
-    // The coordinator is not the mediator who ran it: refused, nothing created.
+    // The coordinator is no mediator: it must choose one, among the mediators of its
+    // structure (the event's page lists a1 and a2, not b1 of another structure).
     let chemin = format!("/espace/evenements/{e}/sessions/{s}/activite");
+    let page = envoyer(
+        &w.state,
+        requete("GET", &format!("/espace/evenements/{e}"), Some(&c_ca), None),
+    )
+    .await;
+    let choix = page.textes("select[name=mediateur] option");
+    assert_eq!(choix, ["a1@exemple.fr", "a2@exemple.fr"], "{}", page.corps);
     let r = envoyer(
         &w.state,
         requete(
@@ -928,6 +965,34 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(store.activite_of_session(s).await.unwrap().is_none());
+    // A mediator of another structure: refused, nothing created.
+    let b1 = w.b1.get().to_string();
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_ca),
+            Some(formulaire(&[("csrf", &csrf_ca), ("mediateur", &b1)])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
+    assert!(store.activite_of_session(s).await.unwrap().is_none());
+    // A mediator may not give it to a colleague (only the coordinator chooses).
+    let a2 = w.a2.get().to_string();
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &chemin,
+            Some(&c_a1),
+            Some(formulaire(&[("csrf", &csrf_a1), ("mediateur", &a2)])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
     assert!(store.activite_of_session(s).await.unwrap().is_none());
     // Too early: the session is tomorrow and a record cannot be dated in the future.
     let r = envoyer(
@@ -946,35 +1011,32 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         store.activite_of_session(s).await.unwrap().is_none(),
         "the reservation was given up"
     );
-    // The day has come and gone.
+    // The day has come and gone: the coordinator gives the record to a2.
     w.horloge.avancer(chrono::Duration::days(2));
     let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
     let r = envoyer(
         &w.state,
         requete(
             "POST",
             &chemin,
-            Some(&c_a1),
-            Some(formulaire(&[("csrf", &csrf_a1)])),
+            Some(&c_ca),
+            Some(formulaire(&[("csrf", &csrf_ca), ("mediateur", &a2)])),
         ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
     assert!(r.location().ends_with(&format!("?activite_creee={s}")));
     let activite = store.activite_of_session(s).await.unwrap().expect("made");
-    let a1 =
-        w.m.comptes()
-            .acteur(c_a1.trim_start_matches("maillage_session="))
-            .await
-            .unwrap();
-    let lue = w.m.activite(&a1, activite).await.expect("a1's record");
+    let a2 = w.m.comptes().acteur_de_confiance(w.a2).await.unwrap();
+    let lue = w.m.activite(&a2, activite).await.expect("a2's record");
     assert_eq!(lue.cra.participants(), 5);
     assert_eq!(
         lue.cra.type_activite,
         maillage_domain::mediation::TypeActivite::Collectif
     );
     assert_eq!(lue.cra.titre.as_deref(), Some("Atelier"));
-    assert_eq!(lue.row.mediateur_id, w.a1.get());
+    assert_eq!(lue.row.mediateur_id, w.a2.get());
     // Once.
     let r = envoyer(
         &w.state,
@@ -1265,4 +1327,90 @@ async fn evenements_espace_modifier_l_evenement_et_son_programme() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
     assert!(r.corps.contains("ne se modifie plus"), "{}", r.corps);
+}
+
+/// The local actors of an event: typed one a line on the edit page (named partners, or
+/// places of the directory by their identifier), shown on the public page, removed by
+/// erasing their line; an unknown place identifier is refused and nothing is written.
+#[tokio::test]
+async fn evenements_espace_acteurs_locaux_sur_la_page_de_modification() {
+    let w = monde().await;
+    let (c_ca, csrf_ca) = connecter(&w, "ca@exemple.fr").await;
+    let (e, s, _) = publie_avec_inscrits(&w, 1).await;
+    let chemin = format!("/espace/evenements/{e}/modifier");
+    let sid = s.to_string();
+    let poster = |acteurs: &str| {
+        let corps = format!(
+            "{}&{}",
+            champs_modification(&csrf_ca, "Atelier", &[(&sid, "Atelier", "10")], &[]),
+            formulaire(&[("acteurs", acteurs)])
+        );
+        requete("POST", &chemin, Some(&c_ca), Some(corps))
+    };
+    // Two partners named.
+    let r = envoyer(
+        &w.state,
+        poster("FabLab du Sicoval\n\n  CAF de la Haute-Garonne  \n"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        public.textes("ul.acteurs-locaux li"),
+        ["FabLab du Sicoval", "CAF de la Haute-Garonne"],
+        "{}",
+        public.corps
+    );
+    // The edit page gives them back, one a line.
+    let r = envoyer(&w.state, requete("GET", &chemin, Some(&c_ca), None)).await;
+    assert!(
+        r.corps
+            .contains(">FabLab du Sicoval\nCAF de la Haute-Garonne</textarea>"),
+        "{}",
+        r.corps
+    );
+    // An unknown place of the directory: refused, named, nothing changed.
+    let r = envoyer(&w.state, poster("FabLab du Sicoval\nlieu-qui-n-existe-pas")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(r.corps.contains("lieu-qui-n-existe-pas"), "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(public.textes("ul.acteurs-locaux li").len(), 2);
+    // One removed by erasing its line.
+    let r = envoyer(&w.state, poster("CAF de la Haute-Garonne")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        public.textes("ul.acteurs-locaux li"),
+        ["CAF de la Haute-Garonne"]
+    );
+    // A mediator may not edit them.
+    let (c_a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let corps = format!(
+        "{}&{}",
+        champs_modification(&csrf_a1, "Atelier", &[(&sid, "Atelier", "10")], &[]),
+        formulaire(&[("acteurs", "Autre")])
+    );
+    let r = envoyer(&w.state, requete("POST", &chemin, Some(&c_a1), Some(corps))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.corps);
+    let public = envoyer(
+        &w.state,
+        requete("GET", &format!("/evenements/{e}"), None, None),
+    )
+    .await;
+    assert_eq!(
+        public.textes("ul.acteurs-locaux li"),
+        ["CAF de la Haute-Garonne"]
+    );
 }

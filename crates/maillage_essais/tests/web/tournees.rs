@@ -113,6 +113,7 @@ async fn tournees_du_plan_aux_arrets_en_brouillon() {
     assert_eq!(lignes_bilan.len(), 2, "{lignes_bilan:?}");
     assert!(lignes_bilan[0].contains("23/11/2026"), "{lignes_bilan:?}");
     assert_eq!(bilan.textes("[data-total=participants]"), ["0"]);
+    assert_eq!(bilan.textes("[data-total=orientes]"), ["0"]);
     let csv = envoyer(
         &w.state,
         requete("GET", &format!("{ou}/bilan.csv"), Some(&cookie), None),
@@ -121,7 +122,7 @@ async fn tournees_du_plan_aux_arrets_en_brouillon() {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
         csv.corps.trim_start_matches('\u{feff}').starts_with(
-            "Arrêt;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%)"
+            "Arrêt;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%);Personnes orientées"
         ),
         "{}",
         csv.corps
