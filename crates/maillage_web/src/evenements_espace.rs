@@ -61,6 +61,7 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .get("/espace/evenements/{id}/modifier", page_modifier)
         .post("/espace/evenements/{id}/modifier", modifier)
         .get("/espace/evenements/{id}/accueil", page_accueil)
+        .post("/espace/evenements/{id}/accueil/cle", donner_cle)
         .post(
             "/espace/evenements/{id}/sessions/{session}/activite",
             creer_activite,
@@ -969,6 +970,67 @@ pub async fn page_accueil(
     })
 }
 
+#[derive(Deserialize)]
+pub struct FormulaireCle {
+    #[serde(default)]
+    session: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/evenement_cle.html")]
+struct PageCle {
+    site: Arc<Site>,
+    menu: Menu,
+    e: LigneEspace,
+    session: String,
+    code: String,
+    espace: String,
+}
+
+/// `POST /espace/evenements/{id}/accueil/cle` (`session`): gives a key (« Mon espace ») to a
+/// person checked in without one; the code is shown once, with the address of « Mon
+/// espace », on a page that prints as a slip. Online only (the code is drawn here).
+pub async fn donner_cle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireCle>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}/accueil");
+    let id = id_de(&id)?;
+    let session = f.session.trim().parse::<i64>().map_err(|_| {
+        ErreurWeb::from(ErreurEvenements::invalide(
+            "session",
+            "choisissez la session où la personne est accueillie",
+        ))
+        .avec_retour(&chemin)
+    })?;
+    let n = module(&state)
+        .donner_cle(&a, id, session)
+        .await
+        .ou(&chemin)?;
+    let e = module(&state)
+        .evenement_accueilli(&a, id)
+        .await
+        .ou(&chemin)?;
+    let titre = module(&state)
+        .session(session)
+        .await
+        .ou(&chemin)?
+        .map(|s| s.titre)
+        .unwrap_or_default();
+    rendre(&PageCle {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        e: ligne_espace(&state, &e),
+        session: titre,
+        code: n.code.texte(),
+        espace: format!(
+            "{}/mon-espace",
+            crate::evenements_diffusion::adresse_publique(&state)
+        ),
+    })
+}
+
 fn javascript(octets: &'static [u8]) -> Response {
     let mut r = octets.into_response();
     let h = r.headers_mut();
@@ -1533,6 +1595,8 @@ pub struct LigneBilan {
     pub participants: usize,
     /// Check-ins (registered or walk-ins) recorded as oriented towards a need.
     pub orientes: usize,
+    /// Keys (« Mon espace ») given at the check-in.
+    pub cles: i64,
     /// Participants over capacity, in percent (`None` for a capacity of 0).
     pub remplissage: Option<f64>,
 }
@@ -1555,6 +1619,7 @@ impl LigneBilan {
         presents: usize,
         sur_place: usize,
         orientes: usize,
+        cles: i64,
     ) -> Self {
         let participants = presents + sur_place;
         LigneBilan {
@@ -1566,6 +1631,7 @@ impl LigneBilan {
             sur_place,
             participants,
             orientes,
+            cles,
             remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
         }
     }
@@ -1580,6 +1646,7 @@ impl LigneBilan {
             lignes.iter().map(|l| l.presents).sum(),
             lignes.iter().map(|l| l.sur_place).sum(),
             lignes.iter().map(|l| l.orientes).sum(),
+            lignes.iter().map(|l| l.cles).sum(),
         )
     }
 }
@@ -1603,6 +1670,7 @@ pub(crate) fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
                 l.presents(),
                 l.sur_place(),
                 l.orientes(),
+                l.cles_remises,
             )
         })
         .collect();
@@ -1670,6 +1738,7 @@ pub(crate) fn tableau_bilan(
         "Participants",
         "Taux de remplissage (%)",
         "Personnes orientées",
+        "Clés remises",
     ]);
     for l in lignes.iter().chain(std::iter::once(total)) {
         t.lignes.push(vec![
@@ -1682,6 +1751,7 @@ pub(crate) fn tableau_bilan(
             Valeur::entier(l.participants as f64),
             Valeur::nombre(l.remplissage, 1),
             Valeur::entier(l.orientes as f64),
+            Valeur::entier(l.cles as f64),
         ]);
     }
     t
