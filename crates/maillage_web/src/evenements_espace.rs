@@ -997,6 +997,11 @@ pub async fn donner_cle(
 ) -> Result<Response, ErreurWeb> {
     let chemin = format!("{CHEMIN}/{id}/accueil");
     let id = id_de(&id)?;
+    // Another structure's event is « introuvable » before the form is read.
+    let e = module(&state)
+        .evenement_accueilli(&a, id)
+        .await
+        .ou(&chemin)?;
     let session = f.session.trim().parse::<i64>().map_err(|_| {
         ErreurWeb::from(ErreurEvenements::invalide(
             "session",
@@ -1006,10 +1011,6 @@ pub async fn donner_cle(
     })?;
     let n = module(&state)
         .donner_cle(&a, id, session)
-        .await
-        .ou(&chemin)?;
-    let e = module(&state)
-        .evenement_accueilli(&a, id)
         .await
         .ou(&chemin)?;
     let titre = module(&state)
