@@ -1620,7 +1620,6 @@ impl LigneBilan {
         presents: usize,
         sur_place: usize,
         orientes: usize,
-        cles: i64,
     ) -> Self {
         let participants = presents + sur_place;
         LigneBilan {
@@ -1632,23 +1631,25 @@ impl LigneBilan {
             sur_place,
             participants,
             orientes,
-            cles,
+            cles: 0,
             remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
         }
     }
 
     /// The sum of `lignes` (the fill rate over their capacities together).
     pub(crate) fn somme(titre: String, lignes: &[LigneBilan]) -> Self {
-        LigneBilan::nouvelle(
-            titre,
-            lignes.iter().map(|l| l.capacite).sum(),
-            lignes.iter().map(|l| l.inscrits).sum(),
-            lignes.iter().map(|l| l.attente).sum(),
-            lignes.iter().map(|l| l.presents).sum(),
-            lignes.iter().map(|l| l.sur_place).sum(),
-            lignes.iter().map(|l| l.orientes).sum(),
-            lignes.iter().map(|l| l.cles).sum(),
-        )
+        LigneBilan {
+            cles: lignes.iter().map(|l| l.cles).sum(),
+            ..LigneBilan::nouvelle(
+                titre,
+                lignes.iter().map(|l| l.capacite).sum(),
+                lignes.iter().map(|l| l.inscrits).sum(),
+                lignes.iter().map(|l| l.attente).sum(),
+                lignes.iter().map(|l| l.presents).sum(),
+                lignes.iter().map(|l| l.sur_place).sum(),
+                lignes.iter().map(|l| l.orientes).sum(),
+            )
+        }
     }
 }
 
@@ -1663,16 +1664,18 @@ pub(crate) fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
                     .filter(|i| st.contains(&i.statut.as_str()))
                     .count()
             };
-            LigneBilan::nouvelle(
-                l.session.titre.clone(),
-                l.session.capacite,
-                n(&["inscrit", "present"]),
-                n(&["liste_attente"]),
-                l.presents(),
-                l.sur_place(),
-                l.orientes(),
-                l.cles_remises,
-            )
+            LigneBilan {
+                cles: l.cles_remises,
+                ..LigneBilan::nouvelle(
+                    l.session.titre.clone(),
+                    l.session.capacite,
+                    n(&["inscrit", "present"]),
+                    n(&["liste_attente"]),
+                    l.presents(),
+                    l.sur_place(),
+                    l.orientes(),
+                )
+            }
         })
         .collect();
     let total = LigneBilan::somme("Total".into(), &lignes);
