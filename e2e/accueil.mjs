@@ -18,7 +18,9 @@
 //   4. offline, a device cannot add more walk-ins than the seats it holds: the page says so;
 //   5. JavaScript off, the organisers' space: create a draft (named error first), complete it
 //      on the edit page (address, accessibility, a second session), publish; the day's event
-//      refuses a capacity below its seats taken; axe on each page at 360 and 1280 px.
+//      refuses a capacity below its seats taken; a key « Mon espace » given on the check-in
+//      page (shown once, counted « clés remises » in the report); axe on each page at 360
+//      and 1280 px.
 // Exit status 1 on any failure.
 
 import assert from 'node:assert/strict';
@@ -211,8 +213,16 @@ await executer('Tests navigateur — accueil hors ligne', 'e2e accueil', async (
       await page.waitForLoadState('load');
       assert.match(await page.locator('[role=alert]').innerText(), /Session 1, capacité : \d+ places sont déjà prises/);
       await capture('modifier un événement (capacité refusée)');
+      // A walk-in wants a key: « Donner une clé » (online, no JavaScript needed); the code is
+      // shown once with the address of « Mon espace », and the report counts it.
+      await page.goto(PAGE);
+      await cliquerEtAttendre(page, page.getByRole('button', { name: 'Donner une clé' }));
+      assert.match(await page.locator('#cle').innerText(), /^[A-Z0-9]{5}(-[A-Z0-9]{4,5}){3}$/);
+      assert.match(await page.locator('#lien-espace').innerText(), /\/mon-espace$/);
+      await capture('clé remise');
       await page.goto(`${BASE}/espace/evenements/${EVENEMENT}/bilan`);
       assert.match(await page.locator('[data-total=participants]').innerText(), /^\d+$/);
+      assert.equal(await page.locator('[data-total=cles]').innerText(), '1');
       await capture('bilan');
       assert.ok((await page.request.get(`${BASE}/espace/evenements/${EVENEMENT}/bilan.csv`)).ok());
     });

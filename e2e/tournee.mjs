@@ -104,8 +104,8 @@ async function inviter(page, email, role) {
 /** The figures of the stop report's total row, by column. */
 async function totalBilan(page) {
   const cellules = await page.locator('table.bilan tfoot td').allInnerTexts();
-  const [capacite, inscrits, attente, presents, surPlace, participants, taux, orientes] = cellules.map((c) => c.trim());
-  return { capacite, inscrits, attente, presents, surPlace, participants, taux, orientes };
+  const [capacite, inscrits, attente, presents, surPlace, participants, taux, orientes, cles] = cellules.map((c) => c.trim());
+  return { capacite, inscrits, attente, presents, surPlace, participants, taux, orientes, cles };
 }
 
 await executer('Tests navigateur — parcours des Événements', 'e2e tournee', async () => {
@@ -252,7 +252,7 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     const r = await page.goto(`${BASE}/espace/evenements/${evenement}/bilan`);
     assert.equal(r.status(), 200);
     assert.deepEqual(await totalBilan(page), {
-      capacite: '4', inscrits: '3', attente: '0', presents: '2', surPlace: '1', participants: '3', taux: '75 %', orientes: '2',
+      capacite: '4', inscrits: '3', attente: '0', presents: '2', surPlace: '1', participants: '3', taux: '75 %', orientes: '2', cles: '0',
     });
     assert.equal(await page.locator('[data-total=orientes]').innerText(), '2');
     assert.equal(await page.locator('[data-total=participants]').innerText(), '3');
@@ -264,7 +264,7 @@ await executer('Tests navigateur — parcours des Événements', 'e2e tournee', 
     assert.equal(await page.locator('svg.carte-territoire g.arret').count(), 2);
     const ligne = page.locator('table.bilan tbody tr', { has: page.locator(`a[href="/espace/evenements/${evenement}/bilan"]`) });
     const chiffres = (await ligne.locator('td').allInnerTexts()).map((t) => t.trim());
-    assert.deepEqual(chiffres.slice(1), ['4', '3', '0', '2', '1', '3', '75 %', '2'], chiffres.join(' | '));
+    assert.deepEqual(chiffres.slice(1), ['4', '3', '0', '2', '1', '3', '75 %', '2', '0'], chiffres.join(' | '));
     await axe(page, 'bilan de la tournée', echecs);
     const csvTournee = await (await page.request.get(`${BASE}/espace/tournees/${tournee}/bilan.csv`)).text();
     assert.match(csvTournee, /^\uFEFF?Arrêt;Capacité;/);

@@ -59,6 +59,8 @@ pub struct ListeSession {
     pub session: SessionEvenementRow,
     pub inscriptions: Vec<InscriptionRow>,
     pub pointages: Vec<PointageRow>,
+    /// Keys (« Mon espace ») given at the check-in of this session.
+    pub cles_remises: i64,
 }
 
 impl ListeSession {
@@ -313,13 +315,45 @@ impl Evenements {
         for session in self.store.sessions_of_evenement(id).await? {
             let inscriptions = self.store.inscriptions_of_session(session.id).await?;
             let pointages = self.store.pointages_of_session(session.id).await?;
+            let cles_remises = self.store.cles_remises_of_session(session.id).await?;
             listes.push(ListeSession {
                 session,
                 inscriptions,
                 pointages,
+                cles_remises,
             });
         }
         Ok((e, listes))
+    }
+
+    /// Gives a key (« Mon espace ») at the check-in of a session of event `id` to a person
+    /// who has none (a walk-in mostly): a new person of the accounts kernel, counted in the
+    /// reports. Online only: the code is drawn here and shown once.
+    pub async fn donner_cle(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+        session_id: i64,
+    ) -> Resultat<maillage_comptes::personnes::NouvelleCle> {
+        self.evenement_accueilli(acteur, id).await?;
+        let session = self
+            .store
+            .session_evenement(session_id)
+            .await?
+            .filter(|s| s.evenement_id == id)
+            .ok_or_else(|| {
+                ErreurEvenements::invalide("session", "cette session n’est pas de cet événement")
+            })?;
+        let n = self.comptes.nouvelle_personne().await?;
+        self.store
+            .noter_cle_remise(session.id, n.personne_id, self.maintenant())
+            .await?;
+        tracing::info!(
+            evenement = id,
+            session = session.id,
+            "key given at check-in"
+        );
+        Ok(n)
     }
 
     /// Records a device's batch of check-ins (see `maillage_store::evenements`).

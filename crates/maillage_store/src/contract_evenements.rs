@@ -34,6 +34,7 @@ macro_rules! evenements_contract_tests {
             evenements_capacite_control_without_guard_overbooks,
             evenements_pointage_reupload_creates_nothing,
             evenements_pointage_orientation_is_recorded_once,
+            evenements_cles_remises_counted_per_session_and_keep_the_session,
             evenements_acteurs_locaux_replaced_in_order,
             evenements_pointage_two_devices_one_presence_both_told,
             evenements_pointage_refuses_another_events_session_and_unknown_registration,
@@ -958,6 +959,39 @@ pub async fn evenements_pointage_orientation_is_recorded_once(store: Arc<dyn Sto
             Some("Accès internet et matériel informatique"),
             None
         ]
+    );
+}
+
+/// Keys given at the check-in are counted per session, and a session with keys given is
+/// « occupied » (the edit form may not remove it).
+pub async fn evenements_cles_remises_counted_per_session_and_keep_the_session(
+    store: Arc<dyn Store>,
+) {
+    let (e, s) = avec_inscrits(&store, 10, 0).await;
+    let (_, autre) = avec_inscrits_autre(&store).await;
+    assert_eq!(store.cles_remises_of_session(s).await.expect("count"), 0);
+    for (k, cle) in ["CLEA1", "CLEA2"].iter().enumerate() {
+        let p = store
+            .create_personne(cle, "h", t(12, 9))
+            .await
+            .expect("person");
+        let session = if k == 0 { s } else { autre };
+        store
+            .noter_cle_remise(session, p, t(12, 10))
+            .await
+            .expect("given");
+    }
+    assert_eq!(store.cles_remises_of_session(s).await.expect("count"), 1);
+    assert_eq!(
+        store.cles_remises_of_session(autre).await.expect("count"),
+        1
+    );
+    let r = store
+        .modifier_evenement(e, &modif(vec![]), &[], t(12, 11))
+        .await;
+    assert_eq!(
+        r.as_ref().map_err(RefusModification::lire).err(),
+        Some(Some(RefusModification::SessionOccupee(s)))
     );
 }
 

@@ -548,6 +548,18 @@ pub trait EvenementsStore: Send + Sync {
     /// The check-ins of a session, by id.
     async fn pointages_of_session(&self, session_id: i64) -> StoreResult<Vec<PointageRow>>;
 
+    /// Records that a key (« Mon espace », the person `personne_id` just made) was given at
+    /// the check-in of a session.
+    async fn noter_cle_remise(
+        &self,
+        session_id: i64,
+        personne_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// How many keys were given at the check-in of a session.
+    async fn cles_remises_of_session(&self, session_id: i64) -> StoreResult<i64>;
+
     /// Reserves the session's collective activity record (one per session): `true` when
     /// this call reserved it (the caller then writes the record and
     /// [`EvenementsStore::set_activite_of_session`]), `false` when it was already there.

@@ -618,6 +618,7 @@ macro_rules! evenements_store {
                             r#"SELECT CAST((SELECT COUNT(*) FROM inscriptions WHERE session_id = $1)
                                       + (SELECT COUNT(*) FROM evenements_pointages WHERE session_id = $1)
                                       + (SELECT COUNT(*) FROM evenements_allocations WHERE session_id = $1)
+                                      + (SELECT COUNT(*) FROM evenements_cles_remises WHERE session_id = $1)
                                       + (SELECT COUNT(*) FROM evenements_sessions_activites
                                          WHERE session_id = $1) AS BIGINT) AS "n!: i64""#,
                             sid
@@ -1376,6 +1377,36 @@ macro_rules! evenements_store {
                         session_id
                     )
                     .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn noter_cle_remise(
+                    &self,
+                    session_id: i64,
+                    personne_id: i64,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<()> {
+                    ::sqlx::query!(
+                        "INSERT INTO evenements_cles_remises (session_id, personne_id, created_at)
+                         VALUES ($1, $2, $3)",
+                        session_id,
+                        personne_id,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn cles_remises_of_session(&self, session_id: i64) -> StoreResult<i64> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT CAST(COUNT(*) AS BIGINT) AS "n!: i64"
+                           FROM evenements_cles_remises WHERE session_id = $1"#,
+                        session_id
+                    )
+                    .fetch_one(&self.pool)
                     .await
                     .db()
                 }

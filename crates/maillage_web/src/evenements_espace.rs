@@ -61,6 +61,7 @@ pub(crate) fn routes(r: RouteurModule) -> RouteurModule {
         .get("/espace/evenements/{id}/modifier", page_modifier)
         .post("/espace/evenements/{id}/modifier", modifier)
         .get("/espace/evenements/{id}/accueil", page_accueil)
+        .post("/espace/evenements/{id}/accueil/cle", donner_cle)
         .post(
             "/espace/evenements/{id}/sessions/{session}/activite",
             creer_activite,
@@ -969,6 +970,68 @@ pub async fn page_accueil(
     })
 }
 
+#[derive(Deserialize)]
+pub struct FormulaireCle {
+    #[serde(default)]
+    session: String,
+}
+
+#[derive(Template)]
+#[template(path = "espace/evenement_cle.html")]
+struct PageCle {
+    site: Arc<Site>,
+    menu: Menu,
+    e: LigneEspace,
+    session: String,
+    code: String,
+    espace: String,
+}
+
+/// `POST /espace/evenements/{id}/accueil/cle` (`session`): gives a key (« Mon espace ») to a
+/// person checked in without one; the code is shown once, with the address of « Mon
+/// espace », on a page that prints as a slip. Online only (the code is drawn here).
+pub async fn donner_cle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    FormulaireConnecte(a, f): FormulaireConnecte<FormulaireCle>,
+) -> Result<Response, ErreurWeb> {
+    let chemin = format!("{CHEMIN}/{id}/accueil");
+    let id = id_de(&id)?;
+    // Another structure's event is « introuvable » before the form is read.
+    let e = module(&state)
+        .evenement_accueilli(&a, id)
+        .await
+        .ou(&chemin)?;
+    let session = f.session.trim().parse::<i64>().map_err(|_| {
+        ErreurWeb::from(ErreurEvenements::invalide(
+            "session",
+            "choisissez la session où la personne est accueillie",
+        ))
+        .avec_retour(&chemin)
+    })?;
+    let n = module(&state)
+        .donner_cle(&a, id, session)
+        .await
+        .ou(&chemin)?;
+    let titre = module(&state)
+        .session(session)
+        .await
+        .ou(&chemin)?
+        .map(|s| s.titre)
+        .unwrap_or_default();
+    rendre(&PageCle {
+        site: state.site.clone(),
+        menu: Menu::de(&a),
+        e: ligne_espace(&state, &e),
+        session: titre,
+        code: n.code.texte(),
+        espace: format!(
+            "{}/mon-espace",
+            crate::evenements_diffusion::adresse_publique(&state)
+        ),
+    })
+}
+
 fn javascript(octets: &'static [u8]) -> Response {
     let mut r = octets.into_response();
     let h = r.headers_mut();
@@ -1533,6 +1596,8 @@ pub struct LigneBilan {
     pub participants: usize,
     /// Check-ins (registered or walk-ins) recorded as oriented towards a need.
     pub orientes: usize,
+    /// Keys (« Mon espace ») given at the check-in.
+    pub cles: i64,
     /// Participants over capacity, in percent (`None` for a capacity of 0).
     pub remplissage: Option<f64>,
 }
@@ -1566,21 +1631,25 @@ impl LigneBilan {
             sur_place,
             participants,
             orientes,
+            cles: 0,
             remplissage: (capacite > 0).then(|| participants as f64 * 100.0 / capacite as f64),
         }
     }
 
     /// The sum of `lignes` (the fill rate over their capacities together).
     pub(crate) fn somme(titre: String, lignes: &[LigneBilan]) -> Self {
-        LigneBilan::nouvelle(
-            titre,
-            lignes.iter().map(|l| l.capacite).sum(),
-            lignes.iter().map(|l| l.inscrits).sum(),
-            lignes.iter().map(|l| l.attente).sum(),
-            lignes.iter().map(|l| l.presents).sum(),
-            lignes.iter().map(|l| l.sur_place).sum(),
-            lignes.iter().map(|l| l.orientes).sum(),
-        )
+        LigneBilan {
+            cles: lignes.iter().map(|l| l.cles).sum(),
+            ..LigneBilan::nouvelle(
+                titre,
+                lignes.iter().map(|l| l.capacite).sum(),
+                lignes.iter().map(|l| l.inscrits).sum(),
+                lignes.iter().map(|l| l.attente).sum(),
+                lignes.iter().map(|l| l.presents).sum(),
+                lignes.iter().map(|l| l.sur_place).sum(),
+                lignes.iter().map(|l| l.orientes).sum(),
+            )
+        }
     }
 }
 
@@ -1595,15 +1664,18 @@ pub(crate) fn bilan(listes: &[ListeSession]) -> (Vec<LigneBilan>, LigneBilan) {
                     .filter(|i| st.contains(&i.statut.as_str()))
                     .count()
             };
-            LigneBilan::nouvelle(
-                l.session.titre.clone(),
-                l.session.capacite,
-                n(&["inscrit", "present"]),
-                n(&["liste_attente"]),
-                l.presents(),
-                l.sur_place(),
-                l.orientes(),
-            )
+            LigneBilan {
+                cles: l.cles_remises,
+                ..LigneBilan::nouvelle(
+                    l.session.titre.clone(),
+                    l.session.capacite,
+                    n(&["inscrit", "present"]),
+                    n(&["liste_attente"]),
+                    l.presents(),
+                    l.sur_place(),
+                    l.orientes(),
+                )
+            }
         })
         .collect();
     let total = LigneBilan::somme("Total".into(), &lignes);
@@ -1670,6 +1742,7 @@ pub(crate) fn tableau_bilan(
         "Participants",
         "Taux de remplissage (%)",
         "Personnes orientées",
+        "Clés remises",
     ]);
     for l in lignes.iter().chain(std::iter::once(total)) {
         t.lignes.push(vec![
@@ -1682,6 +1755,7 @@ pub(crate) fn tableau_bilan(
             Valeur::entier(l.participants as f64),
             Valeur::nombre(l.remplissage, 1),
             Valeur::entier(l.orientes as f64),
+            Valeur::entier(l.cles as f64),
         ]);
     }
     t

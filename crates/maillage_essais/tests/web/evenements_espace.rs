@@ -884,6 +884,79 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     }
 
+    // A walk-in wants a key: the mediator gives one from the check-in page (a plain form,
+    // online only, said so); the code is shown once with the address of « Mon espace ».
+    let accueil = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}/accueil"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(accueil.status, StatusCode::OK);
+    assert!(
+        accueil.corps.contains("en ligne seulement"),
+        "{}",
+        accueil.corps
+    );
+    let action = format!("/espace/evenements/{e}/accueil/cle");
+    assert_eq!(
+        accueil.textes(&format!("form[action=\"{action}\"] button")),
+        ["Donner une clé"]
+    );
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &action,
+            Some(&c_a1),
+            Some(formulaire(&[
+                ("csrf", &csrf_a1),
+                ("session", &s.to_string()),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let code = r.textes("#cle").concat();
+    assert!(code.trim().len() >= 8, "{}", r.corps);
+    assert!(
+        r.textes("#lien-espace").concat().ends_with("/mon-espace"),
+        "{}",
+        r.corps
+    );
+    // The code opens « Mon espace ».
+    let ouvert = super::mandats_personne::ouvrir_mon_espace_sur(&w.state, code.trim()).await;
+    assert_eq!(ouvert.status, StatusCode::SEE_OTHER, "{}", ouvert.corps);
+    assert!(ouvert.cookie("maillage_espace").is_some());
+    // Shown once: the check-in page does not show it again.
+    let encore = envoyer(
+        &w.state,
+        requete(
+            "GET",
+            &format!("/espace/evenements/{e}/accueil"),
+            Some(&c_a1),
+            None,
+        ),
+    )
+    .await;
+    assert!(!encore.corps.contains(code.trim()));
+    // A session that is not this event's: refused, no key made.
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            &action,
+            Some(&c_a1),
+            Some(formulaire(&[("csrf", &csrf_a1), ("session", "999999")])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+
     // The report: capacity 10, 4 registered, 3 present + 2 walk-ins = 5 participants, 50 %.
     let r = envoyer(
         &w.state,
@@ -911,6 +984,7 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
         "{}",
         r.corps
     );
+    assert!(r.corps.contains("data-total=\"cles\">1<"), "{}", r.corps);
     assert!(r.corps.contains("<svg"), "chart");
     let r = envoyer(
         &w.state,
@@ -927,10 +1001,10 @@ async fn evenements_espace_apres_la_journee_activite_collective_et_bilan() {
     let lignes: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lignes[0],
-        "Session;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%);Personnes orientées"
+        "Session;Capacité;Inscrits;Liste d’attente;Présents inscrits;Venus sans inscription;Participants;Taux de remplissage (%);Personnes orientées;Clés remises"
     );
-    assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0;2");
-    assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0;2");
+    assert_eq!(lignes[1], "Atelier;10;4;0;3;2;5;50,0;2;1");
+    assert_eq!(lignes[2], "Total;10;4;0;3;2;5;50,0;2;1");
     let r = envoyer(
         &w.state,
         requete(

@@ -1020,6 +1020,7 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         ("get", "/espace/evenements/nouveau") | ("post", "/espace/evenements") => "encadrement",
         ("get", "/espace/evenements/{id}")
         | ("get", "/espace/evenements/{id}/accueil")
+        | ("post", "/espace/evenements/{id}/accueil/cle")
         | ("get", "/espace/evenements/{id}/bilan")
         | ("get", "/espace/evenements/{id}/bilan.csv")
         | ("get", "/espace/evenements/{id}/bilan.xlsx")

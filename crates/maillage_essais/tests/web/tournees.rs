@@ -114,6 +114,7 @@ async fn tournees_du_plan_aux_arrets_en_brouillon() {
     assert!(lignes_bilan[0].contains("23/11/2026"), "{lignes_bilan:?}");
     assert_eq!(bilan.textes("[data-total=participants]"), ["0"]);
     assert_eq!(bilan.textes("[data-total=orientes]"), ["0"]);
+    assert_eq!(bilan.textes("[data-total=cles]"), ["0"]);
     let csv = envoyer(
         &w.state,
         requete("GET", &format!("{ou}/bilan.csv"), Some(&cookie), None),
