@@ -133,6 +133,38 @@ impl Comptes {
         ))
     }
 
+    /// Makes `n` new keys in one transaction (the group commit of a burst of registrations:
+    /// one write instead of `n`), drawing them all again in the rare case a public part is
+    /// taken.
+    pub async fn nouvelles_personnes(&self, n: usize) -> Resultat<Vec<NouvelleCle>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        for _ in 0..8 {
+            let codes = (0..n)
+                .map(|_| CodePersonnel::nouveau().map_err(ErreurComptes::Interne))
+                .collect::<Resultat<Vec<_>>>()?;
+            let cles: Vec<(String, String)> = codes
+                .iter()
+                .map(|c| (c.cle().to_string(), c.hash_secret()))
+                .collect();
+            match self.store.create_personnes(&cles, self.maintenant()).await {
+                Ok(ids) => {
+                    return Ok(ids
+                        .into_iter()
+                        .zip(codes)
+                        .map(|(personne_id, code)| NouvelleCle { personne_id, code })
+                        .collect())
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ErreurComptes::Interne(
+            "no free personal codes after 8 draws".into(),
+        ))
+    }
+
     /// The person of a code a person typed (throttled like the space's opening; no hint
     /// whether the code exists): `CodePersonnelIncorrect` or `TropDeTentatives` otherwise.
     pub async fn verifier_cle(&self, saisie: &str, adresse: &str) -> Resultat<i64> {

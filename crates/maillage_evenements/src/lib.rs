@@ -18,6 +18,7 @@ pub mod accueil;
 pub mod domaine;
 pub mod fichier;
 pub mod ical;
+mod lot;
 pub mod suivi;
 pub mod tournee;
 
@@ -156,6 +157,8 @@ pub struct Evenements {
     garde: GardeCapacite,
     /// How long a freed seat is held for the person waiting it is offered to.
     delai_offre: chrono::Duration,
+    /// Registrations waiting for the next group commit ([`lot`]).
+    file: Arc<lot::FileInscriptions>,
 }
 
 fn octets_aleatoires<const N: usize>() -> Resultat<[u8; N]> {
@@ -220,6 +223,7 @@ impl Evenements {
             comptes,
             garde: GardeCapacite::Active,
             delai_offre: suivi::DELAI_OFFRE_DEFAUT,
+            file: Arc::default(),
         }
     }
 
@@ -442,9 +446,8 @@ impl Evenements {
         }
         let jeton = maillage_comptes::securite::jeton_aleatoire();
         // One key per person across modules: the code the person gave (checked, throttled),
-        // else a new one. A new key is made before the seat is taken: a registration that
-        // fails afterwards leaves at most a key with nothing under it.
-        let (personne_id, cle, publique) = match demande
+        // else a new one, made in the same batch as the registration ([`lot`]).
+        let connue = match demande
             .cle
             .as_deref()
             .map(str::trim)
@@ -455,7 +458,7 @@ impl Evenements {
                     let publique = maillage_comptes::personnes::CodePersonnel::lire(saisie)
                         .map(|c| c.cle().to_string())
                         .unwrap_or_default();
-                    (id, None, publique)
+                    Some((id, publique))
                 }
                 Err(ErreurComptes::CodePersonnelIncorrect) => {
                     return Err(ErreurEvenements::invalide(
@@ -465,23 +468,43 @@ impl Evenements {
                 }
                 Err(e) => return Err(e.into()),
             },
-            None => {
-                let n = self.comptes.nouvelle_personne().await?;
-                let publique = n.code.cle().to_string();
-                (n.personne_id, Some(n.code.texte()), publique)
-            }
+            None => None,
         };
-        let nouvelle = NewInscription {
+        let mut nouvelle = NewInscription {
             session_id,
             uuid: nouvel_uuid()?,
             prenom,
             contact,
-            cle: publique,
+            cle: String::new(),
             jeton_hash: maillage_comptes::securite::empreinte(&jeton),
             created_at: maintenant,
-            personne_id: Some(personne_id),
+            personne_id: None,
         };
-        let creee = self.store.create_inscription(&nouvelle, self.garde).await?;
+        if let Some((id, publique)) = connue {
+            nouvelle.personne_id = Some(id);
+            nouvelle.cle = publique;
+        }
+        let personne_connue = nouvelle.personne_id;
+        let (creee, cle_faite) = if self.garde == GardeCapacite::Active {
+            self.file.soumettre(self, nouvelle).await?
+        } else {
+            // The control run of the capacity tests: one registration at a time, unguarded.
+            let mut cle_faite = None;
+            if nouvelle.personne_id.is_none() {
+                let n = self.comptes.nouvelle_personne().await?;
+                nouvelle.personne_id = Some(n.personne_id);
+                nouvelle.cle = n.code.cle().to_string();
+                cle_faite = Some(n);
+            }
+            (
+                self.store.create_inscription(&nouvelle, self.garde).await?,
+                cle_faite,
+            )
+        };
+        let personne_id = personne_connue
+            .or(cle_faite.as_ref().map(|c| c.personne_id))
+            .ok_or_else(|| ErreurEvenements::Interne("registration without a person".into()))?;
+        let cle = cle_faite.map(|c| c.code.texte());
         let statut = creee
             .statut
             .parse::<StatutInscription>()

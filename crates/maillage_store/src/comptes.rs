@@ -382,6 +382,13 @@ pub trait ComptesStore: Send + Sync {
         code_hash: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
+    /// Several new persons' keys `(cle, code_hash)` in one transaction, ids in input order;
+    /// `Conflict` if one public part is taken (nothing written: draw them again).
+    async fn create_personnes(
+        &self,
+        cles: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
     async fn personne(&self, id: i64) -> StoreResult<Option<PersonneRow>>;
     async fn personne_by_cle(&self, cle: &str) -> StoreResult<Option<PersonneRow>>;
     /// A new code for the person (the old one stops working); `Conflict` if the public

@@ -482,6 +482,31 @@ pub async fn comptes_personnes_keys_and_spaces(s: S) {
     assert_ne!(a, b);
     let taken = s.create_personne("ABCDE", "h3", t(1, 9)).await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    // Several at once (a batch of registrations): ids in order; one taken public part
+    // writes none of them.
+    let lot = s
+        .create_personnes(
+            &[("LOTAA".into(), "l1".into()), ("LOTBB".into(), "l2".into())],
+            t(1, 9),
+        )
+        .await
+        .unwrap();
+    assert_eq!(lot.len(), 2);
+    assert_eq!(
+        s.personne(lot[1])
+            .await
+            .unwrap()
+            .map(|p| (p.cle, p.code_hash)),
+        Some(("LOTBB".into(), "l2".into()))
+    );
+    let taken = s
+        .create_personnes(
+            &[("LOTCC".into(), "l3".into()), ("ABCDE".into(), "l4".into())],
+            t(1, 9),
+        )
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert!(s.personne_by_cle("LOTCC").await.unwrap().is_none());
     let p = s.personne_by_cle("ABCDE").await.unwrap().expect("found");
     assert_eq!(
         (p.id, p.code_hash.as_str(), p.created_at),

@@ -32,6 +32,8 @@ macro_rules! evenements_contract_tests {
             evenements_unknown_session_is_not_found,
             evenements_capacite_concurrent_registrations_never_overbook,
             evenements_capacite_control_without_guard_overbooks,
+            evenements_capacite_batches_decide_in_order_across_pools,
+            evenements_capacite_concurrent_batches_and_singles_never_overbook,
             evenements_pointage_reupload_creates_nothing,
             evenements_pointage_orientation_is_recorded_once,
             evenements_cles_remises_counted_per_session_and_keep_the_session,
@@ -819,6 +821,112 @@ pub async fn evenements_capacite_concurrent_registrations_never_overbook(store: 
     let liste = store.inscriptions_of_session(s).await.expect("list");
     assert_eq!(liste.len(), 60);
     // Arrival order: the ten lowest ids hold the seats.
+    assert!(liste[..10].iter().all(|i| i.statut == STATUT_INSCRIT));
+    assert!(liste[10..].iter().all(|i| i.statut == STATUT_ATTENTE));
+}
+
+/// A batch (group commit) decides like one registration after another: in slice order,
+/// per jauge (a shared pool counts across its sessions), an unknown session answers
+/// `NotFound` for itself only, and what is already there counts.
+pub async fn evenements_capacite_batches_decide_in_order_across_pools(store: Arc<dyn Store>) {
+    let (_, s) = store
+        .create_evenement(
+            &evenement(
+                "31395",
+                12,
+                vec![NewJauge {
+                    nom: "casques".into(),
+                    capacite: 3,
+                }],
+            ),
+            &[
+                session("VR 10 h", 99, Some("casques")),
+                session("VR 11 h", 99, Some("casques")),
+                session("Quiz", 2, None),
+            ],
+        )
+        .await
+        .expect("event");
+    store
+        .create_inscription(&inscription(s[0], 0), GardeCapacite::Active)
+        .await
+        .expect("registered");
+    let lot: Vec<NewInscription> = [(s[1], 1), (s[2], 2), (424_242, 3), (s[0], 4), (s[2], 5)]
+        .into_iter()
+        .chain([(s[1], 6), (s[2], 7)])
+        .map(|(session_id, n)| inscription(session_id, n))
+        .collect();
+    let resultats = store.create_inscriptions(&lot).await.expect("batch");
+    let lus: Vec<Option<String>> = resultats
+        .iter()
+        .map(|r| r.as_ref().ok().map(|c| c.statut.clone()))
+        .collect();
+    let i = || Some(STATUT_INSCRIT.to_string());
+    let a = || Some(STATUT_ATTENTE.to_string());
+    assert_eq!(lus, [i(), i(), None, i(), i(), a(), a()]);
+    assert!(matches!(resultats[2], Err(StoreError::NotFound)));
+    for (r, n) in resultats.iter().zip(&lot) {
+        if let Ok(c) = r {
+            assert_eq!(c.uuid, n.uuid);
+            let lu = store
+                .inscription_by_uuid(&n.uuid)
+                .await
+                .expect("read")
+                .expect("written");
+            assert_eq!((lu.id, lu.statut.as_str()), (c.id, c.statut.as_str()));
+        }
+    }
+    let sessions = store
+        .sessions_of_evenement(store_evenement(&store, s[0]).await)
+        .await
+        .expect("sessions");
+    assert_eq!((sessions[0].inscrits, sessions[0].en_attente), (3, 1));
+    assert_eq!((sessions[2].inscrits, sessions[2].en_attente), (2, 1));
+    // A batch of unknown sessions only.
+    let vide = store
+        .create_inscriptions(&[inscription(424_243, 9)])
+        .await
+        .expect("batch");
+    assert!(matches!(vide[..], [Err(StoreError::NotFound)]));
+}
+
+/// Batches and single registrations at once on one jauge of 10, each on its own task:
+/// exactly 10 « inscrit », whichever way they came.
+pub async fn evenements_capacite_concurrent_batches_and_singles_never_overbook(
+    store: Arc<dyn Store>,
+) {
+    let (_, s) = creer(&store, 10).await;
+    let taches: Vec<_> = (0..12)
+        .map(|k| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                if k % 3 == 0 {
+                    let r = store
+                        .create_inscription(&inscription(s, 1000 + k), GardeCapacite::Active)
+                        .await
+                        .expect("registered");
+                    vec![r.statut]
+                } else {
+                    let lot: Vec<_> = (0..5).map(|n| inscription(s, k * 10 + n)).collect();
+                    store
+                        .create_inscriptions(&lot)
+                        .await
+                        .expect("batch")
+                        .into_iter()
+                        .map(|r| r.expect("registered").statut)
+                        .collect()
+                }
+            })
+        })
+        .collect();
+    let mut statuts = Vec::new();
+    for tache in taches {
+        statuts.extend(tache.await.expect("task"));
+    }
+    assert_eq!(statuts.len(), 4 + 8 * 5);
+    assert_eq!(statuts.iter().filter(|s| *s == STATUT_INSCRIT).count(), 10);
+    let liste = store.inscriptions_of_session(s).await.expect("list");
+    assert_eq!(liste.len(), 44);
     assert!(liste[..10].iter().all(|i| i.statut == STATUT_INSCRIT));
     assert!(liste[10..].iter().all(|i| i.statut == STATUT_ATTENTE));
 }

@@ -457,6 +457,17 @@ pub trait EvenementsStore: Send + Sync {
         garde: GardeCapacite,
     ) -> StoreResult<InscriptionCreee>;
 
+    /// Several registrations in ONE transaction (group commit), decided in slice order
+    /// exactly as one [`create_inscription`](Self::create_inscription) after another would be:
+    /// the jauges involved are locked (in id order) for the whole transaction, then each
+    /// registration takes a seat while one is free, else goes to the waiting list. One
+    /// result per registration, in order: `NotFound` for an unknown session. An error of the
+    /// transaction itself (outer `Err`) means none was written.
+    async fn create_inscriptions(
+        &self,
+        lot: &[NewInscription],
+    ) -> StoreResult<Vec<StoreResult<InscriptionCreee>>>;
+
     async fn inscription_by_jeton(&self, jeton_hash: &str) -> StoreResult<Option<InscriptionRow>>;
 
     async fn inscription_by_uuid(&self, uuid: &str) -> StoreResult<Option<InscriptionRow>>;

@@ -31,6 +31,23 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// Several jauges (sorted, distinct), their rows locked in id order like
+    /// [`lock_jauges_evenement`](Self::lock_jauges_evenement): no cycle, no deadlock.
+    async fn lock_jauges(&self, ids: &[i64]) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.begin_write().await?;
+        for &jauge_id in ids {
+            sqlx::query_scalar!(
+                r#"SELECT id AS "id!: i64" FROM evenements_jauges WHERE id = $1 FOR UPDATE"#,
+                jauge_id
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?
+            .ok_or(StoreError::NotFound)?;
+        }
+        Ok(tx)
+    }
+
     /// Every jauge of the event, locked in id order (a registration locks one of them: no
     /// cycle, no deadlock), for the check-in batches and the devices' allotments.
     async fn lock_jauges_evenement(

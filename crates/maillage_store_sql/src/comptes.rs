@@ -733,6 +733,30 @@ macro_rules! comptes_store {
                     .db()
                 }
 
+                async fn create_personnes(
+                    &self,
+                    cles: &[(String, String)],
+                    at: DateTime<Utc>,
+                ) -> StoreResult<Vec<i64>> {
+                    let mut tx = self.begin_write().await?;
+                    let mut ids = Vec::with_capacity(cles.len());
+                    for (cle, code_hash) in cles {
+                        let id = ::sqlx::query_scalar!(
+                            r#"INSERT INTO personnes (cle, code_hash, created_at) VALUES ($1, $2, $3)
+                           RETURNING id AS "id!: i64""#,
+                            cle,
+                            code_hash,
+                            at
+                        )
+                        .fetch_one(&mut *tx)
+                        .await
+                        .db()?;
+                        ids.push(id);
+                    }
+                    tx.commit().await.db()?;
+                    Ok(ids)
+                }
+
                 async fn personne(&self, id: i64) -> StoreResult<Option<PersonneRow>> {
                     ::sqlx::query_as!(
                         PersonneRow,

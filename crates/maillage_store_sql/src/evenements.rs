@@ -85,6 +85,10 @@ macro_rules! __select_sessions_evenement {
 ///   `FOR UPDATE`; SQLite: the write lock of `BEGIN IMMEDIATE`), so that counting its seats
 ///   and inserting cannot interleave with another registration to it.
 ///
+/// - `async fn lock_jauges(&self, ids: &[i64]) -> StoreResult<sqlx::Transaction<'static, $db>>`:
+///   the same for several jauges at once (`ids` sorted, distinct; PostgreSQL: their rows
+///   `FOR UPDATE` in id order), for a batch of registrations.
+///
 /// - `async fn lock_jauges_evenement(&self, evenement_id: i64) -> StoreResult<sqlx::Transaction<'static, $db>>`:
 ///   a write transaction holding every jauge of the event (PostgreSQL: their rows
 ///   `FOR UPDATE` in id order; SQLite: `BEGIN IMMEDIATE`), for the check-in batches and
@@ -843,6 +847,65 @@ macro_rules! evenements_store {
                         uuid: i.uuid.clone(),
                         statut: statut.to_string(),
                     })
+                }
+
+                async fn create_inscriptions(
+                    &self,
+                    lot: &[NewInscription],
+                ) -> StoreResult<Vec<StoreResult<InscriptionCreee>>> {
+                    use ::std::collections::BTreeMap;
+                    let mut de_session: BTreeMap<i64, Option<i64>> = BTreeMap::new();
+                    let mut jauges: Vec<Option<i64>> = Vec::with_capacity(lot.len());
+                    for i in lot {
+                        let jauge = match de_session.get(&i.session_id) {
+                            Some(j) => *j,
+                            None => {
+                                let j = match self.jauge_de_session(i.session_id).await {
+                                    Ok(j) => Some(j),
+                                    Err(StoreError::NotFound) => None,
+                                    Err(e) => return Err(e),
+                                };
+                                de_session.insert(i.session_id, j);
+                                j
+                            }
+                        };
+                        jauges.push(jauge);
+                    }
+                    let mut ids: Vec<i64> = jauges.iter().flatten().copied().collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if ids.is_empty() {
+                        return Ok(lot.iter().map(|_| Err(StoreError::NotFound)).collect());
+                    }
+                    let mut tx = self.lock_jauges(&ids).await?;
+                    // (inscrits, capacité) per jauge, counted once under the lock, then kept
+                    // up to date as the batch takes seats.
+                    let mut occupations: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+                    for &j in &ids {
+                        occupations.insert(j, occupation(&mut tx, j).await?);
+                    }
+                    let mut sorties = Vec::with_capacity(lot.len());
+                    for (i, jauge) in lot.iter().zip(&jauges) {
+                        let Some(jauge) = *jauge else {
+                            sorties.push(Err(StoreError::NotFound));
+                            continue;
+                        };
+                        let occupation = occupations
+                            .get_mut(&jauge)
+                            .ok_or_else(|| StoreError::Database("jauge not locked".into()))?;
+                        let statut = statut_pour(occupation.0, occupation.1);
+                        let id = inserer(&mut tx, i, jauge, statut).await?;
+                        if statut != STATUT_ATTENTE {
+                            occupation.0 += 1;
+                        }
+                        sorties.push(Ok(InscriptionCreee {
+                            id,
+                            uuid: i.uuid.clone(),
+                            statut: statut.to_string(),
+                        }));
+                    }
+                    tx.commit().await.db()?;
+                    Ok(sorties)
                 }
 
                 async fn inscription_by_jeton(

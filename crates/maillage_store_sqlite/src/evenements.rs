@@ -21,6 +21,11 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// A batch of registrations: the same one write lock.
+    async fn lock_jauges(&self, _ids: &[i64]) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_write().await
+    }
+
     /// The check-in batches and allotments: the same one write lock.
     async fn lock_jauges_evenement(
         &self,

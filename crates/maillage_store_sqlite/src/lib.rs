@@ -48,6 +48,12 @@ const MAX_FILE_CONNECTIONS: u32 = 4;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for the write transactions of [`begin_write`](Self::begin_write):
+    /// writers queue for it in arrival order (the pool's fair semaphore), instead of
+    /// contending for SQLite's write lock from several connections, where the losers sleep
+    /// in SQLite's busy handler (1, 2, 5 … 100 ms) and the lock stays idle meanwhile. The
+    /// same pool as `pool` for an in-memory database.
+    ecriture: SqlitePool,
 }
 
 impl SqliteStore {
@@ -55,7 +61,7 @@ impl SqliteStore {
     /// takes the write lock at once, so nothing can change between this transaction's
     /// reads and its writes (and it never fails later on a lock upgrade).
     pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.db()
+        self.ecriture.begin_with("BEGIN IMMEDIATE").await.db()
     }
 
     /// Opens (creating it and its parent directories if missing) the database at `url`,
@@ -79,6 +85,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
+        let options_ecriture = options.clone();
         let pool_options = if in_memory {
             // Each connection to `:memory:` would otherwise risk seeing its own database
             // or losing it when idle: keep exactly one, forever.
@@ -97,7 +104,16 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("SQLite migration failed: {e}")))?;
-        Ok(SqliteStore { pool })
+        let ecriture = if in_memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options_ecriture)
+                .await
+                .db()?
+        };
+        Ok(SqliteStore { pool, ecriture })
     }
 
     /// The connection pool, for modules that keep their own tables in the same database.
@@ -107,6 +123,7 @@ impl SqliteStore {
 
     /// Closes every connection of the pool.
     pub async fn close(&self) {
+        self.ecriture.close().await;
         self.pool.close().await;
     }
 }
