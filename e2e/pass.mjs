@@ -12,7 +12,8 @@
 //      as prescriber, issues a carnet of 3 passes and prints it (PDF read back with pdftotext:
 //      its codes);
 //   2. the prescriber gives the first pass to a person with a new personal code;
-//   3. the mediator redeems it while recording the accompaniment (the activity form);
+//   3. the mediator redeems it while recording the accompaniment (the activity form), the
+//      pass's code read by scanning its QR code (camera and detector simulated, see there);
 //   4. the person opens « Mon espace » with the code: the pass is « utilisé le … à … »;
 //   5. the funder's dashboard counts it, the month's statement of the Médiathèque lists it.
 // axe-core (WCAG 2.1 A/AA) on every page visited at 360 and 1280 px, no sideways scroll and
@@ -119,6 +120,23 @@ await executer('Pass numérique', 'Pass ', async () => {
 
   await verifier('3. le médiateur utilise le pass en enregistrant l’accompagnement', async () => {
     await avecContexte({}, async (page) => {
+      // The phone's camera reads the printed pass's QR code (the address of its check page,
+      // as the carnet's PDF prints it). Debian's Chromium has no BarcodeDetector on Linux and a
+      // headless browser no camera: a canvas stream and a detector that reads that address
+      // stand in for them; the page's own code does the rest (button, code taken from the
+      // address, field filled, stream stopped).
+      await page.addInitScript((adresse) => {
+        window.BarcodeDetector = class {
+          async detect(video) { return video.srcObject ? [{ rawValue: adresse }] : []; }
+        };
+        navigator.mediaDevices.getUserMedia = async () => {
+          const toile = document.createElement('canvas');
+          toile.width = 64; toile.height = 64;
+          toile.getContext('2d').fillRect(0, 0, 64, 64);
+          window.__fluxCamera = toile.captureStream();
+          return window.__fluxCamera;
+        };
+      }, `${BASE}/pass/${etat.codes[0]}`);
       await seConnecter(page, compte(E2E.MEDIATEUR));
       await page.goto(`${BASE}/espace/activites/nouvelle`);
       await page.getByLabel('Durée', { exact: true }).selectOption({ label: '45 min' });
@@ -127,7 +145,13 @@ await executer('Pass numérique', 'Pass ', async () => {
       await cocher(page.getByRole('checkbox', { name: 'E-mail', exact: true }));
       await page.locator('#anon_tranche').selectOption({ label: '70 ans et plus' });
       await page.getByLabel('Statut', { exact: true }).selectOption({ label: 'Retraité' });
-      await page.getByLabel(/^Code du pass numérique/).fill(etat.codes[0].toLowerCase());
+      await page.getByRole('button', { name: 'Scanner le code QR du pass' }).click();
+      await page.waitForFunction(() => document.getElementById('pass').value !== '');
+      const lu = await page.getByLabel(/^Code du pass numérique/).inputValue();
+      assert.equal(lu.replace(/-/g, ''), etat.codes[0].replace(/-/g, '').toUpperCase());
+      assert.match(await texte(page.locator('#pass-scanner-message')), /^Code lu : /);
+      assert.equal(await page.evaluate(() => window.__fluxCamera.getTracks().every((t) => t.readyState === 'ended')), true,
+        'la caméra est rendue après la lecture / the camera is released after reading');
       await cliquerEtAttendre(page, page.getByRole('button', { name: 'Enregistrer l’activité' }));
       assert.match(new URL(page.url()).pathname, /^\/espace\/activites\/\d+$/);
       const corps = await texte(page.locator('main'));
