@@ -46,7 +46,7 @@ PREMIER_JEU = Path(__file__).resolve().parent / "paires_doublons.csv"
 QUOTAS = {
     "loin_300m_5km": 60,
     "entre_sources": 110,
-    "meme_batiment": 60,
+    "meme_batiment": 100,
     "loin_noms_proches": 40,
 }
 
