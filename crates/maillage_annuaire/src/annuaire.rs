@@ -491,8 +491,7 @@ impl Annuaire {
     pub async fn doublons(&self) -> Result<(Vec<LieuSource>, ResultatDoublons), AppError> {
         let lieux = self.lieux_sources().await?;
         let decisions = self.decisions().await?;
-        let mut resultat =
-            doublons::dedupliquer(&lieux, &decisions, &OptionsDoublons::default());
+        let mut resultat = doublons::dedupliquer(&lieux, &decisions, &OptionsDoublons::default());
         // The groups under the ids they are published with (the merge names them after
         // their smallest ref; the published ids are stable, see `identifiants`).
         let publies: HashMap<String, String> = self

@@ -253,7 +253,9 @@ mod tests {
     use maillage_store::LieuIdRow;
 
     fn t(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_800_000_000 + s, 0).single().expect("time")
+        Utc.timestamp_opt(1_800_000_000 + s, 0)
+            .single()
+            .expect("time")
     }
 
     /// Applies changes to a state, as the store does.

@@ -2056,8 +2056,7 @@ pub async fn faille_publish_session_failures_write_nothing(store: Arc<dyn LieuxS
 
 fn changes(at_s: i64) -> crate::LieuIdsChanges {
     crate::LieuIdsChanges {
-        at: DateTime::<Utc>::from_timestamp(1_800_000_000 + at_s, 123_456_000)
-            .expect("time"),
+        at: DateTime::<Utc>::from_timestamp(1_800_000_000 + at_s, 123_456_000).expect("time"),
         ..Default::default()
     }
 }
@@ -2082,7 +2081,10 @@ pub async fn lieu_ids_round_trip_in_the_publication(store: Arc<dyn LieuxStore>) 
     ];
     session.save_lieu_ids(c.clone()).await.expect("save");
     session
-        .add(vec![lieu("lieu-a", &["src#1", "src#3"]), lieu("lieu-b", &["src#2"])])
+        .add(vec![
+            lieu("lieu-a", &["src#1", "src#3"]),
+            lieu("lieu-b", &["src#2"]),
+        ])
         .await
         .expect("add");
     session.finish(None).await.expect("commit");
@@ -2124,7 +2126,11 @@ pub async fn lieu_ids_round_trip_in_the_publication(store: Arc<dyn LieuxStore>) 
         .expect("add");
     session.finish(None).await.expect("commit");
     assert_eq!(
-        store.lieu_id_redirect("lieu-b").await.expect("read").as_deref(),
+        store
+            .lieu_id_redirect("lieu-b")
+            .await
+            .expect("read")
+            .as_deref(),
         Some("lieu-a")
     );
     assert_eq!(store.lieu_id_redirect("lieu-a").await.expect("read"), None);
@@ -2136,7 +2142,10 @@ pub async fn lieu_ids_round_trip_in_the_publication(store: Arc<dyn LieuxStore>) 
     let lu = session.lieu_ids().await.expect("read");
     assert_eq!(lu.ids.len(), 3);
     assert_eq!(lu.ids[2].first_given, d.at);
-    assert_eq!(lu.redirects, vec![("lieu-b".to_string(), "lieu-a".to_string())]);
+    assert_eq!(
+        lu.redirects,
+        vec![("lieu-b".to_string(), "lieu-a".to_string())]
+    );
     let mut e = changes(120);
     e.unredirect = vec!["lieu-b".into()];
     e.redirects = vec![("lieu-c".into(), "lieu-a".into())];
@@ -2148,13 +2157,20 @@ pub async fn lieu_ids_round_trip_in_the_publication(store: Arc<dyn LieuxStore>) 
     session.finish(None).await.expect("commit");
     assert_eq!(store.lieu_id_redirect("lieu-b").await.expect("read"), None);
     assert_eq!(
-        store.lieu_id_redirect("lieu-c").await.expect("read").as_deref(),
+        store
+            .lieu_id_redirect("lieu-c")
+            .await
+            .expect("read")
+            .as_deref(),
         Some("lieu-b")
     );
     let mut session = store.begin_publish().await.expect("session");
     let lu = session.lieu_ids().await.expect("read");
     session.abort().await.expect("abort");
-    assert_eq!(lu.redirects, vec![("lieu-c".to_string(), "lieu-b".to_string())]);
+    assert_eq!(
+        lu.redirects,
+        vec![("lieu-c".to_string(), "lieu-b".to_string())]
+    );
     assert_eq!(lu.members[1], ("src#2".to_string(), "lieu-b".to_string()));
 }
 

@@ -29,10 +29,9 @@ use futures_util::TryStreamExt;
 use maillage_store::{
     now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
     ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges,
-    LieuIdsState, LieuxStore, MergeState,
-    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PairDecisionKind, PublishSession,
-    PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult,
-    StoredSourceRecord,
+    LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow,
+    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};

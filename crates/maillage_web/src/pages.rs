@@ -28,9 +28,7 @@ pub(crate) async fn id_deplace(state: &AppState, moteur: &Moteur, id: &str) -> O
         return None;
     }
     match state.annuaire.id_courant(id).await {
-        Ok(Some(courant)) if courant != id && moteur.index_de(&courant).is_some() => {
-            Some(courant)
-        }
+        Ok(Some(courant)) if courant != id && moteur.index_de(&courant).is_some() => Some(courant),
         Ok(_) => None,
         Err(e) => {
             tracing::warn!("resolving a former place id failed: {e}");

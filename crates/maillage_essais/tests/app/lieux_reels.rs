@@ -62,7 +62,10 @@ fn meme_groupe(a: &str, b: &str) -> bool {
 fn mesurer(fichier: &str) -> doublons::Evaluation {
     let (lieux, resultat) = corpus();
     let paires = paires_etiquetees(fichier);
-    assert!(paires.len() >= 200, "at least 200 labelled pairs in {fichier}");
+    assert!(
+        paires.len() >= 200,
+        "at least 200 labelled pairs in {fichier}"
+    );
     let triples: Vec<(String, String, bool)> = paires
         .iter()
         .map(|(a, b, s, _)| (a.clone(), b.clone(), *s))
@@ -99,7 +102,11 @@ fn mesurer(fichier: &str) -> doublons::Evaluation {
         "labelled refs missing from the import: {:?}",
         e.inconnues
     );
-    assert_eq!(e.tp + e.fp + e.fn_ + e.tn, paires.len(), "every pair counted");
+    assert_eq!(
+        e.tp + e.fp + e.fn_ + e.tn,
+        paires.len(),
+        "every pair counted"
+    );
     e
 }
 

@@ -165,7 +165,12 @@ fn id_de(state: &AppState, reference: &str) -> String {
 }
 
 fn ids_publies(state: &AppState) -> BTreeSet<String> {
-    state.moteur().lieux().iter().map(|f| f.id.clone()).collect()
+    state
+        .moteur()
+        .lieux()
+        .iter()
+        .map(|f| f.id.clone())
+        .collect()
 }
 
 /// Where `id` leads on the place page: itself (200) or the id a single 301 gives (whose
@@ -195,7 +200,12 @@ async fn tout_suivre(state: &AppState, connus: &BTreeSet<String>) {
         let courant = suivre(state, id).await;
         assert!(publies.contains(&courant), "{id} leads to a live place");
         assert_eq!(
-            state.annuaire.id_courant(id).await.expect("resolve").as_deref(),
+            state
+                .annuaire
+                .id_courant(id)
+                .await
+                .expect("resolve")
+                .as_deref(),
             Some(courant.as_str()),
             "the function other code uses gives the same place"
         );
@@ -271,7 +281,11 @@ async fn parcours(state: AppState) {
     //    published id stays.
     importer(&state, "aa", &[avec_id("1", COLOMIERS)]).await;
     assert_eq!(id_de(&state, "aa#1"), id_de(&state, "b#b5"));
-    assert_eq!(id_de(&state, "aa#1"), colomiers, "same id after a new duplicate");
+    assert_eq!(
+        id_de(&state, "aa#1"),
+        colomiers,
+        "same id after a new duplicate"
+    );
     connus.extend(ids_publies(&state));
     tout_suivre(&state, &connus).await;
 
@@ -315,7 +329,10 @@ async fn parcours(state: AppState) {
         .await
         .expect("reports");
     assert_eq!(rapports.len(), 1);
-    assert_eq!(rapports[0].lieu_id_courant.as_deref(), Some(fusion.as_str()));
+    assert_eq!(
+        rapports[0].lieu_id_courant.as_deref(),
+        Some(fusion.as_str())
+    );
     assert!(rapports[0].lieu_nom.is_some());
 
     // 3. A coordinator splits Bagatelle (`lieux refuser`): the id stays with the group of
@@ -353,7 +370,10 @@ async fn parcours(state: AppState) {
     assert_eq!(id_de(&state, "a#a4"), empalot);
     assert_eq!(id_de(&state, "a#a5"), papus);
     for id in [&empalot, &papus] {
-        assert_eq!(get(&state, &format!("/lieux/{id}")).await.status, StatusCode::OK);
+        assert_eq!(
+            get(&state, &format!("/lieux/{id}")).await.status,
+            StatusCode::OK
+        );
     }
     connus.extend(ids_publies(&state));
     tout_suivre(&state, &connus).await;
@@ -364,10 +384,16 @@ async fn parcours(state: AppState) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        get(&state, "/api/v1/lieux/lieu-0000000000000000").await.status,
+        get(&state, "/api/v1/lieux/lieu-0000000000000000")
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(connus.len(), 7, "six places, then one more from the split: {connus:?}");
+    assert_eq!(
+        connus.len(),
+        7,
+        "six places, then one more from the split: {connus:?}"
+    );
 }
 
 fn jeton_du_formulaire(page: &str) -> String {
