@@ -52,10 +52,10 @@ pub(crate) fn redirection_permanente(cible: &str) -> Response {
 async fn fiche_deplacee(state: &AppState, p: &Parametres) -> Option<String> {
     let moteur = state.moteur();
     let mut change = false;
-    let mut s = form_urlencoded::Serializer::new(String::new());
+    let mut paires: Vec<(String, String)> = Vec::with_capacity(p.0.len());
     for (k, v) in &p.0 {
         if k != "lieu" {
-            s.append_pair(k, v);
+            paires.push((k.clone(), v.clone()));
             continue;
         }
         let mut ids: Vec<String> = Vec::new();
@@ -69,9 +69,17 @@ async fn fiche_deplacee(state: &AppState, p: &Parametres) -> Option<String> {
                 None => ids.push(id.to_string()),
             }
         }
-        s.append_pair(k, &ids.join("|"));
+        paires.push((k.clone(), ids.join("|")));
     }
-    change.then(|| s.finish())
+    if !change {
+        return None;
+    }
+    // The serializer is not `Send`: built after the lookups.
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &paires {
+        s.append_pair(k, v);
+    }
+    Some(s.finish())
 }
 
 /// The directory's routes: the public pages, the map's points, the widget, the printable
