@@ -5,6 +5,7 @@ use crate::doublons::{
     self, Decision, Explication, LieuFusionne, OptionsDoublons, ResultatDoublons,
 };
 use crate::export::{self, FormatExport};
+use crate::identifiants::{empreinte_ref, Attribution};
 use crate::import::{self, Format, OptionsImport, Rapport};
 use crate::lieux::LieuSource;
 use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
@@ -15,7 +16,7 @@ use maillage_store::{
 };
 use maillage_territoire::{Referentiel, Territoire};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Errors of the directory's use cases; `Display` is French, for people.
@@ -202,6 +203,12 @@ fn lieu_source_of(r: SourceRecord) -> Result<LieuSource, AppError> {
         source: r.source,
         lieu,
     })
+}
+
+/// Gives a merged place its published id (see [`crate::identifiants`]).
+fn renommer(f: &mut LieuFusionne, id: String) {
+    f.lieu.id = id.clone();
+    f.id = id;
 }
 
 fn row_of(f: &LieuFusionne) -> Result<MergedLieuRow, AppError> {
@@ -484,7 +491,25 @@ impl Annuaire {
     pub async fn doublons(&self) -> Result<(Vec<LieuSource>, ResultatDoublons), AppError> {
         let lieux = self.lieux_sources().await?;
         let decisions = self.decisions().await?;
-        let resultat = doublons::dedupliquer(&lieux, &decisions, &OptionsDoublons::default());
+        let mut resultat = doublons::dedupliquer(&lieux, &decisions, &OptionsDoublons::default());
+        // The groups under the ids they are published with (the merge names them after
+        // their smallest ref; the published ids are stable, see `identifiants`).
+        let publies: HashMap<String, String> = self
+            .store
+            .merged_lieux()
+            .await?
+            .into_iter()
+            .flat_map(|row| {
+                let id = row.id;
+                row.members.into_iter().map(move |m| (m, id.clone()))
+            })
+            .collect();
+        for f in &mut resultat.fusionnes {
+            if let Some(id) = f.membres.first().and_then(|m| publies.get(m)) {
+                let id = id.clone();
+                renommer(f, id);
+            }
+        }
         Ok((lieux, resultat))
     }
 
@@ -526,6 +551,9 @@ impl Annuaire {
         let actifs: i64 = self.store.sources().await?.iter().map(|(_, n)| *n).sum();
         let mut preparation =
             doublons::Preparation::avec_capacite(&options, usize::try_from(actifs).unwrap_or(0));
+        // The hash of each record's ref, for the stable ids.
+        let mut presents: HashSet<u64> =
+            HashSet::with_capacity(usize::try_from(actifs).unwrap_or(0));
         let mut apres: Option<(String, String)> = None;
         loop {
             let cle = apres.as_ref().map(|(s, i)| (s.as_str(), i.as_str()));
@@ -538,7 +566,9 @@ impl Annuaire {
                 apres = Some((r.source.clone(), r.source_id.clone()));
             }
             for r in page {
-                preparation.ajouter(&lieu_source_of(r)?);
+                let ls = lieu_source_of(r)?;
+                presents.insert(empreinte_ref(&ls.reference()));
+                preparation.ajouter(&ls);
             }
             if fin {
                 break;
@@ -560,6 +590,13 @@ impl Annuaire {
             session.abort().await?;
             return Ok(None);
         }
+        // The stable ids, read and written in the publication's transaction.
+        let mut attribution = Attribution::nouvelle(
+            session.lieu_ids().await?,
+            &presents,
+            maillage_store::now_micros(),
+        );
+        drop(presents);
         let mut assemblage = detection.assembler();
         let mut lot: Vec<MergedLieuRow> = Vec::with_capacity(LOT_PUBLICATION);
         let mut lieux_publies = 0usize;
@@ -573,7 +610,9 @@ impl Annuaire {
                 apres = Some((r.source.clone(), r.source_id.clone()));
             }
             for r in page {
-                if let Some(f) = assemblage.ajouter(lieu_source_of(r)?).map_err(relecture)? {
+                if let Some(mut f) = assemblage.ajouter(lieu_source_of(r)?).map_err(relecture)? {
+                    let id = attribution.attribuer(&f.membres);
+                    renommer(&mut f, id);
                     lot.push(row_of(&f)?);
                     lieux_publies += 1;
                 }
@@ -588,6 +627,10 @@ impl Annuaire {
         assemblage.terminer().map_err(relecture)?;
         if !lot.is_empty() {
             session.add(lot).await?;
+        }
+        let ids = attribution.terminer();
+        if !ids.is_empty() {
+            session.save_lieu_ids(ids).await?;
         }
         let publie = session.finish(Some(generation)).await?;
         tracing::debug!(
@@ -613,18 +656,33 @@ impl Annuaire {
         let lieux = self.lieux_sources().await?;
         let enregistrements = lieux.len();
         let decisions = self.decisions().await?;
+        let presents: HashSet<u64> = lieux
+            .iter()
+            .map(|l| empreinte_ref(&l.reference()))
+            .collect();
         let resultat =
             doublons::dedupliquer_possede(lieux, &decisions, &OptionsDoublons::default());
         let groupes_doublons = resultat.groupes.len();
+        let mut session = self.store.begin_publish().await?;
+        let mut attribution = Attribution::nouvelle(
+            session.lieu_ids().await?,
+            &presents,
+            maillage_store::now_micros(),
+        );
         let mut rows = Vec::with_capacity(resultat.fusionnes.len());
-        for f in resultat.fusionnes {
+        for mut f in resultat.fusionnes {
+            let id = attribution.attribuer(&f.membres);
+            renommer(&mut f, id);
             rows.push(row_of(&f)?);
         }
         let lieux_publies = rows.len();
-        let publie = self
-            .store
-            .publish_merged_lieux(rows, Some(generation))
-            .await?;
+        maillage_store::validate_merged_lieux(&rows)?;
+        session.add(rows).await?;
+        let ids = attribution.terminer();
+        if !ids.is_empty() {
+            session.save_lieu_ids(ids).await?;
+        }
+        let publie = session.finish(Some(generation)).await?;
         Ok(BilanFusion {
             enregistrements,
             lieux_publies,
@@ -671,6 +729,33 @@ impl Annuaire {
             }
         }
         Ok(out)
+    }
+
+    /// The current id of a place named by `id`: `id` itself while it names a published
+    /// place; the id it redirects to when its place was merged into another or split (see
+    /// [`crate::identifiants`]); the place holding a record when `id` is a `SOURCE#ID`;
+    /// `None` when nothing is published under that name any more (or ever was).
+    ///
+    /// Every stored place id (error reports, coordinators' corrections, links handed out)
+    /// is resolved through this function.
+    pub async fn id_courant(&self, id: &str) -> Result<Option<String>, AppError> {
+        if self.store.merged_lieu(id).await?.is_some() {
+            return Ok(Some(id.to_string()));
+        }
+        if id.contains('#') {
+            return Ok(self.store.merged_lieu_by_member(id).await?.map(|r| r.id));
+        }
+        let Some(courant) = self.store.lieu_id_redirect(id).await? else {
+            return Ok(None);
+        };
+        // Redirects are collapsed when stored: the target names a place, unless that place
+        // is gone too.
+        Ok(self
+            .store
+            .merged_lieu(&courant)
+            .await?
+            .is_some()
+            .then_some(courant))
     }
 
     /// One published place, by its id or by the `SOURCE#ID` of one of its records.
@@ -875,27 +960,35 @@ impl Annuaire {
         seulement_ouverts: bool,
     ) -> Result<Vec<signalement::SignalementLieu>, AppError> {
         let lignes = self.signalements(None, seulement_ouverts).await?;
-        let mut lieux: std::collections::HashMap<String, (Option<String>, Option<String>)> =
-            std::collections::HashMap::new();
+        type Infos = (Option<String>, Option<String>, Option<String>);
+        let mut lieux: HashMap<String, Infos> = HashMap::new();
         let mut out = Vec::with_capacity(lignes.len());
         for s in lignes {
             if !lieux.contains_key(&s.lieu_id) {
-                let infos = match self.store.merged_lieu(&s.lieu_id).await? {
+                // A report about a place since merged or split follows it.
+                let courant = self.id_courant(&s.lieu_id).await?;
+                let ligne = match &courant {
+                    Some(id) => self.store.merged_lieu(id).await?,
+                    None => None,
+                };
+                let infos = match ligne {
                     Some(row) => {
                         let nom = serde_json::from_str::<serde_json::Value>(&row.data)
                             .ok()
                             .and_then(|v| {
                                 v.get("nom").and_then(|n| n.as_str()).map(str::to_string)
                             });
-                        (nom, row.code_insee)
+                        (Some(row.id), nom, row.code_insee)
                     }
-                    None => (None, None),
+                    None => (None, None, None),
                 };
                 lieux.insert(s.lieu_id.clone(), infos);
             }
-            let (lieu_nom, code_insee) = lieux.get(&s.lieu_id).cloned().unwrap_or_default();
+            let (lieu_id_courant, lieu_nom, code_insee) =
+                lieux.get(&s.lieu_id).cloned().unwrap_or_default();
             out.push(signalement::SignalementLieu {
                 signalement: s,
+                lieu_id_courant,
                 lieu_nom,
                 code_insee,
             });

@@ -2,12 +2,14 @@
 //!
 //! - [`import`]: reading every source format into schema places, with a line-by-line report;
 //! - [`doublons`]: finding duplicate places across and within sources, and merging them;
+//! - [`identifiants`]: the stable public ids of the published places;
 //! - [`lieux`]: a place as one source gave it;
 //! - [`signalement`]: error reports sent by the public about a place.
 
 pub mod annuaire;
 pub mod doublons;
 pub mod export;
+pub mod identifiants;
 pub mod import;
 pub mod lieux;
 pub mod recherche;

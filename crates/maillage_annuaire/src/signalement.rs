@@ -188,6 +188,10 @@ impl FromStr for DecisionSignalement {
 pub struct SignalementLieu {
     #[serde(flatten)]
     pub signalement: SignalementRow,
+    /// The place's id now ([`crate::annuaire::Annuaire::id_courant`] of the stored
+    /// `lieu_id`: a report about a place since merged or split follows it); `None` when it
+    /// is no longer published.
+    pub lieu_id_courant: Option<String>,
     /// Name of the place; `None` when it is no longer published.
     pub lieu_nom: Option<String>,
     /// INSEE code of the place's commune, when known.

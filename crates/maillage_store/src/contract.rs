@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
     ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement, PairDecision,
@@ -198,6 +198,8 @@ macro_rules! contract_tests {
             faille_source_records_by_pages,
             faille_publish_session_equals_publish,
             faille_publish_session_failures_write_nothing,
+            lieu_ids_round_trip_in_the_publication,
+            lieu_ids_not_committed_write_nothing,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -2047,4 +2049,174 @@ pub async fn faille_publish_session_failures_write_nothing(store: Arc<dyn LieuxS
     let done = store.merge_state().await.expect("merge_state");
     assert!(!done.pending(), "{done:?}");
     assert_eq!(done.done, pending.wanted);
+}
+
+// ---------------------------------------------------------------------------------------
+// Stable ids of the published places (issue 20, item 3)
+
+fn changes(at_s: i64) -> crate::LieuIdsChanges {
+    crate::LieuIdsChanges {
+        at: DateTime::<Utc>::from_timestamp(1_800_000_000 + at_s, 123_456_000).expect("time"),
+        ..Default::default()
+    }
+}
+
+/// What a publication session writes of the stable ids is read back by the next one, in
+/// the order documented; redirects are found by old id; an upsert replaces.
+pub async fn lieu_ids_round_trip_in_the_publication(store: Arc<dyn LieuxStore>) {
+    let mut session = store.begin_publish().await.expect("session");
+    assert_eq!(
+        session.lieu_ids().await.expect("read"),
+        crate::LieuIdsState::default()
+    );
+    let mut c = changes(0);
+    c.new_ids = vec![
+        ("lieu-b".into(), "src#2".into()),
+        ("lieu-a".into(), "src#1".into()),
+    ];
+    c.members = vec![
+        ("src#2".into(), "lieu-b".into()),
+        ("src#1".into(), "lieu-a".into()),
+        ("src#3".into(), "lieu-a".into()),
+    ];
+    session.save_lieu_ids(c.clone()).await.expect("save");
+    session
+        .add(vec![
+            lieu("lieu-a", &["src#1", "src#3"]),
+            lieu("lieu-b", &["src#2"]),
+        ])
+        .await
+        .expect("add");
+    session.finish(None).await.expect("commit");
+    assert_eq!(store.lieu_id_redirect("lieu-b").await.expect("read"), None);
+
+    // Merge: lieu-b redirects to lieu-a, src#2 now published under lieu-a; a new id.
+    let mut session = store.begin_publish().await.expect("session");
+    let lu = session.lieu_ids().await.expect("read");
+    assert_eq!(
+        lu.ids
+            .iter()
+            .map(|r| (r.id.as_str(), r.main_ref.as_str(), r.first_given))
+            .collect::<Vec<_>>(),
+        vec![("lieu-a", "src#1", c.at), ("lieu-b", "src#2", c.at)]
+    );
+    assert_eq!(
+        lu.members,
+        vec![
+            ("src#1".to_string(), "lieu-a".to_string()),
+            ("src#2".to_string(), "lieu-b".to_string()),
+            ("src#3".to_string(), "lieu-a".to_string()),
+        ]
+    );
+    assert!(lu.redirects.is_empty());
+    let mut d = changes(60);
+    d.new_ids = vec![("lieu-c".into(), "src#4".into())];
+    d.members = vec![
+        ("src#2".into(), "lieu-a".into()),
+        ("src#4".into(), "lieu-c".into()),
+    ];
+    d.redirects = vec![("lieu-b".into(), "lieu-a".into())];
+    session.save_lieu_ids(d.clone()).await.expect("save");
+    session
+        .add(vec![
+            lieu("lieu-a", &["src#1", "src#2", "src#3"]),
+            lieu("lieu-c", &["src#4"]),
+        ])
+        .await
+        .expect("add");
+    session.finish(None).await.expect("commit");
+    assert_eq!(
+        store
+            .lieu_id_redirect("lieu-b")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("lieu-a")
+    );
+    assert_eq!(store.lieu_id_redirect("lieu-a").await.expect("read"), None);
+    assert_eq!(store.lieu_id_redirect("inconnu").await.expect("read"), None);
+
+    // Split again: lieu-b names a place again (its redirect goes), another redirect is
+    // replaced.
+    let mut session = store.begin_publish().await.expect("session");
+    let lu = session.lieu_ids().await.expect("read");
+    assert_eq!(lu.ids.len(), 3);
+    assert_eq!(lu.ids[2].first_given, d.at);
+    assert_eq!(
+        lu.redirects,
+        vec![("lieu-b".to_string(), "lieu-a".to_string())]
+    );
+    let mut e = changes(120);
+    e.unredirect = vec!["lieu-b".into()];
+    e.redirects = vec![("lieu-c".into(), "lieu-a".into())];
+    e.members = vec![("src#2".into(), "lieu-b".into())];
+    session.save_lieu_ids(e).await.expect("save");
+    let mut f = changes(121);
+    f.redirects = vec![("lieu-c".into(), "lieu-b".into())];
+    session.save_lieu_ids(f).await.expect("save again");
+    session.finish(None).await.expect("commit");
+    assert_eq!(store.lieu_id_redirect("lieu-b").await.expect("read"), None);
+    assert_eq!(
+        store
+            .lieu_id_redirect("lieu-c")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("lieu-b")
+    );
+    let mut session = store.begin_publish().await.expect("session");
+    let lu = session.lieu_ids().await.expect("read");
+    session.abort().await.expect("abort");
+    assert_eq!(
+        lu.redirects,
+        vec![("lieu-c".to_string(), "lieu-b".to_string())]
+    );
+    assert_eq!(lu.members[1], ("src#2".to_string(), "lieu-b".to_string()));
+}
+
+/// Stable ids written in a session that is aborted, or whose changes are invalid, are not
+/// stored; the places of a session are committed with its ids or not at all.
+pub async fn lieu_ids_not_committed_write_nothing(store: Arc<dyn LieuxStore>) {
+    let mut session = store.begin_publish().await.expect("session");
+    let mut c = changes(0);
+    c.new_ids = vec![("lieu-a".into(), "src#1".into())];
+    c.members = vec![("src#1".into(), "lieu-a".into())];
+    session.save_lieu_ids(c).await.expect("save");
+    session.abort().await.expect("abort");
+    let mut session = store.begin_publish().await.expect("session");
+    assert_eq!(
+        session.lieu_ids().await.expect("read"),
+        crate::LieuIdsState::default()
+    );
+    // A redirect of an id to itself, an id given twice: refused, nothing written.
+    let mut bad = changes(0);
+    bad.new_ids = vec![("lieu-a".into(), "src#1".into())];
+    bad.redirects = vec![("lieu-a".into(), "lieu-a".into())];
+    assert!(matches!(
+        session.save_lieu_ids(bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let mut bad = changes(0);
+    bad.new_ids = vec![
+        ("lieu-a".into(), "src#1".into()),
+        ("lieu-a".into(), "src#2".into()),
+    ];
+    assert!(matches!(
+        session.save_lieu_ids(bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    session.abort().await.expect("abort");
+    // A member naming an unknown id: the database refuses it (foreign key).
+    let mut session = store.begin_publish().await.expect("session");
+    let mut bad = changes(0);
+    bad.members = vec![("src#1".into(), "lieu-inconnu".into())];
+    assert!(session.save_lieu_ids(bad).await.is_err());
+    drop(session);
+    let mut session = store.begin_publish().await.expect("session");
+    assert_eq!(
+        session.lieu_ids().await.expect("read"),
+        crate::LieuIdsState::default()
+    );
+    session.abort().await.expect("abort");
+    assert_eq!(store.lieu_id_redirect("lieu-a").await.expect("read"), None);
 }

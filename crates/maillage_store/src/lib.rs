@@ -157,6 +157,52 @@ pub struct ImportReportRow {
     pub summary: ImportSummary,
 }
 
+/// An id ever given to a published place (table `lieu_ids`): see [`LieuIdsState`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LieuIdRow {
+    pub id: String,
+    /// The main record (`"SOURCE#ID"`): after a split, the id stays with its group.
+    pub main_ref: String,
+    pub first_given: DateTime<Utc>,
+}
+
+/// The stable ids of the published places as stored: every id ever given, the id each
+/// source record was last published under, and the redirects of the ids that no longer
+/// name a place. Read and written by the re-merge in its publication session
+/// ([`PublishSession::lieu_ids`], [`PublishSession::save_lieu_ids`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LieuIdsState {
+    /// Ordered by id.
+    pub ids: Vec<LieuIdRow>,
+    /// `(member_ref, lieu_id)`, ordered by member ref.
+    pub members: Vec<(String, String)>,
+    /// `(old_id, current_id)`, ordered by old id.
+    pub redirects: Vec<(String, String)>,
+}
+
+/// What a re-merge changes in the stable ids ([`PublishSession::save_lieu_ids`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LieuIdsChanges {
+    /// Ids given for the first time: `(id, main_ref)`, stamped `at`.
+    pub new_ids: Vec<(String, String)>,
+    /// `(member_ref, lieu_id)`: the record's id now (inserted or replaced).
+    pub members: Vec<(String, String)>,
+    /// `(old_id, current_id)`: inserted or replaced, stamped `at`.
+    pub redirects: Vec<(String, String)>,
+    /// Ids that name a place again: their redirect is deleted.
+    pub unredirect: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl LieuIdsChanges {
+    pub fn is_empty(&self) -> bool {
+        self.new_ids.is_empty()
+            && self.members.is_empty()
+            && self.redirects.is_empty()
+            && self.unredirect.is_empty()
+    }
+}
+
 /// One place of the published (merged) directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MergedLieuRow {
@@ -577,6 +623,16 @@ pub trait PublishSession: Send {
 
     /// Gives up: nothing is written.
     async fn abort(self: Box<Self>) -> StoreResult<()>;
+
+    /// The stable ids as stored, read in the session's transaction (no other publication
+    /// writes them meanwhile).
+    async fn lieu_ids(&mut self) -> StoreResult<LieuIdsState>;
+
+    /// Writes what a re-merge changed in the stable ids, in the session's transaction
+    /// (committed by [`PublishSession::finish`] with the places, or not at all). Every id
+    /// named must be known or in `new_ids` (else `Invalid` or a database error; the session
+    /// is then spent).
+    async fn save_lieu_ids(&mut self, changes: LieuIdsChanges) -> StoreResult<()>;
 }
 
 /// What the publication of one batch must do (see [`PublishTracker::classify`]).
@@ -965,6 +1021,9 @@ pub trait LieuxStore: Send + Sync {
     /// Number of merged places.
     async fn count_merged_lieux(&self) -> StoreResult<i64>;
 
+    /// The id a former place id redirects to (see [`LieuIdsState::redirects`]), if any.
+    async fn lieu_id_redirect(&self, old_id: &str) -> StoreResult<Option<String>>;
+
     /// Records a decision about an unordered pair; the pair is normalised so that
     /// `ref_a < ref_b`, and a later decision on the same pair replaces the earlier one.
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()>;
@@ -1084,6 +1143,37 @@ impl ImportPlan {
             retired: count(self.retire.len()),
         }
     }
+}
+
+/// Checks what a re-merge changes in the stable ids before anything is written: no empty
+/// id or ref, no id given twice, no redirect of an id to itself, no id both redirected and
+/// named again.
+pub fn validate_lieu_ids_changes(changes: &LieuIdsChanges) -> StoreResult<()> {
+    let invalide = |m: String| Err(StoreError::Invalid(m));
+    let mut nouveaux: HashSet<&str> = HashSet::with_capacity(changes.new_ids.len());
+    for (id, main_ref) in &changes.new_ids {
+        if id.is_empty() || main_ref.is_empty() {
+            return invalide(format!("empty place id or main ref ({id:?}, {main_ref:?})"));
+        }
+        if !nouveaux.insert(id) {
+            return invalide(format!("place id {id:?} given twice"));
+        }
+    }
+    let liberes: HashSet<&str> = changes.unredirect.iter().map(String::as_str).collect();
+    for (old, current) in &changes.redirects {
+        if old.is_empty() || current.is_empty() || old == current {
+            return invalide(format!("invalid redirect {old:?} → {current:?}"));
+        }
+        if liberes.contains(old.as_str()) {
+            return invalide(format!("place id {old:?} both redirected and named again"));
+        }
+    }
+    for (member, id) in &changes.members {
+        if member.is_empty() || id.is_empty() {
+            return invalide(format!("empty member ref or place id ({member:?}, {id:?})"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks a new published directory: ids and member references are unique.

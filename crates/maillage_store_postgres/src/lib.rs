@@ -28,10 +28,10 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
     now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
-    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuxStore, MergeState,
-    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PairDecisionKind, PublishSession,
-    PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult,
-    StoredSourceRecord,
+    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges,
+    LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow,
+    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
@@ -525,6 +525,111 @@ impl PublishSession for PgPublish {
     async fn abort(self: Box<Self>) -> StoreResult<()> {
         self.tx.rollback().await.db()
     }
+
+    async fn lieu_ids(&mut self) -> StoreResult<LieuIdsState> {
+        read_lieu_ids(&mut self.tx).await
+    }
+
+    async fn save_lieu_ids(&mut self, changes: LieuIdsChanges) -> StoreResult<()> {
+        write_lieu_ids(&mut self.tx, changes).await
+    }
+}
+
+/// The stable ids as stored (see [`PublishSession::lieu_ids`]).
+async fn read_lieu_ids(conn: &mut PgConnection) -> StoreResult<LieuIdsState> {
+    let ids = sqlx::query_as!(
+        LieuIdRow,
+        r#"SELECT id AS "id!", main_ref AS "main_ref!", first_given AS "first_given!"
+           FROM lieu_ids ORDER BY id"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    let members = sqlx::query!(
+        r#"SELECT member_ref AS "member_ref!", lieu_id AS "lieu_id!"
+           FROM lieu_id_members ORDER BY member_ref"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?
+    .into_iter()
+    .map(|r| (r.member_ref, r.lieu_id))
+    .collect();
+    let redirects = sqlx::query!(
+        r#"SELECT old_id AS "old_id!", current_id AS "current_id!"
+           FROM lieu_id_redirects ORDER BY old_id"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?
+    .into_iter()
+    .map(|r| (r.old_id, r.current_id))
+    .collect();
+    Ok(LieuIdsState {
+        ids,
+        members,
+        redirects,
+    })
+}
+
+/// Writes what a re-merge changed in the stable ids (see [`PublishSession::save_lieu_ids`]).
+async fn write_lieu_ids(conn: &mut PgConnection, changes: LieuIdsChanges) -> StoreResult<()> {
+    maillage_store::validate_lieu_ids_changes(&changes)?;
+    let at = changes.at;
+    for rows in changes.new_ids.chunks(CHUNK) {
+        let (id, main_ref): (Vec<&str>, Vec<&str>) =
+            rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).unzip();
+        sqlx::query!(
+            r#"INSERT INTO lieu_ids (id, main_ref, first_given)
+                   SELECT i, m, $3 FROM UNNEST($1::text[], $2::text[]) AS t (i, m)"#,
+            id.as_slice() as &[&str],
+            main_ref.as_slice() as &[&str],
+            at
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    for ids in changes.unredirect.chunks(CHUNK) {
+        sqlx::query!(
+            "DELETE FROM lieu_id_redirects WHERE old_id = ANY($1::text[])",
+            ids as &[String]
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    for rows in changes.redirects.chunks(CHUNK) {
+        let (old, current): (Vec<&str>, Vec<&str>) =
+            rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).unzip();
+        sqlx::query!(
+            r#"INSERT INTO lieu_id_redirects (old_id, current_id, since)
+                   SELECT o, c, $3 FROM UNNEST($1::text[], $2::text[]) AS t (o, c)
+               ON CONFLICT (old_id) DO UPDATE SET current_id = excluded.current_id,
+                                                  since = excluded.since"#,
+            old.as_slice() as &[&str],
+            current.as_slice() as &[&str],
+            at
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    for rows in changes.members.chunks(CHUNK) {
+        let (member, id): (Vec<&str>, Vec<&str>) =
+            rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).unzip();
+        sqlx::query!(
+            r#"INSERT INTO lieu_id_members (member_ref, lieu_id)
+                   SELECT m, i FROM UNNEST($1::text[], $2::text[]) AS t (m, i)
+               ON CONFLICT (member_ref) DO UPDATE SET lieu_id = excluded.lieu_id"#,
+            member.as_slice() as &[&str],
+            id.as_slice() as &[&str],
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -705,6 +810,16 @@ impl LieuxStore for PgStore {
             .fetch_one(&self.pool)
             .await
             .db()
+    }
+
+    async fn lieu_id_redirect(&self, old_id: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar!(
+            r#"SELECT current_id AS "current_id!" FROM lieu_id_redirects WHERE old_id = $1"#,
+            old_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
     }
 
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {

@@ -15,10 +15,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
     now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
-    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuxStore, MergeState,
-    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PairDecisionKind, PublishSession,
-    PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult,
-    StoredSourceRecord,
+    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges,
+    LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow,
+    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -670,6 +670,121 @@ impl PublishSession for SqlitePublish {
     async fn abort(self: Box<Self>) -> StoreResult<()> {
         self.tx.rollback().await.db()
     }
+
+    async fn lieu_ids(&mut self) -> StoreResult<LieuIdsState> {
+        read_lieu_ids(&mut self.tx).await
+    }
+
+    async fn save_lieu_ids(&mut self, changes: LieuIdsChanges) -> StoreResult<()> {
+        write_lieu_ids(&mut self.tx, changes).await
+    }
+}
+
+/// Upserts [`ROWS`] `(member_ref, lieu_id)` of the stable ids.
+macro_rules! upsert_id_members {
+    ($tx:ident, $rows:ident; $($i:tt)*) => {
+        multi_row_query!(
+            "INSERT INTO lieu_id_members (member_ref, lieu_id) VALUES ",
+            "(?, ?)",
+            " ON CONFLICT (member_ref) DO UPDATE SET lieu_id = excluded.lieu_id",
+            [$($i)*],
+            $( $rows[$i].0, $rows[$i].1, )*
+        )
+        .execute(&mut *$tx)
+        .await
+        .db()?
+    };
+}
+
+/// The stable ids as stored (see [`PublishSession::lieu_ids`]).
+async fn read_lieu_ids(conn: &mut SqliteConnection) -> StoreResult<LieuIdsState> {
+    let ids = sqlx::query_as!(
+        LieuIdRow,
+        r#"SELECT id AS "id!: String", main_ref AS "main_ref!: String",
+                  first_given AS "first_given!: DateTime<Utc>"
+           FROM lieu_ids ORDER BY id"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    let members = sqlx::query!(
+        r#"SELECT member_ref AS "member_ref!: String", lieu_id AS "lieu_id!: String"
+           FROM lieu_id_members ORDER BY member_ref"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?
+    .into_iter()
+    .map(|r| (r.member_ref, r.lieu_id))
+    .collect();
+    let redirects = sqlx::query!(
+        r#"SELECT old_id AS "old_id!: String", current_id AS "current_id!: String"
+           FROM lieu_id_redirects ORDER BY old_id"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?
+    .into_iter()
+    .map(|r| (r.old_id, r.current_id))
+    .collect();
+    Ok(LieuIdsState {
+        ids,
+        members,
+        redirects,
+    })
+}
+
+/// Writes what a re-merge changed in the stable ids (see [`PublishSession::save_lieu_ids`]).
+async fn write_lieu_ids(conn: &mut SqliteConnection, changes: LieuIdsChanges) -> StoreResult<()> {
+    maillage_store::validate_lieu_ids_changes(&changes)?;
+    let at = changes.at;
+    for (id, main_ref) in &changes.new_ids {
+        sqlx::query!(
+            "INSERT INTO lieu_ids (id, main_ref, first_given) VALUES (?1, ?2, ?3)",
+            id,
+            main_ref,
+            at
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    for id in &changes.unredirect {
+        sqlx::query!("DELETE FROM lieu_id_redirects WHERE old_id = ?1", id)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+    }
+    for (old, current) in &changes.redirects {
+        sqlx::query!(
+            r#"INSERT INTO lieu_id_redirects (old_id, current_id, since) VALUES (?1, ?2, ?3)
+               ON CONFLICT (old_id) DO UPDATE SET current_id = excluded.current_id,
+                                                  since = excluded.since"#,
+            old,
+            current,
+            at
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    let tx = conn;
+    let mut chunks = changes.members.chunks_exact(ROWS);
+    for rows in chunks.by_ref() {
+        for_row_indices!(upsert_id_members!(tx, rows));
+    }
+    for (member, id) in chunks.remainder() {
+        sqlx::query!(
+            r#"INSERT INTO lieu_id_members (member_ref, lieu_id) VALUES (?1, ?2)
+               ON CONFLICT (member_ref) DO UPDATE SET lieu_id = excluded.lieu_id"#,
+            member,
+            id
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    Ok(())
 }
 
 /// Loads one merged place and its members.
@@ -904,6 +1019,17 @@ impl LieuxStore for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .db()
+    }
+
+    async fn lieu_id_redirect(&self, old_id: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar!(
+            r#"SELECT current_id AS "current_id!: String" FROM lieu_id_redirects
+               WHERE old_id = ?1"#,
+            old_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()
     }
 
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {

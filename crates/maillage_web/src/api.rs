@@ -480,6 +480,7 @@ pub async fn lieux(
     params(("id" = String, Path, description = "Identifiant publié du lieu")),
     responses(
         (status = 200, description = "Le lieu", body = LieuApi),
+        (status = 301, description = "Ancien identifiant d'un lieu fusionné avec un autre ou séparé : l'en-tête `Location` donne son adresse actuelle", headers(("Location" = String, description = "`/api/v1/lieux/{identifiant actuel}`"))),
         (status = 400, description = "Identifiant illisible (pas de l'UTF-8 une fois décodé)", body = ApiError),
         (status = 404, description = "Aucun lieu de cet identifiant", body = ApiError),
     )
@@ -487,7 +488,7 @@ pub async fn lieux(
 pub async fn lieu(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| {
         tracing::debug!("unreadable place id: {e}");
         ApiError::requete(
@@ -500,9 +501,18 @@ pub async fn lieu(
         Some(i) => Some(i),
         None => moteur.lieux().iter().position(|f| f.membres.contains(&id)),
     };
+    if index.is_none() && !id.contains('#') {
+        // A former id: the place was merged into another or split.
+        if let Some(courant) = crate::pages::id_deplace(&state, &moteur, &id).await {
+            return Ok(crate::pages::redirection_permanente(&format!(
+                "/api/v1/lieux/{}",
+                crate::espace::encoder(&courant)
+            )));
+        }
+    }
     index
         .and_then(|i| objet(&moteur, i, None, maintenant()))
-        .map(Json)
+        .map(|v| Json(v).into_response())
         .ok_or_else(|| ApiError::introuvable(format!("aucun lieu « {id} »")))
 }
 

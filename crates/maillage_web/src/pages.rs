@@ -20,6 +20,68 @@ use maillage_domain::{Frais, ModaliteAcces, PriseEnChargeSpecifique, Service, Vo
 use std::sync::Arc;
 use utoipa_axum::routes;
 
+/// The current id of a place id the engine does not know: the place was merged into
+/// another or split ([`maillage_annuaire::annuaire::Annuaire::id_courant`]), or the id is a
+/// record's `SOURCE#ID`. `None` when the engine knows `id`, or when nothing answers it.
+pub(crate) async fn id_deplace(state: &AppState, moteur: &Moteur, id: &str) -> Option<String> {
+    if moteur.index_de(id).is_some() {
+        return None;
+    }
+    match state.annuaire.id_courant(id).await {
+        Ok(Some(courant)) if courant != id && moteur.index_de(&courant).is_some() => Some(courant),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("resolving a former place id failed: {e}");
+            None
+        }
+    }
+}
+
+/// `301 Moved Permanently` to `cible` (an id that changed for good: links, bookmarks and
+/// printed sheets follow it, and search engines replace it).
+pub(crate) fn redirection_permanente(cible: &str) -> Response {
+    (
+        axum::http::StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, cible.to_string())],
+    )
+        .into_response()
+}
+
+/// The same query with every former place id of `lieu` replaced by its current id, when
+/// one changed (`/fiche`, `/fiche.pdf`).
+async fn fiche_deplacee(state: &AppState, p: &Parametres) -> Option<String> {
+    let moteur = state.moteur();
+    let mut change = false;
+    let mut paires: Vec<(String, String)> = Vec::with_capacity(p.0.len());
+    for (k, v) in &p.0 {
+        if k != "lieu" {
+            paires.push((k.clone(), v.clone()));
+            continue;
+        }
+        let mut ids: Vec<String> = Vec::new();
+        for id in v.split('|') {
+            let id = id.trim();
+            match id_deplace(state, &moteur, id).await {
+                Some(c) => {
+                    change = true;
+                    ids.push(c);
+                }
+                None => ids.push(id.to_string()),
+            }
+        }
+        paires.push((k.clone(), ids.join("|")));
+    }
+    if !change {
+        return None;
+    }
+    // The serializer is not `Send`: built after the lookups.
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &paires {
+        s.append_pair(k, v);
+    }
+    Some(s.finish())
+}
+
 /// The directory's routes: the public pages, the map's points, the widget, the printable
 /// sheet and the JSON API of places and communes ([`crate::api`]).
 pub(crate) fn routeur() -> RouteurModule {
@@ -1149,14 +1211,22 @@ fn page_lieu(
     })
 }
 
-/// `/lieux/{id}`: every field, the week's hours, freshness, and the error report form.
+/// `/lieux/{id}`: every field, the week's hours, freshness, and the error report form. A
+/// former id (place merged or split since) answers `301` to the current one.
 pub async fn lieu(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, ErreurWeb> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
     let moteur = state.moteur();
+    if let Some(courant) = id_deplace(&state, &moteur, &id).await {
+        let requete = q.map(|q| format!("?{q}")).unwrap_or_default();
+        return Ok(redirection_permanente(&format!(
+            "/lieux/{}{requete}",
+            crate::espace::encoder(&courant)
+        )));
+    }
     page_lieu(
         &state,
         &moteur,
@@ -1166,6 +1236,7 @@ pub async fn lieu(
             ..Formulaire::default()
         },
     )
+    .map(IntoResponse::into_response)
 }
 
 /// `POST /lieux/{id}/signalement`: stores the report for the coordinators, then back to the
@@ -1198,6 +1269,10 @@ pub async fn signaler(
         .as_deref()
         .and_then(|c| c.parse::<CategorieSignalement>().ok());
     let moteur = state.moteur();
+    // A form sent from the page of a place since merged or split: the report goes to the
+    // place now; the form's token was signed for the id of its page.
+    let jeton_de = id.clone();
+    let id = id_deplace(&state, &moteur, &id).await.unwrap_or(id);
     // The form again, with what was typed and why it was not taken.
     let refus = |statut: StatusCode, erreur: String| -> Result<Response, ErreurWeb> {
         let page = page_lieu(
@@ -1223,7 +1298,7 @@ pub async fn signaler(
         && (!origine
             || !state
                 .signalements
-                .jeton_valide(&id, jeton, Utc::now().timestamp()))
+                .jeton_valide(&jeton_de, jeton, Utc::now().timestamp()))
     {
         tracing::info!(origin_ok = origine, "error report refused: token or origin");
         return refus(
@@ -1366,8 +1441,11 @@ struct FichePage {
 pub async fn fiche(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Html<String>, ErreurWeb> {
+) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
+    if let Some(requete) = fiche_deplacee(&state, &p).await {
+        return Ok(redirection_permanente(&format!("/fiche?{requete}")));
+    }
     let d = donnees_fiche(&state, &p);
     // Back to the very same results: every parameter of the search, the page, and the
     // places ticked (the sheet's own fields aside).
@@ -1391,6 +1469,7 @@ pub async fn fiche(
         d,
         retour,
     })
+    .map(IntoResponse::into_response)
 }
 
 /// `/fiche.pdf?…`: the same sheet as a PDF.
@@ -1399,6 +1478,9 @@ pub async fn fiche_pdf(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ErreurWeb> {
     let p = Parametres::depuis(q.as_deref());
+    if let Some(requete) = fiche_deplacee(&state, &p).await {
+        return Ok(redirection_permanente(&format!("/fiche.pdf?{requete}")));
+    }
     let d = donnees_fiche(&state, &p);
     if d.lieux.is_empty() {
         return Err(ErreurWeb::Requete(

@@ -27,7 +27,7 @@ mod evaluation;
 pub mod flux;
 mod fusion;
 mod groupes;
-mod normalisation;
+pub(crate) mod normalisation;
 mod parallele;
 mod score;
 mod similarite;

@@ -396,6 +396,12 @@ impl PublishSession for PublicationTuee {
     async fn abort(self: Box<Self>) -> StoreResult<()> {
         self.0.abort().await
     }
+    async fn lieu_ids(&mut self) -> StoreResult<maillage_store::LieuIdsState> {
+        self.0.lieu_ids().await
+    }
+    async fn save_lieu_ids(&mut self, changes: maillage_store::LieuIdsChanges) -> StoreResult<()> {
+        self.0.save_lieu_ids(changes).await
+    }
 }
 
 #[async_trait]
@@ -468,6 +474,9 @@ impl LieuxStore for CrashAvantFusion {
     }
     async fn count_merged_lieux(&self) -> StoreResult<i64> {
         self.0.count_merged_lieux().await
+    }
+    async fn lieu_id_redirect(&self, old_id: &str) -> StoreResult<Option<String>> {
+        self.0.lieu_id_redirect(old_id).await
     }
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {
         self.0.set_pair_decision(decision).await

@@ -78,7 +78,10 @@ async fn page(
                     .with_timezone(&chrono_tz::Europe::Paris)
                     .format("%d/%m/%Y à %H h %M")
                     .to_string(),
-                lieu_id: r.lieu_id.clone(),
+                lieu_id: s
+                    .lieu_id_courant
+                    .clone()
+                    .unwrap_or_else(|| r.lieu_id.clone()),
                 lieu: s
                     .lieu_nom
                     .clone()

@@ -1,0 +1,36 @@
+-- Stable public ids of the published places (issue 20, item 3; see docs/LIEUX.md,
+-- « Identifiants stables »). A re-merge gives each group of source records the id it had
+-- (the oldest one when groups merge), and the ids that stop naming a place redirect.
+
+-- Every id ever given to a published place: when it was first given, and its main record
+-- (the smallest member ref when it was given): after a split, the id stays with the group
+-- holding that record.
+CREATE TABLE lieu_ids (
+    id          TEXT NOT NULL PRIMARY KEY,
+    main_ref    TEXT NOT NULL,
+    first_given TEXT NOT NULL
+) STRICT;
+
+-- The id of the group each source record ("SOURCE#ID") was last published in. Rows of
+-- retired records stay: a record imported again finds its id back.
+CREATE TABLE lieu_id_members (
+    member_ref TEXT NOT NULL PRIMARY KEY,
+    lieu_id    TEXT NOT NULL REFERENCES lieu_ids (id)
+) STRICT;
+
+-- Ids that no longer name a place, and the id that does now (chains collapsed: `current`
+-- is never itself redirected).
+CREATE TABLE lieu_id_redirects (
+    old_id     TEXT NOT NULL PRIMARY KEY REFERENCES lieu_ids (id),
+    current_id TEXT NOT NULL REFERENCES lieu_ids (id),
+    since      TEXT NOT NULL,
+    CHECK (old_id <> current_id)
+) STRICT;
+CREATE INDEX lieu_id_redirects_current ON lieu_id_redirects (current_id);
+
+-- The places published before this migration keep their ids.
+INSERT INTO lieu_ids (id, main_ref, first_given)
+SELECT lieu_id, MIN(member_ref), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+FROM merged_lieu_members GROUP BY lieu_id;
+INSERT INTO lieu_id_members (member_ref, lieu_id)
+SELECT member_ref, lieu_id FROM merged_lieu_members;
