@@ -16,7 +16,9 @@ async fn ouvrir(url: &str) -> Result<Annuaire, maillage_cli::stockage::ErreurOuv
 
 mod annuaire_cycle;
 mod competences;
+mod correspondance;
 mod comptes;
+mod data_inclusion;
 mod export_standard;
 mod faille_fusion_flux;
 mod faille_import;
