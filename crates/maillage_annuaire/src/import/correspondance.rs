@@ -166,9 +166,6 @@ impl Correspondance {
                                 CHAMPS.join(", ")
                             )));
                         }
-                        if champ == "horaires" {
-                            // A column already in OSM form is a plain field.
-                        }
                         let col = chaine(col, &format!("colonnes.{champ}"))?;
                         c.colonnes.push((champ.to_string(), col));
                     }
@@ -428,10 +425,8 @@ pub(crate) fn lire(
             }
             match champ.as_str() {
                 "date_maj" => match champs::date(&v) {
-                    Some(d) if v.trim().len() <= 10 => {
-                        e.poser(champ, &d.format("%Y-%m-%d").to_string())
-                    }
-                    _ => e.rejets.push((
+                    Some(d) => e.poser(champ, &d.format("%Y-%m-%d").to_string()),
+                    None => e.rejets.push((
                         ou,
                         format!("date « {v} » illisible (attendu JJ/MM/AAAA ou AAAA-MM-JJ)"),
                     )),
@@ -476,6 +471,16 @@ pub(crate) fn lire(
             let jours: Vec<(Jour, &str)> =
                 textes.iter().map(|(j, t, _)| (*j, t.as_str())).collect();
             let conversion = depuis_jours(&jours);
+            for (jour, brut, lu) in &conversion.ajustes {
+                e.corrections.push((
+                    "horaires".into(),
+                    format!(
+                        "horaires du {} « {brut} » : plages en double ou qui se chevauchent, \
+                         réunies en « {lu} »",
+                        jour.nom()
+                    ),
+                ));
+            }
             if conversion.non_convertis.is_empty() {
                 if let Some(osm) = conversion.osm {
                     e.poser("horaires", &osm);
@@ -604,15 +609,12 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
         }
         // « Longitude (X) » is guessed as « longitude ».
         let k = cle(col);
-        let sans_parentheses = match k.split_once('(') {
-            Some((avant, _)) => avant.trim().to_string(),
-            None => k.clone(),
-        };
+        let sans_parentheses = cle(col.split('(').next().unwrap_or(col));
         let champ = [k.as_str(), sans_parentheses.as_str()]
             .iter()
             .find_map(|k| {
                 DEVINETTES.iter().find(|(champ, noms)| {
-                    noms.contains(k) && !pris.iter().any(|(f, _, _)| f == champ)
+                    noms.iter().any(|n| cle(n) == *k) && !pris.iter().any(|(f, _, _)| f == champ)
                 })
             })
             .map(|(champ, _)| *champ);

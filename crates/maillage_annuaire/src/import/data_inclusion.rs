@@ -226,7 +226,7 @@ fn lire_json(r: impl Read) -> Result<Value, ImportError> {
 
 /// Reads structures (and services) of the data·inclusion schema.
 pub(crate) fn lire(contenu: &dyn Contenu, c: &mut Constructeur<'_>) -> Result<(), ImportError> {
-    let document = match contenu.octets() {
+    let document: Value = match contenu.octets() {
         Some(b) => serde_json::from_slice(b).map_err(|e| erreur_json(&e))?,
         None => lire_json(contenu.ouvrir()?)?,
     };

@@ -169,9 +169,10 @@ pub(crate) fn detecter_contenu(contenu: &dyn Contenu) -> Result<Format, ImportEr
         return Ok(match apercu {
             Apercu::Collection => Format::GeoJson,
             Apercu::DataInclusion => Format::DataInclusion,
-            Apercu::Tableau(_, di) if di > 0 => Format::DataInclusion,
-            Apercu::Tableau(score, _) if score > 0 => Format::V0Json,
-            Apercu::Tableau(_) => Format::V1Json,
+            // Most records with a field only data·inclusion has.
+            Apercu::Tableau(_, di, n) if di > 0 && 2 * di >= n => Format::DataInclusion,
+            Apercu::Tableau(score, _, _) if score > 0 => Format::V0Json,
+            Apercu::Tableau(..) => Format::V1Json,
             Apercu::Objet => {
                 return Err(ImportError::FormatInconnu(
                     "objet JSON qui n'est pas une FeatureCollection GeoJSON (attendu un tableau \
@@ -214,8 +215,8 @@ pub(crate) fn premier_caractere(contenu: &dyn Contenu) -> Result<(Option<u8>, us
 /// whole document in memory).
 enum Apercu {
     /// An array, with its v0/v1 score (see [`score_v0_v1`]) and the number of its records
-    /// with a field only data·inclusion has.
-    Tableau(i64, usize),
+    /// with a field only data·inclusion has, out of its number of records.
+    Tableau(i64, usize, usize),
     /// An object with a `structures` array (data·inclusion structures and services).
     DataInclusion,
     /// An object whose `type` is `FeatureCollection`.
@@ -232,7 +233,9 @@ impl<'de> serde::de::Visitor<'de> for Apercu {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Apercu, A::Error> {
         let mut score = 0;
         let mut di = 0;
+        let mut n = 0;
         while let Some(e) = seq.next_element::<Value>()? {
+            n += 1;
             score += score_v0_v1(std::slice::from_ref(&e));
             if e.as_object().is_some_and(|o| {
                 super::data_inclusion::CHAMPS_DATA_INCLUSION
@@ -242,7 +245,7 @@ impl<'de> serde::de::Visitor<'de> for Apercu {
                 di += 1;
             }
         }
-        Ok(Apercu::Tableau(score, di))
+        Ok(Apercu::Tableau(score, di, n))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Apercu, A::Error> {
         let mut collection = false;
@@ -403,6 +406,10 @@ mod tests {
         assert_eq!(detecter(v0.as_bytes()), Ok(Format::V0Json));
         let cnfs = r#"[{"id":"1","services":"Prendre en main un smartphone ou une tablette, Prendre en main un ordinateur","conditions_access":"Gratuit"}]"#;
         assert_eq!(detecter(cnfs.as_bytes()), Ok(Format::V0Json));
+        let di = r#"[{"source":"dora","id":"dora--1","nom":"Centre social","date_maj":"2025-01-02","horaires_accueil":"Mo 09:00-12:00"}]"#;
+        assert_eq!(detecter(di.as_bytes()), Ok(Format::DataInclusion));
+        let di = r#"{"structures":[],"services":[]}"#;
+        assert_eq!(detecter(di.as_bytes()), Ok(Format::DataInclusion));
         let geo = r#"{"type":"FeatureCollection","features":[]}"#;
         assert_eq!(detecter(geo.as_bytes()), Ok(Format::GeoJson));
         assert_eq!(detecter(b"[]"), Ok(Format::V1Json));
