@@ -210,9 +210,14 @@ fn couper(s: &str, max: usize) -> String {
     t
 }
 
-/// A name of 3 to 150 characters.
-fn nom_valide(nom: &str, commune: &str) -> String {
+/// A name of 3 to 150 characters, not ending with a full stop (but « etc. »).
+pub fn nom_valide(nom: &str, commune: &str) -> String {
     let nom = nom.trim();
+    let nom = if nom.ends_with("etc.") {
+        nom
+    } else {
+        nom.trim_end_matches(['.', ' '])
+    };
     let nom = if nombre_de_caracteres(nom) < NOM_MIN {
         format!("{nom} – {commune}")
     } else {

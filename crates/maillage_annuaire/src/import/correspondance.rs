@@ -466,7 +466,8 @@ pub(crate) fn lire(
                     .filter(|(j, _, _, _)| *j == jour)
                     .map(|(_, _, c, _)| c.clone())
                     .collect();
-                textes.push((jour, texte.join(" "), cols));
+                // « / » between the half-days: « 12h 13h30 » would read as 12:13.
+                textes.push((jour, texte.join(" / "), cols));
             }
             let jours: Vec<(Jour, &str)> =
                 textes.iter().map(|(j, t, _)| (*j, t.as_str())).collect();

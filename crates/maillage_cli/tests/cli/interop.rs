@@ -137,9 +137,14 @@ fn interop_import_par_correspondance_puis_data_inclusion() {
     );
     let csv = exporter_csv(&url);
     assert!(csv.contains("Médiathèque Aucamville"), "{csv}");
-    assert!(csv.contains(
-        "Mo 08:30-12:00,13:30-17:30; Tu 08:30-12:00,14:00-17:00; We 09:00-12:00,13:30-17:30"
-    ));
+    // Half-day columns as one OSM string, equal consecutive days grouped (CD31-011).
+    assert!(
+        csv.contains(
+            "Mo 14:00-17:00; Tu 08:30-12:00,14:00-17:00; We-Th 09:30-12:30,13:30-16:30; \
+             Fr 09:30-12:30,14:00-18:00"
+        ),
+        "{csv}"
+    );
 
     // data·inclusion export, then import of the directory into an empty instance.
     let di = dir.join("di");

@@ -126,6 +126,25 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
         .map(|f| f.lieu)
         .collect();
     let aujourd_hui = chrono::Local::now().date_naive();
+    let plancher = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
+    // The baseline: the same places re-imported from the national schema's own JSON, so
+    // that what every import checks and completes (INSEE code from the postal code,
+    // coordinates against the commune…) is the same on both sides.
+    let v1 = maillage_annuaire::export::exporter(
+        maillage_annuaire::export::FormatExport::Json,
+        &lieux,
+    )
+    .expect("v1 json");
+    let base = import::lire(
+        "base",
+        Format::V1Json,
+        &v1,
+        &OptionsImport::default(),
+        annuaire.referentiel(),
+    )
+    .expect("v1 read back");
+    assert_eq!(base.rapport.rejetes, 0);
+    let lieux: Vec<Lieu> = base.lieux.into_iter().map(|l| l.lieu).collect();
     let export = di::exporter(&lieux, "maillage", aujourd_hui);
     let bytes = combine(&export);
     assert_eq!(import::detecter(&bytes), Ok(Format::DataInclusion));
@@ -151,16 +170,21 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
         let b = retour.get(a.id.as_str()).unwrap_or_else(|| panic!("{} lost", a.id));
         let id = &a.id;
         // Shared one to one.
-        if (3..=150).contains(&a.nom.trim().chars().count()) {
-            assert_eq!(a.nom.trim(), b.nom, "{id} nom");
+        // Lossy: a final full stop is dropped (the package warns about it).
+        let nom = di::nom_valide(&a.nom, &a.commune);
+        if (3..=150).contains(&a.nom.trim().chars().count()) && nom == a.nom {
             compter("nom");
         }
+        assert_eq!(nom, b.nom, "{id} nom");
         assert_eq!(a.commune, b.commune, "{id} commune");
         assert_eq!(a.code_postal, b.code_postal, "{id} code_postal");
         assert_eq!(a.code_insee, b.code_insee, "{id} code_insee");
         assert_eq!(a.adresse, b.adresse, "{id} adresse");
         assert_eq!(a.complement_adresse, b.complement_adresse, "{id} complement");
         match (&a.localisation, &b.localisation) {
+            // Lossy: data·inclusion has no itinerance, and a bus far from its commune's
+            // centre is re-centred on import.
+            _ if a.est_itinerant() => compter("itinerant"),
             (Some(x), Some(y)) => {
                 assert!((x.latitude - y.latitude).abs() < 1e-9, "{id} latitude");
                 assert!((x.longitude - y.longitude).abs() < 1e-9, "{id} longitude");
@@ -170,7 +194,11 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
             autre => panic!("{id} localisation {autre:?}"),
         }
         assert_eq!(a.telephone, b.telephone, "{id} telephone");
-        assert_eq!(a.date_maj.min(aujourd_hui), b.date_maj, "{id} date_maj");
+        assert_eq!(
+            a.date_maj.clamp(plancher, aujourd_hui),
+            b.date_maj,
+            "{id} date_maj"
+        );
         match &a.pivot {
             Pivot::Siret(_) => {
                 assert_eq!(a.pivot, b.pivot, "{id} pivot");
