@@ -480,11 +480,8 @@ impl Annuaire {
         }
         let lieux = self.lieux_publies(territoire).await?;
         let aujourd_hui = chrono::Local::now().date_naive();
-        let export = crate::data_inclusion::exporter(
-            lieux.iter().map(|f| &f.lieu),
-            source,
-            aujourd_hui,
-        );
+        let export =
+            crate::data_inclusion::exporter(lieux.iter().map(|f| &f.lieu), source, aujourd_hui);
         Ok((export, lieux.len()))
     }
 
@@ -1093,7 +1090,10 @@ fn lignes_rejetees(source: &str, rapport: &Rapport) -> String {
         .filter(|r| r.gravite == import::Gravite::Rejet)
         .collect();
     for r in rejets.iter().take(LIGNES_REJETEES_CITEES) {
-        let id = r.id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let id =
+            r.id.as_ref()
+                .map(|i| format!(" (id {i})"))
+                .unwrap_or_default();
         message.push_str(&format!(
             "\n  ligne {}{id}, {} : {}",
             r.enregistrement, r.champ, r.message

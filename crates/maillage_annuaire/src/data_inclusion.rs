@@ -160,14 +160,19 @@ pub const RESEAUX: [(Dispositif, &str); 6] = [
     (Dispositif::AidantsConnect, "aidants-connect"),
     (Dispositif::ConseillersNumeriques, "conseillers-numeriques"),
     (Dispositif::FranceServices, "france-service"),
-    (Dispositif::GrandeEcoleDuNumerique, "grandes-ecoles-du-numerique"),
+    (
+        Dispositif::GrandeEcoleDuNumerique,
+        "grandes-ecoles-du-numerique",
+    ),
     (Dispositif::LaCroixRouge, "croix-rouge"),
     (Dispositif::PointNumeriqueCAF, "caf"),
 ];
 
 /// The one training label that is also a data·inclusion network.
-pub const RESEAU_FABRIQUES: (FormationLabel, &str) =
-    (FormationLabel::FabriquesDeTerritoire, "fabrique-de-territoire");
+pub const RESEAU_FABRIQUES: (FormationLabel, &str) = (
+    FormationLabel::FabriquesDeTerritoire,
+    "fabrique-de-territoire",
+);
 
 /// `Aide aux démarches administratives` → `aide-aux-demarches-administratives`.
 pub fn slug(texte: &str) -> String {
@@ -304,11 +309,7 @@ pub fn exporter<'a>(
         let date = date.format("%Y-%m-%d").to_string();
         let structure_id = format!("{source}{SEPARATEUR_ID}{}", lieu.id);
         let nom = nom_valide(&lieu.nom, &lieu.commune);
-        let courriel = lieu
-            .courriels
-            .iter()
-            .find(|c| courriel_valide(c))
-            .cloned();
+        let courriel = lieu.courriels.iter().find(|c| courriel_valide(c)).cloned();
         let telephone = lieu.telephone.as_ref().map(|t| t.as_str().to_string());
         let horaires = lieu
             .horaires
@@ -322,7 +323,11 @@ pub fn exporter<'a>(
         let adresse = |m: &mut Map<String, Value>| {
             inserer(m, "commune", Some(lieu.commune.clone()));
             inserer(m, "code_postal", Some(lieu.code_postal.to_string()));
-            inserer(m, "code_insee", lieu.code_insee.as_ref().map(|c| c.to_string()));
+            inserer(
+                m,
+                "code_insee",
+                lieu.code_insee.as_ref().map(|c| c.to_string()),
+            );
             inserer(m, "adresse", Some(lieu.adresse.clone()));
             inserer(m, "complement_adresse", lieu.complement_adresse.clone());
             if let (Some(la), Some(lo)) = (latitude, longitude) {
@@ -451,7 +456,10 @@ pub fn exporter<'a>(
         if !lieu.modalites_acces.is_empty() {
             commun.insert(
                 "mobilisation_precisions".into(),
-                json!(format!("{PRECISION_ACCES}{}", labels(&lieu.modalites_acces))),
+                json!(format!(
+                    "{PRECISION_ACCES}{}",
+                    labels(&lieu.modalites_acces)
+                )),
             );
         }
         let mut par = vec!["usagers"];

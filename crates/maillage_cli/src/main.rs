@@ -621,7 +621,9 @@ async fn exporter_data_inclusion(
     dir: &std::path::Path,
 ) -> Result<()> {
     let pb = spinner("Export data·inclusion");
-    let r = annuaire.exporter_data_inclusion(producteur, territoire).await;
+    let r = annuaire
+        .exporter_data_inclusion(producteur, territoire)
+        .await;
     pb.finish_and_clear();
     let (export, n) = r?;
     std::fs::create_dir_all(dir).with_context(|| format!("création de {}", dir.display()))?;

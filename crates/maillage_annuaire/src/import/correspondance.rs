@@ -132,9 +132,11 @@ impl Correspondance {
             .map_err(|e: toml_edit::TomlError| erreur(format!("TOML illisible : {e}")))?;
         let mut c = Correspondance::default();
         let chaine = |item: &toml_edit::Item, ou: &str| -> Result<String, ImportError> {
-            item.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| erreur(format!("« {ou} » : une chaîne entre guillemets est attendue")))
+            item.as_str().map(str::to_string).ok_or_else(|| {
+                erreur(format!(
+                    "« {ou} » : une chaîne entre guillemets est attendue"
+                ))
+            })
         };
         for (k, item) in doc.iter() {
             match k {
@@ -251,7 +253,9 @@ impl Correspondance {
             }
         }
         if c.colonnes.is_empty() {
-            return Err(erreur("[colonnes] absente ou vide : aucune colonne n'est lue"));
+            return Err(erreur(
+                "[colonnes] absente ou vide : aucune colonne n'est lue",
+            ));
         }
         let a = |champ: &str| c.colonnes.iter().any(|(f, _)| f == champ);
         let mut manquants: Vec<&str> = ["nom", "adresse"].into_iter().filter(|f| !a(f)).collect();
@@ -314,7 +318,10 @@ fn traduire(
 
 /// A half-day cell that says « closed ».
 fn ferme(t: &str) -> bool {
-    matches!(cle(t).as_str(), "" | "-" | "ferme" | "fermee" | "ferme au public" | "x")
+    matches!(
+        cle(t).as_str(),
+        "" | "-" | "ferme" | "fermee" | "ferme au public" | "x"
+    )
 }
 
 /// An id from the name and the postal code (or commune), when the file has no id column.
@@ -435,7 +442,9 @@ pub(crate) fn lire(
                     Some(x) => e.poser(champ, &x.to_string()),
                     None => e.rejets.push((
                         ou,
-                        format!("coordonnée « {v} » illisible (attendu un nombre, 43,6045 ou 43.6045)"),
+                        format!(
+                            "coordonnée « {v} » illisible (attendu un nombre, 43,6045 ou 43.6045)"
+                        ),
                     )),
                 },
                 _ => e.poser(champ, &v),
@@ -534,34 +543,190 @@ pub(crate) fn lire(
 
 /// Column names (normalised) that obviously hold a schema field.
 const DEVINETTES: [(&str, &[&str]); 26] = [
-    ("id", &["id", "identifiant", "n", "no", "numero", "code", "ref", "reference"]),
+    (
+        "id",
+        &[
+            "id",
+            "identifiant",
+            "n",
+            "no",
+            "numero",
+            "code",
+            "ref",
+            "reference",
+        ],
+    ),
     ("pivot", &["siret", "pivot", "siret rna", "rna"]),
     (
         "nom",
-        &["nom", "nom du lieu", "nom de la structure", "structure", "nom structure", "libelle", "raison sociale", "lieu"],
+        &[
+            "nom",
+            "nom du lieu",
+            "nom de la structure",
+            "structure",
+            "nom structure",
+            "libelle",
+            "raison sociale",
+            "lieu",
+        ],
     ),
-    ("commune", &["commune", "ville", "localite", "nom commune", "libelle commune"]),
-    ("code_postal", &["code postal", "cp", "code_postal", "codepostal"]),
-    ("code_insee", &["code insee", "insee", "code commune", "code_insee", "code commune insee"]),
-    ("adresse", &["adresse", "adresse postale", "voie", "rue", "adresse 1", "numero et voie"]),
-    ("complement_adresse", &["complement d'adresse", "complement adresse", "complement", "adresse 2"]),
+    (
+        "commune",
+        &[
+            "commune",
+            "ville",
+            "localite",
+            "nom commune",
+            "libelle commune",
+        ],
+    ),
+    (
+        "code_postal",
+        &["code postal", "cp", "code_postal", "codepostal"],
+    ),
+    (
+        "code_insee",
+        &[
+            "code insee",
+            "insee",
+            "code commune",
+            "code_insee",
+            "code commune insee",
+        ],
+    ),
+    (
+        "adresse",
+        &[
+            "adresse",
+            "adresse postale",
+            "voie",
+            "rue",
+            "adresse 1",
+            "numero et voie",
+        ],
+    ),
+    (
+        "complement_adresse",
+        &[
+            "complement d'adresse",
+            "complement adresse",
+            "complement",
+            "adresse 2",
+        ],
+    ),
     ("latitude", &["latitude", "lat", "y", "coord y"]),
-    ("longitude", &["longitude", "lon", "lng", "long", "x", "coord x"]),
-    ("typologie", &["typologie", "type", "type de structure", "type de lieu", "categorie"]),
-    ("telephone", &["telephone", "tel", "tel.", "numero de telephone", "contact telephone"]),
-    ("courriels", &["courriel", "courriels", "mail", "email", "e-mail", "adresse mail", "adresse e-mail", "contact mail"]),
-    ("site_web", &["site web", "site internet", "site", "url", "web", "lien"]),
+    (
+        "longitude",
+        &["longitude", "lon", "lng", "long", "x", "coord x"],
+    ),
+    (
+        "typologie",
+        &[
+            "typologie",
+            "type",
+            "type de structure",
+            "type de lieu",
+            "categorie",
+        ],
+    ),
+    (
+        "telephone",
+        &[
+            "telephone",
+            "tel",
+            "tel.",
+            "numero de telephone",
+            "contact telephone",
+        ],
+    ),
+    (
+        "courriels",
+        &[
+            "courriel",
+            "courriels",
+            "mail",
+            "email",
+            "e-mail",
+            "adresse mail",
+            "adresse e-mail",
+            "contact mail",
+        ],
+    ),
+    (
+        "site_web",
+        &["site web", "site internet", "site", "url", "web", "lien"],
+    ),
     ("horaires", &["horaires osm", "opening_hours", "horaires"]),
-    ("presentation_resume", &["description", "presentation", "resume", "description courte"]),
-    ("presentation_detail", &["description detaillee", "presentation detaillee", "detail"]),
-    ("date_maj", &["date de mise a jour", "date maj", "mise a jour", "date_maj", "derniere mise a jour", "date"]),
-    ("services", &["services", "services proposes", "offre", "activites", "prestations"]),
-    ("publics_specifiquement_adresses", &["public", "publics", "public cible", "publics accueillis"]),
-    ("prise_en_charge_specifique", &["accessibilite", "handicap", "prise en charge specifique"]),
-    ("frais_a_charge", &["tarif", "tarifs", "frais", "cout", "gratuite", "conditions d'acces", "acces"]),
-    ("dispositif_programmes_nationaux", &["dispositif", "dispositifs", "label", "labels", "programme"]),
-    ("modalites_acces", &["modalites d'acces", "modalite d'acces", "comment y acceder"]),
-    ("modalites_accompagnement", &["accompagnement", "modalites d'accompagnement", "type d'accompagnement"]),
+    (
+        "presentation_resume",
+        &[
+            "description",
+            "presentation",
+            "resume",
+            "description courte",
+        ],
+    ),
+    (
+        "presentation_detail",
+        &["description detaillee", "presentation detaillee", "detail"],
+    ),
+    (
+        "date_maj",
+        &[
+            "date de mise a jour",
+            "date maj",
+            "mise a jour",
+            "date_maj",
+            "derniere mise a jour",
+            "date",
+        ],
+    ),
+    (
+        "services",
+        &[
+            "services",
+            "services proposes",
+            "offre",
+            "activites",
+            "prestations",
+        ],
+    ),
+    (
+        "publics_specifiquement_adresses",
+        &["public", "publics", "public cible", "publics accueillis"],
+    ),
+    (
+        "prise_en_charge_specifique",
+        &["accessibilite", "handicap", "prise en charge specifique"],
+    ),
+    (
+        "frais_a_charge",
+        &[
+            "tarif",
+            "tarifs",
+            "frais",
+            "cout",
+            "gratuite",
+            "conditions d'acces",
+            "acces",
+        ],
+    ),
+    (
+        "dispositif_programmes_nationaux",
+        &["dispositif", "dispositifs", "label", "labels", "programme"],
+    ),
+    (
+        "modalites_acces",
+        &["modalites d'acces", "modalite d'acces", "comment y acceder"],
+    ),
+    (
+        "modalites_accompagnement",
+        &[
+            "accompagnement",
+            "modalites d'accompagnement",
+            "type d'accompagnement",
+        ],
+    ),
     ("itinerance", &["itinerance", "itinerant", "mobile"]),
 ];
 
@@ -669,7 +834,9 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
         .filter(|f| !(*f == "horaires" && !horaires.is_empty()))
         .collect();
     if !autres.is_empty() {
-        out.push_str("# Colonnes du fichier non reconnues (à associer à un champ ou à laisser) :\n");
+        out.push_str(
+            "# Colonnes du fichier non reconnues (à associer à un champ ou à laisser) :\n",
+        );
         for col in &autres {
             out.push_str(&format!("# ? = {}\n", chaine_toml(col)));
         }
@@ -722,7 +889,10 @@ mod tests {
             cle_horaire("Samedi après-midi"),
             Some((Jour::Samedi, DemiJournee::ApresMidi))
         );
-        assert_eq!(cle_horaire("dimanche"), Some((Jour::Dimanche, DemiJournee::Journee)));
+        assert_eq!(
+            cle_horaire("dimanche"),
+            Some((Jour::Dimanche, DemiJournee::Journee))
+        );
         assert_eq!(cle_horaire("lundi soir"), None);
         assert_eq!(cle_horaire("nom"), None);
     }
@@ -731,7 +901,10 @@ mod tests {
     fn mapping_errors_name_the_key() {
         let e = Correspondance::depuis_toml("[colonnes]\nnom = \"Nom\"\nadresse = \"A\"\ncode_postal = \"CP\"\n[valeurs.frais_a_charge]\n\"Gratos\" = \"Gratuite\"\n");
         let m = e.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(m.contains("[valeurs.frais_a_charge] « Gratos » = « Gratuite »"), "{m}");
+        assert!(
+            m.contains("[valeurs.frais_a_charge] « Gratos » = « Gratuite »"),
+            "{m}"
+        );
         let e = Correspondance::depuis_toml("[colonnes]\nnome = \"Nom\"\n");
         let m = e.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(m.contains("« nome » n'est pas un champ"), "{m}");

@@ -12,8 +12,8 @@ use super::erreur::{erreur_json, ImportError};
 use crate::data_inclusion as di;
 use maillage_domain::Vocabulary;
 use maillage_domain::{
-    DispositifProgrammeNational, FormationLabel, Frais, ModaliteAcces,
-    ModaliteAccompagnement, PriseEnChargeSpecifique, PublicSpecifiquementAdresse, Service,
+    DispositifProgrammeNational, FormationLabel, Frais, ModaliteAcces, ModaliteAccompagnement,
+    PriseEnChargeSpecifique, PublicSpecifiquementAdresse, Service,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -119,10 +119,8 @@ impl Offre {
         for p in prises.unwrap_or_default() {
             pousser(&mut self.prises, p);
         }
-        match precisions::<ModaliteAcces>(
-            texte(s, "mobilisation_precisions"),
-            di::PRECISION_ACCES,
-        ) {
+        match precisions::<ModaliteAcces>(texte(s, "mobilisation_precisions"), di::PRECISION_ACCES)
+        {
             Some(a) => a.into_iter().for_each(|x| pousser(&mut self.acces, x)),
             None => {
                 for m in chaines(s, "modes_mobilisation") {
@@ -135,7 +133,10 @@ impl Offre {
                 }
             }
         }
-        if let Some(m) = texte(s, "type").as_deref().and_then(di::accompagnement_de_type) {
+        if let Some(m) = texte(s, "type")
+            .as_deref()
+            .and_then(di::accompagnement_de_type)
+        {
             pousser(&mut self.accompagnement, m);
         }
         if chaines(s, "modes_accueil").contains(&"a-distance") {

@@ -34,8 +34,8 @@ mod tableur;
 pub mod vocabulaires;
 
 pub use champs::date_dans_nom;
-pub use correspondance::{proposer as proposer_correspondance, Correspondance};
 use contenu::{Contenu, Fichier, Octets};
+pub use correspondance::{proposer as proposer_correspondance, Correspondance};
 pub use erreur::ImportError;
 pub use format::{detecter, Format, FormatDemande};
 pub use geocodeur::{CommuneRef, Geocodeur, SansReferentiel};

@@ -59,7 +59,10 @@ fn interop_proposer_mapping_ecrit_un_brouillon_lisible() {
         "# \"Adhésion\" = \"?\"",
         "\"Payant\" = \"Payant\"",
     ] {
-        assert!(brouillon.contains(ligne), "{ligne} missing in:\n{brouillon}");
+        assert!(
+            brouillon.contains(ligne),
+            "{ligne} missing in:\n{brouillon}"
+        );
     }
     // The draft is a mapping file as it is (the commented values to be filled in).
     let c = Correspondance::depuis_toml(&brouillon).expect("the draft parses");
@@ -80,7 +83,11 @@ fn interop_proposer_mapping_ecrit_un_brouillon_lisible() {
         &["import", "--proposer-mapping", "--output", &s, &csv],
     );
     assert!(!o.status.success());
-    assert!(texte(&o.stderr).contains("jamais écrasé"), "{}", texte(&o.stderr));
+    assert!(
+        texte(&o.stderr).contains("jamais écrasé"),
+        "{}",
+        texte(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -132,7 +139,9 @@ fn interop_import_par_correspondance_puis_data_inclusion() {
     assert!(o.status.success(), "{}", texte(&o.stderr));
     let sortie = texte(&o.stdout);
     assert!(
-        sortie.contains("Source « cd31-points-numeriques » (correspondance) : 30 lignes lues : 30 acceptées"),
+        sortie.contains(
+            "Source « cd31-points-numeriques » (correspondance) : 30 lignes lues : 30 acceptées"
+        ),
         "{sortie}"
     );
     let csv = exporter_csv(&url);
@@ -196,10 +205,7 @@ fn interop_format_inconnu_dit_une_fois_et_propose_mapping() {
     let url = format!("sqlite://{}", dir.join("i.db").display());
     let f: &Path = &dir.join("liste.csv");
     std::fs::write(f, "Nom;Ville;Tarif\nCafé numérique;Muret;Gratuit\n").expect("write");
-    let o = maillage(
-        &url,
-        &["import", "--source", "x", &f.display().to_string()],
-    );
+    let o = maillage(&url, &["import", "--source", "x", &f.display().to_string()]);
     assert!(!o.status.success());
     let e = texte(&o.stderr);
     assert_eq!(e.matches("format non reconnu").count(), 1, "{e}");

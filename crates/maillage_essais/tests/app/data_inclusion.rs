@@ -48,8 +48,8 @@ async fn data_inclusion_export_valide_par_le_paquet_officiel() {
         serde_json::to_vec(&export.services).expect("json"),
     )
     .expect("write");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scripts/valider_data_inclusion.py");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/valider_data_inclusion.py");
     let out = Command::new("python3")
         .arg(&script)
         .arg(&dir)
@@ -102,8 +102,7 @@ fn accompagnement_attendu(l: &Lieu) -> Vec<ModaliteAccompagnement> {
     {
         v.push(m);
     }
-    if l
-        .modalites_accompagnement
+    if l.modalites_accompagnement
         .contains(&ModaliteAccompagnement::ADistance)
     {
         v.push(ModaliteAccompagnement::ADistance);
@@ -130,11 +129,9 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
     // The baseline: the same places re-imported from the national schema's own JSON, so
     // that what every import checks and completes (INSEE code from the postal code,
     // coordinates against the commune…) is the same on both sides.
-    let v1 = maillage_annuaire::export::exporter(
-        maillage_annuaire::export::FormatExport::Json,
-        &lieux,
-    )
-    .expect("v1 json");
+    let v1 =
+        maillage_annuaire::export::exporter(maillage_annuaire::export::FormatExport::Json, &lieux)
+            .expect("v1 json");
     let base = import::lire(
         "base",
         Format::V1Json,
@@ -156,7 +153,11 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
         annuaire.referentiel(),
     )
     .expect("read back");
-    assert_eq!(lecture.rapport.rejetes, 0, "{:?}", lecture.rapport.remarques);
+    assert_eq!(
+        lecture.rapport.rejetes, 0,
+        "{:?}",
+        lecture.rapport.remarques
+    );
     let retour: HashMap<&str, &Lieu> = lecture
         .lieux
         .iter()
@@ -167,7 +168,9 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
     let mut compares: HashMap<&str, usize> = HashMap::new();
     let mut compter = |champ: &'static str| *compares.entry(champ).or_default() += 1;
     for a in &lieux {
-        let b = retour.get(a.id.as_str()).unwrap_or_else(|| panic!("{} lost", a.id));
+        let b = retour
+            .get(a.id.as_str())
+            .unwrap_or_else(|| panic!("{} lost", a.id));
         let id = &a.id;
         // Shared one to one.
         // Lossy: a final full stop is dropped (the package warns about it).
@@ -180,7 +183,10 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
         assert_eq!(a.code_postal, b.code_postal, "{id} code_postal");
         assert_eq!(a.code_insee, b.code_insee, "{id} code_insee");
         assert_eq!(a.adresse, b.adresse, "{id} adresse");
-        assert_eq!(a.complement_adresse, b.complement_adresse, "{id} complement");
+        assert_eq!(
+            a.complement_adresse, b.complement_adresse,
+            "{id} complement"
+        );
         match (&a.localisation, &b.localisation) {
             // Lossy: data·inclusion has no itinerance, and a bus far from its commune's
             // centre is re-centred on import.
@@ -254,7 +260,10 @@ async fn data_inclusion_aller_retour_garde_les_champs_communs() {
             .filter(|d| di::RESEAUX.iter().any(|(x, _)| x == *d))
             .copied()
             .collect();
-        assert_eq!(dispositifs, b.dispositif_programmes_nationaux, "{id} dispositifs");
+        assert_eq!(
+            dispositifs, b.dispositif_programmes_nationaux,
+            "{id} dispositifs"
+        );
         let formations: Vec<_> = a
             .formations_labels
             .iter()
