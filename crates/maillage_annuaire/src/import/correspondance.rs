@@ -831,7 +831,7 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
         .iter()
         .copied()
         .filter(|f| !pris.iter().any(|(p, _, _)| p == f))
-        .filter(|f| !(*f == "horaires" && !horaires.is_empty()))
+        .filter(|f| *f != "horaires" || horaires.is_empty())
         .collect();
     if !autres.is_empty() {
         out.push_str(
