@@ -50,6 +50,19 @@ pub struct DemandeImport {
     pub contenu: Vec<u8>,
 }
 
+/// A CSV file in its own columns to import through a column mapping (`maillage import
+/// --mapping`, the upload page with a mapping file).
+pub struct DemandeImportCorrespondance {
+    /// The source name; `None` takes the mapping's `source`.
+    pub source: Option<String>,
+    pub correspondance: import::Correspondance,
+    pub nom_fichier: String,
+    pub contenu: Vec<u8>,
+}
+
+/// Rejected lines quoted when a mapping import is stopped.
+const LIGNES_REJETEES_CITEES: usize = 20;
+
 /// What an import may retire: the records of its source missing from the file.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RegleRetrait {
@@ -405,6 +418,78 @@ impl Annuaire {
             fusion,
             lots_stockes,
         })
+    }
+
+    /// Imports a CSV file in its own columns through a column mapping, all or nothing: when
+    /// a line is rejected (a value without correspondence, a date, hours or coordinates that
+    /// cannot be read…) nothing is written and the error lists the lines and columns at
+    /// fault; otherwise as [`Annuaire::importer_avec`].
+    pub async fn importer_correspondance(
+        &self,
+        demande: DemandeImportCorrespondance,
+        regle: RegleRetrait,
+    ) -> Result<ResultatImport, AppError> {
+        let source = demande
+            .source
+            .clone()
+            .or_else(|| demande.correspondance.source.clone())
+            .ok_or_else(|| {
+                AppError::Invalide(
+                    "nom de source absent : donnez --source NOM, ou source = \"NOM\" dans le \
+                     fichier de correspondance"
+                        .into(),
+                )
+            })?;
+        let source = verifier_source(&source, regle)?;
+        let options = OptionsImport {
+            date_maj_par_defaut: import::date_dans_nom(&demande.nom_fichier),
+        };
+        let lecture = import::lire_avec_correspondance(
+            &source,
+            &demande.correspondance,
+            &demande.contenu,
+            &options,
+            self.referentiel,
+        )?;
+        drop(demande.contenu);
+        if lecture.rapport.rejetes > 0 {
+            return Err(AppError::ImportArrete(lignes_rejetees(
+                &source,
+                &lecture.rapport,
+            )));
+        }
+        let (source, format, rapport, bilan) = self
+            .stocker_lecture(source, demande.nom_fichier, lecture, regle)
+            .await?;
+        let fusion = self.refusionner().await?;
+        Ok(ResultatImport {
+            source,
+            format,
+            rapport,
+            bilan,
+            fusion,
+            lots_stockes: 1,
+        })
+    }
+
+    /// Exports the published directory (optionally a territory) in the data·inclusion
+    /// schema: structures and services, under the producer name `source`.
+    pub async fn exporter_data_inclusion(
+        &self,
+        source: &str,
+        territoire: Option<&Territoire>,
+    ) -> Result<(crate::data_inclusion::ExportDataInclusion, usize), AppError> {
+        let source = source.trim();
+        if source.is_empty() || source.contains(crate::data_inclusion::SEPARATEUR_ID) {
+            return Err(AppError::Invalide(format!(
+                "nom de producteur invalide : « {source} » (non vide, sans « -- »)"
+            )));
+        }
+        let lieux = self.lieux_publies(territoire).await?;
+        let aujourd_hui = chrono::Local::now().date_naive();
+        let export =
+            crate::data_inclusion::exporter(lieux.iter().map(|f| &f.lieu), source, aujourd_hui);
+        Ok((export, lieux.len()))
     }
 
     /// Reads a file and stores its records in one transaction, without re-merging.
@@ -1082,6 +1167,46 @@ fn verifier_source(source: &str, regle: RegleRetrait) -> Result<String, AppError
         )));
     }
     Ok(source)
+}
+
+/// Why a mapping import stopped: its rejected lines, by line and column.
+fn lignes_rejetees(source: &str, rapport: &Rapport) -> String {
+    let mut message = format!(
+        "{} ligne(s) sur {} rejetée(s) : import arrêté, rien n'a été écrit ; les lieux de la \
+         source « {source} » restent tels quels.",
+        milliers(i64::try_from(rapport.rejetes).unwrap_or(i64::MAX)),
+        milliers(i64::try_from(rapport.lus).unwrap_or(i64::MAX)),
+    );
+    let rejets: Vec<&import::Remarque> = rapport
+        .remarques
+        .iter()
+        .filter(|r| r.gravite == import::Gravite::Rejet)
+        .collect();
+    for r in rejets.iter().take(LIGNES_REJETEES_CITEES) {
+        let id =
+            r.id.as_ref()
+                .map(|i| format!(" (id {i})"))
+                .unwrap_or_default();
+        message.push_str(&format!(
+            "\n  ligne {}{id}, {} : {}",
+            r.enregistrement, r.champ, r.message
+        ));
+    }
+    if rejets.len() > LIGNES_REJETEES_CITEES {
+        message.push_str(&format!(
+            "\n  … et {} autres",
+            rejets.len() - LIGNES_REJETEES_CITEES
+        ));
+    }
+    if let Some(r) = rapport
+        .remarques
+        .iter()
+        .find(|r| r.champ == "valeurs" && r.enregistrement == 1)
+    {
+        message.push_str(&format!("\n{}", r.message));
+    }
+    message.push_str("\nCorrigez le fichier ou le fichier de correspondance, puis relancez.");
+    message
 }
 
 /// Why an import with no accepted record stopped, with its first reasons.

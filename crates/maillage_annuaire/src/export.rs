@@ -26,7 +26,7 @@ impl FromStr for FormatExport {
             "json" => Ok(Self::Json),
             "geojson" => Ok(Self::GeoJson),
             other => Err(format!(
-                "format d'export inconnu : « {other} » (attendu csv, json ou geojson)"
+                "format d'export inconnu : « {other} » (attendu csv, json, geojson ou data-inclusion)"
             )),
         }
     }

@@ -3,10 +3,12 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use maillage_annuaire::annuaire::{Annuaire, RegleRetrait, ResultatImport};
+use maillage_annuaire::annuaire::{
+    Annuaire, DemandeImportCorrespondance, RegleRetrait, ResultatImport,
+};
 use maillage_annuaire::doublons::Decision;
 use maillage_annuaire::export::FormatExport;
-use maillage_annuaire::import::Format;
+use maillage_annuaire::import::{proposer_correspondance, Correspondance, Format};
 use maillage_instance::Instance;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,12 +56,24 @@ enum Command {
     },
     /// Importe un fichier de lieux (une transaction ; rapport ligne à ligne).
     Import {
-        /// Nom de la source (les lieux sont identifiés par source + identifiant).
+        /// Nom de la source (les lieux sont identifiés par source + identifiant) ; avec
+        /// --mapping, celui du fichier de correspondance par défaut.
         #[arg(long)]
-        source: String,
-        /// v1-csv, v1-json, v0-json, geojson, france-services ou auto.
+        source: Option<String>,
+        /// v1-csv, v1-json, v0-json, geojson, france-services, data-inclusion ou auto.
         #[arg(long, default_value = "auto")]
         format: String,
+        /// Fichier de correspondance (TOML) d'un CSV dans ses propres colonnes : colonnes,
+        /// valeurs, horaires par demi-journée. Rien n'est importé si une ligne est rejetée.
+        #[arg(long, value_name = "FICHIER.toml", conflicts_with = "proposer_mapping")]
+        mapping: Option<PathBuf>,
+        /// Propose un brouillon de fichier de correspondance d'après l'en-tête du fichier
+        /// (affiché, ou écrit dans --output), à relire avant --mapping. N'importe rien.
+        #[arg(long)]
+        proposer_mapping: bool,
+        /// Avec --proposer-mapping : fichier où écrire le brouillon (jamais écrasé).
+        #[arg(long)]
+        output: Option<PathBuf>,
         /// Écrit le rapport détaillé (JSON) dans ce fichier.
         #[arg(long)]
         rapport: Option<PathBuf>,
@@ -73,10 +87,16 @@ enum Command {
         retirer_absents: bool,
         file: PathBuf,
     },
-    /// Exporte l'annuaire fusionné au standard national (CSV, JSON) ou en GeoJSON.
+    /// Exporte l'annuaire fusionné au standard national (CSV, JSON), en GeoJSON, ou au
+    /// schéma data·inclusion (structures.json et services.json dans le répertoire --output).
     Export {
+        /// csv, json, geojson ou data-inclusion.
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Avec --format data-inclusion : nom du producteur (champ « source », préfixe des
+        /// identifiants).
+        #[arg(long, default_value = maillage_annuaire::data_inclusion::SOURCE_PAR_DEFAUT)]
+        producteur: String,
         /// fr, reg:CODE, dep:CODE, epci:SIREN ou commune:CODE_INSEE.
         #[arg(long)]
         territoire: Option<String>,
@@ -333,6 +353,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Restaurer { fichier, remplacer } => {
             return sauvegarde(&url, fichier, Some(*remplacer)).await
         }
+        // A draft mapping reads the file only: no database.
+        Command::Import {
+            proposer_mapping: true,
+            file,
+            output,
+            ..
+        } => return proposer_mapping(file, output.as_deref()),
         _ => {}
     }
     let pb = spinner("Ouverture de la base");
@@ -402,30 +429,72 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import {
             source,
             format,
+            mapping,
             rapport,
             seuil_retrait,
             retirer_absents,
             file,
+            ..
         } => {
             let format: Option<Format> = if format == "auto" {
                 None
             } else {
                 Some(format.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
             };
+            // A data·inclusion export is a directory: its structures.json.
+            let file = if file.is_dir() {
+                file.join("structures.json")
+            } else {
+                file
+            };
             let nom_fichier = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let pb = spinner(&format!("Import de {nom_fichier}"));
             let regle = RegleRetrait {
                 seuil_pourcent: seuil_retrait,
                 retirer_absents,
             };
-            // Read as a stream: the file is never held in memory as a whole.
-            let r = annuaire
-                .importer_fichier(&source, format, &file, regle)
-                .await;
-            pb.finish_and_clear();
+            let r = match mapping {
+                Some(mapping) => {
+                    let texte = std::fs::read_to_string(&mapping).with_context(|| {
+                        format!("lecture du fichier de correspondance {}", mapping.display())
+                    })?;
+                    let correspondance = Correspondance::depuis_toml(&texte)
+                        .map_err(|e| anyhow::anyhow!("{} : {e}", mapping.display()))?;
+                    let contenu = std::fs::read(&file)
+                        .with_context(|| format!("lecture de {}", file.display()))?;
+                    let pb = spinner(&format!("Import de {nom_fichier}"));
+                    let r = annuaire
+                        .importer_correspondance(
+                            DemandeImportCorrespondance {
+                                source,
+                                correspondance,
+                                nom_fichier,
+                                contenu,
+                            },
+                            regle,
+                        )
+                        .await;
+                    pb.finish_and_clear();
+                    r
+                }
+                None => {
+                    let source = source.ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--source NOM est obligatoire (sauf avec --mapping, dont le fichier \
+                             peut nommer la source)"
+                        )
+                    })?;
+                    let pb = spinner(&format!("Import de {nom_fichier}"));
+                    // Read as a stream: the file is never held in memory as a whole.
+                    let r = annuaire
+                        .importer_fichier(&source, format, &file, regle)
+                        .await;
+                    pb.finish_and_clear();
+                    r
+                }
+            };
             let r = r.with_context(|| format!("import de {}", file.display()))?;
             for remarque in r.rapport.remarques.iter().take(20) {
                 println!("  {remarque}");
@@ -453,9 +522,24 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export {
             format,
+            producteur,
             territoire,
             output,
         } => {
+            if format.trim().eq_ignore_ascii_case("data-inclusion") {
+                let territoire = territoire
+                    .map(|t| annuaire.referentiel().territoire(&t))
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let dir = output.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--output RÉPERTOIRE est obligatoire avec --format data-inclusion \
+                         (structures.json et services.json y sont écrits)"
+                    )
+                })?;
+                return exporter_data_inclusion(&annuaire, &producteur, territoire.as_ref(), &dir)
+                    .await;
+            }
             let format: FormatExport = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let territoire = territoire
                 .map(|t| annuaire.referentiel().territoire(&t))
@@ -495,6 +579,68 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Enquete { command } => enquete::enquete(&instance, command).await?,
         Command::Sauvegarde { .. } | Command::Restaurer { .. } => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+/// `maillage import --proposer-mapping`: a draft column mapping from the file's header.
+fn proposer_mapping(file: &std::path::Path, output: Option<&std::path::Path>) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("lecture de {}", file.display()))?;
+    let nom = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let brouillon = proposer_correspondance(&nom, &bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("lecture de {}", file.display()))?;
+    match output {
+        Some(path) => {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| format!("création de {} (jamais écrasé)", path.display()))?;
+            f.write_all(brouillon.as_bytes())?;
+            eprintln!(
+                "Brouillon de correspondance écrit dans {} : relisez-le, puis maillage import --mapping {} {}",
+                path.display(),
+                path.display(),
+                file.display()
+            );
+        }
+        None => print!("{brouillon}"),
+    }
+    Ok(())
+}
+
+/// `maillage export --format data-inclusion --output DIR`.
+async fn exporter_data_inclusion(
+    annuaire: &Annuaire,
+    producteur: &str,
+    territoire: Option<&maillage_territoire::Territoire>,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let pb = spinner("Export data·inclusion");
+    let r = annuaire
+        .exporter_data_inclusion(producteur, territoire)
+        .await;
+    pb.finish_and_clear();
+    let (export, n) = r?;
+    std::fs::create_dir_all(dir).with_context(|| format!("création de {}", dir.display()))?;
+    for (nom, valeurs) in [
+        ("structures.json", &export.structures),
+        ("services.json", &export.services),
+    ] {
+        let path = dir.join(nom);
+        std::fs::write(&path, serde_json::to_vec_pretty(valeurs)?)
+            .with_context(|| format!("écriture de {}", path.display()))?;
+    }
+    eprintln!(
+        "Export data·inclusion : {} structures et {} services écrits dans {}.",
+        nombre(n as u64),
+        nombre(export.services.len() as u64),
+        dir.display()
+    );
     Ok(())
 }
 

@@ -22,6 +22,12 @@ pub trait Contenu: Sync {
         None
     }
 
+    /// A file named `nom` in the same directory, when the content is a file on disk (the
+    /// data·inclusion services beside its structures).
+    fn voisin(&self, _nom: &str) -> Option<PathBuf> {
+        None
+    }
+
     /// A reader from the first byte after the byte-order mark.
     fn ouvrir(&self) -> Result<Box<dyn BufRead + '_>, ImportError> {
         let mut r = self.ouvrir_brut().map_err(lecture)?;
@@ -54,6 +60,10 @@ impl Contenu for Fichier {
             TAMPON,
             std::fs::File::open(&self.0)?,
         )))
+    }
+
+    fn voisin(&self, nom: &str) -> Option<PathBuf> {
+        Some(self.0.parent()?.join(nom))
     }
 }
 

@@ -34,10 +34,17 @@ pub enum ImportError {
          par défaut (celle du nom du fichier, par exemple)"
     )]
     DateRequise,
-    #[error("format non reconnu : {0}")]
+    #[error(
+        "format non reconnu : {0}. Pour un fichier CSV dans ses propres colonnes, décrivez \
+         ses colonnes dans un fichier de correspondance : maillage import --mapping \
+         FICHIER.toml (brouillon : maillage import --proposer-mapping FICHIER)"
+    )]
     FormatInconnu(String),
-    #[error("format d'import inconnu : « {0} » (attendu auto, v1-csv, v1-json, v0-json, geojson ou france-services)")]
+    #[error("format d'import inconnu : « {0} » (attendu auto, v1-csv, v1-json, v0-json, geojson, france-services ou data-inclusion ; pour un fichier dans ses propres colonnes : --mapping FICHIER.toml)")]
     NomDeFormat(String),
+    /// The column mapping file is unreadable or names what does not exist.
+    #[error("fichier de correspondance : {0}")]
+    Correspondance(String),
 }
 
 /// Line and column (1-based, column in characters) of a byte offset in `bytes`.

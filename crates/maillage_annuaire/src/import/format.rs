@@ -23,18 +23,26 @@ pub enum Format {
     GeoJson,
     /// The ANCT list of France Services (CSV, `id_fs`, `lib_fs`, hours per weekday).
     FranceServices,
+    /// The data·inclusion schema v1: structures and their services (JSON).
+    DataInclusion,
+    /// A CSV file in its own columns, read through a column mapping
+    /// ([`super::Correspondance`]); never detected nor named on the command line.
+    Correspondance,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    /// The formats named on the command line (all but [`Format::Correspondance`]).
+    pub const ALL: [Format; 6] = [
         Format::V1Csv,
         Format::V1Json,
         Format::V0Json,
         Format::GeoJson,
         Format::FranceServices,
+        Format::DataInclusion,
     ];
 
-    /// The command-line name: `v1-csv`, `v1-json`, `v0-json`, `geojson`, `france-services`.
+    /// The command-line name: `v1-csv`, `v1-json`, `v0-json`, `geojson`, `france-services`,
+    /// `data-inclusion` (and `correspondance`, named by `--mapping`).
     pub fn nom(self) -> &'static str {
         match self {
             Format::V1Csv => "v1-csv",
@@ -42,12 +50,17 @@ impl Format {
             Format::V0Json => "v0-json",
             Format::GeoJson => "geojson",
             Format::FranceServices => "france-services",
+            Format::DataInclusion => "data-inclusion",
+            Format::Correspondance => "correspondance",
         }
     }
 
     /// Whether the file is CSV (record numbers are then line numbers).
     pub fn est_csv(self) -> bool {
-        matches!(self, Format::V1Csv | Format::FranceServices)
+        matches!(
+            self,
+            Format::V1Csv | Format::FranceServices | Format::Correspondance
+        )
     }
 }
 
@@ -155,8 +168,11 @@ pub(crate) fn detecter_contenu(contenu: &dyn Contenu) -> Result<Format, ImportEr
         }?;
         return Ok(match apercu {
             Apercu::Collection => Format::GeoJson,
-            Apercu::Tableau(score) if score > 0 => Format::V0Json,
-            Apercu::Tableau(_) => Format::V1Json,
+            Apercu::DataInclusion => Format::DataInclusion,
+            // Most records with a field only data·inclusion has.
+            Apercu::Tableau(_, di, n) if di > 0 && 2 * di >= n => Format::DataInclusion,
+            Apercu::Tableau(score, _, _) if score > 0 => Format::V0Json,
+            Apercu::Tableau(..) => Format::V1Json,
             Apercu::Objet => {
                 return Err(ImportError::FormatInconnu(
                     "objet JSON qui n'est pas une FeatureCollection GeoJSON (attendu un tableau \
@@ -198,8 +214,11 @@ pub(crate) fn premier_caractere(contenu: &dyn Contenu) -> Result<(Option<u8>, us
 /// What format detection needs of a JSON document, read element by element (never the
 /// whole document in memory).
 enum Apercu {
-    /// An array, with its v0/v1 score (see [`score_v0_v1`]).
-    Tableau(i64),
+    /// An array, with its v0/v1 score (see [`score_v0_v1`]) and the number of its records
+    /// with a field only data·inclusion has, out of its number of records.
+    Tableau(i64, usize, usize),
+    /// An object with a `structures` array (data·inclusion structures and services).
+    DataInclusion,
     /// An object whose `type` is `FeatureCollection`.
     Collection,
     /// Another object.
@@ -213,15 +232,29 @@ impl<'de> serde::de::Visitor<'de> for Apercu {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Apercu, A::Error> {
         let mut score = 0;
+        let mut di = 0;
+        let mut n = 0;
         while let Some(e) = seq.next_element::<Value>()? {
+            n += 1;
             score += score_v0_v1(std::slice::from_ref(&e));
+            if e.as_object().is_some_and(|o| {
+                super::data_inclusion::CHAMPS_DATA_INCLUSION
+                    .iter()
+                    .any(|k| o.contains_key(*k))
+            }) {
+                di += 1;
+            }
         }
-        Ok(Apercu::Tableau(score))
+        Ok(Apercu::Tableau(score, di, n))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Apercu, A::Error> {
         let mut collection = false;
+        let mut structures = false;
         while let Some(cle) = map.next_key::<String>()? {
-            if cle == "type" {
+            if cle == "structures" {
+                structures = true;
+                map.next_value::<serde::de::IgnoredAny>()?;
+            } else if cle == "type" {
                 collection = map.next_value::<Value>()?.as_str() == Some("FeatureCollection");
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -229,6 +262,8 @@ impl<'de> serde::de::Visitor<'de> for Apercu {
         }
         Ok(if collection {
             Apercu::Collection
+        } else if structures {
+            Apercu::DataInclusion
         } else {
             Apercu::Objet
         })
@@ -278,6 +313,14 @@ fn score_v0_v1(enregistrements: &[Value]) -> i64 {
 /// The header of a CSV content, split with the detected delimiter.
 pub(crate) fn entete_csv(contenu: &dyn Contenu) -> Result<(u8, Vec<String>), ImportError> {
     let delimiteur = delimiteur_csv(contenu)?;
+    Ok((delimiteur, entete_csv_avec(contenu, delimiteur)?))
+}
+
+/// The header of a CSV content, split with `delimiteur`.
+pub(crate) fn entete_csv_avec(
+    contenu: &dyn Contenu,
+    delimiteur: u8,
+) -> Result<Vec<String>, ImportError> {
     let mut lecteur = csv::ReaderBuilder::new()
         .delimiter(delimiteur)
         .has_headers(false)
@@ -285,10 +328,7 @@ pub(crate) fn entete_csv(contenu: &dyn Contenu) -> Result<(u8, Vec<String>), Imp
         .from_reader(contenu.ouvrir()?);
     let mut record = csv::StringRecord::new();
     match lecteur.read_record(&mut record) {
-        Ok(true) => Ok((
-            delimiteur,
-            record.iter().map(|c| c.trim().to_string()).collect(),
-        )),
+        Ok(true) => Ok(record.iter().map(|c| c.trim().to_string()).collect()),
         Ok(false) => Err(ImportError::Vide),
         Err(e) => Err(ImportError::Csv {
             ligne: 1,
@@ -366,6 +406,10 @@ mod tests {
         assert_eq!(detecter(v0.as_bytes()), Ok(Format::V0Json));
         let cnfs = r#"[{"id":"1","services":"Prendre en main un smartphone ou une tablette, Prendre en main un ordinateur","conditions_access":"Gratuit"}]"#;
         assert_eq!(detecter(cnfs.as_bytes()), Ok(Format::V0Json));
+        let di = r#"[{"source":"dora","id":"dora--1","nom":"Centre social","date_maj":"2025-01-02","horaires_accueil":"Mo 09:00-12:00"}]"#;
+        assert_eq!(detecter(di.as_bytes()), Ok(Format::DataInclusion));
+        let di = r#"{"structures":[],"services":[]}"#;
+        assert_eq!(detecter(di.as_bytes()), Ok(Format::DataInclusion));
         let geo = r#"{"type":"FeatureCollection","features":[]}"#;
         assert_eq!(detecter(geo.as_bytes()), Ok(Format::GeoJson));
         assert_eq!(detecter(b"[]"), Ok(Format::V1Json));

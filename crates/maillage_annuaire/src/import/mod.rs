@@ -20,6 +20,8 @@
 mod champs;
 mod construction;
 mod contenu;
+pub mod correspondance;
+pub(crate) mod data_inclusion;
 mod enregistrement;
 mod erreur;
 mod format;
@@ -33,6 +35,7 @@ pub mod vocabulaires;
 
 pub use champs::date_dans_nom;
 use contenu::{Contenu, Fichier, Octets};
+pub use correspondance::{proposer as proposer_correspondance, Correspondance};
 pub use erreur::ImportError;
 pub use format::{detecter, Format, FormatDemande};
 pub use geocodeur::{CommuneRef, Geocodeur, SansReferentiel};
@@ -144,11 +147,40 @@ fn lire_contenu_vers<G: Geocodeur + ?Sized>(
             Format::FranceServices => tableur::lire_france_services(contenu, c),
             Format::V1Json | Format::V0Json => json::lire_tableau(contenu, c),
             Format::GeoJson => json::lire_geojson(contenu, c),
+            Format::DataInclusion => data_inclusion::lire(contenu, c),
+            Format::Correspondance => Err(ImportError::Correspondance(
+                "aucun fichier de correspondance donné (--mapping FICHIER.toml)".into(),
+            )),
         },
         sortie,
     )?;
     Ok(Lecture {
         format,
+        lieux,
+        rapport,
+    })
+}
+
+/// Reads a CSV file in its own columns through a column mapping (see [`correspondance`]).
+/// The [`Lecture`]'s format is [`Format::Correspondance`].
+pub fn lire_avec_correspondance<G: Geocodeur + ?Sized>(
+    source: &str,
+    correspondance: &Correspondance,
+    bytes: &[u8],
+    options: &OptionsImport,
+    geo: &G,
+) -> Result<Lecture, ImportError> {
+    let texte = erreur::texte_utf8(bytes)?;
+    let contenu = Octets(texte.as_bytes());
+    let (lieux, rapport) = construction::construire_vers(
+        source,
+        options,
+        geo,
+        |c| correspondance::lire(&contenu, c, correspondance),
+        None,
+    )?;
+    Ok(Lecture {
+        format: Format::Correspondance,
         lieux,
         rapport,
     })

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 /// Reads every data row (after the header) and hands it with its starting line number.
 /// The content is read as a stream, `\r\n` turned into `\n` so that the csv crate's line
 /// numbers are the file's (see [`SansCr`]).
-fn pour_chaque_ligne(
+pub(crate) fn pour_chaque_ligne(
     contenu: &dyn Contenu,
     delimiteur: u8,
     largeur: usize,

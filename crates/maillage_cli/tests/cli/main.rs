@@ -10,6 +10,7 @@ mod competences;
 mod deux_noeuds;
 mod erreurs;
 mod evenements;
+mod interop;
 mod journaux;
 mod premiere_utilisation;
 mod sauvegarde;

@@ -17,6 +17,8 @@ async fn ouvrir(url: &str) -> Result<Annuaire, maillage_cli::stockage::ErreurOuv
 mod annuaire_cycle;
 mod competences;
 mod comptes;
+mod correspondance;
+mod data_inclusion;
 mod export_standard;
 mod faille_fusion_flux;
 mod faille_import;
