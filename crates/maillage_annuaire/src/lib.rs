@@ -3,11 +3,13 @@
 //! - [`import`]: reading every source format into schema places, with a line-by-line report;
 //! - [`doublons`]: finding duplicate places across and within sources, and merging them;
 //! - [`lieux`]: a place as one source gave it;
-//! - [`signalement`]: error reports sent by the public about a place.
+//! - [`signalement`]: error reports sent by the public about a place;
+//! - [`gestion`]: the back office of the people who keep a territory's directory.
 
 pub mod annuaire;
 pub mod doublons;
 pub mod export;
+pub mod gestion;
 pub mod import;
 pub mod lieux;
 pub mod recherche;
