@@ -290,7 +290,7 @@ fn lire_dans(
             // The records keep no line number once read: the rejection names the record
             // by its id, in file order among the accepted ones.
             for (l, code) in &hors {
-                lecture.rapport.remarques.push(Remarque {
+                lecture.rapport.noter(Remarque {
                     enregistrement: 0,
                     id: Some(l.lieu.id.clone()),
                     champ: "code_insee".into(),
@@ -422,7 +422,8 @@ pub async fn calculer_apercu(
         Some(crate::annuaire::message_aucun_accepte(source, &lecture.rapport))
     } else if !regle.retirer_absents
         && retires > 0
-        && (retires as f64) > (actifs as f64) * regle.seuil_pourcent / 100.0
+        // The store's rule exactly (`ImportGuard::check`).
+        && (retires as f64) > (regle.seuil_pourcent / 100.0) * (actifs as f64)
     {
         Some(crate::annuaire::message_trop_de_retraits(
             source,

@@ -462,3 +462,56 @@ async fn lieux_back_office_fraicheur() {
     let r = get(&w, &admin.0, "/espace/lieux/fraicheur").await;
     assert_eq!(compte(&r, "anciens"), "2");
 }
+
+/// The figure of docs/PERFORMANCE.md « Back office »: the whole demo directory (the five
+/// bundled files) uploaded, previewed and applied through the back office's routes by an
+/// administrator, each « Appliquer » re-merging the directory. Prints the times; asserts
+/// only what was imported.
+/// `cargo test -p maillage_essais --test web lieux_back_office_chrono -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "a measurement: run it alone, with --ignored --nocapture"]
+async fn lieux_back_office_chrono_annuaire_demo() {
+    use std::time::Instant;
+    let w = monde().await;
+    let admin = connecter(&w, "admin@exemple.fr").await;
+    let debut = Instant::now();
+    for (source, nom, gz) in maillage_annuaire::annuaire::SOURCES_DEMO {
+        let contenu = maillage_annuaire::annuaire::gunzip(gz).unwrap();
+        let t = Instant::now();
+        let mut req = depot(&admin.0, &admin.1, source, &contenu);
+        // The file's own name: France Services' date is read from it.
+        let corps = std::mem::take(req.body_mut());
+        let octets = http_body_util::BodyExt::collect(corps)
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let octets = String::from_utf8_lossy(&octets).replace("lieux.csv", nom);
+        *req.body_mut() = Body::from(octets.into_bytes());
+        let r = envoyer(&w.state, req).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+        let chemin = r.location();
+        let depose = t.elapsed();
+        let t = Instant::now();
+        let apercu = get(&w, &admin.0, &chemin).await;
+        assert_eq!(apercu.status, StatusCode::OK, "{}", apercu.corps);
+        let vu = t.elapsed();
+        let t = Instant::now();
+        let r = appliquer(&w, &admin, &chemin).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+        println!(
+            "{source}: {} octets, dépôt {:.2} s, aperçu {:.2} s, appliquer + refusion {:.2} s",
+            contenu.len(),
+            depose.as_secs_f64(),
+            vu.as_secs_f64(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let (publies, imports, actifs) = etat(&w).await;
+    println!(
+        "annuaire de démonstration : {actifs} fiches, {publies} lieux publiés, {imports} imports, {:.1} s en tout",
+        debut.elapsed().as_secs_f64()
+    );
+    assert_eq!(imports, 5);
+    assert!(publies > 10_000);
+}
