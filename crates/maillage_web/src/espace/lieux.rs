@@ -264,6 +264,7 @@ struct PageRapport {
     rapport: Rapport,
     remarques: Vec<LigneRemarque>,
     message: Option<String>,
+    erreur: Option<String>,
 }
 
 async fn montrer_depot(
@@ -298,16 +299,21 @@ async fn montrer_depot(
             })?;
             Ok(refuser_si(r, echec))
         }
-        EtatImport::Applique(depot, rapport) => rendre(&PageRapport {
-            site: state.site.clone(),
-            menu: Menu::de(a),
-            applique_le: depot.applique_le.map(date).unwrap_or_default(),
-            depot,
-            resume: rapport.resume_fr(),
-            remarques: remarques(&rapport, usize::MAX),
-            rapport: *rapport,
-            message,
-        }),
+        EtatImport::Applique(depot, rapport) => {
+            let echec = erreur.is_some();
+            let r = rendre(&PageRapport {
+                site: state.site.clone(),
+                menu: Menu::de(a),
+                applique_le: depot.applique_le.map(date).unwrap_or_default(),
+                depot,
+                resume: rapport.resume_fr(),
+                remarques: remarques(&rapport, usize::MAX),
+                rapport: *rapport,
+                message,
+                erreur,
+            })?;
+            Ok(refuser_si(r, echec))
+        }
     }
 }
 
