@@ -1,8 +1,8 @@
 //! Browser test of the directory's back office (`e2e/lieux.mjs`): the acceptance journey of
 //! issue 20, item 1 (the back office, without the field-by-field editing).
 //!
-//! Starts the real server in-process with [`crate::commun::demarrer_pour_tests`] (a fresh
-//! SQLite database: no place, no account), then makes two coordinators through the accounts
+//! Starts the real server in-process with [`crate::commun::demarrer_pour_tests_avec`] (a
+//! fresh SQLite database: no place, no account), then makes two coordinators through the accounts
 //! kernel's use cases (what `maillage mediation administrateur|territoire` does; no SQL): the
 //! coordinator of the Haute-Garonne (dep:31) and the coordinator of Paris (dep:75).
 //! Everything else goes through the pages, in Debian's Chromium (`node e2e/lieux.mjs`):
@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use crate::commun::{demarrer_pour_tests, executer_script, exiger_succes, Dossier};
+use crate::commun::{demarrer_pour_tests_avec, executer_script, exiger_succes, Dossier};
 use maillage_domain::mediation::Role;
 use maillage_web::AppState;
 
@@ -49,7 +49,10 @@ async fn construire_monde(state: &AppState) {
 async fn parcours_navigateur_lieux_back_office() {
     let _un_a_la_fois = crate::commun::un_navigateur_a_la_fois().await;
     let dossier = Dossier::nouveau("maillage-navigateur-lieux");
-    let (base, state, serveur) = demarrer_pour_tests(&dossier.0).await.expect("server");
+    // An empty directory: every place comes from the coordinator's uploads.
+    let (base, state, serveur) = demarrer_pour_tests_avec(&dossier.0, false)
+        .await
+        .expect("server");
     construire_monde(&state).await;
     println!("Serveur de test / test server: {base}");
     let temporaire = dossier.0.display().to_string();
