@@ -101,8 +101,7 @@ impl Perimetre {
     /// A place of commune `code_insee` is in the perimeter (an unknown commune is only in
     /// an administrator's).
     pub fn contient(&self, code_insee: Option<&str>) -> bool {
-        self.tout
-            || code_insee.is_some_and(|c| self.territoires.iter().any(|t| t.contient(c)))
+        self.tout || code_insee.is_some_and(|c| self.territoires.iter().any(|t| t.contient(c)))
     }
 
     /// For people: « tous les territoires », or the names.
@@ -143,7 +142,11 @@ fn peut_ouvrir(acteur: &Acteur, row: &ImportEnAttenteRow) -> bool {
         return true;
     }
     let referentiel = maillage_territoire::Referentiel::embedded();
-    let codes: Vec<&str> = row.territoires.split(',').filter(|c| !c.is_empty()).collect();
+    let codes: Vec<&str> = row
+        .territoires
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .collect();
     !codes.is_empty()
         && codes.iter().all(|c| {
             referentiel
@@ -419,7 +422,10 @@ pub async fn calculer_apercu(
         .collect();
     let actifs = existants.len();
     let arret = if lecture.rapport.acceptes == 0 && !regle.retirer_absents {
-        Some(crate::annuaire::message_aucun_accepte(source, &lecture.rapport))
+        Some(crate::annuaire::message_aucun_accepte(
+            source,
+            &lecture.rapport,
+        ))
     } else if !regle.retirer_absents
         && retires > 0
         // The store's rule exactly (`ImportGuard::check`).
@@ -616,8 +622,8 @@ pub async fn appliquer(annuaire: &Annuaire, acteur: &Acteur, jeton: &str) -> Res
         )
         .await
         .map_err(erreur_annuaire)?;
-    let rapport_json = serde_json::to_string(&rapport.abrege(import::REMARQUES_STOCKEES))
-        .map_err(interne)?;
+    let rapport_json =
+        serde_json::to_string(&rapport.abrege(import::REMARQUES_STOCKEES)).map_err(interne)?;
     annuaire
         .store()
         .marquer_import_applique(jeton, Some(bilan.import_id), &rapport_json)
@@ -654,7 +660,13 @@ pub async fn rapport(
 
 /// A report as a table of the product's convention (`;`, French headers).
 pub fn rapport_tableau(rapport: &Rapport) -> Tableau {
-    let mut t = Tableau::new(["Enregistrement", "Identifiant", "Champ", "Gravité", "Message"]);
+    let mut t = Tableau::new([
+        "Enregistrement",
+        "Identifiant",
+        "Champ",
+        "Gravité",
+        "Message",
+    ]);
     for r in &rapport.remarques {
         t.lignes.push(vec![
             if r.enregistrement == 0 {

@@ -28,9 +28,8 @@ const COMMUNES: [(&str, &str, f64, f64); 4] = [
 
 /// A v1 CSV of `n` rows from `debut`; the rows `modifies` get another name.
 fn fichier(debut: usize, n: usize, modifies: std::ops::Range<usize>) -> Vec<u8> {
-    let mut s = String::from(
-        "id,nom,adresse,code_postal,commune,latitude,longitude,telephone,date_maj\n",
-    );
+    let mut s =
+        String::from("id,nom,adresse,code_postal,commune,latitude,longitude,telephone,date_maj\n");
     for i in debut..debut + n {
         let (commune, cp, lat, lon) = COMMUNES[i % COMMUNES.len()];
         let d = (i / COMMUNES.len()) as f64;

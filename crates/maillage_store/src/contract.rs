@@ -1081,7 +1081,9 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
     let other = add(&store, &signalement("lieu-2", "adresse", "rue")).await;
     let avant = crate::now_micros();
     assert_eq!(
-        store.decide_signalement(id, "rejete", Some(7), Some("doublon")).await,
+        store
+            .decide_signalement(id, "rejete", Some(7), Some("doublon"))
+            .await,
         Ok(true)
     );
     let rows = listed(&store, None, false).await;
@@ -1095,7 +1097,10 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
     let autre = rows.iter().find(|r| r.id == other).expect("listed");
     assert_eq!((autre.decision.as_deref(), autre.decide_par), (None, None));
 
-    assert_eq!(store.decide_signalement(id, "traite", None, None).await, Ok(true));
+    assert_eq!(
+        store.decide_signalement(id, "traite", None, None).await,
+        Ok(true)
+    );
     let rows = listed(&store, None, false).await;
     let row = rows.iter().find(|r| r.id == id).expect("listed");
     assert_eq!(row.decision.as_deref(), Some("traite"));
@@ -1103,7 +1108,9 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
     assert_eq!(row.decision_note, None, "deciding again replaces the note");
 
     assert!(matches!(
-        store.decide_signalement(other, "peut-etre", Some(1), None).await,
+        store
+            .decide_signalement(other, "peut-etre", Some(1), None)
+            .await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(ids(&listed(&store, None, true).await), [other]);
@@ -1117,7 +1124,9 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
         (None, None, None)
     );
     assert_eq!(
-        store.decide_signalement(other + 1000, "traite", None, None).await,
+        store
+            .decide_signalement(other + 1000, "traite", None, None)
+            .await,
         Ok(false)
     );
 }
@@ -2110,7 +2119,14 @@ pub async fn pair_decision_history_and_undo(store: Arc<dyn LieuxStore>) {
     );
     assert_eq!(h[0].decided_at, at);
     assert_eq!(h[1].note.as_deref(), Some("vu sur place"));
-    assert_eq!(store.pair_decisions_history(1).await.expect("history").len(), 1);
+    assert_eq!(
+        store
+            .pair_decisions_history(1)
+            .await
+            .expect("history")
+            .len(),
+        1
+    );
 }
 
 /// An uploaded file is kept with its content until applied, then only its report; the
@@ -2135,7 +2151,10 @@ pub async fn import_en_attente_round_trip(store: Arc<dyn LieuxStore>) {
         .add_import_en_attente(nouveau("jeton-2"))
         .await
         .expect("kept");
-    assert!(store.add_import_en_attente(nouveau("jeton-1")).await.is_err());
+    assert!(store
+        .add_import_en_attente(nouveau("jeton-1"))
+        .await
+        .is_err());
     let row = store
         .import_en_attente("jeton-1")
         .await
@@ -2175,5 +2194,9 @@ pub async fn import_en_attente_round_trip(store: Arc<dyn LieuxStore>) {
     assert_eq!(store.purger_imports_en_attente(avant).await, Ok(0));
     assert_eq!(store.purger_imports_en_attente(plus_tard).await, Ok(1));
     assert_eq!(store.import_en_attente("jeton-2").await, Ok(None));
-    assert!(store.import_en_attente("jeton-1").await.expect("read").is_some());
+    assert!(store
+        .import_en_attente("jeton-1")
+        .await
+        .expect("read")
+        .is_some());
 }

@@ -27,11 +27,11 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
-    ImportEnAttenteRow, ImportReportRow, ImportSession, NewImportEnAttente, PairDecisionEvent, ImportSummary, ImportTracker, LieuxStore, MergeState,
-    MergedLieuRow, NewImportReport, NewSignalement, PairDecision, PairDecisionKind, PublishSession,
-    PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult,
-    StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_signalement,
+    ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker,
+    LieuxStore, MergeState, MergedLieuRow, NewImportEnAttente, NewImportReport, NewSignalement,
+    PairDecision, PairDecisionEvent, PairDecisionKind, PublishSession, PublishSummary,
+    PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};

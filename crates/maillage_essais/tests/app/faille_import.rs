@@ -506,7 +506,9 @@ impl LieuxStore for CrashAvantFusion {
         at: chrono::DateTime<chrono::Utc>,
         note: Option<String>,
     ) -> StoreResult<bool> {
-        self.0.remove_pair_decision(ref_a, ref_b, by, at, note).await
+        self.0
+            .remove_pair_decision(ref_a, ref_b, by, at, note)
+            .await
     }
     async fn pair_decisions_history(
         &self,
@@ -532,7 +534,9 @@ impl LieuxStore for CrashAvantFusion {
         import_id: Option<i64>,
         rapport_json: &str,
     ) -> StoreResult<bool> {
-        self.0.marquer_import_applique(jeton, import_id, rapport_json).await
+        self.0
+            .marquer_import_applique(jeton, import_id, rapport_json)
+            .await
     }
     async fn purger_imports_en_attente(
         &self,

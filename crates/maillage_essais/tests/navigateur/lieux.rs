@@ -66,5 +66,9 @@ async fn parcours_navigateur_lieux_back_office() {
     let statut = executer_script("lieux.mjs", &base, &variables, DUREE_MAX).await;
     serveur.abort();
     drop(state);
-    exiger_succes(statut, DUREE_MAX, (" de l’annuaire (back office)", "Back office "));
+    exiger_succes(
+        statut,
+        DUREE_MAX,
+        (" de l’annuaire (back office)", "Back office "),
+    );
 }

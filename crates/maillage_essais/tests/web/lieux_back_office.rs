@@ -147,7 +147,11 @@ async fn lieux_back_office_apercu_n_ecrit_rien_puis_appliquer() {
     // Another département's coordinator, and a mediator, cannot open it.
     let cb = connecter(&w, "cb@exemple.fr").await;
     for p in [chemin.clone(), format!("{chemin}/rapport.csv")] {
-        assert_eq!(get(&w, &cb.0, &p).await.status, StatusCode::NOT_FOUND, "{p}");
+        assert_eq!(
+            get(&w, &cb.0, &p).await.status,
+            StatusCode::NOT_FOUND,
+            "{p}"
+        );
     }
     assert_eq!(
         appliquer(&w, &cb, &chemin).await.status,
@@ -164,7 +168,11 @@ async fn lieux_back_office_apercu_n_ecrit_rien_puis_appliquer() {
     // « Appliquer »: 3 places published, the report shown.
     let r = appliquer(&w, &ca, &chemin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
-    assert!(r.corps.contains("Import appliqué : 3 ajoutés"), "{}", r.corps);
+    assert!(
+        r.corps.contains("Import appliqué : 3 ajoutés"),
+        "{}",
+        r.corps
+    );
     assert!(r.corps.contains("Rapport de l’import"));
     assert_eq!(etat(&w).await, (3, 1, 3));
     // The public directory reflects it at once (this node's engine is rebuilt).
@@ -182,7 +190,9 @@ async fn lieux_back_office_apercu_n_ecrit_rien_puis_appliquer() {
         "{}",
         csv.corps
     );
-    assert!(csv.corps.contains("p0;code_insee;rejeté;hors de vos territoires"));
+    assert!(csv
+        .corps
+        .contains("p0;code_insee;rejeté;hors de vos territoires"));
     // Applying twice is refused, nothing more written; the page is the report.
     let r = appliquer(&w, &ca, &chemin).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.corps);
@@ -271,8 +281,18 @@ async fn lieux_back_office_doublons_decision_et_annulation() {
     let admin = connecter(&w, "admin@exemple.fr").await;
     for (source, p) in [("source-a", "a"), ("source-b", "b")] {
         let lignes = vec![
-            toulouse(&format!("{p}1"), "Médiathèque José Cabanis", 43.61, "2026-10-01"),
-            toulouse(&format!("{p}2"), "Maison de quartier Bagatelle", 43.58, "2026-10-01"),
+            toulouse(
+                &format!("{p}1"),
+                "Médiathèque José Cabanis",
+                43.61,
+                "2026-10-01",
+            ),
+            toulouse(
+                &format!("{p}2"),
+                "Maison de quartier Bagatelle",
+                43.58,
+                "2026-10-01",
+            ),
         ];
         let chemin = deposer(&w, &admin, source, &fichier(&lignes)).await;
         assert_eq!(appliquer(&w, &admin, &chemin).await.status, StatusCode::OK);
@@ -290,7 +310,10 @@ async fn lieux_back_office_doublons_decision_et_annulation() {
     assert_eq!(r.textes("section.paire").len(), 2, "{}", r.corps);
     assert!(r.corps.contains("source-a#a1") && r.corps.contains("source-b#b1"));
     assert!(r.corps.contains("Le score expliqué"));
-    assert!(r.corps.contains("/espace/lieux/"), "« Modifier ce lieu » slot");
+    assert!(
+        r.corps.contains("/espace/lieux/"),
+        "« Modifier ce lieu » slot"
+    );
 
     let decider = |session: &(String, String), decision: &str, note: &str| {
         requete(
@@ -318,16 +341,28 @@ async fn lieux_back_office_doublons_decision_et_annulation() {
         .unwrap()
         .is_empty());
 
-    let r = envoyer(&w.state, decider(&ca, "differents", "deux salles distinctes")).await;
+    let r = envoyer(
+        &w.state,
+        decider(&ca, "differents", "deux salles distinctes"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     assert!(r.corps.contains("lieux différents"));
     assert_eq!(etat(&w).await.0, 3, "the pair is split");
-    assert_eq!(w.state.moteur().len(), 3, "the public directory reflects it");
+    assert_eq!(
+        w.state.moteur().len(),
+        3,
+        "the public directory reflects it"
+    );
     let decisions = w.state.annuaire.store().pair_decisions().await.unwrap();
     assert_eq!(decisions.len(), 1);
     assert!(decisions[0].decided_by.contains("ca@exemple.fr"));
     assert_eq!(decisions[0].note.as_deref(), Some("deux salles distinctes"));
-    assert_eq!(r.textes("section.paire").len(), 1, "decided: out of the queue");
+    assert_eq!(
+        r.textes("section.paire").len(),
+        1,
+        "decided: out of the queue"
+    );
 
     // Undo: recorded, not deleted; merged again.
     let r = envoyer(&w.state, decider(&ca, "annuler", "")).await;
@@ -379,7 +414,11 @@ async fn lieux_back_office_doublons_decision_et_annulation() {
         maillage_store::PairDecisionKind::Confirmed
     );
     // Without the CSRF token: refused.
-    let r = envoyer(&w.state, decider(&(ca.0.clone(), "faux".into()), "meme", "")).await;
+    let r = envoyer(
+        &w.state,
+        decider(&(ca.0.clone(), "faux".into()), "meme", ""),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -397,7 +436,12 @@ async fn lieux_back_office_signalement_clos_avec_note() {
     let id = w
         .state
         .annuaire
-        .signaler(&lieu, CategorieSignalement::Horaires, "Fermé le lundi", None)
+        .signaler(
+            &lieu,
+            CategorieSignalement::Horaires,
+            "Fermé le lundi",
+            None,
+        )
         .await
         .unwrap();
     let ca = connecter(&w, "ca@exemple.fr").await;
@@ -418,7 +462,11 @@ async fn lieux_back_office_signalement_clos_avec_note() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
     let r = get(&w, &ca.0, "/espace/signalements?tous=1").await;
-    assert!(r.corps.contains("horaires corrigés avec la mairie"), "{}", r.corps);
+    assert!(
+        r.corps.contains("horaires corrigés avec la mairie"),
+        "{}",
+        r.corps
+    );
     let rows = w.state.annuaire.signalements(None, false).await.unwrap();
     assert_eq!(rows[0].decision.as_deref(), Some("traite"));
     assert_eq!(
@@ -458,7 +506,12 @@ async fn lieux_back_office_fraicheur() {
     assert!(csv
         .corps
         .contains("Identifiant;Nom;Code INSEE;Commune;Sources;Mis à jour le"));
-    assert!(csv.corps.contains("Lieu oublié;31555;Toulouse;f;15/01/2020"), "{}", csv.corps);
+    assert!(
+        csv.corps
+            .contains("Lieu oublié;31555;Toulouse;f;15/01/2020"),
+        "{}",
+        csv.corps
+    );
     let r = get(&w, &admin.0, "/espace/lieux/fraicheur").await;
     assert_eq!(compte(&r, "anciens"), "2");
 }
