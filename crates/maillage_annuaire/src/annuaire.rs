@@ -186,6 +186,13 @@ fn hash_json(json: &str) -> String {
     hex::encode(Sha256::digest(json.as_bytes()))
 }
 
+/// The content hash a place's source record is stored with (what tells a changed record
+/// from an unchanged one at import).
+pub(crate) fn empreinte_lieu(lieu: &Lieu) -> Result<String, AppError> {
+    let data = serde_json::to_string(lieu).map_err(|e| AppError::Corrompu(e.to_string()))?;
+    Ok(hash_json(&data))
+}
+
 fn record_of(lieu_source: &LieuSource) -> Result<SourceRecord, AppError> {
     let lieu = &lieu_source.lieu;
     let data = serde_json::to_string(lieu).map_err(|e| AppError::Corrompu(e.to_string()))?;
@@ -267,12 +274,19 @@ impl Annuaire {
 
     /// What tells a reader that the published directory changed: the number of published
     /// places, the newest import's id (never its details: a report may be large) and the
-    /// number of coordinators' decisions.
+    /// newest entry of the coordinators' decisions' history.
     pub async fn version_publication(&self) -> Result<VersionPublication, AppError> {
         Ok(VersionPublication {
             lieux: self.store.count_merged_lieux().await?,
             dernier_import: self.store.latest_import_id().await?,
-            decisions: self.store.pair_decisions().await?.len(),
+            // The newest entry of the decisions' history: it moves with every decision and
+            // every undoing (a count of the decisions in force would not).
+            decisions: self
+                .store
+                .pair_decisions_history(1)
+                .await?
+                .first()
+                .map_or(0, |e| usize::try_from(e.id).unwrap_or(usize::MAX)),
         })
     }
 
@@ -519,7 +533,7 @@ impl Annuaire {
     }
 
     /// Stores what was read, in one transaction, unless [`RegleRetrait`] stops it.
-    async fn stocker_lecture(
+    pub(crate) async fn stocker_lecture(
         &self,
         source: String,
         nom_fichier: String,
@@ -951,6 +965,27 @@ impl Annuaire {
         self.refusionner().await
     }
 
+    /// Undoes the decision on a pair of records (kept in the history as undone, by `par`),
+    /// then re-merges; `Introuvable` if the pair has no decision.
+    pub async fn annuler_decision(
+        &self,
+        ref_a: &str,
+        ref_b: &str,
+        par: &str,
+        note: Option<String>,
+    ) -> Result<BilanFusion, AppError> {
+        if !self
+            .store
+            .remove_pair_decision(ref_a, ref_b, par, maillage_store::now_micros(), note)
+            .await?
+        {
+            return Err(AppError::Introuvable(format!(
+                "aucune décision sur « {ref_a} » et « {ref_b} »"
+            )));
+        }
+        self.refusionner().await
+    }
+
     /// Records an error report sent by the public about the published place `lieu_id`;
     /// returns its id. The message is cleaned (line breaks kept, other control characters
     /// removed) and trimmed: it must then have 1 to [`MESSAGE_MAX`] characters, or may be
@@ -1024,16 +1059,23 @@ impl Annuaire {
     }
 
     /// Closes an error report with a decision (« traité » or « rejeté ») by account `par`
-    /// (`None` from the command line); `false` if there is no report `id`.
+    /// (`None` from the command line), with an optional note; `false` if there is no
+    /// report `id`.
     pub async fn decider_signalement(
         &self,
         id: i64,
         decision: signalement::DecisionSignalement,
         par: Option<maillage_domain::CompteId>,
+        note: Option<&str>,
     ) -> Result<bool, AppError> {
         Ok(self
             .store
-            .decide_signalement(id, decision.code(), par.map(maillage_domain::CompteId::get))
+            .decide_signalement(
+                id,
+                decision.code(),
+                par.map(maillage_domain::CompteId::get),
+                note,
+            )
             .await?)
     }
 
@@ -1207,6 +1249,21 @@ fn lignes_rejetees(source: &str, rapport: &Rapport) -> String {
     }
     message.push_str("\nCorrigez le fichier ou le fichier de correspondance, puis relancez.");
     message
+}
+
+/// Why an import with no accepted record stopped, with its first reasons.
+pub(crate) fn message_aucun_accepte(source: &str, rapport: &Rapport) -> String {
+    aucun_accepte(source, rapport)
+}
+
+/// Why an import that would retire too many records stopped.
+pub(crate) fn message_trop_de_retraits(
+    source: &str,
+    actifs: i64,
+    retires: i64,
+    regle: RegleRetrait,
+) -> String {
+    trop_de_retraits(source, actifs, retires, regle)
 }
 
 /// Why an import with no accepted record stopped, with its first reasons.

@@ -6,13 +6,15 @@
 //! - [`doublons`]: finding duplicate places across and within sources, and merging them;
 //! - [`identifiants`]: the stable public ids of the published places;
 //! - [`lieux`]: a place as one source gave it;
-//! - [`signalement`]: error reports sent by the public about a place.
+//! - [`signalement`]: error reports sent by the public about a place;
+//! - [`gestion`]: the back office of the people who keep a territory's directory.
 
 pub mod annuaire;
 pub mod data_inclusion;
 pub mod doublons;
 pub mod export;
 pub mod identifiants;
+pub mod gestion;
 pub mod import;
 pub mod lieux;
 pub mod recherche;

@@ -239,20 +239,35 @@ pub async fn signalements_de(
         .collect())
 }
 
-/// Closes report `id` with `decision`, for an account that may see it (else `Introuvable`:
-/// a report about another territory is not revealed).
+/// Longest note written when closing a report, in characters.
+pub const NOTE_MAX: usize = 1_000;
+
+/// Closes report `id` with `decision` and an optional note (what was done, why it was
+/// rejected; at most [`NOTE_MAX`] characters), for an account that may see it (else
+/// `Introuvable`: a report about another territory is not revealed).
 pub async fn decider(
     annuaire: &Annuaire,
     acteur: &Acteur,
     id: i64,
     decision: DecisionSignalement,
+    note: Option<&str>,
 ) -> Result<(), ErreurComptes> {
+    let note = note.map(nettoyer_message).filter(|n| !n.is_empty());
+    if let Some(n) = &note {
+        let longueur = n.chars().count();
+        if longueur > NOTE_MAX {
+            return Err(ErreurComptes::invalide(
+                "note",
+                format!("trop longue : {longueur} caractères, {NOTE_MAX} au plus"),
+            ));
+        }
+    }
     let visibles = signalements_de(annuaire, acteur, false).await?;
     if !visibles.iter().any(|s| s.signalement.id == id) {
         return Err(ErreurComptes::Introuvable);
     }
     match annuaire
-        .decider_signalement(id, decision, Some(acteur.id()))
+        .decider_signalement(id, decision, Some(acteur.id()), note.as_deref())
         .await
     {
         Ok(true) => {

@@ -888,7 +888,7 @@ async fn lieux(annuaire: &Annuaire, command: LieuxCommand) -> Result<()> {
         LieuxCommand::CloreSignalement { id, decision } => {
             let d: maillage_annuaire::signalement::DecisionSignalement =
                 decision.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            if !annuaire.decider_signalement(id, d, None).await? {
+            if !annuaire.decider_signalement(id, d, None, None).await? {
                 anyhow::bail!("aucun signalement nº {id}");
             }
             println!("Signalement nº {id} : {}.", d.libelle());

@@ -8,6 +8,7 @@
 //! | invitations | — | mediators into their team | anyone |
 //! | structures, places of activity | read | read | write |
 //! | error reports from the public (see and close) | — | about places of their territories | any |
+//! | the directory's back office (import, duplicates, freshness) | — | places of their territories | any |
 //! | members of a structure (invite into, attach, detach) | — | structures of their territories, and their own | any |
 //! | the structure one acts for (among one's own) | choose | choose | — |
 //!
@@ -117,6 +118,18 @@ impl Acteur {
             }
             Role::Mediateur => false,
         }
+    }
+
+    /// May use the directory's back office at all (administrators, coordinators).
+    pub fn peut_gerer_annuaire(&self) -> bool {
+        matches!(self.role, Role::Administrateur | Role::Coordinateur)
+    }
+
+    /// May keep the directory's entries of commune `code_insee` (import them, decide on
+    /// their duplicates, see their freshness): an administrator any; a coordinator those
+    /// of a commune of one of their territories (not a place whose commune is unknown).
+    pub fn peut_gerer_lieu(&self, code_insee: Option<&str>) -> bool {
+        self.peut_traiter_signalement(code_insee)
     }
 
     /// May invite people into this structure, attach accounts to it and detach them:

@@ -187,6 +187,8 @@ macro_rules! contract_tests {
             signalements_filtered_by_lieu_and_state,
             signalement_traite_set_and_unset,
             signalement_decision_recorded_and_cleared,
+            pair_decision_history_and_undo,
+            import_en_attente_round_trip,
             signalement_text_round_trips,
             invalid_signalement_writes_nothing,
             large_batch,
@@ -1081,7 +1083,9 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
     let other = add(&store, &signalement("lieu-2", "adresse", "rue")).await;
     let avant = crate::now_micros();
     assert_eq!(
-        store.decide_signalement(id, "rejete", Some(7)).await,
+        store
+            .decide_signalement(id, "rejete", Some(7), Some("doublon"))
+            .await,
         Ok(true)
     );
     let rows = listed(&store, None, false).await;
@@ -1089,19 +1093,26 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
     assert!(row.traite);
     assert_eq!(row.decision.as_deref(), Some("rejete"));
     assert_eq!(row.decide_par, Some(7));
+    assert_eq!(row.decision_note.as_deref(), Some("doublon"));
     assert!(row.decide_at.is_some_and(|t| t >= avant));
     assert_eq!(ids(&listed(&store, None, true).await), [other]);
     let autre = rows.iter().find(|r| r.id == other).expect("listed");
     assert_eq!((autre.decision.as_deref(), autre.decide_par), (None, None));
 
-    assert_eq!(store.decide_signalement(id, "traite", None).await, Ok(true));
+    assert_eq!(
+        store.decide_signalement(id, "traite", None, None).await,
+        Ok(true)
+    );
     let rows = listed(&store, None, false).await;
     let row = rows.iter().find(|r| r.id == id).expect("listed");
     assert_eq!(row.decision.as_deref(), Some("traite"));
     assert_eq!(row.decide_par, None);
+    assert_eq!(row.decision_note, None, "deciding again replaces the note");
 
     assert!(matches!(
-        store.decide_signalement(other, "peut-etre", Some(1)).await,
+        store
+            .decide_signalement(other, "peut-etre", Some(1), None)
+            .await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(ids(&listed(&store, None, true).await), [other]);
@@ -1115,7 +1126,9 @@ pub async fn signalement_decision_recorded_and_cleared(store: Arc<dyn LieuxStore
         (None, None, None)
     );
     assert_eq!(
-        store.decide_signalement(other + 1000, "traite", None).await,
+        store
+            .decide_signalement(other + 1000, "traite", None, None)
+            .await,
         Ok(false)
     );
 }
@@ -2219,4 +2232,143 @@ pub async fn lieu_ids_not_committed_write_nothing(store: Arc<dyn LieuxStore>) {
     );
     session.abort().await.expect("abort");
     assert_eq!(store.lieu_id_redirect("lieu-a").await.expect("read"), None);
+}
+
+/// Every pair decision and every undoing is kept in the history, newest first; undoing
+/// deletes the decision (either order of the refs) and an unknown pair writes nothing.
+pub async fn pair_decision_history_and_undo(store: Arc<dyn LieuxStore>) {
+    let d = |decision, by: &str| PairDecision {
+        ref_a: "b#2".into(),
+        ref_b: "a#1".into(),
+        decision,
+        decided_by: by.into(),
+        decided_at: crate::now_micros(),
+        note: Some("vu sur place".into()),
+    };
+    store
+        .set_pair_decision(d(PairDecisionKind::Confirmed, "alice"))
+        .await
+        .expect("decision");
+    store
+        .set_pair_decision(d(PairDecisionKind::Refused, "bob"))
+        .await
+        .expect("decision");
+    assert_eq!(store.pair_decisions().await.expect("read").len(), 1);
+    let at = crate::now_micros();
+    assert_eq!(
+        store
+            .remove_pair_decision("b#2", "a#1", "carole", at, None)
+            .await,
+        Ok(true)
+    );
+    assert!(store.pair_decisions().await.expect("read").is_empty());
+    assert_eq!(
+        store
+            .remove_pair_decision("a#1", "b#2", "carole", at, None)
+            .await,
+        Ok(false),
+        "nothing left to undo"
+    );
+    let h = store.pair_decisions_history(10).await.expect("history");
+    let vu: Vec<(&str, &str, &str, &str)> = h
+        .iter()
+        .map(|e| {
+            (
+                e.ref_a.as_str(),
+                e.ref_b.as_str(),
+                e.decision.as_str(),
+                e.decided_by.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        vu,
+        [
+            ("a#1", "b#2", "annule", "carole"),
+            ("a#1", "b#2", "refuse", "bob"),
+            ("a#1", "b#2", "confirme", "alice"),
+        ]
+    );
+    assert_eq!(h[0].decided_at, at);
+    assert_eq!(h[1].note.as_deref(), Some("vu sur place"));
+    assert_eq!(
+        store
+            .pair_decisions_history(1)
+            .await
+            .expect("history")
+            .len(),
+        1
+    );
+}
+
+/// An uploaded file is kept with its content until applied, then only its report; the
+/// purge deletes only old files never applied.
+pub async fn import_en_attente_round_trip(store: Arc<dyn LieuxStore>) {
+    let nouveau = |jeton: &str| crate::NewImportEnAttente {
+        jeton: jeton.into(),
+        compte_id: 7,
+        territoires: "dep:31".into(),
+        source: "toulouse".into(),
+        format: None,
+        nom_fichier: "lieux « 31 ».csv".into(),
+        contenu: vec![0, 1, 2, 255, b';'],
+        retirer_absents: true,
+    };
+    let avant = crate::now_micros();
+    store
+        .add_import_en_attente(nouveau("jeton-1"))
+        .await
+        .expect("kept");
+    store
+        .add_import_en_attente(nouveau("jeton-2"))
+        .await
+        .expect("kept");
+    assert!(store
+        .add_import_en_attente(nouveau("jeton-1"))
+        .await
+        .is_err());
+    let row = store
+        .import_en_attente("jeton-1")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(row.contenu.as_deref(), Some(&[0u8, 1, 2, 255, b';'][..]));
+    assert_eq!(
+        (row.compte_id, row.territoires.as_str(), row.source.as_str()),
+        (7, "dep:31", "toulouse")
+    );
+    assert_eq!(row.nom_fichier, "lieux « 31 ».csv");
+    assert!(row.retirer_absents && row.format.is_none() && row.applique_at.is_none());
+    assert!(row.created_at >= avant);
+    assert_eq!(store.import_en_attente("autre").await, Ok(None));
+
+    assert_eq!(
+        store
+            .marquer_import_applique("jeton-1", Some(42), "{\"lus\":1}")
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        store.marquer_import_applique("inconnu", None, "{}").await,
+        Ok(false)
+    );
+    let row = store
+        .import_en_attente("jeton-1")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(row.contenu, None, "the file is dropped once applied");
+    assert_eq!(row.import_id, Some(42));
+    assert_eq!(row.rapport_json.as_deref(), Some("{\"lus\":1}"));
+    assert!(row.applique_at.is_some());
+
+    let plus_tard = crate::now_micros() + chrono::Duration::seconds(1);
+    assert_eq!(store.purger_imports_en_attente(avant).await, Ok(0));
+    assert_eq!(store.purger_imports_en_attente(plus_tard).await, Ok(1));
+    assert_eq!(store.import_en_attente("jeton-2").await, Ok(None));
+    assert!(store
+        .import_en_attente("jeton-1")
+        .await
+        .expect("read")
+        .is_some());
 }

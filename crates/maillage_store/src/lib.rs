@@ -316,6 +316,60 @@ pub struct SignalementRow {
     pub decide_par: Option<i64>,
     /// When it was decided.
     pub decide_at: Option<DateTime<Utc>>,
+    /// The note written with the decision, if any.
+    pub decision_note: Option<String>,
+}
+
+/// A file uploaded in the directory's back office, kept until « Appliquer » (or after, as
+/// the import's report): the next request may reach another node, so it lives in the
+/// database, keyed by a random token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewImportEnAttente {
+    pub jeton: String,
+    /// The account that uploaded it.
+    pub compte_id: i64,
+    /// Codes of the uploader's territories (`dep:31`), comma-separated; empty for an
+    /// administrator.
+    pub territoires: String,
+    pub source: String,
+    /// `None`: detected.
+    pub format: Option<String>,
+    pub nom_fichier: String,
+    pub contenu: Vec<u8>,
+    pub retirer_absents: bool,
+}
+
+/// A stored [`NewImportEnAttente`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportEnAttenteRow {
+    pub jeton: String,
+    pub compte_id: i64,
+    pub territoires: String,
+    pub source: String,
+    pub format: Option<String>,
+    pub nom_fichier: String,
+    /// `None` once applied (the file is dropped).
+    pub contenu: Option<Vec<u8>>,
+    pub retirer_absents: bool,
+    pub created_at: DateTime<Utc>,
+    pub applique_at: Option<DateTime<Utc>>,
+    /// The import's report id once applied.
+    pub import_id: Option<i64>,
+    /// The import's line-by-line report (JSON, opaque to the store) once applied.
+    pub rapport_json: Option<String>,
+}
+
+/// One entry of the history of the pair decisions: a decision (`confirme`, `refuse`) or
+/// its undoing (`annule`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairDecisionEvent {
+    pub id: i64,
+    pub ref_a: String,
+    pub ref_b: String,
+    pub decision: String,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+    pub note: Option<String>,
 }
 
 /// The decisions a coordinator may record about an error report: dealt with (the listing was
@@ -1026,7 +1080,43 @@ pub trait LieuxStore: Send + Sync {
 
     /// Records a decision about an unordered pair; the pair is normalised so that
     /// `ref_a < ref_b`, and a later decision on the same pair replaces the earlier one.
+    /// The decision is also appended to the history ([`LieuxStore::pair_decisions_history`])
+    /// in the same transaction.
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()>;
+
+    /// Undoes the decision on a pair (either order): it is deleted and an `annule` entry by
+    /// `by` at `at` (with `note`) is appended to the history, in one transaction; `false`
+    /// (nothing written) if the pair has no decision.
+    async fn remove_pair_decision(
+        &self,
+        ref_a: &str,
+        ref_b: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        note: Option<String>,
+    ) -> StoreResult<bool>;
+
+    /// The newest `limit` entries of the pair decisions' history, newest first.
+    async fn pair_decisions_history(&self, limit: i64) -> StoreResult<Vec<PairDecisionEvent>>;
+
+    /// Keeps a file uploaded for an import until it is applied, stamped with the current
+    /// time (an error if the token is taken).
+    async fn add_import_en_attente(&self, import: NewImportEnAttente) -> StoreResult<()>;
+
+    /// An uploaded file by its token, with its content while not applied.
+    async fn import_en_attente(&self, jeton: &str) -> StoreResult<Option<ImportEnAttenteRow>>;
+
+    /// Marks an uploaded file applied now: drops its content, keeps the import's id and
+    /// report; `false` if there is no such token.
+    async fn marquer_import_applique(
+        &self,
+        jeton: &str,
+        import_id: Option<i64>,
+        rapport_json: &str,
+    ) -> StoreResult<bool>;
+
+    /// Deletes the uploaded files never applied and older than `avant`; returns how many.
+    async fn purger_imports_en_attente(&self, avant: DateTime<Utc>) -> StoreResult<u64>;
 
     /// All pair decisions, ordered by `(ref_a, ref_b)`.
     async fn pair_decisions(&self) -> StoreResult<Vec<PairDecision>>;
@@ -1062,6 +1152,7 @@ pub trait LieuxStore: Send + Sync {
         id: i64,
         decision: &str,
         par: Option<i64>,
+        note: Option<&str>,
     ) -> StoreResult<bool>;
 }
 

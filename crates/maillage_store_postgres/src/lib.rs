@@ -27,11 +27,7 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
-    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges,
-    LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow,
-    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges, LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportEnAttente, NewImportReport, NewSignalement, PairDecision, PairDecisionEvent, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
@@ -824,6 +820,7 @@ impl LieuxStore for PgStore {
 
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {
         let d = decision.normalised()?;
+        let mut tx = self.begin_write().await?;
         sqlx::query!(
             r#"INSERT INTO pair_decisions (ref_a, ref_b, decision, decided_by, decided_at, note)
                VALUES ($1, $2, $3, $4, $5, $6)
@@ -837,10 +834,151 @@ impl LieuxStore for PgStore {
             d.decided_at,
             d.note,
         )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"INSERT INTO pair_decisions_historique
+                   (ref_a, ref_b, decision, decided_by, decided_at, note)
+               VALUES ($1, $2, $3, $4, $5, $6)"#,
+            d.ref_a,
+            d.ref_b,
+            d.decision.as_db_str(),
+            d.decided_by,
+            d.decided_at,
+            d.note,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn remove_pair_decision(
+        &self,
+        ref_a: &str,
+        ref_b: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        note: Option<String>,
+    ) -> StoreResult<bool> {
+        let (a, b) = if ref_a <= ref_b {
+            (ref_a, ref_b)
+        } else {
+            (ref_b, ref_a)
+        };
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query!(
+            "DELETE FROM pair_decisions WHERE ref_a = $1 AND ref_b = $2",
+            a,
+            b
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await.db()?;
+            return Ok(false);
+        }
+        sqlx::query!(
+            r#"INSERT INTO pair_decisions_historique
+                   (ref_a, ref_b, decision, decided_by, decided_at, note)
+               VALUES ($1, $2, 'annule', $3, $4, $5)"#,
+            a,
+            b,
+            by,
+            at,
+            note,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn pair_decisions_history(&self, limit: i64) -> StoreResult<Vec<PairDecisionEvent>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query_as!(
+            PairDecisionEvent,
+            r#"SELECT id, ref_a, ref_b, decision, decided_by, decided_at, note
+               FROM pair_decisions_historique ORDER BY id DESC LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows)
+    }
+
+    async fn add_import_en_attente(&self, i: NewImportEnAttente) -> StoreResult<()> {
+        let now = now_micros();
+        sqlx::query!(
+            r#"INSERT INTO imports_en_attente (jeton, compte_id, territoires, source, format,
+                   nom_fichier, contenu, retirer_absents, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            i.jeton,
+            i.compte_id,
+            i.territoires,
+            i.source,
+            i.format,
+            i.nom_fichier,
+            i.contenu,
+            i.retirer_absents,
+            now,
+        )
         .execute(&self.pool)
         .await
         .db()?;
         Ok(())
+    }
+
+    async fn import_en_attente(&self, jeton: &str) -> StoreResult<Option<ImportEnAttenteRow>> {
+        let row = sqlx::query_as!(
+            ImportEnAttenteRow,
+            r#"SELECT jeton, compte_id, territoires, source, format, nom_fichier, contenu,
+                      retirer_absents, created_at, applique_at, import_id, rapport_json
+               FROM imports_en_attente WHERE jeton = $1"#,
+            jeton
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row)
+    }
+
+    async fn marquer_import_applique(
+        &self,
+        jeton: &str,
+        import_id: Option<i64>,
+        rapport_json: &str,
+    ) -> StoreResult<bool> {
+        let now = now_micros();
+        let done = sqlx::query!(
+            "UPDATE imports_en_attente
+             SET contenu = NULL, applique_at = $2, import_id = $3, rapport_json = $4
+             WHERE jeton = $1",
+            jeton,
+            now,
+            import_id,
+            rapport_json
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn purger_imports_en_attente(&self, avant: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query!(
+            "DELETE FROM imports_en_attente WHERE applique_at IS NULL AND created_at < $1",
+            avant
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected())
     }
 
     async fn pair_decisions(&self) -> StoreResult<Vec<PairDecision>> {
@@ -930,7 +1068,7 @@ impl LieuxStore for PgStore {
         let rows = sqlx::query_as!(
             SignalementRow,
             r#"SELECT id, lieu_id, categorie, message, contact, created_at, traite, decision,
-                      decide_par, decide_at
+                      decide_par, decide_at, decision_note
                FROM signalements
                WHERE ($1::text IS NULL OR lieu_id = $1) AND (NOT traite OR NOT $2)
                ORDER BY created_at DESC, id DESC
@@ -952,7 +1090,8 @@ impl LieuxStore for PgStore {
              SET traite = $2,
                  decision = CASE WHEN $2 THEN decision END,
                  decide_par = CASE WHEN $2 THEN decide_par END,
-                 decide_at = CASE WHEN $2 THEN decide_at END
+                 decide_at = CASE WHEN $2 THEN decide_at END,
+                 decision_note = CASE WHEN $2 THEN decision_note END
              WHERE id = $1",
             id,
             traite
@@ -968,16 +1107,19 @@ impl LieuxStore for PgStore {
         id: i64,
         decision: &str,
         par: Option<i64>,
+        note: Option<&str>,
     ) -> StoreResult<bool> {
         validate_decision_signalement(decision)?;
         let now = now_micros();
         let done = sqlx::query!(
-            "UPDATE signalements SET traite = TRUE, decision = $2, decide_par = $3, decide_at = $4
+            "UPDATE signalements SET traite = TRUE, decision = $2, decide_par = $3, decide_at = $4,
+                 decision_note = $5
              WHERE id = $1",
             id,
             decision,
             par,
-            now
+            now,
+            note
         )
         .execute(&self.pool)
         .await

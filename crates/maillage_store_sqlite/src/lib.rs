@@ -14,11 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportGuard,
-    ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges,
-    LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportReport, NewSignalement,
-    PairDecision, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow,
-    SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges, LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportEnAttente, NewImportReport, NewSignalement, PairDecision, PairDecisionEvent, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -1035,6 +1031,7 @@ impl LieuxStore for SqliteStore {
     async fn set_pair_decision(&self, decision: PairDecision) -> StoreResult<()> {
         let d = decision.normalised()?;
         let kind = d.decision.as_db_str();
+        let mut tx = self.begin_write().await?;
         sqlx::query!(
             r#"INSERT INTO pair_decisions (ref_a, ref_b, decision, decided_by, decided_at, note)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -1048,10 +1045,180 @@ impl LieuxStore for SqliteStore {
             d.decided_at,
             d.note,
         )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query!(
+            r#"INSERT INTO pair_decisions_historique
+                   (ref_a, ref_b, decision, decided_by, decided_at, note)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
+            d.ref_a,
+            d.ref_b,
+            kind,
+            d.decided_by,
+            d.decided_at,
+            d.note,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn remove_pair_decision(
+        &self,
+        ref_a: &str,
+        ref_b: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        note: Option<String>,
+    ) -> StoreResult<bool> {
+        let (a, b) = if ref_a <= ref_b {
+            (ref_a, ref_b)
+        } else {
+            (ref_b, ref_a)
+        };
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query!(
+            "DELETE FROM pair_decisions WHERE ref_a = ?1 AND ref_b = ?2",
+            a,
+            b
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await.db()?;
+            return Ok(false);
+        }
+        sqlx::query!(
+            r#"INSERT INTO pair_decisions_historique
+                   (ref_a, ref_b, decision, decided_by, decided_at, note)
+               VALUES (?1, ?2, 'annule', ?3, ?4, ?5)"#,
+            a,
+            b,
+            by,
+            at,
+            note,
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn pair_decisions_history(&self, limit: i64) -> StoreResult<Vec<PairDecisionEvent>> {
+        validate_limit(limit)?;
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!: i64", ref_a AS "ref_a!: String", ref_b AS "ref_b!: String",
+                      decision AS "decision!: String", decided_by AS "decided_by!: String",
+                      decided_at AS "decided_at!: DateTime<Utc>", note AS "note?: String"
+               FROM pair_decisions_historique ORDER BY id DESC LIMIT ?1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| PairDecisionEvent {
+                id: row.id,
+                ref_a: row.ref_a,
+                ref_b: row.ref_b,
+                decision: row.decision,
+                decided_by: row.decided_by,
+                decided_at: row.decided_at,
+                note: row.note,
+            })
+            .collect())
+    }
+
+    async fn add_import_en_attente(&self, i: NewImportEnAttente) -> StoreResult<()> {
+        let now = now_micros();
+        sqlx::query!(
+            r#"INSERT INTO imports_en_attente (jeton, compte_id, territoires, source, format,
+                   nom_fichier, contenu, retirer_absents, created_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"#,
+            i.jeton,
+            i.compte_id,
+            i.territoires,
+            i.source,
+            i.format,
+            i.nom_fichier,
+            i.contenu,
+            i.retirer_absents,
+            now,
+        )
         .execute(&self.pool)
         .await
         .db()?;
         Ok(())
+    }
+
+    async fn import_en_attente(&self, jeton: &str) -> StoreResult<Option<ImportEnAttenteRow>> {
+        let row = sqlx::query!(
+            r#"SELECT jeton AS "jeton!: String", compte_id AS "compte_id!: i64",
+                      territoires AS "territoires!: String", source AS "source!: String",
+                      format AS "format?: String", nom_fichier AS "nom_fichier!: String",
+                      contenu AS "contenu?: Vec<u8>", retirer_absents AS "retirer_absents!: bool",
+                      created_at AS "created_at!: DateTime<Utc>",
+                      applique_at AS "applique_at?: DateTime<Utc>",
+                      import_id AS "import_id?: i64", rapport_json AS "rapport_json?: String"
+               FROM imports_en_attente WHERE jeton = ?1"#,
+            jeton
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(row.map(|row| ImportEnAttenteRow {
+            jeton: row.jeton,
+            compte_id: row.compte_id,
+            territoires: row.territoires,
+            source: row.source,
+            format: row.format,
+            nom_fichier: row.nom_fichier,
+            contenu: row.contenu,
+            retirer_absents: row.retirer_absents,
+            created_at: row.created_at,
+            applique_at: row.applique_at,
+            import_id: row.import_id,
+            rapport_json: row.rapport_json,
+        }))
+    }
+
+    async fn marquer_import_applique(
+        &self,
+        jeton: &str,
+        import_id: Option<i64>,
+        rapport_json: &str,
+    ) -> StoreResult<bool> {
+        let now = now_micros();
+        let done = sqlx::query!(
+            "UPDATE imports_en_attente
+             SET contenu = NULL, applique_at = ?2, import_id = ?3, rapport_json = ?4
+             WHERE jeton = ?1",
+            jeton,
+            now,
+            import_id,
+            rapport_json
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn purger_imports_en_attente(&self, avant: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query!(
+            "DELETE FROM imports_en_attente WHERE applique_at IS NULL AND created_at < ?1",
+            avant
+        )
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected())
     }
 
     async fn pair_decisions(&self) -> StoreResult<Vec<PairDecision>> {
@@ -1151,7 +1318,8 @@ impl LieuxStore for SqliteStore {
                       contact AS "contact?: String", created_at AS "created_at!: DateTime<Utc>",
                       traite AS "traite!: bool", decision AS "decision?: String",
                       decide_par AS "decide_par?: i64",
-                      decide_at AS "decide_at?: DateTime<Utc>"
+                      decide_at AS "decide_at?: DateTime<Utc>",
+                      decision_note AS "decision_note?: String"
                FROM signalements
                WHERE (?1 IS NULL OR lieu_id = ?1) AND (traite = 0 OR ?2 = 0)
                ORDER BY created_at DESC, id DESC
@@ -1176,6 +1344,7 @@ impl LieuxStore for SqliteStore {
                 decision: row.decision,
                 decide_par: row.decide_par,
                 decide_at: row.decide_at,
+                decision_note: row.decision_note,
             })
             .collect())
     }
@@ -1187,7 +1356,8 @@ impl LieuxStore for SqliteStore {
              SET traite = ?2,
                  decision = CASE WHEN ?2 THEN decision END,
                  decide_par = CASE WHEN ?2 THEN decide_par END,
-                 decide_at = CASE WHEN ?2 THEN decide_at END
+                 decide_at = CASE WHEN ?2 THEN decide_at END,
+                 decision_note = CASE WHEN ?2 THEN decision_note END
              WHERE id = ?1",
             id,
             traite
@@ -1203,16 +1373,19 @@ impl LieuxStore for SqliteStore {
         id: i64,
         decision: &str,
         par: Option<i64>,
+        note: Option<&str>,
     ) -> StoreResult<bool> {
         validate_decision_signalement(decision)?;
         let now = now_micros();
         let done = sqlx::query!(
-            "UPDATE signalements SET traite = 1, decision = ?2, decide_par = ?3, decide_at = ?4
+            "UPDATE signalements SET traite = 1, decision = ?2, decide_par = ?3, decide_at = ?4,
+                 decision_note = ?5
              WHERE id = ?1",
             id,
             decision,
             par,
-            now
+            now,
+            note
         )
         .execute(&self.pool)
         .await

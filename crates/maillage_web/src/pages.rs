@@ -85,7 +85,7 @@ async fn fiche_deplacee(state: &AppState, p: &Parametres) -> Option<String> {
 /// The directory's routes: the public pages, the map's points, the widget, the printable
 /// sheet and the JSON API of places and communes ([`crate::api`]).
 pub(crate) fn routeur() -> RouteurModule {
-    RouteurModule::new(Module::Annuaire)
+    crate::espace::lieux::routes(RouteurModule::new(Module::Annuaire))
         .get("/", accueil)
         .get("/lieux", resultats)
         .get("/lieux/{id}", lieu)

@@ -1,10 +1,10 @@
 //! The import report: how many records were read, accepted, corrected, rejected, and why.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How serious a remark is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Gravite {
     /// The record was imported, with this value corrected, completed or dropped.
@@ -14,7 +14,7 @@ pub enum Gravite {
 }
 
 /// One remark on one record (or, for `enregistrement` 1 of a CSV file, on its header).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Remarque {
     /// 1-based record number for JSON and GeoJSON; for CSV, the physical line where the record
     /// starts, the header being line 1.
@@ -56,7 +56,7 @@ pub const MESSAGE_MAX: usize = 500;
 
 /// Counts and remarks of one import. `lus == acceptes + rejetes`;
 /// `acceptes_avec_corrections <= acceptes`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rapport {
     pub lus: usize,
     pub acceptes: usize,

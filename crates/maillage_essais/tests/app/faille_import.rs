@@ -503,8 +503,55 @@ impl LieuxStore for CrashAvantFusion {
         id: i64,
         decision: &str,
         par: Option<i64>,
+        note: Option<&str>,
     ) -> StoreResult<bool> {
-        self.0.decide_signalement(id, decision, par).await
+        self.0.decide_signalement(id, decision, par, note).await
+    }
+    async fn remove_pair_decision(
+        &self,
+        ref_a: &str,
+        ref_b: &str,
+        by: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        note: Option<String>,
+    ) -> StoreResult<bool> {
+        self.0
+            .remove_pair_decision(ref_a, ref_b, by, at, note)
+            .await
+    }
+    async fn pair_decisions_history(
+        &self,
+        limit: i64,
+    ) -> StoreResult<Vec<maillage_store::PairDecisionEvent>> {
+        self.0.pair_decisions_history(limit).await
+    }
+    async fn add_import_en_attente(
+        &self,
+        import: maillage_store::NewImportEnAttente,
+    ) -> StoreResult<()> {
+        self.0.add_import_en_attente(import).await
+    }
+    async fn import_en_attente(
+        &self,
+        jeton: &str,
+    ) -> StoreResult<Option<maillage_store::ImportEnAttenteRow>> {
+        self.0.import_en_attente(jeton).await
+    }
+    async fn marquer_import_applique(
+        &self,
+        jeton: &str,
+        import_id: Option<i64>,
+        rapport_json: &str,
+    ) -> StoreResult<bool> {
+        self.0
+            .marquer_import_applique(jeton, import_id, rapport_json)
+            .await
+    }
+    async fn purger_imports_en_attente(
+        &self,
+        avant: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<u64> {
+        self.0.purger_imports_en_attente(avant).await
     }
     async fn set_signalement_traite(&self, id: i64, traite: bool) -> StoreResult<bool> {
         self.0.set_signalement_traite(id, traite).await

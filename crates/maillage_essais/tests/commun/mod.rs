@@ -156,13 +156,21 @@ pub fn exiger_succes(statut: Option<ExitStatus>, duree_max: Duration, module: (&
 pub async fn demarrer_pour_tests(
     dossier: &std::path::Path,
 ) -> anyhow::Result<(String, maillage_web::AppState, tokio::task::JoinHandle<()>)> {
+    demarrer_pour_tests_avec(dossier, true).await
+}
+
+/// [`demarrer_pour_tests`] with an empty directory (no place) when `demo` is false.
+pub async fn demarrer_pour_tests_avec(
+    dossier: &std::path::Path,
+    demo: bool,
+) -> anyhow::Result<(String, maillage_web::AppState, tokio::task::JoinHandle<()>)> {
     let url = format!("sqlite://{}", dossier.join("maillage.db").display());
     let cle = maillage_mandats::cle::charger_ou_creer(&dossier.join("maillage-journal.key"))
         .map_err(|e| anyhow::anyhow!(e))?;
     let instance = maillage_cli::stockage::ouvrir(&url)
         .await?
         .avec_cle_journal(cle);
-    if instance.annuaire().store().count_merged_lieux().await? == 0 {
+    if demo && instance.annuaire().store().count_merged_lieux().await? == 0 {
         instance.annuaire().charger_demo().await?;
     }
     let state = maillage_web::AppState::new(instance, maillage_web::Site::default()).await?;

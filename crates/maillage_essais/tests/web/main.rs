@@ -14,6 +14,7 @@ mod faille_territoire;
 mod failles_web;
 mod http;
 mod lieux_ids;
+mod lieux_back_office;
 mod mandats_personne;
 mod mediation;
 mod observabilite;

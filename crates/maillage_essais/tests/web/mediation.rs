@@ -1008,7 +1008,20 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/structures")
         | ("post", "/espace/structures")
         | ("get", "/espace/signalements")
-        | ("post", "/espace/signalements") => "encadrement",
+        | ("post", "/espace/signalements")
+        // The directory's back office (`maillage_annuaire::gestion`): coordinators (their
+        // territories) and administrators; someone else's upload is 404 (tested in
+        // `lieux_back_office::`).
+        | ("get", "/espace/lieux")
+        | ("get", "/espace/lieux/import")
+        | ("post", "/espace/lieux/import")
+        | ("get", "/espace/lieux/import/{jeton}")
+        | ("post", "/espace/lieux/import/{jeton}")
+        | ("get", "/espace/lieux/import/{jeton}/rapport.csv")
+        | ("get", "/espace/lieux/doublons")
+        | ("post", "/espace/lieux/doublons")
+        | ("get", "/espace/lieux/fraicheur")
+        | ("get", "/espace/lieux/fraicheur.csv") => "encadrement",
         ("get", "/espace/courriels") => "administrateur",
         // Événements, the organisers' space: the lists of the organising structure only
         // (another structure's event is 404), creation and statut for its coordinators

@@ -15,6 +15,7 @@
 
 pub mod adresse_client;
 pub(crate) mod connexion;
+pub(crate) mod lieux;
 pub(crate) mod mandats;
 pub(crate) mod pages;
 pub(crate) mod signalements;

@@ -2,7 +2,7 @@
 //! (« signaler une erreur »), for the coordinators of the place's territory and the
 //! administrators, until the coordinators' back office exists. Who sees what is decided by
 //! [`maillage_annuaire::signalement::signalements_de`] (rules in `mediation::acces`); each open
-//! report can be closed as « traité » or « rejeté ».
+//! report can be closed as « traité » or « rejeté », with a note.
 
 use std::sync::Arc;
 
@@ -33,6 +33,8 @@ pub struct LigneSignalement {
     pub contact: String,
     /// « à traiter », « traité », « rejeté ».
     pub etat: &'static str,
+    /// The note written with the decision.
+    pub note: String,
     pub ouvert: bool,
 }
 
@@ -101,6 +103,7 @@ async fn page(
                 message: r.message.clone(),
                 contact: r.contact.clone().unwrap_or_default(),
                 etat,
+                note: r.decision_note.clone().unwrap_or_default(),
                 ouvert: !r.traite,
             }
         })
@@ -146,6 +149,9 @@ pub struct FormulaireDecision {
     decision: String,
     #[serde(default)]
     tous: String,
+    /// What was done (or why nothing will be), optional.
+    #[serde(default)]
+    note: String,
 }
 
 /// A coordinator's decision on a report, read from the form.
@@ -181,7 +187,7 @@ pub async fn decider(
         ));
     }
     let Decision { id, decision } = Decision::try_from(&c).ou(CHEMIN)?;
-    sig::decider(&state.annuaire, &a, id, decision)
+    sig::decider(&state.annuaire, &a, id, decision, Some(c.note.as_str()))
         .await
         .ou(CHEMIN)?;
     page(
