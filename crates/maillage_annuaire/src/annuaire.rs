@@ -9,6 +9,7 @@ use crate::import::{self, Format, OptionsImport, Rapport};
 use crate::lieux::LieuSource;
 use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_domain::Lieu;
+use maillage_store::corrections::{CorrectionRow, CorrectionsStore};
 use maillage_store::{
     ImportGuard, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement,
     PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
@@ -151,6 +152,8 @@ pub struct VersionPublication {
     pub lieux: i64,
     pub dernier_import: Option<i64>,
     pub decisions: usize,
+    /// Grows with every correction written or undone (0 without a corrections store).
+    pub corrections: i64,
 }
 
 /// The directory, on one store.
@@ -158,6 +161,8 @@ pub struct VersionPublication {
 pub struct Annuaire {
     store: Arc<dyn LieuxStore>,
     referentiel: &'static Referentiel,
+    /// The corrections applied at each merge ([`crate::corrections`]), when given.
+    corrections: Option<Arc<dyn CorrectionsStore>>,
 }
 
 /// Decompresses gzip data.
@@ -234,6 +239,23 @@ impl Annuaire {
         Self {
             store,
             referentiel: Referentiel::embedded(),
+            corrections: None,
+        }
+    }
+
+    /// The same directory applying the corrections of `store` at each merge.
+    pub fn avec_corrections(mut self, store: Arc<dyn CorrectionsStore>) -> Self {
+        self.corrections = Some(store);
+        self
+    }
+
+    /// The active corrections by current place id (empty without a corrections store).
+    async fn corrections_par_lieu(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Vec<CorrectionRow>>, AppError> {
+        match &self.corrections {
+            Some(c) => Ok(crate::corrections::corrections_par_lieu(c.as_ref()).await?),
+            None => Ok(Default::default()),
         }
     }
 
@@ -253,6 +275,10 @@ impl Annuaire {
             lieux: self.store.count_merged_lieux().await?,
             dernier_import: self.store.latest_import_id().await?,
             decisions: self.store.pair_decisions().await?.len(),
+            corrections: match &self.corrections {
+                Some(c) => c.version_corrections().await?,
+                None => 0,
+            },
         })
     }
 
@@ -555,6 +581,7 @@ impl Annuaire {
 
         // Second pass, in the publication's transaction: no import commits meanwhile, and
         // none did since the first pass began if `wanted` did not move.
+        let corrections = self.corrections_par_lieu().await?;
         let mut session = self.store.begin_publish().await?;
         if session.merge_state().await?.wanted != generation {
             session.abort().await?;
@@ -573,7 +600,12 @@ impl Annuaire {
                 apres = Some((r.source.clone(), r.source_id.clone()));
             }
             for r in page {
-                if let Some(f) = assemblage.ajouter(lieu_source_of(r)?).map_err(relecture)? {
+                if let Some(mut f) = assemblage.ajouter(lieu_source_of(r)?).map_err(relecture)? {
+                    if let Some(cs) = corrections.get(&f.id) {
+                        if !crate::corrections::appliquer(&mut f, cs, self.referentiel) {
+                            continue;
+                        }
+                    }
                     lot.push(row_of(&f)?);
                     lieux_publies += 1;
                 }
@@ -616,8 +648,14 @@ impl Annuaire {
         let resultat =
             doublons::dedupliquer_possede(lieux, &decisions, &OptionsDoublons::default());
         let groupes_doublons = resultat.groupes.len();
+        let corrections = self.corrections_par_lieu().await?;
         let mut rows = Vec::with_capacity(resultat.fusionnes.len());
-        for f in resultat.fusionnes {
+        for mut f in resultat.fusionnes {
+            if let Some(cs) = corrections.get(&f.id) {
+                if !crate::corrections::appliquer(&mut f, cs, self.referentiel) {
+                    continue;
+                }
+            }
             rows.push(row_of(&f)?);
         }
         let lieux_publies = rows.len();

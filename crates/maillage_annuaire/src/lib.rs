@@ -3,9 +3,11 @@
 //! - [`import`]: reading every source format into schema places, with a line-by-line report;
 //! - [`doublons`]: finding duplicate places across and within sources, and merging them;
 //! - [`lieux`]: a place as one source gave it;
-//! - [`signalement`]: error reports sent by the public about a place.
+//! - [`signalement`]: error reports sent by the public about a place;
+//! - [`corrections`]: coordinators' edits and places' own updates, applied at each merge.
 
 pub mod annuaire;
+pub mod corrections;
 pub mod doublons;
 pub mod export;
 pub mod import;

@@ -31,6 +31,9 @@ use serde::{Deserialize, Serialize};
 pub mod competences;
 pub mod comptes;
 #[cfg(feature = "contract")]
+pub mod contract_corrections;
+pub mod corrections;
+#[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_competences;
@@ -57,6 +60,7 @@ pub mod pass;
 pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
 pub use enquete::EnqueteStore;
+pub use corrections::CorrectionsStore;
 pub use evenements::EvenementsStore;
 pub use exploitation::{EtatBase, ExploitationStore};
 pub use mandats::MandatsStore;
@@ -76,6 +80,7 @@ pub trait Store:
     + PassStore
     + EnqueteStore
     + ExploitationStore
+    + CorrectionsStore
 {
 }
 
@@ -88,7 +93,8 @@ impl<
             + CompetencesStore
             + PassStore
             + EnqueteStore
-            + ExploitationStore,
+            + ExploitationStore
+            + CorrectionsStore,
     > Store for T
 {
 }

@@ -12,6 +12,7 @@
 //! [`CHUNK`] rows.
 
 mod competences;
+mod corrections;
 mod comptes;
 mod copie;
 mod enquete;

@@ -23,6 +23,7 @@
 //! This crate depends on nothing: it is text until a backend expands it.
 
 mod competences;
+mod corrections;
 mod comptes;
 mod enquete;
 mod evenements;

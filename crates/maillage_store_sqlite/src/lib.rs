@@ -28,6 +28,7 @@ use sqlx::sqlite::{
 use sqlx::Transaction;
 
 mod competences;
+mod corrections;
 mod comptes;
 mod enquete;
 mod evenements;

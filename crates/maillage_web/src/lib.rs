@@ -28,6 +28,7 @@ pub mod routeurs;
 mod securite;
 pub mod serveur;
 pub mod signalements;
+mod lieux_maj;
 mod site;
 mod territoire;
 pub mod tournees;
@@ -164,8 +165,9 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 11] {
+fn modules() -> [RouteurModule; 12] {
     [
+        lieux_maj::routeur(),
         tournees::routeur(),
         personne::routeur(),
         pages::routeur(),

@@ -12,6 +12,7 @@ mod enquete;
 mod evenements;
 mod evenements_parcours;
 mod lent;
+mod lieux_maj;
 mod mandats;
 mod mediation;
 mod pass;

@@ -13,6 +13,7 @@ mod evenements_suivi;
 mod faille_territoire;
 mod failles_web;
 mod http;
+mod lieux_maj;
 mod mandats_personne;
 mod mediation;
 mod observabilite;

@@ -1008,7 +1008,20 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("get", "/espace/structures")
         | ("post", "/espace/structures")
         | ("get", "/espace/signalements")
-        | ("post", "/espace/signalements") => "encadrement",
+        | ("post", "/espace/signalements")
+        // Keeping the directory true: a place of the coordinator's territories (another
+        // territory's place is 404, see `lieux_maj::`), the campaigns and their dashboards.
+        | ("get", "/espace/lieux/{id}/modifier")
+        | ("post", "/espace/lieux/{id}/modifier")
+        | ("post", "/espace/lieux/{id}/annuler")
+        | ("post", "/espace/lieux/{id}/retirer")
+        | ("post", "/espace/lieux/{id}/lien")
+        | ("get", "/espace/lieux/campagnes")
+        | ("post", "/espace/lieux/campagnes")
+        | ("get", "/espace/lieux/campagnes/{id}") => "encadrement",
+        // A place's own form, opened by the secret of its personal link (no account):
+        // unknown 404, used or expired 410, see `lieux_maj::`.
+        ("get", "/mise-a-jour") | ("post", "/mise-a-jour") => "lien-du-lieu",
         ("get", "/espace/courriels") => "administrateur",
         // Événements, the organisers' space: the lists of the organising structure only
         // (another structure's event is 404), creation and statut for its coordinators
@@ -1206,7 +1219,8 @@ async fn permission_every_route_refuses_the_wrong_people() {
         .unwrap()[0]
         .id;
     let concret = |p: &str| {
-        p.replace(
+        p.replace("/espace/lieux/campagnes/{id}", "/espace/lieux/campagnes/1")
+            .replace(
             "/espace/pass/programmes/{id}",
             &format!("/espace/pass/programmes/{programme_pass}"),
         )
@@ -1293,6 +1307,14 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 matches!(
                     anonyme.status,
                     StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
+                ),
+                "{methode} {uri}: {}",
+                anonyme.status
+            ),
+            "lien-du-lieu" => assert!(
+                matches!(
+                    anonyme.status,
+                    StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
                 ),
                 "{methode} {uri}: {}",
                 anonyme.status
