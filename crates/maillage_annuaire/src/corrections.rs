@@ -30,11 +30,12 @@ use maillage_domain::{lieu::CHAMPS, Lieu};
 use maillage_store::comptes::NewCourriel;
 use maillage_store::corrections::{
     CampagneLieuxRow, CorrectionRow, CorrectionsStore, LienLieuRow, NewCampagneLieux,
-    NewCorrection, NewLienLieu, ORIGINE_COORDINATION, ORIGINE_LIEU, REPONSE_CONFIRME,
-    REPONSE_CORRIGE,
+    NewCorrection, NewLienLieu, REPONSE_CONFIRME, REPONSE_CORRIGE,
 };
 use maillage_territoire::{Referentiel, Territoire};
 use sha2::{Digest, Sha256};
+
+pub use maillage_store::corrections::{ORIGINE_COORDINATION, ORIGINE_LIEU};
 
 use crate::annuaire::Annuaire;
 use crate::doublons::LieuFusionne;

@@ -16,7 +16,7 @@ use maillage_annuaire::corrections::{
 };
 use maillage_domain::mediation::Role;
 use maillage_domain::Vocabulary;
-use maillage_store::corrections::ORIGINE_LIEU;
+
 use serde::Deserialize;
 
 use crate::espace::pages::Menu;
@@ -218,11 +218,11 @@ async fn page_de_fiche(
         .mises_a_jour()
         .fiche(a, id)
         .await
-        .ou(chemin.clone())?;
+        .ou(&chemin)?;
     let champs = match &fiche.lieu {
         Some(f) => CHAMPS_COORDINATION
             .iter()
-            .map(|(nom, libelle)| {
+            .map(|&(nom, libelle)| {
                 let valeur = saisies
                     .iter()
                     .find(|(c, _)| c == nom)
@@ -240,12 +240,12 @@ async fn page_de_fiche(
                     libelle,
                     erreur: erreurs
                         .iter()
-                        .filter(|e| e.champ == *nom)
+                        .filter(|e| e.champ == nom)
                         .map(|e| e.message.clone())
                         .reduce(|a, b| format!("{a} ; {b}")),
                     valeur,
                     provenance,
-                    long: matches!(*nom, "presentation_resume" | "presentation_detail"),
+                    long: matches!(nom, "presentation_resume" | "presentation_detail"),
                 }
             })
             .collect(),
@@ -260,7 +260,7 @@ async fn page_de_fiche(
             date: date(c.created_at),
             champ: corr::libelle_champ(&c.champ).to_string(),
             valeur: c.valeur.clone(),
-            origine: if c.origine == ORIGINE_LIEU {
+            origine: if c.origine == corr::ORIGINE_LIEU {
                 "le lieu"
             } else {
                 "la coordination"
@@ -369,7 +369,7 @@ pub async fn modifier(
         .mises_a_jour()
         .modifier(&a, &id, &paires)
         .await
-        .ou(chemin.clone())?
+        .ou(&chemin)?
     {
         Ok(0) => Ok(vers(format!("{chemin}?fait=rien"))),
         Ok(_) => {
@@ -402,7 +402,7 @@ pub async fn annuler(
         .mises_a_jour()
         .annuler(&a, &id, correction)
         .await
-        .ou(chemin.clone())?;
+        .ou(&chemin)?;
     recharger(&state).await;
     Ok(vers(format!("{chemin}?fait=annule")))
 }
@@ -423,7 +423,7 @@ pub async fn retirer(
         .mises_a_jour()
         .retirer(&a, &id)
         .await
-        .ou(chemin.clone())?;
+        .ou(&chemin)?;
     recharger(&state).await;
     Ok(vers(format!("{chemin}?fait=retire")))
 }
@@ -502,7 +502,7 @@ pub async fn envoyer_lien(
         .mises_a_jour()
         .envoyer_lien(&a, &id, &adresse_publique(&state))
         .await
-        .ou(chemin.clone())?;
+        .ou(&chemin)?;
     page_envoi(
         &state,
         &a,
@@ -687,7 +687,7 @@ pub async fn tableau(
         .mises_a_jour()
         .tableau(&a, id)
         .await
-        .ou(chemin)?;
+        .ou(&chemin)?;
     let territoire = state
         .annuaire
         .referentiel()
@@ -834,14 +834,14 @@ fn page_formulaire(
         ),
         textes: TEXTES_DU_LIEU
             .iter()
-            .map(|(nom, libelle, aide)| ChampTexte {
+            .map(|&(nom, libelle, aide)| ChampTexte {
                 nom,
                 libelle,
                 aide,
                 valeur: valeur(nom),
                 erreur: erreurs
                     .iter()
-                    .find(|e| e.champ == *nom)
+                    .find(|e| e.champ == nom)
                     .map(|e| e.message.clone()),
             })
             .collect(),
