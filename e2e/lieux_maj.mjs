@@ -43,7 +43,7 @@ const echecs = [];
 const etat = { lien: '' };
 
 await executer('Mises à jour des lieux', 'Lieux ', async () => {
-  await verifier('1. la coordination modifie un champ, la fiche publique le montre, « Annuler » le rétablit', async () => {
+  await verifier('1-3. la coordination modifie un champ (visible sur la fiche publique, « Annuler » le rétablit), retire le lieu puis le publie de nouveau, envoie au lieu son lien (un courrier à imprimer)', async () => {
     await avecContexte({}, async (page) => {
       await seConnecter(page, compte(E2E.COORD31));
       await page.goto(MODIFIER);
@@ -72,12 +72,8 @@ await executer('Mises à jour des lieux', 'Lieux ', async () => {
       await axe(page, 'modifier un lieu (historique)', echecs);
       await page.goto(PUBLIC);
       assert.equal(await texte(page.locator('h1')), 'Atelier numérique du Barry');
-    });
-  });
 
-  await verifier('2. « Retirer ce lieu » le sort de l’annuaire public, « Annuler » le publie de nouveau', async () => {
-    await avecContexte({}, async (page) => {
-      await seConnecter(page, compte(E2E.COORD31));
+      // 2. « Retirer ce lieu » le sort de l’annuaire public, « Annuler » le publie de nouveau.
       await page.goto(MODIFIER);
       await soumettre(page, page.getByRole('button', { name: 'Retirer ce lieu' }));
       assert.match(await texte(page.locator('p.alerte')), /retiré de l’annuaire public/);
@@ -92,12 +88,8 @@ await executer('Mises à jour des lieux', 'Lieux ', async () => {
       assert.equal(publie.status(), 200);
       const api2 = await page.request.get(`${BASE}/api/v1/lieux?q=Barry&departement=31`);
       assert.match(await api2.text(), new RegExp(E2E.LIEU));
-    });
-  });
 
-  await verifier('3. la coordination envoie au lieu son lien personnel : un courrier à imprimer', async () => {
-    await avecContexte({}, async (page) => {
-      await seConnecter(page, compte(E2E.COORD31));
+      // 3. La coordination envoie au lieu son lien personnel : un courrier à imprimer.
       await page.goto(MODIFIER);
       await soumettre(page, page.getByRole('button', { name: 'Envoyer un lien au lieu' }));
       assert.match(await texte(page.locator('[role=status]')), /0 courriel\(s\) mis en file d’envoi, 1 courrier\(s\) à imprimer/);
@@ -116,7 +108,7 @@ await executer('Mises à jour des lieux', 'Lieux ', async () => {
       assert.equal(await page.getByLabel('Horaires d\'ouverture').inputValue(), 'Tu-Sa 09:00-12:00');
       await axe(page, 'formulaire du lieu', echecs);
       await page.getByLabel('Horaires d\'ouverture').fill('Tu-Sa 09:00-12:00,14:00-17:00');
-      await page.getByRole('checkbox', { name: 'Prendre en main un ordinateur', exact: true }).check();
+      await page.getByRole('checkbox', { name: 'Maîtrise des outils numériques du quotidien', exact: true }).check();
       await soumettre(page, page.getByRole('button', { name: 'Enregistrer mes corrections' }));
       assert.match(await texte(page.locator('[role=status]')), /mis à jour par le lieu/);
       await axe(page, 'merci', echecs);

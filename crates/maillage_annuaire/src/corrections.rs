@@ -585,10 +585,19 @@ impl MisesAJour {
         if changes.is_empty() {
             return Ok(Ok(0));
         }
-        let ecrites = match verifier(&f.lieu, &changes, self.annuaire.referentiel()) {
-            Ok((_, ecrites)) => ecrites,
-            Err(e) => return Ok(Err(e)),
-        };
+        let ecrites: Vec<(String, String)> =
+            match verifier(&f.lieu, &changes, self.annuaire.referentiel()) {
+                // A value written otherwise but read the same (« 05 61… » for « +33561… »)
+                // is no change.
+                Ok((_, ecrites)) => ecrites
+                    .into_iter()
+                    .filter(|(c, v)| !meme_valeur(v, &valeur_du_champ(&f.lieu, c)))
+                    .collect(),
+                Err(e) => return Ok(Err(e)),
+            };
+        if ecrites.is_empty() {
+            return Ok(Ok(0));
+        }
         let at = self.maintenant();
         let corrections = ecrites
             .into_iter()
@@ -946,9 +955,17 @@ impl MisesAJour {
                 } else {
                     match verifier(&f.lieu, &changes, self.annuaire.referentiel()) {
                         Ok((_, ecrites)) => {
-                            corrections
-                                .extend(ecrites.into_iter().map(|(c, v)| correction(c, v)));
-                            REPONSE_CORRIGE
+                            corrections.extend(
+                                ecrites
+                                    .into_iter()
+                                    .filter(|(c, v)| !meme_valeur(v, &valeur_du_champ(&f.lieu, c)))
+                                    .map(|(c, v)| correction(c, v)),
+                            );
+                            if corrections.is_empty() {
+                                REPONSE_CONFIRME
+                            } else {
+                                REPONSE_CORRIGE
+                            }
                         }
                         Err(e) => return Ok(Err(e)),
                     }

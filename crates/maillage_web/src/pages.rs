@@ -1147,7 +1147,11 @@ fn page_lieu(
             .filter(|(champ, _)| champ != "date_maj")
             .map(|(champ, p)| {
                 (
-                    maillage_annuaire::corrections::libelle_champ(&champ).to_string(),
+                    maillage_annuaire::corrections::libelle_champ(&champ)
+                        .split(" (")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
                     p.phrase(),
                 )
             })

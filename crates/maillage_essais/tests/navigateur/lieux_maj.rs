@@ -31,7 +31,7 @@ const COORD_31: &str = "coord31@exemple.fr";
 const COORD_75: &str = "coord75@exemple.fr";
 
 const FICHIER: &str = "id,pivot,nom,commune,code_postal,code_insee,adresse,complement_adresse,latitude,longitude,typologie,telephone,courriels,site_web,horaires,presentation_resume,presentation_detail,source,itinerance,structure_parente,date_maj,services,publics_specifiquement_adresses,prise_en_charge_specifique,frais_a_charge,dispositif_programmes_nationaux,formations_labels,autres_formations_labels,modalites_acces,modalites_accompagnement,fiche_acces_libre,prise_rdv
-t1,,Atelier numérique des Sept-Deniers,Toulouse,31000,31555,1 allée Jacques Chaban-Delmas,,43.6114,1.4536,,05 61 22 21 78,mediatheque@exemple.fr,,Mo-Fr 10:00-19:00,,,,,,2024-03-01,Prendre en main un ordinateur,,,,,,,,,,
+t1,,Atelier numérique des Sept-Deniers,Toulouse,31000,31555,1 allée Jacques Chaban-Delmas,,43.6114,1.4536,,05 61 22 21 78,mediatheque@exemple.fr,,Mo-Fr 10:00-19:00,,,,,,2024-03-01,Aide aux démarches administratives,,,,,,,,,,
 m1,,Atelier numérique du Barry,Muret,31600,31395,12 rue Castelvielh,,43.4616,1.3270,,05 61 51 90 00,,,Tu-Sa 09:00-12:00,,,,,,2024-03-01,,,,,,,,,,,
 p1,,Atelier numérique de la Roquette,Paris,75011,75111,10 rue de la Roquette,,48.8550,2.3740,,01 43 00 00 00,,,Mo-Fr 09:00-17:00,,,,,,2024-03-01,,,,,,,,,,,
 ";

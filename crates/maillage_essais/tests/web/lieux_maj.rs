@@ -23,7 +23,7 @@ const ENTETE: &str = "id,pivot,nom,commune,code_postal,code_insee,adresse,comple
 pub(crate) fn fichier_lieux() -> String {
     format!(
         "{ENTETE}\n\
-         t1,,Médiathèque José Cabanis,Toulouse,31000,31555,1 allée Jacques Chaban-Delmas,,43.6114,1.4536,,05 61 22 21 78,mediatheque@exemple.fr,,Mo-Fr 10:00-19:00,,,,,,2024-03-01,Prendre en main un ordinateur,,,,,,,,,,\n\
+         t1,,Médiathèque José Cabanis,Toulouse,31000,31555,1 allée Jacques Chaban-Delmas,,43.6114,1.4536,,05 61 22 21 78,mediatheque@exemple.fr,,Mo-Fr 10:00-19:00,,,,,,2024-03-01,Aide aux démarches administratives,,,,,,,,,,\n\
          m1,,Espace numérique de Muret,Muret,31600,31395,12 rue Castelvielh,,43.4616,1.3270,,05 61 51 90 00,,,Tu-Sa 09:00-12:00,,,,,,2024-03-01,,,,,,,,,,,\n\
          p1,,Espace numérique Paris 11,Paris,75011,75111,10 rue de la Roquette,,48.8550,2.3740,,01 43 00 00 00,,,Mo-Fr 09:00-17:00,,,,,,2024-03-01,,,,,,,,,,,\n"
     )
@@ -359,7 +359,7 @@ async fn lieux_maj_le_lieu_corrige_sa_fiche_par_son_lien() {
         repondre(vec![
             ("horaires", "Mo-Fr 10:00-18:00; Sa 10:00-12:00".into()),
             ("telephone", "05 61 22 21 78".into()),
-            ("services", "Prendre en main un ordinateur".into()),
+            ("services", "Aide aux démarches administratives".into()),
         ]),
     )
     .await;
