@@ -76,7 +76,10 @@ pub const CHAMPS_COORDINATION: [(&str, &str); 29] = [
     ("modalites_accompagnement", "Modalités d'accompagnement"),
     ("prise_en_charge_specifique", "Prise en charge spécifique"),
     ("fiche_acces_libre", "Fiche d'accessibilité (Acceslibre)"),
-    ("publics_specifiquement_adresses", "Publics spécifiquement adressés"),
+    (
+        "publics_specifiquement_adresses",
+        "Publics spécifiquement adressés",
+    ),
     ("frais_a_charge", "Frais à charge"),
     ("typologie", "Typologie"),
     ("itinerance", "Itinérance"),
@@ -84,7 +87,10 @@ pub const CHAMPS_COORDINATION: [(&str, &str); 29] = [
     ("pivot", "SIRET ou RNA"),
     ("presentation_resume", "Présentation (résumé)"),
     ("presentation_detail", "Présentation (détail)"),
-    ("dispositif_programmes_nationaux", "Dispositifs et programmes nationaux"),
+    (
+        "dispositif_programmes_nationaux",
+        "Dispositifs et programmes nationaux",
+    ),
     ("formations_labels", "Formations et labels"),
     ("autres_formations_labels", "Autres formations et labels"),
 ];
@@ -192,11 +198,15 @@ pub fn valeur_du_champ(lieu: &Lieu, champ: &str) -> String {
 
 /// Two texts of a field say the same (lists, split on `|`, compared as sets).
 pub fn meme_valeur(a: &str, b: &str) -> bool {
-    let morceaux = |s: &str| {
-        let mut v: Vec<&str> = s.split('|').map(str::trim).filter(|x| !x.is_empty()).collect();
+    fn morceaux(s: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = s
+            .split('|')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect();
         v.sort_unstable();
         v
-    };
+    }
     morceaux(a) == morceaux(b)
 }
 
@@ -230,9 +240,10 @@ pub fn verifier(
     let ecrit = csv
         .write_record(CHAMPS)
         .and_then(|_| csv.write_record(&ligne));
-    let octets = match ecrit.map_err(|e| e.to_string()).and_then(|_| {
-        csv.into_inner().map_err(|e| e.to_string())
-    }) {
+    let octets = match ecrit
+        .map_err(|e| e.to_string())
+        .and_then(|_| csv.into_inner().map_err(|e| e.to_string()))
+    {
         Ok(o) => o,
         Err(e) => {
             return Err(vec![ErreurChamp {
@@ -244,8 +255,7 @@ pub fn verifier(
     let options = OptionsImport {
         date_maj_par_defaut: Some(lieu.date_maj),
     };
-    let lecture = match import::lire("correction", Format::V1Csv, &octets, &options, referentiel)
-    {
+    let lecture = match import::lire("correction", Format::V1Csv, &octets, &options, referentiel) {
         Ok(l) => l,
         Err(e) => {
             return Err(vec![ErreurChamp {
@@ -530,7 +540,10 @@ impl MisesAJour {
             return Err(ErreurComptes::Interdit);
         }
         let lieu = self.annuaire.lieu_publie(id).await.map_err(interne)?;
-        let id = lieu.as_ref().map(|f| f.id.clone()).unwrap_or_else(|| id.to_string());
+        let id = lieu
+            .as_ref()
+            .map(|f| f.id.clone())
+            .unwrap_or_else(|| id.to_string());
         let historique = self.store.corrections_du_lieu(&id).await.map_err(interne)?;
         let code_insee = match &lieu {
             Some(f) => f.lieu.code_insee.as_ref().map(|c| c.to_string()),
@@ -838,7 +851,11 @@ impl MisesAJour {
     }
 
     /// A campaign's dashboard: sent, opened, confirmed, corrected, by commune.
-    pub async fn tableau(&self, acteur: &Acteur, id: i64) -> Result<TableauCampagne, ErreurComptes> {
+    pub async fn tableau(
+        &self,
+        acteur: &Acteur,
+        id: i64,
+    ) -> Result<TableauCampagne, ErreurComptes> {
         let campagne = self
             .campagnes(acteur)
             .await?
@@ -914,7 +931,11 @@ impl MisesAJour {
     /// opening is noted for the campaign's dashboard.
     pub async fn ouvrir_lien(&self, jeton: &str) -> Result<LieuFusionne, RefusLien> {
         let (lien, lieu) = self.lien_valable(jeton).await?;
-        if let Err(e) = self.store.ouvrir_lien_lieu(lien.id, self.maintenant()).await {
+        if let Err(e) = self
+            .store
+            .ouvrir_lien_lieu(lien.id, self.maintenant())
+            .await
+        {
             tracing::warn!("noting a link's opening failed: {e}");
         }
         Ok(lieu)
@@ -1093,7 +1114,11 @@ mod tests {
         );
         let p = Provenance::lire(f.provenance_de("nom").expect("kept")).expect("a correction");
         assert_eq!(p.origine, ORIGINE_LIEU);
-        assert!(p.phrase().starts_with("mis à jour par le lieu le "), "{}", p.phrase());
+        assert!(
+            p.phrase().starts_with("mis à jour par le lieu le "),
+            "{}",
+            p.phrase()
+        );
         let h = Provenance::lire(f.provenance_de("horaires").expect("kept")).expect("c");
         assert!(h.phrase().starts_with("modifié par la coordination le "));
         assert_eq!(provenances(&f).len(), 3);

@@ -22,8 +22,8 @@ use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
 use maillage_pass::Pass;
 use maillage_store::{
-    CompetencesStore, ComptesStore, CorrectionsStore, EnqueteStore, EvenementsStore, LieuxStore, MandatsStore,
-    MediationStore, PassStore, Store,
+    CompetencesStore, ComptesStore, CorrectionsStore, EnqueteStore, EvenementsStore, LieuxStore,
+    MandatsStore, MediationStore, PassStore, Store,
 };
 
 /// The periodic jobs that ran in this process (for `/metrics`).

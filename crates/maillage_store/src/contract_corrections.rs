@@ -73,7 +73,13 @@ fn lien(lieu: &str, hash: &str, campagne: Option<i64>) -> NewLienLieu {
 pub async fn corrections_round_trip_and_undo_keeps_history(s: S) {
     let ids = s
         .add_corrections(vec![
-            correction("lieu-a", "telephone", "05 61 00 00 00", ORIGINE_COORDINATION, 2),
+            correction(
+                "lieu-a",
+                "telephone",
+                "05 61 00 00 00",
+                ORIGINE_COORDINATION,
+                2,
+            ),
             correction("lieu-a", "horaires", "Mo-Fr 09:00-12:00", ORIGINE_LIEU, 3),
             correction("lieu-b", "nom", "Autre", ORIGINE_COORDINATION, 3),
         ])
@@ -99,13 +105,19 @@ pub async fn corrections_round_trip_and_undo_keeps_history(s: S) {
         .annuler_correction(ids[0], "x", t(5, 8))
         .await
         .expect("undo"));
-    assert!(!s.annuler_correction(9_999, "x", t(5, 8)).await.expect("undo"));
+    assert!(!s
+        .annuler_correction(9_999, "x", t(5, 8))
+        .await
+        .expect("undo"));
     let v1 = s.version_corrections().await.expect("version");
     assert!(v1 > v0, "undoing moves the version: {v0} → {v1}");
     let undone = s.correction(ids[0]).await.expect("read").expect("kept");
     assert_eq!(undone.annulee_at, Some(t(4, 8)));
     assert_eq!(undone.annulee_par.as_deref(), Some("Camille Coord"));
-    assert_eq!(s.corrections_du_lieu("lieu-a").await.expect("read").len(), 2);
+    assert_eq!(
+        s.corrections_du_lieu("lieu-a").await.expect("read").len(),
+        2
+    );
     let actives = s.corrections_actives().await.expect("read");
     assert_eq!(
         actives.iter().map(|c| c.id).collect::<Vec<_>>(),
@@ -122,7 +134,11 @@ pub async fn corrections_invalid_batch_writes_nothing(s: S) {
         .await
         .expect_err("unknown origin");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    assert!(s.corrections_du_lieu("lieu-a").await.expect("read").is_empty());
+    assert!(s
+        .corrections_du_lieu("lieu-a")
+        .await
+        .expect("read")
+        .is_empty());
     assert_eq!(s.version_corrections().await.expect("version"), 0);
 }
 
@@ -143,7 +159,11 @@ pub async fn corrections_link_answered_once_with_its_corrections(s: S) {
 
     s.ouvrir_lien_lieu(l.id, t(2, 9)).await.expect("open");
     s.ouvrir_lien_lieu(l.id, t(3, 9)).await.expect("open again");
-    let l = s.lien_lieu_par_hash("h1").await.expect("read").expect("found");
+    let l = s
+        .lien_lieu_par_hash("h1")
+        .await
+        .expect("read")
+        .expect("found");
     assert_eq!(l.ouvert_at, Some(t(2, 9)), "the first opening is kept");
 
     let c = correction("lieu-a", "telephone", "05 61 00 00 01", ORIGINE_LIEU, 3);
@@ -156,7 +176,11 @@ pub async fn corrections_link_answered_once_with_its_corrections(s: S) {
         .repondre_lien_lieu(l.id, REPONSE_CONFIRME, t(4, 10), vec![c])
         .await
         .expect("answer again"));
-    let l = s.lien_lieu_par_hash("h1").await.expect("read").expect("found");
+    let l = s
+        .lien_lieu_par_hash("h1")
+        .await
+        .expect("read")
+        .expect("found");
     assert_eq!(l.repondu_at, Some(t(3, 10)));
     assert_eq!(l.reponse.as_deref(), Some(REPONSE_CORRIGE));
     let cs = s.corrections_du_lieu("lieu-a").await.expect("read");
@@ -227,7 +251,10 @@ pub async fn corrections_campaign_lists_its_links(s: S) {
     .await
     .expect("links");
     let toutes = s.campagnes_lieux().await.expect("campaigns");
-    assert_eq!(toutes.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c2, c1]);
+    assert_eq!(
+        toutes.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c2, c1]
+    );
     let un = s.campagne_lieux(c1).await.expect("read").expect("found");
     assert_eq!(un.territoire, "dep:31");
     assert!(s.campagne_lieux(9_999).await.expect("read").is_none());

@@ -160,12 +160,7 @@ pub trait CorrectionsStore: Send + Sync {
     async fn corrections_actives(&self) -> StoreResult<Vec<CorrectionRow>>;
 
     /// Undoes a correction; `false` when it does not exist or was already undone.
-    async fn annuler_correction(
-        &self,
-        id: i64,
-        par: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn annuler_correction(&self, id: i64, par: &str, at: DateTime<Utc>) -> StoreResult<bool>;
 
     /// Grows with every correction written or undone (tells a server the directory
     /// changed).

@@ -31,14 +31,13 @@ use serde::{Deserialize, Serialize};
 pub mod competences;
 pub mod comptes;
 #[cfg(feature = "contract")]
-pub mod contract_corrections;
-pub mod corrections;
-#[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_competences;
 #[cfg(feature = "contract")]
 pub mod contract_comptes;
+#[cfg(feature = "contract")]
+pub mod contract_corrections;
 #[cfg(feature = "contract")]
 pub mod contract_enquete;
 #[cfg(feature = "contract")]
@@ -49,6 +48,7 @@ pub mod contract_mandats;
 pub mod contract_mediation;
 #[cfg(feature = "contract")]
 pub mod contract_pass;
+pub mod corrections;
 pub mod enquete;
 pub mod evenements;
 pub mod exploitation;
@@ -59,8 +59,8 @@ pub mod pass;
 
 pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
-pub use enquete::EnqueteStore;
 pub use corrections::CorrectionsStore;
+pub use enquete::EnqueteStore;
 pub use evenements::EvenementsStore;
 pub use exploitation::{EtatBase, ExploitationStore};
 pub use mandats::MandatsStore;

@@ -12,9 +12,9 @@
 //! [`CHUNK`] rows.
 
 mod competences;
-mod corrections;
 mod comptes;
 mod copie;
+mod corrections;
 mod enquete;
 mod evenements;
 mod mandats;

@@ -23,8 +23,8 @@
 //! This crate depends on nothing: it is text until a backend expands it.
 
 mod competences;
-mod corrections;
 mod comptes;
+mod corrections;
 mod enquete;
 mod evenements;
 mod mandats;

@@ -28,8 +28,8 @@ use sqlx::sqlite::{
 use sqlx::Transaction;
 
 mod competences;
-mod corrections;
 mod comptes;
+mod corrections;
 mod enquete;
 mod evenements;
 mod mandats;

@@ -287,16 +287,16 @@ async fn page_de_fiche(
                 .map(|c| format!("courriel à {c}"))
                 .unwrap_or_else(|| "courrier imprimé".into()),
             etat: match (&l.reponse, l.ouvert_at) {
-                (Some(r), _) if r == "confirme" => format!(
-                    "confirmé le {}",
-                    l.repondu_at.map(jour).unwrap_or_default()
-                ),
-                (Some(_), _) => format!(
-                    "corrigé le {}",
-                    l.repondu_at.map(jour).unwrap_or_default()
-                ),
+                (Some(r), _) if r == "confirme" => {
+                    format!("confirmé le {}", l.repondu_at.map(jour).unwrap_or_default())
+                }
+                (Some(_), _) => {
+                    format!("corrigé le {}", l.repondu_at.map(jour).unwrap_or_default())
+                }
                 (None, Some(o)) => format!("ouvert le {}", jour(o)),
-                (None, None) => format!("pas encore ouvert (valable jusqu'au {})", jour(l.expire_at)),
+                (None, None) => {
+                    format!("pas encore ouvert (valable jusqu'au {})", jour(l.expire_at))
+                }
             },
         })
         .collect();
@@ -348,11 +348,7 @@ pub async fn page_modifier(
 }
 
 fn vers(chemin: String) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, chemin)],
-    )
-        .into_response()
+    (StatusCode::SEE_OTHER, [(header::LOCATION, chemin)]).into_response()
 }
 
 /// `POST /espace/lieux/{id}/modifier`: the changed fields become the coordination's
@@ -394,9 +390,9 @@ pub async fn annuler(
     FormulaireConnecte(a, f): FormulaireConnecte<FormulaireAnnuler>,
 ) -> Result<Response, ErreurWeb> {
     let chemin = format!("/espace/lieux/{id}/modifier");
-    let correction: i64 = f.correction.trim().parse().map_err(|_| {
-        ErreurWeb::Requete("Choisissez la modification à annuler dans l'historique.".into())
-    })?;
+    // An unreadable number names no correction of the place: « introuvable », after the
+    // module has checked who asks.
+    let correction: i64 = f.correction.trim().parse().unwrap_or(0);
     state
         .instance
         .mises_a_jour()
@@ -564,7 +560,12 @@ async fn page_campagnes(
     let territoires = a
         .territoires
         .iter()
-        .map(|t| (maillage_comptes::acces::code_territoire(t), t.nom().to_string()))
+        .map(|t| {
+            (
+                maillage_comptes::acces::code_territoire(t),
+                t.nom().to_string(),
+            )
+        })
         .collect();
     let statut = if erreur.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -1221,41 +1221,41 @@ async fn permission_every_route_refuses_the_wrong_people() {
     let concret = |p: &str| {
         p.replace("/espace/lieux/campagnes/{id}", "/espace/lieux/campagnes/1")
             .replace(
-            "/espace/pass/programmes/{id}",
-            &format!("/espace/pass/programmes/{programme_pass}"),
-        )
-        .replace(
-            "/espace/pass/carnets/{id}",
-            &format!("/espace/pass/carnets/{carnet_pass}"),
-        )
-        .replace("{incident}", "1")
-        .replace(
-            "/espace/pass/cles/{id}",
-            &format!("/espace/pass/cles/{cle_pass}"),
-        )
-        .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
-        .replace(
-            "/espace/evenements/{id}",
-            &format!("/espace/evenements/{evenement}"),
-        )
-        .replace(
-            "/api/v1/evenements/{id}/",
-            &format!("/api/v1/evenements/{evenement}/"),
-        )
-        .replace("{session}", &session_evenement.to_string())
-        .replace(
-            "/espace/activites/{id}",
-            &format!("/espace/activites/{activite}"),
-        )
-        .replace(
-            "/espace/beneficiaires/{id}",
-            &format!("/espace/beneficiaires/{ben}"),
-        )
-        .replace("{jeton}", "jeton-inconnu")
-        .replace("{territoire}", "dep:31")
-        .replace("/lieux/{id}", "/lieux/lieu-inconnu")
-        .replace("{code}", "commune:31555")
-        .replace("{*chemin}", "style.css")
+                "/espace/pass/programmes/{id}",
+                &format!("/espace/pass/programmes/{programme_pass}"),
+            )
+            .replace(
+                "/espace/pass/carnets/{id}",
+                &format!("/espace/pass/carnets/{carnet_pass}"),
+            )
+            .replace("{incident}", "1")
+            .replace(
+                "/espace/pass/cles/{id}",
+                &format!("/espace/pass/cles/{cle_pass}"),
+            )
+            .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
+            .replace(
+                "/espace/evenements/{id}",
+                &format!("/espace/evenements/{evenement}"),
+            )
+            .replace(
+                "/api/v1/evenements/{id}/",
+                &format!("/api/v1/evenements/{evenement}/"),
+            )
+            .replace("{session}", &session_evenement.to_string())
+            .replace(
+                "/espace/activites/{id}",
+                &format!("/espace/activites/{activite}"),
+            )
+            .replace(
+                "/espace/beneficiaires/{id}",
+                &format!("/espace/beneficiaires/{ben}"),
+            )
+            .replace("{jeton}", "jeton-inconnu")
+            .replace("{territoire}", "dep:31")
+            .replace("/lieux/{id}", "/lieux/lieu-inconnu")
+            .replace("{code}", "commune:31555")
+            .replace("{*chemin}", "style.css")
     };
     let routes = toutes_les_routes();
     let mut verifies = 0;
