@@ -34,9 +34,16 @@ const texte = async (locator) => (await locator.innerText()).replace(/\s+/g, ' '
 const MODIFIER = `${BASE}/espace/lieux/${encodeURIComponent(E2E.LIEU)}/modifier`;
 const PUBLIC = `${BASE}/lieux/${encodeURIComponent(E2E.LIEU)}`;
 
-/** Submits a form by its button and waits for the page it leads to (same URL or not). */
+/**
+ * Submits a form by its button and waits for the page it leads to (same URL or not). A
+ * correction re-merges the whole directory (the demo's, here) before answering: up to a
+ * minute on a loaded machine.
+ */
 async function soumettre(page, bouton) {
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), bouton.click()]);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load', timeout: 60_000 }),
+    bouton.click({ noWaitAfter: true }),
+  ]);
 }
 
 const echecs = [];
