@@ -210,6 +210,9 @@ pub fn meme_valeur(a: &str, b: &str) -> bool {
     morceaux(a) == morceaux(b)
 }
 
+/// Fields and their values as written in the schema's CSV.
+pub type Valeurs = Vec<(String, String)>;
+
 /// One field's refusal, in French.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErreurChamp {
@@ -223,7 +226,7 @@ pub fn verifier(
     lieu: &Lieu,
     valeurs: &[(String, String)],
     referentiel: &Referentiel,
-) -> Result<(Lieu, Vec<(String, String)>), Vec<ErreurChamp>> {
+) -> Result<(Lieu, Valeurs), Vec<ErreurChamp>> {
     let mut ligne = lieu.valeurs_schema();
     for (champ, valeur) in valeurs {
         match CHAMPS.iter().position(|c| c == champ) {
