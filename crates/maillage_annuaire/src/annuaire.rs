@@ -10,6 +10,7 @@ use crate::import::{self, Format, OptionsImport, Rapport};
 use crate::lieux::LieuSource;
 use crate::signalement::{self, CategorieSignalement, CONTACT_MAX, MESSAGE_MAX};
 use maillage_domain::Lieu;
+use maillage_store::corrections::{CorrectionRow, CorrectionsStore};
 use maillage_store::{
     ImportGuard, ImportSummary, LieuxStore, MergedLieuRow, NewImportReport, NewSignalement,
     PairDecision, PairDecisionKind, SignalementRow, SourceRecord, StoreError,
@@ -165,6 +166,8 @@ pub struct VersionPublication {
     pub lieux: i64,
     pub dernier_import: Option<i64>,
     pub decisions: usize,
+    /// Grows with every correction written or undone (0 without a corrections store).
+    pub corrections: i64,
 }
 
 /// The directory, on one store.
@@ -172,6 +175,8 @@ pub struct VersionPublication {
 pub struct Annuaire {
     store: Arc<dyn LieuxStore>,
     referentiel: &'static Referentiel,
+    /// The corrections applied at each merge ([`crate::corrections`]), when given.
+    corrections: Option<Arc<dyn CorrectionsStore>>,
 }
 
 /// Decompresses gzip data.
@@ -261,6 +266,23 @@ impl Annuaire {
         Self {
             store,
             referentiel: Referentiel::embedded(),
+            corrections: None,
+        }
+    }
+
+    /// The same directory applying the corrections of `store` at each merge.
+    pub fn avec_corrections(mut self, store: Arc<dyn CorrectionsStore>) -> Self {
+        self.corrections = Some(store);
+        self
+    }
+
+    /// The active corrections by current place id (empty without a corrections store).
+    async fn corrections_par_lieu(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Vec<CorrectionRow>>, AppError> {
+        match &self.corrections {
+            Some(c) => Ok(crate::corrections::corrections_par_lieu(c.as_ref()).await?),
+            None => Ok(Default::default()),
         }
     }
 
@@ -287,6 +309,10 @@ impl Annuaire {
                 .await?
                 .first()
                 .map_or(0, |e| usize::try_from(e.id).unwrap_or(usize::MAX)),
+            corrections: match &self.corrections {
+                Some(c) => c.version_corrections().await?,
+                None => 0,
+            },
         })
     }
 
@@ -684,17 +710,17 @@ impl Annuaire {
 
         // Second pass, in the publication's transaction: no import commits meanwhile, and
         // none did since the first pass began if `wanted` did not move.
+        let corrections = self.corrections_par_lieu().await?;
         let mut session = self.store.begin_publish().await?;
         if session.merge_state().await?.wanted != generation {
             session.abort().await?;
             return Ok(None);
         }
         // The stable ids, read and written in the publication's transaction.
-        let mut attribution = Attribution::nouvelle(
-            session.lieu_ids().await?,
-            &presents,
-            maillage_store::now_micros(),
-        );
+        let etat_ids = session.lieu_ids().await?;
+        let ids_par_ref_principale = ids_par_ref_principale(&etat_ids);
+        let mut attribution =
+            Attribution::nouvelle(etat_ids, &presents, maillage_store::now_micros());
         drop(presents);
         let mut assemblage = detection.assembler();
         let mut lot: Vec<MergedLieuRow> = Vec::with_capacity(LOT_PUBLICATION);
@@ -712,6 +738,12 @@ impl Annuaire {
                 if let Some(mut f) = assemblage.ajouter(lieu_source_of(r)?).map_err(relecture)? {
                     let id = attribution.attribuer(&f.membres);
                     renommer(&mut f, id);
+                    let cs = crate::corrections::du_lieu(&f, &corrections, &ids_par_ref_principale);
+                    if !cs.is_empty()
+                        && !crate::corrections::appliquer(&mut f, &cs, self.referentiel)
+                    {
+                        continue;
+                    }
                     lot.push(row_of(&f)?);
                     lieux_publies += 1;
                 }
@@ -762,16 +794,20 @@ impl Annuaire {
         let resultat =
             doublons::dedupliquer_possede(lieux, &decisions, &OptionsDoublons::default());
         let groupes_doublons = resultat.groupes.len();
+        let corrections = self.corrections_par_lieu().await?;
         let mut session = self.store.begin_publish().await?;
-        let mut attribution = Attribution::nouvelle(
-            session.lieu_ids().await?,
-            &presents,
-            maillage_store::now_micros(),
-        );
+        let etat_ids = session.lieu_ids().await?;
+        let ids_par_ref_principale = ids_par_ref_principale(&etat_ids);
+        let mut attribution =
+            Attribution::nouvelle(etat_ids, &presents, maillage_store::now_micros());
         let mut rows = Vec::with_capacity(resultat.fusionnes.len());
         for mut f in resultat.fusionnes {
             let id = attribution.attribuer(&f.membres);
             renommer(&mut f, id);
+            let cs = crate::corrections::du_lieu(&f, &corrections, &ids_par_ref_principale);
+            if !cs.is_empty() && !crate::corrections::appliquer(&mut f, &cs, self.referentiel) {
+                continue;
+            }
             rows.push(row_of(&f)?);
         }
         let lieux_publies = rows.len();
@@ -1354,4 +1390,14 @@ pub fn paires_tableau(paires: &[PaireExpliquee]) -> crate::tableur::Tableau {
         }
     }
     t
+}
+
+/// Main record → id, of the stable ids as stored (see [`crate::corrections::du_lieu`]).
+fn ids_par_ref_principale(
+    etat: &maillage_store::LieuIdsState,
+) -> std::collections::HashMap<String, String> {
+    etat.ids
+        .iter()
+        .map(|r| (r.main_ref.clone(), r.id.clone()))
+        .collect()
 }

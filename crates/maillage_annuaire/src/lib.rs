@@ -7,14 +7,16 @@
 //! - [`identifiants`]: the stable public ids of the published places;
 //! - [`lieux`]: a place as one source gave it;
 //! - [`signalement`]: error reports sent by the public about a place;
-//! - [`gestion`]: the back office of the people who keep a territory's directory.
+//! - [`gestion`]: the back office of the people who keep a territory's directory;
+//! - [`corrections`]: coordinators' edits and places' own updates, applied at each merge.
 
 pub mod annuaire;
+pub mod corrections;
 pub mod data_inclusion;
 pub mod doublons;
 pub mod export;
-pub mod identifiants;
 pub mod gestion;
+pub mod identifiants;
 pub mod import;
 pub mod lieux;
 pub mod recherche;

@@ -377,6 +377,21 @@ async fn run(cli: Cli) -> Result<()> {
             Some(cle) => instance.avec_cle_journal(cle),
             None => instance,
         };
+    // How long a place's personal link stays valid (`MAILLAGE_LIEN_LIEU_JOURS`, 60 days).
+    let instance = match std::env::var("MAILLAGE_LIEN_LIEU_JOURS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|j| (1..=3650).contains(j))
+    {
+        Some(jours) => {
+            let m = instance
+                .mises_a_jour()
+                .clone()
+                .avec_duree_lien(chrono::Duration::days(jours));
+            instance.avec_mises_a_jour(m)
+        }
+        None => instance,
+    };
     pb.finish_and_clear();
     let annuaire = instance.annuaire().clone();
     match cli.command {

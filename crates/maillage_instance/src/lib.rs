@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use maillage_annuaire::annuaire::Annuaire;
+use maillage_annuaire::corrections::MisesAJour;
 use maillage_competences::Competences;
 use maillage_comptes::{Comptes, Horloge};
 use maillage_domain::mandats::SigningKey;
@@ -21,8 +22,8 @@ use maillage_mandats::Mandats;
 use maillage_mediation::Mediation;
 use maillage_pass::Pass;
 use maillage_store::{
-    CompetencesStore, ComptesStore, EnqueteStore, EvenementsStore, LieuxStore, MandatsStore,
-    MediationStore, PassStore, Store,
+    CompetencesStore, ComptesStore, CorrectionsStore, EnqueteStore, EvenementsStore, LieuxStore,
+    MandatsStore, MediationStore, PassStore, Store,
 };
 
 /// The periodic jobs that ran in this process (for `/metrics`).
@@ -113,6 +114,8 @@ pub struct Instance {
     competences: Competences,
     pass: Pass,
     enquete: Enquete,
+    /// Corrections of published places and the places' own updates.
+    mises_a_jour: MisesAJour,
 }
 
 impl Instance {
@@ -120,7 +123,13 @@ impl Instance {
     /// key ([`Instance::avec_cle_journal`]).
     pub fn new(store: Arc<dyn Store>) -> Self {
         let comptes = Comptes::new(Arc::clone(&store) as Arc<dyn ComptesStore>);
-        let annuaire = Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>);
+        let annuaire = Annuaire::new(Arc::clone(&store) as Arc<dyn LieuxStore>)
+            .avec_corrections(Arc::clone(&store) as Arc<dyn CorrectionsStore>);
+        let mises_a_jour = MisesAJour::new(
+            annuaire.clone(),
+            Arc::clone(&store) as Arc<dyn CorrectionsStore>,
+            comptes.clone(),
+        );
         Self {
             annuaire: annuaire.clone(),
             mediation: Mediation::new(
@@ -142,6 +151,7 @@ impl Instance {
                     annuaire,
                 })),
             enquete: Enquete::new(Arc::clone(&store) as Arc<dyn EnqueteStore>, comptes.clone()),
+            mises_a_jour,
             comptes,
             mandats: None,
             store,
@@ -157,6 +167,7 @@ impl Instance {
         self.competences = self.competences.clone().avec_comptes(comptes.clone());
         self.pass = self.pass.clone().avec_comptes(comptes.clone());
         self.enquete = self.enquete.clone().avec_comptes(comptes.clone());
+        self.mises_a_jour = self.mises_a_jour.clone().avec_comptes(comptes.clone());
         self.comptes = comptes;
         self
     }
@@ -213,6 +224,19 @@ impl Instance {
     /// The Pass numérique module.
     pub fn pass(&self) -> &Pass {
         &self.pass
+    }
+
+    /// Corrections of published places, retirements, and the places' own updates through
+    /// their personal links.
+    pub fn mises_a_jour(&self) -> &MisesAJour {
+        &self.mises_a_jour
+    }
+
+    /// Replaces the corrections' use cases (another link validity); they ask this
+    /// instance's accounts.
+    pub fn avec_mises_a_jour(mut self, m: MisesAJour) -> Self {
+        self.mises_a_jour = m.avec_comptes(self.comptes.clone());
+        self
     }
 
     /// The Enquête de besoins module.

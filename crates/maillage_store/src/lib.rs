@@ -37,6 +37,8 @@ pub mod contract_competences;
 #[cfg(feature = "contract")]
 pub mod contract_comptes;
 #[cfg(feature = "contract")]
+pub mod contract_corrections;
+#[cfg(feature = "contract")]
 pub mod contract_enquete;
 #[cfg(feature = "contract")]
 pub mod contract_evenements;
@@ -46,6 +48,7 @@ pub mod contract_mandats;
 pub mod contract_mediation;
 #[cfg(feature = "contract")]
 pub mod contract_pass;
+pub mod corrections;
 pub mod enquete;
 pub mod evenements;
 pub mod exploitation;
@@ -56,6 +59,7 @@ pub mod pass;
 
 pub use competences::CompetencesStore;
 pub use comptes::ComptesStore;
+pub use corrections::CorrectionsStore;
 pub use enquete::EnqueteStore;
 pub use evenements::EvenementsStore;
 pub use exploitation::{EtatBase, ExploitationStore};
@@ -76,6 +80,7 @@ pub trait Store:
     + PassStore
     + EnqueteStore
     + ExploitationStore
+    + CorrectionsStore
 {
 }
 
@@ -88,7 +93,8 @@ impl<
             + CompetencesStore
             + PassStore
             + EnqueteStore
-            + ExploitationStore,
+            + ExploitationStore
+            + CorrectionsStore,
     > Store for T
 {
 }

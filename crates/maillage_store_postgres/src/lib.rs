@@ -14,6 +14,7 @@
 mod competences;
 mod comptes;
 mod copie;
+mod corrections;
 mod enquete;
 mod evenements;
 mod mandats;
@@ -27,7 +28,12 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges, LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportEnAttente, NewImportReport, NewSignalement, PairDecision, PairDecisionEvent, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_signalement,
+    ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker,
+    LieuIdRow, LieuIdsChanges, LieuIdsState, LieuxStore, MergeState, MergedLieuRow,
+    NewImportEnAttente, NewImportReport, NewSignalement, PairDecision, PairDecisionEvent,
+    PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow, SourceRecord,
+    StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};

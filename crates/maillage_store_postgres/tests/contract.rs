@@ -59,3 +59,4 @@ maillage_store::evenements_contract_tests!(fresh_store());
 maillage_store::competences_contract_tests!(fresh_store());
 maillage_store::pass_contract_tests!(fresh_store());
 maillage_store::enquete_contract_tests!(fresh_store());
+maillage_store::corrections_contract_tests!(fresh_store());

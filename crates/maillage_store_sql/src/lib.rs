@@ -24,6 +24,7 @@
 
 mod competences;
 mod comptes;
+mod corrections;
 mod enquete;
 mod evenements;
 mod mandats;

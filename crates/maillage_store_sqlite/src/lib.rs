@@ -14,7 +14,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use maillage_store::{
-    now_micros, validate_decision_signalement, validate_limit, validate_signalement, ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker, LieuIdRow, LieuIdsChanges, LieuIdsState, LieuxStore, MergeState, MergedLieuRow, NewImportEnAttente, NewImportReport, NewSignalement, PairDecision, PairDecisionEvent, PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow, SourceRecord, StoreError, StoreResult, StoredSourceRecord,
+    now_micros, validate_decision_signalement, validate_limit, validate_signalement,
+    ImportEnAttenteRow, ImportGuard, ImportReportRow, ImportSession, ImportSummary, ImportTracker,
+    LieuIdRow, LieuIdsChanges, LieuIdsState, LieuxStore, MergeState, MergedLieuRow,
+    NewImportEnAttente, NewImportReport, NewSignalement, PairDecision, PairDecisionEvent,
+    PairDecisionKind, PublishSession, PublishSummary, PublishTracker, SignalementRow, SourceRecord,
+    StoreError, StoreResult, StoredSourceRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -25,6 +30,7 @@ use sqlx::Transaction;
 
 mod competences;
 mod comptes;
+mod corrections;
 mod enquete;
 mod evenements;
 mod mandats;

@@ -17,6 +17,7 @@ pub mod evenements;
 mod evenements_diffusion;
 pub mod evenements_espace;
 mod formulaires;
+mod lieux_maj;
 pub mod observabilite;
 mod pages;
 pub mod parametres;
@@ -164,8 +165,9 @@ fn routeur_technique() -> RouteurModule {
 }
 
 /// The router of every module: the one place where they are merged.
-fn modules() -> [RouteurModule; 11] {
+fn modules() -> [RouteurModule; 12] {
     [
+        lieux_maj::routeur(),
         tournees::routeur(),
         personne::routeur(),
         pages::routeur(),

@@ -1047,6 +1047,11 @@ struct LieuPage {
     itineraire: Option<String>,
     champs: Vec<Champ>,
     sources: String,
+    /// Corrected fields: label and « modifié par la coordination le … » / « mis à jour par
+    /// le lieu le … ».
+    provenances: Vec<(String, String)>,
+    /// « mis à jour par le lieu le … » when the place answered its link.
+    maj_lieu: Option<String>,
     categories: Vec<(&'static str, &'static str, bool)>,
     signale: bool,
     erreur: Option<String>,
@@ -1199,6 +1204,21 @@ fn page_lieu(
         itineraire: presentation::itineraire(l),
         champs: champs_du_lieu(l),
         sources: presentation::sources(l.source.as_deref().unwrap_or_default()),
+        provenances: maillage_annuaire::corrections::provenances(f)
+            .into_iter()
+            .filter(|(champ, _)| champ != "date_maj")
+            .map(|(champ, p)| {
+                (
+                    maillage_annuaire::corrections::libelle_champ(&champ)
+                        .split(" (")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    p.phrase(),
+                )
+            })
+            .collect(),
+        maj_lieu: maillage_annuaire::corrections::derniere_maj_par_le_lieu(f).map(|p| p.phrase()),
         categories: CategorieSignalement::ALL
             .iter()
             .map(|c| (c.code(), c.libelle(), Some(*c) == categorie))

@@ -119,7 +119,12 @@ pub struct LieuFusionne {
 impl LieuFusionne {
     /// Where a field's value came from, singletons included (`None` for a field no member
     /// filled in a merged group).
+    /// A field overridden by a correction says so (see
+    /// [`crate::corrections::Provenance`]) in both cases.
     pub fn provenance_de(&self, champ: &str) -> Option<&str> {
+        if let Some(p) = self.provenance.get(champ) {
+            return Some(p);
+        }
         if self.membres.len() == 1 {
             return self.membres.first().map(String::as_str);
         }

@@ -13,6 +13,7 @@ mod evenements;
 mod evenements_parcours;
 mod lent;
 mod lieux;
+mod lieux_maj;
 mod mandats;
 mod mediation;
 mod pass;

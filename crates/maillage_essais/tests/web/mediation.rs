@@ -1022,6 +1022,19 @@ fn cas_de_permission(methode: &str, chemin: &str) -> Option<&'static str> {
         | ("post", "/espace/lieux/doublons")
         | ("get", "/espace/lieux/fraicheur")
         | ("get", "/espace/lieux/fraicheur.csv") => "encadrement",
+        // Keeping the directory true: a place of the coordinator's territories (another
+        // territory's place is 404, see `lieux_maj::`), the campaigns and their dashboards.
+        | ("get", "/espace/lieux/{id}/modifier")
+        | ("post", "/espace/lieux/{id}/modifier")
+        | ("post", "/espace/lieux/{id}/annuler")
+        | ("post", "/espace/lieux/{id}/retirer")
+        | ("post", "/espace/lieux/{id}/lien")
+        | ("get", "/espace/lieux/campagnes")
+        | ("post", "/espace/lieux/campagnes")
+        | ("get", "/espace/lieux/campagnes/{id}") => "encadrement",
+        // A place's own form, opened by the secret of its personal link (no account):
+        // unknown 404, used or expired 410, see `lieux_maj::`.
+        ("get", "/mise-a-jour") | ("post", "/mise-a-jour") => "lien-du-lieu",
         ("get", "/espace/courriels") => "administrateur",
         // Événements, the organisers' space: the lists of the organising structure only
         // (another structure's event is 404), creation and statut for its coordinators
@@ -1219,42 +1232,43 @@ async fn permission_every_route_refuses_the_wrong_people() {
         .unwrap()[0]
         .id;
     let concret = |p: &str| {
-        p.replace(
-            "/espace/pass/programmes/{id}",
-            &format!("/espace/pass/programmes/{programme_pass}"),
-        )
-        .replace(
-            "/espace/pass/carnets/{id}",
-            &format!("/espace/pass/carnets/{carnet_pass}"),
-        )
-        .replace("{incident}", "1")
-        .replace(
-            "/espace/pass/cles/{id}",
-            &format!("/espace/pass/cles/{cle_pass}"),
-        )
-        .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
-        .replace(
-            "/espace/evenements/{id}",
-            &format!("/espace/evenements/{evenement}"),
-        )
-        .replace(
-            "/api/v1/evenements/{id}/",
-            &format!("/api/v1/evenements/{evenement}/"),
-        )
-        .replace("{session}", &session_evenement.to_string())
-        .replace(
-            "/espace/activites/{id}",
-            &format!("/espace/activites/{activite}"),
-        )
-        .replace(
-            "/espace/beneficiaires/{id}",
-            &format!("/espace/beneficiaires/{ben}"),
-        )
-        .replace("{jeton}", "jeton-inconnu")
-        .replace("{territoire}", "dep:31")
-        .replace("/lieux/{id}", "/lieux/lieu-inconnu")
-        .replace("{code}", "commune:31555")
-        .replace("{*chemin}", "style.css")
+        p.replace("/espace/lieux/campagnes/{id}", "/espace/lieux/campagnes/1")
+            .replace(
+                "/espace/pass/programmes/{id}",
+                &format!("/espace/pass/programmes/{programme_pass}"),
+            )
+            .replace(
+                "/espace/pass/carnets/{id}",
+                &format!("/espace/pass/carnets/{carnet_pass}"),
+            )
+            .replace("{incident}", "1")
+            .replace(
+                "/espace/pass/cles/{id}",
+                &format!("/espace/pass/cles/{cle_pass}"),
+            )
+            .replace("/espace/mandats/{id}", &format!("/espace/mandats/{mandat}"))
+            .replace(
+                "/espace/evenements/{id}",
+                &format!("/espace/evenements/{evenement}"),
+            )
+            .replace(
+                "/api/v1/evenements/{id}/",
+                &format!("/api/v1/evenements/{evenement}/"),
+            )
+            .replace("{session}", &session_evenement.to_string())
+            .replace(
+                "/espace/activites/{id}",
+                &format!("/espace/activites/{activite}"),
+            )
+            .replace(
+                "/espace/beneficiaires/{id}",
+                &format!("/espace/beneficiaires/{ben}"),
+            )
+            .replace("{jeton}", "jeton-inconnu")
+            .replace("{territoire}", "dep:31")
+            .replace("/lieux/{id}", "/lieux/lieu-inconnu")
+            .replace("{code}", "commune:31555")
+            .replace("{*chemin}", "style.css")
     };
     let routes = toutes_les_routes();
     let mut verifies = 0;
@@ -1306,6 +1320,14 @@ async fn permission_every_route_refuses_the_wrong_people() {
                 matches!(
                     anonyme.status,
                     StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
+                ),
+                "{methode} {uri}: {}",
+                anonyme.status
+            ),
+            "lien-du-lieu" => assert!(
+                matches!(
+                    anonyme.status,
+                    StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
                 ),
                 "{methode} {uri}: {}",
                 anonyme.status

@@ -105,6 +105,8 @@ fn formats() -> Vec<(&'static str, &'static str)> {
                 Format::V0Json => "JSON de l’ancien schéma (v0)",
                 Format::GeoJson => "GeoJSON",
                 Format::FranceServices => "Liste des France Services (ANCT)",
+                Format::DataInclusion => "data·inclusion (JSON : structures et services)",
+                Format::Correspondance => "CSV décrit par une correspondance de colonnes",
             },
         )
     }));
