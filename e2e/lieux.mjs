@@ -11,9 +11,10 @@
 //      two Toulouse places, and a Paris row outside their territory): the preview, « Appliquer »,
 //      the line-by-line report and its CSV;
 //   2. the duplicate queue: « lieux différents » on one pair, « même lieu » on the other;
-//   3. (TODO, lead) the place is edited through « Modifier ce lieu » (branch lieux-maj);
-//   4. a visitor reports an error from a place's public page; the coordinator marks it
-//      « traité » with a note; the freshness view lists the stale place;
+//   3-4. a visitor reports an error from a place's public page; the coordinator corrects the
+//      place through « Modifier ce lieu » from the report, marks the report « traité » with a
+//      note, and the public page shows the correction with its provenance; the freshness view
+//      lists the stale place;
 //   5. the coordinator of dep:75 sees no candidate, no report, and cannot open the upload.
 // axe-core (WCAG 2.1 A/AA) on every back-office page visited, at 360 and 1280 px, no sideways
 // scroll at 360 px.
@@ -138,10 +139,6 @@ await executer('Back office de l’annuaire', 'Back office ', async () => {
     });
   });
 
-  // 3. TODO (lead, after merging branch lieux-maj): the coordinator edits the place from
-  //    « Modifier ce lieu » (`/espace/lieux/{id}/modifier`), then closes the report below
-  //    « après avoir modifié la fiche », and the public page shows the edit with its provenance.
-
   await verifier('4. un signalement du public, « traité » avec une note ; la fraîcheur', async () => {
     await avecContexte({}, async (page) => {
       await seConnecter(page, compte(E2E.COORDINATEUR31));
@@ -167,8 +164,17 @@ await executer('Back office de l’annuaire', 'Back office ', async () => {
       await seConnecter(page, compte(E2E.COORDINATEUR31));
       await page.goto(`${BASE}/espace/signalements`);
       await axe(page, 'signalements à traiter', echecs);
-      const ligne = page.locator('tr').filter({ hasText: 'Fermé le samedi depuis septembre' });
+      let ligne = page.locator('tr').filter({ hasText: 'Fermé le samedi depuis septembre' });
       assert.equal(await ligne.count(), 1);
+      // 3. The place is corrected from the report (« Modifier ce lieu »), then the report closed.
+      await cliquerEtAttendre(page, ligne.getByRole('link', { name: 'Modifier ce lieu' }));
+      assert.match(new URL(page.url()).pathname, /^\/espace\/lieux\/[^/]+\/modifier$/);
+      await axe(page, 'modifier le lieu signalé', echecs);
+      await page.getByLabel('Horaires d\'ouverture').fill('Mo-Fr 09:00-12:00');
+      await soumettre(page, page.getByRole('button', { name: 'Enregistrer les modifications' }));
+      assert.match(await texte(page.locator('[role=status]')), /Modifications enregistrées/);
+      await page.goto(`${BASE}/espace/signalements`);
+      ligne = page.locator('tr').filter({ hasText: 'Fermé le samedi depuis septembre' });
       await ligne.getByLabel('Note (facultative)').fill('Horaires corrigés avec la mairie');
       await soumettre(page, ligne.getByRole('button', { name: 'Traité' }));
       assert.match(await texte(page.locator('[role=status]')), /traité/);
@@ -176,6 +182,13 @@ await executer('Back office de l’annuaire', 'Back office ', async () => {
       const clos = page.locator('tr').filter({ hasText: 'Fermé le samedi depuis septembre' });
       assert.match(await texte(clos), /traité : Horaires corrigés avec la mairie/);
       await axe(page, 'signalements (tous)', echecs);
+    });
+    // The public page shows the correction and where it comes from.
+    await avecContexte({}, async (page) => {
+      await page.goto(`${BASE}${etat.lieuAncien}`);
+      const corps = await texte(page.locator('main'));
+      assert.match(corps, /Mo-Fr 09:00-12:00|lundi|Lundi/, corps);
+      assert.match(await texte(page.locator('ul.provenances')), /modifié par la coordination le \d\d\/\d\d\/\d{4}/);
     });
   });
 

@@ -45,7 +45,7 @@ async fn serveur(instance: Instance) -> String {
         .await
         .expect("state");
     state.inscriptions = Arc::new(maillage_web::evenements::GardeInscriptions::new(0));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let listener = maillage_web::serveur::ecouter("127.0.0.1:0")
         .await
         .expect("bind");
     let adresse = listener.local_addr().expect("address").to_string();

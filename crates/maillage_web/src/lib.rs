@@ -344,7 +344,7 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
     let state = AppState::new(instance, site).await?;
     let _surveillance = state.surveiller(Duration::from_secs(30));
     let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = serveur::ecouter(listen).await?;
     println!("Maillage écoute sur http://{listen}");
     serveur::servir(listener, router(state), reglages, serveur::signal_arret()).await?;
     Ok(())

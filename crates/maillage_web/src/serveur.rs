@@ -147,6 +147,44 @@ pub async fn signal_arret() {
     }
 }
 
+/// Connections the kernel keeps waiting for `accept` (the listen backlog). Tokio's
+/// `TcpListener::bind` asks for less: under a burst (200 people registering at the same
+/// second), the kernel then dropped the SYNs beyond it and those clients retried one second
+/// later (`nstat`: `TcpExtListenOverflows`), which made the burst's p99 about 1 s. The kernel
+/// caps it at `net.core.somaxconn` (4,096 by default).
+pub const ATTENTE_CONNEXIONS: u32 = 4096;
+
+/// Listens on `adresse` (`HOST:PORT`, or a socket address) with a backlog of [`ATTENTE_CONNEXIONS`]; the first
+/// address the name resolves to that can be bound.
+pub async fn ecouter(
+    adresse: impl tokio::net::ToSocketAddrs + std::fmt::Display,
+) -> std::io::Result<tokio::net::TcpListener> {
+    let nom = adresse.to_string();
+    let mut derniere = None;
+    for a in tokio::net::lookup_host(adresse).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        if let Err(e) = socket.bind(a) {
+            derniere = Some(e);
+            continue;
+        }
+        match socket.listen(ATTENTE_CONNEXIONS) {
+            Ok(l) => return Ok(l),
+            Err(e) => derniere = Some(e),
+        }
+    }
+    Err(derniere.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("no address to listen on: {nom}"),
+        )
+    }))
+}
+
 /// Serves `app` on `listener` until `arret` resolves, then waits for the requests under way
 /// (at most `reglages.delai_arret`). Each request carries the client's address
 /// ([`ConnectInfo<SocketAddr>`]).
