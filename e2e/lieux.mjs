@@ -170,7 +170,7 @@ await executer('Back office de l’annuaire', 'Back office ', async () => {
       await cliquerEtAttendre(page, ligne.getByRole('link', { name: 'Modifier ce lieu' }));
       assert.match(new URL(page.url()).pathname, /^\/espace\/lieux\/[^/]+\/modifier$/);
       await axe(page, 'modifier le lieu signalé', echecs);
-      await page.getByLabel('Horaires d\'ouverture').fill('Mo-Fr 09:00-12:00');
+      await page.getByLabel(/^Horaires/).fill('Mo-Fr 09:00-12:00');
       await soumettre(page, page.getByRole('button', { name: 'Enregistrer les modifications' }));
       assert.match(await texte(page.locator('[role=status]')), /Modifications enregistrées/);
       await page.goto(`${BASE}/espace/signalements`);
