@@ -257,6 +257,14 @@ async fn lieux_maj_coordination_modifie_annule_retire() {
     )
     .await;
     assert!(avant.corps.contains(&toulouse), "{}", avant.corps);
+    // The same search finds it before it is retired (so that its absence below means
+    // something).
+    let cherche = envoyer(
+        &w.state,
+        requete("GET", "/lieux?q=Cabanis&ou=Toulouse", None, None),
+    )
+    .await;
+    assert!(cherche.corps.contains(&toulouse), "{}", cherche.corps);
     let r = envoyer(
         &w.state,
         post(
