@@ -833,20 +833,15 @@ macro_rules! evenements_store {
                     i: &NewInscription,
                     garde: GardeCapacite,
                 ) -> StoreResult<InscriptionCreee> {
-                    let jauge_id = self.jauge_de_session(i.session_id).await?;
                     if garde == GardeCapacite::DesactiveePourEssai {
+                        let jauge_id = self.jauge_de_session(i.session_id).await?;
                         return self.inscrire_sans_garde(i, jauge_id).await;
                     }
-                    let mut tx = self.lock_jauge(jauge_id).await?;
-                    let (inscrits, capacite) = occupation(&mut tx, jauge_id).await?;
-                    let statut = statut_pour(inscrits, capacite);
-                    let id = inserer(&mut tx, i, jauge_id, statut).await?;
-                    tx.commit().await.db()?;
-                    Ok(InscriptionCreee {
-                        id,
-                        uuid: i.uuid.clone(),
-                        statut: statut.to_string(),
-                    })
+                    // A batch of one: the same rule, written once.
+                    self.create_inscriptions(::std::slice::from_ref(i))
+                        .await?
+                        .pop()
+                        .unwrap_or(Err(StoreError::NotFound))
                 }
 
                 async fn create_inscriptions(
