@@ -416,14 +416,13 @@ impl Evenements {
         Ok(self.store.session_evenement(id).await?)
     }
 
-    /// Registers a person to a session: « inscrit » while seats remain, else on the waiting
-    /// list, decided by the store under the jauge's lock.
-    pub async fn inscrire(
+    /// `Ok` when the session takes registrations at `maintenant`: its event is published
+    /// and the session has not started.
+    pub(crate) async fn session_ouverte(
         &self,
         session_id: i64,
-        demande: &DemandeInscription,
-    ) -> Resultat<InscriptionFaite> {
-        let (prenom, contact) = valider_demande(demande)?;
+        maintenant: DateTime<Utc>,
+    ) -> Resultat<()> {
         let session = self
             .store
             .session_evenement(session_id)
@@ -440,19 +439,35 @@ impl Evenements {
             Ok(StatutEvenement::Brouillon) => return Err(ErreurEvenements::Introuvable),
             _ => return Err(ErreurEvenements::InscriptionsFermees),
         }
-        let maintenant = self.maintenant();
         if session.debut <= maintenant {
             return Err(ErreurEvenements::InscriptionsFermees);
+        }
+        Ok(())
+    }
+
+    /// Registers a person to a session: « inscrit » while seats remain, else on the waiting
+    /// list, decided by the store under the jauge's lock.
+    pub async fn inscrire(
+        &self,
+        session_id: i64,
+        demande: &DemandeInscription,
+    ) -> Resultat<InscriptionFaite> {
+        let (prenom, contact) = valider_demande(demande)?;
+        let maintenant = self.maintenant();
+        let cle_saisie = demande
+            .cle
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        // Guarded registrations without a code are checked in their batch, once per session
+        // ([`lot`]); a typed code is only tried on a session that takes registrations.
+        if self.garde != GardeCapacite::Active || cle_saisie.is_some() {
+            self.session_ouverte(session_id, maintenant).await?;
         }
         let jeton = maillage_comptes::securite::jeton_aleatoire();
         // One key per person across modules: the code the person gave (checked, throttled),
         // else a new one, made in the same batch as the registration ([`lot`]).
-        let connue = match demande
-            .cle
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
+        let connue = match cle_saisie {
             Some(saisie) => match self.comptes.verifier_cle(saisie, &demande.adresse).await {
                 Ok(id) => {
                     let publique = maillage_comptes::personnes::CodePersonnel::lire(saisie)

@@ -14,6 +14,7 @@
 //! batch); the next turn starts when that task ends. A request whose client is already gone
 //! when its batch starts is dropped, as if it had never arrived.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use maillage_comptes::personnes::NouvelleCle;
@@ -80,6 +81,17 @@ impl FileInscriptions {
     }
 }
 
+/// The same refusal again, for every request of a session that does not take
+/// registrations.
+fn meme_refus(e: &ErreurEvenements) -> ErreurEvenements {
+    match e {
+        ErreurEvenements::Introuvable => ErreurEvenements::Introuvable,
+        ErreurEvenements::EvenementAnnule => ErreurEvenements::EvenementAnnule,
+        ErreurEvenements::InscriptionsFermees => ErreurEvenements::InscriptionsFermees,
+        autre => interne(autre),
+    }
+}
+
 fn decouper(mut lot: Vec<Attente>) -> Vec<Vec<Attente>> {
     let mut morceaux = Vec::new();
     while lot.len() > LOT_MAX {
@@ -94,6 +106,34 @@ impl Evenements {
     /// Writes one batch and answers each of its requests.
     async fn ecrire_lot(&self, lot: Vec<Attente>) {
         let lot: Vec<Attente> = lot.into_iter().filter(|a| !a.reponse.is_closed()).collect();
+        if lot.is_empty() {
+            return;
+        }
+        // Whether each session takes registrations: read once per session of the batch, not
+        // once per request. A session that does not answers its requests here.
+        let maintenant = self.maintenant();
+        let mut ouvertes: HashMap<i64, Resultat<()>> = HashMap::new();
+        for a in &lot {
+            let id = a.nouvelle.session_id;
+            if !ouvertes.contains_key(&id) {
+                let verdict = self.session_ouverte(id, maintenant).await;
+                ouvertes.insert(id, verdict);
+            }
+        }
+        let lot: Vec<Attente> = lot
+            .into_iter()
+            .filter_map(|a| match ouvertes.get(&a.nouvelle.session_id) {
+                Some(Ok(())) => Some(a),
+                Some(Err(e)) => {
+                    let _ = a.reponse.send(Err(meme_refus(e)));
+                    None
+                }
+                None => {
+                    let _ = a.reponse.send(Err(interne("session not checked")));
+                    None
+                }
+            })
+            .collect();
         if lot.is_empty() {
             return;
         }

@@ -7,8 +7,10 @@
 //! order), so that concurrent attempts are counted one after the other.
 
 use chrono::{DateTime, Utc};
-use maillage_store::StoreResult;
-use sqlx::{Postgres, Transaction};
+use std::collections::HashMap;
+
+use maillage_store::{StoreError, StoreResult};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::{DbResult, PgStore};
 
@@ -93,5 +95,41 @@ impl PgStore {
             .await
             .db()?;
         Ok(())
+    }
+}
+
+impl PgStore {
+    /// New keys in one statement (`INSERT … SELECT … FROM UNNEST`); ids matched back by key
+    /// (unique), not by the order `RETURNING` happens to give.
+    async fn inserer_personnes(
+        conn: &mut PgConnection,
+        cles: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        if cles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (publiques, empreintes): (Vec<String>, Vec<String>) = cles.iter().cloned().unzip();
+        let faites = sqlx::query!(
+            r#"INSERT INTO personnes (cle, code_hash, created_at)
+               SELECT c, h, $3 FROM UNNEST($1::text[], $2::text[]) AS l(c, h)
+               RETURNING cle AS "cle!: String", id AS "id!: i64""#,
+            &publiques,
+            &empreintes,
+            at
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        let par_cle: HashMap<String, i64> = faites.into_iter().map(|r| (r.cle, r.id)).collect();
+        publiques
+            .iter()
+            .map(|c| {
+                par_cle
+                    .get(c)
+                    .copied()
+                    .ok_or_else(|| StoreError::Database(format!("key {c} not inserted")))
+            })
+            .collect()
     }
 }

@@ -44,6 +44,9 @@ macro_rules! __select_rattachements {
 /// - `async fn insert_attempt(tx, cle: &str, at) -> StoreResult<i64>`: records one attempt,
 ///   returns its id;
 /// - `async fn delete_attempts(&self, ids: &[i64]) -> StoreResult<()>`.
+/// - `async fn inserer_personnes(tx, cles: &[(String, String)], at) -> StoreResult<Vec<i64>>`:
+///   inserts new keys `(cle, code_hash)` and returns their ids in the same order
+///   (PostgreSQL: one statement over `UNNEST`; SQLite: row by row).
 ///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
@@ -739,20 +742,7 @@ macro_rules! comptes_store {
                     at: DateTime<Utc>,
                 ) -> StoreResult<Vec<i64>> {
                     let mut tx = self.begin_write().await?;
-                    let mut ids = Vec::with_capacity(cles.len());
-                    for (cle, code_hash) in cles {
-                        let id = ::sqlx::query_scalar!(
-                            r#"INSERT INTO personnes (cle, code_hash, created_at) VALUES ($1, $2, $3)
-                           RETURNING id AS "id!: i64""#,
-                            cle,
-                            code_hash,
-                            at
-                        )
-                        .fetch_one(&mut *tx)
-                        .await
-                        .db()?;
-                        ids.push(id);
-                    }
+                    let ids = Self::inserer_personnes(&mut tx, cles, at).await?;
                     tx.commit().await.db()?;
                     Ok(ids)
                 }

@@ -94,6 +94,11 @@ macro_rules! __select_sessions_evenement {
 ///   `FOR UPDATE` in id order; SQLite: `BEGIN IMMEDIATE`), for the check-in batches and
 ///   the devices' allotments.
 ///
+/// - `async fn inserer_inscriptions(conn: &mut <$db as sqlx::Database>::Connection, lignes: &[(&NewInscription, i64, &str)]) -> StoreResult<Vec<i64>>`:
+///   inserts a batch's registrations `(registration, jauge, statut)` and returns their ids
+///   in the same order (PostgreSQL: one statement over `UNNEST`; SQLite: row by row, no
+///   network between them).
+///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
 macro_rules! evenements_store {
@@ -879,27 +884,48 @@ macro_rules! evenements_store {
                     for &j in &ids {
                         occupations.insert(j, occupation(&mut tx, j).await?);
                     }
-                    let mut sorties = Vec::with_capacity(lot.len());
+                    // Each registration's statut, decided in arrival order, then the batch
+                    // inserted at once.
+                    let mut lignes: Vec<(&NewInscription, i64, &str)> =
+                        Vec::with_capacity(lot.len());
                     for (i, jauge) in lot.iter().zip(&jauges) {
                         let Some(jauge) = *jauge else {
-                            sorties.push(Err(StoreError::NotFound));
                             continue;
                         };
                         let occupation = occupations
                             .get_mut(&jauge)
                             .ok_or_else(|| StoreError::Database("jauge not locked".into()))?;
                         let statut = statut_pour(occupation.0, occupation.1);
-                        let id = inserer(&mut tx, i, jauge, statut).await?;
                         if statut != STATUT_ATTENTE {
                             occupation.0 += 1;
                         }
+                        lignes.push((i, jauge, statut));
+                    }
+                    let ids = Self::inserer_inscriptions(&mut tx, &lignes).await?;
+                    if ids.len() != lignes.len() {
+                        return Err(StoreError::Database(format!(
+                            "{} registrations inserted for {}",
+                            ids.len(),
+                            lignes.len()
+                        )));
+                    }
+                    tx.commit().await.db()?;
+                    let mut faites = lignes.into_iter().zip(ids);
+                    let mut sorties = Vec::with_capacity(lot.len());
+                    for jauge in &jauges {
+                        if jauge.is_none() {
+                            sorties.push(Err(StoreError::NotFound));
+                            continue;
+                        }
+                        let ((i, _, statut), id) = faites
+                            .next()
+                            .ok_or_else(|| StoreError::Database("batch row missing".into()))?;
                         sorties.push(Ok(InscriptionCreee {
                             id,
                             uuid: i.uuid.clone(),
                             statut: statut.to_string(),
                         }));
                     }
-                    tx.commit().await.db()?;
                     Ok(sorties)
                 }
 

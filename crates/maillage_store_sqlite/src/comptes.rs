@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use maillage_store::StoreResult;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use crate::mediation::json_ids;
 use crate::{DbResult, SqliteStore};
@@ -77,5 +77,30 @@ impl SqliteStore {
         .await
         .db()?;
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// New keys, row by row (no round trip between SQLite's statements).
+    async fn inserer_personnes(
+        conn: &mut SqliteConnection,
+        cles: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(cles.len());
+        for (cle, code_hash) in cles {
+            let id = sqlx::query_scalar!(
+                r#"INSERT INTO personnes (cle, code_hash, created_at) VALUES ($1, $2, $3)
+                   RETURNING id AS "id!: i64""#,
+                cle,
+                code_hash,
+                at
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .db()?;
+            ids.push(id);
+        }
+        Ok(ids)
     }
 }

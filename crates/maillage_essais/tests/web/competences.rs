@@ -132,8 +132,16 @@ async fn competences_une_personne_connait_son_niveau_et_trouve_de_l_aide_pres_de
         debut.corps.contains("Rien n'est gardé") || debut.corps.contains("Rien n&#x27;est gardé")
     );
 
-    // « Commencer », then one question per page.
-    let mut page = poster(&state, &[]).await;
+    // « Commencer », then one question per page. The questions are drawn by a random seed
+    // kept in the page's state: the test fixes it (the same state with seed 1, sent back
+    // with no answer, shows that draw's first question), so that the journey, and the
+    // result the level-2 answers below lead to, are the same at every run. With a random
+    // draw, about one run in twelve asked only questions up to level 2 in every domain, and
+    // the person was then rightly « autonome » everywhere.
+    let debut = poster(&state, &[]).await;
+    let etat = valeur(&debut.html(), "input[name=etat]").expect("state");
+    let calibration = etat.split('~').next().expect("calibration");
+    let mut page = poster(&state, &[("etat", &format!("{calibration}~1"))]).await;
     let mut ecrans = 0;
     let mut precedente_testee = false;
     loop {
