@@ -164,7 +164,7 @@ impl Instance {
                 "maillage serve did not listen within 5 minutes:\n{}",
                 self.journal_serveur()
             );
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
