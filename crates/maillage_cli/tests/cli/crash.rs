@@ -175,21 +175,28 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
             &lieu.to_string(),
         ]);
     }
-    let sortie = instance.executer(&[
-        "pass",
-        "carnet",
-        "--programme",
-        &programme.to_string(),
-        "--nombre",
-        &nombre_de_pass.to_string(),
-    ]);
-    let codes: VecDeque<String> = sortie
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.len() == 14 && l.matches('-').count() == 2)
-        .map(String::from)
-        .collect();
-    assert_eq!(codes.len(), nombre_de_pass, "{sortie}");
+    // Carnets of 1,000 passes at most.
+    let mut codes: VecDeque<String> = VecDeque::new();
+    while codes.len() < nombre_de_pass {
+        let nombre = (nombre_de_pass - codes.len()).min(1000);
+        let sortie = instance.executer(&[
+            "pass",
+            "carnet",
+            "--programme",
+            &programme.to_string(),
+            "--nombre",
+            &nombre.to_string(),
+        ]);
+        let avant = codes.len();
+        codes.extend(
+            sortie
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.len() == 14 && l.matches('-').count() == 2)
+                .map(String::from),
+        );
+        assert_eq!(codes.len() - avant, nombre, "{sortie}");
+    }
     let sortie = instance.executer(&["pass", "cle", "--structure", &lieu.to_string()]);
     let cle_api = sortie
         .split_whitespace()
