@@ -13,9 +13,10 @@
 //!   each with its ledger entry);
 //! - activity records by the same mediator (the page's form; the record's id).
 //!
-//! `cargo test -p maillage_cli --test cli crash_` runs 50 kills per backend (about a minute
-//! each on 2 cores); `scripts/crash.sh` runs more (`MAILLAGE_CRASH_COUPURES`, the seed with
-//! `MAILLAGE_CRASH_GRAINE`). The seed is printed: a failure is replayed with it.
+//! `cargo test -p maillage_cli --test cli crash_` runs 50 kills per backend (1.5 to 3 minutes
+//! each on 2 loaded cores, the tests running at once); `scripts/crash.sh` runs more
+//! (`MAILLAGE_CRASH_COUPURES`; the seed with `MAILLAGE_CRASH_GRAINE`). The seed is printed:
+//! a failure is replayed with it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::process::Stdio;
