@@ -20,12 +20,25 @@ pub enum ErreurOuverture {
     AdresseInconnue(String),
 }
 
+/// How durable SQLite commits are: `synchronous = FULL` unless the operator chose
+/// `MAILLAGE_SQLITE_SYNCHRONOUS=normal` (survives a crash of the process, not a power loss;
+/// docs/EXPLOITATION.md « Durabilité »).
+pub fn durabilite_sqlite() -> maillage_store_sqlite::Durabilite {
+    match std::env::var("MAILLAGE_SQLITE_SYNCHRONOUS") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("normal") => {
+            maillage_store_sqlite::Durabilite::Processus
+        }
+        _ => maillage_store_sqlite::Durabilite::Totale,
+    }
+}
+
 /// Opens the store named by a database URL: `sqlite://PATH`, `sqlite::memory:` or
 /// `postgres://…`, migrations applied.
 pub async fn ouvrir_store(database_url: &str) -> Result<Arc<dyn Store>, ErreurOuverture> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(
-            maillage_store_sqlite::SqliteStore::connect(database_url).await?,
+            maillage_store_sqlite::SqliteStore::connect_avec(database_url, durabilite_sqlite())
+                .await?,
         ))
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(Arc::new(

@@ -242,11 +242,15 @@ fn bench(c: &mut Criterion) {
     for suffixe in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffixe}", fichier.display()));
     }
+    // synchronous = FULL unless MAILLAGE_SQLITE_SYNCHRONOUS=normal, as `maillage serve`
+    // (docs/PERFORMANCE.md « Durabilité SQLite »).
+    let durabilite = maillage_cli::stockage::durabilite_sqlite();
+    println!("sqlite: {durabilite:?}");
     let sqlite = rt
-        .block_on(SqliteStore::connect(&format!(
-            "sqlite://{}",
-            fichier.display()
-        )))
+        .block_on(SqliteStore::connect_avec(
+            &format!("sqlite://{}", fichier.display()),
+            durabilite,
+        ))
         .expect("sqlite");
     mesurer(c, &rt, "sqlite", Arc::new(sqlite));
     if std::env::var("MAILLAGE_BENCH_PG").is_ok_and(|v| v == "0") {

@@ -46,6 +46,21 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections of a file database (SQLite has one writer at a time anyway).
 const MAX_FILE_CONNECTIONS: u32 = 4;
 
+/// How far a commit is on the disk when the store answers (`PRAGMA synchronous` of a WAL
+/// file database; docs/EXPLOITATION.md « Durabilité »).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durabilite {
+    /// `synchronous = FULL`: the WAL is synced at each commit, so an acknowledged write
+    /// survives a power loss or a crash of the host as well as a crash of the process. The
+    /// default: mandates and pass are legal and financial records. Costs one `fsync` per
+    /// write transaction (docs/PERFORMANCE.md « Durabilité SQLite »).
+    #[default]
+    Totale,
+    /// `synchronous = NORMAL`: survives a crash (or `kill -9`) of the process, but the last
+    /// commits before a power loss may be lost; the WAL is synced only at checkpoints.
+    Processus,
+}
+
 /// A [`LieuxStore`] backed by SQLite.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -70,9 +85,15 @@ impl SqliteStore {
     /// e.g. `sqlite://data/maillage.db`, or an in-memory database with `sqlite::memory:`,
     /// and applies the migrations.
     ///
-    /// File databases use WAL journaling with `synchronous = NORMAL`; foreign keys are
-    /// enforced. An in-memory database lives as long as the store (one connection).
+    /// File databases use WAL journaling with `synchronous = FULL` (see [`Durabilite`]);
+    /// foreign keys are enforced. An in-memory database lives as long as the store (one
+    /// connection).
     pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
+        Self::connect_avec(url, Durabilite::default()).await
+    }
+
+    /// [`connect`](Self::connect) with a chosen [`Durabilite`] of the commits.
+    pub async fn connect_avec(url: &str, durabilite: Durabilite) -> StoreResult<SqliteStore> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::Invalid(format!(
                 "not a SQLite URL (expected sqlite://PATH or sqlite::memory:): {url:?}"
@@ -83,7 +104,10 @@ impl SqliteStore {
             .map_err(|e| StoreError::Invalid(format!("invalid SQLite URL {url:?}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(match durabilite {
+                Durabilite::Totale => SqliteSynchronous::Full,
+                Durabilite::Processus => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 

@@ -7,6 +7,7 @@ mod cli_journal_cle;
 mod cli_signalements;
 mod cli_territoire;
 mod competences;
+mod crash;
 mod deux_noeuds;
 mod erreurs;
 mod evenements;

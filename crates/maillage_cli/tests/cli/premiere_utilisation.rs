@@ -121,6 +121,20 @@ impl Instance {
         self.demarrer_avec(&[]);
     }
 
+    /// Kills `maillage serve` with SIGKILL (what `Child::kill` sends on Unix) and reaps it:
+    /// no shutdown code runs (the crash harness, `crash.rs`).
+    pub(crate) fn tuer(&mut self) {
+        if let Some(mut c) = self.serveur.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// The data directory (journal key, logs).
+    pub(crate) fn dossier(&self) -> &std::path::Path {
+        &self.dossier
+    }
+
     /// `maillage serve` with more environment variables, waiting until it answers.
     pub(crate) fn demarrer_avec(&mut self, variables: &[(&str, &str)]) {
         let journal = std::fs::File::create(self.fichier_journal()).expect("log");
@@ -150,7 +164,7 @@ impl Instance {
                 "maillage serve did not listen within 5 minutes:\n{}",
                 self.journal_serveur()
             );
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -220,7 +234,7 @@ impl Page {
 
     /// What a browser would send for the form matching `css` if submitted as it is: hidden
     /// and filled fields, ticked boxes, the selected (or first) option of each list.
-    fn formulaire(&self, css: &str) -> Formulaire {
+    pub(crate) fn formulaire(&self, css: &str) -> Formulaire {
         self.formulaire_contenant(css, "*")
     }
 
@@ -280,14 +294,14 @@ impl Page {
 }
 
 /// A form being filled.
-struct Formulaire {
-    action: String,
-    champs: Vec<(String, String)>,
+pub(crate) struct Formulaire {
+    pub(crate) action: String,
+    pub(crate) champs: Vec<(String, String)>,
 }
 
 impl Formulaire {
     /// Types `valeur` in the field `nom` (or picks it in a list).
-    fn remplir(mut self, nom: &str, valeur: &str) -> Self {
+    pub(crate) fn remplir(mut self, nom: &str, valeur: &str) -> Self {
         match self.champs.iter_mut().find(|(k, _)| k == nom) {
             Some((_, v)) => *v = valeur.to_string(),
             None => self.champs.push((nom.to_string(), valeur.to_string())),
@@ -296,7 +310,7 @@ impl Formulaire {
     }
 
     /// Ticks a box `nom` = `valeur` (for radio buttons, [`Formulaire::remplir`]).
-    fn cocher(mut self, nom: &str, valeur: &str) -> Self {
+    pub(crate) fn cocher(mut self, nom: &str, valeur: &str) -> Self {
         if !self.champs.iter().any(|(k, v)| k == nom && v == valeur) {
             self.champs.push((nom.to_string(), valeur.to_string()));
         }
@@ -339,7 +353,7 @@ impl Navigateur {
         }
     }
 
-    fn en_tete_cookies(&self) -> String {
+    pub(crate) fn en_tete_cookies(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
