@@ -1248,7 +1248,7 @@ fn verifier_source(source: &str, regle: RegleRetrait) -> Result<String, AppError
 }
 
 /// Why a mapping import stopped: its rejected lines, by line and column.
-fn lignes_rejetees(source: &str, rapport: &Rapport) -> String {
+pub(crate) fn lignes_rejetees(source: &str, rapport: &Rapport) -> String {
     let mut message = format!(
         "{} ligne(s) sur {} rejetée(s) : import arrêté, rien n'a été écrit ; les lieux de la \
          source « {source} » restent tels quels.",

@@ -164,6 +164,9 @@ pub struct Depot {
     pub contenu: Vec<u8>,
     /// Retire every record of the source missing from the file, whatever their number.
     pub retirer_absents: bool,
+    /// The column mapping to read a CSV in its own columns (the TOML file of `maillage
+    /// import --mapping`), if one was chosen.
+    pub correspondance: Option<Vec<u8>>,
 }
 
 /// Keeps an uploaded file until « Appliquer » and returns its token. Nothing is read into
@@ -184,6 +187,20 @@ pub async fn deposer(annuaire: &Annuaire, acteur: &Acteur, depot: Depot) -> Resu
     if depot.contenu.is_empty() {
         return Err(ErreurComptes::invalide("fichier", "choisissez un fichier"));
     }
+    // Read through the mapping, the file needs no format (the stored one is then unused).
+    let correspondance = match depot.correspondance.filter(|c| !c.is_empty()) {
+        None => None,
+        Some(octets) => {
+            let texte = String::from_utf8(octets).map_err(|_| {
+                ErreurComptes::invalide(
+                    "correspondance",
+                    "le fichier de correspondance n’est pas un texte UTF-8",
+                )
+            })?;
+            lire_correspondance(&texte)?;
+            Some(texte)
+        }
+    };
     let jeton = maillage_comptes::securite::jeton_aleatoire();
     let store = annuaire.store();
     // Forget old uploads never applied.
@@ -203,6 +220,7 @@ pub async fn deposer(annuaire: &Annuaire, acteur: &Acteur, depot: Depot) -> Resu
             nom_fichier: depot.nom_fichier.chars().take(200).collect(),
             contenu: depot.contenu,
             retirer_absents: depot.retirer_absents,
+            correspondance,
         })
         .await
         .map_err(interne)?;
@@ -258,26 +276,64 @@ pub struct Apercu {
     pub arret: Option<String>,
 }
 
+/// An uploaded file and how to read it.
+pub struct Fichier<'a> {
+    /// `None`: detected.
+    pub format: Option<Format>,
+    /// The column mapping (TOML text): the file is read with it, whatever `format`.
+    pub correspondance: Option<&'a str>,
+    pub nom_fichier: &'a str,
+    pub contenu: &'a [u8],
+}
+
+fn lire_correspondance(texte: &str) -> Resultat<import::Correspondance> {
+    import::Correspondance::depuis_toml(texte).map_err(|e| {
+        ErreurComptes::invalide("correspondance", format!("fichier de correspondance : {e}"))
+    })
+}
+
 /// The file's reading with the perimeter's rule: accepted rows outside it become
-/// rejections of the report (field `code_insee`).
+/// rejections of the report (field `code_insee`). Read through a column mapping, a file
+/// with rejected rows (a value without correspondence, an unreadable date…) is never
+/// imported in part, as with `maillage import --mapping`: the second value says why
+/// « Appliquer » stops, row by row and field by field.
 fn lire_dans(
     annuaire: &Annuaire,
     source: &str,
-    format: Option<Format>,
-    nom_fichier: &str,
-    contenu: &[u8],
+    fichier: &Fichier<'_>,
     perimetre: &Perimetre,
-) -> Result<import::Lecture, ErreurComptes> {
-    let format = match format {
-        Some(f) => f,
-        None => import::detecter(contenu)
-            .map_err(|e| ErreurComptes::invalide("fichier", e.to_string()))?,
-    };
+) -> Result<(import::Lecture, Option<String>), ErreurComptes> {
     let options = OptionsImport {
-        date_maj_par_defaut: import::date_dans_nom(nom_fichier),
+        date_maj_par_defaut: import::date_dans_nom(fichier.nom_fichier),
     };
-    let mut lecture = import::lire(source, format, contenu, &options, annuaire.referentiel())
-        .map_err(|e| ErreurComptes::invalide("fichier", e.to_string()))?;
+    let contenu = fichier.contenu;
+    let mut arret = None;
+    let mut lecture = match fichier.correspondance {
+        Some(texte) => {
+            let correspondance = lire_correspondance(texte)?;
+            let lecture = import::lire_avec_correspondance(
+                source,
+                &correspondance,
+                contenu,
+                &options,
+                annuaire.referentiel(),
+            )
+            .map_err(|e| ErreurComptes::invalide("fichier", e.to_string()))?;
+            if lecture.rapport.rejetes > 0 {
+                arret = Some(crate::annuaire::lignes_rejetees(source, &lecture.rapport));
+            }
+            lecture
+        }
+        None => {
+            let format = match fichier.format {
+                Some(f) => f,
+                None => import::detecter(contenu)
+                    .map_err(|e| ErreurComptes::invalide("fichier", e.to_string()))?,
+            };
+            import::lire(source, format, contenu, &options, annuaire.referentiel())
+                .map_err(|e| ErreurComptes::invalide("fichier", e.to_string()))?
+        }
+    };
     if !perimetre.tout {
         let lieux = std::mem::take(&mut lecture.lieux);
         let mut hors = Vec::new();
@@ -309,7 +365,7 @@ fn lire_dans(
             lecture.rapport.rejetes += hors.len();
         }
     }
-    Ok(lecture)
+    Ok((lecture, arret))
 }
 
 /// A coordinator may import only into a source whose active places are all in their
@@ -382,9 +438,26 @@ pub async fn calculer_apercu(
     contenu: &[u8],
     regle: RegleRetrait,
 ) -> Resultat<Apercu> {
+    let fichier = Fichier {
+        format,
+        correspondance: None,
+        nom_fichier,
+        contenu,
+    };
+    calculer_apercu_fichier(annuaire, perimetre, source, &fichier, regle).await
+}
+
+/// [`calculer_apercu`] of a file read with its format or its column mapping.
+pub async fn calculer_apercu_fichier(
+    annuaire: &Annuaire,
+    perimetre: &Perimetre,
+    source: &str,
+    fichier: &Fichier<'_>,
+    regle: RegleRetrait,
+) -> Resultat<Apercu> {
     let existants = actifs_de(annuaire, source).await?;
     verifier_source_dans(source, &existants, perimetre)?;
-    let lecture = lire_dans(annuaire, source, format, nom_fichier, contenu, perimetre)?;
+    let (lecture, arret_lecture) = lire_dans(annuaire, source, fichier, perimetre)?;
     let mut connus: HashMap<&str, &SourceRecord> = existants
         .iter()
         .map(|r| (r.source_id.as_str(), r))
@@ -421,7 +494,9 @@ pub async fn calculer_apercu(
         .map(|r| (r.source_id.clone(), nom_de(r)))
         .collect();
     let actifs = existants.len();
-    let arret = if lecture.rapport.acceptes == 0 && !regle.retirer_absents {
+    let arret = if arret_lecture.is_some() {
+        arret_lecture
+    } else if lecture.rapport.acceptes == 0 && !regle.retirer_absents {
         Some(crate::annuaire::message_aucun_accepte(
             source,
             &lecture.rapport,
@@ -535,13 +610,17 @@ pub async fn apercu(annuaire: &Annuaire, acteur: &Acteur, jeton: &str) -> Result
         None => Ok(EtatImport::Applique(depose, Box::new(rapport_de(&row)?))),
         Some(contenu) => {
             let perimetre = perimetre_du_depot(acteur, &row)?;
-            let a = calculer_apercu(
+            let fichier = Fichier {
+                format: format_de(&row)?,
+                correspondance: row.correspondance.as_deref(),
+                nom_fichier: &row.nom_fichier,
+                contenu,
+            };
+            let a = calculer_apercu_fichier(
                 annuaire,
                 &perimetre,
                 &row.source,
-                format_de(&row)?,
-                &row.nom_fichier,
-                contenu,
+                &fichier,
                 regle_de(&row),
             )
             .await?;
@@ -604,14 +683,16 @@ pub async fn appliquer(annuaire: &Annuaire, acteur: &Acteur, jeton: &str) -> Res
     let existants = actifs_de(annuaire, &row.source).await?;
     verifier_source_dans(&row.source, &existants, &perimetre)?;
     drop(existants);
-    let lecture = lire_dans(
-        annuaire,
-        &row.source,
-        format_de(&row)?,
-        &row.nom_fichier,
+    let fichier = Fichier {
+        format: format_de(&row)?,
+        correspondance: row.correspondance.as_deref(),
+        nom_fichier: &row.nom_fichier,
         contenu,
-        &perimetre,
-    )?;
+    };
+    let (lecture, arret) = lire_dans(annuaire, &row.source, &fichier, &perimetre)?;
+    if let Some(arret) = arret {
+        return Err(ErreurComptes::invalide("import", arret));
+    }
     let rapport = lecture.rapport.clone();
     let (_, _, _, bilan) = annuaire
         .stocker_lecture(

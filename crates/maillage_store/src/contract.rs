@@ -2313,6 +2313,7 @@ pub async fn import_en_attente_round_trip(store: Arc<dyn LieuxStore>) {
         nom_fichier: "lieux « 31 ».csv".into(),
         contenu: vec![0, 1, 2, 255, b';'],
         retirer_absents: true,
+        correspondance: (jeton == "jeton-1").then(|| "[colonnes]\nnom = \"Nom\"\n".into()),
     };
     let avant = crate::now_micros();
     store
@@ -2338,6 +2339,10 @@ pub async fn import_en_attente_round_trip(store: Arc<dyn LieuxStore>) {
         (7, "dep:31", "toulouse")
     );
     assert_eq!(row.nom_fichier, "lieux « 31 ».csv");
+    assert_eq!(
+        row.correspondance.as_deref(),
+        Some("[colonnes]\nnom = \"Nom\"\n")
+    );
     assert!(row.retirer_absents && row.format.is_none() && row.applique_at.is_none());
     assert!(row.created_at >= avant);
     assert_eq!(store.import_en_attente("autre").await, Ok(None));

@@ -343,6 +343,8 @@ pub struct NewImportEnAttente {
     pub nom_fichier: String,
     pub contenu: Vec<u8>,
     pub retirer_absents: bool,
+    /// The column mapping to read the file with (TOML text), if one was uploaded.
+    pub correspondance: Option<String>,
 }
 
 /// A stored [`NewImportEnAttente`].
@@ -363,6 +365,8 @@ pub struct ImportEnAttenteRow {
     pub import_id: Option<i64>,
     /// The import's line-by-line report (JSON, opaque to the store) once applied.
     pub rapport_json: Option<String>,
+    /// The column mapping (TOML text), if one was uploaded with the file.
+    pub correspondance: Option<String>,
 }
 
 /// One entry of the history of the pair decisions: a decision (`confirme`, `refuse`) or

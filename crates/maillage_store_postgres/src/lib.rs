@@ -922,8 +922,8 @@ impl LieuxStore for PgStore {
         let now = now_micros();
         sqlx::query!(
             r#"INSERT INTO imports_en_attente (jeton, compte_id, territoires, source, format,
-                   nom_fichier, contenu, retirer_absents, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+                   nom_fichier, contenu, retirer_absents, created_at, correspondance)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
             i.jeton,
             i.compte_id,
             i.territoires,
@@ -933,6 +933,7 @@ impl LieuxStore for PgStore {
             i.contenu,
             i.retirer_absents,
             now,
+            i.correspondance,
         )
         .execute(&self.pool)
         .await
@@ -944,7 +945,8 @@ impl LieuxStore for PgStore {
         let row = sqlx::query_as!(
             ImportEnAttenteRow,
             r#"SELECT jeton, compte_id, territoires, source, format, nom_fichier, contenu,
-                      retirer_absents, created_at, applique_at, import_id, rapport_json
+                      retirer_absents, created_at, applique_at, import_id, rapport_json,
+                      correspondance
                FROM imports_en_attente WHERE jeton = $1"#,
             jeton
         )

@@ -1169,8 +1169,8 @@ impl LieuxStore for SqliteStore {
         let now = now_micros();
         sqlx::query!(
             r#"INSERT INTO imports_en_attente (jeton, compte_id, territoires, source, format,
-                   nom_fichier, contenu, retirer_absents, created_at)
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"#,
+                   nom_fichier, contenu, retirer_absents, created_at, correspondance)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
             i.jeton,
             i.compte_id,
             i.territoires,
@@ -1180,6 +1180,7 @@ impl LieuxStore for SqliteStore {
             i.contenu,
             i.retirer_absents,
             now,
+            i.correspondance,
         )
         .execute(&self.pool)
         .await
@@ -1195,7 +1196,8 @@ impl LieuxStore for SqliteStore {
                       contenu AS "contenu?: Vec<u8>", retirer_absents AS "retirer_absents!: bool",
                       created_at AS "created_at!: DateTime<Utc>",
                       applique_at AS "applique_at?: DateTime<Utc>",
-                      import_id AS "import_id?: i64", rapport_json AS "rapport_json?: String"
+                      import_id AS "import_id?: i64", rapport_json AS "rapport_json?: String",
+                      correspondance AS "correspondance?: String"
                FROM imports_en_attente WHERE jeton = ?1"#,
             jeton
         )
@@ -1215,6 +1217,7 @@ impl LieuxStore for SqliteStore {
             applique_at: row.applique_at,
             import_id: row.import_id,
             rapport_json: row.rapport_json,
+            correspondance: row.correspondance,
         }))
     }
 

@@ -5,7 +5,9 @@
 use super::court::TexteCourt;
 use crate::lieux::LieuSource;
 use maillage_domain::texte::{mots, normaliser};
-use maillage_domain::{Itinerance, Lieu, Pivot, Service, Typologie, Vocabulary};
+use maillage_domain::{
+    DispositifProgrammeNational, Itinerance, Lieu, Pivot, Service, Typologie, Vocabulary,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -783,6 +785,11 @@ pub struct Empreinte {
     n_courriels: u8,
     /// Whether the place is itinerant (field or name).
     pub itinerant: bool,
+    /// Whether the record carries the France Services label: the national programme in
+    /// `dispositif_programmes_nationaux` (v0 `labels_nationaux`), or the typology of the
+    /// France Services network (RFS, MSAP). A conseiller numérique's record takes the label
+    /// when its conseiller works at a France Services counter.
+    pub label_france_services: bool,
 }
 
 // The size the comment above promises, on 64-bit targets.
@@ -1005,6 +1012,12 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
         v.as_bytes().try_into().ok()
     });
     let bits = typologies(l);
+    let label_france_services = l
+        .dispositif_programmes_nationaux
+        .contains(&DispositifProgrammeNational::FranceServices)
+        || l.typologie
+            .iter()
+            .any(|t| matches!(t, Typologie::Rfs | Typologie::Msap));
     Empreinte {
         nom,
         partage: memo.partage(&l.commune, bits),
@@ -1027,6 +1040,7 @@ pub fn empreinte_avec(ls: &LieuSource, memo: &mut Memo) -> Empreinte {
         services,
         n_courriels,
         itinerant,
+        label_france_services,
     }
 }
 

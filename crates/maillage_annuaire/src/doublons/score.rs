@@ -19,20 +19,21 @@
 //! | `reprise`: one id is `{other id}-mediation-numerique-{other source}` | +4 |
 //! | `itinerance`: a bus against a fixed place | −8 when a name says so (a veto: only a coordinator can merge them), −2 when only the `itinerance` field does |
 //! | `nom`: distinctive words (kind of structure, commune and empty words removed) | +3 (≥ 0.92), +2 (≥ 0.8), +0.5 (≥ 0.65), −1 (≥ 0.45), −3 below; when both names are only kind + commune: +2 same kind and commune, 0 other or no kind, −1 other commune; only one with distinctive words: 0 same kind, −0.5 otherwise |
-//! | `categorie`: kind announced by the names (or `typologie` RFS/MSAP) | +1 same, −1 France services and a usual host (mairie, EPCI, La Poste, Département, MSA, PIMMS), −3 other |
+//! | `categorie`: kind announced by the names (or `typologie` RFS/MSAP) | +1 same, −1 France services and a usual host (mairie, EPCI, La Poste, Département, MSA, PIMMS), −3 other; 0 for a France services and another kind at the same address (as for `label`) when both carry the France Services label or share a phone or an e-mail (the body that runs the counter) |
 //! | `adresse`: same street (name without its kind, similar or one inside the other) | +2 same number, +0.5 a number missing, −2.5 other number; another street: 0 with the same number (≥ 10), −1 otherwise |
-//! | `distance` (non-approximate points) | +1.5 (≤ 30 m), +1 (≤ 100 m), +0.5 (≤ 300 m), −0.5 (≤ 1 km), −2 (≤ 3 km), −3 (≤ 10 km), −4.5 beyond |
+//! | `distance` (non-approximate points) | +1.5 (≤ 30 m), +1 (≤ 100 m), +0.5 (≤ 300 m), −0.5 (≤ 1 km), −2 (≤ 3 km), −3 (≤ 10 km), −4.5 beyond; 0 instead of a penalty up to 5 km when the postal address is the same (same number, same street, same commune: a geocoding gap) |
 //! | `commune` | −2 other INSEE code; −1 other postal code when nothing else locates them |
 //! | `pivot` | +1.5 × w same SIRET/RNA, −1 same SIREN other establishment, −1.5 other SIREN, −1 other RNA |
 //! | `telephone` | +2 × w same, −0.5 different |
 //! | `courriel` | +2 × w one shared, +0.5 same non-generic domain, −0.5 none shared |
 //! | `services` | when both are listed and disjoint: −1.5 within one source, −0.5 across sources |
 //! | `typologie` | −0.5 when both are given and disjoint |
+//! | `label` | +3 when both records carry the France Services label (programme or RFS/MSAP typology) at the same address (same number of the same street, or a number missing and ≤ 100 m), same commune, both fixed or both itinerant |
 //!
 //! `w` weakens values carried by many records of the corpus (a council's SIRET, a network's
 //! e-mail): 1 when at most 2 records carry it, 0.6 up to 4, 0.3 beyond.
 
-use super::normalisation::{Empreinte, PivotCle};
+use super::normalisation::{Categorie, Empreinte, PivotCle};
 use super::similarite::{meme_mot, similarite_noms_jusqua, Mots};
 use maillage_domain::Lieu;
 use maillage_geo::{haversine_m, Point};
@@ -42,7 +43,8 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Critere {
     /// Short name of the criterion: `nom`, `categorie`, `itinerance`, `adresse`, `distance`,
-    /// `commune`, `pivot`, `telephone`, `courriel`, `services`, `typologie`, `reprise`.
+    /// `commune`, `pivot`, `telephone`, `courriel`, `services`, `typologie`, `reprise`,
+    /// `label`.
     pub nom: &'static str,
     /// What was compared, e.g. `« France services de X » / « MSAP X »`.
     pub valeur: String,
@@ -112,6 +114,9 @@ impl Journal for Detail<'_> {
         });
     }
 }
+
+/// Points of the `label` criterion: both records labelled France Services at one address.
+pub(crate) const POINTS_LABEL_MEME_ADRESSE: f64 = 3.0;
 
 /// Weight of a shared value carried by `freq` records of the corpus.
 fn poids(freq: u32) -> f64 {
@@ -273,26 +278,9 @@ pub(crate) fn noter<J: Journal>(a: &Empreinte, b: &Empreinte, j: &mut J) -> f64 
         }
     }
 
-    // Kind of structure.
-    if let (Some(x), Some(y)) = (a.nom.categorie, b.nom.categorie) {
-        let valeur = |_: &Lieu, _: &Lieu| format!("{} / {}", x.libelle(), y.libelle());
-        if x == y {
-            ajouter("categorie", 1.0, &valeur, &|| {
-                "même type de structure".into()
-            });
-        } else if x.heberge_france_services(y) {
-            ajouter("categorie", -1.0, &valeur, &|| {
-                "une France services et une structure qui en héberge souvent : indice faible".into()
-            });
-        } else {
-            ajouter("categorie", -3.0, &valeur, &|| {
-                "types de structure différents : deux structures, même si elles partagent un bâtiment"
-                    .into()
-            });
-        }
-    }
-
-    // Address.
+    // Address. `meme_voie`: the same street, with whether the numbers agree (None: a number
+    // is missing), for the `label` criterion below.
+    let mut meme_voie: Option<Option<bool>> = None;
     let (va, vb) = (&a.adresse, &b.adresse);
     if !va.voie.is_empty() && !vb.voie.is_empty() {
         let (voie_a, voie_b) = (Mots::de(&va.voie), Mots::de(&vb.voie));
@@ -315,6 +303,7 @@ pub(crate) fn noter<J: Journal>(a: &Empreinte, b: &Empreinte, j: &mut J) -> f64 
             _ => None,
         };
         if s >= 0.85 || inclus {
+            meme_voie = Some(meme_numero);
             match meme_numero {
                 Some(true) => ajouter("adresse", 2.0, &valeur, &|| {
                     "même numéro dans la même voie".into()
@@ -335,7 +324,13 @@ pub(crate) fn noter<J: Journal>(a: &Empreinte, b: &Empreinte, j: &mut J) -> f64 
         }
     }
 
-    // Distance.
+    // Distance. The same number of the same street in the same commune is one building,
+    // whatever the points say: geocoders place one postal address up to a few kilometres
+    // apart (tests/data/README.md: 1 to 2.9 km for identical addresses in the first set), so
+    // within 5 km the distance does not count against such a pair. Beyond, a postal code
+    // is probably wrong and the penalty stands.
+    let meme_commune = !matches!((&a.insee, &b.insee), (Some(x), Some(y)) if x != y);
+    let meme_adresse_postale = meme_voie == Some(Some(true)) && meme_commune;
     let mut distance = None;
     if let (Some(pa), Some(pb)) = (a.point(), b.point()) {
         let d = haversine_m(
@@ -358,13 +353,86 @@ pub(crate) fn noter<J: Journal>(a: &Empreinte, b: &Empreinte, j: &mut J) -> f64 
             d if d <= 10_000.0 => -3.0,
             _ => -4.5,
         };
+        let geocodage = p < 0.0 && meme_adresse_postale && d <= 5000.0;
+        let p = if geocodage { 0.0 } else { p };
         ajouter("distance", p, &|_, _| metres(d), &|| {
-            if p > 0.0 {
+            if geocodage {
+                "points éloignés mais même adresse postale (même numéro, même voie, même \
+                 commune) : écart de géocodage, neutre"
+                    .into()
+            } else if p > 0.0 {
                 "points proches".into()
             } else {
                 "points éloignés".into()
             }
         });
+    }
+
+    // The body that runs a France Services, at its address. A conseiller numérique's record
+    // is often named after its employer, the body that runs the France Services (« CCAS DE
+    // X », « COMMUNE DE X », « CC DU PAYS DE X »): no word of the name in common with the
+    // France Services' own record, and another kind of structure. The labelling rules
+    // (tests/data/README.md) count it as the same counter when it stands at the France
+    // Services' address AND carries the France Services label or shares its reception line
+    // (phone or e-mail). Same address: the same number of the same street, or the same
+    // street with a number missing within 100 m; same commune; both fixed or both
+    // itinerant. Then the two kinds of structure are expected (`categorie` neutral) and,
+    // when both carry the label, that is a clue of its own (`label`); a shared contact is
+    // already counted by its own criterion.
+    let meme_adresse = match meme_voie {
+        Some(Some(numero)) => numero,
+        Some(None) => distance.is_some_and(|d| d <= 100.0),
+        None => false,
+    };
+    let france_services = |e: &Empreinte| {
+        e.label_france_services || e.nom.categorie == Some(Categorie::FranceServices)
+    };
+    let meme_lieu_possible = a.itinerant == b.itinerant
+        && meme_commune
+        && meme_adresse
+        && (france_services(a) || france_services(b));
+    let deux_labels = meme_lieu_possible && a.label_france_services && b.label_france_services;
+    let contact_commun = (a.telephone().is_some() && a.telephone() == b.telephone())
+        || a.courriels()
+            .any(|(h, _)| b.courriels().any(|(g, _)| g == h));
+    let porteur = deux_labels || (meme_lieu_possible && contact_commun);
+    if deux_labels {
+        ajouter(
+            "label",
+            POINTS_LABEL_MEME_ADRESSE,
+            &|la, lb| guillemets(&la.adresse, &lb.adresse),
+            &|| {
+                "les deux fiches portent le label France Services à la même adresse : le même \
+                 guichet, décrit par la structure qui le porte ou par une autre source"
+                    .into()
+            },
+        );
+    }
+
+    // Kind of structure.
+    if let (Some(x), Some(y)) = (a.nom.categorie, b.nom.categorie) {
+        let valeur = |_: &Lieu, _: &Lieu| format!("{} / {}", x.libelle(), y.libelle());
+        if x == y {
+            ajouter("categorie", 1.0, &valeur, &|| {
+                "même type de structure".into()
+            });
+        } else if porteur && (x == Categorie::FranceServices || y == Categorie::FranceServices) {
+            ajouter("categorie", 0.0, &valeur, &|| {
+                "une France services et, à la même adresse, une structure labellisée France \
+                 Services ou qui partage sa ligne d'accueil : la structure qui la porte, types \
+                 différents attendus"
+                    .into()
+            });
+        } else if x.heberge_france_services(y) {
+            ajouter("categorie", -1.0, &valeur, &|| {
+                "une France services et une structure qui en héberge souvent : indice faible".into()
+            });
+        } else {
+            ajouter("categorie", -3.0, &valeur, &|| {
+                "types de structure différents : deux structures, même si elles partagent un bâtiment"
+                    .into()
+            });
+        }
     }
 
     // Commune.

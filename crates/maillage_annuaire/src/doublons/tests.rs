@@ -2,8 +2,8 @@ use super::*;
 use crate::synthetique::{generer_avec, Alea};
 use chrono::NaiveDate;
 use maillage_domain::{
-    CodeInsee, CodePostal, Itinerance, Localisation, ModaliteAcces, Pivot, Service, Telephone,
-    Typologie,
+    CodeInsee, CodePostal, DispositifProgrammeNational, Itinerance, Localisation, ModaliteAcces,
+    Pivot, Service, Telephone, Typologie,
 };
 use maillage_territoire::Referentiel;
 
@@ -935,4 +935,128 @@ fn empreinte_compacte_partage_commune_et_typologies() {
     let mut e = a.clone();
     e.lieu.localisation = None;
     assert_eq!(normalisation::empreinte(&e).point(), None);
+}
+
+/// A France Services and, at its address, the conseiller numérique's record named after the
+/// body that runs it (« CCAS DE … »), without a shared word or contact.
+fn france_services_et_fiche_du_porteur() -> (LieuSource, LieuSource) {
+    let mut fs = lieu(
+        "france-services",
+        "1920",
+        "France services Meung-sur-Loire",
+        "11 Rue Saint-Jean",
+        "45130",
+        VALSERHONE,
+    );
+    fs.lieu.typologie = vec![Typologie::Rfs];
+    fs.lieu.dispositif_programmes_nationaux = vec![DispositifProgrammeNational::FranceServices];
+    fs.lieu.itinerance = vec![Itinerance::Fixe];
+    fs.lieu.telephone = tel("06 71 67 81 15");
+    let mut cnfs = lieu(
+        "conseillers-numeriques",
+        "627a35acad1bdb06edc48afb",
+        "CENTRE COMMUNAL D'ACTION SOCIALE",
+        "11 RUE SAINT JEAN",
+        "45130",
+        decale(VALSERHONE, 5.0, 0.0),
+    );
+    cnfs.lieu.services = vec![Service::MaitriseDesOutilsNumeriquesDuQuotidien];
+    (fs, cnfs)
+}
+
+#[test]
+fn the_employer_s_labelled_record_at_the_france_services_address_is_the_same_counter() {
+    let (fs, mut cnfs) = france_services_et_fiche_du_porteur();
+    // Without the label, the record of the CCAS is another structure of the building.
+    let sans = expliquer(&fs, &cnfs);
+    assert!(!sans.decision, "{sans:#?}");
+    assert!(sans.criteres.iter().all(|c| c.nom != "label"));
+    // With it, the same counter, and the explanation says why.
+    cnfs.lieu.dispositif_programmes_nationaux = vec![
+        DispositifProgrammeNational::ConseillersNumeriques,
+        DispositifProgrammeNational::FranceServices,
+    ];
+    let avec = expliquer(&fs, &cnfs);
+    assert!(avec.decision, "{avec:#?}");
+    let label = avec
+        .criteres
+        .iter()
+        .find(|c| c.nom == "label")
+        .expect("label criterion");
+    assert!(label.points > 0.0);
+    assert!(
+        label.raison.contains("label France Services"),
+        "{}",
+        label.raison
+    );
+}
+
+#[test]
+fn the_label_does_not_merge_another_number_a_bus_or_another_commune() {
+    let (fs, mut cnfs) = france_services_et_fiche_du_porteur();
+    cnfs.lieu.dispositif_programmes_nationaux = vec![DispositifProgrammeNational::FranceServices];
+    // Another number of the street: two buildings.
+    let mut ailleurs = cnfs.clone();
+    ailleurs.lieu.adresse = "41 RUE SAINT JEAN".into();
+    let e = expliquer(&fs, &ailleurs);
+    assert!(e.criteres.iter().all(|c| c.nom != "label"), "{e:#?}");
+    assert!(!e.decision);
+    // The same street, no number, but 400 m away.
+    let mut loin = cnfs.clone();
+    loin.lieu.adresse = "RUE SAINT JEAN".into();
+    loin.lieu.localisation = Localisation::new(
+        decale(VALSERHONE, 400.0, 0.0).0,
+        decale(VALSERHONE, 400.0, 0.0).1,
+    );
+    let e = expliquer(&fs, &loin);
+    assert!(e.criteres.iter().all(|c| c.nom != "label"), "{e:#?}");
+    // The France Services bus at the counter's address.
+    let mut bus = cnfs.clone();
+    bus.lieu.itinerance = vec![Itinerance::Itinerant];
+    let e = expliquer(&fs, &bus);
+    assert!(e.criteres.iter().all(|c| c.nom != "label"), "{e:#?}");
+    assert!(!e.decision);
+    // Another commune (INSEE codes differ).
+    let (mut fs2, mut autre) = (fs.clone(), cnfs.clone());
+    fs2.lieu.code_insee = CodeInsee::parse("45203").ok();
+    autre.lieu.code_insee = CodeInsee::parse("45204").ok();
+    let e = expliquer(&fs2, &autre);
+    assert!(e.criteres.iter().all(|c| c.nom != "label"), "{e:#?}");
+}
+
+#[test]
+fn the_same_postal_address_geocoded_apart_is_not_held_against_the_pair() {
+    let lieux = france_services_deux_sources();
+    let (fs, mut cnfs) = (lieux[0].clone(), lieux[1].clone());
+    cnfs.lieu.adresse = "5 rue des Papetiers".into();
+    let p = decale(VALSERHONE, 1500.0, 0.0);
+    cnfs.lieu.localisation = Localisation::new(p.0, p.1);
+    let e = expliquer(&fs, &cnfs);
+    let d = e
+        .criteres
+        .iter()
+        .find(|c| c.nom == "distance")
+        .expect("distance");
+    assert_eq!(d.points, 0.0, "{e:#?}");
+    assert!(d.raison.contains("géocodage"), "{}", d.raison);
+    // Another number of the street: the distance counts again.
+    cnfs.lieu.adresse = "41 rue des Papetiers".into();
+    let e = expliquer(&fs, &cnfs);
+    let d = e
+        .criteres
+        .iter()
+        .find(|c| c.nom == "distance")
+        .expect("distance");
+    assert!(d.points < 0.0, "{e:#?}");
+    // Beyond 5 km, a postal code is probably wrong: the penalty stands.
+    cnfs.lieu.adresse = "5 rue des Papetiers".into();
+    let p = decale(VALSERHONE, 8000.0, 0.0);
+    cnfs.lieu.localisation = Localisation::new(p.0, p.1);
+    let e = expliquer(&fs, &cnfs);
+    let d = e
+        .criteres
+        .iter()
+        .find(|c| c.nom == "distance")
+        .expect("distance");
+    assert!(d.points < 0.0, "{e:#?}");
 }

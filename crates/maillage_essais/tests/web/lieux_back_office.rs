@@ -46,6 +46,17 @@ fn lignes_toulouse(prefixe: &str, n: usize) -> Vec<String> {
 
 /// The upload form as a browser sends it (multipart).
 fn depot(cookie: &str, csrf: &str, source: &str, contenu: &[u8]) -> Request<Body> {
+    depot_avec(cookie, csrf, source, contenu, None)
+}
+
+/// [`depot`] with a column mapping file (`correspondance`) when given.
+fn depot_avec(
+    cookie: &str,
+    csrf: &str,
+    source: &str,
+    contenu: &[u8],
+    correspondance: Option<&[u8]>,
+) -> Request<Body> {
     let limite = "----maillage-essai-limite";
     let mut corps: Vec<u8> = Vec::new();
     for (nom, valeur) in [("csrf", csrf), ("source", source), ("format", "auto")] {
@@ -63,6 +74,15 @@ fn depot(cookie: &str, csrf: &str, source: &str, contenu: &[u8]) -> Request<Body
         .as_bytes(),
     );
     corps.extend_from_slice(contenu);
+    if let Some(toml) = correspondance {
+        corps.extend_from_slice(
+            format!(
+                "\r\n--{limite}\r\nContent-Disposition: form-data; name=\"correspondance\"; filename=\"correspondance.toml\"\r\nContent-Type: application/toml\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        corps.extend_from_slice(toml);
+    }
     corps.extend_from_slice(format!("\r\n--{limite}--\r\n").as_bytes());
     Request::builder()
         .method("POST")
@@ -567,4 +587,99 @@ async fn lieux_back_office_chrono_annuaire_demo() {
     );
     assert_eq!(imports, 5);
     assert!(publies > 5_000, "{publies}");
+}
+
+fn regional(nom: &str) -> Vec<u8> {
+    let chemin = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/regional")
+        .join(nom);
+    std::fs::read(&chemin).unwrap_or_else(|e| panic!("{}: {e}", chemin.display()))
+}
+
+/// Issue 20, item 5, in the upload page: a regional CSV in its own columns uploaded with its
+/// column mapping (`tests/data/regional/`, the same TOML as `maillage import --mapping`).
+/// The preview reads the file with it; a file with a value without correspondence and an
+/// impossible date is reported by line and field, and « Appliquer » writes nothing (never
+/// half-imported); the clean file is then applied. A mapping that is not valid TOML is
+/// refused at upload with the reason.
+#[tokio::test]
+async fn lieux_back_office_import_avec_correspondance() {
+    let w = monde().await;
+    let ca = connecter(&w, "ca@exemple.fr").await;
+    let toml = regional("lieux_numeriques_cd31.toml");
+
+    // The faulty file: both rows reported by line and field, « Appliquer » would stop.
+    let fautif = regional("lieux_numeriques_cd31_erreurs.csv");
+    let r = envoyer(
+        &w.state,
+        depot_avec(&ca.0, &ca.1, "cd31", &fautif, Some(&toml[..])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let chemin = r.location();
+    let r = get(&w, &ca.0, &chemin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("Rien n’est encore enregistré"));
+    assert!(r.corps.contains("Cet import serait arrêté"), "{}", r.corps);
+    for attendu in [
+        "ligne 6 (id CD31-005), Tarif (frais_a_charge) : valeur « Sur devis » sans correspondance",
+        "ligne 12 (id CD31-011), Date de mise à jour (date_maj) : date « 31/02/2025 » illisible",
+    ] {
+        assert!(r.corps.contains(attendu), "{attendu} in {}", r.corps);
+    }
+    assert_eq!(compte(&r, "ajoutes"), "28");
+    assert_eq!(etat(&w).await, (0, 0, 0), "the preview wrote nothing");
+    let r = appliquer(&w, &ca, &chemin).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.corps);
+    assert!(
+        r.corps.contains("rejetée(s) : import arrêté"),
+        "{}",
+        r.corps
+    );
+    assert_eq!(etat(&w).await, (0, 0, 0), "never half-imported");
+
+    // The clean file with the same mapping: read column by column, then applied.
+    let propre = regional("lieux_numeriques_cd31.csv");
+    let r = envoyer(
+        &w.state,
+        depot_avec(&ca.0, &ca.1, "cd31", &propre, Some(&toml[..])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let chemin = r.location();
+    let r = get(&w, &ca.0, &chemin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(!r.corps.contains("Cet import serait arrêté"), "{}", r.corps);
+    assert_eq!(compte(&r, "ajoutes"), "30");
+    assert!(
+        r.corps.contains("Médiathèque Aucamville"),
+        "first rows shown"
+    );
+    assert_eq!(etat(&w).await, (0, 0, 0));
+    let r = appliquer(&w, &ca, &chemin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(
+        r.corps.contains("Import appliqué : 30 ajoutés"),
+        "{}",
+        r.corps
+    );
+    let (_, imports, actifs) = etat(&w).await;
+    assert_eq!((imports, actifs), (1, 30));
+
+    // A mapping that is not TOML: refused at upload, with the reason.
+    let r = envoyer(
+        &w.state,
+        depot_avec(
+            &ca.0,
+            &ca.1,
+            "cd31",
+            &propre,
+            Some(&b"[colonnes\nnom = "[..]),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.corps);
+    assert!(r.corps.contains("fichier de correspondance"), "{}", r.corps);
+    let (_, imports, _) = etat(&w).await;
+    assert_eq!(imports, 1);
 }

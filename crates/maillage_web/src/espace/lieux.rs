@@ -141,7 +141,8 @@ pub async fn page_import(
 }
 
 /// `POST /espace/lieux/import` (multipart: `csrf`, `source`, `format`, `retirer_absents`,
-/// `fichier`): keeps the file and shows its preview (303 to its page).
+/// `fichier`, optional `correspondance`: the column mapping of `maillage import --mapping`):
+/// keeps the file and shows its preview (303 to its page).
 pub async fn deposer(
     State(state): State<AppState>,
     Connecte(a): Connecte,
@@ -155,6 +156,7 @@ pub async fn deposer(
     let (mut csrf, mut source, mut format) = (None, String::new(), "auto".to_string());
     let mut retirer_absents = false;
     let mut contenu = None;
+    let mut correspondance = None;
     let mut nom_fichier = String::new();
     let mut trop_gros = false;
     loop {
@@ -176,6 +178,13 @@ pub async fn deposer(
                         }
                     }
                 }
+                Some("correspondance") => match champ.bytes().await {
+                    Ok(b) => correspondance = Some(b.to_vec()),
+                    Err(e) => {
+                        trop_gros = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+                        break;
+                    }
+                },
                 _ => {}
             },
             Ok(None) => break,
@@ -202,6 +211,7 @@ pub async fn deposer(
         nom_fichier,
         contenu: contenu.unwrap_or_default(),
         retirer_absents,
+        correspondance,
     };
     match gestion::deposer(&state.annuaire, &a, depot).await {
         Ok(jeton) => Ok(Redirect::to(&format!("{CHEMIN_IMPORT}/{jeton}")).into_response()),
