@@ -182,6 +182,207 @@ pub fn lire_page(octets: &[u8]) -> StoreResult<Vec<Entree>> {
     Ok(entrees)
 }
 
+// --- a place's redemptions (the monthly statement) ---
+
+/// The columns of [`requete_utilisations`], in this order.
+const COLONNES_UTILISATIONS: i16 = 14;
+
+/// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC), for binary
+/// `timestamptz` values.
+const EPOQUE_PG_US: i64 = 946_684_800_000_000;
+
+/// The `COPY` of a place's redemptions in `[debut, fin)`, by time then id: the same rows
+/// as the shared `__select_utilisations!` with that filter. The place is an integer and
+/// the bounds RFC 3339 timestamps formatted here (a `COPY` takes no bind parameters).
+pub fn requete_utilisations(
+    structure_id: i64,
+    debut: chrono::DateTime<chrono::Utc>,
+    fin: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use chrono::SecondsFormat::Micros;
+    format!(
+        "COPY (SELECT u.id, u.pass_id, p.code, u.structure_id, u.nonce, u.cle_api_id, \
+         u.compte_id, u.activite_id, u.valeur_centimes, u.utilise_at, u.journal_seq, u.forcee, \
+         i.decision, i.decision_seq \
+         FROM pass_utilisations u JOIN pass p ON p.id = u.pass_id \
+         LEFT JOIN pass_incidents i ON i.utilisation_id = u.id \
+         WHERE u.structure_id = {structure_id} AND u.utilise_at >= '{}' AND u.utilise_at < '{}' \
+         ORDER BY u.utilise_at, u.id) TO STDOUT (FORMAT binary)",
+        debut.to_rfc3339_opts(Micros, true),
+        fin.to_rfc3339_opts(Micros, true)
+    )
+}
+
+/// A place's redemptions in `[debut, fin)` by binary `COPY`, parsed as the server sends
+/// them (no row goes through sqlx's decoding; the parsing overlaps the server's work).
+pub async fn utilisations_du_lieu(
+    pool: &sqlx::PgPool,
+    structure_id: i64,
+    debut: chrono::DateTime<chrono::Utc>,
+    fin: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Vec<maillage_store::pass::UtilisationRow>> {
+    use crate::DbResult;
+    use futures_util::StreamExt;
+    use sqlx::postgres::PgPoolCopyExt;
+    let mut flux = pool
+        .copy_out_raw(&requete_utilisations(structure_id, debut, fin))
+        .await
+        .db()?;
+    let mut lecteur = LecteurUtilisations::default();
+    while let Some(morceau) = flux.next().await {
+        lecteur.ajouter(&morceau.db()?)?;
+    }
+    lecteur.fin()
+}
+
+/// Parses the output of [`requete_utilisations`] as it arrives, in pieces of any size.
+#[derive(Default)]
+pub struct LecteurUtilisations {
+    tampon: Vec<u8>,
+    /// Bytes of `tampon` already parsed.
+    lu: usize,
+    entete: bool,
+    termine: bool,
+    lignes: Vec<maillage_store::pass::UtilisationRow>,
+}
+
+impl LecteurUtilisations {
+    /// Adds a piece of the `COPY` output and parses every complete row in it.
+    pub fn ajouter(&mut self, morceau: &[u8]) -> StoreResult<()> {
+        if self.lu == self.tampon.len() {
+            self.tampon.clear();
+            self.lu = 0;
+        } else if self.lu > 1 << 20 {
+            self.tampon.drain(..self.lu);
+            self.lu = 0;
+        }
+        self.tampon.extend_from_slice(morceau);
+        self.analyser()
+    }
+
+    fn analyser(&mut self) -> StoreResult<()> {
+        const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+        if !self.entete {
+            let reste = &self.tampon[self.lu..];
+            let fixe = SIGNATURE.len() + 8;
+            if reste.len() < fixe {
+                return Ok(());
+            }
+            if &reste[..SIGNATURE.len()] != SIGNATURE {
+                return Err(erreur("not binary COPY output"));
+            }
+            let n = SIGNATURE.len() + 4;
+            let extension = i32::from_be_bytes([reste[n], reste[n + 1], reste[n + 2], reste[n + 3]]);
+            let extension = usize::try_from(extension).map_err(|_| erreur("negative header extension"))?;
+            if reste.len() < fixe + extension {
+                return Ok(());
+            }
+            self.lu += fixe + extension;
+            self.entete = true;
+        }
+        while !self.termine {
+            let reste = &self.tampon[self.lu..];
+            let Some(taille) = taille_tuple(reste)? else {
+                return Ok(());
+            };
+            let mut c = Curseur {
+                octets: &reste[..taille],
+            };
+            match c.i16()? {
+                -1 => {
+                    self.termine = true;
+                }
+                COLONNES_UTILISATIONS => self.lignes.push(lire_utilisation(&mut c)?),
+                _ => return Err(erreur("unexpected number of columns")),
+            }
+            self.lu += taille;
+        }
+        Ok(())
+    }
+
+    /// The rows, once the trailer was read and nothing follows it.
+    pub fn fin(self) -> StoreResult<Vec<maillage_store::pass::UtilisationRow>> {
+        if !self.termine || self.lu != self.tampon.len() {
+            return Err(erreur(if self.termine {
+                "data after the trailer"
+            } else {
+                "truncated"
+            }));
+        }
+        Ok(self.lignes)
+    }
+}
+
+/// The size of the tuple (or trailer) at the start of `octets`, `None` while incomplete.
+fn taille_tuple(octets: &[u8]) -> StoreResult<Option<usize>> {
+    let Some(n) = octets.get(..2) else {
+        return Ok(None);
+    };
+    let n = i16::from_be_bytes([n[0], n[1]]);
+    if n == -1 {
+        return Ok(Some(2));
+    }
+    let n = usize::try_from(n).map_err(|_| erreur("negative number of columns"))?;
+    let mut p = 2;
+    for _ in 0..n {
+        let Some(l) = octets.get(p..p + 4) else {
+            return Ok(None);
+        };
+        let l = i32::from_be_bytes([l[0], l[1], l[2], l[3]]);
+        p += 4;
+        match l {
+            -1 => {}
+            l if l >= 0 => p += l as usize,
+            _ => return Err(erreur("negative field length")),
+        }
+        if p > octets.len() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(p))
+}
+
+fn lire_utilisation(c: &mut Curseur<'_>) -> StoreResult<maillage_store::pass::UtilisationRow> {
+    let id = c.entier()?;
+    let pass_id = c.entier()?;
+    let code = c.texte()?;
+    let structure_id = c.entier()?;
+    let nonce = c.texte()?;
+    let cle_api_id = c.entier_ou_nul()?;
+    let compte_id = c.entier_ou_nul()?;
+    let activite_id = c.entier_ou_nul()?;
+    let valeur_centimes = c.entier()?;
+    let micros = c.entier()?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.saturating_add(EPOQUE_PG_US))
+        .ok_or_else(|| erreur("timestamp out of range"))?;
+    let journal_seq = c.entier()?;
+    let forcee = match c.requis()? {
+        [b] => *b != 0,
+        _ => return Err(erreur("boolean of the wrong size")),
+    };
+    let decision = c.texte_ou_nul()?;
+    let decision_seq = c.entier_ou_nul()?;
+    if !c.octets.is_empty() {
+        return Err(erreur("data after the last column"));
+    }
+    Ok(maillage_store::pass::UtilisationRow {
+        id,
+        pass_id,
+        code,
+        structure_id,
+        nonce,
+        cle_api_id,
+        compte_id,
+        activite_id,
+        valeur_centimes,
+        at,
+        journal_seq,
+        forcee,
+        decision,
+        decision_seq,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +430,77 @@ mod tests {
         );
         assert_eq!(e[0].contenu.usager.as_deref(), Some("u-1"));
         assert_eq!((e[0].prev_hash, e[0].hash), ([1; 32], [2; 32]));
+    }
+
+    /// Two redemptions (one with NULLs, one forced and decided) as the server sends them.
+    fn page_utilisations() -> Vec<u8> {
+        let mut v = b"PGCOPY\n\xff\r\n\0".to_vec();
+        v.extend_from_slice(&0i32.to_be_bytes());
+        v.extend_from_slice(&0i32.to_be_bytes());
+        for (id, forcee) in [(1i64, false), (2, true)] {
+            v.extend_from_slice(&COLONNES_UTILISATIONS.to_be_bytes());
+            champ(&mut v, Some(&id.to_be_bytes()));
+            champ(&mut v, Some(&(10 + id).to_be_bytes()));
+            champ(&mut v, Some(format!("CODE{id}").as_bytes()));
+            champ(&mut v, Some(&7i64.to_be_bytes()));
+            champ(&mut v, Some("nonce é;1".as_bytes()));
+            champ(&mut v, forcee.then_some(&3i64.to_be_bytes()[..]));
+            champ(&mut v, None);
+            champ(&mut v, Some(&(40 + id).to_be_bytes()));
+            champ(&mut v, Some(&1_000i64.to_be_bytes()));
+            // 2026-11-01T00:00:00Z in microseconds from 2000-01-01.
+            let us = 1_793_491_200_000_000i64 - EPOQUE_PG_US + id;
+            champ(&mut v, Some(&us.to_be_bytes()));
+            champ(&mut v, Some(&(100 + id).to_be_bytes()));
+            champ(&mut v, Some(&[u8::from(forcee)]));
+            champ(&mut v, forcee.then_some(&b"acceptee"[..]));
+            champ(&mut v, forcee.then_some(&200i64.to_be_bytes()[..]));
+        }
+        v.extend_from_slice(&(-1i16).to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn reads_a_place_s_redemptions_in_pieces_of_any_size() {
+        let octets = page_utilisations();
+        for taille in [1, 2, 3, 7, 64, octets.len()] {
+            let mut l = LecteurUtilisations::default();
+            for morceau in octets.chunks(taille) {
+                l.ajouter(morceau).unwrap();
+            }
+            let lignes = l.fin().unwrap();
+            assert_eq!(lignes.len(), 2, "pieces of {taille}");
+            let (a, b) = (&lignes[0], &lignes[1]);
+            assert_eq!((a.id, a.pass_id, a.code.as_str()), (1, 11, "CODE1"));
+            assert_eq!((a.structure_id, a.nonce.as_str()), (7, "nonce é;1"));
+            assert_eq!((a.cle_api_id, a.compte_id, a.activite_id), (None, None, Some(41)));
+            assert_eq!(a.at.to_rfc3339(), "2026-11-01T00:00:00.000001+00:00");
+            assert_eq!((a.journal_seq, a.forcee, a.decision.as_deref()), (101, false, None));
+            assert_eq!((b.cle_api_id, b.forcee, b.decision.as_deref()), (Some(3), true, Some("acceptee")));
+            assert_eq!(b.decision_seq, Some(200));
+        }
+    }
+
+    #[test]
+    fn malformed_redemptions_are_an_error_not_a_panic() {
+        let bonne = page_utilisations();
+        for n in 0..bonne.len() {
+            let mut l = LecteurUtilisations::default();
+            let r = l.ajouter(&bonne[..n]).and_then(|()| l.fin());
+            assert!(r.is_err(), "truncated at {n}");
+        }
+        let mut apres = bonne.clone();
+        apres.push(0);
+        let mut l = LecteurUtilisations::default();
+        assert!(l.ajouter(&apres).and_then(|()| l.fin()).is_err());
+        // A boolean of two bytes.
+        let mut l = LecteurUtilisations::default();
+        let mut faux = page_utilisations();
+        let i = faux.len() - 2 - (4 + 8) - (4 + 8) - (4 + 1) - 4 - 8;
+        assert_eq!(faux[i..i + 4], 8i32.to_be_bytes(), "journal_seq's length");
+        let j = i + 4 + 8;
+        faux.splice(j..j + 5, [0, 0, 0, 2, 1, 1]);
+        assert!(l.ajouter(&faux).and_then(|()| l.fin()).is_err());
     }
 
     #[test]

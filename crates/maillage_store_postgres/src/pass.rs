@@ -8,7 +8,9 @@
 //! `pass_utilisations` stay the last guard. The queries are shared with SQLite
 //! (`maillage_store_sql`); this file holds the lock and the page reader.
 
+use chrono::{DateTime, Utc};
 use maillage_domain::journal::Entree;
+use maillage_store::pass::UtilisationRow;
 use maillage_store::StoreResult;
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -49,5 +51,16 @@ impl PgStore {
 
     async fn pass_journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
         crate::copie::page(&self.pool, crate::copie::Table::Pass, apres, limite).await
+    }
+
+    /// A place's redemptions in `[debut, fin)` by binary `COPY` (the monthly statement of
+    /// 1,000,000 redemptions: see `docs/PERFORMANCE.md`).
+    async fn lire_utilisations_du_lieu(
+        &self,
+        structure_id: i64,
+        debut: DateTime<Utc>,
+        fin: DateTime<Utc>,
+    ) -> StoreResult<Vec<UtilisationRow>> {
+        crate::copie::utilisations_du_lieu(&self.pool, structure_id, debut, fin).await
     }
 }

@@ -120,7 +120,11 @@ macro_rules! __select_cles_api {
 ///   free, without waiting (PostgreSQL: `pg_try_advisory_xact_lock`; SQLite: always held);
 /// - `async fn pass_journal_page(&self, apres: i64, limite: i64) ->
 ///   StoreResult<Vec<Entree>>`: a page of the pass stream (PostgreSQL: binary `COPY`;
-///   SQLite: one aggregated JSON row), as the Mandats journal reads its pages.
+///   SQLite: one aggregated JSON row), as the Mandats journal reads its pages;
+/// - `async fn lire_utilisations_du_lieu(&self, structure_id: i64, debut: DateTime<Utc>,
+///   fin: DateTime<Utc>) -> StoreResult<Vec<UtilisationRow>>`: a place's redemptions in
+///   `[debut, fin)`, by time then id (the monthly statement; PostgreSQL: binary `COPY`,
+///   parsed as it arrives; SQLite: the rows).
 ///
 /// # The ledger off the redemption's path
 ///
@@ -1017,16 +1021,7 @@ macro_rules! pass_store {
                     debut: DateTime<Utc>,
                     fin: DateTime<Utc>,
                 ) -> StoreResult<Vec<UtilisationRow>> {
-                    $crate::__select_utilisations!(
-                        "WHERE u.structure_id = $1 AND u.utilise_at >= $2 AND u.utilise_at < $3
-                         ORDER BY u.utilise_at, u.id",
-                        structure_id,
-                        debut,
-                        fin
-                    )
-                    .fetch_all(&self.pool)
-                    .await
-                    .db()
+                    self.lire_utilisations_du_lieu(structure_id, debut, fin).await
                 }
 
                 async fn compte_etats(&self, programme_id: i64) -> StoreResult<CompteEtats> {

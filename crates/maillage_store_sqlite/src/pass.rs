@@ -6,8 +6,10 @@
 //! shared with PostgreSQL (`maillage_store_sql`); this file holds the lock (so the queue of
 //! waiting ledger entries, `pass_journal_attente`, stays empty here) and the page reader.
 
+use chrono::{DateTime, Utc};
 use maillage_domain::journal::Entree;
 use maillage_store::mandats::lire_page_json;
+use maillage_store::pass::UtilisationRow;
 use maillage_store::StoreResult;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
@@ -44,5 +46,24 @@ impl SqliteStore {
         .await
         .db()?;
         lire_page_json(&page)
+    }
+
+    /// A place's redemptions in `[debut, fin)` (the monthly statement).
+    async fn lire_utilisations_du_lieu(
+        &self,
+        structure_id: i64,
+        debut: DateTime<Utc>,
+        fin: DateTime<Utc>,
+    ) -> StoreResult<Vec<UtilisationRow>> {
+        maillage_store_sql::__select_utilisations!(
+                        "WHERE u.structure_id = $1 AND u.utilise_at >= $2 AND u.utilise_at < $3
+                         ORDER BY u.utilise_at, u.id",
+            structure_id,
+            debut,
+            fin
+        )
+        .fetch_all(&self.pool)
+        .await
+        .db()
     }
 }
