@@ -20,6 +20,7 @@
 //! typed, the place's qualification, the territory and the dates, and draws the codes and
 //! the keys.
 
+pub mod avis;
 pub mod code;
 pub mod fin;
 pub mod gestion;
@@ -1131,9 +1132,8 @@ pub async fn verifier_flux_pass(
             }
         };
         let (hache, suivant) = tokio::join!(hachage, lecture);
-        let (verifie, intact) = hache.map_err(|e| {
-            StoreError::Database(format!("ledger verification task failed: {e}"))
-        })?;
+        let (verifie, intact) = hache
+            .map_err(|e| StoreError::Database(format!("ledger verification task failed: {e}")))?;
         v = verifie;
         if !intact {
             return Ok(v.fin());

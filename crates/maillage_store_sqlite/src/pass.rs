@@ -32,6 +32,52 @@ impl SqliteStore {
         Ok(true)
     }
 
+    /// Inserts entries already chained (the queue stays empty on SQLite: only for
+    /// completeness), one statement each: the shared statement's text.
+    async fn inserer_entrees_pass(
+        conn: &mut SqliteConnection,
+        entrees: &[Entree],
+    ) -> StoreResult<()> {
+        for e in entrees {
+            let (prev, hash) = (&e.prev_hash[..], &e.hash[..]);
+            sqlx::query!(
+                "INSERT INTO pass_journal (seq, at_us, action, acteur, structure_id, objet_id,
+                                               usager, demarches, details, prev_hash, hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                e.seq,
+                e.contenu.at_us,
+                e.contenu.action,
+                e.contenu.acteur,
+                e.contenu.structure_id,
+                e.contenu.mandat_id,
+                e.contenu.usager,
+                e.contenu.demarches,
+                e.contenu.details,
+                prev,
+                hash
+            )
+            .execute(&mut *conn)
+            .await
+            .db()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the seqs of redemptions whose entries were just chained.
+    async fn noter_seqs_pass(conn: &mut SqliteConnection, seqs: &[(i64, i64)]) -> StoreResult<()> {
+        for &(u, seq) in seqs {
+            sqlx::query!(
+                "UPDATE pass_utilisations SET journal_seq = $2 WHERE id = $1",
+                u,
+                seq
+            )
+            .execute(&mut *conn)
+            .await
+            .db()?;
+        }
+        Ok(())
+    }
+
     async fn pass_journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
         // One aggregated row per page, as the Mandats journal reads its pages.
         let page = sqlx::query_scalar!(
@@ -56,7 +102,7 @@ impl SqliteStore {
         fin: DateTime<Utc>,
     ) -> StoreResult<Vec<UtilisationRow>> {
         maillage_store_sql::__select_utilisations!(
-                        "WHERE u.structure_id = $1 AND u.utilise_at >= $2 AND u.utilise_at < $3
+            "WHERE u.structure_id = $1 AND u.utilise_at >= $2 AND u.utilise_at < $3
                          ORDER BY u.utilise_at, u.id",
             structure_id,
             debut,
