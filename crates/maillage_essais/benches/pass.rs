@@ -369,7 +369,7 @@ async fn generer_mois(instance: &Instance, pg: &PgStore, n: usize) -> i64 {
             &mut tampon,
         );
         utilisations.push_str(&format!(
-            "{util_id}\t{pass_id}\t{lieu}\t{nonce}\t1000\t{at_txt}\t{}\n",
+            "{util_id}\t{pass_id}\t{lieu}\t{nonce}\t1000\t{at_txt}\t{}\t{code}\n",
             e.seq
         ));
         let c = &e.contenu;
@@ -395,7 +395,7 @@ async fn generer_mois(instance: &Instance, pg: &PgStore, n: usize) -> i64 {
     copier(
         pool,
         "pass_utilisations",
-        "id, pass_id, structure_id, nonce, valeur_centimes, utilise_at, journal_seq",
+        "id, pass_id, structure_id, nonce, valeur_centimes, utilise_at, journal_seq, code",
         &utilisations,
     )
     .await;

@@ -95,6 +95,20 @@ pub fn afficher(code: &str) -> String {
     s
 }
 
+/// [`afficher`] appended to a byte buffer (the statement's CSV).
+pub fn ecrire_affiche(sortie: &mut Vec<u8>, code: &str) {
+    if code.is_ascii() {
+        for (i, morceau) in code.as_bytes().chunks(4).enumerate() {
+            if i > 0 {
+                sortie.push(b'-');
+            }
+            sortie.extend_from_slice(morceau);
+        }
+    } else {
+        sortie.extend_from_slice(afficher(code).as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

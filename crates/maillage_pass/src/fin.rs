@@ -193,7 +193,9 @@ impl Pass {
 
     /// The daily job (`maillage pass fin-de-validite`): for every programme, the J−30 alert
     /// when due, and after the tolerance date the expiry of the passes not redeemed and the
-    /// credit note. The blocking waits for the funder. Returns the steps done now.
+    /// credit note. The blocking waits for the funder. From J−30 to the tolerance date, the
+    /// holders of passes still unused who left an address are told, once per pass
+    /// ([`crate::avis`]). Returns the steps done now.
     pub async fn tache_fin_de_validite(&self, acteur: &Acteur) -> Resultat<Vec<EtapeFinRow>> {
         Self::exiger_gestionnaire(acteur)?;
         let mut faites = Vec::new();
@@ -201,6 +203,8 @@ impl Pass {
             if !Self::peut_gerer(acteur, p.financeur_structure_id) {
                 continue;
             }
+            // The J−30 notice to the people holding its passes (once per pass).
+            self.aviser_porteurs(&p).await?;
             let etapes = self.store.etapes_fin(p.id).await?;
             let id = p.id;
             let f = FinDeValidite::new(p, self.comptes.aujourdhui(), etapes);

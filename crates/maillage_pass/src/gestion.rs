@@ -57,6 +57,9 @@ pub struct PassDePersonne {
     pub utilise_at: Option<DateTime<Utc>>,
     /// Last day it is accepted.
     pub tolerance: NaiveDate,
+    /// From J−30 to the tolerance date, for a pass not used yet: « Votre pass de 10,00 € est
+    /// valable jusqu’au … : utilisez-le avant cette date … » with the places that accept it.
+    pub avis: Option<String>,
 }
 
 /// Cost and coverage of a programme before it is ordered.
@@ -473,6 +476,8 @@ impl Pass {
     pub async fn pass_de_personne(&self, s: &SessionEspace) -> Resultat<Vec<PassDePersonne>> {
         let aujourdhui = self.comptes.aujourdhui();
         let mut programmes: BTreeMap<i64, ProgrammeRow> = BTreeMap::new();
+        // The places of a programme whose notice is shown (read once per programme).
+        let mut lieux: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         let mut out = Vec::new();
         for p in self.store.pass_de_personne(s.personne_id()).await? {
             if let std::collections::btree_map::Entry::Vacant(e) = programmes.entry(p.programme_id)
@@ -481,6 +486,16 @@ impl Pass {
             }
             let Some(prog) = programmes.get(&p.programme_id) else {
                 continue;
+            };
+            let avis = if p.etat == ETAT_DISTRIBUE && crate::avis::periode_d_avis(prog, aujourdhui)
+            {
+                if !lieux.contains_key(&prog.id) {
+                    lieux.insert(prog.id, self.lieux_du_programme(prog.id).await?);
+                }
+                let du_programme = lieux.get(&prog.id).map(Vec::as_slice).unwrap_or_default();
+                self.avis_du_pass(&p.etat, p.valeur_centimes, prog, du_programme)
+            } else {
+                None
             };
             let utilise_at = if p.etat == ETAT_UTILISE {
                 self.store.utilisation_du_pass(p.id).await?.map(|u| u.at)
@@ -502,6 +517,7 @@ impl Pass {
                 distribue_at: p.distribue_at,
                 utilise_at,
                 tolerance: prog.tolerance,
+                avis,
             });
         }
         Ok(out)

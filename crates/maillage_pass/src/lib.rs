@@ -20,6 +20,7 @@
 //! typed, the place's qualification, the territory and the dates, and draws the codes and
 //! the keys.
 
+pub mod avis;
 pub mod code;
 pub mod fin;
 pub mod gestion;
@@ -1102,25 +1103,42 @@ impl Pass {
 
 /// Recomputes the whole pass stream, reading it `page` entries at a time, with its seals
 /// (signatures checked with `cle`, the instance's public key).
+///
+/// Reading and hashing overlap: while a blocking thread hashes page `n` (the verifier and
+/// the page move to it and back), page `n + 1` is read from the store. The result is the
+/// one a loop over every entry in order gives: pages are verified in order, and the first
+/// rupture stops everything.
 pub async fn verifier_flux_pass(
     store: &(impl PassStore + ?Sized),
     cle: &VerifyingKey,
     page: i64,
 ) -> Result<Rapport, StoreError> {
+    let page = page.max(1);
     let mut v = Verificateur::pour_flux(Flux::Pass, store.sceaux_pass().await?, cle);
-    let mut apres = 0;
+    let mut lot = store.pass_journal(0, page).await?;
     loop {
-        let lot = store.pass_journal(apres, page.max(1)).await?;
         let Some(derniere) = lot.last() else { break };
-        apres = derniere.seq;
-        for e in &lot {
-            if !v.entree(e) {
-                return Ok(v.fin());
+        let apres = derniere.seq;
+        let suite = (lot.len() as i64) >= page;
+        let hachage = tokio::task::spawn_blocking(move || {
+            let intact = lot.iter().all(|e| v.entree(e));
+            (v, intact)
+        });
+        let lecture = async {
+            if suite {
+                store.pass_journal(apres, page).await
+            } else {
+                Ok(Vec::new())
             }
+        };
+        let (hache, suivant) = tokio::join!(hachage, lecture);
+        let (verifie, intact) = hache
+            .map_err(|e| StoreError::Database(format!("ledger verification task failed: {e}")))?;
+        v = verifie;
+        if !intact {
+            return Ok(v.fin());
         }
-        if (lot.len() as i64) < page.max(1) {
-            break;
-        }
+        lot = suivant?;
     }
     Ok(v.fin())
 }

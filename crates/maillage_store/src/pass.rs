@@ -322,6 +322,18 @@ pub struct CompteEtats {
     pub annules: i64,
 }
 
+/// A distributed pass attached to a key whose holder left an e-mail address to be told
+/// before the end of validity, not told yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassAAviser {
+    pub pass_id: i64,
+    pub code: String,
+    pub valeur_centimes: i64,
+    pub personne_id: i64,
+    pub distribue_at: Option<DateTime<Utc>>,
+    pub contact: String,
+}
+
 /// The ledger entry of a write, built by the store inside its transaction.
 pub fn entree_pass(
     at: DateTime<Utc>,
@@ -473,6 +485,27 @@ pub trait PassStore: Send + Sync {
         at: DateTime<Utc>,
         commentaire: Option<&str>,
     ) -> StoreResult<IncidentRow>;
+
+    // --- telling the holders before the end of validity ---
+    /// The e-mail address the person left in « Mon espace » to be told about their passes.
+    async fn contact_personne(&self, personne_id: i64) -> StoreResult<Option<String>>;
+
+    /// Sets that address, or removes it (`None`).
+    async fn definir_contact_personne(
+        &self,
+        personne_id: i64,
+        contact: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// The programme's passes still `distribue`, attached to a key that left an address,
+    /// whose holder was not told yet (by pass id).
+    async fn pass_a_aviser(&self, programme_id: i64) -> StoreResult<Vec<PassAAviser>>;
+
+    /// Records that the holder of `pass_id` is being told: `true` for the one call that
+    /// recorded it (`INSERT … ON CONFLICT DO NOTHING`), `false` for every later one, from
+    /// any node.
+    async fn marquer_avise(&self, pass_id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
 
     // --- the pass stream of the journal ---
     async fn pass_journal_head(&self) -> StoreResult<Chaine>;

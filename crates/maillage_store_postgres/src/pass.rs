@@ -8,7 +8,9 @@
 //! `pass_utilisations` stay the last guard. The queries are shared with SQLite
 //! (`maillage_store_sql`); this file holds the lock and the page reader.
 
+use chrono::{DateTime, Utc};
 use maillage_domain::journal::Entree;
+use maillage_store::pass::UtilisationRow;
 use maillage_store::StoreResult;
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -47,7 +49,93 @@ impl PgStore {
         .db()
     }
 
+    /// Inserts entries already chained, in one statement (`INSERT … SELECT FROM UNNEST`):
+    /// what the holder of the lock does with the entries that waited. Not a `query!`:
+    /// arrays of nullable values (`structure_id`, `objet_id`, `usager`) are bound as is.
+    async fn inserer_entrees_pass(conn: &mut PgConnection, entrees: &[Entree]) -> StoreResult<()> {
+        if entrees.is_empty() {
+            return Ok(());
+        }
+        let n = entrees.len();
+        let mut seq = Vec::with_capacity(n);
+        let mut at_us = Vec::with_capacity(n);
+        let mut action = Vec::with_capacity(n);
+        let mut acteur = Vec::with_capacity(n);
+        let mut structure_id = Vec::with_capacity(n);
+        let mut objet_id = Vec::with_capacity(n);
+        let mut usager = Vec::with_capacity(n);
+        let mut demarches = Vec::with_capacity(n);
+        let mut details = Vec::with_capacity(n);
+        let mut prev_hash = Vec::with_capacity(n);
+        let mut hash = Vec::with_capacity(n);
+        for e in entrees {
+            let c = &e.contenu;
+            seq.push(e.seq);
+            at_us.push(c.at_us);
+            action.push(c.action.as_str());
+            acteur.push(c.acteur.as_str());
+            structure_id.push(c.structure_id);
+            objet_id.push(c.mandat_id);
+            usager.push(c.usager.as_deref());
+            demarches.push(c.demarches.as_str());
+            details.push(c.details.as_str());
+            prev_hash.push(&e.prev_hash[..]);
+            hash.push(&e.hash[..]);
+        }
+        sqlx::query(
+            "INSERT INTO pass_journal (seq, at_us, action, acteur, structure_id, objet_id,
+                                       usager, demarches, details, prev_hash, hash)
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[],
+                                  $5::bigint[], $6::bigint[], $7::text[], $8::text[],
+                                  $9::text[], $10::bytea[], $11::bytea[])",
+        )
+        .bind(&seq)
+        .bind(&at_us)
+        .bind(&action)
+        .bind(&acteur)
+        .bind(&structure_id)
+        .bind(&objet_id)
+        .bind(&usager)
+        .bind(&demarches)
+        .bind(&details)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    /// Writes the seqs of redemptions whose entries were just chained, in one statement.
+    async fn noter_seqs_pass(conn: &mut PgConnection, seqs: &[(i64, i64)]) -> StoreResult<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let (ids, nums): (Vec<i64>, Vec<i64>) = seqs.iter().copied().unzip();
+        sqlx::query!(
+            "UPDATE pass_utilisations AS u SET journal_seq = v.seq
+             FROM UNNEST($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE u.id = v.id",
+            &ids,
+            &nums
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?;
+        Ok(())
+    }
+
     async fn pass_journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {
         crate::copie::page(&self.pool, crate::copie::Table::Pass, apres, limite).await
+    }
+
+    /// A place's redemptions in `[debut, fin)` by binary `COPY` (the monthly statement of
+    /// 1,000,000 redemptions: see `docs/PERFORMANCE.md`).
+    async fn lire_utilisations_du_lieu(
+        &self,
+        structure_id: i64,
+        debut: DateTime<Utc>,
+        fin: DateTime<Utc>,
+    ) -> StoreResult<Vec<UtilisationRow>> {
+        crate::copie::utilisations_du_lieu(&self.pool, structure_id, debut, fin).await
     }
 }

@@ -120,7 +120,15 @@ macro_rules! __select_cles_api {
 ///   free, without waiting (PostgreSQL: `pg_try_advisory_xact_lock`; SQLite: always held);
 /// - `async fn pass_journal_page(&self, apres: i64, limite: i64) ->
 ///   StoreResult<Vec<Entree>>`: a page of the pass stream (PostgreSQL: binary `COPY`;
-///   SQLite: one aggregated JSON row), as the Mandats journal reads its pages.
+///   SQLite: one aggregated JSON row), as the Mandats journal reads its pages;
+/// - `async fn lire_utilisations_du_lieu(&self, structure_id: i64, debut: DateTime<Utc>,
+///   fin: DateTime<Utc>) -> StoreResult<Vec<UtilisationRow>>`: a place's redemptions in
+///   `[debut, fin)`, by time then id (the monthly statement; PostgreSQL: binary `COPY`,
+///   parsed as it arrives; SQLite: the rows);
+/// - `async fn inserer_entrees_pass(conn, entrees: &[Entree]) -> StoreResult<()>` and
+///   `async fn noter_seqs_pass(conn, seqs: &[(i64, i64)]) -> StoreResult<()>`: write the
+///   waiting entries just chained and their redemptions' seqs (PostgreSQL: one
+///   `UNNEST` statement each; SQLite, whose queue stays empty: one row at a time).
 ///
 /// # The ledger off the redemption's path
 ///
@@ -182,6 +190,12 @@ macro_rules! pass_store {
                 tampon: &mut Vec<u8>,
             ) -> StoreResult<i64> {
                 let e = chaine.ajouter_flux(Flux::Pass, contenu, tampon);
+                inserer_entree(conn, &e).await?;
+                Ok(e.seq)
+            }
+
+            /// Inserts an entry already chained.
+            async fn inserer_entree(conn: &mut Connexion, e: &Entree) -> StoreResult<()> {
                 let (prev, hash) = (&e.prev_hash[..], &e.hash[..]);
                 ::sqlx::query!(
                     "INSERT INTO pass_journal (seq, at_us, action, acteur, structure_id, objet_id,
@@ -202,7 +216,7 @@ macro_rules! pass_store {
                 .execute(&mut *conn)
                 .await
                 .db()?;
-                Ok(e.seq)
+                Ok(())
             }
 
             async fn pass_par_id(conn: &mut Connexion, id: i64) -> StoreResult<PassRow> {
@@ -248,27 +262,40 @@ macro_rules! pass_store {
                     }
                 }
 
-                /// Chains up to `limite` waiting entries; how many.
+                /// Chains up to `limite` waiting entries, oldest first; how many. One
+                /// statement takes them out of the queue (`DELETE … RETURNING`), the backend
+                /// writes the entries and the redemptions' seqs in one batch each
+                /// (`inserer_entrees_pass`, `noter_seqs_pass`).
                 async fn chainer_attente(
                     &mut self,
                     conn: &mut Connexion,
                     limite: i64,
                 ) -> StoreResult<usize> {
-                    let lignes = ::sqlx::query!(
-                        r#"SELECT id AS "id!: i64", at_us AS "at_us!: i64",
+                    let Some(chaine) = self.chaine.as_mut() else {
+                        return Ok(0);
+                    };
+                    if limite <= 0 {
+                        return Ok(0);
+                    }
+                    let mut lignes = ::sqlx::query!(
+                        r#"DELETE FROM pass_journal_attente
+                           WHERE id IN (SELECT id FROM pass_journal_attente ORDER BY id LIMIT $1)
+                           RETURNING id AS "id!: i64", at_us AS "at_us!: i64",
                                   action AS "action!: String", acteur AS "acteur!: String",
                                   structure_id AS "structure_id?: i64",
                                   objet_id AS "objet_id?: i64", usager AS "usager?: String",
                                   demarches AS "demarches!: String",
                                   details AS "details!: String",
-                                  utilisation_id AS "utilisation_id?: i64"
-                           FROM pass_journal_attente ORDER BY id LIMIT $1"#,
+                                  utilisation_id AS "utilisation_id?: i64""#,
                         limite
                     )
                     .fetch_all(&mut *conn)
                     .await
                     .db()?;
+                    lignes.sort_by_key(|l| l.id);
                     let n = lignes.len();
+                    let mut entrees = Vec::with_capacity(n);
+                    let mut seqs = Vec::new();
                     for l in lignes {
                         let contenu = NouvelleEntree {
                             at_us: l.at_us,
@@ -280,13 +307,22 @@ macro_rules! pass_store {
                             demarches: l.demarches,
                             details: l.details,
                         };
-                        self.ajouter(&mut *conn, contenu, l.utilisation_id).await?;
-                        ::sqlx::query!("DELETE FROM pass_journal_attente WHERE id = $1", l.id)
-                            .execute(&mut *conn)
-                            .await
-                            .db()?;
+                        let e = chaine.ajouter_flux(Flux::Pass, contenu, &mut self.tampon);
+                        if let Some(u) = l.utilisation_id {
+                            seqs.push((u, e.seq));
+                        }
+                        entrees.push(e);
                     }
+                    <$store>::inserer_entrees_pass(&mut *conn, &entrees).await?;
+                    <$store>::noter_seqs_pass(&mut *conn, &seqs).await?;
                     Ok(n)
+                }
+
+                /// Chains `contenu` now when the lock is held (the entry, to insert with
+                /// [`inserer_entree`]), else `None`.
+                fn chainer(&mut self, contenu: &NouvelleEntree) -> Option<Entree> {
+                    let chaine = self.chaine.as_mut()?;
+                    Some(chaine.ajouter_flux(Flux::Pass, contenu.clone(), &mut self.tampon))
                 }
 
                 /// Appends `contenu` (the entry of the redemption `utilisation_id`, if it is
@@ -349,12 +385,36 @@ macro_rules! pass_store {
             ) -> StoreResult<UtilisationRow> {
                 let forcee = u.forcee.is_some();
                 let hors_ligne_at = u.forcee.as_ref().map(|f| f.hors_ligne_at);
+                let mut details = ::maillage_store::pass::serde_json::json!({
+                    "code": pass.code,
+                    "lieu": u.structure_id,
+                    "valeur_centimes": pass.valeur_centimes,
+                    "nonce": u.nonce,
+                    "activite": u.activite_id,
+                });
+                if let Some(h) = hors_ligne_at {
+                    details["forcee"] = true.into();
+                    details["hors_ligne_le"] = h.to_rfc3339().into();
+                }
+                let contenu = entree_pass(
+                    u.at,
+                    ACTION_UTILISATION,
+                    &u.acteur,
+                    Some(u.structure_id),
+                    Some(pass.id),
+                    pass.programme_id,
+                    details,
+                );
+                // Chained now when the journal's lock is held: the redemption is inserted
+                // with its seq (no second write of the row).
+                let entree = registre.chainer(&contenu);
+                let journal_seq = entree.as_ref().map_or(0, |e| e.seq);
                 let id = ::sqlx::query_scalar!(
                     r#"INSERT INTO pass_utilisations (pass_id, structure_id, nonce, cle_api_id,
                                                      compte_id, activite_id, valeur_centimes,
                                                      utilise_at, journal_seq, controle_sans_garde,
-                                                     forcee, hors_ligne_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)
+                                                     forcee, hors_ligne_at, code)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                        RETURNING id AS "id!: i64""#,
                     pass.id,
                     u.structure_id,
@@ -364,9 +424,11 @@ macro_rules! pass_store {
                     u.activite_id,
                     pass.valeur_centimes,
                     u.at,
+                    journal_seq,
                     sans_garde,
                     forcee,
-                    hors_ligne_at
+                    hors_ligne_at,
+                    pass.code
                 )
                 .fetch_one(&mut *conn)
                 .await
@@ -383,32 +445,12 @@ macro_rules! pass_store {
                     .await
                     .db()?;
                 }
-                let mut details = ::maillage_store::pass::serde_json::json!({
-                    "code": pass.code,
-                    "lieu": u.structure_id,
-                    "valeur_centimes": pass.valeur_centimes,
-                    "nonce": u.nonce,
-                    "activite": u.activite_id,
-                });
-                if let Some(h) = hors_ligne_at {
-                    details["forcee"] = true.into();
-                    details["hors_ligne_le"] = h.to_rfc3339().into();
+                match &entree {
+                    Some(e) => inserer_entree(&mut *conn, e).await?,
+                    None => {
+                        registre.ajouter(&mut *conn, contenu, Some(id)).await?;
+                    }
                 }
-                let seq = registre
-                    .ajouter(
-                        &mut *conn,
-                        entree_pass(
-                            u.at,
-                            ACTION_UTILISATION,
-                            &u.acteur,
-                            Some(u.structure_id),
-                            Some(pass.id),
-                            pass.programme_id,
-                            details,
-                        ),
-                        Some(id),
-                    )
-                    .await?;
                 Ok(UtilisationRow {
                     id,
                     pass_id: pass.id,
@@ -420,7 +462,7 @@ macro_rules! pass_store {
                     activite_id: u.activite_id,
                     valeur_centimes: pass.valeur_centimes,
                     at: u.at,
-                    journal_seq: seq.unwrap_or(0),
+                    journal_seq,
                     forcee,
                     decision: None,
                     decision_seq: None,
@@ -883,18 +925,34 @@ macro_rules! pass_store {
                     }
                     // No journal lock here: the guard is the row's.
                     let mut tx = self.begin_pass_tx().await?;
-                    // The guard: only one transaction changes the row.
-                    let n = ::sqlx::query!(
-                        "UPDATE pass SET etat = 'utilise', updated_at = $2
-                         WHERE id = $1 AND etat = 'distribue'",
+                    // The guard: only one transaction changes the row, and only if this
+                    // place has not used the nonce (the unique index stays the last guard).
+                    let changee = ::sqlx::query_as!(
+                        PassRow,
+                        r#"UPDATE pass SET etat = 'utilise', updated_at = $2
+                           WHERE id = $1 AND etat = 'distribue'
+                             AND NOT EXISTS (SELECT 1 FROM pass_utilisations
+                                             WHERE structure_id = $3 AND nonce = $4)
+                           RETURNING id AS "id!: i64", carnet_id AS "carnet_id!: i64",
+                                  programme_id AS "programme_id!: i64", code AS "code!: String",
+                                  valeur_centimes AS "valeur_centimes!: i64",
+                                  etat AS "etat!: String",
+                                  distribue_par AS "distribue_par?: i64",
+                                  distribue_at AS "distribue_at?: DateTime<Utc>",
+                                  personne_commune AS "personne_commune?: String",
+                                  personne_tranche_age AS "personne_tranche_age?: String",
+                                  personne_statut AS "personne_statut?: String",
+                                  personne_id AS "personne_id?: i64",
+                                  updated_at AS "updated_at!: DateTime<Utc>""#,
                         u.pass_id,
-                        u.at
+                        u.at,
+                        u.structure_id,
+                        u.nonce
                     )
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
-                    .db()?
-                    .rows_affected();
-                    if n != 1 {
+                    .db()?;
+                    let Some(pass) = changee else {
                         let pass = pass_par_id(&mut tx, u.pass_id).await?;
                         let existante = $crate::__select_utilisations!(
                             "WHERE u.pass_id = $1 ORDER BY u.id LIMIT 1",
@@ -908,23 +966,11 @@ macro_rules! pass_store {
                                 Utilisation::Rejouee(e)
                             }
                             Some(e) => Utilisation::DejaUtilise(e),
+                            // Still « distribue »: the nonce stopped it.
+                            None if pass.etat == ETAT_DISTRIBUE => Utilisation::NonceDejaServi,
                             None => Utilisation::EtatRefuse { etat: pass.etat },
                         });
-                    }
-                    let nonce_pris = ::sqlx::query_scalar!(
-                        r#"SELECT COUNT(*) AS "n!: i64" FROM pass_utilisations
-                           WHERE structure_id = $1 AND nonce = $2"#,
-                        u.structure_id,
-                        u.nonce
-                    )
-                    .fetch_one(&mut *tx)
-                    .await
-                    .db()?;
-                    if nonce_pris > 0 {
-                        // Rolled back: the pass stays « distribue ».
-                        return Ok(Utilisation::NonceDejaServi);
-                    }
-                    let pass = pass_par_id(&mut tx, u.pass_id).await?;
+                    };
                     // The ledger entry: chained now if the journal's lock is free, else
                     // left for the next holder (never waited for).
                     let mut registre = if Self::essayer_verrou_pass(&mut tx).await? {
@@ -1017,16 +1063,7 @@ macro_rules! pass_store {
                     debut: DateTime<Utc>,
                     fin: DateTime<Utc>,
                 ) -> StoreResult<Vec<UtilisationRow>> {
-                    $crate::__select_utilisations!(
-                        "WHERE u.structure_id = $1 AND u.utilise_at >= $2 AND u.utilise_at < $3
-                         ORDER BY u.utilise_at, u.id",
-                        structure_id,
-                        debut,
-                        fin
-                    )
-                    .fetch_all(&self.pool)
-                    .await
-                    .db()
+                    self.lire_utilisations_du_lieu(structure_id, debut, fin).await
                 }
 
                 async fn compte_etats(&self, programme_id: i64) -> StoreResult<CompteEtats> {
@@ -1300,6 +1337,84 @@ macro_rules! pass_store {
                         .db()?;
                     tx.commit().await.db()?;
                     Ok(apres)
+                }
+
+                async fn contact_personne(&self, personne_id: i64) -> StoreResult<Option<String>> {
+                    ::sqlx::query_scalar!(
+                        r#"SELECT contact AS "contact!: String" FROM pass_contacts
+                           WHERE personne_id = $1"#,
+                        personne_id
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn definir_contact_personne(
+                    &self,
+                    personne_id: i64,
+                    contact: Option<&str>,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<()> {
+                    match contact {
+                        Some(c) => ::sqlx::query!(
+                            "INSERT INTO pass_contacts (personne_id, contact, created_at)
+                             VALUES ($1, $2, $3)
+                             ON CONFLICT (personne_id)
+                             DO UPDATE SET contact = excluded.contact,
+                                           created_at = excluded.created_at",
+                            personne_id,
+                            c,
+                            at
+                        )
+                        .execute(&self.pool)
+                        .await
+                        .db()?,
+                        None => ::sqlx::query!(
+                            "DELETE FROM pass_contacts WHERE personne_id = $1",
+                            personne_id
+                        )
+                        .execute(&self.pool)
+                        .await
+                        .db()?,
+                    };
+                    Ok(())
+                }
+
+                async fn pass_a_aviser(
+                    &self,
+                    programme_id: i64,
+                ) -> StoreResult<Vec<::maillage_store::pass::PassAAviser>> {
+                    ::sqlx::query_as!(
+                        ::maillage_store::pass::PassAAviser,
+                        r#"SELECT p.id AS "pass_id!: i64", p.code AS "code!: String",
+                                  p.valeur_centimes AS "valeur_centimes!: i64",
+                                  p.personne_id AS "personne_id!: i64",
+                                  p.distribue_at AS "distribue_at?: DateTime<Utc>",
+                                  c.contact AS "contact!: String"
+                           FROM pass p JOIN pass_contacts c ON c.personne_id = p.personne_id
+                           WHERE p.programme_id = $1 AND p.etat = 'distribue'
+                             AND NOT EXISTS (SELECT 1 FROM pass_avis_fin a WHERE a.pass_id = p.id)
+                           ORDER BY p.id"#,
+                        programme_id
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()
+                }
+
+                async fn marquer_avise(&self, pass_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+                    let n = ::sqlx::query!(
+                        "INSERT INTO pass_avis_fin (pass_id, avise_at) VALUES ($1, $2)
+                         ON CONFLICT (pass_id) DO NOTHING",
+                        pass_id,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?
+                    .rows_affected();
+                    Ok(n == 1)
                 }
 
                 async fn pass_journal_head(&self) -> StoreResult<Chaine> {

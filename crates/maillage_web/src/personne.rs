@@ -76,6 +76,8 @@ pub struct LignePass {
     /// « distribué le … », « utilisé le … à … », « expiré »…
     pub etat: String,
     pub utilisable: bool,
+    /// The J−30 notice: « Votre pass de 10,00 € est valable jusqu’au … ».
+    pub avis: Option<String>,
 }
 
 /// A stored self-assessment as the person sees it: its date and each domain's band.
@@ -97,6 +99,8 @@ struct PageEspace {
     /// How many mandates are held under the key (`None`: the module is not set up).
     mandats: Option<usize>,
     passes: Vec<LignePass>,
+    /// The address left to be told before the end of validity of the passes.
+    contact_pass: String,
 }
 
 async fn rendre_page(
@@ -117,6 +121,7 @@ async fn rendre_page(
         niveaux: Vec::new(),
         mandats: None,
         passes: Vec::new(),
+        contact_pass: String::new(),
     };
     if let Some(s) = session {
         let now = state.instance.comptes().maintenant();
@@ -208,7 +213,17 @@ async fn rendre_page(
                 programme: p.programme,
                 valeur: maillage_pass::euros(p.valeur_centimes),
                 etat,
+                avis: p.avis,
             });
+        }
+        if !page.passes.is_empty() {
+            page.contact_pass = state
+                .instance
+                .pass()
+                .contact_avis(s)
+                .await
+                .map_err(ErreurWeb::from)?
+                .unwrap_or_default();
         }
         if let Ok(m) = state.instance.mandats() {
             let n = match m.espace_personne(s).await {
@@ -244,6 +259,9 @@ pub struct FormulaireEspace {
     code: String,
     #[serde(default)]
     inscription: String,
+    /// `contact_pass`: the address to be told before the end of validity (empty: removed).
+    #[serde(default)]
+    contact: String,
 }
 
 /// `POST /mon-espace`.
@@ -338,6 +356,49 @@ pub async fn agir(
                         None,
                         Some("Cette inscription n’est pas dans votre espace.".into()),
                         StatusCode::NOT_FOUND,
+                    )
+                    .await
+                }
+                Err(e) => Err(ErreurWeb::from(e).avec_retour("/mon-espace")),
+            }
+        }
+        "contact_pass" => {
+            let Some(s) = session_espace(&state, &headers).await else {
+                return Ok(Redirect::to("/mon-espace").into_response());
+            };
+            match state
+                .instance
+                .pass()
+                .definir_contact_avis(&s, &f.contact)
+                .await
+            {
+                Ok(Some(a)) => {
+                    rendre_page(
+                        &state,
+                        Some(&s),
+                        Some(format!("C’est noté : un courriel vous sera envoyé à {a} un mois avant la fin de validité de vos pass.")),
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await
+                }
+                Ok(None) => {
+                    rendre_page(
+                        &state,
+                        Some(&s),
+                        Some("C’est fait : votre adresse est retirée, vous ne serez pas prévenu par courriel.".into()),
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await
+                }
+                Err(maillage_pass::ErreurPass::Invalide { message, .. }) => {
+                    rendre_page(
+                        &state,
+                        Some(&s),
+                        None,
+                        Some(format!("Adresse électronique : {message}.")),
+                        StatusCode::BAD_REQUEST,
                     )
                     .await
                 }

@@ -990,3 +990,168 @@ async fn signal_du_tableau_de_bord_hors_horaires_de_l_annuaire() {
         r.corps
     );
 }
+
+/// The J−30 notice as the person lives it (the clock at 20/11/2026, the programme valid
+/// until 31/01/2027, tolerance until 10/02/2027): a mediator gives a pass with a new
+/// personal code; in « Mon espace » the person sees no notice yet and leaves an e-mail
+/// address (a malformed one refused, naming the field); at J−30 the page says « Votre pass
+/// de 10,00 € est valable jusqu’au 10/02/2027 : utilisez-le avant cette date … » with the
+/// place that accepts it, and the daily job queues one message in the outbox — one only,
+/// however many runs, even two at once; once the pass is used the notice is gone.
+#[tokio::test]
+async fn avis_j_moins_30_dans_mon_espace_et_un_seul_courriel() {
+    let w = monde().await;
+    let jour = |a, m, j| chrono::NaiveDate::from_ymd_opt(a, m, j).unwrap();
+    let (_, codes) = programme_court(&w, jour(2027, 1, 31), jour(2027, 2, 10), 2, 0).await;
+    let pass = w.state.instance.pass();
+    let op = w.state.instance.comptes().exploitant();
+
+    let (a1, csrf_a1) = connecter(&w, "a1@exemple.fr").await;
+    let r = envoyer(
+        &w.state,
+        requete(
+            "POST",
+            "/espace/pass/distribuer",
+            Some(&a1),
+            Some(formulaire(&[
+                ("csrf", &csrf_a1),
+                ("code", &codes[0]),
+                ("commune", "31555"),
+                ("tranche_age", "70+"),
+                ("statut", "retraite"),
+                ("cle", "nouvelle"),
+                ("code_personne", ""),
+            ])),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let cle = r
+        .textes("strong.code-personnel")
+        .pop()
+        .expect("new key shown");
+
+    let r = ouvrir_mon_espace(&w, &cle).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let espace = format!(
+        "maillage_espace={}",
+        r.cookie("maillage_espace").expect("space cookie")
+    );
+    let r = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    assert_eq!(r.textes("#titre-pass + ul li").len(), 1, "{}", r.corps);
+    assert!(r.textes("p.avis-fin-pass").is_empty(), "not before J−30");
+    let csrf = r.champ_cache("csrf").expect("csrf");
+    let avec_pre = format!(
+        "{espace}; maillage_pre={}",
+        r.cookie("maillage_pre").expect("pre cookie")
+    );
+    let laisser = |adresse: &str| {
+        requete(
+            "POST",
+            "/mon-espace",
+            Some(&avec_pre),
+            Some(formulaire(&[
+                ("csrf", &csrf),
+                ("action", "contact_pass"),
+                ("contact", adresse),
+            ])),
+        )
+    };
+    let r = envoyer(&w.state, laisser("pas une adresse")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.corps);
+    assert!(
+        r.corps
+            .contains("Adresse électronique : « pas une adresse »"),
+        "{}",
+        r.corps
+    );
+    let r = envoyer(&w.state, laisser(" lea@exemple.fr ")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    assert!(r.corps.contains("C’est noté"), "{}", r.corps);
+    assert_eq!(
+        r.champ("#contact-pass", "value").as_deref(),
+        Some("lea@exemple.fr")
+    );
+
+    // Before J−30 the daily job tells no one.
+    pass.tache_fin_de_validite(&op).await.expect("job");
+    assert!(courriels_a(&w, "lea@exemple.fr").await.is_empty());
+
+    // 02/01/2027: J−29 (the space's session is long closed: opened again).
+    w.horloge.avancer(chrono::Duration::days(43));
+    let r = ouvrir_mon_espace(&w, &cle).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.corps);
+    let espace = format!(
+        "maillage_espace={}",
+        r.cookie("maillage_espace").expect("space cookie")
+    );
+    let r = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.corps);
+    let avis = r.textes("p.avis-fin-pass");
+    assert_eq!(avis.len(), 1, "{}", r.corps);
+    assert!(avis[0].starts_with("Votre pass de 10,00"), "{avis:?}");
+    assert!(
+        avis[0].contains("est valable jusqu’au 10/02/2027 : utilisez-le avant cette date"),
+        "{avis:?}"
+    );
+    let st_a = super::mediation::structure_de(&w, "ca@exemple.fr").await;
+    let nom_a = w
+        .state
+        .instance
+        .comptes()
+        .toutes_les_structures()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == st_a)
+        .unwrap()
+        .nom;
+    assert!(avis[0].contains(&nom_a), "where to use it: {avis:?}");
+
+    // The daily job, twice at once (two nodes) then again: one message. (Two runs at once
+    // may both try the programme's J−30 alert step: the one that finds it done says so.)
+    let (a, b) = tokio::join!(
+        pass.tache_fin_de_validite(&op),
+        pass.tache_fin_de_validite(&op)
+    );
+    assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+    pass.tache_fin_de_validite(&op).await.expect("job");
+    let messages = courriels_a(&w, "lea@exemple.fr").await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].corps.contains("valable jusqu’au 10/02/2027"),
+        "{}",
+        messages[0].corps
+    );
+    assert!(messages[0].corps.contains(&nom_a), "{}", messages[0].corps);
+
+    // Used: no more notice.
+    let cle_api = pass.creer_cle_api(&op, st_a, "Caisse", 365).await.unwrap();
+    let cle_api = pass
+        .authentifier(&cle_api.cle, maillage_pass::SCOPE_UTILISER)
+        .await
+        .unwrap();
+    pass.utiliser(
+        &maillage_pass::Origine::Cle(cle_api),
+        &codes[0],
+        "n-avis",
+        None,
+    )
+    .await
+    .expect("redeemed");
+    let r = envoyer(&w.state, requete("GET", "/mon-espace", Some(&espace), None)).await;
+    assert!(r.textes("p.avis-fin-pass").is_empty(), "{}", r.corps);
+}
+
+/// The outbox's messages to `adresse`.
+async fn courriels_a(w: &Monde, adresse: &str) -> Vec<maillage_store::comptes::CourrielRow> {
+    w.state
+        .instance
+        .comptes()
+        .courriels(100)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|c| c.destinataire == adresse)
+        .collect()
+}
