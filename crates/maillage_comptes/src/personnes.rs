@@ -137,32 +137,45 @@ impl Comptes {
     /// one write instead of `n`), drawing them all again in the rare case a public part is
     /// taken.
     pub async fn nouvelles_personnes(&self, n: usize) -> Resultat<Vec<NouvelleCle>> {
-        if n == 0 {
-            return Ok(Vec::new());
-        }
+        let mut faites: Vec<Option<NouvelleCle>> = (0..n).map(|_| None).collect();
+        // A public part already taken is drawn again for that key alone: one collision
+        // does not redo the batch (with many keys in the base, some key of a large batch
+        // would collide at almost every draw).
         for _ in 0..8 {
-            let codes = (0..n)
-                .map(|_| CodePersonnel::nouveau().map_err(ErreurComptes::Interne))
-                .collect::<Resultat<Vec<_>>>()?;
+            let manquantes: Vec<usize> = (0..n).filter(|&i| faites[i].is_none()).collect();
+            if manquantes.is_empty() {
+                break;
+            }
+            let mut vues = std::collections::HashSet::new();
+            let mut codes = Vec::with_capacity(manquantes.len());
+            while codes.len() < manquantes.len() {
+                let code = CodePersonnel::nouveau().map_err(ErreurComptes::Interne)?;
+                if vues.insert(code.cle().to_string()) {
+                    codes.push(code);
+                }
+            }
             let cles: Vec<(String, String)> = codes
                 .iter()
                 .map(|c| (c.cle().to_string(), c.hash_secret()))
                 .collect();
-            match self.store.create_personnes(&cles, self.maintenant()).await {
-                Ok(ids) => {
-                    return Ok(ids
-                        .into_iter()
-                        .zip(codes)
-                        .map(|(personne_id, code)| NouvelleCle { personne_id, code })
-                        .collect())
+            let ids = self
+                .store
+                .create_personnes(&cles, self.maintenant())
+                .await?;
+            for ((i, code), id) in manquantes.into_iter().zip(codes).zip(ids) {
+                if let Some(personne_id) = id {
+                    faites[i] = Some(NouvelleCle { personne_id, code });
                 }
-                Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
             }
         }
-        Err(ErreurComptes::Interne(
-            "no free personal codes after 8 draws".into(),
-        ))
+        faites
+            .into_iter()
+            .map(|f| {
+                f.ok_or_else(|| {
+                    ErreurComptes::Interne("no free personal codes after 8 draws".into())
+                })
+            })
+            .collect()
     }
 
     /// The person of a code a person typed (throttled like the space's opening; no hint

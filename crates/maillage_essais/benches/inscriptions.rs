@@ -81,6 +81,9 @@ async fn inscrire(adresse: &str, session: i64, n: usize) -> (u16, String, Durati
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    if statut != 201 {
+        eprintln!("registration {n}: {texte}");
+    }
     let etat = if texte.contains("\"liste_attente\"") {
         "liste_attente"
     } else if texte.contains("\"inscrit\"") {

@@ -209,13 +209,43 @@ impl Pass {
             let id = p.id;
             let f = FinDeValidite::new(p, self.comptes.aujourdhui(), etapes);
             if f.alerte_due() && !f.avoir_du() {
-                faites.push(self.faire_etape(acteur, id, ETAPE_ALERTE).await?);
+                faites.extend(self.etape_du_job(acteur, id, ETAPE_ALERTE).await?);
             }
             if f.avoir_du() {
-                faites.push(self.faire_etape(acteur, id, ETAPE_AVOIR).await?);
+                faites.extend(self.etape_du_job(acteur, id, ETAPE_AVOIR).await?);
             }
         }
         Ok(faites)
+    }
+
+    /// A step of the daily job: `None` when another run (on this node or another) did it
+    /// between our reading and our writing; the step is made once whoever makes it.
+    async fn etape_du_job(
+        &self,
+        acteur: &Acteur,
+        programme_id: i64,
+        etape: &str,
+    ) -> Resultat<Option<EtapeFinRow>> {
+        match self.faire_etape(acteur, programme_id, etape).await {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => {
+                let faite = self
+                    .store
+                    .etapes_fin(programme_id)
+                    .await?
+                    .iter()
+                    .any(|x| x.etape == etape);
+                if !faite {
+                    return Err(e);
+                }
+                tracing::info!(
+                    programme = programme_id,
+                    etape,
+                    "end of validity step already done by another run"
+                );
+                Ok(None)
+            }
+        }
     }
 
     /// The incidents of the programme's forced redemptions (its funder only).

@@ -382,13 +382,14 @@ pub trait ComptesStore: Send + Sync {
         code_hash: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
-    /// Several new persons' keys `(cle, code_hash)` in one transaction, ids in input order;
-    /// `Conflict` if one public part is taken (nothing written: draw them again).
+    /// Several new persons' keys `(cle, code_hash)` in one transaction, in input order:
+    /// the new id, or `None` where the public part is already taken (that key is not
+    /// written; the others are). The public parts of one call must be distinct.
     async fn create_personnes(
         &self,
         cles: &[(String, String)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<i64>>;
+    ) -> StoreResult<Vec<Option<i64>>>;
     async fn personne(&self, id: i64) -> StoreResult<Option<PersonneRow>>;
     async fn personne_by_cle(&self, cle: &str) -> StoreResult<Option<PersonneRow>>;
     /// A new code for the person (the old one stops working); `Conflict` if the public

@@ -99,20 +99,28 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// New keys in one statement (`INSERT … SELECT … FROM UNNEST`); ids matched back by key
-    /// (unique), not by the order `RETURNING` happens to give.
+    /// New keys in one statement (`INSERT … SELECT … FROM UNNEST … ON CONFLICT DO
+    /// NOTHING`); ids matched back by public part (unique), not by the order `RETURNING`
+    /// happens to give; `None` where the public part was taken.
     async fn inserer_personnes(
         conn: &mut PgConnection,
         cles: &[(String, String)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<Vec<Option<i64>>> {
         if cles.is_empty() {
             return Ok(Vec::new());
         }
         let (publiques, empreintes): (Vec<String>, Vec<String>) = cles.iter().cloned().unzip();
+        let distinctes: std::collections::HashSet<&String> = publiques.iter().collect();
+        if distinctes.len() != publiques.len() {
+            return Err(StoreError::Invalid(
+                "the public parts of one batch of keys must be distinct".into(),
+            ));
+        }
         let faites = sqlx::query!(
             r#"INSERT INTO personnes (cle, code_hash, created_at)
                SELECT c, h, $3 FROM UNNEST($1::text[], $2::text[]) AS l(c, h)
+               ON CONFLICT (cle) DO NOTHING
                RETURNING cle AS "cle!: String", id AS "id!: i64""#,
             &publiques,
             &empreintes,
@@ -122,14 +130,6 @@ impl PgStore {
         .await
         .db()?;
         let par_cle: HashMap<String, i64> = faites.into_iter().map(|r| (r.cle, r.id)).collect();
-        publiques
-            .iter()
-            .map(|c| {
-                par_cle
-                    .get(c)
-                    .copied()
-                    .ok_or_else(|| StoreError::Database(format!("key {c} not inserted")))
-            })
-            .collect()
+        Ok(publiques.iter().map(|c| par_cle.get(c).copied()).collect())
     }
 }

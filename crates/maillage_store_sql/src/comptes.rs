@@ -44,9 +44,10 @@ macro_rules! __select_rattachements {
 /// - `async fn insert_attempt(tx, cle: &str, at) -> StoreResult<i64>`: records one attempt,
 ///   returns its id;
 /// - `async fn delete_attempts(&self, ids: &[i64]) -> StoreResult<()>`.
-/// - `async fn inserer_personnes(tx, cles: &[(String, String)], at) -> StoreResult<Vec<i64>>`:
-///   inserts new keys `(cle, code_hash)` and returns their ids in the same order
-///   (PostgreSQL: one statement over `UNNEST`; SQLite: row by row).
+/// - `async fn inserer_personnes(tx, cles: &[(String, String)], at) -> StoreResult<Vec<Option<i64>>>`:
+///   inserts new keys `(cle, code_hash)` and returns their ids in the same order, `None`
+///   where the public part is taken (`ON CONFLICT DO NOTHING`; PostgreSQL: one statement
+///   over `UNNEST`; SQLite: row by row).
 ///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
@@ -740,7 +741,7 @@ macro_rules! comptes_store {
                     &self,
                     cles: &[(String, String)],
                     at: DateTime<Utc>,
-                ) -> StoreResult<Vec<i64>> {
+                ) -> StoreResult<Vec<Option<i64>>> {
                     let mut tx = self.begin_write().await?;
                     let ids = Self::inserer_personnes(&mut tx, cles, at).await?;
                     tx.commit().await.db()?;

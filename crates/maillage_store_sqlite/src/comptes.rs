@@ -81,22 +81,24 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// New keys, row by row (no round trip between SQLite's statements).
+    /// New keys, row by row (no round trip between SQLite's statements); `None` where the
+    /// public part is taken.
     async fn inserer_personnes(
         conn: &mut SqliteConnection,
         cles: &[(String, String)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<Vec<Option<i64>>> {
         let mut ids = Vec::with_capacity(cles.len());
         for (cle, code_hash) in cles {
             let id = sqlx::query_scalar!(
                 r#"INSERT INTO personnes (cle, code_hash, created_at) VALUES ($1, $2, $3)
+                   ON CONFLICT (cle) DO NOTHING
                    RETURNING id AS "id!: i64""#,
                 cle,
                 code_hash,
                 at
             )
-            .fetch_one(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await
             .db()?;
             ids.push(id);
