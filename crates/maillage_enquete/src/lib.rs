@@ -244,6 +244,172 @@ pub fn lire_uuid(texte: &str) -> Option<String> {
     .then_some(t)
 }
 
+/// Reads the lines `commune;adresse[;iris[;compte]]` of a visit list (pure): `perimetre`
+/// are the campaign's communes, `enqueteurs` its surveyors' accounts. Every line is checked;
+/// the first wrong one is the error, naming the line (`ligne N`).
+pub fn lire_adresses(
+    texte: &str,
+    perimetre: &HashSet<String>,
+    enqueteurs: &HashSet<i64>,
+) -> Resultat<Vec<NewAdresse>> {
+    let mut adresses = Vec::new();
+    for (i, ligne) in texte.lines().enumerate() {
+        let n = i + 1;
+        let ligne = ligne.trim();
+        if ligne.is_empty() || (n == 1 && ligne.to_lowercase().starts_with("commune;")) {
+            continue;
+        }
+        let champs: Vec<&str> = ligne.split(';').map(str::trim).collect();
+        let erreur = |m: String| ErreurEnquete::invalide(&format!("ligne {n}"), m);
+        if champs.len() < 2 || champs.len() > 4 {
+            return Err(erreur(
+                "attendu « commune;adresse » suivi au besoin de « ;iris;compte »".into(),
+            ));
+        }
+        let commune = champs[0];
+        if !perimetre.contains(commune) {
+            return Err(erreur(format!(
+                "la commune {commune} n’est pas dans le périmètre de la campagne"
+            )));
+        }
+        let adresse = champs[1];
+        if adresse.is_empty() || adresse.chars().count() > 300 {
+            return Err(erreur(
+                "adresse vide ou trop longue (300 caractères au plus)".into(),
+            ));
+        }
+        let iris = champs
+            .get(2)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string());
+        if let Some(iris) = &iris {
+            if iris.len() != 9 || !iris.starts_with(commune) {
+                return Err(erreur(format!(
+                    "le code IRIS {iris} doit avoir 9 caractères et commencer par le code de la commune"
+                )));
+            }
+        }
+        let compte = match champs.get(3).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => {
+                let id: i64 = s
+                    .parse()
+                    .map_err(|_| erreur(format!("« {s} » n’est pas un numéro de compte")))?;
+                if !enqueteurs.contains(&id) {
+                    return Err(erreur(format!(
+                        "le compte n° {id} n’enquête pas sur cette campagne"
+                    )));
+                }
+                Some(id)
+            }
+        };
+        adresses.push(NewAdresse {
+            commune: commune.to_string(),
+            iris,
+            adresse: adresse.to_string(),
+            enqueteur_compte_id: compte,
+        });
+    }
+    Ok(adresses)
+}
+
+/// Checks a visit a device sent (pure: `adresse` says whether the address is on the
+/// campaign's list and in the surveyor's sector, or why not). Returns its UUID in lower
+/// case and, for an `absent`, the day to come back (the device's, or [`REVISITE_JOURS`]
+/// after the visit); a refusal names the reason, in French.
+pub fn verifier_visite(
+    v: &VisiteSaisie,
+    adresse: impl FnOnce(i64) -> Result<(), &'static str>,
+) -> Result<(String, Option<NaiveDate>), Rejet> {
+    let Some(uuid) = lire_uuid(&v.uuid) else {
+        return Err(Rejet {
+            uuid: v.uuid.clone(),
+            message: "identifiant de visite illisible".into(),
+        });
+    };
+    let rejet = |m: &str| Rejet {
+        uuid: uuid.clone(),
+        message: m.to_string(),
+    };
+    adresse(v.adresse_id).map_err(rejet)?;
+    if !ISSUES.contains(&v.issue.as_str()) {
+        return Err(rejet("issue inconnue (absent, refus ou fait)"));
+    }
+    let revisite = if v.issue == ISSUE_ABSENT {
+        match v.revisite {
+            Some(d) => Some(d),
+            None => Some(
+                v.at.checked_add_signed(Duration::days(REVISITE_JOURS))
+                    .ok_or_else(|| rejet("date de visite hors des dates possibles"))?
+                    .date_naive(),
+            ),
+        }
+    } else {
+        None
+    };
+    Ok((uuid, revisite))
+}
+
+/// A questionnaire of a sync, checked by [`verifier_questionnaire`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionnaireVerifie {
+    /// In lower case.
+    pub uuid: String,
+    pub iris: Option<String>,
+    /// The answers kept (see [`Questionnaire::noter`]).
+    pub reponses: std::collections::BTreeMap<String, serde_json::Value>,
+    pub scores: questionnaire::Scores,
+}
+
+/// Checks a questionnaire a device sent (pure): its UUID, that it follows the campaign's
+/// questionnaire (`questionnaire_id`), that its commune is in the surveyor's sector
+/// (`secteur`), its IRIS code, and its answers (scored by `questionnaire`). A refusal names
+/// the reason, in French.
+pub fn verifier_questionnaire(
+    q: &QuestionnaireSaisi,
+    questionnaire: &Questionnaire,
+    questionnaire_id: i64,
+    secteur: impl FnOnce(&str) -> bool,
+) -> Result<QuestionnaireVerifie, Rejet> {
+    let Some(uuid) = lire_uuid(&q.uuid) else {
+        return Err(Rejet {
+            uuid: q.uuid.clone(),
+            message: "identifiant de questionnaire illisible".into(),
+        });
+    };
+    let rejet = |m: String| Rejet {
+        uuid: uuid.clone(),
+        message: m,
+    };
+    if q.questionnaire_id != questionnaire_id {
+        return Err(rejet(
+            "ce questionnaire n’est plus la version de la campagne : rechargez la page de collecte"
+                .into(),
+        ));
+    }
+    if !secteur(&q.commune) {
+        return Err(rejet(format!(
+            "la commune {} n’est pas dans votre secteur de la campagne",
+            q.commune
+        )));
+    }
+    let iris = q.iris.clone().filter(|i| !i.trim().is_empty());
+    if let Some(i) = &iris {
+        if i.len() != 9 || !i.starts_with(&q.commune) {
+            return Err(rejet(format!("code IRIS {i} illisible pour cette commune")));
+        }
+    }
+    let (reponses, scores) = questionnaire
+        .noter(&q.reponses)
+        .map_err(|e| rejet(e.to_string()))?;
+    Ok(QuestionnaireVerifie {
+        uuid,
+        iris,
+        reponses,
+        scores,
+    })
+}
+
 #[derive(Clone)]
 pub struct Enquete {
     store: Arc<dyn EnqueteStore>,
@@ -651,64 +817,7 @@ impl Enquete {
             .into_iter()
             .map(|e| e.compte_id)
             .collect();
-        let mut adresses = Vec::new();
-        for (i, ligne) in texte.lines().enumerate() {
-            let n = i + 1;
-            let ligne = ligne.trim();
-            if ligne.is_empty() || (n == 1 && ligne.to_lowercase().starts_with("commune;")) {
-                continue;
-            }
-            let champs: Vec<&str> = ligne.split(';').map(str::trim).collect();
-            let erreur = |m: String| ErreurEnquete::invalide(&format!("ligne {n}"), m);
-            if champs.len() < 2 || champs.len() > 4 {
-                return Err(erreur(
-                    "attendu « commune;adresse » suivi au besoin de « ;iris;compte »".into(),
-                ));
-            }
-            let commune = champs[0];
-            if !perimetre.contains(commune) {
-                return Err(erreur(format!(
-                    "la commune {commune} n’est pas dans le périmètre de la campagne"
-                )));
-            }
-            let adresse = champs[1];
-            if adresse.is_empty() || adresse.chars().count() > 300 {
-                return Err(erreur(
-                    "adresse vide ou trop longue (300 caractères au plus)".into(),
-                ));
-            }
-            let iris = champs
-                .get(2)
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_string());
-            if let Some(iris) = &iris {
-                if iris.len() != 9 || !iris.starts_with(commune) {
-                    return Err(erreur(format!(
-                        "le code IRIS {iris} doit avoir 9 caractères et commencer par le code de la commune"
-                    )));
-                }
-            }
-            let compte = match champs.get(3).filter(|s| !s.is_empty()) {
-                None => None,
-                Some(s) => {
-                    let id: i64 = s
-                        .parse()
-                        .map_err(|_| erreur(format!("« {s} » n’est pas un numéro de compte")))?;
-                    if !enqueteurs.contains(&id) {
-                        return Err(erreur(format!(
-                            "le compte n° {id} n’enquête pas sur cette campagne"
-                        )));
-                    }
-                    Some(id)
-                }
-            };
-            adresses.push(NewAdresse {
-                commune: commune.to_string(),
-                iris,
-                adresse: adresse.to_string(),
-                enqueteur_compte_id: compte,
-            });
-        }
+        let adresses = lire_adresses(texte, &perimetre, &enqueteurs)?;
         if adresses.is_empty() {
             return Err(ErreurEnquete::invalide(
                 "adresses",
@@ -801,53 +910,26 @@ impl Enquete {
                 .map(|a| (a.id, a))
                 .collect();
             for v in lot.visites {
-                let Some(uuid) = lire_uuid(&v.uuid) else {
-                    recu.rejets.push(Rejet {
-                        uuid: v.uuid,
-                        message: "identifiant de visite illisible".into(),
-                    });
-                    continue;
-                };
-                let rejet = |m: &str| Rejet {
-                    uuid: uuid.clone(),
-                    message: m.to_string(),
-                };
-                match adresses.get(&v.adresse_id) {
-                    None => {
-                        recu.rejets
-                            .push(rejet("cette adresse n’est pas sur la liste de la campagne"));
-                        continue;
-                    }
+                let adresse = |id: i64| match adresses.get(&id) {
+                    None => Err("cette adresse n’est pas sur la liste de la campagne"),
                     Some(a) if !Self::couvre(&enqueteur, a) => {
-                        recu.rejets
-                            .push(rejet("cette adresse n’est pas dans votre secteur"));
-                        continue;
+                        Err("cette adresse n’est pas dans votre secteur")
                     }
-                    Some(_) => {}
-                }
-                if !ISSUES.contains(&v.issue.as_str()) {
-                    recu.rejets
-                        .push(rejet("issue inconnue (absent, refus ou fait)"));
-                    continue;
-                }
-                let revisite = if v.issue == ISSUE_ABSENT {
-                    Some(
-                        v.revisite
-                            .unwrap_or((v.at + Duration::days(REVISITE_JOURS)).date_naive()),
-                    )
-                } else {
-                    None
+                    Some(_) => Ok(()),
                 };
-                visites.push(NewVisite {
-                    uuid,
-                    campagne_id,
-                    adresse_id: v.adresse_id,
-                    issue: v.issue,
-                    revisite,
-                    enqueteur_compte_id: compte,
-                    visite_at: v.at,
-                    recu_at: maintenant,
-                });
+                match verifier_visite(&v, adresse) {
+                    Err(r) => recu.rejets.push(r),
+                    Ok((uuid, revisite)) => visites.push(NewVisite {
+                        uuid,
+                        campagne_id,
+                        adresse_id: v.adresse_id,
+                        issue: v.issue,
+                        revisite,
+                        enqueteur_compte_id: compte,
+                        visite_at: v.at,
+                        recu_at: maintenant,
+                    }),
+                }
             }
         }
 
@@ -862,53 +944,29 @@ impl Enquete {
                 .collect();
             let questionnaire = self.questionnaire(campagne.questionnaire_id).await?;
             for q in lot.questionnaires {
-                let Some(uuid) = lire_uuid(&q.uuid) else {
-                    recu.rejets.push(Rejet {
-                        uuid: q.uuid,
-                        message: "identifiant de questionnaire illisible".into(),
-                    });
-                    continue;
+                let secteur = |commune: &str| {
+                    perimetre.contains(commune) && Self::couvre_commune(&enqueteur, commune)
                 };
-                let rejet = |m: String| Rejet {
-                    uuid: uuid.clone(),
-                    message: m,
-                };
-                if q.questionnaire_id != campagne.questionnaire_id {
-                    recu.rejets.push(rejet(
-                        "ce questionnaire n’est plus la version de la campagne : rechargez la page de collecte".into(),
-                    ));
-                    continue;
-                }
-                if !perimetre.contains(&q.commune) || !Self::couvre_commune(&enqueteur, &q.commune)
-                {
-                    recu.rejets.push(rejet(format!(
-                        "la commune {} n’est pas dans votre secteur de la campagne",
-                        q.commune
-                    )));
-                    continue;
-                }
-                let iris = q.iris.filter(|i| !i.trim().is_empty());
-                if let Some(i) = &iris {
-                    if i.len() != 9 || !i.starts_with(&q.commune) {
-                        recu.rejets
-                            .push(rejet(format!("code IRIS {i} illisible pour cette commune")));
-                        continue;
-                    }
-                }
-                let (propres, s) = match questionnaire.noter(&q.reponses) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        recu.rejets.push(rejet(e.to_string()));
+                let lu = match verifier_questionnaire(
+                    &q,
+                    &questionnaire,
+                    campagne.questionnaire_id,
+                    secteur,
+                ) {
+                    Ok(lu) => lu,
+                    Err(r) => {
+                        recu.rejets.push(r);
                         continue;
                     }
                 };
+                let s = lu.scores;
                 reponses.push(NewReponse {
-                    uuid,
+                    uuid: lu.uuid,
                     campagne_id,
                     questionnaire_id: q.questionnaire_id,
                     commune: q.commune,
-                    iris,
-                    reponses: serde_json::to_string(&propres)
+                    iris: lu.iris,
+                    reponses: serde_json::to_string(&lu.reponses)
                         .map_err(|e| ErreurEnquete::Interne(e.to_string()))?,
                     score_information: s.information,
                     score_communication: s.communication,
