@@ -1,7 +1,6 @@
 //! Fuzzes the column-mapping import (`maillage import --mapping FICHIER.toml`): the input is
 //! a mapping file (TOML) and a CSV file, separated by a line `#==#`; the mapping is read,
-//! then the CSV through it. The mapping proposer (`maillage import --proposer-mapping`)
-//! reads the CSV part too.
+//! then the CSV through it (the proposer has its own target, `correspondance_proposer`).
 #![no_main]
 
 #[path = "commun.rs"]
@@ -17,7 +16,6 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], &data[i + SEPARATION.len()..]),
         None => (data, &b""[..]),
     };
-    let _ = import::proposer_correspondance("fichier.csv", csv);
     let Ok(toml) = std::str::from_utf8(toml) else {
         return;
     };

@@ -97,6 +97,7 @@ with open(os.path.join(regional, "lieux_numeriques_cd31.toml"), encoding="utf-8"
     toml = f.read()
 for nom in ["lieux_numeriques_cd31.csv", "lieux_numeriques_cd31_erreurs.csv"]:
     ecrire("correspondance", nom + ".txt", toml + "\n#==#\n" + lignes(os.path.join(regional, nom), 6))
+    ecrire("correspondance_proposer", nom, lignes(os.path.join(regional, nom), 6))
 
 # Opening hours.
 for i, h in enumerate(["Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00", "Tu-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00",
