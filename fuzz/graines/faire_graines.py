@@ -118,8 +118,9 @@ for i, t in enumerate(["01200\n04 50 56 87 49", "98800\n44 57 28", "\n+33 (0)4 5
 # Coop CSV export (the columns of REFERENTIELS.md §1.4, as the app test writes them).
 entete = "Date;Enregistré le;Type;Participants;Canaux d’accompagnement;Nom du lieu;Commune;Code Insee;Durée (min);Nom de l’atelier;Matériel numérique utilisé;Thématique(s) d’accompagnement;Tags;Niveau d’autonomie (ou de l’atelier);Structure de redirection;Tranche d’âge du bénéficiaire;Statut du bénéficiaire;Genre du bénéficiaire;Notes supplémentaires;ID CRA"
 coop = entete + "\n" + \
-    "12/11/2026;12/11/2026;individuel;1;lieu_activite;Médiathèque Cabanis;Toulouse;31555;45;;ordinateur;demarche_en_ligne,email;;entierement_accompagne;;60_69;retraite;Femme;;1\n" + \
-    "13/11/2026;13/11/2026;collectif;6;autre;;Toulouse;31555;90;Atelier smartphone;telephone;smartphone;senior;debutant;;70_plus;non_communique;non_communique;;2\n"
+    "12/03/2026;12/03/2026;Accompagnement individuel;1;Lieu d’activité;Médiathèque Cabanis;Toulouse;31555;45;;Ordinateur, Téléphone;E-mail, Logement;;Autonome;;70 ans et plus;Retraité;Femme;RDV CAF;c1\n" + \
+    "14/03/2026;14/03/2026;Atelier collectif;8;À domicile;;Muret;31395;120;Arnaques en ligne;Tablette;Prévention en sécurité numérique;seniors;Débutant;;60 - 69 ans;Retraité;;;c2\n" + \
+    "31/02/2026;;Accompagnement individuel;1;À distance;;;31555;45;;;E-mail;;;;;;;;\n"
 ecrire("import_coop", "coop.csv", coop)
 ecrire("import_coop", "coop_virgule.csv", coop.replace(";", ","))
 

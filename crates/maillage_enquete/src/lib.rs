@@ -1204,6 +1204,89 @@ pub fn indice_national() -> &'static Indice<'static> {
 mod tests {
     use super::*;
 
+    /// A visit as a device's JSON gives it (the body of `/api/v1/enquete/{id}/synchro`).
+    fn visite(json: &str) -> VisiteSaisie {
+        serde_json::from_str(json).expect("a visit")
+    }
+
+    /// Found while writing the fuzz target `synchro_enquete` (`fuzz/`): a visit dated at
+    /// the very end of the dates chrono can hold (year 262142) made the default revisit
+    /// date overflow and the sync panic (`DateTime + TimeDelta overflowed`), even when the
+    /// device gave its own revisit date (the default was computed all the same). It is now
+    /// refused alone, with a reason; a revisit date given by the device is kept.
+    #[test]
+    fn a_visit_at_the_end_of_time_is_refused_not_a_panic() {
+        let uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+        let tard = visite(&format!(
+            r#"{{"uuid": "{uuid}", "adresse_id": 4, "issue": "absent", "at": "+262142-12-31T23:00:00Z"}}"#
+        ));
+        let rejet = verifier_visite(&tard, |_| Ok(())).err();
+        assert_eq!(
+            rejet.map(|r| (r.uuid, r.message)),
+            Some((
+                uuid.to_string(),
+                "date de visite hors des dates possibles".to_string()
+            ))
+        );
+        let avec_revisite = visite(&format!(
+            r#"{{"uuid": "{uuid}", "adresse_id": 4, "issue": "absent", "revisite": "2026-12-01", "at": "+262142-12-31T23:00:00Z"}}"#
+        ));
+        assert_eq!(
+            verifier_visite(&avec_revisite, |_| Ok(())).map(|(_, r)| r),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 1))
+        );
+    }
+
+    #[test]
+    fn a_visit_is_checked_uuid_address_issue_then_revisit() {
+        let v = visite(
+            r#"{"uuid": "7C9E6679-7425-40DE-944B-E07FC1F90AE7", "adresse_id": 4, "issue": "absent", "at": "2026-11-20T10:00:00Z"}"#,
+        );
+        assert_eq!(
+            verifier_visite(&v, |_| Ok(())),
+            Ok((
+                "7c9e6679-7425-40de-944b-e07fc1f90ae7".to_string(),
+                NaiveDate::from_ymd_opt(2026, 11, 27)
+            ))
+        );
+        let refus = verifier_visite(&v, |_| Err("cette adresse n’est pas dans votre secteur"));
+        assert_eq!(
+            refus.err().map(|r| r.message).as_deref(),
+            Some("cette adresse n’est pas dans votre secteur")
+        );
+        let mauvais = visite(
+            r#"{"uuid": "pas-un-uuid", "adresse_id": 4, "issue": "fait", "at": "2026-11-20T10:00:00Z"}"#,
+        );
+        assert_eq!(
+            verifier_visite(&mauvais, |_| Ok(()))
+                .err()
+                .map(|r| r.uuid)
+                .as_deref(),
+            Some("pas-un-uuid")
+        );
+        let issue = visite(
+            r#"{"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "adresse_id": 4, "issue": "parti", "at": "2026-11-20T10:00:00Z"}"#,
+        );
+        assert!(verifier_visite(&issue, |_| Ok(())).is_err());
+    }
+
+    #[test]
+    fn a_visit_list_names_the_wrong_line() {
+        let perimetre: HashSet<String> = ["31555".to_string()].into();
+        let enqueteurs: HashSet<i64> = [7].into();
+        let lues = lire_adresses(
+            "commune;adresse;iris;compte\n31555;12 rue des Lois;315550101;7\n\n31555;3 place\n",
+            &perimetre,
+            &enqueteurs,
+        );
+        assert_eq!(lues.as_ref().map(Vec::len).ok(), Some(2));
+        let e = lire_adresses("31555;1 rue A\n31555;2 rue B;;8\n", &perimetre, &enqueteurs);
+        assert!(
+            matches!(&e, Err(ErreurEnquete::Invalide { champ, .. }) if champ == "ligne 2"),
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn uuids_are_read_as_browsers_draw_them() {
         assert_eq!(

@@ -222,10 +222,8 @@ pub fn lire_coop(contenu: &[u8], mes_lieux: &[LieuCoop]) -> Resultat<LectureCoop
                 materiel: liste::<Materiel>(&champ("Matériel numérique utilisé"))
                     .map_err(|m| refus("Matériel numérique utilisé", m))?,
                 autonomie,
-                orientation: optionnel::<StructureRedirection>(&champ(
-                    "Structure de redirection",
-                ))
-                .map_err(|m| refus("Structure de redirection", m))?,
+                orientation: optionnel::<StructureRedirection>(&champ("Structure de redirection"))
+                    .map_err(|m| refus("Structure de redirection", m))?,
                 titre: Some(champ("Nom de l’atelier")).filter(|t| !t.is_empty()),
                 niveau,
                 beneficiaires: vec![],
@@ -267,7 +265,10 @@ impl Mediation {
             .mes_lieux(acteur)
             .await?
             .into_iter()
-            .map(|l| LieuCoop { id: l.id, nom: l.nom })
+            .map(|l| LieuCoop {
+                id: l.id,
+                nom: l.nom,
+            })
             .collect();
         let LectureCoop {
             mut rapport,
@@ -292,5 +293,48 @@ impl Mediation {
             rapport.importees = self.store.save_activites(ecritures).await?.len();
         }
         Ok(rapport)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENTETE: &str = "Date;Type;Participants;Canaux d’accompagnement;Nom du lieu;Code Insee;Durée (min);Thématique(s) d’accompagnement";
+
+    #[test]
+    fn the_coop_reader_keeps_line_numbers_and_the_column_at_fault() {
+        let lieux = [LieuCoop {
+            id: 4,
+            nom: "Médiathèque Cabanis".into(),
+        }];
+        let csv = format!(
+            "{ENTETE}\n12/11/2026;Accompagnement individuel;1;Lieu d’activité;médiathèque cabanis;31555;45;E-mail\n\
+             13/11/2026;Atelier collectif;6;À domicile;;31555;quarante;E-mail\n"
+        );
+        let lecture = lire_coop(csv.as_bytes(), &lieux).expect("a readable file");
+        assert_eq!(lecture.rapport.lignes_lues, 2);
+        assert_eq!(lecture.activites.len(), 1);
+        assert_eq!(lecture.activites[0].0, 2);
+        assert_eq!(
+            lecture.activites[0].1.lieu_activite_id,
+            Some(maillage_domain::LieuActiviteId::new(4))
+        );
+        assert_eq!(
+            lecture
+                .rapport
+                .refusees
+                .iter()
+                .map(|r| (r.ligne, r.colonne.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(3, "Durée (min)")]
+        );
+        let sans_duree = lire_coop(b"Date;Type\n", &lieux)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            sans_duree.as_deref().unwrap_or("").contains("Durée (min)"),
+            "{sans_duree:?}"
+        );
     }
 }

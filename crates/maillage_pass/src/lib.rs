@@ -159,9 +159,7 @@ pub fn lire_demande_utilisation(corps: &[u8]) -> Result<DemandeUtilisation, Dema
 /// A redemption's nonce, trimmed: 1 to [`NONCE_MAX`] characters, no control character.
 pub fn verifier_nonce(nonce: &str) -> Resultat<&str> {
     let nonce = nonce.trim();
-    if nonce.is_empty()
-        || nonce.chars().count() > NONCE_MAX
-        || nonce.chars().any(char::is_control)
+    if nonce.is_empty() || nonce.chars().count() > NONCE_MAX || nonce.chars().any(char::is_control)
     {
         return Err(ErreurPass::invalide(
             "nonce",
@@ -173,7 +171,10 @@ pub fn verifier_nonce(nonce: &str) -> Resultat<&str> {
 
 /// The date of a forced (offline) redemption: past (5 minutes of clock drift allowed) and
 /// at most [`HORS_LIGNE_MAX_JOURS`] days before `maintenant`.
-pub fn verifier_hors_ligne(hors_ligne_at: DateTime<Utc>, maintenant: DateTime<Utc>) -> Resultat<()> {
+pub fn verifier_hors_ligne(
+    hors_ligne_at: DateTime<Utc>,
+    maintenant: DateTime<Utc>,
+) -> Resultat<()> {
     if hors_ligne_at > maintenant + Duration::minutes(5)
         || hors_ligne_at < maintenant - Duration::days(HORS_LIGNE_MAX_JOURS)
     {
@@ -1211,5 +1212,50 @@ pub fn libelle_etat(etat: &str) -> &'static str {
         ETAT_BLOQUE => "bloqué par le financeur",
         ETAT_ANNULE => "annulé",
         _ => "dans un état inconnu",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redemption_body_is_read_field_by_field() {
+        let d = lire_demande_utilisation(
+            br#"{"nonce": "caisse-1", "activite": 12, "hors_ligne_le": "2026-11-20T14:30:00+01:00"}"#,
+        );
+        assert_eq!(
+            d,
+            Ok(DemandeUtilisation {
+                nonce: "caisse-1".into(),
+                activite: Some(12),
+                hors_ligne_le: DateTime::from_timestamp(1_795_181_400, 0),
+            })
+        );
+        let champ = |corps: &[u8]| lire_demande_utilisation(corps).err().map(|e| e.champ);
+        assert_eq!(champ(b"{\"nonce\": 3}"), Some(Some("nonce")));
+        assert_eq!(
+            champ(b"{\"nonce\": \"n\", \"activite\": \"x\"}"),
+            Some(Some("activite"))
+        );
+        assert_eq!(
+            champ(b"{\"nonce\": \"n\", \"hors_ligne_le\": \"hier\"}"),
+            Some(Some("hors_ligne_le"))
+        );
+        let json = lire_demande_utilisation(b"{\"nonce\": ").err();
+        assert_eq!(json.as_ref().map(|e| e.champ), Some(None));
+        assert!(json.is_some_and(|e| e.message.starts_with("JSON illisible à la ligne 1")));
+    }
+
+    #[test]
+    fn nonces_and_offline_dates_are_bounded() {
+        assert_eq!(verifier_nonce("  caisse-1 ").ok(), Some("caisse-1"));
+        assert!(verifier_nonce(" ").is_err());
+        assert!(verifier_nonce("a\u{7}b").is_err());
+        assert!(verifier_nonce(&"x".repeat(NONCE_MAX + 1)).is_err());
+        let maintenant = DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+        assert!(verifier_hors_ligne(maintenant - Duration::days(2), maintenant).is_ok());
+        assert!(verifier_hors_ligne(maintenant - Duration::days(31), maintenant).is_err());
+        assert!(verifier_hors_ligne(maintenant + Duration::hours(1), maintenant).is_err());
     }
 }

@@ -958,7 +958,9 @@ mod tests {
                    2;B;2 rue B;31000;Toulouse;Gra\u{1}tuit\n";
         let draft = proposer("f.csv", csv.as_bytes()).expect("a draft");
         assert_eq!(draft.matches("\"Gratuit\" = ").count(), 1, "{draft}");
-        let erreur = Correspondance::depuis_toml(&draft).err().map(|e| e.to_string());
+        let erreur = Correspondance::depuis_toml(&draft)
+            .err()
+            .map(|e| e.to_string());
         assert!(
             !erreur.as_deref().unwrap_or("").contains("TOML illisible"),
             "{erreur:?}\n{draft}"
