@@ -20,6 +20,9 @@ pub fn lire(format: Format, data: &[u8]) {
 pub fn verifier(lecture: &import::Lecture) {
     let mut ids = std::collections::HashSet::new();
     for l in &lecture.lieux {
-        assert!(ids.insert(l.lieu.id.clone()), "two accepted places share an id");
+        assert!(
+            ids.insert(l.lieu.id.clone()),
+            "two accepted places share an id"
+        );
     }
 }

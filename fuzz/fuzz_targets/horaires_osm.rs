@@ -14,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = Horaires::new(texte);
     if let Some(repare) = reparer_osm(texte) {
-        assert!(est_osm_valide(&repare), "a repair that is not OSM: {repare:?}");
+        assert!(
+            est_osm_valide(&repare),
+            "a repair that is not OSM: {repare:?}"
+        );
     }
 });

@@ -19,7 +19,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for v in &lot.visites {
-        let adresse = |id: i64| if id % 2 == 0 { Ok(()) } else { Err("hors liste") };
+        let adresse = |id: i64| {
+            if id % 2 == 0 {
+                Ok(())
+            } else {
+                Err("hors liste")
+            }
+        };
         let _ = verifier_visite(v, adresse);
     }
     for q in &lot.questionnaires {
