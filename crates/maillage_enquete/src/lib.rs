@@ -244,6 +244,172 @@ pub fn lire_uuid(texte: &str) -> Option<String> {
     .then_some(t)
 }
 
+/// Reads the lines `commune;adresse[;iris[;compte]]` of a visit list (pure): `perimetre`
+/// are the campaign's communes, `enqueteurs` its surveyors' accounts. Every line is checked;
+/// the first wrong one is the error, naming the line (`ligne N`).
+pub fn lire_adresses(
+    texte: &str,
+    perimetre: &HashSet<String>,
+    enqueteurs: &HashSet<i64>,
+) -> Resultat<Vec<NewAdresse>> {
+    let mut adresses = Vec::new();
+    for (i, ligne) in texte.lines().enumerate() {
+        let n = i + 1;
+        let ligne = ligne.trim();
+        if ligne.is_empty() || (n == 1 && ligne.to_lowercase().starts_with("commune;")) {
+            continue;
+        }
+        let champs: Vec<&str> = ligne.split(';').map(str::trim).collect();
+        let erreur = |m: String| ErreurEnquete::invalide(&format!("ligne {n}"), m);
+        if champs.len() < 2 || champs.len() > 4 {
+            return Err(erreur(
+                "attendu « commune;adresse » suivi au besoin de « ;iris;compte »".into(),
+            ));
+        }
+        let commune = champs[0];
+        if !perimetre.contains(commune) {
+            return Err(erreur(format!(
+                "la commune {commune} n’est pas dans le périmètre de la campagne"
+            )));
+        }
+        let adresse = champs[1];
+        if adresse.is_empty() || adresse.chars().count() > 300 {
+            return Err(erreur(
+                "adresse vide ou trop longue (300 caractères au plus)".into(),
+            ));
+        }
+        let iris = champs
+            .get(2)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string());
+        if let Some(iris) = &iris {
+            if iris.len() != 9 || !iris.starts_with(commune) {
+                return Err(erreur(format!(
+                    "le code IRIS {iris} doit avoir 9 caractères et commencer par le code de la commune"
+                )));
+            }
+        }
+        let compte = match champs.get(3).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => {
+                let id: i64 = s
+                    .parse()
+                    .map_err(|_| erreur(format!("« {s} » n’est pas un numéro de compte")))?;
+                if !enqueteurs.contains(&id) {
+                    return Err(erreur(format!(
+                        "le compte n° {id} n’enquête pas sur cette campagne"
+                    )));
+                }
+                Some(id)
+            }
+        };
+        adresses.push(NewAdresse {
+            commune: commune.to_string(),
+            iris,
+            adresse: adresse.to_string(),
+            enqueteur_compte_id: compte,
+        });
+    }
+    Ok(adresses)
+}
+
+/// Checks a visit a device sent (pure: `adresse` says whether the address is on the
+/// campaign's list and in the surveyor's sector, or why not). Returns its UUID in lower
+/// case and, for an `absent`, the day to come back (the device's, or [`REVISITE_JOURS`]
+/// after the visit); a refusal names the reason, in French.
+pub fn verifier_visite(
+    v: &VisiteSaisie,
+    adresse: impl FnOnce(i64) -> Result<(), &'static str>,
+) -> Result<(String, Option<NaiveDate>), Rejet> {
+    let Some(uuid) = lire_uuid(&v.uuid) else {
+        return Err(Rejet {
+            uuid: v.uuid.clone(),
+            message: "identifiant de visite illisible".into(),
+        });
+    };
+    let rejet = |m: &str| Rejet {
+        uuid: uuid.clone(),
+        message: m.to_string(),
+    };
+    adresse(v.adresse_id).map_err(rejet)?;
+    if !ISSUES.contains(&v.issue.as_str()) {
+        return Err(rejet("issue inconnue (absent, refus ou fait)"));
+    }
+    let revisite = if v.issue == ISSUE_ABSENT {
+        match v.revisite {
+            Some(d) => Some(d),
+            None => Some(
+                v.at.checked_add_signed(Duration::days(REVISITE_JOURS))
+                    .ok_or_else(|| rejet("date de visite hors des dates possibles"))?
+                    .date_naive(),
+            ),
+        }
+    } else {
+        None
+    };
+    Ok((uuid, revisite))
+}
+
+/// A questionnaire of a sync, checked by [`verifier_questionnaire`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionnaireVerifie {
+    /// In lower case.
+    pub uuid: String,
+    pub iris: Option<String>,
+    /// The answers kept (see [`Questionnaire::noter`]).
+    pub reponses: std::collections::BTreeMap<String, serde_json::Value>,
+    pub scores: questionnaire::Scores,
+}
+
+/// Checks a questionnaire a device sent (pure): its UUID, that it follows the campaign's
+/// questionnaire (`questionnaire_id`), that its commune is in the surveyor's sector
+/// (`secteur`), its IRIS code, and its answers (scored by `questionnaire`). A refusal names
+/// the reason, in French.
+pub fn verifier_questionnaire(
+    q: &QuestionnaireSaisi,
+    questionnaire: &Questionnaire,
+    questionnaire_id: i64,
+    secteur: impl FnOnce(&str) -> bool,
+) -> Result<QuestionnaireVerifie, Rejet> {
+    let Some(uuid) = lire_uuid(&q.uuid) else {
+        return Err(Rejet {
+            uuid: q.uuid.clone(),
+            message: "identifiant de questionnaire illisible".into(),
+        });
+    };
+    let rejet = |m: String| Rejet {
+        uuid: uuid.clone(),
+        message: m,
+    };
+    if q.questionnaire_id != questionnaire_id {
+        return Err(rejet(
+            "ce questionnaire n’est plus la version de la campagne : rechargez la page de collecte"
+                .into(),
+        ));
+    }
+    if !secteur(&q.commune) {
+        return Err(rejet(format!(
+            "la commune {} n’est pas dans votre secteur de la campagne",
+            q.commune
+        )));
+    }
+    let iris = q.iris.clone().filter(|i| !i.trim().is_empty());
+    if let Some(i) = &iris {
+        if i.len() != 9 || !i.starts_with(&q.commune) {
+            return Err(rejet(format!("code IRIS {i} illisible pour cette commune")));
+        }
+    }
+    let (reponses, scores) = questionnaire
+        .noter(&q.reponses)
+        .map_err(|e| rejet(e.to_string()))?;
+    Ok(QuestionnaireVerifie {
+        uuid,
+        iris,
+        reponses,
+        scores,
+    })
+}
+
 #[derive(Clone)]
 pub struct Enquete {
     store: Arc<dyn EnqueteStore>,
@@ -651,64 +817,7 @@ impl Enquete {
             .into_iter()
             .map(|e| e.compte_id)
             .collect();
-        let mut adresses = Vec::new();
-        for (i, ligne) in texte.lines().enumerate() {
-            let n = i + 1;
-            let ligne = ligne.trim();
-            if ligne.is_empty() || (n == 1 && ligne.to_lowercase().starts_with("commune;")) {
-                continue;
-            }
-            let champs: Vec<&str> = ligne.split(';').map(str::trim).collect();
-            let erreur = |m: String| ErreurEnquete::invalide(&format!("ligne {n}"), m);
-            if champs.len() < 2 || champs.len() > 4 {
-                return Err(erreur(
-                    "attendu « commune;adresse » suivi au besoin de « ;iris;compte »".into(),
-                ));
-            }
-            let commune = champs[0];
-            if !perimetre.contains(commune) {
-                return Err(erreur(format!(
-                    "la commune {commune} n’est pas dans le périmètre de la campagne"
-                )));
-            }
-            let adresse = champs[1];
-            if adresse.is_empty() || adresse.chars().count() > 300 {
-                return Err(erreur(
-                    "adresse vide ou trop longue (300 caractères au plus)".into(),
-                ));
-            }
-            let iris = champs
-                .get(2)
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_string());
-            if let Some(iris) = &iris {
-                if iris.len() != 9 || !iris.starts_with(commune) {
-                    return Err(erreur(format!(
-                        "le code IRIS {iris} doit avoir 9 caractères et commencer par le code de la commune"
-                    )));
-                }
-            }
-            let compte = match champs.get(3).filter(|s| !s.is_empty()) {
-                None => None,
-                Some(s) => {
-                    let id: i64 = s
-                        .parse()
-                        .map_err(|_| erreur(format!("« {s} » n’est pas un numéro de compte")))?;
-                    if !enqueteurs.contains(&id) {
-                        return Err(erreur(format!(
-                            "le compte n° {id} n’enquête pas sur cette campagne"
-                        )));
-                    }
-                    Some(id)
-                }
-            };
-            adresses.push(NewAdresse {
-                commune: commune.to_string(),
-                iris,
-                adresse: adresse.to_string(),
-                enqueteur_compte_id: compte,
-            });
-        }
+        let adresses = lire_adresses(texte, &perimetre, &enqueteurs)?;
         if adresses.is_empty() {
             return Err(ErreurEnquete::invalide(
                 "adresses",
@@ -801,53 +910,26 @@ impl Enquete {
                 .map(|a| (a.id, a))
                 .collect();
             for v in lot.visites {
-                let Some(uuid) = lire_uuid(&v.uuid) else {
-                    recu.rejets.push(Rejet {
-                        uuid: v.uuid,
-                        message: "identifiant de visite illisible".into(),
-                    });
-                    continue;
-                };
-                let rejet = |m: &str| Rejet {
-                    uuid: uuid.clone(),
-                    message: m.to_string(),
-                };
-                match adresses.get(&v.adresse_id) {
-                    None => {
-                        recu.rejets
-                            .push(rejet("cette adresse n’est pas sur la liste de la campagne"));
-                        continue;
-                    }
+                let adresse = |id: i64| match adresses.get(&id) {
+                    None => Err("cette adresse n’est pas sur la liste de la campagne"),
                     Some(a) if !Self::couvre(&enqueteur, a) => {
-                        recu.rejets
-                            .push(rejet("cette adresse n’est pas dans votre secteur"));
-                        continue;
+                        Err("cette adresse n’est pas dans votre secteur")
                     }
-                    Some(_) => {}
-                }
-                if !ISSUES.contains(&v.issue.as_str()) {
-                    recu.rejets
-                        .push(rejet("issue inconnue (absent, refus ou fait)"));
-                    continue;
-                }
-                let revisite = if v.issue == ISSUE_ABSENT {
-                    Some(
-                        v.revisite
-                            .unwrap_or((v.at + Duration::days(REVISITE_JOURS)).date_naive()),
-                    )
-                } else {
-                    None
+                    Some(_) => Ok(()),
                 };
-                visites.push(NewVisite {
-                    uuid,
-                    campagne_id,
-                    adresse_id: v.adresse_id,
-                    issue: v.issue,
-                    revisite,
-                    enqueteur_compte_id: compte,
-                    visite_at: v.at,
-                    recu_at: maintenant,
-                });
+                match verifier_visite(&v, adresse) {
+                    Err(r) => recu.rejets.push(r),
+                    Ok((uuid, revisite)) => visites.push(NewVisite {
+                        uuid,
+                        campagne_id,
+                        adresse_id: v.adresse_id,
+                        issue: v.issue,
+                        revisite,
+                        enqueteur_compte_id: compte,
+                        visite_at: v.at,
+                        recu_at: maintenant,
+                    }),
+                }
             }
         }
 
@@ -862,53 +944,29 @@ impl Enquete {
                 .collect();
             let questionnaire = self.questionnaire(campagne.questionnaire_id).await?;
             for q in lot.questionnaires {
-                let Some(uuid) = lire_uuid(&q.uuid) else {
-                    recu.rejets.push(Rejet {
-                        uuid: q.uuid,
-                        message: "identifiant de questionnaire illisible".into(),
-                    });
-                    continue;
+                let secteur = |commune: &str| {
+                    perimetre.contains(commune) && Self::couvre_commune(&enqueteur, commune)
                 };
-                let rejet = |m: String| Rejet {
-                    uuid: uuid.clone(),
-                    message: m,
-                };
-                if q.questionnaire_id != campagne.questionnaire_id {
-                    recu.rejets.push(rejet(
-                        "ce questionnaire n’est plus la version de la campagne : rechargez la page de collecte".into(),
-                    ));
-                    continue;
-                }
-                if !perimetre.contains(&q.commune) || !Self::couvre_commune(&enqueteur, &q.commune)
-                {
-                    recu.rejets.push(rejet(format!(
-                        "la commune {} n’est pas dans votre secteur de la campagne",
-                        q.commune
-                    )));
-                    continue;
-                }
-                let iris = q.iris.filter(|i| !i.trim().is_empty());
-                if let Some(i) = &iris {
-                    if i.len() != 9 || !i.starts_with(&q.commune) {
-                        recu.rejets
-                            .push(rejet(format!("code IRIS {i} illisible pour cette commune")));
-                        continue;
-                    }
-                }
-                let (propres, s) = match questionnaire.noter(&q.reponses) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        recu.rejets.push(rejet(e.to_string()));
+                let lu = match verifier_questionnaire(
+                    &q,
+                    &questionnaire,
+                    campagne.questionnaire_id,
+                    secteur,
+                ) {
+                    Ok(lu) => lu,
+                    Err(r) => {
+                        recu.rejets.push(r);
                         continue;
                     }
                 };
+                let s = lu.scores;
                 reponses.push(NewReponse {
-                    uuid,
+                    uuid: lu.uuid,
                     campagne_id,
                     questionnaire_id: q.questionnaire_id,
                     commune: q.commune,
-                    iris,
-                    reponses: serde_json::to_string(&propres)
+                    iris: lu.iris,
+                    reponses: serde_json::to_string(&lu.reponses)
                         .map_err(|e| ErreurEnquete::Interne(e.to_string()))?,
                     score_information: s.information,
                     score_communication: s.communication,
@@ -1145,6 +1203,89 @@ pub fn indice_national() -> &'static Indice<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A visit as a device's JSON gives it (the body of `/api/v1/enquete/{id}/synchro`).
+    fn visite(json: &str) -> VisiteSaisie {
+        serde_json::from_str(json).expect("a visit")
+    }
+
+    /// Found while writing the fuzz target `synchro_enquete` (`fuzz/`): a visit dated at
+    /// the very end of the dates chrono can hold (year 262142) made the default revisit
+    /// date overflow and the sync panic (`DateTime + TimeDelta overflowed`), even when the
+    /// device gave its own revisit date (the default was computed all the same). It is now
+    /// refused alone, with a reason; a revisit date given by the device is kept.
+    #[test]
+    fn a_visit_at_the_end_of_time_is_refused_not_a_panic() {
+        let uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+        let tard = visite(&format!(
+            r#"{{"uuid": "{uuid}", "adresse_id": 4, "issue": "absent", "at": "+262142-12-31T23:00:00Z"}}"#
+        ));
+        let rejet = verifier_visite(&tard, |_| Ok(())).err();
+        assert_eq!(
+            rejet.map(|r| (r.uuid, r.message)),
+            Some((
+                uuid.to_string(),
+                "date de visite hors des dates possibles".to_string()
+            ))
+        );
+        let avec_revisite = visite(&format!(
+            r#"{{"uuid": "{uuid}", "adresse_id": 4, "issue": "absent", "revisite": "2026-12-01", "at": "+262142-12-31T23:00:00Z"}}"#
+        ));
+        assert_eq!(
+            verifier_visite(&avec_revisite, |_| Ok(())).map(|(_, r)| r),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 1))
+        );
+    }
+
+    #[test]
+    fn a_visit_is_checked_uuid_address_issue_then_revisit() {
+        let v = visite(
+            r#"{"uuid": "7C9E6679-7425-40DE-944B-E07FC1F90AE7", "adresse_id": 4, "issue": "absent", "at": "2026-11-20T10:00:00Z"}"#,
+        );
+        assert_eq!(
+            verifier_visite(&v, |_| Ok(())),
+            Ok((
+                "7c9e6679-7425-40de-944b-e07fc1f90ae7".to_string(),
+                NaiveDate::from_ymd_opt(2026, 11, 27)
+            ))
+        );
+        let refus = verifier_visite(&v, |_| Err("cette adresse n’est pas dans votre secteur"));
+        assert_eq!(
+            refus.err().map(|r| r.message).as_deref(),
+            Some("cette adresse n’est pas dans votre secteur")
+        );
+        let mauvais = visite(
+            r#"{"uuid": "pas-un-uuid", "adresse_id": 4, "issue": "fait", "at": "2026-11-20T10:00:00Z"}"#,
+        );
+        assert_eq!(
+            verifier_visite(&mauvais, |_| Ok(()))
+                .err()
+                .map(|r| r.uuid)
+                .as_deref(),
+            Some("pas-un-uuid")
+        );
+        let issue = visite(
+            r#"{"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "adresse_id": 4, "issue": "parti", "at": "2026-11-20T10:00:00Z"}"#,
+        );
+        assert!(verifier_visite(&issue, |_| Ok(())).is_err());
+    }
+
+    #[test]
+    fn a_visit_list_names_the_wrong_line() {
+        let perimetre: HashSet<String> = ["31555".to_string()].into();
+        let enqueteurs: HashSet<i64> = [7].into();
+        let lues = lire_adresses(
+            "commune;adresse;iris;compte\n31555;12 rue des Lois;315550101;7\n\n31555;3 place\n",
+            &perimetre,
+            &enqueteurs,
+        );
+        assert_eq!(lues.as_ref().map(Vec::len).ok(), Some(2));
+        let e = lire_adresses("31555;1 rue A\n31555;2 rue B;;8\n", &perimetre, &enqueteurs);
+        assert!(
+            matches!(&e, Err(ErreurEnquete::Invalide { champ, .. }) if champ == "ligne 2"),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn uuids_are_read_as_browsers_draw_them() {

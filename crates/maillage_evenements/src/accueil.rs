@@ -122,6 +122,69 @@ fn uuid(champ: &str, texte: &str) -> Resultat<String> {
     }
 }
 
+/// Checks a batch of check-ins as a device sends it (pure): the device's UUID, at most
+/// [`POINTAGES_PAR_LOT_MAX`] check-ins, each one's UUIDs, codes and time. Returns the
+/// device's UUID in lower case and the check-ins to record; an error names the field at
+/// fault (`pointages[3].heure`), in French.
+pub fn lire_pointages(
+    appareil: &str,
+    pointages: &[PointageEnvoye],
+) -> Resultat<(String, Vec<NewPointage>)> {
+    let appareil = uuid("appareil", appareil)?;
+    if pointages.len() > POINTAGES_PAR_LOT_MAX {
+        return Err(ErreurEvenements::invalide(
+            "pointages",
+            format!("{POINTAGES_PAR_LOT_MAX} pointages au plus par envoi"),
+        ));
+    }
+    let mut lus = Vec::with_capacity(pointages.len());
+    for (n, p) in pointages.iter().enumerate() {
+        let champ = |c: &str| format!("pointages[{n}].{c}");
+        let inscription = match p.inscription.as_deref().map(str::trim) {
+            Some(i) if !i.is_empty() => Some(uuid(&champ("inscription"), i)?),
+            _ => None,
+        };
+        let code =
+            |c: &str, v: &Option<String>, ok: fn(&str) -> bool| -> Resultat<Option<String>> {
+                match v.as_deref().map(str::trim) {
+                    None | Some("") => Ok(None),
+                    Some(x) if ok(x) => Ok(Some(x.to_string())),
+                    Some(x) => Err(ErreurEvenements::invalide(
+                        &champ(c),
+                        format!("valeur inconnue « {x} »"),
+                    )),
+                }
+            };
+        let (tranche_age, statut_social) = if inscription.is_none() {
+            (
+                code("tranche_age", &p.tranche_age, |x| {
+                    TrancheAge::depuis_code(x).is_some()
+                })?
+                .or_else(|| Some(TrancheAge::NonCommunique.code().into())),
+                code("statut", &p.statut, |x| {
+                    StatutSocial::depuis_code(x).is_some()
+                })?
+                .or_else(|| Some(StatutSocial::NonCommunique.code().into())),
+            )
+        } else {
+            (None, None)
+        };
+        let besoin = code("besoin", &p.besoin, |x| Service::from_label(x).is_some())?;
+        let pointe_at = crate::lire_horodatage(&p.heure)
+            .map_err(|m| ErreurEvenements::invalide(&champ("heure"), m))?;
+        lus.push(NewPointage {
+            uuid: uuid(&champ("uuid"), &p.uuid)?,
+            session_id: p.session,
+            inscription_uuid: inscription,
+            tranche_age,
+            statut_social,
+            besoin,
+            pointe_at,
+        });
+    }
+    Ok((appareil, lus))
+}
+
 impl Evenements {
     /// An event the actor may welcome people at (else `Introuvable`, so that others'
     /// events are not even confirmed).
@@ -366,58 +429,7 @@ impl Evenements {
         rendre: bool,
     ) -> Resultat<BilanPointages> {
         self.evenement_accueilli(acteur, id).await?;
-        let appareil = uuid("appareil", appareil)?;
-        if pointages.len() > POINTAGES_PAR_LOT_MAX {
-            return Err(ErreurEvenements::invalide(
-                "pointages",
-                format!("{POINTAGES_PAR_LOT_MAX} pointages au plus par envoi"),
-            ));
-        }
-        let mut lus = Vec::with_capacity(pointages.len());
-        for (n, p) in pointages.iter().enumerate() {
-            let champ = |c: &str| format!("pointages[{n}].{c}");
-            let inscription = match p.inscription.as_deref().map(str::trim) {
-                Some(i) if !i.is_empty() => Some(uuid(&champ("inscription"), i)?),
-                _ => None,
-            };
-            let code =
-                |c: &str, v: &Option<String>, ok: fn(&str) -> bool| -> Resultat<Option<String>> {
-                    match v.as_deref().map(str::trim) {
-                        None | Some("") => Ok(None),
-                        Some(x) if ok(x) => Ok(Some(x.to_string())),
-                        Some(x) => Err(ErreurEvenements::invalide(
-                            &champ(c),
-                            format!("valeur inconnue « {x} »"),
-                        )),
-                    }
-                };
-            let (tranche_age, statut_social) = if inscription.is_none() {
-                (
-                    code("tranche_age", &p.tranche_age, |x| {
-                        TrancheAge::depuis_code(x).is_some()
-                    })?
-                    .or_else(|| Some(TrancheAge::NonCommunique.code().into())),
-                    code("statut", &p.statut, |x| {
-                        StatutSocial::depuis_code(x).is_some()
-                    })?
-                    .or_else(|| Some(StatutSocial::NonCommunique.code().into())),
-                )
-            } else {
-                (None, None)
-            };
-            let besoin = code("besoin", &p.besoin, |x| Service::from_label(x).is_some())?;
-            let pointe_at = crate::lire_horodatage(&p.heure)
-                .map_err(|m| ErreurEvenements::invalide(&champ("heure"), m))?;
-            lus.push(NewPointage {
-                uuid: uuid(&champ("uuid"), &p.uuid)?,
-                session_id: p.session,
-                inscription_uuid: inscription,
-                tranche_age,
-                statut_social,
-                besoin,
-                pointe_at,
-            });
-        }
+        let (appareil, lus) = lire_pointages(appareil, pointages)?;
         let bilan = self
             .store
             .enregistrer_pointages(

@@ -91,6 +91,104 @@ impl ErreurPass {
     }
 }
 
+/// A redemption request as a till sends it (`POST /api/v1/pass/{code}/utilisation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemandeUtilisation {
+    pub nonce: String,
+    /// The activity record it is for, if any.
+    pub activite: Option<i64>,
+    /// « Utilisation forcée »: when it was recorded offline.
+    pub hors_ligne_le: Option<DateTime<Utc>>,
+}
+
+/// Why a redemption request cannot be read: the field at fault (none when the JSON itself
+/// is unreadable) and a message in French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemandeIllisible {
+    pub champ: Option<&'static str>,
+    pub message: String,
+}
+
+/// Reads the JSON body of a redemption request (pure): `{"nonce": "…", "activite": 12,
+/// "hors_ligne_le": "2026-11-20T14:30:00+01:00"}`, the last two optional.
+pub fn lire_demande_utilisation(corps: &[u8]) -> Result<DemandeUtilisation, DemandeIllisible> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_slice(corps).map_err(|e| DemandeIllisible {
+        champ: None,
+        message: format!(
+            "JSON illisible à la ligne {}, colonne {}",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    let nonce = match v.get("nonce") {
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            return Err(DemandeIllisible {
+                champ: Some("nonce"),
+                message: "nonce : indiquez un texte, par exemple {\"nonce\": \"caisse-1-000123\"}"
+                    .into(),
+            })
+        }
+    };
+    let activite = match v.get("activite") {
+        None | Some(Value::Null) => None,
+        Some(a) => Some(a.as_i64().ok_or_else(|| DemandeIllisible {
+            champ: Some("activite"),
+            message: "activite : le numéro d’une fiche d’activité".into(),
+        })?),
+    };
+    let hors_ligne_le = match v.get("hors_ligne_le") {
+        None | Some(Value::Null) => None,
+        Some(h) => Some(
+            h.as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|d| d.with_timezone(&Utc))
+                .ok_or_else(|| DemandeIllisible {
+                    champ: Some("hors_ligne_le"),
+                    message: "hors_ligne_le : une date et une heure RFC 3339, par exemple « 2026-11-20T14:30:00+01:00 »".into(),
+                })?,
+        ),
+    };
+    Ok(DemandeUtilisation {
+        nonce,
+        activite,
+        hors_ligne_le,
+    })
+}
+
+/// A redemption's nonce, trimmed: 1 to [`NONCE_MAX`] characters, no control character.
+pub fn verifier_nonce(nonce: &str) -> Resultat<&str> {
+    let nonce = nonce.trim();
+    if nonce.is_empty() || nonce.chars().count() > NONCE_MAX || nonce.chars().any(char::is_control)
+    {
+        return Err(ErreurPass::invalide(
+            "nonce",
+            format!("un texte de 1 à {NONCE_MAX} caractères, différent pour chaque utilisation"),
+        ));
+    }
+    Ok(nonce)
+}
+
+/// The date of a forced (offline) redemption: past (5 minutes of clock drift allowed) and
+/// at most [`HORS_LIGNE_MAX_JOURS`] days before `maintenant`.
+pub fn verifier_hors_ligne(
+    hors_ligne_at: DateTime<Utc>,
+    maintenant: DateTime<Utc>,
+) -> Resultat<()> {
+    if hors_ligne_at > maintenant + Duration::minutes(5)
+        || hors_ligne_at < maintenant - Duration::days(HORS_LIGNE_MAX_JOURS)
+    {
+        return Err(ErreurPass::invalide(
+            "hors_ligne_le",
+            format!(
+                "la date de l’utilisation hors ligne doit être passée, et dater de {HORS_LIGNE_MAX_JOURS} jours au plus"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl From<StoreError> for ErreurPass {
     fn from(e: StoreError) -> Self {
         match e {
@@ -818,17 +916,7 @@ impl Pass {
         activite_id: Option<i64>,
         hors_ligne_at: DateTime<Utc>,
     ) -> Resultat<UtilisationFaite> {
-        let maintenant = self.maintenant();
-        if hors_ligne_at > maintenant + Duration::minutes(5)
-            || hors_ligne_at < maintenant - Duration::days(HORS_LIGNE_MAX_JOURS)
-        {
-            return Err(ErreurPass::invalide(
-                "hors_ligne_le",
-                format!(
-                    "la date de l’utilisation hors ligne doit être passée, et dater de {HORS_LIGNE_MAX_JOURS} jours au plus"
-                ),
-            ));
-        }
+        verifier_hors_ligne(hors_ligne_at, self.maintenant())?;
         self.utiliser_avec(origine, saisie, nonce, activite_id, Some(hors_ligne_at))
             .await
     }
@@ -841,18 +929,7 @@ impl Pass {
         activite_id: Option<i64>,
         hors_ligne_at: Option<DateTime<Utc>>,
     ) -> Resultat<UtilisationFaite> {
-        let nonce = nonce.trim();
-        if nonce.is_empty()
-            || nonce.chars().count() > NONCE_MAX
-            || nonce.chars().any(char::is_control)
-        {
-            return Err(ErreurPass::invalide(
-                "nonce",
-                format!(
-                    "un texte de 1 à {NONCE_MAX} caractères, différent pour chaque utilisation"
-                ),
-            ));
-        }
+        let nonce = verifier_nonce(nonce)?;
         let pass = self.pass(saisie).await?;
         let lieu = origine.structure_id();
         let jour = match hors_ligne_at {
@@ -1153,5 +1230,50 @@ pub fn libelle_etat(etat: &str) -> &'static str {
         ETAT_BLOQUE => "bloqué par le financeur",
         ETAT_ANNULE => "annulé",
         _ => "dans un état inconnu",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redemption_body_is_read_field_by_field() {
+        let d = lire_demande_utilisation(
+            br#"{"nonce": "caisse-1", "activite": 12, "hors_ligne_le": "2026-11-20T14:30:00+01:00"}"#,
+        );
+        assert_eq!(
+            d,
+            Ok(DemandeUtilisation {
+                nonce: "caisse-1".into(),
+                activite: Some(12),
+                hors_ligne_le: DateTime::from_timestamp(1_795_181_400, 0),
+            })
+        );
+        let champ = |corps: &[u8]| lire_demande_utilisation(corps).err().map(|e| e.champ);
+        assert_eq!(champ(b"{\"nonce\": 3}"), Some(Some("nonce")));
+        assert_eq!(
+            champ(b"{\"nonce\": \"n\", \"activite\": \"x\"}"),
+            Some(Some("activite"))
+        );
+        assert_eq!(
+            champ(b"{\"nonce\": \"n\", \"hors_ligne_le\": \"hier\"}"),
+            Some(Some("hors_ligne_le"))
+        );
+        let json = lire_demande_utilisation(b"{\"nonce\": ").err();
+        assert_eq!(json.as_ref().map(|e| e.champ), Some(None));
+        assert!(json.is_some_and(|e| e.message.starts_with("JSON illisible à la ligne 1")));
+    }
+
+    #[test]
+    fn nonces_and_offline_dates_are_bounded() {
+        assert_eq!(verifier_nonce("  caisse-1 ").ok(), Some("caisse-1"));
+        assert!(verifier_nonce(" ").is_err());
+        assert!(verifier_nonce("a\u{7}b").is_err());
+        assert!(verifier_nonce(&"x".repeat(NONCE_MAX + 1)).is_err());
+        let maintenant = DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+        assert!(verifier_hors_ligne(maintenant - Duration::days(2), maintenant).is_ok());
+        assert!(verifier_hors_ligne(maintenant - Duration::days(31), maintenant).is_err());
+        assert!(verifier_hors_ligne(maintenant + Duration::hours(1), maintenant).is_err());
     }
 }

@@ -23,6 +23,9 @@ mod pass;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The binary `COPY` page parser of the journal, pure (fuzzed: `fuzz/`).
+pub use copie::lire_page as lire_page_copie;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};

@@ -12,7 +12,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use maillage_pass::{ErreurPass, Origine, UtilisationFaite, VuePublique, SCOPE_UTILISER};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::erreur::{ApiError, ErreurWeb};
@@ -257,48 +256,9 @@ pub async fn api_utiliser(
             status: 415,
         });
     }
-    let v: Value = serde_json::from_slice(&corps).map_err(|e| {
-        ApiError::requete(
-            None,
-            format!(
-                "JSON illisible à la ligne {}, colonne {}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let nonce = match v.get("nonce") {
-        Some(Value::String(s)) => s.clone(),
-        _ => {
-            return Err(ApiError::requete(
-                Some("nonce"),
-                "nonce : indiquez un texte, par exemple {\"nonce\": \"caisse-1-000123\"}",
-            ))
-        }
-    };
-    let activite = match v.get("activite") {
-        None | Some(Value::Null) => None,
-        Some(a) => Some(a.as_i64().ok_or_else(|| {
-            ApiError::requete(
-                Some("activite"),
-                "activite : le numéro d’une fiche d’activité",
-            )
-        })?),
-    };
-    let hors_ligne = match v.get("hors_ligne_le") {
-        None | Some(Value::Null) => None,
-        Some(h) => Some(
-            h.as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .ok_or_else(|| {
-                    ApiError::requete(
-                        Some("hors_ligne_le"),
-                        "hors_ligne_le : une date et une heure RFC 3339, par exemple « 2026-11-20T14:30:00+01:00 »",
-                    )
-                })?,
-        ),
-    };
+    let demande = maillage_pass::lire_demande_utilisation(&corps)
+        .map_err(|e| ApiError::requete(e.champ, e.message))?;
+    let (nonce, activite, hors_ligne) = (demande.nonce, demande.activite, demande.hors_ligne_le);
     let origine = Origine::Cle(cle);
     let faite = match hors_ligne {
         None => pass.utiliser(&origine, &code, &nonce, activite).await?,

@@ -760,6 +760,11 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
     let mut pris: Vec<(String, String, usize)> = Vec::new();
     let mut horaires: Vec<(String, String)> = Vec::new();
     let mut autres: Vec<String> = Vec::new();
+    // The guesses' keys, normalised once (not once per column).
+    let devinettes: Vec<(&str, Vec<String>)> = DEVINETTES
+        .iter()
+        .map(|(champ, noms)| (*champ, noms.iter().map(|n| cle(n)).collect()))
+        .collect();
     for (i, col) in entete.iter().enumerate() {
         if col.is_empty() {
             continue;
@@ -770,7 +775,14 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
                 DemiJournee::ApresMidi => format!("{}_apres_midi", jour.nom()),
                 DemiJournee::Journee => jour.nom().to_string(),
             };
-            horaires.push((k, col.clone()));
+            // A half-day named twice (two « Mardi matin » columns): the first one is
+            // proposed, the other is listed with the columns not recognised (a TOML table
+            // cannot have the same key twice).
+            if horaires.iter().any(|(deja, _)| *deja == k) {
+                autres.push(col.clone());
+            } else {
+                horaires.push((k, col.clone()));
+            }
             continue;
         }
         // « Longitude (X) » is guessed as « longitude ».
@@ -779,8 +791,8 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
         let champ = [k.as_str(), sans_parentheses.as_str()]
             .iter()
             .find_map(|k| {
-                DEVINETTES.iter().find(|(champ, noms)| {
-                    noms.iter().any(|n| cle(n) == *k) && !pris.iter().any(|(f, _, _)| f == champ)
+                devinettes.iter().find(|(champ, noms)| {
+                    noms.iter().any(|n| n == k) && !pris.iter().any(|(f, _, _)| f == champ)
                 })
             })
             .map(|(champ, _)| *champ);
@@ -861,10 +873,17 @@ pub fn proposer(nom_fichier: &str, bytes: &[u8]) -> Result<String, ImportError> 
             "\n# Valeurs possibles : {} (\"\" pour ignorer une valeur ; une liste pour plusieurs).\n[valeurs.{champ}]\n",
             labels.join(", ")
         ));
+        // Two values that differ only by characters TOML cannot hold (control characters,
+        // dropped by `chaine_toml`) would be the same key twice: the first one is kept.
+        let mut ecrites = BTreeSet::new();
         for v in set {
+            let v_toml = chaine_toml(v);
+            if !ecrites.insert(v_toml.clone()) {
+                continue;
+            }
             match labels.iter().find(|l| cle(l) == cle(v)) {
-                Some(l) => out.push_str(&format!("{} = {}\n", chaine_toml(v), chaine_toml(l))),
-                None => out.push_str(&format!("# {} = \"?\"\n", chaine_toml(v))),
+                Some(l) => out.push_str(&format!("{v_toml} = {}\n", chaine_toml(l))),
+                None => out.push_str(&format!("# {v_toml} = \"?\"\n")),
             }
         }
     }
@@ -911,6 +930,41 @@ mod tests {
         let e = Correspondance::depuis_toml("[colonnes]\nnom = \"Nom\"\n");
         let m = e.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(m.contains("adresse"), "{m}");
+    }
+
+    /// Fuzzing finding (`fuzz/`, target `correspondance_proposer`): a CSV header naming the
+    /// same half-day twice gave a draft with the key `mardi_matin` twice in `[horaires]`,
+    /// which the import itself then refused as unreadable TOML.
+    #[test]
+    fn a_half_day_column_twice_gives_a_readable_draft() {
+        let csv = "N°;Nom de la structure;Adresse;Code postal;Commune;Mardi matin;Mardi matin;mardi_matin\n\
+                   1;Médiathèque;1 rue A;31000;Toulouse;9h-12h;10h-12h;8h-12h\n";
+        let draft = proposer("f.csv", csv.as_bytes()).expect("a draft");
+        assert_eq!(draft.matches("mardi_matin = ").count(), 1, "{draft}");
+        assert!(
+            draft.contains("# ? = \"Mardi matin\"") && draft.contains("# ? = \"mardi_matin\""),
+            "{draft}"
+        );
+        let lue = Correspondance::depuis_toml(&draft).expect("the draft reads back");
+        assert_eq!(lue.horaires.len(), 1);
+    }
+
+    /// Fuzzing finding: two values of an enumerated column that differ only by a control
+    /// character (dropped in TOML strings) gave the same key twice in `[valeurs.…]`.
+    #[test]
+    fn values_differing_by_a_control_character_give_a_readable_draft() {
+        let csv = "N°;Nom de la structure;Adresse;Code postal;Commune;Tarif\n\
+                   1;A;1 rue A;31000;Toulouse;Gratuit\n\
+                   2;B;2 rue B;31000;Toulouse;Gra\u{1}tuit\n";
+        let draft = proposer("f.csv", csv.as_bytes()).expect("a draft");
+        assert_eq!(draft.matches("\"Gratuit\" = ").count(), 1, "{draft}");
+        let erreur = Correspondance::depuis_toml(&draft)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            !erreur.as_deref().unwrap_or("").contains("TOML illisible"),
+            "{erreur:?}\n{draft}"
+        );
     }
 
     #[test]
