@@ -130,10 +130,10 @@ fn texte(b: &[u8]) -> StoreResult<String> {
     String::from_utf8(b.to_vec()).map_err(|_| erreur("text that is not UTF-8"))
 }
 
-/// Parses the whole output of [`requete_page`] (the tests' entry point; [`page`] parses
-/// as the output arrives).
-#[cfg(test)]
-fn lire_page(octets: &[u8]) -> StoreResult<Vec<Entree>> {
+/// Parses the whole output of [`requete_page`] at once (the entry point of the tests and
+/// of the fuzz target `copie_page`; [`page`] parses as the output arrives, with the same
+/// reader).
+pub fn lire_page(octets: &[u8]) -> StoreResult<Vec<Entree>> {
     let mut lecteur = LecteurCopie::new(COLONNES, lire_entree);
     lecteur.ajouter(octets)?;
     lecteur.fin()
