@@ -14,6 +14,7 @@
 //! batch); the next turn starts when that task ends. A request whose client is already gone
 //! when its batch starts is dropped, as if it had never arrived.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -115,9 +116,8 @@ impl Evenements {
         let mut ouvertes: HashMap<i64, Resultat<()>> = HashMap::new();
         for a in &lot {
             let id = a.nouvelle.session_id;
-            if !ouvertes.contains_key(&id) {
-                let verdict = self.session_ouverte(id, maintenant).await;
-                ouvertes.insert(id, verdict);
+            if let Entry::Vacant(e) = ouvertes.entry(id) {
+                e.insert(self.session_ouverte(id, maintenant).await);
             }
         }
         let lot: Vec<Attente> = lot

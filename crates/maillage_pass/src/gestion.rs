@@ -489,8 +489,8 @@ impl Pass {
             };
             let avis = if p.etat == ETAT_DISTRIBUE && crate::avis::periode_d_avis(prog, aujourdhui)
             {
-                if !lieux.contains_key(&prog.id) {
-                    lieux.insert(prog.id, self.lieux_du_programme(prog.id).await?);
+                if let std::collections::btree_map::Entry::Vacant(e) = lieux.entry(prog.id) {
+                    e.insert(self.lieux_du_programme(prog.id).await?);
                 }
                 let du_programme = lieux.get(&prog.id).map(Vec::as_slice).unwrap_or_default();
                 self.avis_du_pass(&p.etat, p.valeur_centimes, prog, du_programme)

@@ -1193,8 +1193,7 @@ pub async fn verifier_flux_pass(
     let page = page.max(1);
     let mut v = Verificateur::pour_flux(Flux::Pass, store.sceaux_pass().await?, cle);
     let mut lot = store.pass_journal(0, page).await?;
-    loop {
-        let Some(derniere) = lot.last() else { break };
+    while let Some(derniere) = lot.last() {
         let apres = derniere.seq;
         let suite = (lot.len() as i64) >= page;
         let hachage = tokio::task::spawn_blocking(move || {
