@@ -80,7 +80,7 @@ await executer('Back office de l’annuaire', 'Back office ', async () => {
         const fichier = path.join(DOSSIER, `${source}.csv`);
         fs.writeFileSync(fichier, [ENTETE, ...lignes].join('\n') + '\n');
         await page.getByLabel('Nom de la source').fill(source);
-        await page.getByLabel(/^Fichier/).setInputFiles(fichier);
+        await page.getByLabel(/^Fichier \(CSV/).setInputFiles(fichier);
         await cliquerEtAttendre(page, page.getByRole('button', { name: 'Voir l’aperçu' }));
         assert.match(new URL(page.url()).pathname, /^\/espace\/lieux\/import\/[^/]+$/);
         const apercu = new URL(page.url()).pathname;
