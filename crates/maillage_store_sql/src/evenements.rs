@@ -95,9 +95,9 @@ macro_rules! __select_sessions_evenement {
 ///   the devices' allotments.
 ///
 /// - `async fn inserer_inscriptions(conn: &mut <$db as sqlx::Database>::Connection, lignes: &[(&NewInscription, i64, &str)]) -> StoreResult<Vec<i64>>`:
-///   inserts a batch's registrations `(registration, jauge, statut)` and returns their ids
-///   in the same order (PostgreSQL: one statement over `UNNEST`; SQLite: row by row, no
-///   network between them).
+///   inserts registrations `(registration, jauge, statut)` (a batch, or one) and returns
+///   their ids in the same order (PostgreSQL: one statement over `UNNEST`; SQLite: row by
+///   row, no network between them). The only text of that `INSERT` in each backend.
 ///
 /// The invoking module imports the backend's `DbResult` (for `.db()`).
 #[macro_export]
@@ -259,34 +259,6 @@ macro_rules! evenements_store {
                 .collect())
             }
 
-            async fn inserer(
-                conn: &mut Connexion,
-                i: &NewInscription,
-                jauge_id: i64,
-                statut: &str,
-            ) -> StoreResult<i64> {
-                ::sqlx::query_scalar!(
-                    r#"INSERT INTO inscriptions (session_id, jauge_id, uuid, prenom, contact,
-                                                statut, cle, jeton_hash, created_at, updated_at,
-                                                personne_id)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
-                       RETURNING id AS "id!: i64""#,
-                    i.session_id,
-                    jauge_id,
-                    i.uuid,
-                    i.prenom,
-                    i.contact,
-                    statut,
-                    i.cle,
-                    i.jeton_hash,
-                    i.created_at,
-                    i.personne_id
-                )
-                .fetch_one(&mut *conn)
-                .await
-                .db()
-            }
-
             impl $store {
                 async fn jauge_de_session(&self, session_id: i64) -> StoreResult<i64> {
                     ::sqlx::query_scalar!(
@@ -311,7 +283,10 @@ macro_rules! evenements_store {
                     ::tokio::time::sleep(FENETRE_COURSE_ESSAI).await;
                     let statut = statut_pour(inscrits, capacite);
                     let mut conn = self.pool.acquire().await.db()?;
-                    let id = inserer(&mut conn, i, jauge_id, statut).await?;
+                    let id = Self::inserer_inscriptions(&mut conn, &[(i, jauge_id, statut)])
+                        .await?
+                        .pop()
+                        .ok_or_else(|| StoreError::Database("registration not inserted".into()))?;
                     Ok(InscriptionCreee {
                         id,
                         uuid: i.uuid.clone(),

@@ -126,9 +126,10 @@ macro_rules! __select_cles_api {
 ///   `[debut, fin)`, by time then id (the monthly statement; PostgreSQL: binary `COPY`,
 ///   parsed as it arrives; SQLite: the rows);
 /// - `async fn inserer_entrees_pass(conn, entrees: &[Entree]) -> StoreResult<()>` and
-///   `async fn noter_seqs_pass(conn, seqs: &[(i64, i64)]) -> StoreResult<()>`: write the
-///   waiting entries just chained and their redemptions' seqs (PostgreSQL: one
-///   `UNNEST` statement each; SQLite, whose queue stays empty: one row at a time).
+///   `async fn noter_seqs_pass(conn, seqs: &[(i64, i64)]) -> StoreResult<()>`: write
+///   entries just chained (every entry of the stream goes through it) and the waiting
+///   redemptions' seqs (PostgreSQL: one `UNNEST` statement each; SQLite: one row at a
+///   time).
 ///
 /// # The ledger off the redemption's path
 ///
@@ -190,33 +191,9 @@ macro_rules! pass_store {
                 tampon: &mut Vec<u8>,
             ) -> StoreResult<i64> {
                 let e = chaine.ajouter_flux(Flux::Pass, contenu, tampon);
-                inserer_entree(conn, &e).await?;
-                Ok(e.seq)
-            }
-
-            /// Inserts an entry already chained.
-            async fn inserer_entree(conn: &mut Connexion, e: &Entree) -> StoreResult<()> {
-                let (prev, hash) = (&e.prev_hash[..], &e.hash[..]);
-                ::sqlx::query!(
-                    "INSERT INTO pass_journal (seq, at_us, action, acteur, structure_id, objet_id,
-                                               usager, demarches, details, prev_hash, hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    e.seq,
-                    e.contenu.at_us,
-                    e.contenu.action,
-                    e.contenu.acteur,
-                    e.contenu.structure_id,
-                    e.contenu.mandat_id,
-                    e.contenu.usager,
-                    e.contenu.demarches,
-                    e.contenu.details,
-                    prev,
-                    hash
-                )
-                .execute(&mut *conn)
-                .await
-                .db()?;
-                Ok(())
+                let seq = e.seq;
+                <$store>::inserer_entrees_pass(conn, &[e]).await?;
+                Ok(seq)
             }
 
             async fn pass_par_id(conn: &mut Connexion, id: i64) -> StoreResult<PassRow> {
@@ -446,7 +423,7 @@ macro_rules! pass_store {
                     .db()?;
                 }
                 match &entree {
-                    Some(e) => inserer_entree(&mut *conn, e).await?,
+                    Some(e) => <$store>::inserer_entrees_pass(&mut *conn, std::slice::from_ref(e)).await?,
                     None => {
                         registre.ajouter(&mut *conn, contenu, Some(id)).await?;
                     }

@@ -32,8 +32,8 @@ impl SqliteStore {
         Ok(true)
     }
 
-    /// Inserts entries already chained (the queue stays empty on SQLite: only for
-    /// completeness), one statement each: the shared statement's text.
+    /// Inserts entries already chained, one statement each (every entry of the pass
+    /// stream is written here, the one just chained as the waiting ones).
     async fn inserer_entrees_pass(
         conn: &mut SqliteConnection,
         entrees: &[Entree],

@@ -100,8 +100,9 @@ fn numero_apres(texte: &str, apres: &str) -> i64 {
 /// administrator, a funder and a qualified place with a SIRET (also prescriber), a pass
 /// programme, a carnet, the place's API key, an event; then `serve`, and a mediator of the
 /// place signed in through the pages.
-async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
-    let dossier = instance.dossier().to_path_buf();
+/// Two places imported through the command line (source « amorce »), so that `serve` does
+/// not load the bundled directory at each start.
+fn importer_amorce(instance: &Instance, dossier: &std::path::Path) {
     let lieux = dossier.join("amorce.csv");
     std::fs::write(
         &lieux,
@@ -118,6 +119,11 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
         "v1-csv",
         &lieux.display().to_string(),
     ]);
+}
+
+async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
+    let dossier = instance.dossier().to_path_buf();
+    importer_amorce(instance, &dossier);
     let sortie = instance.executer(&["mediation", "administrateur", "admin@exemple.fr"]);
     let lien_admin =
         lien_dans(&sortie, &format!("{}/invitation/", instance.base())).expect("admin link");
@@ -915,22 +921,7 @@ async fn import_coupe(nom: &str, url: Option<String>) {
             None => Instance::nouvelle(&format!("{nom}-{tour}")),
         };
         // A directory with two places already: the import adds to it.
-        let amorce = dossier.join("amorce.csv");
-        std::fs::write(
-            &amorce,
-            "id,nom,adresse,code_postal,code_insee,commune,latitude,longitude,date_maj\n\
-             a1,Espace numérique de Muret,1 allées Niel,31600,31395,Muret,43.4612,1.3270,2026-10-01\n\
-             a2,Médiathèque de Blagnac,2 rue Pasteur,31700,31069,Blagnac,43.6373,1.3906,2026-10-01\n",
-        )
-        .expect("file");
-        instance.executer(&[
-            "import",
-            "--source",
-            "amorce",
-            "--format",
-            "v1-csv",
-            &amorce.display().to_string(),
-        ]);
+        importer_amorce(&instance, &dossier);
         assert_eq!(publies(&instance), 2);
         let args = [
             "import",
