@@ -185,6 +185,8 @@ pub struct Competences {
     comptes: Comptes,
     store: Arc<dyn CompetencesStore>,
     banque: BanqueLue,
+    /// Bumped by every result this process stores (see [`Competences::generation`]).
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Competences {
@@ -193,7 +195,15 @@ impl Competences {
             comptes,
             store,
             banque: Arc::new(RwLock::new(None)),
+            generation: Arc::default(),
         }
+    }
+
+    /// A number that changes whenever this process stores a result, so whenever
+    /// [`Competences::agregats`] may change here; results stored by another process
+    /// (another node) are not counted.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Another accounts kernel (settings, clock).
@@ -318,7 +328,10 @@ impl Competences {
                 })
                 .collect(),
         };
-        Ok(self.store.create_resultat_competences(&nouveau).await?)
+        let cree = self.store.create_resultat_competences(&nouveau).await?;
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Ok(cree)
     }
 
     /// The results under the key of an open space (« Mon espace »), oldest first.

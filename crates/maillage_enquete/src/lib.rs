@@ -414,11 +414,30 @@ pub fn verifier_questionnaire(
 pub struct Enquete {
     store: Arc<dyn EnqueteStore>,
     comptes: Comptes,
+    /// Bumped by every write of this process that can change [`Enquete::mesures`].
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Enquete {
     pub fn new(store: Arc<dyn EnqueteStore>, comptes: Comptes) -> Self {
-        Enquete { store, comptes }
+        Enquete {
+            store,
+            comptes,
+            generation: Arc::default(),
+        }
+    }
+
+    /// A number that changes whenever this process writes something that can change
+    /// [`Enquete::mesures`] (answers, a campaign's dates or questionnaire). Pages that keep
+    /// what they computed from the measures use it to know when to compute again; writes
+    /// made by another process (another node, the command line) are not counted here.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn a_change(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The same module asking other accounts (another clock, other settings).
@@ -634,6 +653,7 @@ impl Enquete {
         if !self.store.modifier_campagne(campagne_id, &m).await? {
             return Err(ErreurEnquete::Introuvable);
         }
+        self.a_change();
         Ok(())
     }
 
@@ -742,6 +762,7 @@ impl Enquete {
         if !self.store.changer_questionnaire(campagne_id, id).await? {
             return Err(gele());
         }
+        self.a_change();
         Ok(id)
     }
 
@@ -982,6 +1003,7 @@ impl Enquete {
         }
         recu.visites = self.store.enregistrer_visites(&visites).await?;
         recu.questionnaires = self.store.enregistrer_reponses(&reponses).await?;
+        self.a_change();
         Ok(recu)
     }
 

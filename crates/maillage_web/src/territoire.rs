@@ -1955,6 +1955,16 @@ pub async fn page(
         let q = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
         return Ok(Redirect::permanent(&format!("/territoires/{canonique}{q}")).into_response());
     }
+    // The page as sent before, if nothing it shows has changed since (see [`PageEnCache`]).
+    let cle = format!("{canonique}?{}", uri.query().unwrap_or_default());
+    let moteur = state.moteur();
+    let generations = (
+        state.instance.competences().generation(),
+        state.instance.enquete().generation(),
+    );
+    if let Some((statut, html)) = page_en_cache(&cle, &moteur, generations) {
+        return Ok(reponse_page(statut, html));
+    }
     let (reglages, mut erreurs) = lire_reglages(&p, None);
     let donnees = donnees(&state).await.map_err(ErreurWeb::interne)?;
     let mut plan = None;
@@ -1981,7 +1991,6 @@ pub async fn page(
         StatusCode::BAD_REQUEST
     };
     let site = Arc::clone(&state.site);
-    let moteur = state.moteur();
     let lieux_territoire = moteur
         .lieux()
         .iter()
@@ -2014,7 +2023,99 @@ pub async fn page(
     })
     .await
     .map_err(ErreurWeb::interne)?;
-    Ok((statut, rendre(&page)?).into_response())
+    let html = axum::body::Bytes::from(page.render()?);
+    if statut == StatusCode::OK {
+        mettre_page_en_cache(cle, &moteur, generations, statut, html.clone());
+    }
+    Ok(reponse_page(statut, html))
+}
+
+fn reponse_page(statut: StatusCode, html: axum::body::Bytes) -> Response {
+    (
+        statut,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        html,
+    )
+        .into_response()
+}
+
+/// A territory page as it was sent, by its address (territory and query). It is served
+/// again while the search engine it was computed from is the one in use, this process has
+/// stored no self-assessment result and no survey answer since (the generations of
+/// `Competences` and `Enquete`), and it is younger than [`PAGE_DUREE`] — the bound on how
+/// long a write made by another node (or the command line) can go unseen here. Everything
+/// else on the page (the referential, the index, the site's look) does not change while
+/// the process runs.
+struct PageEnCache {
+    cle: String,
+    moteur: Weak<Moteur>,
+    generations: (u64, u64),
+    faite: std::time::Instant,
+    statut: StatusCode,
+    html: axum::body::Bytes,
+}
+
+/// Pages kept, at most, and their bytes in all (a département's page is ~260 KB, a
+/// région's ~350 KB).
+const PAGES_EN_CACHE: usize = 64;
+const OCTETS_PAGES_EN_CACHE: usize = 24 << 20;
+/// Longest time a kept page is served again.
+pub const PAGE_DUREE: Duration = Duration::from_secs(30);
+static PAGES: Mutex<VecDeque<PageEnCache>> = Mutex::new(VecDeque::new());
+
+fn page_en_cache(
+    cle: &str,
+    moteur: &Arc<Moteur>,
+    generations: (u64, u64),
+) -> Option<(StatusCode, axum::body::Bytes)> {
+    let pages = PAGES.lock().ok()?;
+    pages
+        .iter()
+        .find(|p| {
+            p.cle == cle
+                && Weak::as_ptr(&p.moteur) == Arc::as_ptr(moteur)
+                && p.generations == generations
+                && p.faite.elapsed() < PAGE_DUREE
+        })
+        .map(|p| (p.statut, p.html.clone()))
+}
+
+fn mettre_page_en_cache(
+    cle: String,
+    moteur: &Arc<Moteur>,
+    generations: (u64, u64),
+    statut: StatusCode,
+    html: axum::body::Bytes,
+) {
+    let Ok(mut pages) = PAGES.lock() else {
+        return;
+    };
+    // Pages that can never be served again go first: same address, another engine or
+    // other generations, or too old.
+    pages.retain(|p| {
+        p.cle != cle
+            && p.moteur.strong_count() > 0
+            && p.generations == generations
+            && p.faite.elapsed() < PAGE_DUREE
+    });
+    pages.push_back(PageEnCache {
+        cle,
+        moteur: Arc::downgrade(moteur),
+        generations,
+        faite: std::time::Instant::now(),
+        statut,
+        html,
+    });
+    let mut total: usize = pages.iter().map(|p| p.html.len()).sum();
+    while pages.len() > PAGES_EN_CACHE || total > OCTETS_PAGES_EN_CACHE {
+        match pages.pop_front() {
+            Some(p) => total -= p.html.len(),
+            None => break,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -858,6 +858,15 @@ async fn enquete_territory_page_shows_measured_predicted_and_calibrated() {
         .collect();
     assert!(communes.len() >= 10);
     let q = e.campagne(id).await.expect("campaign").questionnaire_id;
+    // The page seen before any answer: the server keeps it (territoire::PageEnCache), and the
+    // answers below must make it compute the page again.
+    let avant = envoyer(
+        &w.state,
+        requete("GET", "/territoires/epci:200068641", None, None),
+    )
+    .await;
+    assert_eq!(avant.status, StatusCode::OK);
+    assert!(!avant.corps.contains("100 réponses"), "no answer yet");
     // Ten communes, 10 answers each, from 1 to 6 in illectronisme.
     let mut questionnaires = Vec::new();
     for (k, c) in communes.iter().take(10).enumerate() {

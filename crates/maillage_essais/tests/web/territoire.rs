@@ -794,3 +794,51 @@ async fn premiere_utilisation_exports_au_format_francais() {
         assert!(r.corps.starts_with(b"PK"), "{xlsx}");
     }
 }
+
+/// The territory page is kept between requests (`territoire::PageEnCache`) and made again
+/// when the directory changes: a place published in Muret shows at once in the commune's
+/// count, and the page kept before is not served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn territoire_page_gardee_puis_refaite_quand_l_annuaire_change() {
+    use maillage_annuaire::annuaire::DemandeImport;
+    let dossier = tempfile::tempdir().expect("tempdir");
+    let (_url, state, _tache) = crate::commun::demarrer_pour_tests(dossier.path())
+        .await
+        .expect("server");
+    let lieux_publies = |r: &Reponse| -> String {
+        let h = r.html();
+        h.select(&sel("dt"))
+            .find(|dt| dt.text().collect::<String>() == "Lieux d'aide publiés dans le territoire")
+            .and_then(|dt| dt.next_siblings().find_map(scraper::ElementRef::wrap))
+            .map(|dd| dd.text().collect::<String>())
+            .expect("the count of places")
+    };
+    let avant = get(&state, "/territoires/commune:31395").await;
+    assert_eq!(avant.status, StatusCode::OK);
+    let n_avant = nombre_fr(&lieux_publies(&avant));
+    // Kept: the same bytes again.
+    let encore = get(&state, "/territoires/commune:31395").await;
+    assert_eq!(encore.corps, avant.corps);
+
+    state
+        .annuaire
+        .importer(DemandeImport {
+            source: "essai-cache".into(),
+            format: None,
+            nom_fichier: "essai-cache.csv".into(),
+            contenu: "id,nom,adresse,code_postal,code_insee,commune,latitude,longitude,date_maj\n\
+                      c1,Atelier numérique du Barry,3 rue du Barry,31600,31395,Muret,43.4605,1.3262,2026-11-01\n"
+                .as_bytes()
+                .to_vec(),
+        })
+        .await
+        .expect("import");
+    state.recharger().await.expect("engine");
+    let apres = get(&state, "/territoires/commune:31395").await;
+    assert_eq!(apres.status, StatusCode::OK);
+    assert_eq!(
+        nombre_fr(&lieux_publies(&apres)),
+        n_avant + 1.0,
+        "the page is made again with the new engine"
+    );
+}
