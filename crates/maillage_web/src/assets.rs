@@ -104,7 +104,7 @@ fn compresses() -> &'static [Vec<u8>] {
     })
 }
 
-fn accepte_gzip(entetes: &HeaderMap) -> bool {
+pub(crate) fn accepte_gzip(entetes: &HeaderMap) -> bool {
     entetes
         .get_all(header::ACCEPT_ENCODING)
         .iter()

@@ -100,6 +100,12 @@ pub fn politique(html: &str, tuiles: Option<&str>, cadres: &str) -> String {
     p
 }
 
+/// Put in a page's extensions by a handler that set the page's Content-Security-Policy
+/// itself, computed with [`politique`] from the page's text (a page kept as sent, maybe
+/// compressed already): the layer then leaves the body unread.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PolitiqueFaite;
+
 /// The layer: headers on every answer, the policy on every page.
 pub(crate) async fn en_tetes(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let reponse = next.run(req).await;
@@ -146,6 +152,14 @@ pub(crate) async fn en_tetes(State(state): State<AppState>, req: Request, next: 
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "'none'".to_string());
+    if parties.extensions.get::<PolitiqueFaite>().is_some()
+        && h.contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        if cadres == "'none'" {
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        }
+        return Response::from_parts(parties, corps);
+    }
     let octets = match axum::body::to_bytes(corps, usize::MAX).await {
         Ok(o) => o,
         Err(e) => {

@@ -816,9 +816,35 @@ async fn territoire_page_gardee_puis_refaite_quand_l_annuaire_change() {
     let avant = get(&state, "/territoires/commune:31395").await;
     assert_eq!(avant.status, StatusCode::OK);
     let n_avant = nombre_fr(&lieux_publies(&avant));
-    // Kept: the same bytes again.
+    // Kept: the same bytes again, and gzipped once for the clients that accept it, with the
+    // same Content-Security-Policy as the page computed by the security layer.
     let encore = get(&state, "/territoires/commune:31395").await;
     assert_eq!(encore.corps, avant.corps);
+    let r = router(state.clone())
+        .oneshot(
+            Request::get("/territoires/commune:31395")
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(
+        r.headers()[header::CONTENT_SECURITY_POLICY],
+        avant.entete(header::CONTENT_SECURITY_POLICY).as_str()
+    );
+    assert_eq!(r.headers()[header::X_FRAME_OPTIONS], "DENY");
+    let gz = r.into_body().collect().await.expect("body").to_bytes();
+    let mut html = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut html)
+        .expect("gzip");
+    assert_eq!(html, avant.corps);
+    let csp = avant.entete(header::CONTENT_SECURITY_POLICY);
+    assert!(
+        csp.contains("default-src") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
 
     state
         .annuaire
