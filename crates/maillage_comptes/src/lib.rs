@@ -176,6 +176,9 @@ pub struct Comptes {
     horloge: Arc<dyn Horloge>,
     reglages: Reglages,
     referentiel: &'static Referentiel,
+    /// Keys drawn ahead, shared by every clone (see [`Comptes::avec_reserve_de_cles`]).
+    reserve: Arc<personnes::ReserveCles>,
+    reserve_cible: usize,
 }
 
 impl Comptes {
@@ -185,6 +188,8 @@ impl Comptes {
             horloge: Arc::new(HorlogeSysteme),
             reglages: Reglages::default(),
             referentiel: Referentiel::embedded(),
+            reserve: Arc::default(),
+            reserve_cible: 0,
         }
     }
 

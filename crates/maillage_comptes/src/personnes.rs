@@ -112,10 +112,90 @@ pub struct NouvelleCle {
     pub code: CodePersonnel,
 }
 
+/// Keys made ahead of need by a server (see [`Comptes::avec_reserve_de_cles`]).
+#[derive(Default)]
+pub(crate) struct ReserveCles {
+    cles: std::sync::Mutex<Vec<NouvelleCle>>,
+    /// A refill is under way.
+    en_cours: std::sync::atomic::AtomicBool,
+}
+
 impl Comptes {
+    /// Keeps up to `cible` keys made ahead, in memory, refilled in the background when half
+    /// of them are handed out: a burst of registrations then takes its keys without a write
+    /// (on SQLite, one commit and its `fsync` fewer in each batch). Each key of the reserve
+    /// is a complete record, committed before it is handed out; a key never handed out (the
+    /// server stopped) is a person nobody holds the code of: it opens nothing and holds
+    /// nothing. `maillage serve` keeps 512 (`MAILLAGE_RESERVE_CLES`, 0 = none); the command
+    /// line keeps none. 0: every key is made when asked for.
+    pub fn avec_reserve_de_cles(mut self, cible: usize) -> Self {
+        self.reserve_cible = cible;
+        self
+    }
+
+    /// Takes up to `n` keys of the reserve.
+    fn prendre_en_reserve(&self, n: usize) -> Vec<NouvelleCle> {
+        if self.reserve_cible == 0 || n == 0 {
+            return Vec::new();
+        }
+        match self.reserve.cles.lock() {
+            Ok(mut cles) => {
+                let debut = cles.len().saturating_sub(n);
+                cles.split_off(debut)
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Refills the reserve in the background when it is under half its size (one refill at
+    /// a time; none outside a Tokio runtime).
+    fn relancer_reserve(&self) {
+        if self.reserve_cible == 0 {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let presentes = self.reserve.cles.lock().map(|c| c.len()).unwrap_or(usize::MAX);
+        if presentes >= self.reserve_cible / 2
+            || self
+                .reserve
+                .en_cours
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        let comptes = self.clone();
+        runtime.spawn(async move {
+            let manque = comptes.reserve_cible.saturating_sub(presentes);
+            match comptes.creer_personnes(manque).await {
+                Ok(cles) => {
+                    if let Ok(mut reserve) = comptes.reserve.cles.lock() {
+                        reserve.extend(cles);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not refill the reserve of keys"),
+            }
+            comptes
+                .reserve
+                .en_cours
+                .store(false, std::sync::atomic::Ordering::Release);
+        });
+    }
+
     /// Makes a new key (a new person), drawing again in the rare case its public part is
-    /// taken.
+    /// taken (or takes one of the reserve).
     pub async fn nouvelle_personne(&self) -> Resultat<NouvelleCle> {
+        if let Some(cle) = self.prendre_en_reserve(1).pop() {
+            self.relancer_reserve();
+            return Ok(cle);
+        }
+        let cle = self.creer_personne().await;
+        self.relancer_reserve();
+        cle
+    }
+
+    async fn creer_personne(&self) -> Resultat<NouvelleCle> {
         for _ in 0..8 {
             let code = CodePersonnel::nouveau().map_err(ErreurComptes::Interne)?;
             match self
@@ -133,10 +213,23 @@ impl Comptes {
         ))
     }
 
-    /// Makes `n` new keys in one transaction (the group commit of a burst of registrations:
-    /// one write instead of `n`), drawing them all again in the rare case a public part is
-    /// taken.
+    /// `n` new keys: those of the reserve first, the rest made in one transaction (the
+    /// group commit of a burst of registrations: one write instead of `n`).
     pub async fn nouvelles_personnes(&self, n: usize) -> Resultat<Vec<NouvelleCle>> {
+        let mut cles = self.prendre_en_reserve(n);
+        if cles.len() < n {
+            let faites = self.creer_personnes(n - cles.len()).await;
+            self.relancer_reserve();
+            cles.extend(faites?);
+        } else {
+            self.relancer_reserve();
+        }
+        Ok(cles)
+    }
+
+    /// Makes `n` new keys in one transaction, drawing again, key by key, in the rare case a
+    /// public part is taken.
+    async fn creer_personnes(&self, n: usize) -> Resultat<Vec<NouvelleCle>> {
         let mut faites: Vec<Option<NouvelleCle>> = (0..n).map(|_| None).collect();
         // A public part already taken is drawn again for that key alone: one collision
         // does not redo the batch (with many keys in the base, some key of a large batch

@@ -51,6 +51,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
+/// Keys a server makes ahead of need, by default (`MAILLAGE_RESERVE_CLES`).
+pub const RESERVE_CLES: usize = 512;
+
 /// Shared state of the server.
 #[derive(Clone)]
 pub struct AppState {
@@ -72,6 +75,15 @@ impl AppState {
     /// Loads the published places and builds the search engine.
     pub async fn new(instance: Instance, site: Site) -> anyhow::Result<AppState> {
         let site = Arc::new(site);
+        // A server keeps keys made ahead for bursts of registrations (Comptes::avec_reserve_de_cles).
+        let reserve = match std::env::var("MAILLAGE_RESERVE_CLES") {
+            Ok(v) => v.trim().parse::<usize>().map_err(|_| {
+                anyhow::anyhow!("MAILLAGE_RESERVE_CLES : un nombre de clés est attendu (0 = aucune réserve), pas « {v} »")
+            })?,
+            Err(_) => RESERVE_CLES,
+        };
+        let comptes = instance.comptes().clone().avec_reserve_de_cles(reserve);
+        let instance = instance.avec_comptes(comptes);
         let state = AppState {
             annuaire: instance.annuaire().clone(),
             instance,
