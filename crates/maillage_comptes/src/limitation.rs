@@ -1,5 +1,6 @@
 //! Throttling of secret guesses: the password at sign-in, a person's personal code on
-//! `/mon-mandat`.
+//! `/mon-mandat`; and the counters of the public forms' limits ([`Comptes::compter`]: error
+//! reports, registrations), kept in the database so that all the nodes count together.
 //!
 //! Knowing someone's e-mail address (or the five first characters of their code) must not be
 //! enough to keep them out, and many addresses together must not be able to guess freely:
@@ -207,15 +208,77 @@ impl Comptes {
         ))
     }
 
-    /// Deletes failed attempts older than the longest backoff window and addresses not
-    /// seen for [`DUREE_ADRESSE_CONNUE_JOURS`]. Returns how many rows went.
+    /// Deletes failed attempts older than the longest backoff window, addresses not seen
+    /// for [`DUREE_ADRESSE_CONNUE_JOURS`] and the counters of [`Comptes::compter`] whose
+    /// window has ended. Returns how many rows went.
     pub async fn purger_tentatives(&self) -> StoreResult<u64> {
         let now = self.maintenant();
-        self.store
+        let tentatives = self
+            .store
             .purge_login_attempts(
                 now - self.conservation_tentatives(),
                 now - Duration::days(DUREE_ADRESSE_CONNUE_JOURS),
             )
-            .await
+            .await?;
+        let compteurs = self.store.purge_counters(now.timestamp_millis()).await?;
+        Ok(tentatives + compteurs)
     }
+
+    /// Counts one hit under each key of `plafonds` (a public form's limits: per address, per
+    /// place…), in the database so that every node of the instance counts together: each key
+    /// admits `max` hits in a window of `fenetre` that opens at its first hit. All or
+    /// nothing: when a key refuses, the hits already counted under the keys before it are
+    /// taken back, and the refusal says which key (its index) and how many seconds to wait.
+    /// A `max` of 0 is no limit (nothing is written). One statement per key.
+    pub async fn compter(&self, plafonds: &[Plafond<'_>]) -> crate::Resultat<Result<(), Refus>> {
+        let now = self.maintenant().timestamp_millis();
+        let mut comptes: Vec<&str> = Vec::with_capacity(plafonds.len());
+        for (index, p) in plafonds.iter().enumerate() {
+            if p.max == 0 {
+                continue;
+            }
+            let fenetre = i64::try_from(p.fenetre.as_millis()).unwrap_or(i64::MAX);
+            let c = self
+                .store
+                .count_hit(p.cle, now, fenetre, i64::from(p.max))
+                .await?;
+            if c.nombre > i64::from(p.max) {
+                for cle in comptes {
+                    self.store.uncount_hit(cle).await?;
+                }
+                let attente_ms = c.fin_ms.saturating_sub(now).max(0);
+                let attente_s = u64::try_from(attente_ms.div_ceil(1000)).unwrap_or(0).max(1);
+                return Ok(Err(Refus { index, attente_s }));
+            }
+            comptes.push(p.cle);
+        }
+        Ok(Ok(()))
+    }
+
+    /// The instance-wide secret `nom` (e.g. the public forms' key when the operator did not
+    /// set one): drawn by the first node that asks, then the same for every node.
+    pub async fn secret_instance(&self, nom: &str) -> crate::Resultat<String> {
+        Ok(self
+            .store
+            .instance_secret(nom, &crate::securite::jeton_aleatoire())
+            .await?)
+    }
+}
+
+/// One limit of a public form for [`Comptes::compter`]: at most `max` hits under `cle` in a
+/// window of `fenetre` (0: no limit).
+#[derive(Debug, Clone, Copy)]
+pub struct Plafond<'a> {
+    pub cle: &'a str,
+    pub max: u32,
+    pub fenetre: std::time::Duration,
+}
+
+/// Which limit of [`Comptes::compter`] refused, and how long to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refus {
+    /// Index of the refusing [`Plafond`].
+    pub index: usize,
+    /// Seconds until its window ends (at least 1).
+    pub attente_s: u64,
 }
