@@ -247,7 +247,7 @@ impl Comptes {
                     self.store.uncount_hit(cle).await?;
                 }
                 let attente_ms = c.fin_ms.saturating_sub(now).max(0);
-                let attente_s = u64::try_from(attente_ms.div_ceil(1000)).unwrap_or(0).max(1);
+                let attente_s = u64::try_from(attente_ms).unwrap_or(0).div_ceil(1000).max(1);
                 return Ok(Err(Refus { index, attente_s }));
             }
             comptes.push(p.cle);
