@@ -22,7 +22,8 @@ const VALIDITE: i64 = 30;
 
 /// Rows older than this are forgotten by the hourly job (both natures are valid 30 min).
 pub(crate) fn purge_avant(maintenant: DateTime<Utc>) -> DateTime<Utc> {
-    maintenant - Duration::minutes(VALIDITE.max(maillage_identite::DUREE_VALIDITE_DEMANDE.num_minutes()))
+    maintenant
+        - Duration::minutes(VALIDITE.max(maillage_identite::DUREE_VALIDITE_DEMANDE.num_minutes()))
 }
 
 fn erreur(e: impl std::fmt::Display) -> ErreurMandat {

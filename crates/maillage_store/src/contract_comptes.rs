@@ -696,22 +696,49 @@ pub async fn deux_noeuds_counters_admit_exactly_the_limit(s: S) {
     }
     assert_eq!(admis, 5);
     // Over the limit it stays over (max + 1) until the window ends; other keys are apart.
-    let c = s.count_hit("ip:1.2.3.4", t0 + minute - 1, minute, 5).await.unwrap();
+    let c = s
+        .count_hit("ip:1.2.3.4", t0 + minute - 1, minute, 5)
+        .await
+        .unwrap();
     assert_eq!(c.nombre, 6);
-    assert_eq!(s.count_hit("ip:5.6.7.8", t0, minute, 5).await.unwrap().nombre, 1);
+    assert_eq!(
+        s.count_hit("ip:5.6.7.8", t0, minute, 5)
+            .await
+            .unwrap()
+            .nombre,
+        1
+    );
     // A new window opens at the first hit after the end.
-    let c = s.count_hit("ip:1.2.3.4", t0 + minute, minute, 5).await.unwrap();
+    let c = s
+        .count_hit("ip:1.2.3.4", t0 + minute, minute, 5)
+        .await
+        .unwrap();
     assert_eq!((c.nombre, c.fin_ms), (1, t0 + 2 * minute));
     // A hit taken back frees its place.
-    assert_eq!(s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre, 1);
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        1
+    );
     s.uncount_hit("lieu:a").await.unwrap();
-    assert_eq!(s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre, 1);
-    assert_eq!(s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre, 2);
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        1
+    );
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        2
+    );
     // The purge deletes the windows ended before the instant given.
     assert_eq!(s.purge_counters(t0 + minute + 1).await.unwrap(), 2);
-    assert_eq!(s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre, 1);
     assert_eq!(
-        s.count_hit("ip:1.2.3.4", t0 + minute, minute, 5).await.unwrap().nombre,
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        1
+    );
+    assert_eq!(
+        s.count_hit("ip:1.2.3.4", t0 + minute, minute, 5)
+            .await
+            .unwrap()
+            .nombre,
         2
     );
 }
@@ -732,7 +759,10 @@ pub async fn deux_noeuds_instance_secret_drawn_once(s: S) {
         vus.push(e.await.unwrap());
     }
     assert!(vus[0].starts_with("propose-"), "{vus:?}");
-    assert!(vus.iter().all(|v| *v == vus[0]), "one value for all: {vus:?}");
+    assert!(
+        vus.iter().all(|v| *v == vus[0]),
+        "one value for all: {vus:?}"
+    );
     assert_eq!(
         s.instance_secret("cle_formulaires", "autre").await.unwrap(),
         vus[0]

@@ -806,9 +806,14 @@ pub async fn mandats_identifications_taken_once(s: S, _b: B) {
     s.put_identification(m.aidant, Verifiee, "{\"i\":1}", t0())
         .await
         .unwrap();
-    s.put_identification(m.autre_aidant, Demande, "{\"v\":3}", t0() + Duration::hours(1))
-        .await
-        .unwrap();
+    s.put_identification(
+        m.autre_aidant,
+        Demande,
+        "{\"v\":3}",
+        t0() + Duration::hours(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         s.identification(m.aidant, Demande).await.unwrap(),
         Some(("{\"v\":2}".to_string(), t0() + Duration::minutes(1)))
@@ -819,9 +824,16 @@ pub async fn mandats_identifications_taken_once(s: S, _b: B) {
         s.take_identification(m.aidant, Demande)
     );
     let pris: Vec<_> = [x.unwrap(), y.unwrap()].into_iter().flatten().collect();
-    assert_eq!(pris, vec![("{\"v\":2}".to_string(), t0() + Duration::minutes(1))]);
+    assert_eq!(
+        pris,
+        vec![("{\"v\":2}".to_string(), t0() + Duration::minutes(1))]
+    );
     assert!(s.identification(m.aidant, Demande).await.unwrap().is_none());
-    assert!(s.identification(m.aidant, Verifiee).await.unwrap().is_some());
+    assert!(s
+        .identification(m.aidant, Verifiee)
+        .await
+        .unwrap()
+        .is_some());
     // The purge forgets what was made before the instant given.
     assert_eq!(
         s.purge_identifications(t0() + Duration::minutes(30))
@@ -829,7 +841,11 @@ pub async fn mandats_identifications_taken_once(s: S, _b: B) {
             .unwrap(),
         1
     );
-    assert!(s.identification(m.aidant, Verifiee).await.unwrap().is_none());
+    assert!(s
+        .identification(m.aidant, Verifiee)
+        .await
+        .unwrap()
+        .is_none());
     assert!(s
         .take_identification(m.autre_aidant, Demande)
         .await

@@ -31,8 +31,9 @@ CREATE TABLE secrets_instance (
 );
 
 -- The engine reload signal: every statement that changes what the search engine shows
--- (the published places, a new import report, a coordinator's pair decision, a correction)
--- notifies the channel `maillage_publication`. PostgreSQL delivers it when the transaction
+-- (the published places; a coordinator's pair decision and a correction, whose re-merge
+-- follows) notifies the channel `maillage_publication`. (An import's own commit does not:
+-- it changes no published place; its re-merge's publication does.) PostgreSQL delivers it when the transaction
 -- commits (once per transaction: identical notifications are folded), and each node's
 -- listener rebuilds its engine at once (the periodic check stays as a fallback).
 CREATE FUNCTION maillage_notifier_publication() RETURNS trigger
@@ -45,9 +46,6 @@ $$;
 
 CREATE TRIGGER merged_lieux_publication
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON merged_lieux
-    FOR EACH STATEMENT EXECUTE FUNCTION maillage_notifier_publication();
-CREATE TRIGGER import_reports_publication
-    AFTER INSERT ON import_reports
     FOR EACH STATEMENT EXECUTE FUNCTION maillage_notifier_publication();
 CREATE TRIGGER pair_decisions_historique_publication
     AFTER INSERT ON pair_decisions_historique

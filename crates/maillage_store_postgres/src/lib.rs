@@ -1191,5 +1191,5 @@ impl maillage_store::ExploitationStore for PgStore {
 }
 
 /// The channel notified by the triggers of migration `20270206000200_noeuds` whenever the
-/// published directory changes (places, imports, pair decisions, corrections).
+/// published directory changes (published places, pair decisions, corrections).
 pub const CANAL_PUBLICATION: &str = "maillage_publication";

@@ -378,7 +378,18 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
         Duration::from_secs(300),
     );
     let state = AppState::new(instance, site).await?;
-    let _surveillance = state.surveiller(Duration::from_secs(30));
+    // The periodic check of the directory (seconds, default 30): the only one on SQLite, the
+    // fallback of LISTEN/NOTIFY on PostgreSQL.
+    let periode = match std::env::var("MAILLAGE_VERIFICATION_ANNUAIRE") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(s) if s > 0 => Duration::from_secs(s),
+            _ => anyhow::bail!(
+                "MAILLAGE_VERIFICATION_ANNUAIRE : un nombre de secondes supérieur à 0 est attendu (« {v} »)"
+            ),
+        },
+        Err(_) => Duration::from_secs(30),
+    };
+    let _surveillance = state.surveiller(periode);
     let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;
     let listener = serveur::ecouter(listen).await?;
     println!("Maillage écoute sur http://{listen}");

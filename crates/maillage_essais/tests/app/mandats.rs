@@ -613,8 +613,11 @@ async fn a_plugged_identity_provider_verifies_the_person_once_per_mandate() {
 #[tokio::test]
 async fn deux_noeuds_identification_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    identification_sur_deux_noeuds(&format!("sqlite://{}", dir.path().join("noeuds.db").display()))
-        .await;
+    identification_sur_deux_noeuds(&format!(
+        "sqlite://{}",
+        dir.path().join("noeuds.db").display()
+    ))
+    .await;
 }
 
 #[tokio::test]
@@ -660,7 +663,10 @@ async fn identification_sur_deux_noeuds(url: &str) {
         w.md.identite_verifiee(&w.aidant).await.unwrap(),
         Some(identite.clone())
     );
-    assert_eq!(b.identite_verifiee(&w.collegue_non_habilite).await.unwrap(), None);
+    assert_eq!(
+        b.identite_verifiee(&w.collegue_non_habilite).await.unwrap(),
+        None
+    );
     let mut d = demande(&w, &[Demarche::Social]);
     d.identite = None;
     d.identite_par_fournisseur = true;
@@ -688,8 +694,20 @@ async fn identification_sur_deux_noeuds(url: &str) {
     let s = w.md.store();
     let aidant = w.aidant.id().get();
     use maillage_store::mandats::NatureIdentification as N;
-    assert!(s.identification(aidant, N::Demande).await.unwrap().is_some());
+    assert!(s
+        .identification(aidant, N::Demande)
+        .await
+        .unwrap()
+        .is_some());
     w.md.taches().await.unwrap();
-    assert!(s.identification(aidant, N::Demande).await.unwrap().is_none());
-    assert!(s.identification(aidant, N::Verifiee).await.unwrap().is_none());
+    assert!(s
+        .identification(aidant, N::Demande)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .identification(aidant, N::Verifiee)
+        .await
+        .unwrap()
+        .is_none());
 }
