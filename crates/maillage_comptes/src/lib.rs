@@ -179,6 +179,8 @@ pub struct Comptes {
     /// Keys drawn ahead, shared by every clone (see [`Comptes::avec_reserve_de_cles`]).
     reserve: Arc<personnes::ReserveCles>,
     reserve_cible: usize,
+    /// The public forms' counters waiting to be written together ([`Comptes::compter`]).
+    compteurs: Arc<limitation::FileCompteurs>,
 }
 
 impl Comptes {
@@ -190,6 +192,7 @@ impl Comptes {
             referentiel: Referentiel::embedded(),
             reserve: Arc::default(),
             reserve_cible: 0,
+            compteurs: Arc::default(),
         }
     }
 

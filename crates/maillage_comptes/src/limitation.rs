@@ -1,5 +1,6 @@
 //! Throttling of secret guesses: the password at sign-in, a person's personal code on
-//! `/mon-mandat`.
+//! `/mon-mandat`; and the counters of the public forms' limits ([`Comptes::compter`]: error
+//! reports, registrations), kept in the database so that all the nodes count together.
 //!
 //! Knowing someone's e-mail address (or the five first characters of their code) must not be
 //! enough to keep them out, and many addresses together must not be able to guess freely:
@@ -23,7 +24,7 @@
 //! [`MediationStore::reserve_login_attempts`]: maillage_store::comptes::MediationStore::reserve_login_attempts
 
 use chrono::{DateTime, Duration, Utc};
-use maillage_store::comptes::{IssueReservation, Limite, Reservation};
+use maillage_store::comptes::{Coup, IssueReservation, Limite, Reservation};
 use maillage_store::StoreResult;
 
 use super::Comptes;
@@ -207,15 +208,148 @@ impl Comptes {
         ))
     }
 
-    /// Deletes failed attempts older than the longest backoff window and addresses not
-    /// seen for [`DUREE_ADRESSE_CONNUE_JOURS`]. Returns how many rows went.
+    /// Deletes failed attempts older than the longest backoff window, addresses not seen
+    /// for [`DUREE_ADRESSE_CONNUE_JOURS`] and the counters of [`Comptes::compter`] whose
+    /// window has ended. Returns how many rows went.
     pub async fn purger_tentatives(&self) -> StoreResult<u64> {
         let now = self.maintenant();
-        self.store
+        let tentatives = self
+            .store
             .purge_login_attempts(
                 now - self.conservation_tentatives(),
                 now - Duration::days(DUREE_ADRESSE_CONNUE_JOURS),
             )
-            .await
+            .await?;
+        let compteurs = self.store.purge_counters(now.timestamp_millis()).await?;
+        Ok(tentatives + compteurs)
+    }
+
+    /// Counts one hit under each key of `plafonds` (a public form's limits: per address, per
+    /// place…), in the database so that every node of the instance counts together: each key
+    /// admits `max` hits in a window of `fenetre` that opens at its first hit. All or
+    /// nothing: when a key refuses, the hits already counted under the keys before it are
+    /// taken back, and the refusal says which key (its index) and how many seconds to wait.
+    /// A `max` of 0 is no limit (nothing is written). One statement per key.
+    pub async fn compter(&self, plafonds: &[Plafond<'_>]) -> crate::Resultat<Result<(), Refus>> {
+        let now = self.maintenant().timestamp_millis();
+        // The limits that count, with their index among `plafonds`.
+        let (index, coups): (Vec<usize>, Vec<Coup>) = plafonds
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.max > 0)
+            .map(|(i, p)| {
+                (
+                    i,
+                    Coup {
+                        cle: p.cle.to_string(),
+                        maintenant_ms: now,
+                        fenetre_ms: i64::try_from(p.fenetre.as_millis()).unwrap_or(i64::MAX),
+                        max: i64::from(p.max),
+                    },
+                )
+            })
+            .unzip();
+        if coups.is_empty() {
+            return Ok(Ok(()));
+        }
+        let resultat = self.compteurs.soumettre(&self.store, coups).await?;
+        Ok(resultat.map_err(|(k, fin_ms)| {
+            let attente_ms = fin_ms.saturating_sub(now).max(0);
+            Refus {
+                index: index.get(k).copied().unwrap_or(k),
+                attente_s: u64::try_from(attente_ms).unwrap_or(0).div_ceil(1000).max(1),
+            }
+        }))
+    }
+
+    /// The instance-wide secret `nom` (e.g. the public forms' key when the operator did not
+    /// set one): drawn by the first node that asks, then the same for every node.
+    pub async fn secret_instance(&self, nom: &str) -> crate::Resultat<String> {
+        Ok(self
+            .store
+            .instance_secret(nom, &crate::securite::jeton_aleatoire())
+            .await?)
+    }
+}
+
+/// One limit of a public form for [`Comptes::compter`]: at most `max` hits under `cle` in a
+/// window of `fenetre` (0: no limit).
+#[derive(Debug, Clone, Copy)]
+pub struct Plafond<'a> {
+    pub cle: &'a str,
+    pub max: u32,
+    pub fenetre: std::time::Duration,
+}
+
+/// Which limit of [`Comptes::compter`] refused, and how long to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refus {
+    /// Index of the refusing [`Plafond`].
+    pub index: usize,
+    /// Seconds until its window ends (at least 1).
+    pub attente_s: u64,
+}
+
+/// What a group of counted requests gives back to one of them.
+type Decompte = Result<(), (usize, i64)>;
+
+/// The hits waiting for the next group, and the turn to write one: requests that arrive
+/// while a group is written go together into the next (one transaction, one commit on
+/// SQLite's disk instead of one per request), as `maillage_evenements::lot` does for
+/// registrations. The writing runs in a spawned task so that a client going away does not
+/// cancel the others' group.
+#[derive(Default)]
+pub(crate) struct FileCompteurs {
+    attente: std::sync::Mutex<
+        Vec<(
+            Vec<Coup>,
+            tokio::sync::oneshot::Sender<Result<Decompte, String>>,
+        )>,
+    >,
+    tour: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl FileCompteurs {
+    async fn soumettre(
+        &self,
+        store: &std::sync::Arc<dyn maillage_store::comptes::ComptesStore>,
+        coups: Vec<Coup>,
+    ) -> crate::Resultat<Decompte> {
+        let poison = || crate::ErreurComptes::Interne("counters queue poisoned".into());
+        let (envoi, recu) = tokio::sync::oneshot::channel();
+        self.attente
+            .lock()
+            .map_err(|_| poison())?
+            .push((coups, envoi));
+        let tour = self.tour.clone().lock_owned().await;
+        let lot = std::mem::take(&mut *self.attente.lock().map_err(|_| poison())?);
+        if lot.is_empty() {
+            // An earlier group took this request: its answer is on its way.
+            drop(tour);
+        } else {
+            let store = std::sync::Arc::clone(store);
+            tokio::spawn(async move {
+                let _tour = tour;
+                let (demandes, reponses): (Vec<Vec<Coup>>, Vec<_>) = lot.into_iter().unzip();
+                match store.count_hits(&demandes).await {
+                    Ok(resultats) => {
+                        for (r, envoi) in resultats.into_iter().zip(reponses) {
+                            let _ = envoi.send(Ok(r));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, n = demandes.len(), "a group of limit counters failed");
+                        for envoi in reponses {
+                            let _ = envoi.send(Err(e.to_string()));
+                        }
+                    }
+                }
+            });
+        }
+        recu.await
+            .map_err(|_| {
+                crate::ErreurComptes::Interne("counters group ended without an answer".into())
+            })?
+            .map_err(crate::ErreurComptes::Interne)
     }
 }

@@ -156,7 +156,12 @@ impl Comptes {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let presentes = self.reserve.cles.lock().map(|c| c.len()).unwrap_or(usize::MAX);
+        let presentes = self
+            .reserve
+            .cles
+            .lock()
+            .map(|c| c.len())
+            .unwrap_or(usize::MAX);
         if presentes >= self.reserve_cible / 2
             || self
                 .reserve

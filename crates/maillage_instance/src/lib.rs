@@ -27,7 +27,9 @@ use maillage_store::{
 };
 
 /// The periodic jobs that ran in this process (for `/metrics`).
-pub use maillage_store::exploitation::{taches as taches_executees, EtatBase, StatTache};
+pub use maillage_store::exploitation::{
+    taches as taches_executees, EtatBase, SignalPublication, StatTache,
+};
 
 /// What an instance cannot give; `Display` is French, for people.
 #[derive(Debug, thiserror::Error)]
@@ -272,6 +274,14 @@ impl Instance {
     /// The database as an operator sees it (reachable, migrations, pool): `/pret`, `/metrics`.
     pub async fn etat_base(&self) -> maillage_store::StoreResult<EtatBase> {
         self.store.etat_base().await
+    }
+
+    /// The database's signal that the published directory changed (PostgreSQL
+    /// LISTEN/NOTIFY), `None` on SQLite: see [`maillage_store::ExploitationStore::signal_publication`].
+    pub async fn signal_publication(
+        &self,
+    ) -> maillage_store::StoreResult<Option<maillage_store::SignalPublication>> {
+        self.store.signal_publication().await
     }
 
     /// The whole store (the journal can be read without the Mandats module, e.g. to verify

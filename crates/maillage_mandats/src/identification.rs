@@ -3,27 +3,27 @@
 //!
 //! The provider is pluggable ([`maillage_identite::FournisseurIdentite`]). The pending
 //! authorization request (state, nonce, PKCE verifier) and the identity it returns are kept
-//! server-side, in memory, per aidant account, for 30 minutes, and used once: the browser
-//! only carries the provider's `code` and `state`. (One application node: with several
-//! nodes, the provider's callback must reach the node that started the request.)
+//! server-side, in the database (`MandatsStore::put_identification`), per aidant account,
+//! for 30 minutes, and used once (taken with one `DELETE … RETURNING`): the browser only
+//! carries the provider's `code` and `state`, and the callback may reach any node of the
+//! instance. The hourly job forgets what is older ([`Mandats::taches`]).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use maillage_identite::{DemandeAutorisation, FournisseurIdentite, IdentiteVerifiee, Methode};
+use maillage_store::mandats::NatureIdentification;
 
 use super::{ErreurMandat, Identite, Mandats, Resultat};
 use maillage_comptes::Acteur;
-use maillage_domain::CompteId;
 
-/// How long a verified identity waits for the mandate to be signed.
+/// How long a verified identity waits for the mandate to be signed (minutes).
 const VALIDITE: i64 = 30;
 
-#[derive(Default)]
-pub(crate) struct EnCours {
-    demandes: Mutex<HashMap<CompteId, DemandeAutorisation>>,
-    verifiees: Mutex<HashMap<CompteId, (Identite, DateTime<Utc>)>>,
+/// Rows older than this are forgotten by the hourly job (both natures are valid 30 min).
+pub(crate) fn purge_avant(maintenant: DateTime<Utc>) -> DateTime<Utc> {
+    maintenant
+        - Duration::minutes(VALIDITE.max(maillage_identite::DUREE_VALIDITE_DEMANDE.num_minutes()))
 }
 
 fn erreur(e: impl std::fmt::Display) -> ErreurMandat {
@@ -55,7 +55,8 @@ impl Mandats {
         self.fournisseur.as_ref().map(|f| f.libelle().to_string())
     }
 
-    /// Starts a verification: returns the provider's URL to send the browser to.
+    /// Starts a verification: returns the provider's URL to send the browser to. The
+    /// pending request replaces any other of this aidant.
     pub async fn demarrer_identification(&self, acteur: &Acteur) -> Resultat<String> {
         self.exiger_habilite(acteur).await?;
         let f = self.fournisseur.as_ref().ok_or_else(|| {
@@ -63,14 +64,22 @@ impl Mandats {
         })?;
         let demande = f.demarrer().map_err(erreur)?;
         let url = demande.url.clone();
-        if let Ok(mut d) = self.en_cours.demandes.lock() {
-            d.insert(acteur.id(), demande);
-        }
+        let donnees =
+            serde_json::to_string(&demande).map_err(|e| ErreurMandat::Interne(e.to_string()))?;
+        self.store
+            .put_identification(
+                acteur.id().get(),
+                NatureIdentification::Demande,
+                &donnees,
+                self.maintenant(),
+            )
+            .await?;
         Ok(url)
     }
 
-    /// The provider's callback: checks it against the pending request (used once) and keeps
-    /// the verified identity for the mandate about to be signed.
+    /// The provider's callback: checks it against the pending request (used once, taken
+    /// atomically: on any node) and keeps the verified identity for the mandate about to be
+    /// signed.
     pub async fn terminer_identification(
         &self,
         acteur: &Acteur,
@@ -82,39 +91,57 @@ impl Mandats {
             .fournisseur
             .as_ref()
             .ok_or_else(|| erreur("aucun fournisseur d’identité n’est configuré"))?;
-        let demande = self
-            .en_cours
-            .demandes
-            .lock()
-            .ok()
-            .and_then(|mut d| d.remove(&acteur.id()))
-            .ok_or_else(|| erreur("aucune vérification en cours : recommencez"))?;
+        let recommencer = || erreur("aucune vérification en cours : recommencez");
+        let (donnees, _) = self
+            .store
+            .take_identification(acteur.id().get(), NatureIdentification::Demande)
+            .await?
+            .ok_or_else(recommencer)?;
+        let demande: DemandeAutorisation = serde_json::from_str(&donnees).map_err(|e| {
+            tracing::error!("unreadable pending identity request: {e}");
+            recommencer()
+        })?;
         let verifiee = f.terminer(&demande, code, state).await.map_err(erreur)?;
         let identite = depuis_verifiee(verifiee);
-        if let Ok(mut v) = self.en_cours.verifiees.lock() {
-            v.insert(acteur.id(), (identite.clone(), self.maintenant()));
-        }
+        let donnees =
+            serde_json::to_string(&identite).map_err(|e| ErreurMandat::Interne(e.to_string()))?;
+        self.store
+            .put_identification(
+                acteur.id().get(),
+                NatureIdentification::Verifiee,
+                &donnees,
+                self.maintenant(),
+            )
+            .await?;
         Ok(identite)
     }
 
-    /// The identity verified by the provider for this aidant, still waiting (30 min).
-    pub fn identite_verifiee(&self, acteur: &Acteur) -> Option<Identite> {
+    fn encore_valide(&self, ligne: Option<(String, DateTime<Utc>)>) -> Option<Identite> {
         let now = self.maintenant();
-        self.en_cours
-            .verifiees
-            .lock()
-            .ok()?
-            .get(&acteur.id())
+        ligne
             .filter(|(_, t)| now - *t < Duration::minutes(VALIDITE))
-            .map(|(i, _)| i.clone())
+            .and_then(|(d, _)| serde_json::from_str(&d).ok())
     }
 
-    /// Takes it (a verified identity signs one mandate).
-    pub(crate) fn prendre_identite_verifiee(&self, acteur: &Acteur) -> Option<Identite> {
-        let i = self.identite_verifiee(acteur);
-        if let Ok(mut v) = self.en_cours.verifiees.lock() {
-            v.remove(&acteur.id());
-        }
-        i
+    /// The identity verified by the provider for this aidant, still waiting (30 min).
+    pub async fn identite_verifiee(&self, acteur: &Acteur) -> Resultat<Option<Identite>> {
+        let ligne = self
+            .store
+            .identification(acteur.id().get(), NatureIdentification::Verifiee)
+            .await?;
+        Ok(self.encore_valide(ligne))
+    }
+
+    /// Takes it (a verified identity signs one mandate): `None` if it is gone (taken by
+    /// another signature, or expired).
+    pub(crate) async fn prendre_identite_verifiee(
+        &self,
+        acteur: &Acteur,
+    ) -> Resultat<Option<Identite>> {
+        let ligne = self
+            .store
+            .take_identification(acteur.id().get(), NatureIdentification::Verifiee)
+            .await?;
+        Ok(self.encore_valide(ligne))
     }
 }

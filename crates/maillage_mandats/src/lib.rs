@@ -191,7 +191,13 @@ pub struct Mandats {
     reglages: ReglagesMandats,
     dernier_sceau: Arc<AtomicI64>,
     fournisseur: Option<Arc<dyn maillage_identite::FournisseurIdentite>>,
-    en_cours: Arc<identification::EnCours>,
+}
+
+fn identite_expiree() -> ErreurMandat {
+    ErreurMandat::invalide(
+        "identité",
+        "la vérification d’identité a expiré ou n’a pas eu lieu : recommencez",
+    )
 }
 
 fn acteur_aidant(a: &Acteur) -> String {
@@ -207,7 +213,6 @@ impl Mandats {
             reglages: ReglagesMandats::default(),
             dernier_sceau: Arc::new(AtomicI64::new(-1)),
             fournisseur: None,
-            en_cours: Arc::default(),
         }
     }
 
@@ -367,12 +372,11 @@ impl Mandats {
         }
         // The person: existing (of this structure), verified by the provider, or declared.
         let par_fournisseur = if d.identite_par_fournisseur && d.usager.is_none() {
-            Some(self.identite_verifiee(acteur).ok_or_else(|| {
-                ErreurMandat::invalide(
-                    "identité",
-                    "la vérification d’identité a expiré ou n’a pas eu lieu : recommencez",
-                )
-            })?)
+            Some(
+                self.identite_verifiee(acteur)
+                    .await?
+                    .ok_or_else(identite_expiree)?,
+            )
         } else {
             None
         };
@@ -449,8 +453,11 @@ impl Mandats {
         .map_err(ErreurMandat::Interne)?;
         let (empreinte, canonique) = document.empreinte().map_err(ErreurMandat::Interne)?;
         if par_fournisseur.is_some() {
-            // A verified identity signs one mandate.
-            self.prendre_identite_verifiee(acteur);
+            // A verified identity signs one mandate: taken at once, so that two signatures
+            // sent together (to one node or two) cannot both use it.
+            if self.prendre_identite_verifiee(acteur).await?.as_ref() != par_fournisseur.as_ref() {
+                return Err(identite_expiree());
+            }
         }
         let action = if d.renouvelle.is_some() {
             Action::Renouvellement
@@ -1023,8 +1030,16 @@ impl Mandats {
         Ok((tete.seq, dernier))
     }
 
-    /// The hourly job: reminders, then a seal over whatever is pending.
+    /// The hourly job: forgets the identity verifications left pending, then reminders,
+    /// then a seal over whatever is pending.
     pub async fn taches(&self) -> Resultat<(u64, Option<Sceau>)> {
+        let oubliees = self
+            .store
+            .purge_identifications(identification::purge_avant(self.maintenant()))
+            .await?;
+        if oubliees > 0 {
+            tracing::info!(oubliees, "expired identity verifications forgotten");
+        }
         let rappels = self.rappels_expiration().await?;
         let sceau = self.sceller().await?;
         Ok((rappels, sceau))

@@ -30,6 +30,9 @@ macro_rules! comptes_contract_tests {
             comptes_personnes_keys_and_spaces,
             deux_noeuds_outbox_claimed_once,
             deux_noeuds_periodic_job_claimed_once_per_period,
+            deux_noeuds_counters_admit_exactly_the_limit,
+            deux_noeuds_counters_in_groups_as_one_after_the_other,
+            deux_noeuds_instance_secret_drawn_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -674,4 +677,141 @@ pub async fn deux_noeuds_periodic_job_claimed_once_per_period(s: S) {
         .reserver_tache("mandats", prochaine, prochaine + Duration::minutes(54))
         .await
         .unwrap());
+}
+
+pub async fn deux_noeuds_counters_admit_exactly_the_limit(s: S) {
+    let t0: i64 = 1_800_000_000_000;
+    let minute = 60_000;
+    // 20 hits at once against a limit of 5: exactly 5 within it, on any node.
+    let coups: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.count_hit("ip:1.2.3.4", t0, minute, 5).await.unwrap() })
+        })
+        .collect();
+    let mut admis = 0;
+    for c in coups {
+        let c = c.await.unwrap();
+        assert_eq!(c.fin_ms, t0 + minute, "the window opened at the first hit");
+        admis += usize::from(c.nombre <= 5);
+    }
+    assert_eq!(admis, 5);
+    // Over the limit it stays over (max + 1) until the window ends; other keys are apart.
+    let c = s
+        .count_hit("ip:1.2.3.4", t0 + minute - 1, minute, 5)
+        .await
+        .unwrap();
+    assert_eq!(c.nombre, 6);
+    assert_eq!(
+        s.count_hit("ip:5.6.7.8", t0, minute, 5)
+            .await
+            .unwrap()
+            .nombre,
+        1
+    );
+    // A new window opens at the first hit after the end.
+    let c = s
+        .count_hit("ip:1.2.3.4", t0 + minute, minute, 5)
+        .await
+        .unwrap();
+    assert_eq!((c.nombre, c.fin_ms), (1, t0 + 2 * minute));
+    // A hit taken back frees its place.
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        1
+    );
+    s.uncount_hit("lieu:a").await.unwrap();
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        1
+    );
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        2
+    );
+    // The purge deletes the windows ended before the instant given.
+    assert_eq!(s.purge_counters(t0 + minute + 1).await.unwrap(), 2);
+    assert_eq!(
+        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
+        1
+    );
+    assert_eq!(
+        s.count_hit("ip:1.2.3.4", t0 + minute, minute, 5)
+            .await
+            .unwrap()
+            .nombre,
+        2
+    );
+}
+
+pub async fn deux_noeuds_counters_in_groups_as_one_after_the_other(s: S) {
+    use crate::comptes::Coup;
+    let t0: i64 = 1_800_000_000_000;
+    let minute = 60_000;
+    let coup = move |cle: &str, max: i64| Coup {
+        cle: cle.into(),
+        maintenant_ms: t0,
+        fenetre_ms: minute,
+        max,
+    };
+    // One group: the second request on « a » (limit 1) is refused at its first limit; the
+    // third passes « c » then is refused on « a »: its hit on « c » is taken back.
+    let r = s
+        .count_hits(&[
+            vec![coup("a", 1), coup("b", 1)],
+            vec![coup("a", 1)],
+            vec![coup("c", 5), coup("a", 1)],
+            vec![coup("b", 2)],
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        vec![Ok(()), Err((0, t0 + minute)), Err((1, t0 + minute)), Ok(())]
+    );
+    assert_eq!(s.count_hit("c", t0, minute, 5).await.unwrap().nombre, 1);
+    assert_eq!(s.count_hit("b", t0, minute, 5).await.unwrap().nombre, 3);
+    // Groups from many clients at once (two nodes): exactly the limit passes.
+    let groupes: Vec<_> = (0..10)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.count_hits(&[vec![coup("d", 5)], vec![coup("d", 5)]])
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut admis = 0;
+    for g in groupes {
+        admis += g.await.unwrap().iter().filter(|r| r.is_ok()).count();
+    }
+    assert_eq!(admis, 5);
+}
+
+pub async fn deux_noeuds_instance_secret_drawn_once(s: S) {
+    let essais: Vec<_> = (0..8)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.instance_secret("cle_formulaires", &format!("propose-{i}"))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut vus = Vec::new();
+    for e in essais {
+        vus.push(e.await.unwrap());
+    }
+    assert!(vus[0].starts_with("propose-"), "{vus:?}");
+    assert!(
+        vus.iter().all(|v| *v == vus[0]),
+        "one value for all: {vus:?}"
+    );
+    assert_eq!(
+        s.instance_secret("cle_formulaires", "autre").await.unwrap(),
+        vus[0]
+    );
+    assert_eq!(s.instance_secret("autre_secret", "x").await.unwrap(), "x");
 }

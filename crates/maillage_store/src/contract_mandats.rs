@@ -41,6 +41,7 @@ macro_rules! mandats_contract_tests {
             mandats_purge_keeps_the_journal_intact,
             mandats_concurrent_uses_chain_without_gaps,
             mandats_habilitations,
+            mandats_identifications_taken_once,
             faille_person_sessions_close_and_use_notes_are_purged,
             tamper_triggers_refuse_update_and_delete,
             tamper_modified_entry_is_named,
@@ -789,6 +790,67 @@ pub async fn mandats_habilitations(s: S, _b: B) {
     assert_eq!((h.habilite_par, h.habilite_at), (m.autre_aidant, t0()));
     assert!(s.remove_habilitation(m.aidant).await.unwrap());
     assert!(!s.remove_habilitation(m.aidant).await.unwrap());
+}
+
+pub async fn mandats_identifications_taken_once(s: S, _b: B) {
+    use crate::mandats::NatureIdentification::{Demande, Verifiee};
+    let m = monde(&s).await;
+    assert!(s.identification(m.aidant, Demande).await.unwrap().is_none());
+    s.put_identification(m.aidant, Demande, "{\"v\":1}", t0())
+        .await
+        .unwrap();
+    // Replaced by a newer request; the other nature and the other account are apart.
+    s.put_identification(m.aidant, Demande, "{\"v\":2}", t0() + Duration::minutes(1))
+        .await
+        .unwrap();
+    s.put_identification(m.aidant, Verifiee, "{\"i\":1}", t0())
+        .await
+        .unwrap();
+    s.put_identification(
+        m.autre_aidant,
+        Demande,
+        "{\"v\":3}",
+        t0() + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.identification(m.aidant, Demande).await.unwrap(),
+        Some(("{\"v\":2}".to_string(), t0() + Duration::minutes(1)))
+    );
+    // Taken once, even by concurrent takers.
+    let (x, y) = tokio::join!(
+        s.take_identification(m.aidant, Demande),
+        s.take_identification(m.aidant, Demande)
+    );
+    let pris: Vec<_> = [x.unwrap(), y.unwrap()].into_iter().flatten().collect();
+    assert_eq!(
+        pris,
+        vec![("{\"v\":2}".to_string(), t0() + Duration::minutes(1))]
+    );
+    assert!(s.identification(m.aidant, Demande).await.unwrap().is_none());
+    assert!(s
+        .identification(m.aidant, Verifiee)
+        .await
+        .unwrap()
+        .is_some());
+    // The purge forgets what was made before the instant given.
+    assert_eq!(
+        s.purge_identifications(t0() + Duration::minutes(30))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s
+        .identification(m.aidant, Verifiee)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .take_identification(m.autre_aidant, Demande)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 /// A journal of 12 entries (3 mandates, uses), sealed at entry 8.

@@ -62,7 +62,7 @@ pub use comptes::ComptesStore;
 pub use corrections::CorrectionsStore;
 pub use enquete::EnqueteStore;
 pub use evenements::EvenementsStore;
-pub use exploitation::{EtatBase, ExploitationStore};
+pub use exploitation::{EtatBase, ExploitationStore, SignalPublication};
 pub use mandats::MandatsStore;
 pub use mediation::MediationStore;
 pub use pass::PassStore;

@@ -179,6 +179,26 @@ pub struct HabilitationRow {
     pub habilite_par: i64,
 }
 
+/// What an aidant's identity verification through a provider keeps between two requests
+/// (which may reach two app nodes): see [`MandatsStore::put_identification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatureIdentification {
+    /// The pending authorization request (state, nonce, PKCE verifier…), as JSON.
+    Demande,
+    /// The identity the provider returned, waiting for the mandate to be signed, as JSON.
+    Verifiee,
+}
+
+impl NatureIdentification {
+    /// The stored code (`identifications_en_cours.nature`).
+    pub fn code(self) -> &'static str {
+        match self {
+            NatureIdentification::Demande => "demande",
+            NatureIdentification::Verifiee => "verifiee",
+        }
+    }
+}
+
 /// The Mandats storage. Object safe.
 #[async_trait]
 pub trait MandatsStore: Send + Sync {
@@ -291,6 +311,32 @@ pub trait MandatsStore: Send + Sync {
     /// `Conflict` if a seal already exists for that entry.
     async fn add_sceau(&self, sceau: &Sceau) -> StoreResult<()>;
     async fn sceaux(&self) -> StoreResult<Vec<Sceau>>;
+
+    // --- identity verifications through a provider, per aidant account ---
+    /// Keeps `donnees` (JSON) under the account and `nature`, made at `at`, replacing what
+    /// was kept there.
+    async fn put_identification(
+        &self,
+        compte_id: i64,
+        nature: NatureIdentification,
+        donnees: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// What is kept under the account and `nature`, and when it was made, without taking it.
+    async fn identification(
+        &self,
+        compte_id: i64,
+        nature: NatureIdentification,
+    ) -> StoreResult<Option<(String, DateTime<Utc>)>>;
+    /// Takes what is kept (one `DELETE … RETURNING`: of two nodes taking it at once, one
+    /// gets it), and when it was made.
+    async fn take_identification(
+        &self,
+        compte_id: i64,
+        nature: NatureIdentification,
+    ) -> StoreResult<Option<(String, DateTime<Utc>)>>;
+    /// Forgets what was made before `avant`; returns how many rows went.
+    async fn purge_identifications(&self, avant: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// Compact JSON object of string/integer pairs (this crate has no serde_json).

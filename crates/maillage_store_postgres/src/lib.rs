@@ -1158,4 +1158,38 @@ impl maillage_store::ExploitationStore for PgStore {
             connexions_max: self.pool.options().get_max_connections(),
         })
     }
+
+    async fn signal_publication(&self) -> StoreResult<Option<maillage_store::SignalPublication>> {
+        let mut ecoute = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .db()?;
+        ecoute.listen(CANAL_PUBLICATION).await.db()?;
+        let (envoi, signal) = tokio::sync::watch::channel(0u64);
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            loop {
+                match ecoute.try_recv().await {
+                    Ok(Some(_)) => {}
+                    // The connection was lost: the next call reconnects and listens again;
+                    // what was notified meanwhile is lost, so say « changed ».
+                    Ok(None) => tracing::warn!("publication listener: connection lost"),
+                    Err(e) => {
+                        tracing::warn!("publication listener: {e}");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                }
+                n += 1;
+                if envoi.send(n).is_err() {
+                    // Nobody listens any more.
+                    break;
+                }
+            }
+        });
+        Ok(Some(signal))
+    }
 }
+
+/// The channel notified by the triggers of migration `20270206000200_noeuds` whenever the
+/// published directory changes (published places, pair decisions, corrections).
+pub const CANAL_PUBLICATION: &str = "maillage_publication";

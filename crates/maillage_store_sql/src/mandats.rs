@@ -75,8 +75,8 @@ macro_rules! mandats_store {
                 Chaine, Demarche, Entree, MotifRefus, NouvelleEntree, Sceau,
             };
             use ::maillage_store::mandats::{
-                AutorisationRow, HabilitationRow, MandatCree, MandatRow, NewMandat, NewUsager,
-                UsagerRow, Utilisation,
+                AutorisationRow, HabilitationRow, MandatCree, MandatRow, NatureIdentification,
+                NewMandat, NewUsager, UsagerRow, Utilisation,
             };
             use ::maillage_store::mandats_ecriture as ecriture;
             use ::maillage_store::{StoreError, StoreResult};
@@ -796,6 +796,79 @@ macro_rules! mandats_store {
                             signature: octets64(&r.signature),
                         })
                         .collect())
+                }
+
+                async fn put_identification(
+                    &self,
+                    compte_id: i64,
+                    nature: NatureIdentification,
+                    donnees: &str,
+                    at: DateTime<Utc>,
+                ) -> StoreResult<()> {
+                    let nature = nature.code();
+                    ::sqlx::query!(
+                        "INSERT INTO identifications_en_cours (compte_id, nature, donnees, created_at)
+                         VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (compte_id, nature)
+                         DO UPDATE SET donnees = excluded.donnees, created_at = excluded.created_at",
+                        compte_id,
+                        nature,
+                        donnees,
+                        at
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(())
+                }
+
+                async fn identification(
+                    &self,
+                    compte_id: i64,
+                    nature: NatureIdentification,
+                ) -> StoreResult<Option<(String, DateTime<Utc>)>> {
+                    let nature = nature.code();
+                    let r = ::sqlx::query!(
+                        r#"SELECT donnees AS "donnees!: String",
+                                  created_at AS "created_at!: DateTime<Utc>"
+                           FROM identifications_en_cours WHERE compte_id = $1 AND nature = $2"#,
+                        compte_id,
+                        nature
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.map(|r| (r.donnees, r.created_at)))
+                }
+
+                async fn take_identification(
+                    &self,
+                    compte_id: i64,
+                    nature: NatureIdentification,
+                ) -> StoreResult<Option<(String, DateTime<Utc>)>> {
+                    let nature = nature.code();
+                    let r = ::sqlx::query!(
+                        r#"DELETE FROM identifications_en_cours WHERE compte_id = $1 AND nature = $2
+                           RETURNING donnees AS "donnees!: String",
+                                     created_at AS "created_at!: DateTime<Utc>""#,
+                        compte_id,
+                        nature
+                    )
+                    .fetch_optional(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.map(|r| (r.donnees, r.created_at)))
+                }
+
+                async fn purge_identifications(&self, avant: DateTime<Utc>) -> StoreResult<u64> {
+                    let r = ::sqlx::query!(
+                        "DELETE FROM identifications_en_cours WHERE created_at < $1",
+                        avant
+                    )
+                    .execute(&self.pool)
+                    .await
+                    .db()?;
+                    Ok(r.rows_affected())
                 }
             }
         };

@@ -6,14 +6,14 @@
 //! The public form has no account and no session behind it: like the error reports
 //! (`crate::signalements`), it carries a signed token, the browser must say it comes from
 //! this site, and registrations are limited per network address
-//! (`MAILLAGE_LIMITE_INSCRIPTIONS_PAR_MINUTE`, 0 = no limit; in memory, per node). A field
+//! (`MAILLAGE_LIMITE_INSCRIPTIONS_PAR_MINUTE`, 0 = no limit; counted in the database, for
+//! every node together). A field
 //! people do not see (`site_web`) catches robots. The JSON API takes `application/json` only
 //! (a page of another site cannot send it without the browser asking first), with the same
 //! limit and the same trap.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -114,24 +114,19 @@ pub(crate) fn issue_confirmation(
 // ---------------------------------------------------------------------------------------
 // Limits per address.
 
-/// How many addresses are remembered at most; past that, new ones are refused until old
-/// windows expire (the memory stays bounded).
-const ADRESSES_MAX: usize = 100_000;
 const FENETRE: Duration = Duration::from_secs(60);
 
-/// The per-address limit of registrations (public form and API), in memory, per node.
+/// The per-address limit of registrations (public form and API), counted in the database by
+/// the accounts kernel (`Comptes::compter`): every node counts together. The window opens
+/// at the first registration it counts.
 pub struct GardeInscriptions {
     par_minute: usize,
-    fenetres: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl GardeInscriptions {
     /// At most `par_minute` registrations a minute from one address; 0: no limit.
     pub fn new(par_minute: usize) -> Self {
-        GardeInscriptions {
-            par_minute,
-            fenetres: Mutex::new(HashMap::new()),
-        }
+        GardeInscriptions { par_minute }
     }
 
     /// From `MAILLAGE_LIMITE_INSCRIPTIONS_PAR_MINUTE` (default 10; 0 = no limit).
@@ -143,43 +138,25 @@ impl GardeInscriptions {
         Self::new(n)
     }
 
-    /// Counts one registration from `adresse`, or the seconds to wait (nothing counted).
-    pub fn compter(&self, adresse: &str, maintenant: Instant) -> Result<(), u64> {
+    /// Counts one registration from `adresse` (one statement; nothing at all without a
+    /// limit), or the seconds to wait (nothing counted).
+    pub async fn compter(
+        &self,
+        comptes: &maillage_comptes::Comptes,
+        adresse: &str,
+    ) -> maillage_comptes::Resultat<Result<(), u64>> {
         if self.par_minute == 0 {
-            return Ok(());
+            return Ok(Ok(()));
         }
-        let mut f = self
-            .fenetres
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let purger = |v: &mut VecDeque<Instant>| {
-            while v
-                .front()
-                .is_some_and(|t| maintenant.duration_since(*t) >= FENETRE)
-            {
-                v.pop_front();
-            }
-        };
-        if f.len() >= ADRESSES_MAX && !f.contains_key(adresse) {
-            f.retain(|_, v| {
-                purger(v);
-                !v.is_empty()
-            });
-            if f.len() >= ADRESSES_MAX {
-                return Err(FENETRE.as_secs());
-            }
-        }
-        let v = f.entry(adresse.to_string()).or_default();
-        purger(v);
-        if v.len() >= self.par_minute {
-            let attente = v
-                .front()
-                .map(|t| FENETRE.saturating_sub(maintenant - *t).as_secs().max(1))
-                .unwrap_or(FENETRE.as_secs());
-            return Err(attente);
-        }
-        v.push_back(maintenant);
-        Ok(())
+        let cle = format!("inscription:adresse:{adresse}");
+        let r = comptes
+            .compter(&[maillage_comptes::limitation::Plafond {
+                cle: &cle,
+                max: u32::try_from(self.par_minute).unwrap_or(u32::MAX),
+                fenetre: FENETRE,
+            }])
+            .await?;
+        Ok(r.map_err(|r| r.attente_s))
     }
 }
 
@@ -654,7 +631,11 @@ pub async fn inscrire_formulaire(
         tracing::info!("registration refused: trap field filled");
         return refus(StatusCode::BAD_REQUEST, PIEGE.into());
     }
-    if let Err(attente) = state.inscriptions.compter(&adresse, Instant::now()) {
+    if let Err(attente) = state
+        .inscriptions
+        .compter(state.instance.comptes(), &adresse)
+        .await?
+    {
         let mut r = refus(StatusCode::TOO_MANY_REQUESTS, TROP_D_INSCRIPTIONS.into())?;
         if let Ok(v) = HeaderValue::from_str(&attente.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -1273,7 +1254,12 @@ pub async fn api_inscrire(
     }
     let prenom = champ_texte(&v, "prenom")?.unwrap_or_default();
     let contact = champ_texte(&v, "contact")?;
-    if let Err(attente) = state.inscriptions.compter(&adresse, Instant::now()) {
+    if let Err(attente) = state
+        .inscriptions
+        .compter(state.instance.comptes(), &adresse)
+        .await
+        .map_err(ApiError::interne)?
+    {
         let mut r = ApiError {
             erreur: TROP_D_INSCRIPTIONS.into(),
             parametre: None,
@@ -1312,21 +1298,6 @@ pub async fn api_inscrire(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_limit_per_address_slides_and_zero_is_none() {
-        let g = GardeInscriptions::new(2);
-        let t0 = Instant::now();
-        assert!(g.compter("1.2.3.4", t0).is_ok());
-        assert!(g.compter("1.2.3.4", t0).is_ok());
-        assert!(g.compter("1.2.3.4", t0).is_err());
-        assert!(g.compter("5.6.7.8", t0).is_ok());
-        assert!(g.compter("1.2.3.4", t0 + Duration::from_secs(61)).is_ok());
-        let aucune = GardeInscriptions::new(0);
-        for _ in 0..1000 {
-            assert!(aucune.compter("1.2.3.4", t0).is_ok());
-        }
-    }
 
     #[test]
     fn dates_in_words() {

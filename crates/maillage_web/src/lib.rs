@@ -84,12 +84,13 @@ impl AppState {
         };
         let comptes = instance.comptes().clone().avec_reserve_de_cles(reserve);
         let instance = instance.avec_comptes(comptes);
+        let signalements = signalements::GardeSignalements::depuis_env(instance.comptes()).await?;
         let state = AppState {
             annuaire: instance.annuaire().clone(),
             instance,
             site,
             moteur: Arc::new(MoteurPartage::default()),
-            signalements: Arc::new(signalements::GardeSignalements::depuis_env()),
+            signalements: Arc::new(signalements),
             inscriptions: Arc::new(evenements::GardeInscriptions::depuis_env()),
             metriques: Arc::new(observabilite::Metriques::default()),
         };
@@ -138,15 +139,37 @@ impl AppState {
         }
     }
 
-    /// Watches the store every `periode` and rebuilds the engine when the directory changed.
+    /// Watches the store and rebuilds the engine when the directory changed: at once when
+    /// the database signals a change made by any process (PostgreSQL LISTEN/NOTIFY, see
+    /// [`Instance::signal_publication`]), and every `periode` in any case (the only check on
+    /// SQLite; on PostgreSQL, the fallback if a notification is lost). Only the periodic
+    /// check finishes an interrupted re-merge (it needs a whole period between two looks).
     pub fn surveiller(&self, periode: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
+            let mut signal = match state.instance.signal_publication().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("no change signal from the database, polling only: {e}");
+                    None
+                }
+            };
+            if signal.is_some() {
+                tracing::info!("listening for directory changes (LISTEN/NOTIFY)");
+            }
             let mut connue = state.version().await.ok();
             let mut en_attente = None;
+            let mut horloge = tokio::time::interval(periode);
+            horloge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            horloge.tick().await;
             loop {
-                tokio::time::sleep(periode).await;
-                en_attente = state.finir_fusion_interrompue(en_attente).await;
+                let signale = tokio::select! {
+                    _ = horloge.tick() => false,
+                    vivant = changement_signale(&mut signal) => vivant,
+                };
+                if !signale {
+                    en_attente = state.finir_fusion_interrompue(en_attente).await;
+                }
                 let Ok(v) = state.version().await else {
                     continue;
                 };
@@ -162,6 +185,19 @@ impl AppState {
             }
         })
     }
+}
+
+/// Waits for the database's next change signal: `true` when one came; never returns when
+/// there is no signal (or once it has stopped: it is dropped and the polling remains).
+async fn changement_signale(signal: &mut Option<maillage_instance::SignalPublication>) -> bool {
+    if let Some(s) = signal.as_mut() {
+        if s.changed().await.is_ok() {
+            return true;
+        }
+        tracing::warn!("the database's change signal stopped: polling only");
+        *signal = None;
+    }
+    std::future::pending().await
 }
 
 /// The technical routes: assets, health check, favicon, the OpenAPI document.
@@ -354,7 +390,18 @@ pub async fn serve(instance: Instance, listen: SocketAddr, site: Site) -> anyhow
         Duration::from_secs(300),
     );
     let state = AppState::new(instance, site).await?;
-    let _surveillance = state.surveiller(Duration::from_secs(30));
+    // The periodic check of the directory (seconds, default 30): the only one on SQLite, the
+    // fallback of LISTEN/NOTIFY on PostgreSQL.
+    let periode = match std::env::var("MAILLAGE_VERIFICATION_ANNUAIRE") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(s) if s > 0 => Duration::from_secs(s),
+            _ => anyhow::bail!(
+                "MAILLAGE_VERIFICATION_ANNUAIRE : un nombre de secondes supérieur à 0 est attendu (« {v} »)"
+            ),
+        },
+        Err(_) => Duration::from_secs(30),
+    };
+    let _surveillance = state.surveiller(periode);
     let reglages = serveur::ReglagesServeur::depuis_env().map_err(|e| anyhow::anyhow!(e))?;
     let listener = serveur::ecouter(listen).await?;
     println!("Maillage écoute sur http://{listen}");

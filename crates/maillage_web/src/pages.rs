@@ -1335,7 +1335,8 @@ pub async fn signaler(
     if moteur.index_de(&id).is_some() {
         if let Err(r) = state
             .signalements
-            .compter(&adresse, &id, std::time::Instant::now())
+            .compter(state.instance.comptes(), &adresse, &id)
+            .await?
         {
             let (attente, texte) = match r {
                 crate::signalements::Refus::Adresse(s) => (

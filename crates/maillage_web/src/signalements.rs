@@ -6,28 +6,28 @@
 //!   browsers send reports; it works without JavaScript;
 //! - the **origin** of the request: refused when the browser says it comes from another site
 //!   (`Sec-Fetch-Site`, or else `Origin` compared with `Host` and the public address);
-//! - **limits** per network address (an IPv6 address counts for its /64) and per place, over
-//!   sliding windows, kept **in memory**: each node counts for itself and a restart forgets.
-//!   Behind several nodes the limits are per node.
+//! - **limits** per network address (an IPv6 address counts for its /64) and per place,
+//!   counted **in the database** by the accounts kernel (`Comptes::compter`): every node of
+//!   the instance counts together and a restart forgets nothing. Each limit's window opens
+//!   at the first report it counts.
 //!
-//! The signing key comes from `MAILLAGE_CLE_FORMULAIRES` (any text, the same on every node),
-//! else it is drawn at start: then a form loaded before a restart, or from another node, is
-//! refused once (the page comes back with a fresh token and says so).
+//! The signing key comes from `MAILLAGE_CLE_FORMULAIRES` (any text); when it is not set, it
+//! is drawn once for the instance and kept in the database (`secrets_instance`), so every
+//! node signs and checks with the same key and a restart keeps it.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{header, HeaderMap};
 use hmac::{Hmac, Mac};
+use maillage_comptes::limitation::Plafond;
+use maillage_comptes::Comptes;
 use sha2::{Digest, Sha256};
+
+/// The name of the forms' key in the instance's secrets, when the operator did not set one.
+pub const SECRET_FORMULAIRES: &str = "cle_formulaires";
 
 /// How long a form's token is accepted (seconds).
 pub const DUREE_JETON_S: i64 = 24 * 3600;
-
-/// How many addresses (or places) are remembered at most; past that, new ones are refused
-/// until old windows expire (the memory stays bounded).
-const ENTREES_MAX: usize = 100_000;
 
 /// The limits: `(count, window)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,17 +57,10 @@ pub enum Refus {
     Lieu(u64),
 }
 
-#[derive(Default)]
-struct Fenetres {
-    par_adresse: HashMap<String, VecDeque<Instant>>,
-    par_lieu: HashMap<String, VecDeque<Instant>>,
-}
-
-/// The token key and the counters of one server.
+/// The token key and the limits (counted in the database).
 pub struct GardeSignalements {
     cle: [u8; 32],
     limites: LimitesSignalement,
-    fenetres: Mutex<Fenetres>,
 }
 
 impl GardeSignalements {
@@ -79,17 +72,19 @@ impl GardeSignalements {
         GardeSignalements {
             cle: h.finalize().into(),
             limites,
-            fenetres: Mutex::new(Fenetres::default()),
         }
     }
 
-    /// From the environment (see the module's documentation and the README); a random key
-    /// when `MAILLAGE_CLE_FORMULAIRES` is not set.
-    pub fn depuis_env() -> Self {
-        let secret = std::env::var("MAILLAGE_CLE_FORMULAIRES")
+    /// From the environment (see the module's documentation and the README): the key of
+    /// `MAILLAGE_CLE_FORMULAIRES`, else the instance's, drawn once and kept in the database.
+    pub async fn depuis_env(comptes: &Comptes) -> maillage_comptes::Resultat<Self> {
+        let secret = match std::env::var("MAILLAGE_CLE_FORMULAIRES")
             .ok()
             .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(maillage_comptes::securite::jeton_aleatoire);
+        {
+            Some(s) => s,
+            None => comptes.secret_instance(SECRET_FORMULAIRES).await?,
+        };
         let d = LimitesSignalement::default();
         let nombre = |nom: &str, defaut: usize| {
             std::env::var(nom)
@@ -108,7 +103,7 @@ impl GardeSignalements {
                 d.par_lieu.1,
             ),
         };
-        Self::new(&secret, limites)
+        Ok(Self::new(&secret, limites))
     }
 
     fn signature(&self, lieu: &str, expiration: i64) -> String {
@@ -145,76 +140,41 @@ impl GardeSignalements {
     }
 
     /// Counts a report from `adresse` about `lieu`, or says which limit it is over (nothing
-    /// counted then). Both limits are checked and counted under one lock. `adresse` is the
+    /// counted then), in the database (both limits, one statement each). `adresse` is the
     /// client's counting key as [`crate::espace::connexion::AdresseClient`] gives it (an IPv6
     /// address already reduced to its /64 by `adresse_client::cle_adresse`).
-    pub fn compter(&self, adresse: &str, lieu: &str, maintenant: Instant) -> Result<(), Refus> {
-        let adresse = adresse.to_string();
-        let mut garde = self
-            .fenetres
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let f = &mut *garde;
-        let (max_a, fen_a) = self.limites.par_adresse;
-        let (max_l, fen_l) = self.limites.par_lieu;
-        for (carte, fenetre) in [(&mut f.par_adresse, fen_a), (&mut f.par_lieu, fen_l)] {
-            if carte.len() >= ENTREES_MAX {
-                carte.retain(|_, v| {
-                    purger(v, maintenant, fenetre);
-                    !v.is_empty()
-                });
-            }
-        }
-        let attente = |v: &VecDeque<Instant>, fenetre: Duration| {
-            v.front()
-                .map(|debut| {
-                    (fenetre.saturating_sub(maintenant - *debut))
-                        .as_secs()
-                        .max(1)
-                })
-                .unwrap_or(fenetre.as_secs())
+    pub async fn compter(
+        &self,
+        comptes: &Comptes,
+        adresse: &str,
+        lieu: &str,
+    ) -> maillage_comptes::Resultat<Result<(), Refus>> {
+        let (cle_a, cle_l) = cles(adresse, lieu);
+        let plafond = |cle, (max, fenetre): (usize, Duration)| Plafond {
+            cle,
+            max: u32::try_from(max).unwrap_or(u32::MAX),
+            fenetre,
         };
-        let deja_a = f.par_adresse.get_mut(&adresse).map(|v| {
-            purger(v, maintenant, fen_a);
-            (v.len(), attente(v, fen_a))
-        });
-        if let Some((n, s)) = deja_a {
-            if n >= max_a {
-                return Err(Refus::Adresse(s));
-            }
-        } else if f.par_adresse.len() >= ENTREES_MAX {
-            return Err(Refus::Adresse(fen_a.as_secs()));
-        }
-        let deja_l = f.par_lieu.get_mut(lieu).map(|v| {
-            purger(v, maintenant, fen_l);
-            (v.len(), attente(v, fen_l))
-        });
-        if let Some((n, s)) = deja_l {
-            if n >= max_l {
-                return Err(Refus::Lieu(s));
-            }
-        } else if f.par_lieu.len() >= ENTREES_MAX {
-            return Err(Refus::Lieu(fen_l.as_secs()));
-        }
-        f.par_adresse
-            .entry(adresse)
-            .or_default()
-            .push_back(maintenant);
-        f.par_lieu
-            .entry(lieu.to_string())
-            .or_default()
-            .push_back(maintenant);
-        Ok(())
+        let r = comptes
+            .compter(&[
+                plafond(&cle_a, self.limites.par_adresse),
+                plafond(&cle_l, self.limites.par_lieu),
+            ])
+            .await?;
+        Ok(r.map_err(|r| match r.index {
+            0 => Refus::Adresse(r.attente_s),
+            _ => Refus::Lieu(r.attente_s),
+        }))
     }
 }
 
-fn purger(v: &mut VecDeque<Instant>, maintenant: Instant, fenetre: Duration) {
-    while v
-        .front()
-        .is_some_and(|t| maintenant.duration_since(*t) >= fenetre)
-    {
-        v.pop_front();
-    }
+/// The counters' keys of a report from `adresse` about `lieu` (a place id is at most a few
+/// dozen characters: it was found in the engine).
+fn cles(adresse: &str, lieu: &str) -> (String, String) {
+    (
+        format!("signalement:adresse:{adresse}"),
+        format!("signalement:lieu:{lieu}"),
+    )
 }
 
 /// Whether the browser says the form was sent from this site. `Sec-Fetch-Site` decides when
@@ -265,35 +225,12 @@ mod tests {
     }
 
     #[test]
-    fn limits_per_address_and_per_place() {
-        let g = GardeSignalements::new(
-            "s",
-            LimitesSignalement {
-                par_adresse: (2, Duration::from_secs(60)),
-                par_lieu: (3, Duration::from_secs(60)),
-            },
-        );
-        let t0 = Instant::now();
-        assert!(g.compter("1.2.3.4", "a", t0).is_ok());
-        assert!(g.compter("1.2.3.4", "b", t0).is_ok());
-        assert!(matches!(
-            g.compter("1.2.3.4", "c", t0),
-            Err(Refus::Adresse(_))
-        ));
-        // Same /64: the same subscriber (keys made as the extractor makes them).
-        let cle = |ip: &str| {
-            crate::espace::adresse_client::cle_adresse(ip.parse().expect("test address"))
-        };
-        assert!(g.compter(&cle("2001:db8::1"), "a", t0).is_ok());
-        assert!(g.compter(&cle("2001:db8::2"), "a", t0).is_ok());
-        assert!(matches!(
-            g.compter(&cle("2001:db8::3"), "d", t0),
-            Err(Refus::Adresse(_))
-        ));
-        assert!(matches!(g.compter("5.6.7.8", "a", t0), Err(Refus::Lieu(_))));
-        // The window slides.
-        let plus_tard = t0 + Duration::from_secs(61);
-        assert!(g.compter("1.2.3.4", "c", plus_tard).is_ok());
+    fn counter_keys_keep_addresses_and_places_apart() {
+        let (a, l) = cles("1.2.3.4", "lieu-1");
+        assert_ne!(a, l);
+        let (a2, l2) = cles("lieu-1", "1.2.3.4");
+        assert_ne!(a, l2);
+        assert_ne!(l, a2);
     }
 
     #[test]

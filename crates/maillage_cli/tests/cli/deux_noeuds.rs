@@ -1,9 +1,12 @@
 //! Two `maillage serve` on one PostgreSQL database, nothing in front of them but their two
 //! ports (issue « Fiabilité et exploitation », item 2): a sign-in made on node A is valid on
-//! node B, a write on A is seen on B, journal appends from two processes at once keep one
+//! node B, a write on A is seen on B, a place imported meanwhile is found on both nodes'
+//! search within seconds (LISTEN/NOTIFY; their periodic check is set 10 minutes away), the public
+//! error-report form signed on one node is taken by the other and its per-address limit
+//! counts both nodes together, journal appends from two processes at once keep one
 //! unbroken chain, and each periodic job runs once for the two nodes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use maillage_domain::mandats::NouvelleEntree;
@@ -17,6 +20,19 @@ fn valeur(texte: &str, echantillon: &str) -> f64 {
         .lines()
         .find_map(|l| l.strip_prefix(echantillon)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// The id of the first place the search API finds for `q` on `base`, if any.
+async fn lieu_trouve(base: &str, q: &str) -> Option<String> {
+    let r = reqwest::get(format!("{base}/api/v1/lieux?q={q}"))
+        .await
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_str(&r.text().await.ok()?).ok()?;
+    v["items"]
+        .as_array()?
+        .first()
+        .and_then(|l| l["id"].as_str())
+        .map(str::to_string)
 }
 
 async fn metriques(base: &str) -> String {
@@ -35,9 +51,16 @@ async fn deux_noeuds_une_base_postgres() {
     let lien = lien_dans(&sortie, &format!("{}/invitation/", a.base())).expect("link");
     // A loads the bundled places into the empty database and creates the journal key;
     // B starts on the same database and key.
-    a.demarrer();
+    // No MAILLAGE_CLE_FORMULAIRES: the forms' key is drawn once for the instance.
+    // The periodic check of the directory set to 10 minutes: only the database's
+    // notification can make a node see the import below within the test's 20 s.
+    let limites = [
+        ("MAILLAGE_SIGNALEMENTS_PAR_ADRESSE", "2"),
+        ("MAILLAGE_VERIFICATION_ANNUAIRE", "600"),
+    ];
+    a.demarrer_avec(&limites);
     let mut b = a.autre_noeud();
-    b.demarrer();
+    b.demarrer_avec(&limites);
 
     // Signed in on A (password + second factor), the same cookies on B.
     let (mut admin, _) = accepter_invitation(&a.base(), &lien, "Alice Admin").await;
@@ -58,6 +81,80 @@ async fn deux_noeuds_une_base_postgres() {
         structures.corps.contains("CCAS de Muret"),
         "{}",
         structures.corps
+    );
+
+    // A place imported through the command line (another process): both nodes' engines are
+    // rebuilt on the database's notification (their periodic check is 10 minutes away; the
+    // 20 s allowed are for the rebuild of ~7,000 places in a debug build on a busy machine).
+    let fichier = a.dossier().join("noeuds.csv");
+    std::fs::write(
+        &fichier,
+        "id,nom,adresse,code_postal,code_insee,commune,latitude,longitude,date_maj\n\
+         n1,Atelier Zorglub des deux noeuds,3 place de la République,31600,31395,Muret,43.4620,1.3260,2026-10-01\n",
+    )
+    .expect("places file");
+    a.executer(&[
+        "import",
+        "--source",
+        "noeuds",
+        "--format",
+        "v1-csv",
+        fichier.to_str().expect("utf-8"),
+    ]);
+    let importe = Instant::now();
+    let mut id_lieu = String::new();
+    for base in [b.base(), a.base()] {
+        let trouve = loop {
+            if let Some(id) = lieu_trouve(&base, "zorglub").await {
+                break Some(id);
+            }
+            if importe.elapsed() > Duration::from_secs(20) {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        id_lieu = trouve.unwrap_or_else(|| panic!("the imported place is not found on {base}"));
+    }
+    println!(
+        "imported place found on both nodes {} ms after the import ended",
+        importe.elapsed().as_millis()
+    );
+
+    // The error-report form: its token signed on A is taken on B (one key for the instance),
+    // and the limit of 2 reports per address counts both nodes together.
+    let page = reqwest::get(format!("{}/lieux/{id_lieu}", a.base()))
+        .await
+        .expect("place page")
+        .text()
+        .await
+        .expect("text");
+    let jeton = page
+        .split("name=\"jeton\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("a token in the form:\n{page}"))
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut statuts = Vec::new();
+    for base in [b.base(), a.base(), b.base()] {
+        let r = client
+            .post(format!("{base}/lieux/{id_lieu}/signalement"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "categorie=horaires&message=Ferm%C3%A9+le+mardi&contact=&jeton={jeton}"
+            ))
+            .send()
+            .await
+            .expect("report");
+        statuts.push(r.status().as_u16());
+    }
+    assert_eq!(
+        statuts,
+        vec![303, 303, 429],
+        "two reports taken, the third refused"
     );
 
     // Two processes appending to the journal at once: one chain.

@@ -72,3 +72,133 @@ async fn comptes_acteur_debug_ne_montre_aucun_secret() {
         );
     }
 }
+
+/// The public forms' limits (`Comptes::compter`), counted in the database: a window opens at
+/// the first hit and ends `fenetre` later; several limits are all or nothing (a refusal by
+/// one takes back what the others counted, and says how long to wait); a limit of 0 writes
+/// nothing; two kernels over one database (two nodes) count together.
+#[tokio::test]
+async fn deux_noeuds_les_limites_des_formulaires_comptent_ensemble() {
+    use chrono::TimeZone;
+    use maillage_comptes::limitation::{Plafond, Refus};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("limites.db").display());
+    let horloge = std::sync::Arc::new(maillage_comptes::HorlogeManuelle::new(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 6, 10, 0, 0)
+            .single()
+            .expect("date"),
+    ));
+    let a = maillage_cli::stockage::ouvrir(&url)
+        .await
+        .expect("store")
+        .avec_horloge(horloge.clone());
+    let b = maillage_cli::stockage::ouvrir(&url)
+        .await
+        .expect("store")
+        .avec_horloge(horloge.clone());
+    let heure = Duration::from_secs(3600);
+    let plafonds = |adresse: &'static str, lieu: &'static str| {
+        [
+            Plafond {
+                cle: adresse,
+                max: 3,
+                fenetre: heure,
+            },
+            Plafond {
+                cle: lieu,
+                max: 2,
+                fenetre: 24 * heure,
+            },
+        ]
+    };
+    // Node A, node B: one count.
+    assert_eq!(
+        a.comptes()
+            .compter(&plafonds("ip:1", "lieu:x"))
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        b.comptes()
+            .compter(&plafonds("ip:1", "lieu:y"))
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        a.comptes()
+            .compter(&plafonds("ip:1", "lieu:y"))
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    // The address is at its limit (3 an hour); the place is not counted then.
+    horloge.avancer(chrono::Duration::minutes(20));
+    assert_eq!(
+        b.comptes()
+            .compter(&plafonds("ip:1", "lieu:z"))
+            .await
+            .unwrap(),
+        Err(Refus {
+            index: 0,
+            attente_s: 40 * 60
+        })
+    );
+    // The place y is at its limit (2 a day): refused whatever the address, and the new
+    // address's hit is taken back…
+    assert_eq!(
+        a.comptes()
+            .compter(&plafonds("ip:2", "lieu:y"))
+            .await
+            .unwrap()
+            .map_err(|r| r.index),
+        Err(1)
+    );
+    // …so ip:2 still has its 3 reports (on places z, z, x), and place z only got 2.
+    for lieu in ["lieu:z", "lieu:z", "lieu:x"] {
+        assert_eq!(
+            b.comptes().compter(&plafonds("ip:2", lieu)).await.unwrap(),
+            Ok(())
+        );
+    }
+    assert!(a
+        .comptes()
+        .compter(&plafonds("ip:2", "lieu:w"))
+        .await
+        .unwrap()
+        .is_err());
+    // The address's window ends one hour after its first report: ip:1 again.
+    horloge.avancer(chrono::Duration::minutes(40));
+    assert_eq!(
+        a.comptes()
+            .compter(&plafonds("ip:1", "lieu:w"))
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    // 0: no limit, nothing written.
+    let sans = [Plafond {
+        cle: "ip:3",
+        max: 0,
+        fenetre: heure,
+    }];
+    for _ in 0..20 {
+        assert_eq!(b.comptes().compter(&sans).await.unwrap(), Ok(()));
+    }
+    let avant = a.store().count_hit("ip:3", 0, 1, 1).await.expect("count");
+    assert_eq!(avant.nombre, 1, "the unlimited key was never written");
+    // The hourly purge forgets ended windows: after a day, every key starts again.
+    horloge.avancer(chrono::Duration::hours(25));
+    assert!(a.comptes().purger_tentatives().await.unwrap() >= 5);
+    assert_eq!(
+        a.comptes()
+            .compter(&plafonds("ip:1", "lieu:y"))
+            .await
+            .unwrap(),
+        Ok(())
+    );
+}

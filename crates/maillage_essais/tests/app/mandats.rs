@@ -577,7 +577,12 @@ async fn a_plugged_identity_provider_verifies_the_person_once_per_mandate() {
             .unwrap();
     assert_eq!(identite.verification, "oidc:https://fournisseur.test");
     // Kept for this aidant only.
-    assert!(w.md.identite_verifiee(&w.autre_structure).is_none());
+    assert!(w
+        .md
+        .identite_verifiee(&w.autre_structure)
+        .await
+        .unwrap()
+        .is_none());
     let mut d = demande(&w, &[Demarche::Social]);
     d.identite = None;
     d.identite_par_fournisseur = true;
@@ -600,4 +605,109 @@ async fn a_plugged_identity_provider_verifies_the_person_once_per_mandate() {
     assert!(refus_signature(&w, d)
         .await
         .contains("vérification d’identité"));
+}
+
+/// Two app nodes on one database (issue « Fiabilité et exploitation », item 2): the pending
+/// request made on node A is found by the provider's callback on node B, the identity B
+/// verified signs on A, each is used once, and the hourly job forgets what expired.
+#[tokio::test]
+async fn deux_noeuds_identification_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    identification_sur_deux_noeuds(&format!(
+        "sqlite://{}",
+        dir.path().join("noeuds.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn deux_noeuds_identification_postgres() {
+    let db = maillage_store_postgres::testing::TestDatabase::create().await;
+    identification_sur_deux_noeuds(&db.url).await;
+    db.drop_database().await;
+}
+
+async fn identification_sur_deux_noeuds(url: &str) {
+    let url = url.to_string();
+    let mut w = monde_sur(&url).await;
+    w.md = w.md.clone().avec_fournisseur(Arc::new(FournisseurDeTest));
+    // Node B: its own pool over the same file, the same clock and journal key.
+    let noeud_b = maillage_cli::stockage::ouvrir(&url)
+        .await
+        .unwrap()
+        .avec_horloge(w.horloge.clone())
+        .avec_cle_journal(SigningKey::from_bytes(&[9; 32]));
+    let b = noeud_b
+        .mandats()
+        .unwrap()
+        .clone()
+        .avec_fournisseur(Arc::new(FournisseurDeTest));
+
+    // Started on A, ended on B.
+    w.md.demarrer_identification(&w.aidant).await.unwrap();
+    let identite = b
+        .terminer_identification(&w.aidant, "bon-code", "etat-1")
+        .await
+        .unwrap();
+    assert_eq!(identite.nom, "Durand");
+    // The request was taken: a second callback (on either node) finds nothing.
+    for n in [&b, &w.md] {
+        let e = n
+            .terminer_identification(&w.aidant, "bon-code", "etat-1")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("recommencez"), "{e}");
+    }
+    // The identity verified on B is seen on A (for this aidant only) and signs there.
+    assert_eq!(
+        w.md.identite_verifiee(&w.aidant).await.unwrap(),
+        Some(identite.clone())
+    );
+    assert_eq!(
+        b.identite_verifiee(&w.collegue_non_habilite).await.unwrap(),
+        None
+    );
+    let mut d = demande(&w, &[Demarche::Social]);
+    d.identite = None;
+    d.identite_par_fournisseur = true;
+    w.md.signer(&w.aidant, d).await.unwrap();
+    // Used once, on every node.
+    assert_eq!(b.identite_verifiee(&w.aidant).await.unwrap(), None);
+
+    // A verified identity waits 30 minutes, then is refused, and the hourly job forgets
+    // it and any pending request.
+    w.md.demarrer_identification(&w.aidant).await.unwrap();
+    b.terminer_identification(&w.aidant, "bon-code", "etat-1")
+        .await
+        .unwrap();
+    w.md.demarrer_identification(&w.aidant).await.unwrap();
+    w.horloge.avancer(Duration::minutes(29));
+    assert!(b.identite_verifiee(&w.aidant).await.unwrap().is_some());
+    w.horloge.avancer(Duration::minutes(2));
+    assert!(b.identite_verifiee(&w.aidant).await.unwrap().is_none());
+    let mut d = demande(&w, &[Demarche::Social]);
+    d.identite = None;
+    d.identite_par_fournisseur = true;
+    assert!(refus_signature(&w, d)
+        .await
+        .contains("vérification d’identité"));
+    let s = w.md.store();
+    let aidant = w.aidant.id().get();
+    use maillage_store::mandats::NatureIdentification as N;
+    assert!(s
+        .identification(aidant, N::Demande)
+        .await
+        .unwrap()
+        .is_some());
+    w.md.taches().await.unwrap();
+    assert!(s
+        .identification(aidant, N::Demande)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .identification(aidant, N::Verifiee)
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -376,6 +376,7 @@ async fn page_formulaire(
         naissance: c.naissance.trim().to_string(),
         piece: c.piece.trim().to_string(),
     });
+    let verifiee = m.identite_verifiee(a).await.ou(chemin)?;
     let refuse = erreur.is_some();
     let r = rendre(&PageFormulaire {
         site: state.site.clone(),
@@ -391,7 +392,7 @@ async fn page_formulaire(
         valeurs,
         erreur,
         fournisseur: m.fournisseur_libelle(),
-        identite_verifiee: m.identite_verifiee(a).map(|i| {
+        identite_verifiee: verifiee.map(|i| {
             (
                 i.nom_complet(),
                 i.date_naissance
