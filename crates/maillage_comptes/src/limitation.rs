@@ -316,12 +316,22 @@ impl FileCompteurs {
         coups: Vec<Coup>,
     ) -> crate::Resultat<Decompte> {
         let poison = || crate::ErreurComptes::Interne("counters queue poisoned".into());
-        let (envoi, recu) = tokio::sync::oneshot::channel();
+        let (envoi, mut recu) = tokio::sync::oneshot::channel();
         self.attente
             .lock()
             .map_err(|_| poison())?
             .push((coups, envoi));
-        let tour = self.tour.clone().lock_owned().await;
+        let fin = |r: Result<Result<Decompte, String>, _>| {
+            r.map_err(|_| {
+                crate::ErreurComptes::Interne("counters group ended without an answer".into())
+            })?
+            .map_err(crate::ErreurComptes::Interne)
+        };
+        // The answer, or the turn: counted by a group while waiting, it returns at once.
+        let tour = tokio::select! {
+            r = &mut recu => return fin(r),
+            tour = self.tour.clone().lock_owned() => tour,
+        };
         let lot = std::mem::take(&mut *self.attente.lock().map_err(|_| poison())?);
         if lot.is_empty() {
             // An earlier group took this request: its answer is on its way.
@@ -346,10 +356,6 @@ impl FileCompteurs {
                 }
             });
         }
-        recu.await
-            .map_err(|_| {
-                crate::ErreurComptes::Interne("counters group ended without an answer".into())
-            })?
-            .map_err(crate::ErreurComptes::Interne)
+        fin(recu.await)
     }
 }

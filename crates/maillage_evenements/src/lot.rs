@@ -58,12 +58,20 @@ impl FileInscriptions {
 
     /// Waits for `nouvelle` to be written in a batch.
     pub(crate) async fn soumettre(&self, module: &Evenements, nouvelle: NewInscription) -> Reponse {
-        let (reponse, recu) = oneshot::channel();
+        let (reponse, mut recu) = oneshot::channel();
         self.attente
             .lock()
             .map_err(|_| interne("registration queue poisoned"))?
             .push(Attente { nouvelle, reponse });
-        let tour = self.tour.clone().lock_owned().await;
+        // The answer, or the turn: a request written by a batch while it waited for the
+        // turn returns at once, instead of waiting behind the turn (the lock is fair) for the
+        // batches that other waiters start meanwhile.
+        let tour = tokio::select! {
+            r = &mut recu => {
+                return r.map_err(|_| interne("registration batch ended without an answer"))?;
+            }
+            tour = self.tour.clone().lock_owned() => tour,
+        };
         let lot = self.prendre()?;
         if lot.is_empty() {
             // An earlier batch took this request: its answer is on its way.
