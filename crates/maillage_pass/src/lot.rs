@@ -12,7 +12,8 @@
 //!
 //! Who writes: the first waiter to get the turn takes every pending request and writes
 //! them in a spawned task (a client going away does not cancel the others' batch); the
-//! next turn starts when that task ends. A request whose client is already gone when its
+//! next turn starts when that task ends. A request answered while it waited for the turn
+//! leaves the line at once. A request whose client is already gone when its
 //! batch starts is dropped, as if it had never arrived.
 //!
 //! Only the guarded path goes through here: the control run of the tests
@@ -60,7 +61,7 @@ impl FileUtilisations {
         store: &Arc<dyn PassStore>,
         utilisation: NewUtilisation,
     ) -> StoreResult<Utilisation> {
-        let (reponse, recu) = oneshot::channel();
+        let (reponse, mut recu) = oneshot::channel();
         self.attente
             .lock()
             .map_err(|_| interne("redemption queue poisoned"))?
@@ -68,7 +69,14 @@ impl FileUtilisations {
                 utilisation,
                 reponse,
             });
-        let tour = self.tour.clone().lock_owned().await;
+        // The answer, or the turn: a request written by a batch while it waited for the
+        // turn returns at once (it does not wait, behind the turn, for the next batch).
+        let tour = tokio::select! {
+            r = &mut recu => {
+                return r.map_err(|_| interne("redemption batch ended without an answer"))?;
+            }
+            tour = self.tour.clone().lock_owned() => tour,
+        };
         let lot = self.prendre()?;
         if lot.is_empty() {
             // An earlier batch took this request: its answer is on its way.
