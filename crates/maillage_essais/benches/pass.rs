@@ -1,9 +1,11 @@
-//! Pass numérique: redemptions through the store (`PassStore::utiliser`, the guarded path:
-//! the conditional update, the insert, the ledger entry chained at once if the pass
-//! journal's lock is free, else left waiting for the next holder) by 100 concurrent
+//! Pass numérique: redemptions through the `Pass` module (`Pass::utiliser`, what the HTTP
+//! API and the mediator's form call: the checks of the pass, the place and the territory,
+//! then the group commit of `maillage_pass::lot`, the guarded path) by 100 concurrent
 //! clients, each redeeming its own passes, on SQLite (a file) and PostgreSQL; redemptions
-//! per second and latency percentiles, then the time to chain what was left waiting and
-//! the verification of the pass stream written by the run.
+//! per second and latency percentiles. For comparison, a one-shot run of the same load
+//! through the store one transaction per redemption (`PassStore::utiliser`, no group
+//! commit). Then the time to chain what was left waiting and the verification of the pass
+//! stream written by the runs.
 //!
 //! Then, on PostgreSQL only, a month of 1,000,000 redemptions by one place (generated
 //! straight into the tables by `COPY`, with their ledger entries chained and hashed as the
@@ -32,6 +34,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use maillage_domain::journal::Flux;
 use maillage_domain::mandats::SigningKey;
 use maillage_instance::Instance;
+use maillage_pass::{Origine, Pass};
 use maillage_store::pass::{
     entree_pass, GardePass, LieuQualifieRow, NewCarnet, NewDistribution, NewProgramme,
     NewUtilisation, Utilisation, ACTION_UTILISATION,
@@ -63,8 +66,30 @@ fn psql(sql: &str) {
     assert!(ok, "psql: {sql}");
 }
 
-/// A programme, a qualified place, and `n` distributed passes: `(place, pass ids)`.
-async fn preparer(s: &Arc<dyn Store>, n: usize, lot: usize) -> (i64, Vec<i64>) {
+/// `n` valid pass codes (check character included), drawn from a fixed seed: the same for
+/// a given `lot`, distinct between lots.
+fn codes(n: usize, lot: usize) -> Vec<String> {
+    let mut etat = 0x9e37_79b9_7f4a_7c15u64 ^ (lot as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    (0..n)
+        .map(|_| {
+            maillage_pass::code::nouveau_code(|o: &mut [u8]| {
+                for b in o.iter_mut() {
+                    // splitmix64
+                    etat = etat.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                    let mut z = etat;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                    *b = (z ^ (z >> 31)) as u8;
+                }
+                Ok::<(), ()>(())
+            })
+            .expect("code")
+        })
+        .collect()
+}
+
+/// A programme, a qualified place, and `n` distributed passes: `(place, pass ids, codes)`.
+async fn preparer(s: &Arc<dyn Store>, n: usize, lot: usize) -> (i64, Vec<i64>, Vec<String>) {
     let t = Utc
         .with_ymd_and_hms(2026, 11, 3, 9, 0, 0)
         .single()
@@ -103,23 +128,21 @@ async fn preparer(s: &Arc<dyn Store>, n: usize, lot: usize) -> (i64, Vec<i64>) {
     })
     .await
     .expect("qualified");
+    let tous = codes(n, lot);
     let mut ids = Vec::with_capacity(n);
-    for c in 0..n.div_ceil(1000) {
-        let codes: Vec<String> = (0..1000.min(n - c * 1000))
-            .map(|i| format!("B{lot:03}{c:04}{i:04}"))
-            .collect();
+    for morceau in tous.chunks(1000) {
         let (_, lot_ids) = s
             .emettre_carnet(&NewCarnet {
                 programme_id: programme,
-                codes: codes.clone(),
+                codes: morceau.to_vec(),
                 acteur: "bench".into(),
                 created_at: t,
             })
             .await
             .expect("carnet");
-        for code in codes {
+        for code in morceau {
             s.distribuer(&NewDistribution {
-                code,
+                code: code.clone(),
                 prescripteur_structure_id: financeur,
                 commune: "31395".into(),
                 tranche_age: "70+".into(),
@@ -133,15 +156,52 @@ async fn preparer(s: &Arc<dyn Store>, n: usize, lot: usize) -> (i64, Vec<i64>) {
         }
         ids.extend(lot_ids);
     }
-    (lieu, ids)
+    (lieu, ids, tous)
 }
 
-/// `CLIENTS` tasks redeem `ids` (each its share, in turn); returns every latency.
-async fn utiliser_tous(s: &Arc<dyn Store>, lieu: i64, ids: &[i64]) -> Vec<Duration> {
-    let parts: Vec<Vec<i64>> = (0..CLIENTS)
-        .map(|c| ids.iter().skip(c).step_by(CLIENTS).copied().collect())
+/// Splits `items` between the `CLIENTS` (each its share, in turn).
+fn parts<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    (0..CLIENTS)
+        .map(|c| items.iter().skip(c).step_by(CLIENTS).cloned().collect())
+        .collect()
+}
+
+/// `CLIENTS` tasks redeem `codes` through the `Pass` module (the group commit); returns
+/// every latency.
+async fn utiliser_tous(pass: &Pass, lieu: i64, codes: &[String]) -> Vec<Duration> {
+    let taches: Vec<_> = parts(codes)
+        .into_iter()
+        .map(|part| {
+            let pass = pass.clone();
+            tokio::spawn(async move {
+                let origine = Origine::Compte {
+                    compte_id: 1,
+                    structure_id: lieu,
+                };
+                let mut durees = Vec::with_capacity(part.len());
+                for code in part {
+                    let t = Instant::now();
+                    let r = pass
+                        .utiliser(&origine, &code, &format!("n-{code}"), None)
+                        .await
+                        .expect("redeem");
+                    assert!(r.nouvelle, "{r:?}");
+                    durees.push(t.elapsed());
+                }
+                durees
+            })
+        })
         .collect();
-    let taches: Vec<_> = parts
+    let mut toutes = Vec::new();
+    for t in taches {
+        toutes.extend(t.await.expect("task"));
+    }
+    toutes
+}
+
+/// The same load through the store, one transaction per redemption (no group commit).
+async fn utiliser_tous_sans_lot(s: &Arc<dyn Store>, lieu: i64, ids: &[i64]) -> Vec<Duration> {
+    let taches: Vec<_> = parts(ids)
         .into_iter()
         .map(|part| {
             let s = Arc::clone(s);
@@ -180,34 +240,57 @@ fn centile(d: &mut [Duration], p: f64) -> Duration {
     d[((d.len() as f64 - 1.0) * p).round() as usize]
 }
 
+fn afficher(nom: &str, chemin: &str, n: usize, total: Duration, durees: &mut [Duration]) {
+    let p50 = centile(durees, 0.50);
+    let p99 = centile(durees, 0.99);
+    println!(
+        "pass {nom} ({chemin}): {n} redemptions by {CLIENTS} concurrent clients in {:.2} s: {:.0} redemptions/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        total.as_secs_f64(),
+        n as f64 / total.as_secs_f64(),
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        durees.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    );
+}
+
 fn mesurer(c: &mut Criterion, rt: &Runtime, nom: &str, s: Arc<dyn Store>) {
     let lot = CLIENTS * PAR_CLIENT;
-    // One run outside criterion for the percentiles.
-    let (lieu, ids) = rt.block_on(preparer(&s, lot, 0));
+    let instance = Instance::new(Arc::clone(&s));
+    let pass = instance.pass().clone();
+    // One-shot runs outside criterion for the percentiles: the group commit (the module),
+    // then one transaction per redemption (the store), on fresh passes each.
+    let (lieu, _, codes) = rt.block_on(preparer(&s, lot, 0));
     let t = Instant::now();
-    let mut durees = rt.block_on(utiliser_tous(&s, lieu, &ids));
-    let total = t.elapsed();
-    let p50 = centile(&mut durees, 0.50);
-    let p99 = centile(&mut durees, 0.99);
-    println!(
-        "pass {nom}: {lot} redemptions by {CLIENTS} concurrent clients in {:.2} s: {:.0} redemptions/s, p50 {:.1} ms, p99 {:.1} ms",
-        total.as_secs_f64(),
-        lot as f64 / total.as_secs_f64(),
-        p50.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3
+    let mut durees = rt.block_on(utiliser_tous(&pass, lieu, &codes));
+    afficher(
+        nom,
+        "Pass::utiliser, group commit",
+        lot,
+        t.elapsed(),
+        &mut durees,
+    );
+    let (lieu, ids, _) = rt.block_on(preparer(&s, lot, 1));
+    let t = Instant::now();
+    let mut durees = rt.block_on(utiliser_tous_sans_lot(&s, lieu, &ids));
+    afficher(
+        nom,
+        "PassStore::utiliser, one transaction each",
+        lot,
+        t.elapsed(),
+        &mut durees,
     );
     let mut g = c.benchmark_group("pass");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(lot as u64));
-    let mut n = 1;
+    let mut n = 2;
     g.bench_function(format!("utiliser_{nom}_{CLIENTS}_clients"), |b| {
         b.iter_custom(|iterations| {
             let mut temps = Duration::ZERO;
             for _ in 0..iterations {
-                let (lieu, ids) = rt.block_on(preparer(&s, lot, n));
+                let (lieu, _, codes) = rt.block_on(preparer(&s, lot, n));
                 n += 1;
                 let t = Instant::now();
-                rt.block_on(utiliser_tous(&s, lieu, &ids));
+                rt.block_on(utiliser_tous(&pass, lieu, &codes));
                 temps += t.elapsed();
             }
             temps

@@ -16,7 +16,9 @@
 //! | see the passes attached to one's key | the person, in « Mon espace » | — | — |
 //!
 //! Double spend is the store's to prevent (a conditional update in one transaction, unique
-//! indexes as the last guard: [`maillage_store::pass`]); this crate checks what people
+//! indexes as the last guard: [`maillage_store::pass`]); redemptions are committed in
+//! groups ([`lot`]: those that arrive while a batch is written go together into the next
+//! one, one transaction, one commit). This crate checks what people
 //! typed, the place's qualification, the territory and the dates, and draws the codes and
 //! the keys.
 
@@ -24,6 +26,7 @@ pub mod avis;
 pub mod code;
 pub mod fin;
 pub mod gestion;
+pub mod lot;
 pub mod orientation;
 pub mod releve;
 
@@ -295,6 +298,8 @@ pub struct Pass {
     store: Arc<dyn PassStore>,
     comptes: Comptes,
     garde: GardePass,
+    /// Redemptions waiting for the next group commit (shared by the clones).
+    file: Arc<lot::FileUtilisations>,
     /// The directory's opening hours and Médiation's accompaniments of places (two fraud
     /// signals), given by the instance.
     contexte: Option<Arc<dyn gestion::ContexteLieux>>,
@@ -363,6 +368,7 @@ impl Pass {
             store,
             comptes,
             garde: GardePass::Active,
+            file: Arc::default(),
             contexte: None,
         }
     }
@@ -967,7 +973,13 @@ impl Pass {
             at: self.maintenant(),
             forcee,
         };
-        match self.store.utiliser(&u, self.garde).await? {
+        // Guarded: through the group commit (`lot`). The control run stays one request,
+        // one transaction, for its race window.
+        let resultat = match self.garde {
+            GardePass::Active => self.file.soumettre(&self.store, u).await?,
+            garde => self.store.utiliser(&u, garde).await?,
+        };
+        match resultat {
             Utilisation::Creee(utilisation) => {
                 tracing::info!(pass = pass.id, lieu, "pass redeemed");
                 Ok(UtilisationFaite {

@@ -13,10 +13,10 @@ use maillage_domain::mandats::SigningKey;
 
 use crate::contract_mandats::AccesBrut;
 use crate::pass::{
-    GardePass, LieuQualifieRow, NewCarnet, NewDistribution, NewProgramme, NewUtilisation,
-    Utilisation, ACTION_UTILISATION, ETAT_DISTRIBUE, ETAT_UTILISE,
+    Forcee, GardePass, LieuQualifieRow, NewCarnet, NewDistribution, NewProgramme, NewUtilisation,
+    Utilisation, ACTION_BLOCAGE, ACTION_UTILISATION, ETAT_BLOQUE, ETAT_DISTRIBUE, ETAT_UTILISE,
 };
-use crate::Store;
+use crate::{Store, StoreError};
 
 #[macro_export]
 macro_rules! pass_contract_tests {
@@ -26,6 +26,10 @@ macro_rules! pass_contract_tests {
             pass_double_depense_concurrent_redemptions_one_wins,
             pass_double_depense_control_without_guard_spends_twice,
             pass_double_depense_registre_each_redemption_chained_once,
+            pass_lot_decided_as_one_after_the_other,
+            pass_lot_empty_and_unguarded,
+            pass_double_depense_lots_concurrents_one_wins,
+            pass_double_depense_lots_et_unitaires_meme_nonce,
             tamper_pass_triggers_refuse_update_and_delete,
             tamper_pass_modified_entry_is_named,
             tamper_pass_deleted_end_caught_by_its_seal,
@@ -297,6 +301,271 @@ pub async fn pass_double_depense_registre_each_redemption_chained_once(s: S, _b:
         assert_eq!(lignes.len(), 1);
         assert_eq!(lignes[0].journal_seq, entrees[0].seq, "pass {id}");
     }
+}
+
+fn creee(r: &Result<Utilisation, StoreError>) -> crate::pass::UtilisationRow {
+    match r {
+        Ok(Utilisation::Creee(u)) => u.clone(),
+        autre => panic!("expected a new redemption: {autre:?}"),
+    }
+}
+
+/// A batch gives, request by request, what `utiliser` would have given one after the
+/// other: the first request of a pass wins, the same nonce again is the same redemption,
+/// another nonce is a conflict naming the first, a nonce the batch already used is refused,
+/// an unknown pass fails alone; one transaction chains every entry, nothing waits.
+pub async fn pass_lot_decided_as_one_after_the_other(s: S, _b: B) {
+    let (lieu, ids, codes) = monde(&s, 6).await;
+    // Before the batch: pass 3 redeemed, pass 4 blocked.
+    let ancienne = match s
+        .utiliser(&utilisation(ids[3], lieu, "avant"), GardePass::Active)
+        .await
+        .expect("redeem")
+    {
+        Utilisation::Creee(u) => u,
+        autre => panic!("{autre:?}"),
+    };
+    s.changer_etat(ids[4], ETAT_BLOQUE, ACTION_BLOCAGE, "test", t0())
+        .await
+        .expect("block");
+    let tete = s.pass_journal_head().await.expect("head");
+    let mut forcee = utilisation(ids[2], lieu, "hors-ligne");
+    forcee.forcee = Some(Forcee {
+        hors_ligne_at: t0(),
+        motif: "Utilisation forcée : faite hors ligne.".into(),
+    });
+    let lot = vec![
+        utilisation(ids[0], lieu, "a"),      // 0: new
+        utilisation(ids[0], lieu, "a"),      // 1: the same again
+        utilisation(ids[0], lieu, "b"),      // 2: another request on a used pass
+        utilisation(ids[1], lieu, "a"),      // 3: nonce used by 0, pass stays usable
+        utilisation(ids[1], lieu, "c"),      // 4: new
+        utilisation(999_999_999, lieu, "d"), // 5: no such pass
+        forcee,                              // 6: new, forced (an incident)
+        utilisation(ids[3], lieu, "avant"),  // 7: the same as before the batch
+        utilisation(ids[3], lieu, "e"),      // 8: used before the batch
+        utilisation(ids[4], lieu, "f"),      // 9: blocked
+        utilisation(ids[5], lieu, "avant"),  // 10: nonce used before the batch
+    ];
+    let r = s
+        .utiliser_lot(&lot, GardePass::Active)
+        .await
+        .expect("batch");
+    assert_eq!(r.len(), lot.len());
+    let premiere = creee(&r[0]);
+    assert_eq!(
+        (premiere.pass_id, premiere.code.as_str()),
+        (ids[0], codes[0].as_str())
+    );
+    assert_eq!(r[1], Ok(Utilisation::Rejouee(premiere.clone())));
+    assert_eq!(r[2], Ok(Utilisation::DejaUtilise(premiere.clone())));
+    assert_eq!(r[3], Ok(Utilisation::NonceDejaServi));
+    let quatre = creee(&r[4]);
+    assert_eq!(r[5], Err(StoreError::NotFound));
+    let six = creee(&r[6]);
+    assert!(six.forcee);
+    assert_eq!(r[7], Ok(Utilisation::Rejouee(ancienne.clone())));
+    assert_eq!(r[8], Ok(Utilisation::DejaUtilise(ancienne.clone())));
+    assert_eq!(
+        r[9],
+        Ok(Utilisation::EtatRefuse {
+            etat: ETAT_BLOQUE.into()
+        })
+    );
+    assert_eq!(r[10], Ok(Utilisation::NonceDejaServi));
+    // Chained in arrival order right after the head: nothing waits.
+    assert_eq!(
+        (premiere.journal_seq, quatre.journal_seq, six.journal_seq),
+        (tete.seq + 1, tete.seq + 2, tete.seq + 3)
+    );
+    assert_eq!(s.registre_en_attente().await.expect("queue"), 0);
+    // What was stored is what was answered.
+    for (i, u) in [(0, &premiere), (1, &quatre), (2, &six)] {
+        assert_eq!(
+            s.utilisations_du_pass(ids[i]).await.expect("rows"),
+            vec![u.clone()],
+            "pass {i}"
+        );
+        let p = s
+            .pass_par_code(&codes[i])
+            .await
+            .expect("read")
+            .expect("pass");
+        assert_eq!(p.etat, ETAT_UTILISE, "pass {i}");
+    }
+    for i in [4, 5] {
+        assert!(s
+            .utilisations_du_pass(ids[i])
+            .await
+            .expect("rows")
+            .is_empty());
+    }
+    let p = s
+        .pass_par_code(&codes[5])
+        .await
+        .expect("read")
+        .expect("pass");
+    assert_eq!(p.etat, ETAT_DISTRIBUE);
+    let incidents = s
+        .incidents_du_programme(p.programme_id)
+        .await
+        .expect("incidents");
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0].utilisation_id, six.id);
+    let registre = s.pass_journal(tete.seq, 100).await.expect("ledger");
+    let objets: Vec<_> = registre
+        .iter()
+        .map(|e| (e.seq, e.contenu.action.as_str(), e.contenu.mandat_id))
+        .collect();
+    assert_eq!(
+        objets,
+        vec![
+            (tete.seq + 1, ACTION_UTILISATION, Some(ids[0])),
+            (tete.seq + 2, ACTION_UTILISATION, Some(ids[1])),
+            (tete.seq + 3, ACTION_UTILISATION, Some(ids[2])),
+        ]
+    );
+    assert!(registre[2].contenu.details.contains("hors_ligne_le"));
+    let rapport = verifier(&s).await;
+    assert!(rapport.intact(), "{:?}", rapport.rupture);
+    // A later single redemption sees the batch.
+    assert_eq!(
+        s.utiliser(&utilisation(ids[1], lieu, "c"), GardePass::Active)
+            .await
+            .expect("replay"),
+        Utilisation::Rejouee(quatre)
+    );
+}
+
+/// An empty batch writes nothing; the control run's batch goes one request at a time
+/// through the unguarded path (its rows flagged, outside the unique indexes).
+pub async fn pass_lot_empty_and_unguarded(s: S, _b: B) {
+    let (lieu, ids, _) = monde(&s, 1).await;
+    let tete = s.pass_journal_head().await.expect("head");
+    assert!(s
+        .utiliser_lot(&[], GardePass::Active)
+        .await
+        .expect("empty")
+        .is_empty());
+    assert_eq!(s.pass_journal_head().await.expect("head"), tete);
+    let r = s
+        .utiliser_lot(
+            &[
+                utilisation(ids[0], lieu, "x"),
+                utilisation(ids[0], lieu, "y"),
+            ],
+            GardePass::DesactiveePourEssai,
+        )
+        .await
+        .expect("batch");
+    creee(&r[0]);
+    // One after the other, the second reads the pass already used.
+    assert_eq!(
+        r[1],
+        Ok(Utilisation::EtatRefuse {
+            etat: ETAT_UTILISE.into()
+        })
+    );
+}
+
+/// Concurrent batches, each with several requests for one pass (distinct nonces) among
+/// others: one redemption of that pass in all, every other pass redeemed once.
+pub async fn pass_double_depense_lots_concurrents_one_wins(s: S, _b: B) {
+    const LOTS: usize = 8;
+    const PAR_LOT: usize = 5;
+    let (lieu, ids, _) = monde(&s, 1 + LOTS).await;
+    let barriere = Arc::new(tokio::sync::Barrier::new(LOTS));
+    let taches: Vec<_> = (0..LOTS)
+        .map(|l| {
+            let s = Arc::clone(&s);
+            let barriere = Arc::clone(&barriere);
+            let mut lot: Vec<NewUtilisation> = (0..PAR_LOT)
+                .map(|i| utilisation(ids[0], lieu, &format!("n-{l}-{i}")))
+                .collect();
+            lot.insert(2, utilisation(ids[1 + l], lieu, &format!("autre-{l}")));
+            tokio::spawn(async move {
+                barriere.wait().await;
+                s.utiliser_lot(&lot, GardePass::Active).await
+            })
+        })
+        .collect();
+    let mut creees = 0;
+    for (l, t) in taches.into_iter().enumerate() {
+        let r = t.await.expect("task").expect("batch");
+        assert_eq!(r.len(), PAR_LOT + 1);
+        // Its own pass: always new.
+        assert_eq!(creee(&r[2]).pass_id, ids[1 + l]);
+        for (i, x) in r.iter().enumerate().filter(|(i, _)| *i != 2) {
+            match x {
+                Ok(Utilisation::Creee(_)) => creees += 1,
+                Ok(Utilisation::DejaUtilise(u)) => assert_eq!(u.pass_id, ids[0]),
+                autre => panic!("request {i}: {autre:?}"),
+            }
+        }
+    }
+    assert_eq!(creees, 1);
+    assert_eq!(s.utilisations_du_pass(ids[0]).await.expect("rows").len(), 1);
+    for &id in &ids[1..] {
+        assert_eq!(s.utilisations_du_pass(id).await.expect("rows").len(), 1);
+    }
+    let r = verifier(&s).await;
+    assert!(r.intact(), "{:?}", r.rupture);
+    assert_eq!(s.registre_en_attente().await.expect("queue"), 0);
+}
+
+/// One nonce of one place sent for many passes at once, by single redemptions and by
+/// batches racing each other: it serves once. On PostgreSQL a batch may find the nonce
+/// taken by a single redemption not yet committed when it read (its insert refused by the
+/// unique index): it then answers one request after the other, never an error.
+pub async fn pass_double_depense_lots_et_unitaires_meme_nonce(s: S, _b: B) {
+    const N: usize = 24;
+    let (lieu, ids, _) = monde(&s, N).await;
+    let barriere = Arc::new(tokio::sync::Barrier::new(N / 2));
+    let taches: Vec<_> = (0..N / 2)
+        .map(|k| {
+            let s = Arc::clone(&s);
+            let barriere = Arc::clone(&barriere);
+            let (a, b) = (ids[2 * k], ids[2 * k + 1]);
+            tokio::spawn(async move {
+                barriere.wait().await;
+                if k % 2 == 0 {
+                    let mut r = Vec::new();
+                    for id in [a, b] {
+                        r.push(
+                            s.utiliser(&utilisation(id, lieu, "meme"), GardePass::Active)
+                                .await,
+                        );
+                    }
+                    r
+                } else {
+                    s.utiliser_lot(
+                        &[utilisation(a, lieu, "meme"), utilisation(b, lieu, "meme")],
+                        GardePass::Active,
+                    )
+                    .await
+                    .expect("batch")
+                }
+            })
+        })
+        .collect();
+    let mut creees = 0;
+    for t in taches {
+        for r in t.await.expect("task") {
+            match r {
+                Ok(Utilisation::Creee(_)) => creees += 1,
+                Ok(Utilisation::NonceDejaServi) => {}
+                autre => panic!("{autre:?}"),
+            }
+        }
+    }
+    assert_eq!(creees, 1);
+    let mut lignes = 0;
+    for &id in &ids {
+        lignes += s.utilisations_du_pass(id).await.expect("rows").len();
+    }
+    assert_eq!(lignes, 1);
+    let r = verifier(&s).await;
+    assert!(r.intact(), "{:?}", r.rupture);
 }
 
 /// The backend's statements that drop the pass journal's triggers (those of the Mandats

@@ -26,6 +26,20 @@
 //! a reader of the ledger calls first). So the chain keeps one head, no gap and no fork,
 //! and redemptions no longer queue behind each other's commit.
 //!
+//! # Group commit
+//!
+//! [`PassStore::utiliser_lot`] writes many redemptions in one transaction (one commit, one
+//! `fsync`): it takes the journal's lock once if it is free (never waits for it: else every
+//! entry of the batch waits, as above), locks the batch's passes (PostgreSQL: `SELECT … FOR
+//! UPDATE` in id order), reads their state, their redemptions and the nonces already used,
+//! decides every request in arrival order as steps 1–2 above would one after the other,
+//! then changes the passes (the same conditional update: every row must still be
+//! `distribue`), inserts the redemptions and appends all their ledger entries, each a
+//! single statement on PostgreSQL. Should a unique index refuse a row all the same (a request
+//! written outside the batch, e.g. by another app node's single path, took the nonce
+//! meanwhile), the batch is rolled back and its requests go through
+//! [`PassStore::utiliser`] one by one: the answers stay those of sequential redemptions.
+//!
 //! [`GardePass::DesactiveePourEssai`] is the test-only switch of the control run: it reads
 //! the pass's state outside any transaction, waits [`FENETRE_COURSE_ESSAI`], then writes the
 //! redemption flagged `controle_sans_garde` (outside the unique indexes) and its ledger
@@ -420,6 +434,21 @@ pub trait PassStore: Send + Sync {
 
     /// Redeems a pass (see the module's doc).
     async fn utiliser(&self, u: &NewUtilisation, garde: GardePass) -> StoreResult<Utilisation>;
+
+    /// Redeems a batch of passes in ONE transaction (the group commit of redemptions, see
+    /// the module's doc): one answer per request, in order, each exactly what
+    /// [`PassStore::utiliser`] would have answered had the requests come one after the
+    /// other in this order (two requests for one pass: the first wins, the second is
+    /// [`Utilisation::Rejouee`] or [`Utilisation::DejaUtilise`]); an unknown pass is
+    /// `Err(NotFound)` for its request alone. The journal's lock is taken once, if free, and
+    /// every entry of the batch chained at once. `Err` for the whole batch only when the
+    /// database fails. [`GardePass::DesactiveePourEssai`]: each request through
+    /// [`PassStore::utiliser`], one after the other.
+    async fn utiliser_lot(
+        &self,
+        lot: &[NewUtilisation],
+        garde: GardePass,
+    ) -> StoreResult<Vec<StoreResult<Utilisation>>>;
 
     async fn utilisation_du_pass(&self, pass_id: i64) -> StoreResult<Option<UtilisationRow>>;
 

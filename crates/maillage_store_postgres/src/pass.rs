@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use maillage_domain::journal::Entree;
-use maillage_store::pass::UtilisationRow;
+use maillage_store::pass::{PassRow, UtilisationRow};
 use maillage_store::StoreResult;
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -122,6 +122,156 @@ impl PgStore {
         .await
         .db()?;
         Ok(())
+    }
+
+    /// The group commit's passes, locked in id order until the transaction ends (two
+    /// batches, or a batch and a single redemption, never wait for each other in a cycle).
+    async fn lire_pass_lot(conn: &mut PgConnection, ids: &[i64]) -> StoreResult<Vec<PassRow>> {
+        maillage_store_sql::__select_pass!("WHERE id = ANY($1) ORDER BY id FOR UPDATE", ids)
+            .fetch_all(&mut *conn)
+            .await
+            .db()
+    }
+
+    /// Every redemption of these passes, by id.
+    async fn utilisations_des_pass(
+        conn: &mut PgConnection,
+        ids: &[i64],
+    ) -> StoreResult<Vec<UtilisationRow>> {
+        maillage_store_sql::__select_utilisations!("WHERE u.pass_id = ANY($1) ORDER BY u.id", ids)
+            .fetch_all(&mut *conn)
+            .await
+            .db()
+    }
+
+    /// The (place, nonce) pairs among `paires` already used, in one statement.
+    async fn nonces_pris(
+        conn: &mut PgConnection,
+        paires: &[(i64, String)],
+    ) -> StoreResult<Vec<(i64, String)>> {
+        if paires.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (lieux, nonces): (Vec<i64>, Vec<String>) = paires.iter().cloned().unzip();
+        let lignes = sqlx::query!(
+            r#"SELECT u.structure_id AS "structure_id!: i64", u.nonce AS "nonce!: String"
+               FROM pass_utilisations u
+               JOIN UNNEST($1::bigint[], $2::text[]) AS v(structure_id, nonce)
+                 ON u.structure_id = v.structure_id AND u.nonce = v.nonce"#,
+            &lieux,
+            &nonces
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        Ok(lignes
+            .into_iter()
+            .map(|l| (l.structure_id, l.nonce))
+            .collect())
+    }
+
+    /// `distribue` → `utilise` in one statement; how many rows changed.
+    async fn marquer_utilises(
+        conn: &mut PgConnection,
+        passes: &[(i64, DateTime<Utc>)],
+    ) -> StoreResult<u64> {
+        if passes.is_empty() {
+            return Ok(0);
+        }
+        let (ids, ats): (Vec<i64>, Vec<DateTime<Utc>>) = passes.iter().copied().unzip();
+        Ok(sqlx::query!(
+            "UPDATE pass AS p SET etat = 'utilise', updated_at = v.at
+             FROM UNNEST($1::bigint[], $2::timestamptz[]) AS v(id, at)
+             WHERE p.id = v.id AND p.etat = 'distribue'",
+            &ids,
+            &ats
+        )
+        .execute(&mut *conn)
+        .await
+        .db()?
+        .rows_affected())
+    }
+
+    /// Inserts the group commit's redemptions in one statement (`INSERT … SELECT FROM
+    /// UNNEST`); their ids, in order. Not a `query!`: arrays of nullable values
+    /// (`cle_api_id`, `compte_id`, `activite_id`, `hors_ligne_at`) are bound as is.
+    async fn inserer_utilisations(
+        conn: &mut PgConnection,
+        lignes: &[(UtilisationRow, Option<DateTime<Utc>>)],
+    ) -> StoreResult<Vec<i64>> {
+        if lignes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = lignes.len();
+        let mut rang = Vec::with_capacity(n);
+        let mut pass_id = Vec::with_capacity(n);
+        let mut structure_id = Vec::with_capacity(n);
+        let mut nonce = Vec::with_capacity(n);
+        let mut cle_api_id = Vec::with_capacity(n);
+        let mut compte_id = Vec::with_capacity(n);
+        let mut activite_id = Vec::with_capacity(n);
+        let mut valeur = Vec::with_capacity(n);
+        let mut at = Vec::with_capacity(n);
+        let mut journal_seq = Vec::with_capacity(n);
+        let mut forcee = Vec::with_capacity(n);
+        let mut hors_ligne_at = Vec::with_capacity(n);
+        let mut code = Vec::with_capacity(n);
+        for (i, (u, h)) in lignes.iter().enumerate() {
+            rang.push(i as i64);
+            pass_id.push(u.pass_id);
+            structure_id.push(u.structure_id);
+            nonce.push(u.nonce.as_str());
+            cle_api_id.push(u.cle_api_id);
+            compte_id.push(u.compte_id);
+            activite_id.push(u.activite_id);
+            valeur.push(u.valeur_centimes);
+            at.push(u.at);
+            journal_seq.push(u.journal_seq);
+            forcee.push(u.forcee);
+            hors_ligne_at.push(*h);
+            code.push(u.code.as_str());
+        }
+        // Inserted in rank order (ids follow it); the ranks come back with the ids.
+        let mut ids: Vec<(i64, i64)> = sqlx::query_as(
+            "WITH v AS (
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],
+                                      $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
+                                      $9::timestamptz[], $10::bigint[], $11::boolean[],
+                                      $12::timestamptz[], $13::text[])
+                     AS v(rang, pass_id, structure_id, nonce, cle_api_id, compte_id,
+                          activite_id, valeur_centimes, utilise_at, journal_seq, forcee,
+                          hors_ligne_at, code)
+             ), i AS (
+                 INSERT INTO pass_utilisations (pass_id, structure_id, nonce, cle_api_id,
+                                                compte_id, activite_id, valeur_centimes,
+                                                utilise_at, journal_seq, controle_sans_garde,
+                                                forcee, hors_ligne_at, code)
+                 SELECT pass_id, structure_id, nonce, cle_api_id, compte_id, activite_id,
+                        valeur_centimes, utilise_at, journal_seq, FALSE, forcee,
+                        hors_ligne_at, code
+                 FROM v ORDER BY rang
+                 RETURNING id, pass_id
+             )
+             SELECT v.rang, i.id FROM i JOIN v ON v.pass_id = i.pass_id",
+        )
+        .bind(&rang)
+        .bind(&pass_id)
+        .bind(&structure_id)
+        .bind(&nonce)
+        .bind(&cle_api_id)
+        .bind(&compte_id)
+        .bind(&activite_id)
+        .bind(&valeur)
+        .bind(&at)
+        .bind(&journal_seq)
+        .bind(&forcee)
+        .bind(&hors_ligne_at)
+        .bind(&code)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        ids.sort_unstable();
+        Ok(ids.into_iter().map(|(_, id)| id).collect())
     }
 
     async fn pass_journal_page(&self, apres: i64, limite: i64) -> StoreResult<Vec<Entree>> {

@@ -339,6 +339,75 @@ async fn pass_double_depense_redemptions_do_not_wait_for_the_ledger_lock() {
     }
 }
 
+/// The group commit under a held ledger lock: a batch of redemptions (and a replay and a
+/// conflict inside it) completes without waiting for the lock, its entries wait, committed
+/// with the rows; once released, they are chained in arrival order and the rows learn
+/// their seqs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_double_depense_lot_does_not_wait_for_the_ledger_lock() {
+    use maillage_store::contract_pass::{monde, utilisation, verifier};
+    use maillage_store::pass::{GardePass, Utilisation, ACTION_UTILISATION};
+
+    let db = common::TestDatabase::create().await;
+    let store = db.store().await;
+    let pool = store.pool().clone();
+    let s: Arc<dyn maillage_store::Store> = Arc::new(store);
+    let issue = tokio::spawn(async move {
+        let (lieu, ids, _) = monde(&s, 6).await;
+        let mut verrou = pool.begin().await.expect("begin");
+        sqlx::query("SELECT pg_advisory_xact_lock(7236156)")
+            .execute(&mut *verrou)
+            .await
+            .expect("lock");
+        let mut lot: Vec<_> = ids
+            .iter()
+            .map(|&id| utilisation(id, lieu, &format!("n-{id}")))
+            .collect();
+        lot.push(utilisation(ids[0], lieu, &format!("n-{}", ids[0])));
+        lot.push(utilisation(ids[0], lieu, "autre"));
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            s.utiliser_lot(&lot, GardePass::Active),
+        )
+        .await
+        .expect("the batch waited for the ledger's lock")
+        .expect("batch");
+        for x in &r[..ids.len()] {
+            match x {
+                Ok(Utilisation::Creee(u)) => assert_eq!(u.journal_seq, 0),
+                autre => panic!("{autre:?}"),
+            }
+        }
+        assert!(matches!(r[ids.len()], Ok(Utilisation::Rejouee(_))));
+        assert!(matches!(r[ids.len() + 1], Ok(Utilisation::DejaUtilise(_))));
+        assert_eq!(s.registre_en_attente().await.expect("queue"), 6);
+        verrou.rollback().await.expect("release");
+        assert_eq!(s.chainer_registre().await.expect("chain"), 6);
+        assert!(verifier(&s).await.intact());
+        let registre = s.pass_journal(0, 1_000).await.expect("ledger");
+        let objets: Vec<_> = registre
+            .iter()
+            .filter(|e| e.contenu.action == ACTION_UTILISATION)
+            .map(|e| e.contenu.mandat_id)
+            .collect();
+        assert_eq!(objets, ids.iter().map(|&id| Some(id)).collect::<Vec<_>>());
+        for e in registre
+            .iter()
+            .filter(|e| e.contenu.action == ACTION_UTILISATION)
+        {
+            let id = e.contenu.mandat_id.expect("pass");
+            let ligne = &s.utilisations_du_pass(id).await.expect("rows")[0];
+            assert_eq!(ligne.journal_seq, e.seq);
+        }
+        pool.close().await;
+    })
+    .await;
+    db.drop_database().await;
+    if let Err(e) = issue {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
 /// `cargo test -p maillage_store_postgres --release --test postgres -- --ignored --nocapture`
 #[tokio::test]
 #[ignore = "benchmark: one million records"]

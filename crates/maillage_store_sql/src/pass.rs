@@ -129,7 +129,20 @@ macro_rules! __select_cles_api {
 ///   `async fn noter_seqs_pass(conn, seqs: &[(i64, i64)]) -> StoreResult<()>`: write
 ///   entries just chained (every entry of the stream goes through it) and the waiting
 ///   redemptions' seqs (PostgreSQL: one `UNNEST` statement each; SQLite: one row at a
-///   time).
+///   time);
+/// - the group commit's reads and writes, on a transaction holding the journal's lock
+///   (`PassStore::utiliser_lot`; PostgreSQL: one statement each, with arrays; SQLite: one
+///   statement per row, in-process and under its one write lock):
+///   `async fn lire_pass_lot(conn, ids: &[i64]) -> StoreResult<Vec<PassRow>>` (the passes
+///   that exist, locked until the transaction ends: PostgreSQL `FOR UPDATE` in id order),
+///   `async fn utilisations_des_pass(conn, ids: &[i64]) -> StoreResult<Vec<UtilisationRow>>`
+///   (at least the first redemption of each), `async fn nonces_pris(conn, paires: &[(i64,
+///   String)]) -> StoreResult<Vec<(i64, String)>>` (the (place, nonce) pairs already used),
+///   `async fn marquer_utilises(conn, passes: &[(i64, DateTime<Utc>)]) -> StoreResult<u64>`
+///   (`distribue` → `utilise`, conditional: how many rows changed) and
+///   `async fn inserer_utilisations(conn, lignes: &[(UtilisationRow, Option<DateTime<Utc>>)])
+///   -> StoreResult<Vec<i64>>` (the rows with their `hors_ligne_at`; their ids, in order;
+///   a unique index's refusal is `Conflict`).
 ///
 /// # The ledger off the redemption's path
 ///
@@ -155,7 +168,7 @@ macro_rules! pass_store {
                 ACTION_ALERTE_FIN, ACTION_AVOIR, ACTION_BLOCAGE, ACTION_BLOCAGE_FIN,
                 ACTION_DISTRIBUTION, ACTION_EMISSION, ACTION_EXPIRATION, ACTION_INCIDENT,
                 ACTION_PROGRAMME, ACTION_UTILISATION, ETAPE_ALERTE, ETAPE_AVOIR, ETAPE_BLOCAGE,
-                ETAT_DISTRIBUE, ETAT_EMIS, FENETRE_COURSE_ESSAI,
+                ETAT_DISTRIBUE, ETAT_EMIS, ETAT_UTILISE, FENETRE_COURSE_ESSAI,
             };
             use ::maillage_store::{StoreError, StoreResult};
 
@@ -350,6 +363,48 @@ macro_rules! pass_store {
                 }
             }
 
+            /// The ledger entry of the redemption `u` of `pass`.
+            fn contenu_utilisation(u: &NewUtilisation, pass: &PassRow) -> NouvelleEntree {
+                let mut details = ::maillage_store::pass::serde_json::json!({
+                    "code": pass.code,
+                    "lieu": u.structure_id,
+                    "valeur_centimes": pass.valeur_centimes,
+                    "nonce": u.nonce,
+                    "activite": u.activite_id,
+                });
+                if let Some(f) = &u.forcee {
+                    details["forcee"] = true.into();
+                    details["hors_ligne_le"] = f.hors_ligne_at.to_rfc3339().into();
+                }
+                entree_pass(
+                    u.at,
+                    ACTION_UTILISATION,
+                    &u.acteur,
+                    Some(u.structure_id),
+                    Some(pass.id),
+                    pass.programme_id,
+                    details,
+                )
+            }
+
+            /// The first redemption of a pass, as a batch sees it: in the database before
+            /// the batch, or the batch's `k`-th new one.
+            #[derive(Clone)]
+            enum Premiere {
+                Existante(UtilisationRow),
+                Nouvelle(usize),
+            }
+
+            /// What a batch decided for one request, before writing.
+            enum Decision {
+                Creee(usize),
+                Rejouee(Premiere),
+                DejaUtilise(Premiere),
+                NonceDejaServi,
+                EtatRefuse(String),
+                Introuvable,
+            }
+
             /// Inserts the redemption and appends its ledger entry through `registre`;
             /// `sans_garde` flags the control run's rows. A nonce the place already used
             /// (the unique index, when two requests race) is `Conflict`.
@@ -362,26 +417,7 @@ macro_rules! pass_store {
             ) -> StoreResult<UtilisationRow> {
                 let forcee = u.forcee.is_some();
                 let hors_ligne_at = u.forcee.as_ref().map(|f| f.hors_ligne_at);
-                let mut details = ::maillage_store::pass::serde_json::json!({
-                    "code": pass.code,
-                    "lieu": u.structure_id,
-                    "valeur_centimes": pass.valeur_centimes,
-                    "nonce": u.nonce,
-                    "activite": u.activite_id,
-                });
-                if let Some(h) = hors_ligne_at {
-                    details["forcee"] = true.into();
-                    details["hors_ligne_le"] = h.to_rfc3339().into();
-                }
-                let contenu = entree_pass(
-                    u.at,
-                    ACTION_UTILISATION,
-                    &u.acteur,
-                    Some(u.structure_id),
-                    Some(pass.id),
-                    pass.programme_id,
-                    details,
-                );
+                let contenu = contenu_utilisation(u, pass);
                 // Chained now when the journal's lock is held: the redemption is inserted
                 // with its seq (no second write of the row).
                 let entree = registre.chainer(&contenu);
@@ -472,6 +508,198 @@ macro_rules! pass_store {
                     let ligne = inserer_utilisation(&mut tx, &mut registre, u, &pass, true).await?;
                     tx.commit().await.db()?;
                     Ok(Utilisation::Creee(ligne))
+                }
+
+                /// The group commit (see `PassStore::utiliser_lot`): one transaction holding
+                /// the journal's lock; the batch's passes locked and read, every request
+                /// decided in order as one after the other would be, then written in a few
+                /// statements. `Conflict` when a unique index or the conditional update
+                /// refuses a row all the same (the caller then goes one by one).
+                async fn utiliser_lot_en_une_fois(
+                    &self,
+                    lot: &[NewUtilisation],
+                ) -> StoreResult<Vec<StoreResult<Utilisation>>> {
+                    use ::std::collections::{HashMap, HashSet};
+                    // As a single redemption: the ledger's lock taken once for the batch if
+                    // it is free (every entry chained now), never waited for (else every
+                    // entry waits for the next holder).
+                    let mut tx = self.begin_pass_tx().await?;
+                    let mut registre = if Self::essayer_verrou_pass(&mut tx).await? {
+                        Registre::verrouille(&mut tx).await?
+                    } else {
+                        Registre::sans_verrou()
+                    };
+                    let mut ids: Vec<i64> = lot.iter().map(|u| u.pass_id).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let passes: HashMap<i64, PassRow> = <$store>::lire_pass_lot(&mut tx, &ids)
+                        .await?
+                        .into_iter()
+                        .map(|p| (p.id, p))
+                        .collect();
+                    let mut premieres: HashMap<i64, Premiere> = HashMap::new();
+                    for r in <$store>::utilisations_des_pass(&mut tx, &ids).await? {
+                        match premieres.get(&r.pass_id) {
+                            Some(Premiere::Existante(e)) if e.id <= r.id => {}
+                            _ => {
+                                premieres.insert(r.pass_id, Premiere::Existante(r));
+                            }
+                        }
+                    }
+                    let mut paires: Vec<(i64, String)> =
+                        lot.iter().map(|u| (u.structure_id, u.nonce.clone())).collect();
+                    paires.sort_unstable();
+                    paires.dedup();
+                    let mut pris: HashSet<(i64, String)> =
+                        <$store>::nonces_pris(&mut tx, &paires).await?.into_iter().collect();
+                    // Each request decided in arrival order, on the state the previous ones
+                    // left: exactly what `utiliser` would answer one after the other.
+                    let mut etats: HashMap<i64, String> =
+                        passes.values().map(|p| (p.id, p.etat.clone())).collect();
+                    let mut nouvelles: Vec<usize> = Vec::new();
+                    let mut decisions = Vec::with_capacity(lot.len());
+                    for (i, u) in lot.iter().enumerate() {
+                        let Some(etat) = etats.get_mut(&u.pass_id) else {
+                            decisions.push(Decision::Introuvable);
+                            continue;
+                        };
+                        let cle = (u.structure_id, u.nonce.clone());
+                        if etat == ETAT_DISTRIBUE && !pris.contains(&cle) {
+                            *etat = ETAT_UTILISE.to_string();
+                            pris.insert(cle);
+                            premieres
+                                .entry(u.pass_id)
+                                .or_insert(Premiere::Nouvelle(nouvelles.len()));
+                            decisions.push(Decision::Creee(nouvelles.len()));
+                            nouvelles.push(i);
+                            continue;
+                        }
+                        decisions.push(match premieres.get(&u.pass_id) {
+                            Some(p) => {
+                                let (structure_id, nonce) = match p {
+                                    Premiere::Existante(e) => (e.structure_id, e.nonce.as_str()),
+                                    Premiere::Nouvelle(k) => {
+                                        let n = &lot[nouvelles[*k]];
+                                        (n.structure_id, n.nonce.as_str())
+                                    }
+                                };
+                                if nonce == u.nonce && structure_id == u.structure_id {
+                                    Decision::Rejouee(p.clone())
+                                } else {
+                                    Decision::DejaUtilise(p.clone())
+                                }
+                            }
+                            // Still « distribue »: the nonce stopped it.
+                            None if etat == ETAT_DISTRIBUE => Decision::NonceDejaServi,
+                            None => Decision::EtatRefuse(etat.clone()),
+                        });
+                    }
+                    // The new redemptions and their ledger entries, chained now when the
+                    // lock is held (each row inserted with its entry's seq), else left to
+                    // wait (seq 0 until chained).
+                    let mut lignes = Vec::with_capacity(nouvelles.len());
+                    let mut entrees = Vec::with_capacity(nouvelles.len());
+                    let mut en_attente = Vec::new();
+                    let mut changes = Vec::with_capacity(nouvelles.len());
+                    for &i in &nouvelles {
+                        let u = &lot[i];
+                        let pass = passes
+                            .get(&u.pass_id)
+                            .ok_or_else(|| StoreError::Database("batch pass missing".into()))?;
+                        let contenu = contenu_utilisation(u, pass);
+                        let journal_seq = match registre.chainer(&contenu) {
+                            Some(e) => {
+                                let seq = e.seq;
+                                entrees.push(e);
+                                seq
+                            }
+                            None => {
+                                en_attente.push(contenu);
+                                0
+                            }
+                        };
+                        lignes.push((
+                            UtilisationRow {
+                                id: 0,
+                                pass_id: pass.id,
+                                code: pass.code.clone(),
+                                structure_id: u.structure_id,
+                                nonce: u.nonce.clone(),
+                                cle_api_id: u.cle_api_id,
+                                compte_id: u.compte_id,
+                                activite_id: u.activite_id,
+                                valeur_centimes: pass.valeur_centimes,
+                                at: u.at,
+                                journal_seq,
+                                forcee: u.forcee.is_some(),
+                                decision: None,
+                                decision_seq: None,
+                            },
+                            u.forcee.as_ref().map(|f| f.hors_ligne_at),
+                        ));
+                        changes.push((pass.id, u.at));
+                    }
+                    if !lignes.is_empty() {
+                        let n = <$store>::marquer_utilises(&mut tx, &changes).await?;
+                        if n != changes.len() as u64 {
+                            return Err(StoreError::Conflict(format!(
+                                "{n} passes changed for {} redemptions",
+                                changes.len()
+                            )));
+                        }
+                        let ids = <$store>::inserer_utilisations(&mut tx, &lignes).await?;
+                        if ids.len() != lignes.len() {
+                            return Err(StoreError::Database(format!(
+                                "{} redemptions inserted for {}",
+                                ids.len(),
+                                lignes.len()
+                            )));
+                        }
+                        for ((ligne, _), id) in lignes.iter_mut().zip(ids) {
+                            ligne.id = id;
+                        }
+                        for (&i, (ligne, _)) in nouvelles.iter().zip(&lignes) {
+                            if let Some(f) = &lot[i].forcee {
+                                ::sqlx::query!(
+                                    "INSERT INTO pass_incidents (utilisation_id, motif, created_at)
+                                     VALUES ($1, $2, $3)",
+                                    ligne.id,
+                                    f.motif,
+                                    lot[i].at
+                                )
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                            }
+                        }
+                        <$store>::inserer_entrees_pass(&mut tx, &entrees).await?;
+                        // Without the lock: one waiting entry per redemption (rare: another
+                        // pass write or another node's batch holds the lock).
+                        for (contenu, (ligne, _)) in en_attente.into_iter().zip(&lignes) {
+                            registre.ajouter(&mut tx, contenu, Some(ligne.id)).await?;
+                        }
+                    }
+                    tx.commit().await.db()?;
+                    let ligne = |p: Premiere| -> StoreResult<UtilisationRow> {
+                        match p {
+                            Premiere::Existante(e) => Ok(e),
+                            Premiere::Nouvelle(k) => lignes
+                                .get(k)
+                                .map(|(l, _)| l.clone())
+                                .ok_or_else(|| StoreError::Database("batch row missing".into())),
+                        }
+                    };
+                    Ok(decisions
+                        .into_iter()
+                        .map(|d| match d {
+                            Decision::Creee(k) => ligne(Premiere::Nouvelle(k)).map(Utilisation::Creee),
+                            Decision::Rejouee(p) => ligne(p).map(Utilisation::Rejouee),
+                            Decision::DejaUtilise(p) => ligne(p).map(Utilisation::DejaUtilise),
+                            Decision::NonceDejaServi => Ok(Utilisation::NonceDejaServi),
+                            Decision::EtatRefuse(etat) => Ok(Utilisation::EtatRefuse { etat }),
+                            Decision::Introuvable => Err(StoreError::NotFound),
+                        })
+                        .collect())
                 }
             }
             #[::async_trait::async_trait]
@@ -966,6 +1194,30 @@ macro_rules! pass_store {
                         };
                     tx.commit().await.db()?;
                     Ok(Utilisation::Creee(ligne))
+                }
+
+                async fn utiliser_lot(
+                    &self,
+                    lot: &[NewUtilisation],
+                    garde: GardePass,
+                ) -> StoreResult<Vec<StoreResult<Utilisation>>> {
+                    if garde == GardePass::Active && !lot.is_empty() {
+                        match self.utiliser_lot_en_une_fois(lot).await {
+                            Err(StoreError::Conflict(raison)) => {
+                                ::tracing::warn!(
+                                    %raison,
+                                    n = lot.len(),
+                                    "a redemption batch was refused by a unique index: its requests go one by one"
+                                );
+                            }
+                            r => return r,
+                        }
+                    }
+                    let mut sorties = Vec::with_capacity(lot.len());
+                    for u in lot {
+                        sorties.push(self.utiliser(u, garde).await);
+                    }
+                    Ok(sorties)
                 }
 
                 async fn utilisation_du_pass(

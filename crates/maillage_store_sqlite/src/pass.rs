@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use maillage_domain::journal::Entree;
 use maillage_store::mandats::lire_page_json;
-use maillage_store::pass::UtilisationRow;
+use maillage_store::pass::{PassRow, UtilisationRow};
 use maillage_store::StoreResult;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
@@ -92,6 +92,122 @@ impl SqliteStore {
         .await
         .db()?;
         lire_page_json(&page)
+    }
+
+    /// The group commit's passes (one statement each: in-process, under the one write lock
+    /// `BEGIN IMMEDIATE` took, nothing else can change them).
+    async fn lire_pass_lot(conn: &mut SqliteConnection, ids: &[i64]) -> StoreResult<Vec<PassRow>> {
+        let mut passes = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(p) = maillage_store_sql::__select_pass!("WHERE id = $1", id)
+                .fetch_optional(&mut *conn)
+                .await
+                .db()?
+            {
+                passes.push(p);
+            }
+        }
+        Ok(passes)
+    }
+
+    /// The first redemption of each of these passes, if any.
+    async fn utilisations_des_pass(
+        conn: &mut SqliteConnection,
+        ids: &[i64],
+    ) -> StoreResult<Vec<UtilisationRow>> {
+        let mut lignes = Vec::new();
+        for &id in ids {
+            if let Some(u) = maillage_store_sql::__select_utilisations!(
+                "WHERE u.pass_id = $1 ORDER BY u.id LIMIT 1",
+                id
+            )
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?
+            {
+                lignes.push(u);
+            }
+        }
+        Ok(lignes)
+    }
+
+    /// The (place, nonce) pairs among `paires` already used.
+    async fn nonces_pris(
+        conn: &mut SqliteConnection,
+        paires: &[(i64, String)],
+    ) -> StoreResult<Vec<(i64, String)>> {
+        let mut pris = Vec::new();
+        for (structure_id, nonce) in paires {
+            let n = sqlx::query_scalar!(
+                r#"SELECT COUNT(*) AS "n!: i64" FROM pass_utilisations
+                   WHERE structure_id = $1 AND nonce = $2"#,
+                structure_id,
+                nonce
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .db()?;
+            if n > 0 {
+                pris.push((*structure_id, nonce.clone()));
+            }
+        }
+        Ok(pris)
+    }
+
+    /// `distribue` → `utilise`, one row at a time; how many changed.
+    async fn marquer_utilises(
+        conn: &mut SqliteConnection,
+        passes: &[(i64, DateTime<Utc>)],
+    ) -> StoreResult<u64> {
+        let mut n = 0;
+        for (id, at) in passes {
+            n += sqlx::query!(
+                "UPDATE pass SET etat = 'utilise', updated_at = $2
+                 WHERE id = $1 AND etat = 'distribue'",
+                id,
+                at
+            )
+            .execute(&mut *conn)
+            .await
+            .db()?
+            .rows_affected();
+        }
+        Ok(n)
+    }
+
+    /// Inserts the group commit's redemptions, one statement each; their ids, in order.
+    async fn inserer_utilisations(
+        conn: &mut SqliteConnection,
+        lignes: &[(UtilisationRow, Option<DateTime<Utc>>)],
+    ) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(lignes.len());
+        for (u, hors_ligne_at) in lignes {
+            ids.push(
+                sqlx::query_scalar!(
+                    r#"INSERT INTO pass_utilisations (pass_id, structure_id, nonce, cle_api_id,
+                           compte_id, activite_id, valeur_centimes, utilise_at, journal_seq,
+                           controle_sans_garde, forcee, hors_ligne_at, code)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, $10, $11, $12)
+                       RETURNING id AS "id!: i64""#,
+                    u.pass_id,
+                    u.structure_id,
+                    u.nonce,
+                    u.cle_api_id,
+                    u.compte_id,
+                    u.activite_id,
+                    u.valeur_centimes,
+                    u.at,
+                    u.journal_seq,
+                    u.forcee,
+                    hors_ligne_at,
+                    u.code
+                )
+                .fetch_one(&mut *conn)
+                .await
+                .db()?,
+            );
+        }
+        Ok(ids)
     }
 
     /// A place's redemptions in `[debut, fin)` (the monthly statement).
