@@ -292,6 +292,8 @@ pub struct Refus {
 
 /// What a group of counted requests gives back to one of them.
 type Decompte = Result<(), (usize, i64)>;
+/// Where a request waits for it (or for the group's error).
+type EnvoiDecompte = tokio::sync::oneshot::Sender<Result<Decompte, String>>;
 
 /// The hits waiting for the next group, and the turn to write one: requests that arrive
 /// while a group is written go together into the next (one transaction, one commit on
@@ -300,12 +302,7 @@ type Decompte = Result<(), (usize, i64)>;
 /// cancel the others' group.
 #[derive(Default)]
 pub(crate) struct FileCompteurs {
-    attente: std::sync::Mutex<
-        Vec<(
-            Vec<Coup>,
-            tokio::sync::oneshot::Sender<Result<Decompte, String>>,
-        )>,
-    >,
+    attente: std::sync::Mutex<Vec<(Vec<Coup>, EnvoiDecompte)>>,
     tour: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
