@@ -11,7 +11,19 @@
 //!   ledger);
 //! - pass redemptions by the place's software (API key; journaled: the statement must list
 //!   each with its ledger entry);
-//! - activity records by the same mediator (the page's form; the record's id).
+//! - activity records by the same mediator (the page's form; the record's id);
+//! - mandate signatures by habilitated aidants (`/espace/mandats/nouveau`, a new person
+//!   each time, the aidant's second factor again: a TOTP step once per account, else a
+//!   recovery code; acknowledged by the printed copies' page with the mandate's number, its
+//!   fingerprint and the person's code) and mandate uses (« Déclarer une démarche » on the
+//!   mandate's page, each with a note of its own; acknowledged by the page showing its
+//!   journal entry and note).
+//!
+//! Mandates are read back on `/verifier` (the creation entry carrying the fingerprint is
+//! intact), in the person's space opened with their code (`/mon-mandat`: the signature and
+//! every acknowledged use with its entry number and note, and no use nobody sent) and in the
+//! structure's list (every acknowledged mandate; any other is a signature sent when the
+//! server died, and has its creation entry).
 //!
 //! `cargo test -p maillage_cli --test cli crash_` runs 50 kills per backend (1.5 to 3 minutes
 //! each on 2 loaded cores, the tests running at once); `scripts/crash.sh` runs more
@@ -26,7 +38,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Datelike;
 
-use crate::premiere_utilisation::{accepter_invitation, lien_dans, Instance, Page, Personne};
+use crate::premiere_utilisation::{
+    accepter_invitation, lien_dans, Formulaire, Instance, Navigateur, Page, Personne,
+};
 use crate::sauvegarde::{base_postgres, supprimer_base};
 
 // ------------------------------------------------------------------------ seeded randomness
@@ -81,6 +95,51 @@ struct Monde {
     /// Passes issued and never handed out yet (the mediator takes them one by one).
     codes: Arc<Mutex<VecDeque<String>>>,
     mediateur: Personne,
+    /// The place's habilitated aidants (Mandats), with their authenticator apps.
+    aidants: Arc<Mutex<Aidants>>,
+}
+
+/// How many aidants sign mandates: each signature takes a second factor again (a TOTP step
+/// once per account, or one of the account's ten recovery codes), so several accounts keep
+/// a signature in nearly every cycle.
+const AIDANTS: usize = 3;
+
+/// The habilitated aidants, taken in turn.
+struct Aidants {
+    personnes: Vec<Personne>,
+    tour: usize,
+}
+
+impl Aidants {
+    /// The next aidant's session cookies.
+    fn cookies(&mut self) -> String {
+        self.tour += 1;
+        self.personnes[self.tour % self.personnes.len()]
+            .nav
+            .en_tete_cookies()
+    }
+
+    /// An aidant's cookies and a second factor to sign with: a TOTP step not used yet by
+    /// one of them, else one of their recovery codes; `None` when every one is used (a
+    /// code sent is counted as used, whether or not the server died before using it).
+    fn second_facteur(&mut self) -> Option<(String, String)> {
+        let n = self.personnes.len();
+        self.tour += 1;
+        let ordre: Vec<usize> = (0..n).map(|i| (self.tour + i) % n).collect();
+        for &i in &ordre {
+            let p = &mut self.personnes[i];
+            if let Some(code) = p.code_du_moment() {
+                return Some((p.nav.en_tete_cookies(), code));
+            }
+        }
+        for &i in &ordre {
+            let p = &mut self.personnes[i];
+            if let Some(code) = p.codes_secours.pop() {
+                return Some((p.nav.en_tete_cookies(), code));
+            }
+        }
+        None
+    }
 }
 
 fn numero_apres(texte: &str, apres: &str) -> i64 {
@@ -96,10 +155,6 @@ fn numero_apres(texte: &str, apres: &str) -> i64 {
         .unwrap_or_else(|| panic!("a number after « {apres} » in:\n{texte}"))
 }
 
-/// A few places (so that `serve` does not load the bundled ones at each restart), the first
-/// administrator, a funder and a qualified place with a SIRET (also prescriber), a pass
-/// programme, a carnet, the place's API key, an event; then `serve`, and a mediator of the
-/// place signed in through the pages.
 /// Two places imported through the command line (source « amorce »), so that `serve` does
 /// not load the bundled directory at each start.
 fn importer_amorce(instance: &Instance, dossier: &std::path::Path) {
@@ -121,6 +176,11 @@ fn importer_amorce(instance: &Instance, dossier: &std::path::Path) {
     ]);
 }
 
+/// A few places (so that `serve` does not load the bundled ones at each restart), the first
+/// administrator, a funder and a qualified place with a SIRET (also prescriber), a pass
+/// programme, a carnet, the place's API key, an event; then `serve`, a mediator of the
+/// place signed in through the pages, and [`AIDANTS`] mediators of the place habilitated
+/// for Mandats (`maillage mandats habiliter`), signed in with their second factor enrolled.
 async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
     let dossier = instance.dossier().to_path_buf();
     importer_amorce(instance, &dossier);
@@ -244,6 +304,27 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
     ]);
     let lien = lien_dans(&sortie, &format!("{base}/invitation/")).expect("mediator link");
     let (mediateur, _) = accepter_invitation(&base, &lien, "Mehdi Médiateur").await;
+    let mut aidants = Vec::new();
+    for k in 0..AIDANTS {
+        let email = format!("aidant{k}@exemple.fr");
+        let sortie = instance.executer(&[
+            "mediation",
+            "inviter",
+            &email,
+            "--role",
+            "mediateur",
+            "--structure",
+            &lieu.to_string(),
+            "--par",
+            "admin@exemple.fr",
+        ]);
+        let lien = lien_dans(&sortie, &format!("{base}/invitation/")).expect("aidant link");
+        let (aidant, _) = accepter_invitation(&base, &lien, &format!("Awa Aidante {k}")).await;
+        let sortie =
+            instance.executer(&["mandats", "habiliter", &email, "--par", "admin@exemple.fr"]);
+        assert!(sortie.contains("est habilité·e"), "{sortie}");
+        aidants.push(aidant);
+    }
 
     let http = client();
     let v: serde_json::Value = http
@@ -264,6 +345,10 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
         cle_api,
         codes: Arc::new(Mutex::new(codes)),
         mediateur,
+        aidants: Arc::new(Mutex::new(Aidants {
+            personnes: aidants,
+            tour: 0,
+        })),
     }
 }
 
@@ -325,8 +410,28 @@ struct Registre {
     utilisations_incertaines: BTreeSet<String>,
     activites: Vec<i64>,
     activites_incertaines: usize,
+    /// Mandates signed (acknowledged: the printed copies with the number, the fingerprint
+    /// and the person's code), in order.
+    mandats: Vec<MandatSigne>,
+    /// The persons (their names) of signatures sent without an answer.
+    mandats_incertains: BTreeSet<String>,
+    /// Mandate → its acknowledged uses: the journal entry of each, and its note.
+    demarches: BTreeMap<i64, Vec<(i64, String)>>,
+    /// Mandate → the notes of uses sent without an answer.
+    demarches_incertaines: BTreeMap<i64, BTreeSet<String>>,
     /// What a writer saw that a crash does not explain (a 4xx/5xx answer).
     anomalies: Vec<String>,
+}
+
+/// A mandate the server acknowledged: the page of the printed copies (200) with its number,
+/// its fingerprint and the person's code.
+#[derive(Clone)]
+struct MandatSigne {
+    id: i64,
+    /// The person's name as the structure's list shows it (« Jeanne Essai-12 »).
+    personne: String,
+    code: String,
+    empreinte: String,
 }
 
 type Partage = Arc<Mutex<Registre>>;
@@ -580,19 +685,288 @@ async fn ecrire_utilisations(base: String, cle: String, r: Partage, fin: Arc<Ato
     }
 }
 
+/// A signed-in browser tab as the Mandats writer uses it: an aidant's session cookies, no
+/// connection kept. `None` when the server did not answer (it died).
+struct Onglet<'a> {
+    http: &'a reqwest::Client,
+    base: &'a str,
+    cookies: String,
+}
+
+impl Onglet<'_> {
+    async fn get(&self, chemin: &str) -> Option<Page> {
+        let rep = self
+            .http
+            .get(format!("{}{chemin}", self.base))
+            .header(reqwest::header::COOKIE, self.cookies.clone())
+            .send()
+            .await
+            .ok()?;
+        let statut = rep.status().as_u16();
+        let url = rep.url().to_string();
+        let corps = rep.text().await.ok()?;
+        Some(Page { statut, url, corps })
+    }
+
+    /// The form sent as a browser sends it (same-site `Origin`).
+    async fn poster(&self, f: Formulaire) -> Option<Page> {
+        let url = if f.action.starts_with("http") {
+            f.action
+        } else {
+            format!("{}{}", self.base, f.action)
+        };
+        let corps = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(f.champs)
+            .finish();
+        let rep = self
+            .http
+            .post(&url)
+            .header(reqwest::header::COOKIE, self.cookies.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::ORIGIN, self.base)
+            .body(corps)
+            .send()
+            .await
+            .ok()?;
+        let statut = rep.status().as_u16();
+        let corps = rep.text().await.ok()?;
+        Some(Page { statut, url, corps })
+    }
+}
+
+/// The rows of the first journal table of a page (`_journal.html`: a mandate's page, « Mon
+/// mandat »): entry number, what (« Démarche faite en votre nom »…), detail (the note).
+fn lignes_du_journal(corps: &str) -> Vec<(i64, String, String)> {
+    let doc = scraper::Html::parse_document(corps);
+    let table = scraper::Selector::parse("table.empilable").expect("selector");
+    let ligne = scraper::Selector::parse("tbody tr").expect("selector");
+    let cellule = |tr: &scraper::ElementRef<'_>, libelle: &str| {
+        let sel =
+            scraper::Selector::parse(&format!("td[data-label='{libelle}']")).expect("selector");
+        tr.select(&sel)
+            .next()
+            .map(|td| td.text().collect::<String>().trim().to_string())
+            .unwrap_or_default()
+    };
+    let Some(t) = doc.select(&table).next() else {
+        return Vec::new();
+    };
+    t.select(&ligne)
+        .map(|tr| {
+            (
+                cellule(&tr, "N°").parse().unwrap_or(0),
+                cellule(&tr, "Quoi"),
+                cellule(&tr, "Précision"),
+            )
+        })
+        .collect()
+}
+
+const SIGNATURE: &str = "Signature du mandat";
+const UTILISATION: &str = "Démarche faite en votre nom";
+
+/// What the detail of a use shows for its note.
+fn note_affichee(note: &str) -> String {
+    format!("Note de l’aidant : {note}")
+}
+
+/// The aidants (Mandats): in each cycle, one mandate signed for a new person after
+/// `signer_apres` uses (at once while none is signed yet), with a second factor at hand
+/// (see [`Aidants::second_facteur`]; none left: no signature); otherwise procedures
+/// declared done under the mandates acknowledged so far — the newest, and an older one in
+/// turn — each with a note of its own (the mandate's page, its « utilisation » form).
+async fn ecrire_mandats(
+    base: String,
+    aidants: Arc<Mutex<Aidants>>,
+    cycle: usize,
+    signer_apres: usize,
+    r: Partage,
+    fin: Arc<AtomicBool>,
+) {
+    let http = client();
+    let verrou = || aidants.lock().unwrap_or_else(|e| e.into_inner());
+    let mut a_signer = true;
+    let mut n = 0usize;
+    while !fin.load(Ordering::Relaxed) {
+        let connus = registre(&r).mandats.len();
+        if a_signer && (n >= signer_apres || connus == 0) {
+            a_signer = false;
+            let choix = verrou().second_facteur();
+            match choix {
+                Some((cookies, code)) => {
+                    let onglet = Onglet {
+                        http: &http,
+                        base: &base,
+                        cookies,
+                    };
+                    if !signer_mandat(&onglet, &code, &format!("Essai-{cycle}"), &r).await {
+                        return;
+                    }
+                }
+                None if connus == 0 => return,
+                None => {}
+            }
+            continue;
+        }
+        n += 1;
+        let mandat = {
+            let g = registre(&r);
+            let i = if n.is_multiple_of(2) {
+                connus - 1
+            } else {
+                (n * 7919 + cycle * 104_729) % connus
+            };
+            g.mandats[i].id
+        };
+        let onglet = Onglet {
+            http: &http,
+            base: &base,
+            cookies: verrou().cookies(),
+        };
+        if !utiliser_mandat(&onglet, mandat, &format!("essai {cycle}.{n}"), &r).await {
+            return;
+        }
+    }
+}
+
+/// Signs a mandate (social, logement; 6 months) for a new person named `nom`, from the
+/// form of `/espace/mandats/nouveau`, as the aidant fills it in with the person. `false`
+/// when the writer stops (no answer, or an answer a crash does not explain).
+async fn signer_mandat(onglet: &Onglet<'_>, code: &str, nom: &str, r: &Partage) -> bool {
+    let Some(page) = onglet.get("/espace/mandats/nouveau").await else {
+        return false;
+    };
+    if page.statut != 200 || !page.corps.contains("action=\"/espace/mandats\"") {
+        registre(r)
+            .anomalies
+            .push(format!("mandate form {}: {}", page.statut, page.corps));
+        return false;
+    }
+    let personne = format!("Jeanne {nom}");
+    let f = page
+        .formulaire("form[action='/espace/mandats']")
+        .remplir("nom", nom)
+        .remplir("prenoms", "Jeanne")
+        .remplir("naissance", "1948-03-12")
+        .remplir("piece", "cni")
+        .cocher("identite_verifiee", "on")
+        .decocher_tout("demarche")
+        .cocher("demarche", "social")
+        .cocher("demarche", "logement")
+        .remplir("duree", "6m")
+        .cocher("pas_de_protection", "on")
+        .cocher("mentions_lues", "on")
+        .cocher("consentement", "on")
+        .remplir("code", code);
+    let Some(page) = onglet.poster(f).await else {
+        registre(r).mandats_incertains.insert(personne);
+        return false;
+    };
+    let id = page
+        .attribut("a[href^='/espace/mandats/']", "href")
+        .and_then(|h| {
+            h.trim_start_matches("/espace/mandats/")
+                .split('/')
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+        });
+    let code_personnel = page.texte("article.mandat .code-personnel");
+    let empreinte = page.texte("article.mandat p.aide code");
+    let mut g = registre(r);
+    match (page.statut, id, code_personnel, empreinte) {
+        (200, Some(id), Some(code), Some(empreinte))
+            if page.corps.contains("Mandat signé et inscrit au journal.") =>
+        {
+            g.mandats.push(MandatSigne {
+                id,
+                personne,
+                code,
+                empreinte,
+            });
+            true
+        }
+        _ => {
+            g.anomalies.push(format!(
+                "signature of {personne}'s mandate answered {}: {}",
+                page.statut, page.corps
+            ));
+            false
+        }
+    }
+}
+
+/// Declares a procedure done under `mandat` (its page's « utilisation » form, the first
+/// démarche offered) with the note `note`; acknowledged when the answer says it is in the
+/// journal and shows its entry (number) with the note.
+async fn utiliser_mandat(onglet: &Onglet<'_>, mandat: i64, note: &str, r: &Partage) -> bool {
+    let Some(page) = onglet.get(&format!("/espace/mandats/{mandat}")).await else {
+        return false;
+    };
+    if page.statut != 200 || !page.corps.contains("value=\"utilisation\"") {
+        registre(r).anomalies.push(format!(
+            "mandate {mandat}'s page {}: {}",
+            page.statut, page.corps
+        ));
+        return false;
+    }
+    let f = page
+        .formulaire_contenant("form", "input[name=action][value=utilisation]")
+        .remplir("note", note);
+    let Some(page) = onglet.poster(f).await else {
+        registre(r)
+            .demarches_incertaines
+            .entry(mandat)
+            .or_default()
+            .insert(note.to_string());
+        return false;
+    };
+    let affichee = note_affichee(note);
+    let entree = lignes_du_journal(&page.corps)
+        .into_iter()
+        .find(|(_, quoi, detail)| quoi == UTILISATION && detail.contains(&affichee))
+        .map(|(seq, _, _)| seq);
+    let mut g = registre(r);
+    match entree {
+        Some(seq)
+            if page.statut == 200
+                && seq > 0
+                && page.corps.contains("enregistrée dans le journal") =>
+        {
+            g.demarches
+                .entry(mandat)
+                .or_default()
+                .push((seq, note.to_string()));
+            true
+        }
+        _ => {
+            g.anomalies.push(format!(
+                "use « {note} » of mandate {mandat} answered {}: {}",
+                page.statut, page.corps
+            ));
+            false
+        }
+    }
+}
+
 // ------------------------------------------------------------------------ the checks
 
 /// Reads back, after a restart: the registrations `inscriptions` (their cancellation pages),
 /// the activity records `activites` (their pages), the state of every pass written so far,
 /// the statements (each acknowledged redemption with its ledger entry), the number of
-/// registrations of the session, and `maillage journal verify`.
+/// registrations of the session, the mandates `mandats` and the structure's list of
+/// mandates ([`verifier_mandats`]), and `maillage journal verify`. Returns how many
+/// unanswered signatures and uses (of the mandates read back) were committed.
 async fn verifier(
     instance: &Instance,
     monde: &Monde,
     g: &Registre,
     inscriptions: &[Inscription],
     activites: &[i64],
-) {
+    mandats: &[MandatSigne],
+) -> (usize, usize) {
     let base = instance.base();
     let http = client();
     for i in inscriptions {
@@ -728,8 +1102,181 @@ async fn verifier(
         );
     }
 
+    let sans_reponse = verifier_mandats(instance, monde, g, mandats).await;
+
     let v = instance.executer(&["journal", "verify"]);
     assert!(v.contains("Journal intact"), "{v}");
+    sans_reponse
+}
+
+/// The creation entry of the mandate with fingerprint `empreinte`, as `/verifier` (where
+/// the printed copy's QR code leads) shows it: the mandate `id`, and the number of an intact
+/// journal entry carrying the fingerprint. Panics otherwise.
+async fn entree_de_creation(http: &reqwest::Client, base: &str, id: i64, empreinte: &str) -> i64 {
+    let rep = http
+        .get(format!("{base}/verifier?empreinte={empreinte}"))
+        .send()
+        .await
+        .expect("/verifier");
+    let statut = rep.status().as_u16();
+    let corps = rep.text().await.unwrap_or_default();
+    assert!(
+        statut == 200
+            && corps.contains(&format!("Mandat n° {id} :"))
+            && corps.contains("empreinte intacte"),
+        "mandate {id} (fingerprint {empreinte}) without its intact journal entry ({statut}):\n{corps}"
+    );
+    numero_apres(&corps, "inscrit à l’entrée n°")
+}
+
+/// Reads back, after a restart: each mandate of `mandats` on `/verifier` (its creation
+/// entry intact in the journal) and in the person's space opened with the code of their
+/// copy (`/mon-mandat`: the mandate, its signature entry, every acknowledged use with its
+/// entry and note, and no use nobody sent); then the structure's list of mandates, where
+/// every acknowledged mandate is and any other is a signature sent when the server died,
+/// with its creation entry. Returns how many of those, and how many uses sent when the
+/// server died were committed.
+async fn verifier_mandats(
+    instance: &Instance,
+    monde: &Monde,
+    g: &Registre,
+    mandats: &[MandatSigne],
+) -> (usize, usize) {
+    let base = instance.base();
+    let http = client();
+    let aucune = Vec::new();
+    let rien = BTreeSet::new();
+    let mut utilisations_sans_reponse = 0;
+    for m in mandats {
+        let creation = entree_de_creation(&http, &base, m.id, &m.empreinte).await;
+        let mut nav = Navigateur::nouveau(&base);
+        let page = nav.get("/mon-mandat").await;
+        let f = page
+            .formulaire_contenant("form", "input[name=action][value=ouvrir]")
+            .remplir("code", &m.code);
+        let page = nav.soumettre(f).await;
+        assert!(
+            page.statut == 200 && page.corps.contains(&format!("id=\"m{}\"", m.id)),
+            "mandate {} not in the space of {} ({}):\n{}",
+            m.id,
+            m.personne,
+            page.statut,
+            page.corps
+        );
+        let lignes = lignes_du_journal(&page.corps);
+        assert!(
+            lignes
+                .iter()
+                .any(|(seq, quoi, _)| *seq == creation && quoi == SIGNATURE),
+            "mandate {}: its signature (entry {creation}) not in the person's space: {lignes:?}",
+            m.id
+        );
+        let acquittees = g.demarches.get(&m.id).unwrap_or(&aucune);
+        let incertaines = g.demarches_incertaines.get(&m.id).unwrap_or(&rien);
+        for (seq, note) in acquittees {
+            let affichee = note_affichee(note);
+            assert!(
+                lignes
+                    .iter()
+                    .any(|(s, quoi, d)| s == seq && quoi == UTILISATION && d.contains(&affichee)),
+                "acknowledged use « {note} » (entry {seq}) of mandate {} lost: {lignes:?}",
+                m.id
+            );
+        }
+        // Nothing else: each use once, at the entry its answer showed, or sent when the
+        // server died (then at most once).
+        let mut vues = BTreeSet::new();
+        for (seq, quoi, detail) in &lignes {
+            if quoi == SIGNATURE && *seq == creation {
+                continue;
+            }
+            let note = detail
+                .split("Note de l’aidant : ")
+                .nth(1)
+                .unwrap_or("")
+                .trim();
+            let acquittee = acquittees.iter().any(|(s, n)| s == seq && n == note);
+            let envoyee = acquittee
+                || (incertaines.contains(note) && !acquittees.iter().any(|(_, n)| n == note));
+            if !acquittee && envoyee {
+                utilisations_sans_reponse += 1;
+            }
+            assert!(
+                quoi == UTILISATION && envoyee && vues.insert(note.to_string()),
+                "mandate {}: entry {seq} « {quoi} » « {detail} » that no writer sent (or twice)",
+                m.id
+            );
+        }
+    }
+
+    // The structure's list: every acknowledged mandate, and nothing else but signatures
+    // sent when the server died (each then with its creation entry).
+    let cookies = monde
+        .aidants
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .cookies();
+    let rep = http
+        .get(format!("{base}/espace/mandats"))
+        .header(reqwest::header::COOKIE, cookies.clone())
+        .send()
+        .await
+        .expect("mandates page");
+    let statut = rep.status().as_u16();
+    let corps = rep.text().await.unwrap_or_default();
+    assert_eq!(statut, 200, "{corps}");
+    let liste: BTreeMap<String, i64> = {
+        let doc = scraper::Html::parse_document(&corps);
+        let tr = scraper::Selector::parse("table tbody tr").expect("selector");
+        let td = scraper::Selector::parse("td").expect("selector");
+        doc.select(&tr)
+            .map(|l| {
+                let c: Vec<String> = l
+                    .select(&td)
+                    .map(|c| c.text().collect::<String>().trim().to_string())
+                    .collect();
+                (
+                    c.get(1).cloned().unwrap_or_default(),
+                    c.first().and_then(|n| n.parse().ok()).unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    for m in &g.mandats {
+        assert_eq!(
+            liste.get(&m.personne),
+            Some(&m.id),
+            "acknowledged mandate {} of {} not in the structure's list",
+            m.id,
+            m.personne
+        );
+    }
+    let mut sans_reponse = 0;
+    for (personne, &id) in &liste {
+        if g.mandats.iter().any(|m| m.id == id) {
+            continue;
+        }
+        assert!(
+            g.mandats_incertains.contains(personne),
+            "mandate {id} of « {personne} » that no writer sent"
+        );
+        let rep = http
+            .get(format!("{base}/espace/mandats/{id}/imprimer"))
+            .header(reqwest::header::COOKIE, cookies.clone())
+            .send()
+            .await
+            .expect("printed mandate");
+        let corps = rep.text().await.unwrap_or_default();
+        let empreinte = corps
+            .split("Empreinte : <code>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap_or_else(|| panic!("mandate {id}'s fingerprint:\n{corps}"))
+            .to_string();
+        entree_de_creation(&http, &base, id, &empreinte).await;
+        sans_reponse += 1;
+    }
+    (sans_reponse, utilisations_sans_reponse)
 }
 
 // ------------------------------------------------------------------------ the harness
@@ -750,9 +1297,9 @@ async fn coupures(nom: &str, url: Option<String>) {
     for cycle in 0..coupures {
         let fin = Arc::new(AtomicBool::new(false));
         let base = instance.base();
-        let (deja_i, deja_a) = {
+        let (deja_i, deja_a, deja_m) = {
             let g = registre(&r);
-            (g.inscriptions.len(), g.activites.len())
+            (g.inscriptions.len(), g.activites.len(), g.mandats.len())
         };
         let mut taches = Vec::new();
         for qui in 0..2 {
@@ -777,6 +1324,14 @@ async fn coupures(nom: &str, url: Option<String>) {
             Arc::clone(&r),
             Arc::clone(&fin),
         )));
+        taches.push(tokio::spawn(ecrire_mandats(
+            base.clone(),
+            Arc::clone(&monde.aidants),
+            cycle,
+            alea.entre(0, 6) as usize,
+            Arc::clone(&r),
+            Arc::clone(&fin),
+        )));
         // SIGKILL at a random moment of the writes.
         tokio::time::sleep(Duration::from_millis(alea.entre(30, 700))).await;
         instance.tuer();
@@ -785,7 +1340,7 @@ async fn coupures(nom: &str, url: Option<String>) {
             t.await.expect("writer");
         }
         demarrer(&mut instance).await;
-        let (inscriptions, activites) = {
+        let (inscriptions, activites, mandats) = {
             let g = registre(&r);
             assert!(
                 g.anomalies.is_empty(),
@@ -795,10 +1350,11 @@ async fn coupures(nom: &str, url: Option<String>) {
             (
                 g.inscriptions[deja_i..].to_vec(),
                 g.activites[deja_a..].to_vec(),
+                g.mandats[deja_m..].to_vec(),
             )
         };
         // The writes of this cycle one by one, and a sample of the older ones.
-        let (mut i_verif, mut a_verif) = (inscriptions, activites);
+        let (mut i_verif, mut a_verif, mut m_verif) = (inscriptions, activites, mandats);
         {
             let g = registre(&r);
             for _ in 0..3 {
@@ -808,43 +1364,59 @@ async fn coupures(nom: &str, url: Option<String>) {
                 if deja_a > 0 {
                     a_verif.push(g.activites[alea.entre(0, deja_a as u64 - 1) as usize]);
                 }
+                if deja_m > 0 {
+                    m_verif.push(g.mandats[alea.entre(0, deja_m as u64 - 1) as usize].clone());
+                }
             }
         }
         let instantane = std::mem::take(&mut *registre(&r));
-        verifier(&instance, &monde, &instantane, &i_verif, &a_verif).await;
+        verifier(&instance, &monde, &instantane, &i_verif, &a_verif, &m_verif).await;
         *registre(&r) = instantane;
     }
     // After the last restart, everything, one by one.
     let tout = std::mem::take(&mut *registre(&r));
-    verifier(
+    let (signees_sans_reponse, utilisees_sans_reponse) = verifier(
         &instance,
         &monde,
         &tout,
         &tout.inscriptions,
         &tout.activites,
+        &tout.mandats,
     )
     .await;
+    let demarches: usize = tout.demarches.values().map(Vec::len).sum();
+    let demarches_incertaines: usize = tout.demarches_incertaines.values().map(BTreeSet::len).sum();
     println!(
         "{nom}: {coupures} kills in {:.0} s; acknowledged and found again: {} registrations, \
-         {} pass distributions, {} pass redemptions, {} activity records; unanswered (sent \
-         when the server died): {} registrations, {} distributions, {} redemptions, {} \
-         activity records",
+         {} pass distributions, {} pass redemptions, {} activity records, {} mandate \
+         signatures, {} mandate uses; unanswered (sent when the server died): {} \
+         registrations, {} distributions, {} redemptions, {} activity records, {} \
+         signatures ({} of them committed, each with its journal entry), {} uses ({} \
+         committed)",
         debut.elapsed().as_secs_f64(),
         tout.inscriptions.len(),
         tout.distribues.len(),
         tout.utilises.len(),
         tout.activites.len(),
+        tout.mandats.len(),
+        demarches,
         tout.inscriptions_incertaines,
         tout.distributions_incertaines.len(),
         tout.utilisations_incertaines.len(),
-        tout.activites_incertaines
+        tout.activites_incertaines,
+        tout.mandats_incertains.len(),
+        signees_sans_reponse,
+        demarches_incertaines,
+        utilisees_sans_reponse
     );
     // The harness wrote something of each kind (else it proves nothing about that kind).
     assert!(
         !tout.inscriptions.is_empty()
             && !tout.distribues.is_empty()
             && !tout.utilises.is_empty()
-            && !tout.activites.is_empty(),
+            && !tout.activites.is_empty()
+            && !tout.mandats.is_empty()
+            && demarches > 0,
         "some kind of write was never acknowledged"
     );
     instance.tuer();

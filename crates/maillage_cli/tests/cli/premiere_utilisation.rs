@@ -206,7 +206,7 @@ impl Page {
     }
 
     /// Text of the first element matching `css`.
-    fn texte(&self, css: &str) -> Option<String> {
+    pub(crate) fn texte(&self, css: &str) -> Option<String> {
         let sel = scraper::Selector::parse(css).ok()?;
         self.doc()
             .select(&sel)
@@ -214,8 +214,19 @@ impl Page {
             .map(|e| e.text().collect::<String>().trim().to_string())
     }
 
+    /// Texts of every element matching `css`.
+    pub(crate) fn textes(&self, css: &str) -> Vec<String> {
+        let Ok(sel) = scraper::Selector::parse(css) else {
+            return Vec::new();
+        };
+        self.doc()
+            .select(&sel)
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .collect()
+    }
+
     /// An attribute of the first element matching `css`.
-    fn attribut(&self, css: &str, nom: &str) -> Option<String> {
+    pub(crate) fn attribut(&self, css: &str, nom: &str) -> Option<String> {
         let sel = scraper::Selector::parse(css).ok()?;
         self.doc()
             .select(&sel)
@@ -240,7 +251,7 @@ impl Page {
 
     /// Like [`Page::formulaire`], the first form matching `css` that holds an element
     /// matching `interieur` (`input[name=action][value=lieu]`).
-    fn formulaire_contenant(&self, css: &str, interieur: &str) -> Formulaire {
+    pub(crate) fn formulaire_contenant(&self, css: &str, interieur: &str) -> Formulaire {
         let doc = self.doc();
         let sel = scraper::Selector::parse(css).expect("selector");
         let dedans = scraper::Selector::parse(interieur).expect("selector");
@@ -318,7 +329,7 @@ impl Formulaire {
     }
 
     /// Unticks every box `nom`.
-    fn decocher_tout(mut self, nom: &str) -> Self {
+    pub(crate) fn decocher_tout(mut self, nom: &str) -> Self {
         self.champs.retain(|(k, _)| k != nom);
         self
     }
@@ -333,7 +344,7 @@ pub(crate) struct Navigateur {
 }
 
 impl Navigateur {
-    fn nouveau(base: &str) -> Navigateur {
+    pub(crate) fn nouveau(base: &str) -> Navigateur {
         Navigateur {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -439,7 +450,7 @@ impl Navigateur {
         octets
     }
 
-    async fn soumettre(&mut self, f: Formulaire) -> Page {
+    pub(crate) async fn soumettre(&mut self, f: Formulaire) -> Page {
         let (req, url) = self.post_formulaire(&f);
         self.envoyer(req, url).await
     }
@@ -472,6 +483,8 @@ pub(crate) struct Personne {
     secret: String,
     /// Last TOTP step used (the server accepts a step once per account).
     dernier_pas: i64,
+    /// The recovery codes shown once at enrolment, not used yet.
+    pub(crate) codes_secours: Vec<String>,
 }
 
 impl Personne {
@@ -485,6 +498,17 @@ impl Personne {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+    }
+
+    /// The authenticator app's current code if its step was not used yet (then it is
+    /// counted as used, whatever the server does with it), without waiting.
+    pub(crate) fn code_du_moment(&mut self) -> Option<String> {
+        let pas = securite::pas_totp(chrono::Utc::now());
+        if pas <= self.dernier_pas {
+            return None;
+        }
+        self.dernier_pas = pas;
+        securite::code_totp(&self.secret, pas).ok()
     }
 }
 
@@ -533,6 +557,7 @@ pub(crate) async fn accepter_invitation(base: &str, lien: &str, nom: &str) -> (P
         email,
         secret,
         dernier_pas: 0,
+        codes_secours: Vec::new(),
     };
     let code = p.code().await;
     let f = page.formulaire("form").remplir("code", &code);
@@ -543,6 +568,8 @@ pub(crate) async fn accepter_invitation(base: &str, lien: &str, nom: &str) -> (P
         "{}",
         page.corps
     );
+    p.codes_secours = page.textes("#codes-secours code");
+    assert_eq!(p.codes_secours.len(), 10, "{}", page.corps);
     // « Continuer vers mon espace »: already signed in.
     let espace = p.nav.get("/espace").await;
     assert!(
