@@ -19,9 +19,11 @@
 //!   mandate's page, each with a note of its own; acknowledged by the page showing its
 //!   journal entry and note).
 //!
-//! Mandates are read back on `/verifier` (the creation entry carrying the fingerprint is
-//! intact), in the person's space opened with their code (`/mon-mandat`: the signature and
-//! every acknowledged use with its entry number and note, and no use nobody sent) and in the
+//! One signature per cycle at most (a second factor is needed each time); uses fill the rest
+//! of the cycle. Mandates are read back on `/verifier` (the creation entry carrying the
+//! fingerprint is intact), in the person's space opened with their code (`/mon-mandat`: the
+//! signature and every acknowledged use, once, at the entry number its answer showed, with
+//! its note; any other use is one sent when the server died, at most once) and in the
 //! structure's list (every acknowledged mandate; any other is a signature sent when the
 //! server died, and has its creation entry).
 //!
