@@ -192,7 +192,7 @@ impl Comptes {
             referentiel: Referentiel::embedded(),
             reserve: Arc::default(),
             reserve_cible: 0,
-            compteurs: Arc::default(),
+            compteurs: Arc::new(limitation::FileCompteurs::new(limitation::GROUPE_MAX)),
         }
     }
 

@@ -25,6 +25,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use maillage_store::comptes::{Coup, IssueReservation, Limite, Reservation};
+use maillage_store::lot::{Attente, FileLots};
 use maillage_store::StoreResult;
 
 use super::Comptes;
@@ -252,7 +253,7 @@ impl Comptes {
         if coups.is_empty() {
             return Ok(Ok(()));
         }
-        let resultat = self.compteurs.soumettre(&self.store, coups).await?;
+        let resultat = soumettre(&self.compteurs, &self.store, coups).await?;
         Ok(resultat.map_err(|(k, fin_ms)| {
             let attente_ms = fin_ms.saturating_sub(now).max(0);
             Refus {
@@ -292,67 +293,43 @@ pub struct Refus {
 
 /// What a group of counted requests gives back to one of them.
 type Decompte = Result<(), (usize, i64)>;
-/// Where a request waits for it (or for the group's error).
-type EnvoiDecompte = tokio::sync::oneshot::Sender<Result<Decompte, String>>;
 
-/// The hits waiting for the next group, and the turn to write one: requests that arrive
-/// while a group is written go together into the next (one transaction, one commit on
-/// SQLite's disk instead of one per request), as `maillage_evenements::lot` does for
-/// registrations. The writing runs in a spawned task so that a client going away does not
-/// cancel the others' group.
-#[derive(Default)]
-pub(crate) struct FileCompteurs {
-    attente: std::sync::Mutex<Vec<(Vec<Coup>, EnvoiDecompte)>>,
-    tour: std::sync::Arc<tokio::sync::Mutex<()>>,
-}
+/// The hits waiting for the next group: requests that arrive while a group is written go
+/// together into the next (one transaction, one commit on SQLite's disk instead of one per
+/// request), through the same queue as registrations and redemptions
+/// ([`maillage_store::lot`]).
+pub(crate) type FileCompteurs = FileLots<Vec<Coup>, Result<Decompte, String>>;
 
-impl FileCompteurs {
-    async fn soumettre(
-        &self,
-        store: &std::sync::Arc<dyn maillage_store::comptes::ComptesStore>,
-        coups: Vec<Coup>,
-    ) -> crate::Resultat<Decompte> {
-        let poison = || crate::ErreurComptes::Interne("counters queue poisoned".into());
-        let (envoi, mut recu) = tokio::sync::oneshot::channel();
-        self.attente
-            .lock()
-            .map_err(|_| poison())?
-            .push((coups, envoi));
-        let fin = |r: Result<Result<Decompte, String>, _>| {
-            r.map_err(|_| {
-                crate::ErreurComptes::Interne("counters group ended without an answer".into())
-            })?
-            .map_err(crate::ErreurComptes::Interne)
-        };
-        // The answer, or the turn: counted by a group while waiting, it returns at once.
-        let tour = tokio::select! {
-            r = &mut recu => return fin(r),
-            tour = self.tour.clone().lock_owned() => tour,
-        };
-        let lot = std::mem::take(&mut *self.attente.lock().map_err(|_| poison())?);
-        if lot.is_empty() {
-            // An earlier group took this request: its answer is on its way.
-            drop(tour);
-        } else {
-            let store = std::sync::Arc::clone(store);
-            tokio::spawn(async move {
-                let _tour = tour;
-                let (demandes, reponses): (Vec<Vec<Coup>>, Vec<_>) = lot.into_iter().unzip();
-                match store.count_hits(&demandes).await {
-                    Ok(resultats) => {
-                        for (r, envoi) in resultats.into_iter().zip(reponses) {
-                            let _ = envoi.send(Ok(r));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, n = demandes.len(), "a group of limit counters failed");
-                        for envoi in reponses {
-                            let _ = envoi.send(Err(e.to_string()));
-                        }
+/// Most requests' hits written in one transaction.
+pub(crate) const GROUPE_MAX: usize = 512;
+
+async fn soumettre(
+    file: &FileCompteurs,
+    store: &std::sync::Arc<dyn maillage_store::comptes::ComptesStore>,
+    coups: Vec<Coup>,
+) -> crate::Resultat<Decompte> {
+    let store = std::sync::Arc::clone(store);
+    file.soumettre(coups, move |lot| {
+        let store = std::sync::Arc::clone(&store);
+        async move {
+            let (demandes, reponses): (Vec<Vec<Coup>>, Vec<_>) =
+                lot.into_iter().map(Attente::separer).unzip();
+            match store.count_hits(&demandes).await {
+                Ok(resultats) => {
+                    for (r, reponse) in resultats.into_iter().zip(reponses) {
+                        reponse.repondre(Ok(r));
                     }
                 }
-            });
+                Err(e) => {
+                    tracing::error!(error = %e, n = demandes.len(), "a group of limit counters failed");
+                    for reponse in reponses {
+                        reponse.repondre(Err(e.to_string()));
+                    }
+                }
+            }
         }
-        fin(recu.await)
-    }
+    })
+    .await
+    .map_err(|e| crate::ErreurComptes::Interne(format!("counters {e}")))?
+    .map_err(crate::ErreurComptes::Interne)
 }

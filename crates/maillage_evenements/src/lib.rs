@@ -223,7 +223,7 @@ impl Evenements {
             comptes,
             garde: GardeCapacite::Active,
             delai_offre: suivi::DELAI_OFFRE_DEFAUT,
-            file: Arc::default(),
+            file: Arc::new(lot::FileInscriptions::new(lot::LOT_MAX)),
         }
     }
 
@@ -501,7 +501,7 @@ impl Evenements {
         }
         let personne_connue = nouvelle.personne_id;
         let (creee, cle_faite) = if self.garde == GardeCapacite::Active {
-            self.file.soumettre(self, nouvelle).await?
+            lot::soumettre(self, nouvelle).await?
         } else {
             // The control run of the capacity tests: one registration at a time, unguarded.
             let mut cle_faite = None;

@@ -9,85 +9,43 @@
 //! after another would be). Capacity stays a database guarantee across app nodes: a batch
 //! is just a longer holder of the same lock.
 //!
-//! Who writes: the first waiter to take the turn takes every pending request and writes
-//! them in a spawned task (so that a client going away does not cancel the others'
-//! batch); the next turn starts when that task ends. A request whose client is already gone
-//! when its batch starts is dropped, as if it had never arrived.
+//! The queue itself (who writes, when a request leaves the line) is the generic one of
+//! [`maillage_store::lot`]; this module is what a batch of registrations does.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use maillage_comptes::personnes::NouvelleCle;
 use maillage_store::evenements::{InscriptionCreee, NewInscription};
-use tokio::sync::oneshot;
+use maillage_store::lot::{Attente, FileLots};
 
 use crate::{ErreurEvenements, Evenements, Resultat};
 
 /// What a batch gives back to one request: the registration, and the key it made.
 pub(crate) type Reponse = Resultat<(InscriptionCreee, Option<NouvelleCle>)>;
 
-pub(crate) struct Attente {
-    /// `personne_id: None`: a new key is made for this registration in the batch.
-    nouvelle: NewInscription,
-    reponse: oneshot::Sender<Reponse>,
-}
-
-/// The registrations waiting for the next batch, and the turn to write one.
-#[derive(Default)]
-pub(crate) struct FileInscriptions {
-    attente: Mutex<Vec<Attente>>,
-    tour: Arc<tokio::sync::Mutex<()>>,
-}
+/// The registrations waiting for the next batch (`personne_id: None`: a new key is made for
+/// that registration in the batch).
+pub(crate) type FileInscriptions = FileLots<NewInscription, Reponse>;
 
 /// Most registrations written in one transaction.
-const LOT_MAX: usize = 512;
+pub(crate) const LOT_MAX: usize = 512;
 
 fn interne(e: impl std::fmt::Display) -> ErreurEvenements {
     ErreurEvenements::Interne(e.to_string())
 }
 
-impl FileInscriptions {
-    fn prendre(&self) -> Resultat<Vec<Attente>> {
-        let mut attente = self
-            .attente
-            .lock()
-            .map_err(|_| interne("registration queue poisoned"))?;
-        Ok(std::mem::take(&mut *attente))
-    }
-
-    /// Waits for `nouvelle` to be written in a batch.
-    pub(crate) async fn soumettre(&self, module: &Evenements, nouvelle: NewInscription) -> Reponse {
-        let (reponse, mut recu) = oneshot::channel();
-        self.attente
-            .lock()
-            .map_err(|_| interne("registration queue poisoned"))?
-            .push(Attente { nouvelle, reponse });
-        // The answer, or the turn: a request written by a batch while it waited for the
-        // turn returns at once, instead of waiting behind the turn (the lock is fair) for the
-        // batches that other waiters start meanwhile.
-        let tour = tokio::select! {
-            r = &mut recu => {
-                return r.map_err(|_| interne("registration batch ended without an answer"))?;
-            }
-            tour = self.tour.clone().lock_owned() => tour,
-        };
-        let lot = self.prendre()?;
-        if lot.is_empty() {
-            // An earlier batch took this request: its answer is on its way.
-            drop(tour);
-        } else {
-            let module = module.clone();
-            tokio::spawn(async move {
-                let _tour = tour;
-                for morceau in decouper(lot) {
-                    module.ecrire_lot(morceau).await;
-                }
-            });
-        }
-        recu.await
-            .map_err(|_| interne("registration batch ended without an answer"))?
-    }
+/// Waits for `nouvelle` to be written in a batch.
+pub(crate) async fn soumettre(module: &Evenements, nouvelle: NewInscription) -> Reponse {
+    let ecrivain = module.clone();
+    module
+        .file
+        .soumettre(nouvelle, move |lot| {
+            let module = ecrivain.clone();
+            async move { module.ecrire_lot(lot).await }
+        })
+        .await
+        .map_err(|e| interne(format!("registration {e}")))?
 }
 
 /// The same refusal again, for every request of a session that does not take
@@ -101,43 +59,30 @@ fn meme_refus(e: &ErreurEvenements) -> ErreurEvenements {
     }
 }
 
-fn decouper(mut lot: Vec<Attente>) -> Vec<Vec<Attente>> {
-    let mut morceaux = Vec::new();
-    while lot.len() > LOT_MAX {
-        let reste = lot.split_off(LOT_MAX);
-        morceaux.push(std::mem::replace(&mut lot, reste));
-    }
-    morceaux.push(lot);
-    morceaux
-}
-
 impl Evenements {
     /// Writes one batch and answers each of its requests.
-    async fn ecrire_lot(&self, lot: Vec<Attente>) {
-        let lot: Vec<Attente> = lot.into_iter().filter(|a| !a.reponse.is_closed()).collect();
-        if lot.is_empty() {
-            return;
-        }
+    async fn ecrire_lot(&self, lot: Vec<Attente<NewInscription, Reponse>>) {
         // Whether each session takes registrations: read once per session of the batch, not
         // once per request. A session that does not answers its requests here.
         let maintenant = self.maintenant();
         let mut ouvertes: HashMap<i64, Resultat<()>> = HashMap::new();
         for a in &lot {
-            let id = a.nouvelle.session_id;
+            let id = a.demande.session_id;
             if let Entry::Vacant(e) = ouvertes.entry(id) {
                 e.insert(self.session_ouverte(id, maintenant).await);
             }
         }
-        let lot: Vec<Attente> = lot
+        let lot: Vec<_> = lot
             .into_iter()
-            .filter_map(|a| match ouvertes.get(&a.nouvelle.session_id) {
+            .filter_map(|a| match ouvertes.get(&a.demande.session_id) {
                 Some(Ok(())) => Some(a),
                 Some(Err(e)) => {
-                    let _ = a.reponse.send(Err(meme_refus(e)));
+                    let refus = meme_refus(e);
+                    a.repondre(Err(refus));
                     None
                 }
                 None => {
-                    let _ = a.reponse.send(Err(interne("session not checked")));
+                    a.repondre(Err(interne("session not checked")));
                     None
                 }
             })
@@ -147,14 +92,14 @@ impl Evenements {
         }
         let a_creer = lot
             .iter()
-            .filter(|a| a.nouvelle.personne_id.is_none())
+            .filter(|a| a.demande.personne_id.is_none())
             .count();
         let cles = match self.comptes.nouvelles_personnes(a_creer).await {
             Ok(cles) => cles,
             Err(e) => {
                 tracing::error!(error = %e, "could not make the keys of a registration batch");
                 for a in lot {
-                    let _ = a.reponse.send(Err(interne(&e)));
+                    a.repondre(Err(interne(&e)));
                 }
                 return;
             }
@@ -162,11 +107,8 @@ impl Evenements {
         let mut cles = cles.into_iter();
         let mut nouvelles = Vec::with_capacity(lot.len());
         let mut suites = Vec::with_capacity(lot.len());
-        for Attente {
-            mut nouvelle,
-            reponse,
-        } in lot
-        {
+        for a in lot {
+            let (mut nouvelle, reponse) = a.separer();
             let cle = if nouvelle.personne_id.is_none() {
                 match cles.next() {
                     Some(c) => {
@@ -175,7 +117,7 @@ impl Evenements {
                         Some(c)
                     }
                     None => {
-                        let _ = reponse.send(Err(interne("a batch key is missing")));
+                        reponse.repondre(Err(interne("a batch key is missing")));
                         continue;
                     }
                 }
@@ -188,13 +130,13 @@ impl Evenements {
         match self.store.create_inscriptions(&nouvelles).await {
             Ok(resultats) => {
                 for (resultat, (reponse, cle)) in resultats.into_iter().zip(suites) {
-                    let _ = reponse.send(resultat.map(|c| (c, cle)).map_err(Into::into));
+                    reponse.repondre(resultat.map(|c| (c, cle)).map_err(Into::into));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, n = nouvelles.len(), "a registration batch failed");
                 for (reponse, _) in suites {
-                    let _ = reponse.send(Err(interne(&e)));
+                    reponse.repondre(Err(interne(&e)));
                 }
             }
         }

@@ -368,7 +368,7 @@ impl Pass {
             store,
             comptes,
             garde: GardePass::Active,
-            file: Arc::default(),
+            file: Arc::new(lot::FileUtilisations::new(lot::LOT_MAX)),
             contexte: None,
         }
     }
@@ -976,7 +976,7 @@ impl Pass {
         // Guarded: through the group commit (`lot`). The control run stays one request,
         // one transaction, for its race window.
         let resultat = match self.garde {
-            GardePass::Active => self.file.soumettre(&self.store, u).await?,
+            GardePass::Active => lot::soumettre(&self.file, &self.store, u).await?,
             garde => self.store.utiliser(&u, garde).await?,
         };
         match resultat {

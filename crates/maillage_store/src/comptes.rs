@@ -413,25 +413,14 @@ pub trait ComptesStore: Send + Sync {
     async fn purge_personne_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     // --- counters of the public forms' limits, instance-wide secrets ---
-    /// Counts one hit under `cle` at `maintenant_ms` (Unix milliseconds), in one statement:
-    /// a window that has ended (`fin_ms <= maintenant_ms`) or none starts again at this hit
-    /// (1, ending at `maintenant_ms + fenetre_ms`); otherwise the count grows while it is at
-    /// most `max`, and stays at `max + 1` once over. Returns the count after this hit and
-    /// the end of its window: the hit is within the limit when the count is at most `max`.
-    async fn count_hit(
-        &self,
-        cle: &str,
-        maintenant_ms: i64,
-        fenetre_ms: i64,
-        max: i64,
-    ) -> StoreResult<Comptage>;
-    /// Takes back one hit counted under `cle` (another limit refused the request).
-    async fn uncount_hit(&self, cle: &str) -> StoreResult<()>;
     /// The hits of many requests in one transaction (the group commit of a burst of public
-    /// forms: one commit instead of one per request): each request's limits in order, each
-    /// as [`ComptesStore::count_hit`]; when one refuses, the hits already counted for that
-    /// request are taken back as [`ComptesStore::uncount_hit`] does. Returns, per request,
-    /// `Ok(())`, or the index of the refusing limit and the end of its window.
+    /// forms: one commit instead of one per request), each request's limits in order. One
+    /// hit under `cle` at `maintenant_ms` (Unix milliseconds) is one statement: a window
+    /// that has ended (`fin_ms <= maintenant_ms`) or none starts again at this hit (1,
+    /// ending at `maintenant_ms + fenetre_ms`); otherwise the count grows while it is at
+    /// most `max`, and stays at `max + 1` once over. A hit is refused when the count is then
+    /// over `max`: the hits already counted for that request are taken back. Returns, per
+    /// request, `Ok(())`, or the index of the refusing limit and the end of its window.
     async fn count_hits(
         &self,
         demandes: &[Vec<Coup>],
@@ -443,20 +432,11 @@ pub trait ComptesStore: Send + Sync {
     async fn instance_secret(&self, nom: &str, propose: &str) -> StoreResult<String>;
 }
 
-/// One hit of [`ComptesStore::count_hits`]: the arguments of [`ComptesStore::count_hit`].
+/// One hit of [`ComptesStore::count_hits`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coup {
     pub cle: String,
     pub maintenant_ms: i64,
     pub fenetre_ms: i64,
     pub max: i64,
-}
-
-/// What [`ComptesStore::count_hit`] counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Comptage {
-    /// Hits in the window, this one included (at most `max + 1`).
-    pub nombre: i64,
-    /// When the window ends (Unix milliseconds).
-    pub fin_ms: i64,
 }

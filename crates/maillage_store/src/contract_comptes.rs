@@ -679,68 +679,80 @@ pub async fn deux_noeuds_periodic_job_claimed_once_per_period(s: S) {
         .unwrap());
 }
 
+/// One request of one hit, alone in its group.
+async fn un_coup(
+    s: &S,
+    cle: &str,
+    maintenant_ms: i64,
+    fenetre_ms: i64,
+    max: i64,
+) -> Result<(), (usize, i64)> {
+    let coup = crate::comptes::Coup {
+        cle: cle.into(),
+        maintenant_ms,
+        fenetre_ms,
+        max,
+    };
+    let mut r = s.count_hits(&[vec![coup]]).await.unwrap();
+    assert_eq!(r.len(), 1);
+    r.remove(0)
+}
+
 pub async fn deux_noeuds_counters_admit_exactly_the_limit(s: S) {
     let t0: i64 = 1_800_000_000_000;
     let minute = 60_000;
-    // 20 hits at once against a limit of 5: exactly 5 within it, on any node.
+    // 20 requests at once against a limit of 5: exactly 5 within it, on any node; the others
+    // are told when the window (opened at the first hit) ends.
     let coups: Vec<_> = (0..20)
         .map(|_| {
             let s = s.clone();
-            tokio::spawn(async move { s.count_hit("ip:1.2.3.4", t0, minute, 5).await.unwrap() })
+            tokio::spawn(async move { un_coup(&s, "ip:1.2.3.4", t0, minute, 5).await })
         })
         .collect();
     let mut admis = 0;
     for c in coups {
-        let c = c.await.unwrap();
-        assert_eq!(c.fin_ms, t0 + minute, "the window opened at the first hit");
-        admis += usize::from(c.nombre <= 5);
+        match c.await.unwrap() {
+            Ok(()) => admis += 1,
+            Err(refus) => assert_eq!(
+                refus,
+                (0, t0 + minute),
+                "the window opened at the first hit"
+            ),
+        }
     }
     assert_eq!(admis, 5);
-    // Over the limit it stays over (max + 1) until the window ends; other keys are apart.
-    let c = s
-        .count_hit("ip:1.2.3.4", t0 + minute - 1, minute, 5)
-        .await
-        .unwrap();
-    assert_eq!(c.nombre, 6);
+    // Over the limit it stays refused until the window ends; other keys are apart.
     assert_eq!(
-        s.count_hit("ip:5.6.7.8", t0, minute, 5)
-            .await
-            .unwrap()
-            .nombre,
-        1
+        un_coup(&s, "ip:1.2.3.4", t0 + minute - 1, minute, 5).await,
+        Err((0, t0 + minute))
     );
-    // A new window opens at the first hit after the end.
-    let c = s
-        .count_hit("ip:1.2.3.4", t0 + minute, minute, 5)
-        .await
-        .unwrap();
-    assert_eq!((c.nombre, c.fin_ms), (1, t0 + 2 * minute));
-    // A hit taken back frees its place.
+    assert_eq!(un_coup(&s, "ip:5.6.7.8", t0, minute, 5).await, Ok(()));
+    // A new window opens at the first hit after the end: the limit again, then refused.
+    for _ in 0..5 {
+        assert_eq!(
+            un_coup(&s, "ip:1.2.3.4", t0 + minute, minute, 5).await,
+            Ok(())
+        );
+    }
     assert_eq!(
-        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
-        1
+        un_coup(&s, "ip:1.2.3.4", t0 + minute + 1, minute, 5).await,
+        Err((0, t0 + 2 * minute))
     );
-    s.uncount_hit("lieu:a").await.unwrap();
+    // The purge deletes the windows ended before the instant given (« ip:5.6.7.8 »), not
+    // the one still open.
+    assert_eq!(s.purge_counters(t0 + minute + 1).await.unwrap(), 1);
     assert_eq!(
-        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
-        1
+        un_coup(&s, "ip:1.2.3.4", t0 + minute + 2, minute, 5).await,
+        Err((0, t0 + 2 * minute))
     );
+    // A purged key starts again: at a limit of 1, one hit passes, the next is refused.
     assert_eq!(
-        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
-        2
-    );
-    // The purge deletes the windows ended before the instant given.
-    assert_eq!(s.purge_counters(t0 + minute + 1).await.unwrap(), 2);
-    assert_eq!(
-        s.count_hit("lieu:a", t0, minute, 1).await.unwrap().nombre,
-        1
+        un_coup(&s, "ip:5.6.7.8", t0 + minute + 2, minute, 1).await,
+        Ok(())
     );
     assert_eq!(
-        s.count_hit("ip:1.2.3.4", t0 + minute, minute, 5)
-            .await
-            .unwrap()
-            .nombre,
-        2
+        un_coup(&s, "ip:5.6.7.8", t0 + minute + 3, minute, 1).await,
+        Err((0, t0 + 2 * minute + 2))
     );
 }
 
@@ -769,8 +781,14 @@ pub async fn deux_noeuds_counters_in_groups_as_one_after_the_other(s: S) {
         r,
         vec![Ok(()), Err((0, t0 + minute)), Err((1, t0 + minute)), Ok(())]
     );
-    assert_eq!(s.count_hit("c", t0, minute, 5).await.unwrap().nombre, 1);
-    assert_eq!(s.count_hit("b", t0, minute, 5).await.unwrap().nombre, 3);
+    // « c » holds no hit (taken back): four more pass at a limit of 4, the fifth does not;
+    // « b » holds two: one more passes at a limit of 3.
+    for _ in 0..4 {
+        assert_eq!(un_coup(&s, "c", t0, minute, 4).await, Ok(()));
+    }
+    assert_eq!(un_coup(&s, "c", t0, minute, 4).await, Err((0, t0 + minute)));
+    assert_eq!(un_coup(&s, "b", t0, minute, 3).await, Ok(()));
+    assert_eq!(un_coup(&s, "b", t0, minute, 3).await, Err((0, t0 + minute)));
     // Groups from many clients at once (two nodes): exactly the limit passes.
     let groupes: Vec<_> = (0..10)
         .map(|_| {

@@ -52,6 +52,7 @@ pub mod corrections;
 pub mod enquete;
 pub mod evenements;
 pub mod exploitation;
+pub mod lot;
 pub mod mandats;
 pub mod mandats_ecriture;
 pub mod mediation;

@@ -56,7 +56,7 @@ macro_rules! comptes_store {
         const _: () = {
             use ::chrono::{DateTime, NaiveDate, Utc};
             use ::maillage_store::comptes::{
-                evaluer_limites, fenetres_a_compter, AffectationRow, CompteRow, Comptage, CourrielRow,
+                evaluer_limites, fenetres_a_compter, AffectationRow, CompteRow, CourrielRow,
                 InvitationRow, IssueReservation, LieuActiviteRow, NewCompte, NewCourriel,
                 PersonneRow, RattachementRow, Reservation, Reservee, SessionRow, StructureRow,
             };
@@ -852,51 +852,6 @@ macro_rules! comptes_store {
                     .await
                     .db()?;
                     Ok(r.rows_affected())
-                }
-
-                async fn count_hit(
-                    &self,
-                    cle: &str,
-                    maintenant_ms: i64,
-                    fenetre_ms: i64,
-                    max: i64,
-                ) -> StoreResult<Comptage> {
-                    let fin_ms = maintenant_ms.saturating_add(fenetre_ms);
-                    let r = ::sqlx::query!(
-                        r#"INSERT INTO compteurs_limites (cle, fin_ms, nombre) VALUES ($1, $2, 1)
-                           ON CONFLICT (cle) DO UPDATE SET
-                               nombre = CASE WHEN compteurs_limites.fin_ms <= $3 THEN 1
-                                             WHEN compteurs_limites.nombre <= $4
-                                                 THEN compteurs_limites.nombre + 1
-                                             ELSE compteurs_limites.nombre END,
-                               fin_ms = CASE WHEN compteurs_limites.fin_ms <= $3
-                                             THEN excluded.fin_ms
-                                             ELSE compteurs_limites.fin_ms END
-                           RETURNING nombre AS "nombre!: i64", fin_ms AS "fin_ms!: i64""#,
-                        cle,
-                        fin_ms,
-                        maintenant_ms,
-                        max
-                    )
-                    .fetch_one(&self.pool)
-                    .await
-                    .db()?;
-                    Ok(Comptage {
-                        nombre: r.nombre,
-                        fin_ms: r.fin_ms,
-                    })
-                }
-
-                async fn uncount_hit(&self, cle: &str) -> StoreResult<()> {
-                    ::sqlx::query!(
-                        "UPDATE compteurs_limites SET nombre = nombre - 1
-                         WHERE cle = $1 AND nombre > 0",
-                        cle
-                    )
-                    .execute(&self.pool)
-                    .await
-                    .db()?;
-                    Ok(())
                 }
 
                 async fn count_hits(

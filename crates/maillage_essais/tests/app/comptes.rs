@@ -189,8 +189,23 @@ async fn deux_noeuds_les_limites_des_formulaires_comptent_ensemble() {
     for _ in 0..20 {
         assert_eq!(b.comptes().compter(&sans).await.unwrap(), Ok(()));
     }
-    let avant = a.store().count_hit("ip:3", 0, 1, 1).await.expect("count");
-    assert_eq!(avant.nombre, 1, "the unlimited key was never written");
+    // A hit at instant 0 on a fresh key opens a window ending at 1 (refused at a limit of
+    // 0); on a key already written, it would meet that key's window (ending in 2026+).
+    let avant = a
+        .store()
+        .count_hits(&[vec![maillage_store::comptes::Coup {
+            cle: "ip:3".into(),
+            maintenant_ms: 0,
+            fenetre_ms: 1,
+            max: 0,
+        }]])
+        .await
+        .expect("count");
+    assert_eq!(
+        avant,
+        vec![Err((0, 1))],
+        "the unlimited key was never written"
+    );
     // The hourly purge forgets ended windows: after a day, every key starts again.
     horloge.avancer(chrono::Duration::hours(25));
     assert!(a.comptes().purger_tentatives().await.unwrap() >= 5);
