@@ -189,9 +189,35 @@ pub async fn demarrer_pour_tests_avec(
     Ok((format!("http://{adresse}"), state, tache))
 }
 
-/// The browser suites share two cores: one runs at a time (as when each was its own test
-/// binary), so that timings measured by one (the slow phone) are not another's load.
-pub async fn un_navigateur_a_la_fois() -> tokio::sync::MutexGuard<'static, ()> {
-    static VERROU: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    VERROU.lock().await
+/// How many browser suites run at once: `MAILLAGE_E2E_SUITES` (default 2). A suite waits on
+/// its browser and its server in turns, so two at a time keep the two cores busier than one;
+/// 1 runs them one after the other.
+fn suites_a_la_fois() -> u32 {
+    std::env::var("MAILLAGE_E2E_SUITES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2)
+}
+
+fn places_des_navigateurs() -> &'static tokio::sync::Semaphore {
+    static PLACES: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PLACES.get_or_init(|| tokio::sync::Semaphore::new(suites_a_la_fois() as usize))
+}
+
+/// A place for one browser suite among those running at once ([`suites_a_la_fois`]).
+pub async fn un_navigateur_a_la_fois() -> tokio::sync::SemaphorePermit<'static> {
+    places_des_navigateurs()
+        .acquire()
+        .await
+        .expect("browser places never closed")
+}
+
+/// Every place: a suite that measures timings (the slow phone) runs alone, so that they are
+/// not another suite's load.
+pub async fn seul_navigateur() -> tokio::sync::SemaphorePermit<'static> {
+    places_des_navigateurs()
+        .acquire_many(suites_a_la_fois())
+        .await
+        .expect("browser places never closed")
 }

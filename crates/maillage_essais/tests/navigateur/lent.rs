@@ -17,7 +17,7 @@ const DUREE_MAX: Duration = Duration::from_secs(10 * 60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement on a slowed-down browser: run it on purpose"]
 async fn parcours_sur_telephone_lent() {
-    let _un_a_la_fois = crate::commun::un_navigateur_a_la_fois().await;
+    let _seul = crate::commun::seul_navigateur().await;
     verifier_prerequis(&[]);
     let dossier = Dossier::nouveau("maillage-lent");
     let (base, _state, serveur) = crate::commun::demarrer_pour_tests(&dossier.0)

@@ -1,6 +1,6 @@
 //! Browser tests (Debian's Chromium driven by playwright-core, axe-core): the public pages,
-//! the slow phone, Médiation, Mandats, « Connaître mon niveau », Événements and the Pass numérique. One test binary; the suites run one at a time
-//! ([`commun::un_navigateur_a_la_fois`]). Needs `/usr/bin/chromium` and `e2e/node_modules`
+//! the slow phone, Médiation, Mandats, « Connaître mon niveau », Événements and the Pass numérique. One test binary; two suites run at a time
+//! ([`commun::un_navigateur_a_la_fois`], `MAILLAGE_E2E_SUITES`), the slow phone alone. Needs `/usr/bin/chromium` and `e2e/node_modules`
 //! (`.ci/run` installs both).
 
 #[path = "../commun/mod.rs"]
