@@ -1,21 +1,22 @@
 //! The OpenID Connect client against a local test provider (axum on 127.0.0.1:0).
 //!
-//! The test provider auto-approves `/authorize`, checks the client credentials, the code and
-//! the PKCE verifier at `/token`, and signs id_tokens with keys generated here. Each refusal
-//! test changes one thing in what the provider sends ([`Scenario`]).
+//! The test provider (`tests/commun/fournisseur_oidc.rs`, shared with the two-node test of
+//! `maillage`) auto-approves `/authorize`, checks the client credentials, the code and the
+//! PKCE verifier at `/token`, and signs id_tokens with keys generated here. Each refusal test
+//! changes one thing in what the provider sends (`fournisseur_oidc::Scenario`).
+
+#[path = "commun/fournisseur_oidc.rs"]
+mod fournisseur_oidc;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use axum::http::{header, StatusCode};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{NaiveDate, TimeDelta, Utc};
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use fournisseur_oidc::{Cle, FournisseurTest, CLIENT_ID, CLIENT_SECRET, SUJET};
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use maillage_identite::{
     ConfigOidc, DemandeAutorisation, ErreurIdentite, Etape, FournisseurIdentite, IdentiteVerifiee,
@@ -23,54 +24,16 @@ use maillage_identite::{
 };
 use rand_core::OsRng;
 use reqwest::Url;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-const CLIENT_ID: &str = "maillage";
-/// Characters that must be form-urlencoded in HTTP Basic (RFC 6749 §2.3.1).
-const CLIENT_SECRET: &str = "secret: très+secret";
 const REDIRECT_URI: &str = "http://127.0.0.1:9/identite/retour?source=mandat";
-const SUJET: &str = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1";
 
 // ---------------------------------------------------------------------------------------------
-// Keys
+// The test provider (tests/commun/fournisseur_oidc.rs), as this file's client sees it
 
-/// A signing key of the test provider and its public JWK.
-#[derive(Clone)]
-struct Cle {
-    alg: Algorithm,
-    kid: String,
-    privee: EncodingKey,
-    publique: Jwk,
-}
-
+/// The keys the provider of the two-node test does not need (RSA, Ed25519).
 impl Cle {
-    fn nouvelle(alg: Algorithm, kid: &str, privee: EncodingKey) -> Cle {
-        let publique = Jwk::from_encoding_key(&privee, alg).unwrap();
-        Cle::avec_jwk(alg, kid, privee, publique)
-    }
-
-    fn avec_jwk(alg: Algorithm, kid: &str, privee: EncodingKey, mut publique: Jwk) -> Cle {
-        publique.common.key_id = Some(kid.to_owned());
-        Cle {
-            alg,
-            kid: kid.to_owned(),
-            privee,
-            publique,
-        }
-    }
-
-    fn es256(kid: &str) -> Cle {
-        use p256::pkcs8::EncodePrivateKey;
-        let privee = p256::ecdsa::SigningKey::random(&mut OsRng);
-        let der = privee.to_pkcs8_der().unwrap();
-        Cle::nouvelle(
-            Algorithm::ES256,
-            kid,
-            EncodingKey::from_ec_der(der.as_bytes()),
-        )
-    }
-
     fn rs256(kid: &str) -> Cle {
         use rsa::pkcs1::EncodeRsaPrivateKey;
         let privee = rsa::RsaPrivateKey::new(&mut OsRng, 2048).unwrap();
@@ -99,104 +62,9 @@ impl Cle {
             publique,
         )
     }
-
-    fn signer(&self, revendications: &Value) -> String {
-        let mut entete = Header::new(self.alg);
-        entete.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&entete, revendications, &self.privee).unwrap()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Test provider
-
-/// What the test provider does differently from a correct provider.
-#[derive(Default)]
-struct Scenario {
-    /// Issuer announced in the discovery document.
-    issuer_publie: Option<String>,
-    /// `nonce` of the id_token instead of the one of the authorization request.
-    nonce: Option<String>,
-    /// Signs the id_token with this key instead of the published one.
-    cle_id_token: Option<Cle>,
-    /// Replaces the id_token by this one.
-    id_token: Option<String>,
-    /// Sends no id_token.
-    sans_id_token: bool,
-    /// `exp` relative to now, in seconds (default 300).
-    exp: Option<i64>,
-    /// `iat` relative to now, in seconds (default 0).
-    iat: Option<i64>,
-    aud: Option<Value>,
-    iss: Option<String>,
-    /// `sub` returned by userinfo.
-    sub_infos: Option<String>,
-    /// Userinfo answered as a JWT signed with this key (FranceConnect v2).
-    infos_jwt: Option<Cle>,
-}
-
-/// A code delivered by `/authorize`.
-struct Autorisation {
-    nonce: String,
-    code_challenge: String,
-    redirect_uri: String,
-}
-
-struct Etat {
-    issuer: String,
-    /// `client_secret_basic` or `client_secret_post`: the only method accepted.
-    methode_auth: &'static str,
-    cle: Cle,
-    publiees: Vec<Jwk>,
-    codes: HashMap<String, Autorisation>,
-    acces: Vec<String>,
-    compteur: u32,
-    requetes_autorisation: Vec<HashMap<String, String>>,
-    scenario: Scenario,
-}
-
-type Partage = Arc<Mutex<Etat>>;
-
-struct FournisseurTest {
-    issuer: String,
-    etat: Partage,
 }
 
 impl FournisseurTest {
-    async fn lancer(cle: Cle, methode_auth: &'static str) -> FournisseurTest {
-        let ecouteur = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        // A path, like FranceConnect's issuer (…/api/v2).
-        let issuer = format!("http://{}/api/v2", ecouteur.local_addr().unwrap());
-        let etat = Arc::new(Mutex::new(Etat {
-            issuer: issuer.clone(),
-            methode_auth,
-            publiees: vec![cle.publique.clone()],
-            cle,
-            codes: HashMap::new(),
-            acces: Vec::new(),
-            compteur: 0,
-            requetes_autorisation: Vec::new(),
-            scenario: Scenario::default(),
-        }));
-        let app = Router::new()
-            .route("/api/v2/.well-known/openid-configuration", get(decouverte))
-            .route("/api/v2/authorize", get(autoriser))
-            .route("/api/v2/token", post(jeton))
-            .route("/api/v2/jwks", get(jwks))
-            .route("/api/v2/userinfo", get(infos_usager))
-            .with_state(etat.clone());
-        tokio::spawn(async move { axum::serve(ecouteur, app).await.unwrap() });
-        FournisseurTest { issuer, etat }
-    }
-
-    async fn es256() -> FournisseurTest {
-        FournisseurTest::lancer(Cle::es256("cle-1"), "client_secret_basic").await
-    }
-
-    fn etat(&self) -> MutexGuard<'_, Etat> {
-        self.etat.lock().unwrap()
-    }
-
     fn config(&self) -> ConfigOidc {
         ConfigOidc {
             issuer: self.issuer.clone(),
@@ -222,193 +90,6 @@ impl FournisseurTest {
         let demande = oidc.demarrer().unwrap();
         let (code, state) = navigateur(&demande).await;
         oidc.terminer(&demande, &code, &state).await
-    }
-}
-
-fn erreur_oauth(statut: StatusCode, erreur: &str) -> Response {
-    (
-        statut,
-        Json(json!({ "error": erreur, "error_description": "refused by the test provider" })),
-    )
-        .into_response()
-}
-
-async fn decouverte(State(etat): State<Partage>) -> Json<Value> {
-    let etat = etat.lock().unwrap();
-    let base = &etat.issuer;
-    Json(json!({
-        "issuer": etat.scenario.issuer_publie.clone().unwrap_or_else(|| base.clone()),
-        "authorization_endpoint": format!("{base}/authorize"),
-        "token_endpoint": format!("{base}/token"),
-        "userinfo_endpoint": format!("{base}/userinfo"),
-        "jwks_uri": format!("{base}/jwks"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256", "RS256", "EdDSA"],
-        "token_endpoint_auth_methods_supported": [etat.methode_auth],
-        "code_challenge_methods_supported": ["S256"],
-    }))
-}
-
-async fn autoriser(
-    State(etat): State<Partage>,
-    Query(parametres): Query<HashMap<String, String>>,
-) -> Response {
-    let mut etat = etat.lock().unwrap();
-    etat.requetes_autorisation.push(parametres.clone());
-    let valeur = |nom: &str| parametres.get(nom).map(String::as_str).unwrap_or_default();
-    let scopes: Vec<&str> = valeur("scope").split(' ').collect();
-    if valeur("client_id") != CLIENT_ID
-        || valeur("response_type") != "code"
-        || !scopes.contains(&"openid")
-        || valeur("redirect_uri") != REDIRECT_URI
-        || valeur("code_challenge_method") != "S256"
-        || valeur("code_challenge").is_empty()
-        || valeur("state").is_empty()
-        || valeur("nonce").is_empty()
-    {
-        return (StatusCode::BAD_REQUEST, "invalid authorization request").into_response();
-    }
-    etat.compteur += 1;
-    let code = format!("code-{}", etat.compteur);
-    etat.codes.insert(
-        code.clone(),
-        Autorisation {
-            nonce: valeur("nonce").to_owned(),
-            code_challenge: valeur("code_challenge").to_owned(),
-            redirect_uri: valeur("redirect_uri").to_owned(),
-        },
-    );
-    let mut retour = Url::parse(valeur("redirect_uri")).unwrap();
-    retour
-        .query_pairs_mut()
-        .append_pair("code", &code)
-        .append_pair("state", valeur("state"));
-    Redirect::to(retour.as_str()).into_response()
-}
-
-/// Client credentials from HTTP Basic (form-urlencoded parts) or from the form.
-fn identifiants_client(
-    methode: &str,
-    entetes: &HeaderMap,
-    formulaire: &HashMap<String, String>,
-) -> Option<(String, String)> {
-    if methode == "client_secret_basic" {
-        if formulaire.contains_key("client_secret") {
-            return None;
-        }
-        let valeur = entetes.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let paire = STANDARD.decode(valeur.strip_prefix("Basic ")?).ok()?;
-        let paire = String::from_utf8(paire).ok()?;
-        let (id, secret) = paire.split_once(':')?;
-        let decoder = |s: &str| {
-            form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        };
-        Some((decoder(id)?, decoder(secret)?))
-    } else {
-        if entetes.contains_key(header::AUTHORIZATION) {
-            return None;
-        }
-        Some((
-            formulaire.get("client_id")?.clone(),
-            formulaire.get("client_secret")?.clone(),
-        ))
-    }
-}
-
-async fn jeton(
-    State(etat): State<Partage>,
-    entetes: HeaderMap,
-    Form(formulaire): Form<HashMap<String, String>>,
-) -> Response {
-    let mut etat = etat.lock().unwrap();
-    if identifiants_client(etat.methode_auth, &entetes, &formulaire)
-        != Some((CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned()))
-    {
-        return erreur_oauth(StatusCode::UNAUTHORIZED, "invalid_client");
-    }
-    if formulaire.get("grant_type").map(String::as_str) != Some("authorization_code") {
-        return erreur_oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type");
-    }
-    let code = formulaire.get("code").cloned().unwrap_or_default();
-    let Some(autorisation) = etat.codes.remove(&code) else {
-        return erreur_oauth(StatusCode::BAD_REQUEST, "invalid_grant");
-    };
-    let verificateur = formulaire.get("code_verifier").cloned().unwrap_or_default();
-    let defi = URL_SAFE_NO_PAD.encode(Sha256::digest(verificateur.as_bytes()));
-    if formulaire.get("redirect_uri") != Some(&autorisation.redirect_uri)
-        || defi != autorisation.code_challenge
-    {
-        return erreur_oauth(StatusCode::BAD_REQUEST, "invalid_grant");
-    }
-
-    let maintenant = Utc::now().timestamp();
-    let scenario = &etat.scenario;
-    let revendications = json!({
-        "iss": scenario.iss.clone().unwrap_or_else(|| etat.issuer.clone()),
-        "sub": SUJET,
-        "aud": scenario.aud.clone().unwrap_or_else(|| json!(CLIENT_ID)),
-        "exp": maintenant + scenario.exp.unwrap_or(300),
-        "iat": maintenant + scenario.iat.unwrap_or(0),
-        "nonce": scenario.nonce.clone().unwrap_or(autorisation.nonce),
-        "acr": "eidas1",
-    });
-    let cle = scenario.cle_id_token.as_ref().unwrap_or(&etat.cle);
-    let id_token = match &scenario.id_token {
-        Some(id_token) => id_token.clone(),
-        None => cle.signer(&revendications),
-    };
-    let mut reponse = json!({
-        "access_token": format!("acces-{code}"),
-        "token_type": "Bearer",
-        "expires_in": 60,
-        "scope": "openid given_name family_name birthdate birthplace",
-    });
-    if !scenario.sans_id_token {
-        reponse["id_token"] = json!(id_token);
-    }
-    etat.acces.push(format!("acces-{code}"));
-    Json(reponse).into_response()
-}
-
-async fn jwks(State(etat): State<Partage>) -> Json<JwkSet> {
-    Json(JwkSet {
-        keys: etat.lock().unwrap().publiees.clone(),
-    })
-}
-
-async fn infos_usager(State(etat): State<Partage>, entetes: HeaderMap) -> Response {
-    let etat = etat.lock().unwrap();
-    let porteur = entetes
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !porteur.is_some_and(|jeton| etat.acces.iter().any(|a| a == jeton)) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    let mut infos = json!({
-        "sub": etat.scenario.sub_infos.clone().unwrap_or_else(|| SUJET.to_owned()),
-        "given_name": "Angela Claire Louise",
-        "family_name": "DUBOIS",
-        "birthdate": "1962-08-24",
-        "birthplace": "75107",
-        "birthcountry": "99100",
-        "gender": "female",
-    });
-    match &etat.scenario.infos_jwt {
-        None => Json(infos).into_response(),
-        Some(cle) => {
-            infos["iss"] = json!(etat.issuer);
-            infos["aud"] = json!(CLIENT_ID);
-            infos["iat"] = json!(Utc::now().timestamp());
-            (
-                [(header::CONTENT_TYPE, "application/jwt; charset=utf-8")],
-                cle.signer(&infos),
-            )
-                .into_response()
-        }
     }
 }
 
@@ -447,7 +128,7 @@ fn identite_attendue(fournisseur: &FournisseurTest) -> IdentiteVerifiee {
 
 #[tokio::test]
 async fn parcours_complet_es256_client_secret_basic() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let oidc: Arc<dyn FournisseurIdentite> = Arc::new(fournisseur.client().await);
     assert_eq!(oidc.identifiant(), "franceconnect");
     assert_eq!(oidc.libelle(), "FranceConnect");
@@ -469,14 +150,16 @@ async fn parcours_complet_es256_client_secret_basic() {
 
 #[tokio::test]
 async fn parcours_complet_rs256_client_secret_post() {
-    let fournisseur = FournisseurTest::lancer(Cle::rs256("rsa-1"), "client_secret_post").await;
+    let fournisseur =
+        FournisseurTest::lancer(Cle::rs256("rsa-1"), "client_secret_post", REDIRECT_URI).await;
     let identite = fournisseur.parcours().await.unwrap();
     assert_eq!(identite, identite_attendue(&fournisseur));
 }
 
 #[tokio::test]
 async fn parcours_complet_eddsa_infos_usager_signees() {
-    let fournisseur = FournisseurTest::lancer(Cle::eddsa("ed-1"), "client_secret_basic").await;
+    let fournisseur =
+        FournisseurTest::lancer(Cle::eddsa("ed-1"), "client_secret_basic", REDIRECT_URI).await;
     {
         let mut etat = fournisseur.etat();
         etat.scenario.infos_jwt = Some(etat.cle.clone());
@@ -487,7 +170,7 @@ async fn parcours_complet_eddsa_infos_usager_signees() {
 
 #[tokio::test]
 async fn url_d_autorisation() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let oidc = fournisseur
         .client()
         .await
@@ -533,7 +216,7 @@ async fn url_d_autorisation() {
 
 #[tokio::test]
 async fn rotation_des_cles_apres_la_decouverte() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let oidc = fournisseur.client().await;
     {
         let nouvelle = Cle::es256("cle-2");
@@ -552,7 +235,7 @@ async fn rotation_des_cles_apres_la_decouverte() {
 
 #[tokio::test]
 async fn state_different_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let oidc = fournisseur.client().await;
     let demande = oidc.demarrer().unwrap();
     let (code, state) = navigateur(&demande).await;
@@ -567,7 +250,7 @@ async fn state_different_refuse() {
 
 #[tokio::test]
 async fn nonce_different_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.nonce = Some("nonce-d-une-autre-demande".to_owned());
     assert_eq!(
         fournisseur.parcours().await,
@@ -577,7 +260,7 @@ async fn nonce_different_refuse() {
 
 #[tokio::test]
 async fn id_token_signe_par_une_autre_cle_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     // Same kid as the published key, other private key.
     fournisseur.etat().scenario.cle_id_token = Some(Cle::es256("cle-1"));
     assert_eq!(
@@ -588,7 +271,7 @@ async fn id_token_signe_par_une_autre_cle_refuse() {
 
 #[tokio::test]
 async fn id_token_d_une_cle_inconnue_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.cle_id_token = Some(Cle::es256("cle-pirate"));
     assert_eq!(
         fournisseur.parcours().await,
@@ -600,7 +283,7 @@ async fn id_token_d_une_cle_inconnue_refuse() {
 
 #[tokio::test]
 async fn id_token_hmac_avec_le_secret_client_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let maintenant = Utc::now().timestamp();
     let mut entete = Header::new(Algorithm::HS256);
     entete.kid = Some("cle-1".to_owned());
@@ -623,7 +306,7 @@ async fn id_token_hmac_avec_le_secret_client_refuse() {
 
 #[tokio::test]
 async fn id_token_expire_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     {
         let mut etat = fournisseur.etat();
         etat.scenario.iat = Some(-900);
@@ -637,7 +320,7 @@ async fn id_token_expire_refuse() {
 
 #[tokio::test]
 async fn id_token_emis_dans_le_futur_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     {
         let mut etat = fournisseur.etat();
         etat.scenario.iat = Some(600);
@@ -651,7 +334,7 @@ async fn id_token_emis_dans_le_futur_refuse() {
 
 #[tokio::test]
 async fn id_token_pour_un_autre_client_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.aud = Some(json!(["autre-client"]));
     assert_eq!(
         fournisseur.parcours().await,
@@ -661,7 +344,7 @@ async fn id_token_pour_un_autre_client_refuse() {
 
 #[tokio::test]
 async fn id_token_d_un_autre_emetteur_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.iss = Some("https://autre-fournisseur.example".to_owned());
     assert_eq!(
         fournisseur.parcours().await,
@@ -671,7 +354,7 @@ async fn id_token_d_un_autre_emetteur_refuse() {
 
 #[tokio::test]
 async fn reponse_sans_id_token_refusee() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.sans_id_token = true;
     assert_eq!(
         fournisseur.parcours().await,
@@ -681,7 +364,7 @@ async fn reponse_sans_id_token_refusee() {
 
 #[tokio::test]
 async fn erreur_du_point_jeton() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let config = ConfigOidc {
         client_secret: "mauvais secret".to_owned(),
         ..fournisseur.config()
@@ -706,7 +389,7 @@ async fn erreur_du_point_jeton() {
 
 #[tokio::test]
 async fn verificateur_pkce_different_refuse_par_le_fournisseur() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let oidc = fournisseur.client().await;
     let mut demande = oidc.demarrer().unwrap();
     let (code, state) = navigateur(&demande).await;
@@ -719,7 +402,7 @@ async fn verificateur_pkce_different_refuse_par_le_fournisseur() {
 
 #[tokio::test]
 async fn sujet_des_infos_usager_different_refuse() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.sub_infos = Some("une-autre-personne".to_owned());
     assert_eq!(
         fournisseur.parcours().await,
@@ -729,7 +412,7 @@ async fn sujet_des_infos_usager_different_refuse() {
 
 #[tokio::test]
 async fn infos_usager_signees_par_une_autre_cle_refusees() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.infos_jwt = Some(Cle::es256("cle-1"));
     assert_eq!(
         fournisseur.parcours().await,
@@ -765,7 +448,7 @@ async fn fournisseur_injoignable_a_la_decouverte() {
 
 #[tokio::test]
 async fn emetteur_de_la_decouverte_incoherent() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     fournisseur.etat().scenario.issuer_publie =
         Some("https://autre-fournisseur.example".to_owned());
     assert_eq!(
@@ -779,7 +462,7 @@ async fn emetteur_de_la_decouverte_incoherent() {
 
 #[tokio::test]
 async fn configuration_non_sure_refusee() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let config = ConfigOidc {
         issuer: "http://fournisseur.example/api/v2".to_owned(),
         ..fournisseur.config()
@@ -792,7 +475,7 @@ async fn configuration_non_sure_refusee() {
 
 #[tokio::test]
 async fn demande_perimee_ou_d_un_autre_fournisseur_refusee() {
-    let fournisseur = FournisseurTest::es256().await;
+    let fournisseur = FournisseurTest::es256(REDIRECT_URI).await;
     let oidc = fournisseur.client().await;
     let demande = oidc.demarrer().unwrap();
     let (code, state) = navigateur(&demande).await;

@@ -144,7 +144,7 @@ impl Aidants {
     }
 }
 
-fn numero_apres(texte: &str, apres: &str) -> i64 {
+pub(crate) fn numero_apres(texte: &str, apres: &str) -> i64 {
     texte
         .split(apres)
         .nth(1)
@@ -159,7 +159,7 @@ fn numero_apres(texte: &str, apres: &str) -> i64 {
 
 /// Two places imported through the command line (source « amorce »), so that `serve` does
 /// not load the bundled directory at each start.
-fn importer_amorce(instance: &Instance, dossier: &std::path::Path) {
+pub(crate) fn importer_amorce(instance: &Instance, dossier: &std::path::Path) {
     let lieux = dossier.join("amorce.csv");
     std::fs::write(
         &lieux,

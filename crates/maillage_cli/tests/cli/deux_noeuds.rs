@@ -4,13 +4,17 @@
 //! search within seconds (LISTEN/NOTIFY; their periodic check is set 10 minutes away), the public
 //! error-report form signed on one node is taken by the other and its per-address limit
 //! counts both nodes together, journal appends from two processes at once keep one
-//! unbroken chain, and each periodic job runs once for the two nodes.
+//! unbroken chain, and each periodic job runs once for the two nodes. And an identity
+//! verification through an OpenID Connect provider (the local test provider, in this
+//! process) started on A and finished on B, used on A, its callback refused when replayed.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use maillage_domain::mandats::NouvelleEntree;
 
+use crate::crash::{importer_amorce, numero_apres};
+use crate::fournisseur_oidc::{FournisseurTest, CLIENT_ID, CLIENT_SECRET, NOM, PRENOMS};
 use crate::premiere_utilisation::{accepter_invitation, creer_structure, lien_dans, Instance};
 use crate::sauvegarde::{base_postgres, supprimer_base};
 
@@ -210,6 +214,221 @@ async fn deux_noeuds_une_base_postgres() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(vu.is_empty(), "each job once for both nodes:\n{vu}");
+    drop(b);
+    drop(a);
+    supprimer_base(&url).await;
+}
+
+/// The identity verification of a person through an OpenID Connect provider (the Mandats
+/// form's « Vérifier l’identité avec FranceConnect »), across two `maillage serve` on one
+/// PostgreSQL database with the same provider settings and the same public address (a
+/// reverse proxy's, where nothing listens here: the test sends each request to the node it
+/// chooses). The aidant starts on A, the provider sends the browser back to the public
+/// address and that callback reaches B, which finds the pending request in the database,
+/// exchanges the code and keeps the verified identity; A shows it and signs the mandate
+/// with it. The callback replayed is refused on both nodes by Maillage itself (the pending
+/// request was taken once), without reaching the provider again. HTTP only, as a browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deux_noeuds_identification_oidc_commencee_sur_a_terminee_sur_b() {
+    let debut = Instant::now();
+    let publique = {
+        let libre = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        format!("http://{}", libre.local_addr().expect("address"))
+    };
+    // The provider (in this process, on 127.0.0.1:0) knows the client by the redirect URI
+    // both nodes derive from the public address.
+    let fournisseur =
+        FournisseurTest::es256(&format!("{publique}/espace/mandats/identite/retour")).await;
+    let reglages = [
+        ("MAILLAGE_OIDC_ISSUER", fournisseur.issuer.as_str()),
+        ("MAILLAGE_OIDC_CLIENT_ID", CLIENT_ID),
+        ("MAILLAGE_OIDC_CLIENT_SECRET", CLIENT_SECRET),
+        ("MAILLAGE_ADRESSE_PUBLIQUE", publique.as_str()),
+    ];
+
+    let url = base_postgres().await;
+    let mut a = Instance::sur("deux-noeuds-oidc", &url);
+    importer_amorce(&a, a.dossier());
+    let sortie = a.executer(&["mediation", "administrateur", "admin@exemple.fr"]);
+    let lien_admin = lien_dans(&sortie, &format!("{}/invitation/", a.base())).expect("link");
+    let sortie = a.executer(&[
+        "mediation",
+        "structure",
+        "CCAS de Muret",
+        "--commune",
+        "31395",
+    ]);
+    let structure = numero_apres(&sortie, "créée : nº").to_string();
+    a.demarrer_avec(&reglages);
+    let mut b = a.autre_noeud();
+    b.demarrer_avec(&reglages);
+
+    // An aidant of the structure (invited by command, account and second factor through
+    // the pages of A), habilitated for Mandats.
+    accepter_invitation(&a.base(), &lien_admin, "Alice Admin").await;
+    let sortie = a.executer(&[
+        "mediation",
+        "inviter",
+        "aidant@exemple.fr",
+        "--role",
+        "mediateur",
+        "--structure",
+        &structure,
+        "--par",
+        "admin@exemple.fr",
+    ]);
+    let lien = lien_dans(&sortie, &format!("{}/invitation/", a.base())).expect("link");
+    let (mut aidant, _) = accepter_invitation(&a.base(), &lien, "Awa Aidante").await;
+    let sortie = a.executer(&[
+        "mandats",
+        "habiliter",
+        "aidant@exemple.fr",
+        "--par",
+        "admin@exemple.fr",
+    ]);
+    assert!(sortie.contains("est habilité·e"), "{sortie}");
+
+    // Both nodes found the provider at their start: their form offers it.
+    for base in [b.base(), a.base()] {
+        aidant.nav.base = base.clone();
+        let page = aidant.nav.get("/espace/mandats/nouveau").await;
+        assert_eq!(page.statut, 200, "{base}: {}", page.corps);
+        assert!(
+            page.corps.contains("href=\"/espace/mandats/identite\""),
+            "{base} offers the provider:\n{}\nA's log:\n{}",
+            page.corps,
+            a.journal_serveur()
+        );
+    }
+
+    // On A (the browser's base is A's now): « Vérifier l’identité » sends the browser to
+    // the provider.
+    let autorisation = aidant.nav.redirection("/espace/mandats/identite").await;
+    assert!(
+        autorisation.starts_with(&format!("{}/authorize?", fournisseur.issuer)),
+        "{autorisation}"
+    );
+    // The person signs in at the provider (another site: none of Maillage's cookies), which
+    // sends the browser back to the redirect URI, at the public address.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = http.get(&autorisation).send().await.expect("provider");
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let retour = r.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let rappel = retour
+        .strip_prefix(&publique)
+        .unwrap_or_else(|| panic!("back to the public address: {retour}"))
+        .to_string();
+    assert!(
+        rappel.starts_with("/espace/mandats/identite/retour?")
+            && rappel.contains("code=")
+            && rappel.contains("state="),
+        "{rappel}"
+    );
+
+    // The proxy gives the callback to B: B takes the pending request A stored, exchanges
+    // the code and keeps the identity, then back to the form (on B).
+    aidant.nav.base = b.base();
+    let page = aidant.nav.get(&rappel).await;
+    let verifiee = page.texte("div.info[role=status]").unwrap_or_default();
+    assert!(
+        page.statut == 200
+            && page.url == format!("{}/espace/mandats/nouveau", b.base())
+            && verifiee.contains(&format!("{PRENOMS} {NOM}"))
+            && verifiee.contains(&format!(
+                "vérifiée par le fournisseur d’identité {}",
+                fournisseur.issuer
+            )),
+        "B accepts the callback of a verification started on A ({} {}):\n{}\nB's log:\n{}",
+        page.statut,
+        page.url,
+        page.corps,
+        b.journal_serveur()
+    );
+    assert_eq!(fournisseur.etat().echanges, 1, "one code exchange");
+
+    // The callback replayed, on either node: refused by Maillage (the pending request was
+    // taken once), without asking the provider again.
+    for base in [a.base(), b.base()] {
+        aidant.nav.base = base.clone();
+        let page = aidant.nav.get(&rappel).await;
+        assert!(
+            page.statut == 422
+                && page
+                    .texte("#erreur")
+                    .is_some_and(|t| t.contains("aucune vérification en cours")),
+            "the replayed callback refused on {base} ({}):\n{}",
+            page.statut,
+            page.corps
+        );
+    }
+    assert_eq!(
+        fournisseur.etat().echanges,
+        1,
+        "the replays never reached the provider"
+    );
+
+    // On A: the form shows the identity B verified, and the mandate signed with it carries
+    // it.
+    aidant.nav.base = a.base();
+    let page = aidant.nav.get("/espace/mandats/nouveau").await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    assert!(
+        page.texte("div.info[role=status]")
+            .is_some_and(|t| t.contains(&format!("{PRENOMS} {NOM}"))),
+        "A shows the identity verified on B:\n{}",
+        page.corps
+    );
+    let code = aidant.code().await;
+    let f = page
+        .formulaire("form[action='/espace/mandats']")
+        .decocher_tout("demarche")
+        .cocher("demarche", "social")
+        .remplir("duree", "6m")
+        .cocher("pas_de_protection", "on")
+        .cocher("mentions_lues", "on")
+        .cocher("consentement", "on")
+        .remplir("code", &code);
+    assert!(
+        f.champs.iter().any(|(k, _)| k == "identite_fournisseur"),
+        "« Utiliser cette identité pour le mandat » ticked: {:?}",
+        f.champs
+    );
+    let page = aidant.nav.soumettre(f).await;
+    assert!(
+        page.statut == 200 && page.corps.contains("Mandat signé et inscrit au journal."),
+        "{}: {}",
+        page.statut,
+        page.corps
+    );
+    let mandat = page.texte("article.mandat").unwrap_or_default();
+    assert!(
+        mandat.contains(&format!("{PRENOMS} {NOM}, née ou né le 24/08/1962"))
+            && mandat.contains(&format!(
+                "vérifiée par le fournisseur d’identité {}",
+                fournisseur.issuer
+            )),
+        "the mandate signed on A carries the identity verified on B:\n{mandat}"
+    );
+
+    // The identity signed one mandate: neither node offers it any more.
+    aidant.nav.base = b.base();
+    let page = aidant.nav.get("/espace/mandats/nouveau").await;
+    assert!(
+        page.texte("div.info[role=status]").is_none()
+            && page.corps.contains("href=\"/espace/mandats/identite\""),
+        "{}",
+        page.corps
+    );
+    println!(
+        "identity verification across two nodes: {} s",
+        debut.elapsed().as_secs()
+    );
     drop(b);
     drop(a);
     supprimer_base(&url).await;

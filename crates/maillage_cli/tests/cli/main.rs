@@ -11,6 +11,9 @@ mod crash;
 mod deux_noeuds;
 mod erreurs;
 mod evenements;
+// The local OpenID Connect provider, one file shared with maillage_identite's tests.
+#[path = "../../../maillage_identite/tests/commun/fournisseur_oidc.rs"]
+mod fournisseur_oidc;
 mod interop;
 mod journaux;
 mod premiere_utilisation;

@@ -372,7 +372,8 @@ impl Navigateur {
             .join("; ")
     }
 
-    async fn envoyer(&mut self, requete: reqwest::RequestBuilder, url: String) -> Page {
+    /// Sends with this browser's cookies and keeps those the answer sets.
+    async fn reponse(&mut self, requete: reqwest::RequestBuilder, url: &str) -> reqwest::Response {
         let r = requete
             .header(reqwest::header::COOKIE, self.en_tete_cookies())
             .send()
@@ -389,6 +390,11 @@ impl Navigateur {
                 self.cookies.insert(nom.to_string(), valeur.to_string());
             }
         }
+        r
+    }
+
+    async fn envoyer(&mut self, requete: reqwest::RequestBuilder, url: String) -> Page {
+        let r = self.reponse(requete, &url).await;
         let statut = r.status().as_u16();
         let location = r
             .headers()
@@ -406,6 +412,27 @@ impl Navigateur {
         let url = self.url(chemin);
         let req = self.http.get(&url);
         self.envoyer(req, url).await
+    }
+
+    /// Where a GET is redirected to, not followed (to another site: the identity
+    /// provider). Panics unless the answer is a redirection.
+    pub(crate) async fn redirection(&mut self, chemin: &str) -> String {
+        let url = self.url(chemin);
+        let req = self.http.get(&url);
+        let r = self.reponse(req, &url).await;
+        let statut = r.status().as_u16();
+        let location = r
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        match location {
+            Some(vers) if (300..400).contains(&statut) => vers,
+            _ => panic!(
+                "{url}: {statut}, not a redirection:\n{}",
+                r.text().await.unwrap_or_default()
+            ),
+        }
     }
 
     /// The raw body of a GET (a PDF), with this browser's cookies; panics unless 200.
@@ -489,7 +516,7 @@ pub(crate) struct Personne {
 
 impl Personne {
     /// The authenticator app's current code, waiting for a step not used yet.
-    async fn code(&mut self) -> String {
+    pub(crate) async fn code(&mut self) -> String {
         loop {
             let pas = securite::pas_totp(chrono::Utc::now());
             if pas > self.dernier_pas {
