@@ -936,15 +936,13 @@ impl Pass {
         hors_ligne_at: Option<DateTime<Utc>>,
     ) -> Resultat<UtilisationFaite> {
         let nonce = verifier_nonce(nonce)?;
-        let pass = self.pass(saisie).await?;
+        let code =
+            code::normaliser(saisie).map_err(|e| ErreurPass::invalide("code", e.to_string()))?;
         let lieu = origine.structure_id();
         let jour = match hors_ligne_at {
             Some(h) => h.with_timezone(&chrono_tz::Europe::Paris).date_naive(),
             None => self.comptes.aujourdhui(),
         };
-        if pass.etat != ETAT_UTILISE {
-            self.verifier_utilisable(&pass, lieu, jour).await?;
-        }
         let forcee = hors_ligne_at.map(|h| Forcee {
             hors_ligne_at: h,
             motif: format!(
@@ -956,8 +954,8 @@ impl Pass {
                     .format("%d/%m/%Y à %H:%M")
             ),
         });
-        let u = NewUtilisation {
-            pass_id: pass.id,
+        let mut u = NewUtilisation {
+            pass_id: 0,
             structure_id: lieu,
             nonce: nonce.to_string(),
             cle_api_id: match origine {
@@ -973,11 +971,33 @@ impl Pass {
             at: self.maintenant(),
             forcee,
         };
-        // Guarded: through the group commit (`lot`). The control run stays one request,
-        // one transaction, for its race window.
-        let resultat = match self.garde {
-            GardePass::Active => lot::soumettre(&self.file, &self.store, u).await?,
-            garde => self.store.utiliser(&u, garde).await?,
+        // Guarded: through the group commit (`lot`), which reads the pass and checks it in
+        // the batch. The control run stays one request, one transaction, for its race
+        // window.
+        let (resultat, pass) = match self.garde {
+            GardePass::Active => {
+                lot::soumettre(
+                    self,
+                    lot::Demande {
+                        code,
+                        jour,
+                        utilisation: u,
+                    },
+                )
+                .await?
+            }
+            garde => {
+                let pass = self
+                    .store
+                    .pass_par_code(&code)
+                    .await?
+                    .ok_or(ErreurPass::Introuvable)?;
+                if pass.etat != ETAT_UTILISE {
+                    self.verifier_utilisable(&pass, lieu, jour).await?;
+                }
+                u.pass_id = pass.id;
+                (self.store.utiliser(&u, garde).await?, pass)
+            }
         };
         match resultat {
             Utilisation::Creee(utilisation) => {
@@ -1032,44 +1052,9 @@ impl Pass {
         lieu: i64,
         jour: NaiveDate,
     ) -> Resultat<()> {
-        match pass.etat.as_str() {
-            ETAT_DISTRIBUE => {}
-            ETAT_EMIS => {
-                return Err(ErreurPass::Refus(
-                    "Ce pass n’a pas encore été remis à une personne par un prescripteur : il ne peut pas être utilisé.".into(),
-                ))
-            }
-            autre => {
-                return Err(ErreurPass::Refus(format!(
-                    "Ce pass est {} : il ne peut pas être utilisé.",
-                    libelle_etat(autre)
-                )))
-            }
-        }
-        let programme = self.programme(pass.programme_id).await?;
-        if jour > programme.tolerance {
-            return Err(ErreurPass::Refus(format!(
-                "Ce pass est expiré : il était valable jusqu’au {}.",
-                programme.tolerance.format("%d/%m/%Y")
-            )));
-        }
-        let Some(q) = self.store.lieu_qualifie(pass.programme_id, lieu).await? else {
-            return Err(ErreurPass::Refus(format!(
-                "Votre lieu n’est pas qualifié pour le programme « {} » : il ne peut pas accepter ce pass.",
-                programme.nom
-            )));
-        };
-        if !self
-            .store
-            .programme_couvre(pass.programme_id, &q.commune)
-            .await?
-        {
-            return Err(ErreurPass::Refus(format!(
-                "Ce pass n’est valable que sur le territoire du programme « {} » : votre lieu est en dehors.",
-                programme.nom
-            )));
-        }
-        Ok(())
+        Verifications::default()
+            .verifier(self, pass, lieu, jour)
+            .await
     }
 
     /// What anyone holding the pass may see.
@@ -1241,6 +1226,90 @@ pub fn libelle_etat(etat: &str) -> &'static str {
         ETAT_BLOQUE => "bloqué par le financeur",
         ETAT_ANNULE => "annulé",
         _ => "dans un état inconnu",
+    }
+}
+
+/// The checks of a redemption ([`Pass::verifier_utilisable`]), with what they read kept for
+/// the next pass of the same batch: each programme, place qualification and territory is
+/// read once.
+#[derive(Default)]
+pub(crate) struct Verifications {
+    programmes: std::collections::HashMap<i64, ProgrammeRow>,
+    qualifications: std::collections::HashMap<(i64, i64), Option<LieuQualifieRow>>,
+    couvertures: std::collections::HashMap<(i64, String), bool>,
+}
+
+impl Verifications {
+    /// Why `pass` cannot be redeemed at `lieu` on `jour` (Paris), if it cannot.
+    pub(crate) async fn verifier(
+        &mut self,
+        module: &Pass,
+        pass: &PassRow,
+        lieu: i64,
+        jour: NaiveDate,
+    ) -> Resultat<()> {
+        match pass.etat.as_str() {
+            ETAT_DISTRIBUE => {}
+            ETAT_EMIS => {
+                return Err(ErreurPass::Refus(
+                    "Ce pass n’a pas encore été remis à une personne par un prescripteur : il ne peut pas être utilisé.".into(),
+                ))
+            }
+            autre => {
+                return Err(ErreurPass::Refus(format!(
+                    "Ce pass est {} : il ne peut pas être utilisé.",
+                    libelle_etat(autre)
+                )))
+            }
+        }
+        let programme = match self.programmes.get(&pass.programme_id) {
+            Some(p) => p.clone(),
+            None => {
+                let p = module.programme(pass.programme_id).await?;
+                self.programmes.insert(pass.programme_id, p.clone());
+                p
+            }
+        };
+        if jour > programme.tolerance {
+            return Err(ErreurPass::Refus(format!(
+                "Ce pass est expiré : il était valable jusqu’au {}.",
+                programme.tolerance.format("%d/%m/%Y")
+            )));
+        }
+        let cle = (pass.programme_id, lieu);
+        let qualification = match self.qualifications.get(&cle) {
+            Some(q) => q.clone(),
+            None => {
+                let q = module.store.lieu_qualifie(pass.programme_id, lieu).await?;
+                self.qualifications.insert(cle, q.clone());
+                q
+            }
+        };
+        let Some(q) = qualification else {
+            return Err(ErreurPass::Refus(format!(
+                "Votre lieu n’est pas qualifié pour le programme « {} » : il ne peut pas accepter ce pass.",
+                programme.nom
+            )));
+        };
+        let cle = (pass.programme_id, q.commune.clone());
+        let couvre = match self.couvertures.get(&cle) {
+            Some(&c) => c,
+            None => {
+                let c = module
+                    .store
+                    .programme_couvre(pass.programme_id, &q.commune)
+                    .await?;
+                self.couvertures.insert(cle, c);
+                c
+            }
+        };
+        if !couvre {
+            return Err(ErreurPass::Refus(format!(
+                "Ce pass n’est valable que sur le territoire du programme « {} » : votre lieu est en dehors.",
+                programme.nom
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -406,6 +406,10 @@ pub trait PassStore: Send + Sync {
 
     async fn pass_par_code(&self, code: &str) -> StoreResult<Option<PassRow>>;
 
+    /// The passes of these codes that exist (a batch of redemptions reads its passes at
+    /// once: one statement on PostgreSQL), in no particular order.
+    async fn pass_par_codes(&self, codes: &[String]) -> StoreResult<Vec<PassRow>>;
+
     async fn pass_du_carnet(&self, carnet_id: i64) -> StoreResult<Vec<PassRow>>;
 
     /// `emis` → `distribue` with the person's pseudonymous profile; `Invalid` when the pass

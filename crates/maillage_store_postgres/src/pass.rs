@@ -124,6 +124,14 @@ impl PgStore {
         Ok(())
     }
 
+    /// The passes of a batch of redemptions by their codes, in one statement.
+    async fn lire_pass_par_codes(&self, codes: &[String]) -> StoreResult<Vec<PassRow>> {
+        maillage_store_sql::__select_pass!("WHERE code = ANY($1)", codes)
+            .fetch_all(&self.pool)
+            .await
+            .db()
+    }
+
     /// The group commit's passes, locked in id order until the transaction ends (two
     /// batches, or a batch and a single redemption, never wait for each other in a cycle).
     async fn lire_pass_lot(conn: &mut PgConnection, ids: &[i64]) -> StoreResult<Vec<PassRow>> {

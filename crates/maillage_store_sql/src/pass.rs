@@ -133,6 +133,8 @@ macro_rules! __select_cles_api {
 /// - the group commit's reads and writes, on a transaction holding the journal's lock
 ///   (`PassStore::utiliser_lot`; PostgreSQL: one statement each, with arrays; SQLite: one
 ///   statement per row, in-process and under its one write lock):
+///   `async fn lire_pass_par_codes(&self, codes: &[String]) -> StoreResult<Vec<PassRow>>` (the
+///   passes of a batch of redemptions, read before its transaction),
 ///   `async fn lire_pass_lot(conn, ids: &[i64]) -> StoreResult<Vec<PassRow>>` (the passes
 ///   that exist, locked until the transaction ends: PostgreSQL `FOR UPDATE` in id order),
 ///   `async fn utilisations_des_pass(conn, ids: &[i64]) -> StoreResult<Vec<UtilisationRow>>`
@@ -954,6 +956,10 @@ macro_rules! pass_store {
                         .fetch_optional(&self.pool)
                         .await
                         .db()
+                }
+
+                async fn pass_par_codes(&self, codes: &[String]) -> StoreResult<Vec<PassRow>> {
+                    <$store>::lire_pass_par_codes(self, codes).await
                 }
 
                 async fn pass_du_carnet(&self, carnet_id: i64) -> StoreResult<Vec<PassRow>> {

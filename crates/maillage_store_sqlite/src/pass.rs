@@ -94,6 +94,23 @@ impl SqliteStore {
         lire_page_json(&page)
     }
 
+    /// The passes of a batch of redemptions by their codes: one statement each, on one
+    /// pooled connection (in-process, no network between them).
+    async fn lire_pass_par_codes(&self, codes: &[String]) -> StoreResult<Vec<PassRow>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        let mut passes = Vec::with_capacity(codes.len());
+        for code in codes {
+            if let Some(p) = maillage_store_sql::__select_pass!("WHERE code = $1", code)
+                .fetch_optional(&mut *conn)
+                .await
+                .db()?
+            {
+                passes.push(p);
+            }
+        }
+        Ok(passes)
+    }
+
     /// The group commit's passes (one statement each: in-process, under the one write lock
     /// `BEGIN IMMEDIATE` took, nothing else can change them).
     async fn lire_pass_lot(conn: &mut SqliteConnection, ids: &[i64]) -> StoreResult<Vec<PassRow>> {

@@ -598,6 +598,101 @@ async fn pass_api_refuse_en_francais() {
     serveur.abort();
 }
 
+/// A burst of redemptions that mixes good passes with every refusal, all in flight at once:
+/// the batch reads the passes and checks the programme, the place and the territory once
+/// for all of them, and each request still gets the answer it would get alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_rafale_melee_chacun_sa_reponse() {
+    let dossier = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dossier.path().join("maillage.db").display());
+    let instance = instance_sur(&url, GardePass::Active).await;
+    let m = monde(&instance).await;
+    let codes = pass_distribues(&instance, &m, 30).await;
+    let op = instance.comptes().exploitant();
+    let (_, non_distribue) = instance
+        .pass()
+        .emettre_carnet(&op, m.programme, 1)
+        .await
+        .expect("carnet");
+    instance
+        .pass()
+        .bloquer_ou_annuler(&op, &codes[29], false)
+        .await
+        .expect("blocked");
+    let (adresse, serveur) = serveur(instance.clone()).await;
+    // (key, code, nonce, expected status, words of the expected reason)
+    let mut demandes: Vec<(String, String, String, u16, &str)> = Vec::new();
+    for (i, code) in codes.iter().take(20).enumerate() {
+        demandes.push((m.cle.clone(), code.clone(), format!("ok-{i}"), 201, ""));
+    }
+    // The same pass twice with two nonces: one 201, one 409 (the order decides which).
+    demandes.push((m.cle.clone(), codes[20].clone(), "x-1".into(), 0, ""));
+    demandes.push((m.cle.clone(), codes[20].clone(), "x-2".into(), 0, ""));
+    for k in 21..24 {
+        demandes.push((
+            m.cle_non_qualifie.clone(),
+            codes[k].clone(),
+            format!("nq-{k}"),
+            422,
+            "pas qualifié",
+        ));
+    }
+    for k in 24..27 {
+        demandes.push((
+            m.cle_hors_territoire.clone(),
+            codes[k].clone(),
+            format!("ht-{k}"),
+            422,
+            "territoire",
+        ));
+    }
+    demandes.push((m.cle.clone(), codes[29].clone(), "bl".into(), 422, "bloqué"));
+    demandes.push((
+        m.cle.clone(),
+        non_distribue[0].clone(),
+        "nd".into(),
+        422,
+        "pas encore été remis",
+    ));
+    let barriere = Arc::new(tokio::sync::Barrier::new(demandes.len()));
+    let taches: Vec<_> = demandes
+        .iter()
+        .cloned()
+        .map(|(cle, code, nonce, _, _)| {
+            let (adresse, barriere) = (adresse.clone(), Arc::clone(&barriere));
+            tokio::spawn(async move {
+                barriere.wait().await;
+                utiliser(&adresse, &cle, &code, &nonce).await
+            })
+        })
+        .collect();
+    let mut doubles = Vec::new();
+    for (t, (_, code, nonce, attendu, raison)) in taches.into_iter().zip(&demandes) {
+        let (s, c) = t.await.expect("client");
+        if *attendu == 0 {
+            doubles.push(s);
+            continue;
+        }
+        assert_eq!(s, *attendu, "{code} {nonce}: {c}");
+        if !raison.is_empty() {
+            let v: Value = serde_json::from_str(&c).expect("json");
+            assert!(
+                v["erreur"].as_str().unwrap_or_default().contains(raison),
+                "{code} {nonce}: {c}"
+            );
+        }
+    }
+    doubles.sort_unstable();
+    assert_eq!(doubles, vec![201, 409], "one pass, two nonces");
+    for code in codes.iter().take(21) {
+        assert_eq!(lignes_et_entrees(&instance, code).await, (1, 1), "{code}");
+    }
+    for code in &codes[21..30] {
+        assert_eq!(lignes_et_entrees(&instance, code).await, (0, 0), "{code}");
+    }
+    serveur.abort();
+}
+
 /// The month's statement of a place equals the sum of the ledger's redemptions of that
 /// month for that place, recomputed from the ledger alone; its hash is the ledger's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
