@@ -628,19 +628,19 @@ async fn pass_rafale_melee_chacun_sa_reponse() {
     // The same pass twice with two nonces: one 201, one 409 (the order decides which).
     demandes.push((m.cle.clone(), codes[20].clone(), "x-1".into(), 0, ""));
     demandes.push((m.cle.clone(), codes[20].clone(), "x-2".into(), 0, ""));
-    for k in 21..24 {
+    for (k, code) in codes.iter().enumerate().take(24).skip(21) {
         demandes.push((
             m.cle_non_qualifie.clone(),
-            codes[k].clone(),
+            code.clone(),
             format!("nq-{k}"),
             422,
             "pas qualifié",
         ));
     }
-    for k in 24..27 {
+    for (k, code) in codes.iter().enumerate().take(27).skip(24) {
         demandes.push((
             m.cle_hors_territoire.clone(),
-            codes[k].clone(),
+            code.clone(),
             format!("ht-{k}"),
             422,
             "territoire",
