@@ -174,7 +174,8 @@ pub type Resultat<T> = Result<T, ErreurComptes>;
 pub struct Comptes {
     store: Arc<dyn ComptesStore>,
     horloge: Arc<dyn Horloge>,
-    reglages: Reglages,
+    /// Shared by every clone (a clone is made per request: no allocation).
+    reglages: Arc<Reglages>,
     referentiel: &'static Referentiel,
     /// Keys drawn ahead, shared by every clone (see [`Comptes::avec_reserve_de_cles`]).
     reserve: Arc<personnes::ReserveCles>,
@@ -188,7 +189,7 @@ impl Comptes {
         Comptes {
             store,
             horloge: Arc::new(HorlogeSysteme),
-            reglages: Reglages::default(),
+            reglages: Arc::new(Reglages::default()),
             referentiel: Referentiel::embedded(),
             reserve: Arc::default(),
             reserve_cible: 0,
@@ -202,7 +203,7 @@ impl Comptes {
     }
 
     pub fn avec_reglages(mut self, reglages: Reglages) -> Self {
-        self.reglages = reglages;
+        self.reglages = Arc::new(reglages);
         self
     }
 

@@ -105,7 +105,7 @@ impl maillage_pass::gestion::ContexteLieux for ContexteDesLieux {
 
 /// Every module of one instance, over one store.
 #[derive(Clone)]
-pub struct Instance {
+struct Modules {
     store: Arc<dyn Store>,
     annuaire: Annuaire,
     comptes: Comptes,
@@ -120,6 +120,13 @@ pub struct Instance {
     mises_a_jour: MisesAJour,
 }
 
+/// Every module of one instance, over one store: one `Arc`, so that a clone (the web layer
+/// makes several per request) is one atomic increment, not one per module and its accounts.
+#[derive(Clone)]
+pub struct Instance {
+    m: Arc<Modules>,
+}
+
 impl Instance {
     /// The directory, the accounts and Médiation over `store`; Mandats waits for the journal
     /// key ([`Instance::avec_cle_journal`]).
@@ -132,148 +139,160 @@ impl Instance {
             Arc::clone(&store) as Arc<dyn CorrectionsStore>,
             comptes.clone(),
         );
-        Self {
-            annuaire: annuaire.clone(),
-            mediation: Mediation::new(
-                comptes.clone(),
-                Arc::clone(&store) as Arc<dyn MediationStore>,
-            ),
-            evenements: Evenements::new(
-                Arc::clone(&store) as Arc<dyn EvenementsStore>,
-                comptes.clone(),
-            ),
-            competences: Competences::new(
-                comptes.clone(),
-                Arc::clone(&store) as Arc<dyn CompetencesStore>,
-            ),
-            pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone())
-                .avec_contexte(Arc::new(ContexteDesLieux {
-                    store: Arc::clone(&store),
-                    comptes: comptes.clone(),
-                    annuaire,
-                })),
-            enquete: Enquete::new(Arc::clone(&store) as Arc<dyn EnqueteStore>, comptes.clone()),
-            mises_a_jour,
-            comptes,
-            mandats: None,
-            store,
+        Instance {
+            m: Arc::new(Modules {
+                annuaire: annuaire.clone(),
+                mediation: Mediation::new(
+                    comptes.clone(),
+                    Arc::clone(&store) as Arc<dyn MediationStore>,
+                ),
+                evenements: Evenements::new(
+                    Arc::clone(&store) as Arc<dyn EvenementsStore>,
+                    comptes.clone(),
+                ),
+                competences: Competences::new(
+                    comptes.clone(),
+                    Arc::clone(&store) as Arc<dyn CompetencesStore>,
+                ),
+                pass: Pass::new(Arc::clone(&store) as Arc<dyn PassStore>, comptes.clone())
+                    .avec_contexte(Arc::new(ContexteDesLieux {
+                        store: Arc::clone(&store),
+                        comptes: comptes.clone(),
+                        annuaire,
+                    })),
+                enquete: Enquete::new(Arc::clone(&store) as Arc<dyn EnqueteStore>, comptes.clone()),
+                mises_a_jour,
+                comptes,
+                mandats: None,
+                store,
+            }),
         }
     }
 
     /// Replaces the accounts (other settings, another clock); every module asks the new
     /// ones.
-    pub fn avec_comptes(mut self, comptes: Comptes) -> Self {
-        self.mediation = self.mediation.avec_comptes(comptes.clone());
-        self.mandats = self.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
-        self.evenements = self.evenements.clone().avec_comptes(comptes.clone());
-        self.competences = self.competences.clone().avec_comptes(comptes.clone());
-        self.pass = self.pass.clone().avec_comptes(comptes.clone());
-        self.enquete = self.enquete.clone().avec_comptes(comptes.clone());
-        self.mises_a_jour = self.mises_a_jour.clone().avec_comptes(comptes.clone());
-        self.comptes = comptes;
-        self
+    pub fn avec_comptes(self, comptes: Comptes) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.mediation = m.mediation.avec_comptes(comptes.clone());
+        m.mandats = m.mandats.take().map(|m| m.avec_comptes(comptes.clone()));
+        m.evenements = m.evenements.clone().avec_comptes(comptes.clone());
+        m.competences = m.competences.clone().avec_comptes(comptes.clone());
+        m.pass = m.pass.clone().avec_comptes(comptes.clone());
+        m.enquete = m.enquete.clone().avec_comptes(comptes.clone());
+        m.mises_a_jour = m.mises_a_jour.clone().avec_comptes(comptes.clone());
+        m.comptes = comptes;
+        Instance { m: Arc::new(m) }
     }
 
     /// The same instance on another clock (tests, simulations).
     pub fn avec_horloge(self, horloge: Arc<dyn Horloge>) -> Self {
-        let comptes = self.comptes.clone().avec_horloge(horloge);
+        let comptes = self.m.comptes.clone().avec_horloge(horloge);
         self.avec_comptes(comptes)
     }
 
     /// Replaces the Médiation module (other settings); it asks this instance's accounts.
-    pub fn avec_mediation(mut self, mediation: Mediation) -> Self {
-        self.mediation = mediation.avec_comptes(self.comptes.clone());
-        self
+    pub fn avec_mediation(self, mediation: Mediation) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.mediation = mediation.avec_comptes(m.comptes.clone());
+        Instance { m: Arc::new(m) }
     }
 
     /// Enables Mandats with the instance's journal key (see
     /// [`maillage_mandats::cle::charger_ou_creer`]), on the current accounts.
-    pub fn avec_cle_journal(mut self, cle: SigningKey) -> Self {
-        self.mandats = Some(Mandats::new(
-            Arc::clone(&self.store) as Arc<dyn MandatsStore>,
-            self.comptes.clone(),
+    pub fn avec_cle_journal(self, cle: SigningKey) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.mandats = Some(Mandats::new(
+            Arc::clone(&m.store) as Arc<dyn MandatsStore>,
+            m.comptes.clone(),
             cle,
         ));
-        self
+        Instance { m: Arc::new(m) }
     }
 
     /// Replaces the Mandats module (other settings, an identity provider); it asks this
     /// instance's accounts.
-    pub fn avec_mandats(mut self, mandats: Mandats) -> Self {
-        self.mandats = Some(mandats.avec_comptes(self.comptes.clone()));
-        self
+    pub fn avec_mandats(self, mandats: Mandats) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.mandats = Some(mandats.avec_comptes(m.comptes.clone()));
+        Instance { m: Arc::new(m) }
     }
 
     /// Replaces the Événements module (other settings: the capacity guard of the tests'
     /// control run); it asks this instance's accounts.
-    pub fn avec_evenements(mut self, evenements: Evenements) -> Self {
-        self.evenements = evenements.avec_comptes(self.comptes.clone());
-        self
+    pub fn avec_evenements(self, evenements: Evenements) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.evenements = evenements.avec_comptes(m.comptes.clone());
+        Instance { m: Arc::new(m) }
     }
 
     /// The Événements module.
     pub fn evenements(&self) -> &Evenements {
-        &self.evenements
+        &self.m.evenements
     }
 
     /// Replaces the Pass module (other settings: the double spend guard of the tests'
     /// control run); it asks this instance's accounts.
-    pub fn avec_pass(mut self, pass: Pass) -> Self {
-        self.pass = pass.avec_comptes(self.comptes.clone());
-        self
+    pub fn avec_pass(self, pass: Pass) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.pass = pass.avec_comptes(m.comptes.clone());
+        Instance { m: Arc::new(m) }
     }
 
     /// The Pass numérique module.
     pub fn pass(&self) -> &Pass {
-        &self.pass
+        &self.m.pass
     }
 
     /// Corrections of published places, retirements, and the places' own updates through
     /// their personal links.
     pub fn mises_a_jour(&self) -> &MisesAJour {
-        &self.mises_a_jour
+        &self.m.mises_a_jour
     }
 
     /// Replaces the corrections' use cases (another link validity); they ask this
     /// instance's accounts.
-    pub fn avec_mises_a_jour(mut self, m: MisesAJour) -> Self {
-        self.mises_a_jour = m.avec_comptes(self.comptes.clone());
-        self
+    pub fn avec_mises_a_jour(self, mises_a_jour: MisesAJour) -> Self {
+        let mut m = Arc::unwrap_or_clone(self.m);
+        m.mises_a_jour = mises_a_jour.avec_comptes(m.comptes.clone());
+        Instance { m: Arc::new(m) }
     }
 
     /// The Enquête de besoins module.
     pub fn enquete(&self) -> &Enquete {
-        &self.enquete
+        &self.m.enquete
     }
 
     /// The directory of places.
     /// Compétences: stored results, progress, aggregates, calibrations.
     pub fn competences(&self) -> &Competences {
-        &self.competences
+        &self.m.competences
     }
 
     pub fn annuaire(&self) -> &Annuaire {
-        &self.annuaire
+        &self.m.annuaire
     }
 
     /// The accounts kernel.
     pub fn comptes(&self) -> &Comptes {
-        &self.comptes
+        &self.m.comptes
     }
 
     /// The Médiation module.
     pub fn mediation(&self) -> &Mediation {
-        &self.mediation
+        &self.m.mediation
     }
 
     /// The Mandats module, when the journal key is loaded.
     pub fn mandats(&self) -> Result<&Mandats, ErreurInstance> {
-        self.mandats.as_ref().ok_or(ErreurInstance::MandatsInactif)
+        self.m
+            .mandats
+            .as_ref()
+            .ok_or(ErreurInstance::MandatsInactif)
     }
 
     /// The database as an operator sees it (reachable, migrations, pool): `/pret`, `/metrics`.
     pub async fn etat_base(&self) -> maillage_store::StoreResult<EtatBase> {
-        self.store.etat_base().await
+        self.m.store.etat_base().await
     }
 
     /// The database's signal that the published directory changed (PostgreSQL
@@ -281,13 +300,13 @@ impl Instance {
     pub async fn signal_publication(
         &self,
     ) -> maillage_store::StoreResult<Option<maillage_store::SignalPublication>> {
-        self.store.signal_publication().await
+        self.m.store.signal_publication().await
     }
 
     /// The whole store (the journal can be read without the Mandats module, e.g. to verify
     /// it with a public key only).
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+        &self.m.store
     }
 }
 
