@@ -483,13 +483,16 @@ async fn double_depense_controle_sans_garde_postgres() {
 }
 
 /// Refusals: each with its status and a French reason.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pass_api_refuse_en_francais() {
-    let dossier = tempfile::tempdir().expect("temp dir");
+/// A SQLite instance in `dossier` with `n` passes given out (the last one blocked since) and
+/// one pass issued but never given out: every reason of a refusal at hand.
+async fn refus_prets(
+    dossier: &tempfile::TempDir,
+    n: usize,
+) -> (Instance, Monde, Vec<String>, Vec<String>) {
     let url = format!("sqlite://{}", dossier.path().join("maillage.db").display());
     let instance = instance_sur(&url, GardePass::Active).await;
     let m = monde(&instance).await;
-    let codes = pass_distribues(&instance, &m, 3).await;
+    let codes = pass_distribues(&instance, &m, n).await;
     let op = instance.comptes().exploitant();
     let (_, non_distribue) = instance
         .pass()
@@ -498,9 +501,17 @@ async fn pass_api_refuse_en_francais() {
         .expect("carnet");
     instance
         .pass()
-        .bloquer_ou_annuler(&op, &codes[2], false)
+        .bloquer_ou_annuler(&op, &codes[n - 1], false)
         .await
         .expect("blocked");
+    (instance, m, codes, non_distribue)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_api_refuse_en_francais() {
+    let dossier = tempfile::tempdir().expect("temp dir");
+    let (instance, m, codes, non_distribue) = refus_prets(&dossier, 3).await;
+    let op = instance.comptes().exploitant();
     let (adresse, serveur) = serveur(instance.clone()).await;
     let erreur = |c: &str| -> String {
         serde_json::from_str::<Value>(c).expect("json")["erreur"]
@@ -604,21 +615,7 @@ async fn pass_api_refuse_en_francais() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pass_rafale_melee_chacun_sa_reponse() {
     let dossier = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dossier.path().join("maillage.db").display());
-    let instance = instance_sur(&url, GardePass::Active).await;
-    let m = monde(&instance).await;
-    let codes = pass_distribues(&instance, &m, 30).await;
-    let op = instance.comptes().exploitant();
-    let (_, non_distribue) = instance
-        .pass()
-        .emettre_carnet(&op, m.programme, 1)
-        .await
-        .expect("carnet");
-    instance
-        .pass()
-        .bloquer_ou_annuler(&op, &codes[29], false)
-        .await
-        .expect("blocked");
+    let (instance, m, codes, non_distribue) = refus_prets(&dossier, 30).await;
     let (adresse, serveur) = serveur(instance.clone()).await;
     // (key, code, nonce, expected status, words of the expected reason)
     let mut demandes: Vec<(String, String, String, u16, &str)> = Vec::new();
