@@ -17,7 +17,16 @@
 //!   recovery code; acknowledged by the printed copies' page with the mandate's number, its
 //!   fingerprint and the person's code) and mandate uses (« Déclarer une démarche » on the
 //!   mandate's page, each with a note of its own; acknowledged by the page showing its
-//!   journal entry and note).
+//!   journal entry and note);
+//! - survey questionnaires uploaded by the mediator's device as surveyor of a campaign
+//!   (`POST /api/v1/enquete/{id}/synchro`, the session and the collection page's token, one
+//!   to three questionnaires per upload, each with its UUID; acknowledged when every UUID is
+//!   listed « nouveau »).
+//!
+//! Survey uploads are read back through the same upload, as the device's retry would be
+//! (idempotent by UUID): an acknowledged one is « déjà reçu » whole; one sent when the server
+//! died is found whole or not at all, never half; then the count of questionnaires that
+//! `maillage enquete resultats` gives for the commune equals the number stored.
 //!
 //! One signature per cycle at most (a second factor is needed each time); uses fill the rest
 //! of the cycle. Mandates are read back on `/verifier` (the creation entry carrying the
@@ -99,6 +108,17 @@ struct Monde {
     mediateur: Personne,
     /// The place's habilitated aidants (Mandats), with their authenticator apps.
     aidants: Arc<Mutex<Aidants>>,
+    /// The survey campaign the mediator collects for (Enquête).
+    enquete: Enquete,
+}
+
+/// A survey campaign on Muret and what its surveyor's device knows of it: the token its page
+/// gives the device (`data-csrf`) and the questionnaire's version (from `…/dossier`).
+#[derive(Clone)]
+struct Enquete {
+    campagne: i64,
+    csrf: String,
+    questionnaire: i64,
 }
 
 /// How many aidants sign mandates: each signature takes a second factor again (a TOTP step
@@ -292,7 +312,7 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
 
     demarrer(instance).await;
     let base = instance.base();
-    let (_admin, _) = accepter_invitation(&base, &lien_admin, "Alice Admin").await;
+    let (mut admin, _) = accepter_invitation(&base, &lien_admin, "Alice Admin").await;
     let sortie = instance.executer(&[
         "mediation",
         "inviter",
@@ -328,6 +348,8 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
         aidants.push(aidant);
     }
 
+    let enquete = preparer_enquete(instance, &mut admin, &mediateur).await;
+
     let http = client();
     let v: serde_json::Value = http
         .get(format!("{base}/api/v1/evenements/{evenement}"))
@@ -351,6 +373,78 @@ async fn preparer(instance: &mut Instance, nombre_de_pass: usize) -> Monde {
             personnes: aidants,
             tour: 0,
         })),
+        enquete,
+    }
+}
+
+/// A survey campaign on Muret made by `maillage enquete campagne`; the administrator adds
+/// the mediator as its surveyor on the campaign's page; the mediator opens the collection
+/// page (its token) and the device's file (the questionnaire's version), as the offline
+/// page does.
+async fn preparer_enquete(
+    instance: &Instance,
+    admin: &mut Personne,
+    mediateur: &Personne,
+) -> Enquete {
+    let aujourdhui = chrono::Utc::now().date_naive();
+    let sortie = instance.executer(&[
+        "enquete",
+        "campagne",
+        "--intitule",
+        "Besoins numériques à Muret (essai de coupures)",
+        "--territoire",
+        "commune:31395",
+        "--debut",
+        &(aujourdhui - chrono::Days::new(1)).to_string(),
+        "--fin",
+        &(aujourdhui + chrono::Days::new(60)).to_string(),
+        "--consentement",
+        "Vos réponses restent anonymes.",
+        "--menages",
+        "20",
+    ]);
+    let campagne = numero_apres(&sortie, "Campagne n°");
+    let page = admin
+        .nav
+        .get(&format!("/espace/enquete/{campagne}/gestion"))
+        .await;
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    let f = page
+        .formulaire(&format!(
+            "form[action='/espace/enquete/{campagne}/enqueteurs']"
+        ))
+        .remplir("courriel", "mediateur@exemple.fr");
+    let page = admin.nav.soumettre(f).await;
+    assert!(
+        page.corps.contains("L’enquêteur est ajouté."),
+        "{}",
+        page.corps
+    );
+    let onglet = Onglet {
+        http: &client(),
+        base: &instance.base(),
+        cookies: mediateur.nav.en_tete_cookies(),
+    };
+    let page = onglet
+        .get(&format!("/espace/enquete/{campagne}/collecte"))
+        .await
+        .expect("collection page");
+    assert_eq!(page.statut, 200, "{}", page.corps);
+    let csrf = page
+        .attribut("#collecte", "data-csrf")
+        .unwrap_or_else(|| panic!("the device's token:\n{}", page.corps));
+    let dossier = onglet
+        .get(&format!("/api/v1/enquete/{campagne}/dossier"))
+        .await
+        .expect("device file");
+    let v: serde_json::Value = serde_json::from_str(&dossier.corps).expect("json");
+    let questionnaire = v["questionnaire_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a questionnaire: {v}"));
+    Enquete {
+        campagne,
+        csrf,
+        questionnaire,
     }
 }
 
@@ -421,6 +515,13 @@ struct Registre {
     demarches: BTreeMap<i64, Vec<(i64, String)>>,
     /// Mandate → the notes of uses sent without an answer.
     demarches_incertaines: BTreeMap<i64, BTreeSet<String>>,
+    /// Survey uploads the server acknowledged (every UUID « nouveau »), each as sent.
+    enquetes: Vec<Vec<serde_json::Value>>,
+    /// Survey uploads sent without an answer.
+    enquetes_incertaines: Vec<Vec<serde_json::Value>>,
+    /// How many of those were checked after a restart, and how many were found committed.
+    enquetes_incertaines_vues: usize,
+    enquetes_retrouvees: usize,
     /// What a writer saw that a crash does not explain (a 4xx/5xx answer).
     anomalies: Vec<String>,
 }
@@ -1281,6 +1382,161 @@ async fn verifier_mandats(
     (sans_reponse, utilisations_sans_reponse)
 }
 
+// ------------------------------------------------------------------------ the survey
+
+/// One upload of the surveyor's device (`POST /api/v1/enquete/{id}/synchro`, the session's
+/// cookie and the page's token): `None` when the server did not answer.
+async fn envoyer_questionnaires(
+    http: &reqwest::Client,
+    base: &str,
+    cookies: &str,
+    e: &Enquete,
+    questionnaires: &[serde_json::Value],
+) -> Option<(u16, String)> {
+    let corps = serde_json::json!({ "visites": [], "questionnaires": questionnaires });
+    let rep = http
+        .post(format!("{base}/api/v1/enquete/{}/synchro", e.campagne))
+        .header(reqwest::header::COOKIE, cookies)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header("x-csrf", &e.csrf)
+        .header(reqwest::header::ORIGIN, base)
+        .body(corps.to_string())
+        .send()
+        .await
+        .ok()?;
+    let statut = rep.status().as_u16();
+    Some((statut, rep.text().await.ok()?))
+}
+
+/// The UUIDs of an answer's list `cle` (« nouveaux », « deja_recus »).
+fn uuids(reponse: &serde_json::Value, cle: &str) -> BTreeSet<String> {
+    reponse[cle]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|u| u.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn uuids_envoyes(lot: &[serde_json::Value]) -> BTreeSet<String> {
+    lot.iter()
+        .filter_map(|q| q["uuid"].as_str().map(String::from))
+        .collect()
+}
+
+/// The surveyor's device uploads questionnaires (1 to 3 at a time, each with a UUID of its
+/// own) until the server dies; an upload counts as acknowledged when the answer (200) lists
+/// every one of its UUIDs as « nouveaux ».
+async fn ecrire_questionnaires(
+    base: String,
+    cookies: String,
+    e: Enquete,
+    cycle: usize,
+    r: Partage,
+    fin: Arc<AtomicBool>,
+) {
+    let http = client();
+    let mut n = 0usize;
+    while !fin.load(Ordering::Relaxed) {
+        let lot: Vec<serde_json::Value> = (0..1 + n % 3)
+            .map(|k| {
+                let uuid = format!("5f0c6a1e-{:04x}-4000-8000-{:012x}", cycle, n * 4 + k);
+                serde_json::json!({
+                    "uuid": uuid,
+                    "questionnaire_id": e.questionnaire,
+                    "commune": "31395",
+                    "reponses": {"age": "60-74", "internet_3mois": if (n + k) % 3 == 0 { "non" } else { "oui" }},
+                    "at": chrono::Utc::now().to_rfc3339(),
+                })
+            })
+            .collect();
+        n += 1;
+        let Some((statut, corps)) = envoyer_questionnaires(&http, &base, &cookies, &e, &lot).await
+        else {
+            registre(&r).enquetes_incertaines.push(lot);
+            return;
+        };
+        let v: serde_json::Value = serde_json::from_str(&corps).unwrap_or_default();
+        if statut != 200 || uuids(&v, "nouveaux") != uuids_envoyes(&lot) {
+            registre(&r)
+                .anomalies
+                .push(format!("survey upload {statut}: {corps}"));
+            return;
+        }
+        registre(&r).enquetes.push(lot);
+    }
+}
+
+/// After a restart, through the same upload the device would retry with (idempotent by
+/// UUID): every acknowledged upload in `verifier` is found whole (all its UUIDs « déjà
+/// reçus », none new); every upload sent without an answer is found whole or not at all
+/// (committed or not: never half), and is then stored (the device's retry). The count of
+/// questionnaires that `maillage enquete resultats` gives for Muret is then exactly the
+/// number stored: nothing lost, nothing counted twice.
+async fn verifier_enquete(
+    instance: &Instance,
+    monde: &Monde,
+    g: &mut Registre,
+    verifier: &[Vec<serde_json::Value>],
+) {
+    let http = client();
+    let base = instance.base();
+    let cookies = monde.mediateur.nav.en_tete_cookies();
+    let renvoyer = |lot: Vec<serde_json::Value>| {
+        let (http, base, cookies) = (&http, &base, &cookies);
+        async move {
+            let (statut, corps) = envoyer_questionnaires(http, base, cookies, &monde.enquete, &lot)
+                .await
+                .expect("the restarted server answers");
+            assert_eq!(statut, 200, "survey upload again: {corps}");
+            let v: serde_json::Value = serde_json::from_str(&corps).expect("json");
+            (
+                uuids(&v, "nouveaux"),
+                uuids(&v, "deja_recus"),
+                uuids_envoyes(&lot),
+            )
+        }
+    };
+    for lot in verifier {
+        let (nouveaux, deja, envoyes) = renvoyer(lot.clone()).await;
+        assert!(
+            nouveaux.is_empty() && deja == envoyes,
+            "acknowledged survey upload {envoyes:?}: lost {nouveaux:?}"
+        );
+    }
+    for lot in std::mem::take(&mut g.enquetes_incertaines) {
+        let (nouveaux, deja, envoyes) = renvoyer(lot.clone()).await;
+        assert!(
+            (nouveaux.is_empty() && deja == envoyes) || (deja.is_empty() && nouveaux == envoyes),
+            "a survey upload half-written: {deja:?} stored, {nouveaux:?} not"
+        );
+        g.enquetes_incertaines_vues += 1;
+        if nouveaux.is_empty() {
+            g.enquetes_retrouvees += 1;
+        }
+        g.enquetes.push(lot);
+    }
+    let attendus: usize = g.enquetes.iter().map(Vec::len).sum();
+    let sortie = instance.executer(&[
+        "enquete",
+        "resultats",
+        "--campagne",
+        &monde.enquete.campagne.to_string(),
+    ]);
+    let comptes = sortie
+        .lines()
+        .find_map(|l| l.strip_prefix("31395;"))
+        .and_then(|reste| reste.split(';').next())
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    assert_eq!(
+        comptes, attendus,
+        "questionnaires counted for Muret:\n{sortie}"
+    );
+}
+
 // ------------------------------------------------------------------------ the harness
 
 async fn coupures(nom: &str, url: Option<String>) {
@@ -1299,9 +1555,14 @@ async fn coupures(nom: &str, url: Option<String>) {
     for cycle in 0..coupures {
         let fin = Arc::new(AtomicBool::new(false));
         let base = instance.base();
-        let (deja_i, deja_a, deja_m) = {
+        let (deja_i, deja_a, deja_m, deja_e) = {
             let g = registre(&r);
-            (g.inscriptions.len(), g.activites.len(), g.mandats.len())
+            (
+                g.inscriptions.len(),
+                g.activites.len(),
+                g.mandats.len(),
+                g.enquetes.len(),
+            )
         };
         let mut taches = Vec::new();
         for qui in 0..2 {
@@ -1331,6 +1592,14 @@ async fn coupures(nom: &str, url: Option<String>) {
             Arc::clone(&monde.aidants),
             cycle,
             alea.entre(0, 6) as usize,
+            Arc::clone(&r),
+            Arc::clone(&fin),
+        )));
+        taches.push(tokio::spawn(ecrire_questionnaires(
+            base.clone(),
+            monde.mediateur.nav.en_tete_cookies(),
+            monde.enquete.clone(),
+            cycle,
             Arc::clone(&r),
             Arc::clone(&fin),
         )));
@@ -1371,12 +1640,22 @@ async fn coupures(nom: &str, url: Option<String>) {
                 }
             }
         }
-        let instantane = std::mem::take(&mut *registre(&r));
+        let mut instantane = std::mem::take(&mut *registre(&r));
         verifier(&instance, &monde, &instantane, &i_verif, &a_verif, &m_verif).await;
+        let mut e_verif = instantane.enquetes[deja_e..].to_vec();
+        for _ in 0..3 {
+            if deja_e > 0 {
+                e_verif
+                    .push(instantane.enquetes[alea.entre(0, deja_e as u64 - 1) as usize].clone());
+            }
+        }
+        verifier_enquete(&instance, &monde, &mut instantane, &e_verif).await;
         *registre(&r) = instantane;
     }
     // After the last restart, everything, one by one.
-    let tout = std::mem::take(&mut *registre(&r));
+    let mut tout = std::mem::take(&mut *registre(&r));
+    let toutes = tout.enquetes.clone();
+    verifier_enquete(&instance, &monde, &mut tout, &toutes).await;
     let (signees_sans_reponse, utilisees_sans_reponse) = verifier(
         &instance,
         &monde,
@@ -1394,7 +1673,8 @@ async fn coupures(nom: &str, url: Option<String>) {
          signatures, {} mandate uses; unanswered (sent when the server died): {} \
          registrations, {} distributions, {} redemptions, {} activity records, {} \
          signatures ({} of them committed, each with its journal entry), {} uses ({} \
-         committed)",
+         committed); survey: {} uploads of {} questionnaires found again, {} of them sent \
+         when the server died ({} committed, none half)",
         debut.elapsed().as_secs_f64(),
         tout.inscriptions.len(),
         tout.distribues.len(),
@@ -1409,7 +1689,11 @@ async fn coupures(nom: &str, url: Option<String>) {
         tout.mandats_incertains.len(),
         signees_sans_reponse,
         demarches_incertaines,
-        utilisees_sans_reponse
+        utilisees_sans_reponse,
+        tout.enquetes.len(),
+        tout.enquetes.iter().map(Vec::len).sum::<usize>(),
+        tout.enquetes_incertaines_vues,
+        tout.enquetes_retrouvees
     );
     // The harness wrote something of each kind (else it proves nothing about that kind).
     assert!(
@@ -1418,7 +1702,8 @@ async fn coupures(nom: &str, url: Option<String>) {
             && !tout.utilises.is_empty()
             && !tout.activites.is_empty()
             && !tout.mandats.is_empty()
-            && demarches > 0,
+            && demarches > 0
+            && !tout.enquetes.is_empty(),
         "some kind of write was never acknowledged"
     );
     instance.tuer();
