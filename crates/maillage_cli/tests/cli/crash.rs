@@ -1447,7 +1447,7 @@ async fn ecrire_questionnaires(
                     "uuid": uuid,
                     "questionnaire_id": e.questionnaire,
                     "commune": "31395",
-                    "reponses": {"age": "60-74", "internet_3mois": if (n + k) % 3 == 0 { "non" } else { "oui" }},
+                    "reponses": {"age": "60-74", "internet_3mois": if (n + k).is_multiple_of(3) { "non" } else { "oui" }},
                     "at": chrono::Utc::now().to_rfc3339(),
                 })
             })
