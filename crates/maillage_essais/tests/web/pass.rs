@@ -625,23 +625,14 @@ async fn pass_rafale_melee_chacun_sa_reponse() {
     // The same pass twice with two nonces: one 201, one 409 (the order decides which).
     demandes.push((m.cle.clone(), codes[20].clone(), "x-1".into(), 0, ""));
     demandes.push((m.cle.clone(), codes[20].clone(), "x-2".into(), 0, ""));
-    for (k, code) in codes.iter().enumerate().take(24).skip(21) {
-        demandes.push((
-            m.cle_non_qualifie.clone(),
-            code.clone(),
-            format!("nq-{k}"),
-            422,
-            "pas qualifié",
-        ));
-    }
-    for (k, code) in codes.iter().enumerate().take(27).skip(24) {
-        demandes.push((
-            m.cle_hors_territoire.clone(),
-            code.clone(),
-            format!("ht-{k}"),
-            422,
-            "territoire",
-        ));
+    // Three passes at a place not qualified, three at a place outside the territory.
+    for (k, code) in codes.iter().enumerate().take(27).skip(21) {
+        let (cle, raison) = if k < 24 {
+            (&m.cle_non_qualifie, "pas qualifié")
+        } else {
+            (&m.cle_hors_territoire, "territoire")
+        };
+        demandes.push((cle.clone(), code.clone(), format!("r-{k}"), 422, raison));
     }
     demandes.push((m.cle.clone(), codes[29].clone(), "bl".into(), 422, "bloqué"));
     demandes.push((
