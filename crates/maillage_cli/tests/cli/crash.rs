@@ -1102,16 +1102,16 @@ async fn verifier(
         g.inscriptions_incertaines
     );
 
-    let cookies = monde.mediateur.nav.en_tete_cookies();
+    let mediateur = Onglet {
+        http: &http,
+        base: &base,
+        cookies: monde.mediateur.nav.en_tete_cookies(),
+    };
     for id in activites {
-        let rep = http
-            .get(format!("{base}/espace/activites/{id}"))
-            .header(reqwest::header::COOKIE, cookies.clone())
-            .send()
+        let Page { statut, corps, .. } = mediateur
+            .get(&format!("/espace/activites/{id}"))
             .await
             .expect("activity page");
-        let statut = rep.status().as_u16();
-        let corps = rep.text().await.unwrap_or_default();
         assert!(
             statut == 200 && corps.contains("1 h 20"),
             "acknowledged activity record {id} lost ({statut}):\n{corps}"
@@ -1319,14 +1319,12 @@ async fn verifier_mandats(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .cookies();
-    let rep = http
-        .get(format!("{base}/espace/mandats"))
-        .header(reqwest::header::COOKIE, cookies.clone())
-        .send()
-        .await
-        .expect("mandates page");
-    let statut = rep.status().as_u16();
-    let corps = rep.text().await.unwrap_or_default();
+    let aidant = Onglet {
+        http: &http,
+        base: &base,
+        cookies,
+    };
+    let Page { statut, corps, .. } = aidant.get("/espace/mandats").await.expect("mandates page");
     assert_eq!(statut, 200, "{corps}");
     let liste: BTreeMap<String, i64> = {
         let doc = scraper::Html::parse_document(&corps);
@@ -1363,13 +1361,11 @@ async fn verifier_mandats(
             g.mandats_incertains.contains(personne),
             "mandate {id} of « {personne} » that no writer sent"
         );
-        let rep = http
-            .get(format!("{base}/espace/mandats/{id}/imprimer"))
-            .header(reqwest::header::COOKIE, cookies.clone())
-            .send()
+        let corps = aidant
+            .get(&format!("/espace/mandats/{id}/imprimer"))
             .await
-            .expect("printed mandate");
-        let corps = rep.text().await.unwrap_or_default();
+            .expect("printed mandate")
+            .corps;
         let empreinte = corps
             .split("Empreinte : <code>")
             .nth(1)
